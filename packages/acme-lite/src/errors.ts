@@ -1,0 +1,43 @@
+/**
+ * The one error class of @fluxel/acme-lite. Every failure carries a stable `code` from
+ * {@link AcmeErrorCode}; match on the code, never on the message.
+ *
+ * @packageDocumentation
+ */
+import {
+  brandErrorClass,
+  FluxelError,
+  type FluxelErrorOptions,
+  isFluxelError,
+} from '../../internal/src/errors.js';
+
+export { FluxelError, type FluxelErrorOptions, isFluxelError };
+
+/** Every code a {@link AcmeError} can carry. */
+export const ACME_LITE_ERROR_CODES = [
+  'ERR_ACME_PROBLEM',
+  'ERR_ACME_BAD_NONCE',
+  'ERR_ACME_RATE_LIMITED',
+  'ERR_ACME_TIMEOUT',
+  'ERR_ACME_INVALID_TOKEN',
+  'ERR_ACME_STORE',
+  'ERR_ACME_LOCKED',
+  'ERR_ACME_EVALUATE_FAILED',
+  'ERR_ACME_INVALID_ARGUMENT',
+] as const;
+
+/** A stable error code of @fluxel/acme-lite. */
+export type AcmeErrorCode = (typeof ACME_LITE_ERROR_CODES)[number];
+
+/** The error thrown by @fluxel/acme-lite. */
+export class AcmeError extends FluxelError<AcmeErrorCode> {
+  override readonly name = 'AcmeError';
+  readonly package = '@fluxel/acme-lite';
+
+  /** True for a {@link AcmeError} from any copy of @fluxel/acme-lite (where `instanceof` may fail). */
+  static isInstance(value: unknown): value is AcmeError {
+    return isAcmeError(value);
+  }
+}
+
+const isAcmeError = brandErrorClass(AcmeError, '@fluxel/acme-lite/error');

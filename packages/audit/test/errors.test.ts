@@ -1,0 +1,23 @@
+import { describe, expect, it } from 'vitest';
+import { AUDIT_ERROR_CODES, AuditError, isFluxelError } from '../src/index.ts';
+
+describe('AuditError', () => {
+  it('has a closed set of unique, well-formed codes', () => {
+    expect(new Set(AUDIT_ERROR_CODES).size).toBe(AUDIT_ERROR_CODES.length);
+    for (const code of AUDIT_ERROR_CODES) expect(code).toMatch(/^ERR_[A-Z0-9_]+$/);
+  });
+
+  it('carries code, name and package, and is recognised by both guards', () => {
+    const error = new AuditError('ERR_AUDIT_INVALID_EVENT', 'message for people');
+    expect(error).toMatchObject({
+      code: 'ERR_AUDIT_INVALID_EVENT',
+      name: 'AuditError',
+      package: '@fluxel/audit',
+    });
+    expect(AuditError.isInstance(error)).toBe(true);
+    expect(isFluxelError(error)).toBe(true);
+    expect(
+      AuditError.isInstance(Object.assign(new Error('x'), { code: 'ERR_AUDIT_INVALID_EVENT' })),
+    ).toBe(false);
+  });
+});

@@ -1,0 +1,41 @@
+/**
+ * The one error class of @fluxel/crypto. Every failure carries a stable `code` from
+ * {@link CryptoErrorCode}; match on the code, never on the message.
+ *
+ * @packageDocumentation
+ */
+import {
+  brandErrorClass,
+  FluxelError,
+  type FluxelErrorOptions,
+  isFluxelError,
+} from '../../internal/src/errors.js';
+
+export { FluxelError, type FluxelErrorOptions, isFluxelError };
+
+/** Every code a {@link CryptoError} can carry. */
+export const CRYPTO_ERROR_CODES = [
+  'ERR_CRYPTO_DECRYPTION_FAILED',
+  'ERR_CRYPTO_MALFORMED',
+  'ERR_CRYPTO_UNSUPPORTED_VERSION',
+  'ERR_CRYPTO_UNSUPPORTED_SUITE',
+  'ERR_CRYPTO_UNKNOWN_KEK',
+  'ERR_CRYPTO_KEK_UNAVAILABLE',
+  'ERR_CRYPTO_INVALID_ARGUMENT',
+] as const;
+
+/** A stable error code of @fluxel/crypto. */
+export type CryptoErrorCode = (typeof CRYPTO_ERROR_CODES)[number];
+
+/** The error thrown by @fluxel/crypto. */
+export class CryptoError extends FluxelError<CryptoErrorCode> {
+  override readonly name = 'CryptoError';
+  readonly package = '@fluxel/crypto';
+
+  /** True for a {@link CryptoError} from any copy of @fluxel/crypto (where `instanceof` may fail). */
+  static isInstance(value: unknown): value is CryptoError {
+    return isCryptoError(value);
+  }
+}
+
+const isCryptoError = brandErrorClass(CryptoError, '@fluxel/crypto/error');

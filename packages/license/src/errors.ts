@@ -1,0 +1,46 @@
+/**
+ * The one error class of @fluxel/license. Every failure carries a stable `code` from
+ * {@link LicenseErrorCode}; match on the code, never on the message.
+ *
+ * @packageDocumentation
+ */
+import {
+  brandErrorClass,
+  FluxelError,
+  type FluxelErrorOptions,
+  isFluxelError,
+} from '../../internal/src/errors.js';
+
+export { FluxelError, type FluxelErrorOptions, isFluxelError };
+
+/** Every code a {@link LicenseError} can carry. */
+export const LICENSE_ERROR_CODES = [
+  'ERR_LICENSE_INVALID_KEY',
+  'ERR_LICENSE_ACTIVATION_FAILED',
+  'ERR_LICENSE_ALREADY_ACTIVATED',
+  'ERR_LICENSE_LOCKED',
+  'ERR_LICENSE_EXPIRED',
+  'ERR_LICENSE_NOT_FOUND',
+  'ERR_LICENSE_INVALID_TOKEN',
+  'ERR_DPOP_INVALID_PROOF',
+  'ERR_DPOP_REPLAY',
+  'ERR_DPOP_NONCE_REQUIRED',
+  'ERR_KEYSTORE_UNAVAILABLE',
+  'ERR_LICENSE_INVALID_ARGUMENT',
+] as const;
+
+/** A stable error code of @fluxel/license. */
+export type LicenseErrorCode = (typeof LICENSE_ERROR_CODES)[number];
+
+/** The error thrown by @fluxel/license. */
+export class LicenseError extends FluxelError<LicenseErrorCode> {
+  override readonly name = 'LicenseError';
+  readonly package = '@fluxel/license';
+
+  /** True for a {@link LicenseError} from any copy of @fluxel/license (where `instanceof` may fail). */
+  static isInstance(value: unknown): value is LicenseError {
+    return isLicenseError(value);
+  }
+}
+
+const isLicenseError = brandErrorClass(LicenseError, '@fluxel/license/error');

@@ -1,0 +1,3 @@
+import { fluxelTsup } from '../../tsup.base.ts';
+
+export default fluxelTsup(import.meta.dirname);
