@@ -53,6 +53,8 @@ export function fluxelTsup(dir: string = process.cwd()) {
     sourcemap: true,
     splitting: true,
     treeshake: true,
+    removeNodeProtocol: false,
+    external: [/^node:/],
     tsconfig: 'tsconfig.build.json',
   };
   const configs: Options[] = [{ ...common, entry: lib, clean: true, dts: { entry: lib } }];

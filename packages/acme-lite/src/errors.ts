@@ -1,8 +1,6 @@
 /**
- * The one error class of @fluxel/acme-lite. Every failure carries a stable `code` from
+ * The one error class of `@fluxel/acme-lite`. Every failure carries a stable `code` from
  * {@link AcmeErrorCode}; match on the code, never on the message.
- *
- * @packageDocumentation
  */
 import {
   brandErrorClass,
@@ -26,15 +24,17 @@ export const ACME_LITE_ERROR_CODES = [
   'ERR_ACME_INVALID_ARGUMENT',
 ] as const;
 
-/** A stable error code of @fluxel/acme-lite. */
+/** A stable error code of `@fluxel/acme-lite`. */
 export type AcmeErrorCode = (typeof ACME_LITE_ERROR_CODES)[number];
 
-/** The error thrown by @fluxel/acme-lite. */
+/** The error thrown by `@fluxel/acme-lite`. */
 export class AcmeError extends FluxelError<AcmeErrorCode> {
+  /** Always the class name, for logs and `toString()`. */
   override readonly name = 'AcmeError';
+  /** The package that raised the error. */
   readonly package = '@fluxel/acme-lite';
 
-  /** True for a {@link AcmeError} from any copy of @fluxel/acme-lite (where `instanceof` may fail). */
+  /** True for a {@link AcmeError} from any copy of `@fluxel/acme-lite` (where `instanceof` may fail). */
   static isInstance(value: unknown): value is AcmeError {
     return isAcmeError(value);
   }

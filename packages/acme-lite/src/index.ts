@@ -1,5 +1,5 @@
 /**
- * @fluxel/acme-lite: Let's Encrypt without an admin: a small RFC 8555 client for HTTP-01, certificate store, ARI-driven renewal, hot reload and an HTTPS evaluate check.
+ * `@fluxel/acme-lite`: Let's Encrypt without an admin: a small RFC 8555 client for HTTP-01, certificate store, ARI-driven renewal, hot reload and an HTTPS evaluate check.
  *
  * @packageDocumentation
  */

@@ -1,5 +1,5 @@
 /**
- * @fluxel/audit: Tamper-evident audit log: hash-chained records with signed checkpoints, an offline verifier, redaction and pseudonymisation, SIEM sinks and alert rules.
+ * `@fluxel/audit`: Tamper-evident audit log: hash-chained records with signed checkpoints, an offline verifier, redaction and pseudonymisation, SIEM sinks and alert rules.
  *
  * @packageDocumentation
  */

@@ -1,8 +1,6 @@
 /**
- * The one error class of @fluxel/crypto. Every failure carries a stable `code` from
+ * The one error class of `@fluxel/crypto`. Every failure carries a stable `code` from
  * {@link CryptoErrorCode}; match on the code, never on the message.
- *
- * @packageDocumentation
  */
 import {
   brandErrorClass,
@@ -24,15 +22,17 @@ export const CRYPTO_ERROR_CODES = [
   'ERR_CRYPTO_INVALID_ARGUMENT',
 ] as const;
 
-/** A stable error code of @fluxel/crypto. */
+/** A stable error code of `@fluxel/crypto`. */
 export type CryptoErrorCode = (typeof CRYPTO_ERROR_CODES)[number];
 
-/** The error thrown by @fluxel/crypto. */
+/** The error thrown by `@fluxel/crypto`. */
 export class CryptoError extends FluxelError<CryptoErrorCode> {
+  /** Always the class name, for logs and `toString()`. */
   override readonly name = 'CryptoError';
+  /** The package that raised the error. */
   readonly package = '@fluxel/crypto';
 
-  /** True for a {@link CryptoError} from any copy of @fluxel/crypto (where `instanceof` may fail). */
+  /** True for a {@link CryptoError} from any copy of `@fluxel/crypto` (where `instanceof` may fail). */
   static isInstance(value: unknown): value is CryptoError {
     return isCryptoError(value);
   }

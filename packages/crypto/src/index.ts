@@ -1,5 +1,5 @@
 /**
- * @fluxel/crypto: Envelope encryption for records and streams: per-record data keys, AES-256-GCM / XChaCha20-Poly1305 / AES-GCM-SIV, key commitment, keyrings, KEK rotation and crypto-shredding.
+ * `@fluxel/crypto`: Envelope encryption for records and streams: per-record data keys, AES-256-GCM / XChaCha20-Poly1305 / AES-GCM-SIV, key commitment, keyrings, KEK rotation and crypto-shredding.
  *
  * @packageDocumentation
  */

@@ -1,5 +1,5 @@
 /**
- * The error base every @fluxel package builds its one error class on.
+ * The error base every `@fluxel` package builds its one error class on.
  *
  * Two things make these errors usable in real applications, where a dependency tree often
  * holds two copies of the same package (and `instanceof` then lies):
@@ -17,7 +17,7 @@ export interface FluxelErrorOptions {
 }
 
 /**
- * Base class of all errors thrown by @fluxel packages.
+ * Base class of all errors thrown by `@fluxel` packages.
  *
  * @typeParam Code - the closed union of codes the subclass may carry.
  */
@@ -37,7 +37,7 @@ export abstract class FluxelError<Code extends string = string> extends Error {
 Object.defineProperty(FluxelError.prototype, FLUXEL_ERROR, { value: true });
 
 /**
- * True for an error raised by any @fluxel package, from any copy of it.
+ * True for an error raised by any `@fluxel` package, from any copy of it.
  */
 export function isFluxelError(value: unknown): value is FluxelError {
   return isBranded(value, FLUXEL_ERROR);

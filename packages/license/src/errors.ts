@@ -1,8 +1,6 @@
 /**
- * The one error class of @fluxel/license. Every failure carries a stable `code` from
+ * The one error class of `@fluxel/license`. Every failure carries a stable `code` from
  * {@link LicenseErrorCode}; match on the code, never on the message.
- *
- * @packageDocumentation
  */
 import {
   brandErrorClass,
@@ -29,15 +27,17 @@ export const LICENSE_ERROR_CODES = [
   'ERR_LICENSE_INVALID_ARGUMENT',
 ] as const;
 
-/** A stable error code of @fluxel/license. */
+/** A stable error code of `@fluxel/license`. */
 export type LicenseErrorCode = (typeof LICENSE_ERROR_CODES)[number];
 
-/** The error thrown by @fluxel/license. */
+/** The error thrown by `@fluxel/license`. */
 export class LicenseError extends FluxelError<LicenseErrorCode> {
+  /** Always the class name, for logs and `toString()`. */
   override readonly name = 'LicenseError';
+  /** The package that raised the error. */
   readonly package = '@fluxel/license';
 
-  /** True for a {@link LicenseError} from any copy of @fluxel/license (where `instanceof` may fail). */
+  /** True for a {@link LicenseError} from any copy of `@fluxel/license` (where `instanceof` may fail). */
   static isInstance(value: unknown): value is LicenseError {
     return isLicenseError(value);
   }

@@ -1,5 +1,5 @@
 /**
- * @fluxel/license: One license, one device: license keys, activate-once authority, device keys in the OS keychain, DPoP-bound requests and offline license tokens.
+ * `@fluxel/license`: One license, one device: license keys, activate-once authority, device keys in the OS keychain, DPoP-bound requests and offline license tokens.
  *
  * @packageDocumentation
  */

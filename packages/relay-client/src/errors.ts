@@ -1,8 +1,6 @@
 /**
- * The one error class of @fluxel/relay-client. Every failure carries a stable `code` from
+ * The one error class of `@fluxel/relay-client`. Every failure carries a stable `code` from
  * {@link RelayErrorCode}; match on the code, never on the message.
- *
- * @packageDocumentation
  */
 import {
   brandErrorClass,
@@ -27,15 +25,17 @@ export const RELAY_CLIENT_ERROR_CODES = [
   'ERR_RELAY_INVALID_ARGUMENT',
 ] as const;
 
-/** A stable error code of @fluxel/relay-client. */
+/** A stable error code of `@fluxel/relay-client`. */
 export type RelayErrorCode = (typeof RELAY_CLIENT_ERROR_CODES)[number];
 
-/** The error thrown by @fluxel/relay-client. */
+/** The error thrown by `@fluxel/relay-client`. */
 export class RelayError extends FluxelError<RelayErrorCode> {
+  /** Always the class name, for logs and `toString()`. */
   override readonly name = 'RelayError';
+  /** The package that raised the error. */
   readonly package = '@fluxel/relay-client';
 
-  /** True for a {@link RelayError} from any copy of @fluxel/relay-client (where `instanceof` may fail). */
+  /** True for a {@link RelayError} from any copy of `@fluxel/relay-client` (where `instanceof` may fail). */
   static isInstance(value: unknown): value is RelayError {
     return isRelayError(value);
   }

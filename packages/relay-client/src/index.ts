@@ -1,5 +1,5 @@
 /**
- * @fluxel/relay-client: The Fluxel relay's typed REST contract and a client that never loses a message: CA pinning, DPoP per attempt, retries, a durable outbox and acknowledged mailbox pickup.
+ * `@fluxel/relay-client`: The Fluxel relay's typed REST contract and a client that never loses a message: CA pinning, DPoP per attempt, retries, a durable outbox and acknowledged mailbox pickup.
  *
  * @packageDocumentation
  */

@@ -1,0 +1,85 @@
+#!/usr/bin/env node
+// Packaging gates for the package in the current folder, run on its built output:
+//  1. publint --strict            (exports, files, types as npm users will get them)
+//  2. @arethetypeswrong/cli       (ESM-only profile: types resolve under node16 and bundler)
+//  3. bundle rules                 no `node:` import reachable from an entry point outside the
+//     package's `node` subpaths (the core runs on the Web platform), plus the package's own
+//     `fluxel.forbidImports` rules: { "<subpath>": ["<specifier or ./src path>", …] }.
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { builtinModules } from 'node:module';
+import { dirname, join, resolve } from 'node:path';
+import { publint } from 'publint';
+import { formatMessage } from 'publint/utils';
+
+const dir = process.cwd();
+const root = resolve(import.meta.dirname, '..');
+const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'));
+const failures = [];
+
+// 1. publint
+const { messages } = await publint({ pkgDir: dir, strict: true, pack: 'pnpm' });
+for (const message of messages) {
+  failures.push(`publint: ${formatMessage(message, pkg) ?? message.code}`);
+}
+
+// 2. are the types wrong
+try {
+  execFileSync(join(root, 'node_modules/.bin/attw'), ['--pack', '.', '--profile', 'esm-only', '--format', 'ascii'], {
+    cwd: dir,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+} catch (error) {
+  failures.push(`attw:\n${error.stdout?.toString() ?? ''}${error.stderr?.toString() ?? ''}`);
+}
+
+// 3. bundle rules, on the built files: follow static imports from each entry point.
+const rules = pkg.fluxel?.forbidImports ?? {};
+for (const [subpath, target] of Object.entries(pkg.exports)) {
+  if (subpath === './package.json') continue;
+  const file = typeof target === 'string' ? target : target.default;
+  const reached = reachableImports(join(dir, file));
+  const isNodeSubpath = subpath === './node' || subpath.startsWith('./node/');
+  for (const [specifier, from] of reached.external) {
+    if (!isNodeSubpath && isNodeBuiltin(specifier)) {
+      failures.push(`bundle: ${pkg.name}${subpath.slice(1)} reaches ${specifier} (in ${from}); Node-only code belongs in a node subpath`);
+    }
+  }
+  for (const forbidden of rules[subpath] ?? []) {
+    const hit = [...reached.external.keys()].find((s) => s === forbidden || s.startsWith(`${forbidden}/`)) ??
+      [...reached.sources].find((s) => s.includes(forbidden.replace(/^\.\//, '')));
+    if (hit) failures.push(`bundle: ${pkg.name}${subpath.slice(1)} must not pull in ${forbidden} (found ${hit})`);
+  }
+}
+
+function isNodeBuiltin(specifier) {
+  return specifier.startsWith('node:') || builtinModules.includes(specifier.split('/')[0]);
+}
+
+function reachableImports(entry) {
+  const external = new Map();
+  const sources = new Set();
+  const seen = new Set();
+  const queue = [entry];
+  while (queue.length > 0) {
+    const file = queue.pop();
+    if (seen.has(file)) continue;
+    seen.add(file);
+    const code = readFileSync(file, 'utf8');
+    const map = `${file}.map`;
+    if (existsSync(map)) for (const s of JSON.parse(readFileSync(map, 'utf8')).sources ?? []) sources.add(s);
+    for (const match of code.matchAll(/(?:^|[;\s])(?:import|export)\s*(?:[^'"]*?\sfrom\s*)?['"]([^'"]+)['"]/g)) {
+      const specifier = match[1];
+      if (specifier.startsWith('.')) queue.push(resolve(dirname(file), specifier));
+      else if (!external.has(specifier)) external.set(specifier, file.slice(dir.length + 1));
+    }
+  }
+  return { external, sources };
+}
+
+if (failures.length > 0) {
+  console.error(`${pkg.name}: packaging gates failed\n${failures.map((f) => `  - ${f}`).join('\n')}`);
+  process.exitCode = 1;
+} else {
+  console.log(`${pkg.name}: publint --strict, attw (esm-only) and bundle rules pass`);
+}

@@ -1,0 +1,58 @@
+#!/usr/bin/env node
+// `pnpm test`: every workspace project's tests through turbo (cached per package), then one
+// summary over the vitest JSON reports, ending in the line "N passed, N failed, N skipped".
+// Under CI=true a skipped test fails the run: nothing is skipped silently there.
+// Extra arguments go to turbo, e.g. `pnpm test --filter=@fluxel/crypto`.
+import { spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { join, relative, resolve } from 'node:path';
+
+const root = resolve(import.meta.dirname, '..');
+const inCI = /^(1|true|yes)$/i.test(process.env.CI ?? '');
+const projects = ['packages', 'examples']
+  .flatMap((group) => (existsSync(join(root, group)) ? readdirSync(join(root, group)).map((d) => join(root, group, d)) : []))
+  .concat(join(root, 'benchmarks'))
+  .filter((dir) => existsSync(join(dir, 'package.json')));
+const reportOf = (dir) => join(dir, '.reports', 'vitest.json');
+for (const dir of projects) rmSync(reportOf(dir), { force: true });
+
+const turbo = spawnSync('pnpm', ['exec', 'turbo', 'run', 'test', ...process.argv.slice(2)], {
+  cwd: root,
+  stdio: 'inherit',
+});
+
+let passed = 0;
+let failed = 0;
+let skipped = 0;
+const skippedNames = [];
+const rows = [];
+for (const dir of projects) {
+  if (!existsSync(reportOf(dir))) continue;
+  const report = JSON.parse(readFileSync(reportOf(dir), 'utf8'));
+  passed += report.numPassedTests;
+  failed += report.numFailedTests;
+  const skip = report.numPendingTests + report.numTodoTests;
+  skipped += skip;
+  rows.push(`${relative(root, dir).padEnd(28)} ${String(report.numPassedTests).padStart(5)} passed ${String(report.numFailedTests).padStart(3)} failed ${String(skip).padStart(3)} skipped`);
+  for (const file of report.testResults) {
+    for (const test of file.assertionResults) {
+      if (test.status === 'pending' || test.status === 'skipped' || test.status === 'todo') {
+        skippedNames.push(`${relative(root, file.name)} > ${test.fullName}`);
+      }
+    }
+  }
+}
+
+console.log(`\nTest summary (node ${process.version})\n${rows.join('\n')}`);
+if (skippedNames.length > 0) console.log(`Skipped:\n${skippedNames.map((n) => `  - ${n}`).join('\n')}`);
+let status = turbo.status ?? 1;
+if (inCI && skipped > 0) {
+  console.error('CI=true: skipped tests are failures here (a missing dependency must be installed by .ci/run).');
+  status = 1;
+}
+if (rows.length === 0) {
+  console.error('No test reports were written: no test ran.');
+  status = 1;
+}
+console.log(`${passed} passed, ${failed} failed, ${skipped} skipped`);
+process.exit(status);
