@@ -20,7 +20,10 @@ const run = (cmd, args, cwd) =>
   execFileSync(cmd, args, { cwd, stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8' });
 
 const packages = readdirSync(join(root, 'packages'))
-  .map((name) => ({ dir: join(root, 'packages', name), pkg: JSON.parse(readFileSync(join(root, 'packages', name, 'package.json'), 'utf8')) }))
+  .map((name) => ({
+    dir: join(root, 'packages', name),
+    pkg: JSON.parse(readFileSync(join(root, 'packages', name, 'package.json'), 'utf8')),
+  }))
   .filter(({ pkg }) => !pkg.private);
 
 const files = {};
@@ -31,10 +34,23 @@ for (const { dir, pkg } of packages) {
 
 // Workspace dependencies between our packages resolve to the tarballs too (overrides), so
 // nothing is fetched that is not published yet.
-const typescript = JSON.parse(readFileSync(join(root, 'node_modules/typescript/package.json'), 'utf8')).version;
+const typescript = JSON.parse(
+  readFileSync(join(root, 'node_modules/typescript/package.json'), 'utf8'),
+).version;
 writeFileSync(
   join(app, 'package.json'),
-  JSON.stringify({ name: 'consumer', private: true, type: 'module', dependencies: files, overrides: files, devDependencies: { typescript, '@types/node': '^20.19.0' } }, null, 2),
+  JSON.stringify(
+    {
+      name: 'consumer',
+      private: true,
+      type: 'module',
+      dependencies: files,
+      overrides: files,
+      devDependencies: { typescript, '@types/node': '^20.19.0' },
+    },
+    null,
+    2,
+  ),
 );
 run('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error'], app);
 
@@ -74,17 +90,44 @@ process.stdout.write(run('node', ['smoke.mjs'], app));
 // TypeScript consumer, strict, under both module resolutions users have.
 const tsLines = [];
 for (const { pkg } of packages) {
-  const mod = readFileSync(join(root, 'packages', pkg.name.slice('@fluxel/'.length), 'src/errors.ts'), 'utf8');
+  const mod = readFileSync(
+    join(root, 'packages', pkg.name.slice('@fluxel/'.length), 'src/errors.ts'),
+    'utf8',
+  );
   const cls = /export class (\w+) extends FluxelError/.exec(mod)?.[1];
   const codes = /export const (\w+_ERROR_CODES)/.exec(mod)?.[1];
   const alias = cls.replace(/Error$/, '');
   tsLines.push(`import { ${cls} as ${alias}Error, ${codes} as ${alias}Codes } from '${pkg.name}';`);
-  tsLines.push(`{ const e: unknown = new ${alias}Error(${alias}Codes[0], 'x'); if (${alias}Error.isInstance(e)) { const code: (typeof ${alias}Codes)[number] = e.code; void code; } }`);
-  tsLines.push(`// @ts-expect-error: codes are a closed union\nnew ${alias}Error('ERR_NOT_A_CODE', 'x');`);
+  tsLines.push(
+    `{ const e: unknown = new ${alias}Error(${alias}Codes[0], 'x'); if (${alias}Error.isInstance(e)) { const code: (typeof ${alias}Codes)[number] = e.code; void code; } }`,
+  );
+  tsLines.push(
+    `// @ts-expect-error: codes are a closed union\nnew ${alias}Error('ERR_NOT_A_CODE', 'x');`,
+  );
 }
 writeFileSync(join(app, 'consumer.ts'), `${tsLines.join('\n')}\nexport {};\n`);
-for (const [module, moduleResolution] of [['node16', 'node16'], ['esnext', 'bundler']]) {
-  run(join(app, 'node_modules/.bin/tsc'), ['--noEmit', '--strict', '--exactOptionalPropertyTypes', '--module', module, '--moduleResolution', moduleResolution, '--target', 'es2022', '--types', 'node', 'consumer.ts'], app);
+for (const [module, moduleResolution] of [
+  ['node16', 'node16'],
+  ['esnext', 'bundler'],
+]) {
+  run(
+    join(app, 'node_modules/.bin/tsc'),
+    [
+      '--noEmit',
+      '--strict',
+      '--exactOptionalPropertyTypes',
+      '--module',
+      module,
+      '--moduleResolution',
+      moduleResolution,
+      '--target',
+      'es2022',
+      '--types',
+      'node',
+      'consumer.ts',
+    ],
+    app,
+  );
   console.log(`tsc (${moduleResolution}) type-checks the consumer`);
 }
 

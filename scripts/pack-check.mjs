@@ -25,10 +25,14 @@ for (const message of messages) {
 
 // 2. are the types wrong
 try {
-  execFileSync(join(root, 'node_modules/.bin/attw'), ['--pack', '.', '--profile', 'esm-only', '--format', 'ascii'], {
-    cwd: dir,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  execFileSync(
+    join(root, 'node_modules/.bin/attw'),
+    ['--pack', '.', '--profile', 'esm-only', '--format', 'ascii'],
+    {
+      cwd: dir,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
 } catch (error) {
   failures.push(`attw:\n${error.stdout?.toString() ?? ''}${error.stderr?.toString() ?? ''}`);
 }
@@ -42,13 +46,19 @@ for (const [subpath, target] of Object.entries(pkg.exports)) {
   const isNodeSubpath = subpath === './node' || subpath.startsWith('./node/');
   for (const [specifier, from] of reached.external) {
     if (!isNodeSubpath && isNodeBuiltin(specifier)) {
-      failures.push(`bundle: ${pkg.name}${subpath.slice(1)} reaches ${specifier} (in ${from}); Node-only code belongs in a node subpath`);
+      failures.push(
+        `bundle: ${pkg.name}${subpath.slice(1)} reaches ${specifier} (in ${from}); Node-only code belongs in a node subpath`,
+      );
     }
   }
   for (const forbidden of rules[subpath] ?? []) {
-    const hit = [...reached.external.keys()].find((s) => s === forbidden || s.startsWith(`${forbidden}/`)) ??
+    const hit =
+      [...reached.external.keys()].find((s) => s === forbidden || s.startsWith(`${forbidden}/`)) ??
       [...reached.sources].find((s) => s.includes(forbidden.replace(/^\.\//, '')));
-    if (hit) failures.push(`bundle: ${pkg.name}${subpath.slice(1)} must not pull in ${forbidden} (found ${hit})`);
+    if (hit)
+      failures.push(
+        `bundle: ${pkg.name}${subpath.slice(1)} must not pull in ${forbidden} (found ${hit})`,
+      );
   }
 }
 
@@ -67,8 +77,11 @@ function reachableImports(entry) {
     seen.add(file);
     const code = readFileSync(file, 'utf8');
     const map = `${file}.map`;
-    if (existsSync(map)) for (const s of JSON.parse(readFileSync(map, 'utf8')).sources ?? []) sources.add(s);
-    for (const match of code.matchAll(/(?:^|[;\s])(?:import|export)\s*(?:[^'"]*?\sfrom\s*)?['"]([^'"]+)['"]/g)) {
+    if (existsSync(map))
+      for (const s of JSON.parse(readFileSync(map, 'utf8')).sources ?? []) sources.add(s);
+    for (const match of code.matchAll(
+      /(?:^|[;\s])(?:import|export)\s*(?:[^'"]*?\sfrom\s*)?['"]([^'"]+)['"]/g,
+    )) {
       const specifier = match[1];
       if (specifier.startsWith('.')) queue.push(resolve(dirname(file), specifier));
       else if (!external.has(specifier)) external.set(specifier, file.slice(dir.length + 1));
@@ -78,7 +91,9 @@ function reachableImports(entry) {
 }
 
 if (failures.length > 0) {
-  console.error(`${pkg.name}: packaging gates failed\n${failures.map((f) => `  - ${f}`).join('\n')}`);
+  console.error(
+    `${pkg.name}: packaging gates failed\n${failures.map((f) => `  - ${f}`).join('\n')}`,
+  );
   process.exitCode = 1;
 } else {
   console.log(`${pkg.name}: publint --strict, attw (esm-only) and bundle rules pass`);

@@ -35,9 +35,18 @@ export function result(
   unit: Unit,
   extra?: Record<string, number | string>,
 ): Result {
-  if (!(ours > 0) || !(theirs > 0)) throw new Error(`${bench}: figures must be positive (${ours}, ${theirs})`);
+  if (!(ours > 0) || !(theirs > 0))
+    throw new Error(`${bench}: figures must be positive (${ours}, ${theirs})`);
   const ratio = higherIsBetter(unit) ? ours / theirs : theirs / ours;
-  return { bench, ours: round(ours), peer, theirs: round(theirs), unit, ratio: round(ratio), ...(extra ? { extra } : {}) };
+  return {
+    bench,
+    ours: round(ours),
+    peer,
+    theirs: round(theirs),
+    unit,
+    ratio: round(ratio),
+    ...(extra ? { extra } : {}),
+  };
 }
 
 /** Prints a result as one JSON line and returns it. */
@@ -96,7 +105,9 @@ export function median(values: readonly number[]): number {
   if (values.length === 0) throw new Error('median of nothing');
   const sorted = [...values].sort((a, b) => a - b);
   const mid = sorted.length >> 1;
-  return sorted.length % 2 === 1 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+  return sorted.length % 2 === 1
+    ? (sorted[mid] as number)
+    : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
 }
 
 /** Percentile (0–100) of a non-empty list, nearest-rank. */

@@ -16,7 +16,9 @@ const suites = readdirSync(dir)
   .sort();
 
 if (suites.length === 0) {
-  console.error(filters.length > 0 ? `no suite matches ${filters.join(', ')}` : 'no benchmark suites yet');
+  console.error(
+    filters.length > 0 ? `no suite matches ${filters.join(', ')}` : 'no benchmark suites yet',
+  );
   process.exit(filters.length > 0 ? 1 : 0);
 }
 

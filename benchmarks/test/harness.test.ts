@@ -9,9 +9,18 @@ describe('benchmark harness', () => {
   });
 
   it('prints the documented field set and nothing else', () => {
-    const line = JSON.parse(JSON.stringify(result('pkg/case', 1234.5678, 'raw node:crypto', 1000, 'MB/s')));
+    const line = JSON.parse(
+      JSON.stringify(result('pkg/case', 1234.5678, 'raw node:crypto', 1000, 'MB/s')),
+    );
     expect(Object.keys(line)).toEqual(['bench', 'ours', 'peer', 'theirs', 'unit', 'ratio']);
-    expect(line).toEqual({ bench: 'pkg/case', ours: 1235, peer: 'raw node:crypto', theirs: 1000, unit: 'MB/s', ratio: 1.235 });
+    expect(line).toEqual({
+      bench: 'pkg/case',
+      ours: 1235,
+      peer: 'raw node:crypto',
+      theirs: 1000,
+      unit: 'MB/s',
+      ratio: 1.235,
+    });
   });
 
   it('refuses figures that would make a meaningless ratio', () => {
