@@ -5,7 +5,7 @@
 //   "./<sub>"  -> etc/<name>-<sub>.api.md
 // `--local` (what `pnpm api` runs) rewrites the committed reports; without it (CI, `pnpm
 // api:check`) any difference between the exports and the committed reports fails.
-import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Extractor, ExtractorConfig } from '@microsoft/api-extractor';
 
@@ -15,6 +15,8 @@ const root = resolve(import.meta.dirname, '..');
 const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'));
 const base = JSON.parse(readFileSync(join(root, 'api-extractor.base.json'), 'utf8'));
 const short = pkg.name.replace(/^@[^/]+\//, '');
+
+if (local) mkdirSync(join(dir, 'etc'), { recursive: true });
 
 const expected = new Set();
 let failed = false;
