@@ -33,6 +33,7 @@ export function packageEntries(dir: string): {
     if (subpath === './package.json') continue;
     const file = typeof target === 'string' ? target : (target.default ?? target.import);
     if (!file) throw new Error(`${pkg.name}: export ${subpath} has no default target`);
+    if (!file.endsWith('.js')) continue; // a data file shipped as is (e.g. a .proto)
     const name = entryName(file);
     lib[name] = `src/${name}.ts`;
   }

@@ -15,8 +15,9 @@ interface PackageJson {
 export function projectConfig(dir: string) {
   const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as PackageJson;
   const alias: { find: string | RegExp; replacement: string }[] = [];
-  for (const subpath of Object.keys(pkg.exports ?? {})) {
-    if (subpath === './package.json') continue;
+  for (const [subpath, target] of Object.entries(pkg.exports ?? {})) {
+    if (subpath === './package.json' || (typeof target === 'string' && !target.endsWith('.js')))
+      continue;
     const name = subpath === '.' ? 'index' : subpath.slice(2);
     const specifier = subpath === '.' ? pkg.name : `${pkg.name}/${name}`;
     alias.push({

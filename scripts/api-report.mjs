@@ -22,6 +22,7 @@ const expected = new Set();
 let failed = false;
 for (const [subpath, target] of Object.entries(pkg.exports)) {
   if (subpath === './package.json') continue;
+  if (typeof target === 'string' && !target.endsWith('.js')) continue; // data file, e.g. .proto
   const types = typeof target === 'string' ? target.replace(/\.js$/, '.d.ts') : target.types;
   const reportFileName =
     subpath === '.'

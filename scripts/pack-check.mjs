@@ -24,15 +24,17 @@ for (const message of messages) {
 }
 
 // 2. are the types wrong
+// Data files exported as they are (e.g. a .proto) have no types to check.
+const dataEntries = Object.entries(pkg.exports)
+  .filter(([s, t]) => s !== './package.json' && typeof t === 'string' && !t.endsWith('.js'))
+  .map(([s]) => s);
+const attwArgs = ['--pack', '.', '--profile', 'esm-only', '--format', 'ascii'];
+if (dataEntries.length > 0) attwArgs.push('--exclude-entrypoints', ...dataEntries);
 try {
-  execFileSync(
-    join(root, 'node_modules/.bin/attw'),
-    ['--pack', '.', '--profile', 'esm-only', '--format', 'ascii'],
-    {
-      cwd: dir,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
+  execFileSync(join(root, 'node_modules/.bin/attw'), attwArgs, {
+    cwd: dir,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
 } catch (error) {
   failures.push(`attw:\n${error.stdout?.toString() ?? ''}${error.stderr?.toString() ?? ''}`);
 }
@@ -41,6 +43,7 @@ try {
 const rules = pkg.fluxel?.forbidImports ?? {};
 for (const [subpath, target] of Object.entries(pkg.exports)) {
   if (subpath === './package.json') continue;
+  if (typeof target === 'string' && !target.endsWith('.js')) continue; // data file, e.g. .proto
   const file = typeof target === 'string' ? target : target.default;
   const reached = reachableImports(join(dir, file));
   const isNodeSubpath = subpath === './node' || subpath.startsWith('./node/');

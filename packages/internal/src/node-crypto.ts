@@ -1,0 +1,58 @@
+/**
+ * Access to `node:crypto` without a static `node:` import, so a package's core stays
+ * Web-platform code and still takes the synchronous native fast path on Node.js.
+ * `process.getBuiltinModule` exists on Node.js >= 20.16 (we require >= 20.19); elsewhere
+ * (browsers, workers) this returns `undefined` and callers use Web Crypto.
+ *
+ * Only the members the packages use are typed here (no dependency on `@types/node`).
+ */
+
+/** A `node:crypto` KeyObject, as far as we use it. */
+export interface NodeKeyObject {
+  readonly type: 'secret' | 'public' | 'private';
+  readonly asymmetricKeyType?: string;
+  export(options: { format: 'jwk' }): Record<string, string>;
+}
+
+/** A key argument for `sign`/`verify`: a KeyObject, optionally with the signature encoding. */
+export type NodeSignKey = NodeKeyObject | { key: NodeKeyObject; dsaEncoding: 'ieee-p1363' | 'der' };
+
+/** Incremental hash or HMAC. */
+export interface NodeHash {
+  update(data: Uint8Array | string): NodeHash;
+  digest(): Uint8Array;
+}
+
+/** The subset of `node:crypto` used by the packages. */
+export interface NodeCrypto {
+  createHash(algorithm: string): NodeHash;
+  createHmac(algorithm: string, key: Uint8Array): NodeHash;
+  sign(algorithm: string | null, data: Uint8Array, key: NodeSignKey): Uint8Array;
+  verify(
+    algorithm: string | null,
+    data: Uint8Array,
+    key: NodeSignKey,
+    signature: Uint8Array,
+  ): boolean;
+  createPublicKey(input: { key: Record<string, string>; format: 'jwk' }): NodeKeyObject;
+  createPrivateKey(input: { key: Record<string, string>; format: 'jwk' }): NodeKeyObject;
+  generateKeyPairSync(
+    type: 'ec' | 'ed25519',
+    options?: { namedCurve: string },
+  ): { publicKey: NodeKeyObject; privateKey: NodeKeyObject };
+  randomBytes(size: number): Uint8Array;
+  randomUUID(): string;
+  timingSafeEqual(a: Uint8Array, b: Uint8Array): boolean;
+}
+
+let cached: NodeCrypto | null | undefined;
+
+/** `node:crypto` when running on Node.js, else `undefined`. */
+export function nodeCrypto(): NodeCrypto | undefined {
+  if (cached === undefined) {
+    const proc = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } })
+      .process;
+    cached = (proc?.getBuiltinModule?.('node:crypto') as NodeCrypto | undefined) ?? null;
+  }
+  return cached ?? undefined;
+}
