@@ -58,9 +58,14 @@ run('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error'], app);
 const imports = [];
 const checks = [];
 for (const { pkg } of packages) {
-  for (const subpath of Object.keys(pkg.exports)) {
+  for (const [subpath, target] of Object.entries(pkg.exports)) {
     if (subpath === './package.json') continue;
     const specifier = subpath === '.' ? pkg.name : `${pkg.name}${subpath.slice(1)}`;
+    if (typeof target === 'string' && !target.endsWith('.js')) {
+      // A data file (e.g. a .proto): it must resolve to a file that was packed.
+      checks.push(`dataFile('${specifier}');`);
+      continue;
+    }
     const id = `m${imports.length}`;
     imports.push(`import * as ${id} from '${specifier}';`);
     checks.push(`check('${specifier}', ${id});`);
@@ -69,7 +74,14 @@ for (const { pkg } of packages) {
 writeFileSync(
   join(app, 'smoke.mjs'),
   `${imports.join('\n')}
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 let count = 0;
+function dataFile(specifier) {
+  const file = fileURLToPath(import.meta.resolve(specifier));
+  if (!existsSync(file)) throw new Error(specifier + ' resolves to a missing file');
+  count++;
+}
 function check(specifier, mod) {
   const names = Object.keys(mod);
   if (names.length === 0) throw new Error(specifier + ' exports nothing');

@@ -38,11 +38,14 @@ for (const dir of projects) {
   if (!existsSync(reportOf(dir))) continue;
   const report = JSON.parse(readFileSync(reportOf(dir), 'utf8'));
   passed += report.numPassedTests;
-  failed += report.numFailedTests;
+  // A test file that fails to load has no failed test, but it is a failure all the same.
+  const failedHere =
+    report.numFailedTests + (report.numFailedTests === 0 ? report.numFailedTestSuites : 0);
+  failed += failedHere;
   const skip = report.numPendingTests + report.numTodoTests;
   skipped += skip;
   rows.push(
-    `${relative(root, dir).padEnd(28)} ${String(report.numPassedTests).padStart(5)} passed ${String(report.numFailedTests).padStart(3)} failed ${String(skip).padStart(3)} skipped`,
+    `${relative(root, dir).padEnd(28)} ${String(report.numPassedTests).padStart(5)} passed ${String(failedHere).padStart(3)} failed ${String(skip).padStart(3)} skipped`,
   );
   for (const file of report.testResults) {
     for (const test of file.assertionResults) {

@@ -1,0 +1,630 @@
+/**
+ * The license authority (server side, storage-agnostic): issue licenses, activate each
+ * exactly once, verify every later request (access token + DPoP proof + license state),
+ * refresh tokens, lock, unlock, rebind, get and list.
+ *
+ * Activation is the only moment a license key is used. It binds the license to the device
+ * key that signed the activation request and spends the key for good: every further
+ * activation with it fails, for anyone, with one uniform error that does not reveal whether
+ * the key exists; the precise reason goes to the audit event only.
+ */
+import { b64u, utf8 } from '../../internal/src/base64url.js';
+import { uuidv7 } from '../../internal/src/uuid.js';
+import type { Jwks, LicenseTokenClaims } from './claims.js';
+import { createDpopVerifier, type DpopVerifier, type VerifiedProof } from './dpop-verify.js';
+import { LicenseError, type LicenseErrorCode } from './errors.js';
+import { hmacSha256 } from './hash.js';
+import { type HeadersLike, headerValue } from './http.js';
+import { generateLicenseKey, parseLicenseKey } from './key.js';
+import type { NonceSource } from './nonce.js';
+import type { ReplayStore } from './replay.js';
+import type { SignatureBackend } from './sig.js';
+import type { LicenseRecord, LicenseState, LicenseStore } from './store.js';
+import {
+  createTokenIssuer,
+  type TokenIssuer,
+  type TokenSigningKey,
+  type TokenSubject,
+} from './token-issuer.js';
+import { createTokenVerifier, type TokenVerifier } from './token-verify.js';
+
+/** An HTTP request as the authority needs to see it. */
+export interface AuthorityRequest {
+  readonly method: string;
+  /** Full URL as received (scheme and host included), e.g. from the proxy-aware server. */
+  readonly url: string;
+  readonly headers: HeadersLike;
+  /** The exact body bytes, if any. */
+  readonly body?: Uint8Array | undefined;
+}
+
+/** What happened, for the audit log. Never carries a key, code, token or proof. */
+export interface AuthorityEvent {
+  readonly action:
+    | 'license.issue'
+    | 'license.activate'
+    | 'license.refresh'
+    | 'license.lock'
+    | 'license.unlock'
+    | 'license.rebind'
+    | 'license.request';
+  readonly outcome: 'success' | 'failure' | 'denied';
+  readonly at: number;
+  readonly licenseId?: string;
+  readonly tenant?: string;
+  /** The device key thumbprint involved. */
+  readonly jkt?: string;
+  /** Who asked (admin actions). */
+  readonly actor?: string;
+  /** Machine-readable reason of a failure, e.g. `already_activated`. */
+  readonly reason?: string;
+}
+
+/** The public view of a license. */
+export interface LicenseInfo {
+  readonly id: string;
+  readonly tenant: string;
+  readonly product: string;
+  readonly entitlements: readonly string[];
+  readonly status: LicenseState | 'locked';
+  readonly lockedReason: string | null;
+  readonly device: { readonly jkt: string } | null;
+  readonly createdAt: Date;
+  readonly activatedAt: Date | null;
+  readonly expiresAt: Date | null;
+  readonly lastSeenAt: Date | null;
+}
+
+/** Tokens returned by activation and refresh. */
+export interface LicenseTokens {
+  readonly licenseId: string;
+  /** Present with `Authorization: DPoP <token>` on every request. */
+  readonly accessToken: string;
+  readonly accessTokenExpiresAt: Date;
+  /** Keep for offline checks of expiry and entitlements. */
+  readonly licenseToken: string;
+  readonly licenseTokenExpiresAt: Date;
+}
+
+/** A request that passed verification. */
+export interface VerifiedRequest {
+  readonly license: LicenseInfo;
+  readonly claims: LicenseTokenClaims;
+  readonly proof: VerifiedProof;
+}
+
+/** Options of `LicenseAuthority`. */
+export interface LicenseAuthorityOptions {
+  readonly store: LicenseStore;
+  /** Secret (≥ 32 bytes) under which license keys and rebind codes are hashed. */
+  readonly pepper: Uint8Array;
+  /** `iss` of tokens, e.g. the relay's base URL. */
+  readonly issuer: string;
+  /** Token signing keys; the first signs. */
+  readonly signingKeys: readonly TokenSigningKey[];
+  /** Where DPoP proof ids are remembered (memory, or Redis across instances). */
+  readonly replay: ReplayStore;
+  /** Server nonces; when set, every proof must carry one. */
+  readonly nonces?: NonceSource;
+  /** License key product prefix. Default `FLX`. */
+  readonly keyPrefix?: string;
+  /** Access token lifetime. Default 900 s. */
+  readonly accessTokenTtlSeconds?: number;
+  /** License token lifetime (offline validity). Default 30 days. */
+  readonly licenseTokenTtlSeconds?: number;
+  /** Rebind code lifetime. Default 7 days. */
+  readonly rebindTtlSeconds?: number;
+  /** Receives an event for everything that happens (audit). Awaited. */
+  readonly onEvent?: (event: AuthorityEvent) => void | Promise<void>;
+  readonly backend?: SignatureBackend;
+  /** Clock in milliseconds, for tests. */
+  readonly now?: () => number;
+}
+
+/** Input of `LicenseAuthority.issue`. */
+export interface IssueLicenseInput {
+  readonly tenant: string;
+  readonly product: string;
+  readonly entitlements?: readonly string[];
+  /** When the license ends; none when omitted. */
+  readonly expiresAt?: Date | null;
+  readonly actor?: string;
+}
+
+/** Filter of `LicenseAuthority.list`. */
+export interface ListLicensesInput {
+  readonly tenant?: string;
+  readonly status?: LicenseInfo['status'];
+  /** 1–1000, default 100. */
+  readonly limit?: number;
+  /** `nextCursor` of the previous page. */
+  readonly cursor?: string;
+}
+
+const ACTIVATION_FAILED =
+  'Activation failed. The license key is unknown, already activated, locked or expired. ' +
+  'If this machine replaces an activated one, ask your administrator for a rebind code.';
+
+const NAME = /^[\p{L}\p{N}][\p{L}\p{N} ._:@/-]{0,127}$/u;
+
+/** The license authority. */
+export class LicenseAuthority {
+  readonly #store: LicenseStore;
+  readonly #pepper: Uint8Array;
+  readonly #issuer: TokenIssuer;
+  readonly #tokens: TokenVerifier;
+  readonly #proofs: DpopVerifier;
+  readonly #prefix: string;
+  readonly #rebindPrefix: string;
+  readonly #accessTtl: number;
+  readonly #licenseTtl: number;
+  readonly #rebindTtl: number;
+  readonly #onEvent: LicenseAuthorityOptions['onEvent'];
+  readonly #now: () => number;
+
+  constructor(options: LicenseAuthorityOptions) {
+    if (!(options.pepper instanceof Uint8Array) || options.pepper.length < 32) {
+      throw new LicenseError(
+        'ERR_LICENSE_INVALID_ARGUMENT',
+        'the pepper must be at least 32 random bytes',
+      );
+    }
+    this.#store = options.store;
+    this.#pepper = options.pepper;
+    this.#now = options.now ?? Date.now;
+    const clock = { now: this.#now, ...(options.backend ? { backend: options.backend } : {}) };
+    this.#issuer = createTokenIssuer({
+      issuer: options.issuer,
+      keys: options.signingKeys,
+      ...clock,
+    });
+    this.#tokens = createTokenVerifier({
+      issuer: options.issuer,
+      jwks: this.#issuer.jwks(),
+      ...clock,
+    });
+    this.#proofs = createDpopVerifier({
+      replay: options.replay,
+      ...(options.nonces ? { nonces: options.nonces } : {}),
+      ...clock,
+    });
+    this.#prefix = options.keyPrefix ?? 'FLX';
+    this.#rebindPrefix = `${this.#prefix}RB`.slice(0, 8);
+    parseLicenseKey(generateLicenseKey({ prefix: this.#rebindPrefix }));
+    this.#accessTtl = options.accessTokenTtlSeconds ?? 900;
+    this.#licenseTtl = options.licenseTokenTtlSeconds ?? 30 * 86_400;
+    this.#rebindTtl = options.rebindTtlSeconds ?? 7 * 86_400;
+    this.#onEvent = options.onEvent;
+  }
+
+  /** The authority's public token keys (publish at a JWKS endpoint; agents keep a copy). */
+  jwks(): Jwks {
+    return this.#issuer.jwks();
+  }
+
+  /** The nonce to send in `DPoP-Nonce` on responses, when nonces are on. */
+  nonce(): string | undefined {
+    return this.#proofs.nonce();
+  }
+
+  /** Issues a license. The returned key is shown once; only its keyed hash is stored. */
+  async issue(input: IssueLicenseInput): Promise<{ license: LicenseInfo; key: string }> {
+    const tenant = checkName(input.tenant, 'tenant');
+    const product = checkName(input.product, 'product');
+    const entitlements = [
+      ...new Set((input.entitlements ?? []).map((e) => checkName(e, 'entitlement'))),
+    ];
+    if (entitlements.length > 64) invalidArgument('at most 64 entitlements');
+    const expiresAt = input.expiresAt == null ? null : input.expiresAt.getTime();
+    if (expiresAt !== null && !(expiresAt > this.#now()))
+      invalidArgument('expiresAt must be in the future');
+    const key = generateLicenseKey({ prefix: this.#prefix });
+    const now = this.#now();
+    const record: LicenseRecord = {
+      id: uuidv7(now),
+      tenant,
+      product,
+      entitlements,
+      keyHash: this.#hash(key),
+      state: 'issued',
+      locked: false,
+      lockedReason: null,
+      deviceJkt: null,
+      deviceJwk: null,
+      rebindHash: null,
+      rebindExpiresAt: null,
+      createdAt: now,
+      activatedAt: null,
+      expiresAt,
+      lastSeenAt: null,
+      updatedAt: now,
+      version: 1,
+    };
+    await this.#store.insert(record);
+    await this.#event({
+      action: 'license.issue',
+      outcome: 'success',
+      ...who(record),
+      ...actor(input.actor),
+    });
+    return { license: toInfo(record), key };
+  }
+
+  /**
+   * Activates a license with its key (or a rebind code) for the device whose key signed the
+   * request's DPoP proof. Exactly one activation per key ever succeeds.
+   */
+  async activate(input: { licenseKey: string; request: AuthorityRequest }): Promise<LicenseTokens> {
+    const proof = await this.#proofs.verify(proofInput(input.request));
+    let parsed: ReturnType<typeof parseLicenseKey>;
+    try {
+      parsed = parseLicenseKey(input.licenseKey);
+    } catch (error) {
+      await this.#event({
+        action: 'license.activate',
+        outcome: 'failure',
+        jkt: proof.jkt,
+        reason: 'malformed_key',
+      });
+      throw error;
+    }
+    const now = this.#now();
+    const viaRebind = parsed.prefix === this.#rebindPrefix;
+    if (!viaRebind && parsed.prefix !== this.#prefix) {
+      return this.#activationFailed(proof.jkt, 'other_product');
+    }
+    const hash = this.#hash(parsed.canonical);
+    const record = viaRebind
+      ? await this.#store.findByRebindHash(hash)
+      : await this.#store.findByKeyHash(hash);
+    if (!record) return this.#activationFailed(proof.jkt, 'unknown_key');
+    const reason = record.locked
+      ? 'locked'
+      : record.expiresAt !== null && record.expiresAt <= now
+        ? 'expired'
+        : viaRebind
+          ? record.state !== 'rebinding' || (record.rebindExpiresAt ?? 0) <= now
+            ? 'rebind_code_invalid'
+            : undefined
+          : record.state !== 'issued'
+            ? 'already_activated'
+            : undefined;
+    if (reason) return this.#activationFailed(proof.jkt, reason, record);
+    let updated: LicenseRecord | undefined;
+    try {
+      updated = await this.#store.update(record.id, record.version, {
+        state: 'active',
+        deviceJkt: proof.jkt,
+        deviceJwk: proof.jwk,
+        rebindHash: null,
+        rebindExpiresAt: null,
+        activatedAt: now,
+        lastSeenAt: now,
+        updatedAt: now,
+      });
+    } catch (error) {
+      if (LicenseError.isInstance(error) && error.code === 'ERR_LICENSE_CONFLICT') {
+        return this.#activationFailed(proof.jkt, 'device_bound_elsewhere', record);
+      }
+      throw error;
+    }
+    if (!updated) return this.#activationFailed(proof.jkt, 'concurrent_activation', record);
+    await this.#event({
+      action: 'license.activate',
+      outcome: 'success',
+      ...who(updated),
+      jkt: proof.jkt,
+      ...(viaRebind ? { reason: 'rebind' } : {}),
+    });
+    return this.#tokensFor(updated);
+  }
+
+  /**
+   * Issues fresh tokens to the bound device. The request needs only a DPoP proof by the
+   * device key (an expired access token is no obstacle: the key is the credential).
+   */
+  async refresh(request: AuthorityRequest): Promise<LicenseTokens> {
+    const proof = await this.#proofs.verify(proofInput(request));
+    const record = await this.#store.findByDevice(proof.jkt);
+    const code = this.#refusal(record, proof.jkt);
+    if (code || !record) {
+      await this.#event({
+        action: 'license.refresh',
+        outcome: 'denied',
+        jkt: proof.jkt,
+        reason: code ?? 'no_license',
+        ...(record ? who(record) : {}),
+      });
+      throw refusalError(code ?? 'ERR_LICENSE_NOT_ACTIVE');
+    }
+    const now = this.#now();
+    const touched =
+      (await this.#store.update(record.id, record.version, { lastSeenAt: now, updatedAt: now })) ??
+      record;
+    await this.#event({
+      action: 'license.refresh',
+      outcome: 'success',
+      ...who(record),
+      jkt: proof.jkt,
+    });
+    return this.#tokensFor(touched);
+  }
+
+  /**
+   * Verifies a request of an activated device: `Authorization: DPoP <access token>`, the
+   * `DPoP` proof (bound to that token, this method and URL, and the body), and that the
+   * license is still active, unlocked, unexpired and bound to this very key.
+   */
+  async verifyRequest(request: AuthorityRequest): Promise<VerifiedRequest> {
+    let jkt: string | undefined;
+    let licenseId: string | undefined;
+    try {
+      const authorization = headerValue(request.headers, 'authorization');
+      const token = authorization.value?.startsWith('DPoP ')
+        ? authorization.value.slice(5)
+        : undefined;
+      if (!token || authorization.multiple) {
+        throw new LicenseError(
+          'ERR_LICENSE_INVALID_TOKEN',
+          'the request needs "Authorization: DPoP <access token>"',
+        );
+      }
+      const claims = await this.#tokens.verifyAccessToken(token);
+      licenseId = claims.sub;
+      const proof = await this.#proofs.verify({ ...proofInput(request), accessToken: token });
+      jkt = proof.jkt;
+      if (claims.cnf.jkt !== proof.jkt) {
+        throw new LicenseError(
+          'ERR_LICENSE_TOKEN_BINDING',
+          'the access token belongs to another device',
+        );
+      }
+      const record = await this.#store.get(claims.sub);
+      const code = this.#refusal(record, proof.jkt);
+      if (code || !record) throw refusalError(code ?? 'ERR_LICENSE_NOT_FOUND');
+      return { license: toInfo(record), claims, proof };
+    } catch (error) {
+      const reason = LicenseError.isInstance(error) ? error.code : 'ERR_LICENSE_STORAGE';
+      await this.#event({
+        action: 'license.request',
+        outcome: 'denied',
+        reason,
+        ...(licenseId ? { licenseId } : {}),
+        ...(jkt ? { jkt } : {}),
+      });
+      throw error;
+    }
+  }
+
+  /** Locks (revokes) a license; its next request is refused. */
+  async lock(id: string, options: { reason?: string; actor?: string } = {}): Promise<LicenseInfo> {
+    const reason = options.reason === undefined ? null : checkText(options.reason, 'reason');
+    const updated = await this.#change(id, (r) =>
+      r.locked ? undefined : { locked: true, lockedReason: reason },
+    );
+    await this.#event({
+      action: 'license.lock',
+      outcome: 'success',
+      ...who(updated),
+      ...actor(options.actor),
+      ...(reason ? { reason } : {}),
+    });
+    return toInfo(updated);
+  }
+
+  /** Unlocks a license. */
+  async unlock(id: string, options: { actor?: string } = {}): Promise<LicenseInfo> {
+    const updated = await this.#change(id, (r) =>
+      r.locked ? { locked: false, lockedReason: null } : undefined,
+    );
+    await this.#event({
+      action: 'license.unlock',
+      outcome: 'success',
+      ...who(updated),
+      ...actor(options.actor),
+    });
+    return toInfo(updated);
+  }
+
+  /**
+   * Unbinds the current device (lost or replaced machine) and returns a one-time rebind code
+   * with which the new device activates. The original key stays spent.
+   */
+  async rebind(
+    id: string,
+    options: { actor?: string } = {},
+  ): Promise<{ license: LicenseInfo; rebindCode: string; expiresAt: Date }> {
+    const code = generateLicenseKey({ prefix: this.#rebindPrefix });
+    const expiresAt = this.#now() + this.#rebindTtl * 1000;
+    const updated = await this.#change(id, (r) => {
+      if (r.state === 'issued') {
+        throw new LicenseError(
+          'ERR_LICENSE_NOT_ACTIVE',
+          'the license was never activated; activate it with its key',
+        );
+      }
+      return {
+        state: 'rebinding',
+        deviceJkt: null,
+        deviceJwk: null,
+        rebindHash: this.#hash(code),
+        rebindExpiresAt: expiresAt,
+      };
+    });
+    await this.#event({
+      action: 'license.rebind',
+      outcome: 'success',
+      ...who(updated),
+      ...actor(options.actor),
+    });
+    return { license: toInfo(updated), rebindCode: code, expiresAt: new Date(expiresAt) };
+  }
+
+  /** One license; `ERR_LICENSE_NOT_FOUND` when there is none. */
+  async get(id: string): Promise<LicenseInfo> {
+    const record =
+      typeof id === 'string' && id.length <= 64 ? await this.#store.get(id) : undefined;
+    if (!record) throw new LicenseError('ERR_LICENSE_NOT_FOUND', 'no such license');
+    return toInfo(record);
+  }
+
+  /** A page of licenses, in creation order. */
+  async list(
+    input: ListLicensesInput = {},
+  ): Promise<{ licenses: LicenseInfo[]; nextCursor: string | null }> {
+    const limit = input.limit ?? 100;
+    if (!Number.isInteger(limit) || limit < 1 || limit > 1000)
+      invalidArgument('limit must be 1 to 1000');
+    const status = input.status;
+    const records = await this.#store.list({
+      limit,
+      ...(input.tenant !== undefined ? { tenant: checkName(input.tenant, 'tenant') } : {}),
+      ...(status === 'locked'
+        ? { locked: true }
+        : status !== undefined
+          ? { state: status, locked: false }
+          : {}),
+      ...(input.cursor !== undefined ? { after: input.cursor } : {}),
+    });
+    const last = records.at(-1);
+    return {
+      licenses: records.map(toInfo),
+      nextCursor: records.length === limit && last ? last.id : null,
+    };
+  }
+
+  #hash(canonicalKey: string): string {
+    return b64u(hmacSha256(this.#pepper, utf8(canonicalKey)));
+  }
+
+  async #activationFailed(jkt: string, reason: string, record?: LicenseRecord): Promise<never> {
+    await this.#event({
+      action: 'license.activate',
+      outcome: 'denied',
+      jkt,
+      reason,
+      ...(record ? who(record) : {}),
+    });
+    throw new LicenseError('ERR_LICENSE_ACTIVATION_FAILED', ACTIVATION_FAILED);
+  }
+
+  #refusal(record: LicenseRecord | undefined, jkt: string): LicenseErrorCode | undefined {
+    if (!record) return 'ERR_LICENSE_NOT_FOUND';
+    if (record.locked) return 'ERR_LICENSE_LOCKED';
+    if (record.expiresAt !== null && record.expiresAt <= this.#now()) return 'ERR_LICENSE_EXPIRED';
+    if (record.state !== 'active') return 'ERR_LICENSE_NOT_ACTIVE';
+    if (record.deviceJkt !== jkt) return 'ERR_LICENSE_TOKEN_BINDING';
+    return undefined;
+  }
+
+  async #change(
+    id: string,
+    patchFor: (r: LicenseRecord) => Partial<LicenseRecord> | undefined,
+  ): Promise<LicenseRecord> {
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const record =
+        typeof id === 'string' && id.length <= 64 ? await this.#store.get(id) : undefined;
+      if (!record) throw new LicenseError('ERR_LICENSE_NOT_FOUND', 'no such license');
+      const patch = patchFor(record);
+      if (!patch) return record;
+      const updated = await this.#store.update(id, record.version, {
+        ...patch,
+        updatedAt: this.#now(),
+      });
+      if (updated) return updated;
+    }
+    throw new LicenseError(
+      'ERR_LICENSE_CONFLICT',
+      'the license is being changed concurrently; try again',
+    );
+  }
+
+  async #tokensFor(record: LicenseRecord): Promise<LicenseTokens> {
+    const subject: TokenSubject = {
+      sub: record.id,
+      tid: record.tenant,
+      prd: record.product,
+      ent: record.entitlements,
+      lexp: record.expiresAt === null ? null : Math.floor(record.expiresAt / 1000),
+      cnf: { jkt: record.deviceJkt as string },
+    };
+    const access = await this.#issuer.issueAccessToken(subject, this.#accessTtl);
+    const license = await this.#issuer.issueLicenseToken(subject, this.#licenseTtl);
+    return {
+      licenseId: record.id,
+      accessToken: access.token,
+      accessTokenExpiresAt: new Date(access.expiresAt * 1000),
+      licenseToken: license.token,
+      licenseTokenExpiresAt: new Date(license.expiresAt * 1000),
+    };
+  }
+
+  async #event(event: Omit<AuthorityEvent, 'at'>): Promise<void> {
+    await this.#onEvent?.({ ...event, at: this.#now() });
+  }
+}
+
+function proofInput(request: AuthorityRequest) {
+  const dpop = headerValue(request.headers, 'dpop');
+  if (dpop.multiple)
+    throw new LicenseError(
+      'ERR_DPOP_INVALID_PROOF',
+      'the request carries more than one DPoP header',
+    );
+  return { method: request.method, url: request.url, proof: dpop.value, body: request.body };
+}
+
+function refusalError(code: LicenseErrorCode): LicenseError {
+  const messages: Partial<Record<LicenseErrorCode, string>> = {
+    ERR_LICENSE_LOCKED: 'the license is locked; contact your administrator',
+    ERR_LICENSE_EXPIRED: 'the license has expired',
+    ERR_LICENSE_NOT_ACTIVE: 'the license is not active on a device',
+    ERR_LICENSE_TOKEN_BINDING: 'this device is not the one the license is bound to',
+    ERR_LICENSE_NOT_FOUND: 'no such license',
+  };
+  return new LicenseError(code, messages[code] ?? 'the request was refused');
+}
+
+function toInfo(r: LicenseRecord): LicenseInfo {
+  const date = (ms: number | null) => (ms === null ? null : new Date(ms));
+  return {
+    id: r.id,
+    tenant: r.tenant,
+    product: r.product,
+    entitlements: r.entitlements,
+    status: r.locked ? 'locked' : r.state,
+    lockedReason: r.lockedReason,
+    device: r.deviceJkt ? { jkt: r.deviceJkt } : null,
+    createdAt: new Date(r.createdAt),
+    activatedAt: date(r.activatedAt),
+    expiresAt: date(r.expiresAt),
+    lastSeenAt: date(r.lastSeenAt),
+  };
+}
+
+function who(r: LicenseRecord) {
+  return { licenseId: r.id, tenant: r.tenant };
+}
+
+function actor(name: string | undefined) {
+  return name === undefined ? {} : { actor: name };
+}
+
+function checkName(value: unknown, what: string): string {
+  if (typeof value !== 'string' || !NAME.test(value)) {
+    invalidArgument(
+      `${what} must be 1 to 128 letters, digits or . _ : @ / - (starting with a letter or digit)`,
+    );
+  }
+  return value;
+}
+
+function checkText(value: unknown, what: string): string {
+  if (typeof value !== 'string' || value.length > 500)
+    invalidArgument(`${what} must be text of at most 500 characters`);
+  return value;
+}
+
+function invalidArgument(message: string): never {
+  throw new LicenseError('ERR_LICENSE_INVALID_ARGUMENT', message);
+}

@@ -1,0 +1,241 @@
+/**
+ * DPoP proof verification (RFC 9449 §4.3), server side. Checks, in order: one well-formed
+ * proof JWT; `typ` `dpop+jwt`; an allowed algorithm matching an embedded public key without
+ * private members; `htm` and `htu` match the request; `iat` inside the window; the server
+ * nonce when required; `ath` when an access token is presented; `cdg` when the request has a
+ * body; the signature; and finally that the `jti` was not seen before (replay).
+ *
+ * The key import for a proof header is cached (keyed by the exact header segment, which is a
+ * pure function of the key), so a device's steady-state requests cost one signature check.
+ */
+import { equalBytes, fromB64u, utf8 } from '../../internal/src/base64url.js';
+import { accessTokenHash, bodyDigest } from './dpop.js';
+import { LicenseError, type LicenseErrorCode } from './errors.js';
+import { htu as normaliseHtu } from './http.js';
+import { algorithmOf, jwkThumbprint, type PublicJwk, toPublicJwk } from './jwk.js';
+import { MAX_JWS_LENGTH, parseObject } from './jws.js';
+import type { NonceSource } from './nonce.js';
+import type { ReplayStore } from './replay.js';
+import { createVerifier, type SignatureBackend, type Verifier } from './sig.js';
+
+/** The request a proof is checked against. */
+export interface DpopVerifyInput {
+  /** HTTP method of the request. */
+  readonly method: string;
+  /** Full URL of the request as the server received it (scheme and host included). */
+  readonly url: string | URL;
+  /** The `DPoP` header value; `undefined` when absent. */
+  readonly proof: string | undefined;
+  /** The access token presented with the request (`Authorization: DPoP <token>`). */
+  readonly accessToken?: string | undefined;
+  /** The exact request body bytes, when the request has one. */
+  readonly body?: Uint8Array | undefined;
+}
+
+/** A proof that passed every check. */
+export interface VerifiedProof {
+  /** Thumbprint of the key that signed the proof. */
+  readonly jkt: string;
+  /** That public key. */
+  readonly jwk: PublicJwk;
+  readonly jti: string;
+  /** Issued-at, seconds. */
+  readonly iat: number;
+}
+
+/** Options of {@link createDpopVerifier}. */
+export interface DpopVerifierOptions {
+  /** Where proof identifiers are remembered. */
+  readonly replay: ReplayStore;
+  /** When set, every proof must carry a valid nonce from this source. */
+  readonly nonces?: NonceSource;
+  /** How old a proof may be. Default 60 s. */
+  readonly maxAgeSeconds?: number;
+  /** Tolerated clock difference. Default 5 s. */
+  readonly clockSkewSeconds?: number;
+  /** Accepted algorithms. Default ES256 and EdDSA. */
+  readonly algorithms?: readonly ('ES256' | 'EdDSA')[];
+  /** Require `cdg` on requests with a non-empty body. Default true. */
+  readonly requireBodyDigest?: boolean;
+  /** Upper bound on cached proof keys. Default 10 000. */
+  readonly keyCacheSize?: number;
+  readonly backend?: SignatureBackend;
+  /** Clock in milliseconds, for tests. */
+  readonly now?: () => number;
+}
+
+/** Verifies DPoP proofs. */
+export interface DpopVerifier {
+  verify(input: DpopVerifyInput): Promise<VerifiedProof>;
+  /** The nonce to send in `DPoP-Nonce`, when nonces are on. */
+  nonce(): string | undefined;
+}
+
+interface CachedKey {
+  readonly jwk: PublicJwk;
+  readonly jkt: string;
+  readonly verifier: Verifier;
+}
+
+const JTI_MAX = 128;
+
+/** Creates a DPoP proof verifier. */
+export function createDpopVerifier(options: DpopVerifierOptions): DpopVerifier {
+  const maxAge = options.maxAgeSeconds ?? 60;
+  const skew = options.clockSkewSeconds ?? 5;
+  const algorithms = new Set(options.algorithms ?? ['ES256', 'EdDSA']);
+  const requireDigest = options.requireBodyDigest ?? true;
+  const cacheSize = options.keyCacheSize ?? 10_000;
+  const backend = options.backend ?? 'auto';
+  const now = options.now ?? Date.now;
+  const keys = new Map<string, CachedKey>();
+  // Small memo tables for values that repeat across requests (bounded, cleared when full).
+  const htuMemo = new Map<string, string>();
+  const athMemo = new Map<string, string>();
+
+  function keyFor(headerSegment: string): CachedKey {
+    const cached = keys.get(headerSegment);
+    if (cached) return cached;
+    const header = parseObject(headerSegment);
+    if (!header) throw fail('ERR_DPOP_INVALID_PROOF', 'the DPoP proof is not a well-formed JWT');
+    if (header.typ !== 'dpop+jwt')
+      throw fail('ERR_DPOP_INVALID_PROOF', 'the proof is not of type dpop+jwt');
+    const jwk = toPublicJwk(header.jwk);
+    if (!jwk) throw fail('ERR_DPOP_INVALID_PROOF', 'the proof does not carry a usable public key');
+    const alg = header.alg;
+    if (typeof alg !== 'string' || !algorithms.has(alg as 'ES256') || algorithmOf(jwk) !== alg) {
+      throw fail('ERR_DPOP_INVALID_PROOF', 'the proof algorithm is not accepted');
+    }
+    let verifier: Verifier;
+    try {
+      verifier = createVerifier(jwk, backend);
+    } catch {
+      throw fail('ERR_DPOP_INVALID_PROOF', 'the proof does not carry a usable public key');
+    }
+    const entry = { jwk, jkt: jwkThumbprint(jwk), verifier };
+    if (keys.size >= cacheSize) keys.clear();
+    keys.set(headerSegment, entry);
+    return entry;
+  }
+
+  function requestHtu(url: string | URL): string {
+    return typeof url === 'string' ? memo(htuMemo, url, normaliseHtu) : normaliseHtu(url);
+  }
+
+  return {
+    nonce: () => options.nonces?.current(),
+    async verify(input) {
+      if (input.proof === undefined || input.proof === '') {
+        throw fail('ERR_DPOP_MISSING', 'the request carries no DPoP proof');
+      }
+      const proof = input.proof;
+      const first = proof.indexOf('.');
+      const second = proof.indexOf('.', first + 1);
+      const malformed = () =>
+        fail('ERR_DPOP_INVALID_PROOF', 'the DPoP proof is not a well-formed JWT');
+      if (
+        proof.length > MAX_JWS_LENGTH ||
+        first < 1 ||
+        second < 0 ||
+        proof.indexOf('.', second + 1) >= 0
+      )
+        throw malformed();
+      const key = keyFor(proof.slice(0, first));
+      const claims = parseObject(proof.slice(first + 1, second));
+      const signature = fromB64u(proof.slice(second + 1));
+      if (!claims || !signature) throw malformed();
+      const { jti, htm, iat } = claims;
+      if (typeof jti !== 'string' || jti.length === 0 || jti.length > JTI_MAX) {
+        throw fail('ERR_DPOP_INVALID_PROOF', 'the proof has no valid jti');
+      }
+      if (htm !== input.method.toUpperCase()) {
+        throw fail('ERR_DPOP_INVALID_PROOF', 'the proof is for another HTTP method');
+      }
+      if (
+        typeof claims.htu !== 'string' ||
+        memo(htuMemo, claims.htu, safeHtu) !== requestHtu(input.url)
+      ) {
+        throw fail('ERR_DPOP_INVALID_PROOF', 'the proof is for another URL');
+      }
+      const nowSeconds = now() / 1000;
+      if (typeof iat !== 'number' || !Number.isFinite(iat)) {
+        throw fail('ERR_DPOP_INVALID_PROOF', 'the proof has no valid iat');
+      }
+      if (iat > nowSeconds + skew || iat < nowSeconds - maxAge - skew) {
+        throw fail(
+          'ERR_DPOP_STALE',
+          'the proof is too old or from the future; check the device clock',
+        );
+      }
+      if (options.nonces && !options.nonces.isValid(claims.nonce)) {
+        throw fail(
+          'ERR_DPOP_NONCE_REQUIRED',
+          'the proof must carry the current server nonce (DPoP-Nonce)',
+        );
+      }
+      if (input.accessToken !== undefined) {
+        if (
+          typeof claims.ath !== 'string' ||
+          !equalText(claims.ath, memo(athMemo, input.accessToken, accessTokenHash))
+        ) {
+          throw fail(
+            'ERR_DPOP_INVALID_PROOF',
+            'the proof is not bound to the presented access token',
+          );
+        }
+      }
+      const hasBody = input.body !== undefined && input.body.length > 0;
+      if (claims.cdg !== undefined || (hasBody && requireDigest)) {
+        const expected = bodyDigest(input.body ?? new Uint8Array(0));
+        if (typeof claims.cdg !== 'string' || !equalText(claims.cdg, expected)) {
+          throw fail(
+            'ERR_DPOP_BODY_MISMATCH',
+            'the request body is not the one the proof was made for',
+          );
+        }
+      }
+      let valid = key.verifier.verify(utf8(proof.slice(0, second)), signature);
+      if (valid instanceof Promise) valid = await valid;
+      if (!valid) throw fail('ERR_DPOP_INVALID_PROOF', 'the proof signature is not valid');
+      const fresh = await options.replay.remember(`${key.jkt}:${jti}`, maxAge + 2 * skew);
+      if (!fresh)
+        throw fail(
+          'ERR_DPOP_REPLAY',
+          'this proof was used before; make a new proof for every request',
+        );
+      return { jkt: key.jkt, jwk: key.jwk, jti, iat };
+    },
+  };
+}
+
+function memo(
+  table: Map<string, string>,
+  input: string,
+  compute: (input: string) => string,
+): string {
+  let value = table.get(input);
+  if (value === undefined) {
+    value = compute(input);
+    if (table.size >= 1024) table.clear();
+    table.set(input, value);
+  }
+  return value;
+}
+
+// An unparseable claimed htu never equals a request URL.
+function safeHtu(claimed: string): string {
+  try {
+    return normaliseHtu(claimed);
+  } catch {
+    return '\u0000invalid';
+  }
+}
+
+function equalText(a: string, b: string): boolean {
+  const x = fromB64u(a);
+  return x !== undefined && equalBytes(x, fromB64u(b) ?? utf8(b));
+}
+
+function fail(code: LicenseErrorCode, message: string): LicenseError {
+  return new LicenseError(code, message);
+}

@@ -1,0 +1,98 @@
+/**
+ * Replay caches for DPoP proof identifiers. A proof's `jti` is recorded for as long as the
+ * proof could be accepted; a second use within that time is a replay. Memory for one
+ * process; Redis when several relay instances share the load.
+ */
+import { LicenseError } from './errors.js';
+
+/** Records proof identifiers. */
+export interface ReplayStore {
+  /**
+   * Records `id` for `ttlSeconds`. Resolves `true` when it was new, `false` when it had been
+   * recorded before and not yet expired (a replay).
+   */
+  remember(id: string, ttlSeconds: number): boolean | Promise<boolean>;
+}
+
+/** Options of {@link MemoryReplayStore}. */
+export interface MemoryReplayStoreOptions {
+  /**
+   * Upper bound on remembered identifiers. When it is reached with none expired, new proofs
+   * are refused (`ERR_LICENSE_STORAGE`) rather than accepted unrecorded. Default 250 000.
+   */
+  readonly maxEntries?: number;
+  /** Clock in milliseconds, for tests. */
+  readonly now?: () => number;
+}
+
+/** A replay cache in this process's memory. */
+export class MemoryReplayStore implements ReplayStore {
+  readonly #seen = new Map<string, number>();
+  readonly #max: number;
+  readonly #now: () => number;
+
+  constructor(options: MemoryReplayStoreOptions = {}) {
+    this.#max = options.maxEntries ?? 250_000;
+    this.#now = options.now ?? Date.now;
+  }
+
+  /** Number of identifiers currently remembered. */
+  get size(): number {
+    return this.#seen.size;
+  }
+
+  remember(id: string, ttlSeconds: number): boolean {
+    const now = this.#now();
+    const expires = this.#seen.get(id);
+    if (expires !== undefined && expires > now) return false;
+    if (expires !== undefined) this.#seen.delete(id);
+    this.#sweep(now);
+    if (this.#seen.size >= this.#max) {
+      throw new LicenseError(
+        'ERR_LICENSE_STORAGE',
+        'the DPoP replay cache is full; raise maxEntries or use a shared store',
+      );
+    }
+    this.#seen.set(id, now + ttlSeconds * 1000);
+    return true;
+  }
+
+  // Entries are inserted roughly in expiry order, so expired ones sit at the front.
+  #sweep(now: number): void {
+    for (const [key, expires] of this.#seen) {
+      if (expires > now) break;
+      this.#seen.delete(key);
+    }
+  }
+}
+
+/** The one Redis command the Redis replay store needs, in node-redis (v4/v5) form. */
+export interface RedisSetNx {
+  set(key: string, value: string, options: { NX: true; PX: number }): Promise<unknown>;
+}
+
+/**
+ * A replay cache in Redis (`SET key 1 NX PX ttl`), shared by every relay instance. For ioredis,
+ * pass `{ set: (k, v, o) => client.set(k, v, 'PX', o.PX, 'NX') }`.
+ */
+export function redisReplayStore(
+  client: RedisSetNx,
+  options: { prefix?: string } = {},
+): ReplayStore {
+  const prefix = options.prefix ?? 'fluxel:dpop:';
+  return {
+    async remember(id, ttlSeconds) {
+      let reply: unknown;
+      try {
+        reply = await client.set(prefix + id, '1', { NX: true, PX: Math.ceil(ttlSeconds * 1000) });
+      } catch (cause) {
+        throw new LicenseError(
+          'ERR_LICENSE_STORAGE',
+          'the DPoP replay cache (Redis) is unreachable',
+          { cause },
+        );
+      }
+      return reply === 'OK';
+    },
+  };
+}

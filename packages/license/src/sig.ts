@@ -1,0 +1,125 @@
+/**
+ * Signing and verification for ES256 (P-256, IEEE P1363 signatures as JWS uses them) and
+ * EdDSA (Ed25519). On Node.js the synchronous `node:crypto` path is used (about 3× the rate
+ * of Web Crypto for ES256 here); elsewhere Web Crypto. Imported keys are objects to keep and
+ * reuse: importing costs more than verifying.
+ */
+import { type NodeKeyObject, nodeCrypto } from '../../internal/src/node-crypto.js';
+import { algorithmOf, type PrivateJwk, type PublicJwk, type SignatureAlgorithm } from './jwk.js';
+
+/** A public key ready to verify signatures. */
+export interface Verifier {
+  readonly alg: SignatureAlgorithm;
+  /** True when `signature` is valid for `data`; false for any invalid or malformed signature. */
+  verify(data: Uint8Array, signature: Uint8Array): boolean | Promise<boolean>;
+}
+
+/** A private key ready to sign. */
+export interface Signer {
+  readonly alg: SignatureAlgorithm;
+  sign(data: Uint8Array): Uint8Array | Promise<Uint8Array>;
+}
+
+/** Which implementation to use; `auto` picks `node` on Node.js, else `web`. */
+export type SignatureBackend = 'auto' | 'node' | 'web';
+
+const SIGNATURE_LENGTH = 64;
+
+function pickNode(backend: SignatureBackend) {
+  if (backend === 'web') return undefined;
+  const node = nodeCrypto();
+  if (!node && backend === 'node') throw new Error('node:crypto is not available here');
+  return node;
+}
+
+function jwkRecord(jwk: PublicJwk | PrivateJwk): Record<string, string> {
+  return { ...jwk } as Record<string, string>;
+}
+
+/** Imports a public key for verification. Throws on a key that is not a valid point. */
+export function createVerifier(jwk: PublicJwk, backend: SignatureBackend = 'auto'): Verifier {
+  const alg = algorithmOf(jwk);
+  const node = pickNode(backend);
+  if (node) {
+    const key = node.createPublicKey({ key: jwkRecord(jwk), format: 'jwk' });
+    const keyArg = alg === 'ES256' ? { key, dsaEncoding: 'ieee-p1363' as const } : key;
+    const digest = alg === 'ES256' ? 'sha256' : null;
+    return {
+      alg,
+      verify(data, signature) {
+        if (signature.length !== SIGNATURE_LENGTH) return false;
+        try {
+          return node.verify(digest, data, keyArg, signature);
+        } catch {
+          return false;
+        }
+      },
+    };
+  }
+  const keyPromise = crypto.subtle.importKey('jwk', jwk as JsonWebKey, webAlgorithm(alg), false, [
+    'verify',
+  ]);
+  return {
+    alg,
+    async verify(data, signature) {
+      if (signature.length !== SIGNATURE_LENGTH) return false;
+      try {
+        return await crypto.subtle.verify(
+          webSignParams(alg),
+          await keyPromise,
+          signature as BufferSource,
+          data as BufferSource,
+        );
+      } catch {
+        return false;
+      }
+    },
+  };
+}
+
+/** Imports a private key for signing. */
+export function createSigner(jwk: PrivateJwk, backend: SignatureBackend = 'auto'): Signer {
+  const alg = algorithmOf(jwk);
+  const node = pickNode(backend);
+  if (node) {
+    const key: NodeKeyObject = node.createPrivateKey({ key: jwkRecord(jwk), format: 'jwk' });
+    const keyArg = alg === 'ES256' ? { key, dsaEncoding: 'ieee-p1363' as const } : key;
+    const digest = alg === 'ES256' ? 'sha256' : null;
+    return { alg, sign: (data) => new Uint8Array(node.sign(digest, data, keyArg)) };
+  }
+  const keyPromise = crypto.subtle.importKey('jwk', jwk as JsonWebKey, webAlgorithm(alg), false, [
+    'sign',
+  ]);
+  return {
+    alg,
+    async sign(data) {
+      return new Uint8Array(
+        await crypto.subtle.sign(webSignParams(alg), await keyPromise, data as BufferSource),
+      );
+    },
+  };
+}
+
+/** Generates a key pair as JWKs: ES256 (P-256) by default, or EdDSA (Ed25519). */
+export async function generateKeyPair(
+  alg: SignatureAlgorithm = 'ES256',
+): Promise<{ privateJwk: PrivateJwk; publicJwk: PublicJwk }> {
+  const pair = (await crypto.subtle.generateKey(webAlgorithm(alg), true, [
+    'sign',
+    'verify',
+  ])) as CryptoKeyPair;
+  const full = (await crypto.subtle.exportKey('jwk', pair.privateKey)) as Record<string, string>;
+  const publicJwk: PublicJwk =
+    alg === 'ES256'
+      ? { kty: 'EC', crv: 'P-256', x: full.x as string, y: full.y as string }
+      : { kty: 'OKP', crv: 'Ed25519', x: full.x as string };
+  return { privateJwk: { ...publicJwk, d: full.d as string }, publicJwk };
+}
+
+function webAlgorithm(alg: SignatureAlgorithm): EcKeyImportParams | Algorithm {
+  return alg === 'ES256' ? { name: 'ECDSA', namedCurve: 'P-256' } : { name: 'Ed25519' };
+}
+
+function webSignParams(alg: SignatureAlgorithm): EcdsaParams | Algorithm {
+  return alg === 'ES256' ? { name: 'ECDSA', hash: 'SHA-256' } : { name: 'Ed25519' };
+}

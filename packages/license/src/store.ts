@@ -1,0 +1,148 @@
+/**
+ * Where the authority keeps licenses: an interface any storage can implement, and an
+ * in-memory implementation (tests, single-process tools). The SQL implementation is in the
+ * `./sql` subpath. Only keyed hashes of license keys and rebind codes are ever stored.
+ */
+import { LicenseError } from './errors.js';
+import type { PublicJwk } from './jwk.js';
+
+/** Where a license is in its life. `locked` is separate: any state can be locked. */
+export type LicenseState = 'issued' | 'active' | 'rebinding';
+
+/** A stored license. Times are milliseconds since the epoch. */
+export interface LicenseRecord {
+  readonly id: string;
+  readonly tenant: string;
+  readonly product: string;
+  readonly entitlements: readonly string[];
+  /** HMAC of the license key under the authority's pepper. */
+  readonly keyHash: string;
+  readonly state: LicenseState;
+  readonly locked: boolean;
+  readonly lockedReason: string | null;
+  readonly deviceJkt: string | null;
+  readonly deviceJwk: PublicJwk | null;
+  /** HMAC of the pending rebind code, while `state` is `rebinding`. */
+  readonly rebindHash: string | null;
+  readonly rebindExpiresAt: number | null;
+  readonly createdAt: number;
+  readonly activatedAt: number | null;
+  readonly expiresAt: number | null;
+  readonly lastSeenAt: number | null;
+  readonly updatedAt: number;
+  /** Incremented by every update; updates name the version they expect. */
+  readonly version: number;
+}
+
+/** The fields an update may change. */
+export type LicensePatch = Partial<
+  Omit<LicenseRecord, 'id' | 'tenant' | 'product' | 'keyHash' | 'createdAt' | 'version'>
+>;
+
+/** Filter and page of {@link LicenseStore.list}. */
+export interface LicenseListFilter {
+  readonly tenant?: string;
+  readonly state?: LicenseState;
+  readonly locked?: boolean;
+  /** Page size, 1–1000. */
+  readonly limit: number;
+  /** Return licenses whose id sorts after this one (ids sort by creation time). */
+  readonly after?: string;
+}
+
+/** Storage of licenses. Every method may throw `ERR_LICENSE_STORAGE`. */
+export interface LicenseStore {
+  /** Adds a new license; a duplicate id or key hash is `ERR_LICENSE_CONFLICT`. */
+  insert(record: LicenseRecord): Promise<void>;
+  get(id: string): Promise<LicenseRecord | undefined>;
+  findByKeyHash(keyHash: string): Promise<LicenseRecord | undefined>;
+  findByRebindHash(rebindHash: string): Promise<LicenseRecord | undefined>;
+  findByDevice(jkt: string): Promise<LicenseRecord | undefined>;
+  /**
+   * Applies `patch` if the license is still at `version` (optimistic concurrency), and
+   * returns the updated record; `undefined` when another update came first. A device key
+   * already bound to another license is `ERR_LICENSE_CONFLICT`.
+   */
+  update(id: string, version: number, patch: LicensePatch): Promise<LicenseRecord | undefined>;
+  /** Licenses in id order. */
+  list(filter: LicenseListFilter): Promise<LicenseRecord[]>;
+}
+
+/** A license store in memory. Records it returns are frozen. */
+export class MemoryLicenseStore implements LicenseStore {
+  readonly #byId = new Map<string, LicenseRecord>();
+
+  async insert(record: LicenseRecord): Promise<void> {
+    for (const existing of this.#byId.values()) {
+      if (existing.id === record.id || existing.keyHash === record.keyHash) {
+        throw new LicenseError(
+          'ERR_LICENSE_CONFLICT',
+          'a license with this id or key already exists',
+        );
+      }
+    }
+    this.#byId.set(record.id, freeze(record));
+  }
+
+  async get(id: string): Promise<LicenseRecord | undefined> {
+    return this.#byId.get(id);
+  }
+
+  async findByKeyHash(keyHash: string): Promise<LicenseRecord | undefined> {
+    return this.#find((r) => r.keyHash === keyHash);
+  }
+
+  async findByRebindHash(rebindHash: string): Promise<LicenseRecord | undefined> {
+    return this.#find((r) => r.rebindHash === rebindHash);
+  }
+
+  async findByDevice(jkt: string): Promise<LicenseRecord | undefined> {
+    return this.#find((r) => r.deviceJkt === jkt);
+  }
+
+  async update(
+    id: string,
+    version: number,
+    patch: LicensePatch,
+  ): Promise<LicenseRecord | undefined> {
+    const current = this.#byId.get(id);
+    if (!current || current.version !== version) return undefined;
+    if (patch.deviceJkt) {
+      const other = this.#find((r) => r.deviceJkt === patch.deviceJkt && r.id !== id);
+      if (other)
+        throw new LicenseError(
+          'ERR_LICENSE_CONFLICT',
+          'this device key is bound to another license',
+        );
+    }
+    const next = freeze({ ...current, ...patch, version: version + 1 });
+    this.#byId.set(id, next);
+    return next;
+  }
+
+  async list(filter: LicenseListFilter): Promise<LicenseRecord[]> {
+    return [...this.#byId.values()]
+      .filter(
+        (r) =>
+          (filter.tenant === undefined || r.tenant === filter.tenant) &&
+          (filter.state === undefined || r.state === filter.state) &&
+          (filter.locked === undefined || r.locked === filter.locked) &&
+          (filter.after === undefined || r.id > filter.after),
+      )
+      .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
+      .slice(0, filter.limit);
+  }
+
+  #find(predicate: (record: LicenseRecord) => boolean): LicenseRecord | undefined {
+    for (const record of this.#byId.values()) if (predicate(record)) return record;
+    return undefined;
+  }
+}
+
+// Records are immutable once stored, so they can be handed out without copying.
+function freeze(record: LicenseRecord): LicenseRecord {
+  const copy = structuredClone(record);
+  Object.freeze(copy.entitlements);
+  if (copy.deviceJwk) Object.freeze(copy.deviceJwk);
+  return Object.freeze(copy);
+}

@@ -1,0 +1,21 @@
+/**
+ * `@fluxel/license/token`: offline verification of license tokens (expiry, entitlements,
+ * device binding) with the authority's JWKS. Contains no signing code.
+ *
+ * @packageDocumentation
+ */
+export {
+  ACCESS_TOKEN_TYPE,
+  type Jwks,
+  LICENSE_TOKEN_TYPE,
+  type LicenseTokenClaims,
+} from './claims.js';
+export * from './errors.js';
+export type { EcPublicJwk, OkpPublicJwk, PublicJwk } from './jwk.js';
+export type { SignatureBackend } from './sig.js';
+export {
+  createTokenVerifier,
+  type TokenRequirements,
+  type TokenVerifier,
+  type TokenVerifierOptions,
+} from './token-verify.js';

@@ -1,0 +1,319 @@
+import * as jose from 'jose';
+import { describe, expect, it } from 'vitest';
+import { createDpopSigner } from '../src/dpop.ts';
+import { createDpopVerifier } from '../src/dpop-verify.ts';
+import { jwkThumbprint, type PrivateJwk, type PublicJwk } from '../src/jwk.ts';
+import { createNonceSource } from '../src/nonce.ts';
+import { MemoryReplayStore } from '../src/replay.ts';
+import { generateKeyPair, type SignatureBackend } from '../src/sig.ts';
+
+// RFC 9449, Figure 2 (the example proof) and Figure 9 (its key's thumbprint).
+const RFC_PROOF =
+  'eyJ0eXAiOiJkcG9wK2p3dCIsImFsZyI6IkVTMjU2IiwiandrIjp7Imt0eSI6IkVDIiwieCI6Imw4dEZyaHgtMzR0VjNoUklDUkRZOXpDa0RscEJoRjQyVVFVZldWQVdCRnMiLCJ5IjoiOVZFNGpmX09rX282NHpiVFRsY3VOSmFqSG10NnY5VERWclUwQ2R2R1JEQSIsImNydiI6IlAtMjU2In19.eyJqdGkiOiItQndDM0VTYzZhY2MybFRjIiwiaHRtIjoiUE9TVCIsImh0dSI6Imh0dHBzOi8vc2VydmVyLmV4YW1wbGUuY29tL3Rva2VuIiwiaWF0IjoxNTYyMjYyNjE2fQ.2-GxA6T8lP4vfrg8v-FdWP0A0zdrj8igiMLvqRMUvwnQg4PtFLbdLXiOSsX0x7NVY-FNyJK70nfbV37xRZT3Lg';
+const RFC_JWK: PublicJwk = {
+  kty: 'EC',
+  crv: 'P-256',
+  x: 'l8tFrhx-34tV3hRICRDY9zCkDlpBhF42UQUfWVAWBFs',
+  y: '9VE4jf_Ok_o64zbTTlcuNJajHmt6v9TDVrU0CdvGRDA',
+};
+const RFC_JKT = '0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I';
+const RFC_IAT_MS = 1_562_262_616_000;
+// RFC 8037, Appendix A.3: thumbprint of an Ed25519 key.
+const RFC8037_JWK: PublicJwk = {
+  kty: 'OKP',
+  crv: 'Ed25519',
+  x: '11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo',
+};
+const RFC8037_JKT = 'kPrK_qmxVWaYVA9wwBF6Iuo3vVzz7TxHCTwXBygrS4k';
+
+const URL_ = 'https://relay.example/v1/send?x=1#frag';
+const backends: SignatureBackend[] = ['node', 'web'];
+
+function setup(
+  backend: SignatureBackend,
+  extra: { nonceSecret?: Uint8Array; now?: () => number } = {},
+) {
+  const replay = new MemoryReplayStore();
+  const nonces = extra.nonceSecret
+    ? createNonceSource({ secret: extra.nonceSecret, ...(extra.now ? { now: extra.now } : {}) })
+    : undefined;
+  return createDpopVerifier({
+    replay,
+    backend,
+    ...(nonces ? { nonces } : {}),
+    ...(extra.now ? { now: extra.now } : {}),
+  });
+}
+
+async function device(backend: SignatureBackend = 'auto') {
+  const { privateJwk } = await generateKeyPair('ES256');
+  return { privateJwk, signer: createDpopSigner(privateJwk, { backend }) };
+}
+
+describe('RFC vectors', () => {
+  it('RFC 7638 thumbprints match the RFC 9449 and RFC 8037 examples', () => {
+    expect(jwkThumbprint(RFC_JWK)).toBe(RFC_JKT);
+    expect(jwkThumbprint(RFC8037_JWK)).toBe(RFC8037_JKT);
+  });
+
+  for (const backend of backends) {
+    it(`the RFC 9449 example proof verifies (${backend})`, async () => {
+      const verifier = setup(backend, { now: () => RFC_IAT_MS + 1000 });
+      const result = await verifier.verify({
+        method: 'POST',
+        url: 'https://server.example.com/token',
+        proof: RFC_PROOF,
+      });
+      expect(result).toMatchObject({ jkt: RFC_JKT, jti: '-BwC3ESc6acc2lTc', iat: 1_562_262_616 });
+    });
+  }
+
+  it('the RFC example proof is refused for another URL, and once replayed', async () => {
+    const verifier = setup('auto', { now: () => RFC_IAT_MS });
+    await expect(
+      verifier.verify({
+        method: 'POST',
+        url: 'https://server.example.com/other',
+        proof: RFC_PROOF,
+      }),
+    ).rejects.toMatchObject({ code: 'ERR_DPOP_INVALID_PROOF' });
+    await verifier.verify({
+      method: 'POST',
+      url: 'https://server.example.com/token',
+      proof: RFC_PROOF,
+    });
+    await expect(
+      verifier.verify({
+        method: 'POST',
+        url: 'https://server.example.com/token',
+        proof: RFC_PROOF,
+      }),
+    ).rejects.toMatchObject({ code: 'ERR_DPOP_REPLAY' });
+  });
+});
+
+describe.each(backends)('DPoP proofs (%s backend)', (backend) => {
+  it('a fresh proof verifies and names the signing key', async () => {
+    const { signer } = await device(backend);
+    const proof = await signer.proof({
+      method: 'post',
+      url: URL_,
+      accessToken: 'tok',
+      body: '{"a":1}',
+    });
+    const verified = await setup(backend).verify({
+      method: 'POST',
+      url: 'https://RELAY.example:443/v1/send',
+      proof,
+      accessToken: 'tok',
+      body: new TextEncoder().encode('{"a":1}'),
+    });
+    expect(verified.jkt).toBe(signer.jkt);
+    expect(verified.jwk).toEqual(signer.publicJwk);
+  });
+
+  it('interoperates with jose in both directions', async () => {
+    const { signer, privateJwk } = await device(backend);
+    const proof = await signer.proof({ method: 'GET', url: URL_ });
+    const { payload, protectedHeader } = await jose.jwtVerify(proof, jose.EmbeddedJWK, {
+      typ: 'dpop+jwt',
+    });
+    expect(payload).toMatchObject({ htm: 'GET', htu: 'https://relay.example/v1/send' });
+    expect(await jose.calculateJwkThumbprint(protectedHeader.jwk as jose.JWK)).toBe(signer.jkt);
+
+    const key = await jose.importJWK(privateJwk as jose.JWK, 'ES256');
+    const fromJose = await new jose.SignJWT({
+      jti: 'j1',
+      htm: 'GET',
+      htu: 'https://relay.example/v1/send',
+      iat: Math.floor(Date.now() / 1000),
+    })
+      .setProtectedHeader({ typ: 'dpop+jwt', alg: 'ES256', jwk: signer.publicJwk as jose.JWK })
+      .sign(key);
+    await expect(
+      setup(backend).verify({ method: 'GET', url: URL_, proof: fromJose }),
+    ).resolves.toMatchObject({ jkt: signer.jkt });
+  });
+});
+
+describe('attacks on proofs (each refused with its code)', () => {
+  const body = new TextEncoder().encode('{"amount":100}');
+
+  it('replayed proof', async () => {
+    const { signer } = await device();
+    const verifier = setup('auto');
+    const proof = await signer.proof({ method: 'POST', url: URL_, body });
+    await verifier.verify({ method: 'POST', url: URL_, proof, body });
+    await expect(verifier.verify({ method: 'POST', url: URL_, proof, body })).rejects.toMatchObject(
+      { code: 'ERR_DPOP_REPLAY' },
+    );
+  });
+
+  it('proof for another URL or another method', async () => {
+    const { signer } = await device();
+    const verifier = setup('auto');
+    const proof = await signer.proof({ method: 'POST', url: URL_, body });
+    await expect(
+      verifier.verify({ method: 'POST', url: 'https://relay.example/v1/other', proof, body }),
+    ).rejects.toMatchObject({
+      code: 'ERR_DPOP_INVALID_PROOF',
+      message: expect.stringMatching(/URL/),
+    });
+    await expect(verifier.verify({ method: 'PUT', url: URL_, proof, body })).rejects.toMatchObject({
+      code: 'ERR_DPOP_INVALID_PROOF',
+      message: expect.stringMatching(/method/),
+    });
+    await expect(
+      verifier.verify({ method: 'POST', url: 'http://relay.example/v1/send', proof, body }),
+    ).rejects.toMatchObject({ code: 'ERR_DPOP_INVALID_PROOF' });
+  });
+
+  it('expired proof, and one from the future', async () => {
+    let clock = Date.now();
+    const { privateJwk } = await device();
+    const signer = createDpopSigner(privateJwk, { now: () => clock });
+    const verifier = setup('auto');
+    clock -= 120_000;
+    const old = await signer.proof({ method: 'GET', url: URL_ });
+    clock += 240_000;
+    const future = await signer.proof({ method: 'GET', url: URL_ });
+    await expect(verifier.verify({ method: 'GET', url: URL_, proof: old })).rejects.toMatchObject({
+      code: 'ERR_DPOP_STALE',
+    });
+    await expect(
+      verifier.verify({ method: 'GET', url: URL_, proof: future }),
+    ).rejects.toMatchObject({ code: 'ERR_DPOP_STALE' });
+  });
+
+  it('proof not bound to the presented access token', async () => {
+    const { signer } = await device();
+    const verifier = setup('auto');
+    const proof = await signer.proof({ method: 'GET', url: URL_, accessToken: 'token-A' });
+    await expect(
+      verifier.verify({ method: 'GET', url: URL_, proof, accessToken: 'token-B' }),
+    ).rejects.toMatchObject({ code: 'ERR_DPOP_INVALID_PROOF' });
+    const unbound = await signer.proof({ method: 'GET', url: URL_ });
+    await expect(
+      verifier.verify({ method: 'GET', url: URL_, proof: unbound, accessToken: 'token-A' }),
+    ).rejects.toMatchObject({ code: 'ERR_DPOP_INVALID_PROOF' });
+  });
+
+  it('body swapped after signing, or a body without digest', async () => {
+    const { signer } = await device();
+    const verifier = setup('auto');
+    const proof = await signer.proof({ method: 'POST', url: URL_, body });
+    const tampered = new TextEncoder().encode('{"amount":999}');
+    await expect(
+      verifier.verify({ method: 'POST', url: URL_, proof, body: tampered }),
+    ).rejects.toMatchObject({ code: 'ERR_DPOP_BODY_MISMATCH' });
+    const noDigest = await signer.proof({ method: 'POST', url: URL_ });
+    await expect(
+      verifier.verify({ method: 'POST', url: URL_, proof: noDigest, body }),
+    ).rejects.toMatchObject({ code: 'ERR_DPOP_BODY_MISMATCH' });
+  });
+
+  it('forged signature, alg none, wrong typ, private key in the header, missing or doubled proof', async () => {
+    const { signer, privateJwk } = await device();
+    const verifier = setup('auto');
+    const proof = await signer.proof({ method: 'GET', url: URL_ });
+    const [h, p, s] = proof.split('.') as [string, string, string];
+    const flipped = `${h}.${p}.${s.slice(0, 10)}${s[10] === 'A' ? 'B' : 'A'}${s.slice(11)}`;
+    const b64 = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64url');
+    const payload = JSON.parse(Buffer.from(p, 'base64url').toString());
+    const cases: [string, string | undefined, string][] = [
+      ['flipped signature bit', flipped, 'ERR_DPOP_INVALID_PROOF'],
+      [
+        'alg none',
+        `${b64({ typ: 'dpop+jwt', alg: 'none', jwk: signer.publicJwk })}.${p}.`,
+        'ERR_DPOP_INVALID_PROOF',
+      ],
+      [
+        'HS256',
+        `${b64({ typ: 'dpop+jwt', alg: 'HS256', jwk: signer.publicJwk })}.${p}.${s}`,
+        'ERR_DPOP_INVALID_PROOF',
+      ],
+      [
+        'typ JWT',
+        `${b64({ typ: 'JWT', alg: 'ES256', jwk: signer.publicJwk })}.${p}.${s}`,
+        'ERR_DPOP_INVALID_PROOF',
+      ],
+      [
+        'private key in header',
+        `${b64({ typ: 'dpop+jwt', alg: 'ES256', jwk: privateJwk })}.${p}.${s}`,
+        'ERR_DPOP_INVALID_PROOF',
+      ],
+      ['jti missing', `${h}.${b64({ ...payload, jti: undefined })}.${s}`, 'ERR_DPOP_INVALID_PROOF'],
+      ['two parts', `${h}.${p}`, 'ERR_DPOP_INVALID_PROOF'],
+      ['no proof', undefined, 'ERR_DPOP_MISSING'],
+    ];
+    for (const [name, value, code] of cases) {
+      await expect(
+        verifier.verify({ method: 'GET', url: URL_, proof: value }),
+        name,
+      ).rejects.toMatchObject({ code });
+    }
+  });
+
+  it('server nonces: required, accepted from a sibling instance, refused when stale', async () => {
+    const secret = crypto.getRandomValues(new Uint8Array(32));
+    let clock = Date.now();
+    const now = () => clock;
+    const a = setup('auto', { nonceSecret: secret, now });
+    const b = setup('auto', { nonceSecret: secret, now });
+    const { privateJwk } = await device();
+    const signer = createDpopSigner(privateJwk, { now });
+    const without = await signer.proof({ method: 'GET', url: URL_ });
+    await expect(a.verify({ method: 'GET', url: URL_, proof: without })).rejects.toMatchObject({
+      code: 'ERR_DPOP_NONCE_REQUIRED',
+    });
+    const nonce = a.nonce() as string;
+    expect(typeof nonce).toBe('string');
+    const withNonce = await signer.proof({ method: 'GET', url: URL_, nonce });
+    await expect(b.verify({ method: 'GET', url: URL_, proof: withNonce })).resolves.toMatchObject({
+      jkt: signer.jkt,
+    });
+    const forged = await signer.proof({
+      method: 'GET',
+      url: URL_,
+      nonce: `${nonce.slice(0, -2)}AA`,
+    });
+    await expect(a.verify({ method: 'GET', url: URL_, proof: forged })).rejects.toMatchObject({
+      code: 'ERR_DPOP_NONCE_REQUIRED',
+    });
+    clock += 600_000;
+    const staleNonce = await signer.proof({ method: 'GET', url: URL_, nonce });
+    await expect(a.verify({ method: 'GET', url: URL_, proof: staleNonce })).rejects.toMatchObject({
+      code: 'ERR_DPOP_NONCE_REQUIRED',
+    });
+  });
+
+  it('a replay cache that is full refuses rather than forgets', async () => {
+    const replay = new MemoryReplayStore({ maxEntries: 2 });
+    expect(replay.remember('a', 60)).toBe(true);
+    expect(replay.remember('b', 60)).toBe(true);
+    expect(replay.remember('a', 60)).toBe(false);
+    expect(() => replay.remember('c', 60)).toThrow(/full/);
+  });
+
+  it('replay cache entries expire', () => {
+    let clock = 0;
+    const replay = new MemoryReplayStore({ now: () => clock });
+    expect(replay.remember('a', 10)).toBe(true);
+    clock = 9_999;
+    expect(replay.remember('a', 10)).toBe(false);
+    clock = 10_001;
+    expect(replay.remember('a', 10)).toBe(true);
+    expect(replay.size).toBe(1);
+  });
+});
+
+it('a signer refuses a key that is not a private key', () => {
+  expect(() =>
+    createDpopSigner({
+      kty: 'EC',
+      crv: 'P-256',
+      x: RFC_JWK.x,
+      y: (RFC_JWK as { y: string }).y,
+    } as unknown as PrivateJwk),
+  ).toThrow(/private/);
+});

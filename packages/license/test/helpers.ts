@@ -1,0 +1,84 @@
+/** Test harness: an authority over a given store, and devices that make signed requests. */
+import {
+  type AuthorityEvent,
+  type AuthorityRequest,
+  LicenseAuthority,
+  type LicenseAuthorityOptions,
+} from '../src/authority.ts';
+import { createDpopSigner, type DpopSigner } from '../src/dpop.ts';
+import { MemoryReplayStore } from '../src/replay.ts';
+import { generateKeyPair } from '../src/sig.ts';
+import type { LicenseStore } from '../src/store.ts';
+
+export const RELAY = 'https://relay.test';
+
+export interface Harness {
+  authority: LicenseAuthority;
+  events: AuthorityEvent[];
+  clock: { now: number };
+}
+
+export async function harness(
+  store: LicenseStore,
+  options: Partial<LicenseAuthorityOptions> = {},
+): Promise<Harness> {
+  const events: AuthorityEvent[] = [];
+  const clock = { now: Date.now() };
+  const { privateJwk } = await generateKeyPair('EdDSA');
+  const authority = new LicenseAuthority({
+    store,
+    pepper: crypto.getRandomValues(new Uint8Array(32)),
+    issuer: RELAY,
+    signingKeys: [{ kid: 'k1', privateJwk }],
+    replay: new MemoryReplayStore({ now: () => clock.now }),
+    onEvent: (event) => {
+      events.push(event);
+    },
+    now: () => clock.now,
+    ...options,
+  });
+  return { authority, events, clock };
+}
+
+/** A machine with a device key that can make DPoP-signed requests. */
+export class Device {
+  token: string | undefined;
+  constructor(
+    readonly signer: DpopSigner,
+    readonly clock: { now: number },
+  ) {}
+
+  static async create(clock: { now: number }): Promise<Device> {
+    const { privateJwk } = await generateKeyPair('ES256');
+    return new Device(createDpopSigner(privateJwk, { now: () => clock.now }), clock);
+  }
+
+  async request(
+    method: string,
+    path: string,
+    options: { body?: string; withToken?: boolean; token?: string; nonce?: string } = {},
+  ): Promise<AuthorityRequest> {
+    const url = `${RELAY}${path}`;
+    const body = options.body === undefined ? undefined : new TextEncoder().encode(options.body);
+    const token = options.token ?? (options.withToken === false ? undefined : this.token);
+    const proof = await this.signer.proof({
+      method,
+      url,
+      ...(token ? { accessToken: token } : {}),
+      ...(body ? { body } : {}),
+      ...(options.nonce ? { nonce: options.nonce } : {}),
+    });
+    const headers: Record<string, string> = { dpop: proof };
+    if (token) headers.authorization = `DPoP ${token}`;
+    return { method, url, headers, body };
+  }
+
+  async activate(authority: LicenseAuthority, licenseKey: string) {
+    const tokens = await authority.activate({
+      licenseKey,
+      request: await this.request('POST', '/v1/activate', { withToken: false, body: '{}' }),
+    });
+    this.token = tokens.accessToken;
+    return tokens;
+  }
+}

@@ -1,0 +1,70 @@
+/** The Redis replay store against the machine's real Redis (`REDIS_URL`, default localhost). */
+import { missingDependency } from '@fluxel/internal/testing';
+import { createClient } from 'redis';
+import { afterAll, describe, expect, it } from 'vitest';
+import { createDpopSigner } from '../src/dpop.ts';
+import { createDpopVerifier } from '../src/dpop-verify.ts';
+import { redisReplayStore } from '../src/replay.ts';
+import { generateKeyPair } from '../src/sig.ts';
+
+const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+
+async function connect() {
+  const client = createClient({
+    url: REDIS_URL,
+    socket: { connectTimeout: 2000, reconnectStrategy: false },
+  });
+  client.on('error', () => undefined);
+  try {
+    await client.connect();
+    return client;
+  } catch (error) {
+    return missingDependency(
+      `Redis at ${REDIS_URL}`,
+      `${(error as Error).message}; start it or set REDIS_URL`,
+    );
+  }
+}
+
+const client = await connect();
+const skip = typeof client === 'string' ? client : undefined;
+const prefix = `fluxel-test:${Date.now()}:${Math.random().toString(36).slice(2)}:`;
+
+describe.skipIf(skip !== undefined)(`Redis replay store ${skip ?? ''}`, () => {
+  const redis = client as Exclude<typeof client, string>;
+  afterAll(async () => {
+    const keys = await redis.keys(`${prefix}*`);
+    if (keys.length) await redis.del(keys);
+    await redis.quit();
+  });
+
+  it('two relay instances share one replay cache: a proof accepted by one is a replay at the other', async () => {
+    const store = redisReplayStore(redis, { prefix });
+    const instanceA = createDpopVerifier({ replay: store });
+    const instanceB = createDpopVerifier({ replay: redisReplayStore(redis, { prefix }) });
+    const signer = createDpopSigner((await generateKeyPair()).privateJwk);
+    const proof = await signer.proof({ method: 'GET', url: 'https://relay.test/v1/mailbox' });
+    await instanceA.verify({ method: 'GET', url: 'https://relay.test/v1/mailbox', proof });
+    await expect(
+      instanceB.verify({ method: 'GET', url: 'https://relay.test/v1/mailbox', proof }),
+    ).rejects.toMatchObject({ code: 'ERR_DPOP_REPLAY' });
+  });
+
+  it('entries expire after their time to live', async () => {
+    const store = redisReplayStore(redis, { prefix });
+    expect(await store.remember('short', 0.3)).toBe(true);
+    expect(await store.remember('short', 0.3)).toBe(false);
+    const ttl = await redis.pTTL(`${prefix}short`);
+    expect(ttl).toBeGreaterThan(0);
+    expect(ttl).toBeLessThanOrEqual(300);
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    expect(await store.remember('short', 0.3)).toBe(true);
+  });
+
+  it('an unreachable Redis is a typed error, never a silent accept', async () => {
+    const broken = redisReplayStore({ set: () => Promise.reject(new Error('ECONNREFUSED')) });
+    await expect(Promise.resolve(broken.remember('x', 10))).rejects.toMatchObject({
+      code: 'ERR_LICENSE_STORAGE',
+    });
+  });
+});

@@ -1,0 +1,79 @@
+/**
+ * Wycheproof vectors (../shared/vectors/wycheproof) against the signature paths this package
+ * verifies with: ECDSA P-256 / SHA-256 with P1363 signatures (DPoP proofs, ES256) and
+ * Ed25519 (license tokens), on both backends. Every `invalid` case must be rejected and every
+ * `valid` case accepted.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { vectorsDir } from '@fluxel/internal/testing';
+import { describe, expect, it } from 'vitest';
+import { toPublicJwk } from '../src/jwk.ts';
+import { createVerifier, type SignatureBackend } from '../src/sig.ts';
+
+interface Vector {
+  tcId: number;
+  comment: string;
+  msg: string;
+  sig: string;
+  result: 'valid' | 'invalid' | 'acceptable';
+}
+interface Group {
+  publicKey: { pk?: string; wx?: string; wy?: string };
+  tests: Vector[];
+}
+
+const vectors = vectorsDir();
+const hex = (text: string) => new Uint8Array(Buffer.from(text, 'hex'));
+
+// Wycheproof writes coordinates as signed big-endian hex; JWK wants exactly 32 bytes.
+function coordinate(text: string): string {
+  return Buffer.from(text.padStart(64, '0').slice(-64), 'hex').toString('base64url');
+}
+
+function load(file: string): Group[] {
+  return JSON.parse(readFileSync(join(vectors.dir as string, 'wycheproof', file), 'utf8'))
+    .testGroups;
+}
+
+describe.skipIf(vectors.skip !== undefined)(`Wycheproof ${vectors.skip ?? ''}`, () => {
+  for (const backend of ['node', 'web'] as SignatureBackend[]) {
+    it(`ECDSA P-256 SHA-256 P1363 (${backend})`, async () => {
+      let checked = 0;
+      for (const group of load('ecdsa_secp256r1_sha256_p1363_test.json')) {
+        const jwk = toPublicJwk({
+          kty: 'EC',
+          crv: 'P-256',
+          x: coordinate(group.publicKey.wx as string),
+          y: coordinate(group.publicKey.wy as string),
+        });
+        expect(jwk).toBeDefined();
+        const verifier = createVerifier(jwk as NonNullable<typeof jwk>, backend);
+        for (const t of group.tests) {
+          const ok = await verifier.verify(hex(t.msg), hex(t.sig));
+          if (t.result === 'valid') expect(ok, `tcId ${t.tcId} ${t.comment}`).toBe(true);
+          if (t.result === 'invalid') expect(ok, `tcId ${t.tcId} ${t.comment}`).toBe(false);
+          checked++;
+        }
+      }
+      expect(checked).toBe(262);
+    });
+
+    it(`Ed25519 (${backend})`, async () => {
+      let checked = 0;
+      for (const group of load('ed25519_test.json')) {
+        const x = Buffer.from(group.publicKey.pk as string, 'hex').toString('base64url');
+        const jwk = toPublicJwk({ kty: 'OKP', crv: 'Ed25519', x });
+        expect(jwk).toBeDefined();
+        const verifier = createVerifier(jwk as NonNullable<typeof jwk>, backend);
+        for (const t of group.tests) {
+          const ok = await verifier.verify(hex(t.msg), hex(t.sig));
+          if (t.result === 'valid') expect(ok, `tcId ${t.tcId} ${t.comment}`).toBe(true);
+          if (t.result === 'invalid') expect(ok, `tcId ${t.tcId} ${t.comment}`).toBe(false);
+          checked++;
+        }
+      }
+      expect(checked).toBe(151);
+    });
+  }
+});
