@@ -5,8 +5,9 @@
  *
  * Activation is the only moment a license key is used. It binds the license to the device
  * key that signed the activation request and spends the key for good: every further
- * activation with it fails, for anyone, with one uniform error that does not reveal whether
- * the key exists; the precise reason goes to the audit event only.
+ * activation with it by any other device fails, with one uniform error that does not reveal
+ * whether the key exists; the precise reason goes to the audit event only. The bound device
+ * itself may repeat its activation (a lost response) and gets fresh tokens.
  */
 import { b64u, utf8 } from '../../internal/src/base64url.js';
 import { uuidv7 } from '../../internal/src/uuid.js';
@@ -289,6 +290,12 @@ export class LicenseAuthority {
           : record.state !== 'issued'
             ? 'already_activated'
             : undefined;
+    if (reason === 'already_activated' && record.state === 'active' && record.deviceJkt === proof.jkt) {
+      // The bound device repeating its activation (its first answer was lost): the key
+      // proves nothing new, the device key does. Fresh tokens, nothing changes.
+      await this.#event({ action: 'license.activate', outcome: 'success', ...who(record), jkt: proof.jkt, reason: 'repeat_same_device' });
+      return this.#tokensFor(record);
+    }
     if (reason) return this.#activationFailed(proof.jkt, reason, record);
     let updated: LicenseRecord | undefined;
     try {

@@ -74,6 +74,16 @@ export function authoritySuite(name: string, makeStore: () => Promise<LicenseSto
       expect(denied[0]?.jkt).toBe(thief.signer.jkt);
     });
 
+    it('the bound device may repeat its activation (lost response) and gets fresh tokens', async () => {
+      const { authority, key, events } = await issued();
+      const device = await Device.create({ now: Date.now() });
+      const first = await device.activate(authority, key);
+      const again = await device.activate(authority, key);
+      expect(again.licenseId).toBe(first.licenseId);
+      await expect(authority.verifyRequest(await device.request('GET', '/v1/mailbox'))).resolves.toBeDefined();
+      expect(events.filter((e) => e.action === 'license.activate').map((e) => e.reason ?? 'first')).toEqual(['first', 'repeat_same_device']);
+    });
+
     it('attack: replayed activation request is refused', async () => {
       const { authority, key } = await issued();
       const device = await Device.create({ now: Date.now() });
