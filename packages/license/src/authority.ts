@@ -290,10 +290,20 @@ export class LicenseAuthority {
           : record.state !== 'issued'
             ? 'already_activated'
             : undefined;
-    if (reason === 'already_activated' && record.state === 'active' && record.deviceJkt === proof.jkt) {
+    if (
+      reason === 'already_activated' &&
+      record.state === 'active' &&
+      record.deviceJkt === proof.jkt
+    ) {
       // The bound device repeating its activation (its first answer was lost): the key
       // proves nothing new, the device key does. Fresh tokens, nothing changes.
-      await this.#event({ action: 'license.activate', outcome: 'success', ...who(record), jkt: proof.jkt, reason: 'repeat_same_device' });
+      await this.#event({
+        action: 'license.activate',
+        outcome: 'success',
+        ...who(record),
+        jkt: proof.jkt,
+        reason: 'repeat_same_device',
+      });
       return this.#tokensFor(record);
     }
     if (reason) return this.#activationFailed(proof.jkt, reason, record);

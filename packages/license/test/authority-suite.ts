@@ -80,8 +80,12 @@ export function authoritySuite(name: string, makeStore: () => Promise<LicenseSto
       const first = await device.activate(authority, key);
       const again = await device.activate(authority, key);
       expect(again.licenseId).toBe(first.licenseId);
-      await expect(authority.verifyRequest(await device.request('GET', '/v1/mailbox'))).resolves.toBeDefined();
-      expect(events.filter((e) => e.action === 'license.activate').map((e) => e.reason ?? 'first')).toEqual(['first', 'repeat_same_device']);
+      await expect(
+        authority.verifyRequest(await device.request('GET', '/v1/mailbox')),
+      ).resolves.toBeDefined();
+      expect(
+        events.filter((e) => e.action === 'license.activate').map((e) => e.reason ?? 'first'),
+      ).toEqual(['first', 'repeat_same_device']);
     });
 
     it('attack: replayed activation request is refused', async () => {
