@@ -32,6 +32,16 @@ for (const { dir, pkg } of packages) {
   files[pkg.name] = `file:${out.startsWith('/') ? out : join(tarballs, out)}`;
 }
 
+// Peer dependencies (optional ones too: the consumer imports every entry point) at the
+// versions the package is tested with.
+const peers = {};
+for (const { pkg } of packages) {
+  for (const name of Object.keys(pkg.peerDependencies ?? {})) {
+    if (name.startsWith('@fluxel/')) continue;
+    peers[name] = pkg.devDependencies?.[name] ?? pkg.peerDependencies[name];
+  }
+}
+
 // Workspace dependencies between our packages resolve to the tarballs too (overrides), so
 // nothing is fetched that is not published yet.
 const typescript = JSON.parse(
@@ -44,7 +54,7 @@ writeFileSync(
       name: 'consumer',
       private: true,
       type: 'module',
-      dependencies: files,
+      dependencies: { ...peers, ...files },
       overrides: files,
       devDependencies: { typescript, '@types/node': '^20.19.0' },
     },

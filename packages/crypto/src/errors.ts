@@ -19,6 +19,7 @@ export const CRYPTO_ERROR_CODES = [
   'ERR_CRYPTO_UNSUPPORTED_SUITE',
   'ERR_CRYPTO_UNKNOWN_KEK',
   'ERR_CRYPTO_KEK_UNAVAILABLE',
+  'ERR_CRYPTO_KEY_DESTROYED',
   'ERR_CRYPTO_INVALID_ARGUMENT',
 ] as const;
 
@@ -39,3 +40,14 @@ export class CryptoError extends FluxelError<CryptoErrorCode> {
 }
 
 const isCryptoError = brandErrorClass(CryptoError, '@fluxel/crypto/error');
+
+/** The one message of every authentication failure: it never says which check failed. */
+export const DECRYPTION_FAILED_MESSAGE = 'decryption failed';
+
+/**
+ * The error of every authentication failure (wrong key, tag, commitment or context): always the
+ * same code and message, so a caller learns nothing about which check failed.
+ */
+export function decryptionFailed(): CryptoError {
+  return new CryptoError('ERR_CRYPTO_DECRYPTION_FAILED', DECRYPTION_FAILED_MESSAGE);
+}

@@ -1,0 +1,131 @@
+/**
+ * Seal and open of one record: a data key per record (or from a bounded cache), wrapped by
+ * the keyring's recipients; a committing per-message key; the header and the encryption
+ * context bound as AAD.
+ */
+import { type MaybePromise, TAG_LENGTH } from './aead.js';
+import { allocOutput, randomBytes, wipe } from './bytes.js';
+import type { DataKeyCache } from './cache.js';
+import { type EncryptionContext, encodeContext } from './context.js';
+import { dataKeyForOpen, dataKeyForSeal, type RecoveredKey } from './datakey.js';
+import { commitmentMatches, deriveMessageKey } from './derive.js';
+import { CryptoError, decryptionFailed } from './errors.js';
+import { encodeEntries, encodePrefix, type Header, parseComplete, SALT_LENGTH } from './format.js';
+import { checkKeyring, type Keyring } from './keyring.js';
+import { DEFAULT_SUITE, type SuiteName, suiteByName } from './suites.js';
+
+/** Options of {@link seal}. */
+export interface SealOptions {
+  /** The KEKs; the data key is wrapped under `keyring.recipients`. */
+  readonly keyring: Keyring;
+  /** Bound as AAD; the same map must be given to {@link open}. */
+  readonly context?: EncryptionContext;
+  /** Default `aes-256-gcm`. */
+  readonly suite?: SuiteName;
+  /** Reuse data keys within the cache's limits. */
+  readonly cache?: DataKeyCache;
+}
+
+/** Options of {@link open}. */
+export interface OpenOptions {
+  /** Must hold a KEK named in the header. */
+  readonly keyring: Keyring;
+  /** Must equal the context given at sealing. */
+  readonly context?: EncryptionContext;
+  /** Remember unwrapped data keys within the cache's limits. */
+  readonly cache?: DataKeyCache;
+}
+
+/** Largest record {@link seal} accepts (use streams above): 2^31 − 1 bytes. */
+export const MAX_RECORD_SIZE = 2 ** 31 - 1;
+
+/** Concatenates the authenticated prefix and the context encoding. */
+export function aadOf(prefix: Uint8Array, context: Uint8Array): Uint8Array {
+  const aad = new Uint8Array(prefix.length + context.length);
+  aad.set(prefix);
+  aad.set(context, prefix.length);
+  return aad;
+}
+
+/**
+ * Encrypts one record. The result is the binary format (see the README); `toText` gives the
+ * base64url text form. Bad arguments are `ERR_CRYPTO_INVALID_ARGUMENT`; KEK failures pass through.
+ */
+export async function seal(plaintext: Uint8Array, options: SealOptions): Promise<Uint8Array> {
+  if (!(plaintext instanceof Uint8Array)) {
+    throw new CryptoError('ERR_CRYPTO_INVALID_ARGUMENT', 'the plaintext is a Uint8Array');
+  }
+  if (plaintext.length > MAX_RECORD_SIZE) {
+    throw new CryptoError('ERR_CRYPTO_INVALID_ARGUMENT', 'record too large: use sealStream');
+  }
+  const keyring = checkKeyring(options?.keyring);
+  const suite = suiteByName(options.suite ?? DEFAULT_SUITE);
+  const context = encodeContext(options.context);
+  const pending = dataKeyForSeal(keyring, plaintext.length, options.cache);
+  const dataKey = pending instanceof Promise ? await pending : pending;
+  const random = randomBytes(SALT_LENGTH + suite.aead.nonceLength);
+  const salt = random.subarray(0, SALT_LENGTH);
+  const nonce = random.subarray(SALT_LENGTH);
+  const { key, commitment } = deriveMessageKey(dataKey.dek, salt, suite);
+  if (!dataKey.cached) wipe(dataKey.dek);
+  const prefix = encodePrefix(suite, 0, salt, commitment, nonce);
+  const entries = encodeEntries(dataKey.entries);
+  const bodyOffset = prefix.length + entries.length;
+  const out = allocOutput(bodyOffset + plaintext.length + TAG_LENGTH);
+  out.set(prefix, 0);
+  out.set(entries, prefix.length);
+  const done = suite.aead.seal(key, nonce, plaintext, aadOf(prefix, context), out, bodyOffset);
+  if (done instanceof Promise) await done;
+  wipe(key);
+  return out;
+}
+
+/**
+ * Recovers the message key of a parsed header, checking the key commitment.
+ * A commitment mismatch is `ERR_CRYPTO_DECRYPTION_FAILED`.
+ */
+export function messageKeyOf(
+  header: Header,
+  keyring: Keyring,
+  cache: DataKeyCache | undefined,
+): MaybePromise<Uint8Array> {
+  const finish = ({ dek, fromCache, entry, kek }: RecoveredKey): Uint8Array => {
+    const { key, commitment } = deriveMessageKey(dek, header.salt, header.suite);
+    if (!commitmentMatches(commitment, header.commitment)) {
+      wipe(key);
+      if (!fromCache) wipe(dek);
+      throw decryptionFailed();
+    }
+    if (!fromCache) {
+      cache?.putForOpen(kek, entry.wrapped, dek);
+      wipe(dek);
+    }
+    return key;
+  };
+  const recovered = dataKeyForOpen(keyring, header.entries, cache);
+  return recovered instanceof Promise ? recovered.then(finish) : finish(recovered);
+}
+
+/**
+ * Decrypts one record. Wrong key, tag, commitment or context: `ERR_CRYPTO_DECRYPTION_FAILED`
+ * ("decryption failed", nothing more). Bad structure: `ERR_CRYPTO_MALFORMED`; newer format:
+ * `ERR_CRYPTO_UNSUPPORTED_VERSION`; no KEK of the keyring named: `ERR_CRYPTO_UNKNOWN_KEK`.
+ */
+export async function open(ciphertext: Uint8Array, options: OpenOptions): Promise<Uint8Array> {
+  const keyring = checkKeyring(options?.keyring);
+  const context = encodeContext(options.context);
+  const header = parseComplete(ciphertext);
+  if (header.chunkSize > 0) {
+    throw new CryptoError('ERR_CRYPTO_MALFORMED', 'this is a stream: use openStream');
+  }
+  const body = ciphertext.subarray(header.bodyOffset);
+  if (body.length < TAG_LENGTH) throw new CryptoError('ERR_CRYPTO_MALFORMED', 'truncated body');
+  const pending = messageKeyOf(header, keyring, options.cache);
+  const key = pending instanceof Promise ? await pending : pending;
+  try {
+    const result = header.suite.aead.open(key, header.nonce, body, aadOf(header.prefix, context));
+    return result instanceof Promise ? await result : result;
+  } finally {
+    wipe(key);
+  }
+}

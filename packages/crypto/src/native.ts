@@ -1,0 +1,71 @@
+/**
+ * The Node fast path, found at run time without importing a `node:` module: on Node (>= 20.16)
+ * `process.getBuiltinModule('node:crypto')` gives the synchronous OpenSSL bindings, which beat
+ * Web Crypto's one-promise-per-call for small records. Elsewhere this is `undefined` and the
+ * core uses Web Crypto and `@noble`. Only what the package calls is typed here.
+ */
+
+/** A `node:crypto` cipher or decipher (the subset used). */
+export interface NodeCipher {
+  update(data: Uint8Array): Uint8Array;
+  final(): Uint8Array;
+  setAAD(aad: Uint8Array): this;
+  getAuthTag(): Uint8Array;
+  setAuthTag(tag: Uint8Array): this;
+  setAutoPadding(on: boolean): this;
+}
+
+/** A `node:crypto` HMAC (the subset used). */
+export interface NodeHmac {
+  update(data: Uint8Array): NodeHmac;
+  digest(): Uint8Array;
+}
+
+/** The subset of `node:crypto` used by the fast path. */
+export interface NodeCrypto {
+  createCipheriv(
+    algorithm: string,
+    key: Uint8Array,
+    iv: Uint8Array | null,
+    options?: { authTagLength?: number },
+  ): NodeCipher;
+  createDecipheriv(
+    algorithm: string,
+    key: Uint8Array,
+    iv: Uint8Array | null,
+    options?: { authTagLength?: number },
+  ): NodeCipher;
+  hkdfSync(
+    digest: string,
+    ikm: Uint8Array,
+    salt: Uint8Array,
+    info: Uint8Array,
+    keylen: number,
+  ): ArrayBuffer;
+  createHmac(
+    digest: string,
+    key: Uint8Array,
+  ): {
+    update(data: Uint8Array): NodeHmac;
+  };
+}
+
+function load(): NodeCrypto | undefined {
+  try {
+    const proc = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } })
+      .process;
+    const mod = proc?.getBuiltinModule?.('node:crypto') as NodeCrypto | undefined;
+    return mod && typeof mod.createCipheriv === 'function' ? mod : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** `node:crypto` when running on Node, else `undefined`. */
+export const nodeCrypto: NodeCrypto | undefined = /* @__PURE__ */ load();
+
+/** Which implementation of a primitive runs: `node` (node:crypto) or `web` (Web Crypto / `@noble`). */
+export type Backend = 'node' | 'web';
+
+/** The default backend: `node` where node:crypto is reachable. */
+export const defaultBackend: Backend = nodeCrypto ? 'node' : 'web';

@@ -1,0 +1,268 @@
+/**
+ * Chunked encryption of large payloads as Web `TransformStream`s (the STREAM construction):
+ * the header once, then data chunks of `chunkSize` plaintext bytes (the last one may be
+ * shorter), then an empty end chunk. Each is sealed under the message key with nonce
+ * `prefix ‖ u32 counter ‖ final flag` (1 only for the end chunk) and the same AAD as a record
+ * (authenticated prefix ‖ context). Because data chunks are never final, node:crypto encrypts
+ * each input piece as it arrives. Truncation, reordering, chunk swapping and appended data fail;
+ * memory stays within about one chunk whatever the payload size.
+ *
+ * Plaintext is released chunk by chunk as each authenticates: a consumer must treat the output
+ * as valid only once the stream has closed without error.
+ */
+import { type Sealer, TAG_LENGTH } from './aead.js';
+import { allocOutput, concat, randomBytes, wipe } from './bytes.js';
+import type { DataKeyCache } from './cache.js';
+import { type EncryptionContext, encodeContext } from './context.js';
+import { dataKeyForSeal } from './datakey.js';
+import { deriveMessageKey } from './derive.js';
+import { aadOf, messageKeyOf } from './envelope.js';
+import { CryptoError, decryptionFailed } from './errors.js';
+import {
+  encodeEntries,
+  encodePrefix,
+  type Header,
+  MAX_CHUNK_SIZE,
+  MIN_CHUNK_SIZE,
+  parseHeader,
+  SALT_LENGTH,
+  STREAM_NONCE_SUFFIX,
+} from './format.js';
+import { checkKeyring, type Keyring } from './keyring.js';
+import { DEFAULT_SUITE, type Suite, type SuiteName, suiteByName } from './suites.js';
+
+/** Default plaintext bytes per chunk: 256 KiB (docs/decisions/0006-crypto-envelope.md: per-chunk costs dominate below). */
+export const DEFAULT_CHUNK_SIZE = 262144;
+/** Most chunks one stream can hold (the counter is 32 bits). */
+export const MAX_CHUNKS = 2 ** 32;
+/** Longest header an opening stream buffers before giving up. */
+const MAX_HEADER = 160 * 1024;
+
+/** Options of {@link sealStream}. */
+export interface SealStreamOptions {
+  /** The KEKs; the data key is wrapped under `keyring.recipients`. */
+  readonly keyring: Keyring;
+  /** Bound as AAD of every chunk; the same map must be given to {@link openStream}. */
+  readonly context?: EncryptionContext;
+  /** Default `aes-256-gcm`. */
+  readonly suite?: SuiteName;
+  /** Plaintext bytes per chunk, 64 B to 16 MiB. Default 256 KiB. */
+  readonly chunkSize?: number;
+  /** Reuse data keys within the cache's limits. */
+  readonly cache?: DataKeyCache;
+}
+
+/** Options of {@link openStream}. */
+export interface OpenStreamOptions {
+  /** Must hold a KEK named in the header. */
+  readonly keyring: Keyring;
+  /** Must equal the context given at sealing. */
+  readonly context?: EncryptionContext;
+  /** Remember unwrapped data keys within the cache's limits. */
+  readonly cache?: DataKeyCache;
+}
+
+class ChunkCipher {
+  #counter = 0;
+  readonly #nonce: Uint8Array;
+  readonly #view: DataView;
+  readonly #at: number;
+
+  constructor(
+    readonly suite: Suite,
+    readonly key: Uint8Array,
+    readonly aad: Uint8Array,
+    prefix: Uint8Array,
+  ) {
+    this.#nonce = new Uint8Array(suite.aead.nonceLength);
+    this.#nonce.set(prefix);
+    this.#at = prefix.length;
+    this.#view = new DataView(this.#nonce.buffer);
+  }
+
+  #next(final: boolean): Uint8Array {
+    if (this.#counter >= MAX_CHUNKS) {
+      throw new CryptoError('ERR_CRYPTO_INVALID_ARGUMENT', 'stream too long: 2^32 chunks at most');
+    }
+    this.#view.setUint32(this.#at, this.#counter);
+    this.#nonce[this.#at + 4] = final ? 1 : 0;
+    this.#counter++;
+    return this.#nonce;
+  }
+
+  /** Seals a whole chunk and enqueues `ciphertext ‖ tag`. */
+  async seal(
+    data: Uint8Array,
+    final: boolean,
+    controller: TransformStreamDefaultController<Uint8Array>,
+  ): Promise<void> {
+    const out = allocOutput(data.length + TAG_LENGTH);
+    const done = this.suite.aead.seal(this.key, this.#next(final), data, this.aad, out, 0);
+    if (done instanceof Promise) await done;
+    controller.enqueue(out);
+  }
+
+  /** Starts a (non-final) chunk sealed incrementally, where the backend can. */
+  start(): Sealer | undefined {
+    return this.suite.aead.sealer?.(this.key, this.#next(false), this.aad);
+  }
+
+  async open(sealed: Uint8Array, final: boolean): Promise<Uint8Array> {
+    const result = this.suite.aead.open(this.key, this.#next(final), sealed, this.aad);
+    return result instanceof Promise ? await result : result;
+  }
+}
+
+/**
+ * A `TransformStream` that encrypts a byte stream into the stream format. The data key is
+ * wrapped when the stream starts; the header is the first output chunk.
+ */
+export function sealStream(options: SealStreamOptions): TransformStream<Uint8Array, Uint8Array> {
+  const chunkSize = options.chunkSize ?? DEFAULT_CHUNK_SIZE;
+  if (!Number.isInteger(chunkSize) || chunkSize < MIN_CHUNK_SIZE || chunkSize > MAX_CHUNK_SIZE) {
+    throw new CryptoError('ERR_CRYPTO_INVALID_ARGUMENT', 'chunkSize must be 64 B to 16 MiB');
+  }
+  const keyring = checkKeyring(options?.keyring);
+  const suite = suiteByName(options.suite ?? DEFAULT_SUITE);
+  const context = encodeContext(options.context);
+  let cipher: ChunkCipher;
+  // node:crypto encrypts each input piece as it comes (no copy); other backends collect a chunk.
+  const incremental = suite.aead.sealer !== undefined;
+  const pending = incremental ? new Uint8Array(0) : new Uint8Array(chunkSize);
+  let current: Sealer | undefined;
+  let filled = 0;
+
+  const endChunk = async (controller: TransformStreamDefaultController<Uint8Array>) => {
+    if (current) controller.enqueue(current.final());
+    else await cipher.seal(pending.subarray(0, filled), false, controller);
+    current = undefined;
+    filled = 0;
+  };
+
+  return new TransformStream({
+    async start(controller) {
+      const dataKey = await dataKeyForSeal(keyring, 0, options.cache);
+      const random = randomBytes(SALT_LENGTH + suite.aead.nonceLength - STREAM_NONCE_SUFFIX);
+      const salt = random.subarray(0, SALT_LENGTH);
+      const noncePrefix = random.subarray(SALT_LENGTH);
+      const { key, commitment } = deriveMessageKey(dataKey.dek, salt, suite);
+      if (!dataKey.cached) wipe(dataKey.dek);
+      const prefix = encodePrefix(suite, chunkSize, salt, commitment, noncePrefix);
+      cipher = new ChunkCipher(suite, key, aadOf(prefix, context), noncePrefix);
+      controller.enqueue(concat(prefix, encodeEntries(dataKey.entries)));
+    },
+    async transform(chunk, controller) {
+      if (!(chunk instanceof Uint8Array)) {
+        throw new CryptoError('ERR_CRYPTO_INVALID_ARGUMENT', 'stream chunks are Uint8Arrays');
+      }
+      const emit = (part: Uint8Array) => controller.enqueue(part);
+      let offset = 0;
+      while (offset < chunk.length) {
+        // Data chunks are never final, so a full one is sealed at once.
+        if (!incremental && filled === 0 && chunk.length - offset >= chunkSize) {
+          await cipher.seal(chunk.subarray(offset, offset + chunkSize), false, controller);
+          offset += chunkSize;
+          continue;
+        }
+        const n = Math.min(chunkSize - filled, chunk.length - offset);
+        const piece = chunk.subarray(offset, offset + n);
+        if (incremental) {
+          current ??= cipher.start();
+          current?.update(piece, emit);
+        } else {
+          pending.set(piece, filled);
+        }
+        filled += n;
+        offset += n;
+        if (filled === chunkSize) await endChunk(controller);
+      }
+    },
+    async flush(controller) {
+      if (filled > 0) await endChunk(controller);
+      // The end marker: an empty chunk with the final flag.
+      await cipher.seal(new Uint8Array(0), true, controller);
+      wipe(cipher.key);
+      wipe(pending);
+    },
+  });
+}
+
+/**
+ * A `TransformStream` that decrypts the stream format. Authentication failures (wrong key,
+ * context, tampering, truncation, reordering) error the stream with
+ * `ERR_CRYPTO_DECRYPTION_FAILED`; a bad header with its structural code.
+ */
+export function openStream(options: OpenStreamOptions): TransformStream<Uint8Array, Uint8Array> {
+  const keyring = checkKeyring(options?.keyring);
+  const context = encodeContext(options.context);
+  let head: Uint8Array[] = [];
+  let headSize = 0;
+  let header: Header | undefined;
+  let cipher: ChunkCipher;
+  let buffer: Uint8Array;
+  let capacity = 0;
+  let filled = 0;
+
+  // A data chunk can be opened once more than `capacity + TAG_LENGTH` bytes are known: the
+  // last TAG_LENGTH bytes of the stream are the (empty) final chunk.
+  async function body(chunk: Uint8Array, controller: TransformStreamDefaultController<Uint8Array>) {
+    let offset = 0;
+    while (offset < chunk.length) {
+      if (filled === 0 && chunk.length - offset > capacity + TAG_LENGTH) {
+        controller.enqueue(await cipher.open(chunk.subarray(offset, offset + capacity), false));
+        offset += capacity;
+        continue;
+      }
+      const n = Math.min(buffer.length - filled, chunk.length - offset);
+      buffer.set(chunk.subarray(offset, offset + n), filled);
+      filled += n;
+      offset += n;
+      if (filled === buffer.length) {
+        controller.enqueue(await cipher.open(buffer.subarray(0, capacity), false));
+        buffer.copyWithin(0, capacity, filled);
+        filled -= capacity;
+      }
+    }
+  }
+
+  return new TransformStream({
+    async transform(chunk, controller) {
+      if (!(chunk instanceof Uint8Array)) {
+        throw new CryptoError('ERR_CRYPTO_INVALID_ARGUMENT', 'stream chunks are Uint8Arrays');
+      }
+      if (header) return body(chunk, controller);
+      head.push(chunk);
+      headSize += chunk.length;
+      const bytes = head.length === 1 ? chunk : concat(...head);
+      head = [bytes];
+      const parsed = parseHeader(bytes);
+      if (!parsed) {
+        if (headSize > MAX_HEADER) throw new CryptoError('ERR_CRYPTO_MALFORMED', 'header too long');
+        return;
+      }
+      if (parsed.chunkSize === 0) {
+        throw new CryptoError('ERR_CRYPTO_MALFORMED', 'this is a record: use open');
+      }
+      header = parsed;
+      head = [];
+      const key = await messageKeyOf(parsed, keyring, options.cache);
+      cipher = new ChunkCipher(parsed.suite, key, aadOf(parsed.prefix, context), parsed.nonce);
+      capacity = parsed.chunkSize + TAG_LENGTH;
+      buffer = new Uint8Array(capacity + TAG_LENGTH + 1);
+      await body(bytes.subarray(parsed.bodyOffset), controller);
+    },
+    async flush(controller) {
+      if (!header) throw new CryptoError('ERR_CRYPTO_MALFORMED', 'truncated header');
+      if (filled < TAG_LENGTH) throw decryptionFailed();
+      const last = filled - TAG_LENGTH;
+      if (last > 0) {
+        // The last data chunk (full or partial), then the end marker.
+        if (last < TAG_LENGTH) throw decryptionFailed();
+        controller.enqueue(await cipher.open(buffer.subarray(0, last), false));
+      }
+      const end = await cipher.open(buffer.subarray(last, filled), true);
+      if (end.length !== 0) throw decryptionFailed();
+      wipe(cipher.key);
+    },
+  });
+}
