@@ -27,12 +27,39 @@ export const ACME_LITE_ERROR_CODES = [
 /** A stable error code of `@fluxel/acme-lite`. */
 export type AcmeErrorCode = (typeof ACME_LITE_ERROR_CODES)[number];
 
+/** An RFC 7807 / RFC 8555 §6.7 problem document as sent by the CA. */
+export interface AcmeProblem {
+  readonly type?: string;
+  readonly detail?: string;
+  readonly status?: number;
+  readonly subproblems?: readonly AcmeProblem[];
+  readonly [member: string]: unknown;
+}
+
+/** Options of an {@link AcmeError}. */
+export interface AcmeErrorOptions extends FluxelErrorOptions {
+  /** The CA's problem document, when the CA sent one. */
+  readonly problem?: AcmeProblem;
+  /** How long the CA asked us to wait (Retry-After), in milliseconds. */
+  readonly retryAfterMs?: number;
+}
+
 /** The error thrown by `@fluxel/acme-lite`. */
 export class AcmeError extends FluxelError<AcmeErrorCode> {
   /** Always the class name, for logs and `toString()`. */
   override readonly name = 'AcmeError';
   /** The package that raised the error. */
   readonly package = '@fluxel/acme-lite';
+  /** The CA's problem document, when the CA sent one. */
+  readonly problem?: AcmeProblem;
+  /** How long the CA asked us to wait (Retry-After), in milliseconds. */
+  readonly retryAfterMs?: number;
+
+  constructor(code: AcmeErrorCode, message: string, options?: AcmeErrorOptions) {
+    super(code, message, options);
+    if (options?.problem) this.problem = options.problem;
+    if (options?.retryAfterMs !== undefined) this.retryAfterMs = options.retryAfterMs;
+  }
 
   /** True for a {@link AcmeError} from any copy of `@fluxel/acme-lite` (where `instanceof` may fail). */
   static isInstance(value: unknown): value is AcmeError {

@@ -1,13 +1,29 @@
 /**
- * `@fluxel/relay-client`: The Fluxel relay's typed REST contract and a client that never loses a message: CA pinning, DPoP per attempt, retries, a durable outbox and acknowledged mailbox pickup.
+ * `@fluxel/relay-client`: the relay's typed contract and a client that never loses a
+ * message. The root entry runs on the Web platform (bring a transport): contract, client core,
+ * outbox and mailbox consumer. The undici client with CA pinning and the file-backed stores
+ * are in `@fluxel/relay-client/node`.
  *
  * @packageDocumentation
  */
+
+export { relayDeliver, relayMailboxSource } from './adapters.js';
 export {
-  FluxelError,
-  type FluxelErrorOptions,
-  isFluxelError,
-  RELAY_CLIENT_ERROR_CODES,
-  RelayError,
-  type RelayErrorCode,
-} from './errors.js';
+  type Args,
+  type CallOptions,
+  createRelayClientCore,
+  type HttpRequest,
+  type HttpResponse,
+  type RelayClient,
+  type RelayClientCoreOptions,
+  type Result,
+  type RetryOptions,
+  type RouteMethod,
+  retryAfter,
+  type StoredTokens,
+  type TokenStore,
+  type Transport,
+} from './client.js';
+export * from './contract.js';
+export * from './errors.js';
+export * from './outbox.js';

@@ -1,0 +1,346 @@
+/**
+ * `@fluxel/relay-client/contract`: the relay's REST contract as data. Every route names its
+ * method, path, who may call it, its request schemas, a schema per declared response status,
+ * and whether it is idempotent and may be retried. The relay server (examples/relay) imports
+ * the same object, so server and client cannot drift; `pnpm --filter @fluxel/relay-client
+ * openapi` emits it as OpenAPI 3.1 (`openapi.json`, committed and checked for drift).
+ *
+ * Requests are strict (unknown fields are rejected); problem documents (RFC 9457) are open
+ * to extension members, as the RFC asks.
+ */
+import { z } from 'zod';
+
+/** Version of the contract (the `/v1` API); changes only with the API, not with the package. */
+export const CONTRACT_VERSION = '1.0.0';
+
+// --- building blocks ---------------------------------------------------------------------
+
+/** A connection id: the agent's name for one third-party account, e.g. `shop-1`. */
+export const ConnectionId = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'lower-case letters, digits and dashes, at most 63');
+
+/** An operation name, e.g. `order.status` or `shipment.create`. */
+export const OperationName = z
+  .string()
+  .regex(/^[a-z][a-z0-9]*(\.[a-z][a-z0-9-]*){1,3}$/, 'dotted lower-case name, e.g. order.status');
+
+/** An idempotency key: a UUID (the client mints UUIDv7). */
+export const IdempotencyKey = z.uuid();
+
+/** An RFC 3339 timestamp. */
+export const Timestamp = z.iso.datetime({ offset: true });
+
+function hasProtoKey(value: unknown, depth = 0): boolean {
+  if (depth > 64 || typeof value !== 'object' || value === null) return false;
+  if (!Array.isArray(value) && Object.hasOwn(value, '__proto__')) return true;
+  return Object.values(value).some((v) => hasProtoKey(v, depth + 1));
+}
+
+/**
+ * A JSON value. A `__proto__` key anywhere is refused: parsing would drop it (a guard
+ * against prototype pollution), so the data forwarded would silently differ from the data sent.
+ */
+export const JsonValue = z
+  .custom<unknown>((value) => !hasProtoKey(value), {
+    message: 'the key "__proto__" is not allowed in JSON payloads',
+  })
+  .pipe(z.json());
+
+/** An RFC 9457 problem document with the relay's extension members. */
+export const Problem = z.looseObject({
+  type: z.string(),
+  title: z.string(),
+  status: z.number().int().min(400).max(599),
+  detail: z.string().optional(),
+  instance: z.string().optional(),
+  retryable: z.boolean().optional(),
+  retryAfter: z.number().int().min(0).optional(),
+  upstream: z.string().optional(),
+  upstreamStatus: z.number().int().optional(),
+  traceId: z.string().optional(),
+  code: z.string().optional(),
+});
+
+const PublicJwk = z.looseObject({
+  kty: z.string(),
+  crv: z.string().optional(),
+  x: z.string(),
+  y: z.string().optional(),
+  kid: z.string(),
+  alg: z.string(),
+});
+
+/** Tokens returned by activation and refresh. */
+export const Tokens = z.strictObject({
+  licenseId: z.string(),
+  accessToken: z.string(),
+  accessTokenExpiresAt: Timestamp,
+  licenseToken: z.string(),
+  licenseTokenExpiresAt: Timestamp,
+  jwks: z.strictObject({ keys: z.array(PublicJwk) }),
+});
+
+/** Third-party credentials of one connection (write-only: never returned). */
+export const Credentials = z.strictObject({
+  kind: z.enum(['api-key', 'basic', 'oauth-client']),
+  fields: z
+    .record(z.string().regex(/^[a-zA-Z][a-zA-Z0-9_]{0,63}$/), z.string().min(1).max(4096))
+    .refine(
+      (fields) => Object.keys(fields).length >= 1 && Object.keys(fields).length <= 16,
+      'between 1 and 16 fields',
+    ),
+});
+
+/** An inbound event held in the mailbox. */
+export const InboundEvent = z.strictObject({
+  id: z.string().min(1).max(128),
+  connection: ConnectionId,
+  type: z.string().min(1).max(128),
+  receivedAt: Timestamp,
+  expiresAt: Timestamp,
+  payload: JsonValue,
+});
+
+// --- routes ------------------------------------------------------------------------------
+
+/** Who may call a route: `proof` = any device key with a DPoP proof; `device` = an activated device (access token + proof). */
+export type RouteAuth = 'proof' | 'device';
+
+/** One route of the contract. */
+export interface RouteDefinition {
+  readonly name: string;
+  readonly summary: string;
+  readonly method: 'GET' | 'POST' | 'PUT' | 'DELETE';
+  /** Path with `{param}` placeholders. */
+  readonly path: string;
+  readonly auth: RouteAuth;
+  readonly params?: z.ZodObject;
+  readonly query?: z.ZodObject;
+  readonly body?: z.ZodType;
+  /** Whether an `Idempotency-Key` header is required. */
+  readonly idempotencyKey: boolean;
+  /** Safe to repeat as is (GET, PUT, DELETE, acks). */
+  readonly idempotent: boolean;
+  /** Statuses and their body schemas; `null` for an empty body. */
+  readonly responses: Readonly<Record<number, z.ZodType | null>>;
+}
+
+const problems = (...statuses: number[]) =>
+  Object.fromEntries(statuses.map((s) => [s, Problem])) as Record<number, typeof Problem>;
+const common = problems(400, 401, 413, 415, 429, 500, 503);
+
+function route<const R extends RouteDefinition>(definition: R): R {
+  return definition;
+}
+
+/** The relay's routes. */
+export const relayContract = {
+  activate: route({
+    name: 'activate',
+    summary: 'Activate a license for the device whose key signs the request (once per key, ever).',
+    method: 'POST',
+    path: '/v1/activate',
+    auth: 'proof',
+    body: z.strictObject({
+      licenseKey: z.string().min(10).max(100),
+      device: z
+        .strictObject({
+          name: z.string().max(100).optional(),
+          agentVersion: z.string().max(50).optional(),
+        })
+        .optional(),
+    }),
+    idempotencyKey: false,
+    idempotent: false,
+    responses: { 201: Tokens, ...common, ...problems(403) },
+  }),
+  refreshToken: route({
+    name: 'refreshToken',
+    summary: 'New tokens for the bound device; the device key is the credential.',
+    method: 'POST',
+    path: '/v1/token',
+    auth: 'proof',
+    body: z.strictObject({}),
+    idempotencyKey: false,
+    idempotent: true,
+    responses: { 200: Tokens, ...common, ...problems(403) },
+  }),
+  putCredentials: route({
+    name: 'putCredentials',
+    summary: "Store (replace) a connection's third-party credentials, encrypted. Write-only.",
+    method: 'PUT',
+    path: '/v1/connections/{connection}/credentials',
+    auth: 'device',
+    params: z.strictObject({ connection: ConnectionId }),
+    body: Credentials,
+    idempotencyKey: false,
+    idempotent: true,
+    responses: { 204: null, ...common, ...problems(403, 404) },
+  }),
+  deleteCredentials: route({
+    name: 'deleteCredentials',
+    summary: "Delete a connection's credentials.",
+    method: 'DELETE',
+    path: '/v1/connections/{connection}/credentials',
+    auth: 'device',
+    params: z.strictObject({ connection: ConnectionId }),
+    idempotencyKey: false,
+    idempotent: true,
+    responses: { 204: null, ...common, ...problems(403, 404) },
+  }),
+  send: route({
+    name: 'send',
+    summary:
+      'Forward an operation to the third party at once; nothing is kept. 503 when the third party is unavailable.',
+    method: 'POST',
+    path: '/v1/connections/{connection}/send',
+    auth: 'device',
+    params: z.strictObject({ connection: ConnectionId }),
+    body: z.strictObject({ operation: OperationName, payload: JsonValue }),
+    idempotencyKey: true,
+    idempotent: false,
+    responses: {
+      200: z.strictObject({
+        status: z.literal('delivered'),
+        upstreamStatus: z.number().int(),
+        result: JsonValue.optional(),
+        deliveredAt: Timestamp,
+        replayed: z.boolean(),
+      }),
+      ...common,
+      ...problems(403, 404, 409, 422, 502, 503),
+    },
+  }),
+  pickup: route({
+    name: 'pickup',
+    summary: 'Long-poll the mailbox for inbound events (held at most 7 days).',
+    method: 'GET',
+    path: '/v1/mailbox',
+    auth: 'device',
+    query: z.strictObject({
+      wait: z.coerce.number().int().min(0).max(30).default(0),
+      limit: z.coerce.number().int().min(1).max(100).default(20),
+    }),
+    idempotencyKey: false,
+    idempotent: true,
+    responses: {
+      200: z.strictObject({ events: z.array(InboundEvent) }),
+      ...common,
+      ...problems(403),
+    },
+  }),
+  ack: route({
+    name: 'ack',
+    summary: 'Acknowledge picked-up events; the relay deletes them.',
+    method: 'POST',
+    path: '/v1/mailbox/ack',
+    auth: 'device',
+    body: z.strictObject({ ids: z.array(z.string().min(1).max(128)).min(1).max(100) }),
+    idempotencyKey: false,
+    idempotent: true,
+    responses: {
+      200: z.strictObject({ acked: z.number().int().min(0) }),
+      ...common,
+      ...problems(403),
+    },
+  }),
+  reRequest: route({
+    name: 'reRequest',
+    summary:
+      'Ask the third party again for events that expired from the mailbox (only on the merchant’s instruction).',
+    method: 'POST',
+    path: '/v1/connections/{connection}/re-request',
+    auth: 'device',
+    params: z.strictObject({ connection: ConnectionId }),
+    body: z.strictObject({
+      type: z.string().min(1).max(128),
+      from: Timestamp,
+      to: Timestamp,
+      reference: z.string().max(200).optional(),
+    }),
+    idempotencyKey: true,
+    idempotent: false,
+    responses: {
+      202: z.strictObject({ requestId: z.string(), status: z.literal('requested') }),
+      ...common,
+      ...problems(403, 404, 409, 502, 503),
+    },
+  }),
+  status: route({
+    name: 'status',
+    summary: 'License, device, mailbox and connection state as the relay sees it.',
+    method: 'GET',
+    path: '/v1/status',
+    auth: 'device',
+    idempotencyKey: false,
+    idempotent: true,
+    responses: {
+      200: z.strictObject({
+        license: z.strictObject({
+          id: z.string(),
+          status: z.enum(['issued', 'active', 'rebinding', 'locked']),
+          product: z.string(),
+          entitlements: z.array(z.string()),
+          expiresAt: Timestamp.nullable(),
+        }),
+        device: z.strictObject({ jkt: z.string() }),
+        mailbox: z.strictObject({ pending: z.number().int().min(0) }),
+        connections: z.array(
+          z.strictObject({ id: ConnectionId, credentialsSetAt: Timestamp.nullable() }),
+        ),
+        relay: z.strictObject({ version: z.string(), time: Timestamp }),
+      }),
+      ...common,
+      ...problems(403),
+    },
+  }),
+} as const;
+
+/** The contract's type. */
+export type RelayContract = typeof relayContract;
+/** A route name. */
+export type RouteName = keyof RelayContract;
+
+/** The output type of a schema, or `undefined`. */
+export type Out<T> = T extends z.ZodType ? z.output<T> : undefined;
+/** The input type of a schema, or `undefined`. */
+export type In<T> = T extends z.ZodType ? z.input<T> : undefined;
+
+/** What a caller passes for a route: params, query and body merged, as the client takes them. */
+export type RouteInput<N extends RouteName> = (RelayContract[N] extends { params: infer P }
+  ? In<P>
+  : unknown) &
+  (RelayContract[N] extends { query: infer Q } ? Partial<In<Q>> : unknown) &
+  (RelayContract[N] extends { body: infer B } ? { body: In<B> } : unknown) &
+  (RelayContract[N]['idempotencyKey'] extends true ? { idempotencyKey: string } : unknown);
+
+/** The success body of a route. */
+export type RouteOutput<N extends RouteName> = {
+  [S in keyof RelayContract[N]['responses']]: S extends 200 | 201 | 202 | 204
+    ? Out<RelayContract[N]['responses'][S]>
+    : never;
+}[keyof RelayContract[N]['responses']];
+
+/** The JSON body of a problem response. */
+export type ProblemDocument = z.output<typeof Problem>;
+/** An inbound mailbox event. */
+export type InboundEventBody = z.output<typeof InboundEvent>;
+/** Credentials as sent. */
+export type CredentialsBody = z.input<typeof Credentials>;
+/** Tokens as returned. */
+export type TokensBody = z.output<typeof Tokens>;
+
+/** Fills a route's path with URL-encoded params. */
+export function routePath(
+  definition: RouteDefinition,
+  params: Readonly<Record<string, string>> = {},
+): string {
+  return definition.path.replace(/\{(\w+)\}/g, (_, name: string) => {
+    const value = params[name];
+    if (value === undefined) throw new Error(`missing path parameter ${name}`);
+    return encodeURIComponent(value);
+  });
+}
+
+export { type Json, type OpenApiOptions, openApiDocument } from './openapi.js';

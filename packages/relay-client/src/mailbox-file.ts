@@ -1,0 +1,147 @@
+/**
+ * {@link FileDedupeStore}: the durable dedupe store of the mailbox consumer for a plain
+ * Node process. One folder holds an append-only log of handled event ids with their expiry
+ * (`mailbox-dedupe.log`, JSON lines, group commit with fdatasync) and a lock file. Expired
+ * ids are dropped on open and when the log is compacted.
+ *
+ * Node only (exported from the `./node` subpath).
+ */
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { RelayError } from './errors.js';
+import type { DedupeStore } from './mailbox.js';
+import { AppendLog, LockFile, storageError } from './outbox-fs.js';
+
+/** Options of {@link FileDedupeStore.open}. */
+export interface FileDedupeStoreOptions {
+  /**
+   * Take over a lock file left by another host name (containers whose host name changes per
+   * run). Only for a folder no other machine can reach. Default false: such a lock refuses.
+   */
+  readonly takeOverLockFromOtherHost?: boolean;
+  /** Clock in ms. Default `Date.now`. */
+  readonly now?: () => number;
+  /** Whether `add` syncs to disk before resolving. Default true; false only for tests. */
+  readonly sync?: boolean;
+  /** Compact once the log holds at least this many records … Default 10 000. */
+  readonly compactMinRecords?: number;
+  /** … and more than this many per remembered id. Default 2. */
+  readonly compactRatio?: number;
+}
+
+/** Handled event ids on disk, each until its expiry. */
+export class FileDedupeStore implements DedupeStore {
+  /** The folder of the store. */
+  readonly dir: string;
+  readonly #ids: Map<string, number>;
+  readonly #log: AppendLog;
+  readonly #lock: LockFile;
+  readonly #now: () => number;
+  #closed = false;
+
+  private constructor(
+    dir: string,
+    ids: Map<string, number>,
+    log: AppendLog,
+    lock: LockFile,
+    now: () => number,
+  ) {
+    this.dir = dir;
+    this.#ids = ids;
+    this.#log = log;
+    this.#lock = lock;
+    this.#now = now;
+  }
+
+  /** Opens (or creates) the store in `dir`; rejects when another running process holds it. */
+  static async open(dir: string, options: FileDedupeStoreOptions = {}): Promise<FileDedupeStore> {
+    if (typeof dir !== 'string' || dir === '')
+      throw new RelayError('ERR_RELAY_INVALID_ARGUMENT', 'dir must be a non-empty string');
+    const now = options.now ?? Date.now;
+    const minRecords = options.compactMinRecords ?? 10_000;
+    const ratio = options.compactRatio ?? 2;
+    let lock: LockFile;
+    try {
+      await mkdir(dir, { recursive: true });
+      lock = await LockFile.acquire(join(dir, 'mailbox-dedupe.lock'), {
+        takeOverFromOtherHost: options.takeOverLockFromOtherHost ?? false,
+      });
+    } catch (error) {
+      throw wrap(error, `could not lock the dedupe store in ${dir}`);
+    }
+    const ids = new Map<string, number>();
+    try {
+      const { log } = await AppendLog.open(join(dir, 'mailbox-dedupe.log'), {
+        sync: options.sync ?? true,
+        onRecord: (value) => {
+          const { i, x } = value as { i?: unknown; x?: unknown };
+          if (typeof i !== 'string' || typeof x !== 'number') throw new Error('malformed record');
+          ids.set(i, Math.max(x, ids.get(i) ?? 0));
+        },
+      });
+      const t = now();
+      for (const [id, until] of ids) if (until <= t) ids.delete(id);
+      const store = new FileDedupeStore(dir, ids, log, lock, now);
+      let checkedAt = 0;
+      log.beforeBatch = async () => {
+        // Look (an O(n) sweep) only every so many records, not on every batch.
+        const every = Math.max(1, Math.min(1_000, Math.floor(minRecords / 4)));
+        if (log.records < minRecords || log.records - checkedAt < every) return undefined;
+        checkedAt = log.records;
+        const t2 = now();
+        for (const [id, until] of ids) if (until <= t2) ids.delete(id);
+        if (log.records <= ratio * Math.max(ids.size, 1)) return undefined;
+        return {
+          lines: [...ids].map(([i, x]) => `${JSON.stringify({ i, x })}\n`),
+          done: () => {
+            checkedAt = 0;
+          },
+        };
+      };
+      return store;
+    } catch (error) {
+      await lock.release().catch(() => undefined);
+      throw wrap(error, `could not open the dedupe log in ${dir}`);
+    }
+  }
+
+  /** Ids remembered (expired ones may still be counted until compaction). */
+  get size(): number {
+    return this.#ids.size;
+  }
+
+  async has(id: string): Promise<boolean> {
+    this.#open();
+    const until = this.#ids.get(id);
+    return until !== undefined && until > this.#now();
+  }
+
+  async add(id: string, expiresAt: number): Promise<void> {
+    this.#open();
+    if (typeof id !== 'string' || id === '' || !Number.isFinite(expiresAt))
+      throw new RelayError('ERR_RELAY_INVALID_ARGUMENT', 'id and expiresAt are required');
+    await this.#log.append(`${JSON.stringify({ i: id, x: expiresAt })}\n`, true, () => {
+      this.#ids.set(id, Math.max(expiresAt, this.#ids.get(id) ?? 0));
+    });
+  }
+
+  /** Waits for pending writes, closes the log and removes the lock file. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    try {
+      await this.#log.close();
+    } finally {
+      await this.#lock.release();
+    }
+  }
+
+  #open(): void {
+    if (this.#closed) throw new RelayError('ERR_RELAY_OUTBOX_CLOSED', 'the dedupe store is closed');
+  }
+}
+
+function wrap(error: unknown, message: string): RelayError {
+  if (RelayError.isInstance(error)) return error;
+  return storageError(message, error);
+}

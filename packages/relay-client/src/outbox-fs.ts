@@ -1,0 +1,478 @@
+/**
+ * Node file helpers of the durable outbox and the mailbox dedupe store: a lock file that
+ * keeps a second process out, and an append-only JSON-lines log with group commit (one
+ * write and one fdatasync per batch of concurrent appends), replay that tolerates a torn
+ * tail, and atomic rewrite for compaction. Node only; not part of the public API.
+ */
+import { randomUUID } from 'node:crypto';
+import { constants } from 'node:fs';
+import { type FileHandle, link, open, readFile, rename, unlink, writeFile } from 'node:fs/promises';
+import { hostname } from 'node:os';
+import { dirname, resolve } from 'node:path';
+import { RelayError } from './errors.js';
+
+export function storageError(message: string, cause?: unknown): RelayError {
+  return new RelayError('ERR_RELAY_OUTBOX_STORAGE', message, cause === undefined ? {} : { cause });
+}
+
+interface LockContent {
+  readonly pid: number;
+  readonly host: string;
+  readonly token: string;
+  readonly at: number;
+}
+
+/** Lock files held by this process (absolute paths). */
+const heldLocks = new Set<string>();
+
+/** Options of {@link LockFile.acquire}. */
+export interface LockOptions {
+  /**
+   * Take over a lock left by a process on another host name. Only for a folder that no
+   * other machine can reach, when the host name changes per run (containers). Default false.
+   */
+  readonly takeOverFromOtherHost?: boolean;
+}
+
+/** Whether a process with this id is running on this machine. */
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * An exclusive lock file holding `{pid, host, token}`. Created atomically (written to a
+ * temporary file, then hard-linked into place, which fails if the lock exists). A lock
+ * whose process is gone (same host, no such pid) is stale and taken over; the caller is
+ * told, because every lease the dead process held can then be released at once.
+ */
+export class LockFile {
+  readonly path: string;
+  readonly #token: string;
+  /** True when the lock was taken over from a process that is gone. */
+  readonly tookOverStale: boolean;
+  #released = false;
+
+  private constructor(path: string, token: string, tookOverStale: boolean) {
+    this.path = path;
+    this.#token = token;
+    this.tookOverStale = tookOverStale;
+  }
+
+  static async acquire(file: string, options: LockOptions = {}): Promise<LockFile> {
+    const path = resolve(file);
+    if (heldLocks.has(path)) throw storageError(`${path} is already open in this process`);
+    const token = randomUUID();
+    const content: LockContent = { pid: process.pid, host: hostname(), token, at: Date.now() };
+    const tmp = `${path}.${token}.tmp`;
+    await writeFile(tmp, `${JSON.stringify(content)}\n`, { flag: 'wx' });
+    let tookOverStale = false;
+    try {
+      for (let round = 0; round < 3; round++) {
+        try {
+          await link(tmp, path);
+          heldLocks.add(path);
+          return new LockFile(path, token, tookOverStale);
+        } catch (error) {
+          if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+        }
+        const holder = await readLock(path);
+        if (holder === 'missing') continue;
+        if (holder !== 'unreadable') {
+          if (holder.host !== content.host) {
+            if (!options.takeOverFromOtherHost)
+              throw storageError(
+                `${path} is locked by process ${holder.pid} on ${holder.host}; remove the lock file only if that process is gone`,
+              );
+          } else if (holder.pid !== process.pid && processAlive(holder.pid))
+            throw storageError(`${path} is locked by running process ${holder.pid}`);
+          // Our own pid but not our lock: left by an earlier run that had the same pid
+          // (a restarted container's pid 1), so it is stale as well.
+        }
+        // Stale: move it aside (atomic), check we moved what we judged, then delete it.
+        const aside = `${path}.${token}.stale`;
+        try {
+          await rename(path, aside);
+        } catch (error) {
+          if ((error as NodeJS.ErrnoException).code === 'ENOENT') continue;
+          throw error;
+        }
+        const moved = await readLock(aside);
+        const judged = holder === 'unreadable' ? undefined : holder.token;
+        const movedToken = typeof moved === 'object' ? moved.token : undefined;
+        if (movedToken !== judged) {
+          // Another process took the lock in between: put its lock back.
+          await link(aside, path).catch(() => undefined);
+          await unlink(aside).catch(() => undefined);
+          throw storageError(`${path} was taken by another process while starting`);
+        }
+        await unlink(aside);
+        tookOverStale = true;
+      }
+      throw storageError(`could not acquire ${path}`);
+    } finally {
+      await unlink(tmp).catch(() => undefined);
+    }
+  }
+
+  /** Deletes the lock file if it is still ours. */
+  async release(): Promise<void> {
+    if (this.#released) return;
+    this.#released = true;
+    heldLocks.delete(this.path);
+    const holder = await readLock(this.path);
+    if (typeof holder === 'object' && holder.token === this.#token) await unlink(this.path);
+  }
+}
+
+async function readLock(path: string): Promise<LockContent | 'missing' | 'unreadable'> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return 'missing';
+    throw error;
+  }
+  try {
+    const value = JSON.parse(text) as LockContent;
+    if (typeof value.pid === 'number' && typeof value.token === 'string') return value;
+  } catch {
+    // fall through
+  }
+  return 'unreadable';
+}
+
+/** A rewrite of the log: its new lines, and who to tell where each one landed. */
+export interface Compaction {
+  readonly lines: readonly string[];
+  readonly done: (offsets: readonly number[]) => void;
+}
+
+/** Result of replaying a log. */
+export interface ReplayResult {
+  /** Complete records read. */
+  readonly records: number;
+  /** Bytes kept (the file's size after a torn tail was cut off). */
+  readonly size: number;
+  /** Bytes of a torn or garbled tail that were cut off. */
+  readonly truncatedBytes: number;
+}
+
+interface Pending {
+  readonly text: string;
+  readonly durable: boolean;
+  readonly onWritten: ((offset: number) => void) | undefined;
+  readonly resolve: () => void;
+  readonly reject: (error: unknown) => void;
+}
+
+/** Options of {@link AppendLog.open}. */
+export interface AppendLogOptions {
+  /**
+   * Called for each complete record on open, with the byte offset and length of its line;
+   * throwing marks the record as bad.
+   */
+  readonly onRecord: (record: unknown, offset: number, length: number) => void;
+  /** Whether durable appends call fdatasync. Default true. */
+  readonly sync?: boolean;
+}
+
+const NEWLINE = 0x0a;
+
+/**
+ * An append-only log of JSON lines. Appends are queued; while one batch is being written
+ * and synced, the next one collects (group commit). A record is one line; a line that
+ * does not parse is accepted only as the tail of the file (a torn last write), which is cut
+ * off on open; a bad line followed by good ones is corruption and refuses to open.
+ */
+export class AppendLog {
+  readonly path: string;
+  #handle: FileHandle;
+  readonly #sync: boolean;
+  #queue: Pending[] = [];
+  #flushing = false;
+  #failed: unknown;
+  #closed = false;
+  #skipCompaction = 0;
+  /** Records in the file now. */
+  records: number;
+  /** Bytes in the file now. */
+  #size: number;
+  /**
+   * Called between batches; may return lines to rewrite the log with (compaction), and a
+   * function told the byte offset of each line in the new file once it is in place.
+   */
+  beforeBatch: (() => Promise<Compaction | undefined>) | undefined;
+
+  private constructor(
+    path: string,
+    handle: FileHandle,
+    sync: boolean,
+    records: number,
+    size: number,
+  ) {
+    this.path = path;
+    this.#handle = handle;
+    this.#sync = sync;
+    this.records = records;
+    this.#size = size;
+  }
+
+  static async open(
+    path: string,
+    options: AppendLogOptions,
+  ): Promise<{ log: AppendLog; replay: ReplayResult }> {
+    const handle = await open(path, constants.O_RDWR | constants.O_CREAT | constants.O_APPEND);
+    try {
+      const replay = await replayFile(handle, path, options.onRecord);
+      const log = new AppendLog(path, handle, options.sync ?? true, replay.records, replay.size);
+      return { log, replay };
+    } catch (error) {
+      await handle.close();
+      throw error;
+    }
+  }
+
+  /**
+   * Appends lines (each ending in `\n`). Resolves once written, and synced to disk when
+   * `durable`. `onWritten` runs synchronously right after the batch reached the file, before
+   * any compaction can look at the state, with the byte offset `text` was written at.
+   */
+  append(text: string, durable: boolean, onWritten?: (offset: number) => void): Promise<void> {
+    if (this.#closed) return Promise.reject(closed());
+    if (this.#failed !== undefined)
+      return Promise.reject(storageError('the log failed earlier', this.#failed));
+    return new Promise<void>((resolve, reject) => {
+      this.#queue.push({ text, durable, onWritten, resolve, reject });
+      if (!this.#flushing) {
+        // Start after the current turn, so appends made in the same turn (the callers
+        // released by the previous batch) form one batch.
+        this.#flushing = true;
+        setImmediate(() => void this.#flush());
+      }
+    });
+  }
+
+  /**
+   * Reads `length` bytes at `offset`. After a compaction the file is another one: callers
+   * check that they read what they expected and ask again with the new offset if not.
+   */
+  async read(offset: number, length: number): Promise<Buffer> {
+    if (this.#closed) throw closed();
+    const buffer = Buffer.allocUnsafe(length);
+    const { bytesRead } = await this.#handle.read(buffer, 0, length, offset);
+    return buffer.subarray(0, bytesRead);
+  }
+
+  /** Waits for queued appends, then closes the file. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    while (this.#flushing) await new Promise((r) => setTimeout(r, 1));
+    await this.#handle.close();
+  }
+
+  async #flush(): Promise<void> {
+    this.#flushing = true;
+    try {
+      while (this.#queue.length > 0) {
+        await this.#maybeCompact();
+        if (this.#failed !== undefined) {
+          const failure = storageError(`the log ${this.path} failed`, this.#failed);
+          for (const p of this.#queue) p.reject(failure);
+          this.#queue = [];
+          return;
+        }
+        const batch = this.#queue;
+        this.#queue = [];
+        let text = '';
+        let durable = false;
+        let count = 0;
+        const offsets: number[] = [];
+        let offset = this.#size;
+        for (const p of batch) {
+          text += p.text;
+          if (p.durable) durable = true;
+          count += countLines(p.text);
+          offsets.push(offset);
+          offset += Buffer.byteLength(p.text, 'utf8');
+        }
+        try {
+          await writeAll(this.#handle, Buffer.from(text, 'utf8'));
+          if (durable && this.#sync) await this.#handle.datasync();
+        } catch (error) {
+          this.#failed = error;
+          const failure = storageError(`could not write ${this.path}`, error);
+          for (const p of batch) p.reject(failure);
+          for (const p of this.#queue) p.reject(failure);
+          this.#queue = [];
+          return;
+        }
+        this.records += count;
+        this.#size = offset;
+        for (const [i, p] of batch.entries()) p.onWritten?.(offsets[i] as number);
+        for (const p of batch) p.resolve();
+      }
+    } catch (error) {
+      // Nothing above should throw; if it does, fail loudly rather than leave callers waiting.
+      this.#failed = error;
+      const failure = storageError(`the log ${this.path} failed`, error);
+      for (const p of this.#queue) p.reject(failure);
+      this.#queue = [];
+    } finally {
+      this.#flushing = false;
+    }
+  }
+
+  /**
+   * Compacts when the owner asks for it. A failure before the new file is in place leaves
+   * the old log as it was (compaction is tried again 1,000 batches later); a failure after
+   * that marks the log failed, since appends could no longer reach the file.
+   */
+  async #maybeCompact(): Promise<void> {
+    if (this.#skipCompaction > 0) {
+      this.#skipCompaction--;
+      return;
+    }
+    try {
+      const compaction = await this.beforeBatch?.();
+      if (compaction) await this.#rewrite(compaction);
+    } catch {
+      this.#skipCompaction = 1_000;
+    }
+  }
+
+  /** Replaces the log with `lines` atomically: temp file, sync, rename, sync directory. */
+  async #rewrite(compaction: Compaction): Promise<void> {
+    const { lines } = compaction;
+    const tmp = `${this.path}.compact`;
+    const out = await open(tmp, 'w');
+    const offsets: number[] = [];
+    let size = 0;
+    try {
+      let chunk = '';
+      for (const line of lines) {
+        offsets.push(size);
+        size += Buffer.byteLength(line, 'utf8');
+        chunk += line;
+        if (chunk.length > 1 << 20) {
+          await writeAll(out, Buffer.from(chunk, 'utf8'));
+          chunk = '';
+        }
+      }
+      if (chunk) await writeAll(out, Buffer.from(chunk, 'utf8'));
+      await out.sync();
+    } finally {
+      await out.close();
+    }
+    await rename(tmp, this.path);
+    await syncDirectory(dirname(this.path));
+    const old = this.#handle;
+    try {
+      this.#handle = await open(this.path, constants.O_RDWR | constants.O_APPEND);
+    } catch (error) {
+      this.#failed = error;
+      throw error;
+    }
+    this.records = lines.length;
+    this.#size = size;
+    compaction.done(offsets);
+    await old.close();
+  }
+}
+
+function closed(): RelayError {
+  return new RelayError('ERR_RELAY_OUTBOX_CLOSED', 'the store is closed');
+}
+
+function countLines(text: string): number {
+  let n = 0;
+  for (let i = text.indexOf('\n'); i !== -1; i = text.indexOf('\n', i + 1)) n++;
+  return n;
+}
+
+async function writeAll(handle: FileHandle, buffer: Buffer): Promise<void> {
+  let offset = 0;
+  while (offset < buffer.length) {
+    const { bytesWritten } = await handle.write(buffer, offset, buffer.length - offset, null);
+    offset += bytesWritten;
+  }
+}
+
+async function syncDirectory(dir: string): Promise<void> {
+  try {
+    const handle = await open(dir, 'r');
+    try {
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+  } catch {
+    // Not supported on every platform (Windows); the rename itself is atomic.
+  }
+}
+
+/**
+ * Reads every line of the file; calls `onRecord` for each parsed one; cuts off a bad tail.
+ * Reads in chunks so a large log does not need one string of its size.
+ */
+async function replayFile(
+  handle: FileHandle,
+  path: string,
+  onRecord: (record: unknown, offset: number, length: number) => void,
+): Promise<ReplayResult> {
+  const { size } = await handle.stat();
+  const chunkSize = 1 << 20;
+  let position = 0;
+  let carry: Buffer = Buffer.alloc(0);
+  let carryStart = 0;
+  let goodEnd = 0; // byte offset just after the last good record
+  let records = 0;
+  let badAt: number | undefined; // offset of the first bad line not yet followed by a good one
+  let badCause: unknown;
+  while (position < size) {
+    const buf = Buffer.allocUnsafe(Math.min(chunkSize, size - position));
+    const { bytesRead } = await handle.read(buf, 0, buf.length, position);
+    if (bytesRead === 0) break;
+    position += bytesRead;
+    const data = carry.length > 0 ? Buffer.concat([carry, buf.subarray(0, bytesRead)]) : buf;
+    const dataLength = carry.length > 0 ? data.length : bytesRead;
+    let start = 0;
+    for (let nl = data.indexOf(NEWLINE, 0); nl !== -1 && nl < dataLength; ) {
+      const lineStart = carryStart + start;
+      const line = data.toString('utf8', start, nl);
+      let ok = false;
+      if (line.trim() !== '') {
+        try {
+          onRecord(JSON.parse(line), lineStart, carryStart + nl + 1 - lineStart);
+          ok = true;
+        } catch (error) {
+          badCause = error;
+        }
+      } else ok = badAt === undefined; // blank lines are harmless unless after a bad one
+      if (ok) {
+        if (badAt !== undefined && line.trim() !== '')
+          throw storageError(
+            `${path} is corrupt at byte ${badAt} (a bad record followed by good ones)`,
+            badCause,
+          );
+        if (line.trim() !== '') records++;
+        goodEnd = carryStart + nl + 1;
+      } else if (badAt === undefined) badAt = lineStart;
+      start = nl + 1;
+      nl = data.indexOf(NEWLINE, start);
+    }
+    carry = Buffer.from(data.subarray(start, dataLength));
+    carryStart += start;
+  }
+  const truncatedBytes = size - goodEnd;
+  if (truncatedBytes > 0) {
+    await handle.truncate(goodEnd);
+    await handle.sync();
+  }
+  return { records, size: goodEnd, truncatedBytes };
+}
