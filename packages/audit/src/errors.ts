@@ -11,7 +11,18 @@ import {
 
 export { FluxelError, type FluxelErrorOptions, isFluxelError };
 
-/** Every code a {@link AuditError} can carry. */
+/**
+ * Every code a {@link AuditError} can carry:
+ * - `ERR_AUDIT_INVALID_EVENT`: the event does not match the schema or cannot be encoded;
+ * - `ERR_AUDIT_LOG_CLOSED`: append or flush after `close()`;
+ * - `ERR_AUDIT_STORAGE`: the store failed, or refused to open a log it cannot continue safely;
+ * - `ERR_AUDIT_VERIFICATION_FAILED`: a verification that was required to pass found problems;
+ * - `ERR_AUDIT_SINK_FAILED`: a sink's peer rejected a delivery;
+ * - `ERR_AUDIT_INVALID_ARGUMENT`: a bad option or argument;
+ * - `ERR_AUDIT_INVALID_KEY`: a signing, verification or pseudonymisation key is malformed;
+ * - `ERR_AUDIT_DECRYPTION_FAILED`: an encrypted field did not decrypt (says nothing more);
+ * - `ERR_AUDIT_KEY_ERASED`: the subject's key was deleted (crypto-shredded).
+ */
 export const AUDIT_ERROR_CODES = [
   'ERR_AUDIT_INVALID_EVENT',
   'ERR_AUDIT_LOG_CLOSED',
@@ -19,6 +30,9 @@ export const AUDIT_ERROR_CODES = [
   'ERR_AUDIT_VERIFICATION_FAILED',
   'ERR_AUDIT_SINK_FAILED',
   'ERR_AUDIT_INVALID_ARGUMENT',
+  'ERR_AUDIT_INVALID_KEY',
+  'ERR_AUDIT_DECRYPTION_FAILED',
+  'ERR_AUDIT_KEY_ERASED',
 ] as const;
 
 /** A stable error code of `@fluxel/audit`. */

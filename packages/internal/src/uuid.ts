@@ -1,6 +1,8 @@
+import { randomBytes } from './random.js';
+
 /** UUID version 7 (RFC 9562): 48-bit Unix milliseconds, then random bits; sorts by time. */
 export function uuidv7(now: number = Date.now()): string {
-  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  const bytes = randomBytes(16);
   let ms = Math.floor(now);
   for (let i = 5; i >= 0; i--) {
     bytes[i] = ms % 256;

@@ -1,0 +1,531 @@
+/**
+ * The audit event model: a zod schema, its TypeScript types, and the mapping to Elastic
+ * Common Schema (ECS) fields.
+ */
+import { z } from 'zod';
+import { canonicalJson, sortDeep } from './encoding.js';
+import { AuditError } from './errors.js';
+import { randomBytes } from './primitives.js';
+
+/** Where an actor was, as resolved from its IP address or supplied by the caller. */
+export const geoSchema = z.object({
+  /** ISO 3166-1 alpha-2 country code, upper case. */
+  country: z
+    .string()
+    .regex(/^[A-Z]{2}$/)
+    .optional(),
+  city: z.string().max(200).optional(),
+  lat: z.number().min(-90).max(90).optional(),
+  lon: z.number().min(-180).max(180).optional(),
+});
+
+/** Who did it: a person, a device (agent), a service, or the system itself. */
+export const actorSchema = z.object({
+  type: z.enum(['user', 'device', 'service', 'system']),
+  id: z.string().min(1).max(512),
+  name: z.string().max(512).optional(),
+  ip: z.string().max(64).optional(),
+  userAgent: z.string().max(1024).optional(),
+  geo: geoSchema.optional(),
+});
+
+/** What it was done to. */
+export const targetSchema = z.object({
+  type: z.string().min(1).max(128),
+  id: z.string().min(1).max(512),
+  name: z.string().max(512).optional(),
+});
+
+/** A dotted lower-case verb with at least two parts, e.g. `auth.login`, `license.activate`. */
+export const ACTION_PATTERN: RegExp = /^[a-z][a-z0-9_-]*(\.[a-z0-9_-]+)+$/;
+
+/** How it ended. `denied` is an authorisation refusal, `failure` any other failure. */
+export const outcomeSchema = z.enum(['success', 'failure', 'denied']);
+
+const eventShape = {
+  tenant: z.string().min(1).max(256),
+  actor: actorSchema,
+  action: z.string().max(128).regex(ACTION_PATTERN),
+  target: targetSchema.optional(),
+  outcome: outcomeSchema,
+  reason: z.string().max(2048).optional(),
+  requestId: z.string().max(256).optional(),
+  /** Further details; PII belongs here so that it can be redacted or encrypted by path. */
+  data: z.record(z.string(), z.unknown()).optional(),
+};
+
+/** The schema of a stored audit event (every field present that the log fills in). */
+export const auditEventSchema = z.object({
+  id: z.string().min(1).max(128),
+  time: z.iso.datetime({ offset: false }),
+  ...eventShape,
+});
+
+/** The schema of what callers pass to `append`: `id` and `time` are filled in when absent. */
+export const auditEventInputSchema = z.object({
+  id: z.string().min(1).max(128).optional(),
+  time: z.iso.datetime({ offset: false }).optional(),
+  ...eventShape,
+});
+
+/** A geographic location. */
+export interface Geo {
+  /** ISO 3166-1 alpha-2 country code, upper case. */
+  country?: string | undefined;
+  city?: string | undefined;
+  lat?: number | undefined;
+  lon?: number | undefined;
+}
+
+/** Who did it. */
+export interface Actor {
+  type: 'user' | 'device' | 'service' | 'system';
+  id: string;
+  name?: string | undefined;
+  ip?: string | undefined;
+  userAgent?: string | undefined;
+  geo?: Geo | undefined;
+}
+
+/** What it was done to. */
+export interface Target {
+  type: string;
+  id: string;
+  name?: string | undefined;
+}
+
+/** How it ended. */
+export type Outcome = 'success' | 'failure' | 'denied';
+
+/** A stored audit event (the type of `auditEventSchema`). */
+export interface AuditEvent {
+  id: string;
+  /** ISO-8601 UTC, e.g. `2026-05-01T12:00:00.000Z`. */
+  time: string;
+  tenant: string;
+  actor: Actor;
+  /** Dotted lower-case verb, e.g. `auth.login`. */
+  action: string;
+  target?: Target | undefined;
+  outcome: Outcome;
+  reason?: string | undefined;
+  requestId?: string | undefined;
+  data?: Record<string, unknown> | undefined;
+}
+
+/** An event as passed to `append`: `id` and `time` are optional. */
+export interface AuditEventInput extends Omit<AuditEvent, 'id' | 'time'> {
+  id?: string | undefined;
+  time?: string | undefined;
+}
+
+// The interfaces above are the schema's types, spelled out for readable API docs; this
+// fails to compile if they ever drift apart.
+type Same<A, B> =
+  (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
+const schemaMatchesTypes: [
+  Same<z.infer<typeof auditEventSchema>, AuditEvent>,
+  Same<z.input<typeof auditEventInputSchema>, AuditEventInput>,
+] = [true, true];
+void schemaMatchesTypes;
+
+const CROCKFORD = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
+let pool: Uint8Array = new Uint8Array(0);
+let poolAt = 0;
+let timeMs = -1;
+let timePart = '';
+
+/**
+ * A new event id: 26 characters, time-ordered (48-bit milliseconds then 80 random bits, in
+ * Crockford base32, as ULIDs are).
+ */
+export function newEventId(nowMs: number = Date.now()): string {
+  if (nowMs !== timeMs) {
+    let t = nowMs;
+    let out = '';
+    for (let i = 0; i < 10; i++) {
+      out = CROCKFORD[t % 32] + out;
+      t = Math.floor(t / 32);
+    }
+    timeMs = nowMs;
+    timePart = out;
+  }
+  if (poolAt + 16 > pool.length) {
+    pool = randomBytes(4096);
+    poolAt = 0;
+  }
+  const p = pool;
+  const at = poolAt;
+  poolAt += 16;
+  const c = (i: number) => CROCKFORD.charCodeAt((p[at + i] as number) & 31);
+  return (
+    timePart +
+    String.fromCharCode(
+      c(0),
+      c(1),
+      c(2),
+      c(3),
+      c(4),
+      c(5),
+      c(6),
+      c(7),
+      c(8),
+      c(9),
+      c(10),
+      c(11),
+      c(12),
+      c(13),
+      c(14),
+      c(15),
+    )
+  );
+}
+
+let isoMs = Number.NaN;
+let isoText = '';
+
+/** `new Date(ms).toISOString()`, cached for the last millisecond (many events share one). */
+function isoTime(ms: number): string {
+  if (ms !== isoMs) {
+    isoText = new Date(ms).toISOString();
+    isoMs = ms;
+  }
+  return isoText;
+}
+
+const knownActions = new Set<string>();
+
+function validAction(action: string): boolean {
+  if (knownActions.has(action)) return true;
+  if (action.length > 128 || !ACTION_PATTERN.test(action)) return false;
+  if (knownActions.size >= 1024) knownActions.clear();
+  knownActions.add(action);
+  return true;
+}
+
+const ACTOR_TYPES = new Set(['user', 'device', 'service', 'system']);
+const OUTCOMES = new Set(['success', 'failure', 'denied']);
+
+function str(value: unknown, min: number, max: number): value is string {
+  return typeof value === 'string' && value.length >= min && value.length <= max;
+}
+function optStr(value: unknown, max: number): boolean {
+  return value === undefined || (typeof value === 'string' && value.length <= max);
+}
+function plainObject(value: unknown): value is Record<string, unknown> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+  const proto = Object.getPrototypeOf(value);
+  return proto === Object.prototype || proto === null;
+}
+
+/**
+ * The common case checked without zod (5× faster): no `time` or `geo` given, only plain
+ * values. It accepts only what the zod schema accepts and builds the same output (unknown
+ * keys dropped); anything else goes through zod, which decides and names the problem.
+ */
+function fastNormalize(input: AuditEventInput, now: () => number): AuditEvent | undefined {
+  const e = input as unknown as Record<string, unknown>;
+  if (!plainObject(e) || e.time !== undefined) return undefined;
+  const a = e.actor;
+  if (!plainObject(a) || a.geo !== undefined) return undefined;
+  if (
+    !str(e.tenant, 1, 256) ||
+    !ACTOR_TYPES.has(a.type as string) ||
+    !str(a.id, 1, 512) ||
+    !optStr(a.name, 512) ||
+    !optStr(a.ip, 64) ||
+    !optStr(a.userAgent, 1024) ||
+    typeof e.action !== 'string' ||
+    !validAction(e.action) ||
+    !OUTCOMES.has(e.outcome as string) ||
+    !optStr(e.reason, 2048) ||
+    !optStr(e.requestId, 256) ||
+    !(e.id === undefined || str(e.id, 1, 128)) ||
+    !(e.data === undefined || plainObject(e.data))
+  )
+    return undefined;
+  const t = e.target;
+  if (
+    t !== undefined &&
+    (!plainObject(t) || !str(t.type, 1, 128) || !str(t.id, 1, 512) || !optStr(t.name, 512))
+  )
+    return undefined;
+  // Built with keys in canonical (sorted) order, so canonicalEvent can stringify it as is.
+  const actor = { id: a.id } as Actor;
+  if (a.ip !== undefined) actor.ip = a.ip as string;
+  if (a.name !== undefined) actor.name = a.name as string;
+  actor.type = a.type as Actor['type'];
+  if (a.userAgent !== undefined) actor.userAgent = a.userAgent as string;
+  const ms = now();
+  const event = { action: e.action, actor } as AuditEvent;
+  if (e.data !== undefined) event.data = { ...(e.data as Record<string, unknown>) };
+  event.id = (e.id as string | undefined) ?? newEventId(ms);
+  event.outcome = e.outcome as Outcome;
+  if (e.reason !== undefined) event.reason = e.reason as string;
+  if (e.requestId !== undefined) event.requestId = e.requestId as string;
+  if (t !== undefined) {
+    const target = { id: t.id } as Target;
+    if (t.name !== undefined) target.name = t.name as string;
+    target.type = t.type as string;
+    event.target = target;
+  }
+  event.tenant = e.tenant;
+  event.time = isoTime(ms);
+  return event;
+}
+
+/**
+ * Validates an input event and fills in `id` and `time`.
+ *
+ * @throws `AuditError` `ERR_AUDIT_INVALID_EVENT` naming the first offending path.
+ */
+export function normalizeEvent(input: AuditEventInput, now: () => number = Date.now): AuditEvent {
+  const fast = fastNormalize(input, now);
+  if (fast) return fast;
+  const parsed = auditEventInputSchema.safeParse(input);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new AuditError(
+      'ERR_AUDIT_INVALID_EVENT',
+      `invalid audit event at ${issue?.path.join('.') || '(root)'}: ${issue?.message ?? 'invalid'}`,
+    );
+  }
+  const value = parsed.data;
+  const ms = value.time === undefined || value.id === undefined ? now() : 0;
+  return {
+    ...value,
+    id: value.id ?? newEventId(ms),
+    time: value.time ?? new Date(ms).toISOString(),
+  };
+}
+
+const EVENT_KEYS = [
+  'action',
+  'actor',
+  'data',
+  'id',
+  'outcome',
+  'reason',
+  'requestId',
+  'target',
+  'tenant',
+  'time',
+];
+const ACTOR_KEYS = ['geo', 'id', 'ip', 'name', 'type', 'userAgent'];
+const TARGET_KEYS = ['id', 'name', 'type'];
+const EVENT_KEY_SET = new Set(EVENT_KEYS);
+const ACTOR_KEY_SET = new Set(ACTOR_KEYS);
+const TARGET_KEY_SET = new Set(TARGET_KEYS);
+
+/**
+ * True when `JSON.stringify(value)` is already canonical: plain objects with keys in sorted
+ * order, finite numbers, no `undefined`, no `toJSON`, nothing JSON.stringify would drop.
+ */
+function isCanonical(value: unknown, depth: number): boolean {
+  switch (typeof value) {
+    case 'string':
+    case 'boolean':
+      return true;
+    case 'number':
+      return Number.isFinite(value);
+    case 'object': {
+      if (value === null) return true;
+      if (depth > 64) return false;
+      if (Array.isArray(value)) {
+        for (let i = 0; i < value.length; i++) if (!isCanonical(value[i], depth + 1)) return false;
+        return true;
+      }
+      if (!plainObject(value)) return false;
+      let previous: string | undefined;
+      for (const key in value) {
+        if (previous !== undefined && !(previous < key)) return false;
+        previous = key;
+        if (!isCanonical(value[key], depth + 1)) return false;
+      }
+      return true;
+    }
+    default:
+      return false;
+  }
+}
+
+const SAFE_STRING = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/;
+
+/** JSON of a value; short printable-ASCII strings without quoting work skip `JSON.stringify`. */
+function json(value: unknown): string {
+  return typeof value === 'string' && SAFE_STRING.test(value)
+    ? `"${value}"`
+    : JSON.stringify(value);
+}
+
+/**
+ * `JSON.stringify` of an event already in canonical form (keys known, sorted, values
+ * canonical), written out field by field: about twice as fast for the common shape.
+ */
+function stringifyKnown(e: Record<string, unknown>, a: Record<string, unknown>): string {
+  let out = `{"action":${json(e.action)},"actor":{`;
+  let first = true;
+  for (const key of ACTOR_KEYS) {
+    const v = a[key];
+    if (v === undefined) continue;
+    out += `${first ? '' : ','}"${key}":${json(v)}`;
+    first = false;
+  }
+  out += '}';
+  for (let i = 2; i < EVENT_KEYS.length; i++) {
+    const key = EVENT_KEYS[i] as string;
+    const v = e[key];
+    if (v !== undefined) out += `,"${key}":${json(v)}`;
+  }
+  return `${out}}`;
+}
+
+function knownKeys(value: Record<string, unknown>, known: Set<string>): boolean {
+  for (const key in value) if (!known.has(key)) return false;
+  return true;
+}
+
+function sortedKnown(
+  value: Record<string, unknown>,
+  keys: readonly string[],
+  inner?: (key: string, v: unknown) => unknown,
+): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const key of keys) {
+    const v = value[key];
+    if (v === undefined) continue;
+    const special = inner?.(key, v);
+    out[key] = special !== undefined ? special : sortDeep(v, 2);
+  }
+  return out;
+}
+
+/**
+ * The canonical JSON of an event: identical to `canonicalJson(event)`, faster for the
+ * event's known shape (falls back to the generic encoder for anything else).
+ */
+export function canonicalEvent(event: AuditEvent): string {
+  const e = event as unknown as Record<string, unknown>;
+  const actor = e.actor as Record<string, unknown>;
+  const target = e.target as Record<string, unknown> | undefined;
+  if (
+    !plainObject(e) ||
+    !knownKeys(e, EVENT_KEY_SET) ||
+    !plainObject(actor) ||
+    !knownKeys(actor, ACTOR_KEY_SET) ||
+    (target !== undefined && (!plainObject(target) || !knownKeys(target, TARGET_KEY_SET)))
+  )
+    return canonicalJson(event);
+  if (isCanonical(event, 0)) return stringifyKnown(e, actor);
+  return JSON.stringify(
+    sortedKnown(e, EVENT_KEYS, (key, v) =>
+      key === 'actor'
+        ? sortedKnown(actor, ACTOR_KEYS)
+        : key === 'target'
+          ? sortedKnown(v as Record<string, unknown>, TARGET_KEYS)
+          : undefined,
+    ),
+  );
+}
+
+/** An Elastic Common Schema document (the fields this package fills). */
+export interface EcsDocument {
+  '@timestamp': string;
+  message: string;
+  ecs: { version: string };
+  event: {
+    id: string;
+    action: string;
+    outcome: 'success' | 'failure' | 'unknown';
+    kind: 'event' | 'alert';
+    category: string[];
+    type: string[];
+    reason?: string;
+    sequence?: number;
+    hash?: string;
+    dataset: string;
+  };
+  organization: { id: string };
+  user?: { id: string; name?: string };
+  host?: { id: string; name?: string };
+  service?: { name: string };
+  source?: {
+    ip?: string;
+    geo?: {
+      country_iso_code?: string;
+      city_name?: string;
+      location?: { lat: number; lon: number };
+    };
+  };
+  user_agent?: { original: string };
+  http?: { request: { id: string } };
+  labels?: Record<string, string>;
+  fluxel?: { target?: Target; data?: Record<string, unknown> };
+}
+
+function ecsCategory(action: string): { category: string[]; type: string[] } {
+  const [head, verb = ''] = action.split('.');
+  if (head === 'auth' || head === 'session')
+    return { category: ['authentication'], type: [verb === 'logout' ? 'end' : 'start'] };
+  if (head === 'admin' || head === 'iam' || action.includes('.role'))
+    return { category: ['iam'], type: ['change'] };
+  if (head === 'alert') return { category: ['intrusion_detection'], type: ['indicator'] };
+  if (/create|add|issue|activate/.test(verb))
+    return { category: ['configuration'], type: ['creation'] };
+  if (/delete|remove|revoke|lock/.test(verb))
+    return { category: ['configuration'], type: ['deletion'] };
+  return { category: ['configuration'], type: ['change'] };
+}
+
+/**
+ * Maps an event to an ECS document (ECS 8.x field names): `event.*`, `user.*` / `host.*` /
+ * `service.name` by actor type, `source.ip` and `source.geo.*`, `organization.id` (tenant),
+ * `http.request.id`, `user_agent.original`. `denied` maps to `event.outcome: failure` with
+ * the label `outcome: denied`. Target and data stay under `fluxel.*`.
+ */
+export function toEcs(event: AuditEvent, record?: { seq: number; hash: string }): EcsDocument {
+  const { category, type } = ecsCategory(event.action);
+  const doc: EcsDocument = {
+    '@timestamp': event.time,
+    message: `${event.action} ${event.outcome}${event.target ? ` ${event.target.type}:${event.target.id}` : ''} by ${event.actor.type}:${event.actor.id}`,
+    ecs: { version: '8.11.0' },
+    event: {
+      id: event.id,
+      action: event.action,
+      outcome: event.outcome === 'success' ? 'success' : 'failure',
+      kind: event.action.startsWith('alert.') ? 'alert' : 'event',
+      category,
+      type,
+      dataset: 'fluxel.audit',
+      ...(event.reason !== undefined ? { reason: event.reason } : {}),
+      ...(record ? { sequence: record.seq, hash: record.hash } : {}),
+    },
+    organization: { id: event.tenant },
+  };
+  const { actor } = event;
+  const named = actor.name !== undefined ? { name: actor.name } : {};
+  if (actor.type === 'user') doc.user = { id: actor.id, ...named };
+  else if (actor.type === 'device') doc.host = { id: actor.id, ...named };
+  else doc.service = { name: actor.id };
+  if (actor.ip !== undefined || actor.geo !== undefined) {
+    doc.source = {};
+    if (actor.ip !== undefined) doc.source.ip = actor.ip;
+    if (actor.geo) {
+      const geo: NonNullable<NonNullable<EcsDocument['source']>['geo']> = {};
+      if (actor.geo.country) geo.country_iso_code = actor.geo.country;
+      if (actor.geo.city) geo.city_name = actor.geo.city;
+      if (actor.geo.lat !== undefined && actor.geo.lon !== undefined)
+        geo.location = { lat: actor.geo.lat, lon: actor.geo.lon };
+      doc.source.geo = geo;
+    }
+  }
+  if (actor.userAgent !== undefined) doc.user_agent = { original: actor.userAgent };
+  if (event.requestId !== undefined) doc.http = { request: { id: event.requestId } };
+  if (event.outcome === 'denied') doc.labels = { outcome: 'denied' };
+  if (event.target || event.data) {
+    doc.fluxel = {};
+    if (event.target) doc.fluxel.target = event.target;
+    if (event.data) doc.fluxel.data = event.data;
+  }
+  return doc;
+}

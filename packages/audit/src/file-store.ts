@@ -1,0 +1,300 @@
+/**
+ * The default store: segment files on disk, one record per line, group-committed with
+ * fdatasync. Node only (exported from `@fluxel/audit/node`).
+ */
+import { createReadStream } from 'node:fs';
+import {
+  type FileHandle,
+  mkdir,
+  open,
+  readdir,
+  readFile,
+  rm,
+  stat,
+  unlink,
+} from 'node:fs/promises';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { AuditError } from './errors.js';
+import type { LogStore, LogStoreState } from './log.js';
+import { type Checkpoint, GENESIS_HASH, parseRecordLine, type StoredRecord } from './record.js';
+
+const SEGMENT = /^(\d{20})\.log$/;
+
+/** The file name of the segment whose first record has `seq`. */
+export function segmentName(seq: number): string {
+  return `${String(seq).padStart(20, '0')}.log`;
+}
+
+/** The segment files of a log directory, oldest first. */
+export async function listSegments(
+  dir: string,
+): Promise<{ name: string; path: string; firstSeq: number }[]> {
+  let names: string[];
+  try {
+    names = await readdir(dir);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw error;
+  }
+  return names
+    .map((name) => ({ name, match: SEGMENT.exec(name) }))
+    .filter((x): x is { name: string; match: RegExpExecArray } => x.match !== null)
+    .map(({ name, match }) => ({ name, path: join(dir, name), firstSeq: Number(match[1]) }))
+    .sort((a, b) => a.firstSeq - b.firstSeq);
+}
+
+/** Options of {@link FileStore}. */
+export interface FileStoreOptions {
+  /**
+   * `fdatasync` each batch before acknowledging it (default true). Without it an
+   * acknowledged append survives a process crash but not a power loss or kernel crash.
+   */
+  readonly fsync?: boolean;
+  /** Seal the segment and start a new one after this many bytes (default 64 MiB). */
+  readonly segmentMaxBytes?: number;
+}
+
+/**
+ * Segment files in a directory: `<first seq, 20 digits>.log`. One writer per directory
+ * (a `LOCK` file holds the writer's pid). On open, an incomplete final line — bytes of a
+ * batch that was being written when the process died, never acknowledged — is cut off and
+ * reported to the log, which records a signed `recover` checkpoint. Any other damage makes
+ * `open` fail with `ERR_AUDIT_STORAGE`: the writer never "repairs" evidence of tampering.
+ */
+export class FileStore implements LogStore {
+  readonly dir: string;
+  readonly #fsync: boolean;
+  readonly #segmentMaxBytes: number;
+  #fh: FileHandle | undefined;
+  #segmentBytes = 0;
+  #nextSeq = 1;
+  #lockPath: string;
+  #locked = false;
+
+  constructor(dir: string, options: FileStoreOptions = {}) {
+    this.dir = dir;
+    this.#fsync = options.fsync ?? true;
+    this.#segmentMaxBytes = options.segmentMaxBytes ?? 64 * 1024 * 1024;
+    this.#lockPath = join(dir, 'LOCK');
+  }
+
+  async open(): Promise<LogStoreState> {
+    await mkdir(this.dir, { recursive: true });
+    await this.#lock();
+    try {
+      return await this.#load();
+    } catch (error) {
+      await this.close();
+      throw error;
+    }
+  }
+
+  async #load(): Promise<LogStoreState> {
+    const segments = await listSegments(this.dir);
+    const last = segments.at(-1);
+    if (!last) return { lastSeq: 0, lastHash: GENESIS_HASH };
+    let bytes = await readFile(last.path);
+    let end = bytes.length;
+    while (end > 0 && bytes[end - 1] === 0) end--;
+    const lastNewline = bytes.lastIndexOf(10, end - 1);
+    const keep = lastNewline + 1;
+    let recovered: { truncatedBytes: number } | undefined;
+    if (keep < bytes.length) {
+      recovered = { truncatedBytes: bytes.length - keep };
+      const fh = await open(last.path, 'r+');
+      try {
+        await fh.truncate(keep);
+        await fh.sync();
+      } finally {
+        await fh.close();
+      }
+      bytes = bytes.subarray(0, keep);
+    }
+    const text = bytes.toString('utf8');
+    const lines = text.split('\n');
+    lines.pop();
+    if (lines.length === 0) {
+      // An empty last segment (crash right after a seal): continue in it.
+      const previous = segments.at(-2);
+      if (!previous)
+        return { lastSeq: 0, lastHash: GENESIS_HASH, ...(recovered ? { recovered } : {}) };
+      await rm(last.path);
+      return this.#load();
+    }
+    const lastRecord = parseRecordLine(lines.at(-1) as string);
+    if (!lastRecord)
+      throw new AuditError(
+        'ERR_AUDIT_STORAGE',
+        `the last record of ${last.name} is damaged; run fluxel-audit verify`,
+      );
+    let lastCheckpoint: Checkpoint | undefined;
+    for (let i = lines.length - 1; i >= 0 && !lastCheckpoint; i--) {
+      const line = lines[i] as string;
+      if (line.includes('"k":"c"')) lastCheckpoint = parseRecordLine(line)?.c;
+    }
+    if (!lastCheckpoint && segments.length > 1)
+      throw new AuditError(
+        'ERR_AUDIT_STORAGE',
+        `segment ${last.name} has no checkpoint; run fluxel-audit verify`,
+      );
+    this.#fh = await open(last.path, 'a');
+    this.#segmentBytes = bytes.length;
+    this.#nextSeq = lastRecord.s + 1;
+    const sealed = lastRecord.k === 'c' && lastRecord.c?.reason === 'seal';
+    if (sealed) await this.#rotate();
+    return {
+      lastSeq: lastRecord.s,
+      lastHash: lastRecord.h,
+      ...(lastCheckpoint ? { lastCheckpoint } : {}),
+      ...(recovered ? { recovered } : {}),
+    };
+  }
+
+  async #lock(): Promise<void> {
+    for (let attempt = 0; attempt < 2; attempt++) {
+      try {
+        const fh = await open(this.#lockPath, 'wx');
+        await fh.writeFile(String(process.pid));
+        await fh.close();
+        this.#locked = true;
+        return;
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+        const pid = Number((await readFile(this.#lockPath, 'utf8').catch(() => '')).trim());
+        let alive = false;
+        if (pid > 0 && pid !== process.pid) {
+          try {
+            process.kill(pid, 0);
+            alive = true;
+          } catch (e) {
+            alive = (e as NodeJS.ErrnoException).code === 'EPERM';
+          }
+        }
+        if (alive || pid === process.pid)
+          throw new AuditError(
+            'ERR_AUDIT_STORAGE',
+            `the log in ${this.dir} is open in process ${pid}`,
+          );
+        await unlink(this.#lockPath).catch(() => {});
+      }
+    }
+    throw new AuditError('ERR_AUDIT_STORAGE', `could not lock ${this.dir}`);
+  }
+
+  async #rotate(): Promise<void> {
+    if (this.#fh) await this.#fh.close();
+    this.#fh = await open(join(this.dir, segmentName(this.#nextSeq)), 'a');
+    this.#segmentBytes = 0;
+    if (this.#fsync) await this.#syncDir();
+  }
+
+  async #syncDir(): Promise<void> {
+    const dh = await open(this.dir, 'r');
+    try {
+      await dh.sync();
+    } finally {
+      await dh.close();
+    }
+  }
+
+  async append(records: readonly StoredRecord[]): Promise<void> {
+    if (!this.#fh) {
+      this.#fh = await open(join(this.dir, segmentName(records[0]?.seq ?? this.#nextSeq)), 'a');
+      if (this.#fsync) await this.#syncDir();
+    }
+    let from = 0;
+    for (let i = 0; i < records.length; i++) {
+      const record = records[i] as StoredRecord;
+      if (record.kind === 'c' && record.checkpoint?.reason === 'seal') {
+        await this.#write(records, from, i + 1);
+        from = i + 1;
+        this.#nextSeq = record.seq + 1;
+        await this.#rotate();
+      }
+    }
+    await this.#write(records, from, records.length);
+    const last = records.at(-1);
+    if (last) this.#nextSeq = last.seq + 1;
+  }
+
+  async #write(records: readonly StoredRecord[], from: number, to: number): Promise<void> {
+    if (from >= to) return;
+    let text = '';
+    for (let i = from; i < to; i++) text += `${(records[i] as StoredRecord).line}\n`;
+    const buf = Buffer.from(text, 'utf8');
+    const fh = this.#fh as FileHandle;
+    let off = 0;
+    while (off < buf.length) {
+      const { bytesWritten } = await fh.write(buf, off, buf.length - off);
+      off += bytesWritten;
+    }
+    this.#segmentBytes += buf.length;
+    if (this.#fsync) await fh.datasync();
+  }
+
+  segmentFull(): boolean {
+    return this.#segmentBytes >= this.#segmentMaxBytes;
+  }
+
+  async *read(fromSeq: number): AsyncIterable<StoredRecord> {
+    const segments = await listSegments(this.dir);
+    for (let i = 0; i < segments.length; i++) {
+      const next = segments[i + 1];
+      if (next && next.firstSeq <= fromSeq) continue;
+      const rl = createInterface({
+        input: createReadStream((segments[i] as { path: string }).path),
+        crlfDelay: Number.POSITIVE_INFINITY,
+      });
+      for await (const line of rl) {
+        if (!line) continue;
+        const parsed = parseRecordLine(line);
+        if (!parsed || parsed.s < fromSeq) continue;
+        yield {
+          seq: parsed.s,
+          kind: parsed.k,
+          hash: parsed.h,
+          prev: parsed.p,
+          line,
+          ...(parsed.e ? { event: parsed.e } : {}),
+          ...(parsed.c ? { checkpoint: parsed.c } : {}),
+        };
+      }
+    }
+  }
+
+  async dropBefore(beforeSeq: number): Promise<{ from: number; to: number } | undefined> {
+    const segments = await listSegments(this.dir);
+    let from: number | undefined;
+    let to: number | undefined;
+    for (let i = 0; i < segments.length - 1; i++) {
+      const next = segments[i + 1] as { firstSeq: number };
+      if (next.firstSeq > beforeSeq) break;
+      from ??= (segments[i] as { firstSeq: number }).firstSeq;
+      to = next.firstSeq - 1;
+      await unlink((segments[i] as { path: string }).path);
+    }
+    if (from !== undefined && this.#fsync) await this.#syncDir();
+    return from !== undefined && to !== undefined ? { from, to } : undefined;
+  }
+
+  async close(): Promise<void> {
+    const fh = this.#fh;
+    this.#fh = undefined;
+    if (fh) {
+      if (this.#fsync) await fh.datasync();
+      await fh.close();
+    }
+    if (this.#locked) {
+      this.#locked = false;
+      await unlink(this.#lockPath).catch(() => {});
+    }
+  }
+
+  /** Size in bytes of all segments (for progress reporting). */
+  async sizeBytes(): Promise<number> {
+    let total = 0;
+    for (const s of await listSegments(this.dir)) total += (await stat(s.path)).size;
+    return total;
+  }
+}

@@ -1,0 +1,158 @@
+/**
+ * `@fluxel/audit/node`: the Node adapters — the segment-file store with fsync batching,
+ * file-based sink cursors, JSONL file and stdout sinks, syslog over TCP/TLS, and
+ * `verifyPath` for log directories.
+ *
+ * @packageDocumentation
+ */
+import { createReadStream } from 'node:fs';
+import { type FileHandle, mkdir, open, readFile, rename, stat } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import type { CursorStore, Sink } from './delivery.js';
+import { AuditError } from './errors.js';
+import { listSegments } from './file-store.js';
+import { type RecordFormat, renderRecord } from './format.js';
+import { Verifier, type VerifyOptions, type VerifyReport } from './verify.js';
+
+export type { CursorStore, Sink } from './delivery.js';
+export type { Actor, AuditEvent, Geo, Outcome, Target } from './event.js';
+export { FileStore, type FileStoreOptions, listSegments, segmentName } from './file-store.js';
+export type { RecordFormat } from './format.js';
+export type { VerifyingKey } from './keys.js';
+export type { LogStore, LogStoreState } from './log.js';
+export type { Checkpoint, CheckpointReason, StoredRecord } from './record.js';
+export { formatSyslog, type SyslogOptions, syslogSink } from './syslog.js';
+export type { Finding, FindingCode, VerifyOptions, VerifyReport } from './verify.js';
+
+/**
+ * Sink cursors in one small JSON file, replaced atomically (write, fsync, rename).
+ */
+export class FileCursorStore implements CursorStore {
+  readonly path: string;
+  #cache: Record<string, number> | undefined;
+
+  constructor(path: string) {
+    this.path = path;
+  }
+
+  async #load(): Promise<Record<string, number>> {
+    if (this.#cache) return this.#cache;
+    try {
+      this.#cache = JSON.parse(await readFile(this.path, 'utf8')) as Record<string, number>;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT')
+        throw new AuditError('ERR_AUDIT_STORAGE', `cannot read cursors ${this.path}`, {
+          cause: error,
+        });
+      this.#cache = {};
+    }
+    return this.#cache;
+  }
+
+  async get(sink: string): Promise<number> {
+    return (await this.#load())[sink] ?? 0;
+  }
+
+  async set(sink: string, seq: number): Promise<void> {
+    const cursors = { ...(await this.#load()), [sink]: seq };
+    this.#cache = cursors;
+    await mkdir(dirname(this.path), { recursive: true });
+    const tmp = `${this.path}.tmp`;
+    const fh = await open(tmp, 'w');
+    try {
+      await fh.writeFile(JSON.stringify(cursors));
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+    await rename(tmp, this.path);
+  }
+}
+
+/** Options of {@link jsonlFileSink}. */
+export interface JsonlFileSinkOptions {
+  readonly name?: string;
+  /** `record` (default: the raw line, verifiable), `event` or `ecs`. */
+  readonly format?: RecordFormat;
+  /** fsync after each batch (default true). */
+  readonly fsync?: boolean;
+}
+
+/** Appends one JSON line per record to a file. */
+export function jsonlFileSink(path: string, options: JsonlFileSinkOptions = {}): Sink {
+  const format = options.format ?? 'record';
+  let fh: FileHandle | undefined;
+  return {
+    name: options.name ?? `jsonl:${path}`,
+    async send(records) {
+      if (!fh) {
+        await mkdir(dirname(path), { recursive: true });
+        fh = await open(path, 'a');
+      }
+      let text = '';
+      for (const record of records)
+        text += `${format === 'record' ? record.line : renderRecord(record, format)}\n`;
+      await fh.write(text);
+      if (options.fsync ?? true) await fh.datasync();
+    },
+    async close() {
+      await fh?.close();
+      fh = undefined;
+    },
+  };
+}
+
+/** A writable stream, as far as {@link stdoutSink} needs one (`process.stdout` is one). */
+export interface LineStream {
+  write(text: string, callback: (error?: Error | null) => void): unknown;
+}
+
+/** Writes one JSON line per record to standard output (or another stream). */
+export function stdoutSink(
+  options: { name?: string; format?: RecordFormat; stream?: LineStream } = {},
+): Sink {
+  const format = options.format ?? 'event';
+  const stream: LineStream = options.stream ?? process.stdout;
+  return {
+    name: options.name ?? 'stdout',
+    async send(records) {
+      let text = '';
+      for (const record of records)
+        text += `${format === 'record' ? record.line : renderRecord(record, format)}\n`;
+      await new Promise<void>((resolve, reject) => {
+        stream.write(text, (error?: Error | null) => (error ? reject(error) : resolve()));
+      });
+    },
+  };
+}
+
+/**
+ * Verifies a log on disk: a directory of segment files (`<seq>.log`) or a single file.
+ * Streams the files; memory stays constant.
+ */
+export async function verifyPath(
+  path: string,
+  options: VerifyOptions & { onTotal?: (bytes: number) => void } = {},
+): Promise<VerifyReport> {
+  let info: Awaited<ReturnType<typeof stat>>;
+  try {
+    info = await stat(path);
+  } catch (cause) {
+    throw new AuditError('ERR_AUDIT_INVALID_ARGUMENT', `cannot read ${path}`, { cause });
+  }
+  const files = info.isDirectory()
+    ? (await listSegments(path)).map((s) => ({ name: s.name, path: s.path }))
+    : [{ name: path.split(/[\\/]/).pop() as string, path }];
+  if (options.onTotal) {
+    let total = 0;
+    for (const f of files) total += (await stat(f.path)).size;
+    options.onTotal(total);
+  }
+  const verifier = new Verifier(options);
+  for (const file of files) {
+    for await (const chunk of createReadStream(file.path, { highWaterMark: 1 << 20 }))
+      verifier.push(chunk as Buffer, file.name);
+    verifier.endSource();
+  }
+  return verifier.finish();
+}

@@ -1,0 +1,319 @@
+/**
+ * `@fluxel/audit/sinks`: HTTP sinks on `fetch` — Splunk HTTP Event Collector, Elasticsearch
+ * bulk API with ECS documents, OpenTelemetry OTLP/HTTP JSON logs. Attach them to a log with
+ * `attachSink`; delivery is at-least-once, in order, with retries.
+ */
+import type { Sink } from './delivery.js';
+import { AuditError } from './errors.js';
+import { toEcs } from './event.js';
+import { type RecordFormat, renderValue } from './format.js';
+import { randomBytes } from './primitives.js';
+import type { StoredRecord } from './record.js';
+
+export type { Sink } from './delivery.js';
+export type { Actor, AuditEvent, Geo, Outcome, Target } from './event.js';
+export type { RecordFormat } from './format.js';
+export type { Checkpoint, CheckpointReason, StoredRecord } from './record.js';
+
+/** Options common to the HTTP sinks. */
+export interface HttpSinkOptions {
+  /** Base URL of the peer, e.g. `https://splunk.example:8088`. */
+  readonly url: string;
+  /** Sink name (cursor key); defaults to the kind of sink. */
+  readonly name?: string;
+  /** Extra request headers. */
+  readonly headers?: Record<string, string>;
+  /** `fetch` to use (default: the global one). For TLS with a private CA pass a dispatcher-bound fetch. */
+  readonly fetch?: typeof fetch;
+  /** Per-request timeout (default 30 s). */
+  readonly timeoutMs?: number;
+}
+
+function joinUrl(base: string, path: string): string {
+  return `${base.replace(/\/+$/, '')}${path}`;
+}
+
+async function post(
+  options: HttpSinkOptions,
+  url: string,
+  body: string,
+  headers: Record<string, string>,
+): Promise<{ status: number; text: string; headers: Headers }> {
+  const doFetch = options.fetch ?? fetch;
+  let response: Response;
+  try {
+    response = await doFetch(url, {
+      method: 'POST',
+      body,
+      headers: { ...headers, ...options.headers },
+      signal: AbortSignal.timeout(options.timeoutMs ?? 30_000),
+    });
+  } catch (cause) {
+    throw new AuditError('ERR_AUDIT_SINK_FAILED', `POST ${url} failed`, { cause });
+  }
+  return { status: response.status, text: await response.text(), headers: response.headers };
+}
+
+function failed(what: string, status: number, text: string): AuditError {
+  return new AuditError(
+    'ERR_AUDIT_SINK_FAILED',
+    `${what} answered ${status}: ${text.slice(0, 200)}`,
+  );
+}
+
+/** Options of {@link splunkHecSink}. */
+export interface SplunkHecOptions extends HttpSinkOptions {
+  /** The HEC token (sent as `Authorization: Splunk <token>`). */
+  readonly token: string;
+  readonly index?: string;
+  readonly source?: string;
+  /** Default `fluxel:audit`. */
+  readonly sourcetype?: string;
+  readonly host?: string;
+  /** `event` (default), `ecs` or `record` (the raw line, verifiable). */
+  readonly format?: RecordFormat;
+  /**
+   * Use indexer acknowledgement: send on a channel and count a batch as delivered only when
+   * `/services/collector/ack` reports it indexed. Enable when the token has acks enabled.
+   */
+  readonly ack?: boolean;
+  /** Channel id for acks (default: random UUID per sink). */
+  readonly channel?: string;
+  /** How often to poll for acks (default 500 ms) and how long to wait (default 60 s). */
+  readonly ackPollMs?: number;
+  readonly ackTimeoutMs?: number;
+}
+
+function uuid(): string {
+  const b = randomBytes(16);
+  b[6] = ((b[6] as number) & 0x0f) | 0x40;
+  b[8] = ((b[8] as number) & 0x3f) | 0x80;
+  const h = [...b].map((x) => x.toString(16).padStart(2, '0')).join('');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+}
+
+/**
+ * Splunk HTTP Event Collector: `POST /services/collector/event` with one JSON object per
+ * event (`time` in epoch seconds, `host`, `source`, `sourcetype`, `index`, `event`), batched
+ * in one body. With `ack`, the batch is sent on a channel and delivery waits for
+ * `POST /services/collector/ack` to confirm the returned `ackId`.
+ */
+export function splunkHecSink(options: SplunkHecOptions): Sink {
+  const format = options.format ?? 'event';
+  const channel = options.ack ? (options.channel ?? uuid()) : undefined;
+  const auth: Record<string, string> = {
+    Authorization: `Splunk ${options.token}`,
+    'Content-Type': 'application/json',
+    ...(channel ? { 'X-Splunk-Request-Channel': channel } : {}),
+  };
+  const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+  return {
+    name: options.name ?? 'splunk-hec',
+    async send(records) {
+      let body = '';
+      for (const record of records) {
+        const time = record.event ? Date.parse(record.event.time) / 1000 : undefined;
+        body += `${JSON.stringify({
+          ...(time !== undefined ? { time } : {}),
+          ...(options.host !== undefined ? { host: options.host } : {}),
+          source: options.source ?? 'fluxel-audit',
+          sourcetype: options.sourcetype ?? 'fluxel:audit',
+          ...(options.index !== undefined ? { index: options.index } : {}),
+          event: renderValue(record, format),
+        })}\n`;
+      }
+      const url = joinUrl(options.url, '/services/collector/event');
+      const res = await post(options, url, body, auth);
+      if (res.status !== 200) throw failed('Splunk HEC', res.status, res.text);
+      let parsed: { code?: number; ackId?: number };
+      try {
+        parsed = JSON.parse(res.text) as typeof parsed;
+      } catch {
+        throw failed('Splunk HEC', res.status, res.text);
+      }
+      if (parsed.code !== 0) throw failed('Splunk HEC', res.status, res.text);
+      if (!channel) return;
+      if (typeof parsed.ackId !== 'number')
+        throw failed('Splunk HEC (no ackId)', res.status, res.text);
+      const ackUrl = joinUrl(
+        options.url,
+        `/services/collector/ack?channel=${encodeURIComponent(channel)}`,
+      );
+      const deadline = Date.now() + (options.ackTimeoutMs ?? 60_000);
+      while (Date.now() < deadline) {
+        const ack = await post(options, ackUrl, JSON.stringify({ acks: [parsed.ackId] }), auth);
+        if (ack.status !== 200) throw failed('Splunk HEC ack', ack.status, ack.text);
+        const acks = (JSON.parse(ack.text) as { acks?: Record<string, boolean> }).acks ?? {};
+        if (acks[String(parsed.ackId)] === true) return;
+        await sleep(options.ackPollMs ?? 500);
+      }
+      throw new AuditError(
+        'ERR_AUDIT_SINK_FAILED',
+        `Splunk HEC did not acknowledge ackId ${parsed.ackId}`,
+      );
+    },
+  };
+}
+
+/** Options of {@link elasticBulkSink}. */
+export interface ElasticBulkOptions extends HttpSinkOptions {
+  /** Index or data stream (default `logs-fluxel.audit-default`). */
+  readonly index?: string;
+  /** An API key (`Authorization: ApiKey <key>`), already base64 as Elastic issues it. */
+  readonly apiKey?: string;
+  /**
+   * Called for documents Elasticsearch rejects permanently (a 4xx item other than 409 and
+   * 429), e.g. mapping errors. Without it such a batch is retried (nothing is dropped).
+   */
+  readonly onRejected?: (record: StoredRecord, error: unknown) => void;
+}
+
+interface BulkItem {
+  status: number;
+  error?: unknown;
+}
+
+/**
+ * Elasticsearch `_bulk` with ECS documents: `{"create":{"_index","_id":<event.id>}}` then the
+ * document, NDJSON. `create` with the event id as `_id` makes redelivery idempotent: a 409
+ * (already exists) counts as delivered. Items failing with 429 or 5xx are retried.
+ */
+export function elasticBulkSink(options: ElasticBulkOptions): Sink {
+  const index = options.index ?? 'logs-fluxel.audit-default';
+  const headers: Record<string, string> = {
+    'Content-Type': 'application/x-ndjson',
+    ...(options.apiKey ? { Authorization: `ApiKey ${options.apiKey}` } : {}),
+  };
+  return {
+    name: options.name ?? 'elastic',
+    async send(records) {
+      let body = '';
+      const docs = records.filter((r) => r.event);
+      for (const record of docs) {
+        const event = record.event as NonNullable<StoredRecord['event']>;
+        body += `${JSON.stringify({ create: { _index: index, _id: event.id } })}\n`;
+        body += `${JSON.stringify(toEcs(event, { seq: record.seq, hash: record.hash }))}\n`;
+      }
+      if (docs.length === 0) return;
+      const res = await post(options, joinUrl(options.url, '/_bulk'), body, headers);
+      if (res.status !== 200) throw failed('Elasticsearch _bulk', res.status, res.text);
+      let parsed: { errors?: boolean; items?: Record<string, BulkItem>[] };
+      try {
+        parsed = JSON.parse(res.text) as typeof parsed;
+      } catch {
+        throw failed('Elasticsearch _bulk', res.status, res.text);
+      }
+      if (!parsed.errors) return;
+      const items = parsed.items ?? [];
+      if (items.length !== docs.length)
+        throw failed('Elasticsearch _bulk (item count)', res.status, res.text);
+      let retry = 0;
+      for (let i = 0; i < items.length; i++) {
+        const item = Object.values(items[i] as Record<string, BulkItem>)[0] as BulkItem;
+        if (item.status < 300 || item.status === 409) continue;
+        if (item.status === 429 || item.status >= 500 || !options.onRejected) retry++;
+        else options.onRejected(docs[i] as StoredRecord, item.error);
+      }
+      if (retry > 0)
+        throw new AuditError(
+          'ERR_AUDIT_SINK_FAILED',
+          `Elasticsearch _bulk: ${retry} item(s) to retry`,
+        );
+    },
+  };
+}
+
+/** Options of {@link otlpLogsSink}. */
+export interface OtlpLogsOptions extends HttpSinkOptions {
+  /** `service.name` resource attribute (default `fluxel-audit`). */
+  readonly serviceName?: string;
+  /** Further resource attributes. */
+  readonly resource?: Record<string, string>;
+  /** Called when the collector reports `partialSuccess.rejectedLogRecords`. */
+  readonly onRejected?: (count: number, message: string) => void;
+}
+
+type AnyValue = { stringValue: string } | { intValue: string } | { boolValue: boolean };
+
+function attr(key: string, value: string | number | undefined): { key: string; value: AnyValue }[] {
+  if (value === undefined) return [];
+  return [
+    {
+      key,
+      value: typeof value === 'number' ? { intValue: String(value) } : { stringValue: value },
+    },
+  ];
+}
+
+const PACKAGE_VERSION = '0.0.0';
+
+/**
+ * OpenTelemetry OTLP/HTTP with JSON encoding: `POST /v1/logs` with
+ * `resourceLogs[].scopeLogs[].logRecords[]`. Each event becomes a log record whose body is
+ * the event JSON, `eventName` the action, and attributes the ECS-like keys (`event.id`,
+ * `event.action`, `event.outcome`, `user.id`, `source.address`, …) plus `fluxel.audit.seq`
+ * and `fluxel.audit.hash`. 429/502/503/504 and network errors are retried.
+ */
+export function otlpLogsSink(options: OtlpLogsOptions): Sink {
+  const resource = [
+    ...attr('service.name', options.serviceName ?? 'fluxel-audit'),
+    ...Object.entries(options.resource ?? {}).flatMap(([k, v]) => attr(k, v)),
+  ];
+  return {
+    name: options.name ?? 'otlp',
+    async send(records) {
+      const logRecords = records
+        .filter((r) => r.event)
+        .map((record) => {
+          const e = record.event as NonNullable<StoredRecord['event']>;
+          const nanos = `${BigInt(Date.parse(e.time)) * 1_000_000n}`;
+          // OTLP severity numbers: 9 INFO, 13 WARN, 17 ERROR.
+          const severity = e.action.startsWith('alert.') ? 17 : e.outcome === 'success' ? 9 : 13;
+          return {
+            timeUnixNano: nanos,
+            observedTimeUnixNano: nanos,
+            severityNumber: severity,
+            severityText: severity === 17 ? 'ERROR' : severity === 13 ? 'WARN' : 'INFO',
+            eventName: e.action,
+            body: { stringValue: JSON.stringify(e) },
+            attributes: [
+              ...attr('event.id', e.id),
+              ...attr('event.action', e.action),
+              ...attr('event.outcome', e.outcome),
+              ...attr('organization.id', e.tenant),
+              ...attr(e.actor.type === 'user' ? 'user.id' : 'fluxel.actor.id', e.actor.id),
+              ...attr('fluxel.actor.type', e.actor.type),
+              ...attr('source.address', e.actor.ip),
+              ...attr('http.request.id', e.requestId),
+              ...attr('fluxel.audit.seq', record.seq),
+              ...attr('fluxel.audit.hash', record.hash),
+            ],
+          };
+        });
+      if (logRecords.length === 0) return;
+      const body = JSON.stringify({
+        resourceLogs: [
+          {
+            resource: { attributes: resource },
+            scopeLogs: [{ scope: { name: '@fluxel/audit', version: PACKAGE_VERSION }, logRecords }],
+          },
+        ],
+      });
+      const res = await post(options, joinUrl(options.url, '/v1/logs'), body, {
+        'Content-Type': 'application/json',
+      });
+      if (res.status !== 200) throw failed('OTLP /v1/logs', res.status, res.text);
+      if (res.text) {
+        const parsed = JSON.parse(res.text) as {
+          partialSuccess?: { rejectedLogRecords?: string | number; errorMessage?: string };
+        };
+        const rejected = Number(parsed.partialSuccess?.rejectedLogRecords ?? 0);
+        if (rejected > 0) {
+          if (!options.onRejected)
+            throw failed('OTLP /v1/logs (partial success)', res.status, res.text);
+          options.onRejected(rejected, parsed.partialSuccess?.errorMessage ?? '');
+        }
+      }
+    },
+  };
+}

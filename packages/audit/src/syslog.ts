@@ -1,0 +1,144 @@
+/**
+ * Syslog RFC 5424 over TCP or TLS with octet-counting framing (RFC 6587 §3.4.1, RFC 5425).
+ * Node only (exported from `@fluxel/audit/node`).
+ */
+
+import { connect as netConnect, type Socket } from 'node:net';
+import { hostname } from 'node:os';
+import { type ConnectionOptions, connect as tlsConnect } from 'node:tls';
+import type { Sink } from './delivery.js';
+import { AuditError } from './errors.js';
+import type { AuditEvent } from './event.js';
+import type { StoredRecord } from './record.js';
+
+/** Options of {@link syslogSink}. */
+export interface SyslogOptions {
+  readonly host: string;
+  readonly port: number;
+  /** TLS options (CA, client certificate, servername). Verification is always on. */
+  readonly tls?: Pick<ConnectionOptions, 'ca' | 'cert' | 'key' | 'servername' | 'minVersion'>;
+  /** Facility (default 13, "log audit"). */
+  readonly facility?: number;
+  /** HOSTNAME field (default the machine's host name). */
+  readonly hostname?: string;
+  /** APP-NAME field (default `fluxel-audit`). */
+  readonly appName?: string;
+  /** SD-ID of the event's structured data (default `fluxel@32473`, the documentation PEN). */
+  readonly sdId?: string;
+  readonly name?: string;
+  /** Connect timeout (default 10 s). */
+  readonly timeoutMs?: number;
+}
+
+function severity(event: AuditEvent): number {
+  if (event.action.startsWith('alert.')) return 1;
+  if (event.outcome === 'denied') return 4;
+  if (event.outcome === 'failure') return 5;
+  return 6;
+}
+
+function sdEscape(value: string): string {
+  return value.replace(/[\\"\]]/g, (c) => `\\${c}`);
+}
+
+function printable(value: string, max: number): string {
+  const cleaned = value.replace(/[^\x21-\x7e]/g, '_').slice(0, max);
+  return cleaned || '-';
+}
+
+/**
+ * Formats one record as an RFC 5424 message: the header (PRI, version 1, timestamp, host
+ * name, app name, process id, and the action as MSGID), structured data `meta` with
+ * `sequenceId` and `fluxel@32473` with id, tenant, action, outcome, actor, ip, seq and
+ * hash, then a UTF-8 BOM and the event as JSON.
+ */
+export function formatSyslog(record: StoredRecord, options: Partial<SyslogOptions> = {}): string {
+  const event = record.event as AuditEvent;
+  const pri = (options.facility ?? 13) * 8 + severity(event);
+  const sequenceId = ((record.seq - 1) % 2147483647) + 1;
+  const sdId = options.sdId ?? 'fluxel@32473';
+  const params: [string, string | undefined][] = [
+    ['id', event.id],
+    ['tenant', event.tenant],
+    ['action', event.action],
+    ['outcome', event.outcome],
+    ['actor', `${event.actor.type}:${event.actor.id}`],
+    ['ip', event.actor.ip],
+    ['seq', String(record.seq)],
+    ['hash', record.hash],
+  ];
+  const sd = `[meta sequenceId="${sequenceId}"][${sdId}${params
+    .filter(([, v]) => v !== undefined)
+    .map(([k, v]) => ` ${k}="${sdEscape(v as string)}"`)
+    .join('')}]`;
+  const header = `<${pri}>1 ${event.time} ${printable(options.hostname ?? hostname(), 255)} ${printable(options.appName ?? 'fluxel-audit', 48)} ${process.pid} ${printable(event.action, 32)}`;
+  return `${header} ${sd} \uFEFF${JSON.stringify(event)}`;
+}
+
+/**
+ * Syslog over TCP (or TLS when `tls` is given) with octet-counted frames. A broken connection
+ * is re-established on the next attempt. Plain syslog has no application acknowledgement:
+ * a batch counts as delivered once the kernel accepted it, so a peer that dies with data in
+ * flight can lose that data — use an HTTP sink where that matters.
+ */
+export function syslogSink(options: SyslogOptions): Sink {
+  let socket: Socket | undefined;
+  const connect = (): Promise<Socket> =>
+    new Promise((resolve, reject) => {
+      const s = options.tls
+        ? tlsConnect({ host: options.host, port: options.port, ...options.tls })
+        : netConnect({ host: options.host, port: options.port });
+      const timer = setTimeout(
+        () => s.destroy(new Error('connect timeout')),
+        options.timeoutMs ?? 10_000,
+      );
+      const ready = options.tls ? 'secureConnect' : 'connect';
+      s.once(ready, () => {
+        clearTimeout(timer);
+        resolve(s);
+      });
+      s.once('error', (error) => {
+        clearTimeout(timer);
+        reject(error);
+      });
+      const drop = () => {
+        if (socket === s) socket = undefined;
+      };
+      s.on('close', drop);
+      s.on('end', drop);
+      s.on('error', drop);
+      s.on('data', () => {});
+    });
+  return {
+    name: options.name ?? 'syslog',
+    async send(records) {
+      let payload = '';
+      for (const record of records) {
+        if (!record.event) continue;
+        const message = formatSyslog(record, options);
+        payload += `${Buffer.byteLength(message)} ${message}`;
+      }
+      if (!payload) return;
+      try {
+        if (!socket || socket.destroyed) socket = await connect();
+        const s = socket;
+        await new Promise<void>((resolve, reject) => {
+          s.write(payload, (error) => (error ? reject(error) : resolve()));
+        });
+      } catch (cause) {
+        socket?.destroy();
+        socket = undefined;
+        throw new AuditError(
+          'ERR_AUDIT_SINK_FAILED',
+          `syslog ${options.host}:${options.port} failed`,
+          { cause },
+        );
+      }
+    },
+    async close() {
+      const s = socket;
+      socket = undefined;
+      if (s && !s.destroyed) await new Promise<void>((resolve) => s.end(resolve));
+    },
+  };
+}

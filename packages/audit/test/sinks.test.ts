@@ -1,0 +1,404 @@
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import {
+  AuditLog,
+  attachSink,
+  backoffDelay,
+  generateSigningKey,
+  MemoryStore,
+  type Sink,
+  type StoredRecord,
+  verifyLines,
+} from '../src/index.ts';
+import {
+  FileCursorStore,
+  FileStore,
+  formatSyslog,
+  jsonlFileSink,
+  stdoutSink,
+  syslogSink,
+} from '../src/node.ts';
+import { elasticBulkSink, otlpLogsSink, splunkHecSink } from '../src/sinks.ts';
+import { loginEvent, readLines, tempDir } from './helpers.ts';
+import { elasticPeer, otlpPeer, SyslogPeer, splunkPeer, until } from './servers.ts';
+
+const fastRetry = { initialMs: 5, maxMs: 40 };
+
+async function openLog() {
+  const store = new MemoryStore();
+  const log = await AuditLog.open({
+    store,
+    signingKey: generateSigningKey(),
+    checkpointEvery: 7,
+    checkpointIntervalMs: 0,
+  });
+  return { log, store };
+}
+
+/**
+ * The outage scenario every sink must pass: deliver, lose the peer, keep appending, get the
+ * peer back — everything arrives, in order, once.
+ */
+async function outage(options: {
+  sink: Sink;
+  stop: () => Promise<void>;
+  start: () => Promise<void>;
+  receivedIds: () => string[];
+}) {
+  const { log, store } = await openLog();
+  const errors: unknown[] = [];
+  const runner = await attachSink(log, {
+    sink: options.sink,
+    retry: fastRetry,
+    batchSize: 8,
+    onError: (e) => errors.push(e),
+  });
+  for (let i = 0; i < 20; i++) await log.append(loginEvent(i));
+  await runner.drain();
+  await until(() => options.receivedIds().length === 20);
+  await options.stop();
+  const during = [];
+  for (let i = 20; i < 50; i++) during.push(log.append(loginEvent(i)));
+  await Promise.all(during);
+  await until(() => errors.length >= 2);
+  expect(runner.cursor).toBeLessThan(log.size);
+  await options.start();
+  await runner.drain();
+  await log.close();
+  const expected = store.records.filter((r) => r.event).map((r) => r.event?.id);
+  await until(() => options.receivedIds().length >= expected.length);
+  expect(options.receivedIds()).toEqual(expected);
+  await runner.stop();
+  return { errors };
+}
+
+describe('delivery', () => {
+  it('backoff grows exponentially with full jitter and a cap', () => {
+    expect(backoffDelay(1, { initialMs: 100 }, () => 0)).toBe(50);
+    expect(backoffDelay(1, { initialMs: 100 }, () => 1)).toBe(100);
+    expect(backoffDelay(4, { initialMs: 100 }, () => 1)).toBe(800);
+    expect(backoffDelay(40, { initialMs: 100, maxMs: 5000 }, () => 1)).toBe(5000);
+  });
+
+  it('applies backpressure instead of dropping when the sink falls behind', async () => {
+    const { log } = await openLog();
+    const delivered: number[] = [];
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const sink: Sink = {
+      name: 'slow',
+      async send(records) {
+        await gate;
+        delivered.push(...records.map((r) => r.seq));
+      },
+    };
+    const runner = await attachSink(log, { sink, maxQueue: 5, batchSize: 2 });
+    let acked = 0;
+    const appends = Array.from({ length: 40 }, (_, i) =>
+      log.append(loginEvent(i)).then(() => acked++),
+    );
+    await new Promise((r) => setTimeout(r, 100));
+    expect(acked).toBe(0); // the whole batch waits for queue space
+    expect(runner.queued).toBeLessThanOrEqual(5);
+    release();
+    await Promise.all(appends);
+    await runner.drain();
+    expect(acked).toBe(40);
+    const events = delivered.filter((s) => s > 1);
+    expect(events).toEqual([...events].sort((a, b) => a - b));
+    expect(new Set(events).size).toBe(events.length);
+    expect(events.length).toBe(40);
+    await runner.stop();
+    await log.close();
+  });
+
+  it('a JSONL file sink with a file cursor resumes after a restart without loss or duplicates', async () => {
+    const dir = tempDir();
+    const key = generateSigningKey();
+    const out = join(dir, 'siem.jsonl');
+    const cursor = new FileCursorStore(join(dir, 'cursors.json'));
+    let log = await AuditLog.open({
+      store: new FileStore(join(dir, 'log')),
+      signingKey: key,
+      checkpointIntervalMs: 0,
+    });
+    let runner = await attachSink(log, { sink: jsonlFileSink(out), cursor, filter: () => true });
+    for (let i = 0; i < 10; i++) await log.append(loginEvent(i));
+    await runner.drain();
+    await runner.stop();
+    for (let i = 10; i < 15; i++) await log.append(loginEvent(i)); // no sink attached
+    await log.close();
+
+    log = await AuditLog.open({
+      store: new FileStore(join(dir, 'log')),
+      signingKey: key,
+      checkpointIntervalMs: 0,
+    });
+    runner = await attachSink(log, { sink: jsonlFileSink(out), cursor, filter: () => true });
+    for (let i = 15; i < 20; i++) await log.append(loginEvent(i));
+    await runner.drain();
+    await runner.stop();
+    await log.close();
+    const lines = readLines(out);
+    const seqs = lines.map((l) => JSON.parse(l).s as number);
+    expect(seqs).toEqual(Array.from({ length: seqs.length }, (_, i) => i + 1));
+    // The copy in the SIEM is the raw chain: it verifies on its own (up to what was shipped).
+    expect(verifyLines(lines, { publicKeys: [key], live: true }).findings).toEqual([]);
+  });
+
+  it('stdout sink writes one JSON line per event', async () => {
+    const chunks: string[] = [];
+    const stream = {
+      write: (t: string, cb: (e?: Error | null) => void) => {
+        chunks.push(t);
+        cb();
+        return true;
+      },
+    };
+    const { log } = await openLog();
+    const runner = await attachSink(log, {
+      sink: stdoutSink({ stream: stream as never, format: 'ecs' }),
+    });
+    await log.append(loginEvent(1));
+    await runner.drain();
+    expect(JSON.parse(chunks.join('').trim())).toMatchObject({
+      event: { action: 'auth.login' },
+      organization: { id: 'acme' },
+    });
+    await runner.stop();
+    await log.close();
+  });
+});
+
+describe('Splunk HEC sink', () => {
+  it('sends events with the HEC envelope and token, and survives an outage', async () => {
+    const { peer, events } = splunkPeer('tok-123');
+    await peer.start();
+    await outage({
+      sink: splunkHecSink({ url: peer.url, token: 'tok-123', index: 'audit', host: 'relay-1' }),
+      stop: () => peer.stop(),
+      start: async () => void (await peer.start()),
+      receivedIds: () => events.map((e) => (e.event as { id: string }).id),
+    });
+    expect(events[0]).toMatchObject({
+      host: 'relay-1',
+      index: 'audit',
+      sourcetype: 'fluxel:audit',
+      source: 'fluxel-audit',
+    });
+    expect(typeof events[0]?.time).toBe('number');
+    expect(events[0]?.event).toMatchObject({ action: 'auth.login', fluxel: { seq: 2 } });
+    await peer.stop();
+  });
+
+  it('waits for indexer acknowledgement on a channel, and a 503 outage delays but loses nothing', async () => {
+    const { peer, events } = splunkPeer('tok-ack', { ack: true });
+    await peer.start();
+    await outage({
+      sink: splunkHecSink({ url: peer.url, token: 'tok-ack', ack: true, ackPollMs: 5 }),
+      stop: async () => {
+        peer.failWith = 503;
+      },
+      start: async () => {
+        peer.failWith = undefined;
+      },
+      receivedIds: () => events.map((e) => (e.event as { id: string }).id),
+    });
+    await peer.stop();
+  });
+
+  it('a wrong token is an error that is retried, not a silent drop', async () => {
+    const { peer } = splunkPeer('right');
+    await peer.start();
+    const sink = splunkHecSink({ url: peer.url, token: 'wrong' });
+    const { log } = await openLog();
+    await log.append(loginEvent(1));
+    await expect(
+      sink.send(
+        log.store instanceof MemoryStore ? (log.store.records.slice(1) as StoredRecord[]) : [],
+      ),
+    ).rejects.toMatchObject({
+      code: 'ERR_AUDIT_SINK_FAILED',
+      message: expect.stringContaining('403'),
+    });
+    await log.close();
+    await peer.stop();
+  });
+});
+
+describe('Elasticsearch bulk sink', () => {
+  it('indexes ECS documents with create + event id, retries rejected items without duplicates, and survives an outage', async () => {
+    const { peer, docs, order } = elasticPeer({ rejectFirst: 3 });
+    await peer.start();
+    await outage({
+      sink: elasticBulkSink({ url: peer.url, index: 'logs-audit-test' }),
+      stop: () => peer.stop(),
+      start: async () => void (await peer.start()),
+      receivedIds: () => order,
+    });
+    const first = docs.get(order[0] as string);
+    expect(first).toMatchObject({
+      '@timestamp': expect.any(String),
+      event: { id: order[0], action: 'auth.login', dataset: 'fluxel.audit', sequence: 2 },
+      organization: { id: 'acme' },
+      source: { ip: '192.0.2.10' },
+    });
+    await peer.stop();
+  });
+});
+
+describe('OTLP/HTTP JSON logs sink', () => {
+  it('sends resourceLogs/scopeLogs/logRecords and survives an outage', async () => {
+    const { peer, records, resources } = otlpPeer();
+    await peer.start();
+    const idOf = (r: Record<string, unknown>) =>
+      (r.attributes as { key: string; value: { stringValue?: string } }[]).find(
+        (a) => a.key === 'event.id',
+      )?.value.stringValue ?? '';
+    await outage({
+      sink: otlpLogsSink({ url: peer.url, serviceName: 'relay' }),
+      stop: () => peer.stop(),
+      start: async () => void (await peer.start()),
+      receivedIds: () => records.map(idOf),
+    });
+    expect(resources[0]).toEqual({
+      attributes: [{ key: 'service.name', value: { stringValue: 'relay' } }],
+    });
+    expect(records[0]).toMatchObject({
+      eventName: 'auth.login',
+      severityNumber: 13,
+      severityText: 'WARN',
+      timeUnixNano: expect.stringMatching(/^\d{19}$/),
+    });
+    const body = records[0]?.body as { stringValue: string };
+    expect(JSON.parse(body.stringValue)).toMatchObject({
+      action: 'auth.login',
+    });
+    await peer.stop();
+  });
+});
+
+function makeCa(dir: string) {
+  const run = (...args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
+  run(
+    'req',
+    '-x509',
+    '-newkey',
+    'ec',
+    '-pkeyopt',
+    'ec_paramgen_curve:P-256',
+    '-nodes',
+    '-keyout',
+    'ca.key',
+    '-out',
+    'ca.pem',
+    '-days',
+    '2',
+    '-subj',
+    '/CN=fluxel test CA',
+  );
+  run(
+    'req',
+    '-newkey',
+    'ec',
+    '-pkeyopt',
+    'ec_paramgen_curve:P-256',
+    '-nodes',
+    '-keyout',
+    'server.key',
+    '-out',
+    'server.csr',
+    '-subj',
+    '/CN=localhost',
+  );
+  const ext = join(dir, 'ext.cnf');
+  execFileSync('sh', ['-c', `printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\\n' > ${ext}`]);
+  run(
+    'x509',
+    '-req',
+    '-in',
+    'server.csr',
+    '-CA',
+    'ca.pem',
+    '-CAkey',
+    'ca.key',
+    '-CAcreateserial',
+    '-out',
+    'server.pem',
+    '-days',
+    '2',
+    '-extfile',
+    ext,
+  );
+  return {
+    ca: readFileSync(join(dir, 'ca.pem')),
+    cert: readFileSync(join(dir, 'server.pem')),
+    key: readFileSync(join(dir, 'server.key')),
+  };
+}
+
+const RFC5424 =
+  /^<(\d{1,3})>1 (\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z) (\S+) fluxel-audit (\d+) (\S{1,32}) \[meta sequenceId="(\d+)"\]\[fluxel@32473 id="([^"]+)"(?:[^\]\\]|\\.)*\] \uFEFF(\{.*\})$/s;
+
+describe('syslog sink (RFC 5424, octet counting)', () => {
+  it('formats RFC 5424 with escaped structured data', async () => {
+    const { log, store } = await openLog();
+    await log.append(loginEvent(1, { outcome: 'denied', actor: { type: 'user', id: 'a"b]c\\d' } }));
+    await log.close();
+    const message = formatSyslog(store.records[1] as StoredRecord, { hostname: 'relay-1' });
+    const m = RFC5424.exec(message);
+    expect(m?.[1]).toBe(String(13 * 8 + 4));
+    expect(m?.[3]).toBe('relay-1');
+    expect(m?.[5]).toBe('auth.login');
+    expect(m?.[6]).toBe('2');
+    expect(message).toContain('actor="user:a\\"b\\]c\\\\d"');
+  });
+
+  it('over TCP: frames parse strictly and delivery survives an outage', async () => {
+    const peer = await new SyslogPeer().start();
+    await outage({
+      sink: syslogSink({ host: '127.0.0.1', port: peer.port, hostname: 'relay-1' }),
+      stop: () => peer.stop(),
+      start: async () => void (await peer.start()),
+      receivedIds: () => peer.messages.map((m) => RFC5424.exec(m)?.[7] ?? 'unparsed'),
+    });
+    expect(peer.errors).toEqual([]);
+    await peer.stop();
+  });
+
+  it('over TLS with a test CA (verification on), and refuses an untrusted server', async () => {
+    const dir = tempDir();
+    const pki = makeCa(dir);
+    const peer = await new SyslogPeer({ cert: pki.cert, key: pki.key }).start();
+    const { log } = await openLog();
+    const runner = await attachSink(log, {
+      sink: syslogSink({
+        host: '127.0.0.1',
+        port: peer.port,
+        tls: { ca: pki.ca, servername: 'localhost' },
+      }),
+      retry: fastRetry,
+    });
+    for (let i = 0; i < 5; i++) await log.append(loginEvent(i));
+    await runner.drain();
+    await until(() => peer.messages.length === 5);
+    expect(peer.messages.every((m) => RFC5424.test(m))).toBe(true);
+    await runner.stop();
+
+    // Without the CA the server's certificate is not trusted: delivery fails and is retried.
+    const untrusted = syslogSink({ host: '127.0.0.1', port: peer.port });
+    const tlsUntrusted = syslogSink({
+      host: '127.0.0.1',
+      port: peer.port,
+      tls: { servername: 'localhost' },
+    });
+    await expect(
+      tlsUntrusted.send((log.store as MemoryStore).records.slice(1, 2)),
+    ).rejects.toMatchObject({ code: 'ERR_AUDIT_SINK_FAILED' });
+    await untrusted.close?.();
+    await log.close();
+    await peer.stop();
+  });
+});
