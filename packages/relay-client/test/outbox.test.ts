@@ -425,8 +425,12 @@ describe('Outbox on the file store across a restart', () => {
       await clock.advance(HOUR - 1_000);
       expect(delivered).toEqual([]);
       await clock.advance(1_000);
-      // The file store does real I/O: give it real time, not just a few event-loop turns.
-      for (let i = 0; i < 200 && delivered.length === 0; i++) await clock.settle();
+      // The file store does real I/O: give it real time, and keep firing timers that came due
+      // meanwhile (the worker may re-arm one for "now" after advance() returned).
+      for (let i = 0; i < 500 && delivered.length === 0; i++) {
+        await clock.advance(0);
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
       expect(delivered).toEqual([[m.id, 2]]);
       await outbox.close();
     } finally {
