@@ -1,0 +1,127 @@
+import { createHmac } from 'node:crypto';
+import { once } from 'node:events';
+import { createServer, type IncomingMessage } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { request } from 'undici';
+import { afterEach, describe, expect, it } from 'vitest';
+import { type Counterpart, createCounterpart, generateWebhookSecret } from '../src/index.ts';
+
+const API_KEY = 'test-api-key-123';
+let counterpart: Counterpart | undefined;
+afterEach(async () => {
+  await counterpart?.close();
+  counterpart = undefined;
+});
+
+async function call(
+  path: string,
+  body: unknown,
+  key = API_KEY,
+  extra: Record<string, string> = {},
+) {
+  const res = await request(`${(counterpart as Counterpart).url}${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${key}`, ...extra },
+    body: JSON.stringify(body),
+  });
+  return { status: res.statusCode, headers: res.headers, body: await res.body.json() };
+}
+
+describe('counterpart', () => {
+  it('refuses a wrong API key and records nothing', async () => {
+    counterpart = await createCounterpart({ apiKey: API_KEY });
+    const res = await call('/orders/A-1/status', { status: 'shipped' }, 'wrong-key-000000');
+    expect(res.status).toBe(401);
+    expect(counterpart.effects).toHaveLength(0);
+  });
+
+  it('records order status and shipments with their idempotency keys', async () => {
+    counterpart = await createCounterpart({ apiKey: API_KEY });
+    const a = await call('/orders/A-1/status', { status: 'shipped' }, API_KEY, {
+      'idempotency-key': 'k-1',
+    });
+    const b = await call('/shipments', { order: 'A-1', carrier: 'DHL', tracking: '0034' });
+    expect(a.status).toBe(200);
+    expect(b).toMatchObject({ status: 201, body: { shipmentId: 'shp-2' } });
+    expect(counterpart.effects.map((e) => [e.operation, e.idempotencyKey, e.body])).toEqual([
+      ['order.status', 'k-1', { order: 'A-1', status: 'shipped' }],
+      ['shipment.create', null, { order: 'A-1', carrier: 'DHL', tracking: '0034' }],
+    ]);
+  });
+
+  it('refuses invalid bodies with a problem document', async () => {
+    counterpart = await createCounterpart({ apiKey: API_KEY });
+    const res = await call('/orders/A-1/status', { status: 'teleported' });
+    expect(res.status).toBe(400);
+    expect(res.headers['content-type']).toContain('application/problem+json');
+    expect(counterpart.effects).toHaveLength(0);
+  });
+
+  it('answers 503 with Retry-After while down, switched by the admin endpoint', async () => {
+    counterpart = await createCounterpart({ apiKey: API_KEY, down: true });
+    const down = await call('/shipments', { order: 'A-1', carrier: 'DHL', tracking: '1' });
+    expect(down.status).toBe(503);
+    expect(down.headers['retry-after']).toBe('30');
+    expect(counterpart.refused).toBe(1);
+    expect((await call('/admin/outage', { down: false })).body).toEqual({ down: false });
+    const up = await call('/shipments', { order: 'A-1', carrier: 'DHL', tracking: '1' });
+    expect(up.status).toBe(201);
+    expect(counterpart.effects).toHaveLength(1);
+    counterpart.setDown(true);
+    expect(counterpart.isDown()).toBe(true);
+  });
+
+  it('sends Standard Webhooks signed with the whsec_ secret', async () => {
+    const secret = generateWebhookSecret();
+    const received: { headers: IncomingMessage['headers']; body: string }[] = [];
+    const sink = createServer((req, res) => {
+      let body = '';
+      req.on('data', (c) => {
+        body += c;
+      });
+      req.on('end', () => {
+        received.push({ headers: req.headers, body });
+        res.writeHead(202, { 'content-type': 'application/json' }).end('{"ok":true}');
+      });
+    });
+    sink.listen(0, '127.0.0.1');
+    await once(sink, 'listening');
+    const url = `http://127.0.0.1:${(sink.address() as AddressInfo).port}/hook`;
+    try {
+      counterpart = await createCounterpart({ apiKey: API_KEY, webhook: { url, secret } });
+      const result = await counterpart.sendPaymentWebhook({ payload: { amount: 5 } });
+      expect(result.status).toBe(202);
+      const [msg] = received;
+      expect(msg).toBeDefined();
+      const { headers, body } = msg as (typeof received)[number];
+      expect(headers['webhook-id']).toBe(result.id);
+      const key = Buffer.from(secret.slice('whsec_'.length), 'base64');
+      const expected = createHmac('sha256', key)
+        .update(`${headers['webhook-id']}.${headers['webhook-timestamp']}.${body}`)
+        .digest('base64');
+      expect(headers['webhook-signature']).toBe(`v1,${expected}`);
+      expect(JSON.parse(body)).toMatchObject({ type: 'payment.received', data: { amount: 5 } });
+      // The admin endpoint sends one too.
+      const viaAdmin = await call('/admin/webhook', { type: 'payment.refunded' });
+      expect(viaAdmin.body).toMatchObject({ relayStatus: 202 });
+      expect(received).toHaveLength(2);
+    } finally {
+      sink.close();
+    }
+  });
+});
+
+describe('counterpartOptionsFromEnv', () => {
+  it('COUNTERPART_DOWN=1 starts in an outage; defaults otherwise', async () => {
+    const { counterpartOptionsFromEnv } = await import('../src/env.ts');
+    const down = counterpartOptionsFromEnv({ COUNTERPART_DOWN: '1', COUNTERPART_PORT: '0' }, '/x');
+    expect(down.down).toBe(true);
+    const defaults = counterpartOptionsFromEnv({}, '/nonexistent/ca.pem');
+    expect(defaults).toMatchObject({ down: false, port: 4010, apiKey: 'dev-counterpart-key' });
+    expect(defaults.webhook?.secret).toMatch(/^whsec_/);
+    expect(() => counterpartOptionsFromEnv({ COUNTERPART_PORT: 'http' }, '/x')).toThrow();
+    counterpart = await createCounterpart(down);
+    const res = await call('/orders/A-1/status', { status: 'shipped' }, 'dev-counterpart-key');
+    expect(res.status).toBe(503);
+  });
+});

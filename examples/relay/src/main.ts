@@ -1,0 +1,49 @@
+/** `pnpm --filter @fluxel-example/relay dev`: starts the relay from the environment. */
+import { resolve } from 'node:path';
+import { counterpartConnector } from './connector.ts';
+import { createRelay } from './relay.ts';
+
+const env = process.env;
+const dataDir = resolve(env.RELAY_DATA_DIR ?? resolve(import.meta.dirname, '../.data'));
+const connector = counterpartConnector({
+  baseUrl: env.COUNTERPART_URL ?? 'http://127.0.0.1:4010',
+});
+const relay = await createRelay({
+  dataDir,
+  ...(env.RELAY_TLS_DIR ? { tlsDir: resolve(env.RELAY_TLS_DIR) } : {}),
+  port: Number(env.RELAY_PORT ?? 8443),
+  ...(env.RELAY_PUBLIC_URL ? { publicUrl: env.RELAY_PUBLIC_URL } : {}),
+  ...(env.DATABASE_URL ? { databaseUrl: env.DATABASE_URL } : {}),
+  ...(env.DATABASE_SCHEMA ? { databaseSchema: env.DATABASE_SCHEMA } : {}),
+  connector,
+  logger: env.RELAY_LOG !== '0',
+});
+
+const purgeEvery = Number(env.RELAY_PURGE_INTERVAL_MS ?? 60_000);
+const purge = setInterval(() => {
+  relay.purgeExpired().catch((error: unknown) => {
+    console.error('mailbox purge failed', (error as { code?: string }).code ?? 'unknown');
+  });
+}, purgeEvery);
+
+console.log(`relay listening on ${relay.url} (${relay.database.kind})`);
+console.log(`trust this CA on the agent: ${relay.tls.caPath}`);
+const { licenses } = await relay.authority.list({ limit: 1 });
+if (licenses.length === 0 || env.RELAY_ISSUE_LICENSE === '1') {
+  const { key } = await relay.authority.issue({
+    tenant: env.RELAY_DEMO_TENANT ?? 'demo-merchant',
+    product: 'wawi-sync',
+    entitlements: ['orders'],
+    actor: 'relay-dev',
+  });
+  console.log(`demo license key (shown once): ${key}`);
+}
+
+const stop = async () => {
+  clearInterval(purge);
+  await relay.close();
+  await connector.close();
+  process.exit(0);
+};
+process.on('SIGINT', stop);
+process.on('SIGTERM', stop);

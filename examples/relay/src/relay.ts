@@ -1,0 +1,772 @@
+/**
+ * The Fluxel relay: every route of `relayContract` (same zod schemas, strict), the license
+ * authority on SQL, the credential vault, a pass-through forwarder with idempotency records,
+ * the signed-webhook mailbox with a 7-day horizon, and an audit log — over HTTPS.
+ */
+import { createHash } from 'node:crypto';
+import { EventEmitter } from 'node:events';
+import { join, resolve } from 'node:path';
+import {
+  type AuditEventInput,
+  AuditLog,
+  type LogStore,
+  signingKeyFromSeed,
+  type VerifyingKey,
+  verifyingKeyFromRaw,
+} from '@fluxel/audit';
+import { FileStore } from '@fluxel/audit/node';
+import { Keyring } from '@fluxel/crypto';
+import { keyFileKek } from '@fluxel/crypto/node';
+import {
+  type AuthorityEvent,
+  type AuthorityRequest,
+  createNonceSource,
+  LicenseAuthority,
+  LicenseError,
+  type LicenseTokens,
+  MemoryReplayStore,
+  type VerifiedRequest,
+} from '@fluxel/license';
+import { SqlLicenseStore } from '@fluxel/license/sql';
+import {
+  ConnectionId,
+  IdempotencyKey,
+  JsonValue,
+  type RouteDefinition,
+  relayContract,
+} from '@fluxel/relay-client/contract';
+import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify';
+import type { z } from 'zod';
+import type { Connector, ConnectorResult } from './connector.ts';
+import { type Database, openDatabase, RELAY_MIGRATIONS } from './db.ts';
+import { loadOrCreateSecrets } from './secrets.ts';
+import { type DevTls, ensureDevTls } from './tls.ts';
+import { type Owner, Vault } from './vault.ts';
+import { checkWebhookHeaders, webhookSignedWith } from './webhooks.ts';
+
+export const RELAY_VERSION = '0.1.0';
+/** How long the mailbox holds an inbound event. */
+export const MAILBOX_TTL_MS = 7 * 86_400_000;
+/** A pending idempotency record older than this is taken over by a retry (its attempt died). */
+const PENDING_LEASE_MS = 60_000;
+
+export interface RelayOptions {
+  /** Where dev state lives (TLS, KEK, secrets, PGlite, audit). Default `./.data`. */
+  readonly dataDir?: string;
+  /** TLS directory; default `<dataDir>/tls`. */
+  readonly tlsDir?: string;
+  /** Port on 127.0.0.1; default 0 (any free port). */
+  readonly port?: number;
+  /** The URL agents use (DPoP `htu` is checked against it); default `https://127.0.0.1:<port>`. */
+  readonly publicUrl?: string;
+  /** An open database; otherwise PostgreSQL at `databaseUrl`, otherwise PGlite. */
+  readonly database?: Database;
+  readonly databaseUrl?: string;
+  /** PostgreSQL schema (created when missing). */
+  readonly databaseSchema?: string;
+  /** PGlite in memory instead of `<dataDir>/pglite`. Default false. */
+  readonly inMemoryDatabase?: boolean;
+  /** Forwards `send` to the third party. */
+  readonly connector: Connector;
+  /** Clock (ms) of the mailbox and webhook timestamps; injectable for tests. */
+  readonly clock?: () => number;
+  /** Largest request body in bytes; default 256 KiB. */
+  readonly bodyLimit?: number;
+  /** Require DPoP server nonces; default true. */
+  readonly nonces?: boolean;
+  /** Audit store; default a file log in `<dataDir>/audit`. */
+  readonly auditStore?: LogStore;
+  /** Fastify logger (never logs bodies or auth headers). Default false. */
+  readonly logger?: boolean;
+}
+
+export interface Relay {
+  readonly url: string;
+  readonly port: number;
+  readonly tls: DevTls;
+  readonly authority: LicenseAuthority;
+  readonly database: Database;
+  readonly audit: AuditLog;
+  /** The public key that signs the audit log's checkpoints (pin it in the verifier). */
+  readonly auditKey: VerifyingKey;
+  /** Deletes events past their horizon; returns how many. */
+  purgeExpired(): Promise<number>;
+  close(): Promise<void>;
+}
+
+type Json = Record<string, unknown>;
+
+class HttpProblem extends Error {
+  constructor(
+    readonly status: number,
+    readonly title: string,
+    readonly extra: Json = {},
+  ) {
+    super(title);
+  }
+}
+
+const FORBIDDEN_CODES = new Set([
+  'ERR_LICENSE_ACTIVATION_FAILED',
+  'ERR_LICENSE_LOCKED',
+  'ERR_LICENSE_EXPIRED',
+  'ERR_LICENSE_NOT_ACTIVE',
+  'ERR_LICENSE_ENTITLEMENT',
+]);
+
+function tokensBody(tokens: LicenseTokens, authority: LicenseAuthority) {
+  return {
+    licenseId: tokens.licenseId,
+    accessToken: tokens.accessToken,
+    accessTokenExpiresAt: tokens.accessTokenExpiresAt.toISOString(),
+    licenseToken: tokens.licenseToken,
+    licenseTokenExpiresAt: tokens.licenseTokenExpiresAt.toISOString(),
+    jwks: authority.jwks(),
+  };
+}
+
+function header(req: FastifyRequest, name: string): string | undefined {
+  const value = req.headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+function placeholders(count: number, from: number): string {
+  return Array.from({ length: count }, (_, i) => `$${i + from}`).join(', ');
+}
+
+export async function createRelay(options: RelayOptions): Promise<Relay> {
+  const dataDir = resolve(options.dataDir ?? '.data');
+  const clock = options.clock ?? Date.now;
+  const tls = ensureDevTls(options.tlsDir ?? join(dataDir, 'tls'));
+  const secrets = await loadOrCreateSecrets(dataDir);
+  const keyring = new Keyring([
+    await keyFileKek(join(dataDir, 'kek.key'), { create: true, id: 'dev-file-kek' }),
+  ]);
+  const ownsDatabase = !options.database;
+  const database =
+    options.database ??
+    (await openDatabase({
+      ...(options.databaseUrl ? { url: options.databaseUrl } : {}),
+      ...(options.databaseSchema ? { schema: options.databaseSchema } : {}),
+      ...(options.inMemoryDatabase ? {} : { pgliteDir: join(dataDir, 'pglite') }),
+    }));
+  const licenseStore = new SqlLicenseStore(database);
+  await licenseStore.migrate();
+  for (const statement of RELAY_MIGRATIONS) await database.query(statement);
+
+  const auditSigningKey = signingKeyFromSeed(secrets.auditSeed);
+  const audit = await AuditLog.open({
+    store: options.auditStore ?? new FileStore(join(dataDir, 'audit')),
+    signingKey: auditSigningKey,
+    checkpointEvery: 100,
+  });
+  const record = async (event: AuditEventInput) => {
+    await audit.append(event);
+  };
+  const onAuthorityEvent = (event: AuthorityEvent) =>
+    record({
+      tenant: event.tenant ?? 'unknown',
+      actor: event.actor
+        ? { type: 'service', id: event.actor }
+        : { type: 'device', id: event.jkt ?? 'unknown' },
+      action: event.action,
+      outcome: event.outcome,
+      ...(event.licenseId ? { target: { type: 'license', id: event.licenseId } } : {}),
+      ...(event.reason ? { reason: event.reason } : {}),
+    });
+
+  const authority = new LicenseAuthority({
+    store: licenseStore,
+    pepper: secrets.pepper,
+    issuer: options.publicUrl ?? 'https://relay.fluxel.localhost',
+    signingKeys: [{ kid: 'relay-1', privateJwk: secrets.tokenKey }],
+    replay: new MemoryReplayStore(),
+    ...(options.nonces === false
+      ? {}
+      : { nonces: createNonceSource({ secret: secrets.nonceSecret }) }),
+    onEvent: onAuthorityEvent,
+  });
+  const vault = new Vault(database, keyring, clock);
+  const arrivals = new EventEmitter();
+  arrivals.setMaxListeners(0);
+  const connector = options.connector;
+  let port = options.port ?? 0;
+  let baseUrl = options.publicUrl ?? '';
+
+  const app = Fastify({
+    https: { key: tls.key, cert: tls.cert, minVersion: 'TLSv1.2' },
+    bodyLimit: options.bodyLimit ?? 256 * 1024,
+    logger: options.logger ?? false,
+    requestTimeout: 60_000,
+    return503OnClosing: true,
+  });
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (_req, body, done) =>
+    done(null, body),
+  );
+
+  function sendProblem(
+    req: FastifyRequest,
+    reply: FastifyReply,
+    status: number,
+    title: string,
+    extra: Json = {},
+  ): FastifyReply {
+    return reply
+      .code(status)
+      .type('application/problem+json')
+      .send({ type: 'about:blank', title, status, traceId: req.id, ...extra });
+  }
+
+  app.addHook('onSend', async (_req, reply, payload) => {
+    reply.header('strict-transport-security', 'max-age=31536000');
+    reply.header('x-content-type-options', 'nosniff');
+    reply.header('x-frame-options', 'DENY');
+    reply.header('content-security-policy', "default-src 'none'; frame-ancestors 'none'");
+    reply.header('referrer-policy', 'no-referrer');
+    reply.header('cache-control', 'no-store');
+    return payload;
+  });
+  app.setErrorHandler((error: { code?: string; statusCode?: number }, req, reply) => {
+    if (error instanceof HttpProblem)
+      return sendProblem(req, reply, error.status, error.title, error.extra);
+    if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE')
+      return sendProblem(req, reply, 413, 'request body too large');
+    if (error.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE')
+      return sendProblem(req, reply, 415, 'unsupported media type; send application/json');
+    if (error.statusCode && error.statusCode >= 400 && error.statusCode < 500)
+      return sendProblem(req, reply, error.statusCode === 404 ? 404 : 400, 'bad request');
+    req.log.error({ code: error.code }, 'unexpected error');
+    return sendProblem(req, reply, 500, 'internal error');
+  });
+  app.setNotFoundHandler((req, reply) => sendProblem(req, reply, 404, 'not found'));
+
+  const authorityRequest = (
+    req: FastifyRequest,
+    raw: Uint8Array | undefined,
+  ): AuthorityRequest => ({
+    method: req.method,
+    url: `${baseUrl}${req.url}`,
+    headers: req.headers as Record<string, string>,
+    body: raw,
+  });
+
+  function licenseProblem(error: unknown): HttpProblem {
+    if (!LicenseError.isInstance(error)) throw error;
+    const code = error.code;
+    if (code === 'ERR_DPOP_NONCE_REQUIRED') return new HttpProblem(401, 'nonce required', { code });
+    return new HttpProblem(FORBIDDEN_CODES.has(code) ? 403 : 401, error.message, { code });
+  }
+
+  const invalid = (where: string, error: z.ZodError) =>
+    new HttpProblem(400, 'request does not match the contract', {
+      code: 'ERR_VALIDATION',
+      detail: error.issues
+        .slice(0, 5)
+        .map((i) => `${where}${i.path.length ? `.${i.path.join('.')}` : ''}: ${i.code}`)
+        .join('; '),
+    });
+
+  function parse<T extends z.ZodType | undefined>(
+    schema: T,
+    value: unknown,
+    where: string,
+  ): T extends z.ZodType ? z.output<T> : undefined {
+    if (!schema) return undefined as never;
+    const result = schema.safeParse(value);
+    if (!result.success) throw invalid(where, result.error);
+    return result.data as never;
+  }
+
+  const ownerOf = (verified: VerifiedRequest): Owner => ({
+    licenseId: verified.license.id,
+    tenant: verified.license.tenant,
+  });
+  const deviceActor = (verified: VerifiedRequest, req: FastifyRequest) => ({
+    type: 'device' as const,
+    id: verified.proof.jkt,
+    ip: req.ip,
+  });
+
+  // --- mailbox ---------------------------------------------------------------------------
+
+  async function pendingEvents(owner: Owner, limit: number) {
+    const { rows } = await database.query(
+      `SELECT id, connection, type, sealed, received_at, expires_at FROM relay_mailbox
+       WHERE license_id = $1 AND expires_at > $2 ORDER BY received_at, id LIMIT $3`,
+      [owner.licenseId, clock(), limit],
+    );
+    const events = [];
+    for (const row of rows) {
+      const connection = String(row.connection);
+      const id = String(row.id);
+      const text = await vault.openText(owner, connection, `mailbox.${id}`, String(row.sealed));
+      events.push({
+        id,
+        connection,
+        type: String(row.type),
+        receivedAt: new Date(Number(row.received_at)).toISOString(),
+        expiresAt: new Date(Number(row.expires_at)).toISOString(),
+        payload: JSON.parse(text) as unknown,
+      });
+    }
+    return events;
+  }
+
+  function waitForArrival(licenseId: string, ms: number, req: FastifyRequest): Promise<void> {
+    return new Promise((done) => {
+      const finish = () => {
+        clearTimeout(timer);
+        arrivals.off(licenseId, finish);
+        arrivals.off('close', finish);
+        req.raw.off('close', finish);
+        done();
+      };
+      const timer = setTimeout(finish, ms);
+      arrivals.on(licenseId, finish);
+      arrivals.on('close', finish);
+      req.raw.on('close', finish);
+    });
+  }
+
+  async function purgeExpired(): Promise<number> {
+    const { rows } = await database.query(
+      'DELETE FROM relay_mailbox WHERE expires_at <= $1 RETURNING license_id, tenant, connection, id, type',
+      [clock()],
+    );
+    for (const row of rows) {
+      await record({
+        tenant: String(row.tenant),
+        actor: { type: 'system', id: 'relay' },
+        action: 'mailbox.expire',
+        target: { type: 'mailbox-event', id: String(row.id) },
+        outcome: 'success',
+        data: { license: String(row.license_id), connection: String(row.connection) },
+      });
+    }
+    return rows.length;
+  }
+
+  // --- send ------------------------------------------------------------------------------
+
+  async function send(
+    req: FastifyRequest,
+    reply: FastifyReply,
+    verified: VerifiedRequest,
+    connection: string,
+    body: { operation: string; payload: unknown },
+    raw: Uint8Array,
+  ) {
+    const owner = ownerOf(verified);
+    const keyCheck = IdempotencyKey.safeParse(header(req, 'idempotency-key'));
+    if (!keyCheck.success) throw invalid('header.idempotency-key', keyCheck.error);
+    const key = keyCheck.data;
+    const hash = createHash('sha256').update(raw).digest('base64url');
+    const now = clock();
+    const audited = (outcome: 'success' | 'failure' | 'denied', data: Json, reason?: string) =>
+      record({
+        tenant: owner.tenant,
+        actor: deviceActor(verified, req),
+        action: 'relay.send',
+        target: { type: 'connection', id: connection },
+        outcome,
+        requestId: req.id,
+        ...(reason ? { reason } : {}),
+        data: { license: owner.licenseId, operation: body.operation, idempotencyKey: key, ...data },
+      });
+
+    const inserted = await database.query(
+      `INSERT INTO relay_idempotency (license_id, key, connection, operation, body_hash, state, created_at)
+       VALUES ($1, $2, $3, $4, $5, 'pending', $6) ON CONFLICT (license_id, key) DO NOTHING RETURNING key`,
+      [owner.licenseId, key, connection, body.operation, hash, now],
+    );
+    if (inserted.rows.length === 0) {
+      const { rows } = await database.query(
+        'SELECT body_hash, state, upstream_status, completed_at, created_at, connection FROM relay_idempotency WHERE license_id = $1 AND key = $2',
+        [owner.licenseId, key],
+      );
+      const seen = rows[0];
+      if (!seen) throw new HttpProblem(503, 'try again', { retryable: true, retryAfter: 1 });
+      if (seen.body_hash !== hash || seen.connection !== connection) {
+        await audited('denied', {}, 'idempotency key reused with another request');
+        throw new HttpProblem(409, 'idempotency key reused with another request', {
+          code: 'ERR_IDEMPOTENCY_CONFLICT',
+        });
+      }
+      if (seen.state === 'delivered') {
+        return reply.code(200).send({
+          status: 'delivered',
+          upstreamStatus: Number(seen.upstream_status),
+          deliveredAt: new Date(Number(seen.completed_at)).toISOString(),
+          replayed: true,
+        });
+      }
+      if (seen.state === 'rejected') {
+        throw new HttpProblem(422, 'the third party refused the operation', {
+          upstream: connector.name,
+          upstreamStatus: Number(seen.upstream_status),
+          retryable: false,
+        });
+      }
+      // pending: in flight elsewhere, or its attempt died; take it over after the lease.
+      const taken = await database.query(
+        `UPDATE relay_idempotency SET created_at = $3
+         WHERE license_id = $1 AND key = $2 AND state = 'pending' AND created_at = $4 AND created_at < $5
+         RETURNING key`,
+        [owner.licenseId, key, now, seen.created_at, now - PENDING_LEASE_MS],
+      );
+      if (taken.rows.length === 0) {
+        reply.header('retry-after', '1');
+        throw new HttpProblem(503, 'a request with this idempotency key is in progress', {
+          retryable: true,
+          retryAfter: 1,
+        });
+      }
+    }
+    const release = () =>
+      database.query(
+        "DELETE FROM relay_idempotency WHERE license_id = $1 AND key = $2 AND state = 'pending'",
+        [owner.licenseId, key],
+      );
+    let credentials: Awaited<ReturnType<Vault['get']>>;
+    try {
+      credentials = await vault.get(owner, connection);
+    } catch (error) {
+      await release();
+      throw error;
+    }
+    if (!credentials) {
+      await release();
+      await audited('failure', {}, 'no credentials');
+      throw new HttpProblem(404, 'no credentials stored for this connection', {
+        code: 'ERR_NO_CREDENTIALS',
+      });
+    }
+    const result: ConnectorResult = await connector
+      .send({
+        operation: body.operation,
+        payload: body.payload,
+        credentials,
+        idempotencyKey: key,
+      })
+      .catch((): ConnectorResult => ({ kind: 'unavailable' }));
+    if (result.kind === 'delivered') {
+      const deliveredAt = clock();
+      await database.query(
+        `UPDATE relay_idempotency SET state = 'delivered', upstream_status = $3, completed_at = $4
+         WHERE license_id = $1 AND key = $2`,
+        [owner.licenseId, key, result.upstreamStatus, deliveredAt],
+      );
+      await audited('success', { upstreamStatus: result.upstreamStatus });
+      const forwarded = JsonValue.safeParse(result.result);
+      return reply.code(200).send({
+        status: 'delivered',
+        upstreamStatus: result.upstreamStatus,
+        ...(result.result !== undefined && forwarded.success ? { result: forwarded.data } : {}),
+        deliveredAt: new Date(deliveredAt).toISOString(),
+        replayed: false,
+      });
+    }
+    if (result.kind === 'rejected') {
+      await database.query(
+        `UPDATE relay_idempotency SET state = 'rejected', upstream_status = $3, completed_at = $4
+         WHERE license_id = $1 AND key = $2`,
+        [owner.licenseId, key, result.upstreamStatus, clock()],
+      );
+      await audited('failure', { upstreamStatus: result.upstreamStatus }, 'upstream rejected');
+      throw new HttpProblem(422, 'the third party refused the operation', {
+        upstream: connector.name,
+        upstreamStatus: result.upstreamStatus,
+        retryable: false,
+      });
+    }
+    await release();
+    if (result.kind === 'unsupported') {
+      await audited('failure', {}, result.reason);
+      throw new HttpProblem(422, 'operation not supported by this connection', {
+        detail: result.reason,
+        upstream: connector.name,
+        retryable: false,
+      });
+    }
+    const retryAfter = result.retryAfter ?? 30;
+    await audited(
+      'failure',
+      { upstreamStatus: result.upstreamStatus ?? null },
+      'upstream unavailable',
+    );
+    reply.header('retry-after', String(retryAfter));
+    throw new HttpProblem(503, 'the third party is unavailable', {
+      retryable: true,
+      retryAfter,
+      upstream: connector.name,
+      ...(result.upstreamStatus ? { upstreamStatus: result.upstreamStatus } : {}),
+    });
+  }
+
+  // --- contract routes -------------------------------------------------------------------
+
+  for (const [name, route] of Object.entries(relayContract) as [string, RouteDefinition][]) {
+    app.route({
+      method: route.method,
+      url: route.path.replace(/\{(\w+)\}/g, ':$1'),
+      handler: async (req: FastifyRequest, reply: FastifyReply) => {
+        const nonce = authority.nonce();
+        if (nonce) reply.header('dpop-nonce', nonce);
+        const raw = req.body instanceof Buffer ? new Uint8Array(req.body) : undefined;
+        let json: unknown;
+        if (raw?.length) {
+          try {
+            json = JSON.parse(Buffer.from(raw).toString('utf8'));
+          } catch {
+            throw new HttpProblem(400, 'body is not JSON', { code: 'ERR_VALIDATION' });
+          }
+        }
+        if (!route.body && raw?.length)
+          throw new HttpProblem(400, 'this route takes no body', { code: 'ERR_VALIDATION' });
+        const params = parse(route.params, req.params, 'params') as { connection?: string };
+        const query = parse(route.query, req.query, 'query');
+        const body = parse(route.body, json, 'body');
+        const request = authorityRequest(req, raw);
+        let verified: VerifiedRequest;
+        try {
+          if (name === 'activate') {
+            const tokens = await authority.activate({
+              licenseKey: (body as { licenseKey: string }).licenseKey,
+              request,
+            });
+            return reply.code(201).send(tokensBody(tokens, authority));
+          }
+          if (name === 'refreshToken')
+            return reply.code(200).send(tokensBody(await authority.refresh(request), authority));
+          verified = await authority.verifyRequest(request);
+        } catch (error) {
+          const problem = licenseProblem(error);
+          if (problem.extra.code === 'ERR_DPOP_NONCE_REQUIRED')
+            reply.header('www-authenticate', 'DPoP error="use_dpop_nonce"');
+          else if (problem.status === 401) reply.header('www-authenticate', 'DPoP');
+          throw problem;
+        }
+        const owner = ownerOf(verified);
+        const connection = params?.connection as string;
+        switch (name) {
+          case 'putCredentials': {
+            const credentials = body as { kind: string; fields: Record<string, string> };
+            await vault.put(owner, connection, credentials);
+            await record({
+              tenant: owner.tenant,
+              actor: deviceActor(verified, req),
+              action: 'credentials.put',
+              target: { type: 'connection', id: connection },
+              outcome: 'success',
+              requestId: req.id,
+              data: {
+                license: owner.licenseId,
+                kind: credentials.kind,
+                fields: Object.keys(credentials.fields),
+              },
+            });
+            return reply.code(204).send();
+          }
+          case 'deleteCredentials': {
+            const existed = await vault.delete(owner, connection);
+            await record({
+              tenant: owner.tenant,
+              actor: deviceActor(verified, req),
+              action: 'credentials.delete',
+              target: { type: 'connection', id: connection },
+              outcome: existed ? 'success' : 'failure',
+              requestId: req.id,
+              data: { license: owner.licenseId },
+            });
+            if (!existed) throw new HttpProblem(404, 'no credentials stored for this connection');
+            return reply.code(204).send();
+          }
+          case 'send':
+            return send(
+              req,
+              reply,
+              verified,
+              connection,
+              body as { operation: string; payload: unknown },
+              raw ?? new Uint8Array(),
+            );
+          case 'pickup': {
+            const { wait, limit } = query as { wait: number; limit: number };
+            const deadline = Date.now() + wait * 1000;
+            let events = await pendingEvents(owner, limit);
+            while (events.length === 0 && Date.now() < deadline && !req.raw.destroyed) {
+              await waitForArrival(owner.licenseId, deadline - Date.now(), req);
+              events = await pendingEvents(owner, limit);
+            }
+            if (events.length > 0)
+              await record({
+                tenant: owner.tenant,
+                actor: deviceActor(verified, req),
+                action: 'mailbox.pickup',
+                outcome: 'success',
+                requestId: req.id,
+                data: { license: owner.licenseId, ids: events.map((e) => e.id) },
+              });
+            return reply.send({ events });
+          }
+          case 'ack': {
+            const ids = [...new Set((body as { ids: string[] }).ids)];
+            const { rows } = await database.query(
+              `DELETE FROM relay_mailbox WHERE license_id = $1 AND id IN (${placeholders(ids.length, 2)}) RETURNING id`,
+              [owner.licenseId, ...ids],
+            );
+            await record({
+              tenant: owner.tenant,
+              actor: deviceActor(verified, req),
+              action: 'mailbox.ack',
+              outcome: 'success',
+              requestId: req.id,
+              data: { license: owner.licenseId, ids: rows.map((r) => String(r.id)) },
+            });
+            return reply.send({ acked: rows.length });
+          }
+          case 'reRequest': {
+            const key = IdempotencyKey.safeParse(header(req, 'idempotency-key'));
+            if (!key.success) throw invalid('header.idempotency-key', key.error);
+            const requestId = `rr_${createHash('sha256').update(`${owner.licenseId}/${key.data}`).digest('base64url').slice(0, 22)}`;
+            await record({
+              tenant: owner.tenant,
+              actor: deviceActor(verified, req),
+              action: 'mailbox.re-request',
+              target: { type: 'connection', id: connection },
+              outcome: 'success',
+              requestId: req.id,
+              data: { license: owner.licenseId, ...(body as Json), requestId },
+            });
+            return reply.code(202).send({ requestId, status: 'requested' });
+          }
+          case 'status': {
+            const { rows } = await database.query(
+              'SELECT count(*)::int AS n FROM relay_mailbox WHERE license_id = $1 AND expires_at > $2',
+              [owner.licenseId, clock()],
+            );
+            const license = verified.license;
+            return reply.send({
+              license: {
+                id: license.id,
+                status: license.status,
+                product: license.product,
+                entitlements: [...license.entitlements],
+                expiresAt: license.expiresAt?.toISOString() ?? null,
+              },
+              device: { jkt: verified.proof.jkt },
+              mailbox: { pending: Number(rows[0]?.n ?? 0) },
+              connections: await vault.list(owner),
+              relay: { version: RELAY_VERSION, time: new Date().toISOString() },
+            });
+          }
+        }
+        throw new HttpProblem(500, 'internal error');
+      },
+    });
+  }
+
+  // --- inbound webhooks ------------------------------------------------------------------
+
+  app.post('/v1/hooks/:connection', async (req, reply) => {
+    const connection = ConnectionId.safeParse((req.params as { connection: string }).connection);
+    if (!connection.success) throw invalid('params.connection', connection.error);
+    const raw = req.body instanceof Buffer ? req.body : Buffer.alloc(0);
+    const headers = {
+      id: header(req, 'webhook-id'),
+      timestamp: header(req, 'webhook-timestamp'),
+      signature: header(req, 'webhook-signature'),
+    };
+    const denied = async (reason: string, tenant = 'unknown') => {
+      await record({
+        tenant,
+        actor: { type: 'service', id: `webhook:${connection.data}`, ip: req.ip },
+        action: 'webhook.receive',
+        target: { type: 'connection', id: connection.data },
+        outcome: 'denied',
+        reason,
+        requestId: req.id,
+      });
+      return new HttpProblem(401, 'webhook refused', { code: 'ERR_WEBHOOK_REFUSED' });
+    };
+    const check = checkWebhookHeaders(headers, clock());
+    if (!check.ok) throw await denied(check.reason);
+    const candidates = await vault.webhookSecrets(connection.data);
+    const match = candidates.find(({ secret }) => webhookSignedWith(secret, headers, raw));
+    if (!match) throw await denied('bad-signature');
+    let json: unknown;
+    try {
+      json = JSON.parse(raw.toString('utf8'));
+    } catch {
+      throw new HttpProblem(400, 'body is not JSON', { code: 'ERR_VALIDATION' });
+    }
+    const payload = JsonValue.safeParse(json);
+    if (!payload.success) throw invalid('body', payload.error);
+    const rawType = (json as { type?: unknown } | null)?.type;
+    const type =
+      typeof rawType === 'string' && rawType.length >= 1 && rawType.length <= 128
+        ? rawType
+        : 'webhook';
+    const id = headers.id as string;
+    const receivedAt = clock();
+    const { owner } = match;
+    const sealed = await vault.sealText(
+      owner,
+      connection.data,
+      `mailbox.${id}`,
+      JSON.stringify(payload.data),
+    );
+    const inserted = await database.query(
+      `INSERT INTO relay_mailbox (license_id, id, tenant, connection, type, sealed, received_at, expires_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (license_id, id) DO NOTHING RETURNING id`,
+      [
+        owner.licenseId,
+        id,
+        owner.tenant,
+        connection.data,
+        type,
+        sealed,
+        receivedAt,
+        receivedAt + MAILBOX_TTL_MS,
+      ],
+    );
+    await record({
+      tenant: owner.tenant,
+      actor: { type: 'service', id: `webhook:${connection.data}`, ip: req.ip },
+      action: 'mailbox.receive',
+      target: { type: 'mailbox-event', id },
+      outcome: 'success',
+      requestId: req.id,
+      data: {
+        license: owner.licenseId,
+        connection: connection.data,
+        type,
+        duplicate: inserted.rows.length === 0,
+      },
+    });
+    arrivals.emit(owner.licenseId);
+    return reply.code(204).send();
+  });
+
+  await app.listen({ host: '127.0.0.1', port });
+  port = (app.server.address() as { port: number }).port;
+  if (!baseUrl) baseUrl = `https://127.0.0.1:${port}`;
+
+  return {
+    url: baseUrl,
+    port,
+    tls,
+    authority,
+    database,
+    audit,
+    auditKey: verifyingKeyFromRaw(auditSigningKey.publicKey),
+    purgeExpired,
+    close: async () => {
+      arrivals.emit('close');
+      await app.close();
+      await audit.close();
+      if (ownsDatabase) await database.close();
+    },
+  };
+}

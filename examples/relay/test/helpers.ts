@@ -1,0 +1,142 @@
+/** Test wiring: a counterpart, a relay on an in-memory PGlite, clients pinned to the dev CA. */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type AuditEvent, MemoryStore } from '@fluxel/audit';
+import { createDpopSigner, type DpopSigner, generateKeyPair } from '@fluxel/license';
+import { createRelayClient, type NodeRelayClient, spkiPin } from '@fluxel/relay-client/node';
+import {
+  type Counterpart,
+  createCounterpart,
+  generateWebhookSecret,
+  type SendWebhookInput,
+} from '@fluxel-example/counterpart';
+import { Agent, request } from 'undici';
+import { counterpartConnector } from '../src/connector.ts';
+import type { Database } from '../src/db.ts';
+import { createRelay, type Relay } from '../src/relay.ts';
+import { ensureDevTls } from '../src/tls.ts';
+
+export const API_KEY = 'cp-live-key-7f3a9c1e5b';
+
+export interface Harness {
+  relay: Relay;
+  counterpart: Counterpart;
+  connector: ReturnType<typeof counterpartConnector>;
+  auditStore: MemoryStore;
+  webhookSecret: string;
+  /** Milliseconds added to the relay's mailbox/webhook clock. */
+  clockOffset: { ms: number };
+  hook(connection: string, input?: SendWebhookInput): ReturnType<Counterpart['sendPaymentWebhook']>;
+  client(device?: DpopSigner): Promise<{ client: NodeRelayClient; device: DpopSigner }>;
+  issueKey(tenant?: string): Promise<string>;
+  audited(action: string): AuditEvent[];
+  close(): Promise<void>;
+}
+
+export async function startHarness(options: { database?: Database } = {}): Promise<Harness> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'fluxel-relay-test-'));
+  const tls = ensureDevTls(join(dataDir, 'tls'));
+  const webhookSecret = generateWebhookSecret();
+  const counterpart = await createCounterpart({
+    apiKey: API_KEY,
+    webhook: { url: 'https://127.0.0.1:9/unset', secret: webhookSecret, ca: tls.ca },
+  });
+  const connector = counterpartConnector({ baseUrl: counterpart.url, timeoutMs: 5000 });
+  const auditStore = new MemoryStore();
+  const clockOffset = { ms: 0 };
+  const relay = await createRelay({
+    dataDir,
+    connector,
+    inMemoryDatabase: true,
+    ...(options.database ? { database: options.database } : {}),
+    auditStore,
+    clock: () => Date.now() + clockOffset.ms,
+  });
+  const clients: NodeRelayClient[] = [];
+  return {
+    relay,
+    counterpart,
+    connector,
+    auditStore,
+    webhookSecret,
+    clockOffset,
+    hook: (connection, input = {}) =>
+      counterpart.sendPaymentWebhook({ url: `${relay.url}/v1/hooks/${connection}`, ...input }),
+    async client(device) {
+      const signer = device ?? createDpopSigner((await generateKeyPair()).privateJwk);
+      const client = createRelayClient({
+        baseUrl: relay.url,
+        ca: relay.tls.ca,
+        pins: [spkiPin(relay.tls.ca)],
+        proxy: false,
+        device: signer,
+        retry: { attempts: 1 },
+      });
+      clients.push(client);
+      return { client, device: signer };
+    },
+    issueKey: async (tenant = 'merchant-1') =>
+      (await relay.authority.issue({ tenant, product: 'wawi-sync', entitlements: ['orders'] })).key,
+    audited: (action) =>
+      auditStore.records
+        .filter((r) => r.kind === 'e' && r.event?.action === action)
+        .map((r) => r.event as AuditEvent),
+    async close() {
+      for (const c of clients) await c.close();
+      await relay.close();
+      await connector.close();
+      await counterpart.close();
+    },
+  };
+}
+
+/** A hand-made request (to send what the typed client would refuse to send), CA-pinned. */
+export async function rawRequest(
+  h: Harness,
+  method: 'GET' | 'POST' | 'PUT' | 'DELETE',
+  path: string,
+  options: {
+    body?: string | Buffer;
+    device?: DpopSigner;
+    accessToken?: string;
+    headers?: Record<string, string>;
+    proof?: string;
+  } = {},
+) {
+  const url = `${h.relay.url}${path}`;
+  const headers: Record<string, string> = { ...options.headers };
+  if (options.body !== undefined) headers['content-type'] ??= 'application/json';
+  if (options.accessToken) headers.authorization = `DPoP ${options.accessToken}`;
+  if (options.proof) headers.dpop = options.proof;
+  else if (options.device) {
+    const nonce = h.relay.authority.nonce();
+    headers.dpop = await options.device.proof({
+      method,
+      url,
+      ...(options.accessToken ? { accessToken: options.accessToken } : {}),
+      ...(nonce ? { nonce } : {}),
+      ...(options.body !== undefined
+        ? { body: typeof options.body === 'string' ? options.body : new Uint8Array(options.body) }
+        : {}),
+    });
+  }
+  const dispatcher = new Agent({ connect: { ca: h.relay.tls.ca } });
+  try {
+    const res = await request(url, {
+      method,
+      headers,
+      dispatcher,
+      ...(options.body !== undefined ? { body: options.body } : {}),
+    });
+    const text = await res.body.text();
+    return {
+      status: res.statusCode,
+      headers: res.headers,
+      text,
+      json: text ? (JSON.parse(text) as Record<string, unknown>) : undefined,
+    };
+  } finally {
+    await dispatcher.close();
+  }
+}
