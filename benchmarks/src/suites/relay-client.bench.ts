@@ -4,71 +4,14 @@
  * no signing, against the same local HTTPS server (its own process), 16 requests in flight for
  * both.
  */
-import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { spawn } from 'node:child_process';
 import { createDpopSigner, generateKeyPair } from '@fluxel/license';
 import { createRelayClient } from '@fluxel/relay-client/node';
 import { Agent, request } from 'undici';
+import { makeTestPki } from '../../../packages/internal/src/pki.ts';
 import { emit, median } from '../harness.ts';
 
-const dir = mkdtempSync(join(tmpdir(), 'fluxel-bench-pki-'));
-const run = (args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
-run([
-  'req',
-  '-x509',
-  '-newkey',
-  'ec',
-  '-pkeyopt',
-  'ec_paramgen_curve:P-256',
-  '-nodes',
-  '-keyout',
-  'ca.key',
-  '-out',
-  'ca.pem',
-  '-days',
-  '1',
-  '-subj',
-  '/CN=bench CA',
-  '-addext',
-  'basicConstraints=critical,CA:TRUE',
-  '-addext',
-  'keyUsage=critical,keyCertSign',
-]);
-run([
-  'req',
-  '-newkey',
-  'ec',
-  '-pkeyopt',
-  'ec_paramgen_curve:P-256',
-  '-nodes',
-  '-keyout',
-  'server.key',
-  '-out',
-  'server.csr',
-  '-subj',
-  '/CN=127.0.0.1',
-]);
-writeFileSync(join(dir, 'ext.cnf'), 'subjectAltName=IP:127.0.0.1\n');
-run([
-  'x509',
-  '-req',
-  '-in',
-  'server.csr',
-  '-CA',
-  'ca.pem',
-  '-CAkey',
-  'ca.key',
-  '-CAcreateserial',
-  '-out',
-  'server.pem',
-  '-days',
-  '1',
-  '-extfile',
-  'ext.cnf',
-]);
-const ca = readFileSync(join(dir, 'ca.pem'), 'utf8');
+const { dir, caPem: ca } = makeTestPki({ caName: 'bench CA', names: ['127.0.0.1'] });
 
 // The relay stand-in runs in its own process (as a relay would), answering a fixed status.
 const serverScript = `

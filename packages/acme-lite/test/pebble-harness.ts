@@ -3,11 +3,13 @@
  * loopback ports, with a TLS certificate for Pebble's listener made here by openssl and
  * trusted through the client's CA option (verification is never turned off).
  */
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { makeTestPki } from '@fluxel/internal/pki';
 import { Agent, fetch as undiciFetch } from 'undici';
 
 export interface PebbleOptions {
@@ -61,69 +63,7 @@ export function makeCa(
   names: readonly string[] = ['localhost', '127.0.0.1'],
   caName = 'acme-lite test CA',
 ) {
-  const run = (...args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
-  run(
-    'req',
-    '-x509',
-    '-newkey',
-    'ec',
-    '-pkeyopt',
-    'ec_paramgen_curve:P-256',
-    '-nodes',
-    '-keyout',
-    'ca.key',
-    '-out',
-    'ca.pem',
-    '-days',
-    '2',
-    '-subj',
-    `/CN=${caName}`,
-  );
-  run(
-    'req',
-    '-newkey',
-    'ec',
-    '-pkeyopt',
-    'ec_paramgen_curve:P-256',
-    '-nodes',
-    '-keyout',
-    'server.key',
-    '-out',
-    'server.csr',
-    '-subj',
-    `/CN=${names[0]}`,
-  );
-  const san = names.map((n) => (/^[\d.]+$/.test(n) ? `IP:${n}` : `DNS:${n}`)).join(',');
-  writeFileSync(
-    join(dir, 'ext.cnf'),
-    `subjectAltName=${san}\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n`,
-  );
-  run(
-    'x509',
-    '-req',
-    '-in',
-    'server.csr',
-    '-CA',
-    'ca.pem',
-    '-CAkey',
-    'ca.key',
-    '-CAcreateserial',
-    '-out',
-    'server.pem',
-    '-days',
-    '2',
-    '-extfile',
-    'ext.cnf',
-  );
-  return {
-    caPem: readFileSync(join(dir, 'ca.pem'), 'utf8'),
-    caKeyPath: join(dir, 'ca.key'),
-    caPath: join(dir, 'ca.pem'),
-    certPath: join(dir, 'server.pem'),
-    keyPath: join(dir, 'server.key'),
-    certPem: readFileSync(join(dir, 'server.pem'), 'utf8'),
-    keyPem: readFileSync(join(dir, 'server.key'), 'utf8'),
-  };
+  return makeTestPki({ dir, names, caName });
 }
 
 async function waitFor(check: () => Promise<boolean>, what: string, ms = 15_000): Promise<void> {

@@ -1,6 +1,5 @@
-import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { makeTestPki } from '@fluxel/internal/pki';
 import { describe, expect, it } from 'vitest';
 import {
   AuditLog,
@@ -281,61 +280,11 @@ describe('OTLP/HTTP JSON logs sink', () => {
 });
 
 function makeCa(dir: string) {
-  const run = (...args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
-  run(
-    'req',
-    '-x509',
-    '-newkey',
-    'ec',
-    '-pkeyopt',
-    'ec_paramgen_curve:P-256',
-    '-nodes',
-    '-keyout',
-    'ca.key',
-    '-out',
-    'ca.pem',
-    '-days',
-    '2',
-    '-subj',
-    '/CN=fluxel test CA',
-  );
-  run(
-    'req',
-    '-newkey',
-    'ec',
-    '-pkeyopt',
-    'ec_paramgen_curve:P-256',
-    '-nodes',
-    '-keyout',
-    'server.key',
-    '-out',
-    'server.csr',
-    '-subj',
-    '/CN=localhost',
-  );
-  const ext = join(dir, 'ext.cnf');
-  execFileSync('sh', ['-c', `printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\\n' > ${ext}`]);
-  run(
-    'x509',
-    '-req',
-    '-in',
-    'server.csr',
-    '-CA',
-    'ca.pem',
-    '-CAkey',
-    'ca.key',
-    '-CAcreateserial',
-    '-out',
-    'server.pem',
-    '-days',
-    '2',
-    '-extfile',
-    ext,
-  );
+  const pki = makeTestPki({ dir, names: ['localhost', '127.0.0.1'] });
   return {
-    ca: readFileSync(join(dir, 'ca.pem')),
-    cert: readFileSync(join(dir, 'server.pem')),
-    key: readFileSync(join(dir, 'server.key')),
+    ca: Buffer.from(pki.caPem),
+    cert: Buffer.from(pki.certPem),
+    key: Buffer.from(pki.keyPem),
   };
 }
 
