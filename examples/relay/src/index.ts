@@ -1,4 +1,11 @@
 export {
+  type AdminApiOptions,
+  type AdminServer,
+  bearerMatches,
+  licenseAdminService,
+  startAdminServer,
+} from './admin.ts';
+export {
   type Connector,
   type ConnectorCall,
   type ConnectorResult,
@@ -7,8 +14,16 @@ export {
 } from './connector.ts';
 export { type Database, type DatabaseOptions, openDatabase, RELAY_MIGRATIONS } from './db.ts';
 export {
+  memoryRateLimiter,
+  type RateLimitDecision,
+  type RateLimiter,
+  type RedisCounter,
+  redisRateLimiter,
+} from './ratelimit.ts';
+export {
   createRelay,
   MAILBOX_TTL_MS,
+  type RateLimitOptions,
   RELAY_VERSION,
   type Relay,
   type RelayOptions,

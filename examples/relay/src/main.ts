@@ -17,6 +17,24 @@ const relay = await createRelay({
   ...(env.DATABASE_SCHEMA ? { databaseSchema: env.DATABASE_SCHEMA } : {}),
   connector,
   logger: env.RELAY_LOG !== '0',
+  ...(env.RELAY_ADMIN_TOKEN
+    ? { admin: { token: env.RELAY_ADMIN_TOKEN, port: Number(env.RELAY_ADMIN_PORT ?? 8444) } }
+    : {}),
+  ...(env.REDIS_URL ? { redisUrl: env.REDIS_URL } : {}),
+  ...(env.RELAY_RATE_LIMIT === '0'
+    ? { rateLimit: false as const }
+    : {
+        rateLimit: {
+          ...(env.RELAY_RATE_LIMIT_WINDOW_MS
+            ? { windowMs: Number(env.RELAY_RATE_LIMIT_WINDOW_MS) }
+            : {}),
+          ...(env.RELAY_RATE_LIMIT_PER_IP ? { perIp: Number(env.RELAY_RATE_LIMIT_PER_IP) } : {}),
+          ...(env.RELAY_RATE_LIMIT_PER_LICENSE
+            ? { perLicense: Number(env.RELAY_RATE_LIMIT_PER_LICENSE) }
+            : {}),
+        },
+      }),
+  ...(env.RELAY_MAILBOX_POLL_MS ? { mailboxPollMs: Number(env.RELAY_MAILBOX_POLL_MS) } : {}),
 });
 
 const purgeEvery = Number(env.RELAY_PURGE_INTERVAL_MS ?? 60_000);
@@ -28,6 +46,7 @@ const purge = setInterval(() => {
 
 console.log(`relay listening on ${relay.url} (${relay.database.kind})`);
 console.log(`trust this CA on the agent: ${relay.tls.caPath}`);
+if (relay.adminPort) console.log(`admin gRPC (LicenseAdmin) on 127.0.0.1:${relay.adminPort}`);
 const { licenses } = await relay.authority.list({ limit: 1 });
 if (licenses.length === 0 || env.RELAY_ISSUE_LICENSE === '1') {
   const { key } = await relay.authority.issue({

@@ -25,6 +25,8 @@ import {
   LicenseError,
   type LicenseTokens,
   MemoryReplayStore,
+  type ReplayStore,
+  redisReplayStore,
   type VerifiedRequest,
 } from '@fluxel/license';
 import { SqlLicenseStore } from '@fluxel/license/sql';
@@ -37,8 +39,15 @@ import {
 } from '@fluxel/relay-client/contract';
 import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify';
 import type { z } from 'zod';
+import { type AdminApiOptions, type AdminServer, startAdminServer } from './admin.ts';
 import type { Connector, ConnectorResult } from './connector.ts';
 import { type Database, openDatabase, RELAY_MIGRATIONS } from './db.ts';
+import {
+  memoryRateLimiter,
+  type RateLimiter,
+  type RedisCounter,
+  redisRateLimiter,
+} from './ratelimit.ts';
 import { loadOrCreateSecrets } from './secrets.ts';
 import { type DevTls, ensureDevTls } from './tls.ts';
 import { type Owner, Vault } from './vault.ts';
@@ -78,6 +87,32 @@ export interface RelayOptions {
   readonly auditStore?: LogStore;
   /** Fastify logger (never logs bodies or auth headers). Default false. */
   readonly logger?: boolean;
+  /** Serve the LicenseAdmin gRPC API on a second port (bearer token). Off when absent. */
+  readonly admin?: AdminApiOptions;
+  /**
+   * Redis (`redis://…`): the DPoP replay cache and the rate-limit counters live there, shared
+   * by every instance. In memory (per process) when absent.
+   */
+  readonly redisUrl?: string;
+  /** Fixed-window rate limits; `false` turns them off. */
+  readonly rateLimit?: false | RateLimitOptions;
+  /**
+   * A waiting long-poll re-reads the mailbox at least this often, so an event received by
+   * another instance is handed out within this time (arrivals at this instance wake it at
+   * once). Default 1000 ms.
+   */
+  readonly mailboxPollMs?: number;
+  /** How long close() waits for requests in flight before cutting connections. Default 30 s. */
+  readonly closeTimeoutMs?: number;
+}
+
+export interface RateLimitOptions {
+  /** Window length; default 60 000 ms. */
+  readonly windowMs?: number;
+  /** Requests per window from one client IP (every route); default 1200. */
+  readonly perIp?: number;
+  /** Verified requests per window of one license; default 600. */
+  readonly perLicense?: number;
 }
 
 export interface Relay {
@@ -89,8 +124,14 @@ export interface Relay {
   readonly audit: AuditLog;
   /** The public key that signs the audit log's checkpoints (pin it in the verifier). */
   readonly auditKey: VerifyingKey;
+  /** The admin gRPC port, when the admin API is on. */
+  readonly adminPort: number | undefined;
   /** Deletes events past their horizon; returns how many. */
   purgeExpired(): Promise<number>;
+  /**
+   * Stops accepting connections, lets requests in flight finish (long-polls return at once),
+   * then closes the admin API, Redis, the audit log and the database it opened. Idempotent.
+   */
   close(): Promise<void>;
 }
 
@@ -175,12 +216,31 @@ export async function createRelay(options: RelayOptions): Promise<Relay> {
       ...(event.reason ? { reason: event.reason } : {}),
     });
 
+  let redis: Awaited<ReturnType<typeof connectRedis>> | undefined;
+  if (options.redisUrl) redis = await connectRedis(options.redisUrl);
+  const replay: ReplayStore = redis ? redisReplayStore(redis) : new MemoryReplayStore();
+  const limits =
+    options.rateLimit === false
+      ? undefined
+      : {
+          windowMs: options.rateLimit?.windowMs ?? 60_000,
+          perIp: options.rateLimit?.perIp ?? 1200,
+          perLicense: options.rateLimit?.perLicense ?? 600,
+        };
+  const limiter: RateLimiter | undefined = limits
+    ? redis
+      ? redisRateLimiter(redis as unknown as RedisCounter, { windowMs: limits.windowMs })
+      : memoryRateLimiter({ windowMs: limits.windowMs })
+    : undefined;
+  const mailboxPollMs = options.mailboxPollMs ?? 1000;
+  let closing = false;
+
   const authority = new LicenseAuthority({
     store: licenseStore,
     pepper: secrets.pepper,
     issuer: options.publicUrl ?? 'https://relay.fluxel.localhost',
     signingKeys: [{ kid: 'relay-1', privateJwk: secrets.tokenKey }],
-    replay: new MemoryReplayStore(),
+    replay,
     ...(options.nonces === false
       ? {}
       : { nonces: createNonceSource({ secret: secrets.nonceSecret }) }),
@@ -225,6 +285,9 @@ export async function createRelay(options: RelayOptions): Promise<Relay> {
     reply.header('content-security-policy', "default-src 'none'; frame-ancestors 'none'");
     reply.header('referrer-policy', 'no-referrer');
     reply.header('cache-control', 'no-store');
+    // While shutting down, answers end their connection, so close() does not wait on
+    // keep-alive connections that would otherwise stay open until their idle timeout.
+    if (closing) reply.header('connection', 'close');
     return payload;
   });
   app.setErrorHandler((error: { code?: string; statusCode?: number }, req, reply) => {
@@ -240,6 +303,20 @@ export async function createRelay(options: RelayOptions): Promise<Relay> {
     return sendProblem(req, reply, 500, 'internal error');
   });
   app.setNotFoundHandler((req, reply) => sendProblem(req, reply, 404, 'not found'));
+
+  async function limit(key: string, max: number, reply: FastifyReply): Promise<void> {
+    if (!limiter) return;
+    const { ok, retryAfter } = await limiter.hit(key, max);
+    if (ok) return;
+    reply.header('retry-after', String(retryAfter));
+    throw new HttpProblem(429, 'too many requests', {
+      code: 'ERR_RATE_LIMITED',
+      retryable: true,
+      retryAfter,
+    });
+  }
+  if (limits)
+    app.addHook('onRequest', async (req, reply) => limit(`ip:${req.ip}`, limits.perIp, reply));
 
   const authorityRequest = (
     req: FastifyRequest,
@@ -548,6 +625,7 @@ export async function createRelay(options: RelayOptions): Promise<Relay> {
           throw problem;
         }
         const owner = ownerOf(verified);
+        if (limits) await limit(`license:${owner.licenseId}`, limits.perLicense, reply);
         const connection = params?.connection as string;
         switch (name) {
           case 'putCredentials': {
@@ -595,8 +673,14 @@ export async function createRelay(options: RelayOptions): Promise<Relay> {
             const { wait, limit } = query as { wait: number; limit: number };
             const deadline = Date.now() + wait * 1000;
             let events = await pendingEvents(owner, limit);
-            while (events.length === 0 && Date.now() < deadline && !req.raw.destroyed) {
-              await waitForArrival(owner.licenseId, deadline - Date.now(), req);
+            while (events.length === 0 && Date.now() < deadline && !req.raw.destroyed && !closing) {
+              // Woken at once by an arrival here; re-reads every mailboxPollMs for arrivals
+              // at other instances.
+              await waitForArrival(
+                owner.licenseId,
+                Math.min(deadline - Date.now(), mailboxPollMs),
+                req,
+              );
               events = await pendingEvents(owner, limit);
             }
             if (events.length > 0)
@@ -752,6 +836,9 @@ export async function createRelay(options: RelayOptions): Promise<Relay> {
   await app.listen({ host: '127.0.0.1', port });
   port = (app.server.address() as { port: number }).port;
   if (!baseUrl) baseUrl = `https://127.0.0.1:${port}`;
+  let admin: AdminServer | undefined;
+  if (options.admin) admin = await startAdminServer(authority, tls, options.admin, record);
+  let closed: Promise<void> | undefined;
 
   return {
     url: baseUrl,
@@ -761,12 +848,34 @@ export async function createRelay(options: RelayOptions): Promise<Relay> {
     database,
     audit,
     auditKey: verifyingKeyFromRaw(auditSigningKey.publicKey),
+    adminPort: admin?.port,
     purgeExpired,
-    close: async () => {
-      arrivals.emit('close');
-      await app.close();
-      await audit.close();
-      if (ownsDatabase) await database.close();
+    close: () => {
+      closed ??= (async () => {
+        closing = true;
+        arrivals.emit('close');
+        const force = setTimeout(
+          () => app.server.closeAllConnections(),
+          options.closeTimeoutMs ?? 30_000,
+        );
+        force.unref();
+        await Promise.all([app.close(), admin?.close()]);
+        clearTimeout(force);
+        await redis?.close();
+        await audit.close();
+        if (ownsDatabase) await database.close();
+      })();
+      return closed;
     },
   };
+}
+
+async function connectRedis(url: string) {
+  const { createClient } = await import('redis');
+  const client = createClient({ url });
+  // Errors surface on the commands (a refused proof, ERR_LICENSE_STORAGE); the client
+  // reconnects by itself. The listener keeps an 'error' event from crashing the process.
+  client.on('error', () => {});
+  await client.connect();
+  return client;
 }

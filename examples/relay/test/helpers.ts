@@ -12,14 +12,15 @@ import {
   type SendWebhookInput,
 } from '@fluxel-example/counterpart';
 import { Agent, request } from 'undici';
-import { counterpartConnector } from '../src/connector.ts';
+import { type Connector, counterpartConnector } from '../src/connector.ts';
 import type { Database } from '../src/db.ts';
-import { createRelay, type Relay } from '../src/relay.ts';
+import { createRelay, type Relay, type RelayOptions } from '../src/relay.ts';
 import { ensureDevTls } from '../src/tls.ts';
 
 export const API_KEY = 'cp-live-key-7f3a9c1e5b';
 
 export interface Harness {
+  dataDir: string;
   relay: Relay;
   counterpart: Counterpart;
   connector: ReturnType<typeof counterpartConnector>;
@@ -34,8 +35,18 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-export async function startHarness(options: { database?: Database } = {}): Promise<Harness> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'fluxel-relay-test-'));
+export interface HarnessOptions {
+  database?: Database;
+  /** Further relay options (admin API, Redis, rate limits, …). */
+  relay?: Partial<RelayOptions>;
+  /** Wraps the counterpart connector (e.g. to slow it down). */
+  wrapConnector?: (connector: Connector) => Connector;
+  /** Share the data directory (secrets, KEK, TLS) with another harness, as instances do. */
+  dataDir?: string;
+}
+
+export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
+  const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'fluxel-relay-test-'));
   const tls = ensureDevTls(join(dataDir, 'tls'));
   const webhookSecret = generateWebhookSecret();
   const counterpart = await createCounterpart({
@@ -47,14 +58,16 @@ export async function startHarness(options: { database?: Database } = {}): Promi
   const clockOffset = { ms: 0 };
   const relay = await createRelay({
     dataDir,
-    connector,
+    connector: options.wrapConnector ? options.wrapConnector(connector) : connector,
     inMemoryDatabase: true,
     ...(options.database ? { database: options.database } : {}),
     auditStore,
     clock: () => Date.now() + clockOffset.ms,
+    ...options.relay,
   });
   const clients: NodeRelayClient[] = [];
   return {
+    dataDir,
     relay,
     counterpart,
     connector,
