@@ -14,6 +14,21 @@ export {
 } from './connector.ts';
 export { type Database, type DatabaseOptions, openDatabase, RELAY_MIGRATIONS } from './db.ts';
 export {
+  amqpSink,
+  type DropNotice,
+  EventFeed,
+  FEED_EXCHANGE,
+  FEED_STREAM,
+  FEED_SUBJECT_PREFIX,
+  type FeedEvent,
+  type FeedEventInput,
+  type FeedOptions,
+  type FeedSink,
+  type FeedSinkStats,
+  feedType,
+  natsSink,
+} from './feed.ts';
+export {
   memoryRateLimiter,
   type RateLimitDecision,
   type RateLimiter,
@@ -22,6 +37,7 @@ export {
 } from './ratelimit.ts';
 export {
   createRelay,
+  type EventFeedOptions,
   MAILBOX_TTL_MS,
   type RateLimitOptions,
   RELAY_VERSION,

@@ -35,6 +35,15 @@ const relay = await createRelay({
         },
       }),
   ...(env.RELAY_MAILBOX_POLL_MS ? { mailboxPollMs: Number(env.RELAY_MAILBOX_POLL_MS) } : {}),
+  ...(env.AMQP_URL || env.NATS_URL
+    ? {
+        feed: {
+          ...(env.AMQP_URL ? { amqpUrl: env.AMQP_URL } : {}),
+          ...(env.NATS_URL ? { natsUrl: env.NATS_URL } : {}),
+          ...(env.RELAY_FEED_MAX_QUEUE ? { maxQueue: Number(env.RELAY_FEED_MAX_QUEUE) } : {}),
+        },
+      }
+    : {}),
 });
 
 const purgeEvery = Number(env.RELAY_PURGE_INTERVAL_MS ?? 60_000);
@@ -46,6 +55,8 @@ const purge = setInterval(() => {
 
 console.log(`relay listening on ${relay.url} (${relay.database.kind})`);
 console.log(`trust this CA on the agent: ${relay.tls.caPath}`);
+if (env.AMQP_URL) console.log('event feed: RabbitMQ exchange fluxel.events');
+if (env.NATS_URL) console.log('event feed: NATS JetStream stream FLUXEL_EVENTS');
 if (relay.adminPort) console.log(`admin gRPC (LicenseAdmin) on 127.0.0.1:${relay.adminPort}`);
 const { licenses } = await relay.authority.list({ limit: 1 });
 if (licenses.length === 0 || env.RELAY_ISSUE_LICENSE === '1') {

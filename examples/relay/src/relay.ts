@@ -43,6 +43,15 @@ import { type AdminApiOptions, type AdminServer, startAdminServer } from './admi
 import type { Connector, ConnectorResult } from './connector.ts';
 import { type Database, openDatabase, RELAY_MIGRATIONS } from './db.ts';
 import {
+  amqpSink,
+  type DropNotice,
+  EventFeed,
+  type FeedOptions,
+  type FeedSink,
+  type FeedSinkStats,
+  natsSink,
+} from './feed.ts';
+import {
   memoryRateLimiter,
   type RateLimiter,
   type RedisCounter,
@@ -104,6 +113,20 @@ export interface RelayOptions {
   readonly mailboxPollMs?: number;
   /** How long close() waits for requests in flight before cutting connections. Default 30 s. */
   readonly closeTimeoutMs?: number;
+  /**
+   * The partner event feed (metadata of mailbox and audit events) to RabbitMQ (`amqpUrl`)
+   * and/or NATS JetStream (`natsUrl`). Off when neither is set.
+   */
+  readonly feed?: EventFeedOptions;
+}
+
+export interface EventFeedOptions extends FeedOptions {
+  /** `amqp://…`: topic exchange `fluxel.events`, routing key = event type. */
+  readonly amqpUrl?: string;
+  /** `nats://…`: JetStream stream `FLUXEL_EVENTS`, subjects `fluxel.events.<type>`. */
+  readonly natsUrl?: string;
+  /** How often a run of drops is written to the audit log and the log. Default 60 000 ms. */
+  readonly dropReportIntervalMs?: number;
 }
 
 export interface RateLimitOptions {
@@ -126,6 +149,8 @@ export interface Relay {
   readonly auditKey: VerifyingKey;
   /** The admin gRPC port, when the admin API is on. */
   readonly adminPort: number | undefined;
+  /** The partner event feed's counters per broker (`amqp`, `nats`); empty when off. */
+  readonly feed: { stats(): Record<string, FeedSinkStats> };
   /** Deletes events past their horizon; returns how many. */
   purgeExpired(): Promise<number>;
   /**
@@ -201,8 +226,65 @@ export async function createRelay(options: RelayOptions): Promise<Relay> {
     signingKey: auditSigningKey,
     checkpointEvery: 100,
   });
+  const feedOptions = options.feed ?? {};
+  const sinks: FeedSink[] = [];
+  if (feedOptions.amqpUrl) sinks.push(amqpSink(feedOptions.amqpUrl));
+  if (feedOptions.natsUrl) sinks.push(natsSink(feedOptions.natsUrl));
+  let warn: (message: string, data: Json) => void = () => {};
+  const dropReported = new Map<string, number>();
+  const dropAudits = new Set<Promise<void>>();
+  const onDrop = (notice: DropNotice) => {
+    // Counted always; reported (audit + log) on the first drop and then at most once per
+    // interval, so an outage does not flood the audit log.
+    const last = dropReported.get(notice.sink);
+    const now = Date.now();
+    if (last !== undefined && now - last < (feedOptions.dropReportIntervalMs ?? 60_000)) return;
+    dropReported.set(notice.sink, now);
+    const data = { sink: notice.sink, type: notice.type, dropped: notice.dropped };
+    warn('event feed dropped events', { ...data, reason: notice.reason });
+    const appended = audit
+      .append({
+        tenant: 'system',
+        actor: { type: 'service', id: 'event-feed' },
+        action: 'feed.drop',
+        outcome: 'failure',
+        reason: notice.reason,
+        data,
+      })
+      .then(
+        () => {},
+        () => {},
+      );
+    dropAudits.add(appended);
+    void appended.finally(() => dropAudits.delete(appended));
+  };
+  const feed = new EventFeed(sinks, feedOptions, onDrop);
+  const feedAudit = (event: AuditEventInput) => {
+    if (event.action.startsWith('feed.')) return;
+    const data = event.data ?? {};
+    const licenseId =
+      event.target?.type === 'license'
+        ? event.target.id
+        : typeof data.license === 'string'
+          ? data.license
+          : undefined;
+    const connection =
+      event.target?.type === 'connection'
+        ? event.target.id
+        : typeof data.connection === 'string'
+          ? data.connection
+          : undefined;
+    feed.publish({
+      type: event.action,
+      outcome: event.outcome,
+      ...(event.tenant && event.tenant !== 'unknown' ? { tenant: event.tenant } : {}),
+      ...(licenseId ? { licenseId } : {}),
+      ...(connection ? { connection } : {}),
+    });
+  };
   const record = async (event: AuditEventInput) => {
     await audit.append(event);
+    feedAudit(event);
   };
   const onAuthorityEvent = (event: AuthorityEvent) =>
     record({
@@ -260,6 +342,7 @@ export async function createRelay(options: RelayOptions): Promise<Relay> {
     requestTimeout: 60_000,
     return503OnClosing: true,
   });
+  warn = (message, data) => app.log.warn(data, message);
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (_req, body, done) =>
     done(null, body),
@@ -829,6 +912,16 @@ export async function createRelay(options: RelayOptions): Promise<Relay> {
         duplicate: inserted.rows.length === 0,
       },
     });
+    if (inserted.rows.length > 0)
+      feed.publish({
+        type: 'mailbox.received',
+        outcome: 'success',
+        tenant: owner.tenant,
+        licenseId: owner.licenseId,
+        connection: connection.data,
+        mailboxEventId: id,
+        time: receivedAt,
+      });
     arrivals.emit(owner.licenseId);
     return reply.code(204).send();
   });
@@ -849,6 +942,7 @@ export async function createRelay(options: RelayOptions): Promise<Relay> {
     audit,
     auditKey: verifyingKeyFromRaw(auditSigningKey.publicKey),
     adminPort: admin?.port,
+    feed: { stats: () => feed.stats() },
     purgeExpired,
     close: () => {
       closed ??= (async () => {
@@ -862,6 +956,8 @@ export async function createRelay(options: RelayOptions): Promise<Relay> {
         await Promise.all([app.close(), admin?.close()]);
         clearTimeout(force);
         await redis?.close();
+        await feed.close();
+        await Promise.all(dropAudits);
         await audit.close();
         if (ownsDatabase) await database.close();
       })();
