@@ -41,7 +41,8 @@ const USAGE = `usage:
   fluxel-acme evaluate <domain> [--port 443] [--host <address>] [--trust <ca.pem>]
   fluxel-acme revoke   <domain|order-id> [--reason <0-10>]
 options: --directory <url> | --staging, --store <dir> (default .), --ca <pem>,
-         --eab-kid <kid> --eab-hmac <key>, --json`;
+         --eab-kid <kid> --eab-hmac <key>, --json
+An order id can begin with "-": put it after "--" (fluxel-acme delete -- -AbC…).`;
 
 class UsageError extends Error {}
 

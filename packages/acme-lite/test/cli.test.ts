@@ -17,6 +17,20 @@ async function run(...argv: string[]) {
 }
 
 describe('fluxel-acme usage', () => {
+  it('regression: an order id beginning with "-" is taken as an id after "--", not as options', async () => {
+    const usage = await run('delete', '-AbCdEf123');
+    expect(usage.code).toBe(2);
+    const afterSeparator = await run(
+      'delete',
+      '--store',
+      mkdtempSync(join(tmpdir(), 'acme-cli-dash-')),
+      '--',
+      '-AbCdEf123',
+    );
+    expect(afterSeparator.code).toBe(1);
+    expect(afterSeparator.err).toContain('no certificate for -AbCdEf123');
+  });
+
   it('exits 2 with the usage on bad input', async () => {
     expect(await run()).toMatchObject({ code: 2, err: expect.stringContaining('usage:') });
     expect((await run('frobnicate')).code).toBe(2);
@@ -177,7 +191,8 @@ describe.skipIf(skip)('fluxel-acme against Pebble', () => {
 
     const revoked = await run('revoke', 'cli.example.org', '--reason', '1', ...common);
     expect(revoked).toMatchObject({ code: 0, out: expect.stringContaining(current.serial) });
-    const deleted = await run('delete', current.id, ...common);
+    // Order ids are random base64url and may begin with "-": "--" ends the options.
+    const deleted = await run('delete', ...common, '--', current.id);
     expect(deleted.code).toBe(0);
     expect(existsSync(current.certPath)).toBe(false);
     expect(existsSync(current.keyPath)).toBe(false);
