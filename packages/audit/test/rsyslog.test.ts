@@ -2,6 +2,7 @@ import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
 import { join } from 'node:path';
+import { makeTestPki } from '@fluxel/internal/pki';
 import { missingDependency } from '@fluxel/internal/testing';
 import { afterAll, describe, expect, it } from 'vitest';
 import { AuditLog, attachSink, generateSigningKey, MemoryStore } from '../src/index.ts';
@@ -126,58 +127,13 @@ describe.skipIf(skip !== undefined)(
 
     it.skipIf(tlsSkip !== undefined)('over TLS (rsyslog-openssl) with a test CA', async () => {
       const dir = tempDir();
-      const run = (...args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
-      run(
-        'req',
-        '-x509',
-        '-newkey',
-        'rsa:2048',
-        '-nodes',
-        '-keyout',
-        'ca.key',
-        '-out',
-        'ca.pem',
-        '-days',
-        '2',
-        '-subj',
-        '/CN=fluxel test CA',
-      );
-      run(
-        'req',
-        '-newkey',
-        'rsa:2048',
-        '-nodes',
-        '-keyout',
-        'server.key',
-        '-out',
-        'server.csr',
-        '-subj',
-        '/CN=localhost',
-      );
-      writeFileSync(join(dir, 'ext.cnf'), 'subjectAltName=DNS:localhost,IP:127.0.0.1\n');
-      run(
-        'x509',
-        '-req',
-        '-in',
-        'server.csr',
-        '-CA',
-        'ca.pem',
-        '-CAkey',
-        'ca.key',
-        '-CAcreateserial',
-        '-out',
-        'server.pem',
-        '-days',
-        '2',
-        '-extfile',
-        'ext.cnf',
-      );
+      const pki = makeTestPki({ dir, names: ['localhost', '127.0.0.1'] });
       const daemon = await startRsyslog(dir, {
-        ca: join(dir, 'ca.pem'),
-        cert: join(dir, 'server.pem'),
-        key: join(dir, 'server.key'),
+        ca: pki.caPath,
+        cert: pki.certPath,
+        key: pki.keyPath,
       });
-      const records = await ship(daemon.port, { ca: readFileSync(join(dir, 'ca.pem')) });
+      const records = await ship(daemon.port, { ca: Buffer.from(pki.caPem) });
       await until(() => daemon.lines().length >= records.length);
       expect(daemon.lines().map((l) => /id="([^"]+)"/.exec(l)?.[1])).toEqual(
         records.map((r) => r.event?.id),
