@@ -9,6 +9,7 @@ import { EncryptedFileKeyStore } from '@fluxel/license/node';
 import { createRelayClient } from '@fluxel/relay-client/node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  activateArgs,
   agent,
   dropRecords,
   type Harness,
@@ -60,19 +61,7 @@ afterAll(async () => {
 describe('activate', () => {
   it('a typo in the key is caught locally, before any network call or key store', async () => {
     const typo = licenseKey.replace(/-(\w)/, (_m, c: string) => `-${c === 'A' ? 'B' : 'A'}`);
-    const res = await agent([
-      'activate',
-      typo,
-      '--relay',
-      h.relay.url,
-      '--ca',
-      h.relay.tls.caPath,
-      '--config',
-      dir,
-      '--key-store',
-      'file',
-      '--json',
-    ]);
+    const res = await agent(activateArgs(h, typo, dir, '--json'));
     expect(res.code).toBe(1);
     expect(res.json).toMatchObject({ ok: false, code: 'ERR_LICENSE_INVALID_KEY' });
     expect(res.out).not.toContain(licenseKey.slice(4));
@@ -90,19 +79,7 @@ describe('activate', () => {
   });
 
   it('activates with the file key store; config and tokens are 0600 and hold no secret', async () => {
-    const res = await agent([
-      'activate',
-      licenseKey,
-      '--relay',
-      h.relay.url,
-      '--ca',
-      h.relay.tls.caPath,
-      '--config',
-      dir,
-      '--key-store',
-      'file',
-      '--json',
-    ]);
+    const res = await agent(activateArgs(h, licenseKey, dir, '--json'));
     expect(res.code, res.out + res.err).toBe(0);
     expect(res.json).toMatchObject({ ok: true, keyStore: { kind: 'encrypted-file' } });
     const config = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8'));
@@ -119,18 +96,7 @@ describe('activate', () => {
     const keyFile = join(dir, 'keys', `${config.keyName}.key.json`);
     expect(statSync(keyFile).mode & 0o777).toBe(0o600);
     // a second activate in the same folder is refused locally
-    const again = await agent([
-      'activate',
-      licenseKey,
-      '--relay',
-      h.relay.url,
-      '--ca',
-      h.relay.tls.caPath,
-      '--config',
-      dir,
-      '--key-store',
-      'file',
-    ]);
+    const again = await agent(activateArgs(h, licenseKey, dir));
     expect(again.code).toBe(1);
     expect(again.err).toMatch(/already activated/);
   });
@@ -187,18 +153,7 @@ describe('activate', () => {
 
   it('a second machine activating the same key is refused with a clear message', async () => {
     const other = tempDir('fluxel-agent-thief-');
-    const res = await agent([
-      'activate',
-      licenseKey,
-      '--relay',
-      h.relay.url,
-      '--ca',
-      h.relay.tls.caPath,
-      '--config',
-      other,
-      '--key-store',
-      'file',
-    ]);
+    const res = await agent(activateArgs(h, licenseKey, other));
     expect(res.code).toBe(1);
     expect(res.err).toMatch(/already in use on another device/);
     expect(existsSync(join(other, 'config.json'))).toBe(false);

@@ -158,3 +158,20 @@ export async function waitFor(
     await new Promise((r) => setTimeout(r, 50));
   }
 }
+
+/** `activate` against the harness relay (its CA pinned) with the file key store. */
+export function activateArgs(h: Harness, key: string, dir: string, ...extra: string[]): string[] {
+  return [
+    'activate',
+    key,
+    '--relay',
+    h.relay.url,
+    '--ca',
+    h.relay.tls.caPath,
+    '--config',
+    dir,
+    '--key-store',
+    'file',
+    ...extra,
+  ];
+}

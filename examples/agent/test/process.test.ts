@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   API_KEY,
+  activateArgs,
   agent,
   agentChild,
   agentDir,
@@ -123,22 +124,7 @@ describe.skipIf(!secretService)('OS keychain on a real Secret Service (gnome-key
     expect(listDir(join(config, 'keys'))).toEqual([]);
     // the key was never sent: it still activates elsewhere
     const other = tempDir('fluxel-agent-');
-    expect(
-      (
-        await agent([
-          'activate',
-          key,
-          '--relay',
-          h.relay.url,
-          '--ca',
-          h.relay.tls.caPath,
-          '--config',
-          other,
-          '--key-store',
-          'file',
-        ])
-      ).code,
-    ).toBe(0);
+    expect((await agent(activateArgs(h, key, other))).code).toBe(0);
   });
 });
 
@@ -146,22 +132,7 @@ describe('kill -9 in the middle of a drop', () => {
   it('after restart every record arrives exactly once', async () => {
     const dir = tempDir();
     const key = await h.issueKey('merchant-crash');
-    expect(
-      (
-        await agent([
-          'activate',
-          key,
-          '--relay',
-          h.relay.url,
-          '--ca',
-          h.relay.tls.caPath,
-          '--config',
-          dir,
-          '--key-store',
-          'file',
-        ])
-      ).code,
-    ).toBe(0);
+    expect((await agent(activateArgs(h, key, dir))).code).toBe(0);
     expect(
       (
         await agent([
@@ -224,22 +195,7 @@ describe('signals', () => {
   it('SIGTERM stops the service gracefully (exit 0, outbox closed, state says stopped)', async () => {
     const dir = tempDir();
     const key = await h.issueKey('merchant-sigterm');
-    expect(
-      (
-        await agent([
-          'activate',
-          key,
-          '--relay',
-          h.relay.url,
-          '--ca',
-          h.relay.tls.caPath,
-          '--config',
-          dir,
-          '--key-store',
-          'file',
-        ])
-      ).code,
-    ).toBe(0);
+    expect((await agent(activateArgs(h, key, dir))).code).toBe(0);
     const child = spawn(
       process.execPath,
       ['--import', 'tsx', 'src/cli.ts', 'run', '--config', dir],
