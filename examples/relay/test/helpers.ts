@@ -11,6 +11,7 @@ import {
   generateWebhookSecret,
   type SendWebhookInput,
 } from '@fluxel-example/counterpart';
+import pg from 'pg';
 import { Agent, request } from 'undici';
 import { type Connector, counterpartConnector } from '../src/connector.ts';
 import type { Database } from '../src/db.ts';
@@ -151,5 +152,22 @@ export async function rawRequest(
     };
   } finally {
     await dispatcher.close();
+  }
+}
+
+/** PostgreSQL for the tests that need a real server (`DATABASE_URL`, default the local one). */
+export const POSTGRES_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+
+/** Whether that PostgreSQL answers. */
+export async function postgresReachable(): Promise<boolean> {
+  const probe = new pg.Client({ connectionString: POSTGRES_URL, connectionTimeoutMillis: 2000 });
+  try {
+    await probe.connect();
+    await probe.query('SELECT 1');
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await probe.end().catch(() => {});
   }
 }

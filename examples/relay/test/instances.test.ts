@@ -17,24 +17,11 @@ import {
 } from '@fluxel/relay-client/node';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { API_KEY, type Harness, startHarness } from './helpers.ts';
+import { API_KEY, type Harness, POSTGRES_URL, postgresReachable, startHarness } from './helpers.ts';
 
-const url = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+const url = POSTGRES_URL;
 
-async function reachable(): Promise<boolean> {
-  const probe = new pg.Client({ connectionString: url, connectionTimeoutMillis: 2000 });
-  try {
-    await probe.connect();
-    await probe.query('SELECT 1');
-    return true;
-  } catch {
-    return false;
-  } finally {
-    await probe.end().catch(() => {});
-  }
-}
-
-const skip = (await reachable())
+const skip = (await postgresReachable())
   ? undefined
   : missingDependency(`PostgreSQL at ${url}`, 'start PostgreSQL or set DATABASE_URL');
 if (skip) console.warn(`${skip}: multi-instance tests skipped`);

@@ -4,27 +4,13 @@
  * Skipped, saying so, when no server answers.
  */
 import { randomUUID } from 'node:crypto';
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Database, openDatabase } from '../src/db.ts';
-import { API_KEY, type Harness, startHarness } from './helpers.ts';
+import { API_KEY, type Harness, POSTGRES_URL, postgresReachable, startHarness } from './helpers.ts';
 
-const url = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+const url = POSTGRES_URL;
 
-async function reachable(): Promise<boolean> {
-  const probe = new pg.Client({ connectionString: url, connectionTimeoutMillis: 2000 });
-  try {
-    await probe.connect();
-    await probe.query('SELECT 1');
-    return true;
-  } catch {
-    return false;
-  } finally {
-    await probe.end().catch(() => {});
-  }
-}
-
-const available = await reachable();
+const available = await postgresReachable();
 if (!available) console.warn(`PostgreSQL not reachable at ${url}: postgres tests skipped`);
 
 describe.skipIf(!available)('relay on PostgreSQL', () => {

@@ -1,16 +1,7 @@
-/**
- * {@link FileDedupeStore}: the durable dedupe store of the mailbox consumer for a plain
- * Node process. One folder holds an append-only log of handled event ids with their expiry
- * (`mailbox-dedupe.log`, JSON lines, group commit with fdatasync) and a lock file. Expired
- * ids are dropped on open and when the log is compacted.
- *
- * Node only (exported from the `./node` subpath).
- */
-import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { RelayError } from './errors.js';
 import type { DedupeStore } from './mailbox.js';
-import { AppendLog, LockFile, storageError } from './outbox-fs.js';
+import { AppendLog, type LockFile, lockStoreDir, wrap } from './outbox-fs.js';
 
 /** Options of {@link FileDedupeStore.open}. */
 export interface FileDedupeStoreOptions {
@@ -55,20 +46,15 @@ export class FileDedupeStore implements DedupeStore {
 
   /** Opens (or creates) the store in `dir`; rejects when another running process holds it. */
   static async open(dir: string, options: FileDedupeStoreOptions = {}): Promise<FileDedupeStore> {
-    if (typeof dir !== 'string' || dir === '')
-      throw new RelayError('ERR_RELAY_INVALID_ARGUMENT', 'dir must be a non-empty string');
     const now = options.now ?? Date.now;
     const minRecords = options.compactMinRecords ?? 10_000;
     const ratio = options.compactRatio ?? 2;
-    let lock: LockFile;
-    try {
-      await mkdir(dir, { recursive: true });
-      lock = await LockFile.acquire(join(dir, 'mailbox-dedupe.lock'), {
-        takeOverFromOtherHost: options.takeOverLockFromOtherHost ?? false,
-      });
-    } catch (error) {
-      throw wrap(error, `could not lock the dedupe store in ${dir}`);
-    }
+    const lock = await lockStoreDir(
+      dir,
+      'mailbox-dedupe.lock',
+      'the dedupe store',
+      options.takeOverLockFromOtherHost ?? false,
+    );
     const ids = new Map<string, number>();
     try {
       const { log } = await AppendLog.open(join(dir, 'mailbox-dedupe.log'), {
@@ -139,9 +125,4 @@ export class FileDedupeStore implements DedupeStore {
   #open(): void {
     if (this.#closed) throw new RelayError('ERR_RELAY_OUTBOX_CLOSED', 'the dedupe store is closed');
   }
-}
-
-function wrap(error: unknown, message: string): RelayError {
-  if (RelayError.isInstance(error)) return error;
-  return storageError(message, error);
 }

@@ -1,18 +1,3 @@
-/**
- * {@link FileOutboxStore}: the durable outbox store for a plain Node process — no native
- * build, no server. One folder holds an append-only log (`outbox.log`, JSON lines) and a
- * lock file (`outbox.lock`). Enqueues are made durable by group commit: the appends that
- * arrive while a batch is being written and synced form the next batch, written with one
- * `write` and one `fdatasync`. Lease, complete and reschedule records are written without a
- * sync: they survive a crash of the process (the page cache keeps them); after a power loss
- * they may be missing, which only means an earlier or repeated delivery (at-least-once).
- * The log is replayed on open (a torn last line is cut off), and rewritten as a snapshot
- * when most of its records are obsolete. Payloads are not kept in memory: each message
- * remembers where its record is, and `lease`/`list` read the payload back.
- *
- * Node only (exported from the `./node` subpath).
- */
-import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { RelayError } from './errors.js';
 import type {
@@ -22,7 +7,14 @@ import type {
   OutboxStats,
   OutboxStore,
 } from './outbox-core.js';
-import { AppendLog, type Compaction, LockFile, storageError } from './outbox-fs.js';
+import {
+  AppendLog,
+  type Compaction,
+  type LockFile,
+  lockStoreDir,
+  storageError,
+  wrap,
+} from './outbox-fs.js';
 import { OutboxState } from './outbox-state.js';
 
 /** Options of {@link FileOutboxStore.open}. */
@@ -104,19 +96,14 @@ export class FileOutboxStore implements OutboxStore {
    * not the last one).
    */
   static async open(dir: string, options: FileOutboxStoreOptions = {}): Promise<FileOutboxStore> {
-    if (typeof dir !== 'string' || dir === '')
-      throw new RelayError('ERR_RELAY_INVALID_ARGUMENT', 'dir must be a non-empty string');
     const minRecords = options.compactMinRecords ?? 10_000;
     const ratio = options.compactRatio ?? 4;
-    let lock: LockFile;
-    try {
-      await mkdir(dir, { recursive: true });
-      lock = await LockFile.acquire(join(dir, 'outbox.lock'), {
-        takeOverFromOtherHost: options.takeOverLockFromOtherHost ?? false,
-      });
-    } catch (error) {
-      throw wrap(error, `could not lock the outbox in ${dir}`);
-    }
+    const lock = await lockStoreDir(
+      dir,
+      'outbox.lock',
+      'the outbox',
+      options.takeOverLockFromOtherHost ?? false,
+    );
     const state = new OutboxState();
     const leased = new Set<string>();
     try {
@@ -378,9 +365,4 @@ function checkMessage(m: OutboxMessage): OutboxMessage {
   )
     throw new Error('malformed message record');
   return m;
-}
-
-function wrap(error: unknown, message: string): RelayError {
-  if (RelayError.isInstance(error)) return error;
-  return storageError(message, error);
 }

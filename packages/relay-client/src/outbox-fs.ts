@@ -6,13 +6,28 @@
  */
 import { randomUUID } from 'node:crypto';
 import { constants } from 'node:fs';
-import { type FileHandle, link, open, readFile, rename, unlink, writeFile } from 'node:fs/promises';
+import {
+  type FileHandle,
+  link,
+  mkdir,
+  open,
+  readFile,
+  rename,
+  unlink,
+  writeFile,
+} from 'node:fs/promises';
 import { hostname } from 'node:os';
-import { dirname, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { RelayError } from './errors.js';
 
 export function storageError(message: string, cause?: unknown): RelayError {
   return new RelayError('ERR_RELAY_OUTBOX_STORAGE', message, cause === undefined ? {} : { cause });
+}
+
+/** A RelayError as is; anything else as a storage error with `message`. */
+export function wrap(error: unknown, message: string): RelayError {
+  if (RelayError.isInstance(error)) return error;
+  return storageError(message, error);
 }
 
 interface LockContent {
@@ -475,4 +490,25 @@ async function replayFile(
     await handle.sync();
   }
   return { records, size: goodEnd, truncatedBytes };
+}
+
+/**
+ * Creates `dir` if needed and takes the store's lock file in it; failures become a storage
+ * error naming `what`. Shared by the file outbox and the file dedupe store.
+ */
+export async function lockStoreDir(
+  dir: string,
+  lockName: string,
+  what: string,
+  takeOverFromOtherHost: boolean,
+): Promise<LockFile> {
+  if (typeof dir !== 'string' || dir === '') {
+    throw new RelayError('ERR_RELAY_INVALID_ARGUMENT', 'dir must be a non-empty string');
+  }
+  try {
+    await mkdir(dir, { recursive: true });
+    return await LockFile.acquire(join(dir, lockName), { takeOverFromOtherHost });
+  } catch (error) {
+    throw wrap(error, `could not lock ${what} in ${dir}`);
+  }
 }
