@@ -1,0 +1,247 @@
+/**
+ * `createPortal()`: the portal's Fastify server over HTTPS — the JSON API under `/api` and the
+ * built React app (`dist/web`) for everything else.
+ */
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { extname, join, normalize, resolve } from 'node:path';
+import { signingKeyFromSeed } from '@fluxel/audit';
+import { Keyring } from '@fluxel/crypto';
+import { keyFileKek } from '@fluxel/crypto/node';
+import { type DevTls, ensureDevTls } from '@fluxel-example/relay';
+import Fastify, { type FastifyInstance } from 'fastify';
+import { openPortalAudit, type PortalAudit } from './audit.ts';
+import type { PasswordParams } from './auth/password.ts';
+import { type Context, OPERATOR_TENANT } from './context.ts';
+import { type Database, openPortalDatabase } from './db.ts';
+import { installHttp } from './http.ts';
+import type { MailTransport } from './mail.ts';
+import { type RelayGateway, type RelayGatewayOptions, relayGateway } from './relay-gateway.ts';
+import { accountRoutes } from './routes/account.ts';
+import { anonymousCsrf, authRoutes } from './routes/auth.ts';
+import { manageRoutes } from './routes/manage.ts';
+import { DEFAULT_SESSION_POLICY, type SessionPolicy, Sessions, sha256 } from './sessions.ts';
+import type { SmsTransport } from './sms.ts';
+
+export interface PortalOptions {
+  /** Keys, PGlite data and TLS; default `./.data`. */
+  readonly dataDir?: string;
+  /** TLS certificate; default the relay example's dev CA in `<dataDir>/tls`. */
+  readonly tls?: DevTls;
+  readonly port?: number;
+  /** Host name in URLs and the WebAuthn RP id; default `localhost`. */
+  readonly hostname?: string;
+  /** The origin browsers use (behind Vite's dev proxy it is Vite's); default `https://<hostname>:<port>`. */
+  readonly publicOrigin?: string;
+  readonly databaseUrl?: string;
+  readonly databaseSchema?: string;
+  /** PGlite in memory instead of `<dataDir>/pglite`. */
+  readonly inMemoryDatabase?: boolean;
+  /** The relay: a ready gateway, or how to reach it. */
+  readonly relay: RelayGateway | RelayGatewayOptions;
+  readonly mail: MailTransport;
+  readonly sms: SmsTransport;
+  readonly clock?: () => number;
+  readonly sessionPolicy?: SessionPolicy;
+  /** argon2id cost; default the ASVS/OWASP parameters. Tests may lower it. */
+  readonly passwordParams?: PasswordParams;
+  /** Directory of the built web app; default `dist/web` next to the sources. */
+  readonly webDir?: string;
+  readonly logger?: boolean;
+  /** CSP override for Vite's dev server (HMR). */
+  readonly devCsp?: string;
+}
+
+export interface Portal {
+  readonly url: string;
+  readonly port: number;
+  readonly origin: string;
+  readonly app: FastifyInstance;
+  readonly db: Database;
+  readonly audit: PortalAudit;
+  readonly tls: DevTls;
+  /** Creates a tenant (idempotent by id). */
+  createTenant(id: string, name: string, kind: 'customer' | 'partner' | 'operator'): Promise<void>;
+  assignPartner(partnerId: string, customerId: string): Promise<void>;
+  /** An invitation link token (for bootstrapping the first administrator, seeding, tests). */
+  invite(email: string, role: string, tenantId: string): Promise<string>;
+  close(): Promise<void>;
+}
+
+const TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.ico': 'image/x-icon',
+  '.json': 'application/json',
+  '.map': 'application/json',
+  '.woff2': 'font/woff2',
+};
+
+function readOrCreate(path: string, bytes: number): Uint8Array {
+  try {
+    return new Uint8Array(Buffer.from(readFileSync(path, 'utf8').trim(), 'base64'));
+  } catch {
+    const value = randomBytes(bytes);
+    try {
+      writeFileSync(path, `${value.toString('base64')}\n`, { mode: 0o600, flag: 'wx' });
+      return new Uint8Array(value);
+    } catch {
+      return new Uint8Array(Buffer.from(readFileSync(path, 'utf8').trim(), 'base64'));
+    }
+  }
+}
+
+function serveWeb(app: FastifyInstance, webDir: string): void {
+  const root = resolve(webDir);
+  const index = join(root, 'index.html');
+  app.get('/*', async (req, reply) => {
+    const path = decodeURIComponent(req.url.split('?')[0] ?? '/');
+    if (path.startsWith('/api/')) return reply.callNotFound();
+    const file = normalize(join(root, path));
+    const inside = file.startsWith(`${root}/`);
+    if (inside && extname(file) && existsSync(file)) {
+      const immutable = path.startsWith('/assets/');
+      return reply
+        .type(TYPES[extname(file)] ?? 'application/octet-stream')
+        .header('cache-control', immutable ? 'public, max-age=31536000, immutable' : 'no-cache')
+        .send(readFileSync(file));
+    }
+    if (!existsSync(index))
+      return reply
+        .code(503)
+        .type('text/plain; charset=utf-8')
+        .send('The web app is not built: run `pnpm --filter @fluxel-example/portal build`.');
+    // Every page route is the single-page app.
+    return reply
+      .type(TYPES['.html'] as string)
+      .header('cache-control', 'no-cache')
+      .send(readFileSync(index));
+  });
+}
+
+export async function createPortal(options: PortalOptions): Promise<Portal> {
+  const dataDir = resolve(options.dataDir ?? '.data');
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  const now = options.clock ?? Date.now;
+  const tls = options.tls ?? ensureDevTls(join(dataDir, 'tls'));
+  const hostname = options.hostname ?? 'localhost';
+  const db = await openPortalDatabase({
+    ...(options.databaseUrl ? { url: options.databaseUrl } : {}),
+    ...(options.databaseSchema ? { schema: options.databaseSchema } : {}),
+    ...(options.databaseUrl || options.inMemoryDatabase
+      ? {}
+      : { pgliteDir: join(dataDir, 'pglite') }),
+  });
+  const keyring = new Keyring([
+    await keyFileKek(join(dataDir, 'portal-kek.key'), { create: true, id: 'portal-file-kek' }),
+  ]);
+  const pepper = readOrCreate(join(dataDir, 'portal-pepper'), 32);
+  const audit = await openPortalAudit(
+    db,
+    signingKeyFromSeed(readOrCreate(join(dataDir, 'portal-audit-seed'), 32)),
+    now,
+  );
+  const relay = 'adminAddress' in options.relay ? relayGateway(options.relay) : options.relay;
+  const app = Fastify({
+    https: { key: tls.key, cert: tls.cert },
+    logger: options.logger
+      ? {
+          redact: [
+            'req.headers.cookie',
+            'req.headers.authorization',
+            'req.headers["x-csrf-token"]',
+          ],
+        }
+      : false,
+    bodyLimit: 64 * 1024,
+    trustProxy: false,
+  });
+  let origin = options.publicOrigin ?? '';
+  const sessions = new Sessions(db, now, options.sessionPolicy ?? DEFAULT_SESSION_POLICY);
+  const ctx: Context = {
+    db,
+    sessions,
+    audit: audit.log,
+    mail: options.mail,
+    sms: options.sms,
+    relay,
+    keyring,
+    now,
+    origin: () => origin,
+    webauthn: () => ({ rpId: hostname, rpName: 'Fluxel', origin }),
+    pepper,
+    ...(options.passwordParams ? { passwordParams: options.passwordParams } : {}),
+  };
+  installHttp(app, {
+    origin: () => origin,
+    csrfToken: async (req) => (await sessions.read(req))?.csrf ?? anonymousCsrf(req),
+    ...(options.devCsp ? { devCsp: options.devCsp } : {}),
+  });
+  authRoutes(app, ctx);
+  accountRoutes(app, ctx);
+  manageRoutes(app, ctx, (q) => audit.query(q));
+  serveWeb(app, options.webDir ?? new URL('../../dist/web', import.meta.url).pathname);
+
+  await app.listen({ host: '127.0.0.1', port: options.port ?? 0 });
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : 0;
+  if (!origin) origin = `https://${hostname}:${port}`;
+
+  const portal: Portal = {
+    url: `https://${hostname}:${port}`,
+    port,
+    get origin() {
+      return origin;
+    },
+    app,
+    db,
+    audit,
+    tls,
+    async createTenant(id, name, kind) {
+      await db.query(
+        'INSERT INTO portal_tenants (id, name, kind, created_at) VALUES ($1, $2, $3, $4) ON CONFLICT (id) DO NOTHING',
+        [id, name, kind, now()],
+      );
+    },
+    async assignPartner(partnerId, customerId) {
+      await db.query(
+        'INSERT INTO portal_partner_customers (partner_id, customer_id) VALUES ($1, $2) ON CONFLICT DO NOTHING',
+        [partnerId, customerId],
+      );
+    },
+    async invite(email, role, tenantId) {
+      const token = randomBytes(32).toString('base64url');
+      await db.query(
+        `INSERT INTO portal_invitations (id, token_hash, tenant_id, email, role, invited_by, expires_at)
+         VALUES ($1, $2, $3, $4, $5, 'system', $6)`,
+        [
+          `inv_${randomBytes(9).toString('base64url')}`,
+          sha256(token),
+          tenantId,
+          email.toLowerCase(),
+          role,
+          now() + 7 * 86_400_000,
+        ],
+      );
+      await audit.log.append({
+        tenant: tenantId,
+        actor: { type: 'system', id: 'bootstrap' },
+        action: 'user.invited',
+        outcome: 'success',
+        data: { role },
+      });
+      return token;
+    },
+    async close() {
+      await app.close();
+      relay.close();
+      await audit.close();
+      await db.close();
+    },
+  };
+  await portal.createTenant(OPERATOR_TENANT, 'Fluxel (Betreiber)', 'operator');
+  return portal;
+}

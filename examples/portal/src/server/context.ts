@@ -1,0 +1,250 @@
+/**
+ * What every route needs: the database, sessions, the audit log, mail/SMS transports, the relay
+ * gateway, and the checks that turn a request into "this user, in this tenant, may do this".
+ */
+import type { AuditEventInput, AuditLog } from '@fluxel/audit';
+import type { Keyring } from '@fluxel/crypto';
+import type { FastifyRequest } from 'fastify';
+import type { Me, Tenant } from '../shared/api.ts';
+import {
+  can,
+  type Permission,
+  ROLE_PERMISSIONS,
+  ROLE_SCOPE,
+  type Role,
+} from '../shared/permissions.ts';
+import type { Database } from './db.ts';
+import { fail } from './http.ts';
+import type { MailTransport } from './mail.ts';
+import type { RelayGateway } from './relay-gateway.ts';
+import type { Session, Sessions } from './sessions.ts';
+import type { SmsTransport } from './sms.ts';
+
+/** The tenant of the operator (administrators) and of events no tenant can be named for. */
+export const OPERATOR_TENANT = 'fluxel-operator';
+
+export interface UserRecord {
+  readonly id: string;
+  readonly tenantId: string;
+  readonly email: string;
+  readonly name: string;
+  readonly role: Role;
+  readonly status: 'active' | 'disabled';
+  readonly locale: 'de' | 'en';
+  readonly passwordHash: string;
+  readonly phone: string | undefined;
+  readonly createdAt: number;
+  readonly lastSignInAt: number | undefined;
+}
+
+export interface WebAuthnConfig {
+  readonly rpId: string;
+  readonly rpName: string;
+  readonly origin: string;
+}
+
+export interface Context {
+  readonly db: Database;
+  readonly sessions: Sessions;
+  readonly audit: AuditLog;
+  readonly mail: MailTransport;
+  readonly sms: SmsTransport;
+  readonly relay: RelayGateway;
+  readonly keyring: Keyring;
+  readonly now: () => number;
+  readonly origin: () => string;
+  readonly webauthn: () => WebAuthnConfig;
+  /** Secret that keys the hashes of one-time codes. */
+  readonly pepper: Uint8Array;
+  readonly passwordParams?: { memoryCost: number; timeCost: number; parallelism: number };
+}
+
+export function toUser(r: Record<string, unknown>): UserRecord {
+  return {
+    id: String(r.id),
+    tenantId: String(r.tenant_id),
+    email: String(r.email),
+    name: String(r.name),
+    role: r.role as Role,
+    status: r.status as 'active' | 'disabled',
+    locale: r.locale === 'en' ? 'en' : 'de',
+    passwordHash: String(r.password_hash),
+    phone: r.phone == null ? undefined : String(r.phone),
+    createdAt: Number(r.created_at),
+    lastSignInAt: r.last_sign_in_at == null ? undefined : Number(r.last_sign_in_at),
+  };
+}
+
+export async function userById(ctx: Context, id: string): Promise<UserRecord | undefined> {
+  const { rows } = await ctx.db.query('SELECT * FROM portal_users WHERE id = $1', [id]);
+  return rows[0] ? toUser(rows[0]) : undefined;
+}
+
+export async function userByEmail(ctx: Context, email: string): Promise<UserRecord | undefined> {
+  const { rows } = await ctx.db.query('SELECT * FROM portal_users WHERE email = $1', [
+    email.toLowerCase(),
+  ]);
+  return rows[0] ? toUser(rows[0]) : undefined;
+}
+
+export async function tenantById(ctx: Context, id: string): Promise<Tenant | undefined> {
+  const { rows } = await ctx.db.query('SELECT id, name, kind FROM portal_tenants WHERE id = $1', [
+    id,
+  ]);
+  const r = rows[0];
+  return r ? { id: String(r.id), name: String(r.name), kind: r.kind as Tenant['kind'] } : undefined;
+}
+
+/** Records an audit event; the request's IP and user agent are added. */
+export async function record(
+  ctx: Context,
+  req: FastifyRequest | undefined,
+  event: Omit<AuditEventInput, 'actor'> & {
+    actor: { type: 'user' | 'service' | 'system'; id: string };
+  },
+): Promise<void> {
+  await ctx.audit.append({
+    ...event,
+    actor: {
+      ...event.actor,
+      ...(req
+        ? { ip: req.ip, userAgent: String(req.headers['user-agent'] ?? '').slice(0, 200) }
+        : {}),
+    },
+    ...(req ? { requestId: String(req.id) } : {}),
+  } as AuditEventInput);
+}
+
+export interface Principal {
+  readonly session: Session;
+  readonly user: UserRecord;
+}
+
+/** The signed-in user (stage `full`), or 401. Disabled users have no sessions, but check anyway. */
+export async function principal(ctx: Context, req: FastifyRequest): Promise<Principal> {
+  const session = await ctx.sessions.read(req);
+  if (!session) return fail(401, 'unauthenticated', 'please sign in');
+  if (session.stage === 'password')
+    return fail(401, 'second_factor_required', 'the second factor is missing');
+  if (session.stage === 'enrol')
+    return fail(403, 'enrolment_required', 'set up a second factor first');
+  const user = await userById(ctx, session.userId);
+  if (!user || user.status !== 'active') return fail(401, 'unauthenticated', 'please sign in');
+  return { session, user };
+}
+
+/** The signed-in user, who must hold `permission`, else 403 (audited as denied). */
+export async function authorize(
+  ctx: Context,
+  req: FastifyRequest,
+  permission: Permission,
+): Promise<Principal> {
+  const p = await principal(ctx, req);
+  if (!can(p.user.role, permission)) {
+    await record(ctx, req, {
+      tenant: p.user.tenantId,
+      actor: { type: 'user', id: p.user.id },
+      action: 'access.denied',
+      outcome: 'denied',
+      reason: `missing permission ${permission}`,
+    });
+    return fail(403, 'forbidden', 'you may not do that');
+  }
+  return p;
+}
+
+/** The tenants a user's role reaches: own, assigned (partners) or all (administrators). */
+export async function reachableTenants(ctx: Context, user: UserRecord): Promise<Tenant[]> {
+  const scope = ROLE_SCOPE[user.role];
+  const query =
+    scope === 'all'
+      ? { text: 'SELECT id, name, kind FROM portal_tenants ORDER BY name', params: [] }
+      : scope === 'assigned'
+        ? {
+            text: `SELECT t.id, t.name, t.kind FROM portal_tenants t
+                   JOIN portal_partner_customers pc ON pc.customer_id = t.id
+                   WHERE pc.partner_id = $1 ORDER BY t.name`,
+            params: [user.tenantId],
+          }
+        : {
+            text: 'SELECT id, name, kind FROM portal_tenants WHERE id = $1',
+            params: [user.tenantId],
+          };
+  const { rows } = await ctx.db.query(query.text, query.params);
+  return rows.map((r) => ({
+    id: String(r.id),
+    name: String(r.name),
+    kind: r.kind as Tenant['kind'],
+  }));
+}
+
+/**
+ * Object-level check: may `user` reach `tenantId`? A miss is a 404 (not 403), so ids of other
+ * tenants' objects are not confirmed to exist; it is audited.
+ */
+export async function requireTenant(
+  ctx: Context,
+  req: FastifyRequest,
+  user: UserRecord,
+  tenantId: string,
+): Promise<Tenant> {
+  const tenants = await reachableTenants(ctx, user);
+  const found = tenants.find((t) => t.id === tenantId);
+  if (!found) {
+    await record(ctx, req, {
+      tenant: user.tenantId,
+      actor: { type: 'user', id: user.id },
+      action: 'access.denied',
+      outcome: 'denied',
+      target: { type: 'tenant', id: tenantId.slice(0, 100) },
+      reason: 'tenant out of scope',
+    });
+    return fail(404, 'not_found', 'not found');
+  }
+  return found;
+}
+
+export async function factorsOf(ctx: Context, userId: string) {
+  const { rows } = await ctx.db.query(
+    'SELECT id, type, label, created_at, last_used_at FROM portal_factors WHERE user_id = $1 AND confirmed ORDER BY created_at',
+    [userId],
+  );
+  return rows.map((r) => ({
+    id: String(r.id),
+    type: r.type as 'totp' | 'email' | 'sms' | 'passkey',
+    label: String(r.label),
+    createdAt: new Date(Number(r.created_at)).toISOString(),
+    ...(r.last_used_at == null
+      ? {}
+      : { lastUsedAt: new Date(Number(r.last_used_at)).toISOString() }),
+  }));
+}
+
+export async function meOf(ctx: Context, user: UserRecord, session: Session): Promise<Me> {
+  const tenant = await tenantById(ctx, user.tenantId);
+  const { rows } = await ctx.db.query(
+    'SELECT count(*)::int AS n FROM portal_recovery_codes WHERE user_id = $1 AND used_at IS NULL',
+    [user.id],
+  );
+  return {
+    id: user.id,
+    email: user.email,
+    name: user.name,
+    role: user.role,
+    tenant: { id: user.tenantId, name: tenant?.name ?? user.tenantId },
+    locale: user.locale,
+    permissions: ROLE_PERMISSIONS[user.role],
+    factors: await factorsOf(ctx, user.id),
+    recoveryCodesLeft: Number(rows[0]?.n ?? 0),
+    ...(session.reauthUntil && session.reauthUntil > ctx.now()
+      ? { reauthUntil: new Date(session.reauthUntil).toISOString() }
+      : {}),
+    ...(user.phone ? { phone: user.phone } : {}),
+  };
+}
+
+/** A sensitive change needs a recent re-authentication in this session. */
+export function requireReauth(ctx: Context, session: Session): void {
+  if (!session.reauthUntil || session.reauthUntil <= ctx.now())
+    fail(403, 'reauth_required', 'please confirm it is you first');
+}

@@ -1,0 +1,95 @@
+/**
+ * The portal's database: PostgreSQL when `DATABASE_URL` is set, otherwise an embedded PGlite
+ * (same SQL). Migrations are the SQL files in `migrations/`, applied in name order at start,
+ * each once, under an advisory lock on PostgreSQL so two portals starting together do not race.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { type Database, openDatabase } from '@fluxel-example/relay';
+
+export type { Database };
+
+const MIGRATIONS_DIR = new URL('../../migrations/', import.meta.url);
+const LOCK_ID = 7_314_159_265;
+
+export interface PortalDatabaseOptions {
+  readonly url?: string;
+  readonly schema?: string;
+  readonly pgliteDir?: string;
+}
+
+/** Splits a migration file into statements (no functions or `;` inside strings in our SQL). */
+function statements(sql: string): string[] {
+  return sql
+    .split(/;\s*\n/)
+    .map((s) =>
+      s
+        .split('\n')
+        .filter((line) => !line.trim().startsWith('--'))
+        .join('\n')
+        .trim(),
+    )
+    .filter((s) => s.length > 0);
+}
+
+type Query = Database['query'];
+
+/** Applies the pending migrations through `query` (on PostgreSQL: one dedicated connection). */
+export async function migrate(
+  query: Query,
+  postgres: boolean,
+  now: () => number = Date.now,
+): Promise<string[]> {
+  const files = readdirSync(MIGRATIONS_DIR)
+    .filter((f) => f.endsWith('.sql'))
+    .sort();
+  const applied: string[] = [];
+  if (postgres) await query('SELECT pg_advisory_lock($1)', [LOCK_ID]);
+  try {
+    await query(
+      'CREATE TABLE IF NOT EXISTS portal_migrations (version text PRIMARY KEY, applied_at bigint NOT NULL)',
+    );
+    const { rows } = await query('SELECT version FROM portal_migrations');
+    const done = new Set(rows.map((r) => String(r.version)));
+    for (const file of files) {
+      if (done.has(file)) continue;
+      for (const statement of statements(readFileSync(new URL(file, MIGRATIONS_DIR), 'utf8')))
+        await query(statement);
+      await query('INSERT INTO portal_migrations (version, applied_at) VALUES ($1, $2)', [
+        file,
+        now(),
+      ]);
+      applied.push(file);
+    }
+  } finally {
+    if (postgres) await query('SELECT pg_advisory_unlock($1)', [LOCK_ID]);
+  }
+  return applied;
+}
+
+export async function openPortalDatabase(options: PortalDatabaseOptions): Promise<Database> {
+  const db = await openDatabase({
+    ...(options.url ? { url: options.url } : {}),
+    ...(options.schema ? { schema: options.schema } : {}),
+    ...(options.pgliteDir ? { pgliteDir: options.pgliteDir } : {}),
+  });
+  if (db.kind !== 'postgres' || !options.url) {
+    await migrate(db.query, false);
+    return db;
+  }
+  // Session-level advisory locks need one connection for lock, migrations and unlock.
+  const { default: pg } = await import('pg');
+  const client = new pg.Client({
+    connectionString: options.url,
+    ...(options.schema ? { options: `-c search_path=${options.schema}` } : {}),
+  });
+  await client.connect();
+  try {
+    await migrate(async (text, params) => {
+      const res = await client.query(text, params as unknown[]);
+      return { rows: res.rows as Record<string, unknown>[] };
+    }, true);
+  } finally {
+    await client.end();
+  }
+  return db;
+}

@@ -1,0 +1,11 @@
+export { createPortal, type Portal, type PortalOptions } from './app.ts';
+export { openPortalAudit, type PortalAudit } from './audit.ts';
+export { OPERATOR_TENANT } from './context.ts';
+export { type MailTransport, memoryTransport, smtpTransport, startSmtpSink } from './mail.ts';
+export {
+  type RelayGateway,
+  RelayGatewayError,
+  type RelayGatewayOptions,
+  relayGateway,
+} from './relay-gateway.ts';
+export { type SmsTransport, smsSink } from './sms.ts';

@@ -1,0 +1,403 @@
+/**
+ * A user's own account: enrolling second factors (mandatory before anything else), recovery
+ * codes, profile, password and e-mail changes (re-authentication first), own sessions.
+ */
+import { randomBytes } from 'node:crypto';
+import { generateRegistrationOptions, verifyRegistrationResponse } from '@simplewebauthn/server';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import {
+  changeEmailBody,
+  changePasswordBody,
+  type EnrolDone,
+  emailConfirmBody,
+  passkeyRegisterBody,
+  profileBody,
+  type SessionRow,
+  smsConfirmBody,
+  smsStartBody,
+  type TotpStart,
+  totpConfirmBody,
+} from '../../shared/api.ts';
+import { checkPasswordPolicy, hashPassword } from '../auth/password.ts';
+import {
+  generateRecoveryCodes,
+  hashRecoveryCode,
+  normaliseRecoveryCode,
+} from '../auth/recovery.ts';
+import { generateTotpSecret, otpauthUrl, qrSvg, verifyTotp } from '../auth/totp.ts';
+import {
+  type Context,
+  meOf,
+  principal,
+  record,
+  requireReauth,
+  type UserRecord,
+  userByEmail,
+  userById,
+} from '../context.ts';
+import { consumeCode, openSecret, sealSecret, sendCode } from '../factors.ts';
+import { fail, parse } from '../http.ts';
+import type { Session } from '../sessions.ts';
+import { sessionInfo } from './auth.ts';
+
+const factorId = () => `fac_${randomBytes(12).toString('base64url')}`;
+
+async function replaceRecoveryCodes(ctx: Context, userId: string): Promise<string[]> {
+  const codes = generateRecoveryCodes(10);
+  await ctx.db.query('DELETE FROM portal_recovery_codes WHERE user_id = $1', [userId]);
+  for (const code of codes)
+    await ctx.db.query('INSERT INTO portal_recovery_codes (user_id, code_hash) VALUES ($1, $2)', [
+      userId,
+      hashRecoveryCode(normaliseRecoveryCode(code)),
+    ]);
+  return codes;
+}
+
+export function accountRoutes(app: FastifyInstance, ctx: Context): void {
+  /**
+   * Enrolment is open to a session at stage `enrol` (first factor) or `full` with a recent
+   * re-authentication (adding one more).
+   */
+  const enrolling = async (
+    req: FastifyRequest,
+  ): Promise<{ session: Session; user: UserRecord }> => {
+    const session = await ctx.sessions.read(req);
+    if (!session || session.stage === 'password')
+      return fail(401, 'unauthenticated', 'please sign in');
+    const user = await userById(ctx, session.userId);
+    if (!user || user.status !== 'active') return fail(401, 'unauthenticated', 'please sign in');
+    if (session.stage === 'full') requireReauth(ctx, session);
+    return { session, user };
+  };
+
+  /** The factor is confirmed: first one → recovery codes + a full session (new id). */
+  const enrolled = async (
+    req: FastifyRequest,
+    reply: FastifyReply,
+    session: Session,
+    user: UserRecord,
+    type: string,
+  ): Promise<EnrolDone> => {
+    await record(ctx, req, {
+      tenant: user.tenantId,
+      actor: { type: 'user', id: user.id },
+      action: 'auth.factor.enrolled',
+      outcome: 'success',
+      data: { type },
+    });
+    if (session.stage === 'enrol') {
+      const recoveryCodes = await replaceRecoveryCodes(ctx, user.id);
+      const full = await ctx.sessions.start(req, reply, user.id, 'full');
+      await ctx.db.query('UPDATE portal_users SET last_sign_in_at = $2 WHERE id = $1', [
+        user.id,
+        ctx.now(),
+      ]);
+      await record(ctx, req, {
+        tenant: user.tenantId,
+        actor: { type: 'user', id: user.id },
+        action: 'auth.signin',
+        outcome: 'success',
+        data: { method: `enrol-${type}` },
+      });
+      return { session: await sessionInfo(ctx, req, reply, full), recoveryCodes };
+    }
+    return { session: await sessionInfo(ctx, req, reply, session) };
+  };
+
+  app.post('/api/enrol/totp/start', async (req) => {
+    const { user } = await enrolling(req);
+    const secret = generateTotpSecret();
+    await ctx.db.query(
+      "DELETE FROM portal_factors WHERE user_id = $1 AND type = 'totp' AND NOT confirmed",
+      [user.id],
+    );
+    await ctx.db.query(
+      `INSERT INTO portal_factors (id, user_id, type, label, secret, confirmed, created_at)
+       VALUES ($1, $2, 'totp', $3, $4, false, $5)`,
+      [factorId(), user.id, 'Authenticator', await sealSecret(ctx, user.id, secret), ctx.now()],
+    );
+    const url = otpauthUrl({ secret, account: user.email, issuer: 'Fluxel' });
+    return { secret, otpauthUrl: url, qrSvg: await qrSvg(url) } satisfies TotpStart;
+  });
+
+  app.post('/api/enrol/totp/confirm', async (req, reply) => {
+    const body = parse(totpConfirmBody, req.body);
+    const { session, user } = await enrolling(req);
+    const { rows } = await ctx.db.query(
+      "SELECT id, secret FROM portal_factors WHERE user_id = $1 AND type = 'totp' AND NOT confirmed",
+      [user.id],
+    );
+    const row = rows[0];
+    if (!row) return fail(409, 'conflict', 'start the set-up first');
+    const secret = await openSecret(ctx, user.id, String(row.secret));
+    const result = verifyTotp(secret, body.code, { now: ctx.now(), lastUsedStep: 0 });
+    if (!result.ok) {
+      await record(ctx, req, {
+        tenant: user.tenantId,
+        actor: { type: 'user', id: user.id },
+        action: 'auth.factor.enrolled',
+        outcome: 'failure',
+        data: { type: 'totp' },
+      });
+      return fail(401, 'invalid_code', 'the code is not valid');
+    }
+    await ctx.db.query(
+      'UPDATE portal_factors SET confirmed = true, last_step = $2, label = $3 WHERE id = $1',
+      [row.id, result.step, body.label ?? 'Authenticator'],
+    );
+    return enrolled(req, reply, session, user, 'totp');
+  });
+
+  app.post('/api/enrol/email/start', async (req, reply) => {
+    const { user } = await enrolling(req);
+    await sendCode(ctx, user, 'email', 'enrol-email', user.email);
+    return reply.code(204).send();
+  });
+
+  app.post('/api/enrol/email/confirm', async (req, reply) => {
+    const body = parse(emailConfirmBody, req.body);
+    const { session, user } = await enrolling(req);
+    await consumeCode(ctx, user.id, 'enrol-email', body.code);
+    await ctx.db.query("DELETE FROM portal_factors WHERE user_id = $1 AND type = 'email'", [
+      user.id,
+    ]);
+    await ctx.db.query(
+      `INSERT INTO portal_factors (id, user_id, type, label, confirmed, created_at) VALUES ($1, $2, 'email', $3, true, $4)`,
+      [factorId(), user.id, user.email, ctx.now()],
+    );
+    return enrolled(req, reply, session, user, 'email');
+  });
+
+  /** SMS only next to a stronger factor (TOTP or passkey), to a number verified by a code. */
+  app.post('/api/enrol/sms/start', async (req, reply) => {
+    const body = parse(smsStartBody, req.body);
+    const { user } = await enrolling(req);
+    const { rows } = await ctx.db.query(
+      "SELECT 1 FROM portal_factors WHERE user_id = $1 AND type IN ('totp', 'passkey') AND confirmed",
+      [user.id],
+    );
+    if (rows.length === 0)
+      return fail(409, 'conflict', 'SMS is offered only next to an authenticator app or a passkey');
+    await sendCode(ctx, user, 'sms', 'enrol-sms', body.phone);
+    return reply.code(204).send();
+  });
+
+  app.post('/api/enrol/sms/confirm', async (req, reply) => {
+    const body = parse(smsConfirmBody, req.body);
+    const { session, user } = await enrolling(req);
+    const phone = await consumeCode(ctx, user.id, 'enrol-sms', body.code);
+    await ctx.db.query('UPDATE portal_users SET phone = $2 WHERE id = $1', [user.id, phone]);
+    await ctx.db.query("DELETE FROM portal_factors WHERE user_id = $1 AND type = 'sms'", [user.id]);
+    await ctx.db.query(
+      `INSERT INTO portal_factors (id, user_id, type, label, confirmed, created_at) VALUES ($1, $2, 'sms', $3, true, $4)`,
+      [factorId(), user.id, `…${phone.slice(-4)}`, ctx.now()],
+    );
+    return enrolled(req, reply, session, user, 'sms');
+  });
+
+  app.post('/api/enrol/passkey/options', async (req) => {
+    const { session, user } = await enrolling(req);
+    const wa = ctx.webauthn();
+    const { rows } = await ctx.db.query(
+      "SELECT credential_id FROM portal_factors WHERE user_id = $1 AND type = 'passkey' AND confirmed",
+      [user.id],
+    );
+    const options = await generateRegistrationOptions({
+      rpName: wa.rpName,
+      rpID: wa.rpId,
+      userName: user.email,
+      userDisplayName: user.name,
+      userID: new TextEncoder().encode(user.id),
+      attestationType: 'none',
+      excludeCredentials: rows.map((r) => ({ id: String(r.credential_id) })),
+      authenticatorSelection: { residentKey: 'required', userVerification: 'required' },
+    });
+    await ctx.sessions.setChallenge(session, options.challenge);
+    return options;
+  });
+
+  app.post('/api/enrol/passkey/verify', async (req, reply) => {
+    const body = parse(passkeyRegisterBody, req.body);
+    const { session, user } = await enrolling(req);
+    if (!session.challenge) return fail(409, 'conflict', 'start the set-up first');
+    await ctx.sessions.setChallenge(session, null);
+    const wa = ctx.webauthn();
+    let verification: Awaited<ReturnType<typeof verifyRegistrationResponse>>;
+    try {
+      verification = await verifyRegistrationResponse({
+        response: body.response as unknown as Parameters<
+          typeof verifyRegistrationResponse
+        >[0]['response'],
+        expectedChallenge: session.challenge,
+        expectedOrigin: wa.origin,
+        expectedRPID: wa.rpId,
+        requireUserVerification: true,
+      });
+    } catch {
+      return fail(400, 'invalid_code', 'the passkey could not be registered');
+    }
+    if (!verification.verified || !verification.registrationInfo)
+      return fail(400, 'invalid_code', 'the passkey could not be registered');
+    const { credential } = verification.registrationInfo;
+    await ctx.db.query(
+      `INSERT INTO portal_factors (id, user_id, type, label, credential_id, public_key, counter, transports, confirmed, created_at)
+       VALUES ($1, $2, 'passkey', $3, $4, $5, $6, $7, true, $8)`,
+      [
+        factorId(),
+        user.id,
+        body.label ?? 'Passkey',
+        credential.id,
+        Buffer.from(credential.publicKey).toString('base64url'),
+        credential.counter,
+        (credential.transports ?? []).join(','),
+        ctx.now(),
+      ],
+    );
+    return enrolled(req, reply, session, user, 'passkey');
+  });
+
+  app.delete<{ Params: { id: string } }>('/api/me/factors/:id', async (req, reply) => {
+    const { session, user } = await principal(ctx, req);
+    requireReauth(ctx, session);
+    const { rows } = await ctx.db.query(
+      'SELECT id, type FROM portal_factors WHERE user_id = $1 AND confirmed',
+      [user.id],
+    );
+    const target = rows.find((r) => r.id === req.params.id);
+    if (!target) return fail(404, 'not_found', 'not found');
+    const strong = rows.filter((r) => r.id !== target.id && r.type !== 'sms');
+    if (strong.length === 0)
+      return fail(409, 'conflict', 'the last (or only strong) factor cannot be removed');
+    await ctx.db.query('DELETE FROM portal_factors WHERE id = $1 AND user_id = $2', [
+      target.id,
+      user.id,
+    ]);
+    await record(ctx, req, {
+      tenant: user.tenantId,
+      actor: { type: 'user', id: user.id },
+      action: 'auth.factor.removed',
+      outcome: 'success',
+      data: { type: String(target.type) },
+    });
+    return reply.code(204).send();
+  });
+
+  app.post('/api/me/recovery-codes', async (req) => {
+    const { session, user } = await principal(ctx, req);
+    requireReauth(ctx, session);
+    const recoveryCodes = await replaceRecoveryCodes(ctx, user.id);
+    await record(ctx, req, {
+      tenant: user.tenantId,
+      actor: { type: 'user', id: user.id },
+      action: 'auth.recovery-codes.regenerated',
+      outcome: 'success',
+    });
+    return { recoveryCodes };
+  });
+
+  app.get('/api/me', async (req) => {
+    const { session, user } = await principal(ctx, req);
+    return meOf(ctx, user, session);
+  });
+
+  app.patch('/api/me', async (req) => {
+    const body = parse(profileBody, req.body);
+    const { session, user } = await principal(ctx, req);
+    if (body.name !== undefined)
+      await ctx.db.query('UPDATE portal_users SET name = $2 WHERE id = $1', [user.id, body.name]);
+    if (body.locale !== undefined)
+      await ctx.db.query('UPDATE portal_users SET locale = $2 WHERE id = $1', [
+        user.id,
+        body.locale,
+      ]);
+    await record(ctx, req, {
+      tenant: user.tenantId,
+      actor: { type: 'user', id: user.id },
+      action: 'user.profile.updated',
+      outcome: 'success',
+      data: { fields: Object.keys(body) },
+    });
+    return meOf(ctx, (await userById(ctx, user.id)) as UserRecord, session);
+  });
+
+  app.post('/api/me/password', async (req, reply) => {
+    const body = parse(changePasswordBody, req.body);
+    const { session, user } = await principal(ctx, req);
+    requireReauth(ctx, session);
+    const policy = checkPasswordPolicy(body.password, { email: user.email, name: user.name });
+    if (!policy.ok)
+      return fail(400, 'weak_password', 'choose a different password', { detail: policy.reason });
+    await ctx.db.query('UPDATE portal_users SET password_hash = $2 WHERE id = $1', [
+      user.id,
+      await hashPassword(body.password, ctx.passwordParams),
+    ]);
+    const ended = await ctx.sessions.revokeAll(user.id, session.idHash);
+    await record(ctx, req, {
+      tenant: user.tenantId,
+      actor: { type: 'user', id: user.id },
+      action: 'user.password.changed',
+      outcome: 'success',
+      data: { otherSessionsEnded: ended },
+    });
+    return reply.code(204).send();
+  });
+
+  app.post('/api/me/email', async (req, reply) => {
+    const body = parse(changeEmailBody, req.body);
+    const { session, user } = await principal(ctx, req);
+    requireReauth(ctx, session);
+    if (await userByEmail(ctx, body.email)) return fail(409, 'conflict', 'that address is taken');
+    await ctx.db.query('UPDATE portal_users SET email = $2 WHERE id = $1', [user.id, body.email]);
+    // The e-mail factor follows the address only after a new confirmation.
+    await ctx.db.query("DELETE FROM portal_factors WHERE user_id = $1 AND type = 'email'", [
+      user.id,
+    ]);
+    await ctx.mail.send({
+      to: user.email,
+      subject:
+        user.locale === 'de' ? 'Fluxel: E-Mail-Adresse geändert' : 'Fluxel: e-mail address changed',
+      text:
+        user.locale === 'de'
+          ? `Die Anmelde-Adresse Ihres Kontos wurde in ${body.email} geändert. Waren Sie das nicht, melden Sie sich bitte sofort bei uns.`
+          : `Your account's sign-in address was changed to ${body.email}. If this was not you, contact us at once.`,
+    });
+    await record(ctx, req, {
+      tenant: user.tenantId,
+      actor: { type: 'user', id: user.id },
+      action: 'user.email.changed',
+      outcome: 'success',
+    });
+    return reply.code(204).send();
+  });
+
+  app.get('/api/me/sessions', async (req) => {
+    const { session, user } = await principal(ctx, req);
+    const sessions = await ctx.sessions.list(user.id);
+    return {
+      sessions: sessions.map(
+        (s): SessionRow => ({
+          id: s.publicId,
+          current: s.idHash === session.idHash,
+          createdAt: new Date(s.createdAt).toISOString(),
+          lastSeenAt: new Date(s.lastSeenAt).toISOString(),
+          expiresAt: new Date(s.expiresAt).toISOString(),
+          ip: s.ip,
+          userAgent: s.userAgent,
+        }),
+      ),
+    };
+  });
+
+  app.delete<{ Params: { id: string } }>('/api/me/sessions/:id', async (req, reply) => {
+    const { user } = await principal(ctx, req);
+    if (!(await ctx.sessions.revoke(user.id, req.params.id)))
+      return fail(404, 'not_found', 'not found');
+    await record(ctx, req, {
+      tenant: user.tenantId,
+      actor: { type: 'user', id: user.id },
+      action: 'session.revoked',
+      outcome: 'success',
+    });
+    return reply.code(204).send();
+  });
+}

@@ -1,0 +1,569 @@
+/**
+ * Sign-in: password (throttled per account and per IP), then a second factor — always; a user
+ * without one is sent to enrolment. Passkeys sign in on their own (user verification is
+ * required, so a passkey is two factors). Password reset never signs in.
+ */
+import { randomBytes } from 'node:crypto';
+import {
+  generateAuthenticationOptions,
+  verifyAuthenticationResponse,
+} from '@simplewebauthn/server';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import {
+  acceptInvitationBody,
+  type InvitationInfo,
+  loginBody,
+  passkeyOptionsBody,
+  passkeyVerifyBody,
+  reauthBody,
+  resetConfirmBody,
+  resetRequestBody,
+  type SessionInfo,
+  secondFactorBody,
+  sendCodeBody,
+} from '../../shared/api.ts';
+import type { Role } from '../../shared/permissions.ts';
+import { checkPasswordPolicy, hashPassword, verifyPassword } from '../auth/password.ts';
+import {
+  ACCOUNT_POLICY,
+  IP_POLICY,
+  recordFailure,
+  type ThrottleRecord,
+  throttleState,
+} from '../auth/throttle.ts';
+import {
+  type Context,
+  meOf,
+  OPERATOR_TENANT,
+  record,
+  tenantById,
+  type UserRecord,
+  userByEmail,
+  userById,
+} from '../context.ts';
+import { methodsOf, sendCode, verifySecondFactor } from '../factors.ts';
+import { fail, parse } from '../http.ts';
+import { type Session, sha256 } from '../sessions.ts';
+
+export const CSRF_COOKIE = '__Host-fluxel_csrf';
+const DUMMY_HASH = hashPassword('fluxel-timing-equaliser-not-a-password');
+
+export function anonymousCsrf(req: FastifyRequest): string | undefined {
+  const header = req.headers.cookie;
+  if (!header) return undefined;
+  for (const part of header.split(';')) {
+    const [name, value] = part.trim().split('=');
+    if (name === CSRF_COOKIE && value && /^[A-Za-z0-9_-]{32}$/.test(value)) return value;
+  }
+  return undefined;
+}
+
+export async function sessionInfo(
+  ctx: Context,
+  req: FastifyRequest,
+  reply: FastifyReply,
+  session: Session | undefined,
+): Promise<SessionInfo> {
+  if (!session) {
+    let csrf = anonymousCsrf(req);
+    if (!csrf) {
+      csrf = randomBytes(24).toString('base64url');
+      void reply.header(
+        'set-cookie',
+        `${CSRF_COOKIE}=${csrf}; Path=/; Secure; HttpOnly; SameSite=Strict; Max-Age=3600`,
+      );
+    }
+    return { stage: 'anonymous', csrfToken: csrf };
+  }
+  const user = await userById(ctx, session.userId);
+  if (!user || user.status !== 'active') {
+    await ctx.sessions.end(req, reply);
+    return sessionInfo(ctx, req, reply, undefined);
+  }
+  if (session.stage === 'password')
+    return {
+      stage: 'password',
+      csrfToken: session.csrf,
+      methods: await methodsOf(ctx, user.id),
+    };
+  return { stage: session.stage, csrfToken: session.csrf, user: await meOf(ctx, user, session) };
+}
+
+async function throttleRecord(ctx: Context, key: string): Promise<ThrottleRecord | undefined> {
+  const { rows } = await ctx.db.query(
+    'SELECT failures, last_failure_at, locked_until FROM portal_throttle WHERE key = $1',
+    [key],
+  );
+  const r = rows[0];
+  if (!r) return undefined;
+  return {
+    failures: Number(r.failures),
+    lastFailureAt: Number(r.last_failure_at),
+    ...(r.locked_until == null ? {} : { lockedUntil: Number(r.locked_until) }),
+  };
+}
+
+async function saveThrottle(ctx: Context, key: string, rec: ThrottleRecord): Promise<void> {
+  await ctx.db.query(
+    `INSERT INTO portal_throttle (key, failures, last_failure_at, locked_until) VALUES ($1, $2, $3, $4)
+     ON CONFLICT (key) DO UPDATE SET failures = EXCLUDED.failures, last_failure_at = EXCLUDED.last_failure_at, locked_until = EXCLUDED.locked_until`,
+    [key, rec.failures, rec.lastFailureAt, rec.lockedUntil ?? null],
+  );
+}
+
+/** Refuses the attempt while either the account or the IP is backing off or locked out. */
+async function checkThrottle(ctx: Context, keys: { key: string; policy: typeof ACCOUNT_POLICY }[]) {
+  const now = ctx.now();
+  for (const { key, policy } of keys) {
+    const rec = await throttleRecord(ctx, key);
+    if (!rec) continue;
+    const state = throttleState(rec, now, policy);
+    if (!state.allowed) {
+      const locked = rec.lockedUntil !== undefined && rec.lockedUntil > now;
+      return { key, locked, retryAfter: Math.ceil(state.retryAfterMs / 1000) };
+    }
+  }
+  return undefined;
+}
+
+async function failAttempt(ctx: Context, keys: { key: string; policy: typeof ACCOUNT_POLICY }[]) {
+  const now = ctx.now();
+  for (const { key, policy } of keys)
+    await saveThrottle(ctx, key, recordFailure(await throttleRecord(ctx, key), now, policy));
+}
+
+const clearThrottle = (ctx: Context, key: string) =>
+  ctx.db.query('DELETE FROM portal_throttle WHERE key = $1', [key]);
+
+function throttled(hit: { locked: boolean; retryAfter: number }): never {
+  return hit.locked
+    ? fail(429, 'locked_out', 'too many failed attempts; the account is locked for a while', {
+        retryAfter: hit.retryAfter,
+      })
+    : fail(429, 'throttled', 'too many attempts; please wait', { retryAfter: hit.retryAfter });
+}
+
+/** After a complete sign-in: a fresh full session, last sign-in recorded, audited. */
+async function finishSignIn(
+  ctx: Context,
+  req: FastifyRequest,
+  reply: FastifyReply,
+  user: UserRecord,
+  method: string,
+): Promise<SessionInfo> {
+  const session = await ctx.sessions.start(req, reply, user.id, 'full');
+  await ctx.db.query('UPDATE portal_users SET last_sign_in_at = $2 WHERE id = $1', [
+    user.id,
+    ctx.now(),
+  ]);
+  await clearThrottle(ctx, `2fa:${user.id}`);
+  await record(ctx, req, {
+    tenant: user.tenantId,
+    actor: { type: 'user', id: user.id },
+    action: 'auth.signin',
+    outcome: 'success',
+    data: { method },
+  });
+  return sessionInfo(ctx, req, reply, session);
+}
+
+export function authRoutes(app: FastifyInstance, ctx: Context): void {
+  app.get('/api/session', async (req, reply) =>
+    sessionInfo(ctx, req, reply, await ctx.sessions.read(req)),
+  );
+
+  app.post('/api/auth/login', async (req, reply) => {
+    const body = parse(loginBody, req.body);
+    const keys = [
+      { key: `account:${body.email}`, policy: ACCOUNT_POLICY },
+      { key: `ip:${req.ip}`, policy: IP_POLICY },
+    ];
+    const user = await userByEmail(ctx, body.email);
+    const tenant = user?.tenantId ?? OPERATOR_TENANT;
+    const actor = {
+      type: 'user' as const,
+      id: user?.id ?? `unknown:${sha256(body.email).slice(0, 16)}`,
+    };
+    const hit = await checkThrottle(ctx, keys);
+    if (hit) {
+      await record(ctx, req, {
+        tenant,
+        actor,
+        action: 'auth.login',
+        outcome: 'denied',
+        reason: hit.locked ? 'locked out' : 'throttled',
+      });
+      throttled(hit);
+    }
+    const check = await verifyPassword(user?.passwordHash ?? (await DUMMY_HASH), body.password);
+    if (!user || !check.ok || user.status !== 'active') {
+      await failAttempt(ctx, keys);
+      await record(ctx, req, {
+        tenant,
+        actor,
+        action: 'auth.login',
+        outcome: 'failure',
+        reason: !user
+          ? 'unknown account'
+          : user.status !== 'active'
+            ? 'disabled'
+            : 'wrong password',
+      });
+      return fail(401, 'invalid_credentials', 'e-mail address or password is wrong');
+    }
+    await clearThrottle(ctx, `account:${body.email}`);
+    if (check.needsRehash)
+      await ctx.db.query('UPDATE portal_users SET password_hash = $2 WHERE id = $1', [
+        user.id,
+        await hashPassword(body.password, ctx.passwordParams),
+      ]);
+    const methods = await methodsOf(ctx, user.id);
+    const stage = methods.length === 0 ? 'enrol' : 'password';
+    const session = await ctx.sessions.start(req, reply, user.id, stage);
+    await record(ctx, req, {
+      tenant,
+      actor,
+      action: 'auth.login',
+      outcome: 'success',
+      data: { next: stage === 'enrol' ? 'enrolment' : 'second-factor' },
+    });
+    return sessionInfo(ctx, req, reply, session);
+  });
+
+  const pending = async (req: FastifyRequest) => {
+    const session = await ctx.sessions.read(req);
+    if (!session) return fail(401, 'unauthenticated', 'please sign in');
+    const user = await userById(ctx, session.userId);
+    if (!user || user.status !== 'active') return fail(401, 'unauthenticated', 'please sign in');
+    return { session, user };
+  };
+
+  app.post('/api/auth/code/send', async (req, reply) => {
+    const { method } = parse(sendCodeBody, req.body);
+    const { user } = await pending(req);
+    const { rows } = await ctx.db.query(
+      'SELECT 1 FROM portal_factors WHERE user_id = $1 AND type = $2 AND confirmed',
+      [user.id, method],
+    );
+    if (rows.length === 0) return fail(400, 'bad_request', 'that method is not set up');
+    if (method === 'sms' && !user.phone) return fail(400, 'bad_request', 'no verified number');
+    await sendCode(
+      ctx,
+      user,
+      method,
+      `signin-${method}`,
+      method === 'email' ? user.email : (user.phone as string),
+    );
+    await record(ctx, req, {
+      tenant: user.tenantId,
+      actor: { type: 'user', id: user.id },
+      action: 'auth.code.sent',
+      outcome: 'success',
+      data: { channel: method },
+    });
+    return reply.code(204).send();
+  });
+
+  app.post('/api/auth/second-factor', async (req, reply) => {
+    const body = parse(secondFactorBody, req.body);
+    const { session, user } = await pending(req);
+    if (session.stage !== 'password') return fail(409, 'conflict', 'no second factor is pending');
+    const keys = [{ key: `2fa:${user.id}`, policy: ACCOUNT_POLICY }];
+    const hit = await checkThrottle(ctx, keys);
+    if (hit) {
+      await record(ctx, req, {
+        tenant: user.tenantId,
+        actor: { type: 'user', id: user.id },
+        action: 'auth.second-factor',
+        outcome: 'denied',
+        reason: 'throttled',
+      });
+      throttled(hit);
+    }
+    try {
+      await verifySecondFactor(ctx, user, body.method, body.code);
+    } catch (error) {
+      await failAttempt(ctx, keys);
+      await record(ctx, req, {
+        tenant: user.tenantId,
+        actor: { type: 'user', id: user.id },
+        action: 'auth.second-factor',
+        outcome: 'failure',
+        data: { method: body.method },
+      });
+      throw error;
+    }
+    return finishSignIn(ctx, req, reply, user, body.method);
+  });
+
+  app.post('/api/auth/passkey/options', async (req) => {
+    const body = parse(passkeyOptionsBody, req.body);
+    const wa = ctx.webauthn();
+    let allow: { id: string }[] | undefined;
+    if (body.email) {
+      const user = await userByEmail(ctx, body.email);
+      const { rows } = user
+        ? await ctx.db.query(
+            "SELECT credential_id FROM portal_factors WHERE user_id = $1 AND type = 'passkey' AND confirmed",
+            [user.id],
+          )
+        : { rows: [] };
+      // Unknown accounts get an empty list too: nothing tells whether the account exists.
+      allow = rows.map((r) => ({ id: String(r.credential_id) }));
+    }
+    const options = await generateAuthenticationOptions({
+      rpID: wa.rpId,
+      userVerification: 'required',
+      ...(allow && allow.length > 0 ? { allowCredentials: allow } : {}),
+    });
+    await ctx.db.query(
+      'INSERT INTO portal_challenges (challenge, purpose, expires_at) VALUES ($1, $2, $3)',
+      [options.challenge, 'signin', ctx.now() + 5 * 60_000],
+    );
+    return options;
+  });
+
+  app.post('/api/auth/passkey/verify', async (req, reply) => {
+    const { response } = parse(passkeyVerifyBody, req.body);
+    const credentialId = typeof response.id === 'string' ? response.id : '';
+    const clientData = (response.response as Record<string, unknown> | undefined)?.clientDataJSON;
+    let challenge = '';
+    try {
+      challenge = JSON.parse(
+        Buffer.from(String(clientData), 'base64url').toString('utf8'),
+      ).challenge;
+    } catch {
+      return fail(400, 'bad_request', 'not a WebAuthn response');
+    }
+    const used = await ctx.db.query(
+      "DELETE FROM portal_challenges WHERE challenge = $1 AND purpose = 'signin' AND expires_at > $2 RETURNING challenge",
+      [String(challenge), ctx.now()],
+    );
+    const { rows } = await ctx.db.query(
+      "SELECT id, user_id, public_key, counter, transports FROM portal_factors WHERE credential_id = $1 AND type = 'passkey' AND confirmed",
+      [credentialId],
+    );
+    const row = rows[0];
+    const user = row ? await userById(ctx, String(row.user_id)) : undefined;
+    const refuse = async (reason: string) => {
+      await record(ctx, req, {
+        tenant: user?.tenantId ?? OPERATOR_TENANT,
+        actor: { type: 'user', id: user?.id ?? 'unknown' },
+        action: 'auth.login',
+        outcome: 'failure',
+        reason,
+        data: { method: 'passkey' },
+      });
+      return fail(401, 'invalid_credentials', 'the passkey was not accepted');
+    };
+    if (used.rows.length !== 1) return refuse('unknown or used challenge');
+    if (!row || !user || user.status !== 'active') return refuse('unknown passkey');
+    const wa = ctx.webauthn();
+    let verification: Awaited<ReturnType<typeof verifyAuthenticationResponse>>;
+    try {
+      verification = await verifyAuthenticationResponse({
+        response: response as unknown as Parameters<
+          typeof verifyAuthenticationResponse
+        >[0]['response'],
+        expectedChallenge: String(challenge),
+        expectedOrigin: wa.origin,
+        expectedRPID: wa.rpId,
+        requireUserVerification: true,
+        credential: {
+          id: credentialId,
+          publicKey: new Uint8Array(Buffer.from(String(row.public_key), 'base64url')),
+          counter: Number(row.counter),
+        },
+      });
+    } catch {
+      return refuse('verification failed');
+    }
+    if (!verification.verified) return refuse('verification failed');
+    await ctx.db.query('UPDATE portal_factors SET counter = $2, last_used_at = $3 WHERE id = $1', [
+      row.id,
+      verification.authenticationInfo.newCounter,
+      ctx.now(),
+    ]);
+    return finishSignIn(ctx, req, reply, user, 'passkey');
+  });
+
+  app.post('/api/auth/logout', async (req, reply) => {
+    const session = await ctx.sessions.read(req);
+    if (session) {
+      const user = await userById(ctx, session.userId);
+      await record(ctx, req, {
+        tenant: user?.tenantId ?? OPERATOR_TENANT,
+        actor: { type: 'user', id: session.userId },
+        action: 'auth.logout',
+        outcome: 'success',
+      });
+    }
+    await ctx.sessions.end(req, reply);
+    return reply.code(204).send();
+  });
+
+  app.post('/api/auth/reauth', async (req) => {
+    const body = parse(reauthBody, req.body);
+    const session = await ctx.sessions.read(req);
+    if (!session || session.stage !== 'full') return fail(401, 'unauthenticated', 'please sign in');
+    const user = await userById(ctx, session.userId);
+    if (!user) return fail(401, 'unauthenticated', 'please sign in');
+    const keys = [{ key: `reauth:${user.id}`, policy: ACCOUNT_POLICY }];
+    const hit = await checkThrottle(ctx, keys);
+    if (hit) throttled(hit);
+    const ok = (await verifyPassword(user.passwordHash, body.password)).ok;
+    try {
+      if (!ok) fail(401, 'invalid_credentials', 'the password is wrong');
+      await verifySecondFactor(ctx, user, body.method, body.code);
+    } catch (error) {
+      await failAttempt(ctx, keys);
+      await record(ctx, req, {
+        tenant: user.tenantId,
+        actor: { type: 'user', id: user.id },
+        action: 'auth.reauth',
+        outcome: 'failure',
+      });
+      throw error;
+    }
+    await clearThrottle(ctx, `reauth:${user.id}`);
+    const until = await ctx.sessions.setReauth(session);
+    await record(ctx, req, {
+      tenant: user.tenantId,
+      actor: { type: 'user', id: user.id },
+      action: 'auth.reauth',
+      outcome: 'success',
+    });
+    return { reauthUntil: new Date(until).toISOString() };
+  });
+
+  // ------------------------------------------------------------ password reset
+
+  app.post('/api/auth/reset/request', async (req, reply) => {
+    const { email } = parse(resetRequestBody, req.body);
+    const user = await userByEmail(ctx, email);
+    const keys = [{ key: `reset-ip:${req.ip}`, policy: IP_POLICY }];
+    const hit = await checkThrottle(ctx, keys);
+    if (hit) throttled(hit);
+    await failAttempt(ctx, keys); // every request counts against the IP
+    if (user && user.status === 'active') {
+      const token = randomBytes(32).toString('base64url');
+      await ctx.db.query(
+        'INSERT INTO portal_password_resets (token_hash, user_id, expires_at) VALUES ($1, $2, $3)',
+        [sha256(token), user.id, ctx.now() + 30 * 60_000],
+      );
+      const link = `${ctx.origin()}/reset/${token}`;
+      const de = user.locale === 'de';
+      await ctx.mail.send({
+        to: user.email,
+        subject: de ? 'Fluxel: Passwort zurücksetzen' : 'Fluxel: reset your password',
+        text: de
+          ? `Über diesen Link setzen Sie Ihr Passwort neu (30 Minuten gültig):\n${link}\nDanach melden Sie sich wie gewohnt mit dem zweiten Faktor an.`
+          : `Use this link to set a new password (valid 30 minutes):\n${link}\nAfterwards, sign in with your second factor as usual.`,
+      });
+      await record(ctx, req, {
+        tenant: user.tenantId,
+        actor: { type: 'user', id: user.id },
+        action: 'auth.reset.requested',
+        outcome: 'success',
+      });
+    }
+    return reply.code(204).send();
+  });
+
+  app.post('/api/auth/reset/confirm', async (req, reply) => {
+    const body = parse(resetConfirmBody, req.body);
+    const { rows } = await ctx.db.query(
+      'UPDATE portal_password_resets SET used_at = $2 WHERE token_hash = $1 AND used_at IS NULL AND expires_at > $2 RETURNING user_id',
+      [sha256(body.token), ctx.now()],
+    );
+    const user = rows[0] ? await userById(ctx, String(rows[0].user_id)) : undefined;
+    if (!user) return fail(400, 'token_invalid', 'the link is not valid (any more)');
+    const policy = checkPasswordPolicy(body.password, { email: user.email, name: user.name });
+    if (!policy.ok) {
+      // The token stays usable for a better password.
+      await ctx.db.query('UPDATE portal_password_resets SET used_at = NULL WHERE token_hash = $1', [
+        sha256(body.token),
+      ]);
+      return fail(400, 'weak_password', 'choose a different password', { detail: policy.reason });
+    }
+    await ctx.db.query('UPDATE portal_users SET password_hash = $2 WHERE id = $1', [
+      user.id,
+      await hashPassword(body.password, ctx.passwordParams),
+    ]);
+    const ended = await ctx.sessions.revokeAll(user.id);
+    await record(ctx, req, {
+      tenant: user.tenantId,
+      actor: { type: 'user', id: user.id },
+      action: 'auth.reset.completed',
+      outcome: 'success',
+      data: { sessionsEnded: ended },
+    });
+    // Deliberately no session: the user signs in with password and second factor.
+    return reply.code(204).send();
+  });
+
+  // ------------------------------------------------------------ invitations
+
+  const invitation = async (token: string) => {
+    const { rows } = await ctx.db.query(
+      'SELECT * FROM portal_invitations WHERE token_hash = $1 AND used_at IS NULL AND expires_at > $2',
+      [sha256(token), ctx.now()],
+    );
+    return rows[0];
+  };
+
+  app.get<{ Params: { token: string } }>('/api/invitations/:token', async (req) => {
+    const row = await invitation(req.params.token);
+    if (!row) return fail(404, 'invitation_invalid', 'the invitation is not valid (any more)');
+    const tenant = await tenantById(ctx, String(row.tenant_id));
+    return {
+      email: String(row.email),
+      tenantName: tenant?.name ?? String(row.tenant_id),
+      role: row.role as Role,
+      expiresAt: new Date(Number(row.expires_at)).toISOString(),
+    } satisfies InvitationInfo;
+  });
+
+  app.post<{ Params: { token: string } }>('/api/invitations/:token/accept', async (req, reply) => {
+    const body = parse(acceptInvitationBody, req.body);
+    const row = await invitation(req.params.token);
+    if (!row) return fail(404, 'invitation_invalid', 'the invitation is not valid (any more)');
+    const email = String(row.email);
+    const policy = checkPasswordPolicy(body.password, { email, name: body.name });
+    if (!policy.ok)
+      return fail(400, 'weak_password', 'choose a different password', { detail: policy.reason });
+    const claimed = await ctx.db.query(
+      'UPDATE portal_invitations SET used_at = $2 WHERE id = $1 AND used_at IS NULL RETURNING id',
+      [row.id, ctx.now()],
+    );
+    if (claimed.rows.length !== 1)
+      return fail(404, 'invitation_invalid', 'the invitation is not valid (any more)');
+    if (await userByEmail(ctx, email))
+      return fail(409, 'conflict', 'an account with this address exists');
+    const id = `usr_${randomBytes(12).toString('base64url')}`;
+    await ctx.db.query(
+      `INSERT INTO portal_users (id, tenant_id, email, name, role, status, locale, password_hash, created_at)
+       VALUES ($1, $2, $3, $4, $5, 'active', $6, $7, $8)`,
+      [
+        id,
+        row.tenant_id,
+        email,
+        body.name,
+        row.role,
+        body.locale ?? 'de',
+        await hashPassword(body.password, ctx.passwordParams),
+        ctx.now(),
+      ],
+    );
+    await record(ctx, req, {
+      tenant: String(row.tenant_id),
+      actor: { type: 'user', id },
+      action: 'user.signup',
+      outcome: 'success',
+      target: { type: 'invitation', id: String(row.id) },
+      data: { role: String(row.role), invitedBy: String(row.invited_by ?? '') },
+    });
+    const session = await ctx.sessions.start(req, reply, id, 'enrol');
+    return sessionInfo(ctx, req, reply, session);
+  });
+}

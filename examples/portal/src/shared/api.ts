@@ -1,0 +1,338 @@
+/**
+ * The portal's HTTP API: request bodies as strict zod schemas (unknown fields are rejected),
+ * response shapes as types. Shared by the Fastify server and the React app.
+ *
+ * Conventions:
+ * - Every route is under `/api`; JSON in and out; errors are RFC 9457 problem+json
+ *   (`{ type, title, status, code, detail?, retryAfter? }`), `code` is stable (see ERROR_CODES).
+ * - Every state-changing request (POST/PUT/PATCH/DELETE) must carry the header
+ *   `x-csrf-token: <csrfToken>` (from `GET /api/session`) and come from the portal's origin.
+ * - The session is a `__Host-fluxel_session` cookie (Secure, HttpOnly, SameSite=Strict).
+ * - Times are ISO-8601 strings.
+ */
+import { z } from 'zod';
+import { type Permission, ROLES, type Role } from './permissions.ts';
+
+export const ERROR_CODES = [
+  'bad_request',
+  'unauthenticated',
+  'second_factor_required',
+  'enrolment_required',
+  'reauth_required',
+  'forbidden',
+  'not_found',
+  'conflict',
+  'csrf',
+  'throttled',
+  'locked_out',
+  'invalid_credentials',
+  'invalid_code',
+  'weak_password',
+  'invitation_invalid',
+  'token_invalid',
+  'license_not_active',
+  'upstream_unavailable',
+  'internal',
+] as const;
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
+export interface Problem {
+  readonly type: string;
+  readonly title: string;
+  readonly status: number;
+  readonly code: ErrorCode;
+  readonly detail?: string;
+  /** Seconds until a throttled request may be retried. */
+  readonly retryAfter?: number;
+  /** For `bad_request`: which fields failed. */
+  readonly fields?: readonly { path: string; message: string }[];
+}
+
+const email = z.string().trim().toLowerCase().email().max(254);
+const password = z.string().min(1).max(1024);
+const code = z
+  .string()
+  .trim()
+  .regex(/^[0-9A-Za-z-]{6,24}$/);
+const locale = z.enum(['de', 'en']);
+const id = z.string().min(1).max(100);
+
+export type Locale = z.infer<typeof locale>;
+export type FactorType = 'totp' | 'email' | 'sms' | 'passkey';
+export type SecondFactorMethod = 'totp' | 'email' | 'sms' | 'recovery';
+
+// ---------------------------------------------------------------- session & sign-in
+
+/** `GET /api/session` — always 200; tells the app where the user stands. */
+export interface SessionInfo {
+  /** `anonymous`: no session; `password`: password ok, second factor pending; `enrol`: must set up a factor first; `full`: signed in. */
+  readonly stage: 'anonymous' | 'password' | 'enrol' | 'full';
+  readonly csrfToken: string;
+  /** Methods offered for the pending second factor (stage `password`). */
+  readonly methods?: readonly SecondFactorMethod[];
+  /** Stage `enrol` or `full`. */
+  readonly user?: Me;
+}
+
+export interface Me {
+  readonly id: string;
+  readonly email: string;
+  readonly name: string;
+  readonly role: Role;
+  readonly tenant: { readonly id: string; readonly name: string };
+  readonly locale: Locale;
+  readonly permissions: readonly Permission[];
+  readonly factors: readonly Factor[];
+  readonly recoveryCodesLeft: number;
+  /** Until when a sensitive change needs no new re-authentication (absent: re-auth needed). */
+  readonly reauthUntil?: string;
+  readonly phone?: string;
+}
+
+export interface Factor {
+  readonly id: string;
+  readonly type: FactorType;
+  readonly label: string;
+  readonly createdAt: string;
+  readonly lastUsedAt?: string;
+}
+
+/** `POST /api/auth/login` → `SessionInfo` (stage `password` or `enrol`); 401 `invalid_credentials`; 429 `throttled`/`locked_out` with `retryAfter`. */
+export const loginBody = z.strictObject({ email, password });
+
+/** `POST /api/auth/code/send` — sends an e-mail or SMS code for the pending sign-in (or re-auth) → 204; 429 when asked too often. */
+export const sendCodeBody = z.strictObject({ method: z.enum(['email', 'sms']) });
+
+/** `POST /api/auth/second-factor` → `SessionInfo` (stage `full`, new session id); 401 `invalid_code`. */
+export const secondFactorBody = z.strictObject({
+  method: z.enum(['totp', 'email', 'sms', 'recovery']),
+  code,
+});
+
+/** `POST /api/auth/passkey/options` → WebAuthn `PublicKeyCredentialRequestOptionsJSON` (passwordless or as second factor). */
+export const passkeyOptionsBody = z.strictObject({ email: email.optional() });
+/** `POST /api/auth/passkey/verify` → `SessionInfo` (stage `full`). `response` is the browser's `AuthenticationResponseJSON`. */
+export const passkeyVerifyBody = z.strictObject({ response: z.record(z.string(), z.unknown()) });
+
+/** `POST /api/auth/logout` → 204 (the session is deleted server-side). */
+
+/** `POST /api/auth/reauth` → `{ reauthUntil }`. Password plus, when the user has factors, a code or a passkey beforehand. */
+export const reauthBody = z.strictObject({
+  password,
+  method: z.enum(['totp', 'email', 'sms', 'recovery']),
+  code,
+});
+
+// ---------------------------------------------------------------- first sign-in: enrolment
+
+/** `POST /api/enrol/totp/start` → `TotpStart`. */
+export interface TotpStart {
+  readonly secret: string;
+  readonly otpauthUrl: string;
+  /** The otpauth URL as an SVG QR code (markup, no script). */
+  readonly qrSvg: string;
+}
+/** `POST /api/enrol/totp/confirm` → `EnrolDone`. */
+export const totpConfirmBody = z.strictObject({
+  code,
+  label: z.string().trim().min(1).max(60).optional(),
+});
+
+/** `POST /api/enrol/email/start` → 204 (code sent to the account's address). */
+/** `POST /api/enrol/email/confirm` → `EnrolDone`. */
+export const emailConfirmBody = z.strictObject({ code });
+
+/** `POST /api/enrol/sms/start` → 204. Only offered when the user already has a stronger factor (TOTP or passkey). */
+export const smsStartBody = z.strictObject({
+  phone: z
+    .string()
+    .trim()
+    .regex(/^\+[1-9][0-9]{6,14}$/),
+});
+/** `POST /api/enrol/sms/confirm` → `EnrolDone`. */
+export const smsConfirmBody = z.strictObject({ code });
+
+/** `POST /api/enrol/passkey/options` → `PublicKeyCredentialCreationOptionsJSON`. */
+/** `POST /api/enrol/passkey/verify` → `EnrolDone`. `response` is the browser's `RegistrationResponseJSON`. */
+export const passkeyRegisterBody = z.strictObject({
+  response: z.record(z.string(), z.unknown()),
+  label: z.string().trim().min(1).max(60).optional(),
+});
+
+/** After the first factor: the recovery codes, shown once; the session becomes `full`. */
+export interface EnrolDone {
+  readonly session: SessionInfo;
+  /** Present the first time a factor is enrolled (and after regenerating). */
+  readonly recoveryCodes?: readonly string[];
+}
+
+/** `POST /api/me/recovery-codes` (re-auth) → `{ recoveryCodes }`. */
+/** `DELETE /api/me/factors/:id` (re-auth) → 204; refused (409 `conflict`) for the last factor. */
+
+// ---------------------------------------------------------------- invitations & reset
+
+/** `GET /api/invitations/:token` → `InvitationInfo`; 404 `invitation_invalid`. */
+export interface InvitationInfo {
+  readonly email: string;
+  readonly tenantName: string;
+  readonly role: Role;
+  readonly expiresAt: string;
+}
+/** `POST /api/invitations/:token/accept` → `SessionInfo` (stage `enrol`); 400 `weak_password` with `detail`. */
+export const acceptInvitationBody = z.strictObject({
+  name: z.string().trim().min(1).max(120),
+  password,
+  locale: locale.optional(),
+});
+
+/** `POST /api/invitations` (users.invite) → `{ id, expiresAt }`; the link goes out by e-mail. */
+export const inviteBody = z.strictObject({
+  email,
+  role: z.enum(ROLES),
+  /** Administrators may name any tenant; everyone else invites into their own. */
+  tenantId: id.optional(),
+});
+
+/** `POST /api/auth/reset/request` → 204 always (no account enumeration); e-mails a link when the account exists. */
+export const resetRequestBody = z.strictObject({ email });
+/** `POST /api/auth/reset/confirm` → 204. Sets the password and ends every session; the user then signs in with password AND second factor. */
+export const resetConfirmBody = z.strictObject({ token: z.string().min(20).max(200), password });
+
+// ---------------------------------------------------------------- own profile & sessions
+
+/** `PATCH /api/me` → `Me`. */
+export const profileBody = z.strictObject({
+  name: z.string().trim().min(1).max(120).optional(),
+  locale: locale.optional(),
+});
+/** `POST /api/me/password` (re-auth) → 204; other sessions end. */
+export const changePasswordBody = z.strictObject({ password });
+/** `POST /api/me/email` (re-auth) → 204. */
+export const changeEmailBody = z.strictObject({ email });
+
+/** `GET /api/me/sessions` → `{ sessions: SessionRow[] }`; `DELETE /api/me/sessions/:id` → 204. */
+export interface SessionRow {
+  readonly id: string;
+  readonly current: boolean;
+  readonly createdAt: string;
+  readonly lastSeenAt: string;
+  readonly expiresAt: string;
+  readonly ip: string;
+  readonly userAgent: string;
+}
+
+// ---------------------------------------------------------------- tenants & users
+
+/** `GET /api/tenants` → `{ tenants: Tenant[] }` (scoped: own / assigned / all). */
+export interface Tenant {
+  readonly id: string;
+  readonly name: string;
+  readonly kind: 'customer' | 'partner' | 'operator';
+}
+
+/** `GET /api/users?tenantId=` → `{ users: UserRow[] }` (users.read, scoped). */
+export interface UserRow {
+  readonly id: string;
+  readonly email: string;
+  readonly name: string;
+  readonly role: Role;
+  readonly tenantId: string;
+  readonly status: 'active' | 'disabled';
+  readonly factors: readonly FactorType[];
+  readonly lastSignInAt?: string;
+}
+/** `PATCH /api/users/:id` (users.manage) → `UserRow`. Disabling ends all the user's sessions. */
+export const updateUserBody = z.strictObject({
+  role: z.enum(ROLES).optional(),
+  status: z.enum(['active', 'disabled']).optional(),
+});
+/** `POST /api/users/:id/sessions/revoke` (users.manage) → `{ ended: number }`. */
+
+// ---------------------------------------------------------------- licenses & credentials
+
+/** `GET /api/licenses?tenantId=` → `{ licenses: LicenseRow[] }` (scoped). */
+export interface LicenseRow {
+  readonly id: string;
+  readonly tenantId: string;
+  readonly tenantName: string;
+  readonly product: string;
+  readonly entitlements: readonly string[];
+  /** `issued` (never activated), `active`, `locked`, `expired`. */
+  readonly status: string;
+  readonly lockedReason?: string;
+  readonly activated: boolean;
+  /** Device key thumbprint — administrators only (field-level rule). */
+  readonly deviceJkt?: string;
+  readonly createdAt: string;
+  readonly activatedAt?: string;
+  readonly lastSeenAt?: string;
+  readonly expiresAt?: string;
+}
+/** `POST /api/licenses` (license.create) → `{ license: LicenseRow, licenseKey }` — the key is shown once. */
+export const createLicenseBody = z.strictObject({
+  tenantId: id,
+  product: z
+    .string()
+    .trim()
+    .regex(/^[a-z][a-z0-9-]{1,40}$/),
+  entitlements: z
+    .array(z.string().regex(/^[a-z][a-z0-9:.-]{0,40}$/))
+    .max(20)
+    .default([]),
+  expiresAt: z.iso.datetime().optional(),
+});
+/** `POST /api/licenses/:id/lock` (license.lock) → `LicenseRow`. */
+export const lockBody = z.strictObject({ reason: z.string().trim().min(1).max(200) });
+/** `POST /api/licenses/:id/unlock` (license.lock) → `LicenseRow`. */
+/** `POST /api/licenses/:id/rebind` (license.rebind) → `{ rebindCode, expiresAt }` — shown once. */
+
+/** `GET /api/licenses/:id/connections` (credentials.read) → `{ connections: ConnectionRow[] }`. */
+export interface ConnectionRow {
+  readonly connection: string;
+  readonly kind: string;
+  readonly fieldNames: readonly string[];
+  readonly setAt: string;
+  /** `device` or the portal user's display name. */
+  readonly setBy: string;
+}
+/** `PUT /api/licenses/:id/connections/:connection/credentials` (credentials.write, re-auth not needed) → 204; 409 `license_not_active` before activation. */
+export const credentialsBody = z.strictObject({
+  kind: z
+    .string()
+    .trim()
+    .regex(/^[a-z][a-z0-9-]{0,40}$/),
+  fields: z
+    .record(z.string().regex(/^[a-zA-Z][a-zA-Z0-9_-]{0,40}$/), z.string().min(1).max(4096))
+    .refine((v) => Object.keys(v).length >= 1 && Object.keys(v).length <= 20),
+});
+export const CONNECTION_PATTERN: RegExp = /^[a-z0-9][a-z0-9-]{0,62}$/;
+
+// ---------------------------------------------------------------- audit & alerts
+
+/** `GET /api/audit?tenantId&actor&action&outcome&from&to&before` (audit.read) → `AuditPage`; `GET /api/audit.csv?…` → text/csv. */
+export const auditQuery = z.strictObject({
+  tenantId: id.optional(),
+  actor: z.string().max(200).optional(),
+  action: z.string().max(100).optional(),
+  outcome: z.enum(['success', 'failure', 'denied']).optional(),
+  from: z.iso.datetime().optional(),
+  to: z.iso.datetime().optional(),
+  before: z.coerce.number().int().positive().optional(),
+  limit: z.coerce.number().int().min(1).max(500).optional(),
+});
+export interface AuditRow {
+  readonly seq: number;
+  readonly id: string;
+  readonly time: string;
+  readonly action: string;
+  readonly outcome: 'success' | 'failure' | 'denied';
+  readonly actor: { readonly type: string; readonly id: string; readonly ip?: string };
+  readonly target?: { readonly type: string; readonly id: string };
+  readonly tenant?: string;
+  readonly details?: Readonly<Record<string, unknown>>;
+}
+export interface AuditPage {
+  readonly events: readonly AuditRow[];
+  readonly nextBefore?: number;
+}
+/** `GET /api/alerts` (alerts.read) → `{ alerts: AuditRow[] }` (events whose action starts with `alert.`). */

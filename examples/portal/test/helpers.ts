@@ -1,0 +1,226 @@
+/**
+ * Test wiring: a counterpart, a relay (in-memory PGlite, admin gRPC and portal API on), a real
+ * SMTP sink, an SMS sink and the portal, all over HTTPS with the dev CA. `browserless` clients
+ * keep a cookie jar and send the Origin and CSRF headers a browser page would.
+ */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createDpopSigner, generateKeyPair } from '@fluxel/license';
+import { createRelayClient, type NodeRelayClient, spkiPin } from '@fluxel/relay-client/node';
+import { createCounterpart, generateWebhookSecret } from '@fluxel-example/counterpart';
+import { counterpartConnector, createRelay, ensureDevTls, type Relay } from '@fluxel-example/relay';
+import { Agent, request } from 'undici';
+import { createPortal, type Portal, type PortalOptions } from '../src/server/app.ts';
+import { totpCode } from '../src/server/auth/totp.ts';
+import { type SmtpSink, smtpTransport, startSmtpSink } from '../src/server/mail.ts';
+import { type SmsSink, smsSink } from '../src/server/sms.ts';
+import type { SessionInfo } from '../src/shared/api.ts';
+
+export const ADMIN_TOKEN = 'portal-test-admin-token-0123456789abcdef';
+export const PORTAL_TOKEN = 'portal-test-portal-token-0123456789abcdef';
+export const API_KEY = 'cp-portal-key-5e8a2b';
+export const PASSWORD = 'ein langes Passwort für Tests';
+
+export interface PortalHarness {
+  readonly dataDir: string;
+  readonly portal: Portal;
+  readonly relay: Relay;
+  readonly smtp: SmtpSink;
+  readonly sms: SmsSink;
+  readonly clock: { offsetMs: number };
+  client(): TestClient;
+  /** Signs up by invitation and enrols TOTP; returns a signed-in client and the TOTP secret. */
+  signUp(email: string, role: string, tenantId: string, name?: string): Promise<SignedUp>;
+  /** A device-side relay client holding an activated license. */
+  activate(licenseKey: string): Promise<NodeRelayClient>;
+  close(): Promise<void>;
+}
+
+export interface SignedUp {
+  readonly client: TestClient;
+  readonly secret: string;
+  readonly recoveryCodes: readonly string[];
+  readonly userId: string;
+}
+
+export interface Response<T = unknown> {
+  readonly status: number;
+  readonly headers: Record<string, string | string[] | undefined>;
+  readonly body: T;
+  readonly text: string;
+}
+
+export class TestClient {
+  readonly cookies = new Map<string, string>();
+  csrf = '';
+  origin: string;
+  constructor(
+    readonly base: string,
+    readonly dispatcher: Agent,
+  ) {
+    this.origin = base;
+  }
+
+  cookieHeader(): string {
+    return [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
+  }
+
+  async call<T = Record<string, unknown>>(
+    method: string,
+    path: string,
+    body?: unknown,
+    extra: { headers?: Record<string, string>; csrf?: boolean; origin?: string | null } = {},
+  ): Promise<Response<T>> {
+    const headers: Record<string, string> = {
+      ...(this.cookies.size ? { cookie: this.cookieHeader() } : {}),
+      ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+      ...(method !== 'GET' && extra.csrf !== false && this.csrf
+        ? { 'x-csrf-token': this.csrf }
+        : {}),
+      ...(method !== 'GET' && extra.origin !== null ? { origin: extra.origin ?? this.origin } : {}),
+      ...extra.headers,
+    };
+    const res = await request(`${this.base}${path}`, {
+      method: method as 'GET',
+      dispatcher: this.dispatcher,
+      headers,
+      ...(body !== undefined
+        ? { body: typeof body === 'string' ? body : JSON.stringify(body) }
+        : {}),
+    });
+    const setCookie = res.headers['set-cookie'];
+    for (const c of Array.isArray(setCookie) ? setCookie : setCookie ? [setCookie] : []) {
+      const [pair] = c.split(';');
+      const [name, ...value] = (pair ?? '').split('=');
+      if (!name) continue;
+      if (/Max-Age=0/.test(c)) this.cookies.delete(name);
+      else this.cookies.set(name, value.join('='));
+    }
+    const text = await res.body.text();
+    let parsed: unknown = text;
+    try {
+      parsed = text ? JSON.parse(text) : undefined;
+    } catch {}
+    const out = { status: res.statusCode, headers: res.headers, body: parsed as T, text };
+    const info = parsed as Partial<SessionInfo> | undefined;
+    if (info && typeof info === 'object' && typeof info.csrfToken === 'string')
+      this.csrf = info.csrfToken;
+    const nested = (parsed as { session?: SessionInfo } | undefined)?.session;
+    if (nested?.csrfToken) this.csrf = nested.csrfToken;
+    return out;
+  }
+
+  async session(): Promise<SessionInfo> {
+    return (await this.call<SessionInfo>('GET', '/api/session')).body;
+  }
+
+  get = <T = Record<string, unknown>>(path: string) => this.call<T>('GET', path);
+  post = <T = Record<string, unknown>>(path: string, body: unknown = {}) =>
+    this.call<T>('POST', path, body);
+}
+
+/** A TOTP code for `secret` at the harness clock, for step `offset` (±). */
+export function code(h: PortalHarness, secret: string, offsetSteps = 0): string {
+  return totpCode(secret, Date.now() + h.clock.offsetMs + offsetSteps * 30_000);
+}
+
+export async function startPortalHarness(
+  options: Partial<PortalOptions> = {},
+): Promise<PortalHarness> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'fluxel-portal-test-'));
+  const tls = ensureDevTls(join(dataDir, 'tls'));
+  const counterpart = await createCounterpart({
+    apiKey: API_KEY,
+    webhook: { url: 'https://127.0.0.1:9/unset', secret: generateWebhookSecret(), ca: tls.ca },
+  });
+  const connector = counterpartConnector({ baseUrl: counterpart.url, timeoutMs: 5000 });
+  const clock = { offsetMs: 0 };
+  const now = () => Date.now() + clock.offsetMs;
+  const relay = await createRelay({
+    dataDir,
+    connector,
+    inMemoryDatabase: true,
+    admin: { token: ADMIN_TOKEN, actor: 'portal' },
+    portal: { token: PORTAL_TOKEN },
+    rateLimit: false,
+  });
+  const smtp = await startSmtpSink();
+  const mail = smtpTransport({ host: '127.0.0.1', port: smtp.port, from: 'portal@fluxel.test' });
+  const sms = smsSink();
+  const portal = await createPortal({
+    dataDir,
+    tls,
+    inMemoryDatabase: true,
+    relay: {
+      adminAddress: `localhost:${relay.adminPort}`,
+      adminToken: ADMIN_TOKEN,
+      relayUrl: relay.url,
+      portalToken: PORTAL_TOKEN,
+      ca: tls.ca,
+    },
+    mail,
+    sms,
+    clock: now,
+    ...options,
+  });
+  const dispatcher = new Agent({ connect: { ca: tls.ca } });
+  const relayClients: NodeRelayClient[] = [];
+  const h: PortalHarness = {
+    dataDir,
+    portal,
+    relay,
+    smtp,
+    sms,
+    clock,
+    client: () => new TestClient(portal.url, dispatcher),
+    async signUp(email, role, tenantId, name = 'Erika Mustermann') {
+      const token = await portal.invite(email, role, tenantId);
+      const client = h.client();
+      await client.session();
+      const accepted = await client.post<SessionInfo>(`/api/invitations/${token}/accept`, {
+        name,
+        password: PASSWORD,
+      });
+      if (accepted.status !== 200) throw new Error(`accept failed: ${accepted.text}`);
+      const start = await client.post<{ secret: string }>('/api/enrol/totp/start');
+      const secret = start.body.secret;
+      const done = await client.post<{ recoveryCodes: string[]; session: SessionInfo }>(
+        '/api/enrol/totp/confirm',
+        { code: code(h, secret) },
+      );
+      if (done.status !== 200) throw new Error(`enrol failed: ${done.text}`);
+      return {
+        client,
+        secret,
+        recoveryCodes: done.body.recoveryCodes,
+        userId: done.body.session.user?.id as string,
+      };
+    },
+    async activate(licenseKey) {
+      const device = createDpopSigner((await generateKeyPair()).privateJwk);
+      const client = createRelayClient({
+        baseUrl: relay.url,
+        ca: tls.ca,
+        pins: [spkiPin(tls.ca)],
+        proxy: false,
+        device,
+        retry: { attempts: 1 },
+      });
+      relayClients.push(client);
+      await client.activate({ body: { licenseKey } });
+      return client;
+    },
+    async close() {
+      for (const c of relayClients) await c.close();
+      await portal.close();
+      await relay.close();
+      await connector.close();
+      await counterpart.close();
+      mail.close();
+      await smtp.close();
+      await dispatcher.close();
+    },
+  };
+  return h;
+}
