@@ -1,0 +1,135 @@
+/**
+ * `pnpm --filter @fluxel-example/portal dev` (and the root `pnpm dev`): the portal API on
+ * https://localhost:8445 behind Vite's dev server on https://localhost:5173 (hot reload; `/api`
+ * proxied), the relay reached with the tokens the relay's dev start wrote to
+ * `examples/relay/.data/dev-tokens.json`, e-mail to a local SMTP sink printed here, SMS to the
+ * console. On first start it prints the invitation link of the first administrator.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { env } from 'node:process';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { ensureDevTls } from '@fluxel-example/relay';
+import { createPortal } from './app.ts';
+import { OPERATOR_TENANT } from './context.ts';
+import { smtpTransport, startSmtpSink } from './mail.ts';
+import type { SmsTransport } from './sms.ts';
+
+const here = import.meta.dirname;
+const dataDir = resolve(env.PORTAL_DATA_DIR ?? join(here, '../../.data'));
+const relayData = resolve(env.RELAY_DATA_DIR ?? join(here, '../../../relay/.data'));
+const apiPort = Number(env.PORTAL_PORT ?? 8445);
+const webPort = Number(env.PORTAL_WEB_PORT ?? 5173);
+const useVite = env.PORTAL_VITE !== '0';
+
+interface DevTokens {
+  adminToken: string;
+  adminPort: number;
+  portalToken: string;
+  relayUrl: string;
+}
+
+async function relayTokens(): Promise<DevTokens> {
+  if (env.RELAY_ADMIN_TOKEN && env.RELAY_PORTAL_TOKEN)
+    return {
+      adminToken: env.RELAY_ADMIN_TOKEN,
+      adminPort: Number(env.RELAY_ADMIN_PORT ?? 8444),
+      portalToken: env.RELAY_PORTAL_TOKEN,
+      relayUrl: env.RELAY_URL ?? 'https://127.0.0.1:8443',
+    };
+  const file = join(relayData, 'dev-tokens.json');
+  for (let i = 0; i < 120 && !existsSync(file); i++) {
+    if (i === 0) console.log(`portal: waiting for the relay (${file}) …`);
+    await sleep(500);
+  }
+  return JSON.parse(readFileSync(file, 'utf8')) as DevTokens;
+}
+
+const tokens = await relayTokens();
+// The portal serves the relay's dev certificate (127.0.0.1 and localhost) so one CA covers both.
+const tls = ensureDevTls(join(relayData, 'tls'));
+const smtp = await startSmtpSink({ port: Number(env.PORTAL_SMTP_SINK_PORT ?? 0) });
+const mail = env.SMTP_HOST
+  ? smtpTransport({
+      host: env.SMTP_HOST,
+      port: Number(env.SMTP_PORT ?? 587),
+      from: env.SMTP_FROM ?? 'portal@localhost',
+      ...(env.SMTP_USER && env.SMTP_PASS
+        ? { auth: { user: env.SMTP_USER, pass: env.SMTP_PASS } }
+        : {}),
+    })
+  : smtpTransport({ host: '127.0.0.1', port: smtp.port, from: 'portal@localhost' });
+const sms: SmsTransport = {
+  async send(message) {
+    console.log(`portal: SMS to ${message.to}: ${message.text}`);
+  },
+};
+const origin = useVite ? `https://localhost:${webPort}` : `https://localhost:${apiPort}`;
+const portal = await createPortal({
+  dataDir,
+  tls,
+  port: apiPort,
+  publicOrigin: origin,
+  ...(env.DATABASE_URL ? { databaseUrl: env.DATABASE_URL, databaseSchema: 'portal' } : {}),
+  relay: {
+    adminAddress: `localhost:${tokens.adminPort}`,
+    adminToken: tokens.adminToken,
+    relayUrl: tokens.relayUrl,
+    portalToken: tokens.portalToken,
+    ca: tls.ca,
+  },
+  mail,
+  sms,
+  logger: env.PORTAL_LOG === '1',
+});
+
+// Mail that reaches the sink is printed, so codes and links can be used in dev.
+let printed = 0;
+setInterval(() => {
+  for (const m of smtp.messages.slice(printed)) {
+    console.log(`portal: e-mail to ${m.to.join(', ')} — ${m.subject}\n${m.text}\n`);
+  }
+  printed = smtp.messages.length;
+}, 500).unref();
+
+await portal.createTenant('demo-merchant', 'Demo Händler GmbH', 'customer');
+await portal.createTenant('demo-partner', 'Demo Integrationspartner', 'partner');
+await portal.assignPartner('demo-partner', 'demo-merchant');
+const { rows } = await portal.db.query('SELECT count(*)::int AS n FROM portal_users');
+if (Number(rows[0]?.n ?? 0) === 0) {
+  const token = await portal.invite(
+    env.PORTAL_ADMIN_EMAIL ?? 'admin@localhost.test',
+    'administrator',
+    OPERATOR_TENANT,
+  );
+  console.log(`portal: first administrator — open ${origin}/invite/${token}`);
+}
+
+let vite: { close(): Promise<void> } | undefined;
+if (useVite) {
+  const { createServer } = await import('vite');
+  const server = await createServer({
+    configFile: join(here, '../../vite.config.ts'),
+    root: join(here, '../../web'),
+    server: {
+      host: 'localhost',
+      port: webPort,
+      strictPort: true,
+      https: { key: tls.key, cert: tls.cert },
+      proxy: { '/api': { target: `https://localhost:${apiPort}`, secure: false } },
+    },
+  });
+  await server.listen();
+  vite = server;
+}
+console.log(`portal: ${origin} (API ${portal.url}, CA ${tls.caPath})`);
+
+for (const signal of ['SIGINT', 'SIGTERM'] as const)
+  process.on(signal, () => {
+    void (async () => {
+      await vite?.close();
+      await portal.close();
+      await smtp.close();
+      process.exit(0);
+    })();
+  });

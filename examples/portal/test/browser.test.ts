@@ -1,0 +1,322 @@
+/**
+ * The portal in a real browser: Debian's Chromium driven by playwright-core (never a downloaded
+ * browser), against the real server, relay, SMTP sink and SMS sink. Chromium trusts the dev
+ * certificate by its SPKI pin, so the page is a secure context and WebAuthn works with
+ * Chromium's virtual authenticator. With FLUXEL_SCREENSHOTS=1 every main page is saved to
+ * `screenshots/` (`pnpm --filter @fluxel-example/portal screenshots`).
+ */
+import { createHash, X509Certificate } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { missingDependency } from '@fluxel/internal/testing';
+import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import { build } from 'vite';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { code, PASSWORD, type PortalHarness, startPortalHarness } from './helpers.ts';
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const SHOTS = process.env.FLUXEL_SCREENSHOTS === '1';
+const shotsDir = join(import.meta.dirname, '..', 'screenshots');
+const available = existsSync(CHROMIUM);
+if (!available) missingDependency('Chromium', 'apt-get install chromium');
+
+let h: PortalHarness;
+let browser: Browser;
+let adminSecret = '';
+
+async function shot(page: Page, name: string): Promise<void> {
+  if (!SHOTS) return;
+  mkdirSync(shotsDir, { recursive: true });
+  await page.screenshot({ path: join(shotsDir, `${name}.png`), fullPage: true });
+}
+
+async function newPage(): Promise<{ context: BrowserContext; page: Page }> {
+  const context = await browser.newContext({
+    locale: 'de-DE',
+    viewport: { width: 1280, height: 860 },
+  });
+  const page = await context.newPage();
+  page.on('pageerror', (error) => {
+    throw error;
+  });
+  return { context, page };
+}
+
+const byTest = (page: Page, id: string) => page.getByTestId(id);
+
+async function signInWithTotp(page: Page, email: string, secret: string): Promise<void> {
+  await page.goto(`${h.portal.url}/login`);
+  await page.locator('input[name=email]').fill(email);
+  await page.locator('input[name=password]').fill(PASSWORD);
+  await byTest(page, 'login-submit').click();
+  await byTest(page, 'method-totp').check();
+  h.clock.offsetMs += 30_000;
+  await page.locator('input[name=code]').fill(code(h, secret));
+  await byTest(page, 'code-submit').click();
+  await byTest(page, 'logout').waitFor();
+}
+
+/** Accepts an invitation in the browser and enrols TOTP; returns the secret. */
+async function acceptInvitation(page: Page, token: string, name: string): Promise<string> {
+  await page.goto(`${h.portal.url}/invite/${token}`);
+  await byTest(page, 'invitation').waitFor();
+  await page.locator('input[name=name]').fill(name);
+  await page.locator('input[name=password]').fill(PASSWORD);
+  await byTest(page, 'invite-accept').click();
+  await byTest(page, 'totp-start').click();
+  const form = byTest(page, 'totp-form');
+  await form.waitFor();
+  const secret = (await byTest(page, 'totp-secret').innerText()).replace(/\s/g, '');
+  await form.locator('input[name=code]').fill(code(h, secret));
+  await byTest(page, 'totp-confirm').click();
+  await byTest(page, 'recovery-codes').waitFor();
+  return secret;
+}
+
+beforeAll(async () => {
+  if (!available) return;
+  const webDir = mkdtempSync(join(tmpdir(), 'fluxel-portal-web-'));
+  await build({
+    configFile: join(import.meta.dirname, '..', 'vite.config.ts'),
+    root: join(import.meta.dirname, '..', 'web'),
+    logLevel: 'error',
+    build: { outDir: webDir, emptyOutDir: true },
+  });
+  h = await startPortalHarness({ webDir });
+  await h.portal.createTenant('acme', 'Acme GmbH', 'customer');
+  await h.portal.createTenant('globex', 'Globex AG', 'customer');
+  const spki = createHash('sha256')
+    .update(
+      new X509Certificate(h.portal.tls.cert).publicKey.export({ type: 'spki', format: 'der' }),
+    )
+    .digest('base64');
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      `--ignore-certificate-errors-spki-list=${spki}`,
+    ],
+  });
+}, 120_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await h?.close();
+});
+
+describe.skipIf(!available)('portal in Chromium', () => {
+  it('sign-up by invitation with TOTP enrolment, then the dashboard', async () => {
+    const { context, page } = await newPage();
+    const token = await h.portal.invite('admin@fluxel.test', 'administrator', 'fluxel-operator');
+    await page.goto(`${h.portal.url}/invite/${token}`);
+    await byTest(page, 'invitation').waitFor();
+    await shot(page, '01-invitation');
+    adminSecret = await acceptInvitation(page, token, 'Ada Admin');
+    await shot(page, '02-recovery-codes');
+    const codes = await byTest(page, 'recovery-codes').innerText();
+    expect(codes.match(/[0-9a-z]{4}-[0-9a-z]{4}-[0-9a-z]{4}/g)).toHaveLength(10);
+    await byTest(page, 'recovery-saved').click();
+    await expect.poll(() => page.locator('h1').innerText()).toMatch(/Hallo, Ada Admin/);
+    await shot(page, '03-dashboard');
+    await context.close();
+  });
+
+  it('sign-in: a wrong code is refused, the right one signs in', async () => {
+    const { context, page } = await newPage();
+    await page.goto(`${h.portal.url}/login`);
+    await shot(page, '04-login');
+    await page.locator('input[name=email]').fill('admin@fluxel.test');
+    await page.locator('input[name=password]').fill(PASSWORD);
+    await byTest(page, 'login-submit').click();
+    await byTest(page, 'method-totp').check();
+    await shot(page, '05-second-factor');
+    await page.locator('input[name=code]').fill('000000');
+    await byTest(page, 'code-submit').click();
+    await expect.poll(() => byTest(page, 'error').getAttribute('data-code')).toBe('invalid_code');
+    h.clock.offsetMs += 30_000;
+    await page.locator('input[name=code]').fill(code(h, adminSecret));
+    await byTest(page, 'code-submit').click();
+    await byTest(page, 'logout').waitFor();
+    await context.close();
+  });
+
+  it('lockout after repeated wrong passwords is shown', async () => {
+    await h.portal.invite('locked@acme.test', 'customer', 'acme');
+    const { context, page } = await newPage();
+    await page.goto(`${h.portal.url}/login`);
+    const seen: string[] = [];
+    for (let i = 0; i < 30 && !seen.includes('locked_out'); i++) {
+      await page.locator('input[name=email]').fill('admin@fluxel.test');
+      await page.locator('input[name=password]').fill(`falsches Passwort ${i}`);
+      await byTest(page, 'login-submit').click();
+      await expect.poll(() => byTest(page, 'error').count()).toBeGreaterThan(0);
+      const c = (await byTest(page, 'error').getAttribute('data-code')) ?? '';
+      seen.push(c);
+      if (c === 'throttled') h.clock.offsetMs += 61_000;
+      await page.waitForTimeout(20);
+    }
+    expect(seen).toContain('invalid_credentials');
+    expect(seen.at(-1)).toBe('locked_out');
+    await shot(page, '06-locked-out');
+    // Let the administrator in again for the other tests.
+    await h.portal.db.query('DELETE FROM portal_throttle');
+    await context.close();
+  });
+
+  it('e-mail code: enrolled as the factor, read from the SMTP sink at sign-in', async () => {
+    const token = await h.portal.invite('mail@acme.test', 'customer', 'acme');
+    const { context, page } = await newPage();
+    await page.goto(`${h.portal.url}/invite/${token}`);
+    await page.locator('input[name=name]').fill('Mia Mail');
+    await page.locator('input[name=password]').fill(PASSWORD);
+    await byTest(page, 'invite-accept').click();
+    await byTest(page, 'email-start').click();
+    const enrolMail = await h.smtp.waitFor(
+      (m) => m.to.includes('mail@acme.test') && /\d{6}/.test(m.text),
+    );
+    const enrolCode = /\b(\d{6})\b/.exec(enrolMail.text)?.[1] as string;
+    await byTest(page, 'email-form').locator('input[name=code]').fill(enrolCode);
+    await byTest(page, 'email-confirm').click();
+    await byTest(page, 'recovery-saved').click();
+    await byTest(page, 'logout').click();
+    await page.waitForURL(/\/login/);
+    const before = h.smtp.messages.length;
+    await page.locator('input[name=email]').fill('mail@acme.test');
+    await page.locator('input[name=password]').fill(PASSWORD);
+    await byTest(page, 'login-submit').click();
+    await byTest(page, 'method-email').check();
+    h.clock.offsetMs += 31_000; // codes go out at most every 30 s
+    await byTest(page, 'send-code-email').click();
+    const mail = await h.smtp.waitFor(
+      (m) =>
+        m.to.includes('mail@acme.test') &&
+        /\d{6}/.test(m.text) &&
+        h.smtp.messages.indexOf(m) >= before,
+    );
+    const signInCode = /\b(\d{6})\b/.exec(mail.text)?.[1] as string;
+    expect(signInCode).not.toBe(enrolCode);
+    await page.locator('input[name=code]').fill(signInCode);
+    await byTest(page, 'code-submit').click();
+    await byTest(page, 'logout').waitFor();
+    await context.close();
+  });
+
+  it('licenses: an administrator creates and locks one; a customer sees only its tenant', async () => {
+    const { context, page } = await newPage();
+    await signInWithTotp(page, 'admin@fluxel.test', adminSecret);
+    await page.goto(`${h.portal.url}/licenses`);
+    await byTest(page, 'license-create-form').waitFor();
+    await page.locator('select[name=tenantId]').selectOption('acme');
+    await page.locator('input[name=product]').fill('wawi-sync');
+    await byTest(page, 'license-create').click();
+    const key = await byTest(page, 'license-key').innerText();
+    expect(key.trim().length).toBeGreaterThan(20);
+    await shot(page, '07-license-created');
+    await page.locator('select[name=tenantId]').selectOption('globex');
+    await page.locator('input[name=product]').fill('wawi-sync');
+    await byTest(page, 'license-create').click();
+    await byTest(page, 'license-key').waitFor();
+    const rows = page.locator('tr[data-license-id]');
+    await expect.poll(() => rows.count()).toBe(2);
+    const globexRow = page.locator('tr[data-license-id]', { hasText: 'Globex' });
+    await globexRow.getByTestId('license-lock-open').click();
+    await page.locator('input[name=reason]').fill('Zahlung offen');
+    await page.getByTestId('license-lock').click();
+    await expect
+      .poll(() => globexRow.getByTestId('license-status').getAttribute('data-status'))
+      .toBe('locked');
+    await shot(page, '08-licenses');
+    await page.goto(`${h.portal.url}/audit`);
+    await byTest(page, 'audit-table').waitFor();
+    await shot(page, '09-audit');
+    await page.goto(`${h.portal.url}/users`);
+    await byTest(page, 'users-table').waitFor();
+    await shot(page, '10-users');
+    await context.close();
+
+    // A key user of Acme sees Acme's license only.
+    const token = await h.portal.invite('key@acme.test', 'key-user', 'acme');
+    const second = await newPage();
+    const secret = await acceptInvitation(second.page, token, 'Kai Key');
+    await byTest(second.page, 'recovery-saved').click();
+    await second.page.goto(`${h.portal.url}/licenses`);
+    await expect.poll(() => second.page.locator('tr[data-license-id]').count()).toBe(1);
+    expect(await second.page.locator('tr[data-license-id]').innerText()).toContain('Acme');
+    expect(secret).toMatch(/^[A-Z2-7]+$/);
+    await second.context.close();
+  });
+
+  it('credentials: the form appears only after activation; the value is never shown', async () => {
+    const created = await h.portal.db.query('SELECT 1');
+    expect(created.rows).toHaveLength(1);
+    const { context, page } = await newPage();
+    await signInWithTotp(page, 'admin@fluxel.test', adminSecret);
+    await page.goto(`${h.portal.url}/licenses`);
+    await byTest(page, 'license-create-form').waitFor();
+    await page.locator('select[name=tenantId]').selectOption('acme');
+    await page.locator('input[name=product]').fill('shop-connector');
+    await byTest(page, 'license-create').click();
+    const key = (await byTest(page, 'license-key').innerText()).trim();
+    const row = page.locator('tr[data-product="shop-connector"]');
+    const id = (await row.getAttribute('data-license-id')) as string;
+    await page.goto(`${h.portal.url}/licenses/${id}`);
+    await byTest(page, 'credentials-unavailable').waitFor();
+    await shot(page, '11-credentials-before-activation');
+    await h.activate(key);
+    await page.reload();
+    const form = byTest(page, 'credentials-form');
+    await form.waitFor();
+    await form.locator('input[name=connection]').fill('shop-1');
+    await form.locator('input[name=kind]').fill('api-key');
+    await form.locator('input[name=fieldName]').first().fill('apiKey');
+    await form.locator('input[name=fieldValue]').first().fill('geheimer-schluessel-42');
+    await byTest(page, 'credentials-save').click();
+    await page.locator('tr[data-connection="shop-1"]').waitFor();
+    await shot(page, '12-credentials-set');
+    expect(await page.content()).not.toContain('geheimer-schluessel-42');
+    await context.close();
+  });
+
+  it('passkey: registered with the virtual authenticator, then a passwordless sign-in', async () => {
+    const { context, page } = await newPage();
+    const cdp = await context.newCDPSession(page);
+    await cdp.send('WebAuthn.enable');
+    await cdp.send('WebAuthn.addVirtualAuthenticator', {
+      options: {
+        protocol: 'ctap2',
+        transport: 'internal',
+        hasResidentKey: true,
+        hasUserVerification: true,
+        isUserVerified: true,
+      },
+    });
+    await signInWithTotp(page, 'admin@fluxel.test', adminSecret);
+    await page.goto(`${h.portal.url}/security`);
+    await byTest(page, 'factor-add-passkey').click();
+    await byTest(page, 'passkey-register').click();
+    // Adding a factor needs a fresh re-authentication; the app asks, then carries on.
+    const dialog = byTest(page, 'reauth-dialog');
+    await dialog.waitFor();
+    await dialog.locator('input[name=password]').fill(PASSWORD);
+    h.clock.offsetMs += 30_000;
+    await dialog.locator('input[name=code]').fill(code(h, adminSecret));
+    await byTest(page, 'reauth-submit').click();
+    await expect.poll(() => page.locator('[data-factor-type=passkey]').count()).toBe(1);
+    await shot(page, '13-security');
+    await byTest(page, 'logout').click();
+    await page.waitForURL(/\/login/);
+    await byTest(page, 'passkey-login').click();
+    await byTest(page, 'logout').waitFor();
+    const events = await h.portal.audit.query({ tenant: 'fluxel-operator', action: 'auth.signin' });
+    expect(events.events[0]?.details).toMatchObject({ method: 'passkey' });
+    await context.close();
+  });
+});

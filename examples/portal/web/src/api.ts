@@ -1,0 +1,170 @@
+/**
+ * The portal's HTTP client: JSON over `fetch` with the session cookie, the CSRF header on every
+ * state-changing request, and problem+json errors as a typed `ApiError`.
+ */
+import type { ErrorCode, Problem, SessionInfo } from '../../src/shared/api.ts';
+
+export class ApiError extends Error {
+  readonly status: number;
+  readonly code: ErrorCode;
+  readonly title: string;
+  readonly detail: string | undefined;
+  /** Seconds until a throttled request may be retried. */
+  readonly retryAfter: number | undefined;
+  readonly fields: readonly { path: string; message: string }[];
+
+  constructor(init: {
+    status: number;
+    code: ErrorCode;
+    title: string;
+    detail?: string | undefined;
+    retryAfter?: number | undefined;
+    fields?: readonly { path: string; message: string }[] | undefined;
+  }) {
+    super(init.detail ?? init.title);
+    this.name = 'ApiError';
+    this.status = init.status;
+    this.code = init.code;
+    this.title = init.title;
+    this.detail = init.detail;
+    this.retryAfter = init.retryAfter;
+    this.fields = init.fields ?? [];
+  }
+}
+
+type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+
+let csrfToken = '';
+let onUnauthenticated: ((error: ApiError) => void) | undefined;
+
+/** Called with every 401 `unauthenticated` (the app then goes back to /login). */
+export function setUnauthenticatedHandler(handler: (error: ApiError) => void): void {
+  onUnauthenticated = handler;
+}
+
+export function setCsrfToken(token: string): void {
+  csrfToken = token;
+}
+
+function isSessionInfo(value: unknown): value is SessionInfo {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as { csrfToken?: unknown }).csrfToken === 'string' &&
+    typeof (value as { stage?: unknown }).stage === 'string'
+  );
+}
+
+function statusCode(status: number): ErrorCode {
+  if (status === 400) return 'bad_request';
+  if (status === 401) return 'unauthenticated';
+  if (status === 403) return 'forbidden';
+  if (status === 404) return 'not_found';
+  if (status === 409) return 'conflict';
+  if (status === 429) return 'throttled';
+  if (status === 502 || status === 503 || status === 504) return 'upstream_unavailable';
+  return 'internal';
+}
+
+async function toApiError(res: Response): Promise<ApiError> {
+  let problem: Partial<Problem> = {};
+  try {
+    const body: unknown = await res.json();
+    if (typeof body === 'object' && body !== null) problem = body as Partial<Problem>;
+  } catch {
+    // Not JSON (a proxy's error page, say): fall back to the status.
+  }
+  const header = Number(res.headers.get('retry-after'));
+  const retryAfter =
+    typeof problem.retryAfter === 'number'
+      ? problem.retryAfter
+      : Number.isFinite(header) && header > 0
+        ? header
+        : undefined;
+  return new ApiError({
+    status: res.status,
+    code: typeof problem.code === 'string' ? problem.code : statusCode(res.status),
+    title:
+      typeof problem.title === 'string' ? problem.title : res.statusText || `HTTP ${res.status}`,
+    detail: typeof problem.detail === 'string' ? problem.detail : undefined,
+    retryAfter,
+    fields: Array.isArray(problem.fields) ? problem.fields : undefined,
+  });
+}
+
+async function send(method: Method, path: string, body: unknown): Promise<Response> {
+  const headers: Record<string, string> = { accept: 'application/json' };
+  if (method !== 'GET') headers['x-csrf-token'] = csrfToken;
+  const init: RequestInit = { method, credentials: 'same-origin', headers, cache: 'no-store' };
+  if (body !== undefined) {
+    headers['content-type'] = 'application/json';
+    init.body = JSON.stringify(body);
+  }
+  try {
+    return await fetch(path, init);
+  } catch {
+    throw new ApiError({ status: 0, code: 'upstream_unavailable', title: 'Network error' });
+  }
+}
+
+/**
+ * One request. Returns the parsed JSON body (or `undefined` for 204). A response that is a
+ * `SessionInfo` (every sign-in step) updates the CSRF token, since the session id changed.
+ * A 403 `csrf` is retried once with a freshly fetched token.
+ */
+export async function request<T>(method: Method, path: string, body?: unknown): Promise<T> {
+  let res = await send(method, path, body);
+  if (!res.ok && res.status === 403 && method !== 'GET') {
+    const error = await toApiError(res.clone());
+    if (error.code === 'csrf') {
+      await getSession();
+      res = await send(method, path, body);
+    }
+  }
+  if (!res.ok) {
+    const error = await toApiError(res);
+    if (error.code === 'unauthenticated' && onUnauthenticated) onUnauthenticated(error);
+    throw error;
+  }
+  if (res.status === 204) return undefined as T;
+  const text = await res.text();
+  if (text === '') return undefined as T;
+  const data: unknown = JSON.parse(text);
+  if (isSessionInfo(data)) csrfToken = data.csrfToken;
+  else if (typeof data === 'object' && data !== null && 'session' in data) {
+    const session = (data as { session: unknown }).session;
+    if (isSessionInfo(session)) csrfToken = session.csrfToken;
+  }
+  return data as T;
+}
+
+export const api = {
+  get: <T>(path: string): Promise<T> => request<T>('GET', path),
+  post: <T>(path: string, body?: unknown): Promise<T> => request<T>('POST', path, body ?? {}),
+  put: <T>(path: string, body?: unknown): Promise<T> => request<T>('PUT', path, body ?? {}),
+  patch: <T>(path: string, body?: unknown): Promise<T> => request<T>('PATCH', path, body ?? {}),
+  delete: <T = void>(path: string): Promise<T> => request<T>('DELETE', path),
+};
+
+/** `GET /api/session` — always 200; also refreshes the CSRF token. */
+export async function getSession(): Promise<SessionInfo> {
+  const res = await send('GET', '/api/session', undefined);
+  if (!res.ok) throw await toApiError(res);
+  const session = (await res.json()) as SessionInfo;
+  csrfToken = session.csrfToken;
+  return session;
+}
+
+/** Builds a query string from the set (non-empty) values. */
+export function query(params: Readonly<Record<string, string | number | undefined>>): string {
+  const search = new URLSearchParams();
+  for (const [key, value] of Object.entries(params)) {
+    if (value !== undefined && value !== '') search.set(key, String(value));
+  }
+  const text = search.toString();
+  return text === '' ? '' : `?${text}`;
+}
+
+export function enc(segment: string): string {
+  return encodeURIComponent(segment);
+}

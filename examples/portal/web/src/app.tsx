@@ -1,0 +1,369 @@
+/** The app shell: loads the session, routes by stage, header, sidebar, re-authentication. */
+import {
+  lazy,
+  type ReactNode,
+  Suspense,
+  useCallback,
+  useEffect,
+  useMemo,
+  useRef,
+  useState,
+} from 'react';
+import type { Locale, Me, SessionInfo } from '../../src/shared/api.ts';
+import type { Permission } from '../../src/shared/permissions.ts';
+import { ApiError, api, getSession, setUnauthenticatedHandler } from './api.ts';
+import { AppContext, type AppContextValue, useApp } from './context.tsx';
+import { isLocale, makeTranslate } from './i18n.ts';
+import { LoginPage } from './pages/login.tsx';
+import { ReauthDialog } from './reauth.tsx';
+import { Link, match, navigate, useLocation } from './router.tsx';
+import { describeError, Loading, PageTitle } from './ui.tsx';
+
+const named =
+  <K extends string>(key: K) =>
+  <M extends Record<K, (props: never) => ReactNode>>(m: M) => ({ default: m[key] });
+
+const EnrolPage = lazy(() => import('./pages/enrol.tsx').then(named('EnrolPage')));
+const InvitePage = lazy(() => import('./pages/invite.tsx').then(named('InvitePage')));
+const ResetRequestPage = lazy(() => import('./pages/reset.tsx').then(named('ResetRequestPage')));
+const ResetConfirmPage = lazy(() => import('./pages/reset.tsx').then(named('ResetConfirmPage')));
+const DashboardPage = lazy(() => import('./pages/dashboard.tsx').then(named('DashboardPage')));
+const LicensesPage = lazy(() => import('./pages/licenses.tsx').then(named('LicensesPage')));
+const LicenseDetailPage = lazy(() =>
+  import('./pages/license-detail.tsx').then(named('LicenseDetailPage')),
+);
+const UsersPage = lazy(() => import('./pages/users.tsx').then(named('UsersPage')));
+const SecurityPage = lazy(() => import('./pages/security.tsx').then(named('SecurityPage')));
+const AuditPage = lazy(() => import('./pages/audit.tsx').then(named('AuditPage')));
+const AlertsPage = lazy(() => import('./pages/alerts.tsx').then(named('AlertsPage')));
+
+const LOCALE_KEY = 'fluxel.locale';
+
+function storedLocale(): Locale {
+  try {
+    const value = window.localStorage.getItem(LOCALE_KEY);
+    return value && isLocale(value) ? value : 'de';
+  } catch {
+    return 'de';
+  }
+}
+
+const PUBLIC = ['/reset', '/reset/:token', '/invite/:token'];
+
+function isPublic(path: string): boolean {
+  return PUBLIC.some((pattern) => match(pattern, path) !== null);
+}
+
+/** A same-origin in-app path from `?next=`, or `/`. */
+function safeNext(next: string | null): string {
+  return next?.startsWith('/') && !next.startsWith('//') && !next.startsWith('/login') ? next : '/';
+}
+
+/** Where a user at `stage` must go instead of `path` (or `null` to stay). */
+function redirectFor(
+  stage: SessionInfo['stage'],
+  path: string,
+  next: string | null,
+): string | null {
+  switch (stage) {
+    case 'anonymous':
+    case 'password':
+      if (path === '/login' || isPublic(path)) return null;
+      return path === '/' || path === '/enrol'
+        ? '/login'
+        : `/login?next=${encodeURIComponent(path)}`;
+    case 'enrol':
+      return path === '/enrol' || isPublic(path) ? null : '/enrol';
+    case 'full':
+      return path === '/login' || path === '/enrol' ? safeNext(next) : null;
+  }
+}
+
+interface NavItem {
+  to: string;
+  key: 'nav.dashboard' | 'nav.licenses' | 'nav.users' | 'nav.audit' | 'nav.alerts' | 'nav.security';
+  permission?: Permission;
+}
+
+const NAV: readonly NavItem[] = [
+  { to: '/', key: 'nav.dashboard' },
+  { to: '/licenses', key: 'nav.licenses', permission: 'license.read' },
+  { to: '/users', key: 'nav.users', permission: 'users.read' },
+  { to: '/audit', key: 'nav.audit', permission: 'audit.read' },
+  { to: '/alerts', key: 'nav.alerts', permission: 'alerts.read' },
+  { to: '/security', key: 'nav.security' },
+];
+
+export function App() {
+  const [session, setSessionState] = useState<SessionInfo | undefined>(undefined);
+  const [loadError, setLoadError] = useState<unknown>(undefined);
+  const [locale, setLocaleState] = useState<Locale>(storedLocale);
+  const [reauth, setReauth] = useState<{ resolve(): void; reject(): void } | undefined>(undefined);
+  const { path, search } = useLocation();
+  const t = useMemo(() => makeTranslate(locale), [locale]);
+  const userLocale = useRef<string | undefined>(undefined);
+
+  const applySession = useCallback((next: SessionInfo) => {
+    setSessionState(next);
+    // The profile's language wins once per sign-in (and after it changes).
+    const key = next.user ? `${next.user.id}:${next.user.locale}` : undefined;
+    if (next.user && key !== userLocale.current) setLocaleState(next.user.locale);
+    userLocale.current = key;
+  }, []);
+
+  const reload = useCallback(async () => {
+    const next = await getSession();
+    applySession(next);
+    return next;
+  }, [applySession]);
+
+  useEffect(() => {
+    reload().catch(setLoadError);
+    setUnauthenticatedHandler(() => {
+      reload().then(
+        () => navigate('/login', { replace: true }),
+        () => navigate('/login', { replace: true }),
+      );
+    });
+  }, [reload]);
+
+  useEffect(() => {
+    document.documentElement.lang = locale;
+  }, [locale]);
+
+  const me = session?.user;
+
+  const setLocale = useCallback(
+    (next: Locale) => {
+      setLocaleState(next);
+      try {
+        window.localStorage.setItem(LOCALE_KEY, next);
+      } catch {
+        // Storage may be disabled; the choice then lasts for this page only.
+      }
+      if (session?.stage === 'full' && me && me.locale !== next) {
+        api.patch<Me>('/api/me', { locale: next }).then(
+          (updated) => {
+            userLocale.current = `${updated.id}:${updated.locale}`;
+            setSessionState((s) => (s ? { ...s, user: updated } : s));
+          },
+          () => undefined,
+        );
+      }
+    },
+    [session?.stage, me],
+  );
+
+  const setMe = useCallback((updated: Me) => {
+    setSessionState((s) => (s ? { ...s, user: updated } : s));
+    userLocale.current = `${updated.id}:${updated.locale}`;
+    setLocaleState(updated.locale);
+  }, []);
+
+  const withReauth = useCallback(async <T,>(action: () => Promise<T>): Promise<T> => {
+    try {
+      return await action();
+    } catch (error) {
+      if (!(error instanceof ApiError) || error.code !== 'reauth_required') throw error;
+      await new Promise<void>((resolve, reject) => {
+        setReauth({ resolve, reject: () => reject(error) });
+      });
+      return action();
+    }
+  }, []);
+
+  const value = useMemo<AppContextValue | undefined>(
+    () =>
+      session
+        ? {
+            session,
+            me,
+            locale,
+            t,
+            setLocale,
+            setSession: applySession,
+            setMe,
+            reload,
+            withReauth,
+            can: (permission) => me?.permissions.includes(permission) ?? false,
+          }
+        : undefined,
+    [session, me, locale, t, setLocale, applySession, setMe, reload, withReauth],
+  );
+
+  const redirect = session ? redirectFor(session.stage, path, search.get('next')) : null;
+  useEffect(() => {
+    if (redirect) navigate(redirect, { replace: true });
+  }, [redirect]);
+
+  if (!value) {
+    return (
+      <main id="main" className="boot">
+        {loadError ? (
+          <div className="notice notice-error" role="alert" data-testid="error">
+            <p>{describeError(t, loadError).message}</p>
+            <button type="button" className="button" onClick={() => window.location.reload()}>
+              {t('common.retry')}
+            </button>
+          </div>
+        ) : (
+          <p role="status">{t('common.loading')}</p>
+        )}
+      </main>
+    );
+  }
+
+  const full = value.session.stage === 'full';
+
+  async function signOut(): Promise<void> {
+    try {
+      await api.post<void>('/api/auth/logout');
+    } catch {
+      // Signed out anyway as far as the app is concerned; the session is re-read below.
+    }
+    await reload().catch(() => undefined);
+    navigate('/login', { replace: true });
+  }
+
+  return (
+    <AppContext.Provider value={value}>
+      <a className="skip-link" href="#main">
+        {t('nav.skip')}
+      </a>
+      <header className="topbar">
+        <Link to={full ? '/' : '/login'} className="brand">
+          <span className="brand-mark" aria-hidden="true">
+            F
+          </span>
+          {t('app.name')}
+        </Link>
+        <div className="topbar-end">
+          <fieldset className="lang-switch">
+            <legend className="sr-only">{t('lang.label')}</legend>
+            {(['de', 'en'] as const).map((l) => (
+              <button
+                key={l}
+                type="button"
+                lang={l}
+                className="lang-button"
+                aria-pressed={locale === l}
+                data-testid={`lang-${l}`}
+                onClick={() => setLocale(l)}
+              >
+                <span aria-hidden="true">{l.toUpperCase()}</span>
+                <span className="sr-only">{l === 'de' ? 'Deutsch' : 'English'}</span>
+              </button>
+            ))}
+          </fieldset>
+          {me ? (
+            <span className="topbar-user" data-testid="current-user">
+              {me.name}
+            </span>
+          ) : null}
+          {value.session.stage !== 'anonymous' ? (
+            <button
+              type="button"
+              className="button-secondary button-small"
+              data-testid="logout"
+              onClick={() => void signOut()}
+            >
+              {t('nav.signOut')}
+            </button>
+          ) : null}
+        </div>
+      </header>
+      <div className={full ? 'shell' : 'shell shell-plain'}>
+        {full ? (
+          <nav className="sidebar" aria-label={t('nav.label')}>
+            <ul>
+              {NAV.filter((item) => !item.permission || value.can(item.permission)).map((item) => {
+                const current =
+                  item.to === '/'
+                    ? path === '/'
+                    : path === item.to || path.startsWith(`${item.to}/`);
+                return (
+                  <li key={item.to}>
+                    <Link
+                      to={item.to}
+                      aria-current={current ? 'page' : undefined}
+                      data-testid={`nav-${item.to === '/' ? 'dashboard' : item.to.slice(1)}`}
+                    >
+                      {t(item.key)}
+                    </Link>
+                  </li>
+                );
+              })}
+            </ul>
+          </nav>
+        ) : null}
+        <main id="main" tabIndex={-1} className="content">
+          {redirect ? (
+            <Loading />
+          ) : (
+            <Suspense fallback={<Loading />}>
+              <Page path={path} />
+            </Suspense>
+          )}
+        </main>
+      </div>
+      {reauth ? (
+        <ReauthDialog
+          onDone={() => {
+            setReauth(undefined);
+            reauth.resolve();
+          }}
+          onCancel={() => {
+            setReauth(undefined);
+            reauth.reject();
+          }}
+        />
+      ) : null}
+    </AppContext.Provider>
+  );
+}
+
+function Page({ path }: { path: string }) {
+  if (path === '/login') return <LoginPage />;
+  if (path === '/enrol') return <EnrolPage />;
+  if (path === '/reset') return <ResetRequestPage />;
+  if (path === '/') return <DashboardPage />;
+  if (path === '/licenses') return <Guard permission="license.read" page={<LicensesPage />} />;
+  if (path === '/users') return <Guard permission="users.read" page={<UsersPage />} />;
+  if (path === '/security') return <SecurityPage />;
+  if (path === '/audit') return <Guard permission="audit.read" page={<AuditPage />} />;
+  if (path === '/alerts') return <Guard permission="alerts.read" page={<AlertsPage />} />;
+  const reset = match('/reset/:token', path);
+  if (reset) return <ResetConfirmPage token={reset.token ?? ''} />;
+  const invite = match('/invite/:token', path);
+  if (invite) return <InvitePage key={invite.token} token={invite.token ?? ''} />;
+  const license = match('/licenses/:id', path);
+  if (license) {
+    const id = license.id ?? '';
+    return <Guard permission="license.read" page={<LicenseDetailPage key={id} id={id} />} />;
+  }
+  return <NotFound />;
+}
+
+function Guard({ permission, page }: { permission: Permission; page: ReactNode }) {
+  const { t, can: allowed } = useApp();
+  if (allowed(permission)) return page;
+  return (
+    <>
+      <PageTitle title={t('forbidden.title')}>{t('forbidden.title')}</PageTitle>
+      <p>{t('forbidden.text')}</p>
+    </>
+  );
+}
+
+function NotFound() {
+  const { t, session } = useApp();
+  return (
+    <>
+      <PageTitle title={t('notFound.title')}>{t('notFound.title')}</PageTitle>
+      <p>{t('notFound.text')}</p>
+      <p>
+        <Link to={session.stage === 'full' ? '/' : '/login'}>{t('notFound.back')}</Link>
+      </p>
+    </>
+  );
+}

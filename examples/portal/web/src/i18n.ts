@@ -1,0 +1,830 @@
+/**
+ * The portal's texts: German (the default) and English. Both dictionaries have exactly the same
+ * keys (the type checks it, and `test/web-i18n.test.ts` too). `{name}` marks a variable.
+ */
+import type { Locale } from '../../src/shared/api.ts';
+
+export const de = {
+  'app.name': 'Fluxel Portal',
+  'lang.label': 'Sprache',
+
+  'nav.skip': 'Zum Inhalt springen',
+  'nav.label': 'Hauptnavigation',
+  'nav.dashboard': 'Übersicht',
+  'nav.licenses': 'Lizenzen',
+  'nav.users': 'Benutzer',
+  'nav.audit': 'Protokoll',
+  'nav.alerts': 'Warnungen',
+  'nav.security': 'Sicherheit & Profil',
+  'nav.signOut': 'Abmelden',
+
+  'common.loading': 'Wird geladen …',
+  'common.retry': 'Erneut versuchen',
+  'common.cancel': 'Abbrechen',
+  'common.save': 'Speichern',
+  'common.done': 'Fertig',
+  'common.copy': 'Kopieren',
+  'common.copied': 'In die Zwischenablage kopiert.',
+  'common.choose': 'Bitte wählen …',
+  'common.actions': 'Aktionen',
+  'common.refresh': 'Aktualisieren',
+  'common.toLogin': 'Zur Anmeldung',
+  'common.shownOnce': 'Wird nur dieses eine Mal angezeigt – bitte jetzt sicher ablegen.',
+
+  'time.seconds': '{n} Sekunden',
+  'time.minutes': '{n} Minuten',
+  'time.hours': '{n} Stunden',
+
+  'field.email': 'E-Mail-Adresse',
+  'field.password': 'Passwort',
+  'field.currentPassword': 'Aktuelles Passwort',
+  'field.newPassword': 'Neues Passwort',
+  'field.newEmail': 'Neue E-Mail-Adresse',
+  'field.name': 'Name',
+  'field.locale': 'Sprache',
+  'field.code': 'Code',
+  'field.recoveryCode': 'Wiederherstellungscode',
+  'field.phone': 'Mobilnummer',
+  'field.factorLabel': 'Bezeichnung',
+  'field.factorLabelHint':
+    'Optional, z. B. „Diensthandy“ – hilft, den Faktor später wiederzuerkennen.',
+  'field.tenant': 'Mandant',
+  'field.role': 'Rolle',
+  'field.status': 'Status',
+  'field.product': 'Produkt',
+  'field.entitlements': 'Berechtigungen',
+  'field.expiresAt': 'Gültig bis',
+  'field.reason': 'Grund',
+  'field.connection': 'Verbindung',
+  'field.kind': 'Art',
+
+  'error.unexpected': 'Etwas ist schiefgelaufen. Bitte versuche es erneut.',
+  'error.bad_request': 'Die Eingaben sind unvollständig oder ungültig.',
+  'error.unauthenticated': 'Du bist nicht (mehr) angemeldet. Bitte melde dich an.',
+  'error.second_factor_required': 'Bitte bestätige die Anmeldung mit deinem zweiten Faktor.',
+  'error.enrolment_required': 'Bitte richte zuerst einen zweiten Faktor ein.',
+  'error.reauth_required': 'Bitte bestätige diese Änderung mit Passwort und Code.',
+  'error.forbidden': 'Dafür fehlt dir die Berechtigung.',
+  'error.not_found': 'Nicht gefunden.',
+  'error.conflict': 'Das geht im aktuellen Zustand nicht.',
+  'error.csrf': 'Die Sitzung hat sich geändert. Bitte lade die Seite neu.',
+  'error.throttled': 'Zu viele Versuche. Bitte warte kurz und versuche es dann erneut.',
+  'error.throttledWait': 'Zu viele Versuche. Bitte versuche es in {time} erneut.',
+  'error.locked_out':
+    'Das Konto ist nach zu vielen Fehlversuchen vorübergehend gesperrt. Bitte versuche es später erneut.',
+  'error.lockedOutWait':
+    'Das Konto ist nach zu vielen Fehlversuchen vorübergehend gesperrt. Nächster Versuch in {time} möglich.',
+  'error.invalid_credentials': 'E-Mail-Adresse oder Passwort ist falsch.',
+  'error.invalid_code': 'Der Code ist falsch oder abgelaufen.',
+  'error.weak_password': 'Dieses Passwort ist zu schwach.',
+  'error.invitation_invalid':
+    'Diese Einladung ist ungültig, abgelaufen oder wurde schon verwendet.',
+  'error.token_invalid': 'Dieser Link ist ungültig oder abgelaufen. Bitte fordere einen neuen an.',
+  'error.license_not_active':
+    'Die Lizenz ist noch nicht aktiviert. Zugangsdaten können erst danach hinterlegt werden.',
+  'error.upstream_unavailable':
+    'Der Dienst ist gerade nicht erreichbar. Bitte versuche es gleich noch einmal.',
+  'error.internal': 'Ein interner Fehler ist aufgetreten. Bitte versuche es später erneut.',
+
+  'role.customer': 'Kunde',
+  'role.key-user': 'Key-User',
+  'role.partner': 'Partner',
+  'role.administrator': 'Administrator',
+
+  'method.totp': 'Authenticator-App',
+  'method.email': 'Code per E-Mail',
+  'method.sms': 'Code per SMS',
+  'method.recovery': 'Wiederherstellungscode',
+
+  'factor.totp': 'Authenticator-App',
+  'factor.email': 'E-Mail-Code',
+  'factor.sms': 'SMS-Code',
+  'factor.passkey': 'Passkey',
+
+  'status.issued': 'Ausgestellt',
+  'status.active': 'Aktiv',
+  'status.locked': 'Gesperrt',
+  'status.expired': 'Abgelaufen',
+
+  'userStatus.active': 'Aktiv',
+  'userStatus.disabled': 'Deaktiviert',
+
+  'outcome.success': 'Erfolg',
+  'outcome.failure': 'Fehlschlag',
+  'outcome.denied': 'Verweigert',
+
+  'password.hint':
+    'Mindestens 12 Zeichen. Eine Passphrase aus mehreren Wörtern ist ideal – Sonderzeichen sind nicht nötig.',
+
+  'login.title': 'Anmelden',
+  'login.intro': 'Melde dich mit deiner E-Mail-Adresse und deinem Passwort an.',
+  'login.submit': 'Weiter',
+  'login.forgot': 'Passwort vergessen?',
+  'login.passkeyTitle': 'Mit Passkey',
+  'login.passkeyHint':
+    'Ein Passkey ersetzt Passwort und Code. Ist oben eine E-Mail-Adresse eingetragen, wird sie verwendet.',
+  'login.passkey': 'Mit Passkey anmelden',
+  'login.secondTitle': 'Anmeldung bestätigen',
+  'login.secondIntro':
+    'Dein Passwort war richtig. Bestätige die Anmeldung jetzt mit deinem zweiten Faktor.',
+  'login.confirm': 'Bestätigen',
+  'login.passkeySecondHint': 'Oder bestätige die Anmeldung mit einem Passkey.',
+  'login.passkeyConfirm': 'Mit Passkey bestätigen',
+  'login.restart': 'Mit einem anderen Konto anmelden',
+
+  'signin.method': 'Methode',
+  'signin.totpHint': 'Der sechsstellige Code aus deiner Authenticator-App.',
+  'signin.recoveryHint':
+    'Einer der Wiederherstellungscodes, die du beim Einrichten gespeichert hast. Jeder Code gilt nur einmal.',
+  'signin.sendFirst': 'Fordere zuerst einen Code an.',
+  'signin.sentHint': 'Der Code ist einige Minuten gültig.',
+  'signin.sendEmail': 'Code per E-Mail senden',
+  'signin.sendSms': 'Code per SMS senden',
+  'signin.resend': 'Code erneut senden',
+  'signin.sentEmail': 'Der Code wurde an deine E-Mail-Adresse gesendet.',
+  'signin.sentSms': 'Der Code wurde per SMS gesendet.',
+
+  'passkey.cancelled': 'Der Vorgang wurde abgebrochen oder ist abgelaufen.',
+  'passkey.unsupported': 'Dieser Browser oder dieses Gerät unterstützt hier keinen Passkey.',
+  'passkey.intro':
+    'Ein Passkey ist an dieses Gerät (oder deinen Passwort-Manager) gebunden und lässt sich nicht abphishen.',
+  'passkey.labelHint': 'Optional, z. B. „Laptop“.',
+  'passkey.register': 'Passkey hinzufügen',
+
+  'invite.title': 'Einladung annehmen',
+  'invite.intro': 'Du wurdest zum Fluxel-Portal von {tenant} eingeladen.',
+  'invite.expires': 'Gültig bis',
+  'invite.next': 'Danach richtest du einen zweiten Faktor ein – das ist für alle Konten Pflicht.',
+  'invite.accept': 'Konto anlegen',
+
+  'enrol.title': 'Zweiten Faktor einrichten',
+  'enrol.intro':
+    'Bevor es losgeht, richte bitte einen zweiten Faktor ein. Dieser Schritt ist verpflichtend.',
+  'enrol.why':
+    'Warum? Im Portal werden Lizenzen und Zugangsdaten verwaltet. Ein zweiter Faktor schützt dein Konto, selbst wenn dein Passwort bekannt wird.',
+  'enrol.totpTitle': 'Authenticator-App',
+  'enrol.recommended': 'Empfohlen',
+  'enrol.emailTitle': 'Code per E-Mail',
+  'enrol.emailHint':
+    'Wenn du keine Authenticator-App nutzen kannst: Bei jeder Anmeldung kommt ein Code per E-Mail.',
+  'enrol.later': 'Passkeys und SMS kannst du danach unter „Sicherheit & Profil“ hinzufügen.',
+  'enrol.codesTitle': 'Deine Wiederherstellungscodes',
+  'enrol.codesIntro': 'Fast geschafft. Bewahre diese Codes sicher auf, bevor du weitermachst.',
+
+  'totp.intro':
+    'Nutze eine Authenticator-App wie die auf deinem Smartphone oder deinen Passwort-Manager.',
+  'totp.start': 'Authenticator-App einrichten',
+  'totp.step1': 'Öffne deine Authenticator-App und füge ein neues Konto hinzu.',
+  'totp.step2': 'Scanne diesen QR-Code:',
+  'totp.qrAlt': 'QR-Code zum Einrichten der Authenticator-App',
+  'totp.secretHint': 'Kein Scannen möglich? Gib stattdessen diesen Schlüssel ein:',
+  'totp.step3': 'Gib den sechsstelligen Code ein, den die App jetzt anzeigt.',
+  'totp.codeHint': 'Der Code wechselt alle 30 Sekunden.',
+  'totp.confirm': 'Bestätigen',
+
+  'emailFactor.intro': 'Wir senden einen Bestätigungscode an {email}.',
+  'emailFactor.start': 'Code senden',
+  'emailFactor.resend': 'Code erneut senden',
+  'emailFactor.sent': 'Der Code wurde an {email} gesendet.',
+  'emailFactor.codeHint': 'Der Code aus der E-Mail, einige Minuten gültig.',
+  'emailFactor.confirm': 'Bestätigen',
+
+  'sms.intro':
+    'SMS ist ein zusätzlicher, schwächerer Faktor (z. B. als Reserve). Die Nummer wird nur für Codes verwendet.',
+  'sms.phoneHint': 'Im internationalen Format mit +, z. B. +491701234567.',
+  'sms.start': 'Code per SMS senden',
+  'sms.resend': 'Code erneut senden',
+  'sms.sent': 'Der Code wurde an {phone} gesendet.',
+  'sms.confirm': 'Nummer bestätigen',
+
+  'recovery.title': 'Wiederherstellungscodes',
+  'recovery.explain':
+    'Mit diesen Codes kommst du in dein Konto, wenn du keinen Zugriff auf deinen zweiten Faktor hast (z. B. Handy verloren). Jeder Code gilt genau einmal.',
+  'recovery.once':
+    'Die Codes werden nur jetzt angezeigt. Drucke sie aus oder lege sie in deinem Passwort-Manager ab.',
+  'recovery.saved': 'Ich habe die Codes gespeichert',
+  'recovery.what':
+    'Wiederherstellungscodes sind Einmal-Codes für den Notfall, falls du keinen Zugriff auf deine anderen Faktoren hast.',
+  'recovery.left': 'Noch verfügbar: {n}',
+  'recovery.regenerateHint': 'Neue Codes erzeugen macht alle bisherigen ungültig.',
+  'recovery.regenerate': 'Neue Codes erzeugen',
+
+  'reauth.title': 'Änderung bestätigen',
+  'reauth.explain':
+    'Zum Schutz deines Kontos bestätige diese Änderung bitte mit deinem Passwort und einem Code.',
+  'reauth.submit': 'Bestätigen',
+
+  'reset.title': 'Passwort zurücksetzen',
+  'reset.intro':
+    'Gib deine E-Mail-Adresse ein. Wir senden dir einen Link, mit dem du ein neues Passwort festlegst.',
+  'reset.send': 'Link senden',
+  'reset.sent':
+    'Falls ein Konto zu dieser Adresse existiert, ist ein Link unterwegs. Bitte prüfe dein Postfach.',
+  'reset.newTitle': 'Neues Passwort festlegen',
+  'reset.afterHint':
+    'Alle bestehenden Sitzungen werden beendet. Dein zweiter Faktor bleibt unverändert.',
+  'reset.save': 'Passwort speichern',
+  'reset.doneTitle': 'Passwort geändert',
+  'reset.done':
+    'Dein Passwort wurde geändert. Melde dich jetzt mit deinem Passwort und deinem zweiten Faktor an.',
+
+  'dashboard.title': 'Übersicht',
+  'dashboard.hello': 'Hallo, {name}',
+  'dashboard.context': '{tenant} · {role}',
+  'dashboard.recoveryLow': 'Du hast nur noch {n} Wiederherstellungscodes. Erzeuge bald neue.',
+  'dashboard.secondFactor':
+    'Du hast nur einen zweiten Faktor. Richte einen weiteren ein (z. B. einen Passkey), damit du nicht ausgesperrt wirst.',
+  'dashboard.addFactor': 'Faktor hinzufügen',
+  'dashboard.licenses': 'Lizenzen',
+  'dashboard.total': 'Gesamt',
+  'dashboard.shortcuts': 'Schnellzugriff',
+  'dashboard.licensesHint': 'Status, Geräte und Zugangsdaten',
+  'dashboard.usersHint': 'Einladen, Rollen, Sitzungen',
+  'dashboard.auditHint': 'Wer hat wann was getan',
+  'dashboard.alertsHint': 'Auffällige Ereignisse',
+  'dashboard.securityHint': 'Passwort, Faktoren, Sitzungen',
+
+  'licenses.title': 'Lizenzen',
+  'licenses.intro': 'Alle Lizenzen, die du sehen darfst, mit Status und letzter Aktivität.',
+  'licenses.listTitle': 'Alle Lizenzen',
+  'licenses.empty': 'Noch keine Lizenzen.',
+  'licenses.activated': 'Aktiviert',
+  'licenses.notActivated': 'Noch nicht',
+  'licenses.lastSeen': 'Letzte Aktivität',
+  'licenses.device': 'Gerät',
+  'licenses.lock': 'Sperren …',
+  'licenses.lockConfirm': 'Sperren',
+  'licenses.lockHint': 'Wird protokolliert und dem Kunden angezeigt.',
+  'licenses.unlock': 'Entsperren',
+  'licenses.rebind': 'Neu binden',
+  'licenses.rebindTitle': 'Code zum Neu-Binden: {product}',
+  'licenses.rebindCode': 'Code zum Neu-Binden',
+  'licenses.rebindNote':
+    'Mit diesem Code wird die Lizenz an ein neues Gerät gebunden. Er wird nur einmal angezeigt und gilt bis {date}.',
+  'licenses.createTitle': 'Lizenz ausstellen',
+  'licenses.create': 'Lizenz ausstellen',
+  'licenses.createdTitle': 'Lizenz ausgestellt: {product}',
+  'licenses.key': 'Lizenzschlüssel',
+  'licenses.productHint': 'Kleinbuchstaben, Ziffern und Bindestriche, z. B. fluxel-agent.',
+  'licenses.entitlementsHint': 'Kommagetrennt, z. B. relay, reports:read.',
+  'licenses.expiresHint': 'Optional. Leer lassen für unbefristet.',
+
+  'licenseDetail.title': 'Lizenz {product}',
+  'licenseDetail.back': '← Alle Lizenzen',
+  'licenseDetail.notFound': 'Lizenz nicht gefunden',
+  'licenseDetail.facts': 'Details',
+  'licenseDetail.created': 'Ausgestellt',
+  'licenseDetail.noExpiry': 'Unbefristet',
+
+  'connections.title': 'Verbindungen',
+  'connections.intro':
+    'Zugangsdaten, die das Gerät für seine Verbindungen nutzt. Die Werte werden verschlüsselt gespeichert und nie angezeigt.',
+  'connections.empty': 'Noch keine Zugangsdaten hinterlegt.',
+  'connections.fields': 'Felder',
+  'connections.set': 'Hinterlegt',
+  'connections.setOnBy': 'am {date} von {user}',
+  'connections.device': 'dem Gerät',
+  'connections.replace': 'Ersetzen',
+
+  'credentials.title': 'Zugangsdaten hinterlegen',
+  'credentials.intro':
+    'Neue Werte ersetzen die bisherigen Zugangsdaten dieser Verbindung vollständig.',
+  'credentials.notActivated':
+    'Verfügbar, sobald die Lizenz aktiviert ist: Die Zugangsdaten werden für das gebundene Gerät verschlüsselt.',
+  'credentials.noPermission': 'Zugangsdaten können nur Key-User und Administratoren hinterlegen.',
+  'credentials.connectionHint': 'Kleinbuchstaben, Ziffern und Bindestriche, z. B. erp-main.',
+  'credentials.connectionInvalid':
+    'Der Verbindungsname darf nur Kleinbuchstaben, Ziffern und Bindestriche enthalten.',
+  'credentials.kindHint': 'z. B. sql, sftp, http-basic.',
+  'credentials.fields': 'Felder',
+  'credentials.fieldName': 'Feldname {n}',
+  'credentials.fieldValue': 'Wert {n}',
+  'credentials.addField': 'Feld hinzufügen',
+  'credentials.removeField': 'Feld {n} entfernen',
+  'credentials.neverShown':
+    'Werte werden nach dem Speichern nie wieder angezeigt – auch nicht für Administratoren.',
+  'credentials.save': 'Zugangsdaten speichern',
+  'credentials.saved': 'Zugangsdaten für „{connection}“ gespeichert.',
+
+  'users.title': 'Benutzer',
+  'users.intro': 'Benutzer einladen, Rollen ändern, Konten sperren und Sitzungen beenden.',
+  'users.listTitle': 'Alle Benutzer',
+  'users.factors': 'Faktoren',
+  'users.lastSignIn': 'Letzte Anmeldung',
+  'users.you': 'Du',
+  'users.roleFor': 'Rolle von {name}',
+  'users.changeRole': 'Rolle ändern',
+  'users.roleSaved': 'Rolle geändert.',
+  'users.disable': 'Deaktivieren',
+  'users.enable': 'Aktivieren',
+  'users.endSessions': 'Sitzungen beenden',
+  'users.sessionsEnded': '{n} Sitzung(en) beendet.',
+  'users.inviteTitle': 'Benutzer einladen',
+  'users.inviteIntro':
+    'Die Einladung kommt per E-Mail. Beim ersten Anmelden legt die Person ein Passwort und einen zweiten Faktor fest.',
+  'users.invite': 'Einladung senden',
+  'users.invited': 'Einladung an {email} gesendet, gültig bis {date}.',
+
+  'security.title': 'Sicherheit & Profil',
+  'security.intro': 'Dein Profil, deine Anmeldemethoden und deine aktiven Sitzungen.',
+  'security.profile': 'Profil',
+  'security.profileSaved': 'Profil gespeichert.',
+  'security.email': 'E-Mail-Adresse',
+  'security.currentEmail': 'Aktuell:',
+  'security.changeEmail': 'E-Mail-Adresse ändern',
+  'security.emailChanged': 'E-Mail-Adresse geändert in {email}.',
+  'security.reauthHint': 'Zur Sicherheit fragen wir vor der Änderung nach Passwort und Code.',
+  'security.password': 'Passwort',
+  'security.passwordHint':
+    'Zur Sicherheit fragen wir vorher nach Passwort und Code; andere Sitzungen werden beendet.',
+  'security.changePassword': 'Passwort ändern',
+  'security.passwordChanged': 'Passwort geändert. Deine anderen Sitzungen wurden beendet.',
+
+  'factors.title': 'Zweite Faktoren',
+  'factors.why':
+    'Jede Anmeldung braucht neben dem Passwort einen zweiten Faktor. Mit mehreren Faktoren bist du abgesichert, falls einer verloren geht.',
+  'factors.type': 'Art',
+  'factors.created': 'Eingerichtet',
+  'factors.lastUsed': 'Zuletzt verwendet',
+  'factors.remove': 'Entfernen',
+  'factors.removed': '„{label}“ wurde entfernt.',
+  'factors.lastOne': 'Letzter Faktor',
+  'factors.add': 'Faktor hinzufügen',
+  'factors.added': 'Faktor hinzugefügt.',
+  'factors.addTotp': 'Authenticator-App',
+  'factors.addPasskey': 'Passkey',
+  'factors.addSms': 'SMS',
+  'factors.addEmail': 'E-Mail-Code',
+  'factors.smsLater':
+    'SMS steht zur Verfügung, sobald du eine Authenticator-App oder einen Passkey eingerichtet hast.',
+
+  'sessions.title': 'Aktive Sitzungen',
+  'sessions.intro':
+    'Wo du gerade angemeldet bist. Beende Sitzungen, die du nicht kennst, und ändere dann dein Passwort.',
+  'sessions.device': 'Browser / Gerät',
+  'sessions.ip': 'IP-Adresse',
+  'sessions.created': 'Angemeldet',
+  'sessions.lastSeen': 'Zuletzt aktiv',
+  'sessions.expires': 'Läuft ab',
+  'sessions.current': 'Diese Sitzung',
+  'sessions.thisOne': 'Über „Abmelden“ beenden',
+  'sessions.end': 'Sitzung beenden',
+  'sessions.ended': 'Sitzung beendet.',
+
+  'audit.title': 'Protokoll',
+  'audit.intro': 'Jede Änderung und jede Anmeldung wird manipulationssicher protokolliert.',
+  'audit.filters': 'Filter',
+  'audit.allTenants': 'Alle Mandanten',
+  'audit.actor': 'Akteur',
+  'audit.actorHint': 'Benutzer-ID oder E-Mail-Adresse.',
+  'audit.action': 'Aktion',
+  'audit.actionHint': 'z. B. auth.login oder license.',
+  'audit.outcome': 'Ergebnis',
+  'audit.allOutcomes': 'Alle',
+  'audit.from': 'Von',
+  'audit.to': 'Bis',
+  'audit.search': 'Anzeigen',
+  'audit.export': 'Als CSV exportieren',
+  'audit.events': 'Ereignisse',
+  'audit.empty': 'Keine Ereignisse für diese Filter.',
+  'audit.more': 'Weitere laden',
+  'audit.time': 'Zeit',
+  'audit.target': 'Ziel',
+  'audit.details': 'Details',
+  'audit.show': 'Anzeigen',
+
+  'alerts.title': 'Warnungen',
+  'alerts.intro':
+    'Auffällige Ereignisse, z. B. viele Fehlversuche oder ein Gerät mit falschem Schlüssel.',
+  'alerts.empty': 'Keine Warnungen.',
+
+  'forbidden.title': 'Kein Zugriff',
+  'forbidden.text': 'Für diese Seite fehlt dir die Berechtigung.',
+  'notFound.title': 'Seite nicht gefunden',
+  'notFound.text': 'Diese Adresse gibt es im Portal nicht.',
+  'notFound.back': 'Zur Startseite',
+} as const satisfies Record<string, string>;
+
+export type MessageKey = keyof typeof de;
+
+export const en: Record<MessageKey, string> = {
+  'app.name': 'Fluxel Portal',
+  'lang.label': 'Language',
+
+  'nav.skip': 'Skip to content',
+  'nav.label': 'Main navigation',
+  'nav.dashboard': 'Overview',
+  'nav.licenses': 'Licenses',
+  'nav.users': 'Users',
+  'nav.audit': 'Audit log',
+  'nav.alerts': 'Alerts',
+  'nav.security': 'Security & profile',
+  'nav.signOut': 'Sign out',
+
+  'common.loading': 'Loading …',
+  'common.retry': 'Try again',
+  'common.cancel': 'Cancel',
+  'common.save': 'Save',
+  'common.done': 'Done',
+  'common.copy': 'Copy',
+  'common.copied': 'Copied to the clipboard.',
+  'common.choose': 'Please choose …',
+  'common.actions': 'Actions',
+  'common.refresh': 'Refresh',
+  'common.toLogin': 'Go to sign-in',
+  'common.shownOnce': 'Shown this one time only – please store it safely now.',
+
+  'time.seconds': '{n} seconds',
+  'time.minutes': '{n} minutes',
+  'time.hours': '{n} hours',
+
+  'field.email': 'E-mail address',
+  'field.password': 'Password',
+  'field.currentPassword': 'Current password',
+  'field.newPassword': 'New password',
+  'field.newEmail': 'New e-mail address',
+  'field.name': 'Name',
+  'field.locale': 'Language',
+  'field.code': 'Code',
+  'field.recoveryCode': 'Recovery code',
+  'field.phone': 'Mobile number',
+  'field.factorLabel': 'Label',
+  'field.factorLabelHint': 'Optional, e.g. “work phone” – helps you recognise the factor later.',
+  'field.tenant': 'Tenant',
+  'field.role': 'Role',
+  'field.status': 'Status',
+  'field.product': 'Product',
+  'field.entitlements': 'Entitlements',
+  'field.expiresAt': 'Valid until',
+  'field.reason': 'Reason',
+  'field.connection': 'Connection',
+  'field.kind': 'Kind',
+
+  'error.unexpected': 'Something went wrong. Please try again.',
+  'error.bad_request': 'Some input is missing or invalid.',
+  'error.unauthenticated': 'You are not signed in (any more). Please sign in.',
+  'error.second_factor_required': 'Please confirm the sign-in with your second factor.',
+  'error.enrolment_required': 'Please set up a second factor first.',
+  'error.reauth_required': 'Please confirm this change with your password and a code.',
+  'error.forbidden': 'You do not have permission to do that.',
+  'error.not_found': 'Not found.',
+  'error.conflict': 'That is not possible in the current state.',
+  'error.csrf': 'Your session changed. Please reload the page.',
+  'error.throttled': 'Too many attempts. Please wait a moment and try again.',
+  'error.throttledWait': 'Too many attempts. Please try again in {time}.',
+  'error.locked_out':
+    'The account is temporarily locked after too many failed attempts. Please try again later.',
+  'error.lockedOutWait':
+    'The account is temporarily locked after too many failed attempts. You can try again in {time}.',
+  'error.invalid_credentials': 'E-mail address or password is wrong.',
+  'error.invalid_code': 'The code is wrong or has expired.',
+  'error.weak_password': 'This password is too weak.',
+  'error.invitation_invalid': 'This invitation is invalid, has expired or has already been used.',
+  'error.token_invalid': 'This link is invalid or has expired. Please request a new one.',
+  'error.license_not_active':
+    'The license is not activated yet. Credentials can be stored only after activation.',
+  'error.upstream_unavailable': 'The service is unavailable right now. Please try again shortly.',
+  'error.internal': 'An internal error occurred. Please try again later.',
+
+  'role.customer': 'Customer',
+  'role.key-user': 'Key user',
+  'role.partner': 'Partner',
+  'role.administrator': 'Administrator',
+
+  'method.totp': 'Authenticator app',
+  'method.email': 'Code by e-mail',
+  'method.sms': 'Code by SMS',
+  'method.recovery': 'Recovery code',
+
+  'factor.totp': 'Authenticator app',
+  'factor.email': 'E-mail code',
+  'factor.sms': 'SMS code',
+  'factor.passkey': 'Passkey',
+
+  'status.issued': 'Issued',
+  'status.active': 'Active',
+  'status.locked': 'Locked',
+  'status.expired': 'Expired',
+
+  'userStatus.active': 'Active',
+  'userStatus.disabled': 'Disabled',
+
+  'outcome.success': 'Success',
+  'outcome.failure': 'Failure',
+  'outcome.denied': 'Denied',
+
+  'password.hint':
+    'At least 12 characters. A passphrase of several words is ideal – special characters are not required.',
+
+  'login.title': 'Sign in',
+  'login.intro': 'Sign in with your e-mail address and password.',
+  'login.submit': 'Continue',
+  'login.forgot': 'Forgot your password?',
+  'login.passkeyTitle': 'With a passkey',
+  'login.passkeyHint':
+    'A passkey replaces both password and code. If an e-mail address is filled in above, it is used.',
+  'login.passkey': 'Sign in with a passkey',
+  'login.secondTitle': 'Confirm sign-in',
+  'login.secondIntro':
+    'Your password was correct. Now confirm the sign-in with your second factor.',
+  'login.confirm': 'Confirm',
+  'login.passkeySecondHint': 'Or confirm the sign-in with a passkey.',
+  'login.passkeyConfirm': 'Confirm with a passkey',
+  'login.restart': 'Sign in with a different account',
+
+  'signin.method': 'Method',
+  'signin.totpHint': 'The six-digit code from your authenticator app.',
+  'signin.recoveryHint':
+    'One of the recovery codes you saved during setup. Each code works only once.',
+  'signin.sendFirst': 'Request a code first.',
+  'signin.sentHint': 'The code is valid for a few minutes.',
+  'signin.sendEmail': 'Send code by e-mail',
+  'signin.sendSms': 'Send code by SMS',
+  'signin.resend': 'Send the code again',
+  'signin.sentEmail': 'The code was sent to your e-mail address.',
+  'signin.sentSms': 'The code was sent by SMS.',
+
+  'passkey.cancelled': 'The request was cancelled or timed out.',
+  'passkey.unsupported': 'This browser or device does not support a passkey here.',
+  'passkey.intro':
+    'A passkey is bound to this device (or your password manager) and cannot be phished.',
+  'passkey.labelHint': 'Optional, e.g. “laptop”.',
+  'passkey.register': 'Add a passkey',
+
+  'invite.title': 'Accept invitation',
+  'invite.intro': 'You have been invited to the Fluxel portal of {tenant}.',
+  'invite.expires': 'Valid until',
+  'invite.next': 'Next you set up a second factor – it is mandatory for every account.',
+  'invite.accept': 'Create account',
+
+  'enrol.title': 'Set up a second factor',
+  'enrol.intro': 'Before you start, please set up a second factor. This step is mandatory.',
+  'enrol.why':
+    'Why? The portal manages licenses and credentials. A second factor protects your account even if your password becomes known.',
+  'enrol.totpTitle': 'Authenticator app',
+  'enrol.recommended': 'Recommended',
+  'enrol.emailTitle': 'Code by e-mail',
+  'enrol.emailHint': 'If you cannot use an authenticator app: each sign-in sends a code by e-mail.',
+  'enrol.later': 'You can add passkeys and SMS later under “Security & profile”.',
+  'enrol.codesTitle': 'Your recovery codes',
+  'enrol.codesIntro': 'Almost done. Store these codes safely before you continue.',
+
+  'totp.intro': 'Use an authenticator app such as the one on your phone, or your password manager.',
+  'totp.start': 'Set up an authenticator app',
+  'totp.step1': 'Open your authenticator app and add a new account.',
+  'totp.step2': 'Scan this QR code:',
+  'totp.qrAlt': 'QR code for setting up the authenticator app',
+  'totp.secretHint': 'Cannot scan? Enter this key instead:',
+  'totp.step3': 'Enter the six-digit code the app shows now.',
+  'totp.codeHint': 'The code changes every 30 seconds.',
+  'totp.confirm': 'Confirm',
+
+  'emailFactor.intro': 'We send a confirmation code to {email}.',
+  'emailFactor.start': 'Send code',
+  'emailFactor.resend': 'Send the code again',
+  'emailFactor.sent': 'The code was sent to {email}.',
+  'emailFactor.codeHint': 'The code from the e-mail, valid for a few minutes.',
+  'emailFactor.confirm': 'Confirm',
+
+  'sms.intro':
+    'SMS is an additional, weaker factor (e.g. as a fallback). The number is used for codes only.',
+  'sms.phoneHint': 'In international format with +, e.g. +441632960961.',
+  'sms.start': 'Send code by SMS',
+  'sms.resend': 'Send the code again',
+  'sms.sent': 'The code was sent to {phone}.',
+  'sms.confirm': 'Confirm number',
+
+  'recovery.title': 'Recovery codes',
+  'recovery.explain':
+    'These codes get you into your account when you cannot use your second factor (a lost phone, say). Each code works exactly once.',
+  'recovery.once':
+    'The codes are shown only now. Print them or store them in your password manager.',
+  'recovery.saved': 'I have saved the codes',
+  'recovery.what':
+    'Recovery codes are one-time emergency codes for when you cannot use your other factors.',
+  'recovery.left': 'Still available: {n}',
+  'recovery.regenerateHint': 'Generating new codes invalidates all previous ones.',
+  'recovery.regenerate': 'Generate new codes',
+
+  'reauth.title': 'Confirm the change',
+  'reauth.explain':
+    'To protect your account, please confirm this change with your password and a code.',
+  'reauth.submit': 'Confirm',
+
+  'reset.title': 'Reset password',
+  'reset.intro': 'Enter your e-mail address. We send you a link to set a new password.',
+  'reset.send': 'Send link',
+  'reset.sent':
+    'If an account exists for this address, a link is on its way. Please check your inbox.',
+  'reset.newTitle': 'Set a new password',
+  'reset.afterHint': 'All existing sessions end. Your second factor stays as it is.',
+  'reset.save': 'Save password',
+  'reset.doneTitle': 'Password changed',
+  'reset.done': 'Your password was changed. Now sign in with your password and your second factor.',
+
+  'dashboard.title': 'Overview',
+  'dashboard.hello': 'Hello, {name}',
+  'dashboard.context': '{tenant} · {role}',
+  'dashboard.recoveryLow': 'You have only {n} recovery codes left. Generate new ones soon.',
+  'dashboard.secondFactor':
+    'You have only one second factor. Add another one (a passkey, say) so that you cannot get locked out.',
+  'dashboard.addFactor': 'Add a factor',
+  'dashboard.licenses': 'Licenses',
+  'dashboard.total': 'Total',
+  'dashboard.shortcuts': 'Shortcuts',
+  'dashboard.licensesHint': 'Status, devices and credentials',
+  'dashboard.usersHint': 'Invitations, roles, sessions',
+  'dashboard.auditHint': 'Who did what and when',
+  'dashboard.alertsHint': 'Suspicious events',
+  'dashboard.securityHint': 'Password, factors, sessions',
+
+  'licenses.title': 'Licenses',
+  'licenses.intro': 'Every license you may see, with status and last activity.',
+  'licenses.listTitle': 'All licenses',
+  'licenses.empty': 'No licenses yet.',
+  'licenses.activated': 'Activated',
+  'licenses.notActivated': 'Not yet',
+  'licenses.lastSeen': 'Last activity',
+  'licenses.device': 'Device',
+  'licenses.lock': 'Lock …',
+  'licenses.lockConfirm': 'Lock',
+  'licenses.lockHint': 'Recorded in the audit log and shown to the customer.',
+  'licenses.unlock': 'Unlock',
+  'licenses.rebind': 'Rebind',
+  'licenses.rebindTitle': 'Rebind code: {product}',
+  'licenses.rebindCode': 'Rebind code',
+  'licenses.rebindNote':
+    'This code binds the license to a new device. It is shown only once and is valid until {date}.',
+  'licenses.createTitle': 'Issue a license',
+  'licenses.create': 'Issue license',
+  'licenses.createdTitle': 'License issued: {product}',
+  'licenses.key': 'License key',
+  'licenses.productHint': 'Lower-case letters, digits and hyphens, e.g. fluxel-agent.',
+  'licenses.entitlementsHint': 'Comma-separated, e.g. relay, reports:read.',
+  'licenses.expiresHint': 'Optional. Leave empty for no expiry.',
+
+  'licenseDetail.title': 'License {product}',
+  'licenseDetail.back': '← All licenses',
+  'licenseDetail.notFound': 'License not found',
+  'licenseDetail.facts': 'Details',
+  'licenseDetail.created': 'Issued',
+  'licenseDetail.noExpiry': 'No expiry',
+
+  'connections.title': 'Connections',
+  'connections.intro':
+    'Credentials the device uses for its connections. The values are stored encrypted and are never displayed.',
+  'connections.empty': 'No credentials stored yet.',
+  'connections.fields': 'Fields',
+  'connections.set': 'Stored',
+  'connections.setOnBy': 'set on {date} by {user}',
+  'connections.device': 'the device',
+  'connections.replace': 'Replace',
+
+  'credentials.title': 'Store credentials',
+  'credentials.intro': 'New values replace the connection’s previous credentials completely.',
+  'credentials.notActivated':
+    'Available after the license is activated: the credentials are encrypted for the bound device.',
+  'credentials.noPermission': 'Only key users and administrators can store credentials.',
+  'credentials.connectionHint': 'Lower-case letters, digits and hyphens, e.g. erp-main.',
+  'credentials.connectionInvalid':
+    'The connection name may contain only lower-case letters, digits and hyphens.',
+  'credentials.kindHint': 'e.g. sql, sftp, http-basic.',
+  'credentials.fields': 'Fields',
+  'credentials.fieldName': 'Field name {n}',
+  'credentials.fieldValue': 'Value {n}',
+  'credentials.addField': 'Add a field',
+  'credentials.removeField': 'Remove field {n}',
+  'credentials.neverShown':
+    'Values are never shown again after saving – not even to administrators.',
+  'credentials.save': 'Save credentials',
+  'credentials.saved': 'Credentials for “{connection}” saved.',
+
+  'users.title': 'Users',
+  'users.intro': 'Invite users, change roles, disable accounts and end sessions.',
+  'users.listTitle': 'All users',
+  'users.factors': 'Factors',
+  'users.lastSignIn': 'Last sign-in',
+  'users.you': 'You',
+  'users.roleFor': 'Role of {name}',
+  'users.changeRole': 'Change role',
+  'users.roleSaved': 'Role changed.',
+  'users.disable': 'Disable',
+  'users.enable': 'Enable',
+  'users.endSessions': 'End sessions',
+  'users.sessionsEnded': '{n} session(s) ended.',
+  'users.inviteTitle': 'Invite a user',
+  'users.inviteIntro':
+    'The invitation goes out by e-mail. On first sign-in the person sets a password and a second factor.',
+  'users.invite': 'Send invitation',
+  'users.invited': 'Invitation sent to {email}, valid until {date}.',
+
+  'security.title': 'Security & profile',
+  'security.intro': 'Your profile, your sign-in methods and your active sessions.',
+  'security.profile': 'Profile',
+  'security.profileSaved': 'Profile saved.',
+  'security.email': 'E-mail address',
+  'security.currentEmail': 'Current:',
+  'security.changeEmail': 'Change e-mail address',
+  'security.emailChanged': 'E-mail address changed to {email}.',
+  'security.reauthHint': 'For your security we ask for your password and a code before the change.',
+  'security.password': 'Password',
+  'security.passwordHint': 'We ask for your password and a code first; your other sessions end.',
+  'security.changePassword': 'Change password',
+  'security.passwordChanged': 'Password changed. Your other sessions have ended.',
+
+  'factors.title': 'Second factors',
+  'factors.why':
+    'Every sign-in needs a second factor besides the password. With several factors you are covered if one gets lost.',
+  'factors.type': 'Type',
+  'factors.created': 'Set up',
+  'factors.lastUsed': 'Last used',
+  'factors.remove': 'Remove',
+  'factors.removed': '“{label}” was removed.',
+  'factors.lastOne': 'Last factor',
+  'factors.add': 'Add a factor',
+  'factors.added': 'Factor added.',
+  'factors.addTotp': 'Authenticator app',
+  'factors.addPasskey': 'Passkey',
+  'factors.addSms': 'SMS',
+  'factors.addEmail': 'E-mail code',
+  'factors.smsLater':
+    'SMS becomes available once you have set up an authenticator app or a passkey.',
+
+  'sessions.title': 'Active sessions',
+  'sessions.intro':
+    'Where you are signed in right now. End sessions you do not recognise, then change your password.',
+  'sessions.device': 'Browser / device',
+  'sessions.ip': 'IP address',
+  'sessions.created': 'Signed in',
+  'sessions.lastSeen': 'Last active',
+  'sessions.expires': 'Expires',
+  'sessions.current': 'This session',
+  'sessions.thisOne': 'End it with “Sign out”',
+  'sessions.end': 'End session',
+  'sessions.ended': 'Session ended.',
+
+  'audit.title': 'Audit log',
+  'audit.intro': 'Every change and every sign-in is recorded tamper-evidently.',
+  'audit.filters': 'Filters',
+  'audit.allTenants': 'All tenants',
+  'audit.actor': 'Actor',
+  'audit.actorHint': 'User id or e-mail address.',
+  'audit.action': 'Action',
+  'audit.actionHint': 'e.g. auth.login or license.',
+  'audit.outcome': 'Outcome',
+  'audit.allOutcomes': 'All',
+  'audit.from': 'From',
+  'audit.to': 'To',
+  'audit.search': 'Show',
+  'audit.export': 'Export as CSV',
+  'audit.events': 'Events',
+  'audit.empty': 'No events for these filters.',
+  'audit.more': 'Load more',
+  'audit.time': 'Time',
+  'audit.target': 'Target',
+  'audit.details': 'Details',
+  'audit.show': 'Show',
+
+  'alerts.title': 'Alerts',
+  'alerts.intro': 'Suspicious events, such as many failed attempts or a device with the wrong key.',
+  'alerts.empty': 'No alerts.',
+
+  'forbidden.title': 'No access',
+  'forbidden.text': 'You do not have permission for this page.',
+  'notFound.title': 'Page not found',
+  'notFound.text': 'This address does not exist in the portal.',
+  'notFound.back': 'To the start page',
+};
+
+export const dictionaries: Readonly<Record<Locale, Readonly<Record<MessageKey, string>>>> = {
+  de,
+  en,
+};
+
+export type Translate = (
+  key: MessageKey,
+  vars?: Readonly<Record<string, string | number>>,
+) => string;
+
+export function isLocale(value: string): value is Locale {
+  return value === 'de' || value === 'en';
+}
+
+/** Looks `key` up for `locale` and fills in `{name}` variables. */
+export function translate(
+  locale: Locale,
+  key: MessageKey,
+  vars?: Readonly<Record<string, string | number>>,
+): string {
+  const text = dictionaries[locale][key] ?? de[key] ?? key;
+  if (!vars) return text;
+  return text.replace(/\{(\w+)\}/g, (whole, name: string) => {
+    const value = vars[name];
+    return value === undefined ? whole : String(value);
+  });
+}
+
+/** A `t(key, vars)` bound to one language. */
+export function makeTranslate(locale: Locale): Translate {
+  return (key, vars) => translate(locale, key, vars);
+}

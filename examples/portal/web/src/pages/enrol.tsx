@@ -1,0 +1,67 @@
+/** `/enrol`: the mandatory first second factor, then the recovery codes (shown once). */
+import { useState } from 'react';
+import type { EnrolDone } from '../../../src/shared/api.ts';
+import { useApp } from '../context.tsx';
+import { EmailSetup, TotpSetup } from '../factors.tsx';
+import { navigate } from '../router.tsx';
+import { Card, PageTitle, RecoveryCodeList } from '../ui.tsx';
+
+export function EnrolPage() {
+  const { t, me, setSession } = useApp();
+  const [done, setDone] = useState<EnrolDone | undefined>(undefined);
+
+  function finish(result: EnrolDone): void {
+    setSession(result.session);
+    navigate('/', { replace: true });
+  }
+
+  function onDone(result: EnrolDone): void {
+    if (result.recoveryCodes && result.recoveryCodes.length > 0) setDone(result);
+    else finish(result);
+  }
+
+  if (done?.recoveryCodes) {
+    return (
+      <div className="narrow">
+        <PageTitle key="codes" title={t('enrol.codesTitle')}>
+          {t('enrol.codesTitle')}
+        </PageTitle>
+        <p className="lead">{t('enrol.codesIntro')}</p>
+        <Card>
+          <RecoveryCodeList codes={done.recoveryCodes} />
+          <div className="actions">
+            <button
+              type="button"
+              className="button"
+              data-testid="recovery-saved"
+              onClick={() => finish(done)}
+            >
+              {t('recovery.saved')}
+            </button>
+          </div>
+        </Card>
+      </div>
+    );
+  }
+
+  return (
+    <div className="wide">
+      <PageTitle title={t('enrol.title')}>{t('enrol.title')}</PageTitle>
+      <p className="lead">{t('enrol.intro')}</p>
+      <p className="hint">{t('enrol.why')}</p>
+      <div className="grid-2">
+        <Card title={t('enrol.totpTitle')} className="option">
+          <p className="badge-line">
+            <span className="badge badge-ok">{t('enrol.recommended')}</span>
+          </p>
+          <TotpSetup onDone={onDone} />
+        </Card>
+        <Card title={t('enrol.emailTitle')} className="option">
+          <p className="hint">{t('enrol.emailHint')}</p>
+          <EmailSetup onDone={onDone} email={me?.email ?? ''} />
+        </Card>
+      </div>
+      <p className="hint">{t('enrol.later')}</p>
+    </div>
+  );
+}

@@ -1,0 +1,314 @@
+/** `/licenses/:id`: one license, its connections and the credentials form. */
+import { type FormEvent, useState } from 'react';
+import type { ConnectionRow, LicenseRow } from '../../../src/shared/api.ts';
+import { api, enc } from '../api.ts';
+import { useApp } from '../context.tsx';
+import { Link } from '../router.tsx';
+import {
+  Card,
+  Field,
+  formatDate,
+  formValue,
+  Loading,
+  Notice,
+  PageTitle,
+  useAction,
+  useLoad,
+} from '../ui.tsx';
+import { LicenseActions, LicenseStatus, RebindCard, type RebindSecret } from './licenses.tsx';
+
+export function LicenseDetailPage({ id }: { id: string }) {
+  const { t, locale, can } = useApp();
+  // The API has no single-license route: the scoped list is the source.
+  const license = useLoad(
+    () =>
+      api
+        .get<{ licenses: LicenseRow[] }>('/api/licenses')
+        .then((r) => r.licenses.find((l) => l.id === id)),
+    [id],
+  );
+  const [rebind, setRebind] = useState<RebindSecret | undefined>(undefined);
+  const row = license.data;
+
+  if (license.loading && !row) return <Loading />;
+  if (!row) {
+    return (
+      <>
+        <PageTitle title={t('licenseDetail.notFound')}>{t('licenseDetail.notFound')}</PageTitle>
+        <Notice error={license.error} />
+        <p>
+          <Link to="/licenses">{t('licenseDetail.back')}</Link>
+        </p>
+      </>
+    );
+  }
+
+  return (
+    <>
+      <p className="breadcrumb">
+        <Link to="/licenses">{t('licenseDetail.back')}</Link>
+      </p>
+      <PageTitle title={row.product}>
+        {t('licenseDetail.title', { product: row.product })}
+      </PageTitle>
+      {rebind ? <RebindCard secret={rebind} onClose={() => setRebind(undefined)} /> : null}
+      <Card title={t('licenseDetail.facts')}>
+        <dl className="facts" data-testid="license-facts">
+          <dt>{t('field.tenant')}</dt>
+          <dd>{row.tenantName}</dd>
+          <dt>{t('field.status')}</dt>
+          <dd>
+            <LicenseStatus license={row} />
+          </dd>
+          <dt>{t('field.entitlements')}</dt>
+          <dd>{row.entitlements.length > 0 ? row.entitlements.join(', ') : '–'}</dd>
+          <dt>{t('licenseDetail.created')}</dt>
+          <dd>{formatDate(locale, row.createdAt)}</dd>
+          <dt>{t('licenses.activated')}</dt>
+          <dd>
+            {row.activated ? formatDate(locale, row.activatedAt) : t('licenses.notActivated')}
+          </dd>
+          <dt>{t('licenses.lastSeen')}</dt>
+          <dd>{formatDate(locale, row.lastSeenAt)}</dd>
+          <dt>{t('field.expiresAt')}</dt>
+          <dd>{row.expiresAt ? formatDate(locale, row.expiresAt) : t('licenseDetail.noExpiry')}</dd>
+          {row.deviceJkt ? (
+            <>
+              <dt>{t('licenses.device')}</dt>
+              <dd>
+                <code className="wrap">{row.deviceJkt}</code>
+              </dd>
+            </>
+          ) : null}
+        </dl>
+        {can('license.lock') || can('license.rebind') ? (
+          <LicenseActions
+            license={row}
+            onChanged={(changed) => license.setData(changed)}
+            onRebind={setRebind}
+          />
+        ) : null}
+      </Card>
+      {can('credentials.read') ? <Connections license={row} /> : null}
+    </>
+  );
+}
+
+function Connections({ license }: { license: LicenseRow }) {
+  const { t, locale, can } = useApp();
+  const list = useLoad(
+    () =>
+      api
+        .get<{ connections: ConnectionRow[] }>(`/api/licenses/${enc(license.id)}/connections`)
+        .then((r) => r.connections),
+    [license.id],
+  );
+  const [preset, setPreset] = useState<{ n: number; row?: ConnectionRow }>({ n: 0 });
+  const connections = list.data ?? [];
+  const writable = can('credentials.write');
+
+  return (
+    <>
+      <Card title={t('connections.title')}>
+        <p className="hint">{t('connections.intro')}</p>
+        {list.loading && !list.data ? <Loading /> : null}
+        <Notice error={list.error} />
+        {list.data && connections.length === 0 ? <p>{t('connections.empty')}</p> : null}
+        {connections.length > 0 ? (
+          <div className="table-wrap">
+            <table data-testid="connections-table">
+              <thead>
+                <tr>
+                  <th scope="col">{t('field.connection')}</th>
+                  <th scope="col">{t('field.kind')}</th>
+                  <th scope="col">{t('connections.fields')}</th>
+                  <th scope="col">{t('connections.set')}</th>
+                  {writable && license.activated ? (
+                    <th scope="col">{t('common.actions')}</th>
+                  ) : null}
+                </tr>
+              </thead>
+              <tbody>
+                {connections.map((c) => (
+                  <tr key={c.connection} data-connection={c.connection}>
+                    <th scope="row">{c.connection}</th>
+                    <td>{c.kind}</td>
+                    <td>{c.fieldNames.join(', ')}</td>
+                    <td data-testid="connection-set">
+                      {t('connections.setOnBy', {
+                        date: formatDate(locale, c.setAt),
+                        user: c.setBy === 'device' ? t('connections.device') : c.setBy,
+                      })}
+                    </td>
+                    {writable && license.activated ? (
+                      <td>
+                        <button
+                          type="button"
+                          className="button-secondary button-small"
+                          data-testid="credentials-edit"
+                          onClick={() => setPreset((p) => ({ n: p.n + 1, row: c }))}
+                        >
+                          {t('connections.replace')}
+                        </button>
+                      </td>
+                    ) : null}
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        ) : null}
+      </Card>
+      <Card title={t('credentials.title')}>
+        {!writable ? (
+          <p data-testid="credentials-unavailable">{t('credentials.noPermission')}</p>
+        ) : !license.activated ? (
+          <p data-testid="credentials-unavailable">{t('credentials.notActivated')}</p>
+        ) : (
+          <CredentialsForm
+            key={preset.n}
+            licenseId={license.id}
+            {...(preset.row ? { preset: preset.row } : {})}
+            onSaved={list.reload}
+          />
+        )}
+      </Card>
+    </>
+  );
+}
+
+/** `CONNECTION_PATTERN` from the shared API, repeated: importing a value from it would bundle zod. */
+const CONNECTION_PATTERN = /^[a-z0-9][a-z0-9-]{0,62}$/;
+
+let rowIds = 0;
+
+function CredentialsForm({
+  licenseId,
+  preset,
+  onSaved,
+}: {
+  licenseId: string;
+  preset?: ConnectionRow;
+  onSaved(): void;
+}) {
+  const { t } = useApp();
+  const action = useAction();
+  const initial = preset && preset.fieldNames.length > 0 ? preset.fieldNames : [''];
+  const [rows, setRows] = useState(() => initial.map((name) => ({ id: ++rowIds, name })));
+
+  async function submit(event: FormEvent<HTMLFormElement>): Promise<void> {
+    event.preventDefault();
+    const form = event.currentTarget;
+    const connection = formValue(form, 'connection');
+    const names = [...form.querySelectorAll<HTMLInputElement>('input[name="fieldName"]')];
+    const values = [...form.querySelectorAll<HTMLInputElement>('input[name="fieldValue"]')];
+    const fields: Record<string, string> = {};
+    names.forEach((input, i) => {
+      const name = input.value.trim();
+      if (name) fields[name] = values[i]?.value ?? '';
+    });
+    if (!CONNECTION_PATTERN.test(connection)) {
+      action.setError(t('credentials.connectionInvalid'));
+      return;
+    }
+    const ok = await action.run(
+      () =>
+        api
+          .put<void>(`/api/licenses/${enc(licenseId)}/connections/${enc(connection)}/credentials`, {
+            kind: formValue(form, 'kind'),
+            fields,
+          })
+          .then(() => true),
+      t('credentials.saved', { connection }),
+    );
+    if (ok) {
+      for (const input of values) input.value = '';
+      onSaved();
+    }
+  }
+
+  return (
+    <form onSubmit={(e) => void submit(e)} data-testid="credentials-form">
+      <p className="hint">{t('credentials.intro')}</p>
+      <div className="form-grid">
+        <Field
+          label={t('field.connection')}
+          name="connection"
+          required
+          defaultValue={preset?.connection ?? ''}
+          pattern="[a-z0-9][a-z0-9\-]{0,62}"
+          spellCheck={false}
+          autoCapitalize="off"
+          hint={t('credentials.connectionHint')}
+        />
+        <Field
+          label={t('field.kind')}
+          name="kind"
+          required
+          defaultValue={preset?.kind ?? ''}
+          pattern="[a-z][a-z0-9\-]{0,40}"
+          spellCheck={false}
+          autoCapitalize="off"
+          hint={t('credentials.kindHint')}
+        />
+      </div>
+      <fieldset className="field-rows">
+        <legend>{t('credentials.fields')}</legend>
+        {rows.map((row, i) => (
+          <div className="field-row" key={row.id} data-testid="credentials-field-row">
+            <Field
+              label={t('credentials.fieldName', { n: i + 1 })}
+              name="fieldName"
+              required
+              defaultValue={row.name}
+              pattern="[a-zA-Z][a-zA-Z0-9_\-]{0,40}"
+              spellCheck={false}
+              autoCapitalize="off"
+              autoComplete="off"
+            />
+            <Field
+              label={t('credentials.fieldValue', { n: i + 1 })}
+              name="fieldValue"
+              type="password"
+              required
+              maxLength={4096}
+              autoComplete="new-password"
+            />
+            {rows.length > 1 ? (
+              <button
+                type="button"
+                className="button-secondary button-small"
+                data-testid="credentials-remove-field"
+                onClick={() => setRows((r) => r.filter((x) => x.id !== row.id))}
+              >
+                {t('credentials.removeField', { n: i + 1 })}
+              </button>
+            ) : null}
+          </div>
+        ))}
+        {rows.length < 20 ? (
+          <button
+            type="button"
+            className="button-secondary button-small"
+            data-testid="credentials-add-field"
+            onClick={() => setRows((r) => [...r, { id: ++rowIds, name: '' }])}
+          >
+            {t('credentials.addField')}
+          </button>
+        ) : null}
+      </fieldset>
+      <p className="hint">{t('credentials.neverShown')}</p>
+      <Notice error={action.error} status={action.status} />
+      <div className="actions">
+        <button
+          type="submit"
+          className="button"
+          data-testid="credentials-save"
+          disabled={action.busy}
+        >
+          {t('credentials.save')}
+        </button>
+      </div>
+    </form>
+  );
+}

@@ -1,0 +1,363 @@
+/** `/licenses`: the licenses in scope; administrators create, lock, unlock and rebind. */
+import { type FormEvent, useState } from 'react';
+import type { LicenseRow, Tenant } from '../../../src/shared/api.ts';
+import { api, enc } from '../api.ts';
+import { useApp } from '../context.tsx';
+import { statusLabel, statusTone } from '../labels.ts';
+import { Link } from '../router.tsx';
+import {
+  Badge,
+  Card,
+  Field,
+  formatDate,
+  formValue,
+  Loading,
+  Notice,
+  OneTimeSecret,
+  PageTitle,
+  SelectField,
+  useAction,
+  useLoad,
+} from '../ui.tsx';
+
+export interface RebindSecret {
+  readonly product: string;
+  readonly rebindCode: string;
+  readonly expiresAt: string;
+}
+
+export function LicensesPage() {
+  const { t, can, locale } = useApp();
+  const list = useLoad(
+    () => api.get<{ licenses: LicenseRow[] }>('/api/licenses').then((r) => r.licenses),
+    [],
+  );
+  const [created, setCreated] = useState<{ license: LicenseRow; licenseKey: string } | undefined>(
+    undefined,
+  );
+  const [rebind, setRebind] = useState<RebindSecret | undefined>(undefined);
+  const licenses = list.data ?? [];
+  const showDevice = licenses.some((l) => l.deviceJkt);
+  const showActions = can('license.lock') || can('license.rebind');
+
+  function replace(row: LicenseRow): void {
+    list.setData((rows) => rows?.map((r) => (r.id === row.id ? row : r)));
+  }
+
+  return (
+    <>
+      <PageTitle title={t('licenses.title')}>{t('licenses.title')}</PageTitle>
+      <p className="lead">{t('licenses.intro')}</p>
+      {created ? (
+        <Card
+          title={t('licenses.createdTitle', { product: created.license.product })}
+          className="card-highlight"
+        >
+          <OneTimeSecret
+            testId="license-key"
+            label={t('licenses.key')}
+            value={created.licenseKey}
+          />
+          <button type="button" className="button-secondary" onClick={() => setCreated(undefined)}>
+            {t('common.done')}
+          </button>
+        </Card>
+      ) : null}
+      {rebind ? <RebindCard secret={rebind} onClose={() => setRebind(undefined)} /> : null}
+      <Card title={t('licenses.listTitle')}>
+        {list.loading && !list.data ? <Loading /> : null}
+        <Notice error={list.error} />
+        {list.data && licenses.length === 0 ? <p>{t('licenses.empty')}</p> : null}
+        {licenses.length > 0 ? (
+          <div className="table-wrap">
+            <table data-testid="licenses-table">
+              <thead>
+                <tr>
+                  <th scope="col">{t('field.product')}</th>
+                  <th scope="col">{t('field.tenant')}</th>
+                  <th scope="col">{t('field.status')}</th>
+                  <th scope="col">{t('licenses.activated')}</th>
+                  <th scope="col">{t('licenses.lastSeen')}</th>
+                  {showDevice ? <th scope="col">{t('licenses.device')}</th> : null}
+                  {showActions ? <th scope="col">{t('common.actions')}</th> : null}
+                </tr>
+              </thead>
+              <tbody>
+                {licenses.map((license) => (
+                  <tr key={license.id} data-license-id={license.id} data-product={license.product}>
+                    <th scope="row">
+                      <Link to={`/licenses/${enc(license.id)}`}>{license.product}</Link>
+                    </th>
+                    <td>{license.tenantName}</td>
+                    <td>
+                      <LicenseStatus license={license} />
+                    </td>
+                    <td>
+                      {license.activated
+                        ? formatDate(locale, license.activatedAt)
+                        : t('licenses.notActivated')}
+                    </td>
+                    <td>{formatDate(locale, license.lastSeenAt)}</td>
+                    {showDevice ? (
+                      <td>
+                        {license.deviceJkt ? (
+                          <code className="mono-short" title={license.deviceJkt}>
+                            {license.deviceJkt.slice(0, 12)}…
+                          </code>
+                        ) : (
+                          '–'
+                        )}
+                      </td>
+                    ) : null}
+                    {showActions ? (
+                      <td>
+                        <LicenseActions
+                          license={license}
+                          onChanged={replace}
+                          onRebind={setRebind}
+                        />
+                      </td>
+                    ) : null}
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        ) : null}
+      </Card>
+      {can('license.create') ? (
+        <CreateLicense
+          onCreated={(result) => {
+            setCreated(result);
+            list.reload();
+          }}
+        />
+      ) : null}
+    </>
+  );
+}
+
+export function LicenseStatus({ license }: { license: LicenseRow }) {
+  const { t } = useApp();
+  return (
+    <span data-testid="license-status" data-status={license.status}>
+      <Badge tone={statusTone(license.status)}>{statusLabel(t, license.status)}</Badge>
+      {license.lockedReason ? <span className="hint block">{license.lockedReason}</span> : null}
+    </span>
+  );
+}
+
+export function RebindCard({ secret, onClose }: { secret: RebindSecret; onClose(): void }) {
+  const { t, locale } = useApp();
+  return (
+    <Card title={t('licenses.rebindTitle', { product: secret.product })} className="card-highlight">
+      <OneTimeSecret
+        testId="rebind-code"
+        label={t('licenses.rebindCode')}
+        value={secret.rebindCode}
+        note={t('licenses.rebindNote', { date: formatDate(locale, secret.expiresAt) })}
+      />
+      <button type="button" className="button-secondary" onClick={onClose}>
+        {t('common.done')}
+      </button>
+    </Card>
+  );
+}
+
+/** Lock (with a reason) / unlock / rebind for one license. */
+export function LicenseActions({
+  license,
+  onChanged,
+  onRebind,
+}: {
+  license: LicenseRow;
+  onChanged(row: LicenseRow): void;
+  onRebind(secret: RebindSecret): void;
+}) {
+  const { t, can } = useApp();
+  const action = useAction();
+  const [locking, setLocking] = useState(false);
+  const base = `/api/licenses/${enc(license.id)}`;
+
+  async function lock(event: FormEvent<HTMLFormElement>): Promise<void> {
+    event.preventDefault();
+    const reason = formValue(event.currentTarget, 'reason');
+    const row = await action.run(() => api.post<LicenseRow>(`${base}/lock`, { reason }));
+    if (row) {
+      setLocking(false);
+      onChanged(row);
+    }
+  }
+
+  async function unlock(): Promise<void> {
+    const row = await action.run(() => api.post<LicenseRow>(`${base}/unlock`));
+    if (row) onChanged(row);
+  }
+
+  async function rebind(): Promise<void> {
+    const result = await action.run(() =>
+      api.post<{ rebindCode: string; expiresAt: string }>(`${base}/rebind`),
+    );
+    if (result) onRebind({ product: license.product, ...result });
+  }
+
+  return (
+    <div className="row-actions">
+      {can('license.lock') && license.status === 'locked' ? (
+        <button
+          type="button"
+          className="button-secondary button-small"
+          data-testid="license-unlock"
+          disabled={action.busy}
+          onClick={() => void unlock()}
+        >
+          {t('licenses.unlock')}
+        </button>
+      ) : null}
+      {can('license.lock') && license.status !== 'locked' && !locking ? (
+        <button
+          type="button"
+          className="button-secondary button-small"
+          data-testid="license-lock-open"
+          aria-expanded={false}
+          onClick={() => setLocking(true)}
+        >
+          {t('licenses.lock')}
+        </button>
+      ) : null}
+      {can('license.rebind') && license.activated ? (
+        <button
+          type="button"
+          className="button-secondary button-small"
+          data-testid="license-rebind"
+          disabled={action.busy}
+          onClick={() => void rebind()}
+        >
+          {t('licenses.rebind')}
+        </button>
+      ) : null}
+      {locking ? (
+        <form
+          className="inline-form"
+          data-testid="license-lock-form"
+          onSubmit={(e) => void lock(e)}
+        >
+          <Field
+            label={t('field.reason')}
+            name="reason"
+            required
+            maxLength={200}
+            hint={t('licenses.lockHint')}
+            autoFocus
+          />
+          <div className="actions">
+            <button
+              type="submit"
+              className="button button-danger button-small"
+              data-testid="license-lock"
+              disabled={action.busy}
+            >
+              {t('licenses.lockConfirm')}
+            </button>
+            <button
+              type="button"
+              className="button-secondary button-small"
+              onClick={() => setLocking(false)}
+            >
+              {t('common.cancel')}
+            </button>
+          </div>
+        </form>
+      ) : null}
+      <Notice error={action.error} />
+    </div>
+  );
+}
+
+function CreateLicense({
+  onCreated,
+}: {
+  onCreated(result: { license: LicenseRow; licenseKey: string }): void;
+}) {
+  const { t } = useApp();
+  const tenants = useLoad(
+    () => api.get<{ tenants: Tenant[] }>('/api/tenants').then((r) => r.tenants),
+    [],
+  );
+  const action = useAction();
+
+  async function submit(event: FormEvent<HTMLFormElement>): Promise<void> {
+    event.preventDefault();
+    const form = event.currentTarget;
+    const entitlements = formValue(form, 'entitlements')
+      .split(',')
+      .map((e) => e.trim())
+      .filter(Boolean);
+    const expires = formValue(form, 'expiresAt');
+    const body = {
+      tenantId: formValue(form, 'tenantId'),
+      product: formValue(form, 'product'),
+      entitlements,
+      ...(expires ? { expiresAt: new Date(`${expires}T23:59:59`).toISOString() } : {}),
+    };
+    const result = await action.run(() =>
+      api.post<{ license: LicenseRow; licenseKey: string }>('/api/licenses', body),
+    );
+    if (result) {
+      form.reset();
+      onCreated(result);
+    }
+  }
+
+  const options = (tenants.data ?? []).map((tenant) => ({ value: tenant.id, label: tenant.name }));
+
+  return (
+    <Card title={t('licenses.createTitle')}>
+      <form
+        onSubmit={(e) => void submit(e)}
+        data-testid="license-create-form"
+        className="form-grid"
+      >
+        <SelectField
+          label={t('field.tenant')}
+          name="tenantId"
+          required
+          options={[{ value: '', label: t('common.choose') }, ...options]}
+        />
+        <Field
+          label={t('field.product')}
+          name="product"
+          required
+          pattern="[a-z][a-z0-9\-]{1,40}"
+          hint={t('licenses.productHint')}
+          spellCheck={false}
+          autoCapitalize="off"
+        />
+        <Field
+          label={t('field.entitlements')}
+          name="entitlements"
+          hint={t('licenses.entitlementsHint')}
+          spellCheck={false}
+          autoCapitalize="off"
+        />
+        <Field
+          label={t('field.expiresAt')}
+          name="expiresAt"
+          type="date"
+          hint={t('licenses.expiresHint')}
+        />
+        <Notice error={action.error ?? tenants.error} />
+        <div className="actions">
+          <button
+            type="submit"
+            className="button"
+            data-testid="license-create"
+            disabled={action.busy}
+          >
+            {t('licenses.create')}
+          </button>
+        </div>
+      </form>
+    </Card>
+  );
+}

@@ -1,0 +1,249 @@
+/** `/users`: the users in scope; invite, change role, disable/enable, end sessions. */
+import { type FormEvent, useState } from 'react';
+import type { Tenant, UserRow } from '../../../src/shared/api.ts';
+import { GRANTABLE, type Role } from '../../../src/shared/permissions.ts';
+import { api, enc } from '../api.ts';
+import { useApp, useMe } from '../context.tsx';
+import {
+  Badge,
+  Card,
+  Field,
+  formatDate,
+  formValue,
+  Loading,
+  Notice,
+  PageTitle,
+  SelectField,
+  useAction,
+  useLoad,
+} from '../ui.tsx';
+
+export function UsersPage() {
+  const { t, locale, can } = useApp();
+  const me = useMe();
+  const list = useLoad(() => api.get<{ users: UserRow[] }>('/api/users').then((r) => r.users), []);
+  const tenants = useLoad(
+    () =>
+      can('tenants.read')
+        ? api.get<{ tenants: Tenant[] }>('/api/tenants').then((r) => r.tenants)
+        : Promise.resolve([] as Tenant[]),
+    [],
+  );
+  const tenantName = (id: string) =>
+    tenants.data?.find((tenant) => tenant.id === id)?.name ??
+    (id === me.tenant.id ? me.tenant.name : id);
+  const users = list.data ?? [];
+  const grantable = GRANTABLE[me.role];
+  const manage = can('users.manage');
+
+  function replace(row: UserRow): void {
+    list.setData((rows) => rows?.map((r) => (r.id === row.id ? row : r)));
+  }
+
+  return (
+    <>
+      <PageTitle title={t('users.title')}>{t('users.title')}</PageTitle>
+      <p className="lead">{t('users.intro')}</p>
+      <Card title={t('users.listTitle')}>
+        {list.loading && !list.data ? <Loading /> : null}
+        <Notice error={list.error} />
+        {users.length > 0 ? (
+          <div className="table-wrap">
+            <table data-testid="users-table">
+              <thead>
+                <tr>
+                  <th scope="col">{t('field.name')}</th>
+                  <th scope="col">{t('field.email')}</th>
+                  <th scope="col">{t('field.role')}</th>
+                  <th scope="col">{t('field.tenant')}</th>
+                  <th scope="col">{t('field.status')}</th>
+                  <th scope="col">{t('users.factors')}</th>
+                  <th scope="col">{t('users.lastSignIn')}</th>
+                  {manage ? <th scope="col">{t('common.actions')}</th> : null}
+                </tr>
+              </thead>
+              <tbody>
+                {users.map((user) => (
+                  <tr key={user.id} data-user-id={user.id} data-email={user.email}>
+                    <th scope="row">{user.name}</th>
+                    <td>{user.email}</td>
+                    <td data-testid="user-role">{t(`role.${user.role}`)}</td>
+                    <td>{tenantName(user.tenantId)}</td>
+                    <td data-testid="user-status" data-status={user.status}>
+                      <Badge tone={user.status === 'active' ? 'ok' : 'bad'}>
+                        {t(`userStatus.${user.status}`)}
+                      </Badge>
+                    </td>
+                    <td>
+                      {user.factors.length > 0
+                        ? user.factors.map((f) => t(`factor.${f}`)).join(', ')
+                        : '–'}
+                    </td>
+                    <td>{formatDate(locale, user.lastSignInAt)}</td>
+                    {manage ? (
+                      <td>
+                        {user.id !== me.id && grantable.includes(user.role) ? (
+                          <UserActions user={user} grantable={grantable} onChanged={replace} />
+                        ) : (
+                          <span className="hint">{user.id === me.id ? t('users.you') : '–'}</span>
+                        )}
+                      </td>
+                    ) : null}
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        ) : null}
+      </Card>
+      {can('users.invite') && grantable.length > 0 && (!can('tenants.all') || !tenants.loading) ? (
+        <InviteForm
+          grantable={grantable}
+          tenants={can('tenants.all') ? (tenants.data ?? []) : undefined}
+        />
+      ) : null}
+    </>
+  );
+}
+
+function UserActions({
+  user,
+  grantable,
+  onChanged,
+}: {
+  user: UserRow;
+  grantable: readonly Role[];
+  onChanged(row: UserRow): void;
+}) {
+  const { t } = useApp();
+  const action = useAction();
+  const [role, setRole] = useState<Role>(user.role);
+  const base = `/api/users/${enc(user.id)}`;
+
+  async function saveRole(event: FormEvent<HTMLFormElement>): Promise<void> {
+    event.preventDefault();
+    const row = await action.run(() => api.patch<UserRow>(base, { role }), t('users.roleSaved'));
+    if (row) onChanged(row);
+  }
+
+  async function toggle(): Promise<void> {
+    const status = user.status === 'active' ? 'disabled' : 'active';
+    const row = await action.run(() => api.patch<UserRow>(base, { status }));
+    if (row) onChanged(row);
+  }
+
+  async function revoke(): Promise<void> {
+    const result = await action.run(() => api.post<{ ended: number }>(`${base}/sessions/revoke`));
+    if (result) action.setStatus(t('users.sessionsEnded', { n: result.ended }));
+  }
+
+  return (
+    <div className="row-actions">
+      <form className="inline-form compact" onSubmit={(e) => void saveRole(e)}>
+        <SelectField
+          label={t('users.roleFor', { name: user.name })}
+          className="field-compact"
+          name="role"
+          value={role}
+          onChange={(e) => setRole(e.currentTarget.value as Role)}
+          options={grantable.map((r) => ({ value: r, label: t(`role.${r}`) }))}
+        />
+        <button
+          type="submit"
+          className="button-secondary button-small"
+          data-testid="user-role-save"
+          disabled={action.busy || role === user.role}
+        >
+          {t('users.changeRole')}
+        </button>
+      </form>
+      <button
+        type="button"
+        className={
+          user.status === 'active' ? 'button-secondary button-small' : 'button button-small'
+        }
+        data-testid="user-toggle-status"
+        disabled={action.busy}
+        onClick={() => void toggle()}
+      >
+        {user.status === 'active' ? t('users.disable') : t('users.enable')}
+      </button>
+      <button
+        type="button"
+        className="button-secondary button-small"
+        data-testid="user-revoke-sessions"
+        disabled={action.busy}
+        onClick={() => void revoke()}
+      >
+        {t('users.endSessions')}
+      </button>
+      <Notice error={action.error} status={action.status} />
+    </div>
+  );
+}
+
+function InviteForm({
+  grantable,
+  tenants,
+}: {
+  grantable: readonly Role[];
+  tenants: readonly Tenant[] | undefined;
+}) {
+  const { t, locale } = useApp();
+  const me = useMe();
+  const action = useAction();
+
+  async function submit(event: FormEvent<HTMLFormElement>): Promise<void> {
+    event.preventDefault();
+    const form = event.currentTarget;
+    const email = formValue(form, 'email');
+    const tenantId = formValue(form, 'tenantId');
+    const body = { email, role: formValue(form, 'role'), ...(tenantId ? { tenantId } : {}) };
+    const result = await action.run(() =>
+      api.post<{ id: string; expiresAt: string }>('/api/invitations', body),
+    );
+    if (result) {
+      action.setStatus(t('users.invited', { email, date: formatDate(locale, result.expiresAt) }));
+      form.reset();
+    }
+  }
+
+  return (
+    <Card title={t('users.inviteTitle')}>
+      <p className="hint">{t('users.inviteIntro')}</p>
+      <form onSubmit={(e) => void submit(e)} data-testid="invite-form" className="form-grid">
+        <Field label={t('field.email')} name="email" type="email" required autoComplete="off" />
+        <SelectField
+          label={t('field.role')}
+          name="role"
+          required
+          defaultValue={grantable[0]}
+          options={grantable.map((r) => ({ value: r, label: t(`role.${r}`) }))}
+        />
+        {tenants ? (
+          <SelectField
+            label={t('field.tenant')}
+            name="tenantId"
+            defaultValue={me.tenant.id}
+            options={
+              tenants.length > 0
+                ? tenants.map((tenant) => ({ value: tenant.id, label: tenant.name }))
+                : [{ value: me.tenant.id, label: me.tenant.name }]
+            }
+          />
+        ) : null}
+        <Notice error={action.error} status={action.status} />
+        <div className="actions">
+          <button
+            type="submit"
+            className="button"
+            data-testid="invite-submit"
+            disabled={action.busy}
+          >
+            {t('users.invite')}
+          </button>
+        </div>
+      </form>
+    </Card>
+  );
+}

@@ -1,0 +1,92 @@
+/** The re-authentication dialog: password plus a second-factor code before a sensitive change. */
+import { type FormEvent, useEffect, useId, useRef, useState } from 'react';
+import type { Me, SecondFactorMethod } from '../../src/shared/api.ts';
+import { api } from './api.ts';
+import { CodeMethodPicker } from './code-method.tsx';
+import { useApp } from './context.tsx';
+import { Field, formValue, Notice, useAction } from './ui.tsx';
+
+export function methodsOf(me: Me | undefined): SecondFactorMethod[] {
+  if (!me) return ['recovery'];
+  const types = new Set(me.factors.map((f) => f.type));
+  const methods: SecondFactorMethod[] = [];
+  if (types.has('totp')) methods.push('totp');
+  if (types.has('email')) methods.push('email');
+  if (types.has('sms')) methods.push('sms');
+  if (me.recoveryCodesLeft > 0 || methods.length === 0) methods.push('recovery');
+  return methods;
+}
+
+export function ReauthDialog({ onDone, onCancel }: { onDone(): void; onCancel(): void }) {
+  const { t, me, setMe } = useApp();
+  const ref = useRef<HTMLDialogElement>(null);
+  const titleId = useId();
+  const action = useAction();
+  const methods = methodsOf(me);
+  const [method, setMethod] = useState<SecondFactorMethod>(methods[0] ?? 'recovery');
+
+  useEffect(() => {
+    const dialog = ref.current;
+    if (dialog && !dialog.open) dialog.showModal();
+    return () => dialog?.close();
+  }, []);
+
+  async function submit(event: FormEvent<HTMLFormElement>): Promise<void> {
+    event.preventDefault();
+    const form = event.currentTarget;
+    const body = { password: formValue(form, 'password'), method, code: formValue(form, 'code') };
+    const result = await action.run(() =>
+      api.post<{ reauthUntil: string }>('/api/auth/reauth', body),
+    );
+    if (result) {
+      if (me) setMe({ ...me, reauthUntil: result.reauthUntil });
+      onDone();
+    }
+  }
+
+  return (
+    <dialog
+      ref={ref}
+      className="dialog"
+      aria-labelledby={titleId}
+      data-testid="reauth-dialog"
+      onCancel={(event) => {
+        event.preventDefault();
+        onCancel();
+      }}
+    >
+      <form onSubmit={(e) => void submit(e)}>
+        <h2 id={titleId}>{t('reauth.title')}</h2>
+        <p>{t('reauth.explain')}</p>
+        <Field
+          label={t('field.currentPassword')}
+          name="password"
+          type="password"
+          required
+          autoComplete="current-password"
+          autoFocus
+        />
+        <CodeMethodPicker methods={methods} method={method} onMethod={setMethod} />
+        <Notice error={action.error} />
+        <div className="actions">
+          <button
+            type="submit"
+            className="button"
+            data-testid="reauth-submit"
+            disabled={action.busy}
+          >
+            {t('reauth.submit')}
+          </button>
+          <button
+            type="button"
+            className="button-secondary"
+            data-testid="reauth-cancel"
+            onClick={onCancel}
+          >
+            {t('common.cancel')}
+          </button>
+        </div>
+      </form>
+    </dialog>
+  );
+}

@@ -1,0 +1,337 @@
+/** Small shared building blocks: headings, fields, notices, one-time secrets, data loading. */
+import {
+  type InputHTMLAttributes,
+  type ReactNode,
+  type SelectHTMLAttributes,
+  useCallback,
+  useEffect,
+  useId,
+  useRef,
+  useState,
+} from 'react';
+import type { Locale } from '../../src/shared/api.ts';
+import { ApiError } from './api.ts';
+import { useApp } from './context.tsx';
+import type { Translate } from './i18n.ts';
+
+/** The page's `h1`; takes focus when the page appears so screen readers announce it. */
+export function PageTitle({ children, title }: { children: ReactNode; title: string }) {
+  const ref = useRef<HTMLHeadingElement>(null);
+  useEffect(() => {
+    document.title = `${title} – Fluxel Portal`;
+    ref.current?.focus({ preventScroll: false });
+  }, [title]);
+  return (
+    <h1 ref={ref} tabIndex={-1} className="page-title">
+      {children}
+    </h1>
+  );
+}
+
+type FieldProps = InputHTMLAttributes<HTMLInputElement> & {
+  label: string;
+  name: string;
+  hint?: ReactNode;
+};
+
+/** A labelled input with an optional help text tied to it by `aria-describedby`. */
+export function Field({ label, hint, className, ...input }: FieldProps) {
+  const id = useId();
+  const hintId = `${id}-hint`;
+  return (
+    <div className={className ? `field ${className}` : 'field'}>
+      <label htmlFor={id}>{label}</label>
+      <input id={id} aria-describedby={hint ? hintId : undefined} {...input} />
+      {hint ? (
+        <p id={hintId} className="hint">
+          {hint}
+        </p>
+      ) : null}
+    </div>
+  );
+}
+
+type SelectProps = SelectHTMLAttributes<HTMLSelectElement> & {
+  label: string;
+  name: string;
+  options: readonly { value: string; label: string }[];
+  hint?: ReactNode;
+};
+
+export function SelectField({ label, hint, options, className, ...select }: SelectProps) {
+  const id = useId();
+  const hintId = `${id}-hint`;
+  return (
+    <div className={className ? `field ${className}` : 'field'}>
+      <label htmlFor={id}>{label}</label>
+      <select id={id} aria-describedby={hint ? hintId : undefined} {...select}>
+        {options.map((o) => (
+          <option key={o.value} value={o.value}>
+            {o.label}
+          </option>
+        ))}
+      </select>
+      {hint ? (
+        <p id={hintId} className="hint">
+          {hint}
+        </p>
+      ) : null}
+    </div>
+  );
+}
+
+export function formatDuration(t: Translate, seconds: number): string {
+  if (seconds < 90) return t('time.seconds', { n: Math.max(1, Math.ceil(seconds)) });
+  if (seconds < 90 * 60) return t('time.minutes', { n: Math.ceil(seconds / 60) });
+  return t('time.hours', { n: Math.ceil(seconds / 3600) });
+}
+
+/** The user-facing text for an error (localized by its stable `code`). */
+export function describeError(t: Translate, error: unknown): { message: string; detail?: string } {
+  if (typeof error === 'string') return { message: error };
+  if (!(error instanceof ApiError)) return { message: t('error.unexpected') };
+  const wait = error.retryAfter ? formatDuration(t, error.retryAfter) : undefined;
+  switch (error.code) {
+    case 'throttled':
+      return { message: wait ? t('error.throttledWait', { time: wait }) : t('error.throttled') };
+    case 'locked_out':
+      return { message: wait ? t('error.lockedOutWait', { time: wait }) : t('error.locked_out') };
+    case 'bad_request': {
+      const fields = error.fields.map((f) => `${f.path}: ${f.message}`).join('; ');
+      return fields
+        ? { message: t('error.bad_request'), detail: fields }
+        : { message: t('error.bad_request') };
+    }
+    case 'weak_password':
+    case 'conflict':
+    case 'invitation_invalid':
+    case 'token_invalid':
+      return error.detail
+        ? { message: t(`error.${error.code}`), detail: error.detail }
+        : { message: t(`error.${error.code}`) };
+    default:
+      return { message: t(`error.${error.code}`) };
+  }
+}
+
+/**
+ * A polite live region that is always in the page (so changes are announced), showing an
+ * error (`data-testid="error"`) and/or a status message (`data-testid="status"`).
+ */
+export function Notice({ error, status }: { error?: unknown; status?: ReactNode }) {
+  const { t } = useApp();
+  const described = error ? describeError(t, error) : undefined;
+  const code = error instanceof ApiError ? error.code : undefined;
+  return (
+    <div className="live" aria-live="polite" aria-atomic="true">
+      {described ? (
+        <div className="notice notice-error" role="alert" data-testid="error" data-code={code}>
+          <p>{described.message}</p>
+          {described.detail ? <p className="notice-detail">{described.detail}</p> : null}
+        </div>
+      ) : null}
+      {status ? (
+        <div className="notice notice-ok" data-testid="status">
+          {status}
+        </div>
+      ) : null}
+    </div>
+  );
+}
+
+/** Runs form actions: tracks busy state, the last error and a status message. */
+export function useAction() {
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<unknown>(undefined);
+  const [status, setStatus] = useState<ReactNode>(undefined);
+  const run = useCallback(async <T,>(action: () => Promise<T>, done?: ReactNode) => {
+    setBusy(true);
+    setError(undefined);
+    setStatus(undefined);
+    try {
+      const result = await action();
+      if (done !== undefined) setStatus(done);
+      return result;
+    } catch (e) {
+      setError(e);
+      return undefined;
+    } finally {
+      setBusy(false);
+    }
+  }, []);
+  return { busy, error, status, run, setError, setStatus };
+}
+
+/** Loads data on mount (and on `reload()`). */
+export function useLoad<T>(load: () => Promise<T>, deps: readonly unknown[]) {
+  const [data, setData] = useState<T | undefined>(undefined);
+  const [error, setError] = useState<unknown>(undefined);
+  const [loading, setLoading] = useState(true);
+  const [tick, setTick] = useState(0);
+  // biome-ignore lint/correctness/useExhaustiveDependencies: `deps` stands for `load`'s inputs.
+  useEffect(() => {
+    let alive = true;
+    setLoading(true);
+    load().then(
+      (value) => {
+        if (!alive) return;
+        setData(value);
+        setError(undefined);
+        setLoading(false);
+      },
+      (e: unknown) => {
+        if (!alive) return;
+        setError(e);
+        setLoading(false);
+      },
+    );
+    return () => {
+      alive = false;
+    };
+  }, [...deps, tick]);
+  const reload = useCallback(() => setTick((n) => n + 1), []);
+  return { data, error, loading, reload, setData };
+}
+
+export function Loading() {
+  const { t } = useApp();
+  return (
+    <p className="loading" role="status">
+      {t('common.loading')}
+    </p>
+  );
+}
+
+const LOCALES: Record<Locale, string> = { de: 'de-DE', en: 'en-GB' };
+
+export function formatDate(locale: Locale, iso: string | undefined): string {
+  if (!iso) return '–';
+  const date = new Date(iso);
+  if (Number.isNaN(date.getTime())) return iso;
+  return new Intl.DateTimeFormat(LOCALES[locale], {
+    dateStyle: 'medium',
+    timeStyle: 'short',
+  }).format(date);
+}
+
+/** A secret shown exactly once (license key, rebind code), with a copy button. */
+export function OneTimeSecret({
+  testId,
+  label,
+  value,
+  note,
+}: {
+  testId: string;
+  label: string;
+  value: string;
+  note?: ReactNode;
+}) {
+  const { t } = useApp();
+  const [copied, setCopied] = useState(false);
+  return (
+    <div className="secret">
+      <p className="secret-label">{label}</p>
+      <p className="secret-row">
+        <code data-testid={testId}>{value}</code>
+        <CopyButton text={value} onCopied={() => setCopied(true)} />
+      </p>
+      <p className="hint">
+        {note ?? t('common.shownOnce')} {copied ? t('common.copied') : null}
+      </p>
+    </div>
+  );
+}
+
+export function CopyButton({ text, onCopied }: { text: string; onCopied?: () => void }) {
+  const { t } = useApp();
+  return (
+    <button
+      type="button"
+      className="button-secondary button-small"
+      onClick={() => {
+        navigator.clipboard?.writeText(text).then(onCopied, () => undefined);
+      }}
+    >
+      {t('common.copy')}
+    </button>
+  );
+}
+
+/** The recovery codes, shown once. */
+export function RecoveryCodeList({ codes }: { codes: readonly string[] }) {
+  const { t } = useApp();
+  const [copied, setCopied] = useState(false);
+  return (
+    <div className="recovery">
+      <p>{t('recovery.explain')}</p>
+      <ol className="recovery-codes" data-testid="recovery-codes">
+        {codes.map((code) => (
+          <li key={code}>
+            <code>{code}</code>
+          </li>
+        ))}
+      </ol>
+      <p className="secret-row">
+        <CopyButton text={codes.join('\n')} onCopied={() => setCopied(true)} />
+        <span className="hint" aria-live="polite">
+          {copied ? t('common.copied') : ''}
+        </span>
+      </p>
+      <p className="hint">{t('recovery.once')}</p>
+    </div>
+  );
+}
+
+export function Badge({
+  tone,
+  children,
+}: {
+  tone: 'ok' | 'warn' | 'bad' | 'neutral';
+  children: ReactNode;
+}) {
+  return <span className={`badge badge-${tone}`}>{children}</span>;
+}
+
+export function Card({
+  title,
+  children,
+  className,
+  headingLevel = 2,
+}: {
+  title?: ReactNode;
+  children: ReactNode;
+  className?: string;
+  headingLevel?: 2 | 3;
+}) {
+  const id = useId();
+  const Heading = headingLevel === 2 ? 'h2' : 'h3';
+  return (
+    <section
+      className={className ? `card ${className}` : 'card'}
+      aria-labelledby={title ? id : undefined}
+    >
+      {title ? <Heading id={id}>{title}</Heading> : null}
+      {children}
+    </section>
+  );
+}
+
+/** A form control's trimmed value by `name`. */
+export function formValue(form: HTMLFormElement, name: string): string {
+  const element = form.elements.namedItem(name);
+  return element instanceof HTMLInputElement ||
+    element instanceof HTMLSelectElement ||
+    element instanceof HTMLTextAreaElement
+    ? element.value.trim()
+    : '';
+}
+
+/** A WebAuthn ceremony the user cancelled (or that timed out). */
+export function isWebAuthnAbort(error: unknown): boolean {
+  return (
+    error instanceof Error &&
+    (error.name === 'NotAllowedError' ||
+      error.name === 'AbortError' ||
+      error.name === 'InvalidStateError')
+  );
+}
