@@ -33,17 +33,17 @@ function statements(sql: string): string[] {
 
 type Query = Database['query'];
 
-/** Applies the pending migrations through `query` (on PostgreSQL: one dedicated connection). */
+/** Applies the pending migrations through `query`, optionally under the advisory lock. */
 export async function migrate(
   query: Query,
-  postgres: boolean,
+  lock: boolean,
   now: () => number = Date.now,
 ): Promise<string[]> {
   const files = readdirSync(MIGRATIONS_DIR)
     .filter((f) => f.endsWith('.sql'))
     .sort();
   const applied: string[] = [];
-  if (postgres) await query('SELECT pg_advisory_lock($1)', [LOCK_ID]);
+  if (lock) await query('SELECT pg_advisory_lock($1)', [LOCK_ID]);
   try {
     await query(
       'CREATE TABLE IF NOT EXISTS portal_migrations (version text PRIMARY KEY, applied_at bigint NOT NULL)',
@@ -61,35 +61,41 @@ export async function migrate(
       applied.push(file);
     }
   } finally {
-    if (postgres) await query('SELECT pg_advisory_unlock($1)', [LOCK_ID]);
+    if (lock) await query('SELECT pg_advisory_unlock($1)', [LOCK_ID]);
   }
   return applied;
 }
 
 export async function openPortalDatabase(options: PortalDatabaseOptions): Promise<Database> {
-  const db = await openDatabase({
-    ...(options.url ? { url: options.url } : {}),
-    ...(options.schema ? { schema: options.schema } : {}),
-    ...(options.pgliteDir ? { pgliteDir: options.pgliteDir } : {}),
-  });
-  if (db.kind !== 'postgres' || !options.url) {
+  if (!options.url) {
+    const db = await openDatabase(options.pgliteDir ? { pgliteDir: options.pgliteDir } : {});
     await migrate(db.query, false);
     return db;
   }
-  // Session-level advisory locks need one connection for lock, migrations and unlock.
+  if (options.schema && !/^[a-z_][a-z0-9_]{0,62}$/.test(options.schema))
+    throw new Error('invalid schema name');
+  // Schema and migrations under one session-level advisory lock, on one dedicated connection,
+  // so portals starting at the same moment do not race (not even on CREATE SCHEMA).
   const { default: pg } = await import('pg');
-  const client = new pg.Client({
-    connectionString: options.url,
-    ...(options.schema ? { options: `-c search_path=${options.schema}` } : {}),
-  });
+  const client = new pg.Client({ connectionString: options.url });
   await client.connect();
   try {
-    await migrate(async (text, params) => {
+    const query: Query = async (text, params) => {
       const res = await client.query(text, params as unknown[]);
       return { rows: res.rows as Record<string, unknown>[] };
-    }, true);
+    };
+    await query('SELECT pg_advisory_lock($1)', [LOCK_ID]);
+    try {
+      if (options.schema) {
+        await query(`CREATE SCHEMA IF NOT EXISTS ${options.schema}`);
+        await query(`SET search_path TO ${options.schema}`);
+      }
+      await migrate(query, false);
+    } finally {
+      await query('SELECT pg_advisory_unlock($1)', [LOCK_ID]);
+    }
   } finally {
     await client.end();
   }
-  return db;
+  return openDatabase({ url: options.url, ...(options.schema ? { schema: options.schema } : {}) });
 }

@@ -16,6 +16,8 @@ export interface SessionPolicy {
   readonly absoluteMs: number;
   /** Lifetime of a half-signed-in session (password ok, 2FA pending); default 10 min. */
   readonly pendingMs: number;
+  /** Lifetime of a session that must enrol a first factor; default 30 min. */
+  readonly enrolMs: number;
   /** How long a re-authentication counts; default 5 min. */
   readonly reauthMs: number;
 }
@@ -24,6 +26,7 @@ export const DEFAULT_SESSION_POLICY: SessionPolicy = {
   idleMs: 30 * 60_000,
   absoluteMs: 12 * 3_600_000,
   pendingMs: 10 * 60_000,
+  enrolMs: 30 * 60_000,
   reauthMs: 5 * 60_000,
 };
 
@@ -129,7 +132,12 @@ export class Sessions {
     if (old) await this.db.query('DELETE FROM portal_sessions WHERE id_hash = $1', [old.idHash]);
     const value = token(32);
     const now = this.now();
-    const expiresAt = now + (stage === 'full' ? this.policy.absoluteMs : this.policy.pendingMs);
+    const lifetime = {
+      full: this.policy.absoluteMs,
+      enrol: this.policy.enrolMs,
+      password: this.policy.pendingMs,
+    };
+    const expiresAt = now + lifetime[stage];
     const session: Session = {
       idHash: sha256(value),
       publicId: token(12),

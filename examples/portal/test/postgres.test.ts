@@ -1,0 +1,91 @@
+/**
+ * The portal on the machine's PostgreSQL (`DATABASE_URL`, default the local `test` database) in
+ * a schema of its own: two portals starting at the same moment share one migration run (advisory
+ * lock), and sign-in, roles and tenant scoping work the same as on PGlite.
+ */
+import { randomBytes } from 'node:crypto';
+import { missingDependency } from '@fluxel/internal/testing';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openPortalDatabase } from '../src/server/db.ts';
+import { type PortalHarness, startPortalHarness } from './helpers.ts';
+
+const URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+const SCHEMA = `portal_test_${randomBytes(4).toString('hex')}`;
+
+async function reachable(): Promise<boolean> {
+  const client = new pg.Client({ connectionString: URL, connectionTimeoutMillis: 2000 });
+  try {
+    await client.connect();
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await client.end().catch(() => {});
+  }
+}
+
+const up = await reachable();
+if (!up) missingDependency('PostgreSQL', 'pg_ctlcluster --skip-systemctl-redirect 15 main start');
+
+let h: PortalHarness;
+
+beforeAll(async () => {
+  if (!up) return;
+  h = await startPortalHarness({
+    databaseUrl: URL,
+    databaseSchema: SCHEMA,
+    inMemoryDatabase: false,
+  });
+}, 60_000);
+
+afterAll(async () => {
+  await h?.close();
+  if (!up) return;
+  const admin = new pg.Client({ connectionString: URL });
+  await admin.connect();
+  await admin.query(`DROP SCHEMA IF EXISTS ${SCHEMA} CASCADE`);
+  await admin.end();
+});
+
+describe.skipIf(!up)('portal on PostgreSQL', () => {
+  it('two portals migrating the same new schema at once both come up', async () => {
+    const schema = `${SCHEMA}_twin`;
+    try {
+      const [a, b] = await Promise.all([
+        openPortalDatabase({ url: URL, schema }),
+        openPortalDatabase({ url: URL, schema }),
+      ]);
+      const { rows } = await a.query('SELECT version FROM portal_migrations ORDER BY version');
+      expect(rows.map((r) => r.version)).toEqual(['001_init.sql']);
+      await a.close();
+      await b.close();
+    } finally {
+      const admin = new pg.Client({ connectionString: URL });
+      await admin.connect();
+      await admin.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+      await admin.end();
+    }
+  });
+
+  it('sign-up, sign-in with TOTP, tenant scoping and the audit log work on PostgreSQL', async () => {
+    expect(h.portal.db.kind).toBe('postgres');
+    await h.portal.createTenant('acme', 'Acme GmbH', 'customer');
+    await h.portal.createTenant('globex', 'Globex AG', 'customer');
+    const admin = await h.signUp('admin@fluxel.test', 'administrator', 'fluxel-operator');
+    const other = await h.signUp('key@globex.test', 'key-user', 'globex');
+    const created = await admin.client.post<{ license: { id: string } }>('/api/licenses', {
+      tenantId: 'acme',
+      product: 'wawi-sync',
+    });
+    expect(created.status).toBe(200);
+    expect((await other.client.get(`/api/licenses/${created.body.license.id}`)).status).toBe(404);
+    const page = await h.portal.audit.query({ tenant: 'acme', action: 'license.created' });
+    expect(page.events).toHaveLength(1);
+    const tables = await h.portal.db.query(
+      'SELECT count(*)::int AS n FROM information_schema.tables WHERE table_schema = $1',
+      [SCHEMA],
+    );
+    expect(Number(tables.rows[0]?.n)).toBeGreaterThan(8);
+  });
+});
