@@ -18,8 +18,12 @@ import { installHttp } from './http.ts';
 import type { MailTransport } from './mail.ts';
 import { type RelayGateway, type RelayGatewayOptions, relayGateway } from './relay-gateway.ts';
 import { accountRoutes } from './routes/account.ts';
+import { advRoutes } from './routes/adv.ts';
 import { anonymousCsrf, authRoutes } from './routes/auth.ts';
+import { certificatesRoutes } from './routes/certificates.ts';
 import { manageRoutes } from './routes/manage.ts';
+import { privacyRoutes } from './routes/privacy.ts';
+import { statusRoutes } from './routes/status.ts';
 import { DEFAULT_SESSION_POLICY, type SessionPolicy, Sessions, sha256 } from './sessions.ts';
 import type { SmsTransport } from './sms.ts';
 
@@ -183,6 +187,10 @@ export async function createPortal(options: PortalOptions): Promise<Portal> {
   authRoutes(app, ctx);
   accountRoutes(app, ctx);
   manageRoutes(app, ctx, (q) => audit.query(q));
+  advRoutes(app, ctx);
+  privacyRoutes(app, ctx);
+  statusRoutes(app, ctx);
+  certificatesRoutes(app, ctx);
   serveWeb(app, options.webDir ?? new URL('../../dist/web', import.meta.url).pathname);
 
   await app.listen({ host: '127.0.0.1', port: options.port ?? 0 });

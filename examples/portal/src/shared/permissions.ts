@@ -22,6 +22,13 @@ export const PERMISSIONS = [
   'alerts.read',
   'tenants.read',
   'tenants.all',
+  'adv.accept',
+  'adv.publish',
+  'privacy.self',
+  'privacy.manage',
+  'register.read',
+  'status.manage',
+  'certificates.manage',
 ] as const;
 export type Permission = (typeof PERMISSIONS)[number];
 
@@ -32,7 +39,7 @@ export type Permission = (typeof PERMISSIONS)[number];
 export type Scope = 'own' | 'assigned' | 'all';
 
 export const ROLE_PERMISSIONS: Readonly<Record<Role, readonly Permission[]>> = {
-  customer: ['license.read', 'credentials.read', 'tenants.read'],
+  customer: ['license.read', 'credentials.read', 'tenants.read', 'privacy.self'],
   'key-user': [
     'license.read',
     'credentials.read',
@@ -42,8 +49,11 @@ export const ROLE_PERMISSIONS: Readonly<Record<Role, readonly Permission[]>> = {
     'users.manage',
     'audit.read',
     'tenants.read',
+    'adv.accept',
+    'privacy.self',
+    'register.read',
   ],
-  partner: ['license.read', 'credentials.read', 'tenants.read'],
+  partner: ['license.read', 'credentials.read', 'tenants.read', 'adv.accept', 'privacy.self'],
   administrator: [
     'license.read',
     'license.create',
@@ -60,6 +70,12 @@ export const ROLE_PERMISSIONS: Readonly<Record<Role, readonly Permission[]>> = {
     'alerts.read',
     'tenants.read',
     'tenants.all',
+    'adv.publish',
+    'privacy.self',
+    'privacy.manage',
+    'register.read',
+    'status.manage',
+    'certificates.manage',
   ],
 };
 

@@ -36,6 +36,12 @@ const UsersPage = lazy(() => import('./pages/users.tsx').then(named('UsersPage')
 const SecurityPage = lazy(() => import('./pages/security.tsx').then(named('SecurityPage')));
 const AuditPage = lazy(() => import('./pages/audit.tsx').then(named('AuditPage')));
 const AlertsPage = lazy(() => import('./pages/alerts.tsx').then(named('AlertsPage')));
+const AdvPage = lazy(() => import('./pages/adv.tsx').then(named('AdvPage')));
+const PrivacyPage = lazy(() => import('./pages/privacy.tsx').then(named('PrivacyPage')));
+const StatusPage = lazy(() => import('./pages/status.tsx').then(named('StatusPage')));
+const CertificatesPage = lazy(() =>
+  import('./pages/certificates.tsx').then(named('CertificatesPage')),
+);
 
 const LOCALE_KEY = 'fluxel.locale';
 
@@ -48,7 +54,7 @@ function storedLocale(): Locale {
   }
 }
 
-const PUBLIC = ['/reset', '/reset/:token', '/invite/:token'];
+const PUBLIC = ['/reset', '/reset/:token', '/invite/:token', '/status'];
 
 function isPublic(path: string): boolean {
   return PUBLIC.some((pattern) => match(pattern, path) !== null);
@@ -81,7 +87,17 @@ function redirectFor(
 
 interface NavItem {
   to: string;
-  key: 'nav.dashboard' | 'nav.licenses' | 'nav.users' | 'nav.audit' | 'nav.alerts' | 'nav.security';
+  key:
+    | 'nav.dashboard'
+    | 'nav.licenses'
+    | 'nav.users'
+    | 'nav.audit'
+    | 'nav.alerts'
+    | 'nav.adv'
+    | 'nav.privacy'
+    | 'nav.certificates'
+    | 'nav.status'
+    | 'nav.security';
   permission?: Permission;
 }
 
@@ -91,6 +107,10 @@ const NAV: readonly NavItem[] = [
   { to: '/users', key: 'nav.users', permission: 'users.read' },
   { to: '/audit', key: 'nav.audit', permission: 'audit.read' },
   { to: '/alerts', key: 'nav.alerts', permission: 'alerts.read' },
+  { to: '/adv', key: 'nav.adv' },
+  { to: '/privacy', key: 'nav.privacy' },
+  { to: '/certificates', key: 'nav.certificates', permission: 'certificates.manage' },
+  { to: '/status', key: 'nav.status' },
   { to: '/security', key: 'nav.security' },
 ];
 
@@ -332,6 +352,11 @@ function Page({ path }: { path: string }) {
   if (path === '/security') return <SecurityPage />;
   if (path === '/audit') return <Guard permission="audit.read" page={<AuditPage />} />;
   if (path === '/alerts') return <Guard permission="alerts.read" page={<AlertsPage />} />;
+  if (path === '/adv') return <AdvPage />;
+  if (path === '/privacy') return <PrivacyPage />;
+  if (path === '/status') return <StatusPage />;
+  if (path === '/certificates')
+    return <Guard permission="certificates.manage" page={<CertificatesPage />} />;
   const reset = match('/reset/:token', path);
   if (reset) return <ResetConfirmPage token={reset.token ?? ''} />;
   const invite = match('/invite/:token', path);

@@ -15,6 +15,10 @@ export const de = {
   'nav.users': 'Benutzer',
   'nav.audit': 'Protokoll',
   'nav.alerts': 'Warnungen',
+  'nav.adv': 'AV-Vertrag',
+  'nav.privacy': 'Datenschutz',
+  'nav.certificates': 'Zertifikate',
+  'nav.status': 'Systemstatus',
   'nav.security': 'Sicherheit & Profil',
   'nav.signOut': 'Abmelden',
 
@@ -418,6 +422,10 @@ export const en: Record<MessageKey, string> = {
   'nav.users': 'Users',
   'nav.audit': 'Audit log',
   'nav.alerts': 'Alerts',
+  'nav.adv': 'DPA',
+  'nav.privacy': 'Privacy',
+  'nav.certificates': 'Certificates',
+  'nav.status': 'System status',
   'nav.security': 'Security & profile',
   'nav.signOut': 'Sign out',
 
