@@ -164,6 +164,7 @@ export async function createPortal(options: PortalOptions): Promise<Portal> {
     trustProxy: false,
   });
   let origin = options.publicOrigin ?? '';
+  let served = { cert: tls.cert, key: tls.key };
   const sessions = new Sessions(db, now, options.sessionPolicy ?? DEFAULT_SESSION_POLICY);
   const ctx: Context = {
     db,
@@ -178,6 +179,18 @@ export async function createPortal(options: PortalOptions): Promise<Portal> {
     webauthn: () => ({ rpId: hostname, rpName: 'Fluxel', origin }),
     pepper,
     ...(options.passwordParams ? { passwordParams: options.passwordParams } : {}),
+    dataDir,
+    tls: {
+      current: () => served,
+      install(cert, key) {
+        // Throws (and keeps the old one) when the pair does not fit together.
+        (app.server as unknown as { setSecureContext(o: object): void }).setSecureContext({
+          cert,
+          key,
+        });
+        served = { cert, key };
+      },
+    },
   };
   installHttp(app, {
     origin: () => origin,

@@ -57,6 +57,13 @@ export interface Context {
   /** Secret that keys the hashes of one-time codes. */
   readonly pepper: Uint8Array;
   readonly passwordParams?: { memoryCost: number; timeCost: number; parallelism: number };
+  /** The portal's own data directory (certificates, keys). */
+  readonly dataDir: string;
+  /** The certificate the portal serves; `install` swaps it without a restart (hot reload). */
+  readonly tls: {
+    current(): { readonly cert: string; readonly key: string };
+    install(cert: string, key: string): void;
+  };
 }
 
 export function toUser(r: Record<string, unknown>): UserRecord {
