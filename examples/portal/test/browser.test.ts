@@ -5,111 +5,39 @@
  * Chromium's virtual authenticator. With FLUXEL_SCREENSHOTS=1 every main page is saved to
  * `screenshots/` (`pnpm --filter @fluxel-example/portal screenshots`).
  */
-import { createHash, X509Certificate } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { missingDependency } from '@fluxel/internal/testing';
-import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
-import { build } from 'vite';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { code, PASSWORD, type PortalHarness, startPortalHarness } from './helpers.ts';
+import {
+  acceptInvitation as accept,
+  type BrowserHarness,
+  byTest,
+  chromiumAvailable,
+  shot,
+  signInWithTotp as signIn,
+  startBrowserHarness,
+} from './browser-helpers.ts';
+import { code, PASSWORD, type PortalHarness } from './helpers.ts';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const SHOTS = process.env.FLUXEL_SCREENSHOTS === '1';
-const shotsDir = join(import.meta.dirname, '..', 'screenshots');
-const available = existsSync(CHROMIUM);
-if (!available) missingDependency('Chromium', 'apt-get install chromium');
-
+const available = chromiumAvailable();
+let b: BrowserHarness;
 let h: PortalHarness;
-let browser: Browser;
 let adminSecret = '';
 
-async function shot(page: Page, name: string): Promise<void> {
-  if (!SHOTS) return;
-  mkdirSync(shotsDir, { recursive: true });
-  await page.screenshot({ path: join(shotsDir, `${name}.png`), fullPage: true });
-}
-
-async function newPage(): Promise<{ context: BrowserContext; page: Page }> {
-  const context = await browser.newContext({
-    locale: 'de-DE',
-    viewport: { width: 1280, height: 860 },
-  });
-  const page = await context.newPage();
-  page.on('pageerror', (error) => {
-    throw error;
-  });
-  return { context, page };
-}
-
-const byTest = (page: Page, id: string) => page.getByTestId(id);
-
-async function signInWithTotp(page: Page, email: string, secret: string): Promise<void> {
-  await page.goto(`${h.portal.url}/login`);
-  await page.locator('input[name=email]').fill(email);
-  await page.locator('input[name=password]').fill(PASSWORD);
-  await byTest(page, 'login-submit').click();
-  await byTest(page, 'method-totp').check();
-  h.clock.offsetMs += 30_000;
-  await page.locator('input[name=code]').fill(code(h, secret));
-  await byTest(page, 'code-submit').click();
-  await byTest(page, 'logout').waitFor();
-}
-
-/** Accepts an invitation in the browser and enrols TOTP; returns the secret. */
-async function acceptInvitation(page: Page, token: string, name: string): Promise<string> {
-  await page.goto(`${h.portal.url}/invite/${token}`);
-  await byTest(page, 'invitation').waitFor();
-  await page.locator('input[name=name]').fill(name);
-  await page.locator('input[name=password]').fill(PASSWORD);
-  await byTest(page, 'invite-accept').click();
-  await byTest(page, 'totp-start').click();
-  const form = byTest(page, 'totp-form');
-  await form.waitFor();
-  const secret = (await byTest(page, 'totp-secret').innerText()).replace(/\s/g, '');
-  await form.locator('input[name=code]').fill(code(h, secret));
-  await byTest(page, 'totp-confirm').click();
-  await byTest(page, 'recovery-codes').waitFor();
-  return secret;
-}
+const newPage = () => b.newPage();
+const signInWithTotp = (page: Page, email: string, secret: string) =>
+  signIn(h, page, email, secret);
+const acceptInvitation = (page: Page, token: string, name: string) => accept(h, page, token, name);
 
 beforeAll(async () => {
   if (!available) return;
-  const webDir = mkdtempSync(join(tmpdir(), 'fluxel-portal-web-'));
-  await build({
-    configFile: join(import.meta.dirname, '..', 'vite.config.ts'),
-    root: join(import.meta.dirname, '..', 'web'),
-    logLevel: 'error',
-    build: { outDir: webDir, emptyOutDir: true },
-  });
-  h = await startPortalHarness({ webDir });
+  b = await startBrowserHarness();
+  h = b.h;
   await h.portal.createTenant('acme', 'Acme GmbH', 'customer');
   await h.portal.createTenant('globex', 'Globex AG', 'customer');
-  const spki = createHash('sha256')
-    .update(
-      new X509Certificate(h.portal.tls.cert).publicKey.export({ type: 'spki', format: 'der' }),
-    )
-    .digest('base64');
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      `--ignore-certificate-errors-spki-list=${spki}`,
-    ],
-  });
 }, 120_000);
 
 afterAll(async () => {
-  await browser?.close();
-  await h?.close();
+  await b?.close();
 });
 
 describe.skipIf(!available)('portal in Chromium', () => {

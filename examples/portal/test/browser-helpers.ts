@@ -1,0 +1,131 @@
+/**
+ * Browser test plumbing shared by the portal's browser suites: Debian's Chromium through
+ * playwright-core (never a downloaded browser), trusting the portal's dev certificate by its
+ * SPKI pin (a real secure context, so WebAuthn works), screenshots on FLUXEL_SCREENSHOTS=1.
+ */
+import { createHash, X509Certificate } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { missingDependency } from '@fluxel/internal/testing';
+import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import { build } from 'vite';
+import type { PortalOptions } from '../src/server/app.ts';
+import { code, PASSWORD, type PortalHarness, startPortalHarness } from './helpers.ts';
+
+export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+export const SHOTS = process.env.FLUXEL_SCREENSHOTS === '1';
+const shotsDir = join(import.meta.dirname, '..', 'screenshots');
+
+/** Whether Chromium is here; when not, skips locally and fails under CI. */
+export function chromiumAvailable(): boolean {
+  const available = existsSync(CHROMIUM);
+  if (!available) missingDependency('Chromium', 'apt-get install chromium');
+  return available;
+}
+
+export interface BrowserHarness {
+  readonly h: PortalHarness;
+  readonly browser: Browser;
+  newPage(): Promise<{ context: BrowserContext; page: Page }>;
+  close(): Promise<void>;
+}
+
+/** Builds the web app into a temporary folder, starts the portal harness and Chromium. */
+export async function startBrowserHarness(
+  options: Partial<PortalOptions> = {},
+): Promise<BrowserHarness> {
+  const webDir = mkdtempSync(join(tmpdir(), 'fluxel-portal-web-'));
+  await build({
+    configFile: join(import.meta.dirname, '..', 'vite.config.ts'),
+    root: join(import.meta.dirname, '..', 'web'),
+    logLevel: 'error',
+    build: { outDir: webDir, emptyOutDir: true },
+  });
+  const h = await startPortalHarness({ webDir, ...options });
+  const spki = createHash('sha256')
+    .update(
+      new X509Certificate(h.portal.tls.cert).publicKey.export({ type: 'spki', format: 'der' }),
+    )
+    .digest('base64');
+  const browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      `--ignore-certificate-errors-spki-list=${spki}`,
+    ],
+  });
+  return {
+    h,
+    browser,
+    async newPage() {
+      const context = await browser.newContext({
+        locale: 'de-DE',
+        viewport: { width: 1280, height: 860 },
+      });
+      const page = await context.newPage();
+      page.on('pageerror', (error) => {
+        throw error;
+      });
+      return { context, page };
+    },
+    async close() {
+      await browser.close();
+      await h.close();
+    },
+  };
+}
+
+export async function shot(page: Page, name: string): Promise<void> {
+  if (!SHOTS) return;
+  mkdirSync(shotsDir, { recursive: true });
+  await page.screenshot({ path: join(shotsDir, `${name}.png`), fullPage: true });
+}
+
+export const byTest = (page: Page, id: string) => page.getByTestId(id);
+
+export async function signInWithTotp(
+  h: PortalHarness,
+  page: Page,
+  email: string,
+  secret: string,
+): Promise<void> {
+  await page.goto(`${h.portal.url}/login`);
+  await page.locator('input[name=email]').fill(email);
+  await page.locator('input[name=password]').fill(PASSWORD);
+  await byTest(page, 'login-submit').click();
+  await byTest(page, 'method-totp').check();
+  h.clock.offsetMs += 30_000;
+  await page.locator('input[name=code]').fill(code(h, secret));
+  await byTest(page, 'code-submit').click();
+  await byTest(page, 'logout').waitFor();
+}
+
+/** Accepts an invitation in the browser and enrols TOTP; returns the secret. */
+export async function acceptInvitation(
+  h: PortalHarness,
+  page: Page,
+  token: string,
+  name: string,
+): Promise<string> {
+  await page.goto(`${h.portal.url}/invite/${token}`);
+  await byTest(page, 'invitation').waitFor();
+  await page.locator('input[name=name]').fill(name);
+  await page.locator('input[name=password]').fill(PASSWORD);
+  await byTest(page, 'invite-accept').click();
+  await byTest(page, 'totp-start').click();
+  const form = byTest(page, 'totp-form');
+  await form.waitFor();
+  const secret = (await byTest(page, 'totp-secret').innerText()).replace(/\s/g, '');
+  await form.locator('input[name=code]').fill(code(h, secret));
+  await byTest(page, 'totp-confirm').click();
+  await byTest(page, 'recovery-codes').waitFor();
+  return secret;
+}
