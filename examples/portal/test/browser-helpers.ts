@@ -4,7 +4,8 @@
  * SPKI pin (a real secure context, so WebAuthn works), screenshots on FLUXEL_SCREENSHOTS=1.
  */
 import { createHash, X509Certificate } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { missingDependency } from '@fluxel/internal/testing';
@@ -128,4 +129,26 @@ export async function acceptInvitation(
   await byTest(page, 'totp-confirm').click();
   await byTest(page, 'recovery-codes').waitFor();
   return secret;
+}
+
+let axeSource: string | undefined;
+
+/**
+ * Runs axe-core (WCAG 2.x A/AA rules) in the page and returns the serious and critical
+ * violations as `rule: selector` strings. The script is evaluated through the DevTools protocol,
+ * so the page's CSP (no inline script) stays as it is.
+ */
+export async function a11yViolations(page: Page): Promise<string[]> {
+  axeSource ??= readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+  await page.evaluate(`${axeSource};0`);
+  const results = (await page.evaluate(`axe.run(document, {
+    runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] },
+  }).then((r) => r.violations.map((v) => ({ id: v.id, impact: v.impact, nodes: v.nodes.map((n) => n.target.join(' ')) })))`)) as {
+    id: string;
+    impact: string;
+    nodes: string[];
+  }[];
+  return results
+    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+    .flatMap((v) => v.nodes.map((n) => `${v.id}: ${n}`));
 }

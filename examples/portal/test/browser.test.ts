@@ -8,6 +8,7 @@
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  a11yViolations,
   acceptInvitation as accept,
   type BrowserHarness,
   byTest,
@@ -47,6 +48,7 @@ describe.skipIf(!available)('portal in Chromium', () => {
     await page.goto(`${h.portal.url}/invite/${token}`);
     await byTest(page, 'invitation').waitFor();
     await shot(page, '01-invitation');
+    expect(await a11yViolations(page)).toEqual([]);
     adminSecret = await acceptInvitation(page, token, 'Ada Admin');
     await shot(page, '02-recovery-codes');
     const codes = await byTest(page, 'recovery-codes').innerText();
@@ -54,6 +56,7 @@ describe.skipIf(!available)('portal in Chromium', () => {
     await byTest(page, 'recovery-saved').click();
     await expect.poll(() => page.locator('h1').innerText()).toMatch(/Hallo, Ada Admin/);
     await shot(page, '03-dashboard');
+    expect(await a11yViolations(page)).toEqual([]);
     await context.close();
   });
 
@@ -61,11 +64,13 @@ describe.skipIf(!available)('portal in Chromium', () => {
     const { context, page } = await newPage();
     await page.goto(`${h.portal.url}/login`);
     await shot(page, '04-login');
+    expect(await a11yViolations(page)).toEqual([]);
     await page.locator('input[name=email]').fill('admin@fluxel.test');
     await page.locator('input[name=password]').fill(PASSWORD);
     await byTest(page, 'login-submit').click();
     await byTest(page, 'method-totp').check();
     await shot(page, '05-second-factor');
+    expect(await a11yViolations(page)).toEqual([]);
     await page.locator('input[name=code]').fill('000000');
     await byTest(page, 'code-submit').click();
     await expect.poll(() => byTest(page, 'error').getAttribute('data-code')).toBe('invalid_code');
@@ -162,12 +167,15 @@ describe.skipIf(!available)('portal in Chromium', () => {
       .poll(() => globexRow.getByTestId('license-status').getAttribute('data-status'))
       .toBe('locked');
     await shot(page, '08-licenses');
+    expect(await a11yViolations(page)).toEqual([]);
     await page.goto(`${h.portal.url}/audit`);
     await byTest(page, 'audit-table').waitFor();
     await shot(page, '09-audit');
+    expect(await a11yViolations(page)).toEqual([]);
     await page.goto(`${h.portal.url}/users`);
     await byTest(page, 'users-table').waitFor();
     await shot(page, '10-users');
+    expect(await a11yViolations(page)).toEqual([]);
     await context.close();
 
     // A key user of Acme sees Acme's license only.
@@ -209,6 +217,7 @@ describe.skipIf(!available)('portal in Chromium', () => {
     await byTest(page, 'credentials-save').click();
     await page.locator('tr[data-connection="shop-1"]').waitFor();
     await shot(page, '12-credentials-set');
+    expect(await a11yViolations(page)).toEqual([]);
     expect(await page.content()).not.toContain('geheimer-schluessel-42');
     await context.close();
   });
@@ -239,6 +248,7 @@ describe.skipIf(!available)('portal in Chromium', () => {
     await byTest(page, 'reauth-submit').click();
     await expect.poll(() => page.locator('[data-factor-type=passkey]').count()).toBe(1);
     await shot(page, '13-security');
+    expect(await a11yViolations(page)).toEqual([]);
     await byTest(page, 'logout').click();
     await page.waitForURL(/\/login/);
     await byTest(page, 'passkey-login').click();
