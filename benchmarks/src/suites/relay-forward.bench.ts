@@ -12,10 +12,12 @@
  * time); `p99AddedMs` is relay p99 minus proxy p99. The relay uses PostgreSQL (DATABASE_URL,
  * default postgres://postgres@127.0.0.1:5432/test, own schema, dropped) when reachable, else
  * PGlite in memory; its audit log is the file store; rate limits on with limits it never reaches.
+ * Also CPU time per request of each server process during its peak phase (over IPC) and of the
+ * PostgreSQL processes (Linux /proc), which move less than req/s on a shared machine.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -38,6 +40,11 @@ const WARMUP_MS = 1000;
 const DRAIN_MS = 3000;
 
 const announce = (value: unknown) => process.stdout.write(`READY ${JSON.stringify(value)}\n`);
+// The load side asks a server for its CPU time over IPC (to report CPU per request, which
+// moves far less than req/s on a machine shared with other work).
+process.on('message', (message) => {
+  if (message === 'cpu') process.send?.({ cpu: process.cpuUsage() });
+});
 const onStop = (stop: () => Promise<void>) => {
   const handler = () => {
     stop().finally(() => process.exit(0));
@@ -134,7 +141,7 @@ function start<T>(role: string, env: Record<string, string> = {}): Promise<Start
   const flags = prof && role === 'relay' ? ['--cpu-prof', `--cpu-prof-dir=${prof}`] : [];
   const child = spawn(process.execPath, [...flags, '--import', 'tsx', import.meta.filename], {
     env: { ...process.env, ...env, FLUXEL_RELAY_BENCH_ROLE: role },
-    stdio: ['pipe', 'pipe', 'inherit'],
+    stdio: ['pipe', 'pipe', 'inherit', 'ipc'],
   });
   return new Promise((done, fail) => {
     const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream });
@@ -144,6 +151,64 @@ function start<T>(role: string, env: Record<string, string> = {}): Promise<Start
     });
     child.on('exit', (code) => fail(new Error(`${role} exited (${code}) before it was ready`)));
   });
+}
+
+/** CPU time (µs, user + system) of a server process so far. */
+function cpuOf(child: ChildProcess): Promise<number> {
+  return new Promise((done) => {
+    const onMessage = (message: unknown) => {
+      const cpu = (message as { cpu?: NodeJS.CpuUsage }).cpu;
+      if (!cpu) return;
+      child.off('message', onMessage);
+      done(cpu.user + cpu.system);
+    };
+    child.on('message', onMessage);
+    child.send('cpu');
+  });
+}
+
+/** CPU time (µs) of every PostgreSQL server process (Linux /proc), or undefined. */
+function postgresCpu(): number | undefined {
+  try {
+    const tick = 1e6 / 100; // USER_HZ is 100 on Linux
+    let total = 0;
+    for (const pid of readdirSync('/proc')) {
+      if (!/^\d+$/.test(pid)) continue;
+      let stat: string;
+      try {
+        stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      } catch {
+        continue;
+      }
+      const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      if (!name.startsWith('postgres')) continue;
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      total += (Number(fields[11]) + Number(fields[12])) * tick;
+    }
+    return total;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Runs `phase` and returns its result with the CPU µs per successful request it cost. */
+async function withCpu(
+  server: ChildProcess,
+  phase: () => Promise<number>,
+  seconds: number,
+): Promise<{ rate: number; cpuUsPerReq: number; pgCpuUsPerReq: number | undefined }> {
+  const cpu0 = await cpuOf(server);
+  const pg0 = postgresCpu();
+  const rate = await phase();
+  const cpu1 = await cpuOf(server);
+  const pg1 = postgresCpu();
+  const requests = Math.max(1, rate * seconds);
+  return {
+    rate,
+    cpuUsPerReq: Math.round((cpu1 - cpu0) / requests),
+    pgCpuUsPerReq:
+      pg0 === undefined || pg1 === undefined ? undefined : Math.round((pg1 - pg0) / requests),
+  };
 }
 
 function stop(child: ChildProcess): Promise<void> {
@@ -186,7 +251,12 @@ async function main() {
     const proxyUrl = `${proxy.info.url}/v1/connections/shop-1/send`;
     const bareAgent = new Agent({ connect: { ca: tls.ca }, connections: CONCURRENCY });
     await closedLoop(bareAgent, proxyUrl, bareShot, WARMUP_MS);
-    const barePeak = await closedLoop(bareAgent, proxyUrl, bareShot, PEAK_MS);
+    const bare = await withCpu(
+      proxy.child,
+      () => closedLoop(bareAgent, proxyUrl, bareShot, PEAK_MS),
+      PEAK_MS / 1000,
+    );
+    const barePeak = bare.rate;
     const rate = Math.max(1, Math.round(barePeak * 0.5));
     const bareLatency = await openLoop(bareAgent, proxyUrl, bareShot, rate, RATE_MS);
     await bareAgent.close();
@@ -262,7 +332,12 @@ async function main() {
     const signPerSecond = 2000 / ((performance.now() - signStart) / 1000);
     await closedLoop(relayAgent, relayUrl, relayShot, WARMUP_MS);
     pool = await presign(Math.ceil(Math.min(barePeak * 1.2, 12_000) * (PEAK_MS / 1000)));
-    const relayPeak = await closedLoop(relayAgent, relayUrl, relayShot, PEAK_MS);
+    const relayRun = await withCpu(
+      relay.child,
+      () => closedLoop(relayAgent, relayUrl, relayShot, PEAK_MS),
+      PEAK_MS / 1000,
+    );
+    const relayPeak = relayRun.rate;
     pool = await presign(Math.ceil(rate * (RATE_MS / 1000)) + CONCURRENCY);
     const relayLatency = await openLoop(relayAgent, relayUrl, relayShot, rate, RATE_MS);
     await relayAgent.destroy();
@@ -291,6 +366,12 @@ async function main() {
         relayErrors: relayLatency.errors,
         relayUnfinished: relayLatency.unfinished,
         p99RelayAtHalfOwnPeakMs: round(percentile(ownLatency.latencies, 99)),
+        // CPU per request during the peak phases (moves less than req/s on a shared machine).
+        relayCpuUsPerReq: relayRun.cpuUsPerReq,
+        bareCpuUsPerReq: bare.cpuUsPerReq,
+        ...(relayRun.pgCpuUsPerReq !== undefined
+          ? { relayPostgresCpuUsPerReq: relayRun.pgCpuUsPerReq }
+          : {}),
         database: relay.info.database,
         proofs: `fresh per request, pre-signed (${Math.round(signPerSecond)}/s); ${signedLive} signed live`,
         seconds: round((Date.now() - began) / 1000),

@@ -1,6 +1,8 @@
 /**
  * Connectors: how the relay forwards one operation to one third party. The relay decrypts the
- * connection's credentials, hands them to the connector for this one call and forgets them.
+ * connection's credentials and hands them to the connector for this one call (it keeps the
+ * opened values in memory for a short while, see `credentialCacheMs`); connectors must not
+ * keep or log them.
  */
 import { Agent, request } from 'undici';
 import { z } from 'zod';

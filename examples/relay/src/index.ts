@@ -28,6 +28,9 @@ export {
   feedType,
   natsSink,
 } from './feed.ts';
+export { CachedLicenseStore } from './license-cache.ts';
+export { PORTAL_PREFIX, type PortalApiOptions, registerPortalRoutes } from './portal.ts';
+export { HttpProblem, PROBLEM_BASE } from './problem.ts';
 export {
   memoryRateLimiter,
   type RateLimitDecision,

@@ -1,5 +1,12 @@
-/** `pnpm --filter @fluxel-example/relay dev`: starts the relay from the environment. */
-import { resolve } from 'node:path';
+/**
+ * `pnpm --filter @fluxel-example/relay dev`: starts the relay from the environment. Without
+ * `RELAY_ADMIN_TOKEN` / `RELAY_PORTAL_TOKEN` it makes random development tokens (kept in
+ * `<dataDir>/dev-tokens.json`, mode 0600) and turns the admin gRPC API and the portal API on,
+ * so the portal example started next to it can reach both (`RELAY_DEV_TOKENS=0`: off).
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { counterpartConnector } from './connector.ts';
 import { createRelay } from './relay.ts';
 
@@ -8,6 +15,26 @@ const dataDir = resolve(env.RELAY_DATA_DIR ?? resolve(import.meta.dirname, '../.
 const connector = counterpartConnector({
   baseUrl: env.COUNTERPART_URL ?? 'http://127.0.0.1:4010',
 });
+interface DevTokens {
+  adminToken: string;
+  portalToken: string;
+}
+function devTokens(): DevTokens | undefined {
+  if (env.RELAY_DEV_TOKENS === '0') return undefined;
+  const file = join(dataDir, 'dev-tokens.json');
+  try {
+    return JSON.parse(readFileSync(file, 'utf8')) as DevTokens;
+  } catch {
+    return {
+      adminToken: randomBytes(32).toString('base64url'),
+      portalToken: randomBytes(32).toString('base64url'),
+    };
+  }
+}
+const dev = devTokens();
+const adminToken = env.RELAY_ADMIN_TOKEN ?? dev?.adminToken;
+const portalToken = env.RELAY_PORTAL_TOKEN ?? dev?.portalToken;
+
 const relay = await createRelay({
   dataDir,
   ...(env.RELAY_TLS_DIR ? { tlsDir: resolve(env.RELAY_TLS_DIR) } : {}),
@@ -17,9 +44,10 @@ const relay = await createRelay({
   ...(env.DATABASE_SCHEMA ? { databaseSchema: env.DATABASE_SCHEMA } : {}),
   connector,
   logger: env.RELAY_LOG !== '0',
-  ...(env.RELAY_ADMIN_TOKEN
-    ? { admin: { token: env.RELAY_ADMIN_TOKEN, port: Number(env.RELAY_ADMIN_PORT ?? 8444) } }
+  ...(adminToken
+    ? { admin: { token: adminToken, port: Number(env.RELAY_ADMIN_PORT ?? 8444), actor: 'portal' } }
     : {}),
+  ...(portalToken ? { portal: { token: portalToken } } : {}),
   ...(env.REDIS_URL ? { redisUrl: env.REDIS_URL } : {}),
   ...(env.RELAY_RATE_LIMIT === '0'
     ? { rateLimit: false as const }
@@ -57,6 +85,15 @@ console.log(`relay listening on ${relay.url} (${relay.database.kind})`);
 console.log(`trust this CA on the agent: ${relay.tls.caPath}`);
 if (env.AMQP_URL) console.log('event feed: RabbitMQ exchange fluxel.events');
 if (env.NATS_URL) console.log('event feed: NATS JetStream stream FLUXEL_EVENTS');
+if (portalToken) console.log(`portal credential API on ${relay.url}/internal/portal/v1/`);
+if (dev && adminToken && portalToken) {
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  writeFileSync(
+    join(dataDir, 'dev-tokens.json'),
+    `${JSON.stringify({ adminToken, adminPort: relay.adminPort, portalToken, relayUrl: relay.url })}\n`,
+    { mode: 0o600 },
+  );
+}
 if (relay.adminPort) console.log(`admin gRPC (LicenseAdmin) on 127.0.0.1:${relay.adminPort}`);
 const { licenses } = await relay.authority.list({ limit: 1 });
 if (licenses.length === 0 || env.RELAY_ISSUE_LICENSE === '1') {

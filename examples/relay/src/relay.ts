@@ -29,7 +29,7 @@ import {
   redisReplayStore,
   type VerifiedRequest,
 } from '@fluxel/license';
-import { SqlLicenseStore } from '@fluxel/license/sql';
+import { type SqlClient, SqlLicenseStore } from '@fluxel/license/sql';
 import {
   ConnectionId,
   IdempotencyKey,
@@ -51,6 +51,9 @@ import {
   type FeedSinkStats,
   natsSink,
 } from './feed.ts';
+import { CachedLicenseStore } from './license-cache.ts';
+import { type PortalApiOptions, registerPortalRoutes } from './portal.ts';
+import { HttpProblem } from './problem.ts';
 import {
   memoryRateLimiter,
   type RateLimiter,
@@ -111,6 +114,25 @@ export interface RelayOptions {
    * once). Default 1000 ms.
    */
   readonly mailboxPollMs?: number;
+  /**
+   * A `send` whose idempotency record has been pending this long (its attempt died with its
+   * instance) is taken over by a retry and forwarded again. Default 60 000 ms; keep it above
+   * the connector's timeout.
+   */
+  readonly pendingLeaseMs?: number;
+  /**
+   * How long a license row read by request verification is reused (0 = never, at most
+   * 1000 ms). Changes through this instance (lock, unlock, rebind, activation) drop it at
+   * once; a change made at another instance is seen within this time. Default 1000 ms.
+   */
+  readonly licenseCacheMs?: number;
+  /**
+   * How long credentials decrypted for `send` stay in memory for the next send of the same
+   * connection, keyed by the exact sealed value read with every send — a replaced or deleted
+   * credential is never used, however young the entry. 0 = decrypt on every send. Default
+   * 30 000 ms.
+   */
+  readonly credentialCacheMs?: number;
   /** How long close() waits for requests in flight before cutting connections. Default 30 s. */
   readonly closeTimeoutMs?: number;
   /**
@@ -118,6 +140,11 @@ export interface RelayOptions {
    * and/or NATS JetStream (`natsUrl`). Off when neither is set.
    */
   readonly feed?: EventFeedOptions;
+  /**
+   * The portal's credential API under `/internal/portal/v1/` (bearer token, ≥ 32
+   * characters). Off (404) when absent.
+   */
+  readonly portal?: PortalApiOptions;
 }
 
 export interface EventFeedOptions extends FeedOptions {
@@ -161,16 +188,6 @@ export interface Relay {
 }
 
 type Json = Record<string, unknown>;
-
-class HttpProblem extends Error {
-  constructor(
-    readonly status: number,
-    readonly title: string,
-    readonly extra: Json = {},
-  ) {
-    super(title);
-  }
-}
 
 const FORBIDDEN_CODES = new Set([
   'ERR_LICENSE_ACTIVATION_FAILED',
@@ -217,8 +234,13 @@ export async function createRelay(options: RelayOptions): Promise<Relay> {
       ...(options.inMemoryDatabase ? {} : { pgliteDir: join(dataDir, 'pglite') }),
     }));
   const licenseStore = new SqlLicenseStore(database);
-  await licenseStore.migrate();
-  for (const statement of RELAY_MIGRATIONS) await database.query(statement);
+  // Migrations under the database's migration lock when it has one (PostgreSQL), so
+  // instances started at the same moment do not race on CREATE TABLE / ALTER TABLE.
+  const migrate = async (client: SqlClient) => {
+    await new SqlLicenseStore(client).migrate();
+    for (const statement of RELAY_MIGRATIONS) await client.query(statement);
+  };
+  await (database.exclusive ? database.exclusive(migrate) : migrate(database));
 
   const auditSigningKey = signingKeyFromSeed(secrets.auditSeed);
   const audit = await AuditLog.open({
@@ -315,10 +337,16 @@ export async function createRelay(options: RelayOptions): Promise<Relay> {
       : memoryRateLimiter({ windowMs: limits.windowMs })
     : undefined;
   const mailboxPollMs = options.mailboxPollMs ?? 1000;
+  const pendingLeaseMs = options.pendingLeaseMs ?? PENDING_LEASE_MS;
   let closing = false;
 
+  // Every verified request reads its license row; a row read less than a second ago (and
+  // not changed through this store since) is reused.
+  const cachedLicenses = new CachedLicenseStore(licenseStore, {
+    ttlMs: options.licenseCacheMs ?? 1000,
+  });
   const authority = new LicenseAuthority({
-    store: licenseStore,
+    store: cachedLicenses,
     pepper: secrets.pepper,
     issuer: options.publicUrl ?? 'https://relay.fluxel.localhost',
     signingKeys: [{ kid: 'relay-1', privateJwk: secrets.tokenKey }],
@@ -328,7 +356,9 @@ export async function createRelay(options: RelayOptions): Promise<Relay> {
       : { nonces: createNonceSource({ secret: secrets.nonceSecret }) }),
     onEvent: onAuthorityEvent,
   });
-  const vault = new Vault(database, keyring, clock);
+  const vault = new Vault(database, keyring, clock, {
+    openCacheMs: options.credentialCacheMs ?? 30_000,
+  });
   const arrivals = new EventEmitter();
   arrivals.setMaxListeners(0);
   const connector = options.connector;
@@ -509,6 +539,78 @@ export async function createRelay(options: RelayOptions): Promise<Relay> {
 
   // --- send ------------------------------------------------------------------------------
 
+  /**
+   * Records a send's outcome on its idempotency record. Outcomes arriving while a write is
+   * in flight are written together in one statement (group commit), so under load a send
+   * costs a fraction of a round trip here; each caller still waits for its own row.
+   */
+  const claim = groupCommit<
+    {
+      licenseId: string;
+      key: string;
+      connection: string;
+      operation: string;
+      hash: string;
+      now: number;
+    },
+    Record<string, unknown> | undefined
+  >(
+    async (items) => {
+      const { rows } = await database.query(
+        `WITH input AS (
+           SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[])
+             AS t (license_id, key, connection, operation, body_hash, created_at)
+         ), ins AS (
+           INSERT INTO relay_idempotency (license_id, key, connection, operation, body_hash, state, created_at)
+           SELECT license_id, key, connection, operation, body_hash, 'pending', created_at FROM input
+           ON CONFLICT (license_id, key) DO NOTHING
+           RETURNING license_id, key
+         )
+         SELECT input.license_id, input.key, (ins.key IS NOT NULL) AS inserted, c.kind, c.fields
+         FROM input
+         LEFT JOIN ins ON ins.license_id = input.license_id AND ins.key = input.key
+         LEFT JOIN relay_credentials c
+           ON c.license_id = input.license_id AND c.connection = input.connection`,
+        [
+          items.map((i) => i.licenseId),
+          items.map((i) => i.key),
+          items.map((i) => i.connection),
+          items.map((i) => i.operation),
+          items.map((i) => i.hash),
+          items.map((i) => i.now),
+        ],
+      );
+      const byKey = new Map(rows.map((r) => [`${r.license_id}\u0000${r.key}`, r]));
+      return items.map((i) => byKey.get(`${i.licenseId}\u0000${i.key}`));
+    },
+    // One claim per (license, key) per statement, so "inserted" is true for exactly one.
+    { distinct: (i) => `${i.licenseId}\u0000${i.key}` },
+  );
+
+  const complete = groupCommit<{
+    licenseId: string;
+    key: string;
+    state: 'delivered' | 'rejected';
+    status: number;
+    at: number;
+  }>(async (items) => {
+    await database.query(
+      `UPDATE relay_idempotency AS r
+       SET state = v.state, upstream_status = v.status, completed_at = v.at
+       FROM unnest($1::text[], $2::text[], $3::text[], $4::int[], $5::bigint[])
+         AS v (license_id, key, state, status, at)
+       WHERE r.license_id = v.license_id AND r.key = v.key`,
+      [
+        items.map((i) => i.licenseId),
+        items.map((i) => i.key),
+        items.map((i) => i.state),
+        items.map((i) => i.status),
+        items.map((i) => i.at),
+      ],
+    );
+    return undefined;
+  });
+
   async function send(
     req: FastifyRequest,
     reply: FastifyReply,
@@ -535,12 +637,17 @@ export async function createRelay(options: RelayOptions): Promise<Relay> {
         data: { license: owner.licenseId, operation: body.operation, idempotencyKey: key, ...data },
       });
 
-    const inserted = await database.query(
-      `INSERT INTO relay_idempotency (license_id, key, connection, operation, body_hash, state, created_at)
-       VALUES ($1, $2, $3, $4, $5, 'pending', $6) ON CONFLICT (license_id, key) DO NOTHING RETURNING key`,
-      [owner.licenseId, key, connection, body.operation, hash, now],
-    );
-    if (inserted.rows.length === 0) {
+    // Claim the key (a pending record) and read the connection's sealed credentials in one
+    // statement, batched with the claims of concurrent sends.
+    const claimed = await claim({
+      licenseId: owner.licenseId,
+      key,
+      connection,
+      operation: body.operation,
+      hash,
+      now,
+    });
+    if (claimed?.inserted !== true) {
       const { rows } = await database.query(
         'SELECT body_hash, state, upstream_status, completed_at, created_at, connection FROM relay_idempotency WHERE license_id = $1 AND key = $2',
         [owner.licenseId, key],
@@ -573,7 +680,7 @@ export async function createRelay(options: RelayOptions): Promise<Relay> {
         `UPDATE relay_idempotency SET created_at = $3
          WHERE license_id = $1 AND key = $2 AND state = 'pending' AND created_at = $4 AND created_at < $5
          RETURNING key`,
-        [owner.licenseId, key, now, seen.created_at, now - PENDING_LEASE_MS],
+        [owner.licenseId, key, now, seen.created_at, now - pendingLeaseMs],
       );
       if (taken.rows.length === 0) {
         reply.header('retry-after', '1');
@@ -590,7 +697,7 @@ export async function createRelay(options: RelayOptions): Promise<Relay> {
       );
     let credentials: Awaited<ReturnType<Vault['get']>>;
     try {
-      credentials = await vault.get(owner, connection);
+      credentials = await vault.openRow(owner, connection, claimed);
     } catch (error) {
       await release();
       throw error;
@@ -612,12 +719,18 @@ export async function createRelay(options: RelayOptions): Promise<Relay> {
       .catch((): ConnectorResult => ({ kind: 'unavailable' }));
     if (result.kind === 'delivered') {
       const deliveredAt = clock();
-      await database.query(
-        `UPDATE relay_idempotency SET state = 'delivered', upstream_status = $3, completed_at = $4
-         WHERE license_id = $1 AND key = $2`,
-        [owner.licenseId, key, result.upstreamStatus, deliveredAt],
-      );
-      await audited('success', { upstreamStatus: result.upstreamStatus });
+      // The outcome is recorded (batched with other sends' outcomes) and audited before
+      // the answer; both at once.
+      await Promise.all([
+        complete({
+          licenseId: owner.licenseId,
+          key,
+          state: 'delivered',
+          status: result.upstreamStatus,
+          at: deliveredAt,
+        }),
+        audited('success', { upstreamStatus: result.upstreamStatus }),
+      ]);
       const forwarded = JsonValue.safeParse(result.result);
       return reply.code(200).send({
         status: 'delivered',
@@ -628,12 +741,16 @@ export async function createRelay(options: RelayOptions): Promise<Relay> {
       });
     }
     if (result.kind === 'rejected') {
-      await database.query(
-        `UPDATE relay_idempotency SET state = 'rejected', upstream_status = $3, completed_at = $4
-         WHERE license_id = $1 AND key = $2`,
-        [owner.licenseId, key, result.upstreamStatus, clock()],
-      );
-      await audited('failure', { upstreamStatus: result.upstreamStatus }, 'upstream rejected');
+      await Promise.all([
+        complete({
+          licenseId: owner.licenseId,
+          key,
+          state: 'rejected',
+          status: result.upstreamStatus,
+          at: clock(),
+        }),
+        audited('failure', { upstreamStatus: result.upstreamStatus }, 'upstream rejected'),
+      ]);
       throw new HttpProblem(422, 'the third party refused the operation', {
         upstream: connector.name,
         upstreamStatus: result.upstreamStatus,
@@ -834,6 +951,18 @@ export async function createRelay(options: RelayOptions): Promise<Relay> {
     });
   }
 
+  // --- portal credential API -------------------------------------------------------------
+
+  if (options.portal)
+    registerPortalRoutes(app, {
+      options: options.portal,
+      licenses: licenseStore,
+      vault,
+      record,
+      invalid,
+      now: Date.now,
+    });
+
   // --- inbound webhooks ------------------------------------------------------------------
 
   app.post('/v1/hooks/:connection', async (req, reply) => {
@@ -964,6 +1093,62 @@ export async function createRelay(options: RelayOptions): Promise<Relay> {
       return closed;
     },
   };
+}
+
+/**
+ * Group commit: `write` gets every item submitted while the previous write was in flight
+ * (at most `maxBatch`, and never two items with the same `distinct` key — a later one waits
+ * for the next batch) and returns one result per item, in order; each submitter's promise
+ * settles with its own result (or its batch's error).
+ */
+function groupCommit<T, R = void>(
+  write: (items: T[]) => Promise<R[] | undefined>,
+  options: { maxBatch?: number; distinct?: (item: T) => string } = {},
+): (item: T) => Promise<R> {
+  const maxBatch = options.maxBatch ?? 512;
+  type Waiting = { item: T; done: (result: R) => void; fail: (error: unknown) => void };
+  let queue: Waiting[] = [];
+  let running = false;
+  const drain = async () => {
+    running = true;
+    while (queue.length > 0) {
+      let batch: Waiting[];
+      if (options.distinct) {
+        const seen = new Set<string>();
+        const later: Waiting[] = [];
+        batch = [];
+        for (const waiting of queue) {
+          const key = options.distinct(waiting.item);
+          if (batch.length >= maxBatch || seen.has(key)) later.push(waiting);
+          else {
+            seen.add(key);
+            batch.push(waiting);
+          }
+        }
+        queue = later;
+      } else {
+        batch = queue.slice(0, maxBatch);
+        queue = queue.slice(batch.length);
+      }
+      try {
+        const results = await write(batch.map((b) => b.item));
+        batch.forEach((b, i) => {
+          b.done(results?.[i] as R);
+        });
+      } catch (error) {
+        for (const b of batch) b.fail(error);
+      }
+    }
+    running = false;
+  };
+  return (item) =>
+    new Promise<R>((done, fail) => {
+      queue.push({ item, done, fail });
+      if (!running) {
+        running = true;
+        setImmediate(() => void drain());
+      }
+    });
 }
 
 async function connectRedis(url: string) {

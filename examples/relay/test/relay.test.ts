@@ -373,6 +373,11 @@ describe('attacks', () => {
   it('errors are problem documents with security headers and no stack traces', async () => {
     const res = await rawRequest(h, 'GET', '/v1/nowhere');
     expect(res.status).toBe(404);
+    // The portal credential API is off unless `portal` is set.
+    const portal = await rawRequest(h, 'GET', '/internal/portal/v1/licenses/x/connections', {
+      headers: { authorization: `Bearer ${'t'.repeat(40)}` },
+    });
+    expect(portal.status).toBe(404);
     expect(res.headers['content-type']).toContain('application/problem+json');
     expect(res.headers['x-content-type-options']).toBe('nosniff');
     expect(res.headers['strict-transport-security']).toContain('max-age=');
