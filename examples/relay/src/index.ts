@@ -1,4 +1,14 @@
 export {
+  type AcmeLog,
+  certificateStatus,
+  prepareAcme,
+  type RelayAcme,
+  type RelayAcmeEvents,
+  type RelayAcmeOptions,
+  type RelayRenewalOptions,
+  type TlsStatus,
+} from './acme.ts';
+export {
   type AdminApiOptions,
   type AdminServer,
   bearerMatches,

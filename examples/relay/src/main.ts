@@ -7,6 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import type { RelayAcmeOptions } from './acme.ts';
 import { counterpartConnector } from './connector.ts';
 import { createRelay } from './relay.ts';
 
@@ -35,6 +36,25 @@ const dev = devTokens();
 const adminToken = env.RELAY_ADMIN_TOKEN ?? dev?.adminToken;
 const portalToken = env.RELAY_PORTAL_TOKEN ?? dev?.portalToken;
 
+function acmeFromEnv(): RelayAcmeOptions | undefined {
+  if (!env.RELAY_ACME_DIRECTORY) return undefined;
+  const domains = (env.RELAY_ACME_DOMAINS ?? '')
+    .split(',')
+    .map((d) => d.trim())
+    .filter(Boolean);
+  if (domains.length === 0 || !env.RELAY_ACME_EMAIL)
+    throw new Error('RELAY_ACME_DIRECTORY needs RELAY_ACME_DOMAINS and RELAY_ACME_EMAIL');
+  return {
+    directoryUrl: env.RELAY_ACME_DIRECTORY,
+    domains,
+    email: env.RELAY_ACME_EMAIL,
+    ...(env.RELAY_HTTP01_PORT ? { http01Port: Number(env.RELAY_HTTP01_PORT) } : {}),
+    ...(env.RELAY_HTTP01_HOST ? { http01Host: env.RELAY_HTTP01_HOST } : {}),
+    ...(env.RELAY_ACME_CA ? { caPem: readFileSync(resolve(env.RELAY_ACME_CA), 'utf8') } : {}),
+  };
+}
+const acme = acmeFromEnv();
+
 const relay = await createRelay({
   dataDir,
   ...(env.RELAY_TLS_DIR ? { tlsDir: resolve(env.RELAY_TLS_DIR) } : {}),
@@ -48,6 +68,7 @@ const relay = await createRelay({
     ? { admin: { token: adminToken, port: Number(env.RELAY_ADMIN_PORT ?? 8444), actor: 'portal' } }
     : {}),
   ...(portalToken ? { portal: { token: portalToken } } : {}),
+  ...(acme ? { acme } : {}),
   ...(env.REDIS_URL ? { redisUrl: env.REDIS_URL } : {}),
   ...(env.RELAY_RATE_LIMIT === '0'
     ? { rateLimit: false as const }
@@ -83,6 +104,19 @@ const purge = setInterval(() => {
 
 console.log(`relay listening on ${relay.url} (${relay.database.kind})`);
 console.log(`trust this CA on the agent: ${relay.tls.caPath}`);
+if (relay.acme) {
+  const status = relay.tlsStatus();
+  console.log(
+    `ACME for ${acme?.domains.join(', ')}: HTTP-01 on port ${relay.acme.http01Port}; serving ${
+      status.source === 'acme'
+        ? `the stored certificate (${status.issuer}, until ${status.notAfter.toISOString()})`
+        : 'the dev certificate until the first order completes'
+    }`,
+  );
+  relay.acme.on('obtained', (s) =>
+    console.log(`TLS certificate installed: ${s.issuer}, until ${s.notAfter.toISOString()}`),
+  );
+}
 if (env.AMQP_URL) console.log('event feed: RabbitMQ exchange fluxel.events');
 if (env.NATS_URL) console.log('event feed: NATS JetStream stream FLUXEL_EVENTS');
 if (portalToken) console.log(`portal credential API on ${relay.url}/internal/portal/v1/`);

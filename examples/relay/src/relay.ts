@@ -39,6 +39,13 @@ import {
 } from '@fluxel/relay-client/contract';
 import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify';
 import type { z } from 'zod';
+import {
+  certificateStatus,
+  prepareAcme,
+  type RelayAcme,
+  type RelayAcmeOptions,
+  type TlsStatus,
+} from './acme.ts';
 import { type AdminApiOptions, type AdminServer, startAdminServer } from './admin.ts';
 import type { Connector, ConnectorResult } from './connector.ts';
 import { type Database, openDatabase, RELAY_MIGRATIONS } from './db.ts';
@@ -145,6 +152,13 @@ export interface RelayOptions {
    * characters). Off (404) when absent.
    */
   readonly portal?: PortalApiOptions;
+  /**
+   * Certificates from an ACME CA (`@fluxel/acme-lite`) in `<dataDir>/letsencrypt/`, served
+   * with hot reload and renewed in the background; HTTP-01 on `http01Port` (default 80).
+   * The stored certificate is served from the start, else the dev certificate until the
+   * first order completes. Off (dev certificate only) when absent.
+   */
+  readonly acme?: RelayAcmeOptions;
 }
 
 export interface EventFeedOptions extends FeedOptions {
@@ -178,11 +192,16 @@ export interface Relay {
   readonly adminPort: number | undefined;
   /** The partner event feed's counters per broker (`amqp`, `nats`); empty when off. */
   readonly feed: { stats(): Record<string, FeedSinkStats> };
+  /** The ACME side (events `obtained`, `failed`, `scheduled`; the store), when `acme` is set. */
+  readonly acme: RelayAcme | undefined;
+  /** The certificate new HTTPS handshakes get (subject, issuer, names, serial, validity). */
+  tlsStatus(): TlsStatus;
   /** Deletes events past their horizon; returns how many. */
   purgeExpired(): Promise<number>;
   /**
    * Stops accepting connections, lets requests in flight finish (long-polls return at once),
-   * then closes the admin API, Redis, the audit log and the database it opened. Idempotent.
+   * then closes the admin API, the ACME renewal and HTTP-01 listener, Redis, the audit log and
+   * the database it opened. Idempotent.
    */
   close(): Promise<void>;
 }
@@ -221,6 +240,7 @@ export async function createRelay(options: RelayOptions): Promise<Relay> {
   const dataDir = resolve(options.dataDir ?? '.data');
   const clock = options.clock ?? Date.now;
   const tls = ensureDevTls(options.tlsDir ?? join(dataDir, 'tls'));
+  const acme = options.acme ? await prepareAcme(options.acme, dataDir, tls.cert) : undefined;
   const secrets = await loadOrCreateSecrets(dataDir);
   const keyring = new Keyring([
     await keyFileKek(join(dataDir, 'kek.key'), { create: true, id: 'dev-file-kek' }),
@@ -373,6 +393,8 @@ export async function createRelay(options: RelayOptions): Promise<Relay> {
     return503OnClosing: true,
   });
   warn = (message, data) => app.log.warn(data, message);
+  // The stored ACME certificate, if any, is installed before the first handshake.
+  await acme?.attach(app.server, { record, log: app.log });
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (_req, body, done) =>
     done(null, body),
@@ -1058,6 +1080,7 @@ export async function createRelay(options: RelayOptions): Promise<Relay> {
   await app.listen({ host: '127.0.0.1', port });
   port = (app.server.address() as { port: number }).port;
   if (!baseUrl) baseUrl = `https://127.0.0.1:${port}`;
+  acme?.start();
   let admin: AdminServer | undefined;
   if (options.admin) admin = await startAdminServer(authority, tls, options.admin, record);
   let closed: Promise<void> | undefined;
@@ -1072,6 +1095,8 @@ export async function createRelay(options: RelayOptions): Promise<Relay> {
     auditKey: verifyingKeyFromRaw(auditSigningKey.publicKey),
     adminPort: admin?.port,
     feed: { stats: () => feed.stats() },
+    acme,
+    tlsStatus: () => acme?.status() ?? certificateStatus(tls.cert, 'dev'),
     purgeExpired,
     close: () => {
       closed ??= (async () => {
@@ -1082,7 +1107,7 @@ export async function createRelay(options: RelayOptions): Promise<Relay> {
           options.closeTimeoutMs ?? 30_000,
         );
         force.unref();
-        await Promise.all([app.close(), admin?.close()]);
+        await Promise.all([app.close(), admin?.close(), acme?.stop()]);
         clearTimeout(force);
         await redis?.close();
         await feed.close();

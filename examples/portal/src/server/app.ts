@@ -5,7 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { extname, join, normalize, resolve } from 'node:path';
-import { signingKeyFromSeed } from '@fluxel/audit';
+import { type AuditEvent, type PrivacyTransform, signingKeyFromSeed } from '@fluxel/audit';
 import { Keyring } from '@fluxel/crypto';
 import { keyFileKek } from '@fluxel/crypto/node';
 import { type DevTls, ensureDevTls } from '@fluxel-example/relay';
@@ -16,6 +16,7 @@ import { type Context, OPERATOR_TENANT } from './context.ts';
 import { type Database, openPortalDatabase } from './db.ts';
 import { installHttp } from './http.ts';
 import type { MailTransport } from './mail.ts';
+import { portalAuditPrivacy } from './privacy/audit-privacy.ts';
 import { type RelayGateway, type RelayGatewayOptions, relayGateway } from './relay-gateway.ts';
 import { accountRoutes } from './routes/account.ts';
 import { advRoutes } from './routes/adv.ts';
@@ -143,10 +144,14 @@ export async function createPortal(options: PortalOptions): Promise<Portal> {
     await keyFileKek(join(dataDir, 'portal-kek.key'), { create: true, id: 'portal-file-kek' }),
   ]);
   const pepper = readOrCreate(join(dataDir, 'portal-pepper'), 32);
+  // IPs pseudonymised, users' user agents sealed under their person key (see privacy/); the
+  // transform needs the context, which needs the log: bound once the context exists.
+  let privacy: PrivacyTransform | undefined;
   const audit = await openPortalAudit(
     db,
     signingKeyFromSeed(readOrCreate(join(dataDir, 'portal-audit-seed'), 32)),
     now,
+    (event: AuditEvent) => (privacy ? privacy(event) : event),
   );
   const relay = 'adminAddress' in options.relay ? relayGateway(options.relay) : options.relay;
   const app = Fastify({
@@ -192,6 +197,7 @@ export async function createPortal(options: PortalOptions): Promise<Portal> {
       },
     },
   };
+  privacy = portalAuditPrivacy(ctx, readOrCreate(join(dataDir, 'portal-audit-pseudonym'), 32));
   installHttp(app, {
     origin: () => origin,
     csrfToken: async (req) => (await sessions.read(req))?.csrf ?? anonymousCsrf(req),

@@ -8,6 +8,7 @@ import {
   AuditLog,
   adminRoleChange,
   bruteForce,
+  type PrivacyTransform,
   passwordSpraying,
   type SigningKey,
   SqlStore,
@@ -41,9 +42,16 @@ export async function openPortalAudit(
   db: Database,
   signingKey: SigningKey,
   now: () => number,
+  privacy?: PrivacyTransform,
 ): Promise<PortalAudit> {
   const store = new SqlStore(db, { table: 'portal_audit', stream: 'portal' });
-  const log = await AuditLog.open({ store, signingKey, now, checkpointIntervalMs: 0 });
+  const log = await AuditLog.open({
+    store,
+    signingKey,
+    now,
+    checkpointIntervalMs: 0,
+    ...(privacy ? { privacy } : {}),
+  });
   const alerts = new AlertEngine({
     rules: [
       bruteForce({ ...LOGIN, by: 'account' }),

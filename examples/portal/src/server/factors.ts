@@ -3,31 +3,21 @@
  * re-authentication, and sending e-mail/SMS codes. Every check is single use: a TOTP step,
  * a one-time code and a recovery code each work once.
  */
-import { fromText, open, seal, toText } from '@fluxel/crypto';
 import type { SecondFactorMethod } from '../shared/api.ts';
 import { checkOneTimeCode, newOneTimeCode, sendAllowed } from './auth/codes.ts';
 import { hashRecoveryCode, normaliseRecoveryCode } from './auth/recovery.ts';
 import { verifyTotp } from './auth/totp.ts';
 import type { Context, UserRecord } from './context.ts';
 import { fail } from './http.ts';
+import { openPersonal, sealPersonal } from './privacy/person-keys.ts';
 
-const encoder = new TextEncoder();
-const decoder = new TextDecoder();
-
-export async function sealSecret(ctx: Context, userId: string, value: string): Promise<string> {
-  const sealed = await seal(encoder.encode(value), {
-    keyring: ctx.keyring,
-    context: { user: userId, field: 'totp' },
-  });
-  return toText(sealed);
+/** TOTP seeds are sealed under the person's own key, so erasure crypto-shreds them too. */
+export function sealSecret(ctx: Context, userId: string, value: string): Promise<string> {
+  return sealPersonal(ctx, userId, 'totp', value);
 }
 
-export async function openSecret(ctx: Context, userId: string, text: string): Promise<string> {
-  const plain = await open(fromText(text), {
-    keyring: ctx.keyring,
-    context: { user: userId, field: 'totp' },
-  });
-  return decoder.decode(plain);
+export function openSecret(ctx: Context, userId: string, text: string): Promise<string> {
+  return openPersonal(ctx, userId, 'totp', text);
 }
 
 /** The methods a user can finish a sign-in with. */

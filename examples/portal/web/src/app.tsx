@@ -38,6 +38,9 @@ const AuditPage = lazy(() => import('./pages/audit.tsx').then(named('AuditPage')
 const AlertsPage = lazy(() => import('./pages/alerts.tsx').then(named('AlertsPage')));
 const AdvPage = lazy(() => import('./pages/adv.tsx').then(named('AdvPage')));
 const PrivacyPage = lazy(() => import('./pages/privacy.tsx').then(named('PrivacyPage')));
+const ErasureCancelPage = lazy(() =>
+  import('./pages/privacy.tsx').then(named('ErasureCancelPage')),
+);
 const StatusPage = lazy(() => import('./pages/status.tsx').then(named('StatusPage')));
 const CertificatesPage = lazy(() =>
   import('./pages/certificates.tsx').then(named('CertificatesPage')),
@@ -54,7 +57,7 @@ function storedLocale(): Locale {
   }
 }
 
-const PUBLIC = ['/reset', '/reset/:token', '/invite/:token', '/status'];
+const PUBLIC = ['/reset', '/reset/:token', '/invite/:token', '/status', '/privacy/cancel/:token'];
 
 function isPublic(path: string): boolean {
   return PUBLIC.some((pattern) => match(pattern, path) !== null);
@@ -361,6 +364,8 @@ function Page({ path }: { path: string }) {
   if (reset) return <ResetConfirmPage token={reset.token ?? ''} />;
   const invite = match('/invite/:token', path);
   if (invite) return <InvitePage key={invite.token} token={invite.token ?? ''} />;
+  const cancel = match('/privacy/cancel/:token', path);
+  if (cancel) return <ErasureCancelPage token={cancel.token ?? ''} />;
   const license = match('/licenses/:id', path);
   if (license) {
     const id = license.id ?? '';

@@ -3,7 +3,7 @@
  * without one is sent to enrolment. Passkeys sign in on their own (user verification is
  * required, so a passkey is two factors). Password reset never signs in.
  */
-import { randomBytes } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import {
   generateAuthenticationOptions,
   verifyAuthenticationResponse,
@@ -180,10 +180,11 @@ export function authRoutes(app: FastifyInstance, ctx: Context): void {
     ];
     const user = await userByEmail(ctx, body.email);
     const tenant = user?.tenantId ?? OPERATOR_TENANT;
-    const actor = {
-      type: 'user' as const,
-      id: user?.id ?? `unknown:${sha256(body.email).slice(0, 16)}`,
-    };
+    // Unknown accounts: a keyed hash, so nobody without the pepper links it to an address.
+    const unknown = createHmac('sha256', ctx.pepper)
+      .update(`unknown-account\0${body.email}`)
+      .digest('hex');
+    const actor = { type: 'user' as const, id: user?.id ?? `unknown:${unknown.slice(0, 24)}` };
     const hit = await checkThrottle(ctx, keys);
     if (hit) {
       await record(ctx, req, {

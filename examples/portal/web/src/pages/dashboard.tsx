@@ -5,6 +5,7 @@ import { useApp, useMe } from '../context.tsx';
 import { statusLabel } from '../labels.ts';
 import { Link } from '../router.tsx';
 import { Card, Loading, Notice, PageTitle, useLoad } from '../ui.tsx';
+import { TlsIndicator } from './status.tsx';
 
 const ORDER = ['active', 'issued', 'locked', 'expired'];
 
@@ -61,6 +62,7 @@ export function DashboardPage() {
           ) : null}
         </Card>
       ) : null}
+      <TlsIndicator />
       <Card title={t('dashboard.shortcuts')}>
         <ul className="shortcuts">
           {can('license.read') ? (

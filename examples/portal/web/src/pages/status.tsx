@@ -1,4 +1,580 @@
-/** Placeholder page (portal part 2). */
+/**
+ * `/status` (public — signed in or not): the overall state, one row per component, running and
+ * upcoming maintenance, security notes. Administrators (`status.manage`) also announce windows,
+ * publish notes and see the system information (TLS details, Node, uptime, database).
+ * `TlsIndicator` is a small card for the dashboard: the served certificate's state.
+ */
+import { type FormEvent, useEffect, useId, useMemo } from 'react';
+import type {
+  ComponentId,
+  ComponentState,
+  ComponentStatus,
+  MaintenanceWindow,
+  OverallState,
+  PublicStatus,
+  SecurityNote,
+  Severity,
+  SystemInfo,
+} from '../../../src/server/status/contract.ts';
+import type { Locale } from '../../../src/shared/api.ts';
+import { api, enc } from '../api.ts';
+import { useApp } from '../context.tsx';
+import { Link } from '../router.tsx';
+import {
+  Badge,
+  Card,
+  Field,
+  formatDate,
+  formValue,
+  Loading,
+  Notice,
+  PageTitle,
+  SelectField,
+  useAction,
+  useLoad,
+} from '../ui.tsx';
+import { type StatusTranslate, statusTranslate } from './status.i18n.ts';
+
+const COMPONENTS: readonly ComponentId[] = ['portal', 'relay', 'acme', 'mailbox'];
+const SEVERITIES: readonly Severity[] = ['info', 'low', 'medium', 'high', 'critical'];
+const REFRESH_MS = 60_000;
+
+type Tone = 'ok' | 'warn' | 'bad' | 'neutral';
+
+const TONE: Record<ComponentState, Tone> = {
+  operational: 'ok',
+  degraded: 'warn',
+  outage: 'bad',
+  maintenance: 'neutral',
+  unknown: 'neutral',
+};
+
+/** A symbol next to the text, so the state never rests on colour alone. */
+const SYMBOL: Record<ComponentState, string> = {
+  operational: '✓',
+  degraded: '!',
+  outage: '✕',
+  maintenance: '⚙',
+  unknown: '?',
+};
+
+const OVERALL_NOTICE: Record<OverallState, string> = {
+  operational: 'notice notice-ok',
+  degraded: 'notice notice-warn',
+  outage: 'notice notice-error',
+  maintenance: 'notice notice-info',
+};
+
+const SEVERITY_TONE: Record<Severity, Tone> = {
+  info: 'neutral',
+  low: 'neutral',
+  medium: 'warn',
+  high: 'bad',
+  critical: 'bad',
+};
+
+function useStatusT(): { st: StatusTranslate; locale: Locale } {
+  const { locale } = useApp();
+  return { st: useMemo(() => statusTranslate(locale), [locale]), locale };
+}
+
+export function StateBadge({ state, testId }: { state: ComponentState; testId?: string }) {
+  const { st } = useStatusT();
+  return (
+    <span data-testid={testId} data-state={state}>
+      <Badge tone={TONE[state]}>
+        <span aria-hidden="true">{SYMBOL[state]} </span>
+        {st(`state.${state}`)}
+      </Badge>
+    </span>
+  );
+}
+
+function ageText(locale: Locale, seconds: number): string {
+  const rtf = new Intl.RelativeTimeFormat(locale, { numeric: 'auto' });
+  if (seconds < 3600) return rtf.format(-Math.round(seconds / 60), 'minute');
+  if (seconds < 2 * 86_400) return rtf.format(-Math.round(seconds / 3600), 'hour');
+  return rtf.format(-Math.round(seconds / 86_400), 'day');
+}
+
+function componentDetails(st: StatusTranslate, locale: Locale, c: ComponentStatus): string[] {
+  const out: string[] = [];
+  if (c.note) out.push(st(`note.${c.note}`));
+  if (c.expiresAt !== undefined && c.daysLeft !== undefined)
+    out.push(st('expires', { date: formatDate(locale, c.expiresAt), days: c.daysLeft }));
+  if (c.latencyMs !== undefined) out.push(st('latency', { ms: c.latencyMs }));
+  if (c.backlog !== undefined && c.oldestAgeSeconds !== undefined)
+    out.push(st('backlog', { n: c.backlog, age: ageText(locale, c.oldestAgeSeconds) }));
+  return out;
+}
+
+function ComponentTable({ components }: { components: readonly ComponentStatus[] }) {
+  const { st, locale } = useStatusT();
+  return (
+    <div className="table-wrap">
+      <table data-testid="status-components">
+        <caption className="sr-only">{st('componentsCaption')}</caption>
+        <thead>
+          <tr>
+            <th scope="col">{st('colComponent')}</th>
+            <th scope="col">{st('colState')}</th>
+            <th scope="col">{st('colDetails')}</th>
+          </tr>
+        </thead>
+        <tbody>
+          {components.map((c) => (
+            <tr key={c.id} data-testid={`component-${c.id}`} data-state={c.state}>
+              <th scope="row">{st(`component.${c.id}`)}</th>
+              <td>
+                <StateBadge state={c.state} />
+              </td>
+              <td>
+                {componentDetails(st, locale, c).map((line) => (
+                  <span key={line} className="block">
+                    {line}
+                  </span>
+                ))}
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}
+
+function MaintenanceList({
+  windows,
+  manage,
+  onDeleted,
+}: {
+  windows: readonly MaintenanceWindow[];
+  manage: boolean;
+  onDeleted(): void;
+}) {
+  const { st, locale } = useStatusT();
+  const action = useAction();
+  const componentNames = (ids: readonly ComponentId[]) =>
+    ids.map((id) => st(`component.${id}`)).join(', ');
+  return (
+    <>
+      {windows.length === 0 ? (
+        <p data-testid="maintenance-empty">{st('maintenanceEmpty')}</p>
+      ) : null}
+      {windows.length > 0 ? (
+        <ul className="shortcuts" data-testid="maintenance-list">
+          {windows.map((w) => (
+            <li key={w.id} data-testid="maintenance-item" data-active={w.active}>
+              <h3 lang={locale}>
+                {w.title[locale]}{' '}
+                <Badge tone={w.active ? 'warn' : 'neutral'}>
+                  {w.active ? st('maintenanceRunning') : st('maintenanceUpcoming')}
+                </Badge>
+              </h3>
+              <p>
+                {st('maintenanceWhen', {
+                  from: formatDate(locale, w.startsAt),
+                  to: formatDate(locale, w.endsAt),
+                })}
+              </p>
+              <p className="hint">
+                {st('maintenanceAffects', { components: componentNames(w.components) })}
+              </p>
+              {w.body[locale] ? <p>{w.body[locale]}</p> : null}
+              {manage ? (
+                <button
+                  type="button"
+                  className="button-secondary button-small"
+                  data-testid="maintenance-delete"
+                  aria-label={st('maintenanceDelete', { title: w.title[locale] })}
+                  disabled={action.busy}
+                  onClick={() =>
+                    void action
+                      .run(
+                        () => api.delete(`/api/status/maintenance/${enc(w.id)}`),
+                        st('maintenanceDeleted'),
+                      )
+                      .then(onDeleted)
+                  }
+                >
+                  {st('delete')}
+                </button>
+              ) : null}
+            </li>
+          ))}
+        </ul>
+      ) : null}
+      <Notice error={action.error} status={action.status} />
+    </>
+  );
+}
+
+function NoteList({
+  notes,
+  manage,
+  onDeleted,
+}: {
+  notes: readonly SecurityNote[];
+  manage: boolean;
+  onDeleted(): void;
+}) {
+  const { st, locale } = useStatusT();
+  const action = useAction();
+  return (
+    <>
+      {notes.length === 0 ? <p data-testid="notes-empty">{st('notesEmpty')}</p> : null}
+      {notes.length > 0 ? (
+        <ul className="shortcuts" data-testid="notes-list">
+          {notes.map((n) => (
+            <li key={n.id} data-testid="note-item" data-severity={n.severity}>
+              <h3>
+                {n.title[locale]}{' '}
+                <Badge tone={SEVERITY_TONE[n.severity]}>
+                  {st('severityLabel')}: {st(`severity.${n.severity}`)}
+                </Badge>
+              </h3>
+              <p className="hint">
+                {st('notePublished', { date: formatDate(locale, n.publishedAt) })}
+              </p>
+              <p>{n.body[locale]}</p>
+              {manage ? (
+                <button
+                  type="button"
+                  className="button-secondary button-small"
+                  data-testid="note-delete"
+                  aria-label={st('noteDelete', { title: n.title[locale] })}
+                  disabled={action.busy}
+                  onClick={() =>
+                    void action
+                      .run(() => api.delete(`/api/status/notes/${enc(n.id)}`), st('noteDeleted'))
+                      .then(onDeleted)
+                  }
+                >
+                  {st('delete')}
+                </button>
+              ) : null}
+            </li>
+          ))}
+        </ul>
+      ) : null}
+      <Notice error={action.error} status={action.status} />
+    </>
+  );
+}
+
+/** `yyyy-MM-ddTHH:mm` in local time, for `<input type="datetime-local">`. */
+function localInput(ms: number): string {
+  const d = new Date(ms);
+  const p = (n: number) => String(n).padStart(2, '0');
+  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}T${p(d.getHours())}:${p(d.getMinutes())}`;
+}
+
+function TextArea({ label, name, required }: { label: string; name: string; required?: boolean }) {
+  const id = useId();
+  return (
+    <div className="field">
+      <label htmlFor={id}>{label}</label>
+      <textarea id={id} name={name} rows={3} maxLength={4000} required={required} />
+    </div>
+  );
+}
+
+function AnnounceForm({ onDone }: { onDone(): void }) {
+  const { st } = useStatusT();
+  const action = useAction();
+  const defaults = useMemo(() => {
+    const start = Math.ceil(Date.now() / 3_600_000) * 3_600_000 + 3_600_000;
+    return { start: localInput(start), end: localInput(start + 3_600_000) };
+  }, []);
+
+  async function submit(event: FormEvent<HTMLFormElement>) {
+    event.preventDefault();
+    const form = event.currentTarget;
+    const components = COMPONENTS.filter((c) => {
+      const box = form.elements.namedItem(`component-${c}`);
+      return box instanceof HTMLInputElement && box.checked;
+    });
+    if (components.length === 0) {
+      action.setError(st('fieldComponentsRequired'));
+      return;
+    }
+    const toIso = (name: string) => {
+      const ms = new Date(formValue(form, name)).getTime();
+      return Number.isNaN(ms) ? '' : new Date(ms).toISOString();
+    };
+    const body = {
+      title: { de: formValue(form, 'titleDe'), en: formValue(form, 'titleEn') },
+      body: { de: formValue(form, 'bodyDe'), en: formValue(form, 'bodyEn') },
+      startsAt: toIso('startsAt'),
+      endsAt: toIso('endsAt'),
+      components,
+    };
+    const done = await action.run(() => api.post('/api/status/maintenance', body), st('announced'));
+    if (done) {
+      form.reset();
+      onDone();
+    }
+  }
+
+  return (
+    <Card title={st('announceTitle')}>
+      <form onSubmit={(e) => void submit(e)} data-testid="maintenance-form" className="form-grid">
+        <Field label={st('fieldTitleDe')} name="titleDe" required maxLength={200} lang="de" />
+        <Field label={st('fieldTitleEn')} name="titleEn" required maxLength={200} lang="en" />
+        <TextArea label={st('fieldBodyDe')} name="bodyDe" />
+        <TextArea label={st('fieldBodyEn')} name="bodyEn" />
+        <Field
+          label={st('fieldStartsAt')}
+          name="startsAt"
+          type="datetime-local"
+          required
+          defaultValue={defaults.start}
+          hint={st('fieldStartsHint')}
+        />
+        <Field
+          label={st('fieldEndsAt')}
+          name="endsAt"
+          type="datetime-local"
+          required
+          defaultValue={defaults.end}
+          hint={st('fieldStartsHint')}
+        />
+        <fieldset className="methods">
+          <legend>{st('fieldComponents')}</legend>
+          {COMPONENTS.map((c) => (
+            <label key={c} className="radio">
+              <input
+                type="checkbox"
+                name={`component-${c}`}
+                data-testid={`maintenance-component-${c}`}
+              />
+              {st(`component.${c}`)}
+            </label>
+          ))}
+        </fieldset>
+        <Notice error={action.error} status={action.status} />
+        <div className="actions">
+          <button
+            type="submit"
+            className="button"
+            disabled={action.busy}
+            data-testid="maintenance-submit"
+          >
+            {st('announceSubmit')}
+          </button>
+        </div>
+      </form>
+    </Card>
+  );
+}
+
+function PublishForm({ onDone }: { onDone(): void }) {
+  const { st } = useStatusT();
+  const action = useAction();
+
+  async function submit(event: FormEvent<HTMLFormElement>) {
+    event.preventDefault();
+    const form = event.currentTarget;
+    const body = {
+      title: { de: formValue(form, 'titleDe'), en: formValue(form, 'titleEn') },
+      body: { de: formValue(form, 'bodyDe'), en: formValue(form, 'bodyEn') },
+      severity: formValue(form, 'severity'),
+    };
+    const done = await action.run(() => api.post('/api/status/notes', body), st('published'));
+    if (done) {
+      form.reset();
+      onDone();
+    }
+  }
+
+  return (
+    <Card title={st('publishTitle')}>
+      <form onSubmit={(e) => void submit(e)} data-testid="note-form" className="form-grid">
+        <Field label={st('fieldTitleDe')} name="titleDe" required maxLength={200} lang="de" />
+        <Field label={st('fieldTitleEn')} name="titleEn" required maxLength={200} lang="en" />
+        <TextArea label={st('fieldBodyDe')} name="bodyDe" required />
+        <TextArea label={st('fieldBodyEn')} name="bodyEn" required />
+        <SelectField
+          label={st('severityLabel')}
+          name="severity"
+          defaultValue="info"
+          options={SEVERITIES.map((s) => ({ value: s, label: st(`severity.${s}`) }))}
+        />
+        <Notice error={action.error} status={action.status} />
+        <div className="actions">
+          <button type="submit" className="button" disabled={action.busy} data-testid="note-submit">
+            {st('publishSubmit')}
+          </button>
+        </div>
+      </form>
+    </Card>
+  );
+}
+
+function uptimeText(st: StatusTranslate, seconds: number): string {
+  return st('uptimeValue', {
+    d: Math.floor(seconds / 86_400),
+    h: Math.floor((seconds % 86_400) / 3600),
+    m: Math.floor((seconds % 3600) / 60),
+  });
+}
+
+function SystemSection() {
+  const { st, locale } = useStatusT();
+  const info = useLoad(() => api.get<SystemInfo>('/api/status/system'), []);
+  const tls = info.data?.tls;
+  return (
+    <Card title={st('systemTitle')}>
+      {info.loading && !info.data ? <Loading /> : null}
+      <Notice error={info.error} />
+      {info.data ? (
+        <dl className="facts" data-testid="system-info">
+          <dt>{st('tlsState')}</dt>
+          <dd>
+            <StateBadge state={tls?.state ?? 'outage'} testId="system-tls-state" />
+            {tls?.note ? ` ${st(`note.${tls.note}`)}` : ''}
+            {tls ? null : ` ${st('tlsMissing')}`}
+          </dd>
+          {tls ? (
+            <>
+              <dt>{st('tlsSubject')}</dt>
+              <dd data-testid="system-tls-subject">{tls.subject}</dd>
+              <dt>{st('tlsSans')}</dt>
+              <dd data-testid="system-tls-sans">{tls.subjectAltNames.join(', ') || '–'}</dd>
+              <dt>{st('tlsIssuer')}</dt>
+              <dd>{tls.issuer}</dd>
+              <dt>{st('tlsValidFrom')}</dt>
+              <dd>{formatDate(locale, tls.validFrom)}</dd>
+              <dt>{st('tlsValidTo')}</dt>
+              <dd>{formatDate(locale, tls.validTo)}</dd>
+              <dt>{st('tlsDaysLeft')}</dt>
+              <dd data-testid="system-tls-days">{tls.daysLeft}</dd>
+              <dt>{st('tlsFingerprint')}</dt>
+              <dd>
+                <code className="wrap">{tls.fingerprint256}</code>
+              </dd>
+            </>
+          ) : null}
+          <dt>{st('nodeVersion')}</dt>
+          <dd data-testid="system-node">{info.data.node}</dd>
+          <dt>{st('uptime')}</dt>
+          <dd>{uptimeText(st, info.data.uptimeSeconds)}</dd>
+          <dt>{st('database')}</dt>
+          <dd>{st(`database.${info.data.database}`)}</dd>
+        </dl>
+      ) : null}
+    </Card>
+  );
+}
+
+function useStatus() {
+  const status = useLoad(() => api.get<PublicStatus>('/api/status'), []);
+  const { reload } = status;
+  useEffect(() => {
+    const timer = window.setInterval(reload, REFRESH_MS);
+    return () => window.clearInterval(timer);
+  }, [reload]);
+  return status;
+}
+
 export function StatusPage() {
-  return <h1>…</h1>;
+  const { st, locale } = useStatusT();
+  const { can, session } = useApp();
+  const status = useStatus();
+  const manage = can('status.manage');
+  const data = status.data;
+
+  return (
+    <>
+      <PageTitle title={st('title')}>{st('title')}</PageTitle>
+      <p className="lead">{st('intro')}</p>
+      {status.loading && !data ? <Loading /> : null}
+      <Notice error={status.error} />
+      {data ? (
+        <>
+          <div
+            className={OVERALL_NOTICE[data.state]}
+            data-testid="status-overall"
+            data-state={data.state}
+            role="status"
+          >
+            <p>
+              <strong>
+                <span aria-hidden="true">{SYMBOL[data.state]} </span>
+                {st(`overall.${data.state}`)}
+              </strong>
+            </p>
+            <p className="hint">{st('checkedAt', { time: formatDate(locale, data.checkedAt) })}</p>
+          </div>
+          <Card title={st('componentsTitle')}>
+            <ComponentTable components={data.components} />
+            <div className="actions">
+              <button
+                type="button"
+                className="button-secondary"
+                data-testid="status-refresh"
+                onClick={status.reload}
+              >
+                {st('refresh')}
+              </button>
+              <span className="hint">{st('monitors', { path: '/api/status' })}</span>
+            </div>
+          </Card>
+          <Card title={st('maintenanceTitle')}>
+            <MaintenanceList windows={data.maintenance} manage={manage} onDeleted={status.reload} />
+          </Card>
+          <Card title={st('notesTitle')}>
+            <NoteList notes={data.securityNotes} manage={manage} onDeleted={status.reload} />
+          </Card>
+        </>
+      ) : null}
+      {manage ? (
+        <>
+          <div className="grid-2">
+            <AnnounceForm onDone={status.reload} />
+            <PublishForm onDone={status.reload} />
+          </div>
+          <SystemSection />
+        </>
+      ) : null}
+      {session.stage === 'anonymous' ? (
+        <p>
+          <Link to="/login">{st('toLogin')}</Link>
+        </p>
+      ) : null}
+    </>
+  );
+}
+
+/**
+ * The served certificate's state, for the dashboard: a badge (colour, symbol and text), the
+ * expiry and the days left, and a link to the status page.
+ */
+export function TlsIndicator() {
+  const { st, locale } = useStatusT();
+  const status = useLoad(() => api.get<PublicStatus>('/api/status'), []);
+  const acme = status.data?.components.find((c) => c.id === 'acme');
+  return (
+    <Card title={st('indicatorLabel')} className="tls-indicator">
+      {status.loading && !status.data ? <Loading /> : null}
+      <Notice error={status.error} />
+      {acme ? (
+        <div data-testid="tls-indicator" data-state={acme.state}>
+          <p>
+            <StateBadge state={acme.state} />{' '}
+            {acme.daysLeft !== undefined ? st('indicatorDays', { days: acme.daysLeft }) : null}
+          </p>
+          {acme.note ? <p>{st(`note.${acme.note}`)}</p> : null}
+          {acme.expiresAt ? (
+            <p className="hint">
+              {st('tlsValidTo')}: {formatDate(locale, acme.expiresAt)}
+            </p>
+          ) : null}
+          <p>
+            <Link to="/status">{st('indicatorDetails')}</Link>
+          </p>
+        </div>
+      ) : null}
+    </Card>
+  );
 }

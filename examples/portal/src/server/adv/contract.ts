@@ -1,0 +1,215 @@
+/**
+ * The ADV/DPA and processing-register API contract: request bodies and the register's schema
+ * (zod), and the answer types. Pure (zod only), so the web app can import the types.
+ */
+import { z } from 'zod';
+
+/** A version id: `1.0`, `2025-06`, … (used in file names and URLs). */
+export const ADV_VERSION_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,31}$/;
+const isoDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'expected YYYY-MM-DD');
+
+export const advLocale = z.enum(['de', 'en']);
+export type AdvLocale = z.infer<typeof advLocale>;
+
+export const acceptBody = z
+  .object({
+    version: z.string().regex(ADV_VERSION_ID),
+    /** The language the text was shown in; default the user's language. */
+    locale: advLocale.optional(),
+    /** SHA-256 (hex) of the text the user saw; when given it must match the current text. */
+    textSha256: z
+      .string()
+      .regex(/^[0-9a-f]{64}$/)
+      .optional(),
+  })
+  .strict();
+
+export const publishBody = z
+  .object({
+    id: z.string().regex(ADV_VERSION_ID, 'letters, digits, . _ - (at most 32)'),
+    textDe: z.string().trim().min(100).max(200_000),
+    textEn: z.string().trim().min(100).max(200_000),
+  })
+  .strict();
+
+// ------------------------------------------------------------------ agreement versions (files)
+
+export const advIndexSchema = z
+  .object({
+    $comment: z.string().optional(),
+    operator: z
+      .object({
+        name: z.string().min(1),
+        address: z.string().min(1),
+        email: z.string().optional(),
+        phone: z.string().optional(),
+      })
+      .strict(),
+    versions: z
+      .array(
+        z
+          .object({
+            id: z.string().regex(ADV_VERSION_ID),
+            publishedAt: isoDate,
+            de: z.string().regex(/^[A-Za-z0-9._-]+\.md$/),
+            en: z.string().regex(/^[A-Za-z0-9._-]+\.md$/),
+          })
+          .strict(),
+      )
+      .min(1),
+  })
+  .strict()
+  .refine((index) => new Set(index.versions.map((v) => v.id)).size === index.versions.length, {
+    message: 'version ids must be unique',
+  });
+export type AdvIndex = z.infer<typeof advIndexSchema>;
+
+// ------------------------------------------------------------------ processing register
+
+const localized = z.object({ de: z.string().min(1), en: z.string().min(1) }).strict();
+export type Localized = z.infer<typeof localized>;
+const id = z.string().regex(/^[a-z0-9][a-z0-9-]{0,40}$/);
+
+export const registerSchema = z
+  .object({
+    $comment: z.string().optional(),
+    updatedAt: isoDate,
+    controller: z
+      .object({
+        name: z.string().min(1),
+        address: z.string().min(1),
+        email: z.string().min(1),
+        phone: z.string().optional(),
+      })
+      .strict(),
+    activities: z
+      .array(
+        z
+          .object({
+            id,
+            /** `processor`: on behalf of customers (Art. 30(2)); `controller`: our own (Art. 30(1)). */
+            role: z.enum(['controller', 'processor']),
+            name: localized,
+            purpose: localized,
+            legalBasis: localized,
+            dataSubjects: z.array(localized).min(1),
+            dataCategories: z.array(localized).min(1),
+            recipients: z.array(id),
+            thirdCountryTransfers: localized,
+            retention: localized,
+            measures: z.array(id).min(1),
+          })
+          .strict(),
+      )
+      .min(1),
+    recipients: z.array(
+      z
+        .object({
+          id,
+          /** `processor`: engaged by the operator; `recipient`: chosen by the customer. */
+          kind: z.enum(['processor', 'recipient']),
+          name: localized,
+          service: localized,
+          location: localized,
+          thirdCountry: z.boolean(),
+          safeguards: localized.optional(),
+        })
+        .strict()
+        .refine((r) => !r.thirdCountry || r.safeguards !== undefined, {
+          message: 'a third-country recipient needs safeguards',
+        }),
+    ),
+    measures: z.array(z.object({ id, area: localized, description: localized }).strict()).min(1),
+  })
+  .strict()
+  .superRefine((register, check) => {
+    const unique = (name: string, ids: string[]) => {
+      if (new Set(ids).size !== ids.length)
+        check.addIssue({ code: 'custom', path: [name], message: `${name} ids must be unique` });
+    };
+    unique(
+      'activities',
+      register.activities.map((a) => a.id),
+    );
+    unique(
+      'recipients',
+      register.recipients.map((r) => r.id),
+    );
+    unique(
+      'measures',
+      register.measures.map((m) => m.id),
+    );
+    const recipients = new Set(register.recipients.map((r) => r.id));
+    const measures = new Set(register.measures.map((m) => m.id));
+    register.activities.forEach((activity, i) => {
+      for (const r of activity.recipients)
+        if (!recipients.has(r))
+          check.addIssue({
+            code: 'custom',
+            path: ['activities', i, 'recipients'],
+            message: `unknown recipient ${r}`,
+          });
+      for (const m of activity.measures)
+        if (!measures.has(m))
+          check.addIssue({
+            code: 'custom',
+            path: ['activities', i, 'measures'],
+            message: `unknown measure ${m}`,
+          });
+    });
+  });
+export type ProcessingRegister = z.infer<typeof registerSchema>;
+
+// ------------------------------------------------------------------ answers
+
+export interface AdvVersionInfo {
+  readonly id: string;
+  readonly publishedAt: string;
+  /** `file`: shipped in `data/adv/`; `published`: published by an administrator (database). */
+  readonly source: 'file' | 'published';
+}
+
+export interface AdvAcceptance {
+  readonly id: string;
+  readonly tenantId: string;
+  readonly tenantName: string;
+  readonly version: string;
+  /** The language of the text that was accepted. */
+  readonly locale: AdvLocale;
+  readonly textSha256: string;
+  readonly acceptedAt: string;
+  readonly acceptedBy: { readonly id: string; readonly name: string };
+  readonly ip: string;
+  readonly userAgent: string;
+}
+
+export interface AdvState {
+  /** The current version with its text in the requested language (none published: absent). */
+  readonly current?: AdvVersionInfo & {
+    readonly locale: AdvLocale;
+    readonly text: string;
+    readonly sha256: string;
+  };
+  readonly versions: readonly AdvVersionInfo[];
+  readonly tenant: { readonly id: string; readonly name: string; readonly kind: string };
+  readonly operator: { readonly name: string; readonly address: string };
+  /** The tenant's latest acceptance (of any version). */
+  readonly acceptance?: AdvAcceptance;
+  /** The tenant has not accepted the current version (never for the operator itself). */
+  readonly needsAcceptance: boolean;
+  readonly history: readonly AdvAcceptance[];
+}
+
+export interface AdvStatus {
+  readonly needsAcceptance: boolean;
+  readonly currentVersion?: string;
+  readonly acceptedVersion?: string;
+}
+
+export interface AdvTenantRow {
+  readonly tenantId: string;
+  readonly tenantName: string;
+  readonly kind: string;
+  readonly acceptance?: AdvAcceptance;
+  readonly needsAcceptance: boolean;
+}

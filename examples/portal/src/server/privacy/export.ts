@@ -1,0 +1,327 @@
+/**
+ * Data export (GDPR Art. 15 and 20): everything the portal holds about one person, as
+ * machine-readable JSON plus a readable summary (German and English), zipped.
+ *
+ * What is left out on purpose: secrets (password hash, TOTP seed, passkey public keys, code and
+ * token hashes, session cookie hashes and CSRF tokens) and other people's data (the addresses
+ * of people this person invited — Art. 15(4)).
+ */
+import type { AuditEvent } from '@fluxel/audit';
+import { strToU8, zipSync } from 'fflate';
+import { type Context, tenantById, type UserRecord } from '../context.ts';
+import { readableEvent } from './audit-privacy.ts';
+import { tryOpenPersonal } from './person-keys.ts';
+
+const iso = (v: unknown): string | null => (v == null ? null : new Date(Number(v)).toISOString());
+
+export interface PersonExport {
+  readonly format: 'fluxel-portal-export/1';
+  readonly exportedAt: string;
+  readonly user: Record<string, unknown>;
+  readonly factors: unknown[];
+  readonly recoveryCodes: { readonly total: number; readonly unused: number };
+  readonly sessions: unknown[];
+  readonly consents: unknown[];
+  readonly invitations: { readonly received: unknown[]; readonly sent: unknown[] };
+  readonly erasure: unknown;
+  readonly loginThrottle: unknown[];
+  readonly codeSends: unknown[];
+  readonly auditEvents: unknown[];
+}
+
+/** Every audit event whose actor is the person, in every tenant (administrators act in many). */
+async function auditEventsOf(ctx: Context, store: AuditQueryable, userId: string) {
+  const { rows } = await ctx.db.query('SELECT id FROM portal_tenants ORDER BY id');
+  const events: unknown[] = [];
+  for (const row of rows) {
+    let beforeSeq: number | undefined;
+    for (;;) {
+      const page = await store.query({
+        tenant: String(row.id),
+        actorId: userId,
+        limit: 1000,
+        ...(beforeSeq !== undefined ? { beforeSeq } : {}),
+      });
+      for (const e of page.events) {
+        // The user agent is sealed under the person's key in the log: opened for the export.
+        const readable = await readableEvent(ctx, e as AuditEvent);
+        const { hash: _hash, ...event } = readable as unknown as { hash?: string } & Record<string, unknown>;
+        events.push(event);
+      }
+      if (page.nextBeforeSeq === undefined) break;
+      beforeSeq = page.nextBeforeSeq;
+    }
+  }
+  return events.sort(
+    (a, b) => Number((a as { seq: number }).seq) - Number((b as { seq: number }).seq),
+  );
+}
+
+/** The part of `SqlStore` the export reads. */
+export interface AuditQueryable {
+  query(q: {
+    tenant: string;
+    actorId?: string;
+    limit?: number;
+    beforeSeq?: number;
+  }): Promise<{ events: readonly object[]; nextBeforeSeq?: number }>;
+}
+
+export async function collectPersonData(
+  ctx: Context,
+  audit: AuditQueryable,
+  user: UserRecord,
+): Promise<PersonExport> {
+  const q = async (text: string, params: unknown[]) => (await ctx.db.query(text, params)).rows;
+  const tenant = await tenantById(ctx, user.tenantId);
+  const factorRows = await q(
+    'SELECT id, type, label, confirmed, transports, created_at, last_used_at FROM portal_factors WHERE user_id = $1 ORDER BY created_at',
+    [user.id],
+  );
+  const recovery = await q(
+    'SELECT count(*)::int AS total, count(*) FILTER (WHERE used_at IS NULL)::int AS unused FROM portal_recovery_codes WHERE user_id = $1',
+    [user.id],
+  );
+  const sessions = await q(
+    'SELECT public_id, stage, created_at, last_seen_at, expires_at, ip, user_agent FROM portal_sessions WHERE user_id = $1 ORDER BY created_at',
+    [user.id],
+  );
+  const consents = await q(
+    'SELECT purpose, version, granted, at, source, evidence FROM portal_consents WHERE user_id = $1 ORDER BY at, id',
+    [user.id],
+  );
+  const received = await q(
+    'SELECT id, tenant_id, email, role, expires_at, used_at FROM portal_invitations WHERE email = $1 ORDER BY expires_at',
+    [user.email],
+  );
+  const sent = await q(
+    'SELECT id, tenant_id, role, expires_at, used_at FROM portal_invitations WHERE invited_by = $1 ORDER BY expires_at',
+    [user.id],
+  );
+  const erasure = (
+    await q(
+      'SELECT state, requested_at, due_at, cancelled_at FROM portal_erasures WHERE user_id = $1',
+      [user.id],
+    )
+  )[0];
+  const throttle = await q(
+    'SELECT key, failures, last_failure_at, locked_until FROM portal_throttle WHERE key = ANY($1::text[])',
+    [[`account:${user.email}`, `2fa:${user.id}`, `reauth:${user.id}`]],
+  );
+  const sends = await q(
+    'SELECT channel, sent_at FROM portal_code_sends WHERE user_id = $1 ORDER BY sent_at',
+    [user.id],
+  );
+  return {
+    format: 'fluxel-portal-export/1',
+    exportedAt: new Date(ctx.now()).toISOString(),
+    user: {
+      id: user.id,
+      email: user.email,
+      name: user.name,
+      phone: user.phone ?? null,
+      role: user.role,
+      status: user.status,
+      locale: user.locale,
+      tenant: { id: user.tenantId, name: tenant?.name ?? user.tenantId },
+      createdAt: iso(user.createdAt),
+      lastSignInAt: iso(user.lastSignInAt),
+    },
+    factors: factorRows.map((r) => ({
+      id: String(r.id),
+      type: String(r.type),
+      label: String(r.label),
+      confirmed: Boolean(r.confirmed),
+      ...(r.transports ? { transports: String(r.transports) } : {}),
+      createdAt: iso(r.created_at),
+      lastUsedAt: iso(r.last_used_at),
+    })),
+    recoveryCodes: {
+      total: Number(recovery[0]?.total ?? 0),
+      unused: Number(recovery[0]?.unused ?? 0),
+    },
+    sessions: sessions.map((r) => ({
+      id: String(r.public_id),
+      stage: String(r.stage),
+      createdAt: iso(r.created_at),
+      lastSeenAt: iso(r.last_seen_at),
+      expiresAt: iso(r.expires_at),
+      ip: String(r.ip),
+      userAgent: String(r.user_agent),
+    })),
+    consents: await Promise.all(
+      consents.map(async (r) => {
+        const evidence = await tryOpenPersonal(
+          ctx,
+          user.id,
+          'consent-evidence',
+          r.evidence == null ? undefined : String(r.evidence),
+        );
+        return {
+          purpose: String(r.purpose),
+          version: String(r.version),
+          granted: Boolean(r.granted),
+          at: iso(r.at),
+          source: String(r.source),
+          ...(evidence ? { evidence: JSON.parse(evidence) as unknown } : {}),
+        };
+      }),
+    ),
+    invitations: {
+      received: received.map((r) => ({
+        id: String(r.id),
+        tenantId: String(r.tenant_id),
+        email: String(r.email),
+        role: String(r.role),
+        expiresAt: iso(r.expires_at),
+        usedAt: iso(r.used_at),
+      })),
+      // The invitee's address is someone else's personal data: left out (Art. 15(4) GDPR).
+      sent: sent.map((r) => ({
+        id: String(r.id),
+        tenantId: String(r.tenant_id),
+        role: String(r.role),
+        expiresAt: iso(r.expires_at),
+        usedAt: iso(r.used_at),
+      })),
+    },
+    erasure: erasure
+      ? {
+          state: String(erasure.state),
+          requestedAt: iso(erasure.requested_at),
+          dueAt: iso(erasure.due_at),
+          cancelledAt: iso(erasure.cancelled_at),
+        }
+      : null,
+    loginThrottle: throttle.map((r) => ({
+      kind: String(r.key).split(':')[0],
+      failures: Number(r.failures),
+      lastFailureAt: iso(r.last_failure_at),
+      lockedUntil: iso(r.locked_until),
+    })),
+    codeSends: sends.map((r) => ({ channel: String(r.channel), sentAt: iso(r.sent_at) })),
+    auditEvents: await auditEventsOf(ctx, audit, user.id),
+  };
+}
+
+const HTML_ESCAPES: Record<string, string> = {
+  '&': '&amp;',
+  '<': '&lt;',
+  '>': '&gt;',
+  '"': '&quot;',
+  "'": '&#39;',
+};
+const esc = (s: unknown) => String(s ?? '–').replace(/[&<>"']/g, (c) => HTML_ESCAPES[c] ?? c);
+
+interface Section {
+  readonly title: { de: string; en: string };
+  readonly rows: readonly [string, string][];
+}
+
+function sections(d: PersonExport): Section[] {
+  const u = d.user as Record<string, unknown>;
+  const tenant = u.tenant as { name: string };
+  const events = d.auditEvents as { action: string; time: string; outcome: string }[];
+  const actions = new Map<string, number>();
+  for (const e of events) actions.set(e.action, (actions.get(e.action) ?? 0) + 1);
+  return [
+    {
+      title: { de: 'Konto', en: 'Account' },
+      rows: [
+        ['Name', String(u.name)],
+        ['E-Mail', String(u.email)],
+        ['Telefon / phone', String(u.phone ?? '–')],
+        ['Rolle / role', String(u.role)],
+        ['Mandant / tenant', tenant.name],
+        ['Sprache / language', String(u.locale)],
+        ['Angelegt / created', String(u.createdAt)],
+        ['Letzte Anmeldung / last sign-in', String(u.lastSignInAt ?? '–')],
+      ],
+    },
+    {
+      title: { de: 'Zweite Faktoren', en: 'Second factors' },
+      rows: (d.factors as { type: string; label: string; createdAt: string }[]).map((f) => [
+        `${f.type}: ${f.label}`,
+        f.createdAt,
+      ]),
+    },
+    {
+      title: { de: 'Sitzungen', en: 'Sessions' },
+      rows: (d.sessions as { ip: string; userAgent: string; lastSeenAt: string }[]).map((s) => [
+        `${s.ip} ${s.userAgent}`,
+        s.lastSeenAt,
+      ]),
+    },
+    {
+      title: { de: 'Einwilligungen', en: 'Consents' },
+      rows: (
+        d.consents as { purpose: string; version: string; granted: boolean; at: string }[]
+      ).map((c) => [`${c.purpose} (${c.version})`, `${c.granted ? '✓' : '✗'} ${c.at}`]),
+    },
+    {
+      title: { de: 'Protokolleinträge (Ihre Aktionen)', en: 'Audit log entries (your actions)' },
+      rows: [...actions].map(([action, n]) => [action, String(n)]),
+    },
+  ];
+}
+
+const INTRO = {
+  de: 'Diese Datei fasst zusammen, was das Fluxel-Portal über Sie gespeichert hat. Die vollständigen, maschinenlesbaren Daten stehen in data.json.',
+  en: 'This file summarises what the Fluxel portal holds about you. The complete, machine-readable data is in data.json.',
+};
+
+export function summaryText(d: PersonExport): string {
+  const out: string[] = [];
+  for (const lang of ['de', 'en'] as const) {
+    out.push(
+      lang === 'de' ? 'DATENAUSKUNFT' : 'DATA EXPORT',
+      `${d.exportedAt}`,
+      '',
+      INTRO[lang],
+      '',
+    );
+    for (const s of sections(d)) {
+      out.push(`== ${s.title[lang]} ==`);
+      if (s.rows.length === 0) out.push(lang === 'de' ? '(keine)' : '(none)');
+      for (const [k, v] of s.rows) out.push(`  ${k}: ${v}`);
+      out.push('');
+    }
+    out.push('');
+  }
+  return out.join('\n');
+}
+
+export function summaryHtml(d: PersonExport): string {
+  const parts: string[] = [
+    '<!doctype html><html><head><meta charset="utf-8"><title>Fluxel – Datenauskunft / data export</title></head><body>',
+  ];
+  for (const lang of ['de', 'en'] as const) {
+    parts.push(
+      `<section lang="${lang}"><h1>${lang === 'de' ? 'Datenauskunft' : 'Data export'}</h1><p>${esc(INTRO[lang])}</p><p>${esc(d.exportedAt)}</p>`,
+    );
+    for (const s of sections(d)) {
+      parts.push(`<h2>${esc(s.title[lang])}</h2>`);
+      if (s.rows.length === 0) parts.push(`<p>${lang === 'de' ? '(keine)' : '(none)'}</p>`);
+      else
+        parts.push(
+          `<table>${s.rows.map(([k, v]) => `<tr><th>${esc(k)}</th><td>${esc(v)}</td></tr>`).join('')}</table>`,
+        );
+    }
+    parts.push('</section>');
+  }
+  parts.push('</body></html>');
+  return parts.join('\n');
+}
+
+/** The export as a zip: `data.json`, `summary.txt`, `summary.html`. */
+export function exportZip(d: PersonExport): Uint8Array {
+  const mtime = new Date(d.exportedAt);
+  return zipSync(
+    {
+      'data.json': strToU8(`${JSON.stringify(d, null, 2)}\n`),
+      'summary.txt': strToU8(summaryText(d)),
+      'summary.html': strToU8(summaryHtml(d)),
+    },
+    { level: 6, mtime },
+  );
+}
