@@ -45,7 +45,10 @@ async function auditEventsOf(ctx: Context, store: AuditQueryable, userId: string
       for (const e of page.events) {
         // The user agent is sealed under the person's key in the log: opened for the export.
         const readable = await readableEvent(ctx, e as AuditEvent);
-        const { hash: _hash, ...event } = readable as unknown as { hash?: string } & Record<string, unknown>;
+        const { hash: _hash, ...event } = readable as unknown as { hash?: string } & Record<
+          string,
+          unknown
+        >;
         events.push(event);
       }
       if (page.nextBeforeSeq === undefined) break;
