@@ -134,10 +134,11 @@ describe('public status', () => {
     const acme = byId(res.body, 'acme');
     expect(acme.state).toBe('operational');
     expect(acme.daysLeft).toBeGreaterThan(14);
-    expect(byId(res.body, 'mailbox')).toEqual({
+    // The relay's portal API reports its mailbox backlog (counts only).
+    expect(byId(res.body, 'mailbox')).toMatchObject({
       id: 'mailbox',
-      state: 'unknown',
-      note: 'stats_unavailable',
+      state: 'operational',
+      backlog: 0,
     });
     expect(res.body.state).toBe('operational');
     // No host names, ports, versions, issuers or error texts.
@@ -353,14 +354,21 @@ describe('failing components', () => {
     broken.clock.offsetMs -= 3 * DAY;
   });
 
-  it('the relay stats client reads as "not offered" when the relay has no such endpoint', async () => {
+  it('the relay stats client reads the backlog from the relay (counts, no content)', async () => {
     const stats = relayStatsClient({
       relayUrl: h.relay.url,
       portalToken: PORTAL_TOKEN,
       ca: h.portal.tls.ca,
     });
     try {
-      await expect(stats.stats()).resolves.toBeUndefined();
+      await expect(stats.stats()).resolves.toEqual({ mailboxBacklog: 0, oldestEventAgeSeconds: 0 });
+      const wrong = relayStatsClient({
+        relayUrl: h.relay.url,
+        portalToken: 'x'.repeat(40),
+        ca: h.portal.tls.ca,
+      });
+      await expect(wrong.stats()).resolves.toBeUndefined();
+      await wrong.close();
     } finally {
       await stats.close();
     }

@@ -56,6 +56,8 @@ interface PortalDeps {
   readonly record: (event: AuditEventInput) => Promise<void>;
   readonly invalid: (where: string, error: z.ZodError) => HttpProblem;
   readonly now: () => number;
+  /** Held mailbox events (not yet expired) and the age of the oldest, for the status page. */
+  readonly mailboxStats: () => Promise<{ mailboxBacklog: number; oldestEventAgeSeconds: number }>;
 }
 
 /** Registers the portal routes on the relay's HTTPS server. */
@@ -106,6 +108,12 @@ export function registerPortalRoutes(app: FastifyInstance, deps: PortalDeps): vo
       });
     return license;
   };
+
+  // Counts only: how many events wait in the mailbox and how old the oldest is.
+  app.get(`${PORTAL_PREFIX}/stats`, { onRequest: authenticate }, async (req, reply) => {
+    parse(NoQuery, req.query, 'query');
+    return reply.send(await deps.mailboxStats());
+  });
 
   app.get(
     `${PORTAL_PREFIX}/licenses/:licenseId/connections`,

@@ -983,6 +983,19 @@ export async function createRelay(options: RelayOptions): Promise<Relay> {
       record,
       invalid,
       now: Date.now,
+      async mailboxStats() {
+        const now = clock();
+        const { rows } = await database.query(
+          'SELECT count(*)::int AS n, min(received_at) AS oldest FROM relay_mailbox WHERE expires_at > $1',
+          [now],
+        );
+        const oldest = rows[0]?.oldest == null ? undefined : Number(rows[0].oldest);
+        return {
+          mailboxBacklog: Number(rows[0]?.n ?? 0),
+          oldestEventAgeSeconds:
+            oldest === undefined ? 0 : Math.max(0, Math.floor((now - oldest) / 1000)),
+        };
+      },
     });
 
   // --- inbound webhooks ------------------------------------------------------------------

@@ -194,4 +194,21 @@ describe('portal credential API', () => {
     await h.relay.authority.unlock(licenseId);
     expect((await put(putBody())).status).toBe(204);
   });
+
+  it('stats: counts of held mailbox events only, behind the same token', async () => {
+    const unauth = await rawRequest(h, 'GET', '/internal/portal/v1/stats', {
+      headers: auth('x'.repeat(40)),
+    });
+    expect(unauth.status).toBe(401);
+    const empty = await rawRequest(h, 'GET', '/internal/portal/v1/stats', { headers: auth() });
+    expect(empty.status).toBe(200);
+    expect(empty.json).toEqual({ mailboxBacklog: 0, oldestEventAgeSeconds: 0 });
+    expect(
+      (await put(putBody({ fields: { apiKey: API_KEY, webhookSecret: h.webhookSecret } }))).status,
+    ).toBe(204);
+    expect((await h.hook(CONNECTION, { payload: { paymentId: 'pay-stats' } })).status).toBe(204);
+    const one = await rawRequest(h, 'GET', '/internal/portal/v1/stats', { headers: auth() });
+    expect(one.json).toMatchObject({ mailboxBacklog: 1 });
+    expect(JSON.stringify(one.json)).not.toContain('pay-stats');
+  });
 });

@@ -76,6 +76,8 @@ export interface RelayGateway {
       actor: { id: string; name: string };
     },
   ): Promise<void>;
+  /** Mailbox backlog from the relay's portal API; `undefined` when the relay does not offer it. */
+  stats(): Promise<{ mailboxBacklog: number; oldestEventAgeSeconds: number } | undefined>;
   close(): void;
 }
 
@@ -214,6 +216,22 @@ export function relayGateway(options: RelayGatewayOptions): RelayGateway {
         `/internal/portal/v1/licenses/${seg(licenseId)}/connections/${seg(connection)}/credentials`,
         body,
       );
+    },
+    async stats() {
+      try {
+        const body = (await http('GET', '/internal/portal/v1/stats')) as {
+          mailboxBacklog?: unknown;
+          oldestEventAgeSeconds?: unknown;
+        };
+        const backlog = Number(body?.mailboxBacklog);
+        const age = Number(body?.oldestEventAgeSeconds);
+        return Number.isFinite(backlog) && Number.isFinite(age)
+          ? { mailboxBacklog: backlog, oldestEventAgeSeconds: age }
+          : undefined;
+      } catch (error) {
+        if (error instanceof RelayGatewayError && error.reason === 'not_found') return undefined;
+        throw error;
+      }
     },
     close() {
       client.close();

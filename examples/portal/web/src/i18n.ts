@@ -234,6 +234,8 @@ export const de = {
 
   'dashboard.title': 'Übersicht',
   'dashboard.hello': 'Hallo, {name}',
+  'dashboard.advNeeded':
+    'Eine neue Fassung des Auftragsverarbeitungsvertrags (AV-Vertrag) liegt vor und muss für deinen Mandanten angenommen werden.',
   'dashboard.context': '{tenant} · {role}',
   'dashboard.recoveryLow': 'Du hast nur noch {n} Wiederherstellungscodes. Erzeuge bald neue.',
   'dashboard.secondFactor':
@@ -632,6 +634,8 @@ export const en: Record<MessageKey, string> = {
 
   'dashboard.title': 'Overview',
   'dashboard.hello': 'Hello, {name}',
+  'dashboard.advNeeded':
+    'A new version of the data processing agreement (DPA) is waiting to be accepted for your organisation.',
   'dashboard.context': '{tenant} · {role}',
   'dashboard.recoveryLow': 'You have only {n} recovery codes left. Generate new ones soon.',
   'dashboard.secondFactor':

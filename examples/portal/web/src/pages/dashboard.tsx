@@ -19,6 +19,14 @@ export function DashboardPage() {
         : Promise.resolve([]),
     [],
   );
+  // The data-processing agreement: a banner when the tenant has not accepted the current version.
+  const adv = useLoad(
+    () =>
+      api
+        .get<{ needsAcceptance: boolean; currentVersion?: string }>('/api/adv/status')
+        .catch(() => ({ needsAcceptance: false })),
+    [],
+  );
   const counts = new Map<string, number>();
   for (const license of licenses.data ?? [])
     counts.set(license.status, (counts.get(license.status) ?? 0) + 1);
@@ -30,6 +38,12 @@ export function DashboardPage() {
       <p className="lead" data-testid="dashboard-context">
         {t('dashboard.context', { tenant: me.tenant.name, role: t(`role.${me.role}`) })}
       </p>
+      {adv.data?.needsAcceptance ? (
+        <div className="notice notice-warn" data-testid="adv-needed">
+          <p>{t('dashboard.advNeeded')}</p>
+          <Link to="/adv">{t('nav.adv')}</Link>
+        </div>
+      ) : null}
       {me.recoveryCodesLeft < 3 ? (
         <div className="notice notice-warn" data-testid="recovery-low">
           <p>{t('dashboard.recoveryLow', { n: me.recoveryCodesLeft })}</p>
