@@ -58,7 +58,7 @@ describe.skipIf(!up)('portal on PostgreSQL', () => {
         openPortalDatabase({ url: URL, schema }),
       ]);
       const { rows } = await a.query('SELECT version FROM portal_migrations ORDER BY version');
-      const files = readdirSync(new URL('../migrations/', import.meta.url))
+      const files = readdirSync(new globalThis.URL('../migrations/', import.meta.url))
         .filter((f) => f.endsWith('.sql'))
         .sort();
       expect(files.length).toBeGreaterThan(1);
