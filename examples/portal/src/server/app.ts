@@ -55,6 +55,8 @@ export interface PortalOptions {
   readonly logger?: boolean;
   /** CSP override for Vite's dev server (HMR). */
   readonly devCsp?: string;
+  /** More routes (features wired by composition), registered before the server listens. */
+  readonly extraRoutes?: readonly ((app: FastifyInstance, ctx: Context) => void)[];
 }
 
 export interface Portal {
@@ -210,6 +212,7 @@ export async function createPortal(options: PortalOptions): Promise<Portal> {
   privacyRoutes(app, ctx);
   statusRoutes(app, ctx);
   certificatesRoutes(app, ctx);
+  for (const register of options.extraRoutes ?? []) register(app, ctx);
   serveWeb(app, options.webDir ?? new URL('../../dist/web', import.meta.url).pathname);
 
   await app.listen({ host: '127.0.0.1', port: options.port ?? 0 });
