@@ -23,7 +23,11 @@ for (const dir of projects) rmSync(reportOf(dir), { force: true });
 // The Node major is part of every test task's hash (turbo.json), so a run on another Node
 // line is never served from the cache, and a test checks it really runs on this line.
 const nodeMajor = process.versions.node.split('.')[0];
-const turbo = spawnSync('pnpm', ['exec', 'turbo', 'run', 'test', ...process.argv.slice(2)], {
+// Two cores: several projects' suites at once (each with its own servers, browsers and
+// workers) starve each other into timeouts; three at a time keeps the run short and steady.
+const args = process.argv.slice(2);
+const concurrency = args.some((a) => a.startsWith('--concurrency')) ? [] : ['--concurrency=3'];
+const turbo = spawnSync('pnpm', ['exec', 'turbo', 'run', 'test', ...concurrency, ...args], {
   cwd: root,
   stdio: 'inherit',
   env: { ...process.env, FLUXEL_NODE_MAJOR: nodeMajor },
