@@ -238,7 +238,8 @@ describe('run', () => {
     expectExactlyOnce('bulk', 1000);
     expect(listDir(join(dir, 'outgoing'))).toEqual(['.claimed']);
     expect(listDir(join(dir, 'outgoing', '.claimed'))).toEqual([]);
-  });
+    // A thousand sends through the relay: minutes, not seconds, on a loaded 2-core CI machine.
+  }, 180_000);
 
   it('counterpart outage: records wait in the outbox and all arrive after recovery', async () => {
     h.counterpart.setDown(true);
@@ -401,7 +402,7 @@ describe('run', () => {
     expect(res.code, res.out).toBe(0);
     expect(res.out).toMatch(/stopped/);
     expectExactlyOnce('live', 30);
-  });
+  }, 120_000);
 });
 
 describe('crash windows', () => {

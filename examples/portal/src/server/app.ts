@@ -23,7 +23,9 @@ import { advRoutes } from './routes/adv.ts';
 import { anonymousCsrf, authRoutes } from './routes/auth.ts';
 import { certificatesRoutes } from './routes/certificates.ts';
 import { manageRoutes } from './routes/manage.ts';
+import { type PartnerRoutesOptions, partnerRoutes } from './routes/partner.ts';
 import { privacyRoutes } from './routes/privacy.ts';
+import { type SsoOptions, ssoRoutes } from './routes/sso.ts';
 import { statusRoutes } from './routes/status.ts';
 import { DEFAULT_SESSION_POLICY, type SessionPolicy, Sessions, sha256 } from './sessions.ts';
 import type { SmsTransport } from './sms.ts';
@@ -55,6 +57,10 @@ export interface PortalOptions {
   readonly logger?: boolean;
   /** CSP override for Vite's dev server (HMR). */
   readonly devCsp?: string;
+  /** Single sign-on providers (OIDC, SAML) and how their users map to tenants and roles. */
+  readonly sso?: SsoOptions;
+  /** Partner API, webhooks and event streams (brokers, relay feed). */
+  readonly partner?: PartnerRoutesOptions;
   /** More routes (features wired by composition), registered before the server listens. */
   readonly extraRoutes?: readonly ((app: FastifyInstance, ctx: Context) => void)[];
 }
@@ -212,6 +218,8 @@ export async function createPortal(options: PortalOptions): Promise<Portal> {
   privacyRoutes(app, ctx);
   statusRoutes(app, ctx);
   certificatesRoutes(app, ctx);
+  ssoRoutes(app, ctx, options.sso);
+  partnerRoutes(app, ctx, options.partner ?? {});
   for (const register of options.extraRoutes ?? []) register(app, ctx);
   serveWeb(app, options.webDir ?? new URL('../../dist/web', import.meta.url).pathname);
 

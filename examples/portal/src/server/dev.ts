@@ -81,6 +81,18 @@ const portal = await createPortal({
   mail,
   sms,
   logger: env.PORTAL_LOG === '1',
+  partner: {
+    ...(env.AMQP_URL ? { amqpUrl: env.AMQP_URL } : {}),
+    ...(env.NATS_URL ? { natsUrl: env.NATS_URL } : {}),
+    ...(env.AMQP_URL || env.NATS_URL
+      ? {
+          relayFeed: {
+            ...(env.AMQP_URL ? { amqpUrl: env.AMQP_URL } : {}),
+            ...(env.NATS_URL ? { natsUrl: env.NATS_URL } : {}),
+          },
+        }
+      : {}),
+  },
 });
 
 // Mail that reaches the sink is printed, so codes and links can be used in dev.
@@ -116,7 +128,12 @@ if (useVite) {
       port: webPort,
       strictPort: true,
       https: { key: tls.key, cert: tls.cert },
-      proxy: { '/api': { target: `https://localhost:${apiPort}`, secure: false } },
+      proxy: {
+        '/api': { target: `https://localhost:${apiPort}`, secure: false },
+        '/sso': { target: `https://localhost:${apiPort}`, secure: false },
+        '/oauth': { target: `https://localhost:${apiPort}`, secure: false },
+        '/partner-api': { target: `https://localhost:${apiPort}`, secure: false },
+      },
     },
   });
   await server.listen();

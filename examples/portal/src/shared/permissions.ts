@@ -29,6 +29,7 @@ export const PERMISSIONS = [
   'register.read',
   'status.manage',
   'certificates.manage',
+  'partner.manage',
 ] as const;
 export type Permission = (typeof PERMISSIONS)[number];
 
@@ -53,7 +54,14 @@ export const ROLE_PERMISSIONS: Readonly<Record<Role, readonly Permission[]>> = {
     'privacy.self',
     'register.read',
   ],
-  partner: ['license.read', 'credentials.read', 'tenants.read', 'adv.accept', 'privacy.self'],
+  partner: [
+    'license.read',
+    'credentials.read',
+    'tenants.read',
+    'adv.accept',
+    'privacy.self',
+    'partner.manage',
+  ],
   administrator: [
     'license.read',
     'license.create',
@@ -76,6 +84,7 @@ export const ROLE_PERMISSIONS: Readonly<Record<Role, readonly Permission[]>> = {
     'register.read',
     'status.manage',
     'certificates.manage',
+    'partner.manage',
   ],
 };
 

@@ -42,6 +42,7 @@ const ErasureCancelPage = lazy(() =>
   import('./pages/privacy.tsx').then(named('ErasureCancelPage')),
 );
 const StatusPage = lazy(() => import('./pages/status.tsx').then(named('StatusPage')));
+const PartnerPage = lazy(() => import('./pages/partner.tsx').then(named('PartnerPage')));
 const CertificatesPage = lazy(() =>
   import('./pages/certificates.tsx').then(named('CertificatesPage')),
 );
@@ -99,6 +100,7 @@ interface NavItem {
     | 'nav.adv'
     | 'nav.privacy'
     | 'nav.certificates'
+    | 'nav.partner'
     | 'nav.status'
     | 'nav.security';
   permission?: Permission;
@@ -113,6 +115,7 @@ const NAV: readonly NavItem[] = [
   { to: '/adv', key: 'nav.adv' },
   { to: '/privacy', key: 'nav.privacy' },
   { to: '/certificates', key: 'nav.certificates', permission: 'certificates.manage' },
+  { to: '/partner', key: 'nav.partner', permission: 'partner.manage' },
   { to: '/status', key: 'nav.status' },
   { to: '/security', key: 'nav.security' },
 ];
@@ -358,6 +361,7 @@ function Page({ path }: { path: string }) {
   if (path === '/adv') return <AdvPage />;
   if (path === '/privacy') return <PrivacyPage />;
   if (path === '/status') return <StatusPage />;
+  if (path === '/partner') return <Guard permission="partner.manage" page={<PartnerPage />} />;
   if (path === '/certificates')
     return <Guard permission="certificates.manage" page={<CertificatesPage />} />;
   const reset = match('/reset/:token', path);

@@ -101,6 +101,7 @@ async function erase(ctx: Context, user: UserRecord): Promise<void> {
     'portal_code_sends',
     'portal_password_resets',
     'portal_consents',
+    'portal_sso_identities',
   ])
     await ctx.db.query(`DELETE FROM ${table} WHERE user_id = $1`, [id]);
   await ctx.db.query('DELETE FROM portal_throttle WHERE key = ANY($1::text[])', [

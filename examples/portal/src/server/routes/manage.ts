@@ -32,6 +32,7 @@ import {
   userById,
 } from '../context.ts';
 import { fail, parse } from '../http.ts';
+import { licenseLockChanged } from '../partner/events.ts';
 import type { LicenseRecord } from '../relay-gateway.ts';
 import { RelayGatewayError } from '../relay-gateway.ts';
 import { sha256 } from '../sessions.ts';
@@ -331,6 +332,7 @@ export function manageRoutes(
       target: { type: 'license', id: license.id },
       data: { reason: body.reason },
     });
+    void licenseLockChanged(ctx, locked, 'locked');
     return licenseRow(locked, p, await tenantNames());
   });
 
@@ -342,6 +344,7 @@ export function manageRoutes(
       tenant: license.tenant,
       target: { type: 'license', id: license.id },
     });
+    void licenseLockChanged(ctx, unlocked, 'unlocked');
     return licenseRow(unlocked, p, await tenantNames());
   });
 

@@ -1,12 +1,63 @@
 /** `/login`: password, then the second factor (or a passkey instead of both). */
 import type { PublicKeyCredentialRequestOptionsJSON } from '@simplewebauthn/browser';
-import { type FormEvent, useState } from 'react';
+import { type FormEvent, useEffect, useMemo, useState } from 'react';
 import type { SecondFactorMethod, SessionInfo } from '../../../src/shared/api.ts';
 import { api } from '../api.ts';
 import { CodeMethodPicker } from '../code-method.tsx';
 import { useApp } from '../context.tsx';
-import { Link } from '../router.tsx';
+import { Link, useLocation } from '../router.tsx';
 import { Field, formValue, isWebAuthnAbort, Notice, PageTitle, useAction } from '../ui.tsx';
+import { ssoTranslate } from './sso.i18n.ts';
+
+interface SsoProvider {
+  readonly id: string;
+  readonly name: string;
+  readonly kind: 'oidc' | 'saml';
+  readonly loginUrl: string;
+}
+
+/**
+ * "Sign in with <IdP>" for each configured identity provider. Plain links (top-level GET
+ * navigations): the IdP sends the browser back to the portal, which continues at `/`.
+ */
+function SsoProviders() {
+  const { locale } = useApp();
+  const st = useMemo(() => ssoTranslate(locale), [locale]);
+  const { search } = useLocation();
+  const [providers, setProviders] = useState<readonly SsoProvider[]>([]);
+  useEffect(() => {
+    let live = true;
+    api
+      .get<{ providers: SsoProvider[] }>('/api/sso/providers')
+      .then((r) => {
+        if (live) setProviders(r.providers);
+      })
+      .catch(() => undefined);
+    return () => {
+      live = false;
+    };
+  }, []);
+  const failed = search.get('sso') === 'failed';
+  if (providers.length === 0 && !failed) return null;
+  return (
+    <section className="card" aria-labelledby="sso-heading" data-testid="sso">
+      <h2 id="sso-heading">{st('title')}</h2>
+      <p className="hint">{st('hint')}</p>
+      {failed ? (
+        <div className="notice notice-error" role="alert" data-testid="sso-failed">
+          <p>{st('failed')}</p>
+        </div>
+      ) : null}
+      <div className="actions">
+        {providers.map((p) => (
+          <a key={p.id} className="button-secondary" href={p.loginUrl} data-testid={`sso-${p.id}`}>
+            {st('signInWith', { name: p.name })}
+          </a>
+        ))}
+      </div>
+    </section>
+  );
+}
 
 export function LoginPage() {
   const { session } = useApp();
@@ -110,6 +161,7 @@ function PasswordStep() {
         </button>
         <Notice error={passkey.error} />
       </section>
+      <SsoProviders />
     </>
   );
 }

@@ -1,0 +1,381 @@
+/**
+ * Single sign-on: OpenID Connect (authorization code + PKCE) and SAML 2.0 (SP-initiated,
+ * HTTP-POST ACS). The IdP sends the browser back cross-site, so the return endpoints live under
+ * `/sso/` (not `/api/`: no JSON CSRF check) and are protected instead by the single-use
+ * state / InResponseTo, bound to the browser that started the sign-in by a `__Host-` cookie.
+ *
+ * The session cookie is SameSite=Strict: on the cross-site return it is neither sent nor would
+ * the next redirect carry it, so the return answers a tiny HTML page that navigates on by
+ * `<meta http-equiv="refresh">` — a same-site navigation, which carries the new cookie.
+ *
+ * The portal's 2FA stays: a full session only when `trustMfa` is on and the IdP asserted MFA
+ * (OIDC `amr`/`acr`, SAML AuthnContextClassRef); otherwise the session is at the `password`
+ * stage (second factor pending) or `enrol` (none set up yet), exactly as after a password.
+ */
+import { createHmac, randomBytes } from 'node:crypto';
+import { generateServiceProviderMetadata } from '@node-saml/node-saml';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { type Context, OPERATOR_TENANT, record, type UserRecord } from '../context.ts';
+import { methodsOf } from '../factors.ts';
+import { fail } from '../http.ts';
+import { sha256 } from '../sessions.ts';
+import { resolveAccount, type SsoIdentity } from '../sso/accounts.ts';
+import {
+  checkSsoOptions,
+  firstValue,
+  type OidcProviderConfig,
+  type SamlProviderConfig,
+  type SsoOptions,
+  type SsoProviderConfig,
+} from '../sso/config.ts';
+import { OidcRelyingParty } from '../sso/oidc.ts';
+import { SamlServiceProvider } from '../sso/saml.ts';
+
+export type { SsoOptions } from '../sso/config.ts';
+
+export const SSO_COOKIE = '__Host-fluxel_sso';
+
+/** What `GET /api/sso/providers` lists (public: the login page shows one button each). */
+export interface SsoProviderInfo {
+  readonly id: string;
+  readonly name: string;
+  readonly kind: 'oidc' | 'saml';
+  /** Where the button navigates (a top-level GET). */
+  readonly loginUrl: string;
+}
+
+function bindingCookie(req: FastifyRequest): string | undefined {
+  for (const part of (req.headers.cookie ?? '').split(';')) {
+    const [name, value] = part.trim().split('=');
+    if (name === SSO_COOKIE && value && /^[A-Za-z0-9_-]{43}$/.test(value)) return value;
+  }
+  return undefined;
+}
+
+/**
+ * The browser binding of a sign-in: a random value in a cookie, its hash stored with the flow.
+ * SameSite=None so it comes back on the IdP's cross-site POST (SAML) and GET (OIDC); it is no
+ * credential, only proof that this browser started this flow (login CSRF).
+ */
+function bind(req: FastifyRequest, reply: FastifyReply, ttlMs: number): string {
+  const value = bindingCookie(req) ?? randomBytes(32).toString('base64url');
+  void reply.header(
+    'set-cookie',
+    `${SSO_COOKIE}=${value}; Path=/; Secure; HttpOnly; SameSite=None; Max-Age=${Math.ceil(ttlMs / 1000)}`,
+  );
+  return sha256(value);
+}
+
+const unbind = (reply: FastifyReply) =>
+  reply.header('set-cookie', `${SSO_COOKIE}=; Path=/; Secure; HttpOnly; SameSite=None; Max-Age=0`);
+
+/** An HTML page that navigates (same-site) to `to`; no script (CSP `script-src 'self'`). */
+function navigate(reply: FastifyReply, status: number, to: string, text: string): FastifyReply {
+  return reply
+    .code(status)
+    .type('text/html; charset=utf-8')
+    .header('cache-control', 'no-store')
+    .send(
+      `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta http-equiv="refresh" content="0;url=${to}"><title>Fluxel</title></head><body><p><a href="${to}">${text}</a></p></body></html>`,
+    );
+}
+
+export function ssoRoutes(
+  app: FastifyInstance,
+  ctx: Context,
+  options: SsoOptions | undefined,
+): void {
+  const providers = options?.providers ?? [];
+  if (!options) {
+    app.get('/api/sso/providers', async () => ({ providers: [] }));
+    return;
+  }
+  checkSsoOptions(options);
+  const ttlMs = options.flowTtlMs ?? 10 * 60_000;
+  const oidc = new Map<string, OidcRelyingParty>();
+  const saml = new Map<string, SamlServiceProvider>();
+  const callbackUrl = (p: OidcProviderConfig) => `${ctx.origin()}/sso/oidc/${p.id}/callback`;
+  const acsUrl = (p: SamlProviderConfig) => `${ctx.origin()}/sso/saml/${p.id}/acs`;
+  for (const p of providers) {
+    if (p.kind === 'oidc') oidc.set(p.id, new OidcRelyingParty(p, () => callbackUrl(p)));
+    else saml.set(p.id, new SamlServiceProvider(p, ctx, () => acsUrl(p), ttlMs));
+  }
+  app.addHook('onClose', async () => {
+    for (const rp of oidc.values()) await rp.close();
+  });
+
+  const actorFor = (provider: string, subject: string | undefined, user?: UserRecord) => ({
+    type: 'user' as const,
+    id:
+      user?.id ??
+      `unknown:${createHmac('sha256', ctx.pepper)
+        .update(`sso\0${provider}\0${subject ?? ''}`)
+        .digest('hex')
+        .slice(0, 24)}`,
+  });
+
+  /** A refused return: audited, the binding cleared, back to the login page. */
+  async function refuse(
+    req: FastifyRequest,
+    reply: FastifyReply,
+    p: SsoProviderConfig,
+    reason: string,
+    opts: {
+      subject?: string;
+      user?: UserRecord;
+      outcome?: 'failure' | 'denied';
+      status?: number;
+    } = {},
+  ): Promise<FastifyReply> {
+    await record(ctx, req, {
+      tenant: opts.user?.tenantId ?? OPERATOR_TENANT,
+      actor: actorFor(p.id, opts.subject, opts.user),
+      action: 'auth.sso',
+      outcome: opts.outcome ?? 'failure',
+      reason,
+      data: { provider: p.id, kind: p.kind },
+    });
+    void unbind(reply);
+    return navigate(reply, opts.status ?? 401, '/login?sso=failed', 'Back to sign-in');
+  }
+
+  /** After a verified IdP answer: find the account, start the right session stage. */
+  async function complete(
+    req: FastifyRequest,
+    reply: FastifyReply,
+    p: SsoProviderConfig,
+    identity: SsoIdentity,
+    mfaAsserted: boolean,
+  ): Promise<FastifyReply> {
+    const resolved = await resolveAccount(ctx, p, identity);
+    if (!resolved.ok)
+      return refuse(req, reply, p, resolved.reason, {
+        subject: identity.subject,
+        outcome: 'denied',
+        status: 403,
+        ...(resolved.user ? { user: resolved.user } : {}),
+      });
+    const { user } = resolved;
+    const full = options?.trustMfa === true && mfaAsserted;
+    const stage = full
+      ? 'full'
+      : (await methodsOf(ctx, user.id)).length === 0
+        ? 'enrol'
+        : 'password';
+    await ctx.sessions.start(req, reply, user.id, stage);
+    void unbind(reply);
+    const next = stage === 'full' ? 'signed-in' : stage === 'enrol' ? 'enrolment' : 'second-factor';
+    await record(ctx, req, {
+      tenant: user.tenantId,
+      actor: { type: 'user', id: user.id },
+      action: 'auth.sso',
+      outcome: 'success',
+      data: {
+        provider: p.id,
+        kind: p.kind,
+        mfaAsserted: mfaAsserted ? 'yes' : 'no',
+        mfaTrusted: options?.trustMfa === true ? 'yes' : 'no',
+        account: resolved.how,
+        next,
+      },
+    });
+    if (full) {
+      await ctx.db.query('UPDATE portal_users SET last_sign_in_at = $2 WHERE id = $1', [
+        user.id,
+        ctx.now(),
+      ]);
+      await record(ctx, req, {
+        tenant: user.tenantId,
+        actor: { type: 'user', id: user.id },
+        action: 'auth.signin',
+        outcome: 'success',
+        data: { method: `sso:${p.id}` },
+      });
+    }
+    return navigate(reply, 200, '/', 'Continue');
+  }
+
+  app.get('/api/sso/providers', async () => ({
+    providers: providers.map(
+      (p): SsoProviderInfo => ({
+        id: p.id,
+        name: p.name,
+        kind: p.kind,
+        loginUrl: `/api/sso/${p.kind}/${p.id}/login`,
+      }),
+    ),
+  }));
+
+  // ------------------------------------------------------------ OpenID Connect
+
+  app.get<{ Params: { id: string } }>('/api/sso/oidc/:id/login', async (req, reply) => {
+    const rp = oidc.get(req.params.id);
+    if (!rp) return fail(404, 'not_found', 'no such identity provider');
+    let start: Awaited<ReturnType<OidcRelyingParty['start']>>;
+    try {
+      start = await rp.start();
+    } catch (error) {
+      req.log.warn({ err: { message: (error as Error).message } }, 'oidc discovery failed');
+      return fail(502, 'upstream_unavailable', 'the identity provider is not reachable');
+    }
+    const binding = bind(req, reply, ttlMs);
+    const now = ctx.now();
+    await ctx.db.query('DELETE FROM portal_sso_flows WHERE expires_at < $1', [now]);
+    await ctx.db.query(
+      `INSERT INTO portal_sso_flows (id, provider, kind, binding_hash, code_verifier, nonce, created_at, expires_at)
+       VALUES ($1, $2, 'oidc', $3, $4, $5, $6, $7)`,
+      [
+        sha256(start.state),
+        rp.provider.id,
+        binding,
+        start.codeVerifier,
+        start.nonce,
+        now,
+        now + ttlMs,
+      ],
+    );
+    return reply.code(303).header('location', start.url.href).send();
+  });
+
+  app.get<{ Params: { id: string }; Querystring: Record<string, string | undefined> }>(
+    '/sso/oidc/:id/callback',
+    async (req, reply) => {
+      const rp = oidc.get(req.params.id);
+      if (!rp) return navigate(reply, 404, '/login?sso=failed', 'Back to sign-in');
+      const p = rp.provider;
+      const state = typeof req.query.state === 'string' ? req.query.state : '';
+      // Single use: the flow row is gone after this, whatever the outcome.
+      const { rows } = await ctx.db.query(
+        `DELETE FROM portal_sso_flows WHERE id = $1 AND provider = $2 AND kind = 'oidc'
+         RETURNING binding_hash, code_verifier, nonce, expires_at`,
+        [sha256(state), p.id],
+      );
+      const flow = rows[0];
+      if (!flow || Number(flow.expires_at) <= ctx.now())
+        return refuse(req, reply, p, 'unknown, used or expired state');
+      const cookie = bindingCookie(req);
+      if (!cookie || sha256(cookie) !== String(flow.binding_hash))
+        return refuse(req, reply, p, 'sign-in not started in this browser');
+      if (typeof req.query.error === 'string')
+        return refuse(req, reply, p, `idp error: ${req.query.error.slice(0, 80)}`);
+      const search = req.url.includes('?') ? req.url.slice(req.url.indexOf('?')) : '';
+      let result: Awaited<ReturnType<OidcRelyingParty['finish']>>;
+      try {
+        result = await rp.finish(new URL(`${callbackUrl(p)}${search}`), {
+          state,
+          nonce: String(flow.nonce),
+          codeVerifier: String(flow.code_verifier),
+        });
+      } catch (error) {
+        return refuse(
+          req,
+          reply,
+          p,
+          `token or ID token check failed: ${String((error as Error).message).slice(0, 120)}`,
+        );
+      }
+      const m = p.mapping;
+      const email = firstValue(result.claims, m.emailClaim ?? 'email');
+      const name = firstValue(result.claims, m.nameClaim ?? 'name');
+      return complete(
+        req,
+        reply,
+        p,
+        {
+          provider: p.id,
+          subject: result.subject,
+          email,
+          emailVerified: result.claims.email_verified === true,
+          name,
+          claims: result.claims,
+        },
+        result.mfa,
+      );
+    },
+  );
+
+  // ------------------------------------------------------------ SAML 2.0
+
+  app.get<{ Params: { id: string } }>('/api/sso/saml/:id/login', async (req, reply) => {
+    const sp = saml.get(req.params.id);
+    if (!sp) return fail(404, 'not_found', 'no such identity provider');
+    const binding = bind(req, reply, ttlMs);
+    await ctx.db.query('DELETE FROM portal_sso_flows WHERE expires_at < $1', [ctx.now()]);
+    const url = await sp.authorizeUrl(binding);
+    return reply.code(303).header('location', url).send();
+  });
+
+  app.get<{ Params: { id: string } }>('/api/sso/saml/:id/metadata', async (req, reply) => {
+    const sp = saml.get(req.params.id);
+    if (!sp) return fail(404, 'not_found', 'no such identity provider');
+    return reply.type('application/samlmetadata+xml').send(
+      generateServiceProviderMetadata({
+        issuer: sp.provider.issuer,
+        callbackUrl: acsUrl(sp.provider),
+        wantAssertionsSigned: true,
+      }),
+    );
+  });
+
+  // The ACS takes the IdP's form POST; the form parser exists only in this scope.
+  void app.register(async (scope) => {
+    scope.addContentTypeParser(
+      'application/x-www-form-urlencoded',
+      { parseAs: 'string', bodyLimit: 256 * 1024 },
+      (_req, body, done) => {
+        done(null, Object.fromEntries(new URLSearchParams(String(body))));
+      },
+    );
+    scope.post<{ Params: { id: string }; Body: Record<string, string> | undefined }>(
+      '/sso/saml/:id/acs',
+      async (req, reply) => {
+        const sp = saml.get(req.params.id);
+        if (!sp) return navigate(reply, 404, '/login?sso=failed', 'Back to sign-in');
+        const p = sp.provider;
+        const response = req.body?.SAMLResponse;
+        if (typeof response !== 'string' || response.length === 0)
+          return refuse(req, reply, p, 'no SAMLResponse', { status: 400 });
+        // A replay is refused before anything else (the id is checked again, atomically, after
+        // the signature is verified).
+        const early = SamlServiceProvider.unverifiedAssertionId(response);
+        if (early && (await sp.seen(early))) return refuse(req, reply, p, 'assertion replayed');
+        const cookie = bindingCookie(req);
+        let result: Awaited<ReturnType<SamlServiceProvider['validate']>>;
+        try {
+          result = await sp.validate(response, cookie ? sha256(cookie) : 'none');
+        } catch (error) {
+          return refuse(
+            req,
+            reply,
+            p,
+            `invalid response: ${String((error as Error).message).slice(0, 120)}`,
+          );
+        }
+        if (!(await sp.consume(result.assertionId, result.assertionExpiresAt)))
+          return refuse(req, reply, p, 'assertion replayed', { subject: result.subject });
+        const m = p.mapping;
+        const attrs = result.attributes;
+        return complete(
+          req,
+          reply,
+          p,
+          {
+            provider: p.id,
+            subject: result.subject,
+            email: firstValue(
+              attrs,
+              m.emailClaim ?? 'email',
+              'mail',
+              'urn:oid:0.9.2342.19200300.100.1.3',
+            ),
+            // The address is in the IdP's signed assertion; the operator chose to trust that IdP.
+            emailVerified: true,
+            name: firstValue(attrs, m.nameClaim ?? 'name', 'displayName'),
+            claims: attrs,
+          },
+          result.mfa,
+        );
+      },
+    );
+  });
+}

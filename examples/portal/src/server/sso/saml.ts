@@ -1,0 +1,171 @@
+/**
+ * SAML 2.0 service provider through `@node-saml/node-saml`: SP-initiated (HTTP-Redirect
+ * AuthnRequest), ACS with HTTP-POST. The library validates the signature (assertions must be
+ * signed), InResponseTo against our request store (the database, single use), the time
+ * conditions and the audience; we add the recipient/destination check, the IdP issuer, and the
+ * assertion replay table.
+ */
+import { type CacheProvider, type Profile, SAML, ValidateInResponseTo } from '@node-saml/node-saml';
+import type { Context } from '../context.ts';
+import { DEFAULT_MFA_CONTEXT_CLASSES, type SamlProviderConfig } from './config.ts';
+
+export interface SamlResult {
+  readonly profile: Profile;
+  readonly subject: string;
+  readonly assertionId: string;
+  readonly assertionExpiresAt: number;
+  readonly contextClass: string | undefined;
+  readonly mfa: boolean;
+  readonly attributes: Record<string, unknown>;
+}
+
+/**
+ * The request-id store node-saml uses for InResponseTo: rows of `portal_sso_flows` (kind
+ * `saml`), bound to the browser that started the sign-in (`bindingHash`), removed on use.
+ */
+function requestStore(
+  ctx: Context,
+  provider: string,
+  bindingHash: string,
+  ttlMs: number,
+): CacheProvider {
+  return {
+    async saveAsync(key, value) {
+      const now = ctx.now();
+      await ctx.db.query(
+        `INSERT INTO portal_sso_flows (id, provider, kind, binding_hash, nonce, created_at, expires_at)
+         VALUES ($1, $2, 'saml', $3, $4, $5, $6)`,
+        [key, provider, bindingHash, value, now, now + ttlMs],
+      );
+      return { value, createdAt: now };
+    },
+    async getAsync(key) {
+      const { rows } = await ctx.db.query(
+        `SELECT nonce FROM portal_sso_flows
+         WHERE id = $1 AND provider = $2 AND kind = 'saml' AND binding_hash = $3 AND expires_at > $4`,
+        [key, provider, bindingHash, ctx.now()],
+      );
+      return rows[0] ? String(rows[0].nonce) : null;
+    },
+    async removeAsync(key) {
+      if (!key) return null;
+      const { rows } = await ctx.db.query(
+        "DELETE FROM portal_sso_flows WHERE id = $1 AND provider = $2 AND kind = 'saml' RETURNING nonce",
+        [key, provider],
+      );
+      return rows[0] ? String(rows[0].nonce) : null;
+    },
+  };
+}
+
+type XmlNode = { $?: Record<string, string>; _?: string; [k: string]: unknown };
+const child = (node: unknown, name: string): XmlNode | undefined => {
+  const list = (node as Record<string, unknown> | undefined)?.[name];
+  return Array.isArray(list) ? (list[0] as XmlNode | undefined) : undefined;
+};
+
+export class SamlServiceProvider {
+  constructor(
+    readonly provider: SamlProviderConfig,
+    private readonly ctx: Context,
+    private readonly acsUrl: () => string,
+    private readonly ttlMs: number,
+  ) {}
+
+  private saml(bindingHash: string): SAML {
+    const p = this.provider;
+    return new SAML({
+      callbackUrl: this.acsUrl(),
+      entryPoint: p.entryPoint,
+      issuer: p.issuer,
+      audience: p.issuer,
+      idpCert: typeof p.idpCert === 'string' ? p.idpCert : [...p.idpCert],
+      ...(p.idpIssuer ? { idpIssuer: p.idpIssuer } : {}),
+      wantAssertionsSigned: true,
+      wantAuthnResponseSigned: false,
+      validateInResponseTo: ValidateInResponseTo.always,
+      requestIdExpirationPeriodMs: this.ttlMs,
+      cacheProvider: requestStore(this.ctx, p.id, bindingHash, this.ttlMs),
+      acceptedClockSkewMs: 60_000,
+      maxAssertionAgeMs: 10 * 60_000,
+      identifierFormat: null,
+      disableRequestedAuthnContext: true,
+      signatureAlgorithm: 'sha256',
+      digestAlgorithm: 'sha256',
+    });
+  }
+
+  /** The IdP URL (redirect binding) for a new AuthnRequest bound to the browser. */
+  async authorizeUrl(bindingHash: string): Promise<string> {
+    return this.saml(bindingHash).getAuthorizeUrlAsync('', undefined, {});
+  }
+
+  /** The assertion ID, read before validation (only to refuse replays early). */
+  static unverifiedAssertionId(samlResponse: string): string | undefined {
+    const xml = Buffer.from(samlResponse, 'base64').toString('utf8');
+    const m = /<(?:[A-Za-z0-9_-]+:)?Assertion\b[^>]*?\sID="([^"]{1,200})"/.exec(xml);
+    return m?.[1];
+  }
+
+  /** Validates the POSTed response; throws with a reason on any failed check. */
+  async validate(samlResponse: string, bindingHash: string): Promise<SamlResult> {
+    const p = this.provider;
+    const { profile } = await this.saml(bindingHash).validatePostResponseAsync({
+      SAMLResponse: samlResponse,
+    });
+    if (!profile) throw new Error('no assertion');
+    if (p.idpIssuer && profile.issuer !== p.idpIssuer) throw new Error('unexpected issuer');
+    const assertion = (profile.getAssertion?.() as { Assertion?: XmlNode } | undefined)?.Assertion;
+    const assertionId = assertion?.$?.ID;
+    if (!assertion || !assertionId) throw new Error('assertion without ID');
+    // Recipient of the bearer confirmation must be our ACS (node-saml does not check it).
+    const confirmation = child(child(assertion, 'Subject'), 'SubjectConfirmation');
+    const data = child(confirmation, 'SubjectConfirmationData');
+    if (data?.$?.Recipient !== this.acsUrl()) throw new Error('wrong recipient');
+    const responseXml = profile.getSamlResponseXml?.() ?? '';
+    const destination =
+      /^[\s\S]*?<(?:[A-Za-z0-9_-]+:)?Response\b[^>]*?\sDestination="([^"]*)"/.exec(
+        responseXml,
+      )?.[1];
+    if (destination !== undefined && destination !== this.acsUrl())
+      throw new Error('wrong destination');
+    const notOnOrAfter =
+      data?.$?.NotOnOrAfter ?? child(assertion, 'Conditions')?.$?.NotOnOrAfter ?? undefined;
+    const expiresAt = notOnOrAfter ? Date.parse(notOnOrAfter) : Number.NaN;
+    const contextClass = child(
+      child(child(assertion, 'AuthnStatement'), 'AuthnContext'),
+      'AuthnContextClassRef',
+    )?._;
+    const classes = p.mfaContextClasses ?? DEFAULT_MFA_CONTEXT_CLASSES;
+    if (!profile.nameID) throw new Error('no NameID');
+    return {
+      profile,
+      subject: profile.nameID,
+      assertionId,
+      assertionExpiresAt: Number.isFinite(expiresAt) ? expiresAt : this.ctx.now() + 3_600_000,
+      contextClass: typeof contextClass === 'string' ? contextClass : undefined,
+      mfa: typeof contextClass === 'string' && classes.includes(contextClass),
+      attributes: (profile.attributes as Record<string, unknown> | undefined) ?? {},
+    };
+  }
+
+  /** Records the assertion id; `false` when it was used before (a replay). */
+  async consume(assertionId: string, expiresAt: number): Promise<boolean> {
+    const now = this.ctx.now();
+    await this.ctx.db.query('DELETE FROM portal_sso_assertions WHERE expires_at < $1', [now]);
+    const { rows } = await this.ctx.db.query(
+      `INSERT INTO portal_sso_assertions (provider, assertion_id, expires_at) VALUES ($1, $2, $3)
+       ON CONFLICT (provider, assertion_id) DO NOTHING RETURNING assertion_id`,
+      [this.provider.id, assertionId, Math.max(expiresAt, now) + 86_400_000],
+    );
+    return rows.length === 1;
+  }
+
+  async seen(assertionId: string): Promise<boolean> {
+    const { rows } = await this.ctx.db.query(
+      'SELECT 1 FROM portal_sso_assertions WHERE provider = $1 AND assertion_id = $2',
+      [this.provider.id, assertionId],
+    );
+    return rows.length > 0;
+  }
+}

@@ -1,0 +1,183 @@
+/**
+ * Texts of the partner page (German and English, the same keys — the type checks it). Kept next
+ * to the page so the shared dictionary in `i18n.ts` stays untouched; `{name}` marks a variable.
+ */
+import type { Locale } from '../../../src/shared/api.ts';
+
+export const partnerDe = {
+  title: 'Partner-Schnittstellen',
+  intro:
+    'API-Zugänge (OAuth2 Client Credentials) für die Partner-API, Webhook-Abonnements für Ereignisse und das Zustellprotokoll.',
+  tenant: 'Mandant',
+  choose: 'Bitte wählen',
+  actions: 'Aktionen',
+  done: 'Fertig',
+  shownOnce: 'Wird nur jetzt angezeigt. Bitte sicher ablegen.',
+
+  clientsTitle: 'API-Zugänge',
+  clientsEmpty: 'Noch keine API-Zugänge.',
+  clientsCaption: 'API-Zugänge',
+  clientName: 'Name',
+  clientId: 'Client-ID',
+  clientSecret: 'Client-Secret',
+  clientScopes: 'Berechtigungen (Scopes)',
+  clientLastUsed: 'Zuletzt genutzt',
+  clientRevoked: 'Widerrufen',
+  clientActive: 'Aktiv',
+  clientCreate: 'API-Zugang anlegen',
+  clientCreatedTitle: 'API-Zugang „{name}“ angelegt',
+  clientRevoke: 'Widerrufen',
+  clientRevokeLabel: 'API-Zugang „{name}“ widerrufen',
+  tokenHint: 'Token: POST {url} mit grant_type=client_credentials (HTTP Basic). API: {api}',
+  scopesRequired: 'Bitte mindestens eine Berechtigung wählen.',
+  'scope.licenses:read': 'Lizenzen lesen',
+  'scope.events:read': 'Ereignisse lesen',
+  'scope.webhooks:manage': 'Webhooks verwalten',
+
+  subsTitle: 'Webhook-Abonnements',
+  subsEmpty: 'Noch keine Webhooks.',
+  subsCaption: 'Webhook-Abonnements',
+  subUrl: 'Ziel-URL (https)',
+  subUrlHint: 'Nur https und öffentliche Adressen.',
+  subEvents: 'Ereignisse',
+  subState: 'Zustand',
+  subActive: 'Aktiv',
+  subPaused: 'Pausiert',
+  subCreate: 'Webhook anlegen',
+  subCreatedTitle: 'Webhook angelegt',
+  subSecret: 'Signatur-Schlüssel (Standard Webhooks)',
+  subPause: 'Pausieren',
+  subResume: 'Fortsetzen',
+  subPing: 'Test senden',
+  subPinged: 'Test-Ereignis wird zugestellt.',
+  subDelete: 'Löschen',
+  subDeleteLabel: 'Webhook {url} löschen',
+  eventsRequired: 'Bitte mindestens ein Ereignis wählen.',
+  'event.license.activated': 'Lizenz aktiviert',
+  'event.license.locked': 'Lizenz gesperrt',
+  'event.license.unlocked': 'Lizenz entsperrt',
+  'event.order.status.forwarded': 'Bestellstatus weitergeleitet',
+  'event.mailbox.event.received': 'Postfach-Ereignis empfangen',
+  'event.test.ping': 'Test',
+
+  logTitle: 'Zustellprotokoll',
+  logEmpty: 'Noch keine Zustellungen.',
+  logCaption: 'Webhook-Zustellungen',
+  logEvent: 'Ereignis',
+  logStatus: 'Status',
+  logAttempts: 'Versuche',
+  logLast: 'Letzter Versuch',
+  logNext: 'Nächster Versuch',
+  logResult: 'Ergebnis',
+  logRedeliver: 'Erneut zustellen',
+  logRedelivered: 'Wird erneut zugestellt.',
+  logRefresh: 'Aktualisieren',
+  'status.pending': 'Ausstehend',
+  'status.delivering': 'Wird zugestellt',
+  'status.delivered': 'Zugestellt',
+  'status.failed': 'Fehlgeschlagen',
+};
+
+type PartnerKey = keyof typeof partnerDe;
+
+export const partnerEn: Record<PartnerKey, string> = {
+  title: 'Partner integration',
+  intro:
+    'API clients (OAuth2 client credentials) for the partner API, webhook subscriptions for events, and the delivery log.',
+  tenant: 'Tenant',
+  choose: 'Please choose',
+  actions: 'Actions',
+  done: 'Done',
+  shownOnce: 'Shown only now. Please store it safely.',
+
+  clientsTitle: 'API clients',
+  clientsEmpty: 'No API clients yet.',
+  clientsCaption: 'API clients',
+  clientName: 'Name',
+  clientId: 'Client ID',
+  clientSecret: 'Client secret',
+  clientScopes: 'Permissions (scopes)',
+  clientLastUsed: 'Last used',
+  clientRevoked: 'Revoked',
+  clientActive: 'Active',
+  clientCreate: 'Create API client',
+  clientCreatedTitle: 'API client “{name}” created',
+  clientRevoke: 'Revoke',
+  clientRevokeLabel: 'Revoke API client “{name}”',
+  tokenHint: 'Token: POST {url} with grant_type=client_credentials (HTTP Basic). API: {api}',
+  scopesRequired: 'Please choose at least one permission.',
+  'scope.licenses:read': 'Read licenses',
+  'scope.events:read': 'Read events',
+  'scope.webhooks:manage': 'Manage webhooks',
+
+  subsTitle: 'Webhook subscriptions',
+  subsEmpty: 'No webhooks yet.',
+  subsCaption: 'Webhook subscriptions',
+  subUrl: 'Target URL (https)',
+  subUrlHint: 'https and public addresses only.',
+  subEvents: 'Events',
+  subState: 'State',
+  subActive: 'Active',
+  subPaused: 'Paused',
+  subCreate: 'Create webhook',
+  subCreatedTitle: 'Webhook created',
+  subSecret: 'Signing secret (Standard Webhooks)',
+  subPause: 'Pause',
+  subResume: 'Resume',
+  subPing: 'Send test',
+  subPinged: 'The test event is being delivered.',
+  subDelete: 'Delete',
+  subDeleteLabel: 'Delete webhook {url}',
+  eventsRequired: 'Please choose at least one event.',
+  'event.license.activated': 'License activated',
+  'event.license.locked': 'License locked',
+  'event.license.unlocked': 'License unlocked',
+  'event.order.status.forwarded': 'Order status forwarded',
+  'event.mailbox.event.received': 'Mailbox event received',
+  'event.test.ping': 'Test',
+
+  logTitle: 'Delivery log',
+  logEmpty: 'No deliveries yet.',
+  logCaption: 'Webhook deliveries',
+  logEvent: 'Event',
+  logStatus: 'Status',
+  logAttempts: 'Attempts',
+  logLast: 'Last attempt',
+  logNext: 'Next attempt',
+  logResult: 'Result',
+  logRedeliver: 'Redeliver',
+  logRedelivered: 'Redelivery queued.',
+  logRefresh: 'Refresh',
+  'status.pending': 'Pending',
+  'status.delivering': 'Delivering',
+  'status.delivered': 'Delivered',
+  'status.failed': 'Failed',
+};
+
+export const partnerDictionaries: Readonly<Record<Locale, Readonly<Record<PartnerKey, string>>>> = {
+  de: partnerDe,
+  en: partnerEn,
+};
+
+export type PartnerTranslate = (
+  key: PartnerKey,
+  vars?: Readonly<Record<string, string | number>>,
+) => string;
+
+/** A `t(key, vars)` for the partner page's texts in `locale`; unknown keys fall back to the key. */
+export function partnerTranslate(locale: Locale): PartnerTranslate {
+  return (key, vars) => {
+    const text = partnerDictionaries[locale][key] ?? partnerDe[key] ?? key;
+    if (!vars) return text;
+    return text.replace(/\{(\w+)\}/g, (whole, name: string) => {
+      const value = vars[name];
+      return value === undefined ? whole : String(value);
+    });
+  };
+}
+
+/** Looks up a dynamic key (`event.<type>`, `status.<s>`, `scope.<s>`), falling back to the raw value. */
+export function partnerLabel(pt: PartnerTranslate, prefix: string, value: string): string {
+  const key = `${prefix}.${value}` as PartnerKey;
+  return key in partnerDe ? pt(key) : value;
+}
