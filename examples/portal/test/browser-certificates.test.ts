@@ -52,9 +52,13 @@ const spki = (pem: string) =>
     .digest('base64');
 
 /** The serial a fresh TLS connection to the portal is shown (lower-case hex). */
+/** The CAs this test trusts: the dev CA and Pebble's root (set once Pebble runs). */
+let trusted: string[] = [];
+
 function servedSerial(port: number, servername: string): Promise<string> {
   return new Promise((resolve, reject) => {
-    const socket = connect({ host: '127.0.0.1', port, servername, rejectUnauthorized: false });
+    // Verified against the test CAs explicitly (never with verification off).
+    const socket = connect({ host: '127.0.0.1', port, servername, ca: trusted });
     socket.once('secureConnect', () => {
       resolve(
         socket
@@ -91,6 +95,7 @@ beforeAll(async () => {
   process.env.PORTAL_EVALUATE_CA = root;
   b = await startBrowserHarness();
   h = b.h;
+  trusted = [h.portal.tls.ca, root];
   process.env.PORTAL_EVALUATE_PORT = String(h.portal.port);
   browser = await chromium.launch({
     executablePath: CHROMIUM,

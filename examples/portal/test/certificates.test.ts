@@ -45,8 +45,8 @@ function servedCertificate(
       host: '127.0.0.1',
       port,
       servername,
+      // Verified against the CAs the test names (never with verification off).
       ca,
-      rejectUnauthorized: false,
     });
     socket.once('secureConnect', () => {
       const peer: PeerCertificate = socket.getPeerCertificate();

@@ -6,6 +6,7 @@
  * console. On first start it prints the invitation link of the first administrator.
  */
 import { existsSync, readFileSync } from 'node:fs';
+import { Agent as HttpsAgent } from 'node:https';
 import { join, resolve } from 'node:path';
 import { env } from 'node:process';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -128,12 +129,13 @@ if (useVite) {
       port: webPort,
       strictPort: true,
       https: { key: tls.key, cert: tls.cert },
-      proxy: {
-        '/api': { target: `https://localhost:${apiPort}`, secure: false },
-        '/sso': { target: `https://localhost:${apiPort}`, secure: false },
-        '/oauth': { target: `https://localhost:${apiPort}`, secure: false },
-        '/partner-api': { target: `https://localhost:${apiPort}`, secure: false },
-      },
+      // To the portal API over TLS, verified against the dev CA (never with verification off).
+      proxy: Object.fromEntries(
+        ['/api', '/sso', '/oauth', '/partner-api'].map((prefix) => [
+          prefix,
+          { target: `https://localhost:${apiPort}`, agent: new HttpsAgent({ ca: tls.ca }) },
+        ]),
+      ),
     },
   });
   await server.listen();
