@@ -6,6 +6,17 @@
  * times. A peer is either another library or the hardware limit (e.g. raw node:crypto).
  */
 
+/**
+ * A quick run (`pnpm bench -- --quick`, which sets `FLUXEL_BENCH_QUICK=1`): fewer samples and
+ * rounds, to try the pipeline end to end. Its figures are indicative only; the report says so.
+ */
+export const QUICK = process.env.FLUXEL_BENCH_QUICK === '1';
+
+/** `full` in a normal run, `quick` in a quick one. */
+export function scaled<T>(full: T, quick: T): T {
+  return QUICK ? quick : full;
+}
+
 /** Units a result can be in; `ms` is a time (lower is better), the others are rates. */
 export type Unit = 'ops/s' | 'MB/s' | 'ms' | 'records/s' | 'req/s' | 'lines/s';
 
@@ -72,7 +83,11 @@ export interface MeasureOptions {
  * figure.
  */
 export async function measure(fn: () => unknown, options: MeasureOptions = {}): Promise<number> {
-  const { warmupMs = 200, samples = 7, sampleMs = 150 } = options;
+  const {
+    warmupMs = scaled(200, 50),
+    samples = scaled(7, 3),
+    sampleMs = scaled(150, 60),
+  } = options;
   await runFor(fn, warmupMs);
   const rates: number[] = [];
   for (let i = 0; i < samples; i++) {

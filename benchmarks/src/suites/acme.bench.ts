@@ -13,7 +13,7 @@ import { AcmeClient, generateAccountKey, MemoryChallengeStore } from '@fluxel/ac
 import { acmeFetch, startChallengeServer } from '@fluxel/acme-lite/node';
 import acme from 'acme-client';
 import { pebbleAvailable, startPebble } from '../../../packages/acme-lite/test/pebble-harness.ts';
-import { emit, median } from '../harness.ts';
+import { emit, median, scaled } from '../harness.ts';
 
 if (!pebbleAvailable()) {
   console.error(
@@ -22,7 +22,7 @@ if (!pebbleAvailable()) {
   process.exit(0);
 }
 
-const RUNS = 15;
+const RUNS = scaled(15, 3);
 const pebble = await startPebble({ nonceReject: 0 });
 const challenges = new MemoryChallengeStore();
 const responder = await startChallengeServer({

@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import { type AuditEventInput, AuditLog, generateSigningKey, Verifier } from '@fluxel/audit';
 import { FileStore, verifyPath } from '@fluxel/audit/node';
 import pino from 'pino';
-import { emit, median } from '../harness.ts';
+import { emit, median, scaled } from '../harness.ts';
 
 const INFLIGHT = Number(process.env.AUDIT_BENCH_INFLIGHT ?? 4096);
 const root = mkdtempSync(join(tmpdir(), 'audit-bench-'));
@@ -92,7 +92,7 @@ async function interleaved(fns: (() => Promise<number>)[], count = 5): Promise<n
   return rates.map(median);
 }
 
-const N = 200_000;
+const N = scaled(200_000, 40_000);
 const [pinoSync = 0, pinoAsync = 0, ourFsync = 0, ourNoFsync = 0, ourMerkle = 0] =
   await interleaved([
     () => pinoRate(N, true),
@@ -161,7 +161,7 @@ verifyOnce();
 sha256Once();
 const verifyRates: number[] = [];
 const shaRates: number[] = [];
-for (let i = 0; i < 9; i++) {
+for (let i = 0; i < scaled(9, 3); i++) {
   verifyRates.push(verifyOnce());
   shaRates.push(sha256Once());
 }

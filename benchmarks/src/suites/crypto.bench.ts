@@ -11,7 +11,7 @@ import {
   RawAesWrappingSuiteIdentifier,
 } from '@aws-crypto/client-node';
 import { Keyring, localKek, open, openStream, seal, sealStream } from '@fluxel/crypto';
-import { emit, measure, median } from '../harness.ts';
+import { emit, measure, median, scaled } from '../harness.ts';
 
 const MiB = 1024 * 1024;
 const kekBytes = randomBytes(32);
@@ -80,7 +80,7 @@ const collect = () => (globalThis as { gc?: () => void }).gc?.();
 async function pair(
   ours: () => unknown,
   theirs: () => unknown,
-  rounds = 15,
+  rounds = scaled(15, 4),
 ): Promise<[number, number]> {
   await measure(ours, { samples: 1 });
   await measure(theirs, { samples: 1 });
@@ -130,7 +130,7 @@ const awsSealed = (await awsSeal()).result;
 const smallSealed = await seal(small, { keyring, context });
 const smallRaw = rawEnvelopeSeal(small);
 {
-  const [ours, peer] = await pair(() => seal(small, { keyring, context }), awsSeal, 5);
+  const [ours, peer] = await pair(() => seal(small, { keyring, context }), awsSeal, scaled(5, 2));
   emit(
     'crypto/seal-256b-vs-aws',
     ours,
@@ -154,7 +154,7 @@ const smallRaw = rawEnvelopeSeal(small);
   const [ours, peer] = await pair(
     () => open(smallSealed, { keyring, context }),
     () => aws.decrypt(awsKeyring, awsSealed),
-    5,
+    scaled(5, 2),
   );
   emit(
     'crypto/open-256b-vs-aws',
@@ -214,7 +214,7 @@ function rawStream(): number {
   return bytes + c.getAuthTag().length;
 }
 /** Median time (ms) of each function over interleaved runs. */
-async function times(fns: readonly (() => unknown)[], runs = 9): Promise<number[]> {
+async function times(fns: readonly (() => unknown)[], runs = scaled(9, 3)): Promise<number[]> {
   const all: number[][] = fns.map(() => []);
   for (let r = 0; r < runs; r++) {
     for (const [i, fn] of fns.entries()) {
@@ -291,7 +291,7 @@ async function times(fns: readonly (() => unknown)[], runs = 9): Promise<number[
   };
   const [ours, raw] = (await times(
     [() => drain(replay().pipeThrough(openStream({ keyring, context }))), d],
-    9,
+    scaled(9, 3),
   )) as [number, number];
   emit(
     'crypto/stream-open-4mib',

@@ -28,15 +28,15 @@ import { counterpartConnector, createRelay, ensureDevTls } from '@fluxel-example
 import Fastify from 'fastify';
 import pg from 'pg';
 import { Agent, request } from 'undici';
-import { emit, percentile } from '../harness.ts';
+import { emit, percentile, scaled } from '../harness.ts';
 
 const API_KEY = 'cp-bench-key-4b1d9e7c2a';
 const ROLE = process.env.FLUXEL_RELAY_BENCH_ROLE;
 const DATABASE_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const CONCURRENCY = 32;
-const PEAK_MS = 4000;
-const RATE_MS = 4000;
-const WARMUP_MS = 1000;
+const PEAK_MS = scaled(4000, 1500);
+const RATE_MS = scaled(4000, 1500);
+const WARMUP_MS = scaled(1000, 500);
 const DRAIN_MS = 3000;
 
 const announce = (value: unknown) => process.stdout.write(`READY ${JSON.stringify(value)}\n`);
