@@ -137,7 +137,9 @@ export function derTime(node: DerNode): Date {
 /** The bytes of every PEM block labelled `label`. */
 export function pemBlocks(pem: string, label = 'CERTIFICATE'): Uint8Array[] {
   const out: Uint8Array[] = [];
-  const re = new RegExp(`-----BEGIN ${label}-----([\\s\\S]*?)-----END ${label}-----`, 'g');
+  const name = label.replace(/[\\^$.*+?()[\]{}|]/g, '\\$&');
+  // eslint-disable-next-line security/detect-non-literal-regexp -- the label is escaped above
+  const re = new RegExp(`-----BEGIN ${name}-----([\\s\\S]*?)-----END ${name}-----`, 'g');
   for (const match of pem.matchAll(re)) {
     const binary = atob((match[1] ?? '').replace(/\s+/g, ''));
     out.push(Uint8Array.from(binary, (c) => c.charCodeAt(0)));

@@ -11,6 +11,7 @@
  * - {@link RenewalManager}: timers, ARI or lifetime fraction, jittered backoff, events.
  * - {@link acmeFetch}: a fetch that trusts a given CA (for Pebble or a private ACME server).
  */
+import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { closeSync, fsyncSync, openSync, writeSync } from 'node:fs';
 import { mkdir, readdir, readFile, rename, rm, stat, unlink } from 'node:fs/promises';
@@ -156,7 +157,7 @@ function storeError(message: string, cause?: unknown): AcmeError {
 
 /** Writes a file atomically (temporary file, fsync, rename) with the given mode. */
 export async function writeFileAtomic(path: string, data: string, mode = 0o644): Promise<void> {
-  const tmp = `${path}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
+  const tmp = `${path}.${process.pid}.${randomBytes(8).toString('hex')}.tmp`;
   try {
     const fd = openSync(tmp, 'wx', mode);
     try {

@@ -310,10 +310,17 @@ export function secondActivation(options: { action?: string; maxKeys?: number } 
   };
 }
 
+/** `text` as a literal inside a regular expression. */
+function escapeRegExp(text: string): string {
+  return text.replace(/[\\^$.*+?()[\]{}|/]/g, '\\$&');
+}
+
 /** Admin role changes (grant, revoke, change), successful or attempted. */
 export function adminRoleChange(options: { actions?: readonly string[] } = {}): AlertRule {
   const patterns = (options.actions ?? ['admin.role.*', 'iam.role.*', 'user.role.*']).map(
-    (p) => new RegExp(`^${p.replace(/[.]/g, '\\.').replace(/\*/g, '[a-z0-9_.-]+')}$`),
+    (p) =>
+      // eslint-disable-next-line security/detect-non-literal-regexp -- every character but `*` is escaped
+      new RegExp(`^${p.split('*').map(escapeRegExp).join('[a-z0-9_.-]+')}$`),
   );
   return {
     name: 'admin-role-change',

@@ -37,6 +37,7 @@ export const targetSchema = z.object({
 });
 
 /** A dotted lower-case verb with at least two parts, e.g. `auth.login`, `license.activate`. */
+// eslint-disable-next-line security/detect-unsafe-regex -- each repeated part starts with a literal dot the part itself cannot contain: linear time
 export const ACTION_PATTERN: RegExp = /^[a-z][a-z0-9_-]*(\.[a-z0-9_-]+)+$/;
 
 /** How it ended. `denied` is an authorisation refusal, `failure` any other failure. */

@@ -22,6 +22,7 @@ export interface SqlTableOptions {
   readonly stream?: string;
 }
 
+// eslint-disable-next-line security/detect-unsafe-regex -- bounded repeats and one optional dot-separated part: linear time
 const NAME = /^[a-z_][a-z0-9_]{0,62}(\.[a-z_][a-z0-9_]{0,62})?$/;
 
 function tableName(options: SqlTableOptions): string {

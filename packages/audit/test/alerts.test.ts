@@ -195,6 +195,18 @@ describe('alert rules over recorded sequences (fake clock)', () => {
       ['ev-1', 'carol'],
     ]);
   });
+
+  it('action patterns are literal except for `*` (a bracket or a plus is no regex operator)', () => {
+    const engine = new AlertEngine({
+      rules: [adminRoleChange({ actions: ['iam.grant', 'acl[x].*', 'user+.grant'] })],
+    });
+    const events = record([
+      [0, { action: 'iam.grant', target: { type: 'user', id: 'bob' } }],
+      [1, { action: 'aclx.change', target: { type: 'user', id: 'carol' } }],
+      [2, { action: 'userrr.grant', target: { type: 'user', id: 'dave' } }],
+    ]);
+    expect(run(engine, events).map((a) => a.subject)).toEqual(['bob']);
+  });
 });
 
 describe('alerts attached to a log', () => {

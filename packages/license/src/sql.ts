@@ -74,6 +74,7 @@ export interface SqlLicenseStoreOptions {
   readonly table?: string;
 }
 
+// eslint-disable-next-line security/detect-unsafe-regex -- bounded repeats and one optional dot-separated part: linear time
 const IDENTIFIER = /^[a-z_][a-z0-9_]{0,62}(\.[a-z_][a-z0-9_]{0,62})?$/;
 const COLUMNS =
   'id, tenant, product, entitlements, key_hash, state, locked, locked_reason, device_jkt, device_jwk, rebind_hash, rebind_expires_at, created_at, activated_at, expires_at, last_seen_at, updated_at, version';
