@@ -1,47 +1,39 @@
 #!/usr/bin/env node
-// `pnpm dev`: builds the packages, then starts every example app (examples/*) that has a
-// `dev` script, together, on localhost, with embedded defaults. Ctrl-C stops them all.
+// `pnpm dev`: builds the packages (and the portal's web app), then runs the whole-system demo
+// (the `dev` script of `examples/system`, `src/demo.ts`): relay, counterpart, portal and one agent as real
+// processes on localhost with embedded defaults, seeded on the first start and resumed after.
+// Ctrl-C stops everything.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
 const root = resolve(import.meta.dirname, '..');
-const examplesDir = join(root, 'examples');
-const apps = (existsSync(examplesDir) ? readdirSync(examplesDir) : [])
-  .map((name) => join(examplesDir, name, 'package.json'))
-  .filter((file) => existsSync(file))
-  .map((file) => JSON.parse(readFileSync(file, 'utf8')))
-  .filter((pkg) => pkg.scripts?.dev);
 
 const build = spawnSync('pnpm', ['exec', 'turbo', 'run', 'build', '--output-logs=errors-only'], {
   cwd: root,
   stdio: 'inherit',
 });
-if (build.status !== 0) process.exit(build.status ?? 1);
-
-if (apps.length === 0) {
-  const packages = readdirSync(join(root, 'packages'))
-    .map((name) => JSON.parse(readFileSync(join(root, 'packages', name, 'package.json'), 'utf8')))
-    .filter((pkg) => !pkg.private)
-    .map((pkg) => pkg.name);
-  console.log(
-    [
-      '',
-      'Fluxel SDK: packages built:',
-      ...packages.map((name) => `  - ${name}`),
-      '',
-      'No example app exists yet, so there is nothing to start. The relay, counterpart,',
-      'agent and portal examples will start here, on localhost, once they land in examples/.',
-      '',
-    ].join('\n'),
+if (build.status !== 0) {
+  console.error(
+    '\npnpm dev: the build failed (see above). Fix it, or run `pnpm install` first on a fresh clone.',
   );
-  process.exit(0);
+  process.exit(build.status ?? 1);
 }
 
-const filters = apps.map((pkg) => `--filter=${pkg.name}`);
-const child = spawn('pnpm', ['exec', 'turbo', 'run', 'dev', ...filters, '--ui=stream'], {
-  cwd: root,
+if (!existsSync(join(root, 'examples', 'system', 'package.json'))) {
+  console.error('pnpm dev: examples/system is missing; nothing to start.');
+  process.exit(1);
+}
+
+// The system's `dev` script is `tsx src/demo.ts`; it runs here as `node --import tsx src/demo.ts`
+// in that package, without the pnpm and tsx wrapper processes, so that Ctrl-C ends with the
+// demo's own clean exit (0) instead of a "Command failed with signal SIGINT" from the wrappers.
+const child = spawn(process.execPath, ['--import', 'tsx', 'src/demo.ts'], {
+  cwd: join(root, 'examples', 'system'),
   stdio: 'inherit',
 });
-for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => child.kill(signal));
+// Ctrl-C in a terminal reaches every process of the foreground group already (sending it again
+// would make pnpm escalate); only a SIGTERM to this script is passed on.
+process.on('SIGINT', () => {});
+process.on('SIGTERM', () => child.kill('SIGTERM'));
 child.on('exit', (code, signal) => process.exit(code ?? (signal ? 0 : 1)));

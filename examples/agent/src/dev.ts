@@ -1,8 +1,10 @@
 /**
  * `pnpm --filter @fluxel-example/agent dev [-- <command> …]`: the CLI with development
  * defaults — the folder `examples/agent/.data/agent`, the local relay's dev CA — and `run`
- * when no command is given. Started by the root `pnpm dev` next to the relay; until this
- * folder is activated it prints how to activate and exits 0 (so the other apps keep running).
+ * when no command is given, for running the agent alone next to a relay started with
+ * `pnpm --filter @fluxel-example/relay dev`. Until this folder is activated it prints how to
+ * activate and exits 0. (The root `pnpm dev` runs the whole-system demo in `examples/system`,
+ * which activates its own agent through the CLI.)
  */
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';

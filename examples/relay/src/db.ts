@@ -72,6 +72,10 @@ export async function openDatabase(options: DatabaseOptions = {}): Promise<Datab
       max: 10,
       ...(options.schema ? { options: `-c search_path=${options.schema}` } : {}),
     });
+    // An idle pooled connection that dies (server restart, pg_terminate_backend, network cut)
+    // is emitted as 'error' on the pool; without a listener that event kills the process.
+    // The pool has already dropped the client, and the next query opens a new connection.
+    pool.on('error', () => {});
     return {
       kind: 'postgres',
       query: async (text, params) => {

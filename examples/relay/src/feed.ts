@@ -162,6 +162,7 @@ class SinkQueue {
         backoff = this.options.minBackoffMs;
       } catch {
         this.stats.failures += 1;
+        // eslint-disable-next-line @microsoft/sdl/no-insecure-random -- retry jitter, not a secret
         const jitter = 0.8 + Math.random() * 0.4;
         await sleep(backoff * jitter, this.stop.signal);
         backoff = Math.min(backoff * 2, this.options.maxBackoffMs);

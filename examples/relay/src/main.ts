@@ -14,6 +14,7 @@ import { createRelay } from './relay.ts';
 const env = process.env;
 const dataDir = resolve(env.RELAY_DATA_DIR ?? resolve(import.meta.dirname, '../.data'));
 const connector = counterpartConnector({
+  // eslint-disable-next-line @microsoft/sdl/no-insecure-url -- development default: the counterpart stand-in on loopback
   baseUrl: env.COUNTERPART_URL ?? 'http://127.0.0.1:4010',
 });
 interface DevTokens {
@@ -55,8 +56,12 @@ function acmeFromEnv(): RelayAcmeOptions | undefined {
 }
 const acme = acmeFromEnv();
 
+// Dev/test only: shifts the relay's clock (mailbox expiry, webhook timestamps), e.g. to show a
+// held event expiring after seven days without waiting a week.
+const clockOffsetMs = Number(env.RELAY_CLOCK_OFFSET_MS ?? 0);
 const relay = await createRelay({
   dataDir,
+  ...(clockOffsetMs ? { clock: () => Date.now() + clockOffsetMs } : {}),
   ...(env.RELAY_TLS_DIR ? { tlsDir: resolve(env.RELAY_TLS_DIR) } : {}),
   port: Number(env.RELAY_PORT ?? 8443),
   ...(env.RELAY_PUBLIC_URL ? { publicUrl: env.RELAY_PUBLIC_URL } : {}),
@@ -84,6 +89,7 @@ const relay = await createRelay({
         },
       }),
   ...(env.RELAY_MAILBOX_POLL_MS ? { mailboxPollMs: Number(env.RELAY_MAILBOX_POLL_MS) } : {}),
+  ...(env.RELAY_PENDING_LEASE_MS ? { pendingLeaseMs: Number(env.RELAY_PENDING_LEASE_MS) } : {}),
   ...(env.AMQP_URL || env.NATS_URL
     ? {
         feed: {
@@ -130,7 +136,10 @@ if (dev && adminToken && portalToken) {
 }
 if (relay.adminPort) console.log(`admin gRPC (LicenseAdmin) on 127.0.0.1:${relay.adminPort}`);
 const { licenses } = await relay.authority.list({ limit: 1 });
-if (licenses.length === 0 || env.RELAY_ISSUE_LICENSE === '1') {
+// RELAY_ISSUE_LICENSE: `1` issues a demo license on every start; a count n (≤ 100) issues n.
+const issueCount = Math.min(100, Math.floor(Number(env.RELAY_ISSUE_LICENSE ?? 0)) || 0);
+const demoCount = licenses.length === 0 && env.RELAY_DEMO_LICENSE !== '0' ? 1 : 0;
+for (let i = 0; i < Math.max(issueCount, demoCount); i++) {
   const { key } = await relay.authority.issue({
     tenant: env.RELAY_DEMO_TENANT ?? 'demo-merchant',
     product: 'wawi-sync',
@@ -139,6 +148,7 @@ if (licenses.length === 0 || env.RELAY_ISSUE_LICENSE === '1') {
   });
   console.log(`demo license key (shown once): ${key}`);
 }
+console.log('relay ready');
 
 const stop = async () => {
   clearInterval(purge);

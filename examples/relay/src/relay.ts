@@ -228,6 +228,7 @@ function tokensBody(tokens: LicenseTokens, authority: LicenseAuthority) {
 }
 
 function header(req: FastifyRequest, name: string): string | undefined {
+  // eslint-disable-next-line security/detect-object-injection -- `name` is a header-name constant from this file, never request data
   const value = req.headers[name];
   return Array.isArray(value) ? value[0] : value;
 }
@@ -467,6 +468,14 @@ export async function createRelay(options: RelayOptions): Promise<Relay> {
     if (!LicenseError.isInstance(error)) throw error;
     const code = error.code;
     if (code === 'ERR_DPOP_NONCE_REQUIRED') return new HttpProblem(401, 'nonce required', { code });
+    // The database or Redis failed while checking the request: nothing is wrong with the
+    // proof, so a retry can succeed (a 401 would make clients drop the message for good).
+    if (code === 'ERR_LICENSE_STORAGE')
+      return new HttpProblem(503, 'storage unavailable, try again', {
+        code,
+        retryable: true,
+        retryAfter: 1,
+      });
     return new HttpProblem(FORBIDDEN_CODES.has(code) ? 403 : 401, error.message, { code });
   }
 
@@ -633,6 +642,27 @@ export async function createRelay(options: RelayOptions): Promise<Relay> {
     return undefined;
   });
 
+  /**
+   * Records the outcome of a send the third party has already executed. A database failure
+   * here (connection cut, failover) is retried for up to half the pending lease, counted from
+   * the claim: giving up leaves the record pending, and after the lease a retry would forward
+   * the same send a second time. Past half the lease another instance may be taking it over.
+   */
+  async function completeForwarded(
+    item: Parameters<typeof complete>[0],
+    claimedAt: number,
+  ): Promise<void> {
+    for (let delay = 100; ; delay = Math.min(delay * 2, 1000)) {
+      try {
+        await complete(item);
+        return;
+      } catch (error) {
+        if (clock() + delay > claimedAt + pendingLeaseMs / 2) throw error;
+        await new Promise((resolve) => setTimeout(resolve, delay));
+      }
+    }
+  }
+
   async function send(
     req: FastifyRequest,
     reply: FastifyReply,
@@ -744,13 +774,16 @@ export async function createRelay(options: RelayOptions): Promise<Relay> {
       // The outcome is recorded (batched with other sends' outcomes) and audited before
       // the answer; both at once.
       await Promise.all([
-        complete({
-          licenseId: owner.licenseId,
-          key,
-          state: 'delivered',
-          status: result.upstreamStatus,
-          at: deliveredAt,
-        }),
+        completeForwarded(
+          {
+            licenseId: owner.licenseId,
+            key,
+            state: 'delivered',
+            status: result.upstreamStatus,
+            at: deliveredAt,
+          },
+          now,
+        ),
         audited('success', { upstreamStatus: result.upstreamStatus }),
       ]);
       const forwarded = JsonValue.safeParse(result.result);
@@ -764,13 +797,16 @@ export async function createRelay(options: RelayOptions): Promise<Relay> {
     }
     if (result.kind === 'rejected') {
       await Promise.all([
-        complete({
-          licenseId: owner.licenseId,
-          key,
-          state: 'rejected',
-          status: result.upstreamStatus,
-          at: clock(),
-        }),
+        completeForwarded(
+          {
+            licenseId: owner.licenseId,
+            key,
+            state: 'rejected',
+            status: result.upstreamStatus,
+            at: clock(),
+          },
+          now,
+        ),
         audited('failure', { upstreamStatus: result.upstreamStatus }, 'upstream rejected'),
       ]);
       throw new HttpProblem(422, 'the third party refused the operation', {
@@ -844,6 +880,7 @@ export async function createRelay(options: RelayOptions): Promise<Relay> {
           if (problem.extra.code === 'ERR_DPOP_NONCE_REQUIRED')
             reply.header('www-authenticate', 'DPoP error="use_dpop_nonce"');
           else if (problem.status === 401) reply.header('www-authenticate', 'DPoP');
+          else if (problem.status === 503) reply.header('retry-after', '1');
           throw problem;
         }
         const owner = ownerOf(verified);
@@ -1171,6 +1208,7 @@ function groupCommit<T, R = void>(
       try {
         const results = await write(batch.map((b) => b.item));
         batch.forEach((b, i) => {
+          // eslint-disable-next-line security/detect-object-injection -- numeric array index from forEach
           b.done(results?.[i] as R);
         });
       } catch (error) {

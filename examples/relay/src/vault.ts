@@ -96,8 +96,10 @@ export class Vault {
     setBy: string = SET_BY_DEVICE,
   ): Promise<void> {
     const sealed: Record<string, string> = {};
-    for (const [name, value] of Object.entries(credentials.fields))
+    for (const [name, value] of Object.entries(credentials.fields)) {
+      // eslint-disable-next-line security/detect-object-injection -- names match /^[a-zA-Z][a-zA-Z0-9_]{0,63}$/ (Credentials schema); a string value cannot replace a prototype
       sealed[name] = await this.sealText(owner, connection, `credentials.${name}`, value);
+    }
     await this.#db.query(
       `INSERT INTO relay_credentials (license_id, tenant, connection, kind, fields, set_at, set_by)
        VALUES ($1, $2, $3, $4, $5, $6, $7)
@@ -236,8 +238,10 @@ export class Vault {
   ): Promise<Record<string, string>> {
     const sealed = (typeof raw === 'string' ? JSON.parse(raw) : raw) as Record<string, string>;
     const fields: Record<string, string> = {};
-    for (const [name, text] of Object.entries(sealed))
+    for (const [name, text] of Object.entries(sealed)) {
+      // eslint-disable-next-line security/detect-object-injection -- names were validated on write (Credentials schema); a string value cannot replace a prototype
       fields[name] = await this.openText(owner, connection, `credentials.${name}`, text);
+    }
     return fields;
   }
 }

@@ -1,9 +1,14 @@
 /**
- * `pnpm --filter @fluxel-example/portal dev` (and the root `pnpm dev`): the portal API on
- * https://localhost:8445 behind Vite's dev server on https://localhost:5173 (hot reload; `/api`
- * proxied), the relay reached with the tokens the relay's dev start wrote to
- * `examples/relay/.data/dev-tokens.json`, e-mail to a local SMTP sink printed here, SMS to the
- * console. On first start it prints the invitation link of the first administrator.
+ * `pnpm --filter @fluxel-example/portal dev`: the portal API on https://localhost:8445 behind
+ * Vite's dev server on https://localhost:5173 (hot reload; `/api` proxied), the relay reached
+ * with the tokens the relay's dev start wrote to `examples/relay/.data/dev-tokens.json`, e-mail
+ * to a local SMTP sink printed here, SMS to the console. On first start it prints the invitation
+ * link of the first administrator. The root `pnpm dev` (`examples/system`) starts this file
+ * with `PORTAL_VITE=0` (the built web app on the API port), its own data folders, the relay's
+ * tokens in `RELAY_*` variables, and waits for the `portal ready` line.
+ *
+ * More settings: `PORTAL_DATABASE_SCHEMA` (with `DATABASE_URL`; default `portal`),
+ * `PORTAL_EXTRA_TENANTS` (`id:Name,…` — further customer tenants).
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { Agent as HttpsAgent } from 'node:https';
@@ -71,7 +76,9 @@ const portal = await createPortal({
   tls,
   port: apiPort,
   publicOrigin: origin,
-  ...(env.DATABASE_URL ? { databaseUrl: env.DATABASE_URL, databaseSchema: 'portal' } : {}),
+  ...(env.DATABASE_URL
+    ? { databaseUrl: env.DATABASE_URL, databaseSchema: env.PORTAL_DATABASE_SCHEMA ?? 'portal' }
+    : {}),
   relay: {
     adminAddress: `localhost:${tokens.adminPort}`,
     adminToken: tokens.adminToken,
@@ -108,6 +115,12 @@ setInterval(() => {
 await portal.createTenant('demo-merchant', 'Demo Händler GmbH', 'customer');
 await portal.createTenant('demo-partner', 'Demo Integrationspartner', 'partner');
 await portal.assignPartner('demo-partner', 'demo-merchant');
+// PORTAL_EXTRA_TENANTS="id:Name,id2:Name 2": more customer tenants (the system suite needs a
+// second customer to prove tenant isolation).
+for (const entry of (env.PORTAL_EXTRA_TENANTS ?? '').split(',').filter(Boolean)) {
+  const [id, ...name] = entry.split(':');
+  if (id) await portal.createTenant(id.trim(), name.join(':').trim() || id.trim(), 'customer');
+}
 const { rows } = await portal.db.query('SELECT count(*)::int AS n FROM portal_users');
 if (Number(rows[0]?.n ?? 0) === 0) {
   const token = await portal.invite(
@@ -142,6 +155,7 @@ if (useVite) {
   vite = server;
 }
 console.log(`portal: ${origin} (API ${portal.url}, CA ${tls.caPath})`);
+console.log('portal ready');
 
 for (const signal of ['SIGINT', 'SIGTERM'] as const)
   process.on(signal, () => {

@@ -1,0 +1,348 @@
+/**
+ * The launcher: relay, counterpart, portal (and agents) as real child processes over real
+ * HTTPS, each with its own data folder under one root, its own ports (ephemeral unless fixed),
+ * readiness from the line each prints, and a clean stop (SIGTERM, then SIGKILL after a bound).
+ *
+ * Used by the `pnpm dev` demo (`demo.ts`, fixed ports), the end-to-end suite (`test/`,
+ * ephemeral ports, temp folders) and the load/fault suite (`load/`).
+ */
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { type LicenseAdminClient, licenseAdminClient } from './admin.ts';
+import { freePort, runOnce, Service } from './proc.ts';
+
+export interface SystemPorts {
+  /** Relay HTTPS (0 = ephemeral). */
+  readonly relay: number;
+  /** Relay admin gRPC (0 = ephemeral). */
+  readonly admin: number;
+  /** Counterpart HTTP (0 = a free port picked before the start: the relay needs it). */
+  readonly counterpart: number;
+  /** Portal HTTPS (0 = a free port picked before the start: it is the portal's origin). */
+  readonly portal: number;
+}
+
+export interface SystemOptions {
+  /** Root of every component's state (`relay/`, `portal/`, `agents/`, `logs/`, `system.json`). */
+  readonly dataDir: string;
+  readonly ports?: Partial<SystemPorts>;
+  /** PostgreSQL for relay and portal (own schemas); unset → PGlite files under `dataDir`. */
+  readonly databaseUrl?: string;
+  /** Schema name prefix with `databaseUrl` (`<prefix>_relay`, `<prefix>_portal`); default `fluxel_demo`. */
+  readonly databaseSchema?: string;
+  /** Start the portal (default true). */
+  readonly portal?: boolean;
+  /** Counterpart sends a signed payment webhook this often (0/unset = only on demand). */
+  readonly webhookIntervalMs?: number;
+  /** More customer tenants in the portal (`id:Name`). */
+  readonly extraTenants?: readonly string[];
+  /** Extra environment per component (e.g. `RELAY_CLOCK_OFFSET_MS`, `RELAY_ACME_DIRECTORY`). */
+  readonly env?: Partial<Record<ComponentName, Record<string, string>>>;
+  /** Every output line of every component (the demo echoes some). */
+  readonly onLine?: (component: string, line: string) => void;
+  /** Readiness bound per component (default 120 s: PGlite's first open is slow on a busy machine). */
+  readonly readyTimeoutMs?: number;
+}
+
+export type ComponentName = 'relay' | 'counterpart' | 'portal';
+
+/** Secrets the launcher makes once and keeps in `<dataDir>/system.json` (mode 0600). */
+export interface SystemSecrets {
+  readonly adminToken: string;
+  readonly portalToken: string;
+  readonly counterpartApiKey: string;
+  readonly counterpartAdminKey: string;
+  readonly webhookSecret: string;
+  readonly agentPassphrase: string;
+}
+
+export interface AgentRun {
+  readonly code: number | null;
+  readonly stdout: string;
+  readonly lines: string[];
+  /** The `--json` answer, when asked for. */
+  readonly json?: Record<string, unknown>;
+}
+
+export interface System {
+  readonly dataDir: string;
+  readonly secrets: SystemSecrets;
+  readonly relayUrl: string;
+  readonly adminAddress: string;
+  readonly counterpartUrl: string;
+  /** The portal's origin (undefined without a portal). */
+  readonly portalUrl: string | undefined;
+  /** The dev CA the relay's and portal's certificates chain to. */
+  readonly caPath: string;
+  readonly ca: string;
+  readonly relayDataDir: string;
+  readonly portalDataDir: string;
+  /** The relay's audit log folder (segment files). */
+  readonly relayAuditDir: string;
+  readonly services: Partial<Record<ComponentName, Service>>;
+  /** The first administrator's invitation token the portal printed at its first start. */
+  readonly firstAdminInvitation: string | undefined;
+  /** A LicenseAdmin gRPC client with the admin token (closed by `stop()`). */
+  admin(): LicenseAdminClient;
+  /** Calls the counterpart's admin API (`/admin/outage`, `/admin/webhook`, `/admin/effects`). */
+  counterpartAdmin(method: 'GET' | 'POST', path: string, body?: unknown): Promise<unknown>;
+  /** Stops one component (SIGTERM, then SIGKILL) or kills it (`hard`). */
+  stopComponent(name: ComponentName, hard?: boolean): Promise<void>;
+  /** Starts a stopped component again on the same ports and data (optionally with more env). */
+  startComponent(name: ComponentName, env?: Record<string, string>): Promise<void>;
+  /** Runs one `fluxel-agent` command with `--config <configDir>` (file key store passphrase in env). */
+  agent(
+    configDir: string,
+    args: readonly string[],
+    env?: Record<string, string>,
+  ): Promise<AgentRun>;
+  /** Starts `fluxel-agent run` for `configDir`; ready when it says it is running. */
+  startAgent(configDir: string, env?: Record<string, string>): Promise<Service>;
+  /** Stops every agent started here and every component (reverse order). */
+  stop(): Promise<void>;
+}
+
+const AGENT_CLI = 'examples/agent/src/cli.ts';
+
+function loadSecrets(dataDir: string): SystemSecrets {
+  const file = join(dataDir, 'system.json');
+  if (existsSync(file)) return JSON.parse(readFileSync(file, 'utf8')) as SystemSecrets;
+  const secrets: SystemSecrets = {
+    adminToken: randomBytes(32).toString('base64url'),
+    portalToken: randomBytes(32).toString('base64url'),
+    counterpartApiKey: `cp_${randomBytes(18).toString('base64url')}`,
+    counterpartAdminKey: `cpa_${randomBytes(18).toString('base64url')}`,
+    webhookSecret: `whsec_${randomBytes(32).toString('base64')}`,
+    agentPassphrase: randomBytes(18).toString('base64url'),
+  };
+  writeFileSync(file, `${JSON.stringify(secrets, null, 2)}\n`, { mode: 0o600 });
+  return secrets;
+}
+
+export async function startSystem(options: SystemOptions): Promise<System> {
+  const dataDir = resolve(options.dataDir);
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  const secrets = loadSecrets(dataDir);
+  const logDir = join(dataDir, 'logs');
+  const relayDataDir = join(dataDir, 'relay');
+  const portalDataDir = join(dataDir, 'portal');
+  const caPath = join(relayDataDir, 'tls', 'ca.pem');
+  const readyTimeout = options.readyTimeoutMs ?? 120_000;
+  const schema = options.databaseSchema ?? 'fluxel_demo';
+  const db = (suffix: string, key: string): Record<string, string> =>
+    options.databaseUrl ? { DATABASE_URL: options.databaseUrl, [key]: `${schema}_${suffix}` } : {};
+  const ports = {
+    relay: options.ports?.relay ?? 0,
+    admin: options.ports?.admin ?? 0,
+    counterpart: options.ports?.counterpart || (await freePort()),
+    portal: options.ports?.portal || (options.portal === false ? 0 : await freePort()),
+  };
+  const services: Partial<Record<ComponentName, Service>> = {};
+  const agents = new Set<Service>();
+  const clients: LicenseAdminClient[] = [];
+  let relayUrl = '';
+  let adminAddress = '';
+  let portalUrl: string | undefined;
+  let firstAdminInvitation: string | undefined;
+  const counterpartUrl = `http://127.0.0.1:${ports.counterpart}`;
+  const line = (name: string) => (l: string) => options.onLine?.(name, l);
+
+  const envOf = (name: ComponentName, extra: Record<string, string> = {}) => {
+    const common = { ...(options.env?.[name] ?? {}), ...extra };
+    switch (name) {
+      case 'relay':
+        return {
+          RELAY_PORT: String(ports.relay),
+          RELAY_ADMIN_PORT: String(ports.admin),
+          RELAY_DATA_DIR: relayDataDir,
+          RELAY_DEV_TOKENS: '0',
+          RELAY_ADMIN_TOKEN: secrets.adminToken,
+          RELAY_PORTAL_TOKEN: secrets.portalToken,
+          RELAY_DEMO_LICENSE: '0',
+          RELAY_LOG: '0',
+          COUNTERPART_URL: counterpartUrl,
+          ...db('relay', 'DATABASE_SCHEMA'),
+          ...common,
+        };
+      case 'counterpart':
+        return {
+          COUNTERPART_PORT: String(ports.counterpart),
+          COUNTERPART_API_KEY: secrets.counterpartApiKey,
+          COUNTERPART_ADMIN_KEY: secrets.counterpartAdminKey,
+          COUNTERPART_WEBHOOK_URL: `${relayUrl}/v1/hooks/shop-1`,
+          COUNTERPART_WEBHOOK_SECRET: secrets.webhookSecret,
+          COUNTERPART_RELAY_CA: caPath,
+          ...(options.webhookIntervalMs
+            ? { COUNTERPART_WEBHOOK_INTERVAL_MS: String(options.webhookIntervalMs) }
+            : {}),
+          ...common,
+        };
+      case 'portal':
+        return {
+          PORTAL_DATA_DIR: portalDataDir,
+          PORTAL_PORT: String(ports.portal),
+          PORTAL_VITE: '0',
+          RELAY_DATA_DIR: relayDataDir,
+          RELAY_ADMIN_TOKEN: secrets.adminToken,
+          RELAY_PORTAL_TOKEN: secrets.portalToken,
+          RELAY_ADMIN_PORT: adminAddress.split(':')[1] ?? '',
+          RELAY_URL: relayUrl,
+          ...(options.extraTenants?.length
+            ? { PORTAL_EXTRA_TENANTS: options.extraTenants.join(',') }
+            : {}),
+          ...db('portal', 'PORTAL_DATABASE_SCHEMA'),
+          ...common,
+        };
+    }
+  };
+
+  const start = async (name: ComponentName, extra?: Record<string, string>) => {
+    const entry = {
+      relay: 'examples/relay/src/main.ts',
+      counterpart: 'examples/counterpart/src/main.ts',
+      portal: 'examples/portal/src/server/dev.ts',
+    }[name];
+    const service = new Service({
+      name,
+      entry,
+      cwd: resolve(import.meta.dirname, '../../', name),
+      env: envOf(name, extra),
+      logDir,
+      onLine: line(name),
+    });
+    services[name] = service;
+    if (name === 'relay') {
+      const [, url] = (await service.waitFor(
+        /relay listening on (https:\/\/\S+)/,
+        readyTimeout,
+      )) as string[];
+      const [, admin] = (await service.waitFor(
+        /admin gRPC \(LicenseAdmin\) on (\S+)/,
+        readyTimeout,
+      )) as string[];
+      await service.waitFor(/^relay ready$/, readyTimeout);
+      relayUrl = url as string;
+      adminAddress = (admin as string).replace('127.0.0.1', 'localhost');
+      ports.relay = Number(new URL(relayUrl).port);
+      ports.admin = Number(adminAddress.split(':')[1]);
+    } else if (name === 'counterpart') {
+      await service.waitFor(/counterpart listening on/, readyTimeout);
+    } else {
+      const [, origin] = (await service.waitFor(
+        /^portal: (https:\/\/\S+) \(API/,
+        readyTimeout,
+      )) as string[];
+      await service.waitFor(/^portal ready$/, readyTimeout);
+      portalUrl = origin;
+      // Printed before the ready line when the portal has no user yet.
+      for (const l of service.lines) {
+        const match = l.match(/first administrator — open \S+\/invite\/(\S+)/);
+        if (match) firstAdminInvitation = match[1];
+      }
+    }
+  };
+
+  const system: System = {
+    dataDir,
+    secrets,
+    get relayUrl() {
+      return relayUrl;
+    },
+    get adminAddress() {
+      return adminAddress;
+    },
+    counterpartUrl,
+    get portalUrl() {
+      return portalUrl;
+    },
+    caPath,
+    get ca() {
+      return readFileSync(caPath, 'utf8');
+    },
+    relayDataDir,
+    portalDataDir,
+    relayAuditDir: join(relayDataDir, 'audit'),
+    services,
+    get firstAdminInvitation() {
+      return firstAdminInvitation;
+    },
+    admin() {
+      const client = licenseAdminClient(adminAddress, secrets.adminToken, system.ca);
+      clients.push(client);
+      return client;
+    },
+    async counterpartAdmin(method, path, body) {
+      const res = await fetch(`${counterpartUrl}${path}`, {
+        method,
+        headers: {
+          authorization: `Bearer ${secrets.counterpartAdminKey}`,
+          ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+        },
+        ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+      });
+      const text = await res.text();
+      if (!res.ok) throw new Error(`counterpart ${path}: ${res.status} ${text.slice(0, 200)}`);
+      return text ? JSON.parse(text) : undefined;
+    },
+    async stopComponent(name, hard = false) {
+      const service = services[name];
+      if (!service) return;
+      if (hard) await service.kill();
+      else await service.stop();
+    },
+    async startComponent(name, env) {
+      if (services[name]?.running) throw new Error(`${name} is running`);
+      await start(name, env);
+    },
+    async agent(configDir, args, env = {}) {
+      const json = args.includes('--json');
+      const result = await runOnce({
+        name: `agent-${args[0]}`,
+        entry: AGENT_CLI,
+        args: [...args, '--config', configDir],
+        env: { FLUXEL_AGENT_KEY_PASSPHRASE: secrets.agentPassphrase, ...env },
+        logDir,
+        onLine: line('agent'),
+        timeoutMs: 90_000,
+      });
+      let parsed: Record<string, unknown> | undefined;
+      if (json)
+        for (const l of result.lines)
+          try {
+            const v = JSON.parse(l) as Record<string, unknown>;
+            if (typeof v === 'object' && v && 'ok' in v) parsed = v;
+          } catch {}
+      return { ...result, ...(parsed ? { json: parsed } : {}) };
+    },
+    async startAgent(configDir, env = {}) {
+      const service = new Service({
+        name: 'agent',
+        entry: AGENT_CLI,
+        args: ['run', '--config', configDir],
+        env: { FLUXEL_AGENT_KEY_PASSPHRASE: secrets.agentPassphrase, ...env },
+        logDir,
+        onLine: line('agent'),
+      });
+      agents.add(service);
+      void service.exited.then(() => agents.delete(service));
+      await service.waitFor(/running: watching/, readyTimeout);
+      return service;
+    },
+    async stop() {
+      for (const c of clients.splice(0)) c.close();
+      await Promise.all([...agents].map((a) => a.stop()));
+      for (const name of ['portal', 'counterpart', 'relay'] as const) await services[name]?.stop();
+    },
+  };
+
+  try {
+    await start('relay');
+    await start('counterpart');
+    if (options.portal !== false) await start('portal');
+  } catch (error) {
+    await system.stop();
+    throw error;
+  }
+  return system;
+}

@@ -1,0 +1,181 @@
+/**
+ * One child process of the system: `node --import tsx <entry>` with its own environment, its
+ * output appended to `<logDir>/<name>.log` (never to the console unless asked), readiness by a
+ * line it prints, and a stop that sends SIGTERM and, after a bound, SIGKILL.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
+import { createServer } from 'node:net';
+import { join, resolve } from 'node:path';
+import { createInterface } from 'node:readline';
+
+/** The repository root. */
+export const repoRoot = resolve(import.meta.dirname, '../../..');
+/** `--import` target that lets node run the examples' TypeScript entry points. */
+export const tsxLoader = import.meta.resolve('tsx');
+
+export interface ServiceOptions {
+  readonly name: string;
+  /** Entry file (absolute, or relative to the repository root). */
+  readonly entry: string;
+  readonly args?: readonly string[];
+  /** Working directory; default the entry's package folder. */
+  readonly cwd?: string;
+  readonly env: Readonly<Record<string, string | undefined>>;
+  readonly logDir: string;
+  /** Called with every output line (e.g. to echo it in the demo). */
+  readonly onLine?: (line: string) => void;
+}
+
+export class Service {
+  readonly name: string;
+  readonly child: ChildProcess;
+  /** Every line printed so far (stdout and stderr). */
+  readonly lines: string[] = [];
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  #exit: { code: number | null; signal: NodeJS.Signals | null } | undefined;
+  #waiters = new Set<() => void>();
+  readonly #log: WriteStream;
+
+  constructor(options: ServiceOptions) {
+    this.name = options.name;
+    const entry = resolve(repoRoot, options.entry);
+    mkdirSync(options.logDir, { recursive: true });
+    this.#log = createWriteStream(join(options.logDir, `${options.name}.log`), { flags: 'a' });
+    this.#log.write(`--- ${new Date().toISOString()} start ${options.name}\n`);
+    this.child = spawn(process.execPath, ['--import', tsxLoader, entry, ...(options.args ?? [])], {
+      cwd: options.cwd ?? resolve(entry, '../..'),
+      env: { ...cleanEnv(), ...options.env } as NodeJS.ProcessEnv,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      // Own process group: a Ctrl-C in the terminal reaches the launcher, which stops each child
+      // once (SIGTERM, then SIGKILL) — not the children directly, where a second signal would
+      // cut a graceful shutdown short.
+      detached: true,
+    });
+    for (const stream of [this.child.stdout, this.child.stderr]) {
+      if (!stream) continue;
+      createInterface({ input: stream }).on('line', (line) => {
+        this.lines.push(line);
+        if (this.lines.length > 5000) this.lines.splice(0, 1000);
+        this.#log.write(`${line}\n`);
+        options.onLine?.(line);
+        for (const wake of this.#waiters) wake();
+      });
+    }
+    this.exited = new Promise((done) => {
+      this.child.on('exit', (code, signal) => {
+        this.#exit = { code, signal };
+        this.#log.end(`--- exit ${code ?? signal}\n`);
+        for (const wake of this.#waiters) wake();
+        done({ code, signal });
+      });
+    });
+  }
+
+  get pid(): number {
+    return this.child.pid ?? -1;
+  }
+
+  get running(): boolean {
+    return this.#exit === undefined;
+  }
+
+  /** Waits for a line matching `pattern` (seen before or later); fails when the process exits first or after `timeoutMs`. */
+  async waitFor(pattern: RegExp, timeoutMs = 60_000, from = 0): Promise<RegExpMatchArray> {
+    const deadline = Date.now() + timeoutMs;
+    let index = from;
+    for (;;) {
+      for (; index < this.lines.length; index++) {
+        const match = (this.lines[index] as string).match(pattern);
+        if (match) return match;
+      }
+      if (this.#exit)
+        throw new Error(
+          `${this.name} exited (${this.#exit.code ?? this.#exit.signal}) before printing ${pattern}; last lines:\n${this.tail()}`,
+        );
+      const left = deadline - Date.now();
+      if (left <= 0)
+        throw new Error(
+          `${this.name}: no ${pattern} within ${timeoutMs} ms; last lines:\n${this.tail()}`,
+        );
+      await new Promise<void>((wake) => {
+        const waker = () => {
+          clearTimeout(timer);
+          this.#waiters.delete(waker);
+          wake();
+        };
+        const timer = setTimeout(waker, Math.min(left, 1000));
+        this.#waiters.add(waker);
+      });
+    }
+  }
+
+  tail(n = 15): string {
+    return this.lines
+      .slice(-n)
+      .map((l) => `  ${this.name}| ${l}`)
+      .join('\n');
+  }
+
+  /** SIGTERM, then SIGKILL after `graceMs`. Resolves when the process is gone. */
+  async stop(graceMs = 10_000): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+    if (!this.running) return this.exited;
+    this.child.kill('SIGTERM');
+    const timer = setTimeout(() => this.child.kill('SIGKILL'), graceMs);
+    const result = await this.exited;
+    clearTimeout(timer);
+    return result;
+  }
+
+  /** SIGKILL at once (a crash). */
+  async kill(): Promise<void> {
+    if (!this.running) return;
+    this.child.kill('SIGKILL');
+    await this.exited;
+  }
+}
+
+/** Runs a command to completion (a CLI call). */
+export async function runOnce(
+  options: ServiceOptions & { timeoutMs?: number },
+): Promise<{ code: number | null; stdout: string; lines: string[] }> {
+  const service = new Service(options);
+  const timer = setTimeout(() => service.child.kill('SIGKILL'), options.timeoutMs ?? 60_000);
+  const { code } = await service.exited;
+  clearTimeout(timer);
+  return { code, stdout: service.lines.join('\n'), lines: service.lines };
+}
+
+/** A free TCP port on 127.0.0.1, chosen by the OS (for services that must know their port before they start). */
+export async function freePort(): Promise<number> {
+  return new Promise((done, fail) => {
+    const server = createServer();
+    server.once('error', fail);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => done(port));
+    });
+  });
+}
+
+/** Whether something listens on 127.0.0.1:`port`. */
+export async function portInUse(port: number): Promise<boolean> {
+  return new Promise((done) => {
+    const server = createServer();
+    server.once('error', () => done(true));
+    server.listen(port, '127.0.0.1', () => server.close(() => done(false)));
+  });
+}
+
+/** The parent's environment without variables that would change the children's behaviour unasked. */
+function cleanEnv(): Record<string, string | undefined> {
+  const env = { ...process.env };
+  for (const key of Object.keys(env))
+    if (
+      /^(RELAY_|COUNTERPART_|PORTAL_|FLUXEL_AGENT_|DATABASE_|REDIS_URL|AMQP_URL|NATS_URL|VITEST|NODE_OPTIONS)/.test(
+        key,
+      )
+    )
+      delete env[key];
+  return env;
+}

@@ -1,0 +1,103 @@
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import { afterAll, describe, expect, it } from 'vitest';
+import { licenseAdminClient } from '../src/admin.ts';
+import { Service } from '../src/proc.ts';
+import { databaseUrl } from './helpers.ts';
+
+/** Processes (other than this one) whose environment names `marker` — the demo's children carry its data folder. */
+function processesWith(marker: string): number[] {
+  const out: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
+    try {
+      if (readFileSync(`/proc/${entry}/environ`, 'latin1').includes(marker))
+        out.push(Number(entry));
+    } catch {}
+  }
+  return out;
+}
+
+describe('pnpm dev demo', () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'fluxel-demo-'));
+  const schema = `demo_${Date.now().toString(36)}`;
+  let url: string | undefined;
+  afterAll(async () => {
+    if (url) {
+      const client = new pg.Client({ connectionString: url });
+      await client.connect();
+      for (const s of [`${schema}_relay`, `${schema}_portal`])
+        await client.query(`DROP SCHEMA IF EXISTS "${s}" CASCADE`);
+      await client.end();
+    }
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  const startDemo = async () => {
+    url = await databaseUrl();
+    const demo = new Service({
+      name: 'demo',
+      entry: 'examples/system/src/demo.ts',
+      cwd: join(import.meta.dirname, '..'),
+      env: {
+        FLUXEL_DEMO_DATA_DIR: dataDir,
+        FLUXEL_DEMO_EPHEMERAL_PORTS: '1',
+        FLUXEL_DEMO_WEBHOOK_MS: '2000',
+        FLUXEL_DEMO_SEND_MS: '3000',
+        ...(url ? { DATABASE_URL: url, FLUXEL_DEMO_SCHEMA: schema } : {}),
+      },
+      logDir: join(dataDir, 'test-logs'),
+    });
+    await demo.waitFor(/^demo ready$/, 150_000);
+    return demo;
+  };
+  const ctrlC = async (demo: Service) => {
+    const children = processesWith(dataDir).filter((pid) => pid !== demo.pid);
+    expect(children.length).toBeGreaterThanOrEqual(4); // relay, counterpart, portal, agent
+    demo.child.kill('SIGINT');
+    const { code } = await demo.exited;
+    expect(code).toBe(0);
+    expect(demo.lines).toContain('demo: stopped.');
+    expect(processesWith(dataDir)).toEqual([]);
+  };
+
+  it('seeds on the first start, stops every process on Ctrl-C, and resumes with the same data', async () => {
+    const first = await startDemo();
+    const out = () => first.lines.join('\n');
+    expect(out()).toContain('demo: first start');
+    expect(out()).toMatch(/TOTP secrets — shown ONCE/);
+    expect(out()).toMatch(/otpauth:\/\/totp\//);
+    expect(out()).toContain('second activation with the spent key was refused');
+    await first.waitFor(/\[alert\] critical second-activation/, 30_000);
+    await first.waitFor(/\[agent\] inbox: /, 60_000); // a payment webhook reached the agent
+    const state = JSON.parse(readFileSync(join(dataDir, 'demo.json'), 'utf8')) as {
+      licenseId: string;
+    };
+    await ctrlC(first);
+
+    const second = await startDemo();
+    const again = second.lines.join('\n');
+    expect(again).toContain('demo: resuming');
+    expect(again).not.toMatch(/TOTP secrets — shown ONCE/);
+    expect(again).toContain(state.licenseId);
+    const secrets = JSON.parse(readFileSync(join(dataDir, 'system.json'), 'utf8')) as {
+      adminToken: string;
+    };
+    const ports = JSON.parse(readFileSync(join(dataDir, 'ports.json'), 'utf8')) as {
+      admin: number;
+    };
+    const admin = licenseAdminClient(
+      `localhost:${ports.admin}`,
+      secrets.adminToken,
+      readFileSync(join(dataDir, 'relay/tls/ca.pem'), 'utf8'),
+    );
+    const licenses = await admin.list('demo-merchant');
+    admin.close();
+    expect(licenses.map((l) => l.id)).toEqual([state.licenseId]); // nothing created again
+    await second.waitFor(/\[agent\] inbox: /, 60_000); // and the agent still works after the restart
+    expect(existsSync(join(dataDir, 'agents/demo/inbox'))).toBe(true);
+    await ctrlC(second);
+  }, 300_000);
+});
