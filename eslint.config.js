@@ -153,14 +153,6 @@ export default [
   // `eslint-disable-next-line … -- reason` comments when their owners next touch the file;
   // the one real finding must be fixed (docs/security.md, "Known gaps").
   {
-    name: 'fluxel/open-finding-saml-regex',
-    // REAL, OPEN: quadratic regexes over the (unverified) SAMLResponse in unverifiedAssertionId
-    // and the Destination check. Fix described in docs/security.md, "Known gaps"; delete this
-    // block with the fix.
-    files: ['examples/portal/src/server/sso/saml.ts'],
-    rules: { 'security/detect-unsafe-regex': 'off' },
-  },
-  {
     name: 'fluxel/reviewed-portal-onboarding',
     // Terms files are read from the portal's own data directory; their names are checked by
     // /^[A-Za-z0-9._-]+\.md$/ (no slash). `terms.text[locale]` / `adv.text[locale]`: locale is

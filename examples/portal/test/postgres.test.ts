@@ -93,4 +93,65 @@ describe.skipIf(!up)('portal on PostgreSQL', () => {
     );
     expect(Number(tables.rows[0]?.n)).toBeGreaterThan(8);
   });
+
+  it('partner onboarding and a rights request work on PostgreSQL', async () => {
+    const anon = h.client();
+    await anon.session();
+    const terms = (
+      await anon.get<{
+        terms: { version: string; sha256: string };
+        adv: { version: string; sha256: string };
+      }>('/api/onboarding/terms')
+    ).body;
+    const body = {
+      companyName: 'PG Integration GmbH',
+      companyAddress: 'Datenbankweg 5, Berlin',
+      contactName: 'Paula Postgres',
+      contactEmail: 'paula@pg-integration.test',
+      termsVersion: terms.terms.version,
+      termsSha256: terms.terms.sha256,
+      advVersion: terms.adv.version,
+      advLocale: 'de',
+      advSha256: terms.adv.sha256,
+      acceptTerms: true,
+      acceptAdv: true,
+    };
+    expect((await anon.post('/api/onboarding/applications', body)).status).toBe(202);
+    // The duplicate goes through the partial unique index (ON CONFLICT … WHERE).
+    expect((await anon.post('/api/onboarding/applications', body)).status).toBe(202);
+    const mail = await h.smtp.waitFor((m) => m.to.includes(body.contactEmail));
+    const token = /verify\/([A-Za-z0-9_-]{43})/.exec(mail.text)?.[1];
+    expect((await anon.post('/api/onboarding/verify', { token })).status).toBe(200);
+    const admin = await h.signUp('admin2@fluxel.test', 'administrator', 'fluxel-operator');
+    const list = await admin.client.get<{ applications: { id: string }[] }>(
+      '/api/onboarding/applications?status=pending',
+    );
+    expect(list.body.applications).toHaveLength(1);
+    const approved = await admin.client.post<{ tenantId: string }>(
+      `/api/onboarding/applications/${list.body.applications[0]?.id}/approve`,
+    );
+    expect(approved.status).toBe(200);
+    const acc = await h.portal.db.query(
+      'SELECT version FROM portal_adv_acceptances WHERE tenant_id = $1',
+      [approved.body.tenantId],
+    );
+    expect(acc.rows).toEqual([{ version: terms.adv.version }]);
+
+    const customer = await h.signUp('kunde@acme.test', 'customer', 'acme');
+    const keyUser = await h.signUp('key@acme.test', 'key-user', 'acme');
+    const asked = await customer.client.post<{ request: { id: string } }>('/api/rights/requests', {
+      role: 'key-user',
+      reason: 'Zugangsdaten pflegen',
+    });
+    expect(asked.status).toBe(201);
+    const pending = await keyUser.client.get<{ requests: { id: string }[] }>(
+      '/api/rights/requests?status=pending',
+    );
+    expect(pending.body.requests.map((r) => r.id)).toEqual([asked.body.request.id]);
+    expect(
+      (await keyUser.client.post(`/api/rights/requests/${asked.body.request.id}/approve`, {}))
+        .status,
+    ).toBe(200);
+    expect((await customer.client.session()).user?.role).toBe('key-user');
+  });
 });

@@ -20,3 +20,16 @@ describe('web i18n', () => {
     expect(translate('de', 'dashboard.hello', { name: 'Ada' })).toBe('Hallo, Ada');
   });
 });
+
+describe('onboarding and rights texts', () => {
+  it('German and English have the same keys and variables, and no empty text', async () => {
+    const { onboardingDe, onboardingEn } = await import('../web/src/pages/onboarding.i18n.ts');
+    expect(Object.keys(onboardingEn).sort()).toEqual(Object.keys(onboardingDe).sort());
+    const vars = (text: string) => [...text.matchAll(/\{(\w+)\}/g)].map((m) => m[1]).sort();
+    for (const key of Object.keys(onboardingDe) as (keyof typeof onboardingDe)[]) {
+      expect(onboardingDe[key].trim(), key).not.toBe('');
+      expect(onboardingEn[key].trim(), key).not.toBe('');
+      expect(vars(onboardingEn[key]), key).toEqual(vars(onboardingDe[key]));
+    }
+  });
+});

@@ -23,8 +23,10 @@ import { advRoutes } from './routes/adv.ts';
 import { anonymousCsrf, authRoutes } from './routes/auth.ts';
 import { certificatesRoutes } from './routes/certificates.ts';
 import { manageRoutes } from './routes/manage.ts';
+import { type OnboardingOptions, onboardingRoutes } from './routes/onboarding.ts';
 import { type PartnerRoutesOptions, partnerRoutes } from './routes/partner.ts';
 import { privacyRoutes } from './routes/privacy.ts';
+import { rightsRoutes } from './routes/rights.ts';
 import { type SsoOptions, ssoRoutes } from './routes/sso.ts';
 import { statusRoutes } from './routes/status.ts';
 import { DEFAULT_SESSION_POLICY, type SessionPolicy, Sessions, sha256 } from './sessions.ts';
@@ -61,6 +63,11 @@ export interface PortalOptions {
   readonly sso?: SsoOptions;
   /** Partner API, webhooks and event streams (brokers, relay feed). */
   readonly partner?: PartnerRoutesOptions;
+  /**
+   * Partner onboarding (registration rate limit). The checklist's test event uses the partner
+   * options' `targets` (SSRF policy) and `webhookCa` unless given here.
+   */
+  readonly onboarding?: OnboardingOptions;
   /** More routes (features wired by composition), registered before the server listens. */
   readonly extraRoutes?: readonly ((app: FastifyInstance, ctx: Context) => void)[];
 }
@@ -122,6 +129,11 @@ function serveWeb(app: FastifyInstance, webDir: string): void {
         .header('cache-control', immutable ? 'public, max-age=31536000, immutable' : 'no-cache')
         .send(readFileSync(file));
     }
+    // Only page routes get the app shell: their segments are letters, digits, `_` and `-`.
+    // A missing file (`/backup.sql`, `/login~`, anything under /assets/) is a 404, so scanners
+    // probing for backups see that nothing is there.
+    const pageRoute = path.split('/').every((segment) => /^[\w-]*$/.test(segment));
+    if (!pageRoute || path.startsWith('/assets/')) return reply.callNotFound();
     if (!existsSync(index))
       return reply
         .code(503)
@@ -220,6 +232,12 @@ export async function createPortal(options: PortalOptions): Promise<Portal> {
   certificatesRoutes(app, ctx);
   ssoRoutes(app, ctx, options.sso);
   partnerRoutes(app, ctx, options.partner ?? {});
+  onboardingRoutes(app, ctx, {
+    ...(options.partner?.targets ? { targets: options.partner.targets } : {}),
+    ...(options.partner?.webhookCa ? { webhookCa: options.partner.webhookCa } : {}),
+    ...options.onboarding,
+  });
+  rightsRoutes(app, ctx);
   for (const register of options.extraRoutes ?? []) register(app, ctx);
   serveWeb(app, options.webDir ?? new URL('../../dist/web', import.meta.url).pathname);
 

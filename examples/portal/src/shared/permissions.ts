@@ -30,6 +30,9 @@ export const PERMISSIONS = [
   'status.manage',
   'certificates.manage',
   'partner.manage',
+  'onboarding.review',
+  'rights.request',
+  'rights.approve',
 ] as const;
 export type Permission = (typeof PERMISSIONS)[number];
 
@@ -40,7 +43,7 @@ export type Permission = (typeof PERMISSIONS)[number];
 export type Scope = 'own' | 'assigned' | 'all';
 
 export const ROLE_PERMISSIONS: Readonly<Record<Role, readonly Permission[]>> = {
-  customer: ['license.read', 'credentials.read', 'tenants.read', 'privacy.self'],
+  customer: ['license.read', 'credentials.read', 'tenants.read', 'privacy.self', 'rights.request'],
   'key-user': [
     'license.read',
     'credentials.read',
@@ -53,6 +56,8 @@ export const ROLE_PERMISSIONS: Readonly<Record<Role, readonly Permission[]>> = {
     'adv.accept',
     'privacy.self',
     'register.read',
+    'rights.request',
+    'rights.approve',
   ],
   partner: [
     'license.read',
@@ -61,6 +66,7 @@ export const ROLE_PERMISSIONS: Readonly<Record<Role, readonly Permission[]>> = {
     'adv.accept',
     'privacy.self',
     'partner.manage',
+    'rights.request',
   ],
   administrator: [
     'license.read',
@@ -85,6 +91,8 @@ export const ROLE_PERMISSIONS: Readonly<Record<Role, readonly Permission[]>> = {
     'status.manage',
     'certificates.manage',
     'partner.manage',
+    'onboarding.review',
+    'rights.approve',
   ],
 };
 

@@ -43,6 +43,19 @@ const ErasureCancelPage = lazy(() =>
 );
 const StatusPage = lazy(() => import('./pages/status.tsx').then(named('StatusPage')));
 const PartnerPage = lazy(() => import('./pages/partner.tsx').then(named('PartnerPage')));
+const PartnerSignupPage = lazy(() =>
+  import('./pages/partner-signup.tsx').then(named('PartnerSignupPage')),
+);
+const PartnerVerifyPage = lazy(() =>
+  import('./pages/partner-signup.tsx').then(named('PartnerVerifyPage')),
+);
+const OnboardingReviewPage = lazy(() =>
+  import('./pages/onboarding.tsx').then(named('OnboardingReviewPage')),
+);
+const CertificationPage = lazy(() =>
+  import('./pages/certification.tsx').then(named('CertificationPage')),
+);
+const RightsPage = lazy(() => import('./pages/rights.tsx').then(named('RightsPage')));
 const CertificatesPage = lazy(() =>
   import('./pages/certificates.tsx').then(named('CertificatesPage')),
 );
@@ -58,7 +71,15 @@ function storedLocale(): Locale {
   }
 }
 
-const PUBLIC = ['/reset', '/reset/:token', '/invite/:token', '/status', '/privacy/cancel/:token'];
+const PUBLIC = [
+  '/reset',
+  '/reset/:token',
+  '/invite/:token',
+  '/status',
+  '/privacy/cancel/:token',
+  '/partner-signup',
+  '/partner-signup/verify/:token',
+];
 
 function isPublic(path: string): boolean {
   return PUBLIC.some((pattern) => match(pattern, path) !== null);
@@ -102,8 +123,14 @@ interface NavItem {
     | 'nav.certificates'
     | 'nav.partner'
     | 'nav.status'
+    | 'nav.onboarding'
+    | 'nav.certification'
+    | 'nav.rights'
     | 'nav.security';
-  permission?: Permission;
+  /** Shown when the user holds any of these (none: always). */
+  permission?: Permission | readonly Permission[];
+  /** Shown only to this role (the partner's certification checklist). */
+  role?: Me['role'];
 }
 
 const NAV: readonly NavItem[] = [
@@ -116,6 +143,9 @@ const NAV: readonly NavItem[] = [
   { to: '/privacy', key: 'nav.privacy' },
   { to: '/certificates', key: 'nav.certificates', permission: 'certificates.manage' },
   { to: '/partner', key: 'nav.partner', permission: 'partner.manage' },
+  { to: '/certification', key: 'nav.certification', role: 'partner' },
+  { to: '/onboarding', key: 'nav.onboarding', permission: 'onboarding.review' },
+  { to: '/rights', key: 'nav.rights', permission: ['rights.request', 'rights.approve'] },
   { to: '/status', key: 'nav.status' },
   { to: '/security', key: 'nav.security' },
 ];
@@ -302,7 +332,14 @@ export function App() {
         {full ? (
           <nav className="sidebar" aria-label={t('nav.label')}>
             <ul>
-              {NAV.filter((item) => !item.permission || value.can(item.permission)).map((item) => {
+              {NAV.filter(
+                (item) =>
+                  (!item.role || me?.role === item.role) &&
+                  (!item.permission ||
+                    (typeof item.permission === 'string'
+                      ? value.can(item.permission)
+                      : item.permission.some((p) => value.can(p)))),
+              ).map((item) => {
                 const current =
                   item.to === '/'
                     ? path === '/'
@@ -362,12 +399,20 @@ function Page({ path }: { path: string }) {
   if (path === '/privacy') return <PrivacyPage />;
   if (path === '/status') return <StatusPage />;
   if (path === '/partner') return <Guard permission="partner.manage" page={<PartnerPage />} />;
+  if (path === '/partner-signup') return <PartnerSignupPage />;
+  if (path === '/certification')
+    return <Guard permission="partner.manage" page={<CertificationPage />} />;
+  if (path === '/onboarding')
+    return <Guard permission="onboarding.review" page={<OnboardingReviewPage />} />;
+  if (path === '/rights') return <RightsPage />;
   if (path === '/certificates')
     return <Guard permission="certificates.manage" page={<CertificatesPage />} />;
   const reset = match('/reset/:token', path);
   if (reset) return <ResetConfirmPage token={reset.token ?? ''} />;
   const invite = match('/invite/:token', path);
   if (invite) return <InvitePage key={invite.token} token={invite.token ?? ''} />;
+  const verify = match('/partner-signup/verify/:token', path);
+  if (verify) return <PartnerVerifyPage key={verify.token} token={verify.token ?? ''} />;
   const cancel = match('/privacy/cancel/:token', path);
   if (cancel) return <ErasureCancelPage token={cancel.token ?? ''} />;
   const license = match('/licenses/:id', path);

@@ -21,6 +21,9 @@ export const de = {
   'nav.partner': 'Partner-API & Webhooks',
   'nav.status': 'Systemstatus',
   'nav.security': 'Sicherheit & Profil',
+  'nav.onboarding': 'Partner-Registrierungen',
+  'nav.certification': 'Zertifizierung',
+  'nav.rights': 'Rechte anfragen',
   'nav.signOut': 'Abmelden',
 
   'common.loading': 'Wird geladen …',
@@ -125,6 +128,7 @@ export const de = {
   'login.intro': 'Melde dich mit deiner E-Mail-Adresse und deinem Passwort an.',
   'login.submit': 'Weiter',
   'login.forgot': 'Passwort vergessen?',
+  'login.partnerSignup': 'Noch kein Partner? Als Integrationspartner registrieren',
   'login.passkeyTitle': 'Mit Passkey',
   'login.passkeyHint':
     'Ein Passkey ersetzt Passwort und Code. Ist oben eine E-Mail-Adresse eingetragen, wird sie verwendet.',
@@ -431,6 +435,9 @@ export const en: Record<MessageKey, string> = {
   'nav.partner': 'Partner API & webhooks',
   'nav.status': 'System status',
   'nav.security': 'Security & profile',
+  'nav.onboarding': 'Partner registrations',
+  'nav.certification': 'Certification',
+  'nav.rights': 'Request rights',
   'nav.signOut': 'Sign out',
 
   'common.loading': 'Loading …',
@@ -532,6 +539,7 @@ export const en: Record<MessageKey, string> = {
   'login.intro': 'Sign in with your e-mail address and password.',
   'login.submit': 'Continue',
   'login.forgot': 'Forgot your password?',
+  'login.partnerSignup': 'Not a partner yet? Register as an integration partner',
   'login.passkeyTitle': 'With a passkey',
   'login.passkeyHint':
     'A passkey replaces both password and code. If an e-mail address is filled in above, it is used.',

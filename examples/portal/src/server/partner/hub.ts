@@ -342,6 +342,7 @@ export class PartnerHub {
     const base = this.schedule[attempts - 1];
     if (base === undefined) return undefined;
     const jitter = this.options.jitter ?? 0.2;
+    // eslint-disable-next-line @microsoft/sdl/no-insecure-random -- retry jitter, not a secret
     return Math.round(base * (1 - jitter + Math.random() * 2 * jitter));
   }
 

@@ -18,8 +18,23 @@ export const SUBSCRIBABLE_TYPES: readonly PartnerEventType[] = PARTNER_EVENT_TYP
   (t) => t !== 'test.ping',
 );
 
-export const PARTNER_SCOPES = ['licenses:read', 'events:read', 'webhooks:manage'] as const;
+export const PARTNER_SCOPES = [
+  'licenses:read',
+  'events:read',
+  'webhooks:manage',
+  'sandbox',
+] as const;
 export type PartnerScope = (typeof PARTNER_SCOPES)[number];
+
+/** The certification sandbox only (`POST /partner-api/v1/sandbox/events`). */
+export const SANDBOX_SCOPES: readonly PartnerScope[] = ['sandbox'];
+/**
+ * Scopes that reach real data. An onboarded partner tenant gets them only from an
+ * administrator, and only once it is certified (see `routes/onboarding.ts`).
+ */
+export const PRODUCTION_SCOPES: readonly PartnerScope[] = PARTNER_SCOPES.filter(
+  (s) => !SANDBOX_SCOPES.includes(s),
+);
 
 export type EventData = Readonly<Record<string, string | number | boolean | null>>;
 

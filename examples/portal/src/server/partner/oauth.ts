@@ -177,3 +177,18 @@ export class FixedWindowLimiter {
     return { ok: true, remaining: this.limit - w.count };
   }
 }
+
+/**
+ * A new secret for a client (the old one stops working at once, its tokens end). Onboarding
+ * uses it to hand out the sandbox client's first secret when the partner first looks: until
+ * then no secret of that client exists anywhere.
+ */
+export async function rotateClientSecret(ctx: Context, clientId: string): Promise<string> {
+  const clientSecret = `${CLIENT_SECRET_PREFIX}${randomBytes(32).toString('base64url')}`;
+  await ctx.db.query('UPDATE portal_partner_clients SET secret_hash = $2 WHERE id = $1', [
+    clientId,
+    hashSecret(clientSecret),
+  ]);
+  await ctx.db.query('DELETE FROM portal_partner_tokens WHERE client_id = $1', [clientId]);
+  return clientSecret;
+}

@@ -90,6 +90,7 @@ class Pump {
       } catch {
         this.stats.failures += 1;
         if (this.stopped) break;
+        // eslint-disable-next-line @microsoft/sdl/no-insecure-random -- reconnect jitter, not a secret
         await this.pause(backoff * (0.8 + Math.random() * 0.4));
         backoff = Math.min(backoff * 2, 10_000);
       }

@@ -102,6 +102,7 @@ async function erase(ctx: Context, user: UserRecord): Promise<void> {
     'portal_password_resets',
     'portal_consents',
     'portal_sso_identities',
+    'portal_rights_requests',
   ])
     await ctx.db.query(`DELETE FROM ${table} WHERE user_id = $1`, [id]);
   await ctx.db.query('DELETE FROM portal_throttle WHERE key = ANY($1::text[])', [
@@ -109,6 +110,12 @@ async function erase(ctx: Context, user: UserRecord): Promise<void> {
   ]);
   // Invitations to the person's address (the one that created the account included).
   await ctx.db.query('DELETE FROM portal_invitations WHERE email = $1', [user.email]);
+  // A partner application by the person: contact data removed, the decision kept.
+  await ctx.db.query(
+    `UPDATE portal_partner_applications SET contact_name = $2, contact_email = $3,
+       ip = '', user_agent = '', verify_hash = NULL WHERE contact_email = $1`,
+    [user.email, `[erased ${id}]`, `erased-${id.toLowerCase()}@erased.invalid`],
+  );
   for (const hook of hooks) await hook(ctx, user);
   // The tombstone: no name, address, phone or usable password; `.invalid` never resolves.
   await ctx.db.query(

@@ -26,6 +26,10 @@ export interface PersonExport {
   readonly erasure: unknown;
   readonly loginThrottle: unknown[];
   readonly codeSends: unknown[];
+  /** "Request more rights": the person's own requests. */
+  readonly rightsRequests: unknown[];
+  /** Partner registrations the person filed as the contact. */
+  readonly partnerApplications: unknown[];
   readonly auditEvents: unknown[];
 }
 
@@ -203,6 +207,45 @@ export async function collectPersonData(
       lockedUntil: iso(r.locked_until),
     })),
     codeSends: sends.map((r) => ({ channel: String(r.channel), sentAt: iso(r.sent_at) })),
+    rightsRequests: (
+      await q(
+        `SELECT id, tenant_id, from_role, requested_role, reason, status, created_at, decided_at, decision_note
+         FROM portal_rights_requests WHERE user_id = $1 ORDER BY created_at`,
+        [user.id],
+      )
+    ).map((r) => ({
+      id: String(r.id),
+      tenantId: String(r.tenant_id),
+      fromRole: String(r.from_role),
+      requestedRole: String(r.requested_role),
+      reason: String(r.reason),
+      status: String(r.status),
+      createdAt: iso(r.created_at),
+      decidedAt: iso(r.decided_at),
+      ...(r.decision_note == null ? {} : { decisionNote: String(r.decision_note) }),
+    })),
+    partnerApplications: (
+      await q(
+        `SELECT id, company_name, contact_name, contact_email, status, terms_version, adv_version,
+           ip, created_at, verified_at, reviewed_at, reject_reason, tenant_id
+         FROM portal_partner_applications WHERE contact_email = $1 ORDER BY created_at`,
+        [user.email],
+      )
+    ).map((r) => ({
+      id: String(r.id),
+      companyName: String(r.company_name),
+      contactName: String(r.contact_name),
+      contactEmail: String(r.contact_email),
+      status: String(r.status),
+      termsVersion: String(r.terms_version),
+      advVersion: String(r.adv_version),
+      ip: String(r.ip),
+      createdAt: iso(r.created_at),
+      verifiedAt: iso(r.verified_at),
+      reviewedAt: iso(r.reviewed_at),
+      ...(r.reject_reason == null ? {} : { rejectReason: String(r.reject_reason) }),
+      ...(r.tenant_id == null ? {} : { tenantId: String(r.tenant_id) }),
+    })),
     auditEvents: await auditEventsOf(ctx, audit, user.id),
   };
 }

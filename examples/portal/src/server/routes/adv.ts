@@ -113,7 +113,9 @@ export function advRoutes(app: FastifyInstance, ctx: Context): void {
             current: {
               ...versionInfo(current),
               locale,
+              // eslint-disable-next-line security/detect-object-injection -- locale is the advLocale enum (de|en)
               text: current.text[locale],
+              // eslint-disable-next-line security/detect-object-injection -- locale is the advLocale enum (de|en)
               sha256: sha256Hex(current.text[locale]),
             },
           }
@@ -161,6 +163,7 @@ export function advRoutes(app: FastifyInstance, ctx: Context): void {
         detail: current ? `current version: ${current.id}` : 'no version is published',
       });
     const locale = body.locale ?? p.user.locale;
+    // eslint-disable-next-line security/detect-object-injection -- locale is the advLocale enum (de|en) from the body schema or the user record
     const textSha256 = sha256Hex(current.text[locale]);
     if (body.textSha256 !== undefined && body.textSha256 !== textSha256)
       return fail(409, 'conflict', 'the agreement text has changed; please read it again');

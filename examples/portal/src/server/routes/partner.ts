@@ -12,14 +12,7 @@ import { randomBytes } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { Tenant } from '../../shared/api.ts';
-import {
-  authorize,
-  type Context,
-  OPERATOR_TENANT,
-  type Principal,
-  principal,
-  record,
-} from '../context.ts';
+import { authorize, type Context, OPERATOR_TENANT, type Principal, record } from '../context.ts';
 import { fail, parse } from '../http.ts';
 import { attachHub, detachHub } from '../partner/events.ts';
 import { deliveryRow, type HubOptions, PartnerHub } from '../partner/hub.ts';
@@ -47,6 +40,7 @@ import {
 import { newWebhookSecret } from '../partner/signing.ts';
 import { checkTargetUrl } from '../partner/ssrf.ts';
 import { RelayGatewayError } from '../relay-gateway.ts';
+import { checkClientScopes } from './onboarding.ts';
 
 export interface PartnerRoutesOptions extends HubOptions {
   /** Consume the relay's feed (`fluxel.events` / `FLUXEL_EVENTS`) and map it to partner events. */
@@ -337,6 +331,8 @@ export function partnerRoutes(
     const body = parse(createClientBody, req.body);
     const p = await authorizePartner(req);
     const tenant = await targetTenant(req, p, body.tenantId);
+    // Onboarded partners: sandbox only until certified; production scopes from an administrator.
+    await checkClientScopes(ctx, tenant.id, body.scopes, isAdmin(p));
     const created = await createClient(ctx, {
       tenantId: tenant.id,
       name: body.name,

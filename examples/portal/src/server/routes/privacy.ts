@@ -75,6 +75,7 @@ const iso = (ms: number | null | undefined) =>
   ms == null ? undefined : new Date(Number(ms)).toISOString();
 
 function envNumber(name: string): number | undefined {
+  // eslint-disable-next-line security/detect-object-injection -- name is a constant of this file, not request data
   const value = process.env[name];
   if (value === undefined || value === '') return undefined;
   const n = Number(value);

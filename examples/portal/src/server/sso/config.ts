@@ -89,6 +89,7 @@ export interface SsoOptions {
 
 export const MFA_AMR = new Set(['mfa', 'otp', 'hwk', 'swk']);
 export const DEFAULT_MFA_ACR = [
+  // eslint-disable-next-line @microsoft/sdl/no-insecure-url -- an ACR identifier compared as a string, never fetched
   'http://schemas.openid.net/pape/policies/2007/06/multi-factor',
   'https://refeds.org/profile/mfa',
 ];

@@ -103,8 +103,8 @@ export class SamlServiceProvider {
   /** The assertion ID, read before validation (only to refuse replays early). */
   static unverifiedAssertionId(samlResponse: string): string | undefined {
     const xml = Buffer.from(samlResponse, 'base64').toString('utf8');
-    const m = /<(?:[A-Za-z0-9_-]+:)?Assertion\b[^>]*?\sID="([^"]{1,200})"/.exec(xml);
-    return m?.[1];
+    // eslint-disable-next-line security/detect-unsafe-regex -- linear: the optional prefix ends at ':', which it cannot contain
+    return attributeOfFirstTag(xml, /<(?:[A-Za-z0-9_-]+:)?Assertion\b/, /\sID="([^"]{1,200})"/);
   }
 
   /** Validates the POSTed response; throws with a reason on any failed check. */
@@ -123,10 +123,12 @@ export class SamlServiceProvider {
     const data = child(confirmation, 'SubjectConfirmationData');
     if (data?.$?.Recipient !== this.acsUrl()) throw new Error('wrong recipient');
     const responseXml = profile.getSamlResponseXml?.() ?? '';
-    const destination =
-      /^[\s\S]*?<(?:[A-Za-z0-9_-]+:)?Response\b[^>]*?\sDestination="([^"]*)"/.exec(
-        responseXml,
-      )?.[1];
+    const destination = attributeOfFirstTag(
+      responseXml,
+      // eslint-disable-next-line security/detect-unsafe-regex -- linear: the optional prefix ends at ':', which it cannot contain
+      /<(?:[A-Za-z0-9_-]+:)?Response\b/,
+      /\sDestination="([^"]*)"/,
+    );
     if (destination !== undefined && destination !== this.acsUrl())
       throw new Error('wrong destination');
     const notOnOrAfter =
@@ -168,4 +170,15 @@ export class SamlServiceProvider {
     );
     return rows.length > 0;
   }
+}
+
+/**
+ * The attribute inside the first start tag matched by `tag`, in linear time (the former single
+ * regex backtracked quadratically on a crafted, not yet verified SAMLResponse).
+ */
+function attributeOfFirstTag(xml: string, tag: RegExp, attribute: RegExp): string | undefined {
+  const start = xml.search(tag);
+  if (start < 0) return undefined;
+  const end = xml.indexOf('>', start);
+  return attribute.exec(xml.slice(start, end < 0 ? undefined : end))?.[1];
 }

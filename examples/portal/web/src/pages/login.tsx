@@ -162,6 +162,11 @@ function PasswordStep() {
         <Notice error={passkey.error} />
       </section>
       <SsoProviders />
+      <p>
+        <Link to="/partner-signup" data-testid="partner-signup-link">
+          {t('login.partnerSignup')}
+        </Link>
+      </p>
     </>
   );
 }

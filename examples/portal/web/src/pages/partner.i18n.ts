@@ -33,6 +33,7 @@ export const partnerDe = {
   'scope.licenses:read': 'Lizenzen lesen',
   'scope.events:read': 'Ereignisse lesen',
   'scope.webhooks:manage': 'Webhooks verwalten',
+  'scope.sandbox': 'Sandbox (Zertifizierung)',
 
   subsTitle: 'Webhook-Abonnements',
   subsEmpty: 'Noch keine Webhooks.',
@@ -109,6 +110,7 @@ export const partnerEn: Record<PartnerKey, string> = {
   'scope.licenses:read': 'Read licenses',
   'scope.events:read': 'Read events',
   'scope.webhooks:manage': 'Manage webhooks',
+  'scope.sandbox': 'Sandbox (certification)',
 
   subsTitle: 'Webhook subscriptions',
   subsEmpty: 'No webhooks yet.',

@@ -1,0 +1,271 @@
+/**
+ * `/rights`: ask for another role with a reason and follow one's requests; key users and
+ * administrators decide the requests they may (approve with a note, reject with a reason). The
+ * server decides who may decide — the page only hides what is not offered.
+ */
+import { type FormEvent, useState } from 'react';
+import type { RightsRequestRow } from '../../../src/server/onboarding/contract.ts';
+import type { Role } from '../../../src/shared/permissions.ts';
+import { api, enc } from '../api.ts';
+import { useApp } from '../context.tsx';
+import {
+  Badge,
+  Card,
+  Field,
+  formatDate,
+  formValue,
+  Loading,
+  Notice,
+  PageTitle,
+  SelectField,
+  useAction,
+  useLoad,
+} from '../ui.tsx';
+import { onboardingLabel } from './onboarding.i18n.ts';
+import { useOnboardingT } from './onboarding-t.ts';
+
+const TONE = { pending: 'warn', approved: 'ok', rejected: 'bad', withdrawn: 'neutral' } as const;
+
+/** Roles a member of a tenant whose users hold `role` could hold (the server checks the tenant). */
+function candidates(role: Role): Role[] {
+  if (role === 'customer' || role === 'key-user')
+    return (['customer', 'key-user'] as const).filter((r) => r !== role);
+  return [];
+}
+
+export function RightsPage() {
+  const { can } = useApp();
+  const ot = useOnboardingT();
+  return (
+    <>
+      <PageTitle title={ot('rights.title')}>{ot('rights.title')}</PageTitle>
+      <p className="lead">{ot('rights.intro')}</p>
+      {can('rights.request') ? <MyRequests /> : null}
+      {can('rights.approve') ? <Approvals /> : null}
+    </>
+  );
+}
+
+function MyRequests() {
+  const { t, me, locale } = useApp();
+  const ot = useOnboardingT();
+  const list = useLoad(
+    () =>
+      api
+        .get<{ requests: RightsRequestRow[] }>('/api/rights/requests/mine')
+        .then((r) => r.requests),
+    [],
+  );
+  const action = useAction();
+  const role = me?.role ?? 'customer';
+  const options = candidates(role);
+  const open = (list.data ?? []).some((r) => r.status === 'pending');
+
+  async function submit(event: FormEvent<HTMLFormElement>): Promise<void> {
+    event.preventDefault();
+    const form = event.currentTarget;
+    const done = await action.run(
+      () =>
+        api.post('/api/rights/requests', {
+          role: formValue(form, 'role'),
+          reason: formValue(form, 'reason'),
+        }),
+      ot('rights.sent'),
+    );
+    if (done) {
+      form.reset();
+      list.reload();
+    }
+  }
+
+  async function withdraw(r: RightsRequestRow): Promise<void> {
+    const done = await action.run(() => api.post(`/api/rights/requests/${enc(r.id)}/withdraw`));
+    if (done) list.reload();
+  }
+
+  const rows = list.data ?? [];
+  return (
+    <Card title={ot('rights.mine')}>
+      <p data-testid="rights-current">{ot('rights.current', { role: t(`role.${role}`) })}</p>
+      {options.length === 0 ? (
+        <p>{ot('rights.none')}</p>
+      ) : !open ? (
+        <form onSubmit={(e) => void submit(e)} data-testid="rights-form">
+          <SelectField
+            label={ot('rights.role')}
+            name="role"
+            required
+            options={options.map((r) => ({ value: r, label: t(`role.${r}`) }))}
+          />
+          <Field
+            label={ot('rights.reason')}
+            name="reason"
+            required
+            minLength={2}
+            maxLength={1000}
+          />
+          <div className="actions">
+            <button
+              type="submit"
+              className="button"
+              data-testid="rights-submit"
+              disabled={action.busy}
+            >
+              {ot('rights.submit')}
+            </button>
+          </div>
+        </form>
+      ) : null}
+      <Notice error={action.error ?? list.error} status={action.status} />
+      {list.loading && !list.data ? <Loading /> : null}
+      {list.data && rows.length === 0 ? <p>{ot('rights.mineEmpty')}</p> : null}
+      {rows.length > 0 ? (
+        <ul data-testid="rights-mine">
+          {rows.map((r) => (
+            <li key={r.id} data-status={r.status}>
+              {t(`role.${r.currentRole}`)} → {t(`role.${r.requestedRole}`)}{' '}
+              <Badge tone={TONE[r.status]}>{onboardingLabel(ot, 'rights.status', r.status)}</Badge>{' '}
+              <span className="hint">{formatDate(locale, r.createdAt)}</span>
+              {r.decisionNote ? <span className="hint"> – {r.decisionNote}</span> : null}{' '}
+              {r.status === 'pending' ? (
+                <button
+                  type="button"
+                  className="button-secondary button-small"
+                  onClick={() => void withdraw(r)}
+                >
+                  {ot('rights.withdraw')}
+                </button>
+              ) : null}
+            </li>
+          ))}
+        </ul>
+      ) : null}
+    </Card>
+  );
+}
+
+function Approvals() {
+  const { t, locale } = useApp();
+  const ot = useOnboardingT();
+  const list = useLoad(
+    () =>
+      api
+        .get<{ requests: RightsRequestRow[] }>('/api/rights/requests?status=pending')
+        .then((r) => r.requests),
+    [],
+  );
+  const action = useAction();
+  const [rejecting, setRejecting] = useState<string | undefined>(undefined);
+
+  async function approve(event: FormEvent<HTMLFormElement>, r: RightsRequestRow): Promise<void> {
+    event.preventDefault();
+    const note = formValue(event.currentTarget, 'note');
+    const done = await action.run(
+      () => api.post(`/api/rights/requests/${enc(r.id)}/approve`, note ? { note } : {}),
+      ot('rights.decided'),
+    );
+    if (done) list.reload();
+  }
+
+  async function reject(event: FormEvent<HTMLFormElement>, r: RightsRequestRow): Promise<void> {
+    event.preventDefault();
+    const reason = formValue(event.currentTarget, 'reason');
+    const done = await action.run(
+      () => api.post(`/api/rights/requests/${enc(r.id)}/reject`, { reason }),
+      ot('rights.decided'),
+    );
+    if (done) {
+      setRejecting(undefined);
+      list.reload();
+    }
+  }
+
+  const rows = list.data ?? [];
+  return (
+    <Card title={ot('rights.approvals')}>
+      <Notice error={action.error ?? list.error} status={action.status} />
+      {list.loading && !list.data ? <Loading /> : null}
+      {list.data && rows.length === 0 ? <p>{ot('rights.approvalsEmpty')}</p> : null}
+      {rows.length > 0 ? (
+        <div className="table-wrap">
+          <table data-testid="rights-approvals">
+            <caption className="sr-only">{ot('rights.caption')}</caption>
+            <thead>
+              <tr>
+                <th scope="col">{ot('rights.user')}</th>
+                <th scope="col">{ot('rights.tenant')}</th>
+                <th scope="col">{ot('rights.change')}</th>
+                <th scope="col">{ot('rights.reason')}</th>
+                <th scope="col">
+                  <span className="sr-only">{ot('rights.approve')}</span>
+                </th>
+              </tr>
+            </thead>
+            <tbody>
+              {rows.map((r) => (
+                <tr key={r.id} data-testid="rights-row">
+                  <td>
+                    {r.user.name}
+                    <br />
+                    <span className="hint">{r.user.email}</span>
+                  </td>
+                  <td>{r.tenantName}</td>
+                  <td>
+                    {t(`role.${r.currentRole}`)} → {t(`role.${r.requestedRole}`)}
+                    <br />
+                    <span className="hint">{formatDate(locale, r.createdAt)}</span>
+                  </td>
+                  <td>{r.reason}</td>
+                  <td>
+                    {!r.canDecide ? (
+                      <span className="hint">{ot('rights.notYours')}</span>
+                    ) : rejecting === r.id ? (
+                      <form className="inline-form" onSubmit={(e) => void reject(e, r)}>
+                        <Field
+                          label={ot('rights.rejectReason')}
+                          name="reason"
+                          required
+                          minLength={2}
+                        />
+                        <button type="submit" className="button-danger button-small">
+                          {ot('rights.reject')}
+                        </button>
+                      </form>
+                    ) : (
+                      <form
+                        className="inline-form"
+                        onSubmit={(e) => void approve(e, r)}
+                        data-testid="rights-approve-form"
+                      >
+                        <Field label={ot('rights.note')} name="note" />
+                        <div className="row-actions">
+                          <button
+                            type="submit"
+                            className="button button-small"
+                            data-testid="rights-approve"
+                            aria-label={ot('rights.approveLabel', { name: r.user.name })}
+                            disabled={action.busy}
+                          >
+                            {ot('rights.approve')}
+                          </button>
+                          <button
+                            type="button"
+                            className="button-secondary button-small"
+                            aria-label={ot('rights.rejectLabel', { name: r.user.name })}
+                            onClick={() => setRejecting(r.id)}
+                          >
+                            {ot('rights.reject')}
+                          </button>
+                        </div>
+                      </form>
+                    )}
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      ) : null}
+    </Card>
+  );
+}
