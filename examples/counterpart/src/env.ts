@@ -20,6 +20,7 @@ export function counterpartOptionsFromEnv(
     port,
     down: env.COUNTERPART_DOWN === '1' || env.COUNTERPART_DOWN === 'true',
     logger: env.COUNTERPART_LOG === '1',
+    idempotent: env.COUNTERPART_IDEMPOTENT === '1' || env.COUNTERPART_IDEMPOTENT === 'true',
     webhook: {
       url: env.COUNTERPART_WEBHOOK_URL ?? 'https://127.0.0.1:8443/v1/hooks/shop-1',
       secret: env.COUNTERPART_WEBHOOK_SECRET ?? DEFAULT_WEBHOOK_SECRET,

@@ -49,6 +49,13 @@ export interface CounterpartOptions {
   readonly now?: () => number;
   /** Log requests (Fastify logger). Default false. */
   readonly logger?: boolean;
+  /**
+   * Deduplicate by `Idempotency-Key`, as payment providers do: a repeated key with the same
+   * operation and body gets the first answer again (header `idempotent-replayed: true`) and no
+   * new effect; the same key with another request gets `422`. Default false, so tests that
+   * count the relay's re-forwards see every call.
+   */
+  readonly idempotent?: boolean;
 }
 
 export interface SendWebhookInput {
@@ -75,6 +82,8 @@ export interface Counterpart {
   readonly effects: readonly Effect[];
   /** Every call that reached a business route while down (answered 503). */
   readonly refused: number;
+  /** Calls answered from the idempotency store (`idempotent: true`) without a new effect. */
+  readonly replayed: number;
   isDown(): boolean;
   setDown(down: boolean): void;
   sendPaymentWebhook(input?: SendWebhookInput): Promise<WebhookResult>;
@@ -121,6 +130,10 @@ export async function createCounterpart(options: CounterpartOptions): Promise<Co
   const effects: Effect[] = [];
   let down = options.down ?? false;
   let refused = 0;
+  let replayed = 0;
+  // Idempotency store: `operation key` → the request it came with and the first answer.
+  const answered = new Map<string, { request: string; status: number; body: unknown }>();
+  const ANSWERED_MAX = 100_000;
   let agent: { ca: string | undefined; dispatcher: Agent } | undefined;
   const dispatcherFor = async (): Promise<Agent> => {
     const source = options.webhook?.ca;
@@ -153,6 +166,19 @@ export async function createCounterpart(options: CounterpartOptions): Promise<Co
       const parsed = parse(req);
       if (!parsed.ok) return problem(reply, 400, 'invalid request');
       const key = req.headers['idempotency-key'];
+      const slot =
+        options.idempotent && typeof key === 'string' ? `${operation} ${key}` : undefined;
+      const requestText = JSON.stringify(parsed.body);
+      const previous = slot ? answered.get(slot) : undefined;
+      if (previous) {
+        if (previous.request !== requestText)
+          return problem(reply, 422, 'idempotency key reused with another request');
+        replayed++;
+        return reply
+          .code(previous.status)
+          .header('idempotent-replayed', 'true')
+          .send(previous.body);
+      }
       const effect: Effect = {
         seq: effects.length + 1,
         operation,
@@ -162,6 +188,10 @@ export async function createCounterpart(options: CounterpartOptions): Promise<Co
       };
       effects.push(effect);
       const { status, body } = answer(effect);
+      if (slot) {
+        if (answered.size >= ANSWERED_MAX) answered.delete(answered.keys().next().value as string);
+        answered.set(slot, { request: requestText, status, body });
+      }
       return reply.code(status).send(body);
     };
   };
@@ -237,7 +267,7 @@ export async function createCounterpart(options: CounterpartOptions): Promise<Co
   });
   app.get('/admin/effects', async (req, reply) => {
     if (!admin(req, reply)) return reply;
-    return { down, refused, effects };
+    return { down, refused, replayed, effects };
   });
   app.post('/admin/webhook', async (req, reply) => {
     if (!admin(req, reply)) return reply;
@@ -262,6 +292,9 @@ export async function createCounterpart(options: CounterpartOptions): Promise<Co
     effects,
     get refused() {
       return refused;
+    },
+    get replayed() {
+      return replayed;
     },
     isDown: () => down,
     setDown: (value) => {

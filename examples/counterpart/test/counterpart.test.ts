@@ -49,6 +49,50 @@ describe('counterpart', () => {
     ]);
   });
 
+  it('idempotent: a repeated key gets the first answer and no new effect; another body 422', async () => {
+    counterpart = await createCounterpart({ apiKey: API_KEY, idempotent: true });
+    const key = { 'idempotency-key': 'k-7' };
+    const first = await call(
+      '/shipments',
+      { order: 'A-7', carrier: 'DHL', tracking: '1' },
+      API_KEY,
+      key,
+    );
+    const again = await call(
+      '/shipments',
+      { order: 'A-7', carrier: 'DHL', tracking: '1' },
+      API_KEY,
+      key,
+    );
+    expect(first).toMatchObject({ status: 201, body: { shipmentId: 'shp-1' } });
+    expect(again).toMatchObject({ status: 201, body: { shipmentId: 'shp-1' } });
+    expect(again.headers['idempotent-replayed']).toBe('true');
+    const other = await call(
+      '/shipments',
+      { order: 'A-7', carrier: 'UPS', tracking: '1' },
+      API_KEY,
+      key,
+    );
+    expect(other.status).toBe(422);
+    // The same key on another operation is another request.
+    const status = await call('/orders/A-7/status', { status: 'shipped' }, API_KEY, key);
+    expect(status.status).toBe(200);
+    expect(counterpart.effects.map((e) => e.operation)).toEqual([
+      'shipment.create',
+      'order.status',
+    ]);
+    expect(counterpart.replayed).toBe(1);
+  });
+
+  it('not idempotent by default: every call is an effect (tests count re-forwards)', async () => {
+    counterpart = await createCounterpart({ apiKey: API_KEY });
+    const key = { 'idempotency-key': 'k-8' };
+    await call('/orders/A-8/status', { status: 'shipped' }, API_KEY, key);
+    await call('/orders/A-8/status', { status: 'shipped' }, API_KEY, key);
+    expect(counterpart.effects).toHaveLength(2);
+    expect(counterpart.replayed).toBe(0);
+  });
+
   it('refuses invalid bodies with a problem document', async () => {
     counterpart = await createCounterpart({ apiKey: API_KEY });
     const res = await call('/orders/A-1/status', { status: 'teleported' });
@@ -117,7 +161,13 @@ describe('counterpartOptionsFromEnv', () => {
     const down = counterpartOptionsFromEnv({ COUNTERPART_DOWN: '1', COUNTERPART_PORT: '0' }, '/x');
     expect(down.down).toBe(true);
     const defaults = counterpartOptionsFromEnv({}, '/nonexistent/ca.pem');
-    expect(defaults).toMatchObject({ down: false, port: 4010, apiKey: 'dev-counterpart-key' });
+    expect(defaults).toMatchObject({
+      down: false,
+      port: 4010,
+      apiKey: 'dev-counterpart-key',
+      idempotent: false,
+    });
+    expect(counterpartOptionsFromEnv({ COUNTERPART_IDEMPOTENT: '1' }, '/x').idempotent).toBe(true);
     expect(defaults.webhook?.secret).toMatch(/^whsec_/);
     expect(() => counterpartOptionsFromEnv({ COUNTERPART_PORT: 'http' }, '/x')).toThrow();
     counterpart = await createCounterpart(down);
