@@ -47,7 +47,7 @@ const SWARM_IGNORED = [
 ];
 
 /** Variables the deployment's own runtime reads (deploy/docker/*). */
-const RUNTIME_ENV = new Set(['FLUXEL_LISTEN_HOST', 'FLUXEL_FORWARD', 'FLUXEL_CLEAR_STALE_LOCK']);
+const RUNTIME_ENV = new Set(['FLUXEL_CLEAR_STALE_LOCK']);
 /** Read by libraries rather than the apps' sources (node-postgres). */
 const LIBRARY_ENV = new Set(['PGPASSWORD']);
 
@@ -61,6 +61,7 @@ const APPS = {
     sources: 'examples/relay/src',
     required: [
       'RELAY_DATA_DIR',
+      'RELAY_HOST',
       'RELAY_PUBLIC_URL',
       'DATABASE_URL',
       'REDIS_URL',
@@ -73,33 +74,55 @@ const APPS = {
     together: { RELAY_ACME_DIRECTORY: ['RELAY_ACME_DOMAINS', 'RELAY_ACME_EMAIL'] },
     dataDir: 'RELAY_DATA_DIR',
     files: ['kek.key', 'secrets.json', 'tls/ca.pem', 'tls/server.pem', 'tls/server.key'],
-    extraFiles: {},
+    mountedPaths: [],
   },
   portal: {
     sources: 'examples/portal/src',
+    // The production entry (src/server/main.ts); dev.ts's variables are refused below.
     required: [
       'PORTAL_DATA_DIR',
-      'RELAY_DATA_DIR',
+      'PORTAL_HOST',
+      'PORTAL_PUBLIC_ORIGIN',
       'DATABASE_URL',
-      'RELAY_URL',
+      'RELAY_ADMIN_ADDRESS',
       'RELAY_ADMIN_TOKEN',
+      'RELAY_PORTAL_URL',
       'RELAY_PORTAL_TOKEN',
+      'RELAY_CA',
+      'PORTAL_TLS_CERT',
+      'PORTAL_TLS_KEY',
       'SMTP_HOST',
+      'SMTP_FROM',
       'PORTAL_ADMIN_EMAIL',
     ],
-    values: { PORTAL_VITE: '0' },
-    forbidden: [],
-    together: { SMTP_USER: ['SMTP_PASS'] },
+    values: {},
+    forbidden: [
+      'PORTAL_VITE',
+      'PORTAL_WEB_PORT',
+      'PORTAL_SMTP_SINK_PORT',
+      'PORTAL_EXTRA_TENANTS',
+      'RELAY_DATA_DIR',
+      'RELAY_URL',
+      'RELAY_ADMIN_PORT',
+    ],
+    together: {
+      SMTP_USER: ['SMTP_PASS'],
+      PORTAL_SMS_URL: ['PORTAL_SMS_TOKEN', 'PORTAL_SMS_FROM'],
+    },
     dataDir: 'PORTAL_DATA_DIR',
     files: ['portal-kek.key', 'portal-pepper', 'portal-audit-seed', 'portal-audit-pseudonym'],
-    extraFiles: { RELAY_DATA_DIR: ['tls/ca.pem', 'tls/server.pem', 'tls/server.key'] },
+    // Variables holding a file path: the file must be a secret mounted in the service.
+    mountedPaths: ['RELAY_CA', 'PORTAL_TLS_CERT', 'PORTAL_TLS_KEY'],
   },
 };
 
 // ---------------------------------------------------------------------------------------------
 // helpers
 
-/** Environment variable names read by the TypeScript sources under `dir`. */
+/**
+ * Environment variable names read by the TypeScript sources under `dir`: `env.NAME`,
+ * `env['NAME']`, and `envSecret('NAME')` (the entries' reader of `NAME` / `NAME_FILE`).
+ */
 export function envReadBy(dir) {
   const names = new Set();
   const walk = (d) => {
@@ -109,9 +132,9 @@ export function envReadBy(dir) {
       else if (/\.(ts|mts|js|mjs)$/.test(entry.name)) {
         const text = readFileSync(path, 'utf8');
         for (const m of text.matchAll(
-          /\benv\s*(?:\.\s*([A-Z][A-Z0-9_]+)|\[\s*['"]([A-Z][A-Z0-9_]+)['"]\s*\])/g,
+          /\benv\s*(?:\.\s*([A-Z][A-Z0-9_]+)|\[\s*['"]([A-Z][A-Z0-9_]+)['"]\s*\])|\benvSecret\(\s*['"]([A-Z][A-Z0-9_]+)['"]\s*\)/g,
         ))
-          names.add(m[1] ?? m[2]);
+          names.add(m[1] ?? m[2] ?? m[3]);
       }
     }
   };
@@ -473,13 +496,14 @@ function checkAppEnv(app, at, service, readBySource, findings) {
   const expect = [];
   const dir = env[spec.dataDir];
   if (dir) for (const f of spec.files) expect.push(posix.join(dir, f));
-  for (const [v, files] of Object.entries(spec.extraFiles))
-    if (env[v]) for (const f of files) expect.push(posix.join(env[v], f));
   for (const path of expect)
     if (!secretPaths.has(path))
       findings.push(
         `${at}.secrets: nothing mounted at ${path} (the app would create its own per container)`,
       );
+  for (const n of spec.mountedPaths)
+    if (env[n] !== undefined && !secretPaths.has(env[n]))
+      findings.push(`${at}.environment: ${n}=${env[n]} is not a secret mounted in this service`);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -166,6 +166,42 @@ test('the relay environment is checked against what the relay reads', () => {
   );
 });
 
+test('listen hosts, the portal production entry and its *_FILE secrets are checked', () => {
+  const noHost = once(STACK, '      RELAY_HOST: 0.0.0.0\n', '');
+  expectFinding(check(noHost), /relay-alpha\.environment: RELAY_HOST is required/);
+  const noOrigin = once(
+    STACK,
+    '      PORTAL_PUBLIC_ORIGIN: https://portal.alpha.fluxel.example\n',
+    '',
+  );
+  expectFinding(check(noOrigin), /portal-alpha\.environment: PORTAL_PUBLIC_ORIGIN is required/);
+  const noAdmin = once(STACK, '      RELAY_ADMIN_ADDRESS: relay-alpha:8444\n', '');
+  expectFinding(check(noAdmin), /portal-alpha\.environment: RELAY_ADMIN_ADDRESS is required/);
+  // The stop-gaps are gone: their variables are read by nothing now.
+  const bridge = once(
+    STACK,
+    '      PORTAL_HOST: 0.0.0.0\n',
+    '      PORTAL_HOST: 0.0.0.0\n      FLUXEL_FORWARD: 8444=relay-alpha:8444\n',
+  );
+  expectFinding(check(bridge), /FLUXEL_FORWARD is read by nothing/);
+  // dev.ts's variables are refused for the production entry.
+  const vite = once(
+    STACK,
+    '      PORTAL_HOST: 0.0.0.0\n',
+    '      PORTAL_HOST: 0.0.0.0\n      PORTAL_VITE: "0"\n',
+  );
+  expectFinding(check(vite), /portal-alpha\.environment: PORTAL_VITE is for development only/);
+  // SMTP_PASS is read through envSecret(): its *_FILE form must point at a mounted secret.
+  const smtp = once(
+    STACK,
+    'SMTP_PASS_FILE: /run/secrets/smtp_password',
+    'SMTP_PASS_FILE: /run/secrets/smtp',
+  );
+  expectFinding(check(smtp), /SMTP_PASS_FILE=\/run\/secrets\/smtp is not a secret mounted/);
+  const ca = once(STACK, 'RELAY_CA: /run/secrets/internal_ca', 'RELAY_CA: /data/ca.pem');
+  expectFinding(check(ca), /RELAY_CA=\/data\/ca\.pem is not a secret mounted/);
+});
+
 test('a KEK that is not mounted, or mounted readable by others, is reported', () => {
   const kekBlock =
     '      - source: alpha_relay_kek\n        target: /data/kek.key\n        uid: "10001"\n        gid: "10001"\n        mode: 0400\n';
@@ -215,7 +251,7 @@ test('Dockerfile basics: root user, unpinned base, shell-form CMD, missing healt
     checkDockerfile(
       once(
         RELAY_DOCKERFILE,
-        'CMD ["node", "--import", "tsx", "--import", "/usr/local/lib/fluxel/net-bridge.mjs", "src/main.ts"]',
+        'CMD ["node", "--import", "tsx", "src/main.ts"]',
         'CMD node src/main.ts',
       ),
       'relay',

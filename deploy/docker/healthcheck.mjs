@@ -1,8 +1,8 @@
 /**
- * Container healthcheck: `node healthcheck.mjs <port> <path>`. One HTTPS GET to
+ * Container healthcheck: `node healthcheck.mjs <port> <path> [<ca.pem>]`. One HTTPS GET to
  * https://127.0.0.1:<port><path>, the server certificate verified against the internal CA at
- * `$RELAY_DATA_DIR/tls/ca.pem` (relay and portal both serve the internal certificate there;
- * it must name IP 127.0.0.1). Healthy when the app answers with any status below 500 within
+ * `<ca.pem>`, default `$RELAY_DATA_DIR/tls/ca.pem` (the relay's; the portal passes the path of
+ * its mounted CA). The internal certificate must name IP 127.0.0.1. Healthy when the app answers with any status below 500 within
  * 5 s: the relay's `/v1/status` answers 401 without a device proof, which still proves that
  * TLS, routing and the process are up. Sends no credential, reads no body.
  */
@@ -10,8 +10,8 @@ import { readFileSync } from 'node:fs';
 import { request } from 'node:https';
 import { join } from 'node:path';
 
-const [port = '8443', path = '/'] = process.argv.slice(2);
-const ca = readFileSync(join(process.env.RELAY_DATA_DIR ?? '/data', 'tls', 'ca.pem'));
+const [port = '8443', path = '/', caPath] = process.argv.slice(2);
+const ca = readFileSync(caPath ?? join(process.env.RELAY_DATA_DIR ?? '/data', 'tls', 'ca.pem'));
 
 const req = request(
   { host: '127.0.0.1', port: Number(port), path, method: 'GET', ca, timeout: 5000 },

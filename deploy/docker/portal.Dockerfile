@@ -27,21 +27,21 @@ RUN rm -rf /out/dist/web && mkdir -p /out/dist && cp -r examples/portal/dist/web
 
 FROM ${NODE_IMAGE} AS runtime
 ENV NODE_ENV=production \
-    PORTAL_VITE=0 \
     PORTAL_DATA_DIR=/data/portal \
-    RELAY_DATA_DIR=/data/relay
+    PORTAL_HOST=0.0.0.0
 RUN groupadd --system --gid 10001 fluxel \
  && useradd --system --uid 10001 --gid fluxel --home-dir /nonexistent --shell /usr/sbin/nologin fluxel \
- && mkdir -p /data/portal /data/relay/tls \
+ && mkdir -p /data/portal \
  && chown -R fluxel:fluxel /data \
  && chmod -R 0700 /data
 WORKDIR /app
 COPY --from=build /out /app
-COPY deploy/docker/entrypoint.sh deploy/docker/net-bridge.mjs deploy/docker/healthcheck.mjs /usr/local/lib/fluxel/
+COPY deploy/docker/entrypoint.sh deploy/docker/healthcheck.mjs /usr/local/lib/fluxel/
 RUN chmod 0755 /usr/local/lib/fluxel/entrypoint.sh
 USER 10001:10001
 EXPOSE 8445
 HEALTHCHECK --interval=30s --timeout=6s --start-period=90s --retries=3 \
-  CMD ["node", "/usr/local/lib/fluxel/healthcheck.mjs", "8445", "/api/status"]
+  CMD ["node", "/usr/local/lib/fluxel/healthcheck.mjs", "8445", "/api/status", "/run/secrets/internal_ca"]
 ENTRYPOINT ["/usr/local/lib/fluxel/entrypoint.sh"]
-CMD ["node", "--import", "tsx", "--import", "/usr/local/lib/fluxel/net-bridge.mjs", "src/server/dev.ts"]
+# The production entry: configured from the environment only (see examples/portal/README.md).
+CMD ["node", "--import", "tsx", "src/server/main.ts"]

@@ -29,7 +29,8 @@ RUN --mount=type=cache,id=pnpm-store,target=/pnpm/store \
 
 FROM ${NODE_IMAGE} AS runtime
 ENV NODE_ENV=production \
-    RELAY_DATA_DIR=/data
+    RELAY_DATA_DIR=/data \
+    RELAY_HOST=0.0.0.0
 RUN groupadd --system --gid 10001 fluxel \
  && useradd --system --uid 10001 --gid fluxel --home-dir /nonexistent --shell /usr/sbin/nologin fluxel \
  && mkdir -p /data/audit /data/tls \
@@ -38,7 +39,7 @@ RUN groupadd --system --gid 10001 fluxel \
 WORKDIR /app
 # Code is owned by root and read-only for the app user.
 COPY --from=build /out /app
-COPY deploy/docker/entrypoint.sh deploy/docker/net-bridge.mjs deploy/docker/healthcheck.mjs /usr/local/lib/fluxel/
+COPY deploy/docker/entrypoint.sh deploy/docker/healthcheck.mjs /usr/local/lib/fluxel/
 RUN chmod 0755 /usr/local/lib/fluxel/entrypoint.sh
 USER 10001:10001
 # 8443 HTTPS (agents, webhooks, portal API), 8444 admin gRPC (LicenseAdmin), 8080 HTTP-01.
@@ -46,4 +47,4 @@ EXPOSE 8443 8444 8080
 HEALTHCHECK --interval=30s --timeout=6s --start-period=60s --retries=3 \
   CMD ["node", "/usr/local/lib/fluxel/healthcheck.mjs", "8443", "/v1/status"]
 ENTRYPOINT ["/usr/local/lib/fluxel/entrypoint.sh"]
-CMD ["node", "--import", "tsx", "--import", "/usr/local/lib/fluxel/net-bridge.mjs", "src/main.ts"]
+CMD ["node", "--import", "tsx", "src/main.ts"]

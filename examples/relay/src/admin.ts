@@ -21,7 +21,9 @@ import type { DevTls } from './tls.ts';
 export interface AdminApiOptions {
   /** Bearer token admin callers present (at least 32 characters). */
   readonly token: string;
-  /** Port on 127.0.0.1; default 0 (any free port). */
+  /** Address to bind; default the relay's `host` (`127.0.0.1`). */
+  readonly host?: string;
+  /** Port on `host`; default 0 (any free port). */
   readonly port?: number;
   /** Name recorded as the actor of calls made with the token. Default `admin-token`. */
   readonly actor?: string;
@@ -66,6 +68,11 @@ function peerIp(peer: string | undefined): string | undefined {
   return ip.length > 0 && ip.length <= 64 ? ip : undefined;
 }
 
+/** `host:port` for grpc-js; an IPv6 literal goes in brackets. */
+export function grpcAddress(host: string, port: number): string {
+  return host.includes(':') && !host.startsWith('[') ? `[${host}]:${port}` : `${host}:${port}`;
+}
+
 /** Starts the admin gRPC server. */
 export async function startAdminServer(
   authority: AdminAuthority,
@@ -106,8 +113,10 @@ export async function startAdminServer(
     false,
   );
   const port = await new Promise<number>((done, fail) =>
-    server.bindAsync(`127.0.0.1:${options.port ?? 0}`, credentials, (error, bound) =>
-      error ? fail(error) : done(bound),
+    server.bindAsync(
+      grpcAddress(options.host ?? '127.0.0.1', options.port ?? 0),
+      credentials,
+      (error, bound) => (error ? fail(error) : done(bound)),
     ),
   );
   let closing: Promise<void> | undefined;

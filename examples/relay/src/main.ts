@@ -3,6 +3,10 @@
  * `RELAY_ADMIN_TOKEN` / `RELAY_PORTAL_TOKEN` it makes random development tokens (kept in
  * `<dataDir>/dev-tokens.json`, mode 0600) and turns the admin gRPC API and the portal API on,
  * so the portal example started next to it can reach both (`RELAY_DEV_TOKENS=0`: off).
+ *
+ * Secrets (`RELAY_ADMIN_TOKEN`, `RELAY_PORTAL_TOKEN`, `DATABASE_URL`, `PGPASSWORD`,
+ * `REDIS_URL`, `AMQP_URL`, `NATS_URL`) are also read from a file named by `<NAME>_FILE` (a
+ * Docker secret; trimmed). Setting both `NAME` and `NAME_FILE` is an error.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -12,6 +16,41 @@ import { counterpartConnector } from './connector.ts';
 import { createRelay } from './relay.ts';
 
 const env = process.env;
+
+/** `env[name]`, or the trimmed content of the file `env[name_FILE]` names. */
+function envSecret(name: string): string | undefined {
+  const direct = env[name];
+  const file = env[`${name}_FILE`];
+  if (file === undefined || file === '') return direct;
+  if (direct !== undefined) throw new Error(`set ${name} or ${name}_FILE, not both`);
+  try {
+    return readFileSync(resolve(file), 'utf8').trim();
+  } catch {
+    throw new Error(`${name}_FILE=${file} is not readable`);
+  }
+}
+function readSecrets() {
+  const values = {
+    adminToken: envSecret('RELAY_ADMIN_TOKEN'),
+    portalToken: envSecret('RELAY_PORTAL_TOKEN'),
+    databaseUrl: envSecret('DATABASE_URL'),
+    redisUrl: envSecret('REDIS_URL'),
+    amqpUrl: envSecret('AMQP_URL'),
+    natsUrl: envSecret('NATS_URL'),
+  };
+  // node-postgres reads PGPASSWORD itself.
+  const pgPassword = envSecret('PGPASSWORD');
+  if (pgPassword !== undefined) env.PGPASSWORD = pgPassword;
+  return values;
+}
+let secrets: ReturnType<typeof readSecrets>;
+try {
+  secrets = readSecrets();
+} catch (error) {
+  // The message names the variable or file, never a value.
+  console.error(`relay: ${(error as Error).message}`);
+  process.exit(1);
+}
 const dataDir = resolve(env.RELAY_DATA_DIR ?? resolve(import.meta.dirname, '../.data'));
 const connector = counterpartConnector({
   // eslint-disable-next-line @microsoft/sdl/no-insecure-url -- development default: the counterpart stand-in on loopback
@@ -34,8 +73,8 @@ function devTokens(): DevTokens | undefined {
   }
 }
 const dev = devTokens();
-const adminToken = env.RELAY_ADMIN_TOKEN ?? dev?.adminToken;
-const portalToken = env.RELAY_PORTAL_TOKEN ?? dev?.portalToken;
+const adminToken = secrets.adminToken ?? dev?.adminToken;
+const portalToken = secrets.portalToken ?? dev?.portalToken;
 
 function acmeFromEnv(): RelayAcmeOptions | undefined {
   if (!env.RELAY_ACME_DIRECTORY) return undefined;
@@ -63,18 +102,26 @@ const relay = await createRelay({
   dataDir,
   ...(clockOffsetMs ? { clock: () => Date.now() + clockOffsetMs } : {}),
   ...(env.RELAY_TLS_DIR ? { tlsDir: resolve(env.RELAY_TLS_DIR) } : {}),
+  ...(env.RELAY_HOST ? { host: env.RELAY_HOST } : {}),
   port: Number(env.RELAY_PORT ?? 8443),
   ...(env.RELAY_PUBLIC_URL ? { publicUrl: env.RELAY_PUBLIC_URL } : {}),
-  ...(env.DATABASE_URL ? { databaseUrl: env.DATABASE_URL } : {}),
+  ...(secrets.databaseUrl ? { databaseUrl: secrets.databaseUrl } : {}),
   ...(env.DATABASE_SCHEMA ? { databaseSchema: env.DATABASE_SCHEMA } : {}),
   connector,
   logger: env.RELAY_LOG !== '0',
   ...(adminToken
-    ? { admin: { token: adminToken, port: Number(env.RELAY_ADMIN_PORT ?? 8444), actor: 'portal' } }
+    ? {
+        admin: {
+          token: adminToken,
+          port: Number(env.RELAY_ADMIN_PORT ?? 8444),
+          ...(env.RELAY_ADMIN_HOST ? { host: env.RELAY_ADMIN_HOST } : {}),
+          actor: 'portal',
+        },
+      }
     : {}),
   ...(portalToken ? { portal: { token: portalToken } } : {}),
   ...(acme ? { acme } : {}),
-  ...(env.REDIS_URL ? { redisUrl: env.REDIS_URL } : {}),
+  ...(secrets.redisUrl ? { redisUrl: secrets.redisUrl } : {}),
   ...(env.RELAY_RATE_LIMIT === '0'
     ? { rateLimit: false as const }
     : {
@@ -90,11 +137,11 @@ const relay = await createRelay({
       }),
   ...(env.RELAY_MAILBOX_POLL_MS ? { mailboxPollMs: Number(env.RELAY_MAILBOX_POLL_MS) } : {}),
   ...(env.RELAY_PENDING_LEASE_MS ? { pendingLeaseMs: Number(env.RELAY_PENDING_LEASE_MS) } : {}),
-  ...(env.AMQP_URL || env.NATS_URL
+  ...(secrets.amqpUrl || secrets.natsUrl
     ? {
         feed: {
-          ...(env.AMQP_URL ? { amqpUrl: env.AMQP_URL } : {}),
-          ...(env.NATS_URL ? { natsUrl: env.NATS_URL } : {}),
+          ...(secrets.amqpUrl ? { amqpUrl: secrets.amqpUrl } : {}),
+          ...(secrets.natsUrl ? { natsUrl: secrets.natsUrl } : {}),
           ...(env.RELAY_FEED_MAX_QUEUE ? { maxQueue: Number(env.RELAY_FEED_MAX_QUEUE) } : {}),
         },
       }
@@ -123,8 +170,8 @@ if (relay.acme) {
     console.log(`TLS certificate installed: ${s.issuer}, until ${s.notAfter.toISOString()}`),
   );
 }
-if (env.AMQP_URL) console.log('event feed: RabbitMQ exchange fluxel.events');
-if (env.NATS_URL) console.log('event feed: NATS JetStream stream FLUXEL_EVENTS');
+if (secrets.amqpUrl) console.log('event feed: RabbitMQ exchange fluxel.events');
+if (secrets.natsUrl) console.log('event feed: NATS JetStream stream FLUXEL_EVENTS');
 if (portalToken) console.log(`portal credential API on ${relay.url}/internal/portal/v1/`);
 if (dev && adminToken && portalToken) {
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
@@ -134,7 +181,10 @@ if (dev && adminToken && portalToken) {
     { mode: 0o600 },
   );
 }
-if (relay.adminPort) console.log(`admin gRPC (LicenseAdmin) on 127.0.0.1:${relay.adminPort}`);
+if (relay.adminPort)
+  console.log(
+    `admin gRPC (LicenseAdmin) on ${env.RELAY_ADMIN_HOST ?? env.RELAY_HOST ?? '127.0.0.1'}:${relay.adminPort}`,
+  );
 const { licenses } = await relay.authority.list({ limit: 1 });
 // RELAY_ISSUE_LICENSE: `1` issues a demo license on every start; a count n (≤ 100) issues n.
 const issueCount = Math.min(100, Math.floor(Number(env.RELAY_ISSUE_LICENSE ?? 0)) || 0);

@@ -83,7 +83,12 @@ export interface RelayOptions {
   readonly dataDir?: string;
   /** TLS directory; default `<dataDir>/tls`. */
   readonly tlsDir?: string;
-  /** Port on 127.0.0.1; default 0 (any free port). */
+  /**
+   * Address the HTTPS listener (and, unless `admin.host` is set, the admin gRPC API) binds;
+   * default `127.0.0.1`. `0.0.0.0` or `::` in a container behind a proxy.
+   */
+  readonly host?: string;
+  /** Port on `host`; default 0 (any free port). */
   readonly port?: number;
   /** The URL agents use (DPoP `htu` is checked against it); default `https://127.0.0.1:<port>`. */
   readonly publicUrl?: string;
@@ -231,6 +236,12 @@ function header(req: FastifyRequest, name: string): string | undefined {
   // eslint-disable-next-line security/detect-object-injection -- `name` is a header-name constant from this file, never request data
   const value = req.headers[name];
   return Array.isArray(value) ? value[0] : value;
+}
+
+/** The host part of the default URL: loopback for a wildcard bind, brackets for IPv6. */
+function urlHost(host: string): string {
+  if (host === '0.0.0.0' || host === '::' || host === '') return '127.0.0.1';
+  return host.includes(':') ? `[${host}]` : host;
 }
 
 function placeholders(count: number, from: number): string {
@@ -442,7 +453,21 @@ export async function createRelay(options: RelayOptions): Promise<Relay> {
 
   async function limit(key: string, max: number, reply: FastifyReply): Promise<void> {
     if (!limiter) return;
-    const { ok, retryAfter } = await limiter.hit(key, max);
+    let decision: Awaited<ReturnType<RateLimiter['hit']>>;
+    try {
+      decision = await limiter.hit(key, max);
+    } catch (error) {
+      // The counters' store (Redis) is down or unreachable: nothing is wrong with the request,
+      // so answer a retryable 503 rather than a 500 that clients would treat as final.
+      reply.log.warn({ code: (error as { code?: string }).code }, 'rate limiter unavailable');
+      reply.header('retry-after', '1');
+      throw new HttpProblem(503, 'rate limiter unavailable, try again', {
+        code: 'ERR_RATE_LIMIT_STORAGE',
+        retryable: true,
+        retryAfter: 1,
+      });
+    }
+    const { ok, retryAfter } = decision;
     if (ok) return;
     reply.header('retry-after', String(retryAfter));
     throw new HttpProblem(429, 'too many requests', {
@@ -1127,12 +1152,19 @@ export async function createRelay(options: RelayOptions): Promise<Relay> {
     return reply.code(204).send();
   });
 
-  await app.listen({ host: '127.0.0.1', port });
+  const host = options.host ?? '127.0.0.1';
+  await app.listen({ host, port });
   port = (app.server.address() as { port: number }).port;
-  if (!baseUrl) baseUrl = `https://127.0.0.1:${port}`;
+  if (!baseUrl) baseUrl = `https://${urlHost(host)}:${port}`;
   acme?.start();
   let admin: AdminServer | undefined;
-  if (options.admin) admin = await startAdminServer(authority, tls, options.admin, record);
+  if (options.admin)
+    admin = await startAdminServer(
+      authority,
+      tls,
+      { ...options.admin, host: options.admin.host ?? host },
+      record,
+    );
   let closed: Promise<void> | undefined;
 
   return {
@@ -1229,7 +1261,9 @@ function groupCommit<T, R = void>(
 
 async function connectRedis(url: string) {
   const { createClient } = await import('redis');
-  const client = createClient({ url });
+  // No offline queue: while Redis is unreachable a command fails at once (a retryable 503)
+  // instead of waiting, with the request, for the reconnect.
+  const client = createClient({ url, disableOfflineQueue: true });
   // Errors surface on the commands (a refused proof, ERR_LICENSE_STORAGE); the client
   // reconnects by itself. The listener keeps an 'error' event from crashing the process.
   client.on('error', () => {});

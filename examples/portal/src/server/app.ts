@@ -37,6 +37,8 @@ export interface PortalOptions {
   readonly dataDir?: string;
   /** TLS certificate; default the relay example's dev CA in `<dataDir>/tls`. */
   readonly tls?: DevTls;
+  /** Address the HTTPS listener binds; default `127.0.0.1` (`0.0.0.0` in a container). */
+  readonly host?: string;
   readonly port?: number;
   /** Host name in URLs and the WebAuthn RP id; default `localhost`. */
   readonly hostname?: string;
@@ -241,7 +243,7 @@ export async function createPortal(options: PortalOptions): Promise<Portal> {
   for (const register of options.extraRoutes ?? []) register(app, ctx);
   serveWeb(app, options.webDir ?? new URL('../../dist/web', import.meta.url).pathname);
 
-  await app.listen({ host: '127.0.0.1', port: options.port ?? 0 });
+  await app.listen({ host: options.host ?? '127.0.0.1', port: options.port ?? 0 });
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : 0;
   if (!origin) origin = `https://${hostname}:${port}`;

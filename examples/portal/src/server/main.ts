@@ -1,0 +1,261 @@
+/**
+ * `pnpm --filter @fluxel-example/portal start`: the portal for production, configured only
+ * from the environment. Unlike `dev.ts` there is no SMTP sink, no demo tenant and no Vite; the
+ * built web app (`dist/web`) is served on the API port.
+ *
+ * Required:
+ * - `PORTAL_PUBLIC_ORIGIN` — the origin browsers use (`https://portal.example.com`); the CSRF
+ *   origin check compares against it and its host name is the WebAuthn RP id.
+ * - `PORTAL_DATA_DIR` — KEK, pepper, audit seeds, ACME store (PGlite without `DATABASE_URL`).
+ * - `RELAY_ADMIN_ADDRESS` (`host:port` of the relay's admin gRPC API), `RELAY_ADMIN_TOKEN`,
+ *   `RELAY_PORTAL_URL` (`https://…` base URL of the relay's portal API), `RELAY_PORTAL_TOKEN`,
+ *   `RELAY_CA` (path of the PEM CA that issued the relay's certificate).
+ * - `SMTP_HOST`, `SMTP_FROM` — the mail server for sign-in codes and invitations.
+ *
+ * Optional: `PORTAL_HOST` (default `127.0.0.1`; `0.0.0.0` in a container), `PORTAL_PORT`
+ * (8445), `DATABASE_URL` + `PORTAL_DATABASE_SCHEMA` (`portal`), `PORTAL_TLS_CERT` +
+ * `PORTAL_TLS_KEY` (PEM paths; otherwise a self-signed certificate in `<dataDir>/tls` until
+ * the certificates page installs its stored ACME certificate), `SMTP_PORT` (587),
+ * `SMTP_SECURE=1` (implicit TLS), `SMTP_USER` + `SMTP_PASS`, `SMTP_CA` (PEM path),
+ * `PORTAL_SMS_URL` + `PORTAL_SMS_TOKEN` + `PORTAL_SMS_FROM` (HTTP SMS provider; without it SMS
+ * codes are refused), `PORTAL_ADMIN_EMAIL` (the first administrator's invitation is mailed
+ * there when there is no user yet), `AMQP_URL` / `NATS_URL` (partner streams), `PORTAL_LOG=1`.
+ * The `PORTAL_ACME_*` / `PORTAL_HTTP01_*` variables of the certificates page apply as well.
+ *
+ * Every secret (`RELAY_ADMIN_TOKEN`, `RELAY_PORTAL_TOKEN`, `DATABASE_URL`, `PGPASSWORD`,
+ * `SMTP_PASS`, `PORTAL_SMS_TOKEN`, `AMQP_URL`, `NATS_URL`) is also read from the file named by
+ * `<NAME>_FILE` (a Docker secret; trimmed). Missing required variables: exit 1, listing them.
+ */
+import { readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { env } from 'node:process';
+import { type DevTls, ensureDevTls } from '@fluxel-example/relay';
+import { createPortal } from './app.ts';
+import { OPERATOR_TENANT } from './context.ts';
+import { smtpTransport } from './mail.ts';
+import { httpSmsTransport, SmsSendError, type SmsTransport } from './sms.ts';
+
+class ConfigError extends Error {}
+
+/** `env[name]`, or the trimmed content of the file `env[name_FILE]` names. */
+function envSecret(name: string): string | undefined {
+  const direct = env[name];
+  const file = env[`${name}_FILE`];
+  if (file === undefined || file === '') return direct === '' ? undefined : direct;
+  if (direct !== undefined) throw new ConfigError(`set ${name} or ${name}_FILE, not both`);
+  try {
+    return readFileSync(resolve(file), 'utf8').trim();
+  } catch {
+    throw new ConfigError(`${name}_FILE=${file} is not readable`);
+  }
+}
+
+/** The text of the PEM file a variable names. */
+function pemFile(name: string, path: string): string {
+  try {
+    const text = readFileSync(resolve(path), 'utf8');
+    if (!text.includes('-----BEGIN')) throw new Error('not PEM');
+    return text;
+  } catch {
+    throw new ConfigError(`${name}=${path} is not a readable PEM file`);
+  }
+}
+
+function portOf(name: string, value: string | undefined, fallback: number): number {
+  if (value === undefined || value === '') return fallback;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 65_535) throw new ConfigError(`${name} is not a port`);
+  return n;
+}
+
+function configure() {
+  const secrets = {
+    adminToken: envSecret('RELAY_ADMIN_TOKEN'),
+    portalToken: envSecret('RELAY_PORTAL_TOKEN'),
+    databaseUrl: envSecret('DATABASE_URL'),
+    pgPassword: envSecret('PGPASSWORD'),
+    smtpPass: envSecret('SMTP_PASS'),
+    smsToken: envSecret('PORTAL_SMS_TOKEN'),
+    amqpUrl: envSecret('AMQP_URL'),
+    natsUrl: envSecret('NATS_URL'),
+  };
+  const required: Record<string, string | undefined> = {
+    PORTAL_PUBLIC_ORIGIN: env.PORTAL_PUBLIC_ORIGIN,
+    PORTAL_DATA_DIR: env.PORTAL_DATA_DIR,
+    RELAY_ADMIN_ADDRESS: env.RELAY_ADMIN_ADDRESS,
+    RELAY_ADMIN_TOKEN: secrets.adminToken,
+    RELAY_PORTAL_URL: env.RELAY_PORTAL_URL,
+    RELAY_PORTAL_TOKEN: secrets.portalToken,
+    RELAY_CA: env.RELAY_CA,
+    SMTP_HOST: env.SMTP_HOST,
+    SMTP_FROM: env.SMTP_FROM,
+  };
+  const missing = Object.entries(required)
+    .filter(([, v]) => !v)
+    .map(([k]) => k);
+  if (missing.length > 0)
+    throw new ConfigError(`missing required environment variables: ${missing.join(', ')}`);
+
+  let publicOrigin: URL;
+  try {
+    publicOrigin = new URL(env.PORTAL_PUBLIC_ORIGIN as string);
+  } catch {
+    throw new ConfigError('PORTAL_PUBLIC_ORIGIN is not a URL');
+  }
+  if (publicOrigin.protocol !== 'https:' || publicOrigin.origin !== env.PORTAL_PUBLIC_ORIGIN)
+    throw new ConfigError(
+      'PORTAL_PUBLIC_ORIGIN must be an https origin without path or trailing slash',
+    );
+  if (!/^[\w.-]+:\d{1,5}$|^\[[0-9a-fA-F:]+\]:\d{1,5}$/.test(env.RELAY_ADMIN_ADDRESS as string))
+    throw new ConfigError('RELAY_ADMIN_ADDRESS must be host:port');
+  if (new URL(env.RELAY_PORTAL_URL as string).protocol !== 'https:')
+    throw new ConfigError('RELAY_PORTAL_URL must be an https URL');
+  if (Boolean(env.SMTP_USER) !== Boolean(secrets.smtpPass))
+    throw new ConfigError('SMTP_USER and SMTP_PASS go together');
+  if (Boolean(env.PORTAL_TLS_CERT) !== Boolean(env.PORTAL_TLS_KEY))
+    throw new ConfigError('PORTAL_TLS_CERT and PORTAL_TLS_KEY go together');
+  const smsVars = [env.PORTAL_SMS_URL, secrets.smsToken, env.PORTAL_SMS_FROM];
+  if (smsVars.some(Boolean) && !smsVars.every(Boolean))
+    throw new ConfigError('PORTAL_SMS_URL, PORTAL_SMS_TOKEN and PORTAL_SMS_FROM go together');
+
+  const dataDir = resolve(env.PORTAL_DATA_DIR as string);
+  let tls: DevTls;
+  if (env.PORTAL_TLS_CERT && env.PORTAL_TLS_KEY) {
+    const cert = pemFile('PORTAL_TLS_CERT', env.PORTAL_TLS_CERT);
+    tls = {
+      dir: resolve(env.PORTAL_TLS_CERT, '..'),
+      caPath: resolve(env.PORTAL_TLS_CERT),
+      ca: cert,
+      cert,
+      key: pemFile('PORTAL_TLS_KEY', env.PORTAL_TLS_KEY),
+    };
+  } else {
+    // Served until the certificates page installs its stored ACME certificate (at start).
+    tls = ensureDevTls(join(dataDir, 'tls'));
+  }
+  return {
+    secrets,
+    publicOrigin: publicOrigin.origin,
+    hostname: publicOrigin.hostname.replace(/^\[|\]$/g, ''),
+    dataDir,
+    tls,
+    relayCa: pemFile('RELAY_CA', env.RELAY_CA as string),
+    host: env.PORTAL_HOST || '127.0.0.1',
+    port: portOf('PORTAL_PORT', env.PORTAL_PORT, 8445),
+    smtpPort: portOf('SMTP_PORT', env.SMTP_PORT, 587),
+    smtpCa: env.SMTP_CA ? pemFile('SMTP_CA', env.SMTP_CA) : undefined,
+  };
+}
+
+let config: ReturnType<typeof configure>;
+try {
+  config = configure();
+} catch (error) {
+  if (!(error instanceof ConfigError)) throw error;
+  console.error(`portal: ${error.message}`);
+  process.exit(1);
+}
+const { secrets } = config;
+// node-postgres reads PGPASSWORD itself.
+if (secrets.pgPassword !== undefined) env.PGPASSWORD = secrets.pgPassword;
+
+const mail = smtpTransport({
+  host: env.SMTP_HOST as string,
+  port: config.smtpPort,
+  from: env.SMTP_FROM as string,
+  ...(env.SMTP_SECURE === '1' ? { secure: true } : {}),
+  ...(env.SMTP_USER && secrets.smtpPass
+    ? { auth: { user: env.SMTP_USER, pass: secrets.smtpPass } }
+    : {}),
+  ...(config.smtpCa ? { tls: { ca: config.smtpCa } } : {}),
+});
+const sms: SmsTransport =
+  env.PORTAL_SMS_URL && secrets.smsToken && env.PORTAL_SMS_FROM
+    ? httpSmsTransport({
+        url: env.PORTAL_SMS_URL,
+        token: secrets.smsToken,
+        from: env.PORTAL_SMS_FROM,
+      })
+    : {
+        async send() {
+          throw new SmsSendError('no SMS provider is configured (PORTAL_SMS_URL)');
+        },
+      };
+
+const portal = await createPortal({
+  dataDir: config.dataDir,
+  tls: config.tls,
+  host: config.host,
+  port: config.port,
+  hostname: config.hostname,
+  publicOrigin: config.publicOrigin,
+  ...(secrets.databaseUrl
+    ? {
+        databaseUrl: secrets.databaseUrl,
+        databaseSchema: env.PORTAL_DATABASE_SCHEMA ?? 'portal',
+      }
+    : {}),
+  relay: {
+    adminAddress: env.RELAY_ADMIN_ADDRESS as string,
+    adminToken: secrets.adminToken as string,
+    relayUrl: (env.RELAY_PORTAL_URL as string).replace(/\/+$/, ''),
+    portalToken: secrets.portalToken as string,
+    ca: config.relayCa,
+  },
+  mail,
+  sms,
+  logger: env.PORTAL_LOG === '1',
+  partner: {
+    ...(secrets.amqpUrl ? { amqpUrl: secrets.amqpUrl } : {}),
+    ...(secrets.natsUrl ? { natsUrl: secrets.natsUrl } : {}),
+    ...(secrets.amqpUrl || secrets.natsUrl
+      ? {
+          relayFeed: {
+            ...(secrets.amqpUrl ? { amqpUrl: secrets.amqpUrl } : {}),
+            ...(secrets.natsUrl ? { natsUrl: secrets.natsUrl } : {}),
+          },
+        }
+      : {}),
+  },
+});
+
+// The first administrator: the invitation goes by mail, so the link never reaches the log.
+const { rows } = await portal.db.query('SELECT count(*)::int AS n FROM portal_users');
+if (Number(rows[0]?.n ?? 0) === 0 && env.PORTAL_ADMIN_EMAIL) {
+  const { rows: pending } = await portal.db.query(
+    'SELECT count(*)::int AS n FROM portal_invitations WHERE email = $1 AND expires_at > $2',
+    [env.PORTAL_ADMIN_EMAIL.toLowerCase(), Date.now()],
+  );
+  if (Number(pending[0]?.n ?? 0) === 0) {
+    const token = await portal.invite(env.PORTAL_ADMIN_EMAIL, 'administrator', OPERATOR_TENANT);
+    try {
+      await mail.send({
+        to: env.PORTAL_ADMIN_EMAIL,
+        subject: 'Fluxel portal: your administrator invitation',
+        text: `Open ${config.publicOrigin}/invite/${token} within seven days to set up the first administrator account.\n`,
+      });
+      console.log('portal: first administrator invitation mailed to PORTAL_ADMIN_EMAIL');
+    } catch (error) {
+      console.error(
+        `portal: could not mail the first administrator invitation (${(error as Error).message})`,
+      );
+    }
+  }
+}
+
+console.log(
+  `portal: ${config.publicOrigin} (listening on ${config.host}:${portal.port}, relay admin ${env.RELAY_ADMIN_ADDRESS})`,
+);
+console.log('portal ready');
+
+let stopping = false;
+for (const signal of ['SIGINT', 'SIGTERM'] as const)
+  process.on(signal, () => {
+    if (stopping) return;
+    stopping = true;
+    void (async () => {
+      await portal.close();
+      mail.close();
+      process.exit(0);
+    })();
+  });
