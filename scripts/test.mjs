@@ -2,7 +2,8 @@
 // `pnpm test`: every workspace project's tests through turbo (cached per package), then one
 // summary over the vitest JSON reports, ending in the line "N passed, N failed, N skipped".
 // Under CI=true a skipped test fails the run: nothing is skipped silently there.
-// Extra arguments go to turbo, e.g. `pnpm test --filter=@fluxel/crypto`.
+// Extra arguments go to turbo, e.g. `pnpm test --filter=@fluxel/crypto`. A full run (no
+// filter) ends with the bounded load and fault suite (`pnpm test:load`); FLUXEL_LOAD=0 skips it.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
@@ -60,10 +61,50 @@ for (const dir of projects) {
   }
 }
 
+// The bounded load and fault suite (examples/system/load) runs after the suites, on a full
+// run only (`pnpm test` without a filter): it needs the built packages and the machine's
+// PostgreSQL and Redis, and takes ~2.5 minutes (FLUXEL_LOAD_SECONDS, default 120 s of load).
+let loadStatus = 0;
+const fullRun = !args.some((a) => a.startsWith('--filter') || a.startsWith('-F'));
+const loadReport = join(root, 'examples', 'system', '.reports', 'load.json');
+if (
+  fullRun &&
+  (turbo.status ?? 1) === 0 &&
+  !/^(0|false|no)$/i.test(process.env.FLUXEL_LOAD ?? '')
+) {
+  rmSync(loadReport, { force: true });
+  console.log('\nLoad and fault suite (pnpm test:load; FLUXEL_LOAD=0 leaves it out)');
+  const load = spawnSync('pnpm', ['--filter', '@fluxel-example/system', 'test:load'], {
+    cwd: root,
+    stdio: 'inherit',
+  });
+  loadStatus = load.status ?? 1;
+  let checks = [];
+  let skippedLoad = false;
+  try {
+    const report = JSON.parse(readFileSync(loadReport, 'utf8'));
+    checks = report.checks ?? [];
+    skippedLoad = report.skipped === true;
+  } catch {}
+  const ok = checks.filter((c) => c.ok).length;
+  const bad = checks.length - ok;
+  if (skippedLoad) {
+    skipped += 1;
+    skippedNames.push('examples/system/load (PostgreSQL or Redis unreachable)');
+  } else {
+    passed += ok;
+    failed += bad + (loadStatus !== 0 && bad === 0 ? 1 : 0);
+  }
+  rows.push(
+    `${'examples/system (load)'.padEnd(28)} ${String(skippedLoad ? 0 : ok).padStart(5)} passed ${String(skippedLoad ? 0 : bad + (loadStatus !== 0 && bad === 0 ? 1 : 0)).padStart(3)} failed ${String(skippedLoad ? 1 : 0).padStart(3)} skipped`,
+  );
+}
+
 console.log(`\nTest summary (node ${process.version})\n${rows.join('\n')}`);
 if (skippedNames.length > 0)
   console.log(`Skipped:\n${skippedNames.map((n) => `  - ${n}`).join('\n')}`);
 let status = turbo.status ?? 1;
+if (loadStatus !== 0) status = 1;
 if (inCI && skipped > 0) {
   console.error(
     'CI=true: skipped tests are failures here (a missing dependency must be installed by .ci/run).',

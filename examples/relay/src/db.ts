@@ -167,4 +167,13 @@ export const RELAY_MIGRATIONS: readonly string[] = [
   'CREATE INDEX IF NOT EXISTS relay_mailbox_expires_idx ON relay_mailbox (expires_at)',
   // Who wrote the credentials: 'device' (the agent), else the portal user's id.
   "ALTER TABLE relay_credentials ADD COLUMN IF NOT EXISTS set_by text NOT NULL DEFAULT 'device'",
+  // One key-encryption key per tenant (crypto-shredding), itself sealed under the relay's KEK;
+  // destroying it leaves a tombstone, so it is never recreated.
+  `CREATE TABLE IF NOT EXISTS relay_tenant_keys (
+  tenant       text PRIMARY KEY,
+  state        text NOT NULL CHECK (state IN ('active', 'destroyed')),
+  material     text,
+  created_at   bigint NOT NULL,
+  destroyed_at bigint
+)`,
 ];

@@ -35,6 +35,13 @@ const Text = (max: number) =>
     .regex(/^[^\p{Cc}]+$/u);
 
 const ListParams = z.strictObject({ licenseId: LicenseIdParam });
+const TenantParams = z.strictObject({
+  tenant: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/),
+});
+const ShredBody = z.strictObject({
+  actor: z.strictObject({ id: Text(256), name: Text(256).optional() }),
+  reason: Text(500).optional(),
+});
 const PutParams = z.strictObject({ licenseId: LicenseIdParam, connection: ConnectionId });
 const NoQuery = z.strictObject({});
 const PutBody = z.strictObject({
@@ -178,6 +185,34 @@ export function registerPortalRoutes(app: FastifyInstance, deps: PortalDeps): vo
         body.actor.id,
       );
       await audited('success');
+      return reply.code(204).send();
+    },
+  );
+
+  // Crypto-shredding of a tenant (the portal's erasure of a customer): its key is destroyed,
+  // so every credential and held event of the tenant is unreadable here and in every backup.
+  app.delete(
+    `${PORTAL_PREFIX}/tenants/:tenant/key`,
+    { onRequest: authenticate },
+    async (req, reply) => {
+      const { tenant } = parse(TenantParams, req.params, 'params');
+      parse(NoQuery, req.query, 'query');
+      const body = parse(ShredBody, jsonBody(req), 'body');
+      await vault.shred(tenant);
+      await record({
+        tenant,
+        actor: {
+          type: 'user',
+          id: body.actor.id,
+          ...(body.actor.name ? { name: body.actor.name } : {}),
+          ip: req.ip,
+        },
+        action: 'tenant.shred',
+        target: { type: 'tenant', id: tenant },
+        outcome: 'success',
+        ...(body.reason ? { reason: body.reason } : {}),
+        requestId: req.id,
+      });
       return reply.code(204).send();
     },
   );

@@ -7,15 +7,19 @@ import { createHash } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { join, resolve } from 'node:path';
 import {
+  AlertEngine,
+  type AlertHook,
+  type AlertRule,
   type AuditEventInput,
   AuditLog,
   type LogStore,
+  secondActivation,
   signingKeyFromSeed,
   type VerifyingKey,
   verifyingKeyFromRaw,
 } from '@fluxel/audit';
 import { FileStore } from '@fluxel/audit/node';
-import { Keyring } from '@fluxel/crypto';
+import { CryptoError, Keyring } from '@fluxel/crypto';
 import { keyFileKek } from '@fluxel/crypto/node';
 import {
   type AuthorityEvent,
@@ -109,6 +113,15 @@ export interface RelayOptions {
   readonly nonces?: boolean;
   /** Audit store; default a file log in `<dataDir>/audit`. */
   readonly auditStore?: LogStore;
+  /**
+   * Alert rules run over the relay's own audit log; each alert is appended to it as an
+   * `alert.<rule>` event (so it is signed, chained and shipped like any other), logged as a
+   * warning, and handed to the hooks (e.g. `webhookHook`, `emailHook` of `@fluxel/audit`).
+   * Default: `secondActivation()` — an activation attempt on a spent license. `false`: off.
+   */
+  readonly alerts?:
+    | { readonly rules?: readonly AlertRule[]; readonly hooks?: readonly AlertHook[] }
+    | false;
   /** Fastify logger (never logs bodies or auth headers). Default false. */
   readonly logger?: boolean;
   /** Serve the LicenseAdmin gRPC API on a second port (bearer token). Off when absent. */
@@ -145,6 +158,11 @@ export interface RelayOptions {
    * 30 000 ms.
    */
   readonly credentialCacheMs?: number;
+  /**
+   * How often (ms) a tenant key held in memory is checked for a tombstone, so a tenant shredded
+   * through another instance stops opening here within this time. Default 5000.
+   */
+  readonly tenantKeyRecheckMs?: number;
   /** How long close() waits for requests in flight before cutting connections. Default 30 s. */
   readonly closeTimeoutMs?: number;
   /**
@@ -191,6 +209,8 @@ export interface Relay {
   readonly authority: LicenseAuthority;
   readonly database: Database;
   readonly audit: AuditLog;
+  /** The alert rules over the audit log (absent with `alerts: false`). */
+  readonly alerts: AlertEngine | undefined;
   /** The public key that signs the audit log's checkpoints (pin it in the verifier). */
   readonly auditKey: VerifyingKey;
   /** The admin gRPC port, when the admin API is on. */
@@ -280,6 +300,24 @@ export async function createRelay(options: RelayOptions): Promise<Relay> {
     signingKey: auditSigningKey,
     checkpointEvery: 100,
   });
+  const alerts =
+    options.alerts === false
+      ? undefined
+      : new AlertEngine({
+          rules: options.alerts?.rules ?? [secondActivation()],
+          hooks: [
+            async (alert) => {
+              warn('alert raised', {
+                alert: alert.action,
+                severity: String((alert.data as { severity?: unknown } | undefined)?.severity),
+                summary: alert.reason ?? '',
+                tenant: alert.tenant,
+              });
+            },
+            ...(options.alerts?.hooks ?? []),
+          ],
+        });
+  const detachAlerts = alerts?.attach(audit);
   const feedOptions = options.feed ?? {};
   const sinks: FeedSink[] = [];
   if (feedOptions.amqpUrl) sinks.push(amqpSink(feedOptions.amqpUrl));
@@ -390,6 +428,9 @@ export async function createRelay(options: RelayOptions): Promise<Relay> {
   });
   const vault = new Vault(database, keyring, clock, {
     openCacheMs: options.credentialCacheMs ?? 30_000,
+    ...(options.tenantKeyRecheckMs !== undefined
+      ? { tenantKeyRecheckMs: options.tenantKeyRecheckMs }
+      : {}),
   });
   const arrivals = new EventEmitter();
   arrivals.setMaxListeners(0);
@@ -442,6 +483,11 @@ export async function createRelay(options: RelayOptions): Promise<Relay> {
       return sendProblem(req, reply, error.status, error.title, error.extra);
     if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE')
       return sendProblem(req, reply, 413, 'request body too large');
+    // The tenant was crypto-shredded: its data exists no more in readable form.
+    if (CryptoError.isInstance(error) && error.code === 'ERR_CRYPTO_KEY_DESTROYED')
+      return sendProblem(req, reply, 410, "the tenant's data was erased", {
+        code: 'ERR_TENANT_ERASED',
+      });
     if (error.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE')
       return sendProblem(req, reply, 415, 'unsupported media type; send application/json');
     if (error.statusCode && error.statusCode >= 400 && error.statusCode < 500)
@@ -1174,6 +1220,7 @@ export async function createRelay(options: RelayOptions): Promise<Relay> {
     authority,
     database,
     audit,
+    alerts,
     auditKey: verifyingKeyFromRaw(auditSigningKey.publicKey),
     adminPort: admin?.port,
     feed: { stats: () => feed.stats() },
@@ -1194,6 +1241,8 @@ export async function createRelay(options: RelayOptions): Promise<Relay> {
         await redis?.close();
         await feed.close();
         await Promise.all(dropAudits);
+        detachAlerts?.();
+        await alerts?.settled();
         await audit.close();
         if (ownsDatabase) await database.close();
       })();

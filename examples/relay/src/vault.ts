@@ -1,11 +1,71 @@
 /**
  * The credential vault and the sealed mailbox: every sensitive value is envelope-encrypted
- * with `@fluxel/crypto` under the relay's keyring, its encryption context naming tenant,
- * license, connection and field, so a value moved to another row does not open.
+ * with `@fluxel/crypto` under its **tenant's own key-encryption key** (`SubjectKeys`; the
+ * tenant keys are stored in `relay_tenant_keys`, sealed under the relay's KEK), its encryption
+ * context naming tenant, license, connection and field, so a value moved to another row does
+ * not open. Destroying a tenant's key (`shred`) makes every value of that tenant unreadable,
+ * in the database and in every backup of it (crypto-shredding). Values sealed before tenant
+ * keys existed (directly under the relay's KEK) still open.
  * Plaintext is never stored, returned to a caller or logged.
  */
-import { fromText, type Keyring, open, seal, toText } from '@fluxel/crypto';
+import {
+  CryptoError,
+  fromText,
+  inspect,
+  type Keyring,
+  open,
+  type StoredSubjectKey,
+  type SubjectKeyStore,
+  SubjectKeys,
+  seal,
+  toText,
+} from '@fluxel/crypto';
 import type { Database } from './db.ts';
+
+/** The tenant keys in `relay_tenant_keys` (material sealed by `SubjectKeys` under the KEK). */
+export class SqlTenantKeyStore implements SubjectKeyStore {
+  readonly #db: Database;
+  readonly #now: () => number;
+  constructor(db: Database, now: () => number) {
+    this.#db = db;
+    this.#now = now;
+  }
+
+  async get(tenant: string): Promise<StoredSubjectKey | undefined> {
+    const { rows } = await this.#db.query(
+      'SELECT state, material, destroyed_at FROM relay_tenant_keys WHERE tenant = $1',
+      [tenant],
+    );
+    const row = rows[0];
+    if (!row) return undefined;
+    if (row.state === 'destroyed')
+      return { state: 'destroyed', destroyedAt: Number(row.destroyed_at) };
+    return { state: 'active', material: Buffer.from(String(row.material), 'base64') };
+  }
+
+  /**
+   * Stores a new key unless the tenant has one (active or destroyed): two instances creating
+   * the same tenant's key at once both end up with the one that was stored first, and a
+   * destroyed key is never replaced.
+   */
+  async create(tenant: string, material: Uint8Array): Promise<void> {
+    await this.#db.query(
+      `INSERT INTO relay_tenant_keys (tenant, state, material, created_at)
+       VALUES ($1, 'active', $2, $3) ON CONFLICT (tenant) DO NOTHING`,
+      [tenant, Buffer.from(material).toString('base64'), this.#now()],
+    );
+  }
+
+  async destroy(tenant: string, at: number): Promise<void> {
+    await this.#db.query(
+      `INSERT INTO relay_tenant_keys (tenant, state, material, created_at, destroyed_at)
+       VALUES ($1, 'destroyed', NULL, $2, $2)
+       ON CONFLICT (tenant) DO UPDATE SET state = 'destroyed', material = NULL,
+         destroyed_at = COALESCE(relay_tenant_keys.destroyed_at, EXCLUDED.destroyed_at)`,
+      [tenant, at],
+    );
+  }
+}
 
 export interface Owner {
   readonly licenseId: string;
@@ -46,6 +106,12 @@ export interface VaultOptions {
   readonly openCacheMs?: number;
   /** Most entries kept. Default 1000. */
   readonly openCacheEntries?: number;
+  /**
+   * How often (ms) a tenant key held in memory is checked against the store for a tombstone,
+   * so a tenant shredded by another instance stops opening here within this time. Default
+   * 5000.
+   */
+  readonly tenantKeyRecheckMs?: number;
 }
 
 export class Vault {
@@ -55,6 +121,10 @@ export class Vault {
   readonly #cacheMs: number;
   readonly #cacheEntries: number;
   readonly #opened = new Map<string, { at: number; value: StoredCredentials }>();
+  readonly #tenantStore: SqlTenantKeyStore;
+  readonly #tenantKeys: SubjectKeys;
+  readonly #recheckMs: number;
+  readonly #checkedAt = new Map<string, number>();
 
   constructor(db: Database, keyring: Keyring, now: () => number, options: VaultOptions = {}) {
     this.#db = db;
@@ -62,6 +132,50 @@ export class Vault {
     this.#now = now;
     this.#cacheMs = options.openCacheMs ?? 0;
     this.#cacheEntries = options.openCacheEntries ?? 1000;
+    this.#recheckMs = options.tenantKeyRecheckMs ?? 5000;
+    this.#tenantStore = new SqlTenantKeyStore(db, now);
+    this.#tenantKeys = new SubjectKeys({
+      store: this.#tenantStore,
+      protect: keyring,
+      prefix: 'tenant:',
+    });
+  }
+
+  /**
+   * At most every `tenantKeyRecheckMs` per tenant: whether another instance destroyed the
+   * tenant's key; if so the copy held here and the tenant's cached credentials are dropped.
+   */
+  async #recheck(tenant: string): Promise<void> {
+    const now = Date.now();
+    const checked = this.#checkedAt.get(tenant);
+    if (checked !== undefined && now - checked < this.#recheckMs) return;
+    this.#checkedAt.set(tenant, now);
+    if (checked === undefined) return; // first use: the store is read by `keyring()` anyway
+    const stored = await this.#tenantStore.get(tenant);
+    if (stored?.state === 'destroyed') await this.#forgetTenant(tenant);
+  }
+
+  /** The tenant's keyring (created on first use when sealing). */
+  async #tenantRing(tenant: string, create: boolean): Promise<Keyring> {
+    await this.#recheck(tenant);
+    return this.#tenantKeys.keyring(tenant, { create });
+  }
+
+  async #forgetTenant(tenant: string): Promise<void> {
+    await this.#tenantKeys.destroy(tenant);
+    const prefix = `${JSON.stringify([tenant]).slice(0, -1)},`;
+    for (const key of this.#opened.keys()) if (key.startsWith(prefix)) this.#opened.delete(key);
+  }
+
+  /**
+   * Crypto-shreds a tenant: destroys its key (a tombstone stays), so every credential and held
+   * event of the tenant is unreadable from now on — in this database and in every backup of
+   * it. Other relay instances stop opening them within `tenantKeyRecheckMs` (their decrypted
+   * credential caches are keyed by tenant and dropped then too). Rows are left in place.
+   */
+  async shred(tenant: string): Promise<void> {
+    await this.#forgetTenant(tenant);
+    this.#opened.clear();
   }
 
   /** Forgets every opened value kept in memory. */
@@ -71,17 +185,20 @@ export class Vault {
 
   async sealText(owner: Owner, connection: string, field: string, value: string): Promise<string> {
     const sealed = await seal(encoder.encode(value), {
-      keyring: this.#keyring,
+      keyring: await this.#tenantRing(owner.tenant, true),
       context: context(owner, connection, field),
     });
     return toText(sealed);
   }
 
   async openText(owner: Owner, connection: string, field: string, text: string): Promise<string> {
-    const plain = await open(fromText(text), {
-      keyring: this.#keyring,
-      context: context(owner, connection, field),
-    });
+    const bytes = fromText(text);
+    // Sealed under the tenant's key, or (before tenant keys) directly under the relay's KEK.
+    const tenantKek = this.#tenantKeys.kekId(owner.tenant);
+    const keyring = inspect(bytes).kekIds.includes(tenantKek)
+      ? await this.#tenantRing(owner.tenant, false)
+      : this.#keyring;
+    const plain = await open(bytes, { keyring, context: context(owner, connection, field) });
     return decoder.decode(plain);
   }
 
@@ -160,6 +277,7 @@ export class Vault {
       String(row.kind),
       sealed,
     ]);
+    await this.#recheck(owner.tenant);
     const now = performance.now();
     const hit = this.#opened.get(key);
     if (hit && now - hit.at < this.#cacheMs) return hit.value;
@@ -188,12 +306,19 @@ export class Vault {
     const out: { owner: Owner; secret: string }[] = [];
     for (const row of rows) {
       const owner = { licenseId: String(row.license_id), tenant: String(row.tenant) };
-      const secret = await this.openText(
-        owner,
-        connection,
-        'credentials.webhookSecret',
-        String(row.sealed),
-      );
+      let secret: string;
+      try {
+        secret = await this.openText(
+          owner,
+          connection,
+          'credentials.webhookSecret',
+          String(row.sealed),
+        );
+      } catch (error) {
+        // A shredded tenant's secret no longer opens: it takes no more webhooks, the others do.
+        if (CryptoError.isInstance(error) && error.code === 'ERR_CRYPTO_KEY_DESTROYED') continue;
+        throw error;
+      }
       out.push({ owner, secret });
     }
     return out;

@@ -116,6 +116,7 @@ describe.skipIf(skip)('migration lock over one PostgreSQL', () => {
             'relay_credentials',
             'relay_idempotency',
             'relay_mailbox',
+            'relay_tenant_keys',
           ]);
           const applied = await sql(`SELECT id FROM ${schema}.fluxel_licenses_migrations`);
           expect(applied.map((r) => Number(r.id))).toEqual([1]);

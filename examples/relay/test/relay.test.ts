@@ -254,6 +254,11 @@ describe('attacks', () => {
     ).toBe(true);
     // The owner still works.
     expect((await owner.status()).license.status).toBe('active');
+    // The relay's own alert rule recorded a critical second-activation alert in its log.
+    await h.relay.alerts?.settled();
+    const alert = h.audited('alert.second-activation').find((e) => e.tenant === 'merchant-2');
+    expect(alert?.data).toMatchObject({ severity: 'critical' });
+    expect(alert?.actor).toMatchObject({ type: 'system' });
   });
 
   it("a stolen access token with another device's proof is refused", async () => {

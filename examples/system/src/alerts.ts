@@ -1,12 +1,11 @@
 /**
- * The system's alert watch over the relay's audit log: the relay writes a hash-chained file
- * log; this reads its segments (read-only) and runs the `@fluxel/audit` alert rules that fit
- * the relay's events — second activation of a spent license, brute force on activation.
- * The portal raises its own login alerts over its own log.
+ * The system's view of the relay's alerts: the relay runs the `@fluxel/audit` alert rules over
+ * its own hash-chained file log and records each alert there; this reads the log's segments
+ * (read-only) and lists them. The portal raises its own login alerts over its own log.
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { AlertEngine, type AuditEvent, secondActivation } from '@fluxel/audit';
+import type { AuditEvent } from '@fluxel/audit';
 
 export interface RaisedAlert {
   readonly rule: string;
@@ -35,19 +34,17 @@ export function readAuditEvents(auditDir: string): AuditEvent[] {
   return out;
 }
 
-/** Runs the alert rules over every event of the log; returns the alerts raised. */
+/**
+ * The alerts the relay raised: its alert rules (`RelayOptions.alerts`, by default a second
+ * activation of a spent license) record each one in its own audit log as `alert.<rule>`.
+ */
 export function scanAlerts(auditDir: string): RaisedAlert[] {
-  const engine = new AlertEngine({ rules: [secondActivation()] });
-  const alerts: RaisedAlert[] = [];
-  for (const event of readAuditEvents(auditDir))
-    for (const alert of engine.observe(event)) {
-      const data = (alert.data ?? {}) as { rule?: string; severity?: string; summary?: string };
-      alerts.push({
-        rule: data.rule ?? alert.action.replace(/^alert\./, ''),
-        severity: data.severity ?? 'unknown',
-        summary: data.summary ?? alert.reason ?? alert.action,
-        time: event.time,
-      });
-    }
-  return alerts;
+  return readAuditEvents(auditDir)
+    .filter((event) => event.action.startsWith('alert.'))
+    .map((event) => ({
+      rule: event.action.slice('alert.'.length),
+      severity: String((event.data as { severity?: unknown } | undefined)?.severity ?? 'unknown'),
+      summary: event.reason ?? event.action,
+      time: event.time,
+    }));
 }

@@ -36,7 +36,12 @@ describe('promise 8: everything is audited', () => {
     expect(again.code).toBe(1);
     await sys.counterpartAdmin('POST', '/admin/webhook', { payload: { paymentId: 'p-8' } });
 
-    const alerts = scanAlerts(sys.relayAuditDir);
+    // The relay's alert rules record the alert in its log right after the refused attempt.
+    let alerts = scanAlerts(sys.relayAuditDir);
+    for (let i = 0; i < 50 && alerts.length === 0; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      alerts = scanAlerts(sys.relayAuditDir);
+    }
     expect(alerts).toHaveLength(1);
     expect(alerts[0]).toMatchObject({ rule: 'second-activation', severity: 'critical' });
 
