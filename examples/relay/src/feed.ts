@@ -228,12 +228,64 @@ export class EventFeed {
   }
 }
 
+/** How a broker sink addresses one event. */
+export interface BrokerAddress {
+  /** AMQP `messageId`, JetStream `Nats-Msg-Id` (de-duplication). */
+  readonly id: string;
+  /** AMQP routing key and `type`. */
+  readonly type: string;
+  /** ISO 8601 (AMQP `timestamp`). */
+  readonly time: string;
+  /** NATS subject after the prefix; default `type`. */
+  readonly subject?: string;
+  /** Extra AMQP headers. */
+  readonly headers?: Readonly<Record<string, string>>;
+}
+
+/** One broker for events of type `E`. `publish` resolves once the broker has confirmed. */
+export interface BrokerSink<E> {
+  readonly name: 'amqp' | 'nats';
+  publish(event: E, body: Buffer): Promise<void>;
+  close(): Promise<void>;
+}
+
+/**
+ * Names and addressing of a broker sink; the defaults are the relay feed's (`fluxel.events`,
+ * `FLUXEL_EVENTS`), other publishers (the portal's partner events) pass their own.
+ */
+export interface BrokerSinkOptions<E> {
+  readonly connectTimeoutMs?: number;
+  /** How long the broker may take to confirm one event. Default 4000 ms. */
+  readonly confirmTimeoutMs?: number;
+  /** RabbitMQ topic exchange. Default {@link FEED_EXCHANGE}. */
+  readonly exchange?: string;
+  /** JetStream stream. Default {@link FEED_STREAM}. */
+  readonly stream?: string;
+  /** Subject prefix of the stream. Default {@link FEED_SUBJECT_PREFIX}. */
+  readonly subjectPrefix?: string;
+  /** NATS connection name. Default `fluxel-relay-feed`. */
+  readonly clientName?: string;
+  /** How an event is addressed. Default: a {@link FeedEvent}'s id, type and time. */
+  readonly address?: (event: E) => BrokerAddress;
+}
+
+const feedAddress = (event: FeedEvent): BrokerAddress => ({
+  id: event.id,
+  type: event.type,
+  time: event.time,
+});
+function addressOf<E>(options: BrokerSinkOptions<E>): (event: E) => BrokerAddress {
+  return options.address ?? (feedAddress as unknown as (event: E) => BrokerAddress);
+}
+
 /** RabbitMQ: a confirm channel on a topic exchange; reconnects on the next attempt after a loss. */
-export function amqpSink(
+export function amqpSink<E = FeedEvent>(
   url: string,
-  options: { connectTimeoutMs?: number; confirmTimeoutMs?: number } = {},
-): FeedSink {
+  options: BrokerSinkOptions<E> = {},
+): BrokerSink<E> {
   type Amqp = typeof import('amqplib');
+  const exchange = options.exchange ?? FEED_EXCHANGE;
+  const address = addressOf(options);
   let state:
     | Promise<{
         model: Awaited<ReturnType<Amqp['connect']>>;
@@ -258,7 +310,7 @@ export function amqpSink(
       channel.on('close', () => {
         state = undefined;
       });
-      await channel.assertExchange(FEED_EXCHANGE, 'topic', { durable: true });
+      await channel.assertExchange(exchange, 'topic', { durable: true });
       return { model, channel };
     } catch (error) {
       await model.close().catch(() => {});
@@ -269,19 +321,21 @@ export function amqpSink(
     name: 'amqp',
     async publish(event, body) {
       state ??= open();
+      const to = address(event);
       try {
         const { channel } = await state;
         const confirmed = new Promise<void>((resolve, reject) => {
           channel.publish(
-            FEED_EXCHANGE,
-            event.type,
+            exchange,
+            to.type,
             body,
             {
               contentType: 'application/json',
-              messageId: event.id,
-              type: event.type,
-              timestamp: Math.floor(Date.parse(event.time) / 1000),
+              messageId: to.id,
+              type: to.type,
+              timestamp: Math.floor(Date.parse(to.time) / 1000),
               persistent: true,
+              ...(to.headers ? { headers: { ...to.headers } } : {}),
             },
             (error: unknown) => (error ? reject(error) : resolve()),
           );
@@ -301,12 +355,15 @@ export function amqpSink(
   };
 }
 
-/** NATS JetStream: publishes to `fluxel.events.<type>` and waits for the stream's ack. */
-export function natsSink(
+/** NATS JetStream: publishes to `<prefix>.<subject>` and waits for the stream's ack. */
+export function natsSink<E = FeedEvent>(
   url: string,
-  options: { connectTimeoutMs?: number; confirmTimeoutMs?: number } = {},
-): FeedSink {
+  options: BrokerSinkOptions<E> = {},
+): BrokerSink<E> {
   type Nats = typeof import('nats');
+  const stream = options.stream ?? FEED_STREAM;
+  const prefix = options.subjectPrefix ?? FEED_SUBJECT_PREFIX;
+  const address = addressOf(options);
   let state:
     | Promise<{
         nc: import('nats').NatsConnection;
@@ -319,15 +376,15 @@ export function natsSink(
       servers: url,
       timeout: options.connectTimeoutMs ?? 3000,
       maxReconnectAttempts: -1,
-      name: 'fluxel-relay-feed',
+      name: options.clientName ?? 'fluxel-relay-feed',
     });
     nc.closed().then(() => {
       state = undefined;
     });
     try {
       const jsm = await nc.jetstreamManager();
-      await jsm.streams.info(FEED_STREAM).catch(async () => {
-        await jsm.streams.add({ name: FEED_STREAM, subjects: [`${FEED_SUBJECT_PREFIX}.>`] });
+      await jsm.streams.info(stream).catch(async () => {
+        await jsm.streams.add({ name: stream, subjects: [`${prefix}.>`] });
       });
       return { nc, js: nc.jetstream() };
     } catch (error) {
@@ -339,6 +396,7 @@ export function natsSink(
     name: 'nats',
     async publish(event, body) {
       state ??= open();
+      const to = address(event);
       let current: Awaited<NonNullable<typeof state>>;
       try {
         current = await state;
@@ -347,8 +405,8 @@ export function natsSink(
         throw error;
       }
       // JetStream de-duplicates by msgID, so a retry after a lost ack is stored once.
-      await current.js.publish(`${FEED_SUBJECT_PREFIX}.${event.type}`, body, {
-        msgID: event.id,
+      await current.js.publish(`${prefix}.${to.subject ?? to.type}`, body, {
+        msgID: to.id,
         timeout: options.confirmTimeoutMs ?? 4000,
       });
     },

@@ -25,6 +25,9 @@ export {
 export { type Database, type DatabaseOptions, openDatabase, RELAY_MIGRATIONS } from './db.ts';
 export {
   amqpSink,
+  type BrokerAddress,
+  type BrokerSink,
+  type BrokerSinkOptions,
   type DropNotice,
   EventFeed,
   FEED_EXCHANGE,

@@ -5,20 +5,17 @@
  * in-memory queue per broker; a pump sends the head, waits for the publisher confirm /
  * JetStream ack, and retries with backoff (reconnecting) until confirmed. A full queue drops the
  * new event and counts it. Consumers de-duplicate by `id` (AMQP `messageId`, `Nats-Msg-Id`).
+ * The broker connections are the relay's sinks (`amqpSink`, `natsSink`) with the partner names.
  */
-import type { ChannelModel, ConfirmChannel } from 'amqplib';
-import type { JetStreamClient, NatsConnection } from 'nats';
+import { amqpSink, type BrokerAddress, type BrokerSink, natsSink } from '@fluxel-example/relay';
 import { type PartnerEvent, subjectToken } from './model.ts';
 
 export const PARTNER_EXCHANGE = 'fluxel.partner-events';
 export const PARTNER_STREAM = 'FLUXEL_PARTNER_EVENTS';
 export const PARTNER_SUBJECT_PREFIX = 'fluxel.partner';
 
-export interface StreamSink {
-  readonly name: 'amqp' | 'nats';
-  publish(event: PartnerEvent, body: Buffer): Promise<void>;
-  close(): Promise<void>;
-}
+/** One broker for partner events (the relay's broker sinks, parametrised). */
+export type StreamSink = BrokerSink<PartnerEvent>;
 
 export interface StreamStats {
   published: number;
@@ -140,117 +137,26 @@ export class PartnerStreams {
   }
 }
 
-/** RabbitMQ through a confirm channel; a lost connection is reopened on the next attempt. */
+/** How a partner event is addressed on both brokers (routing key / subject per tenant). */
+const partnerAddress = (event: PartnerEvent): BrokerAddress => ({
+  id: event.id,
+  type: event.type,
+  time: event.timestamp,
+  subject: `${subjectToken(event.tenant)}.${event.type}`,
+  headers: { tenant: event.tenant },
+});
+
+/** RabbitMQ (the relay's broker sink, with the partner exchange). */
 export function amqpStreamSink(url: string): StreamSink {
-  let state: Promise<{ model: ChannelModel; channel: ConfirmChannel }> | undefined;
-  const open = async () => {
-    const amqp = await import('amqplib');
-    const model = await amqp.connect(url, { timeout: 3000 });
-    model.on('error', () => {});
-    model.on('close', () => {
-      state = undefined;
-    });
-    try {
-      const channel = await model.createConfirmChannel();
-      channel.on('error', () => {});
-      channel.on('close', () => {
-        state = undefined;
-      });
-      await channel.assertExchange(PARTNER_EXCHANGE, 'topic', { durable: true });
-      return { model, channel };
-    } catch (error) {
-      await model.close().catch(() => {});
-      throw error;
-    }
-  };
-  const drop = () => {
-    const current = state;
-    state = undefined;
-    current?.then(({ model }) => model.close()).catch(() => {});
-  };
-  return {
-    name: 'amqp',
-    async publish(event, body) {
-      state ??= open();
-      try {
-        const { channel } = await state;
-        await new Promise<void>((resolve, reject) => {
-          channel.publish(
-            PARTNER_EXCHANGE,
-            event.type,
-            body,
-            {
-              contentType: 'application/json',
-              messageId: event.id,
-              type: event.type,
-              timestamp: Math.floor(Date.parse(event.timestamp) / 1000),
-              persistent: true,
-              headers: { tenant: event.tenant },
-            },
-            (error: unknown) => (error ? reject(error) : resolve()),
-          );
-        });
-      } catch (error) {
-        drop();
-        throw error;
-      }
-    },
-    async close() {
-      const current = state;
-      state = undefined;
-      const opened = await current?.catch(() => undefined);
-      await opened?.model.close().catch(() => {});
-    },
-  };
+  return amqpSink(url, { exchange: PARTNER_EXCHANGE, address: partnerAddress });
 }
 
-/** NATS JetStream: the stream is created when missing; `msgID` de-duplicates retried publishes. */
+/** NATS JetStream (the relay's broker sink, with the partner stream and subjects). */
 export function natsStreamSink(url: string): StreamSink {
-  let state: Promise<{ nc: NatsConnection; js: JetStreamClient }> | undefined;
-  const open = async () => {
-    const nats = await import('nats');
-    const nc = await nats.connect({
-      servers: url,
-      timeout: 3000,
-      maxReconnectAttempts: -1,
-      name: 'fluxel-portal-partner-events',
-    });
-    void nc.closed().then(() => {
-      state = undefined;
-    });
-    try {
-      const jsm = await nc.jetstreamManager();
-      await jsm.streams.info(PARTNER_STREAM).catch(async () => {
-        await jsm.streams.add({ name: PARTNER_STREAM, subjects: [`${PARTNER_SUBJECT_PREFIX}.>`] });
-      });
-      return { nc, js: nc.jetstream() };
-    } catch (error) {
-      await nc.close().catch(() => {});
-      throw error;
-    }
-  };
-  return {
-    name: 'nats',
-    async publish(event, body) {
-      state ??= open();
-      let current: { nc: NatsConnection; js: JetStreamClient };
-      try {
-        current = await state;
-      } catch (error) {
-        state = undefined;
-        throw error;
-      }
-      await current.js.publish(
-        `${PARTNER_SUBJECT_PREFIX}.${subjectToken(event.tenant)}.${event.type}`,
-        body,
-        { msgID: event.id, timeout: 4000 },
-      );
-    },
-    async close() {
-      const current = state;
-      state = undefined;
-      const opened = await current?.catch(() => undefined);
-      await opened?.nc.close().catch(() => {});
-    },
-  };
+  return natsSink(url, {
+    stream: PARTNER_STREAM,
+    subjectPrefix: PARTNER_SUBJECT_PREFIX,
+    clientName: 'fluxel-portal-partner-events',
+    address: partnerAddress,
+  });
 }
