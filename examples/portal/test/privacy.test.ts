@@ -230,6 +230,35 @@ describe('export', () => {
     expect(audited.events[0]?.actor.id).toBe(alice.userId);
   });
 
+  it('includes the ADV acceptances the person declared (and only theirs)', async () => {
+    await h.portal.createTenant('globex', 'Globex AG', 'customer');
+    const karla = await h.signUp('karla@globex.test', 'key-user', 'globex', 'Karla Key');
+    const adv = await karla.client.get<{ current?: { id: string; sha256: string } }>('/api/adv');
+    const current = adv.body.current;
+    expect(current).toBeDefined();
+    const accepted = await karla.client.post('/api/adv/accept', {
+      version: current?.id,
+      textSha256: current?.sha256,
+    });
+    expect(accepted.status).toBeLessThan(300);
+    await reauth(karla);
+    const files = unzip((await download(karla.client, 'GET', '/api/privacy/export')).bytes);
+    const data = JSON.parse(files['data.json'] as string);
+    expect(data.advAcceptances).toHaveLength(1);
+    expect(data.advAcceptances[0]).toMatchObject({
+      tenantId: 'globex',
+      version: current?.id,
+      textSha256: current?.sha256,
+      acceptedAs: 'Karla Key',
+    });
+    expect(data.advAcceptances[0].ip).toBeTruthy();
+    expect(files['summary.txt']).toContain(`ADV ${current?.id}`);
+    // Alice accepted nothing: her export lists no acceptance.
+    await reauth(alice);
+    const hers = unzip((await download(alice.client, 'GET', '/api/privacy/export')).bytes);
+    expect(JSON.parse(hers['data.json'] as string).advAcceptances).toEqual([]);
+  });
+
   it('administrators export for a user; others may not', async () => {
     const denied = await download(bob.client, 'POST', `/api/privacy/users/${alice.userId}/export`);
     expect(denied.status).toBe(403);

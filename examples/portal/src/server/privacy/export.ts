@@ -30,6 +30,8 @@ export interface PersonExport {
   readonly rightsRequests: unknown[];
   /** Partner registrations the person filed as the contact. */
   readonly partnerApplications: unknown[];
+  /** ADV/DPA acceptances the person declared for their tenant (kept as contract evidence). */
+  readonly advAcceptances: unknown[];
   readonly auditEvents: unknown[];
 }
 
@@ -246,6 +248,23 @@ export async function collectPersonData(
       ...(r.reject_reason == null ? {} : { rejectReason: String(r.reject_reason) }),
       ...(r.tenant_id == null ? {} : { tenantId: String(r.tenant_id) }),
     })),
+    advAcceptances: (
+      await q(
+        `SELECT id, tenant_id, version, locale, text_sha256, user_name, accepted_at, ip, user_agent
+         FROM portal_adv_acceptances WHERE user_id = $1 ORDER BY accepted_at`,
+        [user.id],
+      )
+    ).map((r) => ({
+      id: String(r.id),
+      tenantId: String(r.tenant_id),
+      version: String(r.version),
+      locale: String(r.locale),
+      textSha256: String(r.text_sha256),
+      acceptedAs: String(r.user_name),
+      acceptedAt: iso(r.accepted_at),
+      ip: String(r.ip),
+      userAgent: String(r.user_agent),
+    })),
     auditEvents: await auditEventsOf(ctx, audit, user.id),
   };
 }
@@ -303,6 +322,13 @@ function sections(d: PersonExport): Section[] {
       rows: (
         d.consents as { purpose: string; version: string; granted: boolean; at: string }[]
       ).map((c) => [`${c.purpose} (${c.version})`, `${c.granted ? '✓' : '✗'} ${c.at}`]),
+    },
+    {
+      title: { de: 'Akzeptierte AV-Verträge (ADV)', en: 'Accepted data-processing agreements' },
+      rows: (d.advAcceptances as { version: string; acceptedAt: string; ip: string }[]).map((a) => [
+        `ADV ${a.version}`,
+        `${a.acceptedAt} (${a.ip})`,
+      ]),
     },
     {
       title: { de: 'Protokolleinträge (Ihre Aktionen)', en: 'Audit log entries (your actions)' },
