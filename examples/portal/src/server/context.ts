@@ -127,6 +127,26 @@ export interface Principal {
   readonly user: UserRecord;
 }
 
+/** Records a successful action of the signed-in user on `target` in `tenant`. */
+export function recordUserAction(
+  ctx: Context,
+  req: FastifyRequest,
+  p: Principal,
+  action: string,
+  tenant: string,
+  target: { type: string; id: string },
+  data?: Record<string, unknown>,
+): Promise<void> {
+  return record(ctx, req, {
+    tenant,
+    actor: { type: 'user', id: p.user.id },
+    action,
+    outcome: 'success',
+    target,
+    ...(data ? { data } : {}),
+  });
+}
+
 /** The signed-in user (stage `full`), or 401. Disabled users have no sessions, but check anyway. */
 export async function principal(ctx: Context, req: FastifyRequest): Promise<Principal> {
   const session = await ctx.sessions.read(req);

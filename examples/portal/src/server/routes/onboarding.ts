@@ -43,6 +43,7 @@ import {
   OPERATOR_TENANT,
   type Principal,
   record,
+  recordUserAction,
   tenantById,
   userByEmail,
 } from '../context.ts';
@@ -441,15 +442,7 @@ export function onboardingRoutes(
     tenant: string,
     target: { type: string; id: string },
     data?: Record<string, unknown>,
-  ) =>
-    record(ctx, req, {
-      tenant,
-      actor: { type: 'user', id: p.user.id },
-      action,
-      outcome: 'success',
-      target,
-      ...(data ? { data } : {}),
-    });
+  ) => recordUserAction(ctx, req, p, action, tenant, target, data);
 
   app.get('/api/onboarding/applications', async (req) => {
     await reviewer(req);

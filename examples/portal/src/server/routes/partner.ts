@@ -12,7 +12,14 @@ import { randomBytes } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { Tenant } from '../../shared/api.ts';
-import { authorize, type Context, OPERATOR_TENANT, type Principal, record } from '../context.ts';
+import {
+  authorize,
+  type Context,
+  OPERATOR_TENANT,
+  type Principal,
+  record,
+  recordUserAction,
+} from '../context.ts';
 import { fail, parse } from '../http.ts';
 import { attachHub, detachHub } from '../partner/events.ts';
 import { deliveryRow, type HubOptions, PartnerHub } from '../partner/hub.ts';
@@ -274,15 +281,7 @@ export function partnerRoutes(
     tenant: string,
     target: { type: string; id: string },
     data?: Record<string, unknown>,
-  ) =>
-    record(ctx, req, {
-      tenant,
-      actor: { type: 'user', id: p.user.id },
-      action,
-      outcome: 'success',
-      target,
-      ...(data ? { data } : {}),
-    });
+  ) => recordUserAction(ctx, req, p, action, tenant, target, data);
 
   const subscriptionRow = (r: Record<string, unknown>, names: Map<string, Tenant>) => ({
     id: String(r.id),

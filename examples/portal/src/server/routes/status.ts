@@ -5,7 +5,13 @@
  * never host names, versions or error texts.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { authorize, type Context, OPERATOR_TENANT, type Principal, record } from '../context.ts';
+import {
+  authorize,
+  type Context,
+  OPERATOR_TENANT,
+  type Principal,
+  recordUserAction,
+} from '../context.ts';
 import { fail, parse } from '../http.ts';
 import {
   type ComponentStatus,
@@ -107,15 +113,7 @@ export function statusRoutes(app: FastifyInstance, ctx: Context): void {
     action: string,
     target: { type: string; id: string },
     data?: Record<string, unknown>,
-  ) =>
-    record(ctx, req, {
-      tenant: OPERATOR_TENANT,
-      actor: { type: 'user', id: p.user.id },
-      action,
-      outcome: 'success',
-      target,
-      ...(data ? { data } : {}),
-    });
+  ) => recordUserAction(ctx, req, p, action, OPERATOR_TENANT, target, data);
 
   const windowInput = (value: unknown) => {
     const body = parse(maintenanceBody, value);
