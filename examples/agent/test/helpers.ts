@@ -1,6 +1,6 @@
 /** Test wiring: the counterpart and the relay in this process over HTTPS, the agent's CLI. */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import {
@@ -132,11 +132,14 @@ export function dropRecords(
   prefix = 'rec',
 ): void {
   const dir = join(configDir, 'outgoing');
-  for (let i = 0; i < count; i++)
-    writeFileSync(
-      join(dir, `${prefix}-${String(i).padStart(5, '0')}.json`),
-      JSON.stringify(make(i)),
-    );
+  // As the drop-folder contract says: write under a dot name, then rename into place. Writing
+  // the final name directly let a running agent claim a half-written file now and then, which
+  // it rightly rejected (flaky "kill -9 in the middle of a drop": 399 of 400 arrived).
+  for (let i = 0; i < count; i++) {
+    const name = `${prefix}-${String(i).padStart(5, '0')}.json`;
+    writeFileSync(join(dir, `.${name}`), JSON.stringify(make(i)));
+    renameSync(join(dir, `.${name}`), join(dir, name));
+  }
 }
 
 export function listDir(dir: string): string[] {
