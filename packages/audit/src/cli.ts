@@ -1,7 +1,7 @@
 /**
  * `fluxel-audit`: the command-line verifier.
  *
- *   fluxel-audit verify <path> [--public-key <file>]… [--json] [--live]
+ *   fluxel-audit verify <path> [--public-key <file>]… [--json] [--live] [--allow-empty]
  *
  * Exit codes: 0 the log verifies, 1 findings, 2 usage or I/O error.
  */
@@ -18,13 +18,15 @@ export interface CliIo {
   readonly stderr: { write(text: string): unknown; isTTY?: boolean; columns?: number };
 }
 
-const USAGE = `usage: fluxel-audit verify <path> [--public-key <file>]... [--json] [--live]
+const USAGE = `usage: fluxel-audit verify <path> [--public-key <file>]... [--json] [--live] [--allow-empty]
 
   <path>              a log directory (segment files) or a single segment file
   --public-key <file> pin a checkpoint key (JWK, or raw key as hex/base64url); repeatable
   --json              print the report as JSON
   --live              the log is still being written: an unsigned tail is not a finding
   --anchor <size>:<head>  a checkpoint kept elsewhere that the log must contain
+  --allow-empty       no log is expected yet: an empty log verifies (otherwise finding
+                      empty-log, since every log starts with a signed checkpoint)
 
 exit codes: 0 verified, 1 findings, 2 usage or I/O error
 `;
@@ -53,14 +55,35 @@ function progressBar(stderr: CliIo['stderr']) {
   };
 }
 
+/** Quotes a word for a POSIX shell when it needs it. */
+function shellWord(word: string): string {
+  return /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replaceAll("'", "'\\''")}'`;
+}
+
+/** What to do to pin the key the log brought itself (trust on first use). */
+function pinAdvice(report: VerifyReport, path: string): string[] {
+  const key = report.firstUseKey;
+  if (!key) return ["key trust: none (no checkpoint key; pin the writer's key with --public-key)"];
+  const file = `fluxel-audit-${key.kid}.pub`;
+  return [
+    'key trust: first use, NOT pinned: the key comes from the log itself, so a forger who',
+    "  rewrites the whole log with their own key would also pass. The log's checkpoint key:",
+    `  kid ${key.kid}, SHA-256 fingerprint ${key.fingerprint}`,
+    `  public key ${key.publicKey}`,
+    '  Compare the fingerprint with the key the writer was configured with (not with this log),',
+    '  then pin it next time:',
+    `    printf '%s\\n' ${key.publicKey} > ${file}`,
+    `    fluxel-audit verify ${shellWord(path)} --public-key ${file}`,
+  ];
+}
+
 function human(report: VerifyReport, path: string): string {
   const lines: string[] = [];
   lines.push(
     `${path}: ${report.records} records (${report.events} events, ${report.checkpoints} checkpoints), seq ${report.firstSeq ?? '-'}..${report.lastSeq ?? '-'}, log ${report.logId ?? '?'}`,
   );
-  lines.push(
-    `key trust: ${report.trust === 'pinned' ? 'pinned' : report.trust === 'first-use' ? 'first use (pass --public-key to pin)' : 'none'}`,
-  );
+  if (report.trust === 'pinned') lines.push('key trust: pinned');
+  else lines.push(...pinAdvice(report, path));
   if (report.lastCheckpoint)
     lines.push(
       `last checkpoint: seq ${report.lastCheckpoint.seq} (${report.lastCheckpoint.checkpoint.reason}) at ${report.lastCheckpoint.checkpoint.time}`,
@@ -96,6 +119,7 @@ export async function main(
   const keys: VerifyingKey[] = [];
   let json = false;
   let live = false;
+  let allowEmpty = false;
   let anchor: { size: number; head: string } | undefined;
   let path: string | undefined;
   try {
@@ -103,6 +127,7 @@ export async function main(
       const arg = rest[i] as string;
       if (arg === '--json') json = true;
       else if (arg === '--live') live = true;
+      else if (arg === '--allow-empty') allowEmpty = true;
       else if (arg === '--public-key') {
         const file = rest[++i];
         if (!file) throw new AuditError('ERR_AUDIT_INVALID_ARGUMENT', '--public-key needs a file');
@@ -128,6 +153,7 @@ export async function main(
     report = await verifyPath(path, {
       ...(keys.length > 0 ? { publicKeys: keys } : {}),
       live,
+      allowEmpty,
       ...(anchor ? { anchor } : {}),
       onTotal: bar.onTotal,
       onProgress: bar.onProgress,

@@ -158,6 +158,7 @@ export {
   assertVerified,
   type Finding,
   type FindingCode,
+  type FirstUseKey,
   Verifier,
   type VerifyOptions,
   type VerifyReport,

@@ -22,7 +22,13 @@ export type { VerifyingKey } from './keys.js';
 export type { LogStore, LogStoreState } from './log.js';
 export type { Checkpoint, CheckpointReason, StoredRecord } from './record.js';
 export { formatSyslog, type SyslogOptions, syslogSink } from './syslog.js';
-export type { Finding, FindingCode, VerifyOptions, VerifyReport } from './verify.js';
+export type {
+  Finding,
+  FindingCode,
+  FirstUseKey,
+  VerifyOptions,
+  VerifyReport,
+} from './verify.js';
 
 /**
  * Sink cursors in one small JSON file, replaced atomically (write, fsync, rename).
@@ -128,7 +134,8 @@ export function stdoutSink(
 
 /**
  * Verifies a log on disk: a directory of segment files (`<seq>.log`) or a single file.
- * Streams the files; memory stays constant.
+ * Streams the files; memory stays constant. An empty segment file or a directory without
+ * segment files is the finding `empty-log` unless `allowEmpty` is set.
  */
 export async function verifyPath(
   path: string,

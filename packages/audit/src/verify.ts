@@ -2,7 +2,7 @@
  * The verifier core: checks a log's chain, checkpoints and signatures from its bytes,
  * offline, in one streaming pass. Web-platform code; the CLI and `verifyPath` feed it files.
  */
-import { fromBase64url, fromUtf8, hex32, utf8 } from './encoding.js';
+import { fromBase64url, fromUtf8, hex32, toBase64url, toHex, utf8 } from './encoding.js';
 import { AuditError } from './errors.js';
 import { type VerifyingKey, verifyingKeyFromRaw } from './keys.js';
 import { EMPTY_TREE_ROOT, leafHash, MerkleFrontier } from './merkle.js';
@@ -36,7 +36,12 @@ export type FindingCode =
   /** A trusted checkpoint kept elsewhere (`anchor`) does not match the log. */
   | 'anchor-mismatch'
   /** The log has no checkpoint at all, so nothing in it is signed. */
-  | 'no-checkpoint';
+  | 'no-checkpoint'
+  /**
+   * The log has no records at all: every log starts with a signed `open` checkpoint, so it
+   * was emptied (or the path is not the log). Not a finding with `allowEmpty`.
+   */
+  | 'empty-log';
 
 /** One problem found by the verifier. */
 export interface Finding {
@@ -72,6 +77,22 @@ export interface VerifyReport {
   /** Facts worth knowing that are not findings (rotations, retention, crash recoveries). */
   readonly notes: readonly string[];
   readonly bytes: number;
+  /**
+   * With `trust: 'first-use'`: the key that was trusted because the log itself carried it.
+   * Compare it with the key the writer was configured with (not with the log), then pin it
+   * (`publicKeys`, `fluxel-audit verify --public-key <file>`).
+   */
+  readonly firstUseKey?: FirstUseKey;
+}
+
+/** The log's own checkpoint key, trusted on first use (see {@link VerifyReport.firstUseKey}). */
+export interface FirstUseKey {
+  /** Key id: base64url of the first 12 bytes of SHA-256 over the raw public key. */
+  readonly kid: string;
+  /** The raw public key, base64url: the content of a file for `--public-key`. */
+  readonly publicKey: string;
+  /** Hex SHA-256 of the raw public key, to compare out of band. */
+  readonly fingerprint: string;
 }
 
 /** Options of `Verifier` and `verifyPath`. */
@@ -88,6 +109,12 @@ export interface VerifyOptions {
   readonly anchor?: { readonly size: number; readonly head: string };
   /** Called with the number of bytes processed so far, about every 4 MiB. */
   readonly onProgress?: (bytes: number) => void;
+  /**
+   * No log is expected yet: a log without any record (an empty segment file, a directory
+   * without segments, an empty table) verifies. Without it an empty log is the finding
+   * `empty-log`, since every log starts with a signed `open` checkpoint.
+   */
+  readonly allowEmpty?: boolean;
 }
 
 const HEX_CODES = new Uint8Array(16);
@@ -160,6 +187,7 @@ export class Verifier {
   #logId: string | undefined;
   #key: VerifyingKey | undefined;
   #trust: 'pinned' | 'first-use' | 'none';
+  #firstUseKey: FirstUseKey | undefined;
   #torn = false;
   #lastSigFailed = false;
   #unknownPrev = false;
@@ -399,6 +427,11 @@ export class Verifier {
         if (candidate.kid === c.kid) {
           key = candidate;
           this.#trust = 'first-use';
+          this.#firstUseKey = {
+            kid: candidate.kid,
+            publicKey: toBase64url(candidate.publicKey),
+            fingerprint: toHex(sha256(candidate.publicKey)),
+          };
           this.#notes.push(
             `checkpoint key ${c.kid} trusted on first use (pin it with a public key)`,
           );
@@ -546,6 +579,12 @@ export class Verifier {
       this.#notes.push(
         `records ${last.seq + 1}..${this.#lastSeq} are not yet covered by a checkpoint`,
       );
+    if (this.#records === 0 && this.#findings.length === 0 && !this.#options.allowEmpty)
+      this.#add({
+        code: 'empty-log',
+        message:
+          'the log is empty: every log starts with a signed open checkpoint, so it was emptied or this is not the log (allow an empty log only where none is expected yet)',
+      });
     const anchor = this.#options.anchor;
     if (anchor && !this.#anchorSeen)
       this.#add({
@@ -571,6 +610,9 @@ export class Verifier {
       trust: this.#trust,
       notes: this.#notes,
       bytes: this.#bytes,
+      ...(this.#trust === 'first-use' && this.#firstUseKey
+        ? { firstUseKey: this.#firstUseKey }
+        : {}),
     };
   }
 }
