@@ -32,19 +32,66 @@ export const IdempotencyKey = z.uuid();
 /** An RFC 3339 timestamp. */
 export const Timestamp = z.iso.datetime({ offset: true });
 
-function hasProtoKey(value: unknown, depth = 0): boolean {
-  if (depth > 64 || typeof value !== 'object' || value === null) return false;
-  if (!Array.isArray(value) && Object.hasOwn(value, '__proto__')) return true;
-  return Object.values(value).some((v) => hasProtoKey(v, depth + 1));
+/** The deepest nesting of arrays and objects a JSON payload may have (`[[1]]` is 2). */
+export const MAX_JSON_DEPTH = 64;
+/** The most values (containers, keys' values, array items and scalars) a JSON payload may hold. */
+export const MAX_JSON_VALUES = 1_000_000;
+
+/** Why a value is not accepted as a JSON payload before its types are even looked at. */
+export type JsonShapeProblem = 'too-deep' | 'too-large' | 'proto-key';
+
+const JSON_SHAPE_MESSAGES: Record<JsonShapeProblem, string> = {
+  'too-deep': `JSON payloads may nest arrays and objects at most ${MAX_JSON_DEPTH} deep; flatten the payload`,
+  'too-large': `JSON payloads may hold at most ${MAX_JSON_VALUES} values; split the payload`,
+  'proto-key': 'the key "__proto__" is not allowed in JSON payloads',
+};
+
+/**
+ * Walks `value` without recursion (an explicit stack, so a hostile nesting cannot overflow the
+ * call stack) and answers the first reason to refuse it: nested deeper than `maxDepth`, more
+ * than `maxValues` values (also ends a cyclic or heavily shared object graph), or an own
+ * `__proto__` key anywhere. `undefined` when none applies. Refuses at the limit: nothing
+ * below it is left unchecked.
+ */
+export function jsonShapeProblem(
+  value: unknown,
+  limits: { readonly maxDepth?: number; readonly maxValues?: number } = {},
+): JsonShapeProblem | undefined {
+  const maxDepth = limits.maxDepth ?? MAX_JSON_DEPTH;
+  const maxValues = limits.maxValues ?? MAX_JSON_VALUES;
+  const stack: { value: unknown; depth: number }[] = [{ value, depth: 0 }];
+  let values = 1;
+  for (let item = stack.pop(); item !== undefined; item = stack.pop()) {
+    const current = item.value;
+    if (typeof current !== 'object' || current === null) continue;
+    if (item.depth >= maxDepth) return 'too-deep';
+    if (!Array.isArray(current) && Object.hasOwn(current, '__proto__')) return 'proto-key';
+    for (const child of Object.values(current)) {
+      values += 1;
+      if (values > maxValues) return 'too-large';
+      stack.push({ value: child, depth: item.depth + 1 });
+    }
+  }
+  return undefined;
 }
 
 /**
- * A JSON value. A `__proto__` key anywhere is refused: parsing would drop it (a guard
- * against prototype pollution), so the data forwarded would silently differ from the data sent.
+ * A JSON value. Before the (recursive) type check, an iterative walk refuses a payload nested
+ * deeper than {@link MAX_JSON_DEPTH} or holding more than {@link MAX_JSON_VALUES} values — so a
+ * hostile payload is a validation error, never a stack overflow — and a `__proto__` key
+ * anywhere: parsing would drop it (a guard against prototype pollution), so the data forwarded
+ * would silently differ from the data sent.
  */
 export const JsonValue = z
-  .custom<unknown>((value) => !hasProtoKey(value), {
-    message: 'the key "__proto__" is not allowed in JSON payloads',
+  .unknown()
+  .superRefine((value, ctx) => {
+    const problem = jsonShapeProblem(value);
+    if (problem)
+      ctx.addIssue({
+        code: 'custom',
+        message: JSON_SHAPE_MESSAGES[problem],
+        params: { reason: problem },
+      });
   })
   .pipe(z.json());
 
@@ -294,6 +341,28 @@ export const relayContract = {
       }),
       ...common,
       ...problems(403),
+    },
+  }),
+  webhookEndpoint: route({
+    name: 'webhookEndpoint',
+    summary:
+      "The connection's own inbound webhook URL, for the third party's settings (exists once its credentials hold a webhookSecret).",
+    method: 'GET',
+    path: '/v1/connections/{connection}/webhook',
+    auth: 'device',
+    params: z.strictObject({ connection: ConnectionId }),
+    idempotencyKey: false,
+    idempotent: true,
+    responses: {
+      200: z.strictObject({
+        connection: ConnectionId,
+        /** `…/v1/hooks/{connection}/{hookId}`: the relay looks up exactly this connection's secret. */
+        url: z.url(),
+        /** The deprecated shared `…/v1/hooks/{connection}` while it still reaches this connection, else null. */
+        legacyUrl: z.url().nullable(),
+      }),
+      ...common,
+      ...problems(403, 404),
     },
   }),
 } as const;
