@@ -136,17 +136,45 @@ export async function tokenClient(
   };
 }
 
-export async function revokeClient(ctx: Context, clientId: string): Promise<void> {
-  await ctx.db.query(
-    'UPDATE portal_partner_clients SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL',
+/**
+ * Revokes a client and ends its tokens. `true` only for the one call that revoked it (compare
+ * and set on `revoked_at`), so concurrent revocations audit it once.
+ */
+export async function revokeClient(ctx: Context, clientId: string): Promise<boolean> {
+  const { rows } = await ctx.db.query(
+    'UPDATE portal_partner_clients SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL RETURNING id',
     [clientId, ctx.now()],
   );
   await ctx.db.query('DELETE FROM portal_partner_tokens WHERE client_id = $1', [clientId]);
+  return rows.length > 0;
+}
+
+/**
+ * Adds `scopes` to a client's scopes in one statement (the row lock orders concurrent grants,
+ * so none overwrites another's: no read-modify-write in the application). Returns the scopes
+ * now held, or `undefined` when there is no such client.
+ */
+export async function addClientScopes(
+  ctx: Context,
+  clientId: string,
+  scopes: readonly PartnerScope[],
+): Promise<PartnerScope[] | undefined> {
+  const { rows } = await ctx.db.query(
+    `UPDATE portal_partner_clients SET scopes = (
+       SELECT string_agg(DISTINCT s, ' ' ORDER BY s)
+       FROM unnest(string_to_array(portal_partner_clients.scopes || ' ' || $2, ' ')) AS s
+       WHERE s <> '')
+     WHERE id = $1 RETURNING scopes`,
+    [clientId, [...new Set(scopes)].join(' ')],
+  );
+  return rows[0] ? toScopes(rows[0].scopes) : undefined;
 }
 
 /**
  * Fixed-window rate limit per key (client id), in memory (per portal process). Returns the
- * seconds to wait when over the limit.
+ * seconds to wait when over the limit. `hit` counts before it answers (synchronously, so
+ * concurrent requests of one process cannot all pass the check): call it before the work it
+ * limits, never after.
  */
 export class FixedWindowLimiter {
   private readonly windows = new Map<string, { start: number; count: number }>();
@@ -175,6 +203,16 @@ export class FixedWindowLimiter {
         retryAfterS: Math.max(1, Math.ceil((start + this.windowMs - now) / 1000)),
       };
     return { ok: true, remaining: this.limit - w.count };
+  }
+
+  /**
+   * Gives back one hit of the current window (a reserved attempt that turned out not to count,
+   * e.g. a successful client authentication against the failed-attempt budget).
+   */
+  refund(key: string): void {
+    const now = this.now();
+    const w = this.windows.get(key);
+    if (w && w.start === now - (now % this.windowMs) && w.count > 0) w.count -= 1;
   }
 }
 

@@ -64,6 +64,7 @@ import {
 } from '../onboarding/contract.ts';
 import { type PartnerScope, PRODUCTION_SCOPES, SANDBOX_SCOPES } from '../partner/model.ts';
 import {
+  addClientScopes,
   createClient,
   FixedWindowLimiter,
   rotateClientSecret,
@@ -728,11 +729,9 @@ export function onboardingRoutes(
         });
         return fail(409, 'conflict', 'the partner is not certified yet');
       }
-      const scopes = [...new Set([...state.scopes, ...body.scopes])] as PartnerScope[];
-      await ctx.db.query('UPDATE portal_partner_clients SET scopes = $2 WHERE id = $1', [
-        state.clientId,
-        scopes.join(' '),
-      ]);
+      // Added in the database, not computed from `state`: concurrent grants add up.
+      if (!(await addClientScopes(ctx, state.clientId, body.scopes)))
+        return fail(404, 'not_found', 'not found');
       await ctx.db.query(
         `UPDATE portal_partner_onboarding SET production_granted_at = $2, production_granted_by = $3
          WHERE tenant_id = $1`,

@@ -352,11 +352,12 @@ export function partnerRoutes(
   app.post<{ Params: { id: string } }>('/api/partner/clients/:id/revoke', async (req) => {
     const p = await authorizePartner(req);
     const row = await scoped(req, p, 'portal_partner_clients', req.params.id);
-    await revokeClient(ctx, String(row.id));
-    await audit(req, p, 'partner.client.revoked', String(row.tenant_id), {
-      type: 'api-client',
-      id: String(row.id),
-    });
+    // Idempotent answer; audited once, by the call that revoked it.
+    if (await revokeClient(ctx, String(row.id)))
+      await audit(req, p, 'partner.client.revoked', String(row.tenant_id), {
+        type: 'api-client',
+        id: String(row.id),
+      });
     const { rows } = await ctx.db.query('SELECT * FROM portal_partner_clients WHERE id = $1', [
       row.id,
     ]);
@@ -464,7 +465,12 @@ export function partnerRoutes(
   app.delete<{ Params: { id: string } }>('/api/partner/subscriptions/:id', async (req, reply) => {
     const p = await authorizePartner(req);
     const row = await scoped(req, p, 'portal_partner_subscriptions', req.params.id);
-    await ctx.db.query('DELETE FROM portal_partner_subscriptions WHERE id = $1', [row.id]);
+    // Compare-and-delete: of concurrent deletions one wins (204, audited), the others see 404.
+    const { rows: deleted } = await ctx.db.query(
+      'DELETE FROM portal_partner_subscriptions WHERE id = $1 RETURNING id',
+      [row.id],
+    );
+    if (deleted.length === 0) return fail(404, 'not_found', 'not found');
     await audit(req, p, 'partner.subscription.deleted', String(row.tenant_id), {
       type: 'webhook-subscription',
       id: String(row.id),
@@ -626,7 +632,22 @@ export function partnerRoutes(
         return oauthError(reply, 400, 'invalid_request', 'grant_type is missing');
       if (!clientId || !secret)
         return oauthError(reply, 401, 'invalid_client', 'client authentication is missing', true);
-      const throttled = failedAuth.hit(`ip:${req.ip}`);
+      // The failed-attempt budget is spent before the secret is looked at (and given back on
+      // success): a throttled address gets no credential evaluated, not even a right one, and
+      // concurrent guesses cannot all pass the check before any of them is counted.
+      const throttleKey = `ip:${req.ip}`;
+      const throttled = failedAuth.hit(throttleKey);
+      if (!throttled.ok) {
+        await record(ctx, req, {
+          tenant: OPERATOR_TENANT,
+          actor: { type: 'service', id: `api-client:${clientId.slice(0, 60)}` },
+          action: 'partner.token',
+          outcome: 'denied',
+          reason: 'throttled',
+        });
+        void reply.header('retry-after', String(throttled.retryAfterS));
+        return oauthError(reply, 429, 'slow_down', 'too many failed attempts; try again later');
+      }
       const client = await authenticateClient(ctx, clientId, secret);
       if (!client) {
         await record(ctx, req, {
@@ -636,12 +657,9 @@ export function partnerRoutes(
           outcome: 'failure',
           reason: 'invalid client credentials',
         });
-        if (!throttled.ok) {
-          void reply.header('retry-after', String(throttled.retryAfterS));
-          return oauthError(reply, 429, 'slow_down', 'too many failed attempts');
-        }
         return oauthError(reply, 401, 'invalid_client', 'client authentication failed', basic);
       }
+      failedAuth.refund(throttleKey);
       const limited = limiter.hit(client.clientId);
       if (!limited.ok) {
         void reply.header('retry-after', String(limited.retryAfterS));

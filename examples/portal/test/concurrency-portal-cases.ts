@@ -1,0 +1,697 @@
+/**
+ * The portal's one-time secrets, limits and counters outside sign-in, under concurrency: each
+ * case fires N competing requests at once, every one on a connection of its own (`race.ts`),
+ * and asserts the policy exactly — exactly one success, at most k evaluated, the counter
+ * equals the attempts. Shared by `concurrency-portal.test.ts` (PGlite) and
+ * `concurrency-portal-postgres.test.ts` (PostgreSQL, own schema); each case is named after what
+ * it protects.
+ *
+ * What is counted in memory per portal process (not in the database) is said in the case
+ * name: the registration limit per IP, the token endpoint's failed-attempt budget per IP and
+ * the partner API's rate limit per client. With several portal processes each has its own.
+ */
+import { randomBytes } from 'node:crypto';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { PortalOptions } from '../src/server/app.ts';
+import type { OnboardingTerms } from '../src/server/onboarding/contract.ts';
+import { signWebhookPayload } from '../src/server/partner/signing.ts';
+import type { TestClient } from './helpers.ts';
+import { code, PASSWORD, type PortalHarness, type Response, type SignedUp } from './helpers.ts';
+import { closeAll, onSeparateConnections, race } from './race.ts';
+
+/** Contenders per race. */
+export const N = 8;
+/** Registrations per IP and window in these tests. */
+export const REGISTRATION_LIMIT = 20;
+const REGISTRATION_WINDOW_MS = 60_000;
+/** The token endpoint's failed-attempt budget per IP (fixed in `routes/partner.ts`). */
+const FAILED_AUTH_LIMIT = 30;
+const FAILED_AUTH_WINDOW_MS = 60_000;
+
+/** Harness options the cases need (both test files start the portal with these). */
+export const CONCURRENCY_OPTIONS: Partial<PortalOptions> = {
+  partner: { targets: { allowLoopback: true } },
+  onboarding: {
+    registrationLimit: { limit: REGISTRATION_LIMIT, windowMs: REGISTRATION_WINDOW_MS },
+  },
+};
+
+const OPERATOR = 'fluxel-operator';
+
+export function portalConcurrencyCases(harness: () => PortalHarness): void {
+  const run = randomBytes(4).toString('hex');
+  const h = () => harness();
+  let admin: SignedUp;
+  let admin2: SignedUp;
+
+  /** Fires `attempt` on N (or `n`) separate connections carrying `client`'s session at once. */
+  async function fire<T = Record<string, unknown>>(
+    client: TestClient,
+    attempt: (c: TestClient, i: number) => Promise<Response<T>>,
+    n = N,
+  ): Promise<Response<T>[]> {
+    const clients = await onSeparateConnections(client, n, h().portal.tls.ca);
+    try {
+      return await race(clients, attempt);
+    } finally {
+      await closeAll(clients);
+    }
+  }
+  const statusCount = (responses: readonly Response<unknown>[], status: number) =>
+    responses.filter((r) => r.status === status).length;
+  const count = async (sql: string, params: unknown[] = []) =>
+    Number((await h().portal.db.query(sql, params)).rows[0]?.n ?? -1);
+  const events = async (
+    tenant: string,
+    action: string,
+    outcome?: 'success' | 'failure' | 'denied',
+  ) =>
+    (await h().portal.audit.query({ tenant, action, ...(outcome ? { outcome } : {}), limit: 500 }))
+      .events;
+  const mailsTo = (address: string, subject?: RegExp) =>
+    h().smtp.messages.filter(
+      (m) => m.to.includes(address) && (!subject || subject.test(m.subject)),
+    );
+  /** Moves the portal clock to just after the start of a fresh window of `windowMs`. */
+  const freshWindow = (windowMs: number) => {
+    const now = Date.now() + h().clock.offsetMs;
+    h().clock.offsetMs += windowMs - (now % windowMs) + 1000;
+  };
+  async function anonymous(): Promise<TestClient> {
+    const client = h().client();
+    await client.session();
+    return client;
+  }
+  async function reauth(s: SignedUp): Promise<void> {
+    h().clock.offsetMs += 30_000;
+    const res = await s.client.post('/api/auth/reauth', {
+      password: PASSWORD,
+      method: 'totp',
+      code: code(h(), s.secret),
+    });
+    if (res.status !== 200) throw new Error(`reauth failed: ${res.text}`);
+  }
+
+  beforeAll(async () => {
+    admin = await h().signUp(`ccy-admin-${run}@fluxel.test`, 'administrator', OPERATOR, 'Ada');
+    admin2 = await h().signUp(`ccy-admin2-${run}@fluxel.test`, 'administrator', OPERATOR, 'Bea');
+  }, 60_000);
+
+  // ================================================================ onboarding
+
+  async function applicationBody(client: TestClient, email: string) {
+    const terms = (await client.get<OnboardingTerms>('/api/onboarding/terms?locale=de')).body;
+    return {
+      companyName: `Nebenläufig ${email.slice(0, 12)} GmbH`,
+      companyAddress: 'Parallelweg 8, 10115 Berlin',
+      contactName: 'Nina Nebenläufig',
+      contactEmail: email,
+      termsVersion: terms.terms.version,
+      termsSha256: terms.terms.sha256,
+      advVersion: terms.adv.version,
+      advLocale: 'de',
+      advSha256: terms.adv.sha256,
+      acceptTerms: true,
+      acceptAdv: true,
+    };
+  }
+
+  /** Registers `email`; returns the verification token from the mail. */
+  async function register(email: string): Promise<string> {
+    const client = await anonymous();
+    const res = await client.post(
+      '/api/onboarding/applications',
+      await applicationBody(client, email),
+    );
+    if (res.status !== 202) throw new Error(`registration failed: ${res.text}`);
+    const mail = await h().smtp.waitFor((m) => m.to.includes(email) && /verify\//.test(m.text));
+    return /verify\/([A-Za-z0-9_-]{43})/.exec(mail.text)?.[1] as string;
+  }
+
+  /** Registers and verifies `email`; returns the pending application's id. */
+  async function pendingApplication(email: string): Promise<string> {
+    const token = await register(email);
+    const verified = await (await anonymous()).post('/api/onboarding/verify', { token });
+    if (verified.status !== 200) throw new Error(`verify failed: ${verified.text}`);
+    const list = await admin.client.get<{ applications: { id: string; contactEmail: string }[] }>(
+      '/api/onboarding/applications?status=pending',
+    );
+    return list.body.applications.find((a) => a.contactEmail === email)?.id as string;
+  }
+
+  /** An approved, onboarded partner tenant with a signed-in partner user. */
+  async function onboardedPartner(tag: string) {
+    const email = `ccy-${tag}-${run}@integrator.test`;
+    const id = await pendingApplication(email);
+    const approved = await admin.client.post<{ tenantId: string; clientId: string }>(
+      `/api/onboarding/applications/${id}/approve`,
+    );
+    if (approved.status !== 200) throw new Error(`approve failed: ${approved.text}`);
+    const { tenantId, clientId } = approved.body;
+    const partner = await h().signUp(`ccy-${tag}-user-${run}@integrator.test`, 'partner', tenantId);
+    return { tenantId, clientId, partner };
+  }
+
+  describe('onboarding', () => {
+    it('e-mail verification link: N concurrent uses, exactly one verifies (one audit event, one review request)', async () => {
+      const email = `ccy-verify-${run}@integrator.test`;
+      const token = await register(email);
+      const reviewer = `ccy-admin-${run}@fluxel.test`;
+      const before = mailsTo(reviewer, /Partner-Registrierung/).length;
+      const res = await fire(await anonymous(), (c) => c.post('/api/onboarding/verify', { token }));
+      expect(statusCount(res, 200)).toBe(1);
+      expect(statusCount(res, 404)).toBe(N - 1);
+      const { rows } = await h().portal.db.query(
+        'SELECT id, status FROM portal_partner_applications WHERE contact_email = $1',
+        [email],
+      );
+      expect(rows.map((r) => r.status)).toEqual(['pending']);
+      const verified = (await events(OPERATOR, 'partner.application.verified')).filter(
+        (e) => e.target?.id === rows[0]?.id,
+      );
+      expect(verified).toHaveLength(1);
+      await h().smtp.waitFor(
+        (m) => m.to.includes(reviewer) && /Partner-Registrierung/.test(m.subject),
+      );
+      expect(mailsTo(reviewer, /Partner-Registrierung/).length - before).toBe(1);
+    });
+
+    it('application review: N concurrent approve/reject decisions, exactly one wins (one tenant, one invitation)', async () => {
+      const email = `ccy-decide-${run}@integrator.test`;
+      const id = await pendingApplication(email);
+      const tenantsBefore = await count(
+        "SELECT count(*)::int AS n FROM portal_tenants WHERE kind = 'partner'",
+      );
+      // Two administrators, each on N/2 connections, half approving and half rejecting.
+      const [a, b] = await Promise.all([
+        onSeparateConnections(admin.client, N / 2, h().portal.tls.ca),
+        onSeparateConnections(admin2.client, N / 2, h().portal.tls.ca),
+      ]);
+      let res: Response[];
+      try {
+        res = await race([...a, ...b], (c, i) =>
+          i % 2 === 0
+            ? c.post(`/api/onboarding/applications/${id}/approve`)
+            : c.post(`/api/onboarding/applications/${id}/reject`, { reason: 'Nicht passend' }),
+        );
+      } finally {
+        await closeAll([...a, ...b]);
+      }
+      expect(statusCount(res, 200)).toBe(1);
+      expect(statusCount(res, 409)).toBe(N - 1);
+      const winner = res.findIndex((r) => r.status === 200);
+      const approved = winner % 2 === 0;
+      const { rows } = await h().portal.db.query(
+        'SELECT status, tenant_id FROM portal_partner_applications WHERE id = $1',
+        [id],
+      );
+      expect(rows[0]?.status).toBe(approved ? 'approved' : 'rejected');
+      expect(
+        await count("SELECT count(*)::int AS n FROM portal_tenants WHERE kind = 'partner'"),
+      ).toBe(tenantsBefore + (approved ? 1 : 0));
+      expect(
+        await count('SELECT count(*)::int AS n FROM portal_invitations WHERE email = $1', [email]),
+      ).toBe(approved ? 1 : 0);
+      const decisions = [
+        ...(await events(OPERATOR, 'partner.application.approved')),
+        ...(await events(OPERATOR, 'partner.application.rejected')),
+      ].filter((e) => e.target?.id === id);
+      expect(decisions).toHaveLength(1);
+    });
+
+    it('partner credential reveal: N concurrent requests, exactly one gets the secrets, and they work', async () => {
+      const { clientId, partner } = await onboardedPartner('reveal');
+      const res = await fire<{ clientId: string; clientSecret: string; webhookSecret: string }>(
+        partner.client,
+        (c) => c.post('/api/onboarding/me/credentials'),
+      );
+      expect(statusCount(res, 200)).toBe(1);
+      expect(statusCount(res, 409)).toBe(N - 1);
+      const shown = res.find((r) => r.status === 200)?.body;
+      expect(shown?.clientId).toBe(clientId);
+      for (const r of res.filter((x) => x.status !== 200)) {
+        expect(r.text).not.toContain('fpcs_');
+        expect(r.text).not.toContain('whsec_');
+      }
+      // The one secret handed out is the one that works (no later reveal rotated it away).
+      const anon = await anonymous();
+      const viaClient = await anon.call(
+        'POST',
+        '/oauth/token',
+        `grant_type=client_credentials&client_id=${clientId}&client_secret=${shown?.clientSecret}`,
+        { headers: { 'content-type': 'application/x-www-form-urlencoded' } },
+      );
+      expect(viaClient.status).toBe(200);
+      const revealed = await events(
+        (
+          await h().portal.db.query('SELECT tenant_id FROM portal_partner_clients WHERE id = $1', [
+            clientId,
+          ])
+        ).rows[0]?.tenant_id as string,
+        'partner.credentials.revealed',
+      );
+      expect(revealed).toHaveLength(1);
+    });
+
+    it('production scope grant: N concurrent grants of different scopes all add up (no lost update)', async () => {
+      const { tenantId, clientId } = await onboardedPartner('grant');
+      await h().portal.db.query(
+        `UPDATE portal_partner_onboarding SET inbound_state = 'passed', outbound_state = 'passed',
+           certified_at = $2 WHERE tenant_id = $1`,
+        [tenantId, Date.now() + h().clock.offsetMs],
+      );
+      const scopes = ['licenses:read', 'events:read', 'webhooks:manage'];
+      const res = await fire(
+        admin.client,
+        (c, i) =>
+          c.post(`/api/onboarding/partners/${tenantId}/grant`, {
+            scopes: [scopes[i % scopes.length]],
+          }),
+        scopes.length * 2,
+      );
+      expect(res.map((r) => r.status)).toEqual(res.map(() => 200));
+      const { rows } = await h().portal.db.query(
+        'SELECT scopes FROM portal_partner_clients WHERE id = $1',
+        [clientId],
+      );
+      expect(String(rows[0]?.scopes).split(' ').sort()).toEqual([...scopes, 'sandbox'].sort());
+      expect(await events(tenantId, 'partner.scopes.granted', 'success')).toHaveLength(
+        scopes.length * 2,
+      );
+    });
+
+    it('certification: N concurrent passing sandbox events certify once (one certification event)', async () => {
+      const { tenantId, clientId, partner } = await onboardedPartner('certify');
+      const shown = await partner.client.post<{ clientSecret: string; webhookSecret: string }>(
+        '/api/onboarding/me/credentials',
+      );
+      expect(shown.status).toBe(200);
+      await h().portal.db.query(
+        "UPDATE portal_partner_onboarding SET outbound_state = 'passed' WHERE tenant_id = $1",
+        [tenantId],
+      );
+      const anon = await anonymous();
+      const tokenRes = await anon.call<{ access_token: string }>(
+        'POST',
+        '/oauth/token',
+        `grant_type=client_credentials&client_id=${clientId}&client_secret=${shown.body.clientSecret}`,
+        { headers: { 'content-type': 'application/x-www-form-urlencoded' } },
+      );
+      expect(tokenRes.status).toBe(200);
+      const body = JSON.stringify({
+        type: 'certification.test',
+        timestamp: new Date().toISOString(),
+        data: { attempt: 1 },
+      });
+      const res = await fire(anon, (c, i) => {
+        const id = `msg_${run}_${i}`;
+        const ts = Math.floor((Date.now() + h().clock.offsetMs) / 1000);
+        return c.call('POST', '/partner-api/v1/sandbox/events', body, {
+          headers: {
+            'content-type': 'application/json',
+            authorization: `Bearer ${tokenRes.body.access_token}`,
+            'webhook-id': id,
+            'webhook-timestamp': String(ts),
+            'webhook-signature': signWebhookPayload(shown.body.webhookSecret, id, ts, body),
+          },
+        });
+      });
+      expect(res.map((r) => r.status)).toEqual(res.map(() => 200));
+      expect(await events(tenantId, 'partner.certified')).toHaveLength(1);
+      expect(
+        await count(
+          'SELECT count(*)::int AS n FROM portal_partner_onboarding WHERE tenant_id = $1 AND certified_at IS NOT NULL',
+          [tenantId],
+        ),
+      ).toBe(1);
+    });
+
+    it('registration limit per IP (in memory, per portal process): N concurrent registrations, exactly the limit accepted', async () => {
+      freshWindow(REGISTRATION_WINDOW_MS);
+      const extra = 4;
+      const client = await anonymous();
+      const bodies = await Promise.all(
+        Array.from({ length: REGISTRATION_LIMIT + extra }, (_, i) =>
+          applicationBody(client, `ccy-limit-${i}-${run}@integrator.test`),
+        ),
+      );
+      const before = await count('SELECT count(*)::int AS n FROM portal_partner_applications');
+      const res = await fire(
+        client,
+        (c, i) => c.post('/api/onboarding/applications', bodies[i]),
+        REGISTRATION_LIMIT + extra,
+      );
+      expect(statusCount(res, 202)).toBe(REGISTRATION_LIMIT);
+      expect(statusCount(res, 429)).toBe(extra);
+      expect(await count('SELECT count(*)::int AS n FROM portal_partner_applications')).toBe(
+        before + REGISTRATION_LIMIT,
+      );
+      // Later cases register again: start a fresh window for them.
+      freshWindow(REGISTRATION_WINDOW_MS);
+    });
+  });
+
+  // ================================================================ partner API clients
+
+  describe('partner API', () => {
+    const PARTNER = `ccy-ptn-${run}`;
+    let partner: SignedUp;
+
+    beforeAll(async () => {
+      await h().portal.createTenant(PARTNER, 'Nebenläufig Partner GmbH', 'partner');
+      partner = await h().signUp(`ccy-partner-${run}@fluxel.test`, 'partner', PARTNER, 'Paula');
+    }, 60_000);
+
+    async function newClient(name: string) {
+      const res = await partner.client.post<{ client: { clientId: string }; clientSecret: string }>(
+        '/api/partner/clients',
+        { name, scopes: ['licenses:read', 'webhooks:manage'] },
+      );
+      expect(res.status).toBe(200);
+      return { clientId: res.body.client.clientId, secret: res.body.clientSecret };
+    }
+    const tokenRequest = (c: TestClient, clientId: string, secret: string) =>
+      c.call<{ access_token?: string; error?: string }>(
+        'POST',
+        '/oauth/token',
+        `grant_type=client_credentials&client_id=${encodeURIComponent(clientId)}&client_secret=${encodeURIComponent(secret)}`,
+        { headers: { 'content-type': 'application/x-www-form-urlencoded' } },
+      );
+
+    it('token endpoint failed-attempt budget per IP (in memory): N concurrent wrong secrets, at most the budget evaluated; once spent, not even the right secret is evaluated', async () => {
+      const { clientId, secret } = await newClient('Rate');
+      freshWindow(FAILED_AUTH_WINDOW_MS);
+      const extra = 6;
+      const anon = await anonymous();
+      const res = await fire(
+        anon,
+        (c, i) => tokenRequest(c, clientId, `fpcs_wrong-${i}`),
+        FAILED_AUTH_LIMIT + extra,
+      );
+      expect(statusCount(res, 401)).toBe(FAILED_AUTH_LIMIT);
+      expect(statusCount(res, 429)).toBe(extra);
+      // Evaluated (and audited as failures) exactly the budget, no more.
+      const failures = (await events(OPERATOR, 'partner.token', 'failure')).filter(
+        (e) => e.actor.id === `api-client:${clientId}`,
+      );
+      expect(failures).toHaveLength(FAILED_AUTH_LIMIT);
+      // Spent: the right secret is not evaluated either (else guessing goes on behind 429s).
+      const right = await tokenRequest(anon, clientId, secret);
+      expect(right.status).toBe(429);
+      expect(right.headers['retry-after']).toBeDefined();
+      // The next window: the right secret works, and successes give their reservation back:
+      // rounds of N concurrent right attempts, more than the budget in all, every one passes.
+      freshWindow(FAILED_AUTH_WINDOW_MS);
+      const tokens = new Set<string | undefined>();
+      for (let round = 0; round * N <= FAILED_AUTH_LIMIT; round++) {
+        const ok = await fire(anon, (c) => tokenRequest(c, clientId, secret));
+        expect(statusCount(ok, 200)).toBe(N);
+        for (const r of ok) tokens.add(r.body.access_token);
+      }
+      expect(tokens.size).toBeGreaterThan(FAILED_AUTH_LIMIT);
+      expect((await tokenRequest(anon, clientId, 'fpcs_wrong')).status).toBe(401);
+      freshWindow(FAILED_AUTH_WINDOW_MS);
+    });
+
+    it('client credential token issuance: N concurrent requests, N distinct live tokens, N audit events', async () => {
+      const { clientId, secret } = await newClient('Tokens');
+      const anon = await anonymous();
+      const res = await fire(anon, (c) => tokenRequest(c, clientId, secret));
+      expect(statusCount(res, 200)).toBe(N);
+      const tokens = new Set(res.map((r) => r.body.access_token));
+      expect(tokens.size).toBe(N);
+      for (const token of tokens) {
+        const list = await anon.call('GET', '/partner-api/v1/webhooks', undefined, {
+          headers: { authorization: `Bearer ${token}` },
+        });
+        expect(list.status).toBe(200);
+      }
+      const issued = (await events(PARTNER, 'partner.token', 'success')).filter(
+        (e) => e.actor.id === `api-client:${clientId}`,
+      );
+      expect(issued).toHaveLength(N);
+    });
+
+    it('client revocation: N concurrent revokes, revoked once and audited once, no token survives', async () => {
+      const { clientId, secret } = await newClient('Revoke');
+      const anon = await anonymous();
+      const token = (await tokenRequest(anon, clientId, secret)).body.access_token;
+      const res = await fire<{ client: { revokedAt?: string } }>(partner.client, (c) =>
+        c.post(`/api/partner/clients/${clientId}/revoke`),
+      );
+      expect(res.map((r) => r.status)).toEqual(res.map(() => 200));
+      expect(new Set(res.map((r) => r.body.client.revokedAt)).size).toBe(1);
+      const revoked = (await events(PARTNER, 'partner.client.revoked')).filter(
+        (e) => e.target?.id === clientId,
+      );
+      expect(revoked).toHaveLength(1);
+      const after = await anon.call('GET', '/partner-api/v1/webhooks', undefined, {
+        headers: { authorization: `Bearer ${token}` },
+      });
+      expect(after.status).toBe(401);
+      expect((await tokenRequest(anon, clientId, secret)).status).toBe(401);
+    });
+
+    it('webhook subscription deletion: N concurrent deletes, exactly one 204, audited once', async () => {
+      const created = await partner.client.post<{ subscription: { id: string } }>(
+        '/api/partner/subscriptions',
+        { url: 'https://hooks.example.com/ccy', eventTypes: ['license.locked'] },
+      );
+      expect(created.status).toBe(200);
+      const id = created.body.subscription.id;
+      const res = await fire(partner.client, (c) =>
+        c.call('DELETE', `/api/partner/subscriptions/${id}`),
+      );
+      expect(statusCount(res, 204)).toBe(1);
+      expect(statusCount(res, 404)).toBe(N - 1);
+      const deleted = (await events(PARTNER, 'partner.subscription.deleted')).filter(
+        (e) => e.target?.id === id,
+      );
+      expect(deleted).toHaveLength(1);
+    });
+  });
+
+  // ================================================================ rights requests
+
+  describe('rights requests', () => {
+    const CUSTOMER = `ccy-cust-${run}`;
+    let keyUser: SignedUp;
+    let keyUser2: SignedUp;
+
+    beforeAll(async () => {
+      await h().portal.createTenant(CUSTOMER, 'Nebenläufig Kunde AG', 'customer');
+      keyUser = await h().signUp(`ccy-key-${run}@kunde.test`, 'key-user', CUSTOMER, 'Kai');
+      keyUser2 = await h().signUp(`ccy-key2-${run}@kunde.test`, 'key-user', CUSTOMER, 'Kim');
+    }, 60_000);
+
+    it('one open request per user: N concurrent requests, exactly one created', async () => {
+      const customer = await h().signUp(`ccy-req-${run}@kunde.test`, 'customer', CUSTOMER, 'Rita');
+      const res = await fire(customer.client, (c, i) =>
+        c.post('/api/rights/requests', { role: 'key-user', reason: `Bitte ${i}` }),
+      );
+      expect(statusCount(res, 201)).toBe(1);
+      expect(statusCount(res, 409)).toBe(N - 1);
+      expect(
+        await count(
+          "SELECT count(*)::int AS n FROM portal_rights_requests WHERE user_id = $1 AND status = 'pending'",
+          [customer.userId],
+        ),
+      ).toBe(1);
+      const requested = (await events(CUSTOMER, 'rights.requested')).filter(
+        (e) => e.actor.id === customer.userId,
+      );
+      expect(requested).toHaveLength(1);
+    });
+
+    it('rights decision: N concurrent approve/reject/withdraw, exactly one decision, the role changes at most once', async () => {
+      const customer = await h().signUp(`ccy-dec-${run}@kunde.test`, 'customer', CUSTOMER, 'Dora');
+      const asked = await customer.client.post<{ request: { id: string } }>(
+        '/api/rights/requests',
+        {
+          role: 'key-user',
+          reason: 'Zugangsdaten pflegen',
+        },
+      );
+      expect(asked.status).toBe(201);
+      const id = asked.body.request.id;
+      const [a, b, w] = await Promise.all([
+        onSeparateConnections(keyUser.client, N / 2, h().portal.tls.ca),
+        onSeparateConnections(keyUser2.client, N / 2, h().portal.tls.ca),
+        onSeparateConnections(customer.client, 2, h().portal.tls.ca),
+      ]);
+      let res: Response[];
+      try {
+        res = await race([...a, ...b, ...w], (c, i) =>
+          i >= N
+            ? c.post(`/api/rights/requests/${id}/withdraw`)
+            : i % 2 === 0
+              ? c.post(`/api/rights/requests/${id}/approve`, {})
+              : c.post(`/api/rights/requests/${id}/reject`, { reason: 'Nein' }),
+        );
+      } finally {
+        await closeAll([...a, ...b, ...w]);
+      }
+      expect(statusCount(res, 200)).toBe(1);
+      expect(statusCount(res, 409)).toBe(N + 1);
+      const winner = res.findIndex((r) => r.status === 200);
+      const outcome = winner >= N ? 'withdrawn' : winner % 2 === 0 ? 'approved' : 'rejected';
+      const { rows } = await h().portal.db.query(
+        'SELECT status FROM portal_rights_requests WHERE id = $1',
+        [id],
+      );
+      expect(rows[0]?.status).toBe(outcome);
+      const { rows: user } = await h().portal.db.query(
+        'SELECT role FROM portal_users WHERE id = $1',
+        [customer.userId],
+      );
+      expect(user[0]?.role).toBe(outcome === 'approved' ? 'key-user' : 'customer');
+      const decisions = (
+        await Promise.all(
+          ['rights.approved', 'rights.rejected', 'rights.withdrawn'].map((action) =>
+            events(CUSTOMER, action, 'success'),
+          ),
+        )
+      )
+        .flat()
+        .filter((e) => e.target?.id === id);
+      expect(decisions).toHaveLength(1);
+      expect(
+        (await events(CUSTOMER, 'user.role.changed')).filter(
+          (e) => e.target?.id === customer.userId,
+        ),
+      ).toHaveLength(outcome === 'approved' ? 1 : 0);
+    });
+
+    it('ADV acceptance once per version: N concurrent accepts, exactly one acceptance, one audit event', async () => {
+      const state = await keyUser.client.get<{
+        current: { id: string; sha256: string; locale: 'de' | 'en' };
+      }>('/api/adv');
+      expect(state.status).toBe(200);
+      const { id: version, sha256, locale } = state.body.current;
+      const res = await fire<{ created: boolean; acceptance: { id: string } }>(
+        keyUser.client,
+        (c) => c.post('/api/adv/accept', { version, locale, textSha256: sha256 }),
+      );
+      expect(statusCount(res, 201)).toBe(1);
+      expect(statusCount(res, 200)).toBe(N - 1);
+      expect(res.filter((r) => r.body.created)).toHaveLength(1);
+      expect(new Set(res.map((r) => r.body.acceptance.id)).size).toBe(1);
+      expect(
+        await count(
+          'SELECT count(*)::int AS n FROM portal_adv_acceptances WHERE tenant_id = $1 AND version = $2',
+          [CUSTOMER, version],
+        ),
+      ).toBe(1);
+      expect(await events(CUSTOMER, 'adv.accepted')).toHaveLength(1);
+    });
+  });
+
+  // ================================================================ erasure (GDPR)
+
+  describe('erasure', () => {
+    const CUSTOMER = `ccy-gdpr-${run}`;
+
+    beforeAll(async () => {
+      await h().portal.createTenant(CUSTOMER, 'Löschprobe AG', 'customer');
+    });
+
+    it('erasure request: N concurrent requests by the person, one erasure scheduled, one mail, one audit event', async () => {
+      const email = `ccy-erase-${run}@kunde.test`;
+      const person = await h().signUp(email, 'customer', CUSTOMER, 'Erna');
+      await reauth(person);
+      const res = await fire(person.client, (c) => c.post('/api/privacy/erasure'));
+      expect(statusCount(res, 200)).toBe(1);
+      // The others: already scheduled (409), or their session had already ended (401, or 403
+      // because the CSRF token belonged to that session).
+      const refused = res.filter((r) => r.status !== 200);
+      expect(
+        refused.filter(
+          (r) =>
+            r.status !== 409 && r.status !== 401 && (r.body as { code?: string }).code !== 'csrf',
+        ),
+      ).toEqual([]);
+      expect(
+        await count(
+          "SELECT count(*)::int AS n FROM portal_erasures WHERE user_id = $1 AND state = 'scheduled'",
+          [person.userId],
+        ),
+      ).toBe(1);
+      const { rows } = await h().portal.db.query('SELECT status FROM portal_users WHERE id = $1', [
+        person.userId,
+      ]);
+      expect(rows[0]?.status).toBe('disabled');
+      expect(
+        await count('SELECT count(*)::int AS n FROM portal_sessions WHERE user_id = $1', [
+          person.userId,
+        ]),
+      ).toBe(0);
+      await h().smtp.waitFor((m) => m.to.includes(email) && /Löschung/.test(m.subject));
+      expect(mailsTo(email, /Löschung/)).toHaveLength(1);
+      expect(
+        (await events(CUSTOMER, 'privacy.erasure.scheduled')).filter(
+          (e) => e.target?.id === person.userId,
+        ),
+      ).toHaveLength(1);
+    });
+
+    it('erasure cancel link: N concurrent uses, exactly one cancels and restores the account', async () => {
+      const email = `ccy-cancel-${run}@kunde.test`;
+      const person = await h().signUp(email, 'customer', CUSTOMER, 'Carla');
+      await reauth(admin);
+      expect((await admin.client.post(`/api/privacy/users/${person.userId}/erasure`)).status).toBe(
+        200,
+      );
+      const mail = await h().smtp.waitFor(
+        (m) => m.to.includes(email) && /Löschung/.test(m.subject),
+      );
+      const token = /\/privacy\/cancel\/([A-Za-z0-9_-]+)/.exec(mail.text)?.[1] as string;
+      const res = await fire(await anonymous(), (c) =>
+        c.post('/api/privacy/erasure/cancel', { token }),
+      );
+      expect(statusCount(res, 204)).toBe(1);
+      expect(statusCount(res, 404)).toBe(N - 1);
+      const { rows } = await h().portal.db.query(
+        'SELECT u.status, e.state FROM portal_users u JOIN portal_erasures e ON e.user_id = u.id WHERE u.id = $1',
+        [person.userId],
+      );
+      expect(rows[0]).toEqual({ status: 'active', state: 'cancelled' });
+      expect(
+        (await events(CUSTOMER, 'privacy.erasure.cancelled')).filter(
+          (e) => e.target?.id === person.userId,
+        ),
+      ).toHaveLength(1);
+    });
+
+    it('erasure run: N concurrent runs erase each person once (one completion event each)', async () => {
+      const people = await Promise.all(
+        [0, 1].map((i) =>
+          h().signUp(`ccy-run-${i}-${run}@kunde.test`, 'customer', CUSTOMER, `Rolf ${i}`),
+        ),
+      );
+      await reauth(admin);
+      for (const p of people)
+        expect((await admin.client.post(`/api/privacy/users/${p.userId}/erasure`)).status).toBe(
+          200,
+        );
+      const due = Date.now() + h().clock.offsetMs + 31 * 86_400_000;
+      const runs = await Promise.all(
+        Array.from({ length: N }, () => h().portal.app.privacy.runErasures(due)),
+      );
+      const erased = runs.flat().filter((id) => people.some((p) => p.userId === id));
+      expect(erased.sort()).toEqual(people.map((p) => p.userId).sort());
+      for (const p of people) {
+        expect(
+          (await events(CUSTOMER, 'privacy.erasure.completed')).filter(
+            (e) => e.target?.id === p.userId,
+          ),
+        ).toHaveLength(1);
+        const { rows } = await h().portal.db.query(
+          'SELECT e.state, u.email FROM portal_erasures e JOIN portal_users u ON u.id = e.user_id WHERE u.id = $1',
+          [p.userId],
+        );
+        expect(rows[0]?.state).toBe('done');
+        expect(String(rows[0]?.email)).toMatch(/@erased\.invalid$/);
+      }
+    });
+  });
+}
