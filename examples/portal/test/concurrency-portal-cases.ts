@@ -662,6 +662,41 @@ export function portalConcurrencyCases(harness: () => PortalHarness): void {
       ).toHaveLength(1);
     });
 
+    it('erasure cancel and a new erasure at the same moment: the account status always matches the erasure state', async () => {
+      const person = await h().signUp(`ccy-flip-${run}@kunde.test`, 'customer', CUSTOMER, 'Flora');
+      await reauth(admin);
+      const path = `/api/privacy/users/${person.userId}/erasure`;
+      expect((await admin.client.post(path)).status).toBe(200);
+      const state = async () =>
+        (
+          await h().portal.db.query(
+            `SELECT e.state, e.previous_status, u.status FROM portal_erasures e
+             JOIN portal_users u ON u.id = e.user_id WHERE u.id = $1`,
+            [person.userId],
+          )
+        ).rows[0];
+      for (let round = 0; round < 6; round++) {
+        // Half the contenders cancel the scheduled erasure, half schedule a new one.
+        const res = await fire(admin.client, (c, i) =>
+          c.post(i % 2 === 0 ? `${path}/cancel` : path),
+        );
+        expect(res.filter((r) => r.status !== 200 && r.status !== 409).map((r) => r.text)).toEqual(
+          [],
+        );
+        const now = await state();
+        // Scheduled: disabled, and a cancel would give back the active account it had.
+        // Cancelled: active again.
+        if (now?.state === 'scheduled')
+          expect(now, `round ${round}`).toEqual({
+            state: 'scheduled',
+            previous_status: 'active',
+            status: 'disabled',
+          });
+        else expect(now, `round ${round}`).toMatchObject({ state: 'cancelled', status: 'active' });
+        if (now?.state === 'cancelled') expect((await admin.client.post(path)).status).toBe(200);
+      }
+    });
+
     it('erasure run: N concurrent runs erase each person once (one completion event each)', async () => {
       const people = await Promise.all(
         [0, 1].map((i) =>

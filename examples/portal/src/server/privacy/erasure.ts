@@ -47,18 +47,24 @@ export async function scheduleErasure(
   const now = ctx.now();
   const dueAt = now + graceMs;
   const cancelToken = randomBytes(32).toString('base64url');
+  // One statement: the user row is locked first (the same order as in `cancelErasure`), the
+  // erasure is claimed, and the account is disabled with the status it has *now* kept for a
+  // cancel — a cancel running at the same moment cannot interleave between these steps.
   const { rows } = await ctx.db.query(
-    `INSERT INTO portal_erasures (user_id, state, requested_at, requested_by, due_at, previous_status, cancel_token_hash)
-     VALUES ($1, 'scheduled', $2, $3, $4, $5, $6)
-     ON CONFLICT (user_id) DO UPDATE SET state = 'scheduled', requested_at = $2, requested_by = $3,
-       due_at = $4, previous_status = $5, cancel_token_hash = $6, cancelled_at = NULL,
-       cancelled_by = NULL, claimed_at = NULL, done_at = NULL
-     WHERE portal_erasures.state = 'cancelled'
-     RETURNING user_id`,
-    [user.id, now, requestedBy, dueAt, user.status, sha256(cancelToken)],
+    `WITH u AS (SELECT id, status FROM portal_users WHERE id = $1 FOR UPDATE),
+     s AS (
+       INSERT INTO portal_erasures (user_id, state, requested_at, requested_by, due_at, previous_status, cancel_token_hash)
+       SELECT u.id, 'scheduled', $2, $3, $4, u.status, $5 FROM u
+       ON CONFLICT (user_id) DO UPDATE SET state = 'scheduled', requested_at = EXCLUDED.requested_at,
+         requested_by = EXCLUDED.requested_by, due_at = EXCLUDED.due_at,
+         previous_status = EXCLUDED.previous_status, cancel_token_hash = EXCLUDED.cancel_token_hash,
+         cancelled_at = NULL, cancelled_by = NULL, claimed_at = NULL, done_at = NULL
+       WHERE portal_erasures.state = 'cancelled'
+       RETURNING user_id)
+     UPDATE portal_users SET status = 'disabled' WHERE id IN (SELECT user_id FROM s) RETURNING id`,
+    [user.id, now, requestedBy, dueAt, sha256(cancelToken)],
   );
   if (rows.length === 0) return undefined;
-  await ctx.db.query("UPDATE portal_users SET status = 'disabled' WHERE id = $1", [user.id]);
   await ctx.sessions.revokeAll(user.id);
   return { dueAt, cancelToken };
 }
@@ -74,19 +80,25 @@ export async function cancelErasure(
 ): Promise<string | undefined> {
   const where = 'userId' in by ? 'user_id = $1' : 'cancel_token_hash = $1';
   const key = 'userId' in by ? by.userId : sha256(by.token);
+  // One statement, user row locked first (as in `scheduleErasure`): the erasure is cancelled
+  // and the previous status restored together, so a new erasure scheduled at the same moment
+  // either comes after (and sees the restored status) or finds this one still scheduled.
   const { rows } = await ctx.db.query(
-    `UPDATE portal_erasures SET state = 'cancelled', cancelled_at = $2, cancelled_by = $3, cancel_token_hash = NULL
-     WHERE ${where} AND state = 'scheduled' AND due_at > $2
-     RETURNING user_id, previous_status`,
+    `WITH u AS (
+       SELECT id FROM portal_users WHERE id = (SELECT user_id FROM portal_erasures WHERE ${where})
+       FOR UPDATE),
+     c AS (
+       UPDATE portal_erasures SET state = 'cancelled', cancelled_at = $2, cancelled_by = $3,
+         cancel_token_hash = NULL
+       WHERE ${where} AND user_id IN (SELECT id FROM u) AND state = 'scheduled' AND due_at > $2
+       RETURNING user_id, previous_status)
+     UPDATE portal_users p SET status = CASE WHEN c.previous_status = 'active' THEN 'active' ELSE 'disabled' END
+     FROM c WHERE p.id = c.user_id RETURNING p.id`,
     [key, ctx.now(), cancelledBy],
   );
   const row = rows[0];
   if (!row) return undefined;
-  const userId = String(row.user_id);
-  await ctx.db.query('UPDATE portal_users SET status = $2 WHERE id = $1', [
-    userId,
-    row.previous_status === 'active' ? 'active' : 'disabled',
-  ]);
+  const userId = String(row.id);
   return userId;
 }
 
