@@ -1,8 +1,8 @@
 /**
  * The admin gRPC API: `LicenseAdmin` from `@fluxel/license/admin` (Create, Lock, Unlock,
  * Rebind, Get, List) over the relay's authority, on its own port, over TLS with the relay's
- * certificate. Callers present `authorization: Bearer <token>` metadata; the token is compared
- * in constant time. Every call — allowed, failed or refused — goes to the audit log.
+ * certificate and TLS policy (optionally mutual TLS: `clientCa`). Callers present
+ * `authorization: Bearer <token>` metadata; the token is compared in constant time. Every call — allowed, failed or refused — goes to the audit log.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
@@ -16,7 +16,7 @@ import {
 } from '@fluxel/license/admin';
 import * as grpc from '@grpc/grpc-js';
 import * as loader from '@grpc/proto-loader';
-import type { DevTls } from './tls.ts';
+import { type DevTls, TLS_SERVER_POLICY } from './tls.ts';
 
 export interface AdminApiOptions {
   /** Bearer token admin callers present (at least 32 characters). */
@@ -27,6 +27,35 @@ export interface AdminApiOptions {
   readonly port?: number;
   /** Name recorded as the actor of calls made with the token. Default `admin-token`. */
   readonly actor?: string;
+  /**
+   * PEM of the CA whose client certificates are accepted (mutual TLS). When set, a caller
+   * without a certificate signed by this CA is refused in the TLS handshake, before any gRPC;
+   * the bearer token is still required. Without it any TLS client may connect and only the
+   * token authenticates.
+   */
+  readonly clientCa?: string;
+}
+
+/**
+ * Server credentials built from Node TLS options: `ServerCredentials.createSsl` takes no
+ * cipher list or minimum version, so the relay's {@link TLS_SERVER_POLICY} would not apply.
+ * grpc-js passes these options to `http2.createSecureServer` as they are.
+ */
+class PolicyServerCredentials extends grpc.ServerCredentials {
+  _equals(other: grpc.ServerCredentials): boolean {
+    return other === this;
+  }
+}
+
+/** The admin server's TLS: the relay's certificate and policy, and mutual TLS with `clientCa`. */
+export function adminServerCredentials(
+  tls: Pick<DevTls, 'cert' | 'key'>,
+  clientCa?: string,
+): grpc.ServerCredentials {
+  return new PolicyServerCredentials(
+    clientCa ? { requestCert: true, rejectUnauthorized: true } : { requestCert: false },
+    { cert: tls.cert, key: tls.key, ...TLS_SERVER_POLICY, ...(clientCa ? { ca: clientCa } : {}) },
+  );
 }
 
 export interface AdminServer {
@@ -107,11 +136,7 @@ export async function startAdminServer(
     licenseAdminService().service,
     handlers as unknown as grpc.UntypedServiceImplementation,
   );
-  const credentials = grpc.ServerCredentials.createSsl(
-    null,
-    [{ private_key: Buffer.from(tls.key), cert_chain: Buffer.from(tls.cert) }],
-    false,
-  );
+  const credentials = adminServerCredentials(tls, options.clientCa);
   const port = await new Promise<number>((done, fail) =>
     server.bindAsync(
       grpcAddress(options.host ?? '127.0.0.1', options.port ?? 0),

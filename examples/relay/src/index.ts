@@ -60,5 +60,12 @@ export {
   type Relay,
   type RelayOptions,
 } from './relay.ts';
-export { type DevTls, ensureDevTls } from './tls.ts';
+export {
+  type DevTls,
+  ensureDevTls,
+  keepTlsPolicy,
+  TLS_SERVER_POLICY,
+  TLS12_AEAD_CIPHERS,
+  TLS13_CIPHER_SUITES,
+} from './tls.ts';
 export { checkWebhookHeaders, WEBHOOK_TOLERANCE_SECONDS, webhookSignedWith } from './webhooks.ts';

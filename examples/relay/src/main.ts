@@ -4,6 +4,9 @@
  * `<dataDir>/dev-tokens.json`, mode 0600) and turns the admin gRPC API and the portal API on,
  * so the portal example started next to it can reach both (`RELAY_DEV_TOKENS=0`: off).
  *
+ * `RELAY_ADMIN_CLIENT_CA_FILE` (PEM): the admin gRPC API then requires a client certificate
+ * signed by that CA (mutual TLS) in addition to the bearer token.
+ *
  * Secrets (`RELAY_ADMIN_TOKEN`, `RELAY_PORTAL_TOKEN`, `DATABASE_URL`, `PGPASSWORD`,
  * `REDIS_URL`, `AMQP_URL`, `NATS_URL`) are also read from a file named by `<NAME>_FILE` (a
  * Docker secret; trimmed). Setting both `NAME` and `NAME_FILE` is an error.
@@ -72,6 +75,27 @@ function devTokens(): DevTokens | undefined {
     };
   }
 }
+/** `RELAY_ADMIN_CLIENT_CA_FILE`: the PEM CA of the admin API's client certificates (mTLS). */
+function adminClientCa(): string | undefined {
+  const file = env.RELAY_ADMIN_CLIENT_CA_FILE;
+  if (!file) return undefined;
+  let text: string;
+  try {
+    text = readFileSync(resolve(file), 'utf8');
+  } catch {
+    throw new Error(`RELAY_ADMIN_CLIENT_CA_FILE=${file} is not readable`);
+  }
+  if (!text.includes('-----BEGIN CERTIFICATE-----'))
+    throw new Error(`RELAY_ADMIN_CLIENT_CA_FILE=${file} is not a PEM certificate`);
+  return text;
+}
+let clientCa: string | undefined;
+try {
+  clientCa = adminClientCa();
+} catch (error) {
+  console.error(`relay: ${(error as Error).message}`);
+  process.exit(1);
+}
 const dev = devTokens();
 const adminToken = secrets.adminToken ?? dev?.adminToken;
 const portalToken = secrets.portalToken ?? dev?.portalToken;
@@ -115,6 +139,7 @@ const relay = await createRelay({
           token: adminToken,
           port: Number(env.RELAY_ADMIN_PORT ?? 8444),
           ...(env.RELAY_ADMIN_HOST ? { host: env.RELAY_ADMIN_HOST } : {}),
+          ...(clientCa ? { clientCa } : {}),
           actor: 'portal',
         },
       }
@@ -183,7 +208,7 @@ if (dev && adminToken && portalToken) {
 }
 if (relay.adminPort)
   console.log(
-    `admin gRPC (LicenseAdmin) on ${env.RELAY_ADMIN_HOST ?? env.RELAY_HOST ?? '127.0.0.1'}:${relay.adminPort}`,
+    `admin gRPC (LicenseAdmin) on ${env.RELAY_ADMIN_HOST ?? env.RELAY_HOST ?? '127.0.0.1'}:${relay.adminPort}${clientCa ? ' (client certificate required: RELAY_ADMIN_CLIENT_CA_FILE)' : ''}`,
   );
 const { licenses } = await relay.authority.list({ limit: 1 });
 // RELAY_ISSUE_LICENSE: `1` issues a demo license on every start; a count n (≤ 100) issues n.

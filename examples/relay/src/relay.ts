@@ -72,7 +72,7 @@ import {
   redisRateLimiter,
 } from './ratelimit.ts';
 import { loadOrCreateSecrets } from './secrets.ts';
-import { type DevTls, ensureDevTls } from './tls.ts';
+import { type DevTls, ensureDevTls, keepTlsPolicy, TLS_SERVER_POLICY } from './tls.ts';
 import { type Owner, Vault } from './vault.ts';
 import { checkWebhookHeaders, webhookSignedWith } from './webhooks.ts';
 
@@ -439,7 +439,7 @@ export async function createRelay(options: RelayOptions): Promise<Relay> {
   let baseUrl = options.publicUrl ?? '';
 
   const app = Fastify({
-    https: { key: tls.key, cert: tls.cert, minVersion: 'TLSv1.2' },
+    https: { key: tls.key, cert: tls.cert, ...TLS_SERVER_POLICY },
     bodyLimit: options.bodyLimit ?? 256 * 1024,
     logger: options.logger ?? false,
     requestTimeout: 60_000,
@@ -447,7 +447,7 @@ export async function createRelay(options: RelayOptions): Promise<Relay> {
   });
   warn = (message, data) => app.log.warn(data, message);
   // The stored ACME certificate, if any, is installed before the first handshake.
-  await acme?.attach(app.server, { record, log: app.log });
+  await acme?.attach(keepTlsPolicy(app.server), { record, log: app.log });
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (_req, body, done) =>
     done(null, body),

@@ -8,7 +8,7 @@ import { extname, join, normalize, resolve } from 'node:path';
 import { type AuditEvent, type PrivacyTransform, signingKeyFromSeed } from '@fluxel/audit';
 import { Keyring } from '@fluxel/crypto';
 import { keyFileKek } from '@fluxel/crypto/node';
-import { type DevTls, ensureDevTls } from '@fluxel-example/relay';
+import { type DevTls, ensureDevTls, TLS_SERVER_POLICY } from '@fluxel-example/relay';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { openPortalAudit, type PortalAudit } from './audit.ts';
 import type { PasswordParams } from './auth/password.ts';
@@ -177,7 +177,7 @@ export async function createPortal(options: PortalOptions): Promise<Portal> {
   );
   const relay = 'adminAddress' in options.relay ? relayGateway(options.relay) : options.relay;
   const app = Fastify({
-    https: { key: tls.key, cert: tls.cert },
+    https: { key: tls.key, cert: tls.cert, ...TLS_SERVER_POLICY },
     logger: options.logger
       ? {
           redact: [
@@ -211,9 +211,11 @@ export async function createPortal(options: PortalOptions): Promise<Portal> {
       current: () => served,
       install(cert, key) {
         // Throws (and keeps the old one) when the pair does not fit together.
+        // With the policy again: setSecureContext resets what it is not given (ciphers, …).
         (app.server as unknown as { setSecureContext(o: object): void }).setSecureContext({
           cert,
           key,
+          ...TLS_SERVER_POLICY,
         });
         served = { cert, key };
       },

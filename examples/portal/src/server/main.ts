@@ -19,7 +19,9 @@
  * `SMTP_SECURE=1` (implicit TLS), `SMTP_USER` + `SMTP_PASS`, `SMTP_CA` (PEM path),
  * `PORTAL_SMS_URL` + `PORTAL_SMS_TOKEN` + `PORTAL_SMS_FROM` (HTTP SMS provider; without it SMS
  * codes are refused), `PORTAL_ADMIN_EMAIL` (the first administrator's invitation is mailed
- * there when there is no user yet), `AMQP_URL` / `NATS_URL` (partner streams), `PORTAL_LOG=1`.
+ * there when there is no user yet), `AMQP_URL` / `NATS_URL` (partner streams), `PORTAL_LOG=1`,
+ * `RELAY_ADMIN_CLIENT_CERT` + `RELAY_ADMIN_CLIENT_KEY` (PEM paths: the client certificate for
+ * the relay's admin API when it requires mutual TLS, `RELAY_ADMIN_CLIENT_CA_FILE` there).
  * The `PORTAL_ACME_*` / `PORTAL_HTTP01_*` variables of the certificates page apply as well.
  *
  * Every secret (`RELAY_ADMIN_TOKEN`, `RELAY_PORTAL_TOKEN`, `DATABASE_URL`, `PGPASSWORD`,
@@ -114,6 +116,8 @@ function configure() {
     throw new ConfigError('SMTP_USER and SMTP_PASS go together');
   if (Boolean(env.PORTAL_TLS_CERT) !== Boolean(env.PORTAL_TLS_KEY))
     throw new ConfigError('PORTAL_TLS_CERT and PORTAL_TLS_KEY go together');
+  if (Boolean(env.RELAY_ADMIN_CLIENT_CERT) !== Boolean(env.RELAY_ADMIN_CLIENT_KEY))
+    throw new ConfigError('RELAY_ADMIN_CLIENT_CERT and RELAY_ADMIN_CLIENT_KEY go together');
   const smsVars = [env.PORTAL_SMS_URL, secrets.smsToken, env.PORTAL_SMS_FROM];
   if (smsVars.some(Boolean) && !smsVars.every(Boolean))
     throw new ConfigError('PORTAL_SMS_URL, PORTAL_SMS_TOKEN and PORTAL_SMS_FROM go together');
@@ -140,6 +144,13 @@ function configure() {
     dataDir,
     tls,
     relayCa: pemFile('RELAY_CA', env.RELAY_CA as string),
+    adminClient:
+      env.RELAY_ADMIN_CLIENT_CERT && env.RELAY_ADMIN_CLIENT_KEY
+        ? {
+            adminClientCert: pemFile('RELAY_ADMIN_CLIENT_CERT', env.RELAY_ADMIN_CLIENT_CERT),
+            adminClientKey: pemFile('RELAY_ADMIN_CLIENT_KEY', env.RELAY_ADMIN_CLIENT_KEY),
+          }
+        : {},
     host: env.PORTAL_HOST || '127.0.0.1',
     port: portOf('PORTAL_PORT', env.PORTAL_PORT, 8445),
     smtpPort: portOf('SMTP_PORT', env.SMTP_PORT, 587),
@@ -201,6 +212,7 @@ const portal = await createPortal({
     relayUrl: (env.RELAY_PORTAL_URL as string).replace(/\/+$/, ''),
     portalToken: secrets.portalToken as string,
     ca: config.relayCa,
+    ...config.adminClient,
   },
   mail,
   sms,

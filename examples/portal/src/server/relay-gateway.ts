@@ -1,7 +1,8 @@
 /**
  * How the portal reaches the relay: licenses through the relay's LicenseAdmin gRPC API (never
  * its database), credentials through the relay's bearer-protected portal API (values go into
- * the relay's vault and never come back). Both over TLS pinned to the relay's CA.
+ * the relay's vault and never come back). Both over TLS pinned to the relay's CA; to the admin
+ * API with a client certificate too when the relay requires mutual TLS.
  */
 
 import { licenseAdminService } from '@fluxel-example/relay';
@@ -17,6 +18,12 @@ export interface RelayGatewayOptions {
   readonly portalToken: string;
   /** PEM of the CA that issued the relay's certificate. */
   readonly ca: string;
+  /**
+   * Client certificate (PEM, with its chain) and key the portal presents to the admin gRPC API
+   * when the relay requires mutual TLS (`RELAY_ADMIN_CLIENT_CA_FILE` there). Both or neither.
+   */
+  readonly adminClientCert?: string;
+  readonly adminClientKey?: string;
 }
 
 export interface LicenseRecord {
@@ -126,9 +133,17 @@ function grpcError(error: grpc.ServiceError): RelayGatewayError {
 
 export function relayGateway(options: RelayGatewayOptions): RelayGateway {
   const Service = licenseAdminService();
+  if (Boolean(options.adminClientCert) !== Boolean(options.adminClientKey))
+    throw new Error('adminClientCert and adminClientKey go together');
   const client = new Service(
     options.adminAddress,
-    grpc.credentials.createSsl(Buffer.from(options.ca)),
+    options.adminClientCert && options.adminClientKey
+      ? grpc.credentials.createSsl(
+          Buffer.from(options.ca),
+          Buffer.from(options.adminClientKey),
+          Buffer.from(options.adminClientCert),
+        )
+      : grpc.credentials.createSsl(Buffer.from(options.ca)),
   ) as unknown as grpc.Client & Record<string, Unary>;
   const call = (method: string, req: Message): Promise<Message> =>
     new Promise((resolve, reject) => {
