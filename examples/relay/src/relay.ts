@@ -4,7 +4,6 @@
  * the signed-webhook mailbox with a 7-day horizon, and an audit log — over HTTPS.
  */
 import { createHash } from 'node:crypto';
-import { EventEmitter } from 'node:events';
 import { join, resolve } from 'node:path';
 import {
   AlertEngine,
@@ -63,6 +62,13 @@ import {
   natsSink,
 } from './feed.ts';
 import { CachedLicenseStore } from './license-cache.ts';
+import {
+  localArrivals,
+  type MailboxArrivals,
+  MailboxPolls,
+  MailboxPollsExceeded,
+  postgresArrivals,
+} from './mailbox-wait.ts';
 import { type PortalApiOptions, registerPortalRoutes } from './portal.ts';
 import { HttpProblem } from './problem.ts';
 import {
@@ -134,11 +140,20 @@ export interface RelayOptions {
   /** Fixed-window rate limits; `false` turns them off. */
   readonly rateLimit?: false | RateLimitOptions;
   /**
-   * A waiting long-poll re-reads the mailbox at least this often, so an event received by
-   * another instance is handed out within this time (arrivals at this instance wake it at
-   * once). Default 1000 ms.
+   * A waiting long-poll is woken by a notification when an event for its license arrives: at
+   * this instance at once, and at other instances through PostgreSQL `LISTEN/NOTIFY` when the
+   * relay opened PostgreSQL itself (`databaseUrl`; also given with `database`, it is the
+   * connection LISTENed on). Only without such a channel (a `database` handed in without
+   * `databaseUrl`), or while the listening connection is down, does a waiting poll re-read
+   * the mailbox this often. Default 1000 ms.
    */
   readonly mailboxPollMs?: number;
+  /**
+   * Long-polls of one license that may wait at once at this instance; a further one is
+   * refused with 429 (`ERR_MAILBOX_POLLS`, `Retry-After` until the soonest waiting poll ends)
+   * instead of being held. Default 4.
+   */
+  readonly mailboxPollsPerLicense?: number;
   /**
    * A `send` whose idempotency record has been pending this long (its attempt died with its
    * instance) is taken over by a retry and forwarded again. Default 60 000 ms; keep it above
@@ -432,8 +447,27 @@ export async function createRelay(options: RelayOptions): Promise<Relay> {
       ? { tenantKeyRecheckMs: options.tenantKeyRecheckMs }
       : {}),
   });
-  const arrivals = new EventEmitter();
-  arrivals.setMaxListeners(0);
+  // Arrivals wake waiting long-polls: across instances by LISTEN/NOTIFY when this relay has
+  // PostgreSQL's URL; in this process only otherwise (complete when it owns its PGlite).
+  const arrivals: MailboxArrivals =
+    options.databaseUrl && database.kind === 'postgres'
+      ? await postgresArrivals({
+          url: options.databaseUrl,
+          ...(options.databaseSchema ? { schema: options.databaseSchema } : {}),
+          pool: database,
+          onError: (error) =>
+            warn('mailbox notifications failed', { code: (error as { code?: string }).code }),
+        })
+      : localArrivals(ownsDatabase);
+  const mailboxPolls = new MailboxPolls({
+    arrivals,
+    fallbackPollMs: mailboxPollMs,
+    ...(options.mailboxPollsPerLicense !== undefined
+      ? { maxPerLicense: options.mailboxPollsPerLicense }
+      : {}),
+  });
+  // Aborted by close(): waiting long-polls answer at once.
+  const shutdown = new AbortController();
   const connector = options.connector;
   let port = options.port ?? 0;
   let baseUrl = options.publicUrl ?? '';
@@ -603,22 +637,6 @@ export async function createRelay(options: RelayOptions): Promise<Relay> {
       });
     }
     return events;
-  }
-
-  function waitForArrival(licenseId: string, ms: number, req: FastifyRequest): Promise<void> {
-    return new Promise((done) => {
-      const finish = () => {
-        clearTimeout(timer);
-        arrivals.off(licenseId, finish);
-        arrivals.off('close', finish);
-        req.raw.off('close', finish);
-        done();
-      };
-      const timer = setTimeout(finish, ms);
-      arrivals.on(licenseId, finish);
-      arrivals.on('close', finish);
-      req.raw.on('close', finish);
-    });
   }
 
   async function purgeExpired(): Promise<number> {
@@ -1001,17 +1019,31 @@ export async function createRelay(options: RelayOptions): Promise<Relay> {
             );
           case 'pickup': {
             const { wait, limit } = query as { wait: number; limit: number };
-            const deadline = Date.now() + wait * 1000;
-            let events = await pendingEvents(owner, limit);
-            while (events.length === 0 && Date.now() < deadline && !req.raw.destroyed && !closing) {
-              // Woken at once by an arrival here; re-reads every mailboxPollMs for arrivals
-              // at other instances.
-              await waitForArrival(
+            // Waits (woken by arrivals, see mailbox-wait.ts) until events are there, the
+            // wait is over, the client is gone or the relay closes; refused past the
+            // license's cap of waiting polls.
+            const gone = new AbortController();
+            const onGone = () => gone.abort();
+            reply.raw.once('close', onGone);
+            let events: Awaited<ReturnType<typeof pendingEvents>>;
+            try {
+              events = await mailboxPolls.poll(
                 owner.licenseId,
-                Math.min(deadline - Date.now(), mailboxPollMs),
-                req,
+                wait * 1000,
+                () => pendingEvents(owner, limit),
+                AbortSignal.any([gone.signal, shutdown.signal]),
               );
-              events = await pendingEvents(owner, limit);
+            } catch (error) {
+              if (!(error instanceof MailboxPollsExceeded)) throw error;
+              reply.header('retry-after', String(error.retryAfter));
+              throw new HttpProblem(429, 'too many mailbox long-polls of this license', {
+                code: error.code,
+                detail: `at most ${error.limit} may wait at once; wait for one to return before starting another`,
+                retryable: true,
+                retryAfter: error.retryAfter,
+              });
+            } finally {
+              reply.raw.off('close', onGone);
             }
             if (events.length > 0)
               await record({
@@ -1230,7 +1262,8 @@ export async function createRelay(options: RelayOptions): Promise<Relay> {
     close: () => {
       closed ??= (async () => {
         closing = true;
-        arrivals.emit('close');
+        shutdown.abort();
+        const arrivalsClosed = arrivals.close();
         const force = setTimeout(
           () => app.server.closeAllConnections(),
           options.closeTimeoutMs ?? 30_000,
@@ -1239,6 +1272,7 @@ export async function createRelay(options: RelayOptions): Promise<Relay> {
         await Promise.all([app.close(), admin?.close(), acme?.stop()]);
         clearTimeout(force);
         await redis?.close();
+        await arrivalsClosed;
         await feed.close();
         await Promise.all(dropAudits);
         detachAlerts?.();
