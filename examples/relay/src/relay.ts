@@ -50,6 +50,7 @@ import {
   type TlsStatus,
 } from './acme.ts';
 import { type AdminApiOptions, type AdminServer, startAdminServer } from './admin.ts';
+import { bodyHash, sameBody } from './body-hash.ts';
 import type { Connector, ConnectorResult } from './connector.ts';
 import { type Database, openDatabase, RELAY_MIGRATIONS } from './db.ts';
 import {
@@ -764,7 +765,8 @@ export async function createRelay(options: RelayOptions): Promise<Relay> {
     const keyCheck = IdempotencyKey.safeParse(header(req, 'idempotency-key'));
     if (!keyCheck.success) throw invalid('header.idempotency-key', keyCheck.error);
     const key = keyCheck.data;
-    const hash = createHash('sha256').update(raw).digest('base64url');
+    // Keyed (HMAC), so the idempotency table does not confirm guesses of a body.
+    const hash = bodyHash(secrets.bodyHashKey, raw);
     const now = clock();
     const audited = (outcome: 'success' | 'failure' | 'denied', data: Json, reason?: string) =>
       record({
@@ -795,7 +797,7 @@ export async function createRelay(options: RelayOptions): Promise<Relay> {
       );
       const seen = rows[0];
       if (!seen) throw new HttpProblem(503, 'try again', { retryable: true, retryAfter: 1 });
-      if (seen.body_hash !== hash || seen.connection !== connection) {
+      if (!sameBody(secrets.bodyHashKey, seen.body_hash, raw) || seen.connection !== connection) {
         await audited('denied', {}, 'idempotency key reused with another request');
         throw new HttpProblem(409, 'idempotency key reused with another request', {
           code: 'ERR_IDEMPOTENCY_CONFLICT',

@@ -3,7 +3,7 @@
  * license pepper, the DPoP nonce secret, the token signing key, the audit checkpoint key,
  * and the KEK key file. Production takes these from a secret store / KMS instead.
  */
-import { randomBytes } from 'node:crypto';
+import { hkdfSync, randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { generateKeyPair, type PrivateJwk } from '@fluxel/license';
@@ -13,6 +13,11 @@ export interface DevSecrets {
   readonly nonceSecret: Uint8Array;
   readonly tokenKey: PrivateJwk;
   readonly auditSeed: Uint8Array;
+  /**
+   * Key of the idempotency records' body fingerprints (HMAC). Derived from the pepper (HKDF),
+   * so every instance sharing the secrets has it and no secrets file needs a new field.
+   */
+  readonly bodyHashKey: Uint8Array;
 }
 
 interface SecretsFile {
@@ -42,10 +47,14 @@ export async function loadOrCreateSecrets(dataDir: string): Promise<DevSecrets> 
       file = JSON.parse(readFileSync(path, 'utf8')) as SecretsFile;
     }
   }
+  const pepper = new Uint8Array(Buffer.from(file.pepper, 'base64'));
   return {
-    pepper: new Uint8Array(Buffer.from(file.pepper, 'base64')),
+    pepper,
     nonceSecret: new Uint8Array(Buffer.from(file.nonceSecret, 'base64')),
     tokenKey: file.tokenKey,
     auditSeed: new Uint8Array(Buffer.from(file.auditSeed, 'base64')),
+    bodyHashKey: new Uint8Array(
+      hkdfSync('sha256', pepper, new Uint8Array(0), 'fluxel-relay/idempotency-body-hash/v1', 32),
+    ),
   };
 }
