@@ -19,7 +19,17 @@ function decision(count: number, limit: number, windowMs: number, now: number) {
   return { ok: count <= limit, retryAfter: Math.max(1, Math.ceil((resetAt - now) / 1000)) };
 }
 
-/** A rate limiter in memory (one instance). */
+/** Entries looked at, oldest first, for one to evict when the memory limiter is full. */
+const EVICTION_SCAN = 32;
+
+/**
+ * A rate limiter in memory (one instance). Counters live for their window (all are dropped
+ * when a new window starts). At most `maxKeys` (default 100 000) are kept: when a new key
+ * finds the map full, the oldest counter still within its limit is evicted (that client
+ * starts afresh: it gains at most one window's worth of requests), while counters over
+ * their limit are kept — a flood of new keys cannot lift a refusal. Only when the oldest
+ * entries looked at are all over their limit is the new key refused (fail closed, 429).
+ */
 export function memoryRateLimiter(options: {
   windowMs: number;
   now?: () => number;
@@ -28,7 +38,23 @@ export function memoryRateLimiter(options: {
   const now = options.now ?? Date.now;
   const maxKeys = options.maxKeys ?? 100_000;
   let window = -1;
-  let counts = new Map<string, number>();
+  let counts = new Map<string, { count: number; limit: number }>();
+  const evictOne = (): boolean => {
+    const oldest: string[] = [];
+    for (const key of counts.keys()) {
+      oldest.push(key);
+      if (oldest.length >= EVICTION_SCAN) break;
+    }
+    for (const key of oldest) {
+      const entry = counts.get(key);
+      if (!entry) continue;
+      counts.delete(key);
+      if (entry.count <= entry.limit) return true;
+      // Over its limit: kept, moved to the back so the next scan looks at others.
+      counts.set(key, entry);
+    }
+    return false;
+  };
   return {
     async hit(key, limit) {
       const t = now();
@@ -37,12 +63,16 @@ export function memoryRateLimiter(options: {
         window = current;
         counts = new Map();
       }
-      const count = (counts.get(key) ?? 0) + 1;
-      // A flood of distinct keys cannot grow the map without bound: beyond it, refuse.
-      if (counts.size >= maxKeys && !counts.has(key))
-        return decision(limit + 1, limit, options.windowMs, t);
-      counts.set(key, count);
-      return decision(count, limit, options.windowMs, t);
+      let entry = counts.get(key);
+      if (!entry) {
+        if (counts.size >= maxKeys && !evictOne())
+          return decision(limit + 1, limit, options.windowMs, t);
+        entry = { count: 0, limit };
+        counts.set(key, entry);
+      }
+      entry.count += 1;
+      entry.limit = limit;
+      return decision(entry.count, limit, options.windowMs, t);
     },
   };
 }
