@@ -584,6 +584,13 @@ export interface HotReloadOptions {
   readonly onError?: (error: unknown) => void;
   /** Called after a new certificate was installed. */
   readonly onReload?: (stored: StoredCertificate) => void;
+  /**
+   * The server's own TLS settings (`ciphers`, `minVersion`, `honorCipherOrder`, `ecdhCurve`,
+   * …), installed with every certificate. `server.setSecureContext` replaces the whole
+   * context: whatever is not given here falls back to Node's defaults, so a server that
+   * restricts its suites must repeat them here or lose them at the first reload.
+   */
+  readonly contextOptions?: Omit<SecureContextOptions, 'cert' | 'key' | 'pfx' | 'passphrase'>;
 }
 
 /**
@@ -605,7 +612,10 @@ export function hotReload(
   const install = async (force: boolean) => {
     const stored = await store.current(domain);
     if (stored && (force || stored.id + stored.meta.serial !== installed)) {
-      server.setSecureContext(await secureContextOptions(store, stored));
+      server.setSecureContext({
+        ...options.contextOptions,
+        ...(await secureContextOptions(store, stored)),
+      });
       installed = stored.id + stored.meta.serial;
       options.onReload?.(stored);
     }
