@@ -51,6 +51,7 @@ commands:
   outbox list | outbox retry <id> | outbox drop <id>
   credentials put <connection> [--kind api-key|basic|oauth-client] --field NAME=VALUE | --field-env NAME=ENV_VAR ...
   credentials delete <connection>
+  credentials webhook <connection>   the connection's own webhook URL, for the third party
   deactivate [--force]
 
 global options:
@@ -563,8 +564,10 @@ async function outboxCommand(ctx: Ctx, rest: readonly string[]) {
 
 async function credentials(ctx: Ctx, rest: readonly string[], values: Parsed['values']) {
   const [sub, connection] = rest;
-  if ((sub !== 'put' && sub !== 'delete') || !connection)
-    usage('credentials put <connection> --field NAME=VALUE… | credentials delete <connection>');
+  if ((sub !== 'put' && sub !== 'delete' && sub !== 'webhook') || !connection)
+    usage(
+      'credentials put <connection> --field NAME=VALUE… | credentials delete <connection> | credentials webhook <connection>',
+    );
   noExtra(rest, 2);
   const config = requireConfig(ctx.paths);
   const { client } = await connect(ctx, config);
@@ -572,6 +575,11 @@ async function credentials(ctx: Ctx, rest: readonly string[], values: Parsed['va
     if (sub === 'delete') {
       await client.deleteCredentials({ connection });
       ctx.out(`credentials of ${connection} deleted`, { connection, deleted: true });
+      return EXIT.ok;
+    }
+    if (sub === 'webhook') {
+      const endpoint = await client.webhookEndpoint({ connection });
+      ctx.out(webhookLines(connection, endpoint.url, endpoint.legacyUrl), endpoint);
       return EXIT.ok;
     }
     const fields: Record<string, string> = {};
@@ -591,14 +599,32 @@ async function credentials(ctx: Ctx, rest: readonly string[], values: Parsed['va
       usage('credentials put needs at least one --field or --field-env');
     const kind = (values.kind ?? 'api-key') as 'api-key' | 'basic' | 'oauth-client';
     await client.putCredentials({ connection, body: { kind, fields } });
-    ctx.out(`credentials of ${connection} stored (fields: ${Object.keys(fields).join(', ')})`, {
+    // With a webhook secret the connection has its own webhook URL: the one to enter at the
+    // third party (a relay without it answers 404; then there is nothing to show).
+    const endpoint =
+      fields.webhookSecret !== undefined
+        ? await client.webhookEndpoint.safe({ connection })
+        : undefined;
+    const hook = endpoint?.ok ? endpoint.value : undefined;
+    const stored = `credentials of ${connection} stored (fields: ${Object.keys(fields).join(', ')})`;
+    ctx.out(hook ? `${stored}\n${webhookLines(connection, hook.url, hook.legacyUrl)}` : stored, {
       connection,
       fields: Object.keys(fields),
+      ...(hook ? { webhookUrl: hook.url, legacyWebhookUrl: hook.legacyUrl } : {}),
     });
     return EXIT.ok;
   } finally {
     await client.close();
   }
+}
+
+function webhookLines(connection: string, url: string, legacyUrl: string | null): string {
+  const lines = [`webhook URL of ${connection} (enter it at the third party): ${url}`];
+  if (legacyUrl)
+    lines.push(
+      `  ${legacyUrl} still reaches it for now (deprecated, shared by every license): switch to the URL above`,
+    );
+  return lines.join('\n');
 }
 
 // --- deactivate -----------------------------------------------------------------------------

@@ -23,6 +23,7 @@ import {
 
 let h: Harness;
 let licenseKey: string;
+let hookUrl: string;
 const dir = tempDir();
 const CONNECTION = 'shop-1';
 
@@ -119,6 +120,13 @@ describe('activate', () => {
     );
     expect(res.code, res.out + res.err).toBe(0);
     expect(res.out).not.toContain(h.webhookSecret);
+    // The connection's own webhook URL, to enter at the third party.
+    hookUrl = String(res.json.webhookUrl);
+    expect(hookUrl).toMatch(
+      new RegExp(`^${h.relay.url}/v1/hooks/${CONNECTION}/[A-Za-z0-9_-]{32,}$`),
+    );
+    const shown = await agent(['credentials', 'webhook', CONNECTION, '--config', dir, '--json']);
+    expect(shown.json).toMatchObject({ url: hookUrl, legacyUrl: null });
   });
 
   it('status: license, device key, relay TLS, outbox', async () => {
@@ -355,7 +363,7 @@ describe('run', () => {
 
   it('a payment webhook reaches inbox/ and is acknowledged at the relay', async () => {
     const sent = await h.counterpart.sendPaymentWebhook({
-      url: `${h.relay.url}/v1/hooks/${CONNECTION}`,
+      url: hookUrl,
       payload: { paymentId: 'pay-77', amount: 1999, currency: 'EUR' },
     });
     expect(sent.status).toBe(204);
@@ -384,7 +392,7 @@ describe('run', () => {
     dropRecords(dir, 30, record('live'));
     await waitFor(() => effectsWithKeyPrefix('live').length === 30, 20_000, '30 live records');
     const hook = await h.counterpart.sendPaymentWebhook({
-      url: `${h.relay.url}/v1/hooks/${CONNECTION}`,
+      url: hookUrl,
     });
     await waitFor(
       () => existsSync(join(dir, 'inbox', `${hook.id}.json`)),

@@ -23,7 +23,11 @@ export interface Effect {
 }
 
 export interface WebhookTarget {
-  /** The relay's hook URL, e.g. `https://127.0.0.1:8443/v1/hooks/shop-1`. */
+  /**
+   * The connection's own hook URL at the relay, `https://<relay>/v1/hooks/<connection>/<hookId>`
+   * (the agent prints it after `credentials put` with a `webhookSecret`; changeable later with
+   * {@link Counterpart.setWebhookUrl} or `PUT /admin/webhook-target`).
+   */
   readonly url: string;
   /** The `whsec_` secret shared with the relay. */
   readonly secret: string;
@@ -87,6 +91,8 @@ export interface Counterpart {
   isDown(): boolean;
   setDown(down: boolean): void;
   sendPaymentWebhook(input?: SendWebhookInput): Promise<WebhookResult>;
+  /** Where payment webhooks go from now on (a provider's "endpoint URL" setting). */
+  setWebhookUrl(url: string): void;
   close(): Promise<void>;
 }
 
@@ -101,6 +107,9 @@ const Shipment = z.strictObject({
 });
 const OrderParams = z.strictObject({ id: z.string().regex(/^[A-Za-z0-9-]{1,64}$/) });
 const Outage = z.strictObject({ down: z.boolean() });
+const WebhookTargetRequest = z.strictObject({
+  url: z.url({ protocol: /^https?$/ }).max(2048),
+});
 const WebhookRequest = z.strictObject({
   type: z.string().min(1).max(128).optional(),
   payload: z.unknown().optional(),
@@ -128,6 +137,7 @@ export async function createCounterpart(options: CounterpartOptions): Promise<Co
   const adminKey = options.adminKey ?? options.apiKey;
   const now = options.now ?? Date.now;
   const effects: Effect[] = [];
+  let webhookUrl = options.webhook?.url;
   let down = options.down ?? false;
   let refused = 0;
   let replayed = 0;
@@ -224,7 +234,7 @@ export async function createCounterpart(options: CounterpartOptions): Promise<Co
 
   async function sendPaymentWebhook(input: SendWebhookInput = {}): Promise<WebhookResult> {
     const target = options.webhook;
-    const url = input.url ?? target?.url;
+    const url = input.url ?? webhookUrl;
     const secret = input.secret ?? target?.secret;
     if (!url || !secret) throw new Error('no webhook target configured');
     const id = input.id ?? `msg_${randomUUID()}`;
@@ -269,6 +279,14 @@ export async function createCounterpart(options: CounterpartOptions): Promise<Co
     if (!admin(req, reply)) return reply;
     return { down, refused, replayed, effects };
   });
+  // The endpoint URL webhooks go to: each license's connection has its own at the relay.
+  app.put('/admin/webhook-target', async (req, reply) => {
+    if (!admin(req, reply)) return reply;
+    const body = WebhookTargetRequest.safeParse(req.body ?? {});
+    if (!body.success) return problem(reply, 400, 'invalid request');
+    webhookUrl = body.data.url;
+    return { url: webhookUrl };
+  });
   app.post('/admin/webhook', async (req, reply) => {
     if (!admin(req, reply)) return reply;
     const body = WebhookRequest.safeParse(req.body ?? {});
@@ -297,6 +315,9 @@ export async function createCounterpart(options: CounterpartOptions): Promise<Co
       return replayed;
     },
     isDown: () => down,
+    setWebhookUrl: (url) => {
+      webhookUrl = url;
+    },
     setDown: (value) => {
       down = value;
     },

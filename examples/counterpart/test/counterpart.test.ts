@@ -149,9 +149,36 @@ describe('counterpart', () => {
       const viaAdmin = await call('/admin/webhook', { type: 'payment.refunded' });
       expect(viaAdmin.body).toMatchObject({ relayStatus: 202 });
       expect(received).toHaveLength(2);
+      // The endpoint URL is a setting (each license's connection has its own at the relay).
+      const res = await request(`${counterpart.url}/admin/webhook-target`, {
+        method: 'PUT',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${API_KEY}` },
+        body: JSON.stringify({ url: `${url}/v1/hooks/shop-1/${'h'.repeat(32)}` }),
+      });
+      expect(res.statusCode).toBe(200);
+      await res.body.text();
+      await counterpart.sendPaymentWebhook();
+      expect(received).toHaveLength(3);
+      const refused = await request(`${counterpart.url}/admin/webhook-target`, {
+        method: 'PUT',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${API_KEY}` },
+        body: JSON.stringify({ url: 'file:///etc/passwd' }),
+      });
+      expect(refused.statusCode).toBe(400);
+      await refused.body.text();
     } finally {
       sink.close();
     }
+  });
+
+  it('webhook secrets: 32 random bytes generated; the whsec_ prefix optional; under 24 bytes refused', async () => {
+    const { webhookKey } = await import('../src/webhooks.ts');
+    const generated = generateWebhookSecret();
+    expect(webhookKey(generated)).toHaveLength(32);
+    const bare = Buffer.alloc(24, 1).toString('base64');
+    expect(webhookKey(bare)).toHaveLength(24);
+    expect(() => webhookKey(`whsec_${Buffer.alloc(16, 1).toString('base64')}`)).toThrow(/24 bytes/);
+    expect(() => webhookKey('whsec_not base64!')).toThrow(/base64/);
   });
 });
 

@@ -3,6 +3,7 @@
  * sign-in with password and second factor; licenses through the relay's admin gRPC; credentials
  * into the relay's vault only after activation; every change audited.
  */
+import { generateWebhookSecret } from '@fluxel-example/counterpart';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SessionInfo } from '../src/shared/api.ts';
 import {
@@ -112,6 +113,21 @@ describe('licenses and credentials', () => {
       expect.objectContaining({ connection: 'shop-1', setBy: 'Kai Key', fieldNames: ['apiKey'] }),
     ]);
     expect(list.text).not.toContain('cp-portal-key-5e8a2b');
+    // With a webhook secret the connection gets its own hook URL, shown for the third party.
+    expect(list.body.connections[0]).toMatchObject({ hookUrl: null });
+    const withHook = await keyUser.client.call(
+      'PUT',
+      `/api/licenses/${licenseId}/connections/shop-1/credentials`,
+      {
+        kind: 'api-key',
+        fields: { apiKey: 'cp-portal-key-5e8a2b', webhookSecret: generateWebhookSecret() },
+      },
+    );
+    expect(withHook.status).toBe(204);
+    const shown = await keyUser.client.get<{ connections: { hookUrl: string | null }[] }>(
+      `/api/licenses/${licenseId}/connections`,
+    );
+    expect(shown.body.connections[0]?.hookUrl).toMatch(/^https:.*\/v1\/hooks\/shop-1\/[\w-]{32,}$/);
   });
 
   it('another tenant sees nothing of it (404, not 403)', async () => {

@@ -176,4 +176,24 @@ export const RELAY_MIGRATIONS: readonly string[] = [
   created_at   bigint NOT NULL,
   destroyed_at bigint
 )`,
+  // Inbound webhooks are routed by a per-connection hook id (`/v1/hooks/<connection>/<hookId>`),
+  // so a webhook costs one row and one decryption. Rows stored before hook ids existed get one
+  // here and are marked legacy: only they are still served on `/v1/hooks/<connection>`
+  // (deprecated). gen_random_uuid() draws from the server's strong random source (244 bits
+  // here); new rows get their id from the relay (24 random bytes).
+  'ALTER TABLE relay_credentials ADD COLUMN IF NOT EXISTS hook_id text',
+  'ALTER TABLE relay_credentials ADD COLUMN IF NOT EXISTS legacy_hook boolean NOT NULL DEFAULT false',
+  `UPDATE relay_credentials
+     SET hook_id = replace(gen_random_uuid()::text || gen_random_uuid()::text, '-', ''), legacy_hook = true
+   WHERE hook_id IS NULL`,
+  'CREATE UNIQUE INDEX IF NOT EXISTS relay_credentials_hook_idx ON relay_credentials (hook_id)',
+  // Ids of accepted webhooks per license, remembered past the signature's tolerance window, so
+  // a signed webhook replayed after the agent acked it is not stored again.
+  `CREATE TABLE IF NOT EXISTS relay_webhook_seen (
+  license_id  text NOT NULL,
+  id          text NOT NULL,
+  expires_at  bigint NOT NULL,
+  PRIMARY KEY (license_id, id)
+)`,
+  'CREATE INDEX IF NOT EXISTS relay_webhook_seen_expires_idx ON relay_webhook_seen (expires_at)',
 ];

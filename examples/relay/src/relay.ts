@@ -80,8 +80,8 @@ import {
 } from './ratelimit.ts';
 import { loadOrCreateSecrets } from './secrets.ts';
 import { type DevTls, ensureDevTls, keepTlsPolicy, TLS_SERVER_POLICY } from './tls.ts';
-import { type Owner, Vault } from './vault.ts';
-import { checkWebhookHeaders, webhookSignedWith } from './webhooks.ts';
+import { HOOK_ID, type Owner, Vault, type WebhookSecret } from './vault.ts';
+import { checkWebhookHeaders, WEBHOOK_SEEN_MS, webhookSignedWith } from './webhooks.ts';
 
 export const RELAY_VERSION = '0.1.0';
 /** How long the mailbox holds an inbound event. */
@@ -447,6 +447,8 @@ export async function createRelay(options: RelayOptions): Promise<Relay> {
     ...(options.tenantKeyRecheckMs !== undefined
       ? { tenantKeyRecheckMs: options.tenantKeyRecheckMs }
       : {}),
+    // Hook URLs are shown once the relay listens (baseUrl is set by then).
+    hookBaseUrl: () => baseUrl,
   });
   // Arrivals wake waiting long-polls: across instances by LISTEN/NOTIFY when this relay has
   // PostgreSQL's URL; in this process only otherwise (complete when it owns its PGlite).
@@ -641,6 +643,18 @@ export async function createRelay(options: RelayOptions): Promise<Relay> {
   }
 
   async function purgeExpired(): Promise<number> {
+    // Webhook ids remembered against replays, once past their window: in batches of 10 000,
+    // at most 10 per run (each statement short; what is left goes next run).
+    for (let batch = 0; batch < 10; batch++) {
+      const purged = await database.query(
+        `WITH gone AS (DELETE FROM relay_webhook_seen WHERE (license_id, id) IN (
+           SELECT license_id, id FROM relay_webhook_seen WHERE expires_at <= $1 LIMIT 10000)
+           RETURNING 1)
+         SELECT count(*)::int AS n FROM gone`,
+        [clock()],
+      );
+      if (Number(purged.rows[0]?.n ?? 0) < 10_000) break;
+    }
     const { rows } = await database.query(
       'DELETE FROM relay_mailbox WHERE expires_at <= $1 RETURNING license_id, tenant, connection, id, type',
       [clock()],
@@ -1109,6 +1123,16 @@ export async function createRelay(options: RelayOptions): Promise<Relay> {
               relay: { version: RELAY_VERSION, time: new Date().toISOString() },
             });
           }
+          case 'webhookEndpoint': {
+            const endpoint = await vault.webhookEndpoint(owner, connection);
+            if (!endpoint)
+              throw new HttpProblem(404, 'no webhook secret stored for this connection', {
+                code: 'ERR_NO_WEBHOOK_SECRET',
+                detail:
+                  "store the connection's credentials with a webhookSecret field; its webhook URL exists from then on",
+              });
+            return reply.send({ connection, ...endpoint });
+          }
         }
         throw new HttpProblem(500, 'internal error');
       },
@@ -1142,31 +1166,63 @@ export async function createRelay(options: RelayOptions): Promise<Relay> {
 
   // --- inbound webhooks ------------------------------------------------------------------
 
+  // `/v1/hooks/<connection>/<hookId>`: the hook id names one connection of one license, so a
+  // webhook costs one indexed row and one decryption, whoever else uses the connection name.
+  app.post('/v1/hooks/:connection/:hookId', async (req, reply) => {
+    const params = req.params as { connection: string; hookId: string };
+    const connection = ConnectionId.safeParse(params.connection);
+    if (!connection.success) throw invalid('params.connection', connection.error);
+    return receiveWebhook(req, reply, connection.data, params.hookId);
+  });
+
+  // Deprecated: routing by connection name alone. Only rows stored before hook ids existed
+  // (marked legacy by the migration; new rows never are) are tried, at most
+  // LEGACY_HOOK_CANDIDATES; every use is audited (`legacyHook: true`) so operators can see who
+  // still has to switch the third party to the connection's own URL.
   app.post('/v1/hooks/:connection', async (req, reply) => {
     const connection = ConnectionId.safeParse((req.params as { connection: string }).connection);
     if (!connection.success) throw invalid('params.connection', connection.error);
+    return receiveWebhook(req, reply, connection.data, undefined);
+  });
+
+  async function receiveWebhook(
+    req: FastifyRequest,
+    reply: FastifyReply,
+    connection: string,
+    hookId: string | undefined,
+  ) {
     const raw = req.body instanceof Buffer ? req.body : Buffer.alloc(0);
     const headers = {
       id: header(req, 'webhook-id'),
       timestamp: header(req, 'webhook-timestamp'),
       signature: header(req, 'webhook-signature'),
     };
+    const actor = { type: 'service' as const, id: `webhook:${connection}`, ip: req.ip };
     const denied = async (reason: string, tenant = 'unknown') => {
       await record({
         tenant,
-        actor: { type: 'service', id: `webhook:${connection.data}`, ip: req.ip },
+        actor,
         action: 'webhook.receive',
-        target: { type: 'connection', id: connection.data },
+        target: { type: 'connection', id: connection },
         outcome: 'denied',
         reason,
         requestId: req.id,
+        ...(hookId === undefined ? { data: { legacyHook: true } } : {}),
       });
       return new HttpProblem(401, 'webhook refused', { code: 'ERR_WEBHOOK_REFUSED' });
     };
     const check = checkWebhookHeaders(headers, clock());
     if (!check.ok) throw await denied(check.reason);
-    const candidates = await vault.webhookSecrets(connection.data);
-    const match = candidates.find(({ secret }) => webhookSignedWith(secret, headers, raw));
+    let match: WebhookSecret | undefined;
+    if (hookId === undefined) {
+      const candidates = await vault.legacyWebhookSecrets(connection);
+      match = candidates.find(({ secret }) => webhookSignedWith(secret, headers, raw));
+    } else {
+      if (!HOOK_ID.test(hookId)) throw await denied('unknown-hook');
+      const candidate = await vault.webhookSecret(connection, hookId);
+      if (!candidate) throw await denied('unknown-hook');
+      if (webhookSignedWith(candidate.secret, headers, raw)) match = candidate;
+    }
     if (!match) throw await denied('bad-signature');
     let json: unknown;
     try {
@@ -1186,51 +1242,67 @@ export async function createRelay(options: RelayOptions): Promise<Relay> {
     const { owner } = match;
     const sealed = await vault.sealText(
       owner,
-      connection.data,
+      connection,
       `mailbox.${id}`,
       JSON.stringify(payload.data),
     );
+    // One statement (atomic): remember the webhook id past the signature's tolerance window
+    // and store the event only if the id was new — so a signed webhook replayed after the
+    // agent acked it, or sent N times at once, is stored once. An id whose memory expired is
+    // taken again (its signature's timestamp would be refused by then anyway).
+    const seenUntil = Math.max(receivedAt, Number(headers.timestamp) * 1000) + WEBHOOK_SEEN_MS;
     const inserted = await database.query(
-      `INSERT INTO relay_mailbox (license_id, id, tenant, connection, type, sealed, received_at, expires_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (license_id, id) DO NOTHING RETURNING id`,
+      `WITH seen AS (
+         INSERT INTO relay_webhook_seen (license_id, id, expires_at) VALUES ($1, $2, $9)
+         ON CONFLICT (license_id, id) DO UPDATE SET expires_at = EXCLUDED.expires_at
+           WHERE relay_webhook_seen.expires_at <= $7
+         RETURNING license_id
+       )
+       INSERT INTO relay_mailbox (license_id, id, tenant, connection, type, sealed, received_at, expires_at)
+       SELECT $1, $2, $3, $4, $5, $6, $7, $8 FROM seen
+       ON CONFLICT (license_id, id) DO NOTHING RETURNING id`,
       [
         owner.licenseId,
         id,
         owner.tenant,
-        connection.data,
+        connection,
         type,
         sealed,
         receivedAt,
         receivedAt + MAILBOX_TTL_MS,
+        seenUntil,
       ],
     );
     await record({
       tenant: owner.tenant,
-      actor: { type: 'service', id: `webhook:${connection.data}`, ip: req.ip },
+      actor,
       action: 'mailbox.receive',
       target: { type: 'mailbox-event', id },
       outcome: 'success',
       requestId: req.id,
       data: {
         license: owner.licenseId,
-        connection: connection.data,
+        connection,
         type,
         duplicate: inserted.rows.length === 0,
+        ...(hookId === undefined ? { legacyHook: true } : {}),
       },
     });
-    if (inserted.rows.length > 0)
+    if (inserted.rows.length > 0) {
       feed.publish({
         type: 'mailbox.received',
         outcome: 'success',
         tenant: owner.tenant,
         licenseId: owner.licenseId,
-        connection: connection.data,
+        connection,
         mailboxEventId: id,
         time: receivedAt,
       });
-    arrivals.emit(owner.licenseId);
+      arrivals.emit(owner.licenseId);
+    }
+    // A duplicate is answered like the first delivery: the sender has nothing to retry.
     return reply.code(204).send();
-  });
+  }
 
   const host = options.host ?? '127.0.0.1';
   await app.listen({ host, port });

@@ -8,6 +8,8 @@
  * keys existed (directly under the relay's KEK) still open.
  * Plaintext is never stored, returned to a caller or logged.
  */
+
+import { randomBytes } from 'node:crypto';
 import {
   CryptoError,
   fromText,
@@ -21,6 +23,7 @@ import {
   toText,
 } from '@fluxel/crypto';
 import type { Database } from './db.ts';
+import { requireWebhookSecret } from './webhooks.ts';
 
 /** The tenant keys in `relay_tenant_keys` (material sealed by `SubjectKeys` under the KEK). */
 export class SqlTenantKeyStore implements SubjectKeyStore {
@@ -87,7 +90,42 @@ export interface CredentialsMetadata {
   readonly fieldNames: string[];
   readonly setAt: string;
   readonly setBy: string;
+  /**
+   * The connection's own inbound webhook URL (`<relay>/v1/hooks/<connection>/<hookId>`) for the
+   * third party's settings; null when the credentials hold no `webhookSecret`.
+   */
+  readonly hookUrl: string | null;
 }
+
+/** Where a connection's webhooks go: its own URL, and whether the deprecated shared one still works. */
+export interface WebhookEndpoint {
+  readonly url: string;
+  /** Whether `/v1/hooks/<connection>` (deprecated, stored before hook ids) still reaches it. */
+  readonly legacyUrl: string | null;
+}
+
+/** A connection's webhook secret, found by its hook id or (deprecated) its connection name. */
+export interface WebhookSecret {
+  readonly owner: Owner;
+  readonly secret: string;
+  readonly legacy: boolean;
+}
+
+/** The path of a connection's hook, relative to the relay's base URL. */
+export function hookPath(connection: string, hookId: string): string {
+  return `/v1/hooks/${connection}/${hookId}`;
+}
+
+/** A hook id: 24 random bytes, base64url (192 bits; unguessable, one per connection row). */
+export function newHookId(): string {
+  return randomBytes(24).toString('base64url');
+}
+
+/** The shape of a hook id in a URL (new ones: 32 base64url characters; backfilled: 64 hex). */
+export const HOOK_ID = /^[A-Za-z0-9_-]{32,64}$/;
+
+/** Most rows the deprecated `/v1/hooks/<connection>` tries (only rows stored before hook ids). */
+export const LEGACY_HOOK_CANDIDATES = 20;
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -112,6 +150,8 @@ export interface VaultOptions {
    * 5000.
    */
   readonly tenantKeyRecheckMs?: number;
+  /** The relay's public base URL (read when a hook URL is shown). Default: paths only. */
+  readonly hookBaseUrl?: () => string;
 }
 
 export class Vault {
@@ -125,6 +165,7 @@ export class Vault {
   readonly #tenantKeys: SubjectKeys;
   readonly #recheckMs: number;
   readonly #checkedAt = new Map<string, number>();
+  readonly #hookBaseUrl: () => string;
 
   constructor(db: Database, keyring: Keyring, now: () => number, options: VaultOptions = {}) {
     this.#db = db;
@@ -133,6 +174,7 @@ export class Vault {
     this.#cacheMs = options.openCacheMs ?? 0;
     this.#cacheEntries = options.openCacheEntries ?? 1000;
     this.#recheckMs = options.tenantKeyRecheckMs ?? 5000;
+    this.#hookBaseUrl = options.hookBaseUrl ?? (() => '');
     this.#tenantStore = new SqlTenantKeyStore(db, now);
     this.#tenantKeys = new SubjectKeys({
       store: this.#tenantStore,
@@ -204,7 +246,9 @@ export class Vault {
 
   /**
    * Stores (replaces) a connection's credentials, each field sealed on its own. `setBy` is
-   * {@link SET_BY_DEVICE} for the agent, else the portal user's id.
+   * {@link SET_BY_DEVICE} for the agent, else the portal user's id. A `webhookSecret` field
+   * must be a usable Standard Webhooks secret (else a 400 problem). A new row gets its hook id
+   * here; a replaced row keeps its id (the third party's webhook URL stays the same).
    */
   async put(
     owner: Owner,
@@ -212,17 +256,19 @@ export class Vault {
     credentials: StoredCredentials,
     setBy: string = SET_BY_DEVICE,
   ): Promise<void> {
+    const webhookSecret = credentials.fields.webhookSecret;
+    if (webhookSecret !== undefined) requireWebhookSecret(webhookSecret);
     const sealed: Record<string, string> = {};
     for (const [name, value] of Object.entries(credentials.fields)) {
       // eslint-disable-next-line security/detect-object-injection -- names match /^[a-zA-Z][a-zA-Z0-9_]{0,63}$/ (Credentials schema); a string value cannot replace a prototype
       sealed[name] = await this.sealText(owner, connection, `credentials.${name}`, value);
     }
     await this.#db.query(
-      `INSERT INTO relay_credentials (license_id, tenant, connection, kind, fields, set_at, set_by)
-       VALUES ($1, $2, $3, $4, $5, $6, $7)
+      `INSERT INTO relay_credentials (license_id, tenant, connection, kind, fields, set_at, set_by, hook_id)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
        ON CONFLICT (license_id, connection)
        DO UPDATE SET kind = EXCLUDED.kind, fields = EXCLUDED.fields, set_at = EXCLUDED.set_at,
-         set_by = EXCLUDED.set_by`,
+         set_by = EXCLUDED.set_by, hook_id = COALESCE(relay_credentials.hook_id, EXCLUDED.hook_id)`,
       [
         owner.licenseId,
         owner.tenant,
@@ -231,6 +277,7 @@ export class Vault {
         JSON.stringify(sealed),
         this.#now(),
         setBy,
+        newHookId(),
       ],
     );
   }
@@ -295,33 +342,75 @@ export class Vault {
   }
 
   /**
-   * The `webhookSecret` field of every license's connection named `connection` (webhook
-   * verification; bounded; no other field is decrypted).
+   * The `webhookSecret` of the one connection whose hook id is `hookId` (and whose name is
+   * `connection`): one indexed row, one decryption, nothing else opened. Undefined when there
+   * is none, it holds no webhook secret, or its tenant was shredded.
    */
-  async webhookSecrets(connection: string): Promise<{ owner: Owner; secret: string }[]> {
+  async webhookSecret(connection: string, hookId: string): Promise<WebhookSecret | undefined> {
     const { rows } = await this.#db.query(
-      "SELECT license_id, tenant, fields->>'webhookSecret' AS sealed FROM relay_credentials WHERE connection = $1 AND fields ? 'webhookSecret' ORDER BY set_at LIMIT 20",
+      "SELECT license_id, tenant, fields->>'webhookSecret' AS sealed, legacy_hook FROM relay_credentials WHERE hook_id = $1 AND connection = $2 AND fields ? 'webhookSecret'",
+      [hookId, connection],
+    );
+    const row = rows[0];
+    return row ? this.#openWebhookSecret(connection, row) : undefined;
+  }
+
+  /**
+   * Deprecated routing by connection name alone (`/v1/hooks/<connection>`): the webhook
+   * secrets of the rows stored before hook ids existed (marked legacy by the migration; new
+   * rows never are, so this set only shrinks), at most {@link LEGACY_HOOK_CANDIDATES}.
+   */
+  async legacyWebhookSecrets(connection: string): Promise<WebhookSecret[]> {
+    const { rows } = await this.#db.query(
+      `SELECT license_id, tenant, fields->>'webhookSecret' AS sealed, legacy_hook FROM relay_credentials
+       WHERE connection = $1 AND (legacy_hook OR hook_id IS NULL) AND fields ? 'webhookSecret' ORDER BY set_at LIMIT ${LEGACY_HOOK_CANDIDATES}`,
       [connection],
     );
-    const out: { owner: Owner; secret: string }[] = [];
+    const out: WebhookSecret[] = [];
     for (const row of rows) {
-      const owner = { licenseId: String(row.license_id), tenant: String(row.tenant) };
-      let secret: string;
-      try {
-        secret = await this.openText(
-          owner,
-          connection,
-          'credentials.webhookSecret',
-          String(row.sealed),
-        );
-      } catch (error) {
-        // A shredded tenant's secret no longer opens: it takes no more webhooks, the others do.
-        if (CryptoError.isInstance(error) && error.code === 'ERR_CRYPTO_KEY_DESTROYED') continue;
-        throw error;
-      }
-      out.push({ owner, secret });
+      const opened = await this.#openWebhookSecret(connection, row);
+      if (opened) out.push(opened);
     }
     return out;
+  }
+
+  async #openWebhookSecret(
+    connection: string,
+    row: Record<string, unknown>,
+  ): Promise<WebhookSecret | undefined> {
+    const owner = { licenseId: String(row.license_id), tenant: String(row.tenant) };
+    try {
+      const secret = await this.openText(
+        owner,
+        connection,
+        'credentials.webhookSecret',
+        String(row.sealed),
+      );
+      return { owner, secret, legacy: row.legacy_hook === true };
+    } catch (error) {
+      // A shredded tenant's secret no longer opens: it takes no more webhooks, the others do.
+      if (CryptoError.isInstance(error) && error.code === 'ERR_CRYPTO_KEY_DESTROYED')
+        return undefined;
+      throw error;
+    }
+  }
+
+  /**
+   * Where the third party sends a connection's webhooks (no decryption); undefined when its
+   * credentials hold no `webhookSecret`.
+   */
+  async webhookEndpoint(owner: Owner, connection: string): Promise<WebhookEndpoint | undefined> {
+    const { rows } = await this.#db.query(
+      "SELECT hook_id, legacy_hook FROM relay_credentials WHERE license_id = $1 AND connection = $2 AND fields ? 'webhookSecret' AND hook_id IS NOT NULL",
+      [owner.licenseId, connection],
+    );
+    const row = rows[0];
+    if (!row) return undefined;
+    const base = this.#hookBaseUrl();
+    return {
+      url: `${base}${hookPath(connection, String(row.hook_id))}`,
+      legacyUrl: row.legacy_hook === true ? `${base}/v1/hooks/${connection}` : null,
+    };
   }
 
   /** Connections with credentials, for `status`. */
@@ -342,7 +431,7 @@ export class Vault {
    */
   async metadata(licenseId: string): Promise<CredentialsMetadata[]> {
     const { rows } = await this.#db.query(
-      `SELECT connection, kind, set_at, set_by,
+      `SELECT connection, kind, set_at, set_by, hook_id, fields ? 'webhookSecret' AS takes_webhooks,
          ARRAY(SELECT jsonb_object_keys(fields) ORDER BY 1) AS field_names
        FROM relay_credentials WHERE license_id = $1 ORDER BY connection`,
       [licenseId],
@@ -353,6 +442,10 @@ export class Vault {
       fieldNames: (r.field_names as unknown[]).map(String),
       setAt: new Date(Number(r.set_at)).toISOString(),
       setBy: String(r.set_by),
+      hookUrl:
+        r.takes_webhooks === true && r.hook_id
+          ? `${this.#hookBaseUrl()}${hookPath(String(r.connection), String(r.hook_id))}`
+          : null,
     }));
   }
 

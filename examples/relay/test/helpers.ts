@@ -29,7 +29,16 @@ export interface Harness {
   webhookSecret: string;
   /** Milliseconds added to the relay's mailbox/webhook clock. */
   clockOffset: { ms: number };
-  hook(connection: string, input?: SendWebhookInput): ReturnType<Counterpart['sendPaymentWebhook']>;
+  /**
+   * A signed webhook from the counterpart to the connection's own hook URL (of `licenseId`,
+   * default the connection's oldest row), unless `input.url` names another.
+   */
+  hook(
+    connection: string,
+    input?: SendWebhookInput & { licenseId?: string },
+  ): ReturnType<Counterpart['sendPaymentWebhook']>;
+  /** The connection's own hook URL (of `licenseId`, default the connection's oldest row). */
+  hookUrl(connection: string, licenseId?: string): Promise<string>;
   client(device?: DpopSigner): Promise<{ client: NodeRelayClient; device: DpopSigner }>;
   issueKey(tenant?: string): Promise<string>;
   audited(action: string): AuditEvent[];
@@ -67,6 +76,16 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     ...options.relay,
   });
   const clients: NodeRelayClient[] = [];
+  async function hookUrl(connection: string, licenseId?: string): Promise<string> {
+    const { rows } = await relay.database.query(
+      `SELECT hook_id FROM relay_credentials WHERE connection = $1 AND ($2::text IS NULL OR license_id = $2)
+       ORDER BY set_at LIMIT 1`,
+      [connection, licenseId ?? null],
+    );
+    const hookId = rows[0]?.hook_id;
+    // No credentials (yet): a well-formed id that names nothing.
+    return `${relay.url}/v1/hooks/${connection}/${hookId ? String(hookId) : 'x'.repeat(32)}`;
+  }
   return {
     dataDir,
     relay,
@@ -75,8 +94,11 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     auditStore,
     webhookSecret,
     clockOffset,
-    hook: (connection, input = {}) =>
-      counterpart.sendPaymentWebhook({ url: `${relay.url}/v1/hooks/${connection}`, ...input }),
+    hookUrl,
+    async hook(connection, { licenseId, ...input } = {}) {
+      const url = input.url ?? (await hookUrl(connection, licenseId));
+      return counterpart.sendPaymentWebhook({ ...input, url });
+    },
     async client(device) {
       const signer = device ?? createDpopSigner((await generateKeyPair()).privateJwk);
       const client = createRelayClient({

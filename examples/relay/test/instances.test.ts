@@ -101,7 +101,7 @@ describe.skipIf(skip)('two relay instances over one PostgreSQL', () => {
     await new Promise((r) => setTimeout(r, 300));
     const started = Date.now();
     const hook = await a.counterpart.sendPaymentWebhook({
-      url: `${a.relay.url}/v1/hooks/shop-1`,
+      url: await a.hookUrl('shop-1'),
       payload: { reference: 'cross-instance' },
     });
     expect(hook.status).toBe(204);

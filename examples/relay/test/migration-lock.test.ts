@@ -117,6 +117,7 @@ describe.skipIf(skip)('migration lock over one PostgreSQL', () => {
             'relay_idempotency',
             'relay_mailbox',
             'relay_tenant_keys',
+            'relay_webhook_seen',
           ]);
           const applied = await sql(`SELECT id FROM ${schema}.fluxel_licenses_migrations`);
           expect(applied.map((r) => Number(r.id))).toEqual([1]);

@@ -149,6 +149,7 @@ describe('portal credential API', () => {
     expect(Object.keys(row ?? {}).sort()).toEqual([
       'connection',
       'fieldNames',
+      'hookUrl',
       'kind',
       'setAt',
       'setBy',
@@ -157,6 +158,7 @@ describe('portal credential API', () => {
       connection: CONNECTION,
       kind: 'api-key',
       fieldNames: ['apiKey'],
+      hookUrl: null, // no webhookSecret: no hook URL
       setBy: ACTOR.id,
     });
     expect(new Date(String(row?.setAt)).toISOString()).toBe(row?.setAt);

@@ -304,6 +304,7 @@ describe('attacks', () => {
     const theirs = await h.hook(CONNECTION, {
       secret: otherSecret,
       payload: { for: 'merchant-6' },
+      licenseId: (await other.tokens())?.licenseId as string,
     });
     expect([mine.status, theirs.status]).toEqual([204, 204]);
     const seenByOther = (await other.pickup({ wait: 0 })).events;

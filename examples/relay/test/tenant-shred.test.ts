@@ -132,7 +132,10 @@ describe('per-tenant keys and crypto-shredding', () => {
     expect(!refused.ok && refused.error.problem?.code).toBe('ERR_TENANT_ERASED');
     // The other tenant works on; its webhooks still verify and land.
     expect((await send(b.first, 'B-1')).ok).toBe(true);
-    const hook = await h.hook('shop-1', { payload: { paymentId: 'p-b' } });
+    const hook = await h.hook('shop-1', {
+      payload: { paymentId: 'p-b' },
+      licenseId: (await b.first.tokens())?.licenseId as string,
+    });
     expect(hook.status).toBe(204);
     expect((await b.first.pickup({ wait: 1 })).events.map((e) => e.id)).toEqual([hook.id]);
 

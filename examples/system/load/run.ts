@@ -378,6 +378,8 @@ interface AgentSlot {
   readonly index: number;
   readonly dir: string;
   readonly secret: string;
+  /** The path of this license's own hook (`/v1/hooks/shop-1/<hookId>`), from `credentials put`. */
+  hookPath?: string;
   child?: Child;
   dropped: number;
 }
@@ -433,6 +435,16 @@ await Promise.all(
       agentOptions(a, { LOAD_API_KEY: counterpartApiKey, LOAD_WEBHOOK_SECRET: a.secret }),
     );
     if (creds.code !== 0) throw new Error(`agent-${a.index}: credentials put exited ${creds.code}`);
+    a.hookPath = hookPathFrom(
+      creds.stdout.map((l) => {
+        try {
+          return (JSON.parse(l) as { webhookUrl?: unknown }).webhookUrl;
+        } catch {
+          return undefined;
+        }
+      }),
+      `agent-${a.index}`,
+    );
     a.child = track(
       `agent-${a.index}`,
       spawnTs(`agent-${a.index}`, AGENT_CLI, ['run', '--config', a.dir], agentOptions(a)),
@@ -440,6 +452,13 @@ await Promise.all(
     await a.child.waitFor(/running: watching/, 60_000);
   }),
 );
+
+/** The path of a license's own hook URL (relays behind the balancer share it). */
+function hookPathFrom(urls: readonly unknown[], who: string): string {
+  const url = urls.find((u): u is string => typeof u === 'string');
+  if (!url) throw new Error(`${who}: credentials put showed no webhook URL`);
+  return new URL(url).pathname;
+}
 
 // the dormant license: activated in this process, never picks up
 const dormantSecret = webhookSecret();
@@ -465,6 +484,10 @@ await dormant.putCredentials({
   connection: 'shop-1',
   body: { kind: 'api-key', fields: { apiKey: counterpartApiKey, webhookSecret: dormantSecret } },
 });
+const dormantHookPath = hookPathFrom(
+  [(await dormant.webhookEndpoint({ connection: 'shop-1' })).url],
+  'dormant',
+);
 say(`${AGENTS} agents running through the balancer, dormant license set`);
 
 // --- load -------------------------------------------------------------------------------
@@ -502,12 +525,13 @@ function sendHook(hook: Hook): void {
   hook.attempts++;
   hook.inFlight = true;
   hook.lastSentAt = Date.now();
-  const secret =
-    hook.license === DORMANT ? dormantSecret : (agents[hook.license] as AgentSlot).secret;
+  const slot = hook.license === DORMANT ? undefined : (agents[hook.license] as AgentSlot);
+  const secret = slot ? slot.secret : dormantSecret;
+  const hookPath = slot ? (slot.hookPath as string) : dormantHookPath;
   counterpart.write(
     JSON.stringify({
       id: hook.id,
-      url: `${relay.url}/v1/hooks/shop-1`,
+      url: `${relay.url}${hookPath}`,
       secret,
       payload: { paymentId: hook.id, amount: 1000 + hookSeq, currency: 'EUR' },
     }),

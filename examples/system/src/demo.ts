@@ -207,6 +207,8 @@ if (!state) {
     { CP_KEY: sys.secrets.counterpartApiKey, CP_WHSEC: sys.secrets.webhookSecret },
   );
   if (creds.code !== 0) fail(`setting the counterpart credentials failed: ${creds.stdout}`);
+  // The payment provider sends to this license's own hook URL (as a merchant enters it there).
+  await sys.useWebhookUrlFrom(creds);
 
   // Show the alert path once: somebody tries the spent key on another machine.
   const thief = await sys.agent(join(dataDir, 'agents', 'second-machine'), [

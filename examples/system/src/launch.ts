@@ -85,8 +85,16 @@ export interface System {
   readonly firstAdminInvitation: string | undefined;
   /** A LicenseAdmin gRPC client with the admin token (closed by `stop()`). */
   admin(): LicenseAdminClient;
-  /** Calls the counterpart's admin API (`/admin/outage`, `/admin/webhook`, `/admin/effects`). */
-  counterpartAdmin(method: 'GET' | 'POST', path: string, body?: unknown): Promise<unknown>;
+  /**
+   * Calls the counterpart's admin API (`/admin/outage`, `/admin/webhook`, `/admin/effects`,
+   * `PUT /admin/webhook-target`).
+   */
+  counterpartAdmin(method: 'GET' | 'POST' | 'PUT', path: string, body?: unknown): Promise<unknown>;
+  /**
+   * Points the counterpart's payment webhooks at the connection's own hook URL, taken from the
+   * `--json` answer of `fluxel-agent credentials put` (a provider's "endpoint URL" setting).
+   */
+  useWebhookUrlFrom(credentialsPut: AgentRun): Promise<void>;
   /** Stops one component (SIGTERM, then SIGKILL) or kills it (`hard`). */
   stopComponent(name: ComponentName, hard?: boolean): Promise<void>;
   /** Starts a stopped component again on the same ports and data (optionally with more env). */
@@ -170,6 +178,8 @@ export async function startSystem(options: SystemOptions): Promise<System> {
           COUNTERPART_PORT: String(ports.counterpart),
           COUNTERPART_API_KEY: secrets.counterpartApiKey,
           COUNTERPART_ADMIN_KEY: secrets.counterpartAdminKey,
+          // Replaced by the connection's own hook URL once an agent stored its credentials
+          // (useWebhookUrlFrom); until then webhooks are refused.
           COUNTERPART_WEBHOOK_URL: `${relayUrl}/v1/hooks/shop-1`,
           COUNTERPART_WEBHOOK_SECRET: secrets.webhookSecret,
           COUNTERPART_RELAY_CA: caPath,
@@ -284,6 +294,12 @@ export async function startSystem(options: SystemOptions): Promise<System> {
       const text = await res.text();
       if (!res.ok) throw new Error(`counterpart ${path}: ${res.status} ${text.slice(0, 200)}`);
       return text ? JSON.parse(text) : undefined;
+    },
+    async useWebhookUrlFrom(credentialsPut) {
+      const url = credentialsPut.json?.webhookUrl;
+      if (typeof url !== 'string')
+        throw new Error(`credentials put printed no webhookUrl: ${credentialsPut.stdout}`);
+      await system.counterpartAdmin('PUT', '/admin/webhook-target', { url });
     },
     async stopComponent(name, hard = false) {
       const service = services[name];

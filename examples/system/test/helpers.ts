@@ -158,6 +158,8 @@ export async function putCredentials(system: System, dir: string) {
     ],
     { CP_KEY: system.secrets.counterpartApiKey, CP_WHSEC: system.secrets.webhookSecret },
   );
+  // The counterpart's webhooks go to this license's own hook URL from now on.
+  if (res.code === 0) await system.useWebhookUrlFrom(res);
   return res;
 }
 

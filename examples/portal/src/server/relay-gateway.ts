@@ -46,6 +46,8 @@ export interface ConnectionMeta {
   readonly fieldNames: readonly string[];
   readonly setAt: string;
   readonly setBy: string;
+  /** The connection's own inbound webhook URL at the relay (null without a webhookSecret; absent from older relays). */
+  readonly hookUrl?: string | null;
 }
 
 /** A failure reaching the relay or refused by it; `status` is HTTP-like. */

@@ -294,6 +294,8 @@ export interface ConnectionRow {
   readonly setAt: string;
   /** `device` or the portal user's display name. */
   readonly setBy: string;
+  /** Where the third party sends this connection's webhooks (null without a webhook secret). */
+  readonly hookUrl: string | null;
 }
 /** `PUT /api/licenses/:id/connections/:connection/credentials` (credentials.write, re-auth not needed) → 204; 409 `license_not_active` before activation. */
 export const credentialsBody = z.strictObject({

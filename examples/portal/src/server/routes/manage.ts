@@ -374,6 +374,7 @@ export function manageRoutes(
         fieldNames: c.fieldNames,
         setAt: c.setAt,
         setBy: c.setBy === 'device' ? 'device' : (by?.name ?? 'portal user'),
+        hookUrl: c.hookUrl ?? null,
       });
     }
     return { connections: out };

@@ -123,6 +123,7 @@ function Connections({ license }: { license: LicenseRow }) {
                   <th scope="col">{t('field.kind')}</th>
                   <th scope="col">{t('connections.fields')}</th>
                   <th scope="col">{t('connections.set')}</th>
+                  <th scope="col">{t('connections.hookUrl')}</th>
                   {writable && license.activated ? (
                     <th scope="col">{t('common.actions')}</th>
                   ) : null}
@@ -139,6 +140,9 @@ function Connections({ license }: { license: LicenseRow }) {
                         date: formatDate(locale, c.setAt),
                         user: c.setBy === 'device' ? t('connections.device') : c.setBy,
                       })}
+                    </td>
+                    <td data-testid="connection-hook-url">
+                      {c.hookUrl ? <code>{c.hookUrl}</code> : t('connections.noHook')}
                     </td>
                     {writable && license.activated ? (
                       <td>
