@@ -1,5 +1,8 @@
-/** Login throttling: free attempts, exponential backoff and its cap, lockout, forgetting. */
-import { describe, expect, it } from 'vitest';
+/**
+ * Login throttling: free attempts, exponential backoff and its cap, lockout, forgetting — the
+ * pure policy, and its SQL form in the store.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   ACCOUNT_POLICY,
   IP_POLICY,
@@ -8,6 +11,13 @@ import {
   type ThrottleRecord,
   throttleState,
 } from '../src/server/auth/throttle.ts';
+import {
+  clearAttempts,
+  readThrottle,
+  refundAttempt,
+  reserveAttempt,
+} from '../src/server/auth/throttle-store.ts';
+import { type Database, openPortalDatabase } from '../src/server/db.ts';
 
 const t0 = 1_700_000_000_000;
 const MIN = 60_000;
@@ -105,5 +115,88 @@ describe('throttle', () => {
     expect(
       recordFailure({ failures: 20, lastFailureAt: t0 }, t0 + 60_000).lockedUntil,
     ).toBeDefined();
+  });
+});
+
+/**
+ * The store's SQL (`throttle-store.ts`) against the pure policy: the same attempts at the same
+ * times give the same decisions and the same records, on PGlite.
+ */
+describe('throttle store agrees with the policy', () => {
+  let db: Database;
+  beforeAll(async () => {
+    db = await openPortalDatabase({});
+  });
+  afterAll(async () => db?.close());
+
+  /** Attempt times: bursts, back-offs waited out or not, a lockout, an hour of silence. */
+  function schedule(seed: number): number[] {
+    let x = seed;
+    const rand = () => {
+      x = (x * 1_103_515_245 + 12_345) % 2 ** 31;
+      return x / 2 ** 31;
+    };
+    const gaps = [0, 1, 999, 1000, 2000, 30_000, 60_000, 15 * MIN, 61 * MIN];
+    const times: number[] = [];
+    let now = t0;
+    for (let i = 0; i < 60; i++) {
+      now += gaps[Math.floor(rand() * gaps.length)] as number;
+      times.push(now);
+    }
+    return times;
+  }
+
+  for (const [name, policy] of [
+    ['account', ACCOUNT_POLICY],
+    ['IP', IP_POLICY],
+  ] as const)
+    it(`${name} policy: reserveAttempt decides and counts as throttleState/recordFailure do`, async () => {
+      let locks = 0;
+      let refusals = 0;
+      for (const seed of [1, 2, 3, 4]) {
+        const key = `test:${name}:${seed}`;
+        let expected: ThrottleRecord | undefined;
+        for (const now of schedule(seed)) {
+          const allowed = throttleState(expected, now, policy).allowed;
+          const got = await reserveAttempt(db, [{ key, policy }], now);
+          expect(got.allowed, `seed ${seed} at ${now - t0}`).toBe(allowed);
+          if (allowed) expected = recordFailure(expected, now, policy);
+          const stored = await readThrottle(db, key);
+          if (stored?.lockedUntil !== undefined) locks++;
+          if (!allowed) refusals++;
+          expect(stored?.failures).toBe(expected?.failures);
+          expect(stored?.lockedUntil).toBe(expected?.lockedUntil);
+        }
+      }
+      // The schedules reach back-offs and lockouts (not only free attempts).
+      expect(refusals).toBeGreaterThan(0);
+      if (policy === ACCOUNT_POLICY) expect(locks).toBeGreaterThan(0);
+    });
+
+  it('a refused key takes back what the keys before it counted', async () => {
+    await reserveAttempt(db, [{ key: 'test:ip', policy: ACCOUNT_POLICY }], t0);
+    for (let i = 0; i < 2; i++)
+      await reserveAttempt(db, [{ key: 'test:ip', policy: ACCOUNT_POLICY }], t0);
+    const refused = await reserveAttempt(
+      db,
+      [
+        { key: 'test:account', policy: ACCOUNT_POLICY },
+        { key: 'test:ip', policy: ACCOUNT_POLICY },
+      ],
+      t0,
+    );
+    expect(refused).toMatchObject({ allowed: false, key: 'test:ip', locked: false });
+    expect((await readThrottle(db, 'test:account'))?.failures ?? 0).toBe(0);
+    expect((await readThrottle(db, 'test:ip'))?.failures).toBe(3);
+  });
+
+  it('a refund lifts a lockout only below the threshold; clearing forgets the key', async () => {
+    const policy = { ...ACCOUNT_POLICY, freeAttempts: 20 };
+    for (let i = 0; i < 10; i++) await reserveAttempt(db, [{ key: 'test:refund', policy }], t0);
+    expect((await readThrottle(db, 'test:refund'))?.lockedUntil).toBe(t0 + 15 * MIN);
+    await refundAttempt(db, { key: 'test:refund', policy });
+    expect(await readThrottle(db, 'test:refund')).toEqual({ failures: 9, lastFailureAt: t0 });
+    await clearAttempts(db, 'test:refund');
+    expect(await readThrottle(db, 'test:refund')).toBeUndefined();
   });
 });

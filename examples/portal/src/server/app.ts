@@ -31,6 +31,13 @@ import { type SsoOptions, ssoRoutes } from './routes/sso.ts';
 import { statusRoutes } from './routes/status.ts';
 import { DEFAULT_SESSION_POLICY, type SessionPolicy, Sessions, sha256 } from './sessions.ts';
 import type { SmsTransport } from './sms.ts';
+import {
+  closeAfterEarlyAnswer,
+  fastifyTimeoutOptions,
+  type PortalTimeouts,
+  portalTimeouts,
+  serverTimeoutOptions,
+} from './timeouts.ts';
 
 export interface PortalOptions {
   /** Keys, PGlite data and TLS; default `./.data`. */
@@ -70,6 +77,11 @@ export interface PortalOptions {
    * options' `targets` (SSRF policy) and `webhookCa` unless given here.
    */
   readonly onboarding?: OnboardingOptions;
+  /**
+   * HTTP timeouts (request, headers, idle connection, keep-alive); default `DEFAULT_TIMEOUTS`
+   * (30 s for a whole request). Checked here: a bad value throws before anything starts.
+   */
+  readonly timeouts?: Partial<PortalTimeouts>;
   /** More routes (features wired by composition), registered before the server listens. */
   readonly extraRoutes?: readonly ((app: FastifyInstance, ctx: Context) => void)[];
 }
@@ -150,6 +162,7 @@ function serveWeb(app: FastifyInstance, webDir: string): void {
 }
 
 export async function createPortal(options: PortalOptions): Promise<Portal> {
+  const timeouts = portalTimeouts(options.timeouts);
   const dataDir = resolve(options.dataDir ?? '.data');
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const now = options.clock ?? Date.now;
@@ -177,7 +190,13 @@ export async function createPortal(options: PortalOptions): Promise<Portal> {
   );
   const relay = 'adminAddress' in options.relay ? relayGateway(options.relay) : options.relay;
   const app = Fastify({
-    https: { key: tls.key, cert: tls.cert, ...TLS_SERVER_POLICY },
+    https: {
+      key: tls.key,
+      cert: tls.cert,
+      ...TLS_SERVER_POLICY,
+      ...serverTimeoutOptions(timeouts),
+    },
+    ...fastifyTimeoutOptions(timeouts),
     logger: options.logger
       ? {
           redact: [
@@ -222,6 +241,7 @@ export async function createPortal(options: PortalOptions): Promise<Portal> {
     },
   };
   privacy = portalAuditPrivacy(ctx, readOrCreate(join(dataDir, 'portal-audit-pseudonym'), 32));
+  closeAfterEarlyAnswer(app);
   installHttp(app, {
     origin: () => origin,
     csrfToken: async (req) => (await sessions.read(req))?.csrf ?? anonymousCsrf(req),

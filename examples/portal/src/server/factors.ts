@@ -96,40 +96,57 @@ export async function sendCode(
   }
 }
 
-/** Checks a one-time code for `purpose`; consumed on success; returns the target it was sent to. */
+/** Failed checks a code survives (the 5-try limit of `checkOneTimeCode`). */
+export const CODE_MAX_ATTEMPTS = 5;
+
+/**
+ * Checks a one-time code for `purpose`; consumed on success; returns the target it was sent to.
+ *
+ * Atomic in two steps, so concurrent requests cannot beat the limits: the attempt is counted
+ * first (`UPDATE … attempts + 1 WHERE attempts < 5 … RETURNING`: of N guesses at once at most
+ * the tries left are checked at all), and a right code is spent by compare-and-delete
+ * (`DELETE … WHERE hash = … RETURNING`: of N requests with the same code exactly one removes
+ * it and goes on; the others, and a code replaced by a resend meanwhile, are refused).
+ */
 export async function consumeCode(
   ctx: Context,
   userId: string,
   purpose: string,
   input: string,
 ): Promise<string> {
+  const invalid = () => fail(401, 'invalid_code', 'the code is not valid');
+  const now = ctx.now();
   const { rows } = await ctx.db.query(
-    'SELECT hash, target, expires_at, attempts FROM portal_codes WHERE user_id = $1 AND purpose = $2',
-    [userId, purpose],
+    `UPDATE portal_codes SET attempts = attempts + 1
+     WHERE user_id = $1 AND purpose = $2 AND attempts < $3 AND expires_at > $4
+     RETURNING hash, target, expires_at, attempts`,
+    [userId, purpose, CODE_MAX_ATTEMPTS, now],
   );
   const row = rows[0];
-  if (!row) return fail(401, 'invalid_code', 'the code is not valid');
+  if (!row) return invalid();
+  const target = String(row.target ?? '');
   const result = checkOneTimeCode(
-    { hash: String(row.hash), expiresAt: Number(row.expires_at), attempts: Number(row.attempts) },
+    // The attempts before this one: the check judges this attempt, already counted.
+    {
+      hash: String(row.hash),
+      expiresAt: Number(row.expires_at),
+      attempts: Number(row.attempts) - 1,
+    },
     input,
     {
-      now: ctx.now(),
+      now,
       pepper: ctx.pepper,
-      context: `${userId}:${purpose}:${String(row.target ?? '')}`,
+      context: `${userId}:${purpose}:${target}`,
+      maxAttempts: CODE_MAX_ATTEMPTS,
     },
   );
-  if (!result.ok) {
-    await ctx.db.query(
-      'UPDATE portal_codes SET attempts = attempts + 1 WHERE user_id = $1 AND purpose = $2',
-      [userId, purpose],
-    );
-    return fail(401, 'invalid_code', 'the code is not valid');
-  }
-  await ctx.db.query('DELETE FROM portal_codes WHERE user_id = $1 AND purpose = $2', [
-    userId,
-    purpose,
-  ]);
-  return String(row.target ?? '');
+  if (!result.ok) return invalid();
+  const spent = await ctx.db.query(
+    'DELETE FROM portal_codes WHERE user_id = $1 AND purpose = $2 AND hash = $3 RETURNING target',
+    [userId, purpose, String(row.hash)],
+  );
+  if (spent.rows.length !== 1) return invalid();
+  return target;
 }
 
 /**

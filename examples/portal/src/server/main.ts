@@ -23,6 +23,9 @@
  * `RELAY_ADMIN_CLIENT_CERT` + `RELAY_ADMIN_CLIENT_KEY` (PEM paths: the client certificate for
  * the relay's admin API when it requires mutual TLS, `RELAY_ADMIN_CLIENT_CA_FILE` there).
  * The `PORTAL_ACME_*` / `PORTAL_HTTP01_*` variables of the certificates page apply as well.
+ * HTTP timeouts in ms (see `timeouts.ts`): `PORTAL_REQUEST_TIMEOUT_MS` (30000),
+ * `PORTAL_HEADERS_TIMEOUT_MS` (10000), `PORTAL_CONNECTION_TIMEOUT_MS` (120000),
+ * `PORTAL_KEEP_ALIVE_TIMEOUT_MS` (72000).
  *
  * Every secret (`RELAY_ADMIN_TOKEN`, `RELAY_PORTAL_TOKEN`, `DATABASE_URL`, `PGPASSWORD`,
  * `SMTP_PASS`, `PORTAL_SMS_TOKEN`, `AMQP_URL`, `NATS_URL`) is also read from the file named by
@@ -36,6 +39,7 @@ import { createPortal } from './app.ts';
 import { OPERATOR_TENANT } from './context.ts';
 import { smtpTransport } from './mail.ts';
 import { httpSmsTransport, SmsSendError, type SmsTransport } from './sms.ts';
+import { type PortalTimeouts, portalTimeouts } from './timeouts.ts';
 
 class ConfigError extends Error {}
 
@@ -68,6 +72,29 @@ function portOf(name: string, value: string | undefined, fallback: number): numb
   const n = Number(value);
   if (!Number.isInteger(n) || n < 0 || n > 65_535) throw new ConfigError(`${name} is not a port`);
   return n;
+}
+
+/** The `PORTAL_*_TIMEOUT_MS` variables, checked like `createPortal` checks them. */
+function timeoutsOf(): Partial<PortalTimeouts> {
+  const vars = {
+    requestMs: 'PORTAL_REQUEST_TIMEOUT_MS',
+    headersMs: 'PORTAL_HEADERS_TIMEOUT_MS',
+    connectionMs: 'PORTAL_CONNECTION_TIMEOUT_MS',
+    keepAliveMs: 'PORTAL_KEEP_ALIVE_TIMEOUT_MS',
+  } as const;
+  const given: Record<string, number> = {};
+  for (const [field, name] of Object.entries(vars)) {
+    const value = env[name];
+    if (value === undefined || value === '') continue;
+    if (!/^\d+$/.test(value)) throw new ConfigError(`${name} must be a number of milliseconds`);
+    given[field] = Number(value);
+  }
+  try {
+    portalTimeouts(given);
+  } catch (error) {
+    throw new ConfigError(`${(error as Error).message} (PORTAL_*_TIMEOUT_MS)`);
+  }
+  return given;
 }
 
 function configure() {
@@ -153,6 +180,7 @@ function configure() {
         : {},
     host: env.PORTAL_HOST || '127.0.0.1',
     port: portOf('PORTAL_PORT', env.PORTAL_PORT, 8445),
+    timeouts: timeoutsOf(),
     smtpPort: portOf('SMTP_PORT', env.SMTP_PORT, 587),
     smtpCa: env.SMTP_CA ? pemFile('SMTP_CA', env.SMTP_CA) : undefined,
   };
@@ -217,6 +245,7 @@ const portal = await createPortal({
   mail,
   sms,
   logger: env.PORTAL_LOG === '1',
+  timeouts: config.timeouts,
   partner: {
     ...(secrets.amqpUrl ? { amqpUrl: secrets.amqpUrl } : {}),
     ...(secrets.natsUrl ? { natsUrl: secrets.natsUrl } : {}),

@@ -6,6 +6,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Database } from './db.ts';
+import { fail } from './http.ts';
 
 export const SESSION_COOKIE = '__Host-fluxel_session';
 
@@ -46,6 +47,9 @@ export interface Session {
   readonly ip: string;
   readonly userAgent: string;
 }
+
+const replaced = () =>
+  fail(401, 'unauthenticated', 'this sign-in step was already completed; please sign in again');
 
 const token = (bytes: number) => randomBytes(bytes).toString('base64url');
 export const sha256 = (value: string) => createHash('sha256').update(value, 'utf8').digest('hex');
@@ -120,16 +124,26 @@ export class Sessions {
   /**
    * Starts a session at `stage` for `userId`, replacing the request's current session (a new
    * id every time: the old cookie value is worthless afterwards).
+   *
+   * `upgrade`: the current session is spent by this step (second factor, first enrolment), so
+   * it must still exist; of concurrent upgrades of one session only the one whose delete
+   * removed it goes on, the others get a 401 `unauthenticated`.
    */
   async start(
     req: FastifyRequest,
     reply: FastifyReply,
     userId: string,
     stage: Stage,
-    carry: { reauthUntil?: number } = {},
+    carry: { reauthUntil?: number; upgrade?: boolean } = {},
   ): Promise<Session> {
     const old = await this.read(req);
-    if (old) await this.db.query('DELETE FROM portal_sessions WHERE id_hash = $1', [old.idHash]);
+    if (old) {
+      const { rows } = await this.db.query(
+        'DELETE FROM portal_sessions WHERE id_hash = $1 RETURNING id_hash',
+        [old.idHash],
+      );
+      if (carry.upgrade && rows.length !== 1) replaced();
+    } else if (carry.upgrade) replaced();
     const value = token(32);
     const now = this.now();
     const lifetime = {

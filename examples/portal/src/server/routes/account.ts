@@ -87,7 +87,8 @@ export function accountRoutes(app: FastifyInstance, ctx: Context): void {
     });
     if (session.stage === 'enrol') {
       const recoveryCodes = await replaceRecoveryCodes(ctx, user.id);
-      const full = await ctx.sessions.start(req, reply, user.id, 'full');
+      // Spends the enrolment session: two first factors confirmed at once sign in once.
+      const full = await ctx.sessions.start(req, reply, user.id, 'full', { upgrade: true });
       await ctx.db.query('UPDATE portal_users SET last_sign_in_at = $2 WHERE id = $1', [
         user.id,
         ctx.now(),
@@ -141,10 +142,12 @@ export function accountRoutes(app: FastifyInstance, ctx: Context): void {
       });
       return fail(401, 'invalid_code', 'the code is not valid');
     }
-    await ctx.db.query(
-      'UPDATE portal_factors SET confirmed = true, last_step = $2, label = $3 WHERE id = $1',
+    // Compare-and-set: of concurrent confirmations of one set-up exactly one confirms it.
+    const confirmed = await ctx.db.query(
+      'UPDATE portal_factors SET confirmed = true, last_step = $2, label = $3 WHERE id = $1 AND NOT confirmed RETURNING id',
       [row.id, result.step, body.label ?? 'Authenticator'],
     );
+    if (confirmed.rows.length !== 1) return fail(409, 'conflict', 'start the set-up first');
     return enrolled(req, reply, session, user, 'totp');
   });
 

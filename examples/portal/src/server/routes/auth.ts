@@ -24,13 +24,14 @@ import {
 } from '../../shared/api.ts';
 import type { Role } from '../../shared/permissions.ts';
 import { checkPasswordPolicy, hashPassword, verifyPassword } from '../auth/password.ts';
+import { ACCOUNT_POLICY, IP_POLICY } from '../auth/throttle.ts';
 import {
-  ACCOUNT_POLICY,
-  IP_POLICY,
-  recordFailure,
-  type ThrottleRecord,
-  throttleState,
-} from '../auth/throttle.ts';
+  clearAttempts,
+  type Reservation,
+  refundAttempt,
+  reserveAttempt,
+  type ThrottleKey,
+} from '../auth/throttle-store.ts';
 import {
   type Context,
   meOf,
@@ -89,58 +90,13 @@ export async function sessionInfo(
   return { stage: session.stage, csrfToken: session.csrf, user: await meOf(ctx, user, session) };
 }
 
-async function throttleRecord(ctx: Context, key: string): Promise<ThrottleRecord | undefined> {
-  const { rows } = await ctx.db.query(
-    'SELECT failures, last_failure_at, locked_until FROM portal_throttle WHERE key = $1',
-    [key],
-  );
-  const r = rows[0];
-  if (!r) return undefined;
-  return {
-    failures: Number(r.failures),
-    lastFailureAt: Number(r.last_failure_at),
-    ...(r.locked_until == null ? {} : { lockedUntil: Number(r.locked_until) }),
-  };
-}
-
-async function saveThrottle(ctx: Context, key: string, rec: ThrottleRecord): Promise<void> {
-  await ctx.db.query(
-    `INSERT INTO portal_throttle (key, failures, last_failure_at, locked_until) VALUES ($1, $2, $3, $4)
-     ON CONFLICT (key) DO UPDATE SET failures = EXCLUDED.failures, last_failure_at = EXCLUDED.last_failure_at, locked_until = EXCLUDED.locked_until`,
-    [key, rec.failures, rec.lastFailureAt, rec.lockedUntil ?? null],
-  );
-}
-
-/** Refuses the attempt while either the account or the IP is backing off or locked out. */
-async function checkThrottle(ctx: Context, keys: { key: string; policy: typeof ACCOUNT_POLICY }[]) {
-  const now = ctx.now();
-  for (const { key, policy } of keys) {
-    const rec = await throttleRecord(ctx, key);
-    if (!rec) continue;
-    const state = throttleState(rec, now, policy);
-    if (!state.allowed) {
-      const locked = rec.lockedUntil !== undefined && rec.lockedUntil > now;
-      return { key, locked, retryAfter: Math.ceil(state.retryAfterMs / 1000) };
-    }
-  }
-  return undefined;
-}
-
-async function failAttempt(ctx: Context, keys: { key: string; policy: typeof ACCOUNT_POLICY }[]) {
-  const now = ctx.now();
-  for (const { key, policy } of keys)
-    await saveThrottle(ctx, key, recordFailure(await throttleRecord(ctx, key), now, policy));
-}
-
-const clearThrottle = (ctx: Context, key: string) =>
-  ctx.db.query('DELETE FROM portal_throttle WHERE key = $1', [key]);
-
-function throttled(hit: { locked: boolean; retryAfter: number }): never {
+function throttled(hit: Reservation & { allowed: false }): never {
+  const retryAfter = Math.ceil(hit.retryAfterMs / 1000);
   return hit.locked
     ? fail(429, 'locked_out', 'too many failed attempts; the account is locked for a while', {
-        retryAfter: hit.retryAfter,
+        retryAfter,
       })
-    : fail(429, 'throttled', 'too many attempts; please wait', { retryAfter: hit.retryAfter });
+    : fail(429, 'throttled', 'too many attempts; please wait', { retryAfter });
 }
 
 /** After a complete sign-in: a fresh full session, last sign-in recorded, audited. */
@@ -150,13 +106,16 @@ async function finishSignIn(
   reply: FastifyReply,
   user: UserRecord,
   method: string,
+  upgrade = false,
 ): Promise<SessionInfo> {
-  const session = await ctx.sessions.start(req, reply, user.id, 'full');
+  // `upgrade`: spends the pending session, so two factors sent at once for it cannot both
+  // sign in.
+  const session = await ctx.sessions.start(req, reply, user.id, 'full', { upgrade });
   await ctx.db.query('UPDATE portal_users SET last_sign_in_at = $2 WHERE id = $1', [
     user.id,
     ctx.now(),
   ]);
-  await clearThrottle(ctx, `2fa:${user.id}`);
+  await clearAttempts(ctx.db, `2fa:${user.id}`);
   await record(ctx, req, {
     tenant: user.tenantId,
     actor: { type: 'user', id: user.id },
@@ -174,10 +133,8 @@ export function authRoutes(app: FastifyInstance, ctx: Context): void {
 
   app.post('/api/auth/login', async (req, reply) => {
     const body = parse(loginBody, req.body);
-    const keys = [
-      { key: `account:${body.email}`, policy: ACCOUNT_POLICY },
-      { key: `ip:${req.ip}`, policy: IP_POLICY },
-    ];
+    const account: ThrottleKey = { key: `account:${body.email}`, policy: ACCOUNT_POLICY };
+    const ip: ThrottleKey = { key: `ip:${req.ip}`, policy: IP_POLICY };
     const user = await userByEmail(ctx, body.email);
     const tenant = user?.tenantId ?? OPERATOR_TENANT;
     // Unknown accounts: a keyed hash, so nobody without the pepper links it to an address.
@@ -185,8 +142,10 @@ export function authRoutes(app: FastifyInstance, ctx: Context): void {
       .update(`unknown-account\0${body.email}`)
       .digest('hex');
     const actor = { type: 'user' as const, id: user?.id ?? `unknown:${unknown.slice(0, 24)}` };
-    const hit = await checkThrottle(ctx, keys);
-    if (hit) {
+    // Counted before the password is checked (a failure until it succeeds), so concurrent
+    // guesses cannot all pass a check made before any of them was counted.
+    const hit = await reserveAttempt(ctx.db, [account, ip], ctx.now());
+    if (!hit.allowed) {
       await record(ctx, req, {
         tenant,
         actor,
@@ -198,7 +157,6 @@ export function authRoutes(app: FastifyInstance, ctx: Context): void {
     }
     const check = await verifyPassword(user?.passwordHash ?? (await DUMMY_HASH), body.password);
     if (!user || !check.ok || user.status !== 'active') {
-      await failAttempt(ctx, keys);
       await record(ctx, req, {
         tenant,
         actor,
@@ -212,7 +170,10 @@ export function authRoutes(app: FastifyInstance, ctx: Context): void {
       });
       return fail(401, 'invalid_credentials', 'e-mail address or password is wrong');
     }
-    await clearThrottle(ctx, `account:${body.email}`);
+    // A success clears the account's failures; the IP keeps its own (one valid account must not
+    // wipe an address's record), only this attempt is taken back.
+    await clearAttempts(ctx.db, account.key);
+    await refundAttempt(ctx.db, ip);
     if (check.needsRehash)
       await ctx.db.query('UPDATE portal_users SET password_hash = $2 WHERE id = $1', [
         user.id,
@@ -269,9 +230,12 @@ export function authRoutes(app: FastifyInstance, ctx: Context): void {
     const body = parse(secondFactorBody, req.body);
     const { session, user } = await pending(req);
     if (session.stage !== 'password') return fail(409, 'conflict', 'no second factor is pending');
-    const keys = [{ key: `2fa:${user.id}`, policy: ACCOUNT_POLICY }];
-    const hit = await checkThrottle(ctx, keys);
-    if (hit) {
+    const hit = await reserveAttempt(
+      ctx.db,
+      [{ key: `2fa:${user.id}`, policy: ACCOUNT_POLICY }],
+      ctx.now(),
+    );
+    if (!hit.allowed) {
       await record(ctx, req, {
         tenant: user.tenantId,
         actor: { type: 'user', id: user.id },
@@ -284,7 +248,7 @@ export function authRoutes(app: FastifyInstance, ctx: Context): void {
     try {
       await verifySecondFactor(ctx, user, body.method, body.code);
     } catch (error) {
-      await failAttempt(ctx, keys);
+      // The attempt is counted already; finishSignIn clears the key on success.
       await record(ctx, req, {
         tenant: user.tenantId,
         actor: { type: 'user', id: user.id },
@@ -294,7 +258,7 @@ export function authRoutes(app: FastifyInstance, ctx: Context): void {
       });
       throw error;
     }
-    return finishSignIn(ctx, req, reply, user, body.method);
+    return finishSignIn(ctx, req, reply, user, body.method, true);
   });
 
   app.post('/api/auth/passkey/options', async (req) => {
@@ -409,15 +373,14 @@ export function authRoutes(app: FastifyInstance, ctx: Context): void {
     if (!session || session.stage !== 'full') return fail(401, 'unauthenticated', 'please sign in');
     const user = await userById(ctx, session.userId);
     if (!user) return fail(401, 'unauthenticated', 'please sign in');
-    const keys = [{ key: `reauth:${user.id}`, policy: ACCOUNT_POLICY }];
-    const hit = await checkThrottle(ctx, keys);
-    if (hit) throttled(hit);
+    const key = `reauth:${user.id}`;
+    const hit = await reserveAttempt(ctx.db, [{ key, policy: ACCOUNT_POLICY }], ctx.now());
+    if (!hit.allowed) throttled(hit);
     const ok = (await verifyPassword(user.passwordHash, body.password)).ok;
     try {
       if (!ok) fail(401, 'invalid_credentials', 'the password is wrong');
       await verifySecondFactor(ctx, user, body.method, body.code);
     } catch (error) {
-      await failAttempt(ctx, keys);
       await record(ctx, req, {
         tenant: user.tenantId,
         actor: { type: 'user', id: user.id },
@@ -426,7 +389,7 @@ export function authRoutes(app: FastifyInstance, ctx: Context): void {
       });
       throw error;
     }
-    await clearThrottle(ctx, `reauth:${user.id}`);
+    await clearAttempts(ctx.db, key);
     const until = await ctx.sessions.setReauth(session);
     await record(ctx, req, {
       tenant: user.tenantId,
@@ -442,10 +405,13 @@ export function authRoutes(app: FastifyInstance, ctx: Context): void {
   app.post('/api/auth/reset/request', async (req, reply) => {
     const { email } = parse(resetRequestBody, req.body);
     const user = await userByEmail(ctx, email);
-    const keys = [{ key: `reset-ip:${req.ip}`, policy: IP_POLICY }];
-    const hit = await checkThrottle(ctx, keys);
-    if (hit) throttled(hit);
-    await failAttempt(ctx, keys); // every request counts against the IP
+    // Every request counts against the IP, counted before anything is sent.
+    const hit = await reserveAttempt(
+      ctx.db,
+      [{ key: `reset-ip:${req.ip}`, policy: IP_POLICY }],
+      ctx.now(),
+    );
+    if (!hit.allowed) throttled(hit);
     if (user && user.status === 'active') {
       const token = randomBytes(32).toString('base64url');
       await ctx.db.query(
@@ -473,20 +439,25 @@ export function authRoutes(app: FastifyInstance, ctx: Context): void {
 
   app.post('/api/auth/reset/confirm', async (req, reply) => {
     const body = parse(resetConfirmBody, req.body);
+    const invalid = () => fail(400, 'token_invalid', 'the link is not valid (any more)');
+    // The password is judged before the token is spent, so a weak one leaves it usable
+    // without ever handing it back (a claimed token is never released again).
+    const { rows: found } = await ctx.db.query(
+      'SELECT user_id FROM portal_password_resets WHERE token_hash = $1 AND used_at IS NULL AND expires_at > $2',
+      [sha256(body.token), ctx.now()],
+    );
+    const owner = found[0] ? await userById(ctx, String(found[0].user_id)) : undefined;
+    if (!owner) return invalid();
+    const policy = checkPasswordPolicy(body.password, { email: owner.email, name: owner.name });
+    if (!policy.ok)
+      return fail(400, 'weak_password', 'choose a different password', { detail: policy.reason });
+    // Compare-and-set: of concurrent confirmations of one token exactly one claims it.
     const { rows } = await ctx.db.query(
       'UPDATE portal_password_resets SET used_at = $2 WHERE token_hash = $1 AND used_at IS NULL AND expires_at > $2 RETURNING user_id',
       [sha256(body.token), ctx.now()],
     );
     const user = rows[0] ? await userById(ctx, String(rows[0].user_id)) : undefined;
-    if (!user) return fail(400, 'token_invalid', 'the link is not valid (any more)');
-    const policy = checkPasswordPolicy(body.password, { email: user.email, name: user.name });
-    if (!policy.ok) {
-      // The token stays usable for a better password.
-      await ctx.db.query('UPDATE portal_password_resets SET used_at = NULL WHERE token_hash = $1', [
-        sha256(body.token),
-      ]);
-      return fail(400, 'weak_password', 'choose a different password', { detail: policy.reason });
-    }
+    if (!user) return invalid();
     await ctx.db.query('UPDATE portal_users SET password_hash = $2 WHERE id = $1', [
       user.id,
       await hashPassword(body.password, ctx.passwordParams),
