@@ -207,8 +207,6 @@ if (!state) {
     { CP_KEY: sys.secrets.counterpartApiKey, CP_WHSEC: sys.secrets.webhookSecret },
   );
   if (creds.code !== 0) fail(`setting the counterpart credentials failed: ${creds.stdout}`);
-  // The payment provider sends to this license's own hook URL (as a merchant enters it there).
-  await sys.useWebhookUrlFrom(creds);
 
   // Show the alert path once: somebody tries the spent key on another machine.
   const thief = await sys.agent(join(dataDir, 'agents', 'second-machine'), [
@@ -234,6 +232,12 @@ if (!state) {
   };
   writeFileSync(statePath, `${JSON.stringify(state, null, 2)}\n`, { mode: 0o600 });
 }
+
+// The payment provider sends to this license's own hook URL (as a merchant enters it there),
+// at every start: the counterpart process starts with the relay's shared URL.
+const hook = await sys.agent(agentDir, ['credentials', 'webhook', 'shop-1', '--json']);
+if (hook.code !== 0) fail(`reading the connection's webhook URL failed: ${hook.stdout}`);
+await sys.useWebhookUrlFrom(hook);
 
 // ---------------------------------------------------------------- agent and traffic
 const agent = await sys.startAgent(agentDir);

@@ -92,7 +92,8 @@ export interface System {
   counterpartAdmin(method: 'GET' | 'POST' | 'PUT', path: string, body?: unknown): Promise<unknown>;
   /**
    * Points the counterpart's payment webhooks at the connection's own hook URL, taken from the
-   * `--json` answer of `fluxel-agent credentials put` (a provider's "endpoint URL" setting).
+   * `--json` answer of `fluxel-agent credentials put` (`webhookUrl`) or `credentials webhook`
+   * (`url`) — a provider's "endpoint URL" setting.
    */
   useWebhookUrlFrom(credentialsPut: AgentRun): Promise<void>;
   /** Stops one component (SIGTERM, then SIGKILL) or kills it (`hard`). */
@@ -296,7 +297,7 @@ export async function startSystem(options: SystemOptions): Promise<System> {
       return text ? JSON.parse(text) : undefined;
     },
     async useWebhookUrlFrom(credentialsPut) {
-      const url = credentialsPut.json?.webhookUrl;
+      const url = credentialsPut.json?.webhookUrl ?? credentialsPut.json?.url;
       if (typeof url !== 'string')
         throw new Error(`credentials put printed no webhookUrl: ${credentialsPut.stdout}`);
       await system.counterpartAdmin('PUT', '/admin/webhook-target', { url });
