@@ -416,6 +416,20 @@ export function authConcurrencyCases(harness: () => PortalHarness, clock: Frozen
       });
     }
 
+    it('send limit: N code requests at once send exactly one code (one per 30 s; no SMS pumping)', async () => {
+      const s = await signUp('send-limit');
+      await reauth(s);
+      const phone = `+49151${String(1_000_000 + ++phones)}`;
+      const res = await fire(s.client, (x) => x.post('/api/enrol/sms/start', { phone }));
+      expect(statuses(res), codes(res).join()).toEqual({ 204: 1, 429: N - 1 });
+      await smsCode(phone, 1);
+      expect(h().sms.messages.filter((m) => m.to === phone)).toHaveLength(1);
+      // Later, one more — up to three in 15 minutes.
+      clock.advance(30_000);
+      const again = await fire(s.client, (x) => x.post('/api/enrol/sms/start', { phone }));
+      expect(statuses(again)).toEqual({ 204: 1, 429: N - 1 });
+    });
+
     it('single use: one enrolment e-mail code confirmed N times at once enrols and signs in once', async () => {
       const who = await invitee('email-enrol-once');
       expect((await who.client.post('/api/enrol/email/start')).status).toBe(204);

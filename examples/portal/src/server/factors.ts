@@ -4,7 +4,8 @@
  * a one-time code and a recovery code each work once.
  */
 import type { SecondFactorMethod } from '../shared/api.ts';
-import { checkOneTimeCode, newOneTimeCode, sendAllowed } from './auth/codes.ts';
+import { reserveSend } from './auth/code-sends.ts';
+import { checkOneTimeCode, newOneTimeCode } from './auth/codes.ts';
 import { hashRecoveryCode, normaliseRecoveryCode } from './auth/recovery.ts';
 import { verifyTotp } from './auth/totp.ts';
 import type { Context, UserRecord } from './context.ts';
@@ -50,14 +51,8 @@ export async function sendCode(
   target: string,
 ): Promise<void> {
   const now = ctx.now();
-  const { rows } = await ctx.db.query(
-    'SELECT sent_at FROM portal_code_sends WHERE user_id = $1 AND channel = $2 AND sent_at > $3 ORDER BY sent_at',
-    [user.id, channel, now - 3_600_000],
-  );
-  const allowed = sendAllowed(
-    rows.map((r) => Number(r.sent_at)),
-    now,
-  );
+  // Decided and recorded in one statement: requests at once cannot all pass the limit.
+  const allowed = await reserveSend(ctx.db, user.id, channel, now);
   if (!allowed.ok)
     fail(429, 'throttled', 'a code was sent just now; please wait', {
       retryAfter: Math.ceil(allowed.retryAfterMs / 1000),

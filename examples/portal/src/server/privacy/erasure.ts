@@ -111,6 +111,7 @@ async function erase(ctx: Context, user: UserRecord): Promise<void> {
     'portal_sessions',
     'portal_codes',
     'portal_code_sends',
+    'portal_code_send_slots',
     'portal_password_resets',
     'portal_consents',
     'portal_sso_identities',
