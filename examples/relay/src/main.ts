@@ -161,6 +161,10 @@ const relay = await createRelay({
         },
       }),
   ...(env.RELAY_MAILBOX_POLL_MS ? { mailboxPollMs: Number(env.RELAY_MAILBOX_POLL_MS) } : {}),
+  ...(env.RELAY_MAILBOX_POLLS_PER_LICENSE
+    ? { mailboxPollsPerLicense: Number(env.RELAY_MAILBOX_POLLS_PER_LICENSE) }
+    : {}),
+  ...(env.RELAY_LEGACY_WEBHOOKS === '0' ? { legacyWebhooks: false } : {}),
   ...(env.RELAY_PENDING_LEASE_MS ? { pendingLeaseMs: Number(env.RELAY_PENDING_LEASE_MS) } : {}),
   ...(secrets.amqpUrl || secrets.natsUrl
     ? {

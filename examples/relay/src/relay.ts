@@ -156,6 +156,13 @@ export interface RelayOptions {
    */
   readonly mailboxPollsPerLicense?: number;
   /**
+   * Whether the deprecated shared hook URL `/v1/hooks/<connection>` still takes webhooks for
+   * connections stored before per-connection hook URLs existed. Default true; set false once
+   * every third party posts to the connection's own URL (the audit log's `legacyHook: true`
+   * entries say who still uses the shared one): the route then answers 404.
+   */
+  readonly legacyWebhooks?: boolean;
+  /**
    * A `send` whose idempotency record has been pending this long (its attempt died with its
    * instance) is taken over by a retry and forwarded again. Default 60 000 ms; keep it above
    * the connector's timeout.
@@ -1131,7 +1138,11 @@ export async function createRelay(options: RelayOptions): Promise<Relay> {
                 detail:
                   "store the connection's credentials with a webhookSecret field; its webhook URL exists from then on",
               });
-            return reply.send({ connection, ...endpoint });
+            return reply.send({
+              connection,
+              ...endpoint,
+              ...(options.legacyWebhooks === false ? { legacyUrl: null } : {}),
+            });
           }
         }
         throw new HttpProblem(500, 'internal error');
@@ -1180,6 +1191,10 @@ export async function createRelay(options: RelayOptions): Promise<Relay> {
   // LEGACY_HOOK_CANDIDATES; every use is audited (`legacyHook: true`) so operators can see who
   // still has to switch the third party to the connection's own URL.
   app.post('/v1/hooks/:connection', async (req, reply) => {
+    if (options.legacyWebhooks === false)
+      throw new HttpProblem(404, 'no such hook: use the connection webhook URL', {
+        code: 'ERR_NOT_FOUND',
+      });
     const connection = ConnectionId.safeParse((req.params as { connection: string }).connection);
     if (!connection.success) throw invalid('params.connection', connection.error);
     return receiveWebhook(req, reply, connection.data, undefined);

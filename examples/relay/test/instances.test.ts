@@ -3,7 +3,7 @@
  * postgres://postgres@127.0.0.1:5432/test, a schema of its own per test) serving one agent: two
  * clients share the device key and the token store and go round-robin. Sends run once each at
  * the counterpart; a webhook received by one instance is picked up through the other (its
- * long-poll re-reads the table every `mailboxPollMs`); one instance is closed mid-run and the
+ * long-poll is woken by PostgreSQL `LISTEN/NOTIFY`); one instance is closed mid-run and the
  * other serves everything.
  */
 import { randomUUID } from 'node:crypto';

@@ -55,7 +55,10 @@ async function signedHook(body: string) {
   const timestamp = String(Math.floor(Date.now() / 1000));
   const key = Buffer.from(h.webhookSecret.slice('whsec_'.length), 'base64');
   const signature = createHmac('sha256', key).update(`${id}.${timestamp}.${body}`).digest('base64');
-  return rawRequest(h, 'POST', `/v1/hooks/${CONNECTION}`, {
+  // The connection's own hook URL where the harness knows it, else the connection-name route.
+  const hookUrl = (h as { hookUrl?: (connection: string) => Promise<string> }).hookUrl;
+  const path = hookUrl ? new URL(await hookUrl(CONNECTION)).pathname : `/v1/hooks/${CONNECTION}`;
+  return rawRequest(h, 'POST', path, {
     body,
     headers: {
       'webhook-id': id,

@@ -156,3 +156,24 @@ describe('webhook routing by per-connection hook', () => {
     expect(!res.ok && res.error.status).toBe(404);
   });
 });
+
+describe('the shared hook URL switched off (legacyWebhooks: false)', () => {
+  let h: Harness;
+  afterAll(async () => h?.close());
+
+  it('a row stored before hook ids is reached only through its own URL; the shared one answers 404', async () => {
+    h = await startHarness({ relay: { rateLimit: false, legacyWebhooks: false } });
+    const old = await hookedLicense(h, 'legacy-off', 'shop-legacy');
+    await h.relay.database.query(
+      'UPDATE relay_credentials SET hook_id = NULL, legacy_hook = false WHERE license_id = $1',
+      [old.licenseId],
+    );
+    for (const statement of RELAY_MIGRATIONS) await h.relay.database.query(statement);
+    const endpoint = await old.client.webhookEndpoint({ connection: 'shop-legacy' });
+    expect(endpoint.legacyUrl).toBeNull();
+    const shared = signedWebhook(h, `${h.relay.url}/v1/hooks/shop-legacy`, old.secret);
+    expect(await shared.send()).toBe(404);
+    expect(await mailboxRows(h, shared.id)).toBe(0);
+    expect(await signedWebhook(h, endpoint.url, old.secret).send()).toBe(204);
+  }, 60_000);
+});
