@@ -34,6 +34,27 @@ export interface MailboxArrivals {
   close(): Promise<void>;
 }
 
+/**
+ * Checks the long-poll settings (thrown as `RangeError` when the relay is built, before it
+ * opens anything): `maxPerLicense` 1…1000, `fallbackPollMs` 10 ms…1 h.
+ */
+export function checkMailboxPollOptions(options: {
+  maxPerLicense?: number | undefined;
+  fallbackPollMs?: number | undefined;
+}): { max: number; fallback: number } {
+  const max = options.maxPerLicense ?? 4;
+  const fallback = options.fallbackPollMs ?? 1000;
+  if (!Number.isInteger(max) || max < 1 || max > 1000)
+    throw new RangeError(
+      `mailboxPollsPerLicense must be a whole number from 1 to 1000 (got ${max}); set RELAY_MAILBOX_POLLS_PER_LICENSE accordingly`,
+    );
+  if (!Number.isInteger(fallback) || fallback < 10 || fallback > 3_600_000)
+    throw new RangeError(
+      `mailboxPollMs must be a whole number of milliseconds from 10 to 3600000 (got ${fallback}); set RELAY_MAILBOX_POLL_MS accordingly`,
+    );
+  return { max, fallback };
+}
+
 /** A poll refused because the license already has `maxPerLicense` polls waiting here. */
 export class MailboxPollsExceeded extends Error {
   readonly code = 'ERR_MAILBOX_POLLS';
@@ -185,9 +206,10 @@ export class MailboxPolls {
     /** How often a waiting poll re-reads while arrivals are not complete; default 1000 ms. */
     fallbackPollMs?: number;
   }) {
+    const { max, fallback } = checkMailboxPollOptions(options);
     this.#arrivals = options.arrivals;
-    this.#max = options.maxPerLicense ?? 4;
-    this.#fallbackMs = options.fallbackPollMs ?? 1000;
+    this.#max = max;
+    this.#fallbackMs = fallback;
   }
 
   /** Polls of `licenseId` waiting here now. */

@@ -64,6 +64,7 @@ import {
 } from './feed.ts';
 import { CachedLicenseStore } from './license-cache.ts';
 import {
+  checkMailboxPollOptions,
   localArrivals,
   type MailboxArrivals,
   MailboxPolls,
@@ -292,6 +293,10 @@ function placeholders(count: number, from: number): string {
 }
 
 export async function createRelay(options: RelayOptions): Promise<Relay> {
+  checkMailboxPollOptions({
+    maxPerLicense: options.mailboxPollsPerLicense,
+    fallbackPollMs: options.mailboxPollMs,
+  });
   const dataDir = resolve(options.dataDir ?? '.data');
   const clock = options.clock ?? Date.now;
   const tls = ensureDevTls(options.tlsDir ?? join(dataDir, 'tls'));

@@ -11,6 +11,7 @@ import type { NodeRelayClient } from '@fluxel/relay-client/node';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { type Database, openDatabase } from '../src/db.ts';
+import { createRelay } from '../src/relay.ts';
 import {
   API_KEY,
   type Harness,
@@ -155,4 +156,16 @@ describe.skipIf(skip)('mailbox notifications across instances (PostgreSQL)', () 
     // One read before the wait, one after the wake-up (none on a timer).
     expect(reads).toBeLessThanOrEqual(2);
   }, 90_000);
+});
+
+describe('mailbox long-poll settings', () => {
+  it('out-of-range settings are refused when the relay is built, before it opens anything', async () => {
+    for (const bad of [0, -1, 1.5, Number.NaN, 1001])
+      await expect(
+        createRelay({ connector: undefined as never, mailboxPollsPerLicense: bad }),
+      ).rejects.toThrow(/mailboxPollsPerLicense must be a whole number/);
+    await expect(createRelay({ connector: undefined as never, mailboxPollMs: 0 })).rejects.toThrow(
+      /mailboxPollMs must be a whole number/,
+    );
+  });
 });
