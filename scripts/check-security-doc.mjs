@@ -4,7 +4,9 @@
 //
 // A citation is a test file in backticks followed by one or more test names in double quotes:
 //   `examples/relay/test/relay.test.ts`: "a replayed proof is refused", "…"
-// A name must be the literal title of an `it(…)`, `test(…)` or `describe(…)` in that file.
+// A shared case file (`*-cases.ts`, `*.cases.ts`, run by several test files) may be cited too.
+// A name must be the literal title of an `it(…)`, `test(…)` or `describe(…)` in that file (also
+// behind modifiers such as `it.runIf(cond)(…)`).
 // Every threat section (a `### T…` or `### P…` heading) must cite at least one test.
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -16,10 +18,10 @@ const doc = readFileSync(docPath, 'utf8');
 
 const CITATION =
   // eslint-disable-next-line security/detect-unsafe-regex -- runs over this repository's own doc
-  /`([\w./-]+(?:\.test\.(?:ts|tsx|mts|mjs)|-selftest\.mjs|-suite\.ts))`((?:[\s:,;·›—-]*"[^"\n]+")+)/g;
+  /`([\w./-]+(?:\.test\.(?:ts|tsx|mts|mjs)|-selftest\.mjs|-suite\.ts|[.-]cases\.ts))`((?:[\s:,;·›—-]*"[^"\n]+")+)/g;
 const NAME = /"([^"\n]+)"/g;
 // eslint-disable-next-line security/detect-unsafe-regex -- runs over this repository's own test files
-const TITLE = /\b(?:it|test|describe)(?:\.\w+)*\(\s*(['"`])((?:\\.|(?!\1)[\s\S])*?)\1/g;
+const TITLE = /\b(?:it|test|describe)(?:\.\w+(?:\((?:[^()]|\([^()]*\))*\))?)*\(\s*(['"`])((?:\\.|(?!\1)[\s\S])*?)\1/g;
 
 const titlesByFile = new Map();
 function titles(file) {
