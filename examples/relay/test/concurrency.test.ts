@@ -150,9 +150,8 @@ for (const backend of backends) {
       await backend.cleanup?.();
     });
 
-    it.runIf(runs('all'))(
-      'activation race: one license key activated by N devices at once binds exactly one device',
-      async () => {
+    if (runs('all'))
+      it('activation race: one license key activated by N devices at once binds exactly one device', async () => {
         const licenseKey = await h.issueKey();
         const devices = await atOnce(N, () => newDevice());
         const results = await Promise.all(
@@ -174,12 +173,10 @@ for (const backend of backends) {
           accessToken,
         });
         expect(status.status).toBe(200);
-      },
-    );
+      });
 
-    it.runIf(runs('replay'))(
-      'DPoP replay: the same proof (one jti) sent N times at once is accepted exactly once',
-      async () => {
+    if (runs('replay'))
+      it('DPoP replay: the same proof (one jti) sent N times at once is accepted exactly once', async () => {
         const { device, accessToken } = await activatedDevice(h);
         const url = `${h.relay.url}/v1/status`;
         const nonce = h.relay.authority.nonce();
@@ -195,12 +192,10 @@ for (const backend of backends) {
         expect(statuses(results)).toEqual([200, ...Array(N - 1).fill(401)]);
         for (const r of results.filter((x) => x.status === 401))
           expect(r.json?.code).toBe('ERR_DPOP_REPLAY');
-      },
-    );
+      });
 
-    it.runIf(runs('all'))(
-      'idempotent send: one Idempotency-Key sent N times at once is forwarded to the third party exactly once',
-      async () => {
+    if (runs('all'))
+      it('idempotent send: one Idempotency-Key sent N times at once is forwarded to the third party exactly once', async () => {
         const { device, accessToken } = await activatedDevice(h);
         const key = randomUUID();
         const body = JSON.stringify({
@@ -232,12 +227,10 @@ for (const backend of backends) {
         });
         expect(after.json).toMatchObject({ status: 'delivered', replayed: true });
         expect(h.counterpart.effects.filter((e) => e.idempotencyKey === key)).toHaveLength(1);
-      },
-    );
+      });
 
-    it.runIf(runs('all'))(
-      'mailbox ack: one event acknowledged N times at once is deleted once (acked counts sum to 1)',
-      async () => {
+    if (runs('all'))
+      it('mailbox ack: one event acknowledged N times at once is deleted once (acked counts sum to 1)', async () => {
         const { device, accessToken, licenseId, webhookSecret } = await activatedDevice(h);
         const hookUrl = (h as { hookUrl?: (c: string, l?: string) => Promise<string> }).hookUrl;
         const hook = await h.hook(CONNECTION, {
@@ -260,12 +253,10 @@ for (const backend of backends) {
         expect(results.reduce((sum, r) => sum + Number(r.json?.acked), 0)).toBe(1);
         const after = await rawRequest(h, 'GET', '/v1/mailbox', { device, accessToken });
         expect(after.json?.events).toEqual([]);
-      },
-    );
+      });
 
-    it.runIf(runs('all'))(
-      'credentials: N different values set at once leave one row, holding one of them whole',
-      async () => {
+    if (runs('all'))
+      it('credentials: N different values set at once leave one row, holding one of them whole', async () => {
         const { device, accessToken, licenseId } = await activatedDevice(h);
         const results = await atOnce(N, (i) =>
           rawRequest(h, 'PUT', `/v1/connections/${CONNECTION}/credentials`, {
@@ -298,12 +289,10 @@ for (const backend of backends) {
         expect(((status.json?.connections ?? []) as { id: string }[]).map((c) => c.id)).toEqual([
           CONNECTION,
         ]);
-      },
-    );
+      });
 
-    it.runIf(runs('rate'))(
-      `rate limit per license: ${RATE_LIMIT} + ${N} requests at once admit exactly ${RATE_LIMIT}`,
-      async () => {
+    if (runs('rate'))
+      it(`rate limit per license: ${RATE_LIMIT} + ${N} requests at once admit exactly ${RATE_LIMIT}`, async () => {
         // Activation counts per IP only; credentials are not stored, so no request is spent.
         const device = await newDevice();
         const activated = await rawRequest(limited, 'POST', '/v1/activate', {
@@ -320,7 +309,6 @@ for (const backend of backends) {
           expect(r.json?.code).toBe('ERR_RATE_LIMITED');
           expect(Number(r.headers['retry-after'])).toBeGreaterThanOrEqual(1);
         }
-      },
-    );
+      });
   });
 }
