@@ -20,8 +20,9 @@ const CITATION =
   // eslint-disable-next-line security/detect-unsafe-regex -- runs over this repository's own doc
   /`([\w./-]+(?:\.test\.(?:ts|tsx|mts|mjs)|-selftest\.mjs|-suite\.ts|[.-]cases\.ts))`((?:[\s:,;·›—-]*"[^"\n]+")+)/g;
 const NAME = /"([^"\n]+)"/g;
-// eslint-disable-next-line security/detect-unsafe-regex -- runs over this repository's own test files
-const TITLE = /\b(?:it|test|describe)(?:\.\w+(?:\((?:[^()]|\([^()]*\))*\))?)*\(\s*(['"`])((?:\\.|(?!\1)[\s\S])*?)\1/g;
+const TITLE =
+  // eslint-disable-next-line security/detect-unsafe-regex -- runs over this repository's own test files
+  /\b(?:it|test|describe)(?:\.\w+(?:\((?:[^()]|\([^()]*\))*\))?)*\(\s*(['"`])((?:\\.|(?!\1)[\s\S])*?)\1/g;
 
 const titlesByFile = new Map();
 function titles(file) {
