@@ -11,9 +11,13 @@
  * the partner API's rate limit per client. With several portal processes each has its own.
  */
 import { randomBytes } from 'node:crypto';
+import { createServer, type Server, type ServerResponse } from 'node:http';
+import type { FastifyInstance } from 'fastify';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { PortalOptions } from '../src/server/app.ts';
+import type { Context } from '../src/server/context.ts';
 import type { OnboardingTerms } from '../src/server/onboarding/contract.ts';
+import { PartnerHub } from '../src/server/partner/hub.ts';
 import { signWebhookPayload } from '../src/server/partner/signing.ts';
 import type { TestClient } from './helpers.ts';
 import { code, PASSWORD, type PortalHarness, type Response, type SignedUp } from './helpers.ts';
@@ -28,13 +32,77 @@ const REGISTRATION_WINDOW_MS = 60_000;
 const FAILED_AUTH_LIMIT = 30;
 const FAILED_AUTH_WINDOW_MS = 60_000;
 
-/** Harness options the cases need (both test files start the portal with these). */
+/** Each started portal's context (for the webhook cases' extra delivery workers). */
+const contexts = new WeakMap<FastifyInstance, Context>();
+
+/**
+ * Harness options the cases need (both test files start the portal with these). The portal's
+ * own webhook worker looks for due deliveries only when woken (new event, redelivery, ping):
+ * the webhook cases run their attempts on extra workers of their own ("other portals") and
+ * must decide who attempts when.
+ */
 export const CONCURRENCY_OPTIONS: Partial<PortalOptions> = {
-  partner: { targets: { allowLoopback: true } },
+  partner: { targets: { allowLoopback: true }, pollMs: 3_600_000 },
   onboarding: {
     registrationLimit: { limit: REGISTRATION_LIMIT, windowMs: REGISTRATION_WINDOW_MS },
   },
+  extraRoutes: [(app, ctx) => contexts.set(app, ctx)],
 };
+
+/** Lease of a claimed delivery attempt (fixed in `partner/hub.ts`). */
+const DELIVERY_LEASE_MS = 120_000;
+
+/** Waits until `check` gives a value (polling; a deadline only against hanging forever). */
+async function until<T>(what: string, check: () => Promise<T | undefined> | T | undefined) {
+  const deadline = Date.now() + 20_000;
+  for (;;) {
+    const value = await check();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+/** A webhook receiver that holds every request until the test answers it. */
+class HeldReceiver {
+  readonly got: { readonly body: string; readonly res: ServerResponse }[] = [];
+  /** When set, requests are answered at once with this status. */
+  answerAtOnce: number | undefined;
+  private server: Server | undefined;
+  port = 0;
+
+  async start(): Promise<this> {
+    const server = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        this.got.push({ body: Buffer.concat(chunks).toString('utf8'), res });
+        if (this.answerAtOnce !== undefined) res.writeHead(this.answerAtOnce).end();
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    this.server = server;
+    this.port = (server.address() as { port: number }).port;
+    return this;
+  }
+  get url(): string {
+    return `http://127.0.0.1:${this.port}/hooks/ccy`;
+  }
+  received(n: number): Promise<true> {
+    return until(`${n} webhook request(s)`, () => (this.got.length >= n ? true : undefined));
+  }
+  answer(i: number, status: number): void {
+    this.got[i]?.res.writeHead(status).end();
+  }
+  async close(): Promise<void> {
+    for (const g of this.got) if (!g.res.headersSent) g.res.writeHead(204).end();
+    const s = this.server;
+    if (s) {
+      s.closeAllConnections();
+      await new Promise<void>((r) => s.close(() => r()));
+    }
+  }
+}
 
 const OPERATOR = 'fluxel-operator';
 
@@ -326,6 +394,96 @@ export function portalConcurrencyCases(harness: () => PortalHarness): void {
       ).toBe(1);
     });
 
+    it('sandbox replay: the same signed message N times at once, exactly one accepted, the others refused as replays (409 replayed, problem+json)', async () => {
+      const { tenantId, clientId, partner } = await onboardedPartner('replay');
+      const shown = await partner.client.post<{ clientSecret: string; webhookSecret: string }>(
+        '/api/onboarding/me/credentials',
+      );
+      expect(shown.status).toBe(200);
+      const anon = await anonymous();
+      const tokenRes = await anon.call<{ access_token: string }>(
+        'POST',
+        '/oauth/token',
+        `grant_type=client_credentials&client_id=${clientId}&client_secret=${shown.body.clientSecret}`,
+        { headers: { 'content-type': 'application/x-www-form-urlencoded' } },
+      );
+      expect(tokenRes.status).toBe(200);
+      const body = JSON.stringify({
+        type: 'certification.test',
+        timestamp: new Date().toISOString(),
+        data: { attempt: 1 },
+      });
+      const id = `msg_replay_${run}`;
+      const ts = Math.floor((Date.now() + h().clock.offsetMs) / 1000);
+      const send = (c: TestClient) =>
+        c.call<{ code?: string; received?: boolean }>(
+          'POST',
+          '/partner-api/v1/sandbox/events',
+          body,
+          {
+            headers: {
+              'content-type': 'application/json',
+              authorization: `Bearer ${tokenRes.body.access_token}`,
+              'webhook-id': id,
+              'webhook-timestamp': String(ts),
+              'webhook-signature': signWebhookPayload(shown.body.webhookSecret, id, ts, body),
+            },
+          },
+        );
+      const res = await fire(anon, send);
+      expect(statusCount(res, 200)).toBe(1);
+      expect(statusCount(res, 409)).toBe(N - 1);
+      for (const r of res.filter((x) => x.status === 409)) {
+        expect(r.headers['content-type']).toMatch(/application\/problem\+json/);
+        expect(r.body.code).toBe('replayed');
+      }
+      // Later, still inside the 5-minute window: refused as well.
+      h().clock.offsetMs += 60_000;
+      const later = await send(anon);
+      expect(later.status).toBe(409);
+      expect(later.body.code).toBe('replayed');
+      expect(
+        await count(
+          "SELECT count(*)::int AS n FROM portal_partner_onboarding WHERE tenant_id = $1 AND inbound_state = 'passed'",
+          [tenantId],
+        ),
+      ).toBe(1);
+    });
+
+    it('failed approval: the application goes back to the queue (its own claim only) and can be approved again', async () => {
+      const email = `ccy-fail-${run}@integrator.test`;
+      const id = await pendingApplication(email);
+      // The invitation cannot be stored (as if the database failed half-way through).
+      const trigger = `ccy_fail_${run}`;
+      await h().portal.db.query(
+        `CREATE FUNCTION ${trigger}() RETURNS trigger LANGUAGE plpgsql AS $f$
+         BEGIN RAISE EXCEPTION 'invitation store down'; END $f$`,
+      );
+      await h().portal.db.query(
+        `CREATE TRIGGER ${trigger} BEFORE INSERT ON portal_invitations FOR EACH ROW
+         WHEN (NEW.email = '${email}') EXECUTE FUNCTION ${trigger}()`,
+      );
+      try {
+        const failed = await admin.client.post(`/api/onboarding/applications/${id}/approve`);
+        expect(failed.status).toBe(500);
+      } finally {
+        await h().portal.db.query(`DROP TRIGGER ${trigger} ON portal_invitations`);
+        await h().portal.db.query(`DROP FUNCTION ${trigger}()`);
+      }
+      const { rows } = await h().portal.db.query(
+        'SELECT status, reviewed_by, tenant_id FROM portal_partner_applications WHERE id = $1',
+        [id],
+      );
+      expect(rows[0]).toEqual({ status: 'pending', reviewed_by: null, tenant_id: null });
+      const again = await admin2.client.post<{ tenantId: string }>(
+        `/api/onboarding/applications/${id}/approve`,
+      );
+      expect(again.status).toBe(200);
+      expect(
+        await count('SELECT count(*)::int AS n FROM portal_invitations WHERE email = $1', [email]),
+      ).toBe(1);
+    });
+
     it('registration limit per IP (in memory, per portal process): N concurrent registrations, exactly the limit accepted', async () => {
       freshWindow(REGISTRATION_WINDOW_MS);
       const extra = 4;
@@ -469,6 +627,152 @@ export function portalConcurrencyCases(harness: () => PortalHarness): void {
       );
       expect(deleted).toHaveLength(1);
     });
+
+    it('webhook subscription update: N concurrent updates (half deactivate, half change the event types), both applied, one audit event per real change', async () => {
+      const created = await partner.client.post<{ subscription: { id: string } }>(
+        '/api/partner/subscriptions',
+        { url: 'https://hooks.example.com/ccy-update', eventTypes: ['license.locked'] },
+      );
+      expect(created.status).toBe(200);
+      const id = created.body.subscription.id;
+      const types = ['license.unlocked', 'license.activated'];
+      const res = await fire(partner.client, (c, i) =>
+        c.call(
+          'PATCH',
+          `/api/partner/subscriptions/${id}`,
+          i % 2 === 0 ? { active: false } : { eventTypes: types },
+        ),
+      );
+      expect(res.map((r) => r.status)).toEqual(res.map(() => 200));
+      const row = async () =>
+        (
+          await h().portal.db.query(
+            'SELECT active, event_types FROM portal_partner_subscriptions WHERE id = $1',
+            [id],
+          )
+        ).rows[0];
+      const after = await row();
+      expect(after?.active).toBe(false);
+      expect(String(after?.event_types).split(' ').sort()).toEqual([...types].sort());
+      const updated = async () =>
+        (await events(PARTNER, 'partner.subscription.updated')).filter((e) => e.target?.id === id);
+      // Two real changes (deactivated; types changed): two events, not one per request.
+      expect(await updated()).toHaveLength(2);
+      // Setting what is already there changes nothing and is not audited.
+      const same = await partner.client.call('PATCH', `/api/partner/subscriptions/${id}`, {
+        active: false,
+        eventTypes: [...types].reverse(),
+      });
+      expect(same.status).toBe(200);
+      expect(await updated()).toHaveLength(2);
+    });
+
+    /** A delivery worker of "another portal" on the same database, driven by the test. */
+    const otherPortal = () =>
+      new PartnerHub(contexts.get(h().portal.app) as Context, {
+        targets: { allowLoopback: true },
+        retryScheduleMs: [5_000],
+        jitter: 0,
+        deliveryTimeoutMs: 60_000,
+      });
+    const delivery = async (id: string) =>
+      (
+        await h().portal.db.query(
+          'SELECT status, attempts, last_status, last_error FROM portal_partner_deliveries WHERE id = $1',
+          [id],
+        )
+      ).rows[0];
+    /** A subscription to a held receiver and one event for it, not yet attempted. */
+    async function heldDelivery(tag: string) {
+      const receiver = await new HeldReceiver().start();
+      const created = await partner.client.post<{ subscription: { id: string } }>(
+        '/api/partner/subscriptions',
+        { url: receiver.url, eventTypes: ['license.locked'] },
+      );
+      expect(created.status).toBe(200);
+      const subscriptionId = created.body.subscription.id;
+      const hub = otherPortal();
+      const event = await hub.emit({
+        type: 'license.locked',
+        tenant: PARTNER,
+        data: { licenseId: `lic_${tag}_${run}` },
+      });
+      const { rows } = await h().portal.db.query(
+        'SELECT id FROM portal_partner_deliveries WHERE subscription_id = $1 AND event_id = $2',
+        [subscriptionId, event?.id],
+      );
+      const done = async () => {
+        // The receiver first: it answers what it still holds, so the worker can stop.
+        await receiver.close();
+        await hub.stop();
+        await h().portal.db.query('DELETE FROM portal_partner_subscriptions WHERE id = $1', [
+          subscriptionId,
+        ]);
+      };
+      return { receiver, hub, deliveryId: String(rows[0]?.id), done };
+    }
+
+    it("webhook redelivery while an attempt is in flight: N concurrent redeliveries refused (409 delivery_in_progress), the running attempt's result stands, the event is sent once", async () => {
+      const { receiver, hub, deliveryId, done } = await heldDelivery('redeliver');
+      try {
+        const attempt = hub.tick();
+        await receiver.received(1);
+        const res = await fire(partner.client, (c) =>
+          c.post(`/api/partner/deliveries/${deliveryId}/redeliver`),
+        );
+        expect(res.map((r) => r.status)).toEqual(res.map(() => 409));
+        expect(res.map((r) => r.body.code)).toEqual(res.map(() => 'delivery_in_progress'));
+        receiver.answer(0, 204);
+        await attempt;
+        expect(await delivery(deliveryId)).toMatchObject({
+          status: 'delivered',
+          attempts: 1,
+          last_status: 204,
+        });
+        expect(receiver.got).toHaveLength(1);
+        expect(
+          (await events(PARTNER, 'partner.delivery.redelivered')).filter(
+            (e) => e.target?.id === deliveryId,
+          ),
+        ).toHaveLength(0);
+        // The attempt is over: now a redelivery is accepted, and sent once more.
+        receiver.answerAtOnce = 204;
+        const again = await partner.client.post(`/api/partner/deliveries/${deliveryId}/redeliver`);
+        expect(again.status).toBe(200);
+        await until('the redelivery', async () => {
+          const d = await delivery(deliveryId);
+          return d?.status === 'delivered' && d.attempts === 2 ? d : undefined;
+        });
+        expect(receiver.got).toHaveLength(2);
+      } finally {
+        await done();
+      }
+    });
+
+    it("webhook attempt results: a stale attempt (lease expired, taken over by another portal) cannot overwrite the newer attempt's result", async () => {
+      const { receiver, hub, deliveryId, done } = await heldDelivery('lease');
+      const second = otherPortal();
+      try {
+        const first = hub.tick();
+        await receiver.received(1);
+        // The first worker seems gone: its lease runs out, another portal takes the delivery.
+        h().clock.offsetMs += DELIVERY_LEASE_MS + 1000;
+        const takeover = second.tick();
+        await receiver.received(2);
+        receiver.answer(1, 204);
+        await takeover;
+        const delivered = { status: 'delivered', attempts: 2, last_status: 204, last_error: null };
+        expect(await delivery(deliveryId)).toMatchObject(delivered);
+        // The stale first attempt ends with an error afterwards: its result is dropped (else the
+        // delivery would be pending again and the event sent a third time).
+        receiver.answer(0, 500);
+        await first;
+        expect(await delivery(deliveryId)).toMatchObject(delivered);
+      } finally {
+        await done();
+        await second.stop();
+      }
+    });
   });
 
   // ================================================================ rights requests
@@ -562,6 +866,64 @@ export function portalConcurrencyCases(harness: () => PortalHarness): void {
       ).toHaveLength(outcome === 'approved' ? 1 : 0);
     });
 
+    it('rights approve racing a direct role change: a request is recorded as approved only if the approval itself changed the role (one role change, one audit event)', async () => {
+      for (let round = 0; round < 4; round++) {
+        const customer = await h().signUp(
+          `ccy-rc${round}-${run}@kunde.test`,
+          'customer',
+          CUSTOMER,
+          `Rena ${round}`,
+        );
+        const asked = await customer.client.post<{ request: { id: string } }>(
+          '/api/rights/requests',
+          { role: 'key-user', reason: 'Benutzer einladen' },
+        );
+        expect(asked.status).toBe(201);
+        const id = asked.body.request.id;
+        // A key user approves while an administrator sets the same role directly.
+        const [a, b] = await Promise.all([
+          onSeparateConnections(keyUser.client, 1, h().portal.tls.ca),
+          onSeparateConnections(admin.client, 1, h().portal.tls.ca),
+        ]);
+        let res: Response[];
+        try {
+          res = await race([...a, ...b], (c, i) =>
+            i === 0
+              ? c.post(`/api/rights/requests/${id}/approve`, {})
+              : c.call('PATCH', `/api/users/${customer.userId}`, { role: 'key-user' }),
+          );
+        } finally {
+          await closeAll([...a, ...b]);
+        }
+        const [approve, patch] = res as [Response, Response];
+        expect(patch.status, `round ${round}: ${patch.text}`).toBe(200);
+        const { rows } = await h().portal.db.query(
+          'SELECT r.status, u.role FROM portal_rights_requests r JOIN portal_users u ON u.id = r.user_id WHERE r.id = $1',
+          [id],
+        );
+        expect(rows[0]?.role).toBe('key-user');
+        const changes = (await events(CUSTOMER, 'user.role.changed', 'success')).filter(
+          (e) => e.target?.id === customer.userId,
+        );
+        // The role changed once, so it is reported once — by whoever changed it.
+        expect(changes, `round ${round}`).toHaveLength(1);
+        if (rows[0]?.status === 'approved') {
+          expect(approve.status, `round ${round}`).toBe(200);
+          expect(changes[0]?.details).toMatchObject({
+            from: 'customer',
+            to: 'key-user',
+            request: id,
+          });
+        } else {
+          // The administrator was first: the approval found the role changed; still open.
+          expect(rows[0]?.status, `round ${round}`).toBe('pending');
+          expect(approve.status, `round ${round}`).toBe(409);
+          expect((approve.body as { code?: string }).code, `round ${round}`).toBe('role_changed');
+          expect(changes[0]?.details?.request).toBeUndefined();
+        }
+      }
+    });
+
     it('ADV acceptance once per version: N concurrent accepts, exactly one acceptance, one audit event', async () => {
       const state = await keyUser.client.get<{
         current: { id: string; sha256: string; locale: 'de' | 'en' };
@@ -583,6 +945,110 @@ export function portalConcurrencyCases(harness: () => PortalHarness): void {
         ),
       ).toBe(1);
       expect(await events(CUSTOMER, 'adv.accepted')).toHaveLength(1);
+    });
+  });
+
+  // ================================================================ user management
+
+  describe('user management', () => {
+    const CUSTOMER = `ccy-mgmt-${run}`;
+    const path = (s: SignedUp) => `/api/users/${s.userId}`;
+    const userState = async (s: SignedUp) =>
+      (
+        await h().portal.db.query(
+          `SELECT u.role, u.status, e.state FROM portal_users u
+           LEFT JOIN portal_erasures e ON e.user_id = u.id WHERE u.id = $1`,
+          [s.userId],
+        )
+      ).rows[0];
+
+    beforeAll(async () => {
+      await h().portal.createTenant(CUSTOMER, 'Verwaltung Kunde AG', 'customer');
+    });
+
+    it('PATCH /api/users/:id: a role that does not fit the tenant (partner, administrator on a customer) is refused with 400, the role stays', async () => {
+      const person = await h().signUp(`ccy-fit-${run}@kunde.test`, 'customer', CUSTOMER, 'Fiona');
+      for (const role of ['partner', 'administrator']) {
+        const res = await admin.client.call<{ code: string; fields: { path: string }[] }>(
+          'PATCH',
+          path(person),
+          { role },
+        );
+        expect(res.status, role).toBe(400);
+        expect(res.body.code).toBe('bad_request');
+        expect(res.body.fields.map((f) => f.path)).toEqual(['role']);
+      }
+      expect((await userState(person))?.role).toBe('customer');
+      expect(
+        [
+          ...(await events(CUSTOMER, 'user.role.changed')),
+          ...(await events(CUSTOMER, 'admin.role.granted')),
+        ].filter((e) => e.target?.id === person.userId),
+      ).toHaveLength(0);
+    });
+
+    it('PATCH /api/users/:id: N concurrent identical role changes, the role changes once and is audited once', async () => {
+      const person = await h().signUp(`ccy-role-${run}@kunde.test`, 'customer', CUSTOMER, 'Rolf');
+      const res = await fire(admin.client, (c) =>
+        c.call('PATCH', path(person), { role: 'key-user' }),
+      );
+      expect(res.map((r) => r.status)).toEqual(res.map(() => 200));
+      expect((await userState(person))?.role).toBe('key-user');
+      const changes = (await events(CUSTOMER, 'user.role.changed', 'success')).filter(
+        (e) => e.target?.id === person.userId,
+      );
+      expect(changes).toHaveLength(1);
+      expect(changes[0]?.details).toMatchObject({ from: 'customer', to: 'key-user' });
+    });
+
+    it('PATCH /api/users/:id: an account with a scheduled erasure is not made active (409 erasure_scheduled); disabling it is kept when the erasure is cancelled', async () => {
+      const person = await h().signUp(`ccy-act-${run}@kunde.test`, 'customer', CUSTOMER, 'Agnes');
+      await reauth(admin);
+      const erasure = `/api/privacy/users/${person.userId}/erasure`;
+      expect((await admin.client.post(erasure)).status).toBe(200);
+      const res = await admin.client.call<{ code: string }>('PATCH', path(person), {
+        status: 'active',
+      });
+      expect(res.status).toBe(409);
+      expect(res.body.code).toBe('erasure_scheduled');
+      expect(await userState(person)).toMatchObject({ status: 'disabled', state: 'scheduled' });
+      expect(
+        (await events(CUSTOMER, 'user.enabled')).filter((e) => e.target?.id === person.userId),
+      ).toHaveLength(0);
+      // An administrator disables the account meanwhile: a cancel gives back *that* status.
+      expect((await admin.client.call('PATCH', path(person), { status: 'disabled' })).status).toBe(
+        200,
+      );
+      expect((await admin.client.post(`${erasure}/cancel`)).status).toBe(200);
+      expect(await userState(person)).toMatchObject({ status: 'disabled', state: 'cancelled' });
+      // Without a scheduled erasure the account can be made active again.
+      expect((await admin.client.call('PATCH', path(person), { status: 'active' })).status).toBe(
+        200,
+      );
+      expect((await userState(person))?.status).toBe('active');
+    });
+
+    it('account activation racing erasure scheduling and cancelling: the account is never active while its erasure is scheduled', async () => {
+      const person = await h().signUp(`ccy-race-${run}@kunde.test`, 'customer', CUSTOMER, 'Rosa');
+      await reauth(admin);
+      const erasure = `/api/privacy/users/${person.userId}/erasure`;
+      for (let round = 0; round < 6; round++) {
+        // A third schedule the erasure, a third cancel it, a third make the account active.
+        const res = await fire(admin.client, (c, i) =>
+          i % 3 === 0
+            ? c.post(erasure)
+            : i % 3 === 1
+              ? c.post(`${erasure}/cancel`)
+              : c.call('PATCH', path(person), { status: 'active' }),
+        );
+        expect(
+          res.filter((r) => r.status !== 200 && r.status !== 409).map((r) => r.text),
+          `round ${round}`,
+        ).toEqual([]);
+        const now = await userState(person);
+        if (now?.state === 'scheduled')
+          expect(now, `round ${round}`).toMatchObject({ status: 'disabled' });
+      }
     });
   });
 

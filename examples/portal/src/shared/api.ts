@@ -33,6 +33,9 @@ export const ERROR_CODES = [
   'license_not_active',
   'upstream_unavailable',
   'internal',
+  'role_changed',
+  'erasure_scheduled',
+  'delivery_in_progress',
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
 
@@ -241,7 +244,12 @@ export interface UserRow {
   readonly factors: readonly FactorType[];
   readonly lastSignInAt?: string;
 }
-/** `PATCH /api/users/:id` (users.manage) → `UserRow`. Disabling ends all the user's sessions. */
+/**
+ * `PATCH /api/users/:id` (users.manage) → `UserRow`. Disabling ends all the user's sessions. The
+ * role must fit the user's tenant (400 `bad_request` on `role`); an account with a scheduled
+ * erasure is not made active (409 `erasure_scheduled`: cancel the erasure instead). Only a real
+ * change is audited.
+ */
 export const updateUserBody = z.strictObject({
   role: z.enum(ROLES).optional(),
   status: z.enum(['active', 'disabled']).optional(),

@@ -93,6 +93,12 @@ export const de = {
   'error.upstream_unavailable':
     'Der Dienst ist gerade nicht erreichbar. Bitte versuche es gleich noch einmal.',
   'error.internal': 'Ein interner Fehler ist aufgetreten. Bitte versuche es später erneut.',
+  'error.role_changed':
+    'Die Rolle oder der Status der Person hat sich seit der Anfrage geändert. Die Anfrage bleibt offen; bitte prüfen Sie sie erneut oder lehnen Sie sie ab.',
+  'error.erasure_scheduled':
+    'Für dieses Konto ist eine Löschung geplant. Brechen Sie zuerst die Löschung ab; dann erhält das Konto seinen vorherigen Status zurück.',
+  'error.delivery_in_progress':
+    'Diese Zustellung läuft gerade. Warten Sie das Ergebnis ab und stellen Sie erst danach erneut zu.',
 
   'role.customer': 'Kunde',
   'role.key-user': 'Key-User',
@@ -506,6 +512,12 @@ export const en: Record<MessageKey, string> = {
     'The license is not activated yet. Credentials can be stored only after activation.',
   'error.upstream_unavailable': 'The service is unavailable right now. Please try again shortly.',
   'error.internal': 'An internal error occurred. Please try again later.',
+  'error.role_changed':
+    "The person's role or status has changed since the request. The request stays open; please review it again or reject it.",
+  'error.erasure_scheduled':
+    'An erasure is scheduled for this account. Cancel the erasure first; that gives the account its previous status back.',
+  'error.delivery_in_progress':
+    'This delivery is being attempted right now. Wait for the result before redelivering.',
 
   'role.customer': 'Customer',
   'role.key-user': 'Key user',

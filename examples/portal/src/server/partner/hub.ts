@@ -268,13 +268,29 @@ export class PartnerHub {
 
   // ---------------------------------------------------------------- deliveries
 
-  /** Manual redelivery: one more attempt now (also for a delivered or failed one). */
-  async redeliver(deliveryId: string): Promise<void> {
-    await this.ctx.db.query(
-      `UPDATE portal_partner_deliveries SET status = 'pending', next_attempt_at = $2 WHERE id = $1`,
-      [deliveryId, this.now()],
+  /**
+   * Manual redelivery: one more attempt now (also for a delivered or failed one). Refused
+   * (`'in_progress'`) while an attempt is running — its lease has not expired — so the running
+   * attempt's result cannot overwrite the redelivery and the event is not sent twice at once.
+   * After an expired lease (a worker that died) the stale attempt loses its token: whatever it
+   * still reports is dropped.
+   */
+  async redeliver(deliveryId: string): Promise<'pending' | 'in_progress' | 'not_found'> {
+    const now = this.now();
+    const { rows } = await this.ctx.db.query(
+      `UPDATE portal_partner_deliveries SET status = 'pending', next_attempt_at = $2, attempt_token = NULL
+       WHERE id = $1 AND NOT (status = 'delivering' AND next_attempt_at > $2) RETURNING id`,
+      [deliveryId, now],
     );
-    this.wake();
+    if (rows.length > 0) {
+      this.wake();
+      return 'pending';
+    }
+    const { rows: exists } = await this.ctx.db.query(
+      'SELECT 1 FROM portal_partner_deliveries WHERE id = $1',
+      [deliveryId],
+    );
+    return exists.length > 0 ? 'in_progress' : 'not_found';
   }
 
   start(): void {
@@ -349,12 +365,16 @@ export class PartnerHub {
   /** One attempt of one delivery, if this worker wins the claim. */
   private async attempt(id: string): Promise<boolean> {
     const now = this.now();
+    // The claim hands this attempt a token of its own; its result is written only while the
+    // row still carries that token (a redelivery clears it, a takeover replaces it).
+    const token = randomBytes(12).toString('base64url');
     const claimed = await this.ctx.db.query(
       `UPDATE portal_partner_deliveries
-       SET status = 'delivering', next_attempt_at = $2, attempts = attempts + 1, last_attempt_at = $3
+       SET status = 'delivering', next_attempt_at = $2, attempts = attempts + 1, last_attempt_at = $3,
+         attempt_token = $4
        WHERE id = $1 AND status IN ('pending', 'delivering') AND next_attempt_at <= $3
        RETURNING subscription_id, event_id, attempts`,
-      [id, now + LEASE_MS, now],
+      [id, now + LEASE_MS, now, token],
     );
     const c = claimed.rows[0];
     if (!c) return false;
@@ -389,21 +409,24 @@ export class PartnerHub {
     if (error === undefined) {
       await this.ctx.db.query(
         `UPDATE portal_partner_deliveries SET status = 'delivered', next_attempt_at = NULL,
-           last_status = $2, last_error = NULL, delivered_at = $3 WHERE id = $1`,
-        [id, status, after],
+           last_status = $2, last_error = NULL, delivered_at = $3, attempt_token = NULL
+         WHERE id = $1 AND attempt_token = $4`,
+        [id, status, after, token],
       );
       return true;
     }
     const delay = sub?.active ? this.delayAfter(attempts) : undefined;
     await this.ctx.db.query(
       `UPDATE portal_partner_deliveries SET status = $2, next_attempt_at = $3,
-         last_status = $4, last_error = $5 WHERE id = $1`,
+         last_status = $4, last_error = $5, attempt_token = NULL
+       WHERE id = $1 AND attempt_token = $6`,
       [
         id,
         delay === undefined ? 'failed' : 'pending',
         delay === undefined ? null : after + delay,
         status ?? null,
         error.slice(0, 300),
+        token,
       ],
     );
     return true;

@@ -27,15 +27,19 @@ import {
   reachableTenants,
   record,
   requireTenant,
+  tenantById,
   toUser,
   type UserRecord,
   userById,
 } from '../context.ts';
 import { fail, parse } from '../http.ts';
+import { changeUserRole } from '../onboarding/roles.ts';
 import { licenseLockChanged } from '../partner/events.ts';
+import { setAccountStatus } from '../privacy/account-status.ts';
 import type { LicenseRecord } from '../relay-gateway.ts';
 import { RelayGatewayError } from '../relay-gateway.ts';
 import { sha256 } from '../sessions.ts';
+import { roleFitsTenant } from './rights.ts';
 
 const INVITATION_TTL_MS = 7 * 86_400_000;
 
@@ -202,30 +206,54 @@ export function manageRoutes(
         });
         return fail(403, 'forbidden', 'you may not grant that role');
       }
-      await ctx.db.query('UPDATE portal_users SET role = $2 WHERE id = $1', [target.id, body.role]);
-      // The `admin.role.*` action name is what the audit package's role-change alert watches.
-      await audit(
-        req,
-        p,
-        body.role === 'administrator' ? 'admin.role.granted' : 'user.role.changed',
-        {
-          tenant: target.tenantId,
-          target: { type: 'user', id: target.id },
-          data: { from: target.role, to: body.role },
-        },
+      // The role must fit the user's tenant (the same rule as invitations and rights requests).
+      const tenant = await tenantById(ctx, target.tenantId);
+      if (!tenant || !roleFitsTenant(body.role, tenant.kind))
+        return fail(400, 'bad_request', "that role does not fit the user's tenant", {
+          fields: [
+            { path: 'role', message: `not available in a ${tenant?.kind ?? 'unknown'} tenant` },
+          ],
+        });
+      // Atomic on the locked row; audited only when the role really changed.
+      const changed = await changeUserRole(
+        ctx.db,
+        target.id,
+        body.role,
+        p.user.role === 'administrator' ? 'all' : GRANTABLE[p.user.role],
       );
+      if (changed.kind === 'conflict')
+        return fail(409, 'conflict', 'the user changed meanwhile; reload and try again');
+      // The `admin.role.*` action name is what the audit package's role-change alert watches.
+      if (changed.kind === 'changed')
+        await audit(
+          req,
+          p,
+          body.role === 'administrator' ? 'admin.role.granted' : 'user.role.changed',
+          {
+            tenant: target.tenantId,
+            target: { type: 'user', id: target.id },
+            data: { from: changed.from, to: body.role },
+          },
+        );
     }
     if (body.status !== undefined) {
-      await ctx.db.query('UPDATE portal_users SET status = $2 WHERE id = $1', [
-        target.id,
-        body.status,
-      ]);
+      // Never active while an erasure is scheduled: cancel the erasure instead (see
+      // privacy/account-status.ts); decided on the locked user row.
+      const changed = await setAccountStatus(ctx.db, target.id, body.status);
+      if (changed.kind === 'not_found') return fail(404, 'not_found', 'not found');
+      if (changed.kind === 'busy')
+        return fail(409, 'conflict', 'the user changed meanwhile; reload and try again');
+      if (changed.kind === 'erasure_scheduled')
+        return fail(409, 'erasure_scheduled', 'an erasure is scheduled for this account', {
+          detail: 'cancel the erasure to give the account its previous status back',
+        });
       const ended = body.status === 'disabled' ? await ctx.sessions.revokeAll(target.id) : 0;
-      await audit(req, p, body.status === 'disabled' ? 'user.disabled' : 'user.enabled', {
-        tenant: target.tenantId,
-        target: { type: 'user', id: target.id },
-        data: { sessionsEnded: ended },
-      });
+      if (changed.kind === 'changed')
+        await audit(req, p, body.status === 'disabled' ? 'user.disabled' : 'user.enabled', {
+          tenant: target.tenantId,
+          target: { type: 'user', id: target.id },
+          data: { sessionsEnded: ended },
+        });
     }
     return userRow((await userById(ctx, target.id)) as UserRecord);
   });

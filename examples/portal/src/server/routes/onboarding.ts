@@ -28,7 +28,9 @@
  *   `certification.test` event to that URL; a 2xx answer passes.
  * - `POST /partner-api/v1/sandbox/events` — step (a): the partner's system sends a signed event
  *   (bearer token with scope `sandbox`, Standard Webhooks signature with the partner's secret);
- *   a bad signature, a missing header or an old timestamp is refused with problem+json.
+ *   a bad signature, a missing header or an old timestamp is refused with problem+json, and so
+ *   is a replay: a `webhook-id` already accepted for the tenant inside the 5-minute window
+ *   (409 `replayed`).
  */
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -48,6 +50,7 @@ import {
   userByEmail,
 } from '../context.ts';
 import { fail, parse } from '../http.ts';
+import { releaseApplicationClaim } from '../onboarding/claims.ts';
 import {
   type ApplicationRow,
   type ApplicationStatus,
@@ -62,6 +65,7 @@ import {
   verifyBody,
   webhookUrlBody,
 } from '../onboarding/contract.ts';
+import { MAX_WEBHOOK_ID_LENGTH, rememberWebhookId } from '../onboarding/sandbox-replay.ts';
 import { type PartnerScope, PRODUCTION_SCOPES, SANDBOX_SCOPES } from '../partner/model.ts';
 import {
   addClientScopes,
@@ -191,6 +195,7 @@ type SandboxCode =
   | 'stale_timestamp'
   | 'rate_limited'
   | 'not_found'
+  | 'replayed'
   | 'internal';
 
 class SandboxProblem extends Error {
@@ -571,11 +576,12 @@ export function onboardingRoutes(
         tenantId,
       ]);
     } catch (error) {
-      // Back to the queue so the review can be repeated (the tenant id is new each time).
-      await ctx.db.query(
-        "UPDATE portal_partner_applications SET status = 'pending', reviewed_by = NULL, reviewed_at = NULL WHERE id = $1",
-        [id],
-      );
+      // Back to the queue so the review can be repeated (the tenant id is new each time) —
+      // compare-and-set on this approval's own claim, so nothing else is undone.
+      await releaseApplicationClaim(ctx.db, id, {
+        by: p.user.id,
+        at: Number(row.reviewed_at),
+      });
       throw error;
     }
     await auditAs(
@@ -951,6 +957,30 @@ export function onboardingRoutes(
             message: issue.message,
           })),
         });
+      // A replay of an accepted message inside the timestamp window is refused; of concurrent
+      // copies exactly one is accepted (remembering the id is the atomic step).
+      const header1 = (name: string) => {
+        const v = req.headers[name];
+        return String(Array.isArray(v) ? v[0] : v);
+      };
+      const webhookId = header1('webhook-id');
+      if (webhookId.length > MAX_WEBHOOK_ID_LENGTH)
+        throw new SandboxProblem(400, 'bad_request', 'the webhook-id is too long', {
+          fields: [{ path: 'webhook-id', message: `at most ${MAX_WEBHOOK_ID_LENGTH} characters` }],
+        });
+      const fresh = await rememberWebhookId(
+        ctx.db,
+        client.tenantId,
+        webhookId,
+        Number(header1('webhook-timestamp')),
+        ctx.now(),
+      );
+      if (!fresh)
+        throw new SandboxProblem(
+          409,
+          'replayed',
+          'this webhook-id was already accepted: send each message with a new webhook-id',
+        );
       await setStep(req, client.tenantId, 'inbound', true, 'signature valid', actor);
       const state = await stateOf(client.tenantId);
       return reply.code(200).send({

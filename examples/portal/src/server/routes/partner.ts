@@ -46,6 +46,7 @@ import {
 } from '../partner/relay-feed.ts';
 import { newWebhookSecret } from '../partner/signing.ts';
 import { checkTargetUrl } from '../partner/ssrf.ts';
+import { updateSubscription } from '../partner/subscriptions.ts';
 import { RelayGatewayError } from '../relay-gateway.ts';
 import { checkClientScopes } from './onboarding.ts';
 
@@ -435,28 +436,28 @@ export function partnerRoutes(
     const body = parse(updateSubscriptionBody, req.body);
     const p = await authorizePartner(req);
     const row = await scoped(req, p, 'portal_partner_subscriptions', req.params.id);
-    if (body.active !== undefined)
-      await ctx.db.query('UPDATE portal_partner_subscriptions SET active = $2 WHERE id = $1', [
-        row.id,
-        body.active,
-      ]);
-    if (body.eventTypes)
-      await ctx.db.query('UPDATE portal_partner_subscriptions SET event_types = $2 WHERE id = $1', [
-        row.id,
-        [...new Set(body.eventTypes)].join(' '),
-      ]);
-    await audit(
-      req,
-      p,
-      'partner.subscription.updated',
-      String(row.tenant_id),
-      { type: 'webhook-subscription', id: String(row.id) },
-      { ...body },
+    // One statement, row locked: both fields change together, and only a real change is
+    // written and audited (concurrent identical updates: one change, one audit event).
+    const changed = await updateSubscription(
+      ctx.db,
+      String(row.id),
+      body.active,
+      body.eventTypes && [...new Set(body.eventTypes)],
     );
+    if (changed)
+      await audit(
+        req,
+        p,
+        'partner.subscription.updated',
+        String(row.tenant_id),
+        { type: 'webhook-subscription', id: String(row.id) },
+        changed.changes,
+      );
     const { rows } = await ctx.db.query(
       'SELECT * FROM portal_partner_subscriptions WHERE id = $1',
       [row.id],
     );
+    if (!rows[0]) return fail(404, 'not_found', 'not found');
     return {
       subscription: subscriptionRow(rows[0] as Record<string, unknown>, await tenantsById()),
     };
@@ -538,7 +539,12 @@ export function partnerRoutes(
       });
       return fail(404, 'not_found', 'not found');
     }
-    await hub.redeliver(String(row.id));
+    const outcome = await hub.redeliver(String(row.id));
+    if (outcome === 'not_found') return fail(404, 'not_found', 'not found');
+    if (outcome === 'in_progress')
+      return fail(409, 'delivery_in_progress', 'an attempt of this delivery is running', {
+        detail: 'wait for the running attempt to finish, then redeliver if it failed',
+      });
     await audit(req, p, 'partner.delivery.redelivered', String(row.tenant_id), {
       type: 'webhook-delivery',
       id: String(row.id),

@@ -38,6 +38,7 @@ import {
   rightsRejectBody,
   rightsRequestBody,
 } from '../onboarding/contract.ts';
+import { approveRightsRequest } from '../onboarding/roles.ts';
 
 /** Whether `role` fits a tenant of `kind` (the same rule as invitations). */
 export function roleFitsTenant(role: Role, kind: Tenant['kind']): boolean {
@@ -246,26 +247,27 @@ export function rightsRoutes(app: FastifyInstance, ctx: Context): void {
     const target = await userById(ctx, String(row.user_id));
     const tenant = await tenantById(ctx, String(row.tenant_id));
     const role = row.requested_role as Role;
-    if (
-      target?.status !== 'active' ||
-      target.role !== row.from_role ||
-      !tenant ||
-      !roleFitsTenant(role, tenant.kind)
-    )
-      return fail(409, 'conflict', 'the user or their role has changed since the request');
-    await close(String(row.id), p, 'approved', body.note);
-    await ctx.db.query('UPDATE portal_users SET role = $2 WHERE id = $1 AND role = $3', [
-      target.id,
-      role,
-      target.role,
-    ]);
+    if (!target || !tenant || !roleFitsTenant(role, tenant.kind))
+      return fail(409, 'conflict', 'the user or their tenant has changed since the request');
+    // One statement: the request is approved and the role changed together, on the locked user
+    // row, only while the user still has the role the request was made from.
+    const decided = await approveRightsRequest(ctx.db, String(row.id), {
+      by: p.user.id,
+      at: ctx.now(),
+      note: body.note,
+    });
+    if (decided.kind === 'not_open') return fail(409, 'conflict', 'the request is not open');
+    if (decided.kind === 'role_changed')
+      return fail(409, 'role_changed', 'the user or their role has changed since the request', {
+        detail: `the request stays open: the user no longer has the role ${String(row.from_role)} or is not active; review it again or reject it`,
+      });
     await record(ctx, req, {
       tenant: target.tenantId,
       actor: { type: 'user', id: p.user.id },
       action: 'rights.approved',
       outcome: 'success',
       target: { type: 'rights-request', id: String(row.id) },
-      data: { user: target.id, from: target.role, to: role },
+      data: { user: target.id, from: decided.from, to: decided.to },
     });
     // The `admin.role.*` action name is what the audit package's role-change alert watches.
     await record(ctx, req, {
@@ -274,7 +276,7 @@ export function rightsRoutes(app: FastifyInstance, ctx: Context): void {
       action: role === 'administrator' ? 'admin.role.granted' : 'user.role.changed',
       outcome: 'success',
       target: { type: 'user', id: target.id },
-      data: { from: target.role, to: role, request: String(row.id) },
+      data: { from: decided.from, to: decided.to, request: String(row.id) },
     });
     await ctx.mail.send({
       to: target.email,
