@@ -19,6 +19,7 @@ import {
 } from '../src/server/auth/throttle.ts';
 import { totpCode } from '../src/server/auth/totp.ts';
 import type { SessionInfo } from '../src/shared/api.ts';
+import { softRegistration } from './concurrency-auth-webauthn.ts';
 import {
   PASSWORD,
   type PortalHarness,
@@ -98,6 +99,14 @@ export function authConcurrencyCases(harness: () => PortalHarness, clock: Frozen
     };
   }
   const failures = async (key: string) => (await readThrottle(key))?.failures ?? 0;
+  /** How many accounts have `email`. */
+  async function accountsWith(email: string): Promise<number> {
+    const { rows } = await h().portal.db.query(
+      'SELECT count(*)::int AS n FROM portal_users WHERE email = $1',
+      [email],
+    );
+    return Number(rows[0]?.n);
+  }
   /** The one IP key (`ip:127.0.0.1` or its IPv6-mapped form). */
   async function ipKey(prefix = 'ip:'): Promise<string> {
     const { rows } = await h().portal.db.query(
@@ -525,6 +534,194 @@ export function authConcurrencyCases(harness: () => PortalHarness, clock: Frozen
         [email],
       );
       expect(Number(rows[0]?.n)).toBe(1);
+    });
+
+    it('single use: two invitations for one address accepted at once create one account; the other gets 409 and nothing is spent', async () => {
+      const email = address('invited-twice');
+      const n = 8;
+      const tokens: string[] = [];
+      for (let i = 0; i < n; i++) tokens.push(await h().portal.invite(email, 'customer', TENANT));
+      const res = await fire(
+        await anonymous(),
+        (c, i) =>
+          c.post(`/api/invitations/${tokens[i]}/accept`, {
+            name: `Person ${i}`,
+            password: PASSWORD,
+          }),
+        n,
+      );
+      // One account; every other invitation is refused with a clear 409, never a 500.
+      expect(statuses(res), codes(res).join()).toEqual({ 200: 1, 409: n - 1 });
+      expect(codes(res).filter((c) => c === 'email_taken')).toHaveLength(n - 1);
+      expect(await accountsWith(email)).toBe(1);
+      // Only the winner's invitation is spent; the losers' stay as they were (until expiry).
+      const { rows } = await h().portal.db.query(
+        'SELECT count(*)::int AS n FROM portal_invitations WHERE email = $1 AND used_at IS NOT NULL',
+        [email],
+      );
+      expect(Number(rows[0]?.n)).toBe(1);
+      const loser = tokens[res.findIndex((r) => r.status === 409)] as string;
+      expect((await (await anonymous()).get(`/api/invitations/${loser}`)).status).toBe(200);
+      const again = await (await anonymous()).post(`/api/invitations/${loser}/accept`, {
+        name: 'Noch einmal',
+        password: PASSWORD,
+      });
+      expect(again.status, again.text).toBe(409);
+      expect((again.body as { code: string }).code).toBe('email_taken');
+    });
+  });
+
+  describe('e-mail address changes', () => {
+    it('atomic address change: accounts changing to one address at once — one gets it, the others 409 and keep their own address', async () => {
+      const target = address('wanted');
+      const users: (SignedUp & { email: string })[] = [];
+      for (let i = 0; i < 4; i++) users.push(await signUp(`changer-${i}`));
+      for (const u of users) await reauth(u);
+      const racers = (
+        await Promise.all(users.map((u) => onSeparateConnections(u.client, 1, h().portal.tls.ca)))
+      ).flat();
+      let res: Response[];
+      try {
+        res = await race(racers, (x) => x.post('/api/me/email', { email: target }));
+      } finally {
+        await closeAll(racers);
+      }
+      expect(statuses(res), codes(res).join()).toEqual({ 204: 1, 409: users.length - 1 });
+      expect(codes(res).filter((c) => c === 'email_taken')).toHaveLength(users.length - 1);
+      expect(await accountsWith(target)).toBe(1);
+      for (const [i, u] of users.entries()) {
+        const { rows } = await h().portal.db.query('SELECT email FROM portal_users WHERE id = $1', [
+          u.userId,
+        ]);
+        expect(rows[0]?.email).toBe(res[i]?.status === 204 ? target : u.email);
+      }
+    });
+
+    it('atomic address change: a change and an invitation acceptance for one address at once — one gets it, the other 409, nothing of the loser changed or spent', async () => {
+      for (let round = 0; round < 3; round++) {
+        const target = address('contested');
+        const u = await signUp(`contender-${round}`);
+        await reauth(u);
+        const token = await h().portal.invite(target, 'customer', TENANT);
+        const [changer] = await onSeparateConnections(u.client, 1, h().portal.tls.ca);
+        const [invitee] = await onSeparateConnections(await anonymous(), 1, h().portal.tls.ca);
+        let res: Response[];
+        try {
+          res = await race([changer, invitee] as TestClient[], (x, i) =>
+            i === 0
+              ? x.post('/api/me/email', { email: target })
+              : x.post(`/api/invitations/${token}/accept`, { name: 'Erika', password: PASSWORD }),
+          );
+        } finally {
+          await closeAll([changer, invitee] as TestClient[]);
+        }
+        const [change, accept] = res as [Response, Response];
+        expect([change.status, accept.status].sort(), codes(res).join()).toEqual(
+          change.status === 204 ? [204, 409] : [200, 409],
+        );
+        const lost = change.status === 204 ? accept : change;
+        expect((lost.body as { code: string }).code).toBe('email_taken');
+        expect(await accountsWith(target)).toBe(1);
+        const { rows: me } = await h().portal.db.query(
+          'SELECT email FROM portal_users WHERE id = $1',
+          [u.userId],
+        );
+        expect(me[0]?.email).toBe(change.status === 204 ? target : u.email);
+        const { rows: inv } = await h().portal.db.query(
+          'SELECT used_at FROM portal_invitations WHERE email = $1',
+          [target],
+        );
+        expect(inv[0]?.used_at == null).toBe(accept.status !== 200);
+      }
+    });
+  });
+
+  describe('passkey registration', () => {
+    /** Registration options for `client` and a software passkey's response to them. */
+    async function registration(client: TestClient, credentialId?: Uint8Array) {
+      const options = await client.post<{ challenge: string; rp: { id: string } }>(
+        '/api/enrol/passkey/options',
+      );
+      expect(options.status, options.text).toBe(200);
+      return softRegistration({
+        challenge: options.body.challenge,
+        rpId: options.body.rp.id,
+        origin: h().portal.url,
+        ...(credentialId ? { credentialId } : {}),
+      });
+    }
+    const passkeys = async (credentialId: string) => {
+      const { rows } = await h().portal.db.query(
+        "SELECT count(*)::int AS n FROM portal_factors WHERE credential_id = $1 AND type = 'passkey'",
+        [credentialId],
+      );
+      return Number(rows[0]?.n);
+    };
+
+    it('single use: one passkey registration sent N times at once registers it once; the others get 409, not 500', async () => {
+      const who = await invitee('passkey-once');
+      const { response, credentialId } = await registration(who.client);
+      const res = await fire(
+        who.client,
+        (x) => x.post('/api/enrol/passkey/verify', { response, label: 'Laptop' }),
+        8,
+      );
+      expect(statuses(res), codes(res).join()).toEqual({ 200: 1, 409: 7 });
+      expect(await passkeys(credentialId)).toBe(1);
+    });
+
+    it("unique credential: a registration naming another account's passkey credential id is refused with 409, not 500", async () => {
+      const first = await invitee('passkey-owner');
+      const owned = await registration(first.client);
+      const done = await first.client.post('/api/enrol/passkey/verify', {
+        response: owned.response,
+      });
+      expect(done.status, done.text).toBe(200);
+      const second = await invitee('passkey-copier');
+      const copied = await registration(
+        second.client,
+        new Uint8Array(Buffer.from(owned.credentialId, 'base64url')),
+      );
+      const res = await second.client.post('/api/enrol/passkey/verify', {
+        response: copied.response,
+      });
+      expect(res.status, res.text).toBe(409);
+      expect((res.body as { code: string }).code).toBe('conflict');
+      const { rows } = await h().portal.db.query(
+        'SELECT u.email FROM portal_factors f JOIN portal_users u ON u.id = f.user_id WHERE f.credential_id = $1',
+        [owned.credentialId],
+      );
+      expect(rows.map((r) => r.email)).toEqual([first.email]);
+    });
+  });
+
+  describe('first enrolment', () => {
+    it('single use: two first factors confirmed at once sign in once and leave exactly one set of recovery codes', async () => {
+      const who = await invitee('two-first-factors');
+      const totpStart = await who.client.post<{ secret: string }>('/api/enrol/totp/start');
+      expect(totpStart.status, totpStart.text).toBe(200);
+      clock.advance(31_000);
+      expect((await who.client.post('/api/enrol/email/start')).status).toBe(204);
+      const mailed = await mailCode(who.email, 1);
+      const res = await fire(
+        who.client,
+        (x, i) =>
+          i === 0
+            ? x.post<{ recoveryCodes?: string[] }>('/api/enrol/totp/confirm', {
+                code: totp(totpStart.body.secret),
+              })
+            : x.post<{ recoveryCodes?: string[] }>('/api/enrol/email/confirm', { code: mailed }),
+        2,
+      );
+      expect(statuses(res)[200], codes(res).join()).toBe(1);
+      const shown = res.find((r) => r.status === 200)?.body.recoveryCodes ?? [];
+      expect(shown).toHaveLength(10);
+      const { rows } = await h().portal.db.query(
+        'SELECT count(*)::int AS n FROM portal_recovery_codes r JOIN portal_users u ON u.id = r.user_id WHERE u.email = $1',
+        [who.email],
+      );
+      // Exactly the codes the user was shown — none from the refused confirmation.
+      expect(Number(rows[0]?.n)).toBe(10);
     });
   });
 }

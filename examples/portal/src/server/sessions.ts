@@ -211,6 +211,19 @@ export class Sessions {
     ]);
   }
 
+  /**
+   * Spends the session's WebAuthn challenge (compare-and-clear): of concurrent requests
+   * carrying it exactly one gets it back; the others get `undefined`.
+   */
+  async takeChallenge(session: Session): Promise<string | undefined> {
+    if (!session.challenge) return undefined;
+    const { rows } = await this.db.query(
+      'UPDATE portal_sessions SET challenge = NULL WHERE id_hash = $1 AND challenge = $2 RETURNING id_hash',
+      [session.idHash, session.challenge],
+    );
+    return rows.length === 1 ? session.challenge : undefined;
+  }
+
   async setReauth(session: Session): Promise<number> {
     const until = this.now() + this.policy.reauthMs;
     await this.db.query('UPDATE portal_sessions SET reauth_until = $2 WHERE id_hash = $1', [

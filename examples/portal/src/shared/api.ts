@@ -29,6 +29,7 @@ export const ERROR_CODES = [
   'invalid_code',
   'weak_password',
   'invitation_invalid',
+  'email_taken',
   'token_invalid',
   'license_not_active',
   'upstream_unavailable',

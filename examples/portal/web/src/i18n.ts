@@ -87,6 +87,8 @@ export const de = {
   'error.weak_password': 'Dieses Passwort ist zu schwach.',
   'error.invitation_invalid':
     'Diese Einladung ist ungültig, abgelaufen oder wurde schon verwendet.',
+  'error.email_taken':
+    'Zu dieser E-Mail-Adresse gibt es bereits ein Konto. Melden Sie sich mit diesem Konto an oder verwenden Sie eine andere Adresse.',
   'error.token_invalid': 'Dieser Link ist ungültig oder abgelaufen. Bitte fordere einen neuen an.',
   'error.license_not_active':
     'Die Lizenz ist noch nicht aktiviert. Zugangsdaten können erst danach hinterlegt werden.',
@@ -507,6 +509,8 @@ export const en: Record<MessageKey, string> = {
   'error.invalid_code': 'The code is wrong or has expired.',
   'error.weak_password': 'This password is too weak.',
   'error.invitation_invalid': 'This invitation is invalid, has expired or has already been used.',
+  'error.email_taken':
+    'An account with this e-mail address exists already. Sign in with that account or use a different address.',
   'error.token_invalid': 'This link is invalid or has expired. Please request a new one.',
   'error.license_not_active':
     'The license is not activated yet. Credentials can be stored only after activation.',

@@ -18,6 +18,7 @@ import {
   type TotpStart,
   totpConfirmBody,
 } from '../../shared/api.ts';
+import { changeEmail } from '../auth/accounts.ts';
 import { checkPasswordPolicy, hashPassword } from '../auth/password.ts';
 import {
   generateRecoveryCodes,
@@ -86,9 +87,10 @@ export function accountRoutes(app: FastifyInstance, ctx: Context): void {
       data: { type },
     });
     if (session.stage === 'enrol') {
-      const recoveryCodes = await replaceRecoveryCodes(ctx, user.id);
-      // Spends the enrolment session: two first factors confirmed at once sign in once.
+      // Spends the enrolment session: two first factors confirmed at once sign in once, and
+      // only that one makes recovery codes (a refused one never shows codes that still work).
       const full = await ctx.sessions.start(req, reply, user.id, 'full', { upgrade: true });
+      const recoveryCodes = await replaceRecoveryCodes(ctx, user.id);
       await ctx.db.query('UPDATE portal_users SET last_sign_in_at = $2 WHERE id = $1', [
         user.id,
         ctx.now(),
@@ -222,8 +224,9 @@ export function accountRoutes(app: FastifyInstance, ctx: Context): void {
   app.post('/api/enrol/passkey/verify', async (req, reply) => {
     const body = parse(passkeyRegisterBody, req.body);
     const { session, user } = await enrolling(req);
-    if (!session.challenge) return fail(409, 'conflict', 'start the set-up first');
-    await ctx.sessions.setChallenge(session, null);
+    // Spent before anything is verified: one registration per challenge, also at once.
+    const challenge = await ctx.sessions.takeChallenge(session);
+    if (!challenge) return fail(409, 'conflict', 'start the set-up first');
     const wa = ctx.webauthn();
     let verification: Awaited<ReturnType<typeof verifyRegistrationResponse>>;
     try {
@@ -231,7 +234,7 @@ export function accountRoutes(app: FastifyInstance, ctx: Context): void {
         response: body.response as unknown as Parameters<
           typeof verifyRegistrationResponse
         >[0]['response'],
-        expectedChallenge: session.challenge,
+        expectedChallenge: challenge,
         expectedOrigin: wa.origin,
         expectedRPID: wa.rpId,
         requireUserVerification: true,
@@ -242,9 +245,12 @@ export function accountRoutes(app: FastifyInstance, ctx: Context): void {
     if (!verification.verified || !verification.registrationInfo)
       return fail(400, 'invalid_code', 'the passkey could not be registered');
     const { credential } = verification.registrationInfo;
-    await ctx.db.query(
+    // A credential id is registered once, to one account (UNIQUE): a second registration of
+    // it — replayed, or a forged response naming someone else's credential — is refused.
+    const added = await ctx.db.query(
       `INSERT INTO portal_factors (id, user_id, type, label, credential_id, public_key, counter, transports, confirmed, created_at)
-       VALUES ($1, $2, 'passkey', $3, $4, $5, $6, $7, true, $8)`,
+       VALUES ($1, $2, 'passkey', $3, $4, $5, $6, $7, true, $8)
+       ON CONFLICT (credential_id) DO NOTHING RETURNING id`,
       [
         factorId(),
         user.id,
@@ -256,6 +262,8 @@ export function accountRoutes(app: FastifyInstance, ctx: Context): void {
         ctx.now(),
       ],
     );
+    if (added.rows.length !== 1)
+      return fail(409, 'conflict', 'this passkey is registered already; use a different one');
     return enrolled(req, reply, session, user, 'passkey');
   });
 
@@ -349,12 +357,17 @@ export function accountRoutes(app: FastifyInstance, ctx: Context): void {
     const body = parse(changeEmailBody, req.body);
     const { session, user } = await principal(ctx, req);
     requireReauth(ctx, session);
-    if (await userByEmail(ctx, body.email)) return fail(409, 'conflict', 'that address is taken');
-    await ctx.db.query('UPDATE portal_users SET email = $2 WHERE id = $1', [user.id, body.email]);
-    // The e-mail factor follows the address only after a new confirmation.
-    await ctx.db.query("DELETE FROM portal_factors WHERE user_id = $1 AND type = 'email'", [
-      user.id,
-    ]);
+    const taken = () =>
+      fail(409, 'email_taken', 'that address belongs to another account; choose a different one');
+    // A quick answer for an address taken long ago; the UNIQUE decides a race (nothing changes).
+    const holder = await userByEmail(ctx, body.email);
+    if (holder?.id === user.id)
+      return fail(409, 'conflict', "that is this account's address already");
+    if (holder) return taken();
+    // The e-mail factor follows the address only after a new confirmation: dropped with it.
+    const outcome = await changeEmail(ctx.db, user.id, body.email);
+    if (outcome === 'taken') return taken();
+    if (outcome === 'gone') return fail(401, 'unauthenticated', 'please sign in');
     await ctx.mail.send({
       to: user.email,
       subject:

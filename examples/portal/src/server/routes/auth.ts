@@ -23,6 +23,7 @@ import {
   sendCodeBody,
 } from '../../shared/api.ts';
 import type { Role } from '../../shared/permissions.ts';
+import { acceptInvitation } from '../auth/accounts.ts';
 import { checkPasswordPolicy, hashPassword, verifyPassword } from '../auth/password.ts';
 import { ACCOUNT_POLICY, IP_POLICY } from '../auth/throttle.ts';
 import {
@@ -504,29 +505,38 @@ export function authRoutes(app: FastifyInstance, ctx: Context): void {
     const policy = checkPasswordPolicy(body.password, { email, name: body.name });
     if (!policy.ok)
       return fail(400, 'weak_password', 'choose a different password', { detail: policy.reason });
-    const claimed = await ctx.db.query(
-      'UPDATE portal_invitations SET used_at = $2 WHERE id = $1 AND used_at IS NULL RETURNING id',
-      [row.id, ctx.now()],
-    );
-    if (claimed.rows.length !== 1)
-      return fail(404, 'invitation_invalid', 'the invitation is not valid (any more)');
-    if (await userByEmail(ctx, email))
-      return fail(409, 'conflict', 'an account with this address exists');
+    // One statement creates the account and spends the invitation, or does neither: the
+    // address's UNIQUE decides between invitations for one address accepted at once, and the
+    // loser's invitation stays unspent.
     const id = `usr_${randomBytes(12).toString('base64url')}`;
-    await ctx.db.query(
-      `INSERT INTO portal_users (id, tenant_id, email, name, role, status, locale, password_hash, created_at)
-       VALUES ($1, $2, $3, $4, $5, 'active', $6, $7, $8)`,
-      [
-        id,
-        row.tenant_id,
-        email,
-        body.name,
-        row.role,
-        body.locale ?? 'de',
-        await hashPassword(body.password, ctx.passwordParams),
-        ctx.now(),
-      ],
+    const outcome = await acceptInvitation(
+      ctx.db,
+      {
+        invitationId: String(row.id),
+        userId: id,
+        name: body.name,
+        locale: body.locale ?? 'de',
+        passwordHash: await hashPassword(body.password, ctx.passwordParams),
+      },
+      ctx.now(),
     );
+    if (outcome === 'invalid')
+      return fail(404, 'invitation_invalid', 'the invitation is not valid (any more)');
+    if (outcome === 'taken') {
+      await record(ctx, req, {
+        tenant: String(row.tenant_id),
+        actor: { type: 'user', id: 'unknown' },
+        action: 'user.signup',
+        outcome: 'failure',
+        reason: 'an account with the address exists',
+        target: { type: 'invitation', id: String(row.id) },
+      });
+      return fail(
+        409,
+        'email_taken',
+        'an account with this e-mail address exists already; sign in with it (the invitation was not used)',
+      );
+    }
     await record(ctx, req, {
       tenant: String(row.tenant_id),
       actor: { type: 'user', id },
