@@ -695,6 +695,29 @@ export function authConcurrencyCases(harness: () => PortalHarness, clock: Frozen
     });
   });
 
+  describe('factor removal', () => {
+    it('last strong factor: removing two strong factors at once removes one; the account keeps a second factor', async () => {
+      const s = await withChannel('email');
+      await reauth(s);
+      const { rows } = await h().portal.db.query(
+        "SELECT id, type FROM portal_factors WHERE user_id = $1 AND confirmed AND type IN ('totp', 'email') ORDER BY type",
+        [s.userId],
+      );
+      expect(rows.map((r) => r.type)).toEqual(['email', 'totp']);
+      const res = await fire(
+        s.client,
+        (x, i) => x.call('DELETE', `/api/me/factors/${rows[i]?.id}`),
+        2,
+      );
+      expect(statuses(res), codes(res).join()).toEqual({ 204: 1, 409: 1 });
+      const left = await h().portal.db.query(
+        "SELECT count(*)::int AS n FROM portal_factors WHERE user_id = $1 AND confirmed AND type <> 'sms'",
+        [s.userId],
+      );
+      expect(Number(left.rows[0]?.n)).toBe(1);
+    });
+  });
+
   describe('first enrolment', () => {
     it('single use: two first factors confirmed at once sign in once and leave exactly one set of recovery codes', async () => {
       const who = await invitee('two-first-factors');

@@ -19,6 +19,7 @@ import {
   totpConfirmBody,
 } from '../../shared/api.ts';
 import { changeEmail } from '../auth/accounts.ts';
+import { removeFactor } from '../auth/factor-removal.ts';
 import { checkPasswordPolicy, hashPassword } from '../auth/password.ts';
 import {
   generateRecoveryCodes,
@@ -270,25 +271,18 @@ export function accountRoutes(app: FastifyInstance, ctx: Context): void {
   app.delete<{ Params: { id: string } }>('/api/me/factors/:id', async (req, reply) => {
     const { session, user } = await principal(ctx, req);
     requireReauth(ctx, session);
-    const { rows } = await ctx.db.query(
-      'SELECT id, type FROM portal_factors WHERE user_id = $1 AND confirmed',
-      [user.id],
-    );
-    const target = rows.find((r) => r.id === req.params.id);
-    if (!target) return fail(404, 'not_found', 'not found');
-    const strong = rows.filter((r) => r.id !== target.id && r.type !== 'sms');
-    if (strong.length === 0)
+    // Checked and deleted in one statement over the locked factors: two removals at once
+    // cannot each leave only the other one, and so none.
+    const removed = await removeFactor(ctx.db, user.id, req.params.id);
+    if (!removed.ok && removed.reason === 'not_found') return fail(404, 'not_found', 'not found');
+    if (!removed.ok)
       return fail(409, 'conflict', 'the last (or only strong) factor cannot be removed');
-    await ctx.db.query('DELETE FROM portal_factors WHERE id = $1 AND user_id = $2', [
-      target.id,
-      user.id,
-    ]);
     await record(ctx, req, {
       tenant: user.tenantId,
       actor: { type: 'user', id: user.id },
       action: 'auth.factor.removed',
       outcome: 'success',
-      data: { type: String(target.type) },
+      data: { type: removed.type },
     });
     return reply.code(204).send();
   });
