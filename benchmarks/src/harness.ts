@@ -1,9 +1,10 @@
 /**
  * The benchmark harness. Every benchmark in the repository reports through `emit`, which
  * prints one JSON object per line:
- *   {"bench":"<pkg>/<case>","ours":n,"peer":"<name>","theirs":n,"unit":"ops/s|MB/s|ms","ratio":n}
+ *   {"bench":"<pkg>/<case>","ours":n,"peer":"<name>","theirs":n,"unit":"ops/s|MB/s|ms|…","ratio":n}
  * `ratio` is oriented so that higher is better for us: ours/theirs for rates, theirs/ours for
- * times. A peer is either another library or the hardware limit (e.g. raw node:crypto).
+ * costs (times, CPU per operation, statements per operation). A peer is either another library
+ * or the hardware limit (e.g. raw node:crypto).
  */
 
 /**
@@ -17,8 +18,22 @@ export function scaled<T>(full: T, quick: T): T {
   return QUICK ? quick : full;
 }
 
-/** Units a result can be in; `ms` is a time (lower is better), the others are rates. */
-export type Unit = 'ops/s' | 'MB/s' | 'ms' | 'records/s' | 'req/s' | 'lines/s';
+/**
+ * Units a result can be in: rates (higher is better) and costs (lower is better: `ms` a time,
+ * `µs` CPU time per operation, `statements/send` database statements per operation).
+ */
+export type Unit =
+  | 'ops/s'
+  | 'MB/s'
+  | 'ms'
+  | 'records/s'
+  | 'req/s'
+  | 'lines/s'
+  | 'µs'
+  | 'statements/send';
+
+/** The units of costs, where lower is better. */
+export const COST_UNITS: readonly Unit[] = ['ms', 'µs', 'statements/send'];
 
 /** One benchmark result line. */
 export interface Result {
@@ -34,7 +49,7 @@ export interface Result {
 
 /** Whether a larger number is better for the unit. */
 export function higherIsBetter(unit: Unit): boolean {
-  return unit !== 'ms';
+  return !COST_UNITS.includes(unit);
 }
 
 /** Builds a result with its ratio oriented so that > 1 means we are better. */

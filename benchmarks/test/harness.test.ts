@@ -6,6 +6,8 @@ describe('benchmark harness', () => {
     expect(result('x/rate', 200, 'peer', 100, 'ops/s').ratio).toBe(2);
     expect(result('x/time', 50, 'peer', 100, 'ms').ratio).toBe(2);
     expect(result('x/time', 200, 'peer', 100, 'ms').ratio).toBe(0.5);
+    expect(result('x/cpu', 200, 'peer', 100, 'µs').ratio).toBe(0.5);
+    expect(result('x/sql', 0.05, 'budget', 0.1, 'statements/send').ratio).toBe(2);
   });
 
   it('prints the documented field set and nothing else', () => {

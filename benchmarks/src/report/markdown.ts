@@ -256,7 +256,10 @@ export function renderMarkdown(
 
   for (const s of secs) {
     push(`## ${s.info.title}`, '');
-    if (s.info.issue > 0) push(`Targets from issue #${s.info.issue}.`, '');
+    if (s.info.issue > 0) {
+      const issues = [s.info.issue, ...(s.info.laterIssues ?? [])].map((i) => `#${i}`);
+      push(`Targets from issue${issues.length > 1 ? 's' : ''} ${issues.join(', ')}.`, '');
+    }
     if (s.results.length === 0) {
       push(
         '_No results in this run_ — the suite printed nothing (a missing tool, or it failed; see the run output).',

@@ -39,6 +39,8 @@ export interface PackageInfo {
   /** File name of the chart: `docs/benchmarks/<slug>.svg`. */
   readonly slug: string;
   readonly issue: number;
+  /** Later issues that set further targets for the package (issue 18 for the relay). */
+  readonly laterIssues?: readonly number[];
 }
 
 export type Kind = 'peer' | 'limit';
@@ -66,7 +68,16 @@ export interface Checked {
   readonly threshold?: number;
 }
 
-const UNITS: readonly Unit[] = ['ops/s', 'MB/s', 'ms', 'records/s', 'req/s', 'lines/s'];
+const UNITS: readonly Unit[] = [
+  'ops/s',
+  'MB/s',
+  'ms',
+  'records/s',
+  'req/s',
+  'lines/s',
+  'µs',
+  'statements/send',
+];
 const OPS: readonly Op[] = ['>=', '>', '<=', '<', 'report'];
 /** Colour codes (ESC [ … m) that turbo may put around its task prefixes. */
 const ANSI = new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*[A-Za-z]`, 'g');
@@ -128,7 +139,14 @@ export function asTargets(value: unknown): Targets {
   if (!Array.isArray(v.packages) || !Array.isArray(v.targets) || typeof v.benches !== 'object')
     throw new Error('targets: expected { packages: [], benches: {}, targets: [] }');
   for (const p of v.packages) {
-    if (!p.prefix || !p.title || !/^[a-z0-9-]+$/.test(p.slug) || !Number.isInteger(p.issue))
+    if (
+      !p.prefix ||
+      !p.title ||
+      !/^[a-z0-9-]+$/.test(p.slug) ||
+      !Number.isInteger(p.issue) ||
+      (p.laterIssues !== undefined &&
+        !(Array.isArray(p.laterIssues) && p.laterIssues.every(Number.isInteger)))
+    )
       throw new Error(`targets: bad package entry ${JSON.stringify(p)}`);
   }
   for (const [bench, info] of Object.entries(v.benches ?? {})) {
