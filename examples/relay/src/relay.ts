@@ -18,14 +18,12 @@ import {
   verifyingKeyFromRaw,
 } from '@fluxel/audit';
 import { FileStore } from '@fluxel/audit/node';
-import { CryptoError, Keyring } from '@fluxel/crypto';
+import { Keyring } from '@fluxel/crypto';
 import { keyFileKek } from '@fluxel/crypto/node';
 import {
   type AuthorityEvent,
-  type AuthorityRequest,
   createNonceSource,
   LicenseAuthority,
-  LicenseError,
   type LicenseTokens,
   MemoryReplayStore,
   type ReplayStore,
@@ -34,14 +32,13 @@ import {
 } from '@fluxel/license';
 import { type SqlClient, SqlLicenseStore } from '@fluxel/license/sql';
 import {
-  ConnectionId,
   IdempotencyKey,
+  type InboundEventBody,
   JsonValue,
   type RouteDefinition,
   relayContract,
 } from '@fluxel/relay-client/contract';
-import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify';
-import type { z } from 'zod';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import {
   certificateStatus,
   prepareAcme,
@@ -62,12 +59,23 @@ import {
   type FeedSinkStats,
   natsSink,
 } from './feed.ts';
+import {
+  authorityRequest,
+  createHttpServer,
+  deviceActor,
+  header,
+  invalid,
+  licenseProblem,
+  parse,
+  rateLimit,
+  urlHost,
+} from './http.ts';
 import { CachedLicenseStore } from './license-cache.ts';
+import { Mailbox } from './mailbox.ts';
 import {
   checkMailboxPollOptions,
   localArrivals,
   type MailboxArrivals,
-  MailboxPolls,
   MailboxPollsExceeded,
   postgresArrivals,
 } from './mailbox-wait.ts';
@@ -79,14 +87,14 @@ import {
   type RedisCounter,
   redisRateLimiter,
 } from './ratelimit.ts';
+import { registerWebhookRoutes } from './routes/webhooks.ts';
 import { loadOrCreateSecrets } from './secrets.ts';
-import { type DevTls, ensureDevTls, keepTlsPolicy, TLS_SERVER_POLICY } from './tls.ts';
-import { HOOK_ID, type Owner, Vault, type WebhookSecret } from './vault.ts';
-import { checkWebhookHeaders, WEBHOOK_SEEN_MS, webhookSignedWith } from './webhooks.ts';
+import { type DevTls, ensureDevTls, keepTlsPolicy } from './tls.ts';
+import { type Owner, Vault } from './vault.ts';
 
 export const RELAY_VERSION = '0.1.0';
-/** How long the mailbox holds an inbound event. */
-export const MAILBOX_TTL_MS = 7 * 86_400_000;
+export { MAILBOX_TTL_MS } from './mailbox.ts';
+
 /** A pending idempotency record older than this is taken over by a retry (its attempt died). */
 const PENDING_LEASE_MS = 60_000;
 
@@ -257,14 +265,6 @@ export interface Relay {
 
 type Json = Record<string, unknown>;
 
-const FORBIDDEN_CODES = new Set([
-  'ERR_LICENSE_ACTIVATION_FAILED',
-  'ERR_LICENSE_LOCKED',
-  'ERR_LICENSE_EXPIRED',
-  'ERR_LICENSE_NOT_ACTIVE',
-  'ERR_LICENSE_ENTITLEMENT',
-]);
-
 function tokensBody(tokens: LicenseTokens, authority: LicenseAuthority) {
   return {
     licenseId: tokens.licenseId,
@@ -274,22 +274,6 @@ function tokensBody(tokens: LicenseTokens, authority: LicenseAuthority) {
     licenseTokenExpiresAt: tokens.licenseTokenExpiresAt.toISOString(),
     jwks: authority.jwks(),
   };
-}
-
-function header(req: FastifyRequest, name: string): string | undefined {
-  // eslint-disable-next-line security/detect-object-injection -- `name` is a header-name constant from this file, never request data
-  const value = req.headers[name];
-  return Array.isArray(value) ? value[0] : value;
-}
-
-/** The host part of the default URL: loopback for a wildcard bind, brackets for IPv6. */
-function urlHost(host: string): string {
-  if (host === '0.0.0.0' || host === '::' || host === '') return '127.0.0.1';
-  return host.includes(':') ? `[${host}]` : host;
-}
-
-function placeholders(count: number, from: number): string {
-  return Array.from({ length: count }, (_, i) => `$${i + from}`).join(', ');
 }
 
 export async function createRelay(options: RelayOptions): Promise<Relay> {
@@ -474,12 +458,13 @@ export async function createRelay(options: RelayOptions): Promise<Relay> {
             warn('mailbox notifications failed', { code: (error as { code?: string }).code }),
         })
       : localArrivals(ownsDatabase);
-  const mailboxPolls = new MailboxPolls({
+  const mailbox = new Mailbox(database, vault, clock, {
     arrivals,
     fallbackPollMs: mailboxPollMs,
     ...(options.mailboxPollsPerLicense !== undefined
       ? { maxPerLicense: options.mailboxPollsPerLicense }
       : {}),
+    record,
   });
   // Aborted by close(): waiting long-polls answer at once.
   const shutdown = new AbortController();
@@ -487,203 +472,25 @@ export async function createRelay(options: RelayOptions): Promise<Relay> {
   let port = options.port ?? 0;
   let baseUrl = options.publicUrl ?? '';
 
-  const app = Fastify({
-    https: { key: tls.key, cert: tls.cert, ...TLS_SERVER_POLICY },
-    bodyLimit: options.bodyLimit ?? 256 * 1024,
-    logger: options.logger ?? false,
-    requestTimeout: 60_000,
-    return503OnClosing: true,
+  const app = createHttpServer({
+    key: tls.key,
+    cert: tls.cert,
+    bodyLimit: options.bodyLimit,
+    logger: options.logger,
+    closing: () => closing,
   });
   warn = (message, data) => app.log.warn(data, message);
   // The stored ACME certificate, if any, is installed before the first handshake.
   await acme?.attach(keepTlsPolicy(app.server), { record, log: app.log });
-  app.removeAllContentTypeParsers();
-  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (_req, body, done) =>
-    done(null, body),
-  );
-
-  function sendProblem(
-    req: FastifyRequest,
-    reply: FastifyReply,
-    status: number,
-    title: string,
-    extra: Json = {},
-  ): FastifyReply {
-    return reply
-      .code(status)
-      .type('application/problem+json')
-      .send({ type: 'about:blank', title, status, traceId: req.id, ...extra });
-  }
-
-  app.addHook('onSend', async (_req, reply, payload) => {
-    reply.header('strict-transport-security', 'max-age=31536000');
-    reply.header('x-content-type-options', 'nosniff');
-    reply.header('x-frame-options', 'DENY');
-    reply.header('content-security-policy', "default-src 'none'; frame-ancestors 'none'");
-    reply.header('referrer-policy', 'no-referrer');
-    reply.header('cache-control', 'no-store');
-    // While shutting down, answers end their connection, so close() does not wait on
-    // keep-alive connections that would otherwise stay open until their idle timeout.
-    if (closing) reply.header('connection', 'close');
-    return payload;
-  });
-  app.setErrorHandler((error: { code?: string; statusCode?: number }, req, reply) => {
-    if (error instanceof HttpProblem)
-      return sendProblem(req, reply, error.status, error.title, error.extra);
-    if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE')
-      return sendProblem(req, reply, 413, 'request body too large');
-    // The tenant was crypto-shredded: its data exists no more in readable form.
-    if (CryptoError.isInstance(error) && error.code === 'ERR_CRYPTO_KEY_DESTROYED')
-      return sendProblem(req, reply, 410, "the tenant's data was erased", {
-        code: 'ERR_TENANT_ERASED',
-      });
-    if (error.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE')
-      return sendProblem(req, reply, 415, 'unsupported media type; send application/json');
-    if (error.statusCode && error.statusCode >= 400 && error.statusCode < 500)
-      return sendProblem(req, reply, error.statusCode === 404 ? 404 : 400, 'bad request');
-    req.log.error({ code: error.code }, 'unexpected error');
-    return sendProblem(req, reply, 500, 'internal error');
-  });
-  app.setNotFoundHandler((req, reply) => sendProblem(req, reply, 404, 'not found'));
-
-  async function limit(key: string, max: number, reply: FastifyReply): Promise<void> {
-    if (!limiter) return;
-    let decision: Awaited<ReturnType<RateLimiter['hit']>>;
-    try {
-      decision = await limiter.hit(key, max);
-    } catch (error) {
-      // The counters' store (Redis) is down or unreachable: nothing is wrong with the request,
-      // so answer a retryable 503 rather than a 500 that clients would treat as final.
-      reply.log.warn({ code: (error as { code?: string }).code }, 'rate limiter unavailable');
-      reply.header('retry-after', '1');
-      throw new HttpProblem(503, 'rate limiter unavailable, try again', {
-        code: 'ERR_RATE_LIMIT_STORAGE',
-        retryable: true,
-        retryAfter: 1,
-      });
-    }
-    const { ok, retryAfter } = decision;
-    if (ok) return;
-    reply.header('retry-after', String(retryAfter));
-    throw new HttpProblem(429, 'too many requests', {
-      code: 'ERR_RATE_LIMITED',
-      retryable: true,
-      retryAfter,
-    });
-  }
+  const limit = (key: string, max: number, reply: FastifyReply) =>
+    rateLimit(limiter, key, max, reply);
   if (limits)
     app.addHook('onRequest', async (req, reply) => limit(`ip:${req.ip}`, limits.perIp, reply));
-
-  const authorityRequest = (
-    req: FastifyRequest,
-    raw: Uint8Array | undefined,
-  ): AuthorityRequest => ({
-    method: req.method,
-    url: `${baseUrl}${req.url}`,
-    headers: req.headers as Record<string, string>,
-    body: raw,
-  });
-
-  function licenseProblem(error: unknown): HttpProblem {
-    if (!LicenseError.isInstance(error)) throw error;
-    const code = error.code;
-    if (code === 'ERR_DPOP_NONCE_REQUIRED') return new HttpProblem(401, 'nonce required', { code });
-    // The database or Redis failed while checking the request: nothing is wrong with the
-    // proof, so a retry can succeed (a 401 would make clients drop the message for good).
-    if (code === 'ERR_LICENSE_STORAGE')
-      return new HttpProblem(503, 'storage unavailable, try again', {
-        code,
-        retryable: true,
-        retryAfter: 1,
-      });
-    return new HttpProblem(FORBIDDEN_CODES.has(code) ? 403 : 401, error.message, { code });
-  }
-
-  const invalid = (where: string, error: z.ZodError) =>
-    new HttpProblem(400, 'request does not match the contract', {
-      code: 'ERR_VALIDATION',
-      detail: error.issues
-        .slice(0, 5)
-        .map((i) => `${where}${i.path.length ? `.${i.path.join('.')}` : ''}: ${i.code}`)
-        .join('; '),
-    });
-
-  function parse<T extends z.ZodType | undefined>(
-    schema: T,
-    value: unknown,
-    where: string,
-  ): T extends z.ZodType ? z.output<T> : undefined {
-    if (!schema) return undefined as never;
-    const result = schema.safeParse(value);
-    if (!result.success) throw invalid(where, result.error);
-    return result.data as never;
-  }
 
   const ownerOf = (verified: VerifiedRequest): Owner => ({
     licenseId: verified.license.id,
     tenant: verified.license.tenant,
   });
-  const deviceActor = (verified: VerifiedRequest, req: FastifyRequest) => ({
-    type: 'device' as const,
-    id: verified.proof.jkt,
-    ip: req.ip,
-  });
-
-  // --- mailbox ---------------------------------------------------------------------------
-
-  async function pendingEvents(owner: Owner, limit: number) {
-    const { rows } = await database.query(
-      `SELECT id, connection, type, sealed, received_at, expires_at FROM relay_mailbox
-       WHERE license_id = $1 AND expires_at > $2 ORDER BY received_at, id LIMIT $3`,
-      [owner.licenseId, clock(), limit],
-    );
-    const events = [];
-    for (const row of rows) {
-      const connection = String(row.connection);
-      const id = String(row.id);
-      const text = await vault.openText(owner, connection, `mailbox.${id}`, String(row.sealed));
-      events.push({
-        id,
-        connection,
-        type: String(row.type),
-        receivedAt: new Date(Number(row.received_at)).toISOString(),
-        expiresAt: new Date(Number(row.expires_at)).toISOString(),
-        payload: JSON.parse(text) as unknown,
-      });
-    }
-    return events;
-  }
-
-  async function purgeExpired(): Promise<number> {
-    // Webhook ids remembered against replays, once past their window: in batches of 10 000,
-    // at most 10 per run (each statement short; what is left goes next run).
-    for (let batch = 0; batch < 10; batch++) {
-      const purged = await database.query(
-        `WITH gone AS (DELETE FROM relay_webhook_seen WHERE (license_id, id) IN (
-           SELECT license_id, id FROM relay_webhook_seen WHERE expires_at <= $1 LIMIT 10000)
-           RETURNING 1)
-         SELECT count(*)::int AS n FROM gone`,
-        [clock()],
-      );
-      if (Number(purged.rows[0]?.n ?? 0) < 10_000) break;
-    }
-    const { rows } = await database.query(
-      'DELETE FROM relay_mailbox WHERE expires_at <= $1 RETURNING license_id, tenant, connection, id, type',
-      [clock()],
-    );
-    for (const row of rows) {
-      await record({
-        tenant: String(row.tenant),
-        actor: { type: 'system', id: 'relay' },
-        action: 'mailbox.expire',
-        target: { type: 'mailbox-event', id: String(row.id) },
-        outcome: 'success',
-        data: { license: String(row.license_id), connection: String(row.connection) },
-      });
-    }
-    return rows.length;
-  }
-
   // --- send ------------------------------------------------------------------------------
 
   /**
@@ -979,7 +786,7 @@ export async function createRelay(options: RelayOptions): Promise<Relay> {
         const params = parse(route.params, req.params, 'params') as { connection?: string };
         const query = parse(route.query, req.query, 'query');
         const body = parse(route.body, json, 'body');
-        const request = authorityRequest(req, raw);
+        const request = authorityRequest(baseUrl, req, raw);
         let verified: VerifiedRequest;
         try {
           if (name === 'activate') {
@@ -993,12 +800,7 @@ export async function createRelay(options: RelayOptions): Promise<Relay> {
             return reply.code(200).send(tokensBody(await authority.refresh(request), authority));
           verified = await authority.verifyRequest(request);
         } catch (error) {
-          const problem = licenseProblem(error);
-          if (problem.extra.code === 'ERR_DPOP_NONCE_REQUIRED')
-            reply.header('www-authenticate', 'DPoP error="use_dpop_nonce"');
-          else if (problem.status === 401) reply.header('www-authenticate', 'DPoP');
-          else if (problem.status === 503) reply.header('retry-after', '1');
-          throw problem;
+          throw licenseProblem(error, reply);
         }
         const owner = ownerOf(verified);
         if (limits) await limit(`license:${owner.licenseId}`, limits.perLicense, reply);
@@ -1053,12 +855,12 @@ export async function createRelay(options: RelayOptions): Promise<Relay> {
             const gone = new AbortController();
             const onGone = () => gone.abort();
             reply.raw.once('close', onGone);
-            let events: Awaited<ReturnType<typeof pendingEvents>>;
+            let events: InboundEventBody[];
             try {
-              events = await mailboxPolls.poll(
-                owner.licenseId,
+              events = await mailbox.waitForArrival(
+                owner,
                 wait * 1000,
-                () => pendingEvents(owner, limit),
+                limit,
                 AbortSignal.any([gone.signal, shutdown.signal]),
               );
             } catch (error) {
@@ -1085,20 +887,16 @@ export async function createRelay(options: RelayOptions): Promise<Relay> {
             return reply.send({ events });
           }
           case 'ack': {
-            const ids = [...new Set((body as { ids: string[] }).ids)];
-            const { rows } = await database.query(
-              `DELETE FROM relay_mailbox WHERE license_id = $1 AND id IN (${placeholders(ids.length, 2)}) RETURNING id`,
-              [owner.licenseId, ...ids],
-            );
+            const acked = await mailbox.ack(owner, (body as { ids: string[] }).ids);
             await record({
               tenant: owner.tenant,
               actor: deviceActor(verified, req),
               action: 'mailbox.ack',
               outcome: 'success',
               requestId: req.id,
-              data: { license: owner.licenseId, ids: rows.map((r) => String(r.id)) },
+              data: { license: owner.licenseId, ids: acked },
             });
-            return reply.send({ acked: rows.length });
+            return reply.send({ acked: acked.length });
           }
           case 'reRequest': {
             const key = IdempotencyKey.safeParse(header(req, 'idempotency-key'));
@@ -1116,10 +914,6 @@ export async function createRelay(options: RelayOptions): Promise<Relay> {
             return reply.code(202).send({ requestId, status: 'requested' });
           }
           case 'status': {
-            const { rows } = await database.query(
-              'SELECT count(*)::int AS n FROM relay_mailbox WHERE license_id = $1 AND expires_at > $2',
-              [owner.licenseId, clock()],
-            );
             const license = verified.license;
             return reply.send({
               license: {
@@ -1130,7 +924,7 @@ export async function createRelay(options: RelayOptions): Promise<Relay> {
                 expiresAt: license.expiresAt?.toISOString() ?? null,
               },
               device: { jkt: verified.proof.jkt },
-              mailbox: { pending: Number(rows[0]?.n ?? 0) },
+              mailbox: { pending: await mailbox.count(owner) },
               connections: await vault.list(owner),
               relay: { version: RELAY_VERSION, time: new Date().toISOString() },
             });
@@ -1165,164 +959,17 @@ export async function createRelay(options: RelayOptions): Promise<Relay> {
       record,
       invalid,
       now: Date.now,
-      async mailboxStats() {
-        const now = clock();
-        const { rows } = await database.query(
-          'SELECT count(*)::int AS n, min(received_at) AS oldest FROM relay_mailbox WHERE expires_at > $1',
-          [now],
-        );
-        const oldest = rows[0]?.oldest == null ? undefined : Number(rows[0].oldest);
-        return {
-          mailboxBacklog: Number(rows[0]?.n ?? 0),
-          oldestEventAgeSeconds:
-            oldest === undefined ? 0 : Math.max(0, Math.floor((now - oldest) / 1000)),
-        };
-      },
+      mailboxStats: () => mailbox.stats(),
     });
 
-  // --- inbound webhooks ------------------------------------------------------------------
-
-  // `/v1/hooks/<connection>/<hookId>`: the hook id names one connection of one license, so a
-  // webhook costs one indexed row and one decryption, whoever else uses the connection name.
-  app.post('/v1/hooks/:connection/:hookId', async (req, reply) => {
-    const params = req.params as { connection: string; hookId: string };
-    const connection = ConnectionId.safeParse(params.connection);
-    if (!connection.success) throw invalid('params.connection', connection.error);
-    return receiveWebhook(req, reply, connection.data, params.hookId);
+  registerWebhookRoutes(app, {
+    vault,
+    mailbox,
+    feed,
+    record,
+    clock,
+    legacyWebhooks: options.legacyWebhooks !== false,
   });
-
-  // Deprecated: routing by connection name alone. Only rows stored before hook ids existed
-  // (marked legacy by the migration; new rows never are) are tried, at most
-  // LEGACY_HOOK_CANDIDATES; every use is audited (`legacyHook: true`) so operators can see who
-  // still has to switch the third party to the connection's own URL.
-  app.post('/v1/hooks/:connection', async (req, reply) => {
-    if (options.legacyWebhooks === false)
-      throw new HttpProblem(404, 'no such hook: use the connection webhook URL', {
-        code: 'ERR_NOT_FOUND',
-      });
-    const connection = ConnectionId.safeParse((req.params as { connection: string }).connection);
-    if (!connection.success) throw invalid('params.connection', connection.error);
-    return receiveWebhook(req, reply, connection.data, undefined);
-  });
-
-  async function receiveWebhook(
-    req: FastifyRequest,
-    reply: FastifyReply,
-    connection: string,
-    hookId: string | undefined,
-  ) {
-    const raw = req.body instanceof Buffer ? req.body : Buffer.alloc(0);
-    const headers = {
-      id: header(req, 'webhook-id'),
-      timestamp: header(req, 'webhook-timestamp'),
-      signature: header(req, 'webhook-signature'),
-    };
-    const actor = { type: 'service' as const, id: `webhook:${connection}`, ip: req.ip };
-    const denied = async (reason: string, tenant = 'unknown') => {
-      await record({
-        tenant,
-        actor,
-        action: 'webhook.receive',
-        target: { type: 'connection', id: connection },
-        outcome: 'denied',
-        reason,
-        requestId: req.id,
-        ...(hookId === undefined ? { data: { legacyHook: true } } : {}),
-      });
-      return new HttpProblem(401, 'webhook refused', { code: 'ERR_WEBHOOK_REFUSED' });
-    };
-    const check = checkWebhookHeaders(headers, clock());
-    if (!check.ok) throw await denied(check.reason);
-    let match: WebhookSecret | undefined;
-    if (hookId === undefined) {
-      const candidates = await vault.legacyWebhookSecrets(connection);
-      match = candidates.find(({ secret }) => webhookSignedWith(secret, headers, raw));
-    } else {
-      if (!HOOK_ID.test(hookId)) throw await denied('unknown-hook');
-      const candidate = await vault.webhookSecret(connection, hookId);
-      if (!candidate) throw await denied('unknown-hook');
-      if (webhookSignedWith(candidate.secret, headers, raw)) match = candidate;
-    }
-    if (!match) throw await denied('bad-signature');
-    let json: unknown;
-    try {
-      json = JSON.parse(raw.toString('utf8'));
-    } catch {
-      throw new HttpProblem(400, 'body is not JSON', { code: 'ERR_VALIDATION' });
-    }
-    const payload = JsonValue.safeParse(json);
-    if (!payload.success) throw invalid('body', payload.error);
-    const rawType = (json as { type?: unknown } | null)?.type;
-    const type =
-      typeof rawType === 'string' && rawType.length >= 1 && rawType.length <= 128
-        ? rawType
-        : 'webhook';
-    const id = headers.id as string;
-    const receivedAt = clock();
-    const { owner } = match;
-    const sealed = await vault.sealText(
-      owner,
-      connection,
-      `mailbox.${id}`,
-      JSON.stringify(payload.data),
-    );
-    // One statement (atomic): remember the webhook id past the signature's tolerance window
-    // and store the event only if the id was new — so a signed webhook replayed after the
-    // agent acked it, or sent N times at once, is stored once. An id whose memory expired is
-    // taken again (its signature's timestamp would be refused by then anyway).
-    const seenUntil = Math.max(receivedAt, Number(headers.timestamp) * 1000) + WEBHOOK_SEEN_MS;
-    const inserted = await database.query(
-      `WITH seen AS (
-         INSERT INTO relay_webhook_seen (license_id, id, expires_at) VALUES ($1, $2, $9)
-         ON CONFLICT (license_id, id) DO UPDATE SET expires_at = EXCLUDED.expires_at
-           WHERE relay_webhook_seen.expires_at <= $7
-         RETURNING license_id
-       )
-       INSERT INTO relay_mailbox (license_id, id, tenant, connection, type, sealed, received_at, expires_at)
-       SELECT $1, $2, $3, $4, $5, $6, $7, $8 FROM seen
-       ON CONFLICT (license_id, id) DO NOTHING RETURNING id`,
-      [
-        owner.licenseId,
-        id,
-        owner.tenant,
-        connection,
-        type,
-        sealed,
-        receivedAt,
-        receivedAt + MAILBOX_TTL_MS,
-        seenUntil,
-      ],
-    );
-    await record({
-      tenant: owner.tenant,
-      actor,
-      action: 'mailbox.receive',
-      target: { type: 'mailbox-event', id },
-      outcome: 'success',
-      requestId: req.id,
-      data: {
-        license: owner.licenseId,
-        connection,
-        type,
-        duplicate: inserted.rows.length === 0,
-        ...(hookId === undefined ? { legacyHook: true } : {}),
-      },
-    });
-    if (inserted.rows.length > 0) {
-      feed.publish({
-        type: 'mailbox.received',
-        outcome: 'success',
-        tenant: owner.tenant,
-        licenseId: owner.licenseId,
-        connection,
-        mailboxEventId: id,
-        time: receivedAt,
-      });
-      arrivals.emit(owner.licenseId);
-    }
-    // A duplicate is answered like the first delivery: the sender has nothing to retry.
-    return reply.code(204).send();
-  }
 
   const host = options.host ?? '127.0.0.1';
   await app.listen({ host, port });
@@ -1352,7 +999,7 @@ export async function createRelay(options: RelayOptions): Promise<Relay> {
     feed: { stats: () => feed.stats() },
     acme,
     tlsStatus: () => acme?.status() ?? certificateStatus(tls.cert, 'dev'),
-    purgeExpired,
+    purgeExpired: () => mailbox.purgeExpired(),
     close: () => {
       closed ??= (async () => {
         closing = true;

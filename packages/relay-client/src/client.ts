@@ -20,6 +20,7 @@ import {
   type RouteName,
   type RouteOutput,
   relayContract,
+  relayProblemCode,
   routePath,
   type TokensBody,
 } from './contract.js';
@@ -248,7 +249,8 @@ export function createRelayClientCore(options: RelayClientCoreOptions): RelayCli
           : new RelayError('ERR_RELAY_CONNECTION', 'the request failed', { cause: thrown });
       }
 
-      const code = error.problem?.code;
+      // Typed by the contract's problem codes: a misspelt code below does not compile.
+      const code = relayProblemCode(error.problem);
       if (
         error.status === 401 &&
         code === 'ERR_DPOP_NONCE_REQUIRED' &&

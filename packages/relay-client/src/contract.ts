@@ -110,6 +110,70 @@ export const Problem = z.looseObject({
   code: z.string().optional(),
 });
 
+/**
+ * Every `code` the relay puts into a problem document. The problem schema keeps `code` an open
+ * string (a newer relay may add codes, and a client must still read its problems); match codes
+ * through {@link relayProblemCode}, whose result is typed by this list, so a misspelt code is a
+ * type error on both sides.
+ */
+export const RELAY_PROBLEM_CODES = [
+  // request shape, routing, limits
+  'ERR_VALIDATION',
+  'ERR_NOT_FOUND',
+  'ERR_RATE_LIMITED',
+  'ERR_RATE_LIMIT_STORAGE',
+  'ERR_MAILBOX_POLLS',
+  // forwarder, vault, mailbox, webhooks
+  'ERR_IDEMPOTENCY_CONFLICT',
+  'ERR_NO_CREDENTIALS',
+  'ERR_NO_WEBHOOK_SECRET',
+  'ERR_WEBHOOK_SECRET_INVALID',
+  'ERR_WEBHOOK_REFUSED',
+  'ERR_TENANT_ERASED',
+  // the portal API (`/internal/portal/v1/`)
+  'ERR_UNAUTHENTICATED',
+  'ERR_LICENSE_TENANT_MISMATCH',
+  // the license authority and DPoP verification (`@fluxel/license`'s codes, passed through)
+  'ERR_LICENSE_INVALID_KEY',
+  'ERR_LICENSE_ACTIVATION_FAILED',
+  'ERR_LICENSE_NOT_FOUND',
+  'ERR_LICENSE_LOCKED',
+  'ERR_LICENSE_EXPIRED',
+  'ERR_LICENSE_NOT_ACTIVE',
+  'ERR_LICENSE_REBIND_FAILED',
+  'ERR_LICENSE_CONFLICT',
+  'ERR_LICENSE_INVALID_TOKEN',
+  'ERR_LICENSE_TOKEN_EXPIRED',
+  'ERR_LICENSE_TOKEN_BINDING',
+  'ERR_LICENSE_ENTITLEMENT',
+  'ERR_DPOP_MISSING',
+  'ERR_DPOP_INVALID_PROOF',
+  'ERR_DPOP_REPLAY',
+  'ERR_DPOP_NONCE_REQUIRED',
+  'ERR_DPOP_STALE',
+  'ERR_DPOP_BODY_MISMATCH',
+  'ERR_KEYSTORE_UNAVAILABLE',
+  'ERR_KEYSTORE_CORRUPT',
+  'ERR_LICENSE_STORAGE',
+  'ERR_LICENSE_INVALID_ARGUMENT',
+] as const;
+
+/** A problem code the relay emits (see {@link RELAY_PROBLEM_CODES}). */
+export const RelayProblemCode = z.enum(RELAY_PROBLEM_CODES);
+/** A problem code the relay emits. */
+export type RelayProblemCode = z.output<typeof RelayProblemCode>;
+
+/**
+ * The problem's `code` when it is one the relay declares, else `undefined` (no problem, no
+ * code, or a code this version of the contract does not know).
+ */
+export function relayProblemCode(
+  problem: { readonly code?: string | undefined } | undefined,
+): RelayProblemCode | undefined {
+  const parsed = RelayProblemCode.safeParse(problem?.code);
+  return parsed.success ? parsed.data : undefined;
+}
+
 const PublicJwk = z.looseObject({
   kty: z.string(),
   crv: z.string().optional(),
@@ -389,6 +453,32 @@ export type RouteInput<N extends RouteName> = (RelayContract[N] extends { params
 export type RouteOutput<N extends RouteName> = {
   [S in keyof RelayContract[N]['responses']]: S extends 200 | 201 | 202 | 204
     ? Out<RelayContract[N]['responses'][S]>
+    : never;
+}[keyof RelayContract[N]['responses']];
+
+/** The success statuses a route may declare. */
+export type SuccessStatus = 200 | 201 | 202 | 204;
+
+/**
+ * What the relay hands a route's handler once the request matched the contract: params,
+ * query and body as parsed (defaults applied; `undefined` where the route has none), and the
+ * `Idempotency-Key` where the route requires one.
+ */
+export type RouteRequest<N extends RouteName> = {
+  readonly params: RelayContract[N] extends { params: infer P } ? Out<P> : undefined;
+  readonly query: RelayContract[N] extends { query: infer Q } ? Out<Q> : undefined;
+  readonly body: RelayContract[N] extends { body: infer B } ? Out<B> : undefined;
+} & (RelayContract[N]['idempotencyKey'] extends true
+  ? { readonly idempotencyKey: string }
+  : unknown);
+
+/**
+ * A success answer of a route as the relay sends it: one of the route's declared success
+ * statuses with that status's body (`undefined` for an empty one, e.g. 204).
+ */
+export type RouteReply<N extends RouteName> = {
+  [S in keyof RelayContract[N]['responses']]: S extends SuccessStatus
+    ? { readonly status: S; readonly body: Out<RelayContract[N]['responses'][S]> }
     : never;
 }[keyof RelayContract[N]['responses']];
 
