@@ -3,30 +3,14 @@
  * machine's PostgreSQL (`DATABASE_URL`, default the local `test` database) in a schema of its
  * own: here the competing requests really run on separate database connections.
  */
-import { randomBytes } from 'node:crypto';
-import { missingDependency } from '@fluxel/internal/testing';
-import pg from 'pg';
 import { afterAll, beforeAll, describe } from 'vitest';
 import { CONCURRENCY_OPTIONS, portalConcurrencyCases } from './concurrency-portal-cases.ts';
 import { type PortalHarness, startPortalHarness } from './helpers.ts';
+import { dropSchema, POSTGRES_URL, postgresUp, uniqueSchema } from './postgres-schema.ts';
 
-const URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
-const SCHEMA = `portal_ccy_${randomBytes(4).toString('hex')}`;
-
-async function reachable(): Promise<boolean> {
-  const client = new pg.Client({ connectionString: URL, connectionTimeoutMillis: 2000 });
-  try {
-    await client.connect();
-    return true;
-  } catch {
-    return false;
-  } finally {
-    await client.end().catch(() => {});
-  }
-}
-
-const up = await reachable();
-if (!up) missingDependency('PostgreSQL', 'pg_ctlcluster --skip-systemctl-redirect 15 main start');
+const URL = POSTGRES_URL;
+const SCHEMA = uniqueSchema('portal_ccy');
+const up = await postgresUp();
 
 let h: PortalHarness;
 
@@ -42,11 +26,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await h?.close();
-  if (!up) return;
-  const admin = new pg.Client({ connectionString: URL });
-  await admin.connect();
-  await admin.query(`DROP SCHEMA IF EXISTS ${SCHEMA} CASCADE`);
-  await admin.end();
+  if (up) await dropSchema(SCHEMA);
 });
 
 describe.skipIf(!up)('portal concurrency on PostgreSQL', () => {

@@ -3,31 +3,15 @@
  * a schema of its own: two portals starting at the same moment share one migration run (advisory
  * lock), and sign-in, roles and tenant scoping work the same as on PGlite.
  */
-import { randomBytes } from 'node:crypto';
 import { readdirSync } from 'node:fs';
-import { missingDependency } from '@fluxel/internal/testing';
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openPortalDatabase } from '../src/server/db.ts';
 import { type PortalHarness, startPortalHarness } from './helpers.ts';
+import { dropSchema, POSTGRES_URL, postgresUp, uniqueSchema } from './postgres-schema.ts';
 
-const URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
-const SCHEMA = `portal_test_${randomBytes(4).toString('hex')}`;
-
-async function reachable(): Promise<boolean> {
-  const client = new pg.Client({ connectionString: URL, connectionTimeoutMillis: 2000 });
-  try {
-    await client.connect();
-    return true;
-  } catch {
-    return false;
-  } finally {
-    await client.end().catch(() => {});
-  }
-}
-
-const up = await reachable();
-if (!up) missingDependency('PostgreSQL', 'pg_ctlcluster --skip-systemctl-redirect 15 main start');
+const URL = POSTGRES_URL;
+const SCHEMA = uniqueSchema('portal_test');
+const up = await postgresUp();
 
 let h: PortalHarness;
 
@@ -42,11 +26,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await h?.close();
-  if (!up) return;
-  const admin = new pg.Client({ connectionString: URL });
-  await admin.connect();
-  await admin.query(`DROP SCHEMA IF EXISTS ${SCHEMA} CASCADE`);
-  await admin.end();
+  if (up) await dropSchema(SCHEMA);
 });
 
 describe.skipIf(!up)('portal on PostgreSQL', () => {
@@ -66,10 +46,7 @@ describe.skipIf(!up)('portal on PostgreSQL', () => {
       await a.close();
       await b.close();
     } finally {
-      const admin = new pg.Client({ connectionString: URL });
-      await admin.connect();
-      await admin.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
-      await admin.end();
+      await dropSchema(schema);
     }
   });
 

@@ -1,0 +1,41 @@
+/**
+ * The machine's PostgreSQL for the portal suites that run on it (`DATABASE_URL`, default the
+ * local `test` database), each in a schema of its own. A missing server fails the run under
+ * `CI=true` (`missingDependency`) and skips the file elsewhere.
+ */
+import { randomBytes } from 'node:crypto';
+import { missingDependency } from '@fluxel/internal/testing';
+import pg from 'pg';
+
+export const POSTGRES_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+
+/** A fresh schema name: `<prefix>_<8 hex>`. */
+export function uniqueSchema(prefix: string): string {
+  return `${prefix}_${randomBytes(4).toString('hex')}`;
+}
+
+/** Whether PostgreSQL answers; when it does not, says so (and fails under CI). */
+export async function postgresUp(): Promise<boolean> {
+  const client = new pg.Client({ connectionString: POSTGRES_URL, connectionTimeoutMillis: 2000 });
+  let up = false;
+  try {
+    await client.connect();
+    up = true;
+  } catch {
+  } finally {
+    await client.end().catch(() => {});
+  }
+  if (!up) missingDependency('PostgreSQL', 'pg_ctlcluster --skip-systemctl-redirect 15 main start');
+  return up;
+}
+
+/** Drops `schema` and everything in it. */
+export async function dropSchema(schema: string): Promise<void> {
+  const admin = new pg.Client({ connectionString: POSTGRES_URL });
+  await admin.connect();
+  try {
+    await admin.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+  } finally {
+    await admin.end();
+  }
+}
