@@ -1,6 +1,9 @@
-/** Recovery codes: format and entropy, forgiving normalisation, hashing and lookup. */
+/**
+ * Recovery codes: format and entropy, forgiving normalisation, hashing and lookup; the store
+ * (one valid set by generation) and the migration that introduced generations.
+ */
 import { createHash } from 'node:crypto';
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   findRecoveryCode,
   generateRecoveryCodes,
@@ -9,6 +12,12 @@ import {
   normaliseRecoveryCode,
   RECOVERY_ALPHABET,
 } from '../src/server/auth/recovery.ts';
+import {
+  recoveryCodesLeft,
+  replaceRecoveryCodes,
+  spendRecoveryCode,
+} from '../src/server/auth/recovery-store.ts';
+import { type Database, migrate, openPortalDatabase } from '../src/server/db.ts';
 
 describe('recovery codes', () => {
   it('makes 10 distinct xxxx-xxxx-xxxx codes from the unambiguous alphabet by default', () => {
@@ -61,5 +70,106 @@ describe('recovery codes', () => {
     expect(findRecoveryCode(stored, 'zzzz-zzzz-zzzz')).toBe(-1);
     expect(findRecoveryCode(['not hex', ...stored], codes[0] ?? '')).toBe(1);
     expect(findRecoveryCode([], codes[0] ?? '')).toBe(-1);
+  });
+});
+
+describe('recovery code store', () => {
+  let db: Database;
+  let users = 0;
+  beforeAll(async () => {
+    db = await openPortalDatabase({});
+    await db.query(
+      "INSERT INTO portal_tenants (id, name, kind, created_at) VALUES ('t', 'T', 'customer', 0)",
+    );
+  });
+  afterAll(async () => {
+    await db?.close();
+  });
+  async function user(): Promise<string> {
+    const id = `usr_${++users}`;
+    await db.query(
+      `INSERT INTO portal_users (id, tenant_id, email, name, role, status, password_hash, created_at)
+       VALUES ($1, 't', $2, 'N', 'customer', 'active', 'x', 0)`,
+      [id, `${id}@example.test`],
+    );
+    return id;
+  }
+  const hashes = (codes: readonly string[]) => codes.map(hashRecoveryCode);
+
+  it('a new set replaces the old one: old codes stop working, each new code works once', async () => {
+    const id = await user();
+    const first = generateRecoveryCodes(3);
+    const second = generateRecoveryCodes(3);
+    expect(await replaceRecoveryCodes(db, id, hashes(first))).toBe(true);
+    expect(await recoveryCodesLeft(db, id)).toBe(3);
+    expect(await replaceRecoveryCodes(db, id, hashes(second))).toBe(true);
+    expect(await recoveryCodesLeft(db, id)).toBe(3);
+    expect(await spendRecoveryCode(db, id, hashRecoveryCode(first[0] as string), 1)).toBe(false);
+    expect(await spendRecoveryCode(db, id, hashRecoveryCode(second[0] as string), 1)).toBe(true);
+    expect(await spendRecoveryCode(db, id, hashRecoveryCode(second[0] as string), 2)).toBe(false);
+    expect(await recoveryCodesLeft(db, id)).toBe(2);
+    // The older set is tidied away, not just out of use.
+    const { rows } = await db.query(
+      'SELECT count(*)::int AS n FROM portal_recovery_codes WHERE user_id = $1',
+      [id],
+    );
+    expect(Number(rows[0]?.n)).toBe(3);
+  });
+
+  it('a leftover row of an older generation is never accepted or counted', async () => {
+    const id = await user();
+    const current = generateRecoveryCodes(2);
+    await replaceRecoveryCodes(db, id, hashes(current));
+    // What a slower regeneration at once may leave behind: its codes, one generation lower.
+    const stale = generateRecoveryCodes(1)[0] as string;
+    await db.query(
+      'INSERT INTO portal_recovery_codes (user_id, code_hash, generation) VALUES ($1, $2, 0)',
+      [id, hashRecoveryCode(stale)],
+    );
+    expect(await recoveryCodesLeft(db, id)).toBe(2);
+    expect(await spendRecoveryCode(db, id, hashRecoveryCode(stale), 1)).toBe(false);
+  });
+
+  it('stores nothing for an unknown user', async () => {
+    expect(await replaceRecoveryCodes(db, 'usr_missing', hashes(generateRecoveryCodes(2)))).toBe(
+      false,
+    );
+    const { rows } = await db.query(
+      "SELECT count(*)::int AS n FROM portal_recovery_codes WHERE user_id = 'usr_missing'",
+    );
+    expect(Number(rows[0]?.n)).toBe(0);
+  });
+
+  it('migration 011: codes stored before generations existed stay valid', async () => {
+    // The schema as it was before 011, with a user and codes stored the old way.
+    const old = await openPortalDatabase({});
+    try {
+      await old.query('ALTER TABLE portal_recovery_codes DROP COLUMN generation');
+      await old.query('ALTER TABLE portal_users DROP COLUMN recovery_generation');
+      await old.query(
+        "DELETE FROM portal_migrations WHERE version = '011_recovery_generation.sql'",
+      );
+      await old.query(
+        "INSERT INTO portal_tenants (id, name, kind, created_at) VALUES ('t', 'T', 'customer', 0)",
+      );
+      await old.query(
+        `INSERT INTO portal_users (id, tenant_id, email, name, role, status, password_hash, created_at)
+         VALUES ('usr_old', 't', 'old@example.test', 'N', 'customer', 'active', 'x', 0)`,
+      );
+      const codes = generateRecoveryCodes(3);
+      for (const hash of hashes(codes))
+        await old.query('INSERT INTO portal_recovery_codes (user_id, code_hash) VALUES ($1, $2)', [
+          'usr_old',
+          hash,
+        ]);
+      expect(await migrate(old.query, false)).toEqual(['011_recovery_generation.sql']);
+      expect(await recoveryCodesLeft(old, 'usr_old')).toBe(3);
+      expect(await spendRecoveryCode(old, 'usr_old', hashRecoveryCode(codes[1] as string), 1)).toBe(
+        true,
+      );
+      expect(await recoveryCodesLeft(old, 'usr_old')).toBe(2);
+    } finally {
+      await old.close();
+    }
   });
 });

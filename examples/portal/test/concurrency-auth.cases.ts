@@ -746,5 +746,77 @@ export function authConcurrencyCases(harness: () => PortalHarness, clock: Frozen
       // Exactly the codes the user was shown — none from the refused confirmation.
       expect(Number(rows[0]?.n)).toBe(10);
     });
+
+    it('single set-up: TOTP set-up started N times at once leaves one unconfirmed row; the code of its secret confirms, codes of the other secrets are refused', async () => {
+      const who = await invitee('totp-start-twice');
+      const res = await fire(who.client, (x) =>
+        x.post<{ secret: string }>('/api/enrol/totp/start'),
+      );
+      expect(statuses(res), codes(res).join()).toEqual({ 200: N });
+      const secrets = res.map((r) => r.body.secret);
+      expect(new Set(secrets).size).toBe(N);
+      const { rows } = await h().portal.db.query(
+        "SELECT count(*)::int AS n FROM portal_factors f JOIN portal_users u ON u.id = f.user_id WHERE u.email = $1 AND f.type = 'totp' AND NOT f.confirmed",
+        [who.email],
+      );
+      expect(Number(rows[0]?.n)).toBe(1);
+      clock.advance(30_000);
+      // Every secret's code in turn: before the one kept confirms, the others are wrong codes.
+      const outcomes: number[] = [];
+      for (const secret of secrets) {
+        const confirm = await who.client.post('/api/enrol/totp/confirm', { code: totp(secret) });
+        outcomes.push(confirm.status);
+        if (confirm.status === 200) break;
+        expect(confirm.status, confirm.text).toBe(401);
+        expect((confirm.body as { code: string }).code).toBe('invalid_code');
+      }
+      expect(outcomes.filter((s) => s === 200)).toHaveLength(1);
+      const kept = secrets[outcomes.length - 1] as string;
+      // The secrets after it are refused too (no set-up is left to confirm).
+      for (const secret of secrets.slice(outcomes.length)) {
+        const late = await who.client.post('/api/enrol/totp/confirm', { code: totp(secret) });
+        expect(late.status, late.text).not.toBe(200);
+      }
+      // The confirmed factor is the kept secret: its next code signs in.
+      const c = await pending(who.email);
+      clock.advance(30_000);
+      const signIn = await c.post('/api/auth/second-factor', { method: 'totp', code: totp(kept) });
+      expect(signIn.status, signIn.text).toBe(200);
+    });
+  });
+
+  describe('recovery codes', () => {
+    /** Whether `code` completes a fresh sign-in of `email` (spending it when it does). */
+    async function recoveryWorks(email: string, code: string): Promise<boolean> {
+      await h().portal.db.query('DELETE FROM portal_throttle');
+      const c = await pending(email);
+      const res = await c.post('/api/auth/second-factor', { method: 'recovery', code });
+      if (res.status !== 200) expect(res.status, res.text).toBe(401);
+      return res.status === 200;
+    }
+
+    it('single set: recovery codes regenerated N times at once leave exactly one valid set (the last one shown)', async () => {
+      const s = await signUp('recovery-regenerate');
+      await reauth(s);
+      const res = await fire(s.client, (x) =>
+        x.post<{ recoveryCodes: string[] }>('/api/me/recovery-codes'),
+      );
+      expect(statuses(res), codes(res).join()).toEqual({ 200: N });
+      const sets = res.map((r) => r.body.recoveryCodes);
+      for (const set of sets) expect(set).toHaveLength(10);
+      const me = await s.client.get<{ recoveryCodesLeft: number }>('/api/me');
+      expect(me.body.recoveryCodesLeft).toBe(10);
+      // The first code of every set shown (and of the sign-up's set): only one set works.
+      const working: number[] = [];
+      for (const [i, set] of sets.entries())
+        if (await recoveryWorks(s.email, set[0] as string)) working.push(i);
+      expect(await recoveryWorks(s.email, s.recoveryCodes[0] as string)).toBe(false);
+      expect(working, `sets whose codes work: ${working.join()}`).toHaveLength(1);
+      // All ten of that set work — and nothing else is left.
+      const valid = sets[working[0] as number] as string[];
+      for (const code of valid.slice(1)) expect(await recoveryWorks(s.email, code)).toBe(true);
+      const end = await s.client.get<{ recoveryCodesLeft: number }>('/api/me');
+      expect(end.body.recoveryCodesLeft).toBe(0);
+    });
   });
 }

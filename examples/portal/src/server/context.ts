@@ -250,7 +250,7 @@ export async function factorsOf(ctx: Context, userId: string) {
 export async function meOf(ctx: Context, user: UserRecord, session: Session): Promise<Me> {
   const tenant = await tenantById(ctx, user.tenantId);
   const { rows } = await ctx.db.query(
-    'SELECT count(*)::int AS n FROM portal_recovery_codes WHERE user_id = $1 AND used_at IS NULL',
+    'SELECT count(*)::int AS n FROM portal_recovery_codes WHERE user_id = $1 AND used_at IS NULL AND generation = (SELECT recovery_generation FROM portal_users WHERE id = $1)',
     [user.id],
   );
   return {

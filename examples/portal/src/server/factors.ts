@@ -7,6 +7,7 @@ import type { SecondFactorMethod } from '../shared/api.ts';
 import { reserveSend } from './auth/code-sends.ts';
 import { checkOneTimeCode, newOneTimeCode } from './auth/codes.ts';
 import { hashRecoveryCode, normaliseRecoveryCode } from './auth/recovery.ts';
+import { recoveryCodesLeft, spendRecoveryCode } from './auth/recovery-store.ts';
 import { verifyTotp } from './auth/totp.ts';
 import type { Context, UserRecord } from './context.ts';
 import { fail } from './http.ts';
@@ -32,11 +33,7 @@ export async function methodsOf(ctx: Context, userId: string): Promise<SecondFac
   if (types.has('totp')) methods.push('totp');
   if (types.has('email')) methods.push('email');
   if (types.has('sms')) methods.push('sms');
-  const left = await ctx.db.query(
-    'SELECT 1 FROM portal_recovery_codes WHERE user_id = $1 AND used_at IS NULL LIMIT 1',
-    [userId],
-  );
-  if (left.rows.length > 0) methods.push('recovery');
+  if ((await recoveryCodesLeft(ctx.db, userId)) > 0) methods.push('recovery');
   return methods;
 }
 
@@ -176,11 +173,8 @@ export async function verifySecondFactor(
   }
   if (method === 'recovery') {
     const hash = hashRecoveryCode(normaliseRecoveryCode(code));
-    const { rows } = await ctx.db.query(
-      'UPDATE portal_recovery_codes SET used_at = $3 WHERE user_id = $1 AND code_hash = $2 AND used_at IS NULL RETURNING code_hash',
-      [user.id, hash, now],
-    );
-    if (rows.length === 1) return;
+    // Spent in one statement, and only from the current set (an older one never works).
+    if (await spendRecoveryCode(ctx.db, user.id, hash, now)) return;
     return fail(401, 'invalid_code', 'the code is not valid');
   }
   const { rows } = await ctx.db.query(

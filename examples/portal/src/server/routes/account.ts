@@ -26,7 +26,9 @@ import {
   hashRecoveryCode,
   normaliseRecoveryCode,
 } from '../auth/recovery.ts';
+import { replaceRecoveryCodes as storeRecoveryCodes } from '../auth/recovery-store.ts';
 import { generateTotpSecret, otpauthUrl, qrSvg, verifyTotp } from '../auth/totp.ts';
+import { confirmTotpSetup, pendingTotpSetup, startTotpSetup } from '../auth/totp-setup-store.ts';
 import {
   type Context,
   meOf,
@@ -44,14 +46,15 @@ import { sessionInfo } from './auth.ts';
 
 const factorId = () => `fac_${randomBytes(12).toString('base64url')}`;
 
+/**
+ * A new set of 10 recovery codes; the earlier set stops working. Regenerations at once (also
+ * the first enrolment's) leave exactly one valid set: see `recovery-store.ts`.
+ */
 async function replaceRecoveryCodes(ctx: Context, userId: string): Promise<string[]> {
   const codes = generateRecoveryCodes(10);
-  await ctx.db.query('DELETE FROM portal_recovery_codes WHERE user_id = $1', [userId]);
-  for (const code of codes)
-    await ctx.db.query('INSERT INTO portal_recovery_codes (user_id, code_hash) VALUES ($1, $2)', [
-      userId,
-      hashRecoveryCode(normaliseRecoveryCode(code)),
-    ]);
+  const hashes = codes.map((code) => hashRecoveryCode(normaliseRecoveryCode(code)));
+  if (!(await storeRecoveryCodes(ctx.db, userId, hashes)))
+    return fail(401, 'unauthenticated', 'please sign in');
   return codes;
 }
 
@@ -111,15 +114,14 @@ export function accountRoutes(app: FastifyInstance, ctx: Context): void {
   app.post('/api/enrol/totp/start', async (req) => {
     const { user } = await enrolling(req);
     const secret = generateTotpSecret();
-    await ctx.db.query(
-      "DELETE FROM portal_factors WHERE user_id = $1 AND type = 'totp' AND NOT confirmed",
-      [user.id],
-    );
-    await ctx.db.query(
-      `INSERT INTO portal_factors (id, user_id, type, label, secret, confirmed, created_at)
-       VALUES ($1, $2, 'totp', $3, $4, false, $5)`,
-      [factorId(), user.id, 'Authenticator', await sealSecret(ctx, user.id, secret), ctx.now()],
-    );
+    // Replaces any set-up in progress in one statement: set-ups started at once leave one.
+    await startTotpSetup(ctx.db, {
+      id: factorId(),
+      userId: user.id,
+      label: 'Authenticator',
+      sealedSecret: await sealSecret(ctx, user.id, secret),
+      now: ctx.now(),
+    });
     const url = otpauthUrl({ secret, account: user.email, issuer: 'Fluxel' });
     return { secret, otpauthUrl: url, qrSvg: await qrSvg(url) } satisfies TotpStart;
   });
@@ -127,13 +129,9 @@ export function accountRoutes(app: FastifyInstance, ctx: Context): void {
   app.post('/api/enrol/totp/confirm', async (req, reply) => {
     const body = parse(totpConfirmBody, req.body);
     const { session, user } = await enrolling(req);
-    const { rows } = await ctx.db.query(
-      "SELECT id, secret FROM portal_factors WHERE user_id = $1 AND type = 'totp' AND NOT confirmed",
-      [user.id],
-    );
-    const row = rows[0];
-    if (!row) return fail(409, 'conflict', 'start the set-up first');
-    const secret = await openSecret(ctx, user.id, String(row.secret));
+    const setup = await pendingTotpSetup(ctx.db, user.id);
+    if (!setup) return fail(409, 'conflict', 'start the set-up first');
+    const secret = await openSecret(ctx, user.id, setup.secret);
     const result = verifyTotp(secret, body.code, { now: ctx.now(), lastUsedStep: 0 });
     if (!result.ok) {
       await record(ctx, req, {
@@ -145,12 +143,16 @@ export function accountRoutes(app: FastifyInstance, ctx: Context): void {
       });
       return fail(401, 'invalid_code', 'the code is not valid');
     }
-    // Compare-and-set: of concurrent confirmations of one set-up exactly one confirms it.
-    const confirmed = await ctx.db.query(
-      'UPDATE portal_factors SET confirmed = true, last_step = $2, label = $3 WHERE id = $1 AND NOT confirmed RETURNING id',
-      [row.id, result.step, body.label ?? 'Authenticator'],
+    // Compare-and-set: of concurrent confirmations of one set-up exactly one confirms it, and
+    // a set-up replaced by a new start meanwhile (new id) is not confirmed with the old code.
+    const confirmed = await confirmTotpSetup(
+      ctx.db,
+      setup.id,
+      user.id,
+      result.step,
+      body.label ?? 'Authenticator',
     );
-    if (confirmed.rows.length !== 1) return fail(409, 'conflict', 'start the set-up first');
+    if (!confirmed) return fail(409, 'conflict', 'start the set-up first');
     return enrolled(req, reply, session, user, 'totp');
   });
 
