@@ -88,7 +88,9 @@ export async function collectPersonData(
     [user.id],
   );
   const recovery = await q(
-    'SELECT count(*)::int AS total, count(*) FILTER (WHERE used_at IS NULL)::int AS unused FROM portal_recovery_codes WHERE user_id = $1',
+    `SELECT count(*)::int AS total, count(*) FILTER (WHERE c.used_at IS NULL)::int AS unused
+     FROM portal_recovery_codes c JOIN portal_users u ON u.id = c.user_id
+     WHERE c.user_id = $1 AND c.generation = u.recovery_generation`,
     [user.id],
   );
   const sessions = await q(
