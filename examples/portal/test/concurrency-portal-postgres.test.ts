@@ -4,7 +4,7 @@
  * own: here the competing requests really run on separate database connections.
  */
 import { afterAll, beforeAll, describe } from 'vitest';
-import { CONCURRENCY_OPTIONS, portalConcurrencyCases } from './concurrency-portal-cases.ts';
+import { CONCURRENCY_OPTIONS, portalConcurrencyCases } from './concurrency-portal.cases.ts';
 import { type PortalHarness, startPortalHarness } from './helpers.ts';
 import { dropSchema, POSTGRES_URL, postgresUp, uniqueSchema } from './postgres-schema.ts';
 

@@ -1,10 +1,10 @@
 /**
  * The portal's one-time secrets, limits and counters outside sign-in under concurrency, on the
- * embedded PGlite (the cases: `concurrency-portal-cases.ts`; the same on PostgreSQL:
+ * embedded PGlite (the cases: `concurrency-portal.cases.ts`; the same on PostgreSQL:
  * `concurrency-portal-postgres.test.ts`).
  */
 import { afterAll, beforeAll, describe } from 'vitest';
-import { CONCURRENCY_OPTIONS, portalConcurrencyCases } from './concurrency-portal-cases.ts';
+import { CONCURRENCY_OPTIONS, portalConcurrencyCases } from './concurrency-portal.cases.ts';
 import { type PortalHarness, startPortalHarness } from './helpers.ts';
 
 let h: PortalHarness;
