@@ -3,15 +3,17 @@
  *
  * Exactly once, even when the agent is killed at any moment: a file is first *claimed* by an
  * atomic rename into `outgoing/.claimed/<idempotency-key>__<name>`, which fixes its
- * idempotency key on disk; then it is enqueued durably (the key travels inside the outbox
- * message); then the claimed file is removed. A crash before the removal re-enqueues the same
- * record under the same key after restart, and the relay runs a key at most once.
+ * idempotency key on disk; then it is enqueued durably with that key as the outbox message id
+ * (which `relayDeliver` sends as the idempotency key) and the file name and operation as
+ * metadata; then the claimed file is removed. A crash before the removal enqueues the same
+ * record under the same id after restart: a no-op while the outbox still holds it, and the
+ * relay runs a key at most once after it was delivered.
  */
 import { randomUUID } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Outbox, OutboxMessage } from '@fluxel/relay-client/node';
-import { ConnectionId, JsonValue, OperationName } from '@fluxel/relay-client/node';
+import { ConnectionId, JsonValue, OperationName, RelayError } from '@fluxel/relay-client/node';
 import { z } from 'zod';
 import { type AgentPaths, fsyncDir, writeFileAtomic } from './config.ts';
 
@@ -25,18 +27,17 @@ const DropRecord = z.strictObject({
   orderingKey: z.string().min(1).max(200).optional(),
 });
 
-/** What the outbox holds as the payload: the record's payload plus its idempotency key. */
-export interface Envelope {
-  readonly idempotencyKey: string;
+/** The metadata the agent stores with each outbox message: which file, which operation. */
+export interface RecordMetadata {
+  readonly [key: string]: string;
   readonly file: string;
-  readonly payload: unknown;
+  readonly operation: string;
 }
 
-export function unwrap(message: OutboxMessage): Envelope {
-  const p = message.payload as Partial<Envelope> | null;
-  if (p && typeof p === 'object' && typeof p.idempotencyKey === 'string' && 'payload' in p)
-    return p as Envelope;
-  return { idempotencyKey: message.id, file: '', payload: message.payload };
+/** The drop file a message came from (its metadata), or `''` for a message without one. */
+export function fileOf(message: Pick<OutboxMessage, 'metadata'>): string {
+  const file = message.metadata?.file;
+  return typeof file === 'string' ? file : '';
 }
 
 const CLAIM = /^([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})__(.+)$/;
@@ -49,6 +50,9 @@ export interface ScanResult {
   enqueued: number;
   rejected: number;
 }
+
+/** Told about each file the agent refuses (moved to `rejected/`), by name. */
+export type OnRejected = (name: string, reason: string) => void;
 
 function reject(paths: AgentPaths, claimedPath: string, name: string, reason: string): void {
   let target = name;
@@ -90,6 +94,7 @@ async function processClaimed(
   outbox: Outbox,
   claimedName: string,
   result: ScanResult,
+  onRejected: OnRejected,
 ): Promise<void> {
   const match = CLAIM.exec(claimedName);
   if (!match) return;
@@ -97,21 +102,33 @@ async function processClaimed(
   const claimedPath = join(paths.claimed, claimedName);
   const size = statSync(claimedPath).size;
   if (size > MAX_RECORD_BYTES) {
-    reject(paths, claimedPath, name, `larger than ${MAX_RECORD_BYTES} bytes (${size})`);
-    result.rejected++;
+    refuse(`larger than ${MAX_RECORD_BYTES} bytes (${size})`);
     return;
   }
   const checked = checkRecord(readFileSync(claimedPath, 'utf8'));
   if (!checked.ok) {
-    reject(paths, claimedPath, name, checked.reason);
-    result.rejected++;
+    refuse(checked.reason);
     return;
   }
   const { connection, operation, payload, orderingKey } = checked.record;
-  const envelope: Envelope = { idempotencyKey: key, file: name, payload };
-  await outbox.enqueue({ connection, operation, payload: envelope, orderingKey });
+  const metadata: RecordMetadata = { file: name, operation };
+  try {
+    await outbox.enqueue({ id: key, connection, operation, payload, orderingKey, metadata });
+  } catch (error) {
+    // Only when a claimed file was changed after its claim was enqueued: keep the outbox's one.
+    if (!RelayError.isInstance(error) || error.code !== 'ERR_RELAY_OUTBOX_DUPLICATE_ID')
+      throw error;
+    refuse(`a different record with idempotency key ${key} is already in the outbox`);
+    return;
+  }
   unlinkSync(claimedPath);
   result.enqueued++;
+
+  function refuse(reason: string): void {
+    reject(paths, claimedPath, name, reason);
+    result.rejected++;
+    onRejected(name, reason);
+  }
 }
 
 /**
@@ -119,10 +136,14 @@ async function processClaimed(
  * every `*.json` in the drop folder, oldest name first. Names starting with `.` are ignored,
  * so writers can write `.name.json` (or `name.tmp`) and rename when complete.
  */
-export async function scanDropFolder(paths: AgentPaths, outbox: Outbox): Promise<ScanResult> {
+export async function scanDropFolder(
+  paths: AgentPaths,
+  outbox: Outbox,
+  onRejected: OnRejected = () => {},
+): Promise<ScanResult> {
   const result: ScanResult = { enqueued: 0, rejected: 0 };
   for (const claimed of readdirSync(paths.claimed).sort())
-    await processClaimed(paths, outbox, claimed, result);
+    await processClaimed(paths, outbox, claimed, result, onRejected);
   const names = readdirSync(paths.outgoing, { withFileTypes: true })
     .filter((d) => d.isFile() && isCandidate(d.name))
     .map((d) => d.name)
@@ -137,7 +158,7 @@ export async function scanDropFolder(paths: AgentPaths, outbox: Outbox): Promise
     }
     fsyncDir(paths.claimed);
     fsyncDir(paths.outgoing);
-    await processClaimed(paths, outbox, claimedName, result);
+    await processClaimed(paths, outbox, claimedName, result, onRejected);
   }
   return result;
 }

@@ -5,8 +5,15 @@ export {
   defaultConfigDir,
   FileTokenStore,
 } from './config.ts';
-export { checkRecord, type Envelope, MAX_RECORD_BYTES, scanDropFolder } from './drop.ts';
+export {
+  checkRecord,
+  fileOf,
+  MAX_RECORD_BYTES,
+  type OnRejected,
+  type RecordMetadata,
+  scanDropFolder,
+} from './drop.ts';
 export { AgentError, EXIT } from './errors.ts';
 export { KEYCHAIN_SERVICE, openKeyStore, PASSPHRASE_ENV } from './keystore.ts';
 export { type AgentIo, DEFAULT_RELAY_URL, main, USAGE } from './main.ts';
-export { agentDeliver, inboxName, openRuntime, runService } from './service.ts';
+export { inboxName, logOutboxEvent, openRuntime, runService } from './service.ts';

@@ -9,7 +9,12 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadOrCreateDeviceKey } from '@fluxel/license';
 import { parseLicenseKey } from '@fluxel/license/key';
-import { FileOutboxStore, type NodeRelayClient, Outbox } from '@fluxel/relay-client/node';
+import {
+  FileOutboxStore,
+  type NodeRelayClient,
+  Outbox,
+  type OutboxMessage,
+} from '@fluxel/relay-client/node';
 import { type Logger, pino } from 'pino';
 import {
   type AgentConfig,
@@ -24,9 +29,10 @@ import {
   saveConfig,
   writeFileAtomic,
 } from './config.ts';
-import { unwrap } from './drop.ts';
+import { fileOf } from './drop.ts';
 import { AgentError, EXIT, errorCode } from './errors.ts';
 import { openKeyStore } from './keystore.ts';
+import { enqueueConverted, legacyEnvelope } from './legacy.ts';
 import { checkRelayUrl, openClient, probeTls, type TlsReport } from './relay.ts';
 import { openRuntime, runService } from './service.ts';
 
@@ -331,7 +337,41 @@ interface OutboxFigures {
   oldestAgeSeconds: number | null;
   dead: number;
   inFlight: number;
-  deadLetters?: { id: string; connection: string; operation: string; error?: string }[];
+  deadLetters?: DeadLetterView[];
+}
+
+/** A dead letter as `status` shows it: which record, which operation, why it was refused. */
+interface DeadLetterView {
+  id: string;
+  file: string;
+  connection: string;
+  operation: string;
+  error?: string;
+  problemCode?: string;
+  detail?: string;
+  /** One line for people: the problem code (or error code) and the detail (or message). */
+  refused: string;
+}
+
+/** The drop file of a message: its metadata, or (written by an earlier agent) its envelope. */
+function recordFile(m: OutboxMessage): string {
+  return fileOf(m) || (legacyEnvelope(m)?.file ?? '');
+}
+
+/** Why a dead letter was refused, in one line: the relay's problem code and detail if any. */
+function refusedBecause(m: OutboxMessage): string {
+  const e = m.lastError;
+  if (!e) return '';
+  return `${e.problemCode ?? e.code}: ${e.detail ?? e.message}`;
+}
+
+/** The relay's refusal in a dead letter: its problem code and detail, when it sent them. */
+function refusal(m: OutboxMessage): { problemCode?: string; detail?: string } {
+  const e = m.lastError;
+  return {
+    ...(e?.problemCode !== undefined ? { problemCode: e.problemCode } : {}),
+    ...(e?.detail !== undefined ? { detail: e.detail } : {}),
+  };
 }
 
 async function outboxFigures(paths: AgentPaths): Promise<OutboxFigures | { error: string }> {
@@ -370,9 +410,12 @@ async function outboxFigures(paths: AgentPaths): Promise<OutboxFigures | { error
       inFlight: stats.inFlight,
       deadLetters: dead.map((d) => ({
         id: d.id,
+        file: recordFile(d),
         connection: d.connection,
         operation: d.operation,
         ...(d.lastError ? { error: `${d.lastError.code}: ${d.lastError.message}` } : {}),
+        ...refusal(d),
+        refused: refusedBecause(d),
       })),
     };
   } finally {
@@ -423,7 +466,9 @@ async function status(ctx: Ctx, rest: readonly string[]) {
   ];
   if (!('error' in outbox))
     for (const d of outbox.deadLetters ?? [])
-      lines.push(`  dead ${d.id} ${d.connection} ${d.operation} ${d.error ?? ''}`);
+      lines.push(
+        `  dead ${d.id} ${d.file || '-'} ${d.connection} ${d.operation} refused: ${d.refused}`,
+      );
   ctx.out(lines.join('\n'), {
     healthy: ok,
     config: {
@@ -513,20 +558,21 @@ async function outboxCommand(ctx: Ctx, rest: readonly string[]) {
   const outbox = new Outbox({ store });
   try {
     if (sub === 'list') {
-      const view = (m: Awaited<ReturnType<Outbox['pending']>>[number], state: string) => {
-        const env = unwrap(m);
+      const view = (m: OutboxMessage, state: string) => {
         return {
           id: m.id,
           state,
           connection: m.connection,
           operation: m.operation,
-          file: env.file,
-          idempotencyKey: env.idempotencyKey,
+          file: recordFile(m),
+          idempotencyKey: legacyEnvelope(m)?.idempotencyKey ?? m.id,
           orderingKey: m.orderingKey ?? null,
           enqueuedAt: new Date(m.enqueuedAt).toISOString(),
           attempts: m.attempts,
           nextAttemptAt: new Date(m.nextAttemptAt).toISOString(),
           lastError: m.lastError ? `${m.lastError.code}: ${m.lastError.message}` : null,
+          ...refusal(m),
+          refused: state === 'dead' ? refusedBecause(m) : null,
         };
       };
       const messages = [
@@ -539,7 +585,7 @@ async function outboxCommand(ctx: Ctx, rest: readonly string[]) {
           : messages
               .map(
                 (m) =>
-                  `${m.id} ${m.state.padEnd(7)} ${m.connection} ${m.operation} ${m.file} attempts=${m.attempts}${m.state === 'waiting' ? ` next=${m.nextAttemptAt}` : ''}${m.lastError ? ` last=${m.lastError}` : ''}`,
+                  `${m.id} ${m.state.padEnd(7)} ${m.connection} ${m.operation} ${m.file} attempts=${m.attempts}${m.state === 'waiting' ? ` next=${m.nextAttemptAt}` : ''}${m.lastError ? ` last=${m.lastError}` : ''}${m.state === 'dead' && m.refused ? ` refused: ${m.refused}` : ''}`,
               )
               .join('\n'),
         { messages },
@@ -547,7 +593,7 @@ async function outboxCommand(ctx: Ctx, rest: readonly string[]) {
       return EXIT.ok;
     }
     const done =
-      sub === 'retry' ? await outbox.retryDead(id as string) : await outbox.dropDead(id as string);
+      sub === 'retry' ? await retryDead(outbox, id as string) : await outbox.dropDead(id as string);
     if (!done)
       throw new AgentError(
         'ERR_AGENT_NOT_FOUND',
@@ -558,6 +604,14 @@ async function outboxCommand(ctx: Ctx, rest: readonly string[]) {
   } finally {
     await outbox.close();
   }
+}
+
+/** Puts a dead letter back; one written by an earlier agent version in the current form. */
+async function retryDead(outbox: Outbox, id: string): Promise<boolean> {
+  const legacy = (await outbox.deadLetters()).find((d) => d.id === id && legacyEnvelope(d));
+  if (!legacy) return outbox.retryDead(id);
+  await enqueueConverted(outbox, legacy);
+  return outbox.dropDead(id);
 }
 
 // --- credentials ----------------------------------------------------------------------------

@@ -4,7 +4,6 @@
 import { type FSWatcher, watch } from 'node:fs';
 import { join } from 'node:path';
 import {
-  type Deliver,
   FileDedupeStore,
   FileOutboxStore,
   type MailboxInboundEvent as InboundEvent,
@@ -12,25 +11,67 @@ import {
   type NodeRelayClient,
   Outbox,
   type OutboxEvent,
+  type OutboxMessage,
   type OutboxStats,
+  relayDeliver,
   relayMailboxSource,
 } from '@fluxel/relay-client/node';
 import { type AgentPaths, ensureFolders, writeFileAtomic } from './config.ts';
-import { type ScanResult, scanDropFolder, unwrap } from './drop.ts';
+import { fileOf, type ScanResult, scanDropFolder } from './drop.ts';
+import { convertLegacyOutbox } from './legacy.ts';
 
-/** Sends an outbox message with the idempotency key fixed when its file was claimed. */
-export function agentDeliver(client: Pick<NodeRelayClient, 'send'>): Deliver {
-  return async (message, { signal }) => {
-    const { idempotencyKey, payload } = unwrap(message);
-    await client.send(
+type Log = (line: string, fields?: Record<string, unknown>) => void;
+
+/** Which record a message is, for people and for the structured log: file name and operation. */
+function recordFields(message: OutboxMessage) {
+  return { messageId: message.id, file: fileOf(message), operation: message.operation };
+}
+
+/** One log line per delivered, retried and refused (dead-lettered) record, by file name. */
+export function logOutboxEvent(log: Log, event: OutboxEvent): void {
+  if (event.type === 'delivered') {
+    const r = recordFields(event.message);
+    log(`delivered ${r.file || r.messageId} (${r.operation})`, {
+      event: 'outbox.delivered',
+      ...r,
+      attempt: event.attempt,
+    });
+  } else if (event.type === 'retry') {
+    const r = recordFields(event.message);
+    log(
+      `outbox: ${r.file || r.messageId} attempt ${event.attempt} failed (${r.operation}: ${event.error.code}); next at ${new Date(event.nextAttemptAt).toISOString()}`,
       {
-        connection: message.connection,
-        idempotencyKey,
-        body: { operation: message.operation, payload: payload as never },
+        event: 'outbox.retry',
+        ...r,
+        attempt: event.attempt,
+        code: event.error.code,
+        nextAttemptAt: event.nextAttemptAt,
       },
-      { signal },
     );
-  };
+  } else if (event.type === 'dead') {
+    const r = recordFields(event.message);
+    const e = event.error;
+    const why =
+      event.reason === 'horizon'
+        ? `not delivered within the dead-letter horizon (last: ${e.problemCode ?? e.code})`
+        : `${e.problemCode ?? e.code}: ${e.detail ?? e.message}`;
+    log(
+      `refused ${r.file || r.messageId} (${r.operation}): ${why} — see "fluxel-agent outbox list"`,
+      {
+        event: 'outbox.dead',
+        ...r,
+        reason: event.reason,
+        code: e.code,
+        ...(e.status !== undefined ? { status: e.status } : {}),
+        ...(e.problemCode !== undefined ? { problemCode: e.problemCode } : {}),
+        ...(e.detail !== undefined ? { detail: e.detail } : {}),
+      },
+    );
+  } else if (event.type === 'error')
+    log(`outbox: ${event.error.code}: ${event.error.message}`, {
+      event: 'outbox.error',
+      code: event.error.code,
+    });
 }
 
 /** A file name for an event id (ids are opaque; anything unusual is percent-encoded). */
@@ -53,7 +94,7 @@ export interface RuntimeOptions {
   /** Long-poll wait of the mailbox in seconds (0 for `--once`). */
   readonly waitSeconds: number;
   /** A human line plus structured fields (ids and codes only: never payloads or secrets). */
-  readonly log: (line: string, fields?: Record<string, unknown>) => void;
+  readonly log: Log;
   readonly concurrency?: number;
 }
 
@@ -82,37 +123,23 @@ export async function openRuntime(options: RuntimeOptions): Promise<Runtime> {
     log(
       `outbox: the previous run stopped without closing; released ${store.recovery.releasedLeases} lease(s)`,
     );
+  // The relay client's own delivery: the message id (the claim's key) is the idempotency key.
   const outbox = new Outbox({
     store,
-    deliver: agentDeliver(client),
+    deliver: relayDeliver(client),
     now,
     concurrency: options.concurrency ?? 8,
-    onEvent: (event: OutboxEvent) => {
-      if (event.type === 'retry')
-        log(
-          `outbox: ${event.message.id} attempt ${event.attempt} failed (${event.error.code}); next at ${new Date(event.nextAttemptAt).toISOString()}`,
-          {
-            event: 'outbox.retry',
-            messageId: event.message.id,
-            attempt: event.attempt,
-            code: event.error.code,
-            nextAttemptAt: event.nextAttemptAt,
-          },
-        );
-      else if (event.type === 'dead')
-        log(`outbox: ${event.message.id} dead-lettered (${event.reason}: ${event.error.code})`, {
-          event: 'outbox.dead',
-          messageId: event.message.id,
-          reason: event.reason,
-          code: event.error.code,
-        });
-      else if (event.type === 'error')
-        log(`outbox: ${event.error.code}: ${event.error.message}`, {
-          event: 'outbox.error',
-          code: event.error.code,
-        });
-    },
+    onEvent: (event: OutboxEvent) => logOutboxEvent(log, event),
   });
+  try {
+    const converted = await convertLegacyOutbox(outbox, store);
+    if (converted > 0)
+      log(`outbox: converted ${converted} message(s) written by an earlier agent version`);
+  } catch (error) {
+    await outbox.close();
+    await dedupe.close();
+    throw error;
+  }
   const consumer = new MailboxConsumer({
     source: relayMailboxSource(client),
     dedupe,
@@ -146,7 +173,9 @@ export async function openRuntime(options: RuntimeOptions): Promise<Runtime> {
     scanning = (async () => {
       do {
         again = false;
-        const r = await scanDropFolder(paths, outbox);
+        const r = await scanDropFolder(paths, outbox, (name, reason) =>
+          log(`rejected ${name}: ${reason}`, { event: 'drop.rejected', file: name, reason }),
+        );
         total.enqueued += r.enqueued;
         total.rejected += r.rejected;
       } while (again);
@@ -190,7 +219,7 @@ export async function runService(
   runtime: Runtime,
   paths: AgentPaths,
   signal: AbortSignal,
-  log: (line: string, fields?: Record<string, unknown>) => void,
+  log: Log,
 ): Promise<void> {
   const rescan = () => {
     runtime.scan().catch((error: Error) => log(`drop folder: ${error.message}`));

@@ -6,7 +6,7 @@ import { cpSync, existsSync, readFileSync, statSync, writeFileSync } from 'node:
 import { join } from 'node:path';
 import { createDpopSigner, type PrivateJwk } from '@fluxel/license';
 import { EncryptedFileKeyStore } from '@fluxel/license/node';
-import { createRelayClient } from '@fluxel/relay-client/node';
+import { createRelayClient, FileOutboxStore, Outbox, RelayError } from '@fluxel/relay-client/node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   activateArgs,
@@ -42,6 +42,15 @@ function expectExactlyOnce(note: string, count: number) {
   expect(notes.size).toBe(count); // every record arrived
   expect(effects).toHaveLength(count); // and none twice
   expect(byKey.size).toBe(count);
+}
+
+/** The pino lines an agent run wrote on stderr (`--json`). */
+function logLines(err: string): Record<string, unknown>[] {
+  return err
+    .trim()
+    .split('\n')
+    .filter((line) => line !== '')
+    .map((line) => JSON.parse(line) as Record<string, unknown>);
 }
 
 const record = (note: string) => (i: number) => ({
@@ -266,6 +275,8 @@ describe('run', () => {
       level: 30,
       name: 'fluxel-agent',
       code: 'ERR_RELAY_UPSTREAM_UNAVAILABLE',
+      operation: 'order.status',
+      file: expect.stringMatching(/^rec-\d{5}\.json$/),
     });
     expect(typeof retries[0]?.messageId).toBe('string');
     expect(down.err).not.toContain('outage-0');
@@ -289,6 +300,14 @@ describe('run', () => {
     });
     expect(recovered.json).toMatchObject({ outbox: { depth: 0, dead: 0 } });
     expectExactlyOnce('outage', 25);
+    // Each delivered record is logged by its file name and operation (never its payload).
+    const delivered = logLines(recovered.err).filter((l) => l.event === 'outbox.delivered');
+    expect(delivered.map((l) => l.file).sort()).toEqual(
+      Array.from({ length: 25 }, (_, i) => `rec-${String(i).padStart(5, '0')}.json`),
+    );
+    expect(delivered[0]).toMatchObject({ operation: 'order.status', level: 30 });
+    expect(String(delivered[0]?.msg)).toMatch(/^delivered rec-\d{5}\.json \(order\.status\)$/);
+    expect(recovered.err).not.toContain('shipped');
   });
 
   it('malformed files land in rejected/ with a reason; refused operations become dead letters', async () => {
@@ -322,6 +341,33 @@ describe('run', () => {
     );
     const res = await agent(['run', '--once', '--config', dir, '--json']);
     expect(res.json).toMatchObject({ enqueued: 1, rejected: 5, outbox: { depth: 0, dead: 1 } });
+    // Every refused record is logged by name: the malformed files with the reason, and the
+    // record the relay refused with its operation and the relay's problem (status, detail).
+    const logs = logLines(res.err);
+    expect(
+      logs
+        .filter((l) => l.event === 'drop.rejected')
+        .map((l) => l.file)
+        .sort(),
+    ).toEqual([
+      'bad-connection.json',
+      'bad-json.json',
+      'extra-field.json',
+      'no-payload.json',
+      'proto.json',
+    ]);
+    const refused = logs.filter((l) => l.event === 'outbox.dead');
+    expect(refused).toHaveLength(1);
+    expect(refused[0]).toMatchObject({
+      file: 'unknown-op.json',
+      operation: 'order.teleport',
+      reason: 'not-retryable',
+      status: 422,
+      detail: 'unknown operation',
+    });
+    expect(String(refused[0]?.msg)).toMatch(
+      /^refused unknown-op\.json \(order\.teleport\): \S+: unknown operation/,
+    );
     const rejected = join(dir, 'rejected');
     expect(listDir(rejected)).toEqual([
       'bad-connection.json',
@@ -348,11 +394,24 @@ describe('run', () => {
       (m) => m.state === 'dead',
     );
     expect(dead).toHaveLength(1);
-    expect(dead[0]?.file).toBe('unknown-op.json');
+    expect(dead[0]).toMatchObject({
+      file: 'unknown-op.json',
+      operation: 'order.teleport',
+      detail: 'unknown operation',
+    });
     const id = dead[0]?.id as string;
+    // The id is the claim's idempotency key (a UUID), not a second one minted by the outbox.
+    expect(dead[0]).toMatchObject({ idempotencyKey: id });
     expect((await agent(['status', '--config', dir, '--json'])).json.outbox).toMatchObject({
       dead: 1,
+      deadLetters: [
+        { id, file: 'unknown-op.json', operation: 'order.teleport', detail: 'unknown operation' },
+      ],
     });
+    const human = await agent(['status', '--config', dir]);
+    expect(human.out).toMatch(
+      /dead \S+ unknown-op\.json shop-1 order\.teleport refused: \S+: unknown operation/,
+    );
     expect((await agent(['outbox', 'retry', id, '--config', dir])).code).toBe(0);
     const again = await agent(['run', '--once', '--config', dir, '--json']);
     expect(again.json).toMatchObject({ outbox: { dead: 1 } });
@@ -432,6 +491,75 @@ describe('crash windows', () => {
     const effects = effectsWithKeyPrefix('claim');
     expect(effects).toHaveLength(1);
     expect(effects[0]?.idempotencyKey).toBe(key);
+  });
+
+  it('a claim enqueued but not removed before a crash is not put in the outbox twice', async () => {
+    const claimed = join(dir, 'outgoing', '.claimed');
+    const key = '0190a1b2-c3d4-7e5f-8a9b-1c1d2e3f4a5c';
+    const body = JSON.stringify(record('twice')(1));
+    // The previous run enqueued the claim, then died before removing the file.
+    const store = await FileOutboxStore.open(join(dir, 'outbox'));
+    const outbox = new Outbox({ store });
+    const { connection, operation, payload } = JSON.parse(body);
+    await outbox.enqueue({
+      id: key,
+      connection,
+      operation,
+      payload,
+      metadata: { file: 'twice.json', operation },
+    });
+    await outbox.close();
+    writeFileSync(join(claimed, `${key}__twice.json`), body);
+    h.counterpart.setDown(true);
+    try {
+      const res = await agent(['run', '--once', '--config', dir, '--json']);
+      expect(res.json).toMatchObject({ enqueued: 1, outbox: { depth: 1, dead: 0 } });
+    } finally {
+      h.counterpart.setDown(false);
+    }
+    const list = await agent(['outbox', 'list', '--config', dir, '--json']);
+    expect(list.json.messages).toMatchObject([{ id: key, file: 'twice.json' }]);
+    await agent(['run', '--once', '--config', dir], { now: () => Date.now() + 86_400_000 });
+    expect(effectsWithKeyPrefix('twice').map((e) => e.idempotencyKey)).toEqual([key]);
+  });
+
+  it('an outbox written by an earlier agent version (envelope payloads) is delivered as before', async () => {
+    const key = '0190a1b2-c3d4-7e5f-8a9b-2c1d2e3f4a5d';
+    const deadKey = '0190a1b2-c3d4-7e5f-8a9b-3c1d2e3f4a5e';
+    const store = await FileOutboxStore.open(join(dir, 'outbox'));
+    const outbox = new Outbox({ store });
+    const legacy = (idempotencyKey: string, file: string, payload: unknown) => ({
+      connection: CONNECTION,
+      operation: 'order.status',
+      payload: { idempotencyKey, file, payload },
+    });
+    await outbox.enqueue(legacy(key, 'old.json', record('legacy')(1).payload));
+    const dead = await outbox.enqueue(
+      legacy(deadKey, 'old-dead.json', record('legacy')(2).payload),
+    );
+    await outbox.drain(async (m) => {
+      if (m.id === dead.id)
+        throw new RelayError('ERR_RELAY_NOT_FOUND', 'refused', { retryable: false });
+      throw new RelayError('ERR_RELAY_CONNECTION', 'down');
+    });
+    await outbox.close();
+    const list = await agent(['outbox', 'list', '--config', dir, '--json']);
+    expect(list.json.messages).toMatchObject([
+      { file: 'old.json', idempotencyKey: key, state: 'waiting' },
+      { id: dead.id, file: 'old-dead.json', idempotencyKey: deadKey, state: 'dead' },
+    ]);
+    const res = await agent(['run', '--once', '--config', dir, '--json'], {
+      now: () => Date.now() + 86_400_000,
+    });
+    expect(res.json).toMatchObject({ outbox: { depth: 0, dead: 1 } });
+    expect((await agent(['outbox', 'retry', dead.id, '--config', dir])).code).toBe(0);
+    const again = await agent(['run', '--once', '--config', dir, '--json']);
+    expect(again.json).toMatchObject({ outbox: { depth: 0, dead: 0 } });
+    const effects = effectsWithKeyPrefix('legacy');
+    expect(effects.map((e) => [e.idempotencyKey, (e.body as { note: string }).note])).toEqual([
+      [key, 'legacy-1'],
+      [deadKey, 'legacy-2'],
+    ]);
   });
 });
 

@@ -6,16 +6,60 @@
  * full jitter (or after the relay's `retryAfterMs`), and dead-lettered when the error is not
  * retryable or the horizon (default 7 days) has passed. Delivery is at-least-once: the
  * message `id` (UUIDv7, minted once at enqueue and kept across restarts) is the idempotency
- * key the relay dedupes on.
+ * key the relay dedupes on. A caller may choose the id instead (`enqueue({ id, … })`): the
+ * outbox then holds at most one message with that id, so enqueueing the same message again
+ * (after a crash, from a retrying caller) is a no-op that resolves with the stored message.
+ * Optional `metadata` (a small flat JSON object) is stored with the message and handed back
+ * on every event and in the dead letters, so callers can say which record was delivered or
+ * refused without reading payloads.
  *
  * This module runs on the Web platform; the durable file store is in `outbox-file.ts`.
  */
 import { uuidv7 } from '../../internal/src/uuid.js';
 import { RelayError } from './errors.js';
 
+/** The longest caller-chosen message id ({@link OutboxInput.id}). */
+export const MAX_OUTBOX_ID_LENGTH = 128;
+
+/** The largest {@link OutboxMetadata} (bytes of its JSON text). */
+export const MAX_OUTBOX_METADATA_BYTES = 2048;
+
+/** The most keys an {@link OutboxMetadata} may have. */
+export const MAX_OUTBOX_METADATA_KEYS = 32;
+
+/**
+ * Caller metadata of a message: a flat JSON object of strings, finite numbers, booleans and
+ * `null`, at most {@link MAX_OUTBOX_METADATA_KEYS} keys (each 1–64 characters) and
+ * {@link MAX_OUTBOX_METADATA_BYTES} bytes as JSON. Meant for logs and dead letters (a file
+ * name, the operation, a correlation id), so keep secrets and payload data out of it.
+ */
+export type OutboxMetadata = Readonly<Record<string, string | number | boolean | null>>;
+
+/**
+ * Why an attempt failed, as kept in {@link OutboxMessage.lastError} and given to events.
+ * For a refusal by the relay, `status`, `problemCode` and `detail` come from its problem
+ * document (RFC 9457), so a dead letter says what was refused and why.
+ */
+export interface OutboxErrorInfo {
+  /** The error's code, e.g. `ERR_RELAY_NOT_FOUND`. */
+  readonly code: string;
+  /** The error's message. */
+  readonly message: string;
+  /** The relay's HTTP status, when it answered. */
+  readonly status?: number;
+  /** The relay's machine-readable problem code, e.g. `ERR_OPERATION_UNKNOWN`. */
+  readonly problemCode?: string;
+  /** The relay's problem `detail` (at most 1,000 characters). */
+  readonly detail?: string;
+}
+
 /** One message in the outbox. */
 export interface OutboxMessage {
-  /** UUIDv7, minted at enqueue; also the idempotency key. */
+  /**
+   * UUIDv7 minted at enqueue, or the caller's id ({@link OutboxInput.id}); unique among the
+   * messages in the outbox (waiting, in flight or dead). `relayDeliver` sends it as the
+   * idempotency key.
+   */
   readonly id: string;
   /** Which third-party connection the message is for. */
   readonly connection: string;
@@ -31,8 +75,10 @@ export interface OutboxMessage {
   readonly attempts: number;
   /** Not delivered before this time (ms). */
   readonly nextAttemptAt: number;
+  /** Caller metadata given at enqueue. */
+  readonly metadata?: OutboxMetadata;
   /** Why the last attempt failed. */
-  readonly lastError?: { readonly code: string; readonly message: string };
+  readonly lastError?: OutboxErrorInfo;
   /** When the message was taken back from the dead letters ({@link Outbox.retryDead}); the horizon counts from here. */
   readonly revivedAt?: number;
 }
@@ -45,10 +91,22 @@ export interface DeadLetter extends OutboxMessage {
 
 /** What a caller enqueues. */
 export interface OutboxInput {
+  /**
+   * The message id, chosen by the caller (default: a fresh UUIDv7). 1–{@link MAX_OUTBOX_ID_LENGTH}
+   * characters of `A–Z a–z 0–9 . _ : -`, starting with a letter or digit. With `relayDeliver`
+   * it is the relay's idempotency key, which must be a UUID. If the outbox already holds a
+   * message with this id (waiting, in flight or dead), `enqueue` resolves with that message
+   * when it is the same message (connection, operation, payload, ordering key, metadata), and
+   * rejects with `ERR_RELAY_OUTBOX_DUPLICATE_ID` when it is not. Once delivered, the id is free
+   * again (the relay's idempotency window dedupes a repeat).
+   */
+  readonly id?: string | undefined;
   readonly connection: string;
   readonly operation: string;
   readonly payload: unknown;
   readonly orderingKey?: string | undefined;
+  /** Caller metadata, stored with the message and handed back on events and dead letters. */
+  readonly metadata?: OutboxMetadata | undefined;
 }
 
 /**
@@ -96,6 +154,14 @@ export interface OutboxStore {
   /** Adds new messages; resolves once they are durable. */
   append(messages: readonly OutboxMessage[]): Promise<void>;
   /**
+   * Adds the message unless the store holds one with its id (waiting, in flight or dead), in
+   * one atomic step: of concurrent calls with one id exactly one adds. Resolves with
+   * `undefined` once the new message is durable, or with the message already there (with its
+   * payload). Needed for caller-chosen ids ({@link OutboxInput.id}); a store without it
+   * refuses them.
+   */
+  appendIfAbsent?(message: OutboxMessage): Promise<OutboxMessage | undefined>;
+  /**
    * Leases up to `limit` messages that are due (`nextAttemptAt <= now`), not dead and not
    * leased (or whose lease expired), oldest first. Of the messages sharing an
    * `orderingKey`, only the oldest non-dead one may be leased, and only when no other
@@ -109,17 +175,12 @@ export interface OutboxStore {
     id: string,
     attempt: number,
     nextAttemptAt: number,
-    error: { code: string; message: string },
+    error: OutboxErrorInfo,
   ): Promise<void>;
   /** Ends the lease of `attempt` without counting a failure (the outbox is stopping). */
   release(id: string, attempt: number): Promise<void>;
   /** Moves the message of `attempt` to the dead letters. */
-  deadLetter(
-    id: string,
-    attempt: number,
-    at: number,
-    error: { code: string; message: string },
-  ): Promise<void>;
+  deadLetter(id: string, attempt: number, at: number, error: OutboxErrorInfo): Promise<void>;
   /** Takes a dead letter back: attempts 0, due at `now`, horizon from `now`. False if no such dead letter. */
   revive(id: string, now: number): Promise<boolean>;
   /** Deletes a dead letter. False if no such dead letter. */
@@ -144,14 +205,14 @@ export type OutboxEvent =
       readonly type: 'retry';
       readonly message: OutboxMessage;
       readonly attempt: number;
-      readonly error: { readonly code: string; readonly message: string };
+      readonly error: OutboxErrorInfo;
       readonly nextAttemptAt: number;
     }
   | {
       readonly type: 'dead';
       readonly message: OutboxMessage;
       readonly attempt: number;
-      readonly error: { readonly code: string; readonly message: string };
+      readonly error: OutboxErrorInfo;
       /** `not-retryable`: the error said so; `horizon`: the dead-letter horizon passed. */
       readonly reason: 'not-retryable' | 'horizon';
     }
@@ -265,24 +326,41 @@ export class Outbox {
 
   /**
    * Adds a message. Resolves with it (its `id` is the idempotency key) once it is durable
-   * in the store. Rejects with `ERR_RELAY_INVALID_ARGUMENT` for bad input,
+   * in the store. With a caller-chosen `id` the outbox holds at most one message per id:
+   * enqueueing the same message again resolves with the stored one (no new message, no
+   * `enqueued` event). Rejects with `ERR_RELAY_INVALID_ARGUMENT` for bad input,
+   * `ERR_RELAY_OUTBOX_DUPLICATE_ID` when a different message holds the id,
    * `ERR_RELAY_OUTBOX_CLOSED` after `close`, `ERR_RELAY_OUTBOX_STORAGE` when the store failed.
    */
   async enqueue(input: OutboxInput): Promise<OutboxMessage> {
     if (this.#closed) throw closedError();
-    validateInput(input);
+    const metadata = validateInput(input);
     const now = this.#now();
     const message: OutboxMessage = {
-      id: uuidv7(now),
+      id: input.id ?? uuidv7(now),
       connection: input.connection,
       operation: input.operation,
       payload: input.payload,
       ...(input.orderingKey !== undefined ? { orderingKey: input.orderingKey } : {}),
+      ...(metadata !== undefined ? { metadata } : {}),
       enqueuedAt: now,
       attempts: 0,
       nextAttemptAt: now,
     };
-    await storeCall(() => this.#store.append([message]));
+    if (input.id !== undefined) {
+      const store = this.#store;
+      const appendIfAbsent = store.appendIfAbsent;
+      if (typeof appendIfAbsent !== 'function')
+        throw invalid('this outbox store cannot take caller-chosen ids (it has no appendIfAbsent)');
+      const existing = await storeCall(() => appendIfAbsent.call(store, message));
+      if (existing !== undefined) {
+        if (sameMessage(existing, message)) return existing;
+        throw new RelayError(
+          'ERR_RELAY_OUTBOX_DUPLICATE_ID',
+          `the outbox already holds a different message with id ${message.id}; give this message a new id (enqueueing the very same message again is fine)`,
+        );
+      }
+    } else await storeCall(() => this.#store.append([message]));
     this.#emit({ type: 'enqueued', message });
     this.#signal();
     return message;
@@ -602,8 +680,22 @@ function nonNegative(value: number, name: string): number {
   return value;
 }
 
-function validateInput(input: OutboxInput): void {
+const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:-]*$/;
+const METADATA_KEY_MAX = 64;
+
+/** Checks the input; returns the metadata as a plain copy (or undefined). */
+function validateInput(input: OutboxInput): OutboxMetadata | undefined {
   if (typeof input !== 'object' || input === null) throw invalid('message must be an object');
+  if (input.id !== undefined) {
+    if (typeof input.id !== 'string' || input.id === '')
+      throw invalid('id must be a non-empty string when given');
+    if (input.id.length > MAX_OUTBOX_ID_LENGTH)
+      throw invalid(`id must be at most ${MAX_OUTBOX_ID_LENGTH} characters`);
+    if (!ID_PATTERN.test(input.id))
+      throw invalid(
+        'id may only hold letters, digits and . _ : - (starting with a letter or digit)',
+      );
+  }
   if (typeof input.connection !== 'string' || input.connection === '')
     throw invalid('connection must be a non-empty string');
   if (typeof input.operation !== 'string' || input.operation === '')
@@ -622,10 +714,89 @@ function validateInput(input: OutboxInput): void {
     });
   }
   if (json === undefined) throw invalid('payload must be JSON-serialisable');
+  return input.metadata === undefined ? undefined : validateMetadata(input.metadata);
 }
 
-function errorInfo(error: unknown): { code: string; message: string } {
-  if (RelayError.isInstance(error)) return { code: error.code, message: error.message };
+function validateMetadata(metadata: unknown): OutboxMetadata {
+  if (
+    typeof metadata !== 'object' ||
+    metadata === null ||
+    Array.isArray(metadata) ||
+    (Object.getPrototypeOf(metadata) !== Object.prototype &&
+      Object.getPrototypeOf(metadata) !== null)
+  )
+    throw invalid('metadata must be a plain object when given');
+  const entries = Object.entries(metadata);
+  if (entries.length > MAX_OUTBOX_METADATA_KEYS)
+    throw invalid(`metadata may have at most ${MAX_OUTBOX_METADATA_KEYS} keys`);
+  const copy: Record<string, string | number | boolean | null> = {};
+  for (const [key, value] of entries) {
+    if (key === '' || key.length > METADATA_KEY_MAX || key === '__proto__')
+      throw invalid(`metadata keys must be 1–${METADATA_KEY_MAX} characters (not __proto__)`);
+    if (
+      !(
+        value === null ||
+        typeof value === 'string' ||
+        typeof value === 'boolean' ||
+        (typeof value === 'number' && Number.isFinite(value))
+      )
+    )
+      throw invalid(
+        `metadata.${key} must be a string, a finite number, a boolean or null (metadata is flat)`,
+      );
+    copy[key] = value;
+  }
+  const bytes = new TextEncoder().encode(JSON.stringify(copy)).length;
+  if (bytes > MAX_OUTBOX_METADATA_BYTES)
+    throw invalid(`metadata must be at most ${MAX_OUTBOX_METADATA_BYTES} bytes as JSON (${bytes})`);
+  return copy;
+}
+
+/** Whether a stored message is the one being enqueued again (everything the caller gave). */
+function sameMessage(stored: OutboxMessage, message: OutboxMessage): boolean {
+  return (
+    stored.connection === message.connection &&
+    stored.operation === message.operation &&
+    stored.orderingKey === message.orderingKey &&
+    canonicalJson(stored.metadata ?? null) === canonicalJson(message.metadata ?? null) &&
+    canonicalJson(stored.payload) === canonicalJson(message.payload)
+  );
+}
+
+/** JSON text with object keys sorted, after a JSON round trip (as a store keeps it). */
+function canonicalJson(value: unknown): string {
+  const sort = (v: unknown): unknown => {
+    if (Array.isArray(v)) return v.map(sort);
+    if (v !== null && typeof v === 'object') {
+      const out: Record<string, unknown> = {};
+      for (const key of Object.keys(v).sort())
+        Object.defineProperty(out, key, {
+          value: sort((v as Record<string, unknown>)[key]),
+          enumerable: true,
+          writable: true,
+          configurable: true,
+        });
+      return out;
+    }
+    return v;
+  };
+  return JSON.stringify(sort(JSON.parse(JSON.stringify(value) ?? 'null')));
+}
+
+const DETAIL_MAX = 1000;
+
+function errorInfo(error: unknown): OutboxErrorInfo {
+  if (RelayError.isInstance(error)) {
+    const problem = error.problem;
+    const detail = typeof problem?.detail === 'string' ? problem.detail : undefined;
+    return {
+      code: error.code,
+      message: error.message,
+      ...(typeof error.status === 'number' ? { status: error.status } : {}),
+      ...(typeof problem?.code === 'string' ? { problemCode: problem.code.slice(0, 200) } : {}),
+      ...(detail !== undefined ? { detail: detail.slice(0, DETAIL_MAX) } : {}),
+    };
+  }
   if (error instanceof Error) {
     const code = (error as { code?: unknown }).code;
     return { code: typeof code === 'string' ? code : 'ERR_DELIVER', message: error.message };

@@ -3,6 +3,7 @@ import { RelayError } from './errors.js';
 import type {
   DeadLetter,
   LeaseOptions,
+  OutboxErrorInfo,
   OutboxMessage,
   OutboxStats,
   OutboxStore,
@@ -54,9 +55,9 @@ type Record_ =
   | { t: 's'; m: OutboxMessage; d?: number }
   | { t: 'l'; id: string; a: number }
   | { t: 'c'; id: string }
-  | { t: 'r'; id: string; a: number; n: number; e: { code: string; message: string } }
+  | { t: 'r'; id: string; a: number; n: number; e: OutboxErrorInfo }
   | { t: 'x'; id: string; a: number }
-  | { t: 'd'; id: string; a: number; at: number; e: { code: string; message: string } }
+  | { t: 'd'; id: string; a: number; at: number; e: OutboxErrorInfo }
   | { t: 'v'; id: string; at: number }
   | { t: 'p'; id: string };
 
@@ -72,6 +73,8 @@ export class FileOutboxStore implements OutboxStore {
   readonly #log: AppendLog;
   readonly #lock: LockFile;
   readonly #now: () => number;
+  /** Ids whose `appendIfAbsent` is being written: later callers wait for the outcome. */
+  readonly #appending = new Map<string, Promise<void>>();
   #closed = false;
 
   private constructor(
@@ -138,7 +141,7 @@ export class FileOutboxStore implements OutboxStore {
     let text = '';
     const lengths: number[] = [];
     for (const m of messages) {
-      if (this.#state.has(m.id))
+      if (this.#state.has(m.id) || this.#appending.has(m.id))
         throw new RelayError(
           'ERR_RELAY_INVALID_ARGUMENT',
           `message ${m.id} is already in the outbox`,
@@ -155,6 +158,31 @@ export class FileOutboxStore implements OutboxStore {
         offset += length;
       }
     });
+  }
+
+  /**
+   * Check and add without a gap: the id is reserved synchronously (no `await` between the
+   * check and the reservation), so of concurrent calls with one id exactly one writes the
+   * record; the others wait for it and get the stored message. One process holds the folder
+   * (the lock file), so this is atomic for the store as a whole.
+   */
+  async appendIfAbsent(message: OutboxMessage): Promise<OutboxMessage | undefined> {
+    this.#open();
+    for (let pending = this.#appending.get(message.id); pending; ) {
+      await pending.catch(() => undefined);
+      pending = this.#appending.get(message.id);
+    }
+    this.#open();
+    const existing = this.#state.get(message.id);
+    if (existing) return this.#hydrate(existing);
+    const written = this.append([message]);
+    this.#appending.set(message.id, written);
+    try {
+      await written;
+    } finally {
+      this.#appending.delete(message.id);
+    }
+    return undefined;
   }
 
   async lease(options: LeaseOptions): Promise<OutboxMessage[]> {
@@ -177,10 +205,10 @@ export class FileOutboxStore implements OutboxStore {
     id: string,
     attempt: number,
     nextAttemptAt: number,
-    error: { code: string; message: string },
+    error: OutboxErrorInfo,
   ): Promise<void> {
     this.#open();
-    const e = { code: error.code, message: error.message };
+    const e = errorRecord(error);
     if (this.#state.reschedule(id, attempt, nextAttemptAt, e))
       await this.#log.append(line({ t: 'r', id, a: attempt, n: nextAttemptAt, e }), false);
   }
@@ -191,14 +219,9 @@ export class FileOutboxStore implements OutboxStore {
       await this.#log.append(line({ t: 'x', id, a: attempt }), false);
   }
 
-  async deadLetter(
-    id: string,
-    attempt: number,
-    at: number,
-    error: { code: string; message: string },
-  ): Promise<void> {
+  async deadLetter(id: string, attempt: number, at: number, error: OutboxErrorInfo): Promise<void> {
     this.#open();
-    const e = { code: error.code, message: error.message };
+    const e = errorRecord(error);
     if (this.#state.deadLetter(id, attempt, at, e))
       await this.#log.append(line({ t: 'd', id, a: attempt, at, e }), true);
   }
@@ -352,6 +375,17 @@ function applyRecord(
   }
 }
 
+/** The error as written to the log: the known fields only. */
+function errorRecord(error: OutboxErrorInfo): OutboxErrorInfo {
+  return {
+    code: error.code,
+    message: error.message,
+    ...(typeof error.status === 'number' ? { status: error.status } : {}),
+    ...(typeof error.problemCode === 'string' ? { problemCode: error.problemCode } : {}),
+    ...(typeof error.detail === 'string' ? { detail: error.detail } : {}),
+  };
+}
+
 function checkMessage(m: OutboxMessage): OutboxMessage {
   if (
     typeof m !== 'object' ||
@@ -361,7 +395,9 @@ function checkMessage(m: OutboxMessage): OutboxMessage {
     typeof m.operation !== 'string' ||
     typeof m.enqueuedAt !== 'number' ||
     typeof m.attempts !== 'number' ||
-    typeof m.nextAttemptAt !== 'number'
+    typeof m.nextAttemptAt !== 'number' ||
+    (m.metadata !== undefined &&
+      (typeof m.metadata !== 'object' || m.metadata === null || Array.isArray(m.metadata)))
   )
     throw new Error('malformed message record');
   return m;

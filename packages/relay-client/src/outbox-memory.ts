@@ -6,6 +6,7 @@ import { RelayError } from './errors.js';
 import type {
   DeadLetter,
   LeaseOptions,
+  OutboxErrorInfo,
   OutboxMessage,
   OutboxStats,
   OutboxStore,
@@ -40,6 +41,15 @@ export class MemoryOutboxStore implements OutboxStore {
     for (const m of messages) this.#state.add({ ...m });
   }
 
+  /** Check and add in one synchronous step: of concurrent calls with one id, one adds. */
+  async appendIfAbsent(message: OutboxMessage): Promise<OutboxMessage | undefined> {
+    this.#open();
+    const existing = this.#state.get(message.id);
+    if (existing) return existing;
+    this.#state.add({ ...message });
+    return undefined;
+  }
+
   async lease(options: LeaseOptions): Promise<OutboxMessage[]> {
     this.#open();
     return this.#state.lease(options);
@@ -54,7 +64,7 @@ export class MemoryOutboxStore implements OutboxStore {
     id: string,
     attempt: number,
     nextAttemptAt: number,
-    error: { code: string; message: string },
+    error: OutboxErrorInfo,
   ): Promise<void> {
     this.#open();
     this.#state.reschedule(id, attempt, nextAttemptAt, error);
@@ -65,12 +75,7 @@ export class MemoryOutboxStore implements OutboxStore {
     this.#state.release(id, attempt);
   }
 
-  async deadLetter(
-    id: string,
-    attempt: number,
-    at: number,
-    error: { code: string; message: string },
-  ): Promise<void> {
+  async deadLetter(id: string, attempt: number, at: number, error: OutboxErrorInfo): Promise<void> {
     this.#open();
     this.#state.deadLetter(id, attempt, at, error);
   }

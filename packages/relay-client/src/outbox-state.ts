@@ -10,9 +10,15 @@
  *
  * Web platform. Not exported from the package.
  */
-import type { DeadLetter, LeaseOptions, OutboxMessage, OutboxStats } from './outbox-core.js';
+import type {
+  DeadLetter,
+  LeaseOptions,
+  OutboxErrorInfo,
+  OutboxMessage,
+  OutboxStats,
+} from './outbox-core.js';
 
-type ErrorInfo = { code: string; message: string };
+type ErrorInfo = OutboxErrorInfo;
 
 interface Entry {
   message: OutboxMessage;
@@ -50,6 +56,14 @@ export class OutboxState {
 
   has(id: string): boolean {
     return this.#live.has(id) || this.#dead.has(id);
+  }
+
+  /** The message with this id, live or dead (a dead one with its `deadAt`). */
+  get(id: string): OutboxMessage | DeadLetter | undefined {
+    const live = this.#live.get(id);
+    if (live) return live.message;
+    const dead = this.#dead.get(id);
+    return dead ? { ...dead.message, deadAt: dead.deadAt as number } : undefined;
   }
 
   /** Adds a message (or, on replay of a snapshot, a message with its state). */
