@@ -91,7 +91,6 @@ function sendProblem(
 
 /** A request header's (first) value. */
 export function header(req: FastifyRequest, name: string): string | undefined {
-  // eslint-disable-next-line security/detect-object-injection -- `name` is a header-name constant of the relay, never request data
   const value = req.headers[name];
   return Array.isArray(value) ? value[0] : value;
 }

@@ -47,8 +47,7 @@ import {
   type TlsStatus,
 } from './acme.ts';
 import { type AdminApiOptions, type AdminServer, startAdminServer } from './admin.ts';
-import { bodyHash, sameBody } from './body-hash.ts';
-import type { Connector, ConnectorResult } from './connector.ts';
+import type { Connector } from './connector.ts';
 import { type Database, openDatabase, RELAY_MIGRATIONS } from './db.ts';
 import {
   amqpSink,
@@ -59,6 +58,7 @@ import {
   type FeedSinkStats,
   natsSink,
 } from './feed.ts';
+import { Forwarder } from './forward.ts';
 import {
   authorityRequest,
   createHttpServer,
@@ -89,14 +89,12 @@ import {
 } from './ratelimit.ts';
 import { registerWebhookRoutes } from './routes/webhooks.ts';
 import { loadOrCreateSecrets } from './secrets.ts';
+import { SendLedger } from './send-ledger.ts';
 import { type DevTls, ensureDevTls, keepTlsPolicy } from './tls.ts';
 import { type Owner, Vault } from './vault.ts';
 
 export const RELAY_VERSION = '0.1.0';
 export { MAILBOX_TTL_MS } from './mailbox.ts';
-
-/** A pending idempotency record older than this is taken over by a retry (its attempt died). */
-const PENDING_LEASE_MS = 60_000;
 
 export interface RelayOptions {
   /** Where dev state lives (TLS, KEK, secrets, PGlite, audit). Default `./.data`. */
@@ -419,7 +417,6 @@ export async function createRelay(options: RelayOptions): Promise<Relay> {
       : memoryRateLimiter({ windowMs: limits.windowMs })
     : undefined;
   const mailboxPollMs = options.mailboxPollMs ?? 1000;
-  const pendingLeaseMs = options.pendingLeaseMs ?? PENDING_LEASE_MS;
   let closing = false;
 
   // Every verified request reads its license row; a row read less than a second ago (and
@@ -466,9 +463,18 @@ export async function createRelay(options: RelayOptions): Promise<Relay> {
       : {}),
     record,
   });
+  const forwarder = new Forwarder({
+    ledger: new SendLedger(database, clock, {
+      ...(options.pendingLeaseMs !== undefined ? { pendingLeaseMs: options.pendingLeaseMs } : {}),
+    }),
+    vault,
+    connector: options.connector,
+    bodyHashKey: secrets.bodyHashKey,
+    clock,
+    record,
+  });
   // Aborted by close(): waiting long-polls answer at once.
   const shutdown = new AbortController();
-  const connector = options.connector;
   let port = options.port ?? 0;
   let baseUrl = options.publicUrl ?? '';
 
@@ -491,100 +497,7 @@ export async function createRelay(options: RelayOptions): Promise<Relay> {
     licenseId: verified.license.id,
     tenant: verified.license.tenant,
   });
-  // --- send ------------------------------------------------------------------------------
-
-  /**
-   * Records a send's outcome on its idempotency record. Outcomes arriving while a write is
-   * in flight are written together in one statement (group commit), so under load a send
-   * costs a fraction of a round trip here; each caller still waits for its own row.
-   */
-  const claim = groupCommit<
-    {
-      licenseId: string;
-      key: string;
-      connection: string;
-      operation: string;
-      hash: string;
-      now: number;
-    },
-    Record<string, unknown> | undefined
-  >(
-    async (items) => {
-      const { rows } = await database.query(
-        `WITH input AS (
-           SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[])
-             AS t (license_id, key, connection, operation, body_hash, created_at)
-         ), ins AS (
-           INSERT INTO relay_idempotency (license_id, key, connection, operation, body_hash, state, created_at)
-           SELECT license_id, key, connection, operation, body_hash, 'pending', created_at FROM input
-           ON CONFLICT (license_id, key) DO NOTHING
-           RETURNING license_id, key
-         )
-         SELECT input.license_id, input.key, (ins.key IS NOT NULL) AS inserted, c.kind, c.fields
-         FROM input
-         LEFT JOIN ins ON ins.license_id = input.license_id AND ins.key = input.key
-         LEFT JOIN relay_credentials c
-           ON c.license_id = input.license_id AND c.connection = input.connection`,
-        [
-          items.map((i) => i.licenseId),
-          items.map((i) => i.key),
-          items.map((i) => i.connection),
-          items.map((i) => i.operation),
-          items.map((i) => i.hash),
-          items.map((i) => i.now),
-        ],
-      );
-      const byKey = new Map(rows.map((r) => [`${r.license_id}\u0000${r.key}`, r]));
-      return items.map((i) => byKey.get(`${i.licenseId}\u0000${i.key}`));
-    },
-    // One claim per (license, key) per statement, so "inserted" is true for exactly one.
-    { distinct: (i) => `${i.licenseId}\u0000${i.key}` },
-  );
-
-  const complete = groupCommit<{
-    licenseId: string;
-    key: string;
-    state: 'delivered' | 'rejected';
-    status: number;
-    at: number;
-  }>(async (items) => {
-    await database.query(
-      `UPDATE relay_idempotency AS r
-       SET state = v.state, upstream_status = v.status, completed_at = v.at
-       FROM unnest($1::text[], $2::text[], $3::text[], $4::int[], $5::bigint[])
-         AS v (license_id, key, state, status, at)
-       WHERE r.license_id = v.license_id AND r.key = v.key`,
-      [
-        items.map((i) => i.licenseId),
-        items.map((i) => i.key),
-        items.map((i) => i.state),
-        items.map((i) => i.status),
-        items.map((i) => i.at),
-      ],
-    );
-    return undefined;
-  });
-
-  /**
-   * Records the outcome of a send the third party has already executed. A database failure
-   * here (connection cut, failover) is retried for up to half the pending lease, counted from
-   * the claim: giving up leaves the record pending, and after the lease a retry would forward
-   * the same send a second time. Past half the lease another instance may be taking it over.
-   */
-  async function completeForwarded(
-    item: Parameters<typeof complete>[0],
-    claimedAt: number,
-  ): Promise<void> {
-    for (let delay = 100; ; delay = Math.min(delay * 2, 1000)) {
-      try {
-        await complete(item);
-        return;
-      } catch (error) {
-        if (clock() + delay > claimedAt + pendingLeaseMs / 2) throw error;
-        await new Promise((resolve) => setTimeout(resolve, delay));
-      }
-    }
-  }
+  // --- send ----------------------------------------------------------------------------
 
   async function send(
     req: FastifyRequest,
@@ -594,173 +507,67 @@ export async function createRelay(options: RelayOptions): Promise<Relay> {
     body: { operation: string; payload: unknown },
     raw: Uint8Array,
   ) {
-    const owner = ownerOf(verified);
     const keyCheck = IdempotencyKey.safeParse(header(req, 'idempotency-key'));
     if (!keyCheck.success) throw invalid('header.idempotency-key', keyCheck.error);
-    const key = keyCheck.data;
-    // Keyed (HMAC), so the idempotency table does not confirm guesses of a body.
-    const hash = bodyHash(secrets.bodyHashKey, raw);
-    const now = clock();
-    const audited = (outcome: 'success' | 'failure' | 'denied', data: Json, reason?: string) =>
-      record({
-        tenant: owner.tenant,
-        actor: deviceActor(verified, req),
-        action: 'relay.send',
-        target: { type: 'connection', id: connection },
-        outcome,
-        requestId: req.id,
-        ...(reason ? { reason } : {}),
-        data: { license: owner.licenseId, operation: body.operation, idempotencyKey: key, ...data },
-      });
-
-    // Claim the key (a pending record) and read the connection's sealed credentials in one
-    // statement, batched with the claims of concurrent sends.
-    const claimed = await claim({
-      licenseId: owner.licenseId,
-      key,
+    const outcome = await forwarder.send({
+      owner: ownerOf(verified),
       connection,
       operation: body.operation,
-      hash,
-      now,
+      payload: body.payload,
+      idempotencyKey: keyCheck.data,
+      body: raw,
+      actor: deviceActor(verified, req),
+      requestId: req.id,
     });
-    if (claimed?.inserted !== true) {
-      const { rows } = await database.query(
-        'SELECT body_hash, state, upstream_status, completed_at, created_at, connection FROM relay_idempotency WHERE license_id = $1 AND key = $2',
-        [owner.licenseId, key],
-      );
-      const seen = rows[0];
-      if (!seen) throw new HttpProblem(503, 'try again', { retryable: true, retryAfter: 1 });
-      if (!sameBody(secrets.bodyHashKey, seen.body_hash, raw) || seen.connection !== connection) {
-        await audited('denied', {}, 'idempotency key reused with another request');
+    const upstream = forwarder.upstream;
+    switch (outcome.kind) {
+      case 'delivered': {
+        const forwarded = JsonValue.safeParse(outcome.result);
+        return reply.code(200).send({
+          status: 'delivered',
+          upstreamStatus: outcome.upstreamStatus,
+          ...(outcome.result !== undefined && forwarded.success ? { result: forwarded.data } : {}),
+          deliveredAt: new Date(outcome.deliveredAt).toISOString(),
+          replayed: outcome.replayed,
+        });
+      }
+      case 'rejected':
+        throw new HttpProblem(422, 'the third party refused the operation', {
+          upstream,
+          upstreamStatus: outcome.upstreamStatus,
+          retryable: false,
+        });
+      case 'unsupported':
+        throw new HttpProblem(422, 'operation not supported by this connection', {
+          detail: outcome.reason,
+          upstream,
+          retryable: false,
+        });
+      case 'unavailable':
+        reply.header('retry-after', String(outcome.retryAfter));
+        throw new HttpProblem(503, 'the third party is unavailable', {
+          retryable: true,
+          retryAfter: outcome.retryAfter,
+          upstream,
+          ...(outcome.upstreamStatus ? { upstreamStatus: outcome.upstreamStatus } : {}),
+        });
+      case 'conflict':
         throw new HttpProblem(409, 'idempotency key reused with another request', {
           code: 'ERR_IDEMPOTENCY_CONFLICT',
         });
-      }
-      if (seen.state === 'delivered') {
-        return reply.code(200).send({
-          status: 'delivered',
-          upstreamStatus: Number(seen.upstream_status),
-          deliveredAt: new Date(Number(seen.completed_at)).toISOString(),
-          replayed: true,
-        });
-      }
-      if (seen.state === 'rejected') {
-        throw new HttpProblem(422, 'the third party refused the operation', {
-          upstream: connector.name,
-          upstreamStatus: Number(seen.upstream_status),
-          retryable: false,
-        });
-      }
-      // pending: in flight elsewhere, or its attempt died; take it over after the lease.
-      const taken = await database.query(
-        `UPDATE relay_idempotency SET created_at = $3
-         WHERE license_id = $1 AND key = $2 AND state = 'pending' AND created_at = $4 AND created_at < $5
-         RETURNING key`,
-        [owner.licenseId, key, now, seen.created_at, now - pendingLeaseMs],
-      );
-      if (taken.rows.length === 0) {
+      case 'in-progress':
         reply.header('retry-after', '1');
         throw new HttpProblem(503, 'a request with this idempotency key is in progress', {
           retryable: true,
           retryAfter: 1,
         });
-      }
+      case 'retry':
+        throw new HttpProblem(503, 'try again', { retryable: true, retryAfter: 1 });
+      case 'no-credentials':
+        throw new HttpProblem(404, 'no credentials stored for this connection', {
+          code: 'ERR_NO_CREDENTIALS',
+        });
     }
-    const release = () =>
-      database.query(
-        "DELETE FROM relay_idempotency WHERE license_id = $1 AND key = $2 AND state = 'pending'",
-        [owner.licenseId, key],
-      );
-    let credentials: Awaited<ReturnType<Vault['get']>>;
-    try {
-      credentials = await vault.openRow(owner, connection, claimed);
-    } catch (error) {
-      await release();
-      throw error;
-    }
-    if (!credentials) {
-      await release();
-      await audited('failure', {}, 'no credentials');
-      throw new HttpProblem(404, 'no credentials stored for this connection', {
-        code: 'ERR_NO_CREDENTIALS',
-      });
-    }
-    const result: ConnectorResult = await connector
-      .send({
-        operation: body.operation,
-        payload: body.payload,
-        credentials,
-        idempotencyKey: key,
-      })
-      .catch((): ConnectorResult => ({ kind: 'unavailable' }));
-    if (result.kind === 'delivered') {
-      const deliveredAt = clock();
-      // The outcome is recorded (batched with other sends' outcomes) and audited before
-      // the answer; both at once.
-      await Promise.all([
-        completeForwarded(
-          {
-            licenseId: owner.licenseId,
-            key,
-            state: 'delivered',
-            status: result.upstreamStatus,
-            at: deliveredAt,
-          },
-          now,
-        ),
-        audited('success', { upstreamStatus: result.upstreamStatus }),
-      ]);
-      const forwarded = JsonValue.safeParse(result.result);
-      return reply.code(200).send({
-        status: 'delivered',
-        upstreamStatus: result.upstreamStatus,
-        ...(result.result !== undefined && forwarded.success ? { result: forwarded.data } : {}),
-        deliveredAt: new Date(deliveredAt).toISOString(),
-        replayed: false,
-      });
-    }
-    if (result.kind === 'rejected') {
-      await Promise.all([
-        completeForwarded(
-          {
-            licenseId: owner.licenseId,
-            key,
-            state: 'rejected',
-            status: result.upstreamStatus,
-            at: clock(),
-          },
-          now,
-        ),
-        audited('failure', { upstreamStatus: result.upstreamStatus }, 'upstream rejected'),
-      ]);
-      throw new HttpProblem(422, 'the third party refused the operation', {
-        upstream: connector.name,
-        upstreamStatus: result.upstreamStatus,
-        retryable: false,
-      });
-    }
-    await release();
-    if (result.kind === 'unsupported') {
-      await audited('failure', {}, result.reason);
-      throw new HttpProblem(422, 'operation not supported by this connection', {
-        detail: result.reason,
-        upstream: connector.name,
-        retryable: false,
-      });
-    }
-    const retryAfter = result.retryAfter ?? 30;
-    await audited(
-      'failure',
-      { upstreamStatus: result.upstreamStatus ?? null },
-      'upstream unavailable',
-    );
-    reply.header('retry-after', String(retryAfter));
-    throw new HttpProblem(503, 'the third party is unavailable', {
-      retryable: true,
-      retryAfter,
-      upstream: connector.name,
-      ...(result.upstreamStatus ? { upstreamStatus: result.upstreamStatus } : {}),
-    });
   }
 
   // --- contract routes -------------------------------------------------------------------
@@ -1024,63 +831,6 @@ export async function createRelay(options: RelayOptions): Promise<Relay> {
       return closed;
     },
   };
-}
-
-/**
- * Group commit: `write` gets every item submitted while the previous write was in flight
- * (at most `maxBatch`, and never two items with the same `distinct` key — a later one waits
- * for the next batch) and returns one result per item, in order; each submitter's promise
- * settles with its own result (or its batch's error).
- */
-function groupCommit<T, R = void>(
-  write: (items: T[]) => Promise<R[] | undefined>,
-  options: { maxBatch?: number; distinct?: (item: T) => string } = {},
-): (item: T) => Promise<R> {
-  const maxBatch = options.maxBatch ?? 512;
-  type Waiting = { item: T; done: (result: R) => void; fail: (error: unknown) => void };
-  let queue: Waiting[] = [];
-  let running = false;
-  const drain = async () => {
-    running = true;
-    while (queue.length > 0) {
-      let batch: Waiting[];
-      if (options.distinct) {
-        const seen = new Set<string>();
-        const later: Waiting[] = [];
-        batch = [];
-        for (const waiting of queue) {
-          const key = options.distinct(waiting.item);
-          if (batch.length >= maxBatch || seen.has(key)) later.push(waiting);
-          else {
-            seen.add(key);
-            batch.push(waiting);
-          }
-        }
-        queue = later;
-      } else {
-        batch = queue.slice(0, maxBatch);
-        queue = queue.slice(batch.length);
-      }
-      try {
-        const results = await write(batch.map((b) => b.item));
-        batch.forEach((b, i) => {
-          // eslint-disable-next-line security/detect-object-injection -- numeric array index from forEach
-          b.done(results?.[i] as R);
-        });
-      } catch (error) {
-        for (const b of batch) b.fail(error);
-      }
-    }
-    running = false;
-  };
-  return (item) =>
-    new Promise<R>((done, fail) => {
-      queue.push({ item, done, fail });
-      if (!running) {
-        running = true;
-        setImmediate(() => void drain());
-      }
-    });
 }
 
 async function connectRedis(url: string) {

@@ -1,0 +1,200 @@
+/**
+ * The send use case: forward one operation of an agent to the third party at once, exactly
+ * once per idempotency key, keeping nothing but the key's record. Claims the key in the
+ * {@link SendLedger} (reading the connection's sealed credentials in the same statement),
+ * opens the credentials through the {@link Vault}, calls the {@link Connector}, records the
+ * outcome and audits it. Answers an outcome; the route (`routes/agent-api.ts`) turns it into
+ * HTTP. No SQL and no HTTP here.
+ */
+import type { AuditEventInput } from '@fluxel/audit';
+import { bodyHash, sameBody } from './body-hash.ts';
+import type { Connector, ConnectorResult } from './connector.ts';
+import type { SendLedger } from './send-ledger.ts';
+import type { Owner, StoredCredentials, Vault } from './vault.ts';
+
+/** One `send` of an agent, already checked against the contract. */
+export interface ForwardRequest {
+  readonly owner: Owner;
+  readonly connection: string;
+  readonly operation: string;
+  readonly payload: unknown;
+  readonly idempotencyKey: string;
+  /** The request body exactly as sent (its keyed hash tells a retry from a reused key). */
+  readonly body: Uint8Array;
+  /** Who sent it and under which request id, for the audit log. */
+  readonly actor: AuditEventInput['actor'];
+  readonly requestId: string;
+}
+
+/** What became of a send. */
+export type ForwardOutcome =
+  /** The third party accepted it (now, or before: `replayed`). */
+  | {
+      readonly kind: 'delivered';
+      readonly upstreamStatus: number;
+      readonly result?: unknown;
+      readonly deliveredAt: number;
+      readonly replayed: boolean;
+    }
+  /** The third party refused it for good (now or before). */
+  | { readonly kind: 'rejected'; readonly upstreamStatus: number }
+  /** The connector does not know the operation or its payload; nothing was sent. */
+  | { readonly kind: 'unsupported'; readonly reason: string }
+  /** The third party is unavailable; nothing was executed, the key is free again. */
+  | { readonly kind: 'unavailable'; readonly retryAfter: number; readonly upstreamStatus?: number }
+  /** The key was used before with another body or connection. */
+  | { readonly kind: 'conflict' }
+  /** A send with this key is in flight (its lease has not run out). */
+  | { readonly kind: 'in-progress' }
+  /** The key's record vanished between claim and read (released meanwhile): try again. */
+  | { readonly kind: 'retry' }
+  /** No credentials are stored for the connection. */
+  | { readonly kind: 'no-credentials' };
+
+export interface ForwarderDeps {
+  readonly ledger: SendLedger;
+  readonly vault: Vault;
+  readonly connector: Connector;
+  /** Key of the body fingerprints (`body-hash.ts`). */
+  readonly bodyHashKey: Uint8Array;
+  readonly clock: () => number;
+  readonly record: (event: AuditEventInput) => Promise<void>;
+}
+
+export class Forwarder {
+  readonly #deps: ForwarderDeps;
+
+  constructor(deps: ForwarderDeps) {
+    this.#deps = deps;
+  }
+
+  /** The third party's name (`upstream` in problems). */
+  get upstream(): string {
+    return this.#deps.connector.name;
+  }
+
+  async send(request: ForwardRequest): Promise<ForwardOutcome> {
+    const { ledger, vault, connector, bodyHashKey, clock, record } = this.#deps;
+    const { owner, connection, operation, idempotencyKey: key, body } = request;
+    // Keyed (HMAC), so the idempotency table does not confirm guesses of a body.
+    const hash = bodyHash(bodyHashKey, body);
+    const now = clock();
+    const audited = (
+      outcome: 'success' | 'failure' | 'denied',
+      data: Record<string, unknown>,
+      reason?: string,
+    ) =>
+      record({
+        tenant: owner.tenant,
+        actor: request.actor,
+        action: 'relay.send',
+        target: { type: 'connection', id: connection },
+        outcome,
+        requestId: request.requestId,
+        ...(reason ? { reason } : {}),
+        data: { license: owner.licenseId, operation, idempotencyKey: key, ...data },
+      });
+
+    // Claim the key (a pending record) and read the connection's sealed credentials in one
+    // statement, batched with the claims of concurrent sends.
+    const claimed = await ledger.claim({
+      licenseId: owner.licenseId,
+      key,
+      connection,
+      operation,
+      hash,
+      now,
+    });
+    if (!claimed.inserted) {
+      const seen = await ledger.read(owner.licenseId, key);
+      if (!seen) return { kind: 'retry' };
+      if (!sameBody(bodyHashKey, seen.bodyHash, body) || seen.connection !== connection) {
+        await audited('denied', {}, 'idempotency key reused with another request');
+        return { kind: 'conflict' };
+      }
+      if (seen.state === 'delivered')
+        return {
+          kind: 'delivered',
+          upstreamStatus: seen.upstreamStatus,
+          deliveredAt: seen.completedAt,
+          replayed: true,
+        };
+      if (seen.state === 'rejected')
+        return { kind: 'rejected', upstreamStatus: seen.upstreamStatus };
+      // pending: in flight elsewhere, or its attempt died; take it over after the lease.
+      if (!(await ledger.takeOver(owner.licenseId, key, seen, now))) return { kind: 'in-progress' };
+    }
+    const release = () => ledger.release(owner.licenseId, key);
+    let credentials: StoredCredentials | undefined;
+    try {
+      credentials = await vault.openRow(owner, connection, claimed.credentials);
+    } catch (error) {
+      await release();
+      throw error;
+    }
+    if (!credentials) {
+      await release();
+      await audited('failure', {}, 'no credentials');
+      return { kind: 'no-credentials' };
+    }
+    const result: ConnectorResult = await connector
+      .send({ operation, payload: request.payload, credentials, idempotencyKey: key })
+      .catch((): ConnectorResult => ({ kind: 'unavailable' }));
+    if (result.kind === 'delivered') {
+      const deliveredAt = clock();
+      // The outcome is recorded (batched with other sends' outcomes) and audited before
+      // the answer; both at once.
+      await Promise.all([
+        ledger.complete(
+          {
+            licenseId: owner.licenseId,
+            key,
+            state: 'delivered',
+            status: result.upstreamStatus,
+            at: deliveredAt,
+          },
+          now,
+        ),
+        audited('success', { upstreamStatus: result.upstreamStatus }),
+      ]);
+      return {
+        kind: 'delivered',
+        upstreamStatus: result.upstreamStatus,
+        ...(result.result !== undefined ? { result: result.result } : {}),
+        deliveredAt,
+        replayed: false,
+      };
+    }
+    if (result.kind === 'rejected') {
+      await Promise.all([
+        ledger.complete(
+          {
+            licenseId: owner.licenseId,
+            key,
+            state: 'rejected',
+            status: result.upstreamStatus,
+            at: clock(),
+          },
+          now,
+        ),
+        audited('failure', { upstreamStatus: result.upstreamStatus }, 'upstream rejected'),
+      ]);
+      return { kind: 'rejected', upstreamStatus: result.upstreamStatus };
+    }
+    await release();
+    if (result.kind === 'unsupported') {
+      await audited('failure', {}, result.reason);
+      return { kind: 'unsupported', reason: result.reason };
+    }
+    await audited(
+      'failure',
+      { upstreamStatus: result.upstreamStatus ?? null },
+      'upstream unavailable',
+    );
+    return {
+      kind: 'unavailable',
+      retryAfter: result.retryAfter ?? 30,
+      ...(result.upstreamStatus !== undefined ? { upstreamStatus: result.upstreamStatus } : {}),
+    };
+  }
+}
