@@ -130,6 +130,22 @@ describe('licenses and credentials', () => {
     expect(shown.body.connections[0]?.hookUrl).toMatch(/^https:.*\/v1\/hooks\/shop-1\/[\w-]{32,}$/);
   });
 
+  it('a webhook secret shorter than 24 bytes is refused with its own code (German text), nothing stored', async () => {
+    const keyUser = await h.signUp('short-secret@acme.test', 'key-user', 'acme', 'Sina Short');
+    const short = `whsec_${Buffer.alloc(16, 7).toString('base64')}`;
+    const res = await keyUser.client.call(
+      'PUT',
+      `/api/licenses/${licenseId}/connections/shop-9/credentials`,
+      { kind: 'api-key', fields: { apiKey: 'cp-portal-key-5e8a2b', webhookSecret: short } },
+    );
+    expect(res.status).toBe(400);
+    expect((res.body as { code: string }).code).toBe('webhook_secret_invalid');
+    const list = await keyUser.client.get<{ connections: { connection: string }[] }>(
+      `/api/licenses/${licenseId}/connections`,
+    );
+    expect(list.body.connections.map((c) => c.connection)).not.toContain('shop-9');
+  });
+
   it('another tenant sees nothing of it (404, not 403)', async () => {
     const other = await h.signUp('key@globex.test', 'key-user', 'globex', 'Gabi Globex');
     expect((await other.client.get(`/api/licenses/${licenseId}`)).status).toBe(404);

@@ -50,11 +50,27 @@ export interface ConnectionMeta {
   readonly hookUrl?: string | null;
 }
 
+/** The `code` of a problem document the relay answered, if the body is one. */
+function problemCode(text: string): string | undefined {
+  try {
+    const code = (JSON.parse(text) as { code?: unknown } | null)?.code;
+    return typeof code === 'string' ? code : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** A failure reaching the relay or refused by it; `status` is HTTP-like. */
 export class RelayGatewayError extends Error {
   constructor(
     readonly status: number,
-    readonly reason: 'not_found' | 'license_not_active' | 'forbidden' | 'invalid' | 'unavailable',
+    readonly reason:
+      | 'not_found'
+      | 'license_not_active'
+      | 'forbidden'
+      | 'invalid'
+      | 'webhook_secret_invalid'
+      | 'unavailable',
     message: string,
   ) {
     super(message);
@@ -182,7 +198,15 @@ export function relayGateway(options: RelayGatewayOptions): RelayGateway {
       throw new RelayGatewayError(409, 'license_not_active', 'the license is not activated');
     if (res.statusCode === 403)
       throw new RelayGatewayError(403, 'forbidden', 'the license belongs to another tenant');
-    if (res.statusCode === 400) throw new RelayGatewayError(400, 'invalid', 'invalid credentials');
+    if (res.statusCode === 400) {
+      if (problemCode(text) === 'ERR_WEBHOOK_SECRET_INVALID')
+        throw new RelayGatewayError(
+          400,
+          'webhook_secret_invalid',
+          'the webhook secret must be base64 of at least 24 bytes (with or without whsec_)',
+        );
+      throw new RelayGatewayError(400, 'invalid', 'invalid credentials');
+    }
     throw new RelayGatewayError(503, 'unavailable', 'the relay refused the request');
   };
   const seg = encodeURIComponent;

@@ -37,6 +37,7 @@ export const ERROR_CODES = [
   'role_changed',
   'erasure_scheduled',
   'delivery_in_progress',
+  'webhook_secret_invalid',
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
 

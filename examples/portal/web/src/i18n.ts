@@ -87,6 +87,8 @@ export const de = {
   'error.weak_password': 'Dieses Passwort ist zu schwach.',
   'error.invitation_invalid':
     'Diese Einladung ist ungültig, abgelaufen oder wurde schon verwendet.',
+  'error.webhook_secret_invalid':
+    'Das Webhook-Secret ist zu kurz oder ungültig. Verwenden Sie das Secret, das der Anbieter anzeigt (Base64, mindestens 24 Byte, mit oder ohne „whsec_“).',
   'error.email_taken':
     'Zu dieser E-Mail-Adresse gibt es bereits ein Konto. Melden Sie sich mit diesem Konto an oder verwenden Sie eine andere Adresse.',
   'error.token_invalid': 'Dieser Link ist ungültig oder abgelaufen. Bitte fordere einen neuen an.',
@@ -509,6 +511,8 @@ export const en: Record<MessageKey, string> = {
   'error.invalid_code': 'The code is wrong or has expired.',
   'error.weak_password': 'This password is too weak.',
   'error.invitation_invalid': 'This invitation is invalid, has expired or has already been used.',
+  'error.webhook_secret_invalid':
+    'The webhook secret is too short or invalid. Use the secret the provider shows (base64, at least 24 bytes, with or without "whsec_").',
   'error.email_taken':
     'An account with this e-mail address exists already. Sign in with that account or use a different address.',
   'error.token_invalid': 'This link is invalid or has expired. Please request a new one.',

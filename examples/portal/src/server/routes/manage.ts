@@ -49,6 +49,8 @@ function relayFailure(error: unknown): never {
     if (error.reason === 'license_not_active')
       return fail(409, 'license_not_active', 'the license is not activated');
     if (error.reason === 'invalid') return fail(400, 'bad_request', error.message);
+    if (error.reason === 'webhook_secret_invalid')
+      return fail(400, 'webhook_secret_invalid', error.message);
     if (error.reason === 'forbidden') return fail(404, 'not_found', 'not found');
     return fail(503, 'upstream_unavailable', 'the relay is not reachable; try again shortly');
   }
