@@ -16,10 +16,14 @@
  * 3. `ANALYZE relay_idempotency` after that load (autovacuum back on), a short warm-up for the
  *    plans to be rebuilt, then the same figures again: these are the headline figures (a
  *    relay in service has statistics); the fresh ones are printed beside them in `extra`.
+ *    Then further rounds of the proxy's peak and of this one, alternated; the headline figures
+ *    are each server's median round by req/s, so a neighbour's load on a shared machine moving
+ *    between the proxy's phase and the relay's does not decide the ratio alone (every round in
+ *    `extra`).
  * 4. Statements per send at 8 and at 1 in flight (closed loop).
  * 5. Added p99: each of proxy and relay at a fixed open-loop rate of 50 % and of 70 % of the
- *    relay's own peak (latency counted from each request's scheduled time); added = relay p99
- *    minus proxy p99 at the same rate.
+ *    relay's own peak (latency counted from each request's scheduled time), alternated in
+ *    rounds; added = relay p99 minus proxy p99 at the same rate, each server's median round.
  * 6. Issue 8's figure, kept: both at 50 % of the *proxy's* peak (beyond the relay's own peak, so
  *    its p99 there is a queue, not the relay's latency).
  * 7. Two relay instances over the same PostgreSQL schema (shared secrets, KEK and public URL),
@@ -42,9 +46,11 @@
  * limits on with limits never reached.
  *
  * Durations (ms) from the environment: FLUXEL_RELAY_BENCH_PHASE_MS (each peak and latency
- * phase; default 4000, quick 1500), FLUXEL_RELAY_BENCH_WARMUP_MS (warm-up before a server is
- * sampled; default 2000, quick 800), FLUXEL_RELAY_BENCH_SHORT_MS (the 8- and 1-in-flight phases;
- * default 2000, quick 800), FLUXEL_RELAY_BENCH_BUDGET_MS (aborts past it; default 180000).
+ * phase; default 4000, quick 1500), FLUXEL_RELAY_BENCH_WARMUP_MS and
+ * FLUXEL_RELAY_BENCH_WARMUP_SENDS (a server's first warm-up: at least this long and this many
+ * sends, at most 6 × the time; default 2000 ms and 2000 sends, quick 800 and 400), FLUXEL_RELAY_BENCH_SHORT_MS (the 8- and 1-in-flight phases;
+ * default 2000, quick 800), FLUXEL_RELAY_BENCH_BUDGET_MS (aborts past it; default 180000);
+ * FLUXEL_RELAY_BENCH_ROUNDS, the alternated peak rounds (default 3, quick 2).
  * FLUXEL_BENCH_CPU_PROF=<dir> writes a CPU profile of the relay process there.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
@@ -76,20 +82,25 @@ const DATABASE_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:
 const PEAK_CONCURRENCY = 32;
 const PHASE_MS = envMs('FLUXEL_RELAY_BENCH_PHASE_MS', scaled(4000, 1500));
 const WARMUP_MS = envMs('FLUXEL_RELAY_BENCH_WARMUP_MS', scaled(2000, 800));
+/** The first warm-up of a server lasts WARMUP_MS and at least this many sends (capped at 6×). */
+const WARMUP_SENDS = envMs('FLUXEL_RELAY_BENCH_WARMUP_SENDS', scaled(2000, 400));
 const SHORT_MS = envMs('FLUXEL_RELAY_BENCH_SHORT_MS', scaled(2000, 800));
 const BUDGET_MS = envMs('FLUXEL_RELAY_BENCH_BUDGET_MS', 180_000);
+/** Alternated peak rounds of proxy and relay (the median round counts). */
+const ROUNDS = envMs('FLUXEL_RELAY_BENCH_ROUNDS', scaled(3, 2));
 /** How long an open-loop phase waits for a queue to drain after its last send. */
 const DRAIN_MS = 3000;
 /** Issue 18's budgets for the statements per send. */
 const STATEMENTS_BUDGET_32 = 0.1;
 const STATEMENTS_BUDGET_1 = 1;
 
+/** A positive number from the environment (milliseconds, or a count for the rounds). */
 function envMs(name: string, fallback: number): number {
   const raw = process.env[name];
   if (raw === undefined || raw === '') return fallback;
   const value = Number(raw);
   if (!(Number.isFinite(value) && value > 0))
-    throw new Error(`${name} must be a positive number of milliseconds, not "${raw}"`);
+    throw new Error(`${name} must be a positive number, not "${raw}"`);
   return value;
 }
 
@@ -366,11 +377,14 @@ async function main() {
       agent: new Agent({ connect: { ca: tls.ca }, connections: PEAK_CONCURRENCY }),
       url: `${proxy.info.url}/v1/connections/shop-1/send`,
     };
-    await closedLoop([bare], bareShot, WARMUP_MS, PEAK_CONCURRENCY);
-    const barePeak = await sampled([proxy.child], { statements: false }, () =>
-      closedLoop([bare], bareShot, PHASE_MS, PEAK_CONCURRENCY),
-    );
-    console.error(`proxy: ${fmt(barePeak)}`);
+    await closedLoop([bare], bareShot, WARMUP_MS, PEAK_CONCURRENCY, WARMUP_SENDS);
+    const proxyPeak = () =>
+      sampled([proxy.child], { statements: false }, () =>
+        closedLoop([bare], bareShot, PHASE_MS, PEAK_CONCURRENCY),
+      );
+    const bareA = await proxyPeak();
+    let bestBare = bareA.rate;
+    console.error(`proxy, round 1: ${fmt(bareA)}`);
 
     // --- 2. the relay on a fresh schema -----------------------------------------------------------
     const port = await freePort();
@@ -456,15 +470,31 @@ async function main() {
       return sign();
     };
     /** Proofs for a closed-loop phase at about `rate`, with headroom. */
+    // 2.5 × the expected rate (at least the best proxy round), so a sampled phase signs nothing
+    // live.
     const presignFor = (rate: number, ms: number, concurrency: number) =>
-      presign(Math.ceil(Math.min(rate * 1.3, 15_000) * (ms / 1000)) + concurrency);
-    let expected = barePeak.rate * 0.6;
+      presign(
+        Math.ceil(Math.min(Math.max(rate * 2.5, bestBare), 15_000) * (ms / 1000)) + concurrency,
+      );
+    let liveInSampled = 0;
+    /** A sampled relay phase; proofs signed live during it are counted. */
+    const relaySampled = async (servers: ChildProcess[], phase: () => Promise<Load>) => {
+      const live = signedLive;
+      const figures = await sampled(servers, { statements: true, backends }, phase);
+      liveInSampled += signedLive - live;
+      return figures;
+    };
 
-    await presignFor(expected, WARMUP_MS, PEAK_CONCURRENCY);
-    const warm = await closedLoop([relayTarget], relayShot, WARMUP_MS, PEAK_CONCURRENCY);
-    expected = warm.rate;
-    await presignFor(expected, PHASE_MS, PEAK_CONCURRENCY);
-    const fresh = await sampled([relay.child], { statements: true, backends }, () =>
+    await presign(WARMUP_SENDS + PEAK_CONCURRENCY);
+    const warm = await closedLoop(
+      [relayTarget],
+      relayShot,
+      WARMUP_MS,
+      PEAK_CONCURRENCY,
+      WARMUP_SENDS,
+    );
+    await presignFor(warm.rate, PHASE_MS, PEAK_CONCURRENCY);
+    const fresh = await relaySampled([relay.child], () =>
       closedLoop([relayTarget], relayShot, PHASE_MS, PEAK_CONCURRENCY),
     );
     // -1: the table was never analyzed (nor vacuumed) — the fresh schema's planner state.
@@ -487,42 +517,81 @@ async function main() {
     await presignFor(fresh.rate, SHORT_MS / 2, PEAK_CONCURRENCY);
     await closedLoop([relayTarget], relayShot, SHORT_MS / 2, PEAK_CONCURRENCY);
     await presignFor(fresh.rate, PHASE_MS, PEAK_CONCURRENCY);
-    const analyzed = await sampled([relay.child], { statements: true, backends }, () =>
+    const analyzedA = await relaySampled([relay.child], () =>
       closedLoop([relayTarget], relayShot, PHASE_MS, PEAK_CONCURRENCY),
     );
+    console.error(`relay, analyzed, round 1: ${fmt(analyzedA)}`);
+    // Further rounds of each, alternated, so a neighbour's load on this machine moving between
+    // the proxy's phase and the relay's does not decide the ratio alone; the median round (by
+    // req/s) of each server gives the headline figures, every round is printed.
+    const bareRounds = [bareA];
+    const relayRounds = [analyzedA];
+    for (let round = 2; round <= ROUNDS; round++) {
+      await closedLoop([bare], bareShot, SHORT_MS / 2, PEAK_CONCURRENCY);
+      const b = await proxyPeak();
+      console.error(`proxy, round ${round}: ${fmt(b)}`);
+      bestBare = Math.max(bestBare, b.rate);
+      bareRounds.push(b);
+      const last = relayRounds[relayRounds.length - 1] as Sampled;
+      await presignFor(last.rate, SHORT_MS / 2, PEAK_CONCURRENCY);
+      await closedLoop([relayTarget], relayShot, SHORT_MS / 2, PEAK_CONCURRENCY);
+      await presignFor(last.rate, PHASE_MS, PEAK_CONCURRENCY);
+      const r = await relaySampled([relay.child], () =>
+        closedLoop([relayTarget], relayShot, PHASE_MS, PEAK_CONCURRENCY),
+      );
+      console.error(`relay, analyzed, round ${round}: ${fmt(r)}`);
+      relayRounds.push(r);
+    }
     const analyzedReltuples = await reltuples();
-    console.error(`relay, analyzed (reltuples ${analyzedReltuples}): ${fmt(analyzed)}`);
+    const barePeak = medianRound(bareRounds);
+    const analyzed = medianRound(relayRounds);
     const relayPeak = analyzed.rate;
 
     // --- 4. statements per send at 8 and 1 in flight ----------------------------------------------
     await presignFor(relayPeak, SHORT_MS, 8);
-    const at8 = await sampled([relay.child], { statements: true, backends }, () =>
+    const at8 = await relaySampled([relay.child], () =>
       closedLoop([relayTarget], relayShot, SHORT_MS, 8),
     );
     console.error(`relay, 8 in flight: ${fmt(at8)}`);
     await presignFor(at8.rate / 4, SHORT_MS, 1);
-    const at1 = await sampled([relay.child], { statements: true, backends }, () =>
+    const at1 = await relaySampled([relay.child], () =>
       closedLoop([relayTarget], relayShot, SHORT_MS, 1),
     );
     console.error(`relay, 1 in flight: ${fmt(at1)}`);
 
     // --- 5. added p99 at 50 % and 70 % of the relay's own peak -----------------------------------
-    const latencyAt = async (rate: number) => {
-      const proxyLatency = await openLoop(bare, bareShot, rate, PHASE_MS);
-      await presign(Math.ceil(rate * (PHASE_MS / 1000)) + PEAK_CONCURRENCY);
-      const relayLatency = await openLoop(relayTarget, relayShot, rate, PHASE_MS);
-      const p99Proxy = percentile(proxyLatency.latencies, 99);
-      const p99Relay = percentile(relayLatency.latencies, 99);
-      console.error(
-        `p99 at ${rate} req/s: relay ${p99Relay.toFixed(2)} ms, proxy ${p99Proxy.toFixed(2)} ms`,
-      );
-      return { rate, p99Proxy, p99Relay, relay: relayLatency, proxy: proxyLatency };
+    // Proxy and relay alternated `rounds` times at the rate; each server's median round by p99.
+    const latencyAt = async (rate: number, rounds: number) => {
+      const proxyRounds: Latency[] = [];
+      const relayRounds: Latency[] = [];
+      for (let round = 1; round <= rounds; round++) {
+        proxyRounds.push(await openLoop(bare, bareShot, rate, PHASE_MS));
+        await presign(Math.ceil(rate * (PHASE_MS / 1000)) + PEAK_CONCURRENCY);
+        relayRounds.push(await openLoop(relayTarget, relayShot, rate, PHASE_MS));
+        const [p, r] = [proxyRounds.at(-1), relayRounds.at(-1)] as [Latency, Latency];
+        console.error(
+          `p99 at ${rate} req/s, round ${round}: relay ${r.p99.toFixed(2)} ms, proxy ${p.p99.toFixed(2)} ms`,
+        );
+      }
+      const proxy = medianByP99(proxyRounds);
+      const relay = medianByP99(relayRounds);
+      return {
+        rate,
+        p99Proxy: proxy.p99,
+        p99Relay: relay.p99,
+        relay,
+        proxy,
+        rounds: {
+          relayP99RoundsMs: relayRounds.map((x) => x.p99.toFixed(1)).join(', '),
+          proxyP99RoundsMs: proxyRounds.map((x) => x.p99.toFixed(1)).join(', '),
+        },
+      };
     };
-    const at50 = await latencyAt(Math.max(1, Math.round(relayPeak * 0.5)));
-    const at70 = await latencyAt(Math.max(1, Math.round(relayPeak * 0.7)));
+    const at50 = await latencyAt(Math.max(1, Math.round(relayPeak * 0.5)), ROUNDS);
+    const at70 = await latencyAt(Math.max(1, Math.round(relayPeak * 0.7)), ROUNDS);
 
-    // --- 6. issue 8's figure: both at 50 % of the proxy's peak -----------------------------------
-    const legacy = await latencyAt(Math.max(1, Math.round(barePeak.rate * 0.5)));
+    // --- 6. issue 8's figure: both at 50 % of the proxy's peak (one round: a queue) -------------
+    const legacy = await latencyAt(Math.max(1, Math.round(barePeak.rate * 0.5)), 1);
 
     // --- 7. two relay instances over one PostgreSQL ---------------------------------------------
     let two: Sampled | undefined;
@@ -545,7 +614,7 @@ async function main() {
       await presignFor(relayPeak, SHORT_MS / 2, PEAK_CONCURRENCY);
       await closedLoop(both, relayShot, SHORT_MS / 2, PEAK_CONCURRENCY);
       await presignFor(relayPeak, PHASE_MS, PEAK_CONCURRENCY);
-      two = await sampled([relay.child, second.child], { statements: true, backends }, () =>
+      two = await relaySampled([relay.child, second.child], () =>
         closedLoop(both, relayShot, PHASE_MS, PEAK_CONCURRENCY),
       );
       console.error(`two relays: ${fmt(two)}`);
@@ -562,7 +631,7 @@ async function main() {
     const r3 = (x: number) => Number(x.toPrecision(3));
     const common = {
       database: relay.info.database,
-      proofs: `fresh per request, pre-signed (${Math.round(signed / (signingMs / 1000))}/s); ${signedLive} signed live`,
+      proofs: `fresh per request, pre-signed (${Math.round(signed / (signingMs / 1000))}/s); ${signedLive} signed live, ${liveInSampled} of them in sampled phases`,
     };
     const freshExtra = {
       freshSchemaReqPerSec: Math.round(fresh.rate),
@@ -582,6 +651,8 @@ async function main() {
       'µs',
       {
         relayTimesProxy: r2(analyzed.cpuUsPerSend / barePeak.cpuUsPerSend),
+        proxyCpuUsPerSendRounds: rounds(bareRounds, (x) => x.cpuUsPerSend),
+        relayCpuUsPerSendRounds: rounds(relayRounds, (x) => x.cpuUsPerSend),
         ...(analyzed.pgCpuUsPerSend !== undefined
           ? {
               relayPlusPostgresCpuUsPerSend: Math.round(
@@ -602,6 +673,8 @@ async function main() {
       {
         inFlight: PEAK_CONCURRENCY,
         relayFailed: analyzed.failed,
+        proxyReqPerSecRounds: rounds(bareRounds, (x) => x.rate),
+        relayReqPerSecRounds: rounds(relayRounds, (x) => x.rate),
         freshSchemaReqPerSec: Math.round(fresh.rate),
         ...common,
       },
@@ -648,6 +721,7 @@ async function main() {
         proxyP50Ms: r2(percentile(at.proxy.latencies, 50)),
         relayErrors: at.relay.errors,
         relayUnfinished: at.relay.unfinished,
+        ...at.rounds,
         ...common,
       });
     if (two?.statementsPerSend && analyzed.statementsPerSend)
@@ -700,6 +774,17 @@ async function main() {
   }
 }
 
+/** The median round by req/s (of an even count, the lower middle one). */
+function medianRound(all: readonly Sampled[]): Sampled {
+  const sorted = [...all].sort((x, y) => x.rate - y.rate);
+  return sorted[(sorted.length - 1) >> 1] as Sampled;
+}
+
+/** Every round's figure, in run order, for `extra`. */
+function rounds(all: readonly Sampled[], figure: (s: Sampled) => number): string {
+  return all.map((x) => Math.round(figure(x))).join(', ');
+}
+
 function emitStatements(
   bench: string,
   at: Sampled,
@@ -741,21 +826,30 @@ async function fire(target: Target, shot: Shot): Promise<boolean> {
   return res.statusCode === 200;
 }
 
-/** `concurrency` requests in flight for `ms` (workers spread over the targets). */
+/**
+ * `concurrency` requests in flight for `ms` (workers spread over the targets); with `sends`, also
+ * until that many were sent (a warm-up), but never past 6 × `ms`.
+ */
 async function closedLoop(
   targets: readonly Target[],
   next: () => Shot | Promise<Shot>,
   ms: number,
   concurrency: number,
+  sends = 0,
 ): Promise<Load> {
-  const end = performance.now() + ms;
+  const start = performance.now();
+  const end = start + ms;
+  const cap = start + 6 * ms;
   let ok = 0;
   let failed = 0;
-  const start = performance.now();
+  const going = () => {
+    const now = performance.now();
+    return now < end || (ok + failed < sends && now < cap);
+  };
   await Promise.all(
     Array.from({ length: concurrency }, async (_, worker) => {
       const target = targets[worker % targets.length] as Target;
-      while (performance.now() < end) {
+      while (going()) {
         if (await fire(target, await next())) ok++;
         else failed++;
       }
@@ -766,19 +860,33 @@ async function closedLoop(
   return { ok, failed, seconds, rate: ok / seconds };
 }
 
+/** An open-loop phase's latencies (ms) with their p99. */
+interface Latency {
+  latencies: number[];
+  p99: number;
+  errors: number;
+  unfinished: number;
+}
+
+/** The median round by p99 (of an even count, the lower middle one). */
+function medianByP99(all: readonly Latency[]): Latency {
+  const sorted = [...all].sort((x, y) => x.p99 - y.p99);
+  return sorted[(sorted.length - 1) >> 1] as Latency;
+}
+
 /** Fixed open-loop rate for `ms`; latency counted from each request's scheduled start. */
 async function openLoop(
   target: Target,
   next: () => Shot | Promise<Shot>,
   rate: number,
   ms: number,
-): Promise<{ latencies: number[]; errors: number; unfinished: number }> {
+): Promise<Latency> {
   const latencies: number[] = [];
   const inFlight: Promise<void>[] = [];
   let finished = 0;
   let errors = 0;
   const start = performance.now();
-  const total = Math.floor((rate * ms) / 1000);
+  const total = Math.max(1, Math.floor((rate * ms) / 1000));
   let sent = 0;
   while (sent < total) {
     const now = performance.now();
@@ -811,7 +919,12 @@ async function openLoop(
   const unfinished = total - finished;
   for (let i = latencies.length + errors; i < total; i++)
     latencies.push(cutoff - (start + (i * 1000) / rate));
-  const figures = { latencies: [...latencies], errors, unfinished };
+  const figures = {
+    latencies: [...latencies],
+    p99: percentile(latencies, 99),
+    errors,
+    unfinished,
+  };
   // The queue still runs; let it finish so it does not load the next phase.
   await Promise.all(inFlight);
   return figures;
