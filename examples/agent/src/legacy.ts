@@ -6,8 +6,14 @@
  * opens, dead ones when `outbox retry` puts them back — so `relayDeliver` sends exactly what
  * the old agent would have sent, under the same idempotency key.
  */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Outbox, OutboxMessage, OutboxStore } from '@fluxel/relay-client/node';
+import { writeFileAtomic } from './config.ts';
 import type { RecordMetadata } from './drop.ts';
+
+/** Written into the outbox folder once it holds no legacy message (checked only once). */
+const CONVERTED = 'converted-v2';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
@@ -59,13 +65,25 @@ export async function enqueueConverted(outbox: Outbox, message: OutboxMessage): 
   return true;
 }
 
-/** Converts every waiting legacy message (before the outbox starts); returns how many. */
-export async function convertLegacyOutbox(outbox: Outbox, store: OutboxStore): Promise<number> {
+/**
+ * Converts every waiting legacy message (before the outbox starts); returns how many. Reading
+ * the backlog back costs a pass over the log, so it runs once per outbox folder: afterwards a
+ * marker file in the folder says there is nothing left to convert.
+ */
+export async function convertLegacyOutbox(
+  outbox: Outbox,
+  store: OutboxStore,
+  outboxDir: string,
+): Promise<number> {
+  const marker = join(outboxDir, CONVERTED);
+  if (existsSync(marker)) return 0;
   let converted = 0;
-  for (const message of await outbox.pending()) {
-    if (!(await enqueueConverted(outbox, message))) continue;
-    await store.complete(message.id);
-    converted++;
-  }
+  if ((await outbox.stats()).depth > 0)
+    for (const message of await outbox.pending()) {
+      if (!(await enqueueConverted(outbox, message))) continue;
+      await store.complete(message.id);
+      converted++;
+    }
+  writeFileAtomic(marker, `${new Date().toISOString()}\n`);
   return converted;
 }

@@ -27,11 +27,26 @@ function recordFields(message: OutboxMessage) {
   return { messageId: message.id, file: fileOf(message), operation: message.operation };
 }
 
+/** Text from outside (file names, the relay's detail) for a plain log line: no control characters. */
+export function printable(text: string): string {
+  let out = '';
+  for (const ch of text) {
+    const c = ch.codePointAt(0) as number;
+    out += c < 0x20 || (c >= 0x7f && c <= 0x9f) ? `\\u${c.toString(16).padStart(4, '0')}` : ch;
+  }
+  return out;
+}
+
+/** How a plain log line names a record: its file name, else its id. */
+function shown(r: { file: string; messageId: string }): string {
+  return printable(r.file) || r.messageId;
+}
+
 /** One log line per delivered, retried and refused (dead-lettered) record, by file name. */
 export function logOutboxEvent(log: Log, event: OutboxEvent): void {
   if (event.type === 'delivered') {
     const r = recordFields(event.message);
-    log(`delivered ${r.file || r.messageId} (${r.operation})`, {
+    log(`delivered ${shown(r)} (${r.operation})`, {
       event: 'outbox.delivered',
       ...r,
       attempt: event.attempt,
@@ -39,7 +54,7 @@ export function logOutboxEvent(log: Log, event: OutboxEvent): void {
   } else if (event.type === 'retry') {
     const r = recordFields(event.message);
     log(
-      `outbox: ${r.file || r.messageId} attempt ${event.attempt} failed (${r.operation}: ${event.error.code}); next at ${new Date(event.nextAttemptAt).toISOString()}`,
+      `outbox: ${shown(r)} attempt ${event.attempt} failed (${r.operation}: ${event.error.code}); next at ${new Date(event.nextAttemptAt).toISOString()}`,
       {
         event: 'outbox.retry',
         ...r,
@@ -54,19 +69,16 @@ export function logOutboxEvent(log: Log, event: OutboxEvent): void {
     const why =
       event.reason === 'horizon'
         ? `not delivered within the dead-letter horizon (last: ${e.problemCode ?? e.code})`
-        : `${e.problemCode ?? e.code}: ${e.detail ?? e.message}`;
-    log(
-      `refused ${r.file || r.messageId} (${r.operation}): ${why} — see "fluxel-agent outbox list"`,
-      {
-        event: 'outbox.dead',
-        ...r,
-        reason: event.reason,
-        code: e.code,
-        ...(e.status !== undefined ? { status: e.status } : {}),
-        ...(e.problemCode !== undefined ? { problemCode: e.problemCode } : {}),
-        ...(e.detail !== undefined ? { detail: e.detail } : {}),
-      },
-    );
+        : `${e.problemCode ?? e.code}: ${printable(e.detail ?? e.message)}`;
+    log(`refused ${shown(r)} (${r.operation}): ${why} — see "fluxel-agent outbox list"`, {
+      event: 'outbox.dead',
+      ...r,
+      reason: event.reason,
+      code: e.code,
+      ...(e.status !== undefined ? { status: e.status } : {}),
+      ...(e.problemCode !== undefined ? { problemCode: e.problemCode } : {}),
+      ...(e.detail !== undefined ? { detail: e.detail } : {}),
+    });
   } else if (event.type === 'error')
     log(`outbox: ${event.error.code}: ${event.error.message}`, {
       event: 'outbox.error',
@@ -132,7 +144,7 @@ export async function openRuntime(options: RuntimeOptions): Promise<Runtime> {
     onEvent: (event: OutboxEvent) => logOutboxEvent(log, event),
   });
   try {
-    const converted = await convertLegacyOutbox(outbox, store);
+    const converted = await convertLegacyOutbox(outbox, store, paths.outbox);
     if (converted > 0)
       log(`outbox: converted ${converted} message(s) written by an earlier agent version`);
   } catch (error) {
@@ -174,7 +186,11 @@ export async function openRuntime(options: RuntimeOptions): Promise<Runtime> {
       do {
         again = false;
         const r = await scanDropFolder(paths, outbox, (name, reason) =>
-          log(`rejected ${name}: ${reason}`, { event: 'drop.rejected', file: name, reason }),
+          log(`rejected ${printable(name)}: ${printable(reason)}`, {
+            event: 'drop.rejected',
+            file: name,
+            reason,
+          }),
         );
         total.enqueued += r.enqueued;
         total.rejected += r.rejected;

@@ -2,7 +2,7 @@
  * The agent end to end: the real relay and counterpart over HTTPS in this process (the relay's
  * dev CA pinned), the CLI's `main` called directly, the encrypted file key store.
  */
-import { cpSync, existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createDpopSigner, type PrivateJwk } from '@fluxel/license';
 import { EncryptedFileKeyStore } from '@fluxel/license/node';
@@ -543,6 +543,8 @@ describe('crash windows', () => {
       throw new RelayError('ERR_RELAY_CONNECTION', 'down');
     });
     await outbox.close();
+    // A folder of the earlier version has no marker of a finished conversion.
+    rmSync(join(dir, 'outbox', 'converted-v2'));
     const list = await agent(['outbox', 'list', '--config', dir, '--json']);
     expect(list.json.messages).toMatchObject([
       { file: 'old.json', idempotencyKey: key, state: 'waiting' },
