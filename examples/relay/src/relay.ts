@@ -1,9 +1,3 @@
-/**
- * The Fluxel relay: every route of `relayContract` (same zod schemas, strict), the license
- * authority on SQL, the credential vault, a pass-through forwarder with idempotency records,
- * the signed-webhook mailbox with a 7-day horizon, and an audit log — over HTTPS.
- */
-import { createHash } from 'node:crypto';
 import { join, resolve } from 'node:path';
 import {
   AlertEngine,
@@ -24,21 +18,12 @@ import {
   type AuthorityEvent,
   createNonceSource,
   LicenseAuthority,
-  type LicenseTokens,
   MemoryReplayStore,
   type ReplayStore,
   redisReplayStore,
-  type VerifiedRequest,
 } from '@fluxel/license';
 import { type SqlClient, SqlLicenseStore } from '@fluxel/license/sql';
-import {
-  IdempotencyKey,
-  type InboundEventBody,
-  JsonValue,
-  type RouteDefinition,
-  relayContract,
-} from '@fluxel/relay-client/contract';
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyReply } from 'fastify';
 import {
   certificateStatus,
   prepareAcme,
@@ -59,39 +44,28 @@ import {
   natsSink,
 } from './feed.ts';
 import { Forwarder } from './forward.ts';
-import {
-  authorityRequest,
-  createHttpServer,
-  deviceActor,
-  header,
-  invalid,
-  licenseProblem,
-  parse,
-  rateLimit,
-  urlHost,
-} from './http.ts';
+import { createHttpServer, invalid, rateLimit, urlHost } from './http.ts';
 import { CachedLicenseStore } from './license-cache.ts';
 import { Mailbox } from './mailbox.ts';
 import {
   checkMailboxPollOptions,
   localArrivals,
   type MailboxArrivals,
-  MailboxPollsExceeded,
   postgresArrivals,
 } from './mailbox-wait.ts';
 import { type PortalApiOptions, registerPortalRoutes } from './portal.ts';
-import { HttpProblem } from './problem.ts';
 import {
   memoryRateLimiter,
   type RateLimiter,
   type RedisCounter,
   redisRateLimiter,
 } from './ratelimit.ts';
+import { registerAgentApi } from './routes/agent-api.ts';
 import { registerWebhookRoutes } from './routes/webhooks.ts';
 import { loadOrCreateSecrets } from './secrets.ts';
 import { SendLedger } from './send-ledger.ts';
 import { type DevTls, ensureDevTls, keepTlsPolicy } from './tls.ts';
-import { type Owner, Vault } from './vault.ts';
+import { Vault } from './vault.ts';
 
 export const RELAY_VERSION = '0.1.0';
 export { MAILBOX_TTL_MS } from './mailbox.ts';
@@ -262,17 +236,6 @@ export interface Relay {
 }
 
 type Json = Record<string, unknown>;
-
-function tokensBody(tokens: LicenseTokens, authority: LicenseAuthority) {
-  return {
-    licenseId: tokens.licenseId,
-    accessToken: tokens.accessToken,
-    accessTokenExpiresAt: tokens.accessTokenExpiresAt.toISOString(),
-    licenseToken: tokens.licenseToken,
-    licenseTokenExpiresAt: tokens.licenseTokenExpiresAt.toISOString(),
-    jwks: authority.jwks(),
-  };
-}
 
 export async function createRelay(options: RelayOptions): Promise<Relay> {
   checkMailboxPollOptions({
@@ -493,268 +456,20 @@ export async function createRelay(options: RelayOptions): Promise<Relay> {
   if (limits)
     app.addHook('onRequest', async (req, reply) => limit(`ip:${req.ip}`, limits.perIp, reply));
 
-  const ownerOf = (verified: VerifiedRequest): Owner => ({
-    licenseId: verified.license.id,
-    tenant: verified.license.tenant,
+  registerAgentApi(app, {
+    authority,
+    vault,
+    mailbox,
+    forwarder,
+    record,
+    baseUrl: () => baseUrl,
+    limitLicense: async (licenseId, reply) => {
+      if (limits) await limit(`license:${licenseId}`, limits.perLicense, reply);
+    },
+    shutdown: shutdown.signal,
+    legacyWebhooks: options.legacyWebhooks !== false,
+    version: RELAY_VERSION,
   });
-  // --- send ----------------------------------------------------------------------------
-
-  async function send(
-    req: FastifyRequest,
-    reply: FastifyReply,
-    verified: VerifiedRequest,
-    connection: string,
-    body: { operation: string; payload: unknown },
-    raw: Uint8Array,
-  ) {
-    const keyCheck = IdempotencyKey.safeParse(header(req, 'idempotency-key'));
-    if (!keyCheck.success) throw invalid('header.idempotency-key', keyCheck.error);
-    const outcome = await forwarder.send({
-      owner: ownerOf(verified),
-      connection,
-      operation: body.operation,
-      payload: body.payload,
-      idempotencyKey: keyCheck.data,
-      body: raw,
-      actor: deviceActor(verified, req),
-      requestId: req.id,
-    });
-    const upstream = forwarder.upstream;
-    switch (outcome.kind) {
-      case 'delivered': {
-        const forwarded = JsonValue.safeParse(outcome.result);
-        return reply.code(200).send({
-          status: 'delivered',
-          upstreamStatus: outcome.upstreamStatus,
-          ...(outcome.result !== undefined && forwarded.success ? { result: forwarded.data } : {}),
-          deliveredAt: new Date(outcome.deliveredAt).toISOString(),
-          replayed: outcome.replayed,
-        });
-      }
-      case 'rejected':
-        throw new HttpProblem(422, 'the third party refused the operation', {
-          upstream,
-          upstreamStatus: outcome.upstreamStatus,
-          retryable: false,
-        });
-      case 'unsupported':
-        throw new HttpProblem(422, 'operation not supported by this connection', {
-          detail: outcome.reason,
-          upstream,
-          retryable: false,
-        });
-      case 'unavailable':
-        reply.header('retry-after', String(outcome.retryAfter));
-        throw new HttpProblem(503, 'the third party is unavailable', {
-          retryable: true,
-          retryAfter: outcome.retryAfter,
-          upstream,
-          ...(outcome.upstreamStatus ? { upstreamStatus: outcome.upstreamStatus } : {}),
-        });
-      case 'conflict':
-        throw new HttpProblem(409, 'idempotency key reused with another request', {
-          code: 'ERR_IDEMPOTENCY_CONFLICT',
-        });
-      case 'in-progress':
-        reply.header('retry-after', '1');
-        throw new HttpProblem(503, 'a request with this idempotency key is in progress', {
-          retryable: true,
-          retryAfter: 1,
-        });
-      case 'retry':
-        throw new HttpProblem(503, 'try again', { retryable: true, retryAfter: 1 });
-      case 'no-credentials':
-        throw new HttpProblem(404, 'no credentials stored for this connection', {
-          code: 'ERR_NO_CREDENTIALS',
-        });
-    }
-  }
-
-  // --- contract routes -------------------------------------------------------------------
-
-  for (const [name, route] of Object.entries(relayContract) as [string, RouteDefinition][]) {
-    app.route({
-      method: route.method,
-      url: route.path.replace(/\{(\w+)\}/g, ':$1'),
-      handler: async (req: FastifyRequest, reply: FastifyReply) => {
-        const nonce = authority.nonce();
-        if (nonce) reply.header('dpop-nonce', nonce);
-        const raw = req.body instanceof Buffer ? new Uint8Array(req.body) : undefined;
-        let json: unknown;
-        if (raw?.length) {
-          try {
-            json = JSON.parse(Buffer.from(raw).toString('utf8'));
-          } catch {
-            throw new HttpProblem(400, 'body is not JSON', { code: 'ERR_VALIDATION' });
-          }
-        }
-        if (!route.body && raw?.length)
-          throw new HttpProblem(400, 'this route takes no body', { code: 'ERR_VALIDATION' });
-        const params = parse(route.params, req.params, 'params') as { connection?: string };
-        const query = parse(route.query, req.query, 'query');
-        const body = parse(route.body, json, 'body');
-        const request = authorityRequest(baseUrl, req, raw);
-        let verified: VerifiedRequest;
-        try {
-          if (name === 'activate') {
-            const tokens = await authority.activate({
-              licenseKey: (body as { licenseKey: string }).licenseKey,
-              request,
-            });
-            return reply.code(201).send(tokensBody(tokens, authority));
-          }
-          if (name === 'refreshToken')
-            return reply.code(200).send(tokensBody(await authority.refresh(request), authority));
-          verified = await authority.verifyRequest(request);
-        } catch (error) {
-          throw licenseProblem(error, reply);
-        }
-        const owner = ownerOf(verified);
-        if (limits) await limit(`license:${owner.licenseId}`, limits.perLicense, reply);
-        const connection = params?.connection as string;
-        switch (name) {
-          case 'putCredentials': {
-            const credentials = body as { kind: string; fields: Record<string, string> };
-            await vault.put(owner, connection, credentials);
-            await record({
-              tenant: owner.tenant,
-              actor: deviceActor(verified, req),
-              action: 'credentials.put',
-              target: { type: 'connection', id: connection },
-              outcome: 'success',
-              requestId: req.id,
-              data: {
-                license: owner.licenseId,
-                kind: credentials.kind,
-                fields: Object.keys(credentials.fields),
-              },
-            });
-            return reply.code(204).send();
-          }
-          case 'deleteCredentials': {
-            const existed = await vault.delete(owner, connection);
-            await record({
-              tenant: owner.tenant,
-              actor: deviceActor(verified, req),
-              action: 'credentials.delete',
-              target: { type: 'connection', id: connection },
-              outcome: existed ? 'success' : 'failure',
-              requestId: req.id,
-              data: { license: owner.licenseId },
-            });
-            if (!existed) throw new HttpProblem(404, 'no credentials stored for this connection');
-            return reply.code(204).send();
-          }
-          case 'send':
-            return send(
-              req,
-              reply,
-              verified,
-              connection,
-              body as { operation: string; payload: unknown },
-              raw ?? new Uint8Array(),
-            );
-          case 'pickup': {
-            const { wait, limit } = query as { wait: number; limit: number };
-            // Waits (woken by arrivals, see mailbox-wait.ts) until events are there, the
-            // wait is over, the client is gone or the relay closes; refused past the
-            // license's cap of waiting polls.
-            const gone = new AbortController();
-            const onGone = () => gone.abort();
-            reply.raw.once('close', onGone);
-            let events: InboundEventBody[];
-            try {
-              events = await mailbox.waitForArrival(
-                owner,
-                wait * 1000,
-                limit,
-                AbortSignal.any([gone.signal, shutdown.signal]),
-              );
-            } catch (error) {
-              if (!(error instanceof MailboxPollsExceeded)) throw error;
-              reply.header('retry-after', String(error.retryAfter));
-              throw new HttpProblem(429, 'too many mailbox long-polls of this license', {
-                code: error.code,
-                detail: `at most ${error.limit} may wait at once; wait for one to return before starting another`,
-                retryable: true,
-                retryAfter: error.retryAfter,
-              });
-            } finally {
-              reply.raw.off('close', onGone);
-            }
-            if (events.length > 0)
-              await record({
-                tenant: owner.tenant,
-                actor: deviceActor(verified, req),
-                action: 'mailbox.pickup',
-                outcome: 'success',
-                requestId: req.id,
-                data: { license: owner.licenseId, ids: events.map((e) => e.id) },
-              });
-            return reply.send({ events });
-          }
-          case 'ack': {
-            const acked = await mailbox.ack(owner, (body as { ids: string[] }).ids);
-            await record({
-              tenant: owner.tenant,
-              actor: deviceActor(verified, req),
-              action: 'mailbox.ack',
-              outcome: 'success',
-              requestId: req.id,
-              data: { license: owner.licenseId, ids: acked },
-            });
-            return reply.send({ acked: acked.length });
-          }
-          case 'reRequest': {
-            const key = IdempotencyKey.safeParse(header(req, 'idempotency-key'));
-            if (!key.success) throw invalid('header.idempotency-key', key.error);
-            const requestId = `rr_${createHash('sha256').update(`${owner.licenseId}/${key.data}`).digest('base64url').slice(0, 22)}`;
-            await record({
-              tenant: owner.tenant,
-              actor: deviceActor(verified, req),
-              action: 'mailbox.re-request',
-              target: { type: 'connection', id: connection },
-              outcome: 'success',
-              requestId: req.id,
-              data: { license: owner.licenseId, ...(body as Json), requestId },
-            });
-            return reply.code(202).send({ requestId, status: 'requested' });
-          }
-          case 'status': {
-            const license = verified.license;
-            return reply.send({
-              license: {
-                id: license.id,
-                status: license.status,
-                product: license.product,
-                entitlements: [...license.entitlements],
-                expiresAt: license.expiresAt?.toISOString() ?? null,
-              },
-              device: { jkt: verified.proof.jkt },
-              mailbox: { pending: await mailbox.count(owner) },
-              connections: await vault.list(owner),
-              relay: { version: RELAY_VERSION, time: new Date().toISOString() },
-            });
-          }
-          case 'webhookEndpoint': {
-            const endpoint = await vault.webhookEndpoint(owner, connection);
-            if (!endpoint)
-              throw new HttpProblem(404, 'no webhook secret stored for this connection', {
-                code: 'ERR_NO_WEBHOOK_SECRET',
-                detail:
-                  "store the connection's credentials with a webhookSecret field; its webhook URL exists from then on",
-              });
-            return reply.send({
-              connection,
-              ...endpoint,
-              ...(options.legacyWebhooks === false ? { legacyUrl: null } : {}),
-            });
-          }
-        }
-        throw new HttpProblem(500, 'internal error');
-      },
-    });
-  }
 
   // --- portal credential API -------------------------------------------------------------
 
