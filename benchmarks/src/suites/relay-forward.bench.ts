@@ -45,12 +45,14 @@
  * relay's own, no PostgreSQL CPU line, no two-instance phase). Audit log: the file store; rate
  * limits on with limits never reached.
  *
- * Durations (ms) from the environment: FLUXEL_RELAY_BENCH_PHASE_MS (each peak and latency
- * phase; default 4000, quick 1500), FLUXEL_RELAY_BENCH_WARMUP_MS and
- * FLUXEL_RELAY_BENCH_WARMUP_SENDS (a server's first warm-up: at least this long and this many
- * sends, at most 6 × the time; default 2000 ms and 2000 sends, quick 800 and 400), FLUXEL_RELAY_BENCH_SHORT_MS (the 8- and 1-in-flight phases;
- * default 2000, quick 800), FLUXEL_RELAY_BENCH_BUDGET_MS (aborts past it; default 180000);
- * FLUXEL_RELAY_BENCH_ROUNDS, the alternated peak rounds (default 3, quick 2).
+ * Settings from the environment (ms unless said; quick-run defaults in brackets):
+ * FLUXEL_RELAY_BENCH_PHASE_MS each peak phase, 4000 [1500]; FLUXEL_RELAY_BENCH_LATENCY_MS each
+ * open-loop phase, 3000 [1200]; FLUXEL_RELAY_BENCH_WARMUP_MS and FLUXEL_RELAY_BENCH_WARMUP_SENDS
+ * a server's first warm-up, at least this long and this many sends (at most 6 × the time),
+ * 2000 and 2000 [800 and 400]; FLUXEL_RELAY_BENCH_SHORT_MS the 8- and 1-in-flight phases and
+ * the short warm-ups, 2000 [800]; FLUXEL_RELAY_BENCH_ROUNDS alternated rounds of the peak and
+ * latency phases, 3 [2]; FLUXEL_RELAY_BENCH_BUDGET_MS aborts the suite past it, 180000.
+ * About 2 minutes in all on a busy 2-core machine (quick: under 1 minute).
  * FLUXEL_BENCH_CPU_PROF=<dir> writes a CPU profile of the relay process there.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
@@ -81,6 +83,7 @@ const ROLE = process.env.FLUXEL_RELAY_BENCH_ROLE;
 const DATABASE_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const PEAK_CONCURRENCY = 32;
 const PHASE_MS = envMs('FLUXEL_RELAY_BENCH_PHASE_MS', scaled(4000, 1500));
+const LATENCY_MS = envMs('FLUXEL_RELAY_BENCH_LATENCY_MS', scaled(3000, 1200));
 const WARMUP_MS = envMs('FLUXEL_RELAY_BENCH_WARMUP_MS', scaled(2000, 800));
 /** The first warm-up of a server lasts WARMUP_MS and at least this many sends (capped at 6×). */
 const WARMUP_SENDS = envMs('FLUXEL_RELAY_BENCH_WARMUP_SENDS', scaled(2000, 400));
@@ -90,6 +93,8 @@ const BUDGET_MS = envMs('FLUXEL_RELAY_BENCH_BUDGET_MS', 180_000);
 const ROUNDS = envMs('FLUXEL_RELAY_BENCH_ROUNDS', scaled(3, 2));
 /** How long an open-loop phase waits for a queue to drain after its last send. */
 const DRAIN_MS = 3000;
+/** How long it then waits for the rest of the queue before the next phase starts. */
+const QUEUE_WAIT_MS = 20_000;
 /** Issue 18's budgets for the statements per send. */
 const STATEMENTS_BUDGET_32 = 0.1;
 const STATEMENTS_BUDGET_1 = 1;
@@ -565,9 +570,9 @@ async function main() {
       const proxyRounds: Latency[] = [];
       const relayRounds: Latency[] = [];
       for (let round = 1; round <= rounds; round++) {
-        proxyRounds.push(await openLoop(bare, bareShot, rate, PHASE_MS));
-        await presign(Math.ceil(rate * (PHASE_MS / 1000)) + PEAK_CONCURRENCY);
-        relayRounds.push(await openLoop(relayTarget, relayShot, rate, PHASE_MS));
+        proxyRounds.push(await openLoop(bare, bareShot, rate, LATENCY_MS));
+        await presign(Math.ceil(rate * (LATENCY_MS / 1000)) + PEAK_CONCURRENCY);
+        relayRounds.push(await openLoop(relayTarget, relayShot, rate, LATENCY_MS));
         const [p, r] = [proxyRounds.at(-1), relayRounds.at(-1)] as [Latency, Latency];
         console.error(
           `p99 at ${rate} req/s, round ${round}: relay ${r.p99.toFixed(2)} ms, proxy ${p.p99.toFixed(2)} ms`,
@@ -925,8 +930,11 @@ async function openLoop(
     errors,
     unfinished,
   };
-  // The queue still runs; let it finish so it does not load the next phase.
-  await Promise.all(inFlight);
+  // The queue still runs; let it finish (bounded) so it does not load the next phase.
+  await Promise.race([
+    Promise.all(inFlight),
+    new Promise((r) => setTimeout(r, QUEUE_WAIT_MS).unref()),
+  ]);
   return figures;
 }
 
