@@ -57,7 +57,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { cpSync, mkdirSync, mkdtempSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -776,6 +776,7 @@ async function main() {
     clearTimeout(watchdog);
     await admin?.end().catch(() => {});
     for (const child of children) await stop(child);
+    rmSync(dataDir, { recursive: true, force: true });
   }
 }
 
