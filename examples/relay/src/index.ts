@@ -41,9 +41,17 @@ export {
   feedType,
   natsSink,
 } from './feed.ts';
+export {
+  Forwarder,
+  type ForwarderDeps,
+  type ForwardOutcome,
+  type ForwardRequest,
+} from './forward.ts';
+export { createHttpServer, type HttpServerOptions, type RelayHttpServer } from './http.ts';
 export { CachedLicenseStore } from './license-cache.ts';
+export { type ArrivingEvent, MAILBOX_TTL_MS, Mailbox, type MailboxOptions } from './mailbox.ts';
 export { PORTAL_PREFIX, type PortalApiOptions, registerPortalRoutes } from './portal.ts';
-export { HttpProblem, PROBLEM_BASE } from './problem.ts';
+export { HttpProblem, PROBLEM_BASE, type ProblemExtra } from './problem.ts';
 export {
   memoryRateLimiter,
   type RateLimitDecision,
@@ -51,15 +59,33 @@ export {
   type RedisCounter,
   redisRateLimiter,
 } from './ratelimit.ts';
+export { Recorder, type RecorderOptions } from './recorder.ts';
 export {
   createRelay,
   type EventFeedOptions,
-  MAILBOX_TTL_MS,
   type RateLimitOptions,
   RELAY_VERSION,
   type Relay,
   type RelayOptions,
 } from './relay.ts';
+export {
+  type AgentApiDeps,
+  type AgentHandlers,
+  agentHandlers,
+  type DeviceContext,
+  type ProofContext,
+  type RouteContext,
+  registerAgentApi,
+} from './routes/agent-api.ts';
+export { registerWebhookRoutes, type WebhookRouteDeps } from './routes/webhooks.ts';
+export {
+  groupCommit,
+  PENDING_LEASE_MS,
+  type SendClaim,
+  type SendCompletion,
+  SendLedger,
+  type SendRecord,
+} from './send-ledger.ts';
 export {
   type DevTls,
   ensureDevTls,

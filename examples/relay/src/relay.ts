@@ -1,9 +1,16 @@
+/**
+ * The Fluxel relay's composition root: `createRelay` opens what the options name (TLS, keys,
+ * database, audit log, Redis, event feed), builds the parts — the license authority on SQL,
+ * the credential {@link Vault}, the {@link Mailbox} of inbound events, the send ledger and the
+ * forwarder (`send-ledger.ts`, `forward.ts`) — registers the routes on the HTTPS server
+ * (`http.ts`; `routes/agent-api.ts` for every route of `relayContract`, `routes/webhooks.ts`,
+ * the portal API) and owns the lifecycle: listen, then close in order.
+ */
 import { join, resolve } from 'node:path';
 import {
   AlertEngine,
   type AlertHook,
   type AlertRule,
-  type AuditEventInput,
   AuditLog,
   type LogStore,
   secondActivation,
@@ -15,7 +22,6 @@ import { FileStore } from '@fluxel/audit/node';
 import { Keyring } from '@fluxel/crypto';
 import { keyFileKek } from '@fluxel/crypto/node';
 import {
-  type AuthorityEvent,
   createNonceSource,
   LicenseAuthority,
   MemoryReplayStore,
@@ -34,15 +40,7 @@ import {
 import { type AdminApiOptions, type AdminServer, startAdminServer } from './admin.ts';
 import type { Connector } from './connector.ts';
 import { type Database, openDatabase, RELAY_MIGRATIONS } from './db.ts';
-import {
-  amqpSink,
-  type DropNotice,
-  EventFeed,
-  type FeedOptions,
-  type FeedSink,
-  type FeedSinkStats,
-  natsSink,
-} from './feed.ts';
+import { amqpSink, type FeedOptions, type FeedSink, type FeedSinkStats, natsSink } from './feed.ts';
 import { Forwarder } from './forward.ts';
 import { createHttpServer, invalid, rateLimit, urlHost } from './http.ts';
 import { CachedLicenseStore } from './license-cache.ts';
@@ -60,6 +58,7 @@ import {
   type RedisCounter,
   redisRateLimiter,
 } from './ratelimit.ts';
+import { Recorder } from './recorder.ts';
 import { registerAgentApi } from './routes/agent-api.ts';
 import { registerWebhookRoutes } from './routes/webhooks.ts';
 import { loadOrCreateSecrets } from './secrets.ts';
@@ -235,8 +234,6 @@ export interface Relay {
   close(): Promise<void>;
 }
 
-type Json = Record<string, unknown>;
-
 export async function createRelay(options: RelayOptions): Promise<Relay> {
   checkMailboxPollOptions({
     maxPerLicense: options.mailboxPollsPerLicense,
@@ -295,73 +292,14 @@ export async function createRelay(options: RelayOptions): Promise<Relay> {
   const sinks: FeedSink[] = [];
   if (feedOptions.amqpUrl) sinks.push(amqpSink(feedOptions.amqpUrl));
   if (feedOptions.natsUrl) sinks.push(natsSink(feedOptions.natsUrl));
-  let warn: (message: string, data: Json) => void = () => {};
-  const dropReported = new Map<string, number>();
-  const dropAudits = new Set<Promise<void>>();
-  const onDrop = (notice: DropNotice) => {
-    // Counted always; reported (audit + log) on the first drop and then at most once per
-    // interval, so an outage does not flood the audit log.
-    const last = dropReported.get(notice.sink);
-    const now = Date.now();
-    if (last !== undefined && now - last < (feedOptions.dropReportIntervalMs ?? 60_000)) return;
-    dropReported.set(notice.sink, now);
-    const data = { sink: notice.sink, type: notice.type, dropped: notice.dropped };
-    warn('event feed dropped events', { ...data, reason: notice.reason });
-    const appended = audit
-      .append({
-        tenant: 'system',
-        actor: { type: 'service', id: 'event-feed' },
-        action: 'feed.drop',
-        outcome: 'failure',
-        reason: notice.reason,
-        data,
-      })
-      .then(
-        () => {},
-        () => {},
-      );
-    dropAudits.add(appended);
-    void appended.finally(() => dropAudits.delete(appended));
-  };
-  const feed = new EventFeed(sinks, feedOptions, onDrop);
-  const feedAudit = (event: AuditEventInput) => {
-    if (event.action.startsWith('feed.')) return;
-    const data = event.data ?? {};
-    const licenseId =
-      event.target?.type === 'license'
-        ? event.target.id
-        : typeof data.license === 'string'
-          ? data.license
-          : undefined;
-    const connection =
-      event.target?.type === 'connection'
-        ? event.target.id
-        : typeof data.connection === 'string'
-          ? data.connection
-          : undefined;
-    feed.publish({
-      type: event.action,
-      outcome: event.outcome,
-      ...(event.tenant && event.tenant !== 'unknown' ? { tenant: event.tenant } : {}),
-      ...(licenseId ? { licenseId } : {}),
-      ...(connection ? { connection } : {}),
-    });
-  };
-  const record = async (event: AuditEventInput) => {
-    await audit.append(event);
-    feedAudit(event);
-  };
-  const onAuthorityEvent = (event: AuthorityEvent) =>
-    record({
-      tenant: event.tenant ?? 'unknown',
-      actor: event.actor
-        ? { type: 'service', id: event.actor }
-        : { type: 'device', id: event.jkt ?? 'unknown' },
-      action: event.action,
-      outcome: event.outcome,
-      ...(event.licenseId ? { target: { type: 'license', id: event.licenseId } } : {}),
-      ...(event.reason ? { reason: event.reason } : {}),
-    });
+  let warn: (message: string, data: Record<string, unknown>) => void = () => {};
+  const recorder = new Recorder(audit, {
+    sinks,
+    feed: feedOptions,
+    dropReportIntervalMs: feedOptions.dropReportIntervalMs,
+    warn: (message, data) => warn(message, data),
+  });
+  const { feed, record } = recorder;
 
   let redis: Awaited<ReturnType<typeof connectRedis>> | undefined;
   if (options.redisUrl) redis = await connectRedis(options.redisUrl);
@@ -396,7 +334,7 @@ export async function createRelay(options: RelayOptions): Promise<Relay> {
     ...(options.nonces === false
       ? {}
       : { nonces: createNonceSource({ secret: secrets.nonceSecret }) }),
-    onEvent: onAuthorityEvent,
+    onEvent: recorder.authorityEvent,
   });
   const vault = new Vault(database, keyring, clock, {
     openCacheMs: options.credentialCacheMs ?? 30_000,
@@ -536,8 +474,7 @@ export async function createRelay(options: RelayOptions): Promise<Relay> {
         clearTimeout(force);
         await redis?.close();
         await arrivalsClosed;
-        await feed.close();
-        await Promise.all(dropAudits);
+        await recorder.close();
         detachAlerts?.();
         await alerts?.settled();
         await audit.close();
