@@ -2,7 +2,7 @@
  * The relay's database: PostgreSQL when a URL is given, otherwise PGlite (embedded Postgres,
  * same SQL) in a directory or in memory. Everything goes through `query(text, params)`.
  */
-import type { SqlClient } from '@fluxel/license/sql';
+import { type SqlClient, SqlLicenseStore } from '@fluxel/license/sql';
 
 export interface Database extends SqlClient {
   readonly kind: 'postgres' | 'pglite';
@@ -197,3 +197,16 @@ export const RELAY_MIGRATIONS: readonly string[] = [
 )`,
   'CREATE INDEX IF NOT EXISTS relay_webhook_seen_expires_idx ON relay_webhook_seen (expires_at)',
 ];
+
+/**
+ * Brings the database to the relay's schema: the license store's tables, then
+ * {@link RELAY_MIGRATIONS} — under the database's migration lock when it has one (PostgreSQL),
+ * so instances started at the same moment do not race on CREATE TABLE / ALTER TABLE.
+ */
+export async function migrateRelay(database: Database): Promise<void> {
+  const migrate = async (client: SqlClient) => {
+    await new SqlLicenseStore(client).migrate();
+    for (const statement of RELAY_MIGRATIONS) await client.query(statement);
+  };
+  await (database.exclusive ? database.exclusive(migrate) : migrate(database));
+}

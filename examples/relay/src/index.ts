@@ -22,7 +22,13 @@ export {
   type CounterpartConnectorOptions,
   counterpartConnector,
 } from './connector.ts';
-export { type Database, type DatabaseOptions, openDatabase, RELAY_MIGRATIONS } from './db.ts';
+export {
+  type Database,
+  type DatabaseOptions,
+  migrateRelay,
+  openDatabase,
+  RELAY_MIGRATIONS,
+} from './db.ts';
 export {
   amqpSink,
   type BrokerAddress,

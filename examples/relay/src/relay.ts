@@ -28,8 +28,7 @@ import {
   type ReplayStore,
   redisReplayStore,
 } from '@fluxel/license';
-import { type SqlClient, SqlLicenseStore } from '@fluxel/license/sql';
-import type { FastifyReply } from 'fastify';
+import { SqlLicenseStore } from '@fluxel/license/sql';
 import {
   certificateStatus,
   prepareAcme,
@@ -39,7 +38,7 @@ import {
 } from './acme.ts';
 import { type AdminApiOptions, type AdminServer, startAdminServer } from './admin.ts';
 import type { Connector } from './connector.ts';
-import { type Database, openDatabase, RELAY_MIGRATIONS } from './db.ts';
+import { type Database, migrateRelay, openDatabase } from './db.ts';
 import { amqpSink, type FeedOptions, type FeedSink, type FeedSinkStats, natsSink } from './feed.ts';
 import { Forwarder } from './forward.ts';
 import { createHttpServer, invalid, rateLimit, urlHost } from './http.ts';
@@ -256,13 +255,7 @@ export async function createRelay(options: RelayOptions): Promise<Relay> {
       ...(options.inMemoryDatabase ? {} : { pgliteDir: join(dataDir, 'pglite') }),
     }));
   const licenseStore = new SqlLicenseStore(database);
-  // Migrations under the database's migration lock when it has one (PostgreSQL), so
-  // instances started at the same moment do not race on CREATE TABLE / ALTER TABLE.
-  const migrate = async (client: SqlClient) => {
-    await new SqlLicenseStore(client).migrate();
-    for (const statement of RELAY_MIGRATIONS) await client.query(statement);
-  };
-  await (database.exclusive ? database.exclusive(migrate) : migrate(database));
+  await migrateRelay(database);
 
   const auditSigningKey = signingKeyFromSeed(secrets.auditSeed);
   const audit = await AuditLog.open({
@@ -389,10 +382,10 @@ export async function createRelay(options: RelayOptions): Promise<Relay> {
   warn = (message, data) => app.log.warn(data, message);
   // The stored ACME certificate, if any, is installed before the first handshake.
   await acme?.attach(keepTlsPolicy(app.server), { record, log: app.log });
-  const limit = (key: string, max: number, reply: FastifyReply) =>
-    rateLimit(limiter, key, max, reply);
   if (limits)
-    app.addHook('onRequest', async (req, reply) => limit(`ip:${req.ip}`, limits.perIp, reply));
+    app.addHook('onRequest', async (req, reply) =>
+      rateLimit(limiter, `ip:${req.ip}`, limits.perIp, reply),
+    );
 
   registerAgentApi(app, {
     authority,
@@ -402,7 +395,7 @@ export async function createRelay(options: RelayOptions): Promise<Relay> {
     record,
     baseUrl: () => baseUrl,
     limitLicense: async (licenseId, reply) => {
-      if (limits) await limit(`license:${licenseId}`, limits.perLicense, reply);
+      if (limits) await rateLimit(limiter, `license:${licenseId}`, limits.perLicense, reply);
     },
     shutdown: shutdown.signal,
     legacyWebhooks: options.legacyWebhooks !== false,
