@@ -214,6 +214,66 @@ export const InboundEvent = z.strictObject({
   payload: JsonValue,
 });
 
+/** The most items one `sendBatch` request may carry. */
+export const MAX_SEND_BATCH_ITEMS = 100;
+
+/** The `send` route's body: an operation and its payload. */
+export const SendBody = z.strictObject({ operation: OperationName, payload: JsonValue });
+
+/** A successful `send` (also a batch item's `delivered` result). */
+export const SendDelivered = z.strictObject({
+  status: z.literal('delivered'),
+  upstreamStatus: z.number().int(),
+  result: JsonValue.optional(),
+  deliveredAt: Timestamp,
+  replayed: z.boolean(),
+});
+
+/** One item of a `sendBatch` request: a `send` with its own connection and idempotency key. */
+export const SendBatchItem = z.strictObject({
+  idempotencyKey: IdempotencyKey,
+  connection: ConnectionId,
+  operation: OperationName,
+  payload: JsonValue,
+});
+
+/**
+ * A `sendBatch` request: 1 to {@link MAX_SEND_BATCH_ITEMS} items, each idempotency key at most
+ * once (the whole batch is refused otherwise: nothing is forwarded).
+ */
+export const SendBatchBody = z
+  .strictObject({ items: z.array(SendBatchItem).min(1).max(MAX_SEND_BATCH_ITEMS) })
+  .superRefine((body, ctx) => {
+    const seen = new Set<string>();
+    body.items.forEach((item, index) => {
+      if (seen.has(item.idempotencyKey))
+        ctx.addIssue({
+          code: 'custom',
+          message: 'each idempotency key may appear once per batch; send the duplicate later',
+          path: ['items', index, 'idempotencyKey'],
+        });
+      seen.add(item.idempotencyKey);
+    });
+  });
+
+/**
+ * The outcome of one batch item, as the single `send` would have answered it: `delivered`
+ * (with the same fields as `send`'s 200), `rejected` (final: refused by the third party, not
+ * supported, idempotency conflict, no credentials — do not retry) or `unavailable` (retry
+ * later, after `problem.retryAfter` seconds). `httpStatus` is the status `send` would have
+ * answered, `problem` its problem document.
+ */
+export const SendBatchResult = z.strictObject({
+  idempotencyKey: IdempotencyKey,
+  status: z.enum(['delivered', 'rejected', 'unavailable']),
+  httpStatus: z.number().int().min(200).max(599),
+  upstreamStatus: z.number().int().optional(),
+  result: JsonValue.optional(),
+  deliveredAt: Timestamp.optional(),
+  replayed: z.boolean().optional(),
+  problem: Problem.optional(),
+});
+
 // --- routes ------------------------------------------------------------------------------
 
 /** Who may call a route: `proof` = any device key with a DPoP proof; `device` = an activated device (access token + proof). */
@@ -309,19 +369,30 @@ export const relayContract = {
     path: '/v1/connections/{connection}/send',
     auth: 'device',
     params: z.strictObject({ connection: ConnectionId }),
-    body: z.strictObject({ operation: OperationName, payload: JsonValue }),
+    body: SendBody,
     idempotencyKey: true,
     idempotent: false,
     responses: {
-      200: z.strictObject({
-        status: z.literal('delivered'),
-        upstreamStatus: z.number().int(),
-        result: JsonValue.optional(),
-        deliveredAt: Timestamp,
-        replayed: z.boolean(),
-      }),
+      200: SendDelivered,
       ...common,
       ...problems(403, 404, 409, 422, 502, 503),
+    },
+  }),
+  sendBatch: route({
+    name: 'sendBatch',
+    summary:
+      'Forward up to 100 operations at once, each with its own idempotency key and its own outcome (as `send` would answer it); one proof for the request.',
+    method: 'POST',
+    path: '/v1/send-batch',
+    auth: 'device',
+    body: SendBatchBody,
+    idempotencyKey: false,
+    // Each item carries its own key: the same batch again replays every item's outcome.
+    idempotent: true,
+    responses: {
+      200: z.strictObject({ results: z.array(SendBatchResult) }),
+      ...common,
+      ...problems(403),
     },
   }),
   pickup: route({
@@ -484,6 +555,10 @@ export type RouteReply<N extends RouteName> = {
 
 /** The JSON body of a problem response. */
 export type ProblemDocument = z.output<typeof Problem>;
+/** One item of a `sendBatch` request as sent. */
+export type SendBatchItemBody = z.input<typeof SendBatchItem>;
+/** The outcome of one `sendBatch` item. */
+export type SendBatchResultBody = z.output<typeof SendBatchResult>;
 /** An inbound mailbox event. */
 export type InboundEventBody = z.output<typeof InboundEvent>;
 /** Credentials as sent. */

@@ -107,17 +107,15 @@ function tokensBody(tokens: LicenseTokens, authority: LicenseAuthority) {
   };
 }
 
-/** The send use case's outcome as the `send` route's answer (or its problem). */
-function sendReply(
+/** The send use case's outcome as the `send` route's success body, or the problem to answer. */
+function sendAnswer(
   outcome: ForwardOutcome,
-  reply: FastifyReply,
   upstream: string,
-): RouteReply<'send'> {
+): { readonly body: RouteReply<'send'>['body'] } | { readonly problem: HttpProblem } {
   switch (outcome.kind) {
     case 'delivered': {
       const forwarded = JsonValue.safeParse(outcome.result);
       return {
-        status: 200,
         body: {
           status: 'delivered',
           upstreamStatus: outcome.upstreamStatus,
@@ -128,42 +126,102 @@ function sendReply(
       };
     }
     case 'rejected':
-      throw new HttpProblem(422, 'the third party refused the operation', {
-        upstream,
-        upstreamStatus: outcome.upstreamStatus,
-        retryable: false,
-      });
+      return {
+        problem: new HttpProblem(422, 'the third party refused the operation', {
+          upstream,
+          upstreamStatus: outcome.upstreamStatus,
+          retryable: false,
+        }),
+      };
     case 'unsupported':
-      throw new HttpProblem(422, 'operation not supported by this connection', {
-        detail: outcome.reason,
-        upstream,
-        retryable: false,
-      });
+      return {
+        problem: new HttpProblem(422, 'operation not supported by this connection', {
+          detail: outcome.reason,
+          upstream,
+          retryable: false,
+        }),
+      };
     case 'unavailable':
-      reply.header('retry-after', String(outcome.retryAfter));
-      throw new HttpProblem(503, 'the third party is unavailable', {
-        retryable: true,
-        retryAfter: outcome.retryAfter,
-        upstream,
-        ...(outcome.upstreamStatus ? { upstreamStatus: outcome.upstreamStatus } : {}),
-      });
+      return {
+        problem: new HttpProblem(503, 'the third party is unavailable', {
+          retryable: true,
+          retryAfter: outcome.retryAfter,
+          upstream,
+          ...(outcome.upstreamStatus ? { upstreamStatus: outcome.upstreamStatus } : {}),
+        }),
+      };
     case 'conflict':
-      throw new HttpProblem(409, 'idempotency key reused with another request', {
-        code: 'ERR_IDEMPOTENCY_CONFLICT',
-      });
+      return {
+        problem: new HttpProblem(409, 'idempotency key reused with another request', {
+          code: 'ERR_IDEMPOTENCY_CONFLICT',
+        }),
+      };
     case 'in-progress':
-      reply.header('retry-after', '1');
-      throw new HttpProblem(503, 'a request with this idempotency key is in progress', {
-        retryable: true,
-        retryAfter: 1,
-      });
+      return {
+        problem: new HttpProblem(503, 'a request with this idempotency key is in progress', {
+          retryable: true,
+          retryAfter: 1,
+        }),
+      };
     case 'retry':
-      throw new HttpProblem(503, 'try again', { retryable: true, retryAfter: 1 });
+      return {
+        problem: new HttpProblem(503, 'try again', { retryable: true, retryAfter: 1 }),
+      };
     case 'no-credentials':
-      throw new HttpProblem(404, 'no credentials stored for this connection', {
-        code: 'ERR_NO_CREDENTIALS',
-      });
+      return {
+        problem: new HttpProblem(404, 'no credentials stored for this connection', {
+          code: 'ERR_NO_CREDENTIALS',
+        }),
+      };
   }
+}
+
+/** The send use case's outcome as the `send` route's answer (or its problem, thrown). */
+function sendReply(
+  outcome: ForwardOutcome,
+  reply: FastifyReply,
+  upstream: string,
+): RouteReply<'send'> {
+  const answer = sendAnswer(outcome, upstream);
+  if ('body' in answer) return { status: 200, body: answer.body };
+  const { retryAfter } = answer.problem.extra;
+  if (typeof retryAfter === 'number') reply.header('retry-after', String(retryAfter));
+  throw answer.problem;
+}
+
+type SendBatchItem = RouteRequest<'sendBatch'>['body']['items'][number];
+type SendBatchResult = RouteReply<'sendBatch'>['body']['results'][number];
+
+/**
+ * The body a batch item would have had as a single `send` (`{"operation":…,"payload":…}`): its
+ * keyed hash tells a retry from a reused key, the same whether the key came by `send` or in a
+ * batch.
+ */
+function itemBody(item: SendBatchItem): Uint8Array {
+  return Buffer.from(JSON.stringify({ operation: item.operation, payload: item.payload }));
+}
+
+/**
+ * A batch item's outcome as `send` would have answered it: `delivered`, `unavailable` (a
+ * retryable 503: try again later) or `rejected` (anything final: 404, 409, 422).
+ */
+function batchResult(
+  key: string,
+  outcome: ForwardOutcome,
+  upstream: string,
+  traceId: string,
+): SendBatchResult {
+  const answer = sendAnswer(outcome, upstream);
+  if ('body' in answer)
+    return { idempotencyKey: key, httpStatus: 200, ...answer.body, status: 'delivered' };
+  const { status, title, extra } = answer.problem;
+  return {
+    idempotencyKey: key,
+    status: extra.retryable === true ? 'unavailable' : 'rejected',
+    httpStatus: status,
+    ...(typeof extra.upstreamStatus === 'number' ? { upstreamStatus: extra.upstreamStatus } : {}),
+    problem: { type: 'about:blank', title, status, traceId, ...extra },
+  };
 }
 
 /** The handlers of the agent API. */
@@ -223,6 +281,42 @@ export function agentHandlers(deps: AgentApiDeps): AgentHandlers {
         requestId: req.id,
       });
       return sendReply(outcome, reply, forwarder.upstream);
+    },
+
+    async sendBatch({ body: { items } }, { req, reply, owner, actor }) {
+      // The license's rate limit counts sends, not requests: the registration loop counted
+      // this request as one send; every further item counts as one more. Past the limit the
+      // whole batch is refused (429) before anything is forwarded.
+      await Promise.all(items.slice(1).map(() => deps.limitLicense(owner.licenseId, reply)));
+      // Each item is a send of its own (own idempotency key, own outcome, own audit record);
+      // they run at once, so the ledger's group commit merges their claims and completions.
+      const settled = await Promise.allSettled(
+        items.map((item) =>
+          forwarder.send({
+            owner,
+            connection: item.connection,
+            operation: item.operation,
+            payload: item.payload,
+            idempotencyKey: item.idempotencyKey,
+            body: itemBody(item),
+            actor,
+            requestId: req.id,
+          }),
+        ),
+      );
+      // A failure of the relay itself (storage, an erased tenant) fails the request as it
+      // would fail a single send; the items that did go through are replayed on a retry.
+      const failed = settled.find((s) => s.status === 'rejected');
+      if (failed) throw failed.reason;
+      const results = settled.map((s, index) =>
+        batchResult(
+          items[index]?.idempotencyKey ?? '',
+          (s as PromiseFulfilledResult<ForwardOutcome>).value,
+          forwarder.upstream,
+          req.id,
+        ),
+      );
+      return { status: 200, body: { results } };
     },
 
     async pickup({ query: { wait, limit } }, { req, reply, owner, actor }) {
