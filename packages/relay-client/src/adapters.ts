@@ -3,9 +3,11 @@
  * `send` (its id is the idempotency key, the same on every attempt and after restarts), and
  * read the mailbox through `pickup` / `ack`.
  */
-import type { CallOptions, RelayClient } from './client.js';
+import { type CallOptions, type RelayClient, retryAfter, toError } from './client.js';
+import { MAX_SEND_BATCH_ITEMS, type SendBatchResultBody } from './contract.js';
+import type { RelayError } from './errors.js';
 import type { MailboxSource } from './mailbox.js';
-import type { Deliver } from './outbox-core.js';
+import type { Deliver, OutboxMessage } from './outbox-core.js';
 
 /** An outbox `deliver` function that sends each message through the relay. */
 export function relayDeliver(client: Pick<RelayClient, 'send'>): Deliver {
@@ -20,6 +22,110 @@ export function relayDeliver(client: Pick<RelayClient, 'send'>): Deliver {
       options,
     );
   };
+}
+
+/** Options of {@link relayDeliverBatch}. */
+export interface RelayDeliverBatchOptions {
+  /** The most messages per `sendBatch` request (1–100). Default 100; 1 sends each alone. */
+  readonly maxBatch?: number;
+}
+
+interface Waiting {
+  readonly message: OutboxMessage;
+  readonly signal: AbortSignal;
+  readonly resolve: () => void;
+  readonly reject: (error: unknown) => void;
+}
+
+/**
+ * An outbox `deliver` function like {@link relayDeliver} that gathers the deliveries the
+ * outbox starts together (in the same turn of the event loop) into `sendBatch` requests of up
+ * to `maxBatch` messages: one request and one proof for many messages. Each message still
+ * gets its own outcome — delivered resolves; a refusal rejects with the same
+ * {@link RelayError} a single `send` would have thrown (its problem code and detail), so the
+ * outbox dead-letters or reschedules each message on its own. A message alone is sent with
+ * `send`. Give the outbox a `concurrency` of at least `maxBatch` so it leases that many at once.
+ */
+export function relayDeliverBatch(
+  client: Pick<RelayClient, 'send' | 'sendBatch'>,
+  options: RelayDeliverBatchOptions = {},
+): Deliver {
+  const maxBatch = options.maxBatch ?? MAX_SEND_BATCH_ITEMS;
+  if (!Number.isInteger(maxBatch) || maxBatch < 1 || maxBatch > MAX_SEND_BATCH_ITEMS)
+    throw new RangeError(`maxBatch must be an integer from 1 to ${MAX_SEND_BATCH_ITEMS}`);
+  const single = relayDeliver(client);
+  let waiting: Waiting[] = [];
+  let scheduled = false;
+
+  const sendOne = (w: Waiting) =>
+    single(w.message, { attempt: w.message.attempts, signal: w.signal }).then(w.resolve, w.reject);
+
+  async function sendMany(group: Waiting[]): Promise<void> {
+    const signal = AbortSignal.any(group.map((w) => w.signal));
+    let results: SendBatchResultBody[];
+    try {
+      ({ results } = await client.sendBatch(
+        {
+          body: {
+            items: group.map(({ message }) => ({
+              idempotencyKey: message.id,
+              connection: message.connection,
+              operation: message.operation,
+              payload: message.payload as never,
+            })),
+          },
+        },
+        { signal },
+      ));
+    } catch (error) {
+      for (const w of group) w.reject(error);
+      return;
+    }
+    const byKey = new Map(results.map((r) => [r.idempotencyKey, r]));
+    for (const w of group) {
+      const result = byKey.get(w.message.id);
+      if (result?.status === 'delivered') w.resolve();
+      else w.reject(itemError(result));
+    }
+  }
+
+  function flush(): void {
+    scheduled = false;
+    const all = waiting;
+    waiting = [];
+    for (let i = 0; i < all.length; i += maxBatch) {
+      const group = all.slice(i, i + maxBatch);
+      const [first] = group;
+      if (group.length === 1 && first) void sendOne(first);
+      else void sendMany(group);
+    }
+  }
+
+  return (message, { signal }) =>
+    new Promise<void>((resolve, reject) => {
+      waiting.push({ message, signal, resolve, reject });
+      if (scheduled) return;
+      scheduled = true;
+      // The outbox starts the deliveries of one lease in one turn: send them together.
+      setTimeout(flush, 0);
+    });
+}
+
+/** The error a single `send` would have thrown for a batch item's outcome. */
+function itemError(result: SendBatchResultBody | undefined): RelayError {
+  if (!result)
+    return toError(
+      502,
+      { type: 'about:blank', title: 'no result for this item', status: 502, retryable: true },
+      undefined,
+    );
+  const problem = result.problem ?? {
+    type: 'about:blank',
+    title: `the relay answered ${result.status}`,
+    status: result.httpStatus,
+    retryable: result.status === 'unavailable',
+  };
+  return toError(result.httpStatus, problem, retryAfter(undefined, problem.retryAfter, Date.now));
 }
 
 /** A mailbox source that long-polls the relay and acknowledges through it. */

@@ -390,7 +390,7 @@ function interpret(
   return { ok: true, value: checked.data };
 }
 
-function toError(
+export function toError(
   status: number,
   problem: ProblemDetails | undefined,
   retryAfterMs: number | undefined,

@@ -7,7 +7,12 @@
  * @packageDocumentation
  */
 
-export { relayDeliver, relayMailboxSource } from './adapters.js';
+export {
+  type RelayDeliverBatchOptions,
+  relayDeliver,
+  relayDeliverBatch,
+  relayMailboxSource,
+} from './adapters.js';
 export {
   type Args,
   type CallOptions,

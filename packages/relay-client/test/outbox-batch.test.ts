@@ -1,0 +1,138 @@
+/**
+ * `relayDeliverBatch` (issue 18): the deliveries the outbox starts together go to the relay as
+ * `sendBatch` requests (one per up to `maxBatch` messages), and each message's outcome is
+ * applied on its own — delivered → removed, refused → dead letter with the item's problem code
+ * and detail, unavailable → rescheduled.
+ */
+import { describe, expect, it } from 'vitest';
+import { relayDeliverBatch } from '../src/adapters.ts';
+import type { RelayClient } from '../src/client.ts';
+import type { SendBatchResultBody } from '../src/contract.ts';
+import { Outbox } from '../src/outbox-core.ts';
+import { MemoryOutboxStore } from '../src/outbox-memory.ts';
+
+const T0 = 1_800_000_000_000;
+
+type BatchInput = Parameters<RelayClient['sendBatch']>[0];
+
+function fakeClient(answer: (item: BatchInput['body']['items'][number]) => SendBatchResultBody) {
+  const batches: string[][] = [];
+  const singles: string[] = [];
+  const client = {
+    sendBatch: async (input: BatchInput) => {
+      batches.push(input.body.items.map((i) => String(i.idempotencyKey)));
+      return { results: input.body.items.map(answer) };
+    },
+    send: async (input: { idempotencyKey: string }) => {
+      singles.push(input.idempotencyKey);
+      return {
+        status: 'delivered' as const,
+        upstreamStatus: 200,
+        deliveredAt: new Date(T0).toISOString(),
+        replayed: false,
+      };
+    },
+  } as unknown as Pick<RelayClient, 'send' | 'sendBatch'>;
+  return { client, batches, singles };
+}
+
+const uuid = (i: number) => `0190a1b2-c3d4-7e5f-8a9b-${String(i).padStart(12, '0')}`;
+
+describe('relayDeliverBatch', () => {
+  it('delivers the messages of one lease in batches and applies each item outcome on its own', async () => {
+    const refused = uuid(2);
+    const unavailable = uuid(3);
+    const { client, batches, singles } = fakeClient((item) => {
+      const key = String(item.idempotencyKey);
+      if (key === refused)
+        return {
+          idempotencyKey: key,
+          status: 'rejected',
+          httpStatus: 422,
+          problem: {
+            type: 'about:blank',
+            title: 'operation not supported by this connection',
+            status: 422,
+            detail: 'unknown operation',
+            retryable: false,
+          },
+        };
+      if (key === unavailable)
+        return {
+          idempotencyKey: key,
+          status: 'unavailable',
+          httpStatus: 503,
+          problem: {
+            type: 'about:blank',
+            title: 'the third party is unavailable',
+            status: 503,
+            retryable: true,
+            retryAfter: 30,
+          },
+        };
+      return {
+        idempotencyKey: key,
+        status: 'delivered',
+        httpStatus: 200,
+        upstreamStatus: 200,
+        deliveredAt: new Date(T0).toISOString(),
+        replayed: false,
+      };
+    });
+    const store = new MemoryOutboxStore({ now: () => T0 });
+    const outbox = new Outbox({ store, now: () => T0, concurrency: 10 });
+    for (let i = 1; i <= 7; i++)
+      await outbox.enqueue({
+        id: uuid(i),
+        connection: 'shop-1',
+        operation: 'order.status',
+        payload: { order: `A-${i}` },
+        metadata: { file: `a-${i}.json` },
+      });
+    await outbox.drain(relayDeliverBatch(client, { maxBatch: 3 }));
+    // 7 messages leased together: batches of 3, 3 and 1 (the one alone goes by `send`).
+    expect(batches.map((b) => b.length)).toEqual([3, 3]);
+    expect(singles).toHaveLength(1);
+    const dead = await outbox.deadLetters();
+    expect(dead.map((d) => d.id)).toEqual([refused]);
+    expect(dead[0]?.metadata).toEqual({ file: 'a-2.json' });
+    expect(dead[0]?.lastError).toMatchObject({ status: 422, detail: 'unknown operation' });
+    const pending = await outbox.pending();
+    expect(pending.map((m) => m.id)).toEqual([unavailable]);
+    expect(pending[0]?.nextAttemptAt).toBe(T0 + 30_000);
+    expect(pending[0]?.lastError?.status).toBe(503);
+    await outbox.close();
+  });
+
+  it('a failed batch request fails every message in it (retryable errors reschedule them all)', async () => {
+    const client = {
+      sendBatch: async () => {
+        throw Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' });
+      },
+      send: async () => {
+        throw new Error('not used');
+      },
+    } as unknown as Pick<RelayClient, 'send' | 'sendBatch'>;
+    const store = new MemoryOutboxStore({ now: () => T0 });
+    const outbox = new Outbox({ store, now: () => T0, concurrency: 10 });
+    for (let i = 1; i <= 3; i++)
+      await outbox.enqueue({
+        id: uuid(i),
+        connection: 'shop-1',
+        operation: 'order.status',
+        payload: {},
+      });
+    await outbox.drain(relayDeliverBatch(client));
+    expect((await outbox.pending()).map((m) => m.attempts)).toEqual([1, 1, 1]);
+    expect(await outbox.deadLetters()).toEqual([]);
+    await outbox.close();
+  });
+
+  it('refuses a maxBatch outside 1..100', () => {
+    const { client } = fakeClient(() => {
+      throw new Error('unused');
+    });
+    expect(() => relayDeliverBatch(client, { maxBatch: 0 })).toThrow(RangeError);
+    expect(() => relayDeliverBatch(client, { maxBatch: 101 })).toThrow(RangeError);
+  });
+});
