@@ -103,23 +103,37 @@ export class SendLedger {
       // One claim per (license, key) per statement, so "inserted" is true for exactly one.
       { distinct: (i) => `${i.licenseId}\u0000${i.key}` },
     );
-    this.#complete = groupCommit<SendCompletion>(async (items) => {
-      await db.query(
-        `UPDATE relay_idempotency AS r
-         SET state = v.state, upstream_status = v.status, completed_at = v.at
-         FROM unnest($1::text[], $2::text[], $3::text[], $4::int[], $5::bigint[])
-           AS v (license_id, key, state, status, at)
-         WHERE r.license_id = v.license_id AND r.key = v.key`,
-        [
-          items.map((i) => i.licenseId),
-          items.map((i) => i.key),
-          items.map((i) => i.state),
-          items.map((i) => i.status),
-          items.map((i) => i.at),
-        ],
-      );
-      return undefined;
-    });
+    // An upsert, not `UPDATE … FROM unnest(…)`: its rows are found through the primary key's
+    // conflict check, which no plan can replace with a scan. The UPDATE's cached generic plan,
+    // built while the table looked empty (fresh table, after a deploy, truncate or restore), was
+    // a hash join over a sequential scan of the whole table for every later completion. The
+    // INSERT branch only runs if the record vanished under a running send (nothing deletes a
+    // pending record but its own send's release): it then stores the outcome with an empty
+    // fingerprint, so every retry of the key is answered 409, never forwarded again.
+    this.#complete = groupCommit<SendCompletion>(
+      async (items) => {
+        await db.query(
+          `INSERT INTO relay_idempotency AS r
+             (license_id, key, connection, operation, body_hash, state, upstream_status, completed_at, created_at)
+           SELECT v.license_id, v.key, '', '', '', v.state, v.status, v.at, v.at
+           FROM unnest($1::text[], $2::text[], $3::text[], $4::int[], $5::bigint[])
+             AS v (license_id, key, state, status, at)
+           ON CONFLICT (license_id, key) DO UPDATE
+             SET state = excluded.state, upstream_status = excluded.upstream_status,
+                 completed_at = excluded.completed_at`,
+          [
+            items.map((i) => i.licenseId),
+            items.map((i) => i.key),
+            items.map((i) => i.state),
+            items.map((i) => i.status),
+            items.map((i) => i.at),
+          ],
+        );
+        return undefined;
+      },
+      // An upsert may touch a row once per statement.
+      { distinct: (i) => `${i.licenseId}\u0000${i.key}` },
+    );
   }
 
   /**
