@@ -28,6 +28,8 @@ export function relayDeliver(client: Pick<RelayClient, 'send'>): Deliver {
 export interface RelayDeliverBatchOptions {
   /** The most messages per `sendBatch` request (1–100). Default 100; 1 sends each alone. */
   readonly maxBatch?: number;
+  /** Called for every request it sends (`size` 1 for a message sent alone by `send`), e.g. for metrics. */
+  readonly onRequest?: (request: { readonly size: number }) => void;
 }
 
 interface Waiting {
@@ -89,6 +91,14 @@ export function relayDeliverBatch(
     }
   }
 
+  const counted = (size: number) => {
+    try {
+      options.onRequest?.({ size });
+    } catch {
+      // a metrics callback does not stop deliveries
+    }
+  };
+
   function flush(): void {
     scheduled = false;
     const all = waiting;
@@ -96,6 +106,7 @@ export function relayDeliverBatch(
     for (let i = 0; i < all.length; i += maxBatch) {
       const group = all.slice(i, i + maxBatch);
       const [first] = group;
+      counted(group.length);
       if (group.length === 1 && first) void sendOne(first);
       else void sendMany(group);
     }

@@ -89,7 +89,11 @@ describe('relayDeliverBatch', () => {
         payload: { order: `A-${i}` },
         metadata: { file: `a-${i}.json` },
       });
-    await outbox.drain(relayDeliverBatch(client, { maxBatch: 3 }));
+    const requests: number[] = [];
+    await outbox.drain(
+      relayDeliverBatch(client, { maxBatch: 3, onRequest: ({ size }) => requests.push(size) }),
+    );
+    expect(requests).toEqual([3, 3, 1]);
     // 7 messages leased together: batches of 3, 3 and 1 (the one alone goes by `send`).
     expect(batches.map((b) => b.length)).toEqual([3, 3]);
     expect(singles).toHaveLength(1);
