@@ -11,6 +11,7 @@ import { loadOrCreateDeviceKey } from '@fluxel/license';
 import { parseLicenseKey } from '@fluxel/license/key';
 import {
   FileOutboxStore,
+  MAX_SEND_BATCH_ITEMS,
   type NodeRelayClient,
   Outbox,
   type OutboxMessage,
@@ -53,7 +54,7 @@ export const USAGE = `usage: fluxel-agent <command> [options]
 commands:
   activate <license-key> [--relay URL] [--ca FILE] [--pin SHA256]... [--key-store keychain|file]
   status
-  run [--once]
+  run [--once] [--batch N]   N records per request to the relay (1–100, default 100; 1 sends each alone)
   outbox list | outbox retry <id> | outbox drop <id>
   credentials put <connection> [--kind api-key|basic|oauth-client] --field NAME=VALUE | --field-env NAME=ENV_VAR ...
   credentials delete <connection>
@@ -90,6 +91,7 @@ function parse(argv: readonly string[]) {
       pin: { type: 'string', multiple: true },
       'key-store': { type: 'string' },
       once: { type: 'boolean' },
+      batch: { type: 'string' },
       force: { type: 'boolean' },
       kind: { type: 'string' },
       field: { type: 'string', multiple: true },
@@ -103,7 +105,7 @@ type Parsed = ReturnType<typeof parse>;
 const ALLOWED: Record<string, readonly string[]> = {
   activate: ['relay', 'ca', 'pin', 'key-store'],
   status: [],
-  run: ['once'],
+  run: ['once', 'batch'],
   outbox: [],
   credentials: ['kind', 'field', 'field-env'],
   deactivate: ['force'],
@@ -163,7 +165,7 @@ export async function main(argv: readonly string[], io: AgentIo): Promise<number
       case 'status':
         return await status(ctx, rest);
       case 'run':
-        return await run(ctx, rest, values.once === true);
+        return await run(ctx, rest, values.once === true, batchSize(values.batch));
       case 'outbox':
         return await outboxCommand(ctx, rest);
       case 'credentials':
@@ -487,7 +489,16 @@ async function status(ctx: Ctx, rest: readonly string[]) {
 
 // --- run ----------------------------------------------------------------------------------
 
-async function run(ctx: Ctx, rest: readonly string[], once: boolean) {
+/** `--batch N`: records per request to the relay (1–100). */
+function batchSize(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const n = /^\d{1,3}$/.test(value) ? Number(value) : Number.NaN;
+  if (!(n >= 1 && n <= MAX_SEND_BATCH_ITEMS))
+    usage(`--batch takes a whole number from 1 to ${MAX_SEND_BATCH_ITEMS} (records per request)`);
+  return n;
+}
+
+async function run(ctx: Ctx, rest: readonly string[], once: boolean, batch?: number) {
   noExtra(rest);
   const config = requireConfig(ctx.paths);
   const { client } = await connect(ctx, config);
@@ -497,6 +508,7 @@ async function run(ctx: Ctx, rest: readonly string[], once: boolean) {
       client,
       waitSeconds: once ? 0 : 25,
       log: (line, fields) => ctx.log(line, fields),
+      ...(batch !== undefined ? { batchSize: batch } : {}),
       ...(ctx.io.now ? { now: ctx.io.now } : {}),
     });
     try {

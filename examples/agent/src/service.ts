@@ -7,6 +7,7 @@ import {
   FileDedupeStore,
   FileOutboxStore,
   type MailboxInboundEvent as InboundEvent,
+  MAX_SEND_BATCH_ITEMS,
   MailboxConsumer,
   type NodeRelayClient,
   Outbox,
@@ -14,6 +15,7 @@ import {
   type OutboxMessage,
   type OutboxStats,
   relayDeliver,
+  relayDeliverBatch,
   relayMailboxSource,
 } from '@fluxel/relay-client/node';
 import { type AgentPaths, ensureFolders, writeFileAtomic } from './config.ts';
@@ -108,6 +110,11 @@ export interface RuntimeOptions {
   /** A human line plus structured fields (ids and codes only: never payloads or secrets). */
   readonly log: Log;
   readonly concurrency?: number;
+  /**
+   * Records per request to the relay (1–100, default 100): the outbox's due messages go as
+   * `sendBatch` requests, each record with its own key and outcome; 1 sends each alone.
+   */
+  readonly batchSize?: number;
 }
 
 export interface Runtime {
@@ -136,11 +143,21 @@ export async function openRuntime(options: RuntimeOptions): Promise<Runtime> {
       `outbox: the previous run stopped without closing; released ${store.recovery.releasedLeases} lease(s)`,
     );
   // The relay client's own delivery: the message id (the claim's key) is the idempotency key.
+  // Due messages go in batches (one request, one proof, each record its own outcome); the
+  // outbox leases a whole batch at once.
+  const batchSize = options.batchSize ?? MAX_SEND_BATCH_ITEMS;
   const outbox = new Outbox({
     store,
-    deliver: relayDeliver(client),
+    deliver:
+      batchSize > 1
+        ? relayDeliverBatch(client, {
+            maxBatch: batchSize,
+            onRequest: ({ size }) =>
+              log(`relay: ${size} record(s) in one request`, { event: 'relay.request', size }),
+          })
+        : relayDeliver(client),
     now,
-    concurrency: options.concurrency ?? 8,
+    concurrency: Math.max(options.concurrency ?? 8, batchSize),
     onEvent: (event: OutboxEvent) => logOutboxEvent(log, event),
   });
   try {

@@ -253,6 +253,12 @@ describe('run', () => {
     expect(res.code, res.out + res.err).toBe(0);
     expect(res.json).toMatchObject({ enqueued: 1000, rejected: 0, outbox: { depth: 0, dead: 0 } });
     expectExactlyOnce('bulk', 1000);
+    // In batches (issue 18): ten requests of 100 records, each record logged by name.
+    const logs = logLines(res.err);
+    const requests = logs.filter((l) => l.event === 'relay.request').map((l) => l.size);
+    expect(requests).toEqual(Array(10).fill(100));
+    const delivered = logs.filter((l) => l.event === 'outbox.delivered');
+    expect(new Set(delivered.map((l) => l.file)).size).toBe(1000);
     expect(listDir(join(dir, 'outgoing'))).toEqual(['.claimed']);
     expect(listDir(join(dir, 'outgoing', '.claimed'))).toEqual([]);
     // A thousand sends through the relay: minutes, not seconds, on a loaded 2-core CI machine.
