@@ -196,6 +196,11 @@ export const RELAY_MIGRATIONS: readonly string[] = [
   PRIMARY KEY (license_id, id)
 )`,
   'CREATE INDEX IF NOT EXISTS relay_webhook_seen_expires_idx ON relay_webhook_seen (expires_at)',
+  // The random token of the claim that created (or reclaimed) an idempotency record: the claim
+  // whose token it holds is the one that forwards. Records are purged past the idempotency
+  // window by claim time (created_at).
+  'ALTER TABLE relay_idempotency ADD COLUMN IF NOT EXISTS claim text',
+  'CREATE INDEX IF NOT EXISTS relay_idempotency_created_idx ON relay_idempotency (created_at)',
 ];
 
 /**

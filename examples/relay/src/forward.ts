@@ -106,7 +106,7 @@ export class Forwarder {
       now,
     });
     if (!claimed.inserted) {
-      const seen = await ledger.read(owner.licenseId, key);
+      const seen = claimed.existing;
       if (!seen) return { kind: 'retry' };
       if (!sameBody(bodyHashKey, seen.bodyHash, body) || seen.connection !== connection) {
         await audited('denied', {}, 'idempotency key reused with another request');

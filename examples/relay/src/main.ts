@@ -166,6 +166,9 @@ const relay = await createRelay({
     : {}),
   ...(env.RELAY_LEGACY_WEBHOOKS === '0' ? { legacyWebhooks: false } : {}),
   ...(env.RELAY_PENDING_LEASE_MS ? { pendingLeaseMs: Number(env.RELAY_PENDING_LEASE_MS) } : {}),
+  ...(env.RELAY_IDEMPOTENCY_WINDOW_MS
+    ? { idempotencyWindowMs: Number(env.RELAY_IDEMPOTENCY_WINDOW_MS) }
+    : {}),
   ...(secrets.amqpUrl || secrets.natsUrl
     ? {
         feed: {
@@ -180,7 +183,7 @@ const relay = await createRelay({
 const purgeEvery = Number(env.RELAY_PURGE_INTERVAL_MS ?? 60_000);
 const purge = setInterval(() => {
   relay.purgeExpired().catch((error: unknown) => {
-    console.error('mailbox purge failed', (error as { code?: string }).code ?? 'unknown');
+    console.error('purge failed', (error as { code?: string }).code ?? 'unknown');
   });
 }, purgeEvery);
 

@@ -61,7 +61,7 @@ import { Recorder } from './recorder.ts';
 import { registerAgentApi } from './routes/agent-api.ts';
 import { registerWebhookRoutes } from './routes/webhooks.ts';
 import { loadOrCreateSecrets } from './secrets.ts';
-import { SendLedger } from './send-ledger.ts';
+import { checkIdempotencyWindow, SendLedger } from './send-ledger.ts';
 import { type DevTls, ensureDevTls, keepTlsPolicy } from './tls.ts';
 import { Vault } from './vault.ts';
 
@@ -148,6 +148,13 @@ export interface RelayOptions {
    */
   readonly pendingLeaseMs?: number;
   /**
+   * How long a `send`'s idempotency record is kept, counted from its claim: within it a retry
+   * replays the outcome; after it the key is new again (forwarded once more) and the periodic
+   * purge deletes the record. Default 86 400 000 ms (24 h); at least `pendingLeaseMs`, at most
+   * 30 days.
+   */
+  readonly idempotencyWindowMs?: number;
+  /**
    * How long a license row read by request verification is reused (0 = never, at most
    * 1000 ms). Changes through this instance (lock, unlock, rebind, activation) drop it at
    * once; a change made at another instance is seen within this time. Default 1000 ms.
@@ -223,7 +230,10 @@ export interface Relay {
   readonly acme: RelayAcme | undefined;
   /** The certificate new HTTPS handshakes get (subject, issuer, names, serial, validity). */
   tlsStatus(): TlsStatus;
-  /** Deletes events past their horizon; returns how many. */
+  /**
+   * Deletes mailbox events past their horizon (returns how many) and idempotency records past
+   * the idempotency window (bounded per run).
+   */
   purgeExpired(): Promise<number>;
   /**
    * Stops accepting connections, lets requests in flight finish (long-polls return at once),
@@ -234,6 +244,8 @@ export interface Relay {
 }
 
 export async function createRelay(options: RelayOptions): Promise<Relay> {
+  if (options.idempotencyWindowMs !== undefined)
+    checkIdempotencyWindow(options.idempotencyWindowMs, options.pendingLeaseMs);
   checkMailboxPollOptions({
     maxPerLicense: options.mailboxPollsPerLicense,
     fallbackPollMs: options.mailboxPollMs,
@@ -357,10 +369,14 @@ export async function createRelay(options: RelayOptions): Promise<Relay> {
       : {}),
     record,
   });
+  const ledger = new SendLedger(database, clock, {
+    ...(options.pendingLeaseMs !== undefined ? { pendingLeaseMs: options.pendingLeaseMs } : {}),
+    ...(options.idempotencyWindowMs !== undefined
+      ? { idempotencyWindowMs: options.idempotencyWindowMs }
+      : {}),
+  });
   const forwarder = new Forwarder({
-    ledger: new SendLedger(database, clock, {
-      ...(options.pendingLeaseMs !== undefined ? { pendingLeaseMs: options.pendingLeaseMs } : {}),
-    }),
+    ledger,
     vault,
     connector: options.connector,
     bodyHashKey: secrets.bodyHashKey,
@@ -452,7 +468,11 @@ export async function createRelay(options: RelayOptions): Promise<Relay> {
     feed: { stats: () => feed.stats() },
     acme,
     tlsStatus: () => acme?.status() ?? certificateStatus(tls.cert, 'dev'),
-    purgeExpired: () => mailbox.purgeExpired(),
+    purgeExpired: async () => {
+      const expired = await mailbox.purgeExpired();
+      await ledger.purgeExpired();
+      return expired;
+    },
     close: () => {
       closed ??= (async () => {
         closing = true;

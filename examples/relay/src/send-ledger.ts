@@ -5,12 +5,38 @@
  * third party's status), taken over by a retry once its lease ran out (its attempt died with
  * its instance), or released (deleted while still pending) when nothing was executed. Claims
  * and completions arriving while a write is in flight are written together in one statement
- * (group commit). The only module with the forwarder's SQL; nothing here knows HTTP.
+ * (group commit). A record is kept for the idempotency window ({@link IDEMPOTENCY_WINDOW_MS},
+ * counted from its claim): after it the key is new again — a claim reclaims the expired record
+ * in its own statement, and {@link SendLedger.purgeExpired} deletes expired records in bounded
+ * batches. The only module with the forwarder's SQL; nothing here knows HTTP.
  */
+import { randomBytes } from 'node:crypto';
 import type { Database } from './db.ts';
 
 /** A pending record older than this is taken over by a retry (its attempt died). */
 export const PENDING_LEASE_MS = 60_000;
+
+/**
+ * How long a key's record is kept, counted from its claim: within it a retry replays the
+ * outcome (or is refused 409 with another body); after it the key may be forwarded again.
+ * 24 h, as Stripe keeps its idempotency keys.
+ */
+export const IDEMPOTENCY_WINDOW_MS = 24 * 60 * 60 * 1000;
+
+/** Expired records deleted per purge statement, and statements per purge run. */
+export const PURGE_BATCH = 1000;
+export const PURGE_MAX_BATCHES = 10;
+
+/**
+ * Throws unless `windowMs` is a usable idempotency window: whole milliseconds, at least the
+ * pending lease (a record must outlive its lease) and at most 30 days.
+ */
+export function checkIdempotencyWindow(windowMs: number, leaseMs = PENDING_LEASE_MS): void {
+  if (!Number.isSafeInteger(windowMs) || windowMs < leaseMs || windowMs > 30 * 86_400_000)
+    throw new RangeError(
+      `idempotencyWindowMs must be whole milliseconds between the pending lease (${leaseMs}) and 30 days (2592000000), got ${windowMs}; default 86400000 (24 h)`,
+    );
+}
 
 /** A send to claim. */
 export interface SendClaim {
@@ -25,8 +51,13 @@ export interface SendClaim {
 
 /** What a claim found. */
 export interface ClaimResult {
-  /** True for exactly one claim of a (license, key): this one created the pending record. */
+  /**
+   * True for exactly one claim of a (license, key): this one created the pending record (or
+   * reclaimed a record past the idempotency window).
+   */
   readonly inserted: boolean;
+  /** The key's record as stored, when this claim did not create it. */
+  readonly existing: SendRecord | undefined;
   /**
    * The connection's sealed credentials (`kind`, `fields` of `relay_credentials`), read in the
    * claim's statement; `kind` is null when none are stored. Open with `Vault.openRow`.
@@ -34,7 +65,7 @@ export interface ClaimResult {
   readonly credentials: Record<string, unknown> | undefined;
 }
 
-/** A record as stored, read when a claim found the key taken. */
+/** A record as stored, returned when a claim found the key taken. */
 export interface SendRecord {
   /** The body's fingerprint as stored (compare with `sameBody`). */
   readonly bodyHash: unknown;
@@ -58,12 +89,20 @@ export interface SendCompletion {
 export interface SendLedgerOptions {
   /** See {@link PENDING_LEASE_MS}; keep it above the connector's timeout. */
   readonly pendingLeaseMs?: number;
+  /** See {@link IDEMPOTENCY_WINDOW_MS}; checked by {@link checkIdempotencyWindow}. */
+  readonly idempotencyWindowMs?: number;
+  /** See {@link PURGE_BATCH} and {@link PURGE_MAX_BATCHES}. */
+  readonly purgeBatch?: number;
+  readonly purgeMaxBatches?: number;
 }
 
 export class SendLedger {
   readonly #db: Database;
   readonly #now: () => number;
   readonly #leaseMs: number;
+  readonly #windowMs: number;
+  readonly #purgeBatch: number;
+  readonly #purgeMaxBatches: number;
   readonly #claim: (item: SendClaim) => Promise<Record<string, unknown> | undefined>;
   readonly #complete: (item: SendCompletion) => Promise<void>;
 
@@ -71,21 +110,48 @@ export class SendLedger {
     this.#db = db;
     this.#now = now;
     this.#leaseMs = options.pendingLeaseMs ?? PENDING_LEASE_MS;
+    this.#windowMs = options.idempotencyWindowMs ?? IDEMPOTENCY_WINDOW_MS;
+    checkIdempotencyWindow(this.#windowMs, this.#leaseMs);
+    this.#purgeBatch = options.purgeBatch ?? PURGE_BATCH;
+    this.#purgeMaxBatches = options.purgeMaxBatches ?? PURGE_MAX_BATCHES;
+    const windowMs = this.#windowMs;
+    // One statement per batch of claims: each claim inserts its pending record or — through the
+    // primary key's conflict check, which no plan can replace with a scan — meets the stored
+    // one, which it reclaims when it is settled and past the window, else leaves unchanged and
+    // returns (so a retry needs no second statement to read it). Every claim carries a fresh
+    // random token; the record holds the token of the claim that created it, so "inserted" is
+    // true for exactly one claim. Reading the record through the conflict (a no-op update
+    // where nothing changes) rather than a join in the same statement also sees a record
+    // committed by another instance after this statement's snapshot.
     this.#claim = groupCommit<SendClaim, Record<string, unknown> | undefined>(
       async (items) => {
+        const tokens = items.map(() => randomBytes(12).toString('base64url'));
+        const cutoff = Math.min(...items.map((i) => i.now)) - windowMs;
         const { rows } = await db.query(
           `WITH input AS (
-             SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[])
-               AS t (license_id, key, connection, operation, body_hash, created_at)
-           ), ins AS (
-             INSERT INTO relay_idempotency (license_id, key, connection, operation, body_hash, state, created_at)
-             SELECT license_id, key, connection, operation, body_hash, 'pending', created_at FROM input
-             ON CONFLICT (license_id, key) DO NOTHING
-             RETURNING license_id, key
+             SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[], $7::text[])
+               AS t (license_id, key, connection, operation, body_hash, created_at, claim)
+           ), claimed AS (
+             INSERT INTO relay_idempotency AS r
+               (license_id, key, connection, operation, body_hash, state, created_at, claim)
+             SELECT license_id, key, connection, operation, body_hash, 'pending', created_at, claim FROM input
+             ON CONFLICT (license_id, key) DO UPDATE SET
+               connection = CASE WHEN r.state <> 'pending' AND r.created_at < $8::bigint THEN excluded.connection ELSE r.connection END,
+               operation = CASE WHEN r.state <> 'pending' AND r.created_at < $8::bigint THEN excluded.operation ELSE r.operation END,
+               body_hash = CASE WHEN r.state <> 'pending' AND r.created_at < $8::bigint THEN excluded.body_hash ELSE r.body_hash END,
+               upstream_status = CASE WHEN r.state <> 'pending' AND r.created_at < $8::bigint THEN NULL ELSE r.upstream_status END,
+               completed_at = CASE WHEN r.state <> 'pending' AND r.created_at < $8::bigint THEN NULL ELSE r.completed_at END,
+               claim = CASE WHEN r.state <> 'pending' AND r.created_at < $8::bigint THEN excluded.claim ELSE r.claim END,
+               created_at = CASE WHEN r.state <> 'pending' AND r.created_at < $8::bigint THEN excluded.created_at ELSE r.created_at END,
+               state = CASE WHEN r.state <> 'pending' AND r.created_at < $8::bigint THEN 'pending' ELSE r.state END
+             RETURNING r.license_id, r.key, r.claim, r.body_hash, r.state, r.upstream_status,
+               r.completed_at, r.created_at, r.connection
            )
-           SELECT input.license_id, input.key, (ins.key IS NOT NULL) AS inserted, c.kind, c.fields
+           SELECT input.license_id, input.key, (claimed.claim IS NOT DISTINCT FROM input.claim) AS inserted,
+             claimed.body_hash, claimed.state, claimed.upstream_status, claimed.completed_at,
+             claimed.created_at, claimed.connection, c.kind, c.fields
            FROM input
-           LEFT JOIN ins ON ins.license_id = input.license_id AND ins.key = input.key
+           LEFT JOIN claimed ON claimed.license_id = input.license_id AND claimed.key = input.key
            LEFT JOIN relay_credentials c
              ON c.license_id = input.license_id AND c.connection = input.connection`,
           [
@@ -95,12 +161,15 @@ export class SendLedger {
             items.map((i) => i.operation),
             items.map((i) => i.hash),
             items.map((i) => i.now),
+            tokens,
+            cutoff,
           ],
         );
         const byKey = new Map(rows.map((r) => [`${r.license_id}\u0000${r.key}`, r]));
         return items.map((i) => byKey.get(`${i.licenseId}\u0000${i.key}`));
       },
-      // One claim per (license, key) per statement, so "inserted" is true for exactly one.
+      // One claim per (license, key) per statement (an upsert may touch a row once), so
+      // "inserted" is true for exactly one.
       { distinct: (i) => `${i.licenseId}\u0000${i.key}` },
     );
     // An upsert, not `UPDATE … FROM unnest(…)`: its rows are found through the primary key's
@@ -142,10 +211,40 @@ export class SendLedger {
    */
   async claim(item: SendClaim): Promise<ClaimResult> {
     const row = await this.#claim(item);
+    const inserted = row?.inserted === true;
     return {
-      inserted: row?.inserted === true,
+      inserted,
+      existing: row && !inserted && row.state !== null ? toRecord(row) : undefined,
       credentials: row ? { kind: row.kind, fields: row.fields } : undefined,
     };
+  }
+
+  /**
+   * Deletes settled records past the idempotency window: at most `purgeBatch` per statement
+   * and `purgeMaxBatches` statements per run (what is left goes next run), never a pending
+   * one. Returns how many it deleted.
+   */
+  async purgeExpired(): Promise<number> {
+    let total = 0;
+    for (let batch = 0; batch < this.#purgeMaxBatches; batch++) {
+      // By ctid, with the conditions repeated: a record reclaimed meanwhile is a new row
+      // version (another ctid, pending), which the DELETE no longer matches.
+      const { rows } = await this.#db.query(
+        `WITH gone AS (
+           DELETE FROM relay_idempotency
+           WHERE ctid = ANY (ARRAY(
+             SELECT ctid FROM relay_idempotency
+             WHERE created_at < $1 AND state <> 'pending' LIMIT $2))
+             AND created_at < $1 AND state <> 'pending'
+           RETURNING 1)
+         SELECT count(*)::int AS n FROM gone`,
+        [this.#now() - this.#windowMs, this.#purgeBatch],
+      );
+      const n = Number(rows[0]?.n ?? 0);
+      total += n;
+      if (n < this.#purgeBatch) break;
+    }
+    return total;
   }
 
   /** The record of a key, when there is one. */
@@ -155,15 +254,7 @@ export class SendLedger {
       [licenseId, key],
     );
     const row = rows[0];
-    if (!row) return undefined;
-    return {
-      bodyHash: row.body_hash,
-      state: row.state as SendRecord['state'],
-      upstreamStatus: Number(row.upstream_status),
-      completedAt: Number(row.completed_at),
-      connection: String(row.connection),
-      createdAt: row.created_at,
-    };
+    return row ? toRecord(row) : undefined;
   }
 
   /**
@@ -206,6 +297,17 @@ export class SendLedger {
       }
     }
   }
+}
+
+function toRecord(row: Record<string, unknown>): SendRecord {
+  return {
+    bodyHash: row.body_hash,
+    state: row.state as SendRecord['state'],
+    upstreamStatus: Number(row.upstream_status),
+    completedAt: Number(row.completed_at),
+    connection: String(row.connection),
+    createdAt: row.created_at,
+  };
 }
 
 /**
