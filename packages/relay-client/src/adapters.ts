@@ -62,7 +62,28 @@ export function relayDeliverBatch(
   const sendOne = (w: Waiting) =>
     single(w.message, { attempt: w.message.attempts, signal: w.signal }).then(w.resolve, w.reject);
 
-  async function sendMany(group: Waiting[]): Promise<void> {
+  async function sendMany(all: Waiting[]): Promise<void> {
+    let group = all;
+    for (let round = 1; ; round++) {
+      const later = await sendRound(group, round < SHORT_WAIT_ROUNDS);
+      if (later.length === 0) return;
+      // Items the relay asks to send again in a second (another attempt with the key is
+      // still under way there): sent again shortly, as `send` retries them by itself.
+      const signal = AbortSignal.any(later.map((w) => w.signal));
+      const slept = await sleep(SHORT_WAIT_MS, signal).then(
+        () => true,
+        () => false,
+      );
+      if (!slept) {
+        for (const w of later) w.reject(signal.reason);
+        return;
+      }
+      group = later;
+    }
+  }
+
+  /** Sends one batch; answers the items to send again shortly (when `again`). */
+  async function sendRound(group: Waiting[], again: boolean): Promise<Waiting[]> {
     const signal = AbortSignal.any(group.map((w) => w.signal));
     let results: SendBatchResultBody[];
     try {
@@ -81,14 +102,22 @@ export function relayDeliverBatch(
       ));
     } catch (error) {
       for (const w of group) w.reject(error);
-      return;
+      return [];
     }
     const byKey = new Map(results.map((r) => [r.idempotencyKey, r]));
+    const later: Waiting[] = [];
     for (const w of group) {
       const result = byKey.get(w.message.id);
       if (result?.status === 'delivered') w.resolve();
+      else if (
+        again &&
+        result?.status === 'unavailable' &&
+        (result.problem?.retryAfter ?? Number.POSITIVE_INFINITY) <= SHORT_WAIT_MS / 1000
+      )
+        later.push(w);
       else w.reject(itemError(result));
     }
+    return later;
   }
 
   const counted = (size: number) => {
@@ -120,6 +149,26 @@ export function relayDeliverBatch(
       // The outbox starts the deliveries of one lease in one turn: send them together.
       setTimeout(flush, 0);
     });
+}
+
+/** Rounds of a batch for items the relay asks to send again at once ("in progress", "try again"). */
+const SHORT_WAIT_ROUNDS = 4;
+/** The wait before such a round, and the longest `retryAfter` that counts as "at once". */
+const SHORT_WAIT_MS = 1000;
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal.aborted) return reject(signal.reason);
+    const timer = setTimeout(() => {
+      signal.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal.reason);
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
 }
 
 /** The error a single `send` would have thrown for a batch item's outcome. */

@@ -132,6 +132,47 @@ describe('relayDeliverBatch', () => {
     await outbox.close();
   });
 
+  it('an item the relay has in progress (retry at once) is sent again within the same delivery, as send retries it', async () => {
+    let calls = 0;
+    const { client, batches } = fakeClient((item) => {
+      const key = String(item.idempotencyKey);
+      if (key === uuid(1) && calls++ === 0)
+        return {
+          idempotencyKey: key,
+          status: 'unavailable',
+          httpStatus: 503,
+          problem: {
+            type: 'about:blank',
+            title: 'a request with this idempotency key is in progress',
+            status: 503,
+            retryable: true,
+            retryAfter: 1,
+          },
+        };
+      return {
+        idempotencyKey: key,
+        status: 'delivered',
+        httpStatus: 200,
+        upstreamStatus: 200,
+        deliveredAt: new Date(T0).toISOString(),
+        replayed: true,
+      };
+    });
+    const store = new MemoryOutboxStore({ now: () => T0 });
+    const outbox = new Outbox({ store, now: () => T0, concurrency: 10 });
+    for (let i = 1; i <= 2; i++)
+      await outbox.enqueue({
+        id: uuid(i),
+        connection: 'shop-1',
+        operation: 'order.status',
+        payload: {},
+      });
+    await outbox.drain(relayDeliverBatch(client));
+    expect(batches).toEqual([[uuid(1), uuid(2)], [uuid(1)]]);
+    expect(await outbox.pending()).toEqual([]);
+    await outbox.close();
+  });
+
   it('refuses a maxBatch outside 1..100', () => {
     const { client } = fakeClient(() => {
       throw new Error('unused');
