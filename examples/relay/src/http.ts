@@ -12,6 +12,7 @@ import type { z } from 'zod';
 import { HttpProblem, type ProblemExtra } from './problem.ts';
 import type { RateLimiter } from './ratelimit.ts';
 import { TLS_SERVER_POLICY } from './tls.ts';
+import { WebhookSecretInvalidError } from './webhooks.ts';
 
 export interface HttpServerOptions {
   readonly key: string;
@@ -55,6 +56,11 @@ export function createHttpServer(options: HttpServerOptions) {
   app.setErrorHandler((error: { code?: string; statusCode?: number }, req, reply) => {
     if (error instanceof HttpProblem)
       return sendProblem(req, reply, error.status, error.title, error.extra);
+    if (error instanceof WebhookSecretInvalidError)
+      return sendProblem(req, reply, 400, error.message, {
+        code: error.code,
+        detail: error.detail,
+      });
     if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE')
       return sendProblem(req, reply, 413, 'request body too large');
     // The tenant was crypto-shredded: its data exists no more in readable form.

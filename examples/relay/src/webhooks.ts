@@ -7,7 +7,6 @@
  * timestamp must be within the tolerance of now.
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import { HttpProblem } from './problem.ts';
 
 export const WEBHOOK_TOLERANCE_SECONDS = 5 * 60;
 
@@ -52,15 +51,28 @@ export function webhookKey(secret: string): Buffer | undefined {
 }
 
 /**
+ * A webhook secret the relay could never verify with. Domain error: the HTTP layer
+ * (`http.ts`) answers it 400 `ERR_WEBHOOK_SECRET_INVALID` with {@link detail} as the problem's
+ * detail.
+ */
+export class WebhookSecretInvalidError extends Error {
+  readonly code = 'ERR_WEBHOOK_SECRET_INVALID';
+  readonly detail =
+    `use canonical base64 of at least ${WEBHOOK_SECRET_MIN_BYTES} random bytes, optionally prefixed "whsec_" (e.g. the secret the third party shows, or "whsec_" + 32 random bytes in base64)`;
+  constructor() {
+    super('the webhookSecret is not a usable Standard Webhooks secret');
+    this.name = 'WebhookSecretInvalidError';
+  }
+}
+
+/**
  * Refuses a webhook secret the relay could never verify with (checked when credentials are
  * stored, so a weak or mistyped secret fails there and not silently at the first webhook).
+ * The secret itself is never part of the error.
  */
 export function requireWebhookSecret(secret: string): void {
   if (webhookKey(secret)) return;
-  throw new HttpProblem(400, 'the webhookSecret is not a usable Standard Webhooks secret', {
-    code: 'ERR_WEBHOOK_SECRET_INVALID',
-    detail: `use canonical base64 of at least ${WEBHOOK_SECRET_MIN_BYTES} random bytes, optionally prefixed "whsec_" (e.g. the secret the third party shows, or "whsec_" + 32 random bytes in base64)`,
-  });
+  throw new WebhookSecretInvalidError();
 }
 
 /** Checks headers and timestamp (independent of the secret). */
