@@ -17,6 +17,8 @@ import { main } from '../src/main.ts';
 
 const agentDir = resolve(import.meta.dirname, '..');
 const MESSAGES = Number(process.env.AGENT_BENCH_MESSAGES ?? 2000);
+/** Records per request (`run --batch`): 100 (the default) or 1 (one request per record). */
+const BATCH = process.env.AGENT_BENCH_BATCH ?? '100';
 const passphrase = 'agent bench passphrase 1234';
 const env = {
   PATH: process.env.PATH ?? '/usr/bin:/bin',
@@ -80,7 +82,8 @@ for (let i = 0; i < MESSAGES; i++) {
 const relayBefore = await relayCpu();
 const cpu0 = process.cpuUsage();
 const t0 = performance.now();
-if ((await cli(['run', '--once', '--config', config])) !== 0) throw new Error('run --once failed');
+if ((await cli(['run', '--once', '--batch', BATCH, '--config', config])) !== 0)
+  throw new Error('run --once failed');
 const seconds = (performance.now() - t0) / 1000;
 const cpu = process.cpuUsage(cpu0);
 const relayAfter = await relayCpu();
@@ -143,6 +146,7 @@ emit(
   'ops/s',
   {
     messages: MESSAGES,
+    batch: Number(BATCH),
     agentCpuMsPerMessage: Number((agentCpuMs / MESSAGES).toFixed(3)),
     relayAndCounterpartCpuMsPerMessage: Number((relayCpuMs / MESSAGES).toFixed(3)),
     idleRssMB: Number(idleRssMB.toFixed(1)),

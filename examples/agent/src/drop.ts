@@ -148,17 +148,33 @@ export async function scanDropFolder(
     .filter((d) => d.isFile() && isCandidate(d.name))
     .map((d) => d.name)
     .sort();
-  for (const name of names) {
-    const claimedName = `${randomUUID()}__${name}`;
-    try {
-      renameSync(join(paths.outgoing, name), join(paths.claimed, claimedName));
-    } catch (error) {
-      if ((error as { code?: string }).code === 'ENOENT') continue; // gone meanwhile
-      throw error;
+  // In chunks: claim up to CLAIM_CHUNK files (renames made durable by one fsync of each
+  // folder, before any of them is enqueued), then enqueue them together — in name order, so
+  // records with one ordering key keep their order — which the outbox writes with one
+  // fdatasync (group commit).
+  for (let start = 0; start < names.length; start += CLAIM_CHUNK) {
+    const claimedNames: string[] = [];
+    for (const name of names.slice(start, start + CLAIM_CHUNK)) {
+      const claimedName = `${randomUUID()}__${name}`;
+      try {
+        renameSync(join(paths.outgoing, name), join(paths.claimed, claimedName));
+      } catch (error) {
+        if ((error as { code?: string }).code === 'ENOENT') continue; // gone meanwhile
+        throw error;
+      }
+      claimedNames.push(claimedName);
     }
+    if (claimedNames.length === 0) continue;
     fsyncDir(paths.claimed);
     fsyncDir(paths.outgoing);
-    await processClaimed(paths, outbox, claimedName, result, onRejected);
+    await Promise.all(
+      claimedNames.map((claimedName) =>
+        processClaimed(paths, outbox, claimedName, result, onRejected),
+      ),
+    );
   }
   return result;
 }
+
+/** Files claimed, then enqueued together, per step of a scan. */
+const CLAIM_CHUNK = 100;

@@ -101,6 +101,9 @@ export function writeInbox(paths: AgentPaths, event: InboundEvent): string {
   return file;
 }
 
+/** Batch requests the agent keeps under way at once. */
+const BATCHES_IN_FLIGHT = 4;
+
 export interface RuntimeOptions {
   readonly paths: AgentPaths;
   readonly client: NodeRelayClient;
@@ -157,7 +160,9 @@ export async function openRuntime(options: RuntimeOptions): Promise<Runtime> {
           })
         : relayDeliver(client),
     now,
-    concurrency: Math.max(options.concurrency ?? 8, batchSize),
+    // Room for BATCHES_IN_FLIGHT whole batches at once, so the next request is under way while
+    // one waits for its answer.
+    concurrency: Math.max(options.concurrency ?? 8, batchSize * BATCHES_IN_FLIGHT),
     onEvent: (event: OutboxEvent) => logOutboxEvent(log, event),
   });
   try {
