@@ -9,7 +9,6 @@ import { missingDependency } from '@fluxel/internal/testing';
 import { createDpopSigner, type DpopSigner, generateKeyPair } from '@fluxel/license';
 import { generateWebhookSecret } from '@fluxel-example/counterpart';
 import pg from 'pg';
-import { createClient } from 'redis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RelayOptions } from '../src/relay.ts';
 import {
@@ -17,31 +16,16 @@ import {
   type Harness,
   POSTGRES_URL,
   postgresReachable,
+  REDIS_URL,
   rawRequest,
+  redisReachable,
   startHarness,
 } from './helpers.ts';
 
 /** Competing requests per case. */
 const N = 8;
 const CONNECTION = 'shop-1';
-const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
-
-async function redisReachable(): Promise<boolean> {
-  const probe = createClient({
-    url: redisUrl,
-    socket: { connectTimeout: 2000, reconnectStrategy: false },
-  });
-  probe.on('error', () => {});
-  try {
-    await probe.connect();
-    await probe.ping();
-    return true;
-  } catch {
-    return false;
-  } finally {
-    await probe.close().catch(() => {});
-  }
-}
+const redisUrl = REDIS_URL;
 
 const pgSkip = (await postgresReachable())
   ? undefined

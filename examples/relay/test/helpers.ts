@@ -12,6 +12,7 @@ import {
   type SendWebhookInput,
 } from '@fluxel-example/counterpart';
 import pg from 'pg';
+import { createClient } from 'redis';
 import { Agent, request } from 'undici';
 import { type Connector, counterpartConnector } from '../src/connector.ts';
 import type { Database } from '../src/db.ts';
@@ -178,6 +179,26 @@ export async function rawRequest(
 }
 
 /** PostgreSQL for the tests that need a real server (`DATABASE_URL`, default the local one). */
+export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+
+/** Whether that Redis answers. */
+export async function redisReachable(): Promise<boolean> {
+  const probe = createClient({
+    url: REDIS_URL,
+    socket: { connectTimeout: 2000, reconnectStrategy: false },
+  });
+  probe.on('error', () => {});
+  try {
+    await probe.connect();
+    await probe.ping();
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await probe.close().catch(() => {});
+  }
+}
+
 export const POSTGRES_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 
 /** Whether that PostgreSQL answers. */

@@ -6,31 +6,13 @@
 import * as net from 'node:net';
 import { missingDependency } from '@fluxel/internal/testing';
 import { createDpopSigner, generateKeyPair } from '@fluxel/license';
-import { createClient } from 'redis';
 import { afterAll, describe, expect, it } from 'vitest';
 import { grpcAddress } from '../src/admin.ts';
-import { type Harness, rawRequest, startHarness } from './helpers.ts';
+import { type Harness, REDIS_URL, rawRequest, redisReachable, startHarness } from './helpers.ts';
 
-const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+const redisUrl = REDIS_URL;
 
-async function reachable(): Promise<boolean> {
-  const probe = createClient({
-    url: redisUrl,
-    socket: { connectTimeout: 2000, reconnectStrategy: false },
-  });
-  probe.on('error', () => {});
-  try {
-    await probe.connect();
-    await probe.ping();
-    return true;
-  } catch {
-    return false;
-  } finally {
-    await probe.close().catch(() => {});
-  }
-}
-
-const skipRedis = (await reachable())
+const skipRedis = (await redisReachable())
   ? undefined
   : missingDependency(`Redis at ${redisUrl}`, 'start redis-server or set REDIS_URL');
 if (skipRedis) console.warn(`${skipRedis}: Redis outage tests skipped`);

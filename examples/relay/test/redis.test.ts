@@ -5,31 +5,13 @@
  */
 import { missingDependency } from '@fluxel/internal/testing';
 import { createDpopSigner, type DpopSigner, generateKeyPair } from '@fluxel/license';
-import { createClient } from 'redis';
 import { Agent, request } from 'undici';
 import { afterAll, describe, expect, it } from 'vitest';
-import { type Harness, startHarness } from './helpers.ts';
+import { type Harness, REDIS_URL, redisReachable, startHarness } from './helpers.ts';
 
-const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+const redisUrl = REDIS_URL;
 
-async function reachable(): Promise<boolean> {
-  const probe = createClient({
-    url: redisUrl,
-    socket: { connectTimeout: 2000, reconnectStrategy: false },
-  });
-  probe.on('error', () => {});
-  try {
-    await probe.connect();
-    await probe.ping();
-    return true;
-  } catch {
-    return false;
-  } finally {
-    await probe.close().catch(() => {});
-  }
-}
-
-const skip = (await reachable())
+const skip = (await redisReachable())
   ? undefined
   : missingDependency(`Redis at ${redisUrl}`, 'start redis-server or set REDIS_URL');
 if (skip) console.warn(`${skip}: redis tests skipped`);

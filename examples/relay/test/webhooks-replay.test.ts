@@ -6,7 +6,6 @@
  */
 import { randomUUID } from 'node:crypto';
 import { missingDependency } from '@fluxel/internal/testing';
-import { createClient } from 'redis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Database, openDatabase } from '../src/db.ts';
 import { WEBHOOK_SEEN_MS } from '../src/webhooks.ts';
@@ -15,6 +14,8 @@ import {
   type HarnessOptions,
   POSTGRES_URL,
   postgresReachable,
+  REDIS_URL,
+  redisReachable,
   startHarness,
 } from './helpers.ts';
 import {
@@ -25,24 +26,7 @@ import {
 } from './webhook-support.ts';
 
 const AT_ONCE = 12;
-const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
-
-async function redisReachable(): Promise<boolean> {
-  const probe = createClient({
-    url: redisUrl,
-    socket: { connectTimeout: 2000, reconnectStrategy: false },
-  });
-  probe.on('error', () => {});
-  try {
-    await probe.connect();
-    await probe.ping();
-    return true;
-  } catch {
-    return false;
-  } finally {
-    await probe.close().catch(() => {});
-  }
-}
+const redisUrl = REDIS_URL;
 
 const skipPostgres = (await postgresReachable())
   ? undefined
