@@ -1,7 +1,8 @@
 /**
- * Changing a webhook subscription (`PATCH /api/partner/subscriptions/:id`): one statement with
- * the row locked, so both fields change together and concurrent updates cannot interleave, and
- * a no-op is neither written nor reported (the caller audits only a real change).
+ * Changing and deleting webhook subscriptions. An update is one statement with the row locked,
+ * so both fields change together and concurrent updates cannot interleave, and a no-op is
+ * neither written nor reported (the caller audits only a real change). A deletion is a
+ * compare-and-delete: of concurrent deletions exactly one removes the row.
  */
 import type { Database } from '../db.ts';
 
@@ -46,4 +47,21 @@ export async function updateSubscription(
   if (eventTypes && String(r.was_types) !== stored(eventTypes))
     changes.eventTypes = stored(eventTypes).split(' ');
   return { changes };
+}
+
+/**
+ * Deletes subscription `id` (of `tenantId` when given); true only for the call that removed it.
+ */
+export async function deleteSubscription(
+  db: Pick<Database, 'query'>,
+  id: string,
+  tenantId?: string,
+): Promise<boolean> {
+  const { rows } = await db.query(
+    tenantId === undefined
+      ? 'DELETE FROM portal_partner_subscriptions WHERE id = $1 RETURNING id'
+      : 'DELETE FROM portal_partner_subscriptions WHERE id = $1 AND tenant_id = $2 RETURNING id',
+    tenantId === undefined ? [id] : [id, tenantId],
+  );
+  return rows.length > 0;
 }

@@ -25,6 +25,7 @@ import {
 import type { Role } from '../../shared/permissions.ts';
 import { acceptInvitation } from '../auth/accounts.ts';
 import { checkPasswordPolicy, hashPassword, verifyPassword } from '../auth/password.ts';
+import { resetTokenOwner, spendResetToken, storeResetToken } from '../auth/password-resets.ts';
 import { ACCOUNT_POLICY, IP_POLICY } from '../auth/throttle.ts';
 import {
   clearAttempts,
@@ -415,10 +416,7 @@ export function authRoutes(app: FastifyInstance, ctx: Context): void {
     if (!hit.allowed) throttled(hit);
     if (user && user.status === 'active') {
       const token = randomBytes(32).toString('base64url');
-      await ctx.db.query(
-        'INSERT INTO portal_password_resets (token_hash, user_id, expires_at) VALUES ($1, $2, $3)',
-        [sha256(token), user.id, ctx.now() + 30 * 60_000],
-      );
+      await storeResetToken(ctx.db, token, user.id, ctx.now() + 30 * 60_000);
       const link = `${ctx.origin()}/reset/${token}`;
       const de = user.locale === 'de';
       await ctx.mail.send({
@@ -443,21 +441,15 @@ export function authRoutes(app: FastifyInstance, ctx: Context): void {
     const invalid = () => fail(400, 'token_invalid', 'the link is not valid (any more)');
     // The password is judged before the token is spent, so a weak one leaves it usable
     // without ever handing it back (a claimed token is never released again).
-    const { rows: found } = await ctx.db.query(
-      'SELECT user_id FROM portal_password_resets WHERE token_hash = $1 AND used_at IS NULL AND expires_at > $2',
-      [sha256(body.token), ctx.now()],
-    );
-    const owner = found[0] ? await userById(ctx, String(found[0].user_id)) : undefined;
+    const ownerId = await resetTokenOwner(ctx.db, body.token, ctx.now());
+    const owner = ownerId ? await userById(ctx, ownerId) : undefined;
     if (!owner) return invalid();
     const policy = checkPasswordPolicy(body.password, { email: owner.email, name: owner.name });
     if (!policy.ok)
       return fail(400, 'weak_password', 'choose a different password', { detail: policy.reason });
     // Compare-and-set: of concurrent confirmations of one token exactly one claims it.
-    const { rows } = await ctx.db.query(
-      'UPDATE portal_password_resets SET used_at = $2 WHERE token_hash = $1 AND used_at IS NULL AND expires_at > $2 RETURNING user_id',
-      [sha256(body.token), ctx.now()],
-    );
-    const user = rows[0] ? await userById(ctx, String(rows[0].user_id)) : undefined;
+    const spentBy = await spendResetToken(ctx.db, body.token, ctx.now());
+    const user = spentBy ? await userById(ctx, spentBy) : undefined;
     if (!user) return invalid();
     await ctx.db.query('UPDATE portal_users SET password_hash = $2 WHERE id = $1', [
       user.id,

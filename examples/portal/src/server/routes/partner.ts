@@ -46,7 +46,7 @@ import {
 } from '../partner/relay-feed.ts';
 import { newWebhookSecret } from '../partner/signing.ts';
 import { checkTargetUrl } from '../partner/ssrf.ts';
-import { updateSubscription } from '../partner/subscriptions.ts';
+import { deleteSubscription, updateSubscription } from '../partner/subscriptions.ts';
 import { RelayGatewayError } from '../relay-gateway.ts';
 import { checkClientScopes } from './onboarding.ts';
 
@@ -466,12 +466,9 @@ export function partnerRoutes(
   app.delete<{ Params: { id: string } }>('/api/partner/subscriptions/:id', async (req, reply) => {
     const p = await authorizePartner(req);
     const row = await scoped(req, p, 'portal_partner_subscriptions', req.params.id);
-    // Compare-and-delete: of concurrent deletions one wins (204, audited), the others see 404.
-    const { rows: deleted } = await ctx.db.query(
-      'DELETE FROM portal_partner_subscriptions WHERE id = $1 RETURNING id',
-      [row.id],
-    );
-    if (deleted.length === 0) return fail(404, 'not_found', 'not found');
+    // Of concurrent deletions one wins (204, audited), the others see 404.
+    if (!(await deleteSubscription(ctx.db, String(row.id))))
+      return fail(404, 'not_found', 'not found');
     await audit(req, p, 'partner.subscription.deleted', String(row.tenant_id), {
       type: 'webhook-subscription',
       id: String(row.id),
@@ -810,11 +807,8 @@ export function partnerRoutes(
 
     api.delete<{ Params: { id: string } }>('/partner-api/v1/webhooks/:id', async (req, reply) => {
       const client = await bearer(req, reply, 'webhooks:manage');
-      const { rows } = await ctx.db.query(
-        'DELETE FROM portal_partner_subscriptions WHERE id = $1 AND tenant_id = $2 RETURNING id',
-        [req.params.id.slice(0, 100), client.tenantId],
-      );
-      if (rows.length === 0) throw new ApiProblem(404, 'not_found', 'not found');
+      if (!(await deleteSubscription(ctx.db, req.params.id.slice(0, 100), client.tenantId)))
+        throw new ApiProblem(404, 'not_found', 'not found');
       await record(ctx, req, {
         tenant: client.tenantId,
         actor: { type: 'service', id: `api-client:${client.clientId}` },
