@@ -13,11 +13,12 @@
  * (any free ports — for the demo's own test), `FLUXEL_DEMO_WEBHOOK_MS` (default 20000),
  * `FLUXEL_DEMO_SEND_MS` (default 30000), `FLUXEL_DEMO_SCHEMA` (schema prefix, default `fluxel_demo`).
  */
+import { randomInt } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { scanAlerts } from './alerts.ts';
 import { type System, startSystem } from './launch.ts';
-import { freePort, portInUse, repoRoot } from './proc.ts';
+import { portInUse, repoRoot } from './proc.ts';
 import { inviteAndSignUp, type PortalUser, signUpFirstAdmin } from './seed.ts';
 
 interface DemoState {
@@ -39,11 +40,24 @@ const PORTS = { relay: 8443, admin: 8444, portal: 8445, counterpart: 4010 };
 async function ephemeralPorts(): Promise<typeof PORTS> {
   const file = join(dataDir, 'ports.json');
   if (existsSync(file)) return JSON.parse(readFileSync(file, 'utf8')) as typeof PORTS;
+  // Below the kernel's ephemeral range (32768+ here): a port handed out by `listen(0)` and freed
+  // again can be taken by any other test's `listen(0)` before the relay binds it (seen once as
+  // the admin gRPC's "No address added"); one picked here is not handed out that way.
+  const taken = new Set<number>();
+  const pick = async (): Promise<number> => {
+    for (;;) {
+      const port = 20_000 + randomInt(12_000);
+      if (!taken.has(port) && !(await portInUse(port))) {
+        taken.add(port);
+        return port;
+      }
+    }
+  };
   const ports = {
-    relay: await freePort(),
-    admin: await freePort(),
-    portal: await freePort(),
-    counterpart: await freePort(),
+    relay: await pick(),
+    admin: await pick(),
+    portal: await pick(),
+    counterpart: await pick(),
   };
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   writeFileSync(file, JSON.stringify(ports));
