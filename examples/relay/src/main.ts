@@ -166,6 +166,7 @@ const relay = await createRelay({
     : {}),
   ...(env.RELAY_LEGACY_WEBHOOKS === '0' ? { legacyWebhooks: false } : {}),
   ...(env.RELAY_PENDING_LEASE_MS ? { pendingLeaseMs: Number(env.RELAY_PENDING_LEASE_MS) } : {}),
+  ...(env.RELAY_VERIFY_THREADS ? { verifyThreads: Number(env.RELAY_VERIFY_THREADS) } : {}),
   ...(env.RELAY_IDEMPOTENCY_WINDOW_MS
     ? { idempotencyWindowMs: Number(env.RELAY_IDEMPOTENCY_WINDOW_MS) }
     : {}),

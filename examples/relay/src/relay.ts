@@ -28,6 +28,7 @@ import {
   type ReplayStore,
   redisReplayStore,
 } from '@fluxel/license';
+import { createVerifyPool, defaultVerifyThreads } from '@fluxel/license/node';
 import { SqlLicenseStore } from '@fluxel/license/sql';
 import {
   certificateStatus,
@@ -97,6 +98,14 @@ export interface RelayOptions {
   readonly bodyLimit?: number;
   /** Require DPoP server nonces; default true. */
   readonly nonces?: boolean;
+  /**
+   * Worker threads that check the signatures of DPoP proofs (one per request)
+   * (`createVerifyPool` of `@fluxel/license/node`), so the per-request elliptic-curve work
+   * runs on the other cores while the main thread does TLS, HTTP and the database. The replay
+   * cache and the nonces stay on the main thread. Default: one per core beyond the first
+   * (`RELAY_VERIFY_THREADS`); 0 checks them on the main thread.
+   */
+  readonly verifyThreads?: number;
   /** Audit store; default a file log in `<dataDir>/audit`. */
   readonly auditStore?: LogStore;
   /**
@@ -250,6 +259,11 @@ export async function createRelay(options: RelayOptions): Promise<Relay> {
     maxPerLicense: options.mailboxPollsPerLicense,
     fallbackPollMs: options.mailboxPollMs,
   });
+  const verifyThreads = options.verifyThreads ?? defaultVerifyThreads();
+  if (!Number.isInteger(verifyThreads) || verifyThreads < 0 || verifyThreads > 64)
+    throw new RangeError(
+      `verifyThreads must be a whole number from 0 (main thread) to 64, got ${verifyThreads}`,
+    );
   const dataDir = resolve(options.dataDir ?? '.data');
   const clock = options.clock ?? Date.now;
   const tls = ensureDevTls(options.tlsDir ?? join(dataDir, 'tls'));
@@ -330,6 +344,7 @@ export async function createRelay(options: RelayOptions): Promise<Relay> {
   const cachedLicenses = new CachedLicenseStore(licenseStore, {
     ttlMs: options.licenseCacheMs ?? 1000,
   });
+  const verifyPool = verifyThreads > 0 ? createVerifyPool({ threads: verifyThreads }) : undefined;
   const authority = new LicenseAuthority({
     store: cachedLicenses,
     pepper: secrets.pepper,
@@ -340,6 +355,7 @@ export async function createRelay(options: RelayOptions): Promise<Relay> {
       ? {}
       : { nonces: createNonceSource({ secret: secrets.nonceSecret }) }),
     onEvent: recorder.authorityEvent,
+    ...(verifyPool ? { verifier: verifyPool } : {}),
   });
   const vault = new Vault(database, keyring, clock, {
     openCacheMs: options.credentialCacheMs ?? 30_000,
@@ -485,6 +501,7 @@ export async function createRelay(options: RelayOptions): Promise<Relay> {
         force.unref();
         await Promise.all([app.close(), admin?.close(), acme?.stop()]);
         clearTimeout(force);
+        await verifyPool?.close();
         await redis?.close();
         await arrivalsClosed;
         await recorder.close();

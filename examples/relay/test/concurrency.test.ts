@@ -1,7 +1,8 @@
 /**
  * The relay under concurrent requests: N competing requests fired at once, each over its own
  * connection (a fresh undici Agent per request), on PGlite and on PostgreSQL (and, for the
- * DPoP replay cache and the rate limiter, with Redis). Each policy is asserted exactly —
+ * DPoP replay cache and the rate limiter, with Redis; for the replay cache also with proofs
+ * checked on three verification threads at once). Each policy is asserted exactly —
  * never with timings.
  */
 import { randomUUID } from 'node:crypto';
@@ -99,6 +100,14 @@ const backends: Backend[] = [
       await admin.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
       await admin.end();
     },
+  },
+  // Cross-core: the signatures are checked on three worker threads at once; the replay cache
+  // (on the main thread) still accepts the proof once.
+  {
+    name: 'PGlite, memory, 3 verification threads',
+    skip: undefined,
+    relay: () => ({ verifyThreads: 3 }),
+    cases: new Set(['replay']),
   },
   {
     name: 'PGlite, Redis',

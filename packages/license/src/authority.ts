@@ -19,7 +19,7 @@ import { type HeadersLike, headerValue } from './http.js';
 import { generateLicenseKey, parseLicenseKey } from './key.js';
 import type { NonceSource } from './nonce.js';
 import type { ReplayStore } from './replay.js';
-import type { SignatureBackend } from './sig.js';
+import type { SignatureBackend, VerifierFactory } from './sig.js';
 import type { LicenseRecord, LicenseState, LicenseStore } from './store.js';
 import {
   createTokenIssuer,
@@ -118,6 +118,13 @@ export interface LicenseAuthorityOptions {
   /** Receives an event for everything that happens (audit). Awaited. */
   readonly onEvent?: (event: AuthorityEvent) => void | Promise<void>;
   readonly backend?: SignatureBackend;
+  /**
+   * Where the signatures of DPoP proofs are checked, when not in this thread: e.g.
+   * `createVerifyPool()` of `@fluxel/license/node` (worker threads). Replay cache and nonces
+   * stay here, so a proof is accepted at most once whichever thread checked it. (An access
+   * token's signature is checked once per token and cached, so it stays in this thread.)
+   */
+  readonly verifier?: VerifierFactory;
   /** Clock in milliseconds, for tests. */
   readonly now?: () => number;
 }
@@ -188,6 +195,7 @@ export class LicenseAuthority {
       replay: options.replay,
       ...(options.nonces ? { nonces: options.nonces } : {}),
       ...clock,
+      ...(options.verifier ? { backend: options.verifier } : {}),
     });
     this.#prefix = options.keyPrefix ?? 'FLX';
     this.#rebindPrefix = `${this.#prefix}RB`.slice(0, 8);

@@ -16,7 +16,12 @@ import { algorithmOf, jwkThumbprint, type PublicJwk, toPublicJwk } from './jwk.j
 import { MAX_JWS_LENGTH, parseObject } from './jws.js';
 import type { NonceSource } from './nonce.js';
 import type { ReplayStore } from './replay.js';
-import { createVerifier, type SignatureBackend, type Verifier } from './sig.js';
+import {
+  createVerifier,
+  type SignatureBackend,
+  type Verifier,
+  type VerifierFactory,
+} from './sig.js';
 
 /** The request a proof is checked against. */
 export interface DpopVerifyInput {
@@ -59,7 +64,8 @@ export interface DpopVerifierOptions {
   readonly requireBodyDigest?: boolean;
   /** Upper bound on cached proof keys. Default 10 000. */
   readonly keyCacheSize?: number;
-  readonly backend?: SignatureBackend;
+  /** Where signatures are checked: in this thread (`auto`, `node`, `web`) or a {@link VerifierFactory}. */
+  readonly backend?: SignatureBackend | VerifierFactory;
   /** Clock in milliseconds, for tests. */
   readonly now?: () => number;
 }

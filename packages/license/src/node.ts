@@ -7,6 +7,8 @@
  *   fallback.
  * - {@link EncryptedFileKeyStore}: an encrypted file (scrypt + AES-256-GCM, mode 0600), for
  *   machines without a keychain (headless servers), chosen explicitly.
+ * - {@link createVerifyPool}: for servers, the signature checks of DPoP proofs on worker
+ *   threads (the `verifier` of a `LicenseAuthority`), so they use every core.
  *
  * @packageDocumentation
  */
@@ -20,7 +22,20 @@ import { type PrivateJwk, toPrivateJwk } from './jwk.js';
 
 export type { DeviceKeyStore } from './device.js';
 export * from './errors.js';
-export type { EcPublicJwk, OkpPublicJwk, PrivateJwk, PublicJwk } from './jwk.js';
+export type {
+  EcPublicJwk,
+  OkpPublicJwk,
+  PrivateJwk,
+  PublicJwk,
+  SignatureAlgorithm,
+} from './jwk.js';
+export type { Verifier, VerifierFactory } from './sig.js';
+export {
+  createVerifyPool,
+  defaultVerifyThreads,
+  type VerifyPool,
+  type VerifyPoolOptions,
+} from './verify-pool.js';
 
 const NAME = /^[A-Za-z0-9._-]{1,100}$/;
 

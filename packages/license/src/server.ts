@@ -33,6 +33,7 @@ export {
   type ReplayStore,
   redisReplayStore,
 } from './replay.js';
+export type { SignatureBackend, Verifier, VerifierFactory } from './sig.js';
 export {
   type LicenseListFilter,
   type LicensePatch,

@@ -23,6 +23,14 @@ export interface Signer {
 /** Which implementation to use; `auto` picks `node` on Node.js, else `web`. */
 export type SignatureBackend = 'auto' | 'node' | 'web';
 
+/**
+ * Makes verifiers that check signatures elsewhere, e.g. on other threads (`createVerifyPool`
+ * of `@fluxel/license/node`). `createVerifier` throws for a key that is not a valid point.
+ */
+export interface VerifierFactory {
+  createVerifier(jwk: PublicJwk): Verifier;
+}
+
 const SIGNATURE_LENGTH = 64;
 
 function pickNode(backend: SignatureBackend) {
@@ -37,7 +45,11 @@ function jwkRecord(jwk: PublicJwk | PrivateJwk): Record<string, string> {
 }
 
 /** Imports a public key for verification. Throws on a key that is not a valid point. */
-export function createVerifier(jwk: PublicJwk, backend: SignatureBackend = 'auto'): Verifier {
+export function createVerifier(
+  jwk: PublicJwk,
+  backend: SignatureBackend | VerifierFactory = 'auto',
+): Verifier {
+  if (typeof backend === 'object') return backend.createVerifier(jwk);
   const alg = algorithmOf(jwk);
   const node = pickNode(backend);
   if (node) {
