@@ -4,8 +4,12 @@
  * opened values in memory for a short while, see `credentialCacheMs`); connectors must not
  * keep or log them.
  */
+import { type JsonValue, jsonShapeProblem } from '@fluxel/relay-client/contract';
 import { Agent, request } from 'undici';
 import { z } from 'zod';
+
+/** A JSON value within the relay contract's bounds (what `send` may answer as `result`). */
+export type JsonResult = z.output<typeof JsonValue>;
 
 export interface ConnectorCall {
   readonly operation: string;
@@ -18,9 +22,31 @@ export interface ConnectorCall {
   readonly signal?: AbortSignal;
 }
 
+/**
+ * A delivered result from the third party's answer text: its JSON when it parses and stays
+ * within the relay contract's bounds (depth, size, no `__proto__` key), else none — so the
+ * relay answers the result as it is, without checking it again. Connectors use this.
+ */
+export function delivered(upstreamStatus: number, text: string): ConnectorResult {
+  // JSON.parse's value is JSON by construction.
+  let result: JsonResult | undefined;
+  try {
+    result = text ? JSON.parse(text) : undefined;
+  } catch {
+    result = undefined;
+  }
+  if (result !== undefined && jsonShapeProblem(result) !== undefined) result = undefined;
+  return { kind: 'delivered', upstreamStatus, ...(result !== undefined ? { result } : {}) };
+}
+
 export type ConnectorResult =
   /** The third party accepted it. */
-  | { readonly kind: 'delivered'; readonly upstreamStatus: number; readonly result?: unknown }
+  | {
+      readonly kind: 'delivered';
+      readonly upstreamStatus: number;
+      /** JSON within the contract's bounds (depth, size, no `__proto__` key), or absent. */
+      readonly result?: JsonResult;
+    }
   /** The third party refused it for good (4xx). */
   | { readonly kind: 'rejected'; readonly upstreamStatus: number }
   /** The third party is unavailable (5xx, network): try again later. */
@@ -107,13 +133,7 @@ export function counterpartConnector(options: CounterpartConnectorOptions): Conn
         const text = await res.body.text();
         const status = res.statusCode;
         if (status >= 200 && status < 300) {
-          let result: unknown;
-          try {
-            result = text ? JSON.parse(text) : undefined;
-          } catch {
-            result = undefined;
-          }
-          return { kind: 'delivered', upstreamStatus: status, result };
+          return delivered(status, text);
         }
         if (status === 408 || status === 429 || status >= 500) {
           const retryAfter = retryAfterSeconds(res.headers['retry-after']);

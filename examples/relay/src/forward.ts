@@ -7,8 +7,8 @@
  * HTTP. No SQL and no HTTP here.
  */
 import type { AuditEventInput } from '@fluxel/audit';
-import { bodyHash, sameBody } from './body-hash.ts';
-import type { Connector, ConnectorResult } from './connector.ts';
+import { bodyDigest, bodyHash, sameBody } from './body-hash.ts';
+import type { Connector, ConnectorResult, JsonResult } from './connector.ts';
 import type { SendLedger } from './send-ledger.ts';
 import type { Owner, StoredCredentials, Vault } from './vault.ts';
 
@@ -21,6 +21,11 @@ export interface ForwardRequest {
   readonly idempotencyKey: string;
   /** The request body exactly as sent (its keyed hash tells a retry from a reused key). */
   readonly body: Uint8Array;
+  /**
+   * The body's SHA-256 (base64url) when already known — the DPoP proof's checked digest
+   * (`VerifiedProof.bodyDigest`) — so the body is hashed once per request.
+   */
+  readonly bodyDigest?: string | undefined;
   /** Who sent it and under which request id, for the audit log. */
   readonly actor: AuditEventInput['actor'];
   readonly requestId: string;
@@ -32,7 +37,7 @@ export type ForwardOutcome =
   | {
       readonly kind: 'delivered';
       readonly upstreamStatus: number;
-      readonly result?: unknown;
+      readonly result?: JsonResult;
       readonly deliveredAt: number;
       readonly replayed: boolean;
     }
@@ -77,7 +82,8 @@ export class Forwarder {
     const { ledger, vault, connector, bodyHashKey, clock, record } = this.#deps;
     const { owner, connection, operation, idempotencyKey: key, body } = request;
     // Keyed (HMAC), so the idempotency table does not confirm guesses of a body.
-    const hash = bodyHash(bodyHashKey, body);
+    const digest = request.bodyDigest ?? bodyDigest(body);
+    const hash = bodyHash(bodyHashKey, digest);
     const now = clock();
     const audited = (
       outcome: 'success' | 'failure' | 'denied',
@@ -108,7 +114,7 @@ export class Forwarder {
     if (!claimed.inserted) {
       const seen = claimed.existing;
       if (!seen) return { kind: 'retry' };
-      if (!sameBody(bodyHashKey, seen.bodyHash, body) || seen.connection !== connection) {
+      if (!sameBody(bodyHashKey, seen.bodyHash, body, digest) || seen.connection !== connection) {
         await audited('denied', {}, 'idempotency key reused with another request');
         return { kind: 'conflict' };
       }

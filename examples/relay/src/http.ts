@@ -195,19 +195,20 @@ export function licenseProblem(error: unknown, reply: FastifyReply): HttpProblem
 }
 
 /**
- * Counts one request against `key`'s window; a 429 with `Retry-After` past `max`, a
- * retryable 503 when the counters' store is unreachable. Nothing without a limiter.
+ * Counts `cost` requests (default 1) against `key`'s window; a 429 with `Retry-After` past
+ * `max`, a retryable 503 when the counters' store is unreachable. Nothing without a limiter.
  */
 export async function rateLimit(
   limiter: RateLimiter | undefined,
   key: string,
   max: number,
   reply: FastifyReply,
+  cost = 1,
 ): Promise<void> {
   if (!limiter) return;
   let decision: Awaited<ReturnType<RateLimiter['hit']>>;
   try {
-    decision = await limiter.hit(key, max);
+    decision = await limiter.hit(key, max, cost);
   } catch (error) {
     // The counters' store (Redis) is down or unreachable: nothing is wrong with the request,
     // so answer a retryable 503 rather than a 500 that clients would treat as final.

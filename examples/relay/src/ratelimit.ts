@@ -1,6 +1,7 @@
 /**
  * Fixed-window rate limits (per client IP, per license): in this process's memory, or in Redis
- * (`INCR` + `PEXPIRE` on a key per window) so every relay instance counts together.
+ * (`INCRBY` + `PEXPIRE` on a key per window) so every relay instance counts together. A hit
+ * may cost more than one (a batch of sends counts as its items, in one command).
  */
 
 export interface RateLimitDecision {
@@ -10,8 +11,8 @@ export interface RateLimitDecision {
 }
 
 export interface RateLimiter {
-  /** Counts one request against `key`, allowing `limit` per window. */
-  hit(key: string, limit: number): Promise<RateLimitDecision>;
+  /** Counts `cost` (default 1) against `key`, allowing `limit` per window. */
+  hit(key: string, limit: number, cost?: number): Promise<RateLimitDecision>;
 }
 
 function decision(count: number, limit: number, windowMs: number, now: number) {
@@ -56,7 +57,7 @@ export function memoryRateLimiter(options: {
     return false;
   };
   return {
-    async hit(key, limit) {
+    async hit(key, limit, cost = 1) {
       const t = now();
       const current = Math.floor(t / options.windowMs);
       if (current !== window) {
@@ -70,7 +71,7 @@ export function memoryRateLimiter(options: {
         entry = { count: 0, limit };
         counts.set(key, entry);
       }
-      entry.count += 1;
+      entry.count += cost;
       entry.limit = limit;
       return decision(entry.count, limit, options.windowMs, t);
     },
@@ -80,7 +81,7 @@ export function memoryRateLimiter(options: {
 /** The Redis commands the Redis rate limiter needs, in node-redis (v4/v5) form. */
 export interface RedisCounter {
   multi(): {
-    incr(key: string): unknown;
+    incrBy(key: string, increment: number): unknown;
     pExpire(key: string, ms: number): unknown;
     exec(): Promise<unknown[]>;
   };
@@ -94,11 +95,11 @@ export function redisRateLimiter(
   const now = options.now ?? Date.now;
   const prefix = options.prefix ?? 'fluxel:rl:';
   return {
-    async hit(key, limit) {
+    async hit(key, limit, cost = 1) {
       const t = now();
       const redisKey = `${prefix}${key}:${Math.floor(t / options.windowMs)}`;
       const tx = client.multi();
-      tx.incr(redisKey);
+      tx.incrBy(redisKey, cost);
       tx.pExpire(redisKey, options.windowMs);
       const [count] = await tx.exec();
       return decision(Number(count), limit, options.windowMs, t);

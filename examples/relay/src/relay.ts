@@ -426,8 +426,8 @@ export async function createRelay(options: RelayOptions): Promise<Relay> {
     forwarder,
     record,
     baseUrl: () => baseUrl,
-    limitLicense: async (licenseId, reply) => {
-      if (limits) await rateLimit(limiter, `license:${licenseId}`, limits.perLicense, reply);
+    limitLicense: async (licenseId, reply, cost) => {
+      if (limits) await rateLimit(limiter, `license:${licenseId}`, limits.perLicense, reply, cost);
     },
     shutdown: shutdown.signal,
     legacyWebhooks: options.legacyWebhooks !== false,

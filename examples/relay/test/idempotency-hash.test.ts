@@ -59,7 +59,7 @@ describe('idempotency record fingerprints', () => {
     const stored = String(await storedHash(key));
     expect(stored).not.toBe(sha256(body));
     expect(stored).not.toContain(sha256(body));
-    expect(stored).toMatch(/^hmac:[A-Za-z0-9_-]{43}$/);
+    expect(stored).toMatch(/^hmac-d:[A-Za-z0-9_-]{43}$/);
     // The same body again is a replay; another body under the key is a conflict.
     expect((await send(key, body)).json).toMatchObject({ replayed: true });
     const other = JSON.stringify({

@@ -7,7 +7,7 @@ import { createHmac, randomUUID } from 'node:crypto';
 import type { DpopSigner } from '@fluxel/license';
 import type { NodeRelayClient } from '@fluxel/relay-client/node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Connector } from '../src/connector.ts';
+import { type Connector, delivered } from '../src/connector.ts';
 import { API_KEY, type Harness, rawRequest, startHarness } from './helpers.ts';
 
 const CONNECTION = 'shop-1';
@@ -21,18 +21,19 @@ let h: Harness;
 let client: NodeRelayClient;
 let device: DpopSigner;
 let accessToken: string;
-/** What the third party answers to `test.echo`: this, or else the payload it got. */
-const upstream = { result: undefined as unknown, calls: 0 };
+/** What the third party answers to `test.echo`: this text, or else the payload it got. */
+const upstream = { text: undefined as string | undefined, calls: 0 };
 
 beforeAll(async () => {
   h = await startHarness({
-    // `test.echo` is delivered at once, answering with `upstream.result` or the payload.
+    // `test.echo` is delivered at once, answering with `upstream.text` or the payload.
     wrapConnector: (connector): Connector => ({
       name: connector.name,
       async send(call) {
         if (call.operation !== 'test.echo') return connector.send(call);
         upstream.calls += 1;
-        return { kind: 'delivered', upstreamStatus: 200, result: upstream.result ?? call.payload };
+        // Through the connectors' own parsing of a third party's answer.
+        return delivered(200, upstream.text ?? JSON.stringify(call.payload));
       },
     }),
   });
@@ -107,7 +108,7 @@ describe('deeply nested JSON', () => {
   });
 
   it('regression: a third party answering with a hostile nesting leaves the send delivered (the result is dropped), not a 500', async () => {
-    upstream.result = nested(HOSTILE_DEPTH);
+    upstream.text = `${'['.repeat(HOSTILE_DEPTH)}1${']'.repeat(HOSTILE_DEPTH)}`;
     try {
       const sent = await client.send({
         connection: CONNECTION,
@@ -117,7 +118,7 @@ describe('deeply nested JSON', () => {
       expect(sent).toMatchObject({ status: 'delivered', replayed: false });
       expect(sent.result).toBeUndefined();
     } finally {
-      upstream.result = undefined;
+      upstream.text = undefined;
     }
   });
 

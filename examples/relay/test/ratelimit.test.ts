@@ -35,4 +35,12 @@ describe('rate limits (memory)', () => {
     now += 1000;
     expect((await limiter.hit('k', 2)).ok).toBe(true);
   });
+
+  it('a hit may cost more than one (a batch counts its items in one update)', async () => {
+    const limiter = memoryRateLimiter({ windowMs: 60_000 });
+    expect((await limiter.hit('k', 5, 4)).ok).toBe(true);
+    expect((await limiter.hit('k', 5, 1)).ok).toBe(true);
+    expect((await limiter.hit('k', 5, 2)).ok).toBe(false);
+    expect((await limiter.hit('other', 5, 6)).ok).toBe(false);
+  });
 });

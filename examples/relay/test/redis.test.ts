@@ -5,8 +5,10 @@
  */
 import { missingDependency } from '@fluxel/internal/testing';
 import { createDpopSigner, type DpopSigner, generateKeyPair } from '@fluxel/license';
+import { createClient } from 'redis';
 import { Agent, request } from 'undici';
 import { afterAll, describe, expect, it } from 'vitest';
+import { type RedisCounter, redisRateLimiter } from '../src/ratelimit.ts';
 import { type Harness, REDIS_URL, redisReachable, startHarness } from './helpers.ts';
 
 const redisUrl = REDIS_URL;
@@ -121,5 +123,24 @@ describe.skipIf(skip)('relay with Redis', () => {
     expect(retryAfter).toBeLessThanOrEqual(3600);
     expect(limited.json?.retryAfter).toBe(retryAfter);
     expect((await call(a, 'GET', '/v1/status', { device, accessToken })).status).toBe(429);
+  });
+});
+
+describe.skipIf(skip)('Redis rate limiter', () => {
+  it('a hit may cost more than one (a batch counts its items in one INCRBY)', async () => {
+    const client = createClient({ url: redisUrl });
+    await client.connect();
+    try {
+      const limiter = redisRateLimiter(client as unknown as RedisCounter, {
+        windowMs: 60_000,
+        prefix: `fluxel:test:${process.pid}:${Date.now()}:`,
+      });
+      expect((await limiter.hit('k', 5, 4)).ok).toBe(true);
+      expect((await limiter.hit('k', 5, 1)).ok).toBe(true);
+      expect((await limiter.hit('k', 5, 2)).ok).toBe(false);
+      expect((await limiter.hit('other', 5, 6)).ok).toBe(false);
+    } finally {
+      await client.quit();
+    }
   });
 });

@@ -46,6 +46,12 @@ export interface VerifiedProof {
   readonly jti: string;
   /** Issued-at, seconds. */
   readonly iat: number;
+  /**
+   * The request body's SHA-256 (base64url), as the proof's `cdg` bound it and as checked
+   * against the body: present when the proof carried one. Reuse it rather than hashing the
+   * body again.
+   */
+  readonly bodyDigest?: string;
 }
 
 /** Options of {@link createDpopVerifier}. */
@@ -191,8 +197,10 @@ export function createDpopVerifier(options: DpopVerifierOptions): DpopVerifier {
         }
       }
       const hasBody = input.body !== undefined && input.body.length > 0;
+      let digest: string | undefined;
       if (claims.cdg !== undefined || (hasBody && requireDigest)) {
         const expected = bodyDigest(input.body ?? new Uint8Array(0));
+        digest = expected;
         if (typeof claims.cdg !== 'string' || !equalText(claims.cdg, expected)) {
           throw fail(
             'ERR_DPOP_BODY_MISMATCH',
@@ -209,7 +217,7 @@ export function createDpopVerifier(options: DpopVerifierOptions): DpopVerifier {
           'ERR_DPOP_REPLAY',
           'this proof was used before; make a new proof for every request',
         );
-      return { jkt: key.jkt, jwk: key.jwk, jti, iat };
+      return { jkt: key.jkt, jwk: key.jwk, jti, iat, ...(digest ? { bodyDigest: digest } : {}) };
     },
   };
 }

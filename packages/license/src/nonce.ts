@@ -1,7 +1,8 @@
 /**
  * Server nonces for DPoP (RFC 9449 §8) without shared state: a nonce is a timestamp and an
  * HMAC of it under a secret all relay instances share, so any instance accepts a nonce any
- * other instance issued, for `lifetimeSeconds`.
+ * other instance issued, for `lifetimeSeconds`. A nonce's MAC is checked once (the few
+ * nonces that passed are remembered with their timestamp); its age on every use.
  */
 import { b64u, equalBytes, fromB64u } from '../../internal/src/base64url.js';
 import { LicenseError } from './errors.js';
@@ -43,6 +44,9 @@ export function createNonceSource(options: NonceSourceOptions): NonceSource {
   const now = options.now ?? Date.now;
   const mac = (stamp: Uint8Array) => hmacSha256(secret, stamp).subarray(0, MAC_BYTES);
   let cache = { step: -1, nonce: '' };
+  // Nonces whose MAC checked out, with their issue time. Only nonces this secret issued get
+  // in (one per rotation step), so a handful cover the lifetime; cleared when full.
+  const checked = new Map<string, number>();
   return {
     current() {
       const seconds = Math.floor(now() / 1000);
@@ -58,11 +62,16 @@ export function createNonceSource(options: NonceSourceOptions): NonceSource {
     },
     isValid(nonce) {
       if (typeof nonce !== 'string' || nonce.length > 64) return false;
-      const bytes = fromB64u(nonce);
-      if (!bytes || bytes.length !== 6 + MAC_BYTES) return false;
-      const stamp = bytes.subarray(0, 6);
-      if (!equalBytes(mac(stamp), bytes.subarray(6))) return false;
-      const issued = decodeStamp(stamp);
+      let issued = checked.get(nonce);
+      if (issued === undefined) {
+        const bytes = fromB64u(nonce);
+        if (!bytes || bytes.length !== 6 + MAC_BYTES) return false;
+        const stamp = bytes.subarray(0, 6);
+        if (!equalBytes(mac(stamp), bytes.subarray(6))) return false;
+        issued = decodeStamp(stamp);
+        if (checked.size >= 16) checked.clear();
+        checked.set(nonce, issued);
+      }
       const seconds = now() / 1000;
       return issued <= seconds + 5 && seconds - issued <= lifetime;
     },

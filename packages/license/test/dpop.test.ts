@@ -139,6 +139,19 @@ describe.each(backends)('DPoP proofs (%s backend)', (backend) => {
 describe('attacks on proofs (each refused with its code)', () => {
   const body = new TextEncoder().encode('{"amount":100}');
 
+  it("a verified proof hands back the body's checked SHA-256 (so the body need not be hashed again)", async () => {
+    const { signer } = await device();
+    const verifier = setup('auto');
+    const proof = await signer.proof({ method: 'POST', url: URL_, body });
+    const verified = await verifier.verify({ method: 'POST', url: URL_, proof, body });
+    const sha = new Uint8Array(await crypto.subtle.digest('SHA-256', body));
+    expect(verified.bodyDigest).toBe(Buffer.from(sha).toString('base64url'));
+    const get = await signer.proof({ method: 'GET', url: URL_ });
+    expect((await verifier.verify({ method: 'GET', url: URL_, proof: get })).bodyDigest).toBe(
+      undefined,
+    );
+  });
+
   it('replayed proof', async () => {
     const { signer } = await device();
     const verifier = setup('auto');
@@ -270,6 +283,12 @@ describe('attacks on proofs (each refused with its code)', () => {
     expect(typeof nonce).toBe('string');
     const withNonce = await signer.proof({ method: 'GET', url: URL_, nonce });
     await expect(b.verify({ method: 'GET', url: URL_, proof: withNonce })).resolves.toMatchObject({
+      jkt: signer.jkt,
+    });
+    // Accepted at the issuing instance too (its MAC is remembered there from now on; its age
+    // is still checked on every use, below).
+    const again = await signer.proof({ method: 'GET', url: URL_, nonce });
+    await expect(a.verify({ method: 'GET', url: URL_, proof: again })).resolves.toMatchObject({
       jkt: signer.jkt,
     });
     const forged = await signer.proof({

@@ -19,7 +19,6 @@ import type {
 } from '@fluxel/license';
 import {
   IdempotencyKey,
-  JsonValue,
   type RelayContract,
   type RouteDefinition,
   type RouteName,
@@ -83,8 +82,11 @@ export interface AgentApiDeps {
   readonly record: (event: AuditEventInput) => Promise<void>;
   /** The relay's public base URL (DPoP `htu`); read per request, set once it listens. */
   readonly baseUrl: () => string;
-  /** Counts a verified request against its license's rate limit (throws a problem past it). */
-  readonly limitLicense: (licenseId: string, reply: FastifyReply) => Promise<void>;
+  /**
+   * Counts a verified request (`cost` sends, default 1) against its license's rate limit, in
+   * one counter update (throws a problem past it).
+   */
+  readonly limitLicense: (licenseId: string, reply: FastifyReply, cost?: number) => Promise<void>;
   /** Aborted when the relay closes: waiting long-polls answer at once. */
   readonly shutdown: AbortSignal;
   /** Whether the deprecated shared hook URL still takes webhooks (else `legacyUrl: null`). */
@@ -113,18 +115,17 @@ function sendAnswer(
   upstream: string,
 ): { readonly body: RouteReply<'send'>['body'] } | { readonly problem: HttpProblem } {
   switch (outcome.kind) {
-    case 'delivered': {
-      const forwarded = JsonValue.safeParse(outcome.result);
+    case 'delivered':
+      // The connector keeps a result only within the contract's bounds: answered as it is.
       return {
         body: {
           status: 'delivered',
           upstreamStatus: outcome.upstreamStatus,
-          ...(outcome.result !== undefined && forwarded.success ? { result: forwarded.data } : {}),
+          ...(outcome.result !== undefined ? { result: outcome.result } : {}),
           deliveredAt: new Date(outcome.deliveredAt).toISOString(),
           replayed: outcome.replayed,
         },
       };
-    }
     case 'rejected':
       return {
         problem: new HttpProblem(422, 'the third party refused the operation', {
@@ -268,7 +269,7 @@ export function agentHandlers(deps: AgentApiDeps): AgentHandlers {
 
     async send(
       { params: { connection }, body, idempotencyKey },
-      { req, reply, raw, owner, actor },
+      { req, reply, raw, verified, owner, actor },
     ) {
       const outcome = await forwarder.send({
         owner,
@@ -277,6 +278,7 @@ export function agentHandlers(deps: AgentApiDeps): AgentHandlers {
         payload: body.payload,
         idempotencyKey,
         body: raw,
+        bodyDigest: verified.proof.bodyDigest,
         actor,
         requestId: req.id,
       });
@@ -286,8 +288,8 @@ export function agentHandlers(deps: AgentApiDeps): AgentHandlers {
     async sendBatch({ body: { items } }, { req, reply, owner, actor }) {
       // The license's rate limit counts sends, not requests: the registration loop counted
       // this request as one send; every further item counts as one more. Past the limit the
-      // whole batch is refused (429) before anything is forwarded.
-      await Promise.all(items.slice(1).map(() => deps.limitLicense(owner.licenseId, reply)));
+      // whole batch is refused (429) before anything is forwarded. One counter update.
+      if (items.length > 1) await deps.limitLicense(owner.licenseId, reply, items.length - 1);
       // Each item is a send of its own (own idempotency key, own outcome, own audit record);
       // they run at once, so the ledger's group commit merges their claims and completions.
       const settled = await Promise.allSettled(
@@ -450,7 +452,8 @@ export function registerAgentApi(
       handler: async (req: FastifyRequest, reply: FastifyReply) => {
         const nonce = authority.nonce();
         if (nonce) reply.header('dpop-nonce', nonce);
-        const raw = req.body instanceof Buffer ? new Uint8Array(req.body) : undefined;
+        // The body as received (a Buffer is a Uint8Array: no copy).
+        const raw = req.body instanceof Buffer ? req.body : undefined;
         const json = parseJsonBody(raw);
         if (!route.body && raw?.length)
           throw new HttpProblem(400, 'this route takes no body', { code: 'ERR_VALIDATION' });
