@@ -26,6 +26,9 @@
  *    rounds; added = relay p99 minus proxy p99 at the same rate, each server's median round.
  * 6. Issue 8's figure, kept: both at 50 % of the *proxy's* peak (beyond the relay's own peak, so
  *    its p99 there is a queue, not the relay's latency).
+ * 3b. The measured floor (`relay-floor.ts`): the proxy plus one ES256 proof check, one AES-GCM
+ *    open and one group-committed INSERT — its peak rounds right after the relay's; the relay's
+ *    CPU per send against it (`relay/cpu-per-send-vs-floor`). Needs PostgreSQL.
  * 7. Two relay instances over the same PostgreSQL schema (shared secrets, KEK and public URL),
  *    16 in flight each: statements per send against one instance at 32 in flight.
  *
@@ -54,6 +57,7 @@
  * latency phases, 3 [2]; FLUXEL_RELAY_BENCH_BUDGET_MS aborts the suite past it, 180000.
  * About 2 minutes in all on a busy 2-core machine (quick: under 1 minute).
  * FLUXEL_BENCH_CPU_PROF=<dir> writes a CPU profile of the relay process there.
+ * FLUXEL_RELAY_BENCH_VERIFY_THREADS sets the relay's `verifyThreads` (default: the relay's).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -76,6 +80,7 @@ import pg from 'pg';
 import { Agent, request } from 'undici';
 import { emit, percentile, scaled } from '../harness.ts';
 import { type CpuSnapshot, cpuBetween, snapshot } from '../proc-cpu.ts';
+import { startFloor } from '../relay-floor.ts';
 import { countStatements } from '../statement-counter.ts';
 
 const API_KEY = 'cp-bench-key-4b1d9e7c2a';
@@ -178,6 +183,9 @@ async function relayRole() {
     ...(process.env.BENCH_PORT ? { port: Number(process.env.BENCH_PORT) } : {}),
     ...(process.env.BENCH_PUBLIC_URL ? { publicUrl: process.env.BENCH_PUBLIC_URL } : {}),
     rateLimit: { perIp: 1e9, perLicense: 1e9 },
+    ...(process.env.FLUXEL_RELAY_BENCH_VERIFY_THREADS
+      ? { verifyThreads: Number(process.env.FLUXEL_RELAY_BENCH_VERIFY_THREADS) }
+      : {}),
   });
   commands.statements = () => counter.statements;
   // Keeps the fresh table without statistics (autovacuum would analyze it within a minute).
@@ -548,6 +556,38 @@ async function main() {
       relayRounds.push(r);
     }
     const analyzedReltuples = await reltuples();
+
+    // --- 3b. the measured floor: the proxy + one proof check, one AES-GCM open, one
+    // group-committed INSERT (relay-floor.ts), its peak rounds right after the relay's -------
+    let floorPeak: Sampled | undefined;
+    const floorRoundsAll: Sampled[] = [];
+    if (usePg) {
+      const floor = await start<{ url: string }>('floor', env);
+      children.push(floor.child);
+      const floorTarget: Target = {
+        agent: new Agent({ connect: { ca: tls.ca }, connections: PEAK_CONCURRENCY }),
+        url: `${floor.info.url}/v1/connections/shop-1/send`,
+      };
+      // Signed proofs, cycled (the floor checks only their signatures), each with a fresh key.
+      const signedShots: Shot[] = [];
+      for (let i = 0; i < 256; i++) signedShots.push(await sign());
+      let f = 0;
+      const floorShot = (): Shot => {
+        const shot = signedShots[f++ % signedShots.length] as Shot;
+        return { body: shot.body, headers: { ...shot.headers, 'idempotency-key': randomUUID() } };
+      };
+      await closedLoop([floorTarget], floorShot, WARMUP_MS, PEAK_CONCURRENCY, WARMUP_SENDS);
+      for (let round = 1; round <= ROUNDS; round++) {
+        const r = await sampled([floor.child], { statements: false }, () =>
+          closedLoop([floorTarget], floorShot, PHASE_MS, PEAK_CONCURRENCY),
+        );
+        console.error(`floor, round ${round}: ${fmt(r)}`);
+        floorRoundsAll.push(r);
+      }
+      floorPeak = medianRound(floorRoundsAll);
+      await floorTarget.agent.destroy();
+      await stop(floor.child);
+    }
     const barePeak = medianRound(bareRounds);
     const analyzed = medianRound(relayRounds);
     const relayPeak = analyzed.rate;
@@ -669,6 +709,24 @@ async function main() {
         ...common,
       },
     );
+    if (floorPeak)
+      emit(
+        'relay/cpu-per-send-vs-floor',
+        analyzed.cpuUsPerSend,
+        'measured floor: proxy + ES256 proof check + AES-GCM open + group-committed INSERT',
+        floorPeak.cpuUsPerSend,
+        'µs',
+        {
+          relayTimesFloor: r2(analyzed.cpuUsPerSend / floorPeak.cpuUsPerSend),
+          floorTimesProxy: r2(floorPeak.cpuUsPerSend / barePeak.cpuUsPerSend),
+          floorReqPerSec: Math.round(floorPeak.rate),
+          floorOverProxyThroughput: r2(floorPeak.rate / barePeak.rate),
+          floorCpuUsPerSendRounds: rounds(floorRoundsAll, (x) => x.cpuUsPerSend),
+          floorReqPerSecRounds: rounds(floorRoundsAll, (x) => x.rate),
+          ...common,
+        },
+      );
+    else console.error('relay/cpu-per-send-vs-floor: not measured (the floor needs PostgreSQL)');
     emit(
       'relay/throughput-vs-proxy',
       relayPeak,
@@ -948,6 +1006,17 @@ if (ROLE === 'counterpart') {
   onStop(() => counterpart.close());
 } else if (ROLE === 'relay') {
   await relayRole();
+} else if (ROLE === 'floor') {
+  const tls = ensureDevTls(join(process.env.BENCH_DATA_DIR as string, 'tls'));
+  const floor = await startFloor({
+    tls,
+    counterpartUrl: process.env.COUNTERPART_URL as string,
+    apiKey: API_KEY,
+    databaseUrl: withApplicationName(DATABASE_URL, `fluxel_floor_${process.pid}`),
+    schema: `relay_floor_${randomUUID().replaceAll('-', '').slice(0, 12)}`,
+  });
+  announce({ url: floor.url });
+  onStop(() => floor.close());
 } else if (ROLE === 'proxy') {
   const tls = ensureDevTls(join(process.env.BENCH_DATA_DIR as string, 'tls'));
   const upstream = new Agent({ keepAliveTimeout: 30_000 });

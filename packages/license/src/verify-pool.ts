@@ -6,8 +6,8 @@
  * else — parsing, claims, the nonce, the replay cache — stays on the calling thread, so a
  * proof is still accepted at most once whichever thread checked its signature.
  *
- * Requests made in the same tick travel to a thread as one message and come back as one;
- * each thread imports a key once (the key travels with its first request to that thread).
+ * Requests made in the same turn of the event loop travel to a thread as one message and come
+ * back as one; each thread imports a key once (the key travels with its first request to it).
  * A thread that dies fails its pending checks with `ERR_LICENSE_STORAGE` (never "valid") and
  * is replaced.
  */
@@ -40,7 +40,9 @@ export function defaultVerifyThreads(): number {
 }
 
 // Runs in each thread (CommonJS, as `eval` workers do). A message is
-// { reset, keys: [id, jwk, alg][], ids, data, sigs }; the answer { seq, ok: Uint8Array }.
+// { seq, reset, keys: [id, jwk, alg][], ids, lengths, bytes }: every check's signed data
+// (`lengths[i]` bytes) and its 64-byte signature, back to back in one transferred buffer —
+// small views of a pooled buffer would each be cloned whole. The answer is { seq, ok }.
 const WORKER_SOURCE = `
 const { parentPort } = require('node:worker_threads');
 const crypto = require('node:crypto');
@@ -52,9 +54,14 @@ parentPort.on('message', (m) => {
     keys.set(id, alg === 'ES256' ? { key: { key, dsaEncoding: 'ieee-p1363' }, digest: 'sha256' } : { key, digest: null });
   }
   const ok = new Uint8Array(m.ids.length);
+  let at = 0;
   for (let i = 0; i < m.ids.length; i++) {
+    const data = m.bytes.subarray(at, at + m.lengths[i]);
+    at += m.lengths[i];
+    const sig = m.bytes.subarray(at, at + 64);
+    at += 64;
     const k = keys.get(m.ids[i]);
-    try { ok[i] = k && m.sigs[i].length === 64 && crypto.verify(k.digest, m.data[i], k.key, m.sigs[i]) ? 1 : 0; }
+    try { ok[i] = k && crypto.verify(k.digest, data, k.key, sig) ? 1 : 0; }
     catch { ok[i] = 0; }
   }
   parentPort.postMessage({ seq: m.seq, ok }, [ok.buffer]);
@@ -135,16 +142,30 @@ class Lane {
       if (key) newKeys.push([key.id, key.jwk, key.alg]);
       this.loaded.add(job.keyId);
     }
+    let size = 0;
+    for (const job of jobs) size += job.data.length + 64;
+    const bytes = new Uint8Array(size);
+    const lengths = new Uint32Array(jobs.length);
+    let at = 0;
+    jobs.forEach((job, i) => {
+      bytes.set(job.data, at);
+      bytes.set(job.signature, at + job.data.length);
+      lengths[i] = job.data.length;
+      at += job.data.length + 64;
+    });
     const seq = ++this.seq;
     this.sent.set(seq, jobs);
-    this.worker.postMessage({
-      seq,
-      reset: this.reset,
-      keys: newKeys,
-      ids: jobs.map((j) => j.keyId),
-      data: jobs.map((j) => j.data),
-      sigs: jobs.map((j) => j.signature),
-    });
+    this.worker.postMessage(
+      {
+        seq,
+        reset: this.reset,
+        keys: newKeys,
+        ids: jobs.map((j) => j.keyId),
+        lengths,
+        bytes,
+      },
+      [bytes.buffer, lengths.buffer],
+    );
     this.reset = false;
   }
 
@@ -196,7 +217,9 @@ class Pool implements VerifyPool {
       lane.outstanding++;
       if (!this.#scheduled) {
         this.#scheduled = true;
-        queueMicrotask(() => {
+        // At the end of this turn of the event loop: every request read in it (the HTTP
+        // parser hands over several at once under load) travels in the same message.
+        setImmediate(() => {
           this.#scheduled = false;
           for (const l of this.#lanes) l.flush(this.#keys, this.#keysPerThread);
         });
