@@ -66,7 +66,7 @@ describe('verification pool', () => {
     expect(() => createVerifier(bad, pool(1))).toThrow();
   });
 
-  it('a closed pool fails its checks with ERR_LICENSE_STORAGE, never "valid"', async () => {
+  it('a closed pool fails its checks with ERR_LICENSE_STORAGE, never as valid', async () => {
     const { privateJwk, publicJwk } = await generateKeyPair('ES256');
     const signature = await createSigner(privateJwk).sign(data);
     const verifyPool = pool(1);
