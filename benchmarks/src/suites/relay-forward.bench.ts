@@ -20,7 +20,8 @@
  *    are each server's median round by req/s, so a neighbour's load on a shared machine moving
  *    between the proxy's phase and the relay's does not decide the ratio alone (every round in
  *    `extra`).
- * 4. Statements per send at 8 and at 1 in flight (closed loop).
+ * 4. Statements per send at 8 and at 1 in flight (closed loop); and per item of a send-batch of
+ *    10 items at 1 request in flight (the agent's path for a folder of several records).
  * 5. Added p99: each of proxy and relay at a fixed open-loop rate of 50 % and of 70 % of the
  *    relay's own peak (latency counted from each request's scheduled time), alternated in
  *    rounds; added = relay p99 minus proxy p99 at the same rate, each server's median round.
@@ -603,6 +604,46 @@ async function main() {
       closedLoop([relayTarget], relayShot, SHORT_MS, 1),
     );
     console.error(`relay, 1 in flight: ${fmt(at1)}`);
+    // The agent's path for a folder of several records: one send-batch request of 10 items at
+    // a time (one proof per request); statements per *item*.
+    const BATCH_ITEMS = 10;
+    const batchUrl = `${relay.info.url}/v1/send-batch`;
+    let b = 0;
+    const batchShot = async (): Promise<Shot> => {
+      const items = Array.from({ length: BATCH_ITEMS }, () => {
+        b++;
+        return {
+          idempotencyKey: randomUUID(),
+          connection: 'shop-1',
+          operation: 'order.status',
+          payload: { order: `B-${b}`, status: 'shipped' },
+        };
+      });
+      const body = JSON.stringify({ items });
+      const proof = await device.proof({
+        method: 'POST',
+        url: batchUrl,
+        accessToken,
+        ...(nonce ? { nonce } : {}),
+        body,
+      });
+      return {
+        body,
+        headers: {
+          'content-type': 'application/json',
+          authorization: `DPoP ${accessToken}`,
+          dpop: proof,
+        },
+      };
+    };
+    const batchTarget: Target = { agent: relayTarget.agent, url: batchUrl };
+    const batchAt1 = await relaySampled([relay.child], () =>
+      closedLoop([batchTarget], batchShot, SHORT_MS, 1),
+    );
+    const batchStatementsPerItem = (batchAt1.statementsPerSend ?? 0) / BATCH_ITEMS;
+    console.error(
+      `relay, send-batch of ${BATCH_ITEMS}, 1 in flight: ${fmt(batchAt1)}; ${batchStatementsPerItem.toFixed(3)} statements per item`,
+    );
 
     // --- 5. added p99 at 50 % and 70 % of the relay's own peak -----------------------------------
     // Proxy and relay alternated `rounds` times at the rate; each server's median round by p99.
@@ -751,6 +792,8 @@ async function main() {
     emitStatements('relay/pg-statements-per-send-1', at1, STATEMENTS_BUDGET_1, {
       inFlight: 1,
       reqPerSec: Math.round(at1.rate),
+      batchOf10StatementsPerItemAt1: r3(batchStatementsPerItem),
+      batchOf10ItemsPerSecAt1: Math.round(batchAt1.rate * 10),
       ...common,
     });
     if (analyzed.pgCpuUsPerSend !== undefined && analyzed.pgCpuUsPerSend > 0)
