@@ -36,7 +36,7 @@ export const certificatesDe = {
 
   'port.title': 'Voraussetzung: Port 80 weiterleiten',
   'port.text':
-    'Let’s Encrypt prüft die Domain mit einem HTTP-Aufruf auf Port 80 (http://<Adresse>/.well-known/acme-challenge/…). Das Portal beantwortet ihn auf Port {port}. Lass von deiner IT eine Weiterleitung von Port 80 auf diesen Port einrichten (und Port 443 auf den HTTPS-Port des Portals) und sorge dafür, dass die Domain im DNS auf deine öffentliche IP-Adresse zeigt.',
+    'Let’s Encrypt prüft die Domain mit einem HTTP-Aufruf auf Port 80 (http://<Adresse>/.well-known/acme-challenge/…). Das Portal beantwortet ihn auf Port {port}. Lassen Sie von Ihrer IT eine Weiterleitung von Port 80 auf diesen Port einrichten (und Port 443 auf den HTTPS-Port des Portals) und sorgen Sie dafür, dass die Domain im DNS auf Ihre öffentliche IP-Adresse zeigt.',
 
   'order.title': 'Fortschritt',
   'order.pending': 'Auftrag angelegt',

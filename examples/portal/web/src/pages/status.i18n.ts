@@ -85,7 +85,7 @@ export const statusDe = {
   fieldBodyEn: 'Text (Englisch)',
   fieldStartsAt: 'Beginn',
   fieldEndsAt: 'Ende',
-  fieldStartsHint: 'In deiner Ortszeit.',
+  fieldStartsHint: 'In Ihrer Ortszeit.',
   fieldComponents: 'Betroffene Komponenten',
   fieldComponentsRequired: 'Bitte mindestens eine Komponente wählen.',
 
