@@ -425,10 +425,15 @@ export const de = {
   'audit.count.one': '1 Ereignis',
   'audit.count.other': '{count} Ereignisse',
   'audit.count.capped': 'Mehr als {count} Ereignisse',
+  'audit.verify': 'Kette prüfen',
+  'audit.verifyOk':
+    'Die Protokollkette ist unversehrt. Ereignisse: {events}, signierte Prüfpunkte: {checkpoints}.',
+  'audit.verifyBroken': 'Die Protokollkette ist verletzt. Befunde: {count}.',
   'auditAction.access.denied': 'Zugriff verweigert',
   'auditAction.admin.role.granted': 'Administratorrolle vergeben',
   'auditAction.adv.accepted': 'AV-Vertrag angenommen',
   'auditAction.audit.exported': 'Protokoll exportiert',
+  'auditAction.audit.verified': 'Protokollkette geprüft',
   'auditAction.auth.code.sent': 'Anmeldecode versandt',
   'auditAction.auth.factor.enrolled': 'Anmeldefaktor eingerichtet',
   'auditAction.auth.factor.removed': 'Anmeldefaktor entfernt',
@@ -453,6 +458,7 @@ export const de = {
   'auditAction.user.password.changed': 'Passwort geändert',
   'auditAction.user.role.changed': 'Rolle geändert',
   'auditAction.user.sessions.ended': 'Sitzungen beendet',
+  'auditAction.user.signup': 'Benutzerkonto angelegt',
 
   'alerts.title': 'Warnungen',
   'alerts.intro':
@@ -874,10 +880,15 @@ export const en: Record<MessageKey, string> = {
   'audit.count.one': '1 event',
   'audit.count.other': '{count} events',
   'audit.count.capped': 'More than {count} events',
+  'audit.verify': 'Verify chain',
+  'audit.verifyOk':
+    'The audit chain is intact. Events: {events}, signed checkpoints: {checkpoints}.',
+  'audit.verifyBroken': 'The audit chain is broken. Findings: {count}.',
   'auditAction.access.denied': 'Access denied',
   'auditAction.admin.role.granted': 'Administrator role granted',
   'auditAction.adv.accepted': 'DPA accepted',
   'auditAction.audit.exported': 'Audit log exported',
+  'auditAction.audit.verified': 'Audit chain verified',
   'auditAction.auth.code.sent': 'Sign-in code sent',
   'auditAction.auth.factor.enrolled': 'Sign-in factor set up',
   'auditAction.auth.factor.removed': 'Sign-in factor removed',
@@ -902,6 +913,7 @@ export const en: Record<MessageKey, string> = {
   'auditAction.user.password.changed': 'Password changed',
   'auditAction.user.role.changed': 'Role changed',
   'auditAction.user.sessions.ended': 'Sessions ended',
+  'auditAction.user.signup': 'Account created',
 
   'alerts.title': 'Alerts',
   'alerts.intro': 'Suspicious events, such as many failed attempts or a device with the wrong key.',

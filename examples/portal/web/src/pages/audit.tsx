@@ -1,8 +1,18 @@
-/** `/audit`: the audit trail with filters, paging and a CSV export. */
+/**
+ * `/audit`: the audit trail with filters, paging, a count and a CSV export. "All tenants" is
+ * every tenant the viewer may see (the server decides); actors appear by name and e-mail where
+ * the server names them, actions by their label, details as key: value lines.
+ */
 import { type FormEvent, useEffect, useState } from 'react';
-import type { AuditPage as AuditPageData, AuditRow, Tenant } from '../../../src/shared/api.ts';
+import type { Tenant } from '../../../src/shared/api.ts';
+import type {
+  AuditVerifyResult,
+  AuditViewPage,
+  AuditViewRow,
+} from '../../../src/shared/audit-view.ts';
 import { api, query } from '../api.ts';
 import { useApp } from '../context.tsx';
+import { de, type MessageKey, type Translate } from '../i18n.ts';
 import {
   Badge,
   Card,
@@ -26,6 +36,22 @@ interface Filters {
   to?: string;
 }
 
+/** The translated label of an action; undefined when it has none (the raw action is shown). */
+function actionLabel(t: Translate, action: string): string | undefined {
+  const key = `auditAction.${action}`;
+  return Object.hasOwn(de, key) ? t(key as MessageKey) : undefined;
+}
+
+/** A detail value as one readable line (objects stay compact JSON). */
+function detailText(value: unknown): string {
+  if (value === null || value === undefined) return '–';
+  if (typeof value === 'string') return value;
+  if (Array.isArray(value) && value.every((v) => typeof v !== 'object' || v === null))
+    return value.join(', ');
+  if (typeof value === 'object') return JSON.stringify(value);
+  return String(value);
+}
+
 function toIso(local: string): string | undefined {
   if (!local) return undefined;
   const date = new Date(local);
@@ -33,11 +59,14 @@ function toIso(local: string): string | undefined {
 }
 
 export function AuditPage() {
-  const { t, can } = useApp();
+  const { t, can, locale } = useApp();
   const [filters, setFilters] = useState<Filters>({});
-  const [events, setEvents] = useState<readonly AuditRow[] | undefined>(undefined);
+  const [events, setEvents] = useState<readonly AuditViewRow[] | undefined>(undefined);
   const [nextBefore, setNextBefore] = useState<number | undefined>(undefined);
+  const [total, setTotal] = useState<{ count: number; capped: boolean } | undefined>(undefined);
   const action = useAction();
+  const verifying = useAction();
+  const [chain, setChain] = useState<AuditVerifyResult | undefined>(undefined);
   const tenants = useLoad(
     () =>
       can('tenants.all')
@@ -48,11 +77,27 @@ export function AuditPage() {
 
   async function load(next: Filters, before?: number): Promise<void> {
     const page = await action.run(() =>
-      api.get<AuditPageData>(`/api/audit${query({ ...next, before })}`),
+      api.get<AuditViewPage>(`/api/audit${query({ ...next, before })}`),
     );
     if (!page) return;
     setEvents((old) => (before !== undefined && old ? [...old, ...page.events] : page.events));
     setNextBefore(page.nextBefore);
+    // The count comes with the first page only; later pages keep it.
+    if (page.total !== undefined)
+      setTotal({ count: page.total, capped: page.totalCapped === true });
+  }
+
+  const tenantNames = new Map((tenants.data ?? []).map((tenant) => [tenant.id, tenant.name]));
+  const countText = (n: number, capped: boolean) => {
+    const count = new Intl.NumberFormat(locale === 'de' ? 'de-DE' : 'en-GB').format(n);
+    if (capped) return t('audit.count.capped', { count });
+    return n === 1 ? t('audit.count.one') : t('audit.count.other', { count });
+  };
+
+  async function verify(): Promise<void> {
+    setChain(undefined);
+    const result = await verifying.run(() => api.post<AuditVerifyResult>('/api/audit/verify'));
+    if (result) setChain(result);
   }
 
   // biome-ignore lint/correctness/useExhaustiveDependencies: the first page loads once.
@@ -96,13 +141,13 @@ export function AuditPage() {
             label={t('audit.actor')}
             name="actor"
             maxLength={200}
-            hint={t('audit.actorHint')}
+            hint={t('audit.actorHintAny')}
           />
           <Field
             label={t('audit.action')}
             name="action"
             maxLength={100}
-            hint={t('audit.actionHint')}
+            hint={t('audit.actionHintPrefix')}
           />
           <SelectField
             label={t('audit.outcome')}
@@ -133,11 +178,34 @@ export function AuditPage() {
             >
               {t('audit.export')}
             </a>
+            {can('tenants.all') ? (
+              <button
+                type="button"
+                className="button-secondary"
+                data-testid="audit-verify"
+                disabled={verifying.busy}
+                onClick={() => void verify()}
+              >
+                {t('audit.verify')}
+              </button>
+            ) : null}
           </div>
         </form>
+        <Notice error={verifying.error} />
+        {chain ? <ChainResult chain={chain} /> : null}
       </Card>
       <Card title={t('audit.events')}>
         <Notice error={action.error} />
+        {total && events !== undefined ? (
+          <p
+            data-testid="audit-count"
+            data-total={total.count}
+            data-capped={total.capped ? 'true' : undefined}
+            role="status"
+          >
+            {countText(total.count, total.capped)}
+          </p>
+        ) : null}
         {events === undefined ? (
           action.busy ? (
             <Loading />
@@ -145,7 +213,7 @@ export function AuditPage() {
         ) : events.length === 0 ? (
           <p>{t('audit.empty')}</p>
         ) : (
-          <AuditTable events={events} testId="audit-table" />
+          <AuditTable events={events} testId="audit-table" tenantNames={tenantNames} />
         )}
         {nextBefore !== undefined && events && events.length > 0 ? (
           <div className="actions">
@@ -165,10 +233,21 @@ export function AuditPage() {
   );
 }
 
-export function AuditTable({ events, testId }: { events: readonly AuditRow[]; testId: string }) {
+export function AuditTable({
+  events,
+  testId,
+  tenantNames,
+}: {
+  events: readonly AuditViewRow[];
+  testId: string;
+  /** Tenant ids to names, where the page knows them. */
+  tenantNames?: ReadonlyMap<string, string>;
+}) {
   const { t, locale } = useApp();
   return (
-    <div className="table-wrap">
+    // Focusable, so a keyboard can scroll the table sideways when it is wider than the page.
+    // biome-ignore lint/a11y/noNoninteractiveTabindex: a scrollable region must take focus (WCAG 2.1.1).
+    <section className="table-wrap" tabIndex={0} aria-label={t('audit.events')}>
       <table data-testid={testId}>
         <thead>
           <tr>
@@ -191,7 +270,7 @@ export function AuditTable({ events, testId }: { events: readonly AuditRow[]; te
             >
               <td className="nowrap">{formatDate(locale, event.time)}</td>
               <th scope="row">
-                <code>{event.action}</code>
+                <ActionCell t={t} action={event.action} />
               </th>
               <td>
                 <Badge
@@ -202,18 +281,36 @@ export function AuditTable({ events, testId }: { events: readonly AuditRow[]; te
                   {t(`outcome.${event.outcome}`)}
                 </Badge>
               </td>
-              <td>
-                {event.actor.type}: {event.actor.id}
-                {event.actor.ip ? <span className="hint block">{event.actor.ip}</span> : null}
+              <td data-testid="audit-actor" data-actor-id={event.actor.id}>
+                {event.actor.name || event.actor.email ? (
+                  <>
+                    {event.actor.name ?? event.actor.email}
+                    {event.actor.name && event.actor.email ? (
+                      <span className="hint block">{event.actor.email}</span>
+                    ) : null}
+                  </>
+                ) : (
+                  `${event.actor.type}: ${event.actor.id}`
+                )}
+                {event.actor.ip ? <span className="hint block wrap">{event.actor.ip}</span> : null}
               </td>
-              <td>{event.target ? `${event.target.type}: ${event.target.id}` : '–'}</td>
-              <td>{event.tenant ?? '–'}</td>
+              {/* Ids may break anywhere, so the table fits the page without sideways scrolling. */}
+              <td className="wrap">
+                {event.target ? `${event.target.type}: ${event.target.id}` : '–'}
+              </td>
+              <td data-tenant={event.tenant}>
+                {event.tenant ? (tenantNames?.get(event.tenant) ?? event.tenant) : '–'}
+              </td>
               <td>
                 {event.details && Object.keys(event.details).length > 0 ? (
-                  <details>
-                    <summary>{t('audit.show')}</summary>
-                    <pre>{JSON.stringify(event.details, null, 2)}</pre>
-                  </details>
+                  // One "key: value" line each, wrapping inside the cell (a grid would widen the table).
+                  <div data-testid="audit-details">
+                    {Object.entries(event.details).map(([key, value]) => (
+                      <span key={key} className="block" data-key={key}>
+                        <span className="hint">{key}:</span> {detailText(value)}
+                      </span>
+                    ))}
+                  </div>
                 ) : (
                   '–'
                 )}
@@ -222,6 +319,49 @@ export function AuditTable({ events, testId }: { events: readonly AuditRow[]; te
           ))}
         </tbody>
       </table>
+    </section>
+  );
+}
+
+/** The action's label with the raw action beneath (what the action filter takes), or the raw action. */
+function ActionCell({ t, action }: { t: Translate; action: string }) {
+  const label = actionLabel(t, action);
+  if (!label) return <code>{action}</code>;
+  return (
+    <>
+      {label}
+      <code className="hint block">{action}</code>
+    </>
+  );
+}
+
+/** The outcome of "verify chain": intact, or broken with the first findings. */
+function ChainResult({ chain }: { chain: AuditVerifyResult }) {
+  const { t } = useApp();
+  if (chain.ok)
+    return (
+      <div className="notice notice-ok" data-testid="audit-verify-result" data-ok="true">
+        <p>
+          {t('audit.verifyOk', { events: chain.events, checkpoints: chain.checkpoints })}
+          {chain.keyId ? <code className="hint block">{chain.keyId}</code> : null}
+        </p>
+      </div>
+    );
+  return (
+    <div
+      className="notice notice-error"
+      role="alert"
+      data-testid="audit-verify-result"
+      data-ok="false"
+    >
+      <p>{t('audit.verifyBroken', { count: chain.findingsTotal })}</p>
+      <ul>
+        {chain.findings.map((f) => (
+          <li key={`${f.code}-${f.seq ?? ''}-${f.message}`} data-seq={f.seq}>
+            {f.seq !== undefined ? <code>#{f.seq}</code> : null} {f.message}
+          </li>
+        ))}
+      </ul>
     </div>
   );
 }
