@@ -402,9 +402,7 @@ export const de = {
   'audit.filters': 'Filter',
   'audit.allTenants': 'Alle Mandanten',
   'audit.actor': 'Akteur',
-  'audit.actorHint': 'Benutzer-ID oder E-Mail-Adresse.',
   'audit.action': 'Aktion',
-  'audit.actionHint': 'z. B. auth.login oder license.',
   'audit.outcome': 'Ergebnis',
   'audit.allOutcomes': 'Alle',
   'audit.from': 'Von',
@@ -417,7 +415,6 @@ export const de = {
   'audit.time': 'Zeit',
   'audit.target': 'Ziel',
   'audit.details': 'Details',
-  'audit.show': 'Anzeigen',
   'audit.actorHintAny':
     'Benutzer-ID, E-Mail-Adresse oder Name – auch ein Teil davon, Groß- und Kleinschreibung egal.',
   'audit.actionHintPrefix':
@@ -858,9 +855,7 @@ export const en: Record<MessageKey, string> = {
   'audit.filters': 'Filters',
   'audit.allTenants': 'All tenants',
   'audit.actor': 'Actor',
-  'audit.actorHint': 'User id or e-mail address.',
   'audit.action': 'Action',
-  'audit.actionHint': 'e.g. auth.login or license.',
   'audit.outcome': 'Outcome',
   'audit.allOutcomes': 'All',
   'audit.from': 'From',
@@ -873,7 +868,6 @@ export const en: Record<MessageKey, string> = {
   'audit.time': 'Time',
   'audit.target': 'Target',
   'audit.details': 'Details',
-  'audit.show': 'Show',
   'audit.actorHintAny': 'User id, e-mail address or name – or part of one, in any case.',
   'audit.actionHintPrefix':
     'An action or its beginning: “license” finds license.created, license.locked and so on.',
