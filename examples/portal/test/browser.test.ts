@@ -257,4 +257,22 @@ describe.skipIf(!available)('portal in Chromium', () => {
     expect(events.events[0]?.details).toMatchObject({ method: 'passkey' });
     await context.close();
   });
+
+  it('the portal has a favicon: no 404 for it on every page load', async () => {
+    const { context, page } = await newPage();
+    const missing: string[] = [];
+    page.on('response', (res) => {
+      if (res.status() === 404) missing.push(new URL(res.url()).pathname);
+    });
+    await page.goto(`${h.portal.url}/login`);
+    const href = await page.locator('link[rel=icon]').getAttribute('href');
+    expect(href).toBe('/favicon.svg');
+    const icon = await page.evaluate(async (url) => {
+      const res = await fetch(url);
+      return { status: res.status, type: res.headers.get('content-type') };
+    }, String(href));
+    expect(icon).toEqual({ status: 200, type: 'image/svg+xml' });
+    expect(missing).toEqual([]);
+    await context.close();
+  });
 });
