@@ -275,4 +275,28 @@ describe.skipIf(!available)('portal in Chromium', () => {
     expect(missing).toEqual([]);
     await context.close();
   });
+
+  it('licenses of the same product are told apart in the list (id and issue date)', async () => {
+    const { context, page } = await newPage();
+    await signInWithTotp(page, 'admin@fluxel.test', adminSecret);
+    await page.goto(`${h.portal.url}/licenses`);
+    await byTest(page, 'license-create-form').waitFor();
+    for (let i = 0; i < 2; i++) {
+      await page.locator('select[name=tenantId]').selectOption('acme');
+      await page.locator('input[name=product]').fill('twin-product');
+      await byTest(page, 'license-create').click();
+      await byTest(page, 'license-key').waitFor();
+    }
+    const twins = page.locator('tr[data-product=twin-product]');
+    await expect.poll(() => twins.count()).toBe(2);
+    const refs = await twins.getByTestId('license-ref').allInnerTexts();
+    expect(refs).toHaveLength(2);
+    expect(refs[0]).not.toBe(refs[1]);
+    const [first, second] = await twins.evaluateAll((rows) =>
+      rows.map((row) => (row.querySelector('th') as HTMLElement).innerText),
+    );
+    expect(first).not.toBe(second);
+    expect(await a11yViolations(page)).toEqual([]);
+    await context.close();
+  });
 });

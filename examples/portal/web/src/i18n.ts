@@ -98,6 +98,78 @@ export const de = {
   'error.upstream_unavailable':
     'Der Dienst ist gerade nicht erreichbar. Bitte versuchen Sie es gleich noch einmal.',
   'error.internal': 'Ein interner Fehler ist aufgetreten. Bitte versuchen Sie es später erneut.',
+
+  // Refused fields (`fields[].reason` of a problem, FIELD_REASONS): what to do, never zod's text.
+  'problem.label.email': 'E-Mail-Adresse',
+  'problem.label.password': 'Passwort',
+  'problem.label.code': 'Code',
+  'problem.label.name': 'Name',
+  'problem.label.phone': 'Telefonnummer',
+  'problem.label.url': 'URL',
+  'problem.label.startsAt': 'Beginn',
+  'problem.label.endsAt': 'Ende',
+  'problem.label.title': 'Titel',
+  'problem.label.body': 'Text',
+  'problem.label.components': 'Komponenten',
+  'problem.label.address': 'Server-Adresse',
+  'problem.label.directory': 'ACME-Verzeichnis',
+  'problem.label.role': 'Rolle',
+  'problem.label.purpose': 'Zweck',
+  'problem.label.product': 'Produkt',
+  'problem.label.entitlements': 'Berechtigungen',
+  'problem.label.expiresAt': 'Ablaufdatum',
+  'problem.label.reason': 'Grund',
+  'problem.label.label': 'Bezeichnung',
+  'problem.label.severity': 'Schweregrad',
+  'problem.label.publishedAt': 'Veröffentlichung',
+  'problem.label.other': 'Eingabe',
+  'problem.reason.required': 'Bitte füllen Sie das Feld „{field}“ aus.',
+  'problem.reason.too_short': 'Die Eingabe bei „{field}“ ist zu kurz. Bitte ergänzen Sie sie.',
+  'problem.reason.too_long': 'Die Eingabe bei „{field}“ ist zu lang. Bitte kürzen Sie sie.',
+  'problem.reason.invalid_format':
+    'Die Eingabe bei „{field}“ hat nicht das erwartete Format. Bitte prüfen Sie sie.',
+  'problem.reason.invalid_email':
+    'Bitte geben Sie bei „{field}“ eine gültige E-Mail-Adresse ein, z. B. name@firma.de.',
+  'problem.reason.invalid_url':
+    'Bitte geben Sie bei „{field}“ eine vollständige Adresse ein, die mit https:// beginnt.',
+  'problem.reason.invalid_time': 'Bitte geben Sie bei „{field}“ ein gültiges Datum mit Uhrzeit ein.',
+  'problem.reason.invalid_choice': 'Bitte wählen Sie bei „{field}“ einen der angebotenen Werte.',
+  'problem.reason.invalid_type':
+    'Die Eingabe bei „{field}“ wurde nicht verstanden. Bitte laden Sie die Seite neu und versuchen Sie es erneut.',
+  'problem.reason.unknown_field':
+    'Die Anfrage enthält ein unbekanntes Feld. Bitte laden Sie die Seite neu und versuchen Sie es erneut.',
+  'problem.reason.out_of_range':
+    'Der Wert bei „{field}“ liegt außerhalb des erlaubten Bereichs. Bitte passen Sie ihn an.',
+  'problem.reason.not_after_start': 'Das Ende muss nach dem Beginn liegen.',
+  'problem.reason.window_too_long':
+    'Ein Wartungsfenster dauert höchstens 31 Tage. Bitte wählen Sie ein früheres Ende.',
+  'problem.reason.internal_address':
+    'Interne Adressen (localhost, private Netze) sind nicht erlaubt. Geben Sie eine öffentlich erreichbare HTTPS-Adresse an.',
+  'problem.reason.https_required': 'Die Adresse muss mit https:// beginnen.',
+  'problem.reason.url_credentials':
+    'Die Adresse darf keinen Benutzernamen und kein Passwort enthalten. Bitte entfernen Sie diese.',
+  'problem.reason.url_fragment':
+    'Die Adresse darf keinen Anker (#…) enthalten. Bitte entfernen Sie ihn.',
+  'problem.reason.host_name_only':
+    'Geben Sie nur den Host-Namen ein – ohne https://, Port oder Pfad, z. B. portal.firma.de.',
+  'problem.reason.domain_name_required':
+    'Geben Sie einen Domainnamen ein, z. B. portal.firma.de. IP-Adressen und Platzhalter (*) sind nicht möglich.',
+  'problem.reason.not_allowed':
+    'Der Wert bei „{field}“ ist hier nicht möglich. Bitte wählen Sie einen anderen.',
+  'problem.reason.not_configured':
+    'Der Wert bei „{field}“ ist nicht eingerichtet. Bitte wählen Sie einen der angebotenen Werte.',
+  'problem.reason.weak_password_too_short':
+    'Das Passwort muss mindestens 12 Zeichen lang sein. Ein Satz aus mehreren Wörtern lässt sich gut merken.',
+  'problem.reason.weak_password_too_long': 'Das Passwort darf höchstens 128 Zeichen lang sein.',
+  'problem.reason.weak_password_common':
+    'Dieses Passwort ist zu verbreitet oder leicht zu erraten. Bitte wählen Sie ein anderes, z. B. einen Satz aus mehreren Wörtern.',
+  'problem.reason.weak_password_contains_identity':
+    'Das Passwort darf weder Ihren Namen noch Ihre E-Mail-Adresse enthalten. Bitte wählen Sie ein anderes.',
+  'problem.reason.invalid': 'Bitte prüfen Sie die Eingabe bei „{field}“.',
+  'problem.field.code.required': 'Bitte geben Sie den Code ein.',
+  'problem.field.code.invalid_format': 'Der Code besteht aus 6 bis 24 Buchstaben, Ziffern oder Bindestrichen.',
+  'problem.field.phone.invalid_format':
+    'Geben Sie die Telefonnummer international und ohne Leerzeichen ein, z. B. +491701234567.',
   'error.role_changed':
     'Die Rolle oder der Status der Person hat sich seit der Anfrage geändert. Die Anfrage bleibt offen; bitte prüfen Sie sie erneut oder lehnen Sie sie ab.',
   'error.erasure_scheduled':
@@ -249,6 +321,19 @@ export const de = {
   'reset.done':
     'Ihr Passwort wurde geändert. Melden Sie sich jetzt mit Ihrem Passwort und Ihrem zweiten Faktor an.',
 
+  'devMail.bannerLabel': 'Demo-Hinweis',
+  'devMail.banner':
+    'Demo-Betrieb: Das Portal verschickt keine E-Mails. Einladungen, Links zum Zurücksetzen und Codes lesen Sie in der E-Mail-Ansicht.',
+  'devMail.bannerLink': 'Demo-E-Mails ansehen',
+  'devMail.title': 'Demo-E-Mails',
+  'devMail.intro':
+    'Im Demo-Betrieb gehen E-Mails an einen lokalen Postausgang statt an die Empfänger. Hier sehen Sie sie, die neueste zuerst; die Links darin können Sie direkt öffnen.',
+  'devMail.refresh': 'Aktualisieren',
+  'devMail.empty': 'Noch keine E-Mails.',
+  'devMail.to': 'An: {to}',
+  'devMail.truncated': 'Es werden nur die neuesten {n} E-Mails angezeigt.',
+  'devMail.unavailable': 'Die E-Mail-Ansicht gibt es nur im Demo-Start des Portals.',
+
   'dashboard.title': 'Übersicht',
   'dashboard.hello': 'Hallo, {name}',
   'dashboard.advNeeded':
@@ -274,6 +359,7 @@ export const de = {
   'licenses.empty': 'Noch keine Lizenzen.',
   'licenses.activated': 'Aktiviert',
   'licenses.notActivated': 'Noch nicht',
+  'licenses.ref': 'Nr. …{id}, ausgestellt {date}',
   'licenses.lastSeen': 'Letzte Aktivität',
   'licenses.device': 'Gerät',
   'licenses.lock': 'Sperren …',
@@ -561,6 +647,75 @@ export const en: Record<MessageKey, string> = {
     'The license is not activated yet. Credentials can be stored only after activation.',
   'error.upstream_unavailable': 'The service is unavailable right now. Please try again shortly.',
   'error.internal': 'An internal error occurred. Please try again later.',
+
+  // Refused fields (`fields[].reason` of a problem, FIELD_REASONS): what to do, never zod's text.
+  'problem.label.email': 'E-mail address',
+  'problem.label.password': 'Password',
+  'problem.label.code': 'Code',
+  'problem.label.name': 'Name',
+  'problem.label.phone': 'Phone number',
+  'problem.label.url': 'URL',
+  'problem.label.startsAt': 'Start',
+  'problem.label.endsAt': 'End',
+  'problem.label.title': 'Title',
+  'problem.label.body': 'Text',
+  'problem.label.components': 'Components',
+  'problem.label.address': 'Server address',
+  'problem.label.directory': 'ACME directory',
+  'problem.label.role': 'Role',
+  'problem.label.purpose': 'Purpose',
+  'problem.label.product': 'Product',
+  'problem.label.entitlements': 'Entitlements',
+  'problem.label.expiresAt': 'Expiry date',
+  'problem.label.reason': 'Reason',
+  'problem.label.label': 'Label',
+  'problem.label.severity': 'Severity',
+  'problem.label.publishedAt': 'Publication',
+  'problem.label.other': 'Input',
+  'problem.reason.required': 'Please fill in "{field}".',
+  'problem.reason.too_short': 'The entry for "{field}" is too short. Please add to it.',
+  'problem.reason.too_long': 'The entry for "{field}" is too long. Please shorten it.',
+  'problem.reason.invalid_format':
+    'The entry for "{field}" does not have the expected format. Please check it.',
+  'problem.reason.invalid_email':
+    'Please enter a valid e-mail address for "{field}", e.g. name@company.com.',
+  'problem.reason.invalid_url': 'Please enter a complete address starting with https:// for "{field}".',
+  'problem.reason.invalid_time': 'Please enter a valid date and time for "{field}".',
+  'problem.reason.invalid_choice': 'Please choose one of the offered values for "{field}".',
+  'problem.reason.invalid_type':
+    'The entry for "{field}" was not understood. Please reload the page and try again.',
+  'problem.reason.unknown_field':
+    'The request contains an unknown field. Please reload the page and try again.',
+  'problem.reason.out_of_range':
+    'The value of "{field}" is outside the allowed range. Please adjust it.',
+  'problem.reason.not_after_start': 'The end must be after the start.',
+  'problem.reason.window_too_long':
+    'A maintenance window lasts at most 31 days. Please choose an earlier end.',
+  'problem.reason.internal_address':
+    'Internal addresses (localhost, private networks) are not allowed. Enter a publicly reachable HTTPS address.',
+  'problem.reason.https_required': 'The address must start with https://.',
+  'problem.reason.url_credentials':
+    'The address must not contain a user name or password. Please remove them.',
+  'problem.reason.url_fragment': 'The address must not contain an anchor (#…). Please remove it.',
+  'problem.reason.host_name_only':
+    'Enter only the host name – without https://, port or path, e.g. portal.company.com.',
+  'problem.reason.domain_name_required':
+    'Enter a domain name, e.g. portal.company.com. IP addresses and wildcards (*) are not possible.',
+  'problem.reason.not_allowed': 'The value of "{field}" is not possible here. Please choose another.',
+  'problem.reason.not_configured':
+    'The value of "{field}" is not set up. Please choose one of the offered values.',
+  'problem.reason.weak_password_too_short':
+    'The password must be at least 12 characters long. A sentence of several words is easy to remember.',
+  'problem.reason.weak_password_too_long': 'The password may be at most 128 characters long.',
+  'problem.reason.weak_password_common':
+    'This password is too common or easy to guess. Please choose another, e.g. a sentence of several words.',
+  'problem.reason.weak_password_contains_identity':
+    'The password must not contain your name or your e-mail address. Please choose another.',
+  'problem.reason.invalid': 'Please check the entry for "{field}".',
+  'problem.field.code.required': 'Please enter the code.',
+  'problem.field.code.invalid_format': 'The code consists of 6 to 24 letters, digits or hyphens.',
+  'problem.field.phone.invalid_format':
+    'Enter the phone number in international format without spaces, e.g. +441234567890.',
   'error.role_changed':
     "The person's role or status has changed since the request. The request stays open; please review it again or reject it.",
   'error.erasure_scheduled':
@@ -705,6 +860,19 @@ export const en: Record<MessageKey, string> = {
   'reset.doneTitle': 'Password changed',
   'reset.done': 'Your password was changed. Now sign in with your password and your second factor.',
 
+  'devMail.bannerLabel': 'Demo notice',
+  'devMail.banner':
+    'Demo mode: the portal sends no e-mail. Read invitations, reset links and codes in the mail viewer.',
+  'devMail.bannerLink': 'View demo e-mails',
+  'devMail.title': 'Demo e-mails',
+  'devMail.intro':
+    'In demo mode, e-mails go to a local outbox instead of their recipients. Here they are, newest first; open the links in them directly.',
+  'devMail.refresh': 'Refresh',
+  'devMail.empty': 'No e-mails yet.',
+  'devMail.to': 'To: {to}',
+  'devMail.truncated': 'Only the newest {n} e-mails are shown.',
+  'devMail.unavailable': "The mail viewer exists only in the portal's demo start.",
+
   'dashboard.title': 'Overview',
   'dashboard.hello': 'Hello, {name}',
   'dashboard.advNeeded':
@@ -729,6 +897,7 @@ export const en: Record<MessageKey, string> = {
   'licenses.empty': 'No licenses yet.',
   'licenses.activated': 'Activated',
   'licenses.notActivated': 'Not yet',
+  'licenses.ref': 'No. …{id}, issued {date}',
   'licenses.lastSeen': 'Last activity',
   'licenses.device': 'Device',
   'licenses.lock': 'Lock …',

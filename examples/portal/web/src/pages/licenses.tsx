@@ -87,6 +87,14 @@ export function LicensesPage() {
                   <tr key={license.id} data-license-id={license.id} data-product={license.product}>
                     <th scope="row">
                       <Link to={`/licenses/${enc(license.id)}`}>{license.product}</Link>
+                      {/* Licenses of one product look alike: the id's end and the issue date
+                          tell them apart. */}
+                      <span className="hint block" data-testid="license-ref">
+                        {t('licenses.ref', {
+                          id: license.id.slice(-6),
+                          date: formatDate(locale, license.createdAt),
+                        })}
+                      </span>
                     </th>
                     <td>{license.tenantName}</td>
                     <td>
