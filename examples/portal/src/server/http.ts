@@ -5,17 +5,96 @@
  */
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { z } from 'zod';
-import type { ErrorCode, Problem } from '../shared/api.ts';
+import {
+  type ErrorCode,
+  FIELD_REASONS,
+  type FieldProblem,
+  type FieldReason,
+  type Problem,
+} from '../shared/api.ts';
+import { TARGET_REFUSALS } from './partner/ssrf.ts';
+
+/** A refused field as a route names it; without `reason` it is derived from the message. */
+export interface FieldInput {
+  readonly path: string;
+  readonly message: string;
+  readonly reason?: FieldReason | undefined;
+}
+
+export type ProblemExtra = Partial<Pick<Problem, 'detail' | 'retryAfter'>> & {
+  readonly fields?: readonly FieldInput[];
+};
+
+const isFieldReason = (value: unknown): value is FieldReason =>
+  typeof value === 'string' && (FIELD_REASONS as readonly string[]).includes(value);
+
+/**
+ * Reasons for the English messages routes pass by hand (the SSRF check's, the certificate
+ * address check's, a few one-off refusals), so every field a client sees carries a reason
+ * even where the route predates reason codes. Unknown texts become `invalid`.
+ */
+const MESSAGE_REASONS: Readonly<Record<string, FieldReason>> = {
+  ...TARGET_REFUSALS,
+  empty: 'required',
+  'too long': 'too_long',
+  'only the host name, without scheme or port': 'host_name_only',
+  'only the host name, without path': 'host_name_only',
+  'only the host name, without port': 'host_name_only',
+  'no trailing dot': 'host_name_only',
+  'an IP address is not enough; a domain name is needed': 'domain_name_required',
+  'wildcards are not possible with HTTP-01': 'domain_name_required',
+  'this ACME directory is not configured': 'not_configured',
+  'not available for this tenant': 'not_allowed',
+  'unknown purpose': 'invalid_choice',
+};
+
+export function reasonForMessage(message: string): FieldReason {
+  if (Object.hasOwn(MESSAGE_REASONS, message)) return MESSAGE_REASONS[message] as FieldReason;
+  if (/^not available in an? \w+ tenant$/.test(message)) return 'not_allowed';
+  if (/^at most \d+ characters$/.test(message)) return 'too_long';
+  return 'invalid';
+}
+
+/** The password policy's reasons (`checkPasswordPolicy`) as field reasons. */
+const WEAK_PASSWORD_REASONS: Readonly<Record<string, FieldReason>> = {
+  too_short: 'weak_password_too_short',
+  too_long: 'weak_password_too_long',
+  common: 'weak_password_common',
+  contains_identity: 'weak_password_contains_identity',
+};
+
+/**
+ * Every field gets its stable reason; a `weak_password` naming the policy's reason in `detail`
+ * (how the sign-up, reset and password-change routes answer) also names the `password` field
+ * with it, so clients read one shape for every refused input.
+ */
+function withReasons(code: ErrorCode, extra: ProblemExtra): Problem['fields'] {
+  const fields: FieldProblem[] | undefined = extra.fields?.map((f) => ({
+    path: f.path,
+    reason: f.reason ?? reasonForMessage(f.message),
+    message: f.message,
+  }));
+  if (code === 'weak_password' && !fields?.length && extra.detail !== undefined) {
+    const reason = WEAK_PASSWORD_REASONS[extra.detail];
+    if (reason) return [{ path: 'password', reason, message: extra.detail }];
+  }
+  return fields;
+}
 
 export class PortalProblem extends Error {
+  readonly extra: Partial<Pick<Problem, 'detail' | 'retryAfter' | 'fields'>>;
+
   constructor(
     readonly status: number,
     readonly code: ErrorCode,
     readonly title: string,
-    readonly extra: Partial<Pick<Problem, 'detail' | 'retryAfter' | 'fields'>> = {},
+    extra: ProblemExtra = {},
   ) {
     super(title);
     this.name = 'PortalProblem';
+    const { fields: _raw, ...rest } = extra;
+    const fields = withReasons(code, extra);
+    this.extra = { ...rest, ...(fields ? { fields } : {}) };
   }
 }
 
@@ -23,20 +102,72 @@ export const fail = (
   status: number,
   code: ErrorCode,
   title: string,
-  extra: Partial<Pick<Problem, 'detail' | 'retryAfter' | 'fields'>> = {},
+  extra: ProblemExtra = {},
 ): never => {
   throw new PortalProblem(status, code, title, extra);
 };
 
+/** The value at `path` in `root` (undefined when any step is missing). */
+function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
+  let at = root;
+  for (const key of path) {
+    if (typeof at !== 'object' || at === null) return undefined;
+    at = (at as Record<PropertyKey, unknown>)[key];
+  }
+  return at;
+}
+
+/**
+ * The stable reason of one zod issue. Refinements name theirs with `params: { reason }`;
+ * everything else follows from the issue's code and its bounds or format.
+ */
+export function reasonForIssue(issue: z.core.$ZodIssue, input: unknown): FieldReason {
+  switch (issue.code) {
+    case 'invalid_type':
+      return valueAt(input, issue.path) === undefined ? 'required' : 'invalid_type';
+    case 'too_small':
+      if (issue.origin === 'string' || issue.origin === 'array' || issue.origin === 'set')
+        return Number(issue.minimum) <= 1 ? 'required' : 'too_short';
+      return 'out_of_range';
+    case 'too_big':
+      if (issue.origin === 'string' || issue.origin === 'array' || issue.origin === 'set')
+        return 'too_long';
+      return 'out_of_range';
+    case 'invalid_format':
+      if (issue.format === 'email') return 'invalid_email';
+      if (issue.format === 'url') return 'invalid_url';
+      if (issue.format === 'datetime' || issue.format === 'date' || issue.format === 'time')
+        return 'invalid_time';
+      return 'invalid_format';
+    case 'invalid_value':
+      return 'invalid_choice';
+    case 'unrecognized_keys':
+      return 'unknown_field';
+    case 'not_multiple_of':
+      return 'out_of_range';
+    case 'custom':
+      return isFieldReason(issue.params?.reason) ? issue.params.reason : 'invalid';
+    default:
+      return 'invalid';
+  }
+}
+
+/** The refused fields of a zod failure (at most 20), each with its stable reason. */
+export function fieldProblems(error: z.ZodError, input: unknown, root = '(body)'): FieldProblem[] {
+  return error.issues.slice(0, 20).map((issue) => ({
+    path: issue.path.map(String).join('.') || root,
+    reason: reasonForIssue(issue, input),
+    message: issue.message,
+  }));
+}
+
 /** Parses with a strict zod schema; a failure is a 400 `bad_request` naming the fields. */
 export function parse<S extends z.ZodType>(schema: S, value: unknown): z.output<S> {
-  const result = schema.safeParse(value ?? {});
+  const input = value ?? {};
+  const result = schema.safeParse(input);
   if (result.success) return result.data;
   return fail(400, 'bad_request', 'the request is not valid', {
-    fields: result.error.issues.slice(0, 20).map((issue) => ({
-      path: issue.path.map(String).join('.') || '(body)',
-      message: issue.message,
-    })),
+    fields: fieldProblems(result.error, input),
   });
 }
 

@@ -4,7 +4,8 @@
  *
  * Conventions:
  * - Every route is under `/api`; JSON in and out; errors are RFC 9457 problem+json
- *   (`{ type, title, status, code, detail?, retryAfter? }`), `code` is stable (see ERROR_CODES).
+ *   (`{ type, title, status, code, detail?, retryAfter?, fields? }`), `code` is stable (see
+ *   ERROR_CODES), and so is each field's `reason` (see FIELD_REASONS).
  * - Every state-changing request (POST/PUT/PATCH/DELETE) must carry the header
  *   `x-csrf-token: <csrfToken>` (from `GET /api/session`) and come from the portal's origin.
  * - The session is a `__Host-fluxel_session` cookie (Secure, HttpOnly, SameSite=Strict).
@@ -41,6 +42,48 @@ export const ERROR_CODES = [
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
 
+/**
+ * Why one field of a `bad_request` (or `weak_password`) was refused: a closed list, so the web
+ * app can say in the reader's language what to do instead of showing a developer's text.
+ * `invalid` is the catch-all for a refusal nobody has named yet (the app then names the field).
+ */
+export const FIELD_REASONS = [
+  'required',
+  'too_short',
+  'too_long',
+  'invalid_format',
+  'invalid_email',
+  'invalid_url',
+  'invalid_time',
+  'invalid_choice',
+  'invalid_type',
+  'unknown_field',
+  'out_of_range',
+  'not_after_start',
+  'window_too_long',
+  'internal_address',
+  'https_required',
+  'url_credentials',
+  'url_fragment',
+  'host_name_only',
+  'domain_name_required',
+  'not_allowed',
+  'not_configured',
+  'weak_password_too_short',
+  'weak_password_too_long',
+  'weak_password_common',
+  'weak_password_contains_identity',
+  'invalid',
+] as const;
+export type FieldReason = (typeof FIELD_REASONS)[number];
+
+/** One refused field: `reason` is stable; `message` is English for logs and API clients only. */
+export interface FieldProblem {
+  readonly path: string;
+  readonly reason: FieldReason;
+  readonly message: string;
+}
+
 export interface Problem {
   readonly type: string;
   readonly title: string;
@@ -49,8 +92,8 @@ export interface Problem {
   readonly detail?: string;
   /** Seconds until a throttled request may be retried. */
   readonly retryAfter?: number;
-  /** For `bad_request`: which fields failed. */
-  readonly fields?: readonly { path: string; message: string }[];
+  /** For `bad_request` and `weak_password`: which fields failed, and why (`reason`). */
+  readonly fields?: readonly FieldProblem[];
 }
 
 const email = z.string().trim().toLowerCase().email().max(254);

@@ -2,7 +2,13 @@
  * The portal's HTTP client: JSON over `fetch` with the session cookie, the CSRF header on every
  * state-changing request, and problem+json errors as a typed `ApiError`.
  */
-import type { ErrorCode, Problem, SessionInfo } from '../../src/shared/api.ts';
+import type {
+  ErrorCode,
+  FieldProblem,
+  FieldReason,
+  Problem,
+  SessionInfo,
+} from '../../src/shared/api.ts';
 
 export class ApiError extends Error {
   readonly status: number;
@@ -11,7 +17,8 @@ export class ApiError extends Error {
   readonly detail: string | undefined;
   /** Seconds until a throttled request may be retried. */
   readonly retryAfter: number | undefined;
-  readonly fields: readonly { path: string; message: string }[];
+  /** Refused fields; the app shows their `reason` translated, never their `message`. */
+  readonly fields: readonly FieldProblem[];
 
   constructor(init: {
     status: number;
@@ -19,7 +26,7 @@ export class ApiError extends Error {
     title: string;
     detail?: string | undefined;
     retryAfter?: number | undefined;
-    fields?: readonly { path: string; message: string }[] | undefined;
+    fields?: readonly FieldProblem[] | undefined;
   }) {
     super(init.detail ?? init.title);
     this.name = 'ApiError';
@@ -66,6 +73,15 @@ function statusCode(status: number): ErrorCode {
   return 'internal';
 }
 
+/** A field of a problem as the app uses it: without a reason it reads as `invalid`. */
+function toField(field: Partial<FieldProblem>): FieldProblem {
+  return {
+    path: typeof field.path === 'string' ? field.path : '',
+    reason: typeof field.reason === 'string' ? (field.reason as FieldReason) : 'invalid',
+    message: typeof field.message === 'string' ? field.message : '',
+  };
+}
+
 async function toApiError(res: Response): Promise<ApiError> {
   let problem: Partial<Problem> = {};
   try {
@@ -88,7 +104,7 @@ async function toApiError(res: Response): Promise<ApiError> {
       typeof problem.title === 'string' ? problem.title : res.statusText || `HTTP ${res.status}`,
     detail: typeof problem.detail === 'string' ? problem.detail : undefined,
     retryAfter,
-    fields: Array.isArray(problem.fields) ? problem.fields : undefined,
+    fields: Array.isArray(problem.fields) ? problem.fields.map(toField) : undefined,
   });
 }
 

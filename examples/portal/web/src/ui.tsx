@@ -13,6 +13,7 @@ import type { Locale } from '../../src/shared/api.ts';
 import { ApiError } from './api.ts';
 import { useApp } from './context.tsx';
 import type { Translate } from './i18n.ts';
+import { fieldSentences } from './problem-text.ts';
 
 /** The page's `h1`; takes focus when the page appears so screen readers announce it. */
 export function PageTitle({ children, title }: { children: ReactNode; title: string }) {
@@ -96,19 +97,15 @@ export function describeError(t: Translate, error: unknown): { message: string; 
       return { message: wait ? t('error.throttledWait', { time: wait }) : t('error.throttled') };
     case 'locked_out':
       return { message: wait ? t('error.lockedOutWait', { time: wait }) : t('error.locked_out') };
-    case 'bad_request': {
-      const fields = error.fields.map((f) => `${f.path}: ${f.message}`).join('; ');
+    // Refused fields are said by their stable reasons (problem-text.ts); the server's
+    // `message` and `detail` are developer texts and never reach the page.
+    case 'bad_request':
+    case 'weak_password': {
+      const fields = fieldSentences(t, error.fields);
       return fields
-        ? { message: t('error.bad_request'), detail: fields }
-        : { message: t('error.bad_request') };
-    }
-    case 'weak_password':
-    case 'conflict':
-    case 'invitation_invalid':
-    case 'token_invalid':
-      return error.detail
-        ? { message: t(`error.${error.code}`), detail: error.detail }
+        ? { message: t(`error.${error.code}`), detail: fields }
         : { message: t(`error.${error.code}`) };
+    }
     default:
       return { message: t(`error.${error.code}`) };
   }

@@ -7,6 +7,7 @@
 import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
 import { BlockList, isIP } from 'node:net';
 import { Agent } from 'undici';
+import type { FieldReason } from '../../shared/api.ts';
 
 export interface TargetPolicy {
   /** Allow loopback targets (127.0.0.0/8, ::1, localhost), also over plain http. Tests/dev only. */
@@ -61,7 +62,28 @@ export function addressAllowed(address: string, policy: TargetPolicy): boolean {
   return !blocked.check(plain, family);
 }
 
-export type UrlCheck = { ok: true; url: URL } | { ok: false; reason: string };
+/**
+ * The refusals of `checkTargetUrl`: English `reason` (logs, the delivery's error text) and the
+ * stable field reason the web app translates (`FIELD_REASONS`).
+ */
+export const TARGET_REFUSALS = {
+  'not a URL': 'invalid_url',
+  'no credentials in the URL': 'url_credentials',
+  'no fragment': 'url_fragment',
+  'https is required': 'https_required',
+  'internal address': 'internal_address',
+} as const satisfies Readonly<Record<string, FieldReason>>;
+export type TargetRefusal = keyof typeof TARGET_REFUSALS;
+
+export type UrlCheck =
+  | { ok: true; url: URL }
+  | { ok: false; reason: TargetRefusal; code: (typeof TARGET_REFUSALS)[TargetRefusal] };
+
+const refuse = (reason: TargetRefusal): UrlCheck => ({
+  ok: false,
+  reason,
+  code: TARGET_REFUSALS[reason],
+});
 
 /** Static checks of a target URL (scheme, credentials, literal addresses). */
 export function checkTargetUrl(raw: string, policy: TargetPolicy): UrlCheck {
@@ -69,19 +91,18 @@ export function checkTargetUrl(raw: string, policy: TargetPolicy): UrlCheck {
   try {
     url = new URL(raw);
   } catch {
-    return { ok: false, reason: 'not a URL' };
+    return refuse('not a URL');
   }
-  if (url.username || url.password) return { ok: false, reason: 'no credentials in the URL' };
-  if (url.hash) return { ok: false, reason: 'no fragment' };
+  if (url.username || url.password) return refuse('no credentials in the URL');
+  if (url.hash) return refuse('no fragment');
   const host = url.hostname.replace(/^\[|\]$/g, '');
   const loopbackHost = host === 'localhost' || (isIP(host) !== 0 && isLoopback(host));
   if (url.protocol === 'http:') {
-    if (!(policy.allowLoopback && loopbackHost)) return { ok: false, reason: 'https is required' };
-  } else if (url.protocol !== 'https:') return { ok: false, reason: 'https is required' };
+    if (!(policy.allowLoopback && loopbackHost)) return refuse('https is required');
+  } else if (url.protocol !== 'https:') return refuse('https is required');
   if (host === 'localhost' && !policy.allowLoopback && !policy.allowPrivate)
-    return { ok: false, reason: 'internal address' };
-  if (isIP(host) !== 0 && !addressAllowed(host, policy))
-    return { ok: false, reason: 'internal address' };
+    return refuse('internal address');
+  if (isIP(host) !== 0 && !addressAllowed(host, policy)) return refuse('internal address');
   return { ok: true, url };
 }
 

@@ -127,10 +127,13 @@ export const maintenanceBody = z
   .refine((b) => Date.parse(b.endsAt) > Date.parse(b.startsAt), {
     path: ['endsAt'],
     message: 'must be after startsAt',
+    // The stable reason the web app translates (FIELD_REASONS in src/shared/api.ts).
+    params: { reason: 'not_after_start' },
   })
   .refine((b) => Date.parse(b.endsAt) - Date.parse(b.startsAt) <= MAX_WINDOW_MS, {
     path: ['endsAt'],
     message: 'a window lasts at most 31 days',
+    params: { reason: 'window_too_long' },
   });
 export type MaintenanceBody = z.input<typeof maintenanceBody>;
 
