@@ -344,6 +344,8 @@ describe.skipIf(skip)('certificates against Pebble', () => {
       );
       expect(order.state).toBe('failed');
       expect(order.message).toMatch(/port/);
+      // The page explains the stable code; the technical message is for operators.
+      expect(order.failure).toBe('listener_port');
     } finally {
       process.env.PORTAL_HTTP01_PORT = saved;
     }

@@ -5,8 +5,10 @@
  * to do in the reader's language (`problem-text.ts`) and never shows the server's message.
  */
 import { describe, expect, it } from 'vitest';
+import { ORDER_FAILURES } from '../src/server/certificates/types.ts';
 import { ERROR_CODES, FIELD_REASONS } from '../src/shared/api.ts';
 import { de, en, makeTranslate } from '../web/src/i18n.ts';
+import { certificatesDe, certificatesEn } from '../web/src/pages/certificates.i18n.ts';
 import { fieldSentence } from '../web/src/problem-text.ts';
 
 describe('problem codes in the web UI', () => {
@@ -60,5 +62,19 @@ describe('problem codes in the web UI', () => {
         }
     }
     expect(leaks).toEqual([]);
+  });
+
+  it('every reason a certificate order fails for has a German and an English sentence', () => {
+    const missing = ORDER_FAILURES.flatMap((failure) =>
+      [
+        [certificatesDe, 'de'],
+        [certificatesEn, 'en'],
+      ].flatMap(([dict, locale]) =>
+        (dict as Record<string, string>)[`failure.${failure}`]?.trim()
+          ? []
+          : [`${locale}: ${failure}`],
+      ),
+    );
+    expect(missing).toEqual([]);
   });
 });

@@ -5,6 +5,7 @@
  * address. The English `message` stays for logs and API clients; the reason is the contract.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { orderFailure } from '../src/server/certificates/service.ts';
 import { FIELD_REASONS, type FieldProblem, type Problem } from '../src/shared/api.ts';
 import { PASSWORD, type PortalHarness, type SignedUp, startPortalHarness } from './helpers.ts';
 
@@ -112,5 +113,28 @@ describe('refused fields carry stable reasons', () => {
       expect({ url, status: res.status }).toEqual({ url, status: 400 });
       expect(reasons(res.body)).toEqual([{ path: 'url', reason }]);
     }
+  });
+});
+
+describe('certificate orders fail with a stable code', () => {
+  it('the stored technical message maps to the code the page explains', () => {
+    const cases: [string, string][] = [
+      [
+        'ERR_ACME_PROBLEM: request to https://acme-staging-v02.api.letsencrypt.org/directory failed',
+        'acme_unreachable',
+      ],
+      ['ERR_ACME_PROBLEM: https://ca.example/dir is not an ACME directory', 'acme_unreachable'],
+      [
+        'ERR_ACME_PROBLEM: validation of portal.example.com failed: connection refused',
+        'validation_failed',
+      ],
+      ['ERR_ACME_RATE_LIMITED: too many certificates', 'acme_rate_limited'],
+      ['ERR_ACME_TIMEOUT: gave up waiting for the order', 'acme_timeout'],
+      ['ERR_ACME_PROBLEM: order https://ca.example/o/1 is invalid', 'acme_refused'],
+      ['the HTTP-01 listener cannot open port 80 (EACCES)', 'listener_port'],
+      ['interrupted', 'interrupted'],
+      ['something else', 'error'],
+    ];
+    expect(cases.map(([message]) => [message, orderFailure(message)])).toEqual(cases);
   });
 });

@@ -35,6 +35,7 @@ import type {
   CertificatesOverview,
   EvaluateCode,
   EvaluateView,
+  OrderFailure,
   OrderState,
   TlsState,
 } from './types.ts';
@@ -202,15 +203,13 @@ export class CertificateService {
     const running = state !== 'installed' && state !== 'failed';
     // An order whose process ended while it ran never finishes: report it as failed.
     const stale = running && !this.#running && this.#ctx.now() - startedAt > ORDER_STALE_MS;
+    const message = stale ? 'interrupted' : r.message == null ? undefined : String(r.message);
     return {
       id: String(r.id),
       domain: String(r.domain),
       state: stale ? 'failed' : state,
-      ...(stale
-        ? { message: 'interrupted' }
-        : r.message == null
-          ? {}
-          : { message: String(r.message) }),
+      ...(message === undefined ? {} : { message }),
+      ...(stale || state === 'failed' ? { failure: orderFailure(message ?? '') } : {}),
       startedAt: new Date(startedAt).toISOString(),
       ...(r.finished_at == null
         ? {}
@@ -548,6 +547,27 @@ export class CertificateService {
     await this.#running?.catch(() => {});
     await this.#closeListener();
   }
+}
+
+/**
+ * The stable failure code of a stored order message (`describe` below wrote it): what the
+ * web app explains in words, so the CA's URL, the error code and its detail stay off the page.
+ */
+export function orderFailure(message: string): OrderFailure {
+  if (message === 'interrupted') return 'interrupted';
+  if (message.startsWith('the HTTP-01 listener cannot open port')) return 'listener_port';
+  if (message.startsWith('ERR_ACME_RATE_LIMITED')) return 'acme_rate_limited';
+  if (message.startsWith('ERR_ACME_TIMEOUT')) return 'acme_timeout';
+  if (/^ERR_ACME_PROBLEM: (?:request to \S+ failed|\S+ is not an ACME directory)/.test(message))
+    return 'acme_unreachable';
+  if (
+    /^ERR_ACME_PROBLEM: (?:validation of |authorisation for |the CA offers no http-01)/.test(
+      message,
+    )
+  )
+    return 'validation_failed';
+  if (message.startsWith('ERR_ACME_')) return 'acme_refused';
+  return 'error';
 }
 
 function describe(error: unknown): string {

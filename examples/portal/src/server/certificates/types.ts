@@ -21,11 +21,30 @@ export interface DirectoryOption {
   readonly url: string;
 }
 
+/**
+ * Why an order failed, as a stable code the web app translates (`failure.*` in
+ * certificates.i18n.ts); `message` keeps the technical text for the audit log and operators.
+ */
+export const ORDER_FAILURES = [
+  'interrupted',
+  'listener_port',
+  'acme_unreachable',
+  'acme_rate_limited',
+  'acme_timeout',
+  'validation_failed',
+  'acme_refused',
+  'error',
+] as const;
+export type OrderFailure = (typeof ORDER_FAILURES)[number];
+
 export interface CertificateOrderView {
   readonly id: string;
   readonly domain: string;
   readonly state: OrderState;
+  /** The technical reason of a failure (English, for operators); the UI shows `failure`. */
   readonly message?: string;
+  /** Set when `state` is `failed`. */
+  readonly failure?: OrderFailure;
   readonly startedAt: string;
   readonly finishedAt?: string;
 }

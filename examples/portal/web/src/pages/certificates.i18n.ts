@@ -47,6 +47,23 @@ export const certificatesDe = {
   'order.running': 'Zertifikat für {domain} wird angefordert …',
   'order.done': 'Das Zertifikat für {domain} ist installiert und aktiv – ohne Neustart.',
   'order.failedFor': 'Die Anforderung für {domain} ist fehlgeschlagen.',
+  // Why an order failed (`failure` of the order, ORDER_FAILURES); never the CA's raw text.
+  'failure.interrupted':
+    'Die Anforderung wurde unterbrochen, weil das Portal neu gestartet ist. Fordern Sie das Zertifikat erneut an.',
+  'failure.listener_port':
+    'Der Port für die HTTP-01-Prüfung ist belegt oder nicht freigegeben. Geben Sie ihn frei und versuchen Sie es erneut.',
+  'failure.acme_unreachable':
+    'Die Zertifizierungsstelle ist nicht erreichbar. Prüfen Sie die ACME-Adresse oder versuchen Sie es später erneut.',
+  'failure.acme_rate_limited':
+    'Die Zertifizierungsstelle lässt gerade keine weiteren Anforderungen zu. Versuchen Sie es später erneut.',
+  'failure.acme_timeout':
+    'Die Zertifizierungsstelle hat nicht rechtzeitig geantwortet. Versuchen Sie es später erneut.',
+  'failure.validation_failed':
+    'Die Zertifizierungsstelle konnte die Domain nicht prüfen. Prüfen Sie, ob die Adresse auf diesen Server zeigt und Port 80 erreichbar ist.',
+  'failure.acme_refused':
+    'Die Zertifizierungsstelle hat die Anforderung abgelehnt. Prüfen Sie Adresse und E-Mail-Adresse und versuchen Sie es erneut.',
+  'failure.error':
+    'Die Anforderung ist fehlgeschlagen. Versuchen Sie es erneut; die Einzelheiten stehen im Protokoll.',
 
   'current.title': 'Aktuelles Zertifikat',
   'current.source': 'Herkunft',
@@ -133,6 +150,21 @@ export const certificatesEn: Readonly<Record<CertificatesKey, string>> = {
   'order.running': 'Requesting a certificate for {domain} …',
   'order.done': 'The certificate for {domain} is installed and active — no restart needed.',
   'order.failedFor': 'The request for {domain} failed.',
+  // Why an order failed (`failure` of the order, ORDER_FAILURES); never the CA's raw text.
+  'failure.interrupted':
+    'The request was interrupted because the portal restarted. Request the certificate again.',
+  'failure.listener_port':
+    'The port for the HTTP-01 check is in use or not permitted. Free it and try again.',
+  'failure.acme_unreachable':
+    'The certificate authority cannot be reached. Check the ACME address or try again later.',
+  'failure.acme_rate_limited':
+    'The certificate authority accepts no further requests right now. Try again later.',
+  'failure.acme_timeout': 'The certificate authority did not answer in time. Try again later.',
+  'failure.validation_failed':
+    'The certificate authority could not validate the domain. Check that the address points to this server and port 80 is reachable.',
+  'failure.acme_refused':
+    'The certificate authority refused the request. Check the address and the e-mail address and try again.',
+  'failure.error': 'The request failed. Try again; the details are in the audit log.',
 
   'current.title': 'Current certificate',
   'current.source': 'Source',

@@ -273,7 +273,10 @@ function OrderProgress({ ct, order }: { ct: CertificatesTranslate; order: Certif
         {failed ? (
           <div className="notice notice-error" data-testid="order-error">
             <p>{ct('order.failed')}</p>
-            {order.message ? <p className="notice-detail">{order.message}</p> : null}
+            {/* The stable failure code, in words; the CA's raw message stays in the audit log. */}
+            <p className="notice-detail" data-failure={order.failure ?? 'error'}>
+              {ct(`failure.${order.failure ?? 'error'}`)}
+            </p>
           </div>
         ) : (
           <>
