@@ -12,7 +12,13 @@ import { missingDependency } from '@fluxel/internal/testing';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
 import { build } from 'vite';
 import type { PortalOptions } from '../src/server/app.ts';
-import { code, PASSWORD, type PortalHarness, startPortalHarness } from './helpers.ts';
+import {
+  code,
+  type HarnessOptions,
+  PASSWORD,
+  type PortalHarness,
+  startPortalHarness,
+} from './helpers.ts';
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 export const SHOTS = process.env.FLUXEL_SCREENSHOTS === '1';
@@ -35,6 +41,7 @@ export interface BrowserHarness {
 /** Builds the web app into a temporary folder, starts the portal harness and Chromium. */
 export async function startBrowserHarness(
   options: Partial<PortalOptions> = {},
+  harness: HarnessOptions = {},
 ): Promise<BrowserHarness> {
   const webDir = mkdtempSync(join(tmpdir(), 'fluxel-portal-web-'));
   await build({
@@ -43,7 +50,7 @@ export async function startBrowserHarness(
     logLevel: 'error',
     build: { outDir: webDir, emptyOutDir: true },
   });
-  const h = await startPortalHarness({ webDir, ...options });
+  const h = await startPortalHarness({ webDir, ...options }, harness);
   const spki = createHash('sha256')
     .update(
       new X509Certificate(h.portal.tls.cert).publicKey.export({ type: 'spki', format: 'der' }),

@@ -14,6 +14,7 @@ import { Agent, request } from 'undici';
 import { createPortal, type Portal, type PortalOptions } from '../src/server/app.ts';
 import { totpCode } from '../src/server/auth/totp.ts';
 import { type SmtpSink, smtpTransport, startSmtpSink } from '../src/server/mail.ts';
+import { devMailRoutes } from '../src/server/routes/dev-mail.ts';
 import { type SmsSink, smsSink } from '../src/server/sms.ts';
 import type { SessionInfo } from '../src/shared/api.ts';
 
@@ -125,8 +126,14 @@ export function code(h: PortalHarness, secret: string, offsetSteps = 0): string 
   return totpCode(secret, Date.now() + h.clock.offsetMs + offsetSteps * 30_000);
 }
 
+export interface HarnessOptions {
+  /** The dev start's mail viewer over the harness's SMTP sink (`src/server/routes/dev-mail.ts`). */
+  readonly devMailViewer?: boolean;
+}
+
 export async function startPortalHarness(
   options: Partial<PortalOptions> = {},
+  harness: HarnessOptions = {},
 ): Promise<PortalHarness> {
   const dataDir = mkdtempSync(join(tmpdir(), 'fluxel-portal-test-'));
   const tls = ensureDevTls(join(dataDir, 'tls'));
@@ -163,6 +170,9 @@ export async function startPortalHarness(
     sms,
     clock: now,
     ...options,
+    ...(harness.devMailViewer
+      ? { extraRoutes: [...(options.extraRoutes ?? []), devMailRoutes(smtp)] }
+      : {}),
   });
   const dispatcher = new Agent({ connect: { ca: tls.ca } });
   const relayClients: NodeRelayClient[] = [];

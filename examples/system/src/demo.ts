@@ -103,6 +103,12 @@ say(
 );
 say('demo: starting relay, counterpart and portal …');
 const echo = (component: string, line: string) => {
+  // Every mail of the portal's SMTP sink: its one summary line (recipient, subject, first link);
+  // the text follows in the portal's log and in the mail viewer.
+  if (component === 'portal' && line.startsWith('portal: e-mail to ')) {
+    say(`  [portal] ${line.slice('portal: '.length)}`);
+    return;
+  }
   if (
     (component === 'counterpart' && line.startsWith('counterpart: payment webhook')) ||
     (component === 'agent' && /"msg":"(inbox: |outbox: .* (failed|dead))/.test(line)) ||
@@ -326,6 +332,8 @@ lines.push(
   `  - audit log:        portal → Audit log; the relay's log verifies with`,
   `                      node packages/audit/dist/cli.js verify ${relative(repoRoot, sys.relayAuditDir).startsWith('..') ? sys.relayAuditDir : relative(repoRoot, sys.relayAuditDir)} --live   (from the repository root)`,
   '  - alerts:           printed here as [alert] (second activation); login alerts in portal → Alerts',
+  '  - e-mails:          none leave the machine; each is printed here as [portal] e-mail to …, and',
+  `                      listed at ${sys.portalUrl}/dev/mails (linked from the portal's demo banner)`,
   ` Logs: ${rel(join(dataDir, 'logs'))}/   Stop: Ctrl-C.   Start over: delete ${rel(dataDir)}.`,
   '',
   'demo ready',

@@ -2,8 +2,13 @@
  * `pnpm --filter @fluxel-example/portal dev`: the portal API on https://localhost:8445 behind
  * Vite's dev server on https://localhost:5173 (hot reload; `/api` proxied), the relay reached
  * with the tokens the relay's dev start wrote to `examples/relay/.data/dev-tokens.json`, e-mail
- * to a local SMTP sink printed here, SMS to the console. On first start it prints the invitation
- * link of the first administrator. The root `pnpm dev` (`examples/system`) starts this file
+ * to a local SMTP sink, SMS to the console. On first start it prints the invitation link of the
+ * first administrator.
+ *
+ * Mail the sink receives is printed (one line `portal: e-mail to … — subject — first link`, then
+ * the text) and listed by the mail viewer: `/dev/mails` in the web app (`GET /api/dev/mails`,
+ * `routes/dev-mail.ts`), linked from the demo banner. Only here, and only with the sink: with
+ * `SMTP_HOST` set, mail goes out and there is no viewer. The root `pnpm dev` (`examples/system`) starts this file
  * with `PORTAL_VITE=0` (the built web app on the API port), its own data folders, the relay's
  * tokens in `RELAY_*` variables, and waits for the `portal ready` line.
  *
@@ -16,9 +21,11 @@ import { join, resolve } from 'node:path';
 import { env } from 'node:process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ensureDevTls } from '@fluxel-example/relay';
+import { DEV_MAIL_PAGE, firstLink } from '../shared/dev-mail.ts';
 import { createPortal } from './app.ts';
 import { OPERATOR_TENANT } from './context.ts';
 import { smtpTransport, startSmtpSink } from './mail.ts';
+import { devMailRoutes } from './routes/dev-mail.ts';
 import type { SmsTransport } from './sms.ts';
 
 const here = import.meta.dirname;
@@ -89,6 +96,8 @@ const portal = await createPortal({
   mail,
   sms,
   logger: env.PORTAL_LOG === '1',
+  // The viewer lists the sink: with a real SMTP server nothing lands there to list.
+  extraRoutes: env.SMTP_HOST ? [] : [devMailRoutes(smtp)],
   partner: {
     ...(env.AMQP_URL ? { amqpUrl: env.AMQP_URL } : {}),
     ...(env.NATS_URL ? { natsUrl: env.NATS_URL } : {}),
@@ -103,11 +112,16 @@ const portal = await createPortal({
   },
 });
 
-// Mail that reaches the sink is printed, so codes and links can be used in dev.
+// Mail that reaches the sink is printed, so codes and links can be used in dev: first one line
+// with recipient, subject and the first link (the system demo echoes exactly these lines to its
+// console), then the text.
 let printed = 0;
 setInterval(() => {
   for (const m of smtp.messages.slice(printed)) {
-    console.log(`portal: e-mail to ${m.to.join(', ')} — ${m.subject}\n${m.text}\n`);
+    const link = firstLink(m.text);
+    console.log(
+      `portal: e-mail to ${m.to.join(', ')} — ${m.subject}${link ? ` — ${link}` : ''}\n${m.text}\n`,
+    );
   }
   printed = smtp.messages.length;
 }, 500).unref();
@@ -155,6 +169,7 @@ if (useVite) {
   vite = server;
 }
 console.log(`portal: ${origin} (API ${portal.url}, CA ${tls.caPath})`);
+if (!env.SMTP_HOST) console.log(`portal: demo e-mails: ${origin}${DEV_MAIL_PAGE}`);
 console.log('portal ready');
 
 for (const signal of ['SIGINT', 'SIGTERM'] as const)

@@ -86,6 +86,8 @@ export interface ReceivedMail {
   readonly html?: string;
   /** The message as received. */
   readonly raw: Buffer;
+  /** When the sink received it (ms since the epoch); the dev mail viewer shows it. */
+  readonly receivedAt: number;
 }
 
 interface Waiter<T> {
@@ -168,6 +170,7 @@ export async function startSmtpSink(
             ...(user === undefined ? {} : { user }),
             ...parseMessage(raw),
             raw,
+            receivedAt: Date.now(),
           });
           callback();
         } catch (error) {

@@ -11,8 +11,10 @@ import {
 } from 'react';
 import type { Locale, Me, SessionInfo } from '../../src/shared/api.ts';
 import type { Permission } from '../../src/shared/permissions.ts';
+import { DEV_MAIL_PAGE, type DevSessionExtra } from '../../src/shared/dev-mail.ts';
 import { ApiError, api, getSession, setUnauthenticatedHandler } from './api.ts';
 import { AppContext, type AppContextValue, useApp } from './context.tsx';
+import { DevBanner } from './dev-banner.tsx';
 import { isLocale, makeTranslate } from './i18n.ts';
 import { LoginPage } from './pages/login.tsx';
 import { ReauthDialog } from './reauth.tsx';
@@ -59,6 +61,7 @@ const RightsPage = lazy(() => import('./pages/rights.tsx').then(named('RightsPag
 const CertificatesPage = lazy(() =>
   import('./pages/certificates.tsx').then(named('CertificatesPage')),
 );
+const DevMailsPage = lazy(() => import('./pages/dev-mails.tsx').then(named('DevMailsPage')));
 
 const LOCALE_KEY = 'fluxel.locale';
 
@@ -79,6 +82,7 @@ const PUBLIC = [
   '/privacy/cancel/:token',
   '/partner-signup',
   '/partner-signup/verify/:token',
+  DEV_MAIL_PAGE,
 ];
 
 function isPublic(path: string): boolean {
@@ -158,6 +162,8 @@ export function App() {
   const { path, search } = useLocation();
   const t = useMemo(() => makeTranslate(locale), [locale]);
   const userLocale = useRef<string | undefined>(undefined);
+  // The dev start's mail viewer (only GET /api/session says so; sign-in answers do not).
+  const [devMail, setDevMail] = useState(false);
 
   const applySession = useCallback((next: SessionInfo) => {
     setSessionState(next);
@@ -169,6 +175,7 @@ export function App() {
 
   const reload = useCallback(async () => {
     const next = await getSession();
+    setDevMail((next as SessionInfo & DevSessionExtra).devMail === true);
     applySession(next);
     return next;
   }, [applySession]);
@@ -286,6 +293,7 @@ export function App() {
       <a className="skip-link" href="#main">
         {t('nav.skip')}
       </a>
+      {devMail ? <DevBanner /> : null}
       <header className="topbar">
         <Link to={full ? '/' : '/login'} className="brand">
           <span className="brand-mark" aria-hidden="true">
@@ -389,6 +397,7 @@ function Page({ path }: { path: string }) {
   if (path === '/login') return <LoginPage />;
   if (path === '/enrol') return <EnrolPage />;
   if (path === '/reset') return <ResetRequestPage />;
+  if (path === DEV_MAIL_PAGE) return <DevMailsPage />;
   if (path === '/') return <DashboardPage />;
   if (path === '/licenses') return <Guard permission="license.read" page={<LicensesPage />} />;
   if (path === '/users') return <Guard permission="users.read" page={<UsersPage />} />;

@@ -1,0 +1,65 @@
+/**
+ * The dev start's mail viewer, server and web app alike: the mails the local SMTP sink received
+ * (`GET /api/dev/mails`), and the flag `GET /api/session` carries when the viewer exists. Both
+ * exist only in the dev start (`src/server/dev.ts`); a production portal has neither.
+ */
+
+/** One mail as the sink received it. */
+export interface DevMail {
+  /** Its position in the sink (0 = the first mail since the start). */
+  readonly id: number;
+  readonly to: readonly string[];
+  readonly subject: string;
+  /** ISO time the sink received it. */
+  readonly receivedAt: string;
+  /** The text/plain part (the portal's mails all have one). */
+  readonly text: string;
+}
+
+/** `GET /api/dev/mails`: newest first. */
+export interface DevMailList {
+  readonly mails: readonly DevMail[];
+  /** Whether older mails were left out (see `DEV_MAIL_LIMIT`). */
+  readonly truncated: boolean;
+}
+
+/** At most this many mails in one answer (a long-running demo collects many). */
+export const DEV_MAIL_LIMIT = 200;
+
+/** The web path of the viewer page. */
+export const DEV_MAIL_PAGE = '/dev/mails';
+
+/** What the dev start adds to `GET /api/session`: the mail viewer exists (at `DEV_MAIL_PAGE`). */
+export interface DevSessionExtra {
+  readonly devMail?: true;
+}
+
+/** A piece of a mail text: plain text, or an http(s) link. */
+export type MailTextPart = { readonly text: string } | { readonly link: string };
+
+/** Candidates for links: an http(s) scheme up to white space, `<`, `>` or a quote. */
+const LINK = /https?:\/\/[^\s<>"']+/gi;
+
+/**
+ * Splits a mail text into text and links. Only http(s) URLs become links (a `javascript:` or
+ * `data:` text stays text); sentence punctuation after a URL stays text.
+ */
+export function mailTextParts(text: string): MailTextPart[] {
+  const parts: MailTextPart[] = [];
+  let at = 0;
+  for (const match of text.matchAll(LINK)) {
+    const url = match[0].replace(/[.,;:!?)\]]+$/, '');
+    const start = match.index;
+    if (start > at) parts.push({ text: text.slice(at, start) });
+    parts.push({ link: url });
+    at = start + url.length;
+  }
+  if (at < text.length) parts.push({ text: text.slice(at) });
+  return parts;
+}
+
+/** The first http(s) link of a mail text. */
+export function firstLink(text: string): string | undefined {
+  for (const part of mailTextParts(text)) if ('link' in part) return part.link;
+  return undefined;
+}

@@ -1,0 +1,100 @@
+/**
+ * `/dev/mails`: the dev start's mail viewer — what the local SMTP sink received, newest first,
+ * with recipient, subject, time and the text, its http(s) links clickable. React escapes every
+ * text (mails carry names people typed); only http(s) URLs become links. A portal without the
+ * viewer (production) answers 404, shown as "only in the dev start".
+ */
+import { useEffect } from 'react';
+import { type DevMailList, mailTextParts } from '../../../src/shared/dev-mail.ts';
+import { ApiError, api } from '../api.ts';
+import { useApp } from '../context.tsx';
+import { Card, formatDate, Loading, Notice, PageTitle, useLoad } from '../ui.tsx';
+
+/** New mails show up without a click while the page is open. */
+const POLL_MS = 5_000;
+
+export function DevMailsPage() {
+  const { t, locale } = useApp();
+  const { data, error, reload } = useLoad(() => api.get<DevMailList>('/api/dev/mails'), []);
+  useEffect(() => {
+    const timer = setInterval(reload, POLL_MS);
+    return () => clearInterval(timer);
+  }, [reload]);
+  const missing = error instanceof ApiError && error.status === 404;
+
+  return (
+    <>
+      <PageTitle title={t('devMail.title')}>{t('devMail.title')}</PageTitle>
+      {missing ? (
+        <p data-testid="dev-mails-unavailable">{t('devMail.unavailable')}</p>
+      ) : (
+        <>
+          <p className="lead">{t('devMail.intro')}</p>
+          <div className="actions">
+            <button
+              type="button"
+              className="button-secondary"
+              data-testid="dev-mails-refresh"
+              onClick={reload}
+            >
+              {t('devMail.refresh')}
+            </button>
+          </div>
+          <Notice error={error} />
+          {data === undefined ? (
+            error ? null : (
+              <Loading />
+            )
+          ) : data.mails.length === 0 ? (
+            <p data-testid="dev-mails-empty">{t('devMail.empty')}</p>
+          ) : (
+            <>
+              {data.truncated ? (
+                <p className="hint">{t('devMail.truncated', { n: data.mails.length })}</p>
+              ) : null}
+              <ol className="dev-mails" data-testid="dev-mails">
+                {data.mails.map((mail) => (
+                  <li key={mail.id} data-testid="dev-mail">
+                    <Card title={<span data-testid="dev-mail-subject">{mail.subject}</span>}>
+                      <p className="hint">
+                        <span data-testid="dev-mail-to">
+                          {t('devMail.to', { to: mail.to.join(', ') })}
+                        </span>
+                        {' · '}
+                        <time dateTime={mail.receivedAt}>
+                          {formatDate(locale, mail.receivedAt)}
+                        </time>
+                      </p>
+                      <pre className="dev-mail-text" data-testid="dev-mail-text">
+                        <MailText text={mail.text} />
+                      </pre>
+                    </Card>
+                  </li>
+                ))}
+              </ol>
+            </>
+          )}
+        </>
+      )}
+    </>
+  );
+}
+
+/** A mail's text with its http(s) URLs as links; everything else as (escaped) text. */
+function MailText({ text }: { text: string }) {
+  // Keyed by where each part starts in the text: the parts of one text never move.
+  let at = 0;
+  return mailTextParts(text).map((part) => {
+    const start = at;
+    if (!('link' in part)) {
+      at += part.text.length;
+      return <span key={start}>{part.text}</span>;
+    }
+    at += part.link.length;
+    return (
+      <a key={start} href={part.link} rel="noreferrer" data-testid="dev-mail-link">
+        {part.link}
+      </a>
+    );
+  });
+}
