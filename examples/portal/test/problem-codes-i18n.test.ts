@@ -6,9 +6,11 @@
  */
 import { describe, expect, it } from 'vitest';
 import { ORDER_FAILURES } from '../src/server/certificates/types.ts';
+import { DELIVERY_ERRORS } from '../src/server/partner/hub.ts';
 import { ERROR_CODES, FIELD_REASONS } from '../src/shared/api.ts';
 import { de, en, makeTranslate } from '../web/src/i18n.ts';
 import { certificatesDe, certificatesEn } from '../web/src/pages/certificates.i18n.ts';
+import { partnerDe, partnerEn } from '../web/src/pages/partner.i18n.ts';
 import { fieldSentence } from '../web/src/problem-text.ts';
 
 describe('problem codes in the web UI', () => {
@@ -73,6 +75,20 @@ describe('problem codes in the web UI', () => {
         (dict as Record<string, string>)[`failure.${failure}`]?.trim()
           ? []
           : [`${locale}: ${failure}`],
+      ),
+    );
+    expect(missing).toEqual([]);
+  });
+
+  it('every reason a webhook delivery fails for has a German and an English sentence', () => {
+    const missing = DELIVERY_ERRORS.flatMap((reason) =>
+      [
+        [partnerDe, 'de'],
+        [partnerEn, 'en'],
+      ].flatMap(([dict, locale]) =>
+        (dict as Record<string, string>)[`deliveryError.${reason}`]?.trim()
+          ? []
+          : [`${locale}: ${reason}`],
       ),
     );
     expect(missing).toEqual([]);

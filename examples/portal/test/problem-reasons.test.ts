@@ -6,6 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { orderFailure } from '../src/server/certificates/service.ts';
+import { deliveryError } from '../src/server/partner/hub.ts';
 import { FIELD_REASONS, type FieldProblem, type Problem } from '../src/shared/api.ts';
 import { PASSWORD, type PortalHarness, type SignedUp, startPortalHarness } from './helpers.ts';
 
@@ -136,5 +137,22 @@ describe('certificate orders fail with a stable code', () => {
       ['something else', 'error'],
     ];
     expect(cases.map(([message]) => [message, orderFailure(message)])).toEqual(cases);
+  });
+});
+
+describe('webhook deliveries fail with a stable code', () => {
+  it('the stored last error maps to the code the delivery log explains', () => {
+    const cases: [string, string][] = [
+      ['target refused: internal address', 'internal_address'],
+      ['target refused: https is required', 'target_refused'],
+      ['connection refused', 'connection_refused'],
+      ['HTTP 500', 'http_status'],
+      ['timeout', 'timeout'],
+      ['ENOTFOUND', 'unreachable'],
+      ['subscription inactive', 'inactive'],
+      ['subscription or event gone', 'gone'],
+      ['delivery failed', 'failed'],
+    ];
+    expect(cases.map(([text]) => [text, deliveryError(text)])).toEqual(cases);
   });
 });

@@ -71,9 +71,48 @@ export interface DeliveryRow {
   readonly nextAttemptAt?: string;
   readonly lastAttemptAt?: string;
   readonly lastStatus?: number;
+  /** The technical reason of the last failed attempt (English, for API clients and logs). */
   readonly lastError?: string;
+  /** The same as a stable code the web app translates (DELIVERY_ERRORS). */
+  readonly lastErrorReason?: DeliveryError;
   readonly deliveredAt?: string;
   readonly createdAt: string;
+}
+
+/** Why a delivery attempt failed, as stable codes (see `deliveryError`). */
+export const DELIVERY_ERRORS = [
+  'gone',
+  'inactive',
+  'internal_address',
+  'target_refused',
+  'http_status',
+  'connection_refused',
+  'timeout',
+  'unreachable',
+  'failed',
+] as const;
+export type DeliveryError = (typeof DELIVERY_ERRORS)[number];
+
+const UNREACHABLE_CODES = new Set([
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ECONNRESET',
+  'UND_ERR_SOCKET',
+]);
+
+/** The stable code of a stored `last_error` (the texts `attempt` and `describe` write). */
+export function deliveryError(lastError: string): DeliveryError {
+  if (lastError === 'subscription or event gone') return 'gone';
+  if (lastError === 'subscription inactive') return 'inactive';
+  if (lastError === 'target refused: internal address') return 'internal_address';
+  if (lastError.startsWith('target refused: ')) return 'target_refused';
+  if (/^HTTP \d+$/.test(lastError)) return 'http_status';
+  if (lastError === 'connection refused') return 'connection_refused';
+  if (lastError === 'timeout') return 'timeout';
+  if (UNREACHABLE_CODES.has(lastError)) return 'unreachable';
+  return 'failed';
 }
 
 const iso = (v: unknown) => (v == null ? undefined : new Date(Number(v)).toISOString());
@@ -95,7 +134,12 @@ export function deliveryRow(r: Record<string, unknown>): DeliveryRow {
       : {}),
     ...(last ? { lastAttemptAt: last } : {}),
     ...(r.last_status == null ? {} : { lastStatus: Number(r.last_status) }),
-    ...(r.last_error == null ? {} : { lastError: String(r.last_error) }),
+    ...(r.last_error == null
+      ? {}
+      : {
+          lastError: String(r.last_error),
+          lastErrorReason: deliveryError(String(r.last_error)),
+        }),
     ...(done ? { deliveredAt: done } : {}),
     createdAt: new Date(Number(r.created_at)).toISOString(),
   };

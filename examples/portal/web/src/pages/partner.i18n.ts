@@ -77,6 +77,20 @@ export const partnerDe = {
   'status.delivering': 'Wird zugestellt',
   'status.delivered': 'Zugestellt',
   'status.failed': 'Fehlgeschlagen',
+  // Why the last delivery attempt failed (`lastErrorReason`, DELIVERY_ERRORS in hub.ts).
+  'deliveryError.gone': 'Das Abonnement oder das Ereignis gibt es nicht mehr.',
+  'deliveryError.inactive': 'Das Abonnement ist deaktiviert. Aktivieren Sie es, um zuzustellen.',
+  'deliveryError.internal_address':
+    'Die Ziel-URL zeigt auf eine interne Adresse. Verwenden Sie eine öffentlich erreichbare HTTPS-Adresse.',
+  'deliveryError.target_refused':
+    'Die Ziel-URL ist nicht zulässig. Verwenden Sie eine vollständige HTTPS-Adresse ohne Zugangsdaten.',
+  'deliveryError.http_status':
+    'Ihr Empfänger hat mit einem Fehlerstatus geantwortet. Prüfen Sie den Empfänger.',
+  'deliveryError.connection_refused':
+    'Ihr Empfänger hat die Verbindung abgelehnt. Prüfen Sie, ob er läuft.',
+  'deliveryError.timeout': 'Ihr Empfänger hat nicht rechtzeitig geantwortet.',
+  'deliveryError.unreachable': 'Ihr Empfänger ist nicht erreichbar. Prüfen Sie Host-Namen und DNS.',
+  'deliveryError.failed': 'Die Zustellung ist fehlgeschlagen. Sie wird erneut versucht.',
 };
 
 type PartnerKey = keyof typeof partnerDe;
@@ -154,6 +168,19 @@ export const partnerEn: Record<PartnerKey, string> = {
   'status.delivering': 'Delivering',
   'status.delivered': 'Delivered',
   'status.failed': 'Failed',
+  // Why the last delivery attempt failed (`lastErrorReason`, DELIVERY_ERRORS in hub.ts).
+  'deliveryError.gone': 'The subscription or the event no longer exists.',
+  'deliveryError.inactive': 'The subscription is deactivated. Activate it to deliver.',
+  'deliveryError.internal_address':
+    'The target URL points to an internal address. Use a publicly reachable HTTPS address.',
+  'deliveryError.target_refused':
+    'The target URL is not allowed. Use a complete HTTPS address without credentials.',
+  'deliveryError.http_status': 'Your receiver answered with an error status. Check the receiver.',
+  'deliveryError.connection_refused':
+    'Your receiver refused the connection. Check that it is running.',
+  'deliveryError.timeout': 'Your receiver did not answer in time.',
+  'deliveryError.unreachable': 'Your receiver cannot be reached. Check the host name and DNS.',
+  'deliveryError.failed': 'The delivery failed. It will be retried.',
 };
 
 export const partnerDictionaries: Readonly<Record<Locale, Readonly<Record<PartnerKey, string>>>> = {

@@ -63,6 +63,7 @@ interface Delivery {
   readonly lastAttemptAt?: string;
   readonly lastStatus?: number;
   readonly lastError?: string;
+  readonly lastErrorReason?: string;
   readonly createdAt: string;
 }
 
@@ -518,7 +519,12 @@ function DeliveryLog() {
                   <td>{formatDate(locale, d.nextAttemptAt)}</td>
                   <td>
                     {d.lastStatus !== undefined ? `HTTP ${d.lastStatus}` : ''}
-                    {d.lastError ? <span className="hint block">{d.lastError}</span> : null}
+                    {/* The stable reason in words; the technical `lastError` stays off the page. */}
+                    {d.lastError ? (
+                      <span className="hint block" data-reason={d.lastErrorReason ?? 'failed'}>
+                        {partnerLabel(pt, 'deliveryError', d.lastErrorReason ?? 'failed')}
+                      </span>
+                    ) : null}
                   </td>
                   <td>
                     <button
