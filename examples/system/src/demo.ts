@@ -104,8 +104,11 @@ say(
 say('demo: starting relay, counterpart and portal …');
 const echo = (component: string, line: string) => {
   // Every mail of the portal's SMTP sink: its one summary line (recipient, subject, first link);
-  // the text follows in the portal's log and in the mail viewer.
-  if (component === 'portal' && line.startsWith('portal: e-mail to ')) {
+  // the text follows in the portal's log and in the mail viewer. SMS codes: their one line.
+  if (
+    component === 'portal' &&
+    (line.startsWith('portal: e-mail to ') || line.startsWith('portal: SMS to '))
+  ) {
     say(`  [portal] ${line.slice('portal: '.length)}`);
     return;
   }

@@ -1,4 +1,5 @@
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { get } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -18,6 +19,20 @@ function processesWith(marker: string): number[] {
     } catch {}
   }
   return out;
+}
+
+/** A GET over HTTPS trusting `ca`: the body. */
+function fetchText(url: string, ca: Buffer): Promise<string> {
+  return new Promise((resolve, reject) => {
+    get(url, { ca }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => {
+        body += chunk;
+      });
+      res.on('end', () => resolve(body));
+    }).on('error', reject);
+  });
 }
 
 describe('pnpm dev demo', () => {
@@ -70,6 +85,20 @@ describe('pnpm dev demo', () => {
     expect(out()).toMatch(/TOTP secrets — shown ONCE/);
     expect(out()).toMatch(/otpauth:\/\/totp\//);
     expect(out()).toContain('second activation with the spent key was refused');
+    // The key user's invitation mail: one console line with its link, and the mail viewer of
+    // the portal's dev start lists it.
+    expect(out()).toMatch(
+      /\[portal\] e-mail to keyuser@demo-merchant\.test — Einladung zum Fluxel-Portal .* — https:\/\/localhost:\d+\/invite\/[\w-]{40,}/,
+    );
+    const portalUrl = out().match(/Portal: (https:\/\/localhost:\d+)/)?.[1];
+    expect(out()).toContain(`${portalUrl}/dev/mails (linked from the portal's demo banner)`);
+    const viewer = JSON.parse(
+      await fetchText(
+        `${portalUrl}/api/dev/mails`,
+        readFileSync(join(dataDir, 'relay', 'tls', 'ca.pem')),
+      ),
+    ) as { mails: { to: string[]; subject: string }[] };
+    expect(viewer.mails.map((m) => m.to)).toContainEqual(['keyuser@demo-merchant.test']);
     await first.waitFor(/\[alert\] critical second-activation/, 30_000);
     await first.waitFor(/\[agent\] inbox: /, 60_000); // a payment webhook reached the agent
     const state = JSON.parse(readFileSync(join(dataDir, 'demo.json'), 'utf8')) as {
