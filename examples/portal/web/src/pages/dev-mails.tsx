@@ -16,11 +16,12 @@ const POLL_MS = 5_000;
 export function DevMailsPage() {
   const { t, locale } = useApp();
   const { data, error, reload } = useLoad(() => api.get<DevMailList>('/api/dev/mails'), []);
+  const missing = error instanceof ApiError && error.status === 404;
   useEffect(() => {
+    if (missing) return; // not the dev start: nothing will come
     const timer = setInterval(reload, POLL_MS);
     return () => clearInterval(timer);
-  }, [reload]);
-  const missing = error instanceof ApiError && error.status === 404;
+  }, [reload, missing]);
 
   return (
     <>
