@@ -299,4 +299,31 @@ describe.skipIf(!available)('portal in Chromium', () => {
     expect(await a11yViolations(page)).toEqual([]);
     await context.close();
   });
+
+  it("the language picked before signing in survives the sign-in and becomes the profile's", async () => {
+    const { context, page } = await newPage();
+    await page.goto(`${h.portal.url}/login`);
+    await byTest(page, 'lang-en').click();
+    await expect.poll(() => page.evaluate(() => document.documentElement.lang)).toBe('en');
+    await page.locator('input[name=email]').fill('admin@fluxel.test');
+    await page.locator('input[name=password]').fill(PASSWORD);
+    await byTest(page, 'login-submit').click();
+    await byTest(page, 'method-totp').check();
+    h.clock.offsetMs += 30_000;
+    await page.locator('input[name=code]').fill(code(h, adminSecret));
+    await byTest(page, 'code-submit').click();
+    await byTest(page, 'logout').waitFor();
+    await expect.poll(() => page.locator('h1').innerText()).toMatch(/Hello, Ada Admin/);
+    // It is the profile's language now: a new page load keeps it, from the server's side too.
+    await page.reload();
+    await expect.poll(() => page.locator('h1').innerText()).toMatch(/Hello, Ada Admin/);
+    const me = await page.evaluate(
+      async () => (await (await fetch('/api/me')).json()) as { locale: string },
+    );
+    expect(me.locale).toBe('en');
+    // Back to German for the other tests (through the profile).
+    await byTest(page, 'lang-de').click();
+    await expect.poll(() => page.locator('h1').innerText()).toMatch(/Hallo, Ada Admin/);
+    await context.close();
+  });
 });

@@ -10,8 +10,8 @@ import {
   useState,
 } from 'react';
 import type { Locale, Me, SessionInfo } from '../../src/shared/api.ts';
-import type { Permission } from '../../src/shared/permissions.ts';
 import { DEV_MAIL_PAGE, type DevSessionExtra } from '../../src/shared/dev-mail.ts';
+import type { Permission } from '../../src/shared/permissions.ts';
 import { ApiError, api, getSession, setUnauthenticatedHandler } from './api.ts';
 import { AppContext, type AppContextValue, useApp } from './context.tsx';
 import { DevBanner } from './dev-banner.tsx';
@@ -64,6 +64,26 @@ const CertificatesPage = lazy(() =>
 const DevMailsPage = lazy(() => import('./pages/dev-mails.tsx').then(named('DevMailsPage')));
 
 const LOCALE_KEY = 'fluxel.locale';
+/** Set while a language picked before signing in waits to become the profile's. */
+const LOCALE_CHOSEN_KEY = 'fluxel.locale.chosen';
+
+function storage(action: (store: Storage) => void): void {
+  try {
+    action(window.localStorage);
+  } catch {
+    // Storage may be disabled; the choice then lasts for this page only.
+  }
+}
+
+/** The language picked before signing in, if one is waiting. */
+function chosenBeforeSignIn(): Locale | undefined {
+  let chosen: Locale | undefined;
+  storage((store) => {
+    const value = store.getItem(LOCALE_KEY);
+    if (store.getItem(LOCALE_CHOSEN_KEY) === '1' && value && isLocale(value)) chosen = value;
+  });
+  return chosen;
+}
 
 function storedLocale(): Locale {
   try {
@@ -167,9 +187,25 @@ export function App() {
 
   const applySession = useCallback((next: SessionInfo) => {
     setSessionState(next);
-    // The profile's language wins once per sign-in (and after it changes).
-    const key = next.user ? `${next.user.id}:${next.user.locale}` : undefined;
-    if (next.user && key !== userLocale.current) setLocaleState(next.user.locale);
+    const user = next.user;
+    // A language picked before signing in wins over the profile's, and becomes it once the
+    // sign-in is complete.
+    const chosen = user ? chosenBeforeSignIn() : undefined;
+    if (user && chosen) {
+      setLocaleState(chosen);
+      userLocale.current = `${user.id}:${chosen}`;
+      if (next.stage !== 'full') return;
+      storage((store) => store.removeItem(LOCALE_CHOSEN_KEY));
+      if (chosen !== user.locale)
+        api.patch<Me>('/api/me', { locale: chosen }).then(
+          (updated) => setSessionState((s) => (s ? { ...s, user: updated } : s)),
+          () => undefined,
+        );
+      return;
+    }
+    // Otherwise the profile's language wins once per sign-in (and after it changes).
+    const key = user ? `${user.id}:${user.locale}` : undefined;
+    if (user && key !== userLocale.current) setLocaleState(user.locale);
     userLocale.current = key;
   }, []);
 
@@ -199,12 +235,13 @@ export function App() {
   const setLocale = useCallback(
     (next: Locale) => {
       setLocaleState(next);
-      try {
-        window.localStorage.setItem(LOCALE_KEY, next);
-      } catch {
-        // Storage may be disabled; the choice then lasts for this page only.
-      }
-      if (session?.stage === 'full' && me && me.locale !== next) {
+      const signedIn = session?.stage === 'full' && me !== undefined;
+      storage((store) => {
+        store.setItem(LOCALE_KEY, next);
+        // Picked before signing in: kept through the sign-in (see applySession).
+        if (!signedIn) store.setItem(LOCALE_CHOSEN_KEY, '1');
+      });
+      if (signedIn && me.locale !== next) {
         api.patch<Me>('/api/me', { locale: next }).then(
           (updated) => {
             userLocale.current = `${updated.id}:${updated.locale}`;
