@@ -412,8 +412,8 @@ function CurrentCertificate({
           </p>
           {result.ok ? null : (
             <>
+              {/* The code in words; the TLS check's raw reason stays off the page. */}
               <p>{ct(`evaluate.code.${result.code}`)}</p>
-              <p className="notice-detail">{result.reason}</p>
             </>
           )}
         </div>
