@@ -132,7 +132,8 @@ export const de = {
     'Bitte geben Sie bei „{field}“ eine gültige E-Mail-Adresse ein, z. B. name@firma.de.',
   'problem.reason.invalid_url':
     'Bitte geben Sie bei „{field}“ eine vollständige Adresse ein, die mit https:// beginnt.',
-  'problem.reason.invalid_time': 'Bitte geben Sie bei „{field}“ ein gültiges Datum mit Uhrzeit ein.',
+  'problem.reason.invalid_time':
+    'Bitte geben Sie bei „{field}“ ein gültiges Datum mit Uhrzeit ein.',
   'problem.reason.invalid_choice': 'Bitte wählen Sie bei „{field}“ einen der angebotenen Werte.',
   'problem.reason.invalid_type':
     'Die Eingabe bei „{field}“ wurde nicht verstanden. Bitte laden Sie die Seite neu und versuchen Sie es erneut.',
@@ -167,7 +168,8 @@ export const de = {
     'Das Passwort darf weder Ihren Namen noch Ihre E-Mail-Adresse enthalten. Bitte wählen Sie ein anderes.',
   'problem.reason.invalid': 'Bitte prüfen Sie die Eingabe bei „{field}“.',
   'problem.field.code.required': 'Bitte geben Sie den Code ein.',
-  'problem.field.code.invalid_format': 'Der Code besteht aus 6 bis 24 Buchstaben, Ziffern oder Bindestrichen.',
+  'problem.field.code.invalid_format':
+    'Der Code besteht aus 6 bis 24 Buchstaben, Ziffern oder Bindestrichen.',
   'problem.field.phone.invalid_format':
     'Geben Sie die Telefonnummer international und ohne Leerzeichen ein, z. B. +491701234567.',
   'error.role_changed':
@@ -679,7 +681,8 @@ export const en: Record<MessageKey, string> = {
     'The entry for "{field}" does not have the expected format. Please check it.',
   'problem.reason.invalid_email':
     'Please enter a valid e-mail address for "{field}", e.g. name@company.com.',
-  'problem.reason.invalid_url': 'Please enter a complete address starting with https:// for "{field}".',
+  'problem.reason.invalid_url':
+    'Please enter a complete address starting with https:// for "{field}".',
   'problem.reason.invalid_time': 'Please enter a valid date and time for "{field}".',
   'problem.reason.invalid_choice': 'Please choose one of the offered values for "{field}".',
   'problem.reason.invalid_type':
@@ -701,7 +704,8 @@ export const en: Record<MessageKey, string> = {
     'Enter only the host name – without https://, port or path, e.g. portal.company.com.',
   'problem.reason.domain_name_required':
     'Enter a domain name, e.g. portal.company.com. IP addresses and wildcards (*) are not possible.',
-  'problem.reason.not_allowed': 'The value of "{field}" is not possible here. Please choose another.',
+  'problem.reason.not_allowed':
+    'The value of "{field}" is not possible here. Please choose another.',
   'problem.reason.not_configured':
     'The value of "{field}" is not set up. Please choose one of the offered values.',
   'problem.reason.weak_password_too_short':
