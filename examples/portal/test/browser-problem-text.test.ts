@@ -68,7 +68,7 @@ describe.skipIf(!available)('refused input in Chromium', () => {
       await expect.poll(() => byTest(page, 'error').innerText()).toContain(sentence);
       texts.push(await errorText(page, 'weak_password'));
     }
-    await shot(page, '29-weak-password');
+    await shot(page, '30-weak-password');
 
     // Enrol for real, sign out and type a code that is not one.
     await acceptInvitation(h, page, token, 'Erika Muster');
@@ -87,7 +87,7 @@ describe.skipIf(!available)('refused input in Chromium', () => {
       'Der Code besteht aus 6 bis 24 Buchstaben, Ziffern oder Bindestrichen.',
     );
     texts.push(malformed);
-    await shot(page, '30-malformed-code');
+    await shot(page, '31-malformed-code');
 
     const leaks = texts.filter((text) => RAW.some((raw) => raw.test(text)));
     expect(leaks).toEqual([]);
