@@ -15,8 +15,10 @@ export class ApiError extends Error {
   readonly code: ErrorCode;
   readonly title: string;
   readonly detail: string | undefined;
-  /** Seconds until a throttled request may be retried. */
+  /** Seconds until a throttled request may be retried (as the server said it). */
   readonly retryAfter: number | undefined;
+  /** When it may be retried (ms since the epoch), for a countdown. */
+  readonly retryAt: number | undefined;
   /** Refused fields; the app shows their `reason` translated, never their `message`. */
   readonly fields: readonly FieldProblem[];
 
@@ -35,6 +37,7 @@ export class ApiError extends Error {
     this.title = init.title;
     this.detail = init.detail;
     this.retryAfter = init.retryAfter;
+    this.retryAt = init.retryAfter === undefined ? undefined : Date.now() + init.retryAfter * 1000;
     this.fields = init.fields ?? [];
   }
 }

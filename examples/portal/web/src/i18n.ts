@@ -39,6 +39,7 @@ export const de = {
   'common.toLogin': 'Zur Anmeldung',
   'common.shownOnce': 'Wird nur dieses eine Mal angezeigt – bitte jetzt sicher ablegen.',
 
+  'time.second': '1 Sekunde',
   'time.seconds': '{n} Sekunden',
   'time.minutes': '{n} Minuten',
   'time.hours': '{n} Stunden',
@@ -78,6 +79,7 @@ export const de = {
   'error.csrf': 'Die Sitzung hat sich geändert. Bitte laden Sie die Seite neu.',
   'error.throttled': 'Zu viele Versuche. Bitte warten Sie kurz und versuchen Sie es dann erneut.',
   'error.throttledWait': 'Zu viele Versuche. Bitte versuchen Sie es in {time} erneut.',
+  'error.retryNow': 'Sie können es jetzt erneut versuchen.',
   'error.locked_out':
     'Das Konto ist nach zu vielen Fehlversuchen vorübergehend gesperrt. Bitte versuchen Sie es später erneut.',
   'error.lockedOutWait':
@@ -594,6 +596,7 @@ export const en: Record<MessageKey, string> = {
   'common.toLogin': 'Go to sign-in',
   'common.shownOnce': 'Shown this one time only – please store it safely now.',
 
+  'time.second': '1 second',
   'time.seconds': '{n} seconds',
   'time.minutes': '{n} minutes',
   'time.hours': '{n} hours',
@@ -632,6 +635,7 @@ export const en: Record<MessageKey, string> = {
   'error.csrf': 'Your session changed. Please reload the page.',
   'error.throttled': 'Too many attempts. Please wait a moment and try again.',
   'error.throttledWait': 'Too many attempts. Please try again in {time}.',
+  'error.retryNow': 'You can try again now.',
   'error.locked_out':
     'The account is temporarily locked after too many failed attempts. Please try again later.',
   'error.lockedOutWait':

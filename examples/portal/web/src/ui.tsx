@@ -81,21 +81,35 @@ export function SelectField({ label, hint, options, className, ...select }: Sele
   );
 }
 
+/** A duration in words, rounded up: "1 Sekunde", "45 Sekunden", "2 Minuten", "2 Stunden". */
 export function formatDuration(t: Translate, seconds: number): string {
-  if (seconds < 90) return t('time.seconds', { n: Math.max(1, Math.ceil(seconds)) });
+  if (seconds < 90) {
+    const n = Math.max(1, Math.ceil(seconds));
+    return n === 1 ? t('time.second') : t('time.seconds', { n });
+  }
   if (seconds < 90 * 60) return t('time.minutes', { n: Math.ceil(seconds / 60) });
   return t('time.hours', { n: Math.ceil(seconds / 3600) });
 }
 
-/** The user-facing text for an error (localized by its stable `code`). */
-export function describeError(t: Translate, error: unknown): { message: string; detail?: string } {
+/**
+ * The user-facing text for an error (localized by its stable `code`). A wait is counted from
+ * when the answer came (`retryAt`) to `now`, so a shown message counts down (see `Notice`).
+ */
+export function describeError(
+  t: Translate,
+  error: unknown,
+  now: number = Date.now(),
+): { message: string; detail?: string } {
   if (typeof error === 'string') return { message: error };
   if (!(error instanceof ApiError)) return { message: t('error.unexpected') };
-  const wait = error.retryAfter ? formatDuration(t, error.retryAfter) : undefined;
+  const left = error.retryAt === undefined ? undefined : (error.retryAt - now) / 1000;
+  const wait = left !== undefined && left > 0 ? formatDuration(t, left) : undefined;
   switch (error.code) {
     case 'throttled':
-      return { message: wait ? t('error.throttledWait', { time: wait }) : t('error.throttled') };
     case 'locked_out':
+      if (left !== undefined && left <= 0) return { message: t('error.retryNow') };
+      if (error.code === 'throttled')
+        return { message: wait ? t('error.throttledWait', { time: wait }) : t('error.throttled') };
       return { message: wait ? t('error.lockedOutWait', { time: wait }) : t('error.locked_out') };
     // Refused fields are said by their stable reasons (problem-text.ts); the server's
     // `message` and `detail` are developer texts and never reach the page.
@@ -111,13 +125,30 @@ export function describeError(t: Translate, error: unknown): { message: string; 
   }
 }
 
+/** The current time, once a second until `until` has passed (then it stops ticking). */
+function useCountdown(until: number | undefined): number {
+  const [now, setNow] = useState(Date.now);
+  useEffect(() => {
+    if (until === undefined) return;
+    setNow(Date.now());
+    const timer = setInterval(() => {
+      const current = Date.now();
+      setNow(current);
+      if (current >= until) clearInterval(timer);
+    }, 1000);
+    return () => clearInterval(timer);
+  }, [until]);
+  return now;
+}
+
 /**
  * A polite live region that is always in the page (so changes are announced), showing an
  * error (`data-testid="error"`) and/or a status message (`data-testid="status"`).
  */
 export function Notice({ error, status }: { error?: unknown; status?: ReactNode }) {
   const { t } = useApp();
-  const described = error ? describeError(t, error) : undefined;
+  const now = useCountdown(error instanceof ApiError ? error.retryAt : undefined);
+  const described = error ? describeError(t, error, now) : undefined;
   const code = error instanceof ApiError ? error.code : undefined;
   return (
     <div className="live" aria-live="polite" aria-atomic="true">
