@@ -439,16 +439,15 @@ async function main() {
     const nonce = String(probe.headers['dpop-nonce'] ?? '');
     await client.close();
 
-    let m = 0;
-    const sign = async (): Promise<Shot> => {
-      m++;
-      const body = JSON.stringify({
-        operation: 'order.status',
-        payload: { order: `R-${m}`, status: 'shipped' },
-      });
+    /** A relay request to `url` with `body`, its own DPoP proof and the access token. */
+    const signedShot = async (
+      url: string,
+      body: string,
+      extra: Record<string, string> = {},
+    ): Promise<Shot> => {
       const proof = await device.proof({
         method: 'POST',
-        url: relayUrl,
+        url,
         accessToken,
         ...(nonce ? { nonce } : {}),
         body,
@@ -459,9 +458,18 @@ async function main() {
           'content-type': 'application/json',
           authorization: `DPoP ${accessToken}`,
           dpop: proof,
-          'idempotency-key': randomUUID(),
+          ...extra,
         },
       };
+    };
+    let m = 0;
+    const sign = async (): Promise<Shot> => {
+      m++;
+      const body = JSON.stringify({
+        operation: 'order.status',
+        payload: { order: `R-${m}`, status: 'shipped' },
+      });
+      return signedShot(relayUrl, body, { 'idempotency-key': randomUUID() });
     };
     // Pre-signed proofs, used in order; if a phase outruns them, the rest is signed on the fly.
     // Proofs are good for a minute, so each phase gets its own, signed just before it.
@@ -619,22 +627,7 @@ async function main() {
           payload: { order: `B-${b}`, status: 'shipped' },
         };
       });
-      const body = JSON.stringify({ items });
-      const proof = await device.proof({
-        method: 'POST',
-        url: batchUrl,
-        accessToken,
-        ...(nonce ? { nonce } : {}),
-        body,
-      });
-      return {
-        body,
-        headers: {
-          'content-type': 'application/json',
-          authorization: `DPoP ${accessToken}`,
-          dpop: proof,
-        },
-      };
+      return signedShot(batchUrl, JSON.stringify({ items }));
     };
     const batchTarget: Target = { agent: relayTarget.agent, url: batchUrl };
     const batchAt1 = await relaySampled([relay.child], () =>
