@@ -222,6 +222,93 @@ describe.skipIf(!available)('portal in Chromium', () => {
     await context.close();
   });
 
+  it('credentials: replacing stored ones asks first; cancel keeps them, confirm replaces them', async () => {
+    const { context, page } = await newPage();
+    await signInWithTotp(page, 'admin@fluxel.test', adminSecret);
+    await page.goto(`${h.portal.url}/licenses`);
+    const row = page.locator('tr[data-product="shop-connector"]');
+    const id = (await row.getAttribute('data-license-id')) as string;
+    await page.goto(`${h.portal.url}/licenses/${id}`);
+    // What the server holds for shop-1: field names and when it was set (values are never shown).
+    const stored = () =>
+      page.evaluate(async (url) => {
+        const res = await fetch(url);
+        const body = (await res.json()) as {
+          connections: { connection: string; fieldNames: string[]; setAt: string }[];
+        };
+        return body.connections.find((c) => c.connection === 'shop-1');
+      }, `/api/licenses/${id}/connections`);
+    const before = await stored();
+    expect(before?.fieldNames).toEqual(['apiKey']);
+    await page.locator('tr[data-connection="shop-1"]').getByTestId('credentials-edit').click();
+    const form = byTest(page, 'credentials-form');
+    await expect.poll(() => form.locator('input[name=connection]').inputValue()).toBe('shop-1');
+    await form.locator('input[name=fieldName]').first().fill('token');
+    await form.locator('input[name=fieldValue]').first().fill('neuer-schluessel-43');
+    await byTest(page, 'credentials-save').click();
+    const confirm = byTest(page, 'credentials-replace-confirm');
+    await confirm.waitFor({ timeout: 5_000 });
+    expect(await confirm.textContent()).toContain('überschrieben');
+    expect(await a11yViolations(page)).toEqual([]);
+    // Asking stored nothing; cancelling neither.
+    expect(await stored()).toEqual(before);
+    await byTest(page, 'credentials-replace-cancel').click();
+    await expect.poll(() => confirm.count()).toBe(0);
+    expect(await stored()).toEqual(before);
+    // Asked again and confirmed: now the new fields are stored.
+    await byTest(page, 'credentials-save').click();
+    await byTest(page, 'credentials-replace').click();
+    await expect.poll(async () => (await stored())?.fieldNames).toEqual(['token']);
+    await expect
+      .poll(() => page.locator('tr[data-connection="shop-1"]').textContent())
+      .toContain('token');
+    expect(await page.content()).not.toContain('neuer-schluessel-43');
+    // A new connection has nothing to overwrite: it is stored without asking.
+    await form.locator('input[name=connection]').fill('shop-2');
+    await form.locator('input[name=fieldValue]').first().fill('zweiter-schluessel-44');
+    await byTest(page, 'credentials-save').click();
+    await page.locator('tr[data-connection="shop-2"]').waitFor();
+    expect(await byTest(page, 'credentials-replace-confirm').count()).toBe(0);
+    await context.close();
+  });
+
+  it('sessions: ending another session asks first; cancel keeps it, confirm ends it', async () => {
+    const other = await newPage();
+    await signInWithTotp(other.page, 'admin@fluxel.test', adminSecret);
+    const mine = () =>
+      other.page.evaluate(async () => {
+        const res = await fetch('/api/me/sessions');
+        if (res.status !== 200) return { status: res.status, id: undefined };
+        const body = (await res.json()) as { sessions: { id: string; current: boolean }[] };
+        return { status: res.status, id: body.sessions.find((s) => s.current)?.id };
+      });
+    const otherId = (await mine()).id as string;
+    expect(otherId).toBeTruthy();
+
+    const { context, page } = await newPage();
+    await signInWithTotp(page, 'admin@fluxel.test', adminSecret);
+    await page.goto(`${h.portal.url}/security`);
+    const row = page.locator(`tr[data-session-id="${otherId}"]`);
+    await row.waitFor();
+    await row.getByTestId('session-end').click();
+    const confirm = row.getByTestId('session-end-confirm');
+    await confirm.waitFor({ timeout: 5_000 });
+    expect(await a11yViolations(page)).toEqual([]);
+    // Asking ended nothing; cancelling neither.
+    expect(await mine()).toEqual({ status: 200, id: otherId });
+    await row.getByTestId('session-end-cancel').click();
+    await expect.poll(() => confirm.count()).toBe(0);
+    expect(await mine()).toEqual({ status: 200, id: otherId });
+    expect(await row.count()).toBe(1);
+    // Confirmed: the row goes and the other browser is signed out.
+    await row.getByTestId('session-end').click();
+    await row.getByTestId('session-end-yes').click();
+    await expect.poll(() => row.count()).toBe(0);
+    expect((await mine()).status).toBe(401);
+    await context.close();
+    await other.context.close();
+  });
+
   it('passkey: registered with the virtual authenticator, then a passwordless sign-in', async () => {
     const { context, page } = await newPage();
     const cdp = await context.newCDPSession(page);

@@ -421,6 +421,9 @@ export const de = {
     'Werte werden nach dem Speichern nie wieder angezeigt – auch nicht für Administratoren.',
   'credentials.save': 'Zugangsdaten speichern',
   'credentials.saved': 'Zugangsdaten für „{connection}“ gespeichert.',
+  'credentials.replaceQuestion':
+    'Zugangsdaten für „{connection}“ ersetzen? Die gespeicherten Werte werden überschrieben und lassen sich nicht wiederherstellen.',
+  'credentials.replaceConfirm': 'Ersetzen',
 
   'users.title': 'Benutzer',
   'users.intro': 'Benutzer einladen, Rollen ändern, Konten sperren und Sitzungen beenden.',
@@ -486,6 +489,8 @@ export const de = {
   'sessions.thisOne': 'Über „Abmelden“ beenden',
   'sessions.end': 'Sitzung beenden',
   'sessions.ended': 'Sitzung beendet.',
+  'sessions.endQuestion': 'Diese Sitzung beenden? Wer dort angemeldet ist, muss sich neu anmelden.',
+  'sessions.endConfirm': 'Beenden',
 
   'audit.title': 'Protokoll',
   'audit.intro': 'Jede Änderung und jede Anmeldung wird manipulationssicher protokolliert.',
@@ -962,6 +967,9 @@ export const en: Record<MessageKey, string> = {
     'Values are never shown again after saving – not even to administrators.',
   'credentials.save': 'Save credentials',
   'credentials.saved': 'Credentials for “{connection}” saved.',
+  'credentials.replaceQuestion':
+    'Replace the credentials for “{connection}”? The stored values are overwritten and cannot be restored.',
+  'credentials.replaceConfirm': 'Replace',
 
   'users.title': 'Users',
   'users.intro': 'Invite users, change roles, disable accounts and end sessions.',
@@ -1026,6 +1034,8 @@ export const en: Record<MessageKey, string> = {
   'sessions.thisOne': 'End it with “Sign out”',
   'sessions.end': 'End session',
   'sessions.ended': 'Session ended.',
+  'sessions.endQuestion': 'End this session? Whoever is signed in there has to sign in again.',
+  'sessions.endConfirm': 'End',
 
   'audit.title': 'Audit log',
   'audit.intro': 'Every change and every sign-in is recorded tamper-evidently.',

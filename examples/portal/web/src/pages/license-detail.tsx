@@ -172,6 +172,7 @@ function Connections({ license }: { license: LicenseRow }) {
           <CredentialsForm
             key={preset.n}
             licenseId={license.id}
+            existing={connections.map((c) => c.connection)}
             {...(preset.row ? { preset: preset.row } : {})}
             onSaved={list.reload}
           />
@@ -186,12 +187,23 @@ const CONNECTION_PATTERN = /^[a-z0-9][a-z0-9-]{0,62}$/;
 
 let rowIds = 0;
 
+/** What one submit would store; held while the user confirms replacing stored credentials. */
+interface CredentialsPut {
+  connection: string;
+  kind: string;
+  fields: Record<string, string>;
+  form: HTMLFormElement;
+}
+
 function CredentialsForm({
   licenseId,
+  existing,
   preset,
   onSaved,
 }: {
   licenseId: string;
+  /** Connections that already have credentials: storing to one of them overwrites them. */
+  existing: readonly string[];
   preset?: ConnectionRow;
   onSaved(): void;
 }) {
@@ -199,8 +211,11 @@ function CredentialsForm({
   const action = useAction();
   const initial = preset && preset.fieldNames.length > 0 ? preset.fieldNames : [''];
   const [rows, setRows] = useState(() => initial.map((name) => ({ id: ++rowIds, name })));
+  // Replacing is irreversible (the old values are never shown, so they cannot be re-entered):
+  // the first submit only asks, the confirm button stores.
+  const [pending, setPending] = useState<CredentialsPut | undefined>(undefined);
 
-  async function submit(event: FormEvent<HTMLFormElement>): Promise<void> {
+  function submit(event: FormEvent<HTMLFormElement>): void {
     event.preventDefault();
     const form = event.currentTarget;
     const connection = formValue(form, 'connection');
@@ -215,24 +230,39 @@ function CredentialsForm({
       action.setError(t('credentials.connectionInvalid'));
       return;
     }
+    const put = { connection, kind: formValue(form, 'kind'), fields, form };
+    if (existing.includes(connection)) {
+      action.setError(undefined);
+      action.setStatus(undefined);
+      setPending(put);
+      return;
+    }
+    void store(put);
+  }
+
+  async function store({ connection, kind, fields, form }: CredentialsPut): Promise<void> {
     const ok = await action.run(
       () =>
         api
           .put<void>(`/api/licenses/${enc(licenseId)}/connections/${enc(connection)}/credentials`, {
-            kind: formValue(form, 'kind'),
+            kind,
             fields,
           })
           .then(() => true),
       t('credentials.saved', { connection }),
     );
     if (ok) {
-      for (const input of values) input.value = '';
+      setPending(undefined);
+      for (const input of form.querySelectorAll<HTMLInputElement>('input[name="fieldValue"]')) {
+        input.value = '';
+      }
       onSaved();
     }
   }
 
   return (
-    <form onSubmit={(e) => void submit(e)} data-testid="credentials-form">
+    // Any edit while asking drops the question: the confirm must store what was asked about.
+    <form onSubmit={submit} onChange={() => setPending(undefined)} data-testid="credentials-form">
       <p className="hint">{t('credentials.intro')}</p>
       <div className="form-grid">
         <Field
@@ -303,16 +333,41 @@ function CredentialsForm({
       </fieldset>
       <p className="hint">{t('credentials.neverShown')}</p>
       <Notice error={action.error} status={action.status} />
-      <div className="actions">
-        <button
-          type="submit"
-          className="button"
-          data-testid="credentials-save"
-          disabled={action.busy}
-        >
-          {t('credentials.save')}
-        </button>
-      </div>
+      {pending ? (
+        <div className="inline-form" data-testid="credentials-replace-confirm">
+          <p role="alert">{t('credentials.replaceQuestion', { connection: pending.connection })}</p>
+          <div className="actions">
+            <button
+              type="button"
+              className="button button-danger button-small"
+              data-testid="credentials-replace"
+              disabled={action.busy}
+              onClick={() => void store(pending)}
+            >
+              {t('credentials.replaceConfirm')}
+            </button>
+            <button
+              type="button"
+              className="button-secondary button-small"
+              data-testid="credentials-replace-cancel"
+              onClick={() => setPending(undefined)}
+            >
+              {t('common.cancel')}
+            </button>
+          </div>
+        </div>
+      ) : (
+        <div className="actions">
+          <button
+            type="submit"
+            className="button"
+            data-testid="credentials-save"
+            disabled={action.busy}
+          >
+            {t('credentials.save')}
+          </button>
+        </div>
+      )}
     </form>
   );
 }

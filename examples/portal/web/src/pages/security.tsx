@@ -363,13 +363,18 @@ function Sessions() {
     [],
   );
   const action = useAction();
+  // Ending signs someone out at once: the row's button only asks, the confirm ends it.
+  const [ending, setEnding] = useState<string | undefined>(undefined);
 
   async function end(row: SessionRow): Promise<void> {
     const ok = await action.run(
       () => api.delete(`/api/me/sessions/${enc(row.id)}`).then(() => true),
       t('sessions.ended'),
     );
-    if (ok) list.reload();
+    if (ok) {
+      setEnding(undefined);
+      list.reload();
+    }
   }
 
   return (
@@ -415,13 +420,36 @@ function Sessions() {
                   <td>
                     {row.current ? (
                       <span className="hint">{t('sessions.thisOne')}</span>
+                    ) : ending === row.id ? (
+                      <div className="inline-form" data-testid="session-end-confirm">
+                        <p role="alert">{t('sessions.endQuestion')}</p>
+                        <div className="actions">
+                          <button
+                            type="button"
+                            className="button button-danger button-small"
+                            data-testid="session-end-yes"
+                            disabled={action.busy}
+                            onClick={() => void end(row)}
+                          >
+                            {t('sessions.endConfirm')}
+                          </button>
+                          <button
+                            type="button"
+                            className="button-secondary button-small"
+                            data-testid="session-end-cancel"
+                            onClick={() => setEnding(undefined)}
+                          >
+                            {t('common.cancel')}
+                          </button>
+                        </div>
+                      </div>
                     ) : (
                       <button
                         type="button"
                         className="button-secondary button-small"
                         data-testid="session-end"
                         disabled={action.busy}
-                        onClick={() => void end(row)}
+                        onClick={() => setEnding(row.id)}
                       >
                         {t('sessions.end')}
                       </button>
