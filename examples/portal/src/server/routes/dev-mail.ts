@@ -28,17 +28,19 @@ export interface DevMailSource {
 /** The newest `limit` mails of `source`, newest first. */
 export function listDevMails(source: DevMailSource, limit = DEV_MAIL_LIMIT): DevMailList {
   const all = source.messages;
-  const mails: DevMail[] = [];
-  for (let i = all.length - 1; i >= 0 && mails.length < limit; i--) {
-    const m = all[i] as ReceivedMail;
-    mails.push({
-      id: i,
-      to: [...m.to],
-      subject: m.subject,
-      receivedAt: new Date(m.receivedAt).toISOString(),
-      text: m.text,
-    });
-  }
+  const start = Math.max(0, all.length - limit);
+  const mails = all
+    .slice(start)
+    .map(
+      (m, k): DevMail => ({
+        id: start + k,
+        to: [...m.to],
+        subject: m.subject,
+        receivedAt: new Date(m.receivedAt).toISOString(),
+        text: m.text,
+      }),
+    )
+    .reverse();
   return { mails, truncated: all.length > limit };
 }
 
