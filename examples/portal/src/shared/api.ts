@@ -120,6 +120,8 @@ export interface SessionInfo {
   readonly methods?: readonly SecondFactorMethod[];
   /** Stage `enrol` or `full`. */
   readonly user?: Me;
+  /** The dev start's mail viewer exists (only `GET /api/session` of the dev start says so). */
+  readonly devMail?: true;
 }
 
 export interface Me {

@@ -29,11 +29,6 @@ export const DEV_MAIL_LIMIT = 200;
 /** The web path of the viewer page. */
 export const DEV_MAIL_PAGE = '/dev/mails';
 
-/** What the dev start adds to `GET /api/session`: the mail viewer exists (at `DEV_MAIL_PAGE`). */
-export interface DevSessionExtra {
-  readonly devMail?: true;
-}
-
 /** A piece of a mail text: plain text, or an http(s) link. */
 export type MailTextPart = { readonly text: string } | { readonly link: string };
 

@@ -10,7 +10,7 @@ import {
   useState,
 } from 'react';
 import type { Locale, Me, SessionInfo } from '../../src/shared/api.ts';
-import { DEV_MAIL_PAGE, type DevSessionExtra } from '../../src/shared/dev-mail.ts';
+import { DEV_MAIL_PAGE } from '../../src/shared/dev-mail.ts';
 import type { Permission } from '../../src/shared/permissions.ts';
 import { ApiError, api, getSession, setUnauthenticatedHandler } from './api.ts';
 import { AppContext, type AppContextValue, useApp } from './context.tsx';
@@ -211,7 +211,7 @@ export function App() {
 
   const reload = useCallback(async () => {
     const next = await getSession();
-    setDevMail((next as SessionInfo & DevSessionExtra).devMail === true);
+    setDevMail(next.devMail === true);
     applySession(next);
     return next;
   }, [applySession]);

@@ -12,12 +12,8 @@
  * where the sink does — the dev start on loopback, whose console prints the same mails.
  */
 import type { FastifyInstance } from 'fastify';
-import {
-  DEV_MAIL_LIMIT,
-  type DevMail,
-  type DevMailList,
-  type DevSessionExtra,
-} from '../../shared/dev-mail.ts';
+import type { SessionInfo } from '../../shared/api.ts';
+import { DEV_MAIL_LIMIT, type DevMail, type DevMailList } from '../../shared/dev-mail.ts';
 import type { ReceivedMail } from '../mail.ts';
 
 /** Where the mails come from: the sink's list (append-only, oldest first). */
@@ -52,7 +48,7 @@ export function devMailRoutes(source: DevMailSource): (app: FastifyInstance) => 
     // The session answer is the web app's first request, so the flag costs a production
     // portal nothing (no probe of a route that is not there). Only GET /api/session: other
     // answers carrying a session (sign-in steps) replace the app's session, the flag stays.
-    const extra: DevSessionExtra = { devMail: true };
+    const extra: Pick<SessionInfo, 'devMail'> = { devMail: true };
     app.addHook('preSerialization', async (req, _reply, payload: unknown) =>
       req.method === 'GET' &&
       req.routeOptions.url === '/api/session' &&
