@@ -63,22 +63,13 @@ const WEAK_PASSWORD_REASONS: Readonly<Record<string, FieldReason>> = {
   contains_identity: 'weak_password_contains_identity',
 };
 
-/**
- * Every field gets its stable reason; a `weak_password` naming the policy's reason in `detail`
- * (how the sign-up, reset and password-change routes answer) also names the `password` field
- * with it, so clients read one shape for every refused input.
- */
-function withReasons(code: ErrorCode, extra: ProblemExtra): Problem['fields'] {
-  const fields: FieldProblem[] | undefined = extra.fields?.map((f) => ({
+/** Every field gets its stable reason. */
+function withReasons(extra: ProblemExtra): Problem['fields'] {
+  return extra.fields?.map((f) => ({
     path: f.path,
     reason: f.reason ?? reasonForMessage(f.message),
     message: f.message,
   }));
-  if (code === 'weak_password' && !fields?.length && extra.detail !== undefined) {
-    const reason = WEAK_PASSWORD_REASONS[extra.detail];
-    if (reason) return [{ path: 'password', reason, message: extra.detail }];
-  }
-  return fields;
 }
 
 export class PortalProblem extends Error {
@@ -93,7 +84,7 @@ export class PortalProblem extends Error {
     super(title);
     this.name = 'PortalProblem';
     const { fields: _raw, ...rest } = extra;
-    const fields = withReasons(code, extra);
+    const fields = withReasons(extra);
     this.extra = { ...rest, ...(fields ? { fields } : {}) };
   }
 }
@@ -106,6 +97,19 @@ export const fail = (
 ): never => {
   throw new PortalProblem(status, code, title, extra);
 };
+
+/**
+ * A password the policy refused (sign-up, reset, change): `weak_password` with the policy's
+ * reason in `detail` and on the `password` field, so clients read one shape for every refused
+ * input.
+ */
+export const failWeakPassword = (reason: string): never =>
+  fail(400, 'weak_password', 'choose a different password', {
+    detail: reason,
+    fields: [
+      { path: 'password', reason: WEAK_PASSWORD_REASONS[reason] ?? 'invalid', message: reason },
+    ],
+  });
 
 /** The value at `path` in `root` (undefined when any step is missing). */
 function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {

@@ -40,7 +40,7 @@ import {
   userById,
 } from '../context.ts';
 import { consumeCode, openSecret, sealSecret, sendCode } from '../factors.ts';
-import { fail, parse } from '../http.ts';
+import { fail, failWeakPassword, parse } from '../http.ts';
 import type { Session } from '../sessions.ts';
 import { sessionInfo } from './auth.ts';
 
@@ -332,8 +332,7 @@ export function accountRoutes(app: FastifyInstance, ctx: Context): void {
     const { session, user } = await principal(ctx, req);
     requireReauth(ctx, session);
     const policy = checkPasswordPolicy(body.password, { email: user.email, name: user.name });
-    if (!policy.ok)
-      return fail(400, 'weak_password', 'choose a different password', { detail: policy.reason });
+    if (!policy.ok) return failWeakPassword(policy.reason);
     await ctx.db.query('UPDATE portal_users SET password_hash = $2 WHERE id = $1', [
       user.id,
       await hashPassword(body.password, ctx.passwordParams),

@@ -45,7 +45,7 @@ import {
   userById,
 } from '../context.ts';
 import { methodsOf, sendCode, verifySecondFactor } from '../factors.ts';
-import { fail, parse } from '../http.ts';
+import { fail, failWeakPassword, parse } from '../http.ts';
 import { type Session, sha256 } from '../sessions.ts';
 
 export const CSRF_COOKIE = '__Host-fluxel_csrf';
@@ -445,8 +445,7 @@ export function authRoutes(app: FastifyInstance, ctx: Context): void {
     const owner = ownerId ? await userById(ctx, ownerId) : undefined;
     if (!owner) return invalid();
     const policy = checkPasswordPolicy(body.password, { email: owner.email, name: owner.name });
-    if (!policy.ok)
-      return fail(400, 'weak_password', 'choose a different password', { detail: policy.reason });
+    if (!policy.ok) return failWeakPassword(policy.reason);
     // Compare-and-set: of concurrent confirmations of one token exactly one claims it.
     const spentBy = await spendResetToken(ctx.db, body.token, ctx.now());
     const user = spentBy ? await userById(ctx, spentBy) : undefined;
@@ -495,8 +494,7 @@ export function authRoutes(app: FastifyInstance, ctx: Context): void {
     if (!row) return fail(404, 'invitation_invalid', 'the invitation is not valid (any more)');
     const email = String(row.email);
     const policy = checkPasswordPolicy(body.password, { email, name: body.name });
-    if (!policy.ok)
-      return fail(400, 'weak_password', 'choose a different password', { detail: policy.reason });
+    if (!policy.ok) return failWeakPassword(policy.reason);
     // One statement creates the account and spends the invitation, or does neither: the
     // address's UNIQUE decides between invitations for one address accepted at once, and the
     // loser's invitation stays unspent.
