@@ -12,7 +12,7 @@
  * is replaced.
  */
 import { createPublicKey } from 'node:crypto';
-import { cpus } from 'node:os';
+import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { LicenseError } from './errors.js';
 import { algorithmOf, type PublicJwk, type SignatureAlgorithm } from './jwk.js';
@@ -36,7 +36,7 @@ export interface VerifyPool extends VerifierFactory {
 
 /** The default thread count: one per core beyond the first, at least one. */
 export function defaultVerifyThreads(): number {
-  return Math.max(1, cpus().length - 1);
+  return Math.max(1, availableParallelism() - 1);
 }
 
 // Runs in each thread (CommonJS, as `eval` workers do). A message is
