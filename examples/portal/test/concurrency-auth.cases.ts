@@ -132,7 +132,12 @@ export function authConcurrencyCases(harness: () => PortalHarness, clock: Frozen
   }
 
   async function signUp(what: string): Promise<SignedUp & { email: string }> {
-    // `h.signUp` takes its TOTP code at `Date.now() + h.clock.offsetMs`.
+    // `h.signUp` takes its TOTP code at `Date.now() + h.clock.offsetMs`, so real time passes
+    // between here and its code while the portal's clock stands still. Start at a TOTP step's
+    // beginning: then that code is of the portal's current step however slow the machine is.
+    // (Near a step's end, a busy CI machine crossed it: enrolment recorded the next step as
+    // used, and the case's own code a step later was refused as a replay — 401.)
+    clock.advance((30_000 - (clock.now() % 30_000)) % 30_000);
     h().clock.offsetMs = clock.now() - Date.now();
     const email = address(what);
     return { ...(await h().signUp(email, 'customer', TENANT)), email };
