@@ -8,7 +8,7 @@ import { extname, join, normalize, resolve } from 'node:path';
 import { type AuditEvent, type PrivacyTransform, signingKeyFromSeed } from '@fluxel/audit';
 import { Keyring } from '@fluxel/crypto';
 import { keyFileKek } from '@fluxel/crypto/node';
-import { type DevTls, ensureDevTls, TLS_SERVER_POLICY } from '@fluxel-example/relay';
+import { type DevTls, ensureDevTls, TLS_SERVER_POLICY } from '@fluxel-example/kit/tls';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { openPortalAudit, type PortalAudit } from './audit.ts';
 import type { PasswordParams } from './auth/password.ts';
