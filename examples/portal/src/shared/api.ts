@@ -30,6 +30,7 @@ export const ERROR_CODES = [
   'invalid_code',
   'weak_password',
   'invitation_invalid',
+  'invitation_replaced',
   'email_taken',
   'token_invalid',
   'license_not_active',

@@ -89,6 +89,8 @@ export const de = {
   'error.weak_password': 'Dieses Passwort ist zu schwach.',
   'error.invitation_invalid':
     'Diese Einladung ist ungültig, abgelaufen oder wurde schon verwendet.',
+  'error.invitation_replaced':
+    'Diese Einladung wurde erneut versendet und gilt nicht mehr. Öffnen Sie den Link aus der neuesten Einladungs-E-Mail.',
   'error.webhook_secret_invalid':
     'Das Webhook-Secret ist zu kurz oder ungültig. Verwenden Sie das Secret, das der Anbieter anzeigt (Base64, mindestens 24 Byte, mit oder ohne „whsec_“).',
   'error.email_taken':
@@ -649,6 +651,8 @@ export const en: Record<MessageKey, string> = {
   'error.invalid_code': 'The code is wrong or has expired.',
   'error.weak_password': 'This password is too weak.',
   'error.invitation_invalid': 'This invitation is invalid, has expired or has already been used.',
+  'error.invitation_replaced':
+    'This invitation was sent again and is no longer valid. Open the link in the most recent invitation e-mail.',
   'error.webhook_secret_invalid':
     'The webhook secret is too short or invalid. Use the secret the provider shows (base64, at least 24 bytes, with or without "whsec_").',
   'error.email_taken':
