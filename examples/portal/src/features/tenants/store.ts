@@ -47,3 +47,19 @@ export async function tenantNames(db: Sql): Promise<Map<string, string>> {
   const { rows } = await db.query('SELECT id, name FROM portal_tenants');
   return new Map(rows.map((r) => [String(r.id), String(r.name)]));
 }
+
+/** Creates a tenant unless one with this id exists (bootstrap, demo, tests). */
+export async function createTenant(db: Sql, tenant: Tenant, now: number): Promise<void> {
+  await db.query(
+    'INSERT INTO portal_tenants (id, name, kind, created_at) VALUES ($1, $2, $3, $4) ON CONFLICT (id) DO NOTHING',
+    [tenant.id, tenant.name, tenant.kind, now],
+  );
+}
+
+/** Assigns a customer tenant to a partner (idempotent). */
+export async function assignPartner(db: Sql, partnerId: string, customerId: string): Promise<void> {
+  await db.query(
+    'INSERT INTO portal_partner_customers (partner_id, customer_id) VALUES ($1, $2) ON CONFLICT DO NOTHING',
+    [partnerId, customerId],
+  );
+}

@@ -93,7 +93,11 @@ const toInvitation = (r: Record<string, unknown>): InvitationRecord => ({
 
 export async function insertInvitation(
   db: Sql,
-  invitation: InvitationRecord & { readonly tokenHash: string },
+  // The role as text: the bootstrap and tests invite by a role's name.
+  invitation: Omit<InvitationRecord, 'role'> & {
+    readonly role: string;
+    readonly tokenHash: string;
+  },
 ): Promise<void> {
   await db.query(
     `INSERT INTO portal_invitations (id, token_hash, tenant_id, email, role, invited_by, expires_at)

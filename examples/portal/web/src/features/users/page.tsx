@@ -1,9 +1,10 @@
 /** `/users`: the users in scope; invite, change role, disable/enable, end sessions. */
 import { type FormEvent, useState } from 'react';
-import type { Tenant, UserRow } from '../../../src/shared/api.ts';
-import { GRANTABLE, type Role } from '../../../src/shared/permissions.ts';
-import { api, enc } from '../api.ts';
-import { useApp, useMe } from '../context.tsx';
+import type { Tenant, UserRow } from '../../../../src/shared/api.ts';
+import { GRANTABLE, type Role } from '../../../../src/shared/permissions.ts';
+import { api, enc } from '../../api.ts';
+import { useApp, useMe } from '../../context.tsx';
+import { useMessages } from '../../messages.ts';
 import {
   Badge,
   Card,
@@ -16,10 +17,12 @@ import {
   SelectField,
   useAction,
   useLoad,
-} from '../ui.tsx';
+} from '../../ui.tsx';
+import { usersMessages } from './messages.ts';
 
 export function UsersPage() {
-  const { t, locale, can } = useApp();
+  const { t: ui, locale, can } = useApp();
+  const t = useMessages(usersMessages);
   const me = useMe();
   const list = useLoad(() => api.get<{ users: UserRow[] }>('/api/users').then((r) => r.users), []);
   const tenants = useLoad(
@@ -42,9 +45,9 @@ export function UsersPage() {
 
   return (
     <>
-      <PageTitle title={t('users.title')}>{t('users.title')}</PageTitle>
-      <p className="lead">{t('users.intro')}</p>
-      <Card title={t('users.listTitle')}>
+      <PageTitle title={t('title')}>{t('title')}</PageTitle>
+      <p className="lead">{t('intro')}</p>
+      <Card title={t('listTitle')}>
         {list.loading && !list.data ? <Loading /> : null}
         <Notice error={list.error} />
         {users.length > 0 ? (
@@ -52,14 +55,14 @@ export function UsersPage() {
             <table data-testid="users-table">
               <thead>
                 <tr>
-                  <th scope="col">{t('field.name')}</th>
-                  <th scope="col">{t('field.email')}</th>
-                  <th scope="col">{t('field.role')}</th>
-                  <th scope="col">{t('field.tenant')}</th>
-                  <th scope="col">{t('field.status')}</th>
-                  <th scope="col">{t('users.factors')}</th>
-                  <th scope="col">{t('users.lastSignIn')}</th>
-                  {manage ? <th scope="col">{t('common.actions')}</th> : null}
+                  <th scope="col">{ui('field.name')}</th>
+                  <th scope="col">{ui('field.email')}</th>
+                  <th scope="col">{ui('field.role')}</th>
+                  <th scope="col">{ui('field.tenant')}</th>
+                  <th scope="col">{ui('field.status')}</th>
+                  <th scope="col">{t('factors')}</th>
+                  <th scope="col">{t('lastSignIn')}</th>
+                  {manage ? <th scope="col">{ui('common.actions')}</th> : null}
                 </tr>
               </thead>
               <tbody>
@@ -67,16 +70,16 @@ export function UsersPage() {
                   <tr key={user.id} data-user-id={user.id} data-email={user.email}>
                     <th scope="row">{user.name}</th>
                     <td>{user.email}</td>
-                    <td data-testid="user-role">{t(`role.${user.role}`)}</td>
+                    <td data-testid="user-role">{ui(`role.${user.role}`)}</td>
                     <td>{tenantName(user.tenantId)}</td>
                     <td data-testid="user-status" data-status={user.status}>
                       <Badge tone={user.status === 'active' ? 'ok' : 'bad'}>
-                        {t(`userStatus.${user.status}`)}
+                        {ui(`userStatus.${user.status}`)}
                       </Badge>
                     </td>
                     <td>
                       {user.factors.length > 0
-                        ? user.factors.map((f) => t(`factor.${f}`)).join(', ')
+                        ? user.factors.map((f) => ui(`factor.${f}`)).join(', ')
                         : '–'}
                     </td>
                     <td>{formatDate(locale, user.lastSignInAt)}</td>
@@ -85,7 +88,7 @@ export function UsersPage() {
                         {user.id !== me.id && grantable.includes(user.role) ? (
                           <UserActions user={user} grantable={grantable} onChanged={replace} />
                         ) : (
-                          <span className="hint">{user.id === me.id ? t('users.you') : '–'}</span>
+                          <span className="hint">{user.id === me.id ? t('you') : '–'}</span>
                         )}
                       </td>
                     ) : null}
@@ -115,14 +118,15 @@ function UserActions({
   grantable: readonly Role[];
   onChanged(row: UserRow): void;
 }) {
-  const { t } = useApp();
+  const { t: ui } = useApp();
+  const t = useMessages(usersMessages);
   const action = useAction();
   const [role, setRole] = useState<Role>(user.role);
   const base = `/api/users/${enc(user.id)}`;
 
   async function saveRole(event: FormEvent<HTMLFormElement>): Promise<void> {
     event.preventDefault();
-    const row = await action.run(() => api.patch<UserRow>(base, { role }), t('users.roleSaved'));
+    const row = await action.run(() => api.patch<UserRow>(base, { role }), t('roleSaved'));
     if (row) onChanged(row);
   }
 
@@ -134,19 +138,19 @@ function UserActions({
 
   async function revoke(): Promise<void> {
     const result = await action.run(() => api.post<{ ended: number }>(`${base}/sessions/revoke`));
-    if (result) action.setStatus(t('users.sessionsEnded', { n: result.ended }));
+    if (result) action.setStatus(t('sessionsEnded', { n: result.ended }));
   }
 
   return (
     <div className="row-actions">
       <form className="inline-form compact" onSubmit={(e) => void saveRole(e)}>
         <SelectField
-          label={t('users.roleFor', { name: user.name })}
+          label={t('roleFor', { name: user.name })}
           className="field-compact"
           name="role"
           value={role}
           onChange={(e) => setRole(e.currentTarget.value as Role)}
-          options={grantable.map((r) => ({ value: r, label: t(`role.${r}`) }))}
+          options={grantable.map((r) => ({ value: r, label: ui(`role.${r}`) }))}
         />
         <button
           type="submit"
@@ -154,7 +158,7 @@ function UserActions({
           data-testid="user-role-save"
           disabled={action.busy || role === user.role}
         >
-          {t('users.changeRole')}
+          {t('changeRole')}
         </button>
       </form>
       <button
@@ -166,7 +170,7 @@ function UserActions({
         disabled={action.busy}
         onClick={() => void toggle()}
       >
-        {user.status === 'active' ? t('users.disable') : t('users.enable')}
+        {user.status === 'active' ? t('disable') : t('enable')}
       </button>
       <button
         type="button"
@@ -175,7 +179,7 @@ function UserActions({
         disabled={action.busy}
         onClick={() => void revoke()}
       >
-        {t('users.endSessions')}
+        {t('endSessions')}
       </button>
       <Notice error={action.error} status={action.status} />
     </div>
@@ -189,7 +193,8 @@ function InviteForm({
   grantable: readonly Role[];
   tenants: readonly Tenant[] | undefined;
 }) {
-  const { t, locale } = useApp();
+  const { t: ui, locale } = useApp();
+  const t = useMessages(usersMessages);
   const me = useMe();
   const action = useAction();
 
@@ -203,26 +208,26 @@ function InviteForm({
       api.post<{ id: string; expiresAt: string }>('/api/invitations', body),
     );
     if (result) {
-      action.setStatus(t('users.invited', { email, date: formatDate(locale, result.expiresAt) }));
+      action.setStatus(t('invited', { email, date: formatDate(locale, result.expiresAt) }));
       form.reset();
     }
   }
 
   return (
-    <Card title={t('users.inviteTitle')}>
-      <p className="hint">{t('users.inviteIntro')}</p>
+    <Card title={t('inviteTitle')}>
+      <p className="hint">{t('inviteIntro')}</p>
       <form onSubmit={(e) => void submit(e)} data-testid="invite-form" className="form-grid">
-        <Field label={t('field.email')} name="email" type="email" required autoComplete="off" />
+        <Field label={ui('field.email')} name="email" type="email" required autoComplete="off" />
         <SelectField
-          label={t('field.role')}
+          label={ui('field.role')}
           name="role"
           required
           defaultValue={grantable[0]}
-          options={grantable.map((r) => ({ value: r, label: t(`role.${r}`) }))}
+          options={grantable.map((r) => ({ value: r, label: ui(`role.${r}`) }))}
         />
         {tenants ? (
           <SelectField
-            label={t('field.tenant')}
+            label={ui('field.tenant')}
             name="tenantId"
             defaultValue={me.tenant.id}
             options={
@@ -240,7 +245,7 @@ function InviteForm({
             data-testid="invite-submit"
             disabled={action.busy}
           >
-            {t('users.invite')}
+            {t('invite')}
           </button>
         </div>
       </form>

@@ -1,9 +1,10 @@
 /** `/licenses/:id`: one license, its connections and the credentials form. */
 import { type FormEvent, useState } from 'react';
-import type { ConnectionRow, LicenseRow } from '../../../src/shared/api.ts';
-import { api, enc } from '../api.ts';
-import { useApp } from '../context.tsx';
-import { Link } from '../router.tsx';
+import type { ConnectionRow, LicenseRow } from '../../../../src/shared/api.ts';
+import { api, enc } from '../../api.ts';
+import { useApp } from '../../context.tsx';
+import { useMessages } from '../../messages.ts';
+import { Link } from '../../router.tsx';
 import {
   Card,
   Field,
@@ -14,11 +15,13 @@ import {
   PageTitle,
   useAction,
   useLoad,
-} from '../ui.tsx';
-import { LicenseActions, LicenseStatus, RebindCard, type RebindSecret } from './licenses.tsx';
+} from '../../ui.tsx';
+import { licensesMessages } from './messages.ts';
+import { LicenseActions, LicenseStatus, RebindCard, type RebindSecret } from './page.tsx';
 
 export function LicenseDetailPage({ id }: { id: string }) {
-  const { t, locale, can } = useApp();
+  const { t: ui, locale, can } = useApp();
+  const t = useMessages(licensesMessages);
   // The API has no single-license route: the scoped list is the source.
   const license = useLoad(
     () =>
@@ -34,10 +37,10 @@ export function LicenseDetailPage({ id }: { id: string }) {
   if (!row) {
     return (
       <>
-        <PageTitle title={t('licenseDetail.notFound')}>{t('licenseDetail.notFound')}</PageTitle>
+        <PageTitle title={t('detail.notFound')}>{t('detail.notFound')}</PageTitle>
         <Notice error={license.error} />
         <p>
-          <Link to="/licenses">{t('licenseDetail.back')}</Link>
+          <Link to="/licenses">{t('detail.back')}</Link>
         </p>
       </>
     );
@@ -46,35 +49,31 @@ export function LicenseDetailPage({ id }: { id: string }) {
   return (
     <>
       <p className="breadcrumb">
-        <Link to="/licenses">{t('licenseDetail.back')}</Link>
+        <Link to="/licenses">{t('detail.back')}</Link>
       </p>
-      <PageTitle title={row.product}>
-        {t('licenseDetail.title', { product: row.product })}
-      </PageTitle>
+      <PageTitle title={row.product}>{t('detail.title', { product: row.product })}</PageTitle>
       {rebind ? <RebindCard secret={rebind} onClose={() => setRebind(undefined)} /> : null}
-      <Card title={t('licenseDetail.facts')}>
+      <Card title={t('detail.facts')}>
         <dl className="facts" data-testid="license-facts">
-          <dt>{t('field.tenant')}</dt>
+          <dt>{ui('field.tenant')}</dt>
           <dd>{row.tenantName}</dd>
-          <dt>{t('field.status')}</dt>
+          <dt>{ui('field.status')}</dt>
           <dd>
             <LicenseStatus license={row} />
           </dd>
-          <dt>{t('field.entitlements')}</dt>
+          <dt>{ui('field.entitlements')}</dt>
           <dd>{row.entitlements.length > 0 ? row.entitlements.join(', ') : '–'}</dd>
-          <dt>{t('licenseDetail.created')}</dt>
+          <dt>{t('detail.created')}</dt>
           <dd>{formatDate(locale, row.createdAt)}</dd>
-          <dt>{t('licenses.activated')}</dt>
-          <dd>
-            {row.activated ? formatDate(locale, row.activatedAt) : t('licenses.notActivated')}
-          </dd>
-          <dt>{t('licenses.lastSeen')}</dt>
+          <dt>{t('activated')}</dt>
+          <dd>{row.activated ? formatDate(locale, row.activatedAt) : t('notActivated')}</dd>
+          <dt>{t('lastSeen')}</dt>
           <dd>{formatDate(locale, row.lastSeenAt)}</dd>
-          <dt>{t('field.expiresAt')}</dt>
-          <dd>{row.expiresAt ? formatDate(locale, row.expiresAt) : t('licenseDetail.noExpiry')}</dd>
+          <dt>{ui('field.expiresAt')}</dt>
+          <dd>{row.expiresAt ? formatDate(locale, row.expiresAt) : t('detail.noExpiry')}</dd>
           {row.deviceJkt ? (
             <>
-              <dt>{t('licenses.device')}</dt>
+              <dt>{t('device')}</dt>
               <dd>
                 <code className="wrap">{row.deviceJkt}</code>
               </dd>
@@ -95,7 +94,8 @@ export function LicenseDetailPage({ id }: { id: string }) {
 }
 
 function Connections({ license }: { license: LicenseRow }) {
-  const { t, locale, can } = useApp();
+  const { t: ui, locale, can } = useApp();
+  const t = useMessages(licensesMessages);
   const list = useLoad(
     () =>
       api
@@ -119,13 +119,13 @@ function Connections({ license }: { license: LicenseRow }) {
             <table data-testid="connections-table">
               <thead>
                 <tr>
-                  <th scope="col">{t('field.connection')}</th>
-                  <th scope="col">{t('field.kind')}</th>
+                  <th scope="col">{ui('field.connection')}</th>
+                  <th scope="col">{ui('field.kind')}</th>
                   <th scope="col">{t('connections.fields')}</th>
                   <th scope="col">{t('connections.set')}</th>
                   <th scope="col">{t('connections.hookUrl')}</th>
                   {writable && license.activated ? (
-                    <th scope="col">{t('common.actions')}</th>
+                    <th scope="col">{ui('common.actions')}</th>
                   ) : null}
                 </tr>
               </thead>
@@ -207,7 +207,8 @@ function CredentialsForm({
   preset?: ConnectionRow;
   onSaved(): void;
 }) {
-  const { t } = useApp();
+  const { t: ui } = useApp();
+  const t = useMessages(licensesMessages);
   const action = useAction();
   const initial = preset && preset.fieldNames.length > 0 ? preset.fieldNames : [''];
   const [rows, setRows] = useState(() => initial.map((name) => ({ id: ++rowIds, name })));
@@ -266,7 +267,7 @@ function CredentialsForm({
       <p className="hint">{t('credentials.intro')}</p>
       <div className="form-grid">
         <Field
-          label={t('field.connection')}
+          label={ui('field.connection')}
           name="connection"
           required
           defaultValue={preset?.connection ?? ''}
@@ -276,7 +277,7 @@ function CredentialsForm({
           hint={t('credentials.connectionHint')}
         />
         <Field
-          label={t('field.kind')}
+          label={ui('field.kind')}
           name="kind"
           required
           defaultValue={preset?.kind ?? ''}
@@ -352,7 +353,7 @@ function CredentialsForm({
               data-testid="credentials-replace-cancel"
               onClick={() => setPending(undefined)}
             >
-              {t('common.cancel')}
+              {ui('common.cancel')}
             </button>
           </div>
         </div>

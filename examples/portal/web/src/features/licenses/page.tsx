@@ -1,10 +1,11 @@
 /** `/licenses`: the licenses in scope; administrators create, lock, unlock and rebind. */
 import { type FormEvent, useState } from 'react';
-import type { LicenseRow, Tenant } from '../../../src/shared/api.ts';
-import { api, enc } from '../api.ts';
-import { useApp } from '../context.tsx';
-import { statusLabel, statusTone } from '../labels.ts';
-import { Link } from '../router.tsx';
+import type { LicenseRow, Tenant } from '../../../../src/shared/api.ts';
+import { api, enc } from '../../api.ts';
+import { useApp } from '../../context.tsx';
+import { statusLabel, statusTone } from '../../labels.ts';
+import { useMessages } from '../../messages.ts';
+import { Link } from '../../router.tsx';
 import {
   Badge,
   Card,
@@ -18,7 +19,8 @@ import {
   SelectField,
   useAction,
   useLoad,
-} from '../ui.tsx';
+} from '../../ui.tsx';
+import { licensesMessages } from './messages.ts';
 
 export interface RebindSecret {
   readonly product: string;
@@ -27,7 +29,8 @@ export interface RebindSecret {
 }
 
 export function LicensesPage() {
-  const { t, can, locale } = useApp();
+  const { t: ui, can, locale } = useApp();
+  const t = useMessages(licensesMessages);
   const list = useLoad(
     () => api.get<{ licenses: LicenseRow[] }>('/api/licenses').then((r) => r.licenses),
     [],
@@ -46,40 +49,36 @@ export function LicensesPage() {
 
   return (
     <>
-      <PageTitle title={t('licenses.title')}>{t('licenses.title')}</PageTitle>
-      <p className="lead">{t('licenses.intro')}</p>
+      <PageTitle title={t('title')}>{t('title')}</PageTitle>
+      <p className="lead">{t('intro')}</p>
       {created ? (
         <Card
-          title={t('licenses.createdTitle', { product: created.license.product })}
+          title={t('createdTitle', { product: created.license.product })}
           className="card-highlight"
         >
-          <OneTimeSecret
-            testId="license-key"
-            label={t('licenses.key')}
-            value={created.licenseKey}
-          />
+          <OneTimeSecret testId="license-key" label={t('key')} value={created.licenseKey} />
           <button type="button" className="button-secondary" onClick={() => setCreated(undefined)}>
-            {t('common.done')}
+            {ui('common.done')}
           </button>
         </Card>
       ) : null}
       {rebind ? <RebindCard secret={rebind} onClose={() => setRebind(undefined)} /> : null}
-      <Card title={t('licenses.listTitle')}>
+      <Card title={t('listTitle')}>
         {list.loading && !list.data ? <Loading /> : null}
         <Notice error={list.error} />
-        {list.data && licenses.length === 0 ? <p>{t('licenses.empty')}</p> : null}
+        {list.data && licenses.length === 0 ? <p>{t('empty')}</p> : null}
         {licenses.length > 0 ? (
           <div className="table-wrap">
             <table data-testid="licenses-table">
               <thead>
                 <tr>
-                  <th scope="col">{t('field.product')}</th>
-                  <th scope="col">{t('field.tenant')}</th>
-                  <th scope="col">{t('field.status')}</th>
-                  <th scope="col">{t('licenses.activated')}</th>
-                  <th scope="col">{t('licenses.lastSeen')}</th>
-                  {showDevice ? <th scope="col">{t('licenses.device')}</th> : null}
-                  {showActions ? <th scope="col">{t('common.actions')}</th> : null}
+                  <th scope="col">{ui('field.product')}</th>
+                  <th scope="col">{ui('field.tenant')}</th>
+                  <th scope="col">{ui('field.status')}</th>
+                  <th scope="col">{t('activated')}</th>
+                  <th scope="col">{t('lastSeen')}</th>
+                  {showDevice ? <th scope="col">{t('device')}</th> : null}
+                  {showActions ? <th scope="col">{ui('common.actions')}</th> : null}
                 </tr>
               </thead>
               <tbody>
@@ -90,7 +89,7 @@ export function LicensesPage() {
                       {/* Licenses of one product look alike: the id's end and the issue date
                           tell them apart. */}
                       <span className="hint block" data-testid="license-ref">
-                        {t('licenses.ref', {
+                        {t('ref', {
                           id: license.id.slice(-6),
                           date: formatDate(locale, license.createdAt),
                         })}
@@ -103,7 +102,7 @@ export function LicensesPage() {
                     <td>
                       {license.activated
                         ? formatDate(locale, license.activatedAt)
-                        : t('licenses.notActivated')}
+                        : t('notActivated')}
                     </td>
                     <td>{formatDate(locale, license.lastSeenAt)}</td>
                     {showDevice ? (
@@ -146,27 +145,28 @@ export function LicensesPage() {
 }
 
 export function LicenseStatus({ license }: { license: LicenseRow }) {
-  const { t } = useApp();
+  const { t: ui } = useApp();
   return (
     <span data-testid="license-status" data-status={license.status}>
-      <Badge tone={statusTone(license.status)}>{statusLabel(t, license.status)}</Badge>
+      <Badge tone={statusTone(license.status)}>{statusLabel(ui, license.status)}</Badge>
       {license.lockedReason ? <span className="hint block">{license.lockedReason}</span> : null}
     </span>
   );
 }
 
 export function RebindCard({ secret, onClose }: { secret: RebindSecret; onClose(): void }) {
-  const { t, locale } = useApp();
+  const { t: ui, locale } = useApp();
+  const t = useMessages(licensesMessages);
   return (
-    <Card title={t('licenses.rebindTitle', { product: secret.product })} className="card-highlight">
+    <Card title={t('rebindTitle', { product: secret.product })} className="card-highlight">
       <OneTimeSecret
         testId="rebind-code"
-        label={t('licenses.rebindCode')}
+        label={t('rebindCode')}
         value={secret.rebindCode}
-        note={t('licenses.rebindNote', { date: formatDate(locale, secret.expiresAt) })}
+        note={t('rebindNote', { date: formatDate(locale, secret.expiresAt) })}
       />
       <button type="button" className="button-secondary" onClick={onClose}>
-        {t('common.done')}
+        {ui('common.done')}
       </button>
     </Card>
   );
@@ -182,7 +182,8 @@ export function LicenseActions({
   onChanged(row: LicenseRow): void;
   onRebind(secret: RebindSecret): void;
 }) {
-  const { t, can } = useApp();
+  const { t: ui, can } = useApp();
+  const t = useMessages(licensesMessages);
   const action = useAction();
   const [locking, setLocking] = useState(false);
   const base = `/api/licenses/${enc(license.id)}`;
@@ -219,7 +220,7 @@ export function LicenseActions({
           disabled={action.busy}
           onClick={() => void unlock()}
         >
-          {t('licenses.unlock')}
+          {t('unlock')}
         </button>
       ) : null}
       {can('license.lock') && license.status !== 'locked' && !locking ? (
@@ -230,7 +231,7 @@ export function LicenseActions({
           aria-expanded={false}
           onClick={() => setLocking(true)}
         >
-          {t('licenses.lock')}
+          {t('lock')}
         </button>
       ) : null}
       {can('license.rebind') && license.activated ? (
@@ -241,7 +242,7 @@ export function LicenseActions({
           disabled={action.busy}
           onClick={() => void rebind()}
         >
-          {t('licenses.rebind')}
+          {t('rebind')}
         </button>
       ) : null}
       {locking ? (
@@ -251,11 +252,11 @@ export function LicenseActions({
           onSubmit={(e) => void lock(e)}
         >
           <Field
-            label={t('field.reason')}
+            label={ui('field.reason')}
             name="reason"
             required
             maxLength={200}
-            hint={t('licenses.lockHint')}
+            hint={t('lockHint')}
             autoFocus
           />
           <div className="actions">
@@ -265,14 +266,14 @@ export function LicenseActions({
               data-testid="license-lock"
               disabled={action.busy}
             >
-              {t('licenses.lockConfirm')}
+              {t('lockConfirm')}
             </button>
             <button
               type="button"
               className="button-secondary button-small"
               onClick={() => setLocking(false)}
             >
-              {t('common.cancel')}
+              {ui('common.cancel')}
             </button>
           </div>
         </form>
@@ -287,7 +288,8 @@ function CreateLicense({
 }: {
   onCreated(result: { license: LicenseRow; licenseKey: string }): void;
 }) {
-  const { t } = useApp();
+  const { t: ui } = useApp();
+  const t = useMessages(licensesMessages);
   const tenants = useLoad(
     () => api.get<{ tenants: Tenant[] }>('/api/tenants').then((r) => r.tenants),
     [],
@@ -320,40 +322,35 @@ function CreateLicense({
   const options = (tenants.data ?? []).map((tenant) => ({ value: tenant.id, label: tenant.name }));
 
   return (
-    <Card title={t('licenses.createTitle')}>
+    <Card title={t('createTitle')}>
       <form
         onSubmit={(e) => void submit(e)}
         data-testid="license-create-form"
         className="form-grid"
       >
         <SelectField
-          label={t('field.tenant')}
+          label={ui('field.tenant')}
           name="tenantId"
           required
-          options={[{ value: '', label: t('common.choose') }, ...options]}
+          options={[{ value: '', label: ui('common.choose') }, ...options]}
         />
         <Field
-          label={t('field.product')}
+          label={ui('field.product')}
           name="product"
           required
           pattern="[a-z][a-z0-9\-]{1,40}"
-          hint={t('licenses.productHint')}
+          hint={t('productHint')}
           spellCheck={false}
           autoCapitalize="off"
         />
         <Field
-          label={t('field.entitlements')}
+          label={ui('field.entitlements')}
           name="entitlements"
-          hint={t('licenses.entitlementsHint')}
+          hint={t('entitlementsHint')}
           spellCheck={false}
           autoCapitalize="off"
         />
-        <Field
-          label={t('field.expiresAt')}
-          name="expiresAt"
-          type="date"
-          hint={t('licenses.expiresHint')}
-        />
+        <Field label={ui('field.expiresAt')} name="expiresAt" type="date" hint={t('expiresHint')} />
         <Notice error={action.error ?? tenants.error} />
         <div className="actions">
           <button
@@ -362,7 +359,7 @@ function CreateLicense({
             data-testid="license-create"
             disabled={action.busy}
           >
-            {t('licenses.create')}
+            {t('create')}
           </button>
         </div>
       </form>
