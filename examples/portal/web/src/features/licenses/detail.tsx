@@ -1,5 +1,5 @@
-/** `/licenses/:id`: one license, its connections and the credentials form. */
-import { type FormEvent, useState } from 'react';
+/** `/licenses/:id`: one license, its device, its connections and the credentials form. */
+import { type FormEvent, useEffect, useState } from 'react';
 import type { ConnectionRow, LicenseRow } from '../../../../src/shared/api.ts';
 import { api, enc } from '../../api.ts';
 import { useApp } from '../../context.tsx';
@@ -22,14 +22,11 @@ import { LicenseActions, LicenseStatus, RebindCard, type RebindSecret } from './
 export function LicenseDetailPage({ id }: { id: string }) {
   const { t: ui, locale, can } = useApp();
   const t = useMessages(licensesMessages);
-  // The API has no single-license route: the scoped list is the source.
   const license = useLoad(
-    () =>
-      api
-        .get<{ licenses: LicenseRow[] }>('/api/licenses')
-        .then((r) => r.licenses.find((l) => l.id === id)),
+    () => api.get<{ license: LicenseRow }>(`/api/licenses/${enc(id)}`).then((r) => r.license),
     [id],
   );
+  useRefresh(license.reload);
   const [rebind, setRebind] = useState<RebindSecret | undefined>(undefined);
   const row = license.data;
 
@@ -65,20 +62,8 @@ export function LicenseDetailPage({ id }: { id: string }) {
           <dd>{row.entitlements.length > 0 ? row.entitlements.join(', ') : '–'}</dd>
           <dt>{t('detail.created')}</dt>
           <dd>{formatDate(locale, row.createdAt)}</dd>
-          <dt>{t('activated')}</dt>
-          <dd>{row.activated ? formatDate(locale, row.activatedAt) : t('notActivated')}</dd>
-          <dt>{t('lastSeen')}</dt>
-          <dd>{formatDate(locale, row.lastSeenAt)}</dd>
           <dt>{ui('field.expiresAt')}</dt>
           <dd>{row.expiresAt ? formatDate(locale, row.expiresAt) : t('detail.noExpiry')}</dd>
-          {row.deviceJkt ? (
-            <>
-              <dt>{t('device')}</dt>
-              <dd>
-                <code className="wrap">{row.deviceJkt}</code>
-              </dd>
-            </>
-          ) : null}
         </dl>
         {can('license.lock') || can('license.rebind') ? (
           <LicenseActions
@@ -88,8 +73,98 @@ export function LicenseDetailPage({ id }: { id: string }) {
           />
         ) : null}
       </Card>
+      <DeviceCard license={row} />
       {can('credentials.read') ? <Connections license={row} /> : null}
     </>
+  );
+}
+
+/**
+ * Reloads every 30 s while the page is visible, and when the window regains focus: the device
+ * card's "last seen" stays as current as the relay's.
+ */
+function useRefresh(reload: () => void): void {
+  useEffect(() => {
+    const timer = setInterval(() => {
+      if (document.visibilityState === 'visible') reload();
+    }, 30_000);
+    window.addEventListener('focus', reload);
+    return () => {
+      clearInterval(timer);
+      window.removeEventListener('focus', reload);
+    };
+  }, [reload]);
+}
+
+/** "vor 3 Minuten": the time since `iso`, re-rendered every 15 s. */
+function useSince(iso: string | undefined): string | undefined {
+  const { locale } = useApp();
+  const [now, setNow] = useState(() => Date.now());
+  useEffect(() => {
+    const timer = setInterval(() => setNow(Date.now()), 15_000);
+    return () => clearInterval(timer);
+  }, []);
+  if (!iso) return undefined;
+  const seconds = Math.round((Date.parse(iso) - now) / 1000);
+  const format = new Intl.RelativeTimeFormat(locale === 'en' ? 'en-GB' : 'de-DE', {
+    numeric: 'auto',
+  });
+  const abs = Math.abs(seconds);
+  if (abs < 60) return format.format(Math.min(seconds, 0), 'second');
+  if (abs < 3600) return format.format(Math.round(seconds / 60), 'minute');
+  if (abs < 86_400) return format.format(Math.round(seconds / 3600), 'hour');
+  return format.format(Math.round(seconds / 86_400), 'day');
+}
+
+/**
+ * The device the license is bound to, for everyone who may see the license: whether one is
+ * bound, since when, and when it last reached the relay. The relay's license API reports no
+ * host name, address or agent version, so none is shown; the key thumbprint only to those who
+ * manage devices (the server leaves it out otherwise).
+ */
+function DeviceCard({ license }: { license: LicenseRow }) {
+  const { locale } = useApp();
+  const t = useMessages(licensesMessages);
+  const since = useSince(license.lastSeenAt);
+  const bound = license.activated && license.status !== 'rebinding';
+  return (
+    <Card title={t('device')}>
+      <dl className="facts" data-testid="license-device" data-bound={String(bound)}>
+        <dt>{t('device.state')}</dt>
+        <dd data-testid="device-state">
+          {bound
+            ? t('device.bound')
+            : license.status === 'rebinding'
+              ? t('device.rebinding')
+              : t('device.none')}
+        </dd>
+        {license.activatedAt ? (
+          <>
+            <dt>{t('device.boundSince')}</dt>
+            <dd>{formatDate(locale, license.activatedAt)}</dd>
+          </>
+        ) : null}
+        <dt>{t('lastSeen')}</dt>
+        <dd data-testid="device-last-seen" data-last-seen={license.lastSeenAt ?? ''}>
+          {since ? (
+            <>
+              {since} <span className="hint">({formatDate(locale, license.lastSeenAt)})</span>
+            </>
+          ) : (
+            '–'
+          )}
+        </dd>
+        {license.deviceJkt ? (
+          <>
+            <dt>{t('device.key')}</dt>
+            <dd>
+              <code className="wrap">{license.deviceJkt}</code>
+            </dd>
+          </>
+        ) : null}
+      </dl>
+      <p className="hint">{t('device.lastSeenHint')}</p>
+    </Card>
   );
 }
 

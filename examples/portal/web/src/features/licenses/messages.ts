@@ -67,6 +67,14 @@ export const licensesMessages = defineMessages({
     'credentials.replaceQuestion':
       'Zugangsdaten für „{connection}“ ersetzen? Die gespeicherten Werte werden überschrieben und lassen sich nicht wiederherstellen.',
     'credentials.replaceConfirm': 'Ersetzen',
+    'device.state': 'Zustand',
+    'device.bound': 'Gebunden',
+    'device.none': 'Noch kein Gerät gebunden',
+    'device.rebinding': 'Wartet auf das neue Gerät',
+    'device.boundSince': 'Gebunden seit',
+    'device.key': 'Schlüssel-Fingerabdruck',
+    'device.lastSeenHint':
+      'Letzte Aktivität: wann sich das Gerät zuletzt beim Relay angemeldet hat (bei der Aktivierung und bei jeder Erneuerung seines Zugangs). Die Seite aktualisiert sich alle 30 Sekunden.',
   },
   en: {
     title: 'Licenses',
@@ -132,5 +140,13 @@ export const licensesMessages = defineMessages({
     'credentials.replaceQuestion':
       'Replace the credentials for “{connection}”? The stored values are overwritten and cannot be restored.',
     'credentials.replaceConfirm': 'Replace',
+    'device.state': 'State',
+    'device.bound': 'Bound',
+    'device.none': 'No device bound yet',
+    'device.rebinding': 'Waiting for the new device',
+    'device.boundSince': 'Bound since',
+    'device.key': 'Key thumbprint',
+    'device.lastSeenHint':
+      'Last activity: when the device last signed in at the relay (at activation and whenever it renews its access). The page updates every 30 seconds.',
   },
 });

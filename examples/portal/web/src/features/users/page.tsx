@@ -1,5 +1,6 @@
 /** `/users`: the users in scope; invite, change role, disable/enable, end sessions. */
 import { type FormEvent, useState } from 'react';
+import type { InvitationRow } from '../../../../src/features/users/contract.ts';
 import type { Tenant, UserRow } from '../../../../src/shared/api.ts';
 import { GRANTABLE, type Role } from '../../../../src/shared/permissions.ts';
 import { api, enc } from '../../api.ts';
@@ -38,6 +39,8 @@ export function UsersPage() {
   const users = list.data ?? [];
   const grantable = GRANTABLE[me.role];
   const manage = can('users.manage');
+  // A new invitation reloads the pending list below.
+  const [invitedCount, setInvitedCount] = useState(0);
 
   function replace(row: UserRow): void {
     list.setData((rows) => rows?.map((r) => (r.id === row.id ? row : r)));
@@ -99,10 +102,12 @@ export function UsersPage() {
           </div>
         ) : null}
       </Card>
+      <PendingInvitations key={invitedCount} canInvite={can('users.invite')} />
       {can('users.invite') && grantable.length > 0 && (!can('tenants.all') || !tenants.loading) ? (
         <InviteForm
           grantable={grantable}
           tenants={can('tenants.all') ? (tenants.data ?? []) : undefined}
+          onInvited={() => setInvitedCount((n) => n + 1)}
         />
       ) : null}
     </>
@@ -186,12 +191,143 @@ function UserActions({
   );
 }
 
+/**
+ * Invitations nobody has accepted yet (expired ones too): resending mails a new link (the old
+ * one then says it was replaced), revoking makes the link invalid — after a confirmation.
+ */
+function PendingInvitations({ canInvite }: { canInvite: boolean }) {
+  const { t: ui, locale } = useApp();
+  const t = useMessages(usersMessages);
+  const list = useLoad(
+    () => api.get<{ invitations: InvitationRow[] }>('/api/invitations').then((r) => r.invitations),
+    [],
+  );
+  const action = useAction();
+  const [revoking, setRevoking] = useState<string | undefined>(undefined);
+  const rows = list.data ?? [];
+
+  async function resend(row: InvitationRow): Promise<void> {
+    const result = await action.run(() =>
+      api.post<{ id: string; expiresAt: string }>(`/api/invitations/${enc(row.id)}/resend`),
+    );
+    if (result) {
+      action.setStatus(
+        t('invitationResent', { email: row.email, date: formatDate(locale, result.expiresAt) }),
+      );
+      list.reload();
+    }
+  }
+
+  async function revoke(row: InvitationRow): Promise<void> {
+    const done = await action.run(() =>
+      api.delete<void>(`/api/invitations/${enc(row.id)}`).then(() => true),
+    );
+    setRevoking(undefined);
+    if (done) {
+      action.setStatus(t('invitationRevoked', { email: row.email }));
+      list.reload();
+    }
+  }
+
+  return (
+    <Card title={t('pendingTitle')}>
+      {list.loading && !list.data ? <Loading /> : null}
+      <Notice error={list.error} />
+      {list.data && rows.length === 0 ? (
+        <p data-testid="invitations-empty">{t('pendingEmpty')}</p>
+      ) : null}
+      {rows.length > 0 ? (
+        <div className="table-wrap">
+          <table data-testid="invitations-table">
+            <thead>
+              <tr>
+                <th scope="col">{ui('field.email')}</th>
+                <th scope="col">{ui('field.role')}</th>
+                <th scope="col">{ui('field.tenant')}</th>
+                <th scope="col">{t('invitedBy')}</th>
+                <th scope="col">{t('validUntil')}</th>
+                {canInvite ? <th scope="col">{ui('common.actions')}</th> : null}
+              </tr>
+            </thead>
+            <tbody>
+              {rows.map((row) => (
+                <tr key={row.id} data-invitation-id={row.id} data-email={row.email}>
+                  <th scope="row">{row.email}</th>
+                  <td>{ui(`role.${row.role}`)}</td>
+                  <td>{row.tenantName}</td>
+                  <td>{row.invitedBy ?? '–'}</td>
+                  <td data-testid="invitation-expiry" data-expired={String(row.expired)}>
+                    {row.expired ? (
+                      <Badge tone="bad">{t('expired')}</Badge>
+                    ) : (
+                      formatDate(locale, row.expiresAt)
+                    )}
+                  </td>
+                  {canInvite ? (
+                    <td>
+                      {revoking === row.id ? (
+                        <div className="row-actions" data-testid="invitation-revoke-confirm">
+                          <span>{t('revokeQuestion', { email: row.email })}</span>
+                          <button
+                            type="button"
+                            className="button button-danger button-small"
+                            data-testid="invitation-revoke-yes"
+                            disabled={action.busy}
+                            onClick={() => void revoke(row)}
+                          >
+                            {t('revoke')}
+                          </button>
+                          <button
+                            type="button"
+                            className="button-secondary button-small"
+                            onClick={() => setRevoking(undefined)}
+                          >
+                            {ui('common.cancel')}
+                          </button>
+                        </div>
+                      ) : (
+                        <div className="row-actions">
+                          <button
+                            type="button"
+                            className="button-secondary button-small"
+                            data-testid="invitation-resend"
+                            disabled={action.busy}
+                            onClick={() => void resend(row)}
+                          >
+                            {t('resend')}
+                          </button>
+                          <button
+                            type="button"
+                            className="button-secondary button-small"
+                            data-testid="invitation-revoke"
+                            disabled={action.busy}
+                            onClick={() => setRevoking(row.id)}
+                          >
+                            {t('revokeAsk')}
+                          </button>
+                        </div>
+                      )}
+                    </td>
+                  ) : null}
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      ) : null}
+      <Notice error={action.error} status={action.status} />
+    </Card>
+  );
+}
+
 function InviteForm({
   grantable,
   tenants,
+  onInvited,
 }: {
   grantable: readonly Role[];
   tenants: readonly Tenant[] | undefined;
+  onInvited(): void;
 }) {
   const { t: ui, locale } = useApp();
   const t = useMessages(usersMessages);
@@ -210,6 +346,7 @@ function InviteForm({
     if (result) {
       action.setStatus(t('invited', { email, date: formatDate(locale, result.expiresAt) }));
       form.reset();
+      onInvited();
     }
   }
 
