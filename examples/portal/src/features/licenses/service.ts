@@ -15,14 +15,10 @@ import {
 } from '../../server/context.ts';
 import { fail } from '../../server/http.ts';
 import { licenseLockChanged } from '../../server/partner/events.ts';
-import type {
-  ConnectionRow,
-  createLicenseBody,
-  credentialsBody,
-  LicenseRow,
-} from '../../shared/api.ts';
+import type { createLicenseBody, credentialsBody } from '../../shared/api.ts';
 import { can, ROLE_SCOPE } from '../../shared/permissions.ts';
 import { tenantNames } from '../tenants/store.ts';
+import type { ConnectionRow, LicenseRow } from './contract.ts';
 import * as store from './store.ts';
 
 const audit = (
@@ -48,7 +44,7 @@ function licenseRow(l: store.LicenseRecord, p: Principal, names: Map<string, str
     tenantId: l.tenant,
     tenantName: names.get(l.tenant) ?? l.tenant,
     product: l.product,
-    entitlements: l.entitlements,
+    entitlements: [...l.entitlements],
     status: l.status,
     activated: l.status === 'active' || l.activatedAt !== undefined,
     createdAt: l.createdAt,
@@ -173,7 +169,7 @@ export async function listConnections(
     out.push({
       connection: c.connection,
       kind: c.kind,
-      fieldNames: c.fieldNames,
+      fieldNames: [...c.fieldNames],
       setAt: c.setAt,
       setBy: c.setBy === 'device' ? 'device' : (by?.name ?? 'portal user'),
       hookUrl: c.hookUrl ?? null,

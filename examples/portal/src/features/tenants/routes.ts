@@ -1,11 +1,12 @@
-/** The tenants feature's HTTP route: the tenants the signed-in user reaches. */
+/** The tenants feature's route (contract.ts): the tenants the signed-in user reaches. */
 import type { FastifyInstance } from 'fastify';
-import { authorize, type Context } from '../../server/context.ts';
+import type { Context } from '../../server/context.ts';
+import { serveAll } from '../../server/route.ts';
+import { tenantsContract } from './contract.ts';
 import { listTenants } from './service.ts';
 
 export function tenantsRoutes(app: FastifyInstance, ctx: Context): void {
-  app.get('/api/tenants', async (req) => {
-    const p = await authorize(ctx, req, 'tenants.read');
-    return { tenants: await listTenants(ctx, p) };
+  serveAll(app, ctx, tenantsContract, {
+    list: async ({ principal }) => ({ tenants: await listTenants(ctx, principal) }),
   });
 }

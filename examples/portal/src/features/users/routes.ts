@@ -1,56 +1,28 @@
 /**
- * The users feature's HTTP routes: authorize → parse → service → reply. Every route scopes by
- * tenant on the server; a user or invitation of a tenant out of reach answers 404.
+ * The users feature's routes (contract.ts): each handler hands the principal and the parsed
+ * input to the service. A user or invitation of a tenant out of reach answers 404.
  */
 import type { FastifyInstance } from 'fastify';
-import { z } from 'zod';
-import { authorize, type Context } from '../../server/context.ts';
-import { parse } from '../../server/http.ts';
-import { inviteBody, updateUserBody } from '../../shared/api.ts';
+import type { Context } from '../../server/context.ts';
+import { serveAll } from '../../server/route.ts';
+import { usersContract } from './contract.ts';
 import * as users from './service.ts';
 
-const listQuery = z.object({ tenantId: z.string().optional() });
-const tenantOf = (query: unknown) => {
-  const q = listQuery.safeParse(query);
-  return q.success ? q.data.tenantId : undefined;
-};
-
 export function usersRoutes(app: FastifyInstance, ctx: Context): void {
-  app.get('/api/users', async (req) => {
-    const p = await authorize(ctx, req, 'users.read');
-    return { users: await users.listUsers(ctx, req, p, tenantOf(req.query)) };
-  });
-
-  app.post('/api/invitations', async (req) => {
-    const body = parse(inviteBody, req.body);
-    const p = await authorize(ctx, req, 'users.invite');
-    return users.invite(ctx, req, p, body);
-  });
-
-  app.get('/api/invitations', async (req) => {
-    const p = await authorize(ctx, req, 'users.read');
-    return { invitations: await users.listInvitations(ctx, req, p, tenantOf(req.query)) };
-  });
-
-  app.post<{ Params: { id: string } }>('/api/invitations/:id/resend', async (req) => {
-    const p = await authorize(ctx, req, 'users.invite');
-    return users.resendInvitation(ctx, req, p, req.params.id);
-  });
-
-  app.delete<{ Params: { id: string } }>('/api/invitations/:id', async (req, reply) => {
-    const p = await authorize(ctx, req, 'users.invite');
-    await users.revokeInvitation(ctx, req, p, req.params.id);
-    return reply.code(204).send();
-  });
-
-  app.patch<{ Params: { id: string } }>('/api/users/:id', async (req) => {
-    const body = parse(updateUserBody, req.body);
-    const p = await authorize(ctx, req, 'users.manage');
-    return users.updateUser(ctx, req, p, req.params.id, body);
-  });
-
-  app.post<{ Params: { id: string } }>('/api/users/:id/sessions/revoke', async (req) => {
-    const p = await authorize(ctx, req, 'users.manage');
-    return users.endSessions(ctx, req, p, req.params.id);
+  serveAll(app, ctx, usersContract, {
+    list: async ({ req, principal, query }) => ({
+      users: await users.listUsers(ctx, req, principal, query.tenantId),
+    }),
+    invite: ({ req, principal, body }) => users.invite(ctx, req, principal, body),
+    invitations: async ({ req, principal, query }) => ({
+      invitations: await users.listInvitations(ctx, req, principal, query.tenantId),
+    }),
+    resendInvitation: ({ req, principal, params }) =>
+      users.resendInvitation(ctx, req, principal, params.id),
+    revokeInvitation: ({ req, principal, params }) =>
+      users.revokeInvitation(ctx, req, principal, params.id),
+    update: ({ req, principal, params, body }) =>
+      users.updateUser(ctx, req, principal, params.id, body),
+    endSessions: ({ req, principal, params }) => users.endSessions(ctx, req, principal, params.id),
   });
 }

@@ -19,9 +19,9 @@ import { changeUserRole } from '../../server/onboarding/roles.ts';
 import { setAccountStatus } from '../../server/privacy/account-status.ts';
 import { roleFitsTenant } from '../../server/routes/rights.ts';
 import { sha256 } from '../../server/sessions.ts';
-import type { inviteBody, UserRow, updateUserBody } from '../../shared/api.ts';
+import type { inviteBody, updateUserBody } from '../../shared/api.ts';
 import { GRANTABLE, ROLE_SCOPE } from '../../shared/permissions.ts';
-import type { InvitationRow } from './contract.ts';
+import type { InvitationRow, UserRow } from './contract.ts';
 import { invitationMail } from './mails.ts';
 import * as store from './store.ts';
 

@@ -1,6 +1,7 @@
 /** `/`: greeting, where the user stands, licenses by status, shortcuts. */
-import type { LicenseRow } from '../../../../src/shared/api.ts';
+import { licensesContract } from '../../../../src/features/licenses/contract.ts';
 import { api } from '../../api.ts';
+import { call } from '../../client.ts';
 import { useApp, useMe } from '../../context.tsx';
 import { statusLabel } from '../../labels.ts';
 import { useMessages } from '../../messages.ts';
@@ -18,7 +19,7 @@ export function DashboardPage() {
   const licenses = useLoad(
     () =>
       can('license.read')
-        ? api.get<{ licenses: LicenseRow[] }>('/api/licenses').then((r) => r.licenses)
+        ? call(licensesContract.list).then((r) => r.licenses)
         : Promise.resolve([]),
     [],
   );

@@ -1,12 +1,17 @@
 /** `/licenses/:id`: one license, its device, its connections and the credentials form. */
 import { type FormEvent, useEffect, useState } from 'react';
-import type { ConnectionRow, LicenseRow } from '../../../../src/shared/api.ts';
-import { api, enc } from '../../api.ts';
+import {
+  type ConnectionRow,
+  licensesContract as c,
+  type LicenseRow,
+} from '../../../../src/features/licenses/contract.ts';
+import { call } from '../../client.ts';
 import { useApp } from '../../context.tsx';
 import { useMessages } from '../../messages.ts';
 import { Link } from '../../router.tsx';
 import {
   Card,
+  DataTable,
   Field,
   formatDate,
   formValue,
@@ -22,10 +27,7 @@ import { LicenseActions, LicenseStatus, RebindCard, type RebindSecret } from './
 export function LicenseDetailPage({ id }: { id: string }) {
   const { t: ui, locale, can } = useApp();
   const t = useMessages(licensesMessages);
-  const license = useLoad(
-    () => api.get<{ license: LicenseRow }>(`/api/licenses/${enc(id)}`).then((r) => r.license),
-    [id],
-  );
+  const license = useLoad(() => call(c.get, { params: { id } }).then((r) => r.license), [id]);
   useRefresh(license.reload);
   const [rebind, setRebind] = useState<RebindSecret | undefined>(undefined);
   const row = license.data;
@@ -172,10 +174,7 @@ function Connections({ license }: { license: LicenseRow }) {
   const { t: ui, locale, can } = useApp();
   const t = useMessages(licensesMessages);
   const list = useLoad(
-    () =>
-      api
-        .get<{ connections: ConnectionRow[] }>(`/api/licenses/${enc(license.id)}/connections`)
-        .then((r) => r.connections),
+    () => call(c.connections, { params: { id: license.id } }).then((r) => r.connections),
     [license.id],
   );
   const [preset, setPreset] = useState<{ n: number; row?: ConnectionRow }>({ n: 0 });
@@ -186,57 +185,66 @@ function Connections({ license }: { license: LicenseRow }) {
     <>
       <Card title={t('connections.title')}>
         <p className="hint">{t('connections.intro')}</p>
-        {list.loading && !list.data ? <Loading /> : null}
-        <Notice error={list.error} />
-        {list.data && connections.length === 0 ? <p>{t('connections.empty')}</p> : null}
-        {connections.length > 0 ? (
-          <div className="table-wrap">
-            <table data-testid="connections-table">
-              <thead>
-                <tr>
-                  <th scope="col">{ui('field.connection')}</th>
-                  <th scope="col">{ui('field.kind')}</th>
-                  <th scope="col">{t('connections.fields')}</th>
-                  <th scope="col">{t('connections.set')}</th>
-                  <th scope="col">{t('connections.hookUrl')}</th>
-                  {writable && license.activated ? (
-                    <th scope="col">{ui('common.actions')}</th>
-                  ) : null}
-                </tr>
-              </thead>
-              <tbody>
-                {connections.map((c) => (
-                  <tr key={c.connection} data-connection={c.connection}>
-                    <th scope="row">{c.connection}</th>
-                    <td>{c.kind}</td>
-                    <td>{c.fieldNames.join(', ')}</td>
-                    <td data-testid="connection-set">
-                      {t('connections.setOnBy', {
-                        date: formatDate(locale, c.setAt),
-                        user: c.setBy === 'device' ? t('connections.device') : c.setBy,
-                      })}
-                    </td>
-                    <td data-testid="connection-hook-url">
-                      {c.hookUrl ? <code>{c.hookUrl}</code> : t('connections.noHook')}
-                    </td>
-                    {writable && license.activated ? (
-                      <td>
-                        <button
-                          type="button"
-                          className="button-secondary button-small"
-                          data-testid="credentials-edit"
-                          onClick={() => setPreset((p) => ({ n: p.n + 1, row: c }))}
-                        >
-                          {t('connections.replace')}
-                        </button>
-                      </td>
-                    ) : null}
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
-        ) : null}
+        <DataTable
+          caption={t('connections.title')}
+          captionHidden
+          testId="connections-table"
+          rows={list.data}
+          loading={list.loading}
+          error={list.error}
+          empty={t('connections.empty')}
+          rowKey={(row) => row.connection}
+          rowAttributes={(row) => ({ 'data-connection': row.connection })}
+          columns={[
+            {
+              key: 'connection',
+              header: ui('field.connection'),
+              rowHeader: true,
+              cell: (row) => row.connection,
+            },
+            { key: 'kind', header: ui('field.kind'), cell: (row) => row.kind },
+            {
+              key: 'fields',
+              header: t('connections.fields'),
+              cell: (row) => row.fieldNames.join(', '),
+            },
+            {
+              key: 'set',
+              header: t('connections.set'),
+              cell: (row) => (
+                <span data-testid="connection-set">
+                  {t('connections.setOnBy', {
+                    date: formatDate(locale, row.setAt),
+                    user: row.setBy === 'device' ? t('connections.device') : row.setBy,
+                  })}
+                </span>
+              ),
+            },
+            {
+              key: 'hookUrl',
+              header: t('connections.hookUrl'),
+              cell: (row) => (
+                <span data-testid="connection-hook-url">
+                  {row.hookUrl ? <code>{row.hookUrl}</code> : t('connections.noHook')}
+                </span>
+              ),
+            },
+          ]}
+          {...(writable && license.activated
+            ? {
+                actions: (row: ConnectionRow) => (
+                  <button
+                    type="button"
+                    className="button-secondary button-small"
+                    data-testid="credentials-edit"
+                    onClick={() => setPreset((p) => ({ n: p.n + 1, row }))}
+                  >
+                    {t('connections.replace')}
+                  </button>
+                ),
+              }
+            : {})}
+        />
       </Card>
       <Card title={t('credentials.title')}>
         {!writable ? (
@@ -319,12 +327,10 @@ function CredentialsForm({
   async function store({ connection, kind, fields, form }: CredentialsPut): Promise<void> {
     const ok = await action.run(
       () =>
-        api
-          .put<void>(`/api/licenses/${enc(licenseId)}/connections/${enc(connection)}/credentials`, {
-            kind,
-            fields,
-          })
-          .then(() => true),
+        call(c.putCredentials, {
+          params: { id: licenseId, connection },
+          body: { kind, fields },
+        }).then(() => true),
       t('credentials.saved', { connection }),
     );
     if (ok) {

@@ -1,7 +1,11 @@
 /** `/licenses`: the licenses in scope; administrators create, lock, unlock and rebind. */
 import { type FormEvent, useState } from 'react';
-import type { LicenseRow, Tenant } from '../../../../src/shared/api.ts';
-import { api, enc } from '../../api.ts';
+import {
+  licensesContract as c,
+  type LicenseRow,
+} from '../../../../src/features/licenses/contract.ts';
+import { tenantsContract } from '../../../../src/features/tenants/contract.ts';
+import { call } from '../../client.ts';
 import { useApp } from '../../context.tsx';
 import { statusLabel, statusTone } from '../../labels.ts';
 import { useMessages } from '../../messages.ts';
@@ -9,10 +13,10 @@ import { Link } from '../../router.tsx';
 import {
   Badge,
   Card,
+  DataTable,
   Field,
   formatDate,
   formValue,
-  Loading,
   Notice,
   OneTimeSecret,
   PageTitle,
@@ -31,10 +35,7 @@ export interface RebindSecret {
 export function LicensesPage() {
   const { t: ui, can, locale } = useApp();
   const t = useMessages(licensesMessages);
-  const list = useLoad(
-    () => api.get<{ licenses: LicenseRow[] }>('/api/licenses').then((r) => r.licenses),
-    [],
-  );
+  const list = useLoad(() => call(c.list).then((r) => r.licenses), []);
   const [created, setCreated] = useState<{ license: LicenseRow; licenseKey: string } | undefined>(
     undefined,
   );
@@ -64,73 +65,80 @@ export function LicensesPage() {
       ) : null}
       {rebind ? <RebindCard secret={rebind} onClose={() => setRebind(undefined)} /> : null}
       <Card title={t('listTitle')}>
-        {list.loading && !list.data ? <Loading /> : null}
-        <Notice error={list.error} />
-        {list.data && licenses.length === 0 ? <p>{t('empty')}</p> : null}
-        {licenses.length > 0 ? (
-          <div className="table-wrap">
-            <table data-testid="licenses-table">
-              <thead>
-                <tr>
-                  <th scope="col">{ui('field.product')}</th>
-                  <th scope="col">{ui('field.tenant')}</th>
-                  <th scope="col">{ui('field.status')}</th>
-                  <th scope="col">{t('activated')}</th>
-                  <th scope="col">{t('lastSeen')}</th>
-                  {showDevice ? <th scope="col">{t('device')}</th> : null}
-                  {showActions ? <th scope="col">{ui('common.actions')}</th> : null}
-                </tr>
-              </thead>
-              <tbody>
-                {licenses.map((license) => (
-                  <tr key={license.id} data-license-id={license.id} data-product={license.product}>
-                    <th scope="row">
-                      <Link to={`/licenses/${enc(license.id)}`}>{license.product}</Link>
-                      {/* Licenses of one product look alike: the id's end and the issue date
-                          tell them apart. */}
-                      <span className="hint block" data-testid="license-ref">
-                        {t('ref', {
-                          id: license.id.slice(-6),
-                          date: formatDate(locale, license.createdAt),
-                        })}
-                      </span>
-                    </th>
-                    <td>{license.tenantName}</td>
-                    <td>
-                      <LicenseStatus license={license} />
-                    </td>
-                    <td>
-                      {license.activated
-                        ? formatDate(locale, license.activatedAt)
-                        : t('notActivated')}
-                    </td>
-                    <td>{formatDate(locale, license.lastSeenAt)}</td>
-                    {showDevice ? (
-                      <td>
-                        {license.deviceJkt ? (
-                          <code className="mono-short" title={license.deviceJkt}>
-                            {license.deviceJkt.slice(0, 12)}…
-                          </code>
-                        ) : (
-                          '–'
-                        )}
-                      </td>
-                    ) : null}
-                    {showActions ? (
-                      <td>
-                        <LicenseActions
-                          license={license}
-                          onChanged={replace}
-                          onRebind={setRebind}
-                        />
-                      </td>
-                    ) : null}
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
-        ) : null}
+        <DataTable
+          caption={t('listTitle')}
+          captionHidden
+          testId="licenses-table"
+          rows={list.data}
+          loading={list.loading}
+          error={list.error}
+          empty={t('empty')}
+          rowKey={(license) => license.id}
+          rowAttributes={(license) => ({
+            'data-license-id': license.id,
+            'data-product': license.product,
+          })}
+          columns={[
+            {
+              key: 'product',
+              header: ui('field.product'),
+              rowHeader: true,
+              cell: (license) => (
+                <>
+                  <Link to={`/licenses/${encodeURIComponent(license.id)}`}>{license.product}</Link>
+                  {/* Licenses of one product look alike: the id's end and the issue date
+                      tell them apart. */}
+                  <span className="hint block" data-testid="license-ref">
+                    {t('ref', {
+                      id: license.id.slice(-6),
+                      date: formatDate(locale, license.createdAt),
+                    })}
+                  </span>
+                </>
+              ),
+            },
+            { key: 'tenant', header: ui('field.tenant'), cell: (license) => license.tenantName },
+            {
+              key: 'status',
+              header: ui('field.status'),
+              cell: (license) => <LicenseStatus license={license} />,
+            },
+            {
+              key: 'activated',
+              header: t('activated'),
+              cell: (license) =>
+                license.activated ? formatDate(locale, license.activatedAt) : t('notActivated'),
+            },
+            {
+              key: 'lastSeen',
+              header: t('lastSeen'),
+              cell: (license) => formatDate(locale, license.lastSeenAt),
+            },
+            ...(showDevice
+              ? [
+                  {
+                    key: 'device',
+                    header: t('device'),
+                    cell: (license: LicenseRow) =>
+                      license.deviceJkt ? (
+                        <code className="mono-short" title={license.deviceJkt}>
+                          {license.deviceJkt.slice(0, 12)}…
+                        </code>
+                      ) : (
+                        '–'
+                      ),
+                  },
+                ]
+              : []),
+          ]}
+          {...(showActions
+            ? {
+                actions: (license: LicenseRow) => (
+                  <LicenseActions license={license} onChanged={replace} onRebind={setRebind} />
+                ),
+              }
+            : {})}
+        />
       </Card>
       {can('license.create') ? (
         <CreateLicense
@@ -186,12 +194,12 @@ export function LicenseActions({
   const t = useMessages(licensesMessages);
   const action = useAction();
   const [locking, setLocking] = useState(false);
-  const base = `/api/licenses/${enc(license.id)}`;
+  const params = { id: license.id };
 
   async function lock(event: FormEvent<HTMLFormElement>): Promise<void> {
     event.preventDefault();
     const reason = formValue(event.currentTarget, 'reason');
-    const row = await action.run(() => api.post<LicenseRow>(`${base}/lock`, { reason }));
+    const row = await action.run(() => call(c.lock, { params, body: { reason } }));
     if (row) {
       setLocking(false);
       onChanged(row);
@@ -199,14 +207,12 @@ export function LicenseActions({
   }
 
   async function unlock(): Promise<void> {
-    const row = await action.run(() => api.post<LicenseRow>(`${base}/unlock`));
+    const row = await action.run(() => call(c.unlock, { params }));
     if (row) onChanged(row);
   }
 
   async function rebind(): Promise<void> {
-    const result = await action.run(() =>
-      api.post<{ rebindCode: string; expiresAt: string }>(`${base}/rebind`),
-    );
+    const result = await action.run(() => call(c.rebind, { params }));
     if (result) onRebind({ product: license.product, ...result });
   }
 
@@ -290,10 +296,7 @@ function CreateLicense({
 }) {
   const { t: ui } = useApp();
   const t = useMessages(licensesMessages);
-  const tenants = useLoad(
-    () => api.get<{ tenants: Tenant[] }>('/api/tenants').then((r) => r.tenants),
-    [],
-  );
+  const tenants = useLoad(() => call(tenantsContract.list).then((r) => r.tenants), []);
   const action = useAction();
 
   async function submit(event: FormEvent<HTMLFormElement>): Promise<void> {
@@ -310,9 +313,7 @@ function CreateLicense({
       entitlements,
       ...(expires ? { expiresAt: new Date(`${expires}T23:59:59`).toISOString() } : {}),
     };
-    const result = await action.run(() =>
-      api.post<{ license: LicenseRow; licenseKey: string }>('/api/licenses', body),
-    );
+    const result = await action.run(() => call(c.create, { body }));
     if (result) {
       form.reset();
       onCreated(result);

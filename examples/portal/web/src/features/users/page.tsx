@@ -1,18 +1,22 @@
 /** `/users`: the users in scope; invite, change role, disable/enable, end sessions. */
 import { type FormEvent, useState } from 'react';
-import type { InvitationRow } from '../../../../src/features/users/contract.ts';
-import type { Tenant, UserRow } from '../../../../src/shared/api.ts';
+import { type Tenant, tenantsContract } from '../../../../src/features/tenants/contract.ts';
+import {
+  usersContract as c,
+  type InvitationRow,
+  type UserRow,
+} from '../../../../src/features/users/contract.ts';
 import { GRANTABLE, type Role } from '../../../../src/shared/permissions.ts';
-import { api, enc } from '../../api.ts';
+import { call } from '../../client.ts';
 import { useApp, useMe } from '../../context.tsx';
 import { useMessages } from '../../messages.ts';
 import {
   Badge,
   Card,
+  DataTable,
   Field,
   formatDate,
   formValue,
-  Loading,
   Notice,
   PageTitle,
   SelectField,
@@ -25,18 +29,17 @@ export function UsersPage() {
   const { t: ui, locale, can } = useApp();
   const t = useMessages(usersMessages);
   const me = useMe();
-  const list = useLoad(() => api.get<{ users: UserRow[] }>('/api/users').then((r) => r.users), []);
+  const list = useLoad(() => call(c.list).then((r) => r.users), []);
   const tenants = useLoad(
     () =>
       can('tenants.read')
-        ? api.get<{ tenants: Tenant[] }>('/api/tenants').then((r) => r.tenants)
-        : Promise.resolve([] as Tenant[]),
+        ? call(tenantsContract.list).then((r) => r.tenants)
+        : Promise.resolve<Tenant[]>([]),
     [],
   );
   const tenantName = (id: string) =>
     tenants.data?.find((tenant) => tenant.id === id)?.name ??
     (id === me.tenant.id ? me.tenant.name : id);
-  const users = list.data ?? [];
   const grantable = GRANTABLE[me.role];
   const manage = can('users.manage');
   // A new invitation reloads the pending list below.
@@ -51,56 +54,65 @@ export function UsersPage() {
       <PageTitle title={t('title')}>{t('title')}</PageTitle>
       <p className="lead">{t('intro')}</p>
       <Card title={t('listTitle')}>
-        {list.loading && !list.data ? <Loading /> : null}
-        <Notice error={list.error} />
-        {users.length > 0 ? (
-          <div className="table-wrap">
-            <table data-testid="users-table">
-              <thead>
-                <tr>
-                  <th scope="col">{ui('field.name')}</th>
-                  <th scope="col">{ui('field.email')}</th>
-                  <th scope="col">{ui('field.role')}</th>
-                  <th scope="col">{ui('field.tenant')}</th>
-                  <th scope="col">{ui('field.status')}</th>
-                  <th scope="col">{t('factors')}</th>
-                  <th scope="col">{t('lastSignIn')}</th>
-                  {manage ? <th scope="col">{ui('common.actions')}</th> : null}
-                </tr>
-              </thead>
-              <tbody>
-                {users.map((user) => (
-                  <tr key={user.id} data-user-id={user.id} data-email={user.email}>
-                    <th scope="row">{user.name}</th>
-                    <td>{user.email}</td>
-                    <td data-testid="user-role">{ui(`role.${user.role}`)}</td>
-                    <td>{tenantName(user.tenantId)}</td>
-                    <td data-testid="user-status" data-status={user.status}>
-                      <Badge tone={user.status === 'active' ? 'ok' : 'bad'}>
-                        {ui(`userStatus.${user.status}`)}
-                      </Badge>
-                    </td>
-                    <td>
-                      {user.factors.length > 0
-                        ? user.factors.map((f) => ui(`factor.${f}`)).join(', ')
-                        : '–'}
-                    </td>
-                    <td>{formatDate(locale, user.lastSignInAt)}</td>
-                    {manage ? (
-                      <td>
-                        {user.id !== me.id && grantable.includes(user.role) ? (
-                          <UserActions user={user} grantable={grantable} onChanged={replace} />
-                        ) : (
-                          <span className="hint">{user.id === me.id ? t('you') : '–'}</span>
-                        )}
-                      </td>
-                    ) : null}
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
-        ) : null}
+        <DataTable
+          caption={t('listTitle')}
+          captionHidden
+          testId="users-table"
+          rows={list.data}
+          loading={list.loading}
+          error={list.error}
+          empty={t('empty')}
+          rowKey={(user) => user.id}
+          rowAttributes={(user) => ({ 'data-user-id': user.id, 'data-email': user.email })}
+          columns={[
+            { key: 'name', header: ui('field.name'), rowHeader: true, cell: (user) => user.name },
+            { key: 'email', header: ui('field.email'), cell: (user) => user.email },
+            {
+              key: 'role',
+              header: ui('field.role'),
+              cell: (user) => <span data-testid="user-role">{ui(`role.${user.role}`)}</span>,
+            },
+            {
+              key: 'tenant',
+              header: ui('field.tenant'),
+              cell: (user) => tenantName(user.tenantId),
+            },
+            {
+              key: 'status',
+              header: ui('field.status'),
+              cell: (user) => (
+                <span data-testid="user-status" data-status={user.status}>
+                  <Badge tone={user.status === 'active' ? 'ok' : 'bad'}>
+                    {ui(`userStatus.${user.status}`)}
+                  </Badge>
+                </span>
+              ),
+            },
+            {
+              key: 'factors',
+              header: t('factors'),
+              cell: (user) =>
+                user.factors.length > 0
+                  ? user.factors.map((f) => ui(`factor.${f}`)).join(', ')
+                  : '–',
+            },
+            {
+              key: 'lastSignIn',
+              header: t('lastSignIn'),
+              cell: (user) => formatDate(locale, user.lastSignInAt),
+            },
+          ]}
+          {...(manage
+            ? {
+                actions: (user: UserRow) =>
+                  user.id !== me.id && grantable.includes(user.role) ? (
+                    <UserActions user={user} grantable={grantable} onChanged={replace} />
+                  ) : (
+                    <span className="hint">{user.id === me.id ? t('you') : '–'}</span>
+                  ),
+              }
+            : {})}
+        />
       </Card>
       <PendingInvitations key={invitedCount} canInvite={can('users.invite')} />
       {can('users.invite') && grantable.length > 0 && (!can('tenants.all') || !tenants.loading) ? (
@@ -127,22 +139,22 @@ function UserActions({
   const t = useMessages(usersMessages);
   const action = useAction();
   const [role, setRole] = useState<Role>(user.role);
-  const base = `/api/users/${enc(user.id)}`;
+  const params = { id: user.id };
 
   async function saveRole(event: FormEvent<HTMLFormElement>): Promise<void> {
     event.preventDefault();
-    const row = await action.run(() => api.patch<UserRow>(base, { role }), t('roleSaved'));
+    const row = await action.run(() => call(c.update, { params, body: { role } }), t('roleSaved'));
     if (row) onChanged(row);
   }
 
   async function toggle(): Promise<void> {
     const status = user.status === 'active' ? 'disabled' : 'active';
-    const row = await action.run(() => api.patch<UserRow>(base, { status }));
+    const row = await action.run(() => call(c.update, { params, body: { status } }));
     if (row) onChanged(row);
   }
 
   async function revoke(): Promise<void> {
-    const result = await action.run(() => api.post<{ ended: number }>(`${base}/sessions/revoke`));
+    const result = await action.run(() => call(c.endSessions, { params }));
     if (result) action.setStatus(t('sessionsEnded', { n: result.ended }));
   }
 
@@ -198,18 +210,12 @@ function UserActions({
 function PendingInvitations({ canInvite }: { canInvite: boolean }) {
   const { t: ui, locale } = useApp();
   const t = useMessages(usersMessages);
-  const list = useLoad(
-    () => api.get<{ invitations: InvitationRow[] }>('/api/invitations').then((r) => r.invitations),
-    [],
-  );
+  const list = useLoad(() => call(c.invitations).then((r) => r.invitations), []);
   const action = useAction();
   const [revoking, setRevoking] = useState<string | undefined>(undefined);
-  const rows = list.data ?? [];
 
   async function resend(row: InvitationRow): Promise<void> {
-    const result = await action.run(() =>
-      api.post<{ id: string; expiresAt: string }>(`/api/invitations/${enc(row.id)}/resend`),
-    );
+    const result = await action.run(() => call(c.resendInvitation, { params: { id: row.id } }));
     if (result) {
       action.setStatus(
         t('invitationResent', { email: row.email, date: formatDate(locale, result.expiresAt) }),
@@ -220,7 +226,7 @@ function PendingInvitations({ canInvite }: { canInvite: boolean }) {
 
   async function revoke(row: InvitationRow): Promise<void> {
     const done = await action.run(() =>
-      api.delete<void>(`/api/invitations/${enc(row.id)}`).then(() => true),
+      call(c.revokeInvitation, { params: { id: row.id } }).then(() => true),
     );
     setRevoking(undefined);
     if (done) {
@@ -231,90 +237,83 @@ function PendingInvitations({ canInvite }: { canInvite: boolean }) {
 
   return (
     <Card title={t('pendingTitle')}>
-      {list.loading && !list.data ? <Loading /> : null}
-      <Notice error={list.error} />
-      {list.data && rows.length === 0 ? (
-        <p data-testid="invitations-empty">{t('pendingEmpty')}</p>
-      ) : null}
-      {rows.length > 0 ? (
-        <div className="table-wrap">
-          <table data-testid="invitations-table">
-            <thead>
-              <tr>
-                <th scope="col">{ui('field.email')}</th>
-                <th scope="col">{ui('field.role')}</th>
-                <th scope="col">{ui('field.tenant')}</th>
-                <th scope="col">{t('invitedBy')}</th>
-                <th scope="col">{t('validUntil')}</th>
-                {canInvite ? <th scope="col">{ui('common.actions')}</th> : null}
-              </tr>
-            </thead>
-            <tbody>
-              {rows.map((row) => (
-                <tr key={row.id} data-invitation-id={row.id} data-email={row.email}>
-                  <th scope="row">{row.email}</th>
-                  <td>{ui(`role.${row.role}`)}</td>
-                  <td>{row.tenantName}</td>
-                  <td>{row.invitedBy ?? '–'}</td>
-                  <td data-testid="invitation-expiry" data-expired={String(row.expired)}>
-                    {row.expired ? (
-                      <Badge tone="bad">{t('expired')}</Badge>
-                    ) : (
-                      formatDate(locale, row.expiresAt)
-                    )}
-                  </td>
-                  {canInvite ? (
-                    <td>
-                      {revoking === row.id ? (
-                        <div className="row-actions" data-testid="invitation-revoke-confirm">
-                          <span>{t('revokeQuestion', { email: row.email })}</span>
-                          <button
-                            type="button"
-                            className="button button-danger button-small"
-                            data-testid="invitation-revoke-yes"
-                            disabled={action.busy}
-                            onClick={() => void revoke(row)}
-                          >
-                            {t('revoke')}
-                          </button>
-                          <button
-                            type="button"
-                            className="button-secondary button-small"
-                            onClick={() => setRevoking(undefined)}
-                          >
-                            {ui('common.cancel')}
-                          </button>
-                        </div>
-                      ) : (
-                        <div className="row-actions">
-                          <button
-                            type="button"
-                            className="button-secondary button-small"
-                            data-testid="invitation-resend"
-                            disabled={action.busy}
-                            onClick={() => void resend(row)}
-                          >
-                            {t('resend')}
-                          </button>
-                          <button
-                            type="button"
-                            className="button-secondary button-small"
-                            data-testid="invitation-revoke"
-                            disabled={action.busy}
-                            onClick={() => setRevoking(row.id)}
-                          >
-                            {t('revokeAsk')}
-                          </button>
-                        </div>
-                      )}
-                    </td>
-                  ) : null}
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
-      ) : null}
+      <DataTable
+        caption={t('pendingTitle')}
+        captionHidden
+        testId="invitations-table"
+        rows={list.data}
+        loading={list.loading}
+        error={list.error}
+        empty={t('pendingEmpty')}
+        rowKey={(row) => row.id}
+        rowAttributes={(row) => ({ 'data-invitation-id': row.id, 'data-email': row.email })}
+        columns={[
+          { key: 'email', header: ui('field.email'), rowHeader: true, cell: (row) => row.email },
+          { key: 'role', header: ui('field.role'), cell: (row) => ui(`role.${row.role}`) },
+          { key: 'tenant', header: ui('field.tenant'), cell: (row) => row.tenantName },
+          { key: 'invitedBy', header: t('invitedBy'), cell: (row) => row.invitedBy ?? '–' },
+          {
+            key: 'expires',
+            header: t('validUntil'),
+            cell: (row) => (
+              <span data-testid="invitation-expiry" data-expired={String(row.expired)}>
+                {row.expired ? (
+                  <Badge tone="bad">{t('expired')}</Badge>
+                ) : (
+                  formatDate(locale, row.expiresAt)
+                )}
+              </span>
+            ),
+          },
+        ]}
+        {...(canInvite
+          ? {
+              actions: (row: InvitationRow) =>
+                revoking === row.id ? (
+                  <span className="row-actions" data-testid="invitation-revoke-confirm">
+                    <span>{t('revokeQuestion', { email: row.email })}</span>
+                    <button
+                      type="button"
+                      className="button button-danger button-small"
+                      data-testid="invitation-revoke-yes"
+                      disabled={action.busy}
+                      onClick={() => void revoke(row)}
+                    >
+                      {t('revoke')}
+                    </button>
+                    <button
+                      type="button"
+                      className="button-secondary button-small"
+                      onClick={() => setRevoking(undefined)}
+                    >
+                      {ui('common.cancel')}
+                    </button>
+                  </span>
+                ) : (
+                  <>
+                    <button
+                      type="button"
+                      className="button-secondary button-small"
+                      data-testid="invitation-resend"
+                      disabled={action.busy}
+                      onClick={() => void resend(row)}
+                    >
+                      {t('resend')}
+                    </button>
+                    <button
+                      type="button"
+                      className="button-secondary button-small"
+                      data-testid="invitation-revoke"
+                      disabled={action.busy}
+                      onClick={() => setRevoking(row.id)}
+                    >
+                      {t('revokeAsk')}
+                    </button>
+                  </>
+                ),
+            }
+          : {})}
+      />
       <Notice error={action.error} status={action.status} />
     </Card>
   );
@@ -339,10 +338,10 @@ function InviteForm({
     const form = event.currentTarget;
     const email = formValue(form, 'email');
     const tenantId = formValue(form, 'tenantId');
-    const body = { email, role: formValue(form, 'role'), ...(tenantId ? { tenantId } : {}) };
-    const result = await action.run(() =>
-      api.post<{ id: string; expiresAt: string }>('/api/invitations', body),
-    );
+    const chosen = formValue(form, 'role');
+    const role = grantable.find((r) => r === chosen) ?? grantable[0] ?? 'customer';
+    const body = { email, role, ...(tenantId ? { tenantId } : {}) };
+    const result = await action.run(() => call(c.invite, { body }));
     if (result) {
       action.setStatus(t('invited', { email, date: formatDate(locale, result.expiresAt) }));
       form.reset();
