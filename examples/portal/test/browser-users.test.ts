@@ -51,7 +51,7 @@ describe.skipIf(!available)('users and licenses in Chromium', () => {
     const { context, page } = await b.newPage();
     await signInWithTotp(h, page, 'key@acme.test', keyUser.secret);
     await page.goto(`${h.portal.url}/users`);
-    await byTest(page, 'invitations-empty').waitFor();
+    await page.getByText('Keine offenen Einladungen.').waitFor();
 
     // Invited on the page: the invitation appears in the pending list at once.
     let before = h.smtp.messages.length;
