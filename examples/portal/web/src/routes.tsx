@@ -17,7 +17,9 @@ const EnrolPage = lazy(() => import('./pages/enrol.tsx').then(named('EnrolPage')
 const InvitePage = lazy(() => import('./pages/invite.tsx').then(named('InvitePage')));
 const ResetRequestPage = lazy(() => import('./pages/reset.tsx').then(named('ResetRequestPage')));
 const ResetConfirmPage = lazy(() => import('./pages/reset.tsx').then(named('ResetConfirmPage')));
-const DashboardPage = lazy(() => import('./features/dashboard/page.tsx').then(named('DashboardPage')));
+const DashboardPage = lazy(() =>
+  import('./features/dashboard/page.tsx').then(named('DashboardPage')),
+);
 const LicensesPage = lazy(() => import('./features/licenses/page.tsx').then(named('LicensesPage')));
 const LicenseDetailPage = lazy(() =>
   import('./features/licenses/detail.tsx').then(named('LicenseDetailPage')),
