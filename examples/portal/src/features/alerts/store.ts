@@ -136,7 +136,7 @@ function tenantSql(tenants: Tenants, params: unknown[]): string {
   return `tenant_id = ANY($${params.length}::text[])`;
 }
 
-/** The alerts of these tenants, newest activity first (at most 500). */
+/** The alerts of these tenants: unresolved first, then the most severe, then the newest (≤ 500). */
 export async function listAlerts(
   db: Database,
   tenants: Tenants,
@@ -148,7 +148,8 @@ export async function listAlerts(
   if (state === 'resolved') where.push("state = 'resolved'");
   const { rows } = await db.query(
     `SELECT * FROM portal_alerts WHERE ${where.join(' AND ')}
-     ORDER BY (state = 'resolved'), last_seen DESC, id LIMIT 500`,
+     ORDER BY (state = 'resolved'), array_position(${SEVERITY_RANK}, severity) DESC,
+       last_seen DESC, id LIMIT 500`,
     params,
   );
   return rows.map(toAlert);
