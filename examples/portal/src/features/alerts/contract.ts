@@ -3,6 +3,7 @@
  * (imports only zod and src/shared).
  */
 import { z } from 'zod';
+import { route } from '../../shared/contract.ts';
 
 export const ALERT_SEVERITIES = ['low', 'medium', 'high', 'critical'] as const;
 export const ALERT_STATES = ['open', 'acknowledged', 'resolved'] as const;
@@ -81,3 +82,47 @@ export const AlertReplySchema = z.object({ alert: AlertRowSchema });
  * pseudonym means the same address, across tenants.
  */
 export const IP_POLICY = 'pseudonymised' as const;
+
+export const alertsContract = {
+  list: route({
+    method: 'GET',
+    path: '/api/alerts',
+    access: 'alerts.read',
+    query: alertsQuery,
+    response: AlertListSchema,
+  }),
+  summary: route({
+    method: 'GET',
+    path: '/api/alerts/summary',
+    access: 'alerts.read',
+    response: AlertSummarySchema,
+  }),
+  /** open → acknowledged; 409 when it is not open (any more). */
+  acknowledge: route({
+    method: 'POST',
+    path: '/api/alerts/:id/acknowledge',
+    access: 'alerts.manage',
+    response: AlertReplySchema,
+  }),
+  /** open or acknowledged → resolved; 409 when it is resolved already. */
+  resolve: route({
+    method: 'POST',
+    path: '/api/alerts/:id/resolve',
+    access: 'alerts.manage',
+    response: AlertReplySchema,
+  }),
+} as const;
+
+/**
+ * Where the relay posts its alerts (`@fluxel/audit`'s `webhookHook`): outside `/api`, a machine
+ * call authenticated by the HMAC signature (no session, no CSRF token); the body is read as
+ * the string that was signed.
+ */
+export const relayAlertsContract = {
+  receive: route({
+    method: 'POST',
+    path: '/internal/relay/v1/alerts',
+    access: 'public',
+    response: z.void(),
+  }),
+} as const;

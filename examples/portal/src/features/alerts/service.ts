@@ -182,7 +182,11 @@ async function toRow(ctx: Context, a: AlertRecord, names: Map<string, string>): 
     count: a.count,
     firstSeen: new Date(a.firstSeen).toISOString(),
     lastSeen: new Date(a.lastSeen).toISOString(),
-    details: a.details,
+    details: {
+      ...(typeof a.details.failures === 'number' ? { failures: a.details.failures } : {}),
+      ...(typeof a.details.accounts === 'number' ? { accounts: a.details.accounts } : {}),
+      ...(typeof a.details.windowMs === 'number' ? { windowMs: a.details.windowMs } : {}),
+    },
     ...(a.acknowledgedAt !== undefined
       ? {
           acknowledged: {

@@ -27,9 +27,8 @@ import {
 } from '../../server/context.ts';
 import type { Database } from '../../server/db.ts';
 import { fail } from '../../server/http.ts';
-import type { auditQuery } from '../../shared/api.ts';
-import type { AuditVerifyResult, AuditViewPage, AuditViewRow } from '../../shared/audit-view.ts';
 import { ROLE_SCOPE } from '../../shared/permissions.ts';
+import type { AuditFilters, AuditVerifyResult, AuditViewPage, AuditViewRow } from './contract.ts';
 import { AUDIT_STREAM, AUDIT_TABLE, type AuditStoreQuery, queryAudit } from './store.ts';
 
 export type { AuditStoreQuery } from './store.ts';
@@ -124,7 +123,6 @@ export async function verifyPortalAudit(log: AuditLog): Promise<AuditVerifyResul
   };
 }
 
-type AuditFilters = ReturnType<typeof auditQuery.parse>;
 type Scope = Pick<AuditStoreQuery, 'tenant' | 'tenants' | 'allTenants' | 'people'>;
 
 /**

@@ -7,7 +7,7 @@
 import type { AuditEvent } from '@fluxel/audit';
 import { parseRecordLine } from '@fluxel/audit';
 import type { Database } from '../../server/db.ts';
-import { AUDIT_COUNT_CAP, type AuditViewPage, type AuditViewRow } from '../../shared/audit-view.ts';
+import { AUDIT_COUNT_CAP, type AuditViewPage, type AuditViewRow } from './contract.ts';
 
 export const AUDIT_TABLE = 'portal_audit';
 export const AUDIT_STREAM = 'portal';

@@ -2,6 +2,7 @@
 import type { LicenseRow } from '../../../src/shared/api.ts';
 import { api } from '../api.ts';
 import { useApp, useMe } from '../context.tsx';
+import { DashboardAlertsLink } from '../features/alerts/open-count.tsx';
 import { statusLabel } from '../labels.ts';
 import { Link } from '../router.tsx';
 import { Card, Loading, Notice, PageTitle, useLoad } from '../ui.tsx';
@@ -101,6 +102,7 @@ export function DashboardPage() {
             <li>
               <Link to="/alerts">{t('nav.alerts')}</Link>
               <span className="hint">{t('dashboard.alertsHint')}</span>
+              <DashboardAlertsLink />
             </li>
           ) : null}
           <li>
