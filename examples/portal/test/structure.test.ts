@@ -15,7 +15,6 @@ const root = join(import.meta.dirname, '..');
 const SQL_NOT_YET_MOVED: readonly string[] = [
   'src/server/adv/agreements.ts',
   'src/server/app.ts',
-  'src/server/audit.ts',
   'src/server/auth/accounts.ts',
   'src/server/auth/code-sends.ts',
   'src/server/auth/factor-removal.ts',
@@ -59,8 +58,6 @@ const ASSERTED_NOT_YET_MOVED: readonly string[] = [
   'web/src/code-method.tsx',
   'web/src/factors.tsx',
   'web/src/pages/adv.tsx',
-  'web/src/pages/alerts.tsx',
-  'web/src/pages/audit.tsx',
   'web/src/pages/certificates.tsx',
   'web/src/pages/certification.tsx',
   'web/src/pages/dashboard.tsx',

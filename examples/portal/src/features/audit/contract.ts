@@ -72,7 +72,23 @@ export const AuditVerifyResultSchema = z.object({
 });
 export type AuditVerifyResult = z.infer<typeof AuditVerifyResultSchema>;
 
+/**
+ * The tenants the viewer's audit covers (the choices of the tenant filter, the names of the
+ * rows' tenants); `allTenants` when the role sees every tenant (and may verify the chain).
+ */
+export const AuditScopeSchema = z.object({
+  allTenants: z.boolean(),
+  tenants: z.array(z.object({ id: z.string(), name: z.string() })),
+});
+export type AuditScope = z.infer<typeof AuditScopeSchema>;
+
 export const auditContract = {
+  scope: route({
+    method: 'GET',
+    path: '/api/audit/scope',
+    access: 'audit.read',
+    response: AuditScopeSchema,
+  }),
   page: route({
     method: 'GET',
     path: '/api/audit',

@@ -3,10 +3,11 @@ import type { FastifyInstance } from 'fastify';
 import type { Context } from '../../server/context.ts';
 import { serveAll } from '../../server/route.ts';
 import { auditContract } from './contract.ts';
-import { auditCsv, auditPage, verifyAudit } from './service.ts';
+import { auditCsv, auditPage, auditTenants, verifyAudit } from './service.ts';
 
 export function auditRoutes(app: FastifyInstance, ctx: Context): void {
   serveAll(app, ctx, auditContract, {
+    scope: async ({ principal }) => auditTenants(ctx, principal),
     page: async ({ req, principal, query }) => auditPage(ctx, req, principal, query),
     csv: async ({ req, reply, principal, query }) =>
       reply

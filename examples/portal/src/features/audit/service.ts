@@ -28,7 +28,13 @@ import {
 import type { Database } from '../../server/db.ts';
 import { fail } from '../../server/http.ts';
 import { ROLE_SCOPE } from '../../shared/permissions.ts';
-import type { AuditFilters, AuditVerifyResult, AuditViewPage, AuditViewRow } from './contract.ts';
+import type {
+  AuditFilters,
+  AuditScope,
+  AuditVerifyResult,
+  AuditViewPage,
+  AuditViewRow,
+} from './contract.ts';
 import { AUDIT_STREAM, AUDIT_TABLE, type AuditStoreQuery, queryAudit } from './store.ts';
 
 export type { AuditStoreQuery } from './store.ts';
@@ -143,6 +149,14 @@ async function auditScope(
   const people: readonly string[] | 'all' = all ? 'all' : visible;
   if (tenantId) return { tenant: (await requireTenant(ctx, req, p.user, tenantId)).id, people };
   return all ? { allTenants: true, people } : { tenants: visible, people };
+}
+
+/** The tenants the principal's audit covers, by name. */
+export async function auditTenants(ctx: Context, p: Principal): Promise<AuditScope> {
+  return {
+    allTenants: ROLE_SCOPE[p.user.role] === 'all',
+    tenants: (await reachableTenants(ctx, p.user)).map((t) => ({ id: t.id, name: t.name })),
+  };
 }
 
 function runQuery(

@@ -11,7 +11,6 @@ import {
   type AuditViewRow,
   auditContract as c,
 } from '../../../../src/features/audit/contract.ts';
-import { tenantsContract } from '../../../../src/features/tenants/contract.ts';
 import { call, hrefOf } from '../../client.ts';
 import { useApp } from '../../context.tsx';
 import { useMessages } from '../../messages.ts';
@@ -70,7 +69,7 @@ function toIso(local: string): string | undefined {
 
 export function AuditPage() {
   const t = useMessages(auditMessages);
-  const { t: app, can, locale } = useApp();
+  const { t: app, locale } = useApp();
   const [filters, setFilters] = useState<Filters>({});
   const [events, setEvents] = useState<readonly AuditViewRow[] | undefined>(undefined);
   const [nextBefore, setNextBefore] = useState<number | undefined>(undefined);
@@ -78,11 +77,9 @@ export function AuditPage() {
   const action = useAction();
   const verifying = useAction();
   const [chain, setChain] = useState<AuditVerifyResult | undefined>(undefined);
-  const tenants = useLoad(
-    () =>
-      can('tenants.all') ? call(tenantsContract.list).then((r) => r.tenants) : Promise.resolve([]),
-    [],
-  );
+  const scope = useLoad(() => call(c.scope), []);
+  const tenants = scope.data?.tenants ?? [];
+  const allTenants = scope.data?.allTenants === true;
 
   async function load(next: Filters, before?: number): Promise<void> {
     const page = await action.run(() =>
@@ -96,7 +93,7 @@ export function AuditPage() {
       setTotal({ count: page.total, capped: page.totalCapped === true });
   }
 
-  const tenantNames = new Map((tenants.data ?? []).map((tenant) => [tenant.id, tenant.name]));
+  const tenantNames = new Map(tenants.map((tenant) => [tenant.id, tenant.name]));
   const countText = (n: number, capped: boolean) => {
     const count = new Intl.NumberFormat(locale === 'de' ? 'de-DE' : 'en-GB').format(n);
     if (capped) return t('count.capped', { count });
@@ -138,13 +135,13 @@ export function AuditPage() {
       <p className="lead">{t('intro')}</p>
       <Card title={t('filters')}>
         <form onSubmit={submit} data-testid="audit-filters" className="form-grid">
-          {can('tenants.all') ? (
+          {tenants.length > 1 ? (
             <SelectField
               label={app('field.tenant')}
               name="tenantId"
               options={[
                 { value: '', label: t('allTenants') },
-                ...(tenants.data ?? []).map((tenant) => ({ value: tenant.id, label: tenant.name })),
+                ...tenants.map((tenant) => ({ value: tenant.id, label: tenant.name })),
               ]}
             />
           ) : null}
@@ -177,7 +174,7 @@ export function AuditPage() {
             >
               {t('export')}
             </a>
-            {can('tenants.all') ? (
+            {allTenants ? (
               <button
                 type="button"
                 className="button-secondary"
