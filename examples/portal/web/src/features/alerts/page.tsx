@@ -138,21 +138,31 @@ export function AlertsPage() {
       cell: (a) => (
         <>
           {isKind(a.kind) ? t(`kind.${a.kind}`) : t('kind.other')}
-          <span className="hint block">{t(`source.${a.source}`)}</span>
+          <span className="hint block">
+            {t(`source.${a.source}`)} · {countText(t, a)}
+          </span>
         </>
       ),
     },
-    { key: 'subject', header: t('col.subject'), cell: (a) => <SubjectCell t={t} alert={a} /> },
-    { key: 'tenant', header: t('col.tenant'), cell: (a) => a.tenantName },
-    { key: 'count', header: t('col.count'), cell: (a) => countText(t, a) },
+    {
+      key: 'subject',
+      header: t('col.subject'),
+      cell: (a) => (
+        <>
+          <SubjectCell t={t} alert={a} />
+          <span className="hint block">{a.tenantName}</span>
+        </>
+      ),
+    },
     {
       key: 'seen',
       header: t('col.seen'),
-      className: 'nowrap',
       cell: (a) => (
         <>
-          {formatDate(locale, a.firstSeen)}
-          <span className="hint block">{formatDate(locale, a.lastSeen)}</span>
+          {formatDate(locale, a.lastSeen)}
+          <span className="hint block">
+            {t('firstSeen', { time: formatDate(locale, a.firstSeen) })}
+          </span>
         </>
       ),
     },
@@ -164,20 +174,22 @@ export function AlertsPage() {
       <PageTitle title={t('title')}>{t('title')}</PageTitle>
       <p className="lead">{t('intro')}</p>
       <Card>
-        <SelectField
-          label={t('show')}
-          name="state"
-          value={show}
-          onChange={(event) => {
-            const value = event.currentTarget.value;
-            if (value === 'active' || value === 'resolved' || value === 'all') setShow(value);
-          }}
-          options={[
-            { value: 'active', label: t('show.active') },
-            { value: 'resolved', label: t('show.resolved') },
-            { value: 'all', label: t('show.all') },
-          ]}
-        />
+        <div className="form-grid">
+          <SelectField
+            label={t('show')}
+            name="state"
+            value={show}
+            onChange={(event) => {
+              const value = event.currentTarget.value;
+              if (value === 'active' || value === 'resolved' || value === 'all') setShow(value);
+            }}
+            options={[
+              { value: 'active', label: t('show.active') },
+              { value: 'resolved', label: t('show.resolved') },
+              { value: 'all', label: t('show.all') },
+            ]}
+          />
+        </div>
         <Notice error={action.error} />
         <DataTable
           caption={t('caption')}
