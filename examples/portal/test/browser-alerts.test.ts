@@ -5,7 +5,7 @@
  * privacy policy's pseudonym); the administrator sees the open count in the navigation and on
  * the dashboard, acknowledges and resolves; the audit page shows an alert's severity instead of
  * an outcome.
- * Screenshot `31-alerts.png`.
+ * Screenshot `32-alerts.png`.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -90,7 +90,7 @@ describe.skipIf(!available)('alerts inbox in Chromium', () => {
     expect(await byTest(page, 'alerts-ip-policy').textContent()).toMatch(
       /Pseudonym.*Art\. 6 Abs\. 1 lit\. f/s,
     );
-    await shot(page, '31-alerts');
+    await shot(page, '32-alerts');
     expect(await a11yViolations(page)).toEqual([]);
 
     await brute.getByTestId('alert-acknowledge').click();

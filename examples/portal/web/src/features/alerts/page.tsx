@@ -40,7 +40,7 @@ const KINDS = [
 type Kind = (typeof KINDS)[number];
 const isKind = (kind: string): kind is Kind => (KINDS as readonly string[]).includes(kind);
 
-const SEVERITY_TONE = { low: 'neutral', medium: 'warn', high: 'bad', critical: 'bad' } as const;
+const SEVERITY_TONE = { low: 'neutral', medium: 'warn', high: 'warn', critical: 'bad' } as const;
 
 function SubjectCell({ t, alert }: { t: T; alert: AlertRow }) {
   const s = alert.subject;

@@ -36,7 +36,7 @@ type T = ReturnType<typeof useMessages<keyof typeof auditMessages.de>>;
 const OUTCOMES = ['success', 'failure', 'denied'] as const;
 const SEVERITIES = ['low', 'medium', 'high', 'critical'] as const;
 type Severity = (typeof SEVERITIES)[number];
-const SEVERITY_TONE = { low: 'neutral', medium: 'warn', high: 'bad', critical: 'bad' } as const;
+const SEVERITY_TONE = { low: 'neutral', medium: 'warn', high: 'warn', critical: 'bad' } as const;
 
 /** The translated label of an action; undefined when it has none (the raw action is shown). */
 function actionLabel(t: T, action: string): string | undefined {
