@@ -7,8 +7,8 @@
  * being hand-written SQL, on the machine's PostgreSQL too.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { AuditVerifyResult, AuditViewPage } from '../src/features/audit/contract.ts';
 import type { PortalOptions } from '../src/server/app.ts';
-import type { AuditVerifyResult, AuditViewPage } from '../src/shared/audit-view.ts';
 import { type PortalHarness, type SignedUp, startPortalHarness } from './helpers.ts';
 import { dropSchema, POSTGRES_URL, postgresUp, uniqueSchema } from './postgres-schema.ts';
 

@@ -62,7 +62,7 @@ describe.skipIf(!available)('audit page in Chromium', () => {
     await byTest(page, 'audit-search').click();
     const lockRow = page.locator('tr[data-action="license.locked"]');
     await expect.poll(() => lockRow.count()).toBe(1);
-    expect(await lockRow.locator('td[data-tenant]').getAttribute('data-tenant')).toBe('globex');
+    expect(await lockRow.locator('[data-tenant]').getAttribute('data-tenant')).toBe('globex');
     expect(await lockRow.textContent()).toContain('Globex AG');
     expect(await lockRow.locator('th').textContent()).toContain('Lizenz gesperrt');
     expect(await lockRow.getByTestId('audit-actor').textContent()).toContain('Ada Admin');

@@ -6,11 +6,13 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { type AlertHook, webhookHook } from '@fluxel/audit';
 import { createDpopSigner, generateKeyPair } from '@fluxel/license';
 import { createRelayClient, type NodeRelayClient, spkiPin } from '@fluxel/relay-client/node';
 import { createCounterpart, generateWebhookSecret } from '@fluxel-example/counterpart';
 import { counterpartConnector, createRelay, ensureDevTls, type Relay } from '@fluxel-example/relay';
-import { Agent, request } from 'undici';
+import { Agent, request, fetch as undiciFetch } from 'undici';
+import { RELAY_ALERTS_PATH } from '../src/features/alerts/routes.ts';
 import { createPortal, type Portal, type PortalOptions } from '../src/server/app.ts';
 import { totpCode } from '../src/server/auth/totp.ts';
 import { type SmtpSink, smtpTransport, startSmtpSink } from '../src/server/mail.ts';
@@ -22,6 +24,7 @@ export const ADMIN_TOKEN = 'portal-test-admin-token-0123456789abcdef';
 export const PORTAL_TOKEN = 'portal-test-portal-token-0123456789abcdef';
 export const API_KEY = 'cp-portal-key-5e8a2b';
 export const PASSWORD = 'ein langes Passwort für Tests';
+export const RELAY_ALERT_SECRET = 'portal-test-relay-alert-secret-0123456789';
 
 export interface PortalHarness {
   readonly dataDir: string;
@@ -144,7 +147,10 @@ export async function startPortalHarness(
   const connector = counterpartConnector({ baseUrl: counterpart.url, timeoutMs: 5000 });
   const clock = { offsetMs: 0 };
   const now = () => Date.now() + clock.offsetMs;
+  // The relay's alerts go to the portal's inbox as its signed webhook (bound once it listens).
+  let forwardAlert: AlertHook | undefined;
   const relay = await createRelay({
+    alerts: { hooks: [async (alert) => forwardAlert?.(alert)] },
     dataDir,
     connector,
     inMemoryDatabase: true,
@@ -169,12 +175,22 @@ export async function startPortalHarness(
     mail,
     sms,
     clock: now,
+    alerts: { relaySecret: RELAY_ALERT_SECRET },
     ...options,
     ...(harness.devMailViewer
       ? { extraRoutes: [...(options.extraRoutes ?? []), devMailRoutes(smtp)] }
       : {}),
   });
   const dispatcher = new Agent({ connect: { ca: tls.ca } });
+  forwardAlert = webhookHook({
+    url: `${portal.url}${RELAY_ALERTS_PATH}`,
+    secret: RELAY_ALERT_SECRET,
+    fetch: (url, init) =>
+      undiciFetch(String(url), {
+        ...(init as object),
+        dispatcher,
+      }) as unknown as Promise<globalThis.Response>,
+  });
   const relayClients: NodeRelayClient[] = [];
   const h: PortalHarness = {
     dataDir,

@@ -10,12 +10,15 @@ import { Keyring } from '@fluxel/crypto';
 import { keyFileKek } from '@fluxel/crypto/node';
 import { type DevTls, ensureDevTls, TLS_SERVER_POLICY } from '@fluxel-example/kit/tls';
 import Fastify, { type FastifyInstance } from 'fastify';
+import { type AlertsOptions, alertsRoutes } from '../features/alerts/routes.ts';
+import { raisePortalAlert } from '../features/alerts/service.ts';
+import { auditRoutes } from '../features/audit/routes.ts';
+import { openPortalAudit, type PortalAudit } from '../features/audit/service.ts';
 import { licensesRoutes } from '../features/licenses/routes.ts';
 import { tenantsRoutes } from '../features/tenants/routes.ts';
 import { assignPartner, createTenant } from '../features/tenants/store.ts';
 import { usersRoutes } from '../features/users/routes.ts';
 import { insertInvitation } from '../features/users/store.ts';
-import { openPortalAudit, type PortalAudit } from './audit.ts';
 import type { PasswordParams } from './auth/password.ts';
 import { type Context, OPERATOR_TENANT } from './context.ts';
 import { type Database, openPortalDatabase } from './db.ts';
@@ -27,7 +30,6 @@ import { accountRoutes } from './routes/account.ts';
 import { advRoutes } from './routes/adv.ts';
 import { anonymousCsrf, authRoutes } from './routes/auth.ts';
 import { certificatesRoutes } from './routes/certificates.ts';
-import { manageRoutes } from './routes/manage.ts';
 import { type OnboardingOptions, onboardingRoutes } from './routes/onboarding.ts';
 import { type PartnerRoutesOptions, partnerRoutes } from './routes/partner.ts';
 import { privacyRoutes } from './routes/privacy.ts';
@@ -87,6 +89,8 @@ export interface PortalOptions {
    * (30 s for a whole request). Checked here: a bad value throws before anything starts.
    */
   readonly timeouts?: Partial<PortalTimeouts>;
+  /** The alerts inbox: the relay's signed alert webhook (off without a secret). */
+  readonly alerts?: AlertsOptions;
   /** More routes (features wired by composition), registered before the server listens. */
   readonly extraRoutes?: readonly ((app: FastifyInstance, ctx: Context) => void)[];
 }
@@ -187,11 +191,14 @@ export async function createPortal(options: PortalOptions): Promise<Portal> {
   // IPs pseudonymised, users' user agents sealed under their person key (see privacy/); the
   // transform needs the context, which needs the log: bound once the context exists.
   let privacy: PrivacyTransform | undefined;
+  // Alerts reach the inbox through the context too: bound below as well.
+  let onAlert: ((alert: AuditEvent) => Promise<void>) | undefined;
   const audit = await openPortalAudit(
     db,
     signingKeyFromSeed(readOrCreate(join(dataDir, 'portal-audit-seed'), 32)),
     now,
     (event: AuditEvent) => (privacy ? privacy(event) : event),
+    async (alert) => onAlert?.(alert),
   );
   const relay = 'adminAddress' in options.relay ? relayGateway(options.relay) : options.relay;
   const app = Fastify({
@@ -246,6 +253,7 @@ export async function createPortal(options: PortalOptions): Promise<Portal> {
     },
   };
   privacy = portalAuditPrivacy(ctx, readOrCreate(join(dataDir, 'portal-audit-pseudonym'), 32));
+  onAlert = (alert) => raisePortalAlert(ctx, alert);
   closeAfterEarlyAnswer(app);
   installHttp(app, {
     origin: () => origin,
@@ -257,7 +265,8 @@ export async function createPortal(options: PortalOptions): Promise<Portal> {
   tenantsRoutes(app, ctx);
   usersRoutes(app, ctx);
   licensesRoutes(app, ctx);
-  manageRoutes(app, ctx, (q) => audit.query(q));
+  auditRoutes(app, ctx);
+  alertsRoutes(app, ctx, options.alerts);
   advRoutes(app, ctx);
   privacyRoutes(app, ctx);
   statusRoutes(app, ctx);

@@ -315,33 +315,3 @@ export const credentialsBody = z.strictObject({
     .refine((v) => Object.keys(v).length >= 1 && Object.keys(v).length <= 20),
 });
 export const CONNECTION_PATTERN: RegExp = /^[a-z0-9][a-z0-9-]{0,62}$/;
-
-// ---------------------------------------------------------------- audit & alerts
-
-/** `GET /api/audit?tenantId&actor&action&outcome&from&to&before` (audit.read) → `AuditPage`; `GET /api/audit.csv?…` → text/csv. */
-export const auditQuery = z.strictObject({
-  tenantId: id.optional(),
-  actor: z.string().max(200).optional(),
-  action: z.string().max(100).optional(),
-  outcome: z.enum(['success', 'failure', 'denied']).optional(),
-  from: z.iso.datetime().optional(),
-  to: z.iso.datetime().optional(),
-  before: z.coerce.number().int().positive().optional(),
-  limit: z.coerce.number().int().min(1).max(500).optional(),
-});
-export interface AuditRow {
-  readonly seq: number;
-  readonly id: string;
-  readonly time: string;
-  readonly action: string;
-  readonly outcome: 'success' | 'failure' | 'denied';
-  readonly actor: { readonly type: string; readonly id: string; readonly ip?: string };
-  readonly target?: { readonly type: string; readonly id: string };
-  readonly tenant?: string;
-  readonly details?: Readonly<Record<string, unknown>>;
-}
-export interface AuditPage {
-  readonly events: readonly AuditRow[];
-  readonly nextBefore?: number;
-}
-/** `GET /api/alerts` (alerts.read) → `{ alerts: AuditRow[] }` (events whose action starts with `alert.`). */

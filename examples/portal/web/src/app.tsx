@@ -295,6 +295,7 @@ export function App() {
                       data-testid={`nav-${page.navId ?? page.path.slice(1)}`}
                     >
                       {page.nav ? t(page.nav) : null}
+                      {page.NavBadge ? <page.NavBadge /> : null}
                     </Link>
                   </li>
                 );

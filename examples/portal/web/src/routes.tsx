@@ -6,6 +6,7 @@
 import { type ComponentType, lazy, type ReactNode } from 'react';
 import { DEV_MAIL_PAGE } from '../../src/shared/dev-mail.ts';
 import type { Permission, Role } from '../../src/shared/permissions.ts';
+import { NavAlertsBadge } from './features/alerts/open-count.tsx';
 import type { MessageKey } from './i18n.ts';
 import { LoginPage } from './pages/login.tsx';
 
@@ -26,8 +27,8 @@ const LicenseDetailPage = lazy(() =>
 );
 const UsersPage = lazy(() => import('./features/users/page.tsx').then(named('UsersPage')));
 const SecurityPage = lazy(() => import('./pages/security.tsx').then(named('SecurityPage')));
-const AuditPage = lazy(() => import('./pages/audit.tsx').then(named('AuditPage')));
-const AlertsPage = lazy(() => import('./pages/alerts.tsx').then(named('AlertsPage')));
+const AuditPage = lazy(() => import('./features/audit/page.tsx').then(named('AuditPage')));
+const AlertsPage = lazy(() => import('./features/alerts/page.tsx').then(named('AlertsPage')));
 const AdvPage = lazy(() => import('./pages/adv.tsx').then(named('AdvPage')));
 const PrivacyPage = lazy(() => import('./pages/privacy.tsx').then(named('PrivacyPage')));
 const ErasureCancelPage = lazy(() =>
@@ -74,6 +75,8 @@ export interface PageRoute {
   readonly role?: Role;
   /** The sidebar label; pages without one are not in the navigation. */
   readonly nav?: MessageKey;
+  /** Shown beside the navigation label (the open-alert count). */
+  readonly NavBadge?: ComponentType;
   /** The `data-testid` of the navigation link (`nav-<name>`). */
   readonly navId?: string;
   readonly render: (params: Readonly<Record<string, string>>) => ReactNode;
@@ -148,6 +151,7 @@ export const PAGES: readonly PageRoute[] = [
     audience: 'member',
     permission: 'alerts.read',
     nav: 'nav.alerts',
+    NavBadge: NavAlertsBadge,
     render: () => <AlertsPage />,
   },
   { path: '/adv', audience: 'member', nav: 'nav.adv', render: () => <AdvPage /> },

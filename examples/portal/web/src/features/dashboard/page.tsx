@@ -8,6 +8,7 @@ import { useMessages } from '../../messages.ts';
 import { TlsIndicator } from '../../pages/status.tsx';
 import { Link } from '../../router.tsx';
 import { Card, Loading, Notice, PageTitle, useLoad } from '../../ui.tsx';
+import { DashboardAlertsLink } from '../alerts/open-count.tsx';
 import { dashboardMessages } from './messages.ts';
 
 const ORDER = ['active', 'issued', 'locked', 'expired'];
@@ -105,6 +106,7 @@ export function DashboardPage() {
             <li>
               <Link to="/alerts">{ui('nav.alerts')}</Link>
               <span className="hint">{t('alertsHint')}</span>
+              <DashboardAlertsLink />
             </li>
           ) : null}
           <li>

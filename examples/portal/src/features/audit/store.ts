@@ -1,30 +1,16 @@
 /**
- * The portal's audit log: `@fluxel/audit` over the portal's own database (SqlStore), Ed25519
- * signed checkpoints, and the alert rules (brute force, password spraying, admin role change)
- * evaluated on every committed event. Also the audit viewer's query (`query`): the store's
- * filters plus a set of tenants, actors by e-mail or name, action prefixes and a count, in SQL
- * over the store's table, so the routes hold no SQL.
+ * The audit viewer's SQL over the portal's audit table (`portal_audit`, written by
+ * `@fluxel/audit`'s SqlStore): the store's filters plus a set of tenants, actors by e-mail or
+ * name, action prefixes and a count.
  */
-import {
-  AlertEngine,
-  type AuditEvent,
-  AuditLog,
-  adminRoleChange,
-  bruteForce,
-  type PrivacyTransform,
-  parseRecordLine,
-  passwordSpraying,
-  type SigningKey,
-  SqlStore,
-  successAfterFailures,
-} from '@fluxel/audit';
-import {
-  AUDIT_COUNT_CAP,
-  type AuditVerifyResult,
-  type AuditViewPage,
-  type AuditViewRow,
-} from '../shared/audit-view.ts';
-import type { Database } from './db.ts';
+
+import type { AuditEvent } from '@fluxel/audit';
+import { parseRecordLine } from '@fluxel/audit';
+import type { Database } from '../../server/db.ts';
+import { AUDIT_COUNT_CAP, type AuditViewPage, type AuditViewRow } from './contract.ts';
+
+export const AUDIT_TABLE = 'portal_audit';
+export const AUDIT_STREAM = 'portal';
 
 /**
  * A query of the portal's audit log. The tenants it covers are exactly one of `tenant` (one
@@ -61,57 +47,6 @@ export interface AuditStoreQuery {
   readonly count?: boolean;
 }
 
-export interface PortalAudit {
-  readonly log: AuditLog;
-  readonly store: SqlStore;
-  readonly alerts: AlertEngine;
-  query(q: AuditStoreQuery): Promise<AuditViewPage & { events: AuditViewRow[] }>;
-  close(): Promise<void>;
-}
-
-const LOGIN = { loginActions: ['auth.login', 'auth.second-factor'] };
-
-export async function openPortalAudit(
-  db: Database,
-  signingKey: SigningKey,
-  now: () => number,
-  privacy?: PrivacyTransform,
-): Promise<PortalAudit> {
-  const store = new SqlStore(db, { table: 'portal_audit', stream: 'portal' });
-  const log = await AuditLog.open({
-    store,
-    signingKey,
-    now,
-    checkpointIntervalMs: 0,
-    ...(privacy ? { privacy } : {}),
-  });
-  const alerts = new AlertEngine({
-    rules: [
-      bruteForce({ ...LOGIN, by: 'account' }),
-      bruteForce({ ...LOGIN, by: 'ip', threshold: 20 }),
-      passwordSpraying({ ...LOGIN, accounts: 5 }),
-      successAfterFailures(LOGIN),
-      adminRoleChange({ actions: ['admin.role.granted', 'user.role.changed'] }),
-    ],
-    now,
-  });
-  const detach = alerts.attach(log);
-  return {
-    log,
-    store,
-    alerts,
-    query: (q) => queryAudit(db, q),
-    async close() {
-      detach();
-      await alerts.settled();
-      await log.close();
-    },
-  };
-}
-
-const TABLE = 'portal_audit';
-const STREAM = 'portal';
-
 /** `value` as a literal inside a LIKE pattern (the escape character is a backslash). */
 function likeLiteral(value: string): string {
   return value.replace(/[\\%_]/g, '\\$&');
@@ -123,7 +58,7 @@ function filterSql(q: AuditStoreQuery, params: unknown[]): string[] {
     params.push(value);
     return `$${params.length}`;
   };
-  const where = [`a.stream = ${add(STREAM)}`, "a.kind = 'e'"];
+  const where = [`a.stream = ${add(AUDIT_STREAM)}`, "a.kind = 'e'"];
   const scopes = [q.tenant !== undefined, q.tenants !== undefined, q.allTenants === true];
   if (scopes.filter(Boolean).length !== 1)
     throw new Error('an audit query needs exactly one of tenant, tenants, allTenants');
@@ -170,7 +105,7 @@ function peopleSql(
 }
 
 /** The viewer's query: one page, newest first, and (when asked) the count of all matches. */
-async function queryAudit(
+export async function queryAudit(
   db: Database,
   q: AuditStoreQuery,
 ): Promise<AuditViewPage & { events: AuditViewRow[] }> {
@@ -179,7 +114,7 @@ async function queryAudit(
   let total: { total: number; totalCapped: boolean } | undefined;
   if (q.count) {
     const counted = await db.query(
-      `SELECT count(*)::int AS n FROM (SELECT 1 FROM ${TABLE} a WHERE ${where.join(' AND ')} LIMIT ${AUDIT_COUNT_CAP + 1}) m`,
+      `SELECT count(*)::int AS n FROM (SELECT 1 FROM ${AUDIT_TABLE} a WHERE ${where.join(' AND ')} LIMIT ${AUDIT_COUNT_CAP + 1}) m`,
       params,
     );
     const n = Number(counted.rows[0]?.n ?? 0);
@@ -196,7 +131,7 @@ async function queryAudit(
   // Names and e-mails only of users the viewer may see; everyone else stays an id.
   const { rows } = await db.query(
     `SELECT a.seq, a.line, u.name AS actor_name, u.email AS actor_email
-     FROM ${TABLE} a
+     FROM ${AUDIT_TABLE} a
      LEFT JOIN portal_users u
        ON a.actor_type = 'user' AND u.id = a.actor_id AND ${peopleSql('u', q.people, add)}
      WHERE ${pageWhere.join(' AND ')}
@@ -236,41 +171,5 @@ function toRow(seq: number, e: AuditEvent, name: unknown, email: unknown): Audit
     ...(e.data || e.reason
       ? { details: { ...(e.reason ? { reason: e.reason } : {}), ...(e.data ?? {}) } }
       : {}),
-  };
-}
-
-/**
- * Verifies the whole log as stored (hash chain, checkpoint signatures; an unsigned tail is
- * fine, the log is live). The verifier trusts the key of the log's first checkpoint; it must be
- * the key this portal signs with and the log this portal writes, else a rewritten log signed
- * with another key would pass.
- */
-export async function verifyPortalAudit(log: AuditLog): Promise<AuditVerifyResult> {
-  const store = log.store;
-  if (!(store instanceof SqlStore)) throw new Error('the portal audit log is not in its SQL store');
-  const report = await store.verify({ live: true });
-  const findings: AuditVerifyResult['findings'][number][] = report.findings.map((f) => ({
-    code: f.code,
-    ...(f.seq !== undefined ? { seq: f.seq } : {}),
-    message: f.message,
-  }));
-  if (report.firstUseKey && report.firstUseKey.kid !== log.keyId)
-    findings.unshift({
-      code: 'foreign-key',
-      message: `the log is signed with key ${report.firstUseKey.kid}, not the portal's key ${log.keyId}`,
-    });
-  if (report.logId !== undefined && report.logId !== log.id)
-    findings.unshift({
-      code: 'foreign-log',
-      message: `the stored log is ${report.logId}, not the portal's log ${log.id}`,
-    });
-  return {
-    ok: findings.length === 0,
-    events: report.events,
-    checkpoints: report.checkpoints,
-    ...(report.lastSeq !== undefined ? { lastSeq: report.lastSeq } : {}),
-    ...(report.firstUseKey ? { keyId: report.firstUseKey.kid } : {}),
-    findings: findings.slice(0, 20),
-    findingsTotal: findings.length,
   };
 }
