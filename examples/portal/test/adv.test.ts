@@ -10,17 +10,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { missingDependency } from '@fluxel/internal/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadAgreementFiles } from '../src/server/adv/agreements.ts';
+import { loadAgreementFiles } from '../src/features/adv/agreements.ts';
 import {
   type AdvAcceptance,
   type AdvState,
   type AdvTenantRow,
   type ProcessingRegister,
   registerSchema,
-} from '../src/server/adv/contract.ts';
-import { agreementBlocks } from '../src/server/adv/markdown.ts';
-import { sanitizeForFont } from '../src/server/adv/pdf.ts';
-import { loadRegister, parseRegister, REGISTER_FILE } from '../src/server/adv/register.ts';
+} from '../src/features/adv/contract.ts';
+import { agreementBlocks } from '../src/features/adv/markdown.ts';
+import { sanitizeForFont } from '../src/features/adv/pdf.ts';
+import { loadRegister, parseRegister, REGISTER_FILE } from '../src/features/adv/register.ts';
 import { advDe, advEn } from '../web/src/pages/adv.i18n.ts';
 import {
   code,

@@ -11,7 +11,7 @@ import { recoveryCodesLeft, spendRecoveryCode } from './auth/recovery-store.ts';
 import { verifyTotp } from './auth/totp.ts';
 import type { Context, UserRecord } from './context.ts';
 import { fail } from './http.ts';
-import { openPersonal, sealPersonal } from './privacy/person-keys.ts';
+import { openPersonal, sealPersonal } from '../features/privacy/person-keys.ts';
 
 /** TOTP seeds are sealed under the person's own key, so erasure crypto-shreds them too. */
 export function sealSecret(ctx: Context, userId: string, value: string): Promise<string> {

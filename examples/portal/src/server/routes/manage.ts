@@ -36,7 +36,7 @@ import {
 import { fail, parse } from '../http.ts';
 import { changeUserRole } from '../onboarding/roles.ts';
 import { licenseLockChanged } from '../partner/events.ts';
-import { setAccountStatus } from '../privacy/account-status.ts';
+import { setAccountStatus } from '../../features/privacy/account-status.ts';
 import type { LicenseRecord } from '../relay-gateway.ts';
 import { RelayGatewayError } from '../relay-gateway.ts';
 import { sha256 } from '../sessions.ts';

@@ -11,8 +11,8 @@ import type {
   AdvTenantRow,
   Localized,
   ProcessingRegister,
-} from '../../../src/server/adv/contract.ts';
-import { type AgreementBlock, agreementBlocks } from '../../../src/server/adv/markdown.ts';
+} from '../../../src/features/adv/contract.ts';
+import { type AgreementBlock, agreementBlocks } from '../../../src/features/adv/markdown.ts';
 import type { Locale } from '../../../src/shared/api.ts';
 import { api, enc } from '../api.ts';
 import { useApp } from '../context.tsx';

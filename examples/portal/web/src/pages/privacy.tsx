@@ -10,7 +10,7 @@ import type {
   ConsentState,
   ErasureRow,
   ErasureStatus,
-} from '../../../src/server/privacy/contract.ts';
+} from '../../../src/features/privacy/contract.ts';
 import type { ErrorCode, Problem } from '../../../src/shared/api.ts';
 import { ApiError, api, enc } from '../api.ts';
 import { useApp } from '../context.tsx';

@@ -11,7 +11,7 @@
  * snapshot saw — an erasure was scheduled or cancelled meanwhile), nothing is written and the
  * statement runs again with a fresh snapshot.
  */
-import type { Database } from '../db.ts';
+import type { Database } from '../../server/db.ts';
 
 export type StatusChange =
   | { readonly kind: 'changed'; readonly from: 'active' | 'disabled' }

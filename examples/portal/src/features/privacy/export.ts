@@ -8,7 +8,7 @@
  */
 import type { AuditEvent } from '@fluxel/audit';
 import { strToU8, zipSync } from 'fflate';
-import { type Context, tenantById, type UserRecord } from '../context.ts';
+import { type Context, tenantById, type UserRecord } from '../../server/context.ts';
 import { readableEvent } from './audit-privacy.ts';
 import { tryOpenPersonal } from './person-keys.ts';
 

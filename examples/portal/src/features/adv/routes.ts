@@ -21,6 +21,16 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import {
+  authorize,
+  type Context,
+  principal,
+  record,
+  requireReauth,
+  tenantById,
+  type UserRecord,
+} from '../../server/context.ts';
+import { fail, parse } from '../../server/http.ts';
 import { ROLE_SCOPE } from '../../shared/permissions.ts';
 import {
   agreementFiles,
@@ -30,7 +40,7 @@ import {
   sha256Hex,
   versionById,
   versionInfo,
-} from '../adv/agreements.ts';
+} from './agreements.ts';
 import {
   type AdvAcceptance,
   type AdvLocale,
@@ -41,20 +51,10 @@ import {
   advLocale,
   type ProcessingRegister,
   publishBody,
-} from '../adv/contract.ts';
-import { agreementTitle } from '../adv/markdown.ts';
-import { acceptancePdf } from '../adv/pdf.ts';
-import { loadRegister } from '../adv/register.ts';
-import {
-  authorize,
-  type Context,
-  principal,
-  record,
-  requireReauth,
-  tenantById,
-  type UserRecord,
-} from '../context.ts';
-import { fail, parse } from '../http.ts';
+} from './contract.ts';
+import { agreementTitle } from './markdown.ts';
+import { acceptancePdf } from './pdf.ts';
+import { loadRegister } from './register.ts';
 
 const ACCEPTANCE_COLUMNS = `a.id, a.tenant_id, t.name AS tenant_name, a.version, a.locale, a.text_sha256,
   a.user_id, a.user_name, a.accepted_at, a.ip, a.user_agent`;

@@ -5,7 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import type { Database } from '../db.ts';
+import type { Database } from '../../server/db.ts';
 import { type AdvIndex, type AdvLocale, type AdvVersionInfo, advIndexSchema } from './contract.ts';
 
 export const ADV_DATA_DIR = new URL('../../../data/adv/', import.meta.url);

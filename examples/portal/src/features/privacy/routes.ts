@@ -24,26 +24,26 @@ import {
   requireTenant,
   type UserRecord,
   userById,
-} from '../context.ts';
-import { fail, parse } from '../http.ts';
-import { portalAuditPrivacy, readableEvent } from '../privacy/audit-privacy.ts';
+} from '../../server/context.ts';
+import { fail, parse } from '../../server/http.ts';
+import { portalAuditPrivacy, readableEvent } from './audit-privacy.ts';
 import {
   type ConsentList,
   cancelErasureBody,
   consentBody,
   type ErasureRow,
   type ErasureStatus,
-} from '../privacy/contract.ts';
+} from './contract.ts';
 import {
   cancelErasure,
   DEFAULT_GRACE_MS,
   runErasures,
   scheduleErasure,
   startErasureTimer,
-} from '../privacy/erasure.ts';
-import { type AuditQueryable, collectPersonData, exportZip } from '../privacy/export.ts';
-import { openPersonal, sealPersonal } from '../privacy/person-keys.ts';
-import { PURPOSES, purposeById } from '../privacy/purposes.ts';
+} from './erasure.ts';
+import { type AuditQueryable, collectPersonData, exportZip } from './export.ts';
+import { openPersonal, sealPersonal } from './person-keys.ts';
+import { PURPOSES, purposeById } from './purposes.ts';
 
 export { runErasures };
 

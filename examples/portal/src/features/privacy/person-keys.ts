@@ -16,7 +16,7 @@ import {
   seal,
   toText,
 } from '@fluxel/crypto';
-import type { Context } from '../context.ts';
+import type { Context } from '../../server/context.ts';
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();

@@ -14,8 +14,8 @@
  *   still verifies.
  */
 import { randomBytes } from 'node:crypto';
-import { type Context, OPERATOR_TENANT, toUser, type UserRecord } from '../context.ts';
-import { sha256 } from '../sessions.ts';
+import { type Context, OPERATOR_TENANT, toUser, type UserRecord } from '../../server/context.ts';
+import { sha256 } from '../../server/sessions.ts';
 import { shredPerson } from './person-keys.ts';
 
 export const DEFAULT_GRACE_MS = 30 * 86_400_000;
