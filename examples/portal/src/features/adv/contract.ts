@@ -23,6 +23,7 @@ export const acceptBody = z
       .optional(),
   })
   .strict();
+export type AcceptBody = z.output<typeof acceptBody>;
 
 export const publishBody = z
   .object({
@@ -31,6 +32,7 @@ export const publishBody = z
     textEn: z.string().trim().min(100).max(200_000),
   })
   .strict();
+export type PublishBody = z.output<typeof publishBody>;
 
 // ------------------------------------------------------------------ agreement versions (files)
 
