@@ -141,3 +141,18 @@ export async function insertVersion(db: Database, v: NewVersion): Promise<boolea
   );
   return rows.length > 0;
 }
+
+// --- for privacy ---
+
+/** The acceptances a person declared (any tenant), oldest first: part of their data export. */
+export async function acceptancesDeclaredBy(
+  db: Database,
+  userId: string,
+): Promise<Record<string, unknown>[]> {
+  const { rows } = await db.query(
+    `SELECT id, tenant_id, version, locale, text_sha256, user_name, accepted_at, ip, user_agent
+     FROM portal_adv_acceptances WHERE user_id = $1 ORDER BY accepted_at`,
+    [userId],
+  );
+  return rows;
+}

@@ -11,6 +11,7 @@ export const consentBody = z
     granted: z.boolean(),
   })
   .strict();
+export type ConsentBody = z.output<typeof consentBody>;
 
 export const cancelErasureBody = z.object({ token: z.string().min(20).max(100) }).strict();
 
