@@ -164,54 +164,65 @@ export type ProcessingRegister = z.infer<typeof registerSchema>;
 
 // ------------------------------------------------------------------ answers
 
-export interface AdvVersionInfo {
-  readonly id: string;
-  readonly publishedAt: string;
+export const AdvVersionInfoSchema = z.object({
+  id: z.string(),
+  publishedAt: z.string(),
   /** `file`: shipped in `data/adv/`; `published`: published by an administrator (database). */
-  readonly source: 'file' | 'published';
-}
+  source: z.enum(['file', 'published']),
+});
+export type AdvVersionInfo = z.infer<typeof AdvVersionInfoSchema>;
 
-export interface AdvAcceptance {
-  readonly id: string;
-  readonly tenantId: string;
-  readonly tenantName: string;
-  readonly version: string;
+export const AdvAcceptanceSchema = z.object({
+  id: z.string(),
+  tenantId: z.string(),
+  tenantName: z.string(),
+  version: z.string(),
   /** The language of the text that was accepted. */
-  readonly locale: AdvLocale;
-  readonly textSha256: string;
-  readonly acceptedAt: string;
-  readonly acceptedBy: { readonly id: string; readonly name: string };
-  readonly ip: string;
-  readonly userAgent: string;
-}
+  locale: advLocale,
+  textSha256: z.string(),
+  acceptedAt: z.string(),
+  acceptedBy: z.object({ id: z.string(), name: z.string() }),
+  ip: z.string(),
+  userAgent: z.string(),
+});
+export type AdvAcceptance = z.infer<typeof AdvAcceptanceSchema>;
 
-export interface AdvState {
+export const AdvStateSchema = z.object({
   /** The current version with its text in the requested language (none published: absent). */
-  readonly current?: AdvVersionInfo & {
-    readonly locale: AdvLocale;
-    readonly text: string;
-    readonly sha256: string;
-  };
-  readonly versions: readonly AdvVersionInfo[];
-  readonly tenant: { readonly id: string; readonly name: string; readonly kind: string };
-  readonly operator: { readonly name: string; readonly address: string };
+  current: AdvVersionInfoSchema.extend({
+    locale: advLocale,
+    text: z.string(),
+    sha256: z.string(),
+  }).optional(),
+  versions: z.array(AdvVersionInfoSchema),
+  tenant: z.object({ id: z.string(), name: z.string(), kind: z.string() }),
+  operator: z.object({ name: z.string(), address: z.string() }),
   /** The tenant's latest acceptance (of any version). */
-  readonly acceptance?: AdvAcceptance;
+  acceptance: AdvAcceptanceSchema.optional(),
   /** The tenant has not accepted the current version (never for the operator itself). */
-  readonly needsAcceptance: boolean;
-  readonly history: readonly AdvAcceptance[];
-}
+  needsAcceptance: z.boolean(),
+  history: z.array(AdvAcceptanceSchema),
+});
+export type AdvState = z.infer<typeof AdvStateSchema>;
 
-export interface AdvStatus {
-  readonly needsAcceptance: boolean;
-  readonly currentVersion?: string;
-  readonly acceptedVersion?: string;
-}
+export const AdvStatusSchema = z.object({
+  needsAcceptance: z.boolean(),
+  currentVersion: z.string().optional(),
+  acceptedVersion: z.string().optional(),
+});
+export type AdvStatus = z.infer<typeof AdvStatusSchema>;
 
-export interface AdvTenantRow {
-  readonly tenantId: string;
-  readonly tenantName: string;
-  readonly kind: string;
-  readonly acceptance?: AdvAcceptance;
-  readonly needsAcceptance: boolean;
-}
+export const AdvTenantRowSchema = z.object({
+  tenantId: z.string(),
+  tenantName: z.string(),
+  kind: z.string(),
+  acceptance: AdvAcceptanceSchema.optional(),
+  needsAcceptance: z.boolean(),
+});
+export type AdvTenantRow = z.infer<typeof AdvTenantRowSchema>;
+
+/** `POST /api/adv/accept`: the acceptance, and whether it is new (201) or was there (200). */
+export const AcceptedSchema = z.object({ acceptance: AdvAcceptanceSchema, created: z.boolean() });
+
+/** `POST /api/adv/versions`: the new version and how many people were mailed. */
+export const PublishedSchema = z.object({ version: AdvVersionInfoSchema, notified: z.number() });

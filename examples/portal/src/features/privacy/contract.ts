@@ -1,6 +1,6 @@
 /**
- * The privacy API's request bodies (strict zod) and response shapes. Only zod here, so the web
- * app imports it too (it belongs in `src/shared/api.ts` once that file is free to change).
+ * The privacy API's contract: request bodies (strict zod) and response schemas. Only zod here,
+ * so the web app imports it too.
  */
 import { z } from 'zod';
 
@@ -15,50 +15,53 @@ export type ConsentBody = z.output<typeof consentBody>;
 
 export const cancelErasureBody = z.object({ token: z.string().min(20).max(100) }).strict();
 
-export interface PurposeText {
-  readonly de: string;
-  readonly en: string;
-}
+export const PurposeTextSchema = z.object({ de: z.string(), en: z.string() });
+export type PurposeText = z.infer<typeof PurposeTextSchema>;
 
-export interface ConsentState {
-  readonly purpose: string;
+export const ConsentStateSchema = z.object({
+  purpose: z.string(),
   /** The current version of the purpose's text. */
-  readonly version: string;
-  readonly title: PurposeText;
-  readonly text: PurposeText;
-  readonly granted: boolean;
+  version: z.string(),
+  title: PurposeTextSchema,
+  text: PurposeTextSchema,
+  granted: z.boolean(),
   /** The version the user last decided on (a consent to an older text no longer counts). */
-  readonly decidedVersion?: string;
-  readonly decidedAt?: string;
-}
+  decidedVersion: z.string().optional(),
+  decidedAt: z.string().optional(),
+});
+export type ConsentState = z.infer<typeof ConsentStateSchema>;
 
-export interface ConsentRecord {
-  readonly purpose: string;
-  readonly version: string;
-  readonly granted: boolean;
-  readonly at: string;
-  readonly source: 'web' | 'api' | 'admin';
-}
+export const ConsentRecordSchema = z.object({
+  purpose: z.string(),
+  version: z.string(),
+  granted: z.boolean(),
+  at: z.string(),
+  source: z.enum(['web', 'api', 'admin']),
+});
+export type ConsentRecord = z.infer<typeof ConsentRecordSchema>;
 
-export interface ConsentList {
-  readonly consents: readonly ConsentState[];
-  readonly history: readonly ConsentRecord[];
-}
+export const ConsentListSchema = z.object({
+  consents: z.array(ConsentStateSchema),
+  history: z.array(ConsentRecordSchema),
+});
+export type ConsentList = z.infer<typeof ConsentListSchema>;
 
-export interface ErasureStatus {
-  readonly userId: string;
-  readonly state: 'none' | 'scheduled' | 'cancelled' | 'erasing' | 'done';
-  readonly requestedAt?: string;
-  readonly dueAt?: string;
-  readonly graceDays?: number;
-}
+export const ErasureStatusSchema = z.object({
+  userId: z.string(),
+  state: z.enum(['none', 'scheduled', 'cancelled', 'erasing', 'done']),
+  requestedAt: z.string().optional(),
+  dueAt: z.string().optional(),
+  graceDays: z.number().optional(),
+});
+export type ErasureStatus = z.infer<typeof ErasureStatusSchema>;
 
-export interface ErasureRow {
-  readonly userId: string;
-  readonly email: string;
-  readonly name: string;
-  readonly tenantId: string;
-  readonly requestedAt: string;
-  readonly dueAt: string;
-  readonly requestedBy: 'self' | 'admin';
-}
+export const ErasureRowSchema = z.object({
+  userId: z.string(),
+  email: z.string(),
+  name: z.string(),
+  tenantId: z.string(),
+  requestedAt: z.string(),
+  dueAt: z.string(),
+  requestedBy: z.enum(['self', 'admin']),
+});
+export type ErasureRow = z.infer<typeof ErasureRowSchema>;
