@@ -21,7 +21,7 @@ import {
 import { agreementBlocks, agreementTitle } from '../src/features/adv/markdown.ts';
 import { acceptancePdf, sanitizeForFont } from '../src/features/adv/pdf.ts';
 import { loadRegister, parseRegister, REGISTER_FILE } from '../src/features/adv/register.ts';
-import { advDe, advEn } from '../web/src/pages/adv.i18n.ts';
+import { advDe, advEn } from '../web/src/features/adv/messages.ts';
 import {
   code,
   PASSWORD,

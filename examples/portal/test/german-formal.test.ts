@@ -14,12 +14,12 @@ import { join, relative } from 'node:path';
 // The workspace's TypeScript (a root devDependency, the one `tsc` runs), used only to parse.
 import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
+import { advDe } from '../web/src/features/adv/messages.ts';
+import { privacyDe } from '../web/src/features/privacy/messages.ts';
 import { de } from '../web/src/i18n.ts';
-import { advDe } from '../web/src/pages/adv.i18n.ts';
 import { certificatesDe } from '../web/src/pages/certificates.i18n.ts';
 import { onboardingDe } from '../web/src/pages/onboarding.i18n.ts';
 import { partnerDe } from '../web/src/pages/partner.i18n.ts';
-import { privacyDe } from '../web/src/pages/privacy.i18n.ts';
 import { ssoDe } from '../web/src/pages/sso.i18n.ts';
 import { statusDe } from '../web/src/pages/status.i18n.ts';
 import { describeOffenders, informalForms, looksGerman } from './german-formal.ts';

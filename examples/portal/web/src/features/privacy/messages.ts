@@ -2,7 +2,7 @@
  * Texts of the privacy page (German and English, the same keys — the type checks it). Kept next
  * to the page so the shared dictionary in `i18n.ts` stays untouched; `{name}` marks a variable.
  */
-import type { Locale } from '../../../src/shared/api.ts';
+import type { Locale } from '../../../../src/shared/api.ts';
 
 export const privacyDe = {
   title: 'Datenschutz',

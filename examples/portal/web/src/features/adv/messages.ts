@@ -2,7 +2,7 @@
  * Texts of the ADV / processing-register page (`/adv`), German and English with the same keys
  * (the type checks it). Kept beside the page so the shared dictionary stays untouched.
  */
-import type { Locale } from '../../../src/shared/api.ts';
+import type { Locale } from '../../../../src/shared/api.ts';
 
 export const advDe = {
   'adv.title': 'AV-Vertrag & Verarbeitungsverzeichnis',

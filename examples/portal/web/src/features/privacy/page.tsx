@@ -10,13 +10,13 @@ import type {
   ConsentState,
   ErasureRow,
   ErasureStatus,
-} from '../../../src/features/privacy/contract.ts';
-import type { ErrorCode, Problem } from '../../../src/shared/api.ts';
-import { ApiError, api, enc } from '../api.ts';
-import { useApp } from '../context.tsx';
-import { navigate } from '../router.tsx';
-import { Card, formatDate, Loading, Notice, PageTitle, useAction, useLoad } from '../ui.tsx';
-import { type PrivacyTranslate, privacyTranslate } from './privacy.i18n.ts';
+} from '../../../../src/features/privacy/contract.ts';
+import type { ErrorCode, Problem } from '../../../../src/shared/api.ts';
+import { ApiError, api, enc } from '../../api.ts';
+import { useApp } from '../../context.tsx';
+import { navigate } from '../../router.tsx';
+import { Card, formatDate, Loading, Notice, PageTitle, useAction, useLoad } from '../../ui.tsx';
+import { type PrivacyTranslate, privacyTranslate } from './messages.ts';
 
 function usePrivacyT(): PrivacyTranslate {
   const { locale } = useApp();

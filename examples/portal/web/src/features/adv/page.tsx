@@ -11,11 +11,11 @@ import type {
   AdvTenantRow,
   Localized,
   ProcessingRegister,
-} from '../../../src/features/adv/contract.ts';
-import { type AgreementBlock, agreementBlocks } from '../../../src/features/adv/markdown.ts';
-import type { Locale } from '../../../src/shared/api.ts';
-import { api, enc } from '../api.ts';
-import { useApp } from '../context.tsx';
+} from '../../../../src/features/adv/contract.ts';
+import { type AgreementBlock, agreementBlocks } from '../../../../src/features/adv/markdown.ts';
+import type { Locale } from '../../../../src/shared/api.ts';
+import { api, enc } from '../../api.ts';
+import { useApp } from '../../context.tsx';
 import {
   Badge,
   Card,
@@ -27,8 +27,8 @@ import {
   PageTitle,
   useAction,
   useLoad,
-} from '../ui.tsx';
-import { type AdvKey, type AdvTranslate, advTranslate } from './adv.i18n.ts';
+} from '../../ui.tsx';
+import { type AdvKey, type AdvTranslate, advTranslate } from './messages.ts';
 
 function useAdvT(): { at: AdvTranslate; locale: Locale } {
   const { locale } = useApp();
