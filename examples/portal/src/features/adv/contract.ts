@@ -3,6 +3,7 @@
  * (zod), and the answer types. Pure (zod only), so the web app can import the types.
  */
 import { z } from 'zod';
+import { file, route } from '../../shared/contract.ts';
 
 /** A version id: `1.0`, `2025-06`, … (used in file names and URLs). */
 export const ADV_VERSION_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,31}$/;
@@ -226,3 +227,66 @@ export const AcceptedSchema = z.object({ acceptance: AdvAcceptanceSchema, create
 
 /** `POST /api/adv/versions`: the new version and how many people were mailed. */
 export const PublishedSchema = z.object({ version: AdvVersionInfoSchema, notified: z.number() });
+
+// ------------------------------------------------------------------ routes
+
+export const advContract = {
+  /** The current version (text in `locale`, default the user's language) and the tenant's state. */
+  state: route({
+    method: 'GET',
+    path: '/api/adv',
+    access: 'session',
+    // An unknown language falls back to the user's own rather than failing the page.
+    query: z.object({ locale: advLocale.optional().catch(undefined) }),
+    response: AdvStateSchema,
+  }),
+  /** The few fields a banner needs (dashboard): no agreement text. */
+  status: route({
+    method: 'GET',
+    path: '/api/adv/status',
+    access: 'session',
+    response: AdvStatusSchema,
+  }),
+  /** Accepts the current version: 201 when new, 200 with the existing record when accepted. */
+  accept: route({
+    method: 'POST',
+    path: '/api/adv/accept',
+    access: 'adv.accept',
+    body: acceptBody,
+    response: AcceptedSchema,
+  }),
+  /** The PDF of an acceptance (users of its tenant and administrators; 404 otherwise). */
+  pdf: route({
+    method: 'GET',
+    path: '/api/adv/acceptances/:id/pdf',
+    access: 'session',
+    response: file(),
+  }),
+  acceptances: route({
+    method: 'GET',
+    path: '/api/adv/acceptances',
+    access: 'session',
+    response: z.object({ acceptances: z.array(AdvAcceptanceSchema) }),
+  }),
+  tenants: route({
+    method: 'GET',
+    path: '/api/adv/tenants',
+    access: 'adv.publish',
+    response: z.object({ tenants: z.array(AdvTenantRowSchema) }),
+  }),
+  /** Publishes a new version at once (re-authentication first); answers 201. */
+  publish: route({
+    method: 'POST',
+    path: '/api/adv/versions',
+    access: 'adv.publish',
+    body: publishBody,
+    response: PublishedSchema,
+  }),
+  /** The processing register (Verarbeitungsverzeichnis). */
+  register: route({
+    method: 'GET',
+    path: '/api/register',
+    access: 'register.read',
+    response: registerSchema,
+  }),
+} as const;

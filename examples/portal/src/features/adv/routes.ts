@@ -20,18 +20,10 @@
  *   `data/processing-register.json`, validated at load.
  */
 import type { FastifyInstance } from 'fastify';
-import { authorize, type Context, principal, requireReauth } from '../../server/context.ts';
-import { parse } from '../../server/http.ts';
+import { type Context, requireReauth } from '../../server/context.ts';
+import { serveAll } from '../../server/route.ts';
 import { agreementFiles } from './agreements.ts';
-import {
-  type AdvState,
-  type AdvStatus,
-  type AdvTenantRow,
-  acceptBody,
-  advLocale,
-  type ProcessingRegister,
-  publishBody,
-} from './contract.ts';
+import { advContract, type ProcessingRegister } from './contract.ts';
 import { loadRegister } from './register.ts';
 import {
   accept,
@@ -43,58 +35,44 @@ import {
   tenantsOverview,
 } from './service.ts';
 
+/** A new version carries both full texts: more than the portal's default body limit. */
+const PUBLISH_BODY_LIMIT = 1024 * 1024;
+
 export function advRoutes(app: FastifyInstance, ctx: Context): void {
   // Both files are validated now: a broken file stops the portal at start, not at first use.
   agreementFiles();
   const register: ProcessingRegister = loadRegister();
 
-  app.get('/api/adv', async (req): Promise<AdvState> => {
-    const { user } = await principal(ctx, req);
-    // An unknown `locale` falls back to the user's language rather than failing the page.
-    const asked = advLocale.safeParse((req.query as { locale?: unknown } | undefined)?.locale);
-    return advState(ctx, user, asked.success ? asked.data : undefined);
+  app.addHook('onRoute', (options) => {
+    const { method, path } = advContract.publish;
+    if (options.method === method && options.url === path) options.bodyLimit = PUBLISH_BODY_LIMIT;
   });
 
-  app.get('/api/adv/status', async (req): Promise<AdvStatus> => {
-    const { user } = await principal(ctx, req);
-    return advStatus(ctx, user);
-  });
-
-  app.post('/api/adv/accept', async (req, reply) => {
-    const body = parse(acceptBody, req.body);
-    const p = await authorize(ctx, req, 'adv.accept');
-    const result = await accept(ctx, req, p, body);
-    return reply.code(result.created ? 201 : 200).send(result);
-  });
-
-  app.get<{ Params: { id: string } }>('/api/adv/acceptances/:id/pdf', async (req, reply) => {
-    const { user } = await principal(ctx, req);
-    const { fileName, pdf } = await acceptanceDocument(ctx, req, user, req.params.id);
-    return reply
-      .type('application/pdf')
-      .header('content-disposition', `attachment; filename="${fileName}"`)
-      .send(Buffer.from(pdf));
-  });
-
-  app.get('/api/adv/acceptances', async (req) => {
-    const { user } = await principal(ctx, req);
-    return { acceptances: await tenantAcceptances(ctx, user) };
-  });
-
-  app.get('/api/adv/tenants', async (req): Promise<{ tenants: AdvTenantRow[] }> => {
-    await authorize(ctx, req, 'adv.publish');
-    return { tenants: await tenantsOverview(ctx) };
-  });
-
-  app.post('/api/adv/versions', { bodyLimit: 1024 * 1024 }, async (req, reply) => {
-    const body = parse(publishBody, req.body);
-    const p = await authorize(ctx, req, 'adv.publish');
-    requireReauth(ctx, p.session);
-    return reply.code(201).send(await publish(ctx, req, p, body));
-  });
-
-  app.get('/api/register', async (req) => {
-    await authorize(ctx, req, 'register.read');
-    return register;
+  serveAll(app, ctx, advContract, {
+    state: async ({ principal, query }) => advState(ctx, principal.user, query.locale),
+    status: async ({ principal }) => advStatus(ctx, principal.user),
+    accept: async ({ req, reply, principal, body }) => {
+      const result = await accept(ctx, req, principal, body);
+      reply.code(result.created ? 201 : 200);
+      return result;
+    },
+    pdf: async ({ req, reply, principal, params }) => {
+      const { fileName, pdf } = await acceptanceDocument(ctx, req, principal.user, params.id);
+      return reply
+        .type('application/pdf')
+        .header('content-disposition', `attachment; filename="${fileName}"`)
+        .send(Buffer.from(pdf));
+    },
+    acceptances: async ({ principal }) => ({
+      acceptances: await tenantAcceptances(ctx, principal.user),
+    }),
+    tenants: async () => ({ tenants: await tenantsOverview(ctx) }),
+    publish: async ({ req, reply, principal, body }) => {
+      requireReauth(ctx, principal.session);
+      const published = await publish(ctx, req, principal, body);
+      reply.code(201);
+      return published;
+    },
+    register: async () => register,
   });
 }

@@ -3,6 +3,7 @@
  * so the web app imports it too.
  */
 import { z } from 'zod';
+import { file, route } from '../../shared/contract.ts';
 
 export const consentBody = z
   .object({
@@ -65,3 +66,74 @@ export const ErasureRowSchema = z.object({
   requestedBy: z.enum(['self', 'admin']),
 });
 export type ErasureRow = z.infer<typeof ErasureRowSchema>;
+
+// ------------------------------------------------------------------ routes
+
+export const privacyContract = {
+  consents: route({
+    method: 'GET',
+    path: '/api/privacy/consents',
+    access: 'privacy.self',
+    response: ConsentListSchema,
+  }),
+  decideConsent: route({
+    method: 'POST',
+    path: '/api/privacy/consents',
+    access: 'privacy.self',
+    body: consentBody,
+    response: ConsentListSchema,
+  }),
+  /** The person's own data as a zip (re-authentication first). */
+  export: route({
+    method: 'GET',
+    path: '/api/privacy/export',
+    access: 'privacy.self',
+    response: file(),
+  }),
+  /** An administrator's export for a user (re-authentication first). */
+  exportFor: route({
+    method: 'POST',
+    path: '/api/privacy/users/:id/export',
+    access: 'privacy.manage',
+    response: file(),
+  }),
+  erasure: route({
+    method: 'GET',
+    path: '/api/privacy/erasure',
+    access: 'privacy.self',
+    response: ErasureStatusSchema,
+  }),
+  /** Requests the person's own erasure (re-authentication first); ends the session. */
+  requestErasure: route({
+    method: 'POST',
+    path: '/api/privacy/erasure',
+    access: 'privacy.self',
+    response: ErasureStatusSchema,
+  }),
+  /** Cancels by the mailed link: no session needed. */
+  cancelByToken: route({
+    method: 'POST',
+    path: '/api/privacy/erasure/cancel',
+    access: 'public',
+    body: cancelErasureBody,
+    response: z.void(),
+  }),
+  erasures: route({
+    method: 'GET',
+    path: '/api/privacy/erasures',
+    access: 'privacy.manage',
+    response: z.object({ erasures: z.array(ErasureRowSchema) }),
+  }),
+  scheduleFor: route({
+    method: 'POST',
+    path: '/api/privacy/users/:id/erasure',
+    access: 'privacy.manage',
+    response: ErasureStatusSchema,
+  }),
+  cancelFor: route({
+    method: 'POST',
+    path: '/api/privacy/users/:id/erasure/cancel',
+    access: 'privacy.manage',
+    response: ErasureStatusSchema,
+  }),
+} as const;

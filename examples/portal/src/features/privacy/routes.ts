@@ -14,10 +14,11 @@
 import type { AuditEvent, PrivacyTransform } from '@fluxel/audit';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { z } from 'zod';
-import { authorize, type Context, requireReauth } from '../../server/context.ts';
+import { type Context, requireReauth } from '../../server/context.ts';
 import { parse } from '../../server/http.ts';
+import { serveAll } from '../../server/route.ts';
 import { portalAuditPrivacy, readableEvent } from './audit-privacy.ts';
-import { cancelErasureBody, consentBody } from './contract.ts';
+import { privacyContract } from './contract.ts';
 import { DEFAULT_GRACE_MS, runErasures, startErasureTimer } from './erasure.ts';
 import { openPersonal, sealPersonal } from './person-keys.ts';
 import { privacyService } from './service.ts';
@@ -94,70 +95,35 @@ export function privacyRoutes(
       .header('content-disposition', `attachment; filename="${file.fileName}"`)
       .send(Buffer.from(file.zip));
 
-  // ------------------------------------------------------------ consents
-
-  app.get('/api/privacy/consents', async (req) => {
-    const p = await authorize(ctx, req, 'privacy.self');
-    return service.consentList(p.user.id);
-  });
-
-  app.post('/api/privacy/consents', async (req) => {
-    const body = parse(consentBody, req.body);
-    const p = await authorize(ctx, req, 'privacy.self');
-    return service.decideConsent(req, p, body);
-  });
-
-  // ------------------------------------------------------------ export
-
-  app.get('/api/privacy/export', async (req, reply) => {
-    const p = await authorize(ctx, req, 'privacy.self');
-    requireReauth(ctx, p.session);
-    return sendZip(reply, await service.exportOwn(req, p));
-  });
-
-  app.post('/api/privacy/users/:id/export', async (req, reply) => {
-    const p = await authorize(ctx, req, 'privacy.manage');
-    requireReauth(ctx, p.session);
-    const target = await service.subject(req, p, parse(idParams, req.params).id);
-    return sendZip(reply, await service.exportFor(req, p, target));
-  });
-
-  // ------------------------------------------------------------ erasure
-
-  app.get('/api/privacy/erasure', async (req) => {
-    const p = await authorize(ctx, req, 'privacy.self');
-    return service.statusOf(p.user.id);
-  });
-
-  app.post('/api/privacy/erasure', async (req, reply) => {
-    const p = await authorize(ctx, req, 'privacy.self');
-    requireReauth(ctx, p.session);
-    await service.requestOwnErasure(req, p);
-    await ctx.sessions.end(req, reply);
-    return service.statusOf(p.user.id);
-  });
-
-  app.post('/api/privacy/erasure/cancel', async (req, reply) => {
-    const { token } = parse(cancelErasureBody, req.body);
-    await service.cancelByToken(req, token);
-    return reply.code(204).send();
-  });
-
-  app.get('/api/privacy/erasures', async (req) => {
-    const p = await authorize(ctx, req, 'privacy.manage');
-    return { erasures: await service.scheduled(p) };
-  });
-
-  app.post('/api/privacy/users/:id/erasure', async (req) => {
-    const p = await authorize(ctx, req, 'privacy.manage');
-    requireReauth(ctx, p.session);
-    const target = await service.subject(req, p, parse(idParams, req.params).id);
-    return service.scheduleFor(req, p, target);
-  });
-
-  app.post('/api/privacy/users/:id/erasure/cancel', async (req) => {
-    const p = await authorize(ctx, req, 'privacy.manage');
-    const target = await service.subject(req, p, parse(idParams, req.params).id);
-    return service.cancelFor(req, p, target);
+  serveAll(app, ctx, privacyContract, {
+    consents: async ({ principal }) => service.consentList(principal.user.id),
+    decideConsent: async ({ req, principal, body }) => service.decideConsent(req, principal, body),
+    export: async ({ req, reply, principal }) => {
+      requireReauth(ctx, principal.session);
+      return sendZip(reply, await service.exportOwn(req, principal));
+    },
+    exportFor: async ({ req, reply, principal, params }) => {
+      requireReauth(ctx, principal.session);
+      const target = await service.subject(req, principal, parse(idParams, params).id);
+      return sendZip(reply, await service.exportFor(req, principal, target));
+    },
+    erasure: async ({ principal }) => service.statusOf(principal.user.id),
+    requestErasure: async ({ req, reply, principal }) => {
+      requireReauth(ctx, principal.session);
+      await service.requestOwnErasure(req, principal);
+      await ctx.sessions.end(req, reply);
+      return service.statusOf(principal.user.id);
+    },
+    cancelByToken: async ({ req, body }) => service.cancelByToken(req, body.token),
+    erasures: async ({ principal }) => ({ erasures: await service.scheduled(principal) }),
+    scheduleFor: async ({ req, principal, params }) => {
+      requireReauth(ctx, principal.session);
+      const target = await service.subject(req, principal, parse(idParams, params).id);
+      return service.scheduleFor(req, principal, target);
+    },
+    cancelFor: async ({ req, principal, params }) => {
+      const target = await service.subject(req, principal, parse(idParams, params).id);
+      return service.cancelFor(req, principal, target);
+    },
   });
 }
