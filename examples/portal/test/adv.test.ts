@@ -21,7 +21,7 @@ import {
 import { agreementBlocks, agreementTitle } from '../src/features/adv/markdown.ts';
 import { acceptancePdf, sanitizeForFont } from '../src/features/adv/pdf.ts';
 import { loadRegister, parseRegister, REGISTER_FILE } from '../src/features/adv/register.ts';
-import { advDe, advEn } from '../web/src/features/adv/messages.ts';
+import { advMessages } from '../web/src/features/adv/messages.ts';
 import {
   code,
   PASSWORD,
@@ -501,6 +501,7 @@ describe('processing register', () => {
 
 describe('page texts', () => {
   it('German and English have the same keys and variables, none empty', () => {
+    const { de: advDe, en: advEn } = advMessages;
     expect(Object.keys(advEn).sort()).toEqual(Object.keys(advDe).sort());
     const vars = (text: string) => [...text.matchAll(/\{(\w+)\}/g)].map((m) => m[1]).sort();
     for (const key of Object.keys(advDe) as (keyof typeof advDe)[]) {

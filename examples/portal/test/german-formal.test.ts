@@ -14,8 +14,6 @@ import { join, relative } from 'node:path';
 // The workspace's TypeScript (a root devDependency, the one `tsc` runs), used only to parse.
 import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
-import { advDe } from '../web/src/features/adv/messages.ts';
-import { privacyDe } from '../web/src/features/privacy/messages.ts';
 import { de } from '../web/src/i18n.ts';
 import { certificatesDe } from '../web/src/pages/certificates.i18n.ts';
 import { onboardingDe } from '../web/src/pages/onboarding.i18n.ts';
@@ -29,11 +27,9 @@ const root = join(import.meta.dirname, '..');
 
 const DICTIONARIES: Readonly<Record<string, Readonly<Record<string, string>>>> = {
   'i18n.ts de': de,
-  'adv.i18n.ts advDe': advDe,
   'certificates.i18n.ts certificatesDe': certificatesDe,
   'onboarding.i18n.ts onboardingDe': onboardingDe,
   'partner.i18n.ts partnerDe': partnerDe,
-  'privacy.i18n.ts privacyDe': privacyDe,
   'sso.i18n.ts ssoDe': ssoDe,
   'status.i18n.ts statusDe': statusDe,
 };
