@@ -14,7 +14,13 @@ import { allTenantIds } from '../tenants/store.ts';
 import { recoveryCodeCounts } from '../users/store.ts';
 import { readableEvent } from './audit-privacy.ts';
 import { tryOpenPersonal } from './person-keys.ts';
-import { consentsOf, erasureOf, personRows } from './store.ts';
+import {
+  type AuditQueryable,
+  auditEventsByActor,
+  consentsOf,
+  erasureOf,
+  personRows,
+} from './store.ts';
 
 const iso = (v: unknown): string | null => (v == null ? null : new Date(Number(v)).toISOString());
 
@@ -42,41 +48,18 @@ export interface PersonExport {
 /** Every audit event whose actor is the person, in every tenant (administrators act in many). */
 async function auditEventsOf(ctx: Context, store: AuditQueryable, userId: string) {
   const events: unknown[] = [];
-  for (const tenant of await allTenantIds(ctx.db)) {
-    let beforeSeq: number | undefined;
-    for (;;) {
-      const page = await store.query({
-        tenant,
-        actorId: userId,
-        limit: 1000,
-        ...(beforeSeq !== undefined ? { beforeSeq } : {}),
-      });
-      for (const e of page.events) {
-        // The user agent is sealed under the person's key in the log: opened for the export.
-        const readable = await readableEvent(ctx, e as AuditEvent);
-        const { hash: _hash, ...event } = readable as unknown as { hash?: string } & Record<
-          string,
-          unknown
-        >;
-        events.push(event);
-      }
-      if (page.nextBeforeSeq === undefined) break;
-      beforeSeq = page.nextBeforeSeq;
-    }
+  for (const e of await auditEventsByActor(store, await allTenantIds(ctx.db), userId)) {
+    // The user agent is sealed under the person's key in the log: opened for the export.
+    const readable = await readableEvent(ctx, e as AuditEvent);
+    const { hash: _hash, ...event } = readable as unknown as { hash?: string } & Record<
+      string,
+      unknown
+    >;
+    events.push(event);
   }
   return events.sort(
     (a, b) => Number((a as { seq: number }).seq) - Number((b as { seq: number }).seq),
   );
-}
-
-/** The part of `SqlStore` the export reads. */
-export interface AuditQueryable {
-  query(q: {
-    tenant: string;
-    actorId?: string;
-    limit?: number;
-    beforeSeq?: number;
-  }): Promise<{ events: readonly object[]; nextBeforeSeq?: number }>;
 }
 
 export async function collectPersonData(

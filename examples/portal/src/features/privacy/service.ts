@@ -18,11 +18,11 @@ import { fail } from '../../server/http.ts';
 import { scheduledErasures } from '../users/store.ts';
 import type { ConsentBody, ConsentList, ErasureRow, ErasureStatus } from './contract.ts';
 import { cancelErasure, scheduleErasure } from './erasure.ts';
-import { type AuditQueryable, collectPersonData, exportZip } from './export.ts';
+import { collectPersonData, exportZip } from './export.ts';
 import { erasureScheduledMail } from './mails.ts';
 import { sealPersonal } from './person-keys.ts';
 import { PURPOSES, purposeById } from './purposes.ts';
-import { consentsOf, erasureOf, insertConsent } from './store.ts';
+import { type AuditQueryable, consentsOf, erasureOf, insertConsent } from './store.ts';
 
 const iso = (ms: number) => new Date(ms).toISOString();
 

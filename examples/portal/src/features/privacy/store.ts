@@ -258,3 +258,39 @@ export async function deletePersonRows(
     [person.email, `[erased ${person.id}]`, `erased-${person.id.toLowerCase()}@erased.invalid`],
   );
 }
+
+// ------------------------------------------------------------------ the audit log
+
+/** The part of the audit log's `SqlStore` the export reads. */
+export interface AuditQueryable {
+  query(q: {
+    tenant: string;
+    actorId?: string;
+    limit?: number;
+    beforeSeq?: number;
+  }): Promise<{ events: readonly object[]; nextBeforeSeq?: number }>;
+}
+
+/** The audit events whose actor is `actorId` in `tenants`, page by page (as stored). */
+export async function auditEventsByActor(
+  audit: AuditQueryable,
+  tenants: readonly string[],
+  actorId: string,
+): Promise<object[]> {
+  const events: object[] = [];
+  for (const tenant of tenants) {
+    let beforeSeq: number | undefined;
+    for (;;) {
+      const page = await audit.query({
+        tenant,
+        actorId,
+        limit: 1000,
+        ...(beforeSeq !== undefined ? { beforeSeq } : {}),
+      });
+      events.push(...page.events);
+      if (page.nextBeforeSeq === undefined) break;
+      beforeSeq = page.nextBeforeSeq;
+    }
+  }
+  return events;
+}
