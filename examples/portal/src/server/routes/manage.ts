@@ -5,6 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { setAccountStatus } from '../../features/privacy/account-status.ts';
 import {
   type AuditRow,
   auditQuery,
@@ -36,7 +37,6 @@ import {
 import { fail, parse } from '../http.ts';
 import { changeUserRole } from '../onboarding/roles.ts';
 import { licenseLockChanged } from '../partner/events.ts';
-import { setAccountStatus } from '../../features/privacy/account-status.ts';
 import type { LicenseRecord } from '../relay-gateway.ts';
 import { RelayGatewayError } from '../relay-gateway.ts';
 import { sha256 } from '../sessions.ts';
