@@ -1,7 +1,7 @@
 /**
  * ADV / DPA and the processing register through the real server: acceptance (recorded and
- * audited, idempotent), the PDF (tenant-scoped, its text read back with poppler's pdftotext),
- * re-acceptance after a new version, and the register (validated, permission-bound).
+ * audited, idempotent), the PDF (tenant-scoped, its text read back with poppler's pdftotext,
+ * its tags — the structure tree a screen reader follows — with poppler's pdfinfo), re-acceptance after a new version, and the register (validated, permission-bound).
  */
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -10,18 +10,18 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { missingDependency } from '@fluxel/internal/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadAgreementFiles } from '../src/server/adv/agreements.ts';
+import { loadAgreementFiles } from '../src/features/adv/agreements.ts';
 import {
   type AdvAcceptance,
   type AdvState,
   type AdvTenantRow,
   type ProcessingRegister,
   registerSchema,
-} from '../src/server/adv/contract.ts';
-import { agreementBlocks } from '../src/server/adv/markdown.ts';
-import { sanitizeForFont } from '../src/server/adv/pdf.ts';
-import { loadRegister, parseRegister, REGISTER_FILE } from '../src/server/adv/register.ts';
-import { advDe, advEn } from '../web/src/pages/adv.i18n.ts';
+} from '../src/features/adv/contract.ts';
+import { agreementBlocks, agreementTitle } from '../src/features/adv/markdown.ts';
+import { acceptancePdf, sanitizeForFont } from '../src/features/adv/pdf.ts';
+import { loadRegister, parseRegister, REGISTER_FILE } from '../src/features/adv/register.ts';
+import { advMessages } from '../web/src/features/adv/messages.ts';
 import {
   code,
   PASSWORD,
@@ -35,6 +35,12 @@ const hasPdftotext = existsSync(PDFTOTEXT);
 const pdftotextSkip = hasPdftotext
   ? undefined
   : missingDependency('pdftotext', 'apt-get install poppler-utils');
+
+const PDFINFO = '/usr/bin/pdfinfo';
+const hasPdfinfo = existsSync(PDFINFO);
+const pdfinfoSkip = hasPdfinfo
+  ? undefined
+  : missingDependency('pdfinfo', 'apt-get install poppler-utils');
 
 const UA = 'Mozilla/5.0 (X11; Linux x86_64) adv-test';
 const SENTENCE =
@@ -69,6 +75,37 @@ function pdfText(bytes: Buffer): string {
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** `pdfinfo <args> <pdf>` (UTF-8 output). */
+function pdfInfo(bytes: Uint8Array, ...args: string[]): string {
+  const dir = mkdtempSync(join(tmpdir(), 'fluxel-adv-pdf-'));
+  try {
+    writeFileSync(join(dir, 'a.pdf'), bytes);
+    return execFileSync(PDFINFO, ['-enc', 'UTF-8', ...args, join(dir, 'a.pdf')], {
+      encoding: 'utf8',
+    });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** The text of every element of type `type` in `pdfinfo -struct-text` output (wrapped lines joined). */
+function structTexts(tree: string, type: string): string[] {
+  const texts: string[] = [];
+  let current: string[] | undefined;
+  for (const line of tree.split('\n')) {
+    const quoted = /^\s+"(.*)"$/.exec(line);
+    if (quoted) {
+      current?.push(quoted[1] ?? '');
+      continue;
+    }
+    if (/^\s+\//.test(line)) continue; // an attribute line (`/Scope /Row`) of the element
+    if (current) texts.push(current.join(' '));
+    current = new RegExp(`^\\s*${type}\\b`).test(line) ? [] : undefined;
+  }
+  if (current) texts.push(current.join(' '));
+  return texts;
 }
 
 async function getPdf(s: SignedUp, id: string) {
@@ -253,6 +290,79 @@ describe('PDF', () => {
     },
   );
 
+  it.skipIf(!hasPdfinfo)(
+    `is a tagged PDF: headings, paragraphs, lists and tables in a structure tree, language, title ${pdfinfoSkip ?? ''}`,
+    async () => {
+      const { body } = await getPdf(keyUser, firstAcceptance.id);
+      const info = pdfInfo(body);
+      expect(info).toMatch(/^Tagged:\s+yes$/m);
+      expect(info).toMatch(
+        /^Title:\s+Vertrag zur Auftragsverarbeitung gemäß Art\. 28 DSGVO – Müller & Söhne GmbH$/m,
+      );
+      expect(info).toMatch(/^Metadata Stream:\s+yes$/m);
+      const raw = body.toString('latin1'); // no object streams: the catalog is plain text
+      expect(raw).toContain('/Lang (de-DE)');
+      expect(raw).toContain('/DisplayDocTitle true');
+      expect(raw).toMatch(/\/StructParents 0\b/);
+      const xmp = pdfInfo(body, '-meta');
+      expect(xmp).toContain(
+        'Vertrag zur Auftragsverarbeitung gemäß Art. 28 DSGVO – Müller &amp; Söhne GmbH',
+      );
+      expect(xmp).toContain('<rdf:li>de-DE</rdf:li>');
+
+      const tree = pdfInfo(body, '-struct-text');
+      expect(tree.split('\n')[0]).toBe('Document');
+      expect(structTexts(tree, 'H1')).toEqual([
+        'Vertrag zur Auftragsverarbeitung gemäß Art. 28 DSGVO',
+      ]);
+      // Every heading of the agreement, in order, between the page's own headings.
+      const version = loadAgreementFiles().versions.find((v) => v.id === '1.0');
+      const headings = agreementBlocks(version?.text.de ?? '')
+        .filter((b) => b.kind === 'heading')
+        .map((b) => b.text);
+      expect(headings.length).toBeGreaterThan(5);
+      expect(structTexts(tree, 'H2')).toEqual([
+        'Vertragsparteien',
+        ...headings,
+        'Digitale Annahme',
+      ]);
+      expect(structTexts(tree, 'P').join(' ')).toContain(SENTENCE);
+      expect(structTexts(tree, 'LBody').length).toBeGreaterThan(2);
+      expect(structTexts(tree, 'TH')).toContain('SHA-256 des Vertragstexts');
+      expect(structTexts(tree, 'TD')).toContain(firstAcceptance.textSha256);
+      expect(structTexts(tree, 'TD')).toContain(`Jürgen Käßler (${keyUser.userId})`);
+      // The running footer is an artifact: not read out as part of the text.
+      expect(tree).not.toContain('Seite 1 von');
+    },
+  );
+
+  it.skipIf(!hasPdfinfo)(
+    `an English acceptance is tagged as English ${pdfinfoSkip ?? ''}`,
+    async () => {
+      const files = loadAgreementFiles();
+      const version = files.versions.find((v) => v.id === '1.0');
+      if (!version) throw new Error('no version 1.0');
+      const body = Buffer.from(
+        await acceptancePdf({
+          locale: 'en',
+          text: version.text.en,
+          operator: files.operator,
+          tenant: { id: 'globex', name: 'Globex AG' },
+          acceptance: {
+            ...firstAcceptance,
+            publishedAt: version.publishedAt,
+            textSha256: sha256(version.text.en),
+          },
+        }),
+      );
+      expect(pdfInfo(body)).toMatch(/^Tagged:\s+yes$/m);
+      expect(body.toString('latin1')).toContain('/Lang (en-GB)');
+      const tree = pdfInfo(body, '-struct-text');
+      expect(structTexts(tree, 'H1')).toEqual([agreementTitle(version.text.en, '')]);
+      expect(structTexts(tree, 'H2')).toContain('Digital acceptance');
+    },
+  );
+
   it('characters the standard font cannot encode are transliterated or replaced', () => {
     const winAnsi = new Set(
       [...'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 .,-?äöüÄÖÜß„“–…'].map(
@@ -391,6 +501,7 @@ describe('processing register', () => {
 
 describe('page texts', () => {
   it('German and English have the same keys and variables, none empty', () => {
+    const { de: advDe, en: advEn } = advMessages;
     expect(Object.keys(advEn).sort()).toEqual(Object.keys(advDe).sort());
     const vars = (text: string) => [...text.matchAll(/\{(\w+)\}/g)].map((m) => m[1]).sort();
     for (const key of Object.keys(advDe) as (keyof typeof advDe)[]) {

@@ -15,11 +15,9 @@ import { join, relative } from 'node:path';
 import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
 import { de } from '../web/src/i18n.ts';
-import { advDe } from '../web/src/pages/adv.i18n.ts';
 import { certificatesDe } from '../web/src/pages/certificates.i18n.ts';
 import { onboardingDe } from '../web/src/pages/onboarding.i18n.ts';
 import { partnerDe } from '../web/src/pages/partner.i18n.ts';
-import { privacyDe } from '../web/src/pages/privacy.i18n.ts';
 import { ssoDe } from '../web/src/pages/sso.i18n.ts';
 import { statusDe } from '../web/src/pages/status.i18n.ts';
 import { featureMessages } from './feature-messages.ts';
@@ -29,11 +27,9 @@ const root = join(import.meta.dirname, '..');
 
 const DICTIONARIES: Readonly<Record<string, Readonly<Record<string, string>>>> = {
   'i18n.ts de': de,
-  'adv.i18n.ts advDe': advDe,
   'certificates.i18n.ts certificatesDe': certificatesDe,
   'onboarding.i18n.ts onboardingDe': onboardingDe,
   'partner.i18n.ts partnerDe': partnerDe,
-  'privacy.i18n.ts privacyDe': privacyDe,
   'sso.i18n.ts ssoDe': ssoDe,
   'status.i18n.ts statusDe': statusDe,
 };

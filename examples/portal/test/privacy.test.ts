@@ -8,7 +8,7 @@ import { CryptoError } from '@fluxel/crypto';
 import { strFromU8, unzipSync } from 'fflate';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ConsentList, ErasureStatus } from '../src/server/privacy/contract.ts';
+import type { ConsentList, ErasureStatus } from '../src/features/privacy/contract.ts';
 import {
   code,
   PASSWORD,

@@ -13,7 +13,6 @@ const root = join(import.meta.dirname, '..');
 
 /** Files that still hold SQL outside a store (being moved into src/features/<f>/store.ts). */
 const SQL_NOT_YET_MOVED: readonly string[] = [
-  'src/server/adv/agreements.ts',
   'src/server/app.ts',
   'src/server/auth/accounts.ts',
   'src/server/auth/code-sends.ts',
@@ -33,16 +32,10 @@ const SQL_NOT_YET_MOVED: readonly string[] = [
   'src/server/partner/hub.ts',
   'src/server/partner/oauth.ts',
   'src/server/partner/subscriptions.ts',
-  'src/server/privacy/account-status.ts',
-  'src/server/privacy/erasure.ts',
-  'src/server/privacy/export.ts',
-  'src/server/privacy/person-keys.ts',
   'src/server/routes/account.ts',
-  'src/server/routes/adv.ts',
   'src/server/routes/auth.ts',
   'src/server/routes/onboarding.ts',
   'src/server/routes/partner.ts',
-  'src/server/routes/privacy.ts',
   'src/server/routes/rights.ts',
   'src/server/routes/sso.ts',
   'src/server/sessions.ts',
@@ -67,7 +60,6 @@ const ASSERTED_NOT_YET_MOVED: readonly string[] = [
   'web/src/pages/onboarding.tsx',
   'web/src/pages/partner-signup.tsx',
   'web/src/pages/partner.tsx',
-  'web/src/pages/privacy.tsx',
   'web/src/pages/reset.tsx',
   'web/src/pages/rights.tsx',
   'web/src/pages/security.tsx',

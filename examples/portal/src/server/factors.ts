@@ -3,6 +3,8 @@
  * re-authentication, and sending e-mail/SMS codes. Every check is single use: a TOTP step,
  * a one-time code and a recovery code each work once.
  */
+
+import { openPersonal, sealPersonal } from '../features/privacy/person-keys.ts';
 import type { SecondFactorMethod } from '../shared/api.ts';
 import { reserveSend } from './auth/code-sends.ts';
 import { checkOneTimeCode, newOneTimeCode } from './auth/codes.ts';
@@ -11,7 +13,6 @@ import { recoveryCodesLeft, spendRecoveryCode } from './auth/recovery-store.ts';
 import { verifyTotp } from './auth/totp.ts';
 import type { Context, UserRecord } from './context.ts';
 import { fail } from './http.ts';
-import { openPersonal, sealPersonal } from './privacy/person-keys.ts';
 
 /** TOTP seeds are sealed under the person's own key, so erasure crypto-shreds them too. */
 export function sealSecret(ctx: Context, userId: string, value: string): Promise<string> {

@@ -29,10 +29,10 @@ const UsersPage = lazy(() => import('./features/users/page.tsx').then(named('Use
 const SecurityPage = lazy(() => import('./pages/security.tsx').then(named('SecurityPage')));
 const AuditPage = lazy(() => import('./features/audit/page.tsx').then(named('AuditPage')));
 const AlertsPage = lazy(() => import('./features/alerts/page.tsx').then(named('AlertsPage')));
-const AdvPage = lazy(() => import('./pages/adv.tsx').then(named('AdvPage')));
-const PrivacyPage = lazy(() => import('./pages/privacy.tsx').then(named('PrivacyPage')));
+const AdvPage = lazy(() => import('./features/adv/page.tsx').then(named('AdvPage')));
+const PrivacyPage = lazy(() => import('./features/privacy/page.tsx').then(named('PrivacyPage')));
 const ErasureCancelPage = lazy(() =>
-  import('./pages/privacy.tsx').then(named('ErasureCancelPage')),
+  import('./features/privacy/page.tsx').then(named('ErasureCancelPage')),
 );
 const StatusPage = lazy(() => import('./pages/status.tsx').then(named('StatusPage')));
 const PartnerPage = lazy(() => import('./pages/partner.tsx').then(named('PartnerPage')));

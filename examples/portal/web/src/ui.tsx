@@ -211,7 +211,10 @@ export function DataTable<Row>(props: DataTableProps<Row>) {
       <Notice error={props.error} />
       {rows && rows.length === 0 ? <p className="empty">{props.empty}</p> : null}
       {rows && rows.length > 0 ? (
-        <div className="table-wrap">
+        // A wide table scrolls sideways inside this region, which must then take keyboard focus
+        // (WCAG 2.1.1; axe: scrollable-region-focusable).
+        // biome-ignore lint/a11y/noNoninteractiveTabindex: a scrollable region must take focus.
+        <section className="table-wrap" aria-label={props.caption} tabIndex={0}>
           <table data-testid={props.testId}>
             <caption className={props.captionHidden ? 'sr-only' : 'table-caption'}>
               {props.caption}
@@ -253,7 +256,7 @@ export function DataTable<Row>(props: DataTableProps<Row>) {
               ))}
             </tbody>
           </table>
-        </div>
+        </section>
       ) : null}
     </div>
   );

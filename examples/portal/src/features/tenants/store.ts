@@ -63,3 +63,23 @@ export async function assignPartner(db: Sql, partnerId: string, customerId: stri
     [partnerId, customerId],
   );
 }
+
+// --- for adv ---
+
+/** Customer and partner tenants (not the operator), by name. */
+export async function customerAndPartnerTenants(
+  db: Database,
+): Promise<{ id: string; name: string; kind: string }[]> {
+  const { rows } = await db.query(
+    "SELECT id, name, kind FROM portal_tenants WHERE kind <> 'operator' ORDER BY name",
+  );
+  return rows.map((t) => ({ id: String(t.id), name: String(t.name), kind: String(t.kind) }));
+}
+
+// --- for privacy ---
+
+/** Every tenant's id. */
+export async function allTenantIds(db: Database): Promise<string[]> {
+  const { rows } = await db.query('SELECT id FROM portal_tenants ORDER BY id');
+  return rows.map((r) => String(r.id));
+}

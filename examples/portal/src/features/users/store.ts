@@ -195,3 +195,176 @@ export async function invitationReplaced(db: Sql, tokenHash: string): Promise<bo
   );
   return rows.length > 0;
 }
+
+// --- for adv ---
+
+/** Active key users and partners of customer and partner tenants: who is asked to accept. */
+export async function advRecipients(
+  db: Database,
+): Promise<{ email: string; name: string; tenantName: string }[]> {
+  const { rows } = await db.query(
+    `SELECT u.email, u.name, t.name AS tenant_name FROM portal_users u
+     JOIN portal_tenants t ON t.id = u.tenant_id
+     WHERE u.status = 'active' AND u.role IN ('key-user', 'partner') AND t.kind <> 'operator'`,
+  );
+  return rows.map((r) => ({
+    email: String(r.email),
+    name: String(r.name),
+    tenantName: String(r.tenant_name),
+  }));
+}
+
+// --- for privacy ---
+
+/**
+ * Schedules a person's erasure and disables the account, in one statement: the user row is
+ * locked first (the order `cancelErasureOf` uses), the erasure claimed (a new one, or a
+ * cancelled one again), and the status the account has *now* kept for a cancel — a cancel at
+ * the same moment cannot interleave. `false` when an erasure is already scheduled.
+ */
+export async function scheduleErasureOf(
+  db: Database,
+  e: { userId: string; now: number; requestedBy: string; dueAt: number; tokenHash: string },
+): Promise<boolean> {
+  const { rows } = await db.query(
+    `WITH u AS (SELECT id, status FROM portal_users WHERE id = $1 FOR UPDATE),
+     s AS (
+       INSERT INTO portal_erasures (user_id, state, requested_at, requested_by, due_at, previous_status, cancel_token_hash)
+       SELECT u.id, 'scheduled', $2, $3, $4, u.status, $5 FROM u
+       ON CONFLICT (user_id) DO UPDATE SET state = 'scheduled', requested_at = EXCLUDED.requested_at,
+         requested_by = EXCLUDED.requested_by, due_at = EXCLUDED.due_at,
+         previous_status = EXCLUDED.previous_status, cancel_token_hash = EXCLUDED.cancel_token_hash,
+         cancelled_at = NULL, cancelled_by = NULL, claimed_at = NULL, done_at = NULL
+       WHERE portal_erasures.state = 'cancelled'
+       RETURNING user_id)
+     UPDATE portal_users SET status = 'disabled' WHERE id IN (SELECT user_id FROM s) RETURNING id`,
+    [e.userId, e.now, e.requestedBy, e.dueAt, e.tokenHash],
+  );
+  return rows.length > 0;
+}
+
+/**
+ * Cancels a scheduled erasure (by user id, or by the hash of the mailed token) and restores the
+ * account's previous status, in one statement, user row locked first (as in
+ * `scheduleErasureOf`). The user id, or `undefined` when nothing was scheduled.
+ */
+export async function cancelErasureOf(
+  db: Database,
+  by: { userId: string } | { tokenHash: string },
+  now: number,
+  cancelledBy: string,
+): Promise<string | undefined> {
+  const where = 'userId' in by ? 'user_id = $1' : 'cancel_token_hash = $1';
+  const key = 'userId' in by ? by.userId : by.tokenHash;
+  const { rows } = await db.query(
+    `WITH u AS (
+       SELECT id FROM portal_users WHERE id = (SELECT user_id FROM portal_erasures WHERE ${where})
+       FOR UPDATE),
+     c AS (
+       UPDATE portal_erasures SET state = 'cancelled', cancelled_at = $2, cancelled_by = $3,
+         cancel_token_hash = NULL
+       WHERE ${where} AND user_id IN (SELECT id FROM u) AND state = 'scheduled' AND due_at > $2
+       RETURNING user_id, previous_status)
+     UPDATE portal_users p SET status = CASE WHEN c.previous_status = 'active' THEN 'active' ELSE 'disabled' END
+     FROM c WHERE p.id = c.user_id RETURNING p.id`,
+    [key, now, cancelledBy],
+  );
+  return rows[0] ? String(rows[0].id) : undefined;
+}
+
+/**
+ * One attempt at setting an account's status consistently with erasure (see
+ * `privacy/account-status.ts`): `found` 0 — no such user; `locked` 0 — the row changed since
+ * the statement's snapshot (try again); `before` null — refused (an erasure is scheduled,
+ * running or done); else the status before.
+ */
+export async function setStatusUnlessErasing(
+  db: Database,
+  userId: string,
+  status: 'active' | 'disabled',
+): Promise<{ found: number; locked: number; before: string | null }> {
+  const { rows } = await db.query(
+    `WITH seen AS (SELECT xmin AS v FROM portal_users WHERE id = $1),
+     u AS (
+       SELECT p.id, p.status FROM portal_users p, seen
+       WHERE p.id = $1 AND p.xmin = seen.v FOR UPDATE OF p),
+     erasure AS (
+       SELECT 1 FROM portal_erasures
+       WHERE user_id = $1 AND state IN ('scheduled', 'erasing', 'done')),
+     k AS (
+       UPDATE portal_erasures SET previous_status = 'disabled'
+       WHERE $2 = 'disabled' AND state = 'scheduled' AND user_id IN (SELECT id FROM u)
+       RETURNING user_id),
+     s AS (
+       UPDATE portal_users p SET status = $2 FROM u
+       WHERE p.id = u.id AND ($2 = 'disabled' OR NOT EXISTS (SELECT 1 FROM erasure))
+       RETURNING u.status AS before)
+     SELECT (SELECT count(*) FROM seen)::int AS found, (SELECT count(*) FROM u)::int AS locked,
+       (SELECT before FROM s) AS before`,
+    [userId, status],
+  );
+  const r = rows[0] ?? {};
+  return {
+    found: Number(r.found ?? 0),
+    locked: Number(r.locked ?? 0),
+    before: r.before == null ? null : String(r.before),
+  };
+}
+
+/**
+ * Turns an erased person's row into a pseudonymous tombstone: no name, address, phone or
+ * usable password (`.invalid` never resolves); id, tenant, role and creation time stay.
+ */
+export async function tombstoneUser(db: Database, userId: string): Promise<void> {
+  await db.query(
+    `UPDATE portal_users SET email = $2, name = $3, phone = NULL, password_hash = '!erased',
+       status = 'disabled', last_sign_in_at = NULL WHERE id = $1`,
+    [userId, `erased-${userId.toLowerCase()}@erased.invalid`, `[erased ${userId}]`],
+  );
+}
+
+/** The scheduled erasures of the users of `tenantIds`, soonest first. */
+export async function scheduledErasures(
+  db: Database,
+  tenantIds: readonly string[],
+): Promise<
+  {
+    userId: string;
+    email: string;
+    name: string;
+    tenantId: string;
+    requestedAt: number;
+    requestedBy: string;
+    dueAt: number;
+  }[]
+> {
+  const { rows } = await db.query(
+    `SELECT e.user_id, e.requested_at, e.requested_by, e.due_at, u.email, u.name, u.tenant_id
+     FROM portal_erasures e JOIN portal_users u ON u.id = e.user_id
+     WHERE e.state = 'scheduled' AND u.tenant_id = ANY($1::text[]) ORDER BY e.due_at`,
+    [tenantIds],
+  );
+  return rows.map((r) => ({
+    userId: String(r.user_id),
+    email: String(r.email),
+    name: String(r.name),
+    tenantId: String(r.tenant_id),
+    requestedAt: Number(r.requested_at),
+    requestedBy: String(r.requested_by),
+    dueAt: Number(r.due_at),
+  }));
+}
+
+/** How many recovery codes of the person's current generation exist, and how many are unused. */
+export async function recoveryCodeCounts(
+  db: Database,
+  userId: string,
+): Promise<{ total: number; unused: number }> {
+  const { rows } = await db.query(
+    `SELECT count(*)::int AS total, count(*) FILTER (WHERE c.used_at IS NULL)::int AS unused
+     FROM portal_recovery_codes c JOIN portal_users u ON u.id = c.user_id
+     WHERE c.user_id = $1 AND c.generation = u.recovery_generation`,
+    [userId],
+  );
+  return { total: Number(rows[0]?.total ?? 0), unused: Number(rows[0]?.unused ?? 0) };
+}

@@ -38,7 +38,7 @@ import { fromText, open, seal, toText } from '@fluxel/crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { request } from 'undici';
 import { z } from 'zod';
-import { currentVersion, normaliseText, sha256Hex } from '../adv/agreements.ts';
+import { currentVersion, normaliseText, sha256Hex } from '../../features/adv/agreements.ts';
 import {
   authorize,
   type Context,

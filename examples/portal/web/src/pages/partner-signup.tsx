@@ -4,7 +4,7 @@
  * accepted is exactly what was read). `/partner-signup/verify/:token` confirms the address.
  */
 import { type FormEvent, useState } from 'react';
-import { type AgreementBlock, agreementBlocks } from '../../../src/server/adv/markdown.ts';
+import { type AgreementBlock, agreementBlocks } from '../../../src/features/adv/markdown.ts';
 import type { OnboardingTerms } from '../../../src/server/onboarding/contract.ts';
 import { api } from '../api.ts';
 import { useApp } from '../context.tsx';

@@ -3,6 +3,7 @@
  * (zod), and the answer types. Pure (zod only), so the web app can import the types.
  */
 import { z } from 'zod';
+import { file, route } from '../../shared/contract.ts';
 
 /** A version id: `1.0`, `2025-06`, … (used in file names and URLs). */
 export const ADV_VERSION_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,31}$/;
@@ -23,6 +24,7 @@ export const acceptBody = z
       .optional(),
   })
   .strict();
+export type AcceptBody = z.output<typeof acceptBody>;
 
 export const publishBody = z
   .object({
@@ -31,6 +33,7 @@ export const publishBody = z
     textEn: z.string().trim().min(100).max(200_000),
   })
   .strict();
+export type PublishBody = z.output<typeof publishBody>;
 
 // ------------------------------------------------------------------ agreement versions (files)
 
@@ -162,54 +165,128 @@ export type ProcessingRegister = z.infer<typeof registerSchema>;
 
 // ------------------------------------------------------------------ answers
 
-export interface AdvVersionInfo {
-  readonly id: string;
-  readonly publishedAt: string;
+export const AdvVersionInfoSchema = z.object({
+  id: z.string(),
+  publishedAt: z.string(),
   /** `file`: shipped in `data/adv/`; `published`: published by an administrator (database). */
-  readonly source: 'file' | 'published';
-}
+  source: z.enum(['file', 'published']),
+});
+export type AdvVersionInfo = z.infer<typeof AdvVersionInfoSchema>;
 
-export interface AdvAcceptance {
-  readonly id: string;
-  readonly tenantId: string;
-  readonly tenantName: string;
-  readonly version: string;
+export const AdvAcceptanceSchema = z.object({
+  id: z.string(),
+  tenantId: z.string(),
+  tenantName: z.string(),
+  version: z.string(),
   /** The language of the text that was accepted. */
-  readonly locale: AdvLocale;
-  readonly textSha256: string;
-  readonly acceptedAt: string;
-  readonly acceptedBy: { readonly id: string; readonly name: string };
-  readonly ip: string;
-  readonly userAgent: string;
-}
+  locale: advLocale,
+  textSha256: z.string(),
+  acceptedAt: z.string(),
+  acceptedBy: z.object({ id: z.string(), name: z.string() }),
+  ip: z.string(),
+  userAgent: z.string(),
+});
+export type AdvAcceptance = z.infer<typeof AdvAcceptanceSchema>;
 
-export interface AdvState {
+export const AdvStateSchema = z.object({
   /** The current version with its text in the requested language (none published: absent). */
-  readonly current?: AdvVersionInfo & {
-    readonly locale: AdvLocale;
-    readonly text: string;
-    readonly sha256: string;
-  };
-  readonly versions: readonly AdvVersionInfo[];
-  readonly tenant: { readonly id: string; readonly name: string; readonly kind: string };
-  readonly operator: { readonly name: string; readonly address: string };
+  current: AdvVersionInfoSchema.extend({
+    locale: advLocale,
+    text: z.string(),
+    sha256: z.string(),
+  }).optional(),
+  versions: z.array(AdvVersionInfoSchema),
+  tenant: z.object({ id: z.string(), name: z.string(), kind: z.string() }),
+  operator: z.object({ name: z.string(), address: z.string() }),
   /** The tenant's latest acceptance (of any version). */
-  readonly acceptance?: AdvAcceptance;
+  acceptance: AdvAcceptanceSchema.optional(),
   /** The tenant has not accepted the current version (never for the operator itself). */
-  readonly needsAcceptance: boolean;
-  readonly history: readonly AdvAcceptance[];
-}
+  needsAcceptance: z.boolean(),
+  history: z.array(AdvAcceptanceSchema),
+});
+export type AdvState = z.infer<typeof AdvStateSchema>;
 
-export interface AdvStatus {
-  readonly needsAcceptance: boolean;
-  readonly currentVersion?: string;
-  readonly acceptedVersion?: string;
-}
+export const AdvStatusSchema = z.object({
+  needsAcceptance: z.boolean(),
+  currentVersion: z.string().optional(),
+  acceptedVersion: z.string().optional(),
+});
+export type AdvStatus = z.infer<typeof AdvStatusSchema>;
 
-export interface AdvTenantRow {
-  readonly tenantId: string;
-  readonly tenantName: string;
-  readonly kind: string;
-  readonly acceptance?: AdvAcceptance;
-  readonly needsAcceptance: boolean;
-}
+export const AdvTenantRowSchema = z.object({
+  tenantId: z.string(),
+  tenantName: z.string(),
+  kind: z.string(),
+  acceptance: AdvAcceptanceSchema.optional(),
+  needsAcceptance: z.boolean(),
+});
+export type AdvTenantRow = z.infer<typeof AdvTenantRowSchema>;
+
+/** `POST /api/adv/accept`: the acceptance, and whether it is new (201) or was there (200). */
+export const AcceptedSchema = z.object({ acceptance: AdvAcceptanceSchema, created: z.boolean() });
+
+/** `POST /api/adv/versions`: the new version and how many people were mailed. */
+export const PublishedSchema = z.object({ version: AdvVersionInfoSchema, notified: z.number() });
+
+// ------------------------------------------------------------------ routes
+
+export const advContract = {
+  /** The current version (text in `locale`, default the user's language) and the tenant's state. */
+  state: route({
+    method: 'GET',
+    path: '/api/adv',
+    access: 'session',
+    // An unknown language falls back to the user's own rather than failing the page.
+    query: z.object({ locale: advLocale.optional().catch(undefined) }),
+    response: AdvStateSchema,
+  }),
+  /** The few fields a banner needs (dashboard): no agreement text. */
+  status: route({
+    method: 'GET',
+    path: '/api/adv/status',
+    access: 'session',
+    response: AdvStatusSchema,
+  }),
+  /** Accepts the current version: 201 when new, 200 with the existing record when accepted. */
+  accept: route({
+    method: 'POST',
+    path: '/api/adv/accept',
+    access: 'adv.accept',
+    body: acceptBody,
+    response: AcceptedSchema,
+  }),
+  /** The PDF of an acceptance (users of its tenant and administrators; 404 otherwise). */
+  pdf: route({
+    method: 'GET',
+    path: '/api/adv/acceptances/:id/pdf',
+    access: 'session',
+    response: file(),
+  }),
+  acceptances: route({
+    method: 'GET',
+    path: '/api/adv/acceptances',
+    access: 'session',
+    response: z.object({ acceptances: z.array(AdvAcceptanceSchema) }),
+  }),
+  tenants: route({
+    method: 'GET',
+    path: '/api/adv/tenants',
+    access: 'adv.publish',
+    response: z.object({ tenants: z.array(AdvTenantRowSchema) }),
+  }),
+  /** Publishes a new version at once (re-authentication first); answers 201. */
+  publish: route({
+    method: 'POST',
+    path: '/api/adv/versions',
+    access: 'adv.publish',
+    body: publishBody,
+    response: PublishedSchema,
+  }),
+  /** The processing register (Verarbeitungsverzeichnis). */
+  register: route({
+    method: 'GET',
+    path: '/api/register',
+    access: 'register.read',
+    response: registerSchema,
+  }),
+} as const;

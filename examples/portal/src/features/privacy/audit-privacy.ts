@@ -17,7 +17,7 @@ import {
   type FieldCipher,
   type PrivacyTransform,
 } from '@fluxel/audit';
-import type { Context } from '../context.ts';
+import type { Context } from '../../server/context.ts';
 import { openPersonal, sealPersonal } from './person-keys.ts';
 
 /** Ciphertexts carry the subject so `decrypt` finds the key: `<userId>.<sealed text>`. */

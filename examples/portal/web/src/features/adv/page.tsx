@@ -4,41 +4,33 @@
  * every tenant's state and publish new versions. Second section: the processing register
  * (Verarbeitungsverzeichnis) as tables.
  */
-import { type FormEvent, type ReactNode, useCallback, useId } from 'react';
-import type {
-  AdvAcceptance,
-  AdvState,
-  AdvTenantRow,
-  Localized,
-  ProcessingRegister,
-} from '../../../src/server/adv/contract.ts';
-import { type AgreementBlock, agreementBlocks } from '../../../src/server/adv/markdown.ts';
-import type { Locale } from '../../../src/shared/api.ts';
-import { api, enc } from '../api.ts';
-import { useApp } from '../context.tsx';
+import type { FormEvent, ReactNode } from 'react';
+import {
+  type AdvAcceptance,
+  type AdvState,
+  advContract,
+  type Localized,
+} from '../../../../src/features/adv/contract.ts';
+import { type AgreementBlock, agreementBlocks } from '../../../../src/features/adv/markdown.ts';
+import type { Locale } from '../../../../src/shared/api.ts';
+import { call, hrefOf } from '../../client.ts';
+import { useApp } from '../../context.tsx';
+import { useMessages } from '../../messages.ts';
 import {
   Badge,
   Card,
+  DataTable,
   Field,
   formatDate,
   formValue,
   Loading,
   Notice,
   PageTitle,
+  TextArea,
   useAction,
   useLoad,
-} from '../ui.tsx';
-import { type AdvKey, type AdvTranslate, advTranslate } from './adv.i18n.ts';
-
-function useAdvT(): { at: AdvTranslate; locale: Locale } {
-  const { locale } = useApp();
-  const at = useCallback<AdvTranslate>(
-    (key: AdvKey, vars?: Readonly<Record<string, string | number>>) =>
-      advTranslate(locale, key, vars),
-    [locale],
-  );
-  return { at, locale };
-}
+} from '../../ui.tsx';
+import { advMessages } from './messages.ts';
 
 /** A table wrapper that scrolls sideways on narrow screens and can be scrolled by keyboard. */
 function TableWrap({ label, children }: { label: string; children: ReactNode }) {
@@ -50,16 +42,16 @@ function TableWrap({ label, children }: { label: string; children: ReactNode }) 
   );
 }
 
-const pdfHref = (a: AdvAcceptance) => `/api/adv/acceptances/${enc(a.id)}/pdf`;
+const pdfHref = (a: AdvAcceptance) => hrefOf(advContract.pdf, { params: { id: a.id } });
 const day = (locale: Locale, iso: string) =>
   new Intl.DateTimeFormat(locale === 'de' ? 'de-DE' : 'en-GB', { dateStyle: 'long' }).format(
     new Date(iso),
   );
 
 export function AdvPage() {
-  const { can } = useApp();
-  const { at, locale } = useAdvT();
-  const state = useLoad(() => api.get<AdvState>(`/api/adv?locale=${locale}`), [locale]);
+  const { can, locale } = useApp();
+  const at = useMessages(advMessages);
+  const state = useLoad(() => call(advContract.state, { query: { locale } }), [locale]);
   const data = state.data;
 
   return (
@@ -95,7 +87,7 @@ export function NeedsAcceptance({
   href?: string;
 }) {
   const { can } = useApp();
-  const { at } = useAdvT();
+  const at = useMessages(advMessages);
   if (!state.needsAcceptance || !state.current) return null;
   return (
     <div className="notice notice-warn" data-testid="adv-needs-acceptance" role="status">
@@ -117,7 +109,8 @@ export function NeedsAcceptance({
 }
 
 function AcceptanceStatus({ state }: { state: AdvState }) {
-  const { at, locale } = useAdvT();
+  const { locale } = useApp();
+  const at = useMessages(advMessages);
   const a = state.acceptance;
   const current = a !== undefined && a.version === state.current?.id;
   return (
@@ -190,7 +183,8 @@ function AgreementText({ text }: { text: string }) {
 
 function Agreement({ state, onAccepted }: { state: AdvState; onAccepted(): void }) {
   const { can } = useApp();
-  const { at, locale } = useAdvT();
+  const { locale } = useApp();
+  const at = useMessages(advMessages);
   const action = useAction();
   const current = state.current;
   if (!current)
@@ -204,10 +198,8 @@ function Agreement({ state, onAccepted }: { state: AdvState; onAccepted(): void 
     event.preventDefault();
     if (!current) return;
     const done = await action.run(() =>
-      api.post('/api/adv/accept', {
-        version: current.id,
-        locale: current.locale,
-        textSha256: current.sha256,
+      call(advContract.accept, {
+        body: { version: current.id, locale: current.locale, textSha256: current.sha256 },
       }),
     );
     if (done) onAccepted();
@@ -253,37 +245,37 @@ function Agreement({ state, onAccepted }: { state: AdvState; onAccepted(): void 
 }
 
 function History({ history }: { history: readonly AdvAcceptance[] }) {
-  const { at, locale } = useAdvT();
+  const { locale } = useApp();
+  const at = useMessages(advMessages);
   return (
     <Card title={at('adv.historyTitle')}>
-      <TableWrap label={at('adv.historyTitle')}>
-        <table data-testid="adv-history">
-          <thead>
-            <tr>
-              <th scope="col">{at('adv.version')}</th>
-              <th scope="col">{at('adv.acceptedBy')}</th>
-              <th scope="col">{at('adv.acceptedAt')}</th>
-              <th scope="col">{at('adv.from')}</th>
-              <th scope="col">PDF</th>
-            </tr>
-          </thead>
-          <tbody>
-            {history.map((a) => (
-              <tr key={a.id}>
-                <th scope="row">{a.version}</th>
-                <td>{a.acceptedBy.name}</td>
-                <td>{formatDate(locale, a.acceptedAt)}</td>
-                <td>{a.ip}</td>
-                <td>
-                  <a href={pdfHref(a)} download>
-                    {at('adv.pdfOf', { version: a.version })}
-                  </a>
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </TableWrap>
+      <DataTable
+        caption={at('adv.historyTitle')}
+        captionHidden
+        testId="adv-history"
+        rows={history}
+        rowKey={(a) => a.id}
+        empty={at('adv.notAccepted')}
+        columns={[
+          { key: 'version', header: at('adv.version'), rowHeader: true, cell: (a) => a.version },
+          { key: 'by', header: at('adv.acceptedBy'), cell: (a) => a.acceptedBy.name },
+          {
+            key: 'at',
+            header: at('adv.acceptedAt'),
+            cell: (a) => formatDate(locale, a.acceptedAt),
+          },
+          { key: 'from', header: at('adv.from'), cell: (a) => a.ip },
+          {
+            key: 'pdf',
+            header: 'PDF',
+            cell: (a) => (
+              <a href={pdfHref(a)} download>
+                {at('adv.pdfOf', { version: a.version })}
+              </a>
+            ),
+          },
+        ]}
+      />
     </Card>
   );
 }
@@ -291,56 +283,66 @@ function History({ history }: { history: readonly AdvAcceptance[] }) {
 // ------------------------------------------------------------------ administrators
 
 function AdminSection({ onPublished }: { onPublished(): void }) {
-  const { at, locale } = useAdvT();
-  const tenants = useLoad(
-    () => api.get<{ tenants: AdvTenantRow[] }>('/api/adv/tenants').then((r) => r.tenants),
-    [],
-  );
+  const { locale } = useApp();
+  const at = useMessages(advMessages);
+  const tenants = useLoad(() => call(advContract.tenants).then((r) => r.tenants), []);
   return (
     <>
       <Card title={at('adv.tenantsTitle')}>
-        {tenants.loading && !tenants.data ? <Loading /> : null}
-        <Notice error={tenants.error} />
-        {tenants.data && tenants.data.length > 0 ? (
-          <TableWrap label={at('adv.tenantsTitle')}>
-            <table data-testid="adv-tenants">
-              <thead>
-                <tr>
-                  <th scope="col">{at('adv.tenant')}</th>
-                  <th scope="col">{at('adv.state')}</th>
-                  <th scope="col">{at('adv.version')}</th>
-                  <th scope="col">{at('adv.acceptedBy')}</th>
-                  <th scope="col">{at('adv.acceptedAt')}</th>
-                  <th scope="col">PDF</th>
-                </tr>
-              </thead>
-              <tbody>
-                {tenants.data.map((row) => (
-                  <tr key={row.tenantId}>
-                    <th scope="row">{row.tenantName}</th>
-                    <td>
-                      <Badge tone={row.needsAcceptance ? 'warn' : 'ok'}>
-                        {row.needsAcceptance ? at('adv.open') : at('adv.done')}
-                      </Badge>
-                    </td>
-                    <td>{row.acceptance?.version ?? '–'}</td>
-                    <td>{row.acceptance?.acceptedBy.name ?? '–'}</td>
-                    <td>{formatDate(locale, row.acceptance?.acceptedAt)}</td>
-                    <td>
-                      {row.acceptance ? (
-                        <a href={pdfHref(row.acceptance)} download>
-                          {at('adv.pdfOf', { version: row.acceptance.version })}
-                        </a>
-                      ) : (
-                        '–'
-                      )}
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </TableWrap>
-        ) : null}
+        <DataTable
+          caption={at('adv.tenantsTitle')}
+          captionHidden
+          testId="adv-tenants"
+          rows={tenants.data}
+          loading={tenants.loading}
+          error={tenants.error}
+          rowKey={(row) => row.tenantId}
+          empty={at('adv.noTenants')}
+          columns={[
+            {
+              key: 'tenant',
+              header: at('adv.tenant'),
+              rowHeader: true,
+              cell: (row) => row.tenantName,
+            },
+            {
+              key: 'state',
+              header: at('adv.state'),
+              cell: (row) => (
+                <Badge tone={row.needsAcceptance ? 'warn' : 'ok'}>
+                  {row.needsAcceptance ? at('adv.open') : at('adv.done')}
+                </Badge>
+              ),
+            },
+            {
+              key: 'version',
+              header: at('adv.version'),
+              cell: (row) => row.acceptance?.version ?? '–',
+            },
+            {
+              key: 'by',
+              header: at('adv.acceptedBy'),
+              cell: (row) => row.acceptance?.acceptedBy.name ?? '–',
+            },
+            {
+              key: 'at',
+              header: at('adv.acceptedAt'),
+              cell: (row) => formatDate(locale, row.acceptance?.acceptedAt),
+            },
+            {
+              key: 'pdf',
+              header: 'PDF',
+              cell: (row) =>
+                row.acceptance ? (
+                  <a href={pdfHref(row.acceptance)} download>
+                    {at('adv.pdfOf', { version: row.acceptance.version })}
+                  </a>
+                ) : (
+                  '–'
+                ),
+            },
+          ]}
+        />
       </Card>
       <PublishForm
         onPublished={() => {
@@ -352,19 +354,9 @@ function AdminSection({ onPublished }: { onPublished(): void }) {
   );
 }
 
-function TextArea({ label, name, lang }: { label: string; name: string; lang: Locale }) {
-  const id = useId();
-  return (
-    <div className="field">
-      <label htmlFor={id}>{label}</label>
-      <textarea id={id} name={name} rows={10} required minLength={100} lang={lang} />
-    </div>
-  );
-}
-
 function PublishForm({ onPublished }: { onPublished(): void }) {
   const { withReauth } = useApp();
-  const { at } = useAdvT();
+  const at = useMessages(advMessages);
   const action = useAction();
 
   async function submit(event: FormEvent<HTMLFormElement>): Promise<void> {
@@ -375,11 +367,7 @@ function PublishForm({ onPublished }: { onPublished(): void }) {
       textDe: formValue(form, 'textDe'),
       textEn: formValue(form, 'textEn'),
     };
-    const result = await action.run(() =>
-      withReauth(() =>
-        api.post<{ version: { id: string }; notified: number }>('/api/adv/versions', body),
-      ),
-    );
+    const result = await action.run(() => withReauth(() => call(advContract.publish, { body })));
     if (result) {
       form.reset();
       action.setStatus(at('adv.published', { version: result.version.id, n: result.notified }));
@@ -400,8 +388,22 @@ function PublishForm({ onPublished }: { onPublished(): void }) {
           spellCheck={false}
           autoCapitalize="off"
         />
-        <TextArea label={at('adv.textDe')} name="textDe" lang="de" />
-        <TextArea label={at('adv.textEn')} name="textEn" lang="en" />
+        <TextArea
+          label={at('adv.textDe')}
+          name="textDe"
+          rows={10}
+          required
+          minLength={100}
+          lang="de"
+        />
+        <TextArea
+          label={at('adv.textEn')}
+          name="textEn"
+          rows={10}
+          required
+          minLength={100}
+          lang="en"
+        />
         <Notice error={action.error} status={action.status} />
         <div className="actions">
           <button type="submit" className="button" data-testid="adv-publish" disabled={action.busy}>
@@ -416,8 +418,9 @@ function PublishForm({ onPublished }: { onPublished(): void }) {
 // ------------------------------------------------------------------ processing register
 
 function RegisterSection() {
-  const { at, locale } = useAdvT();
-  const register = useLoad(() => api.get<ProcessingRegister>('/api/register'), []);
+  const { locale } = useApp();
+  const at = useMessages(advMessages);
+  const register = useLoad(() => call(advContract.register), []);
   const r = register.data;
   const l = (text: Localized) => text[locale];
   const list = (items: readonly Localized[]) => (
@@ -481,51 +484,47 @@ function RegisterSection() {
             </TableWrap>
           ))}
           <h3>{at('register.recipients')}</h3>
-          <TableWrap label={at('register.recipients')}>
-            <table data-testid="register-recipients">
-              <thead>
-                <tr>
-                  <th scope="col">{at('register.name')}</th>
-                  <th scope="col">{at('register.kind')}</th>
-                  <th scope="col">{at('register.service')}</th>
-                  <th scope="col">{at('register.location')}</th>
-                  <th scope="col">{at('register.thirdCountry')}</th>
-                  <th scope="col">{at('register.safeguards')}</th>
-                </tr>
-              </thead>
-              <tbody>
-                {r.recipients.map((x) => (
-                  <tr key={x.id}>
-                    <th scope="row">{l(x.name)}</th>
-                    <td>{at(`register.kind.${x.kind}`)}</td>
-                    <td>{l(x.service)}</td>
-                    <td>{l(x.location)}</td>
-                    <td>{x.thirdCountry ? at('register.yes') : at('register.no')}</td>
-                    <td>{x.safeguards ? l(x.safeguards) : '–'}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </TableWrap>
+          <DataTable
+            caption={at('register.recipients')}
+            captionHidden
+            testId="register-recipients"
+            rows={r.recipients}
+            rowKey={(x) => x.id}
+            empty="–"
+            columns={[
+              { key: 'name', header: at('register.name'), rowHeader: true, cell: (x) => l(x.name) },
+              {
+                key: 'kind',
+                header: at('register.kind'),
+                cell: (x) => at(`register.kind.${x.kind}`),
+              },
+              { key: 'service', header: at('register.service'), cell: (x) => l(x.service) },
+              { key: 'location', header: at('register.location'), cell: (x) => l(x.location) },
+              {
+                key: 'third',
+                header: at('register.thirdCountry'),
+                cell: (x) => (x.thirdCountry ? at('register.yes') : at('register.no')),
+              },
+              {
+                key: 'safeguards',
+                header: at('register.safeguards'),
+                cell: (x) => (x.safeguards ? l(x.safeguards) : '–'),
+              },
+            ]}
+          />
           <h3>{at('register.measures')}</h3>
-          <TableWrap label={at('register.measures')}>
-            <table data-testid="register-measures">
-              <thead>
-                <tr>
-                  <th scope="col">{at('register.area')}</th>
-                  <th scope="col">{at('register.measure')}</th>
-                </tr>
-              </thead>
-              <tbody>
-                {r.measures.map((m) => (
-                  <tr key={m.id}>
-                    <th scope="row">{l(m.area)}</th>
-                    <td>{l(m.description)}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </TableWrap>
+          <DataTable
+            caption={at('register.measures')}
+            captionHidden
+            testId="register-measures"
+            rows={r.measures}
+            rowKey={(m) => m.id}
+            empty="–"
+            columns={[
+              { key: 'area', header: at('register.area'), rowHeader: true, cell: (m) => l(m.area) },
+              { key: 'measure', header: at('register.measure'), cell: (m) => l(m.description) },
+            ]}
+          />
         </>
       ) : null}
     </section>

@@ -16,7 +16,8 @@ import {
   seal,
   toText,
 } from '@fluxel/crypto';
-import type { Context } from '../context.ts';
+import type { Context } from '../../server/context.ts';
+import { destroyPersonKey, insertPersonKey, personKeyOf } from './store.ts';
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -27,37 +28,25 @@ class SqlPersonKeyStore implements SubjectKeyStore {
   constructor(private readonly ctx: Context) {}
 
   async get(subject: string): Promise<StoredSubjectKey | undefined> {
-    const { rows } = await this.ctx.db.query(
-      'SELECT material, destroyed_at FROM portal_person_keys WHERE user_id = $1',
-      [subject],
-    );
-    const row = rows[0];
+    const row = await personKeyOf(this.ctx.db, subject);
     if (!row) return undefined;
-    if (row.material == null)
-      return { state: 'destroyed', destroyedAt: Number(row.destroyed_at ?? 0) };
-    return {
-      state: 'active',
-      material: new Uint8Array(Buffer.from(String(row.material), 'base64url')),
-    };
+    if (row.material === null) return { state: 'destroyed', destroyedAt: row.destroyedAt };
+    return { state: 'active', material: new Uint8Array(Buffer.from(row.material, 'base64url')) };
   }
 
   async create(subject: string, material: Uint8Array): Promise<void> {
-    const { rows } = await this.ctx.db.query(
-      `INSERT INTO portal_person_keys (user_id, material, created_at) VALUES ($1, $2, $3)
-       ON CONFLICT (user_id) DO NOTHING RETURNING user_id`,
-      [subject, Buffer.from(material).toString('base64url'), this.ctx.now()],
+    const created = await insertPersonKey(
+      this.ctx.db,
+      subject,
+      Buffer.from(material).toString('base64url'),
+      this.ctx.now(),
     );
-    if (rows.length === 0)
+    if (!created)
       throw new CryptoError('ERR_CRYPTO_INVALID_ARGUMENT', 'the person already has a key');
   }
 
   async destroy(subject: string): Promise<void> {
-    const now = this.ctx.now();
-    await this.ctx.db.query(
-      `INSERT INTO portal_person_keys (user_id, material, created_at, destroyed_at) VALUES ($1, NULL, $2, $2)
-       ON CONFLICT (user_id) DO UPDATE SET material = NULL, destroyed_at = $2`,
-      [subject, now],
-    );
+    await destroyPersonKey(this.ctx.db, subject, this.ctx.now());
   }
 }
 

@@ -3,10 +3,16 @@
  * parties, the full text with line wrapping and page breaks, and the acceptance block (who, when,
  * version, text hash, from where). Standard fonts use WinAnsi, which covers ä ö ü ß „ “ – …;
  * anything else is transliterated or replaced by `?`.
+ *
+ * The PDF is tagged (accessible): headings, paragraphs, lists and the fact tables are structure
+ * elements over marked content (`pdf-structure.ts`), with language, title and XMP metadata
+ * (`pdf-metadata.ts`), so a screen reader reads the agreement as a document, not as loose glyphs.
  */
-import { PDFDocument, type PDFFont, type PDFPage, rgb, StandardFonts } from 'pdf-lib';
+import { PDFDocument, type PDFFont, PDFName, type PDFPage, rgb, StandardFonts } from 'pdf-lib';
 import type { AdvLocale } from './contract.ts';
 import { agreementBlocks } from './markdown.ts';
+import { type DocumentInfo, describeDocument } from './pdf-metadata.ts';
+import { type StructElement, StructureTree } from './pdf-structure.ts';
 
 export interface AcceptancePdfInput {
   readonly locale: AdvLocale;
@@ -120,7 +126,10 @@ interface Fonts {
   readonly mono: PDFFont;
 }
 
-/** A cursor over pages: writes wrapped text, adds a page when the current one is full. */
+/**
+ * A cursor over pages: writes wrapped text, adds a page when the current one is full. Every
+ * line is marked as content of a structure element, so the PDF is tagged as it is written.
+ */
 class Writer {
   page: PDFPage;
   y: number;
@@ -130,6 +139,7 @@ class Writer {
     readonly doc: PDFDocument,
     readonly fonts: Fonts,
     readonly supported: ReadonlySet<number>,
+    readonly tree: StructureTree,
   ) {
     this.page = doc.addPage(A4);
     this.y = A4[1] - MARGIN;
@@ -167,9 +177,12 @@ class Writer {
     return lines;
   }
 
+  /** Writes `raw` wrapped as the content of `into`; `label` holds the hanging mark (list items). */
   text(
     raw: string,
+    into: StructElement,
     options: {
+      label?: StructElement;
       font?: PDFFont;
       size?: number;
       indent?: number;
@@ -187,26 +200,32 @@ class Writer {
     lines.forEach((line, i) => {
       this.ensure(leading);
       this.y -= leading;
-      if (i === 0 && options.hanging)
-        this.page.drawText(options.hanging, {
-          x: MARGIN + indent - 12,
+      const { hanging, label } = options;
+      if (i === 0 && hanging) {
+        const draw = () =>
+          this.page.drawText(hanging, { x: MARGIN + indent - 12, y: this.y, size, font });
+        if (label) this.tree.mark(this.page, label, draw);
+        else this.tree.artifact(this.page, draw);
+      }
+      this.tree.mark(this.page, into, () =>
+        this.page.drawText(line, {
+          x: MARGIN + indent,
           y: this.y,
           size,
           font,
-        });
-      this.page.drawText(line, {
-        x: MARGIN + indent,
-        y: this.y,
-        size,
-        font,
-        color: options.gray ? rgb(0.35, 0.35, 0.35) : rgb(0, 0, 0),
-      });
+          color: options.gray ? rgb(0.35, 0.35, 0.35) : rgb(0, 0, 0),
+        }),
+      );
     });
     this.y -= options.after ?? size * 0.6;
   }
 
-  /** `label: value` rows in two columns (both wrap within their column). */
+  /**
+   * `label: value` rows in two columns (both wrap within their column), tagged as a table of
+   * row headers and cells.
+   */
   facts(rows: readonly (readonly [string, string, PDFFont?, number?])[]): void {
+    const table = this.tree.element('Table');
     const labelWidth = 175;
     const lineHeight = 10 * 1.45;
     for (const [label, value, font, valueSize] of rows) {
@@ -226,21 +245,29 @@ class Writer {
       const height = Math.max(1, labelLines.length, valueLines.length) * lineHeight;
       this.ensure(height);
       const baseline = this.y - 10 * 1.4;
+      const row = this.tree.element('TR', table);
+      const header = this.tree.element('TH', row);
+      header.dict.set(PDFName.of('A'), this.doc.context.obj({ O: 'Table', Scope: 'Row' }));
+      const cell = this.tree.element('TD', row);
       labelLines.forEach((line, i) => {
-        this.page.drawText(line, {
-          x: MARGIN,
-          y: baseline - i * lineHeight,
-          size: 10,
-          font: this.fonts.bold,
-        });
+        this.tree.mark(this.page, header, () =>
+          this.page.drawText(line, {
+            x: MARGIN,
+            y: baseline - i * lineHeight,
+            size: 10,
+            font: this.fonts.bold,
+          }),
+        );
       });
       valueLines.forEach((line, i) => {
-        this.page.drawText(line, {
-          x: MARGIN + labelWidth,
-          y: baseline - i * lineHeight,
-          size: valueSize ?? 10,
-          font: valueFont,
-        });
+        this.tree.mark(this.page, cell, () =>
+          this.page.drawText(line, {
+            x: MARGIN + labelWidth,
+            y: baseline - i * lineHeight,
+            size: valueSize ?? 10,
+            font: valueFont,
+          }),
+        );
       });
       this.y -= height + 2;
     }
@@ -250,12 +277,14 @@ class Writer {
   rule(): void {
     this.ensure(12);
     this.y -= 6;
-    this.page.drawLine({
-      start: { x: MARGIN, y: this.y },
-      end: { x: A4[0] - MARGIN, y: this.y },
-      thickness: 0.5,
-      color: rgb(0.6, 0.6, 0.6),
-    });
+    this.tree.artifact(this.page, () =>
+      this.page.drawLine({
+        start: { x: MARGIN, y: this.y },
+        end: { x: A4[0] - MARGIN, y: this.y },
+        thickness: 0.5,
+        color: rgb(0.6, 0.6, 0.6),
+      }),
+    );
     this.y -= 6;
   }
 }
@@ -276,23 +305,26 @@ export async function acceptancePdf(input: AcceptancePdfInput): Promise<Uint8Arr
   const blocks = agreementBlocks(input.text);
   const title = blocks.find((b) => b.kind === 'title')?.text ?? 'ADV';
   const acceptedAt = new Date(a.acceptedAt);
-  doc.setTitle(sanitizeForFont(`${title} – ${input.tenant.name}`, supported));
-  doc.setAuthor(sanitizeForFont(input.operator.name, supported));
-  doc.setSubject(`${l.version} ${a.version}`);
-  doc.setCreator('Fluxel Portal');
-  doc.setProducer('Fluxel Portal (pdf-lib)');
-  doc.setLanguage(input.locale === 'de' ? 'de-DE' : 'en-GB');
-  doc.setCreationDate(acceptedAt);
-  doc.setModificationDate(acceptedAt);
+  const info: DocumentInfo = {
+    title: sanitizeForFont(`${title} – ${input.tenant.name}`, supported),
+    author: sanitizeForFont(input.operator.name, supported),
+    subject: `${l.version} ${a.version}`,
+    creator: 'Fluxel Portal',
+    producer: 'Fluxel Portal (pdf-lib)',
+    language: input.locale === 'de' ? 'de-DE' : 'en-GB',
+    date: acceptedAt,
+  };
+  describeDocument(doc, info);
 
-  const w = new Writer(doc, fonts, supported);
-  w.text(title, { font: fonts.bold, size: 16, after: 4 });
-  w.text(`${l.version} ${a.version} – ${l.published} ${a.publishedAt.slice(0, 10)}`, {
-    size: 10,
-    gray: true,
-    after: 10,
-  });
-  w.text(l.parties, { font: fonts.bold, size: 12, after: 2 });
+  const tree = new StructureTree(doc);
+  const w = new Writer(doc, fonts, supported, tree);
+  w.text(title, tree.element('H1'), { font: fonts.bold, size: 16, after: 4 });
+  w.text(
+    `${l.version} ${a.version} – ${l.published} ${a.publishedAt.slice(0, 10)}`,
+    tree.element('P'),
+    { size: 10, gray: true, after: 10 },
+  );
+  w.text(l.parties, tree.element('H2'), { font: fonts.bold, size: 12, after: 2 });
   w.facts([
     [l.controller, input.tenant.name],
     [l.tenantId, input.tenant.id],
@@ -305,22 +337,33 @@ export async function acceptancePdf(input: AcceptancePdfInput): Promise<Uint8Arr
   ]);
   w.rule();
 
+  // Consecutive items form one list (L › LI › Lbl + LBody).
+  let list: StructElement | undefined;
   for (const block of blocks) {
     if (block.kind === 'title') continue;
+    if (block.kind !== 'item') list = undefined;
     if (block.kind === 'heading') {
       w.ensure(40); // keep a heading with the first lines of its section
       w.y -= 4;
-      w.text(block.text, { font: fonts.bold, size: 11.5, after: 3 });
+      w.text(block.text, tree.element('H2'), { font: fonts.bold, size: 11.5, after: 3 });
     } else if (block.kind === 'item') {
-      w.text(block.text, { indent: 16, hanging: '-', after: 3 });
+      list ??= tree.element('L');
+      const item = tree.element('LI', list);
+      const label = tree.element('Lbl', item);
+      w.text(block.text, tree.element('LBody', item), {
+        label,
+        indent: 16,
+        hanging: '-',
+        after: 3,
+      });
     } else {
-      w.text(block.text, { after: 6 });
+      w.text(block.text, tree.element('P'), { after: 6 });
     }
   }
 
   w.rule();
   w.ensure(150);
-  w.text(l.acceptance, { font: fonts.bold, size: 12, after: 2 });
+  w.text(l.acceptance, tree.element('H2'), { font: fonts.bold, size: 12, after: 2 });
   w.facts([
     [l.acceptedBy, `${a.acceptedBy.name} (${a.acceptedBy.id})`],
     [l.controller, input.tenant.name],
@@ -331,7 +374,7 @@ export async function acceptancePdf(input: AcceptancePdfInput): Promise<Uint8Arr
     [l.userAgent, a.userAgent || '–'],
     [l.record, a.id],
   ]);
-  w.text(l.note, { size: 9, gray: true });
+  w.text(l.note, tree.element('P'), { size: 9, gray: true });
 
   const pages = doc.getPages();
   pages.forEach((page, i) => {
@@ -341,13 +384,19 @@ export async function acceptancePdf(input: AcceptancePdfInput): Promise<Uint8Arr
         .replace('{total}', String(pages.length))}`,
       supported,
     );
-    page.drawText(footer, {
-      x: MARGIN,
-      y: 32,
-      size: 8,
-      font: fonts.regular,
-      color: rgb(0.4, 0.4, 0.4),
-    });
+    tree.artifact(
+      page,
+      () =>
+        page.drawText(footer, {
+          x: MARGIN,
+          y: 32,
+          size: 8,
+          font: fonts.regular,
+          color: rgb(0.4, 0.4, 0.4),
+        }),
+      'Pagination',
+    );
   });
+  tree.finish();
   return doc.save({ useObjectStreams: false });
 }

@@ -4,30 +4,40 @@
  * scheduled deletions and can cancel them. `ErasureCancelPage` is the page of the mailed link
  * (`/privacy/cancel/:token`, public).
  */
-import { type FormEvent, useMemo, useState } from 'react';
-import type {
-  ConsentList,
-  ConsentState,
-  ErasureRow,
-  ErasureStatus,
-} from '../../../src/server/privacy/contract.ts';
-import type { ErrorCode, Problem } from '../../../src/shared/api.ts';
-import { ApiError, api, enc } from '../api.ts';
-import { useApp } from '../context.tsx';
-import { navigate } from '../router.tsx';
-import { Card, formatDate, Loading, Notice, PageTitle, useAction, useLoad } from '../ui.tsx';
-import { type PrivacyTranslate, privacyTranslate } from './privacy.i18n.ts';
+import { type FormEvent, useState } from 'react';
+import {
+  type ConsentState,
+  type ErasureStatus,
+  privacyContract,
+} from '../../../../src/features/privacy/contract.ts';
+import type { ErrorCode, Problem } from '../../../../src/shared/api.ts';
+import { ApiError } from '../../api.ts';
+import { call, hrefOf } from '../../client.ts';
+import { useApp } from '../../context.tsx';
+import { useMessages } from '../../messages.ts';
+import { navigate } from '../../router.tsx';
+import {
+  Card,
+  DataTable,
+  formatDate,
+  Loading,
+  Notice,
+  PageTitle,
+  useAction,
+  useLoad,
+} from '../../ui.tsx';
+import { privacyMessages } from './messages.ts';
 
-function usePrivacyT(): PrivacyTranslate {
-  const { locale } = useApp();
-  return useMemo(() => privacyTranslate(locale), [locale]);
-}
+const usePrivacyT = () => useMessages(privacyMessages);
 
 /** Fetches the export zip and hands it to the browser as a download. */
 async function downloadExport(): Promise<void> {
   let res: Response;
   try {
-    res = await fetch('/api/privacy/export', { credentials: 'same-origin', cache: 'no-store' });
+    res = await fetch(hrefOf(privacyContract.export), {
+      credentials: 'same-origin',
+      cache: 'no-store',
+    });
   } catch {
     throw new ApiError({ status: 0, code: 'upstream_unavailable', title: 'Network error' });
   }
@@ -82,13 +92,13 @@ export function PrivacyPage() {
 function Consents() {
   const { locale } = useApp();
   const pt = usePrivacyT();
-  const load = useLoad(() => api.get<ConsentList>('/api/privacy/consents'), []);
+  const load = useLoad(() => call(privacyContract.consents), []);
   const action = useAction();
 
   async function toggle(consent: ConsentState, granted: boolean): Promise<void> {
     const body = { purpose: consent.purpose, version: consent.version, granted };
     const next = await action.run(
-      () => api.post<ConsentList>('/api/privacy/consents', body),
+      () => call(privacyContract.decideConsent, { body }),
       pt('consentSaved'),
     );
     if (next) load.setData(next);
@@ -160,7 +170,7 @@ function Export() {
 function Erasure({ onScheduled }: { onScheduled(status: ErasureStatus): void }) {
   const { locale, withReauth } = useApp();
   const pt = usePrivacyT();
-  const load = useLoad(() => api.get<ErasureStatus>('/api/privacy/erasure'), []);
+  const load = useLoad(() => call(privacyContract.erasure), []);
   const action = useAction();
   const days = load.data?.graceDays ?? 30;
   // The date the deletion would run if requested now.
@@ -168,9 +178,7 @@ function Erasure({ onScheduled }: { onScheduled(status: ErasureStatus): void }) 
 
   async function submit(event: FormEvent<HTMLFormElement>): Promise<void> {
     event.preventDefault();
-    const result = await action.run(() =>
-      withReauth(() => api.post<ErasureStatus>('/api/privacy/erasure')),
-    );
+    const result = await action.run(() => withReauth(() => call(privacyContract.requestErasure)));
     if (result) onScheduled(result);
   }
 
@@ -232,13 +240,12 @@ function Scheduled({ status }: { status: ErasureStatus }) {
 function AdminErasures() {
   const { locale } = useApp();
   const pt = usePrivacyT();
-  const load = useLoad(() => api.get<{ erasures: ErasureRow[] }>('/api/privacy/erasures'), []);
+  const load = useLoad(() => call(privacyContract.erasures), []);
   const action = useAction();
-  const rows = load.data?.erasures ?? [];
 
   async function cancel(userId: string): Promise<void> {
     const done = await action.run(
-      () => api.post<ErasureStatus>(`/api/privacy/users/${enc(userId)}/erasure/cancel`),
+      () => call(privacyContract.cancelFor, { params: { id: userId } }),
       pt('adminCancelled'),
     );
     if (done) load.reload();
@@ -246,46 +253,41 @@ function AdminErasures() {
 
   return (
     <Card title={pt('adminErasures')}>
-      {load.loading && !load.data ? <Loading /> : null}
-      <Notice error={load.error} />
-      {load.data && rows.length === 0 ? <p>{pt('adminNone')}</p> : null}
-      {rows.length > 0 ? (
-        <div className="table-wrap">
-          <table data-testid="admin-erasures">
-            <thead>
-              <tr>
-                <th scope="col">{pt('adminUser')}</th>
-                <th scope="col">{pt('adminDue')}</th>
-                <th scope="col">{pt('adminRequestedBy')}</th>
-                <th scope="col">
-                  <span className="sr-only">{pt('adminCancel')}</span>
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {rows.map((r) => (
-                <tr key={r.userId}>
-                  <td>
-                    {r.name} &lt;{r.email}&gt;
-                  </td>
-                  <td>{formatDate(locale, r.dueAt)}</td>
-                  <td>{r.requestedBy === 'self' ? pt('bySelf') : pt('byAdmin')}</td>
-                  <td>
-                    <button
-                      type="button"
-                      className="button-secondary button-small"
-                      disabled={action.busy}
-                      onClick={() => void cancel(r.userId)}
-                    >
-                      {pt('adminCancel')}
-                    </button>
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
-      ) : null}
+      <DataTable
+        caption={pt('adminErasures')}
+        captionHidden
+        testId="admin-erasures"
+        rows={load.data?.erasures}
+        loading={load.loading}
+        error={load.error}
+        rowKey={(r) => r.userId}
+        empty={pt('adminNone')}
+        columns={[
+          {
+            key: 'user',
+            header: pt('adminUser'),
+            rowHeader: true,
+            cell: (r) => `${r.name} <${r.email}>`,
+          },
+          { key: 'due', header: pt('adminDue'), cell: (r) => formatDate(locale, r.dueAt) },
+          {
+            key: 'by',
+            header: pt('adminRequestedBy'),
+            cell: (r) => (r.requestedBy === 'self' ? pt('bySelf') : pt('byAdmin')),
+          },
+        ]}
+        actionsHeader={pt('adminCancel')}
+        actions={(r) => (
+          <button
+            type="button"
+            className="button-secondary button-small"
+            disabled={action.busy}
+            onClick={() => void cancel(r.userId)}
+          >
+            {pt('adminCancel')}
+          </button>
+        )}
+      />
       <Notice error={action.error} status={action.status} />
     </Card>
   );
@@ -313,7 +315,7 @@ export function ErasureCancelPage({ token }: { token: string }) {
               onClick={() =>
                 void action
                   .run(() =>
-                    api.post<void>('/api/privacy/erasure/cancel', { token }).then(() => true),
+                    call(privacyContract.cancelByToken, { body: { token } }).then(() => true),
                   )
                   .then((ok) => setDone(ok === true))
               }

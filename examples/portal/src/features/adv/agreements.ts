@@ -5,8 +5,9 @@
  */
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import type { Database } from '../db.ts';
+import type { Database } from '../../server/db.ts';
 import { type AdvIndex, type AdvLocale, type AdvVersionInfo, advIndexSchema } from './contract.ts';
+import { type StoredVersion, storedVersionById, storedVersions } from './store.ts';
 
 export const ADV_DATA_DIR = new URL('../../../data/adv/', import.meta.url);
 
@@ -56,22 +57,17 @@ export function agreementFiles(): AgreementFiles {
   return cached;
 }
 
-async function publishedVersions(db: Database): Promise<AgreementVersion[]> {
-  const { rows } = await db.query(
-    'SELECT id, published_at, text_de, text_en FROM portal_adv_versions ORDER BY published_at',
-  );
-  return rows.map((r) => ({
-    id: String(r.id),
-    publishedMs: Number(r.published_at),
-    publishedAt: new Date(Number(r.published_at)).toISOString(),
-    source: 'published' as const,
-    text: { de: String(r.text_de), en: String(r.text_en) },
-  }));
-}
+const fromStore = (v: StoredVersion): AgreementVersion => ({
+  id: v.id,
+  publishedMs: v.publishedMs,
+  publishedAt: new Date(v.publishedMs).toISOString(),
+  source: 'published',
+  text: { de: v.textDe, en: v.textEn },
+});
 
 /** Every version published by `now`, oldest first. */
 export async function allVersions(db: Database, now: number): Promise<AgreementVersion[]> {
-  const published = await publishedVersions(db);
+  const published = (await storedVersions(db)).map(fromStore);
   const ids = new Set(published.map((v) => v.id));
   return [...agreementFiles().versions.filter((v) => !ids.has(v.id)), ...published]
     .filter((v) => v.publishedMs <= now)
@@ -93,19 +89,8 @@ export async function currentVersion(
 
 /** A version by id, including the not-yet-current file versions (their acceptances never exist). */
 export async function versionById(db: Database, id: string): Promise<AgreementVersion | undefined> {
-  const { rows } = await db.query(
-    'SELECT id, published_at, text_de, text_en FROM portal_adv_versions WHERE id = $1',
-    [id],
-  );
-  const r = rows[0];
-  if (r)
-    return {
-      id: String(r.id),
-      publishedMs: Number(r.published_at),
-      publishedAt: new Date(Number(r.published_at)).toISOString(),
-      source: 'published',
-      text: { de: String(r.text_de), en: String(r.text_en) },
-    };
+  const stored = await storedVersionById(db, id);
+  if (stored) return fromStore(stored);
   return agreementFiles().versions.find((v) => v.id === id);
 }
 

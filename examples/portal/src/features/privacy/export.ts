@@ -8,9 +8,19 @@
  */
 import type { AuditEvent } from '@fluxel/audit';
 import { strToU8, zipSync } from 'fflate';
-import { type Context, tenantById, type UserRecord } from '../context.ts';
+import { type Context, tenantById, type UserRecord } from '../../server/context.ts';
+import { acceptancesDeclaredBy } from '../adv/store.ts';
+import { allTenantIds } from '../tenants/store.ts';
+import { recoveryCodeCounts } from '../users/store.ts';
 import { readableEvent } from './audit-privacy.ts';
 import { tryOpenPersonal } from './person-keys.ts';
+import {
+  type AuditQueryable,
+  auditEventsByActor,
+  consentsOf,
+  erasureOf,
+  personRows,
+} from './store.ts';
 
 const iso = (v: unknown): string | null => (v == null ? null : new Date(Number(v)).toISOString());
 
@@ -37,43 +47,19 @@ export interface PersonExport {
 
 /** Every audit event whose actor is the person, in every tenant (administrators act in many). */
 async function auditEventsOf(ctx: Context, store: AuditQueryable, userId: string) {
-  const { rows } = await ctx.db.query('SELECT id FROM portal_tenants ORDER BY id');
   const events: unknown[] = [];
-  for (const row of rows) {
-    let beforeSeq: number | undefined;
-    for (;;) {
-      const page = await store.query({
-        tenant: String(row.id),
-        actorId: userId,
-        limit: 1000,
-        ...(beforeSeq !== undefined ? { beforeSeq } : {}),
-      });
-      for (const e of page.events) {
-        // The user agent is sealed under the person's key in the log: opened for the export.
-        const readable = await readableEvent(ctx, e as AuditEvent);
-        const { hash: _hash, ...event } = readable as unknown as { hash?: string } & Record<
-          string,
-          unknown
-        >;
-        events.push(event);
-      }
-      if (page.nextBeforeSeq === undefined) break;
-      beforeSeq = page.nextBeforeSeq;
-    }
+  for (const e of await auditEventsByActor(store, await allTenantIds(ctx.db), userId)) {
+    // The user agent is sealed under the person's key in the log: opened for the export.
+    const readable = await readableEvent(ctx, e as AuditEvent);
+    const { hash: _hash, ...event } = readable as unknown as { hash?: string } & Record<
+      string,
+      unknown
+    >;
+    events.push(event);
   }
   return events.sort(
     (a, b) => Number((a as { seq: number }).seq) - Number((b as { seq: number }).seq),
   );
-}
-
-/** The part of `SqlStore` the export reads. */
-export interface AuditQueryable {
-  query(q: {
-    tenant: string;
-    actorId?: string;
-    limit?: number;
-    beforeSeq?: number;
-  }): Promise<{ events: readonly object[]; nextBeforeSeq?: number }>;
 }
 
 export async function collectPersonData(
@@ -81,48 +67,11 @@ export async function collectPersonData(
   audit: AuditQueryable,
   user: UserRecord,
 ): Promise<PersonExport> {
-  const q = async (text: string, params: unknown[]) => (await ctx.db.query(text, params)).rows;
   const tenant = await tenantById(ctx, user.tenantId);
-  const factorRows = await q(
-    'SELECT id, type, label, confirmed, transports, created_at, last_used_at FROM portal_factors WHERE user_id = $1 ORDER BY created_at',
-    [user.id],
-  );
-  const recovery = await q(
-    `SELECT count(*)::int AS total, count(*) FILTER (WHERE c.used_at IS NULL)::int AS unused
-     FROM portal_recovery_codes c JOIN portal_users u ON u.id = c.user_id
-     WHERE c.user_id = $1 AND c.generation = u.recovery_generation`,
-    [user.id],
-  );
-  const sessions = await q(
-    'SELECT public_id, stage, created_at, last_seen_at, expires_at, ip, user_agent FROM portal_sessions WHERE user_id = $1 ORDER BY created_at',
-    [user.id],
-  );
-  const consents = await q(
-    'SELECT purpose, version, granted, at, source, evidence FROM portal_consents WHERE user_id = $1 ORDER BY at, id',
-    [user.id],
-  );
-  const received = await q(
-    'SELECT id, tenant_id, email, role, expires_at, used_at FROM portal_invitations WHERE email = $1 ORDER BY expires_at',
-    [user.email],
-  );
-  const sent = await q(
-    'SELECT id, tenant_id, role, expires_at, used_at FROM portal_invitations WHERE invited_by = $1 ORDER BY expires_at',
-    [user.id],
-  );
-  const erasure = (
-    await q(
-      'SELECT state, requested_at, due_at, cancelled_at FROM portal_erasures WHERE user_id = $1',
-      [user.id],
-    )
-  )[0];
-  const throttle = await q(
-    'SELECT key, failures, last_failure_at, locked_until FROM portal_throttle WHERE key = ANY($1::text[])',
-    [[`account:${user.email}`, `2fa:${user.id}`, `reauth:${user.id}`]],
-  );
-  const sends = await q(
-    'SELECT channel, sent_at FROM portal_code_sends WHERE user_id = $1 ORDER BY sent_at',
-    [user.id],
-  );
+  const rows = await personRows(ctx.db, user);
+  const recovery = await recoveryCodeCounts(ctx.db, user.id);
+  const consents = await consentsOf(ctx.db, user.id);
+  const erasure = await erasureOf(ctx.db, user.id);
   return {
     format: 'fluxel-portal-export/1',
     exportedAt: new Date(ctx.now()).toISOString(),
@@ -138,7 +87,7 @@ export async function collectPersonData(
       createdAt: iso(user.createdAt),
       lastSignInAt: iso(user.lastSignInAt),
     },
-    factors: factorRows.map((r) => ({
+    factors: rows.factors.map((r) => ({
       id: String(r.id),
       type: String(r.type),
       label: String(r.label),
@@ -147,11 +96,8 @@ export async function collectPersonData(
       createdAt: iso(r.created_at),
       lastUsedAt: iso(r.last_used_at),
     })),
-    recoveryCodes: {
-      total: Number(recovery[0]?.total ?? 0),
-      unused: Number(recovery[0]?.unused ?? 0),
-    },
-    sessions: sessions.map((r) => ({
+    recoveryCodes: recovery,
+    sessions: rows.sessions.map((r) => ({
       id: String(r.public_id),
       stage: String(r.stage),
       createdAt: iso(r.created_at),
@@ -162,24 +108,19 @@ export async function collectPersonData(
     })),
     consents: await Promise.all(
       consents.map(async (r) => {
-        const evidence = await tryOpenPersonal(
-          ctx,
-          user.id,
-          'consent-evidence',
-          r.evidence == null ? undefined : String(r.evidence),
-        );
+        const evidence = await tryOpenPersonal(ctx, user.id, 'consent-evidence', r.evidence);
         return {
-          purpose: String(r.purpose),
-          version: String(r.version),
-          granted: Boolean(r.granted),
+          purpose: r.purpose,
+          version: r.version,
+          granted: r.granted,
           at: iso(r.at),
-          source: String(r.source),
+          source: r.source,
           ...(evidence ? { evidence: JSON.parse(evidence) as unknown } : {}),
         };
       }),
     ),
     invitations: {
-      received: received.map((r) => ({
+      received: rows.invitationsReceived.map((r) => ({
         id: String(r.id),
         tenantId: String(r.tenant_id),
         email: String(r.email),
@@ -188,7 +129,7 @@ export async function collectPersonData(
         usedAt: iso(r.used_at),
       })),
       // The invitee's address is someone else's personal data: left out (Art. 15(4) GDPR).
-      sent: sent.map((r) => ({
+      sent: rows.invitationsSent.map((r) => ({
         id: String(r.id),
         tenantId: String(r.tenant_id),
         role: String(r.role),
@@ -198,26 +139,20 @@ export async function collectPersonData(
     },
     erasure: erasure
       ? {
-          state: String(erasure.state),
-          requestedAt: iso(erasure.requested_at),
-          dueAt: iso(erasure.due_at),
-          cancelledAt: iso(erasure.cancelled_at),
+          state: erasure.state,
+          requestedAt: iso(erasure.requestedAt),
+          dueAt: iso(erasure.dueAt),
+          cancelledAt: iso(erasure.cancelledAt),
         }
       : null,
-    loginThrottle: throttle.map((r) => ({
+    loginThrottle: rows.throttle.map((r) => ({
       kind: String(r.key).split(':')[0],
       failures: Number(r.failures),
       lastFailureAt: iso(r.last_failure_at),
       lockedUntil: iso(r.locked_until),
     })),
-    codeSends: sends.map((r) => ({ channel: String(r.channel), sentAt: iso(r.sent_at) })),
-    rightsRequests: (
-      await q(
-        `SELECT id, tenant_id, from_role, requested_role, reason, status, created_at, decided_at, decision_note
-         FROM portal_rights_requests WHERE user_id = $1 ORDER BY created_at`,
-        [user.id],
-      )
-    ).map((r) => ({
+    codeSends: rows.codeSends.map((r) => ({ channel: String(r.channel), sentAt: iso(r.sent_at) })),
+    rightsRequests: rows.rightsRequests.map((r) => ({
       id: String(r.id),
       tenantId: String(r.tenant_id),
       fromRole: String(r.from_role),
@@ -228,14 +163,7 @@ export async function collectPersonData(
       decidedAt: iso(r.decided_at),
       ...(r.decision_note == null ? {} : { decisionNote: String(r.decision_note) }),
     })),
-    partnerApplications: (
-      await q(
-        `SELECT id, company_name, contact_name, contact_email, status, terms_version, adv_version,
-           ip, created_at, verified_at, reviewed_at, reject_reason, tenant_id
-         FROM portal_partner_applications WHERE contact_email = $1 ORDER BY created_at`,
-        [user.email],
-      )
-    ).map((r) => ({
+    partnerApplications: rows.partnerApplications.map((r) => ({
       id: String(r.id),
       companyName: String(r.company_name),
       contactName: String(r.contact_name),
@@ -250,13 +178,7 @@ export async function collectPersonData(
       ...(r.reject_reason == null ? {} : { rejectReason: String(r.reject_reason) }),
       ...(r.tenant_id == null ? {} : { tenantId: String(r.tenant_id) }),
     })),
-    advAcceptances: (
-      await q(
-        `SELECT id, tenant_id, version, locale, text_sha256, user_name, accepted_at, ip, user_agent
-         FROM portal_adv_acceptances WHERE user_id = $1 ORDER BY accepted_at`,
-        [user.id],
-      )
-    ).map((r) => ({
+    advAcceptances: (await acceptancesDeclaredBy(ctx.db, user.id)).map((r) => ({
       id: String(r.id),
       tenantId: String(r.tenant_id),
       version: String(r.version),
