@@ -5,8 +5,8 @@
  * to do in the reader's language (`problem-text.ts`) and never shows the server's message.
  */
 import { describe, expect, it } from 'vitest';
+import { DELIVERY_ERRORS } from '../src/features/partner/hub.ts';
 import { ORDER_FAILURES } from '../src/server/certificates/types.ts';
-import { DELIVERY_ERRORS } from '../src/server/partner/hub.ts';
 import { ERROR_CODES, FIELD_REASONS } from '../src/shared/api.ts';
 import { de, en, makeTranslate } from '../web/src/i18n.ts';
 import { certificatesDe, certificatesEn } from '../web/src/pages/certificates.i18n.ts';

@@ -5,6 +5,7 @@
  */
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { z } from 'zod';
+import { TARGET_REFUSALS } from '../features/partner/ssrf.ts';
 import {
   type ErrorCode,
   FIELD_REASONS,
@@ -12,7 +13,6 @@ import {
   type FieldReason,
   type Problem,
 } from '../shared/api.ts';
-import { TARGET_REFUSALS } from './partner/ssrf.ts';
 
 /** A refused field as a route names it; without `reason` it is derived from the message. */
 export interface FieldInput {

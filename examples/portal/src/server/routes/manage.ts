@@ -5,6 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { licenseLockChanged } from '../../features/partner/events.ts';
 import {
   type AuditRow,
   auditQuery,
@@ -35,7 +36,6 @@ import {
 } from '../context.ts';
 import { fail, parse } from '../http.ts';
 import { changeUserRole } from '../onboarding/roles.ts';
-import { licenseLockChanged } from '../partner/events.ts';
 import { setAccountStatus } from '../privacy/account-status.ts';
 import type { LicenseRecord } from '../relay-gateway.ts';
 import { RelayGatewayError } from '../relay-gateway.ts';

@@ -38,6 +38,25 @@ import { fromText, open, seal, toText } from '@fluxel/crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { request } from 'undici';
 import { z } from 'zod';
+import {
+  type PartnerScope,
+  PRODUCTION_SCOPES,
+  SANDBOX_SCOPES,
+} from '../../features/partner/model.ts';
+import {
+  addClientScopes,
+  createClient,
+  FixedWindowLimiter,
+  rotateClientSecret,
+  tokenClient,
+  toScopes,
+} from '../../features/partner/oauth.ts';
+import {
+  checkTargetUrl,
+  type TargetPolicy,
+  webhookDispatcher,
+} from '../../features/partner/ssrf.ts';
+import { MAX_WEBHOOK_ID_LENGTH, rememberWebhookId } from '../../features/partner-api/store.ts';
 import { currentVersion, normaliseText, sha256Hex } from '../adv/agreements.ts';
 import {
   authorize,
@@ -65,18 +84,7 @@ import {
   verifyBody,
   webhookUrlBody,
 } from '../onboarding/contract.ts';
-import { MAX_WEBHOOK_ID_LENGTH, rememberWebhookId } from '../onboarding/sandbox-replay.ts';
-import { type PartnerScope, PRODUCTION_SCOPES, SANDBOX_SCOPES } from '../partner/model.ts';
-import {
-  addClientScopes,
-  createClient,
-  FixedWindowLimiter,
-  rotateClientSecret,
-  tokenClient,
-  toScopes,
-} from '../partner/oauth.ts';
 import { newWebhookSecret, signWebhookPayload, verifyWebhook } from '../partner/signing.ts';
-import { checkTargetUrl, type TargetPolicy, webhookDispatcher } from '../partner/ssrf.ts';
 import { sha256 } from '../sessions.ts';
 
 export interface OnboardingOptions {

@@ -4,7 +4,7 @@
  * neither written nor reported (the caller audits only a real change). A deletion is a
  * compare-and-delete: of concurrent deletions exactly one removes the row.
  */
-import type { Database } from '../db.ts';
+import type { Database } from '../../server/db.ts';
 
 export interface SubscriptionChange {
   /** The fields that changed, with their new values (for the audit event). */

@@ -9,7 +9,8 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { fromText, open, seal, toText } from '@fluxel/crypto';
 import { request } from 'undici';
-import type { Context } from '../context.ts';
+import type { Context } from '../../server/context.ts';
+import { signWebhookPayload } from '../../server/partner/signing.ts';
 import {
   eventRow,
   type PartnerEvent,
@@ -17,7 +18,6 @@ import {
   type PartnerEventType,
   sanitizeData,
 } from './model.ts';
-import { signWebhookPayload } from './signing.ts';
 import { checkTargetUrl, type TargetPolicy, webhookDispatcher } from './ssrf.ts';
 import { amqpStreamSink, natsStreamSink, PartnerStreams, type StreamSink } from './streams.ts';
 

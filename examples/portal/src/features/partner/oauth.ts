@@ -9,7 +9,7 @@
  * 15 minutes): revoking a client ends its tokens at once, and no signing key is needed.
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import type { Context } from '../context.ts';
+import type { Context } from '../../server/context.ts';
 import { PARTNER_SCOPES, type PartnerScope } from './model.ts';
 
 export const CLIENT_ID_PREFIX = 'fpc_';

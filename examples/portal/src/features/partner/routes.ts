@@ -11,7 +11,6 @@
 import { randomBytes } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import type { Tenant } from '../../shared/api.ts';
 import {
   authorize,
   type Context,
@@ -19,16 +18,20 @@ import {
   type Principal,
   record,
   recordUserAction,
-} from '../context.ts';
-import { fail, parse } from '../http.ts';
-import { attachHub, detachHub } from '../partner/events.ts';
-import { deliveryRow, type HubOptions, PartnerHub } from '../partner/hub.ts';
+} from '../../server/context.ts';
+import { fail, parse } from '../../server/http.ts';
+import { newWebhookSecret } from '../../server/partner/signing.ts';
+import { RelayGatewayError } from '../../server/relay-gateway.ts';
+import { checkClientScopes } from '../../server/routes/onboarding.ts';
+import type { Tenant } from '../../shared/api.ts';
+import { attachHub, detachHub } from './events.ts';
+import { deliveryRow, type HubOptions, PartnerHub } from './hub.ts';
 import {
   PARTNER_EVENT_TYPES,
   PARTNER_SCOPES,
   type PartnerScope,
   SUBSCRIBABLE_TYPES,
-} from '../partner/model.ts';
+} from './model.ts';
 import {
   type AuthenticatedClient,
   authenticateClient,
@@ -38,17 +41,14 @@ import {
   issueToken,
   revokeClient,
   tokenClient,
-} from '../partner/oauth.ts';
+} from './oauth.ts';
 import {
   type RelayFeedConsumer,
   type RelayFeedOptions,
   startRelayFeedConsumer,
-} from '../partner/relay-feed.ts';
-import { newWebhookSecret } from '../partner/signing.ts';
-import { checkTargetUrl } from '../partner/ssrf.ts';
-import { deleteSubscription, updateSubscription } from '../partner/subscriptions.ts';
-import { RelayGatewayError } from '../relay-gateway.ts';
-import { checkClientScopes } from './onboarding.ts';
+} from './relay-feed.ts';
+import { checkTargetUrl } from './ssrf.ts';
+import { deleteSubscription, updateSubscription } from './store.ts';
 
 export interface PartnerRoutesOptions extends HubOptions {
   /** Consume the relay's feed (`fluxel.events` / `FLUXEL_EVENTS`) and map it to partner events. */
