@@ -15,8 +15,8 @@ import amqp from 'amqplib';
 import { type NatsConnection, connect as natsConnect } from 'nats';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { PartnerEvent } from '../src/features/partner/contract.ts';
 import { emitPartnerEvent, licenseLockChanged } from '../src/features/partner/events.ts';
-import type { PartnerEvent } from '../src/features/partner/model.ts';
 import { checkTargetUrl } from '../src/features/partner/ssrf.ts';
 import {
   PARTNER_EXCHANGE,

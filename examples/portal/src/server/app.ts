@@ -11,6 +11,8 @@ import { keyFileKek } from '@fluxel/crypto/node';
 import { type DevTls, ensureDevTls, TLS_SERVER_POLICY } from '@fluxel-example/relay';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { type PartnerRoutesOptions, partnerRoutes } from '../features/partner/routes.ts';
+import { partnerApiRoutes } from '../features/partner-api/routes.ts';
+import type { PartnerApiOptions } from '../features/partner-api/service.ts';
 import { openPortalAudit, type PortalAudit } from './audit.ts';
 import type { PasswordParams } from './auth/password.ts';
 import { type Context, OPERATOR_TENANT } from './context.ts';
@@ -71,7 +73,7 @@ export interface PortalOptions {
   /** Single sign-on providers (OIDC, SAML) and how their users map to tenants and roles. */
   readonly sso?: SsoOptions;
   /** Partner API, webhooks and event streams (brokers, relay feed). */
-  readonly partner?: PartnerRoutesOptions;
+  readonly partner?: PartnerRoutesOptions & PartnerApiOptions;
   /**
    * Partner onboarding (registration rate limit). The checklist's test event uses the partner
    * options' `targets` (SSRF policy) and `webhookCa` unless given here.
@@ -255,12 +257,13 @@ export async function createPortal(options: PortalOptions): Promise<Portal> {
   statusRoutes(app, ctx);
   certificatesRoutes(app, ctx);
   ssoRoutes(app, ctx, options.sso);
-  partnerRoutes(app, ctx, options.partner ?? {});
-  onboardingRoutes(app, ctx, {
+  const partnerHub = partnerRoutes(app, ctx, options.partner ?? {});
+  const sandbox = onboardingRoutes(app, ctx, {
     ...(options.partner?.targets ? { targets: options.partner.targets } : {}),
     ...(options.partner?.webhookCa ? { webhookCa: options.partner.webhookCa } : {}),
     ...options.onboarding,
   });
+  partnerApiRoutes(app, ctx, partnerHub, sandbox, options.partner);
   rightsRoutes(app, ctx);
   for (const register of options.extraRoutes ?? []) register(app, ctx);
   serveWeb(app, options.webDir ?? new URL('../../dist/web', import.meta.url).pathname);

@@ -12,6 +12,7 @@ import {
   type FieldProblem,
   type FieldReason,
   type Problem,
+  type ProblemCode,
 } from '../shared/api.ts';
 
 /** A refused field as a route names it; without `reason` it is derived from the message. */
@@ -77,7 +78,7 @@ export class PortalProblem extends Error {
 
   constructor(
     readonly status: number,
-    readonly code: ErrorCode,
+    readonly code: ProblemCode,
     readonly title: string,
     extra: ProblemExtra = {},
   ) {
@@ -91,7 +92,7 @@ export class PortalProblem extends Error {
 
 export const fail = (
   status: number,
-  code: ErrorCode,
+  code: ProblemCode,
   title: string,
   extra: ProblemExtra = {},
 ): never => {
@@ -187,7 +188,7 @@ function sendProblem(reply: FastifyReply, problem: PortalProblem): void {
       status: problem.status,
       code: problem.code,
       ...problem.extra,
-    } satisfies Problem);
+    } satisfies Omit<Problem, 'code'> & { code: ProblemCode });
 }
 
 /** The Content-Security-Policy: no inline script or style, no framing, no plugins. */

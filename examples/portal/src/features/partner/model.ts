@@ -3,40 +3,10 @@
  * Metadata only — ids, states, times. Never credential values, field names, license keys,
  * tokens, IPs or payload contents; `sanitizeData` enforces it for every source.
  */
-export const PARTNER_EVENT_TYPES = [
-  'license.activated',
-  'license.locked',
-  'license.unlocked',
-  'order.status.forwarded',
-  'mailbox.event.received',
-  'test.ping',
-] as const;
-export type PartnerEventType = (typeof PARTNER_EVENT_TYPES)[number];
+import type { DeliveryError, EventData, PartnerEventType } from './contract.ts';
 
-/** Event types a subscription may choose (`test.ping` goes to a subscription on request). */
-export const SUBSCRIBABLE_TYPES: readonly PartnerEventType[] = PARTNER_EVENT_TYPES.filter(
-  (t) => t !== 'test.ping',
-);
-
-export const PARTNER_SCOPES = [
-  'licenses:read',
-  'events:read',
-  'webhooks:manage',
-  'sandbox',
-] as const;
-export type PartnerScope = (typeof PARTNER_SCOPES)[number];
-
-/** The certification sandbox only (`POST /partner-api/v1/sandbox/events`). */
-export const SANDBOX_SCOPES: readonly PartnerScope[] = ['sandbox'];
-/**
- * Scopes that reach real data. An onboarded partner tenant gets them only from an
- * administrator, and only once it is certified (see `routes/onboarding.ts`).
- */
-export const PRODUCTION_SCOPES: readonly PartnerScope[] = PARTNER_SCOPES.filter(
-  (s) => !SANDBOX_SCOPES.includes(s),
-);
-
-export type EventData = Readonly<Record<string, string | number | boolean | null>>;
+// The wire form lives in the contract; streams.ts (shared with the kit move) reads it here.
+export type { PartnerEvent } from './contract.ts';
 
 export interface PartnerEventInput {
   readonly type: PartnerEventType;
@@ -46,16 +16,6 @@ export interface PartnerEventInput {
   readonly sourceId?: string;
   /** When it happened (ms); default now. */
   readonly time?: number;
-}
-
-/** The wire form (webhook body, AMQP/NATS message, partner API item). */
-export interface PartnerEvent {
-  readonly id: string;
-  readonly type: PartnerEventType;
-  /** ISO 8601. */
-  readonly timestamp: string;
-  readonly tenant: string;
-  readonly data: EventData;
 }
 
 const ALLOWED_KEYS = new Set([
@@ -90,16 +50,24 @@ export function subjectToken(value: string): string {
   return value.replace(/[^A-Za-z0-9_-]/g, '_').slice(0, 100) || '_';
 }
 
-export function eventRow(r: Record<string, unknown>): PartnerEvent {
-  let data: EventData = {};
-  try {
-    data = sanitizeData(JSON.parse(String(r.data)) as Record<string, unknown>);
-  } catch {}
-  return {
-    id: String(r.id),
-    type: String(r.type) as PartnerEventType,
-    timestamp: new Date(Number(r.created_at)).toISOString(),
-    tenant: String(r.tenant_id),
-    data,
-  };
+const UNREACHABLE_CODES = new Set([
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ECONNRESET',
+  'UND_ERR_SOCKET',
+]);
+
+/** The stable code of a stored `last_error` (the texts `attempt` and `describe` write). */
+export function deliveryError(lastError: string): DeliveryError {
+  if (lastError === 'subscription or event gone') return 'gone';
+  if (lastError === 'subscription inactive') return 'inactive';
+  if (lastError === 'target refused: internal address') return 'internal_address';
+  if (lastError.startsWith('target refused: ')) return 'target_refused';
+  if (/^HTTP \d+$/.test(lastError)) return 'http_status';
+  if (lastError === 'connection refused') return 'connection_refused';
+  if (lastError === 'timeout') return 'timeout';
+  if (UNREACHABLE_CODES.has(lastError)) return 'unreachable';
+  return 'failed';
 }
