@@ -18,7 +18,6 @@ import { de } from '../web/src/i18n.ts';
 import { advDe } from '../web/src/pages/adv.i18n.ts';
 import { certificatesDe } from '../web/src/pages/certificates.i18n.ts';
 import { onboardingDe } from '../web/src/pages/onboarding.i18n.ts';
-import { partnerDe } from '../web/src/pages/partner.i18n.ts';
 import { privacyDe } from '../web/src/pages/privacy.i18n.ts';
 import { ssoDe } from '../web/src/pages/sso.i18n.ts';
 import { statusDe } from '../web/src/pages/status.i18n.ts';
@@ -32,7 +31,6 @@ const DICTIONARIES: Readonly<Record<string, Readonly<Record<string, string>>>> =
   'adv.i18n.ts advDe': advDe,
   'certificates.i18n.ts certificatesDe': certificatesDe,
   'onboarding.i18n.ts onboardingDe': onboardingDe,
-  'partner.i18n.ts partnerDe': partnerDe,
   'privacy.i18n.ts privacyDe': privacyDe,
   'sso.i18n.ts ssoDe': ssoDe,
   'status.i18n.ts statusDe': statusDe,

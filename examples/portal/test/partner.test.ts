@@ -665,6 +665,13 @@ describe('partner API (OAuth2 client credentials)', () => {
     expect(res.headers['content-type']).toMatch(/application\/problem\+json/);
     expect(res.body.code).toBe('bad_request');
     expect((res.body.fields as { path: string }[]).map((f) => f.path)).toContain('limit');
+    // Each refused field carries its stable reason, as on the portal's own routes.
+    expect(res.body.fields).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ path: 'limit', reason: 'invalid_type' }),
+        expect.objectContaining({ path: '(body)', reason: 'unknown_field' }),
+      ]),
+    );
     const unknown = await call('GET', '/partner-api/v1/nothing', {
       headers: { authorization: `Bearer ${t}` },
     });

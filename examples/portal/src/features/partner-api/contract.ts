@@ -6,13 +6,14 @@
  * portal's, plus PARTNER_API_ERROR_CODES) and, for refused fields, a stable `reason`.
  */
 import { z } from 'zod';
+import { route } from '../../shared/contract.ts';
 import {
   createSubscriptionBody,
+  eventsQuery,
   PartnerEventSchema,
+  type PartnerScope,
   SubscriptionSchema,
 } from '../partner/contract.ts';
-
-export { eventsQuery } from '../partner/contract.ts';
 
 // ---------------------------------------------------------------- token endpoint (RFC 6749 §4.4)
 
@@ -88,3 +89,68 @@ export const SandboxResultSchema = z.object({
   step: z.literal('passed'),
   certified: z.boolean(),
 });
+
+// ---------------------------------------------------------------- routes
+
+// `public` for the portal's session check: these routes take a bearer token instead, checked
+// (with the scope below and the client's rate limit) before anything else of the request.
+const access = 'public';
+
+export const partnerApiContract = {
+  licenses: route({
+    method: 'GET',
+    path: '/partner-api/v1/licenses',
+    access,
+    query: licensesQuery,
+    response: LicensesResponseSchema,
+  }),
+  events: route({
+    method: 'GET',
+    path: '/partner-api/v1/events',
+    access,
+    query: eventsQuery,
+    response: EventsResponseSchema,
+  }),
+  webhooks: route({
+    method: 'GET',
+    path: '/partner-api/v1/webhooks',
+    access,
+    response: WebhooksResponseSchema,
+  }),
+  createWebhook: route({
+    method: 'POST',
+    path: '/partner-api/v1/webhooks',
+    access,
+    body: createWebhookBody,
+    response: WebhookCreatedSchema,
+  }),
+  deleteWebhook: route({
+    method: 'DELETE',
+    path: '/partner-api/v1/webhooks/:id',
+    access,
+    response: z.void(),
+  }),
+} as const;
+
+/** The scope each route's token must hold. */
+export const PARTNER_API_SCOPES = {
+  licenses: 'licenses:read',
+  events: 'events:read',
+  webhooks: 'webhooks:manage',
+  createWebhook: 'webhooks:manage',
+  deleteWebhook: 'webhooks:manage',
+} as const satisfies Record<keyof typeof partnerApiContract, PartnerScope>;
+
+/**
+ * Step (a) of the onboarding certification: a Standard Webhooks-signed event, token scope
+ * `sandbox`. No body schema here: the signature covers the raw bytes, so the body is parsed
+ * (with `sandboxEventBody`) only after it is verified.
+ */
+export const sandboxContract = {
+  event: route({
+    method: 'POST',
+    path: '/partner-api/v1/sandbox/events',
+    access,
+    response: SandboxResultSchema,
+  }),
+} as const;

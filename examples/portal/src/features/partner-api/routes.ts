@@ -1,15 +1,17 @@
 /**
  * The partner machine API's routes: the token endpoint `POST /oauth/token` and the
  * bearer-protected `/partner-api/v1/…` (not under `/api`, so the browser CSRF rule does not
- * apply), the onboarding sandbox included. Thin: bearer → parse → service → reply; every answer
- * is `Cache-Control: no-store`, errors are the portal's problem+json.
+ * apply), the onboarding sandbox included, served from the contract: bearer → parse → service
+ * → reply. Every answer is `Cache-Control: no-store`; errors are the portal's problem+json
+ * (the token endpoint's are RFC 6749's).
  */
-import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Context } from '../../server/context.ts';
-import { fail, parse } from '../../server/http.ts';
-import { eventsQuery } from '../partner/contract.ts';
+import { fail } from '../../server/http.ts';
+import { serveAll } from '../../server/route.ts';
 import type { PartnerHub } from '../partner/hub.ts';
-import { createWebhookBody, licensesQuery } from './contract.ts';
+import type { AuthenticatedClient } from '../partner/oauth.ts';
+import { PARTNER_API_SCOPES, partnerApiContract, sandboxContract } from './contract.ts';
 import {
   type PartnerApiOptions,
   partnerApiService,
@@ -64,52 +66,40 @@ export function partnerApiRoutes(
 
     // ---------------------------------------------------------- /partner-api/v1
 
-    api.get('/partner-api/v1/licenses', async (req, reply) => {
-      const client = await service.bearer(
-        req.headers.authorization,
-        'licenses:read',
-        setHeader(reply),
-      );
-      const q = parse(licensesQuery, req.query);
-      return { licenses: await service.licenses(client, q.tenantId) };
+    // The bearer check runs before the query and body are read: a request without a valid
+    // token learns nothing about what it sent.
+    const scopes = new Map(
+      Object.entries(partnerApiContract).map(([name, def]) => [
+        `${def.method} ${def.path}`,
+        PARTNER_API_SCOPES[name as keyof typeof PARTNER_API_SCOPES],
+      ]),
+    );
+    const clients = new WeakMap<FastifyRequest, AuthenticatedClient>();
+    api.addHook('preHandler', async (req, reply) => {
+      const scope = scopes.get(`${req.method} ${req.routeOptions.url}`);
+      if (scope)
+        clients.set(req, await service.bearer(req.headers.authorization, scope, setHeader(reply)));
     });
+    const clientOf = (req: FastifyRequest): AuthenticatedClient => {
+      const client = clients.get(req);
+      if (!client) throw new Error(`${req.method} ${req.url}: no bearer check ran`);
+      return client;
+    };
 
-    api.get('/partner-api/v1/events', async (req, reply) => {
-      const client = await service.bearer(
-        req.headers.authorization,
-        'events:read',
-        setHeader(reply),
-      );
-      return { events: await service.events(client, parse(eventsQuery, req.query)) };
-    });
-
-    api.get('/partner-api/v1/webhooks', async (req, reply) => {
-      const client = await service.bearer(
-        req.headers.authorization,
-        'webhooks:manage',
-        setHeader(reply),
-      );
-      return { webhooks: await service.webhooks(client) };
-    });
-
-    api.post('/partner-api/v1/webhooks', async (req, reply) => {
-      const client = await service.bearer(
-        req.headers.authorization,
-        'webhooks:manage',
-        setHeader(reply),
-      );
-      const body = parse(createWebhookBody, req.body);
-      return reply.code(201).send(await service.createWebhook(req, client, body));
-    });
-
-    api.delete<{ Params: { id: string } }>('/partner-api/v1/webhooks/:id', async (req, reply) => {
-      const client = await service.bearer(
-        req.headers.authorization,
-        'webhooks:manage',
-        setHeader(reply),
-      );
-      await service.deleteWebhook(req, client, req.params.id);
-      return reply.code(204).send();
+    serveAll(api, ctx, partnerApiContract, {
+      licenses: async ({ req, query }) => ({
+        licenses: await service.licenses(clientOf(req), query.tenantId),
+      }),
+      events: async ({ req, query }) => ({ events: await service.events(clientOf(req), query) }),
+      webhooks: async ({ req }) => ({ webhooks: await service.webhooks(clientOf(req)) }),
+      createWebhook: async ({ req, reply, body }) => {
+        const created = await service.createWebhook(req, clientOf(req), body);
+        void reply.code(201);
+        return created;
+      },
+      deleteWebhook: async ({ req, params }) => {
+        await service.deleteWebhook(req, clientOf(req), params.id);
+      },
     });
 
     // Unknown partner API paths: problem+json, not the web app's index page.
@@ -124,8 +114,9 @@ export function partnerApiRoutes(
       (_req, body, done) => done(null, String(body)),
     );
     sandbox.addHook('onRequest', noStore);
-    sandbox.post('/partner-api/v1/sandbox/events', async (req, reply) =>
-      service.sandboxEvent(req, typeof req.body === 'string' ? req.body : '', setHeader(reply)),
-    );
+    serveAll(sandbox, ctx, sandboxContract, {
+      event: async ({ req, reply }) =>
+        service.sandboxEvent(req, typeof req.body === 'string' ? req.body : '', setHeader(reply)),
+    });
   });
 }

@@ -6,6 +6,7 @@
  * and src/shared only.
  */
 import { z } from 'zod';
+import { route } from '../../shared/contract.ts';
 
 // ---------------------------------------------------------------- vocabulary
 
@@ -181,3 +182,81 @@ export const eventsQuery = z.strictObject({
   type: z.enum(PARTNER_EVENT_TYPES).optional(),
 });
 export type EventsQuery = z.infer<typeof eventsQuery>;
+
+// ---------------------------------------------------------------- routes
+
+const access = 'partner.manage';
+export const partnerContract = {
+  meta: route({ method: 'GET', path: '/api/partner/meta', access, response: PartnerMetaSchema }),
+  clients: route({
+    method: 'GET',
+    path: '/api/partner/clients',
+    access,
+    response: z.object({ clients: z.array(ApiClientSchema) }),
+  }),
+  createClient: route({
+    method: 'POST',
+    path: '/api/partner/clients',
+    access,
+    body: createClientBody,
+    response: z.object({ client: ApiClientSchema, clientSecret: z.string() }),
+  }),
+  revokeClient: route({
+    method: 'POST',
+    path: '/api/partner/clients/:id/revoke',
+    access,
+    response: z.object({ client: ApiClientSchema }),
+  }),
+  subscriptions: route({
+    method: 'GET',
+    path: '/api/partner/subscriptions',
+    access,
+    response: z.object({ subscriptions: z.array(SubscriptionSchema) }),
+  }),
+  createSubscription: route({
+    method: 'POST',
+    path: '/api/partner/subscriptions',
+    access,
+    body: createSubscriptionBody,
+    response: z.object({ subscription: SubscriptionSchema, secret: z.string() }),
+  }),
+  updateSubscription: route({
+    method: 'PATCH',
+    path: '/api/partner/subscriptions/:id',
+    access,
+    body: updateSubscriptionBody,
+    response: z.object({ subscription: SubscriptionSchema }),
+  }),
+  deleteSubscription: route({
+    method: 'DELETE',
+    path: '/api/partner/subscriptions/:id',
+    access,
+    response: z.void(),
+  }),
+  pingSubscription: route({
+    method: 'POST',
+    path: '/api/partner/subscriptions/:id/ping',
+    access,
+    response: z.object({ deliveryId: z.string() }),
+  }),
+  deliveries: route({
+    method: 'GET',
+    path: '/api/partner/deliveries',
+    access,
+    query: deliveriesQuery,
+    response: z.object({ deliveries: z.array(DeliverySchema) }),
+  }),
+  redeliver: route({
+    method: 'POST',
+    path: '/api/partner/deliveries/:id/redeliver',
+    access,
+    response: z.object({ id: z.string(), status: z.literal('pending') }),
+  }),
+  events: route({
+    method: 'GET',
+    path: '/api/partner/events',
+    access,
+    query: eventsQuery,
+    response: z.object({ events: z.array(PartnerEventSchema) }),
+  }),
+} as const;

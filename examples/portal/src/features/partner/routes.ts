@@ -1,19 +1,13 @@
 /**
- * The partner page's routes (`/api/partner/…`, session + CSRF, permission `partner.manage`):
- * authorize → parse → service → reply. Also owns the partner hub's life: the webhook worker and
- * the relay feed consumer start when the server is ready and stop when it closes; the hub is
- * handed to the partner machine API (features/partner-api).
+ * The partner page's routes (`/api/partner/…`, session + CSRF, permission `partner.manage`),
+ * served from the contract: authorize → parse → service → reply. Also owns the partner hub's
+ * life: the webhook worker and the relay feed consumer start when the server is ready and stop
+ * when it closes; the hub is handed to the partner machine API (features/partner-api).
  */
-import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { authorize, type Context, type Principal, tenantById } from '../../server/context.ts';
-import { parse } from '../../server/http.ts';
-import {
-  createClientBody,
-  createSubscriptionBody,
-  deliveriesQuery,
-  eventsQuery,
-  updateSubscriptionBody,
-} from './contract.ts';
+import type { FastifyInstance } from 'fastify';
+import { type Context, tenantById } from '../../server/context.ts';
+import { serveAll } from '../../server/route.ts';
+import { partnerContract } from './contract.ts';
 import { attachHub, detachHub } from './events.ts';
 import { type HubOptions, PartnerHub } from './hub.ts';
 import {
@@ -70,68 +64,33 @@ export function partnerRoutes(
 ): PartnerHub {
   const hub = startPartnerHub(app, ctx, options);
   const service = partnerService(ctx, hub);
-  /** Partners manage their own tenant's clients and subscriptions; administrators all tenants'. */
-  const authorizePartner = (req: FastifyRequest): Promise<Principal> =>
-    authorize(ctx, req, 'partner.manage');
-
-  app.get('/api/partner/meta', async (req) => service.meta(await authorizePartner(req)));
-
-  // ------------------------------------------------------------ API clients
-
-  app.get('/api/partner/clients', async (req) => ({
-    clients: await service.listClients(await authorizePartner(req)),
-  }));
-
-  app.post('/api/partner/clients', async (req) => {
-    const body = parse(createClientBody, req.body);
-    return service.createClient(req, await authorizePartner(req), body);
+  // Partners manage their own tenant's clients and subscriptions; administrators all tenants'.
+  serveAll(app, ctx, partnerContract, {
+    meta: async ({ principal }) => service.meta(principal),
+    clients: async ({ principal }) => ({ clients: await service.listClients(principal) }),
+    createClient: async ({ req, principal, body }) => service.createClient(req, principal, body),
+    revokeClient: async ({ req, principal, params }) => ({
+      client: await service.revokeClient(req, principal, params.id),
+    }),
+    subscriptions: async ({ principal }) => ({
+      subscriptions: await service.subscriptions(principal),
+    }),
+    createSubscription: async ({ req, principal, body }) =>
+      service.createSubscription(req, principal, body),
+    updateSubscription: async ({ req, principal, params, body }) => ({
+      subscription: await service.updateSubscription(req, principal, params.id, body),
+    }),
+    deleteSubscription: async ({ req, principal, params }) => {
+      await service.deleteSubscription(req, principal, params.id);
+    },
+    pingSubscription: async ({ req, principal, params }) => ({
+      deliveryId: await service.pingSubscription(req, principal, params.id),
+    }),
+    deliveries: async ({ principal, query }) => ({
+      deliveries: await service.deliveries(principal, query),
+    }),
+    redeliver: async ({ req, principal, params }) => service.redeliver(req, principal, params.id),
+    events: async ({ principal, query }) => ({ events: await service.events(principal, query) }),
   });
-
-  app.post<{ Params: { id: string } }>('/api/partner/clients/:id/revoke', async (req) => ({
-    client: await service.revokeClient(req, await authorizePartner(req), req.params.id),
-  }));
-
-  // ------------------------------------------------------------ webhook subscriptions
-
-  app.get('/api/partner/subscriptions', async (req) => ({
-    subscriptions: await service.subscriptions(await authorizePartner(req)),
-  }));
-
-  app.post('/api/partner/subscriptions', async (req) => {
-    const body = parse(createSubscriptionBody, req.body);
-    return service.createSubscription(req, await authorizePartner(req), body);
-  });
-
-  app.patch<{ Params: { id: string } }>('/api/partner/subscriptions/:id', async (req) => {
-    const body = parse(updateSubscriptionBody, req.body);
-    const p = await authorizePartner(req);
-    return { subscription: await service.updateSubscription(req, p, req.params.id, body) };
-  });
-
-  app.delete<{ Params: { id: string } }>('/api/partner/subscriptions/:id', async (req, reply) => {
-    await service.deleteSubscription(req, await authorizePartner(req), req.params.id);
-    return reply.code(204).send();
-  });
-
-  app.post<{ Params: { id: string } }>('/api/partner/subscriptions/:id/ping', async (req) => ({
-    deliveryId: await service.pingSubscription(req, await authorizePartner(req), req.params.id),
-  }));
-
-  // ------------------------------------------------------------ delivery log and events
-
-  app.get('/api/partner/deliveries', async (req) => {
-    const p = await authorizePartner(req);
-    return { deliveries: await service.deliveries(p, parse(deliveriesQuery, req.query)) };
-  });
-
-  app.post<{ Params: { id: string } }>('/api/partner/deliveries/:id/redeliver', async (req) =>
-    service.redeliver(req, await authorizePartner(req), req.params.id),
-  );
-
-  app.get('/api/partner/events', async (req) => {
-    const p = await authorizePartner(req);
-    return { events: await service.events(p, parse(eventsQuery, req.query)) };
-  });
-
   return hub;
 }
