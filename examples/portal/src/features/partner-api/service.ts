@@ -47,21 +47,23 @@ export interface PartnerApiOptions {
 
 /**
  * What the sandbox needs of the onboarding feature, whose certification checklist step (a) it
- * is: the tenant's webhook signing secret and where the step's outcome is recorded.
+ * is: the tenant's webhook signing secret, where the step's outcome is recorded, and whether
+ * the tenant is certified (the names are the onboarding certification's own).
  */
 export interface SandboxCertification {
   /** The onboarded tenant's webhook signing secret; undefined: the tenant has no sandbox. */
   webhookSecret(tenantId: string): Promise<string | undefined>;
-  /** Records step (a)'s outcome (a passed step stays passed; both passed certify). */
-  recordInbound(
+  /** Records a step's outcome (a passed step stays passed; both passed certify). */
+  setStep(
     req: FastifyRequest,
     tenantId: string,
+    stepId: 'inbound',
     passed: boolean,
     detail: string,
     actor: { type: 'service'; id: string },
   ): Promise<void>;
-  /** Whether the tenant is certified now. */
-  certified(tenantId: string): Promise<boolean>;
+  /** The tenant's checklist; undefined when it was not onboarded. */
+  stateOf(tenantId: string): Promise<{ readonly certified: boolean } | undefined>;
 }
 
 /** The token endpoint's answer: a token, or an RFC 6749 §5.2 error (with its HTTP details). */
@@ -368,10 +370,10 @@ export function partnerApiService(
         );
         return fail(403, 'insufficient_scope', 'the token lacks the scope sandbox');
       }
-      const secret = await certification.webhookSecret(client.tenantId);
-      if (secret === undefined) return fail(404, 'not_found', 'this tenant has no sandbox');
+      const signingKey = await certification.webhookSecret(client.tenantId);
+      if (!signingKey) return fail(404, 'not_found', 'this tenant has no sandbox');
       const actor = serviceActor(client);
-      const verified = verifyWebhook(secret, req.headers, raw, ctx.now());
+      const verified = verifyWebhook(signingKey, req.headers, raw, ctx.now());
       if (!verified.ok) {
         const [status, code, title] =
           verified.reason === 'timestamp'
@@ -383,7 +385,7 @@ export function partnerApiService(
                   'webhook-id, webhook-timestamp and webhook-signature are required',
                 ] as const)
               : ([401, 'invalid_signature', 'the webhook signature is not valid'] as const);
-        await certification.recordInbound(req, client.tenantId, false, code, actor);
+        await certification.setStep(req, client.tenantId, 'inbound', false, code, actor);
         return fail(status, code, title);
       }
       let json: unknown;
@@ -423,11 +425,11 @@ export function partnerApiService(
           'replayed',
           'this webhook-id was already accepted: send each message with a new webhook-id',
         );
-      await certification.recordInbound(req, client.tenantId, true, 'signature valid', actor);
+      await certification.setStep(req, client.tenantId, 'inbound', true, 'signature valid', actor);
       return {
         received: true,
         step: 'passed',
-        certified: await certification.certified(client.tenantId),
+        certified: (await certification.stateOf(client.tenantId))?.certified ?? false,
       };
     },
   };

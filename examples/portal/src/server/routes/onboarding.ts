@@ -844,8 +844,7 @@ export function onboardingRoutes(
         ? openWebhookSecret(tenantId, String(rows[0].webhook_secret_sealed))
         : undefined;
     },
-    recordInbound: (req, tenantId, passed, detail, actor) =>
-      setStep(req, tenantId, 'inbound', passed, detail, actor),
-    certified: async (tenantId) => (await stateOf(tenantId))?.certified ?? false,
+    setStep,
+    stateOf,
   };
 }
