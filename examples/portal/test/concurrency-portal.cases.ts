@@ -28,7 +28,7 @@ export const N = 8;
 /** Registrations per IP and window in these tests. */
 export const REGISTRATION_LIMIT = 20;
 const REGISTRATION_WINDOW_MS = 60_000;
-/** The token endpoint's failed-attempt budget per IP (fixed in `routes/partner.ts`). */
+/** The token endpoint's failed-attempt budget per IP (fixed in `features/partner-api/service.ts`). */
 const FAILED_AUTH_LIMIT = 30;
 const FAILED_AUTH_WINDOW_MS = 60_000;
 
