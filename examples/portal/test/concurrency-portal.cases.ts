@@ -14,10 +14,10 @@ import { randomBytes } from 'node:crypto';
 import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { FastifyInstance } from 'fastify';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { PartnerHub } from '../src/features/partner/hub.ts';
 import type { PortalOptions } from '../src/server/app.ts';
 import type { Context } from '../src/server/context.ts';
 import type { OnboardingTerms } from '../src/server/onboarding/contract.ts';
-import { PartnerHub } from '../src/server/partner/hub.ts';
 import { signWebhookPayload } from '../src/server/partner/signing.ts';
 import type { TestClient } from './helpers.ts';
 import { code, PASSWORD, type PortalHarness, type Response, type SignedUp } from './helpers.ts';
@@ -28,7 +28,7 @@ export const N = 8;
 /** Registrations per IP and window in these tests. */
 export const REGISTRATION_LIMIT = 20;
 const REGISTRATION_WINDOW_MS = 60_000;
-/** The token endpoint's failed-attempt budget per IP (fixed in `routes/partner.ts`). */
+/** The token endpoint's failed-attempt budget per IP (fixed in `features/partner-api/service.ts`). */
 const FAILED_AUTH_LIMIT = 30;
 const FAILED_AUTH_WINDOW_MS = 60_000;
 

@@ -504,6 +504,14 @@ describe('credentials and certification', () => {
     const refused = await sandbox(token, invalid, signed(webhookSecret, invalid));
     expect(refused.status).toBe(400);
     expect(refused.type).toMatch(/application\/problem\+json/);
+    // The sandbox's refused fields carry stable reasons, like every portal problem.
+    expect(refused.body).toMatchObject({
+      code: 'bad_request',
+      fields: expect.arrayContaining([
+        expect.objectContaining({ path: 'type', reason: 'invalid_choice' }),
+        expect.objectContaining({ path: 'timestamp', reason: 'invalid_time' }),
+      ]),
+    });
     const body = event();
     const ok = await sandbox(token, body, signed(webhookSecret, body));
     expect(ok.status).toBe(200);

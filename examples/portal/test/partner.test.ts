@@ -16,16 +16,16 @@ import amqp from 'amqplib';
 import { type NatsConnection, connect as natsConnect } from 'nats';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Context } from '../src/server/context.ts';
-import { emitPartnerEvent, licenseLockChanged } from '../src/server/partner/events.ts';
-import type { PartnerEvent } from '../src/server/partner/model.ts';
-import { verifyWebhook } from '../src/server/partner/signing.ts';
-import { checkTargetUrl } from '../src/server/partner/ssrf.ts';
+import type { PartnerEvent } from '../src/features/partner/contract.ts';
+import { emitPartnerEvent, licenseLockChanged } from '../src/features/partner/events.ts';
+import { checkTargetUrl } from '../src/features/partner/ssrf.ts';
 import {
   PARTNER_EXCHANGE,
   PARTNER_STREAM,
   PARTNER_SUBJECT_PREFIX,
-} from '../src/server/partner/streams.ts';
+} from '../src/features/partner/streams.ts';
+import type { Context } from '../src/server/context.ts';
+import { verifyWebhook } from '../src/server/partner/signing.ts';
 import { type PortalHarness, type SignedUp, startPortalHarness } from './helpers.ts';
 
 const amqpUrl = process.env.AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
@@ -666,6 +666,13 @@ describe('partner API (OAuth2 client credentials)', () => {
     expect(res.headers['content-type']).toMatch(/application\/problem\+json/);
     expect(res.body.code).toBe('bad_request');
     expect((res.body.fields as { path: string }[]).map((f) => f.path)).toContain('limit');
+    // Each refused field carries its stable reason, as on the portal's own routes.
+    expect(res.body.fields).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ path: 'limit', reason: 'invalid_type' }),
+        expect.objectContaining({ path: '(body)', reason: 'unknown_field' }),
+      ]),
+    );
     const unknown = await call('GET', '/partner-api/v1/nothing', {
       headers: { authorization: `Bearer ${t}` },
     });

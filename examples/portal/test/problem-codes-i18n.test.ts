@@ -5,12 +5,12 @@
  * to do in the reader's language (`problem-text.ts`) and never shows the server's message.
  */
 import { describe, expect, it } from 'vitest';
+import { DELIVERY_ERRORS } from '../src/features/partner/contract.ts';
 import { ORDER_FAILURES } from '../src/server/certificates/types.ts';
-import { DELIVERY_ERRORS } from '../src/server/partner/hub.ts';
 import { ERROR_CODES, FIELD_REASONS } from '../src/shared/api.ts';
+import { partnerMessages } from '../web/src/features/partner/messages.ts';
 import { de, en, makeTranslate } from '../web/src/i18n.ts';
 import { certificatesDe, certificatesEn } from '../web/src/pages/certificates.i18n.ts';
-import { partnerDe, partnerEn } from '../web/src/pages/partner.i18n.ts';
 import { fieldSentence } from '../web/src/problem-text.ts';
 
 describe('problem codes in the web UI', () => {
@@ -83,8 +83,8 @@ describe('problem codes in the web UI', () => {
   it('every reason a webhook delivery fails for has a German and an English sentence', () => {
     const missing = DELIVERY_ERRORS.flatMap((reason) =>
       [
-        [partnerDe, 'de'],
-        [partnerEn, 'en'],
+        [partnerMessages.de, 'de'],
+        [partnerMessages.en, 'en'],
       ].flatMap(([dict, locale]) =>
         (dict as Record<string, string>)[`deliveryError.${reason}`]?.trim()
           ? []

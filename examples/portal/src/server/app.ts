@@ -16,6 +16,9 @@ import { raisePortalAlert } from '../features/alerts/service.ts';
 import { auditRoutes } from '../features/audit/routes.ts';
 import { openPortalAudit, type PortalAudit } from '../features/audit/service.ts';
 import { licensesRoutes } from '../features/licenses/routes.ts';
+import { type PartnerRoutesOptions, partnerRoutes } from '../features/partner/routes.ts';
+import { partnerApiRoutes } from '../features/partner-api/routes.ts';
+import type { PartnerApiOptions } from '../features/partner-api/service.ts';
 import { portalAuditPrivacy } from '../features/privacy/audit-privacy.ts';
 import { privacyRoutes } from '../features/privacy/routes.ts';
 import { tenantsRoutes } from '../features/tenants/routes.ts';
@@ -32,7 +35,6 @@ import { accountRoutes } from './routes/account.ts';
 import { anonymousCsrf, authRoutes } from './routes/auth.ts';
 import { certificatesRoutes } from './routes/certificates.ts';
 import { type OnboardingOptions, onboardingRoutes } from './routes/onboarding.ts';
-import { type PartnerRoutesOptions, partnerRoutes } from './routes/partner.ts';
 import { rightsRoutes } from './routes/rights.ts';
 import { type SsoOptions, ssoRoutes } from './routes/sso.ts';
 import { statusRoutes } from './routes/status.ts';
@@ -78,7 +80,7 @@ export interface PortalOptions {
   /** Single sign-on providers (OIDC, SAML) and how their users map to tenants and roles. */
   readonly sso?: SsoOptions;
   /** Partner API, webhooks and event streams (brokers, relay feed). */
-  readonly partner?: PartnerRoutesOptions;
+  readonly partner?: PartnerRoutesOptions & PartnerApiOptions;
   /**
    * Partner onboarding (registration rate limit). The checklist's test event uses the partner
    * options' `targets` (SSRF policy) and `webhookCa` unless given here.
@@ -272,12 +274,13 @@ export async function createPortal(options: PortalOptions): Promise<Portal> {
   statusRoutes(app, ctx);
   certificatesRoutes(app, ctx);
   ssoRoutes(app, ctx, options.sso);
-  partnerRoutes(app, ctx, options.partner ?? {});
-  onboardingRoutes(app, ctx, {
+  const partnerHub = partnerRoutes(app, ctx, options.partner ?? {});
+  const sandbox = onboardingRoutes(app, ctx, {
     ...(options.partner?.targets ? { targets: options.partner.targets } : {}),
     ...(options.partner?.webhookCa ? { webhookCa: options.partner.webhookCa } : {}),
     ...options.onboarding,
   });
+  partnerApiRoutes(app, ctx, partnerHub, sandbox, options.partner);
   rightsRoutes(app, ctx);
   for (const register of options.extraRoutes ?? []) register(app, ctx);
   serveWeb(app, options.webDir ?? new URL('../../dist/web', import.meta.url).pathname);

@@ -6,14 +6,16 @@
 import { Problem as RealmProblem } from '@fluxel-example/kit/problem';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { z } from 'zod';
+import { TARGET_REFUSALS } from '../features/partner/ssrf.ts';
 import {
   type ErrorCode,
   FIELD_REASONS,
   type FieldProblem,
   type FieldReason,
+  PARTNER_API_ERROR_CODES,
   type Problem,
+  type ProblemCode,
 } from '../shared/api.ts';
-import { TARGET_REFUSALS } from './partner/ssrf.ts';
 
 /** A refused field as a route names it; without `reason` it is derived from the message. */
 export interface FieldInput {
@@ -74,26 +76,32 @@ function withReasons(extra: ProblemExtra): Problem['fields'] {
 }
 
 type PortalMembers = Partial<Pick<Problem, 'detail' | 'retryAfter' | 'fields'>> & {
-  readonly code: ErrorCode;
+  readonly code: ProblemCode;
 };
 
-/** A problem of the portal's realm (`…/problems/portal/<code>`), every field with its reason. */
+const PARTNER_API_CODES: ReadonlySet<string> = new Set(PARTNER_API_ERROR_CODES);
+
+/**
+ * A problem of the portal (`…/problems/portal/<code>`) or, for the partner machine API's own
+ * codes, of its realm (`…/problems/partner-api/<code>`); every field with its reason.
+ */
 export class PortalProblem extends RealmProblem<PortalMembers> {
-  constructor(status: number, code: ErrorCode, title: string, extra: ProblemExtra = {}) {
+  constructor(status: number, code: ProblemCode, title: string, extra: ProblemExtra = {}) {
     const { fields: _raw, ...rest } = extra;
     const fields = withReasons(extra);
-    super('portal', status, title, { ...rest, code, ...(fields ? { fields } : {}) });
+    const realm = PARTNER_API_CODES.has(code) ? 'partner-api' : 'portal';
+    super(realm, status, title, { ...rest, code, ...(fields ? { fields } : {}) });
     this.name = 'PortalProblem';
   }
 
-  get code(): ErrorCode {
+  get code(): ProblemCode {
     return this.extra.code;
   }
 }
 
 export const fail = (
   status: number,
-  code: ErrorCode,
+  code: ProblemCode,
   title: string,
   extra: ProblemExtra = {},
 ): never => {
@@ -183,7 +191,7 @@ function sendProblem(reply: FastifyReply, problem: PortalProblem): void {
   void reply
     .code(problem.status)
     .type('application/problem+json')
-    .send(problem.document() satisfies Problem);
+    .send(problem.document() satisfies Omit<Problem, 'code'> & { code: ProblemCode });
 }
 
 /** The Content-Security-Policy: no inline script or style, no framing, no plugins. */

@@ -44,6 +44,22 @@ export const ERROR_CODES = [
 export type ErrorCode = (typeof ERROR_CODES)[number];
 
 /**
+ * Codes only the partner machine API (`/partner-api/v1/…`, its sandbox included) answers with:
+ * machines read them, no person does, so the web app has no texts for them.
+ */
+export const PARTNER_API_ERROR_CODES = [
+  'invalid_token',
+  'insufficient_scope',
+  'rate_limited',
+  'invalid_signature',
+  'stale_timestamp',
+  'replayed',
+] as const;
+export type PartnerApiErrorCode = (typeof PARTNER_API_ERROR_CODES)[number];
+/** What the server may answer with: the portal's codes, and on the partner API those too. */
+export type ProblemCode = ErrorCode | PartnerApiErrorCode;
+
+/**
  * Why one field of a `bad_request` (or `weak_password`) was refused: a closed list, so the web
  * app can say in the reader's language what to do instead of showing a developer's text.
  * `invalid` is the catch-all for a refusal nobody has named yet (the app then names the field).

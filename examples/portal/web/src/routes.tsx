@@ -35,7 +35,7 @@ const ErasureCancelPage = lazy(() =>
   import('./features/privacy/page.tsx').then(named('ErasureCancelPage')),
 );
 const StatusPage = lazy(() => import('./pages/status.tsx').then(named('StatusPage')));
-const PartnerPage = lazy(() => import('./pages/partner.tsx').then(named('PartnerPage')));
+const PartnerPage = lazy(() => import('./features/partner/page.tsx').then(named('PartnerPage')));
 const PartnerSignupPage = lazy(() =>
   import('./pages/partner-signup.tsx').then(named('PartnerSignupPage')),
 );

@@ -14,9 +14,9 @@ import {
   userById,
 } from '../../server/context.ts';
 import { fail } from '../../server/http.ts';
-import { licenseLockChanged } from '../../server/partner/events.ts';
 import type { createLicenseBody, credentialsBody } from '../../shared/api.ts';
 import { can, ROLE_SCOPE } from '../../shared/permissions.ts';
+import { licenseLockChanged } from '../partner/events.ts';
 import { tenantNames } from '../tenants/store.ts';
 import type { ConnectionRow, LicenseRow } from './contract.ts';
 import * as store from './store.ts';

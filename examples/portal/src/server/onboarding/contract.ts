@@ -63,13 +63,6 @@ export const applicationsQuery = z.strictObject({
   status: z.enum(['unverified', 'pending', 'approved', 'rejected']).optional(),
 });
 
-/** The body a partner's system sends to the sandbox (signed as a Standard Webhook). */
-export const sandboxEventBody = z.strictObject({
-  type: z.literal('certification.test'),
-  timestamp: z.iso.datetime(),
-  data: z.record(z.string().max(50), z.union([z.string().max(200), z.number(), z.boolean()])),
-});
-
 /** `GET /api/onboarding/terms` — what the registration form shows and the applicant accepts. */
 export interface OnboardingTerms {
   readonly terms: { version: string; locale: 'de' | 'en'; text: string; sha256: string };

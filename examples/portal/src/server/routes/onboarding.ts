@@ -26,19 +26,35 @@
  * - `PUT  /api/onboarding/me/webhook {url}` — the receiver for step (b), SSRF-checked.
  * - `POST /api/onboarding/me/checklist/outbound` — step (b): the portal sends a signed
  *   `certification.test` event to that URL; a 2xx answer passes.
- * - `POST /partner-api/v1/sandbox/events` — step (a): the partner's system sends a signed event
- *   (bearer token with scope `sandbox`, Standard Webhooks signature with the partner's secret);
- *   a bad signature, a missing header or an old timestamp is refused with problem+json, and so
- *   is a replay: a `webhook-id` already accepted for the tenant inside the 5-minute window
- *   (409 `replayed`).
+ * - Step (a): the partner's system sends a signed event to the partner API's sandbox
+ *   (`POST /partner-api/v1/sandbox/events`, features/partner-api), which records the outcome
+ *   through what `onboardingRoutes` returns.
  */
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { fromText, open, seal, toText } from '@fluxel/crypto';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { request } from 'undici';
 import { z } from 'zod';
 import { currentVersion, normaliseText, sha256Hex } from '../../features/adv/agreements.ts';
+import {
+  type PartnerScope,
+  PRODUCTION_SCOPES,
+  SANDBOX_SCOPES,
+} from '../../features/partner/contract.ts';
+import {
+  addClientScopes,
+  createClient,
+  FixedWindowLimiter,
+  rotateClientSecret,
+  toScopes,
+} from '../../features/partner/oauth.ts';
+import {
+  checkTargetUrl,
+  type TargetPolicy,
+  webhookDispatcher,
+} from '../../features/partner/ssrf.ts';
+import type { SandboxCertification } from '../../features/partner-api/service.ts';
 import {
   authorize,
   type Context,
@@ -61,22 +77,10 @@ import {
   type OnboardingTerms,
   rejectBody,
   type StepState,
-  sandboxEventBody,
   verifyBody,
   webhookUrlBody,
 } from '../onboarding/contract.ts';
-import { MAX_WEBHOOK_ID_LENGTH, rememberWebhookId } from '../onboarding/sandbox-replay.ts';
-import { type PartnerScope, PRODUCTION_SCOPES, SANDBOX_SCOPES } from '../partner/model.ts';
-import {
-  addClientScopes,
-  createClient,
-  FixedWindowLimiter,
-  rotateClientSecret,
-  tokenClient,
-  toScopes,
-} from '../partner/oauth.ts';
-import { newWebhookSecret, signWebhookPayload, verifyWebhook } from '../partner/signing.ts';
-import { checkTargetUrl, type TargetPolicy, webhookDispatcher } from '../partner/ssrf.ts';
+import { newWebhookSecret, signWebhookPayload } from '../partner/signing.ts';
 import { sha256 } from '../sessions.ts';
 
 export interface OnboardingOptions {
@@ -185,64 +189,17 @@ export async function checkClientScopes(
     fail(409, 'conflict', 'the partner is not certified yet: only sandbox scopes can be granted');
 }
 
-// ------------------------------------------------------------------ partner API problems
-
-type SandboxCode =
-  | 'bad_request'
-  | 'invalid_token'
-  | 'insufficient_scope'
-  | 'invalid_signature'
-  | 'stale_timestamp'
-  | 'rate_limited'
-  | 'not_found'
-  | 'replayed'
-  | 'internal';
-
-class SandboxProblem extends Error {
-  constructor(
-    readonly status: number,
-    readonly code: SandboxCode,
-    readonly title: string,
-    readonly extra: {
-      fields?: { path: string; message: string }[];
-      retryAfter?: number;
-      wwwAuthenticate?: string;
-    } = {},
-  ) {
-    super(title);
-  }
-}
-
-function sendSandboxProblem(reply: FastifyReply, p: SandboxProblem): FastifyReply {
-  if (p.extra.retryAfter !== undefined)
-    void reply.header('retry-after', String(p.extra.retryAfter));
-  if (p.extra.wwwAuthenticate) void reply.header('www-authenticate', p.extra.wwwAuthenticate);
-  return reply
-    .code(p.status)
-    .header('cache-control', 'no-store')
-    .type('application/problem+json')
-    .send({
-      type: `https://fluxel.example/problems/${p.code}`,
-      title: p.title,
-      status: p.status,
-      code: p.code,
-      ...(p.extra.fields ? { fields: p.extra.fields } : {}),
-      ...(p.extra.retryAfter !== undefined ? { retryAfter: p.extra.retryAfter } : {}),
-    });
-}
-
 // ------------------------------------------------------------------ routes
 
 export function onboardingRoutes(
   app: FastifyInstance,
   ctx: Context,
   options: OnboardingOptions = {},
-): void {
+): SandboxCertification {
   // A broken terms file stops the portal at start, not at the first registration.
   const terms = loadPartnerTerms();
   const limit = options.registrationLimit ?? { limit: 5, windowMs: 3_600_000 };
   const registrations = new FixedWindowLimiter(limit.limit, limit.windowMs, ctx.now);
-  const sandboxLimiter = new FixedWindowLimiter(60, 60_000, ctx.now);
   const targets = options.targets ?? {};
   const timeoutMs = options.deliveryTimeoutMs ?? 10_000;
   const dispatcher = webhookDispatcher(targets, { timeoutMs, ca: options.webhookCa });
@@ -873,121 +830,21 @@ export function onboardingRoutes(
     return stateOf(state.tenantId);
   });
 
-  // ============================================================ the sandbox (partner API)
+  // ============================================================ step (a): the sandbox
 
-  void app.register(async (api) => {
-    // The signature covers the exact bytes: keep the body as text, parse after verifying.
-    api.addContentTypeParser(
-      'application/json',
-      { parseAs: 'string', bodyLimit: 16 * 1024 },
-      (_req, body, done) => done(null, String(body)),
-    );
-    api.setErrorHandler((error, req, reply) => {
-      if (error instanceof SandboxProblem) return sendSandboxProblem(reply, error);
-      const status = (error as { statusCode?: number }).statusCode ?? 500;
-      if (status >= 400 && status < 500)
-        return sendSandboxProblem(
-          reply,
-          new SandboxProblem(status, 'bad_request', 'the request could not be read'),
-        );
-      req.log.error({ err: { message: (error as Error).message } }, 'sandbox error');
-      return sendSandboxProblem(reply, new SandboxProblem(500, 'internal', 'something went wrong'));
-    });
-
-    api.post('/partner-api/v1/sandbox/events', async (req, reply) => {
-      const header = req.headers.authorization;
-      const match =
-        typeof header === 'string' ? /^Bearer ([A-Za-z0-9_-]{1,200})$/i.exec(header) : null;
-      const client = match ? await tokenClient(ctx, match[1] as string) : undefined;
-      if (!client)
-        throw new SandboxProblem(401, 'invalid_token', 'a valid bearer token is required', {
-          wwwAuthenticate: 'Bearer realm="fluxel-partner-api", error="invalid_token"',
-        });
-      const limited = sandboxLimiter.hit(client.clientId);
-      if (!limited.ok)
-        throw new SandboxProblem(429, 'rate_limited', 'too many requests', {
-          retryAfter: limited.retryAfterS,
-        });
-      if (!client.scopes.includes('sandbox'))
-        throw new SandboxProblem(403, 'insufficient_scope', 'the token lacks the scope sandbox', {
-          wwwAuthenticate:
-            'Bearer realm="fluxel-partner-api", error="insufficient_scope", scope="sandbox"',
-        });
+  // The partner API's sandbox (features/partner-api) receives the signed test event and
+  // records its outcome here.
+  return {
+    webhookSecret: async (tenantId) => {
       const { rows } = await ctx.db.query(
         'SELECT webhook_secret_sealed FROM portal_partner_onboarding WHERE tenant_id = $1',
-        [client.tenantId],
+        [tenantId],
       );
-      if (!rows[0]) throw new SandboxProblem(404, 'not_found', 'this tenant has no sandbox');
-      const raw = typeof req.body === 'string' ? req.body : '';
-      const secret = await openWebhookSecret(
-        client.tenantId,
-        String(rows[0].webhook_secret_sealed),
-      );
-      const actor = { type: 'service' as const, id: `api-client:${client.clientId}` };
-      const verified = verifyWebhook(secret, req.headers, raw, ctx.now());
-      if (!verified.ok) {
-        const problem =
-          verified.reason === 'timestamp'
-            ? new SandboxProblem(
-                401,
-                'stale_timestamp',
-                'the webhook timestamp is too old or too new',
-              )
-            : verified.reason === 'missing'
-              ? new SandboxProblem(
-                  400,
-                  'bad_request',
-                  'webhook-id, webhook-timestamp and webhook-signature are required',
-                )
-              : new SandboxProblem(401, 'invalid_signature', 'the webhook signature is not valid');
-        await setStep(req, client.tenantId, 'inbound', false, problem.code, actor);
-        throw problem;
-      }
-      let json: unknown;
-      try {
-        json = JSON.parse(raw);
-      } catch {
-        throw new SandboxProblem(400, 'bad_request', 'the body is not JSON');
-      }
-      const parsed = sandboxEventBody.safeParse(json);
-      if (!parsed.success)
-        throw new SandboxProblem(400, 'bad_request', 'the event is not valid', {
-          fields: parsed.error.issues.slice(0, 20).map((issue) => ({
-            path: issue.path.map(String).join('.') || '(body)',
-            message: issue.message,
-          })),
-        });
-      // A replay of an accepted message inside the timestamp window is refused; of concurrent
-      // copies exactly one is accepted (remembering the id is the atomic step).
-      const header1 = (name: string) => {
-        const v = req.headers[name];
-        return String(Array.isArray(v) ? v[0] : v);
-      };
-      const webhookId = header1('webhook-id');
-      if (webhookId.length > MAX_WEBHOOK_ID_LENGTH)
-        throw new SandboxProblem(400, 'bad_request', 'the webhook-id is too long', {
-          fields: [{ path: 'webhook-id', message: `at most ${MAX_WEBHOOK_ID_LENGTH} characters` }],
-        });
-      const fresh = await rememberWebhookId(
-        ctx.db,
-        client.tenantId,
-        webhookId,
-        Number(header1('webhook-timestamp')),
-        ctx.now(),
-      );
-      if (!fresh)
-        throw new SandboxProblem(
-          409,
-          'replayed',
-          'this webhook-id was already accepted: send each message with a new webhook-id',
-        );
-      await setStep(req, client.tenantId, 'inbound', true, 'signature valid', actor);
-      const state = await stateOf(client.tenantId);
-      return reply.code(200).send({
-        received: true,
-        step: 'passed',
-        certified: state?.certified ?? false,
-      });
-    });
-  });
+      return rows[0]
+        ? openWebhookSecret(tenantId, String(rows[0].webhook_secret_sealed))
+        : undefined;
+    },
+    setStep,
+    stateOf,
+  };
 }

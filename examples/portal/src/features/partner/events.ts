@@ -3,9 +3,10 @@
  * without one (partner feature not wired) emitting is a no-op. Emitting never throws into the
  * caller's request: failures go to the hub's error reporter.
  */
-import type { Context } from '../context.ts';
+import type { Context } from '../../server/context.ts';
+import type { PartnerEvent } from './contract.ts';
 import type { PartnerHub } from './hub.ts';
-import type { PartnerEvent, PartnerEventInput } from './model.ts';
+import type { PartnerEventInput } from './model.ts';
 
 const hubs = new WeakMap<Context, PartnerHub>();
 

@@ -5,8 +5,8 @@
  * anyway). Remembering is the atomic step — `INSERT … ON CONFLICT … RETURNING` — so of
  * concurrent copies of one message exactly one is accepted.
  */
-import type { Database } from '../db.ts';
-import { WEBHOOK_TOLERANCE_S } from '../partner/signing.ts';
+import type { Database } from '../../server/db.ts';
+import { WEBHOOK_TOLERANCE_S } from '../../server/partner/signing.ts';
 
 /** At most this many expired ids are purged per accepted message (bounded work). */
 const PURGE_BATCH = 100;

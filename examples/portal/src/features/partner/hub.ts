@@ -9,16 +9,24 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { fromText, open, seal, toText } from '@fluxel/crypto';
 import { request } from 'undici';
-import type { Context } from '../context.ts';
-import {
-  eventRow,
-  type PartnerEvent,
-  type PartnerEventInput,
-  type PartnerEventType,
-  sanitizeData,
-} from './model.ts';
-import { signWebhookPayload } from './signing.ts';
+import type { Context } from '../../server/context.ts';
+import { signWebhookPayload } from '../../server/partner/signing.ts';
+import type { PartnerEvent } from './contract.ts';
+import { type PartnerEventInput, sanitizeData } from './model.ts';
 import { checkTargetUrl, type TargetPolicy, webhookDispatcher } from './ssrf.ts';
+import {
+  claimDelivery,
+  dueDeliveries,
+  eventById,
+  insertDelivery,
+  insertEvent,
+  markDelivered,
+  markFailed,
+  recentEvents,
+  requeueDelivery,
+  subscribersOf,
+  subscriptionById,
+} from './store.ts';
 import { amqpStreamSink, natsStreamSink, PartnerStreams, type StreamSink } from './streams.ts';
 
 /** Retry delays after the 1st, 2nd, … failed attempt; past the end the delivery has failed. */
@@ -58,91 +66,6 @@ export interface HubOptions {
   readonly sinks?: readonly StreamSink[];
   readonly streamMaxQueue?: number;
   readonly onError?: (error: unknown, where: string) => void;
-}
-
-export interface DeliveryRow {
-  readonly id: string;
-  readonly subscriptionId: string;
-  readonly eventId: string;
-  readonly eventType: string;
-  readonly tenantId: string;
-  readonly status: 'pending' | 'delivering' | 'delivered' | 'failed';
-  readonly attempts: number;
-  readonly nextAttemptAt?: string;
-  readonly lastAttemptAt?: string;
-  readonly lastStatus?: number;
-  /** The technical reason of the last failed attempt (English, for API clients and logs). */
-  readonly lastError?: string;
-  /** The same as a stable code the web app translates (DELIVERY_ERRORS). */
-  readonly lastErrorReason?: DeliveryError;
-  readonly deliveredAt?: string;
-  readonly createdAt: string;
-}
-
-/** Why a delivery attempt failed, as stable codes (see `deliveryError`). */
-export const DELIVERY_ERRORS = [
-  'gone',
-  'inactive',
-  'internal_address',
-  'target_refused',
-  'http_status',
-  'connection_refused',
-  'timeout',
-  'unreachable',
-  'failed',
-] as const;
-export type DeliveryError = (typeof DELIVERY_ERRORS)[number];
-
-const UNREACHABLE_CODES = new Set([
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'ECONNRESET',
-  'UND_ERR_SOCKET',
-]);
-
-/** The stable code of a stored `last_error` (the texts `attempt` and `describe` write). */
-export function deliveryError(lastError: string): DeliveryError {
-  if (lastError === 'subscription or event gone') return 'gone';
-  if (lastError === 'subscription inactive') return 'inactive';
-  if (lastError === 'target refused: internal address') return 'internal_address';
-  if (lastError.startsWith('target refused: ')) return 'target_refused';
-  if (/^HTTP \d+$/.test(lastError)) return 'http_status';
-  if (lastError === 'connection refused') return 'connection_refused';
-  if (lastError === 'timeout') return 'timeout';
-  if (UNREACHABLE_CODES.has(lastError)) return 'unreachable';
-  return 'failed';
-}
-
-const iso = (v: unknown) => (v == null ? undefined : new Date(Number(v)).toISOString());
-
-export function deliveryRow(r: Record<string, unknown>): DeliveryRow {
-  const next = iso(r.next_attempt_at);
-  const last = iso(r.last_attempt_at);
-  const done = iso(r.delivered_at);
-  return {
-    id: String(r.id),
-    subscriptionId: String(r.subscription_id),
-    eventId: String(r.event_id),
-    eventType: String(r.event_type ?? ''),
-    tenantId: String(r.tenant_id ?? ''),
-    status: r.status as DeliveryRow['status'],
-    attempts: Number(r.attempts),
-    ...(next && (r.status === 'pending' || r.status === 'delivering')
-      ? { nextAttemptAt: next }
-      : {}),
-    ...(last ? { lastAttemptAt: last } : {}),
-    ...(r.last_status == null ? {} : { lastStatus: Number(r.last_status) }),
-    ...(r.last_error == null
-      ? {}
-      : {
-          lastError: String(r.last_error),
-          lastErrorReason: deliveryError(String(r.last_error)),
-        }),
-    ...(done ? { deliveredAt: done } : {}),
-    createdAt: new Date(Number(r.created_at)).toISOString(),
-  };
 }
 
 const newId = (prefix: string) => `${prefix}_${randomBytes(12).toString('base64url')}`;
@@ -212,20 +135,14 @@ export class PartnerHub {
       ? `evt_${createHash('sha256').update(input.sourceId).digest('base64url').slice(0, 22)}`
       : newId('evt');
     const at = input.time ?? this.now();
-    const data = sanitizeData(input.data);
-    const { rows } = await this.ctx.db.query(
-      `INSERT INTO portal_partner_events (id, type, tenant_id, data, created_at)
-       VALUES ($1, $2, $3, $4, $5) ON CONFLICT (id) DO NOTHING RETURNING id`,
-      [id, input.type, input.tenant, JSON.stringify(data), at],
-    );
-    if (rows.length === 0) return undefined;
     const event: PartnerEvent = {
       id,
       type: input.type,
       timestamp: new Date(at).toISOString(),
       tenant: input.tenant,
-      data,
+      data: sanitizeData(input.data),
     };
+    if (!(await insertEvent(this.ctx.db, event, at))) return undefined;
     if (input.type !== 'test.ping') await this.fanOut(event);
     this.streams.publish(event);
     for (const listener of this.listeners) {
@@ -238,22 +155,11 @@ export class PartnerHub {
   }
 
   private async fanOut(event: PartnerEvent): Promise<void> {
-    const { rows } = await this.ctx.db.query(
-      `SELECT id, event_types FROM portal_partner_subscriptions
-       WHERE active AND (tenant_id = $1 OR tenant_id IN
-         (SELECT partner_id FROM portal_partner_customers WHERE customer_id = $1))`,
-      [event.tenant],
-    );
     const now = this.now();
-    for (const r of rows) {
-      const types = String(r.event_types).split(' ');
-      if (!types.includes(event.type)) continue;
-      await this.ctx.db.query(
-        `INSERT INTO portal_partner_deliveries
-           (id, subscription_id, event_id, status, attempts, next_attempt_at, created_at)
-         VALUES ($1, $2, $3, 'pending', 0, $4, $4) ON CONFLICT (subscription_id, event_id) DO NOTHING`,
-        [newId('dlv'), String(r.id), event.id, now],
-      );
+    for (const sub of await subscribersOf(this.ctx.db, event.tenant)) {
+      if (!sub.eventTypes.includes(event.type)) continue;
+      const delivery = { id: newId('dlv'), subscriptionId: sub.id, eventId: event.id, now };
+      await insertDelivery(this.ctx.db, delivery, true);
     }
   }
 
@@ -261,38 +167,21 @@ export class PartnerHub {
   async ping(subscriptionId: string, tenant: string): Promise<string> {
     const event = await this.emit({ type: 'test.ping', tenant, data: { subscriptionId } });
     const id = newId('dlv');
-    await this.ctx.db.query(
-      `INSERT INTO portal_partner_deliveries
-         (id, subscription_id, event_id, status, attempts, next_attempt_at, created_at)
-       VALUES ($1, $2, $3, 'pending', 0, $4, $4)`,
-      [id, subscriptionId, event?.id, this.now()],
+    await insertDelivery(
+      this.ctx.db,
+      { id, subscriptionId, eventId: event?.id, now: this.now() },
+      false,
     );
     this.wake();
     return id;
   }
 
-  async recentEvents(
+  recentEvents(
     tenants: readonly string[],
     q: { limit: number; before?: number; type?: string },
   ): Promise<PartnerEvent[]> {
-    if (tenants.length === 0) return [];
-    const params: unknown[] = [tenants, q.limit];
-    let where = 'tenant_id = ANY($1)';
-    if (q.type) {
-      params.push(q.type);
-      where += ` AND type = $${params.length}`;
-    }
-    if (q.before) {
-      params.push(q.before);
-      where += ` AND created_at < $${params.length}`;
-    }
-    const { rows } = await this.ctx.db.query(
-      `SELECT * FROM portal_partner_events WHERE ${where} ORDER BY created_at DESC, id LIMIT $2`,
-      params,
-    );
-    return rows.map(eventRow);
+    return recentEvents(this.ctx.db, tenants, q);
   }
-
   // ---------------------------------------------------------------- secrets
 
   sealSecret(subscriptionId: string, secret: string): Promise<string> {
@@ -320,21 +209,9 @@ export class PartnerHub {
    * still reports is dropped.
    */
   async redeliver(deliveryId: string): Promise<'pending' | 'in_progress' | 'not_found'> {
-    const now = this.now();
-    const { rows } = await this.ctx.db.query(
-      `UPDATE portal_partner_deliveries SET status = 'pending', next_attempt_at = $2, attempt_token = NULL
-       WHERE id = $1 AND NOT (status = 'delivering' AND next_attempt_at > $2) RETURNING id`,
-      [deliveryId, now],
-    );
-    if (rows.length > 0) {
-      this.wake();
-      return 'pending';
-    }
-    const { rows: exists } = await this.ctx.db.query(
-      'SELECT 1 FROM portal_partner_deliveries WHERE id = $1',
-      [deliveryId],
-    );
-    return exists.length > 0 ? 'in_progress' : 'not_found';
+    const outcome = await requeueDelivery(this.ctx.db, deliveryId, this.now());
+    if (outcome === 'pending') this.wake();
+    return outcome;
   }
 
   start(): void {
@@ -381,14 +258,7 @@ export class PartnerHub {
 
   /** Runs every due delivery once; returns how many were attempted. */
   async tick(): Promise<number> {
-    const now = this.now();
-    const { rows } = await this.ctx.db.query(
-      `SELECT id FROM portal_partner_deliveries
-       WHERE status IN ('pending', 'delivering') AND next_attempt_at <= $1
-       ORDER BY next_attempt_at LIMIT 64`,
-      [now],
-    );
-    const ids = rows.map((r) => String(r.id));
+    const ids = await dueDeliveries(this.ctx.db, this.now());
     const limit = Math.max(1, this.options.concurrency ?? 8);
     let attempted = 0;
     for (let i = 0; i < ids.length; i += limit) {
@@ -412,36 +282,22 @@ export class PartnerHub {
     // The claim hands this attempt a token of its own; its result is written only while the
     // row still carries that token (a redelivery clears it, a takeover replaces it).
     const token = randomBytes(12).toString('base64url');
-    const claimed = await this.ctx.db.query(
-      `UPDATE portal_partner_deliveries
-       SET status = 'delivering', next_attempt_at = $2, attempts = attempts + 1, last_attempt_at = $3,
-         attempt_token = $4
-       WHERE id = $1 AND status IN ('pending', 'delivering') AND next_attempt_at <= $3
-       RETURNING subscription_id, event_id, attempts`,
-      [id, now + LEASE_MS, now, token],
-    );
-    const c = claimed.rows[0];
+    const c = await claimDelivery(this.ctx.db, id, { now, leaseUntil: now + LEASE_MS, token });
     if (!c) return false;
-    const attempts = Number(c.attempts);
-    const [subs, events] = await Promise.all([
-      this.ctx.db.query('SELECT * FROM portal_partner_subscriptions WHERE id = $1', [
-        c.subscription_id,
-      ]),
-      this.ctx.db.query('SELECT * FROM portal_partner_events WHERE id = $1', [c.event_id]),
+    const [sub, event] = await Promise.all([
+      subscriptionById(this.ctx.db, c.subscriptionId),
+      eventById(this.ctx.db, c.eventId),
     ]);
-    const sub = subs.rows[0];
-    const eventRecord = events.rows[0];
     let status: number | undefined;
     let error: string | undefined;
-    if (!sub || !eventRecord) error = 'subscription or event gone';
+    if (!sub || !event) error = 'subscription or event gone';
     else if (!sub.active) error = 'subscription inactive';
     else {
-      const event = eventRow(eventRecord);
-      const checked = checkTargetUrl(String(sub.url), this.targets);
+      const checked = checkTargetUrl(sub.url, this.targets);
       if (!checked.ok) error = `target refused: ${checked.reason}`;
       else {
         try {
-          const secret = await this.openSecret(String(sub.id), String(sub.secret_sealed));
+          const secret = await this.openSecret(sub.id, sub.secretSealed);
           status = await this.send(checked.url, secret, event);
           if (status < 200 || status >= 300) error = `HTTP ${status}`;
         } catch (e) {
@@ -451,28 +307,16 @@ export class PartnerHub {
     }
     const after = this.now();
     if (error === undefined) {
-      await this.ctx.db.query(
-        `UPDATE portal_partner_deliveries SET status = 'delivered', next_attempt_at = NULL,
-           last_status = $2, last_error = NULL, delivered_at = $3, attempt_token = NULL
-         WHERE id = $1 AND attempt_token = $4`,
-        [id, status, after, token],
-      );
+      await markDelivered(this.ctx.db, id, { status, at: after, token });
       return true;
     }
-    const delay = sub?.active ? this.delayAfter(attempts) : undefined;
-    await this.ctx.db.query(
-      `UPDATE portal_partner_deliveries SET status = $2, next_attempt_at = $3,
-         last_status = $4, last_error = $5, attempt_token = NULL
-       WHERE id = $1 AND attempt_token = $6`,
-      [
-        id,
-        delay === undefined ? 'failed' : 'pending',
-        delay === undefined ? null : after + delay,
-        status ?? null,
-        error.slice(0, 300),
-        token,
-      ],
-    );
+    const delay = sub?.active ? this.delayAfter(c.attempts) : undefined;
+    await markFailed(this.ctx.db, id, {
+      retryAt: delay === undefined ? undefined : after + delay,
+      status,
+      error,
+      token,
+    });
     return true;
   }
 
@@ -515,5 +359,3 @@ function describe(error: unknown): string {
   }
   return 'delivery failed';
 }
-
-export type { PartnerEventType };

@@ -9,8 +9,11 @@
  * 15 minutes): revoking a client ends its tokens at once, and no signing key is needed.
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import type { Context } from '../context.ts';
-import { PARTNER_SCOPES, type PartnerScope } from './model.ts';
+import type { Context } from '../../server/context.ts';
+import type { ApiClientRow, PartnerScope } from './contract.ts';
+import * as store from './store.ts';
+
+export { toScopes } from './store.ts';
 
 export const CLIENT_ID_PREFIX = 'fpc_';
 export const CLIENT_SECRET_PREFIX = 'fpcs_';
@@ -18,55 +21,22 @@ export const TOKEN_PREFIX = 'fpat_';
 
 export const hashSecret = (value: string) => createHash('sha256').update(value).digest('hex');
 
-export interface ApiClientRow {
-  readonly clientId: string;
-  readonly tenantId: string;
-  readonly name: string;
-  readonly scopes: readonly PartnerScope[];
-  readonly createdAt: string;
-  readonly lastUsedAt?: string;
-  readonly revokedAt?: string;
-}
-
-export const toScopes = (value: unknown): PartnerScope[] =>
-  String(value ?? '')
-    .split(' ')
-    .filter((s): s is PartnerScope => (PARTNER_SCOPES as readonly string[]).includes(s));
-
-export function clientRow(r: Record<string, unknown>): ApiClientRow {
-  return {
-    clientId: String(r.id),
-    tenantId: String(r.tenant_id),
-    name: String(r.name),
-    scopes: toScopes(r.scopes),
-    createdAt: new Date(Number(r.created_at)).toISOString(),
-    ...(r.last_used_at == null
-      ? {}
-      : { lastUsedAt: new Date(Number(r.last_used_at)).toISOString() }),
-    ...(r.revoked_at == null ? {} : { revokedAt: new Date(Number(r.revoked_at)).toISOString() }),
-  };
-}
-
 export async function createClient(
   ctx: Context,
   input: { tenantId: string; name: string; scopes: readonly PartnerScope[]; createdBy: string },
 ): Promise<{ client: ApiClientRow; clientSecret: string }> {
   const clientId = `${CLIENT_ID_PREFIX}${randomBytes(16).toString('base64url')}`;
   const clientSecret = `${CLIENT_SECRET_PREFIX}${randomBytes(32).toString('base64url')}`;
-  const { rows } = await ctx.db.query(
-    `INSERT INTO portal_partner_clients (id, tenant_id, name, secret_hash, scopes, created_by, created_at)
-     VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING *`,
-    [
-      clientId,
-      input.tenantId,
-      input.name,
-      hashSecret(clientSecret),
-      [...new Set(input.scopes)].join(' '),
-      input.createdBy,
-      ctx.now(),
-    ],
-  );
-  return { client: clientRow(rows[0] as Record<string, unknown>), clientSecret };
+  const client = await store.insertClient(ctx.db, {
+    id: clientId,
+    tenantId: input.tenantId,
+    name: input.name,
+    secretHash: hashSecret(clientSecret),
+    scopes: input.scopes,
+    createdBy: input.createdBy,
+    createdAt: ctx.now(),
+  });
+  return { client, clientSecret };
 }
 
 export interface AuthenticatedClient {
@@ -83,16 +53,12 @@ export async function authenticateClient(
 ): Promise<AuthenticatedClient | undefined> {
   if (!clientId.startsWith(CLIENT_ID_PREFIX) || clientId.length > 100 || secret.length > 200)
     return undefined;
-  const { rows } = await ctx.db.query(
-    'SELECT * FROM portal_partner_clients WHERE id = $1 AND revoked_at IS NULL',
-    [clientId],
-  );
-  const r = rows[0];
+  const r = await store.activeClientSecret(ctx.db, clientId);
   // Hash anyway, so a missing client takes as long as a wrong secret.
   const given = Buffer.from(hashSecret(secret), 'hex');
-  const stored = Buffer.from(r ? String(r.secret_hash) : hashSecret('-'), 'hex');
+  const stored = Buffer.from(r ? r.secretHash : hashSecret('-'), 'hex');
   if (!r || given.length !== stored.length || !timingSafeEqual(given, stored)) return undefined;
-  return { clientId, tenantId: String(r.tenant_id), scopes: toScopes(r.scopes) };
+  return { clientId, tenantId: r.tenantId, scopes: r.scopes };
 }
 
 export async function issueToken(
@@ -103,15 +69,16 @@ export async function issueToken(
 ): Promise<{ accessToken: string; expiresIn: number }> {
   const accessToken = `${TOKEN_PREFIX}${randomBytes(32).toString('base64url')}`;
   const now = ctx.now();
-  await ctx.db.query('DELETE FROM portal_partner_tokens WHERE expires_at < $1', [now]);
-  await ctx.db.query(
-    'INSERT INTO portal_partner_tokens (token_hash, client_id, scopes, expires_at) VALUES ($1, $2, $3, $4)',
-    [hashSecret(accessToken), client.clientId, scopes.join(' '), now + ttlS * 1000],
-  );
-  await ctx.db.query('UPDATE portal_partner_clients SET last_used_at = $2 WHERE id = $1', [
-    client.clientId,
+  await store.insertToken(
+    ctx.db,
+    {
+      hash: hashSecret(accessToken),
+      clientId: client.clientId,
+      scopes,
+      expiresAt: now + ttlS * 1000,
+    },
     now,
-  ]);
+  );
   return { accessToken, expiresIn: ttlS };
 }
 
@@ -121,53 +88,24 @@ export async function tokenClient(
   token: string,
 ): Promise<AuthenticatedClient | undefined> {
   if (!token.startsWith(TOKEN_PREFIX) || token.length > 200) return undefined;
-  const { rows } = await ctx.db.query(
-    `SELECT t.scopes, t.client_id, c.tenant_id FROM portal_partner_tokens t
-     JOIN portal_partner_clients c ON c.id = t.client_id
-     WHERE t.token_hash = $1 AND t.expires_at > $2 AND c.revoked_at IS NULL`,
-    [hashSecret(token), ctx.now()],
-  );
-  const r = rows[0];
-  if (!r) return undefined;
-  return {
-    clientId: String(r.client_id),
-    tenantId: String(r.tenant_id),
-    scopes: toScopes(r.scopes),
-  };
+  return store.tokenClient(ctx.db, hashSecret(token), ctx.now());
 }
 
 /**
- * Revokes a client and ends its tokens. `true` only for the one call that revoked it (compare
- * and set on `revoked_at`), so concurrent revocations audit it once.
+ * Revokes a client and ends its tokens. `true` only for the one call that revoked it, so
+ * concurrent revocations audit it once.
  */
-export async function revokeClient(ctx: Context, clientId: string): Promise<boolean> {
-  const { rows } = await ctx.db.query(
-    'UPDATE portal_partner_clients SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL RETURNING id',
-    [clientId, ctx.now()],
-  );
-  await ctx.db.query('DELETE FROM portal_partner_tokens WHERE client_id = $1', [clientId]);
-  return rows.length > 0;
+export function revokeClient(ctx: Context, clientId: string): Promise<boolean> {
+  return store.revokeClient(ctx.db, clientId, ctx.now());
 }
 
-/**
- * Adds `scopes` to a client's scopes in one statement (the row lock orders concurrent grants,
- * so none overwrites another's: no read-modify-write in the application). Returns the scopes
- * now held, or `undefined` when there is no such client.
- */
-export async function addClientScopes(
+/** Adds `scopes` to a client's (see `store.addClientScopes`); undefined: no such client. */
+export function addClientScopes(
   ctx: Context,
   clientId: string,
   scopes: readonly PartnerScope[],
 ): Promise<PartnerScope[] | undefined> {
-  const { rows } = await ctx.db.query(
-    `UPDATE portal_partner_clients SET scopes = (
-       SELECT string_agg(DISTINCT s, ' ' ORDER BY s)
-       FROM unnest(string_to_array(portal_partner_clients.scopes || ' ' || $2, ' ')) AS s
-       WHERE s <> '')
-     WHERE id = $1 RETURNING scopes`,
-    [clientId, [...new Set(scopes)].join(' ')],
-  );
-  return rows[0] ? toScopes(rows[0].scopes) : undefined;
+  return store.addClientScopes(ctx.db, clientId, scopes);
 }
 
 /**
@@ -223,10 +161,6 @@ export class FixedWindowLimiter {
  */
 export async function rotateClientSecret(ctx: Context, clientId: string): Promise<string> {
   const clientSecret = `${CLIENT_SECRET_PREFIX}${randomBytes(32).toString('base64url')}`;
-  await ctx.db.query('UPDATE portal_partner_clients SET secret_hash = $2 WHERE id = $1', [
-    clientId,
-    hashSecret(clientSecret),
-  ]);
-  await ctx.db.query('DELETE FROM portal_partner_tokens WHERE client_id = $1', [clientId]);
+  await store.replaceClientSecret(ctx.db, clientId, hashSecret(clientSecret));
   return clientSecret;
 }

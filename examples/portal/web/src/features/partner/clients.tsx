@@ -1,0 +1,152 @@
+/** The partner page's API clients: list (revoke), create (the secret is shown once). */
+import { type FormEvent, useState } from 'react';
+import {
+  type ApiClientRow,
+  partnerContract as c,
+  type PartnerMeta,
+} from '../../../../src/features/partner/contract.ts';
+import { call } from '../../client.ts';
+import { useApp } from '../../context.tsx';
+import { useMessages } from '../../messages.ts';
+import {
+  Badge,
+  Card,
+  DataTable,
+  Field,
+  formatDate,
+  formValue,
+  Notice,
+  OneTimeSecret,
+  useAction,
+  useLoad,
+} from '../../ui.tsx';
+import { Checkboxes, checkedOf, TenantChoice } from './form-parts.tsx';
+import { partnerLabel, partnerMessages } from './messages.ts';
+
+export function ClientsCard({ meta }: { meta: PartnerMeta }) {
+  const t = useMessages(partnerMessages);
+  const { locale } = useApp();
+  const list = useLoad(() => call(c.clients).then((r) => r.clients), []);
+  const action = useAction();
+  const [created, setCreated] = useState<
+    { client: ApiClientRow; clientSecret: string } | undefined
+  >(undefined);
+
+  async function create(event: FormEvent<HTMLFormElement>): Promise<void> {
+    event.preventDefault();
+    const form = event.currentTarget;
+    const scopes = checkedOf(form, 'scopes', meta.scopes);
+    if (scopes.length === 0) {
+      action.setError(new Error(t('scopesRequired')));
+      return;
+    }
+    const tenantId = formValue(form, 'tenantId');
+    const result = await action.run(() =>
+      call(c.createClient, {
+        body: { name: formValue(form, 'name'), scopes, ...(tenantId ? { tenantId } : {}) },
+      }),
+    );
+    if (result) {
+      form.reset();
+      setCreated(result);
+      list.reload();
+    }
+  }
+
+  async function revoke(client: ApiClientRow): Promise<void> {
+    const result = await action.run(() =>
+      call(c.revokeClient, { params: { id: client.clientId } }),
+    );
+    if (result) list.reload();
+  }
+
+  return (
+    <Card title={t('clientsTitle')}>
+      <p className="hint">{t('tokenHint', { url: meta.tokenUrl, api: meta.apiBase })}</p>
+      {created ? (
+        <div className="card-highlight" data-testid="client-created">
+          <h3>{t('clientCreatedTitle', { name: created.client.name })}</h3>
+          <p>
+            {t('clientId')}: <code data-testid="client-id">{created.client.clientId}</code>
+          </p>
+          <OneTimeSecret
+            testId="client-secret"
+            label={t('clientSecret')}
+            value={created.clientSecret}
+            note={t('shownOnce')}
+          />
+          <button type="button" className="button-secondary" onClick={() => setCreated(undefined)}>
+            {t('done')}
+          </button>
+        </div>
+      ) : null}
+      <DataTable
+        caption={t('clientsCaption')}
+        captionHidden
+        testId="partner-clients"
+        rows={list.data}
+        loading={list.loading}
+        error={list.error}
+        empty={t('clientsEmpty')}
+        rowKey={(client) => client.clientId}
+        rowAttributes={(client) => ({ 'data-client-id': client.clientId })}
+        actionsHeader={t('actions')}
+        columns={[
+          { key: 'name', header: t('clientName'), rowHeader: true, cell: (client) => client.name },
+          {
+            key: 'id',
+            header: t('clientId'),
+            cell: (client) => <code className="mono-short">{client.clientId}</code>,
+          },
+          {
+            key: 'tenant',
+            header: t('tenant'),
+            cell: (client) =>
+              meta.tenants.find((tenant) => tenant.id === client.tenantId)?.name ?? client.tenantId,
+          },
+          {
+            key: 'scopes',
+            header: t('clientScopes'),
+            cell: (client) => client.scopes.map((s) => partnerLabel(t, 'scope', s)).join(', '),
+          },
+          {
+            key: 'lastUsed',
+            header: t('clientLastUsed'),
+            cell: (client) => formatDate(locale, client.lastUsedAt),
+          },
+        ]}
+        actions={(client) =>
+          client.revokedAt ? (
+            <Badge tone="neutral">{t('clientRevoked')}</Badge>
+          ) : (
+            <button
+              type="button"
+              className="button-secondary button-small"
+              aria-label={t('clientRevokeLabel', { name: client.name })}
+              disabled={action.busy}
+              onClick={() => void revoke(client)}
+            >
+              {t('clientRevoke')}
+            </button>
+          )
+        }
+      />
+      <form className="form-grid" data-testid="client-create-form" onSubmit={(e) => void create(e)}>
+        <TenantChoice meta={meta} />
+        <Field label={t('clientName')} name="name" required maxLength={100} />
+        <Checkboxes
+          legend={t('clientScopes')}
+          name="scopes"
+          values={meta.scopes}
+          label={(s) => partnerLabel(t, 'scope', s)}
+        />
+        <Notice error={action.error} />
+        <div className="actions">
+          <button type="submit" className="button" disabled={action.busy}>
+            {t('clientCreate')}
+          </button>
+        </div>
+      </form>
+    </Card>
+  );
+}
