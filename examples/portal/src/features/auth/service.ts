@@ -272,7 +272,16 @@ export async function passkeyOptions(ctx: Context, email: string | undefined) {
     ...(allow && allow.length > 0 ? { allowCredentials: allow } : {}),
   });
   await storeSignInChallenge(ctx.db, options.challenge, ctx.now() + 5 * 60_000);
-  return options;
+  // The descriptors as WebAuthn types them (the library's own type says only `string`).
+  const { allowCredentials, ...rest } = options;
+  return {
+    ...rest,
+    ...(allowCredentials
+      ? {
+          allowCredentials: allowCredentials.map(({ id }) => ({ id, type: 'public-key' as const })),
+        }
+      : {}),
+  };
 }
 
 /** A passkey sign-in: the browser's assertion checked against a stored challenge and key. */

@@ -16,6 +16,7 @@ import { generateServiceProviderMetadata } from '@node-saml/node-saml';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Context, UserRecord } from '../../server/context.ts';
 import { fail } from '../../server/http.ts';
+import { serveAll } from '../../server/route.ts';
 import { sha256 } from '../../server/sessions.ts';
 import {
   checkSsoOptions,
@@ -25,6 +26,7 @@ import {
   type SsoOptions,
   type SsoProviderConfig,
 } from './config.ts';
+import { ssoContract } from './contract.ts';
 import { OidcRelyingParty } from './oidc.ts';
 import { SamlServiceProvider } from './saml.ts';
 import { recordRefusal, type SsoIdentity, signInWithIdentity } from './service.ts';
@@ -33,15 +35,6 @@ import { purgeExpiredFlows, startOidcFlow, takeOidcFlow } from './store.ts';
 export type { SsoOptions } from './config.ts';
 
 export const SSO_COOKIE = '__Host-fluxel_sso';
-
-/** What `GET /api/sso/providers` lists (public: the login page shows one button each). */
-export interface SsoProviderInfo {
-  readonly id: string;
-  readonly name: string;
-  readonly kind: 'oidc' | 'saml';
-  /** Where the button navigates (a top-level GET). */
-  readonly loginUrl: string;
-}
 
 function bindingCookie(req: FastifyRequest): string | undefined {
   for (const part of (req.headers.cookie ?? '').split(';')) {
@@ -85,12 +78,8 @@ export function ssoRoutes(
   options: SsoOptions | undefined,
 ): void {
   const providers = options?.providers ?? [];
-  if (!options) {
-    app.get('/api/sso/providers', async () => ({ providers: [] }));
-    return;
-  }
-  checkSsoOptions(options);
-  const ttlMs = options.flowTtlMs ?? 10 * 60_000;
+  if (options) checkSsoOptions(options);
+  const ttlMs = options?.flowTtlMs ?? 10 * 60_000;
   const oidc = new Map<string, OidcRelyingParty>();
   const saml = new Map<string, SamlServiceProvider>();
   const callbackUrl = (p: OidcProviderConfig) => `${ctx.origin()}/sso/oidc/${p.id}/callback`;
@@ -133,46 +122,66 @@ export function ssoRoutes(
     return navigate(reply, 200, '/', 'Continue');
   }
 
-  app.get('/api/sso/providers', async () => ({
-    providers: providers.map(
-      (p): SsoProviderInfo => ({
+  serveAll(app, ctx, ssoContract, {
+    providers: async () => ({
+      providers: providers.map((p) => ({
         id: p.id,
         name: p.name,
         kind: p.kind,
         loginUrl: `/api/sso/${p.kind}/${p.id}/login`,
-      }),
-    ),
-  }));
+      })),
+    }),
+    oidcLogin: async ({ req, reply, params }) => {
+      const rp = oidc.get(params.id);
+      if (!rp) return fail(404, 'not_found', 'no such identity provider');
+      let start: Awaited<ReturnType<OidcRelyingParty['start']>>;
+      try {
+        start = await rp.start();
+      } catch (error) {
+        req.log.warn({ err: { message: (error as Error).message } }, 'oidc discovery failed');
+        return fail(502, 'upstream_unavailable', 'the identity provider is not reachable');
+      }
+      const binding = bind(req, reply, ttlMs);
+      const now = ctx.now();
+      await purgeExpiredFlows(ctx.db, now);
+      await startOidcFlow(
+        ctx.db,
+        {
+          stateHash: sha256(start.state),
+          provider: rp.provider.id,
+          bindingHash: binding,
+          codeVerifier: start.codeVerifier,
+          nonce: start.nonce,
+          expiresAt: now + ttlMs,
+        },
+        now,
+      );
+      return reply.code(303).header('location', start.url.href).send();
+    },
+    samlLogin: async ({ req, reply, params }) => {
+      const sp = saml.get(params.id);
+      if (!sp) return fail(404, 'not_found', 'no such identity provider');
+      const binding = bind(req, reply, ttlMs);
+      await purgeExpiredFlows(ctx.db, ctx.now());
+      const url = await sp.authorizeUrl(binding);
+      return reply.code(303).header('location', url).send();
+    },
+    samlMetadata: async ({ reply, params }) => {
+      const sp = saml.get(params.id);
+      if (!sp) return fail(404, 'not_found', 'no such identity provider');
+      return reply.type('application/samlmetadata+xml').send(
+        generateServiceProviderMetadata({
+          issuer: sp.provider.issuer,
+          callbackUrl: acsUrl(sp.provider),
+          wantAssertionsSigned: true,
+        }),
+      );
+    },
+  });
+  // The IdP's returns exist only with providers configured.
+  if (!options) return;
 
   // ------------------------------------------------------------ OpenID Connect
-
-  app.get<{ Params: { id: string } }>('/api/sso/oidc/:id/login', async (req, reply) => {
-    const rp = oidc.get(req.params.id);
-    if (!rp) return fail(404, 'not_found', 'no such identity provider');
-    let start: Awaited<ReturnType<OidcRelyingParty['start']>>;
-    try {
-      start = await rp.start();
-    } catch (error) {
-      req.log.warn({ err: { message: (error as Error).message } }, 'oidc discovery failed');
-      return fail(502, 'upstream_unavailable', 'the identity provider is not reachable');
-    }
-    const binding = bind(req, reply, ttlMs);
-    const now = ctx.now();
-    await purgeExpiredFlows(ctx.db, now);
-    await startOidcFlow(
-      ctx.db,
-      {
-        stateHash: sha256(start.state),
-        provider: rp.provider.id,
-        bindingHash: binding,
-        codeVerifier: start.codeVerifier,
-        nonce: start.nonce,
-        expiresAt: now + ttlMs,
-      },
-      now,
-    );
-    return reply.code(303).header('location', start.url.href).send();
-  });
 
   app.get<{ Params: { id: string }; Querystring: Record<string, string | undefined> }>(
     '/sso/oidc/:id/callback',
@@ -227,27 +236,6 @@ export function ssoRoutes(
   );
 
   // ------------------------------------------------------------ SAML 2.0
-
-  app.get<{ Params: { id: string } }>('/api/sso/saml/:id/login', async (req, reply) => {
-    const sp = saml.get(req.params.id);
-    if (!sp) return fail(404, 'not_found', 'no such identity provider');
-    const binding = bind(req, reply, ttlMs);
-    await purgeExpiredFlows(ctx.db, ctx.now());
-    const url = await sp.authorizeUrl(binding);
-    return reply.code(303).header('location', url).send();
-  });
-
-  app.get<{ Params: { id: string } }>('/api/sso/saml/:id/metadata', async (req, reply) => {
-    const sp = saml.get(req.params.id);
-    if (!sp) return fail(404, 'not_found', 'no such identity provider');
-    return reply.type('application/samlmetadata+xml').send(
-      generateServiceProviderMetadata({
-        issuer: sp.provider.issuer,
-        callbackUrl: acsUrl(sp.provider),
-        wantAssertionsSigned: true,
-      }),
-    );
-  });
 
   // The ACS takes the IdP's form POST; the form parser exists only in this scope.
   void app.register(async (scope) => {
