@@ -20,7 +20,6 @@ import { certificatesDe } from '../web/src/pages/certificates.i18n.ts';
 import { onboardingDe } from '../web/src/pages/onboarding.i18n.ts';
 import { partnerDe } from '../web/src/pages/partner.i18n.ts';
 import { privacyDe } from '../web/src/pages/privacy.i18n.ts';
-import { ssoDe } from '../web/src/pages/sso.i18n.ts';
 import { statusDe } from '../web/src/pages/status.i18n.ts';
 import { featureMessages } from './feature-messages.ts';
 import { describeOffenders, informalForms, looksGerman } from './german-formal.ts';
@@ -34,7 +33,6 @@ const DICTIONARIES: Readonly<Record<string, Readonly<Record<string, string>>>> =
   'onboarding.i18n.ts onboardingDe': onboardingDe,
   'partner.i18n.ts partnerDe': partnerDe,
   'privacy.i18n.ts privacyDe': privacyDe,
-  'sso.i18n.ts ssoDe': ssoDe,
   'status.i18n.ts statusDe': statusDe,
 };
 
