@@ -7,7 +7,7 @@
  */
 import { verify } from '@node-rs/argon2';
 import { emit, percentile } from '../../../benchmarks/src/harness.ts';
-import { hashPassword, PASSWORD_PARAMS } from '../src/server/auth/password.ts';
+import { hashPassword, PASSWORD_PARAMS } from '../src/features/auth/password.ts';
 import { code, PASSWORD, startPortalHarness } from '../test/helpers.ts';
 
 const ROUNDS = Number(process.env.PORTAL_BENCH_ROUNDS ?? 60);

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /**
  * Generates `data/common-passwords.txt`, the offline list of common passwords that
- * `src/server/auth/password.ts` refuses (NIST SP 800-63B §3.1.1.2 / ASVS 5.0 V6.2: check new
+ * `src/features/auth/password.ts` refuses (NIST SP 800-63B §3.1.1.2 / ASVS 5.0 V6.2: check new
  * passwords against a list of commonly used, expected or compromised values).
  *
  * Source: no third-party list is copied. No password-list package is in the pnpm store, and

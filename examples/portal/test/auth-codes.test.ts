@@ -1,7 +1,7 @@
 /** One-time e-mail/SMS codes (peppered HMAC, expiry, attempts) and the send rate limit. */
 import { createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { checkOneTimeCode, newOneTimeCode, sendAllowed } from '../src/server/auth/codes.ts';
+import { checkOneTimeCode, newOneTimeCode, sendAllowed } from '../src/features/auth/codes.ts';
 
 const pepper = 'test-pepper-0123456789abcdef0123456789';
 const now = 1_700_000_000_000;

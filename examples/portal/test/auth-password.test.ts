@@ -15,7 +15,7 @@ import {
   PASSWORD_PARAMS,
   parseArgon2Hash,
   verifyPassword,
-} from '../src/server/auth/password.ts';
+} from '../src/features/auth/password.ts';
 
 const WEAK = { memoryCost: 1024, timeCost: 1, parallelism: 1 };
 

@@ -11,12 +11,12 @@ import {
   isRecoveryCodeShape,
   normaliseRecoveryCode,
   RECOVERY_ALPHABET,
-} from '../src/server/auth/recovery.ts';
+} from '../src/features/auth/recovery.ts';
 import {
   recoveryCodesLeft,
   replaceRecoveryCodes,
   spendRecoveryCode,
-} from '../src/server/auth/recovery-store.ts';
+} from '../src/features/auth/store.ts';
 import { type Database, migrate, openPortalDatabase } from '../src/server/db.ts';
 
 describe('recovery codes', () => {

@@ -4,19 +4,19 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  clearAttempts,
+  readThrottle,
+  refundAttempt,
+  reserveAttempt,
+} from '../src/features/auth/store.ts';
+import {
   ACCOUNT_POLICY,
   IP_POLICY,
   recordFailure,
   recordSuccess,
   type ThrottleRecord,
   throttleState,
-} from '../src/server/auth/throttle.ts';
-import {
-  clearAttempts,
-  readThrottle,
-  refundAttempt,
-  reserveAttempt,
-} from '../src/server/auth/throttle-store.ts';
+} from '../src/features/auth/throttle.ts';
 import { type Database, openPortalDatabase } from '../src/server/db.ts';
 
 const t0 = 1_700_000_000_000;

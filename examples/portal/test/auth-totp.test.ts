@@ -16,7 +16,7 @@ import {
   totpCode,
   totpStep,
   verifyTotp,
-} from '../src/server/auth/totp.ts';
+} from '../src/features/auth/totp.ts';
 
 // RFC 6238 Appendix B: the published test vectors. The seeds are the ASCII strings below
 // (20, 32 and 64 bytes for HMAC-SHA-1, -256 and -512); codes are 8 digits, X = 30 s, T0 = 0.

@@ -16,8 +16,8 @@ import {
   type ThrottlePolicy,
   type ThrottleRecord,
   throttleState,
-} from '../src/server/auth/throttle.ts';
-import { totpCode } from '../src/server/auth/totp.ts';
+} from '../src/features/auth/throttle.ts';
+import { totpCode } from '../src/features/auth/totp.ts';
 import type { SessionInfo } from '../src/shared/api.ts';
 import { softRegistration } from './concurrency-auth-webauthn.ts';
 import {

@@ -17,7 +17,6 @@ import { describe, expect, it } from 'vitest';
 import { de } from '../web/src/i18n.ts';
 import { certificatesDe } from '../web/src/pages/certificates.i18n.ts';
 import { onboardingDe } from '../web/src/pages/onboarding.i18n.ts';
-import { ssoDe } from '../web/src/pages/sso.i18n.ts';
 import { statusDe } from '../web/src/pages/status.i18n.ts';
 import { featureMessages } from './feature-messages.ts';
 import { describeOffenders, informalForms, looksGerman } from './german-formal.ts';
@@ -28,7 +27,6 @@ const DICTIONARIES: Readonly<Record<string, Readonly<Record<string, string>>>> =
   'i18n.ts de': de,
   'certificates.i18n.ts certificatesDe': certificatesDe,
   'onboarding.i18n.ts onboardingDe': onboardingDe,
-  'sso.i18n.ts ssoDe': ssoDe,
   'status.i18n.ts statusDe': statusDe,
 };
 

@@ -13,8 +13,8 @@ import { createCounterpart, generateWebhookSecret } from '@fluxel-example/counte
 import { counterpartConnector, createRelay, ensureDevTls, type Relay } from '@fluxel-example/relay';
 import { Agent, request, fetch as undiciFetch } from 'undici';
 import { RELAY_ALERTS_PATH } from '../src/features/alerts/routes.ts';
+import { totpCode } from '../src/features/auth/totp.ts';
 import { createPortal, type Portal, type PortalOptions } from '../src/server/app.ts';
-import { totpCode } from '../src/server/auth/totp.ts';
 import { type SmtpSink, smtpTransport, startSmtpSink } from '../src/server/mail.ts';
 import { devMailRoutes } from '../src/server/routes/dev-mail.ts';
 import { type SmsSink, smsSink } from '../src/server/sms.ts';

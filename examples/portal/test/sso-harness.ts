@@ -11,7 +11,7 @@ import { type DevTls, ensureDevTls } from '@fluxel-example/relay';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
 import { Agent } from 'undici';
 import { build } from 'vite';
-import type { SsoMapping, SsoOptions } from '../src/server/sso/config.ts';
+import type { SsoMapping, SsoOptions } from '../src/features/sso/config.ts';
 import { CHROMIUM } from './browser-helpers.ts';
 import { type PortalHarness, startPortalHarness } from './helpers.ts';
 import { type LocalOidcProvider, type OidcTestAccount, startOidcProvider } from './idp/oidc-idp.ts';

@@ -8,7 +8,7 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SamlServiceProvider } from '../src/server/sso/saml.ts';
+import { SamlServiceProvider } from '../src/features/sso/saml.ts';
 import { type PortalHarness, startPortalHarness } from './helpers.ts';
 
 let h: PortalHarness;

@@ -5,6 +5,19 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import {
+  deleteSession,
+  deleteSessionOf,
+  deleteSessionsOf,
+  fullSessionsOf,
+  insertSession,
+  type SessionRow,
+  sessionByHash,
+  setSessionChallenge,
+  setSessionReauth,
+  takeSessionChallenge,
+  touchSession,
+} from '../features/sessions/store.ts';
 import type { Database } from './db.ts';
 import { fail } from './http.ts';
 
@@ -67,22 +80,7 @@ function readCookie(req: FastifyRequest): string | undefined {
   return undefined;
 }
 
-function toSession(r: Record<string, unknown>): Session {
-  return {
-    idHash: String(r.id_hash),
-    publicId: String(r.public_id),
-    userId: String(r.user_id),
-    stage: r.stage as Stage,
-    csrf: String(r.csrf),
-    createdAt: Number(r.created_at),
-    lastSeenAt: Number(r.last_seen_at),
-    expiresAt: Number(r.expires_at),
-    reauthUntil: r.reauth_until == null ? undefined : Number(r.reauth_until),
-    challenge: r.challenge == null ? undefined : String(r.challenge),
-    ip: String(r.ip),
-    userAgent: String(r.user_agent),
-  };
-}
+const toSession = (row: SessionRow): Session => ({ ...row, stage: row.stage as Stage });
 
 export class Sessions {
   constructor(
@@ -98,22 +96,15 @@ export class Sessions {
     const value = readCookie(req);
     let session: Session | undefined;
     if (value) {
-      const { rows } = await this.db.query('SELECT * FROM portal_sessions WHERE id_hash = $1', [
-        sha256(value),
-      ]);
-      const row = rows[0];
+      const row = await sessionByHash(this.db, sha256(value));
       if (row) {
         const s = toSession(row);
         const now = this.now();
         if (now >= s.expiresAt || now - s.lastSeenAt >= this.policy.idleMs) {
-          await this.db.query('DELETE FROM portal_sessions WHERE id_hash = $1', [s.idHash]);
+          await deleteSession(this.db, s.idHash);
         } else {
           session = s;
-          if (now - s.lastSeenAt > 15_000)
-            await this.db.query('UPDATE portal_sessions SET last_seen_at = $2 WHERE id_hash = $1', [
-              s.idHash,
-              now,
-            ]);
+          if (now - s.lastSeenAt > 15_000) await touchSession(this.db, s.idHash, now);
         }
       }
     }
@@ -138,11 +129,8 @@ export class Sessions {
   ): Promise<Session> {
     const old = await this.read(req);
     if (old) {
-      const { rows } = await this.db.query(
-        'DELETE FROM portal_sessions WHERE id_hash = $1 RETURNING id_hash',
-        [old.idHash],
-      );
-      if (carry.upgrade && rows.length !== 1) replaced();
+      const removed = await deleteSession(this.db, old.idHash);
+      if (carry.upgrade && !removed) replaced();
     } else if (carry.upgrade) replaced();
     const value = token(32);
     const now = this.now();
@@ -166,23 +154,7 @@ export class Sessions {
       ip: req.ip,
       userAgent: String(req.headers['user-agent'] ?? '').slice(0, 200),
     };
-    await this.db.query(
-      `INSERT INTO portal_sessions (id_hash, public_id, user_id, stage, csrf, created_at, last_seen_at, expires_at, reauth_until, ip, user_agent)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
-      [
-        session.idHash,
-        session.publicId,
-        userId,
-        stage,
-        session.csrf,
-        now,
-        now,
-        expiresAt,
-        carry.reauthUntil ?? null,
-        session.ip,
-        session.userAgent,
-      ],
-    );
+    await insertSession(this.db, session);
     void reply.header(
       'set-cookie',
       `${SESSION_COOKIE}=${value}; Path=/; Secure; HttpOnly; SameSite=Strict; Max-Age=${Math.ceil(
@@ -196,7 +168,7 @@ export class Sessions {
   /** An anonymous visitor still needs a CSRF token for sign-in: a pre-session cookie-less token. */
   async end(req: FastifyRequest, reply: FastifyReply): Promise<void> {
     const s = await this.read(req);
-    if (s) await this.db.query('DELETE FROM portal_sessions WHERE id_hash = $1', [s.idHash]);
+    if (s) await deleteSession(this.db, s.idHash);
     (req as { fluxelSession?: Session | null }).fluxelSession = null;
     void reply.header(
       'set-cookie',
@@ -205,10 +177,7 @@ export class Sessions {
   }
 
   async setChallenge(session: Session, challenge: string | null): Promise<void> {
-    await this.db.query('UPDATE portal_sessions SET challenge = $2 WHERE id_hash = $1', [
-      session.idHash,
-      challenge,
-    ]);
+    await setSessionChallenge(this.db, session.idHash, challenge);
   }
 
   /**
@@ -217,44 +186,26 @@ export class Sessions {
    */
   async takeChallenge(session: Session): Promise<string | undefined> {
     if (!session.challenge) return undefined;
-    const { rows } = await this.db.query(
-      'UPDATE portal_sessions SET challenge = NULL WHERE id_hash = $1 AND challenge = $2 RETURNING id_hash',
-      [session.idHash, session.challenge],
-    );
-    return rows.length === 1 ? session.challenge : undefined;
+    const taken = await takeSessionChallenge(this.db, session.idHash, session.challenge);
+    return taken ? session.challenge : undefined;
   }
 
   async setReauth(session: Session): Promise<number> {
     const until = this.now() + this.policy.reauthMs;
-    await this.db.query('UPDATE portal_sessions SET reauth_until = $2 WHERE id_hash = $1', [
-      session.idHash,
-      until,
-    ]);
+    await setSessionReauth(this.db, session.idHash, until);
     return until;
   }
 
   async list(userId: string): Promise<Session[]> {
-    const { rows } = await this.db.query(
-      "SELECT * FROM portal_sessions WHERE user_id = $1 AND stage = 'full' AND expires_at > $2 ORDER BY created_at DESC",
-      [userId, this.now()],
-    );
-    return rows.map(toSession);
+    return (await fullSessionsOf(this.db, userId, this.now())).map(toSession);
   }
 
   async revoke(userId: string, publicId: string): Promise<boolean> {
-    const { rows } = await this.db.query(
-      'DELETE FROM portal_sessions WHERE user_id = $1 AND public_id = $2 RETURNING public_id',
-      [userId, publicId],
-    );
-    return rows.length > 0;
+    return deleteSessionOf(this.db, userId, publicId);
   }
 
   /** Ends every session of a user, except `keep` (by id hash); how many ended. */
   async revokeAll(userId: string, keep?: string): Promise<number> {
-    const { rows } = await this.db.query(
-      'DELETE FROM portal_sessions WHERE user_id = $1 AND id_hash <> $2 RETURNING public_id',
-      [userId, keep ?? ''],
-    );
-    return rows.length;
+    return deleteSessionsOf(this.db, userId, keep ?? '');
   }
 }

@@ -12,6 +12,8 @@
  * - Times are ISO-8601 strings.
  */
 import { z } from 'zod';
+// The response types of the session and sign-in routes are their contract's schemas.
+import type { Factor, InvitationInfo, Me, SessionInfo } from '../features/auth/contract.ts';
 import { type Permission, ROLES, type Role } from './permissions.ts';
 
 export const ERROR_CODES = [
@@ -129,40 +131,7 @@ export type SecondFactorMethod = 'totp' | 'email' | 'sms' | 'recovery';
 // ---------------------------------------------------------------- session & sign-in
 
 /** `GET /api/session` — always 200; tells the app where the user stands. */
-export interface SessionInfo {
-  /** `anonymous`: no session; `password`: password ok, second factor pending; `enrol`: must set up a factor first; `full`: signed in. */
-  readonly stage: 'anonymous' | 'password' | 'enrol' | 'full';
-  readonly csrfToken: string;
-  /** Methods offered for the pending second factor (stage `password`). */
-  readonly methods?: readonly SecondFactorMethod[];
-  /** Stage `enrol` or `full`. */
-  readonly user?: Me;
-  /** The dev start's mail viewer exists (only `GET /api/session` of the dev start says so). */
-  readonly devMail?: true;
-}
-
-export interface Me {
-  readonly id: string;
-  readonly email: string;
-  readonly name: string;
-  readonly role: Role;
-  readonly tenant: { readonly id: string; readonly name: string };
-  readonly locale: Locale;
-  readonly permissions: readonly Permission[];
-  readonly factors: readonly Factor[];
-  readonly recoveryCodesLeft: number;
-  /** Until when a sensitive change needs no new re-authentication (absent: re-auth needed). */
-  readonly reauthUntil?: string;
-  readonly phone?: string;
-}
-
-export interface Factor {
-  readonly id: string;
-  readonly type: FactorType;
-  readonly label: string;
-  readonly createdAt: string;
-  readonly lastUsedAt?: string;
-}
+export type { Factor, Me, SessionInfo };
 
 /** `POST /api/auth/login` → `SessionInfo` (stage `password` or `enrol`); 401 `invalid_credentials`; 429 `throttled`/`locked_out` with `retryAfter`. */
 export const loginBody = z.strictObject({ email, password });
@@ -239,12 +208,7 @@ export interface EnrolDone {
 // ---------------------------------------------------------------- invitations & reset
 
 /** `GET /api/invitations/:token` → `InvitationInfo`; 404 `invitation_invalid`. */
-export interface InvitationInfo {
-  readonly email: string;
-  readonly tenantName: string;
-  readonly role: Role;
-  readonly expiresAt: string;
-}
+export type { InvitationInfo };
 /** `POST /api/invitations/:token/accept` → `SessionInfo` (stage `enrol`); 400 `weak_password` with `detail`. */
 export const acceptInvitationBody = z.strictObject({
   name: z.string().trim().min(1).max(120),

@@ -5,7 +5,7 @@
  * origin (their redirect/ACS URL).
  */
 import type { DevTls } from '@fluxel-example/relay';
-import type { SsoOptions } from '../../src/server/sso/config.ts';
+import type { SsoOptions } from '../../src/features/sso/config.ts';
 import { startOidcProvider } from './oidc-idp.ts';
 import { startSamlIdp } from './saml-idp.ts';
 

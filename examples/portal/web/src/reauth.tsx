@@ -2,8 +2,8 @@
 import { type FormEvent, useEffect, useId, useRef, useState } from 'react';
 import type { Me, SecondFactorMethod } from '../../src/shared/api.ts';
 import { api } from './api.ts';
-import { CodeMethodPicker } from './code-method.tsx';
 import { useApp } from './context.tsx';
+import { CodeMethodPicker } from './features/auth/code-method.tsx';
 import { Field, formValue, Notice, useAction } from './ui.tsx';
 
 export function methodsOf(me: Me | undefined): SecondFactorMethod[] {

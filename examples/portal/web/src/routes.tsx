@@ -7,17 +7,21 @@ import { type ComponentType, lazy, type ReactNode } from 'react';
 import { DEV_MAIL_PAGE } from '../../src/shared/dev-mail.ts';
 import type { Permission, Role } from '../../src/shared/permissions.ts';
 import { NavAlertsBadge } from './features/alerts/open-count.tsx';
+import { LoginPage } from './features/auth/login.tsx';
 import type { MessageKey } from './i18n.ts';
-import { LoginPage } from './pages/login.tsx';
 
 const named =
   <K extends string>(key: K) =>
   <M extends Record<K, ComponentType<never>>>(m: M) => ({ default: m[key] });
 
-const EnrolPage = lazy(() => import('./pages/enrol.tsx').then(named('EnrolPage')));
-const InvitePage = lazy(() => import('./pages/invite.tsx').then(named('InvitePage')));
-const ResetRequestPage = lazy(() => import('./pages/reset.tsx').then(named('ResetRequestPage')));
-const ResetConfirmPage = lazy(() => import('./pages/reset.tsx').then(named('ResetConfirmPage')));
+const EnrolPage = lazy(() => import('./features/auth/enrol.tsx').then(named('EnrolPage')));
+const InvitePage = lazy(() => import('./features/auth/invite.tsx').then(named('InvitePage')));
+const ResetRequestPage = lazy(() =>
+  import('./features/auth/reset.tsx').then(named('ResetRequestPage')),
+);
+const ResetConfirmPage = lazy(() =>
+  import('./features/auth/reset.tsx').then(named('ResetConfirmPage')),
+);
 const DashboardPage = lazy(() =>
   import('./features/dashboard/page.tsx').then(named('DashboardPage')),
 );

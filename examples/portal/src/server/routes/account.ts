@@ -5,6 +5,16 @@
 import { randomBytes } from 'node:crypto';
 import { generateRegistrationOptions, verifyRegistrationResponse } from '@simplewebauthn/server';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { consumeCode, openSecret, sealSecret, sendCode } from '../../features/auth/factors.ts';
+import { checkPasswordPolicy, hashPassword } from '../../features/auth/password.ts';
+import {
+  generateRecoveryCodes,
+  hashRecoveryCode,
+  normaliseRecoveryCode,
+} from '../../features/auth/recovery.ts';
+import { sessionInfo } from '../../features/auth/service.ts';
+import { replaceRecoveryCodes as storeRecoveryCodes } from '../../features/auth/store.ts';
+import { generateTotpSecret, otpauthUrl, qrSvg, verifyTotp } from '../../features/auth/totp.ts';
 import {
   changeEmailBody,
   changePasswordBody,
@@ -20,14 +30,6 @@ import {
 } from '../../shared/api.ts';
 import { changeEmail } from '../auth/accounts.ts';
 import { removeFactor } from '../auth/factor-removal.ts';
-import { checkPasswordPolicy, hashPassword } from '../auth/password.ts';
-import {
-  generateRecoveryCodes,
-  hashRecoveryCode,
-  normaliseRecoveryCode,
-} from '../auth/recovery.ts';
-import { replaceRecoveryCodes as storeRecoveryCodes } from '../auth/recovery-store.ts';
-import { generateTotpSecret, otpauthUrl, qrSvg, verifyTotp } from '../auth/totp.ts';
 import { confirmTotpSetup, pendingTotpSetup, startTotpSetup } from '../auth/totp-setup-store.ts';
 import {
   type Context,
@@ -39,10 +41,8 @@ import {
   userByEmail,
   userById,
 } from '../context.ts';
-import { consumeCode, openSecret, sealSecret, sendCode } from '../factors.ts';
 import { fail, failWeakPassword, parse } from '../http.ts';
 import type { Session } from '../sessions.ts';
-import { sessionInfo } from './auth.ts';
 
 const factorId = () => `fac_${randomBytes(12).toString('base64url')}`;
 

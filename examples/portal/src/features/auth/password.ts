@@ -122,7 +122,7 @@ export interface PolicyContext {
   readonly name?: string | undefined;
 }
 
-/** Where the list lives: examples/portal/data, three levels up from src/server/auth. */
+/** Where the list lives: examples/portal/data, three levels up from src/features/auth. */
 export const COMMON_PASSWORDS_URL = new URL('../../../data/common-passwords.txt', import.meta.url);
 
 let common: Set<string> | undefined;

@@ -1,63 +1,15 @@
 /** `/login`: password, then the second factor (or a passkey instead of both). */
-import type { PublicKeyCredentialRequestOptionsJSON } from '@simplewebauthn/browser';
-import { type FormEvent, useEffect, useMemo, useState } from 'react';
-import type { SecondFactorMethod, SessionInfo } from '../../../src/shared/api.ts';
-import { api } from '../api.ts';
-import { CodeMethodPicker } from '../code-method.tsx';
-import { useApp } from '../context.tsx';
-import { Link, useLocation } from '../router.tsx';
-import { Field, formValue, isWebAuthnAbort, Notice, PageTitle, useAction } from '../ui.tsx';
-import { ssoTranslate } from './sso.i18n.ts';
-
-interface SsoProvider {
-  readonly id: string;
-  readonly name: string;
-  readonly kind: 'oidc' | 'saml';
-  readonly loginUrl: string;
-}
-
-/**
- * "Sign in with <IdP>" for each configured identity provider. Plain links (top-level GET
- * navigations): the IdP sends the browser back to the portal, which continues at `/`.
- */
-function SsoProviders() {
-  const { locale } = useApp();
-  const st = useMemo(() => ssoTranslate(locale), [locale]);
-  const { search } = useLocation();
-  const [providers, setProviders] = useState<readonly SsoProvider[]>([]);
-  useEffect(() => {
-    let live = true;
-    api
-      .get<{ providers: SsoProvider[] }>('/api/sso/providers')
-      .then((r) => {
-        if (live) setProviders(r.providers);
-      })
-      .catch(() => undefined);
-    return () => {
-      live = false;
-    };
-  }, []);
-  const failed = search.get('sso') === 'failed';
-  if (providers.length === 0 && !failed) return null;
-  return (
-    <section className="card" aria-labelledby="sso-heading" data-testid="sso">
-      <h2 id="sso-heading">{st('title')}</h2>
-      <p className="hint">{st('hint')}</p>
-      {failed ? (
-        <div className="notice notice-error" role="alert" data-testid="sso-failed">
-          <p>{st('failed')}</p>
-        </div>
-      ) : null}
-      <div className="actions">
-        {providers.map((p) => (
-          <a key={p.id} className="button-secondary" href={p.loginUrl} data-testid={`sso-${p.id}`}>
-            {st('signInWith', { name: p.name })}
-          </a>
-        ))}
-      </div>
-    </section>
-  );
-}
+import { type FormEvent, useState } from 'react';
+import { authContract as c } from '../../../../src/features/auth/contract.ts';
+import type { SecondFactorMethod } from '../../../../src/shared/api.ts';
+import { call } from '../../client.ts';
+import { useApp } from '../../context.tsx';
+import { useMessages } from '../../messages.ts';
+import { Link } from '../../router.tsx';
+import { Field, formValue, isWebAuthnAbort, Notice, PageTitle, useAction } from '../../ui.tsx';
+import { SsoProviders } from '../sso/providers.tsx';
+import { CodeMethodPicker } from './code-method.tsx';
+import { authMessages } from './messages.ts';
 
 export function LoginPage() {
   const { session } = useApp();
@@ -77,18 +29,16 @@ function usePasskeySignIn() {
     setWebAuthnError(undefined);
     const next = await action.run(async () => {
       const { startAuthentication } = await import('@simplewebauthn/browser');
-      const optionsJSON = await api.post<PublicKeyCredentialRequestOptionsJSON>(
-        '/api/auth/passkey/options',
-        email ? { email } : {},
-      );
-      let response: unknown;
+      const optionsJSON = await call(c.passkeyOptions, { body: email ? { email } : {} });
+      let response: Record<string, unknown>;
       try {
-        response = await startAuthentication({ optionsJSON });
+        // A plain object of the browser's answer (the body is any JSON object).
+        response = { ...(await startAuthentication({ optionsJSON })) };
       } catch (e) {
         setWebAuthnError(isWebAuthnAbort(e) ? t('passkey.cancelled') : t('passkey.unsupported'));
         return undefined;
       }
-      return api.post<SessionInfo>('/api/auth/passkey/verify', { response });
+      return call(c.passkeyVerify, { body: { response } });
     });
     if (next) setSession(next);
   }
@@ -97,6 +47,7 @@ function usePasskeySignIn() {
 
 function PasswordStep() {
   const { t, setSession } = useApp();
+  const m = useMessages(authMessages);
   const action = useAction();
   const passkey = usePasskeySignIn();
   const [email, setEmail] = useState('');
@@ -105,14 +56,14 @@ function PasswordStep() {
     event.preventDefault();
     const form = event.currentTarget;
     const body = { email: formValue(form, 'email'), password: formValue(form, 'password') };
-    const next = await action.run(() => api.post<SessionInfo>('/api/auth/login', body));
+    const next = await action.run(() => call(c.login, { body }));
     if (next) setSession(next);
   }
 
   return (
     <>
-      <PageTitle title={t('login.title')}>{t('login.title')}</PageTitle>
-      <p className="lead">{t('login.intro')}</p>
+      <PageTitle title={m('login.title')}>{m('login.title')}</PageTitle>
+      <p className="lead">{m('login.intro')}</p>
       <section className="card">
         <form onSubmit={(e) => void submit(e)} data-testid="login-form">
           <Field
@@ -139,17 +90,17 @@ function PasswordStep() {
               data-testid="login-submit"
               disabled={action.busy}
             >
-              {t('login.submit')}
+              {m('login.submit')}
             </button>
             <Link to="/reset" data-testid="forgot-password">
-              {t('login.forgot')}
+              {m('login.forgot')}
             </Link>
           </div>
         </form>
       </section>
       <section className="card" aria-labelledby="passkey-heading">
-        <h2 id="passkey-heading">{t('login.passkeyTitle')}</h2>
-        <p className="hint">{t('login.passkeyHint')}</p>
+        <h2 id="passkey-heading">{m('login.passkeyTitle')}</h2>
+        <p className="hint">{m('login.passkeyHint')}</p>
         <button
           type="button"
           className="button-secondary"
@@ -157,14 +108,14 @@ function PasswordStep() {
           disabled={passkey.busy}
           onClick={() => void passkey.signIn(email.includes('@') ? email.trim() : undefined)}
         >
-          {t('login.passkey')}
+          {m('login.passkey')}
         </button>
         <Notice error={passkey.error} />
       </section>
       <SsoProviders />
       <p>
         <Link to="/partner-signup" data-testid="partner-signup-link">
-          {t('login.partnerSignup')}
+          {m('login.partnerSignup')}
         </Link>
       </p>
     </>
@@ -172,7 +123,8 @@ function PasswordStep() {
 }
 
 function SecondFactorStep() {
-  const { t, session, setSession, reload } = useApp();
+  const { session, setSession, reload } = useApp();
+  const m = useMessages(authMessages);
   const action = useAction();
   const passkey = usePasskeySignIn();
   const methods: readonly SecondFactorMethod[] =
@@ -182,21 +134,19 @@ function SecondFactorStep() {
   async function submit(event: FormEvent<HTMLFormElement>): Promise<void> {
     event.preventDefault();
     const code = formValue(event.currentTarget, 'code').replace(/\s+/g, '');
-    const next = await action.run(() =>
-      api.post<SessionInfo>('/api/auth/second-factor', { method, code }),
-    );
+    const next = await action.run(() => call(c.secondFactor, { body: { method, code } }));
     if (next) setSession(next);
   }
 
   async function restart(): Promise<void> {
-    await api.post<void>('/api/auth/logout').catch(() => undefined);
+    await call(c.logout).catch(() => undefined);
     await reload().catch(() => undefined);
   }
 
   return (
     <>
-      <PageTitle title={t('login.secondTitle')}>{t('login.secondTitle')}</PageTitle>
-      <p className="lead">{t('login.secondIntro')}</p>
+      <PageTitle title={m('login.secondTitle')}>{m('login.secondTitle')}</PageTitle>
+      <p className="lead">{m('login.secondIntro')}</p>
       <section className="card">
         <form onSubmit={(e) => void submit(e)} data-testid="second-factor-form">
           <CodeMethodPicker methods={methods} method={method} onMethod={setMethod} />
@@ -208,14 +158,14 @@ function SecondFactorStep() {
               data-testid="code-submit"
               disabled={action.busy}
             >
-              {t('login.confirm')}
+              {m('login.confirm')}
             </button>
           </div>
         </form>
       </section>
       <section className="card" aria-labelledby="passkey-heading">
-        <h2 id="passkey-heading">{t('login.passkeyTitle')}</h2>
-        <p className="hint">{t('login.passkeySecondHint')}</p>
+        <h2 id="passkey-heading">{m('login.passkeyTitle')}</h2>
+        <p className="hint">{m('login.passkeySecondHint')}</p>
         <button
           type="button"
           className="button-secondary"
@@ -223,7 +173,7 @@ function SecondFactorStep() {
           disabled={passkey.busy}
           onClick={() => void passkey.signIn(undefined)}
         >
-          {t('login.passkeyConfirm')}
+          {m('login.passkeyConfirm')}
         </button>
         <Notice error={passkey.error} />
       </section>
@@ -234,7 +184,7 @@ function SecondFactorStep() {
           data-testid="login-restart"
           onClick={() => void restart()}
         >
-          {t('login.restart')}
+          {m('login.restart')}
         </button>
       </p>
     </>

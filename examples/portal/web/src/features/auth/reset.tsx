@@ -1,28 +1,30 @@
 /** `/reset` (ask for a link) and `/reset/:token` (set a new password). */
 import { type FormEvent, useState } from 'react';
-import { api } from '../api.ts';
-import { useApp } from '../context.tsx';
-import { Link } from '../router.tsx';
-import { Card, Field, formValue, Notice, PageTitle, useAction } from '../ui.tsx';
+import { authContract as c } from '../../../../src/features/auth/contract.ts';
+import { call } from '../../client.ts';
+import { useApp } from '../../context.tsx';
+import { useMessages } from '../../messages.ts';
+import { Link } from '../../router.tsx';
+import { Card, Field, formValue, Notice, PageTitle, useAction } from '../../ui.tsx';
+import { authMessages } from './messages.ts';
 
 export function ResetRequestPage() {
   const { t } = useApp();
+  const m = useMessages(authMessages);
   const action = useAction();
   const [sent, setSent] = useState(false);
 
   async function submit(event: FormEvent<HTMLFormElement>): Promise<void> {
     event.preventDefault();
     const email = formValue(event.currentTarget, 'email');
-    const ok = await action.run(() =>
-      api.post<void>('/api/auth/reset/request', { email }).then(() => true),
-    );
+    const ok = await action.run(() => call(c.resetRequest, { body: { email } }).then(() => true));
     if (ok) setSent(true);
   }
 
   return (
     <div className="narrow">
-      <PageTitle title={t('reset.title')}>{t('reset.title')}</PageTitle>
-      <p className="lead">{t('reset.intro')}</p>
+      <PageTitle title={m('reset.title')}>{m('reset.title')}</PageTitle>
+      <p className="lead">{m('reset.intro')}</p>
       <Card>
         <form onSubmit={(e) => void submit(e)} data-testid="reset-request-form">
           <Field
@@ -32,7 +34,7 @@ export function ResetRequestPage() {
             required
             autoComplete="username"
           />
-          <Notice error={action.error} status={sent ? t('reset.sent') : undefined} />
+          <Notice error={action.error} status={sent ? m('reset.sent') : undefined} />
           <div className="actions">
             <button
               type="submit"
@@ -40,7 +42,7 @@ export function ResetRequestPage() {
               data-testid="reset-request"
               disabled={action.busy}
             >
-              {t('reset.send')}
+              {m('reset.send')}
             </button>
             <Link to="/login">{t('common.toLogin')}</Link>
           </div>
@@ -52,6 +54,7 @@ export function ResetRequestPage() {
 
 export function ResetConfirmPage({ token }: { token: string }) {
   const { t, reload } = useApp();
+  const m = useMessages(authMessages);
   const action = useAction();
   const [done, setDone] = useState(false);
 
@@ -59,7 +62,7 @@ export function ResetConfirmPage({ token }: { token: string }) {
     event.preventDefault();
     const password = formValue(event.currentTarget, 'password');
     const ok = await action.run(() =>
-      api.post<void>('/api/auth/reset/confirm', { token, password }).then(() => true),
+      call(c.resetConfirm, { body: { token, password } }).then(() => true),
     );
     if (ok) {
       setDone(true);
@@ -71,11 +74,11 @@ export function ResetConfirmPage({ token }: { token: string }) {
   if (done) {
     return (
       <div className="narrow">
-        <PageTitle key="done" title={t('reset.doneTitle')}>
-          {t('reset.doneTitle')}
+        <PageTitle key="done" title={m('reset.doneTitle')}>
+          {m('reset.doneTitle')}
         </PageTitle>
         <div className="notice notice-ok" role="status" data-testid="status">
-          <p>{t('reset.done')}</p>
+          <p>{m('reset.done')}</p>
         </div>
         <p>
           <Link to="/login" className="button" data-testid="reset-to-login">
@@ -88,7 +91,7 @@ export function ResetConfirmPage({ token }: { token: string }) {
 
   return (
     <div className="narrow">
-      <PageTitle title={t('reset.newTitle')}>{t('reset.newTitle')}</PageTitle>
+      <PageTitle title={m('reset.newTitle')}>{m('reset.newTitle')}</PageTitle>
       <Card>
         <form onSubmit={(e) => void submit(e)} data-testid="reset-form">
           <Field
@@ -99,7 +102,7 @@ export function ResetConfirmPage({ token }: { token: string }) {
             autoComplete="new-password"
             hint={t('password.hint')}
           />
-          <p className="hint">{t('reset.afterHint')}</p>
+          <p className="hint">{m('reset.afterHint')}</p>
           <Notice error={action.error} />
           <div className="actions">
             <button
@@ -108,7 +111,7 @@ export function ResetConfirmPage({ token }: { token: string }) {
               data-testid="reset-submit"
               disabled={action.busy}
             >
-              {t('reset.save')}
+              {m('reset.save')}
             </button>
           </div>
         </form>

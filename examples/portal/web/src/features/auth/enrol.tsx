@@ -1,13 +1,16 @@
 /** `/enrol`: the mandatory first second factor, then the recovery codes (shown once). */
 import { useState } from 'react';
-import type { EnrolDone } from '../../../src/shared/api.ts';
-import { useApp } from '../context.tsx';
-import { EmailSetup, TotpSetup } from '../factors.tsx';
-import { navigate } from '../router.tsx';
-import { Card, PageTitle, RecoveryCodeList } from '../ui.tsx';
+import type { EnrolDone } from '../../../../src/shared/api.ts';
+import { useApp } from '../../context.tsx';
+import { EmailSetup, TotpSetup } from '../../factors.tsx';
+import { useMessages } from '../../messages.ts';
+import { navigate } from '../../router.tsx';
+import { Card, PageTitle, RecoveryCodeList } from '../../ui.tsx';
+import { authMessages } from './messages.ts';
 
 export function EnrolPage() {
   const { t, me, setSession } = useApp();
+  const m = useMessages(authMessages);
   const [done, setDone] = useState<EnrolDone | undefined>(undefined);
 
   function finish(result: EnrolDone): void {
@@ -23,10 +26,10 @@ export function EnrolPage() {
   if (done?.recoveryCodes) {
     return (
       <div className="narrow">
-        <PageTitle key="codes" title={t('enrol.codesTitle')}>
-          {t('enrol.codesTitle')}
+        <PageTitle key="codes" title={m('enrol.codesTitle')}>
+          {m('enrol.codesTitle')}
         </PageTitle>
-        <p className="lead">{t('enrol.codesIntro')}</p>
+        <p className="lead">{m('enrol.codesIntro')}</p>
         <Card>
           <RecoveryCodeList codes={done.recoveryCodes} />
           <div className="actions">
@@ -46,22 +49,22 @@ export function EnrolPage() {
 
   return (
     <div className="wide">
-      <PageTitle title={t('enrol.title')}>{t('enrol.title')}</PageTitle>
-      <p className="lead">{t('enrol.intro')}</p>
-      <p className="hint">{t('enrol.why')}</p>
+      <PageTitle title={m('enrol.title')}>{m('enrol.title')}</PageTitle>
+      <p className="lead">{m('enrol.intro')}</p>
+      <p className="hint">{m('enrol.why')}</p>
       <div className="grid-2">
-        <Card title={t('enrol.totpTitle')} className="option">
+        <Card title={m('enrol.totpTitle')} className="option">
           <p className="badge-line">
-            <span className="badge badge-ok">{t('enrol.recommended')}</span>
+            <span className="badge badge-ok">{m('enrol.recommended')}</span>
           </p>
           <TotpSetup onDone={onDone} />
         </Card>
-        <Card title={t('enrol.emailTitle')} className="option">
-          <p className="hint">{t('enrol.emailHint')}</p>
+        <Card title={m('enrol.emailTitle')} className="option">
+          <p className="hint">{m('enrol.emailHint')}</p>
           <EmailSetup onDone={onDone} email={me?.email ?? ''} />
         </Card>
       </div>
-      <p className="hint">{t('enrol.later')}</p>
+      <p className="hint">{m('enrol.later')}</p>
     </div>
   );
 }

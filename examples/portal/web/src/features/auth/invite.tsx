@@ -1,9 +1,10 @@
 /** `/invite/:token`: accept an invitation — name and password, then the mandatory enrolment. */
 import type { FormEvent } from 'react';
-import type { InvitationInfo, SessionInfo } from '../../../src/shared/api.ts';
-import { api, enc } from '../api.ts';
-import { useApp } from '../context.tsx';
-import { Link, navigate } from '../router.tsx';
+import { authContract as c } from '../../../../src/features/auth/contract.ts';
+import { call } from '../../client.ts';
+import { useApp } from '../../context.tsx';
+import { useMessages } from '../../messages.ts';
+import { Link, navigate } from '../../router.tsx';
 import {
   Card,
   Field,
@@ -14,23 +15,20 @@ import {
   PageTitle,
   useAction,
   useLoad,
-} from '../ui.tsx';
+} from '../../ui.tsx';
+import { authMessages } from './messages.ts';
 
 export function InvitePage({ token }: { token: string }) {
   const { t, locale, setSession } = useApp();
-  const invitation = useLoad(
-    () => api.get<InvitationInfo>(`/api/invitations/${enc(token)}`),
-    [token],
-  );
+  const m = useMessages(authMessages);
+  const invitation = useLoad(() => call(c.invitation, { params: { token } }), [token]);
   const action = useAction();
 
   async function submit(event: FormEvent<HTMLFormElement>): Promise<void> {
     event.preventDefault();
     const form = event.currentTarget;
     const body = { name: formValue(form, 'name'), password: formValue(form, 'password'), locale };
-    const next = await action.run(() =>
-      api.post<SessionInfo>(`/api/invitations/${enc(token)}/accept`, body),
-    );
+    const next = await action.run(() => call(c.acceptInvitation, { params: { token }, body }));
     if (next) {
       setSession(next);
       navigate('/enrol', { replace: true });
@@ -40,7 +38,7 @@ export function InvitePage({ token }: { token: string }) {
   const info = invitation.data;
   return (
     <div className="narrow">
-      <PageTitle title={t('invite.title')}>{t('invite.title')}</PageTitle>
+      <PageTitle title={m('invite.title')}>{m('invite.title')}</PageTitle>
       {invitation.loading ? <Loading /> : null}
       {invitation.error ? (
         <>
@@ -52,7 +50,7 @@ export function InvitePage({ token }: { token: string }) {
       ) : null}
       {info ? (
         <>
-          <p className="lead">{t('invite.intro', { tenant: info.tenantName })}</p>
+          <p className="lead">{m('invite.intro', { tenant: info.tenantName })}</p>
           <Card>
             <dl className="facts" data-testid="invitation">
               <dt>{t('field.email')}</dt>
@@ -61,7 +59,7 @@ export function InvitePage({ token }: { token: string }) {
               <dd>{info.tenantName}</dd>
               <dt>{t('field.role')}</dt>
               <dd>{t(`role.${info.role}`)}</dd>
-              <dt>{t('invite.expires')}</dt>
+              <dt>{m('invite.expires')}</dt>
               <dd>{formatDate(locale, info.expiresAt)}</dd>
             </dl>
           </Card>
@@ -84,7 +82,7 @@ export function InvitePage({ token }: { token: string }) {
                 hint={t('password.hint')}
               />
               <Notice error={action.error} />
-              <p className="hint">{t('invite.next')}</p>
+              <p className="hint">{m('invite.next')}</p>
               <div className="actions">
                 <button
                   type="submit"
@@ -92,7 +90,7 @@ export function InvitePage({ token }: { token: string }) {
                   data-testid="invite-accept"
                   disabled={action.busy}
                 >
-                  {t('invite.accept')}
+                  {m('invite.accept')}
                 </button>
               </div>
             </form>

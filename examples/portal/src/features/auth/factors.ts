@@ -3,16 +3,27 @@
  * re-authentication, and sending e-mail/SMS codes. Every check is single use: a TOTP step,
  * a one-time code and a recovery code each work once.
  */
-
-import { openPersonal, sealPersonal } from '../features/privacy/person-keys.ts';
-import type { SecondFactorMethod } from '../shared/api.ts';
-import { reserveSend } from './auth/code-sends.ts';
-import { checkOneTimeCode, newOneTimeCode } from './auth/codes.ts';
-import { hashRecoveryCode, normaliseRecoveryCode } from './auth/recovery.ts';
-import { recoveryCodesLeft, spendRecoveryCode } from './auth/recovery-store.ts';
-import { verifyTotp } from './auth/totp.ts';
-import type { Context, UserRecord } from './context.ts';
-import { fail } from './http.ts';
+import type { Context, UserRecord } from '../../server/context.ts';
+import { fail } from '../../server/http.ts';
+import { openPersonal, sealPersonal } from '../privacy/person-keys.ts';
+import type { SecondFactorMethod } from '../../shared/api.ts';
+import { checkOneTimeCode, newOneTimeCode } from './codes.ts';
+import { codeMail, codeSms } from './mails.ts';
+import { hashRecoveryCode, normaliseRecoveryCode } from './recovery.ts';
+import {
+  confirmedFactorId,
+  confirmedFactorTypes,
+  confirmedTotps,
+  countCodeCheck,
+  recoveryCodesLeft,
+  reserveSend,
+  spendCode,
+  spendRecoveryCode,
+  spendTotpStep,
+  storeCode,
+  touchFactor,
+} from './store.ts';
+import { verifyTotp } from './totp.ts';
 
 /** TOTP seeds are sealed under the person's own key, so erasure crypto-shreds them too. */
 export function sealSecret(ctx: Context, userId: string, value: string): Promise<string> {
@@ -25,11 +36,7 @@ export function openSecret(ctx: Context, userId: string, text: string): Promise<
 
 /** The methods a user can finish a sign-in with. */
 export async function methodsOf(ctx: Context, userId: string): Promise<SecondFactorMethod[]> {
-  const { rows } = await ctx.db.query(
-    'SELECT DISTINCT type FROM portal_factors WHERE user_id = $1 AND confirmed',
-    [userId],
-  );
-  const types = new Set(rows.map((r) => String(r.type)));
+  const types = await confirmedFactorTypes(ctx.db, userId);
   const methods: SecondFactorMethod[] = [];
   if (types.has('totp')) methods.push('totp');
   if (types.has('email')) methods.push('email');
@@ -61,32 +68,14 @@ export async function sendCode(
     pepper: ctx.pepper,
     context: `${user.id}:${purpose}:${target}`,
   });
-  await ctx.db.query(
-    `INSERT INTO portal_codes (user_id, purpose, hash, target, expires_at, attempts) VALUES ($1, $2, $3, $4, $5, 0)
-     ON CONFLICT (user_id, purpose) DO UPDATE SET hash = EXCLUDED.hash, target = EXCLUDED.target, expires_at = EXCLUDED.expires_at, attempts = 0`,
-    [user.id, purpose, code.hash, target, code.expiresAt],
+  await storeCode(
+    ctx.db,
+    { userId: user.id, purpose, channel, hash: code.hash, target, expiresAt: code.expiresAt },
+    now,
   );
-  await ctx.db.query(
-    'INSERT INTO portal_code_sends (user_id, channel, sent_at) VALUES ($1, $2, $3)',
-    [user.id, channel, now],
-  );
-  const de = user.locale === 'de';
-  if (channel === 'email') {
-    await ctx.mail.send({
-      to: target,
-      subject: de ? `Ihr Fluxel-Bestätigungscode: ${code.code}` : `Your Fluxel code: ${code.code}`,
-      text: de
-        ? `Ihr Bestätigungscode lautet ${code.code}. Er ist 10 Minuten gültig und nur einmal verwendbar.\nWenn Sie das nicht waren, ändern Sie bitte Ihr Passwort.`
-        : `Your code is ${code.code}. It is valid for 10 minutes and works once.\nIf this was not you, please change your password.`,
-    });
-  } else {
-    await ctx.sms.send({
-      to: target,
-      text: de
-        ? `Fluxel-Code: ${code.code} (10 Minuten gültig)`
-        : `Fluxel code: ${code.code} (valid 10 minutes)`,
-    });
-  }
+  const minutes = CODE_TTL_MS / 60_000;
+  if (channel === 'email') await ctx.mail.send(codeMail(user.locale, target, code.code, minutes));
+  else await ctx.sms.send({ to: target, text: codeSms(user.locale, code.code, minutes) });
 }
 
 /** Failed checks a code survives (the 5-try limit of `checkOneTimeCode`). */
@@ -109,22 +98,12 @@ export async function consumeCode(
 ): Promise<string> {
   const invalid = () => fail(401, 'invalid_code', 'the code is not valid');
   const now = ctx.now();
-  const { rows } = await ctx.db.query(
-    `UPDATE portal_codes SET attempts = attempts + 1
-     WHERE user_id = $1 AND purpose = $2 AND attempts < $3 AND expires_at > $4
-     RETURNING hash, target, expires_at, attempts`,
-    [userId, purpose, CODE_MAX_ATTEMPTS, now],
-  );
-  const row = rows[0];
-  if (!row) return invalid();
-  const target = String(row.target ?? '');
+  const stored = await countCodeCheck(ctx.db, userId, purpose, CODE_MAX_ATTEMPTS, now);
+  if (!stored) return invalid();
+  const { target } = stored;
   const result = checkOneTimeCode(
     // The attempts before this one: the check judges this attempt, already counted.
-    {
-      hash: String(row.hash),
-      expiresAt: Number(row.expires_at),
-      attempts: Number(row.attempts) - 1,
-    },
+    { ...stored, attempts: stored.attempts - 1 },
     input,
     {
       now,
@@ -134,11 +113,7 @@ export async function consumeCode(
     },
   );
   if (!result.ok) return invalid();
-  const spent = await ctx.db.query(
-    'DELETE FROM portal_codes WHERE user_id = $1 AND purpose = $2 AND hash = $3 RETURNING target',
-    [userId, purpose, String(row.hash)],
-  );
-  if (spent.rows.length !== 1) return invalid();
+  if (!(await spendCode(ctx.db, userId, purpose, stored.hash))) return invalid();
   return target;
 }
 
@@ -154,21 +129,11 @@ export async function verifySecondFactor(
 ): Promise<void> {
   const now = ctx.now();
   if (method === 'totp') {
-    const { rows } = await ctx.db.query(
-      "SELECT id, secret, last_step FROM portal_factors WHERE user_id = $1 AND type = 'totp' AND confirmed",
-      [user.id],
-    );
-    for (const row of rows) {
-      const secret = await openSecret(ctx, user.id, String(row.secret));
-      const result = verifyTotp(secret, code, { now, lastUsedStep: Number(row.last_step) });
-      if (result.ok) {
-        // Compare-and-set: a concurrent use of the same step loses.
-        const updated = await ctx.db.query(
-          'UPDATE portal_factors SET last_step = $2, last_used_at = $3 WHERE id = $1 AND last_step < $2 RETURNING id',
-          [row.id, result.step, now],
-        );
-        if (updated.rows.length === 1) return;
-      }
+    for (const factor of await confirmedTotps(ctx.db, user.id)) {
+      const secret = await openSecret(ctx, user.id, factor.secret);
+      const result = verifyTotp(secret, code, { now, lastUsedStep: factor.lastStep });
+      // Compare-and-set: a concurrent use of the same step loses.
+      if (result.ok && (await spendTotpStep(ctx.db, factor.id, result.step, now))) return;
     }
     return fail(401, 'invalid_code', 'the code is not valid');
   }
@@ -178,14 +143,8 @@ export async function verifySecondFactor(
     if (await spendRecoveryCode(ctx.db, user.id, hash, now)) return;
     return fail(401, 'invalid_code', 'the code is not valid');
   }
-  const { rows } = await ctx.db.query(
-    'SELECT id FROM portal_factors WHERE user_id = $1 AND type = $2 AND confirmed',
-    [user.id, method],
-  );
-  if (rows.length === 0) return fail(401, 'invalid_code', 'the code is not valid');
+  const factorId = await confirmedFactorId(ctx.db, user.id, method);
+  if (!factorId) return fail(401, 'invalid_code', 'the code is not valid');
   await consumeCode(ctx, user.id, `signin-${method}`, code);
-  await ctx.db.query('UPDATE portal_factors SET last_used_at = $2 WHERE id = $1', [
-    rows[0]?.id,
-    now,
-  ]);
+  await touchFactor(ctx.db, factorId, now);
 }

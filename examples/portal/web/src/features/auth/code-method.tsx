@@ -1,9 +1,12 @@
 /** Choosing a second-factor method and entering its code (sign-in and re-authentication). */
 import { useState } from 'react';
-import type { SecondFactorMethod } from '../../src/shared/api.ts';
-import { api } from './api.ts';
-import { useApp } from './context.tsx';
-import { Field, Notice, useAction } from './ui.tsx';
+import { authContract } from '../../../../src/features/auth/contract.ts';
+import type { SecondFactorMethod } from '../../../../src/shared/api.ts';
+import { call } from '../../client.ts';
+import { useApp } from '../../context.tsx';
+import { useMessages } from '../../messages.ts';
+import { Field, Notice, useAction } from '../../ui.tsx';
+import { authMessages } from './messages.ts';
 
 export function CodeMethodPicker({
   methods,
@@ -15,52 +18,53 @@ export function CodeMethodPicker({
   onMethod(method: SecondFactorMethod): void;
 }) {
   const { t } = useApp();
+  const m = useMessages(authMessages);
   const send = useAction();
   const [sentFor, setSentFor] = useState<SecondFactorMethod | undefined>(undefined);
 
   async function sendCode(kind: 'email' | 'sms'): Promise<void> {
     const ok = await send.run(
-      () => api.post<void>('/api/auth/code/send', { method: kind }).then(() => true),
-      kind === 'email' ? t('signin.sentEmail') : t('signin.sentSms'),
+      () => call(authContract.sendCode, { body: { method: kind } }).then(() => true),
+      kind === 'email' ? m('signin.sentEmail') : m('signin.sentSms'),
     );
     if (ok) setSentFor(kind);
   }
 
   const hint =
     method === 'totp'
-      ? t('signin.totpHint')
+      ? m('signin.totpHint')
       : method === 'recovery'
-        ? t('signin.recoveryHint')
+        ? m('signin.recoveryHint')
         : sentFor === method
-          ? t('signin.sentHint')
-          : t('signin.sendFirst');
+          ? m('signin.sentHint')
+          : m('signin.sendFirst');
 
   return (
     <>
       {methods.length > 1 ? (
         <fieldset className="methods">
-          <legend>{t('signin.method')}</legend>
-          {methods.map((m) => (
-            <label key={m} className="radio">
+          <legend>{m('signin.method')}</legend>
+          {methods.map((option) => (
+            <label key={option} className="radio">
               <input
                 type="radio"
                 name="method"
-                value={m}
-                checked={method === m}
-                data-testid={`method-${m}`}
+                value={option}
+                checked={method === option}
+                data-testid={`method-${option}`}
                 onChange={() => {
-                  onMethod(m);
+                  onMethod(option);
                   send.setError(undefined);
                   send.setStatus(undefined);
                 }}
               />
-              {t(`method.${m}`)}
+              {m(`method.${option}`)}
             </label>
           ))}
         </fieldset>
       ) : (
         <p>
-          {t('signin.method')}: <strong>{t(`method.${method}`)}</strong>
+          {m('signin.method')}: <strong>{m(`method.${method}`)}</strong>
           <input type="hidden" name="method" value={method} />
         </p>
       )}
@@ -74,10 +78,10 @@ export function CodeMethodPicker({
             onClick={() => void sendCode(method)}
           >
             {sentFor === method
-              ? t('signin.resend')
+              ? m('signin.resend')
               : method === 'email'
-                ? t('signin.sendEmail')
-                : t('signin.sendSms')}
+                ? m('signin.sendEmail')
+                : m('signin.sendSms')}
           </button>
         </p>
       ) : null}

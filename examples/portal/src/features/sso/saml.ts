@@ -6,8 +6,15 @@
  * assertion replay table.
  */
 import { type CacheProvider, type Profile, SAML, ValidateInResponseTo } from '@node-saml/node-saml';
-import type { Context } from '../context.ts';
+import type { Context } from '../../server/context.ts';
 import { DEFAULT_MFA_CONTEXT_CLASSES, type SamlProviderConfig } from './config.ts';
+import {
+  assertionSeen,
+  consumeAssertion,
+  removeSamlRequest,
+  samlRequest,
+  saveSamlRequest,
+} from './store.ts';
 
 export interface SamlResult {
   readonly profile: Profile;
@@ -32,29 +39,11 @@ function requestStore(
   return {
     async saveAsync(key, value) {
       const now = ctx.now();
-      await ctx.db.query(
-        `INSERT INTO portal_sso_flows (id, provider, kind, binding_hash, nonce, created_at, expires_at)
-         VALUES ($1, $2, 'saml', $3, $4, $5, $6)`,
-        [key, provider, bindingHash, value, now, now + ttlMs],
-      );
+      await saveSamlRequest(ctx.db, { id: key, provider, bindingHash, value }, now, now + ttlMs);
       return { value, createdAt: now };
     },
-    async getAsync(key) {
-      const { rows } = await ctx.db.query(
-        `SELECT nonce FROM portal_sso_flows
-         WHERE id = $1 AND provider = $2 AND kind = 'saml' AND binding_hash = $3 AND expires_at > $4`,
-        [key, provider, bindingHash, ctx.now()],
-      );
-      return rows[0] ? String(rows[0].nonce) : null;
-    },
-    async removeAsync(key) {
-      if (!key) return null;
-      const { rows } = await ctx.db.query(
-        "DELETE FROM portal_sso_flows WHERE id = $1 AND provider = $2 AND kind = 'saml' RETURNING nonce",
-        [key, provider],
-      );
-      return rows[0] ? String(rows[0].nonce) : null;
-    },
+    getAsync: (key) => samlRequest(ctx.db, key, provider, bindingHash, ctx.now()),
+    removeAsync: async (key) => (key ? removeSamlRequest(ctx.db, key, provider) : null),
   };
 }
 
@@ -153,22 +142,11 @@ export class SamlServiceProvider {
 
   /** Records the assertion id; `false` when it was used before (a replay). */
   async consume(assertionId: string, expiresAt: number): Promise<boolean> {
-    const now = this.ctx.now();
-    await this.ctx.db.query('DELETE FROM portal_sso_assertions WHERE expires_at < $1', [now]);
-    const { rows } = await this.ctx.db.query(
-      `INSERT INTO portal_sso_assertions (provider, assertion_id, expires_at) VALUES ($1, $2, $3)
-       ON CONFLICT (provider, assertion_id) DO NOTHING RETURNING assertion_id`,
-      [this.provider.id, assertionId, Math.max(expiresAt, now) + 86_400_000],
-    );
-    return rows.length === 1;
+    return consumeAssertion(this.ctx.db, this.provider.id, assertionId, expiresAt, this.ctx.now());
   }
 
   async seen(assertionId: string): Promise<boolean> {
-    const { rows } = await this.ctx.db.query(
-      'SELECT 1 FROM portal_sso_assertions WHERE provider = $1 AND assertion_id = $2',
-      [this.provider.id, assertionId],
-    );
-    return rows.length > 0;
+    return assertionSeen(this.ctx.db, this.provider.id, assertionId);
   }
 }
 

@@ -8,18 +8,16 @@
  * the next redirect carry it, so the return answers a tiny HTML page that navigates on by
  * `<meta http-equiv="refresh">` — a same-site navigation, which carries the new cookie.
  *
- * The portal's 2FA stays: a full session only when `trustMfa` is on and the IdP asserted MFA
- * (OIDC `amr`/`acr`, SAML AuthnContextClassRef); otherwise the session is at the `password`
- * stage (second factor pending) or `enrol` (none set up yet), exactly as after a password.
+ * The portal's 2FA stays (see service.ts): the IdP's MFA statement is OIDC `amr`/`acr` or
+ * SAML AuthnContextClassRef.
  */
-import { createHmac, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { generateServiceProviderMetadata } from '@node-saml/node-saml';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { type Context, OPERATOR_TENANT, record, type UserRecord } from '../context.ts';
-import { methodsOf } from '../factors.ts';
-import { fail } from '../http.ts';
-import { sha256 } from '../sessions.ts';
-import { resolveAccount, type SsoIdentity } from '../sso/accounts.ts';
+import type { Context, UserRecord } from '../../server/context.ts';
+import { fail } from '../../server/http.ts';
+import { serveAll } from '../../server/route.ts';
+import { sha256 } from '../../server/sessions.ts';
 import {
   checkSsoOptions,
   firstValue,
@@ -27,22 +25,16 @@ import {
   type SamlProviderConfig,
   type SsoOptions,
   type SsoProviderConfig,
-} from '../sso/config.ts';
-import { OidcRelyingParty } from '../sso/oidc.ts';
-import { SamlServiceProvider } from '../sso/saml.ts';
+} from './config.ts';
+import { ssoContract } from './contract.ts';
+import { OidcRelyingParty } from './oidc.ts';
+import { SamlServiceProvider } from './saml.ts';
+import { recordRefusal, type SsoIdentity, signInWithIdentity } from './service.ts';
+import { purgeExpiredFlows, startOidcFlow, takeOidcFlow } from './store.ts';
 
-export type { SsoOptions } from '../sso/config.ts';
+export type { SsoOptions } from './config.ts';
 
 export const SSO_COOKIE = '__Host-fluxel_sso';
-
-/** What `GET /api/sso/providers` lists (public: the login page shows one button each). */
-export interface SsoProviderInfo {
-  readonly id: string;
-  readonly name: string;
-  readonly kind: 'oidc' | 'saml';
-  /** Where the button navigates (a top-level GET). */
-  readonly loginUrl: string;
-}
 
 function bindingCookie(req: FastifyRequest): string | undefined {
   for (const part of (req.headers.cookie ?? '').split(';')) {
@@ -86,12 +78,8 @@ export function ssoRoutes(
   options: SsoOptions | undefined,
 ): void {
   const providers = options?.providers ?? [];
-  if (!options) {
-    app.get('/api/sso/providers', async () => ({ providers: [] }));
-    return;
-  }
-  checkSsoOptions(options);
-  const ttlMs = options.flowTtlMs ?? 10 * 60_000;
+  if (options) checkSsoOptions(options);
+  const ttlMs = options?.flowTtlMs ?? 10 * 60_000;
   const oidc = new Map<string, OidcRelyingParty>();
   const saml = new Map<string, SamlServiceProvider>();
   const callbackUrl = (p: OidcProviderConfig) => `${ctx.origin()}/sso/oidc/${p.id}/callback`;
@@ -104,42 +92,20 @@ export function ssoRoutes(
     for (const rp of oidc.values()) await rp.close();
   });
 
-  const actorFor = (provider: string, subject: string | undefined, user?: UserRecord) => ({
-    type: 'user' as const,
-    id:
-      user?.id ??
-      `unknown:${createHmac('sha256', ctx.pepper)
-        .update(`sso\0${provider}\0${subject ?? ''}`)
-        .digest('hex')
-        .slice(0, 24)}`,
-  });
-
   /** A refused return: audited, the binding cleared, back to the login page. */
   async function refuse(
     req: FastifyRequest,
     reply: FastifyReply,
     p: SsoProviderConfig,
     reason: string,
-    opts: {
-      subject?: string;
-      user?: UserRecord;
-      outcome?: 'failure' | 'denied';
-      status?: number;
-    } = {},
+    opts: { subject?: string; user?: UserRecord; status?: number } = {},
   ): Promise<FastifyReply> {
-    await record(ctx, req, {
-      tenant: opts.user?.tenantId ?? OPERATOR_TENANT,
-      actor: actorFor(p.id, opts.subject, opts.user),
-      action: 'auth.sso',
-      outcome: opts.outcome ?? 'failure',
-      reason,
-      data: { provider: p.id, kind: p.kind },
-    });
+    await recordRefusal(ctx, req, p, reason, opts);
     void unbind(reply);
     return navigate(reply, opts.status ?? 401, '/login?sso=failed', 'Back to sign-in');
   }
 
-  /** After a verified IdP answer: find the account, start the right session stage. */
+  /** After a verified IdP answer: the account's session, or refused (403, audited). */
   async function complete(
     req: FastifyRequest,
     reply: FastifyReply,
@@ -147,95 +113,75 @@ export function ssoRoutes(
     identity: SsoIdentity,
     mfaAsserted: boolean,
   ): Promise<FastifyReply> {
-    const resolved = await resolveAccount(ctx, p, identity);
-    if (!resolved.ok)
-      return refuse(req, reply, p, resolved.reason, {
-        subject: identity.subject,
-        outcome: 'denied',
-        status: 403,
-        ...(resolved.user ? { user: resolved.user } : {}),
-      });
-    const { user } = resolved;
-    const full = options?.trustMfa === true && mfaAsserted;
-    const stage = full
-      ? 'full'
-      : (await methodsOf(ctx, user.id)).length === 0
-        ? 'enrol'
-        : 'password';
-    await ctx.sessions.start(req, reply, user.id, stage);
-    void unbind(reply);
-    const next = stage === 'full' ? 'signed-in' : stage === 'enrol' ? 'enrolment' : 'second-factor';
-    await record(ctx, req, {
-      tenant: user.tenantId,
-      actor: { type: 'user', id: user.id },
-      action: 'auth.sso',
-      outcome: 'success',
-      data: {
-        provider: p.id,
-        kind: p.kind,
-        mfaAsserted: mfaAsserted ? 'yes' : 'no',
-        mfaTrusted: options?.trustMfa === true ? 'yes' : 'no',
-        account: resolved.how,
-        next,
-      },
+    const done = await signInWithIdentity(ctx, req, reply, p, identity, {
+      asserted: mfaAsserted,
+      trusted: options?.trustMfa === true,
     });
-    if (full) {
-      await ctx.db.query('UPDATE portal_users SET last_sign_in_at = $2 WHERE id = $1', [
-        user.id,
-        ctx.now(),
-      ]);
-      await record(ctx, req, {
-        tenant: user.tenantId,
-        actor: { type: 'user', id: user.id },
-        action: 'auth.signin',
-        outcome: 'success',
-        data: { method: `sso:${p.id}` },
-      });
-    }
+    void unbind(reply);
+    if (!done.ok) return navigate(reply, 403, '/login?sso=failed', 'Back to sign-in');
     return navigate(reply, 200, '/', 'Continue');
   }
 
-  app.get('/api/sso/providers', async () => ({
-    providers: providers.map(
-      (p): SsoProviderInfo => ({
+  serveAll(app, ctx, ssoContract, {
+    providers: async () => ({
+      providers: providers.map((p) => ({
         id: p.id,
         name: p.name,
         kind: p.kind,
         loginUrl: `/api/sso/${p.kind}/${p.id}/login`,
-      }),
-    ),
-  }));
+      })),
+    }),
+    oidcLogin: async ({ req, reply, params }) => {
+      const rp = oidc.get(params.id);
+      if (!rp) return fail(404, 'not_found', 'no such identity provider');
+      let start: Awaited<ReturnType<OidcRelyingParty['start']>>;
+      try {
+        start = await rp.start();
+      } catch (error) {
+        req.log.warn({ err: { message: (error as Error).message } }, 'oidc discovery failed');
+        return fail(502, 'upstream_unavailable', 'the identity provider is not reachable');
+      }
+      const binding = bind(req, reply, ttlMs);
+      const now = ctx.now();
+      await purgeExpiredFlows(ctx.db, now);
+      await startOidcFlow(
+        ctx.db,
+        {
+          stateHash: sha256(start.state),
+          provider: rp.provider.id,
+          bindingHash: binding,
+          codeVerifier: start.codeVerifier,
+          nonce: start.nonce,
+          expiresAt: now + ttlMs,
+        },
+        now,
+      );
+      return reply.code(303).header('location', start.url.href).send();
+    },
+    samlLogin: async ({ req, reply, params }) => {
+      const sp = saml.get(params.id);
+      if (!sp) return fail(404, 'not_found', 'no such identity provider');
+      const binding = bind(req, reply, ttlMs);
+      await purgeExpiredFlows(ctx.db, ctx.now());
+      const url = await sp.authorizeUrl(binding);
+      return reply.code(303).header('location', url).send();
+    },
+    samlMetadata: async ({ reply, params }) => {
+      const sp = saml.get(params.id);
+      if (!sp) return fail(404, 'not_found', 'no such identity provider');
+      return reply.type('application/samlmetadata+xml').send(
+        generateServiceProviderMetadata({
+          issuer: sp.provider.issuer,
+          callbackUrl: acsUrl(sp.provider),
+          wantAssertionsSigned: true,
+        }),
+      );
+    },
+  });
+  // The IdP's returns exist only with providers configured.
+  if (!options) return;
 
   // ------------------------------------------------------------ OpenID Connect
-
-  app.get<{ Params: { id: string } }>('/api/sso/oidc/:id/login', async (req, reply) => {
-    const rp = oidc.get(req.params.id);
-    if (!rp) return fail(404, 'not_found', 'no such identity provider');
-    let start: Awaited<ReturnType<OidcRelyingParty['start']>>;
-    try {
-      start = await rp.start();
-    } catch (error) {
-      req.log.warn({ err: { message: (error as Error).message } }, 'oidc discovery failed');
-      return fail(502, 'upstream_unavailable', 'the identity provider is not reachable');
-    }
-    const binding = bind(req, reply, ttlMs);
-    const now = ctx.now();
-    await ctx.db.query('DELETE FROM portal_sso_flows WHERE expires_at < $1', [now]);
-    await ctx.db.query(
-      `INSERT INTO portal_sso_flows (id, provider, kind, binding_hash, code_verifier, nonce, created_at, expires_at)
-       VALUES ($1, $2, 'oidc', $3, $4, $5, $6, $7)`,
-      [
-        sha256(start.state),
-        rp.provider.id,
-        binding,
-        start.codeVerifier,
-        start.nonce,
-        now,
-        now + ttlMs,
-      ],
-    );
-    return reply.code(303).header('location', start.url.href).send();
-  });
 
   app.get<{ Params: { id: string }; Querystring: Record<string, string | undefined> }>(
     '/sso/oidc/:id/callback',
@@ -245,16 +191,11 @@ export function ssoRoutes(
       const p = rp.provider;
       const state = typeof req.query.state === 'string' ? req.query.state : '';
       // Single use: the flow row is gone after this, whatever the outcome.
-      const { rows } = await ctx.db.query(
-        `DELETE FROM portal_sso_flows WHERE id = $1 AND provider = $2 AND kind = 'oidc'
-         RETURNING binding_hash, code_verifier, nonce, expires_at`,
-        [sha256(state), p.id],
-      );
-      const flow = rows[0];
-      if (!flow || Number(flow.expires_at) <= ctx.now())
+      const flow = await takeOidcFlow(ctx.db, sha256(state), p.id);
+      if (!flow || flow.expiresAt <= ctx.now())
         return refuse(req, reply, p, 'unknown, used or expired state');
       const cookie = bindingCookie(req);
-      if (!cookie || sha256(cookie) !== String(flow.binding_hash))
+      if (!cookie || sha256(cookie) !== flow.bindingHash)
         return refuse(req, reply, p, 'sign-in not started in this browser');
       if (typeof req.query.error === 'string')
         return refuse(req, reply, p, `idp error: ${req.query.error.slice(0, 80)}`);
@@ -263,8 +204,8 @@ export function ssoRoutes(
       try {
         result = await rp.finish(new URL(`${callbackUrl(p)}${search}`), {
           state,
-          nonce: String(flow.nonce),
-          codeVerifier: String(flow.code_verifier),
+          nonce: flow.nonce,
+          codeVerifier: flow.codeVerifier,
         });
       } catch (error) {
         return refuse(
@@ -295,27 +236,6 @@ export function ssoRoutes(
   );
 
   // ------------------------------------------------------------ SAML 2.0
-
-  app.get<{ Params: { id: string } }>('/api/sso/saml/:id/login', async (req, reply) => {
-    const sp = saml.get(req.params.id);
-    if (!sp) return fail(404, 'not_found', 'no such identity provider');
-    const binding = bind(req, reply, ttlMs);
-    await ctx.db.query('DELETE FROM portal_sso_flows WHERE expires_at < $1', [ctx.now()]);
-    const url = await sp.authorizeUrl(binding);
-    return reply.code(303).header('location', url).send();
-  });
-
-  app.get<{ Params: { id: string } }>('/api/sso/saml/:id/metadata', async (req, reply) => {
-    const sp = saml.get(req.params.id);
-    if (!sp) return fail(404, 'not_found', 'no such identity provider');
-    return reply.type('application/samlmetadata+xml').send(
-      generateServiceProviderMetadata({
-        issuer: sp.provider.issuer,
-        callbackUrl: acsUrl(sp.provider),
-        wantAssertionsSigned: true,
-      }),
-    );
-  });
 
   // The ACS takes the IdP's form POST; the form parser exists only in this scope.
   void app.register(async (scope) => {
