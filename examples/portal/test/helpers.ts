@@ -11,10 +11,10 @@ import { createRelayClient, type NodeRelayClient, spkiPin } from '@fluxel/relay-
 import { createCounterpart, generateWebhookSecret } from '@fluxel-example/counterpart';
 import { counterpartConnector, createRelay, ensureDevTls, type Relay } from '@fluxel-example/relay';
 import { Agent, request } from 'undici';
+import { devMailRoutes } from '../src/features/dev-mail/routes.ts';
 import { createPortal, type Portal, type PortalOptions } from '../src/server/app.ts';
 import { totpCode } from '../src/server/auth/totp.ts';
 import { type SmtpSink, smtpTransport, startSmtpSink } from '../src/server/mail.ts';
-import { devMailRoutes } from '../src/server/routes/dev-mail.ts';
 import { type SmsSink, smsSink } from '../src/server/sms.ts';
 import type { SessionInfo } from '../src/shared/api.ts';
 
@@ -127,7 +127,7 @@ export function code(h: PortalHarness, secret: string, offsetSteps = 0): string 
 }
 
 export interface HarnessOptions {
-  /** The dev start's mail viewer over the harness's SMTP sink (`src/server/routes/dev-mail.ts`). */
+  /** The dev start's mail viewer over the harness's SMTP sink (`src/features/dev-mail/`). */
   readonly devMailViewer?: boolean;
 }
 

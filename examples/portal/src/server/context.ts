@@ -5,6 +5,7 @@
 import type { AuditEventInput, AuditLog } from '@fluxel/audit';
 import type { Keyring } from '@fluxel/crypto';
 import type { FastifyRequest } from 'fastify';
+import { factorsOf } from '../features/account/store.ts';
 import type { Me, Tenant } from '../shared/api.ts';
 import {
   can,
@@ -13,6 +14,7 @@ import {
   ROLE_SCOPE,
   type Role,
 } from '../shared/permissions.ts';
+import { recoveryCodesLeft } from './auth/recovery-store.ts';
 import type { Database } from './db.ts';
 import { fail } from './http.ts';
 import type { MailTransport } from './mail.ts';
@@ -231,28 +233,8 @@ export async function requireTenant(
   return found;
 }
 
-export async function factorsOf(ctx: Context, userId: string) {
-  const { rows } = await ctx.db.query(
-    'SELECT id, type, label, created_at, last_used_at FROM portal_factors WHERE user_id = $1 AND confirmed ORDER BY created_at',
-    [userId],
-  );
-  return rows.map((r) => ({
-    id: String(r.id),
-    type: r.type as 'totp' | 'email' | 'sms' | 'passkey',
-    label: String(r.label),
-    createdAt: new Date(Number(r.created_at)).toISOString(),
-    ...(r.last_used_at == null
-      ? {}
-      : { lastUsedAt: new Date(Number(r.last_used_at)).toISOString() }),
-  }));
-}
-
 export async function meOf(ctx: Context, user: UserRecord, session: Session): Promise<Me> {
   const tenant = await tenantById(ctx, user.tenantId);
-  const { rows } = await ctx.db.query(
-    'SELECT count(*)::int AS n FROM portal_recovery_codes WHERE user_id = $1 AND used_at IS NULL AND generation = (SELECT recovery_generation FROM portal_users WHERE id = $1)',
-    [user.id],
-  );
   return {
     id: user.id,
     email: user.email,
@@ -261,8 +243,8 @@ export async function meOf(ctx: Context, user: UserRecord, session: Session): Pr
     tenant: { id: user.tenantId, name: tenant?.name ?? user.tenantId },
     locale: user.locale,
     permissions: ROLE_PERMISSIONS[user.role],
-    factors: await factorsOf(ctx, user.id),
-    recoveryCodesLeft: Number(rows[0]?.n ?? 0),
+    factors: await factorsOf(ctx.db, user.id),
+    recoveryCodesLeft: await recoveryCodesLeft(ctx.db, user.id),
     ...(session.reauthUntil && session.reauthUntil > ctx.now()
       ? { reauthUntil: new Date(session.reauthUntil).toISOString() }
       : {}),

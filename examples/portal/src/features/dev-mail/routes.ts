@@ -13,32 +13,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import type { SessionInfo } from '../../shared/api.ts';
-import { DEV_MAIL_LIMIT, type DevMail, type DevMailList } from '../../shared/dev-mail.ts';
-import type { ReceivedMail } from '../mail.ts';
-
-/** Where the mails come from: the sink's list (append-only, oldest first). */
-export interface DevMailSource {
-  readonly messages: readonly ReceivedMail[];
-}
-
-/** The newest `limit` mails of `source`, newest first. */
-export function listDevMails(source: DevMailSource, limit = DEV_MAIL_LIMIT): DevMailList {
-  const all = source.messages;
-  const start = Math.max(0, all.length - limit);
-  const mails = all
-    .slice(start)
-    .map(
-      (m, k): DevMail => ({
-        id: start + k,
-        to: [...m.to],
-        subject: m.subject,
-        receivedAt: new Date(m.receivedAt).toISOString(),
-        text: m.text,
-      }),
-    )
-    .reverse();
-  return { mails, truncated: all.length > limit };
-}
+import { type DevMailSource, listDevMails } from './service.ts';
 
 /** Registers the viewer's API for `source` (for `PortalOptions.extraRoutes`). */
 export function devMailRoutes(source: DevMailSource): (app: FastifyInstance) => void {
