@@ -233,10 +233,12 @@ export class Sessions {
     return until;
   }
 
+  /** The user's live full sessions, newest first: not expired, and not idle past the limit. */
   async list(userId: string): Promise<Session[]> {
+    const now = this.now();
     const { rows } = await this.db.query(
-      "SELECT * FROM portal_sessions WHERE user_id = $1 AND stage = 'full' AND expires_at > $2 ORDER BY created_at DESC",
-      [userId, this.now()],
+      "SELECT * FROM portal_sessions WHERE user_id = $1 AND stage = 'full' AND expires_at > $2 AND last_seen_at > $3 ORDER BY created_at DESC",
+      [userId, now, now - this.policy.idleMs],
     );
     return rows.map(toSession);
   }

@@ -351,17 +351,21 @@ export async function changeOwnEmail(
   await recordOwn(ctx, req, user, 'user.email.changed');
 }
 
-/** The user's sessions, the one asking marked `current`. */
+/**
+ * The user's live sessions, the one asking marked `current` and seen now (the stored time of
+ * use is refreshed only every 15 s; a session that timed out idle is not listed).
+ */
 export async function sessionsOf(
   ctx: Context,
   { session, user }: Principal,
 ): Promise<SessionRow[]> {
   const sessions = await ctx.sessions.list(user.id);
+  const now = ctx.now();
   return sessions.map((s) => ({
     id: s.publicId,
     current: s.idHash === session.idHash,
     createdAt: new Date(s.createdAt).toISOString(),
-    lastSeenAt: new Date(s.lastSeenAt).toISOString(),
+    lastSeenAt: new Date(s.idHash === session.idHash ? now : s.lastSeenAt).toISOString(),
     expiresAt: new Date(s.expiresAt).toISOString(),
     ip: s.ip,
     userAgent: s.userAgent,

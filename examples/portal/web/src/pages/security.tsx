@@ -1,5 +1,5 @@
 /** `/security`: own profile, e-mail, password, second factors, recovery codes, sessions. */
-import { type FormEvent, useState } from 'react';
+import { type FormEvent, useEffect, useState } from 'react';
 import type { EnrolDone, Factor, Locale, Me, SessionRow } from '../../../src/shared/api.ts';
 import { api, enc } from '../api.ts';
 import { useApp, useMe } from '../context.tsx';
@@ -21,6 +21,8 @@ import {
 
 export function SecurityPage() {
   const { t } = useApp();
+  // A new password ends the other sessions: the list below shows that at once.
+  const [passwordChanges, setPasswordChanges] = useState(0);
   return (
     <>
       <PageTitle title={t('security.title')}>{t('security.title')}</PageTitle>
@@ -29,10 +31,10 @@ export function SecurityPage() {
         <Profile />
         <ChangeEmail />
       </div>
-      <ChangePassword />
+      <ChangePassword onChanged={() => setPasswordChanges((n) => n + 1)} />
       <Factors />
       <RecoveryCodes />
-      <Sessions />
+      <Sessions passwordChanges={passwordChanges} />
     </>
   );
 }
@@ -138,7 +140,7 @@ function ChangeEmail() {
   );
 }
 
-function ChangePassword() {
+function ChangePassword({ onChanged }: { onChanged(): void }) {
   const { t, withReauth } = useApp();
   const action = useAction();
 
@@ -150,7 +152,10 @@ function ChangePassword() {
       () => withReauth(() => api.post<void>('/api/me/password', { password })).then(() => true),
       t('security.passwordChanged'),
     );
-    if (ok) form.reset();
+    if (ok) {
+      form.reset();
+      onChanged();
+    }
   }
 
   return (
@@ -356,12 +361,21 @@ function RecoveryCodes() {
   );
 }
 
-function Sessions() {
+/** Kept current: reloaded after a password change and whenever the page is shown again. */
+function Sessions({ passwordChanges }: { passwordChanges: number }) {
   const { t, locale } = useApp();
   const list = useLoad(
     () => api.get<{ sessions: SessionRow[] }>('/api/me/sessions').then((r) => r.sessions),
-    [],
+    [passwordChanges],
   );
+  const { reload } = list;
+  useEffect(() => {
+    const shown = () => {
+      if (document.visibilityState === 'visible') reload();
+    };
+    document.addEventListener('visibilitychange', shown);
+    return () => document.removeEventListener('visibilitychange', shown);
+  }, [reload]);
   const action = useAction();
   // Ending signs someone out at once: the row's button only asks, the confirm ends it.
   const [ending, setEnding] = useState<string | undefined>(undefined);
