@@ -6,10 +6,11 @@
  * and the dev console share (`src/shared/dev-mail.ts`).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { DevMailList } from '../src/features/dev-mail/contract.ts';
 import { listDevMails } from '../src/features/dev-mail/service.ts';
 import { OPERATOR_TENANT } from '../src/server/context.ts';
 import type { ReceivedMail } from '../src/server/mail.ts';
-import { type DevMailList, firstLink, mailTextParts } from '../src/shared/dev-mail.ts';
+import { firstLink, mailTextParts } from '../src/shared/dev-mail.ts';
 import { type PortalHarness, type SignedUp, startPortalHarness } from './helpers.ts';
 
 describe('mail viewer in the dev start', () => {

@@ -18,7 +18,6 @@ const SQL_NOT_YET_MOVED: readonly string[] = [
   'src/server/audit.ts',
   'src/server/auth/accounts.ts',
   'src/server/auth/code-sends.ts',
-  'src/server/auth/factor-removal.ts',
   'src/server/auth/password-resets.ts',
   'src/server/auth/recovery-store.ts',
   'src/server/auth/throttle-store.ts',
@@ -38,7 +37,6 @@ const SQL_NOT_YET_MOVED: readonly string[] = [
   'src/server/privacy/erasure.ts',
   'src/server/privacy/export.ts',
   'src/server/privacy/person-keys.ts',
-  'src/server/routes/account.ts',
   'src/server/routes/adv.ts',
   'src/server/routes/auth.ts',
   'src/server/routes/manage.ts',
@@ -57,14 +55,12 @@ const SQL_NOT_YET_MOVED: readonly string[] = [
 const ASSERTED_NOT_YET_MOVED: readonly string[] = [
   'web/src/app.tsx',
   'web/src/code-method.tsx',
-  'web/src/factors.tsx',
   'web/src/pages/adv.tsx',
   'web/src/pages/alerts.tsx',
   'web/src/pages/audit.tsx',
   'web/src/pages/certificates.tsx',
   'web/src/pages/certification.tsx',
   'web/src/pages/dashboard.tsx',
-  'web/src/pages/dev-mails.tsx',
   'web/src/pages/invite.tsx',
   'web/src/pages/license-detail.tsx',
   'web/src/pages/licenses.tsx',
@@ -75,10 +71,8 @@ const ASSERTED_NOT_YET_MOVED: readonly string[] = [
   'web/src/pages/privacy.tsx',
   'web/src/pages/reset.tsx',
   'web/src/pages/rights.tsx',
-  'web/src/pages/security.tsx',
   'web/src/pages/status.tsx',
   'web/src/pages/users.tsx',
-  'web/src/reauth.tsx',
 ];
 
 /** Where SQL belongs: a feature's store, and the migration runner. */

@@ -242,7 +242,7 @@ export async function meOf(ctx: Context, user: UserRecord, session: Session): Pr
     role: user.role,
     tenant: { id: user.tenantId, name: tenant?.name ?? user.tenantId },
     locale: user.locale,
-    permissions: ROLE_PERMISSIONS[user.role],
+    permissions: [...ROLE_PERMISSIONS[user.role]],
     factors: await factorsOf(ctx.db, user.id),
     recoveryCodesLeft: await recoveryCodesLeft(ctx.db, user.id),
     ...(session.reauthUntil && session.reauthUntil > ctx.now()

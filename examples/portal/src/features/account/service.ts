@@ -32,8 +32,9 @@ import { consumeCode, openSecret, sealSecret, sendCode } from '../../server/fact
 import { fail, failWeakPassword } from '../../server/http.ts';
 import { sessionInfo } from '../../server/routes/auth.ts';
 import type { Session } from '../../server/sessions.ts';
-import type { EnrolDone, Locale, Me, SessionRow, TotpStart } from '../../shared/api.ts';
+import type { Locale } from '../../shared/api.ts';
 import { setLastSignIn, setPasswordHash, setPhone, updateProfile } from '../users/store.ts';
+import type { EnrolDone, Me, PasskeyCreationOptions, SessionRow, TotpStart } from './contract.ts';
 import { emailChangedMail } from './mails.ts';
 import {
   addPasskey,
@@ -210,7 +211,10 @@ export async function confirmSmsFactor(
   return enrolled(ctx, req, reply, who, 'sms');
 }
 
-export async function passkeyOptions(ctx: Context, { session, user }: Enrolling) {
+export async function passkeyOptions(
+  ctx: Context,
+  { session, user }: Enrolling,
+): Promise<PasskeyCreationOptions> {
   const wa = ctx.webauthn();
   const registered = await passkeyCredentialIds(ctx.db, user.id);
   const options = await generateRegistrationOptions({
@@ -224,7 +228,13 @@ export async function passkeyOptions(ctx: Context, { session, user }: Enrolling)
     authenticatorSelection: { residentKey: 'required', userVerification: 'required' },
   });
   await ctx.sessions.setChallenge(session, options.challenge);
-  return options;
+  // The library types a descriptor's `type` as any string; it is always 'public-key'. No
+  // transports: only ids were given.
+  const excludeCredentials = (options.excludeCredentials ?? []).map((c) => ({
+    id: c.id,
+    type: 'public-key' as const,
+  }));
+  return { ...options, excludeCredentials };
 }
 
 export async function verifyPasskey(

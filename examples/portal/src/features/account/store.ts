@@ -27,7 +27,7 @@ export async function factorsOf(db: Sql, userId: string): Promise<Factor[]> {
   );
   return rows.map((r) => ({
     id: String(r.id),
-    type: r.type as FactorType,
+    type: r.type as Factor['type'],
     label: String(r.label),
     createdAt: new Date(Number(r.created_at)).toISOString(),
     ...(r.last_used_at == null

@@ -12,13 +12,16 @@
  * where the sink does — the dev start on loopback, whose console prints the same mails.
  */
 import type { FastifyInstance } from 'fastify';
+import type { Context } from '../../server/context.ts';
+import { serveAll } from '../../server/route.ts';
 import type { SessionInfo } from '../../shared/api.ts';
+import { devMailContract } from './contract.ts';
 import { type DevMailSource, listDevMails } from './service.ts';
 
 /** Registers the viewer's API for `source` (for `PortalOptions.extraRoutes`). */
-export function devMailRoutes(source: DevMailSource): (app: FastifyInstance) => void {
-  return (app) => {
-    app.get('/api/dev/mails', async () => listDevMails(source));
+export function devMailRoutes(source: DevMailSource): (app: FastifyInstance, ctx: Context) => void {
+  return (app, ctx) => {
+    serveAll(app, ctx, devMailContract, { list: async () => listDevMails(source) });
 
     // The session answer is the web app's first request, so the flag costs a production
     // portal nothing (no probe of a route that is not there). Only GET /api/session: other

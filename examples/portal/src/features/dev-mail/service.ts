@@ -1,6 +1,7 @@
 /** The dev start's mail viewer: what the local SMTP sink received, newest first. */
 import type { ReceivedMail } from '../../server/mail.ts';
-import { DEV_MAIL_LIMIT, type DevMail, type DevMailList } from '../../shared/dev-mail.ts';
+import { DEV_MAIL_LIMIT } from '../../shared/dev-mail.ts';
+import type { DevMail, DevMailList } from './contract.ts';
 
 /** Where the mails come from: the sink's list (append-only, oldest first). */
 export interface DevMailSource {

@@ -2,7 +2,7 @@
 import { useState } from 'react';
 import type { EnrolDone } from '../../../src/shared/api.ts';
 import { useApp } from '../context.tsx';
-import { EmailSetup, TotpSetup } from '../factors.tsx';
+import { EmailSetup, TotpSetup } from '../features/account/factor-setup.tsx';
 import { navigate } from '../router.tsx';
 import { Card, PageTitle, RecoveryCodeList } from '../ui.tsx';
 
