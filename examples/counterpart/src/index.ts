@@ -6,12 +6,17 @@
  */
 import { randomUUID, timingSafeEqual } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
+import { signWebhook } from '@fluxel-example/kit/webhooks';
 import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify';
 import { Agent, request } from 'undici';
 import { z } from 'zod';
-import { signWebhook } from './webhooks.ts';
 
-export { generateWebhookSecret, signWebhook, webhookKey } from './webhooks.ts';
+/** Standard Webhooks, as the relay verifies them (the kit's one implementation). */
+export {
+  newWebhookSecret as generateWebhookSecret,
+  signWebhook,
+  webhookKey,
+} from '@fluxel-example/kit/webhooks';
 
 /** One accepted business call. */
 export interface Effect {

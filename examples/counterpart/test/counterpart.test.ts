@@ -172,13 +172,16 @@ describe('counterpart', () => {
   });
 
   it('webhook secrets: 32 random bytes generated; the whsec_ prefix optional; under 24 bytes refused', async () => {
-    const { webhookKey } = await import('../src/webhooks.ts');
+    const { signWebhook, webhookKey } = await import('../src/index.ts');
     const generated = generateWebhookSecret();
     expect(webhookKey(generated)).toHaveLength(32);
     const bare = Buffer.alloc(24, 1).toString('base64');
     expect(webhookKey(bare)).toHaveLength(24);
-    expect(() => webhookKey(`whsec_${Buffer.alloc(16, 1).toString('base64')}`)).toThrow(/24 bytes/);
-    expect(() => webhookKey('whsec_not base64!')).toThrow(/base64/);
+    const short = `whsec_${Buffer.alloc(16, 1).toString('base64')}`;
+    expect(webhookKey(short)).toBeUndefined();
+    expect(() => signWebhook(short, 'msg_1', 1, '{}')).toThrow(/24 bytes/);
+    expect(webhookKey('whsec_not base64!')).toBeUndefined();
+    expect(() => signWebhook('whsec_not base64!', 'msg_1', 1, '{}')).toThrow(/base64/);
   });
 });
 

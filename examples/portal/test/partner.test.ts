@@ -10,7 +10,8 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import { missingDependency } from '@fluxel/internal/testing';
-import { amqpSink, EventFeed, natsSink } from '@fluxel-example/relay';
+import { amqpSink, natsSink } from '@fluxel-example/kit/brokers';
+import { EventFeed } from '@fluxel-example/relay';
 import amqp from 'amqplib';
 import { type NatsConnection, connect as natsConnect } from 'nats';
 import { request } from 'undici';

@@ -5,18 +5,16 @@
  * `authorization: Bearer <token>` metadata; the token is compared in constant time. Every call — allowed, failed or refused — goes to the audit log.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { fileURLToPath } from 'node:url';
 import type { AuditEventInput } from '@fluxel/audit';
 import {
   type AdminAuthority,
   type AdminCallEvent,
   createLicenseAdminHandlers,
-  LICENSE_ADMIN_PROTO,
   type UnaryCall,
 } from '@fluxel/license/admin';
+import { licenseAdminService } from '@fluxel-example/kit/admin-service';
+import { type DevTls, TLS_SERVER_POLICY } from '@fluxel-example/kit/tls';
 import * as grpc from '@grpc/grpc-js';
-import * as loader from '@grpc/proto-loader';
-import { type DevTls, TLS_SERVER_POLICY } from './tls.ts';
 
 export interface AdminApiOptions {
   /** Bearer token admin callers present (at least 32 characters). */
@@ -62,20 +60,6 @@ export interface AdminServer {
   readonly port: number;
   /** Waits for calls in flight, then stops. */
   close(): Promise<void>;
-}
-
-interface ServiceDefinitionTree {
-  fluxel: { license: { v1: { LicenseAdmin: grpc.ServiceClientConstructor } } };
-}
-
-/** The loaded `LicenseAdmin` service definition (also what a grpc-js client is built from). */
-export function licenseAdminService(): grpc.ServiceClientConstructor {
-  const definition = loader.loadSync(fileURLToPath(LICENSE_ADMIN_PROTO), {
-    keepCase: true,
-    defaults: true,
-  });
-  return (grpc.loadPackageDefinition(definition) as unknown as ServiceDefinitionTree).fluxel.license
-    .v1.LicenseAdmin;
 }
 
 const digest = (value: string) => createHash('sha256').update(value, 'utf8').digest();

@@ -7,11 +7,11 @@
  */
 import { CryptoError } from '@fluxel/crypto';
 import { type AuthorityRequest, LicenseError, type VerifiedRequest } from '@fluxel/license';
+import type { RateLimiter } from '@fluxel-example/kit/rate-limit';
+import { TLS_SERVER_POLICY } from '@fluxel-example/kit/tls';
 import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify';
 import type { z } from 'zod';
 import { HttpProblem, type ProblemExtra } from './problem.ts';
-import type { RateLimiter } from './ratelimit.ts';
-import { TLS_SERVER_POLICY } from './tls.ts';
 import { WebhookSecretInvalidError } from './webhooks.ts';
 
 export interface HttpServerOptions {

@@ -1,3 +1,10 @@
+// What the relay's own callers open and trust it with (the relay composes the kit's).
+export {
+  type Database,
+  type DatabaseOptions,
+  openDatabase,
+} from '@fluxel-example/kit/database';
+export { type DevTls, ensureDevTls } from '@fluxel-example/kit/tls';
 export {
   type AcmeLog,
   certificateStatus,
@@ -12,7 +19,6 @@ export {
   type AdminApiOptions,
   type AdminServer,
   bearerMatches,
-  licenseAdminService,
   startAdminServer,
 } from './admin.ts';
 export {
@@ -22,18 +28,8 @@ export {
   type CounterpartConnectorOptions,
   counterpartConnector,
 } from './connector.ts';
+export { migrateRelay, RELAY_MIGRATIONS } from './db.ts';
 export {
-  type Database,
-  type DatabaseOptions,
-  migrateRelay,
-  openDatabase,
-  RELAY_MIGRATIONS,
-} from './db.ts';
-export {
-  amqpSink,
-  type BrokerAddress,
-  type BrokerSink,
-  type BrokerSinkOptions,
   type DropNotice,
   EventFeed,
   FEED_EXCHANGE,
@@ -45,7 +41,6 @@ export {
   type FeedSink,
   type FeedSinkStats,
   feedType,
-  natsSink,
 } from './feed.ts';
 export {
   Forwarder,
@@ -57,14 +52,7 @@ export { createHttpServer, type HttpServerOptions, type RelayHttpServer } from '
 export { CachedLicenseStore } from './license-cache.ts';
 export { type ArrivingEvent, MAILBOX_TTL_MS, Mailbox, type MailboxOptions } from './mailbox.ts';
 export { PORTAL_PREFIX, type PortalApiOptions, registerPortalRoutes } from './portal.ts';
-export { HttpProblem, PROBLEM_BASE, type ProblemExtra } from './problem.ts';
-export {
-  memoryRateLimiter,
-  type RateLimitDecision,
-  type RateLimiter,
-  type RedisCounter,
-  redisRateLimiter,
-} from './ratelimit.ts';
+export { HttpProblem, type ProblemExtra } from './problem.ts';
 export { Recorder, type RecorderOptions } from './recorder.ts';
 export {
   createRelay,
@@ -92,12 +80,3 @@ export {
   SendLedger,
   type SendRecord,
 } from './send-ledger.ts';
-export {
-  type DevTls,
-  ensureDevTls,
-  keepTlsPolicy,
-  TLS_SERVER_POLICY,
-  TLS12_AEAD_CIPHERS,
-  TLS13_CIPHER_SUITES,
-} from './tls.ts';
-export { checkWebhookHeaders, WEBHOOK_TOLERANCE_SECONDS, webhookSignedWith } from './webhooks.ts';

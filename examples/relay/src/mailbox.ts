@@ -7,7 +7,7 @@
  */
 import type { AuditEventInput } from '@fluxel/audit';
 import type { InboundEventBody } from '@fluxel/relay-client/contract';
-import type { Database } from './db.ts';
+import type { Database } from '@fluxel-example/kit/database';
 import { type MailboxArrivals, MailboxPolls } from './mailbox-wait.ts';
 import type { Owner, Vault } from './vault.ts';
 import { WEBHOOK_SEEN_MS } from './webhooks.ts';

@@ -9,13 +9,15 @@
  * can check itself: the license belongs to the tenant the portal names, and is activated
  * (promise 3: no credentials before activation).
  */
+
 import type { AuditEventInput } from '@fluxel/audit';
 import type { LicenseStore } from '@fluxel/license';
 import { ConnectionId, Credentials } from '@fluxel/relay-client/contract';
+import { problemType } from '@fluxel-example/kit/problem';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { bearerMatches } from './admin.ts';
-import { HttpProblem, PROBLEM_BASE } from './problem.ts';
+import { HttpProblem } from './problem.ts';
 import { SET_BY_DEVICE, type Vault } from './vault.ts';
 
 export interface PortalApiOptions {
@@ -91,7 +93,7 @@ export function registerPortalRoutes(app: FastifyInstance, deps: PortalDeps): vo
     });
     reply.header('www-authenticate', 'Bearer');
     throw new HttpProblem(401, 'not authenticated', {
-      type: `${PROBLEM_BASE}unauthenticated`,
+      type: problemType('relay', 'unauthenticated'),
       code: 'ERR_UNAUTHENTICATED',
     });
   };
@@ -110,7 +112,7 @@ export function registerPortalRoutes(app: FastifyInstance, deps: PortalDeps): vo
     const license = await licenses.get(licenseId);
     if (!license)
       throw new HttpProblem(404, 'no such license', {
-        type: `${PROBLEM_BASE}license-not-found`,
+        type: problemType('relay', 'license-not-found'),
         code: 'ERR_LICENSE_NOT_FOUND',
       });
     return license;
@@ -164,7 +166,7 @@ export function registerPortalRoutes(app: FastifyInstance, deps: PortalDeps): vo
       if (body.tenant !== license.tenant) {
         await audited('denied', 'license-tenant-mismatch');
         throw new HttpProblem(403, 'the license does not belong to this tenant', {
-          type: `${PROBLEM_BASE}license-tenant-mismatch`,
+          type: problemType('relay', 'license-tenant-mismatch'),
           code: 'ERR_LICENSE_TENANT_MISMATCH',
         });
       }
@@ -173,7 +175,7 @@ export function registerPortalRoutes(app: FastifyInstance, deps: PortalDeps): vo
         const why = license.locked ? 'locked' : expired ? 'expired' : license.state;
         await audited('denied', `license-not-active: ${why}`);
         throw new HttpProblem(409, 'the license is not activated', {
-          type: `${PROBLEM_BASE}license-not-active`,
+          type: problemType('relay', 'license-not-active'),
           code: 'ERR_LICENSE_NOT_ACTIVE',
           detail: `license status: ${why}`,
         });

@@ -30,6 +30,15 @@ import {
 } from '@fluxel/license';
 import { createVerifyPool, defaultVerifyThreads } from '@fluxel/license/node';
 import { SqlLicenseStore } from '@fluxel/license/sql';
+import { amqpSink, natsSink } from '@fluxel-example/kit/brokers';
+import { type Database, openDatabase } from '@fluxel-example/kit/database';
+import {
+  memoryRateLimiter,
+  type RateLimiter,
+  type RedisCounter,
+  redisRateLimiter,
+} from '@fluxel-example/kit/rate-limit';
+import { type DevTls, ensureDevTls, keepTlsPolicy } from '@fluxel-example/kit/tls';
 import {
   certificateStatus,
   prepareAcme,
@@ -39,8 +48,8 @@ import {
 } from './acme.ts';
 import { type AdminApiOptions, type AdminServer, startAdminServer } from './admin.ts';
 import type { Connector } from './connector.ts';
-import { type Database, migrateRelay, openDatabase } from './db.ts';
-import { amqpSink, type FeedOptions, type FeedSink, type FeedSinkStats, natsSink } from './feed.ts';
+import { migrateRelay } from './db.ts';
+import type { FeedOptions, FeedSink, FeedSinkStats } from './feed.ts';
 import { Forwarder } from './forward.ts';
 import { createHttpServer, invalid, rateLimit, urlHost } from './http.ts';
 import { CachedLicenseStore } from './license-cache.ts';
@@ -52,18 +61,11 @@ import {
   postgresArrivals,
 } from './mailbox-wait.ts';
 import { type PortalApiOptions, registerPortalRoutes } from './portal.ts';
-import {
-  memoryRateLimiter,
-  type RateLimiter,
-  type RedisCounter,
-  redisRateLimiter,
-} from './ratelimit.ts';
 import { Recorder } from './recorder.ts';
 import { registerAgentApi } from './routes/agent-api.ts';
 import { registerWebhookRoutes } from './routes/webhooks.ts';
 import { loadOrCreateSecrets } from './secrets.ts';
 import { checkIdempotencyWindow, SendLedger } from './send-ledger.ts';
-import { type DevTls, ensureDevTls, keepTlsPolicy } from './tls.ts';
 import { Vault } from './vault.ts';
 
 export const RELAY_VERSION = '0.1.0';

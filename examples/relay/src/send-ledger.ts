@@ -14,7 +14,7 @@
  * batches. The only module with the forwarder's SQL; nothing here knows HTTP.
  */
 import { randomBytes } from 'node:crypto';
-import type { Database } from './db.ts';
+import type { Database } from '@fluxel-example/kit/database';
 
 /** A pending record older than this is taken over by a retry (its attempt died). */
 export const PENDING_LEASE_MS = 60_000;

@@ -22,7 +22,7 @@ import {
   seal,
   toText,
 } from '@fluxel/crypto';
-import type { Database } from './db.ts';
+import type { Database } from '@fluxel-example/kit/database';
 import { requireWebhookSecret } from './webhooks.ts';
 
 /** The tenant keys in `relay_tenant_keys` (material sealed by `SubjectKeys` under the KEK). */

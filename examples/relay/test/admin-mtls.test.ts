@@ -7,9 +7,9 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { licenseAdminService } from '@fluxel-example/kit/admin-service';
 import * as grpc from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { licenseAdminService } from '../src/admin.ts';
 import { type Harness, startHarness } from './helpers.ts';
 import { clientPki, probe } from './tls-probe.ts';
 

@@ -3,9 +3,11 @@
  * Create → the key activates over REST; Lock → the device's next request is refused (403);
  * calls without the bearer token, or with a wrong one, are refused UNAUTHENTICATED and audited.
  */
+
+import { licenseAdminService } from '@fluxel-example/kit/admin-service';
 import * as grpc from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bearerMatches, licenseAdminService } from '../src/admin.ts';
+import { bearerMatches } from '../src/admin.ts';
 import { type Harness, startHarness } from './helpers.ts';
 
 const TOKEN = 'adm_4f9c2e7a1b8d6f3e0c5a9b2d7e1f4a8c';

@@ -10,8 +10,8 @@
 import { randomUUID } from 'node:crypto';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { inCI } from '@fluxel/internal/testing';
+import { type Database, openDatabase } from '@fluxel-example/kit/database';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Database, openDatabase } from '../src/db.ts';
 import { API_KEY, type Harness, POSTGRES_URL, postgresReachable, startHarness } from './helpers.ts';
 
 const available = await postgresReachable();

@@ -11,13 +11,13 @@ import {
   generateWebhookSecret,
   type SendWebhookInput,
 } from '@fluxel-example/counterpart';
+import type { Database } from '@fluxel-example/kit/database';
+import { ensureDevTls } from '@fluxel-example/kit/tls';
 import pg from 'pg';
 import { createClient } from 'redis';
 import { Agent, request } from 'undici';
 import { type Connector, counterpartConnector } from '../src/connector.ts';
-import type { Database } from '../src/db.ts';
 import { createRelay, type Relay, type RelayOptions } from '../src/relay.ts';
-import { ensureDevTls } from '../src/tls.ts';
 
 export const API_KEY = 'cp-live-key-7f3a9c1e5b';
 

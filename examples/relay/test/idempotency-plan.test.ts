@@ -8,9 +8,9 @@
  */
 import { randomUUID } from 'node:crypto';
 import { missingDependency } from '@fluxel/internal/testing';
+import { type Database, openDatabase } from '@fluxel-example/kit/database';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Database, openDatabase } from '../src/db.ts';
 import { API_KEY, type Harness, POSTGRES_URL, postgresReachable, startHarness } from './helpers.ts';
 
 const skip = (await postgresReachable())

@@ -6,8 +6,9 @@
  */
 import { randomUUID } from 'node:crypto';
 import { missingDependency } from '@fluxel/internal/testing';
+import { type Database, openDatabase } from '@fluxel-example/kit/database';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Database, migrateRelay, openDatabase } from '../src/db.ts';
+import { migrateRelay } from '../src/db.ts';
 import { IDEMPOTENCY_WINDOW_MS, SendLedger } from '../src/send-ledger.ts';
 import { API_KEY, type Harness, POSTGRES_URL, postgresReachable, startHarness } from './helpers.ts';
 

@@ -7,8 +7,9 @@
  */
 import { randomUUID } from 'node:crypto';
 import { missingDependency } from '@fluxel/internal/testing';
+import { type Database, openDatabase } from '@fluxel-example/kit/database';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Database, migrateRelay, openDatabase } from '../src/db.ts';
+import { migrateRelay } from '../src/db.ts';
 import { type SendCompletion, SendLedger } from '../src/send-ledger.ts';
 import { POSTGRES_URL, postgresReachable } from './helpers.ts';
 

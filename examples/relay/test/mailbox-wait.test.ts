@@ -8,9 +8,9 @@ import { randomUUID } from 'node:crypto';
 import { missingDependency } from '@fluxel/internal/testing';
 import type { DpopSigner } from '@fluxel/license';
 import type { NodeRelayClient } from '@fluxel/relay-client/node';
+import { type Database, openDatabase } from '@fluxel-example/kit/database';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { type Database, openDatabase } from '../src/db.ts';
 import { createRelay } from '../src/relay.ts';
 import {
   API_KEY,

@@ -12,13 +12,13 @@ import { join } from 'node:path';
 import { MemoryStore } from '@fluxel/audit';
 import { keyFileKek } from '@fluxel/crypto/node';
 import { missingDependency } from '@fluxel/internal/testing';
+import { openDatabase } from '@fluxel-example/kit/database';
+import { ensureDevTls } from '@fluxel-example/kit/tls';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { counterpartConnector } from '../src/connector.ts';
-import { openDatabase } from '../src/db.ts';
 import { createRelay, type Relay } from '../src/relay.ts';
 import { loadOrCreateSecrets } from '../src/secrets.ts';
-import { ensureDevTls } from '../src/tls.ts';
 import { POSTGRES_URL, postgresReachable } from './helpers.ts';
 
 const url = POSTGRES_URL;

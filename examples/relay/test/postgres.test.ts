@@ -4,8 +4,8 @@
  * Skipped, saying so, when no server answers.
  */
 import { randomUUID } from 'node:crypto';
+import { type Database, openDatabase } from '@fluxel-example/kit/database';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Database, openDatabase } from '../src/db.ts';
 import { API_KEY, type Harness, POSTGRES_URL, postgresReachable, startHarness } from './helpers.ts';
 
 const url = POSTGRES_URL;

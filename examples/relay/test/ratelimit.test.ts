@@ -1,6 +1,7 @@
 /** Rate limits in memory: per client IP on every route, fixed windows. */
+
+import { memoryRateLimiter } from '@fluxel-example/kit/rate-limit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { memoryRateLimiter } from '../src/ratelimit.ts';
 import { type Harness, rawRequest, startHarness } from './helpers.ts';
 
 describe('rate limits (memory)', () => {

@@ -5,10 +5,10 @@
  */
 import { missingDependency } from '@fluxel/internal/testing';
 import { createDpopSigner, type DpopSigner, generateKeyPair } from '@fluxel/license';
+import { type RedisCounter, redisRateLimiter } from '@fluxel-example/kit/rate-limit';
 import { createClient } from 'redis';
 import { Agent, request } from 'undici';
 import { afterAll, describe, expect, it } from 'vitest';
-import { type RedisCounter, redisRateLimiter } from '../src/ratelimit.ts';
 import { type Harness, REDIS_URL, redisReachable, startHarness } from './helpers.ts';
 
 const redisUrl = REDIS_URL;

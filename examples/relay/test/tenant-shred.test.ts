@@ -16,8 +16,8 @@ import {
   type StoredTokens,
   spkiPin,
 } from '@fluxel/relay-client/node';
+import { type Database, openDatabase } from '@fluxel-example/kit/database';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Database, openDatabase } from '../src/db.ts';
 import { API_KEY, type Harness, rawRequest, startHarness } from './helpers.ts';
 
 const TOKEN = `portal-${randomUUID()}-${randomUUID()}`;

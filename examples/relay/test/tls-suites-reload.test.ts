@@ -8,8 +8,8 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { keepTlsPolicy, TLS_SERVER_POLICY } from '@fluxel-example/kit/tls';
 import { describe, expect, it } from 'vitest';
-import { keepTlsPolicy, TLS_SERVER_POLICY } from '../src/tls.ts';
 import { tls12 } from './tls-probe.ts';
 
 describe('TLS policy across certificate reloads (issue 17)', () => {

@@ -6,8 +6,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import { missingDependency } from '@fluxel/internal/testing';
+import { type Database, openDatabase } from '@fluxel-example/kit/database';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Database, openDatabase } from '../src/db.ts';
 import { WEBHOOK_SEEN_MS } from '../src/webhooks.ts';
 import {
   type Harness,

@@ -6,8 +6,8 @@
  */
 import { createHmac, randomBytes } from 'node:crypto';
 import { generateWebhookSecret } from '@fluxel-example/counterpart';
+import { webhookSignedWith } from '@fluxel-example/kit/webhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { webhookSignedWith } from '../src/webhooks.ts';
 import { API_KEY, type Harness, rawRequest, startHarness } from './helpers.ts';
 
 const ID = 'msg_2KWPBgLlAfxdpx2AI54pPJ85f4W';

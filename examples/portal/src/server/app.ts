@@ -8,9 +8,14 @@ import { extname, join, normalize, resolve } from 'node:path';
 import { type AuditEvent, type PrivacyTransform, signingKeyFromSeed } from '@fluxel/audit';
 import { Keyring } from '@fluxel/crypto';
 import { keyFileKek } from '@fluxel/crypto/node';
-import { type DevTls, ensureDevTls, TLS_SERVER_POLICY } from '@fluxel-example/relay';
+import { type DevTls, ensureDevTls, TLS_SERVER_POLICY } from '@fluxel-example/kit/tls';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { accountRoutes } from '../features/account/routes.ts';
+import { licensesRoutes } from '../features/licenses/routes.ts';
+import { tenantsRoutes } from '../features/tenants/routes.ts';
+import { assignPartner, createTenant } from '../features/tenants/store.ts';
+import { usersRoutes } from '../features/users/routes.ts';
+import { insertInvitation } from '../features/users/store.ts';
 import { openPortalAudit, type PortalAudit } from './audit.ts';
 import type { PasswordParams } from './auth/password.ts';
 import { type Context, OPERATOR_TENANT } from './context.ts';
@@ -249,6 +254,9 @@ export async function createPortal(options: PortalOptions): Promise<Portal> {
   });
   authRoutes(app, ctx);
   accountRoutes(app, ctx);
+  tenantsRoutes(app, ctx);
+  usersRoutes(app, ctx);
+  licensesRoutes(app, ctx);
   manageRoutes(app, ctx, (q) => audit.query(q));
   advRoutes(app, ctx);
   privacyRoutes(app, ctx);
@@ -281,31 +289,22 @@ export async function createPortal(options: PortalOptions): Promise<Portal> {
     audit,
     tls,
     async createTenant(id, name, kind) {
-      await db.query(
-        'INSERT INTO portal_tenants (id, name, kind, created_at) VALUES ($1, $2, $3, $4) ON CONFLICT (id) DO NOTHING',
-        [id, name, kind, now()],
-      );
+      await createTenant(db, { id, name, kind }, now());
     },
     async assignPartner(partnerId, customerId) {
-      await db.query(
-        'INSERT INTO portal_partner_customers (partner_id, customer_id) VALUES ($1, $2) ON CONFLICT DO NOTHING',
-        [partnerId, customerId],
-      );
+      await assignPartner(db, partnerId, customerId);
     },
     async invite(email, role, tenantId) {
       const token = randomBytes(32).toString('base64url');
-      await db.query(
-        `INSERT INTO portal_invitations (id, token_hash, tenant_id, email, role, invited_by, expires_at)
-         VALUES ($1, $2, $3, $4, $5, 'system', $6)`,
-        [
-          `inv_${randomBytes(9).toString('base64url')}`,
-          sha256(token),
-          tenantId,
-          email.toLowerCase(),
-          role,
-          now() + 7 * 86_400_000,
-        ],
-      );
+      await insertInvitation(db, {
+        id: `inv_${randomBytes(9).toString('base64url')}`,
+        tokenHash: sha256(token),
+        tenantId,
+        email: email.toLowerCase(),
+        role,
+        invitedBy: 'system',
+        expiresAt: now() + 7 * 86_400_000,
+      });
       await audit.log.append({
         tenant: tenantId,
         actor: { type: 'system', id: 'bootstrap' },

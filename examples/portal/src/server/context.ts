@@ -6,14 +6,11 @@ import type { AuditEventInput, AuditLog } from '@fluxel/audit';
 import type { Keyring } from '@fluxel/crypto';
 import type { FastifyRequest } from 'fastify';
 import { factorsOf } from '../features/account/store.ts';
+import * as tenants from '../features/tenants/store.ts';
+import type { UserRecord } from '../features/users/store.ts';
+import * as users from '../features/users/store.ts';
 import type { Me, Tenant } from '../shared/api.ts';
-import {
-  can,
-  type Permission,
-  ROLE_PERMISSIONS,
-  ROLE_SCOPE,
-  type Role,
-} from '../shared/permissions.ts';
+import { can, type Permission, ROLE_PERMISSIONS } from '../shared/permissions.ts';
 import { recoveryCodesLeft } from './auth/recovery-store.ts';
 import type { Database } from './db.ts';
 import { fail } from './http.ts';
@@ -25,19 +22,8 @@ import type { SmsTransport } from './sms.ts';
 /** The tenant of the operator (administrators) and of events no tenant can be named for. */
 export const OPERATOR_TENANT = 'fluxel-operator';
 
-export interface UserRecord {
-  readonly id: string;
-  readonly tenantId: string;
-  readonly email: string;
-  readonly name: string;
-  readonly role: Role;
-  readonly status: 'active' | 'disabled';
-  readonly locale: 'de' | 'en';
-  readonly passwordHash: string;
-  readonly phone: string | undefined;
-  readonly createdAt: number;
-  readonly lastSignInAt: number | undefined;
-}
+export type { UserRecord } from '../features/users/store.ts';
+export { toUser } from '../features/users/store.ts';
 
 export interface WebAuthnConfig {
   readonly rpId: string;
@@ -68,40 +54,18 @@ export interface Context {
   };
 }
 
-export function toUser(r: Record<string, unknown>): UserRecord {
-  return {
-    id: String(r.id),
-    tenantId: String(r.tenant_id),
-    email: String(r.email),
-    name: String(r.name),
-    role: r.role as Role,
-    status: r.status as 'active' | 'disabled',
-    locale: r.locale === 'en' ? 'en' : 'de',
-    passwordHash: String(r.password_hash),
-    phone: r.phone == null ? undefined : String(r.phone),
-    createdAt: Number(r.created_at),
-    lastSignInAt: r.last_sign_in_at == null ? undefined : Number(r.last_sign_in_at),
-  };
+// The users' and tenants' SQL lives in their features' stores; these keep the old call shape.
+
+export function userById(ctx: Context, id: string): Promise<UserRecord | undefined> {
+  return users.userById(ctx.db, id);
 }
 
-export async function userById(ctx: Context, id: string): Promise<UserRecord | undefined> {
-  const { rows } = await ctx.db.query('SELECT * FROM portal_users WHERE id = $1', [id]);
-  return rows[0] ? toUser(rows[0]) : undefined;
+export function userByEmail(ctx: Context, email: string): Promise<UserRecord | undefined> {
+  return users.userByEmail(ctx.db, email);
 }
 
-export async function userByEmail(ctx: Context, email: string): Promise<UserRecord | undefined> {
-  const { rows } = await ctx.db.query('SELECT * FROM portal_users WHERE email = $1', [
-    email.toLowerCase(),
-  ]);
-  return rows[0] ? toUser(rows[0]) : undefined;
-}
-
-export async function tenantById(ctx: Context, id: string): Promise<Tenant | undefined> {
-  const { rows } = await ctx.db.query('SELECT id, name, kind FROM portal_tenants WHERE id = $1', [
-    id,
-  ]);
-  const r = rows[0];
-  return r ? { id: String(r.id), name: String(r.name), kind: r.kind as Tenant['kind'] } : undefined;
+export function tenantById(ctx: Context, id: string): Promise<Tenant | undefined> {
+  return tenants.tenantById(ctx.db, id);
 }
 
 /** Records an audit event; the request's IP and user agent are added. */
@@ -183,28 +147,8 @@ export async function authorize(
 }
 
 /** The tenants a user's role reaches: own, assigned (partners) or all (administrators). */
-export async function reachableTenants(ctx: Context, user: UserRecord): Promise<Tenant[]> {
-  const scope = ROLE_SCOPE[user.role];
-  const query =
-    scope === 'all'
-      ? { text: 'SELECT id, name, kind FROM portal_tenants ORDER BY name', params: [] }
-      : scope === 'assigned'
-        ? {
-            text: `SELECT t.id, t.name, t.kind FROM portal_tenants t
-                   JOIN portal_partner_customers pc ON pc.customer_id = t.id
-                   WHERE pc.partner_id = $1 ORDER BY t.name`,
-            params: [user.tenantId],
-          }
-        : {
-            text: 'SELECT id, name, kind FROM portal_tenants WHERE id = $1',
-            params: [user.tenantId],
-          };
-  const { rows } = await ctx.db.query(query.text, query.params);
-  return rows.map((r) => ({
-    id: String(r.id),
-    name: String(r.name),
-    kind: r.kind as Tenant['kind'],
-  }));
+export function reachableTenants(ctx: Context, user: UserRecord): Promise<Tenant[]> {
+  return tenants.reachableTenants(ctx.db, user);
 }
 
 /**

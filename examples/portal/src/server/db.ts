@@ -4,7 +4,7 @@
  * each once, under an advisory lock on PostgreSQL so two portals starting together do not race.
  */
 import { readdirSync, readFileSync } from 'node:fs';
-import { type Database, openDatabase } from '@fluxel-example/relay';
+import { type Database, openDatabase } from '@fluxel-example/kit/database';
 
 export type { Database };
 

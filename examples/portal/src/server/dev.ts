@@ -20,7 +20,7 @@ import { Agent as HttpsAgent } from 'node:https';
 import { join, resolve } from 'node:path';
 import { env } from 'node:process';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ensureDevTls } from '@fluxel-example/relay';
+import { ensureDevTls } from '@fluxel-example/kit/tls';
 import { devMailRoutes } from '../features/dev-mail/routes.ts';
 import { DEV_MAIL_PAGE, firstLink } from '../shared/dev-mail.ts';
 import { createPortal } from './app.ts';

@@ -3,6 +3,7 @@
  * parsing, security headers, and the CSRF check (Origin / Sec-Fetch-Site plus a per-session
  * token) for every state-changing request.
  */
+import { Problem as RealmProblem } from '@fluxel-example/kit/problem';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { z } from 'zod';
 import {
@@ -72,20 +73,21 @@ function withReasons(extra: ProblemExtra): Problem['fields'] {
   }));
 }
 
-export class PortalProblem extends Error {
-  readonly extra: Partial<Pick<Problem, 'detail' | 'retryAfter' | 'fields'>>;
+type PortalMembers = Partial<Pick<Problem, 'detail' | 'retryAfter' | 'fields'>> & {
+  readonly code: ErrorCode;
+};
 
-  constructor(
-    readonly status: number,
-    readonly code: ErrorCode,
-    readonly title: string,
-    extra: ProblemExtra = {},
-  ) {
-    super(title);
-    this.name = 'PortalProblem';
+/** A problem of the portal's realm (`…/problems/portal/<code>`), every field with its reason. */
+export class PortalProblem extends RealmProblem<PortalMembers> {
+  constructor(status: number, code: ErrorCode, title: string, extra: ProblemExtra = {}) {
     const { fields: _raw, ...rest } = extra;
     const fields = withReasons(extra);
-    this.extra = { ...rest, ...(fields ? { fields } : {}) };
+    super('portal', status, title, { ...rest, code, ...(fields ? { fields } : {}) });
+    this.name = 'PortalProblem';
+  }
+
+  get code(): ErrorCode {
+    return this.extra.code;
   }
 }
 
@@ -181,13 +183,7 @@ function sendProblem(reply: FastifyReply, problem: PortalProblem): void {
   void reply
     .code(problem.status)
     .type('application/problem+json')
-    .send({
-      type: `https://fluxel.example/problems/${problem.code}`,
-      title: problem.title,
-      status: problem.status,
-      code: problem.code,
-      ...problem.extra,
-    } satisfies Problem);
+    .send(problem.document() satisfies Problem);
 }
 
 /** The Content-Security-Policy: no inline script or style, no framing, no plugins. */

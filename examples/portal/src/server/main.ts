@@ -34,7 +34,7 @@
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { env } from 'node:process';
-import { type DevTls, ensureDevTls } from '@fluxel-example/relay';
+import { type DevTls, ensureDevTls } from '@fluxel-example/kit/tls';
 import { createPortal } from './app.ts';
 import { OPERATOR_TENANT } from './context.ts';
 import { smtpTransport } from './mail.ts';

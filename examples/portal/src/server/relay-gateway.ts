@@ -5,7 +5,7 @@
  * API with a client certificate too when the relay requires mutual TLS.
  */
 
-import { licenseAdminService } from '@fluxel-example/relay';
+import { licenseAdminService } from '@fluxel-example/kit/admin-service';
 import * as grpc from '@grpc/grpc-js';
 import { Agent, request } from 'undici';
 

@@ -30,6 +30,7 @@ export const ERROR_CODES = [
   'invalid_code',
   'weak_password',
   'invitation_invalid',
+  'invitation_replaced',
   'email_taken',
   'token_invalid',
   'license_not_active',
@@ -175,57 +176,22 @@ export const resetConfirmBody = z.strictObject({ token: z.string().min(20).max(2
 
 // ---------------------------------------------------------------- tenants & users
 
-/** `GET /api/tenants` → `{ tenants: Tenant[] }` (scoped: own / assigned / all). */
-export interface Tenant {
-  readonly id: string;
-  readonly name: string;
-  readonly kind: 'customer' | 'partner' | 'operator';
-}
+/** A tenant (src/features/tenants/contract.ts), named here too for the features that show one. */
+export type { Tenant } from '../features/tenants/contract.ts';
 
-/** `GET /api/users?tenantId=` → `{ users: UserRow[] }` (users.read, scoped). */
-export interface UserRow {
-  readonly id: string;
-  readonly email: string;
-  readonly name: string;
-  readonly role: Role;
-  readonly tenantId: string;
-  readonly status: 'active' | 'disabled';
-  readonly factors: readonly FactorType[];
-  readonly lastSignInAt?: string;
-}
-/**
- * `PATCH /api/users/:id` (users.manage) → `UserRow`. Disabling ends all the user's sessions. The
- * role must fit the user's tenant (400 `bad_request` on `role`); an account with a scheduled
- * erasure is not made active (409 `erasure_scheduled`: cancel the erasure instead). Only a real
- * change is audited.
- */
+// Users and invitations: routes and response types in src/features/users/contract.ts.
+
+/** The body of `PATCH /api/users/:id` (users' contract `update`). */
 export const updateUserBody = z.strictObject({
   role: z.enum(ROLES).optional(),
   status: z.enum(['active', 'disabled']).optional(),
 });
-/** `POST /api/users/:id/sessions/revoke` (users.manage) → `{ ended: number }`. */
 
 // ---------------------------------------------------------------- licenses & credentials
 
-/** `GET /api/licenses?tenantId=` → `{ licenses: LicenseRow[] }` (scoped). */
-export interface LicenseRow {
-  readonly id: string;
-  readonly tenantId: string;
-  readonly tenantName: string;
-  readonly product: string;
-  readonly entitlements: readonly string[];
-  /** `issued` (never activated), `active`, `locked`, `expired`. */
-  readonly status: string;
-  readonly lockedReason?: string;
-  readonly activated: boolean;
-  /** Device key thumbprint — administrators only (field-level rule). */
-  readonly deviceJkt?: string;
-  readonly createdAt: string;
-  readonly activatedAt?: string;
-  readonly lastSeenAt?: string;
-  readonly expiresAt?: string;
-}
-/** `POST /api/licenses` (license.create) → `{ license: LicenseRow, licenseKey }` — the key is shown once. */
+// Licenses and credentials: routes and response types in src/features/licenses/contract.ts.
+
+/** The body of `POST /api/licenses` (licenses' contract `create`). */
 export const createLicenseBody = z.strictObject({
   tenantId: id,
   product: z
@@ -238,23 +204,9 @@ export const createLicenseBody = z.strictObject({
     .default([]),
   expiresAt: z.iso.datetime().optional(),
 });
-/** `POST /api/licenses/:id/lock` (license.lock) → `LicenseRow`. */
+/** The body of `POST /api/licenses/:id/lock`. */
 export const lockBody = z.strictObject({ reason: z.string().trim().min(1).max(200) });
-/** `POST /api/licenses/:id/unlock` (license.lock) → `LicenseRow`. */
-/** `POST /api/licenses/:id/rebind` (license.rebind) → `{ rebindCode, expiresAt }` — shown once. */
-
-/** `GET /api/licenses/:id/connections` (credentials.read) → `{ connections: ConnectionRow[] }`. */
-export interface ConnectionRow {
-  readonly connection: string;
-  readonly kind: string;
-  readonly fieldNames: readonly string[];
-  readonly setAt: string;
-  /** `device` or the portal user's display name. */
-  readonly setBy: string;
-  /** Where the third party sends this connection's webhooks (null without a webhook secret). */
-  readonly hookUrl: string | null;
-}
-/** `PUT /api/licenses/:id/connections/:connection/credentials` (credentials.write, re-auth not needed) → 204; 409 `license_not_active` before activation. */
+/** The body of `PUT /api/licenses/:id/connections/:connection/credentials`. */
 export const credentialsBody = z.strictObject({
   kind: z
     .string()

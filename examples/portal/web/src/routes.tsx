@@ -17,12 +17,14 @@ const EnrolPage = lazy(() => import('./pages/enrol.tsx').then(named('EnrolPage')
 const InvitePage = lazy(() => import('./pages/invite.tsx').then(named('InvitePage')));
 const ResetRequestPage = lazy(() => import('./pages/reset.tsx').then(named('ResetRequestPage')));
 const ResetConfirmPage = lazy(() => import('./pages/reset.tsx').then(named('ResetConfirmPage')));
-const DashboardPage = lazy(() => import('./pages/dashboard.tsx').then(named('DashboardPage')));
-const LicensesPage = lazy(() => import('./pages/licenses.tsx').then(named('LicensesPage')));
-const LicenseDetailPage = lazy(() =>
-  import('./pages/license-detail.tsx').then(named('LicenseDetailPage')),
+const DashboardPage = lazy(() =>
+  import('./features/dashboard/page.tsx').then(named('DashboardPage')),
 );
-const UsersPage = lazy(() => import('./pages/users.tsx').then(named('UsersPage')));
+const LicensesPage = lazy(() => import('./features/licenses/page.tsx').then(named('LicensesPage')));
+const LicenseDetailPage = lazy(() =>
+  import('./features/licenses/detail.tsx').then(named('LicenseDetailPage')),
+);
+const UsersPage = lazy(() => import('./features/users/page.tsx').then(named('UsersPage')));
 const SecurityPage = lazy(() => import('./features/account/page.tsx').then(named('SecurityPage')));
 const AuditPage = lazy(() => import('./pages/audit.tsx').then(named('AuditPage')));
 const AlertsPage = lazy(() => import('./pages/alerts.tsx').then(named('AlertsPage')));

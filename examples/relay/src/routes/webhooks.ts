@@ -5,15 +5,16 @@
  * connection name — or, deprecated, to the shared `/v1/hooks/<connection>`. A verified event
  * goes into the license's {@link Mailbox}; every outcome is audited.
  */
+
 import type { AuditEventInput } from '@fluxel/audit';
 import { ConnectionId, JsonValue } from '@fluxel/relay-client/contract';
+import { checkWebhookHeaders, webhookSignedWith } from '@fluxel-example/kit/webhooks';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { EventFeed } from '../feed.ts';
 import { header, invalid, type RelayHttpServer } from '../http.ts';
 import type { Mailbox } from '../mailbox.ts';
 import { HttpProblem } from '../problem.ts';
 import { HOOK_ID, type Vault, type WebhookSecret } from '../vault.ts';
-import { checkWebhookHeaders, webhookSignedWith } from '../webhooks.ts';
 
 export interface WebhookRouteDeps {
   readonly vault: Vault;
@@ -25,6 +26,13 @@ export interface WebhookRouteDeps {
   /** Whether the deprecated shared hook URL still takes webhooks (see `RelayOptions`). */
   readonly legacyWebhooks: boolean;
 }
+
+/** The audit log's names for why a webhook was refused (stable: operators filter on them). */
+const AUDIT_REASONS = {
+  missing: 'missing-headers',
+  timestamp: 'stale-timestamp',
+  signature: 'bad-signature',
+} as const;
 
 /** Registers `POST /v1/hooks/:connection/:hookId` and the deprecated `POST /v1/hooks/:connection`. */
 export function registerWebhookRoutes(app: RelayHttpServer, deps: WebhookRouteDeps): void {
@@ -78,7 +86,7 @@ export function registerWebhookRoutes(app: RelayHttpServer, deps: WebhookRouteDe
       return new HttpProblem(401, 'webhook refused', { code: 'ERR_WEBHOOK_REFUSED' });
     };
     const check = checkWebhookHeaders(headers, clock());
-    if (!check.ok) throw await denied(check.reason);
+    if (!check.ok) throw await denied(AUDIT_REASONS[check.reason]);
     let match: WebhookSecret | undefined;
     if (hookId === undefined) {
       const candidates = await vault.legacyWebhookSecrets(connection);
@@ -89,7 +97,7 @@ export function registerWebhookRoutes(app: RelayHttpServer, deps: WebhookRouteDe
       if (!candidate) throw await denied('unknown-hook');
       if (webhookSignedWith(candidate.secret, headers, raw)) match = candidate;
     }
-    if (!match) throw await denied('bad-signature');
+    if (!match) throw await denied(AUDIT_REASONS.signature);
     let json: unknown;
     try {
       json = JSON.parse(raw.toString('utf8'));

@@ -5,9 +5,14 @@
  * in-memory queue per broker; a pump sends the head, waits for the publisher confirm /
  * JetStream ack, and retries with backoff (reconnecting) until confirmed. A full queue drops the
  * new event and counts it. Consumers de-duplicate by `id` (AMQP `messageId`, `Nats-Msg-Id`).
- * The broker connections are the relay's sinks (`amqpSink`, `natsSink`) with the partner names.
+ * The broker connections are the kit's sinks (`amqpSink`, `natsSink`) with the partner names.
  */
-import { amqpSink, type BrokerAddress, type BrokerSink, natsSink } from '@fluxel-example/relay';
+import {
+  amqpSink,
+  type BrokerAddress,
+  type BrokerSink,
+  natsSink,
+} from '@fluxel-example/kit/brokers';
 import { type PartnerEvent, subjectToken } from './model.ts';
 
 export const PARTNER_EXCHANGE = 'fluxel.partner-events';

@@ -9,6 +9,7 @@ import {
   verifyAuthenticationResponse,
 } from '@simplewebauthn/server';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { failReplacedInvitation } from '../../features/users/service.ts';
 import {
   acceptInvitationBody,
   type InvitationInfo,
@@ -478,7 +479,11 @@ export function authRoutes(app: FastifyInstance, ctx: Context): void {
 
   app.get<{ Params: { token: string } }>('/api/invitations/:token', async (req) => {
     const row = await invitation(req.params.token);
-    if (!row) return fail(404, 'invitation_invalid', 'the invitation is not valid (any more)');
+    if (!row) {
+      // A link of an invitation sent again says so (410 `invitation_replaced`).
+      await failReplacedInvitation(ctx, req.params.token);
+      return fail(404, 'invitation_invalid', 'the invitation is not valid (any more)');
+    }
     const tenant = await tenantById(ctx, String(row.tenant_id));
     return {
       email: String(row.email),

@@ -1,21 +1,25 @@
 /** `/`: greeting, where the user stands, licenses by status, shortcuts. */
-import type { LicenseRow } from '../../../src/shared/api.ts';
-import { api } from '../api.ts';
-import { useApp, useMe } from '../context.tsx';
-import { statusLabel } from '../labels.ts';
-import { Link } from '../router.tsx';
-import { Card, Loading, Notice, PageTitle, useLoad } from '../ui.tsx';
-import { TlsIndicator } from './status.tsx';
+import { licensesContract } from '../../../../src/features/licenses/contract.ts';
+import { api } from '../../api.ts';
+import { call } from '../../client.ts';
+import { useApp, useMe } from '../../context.tsx';
+import { statusLabel } from '../../labels.ts';
+import { useMessages } from '../../messages.ts';
+import { TlsIndicator } from '../../pages/status.tsx';
+import { Link } from '../../router.tsx';
+import { Card, Loading, Notice, PageTitle, useLoad } from '../../ui.tsx';
+import { dashboardMessages } from './messages.ts';
 
 const ORDER = ['active', 'issued', 'locked', 'expired'];
 
 export function DashboardPage() {
-  const { t, can } = useApp();
+  const { t: ui, can } = useApp();
+  const t = useMessages(dashboardMessages);
   const me = useMe();
   const licenses = useLoad(
     () =>
       can('license.read')
-        ? api.get<{ licenses: LicenseRow[] }>('/api/licenses').then((r) => r.licenses)
+        ? call(licensesContract.list).then((r) => r.licenses)
         : Promise.resolve([]),
     [],
   );
@@ -34,42 +38,42 @@ export function DashboardPage() {
 
   return (
     <>
-      <PageTitle title={t('dashboard.title')}>{t('dashboard.hello', { name: me.name })}</PageTitle>
+      <PageTitle title={t('title')}>{ui('dashboard.hello', { name: me.name })}</PageTitle>
       <p className="lead" data-testid="dashboard-context">
-        {t('dashboard.context', { tenant: me.tenant.name, role: t(`role.${me.role}`) })}
+        {t('context', { tenant: me.tenant.name, role: ui(`role.${me.role}`) })}
       </p>
       {adv.data?.needsAcceptance ? (
         <div className="notice notice-warn" data-testid="adv-needed">
-          <p>{t('dashboard.advNeeded')}</p>
-          <Link to="/adv">{t('nav.adv')}</Link>
+          <p>{t('advNeeded')}</p>
+          <Link to="/adv">{ui('nav.adv')}</Link>
         </div>
       ) : null}
       {me.recoveryCodesLeft < 3 ? (
         <div className="notice notice-warn" data-testid="recovery-low">
-          <p>{t('dashboard.recoveryLow', { n: me.recoveryCodesLeft })}</p>
-          <Link to="/security">{t('nav.security')}</Link>
+          <p>{t('recoveryLow', { n: me.recoveryCodesLeft })}</p>
+          <Link to="/security">{ui('nav.security')}</Link>
         </div>
       ) : null}
       {me.factors.length < 2 ? (
         <div className="notice notice-info">
-          <p>{t('dashboard.secondFactor')}</p>
-          <Link to="/security">{t('dashboard.addFactor')}</Link>
+          <p>{t('secondFactor')}</p>
+          <Link to="/security">{t('addFactor')}</Link>
         </div>
       ) : null}
       {can('license.read') ? (
-        <Card title={t('dashboard.licenses')}>
+        <Card title={t('licenses')}>
           {licenses.loading ? <Loading /> : null}
           <Notice error={licenses.error} />
           {licenses.data ? (
             <ul className="stats">
               <li className="stat" data-testid="count-total">
                 <span className="stat-value">{licenses.data.length}</span>
-                <span className="stat-label">{t('dashboard.total')}</span>
+                <span className="stat-label">{t('total')}</span>
               </li>
               {statuses.map((status) => (
                 <li key={status} className={`stat stat-${status}`} data-testid={`count-${status}`}>
                   <span className="stat-value">{counts.get(status) ?? 0}</span>
-                  <span className="stat-label">{statusLabel(t, status)}</span>
+                  <span className="stat-label">{statusLabel(ui, status)}</span>
                 </li>
               ))}
             </ul>
@@ -77,35 +81,35 @@ export function DashboardPage() {
         </Card>
       ) : null}
       <TlsIndicator />
-      <Card title={t('dashboard.shortcuts')}>
+      <Card title={t('shortcuts')}>
         <ul className="shortcuts">
           {can('license.read') ? (
             <li>
-              <Link to="/licenses">{t('nav.licenses')}</Link>
-              <span className="hint">{t('dashboard.licensesHint')}</span>
+              <Link to="/licenses">{ui('nav.licenses')}</Link>
+              <span className="hint">{t('licensesHint')}</span>
             </li>
           ) : null}
           {can('users.read') ? (
             <li>
-              <Link to="/users">{t('nav.users')}</Link>
-              <span className="hint">{t('dashboard.usersHint')}</span>
+              <Link to="/users">{ui('nav.users')}</Link>
+              <span className="hint">{t('usersHint')}</span>
             </li>
           ) : null}
           {can('audit.read') ? (
             <li>
-              <Link to="/audit">{t('nav.audit')}</Link>
-              <span className="hint">{t('dashboard.auditHint')}</span>
+              <Link to="/audit">{ui('nav.audit')}</Link>
+              <span className="hint">{t('auditHint')}</span>
             </li>
           ) : null}
           {can('alerts.read') ? (
             <li>
-              <Link to="/alerts">{t('nav.alerts')}</Link>
-              <span className="hint">{t('dashboard.alertsHint')}</span>
+              <Link to="/alerts">{ui('nav.alerts')}</Link>
+              <span className="hint">{t('alertsHint')}</span>
             </li>
           ) : null}
           <li>
-            <Link to="/security">{t('nav.security')}</Link>
-            <span className="hint">{t('dashboard.securityHint')}</span>
+            <Link to="/security">{ui('nav.security')}</Link>
+            <span className="hint">{t('securityHint')}</span>
           </li>
         </ul>
       </Card>

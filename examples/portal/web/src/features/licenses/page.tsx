@@ -1,24 +1,30 @@
 /** `/licenses`: the licenses in scope; administrators create, lock, unlock and rebind. */
 import { type FormEvent, useState } from 'react';
-import type { LicenseRow, Tenant } from '../../../src/shared/api.ts';
-import { api, enc } from '../api.ts';
-import { useApp } from '../context.tsx';
-import { statusLabel, statusTone } from '../labels.ts';
-import { Link } from '../router.tsx';
+import {
+  licensesContract as c,
+  type LicenseRow,
+} from '../../../../src/features/licenses/contract.ts';
+import { tenantsContract } from '../../../../src/features/tenants/contract.ts';
+import { call } from '../../client.ts';
+import { useApp } from '../../context.tsx';
+import { statusLabel, statusTone } from '../../labels.ts';
+import { useMessages } from '../../messages.ts';
+import { Link } from '../../router.tsx';
 import {
   Badge,
   Card,
+  DataTable,
   Field,
   formatDate,
   formValue,
-  Loading,
   Notice,
   OneTimeSecret,
   PageTitle,
   SelectField,
   useAction,
   useLoad,
-} from '../ui.tsx';
+} from '../../ui.tsx';
+import { licensesMessages } from './messages.ts';
 
 export interface RebindSecret {
   readonly product: string;
@@ -27,11 +33,9 @@ export interface RebindSecret {
 }
 
 export function LicensesPage() {
-  const { t, can, locale } = useApp();
-  const list = useLoad(
-    () => api.get<{ licenses: LicenseRow[] }>('/api/licenses').then((r) => r.licenses),
-    [],
-  );
+  const { t: ui, can, locale } = useApp();
+  const t = useMessages(licensesMessages);
+  const list = useLoad(() => call(c.list).then((r) => r.licenses), []);
   const [created, setCreated] = useState<{ license: LicenseRow; licenseKey: string } | undefined>(
     undefined,
   );
@@ -46,92 +50,95 @@ export function LicensesPage() {
 
   return (
     <>
-      <PageTitle title={t('licenses.title')}>{t('licenses.title')}</PageTitle>
-      <p className="lead">{t('licenses.intro')}</p>
+      <PageTitle title={t('title')}>{t('title')}</PageTitle>
+      <p className="lead">{t('intro')}</p>
       {created ? (
         <Card
-          title={t('licenses.createdTitle', { product: created.license.product })}
+          title={t('createdTitle', { product: created.license.product })}
           className="card-highlight"
         >
-          <OneTimeSecret
-            testId="license-key"
-            label={t('licenses.key')}
-            value={created.licenseKey}
-          />
+          <OneTimeSecret testId="license-key" label={t('key')} value={created.licenseKey} />
           <button type="button" className="button-secondary" onClick={() => setCreated(undefined)}>
-            {t('common.done')}
+            {ui('common.done')}
           </button>
         </Card>
       ) : null}
       {rebind ? <RebindCard secret={rebind} onClose={() => setRebind(undefined)} /> : null}
-      <Card title={t('licenses.listTitle')}>
-        {list.loading && !list.data ? <Loading /> : null}
-        <Notice error={list.error} />
-        {list.data && licenses.length === 0 ? <p>{t('licenses.empty')}</p> : null}
-        {licenses.length > 0 ? (
-          <div className="table-wrap">
-            <table data-testid="licenses-table">
-              <thead>
-                <tr>
-                  <th scope="col">{t('field.product')}</th>
-                  <th scope="col">{t('field.tenant')}</th>
-                  <th scope="col">{t('field.status')}</th>
-                  <th scope="col">{t('licenses.activated')}</th>
-                  <th scope="col">{t('licenses.lastSeen')}</th>
-                  {showDevice ? <th scope="col">{t('licenses.device')}</th> : null}
-                  {showActions ? <th scope="col">{t('common.actions')}</th> : null}
-                </tr>
-              </thead>
-              <tbody>
-                {licenses.map((license) => (
-                  <tr key={license.id} data-license-id={license.id} data-product={license.product}>
-                    <th scope="row">
-                      <Link to={`/licenses/${enc(license.id)}`}>{license.product}</Link>
-                      {/* Licenses of one product look alike: the id's end and the issue date
-                          tell them apart. */}
-                      <span className="hint block" data-testid="license-ref">
-                        {t('licenses.ref', {
-                          id: license.id.slice(-6),
-                          date: formatDate(locale, license.createdAt),
-                        })}
-                      </span>
-                    </th>
-                    <td>{license.tenantName}</td>
-                    <td>
-                      <LicenseStatus license={license} />
-                    </td>
-                    <td>
-                      {license.activated
-                        ? formatDate(locale, license.activatedAt)
-                        : t('licenses.notActivated')}
-                    </td>
-                    <td>{formatDate(locale, license.lastSeenAt)}</td>
-                    {showDevice ? (
-                      <td>
-                        {license.deviceJkt ? (
-                          <code className="mono-short" title={license.deviceJkt}>
-                            {license.deviceJkt.slice(0, 12)}…
-                          </code>
-                        ) : (
-                          '–'
-                        )}
-                      </td>
-                    ) : null}
-                    {showActions ? (
-                      <td>
-                        <LicenseActions
-                          license={license}
-                          onChanged={replace}
-                          onRebind={setRebind}
-                        />
-                      </td>
-                    ) : null}
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
-        ) : null}
+      <Card title={t('listTitle')}>
+        <DataTable
+          caption={t('listTitle')}
+          captionHidden
+          testId="licenses-table"
+          rows={list.data}
+          loading={list.loading}
+          error={list.error}
+          empty={t('empty')}
+          rowKey={(license) => license.id}
+          rowAttributes={(license) => ({
+            'data-license-id': license.id,
+            'data-product': license.product,
+          })}
+          columns={[
+            {
+              key: 'product',
+              header: ui('field.product'),
+              rowHeader: true,
+              cell: (license) => (
+                <>
+                  <Link to={`/licenses/${encodeURIComponent(license.id)}`}>{license.product}</Link>
+                  {/* Licenses of one product look alike: the id's end and the issue date
+                      tell them apart. */}
+                  <span className="hint block" data-testid="license-ref">
+                    {t('ref', {
+                      id: license.id.slice(-6),
+                      date: formatDate(locale, license.createdAt),
+                    })}
+                  </span>
+                </>
+              ),
+            },
+            { key: 'tenant', header: ui('field.tenant'), cell: (license) => license.tenantName },
+            {
+              key: 'status',
+              header: ui('field.status'),
+              cell: (license) => <LicenseStatus license={license} />,
+            },
+            {
+              key: 'activated',
+              header: t('activated'),
+              cell: (license) =>
+                license.activated ? formatDate(locale, license.activatedAt) : t('notActivated'),
+            },
+            {
+              key: 'lastSeen',
+              header: t('lastSeen'),
+              cell: (license) => formatDate(locale, license.lastSeenAt),
+            },
+            ...(showDevice
+              ? [
+                  {
+                    key: 'device',
+                    header: t('device'),
+                    cell: (license: LicenseRow) =>
+                      license.deviceJkt ? (
+                        <code className="mono-short" title={license.deviceJkt}>
+                          {license.deviceJkt.slice(0, 12)}…
+                        </code>
+                      ) : (
+                        '–'
+                      ),
+                  },
+                ]
+              : []),
+          ]}
+          {...(showActions
+            ? {
+                actions: (license: LicenseRow) => (
+                  <LicenseActions license={license} onChanged={replace} onRebind={setRebind} />
+                ),
+              }
+            : {})}
+        />
       </Card>
       {can('license.create') ? (
         <CreateLicense
@@ -146,27 +153,28 @@ export function LicensesPage() {
 }
 
 export function LicenseStatus({ license }: { license: LicenseRow }) {
-  const { t } = useApp();
+  const { t: ui } = useApp();
   return (
     <span data-testid="license-status" data-status={license.status}>
-      <Badge tone={statusTone(license.status)}>{statusLabel(t, license.status)}</Badge>
+      <Badge tone={statusTone(license.status)}>{statusLabel(ui, license.status)}</Badge>
       {license.lockedReason ? <span className="hint block">{license.lockedReason}</span> : null}
     </span>
   );
 }
 
 export function RebindCard({ secret, onClose }: { secret: RebindSecret; onClose(): void }) {
-  const { t, locale } = useApp();
+  const { t: ui, locale } = useApp();
+  const t = useMessages(licensesMessages);
   return (
-    <Card title={t('licenses.rebindTitle', { product: secret.product })} className="card-highlight">
+    <Card title={t('rebindTitle', { product: secret.product })} className="card-highlight">
       <OneTimeSecret
         testId="rebind-code"
-        label={t('licenses.rebindCode')}
+        label={t('rebindCode')}
         value={secret.rebindCode}
-        note={t('licenses.rebindNote', { date: formatDate(locale, secret.expiresAt) })}
+        note={t('rebindNote', { date: formatDate(locale, secret.expiresAt) })}
       />
       <button type="button" className="button-secondary" onClick={onClose}>
-        {t('common.done')}
+        {ui('common.done')}
       </button>
     </Card>
   );
@@ -182,15 +190,16 @@ export function LicenseActions({
   onChanged(row: LicenseRow): void;
   onRebind(secret: RebindSecret): void;
 }) {
-  const { t, can } = useApp();
+  const { t: ui, can } = useApp();
+  const t = useMessages(licensesMessages);
   const action = useAction();
   const [locking, setLocking] = useState(false);
-  const base = `/api/licenses/${enc(license.id)}`;
+  const params = { id: license.id };
 
   async function lock(event: FormEvent<HTMLFormElement>): Promise<void> {
     event.preventDefault();
     const reason = formValue(event.currentTarget, 'reason');
-    const row = await action.run(() => api.post<LicenseRow>(`${base}/lock`, { reason }));
+    const row = await action.run(() => call(c.lock, { params, body: { reason } }));
     if (row) {
       setLocking(false);
       onChanged(row);
@@ -198,14 +207,12 @@ export function LicenseActions({
   }
 
   async function unlock(): Promise<void> {
-    const row = await action.run(() => api.post<LicenseRow>(`${base}/unlock`));
+    const row = await action.run(() => call(c.unlock, { params }));
     if (row) onChanged(row);
   }
 
   async function rebind(): Promise<void> {
-    const result = await action.run(() =>
-      api.post<{ rebindCode: string; expiresAt: string }>(`${base}/rebind`),
-    );
+    const result = await action.run(() => call(c.rebind, { params }));
     if (result) onRebind({ product: license.product, ...result });
   }
 
@@ -219,7 +226,7 @@ export function LicenseActions({
           disabled={action.busy}
           onClick={() => void unlock()}
         >
-          {t('licenses.unlock')}
+          {t('unlock')}
         </button>
       ) : null}
       {can('license.lock') && license.status !== 'locked' && !locking ? (
@@ -230,7 +237,7 @@ export function LicenseActions({
           aria-expanded={false}
           onClick={() => setLocking(true)}
         >
-          {t('licenses.lock')}
+          {t('lock')}
         </button>
       ) : null}
       {can('license.rebind') && license.activated ? (
@@ -241,7 +248,7 @@ export function LicenseActions({
           disabled={action.busy}
           onClick={() => void rebind()}
         >
-          {t('licenses.rebind')}
+          {t('rebind')}
         </button>
       ) : null}
       {locking ? (
@@ -251,11 +258,11 @@ export function LicenseActions({
           onSubmit={(e) => void lock(e)}
         >
           <Field
-            label={t('field.reason')}
+            label={ui('field.reason')}
             name="reason"
             required
             maxLength={200}
-            hint={t('licenses.lockHint')}
+            hint={t('lockHint')}
             autoFocus
           />
           <div className="actions">
@@ -265,14 +272,14 @@ export function LicenseActions({
               data-testid="license-lock"
               disabled={action.busy}
             >
-              {t('licenses.lockConfirm')}
+              {t('lockConfirm')}
             </button>
             <button
               type="button"
               className="button-secondary button-small"
               onClick={() => setLocking(false)}
             >
-              {t('common.cancel')}
+              {ui('common.cancel')}
             </button>
           </div>
         </form>
@@ -287,11 +294,9 @@ function CreateLicense({
 }: {
   onCreated(result: { license: LicenseRow; licenseKey: string }): void;
 }) {
-  const { t } = useApp();
-  const tenants = useLoad(
-    () => api.get<{ tenants: Tenant[] }>('/api/tenants').then((r) => r.tenants),
-    [],
-  );
+  const { t: ui } = useApp();
+  const t = useMessages(licensesMessages);
+  const tenants = useLoad(() => call(tenantsContract.list).then((r) => r.tenants), []);
   const action = useAction();
 
   async function submit(event: FormEvent<HTMLFormElement>): Promise<void> {
@@ -308,9 +313,7 @@ function CreateLicense({
       entitlements,
       ...(expires ? { expiresAt: new Date(`${expires}T23:59:59`).toISOString() } : {}),
     };
-    const result = await action.run(() =>
-      api.post<{ license: LicenseRow; licenseKey: string }>('/api/licenses', body),
-    );
+    const result = await action.run(() => call(c.create, { body }));
     if (result) {
       form.reset();
       onCreated(result);
@@ -320,40 +323,35 @@ function CreateLicense({
   const options = (tenants.data ?? []).map((tenant) => ({ value: tenant.id, label: tenant.name }));
 
   return (
-    <Card title={t('licenses.createTitle')}>
+    <Card title={t('createTitle')}>
       <form
         onSubmit={(e) => void submit(e)}
         data-testid="license-create-form"
         className="form-grid"
       >
         <SelectField
-          label={t('field.tenant')}
+          label={ui('field.tenant')}
           name="tenantId"
           required
-          options={[{ value: '', label: t('common.choose') }, ...options]}
+          options={[{ value: '', label: ui('common.choose') }, ...options]}
         />
         <Field
-          label={t('field.product')}
+          label={ui('field.product')}
           name="product"
           required
           pattern="[a-z][a-z0-9\-]{1,40}"
-          hint={t('licenses.productHint')}
+          hint={t('productHint')}
           spellCheck={false}
           autoCapitalize="off"
         />
         <Field
-          label={t('field.entitlements')}
+          label={ui('field.entitlements')}
           name="entitlements"
-          hint={t('licenses.entitlementsHint')}
+          hint={t('entitlementsHint')}
           spellCheck={false}
           autoCapitalize="off"
         />
-        <Field
-          label={t('field.expiresAt')}
-          name="expiresAt"
-          type="date"
-          hint={t('licenses.expiresHint')}
-        />
+        <Field label={ui('field.expiresAt')} name="expiresAt" type="date" hint={t('expiresHint')} />
         <Notice error={action.error ?? tenants.error} />
         <div className="actions">
           <button
@@ -362,7 +360,7 @@ function CreateLicense({
             data-testid="license-create"
             disabled={action.busy}
           >
-            {t('licenses.create')}
+            {t('create')}
           </button>
         </div>
       </form>

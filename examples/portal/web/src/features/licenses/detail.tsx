@@ -1,11 +1,17 @@
-/** `/licenses/:id`: one license, its connections and the credentials form. */
-import { type FormEvent, useState } from 'react';
-import type { ConnectionRow, LicenseRow } from '../../../src/shared/api.ts';
-import { api, enc } from '../api.ts';
-import { useApp } from '../context.tsx';
-import { Link } from '../router.tsx';
+/** `/licenses/:id`: one license, its device, its connections and the credentials form. */
+import { type FormEvent, useEffect, useState } from 'react';
+import {
+  type ConnectionRow,
+  licensesContract as c,
+  type LicenseRow,
+} from '../../../../src/features/licenses/contract.ts';
+import { call } from '../../client.ts';
+import { useApp } from '../../context.tsx';
+import { useMessages } from '../../messages.ts';
+import { Link } from '../../router.tsx';
 import {
   Card,
+  DataTable,
   Field,
   formatDate,
   formValue,
@@ -14,19 +20,15 @@ import {
   PageTitle,
   useAction,
   useLoad,
-} from '../ui.tsx';
-import { LicenseActions, LicenseStatus, RebindCard, type RebindSecret } from './licenses.tsx';
+} from '../../ui.tsx';
+import { licensesMessages } from './messages.ts';
+import { LicenseActions, LicenseStatus, RebindCard, type RebindSecret } from './page.tsx';
 
 export function LicenseDetailPage({ id }: { id: string }) {
-  const { t, locale, can } = useApp();
-  // The API has no single-license route: the scoped list is the source.
-  const license = useLoad(
-    () =>
-      api
-        .get<{ licenses: LicenseRow[] }>('/api/licenses')
-        .then((r) => r.licenses.find((l) => l.id === id)),
-    [id],
-  );
+  const { t: ui, locale, can } = useApp();
+  const t = useMessages(licensesMessages);
+  const license = useLoad(() => call(c.get, { params: { id } }).then((r) => r.license), [id]);
+  useRefresh(license.reload);
   const [rebind, setRebind] = useState<RebindSecret | undefined>(undefined);
   const row = license.data;
 
@@ -34,10 +36,10 @@ export function LicenseDetailPage({ id }: { id: string }) {
   if (!row) {
     return (
       <>
-        <PageTitle title={t('licenseDetail.notFound')}>{t('licenseDetail.notFound')}</PageTitle>
+        <PageTitle title={t('detail.notFound')}>{t('detail.notFound')}</PageTitle>
         <Notice error={license.error} />
         <p>
-          <Link to="/licenses">{t('licenseDetail.back')}</Link>
+          <Link to="/licenses">{t('detail.back')}</Link>
         </p>
       </>
     );
@@ -46,40 +48,24 @@ export function LicenseDetailPage({ id }: { id: string }) {
   return (
     <>
       <p className="breadcrumb">
-        <Link to="/licenses">{t('licenseDetail.back')}</Link>
+        <Link to="/licenses">{t('detail.back')}</Link>
       </p>
-      <PageTitle title={row.product}>
-        {t('licenseDetail.title', { product: row.product })}
-      </PageTitle>
+      <PageTitle title={row.product}>{t('detail.title', { product: row.product })}</PageTitle>
       {rebind ? <RebindCard secret={rebind} onClose={() => setRebind(undefined)} /> : null}
-      <Card title={t('licenseDetail.facts')}>
+      <Card title={t('detail.facts')}>
         <dl className="facts" data-testid="license-facts">
-          <dt>{t('field.tenant')}</dt>
+          <dt>{ui('field.tenant')}</dt>
           <dd>{row.tenantName}</dd>
-          <dt>{t('field.status')}</dt>
+          <dt>{ui('field.status')}</dt>
           <dd>
             <LicenseStatus license={row} />
           </dd>
-          <dt>{t('field.entitlements')}</dt>
+          <dt>{ui('field.entitlements')}</dt>
           <dd>{row.entitlements.length > 0 ? row.entitlements.join(', ') : '–'}</dd>
-          <dt>{t('licenseDetail.created')}</dt>
+          <dt>{t('detail.created')}</dt>
           <dd>{formatDate(locale, row.createdAt)}</dd>
-          <dt>{t('licenses.activated')}</dt>
-          <dd>
-            {row.activated ? formatDate(locale, row.activatedAt) : t('licenses.notActivated')}
-          </dd>
-          <dt>{t('licenses.lastSeen')}</dt>
-          <dd>{formatDate(locale, row.lastSeenAt)}</dd>
-          <dt>{t('field.expiresAt')}</dt>
-          <dd>{row.expiresAt ? formatDate(locale, row.expiresAt) : t('licenseDetail.noExpiry')}</dd>
-          {row.deviceJkt ? (
-            <>
-              <dt>{t('licenses.device')}</dt>
-              <dd>
-                <code className="wrap">{row.deviceJkt}</code>
-              </dd>
-            </>
-          ) : null}
+          <dt>{ui('field.expiresAt')}</dt>
+          <dd>{row.expiresAt ? formatDate(locale, row.expiresAt) : t('detail.noExpiry')}</dd>
         </dl>
         {can('license.lock') || can('license.rebind') ? (
           <LicenseActions
@@ -89,18 +75,106 @@ export function LicenseDetailPage({ id }: { id: string }) {
           />
         ) : null}
       </Card>
+      <DeviceCard license={row} />
       {can('credentials.read') ? <Connections license={row} /> : null}
     </>
   );
 }
 
+/**
+ * Reloads every 30 s while the page is visible, and when the window regains focus: the device
+ * card's "last seen" stays as current as the relay's.
+ */
+function useRefresh(reload: () => void): void {
+  useEffect(() => {
+    const timer = setInterval(() => {
+      if (document.visibilityState === 'visible') reload();
+    }, 30_000);
+    window.addEventListener('focus', reload);
+    return () => {
+      clearInterval(timer);
+      window.removeEventListener('focus', reload);
+    };
+  }, [reload]);
+}
+
+/** "vor 3 Minuten": the time since `iso`, re-rendered every 15 s. */
+function useSince(iso: string | undefined): string | undefined {
+  const { locale } = useApp();
+  const [now, setNow] = useState(() => Date.now());
+  useEffect(() => {
+    const timer = setInterval(() => setNow(Date.now()), 15_000);
+    return () => clearInterval(timer);
+  }, []);
+  if (!iso) return undefined;
+  const seconds = Math.round((Date.parse(iso) - now) / 1000);
+  const format = new Intl.RelativeTimeFormat(locale === 'en' ? 'en-GB' : 'de-DE', {
+    numeric: 'auto',
+  });
+  const abs = Math.abs(seconds);
+  if (abs < 60) return format.format(Math.min(seconds, 0), 'second');
+  if (abs < 3600) return format.format(Math.round(seconds / 60), 'minute');
+  if (abs < 86_400) return format.format(Math.round(seconds / 3600), 'hour');
+  return format.format(Math.round(seconds / 86_400), 'day');
+}
+
+/**
+ * The device the license is bound to, for everyone who may see the license: whether one is
+ * bound, since when, and when it last reached the relay. The relay's license API reports no
+ * host name, address or agent version, so none is shown; the key thumbprint only to those who
+ * manage devices (the server leaves it out otherwise).
+ */
+function DeviceCard({ license }: { license: LicenseRow }) {
+  const { locale } = useApp();
+  const t = useMessages(licensesMessages);
+  const since = useSince(license.lastSeenAt);
+  const bound = license.activated && license.status !== 'rebinding';
+  return (
+    <Card title={t('device')}>
+      <dl className="facts" data-testid="license-device" data-bound={String(bound)}>
+        <dt>{t('device.state')}</dt>
+        <dd data-testid="device-state">
+          {bound
+            ? t('device.bound')
+            : license.status === 'rebinding'
+              ? t('device.rebinding')
+              : t('device.none')}
+        </dd>
+        {license.activatedAt ? (
+          <>
+            <dt>{t('device.boundSince')}</dt>
+            <dd>{formatDate(locale, license.activatedAt)}</dd>
+          </>
+        ) : null}
+        <dt>{t('lastSeen')}</dt>
+        <dd data-testid="device-last-seen" data-last-seen={license.lastSeenAt ?? ''}>
+          {since ? (
+            <>
+              {since} <span className="hint">({formatDate(locale, license.lastSeenAt)})</span>
+            </>
+          ) : (
+            '–'
+          )}
+        </dd>
+        {license.deviceJkt ? (
+          <>
+            <dt>{t('device.key')}</dt>
+            <dd>
+              <code className="wrap">{license.deviceJkt}</code>
+            </dd>
+          </>
+        ) : null}
+      </dl>
+      <p className="hint">{t('device.lastSeenHint')}</p>
+    </Card>
+  );
+}
+
 function Connections({ license }: { license: LicenseRow }) {
-  const { t, locale, can } = useApp();
+  const { t: ui, locale, can } = useApp();
+  const t = useMessages(licensesMessages);
   const list = useLoad(
-    () =>
-      api
-        .get<{ connections: ConnectionRow[] }>(`/api/licenses/${enc(license.id)}/connections`)
-        .then((r) => r.connections),
+    () => call(c.connections, { params: { id: license.id } }).then((r) => r.connections),
     [license.id],
   );
   const [preset, setPreset] = useState<{ n: number; row?: ConnectionRow }>({ n: 0 });
@@ -111,57 +185,66 @@ function Connections({ license }: { license: LicenseRow }) {
     <>
       <Card title={t('connections.title')}>
         <p className="hint">{t('connections.intro')}</p>
-        {list.loading && !list.data ? <Loading /> : null}
-        <Notice error={list.error} />
-        {list.data && connections.length === 0 ? <p>{t('connections.empty')}</p> : null}
-        {connections.length > 0 ? (
-          <div className="table-wrap">
-            <table data-testid="connections-table">
-              <thead>
-                <tr>
-                  <th scope="col">{t('field.connection')}</th>
-                  <th scope="col">{t('field.kind')}</th>
-                  <th scope="col">{t('connections.fields')}</th>
-                  <th scope="col">{t('connections.set')}</th>
-                  <th scope="col">{t('connections.hookUrl')}</th>
-                  {writable && license.activated ? (
-                    <th scope="col">{t('common.actions')}</th>
-                  ) : null}
-                </tr>
-              </thead>
-              <tbody>
-                {connections.map((c) => (
-                  <tr key={c.connection} data-connection={c.connection}>
-                    <th scope="row">{c.connection}</th>
-                    <td>{c.kind}</td>
-                    <td>{c.fieldNames.join(', ')}</td>
-                    <td data-testid="connection-set">
-                      {t('connections.setOnBy', {
-                        date: formatDate(locale, c.setAt),
-                        user: c.setBy === 'device' ? t('connections.device') : c.setBy,
-                      })}
-                    </td>
-                    <td data-testid="connection-hook-url">
-                      {c.hookUrl ? <code>{c.hookUrl}</code> : t('connections.noHook')}
-                    </td>
-                    {writable && license.activated ? (
-                      <td>
-                        <button
-                          type="button"
-                          className="button-secondary button-small"
-                          data-testid="credentials-edit"
-                          onClick={() => setPreset((p) => ({ n: p.n + 1, row: c }))}
-                        >
-                          {t('connections.replace')}
-                        </button>
-                      </td>
-                    ) : null}
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
-        ) : null}
+        <DataTable
+          caption={t('connections.title')}
+          captionHidden
+          testId="connections-table"
+          rows={list.data}
+          loading={list.loading}
+          error={list.error}
+          empty={t('connections.empty')}
+          rowKey={(row) => row.connection}
+          rowAttributes={(row) => ({ 'data-connection': row.connection })}
+          columns={[
+            {
+              key: 'connection',
+              header: ui('field.connection'),
+              rowHeader: true,
+              cell: (row) => row.connection,
+            },
+            { key: 'kind', header: ui('field.kind'), cell: (row) => row.kind },
+            {
+              key: 'fields',
+              header: t('connections.fields'),
+              cell: (row) => row.fieldNames.join(', '),
+            },
+            {
+              key: 'set',
+              header: t('connections.set'),
+              cell: (row) => (
+                <span data-testid="connection-set">
+                  {t('connections.setOnBy', {
+                    date: formatDate(locale, row.setAt),
+                    user: row.setBy === 'device' ? t('connections.device') : row.setBy,
+                  })}
+                </span>
+              ),
+            },
+            {
+              key: 'hookUrl',
+              header: t('connections.hookUrl'),
+              cell: (row) => (
+                <span data-testid="connection-hook-url">
+                  {row.hookUrl ? <code>{row.hookUrl}</code> : t('connections.noHook')}
+                </span>
+              ),
+            },
+          ]}
+          {...(writable && license.activated
+            ? {
+                actions: (row: ConnectionRow) => (
+                  <button
+                    type="button"
+                    className="button-secondary button-small"
+                    data-testid="credentials-edit"
+                    onClick={() => setPreset((p) => ({ n: p.n + 1, row }))}
+                  >
+                    {t('connections.replace')}
+                  </button>
+                ),
+              }
+            : {})}
+        />
       </Card>
       <Card title={t('credentials.title')}>
         {!writable ? (
@@ -207,7 +290,8 @@ function CredentialsForm({
   preset?: ConnectionRow;
   onSaved(): void;
 }) {
-  const { t } = useApp();
+  const { t: ui } = useApp();
+  const t = useMessages(licensesMessages);
   const action = useAction();
   const initial = preset && preset.fieldNames.length > 0 ? preset.fieldNames : [''];
   const [rows, setRows] = useState(() => initial.map((name) => ({ id: ++rowIds, name })));
@@ -243,12 +327,10 @@ function CredentialsForm({
   async function store({ connection, kind, fields, form }: CredentialsPut): Promise<void> {
     const ok = await action.run(
       () =>
-        api
-          .put<void>(`/api/licenses/${enc(licenseId)}/connections/${enc(connection)}/credentials`, {
-            kind,
-            fields,
-          })
-          .then(() => true),
+        call(c.putCredentials, {
+          params: { id: licenseId, connection },
+          body: { kind, fields },
+        }).then(() => true),
       t('credentials.saved', { connection }),
     );
     if (ok) {
@@ -266,7 +348,7 @@ function CredentialsForm({
       <p className="hint">{t('credentials.intro')}</p>
       <div className="form-grid">
         <Field
-          label={t('field.connection')}
+          label={ui('field.connection')}
           name="connection"
           required
           defaultValue={preset?.connection ?? ''}
@@ -276,7 +358,7 @@ function CredentialsForm({
           hint={t('credentials.connectionHint')}
         />
         <Field
-          label={t('field.kind')}
+          label={ui('field.kind')}
           name="kind"
           required
           defaultValue={preset?.kind ?? ''}
@@ -352,7 +434,7 @@ function CredentialsForm({
               data-testid="credentials-replace-cancel"
               onClick={() => setPending(undefined)}
             >
-              {t('common.cancel')}
+              {ui('common.cancel')}
             </button>
           </div>
         </div>

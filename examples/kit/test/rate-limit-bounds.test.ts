@@ -4,7 +4,7 @@
  * cannot lift a refusal); with every looked-at counter over its limit, a new key is refused.
  */
 import { describe, expect, it } from 'vitest';
-import { memoryRateLimiter } from '../src/ratelimit.ts';
+import { memoryRateLimiter } from '../src/rate-limit.ts';
 
 describe('memory rate limiter bounds', () => {
   it('regression: a full key map evicts the oldest counter within its limit instead of refusing every new client', async () => {

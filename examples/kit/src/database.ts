@@ -1,0 +1,131 @@
+/**
+ * Opening a database: PostgreSQL when a URL is given, otherwise PGlite (embedded Postgres,
+ * same SQL) in a directory or in memory. Everything goes through `query(text, params)`. The
+ * relay and the portal open theirs with it; each migrates its own tables.
+ */
+import type { SqlClient } from '@fluxel/license/sql';
+
+export interface Database extends SqlClient {
+  readonly kind: 'postgres' | 'pglite';
+  close(): Promise<void>;
+  /**
+   * Runs `fn` on one connection while holding the migration lock (PostgreSQL: a
+   * session advisory lock per schema, released afterwards — also when the connection dies),
+   * so instances started at the same moment migrate one after the other. Absent on PGlite
+   * (one process) and on databases supplied by the caller: migrations then run unguarded.
+   */
+  exclusive?<T>(fn: (client: SqlClient) => Promise<T>): Promise<T>;
+}
+
+/**
+ * Names for parameterised data statements, so `pg` prepares each once per
+ * connection and PostgreSQL skips parsing and planning on every later call. Only
+ * SELECT/INSERT/UPDATE/DELETE/WITH statements; bounded (texts past the bound run unnamed).
+ */
+const statementNames = new Map<string, string>();
+const PREPARABLE = /^\s*(select|insert|update|delete|with)\b/i;
+function statementName(text: string): string | undefined {
+  const known = statementNames.get(text);
+  if (known) return known;
+  if (statementNames.size >= 500 || text.length > 8192 || !PREPARABLE.test(text)) return undefined;
+  const name = `fluxel_relay_${statementNames.size + 1}`;
+  statementNames.set(text, name);
+  return name;
+}
+
+/** The advisory lock key: one per schema (`current_schema()`), so separate schemas do not wait on each other. */
+const MIGRATION_LOCK = "hashtextextended('fluxel-relay-migrations:' || current_schema(), 0)";
+
+export interface DatabaseOptions {
+  /** PostgreSQL connection string; PGlite when absent. */
+  readonly url?: string;
+  /** Schema to create and use (PostgreSQL only; tests use one per run). */
+  readonly schema?: string;
+  /** PGlite data directory; in memory when absent. */
+  readonly pgliteDir?: string;
+}
+
+const SCHEMA = /^[a-z_][a-z0-9_]{0,62}$/;
+
+export async function openDatabase(options: DatabaseOptions = {}): Promise<Database> {
+  if (options.url) {
+    const { default: pg } = await import('pg');
+    if (options.schema && !SCHEMA.test(options.schema)) throw new Error('invalid schema name');
+    if (options.schema) {
+      // Concurrent `CREATE SCHEMA IF NOT EXISTS` of the same name can still collide on the
+      // catalog's unique index; serialise it with a transaction-scoped advisory lock.
+      const admin = new pg.Client({ connectionString: options.url });
+      await admin.connect();
+      try {
+        await admin.query('BEGIN');
+        await admin.query(
+          "SELECT pg_advisory_xact_lock(hashtextextended('fluxel-relay-schema:' || $1, 0))",
+          [options.schema],
+        );
+        await admin.query(`CREATE SCHEMA IF NOT EXISTS ${options.schema}`);
+        await admin.query('COMMIT');
+      } finally {
+        await admin.end();
+      }
+    }
+    const pool = new pg.Pool({
+      connectionString: options.url,
+      max: 10,
+      ...(options.schema ? { options: `-c search_path=${options.schema}` } : {}),
+    });
+    // An idle pooled connection that dies (server restart, pg_terminate_backend, network cut)
+    // is emitted as 'error' on the pool; without a listener that event kills the process.
+    // The pool has already dropped the client, and the next query opens a new connection.
+    pool.on('error', () => {});
+    return {
+      kind: 'postgres',
+      query: async (text, params) => {
+        const name = params?.length ? statementName(text) : undefined;
+        const res = await pool.query(
+          name
+            ? { name, text, values: params as unknown[] }
+            : { text, values: params as unknown[] },
+        );
+        return { rows: res.rows as Record<string, unknown>[] };
+      },
+      close: () => pool.end(),
+      exclusive: async (fn) => {
+        const client = await pool.connect();
+        let broken = false;
+        try {
+          await client.query(`SELECT pg_advisory_lock(${MIGRATION_LOCK})`);
+          try {
+            return await fn({
+              query: async (text, params) => {
+                const res = await client.query(text, params as unknown[]);
+                return { rows: res.rows as Record<string, unknown>[] };
+              },
+            });
+          } finally {
+            await client.query(`SELECT pg_advisory_unlock(${MIGRATION_LOCK})`).catch(() => {
+              broken = true;
+            });
+          }
+        } catch (error) {
+          broken = true;
+          throw error;
+        } finally {
+          // A connection whose unlock may have failed is discarded (which ends its session and
+          // with it the lock), never handed back to the pool still holding it.
+          client.release(broken);
+        }
+      },
+    };
+  }
+  const { PGlite } = await import('@electric-sql/pglite');
+  const db = options.pgliteDir ? new PGlite(options.pgliteDir) : new PGlite();
+  await db.waitReady;
+  return {
+    kind: 'pglite',
+    query: async (text, params) => {
+      const res = await db.query<Record<string, unknown>>(text, params as unknown[]);
+      return { rows: res.rows };
+    },
+    close: () => db.close(),
+  };
+}
