@@ -309,6 +309,34 @@ describe.skipIf(!available)('portal in Chromium', () => {
     await other.context.close();
   });
 
+  it('sessions: a new password ends the other sessions, and the list shows it at once', async () => {
+    const token = await h.portal.invite('sina@acme.test', 'customer', 'acme');
+    const { context, page } = await newPage();
+    const secret = await acceptInvitation(page, token, 'Sina Sitzung');
+    await byTest(page, 'recovery-saved').click();
+    const other = await newPage();
+    await signInWithTotp(other.page, 'sina@acme.test', secret);
+    await page.goto(`${h.portal.url}/security`);
+    const rows = page.locator('[data-testid=sessions-table] tbody tr');
+    await expect.poll(() => rows.count()).toBe(2);
+    const form = byTest(page, 'password-change-form');
+    await form.locator('input[name=password]').fill('ein ganz neues Passwort 2026');
+    await byTest(page, 'password-change').click();
+    const dialog = byTest(page, 'reauth-dialog');
+    await dialog.waitFor();
+    await dialog.locator('input[name=password]').fill(PASSWORD);
+    h.clock.offsetMs += 30_000;
+    await dialog.locator('input[name=code]').fill(code(h, secret));
+    await byTest(page, 'reauth-submit').click();
+    // "Your other sessions have ended" — and the list no longer shows them as active.
+    await expect.poll(() => rows.count()).toBe(1);
+    expect(await rows.first().getAttribute('data-current')).toBe('true');
+    await other.page.reload();
+    await other.page.waitForURL(/\/login/);
+    await context.close();
+    await other.context.close();
+  });
+
   it('passkey: registered with the virtual authenticator, then a passwordless sign-in', async () => {
     const { context, page } = await newPage();
     const cdp = await context.newCDPSession(page);

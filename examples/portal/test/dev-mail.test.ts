@@ -1,15 +1,16 @@
 /**
- * The dev start's mail viewer (`src/server/routes/dev-mail.ts`): `GET /api/dev/mails` lists what
+ * The dev start's mail viewer (`src/features/dev-mail/`): `GET /api/dev/mails` lists what
  * the SMTP sink received, newest first, without a sign-in, and `GET /api/session` flags it for
  * the demo banner — on a portal given the viewer. A portal built without it (production) has
  * neither: the route is a 404 and the session has no flag. Also the link splitting the web page
  * and the dev console share (`src/shared/dev-mail.ts`).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { DevMailList } from '../src/features/dev-mail/contract.ts';
+import { listDevMails } from '../src/features/dev-mail/service.ts';
 import { OPERATOR_TENANT } from '../src/server/context.ts';
 import type { ReceivedMail } from '../src/server/mail.ts';
-import { listDevMails } from '../src/server/routes/dev-mail.ts';
-import { type DevMailList, firstLink, mailTextParts } from '../src/shared/dev-mail.ts';
+import { firstLink, mailTextParts } from '../src/shared/dev-mail.ts';
 import { type PortalHarness, type SignedUp, startPortalHarness } from './helpers.ts';
 
 describe('mail viewer in the dev start', () => {

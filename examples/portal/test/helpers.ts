@@ -14,9 +14,10 @@ import { counterpartConnector, createRelay, ensureDevTls, type Relay } from '@fl
 import { Agent, request, fetch as undiciFetch } from 'undici';
 import { RELAY_ALERTS_PATH } from '../src/features/alerts/routes.ts';
 import { totpCode } from '../src/features/auth/totp.ts';
+
+import { devMailRoutes } from '../src/features/dev-mail/routes.ts';
 import { createPortal, type Portal, type PortalOptions } from '../src/server/app.ts';
 import { type SmtpSink, smtpTransport, startSmtpSink } from '../src/server/mail.ts';
-import { devMailRoutes } from '../src/server/routes/dev-mail.ts';
 import { type SmsSink, smsSink } from '../src/server/sms.ts';
 import type { SessionInfo } from '../src/shared/api.ts';
 
@@ -130,7 +131,7 @@ export function code(h: PortalHarness, secret: string, offsetSteps = 0): string 
 }
 
 export interface HarnessOptions {
-  /** The dev start's mail viewer over the harness's SMTP sink (`src/server/routes/dev-mail.ts`). */
+  /** The dev start's mail viewer over the harness's SMTP sink (`src/features/dev-mail/`). */
   readonly devMailViewer?: boolean;
 }
 

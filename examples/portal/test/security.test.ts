@@ -369,6 +369,27 @@ describe('sessions', () => {
     expect([statusA, statusB].sort()).toEqual([200, 401]);
   });
 
+  it('the session list is current: a session that timed out idle is gone, this one is seen now', async () => {
+    type Sessions = { sessions: { id: string; current: boolean; lastSeenAt: string }[] };
+    const idle = await signIn('key@globex.test', globexKey.secret);
+    const idleId = (await idle.get<Sessions>('/api/me/sessions')).body.sessions.find(
+      (s) => s.current,
+    )?.id;
+    expect(idleId).toBeTruthy();
+    h.clock.offsetMs += 25 * 60_000;
+    const a = await signIn('key@globex.test', globexKey.secret);
+    // `idle` unused for 31 minutes (the limit is 30): it cannot be used any more, so it is not
+    // listed as if it could; `a` was last stored as seen 6 minutes ago, but it is in use now.
+    h.clock.offsetMs += 6 * 60_000;
+    const list = await a.get<Sessions>('/api/me/sessions');
+    expect(list.status).toBe(200);
+    expect(list.body.sessions.map((s) => s.id)).not.toContain(idleId);
+    const current = list.body.sessions.find((s) => s.current);
+    const now = Date.now() + h.clock.offsetMs;
+    expect(Math.abs(Date.parse(current?.lastSeenAt ?? '') - now)).toBeLessThan(5_000);
+    expect((await idle.get('/api/me')).status).toBe(401);
+  });
+
   it('changing the password needs a fresh re-authentication', async () => {
     const c = await signIn('key@globex.test', globexKey.secret);
     const before = await c.post<{ code: string }>('/api/me/password', {

@@ -5,11 +5,13 @@
 import type { AuditEventInput, AuditLog } from '@fluxel/audit';
 import type { Keyring } from '@fluxel/crypto';
 import type { FastifyRequest } from 'fastify';
+import { factorsOf } from '../features/account/store.ts';
 import * as tenants from '../features/tenants/store.ts';
 import type { UserRecord } from '../features/users/store.ts';
 import * as users from '../features/users/store.ts';
 import type { Me, Tenant } from '../shared/api.ts';
 import { can, type Permission, ROLE_PERMISSIONS } from '../shared/permissions.ts';
+import { recoveryCodesLeft } from '../features/auth/store.ts';
 import type { Database } from './db.ts';
 import { fail } from './http.ts';
 import type { MailTransport } from './mail.ts';
@@ -175,28 +177,8 @@ export async function requireTenant(
   return found;
 }
 
-export async function factorsOf(ctx: Context, userId: string) {
-  const { rows } = await ctx.db.query(
-    'SELECT id, type, label, created_at, last_used_at FROM portal_factors WHERE user_id = $1 AND confirmed ORDER BY created_at',
-    [userId],
-  );
-  return rows.map((r) => ({
-    id: String(r.id),
-    type: r.type as 'totp' | 'email' | 'sms' | 'passkey',
-    label: String(r.label),
-    createdAt: new Date(Number(r.created_at)).toISOString(),
-    ...(r.last_used_at == null
-      ? {}
-      : { lastUsedAt: new Date(Number(r.last_used_at)).toISOString() }),
-  }));
-}
-
 export async function meOf(ctx: Context, user: UserRecord, session: Session): Promise<Me> {
   const tenant = await tenantById(ctx, user.tenantId);
-  const { rows } = await ctx.db.query(
-    'SELECT count(*)::int AS n FROM portal_recovery_codes WHERE user_id = $1 AND used_at IS NULL AND generation = (SELECT recovery_generation FROM portal_users WHERE id = $1)',
-    [user.id],
-  );
   return {
     id: user.id,
     email: user.email,
@@ -204,9 +186,9 @@ export async function meOf(ctx: Context, user: UserRecord, session: Session): Pr
     role: user.role,
     tenant: { id: user.tenantId, name: tenant?.name ?? user.tenantId },
     locale: user.locale,
-    permissions: ROLE_PERMISSIONS[user.role],
-    factors: await factorsOf(ctx, user.id),
-    recoveryCodesLeft: Number(rows[0]?.n ?? 0),
+    permissions: [...ROLE_PERMISSIONS[user.role]],
+    factors: await factorsOf(ctx.db, user.id),
+    recoveryCodesLeft: await recoveryCodesLeft(ctx.db, user.id),
     ...(session.reauthUntil && session.reauthUntil > ctx.now()
       ? { reauthUntil: new Date(session.reauthUntil).toISOString() }
       : {}),

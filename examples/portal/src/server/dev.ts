@@ -7,7 +7,7 @@
  *
  * Mail the sink receives is printed (one line `portal: e-mail to … — subject — first link`, then
  * the text) and listed by the mail viewer: `/dev/mails` in the web app (`GET /api/dev/mails`,
- * `routes/dev-mail.ts`), linked from the demo banner. Only here, and only with the sink: with
+ * `src/features/dev-mail/`), linked from the demo banner. Only here, and only with the sink: with
  * `SMTP_HOST` set, mail goes out and there is no viewer. The root `pnpm dev` (`examples/system`) starts this file
  * with `PORTAL_VITE=0` (the built web app on the API port), its own data folders, the relay's
  * tokens in `RELAY_*` variables, and waits for the `portal ready` line.
@@ -21,11 +21,11 @@ import { join, resolve } from 'node:path';
 import { env } from 'node:process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ensureDevTls } from '@fluxel-example/kit/tls';
+import { devMailRoutes } from '../features/dev-mail/routes.ts';
 import { DEV_MAIL_PAGE, firstLink } from '../shared/dev-mail.ts';
 import { createPortal } from './app.ts';
 import { OPERATOR_TENANT } from './context.ts';
 import { smtpTransport, startSmtpSink } from './mail.ts';
-import { devMailRoutes } from './routes/dev-mail.ts';
 import type { SmsTransport } from './sms.ts';
 
 const here = import.meta.dirname;

@@ -196,8 +196,9 @@ export class Sessions {
     return until;
   }
 
+  /** The user's live full sessions, newest first: not expired, and not idle past the limit. */
   async list(userId: string): Promise<Session[]> {
-    return (await fullSessionsOf(this.db, userId, this.now())).map(toSession);
+    return (await fullSessionsOf(this.db, userId, this.now(), this.policy.idleMs)).map(toSession);
   }
 
   async revoke(userId: string, publicId: string): Promise<boolean> {

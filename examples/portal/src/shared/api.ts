@@ -130,6 +130,7 @@ export type SecondFactorMethod = 'totp' | 'email' | 'sms' | 'recovery';
 
 // ---------------------------------------------------------------- session & sign-in
 
+export type { EnrolDone } from '../features/account/contract.ts';
 /** `GET /api/session` — always 200; tells the app where the user stands. */
 export type { Factor, Me, SessionInfo };
 
@@ -159,52 +160,6 @@ export const reauthBody = z.strictObject({
   code,
 });
 
-// ---------------------------------------------------------------- first sign-in: enrolment
-
-/** `POST /api/enrol/totp/start` → `TotpStart`. */
-export interface TotpStart {
-  readonly secret: string;
-  readonly otpauthUrl: string;
-  /** The otpauth URL as an SVG QR code (markup, no script). */
-  readonly qrSvg: string;
-}
-/** `POST /api/enrol/totp/confirm` → `EnrolDone`. */
-export const totpConfirmBody = z.strictObject({
-  code,
-  label: z.string().trim().min(1).max(60).optional(),
-});
-
-/** `POST /api/enrol/email/start` → 204 (code sent to the account's address). */
-/** `POST /api/enrol/email/confirm` → `EnrolDone`. */
-export const emailConfirmBody = z.strictObject({ code });
-
-/** `POST /api/enrol/sms/start` → 204. Only offered when the user already has a stronger factor (TOTP or passkey). */
-export const smsStartBody = z.strictObject({
-  phone: z
-    .string()
-    .trim()
-    .regex(/^\+[1-9][0-9]{6,14}$/),
-});
-/** `POST /api/enrol/sms/confirm` → `EnrolDone`. */
-export const smsConfirmBody = z.strictObject({ code });
-
-/** `POST /api/enrol/passkey/options` → `PublicKeyCredentialCreationOptionsJSON`. */
-/** `POST /api/enrol/passkey/verify` → `EnrolDone`. `response` is the browser's `RegistrationResponseJSON`. */
-export const passkeyRegisterBody = z.strictObject({
-  response: z.record(z.string(), z.unknown()),
-  label: z.string().trim().min(1).max(60).optional(),
-});
-
-/** After the first factor: the recovery codes, shown once; the session becomes `full`. */
-export interface EnrolDone {
-  readonly session: SessionInfo;
-  /** Present the first time a factor is enrolled (and after regenerating). */
-  readonly recoveryCodes?: readonly string[];
-}
-
-/** `POST /api/me/recovery-codes` (re-auth) → `{ recoveryCodes }`. */
-/** `DELETE /api/me/factors/:id` (re-auth) → 204; refused (409 `conflict`) for the last factor. */
-
 // ---------------------------------------------------------------- invitations & reset
 
 /** `GET /api/invitations/:token` → `InvitationInfo`; 404 `invitation_invalid`. */
@@ -228,29 +183,6 @@ export const inviteBody = z.strictObject({
 export const resetRequestBody = z.strictObject({ email });
 /** `POST /api/auth/reset/confirm` → 204. Sets the password and ends every session; the user then signs in with password AND second factor. */
 export const resetConfirmBody = z.strictObject({ token: z.string().min(20).max(200), password });
-
-// ---------------------------------------------------------------- own profile & sessions
-
-/** `PATCH /api/me` → `Me`. */
-export const profileBody = z.strictObject({
-  name: z.string().trim().min(1).max(120).optional(),
-  locale: locale.optional(),
-});
-/** `POST /api/me/password` (re-auth) → 204; other sessions end. */
-export const changePasswordBody = z.strictObject({ password });
-/** `POST /api/me/email` (re-auth) → 204. */
-export const changeEmailBody = z.strictObject({ email });
-
-/** `GET /api/me/sessions` → `{ sessions: SessionRow[] }`; `DELETE /api/me/sessions/:id` → 204. */
-export interface SessionRow {
-  readonly id: string;
-  readonly current: boolean;
-  readonly createdAt: string;
-  readonly lastSeenAt: string;
-  readonly expiresAt: string;
-  readonly ip: string;
-  readonly userAgent: string;
-}
 
 // ---------------------------------------------------------------- tenants & users
 

@@ -1,27 +1,8 @@
 /**
- * The dev start's mail viewer, server and web app alike: the mails the local SMTP sink received
- * (`GET /api/dev/mails`), and the flag `GET /api/session` carries when the viewer exists. Both
- * exist only in the dev start (`src/server/dev.ts`); a production portal has neither.
+ * The dev start's mail viewer, server and web app alike (the route and its answer are
+ * src/features/dev-mail/contract.ts): the page's path, the answer's limit, and how a mail's
+ * text is split into text and links (the page and the dev console both show them).
  */
-
-/** One mail as the sink received it. */
-export interface DevMail {
-  /** Its position in the sink (0 = the first mail since the start). */
-  readonly id: number;
-  readonly to: readonly string[];
-  readonly subject: string;
-  /** ISO time the sink received it. */
-  readonly receivedAt: string;
-  /** The text/plain part (the portal's mails all have one). */
-  readonly text: string;
-}
-
-/** `GET /api/dev/mails`: newest first. */
-export interface DevMailList {
-  readonly mails: readonly DevMail[];
-  /** Whether older mails were left out (see `DEV_MAIL_LIMIT`). */
-  readonly truncated: boolean;
-}
 
 /** At most this many mails in one answer (a long-running demo collects many). */
 export const DEV_MAIL_LIMIT = 200;

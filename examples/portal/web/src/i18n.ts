@@ -206,116 +206,19 @@ export const de = {
 
   'passkey.cancelled': 'Der Vorgang wurde abgebrochen oder ist abgelaufen.',
   'passkey.unsupported': 'Dieser Browser oder dieses Gerät unterstützt hier keinen Passkey.',
-  'passkey.intro':
-    'Ein Passkey ist an dieses Gerät (oder Ihren Passwort-Manager) gebunden und lässt sich nicht abphishen.',
-  'passkey.labelHint': 'Optional, z. B. „Laptop“.',
-  'passkey.register': 'Passkey hinzufügen',
 
-  'totp.intro':
-    'Nutzen Sie eine Authenticator-App wie die auf Ihrem Smartphone oder Ihren Passwort-Manager.',
-  'totp.start': 'Authenticator-App einrichten',
-  'totp.step1': 'Öffnen Sie Ihre Authenticator-App und fügen Sie ein neues Konto hinzu.',
-  'totp.step2': 'Scannen Sie diesen QR-Code:',
-  'totp.qrAlt': 'QR-Code zum Einrichten der Authenticator-App',
-  'totp.secretHint': 'Kein Scannen möglich? Geben Sie stattdessen diesen Schlüssel ein:',
-  'totp.step3': 'Geben Sie den sechsstelligen Code ein, den die App jetzt anzeigt.',
-  'totp.codeHint': 'Der Code wechselt alle 30 Sekunden.',
-  'totp.confirm': 'Bestätigen',
-
-  'emailFactor.intro': 'Wir senden einen Bestätigungscode an {email}.',
-  'emailFactor.start': 'Code senden',
-  'emailFactor.resend': 'Code erneut senden',
-  'emailFactor.sent': 'Der Code wurde an {email} gesendet.',
-  'emailFactor.codeHint': 'Der Code aus der E-Mail, einige Minuten gültig.',
-  'emailFactor.confirm': 'Bestätigen',
-
-  'sms.intro':
-    'SMS ist ein zusätzlicher, schwächerer Faktor (z. B. als Reserve). Die Nummer wird nur für Codes verwendet.',
-  'sms.phoneHint': 'Im internationalen Format mit +, z. B. +491701234567.',
-  'sms.start': 'Code per SMS senden',
-  'sms.resend': 'Code erneut senden',
-  'sms.sent': 'Der Code wurde an {phone} gesendet.',
-  'sms.confirm': 'Nummer bestätigen',
-
-  'recovery.title': 'Wiederherstellungscodes',
   'recovery.explain':
     'Mit diesen Codes kommen Sie in Ihr Konto, wenn Sie keinen Zugriff auf Ihren zweiten Faktor haben (z. B. Handy verloren). Jeder Code gilt genau einmal.',
   'recovery.once':
     'Die Codes werden nur jetzt angezeigt. Drucken Sie sie aus oder legen Sie sie in Ihrem Passwort-Manager ab.',
   'recovery.saved': 'Ich habe die Codes gespeichert',
-  'recovery.what':
-    'Wiederherstellungscodes sind Einmal-Codes für den Notfall, falls Sie keinen Zugriff auf Ihre anderen Faktoren haben.',
-  'recovery.left': 'Noch verfügbar: {n}',
-  'recovery.regenerateHint': 'Neue Codes erzeugen macht alle bisherigen ungültig.',
-  'recovery.regenerate': 'Neue Codes erzeugen',
-
-  'reauth.title': 'Änderung bestätigen',
-  'reauth.explain':
-    'Zum Schutz Ihres Kontos bestätigen Sie diese Änderung bitte mit Ihrem Passwort und einem Code.',
-  'reauth.submit': 'Bestätigen',
 
   'devMail.bannerLabel': 'Demo-Hinweis',
   'devMail.banner':
     'Demo-Betrieb: Das Portal verschickt keine E-Mails. Einladungen, Links zum Zurücksetzen und Codes lesen Sie in der E-Mail-Ansicht.',
   'devMail.bannerLink': 'Demo-E-Mails ansehen',
-  'devMail.title': 'Demo-E-Mails',
-  'devMail.intro':
-    'Im Demo-Betrieb gehen E-Mails an einen lokalen Postausgang statt an die Empfänger. Hier sehen Sie sie, die neueste zuerst; die Links darin können Sie direkt öffnen.',
-  'devMail.refresh': 'Aktualisieren',
-  'devMail.empty': 'Noch keine E-Mails.',
-  'devMail.to': 'An: {to}',
-  'devMail.truncated': 'Es werden nur die neuesten {n} E-Mails angezeigt.',
-  'devMail.unavailable': 'Die E-Mail-Ansicht gibt es nur im Demo-Start des Portals.',
 
   'dashboard.hello': 'Hallo, {name}',
-
-  'security.title': 'Sicherheit & Profil',
-  'security.intro': 'Ihr Profil, Ihre Anmeldemethoden und Ihre aktiven Sitzungen.',
-  'security.profile': 'Profil',
-  'security.profileSaved': 'Profil gespeichert.',
-  'security.email': 'E-Mail-Adresse',
-  'security.currentEmail': 'Aktuell:',
-  'security.changeEmail': 'E-Mail-Adresse ändern',
-  'security.emailChanged': 'E-Mail-Adresse geändert in {email}.',
-  'security.reauthHint': 'Zur Sicherheit fragen wir vor der Änderung nach Passwort und Code.',
-  'security.password': 'Passwort',
-  'security.passwordHint':
-    'Zur Sicherheit fragen wir vorher nach Passwort und Code; andere Sitzungen werden beendet.',
-  'security.changePassword': 'Passwort ändern',
-  'security.passwordChanged': 'Passwort geändert. Ihre anderen Sitzungen wurden beendet.',
-
-  'factors.title': 'Zweite Faktoren',
-  'factors.why':
-    'Jede Anmeldung braucht neben dem Passwort einen zweiten Faktor. Mit mehreren Faktoren sind Sie abgesichert, falls einer verloren geht.',
-  'factors.type': 'Art',
-  'factors.created': 'Eingerichtet',
-  'factors.lastUsed': 'Zuletzt verwendet',
-  'factors.remove': 'Entfernen',
-  'factors.removed': '„{label}“ wurde entfernt.',
-  'factors.lastOne': 'Letzter Faktor',
-  'factors.add': 'Faktor hinzufügen',
-  'factors.added': 'Faktor hinzugefügt.',
-  'factors.addTotp': 'Authenticator-App',
-  'factors.addPasskey': 'Passkey',
-  'factors.addSms': 'SMS',
-  'factors.addEmail': 'E-Mail-Code',
-  'factors.smsLater':
-    'SMS steht zur Verfügung, sobald Sie eine Authenticator-App oder einen Passkey eingerichtet haben.',
-
-  'sessions.title': 'Aktive Sitzungen',
-  'sessions.intro':
-    'Wo Sie gerade angemeldet sind. Beenden Sie Sitzungen, die Sie nicht kennen, und ändern Sie dann Ihr Passwort.',
-  'sessions.device': 'Browser / Gerät',
-  'sessions.ip': 'IP-Adresse',
-  'sessions.created': 'Angemeldet',
-  'sessions.lastSeen': 'Zuletzt aktiv',
-  'sessions.expires': 'Läuft ab',
-  'sessions.current': 'Diese Sitzung',
-  'sessions.thisOne': 'Über „Abmelden“ beenden',
-  'sessions.end': 'Sitzung beenden',
-  'sessions.ended': 'Sitzung beendet.',
-  'sessions.endQuestion': 'Diese Sitzung beenden? Wer dort angemeldet ist, muss sich neu anmelden.',
-  'sessions.endConfirm': 'Beenden',
 
   'forbidden.title': 'Kein Zugriff',
   'forbidden.text': 'Für diese Seite fehlt Ihnen die Berechtigung.',
@@ -521,114 +424,19 @@ export const en: Record<MessageKey, string> = {
 
   'passkey.cancelled': 'The request was cancelled or timed out.',
   'passkey.unsupported': 'This browser or device does not support a passkey here.',
-  'passkey.intro':
-    'A passkey is bound to this device (or your password manager) and cannot be phished.',
-  'passkey.labelHint': 'Optional, e.g. “laptop”.',
-  'passkey.register': 'Add a passkey',
 
-  'totp.intro': 'Use an authenticator app such as the one on your phone, or your password manager.',
-  'totp.start': 'Set up an authenticator app',
-  'totp.step1': 'Open your authenticator app and add a new account.',
-  'totp.step2': 'Scan this QR code:',
-  'totp.qrAlt': 'QR code for setting up the authenticator app',
-  'totp.secretHint': 'Cannot scan? Enter this key instead:',
-  'totp.step3': 'Enter the six-digit code the app shows now.',
-  'totp.codeHint': 'The code changes every 30 seconds.',
-  'totp.confirm': 'Confirm',
-
-  'emailFactor.intro': 'We send a confirmation code to {email}.',
-  'emailFactor.start': 'Send code',
-  'emailFactor.resend': 'Send the code again',
-  'emailFactor.sent': 'The code was sent to {email}.',
-  'emailFactor.codeHint': 'The code from the e-mail, valid for a few minutes.',
-  'emailFactor.confirm': 'Confirm',
-
-  'sms.intro':
-    'SMS is an additional, weaker factor (e.g. as a fallback). The number is used for codes only.',
-  'sms.phoneHint': 'In international format with +, e.g. +441632960961.',
-  'sms.start': 'Send code by SMS',
-  'sms.resend': 'Send the code again',
-  'sms.sent': 'The code was sent to {phone}.',
-  'sms.confirm': 'Confirm number',
-
-  'recovery.title': 'Recovery codes',
   'recovery.explain':
     'These codes get you into your account when you cannot use your second factor (a lost phone, say). Each code works exactly once.',
   'recovery.once':
     'The codes are shown only now. Print them or store them in your password manager.',
   'recovery.saved': 'I have saved the codes',
-  'recovery.what':
-    'Recovery codes are one-time emergency codes for when you cannot use your other factors.',
-  'recovery.left': 'Still available: {n}',
-  'recovery.regenerateHint': 'Generating new codes invalidates all previous ones.',
-  'recovery.regenerate': 'Generate new codes',
-
-  'reauth.title': 'Confirm the change',
-  'reauth.explain':
-    'To protect your account, please confirm this change with your password and a code.',
-  'reauth.submit': 'Confirm',
 
   'devMail.bannerLabel': 'Demo notice',
   'devMail.banner':
     'Demo mode: the portal sends no e-mail. Read invitations, reset links and codes in the mail viewer.',
   'devMail.bannerLink': 'View demo e-mails',
-  'devMail.title': 'Demo e-mails',
-  'devMail.intro':
-    'In demo mode, e-mails go to a local outbox instead of their recipients. Here they are, newest first; open the links in them directly.',
-  'devMail.refresh': 'Refresh',
-  'devMail.empty': 'No e-mails yet.',
-  'devMail.to': 'To: {to}',
-  'devMail.truncated': 'Only the newest {n} e-mails are shown.',
-  'devMail.unavailable': "The mail viewer exists only in the portal's demo start.",
 
   'dashboard.hello': 'Hello, {name}',
-
-  'security.title': 'Security & profile',
-  'security.intro': 'Your profile, your sign-in methods and your active sessions.',
-  'security.profile': 'Profile',
-  'security.profileSaved': 'Profile saved.',
-  'security.email': 'E-mail address',
-  'security.currentEmail': 'Current:',
-  'security.changeEmail': 'Change e-mail address',
-  'security.emailChanged': 'E-mail address changed to {email}.',
-  'security.reauthHint': 'For your security we ask for your password and a code before the change.',
-  'security.password': 'Password',
-  'security.passwordHint': 'We ask for your password and a code first; your other sessions end.',
-  'security.changePassword': 'Change password',
-  'security.passwordChanged': 'Password changed. Your other sessions have ended.',
-
-  'factors.title': 'Second factors',
-  'factors.why':
-    'Every sign-in needs a second factor besides the password. With several factors you are covered if one gets lost.',
-  'factors.type': 'Type',
-  'factors.created': 'Set up',
-  'factors.lastUsed': 'Last used',
-  'factors.remove': 'Remove',
-  'factors.removed': '“{label}” was removed.',
-  'factors.lastOne': 'Last factor',
-  'factors.add': 'Add a factor',
-  'factors.added': 'Factor added.',
-  'factors.addTotp': 'Authenticator app',
-  'factors.addPasskey': 'Passkey',
-  'factors.addSms': 'SMS',
-  'factors.addEmail': 'E-mail code',
-  'factors.smsLater':
-    'SMS becomes available once you have set up an authenticator app or a passkey.',
-
-  'sessions.title': 'Active sessions',
-  'sessions.intro':
-    'Where you are signed in right now. End sessions you do not recognise, then change your password.',
-  'sessions.device': 'Browser / device',
-  'sessions.ip': 'IP address',
-  'sessions.created': 'Signed in',
-  'sessions.lastSeen': 'Last active',
-  'sessions.expires': 'Expires',
-  'sessions.current': 'This session',
-  'sessions.thisOne': 'End it with “Sign out”',
-  'sessions.end': 'End session',
-  'sessions.ended': 'Session ended.',
-  'sessions.endQuestion': 'End this session? Whoever is signed in there has to sign in again.',
-  'sessions.endConfirm': 'End',
 
   'forbidden.title': 'No access',
   'forbidden.text': 'You do not have permission for this page.',

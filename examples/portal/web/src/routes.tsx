@@ -30,7 +30,7 @@ const LicenseDetailPage = lazy(() =>
   import('./features/licenses/detail.tsx').then(named('LicenseDetailPage')),
 );
 const UsersPage = lazy(() => import('./features/users/page.tsx').then(named('UsersPage')));
-const SecurityPage = lazy(() => import('./pages/security.tsx').then(named('SecurityPage')));
+const SecurityPage = lazy(() => import('./features/account/page.tsx').then(named('SecurityPage')));
 const AuditPage = lazy(() => import('./features/audit/page.tsx').then(named('AuditPage')));
 const AlertsPage = lazy(() => import('./features/alerts/page.tsx').then(named('AlertsPage')));
 const AdvPage = lazy(() => import('./features/adv/page.tsx').then(named('AdvPage')));
@@ -56,7 +56,7 @@ const RightsPage = lazy(() => import('./pages/rights.tsx').then(named('RightsPag
 const CertificatesPage = lazy(() =>
   import('./pages/certificates.tsx').then(named('CertificatesPage')),
 );
-const DevMailsPage = lazy(() => import('./pages/dev-mails.tsx').then(named('DevMailsPage')));
+const DevMailsPage = lazy(() => import('./features/dev-mail/page.tsx').then(named('DevMailsPage')));
 
 /** Who a page is for. */
 export type Audience =

@@ -5,8 +5,8 @@
  */
 import type { Context, UserRecord } from '../../server/context.ts';
 import { fail } from '../../server/http.ts';
-import { openPersonal, sealPersonal } from '../privacy/person-keys.ts';
 import type { SecondFactorMethod } from '../../shared/api.ts';
+import { openPersonal, sealPersonal } from '../privacy/person-keys.ts';
 import { checkOneTimeCode, newOneTimeCode } from './codes.ts';
 import { codeMail, codeSms } from './mails.ts';
 import { hashRecoveryCode, normaliseRecoveryCode } from './recovery.ts';

@@ -107,10 +107,10 @@ export async function setSessionReauth(db: Sql, idHash: string, until: number): 
 }
 
 /** The user's live signed-in sessions, newest first. */
-export async function fullSessionsOf(db: Sql, userId: string, now: number) {
+export async function fullSessionsOf(db: Sql, userId: string, now: number, idleMs: number) {
   const { rows } = await db.query(
-    "SELECT * FROM portal_sessions WHERE user_id = $1 AND stage = 'full' AND expires_at > $2 ORDER BY created_at DESC",
-    [userId, now],
+    "SELECT * FROM portal_sessions WHERE user_id = $1 AND stage = 'full' AND expires_at > $2 AND last_seen_at > $3 ORDER BY created_at DESC",
+    [userId, now, now - idleMs],
   );
   return rows.map(toRow);
 }

@@ -2,10 +2,10 @@
 import { useState } from 'react';
 import type { EnrolDone } from '../../../../src/shared/api.ts';
 import { useApp } from '../../context.tsx';
-import { EmailSetup, TotpSetup } from '../../factors.tsx';
 import { useMessages } from '../../messages.ts';
 import { navigate } from '../../router.tsx';
 import { Card, PageTitle, RecoveryCodeList } from '../../ui.tsx';
+import { EmailSetup, TotpSetup } from '../account/factor-setup.tsx';
 import { authMessages } from './messages.ts';
 
 export function EnrolPage() {

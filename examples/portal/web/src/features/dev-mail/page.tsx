@@ -5,17 +5,22 @@
  * viewer (production) answers 404, shown as "only in the dev start".
  */
 import { useEffect } from 'react';
-import { type DevMailList, mailTextParts } from '../../../src/shared/dev-mail.ts';
-import { ApiError, api } from '../api.ts';
-import { useApp } from '../context.tsx';
-import { Card, formatDate, Loading, Notice, PageTitle, useLoad } from '../ui.tsx';
+import { devMailContract as c } from '../../../../src/features/dev-mail/contract.ts';
+import { mailTextParts } from '../../../../src/shared/dev-mail.ts';
+import { ApiError } from '../../api.ts';
+import { call } from '../../client.ts';
+import { useApp } from '../../context.tsx';
+import { useMessages } from '../../messages.ts';
+import { Card, formatDate, Loading, Notice, PageTitle, useLoad } from '../../ui.tsx';
+import { devMailMessages } from './messages.ts';
 
 /** New mails show up without a click while the page is open. */
 const POLL_MS = 5_000;
 
 export function DevMailsPage() {
-  const { t, locale } = useApp();
-  const { data, error, reload } = useLoad(() => api.get<DevMailList>('/api/dev/mails'), []);
+  const { locale } = useApp();
+  const t = useMessages(devMailMessages);
+  const { data, error, reload } = useLoad(() => call(c.list), []);
   const missing = error instanceof ApiError && error.status === 404;
   useEffect(() => {
     if (missing) return; // not the dev start: nothing will come

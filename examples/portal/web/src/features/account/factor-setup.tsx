@@ -2,12 +2,17 @@
  * Setting up a second factor: authenticator app (TOTP), e-mail code, SMS, passkey. Used by the
  * mandatory enrolment and by the security page.
  */
-import type { PublicKeyCredentialCreationOptionsJSON } from '@simplewebauthn/browser';
 import { type FormEvent, useState } from 'react';
-import type { EnrolDone, TotpStart } from '../../src/shared/api.ts';
-import { api } from './api.ts';
-import { useApp } from './context.tsx';
-import { Field, isWebAuthnAbort, Notice, useAction, formValue as value } from './ui.tsx';
+import {
+  accountContract as c,
+  type EnrolDone,
+  type TotpStart,
+} from '../../../../src/features/account/contract.ts';
+import { call } from '../../client.ts';
+import { useApp } from '../../context.tsx';
+import { useMessages } from '../../messages.ts';
+import { Field, isWebAuthnAbort, Notice, useAction, formValue as value } from '../../ui.tsx';
+import { accountMessages } from './messages.ts';
 
 interface SetupProps {
   onDone(done: EnrolDone): void;
@@ -23,14 +28,14 @@ function groupSecret(secret: string): string {
 }
 
 export function TotpSetup({ onDone }: SetupProps) {
-  const { t, withReauth } = useApp();
+  const app = useApp();
+  const { withReauth } = app;
+  const t = useMessages(accountMessages);
   const action = useAction();
   const [start, setStart] = useState<TotpStart | undefined>(undefined);
 
   async function begin(): Promise<void> {
-    const result = await action.run(() =>
-      withReauth(() => api.post<TotpStart>('/api/enrol/totp/start')),
-    );
+    const result = await action.run(() => withReauth(() => call(c.totpStart)));
     if (result) setStart(result);
   }
 
@@ -39,9 +44,7 @@ export function TotpSetup({ onDone }: SetupProps) {
     const form = event.currentTarget;
     const label = value(form, 'label');
     const body = label ? { code: value(form, 'code'), label } : { code: value(form, 'code') };
-    const done = await action.run(() =>
-      withReauth(() => api.post<EnrolDone>('/api/enrol/totp/confirm', body)),
-    );
+    const done = await action.run(() => withReauth(() => call(c.totpConfirm, { body })));
     if (done) onDone(done);
   }
 
@@ -87,7 +90,7 @@ export function TotpSetup({ onDone }: SetupProps) {
         <li>{t('totp.step3')}</li>
       </ol>
       <Field
-        label={t('field.code')}
+        label={app.t('field.code')}
         name="code"
         required
         autoComplete="one-time-code"
@@ -96,10 +99,10 @@ export function TotpSetup({ onDone }: SetupProps) {
         hint={t('totp.codeHint')}
       />
       <Field
-        label={t('field.factorLabel')}
+        label={app.t('field.factorLabel')}
         name="label"
         maxLength={60}
-        hint={t('field.factorLabelHint')}
+        hint={app.t('field.factorLabelHint')}
       />
       <button type="submit" className="button" data-testid="totp-confirm" disabled={action.busy}>
         {t('totp.confirm')}
@@ -110,13 +113,15 @@ export function TotpSetup({ onDone }: SetupProps) {
 }
 
 export function EmailSetup({ onDone, email }: SetupProps & { email: string }) {
-  const { t, withReauth } = useApp();
+  const app = useApp();
+  const { withReauth } = app;
+  const t = useMessages(accountMessages);
   const action = useAction();
   const [sent, setSent] = useState(false);
 
   async function begin(): Promise<void> {
     const ok = await action.run(
-      () => withReauth(() => api.post<void>('/api/enrol/email/start')).then(() => true),
+      () => withReauth(() => call(c.emailStart)).then(() => true),
       t('emailFactor.sent', { email }),
     );
     if (ok) setSent(true);
@@ -125,9 +130,7 @@ export function EmailSetup({ onDone, email }: SetupProps & { email: string }) {
   async function confirm(event: FormEvent<HTMLFormElement>): Promise<void> {
     event.preventDefault();
     const code = value(event.currentTarget, 'code');
-    const done = await action.run(() =>
-      withReauth(() => api.post<EnrolDone>('/api/enrol/email/confirm', { code })),
-    );
+    const done = await action.run(() => withReauth(() => call(c.emailConfirm, { body: { code } })));
     if (done) onDone(done);
   }
 
@@ -146,7 +149,7 @@ export function EmailSetup({ onDone, email }: SetupProps & { email: string }) {
       {sent ? (
         <form data-testid="email-form" onSubmit={(e) => void confirm(e)}>
           <Field
-            label={t('field.code')}
+            label={app.t('field.code')}
             name="code"
             required
             autoComplete="one-time-code"
@@ -168,7 +171,9 @@ export function EmailSetup({ onDone, email }: SetupProps & { email: string }) {
 }
 
 export function SmsSetup({ onDone }: SetupProps) {
-  const { t, withReauth } = useApp();
+  const app = useApp();
+  const { withReauth } = app;
+  const t = useMessages(accountMessages);
   const action = useAction();
   const [phone, setPhone] = useState<string | undefined>(undefined);
 
@@ -176,10 +181,7 @@ export function SmsSetup({ onDone }: SetupProps) {
     event.preventDefault();
     const number = value(event.currentTarget, 'phone').replace(/[\s/-]/g, '');
     const ok = await action.run(
-      () =>
-        withReauth(() => api.post<void>('/api/enrol/sms/start', { phone: number })).then(
-          () => true,
-        ),
+      () => withReauth(() => call(c.smsStart, { body: { phone: number } })).then(() => true),
       t('sms.sent', { phone: number }),
     );
     if (ok) setPhone(number);
@@ -188,9 +190,7 @@ export function SmsSetup({ onDone }: SetupProps) {
   async function confirm(event: FormEvent<HTMLFormElement>): Promise<void> {
     event.preventDefault();
     const code = value(event.currentTarget, 'code');
-    const done = await action.run(() =>
-      withReauth(() => api.post<EnrolDone>('/api/enrol/sms/confirm', { code })),
-    );
+    const done = await action.run(() => withReauth(() => call(c.smsConfirm, { body: { code } })));
     if (done) onDone(done);
   }
 
@@ -199,7 +199,7 @@ export function SmsSetup({ onDone }: SetupProps) {
       <p>{t('sms.intro')}</p>
       <form data-testid="sms-phone-form" onSubmit={(e) => void begin(e)}>
         <Field
-          label={t('field.phone')}
+          label={app.t('field.phone')}
           name="phone"
           type="tel"
           required
@@ -219,7 +219,7 @@ export function SmsSetup({ onDone }: SetupProps) {
       {phone ? (
         <form data-testid="sms-form" onSubmit={(e) => void confirm(e)}>
           <Field
-            label={t('field.code')}
+            label={app.t('field.code')}
             name="code"
             required
             autoComplete="one-time-code"
@@ -236,7 +236,9 @@ export function SmsSetup({ onDone }: SetupProps) {
 }
 
 export function PasskeySetup({ onDone }: SetupProps) {
-  const { t, withReauth } = useApp();
+  const app = useApp();
+  const { withReauth } = app;
+  const t = useMessages(accountMessages);
   const action = useAction();
   const [webAuthnError, setWebAuthnError] = useState<string | undefined>(undefined);
 
@@ -246,21 +248,19 @@ export function PasskeySetup({ onDone }: SetupProps) {
     const label = value(event.currentTarget, 'label');
     const done = await action.run(async () => {
       const { startRegistration } = await import('@simplewebauthn/browser');
-      const optionsJSON = await withReauth(() =>
-        api.post<PublicKeyCredentialCreationOptionsJSON>('/api/enrol/passkey/options'),
-      );
-      let response: unknown;
+      const optionsJSON = await withReauth(() => call(c.passkeyOptions));
+      // The browser's RegistrationResponseJSON, as the plain JSON object the server checks.
+      let response: Record<string, unknown>;
       try {
-        response = await startRegistration({ optionsJSON });
+        response = { ...(await startRegistration({ optionsJSON })) };
       } catch (e) {
-        setWebAuthnError(isWebAuthnAbort(e) ? t('passkey.cancelled') : t('passkey.unsupported'));
+        setWebAuthnError(
+          isWebAuthnAbort(e) ? app.t('passkey.cancelled') : app.t('passkey.unsupported'),
+        );
         return undefined;
       }
       return withReauth(() =>
-        api.post<EnrolDone>(
-          '/api/enrol/passkey/verify',
-          label ? { response, label } : { response },
-        ),
+        call(c.passkeyVerify, { body: label ? { response, label } : { response } }),
       );
     });
     if (done) onDone(done);
@@ -270,7 +270,7 @@ export function PasskeySetup({ onDone }: SetupProps) {
     <form className="setup" data-testid="passkey-form" onSubmit={(e) => void register(e)}>
       <p>{t('passkey.intro')}</p>
       <Field
-        label={t('field.factorLabel')}
+        label={app.t('field.factorLabel')}
         name="label"
         maxLength={60}
         hint={t('passkey.labelHint')}

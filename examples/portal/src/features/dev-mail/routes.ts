@@ -12,38 +12,16 @@
  * where the sink does — the dev start on loopback, whose console prints the same mails.
  */
 import type { FastifyInstance } from 'fastify';
+import type { Context } from '../../server/context.ts';
+import { serveAll } from '../../server/route.ts';
 import type { SessionInfo } from '../../shared/api.ts';
-import { DEV_MAIL_LIMIT, type DevMail, type DevMailList } from '../../shared/dev-mail.ts';
-import type { ReceivedMail } from '../mail.ts';
-
-/** Where the mails come from: the sink's list (append-only, oldest first). */
-export interface DevMailSource {
-  readonly messages: readonly ReceivedMail[];
-}
-
-/** The newest `limit` mails of `source`, newest first. */
-export function listDevMails(source: DevMailSource, limit = DEV_MAIL_LIMIT): DevMailList {
-  const all = source.messages;
-  const start = Math.max(0, all.length - limit);
-  const mails = all
-    .slice(start)
-    .map(
-      (m, k): DevMail => ({
-        id: start + k,
-        to: [...m.to],
-        subject: m.subject,
-        receivedAt: new Date(m.receivedAt).toISOString(),
-        text: m.text,
-      }),
-    )
-    .reverse();
-  return { mails, truncated: all.length > limit };
-}
+import { devMailContract } from './contract.ts';
+import { type DevMailSource, listDevMails } from './service.ts';
 
 /** Registers the viewer's API for `source` (for `PortalOptions.extraRoutes`). */
-export function devMailRoutes(source: DevMailSource): (app: FastifyInstance) => void {
-  return (app) => {
-    app.get('/api/dev/mails', async () => listDevMails(source));
+export function devMailRoutes(source: DevMailSource): (app: FastifyInstance, ctx: Context) => void {
+  return (app, ctx) => {
+    serveAll(app, ctx, devMailContract, { list: async () => listDevMails(source) });
 
     // The session answer is the web app's first request, so the flag costs a production
     // portal nothing (no probe of a route that is not there). Only GET /api/session: other

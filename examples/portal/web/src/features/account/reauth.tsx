@@ -1,10 +1,13 @@
 /** The re-authentication dialog: password plus a second-factor code before a sensitive change. */
 import { type FormEvent, useEffect, useId, useRef, useState } from 'react';
-import type { Me, SecondFactorMethod } from '../../src/shared/api.ts';
-import { api } from './api.ts';
-import { useApp } from './context.tsx';
-import { CodeMethodPicker } from './features/auth/code-method.tsx';
-import { Field, formValue, Notice, useAction } from './ui.tsx';
+import { reauthRoute } from '../../../../src/features/account/contract.ts';
+import type { Me, SecondFactorMethod } from '../../../../src/shared/api.ts';
+import { call } from '../../client.ts';
+import { useApp } from '../../context.tsx';
+import { useMessages } from '../../messages.ts';
+import { Field, formValue, Notice, useAction } from '../../ui.tsx';
+import { CodeMethodPicker } from '../auth/code-method.tsx';
+import { accountMessages } from './messages.ts';
 
 export function methodsOf(me: Me | undefined): SecondFactorMethod[] {
   if (!me) return ['recovery'];
@@ -18,7 +21,9 @@ export function methodsOf(me: Me | undefined): SecondFactorMethod[] {
 }
 
 export function ReauthDialog({ onDone, onCancel }: { onDone(): void; onCancel(): void }) {
-  const { t, me, setMe } = useApp();
+  const app = useApp();
+  const { me, setMe } = app;
+  const t = useMessages(accountMessages);
   const ref = useRef<HTMLDialogElement>(null);
   const titleId = useId();
   const action = useAction();
@@ -35,9 +40,7 @@ export function ReauthDialog({ onDone, onCancel }: { onDone(): void; onCancel():
     event.preventDefault();
     const form = event.currentTarget;
     const body = { password: formValue(form, 'password'), method, code: formValue(form, 'code') };
-    const result = await action.run(() =>
-      api.post<{ reauthUntil: string }>('/api/auth/reauth', body),
-    );
+    const result = await action.run(() => call(reauthRoute, { body }));
     if (result) {
       if (me) setMe({ ...me, reauthUntil: result.reauthUntil });
       onDone();
@@ -59,7 +62,7 @@ export function ReauthDialog({ onDone, onCancel }: { onDone(): void; onCancel():
         <h2 id={titleId}>{t('reauth.title')}</h2>
         <p>{t('reauth.explain')}</p>
         <Field
-          label={t('field.currentPassword')}
+          label={app.t('field.currentPassword')}
           name="password"
           type="password"
           required
@@ -83,7 +86,7 @@ export function ReauthDialog({ onDone, onCancel }: { onDone(): void; onCancel():
             data-testid="reauth-cancel"
             onClick={onCancel}
           >
-            {t('common.cancel')}
+            {app.t('common.cancel')}
           </button>
         </div>
       </form>

@@ -1,0 +1,186 @@
+/** `/security`: own profile, e-mail, password, second factors, recovery codes, sessions. */
+import { type FormEvent, useState } from 'react';
+import { accountContract as c } from '../../../../src/features/account/contract.ts';
+import { call } from '../../client.ts';
+import { useApp, useMe } from '../../context.tsx';
+import { useMessages } from '../../messages.ts';
+import { Card, Field, formValue, Notice, PageTitle, SelectField, useAction } from '../../ui.tsx';
+import { Factors, RecoveryCodes } from './factor-list.tsx';
+import { accountMessages } from './messages.ts';
+import { Sessions } from './sessions.tsx';
+
+export function SecurityPage() {
+  const t = useMessages(accountMessages);
+  // A new password ends the other sessions: the list below shows that at once.
+  const [passwordChanges, setPasswordChanges] = useState(0);
+  return (
+    <>
+      <PageTitle title={t('security.title')}>{t('security.title')}</PageTitle>
+      <p className="lead">{t('security.intro')}</p>
+      <div className="grid-2">
+        <Profile />
+        <ChangeEmail />
+      </div>
+      <ChangePassword onChanged={() => setPasswordChanges((n) => n + 1)} />
+      <Factors />
+      <RecoveryCodes />
+      <Sessions passwordChanges={passwordChanges} />
+    </>
+  );
+}
+
+function Profile() {
+  const app = useApp();
+  const t = useMessages(accountMessages);
+  const me = useMe();
+  const action = useAction();
+
+  async function submit(event: FormEvent<HTMLFormElement>): Promise<void> {
+    event.preventDefault();
+    const form = event.currentTarget;
+    const body = {
+      name: formValue(form, 'name'),
+      locale: formValue(form, 'locale') === 'en' ? ('en' as const) : ('de' as const),
+    };
+    const updated = await action.run(
+      () => call(c.updateProfile, { body }),
+      t('security.profileSaved'),
+    );
+    if (updated) app.setMe(updated);
+  }
+
+  return (
+    <Card title={t('security.profile')}>
+      <form onSubmit={(e) => void submit(e)} data-testid="profile-form">
+        <Field
+          label={app.t('field.name')}
+          name="name"
+          required
+          maxLength={120}
+          defaultValue={me.name}
+          autoComplete="name"
+        />
+        <SelectField
+          label={app.t('field.locale')}
+          name="locale"
+          defaultValue={me.locale}
+          options={[
+            { value: 'de', label: 'Deutsch' },
+            { value: 'en', label: 'English' },
+          ]}
+        />
+        <Notice error={action.error} status={action.status} />
+        <div className="actions">
+          <button
+            type="submit"
+            className="button"
+            data-testid="profile-save"
+            disabled={action.busy}
+          >
+            {app.t('common.save')}
+          </button>
+        </div>
+      </form>
+    </Card>
+  );
+}
+
+function ChangeEmail() {
+  const app = useApp();
+  const t = useMessages(accountMessages);
+  const me = useMe();
+  const action = useAction();
+
+  async function submit(event: FormEvent<HTMLFormElement>): Promise<void> {
+    event.preventDefault();
+    const form = event.currentTarget;
+    const email = formValue(form, 'email');
+    const ok = await action.run(
+      () => app.withReauth(() => call(c.changeEmail, { body: { email } })).then(() => true),
+      t('security.emailChanged', { email }),
+    );
+    if (ok) {
+      form.reset();
+      await app.reload().catch(() => undefined);
+    }
+  }
+
+  return (
+    <Card title={t('security.email')}>
+      <p>
+        {t('security.currentEmail')} <strong data-testid="current-email">{me.email}</strong>
+      </p>
+      <form onSubmit={(e) => void submit(e)} data-testid="email-change-form">
+        <Field
+          label={app.t('field.newEmail')}
+          name="email"
+          type="email"
+          required
+          autoComplete="email"
+          hint={t('security.reauthHint')}
+        />
+        <Notice error={action.error} status={action.status} />
+        <div className="actions">
+          <button
+            type="submit"
+            className="button"
+            data-testid="email-change"
+            disabled={action.busy}
+          >
+            {t('security.changeEmail')}
+          </button>
+        </div>
+      </form>
+    </Card>
+  );
+}
+
+function ChangePassword({ onChanged }: { onChanged(): void }) {
+  const app = useApp();
+  const t = useMessages(accountMessages);
+  const action = useAction();
+
+  async function submit(event: FormEvent<HTMLFormElement>): Promise<void> {
+    event.preventDefault();
+    const form = event.currentTarget;
+    const password = formValue(form, 'password');
+    const ok = await action.run(
+      () => app.withReauth(() => call(c.changePassword, { body: { password } })).then(() => true),
+      t('security.passwordChanged'),
+    );
+    if (ok) {
+      form.reset();
+      onChanged();
+    }
+  }
+
+  return (
+    <Card title={t('security.password')}>
+      <form onSubmit={(e) => void submit(e)} data-testid="password-change-form">
+        <Field
+          label={app.t('field.newPassword')}
+          name="password"
+          type="password"
+          required
+          autoComplete="new-password"
+          hint={
+            <>
+              {app.t('password.hint')} {t('security.passwordHint')}
+            </>
+          }
+        />
+        <Notice error={action.error} status={action.status} />
+        <div className="actions">
+          <button
+            type="submit"
+            className="button"
+            data-testid="password-change"
+            disabled={action.busy}
+          >
+            {t('security.changePassword')}
+          </button>
+        </div>
+      </form>
+    </Card>
+  );
+}

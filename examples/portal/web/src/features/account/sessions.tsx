@@ -1,0 +1,137 @@
+/** The security page's session list: where the user is signed in, and ending one of them. */
+import { useEffect, useState } from 'react';
+import {
+  accountContract as c,
+  type SessionRow,
+} from '../../../../src/features/account/contract.ts';
+import { call } from '../../client.ts';
+import { useApp } from '../../context.tsx';
+import { useMessages } from '../../messages.ts';
+import { Badge, Card, DataTable, formatDate, Notice, useAction, useLoad } from '../../ui.tsx';
+import { accountMessages } from './messages.ts';
+
+/** Kept current: reloaded after a password change and whenever the page is shown again. */
+export function Sessions({ passwordChanges }: { passwordChanges: number }) {
+  const app = useApp();
+  const { locale } = app;
+  const t = useMessages(accountMessages);
+  const list = useLoad(() => call(c.sessions).then((r) => r.sessions), [passwordChanges]);
+  const { reload } = list;
+  useEffect(() => {
+    const shown = () => {
+      if (document.visibilityState === 'visible') reload();
+    };
+    document.addEventListener('visibilitychange', shown);
+    return () => document.removeEventListener('visibilitychange', shown);
+  }, [reload]);
+  const action = useAction();
+  // Ending signs someone out at once: the row's button only asks, the confirm ends it.
+  const [ending, setEnding] = useState<string | undefined>(undefined);
+
+  async function end(row: SessionRow): Promise<void> {
+    const ok = await action.run(
+      () => call(c.endSession, { params: { id: row.id } }).then(() => true),
+      t('sessions.ended'),
+    );
+    if (ok) {
+      setEnding(undefined);
+      list.reload();
+    }
+  }
+
+  return (
+    <Card title={t('sessions.title')}>
+      <p className="hint">{t('sessions.intro')}</p>
+      <Notice error={action.error} status={action.status} />
+      <DataTable
+        caption={t('sessions.title')}
+        captionHidden
+        testId="sessions-table"
+        rows={list.data}
+        loading={list.loading}
+        error={list.error}
+        rowKey={(row) => row.id}
+        rowAttributes={(row) =>
+          row.current
+            ? { 'data-session-id': row.id, 'data-current': 'true' }
+            : { 'data-session-id': row.id }
+        }
+        empty={t('sessions.none')}
+        columns={[
+          {
+            key: 'device',
+            header: t('sessions.device'),
+            rowHeader: true,
+            cell: (row) => (
+              <>
+                <span className="ua" title={row.userAgent}>
+                  {row.userAgent || '–'}
+                </span>
+                {row.current ? (
+                  <>
+                    {' '}
+                    <Badge tone="ok">{t('sessions.current')}</Badge>
+                  </>
+                ) : null}
+              </>
+            ),
+          },
+          { key: 'ip', header: t('sessions.ip'), cell: (row) => row.ip },
+          {
+            key: 'created',
+            header: t('sessions.created'),
+            cell: (row) => formatDate(locale, row.createdAt),
+          },
+          {
+            key: 'lastSeen',
+            header: t('sessions.lastSeen'),
+            cell: (row) => formatDate(locale, row.lastSeenAt),
+          },
+          {
+            key: 'expires',
+            header: t('sessions.expires'),
+            cell: (row) => formatDate(locale, row.expiresAt),
+          },
+        ]}
+        actions={(row) =>
+          row.current ? (
+            <span className="hint">{t('sessions.thisOne')}</span>
+          ) : ending === row.id ? (
+            <div className="inline-form" data-testid="session-end-confirm">
+              <p role="alert">{t('sessions.endQuestion')}</p>
+              <div className="actions">
+                <button
+                  type="button"
+                  className="button button-danger button-small"
+                  data-testid="session-end-yes"
+                  disabled={action.busy}
+                  onClick={() => void end(row)}
+                >
+                  {t('sessions.endConfirm')}
+                </button>
+                <button
+                  type="button"
+                  className="button-secondary button-small"
+                  data-testid="session-end-cancel"
+                  onClick={() => setEnding(undefined)}
+                >
+                  {app.t('common.cancel')}
+                </button>
+              </div>
+            </div>
+          ) : (
+            <button
+              type="button"
+              className="button-secondary button-small"
+              data-testid="session-end"
+              disabled={action.busy}
+              onClick={() => setEnding(row.id)}
+            >
+              {t('sessions.end')}
+            </button>
+          )
+        }
+      />
+    </Card>
+  );
+}
