@@ -11,7 +11,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import { Agent, request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { OnboardingTerms } from '../src/server/onboarding/contract.ts';
+import type { OnboardingTerms } from '../src/features/onboarding/contract.ts';
 import {
   newWebhookSecret,
   signWebhookPayload,

@@ -5,7 +5,7 @@
  * to do in the reader's language (`problem-text.ts`) and never shows the server's message.
  */
 import { describe, expect, it } from 'vitest';
-import { ORDER_FAILURES } from '../src/server/certificates/types.ts';
+import { ORDER_FAILURES } from '../src/features/certificates/contract.ts';
 import { DELIVERY_ERRORS } from '../src/server/partner/hub.ts';
 import { ERROR_CODES, FIELD_REASONS } from '../src/shared/api.ts';
 import { de, en, makeTranslate } from '../web/src/i18n.ts';

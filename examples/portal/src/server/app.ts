@@ -10,6 +10,10 @@ import { Keyring } from '@fluxel/crypto';
 import { keyFileKek } from '@fluxel/crypto/node';
 import { type DevTls, ensureDevTls, TLS_SERVER_POLICY } from '@fluxel-example/relay';
 import Fastify, { type FastifyInstance } from 'fastify';
+import { certificatesRoutes } from '../features/certificates/routes.ts';
+import { type OnboardingOptions, onboardingRoutes } from '../features/onboarding/routes.ts';
+import { rightsRoutes } from '../features/rights/routes.ts';
+import { statusRoutes } from '../features/status/routes.ts';
 import { openPortalAudit, type PortalAudit } from './audit.ts';
 import type { PasswordParams } from './auth/password.ts';
 import { type Context, OPERATOR_TENANT } from './context.ts';
@@ -21,14 +25,10 @@ import { type RelayGateway, type RelayGatewayOptions, relayGateway } from './rel
 import { accountRoutes } from './routes/account.ts';
 import { advRoutes } from './routes/adv.ts';
 import { anonymousCsrf, authRoutes } from './routes/auth.ts';
-import { certificatesRoutes } from './routes/certificates.ts';
 import { manageRoutes } from './routes/manage.ts';
-import { type OnboardingOptions, onboardingRoutes } from './routes/onboarding.ts';
 import { type PartnerRoutesOptions, partnerRoutes } from './routes/partner.ts';
 import { privacyRoutes } from './routes/privacy.ts';
-import { rightsRoutes } from './routes/rights.ts';
 import { type SsoOptions, ssoRoutes } from './routes/sso.ts';
-import { statusRoutes } from './routes/status.ts';
 import { DEFAULT_SESSION_POLICY, type SessionPolicy, Sessions, sha256 } from './sessions.ts';
 import type { SmsTransport } from './sms.ts';
 import {

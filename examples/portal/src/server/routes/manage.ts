@@ -5,6 +5,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { roleFitsTenant } from '../../features/rights/service.ts';
+import { changeUserRole } from '../../features/users/store.ts';
 import {
   type AuditRow,
   auditQuery,
@@ -34,13 +36,11 @@ import {
   userById,
 } from '../context.ts';
 import { fail, parse } from '../http.ts';
-import { changeUserRole } from '../onboarding/roles.ts';
 import { licenseLockChanged } from '../partner/events.ts';
 import { setAccountStatus } from '../privacy/account-status.ts';
 import type { LicenseRecord } from '../relay-gateway.ts';
 import { RelayGatewayError } from '../relay-gateway.ts';
 import { sha256 } from '../sessions.ts';
-import { roleFitsTenant } from './rights.ts';
 
 const INVITATION_TTL_MS = 7 * 86_400_000;
 

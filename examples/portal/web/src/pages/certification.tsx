@@ -4,7 +4,7 @@
  * sandbox, (b) the portal sends one to the partner's receiver — with their stored state.
  */
 import { type FormEvent, useState } from 'react';
-import type { CertificationState } from '../../../src/server/onboarding/contract.ts';
+import type { CertificationState } from '../../../src/features/onboarding/contract.ts';
 import { ApiError, api } from '../api.ts';
 import { useApp } from '../context.tsx';
 import {

@@ -8,7 +8,7 @@ import type {
   ApplicationRow,
   ApplicationStatus,
   CertificationState,
-} from '../../../src/server/onboarding/contract.ts';
+} from '../../../src/features/onboarding/contract.ts';
 import { api, enc } from '../api.ts';
 import { useApp } from '../context.tsx';
 import {

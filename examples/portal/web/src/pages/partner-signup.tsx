@@ -5,7 +5,7 @@
  */
 import { type FormEvent, useState } from 'react';
 import { type AgreementBlock, agreementBlocks } from '../../../src/server/adv/markdown.ts';
-import type { OnboardingTerms } from '../../../src/server/onboarding/contract.ts';
+import type { OnboardingTerms } from '../../../src/features/onboarding/contract.ts';
 import { api } from '../api.ts';
 import { useApp } from '../context.tsx';
 import { Link } from '../router.tsx';

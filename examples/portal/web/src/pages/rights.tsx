@@ -4,7 +4,7 @@
  * server decides who may decide — the page only hides what is not offered.
  */
 import { type FormEvent, useState } from 'react';
-import type { RightsRequestRow } from '../../../src/server/onboarding/contract.ts';
+import type { RightsRequestRow } from '../../../src/features/rights/contract.ts';
 import type { Role } from '../../../src/shared/permissions.ts';
 import { api, enc } from '../api.ts';
 import { useApp } from '../context.tsx';

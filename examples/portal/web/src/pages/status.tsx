@@ -15,7 +15,7 @@ import type {
   SecurityNote,
   Severity,
   SystemInfo,
-} from '../../../src/server/status/contract.ts';
+} from '../../../src/features/status/contract.ts';
 import type { Locale } from '../../../src/shared/api.ts';
 import { api, enc } from '../api.ts';
 import { useApp } from '../context.tsx';

@@ -1,17 +1,19 @@
 /**
- * Partner onboarding and "request more rights": request bodies (strict zod schemas — unknown
- * fields are refused) and answer types. Pure (zod only), so the web app can import the types.
+ * Partner onboarding: request bodies (strict zod schemas — unknown fields are refused) and
+ * answer types. Pure (zod only), so the web app can import it.
  */
 import { z } from 'zod';
-import { ROLES, type Role } from '../../shared/permissions.ts';
 
-const text = (max: number) =>
+/**
+ * A person's text (names, reasons): trimmed, 2..max characters, no control characters but tab
+ * and line feed (texts end up in e-mails and the audit log).
+ */
+export const text = (max: number) =>
   z
     .string()
     .trim()
     .min(2)
     .max(max)
-    // No control characters but tab and line feed (texts end up in e-mails and the audit log).
     .refine(
       (v) =>
         [...v].every((c) => {
@@ -20,6 +22,7 @@ const text = (max: number) =>
         }),
       'no control characters',
     );
+
 const email = z.string().trim().toLowerCase().email().max(254);
 const sha256 = z.string().regex(/^[0-9a-f]{64}$/);
 const version = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,31}$/);
@@ -97,6 +100,60 @@ export interface ApplicationRow {
 
 export type StepState = 'open' | 'passed' | 'failed';
 
+/**
+ * What a checklist step's last attempt came to, as a stable code the web app translates (the
+ * stored `detail` is the developer's text: an HTTP status, a Node error code, a problem code).
+ */
+export const STEP_CODES = [
+  'signature_valid',
+  'invalid_signature',
+  'stale_timestamp',
+  'headers_missing',
+  'receiver_accepted',
+  'receiver_refused',
+  'target_refused',
+  'unreachable',
+  'timeout',
+  'tls_failed',
+  'delivery_failed',
+] as const;
+export type StepCode = (typeof STEP_CODES)[number];
+
+/** The URL checks' refusals (`partner/ssrf.ts`), as stored in a step's detail. */
+const TARGET_REFUSED = new Set([
+  'not a URL',
+  'no credentials in the URL',
+  'no fragment',
+  'https is required',
+  'internal address',
+  'ERR_SSRF_BLOCKED',
+]);
+
+/** The code of a step's stored `detail`; `httpStatus` for a receiver's answer. */
+export function stepCode(detail: string): { code: StepCode; httpStatus?: number } {
+  const http = /^HTTP (\d{3})$/.exec(detail);
+  if (http) {
+    const status = Number(http[1]);
+    return {
+      code: status >= 200 && status < 300 ? 'receiver_accepted' : 'receiver_refused',
+      httpStatus: status,
+    };
+  }
+  if (detail === 'signature valid') return { code: 'signature_valid' };
+  if (detail === 'invalid_signature' || detail === 'stale_timestamp') return { code: detail };
+  if (detail === 'bad_request') return { code: 'headers_missing' };
+  if (TARGET_REFUSED.has(detail)) return { code: 'target_refused' };
+  if (/TIMEOUT/i.test(detail)) return { code: 'timeout' };
+  if (
+    /^(ECONNREFUSED|ECONNRESET|ENOTFOUND|EAI_AGAIN|EHOSTUNREACH|ENETUNREACH|UND_ERR_SOCKET)$/.test(
+      detail,
+    )
+  )
+    return { code: 'unreachable' };
+  if (/CERT|TLS|SSL|SELF_SIGNED|UNABLE_TO_VERIFY/.test(detail)) return { code: 'tls_failed' };
+  return { code: 'delivery_failed' };
+}
+
 export interface CertificationState {
   readonly tenantId: string;
   readonly tenantName: string;
@@ -108,7 +165,10 @@ export interface CertificationState {
     readonly id: 'inbound' | 'outbound';
     readonly state: StepState;
     readonly at?: string;
+    /** The developer's text of the last attempt (logs, support); people see `code`. */
     readonly detail?: string;
+    readonly code?: StepCode;
+    readonly httpStatus?: number;
   }[];
   readonly certified: boolean;
   readonly certifiedAt?: string;
@@ -116,32 +176,4 @@ export interface CertificationState {
   /** Where the partner's system sends its signed test event (bearer token with `sandbox`). */
   readonly sandboxUrl: string;
   readonly tokenUrl: string;
-}
-
-// ------------------------------------------------------------------ rights requests
-
-export const rightsRequestBody = z.strictObject({
-  role: z.enum(ROLES),
-  reason: text(1000),
-});
-export const rightsDecisionBody = z.strictObject({ note: text(1000).optional() });
-export const rightsRejectBody = z.strictObject({ reason: text(1000) });
-export const rightsQuery = z.strictObject({
-  status: z.enum(['pending', 'approved', 'rejected', 'withdrawn']).optional(),
-});
-
-export interface RightsRequestRow {
-  readonly id: string;
-  readonly tenantId: string;
-  readonly tenantName: string;
-  readonly user: { readonly id: string; readonly name: string; readonly email: string };
-  readonly currentRole: Role;
-  readonly requestedRole: Role;
-  readonly reason: string;
-  readonly status: 'pending' | 'approved' | 'rejected' | 'withdrawn';
-  readonly createdAt: string;
-  readonly decidedAt?: string;
-  readonly decisionNote?: string;
-  /** Whether the signed-in user may decide it (approvers' list only). */
-  readonly canDecide?: boolean;
 }

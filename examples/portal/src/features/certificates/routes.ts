@@ -15,13 +15,15 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import {
-  type CertificatesConfig,
-  certificatesConfig,
-  checkAddress,
-} from '../certificates/config.ts';
-import { CertificateService, OrderConflict } from '../certificates/service.ts';
-import { authorize, type Context, OPERATOR_TENANT, type Principal, record } from '../context.ts';
-import { fail, parse } from '../http.ts';
+  authorize,
+  type Context,
+  OPERATOR_TENANT,
+  type Principal,
+  record,
+} from '../../server/context.ts';
+import { fail, parse } from '../../server/http.ts';
+import { type CertificatesConfig, certificatesConfig, checkAddress } from './config.ts';
+import { CertificateService, OrderConflict } from './service.ts';
 
 const settingsBody = z
   .object({
@@ -33,7 +35,7 @@ const settingsBody = z
 
 /**
  * `overrides` (optional) win over the environment (`PORTAL_ACME_DIRECTORY`, `PORTAL_ACME_CA`,
- * `PORTAL_HTTP01_PORT`, … — see `certificates/config.ts`), which is read at each use.
+ * `PORTAL_HTTP01_PORT`, … — see `config.ts`), which is read at each use.
  */
 export function certificatesRoutes(
   app: FastifyInstance,
