@@ -144,7 +144,11 @@ export function CertificationPage() {
                       {onboardingLabel(ot, 'cert.state', step.state)}
                     </Badge>{' '}
                     {step.at ? ot('cert.at', { date: formatDate(locale, step.at) }) : null}{' '}
-                    {step.detail ? <code>{step.detail}</code> : null}
+                    {step.code ? (
+                      <span data-testid={`step-${step.id}-outcome`} data-code={step.code}>
+                        {ot(`cert.code.${step.code}`, { status: step.httpStatus ?? '' })}
+                      </span>
+                    ) : null}
                   </p>
                   {step.id === 'inbound' ? (
                     <>
