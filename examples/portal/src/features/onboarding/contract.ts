@@ -36,6 +36,7 @@ export const applicationBody = z.strictObject({
     .string()
     .trim()
     .max(300)
+    // eslint-disable-next-line security/detect-unsafe-regex -- star height 1 with a literal delimiter and an optional group: linear time
     .regex(/^https:\/\/[^\s/]+(\/\S*)?$/, 'an https:// address')
     .optional(),
   contactName: text(120),

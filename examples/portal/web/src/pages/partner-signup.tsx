@@ -4,8 +4,8 @@
  * accepted is exactly what was read). `/partner-signup/verify/:token` confirms the address.
  */
 import { type FormEvent, useState } from 'react';
-import { type AgreementBlock, agreementBlocks } from '../../../src/server/adv/markdown.ts';
 import type { OnboardingTerms } from '../../../src/features/onboarding/contract.ts';
+import { type AgreementBlock, agreementBlocks } from '../../../src/server/adv/markdown.ts';
 import { api } from '../api.ts';
 import { useApp } from '../context.tsx';
 import { Link } from '../router.tsx';
