@@ -1,29 +1,43 @@
 /**
- * The certificates API: response shapes shared by the server and the web page (types only, so
- * the page bundles no server code).
+ * The certificates API: the settings body, the response schemas and their types, shared by
+ * the server and the web page (zod only, so the page bundles no server code).
  */
+import { z } from 'zod';
 
 /** Which ACME directory orders go to. `custom` is the operator-configured one (Pebble in tests). */
-export type AcmeDirectoryChoice = 'production' | 'staging' | 'custom';
+export const ACME_DIRECTORY_CHOICES = ['production', 'staging', 'custom'] as const;
+export type AcmeDirectoryChoice = (typeof ACME_DIRECTORY_CHOICES)[number];
 
-export type OrderState = 'pending' | 'validating' | 'issuing' | 'installed' | 'failed';
+export const ORDER_STATES = ['pending', 'validating', 'issuing', 'installed', 'failed'] as const;
+export type OrderState = (typeof ORDER_STATES)[number];
 
-export interface CertificateSettings {
+/** `PUT /api/certificates/settings`. */
+export const settingsBody = z
+  .object({
+    address: z.string().max(300),
+    email: z.union([z.literal(''), z.string().trim().toLowerCase().email().max(254)]),
+    directory: z.enum(ACME_DIRECTORY_CHOICES),
+  })
+  .strict();
+
+export const CertificateSettingsSchema = z.object({
   /** The public server address (a DNS name), or empty. */
-  readonly address: string;
+  address: z.string(),
   /** The contact e-mail for the ACME account, or empty. */
-  readonly email: string;
-  readonly directory: AcmeDirectoryChoice;
-}
+  email: z.string(),
+  directory: z.enum(ACME_DIRECTORY_CHOICES),
+});
+export type CertificateSettings = z.infer<typeof CertificateSettingsSchema>;
 
-export interface DirectoryOption {
-  readonly choice: AcmeDirectoryChoice;
-  readonly url: string;
-}
+export const DirectoryOptionSchema = z.object({
+  choice: z.enum(ACME_DIRECTORY_CHOICES),
+  url: z.string(),
+});
+export type DirectoryOption = z.infer<typeof DirectoryOptionSchema>;
 
 /**
- * Why an order failed, as a stable code the web app translates (`failure.*` in
- * certificates.i18n.ts); `message` keeps the technical text for the audit log and operators.
+ * Why an order failed, as a stable code the web app translates (`failure.*` in the page's
+ * messages); `message` keeps the technical text for the audit log and operators.
  */
 export const ORDER_FAILURES = [
   'interrupted',
@@ -37,75 +51,89 @@ export const ORDER_FAILURES = [
 ] as const;
 export type OrderFailure = (typeof ORDER_FAILURES)[number];
 
-export interface CertificateOrderView {
-  readonly id: string;
-  readonly domain: string;
-  readonly state: OrderState;
+export const CertificateOrderViewSchema = z.object({
+  id: z.string(),
+  domain: z.string(),
+  state: z.enum(ORDER_STATES),
   /** The technical reason of a failure (English, for operators); the UI shows `failure`. */
-  readonly message?: string;
+  message: z.string().optional(),
   /** Set when `state` is `failed`. */
-  readonly failure?: OrderFailure;
-  readonly startedAt: string;
-  readonly finishedAt?: string;
-}
+  failure: z.enum(ORDER_FAILURES).optional(),
+  startedAt: z.string(),
+  finishedAt: z.string().optional(),
+});
+export type CertificateOrderView = z.infer<typeof CertificateOrderViewSchema>;
 
-export interface CertificateDetails {
+export const CertificateDetailsSchema = z.object({
   /** `acme`: a certificate from the ACME CA; `development`: the built-in dev certificate. */
-  readonly source: 'acme' | 'development';
-  readonly subject: string;
-  readonly sans: readonly string[];
-  readonly issuer: string;
-  readonly serial: string;
-  readonly notBefore: string;
-  readonly notAfter: string;
-  readonly daysLeft: number;
+  source: z.enum(['acme', 'development']),
+  subject: z.string(),
+  sans: z.array(z.string()).readonly(),
+  issuer: z.string(),
+  serial: z.string(),
+  notBefore: z.string(),
+  notAfter: z.string(),
+  daysLeft: z.number(),
   /** For `acme`: the order folder in the `letsencrypt/<directory>/orders/<id>/` layout. */
-  readonly orderId?: string;
-  readonly directory?: string;
-  readonly certPath?: string;
-  readonly keyPath?: string;
-  readonly chainPath?: string;
-}
+  orderId: z.string().optional(),
+  directory: z.string().optional(),
+  certPath: z.string().optional(),
+  keyPath: z.string().optional(),
+  chainPath: z.string().optional(),
+});
+export type CertificateDetails = z.infer<typeof CertificateDetailsSchema>;
 
 /**
  * The TLS state for the status indicator: `development` (dev certificate), `active` (ACME
  * certificate, more than a third of its life left or more than 30 days), `expiring`, `expired`.
  */
-export type TlsState = 'development' | 'active' | 'expiring' | 'expired';
+export const TLS_STATES = ['development', 'active', 'expiring', 'expired'] as const;
+export type TlsState = (typeof TLS_STATES)[number];
 
-export interface CertificatesOverview {
-  readonly settings: CertificateSettings;
-  readonly directories: readonly DirectoryOption[];
+export const CertificatesOverviewSchema = z.object({
+  settings: CertificateSettingsSchema,
+  directories: z.array(DirectoryOptionSchema),
   /** The port the HTTP-01 listener opens (port 80 must reach it). */
-  readonly http01Port: number;
-  readonly tls: TlsState;
-  readonly current: CertificateDetails;
+  http01Port: z.number(),
+  tls: z.enum(TLS_STATES),
+  current: CertificateDetailsSchema,
   /** The newest order (running or finished). */
-  readonly order?: CertificateOrderView;
+  order: CertificateOrderViewSchema.optional(),
   /** Whether the renewal manager is running for the installed certificate. */
-  readonly renewal: { readonly active: boolean; readonly nextAt?: string };
-}
+  renewal: z.object({ active: z.boolean(), nextAt: z.string().optional() }),
+});
+export type CertificatesOverview = z.infer<typeof CertificatesOverviewSchema>;
 
-export type EvaluateCode =
-  | 'ok'
-  | 'not_configured'
-  | 'untrusted'
-  | 'name_mismatch'
-  | 'expired'
-  | 'unreachable'
-  | 'timeout'
-  | 'not_installed'
-  | 'mismatch'
-  | 'error';
+export const EVALUATE_CODES = [
+  'ok',
+  'not_configured',
+  'untrusted',
+  'name_mismatch',
+  'expired',
+  'unreachable',
+  'timeout',
+  'not_installed',
+  'mismatch',
+  'error',
+] as const;
+export type EvaluateCode = (typeof EVALUATE_CODES)[number];
 
-export interface EvaluateView {
-  readonly ok: boolean;
-  readonly code: EvaluateCode;
+export const EvaluateViewSchema = z.object({
+  ok: z.boolean(),
+  code: z.enum(EVALUATE_CODES),
   /** The technical reason (from the TLS check). */
-  readonly reason: string;
-  readonly url: string;
-  readonly servedSerial?: string;
-  readonly storedSerial?: string;
-  readonly daysLeft?: number;
-  readonly checkedAt: string;
-}
+  reason: z.string(),
+  url: z.string(),
+  servedSerial: z.string().optional(),
+  storedSerial: z.string().optional(),
+  daysLeft: z.number().optional(),
+  checkedAt: z.string(),
+});
+export type EvaluateView = z.infer<typeof EvaluateViewSchema>;
+
+/** `POST /api/certificates/order` (202). */
+export const OrderStartedSchema = z.object({
+  id: z.string(),
+  domain: z.string(),
+  state: z.literal('pending'),
+});

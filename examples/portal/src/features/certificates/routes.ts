@@ -13,7 +13,6 @@
  * - `POST   /api/certificates/evaluate`     HTTPS check of `https://<address>`
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { z } from 'zod';
 import {
   authorize,
   type Context,
@@ -23,15 +22,8 @@ import {
 } from '../../server/context.ts';
 import { fail, parse } from '../../server/http.ts';
 import { type CertificatesConfig, certificatesConfig, checkAddress } from './config.ts';
+import { settingsBody } from './contract.ts';
 import { CertificateService, OrderConflict } from './service.ts';
-
-const settingsBody = z
-  .object({
-    address: z.string().max(300),
-    email: z.union([z.literal(''), z.string().trim().toLowerCase().email().max(254)]),
-    directory: z.enum(['production', 'staging', 'custom']),
-  })
-  .strict();
 
 /**
  * `overrides` (optional) win over the environment (`PORTAL_ACME_DIRECTORY`, `PORTAL_ACME_CA`,

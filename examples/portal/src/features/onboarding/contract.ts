@@ -74,32 +74,43 @@ export const sandboxEventBody = z.strictObject({
   data: z.record(z.string().max(50), z.union([z.string().max(200), z.number(), z.boolean()])),
 });
 
+/** `GET /api/onboarding/terms[?locale=]` (any other locale than `en` is German). */
+export const termsQuery = z.object({ locale: z.string().optional() });
+
+const TextVersionSchema = z.object({
+  version: z.string(),
+  locale: locale,
+  text: z.string(),
+  sha256: z.string(),
+});
+
 /** `GET /api/onboarding/terms` — what the registration form shows and the applicant accepts. */
-export interface OnboardingTerms {
-  readonly terms: { version: string; locale: 'de' | 'en'; text: string; sha256: string };
-  readonly adv: { version: string; locale: 'de' | 'en'; text: string; sha256: string };
-}
+export const OnboardingTermsSchema = z.object({ terms: TextVersionSchema, adv: TextVersionSchema });
+export type OnboardingTerms = z.infer<typeof OnboardingTermsSchema>;
 
-export type ApplicationStatus = 'unverified' | 'pending' | 'approved' | 'rejected';
+export const APPLICATION_STATUSES = ['unverified', 'pending', 'approved', 'rejected'] as const;
+export type ApplicationStatus = (typeof APPLICATION_STATUSES)[number];
 
-export interface ApplicationRow {
-  readonly id: string;
-  readonly companyName: string;
-  readonly companyAddress: string;
-  readonly website?: string;
-  readonly contactName: string;
-  readonly contactEmail: string;
-  readonly status: ApplicationStatus;
-  readonly termsVersion: string;
-  readonly advVersion: string;
-  readonly createdAt: string;
-  readonly verifiedAt?: string;
-  readonly reviewedAt?: string;
-  readonly rejectReason?: string;
-  readonly tenantId?: string;
-}
+export const ApplicationRowSchema = z.object({
+  id: z.string(),
+  companyName: z.string(),
+  companyAddress: z.string(),
+  website: z.string().optional(),
+  contactName: z.string(),
+  contactEmail: z.string(),
+  status: z.enum(APPLICATION_STATUSES),
+  termsVersion: z.string(),
+  advVersion: z.string(),
+  createdAt: z.string(),
+  verifiedAt: z.string().optional(),
+  reviewedAt: z.string().optional(),
+  rejectReason: z.string().optional(),
+  tenantId: z.string().optional(),
+});
+export type ApplicationRow = z.infer<typeof ApplicationRowSchema>;
 
-export type StepState = 'open' | 'passed' | 'failed';
+export const STEP_STATES = ['open', 'passed', 'failed'] as const;
+export type StepState = (typeof STEP_STATES)[number];
 
 /**
  * What a checklist step's last attempt came to, as a stable code the web app translates (the
@@ -155,26 +166,39 @@ export function stepCode(detail: string): { code: StepCode; httpStatus?: number 
   return { code: 'delivery_failed' };
 }
 
-export interface CertificationState {
-  readonly tenantId: string;
-  readonly tenantName: string;
-  readonly clientId: string;
-  readonly scopes: readonly string[];
-  readonly secretsRevealed: boolean;
-  readonly webhookUrl?: string;
-  readonly steps: readonly {
-    readonly id: 'inbound' | 'outbound';
-    readonly state: StepState;
-    readonly at?: string;
-    /** The developer's text of the last attempt (logs, support); people see `code`. */
-    readonly detail?: string;
-    readonly code?: StepCode;
-    readonly httpStatus?: number;
-  }[];
-  readonly certified: boolean;
-  readonly certifiedAt?: string;
-  readonly productionGrantedAt?: string;
+export const CertificationStateSchema = z.object({
+  tenantId: z.string(),
+  tenantName: z.string(),
+  clientId: z.string(),
+  scopes: z.array(z.string()).readonly(),
+  secretsRevealed: z.boolean(),
+  webhookUrl: z.string().optional(),
+  steps: z.array(
+    z.object({
+      id: z.enum(['inbound', 'outbound']),
+      state: z.enum(STEP_STATES),
+      at: z.string().optional(),
+      /** The developer's text of the last attempt (logs, support); people see `code`. */
+      detail: z.string().optional(),
+      code: z.enum(STEP_CODES).optional(),
+      httpStatus: z.number().optional(),
+    }),
+  ),
+  certified: z.boolean(),
+  certifiedAt: z.string().optional(),
+  productionGrantedAt: z.string().optional(),
   /** Where the partner's system sends its signed test event (bearer token with `sandbox`). */
-  readonly sandboxUrl: string;
-  readonly tokenUrl: string;
-}
+  sandboxUrl: z.string(),
+  tokenUrl: z.string(),
+});
+export type CertificationState = z.infer<typeof CertificationStateSchema>;
+
+/** `POST /api/onboarding/me/credentials` — shown once. */
+export const CredentialsSchema = z.object({
+  clientId: z.string(),
+  clientSecret: z.string(),
+  webhookSecret: z.string(),
+  tokenUrl: z.string(),
+  sandboxUrl: z.string(),
+});
+export type Credentials = z.infer<typeof CredentialsSchema>;

@@ -252,7 +252,7 @@ export async function approveApplicationAs(
 ): Promise<{ application: ApplicationRow; tenantId: string; clientId: string }> {
   const safeId = id.slice(0, 100);
   const pending = await applicationById(ctx.db, safeId);
-  if (!pending || pending.status !== 'pending') return notPending(ctx, safeId);
+  if (pending?.status !== 'pending') return notPending(ctx, safeId);
   // Everything the statement writes is prepared first; the statement itself decides.
   const tenantId = partnerTenantId(pending.companyName);
   const acceptanceId = `adv_${randomBytes(9).toString('base64url')}`;

@@ -3,7 +3,7 @@
  * answer types. Pure (zod only), so the web app can import it.
  */
 import { z } from 'zod';
-import { ROLES, type Role } from '../../shared/permissions.ts';
+import { ROLES } from '../../shared/permissions.ts';
 import { text } from '../onboarding/contract.ts';
 
 export const rightsRequestBody = z.strictObject({
@@ -16,18 +16,21 @@ export const rightsQuery = z.strictObject({
   status: z.enum(['pending', 'approved', 'rejected', 'withdrawn']).optional(),
 });
 
-export interface RightsRequestRow {
-  readonly id: string;
-  readonly tenantId: string;
-  readonly tenantName: string;
-  readonly user: { readonly id: string; readonly name: string; readonly email: string };
-  readonly currentRole: Role;
-  readonly requestedRole: Role;
-  readonly reason: string;
-  readonly status: 'pending' | 'approved' | 'rejected' | 'withdrawn';
-  readonly createdAt: string;
-  readonly decidedAt?: string;
-  readonly decisionNote?: string;
+export const RIGHTS_STATUSES = ['pending', 'approved', 'rejected', 'withdrawn'] as const;
+
+export const RightsRequestRowSchema = z.object({
+  id: z.string(),
+  tenantId: z.string(),
+  tenantName: z.string(),
+  user: z.object({ id: z.string(), name: z.string(), email: z.string() }),
+  currentRole: z.enum(ROLES),
+  requestedRole: z.enum(ROLES),
+  reason: z.string(),
+  status: z.enum(RIGHTS_STATUSES),
+  createdAt: z.string(),
+  decidedAt: z.string().optional(),
+  decisionNote: z.string().optional(),
   /** Whether the signed-in user may decide it (approvers' list only). */
-  readonly canDecide?: boolean;
-}
+  canDecide: z.boolean().optional(),
+});
+export type RightsRequestRow = z.infer<typeof RightsRequestRowSchema>;

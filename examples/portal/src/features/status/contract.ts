@@ -1,6 +1,6 @@
 /**
- * The status page's HTTP contract: request bodies as strict zod schemas, response shapes as
- * types. Free of Node imports, so the web app may `import type` from here.
+ * The status page's HTTP contract: request bodies as strict zod schemas, response schemas and
+ * their types. Zod only, so the web app imports it.
  *
  * - `GET /api/status` — public (no session), `cache-control: public, max-age=5`: the overall
  *   state, one entry per component, current and upcoming maintenance windows, recent security
@@ -15,96 +15,110 @@ export const COMPONENT_IDS = ['portal', 'relay', 'acme', 'mailbox'] as const;
 export type ComponentId = (typeof COMPONENT_IDS)[number];
 
 /** What a probe observed (`unknown`: no way to tell yet). */
-export type ComponentState = 'operational' | 'degraded' | 'outage' | 'maintenance' | 'unknown';
-export type OverallState = 'operational' | 'degraded' | 'outage' | 'maintenance';
+export const COMPONENT_STATES = [
+  'operational',
+  'degraded',
+  'outage',
+  'maintenance',
+  'unknown',
+] as const;
+export type ComponentState = (typeof COMPONENT_STATES)[number];
+export const OVERALL_STATES = ['operational', 'degraded', 'outage', 'maintenance'] as const;
+export type OverallState = (typeof OVERALL_STATES)[number];
 
 /** Stable, public reasons (the web app translates them); never raw error texts. */
-export type ComponentNote =
-  | 'database_unavailable'
-  | 'relay_unreachable'
-  | 'relay_slow'
-  | 'certificate_expiring'
-  | 'certificate_expired'
-  | 'certificate_not_yet_valid'
-  | 'certificate_unreadable'
-  | 'stats_unavailable'
-  | 'backlog_high'
-  | 'backlog_old'
-  | 'in_maintenance';
+export const COMPONENT_NOTES = [
+  'database_unavailable',
+  'relay_unreachable',
+  'relay_slow',
+  'certificate_expiring',
+  'certificate_expired',
+  'certificate_not_yet_valid',
+  'certificate_unreadable',
+  'stats_unavailable',
+  'backlog_high',
+  'backlog_old',
+  'in_maintenance',
+] as const;
+export type ComponentNote = (typeof COMPONENT_NOTES)[number];
 
-export interface ComponentStatus {
-  readonly id: ComponentId;
-  readonly state: ComponentState;
-  readonly note?: ComponentNote;
+export const ComponentStatusSchema = z.object({
+  id: z.enum(COMPONENT_IDS),
+  state: z.enum(COMPONENT_STATES),
+  note: z.enum(COMPONENT_NOTES).optional(),
   /** Round trip of the probe (relay, portal database). */
-  readonly latencyMs?: number;
+  latencyMs: z.number().optional(),
   /** `acme`: when the served certificate expires and how many whole days are left. */
-  readonly expiresAt?: string;
-  readonly daysLeft?: number;
+  expiresAt: z.string().optional(),
+  daysLeft: z.number().optional(),
   /** `mailbox`: held events and the age of the oldest, once the relay reports them. */
-  readonly backlog?: number;
-  readonly oldestAgeSeconds?: number;
+  backlog: z.number().optional(),
+  oldestAgeSeconds: z.number().optional(),
   /** The maintenance window that puts this component in `maintenance`. */
-  readonly maintenanceId?: string;
-}
+  maintenanceId: z.string().optional(),
+});
+export type ComponentStatus = z.infer<typeof ComponentStatusSchema>;
 
-export interface Localized {
-  readonly de: string;
-  readonly en: string;
-}
+export const LocalizedSchema = z.object({ de: z.string(), en: z.string() });
+export type Localized = z.infer<typeof LocalizedSchema>;
 
 export const SEVERITIES = ['info', 'low', 'medium', 'high', 'critical'] as const;
 export type Severity = (typeof SEVERITIES)[number];
 
-export interface MaintenanceWindow {
-  readonly id: string;
-  readonly title: Localized;
-  readonly body: Localized;
-  readonly startsAt: string;
-  readonly endsAt: string;
-  readonly components: readonly ComponentId[];
+export const MaintenanceWindowSchema = z.object({
+  id: z.string(),
+  title: LocalizedSchema,
+  body: LocalizedSchema,
+  startsAt: z.string(),
+  endsAt: z.string(),
+  components: z.array(z.enum(COMPONENT_IDS)),
   /** Running now. */
-  readonly active: boolean;
-}
+  active: z.boolean(),
+});
+export type MaintenanceWindow = z.infer<typeof MaintenanceWindowSchema>;
 
-export interface SecurityNote {
-  readonly id: string;
-  readonly title: Localized;
-  readonly body: Localized;
-  readonly severity: Severity;
-  readonly publishedAt: string;
-}
+export const SecurityNoteSchema = z.object({
+  id: z.string(),
+  title: LocalizedSchema,
+  body: LocalizedSchema,
+  severity: z.enum(SEVERITIES),
+  publishedAt: z.string(),
+});
+export type SecurityNote = z.infer<typeof SecurityNoteSchema>;
 
-export interface PublicStatus {
-  readonly state: OverallState;
-  readonly checkedAt: string;
-  readonly components: readonly ComponentStatus[];
+export const PublicStatusSchema = z.object({
+  state: z.enum(OVERALL_STATES),
+  checkedAt: z.string(),
+  components: z.array(ComponentStatusSchema),
   /** Running and upcoming windows, soonest first. */
-  readonly maintenance: readonly MaintenanceWindow[];
+  maintenance: z.array(MaintenanceWindowSchema),
   /** Published notes of the last 180 days, newest first (at most 20). */
-  readonly securityNotes: readonly SecurityNote[];
-}
+  securityNotes: z.array(SecurityNoteSchema),
+});
+export type PublicStatus = z.infer<typeof PublicStatusSchema>;
 
-export interface TlsInfo {
-  readonly subject: string;
-  readonly subjectAltNames: readonly string[];
-  readonly issuer: string;
-  readonly serialNumber: string;
-  readonly fingerprint256: string;
-  readonly validFrom: string;
-  readonly validTo: string;
-  readonly daysLeft: number;
-  readonly state: ComponentState;
-  readonly note?: ComponentNote;
-}
+export const TlsInfoSchema = z.object({
+  subject: z.string(),
+  subjectAltNames: z.array(z.string()),
+  issuer: z.string(),
+  serialNumber: z.string(),
+  fingerprint256: z.string(),
+  validFrom: z.string(),
+  validTo: z.string(),
+  daysLeft: z.number(),
+  state: z.enum(COMPONENT_STATES),
+  note: z.enum(COMPONENT_NOTES).optional(),
+});
+export type TlsInfo = z.infer<typeof TlsInfoSchema>;
 
-export interface SystemInfo {
-  readonly tls: TlsInfo | undefined;
-  readonly node: string;
-  readonly uptimeSeconds: number;
-  readonly database: 'postgres' | 'pglite';
-  readonly components: readonly ComponentStatus[];
-}
+export const SystemInfoSchema = z.object({
+  tls: TlsInfoSchema.optional(),
+  node: z.string(),
+  uptimeSeconds: z.number(),
+  database: z.enum(['postgres', 'pglite']),
+  components: z.array(ComponentStatusSchema),
+});
+export type SystemInfo = z.infer<typeof SystemInfoSchema>;
 
 const MAX_WINDOW_MS = 31 * 86_400_000;
 const isoTime = z.iso.datetime({ offset: true });
