@@ -4,13 +4,23 @@
  * SPKI pin (a real secure context, so WebAuthn works), screenshots on FLUXEL_SCREENSHOTS=1.
  */
 import { createHash, X509Certificate } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+} from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { missingDependency } from '@fluxel/internal/testing';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
 import { build } from 'vite';
+import { afterAll, beforeAll } from 'vitest';
 import type { PortalOptions } from '../src/server/app.ts';
 import {
   code,
@@ -38,18 +48,54 @@ export interface BrowserHarness {
   close(): Promise<void>;
 }
 
+const portalDir = join(import.meta.dirname, '..');
+
+/** A digest of everything the web build reads: the app, the shared code, the contracts. */
+function webSourceDigest(): string {
+  const hash = createHash('sha256');
+  for (const dir of ['web', 'src/shared', 'src/features']) {
+    const abs = join(portalDir, dir);
+    if (!existsSync(abs)) continue;
+    const files = readdirSync(abs, { recursive: true })
+      .map(String)
+      .filter((f) => !f.startsWith('node_modules') && statSync(join(abs, f)).isFile())
+      .sort();
+    for (const f of files) hash.update(`${dir}/${f}\0`).update(readFileSync(join(abs, f)));
+  }
+  hash.update(readFileSync(join(portalDir, 'vite.config.ts')));
+  return hash.digest('hex').slice(0, 16);
+}
+
+/**
+ * The web app built once per content: browser suites (each its own worker) share a build of
+ * the same sources instead of each running Vite. Built into a fresh folder, then renamed into
+ * place, so a suite never serves a half-written build.
+ */
+async function builtWeb(): Promise<string> {
+  const dir = join(tmpdir(), `fluxel-portal-web-${webSourceDigest()}`);
+  if (existsSync(join(dir, 'index.html'))) return dir;
+  const fresh = mkdtempSync(join(tmpdir(), 'fluxel-portal-web-build-'));
+  await build({
+    configFile: join(portalDir, 'vite.config.ts'),
+    root: join(portalDir, 'web'),
+    logLevel: 'error',
+    build: { outDir: fresh, emptyOutDir: true },
+  });
+  try {
+    renameSync(fresh, dir);
+  } catch {
+    // Another suite put the same build in place first.
+    rmSync(fresh, { recursive: true, force: true });
+  }
+  return dir;
+}
+
 /** Builds the web app into a temporary folder, starts the portal harness and Chromium. */
 export async function startBrowserHarness(
   options: Partial<PortalOptions> = {},
   harness: HarnessOptions = {},
 ): Promise<BrowserHarness> {
-  const webDir = mkdtempSync(join(tmpdir(), 'fluxel-portal-web-'));
-  await build({
-    configFile: join(import.meta.dirname, '..', 'vite.config.ts'),
-    root: join(import.meta.dirname, '..', 'web'),
-    logLevel: 'error',
-    build: { outDir: webDir, emptyOutDir: true },
-  });
+  const webDir = await builtWeb();
   const h = await startPortalHarness({ webDir, ...options }, harness);
   const spki = createHash('sha256')
     .update(
@@ -88,6 +134,46 @@ export async function startBrowserHarness(
       await browser.close();
       await h.close();
     },
+  };
+}
+
+export interface BrowserSuiteOptions {
+  /** Portal options for the harness (e.g. `extraRoutes`). */
+  readonly portal?: Partial<PortalOptions>;
+  readonly harness?: HarnessOptions;
+  /** Runs once the harness is up (tenants, users the suite shares). */
+  readonly setup?: (b: BrowserHarness) => Promise<void>;
+  readonly timeoutMs?: number;
+}
+
+/**
+ * The set-up every browser suite shares: a harness started before the file's tests (when
+ * Chromium is here) and closed after them. Returns the harness, readable inside the tests.
+ * Pair it with `describe.skipIf(!chromiumAvailable())`.
+ */
+export function useBrowserHarness(options: BrowserSuiteOptions = {}): BrowserHarness {
+  let current: BrowserHarness | undefined;
+  const started = (): BrowserHarness => {
+    if (!current) throw new Error('the browser harness is not started (is Chromium here?)');
+    return current;
+  };
+  beforeAll(async () => {
+    if (!existsSync(CHROMIUM)) return;
+    current = await startBrowserHarness(options.portal, options.harness);
+    await options.setup?.(current);
+  }, options.timeoutMs ?? 180_000);
+  afterAll(async () => {
+    await current?.close();
+  });
+  return {
+    get h() {
+      return started().h;
+    },
+    get browser() {
+      return started().browser;
+    },
+    newPage: () => started().newPage(),
+    close: () => started().close(),
   };
 }
 

@@ -22,6 +22,7 @@ import { partnerDe } from '../web/src/pages/partner.i18n.ts';
 import { privacyDe } from '../web/src/pages/privacy.i18n.ts';
 import { ssoDe } from '../web/src/pages/sso.i18n.ts';
 import { statusDe } from '../web/src/pages/status.i18n.ts';
+import { featureMessages } from './feature-messages.ts';
 import { describeOffenders, informalForms, looksGerman } from './german-formal.ts';
 
 const root = join(import.meta.dirname, '..');
@@ -38,7 +39,8 @@ const DICTIONARIES: Readonly<Record<string, Readonly<Record<string, string>>>> =
 };
 
 /** The dictionary files themselves; their texts are checked above, by key. */
-const isDictionary = (file: string) => /(?:^|\/)i18n\.ts$|\.i18n\.ts$/.test(file);
+const isDictionary = (file: string) =>
+  /(?:^|\/)i18n\.ts$|\.i18n\.ts$|web\/src\/features\/[^/]+\/messages\.ts$/.test(file);
 
 function sourceFiles(dir: string): string[] {
   return readdirSync(join(root, dir), { recursive: true })
@@ -134,9 +136,10 @@ describe('German texts address people as Sie: no du, dich, dir, dein… and no i
     for (const text of formal) expect(informalForms(text), text).toEqual([]);
   });
 
-  it('every German web dictionary, by key', () => {
+  it('every German web dictionary, by key', async () => {
+    const features = (await featureMessages()).map(([name, m]) => [name, m.de] as const);
     const offenders = describeOffenders(
-      Object.entries(DICTIONARIES).flatMap(([name, dict]) =>
+      [...Object.entries(DICTIONARIES), ...features].flatMap(([name, dict]) =>
         Object.entries(dict).map(([key, text]) => [`${name} ${key}`, text] as const),
       ),
     );

@@ -1,67 +1,14 @@
 /** The app shell: loads the session, routes by stage, header, sidebar, re-authentication. */
-import {
-  lazy,
-  type ReactNode,
-  Suspense,
-  useCallback,
-  useEffect,
-  useMemo,
-  useRef,
-  useState,
-} from 'react';
+import { Fragment, Suspense, useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import type { Locale, Me, SessionInfo } from '../../src/shared/api.ts';
-import { DEV_MAIL_PAGE } from '../../src/shared/dev-mail.ts';
-import type { Permission } from '../../src/shared/permissions.ts';
 import { ApiError, api, getSession, setUnauthenticatedHandler } from './api.ts';
 import { AppContext, type AppContextValue, useApp } from './context.tsx';
 import { DevBanner } from './dev-banner.tsx';
 import { isLocale, makeTranslate } from './i18n.ts';
-import { LoginPage } from './pages/login.tsx';
 import { ReauthDialog } from './reauth.tsx';
 import { Link, match, navigate, useLocation } from './router.tsx';
+import { mayOpen, PAGES, type PageRoute } from './routes.tsx';
 import { describeError, Loading, PageTitle } from './ui.tsx';
-
-const named =
-  <K extends string>(key: K) =>
-  <M extends Record<K, (props: never) => ReactNode>>(m: M) => ({ default: m[key] });
-
-const EnrolPage = lazy(() => import('./pages/enrol.tsx').then(named('EnrolPage')));
-const InvitePage = lazy(() => import('./pages/invite.tsx').then(named('InvitePage')));
-const ResetRequestPage = lazy(() => import('./pages/reset.tsx').then(named('ResetRequestPage')));
-const ResetConfirmPage = lazy(() => import('./pages/reset.tsx').then(named('ResetConfirmPage')));
-const DashboardPage = lazy(() => import('./pages/dashboard.tsx').then(named('DashboardPage')));
-const LicensesPage = lazy(() => import('./pages/licenses.tsx').then(named('LicensesPage')));
-const LicenseDetailPage = lazy(() =>
-  import('./pages/license-detail.tsx').then(named('LicenseDetailPage')),
-);
-const UsersPage = lazy(() => import('./pages/users.tsx').then(named('UsersPage')));
-const SecurityPage = lazy(() => import('./pages/security.tsx').then(named('SecurityPage')));
-const AuditPage = lazy(() => import('./pages/audit.tsx').then(named('AuditPage')));
-const AlertsPage = lazy(() => import('./pages/alerts.tsx').then(named('AlertsPage')));
-const AdvPage = lazy(() => import('./pages/adv.tsx').then(named('AdvPage')));
-const PrivacyPage = lazy(() => import('./pages/privacy.tsx').then(named('PrivacyPage')));
-const ErasureCancelPage = lazy(() =>
-  import('./pages/privacy.tsx').then(named('ErasureCancelPage')),
-);
-const StatusPage = lazy(() => import('./pages/status.tsx').then(named('StatusPage')));
-const PartnerPage = lazy(() => import('./pages/partner.tsx').then(named('PartnerPage')));
-const PartnerSignupPage = lazy(() =>
-  import('./pages/partner-signup.tsx').then(named('PartnerSignupPage')),
-);
-const PartnerVerifyPage = lazy(() =>
-  import('./pages/partner-signup.tsx').then(named('PartnerVerifyPage')),
-);
-const OnboardingReviewPage = lazy(() =>
-  import('./pages/onboarding.tsx').then(named('OnboardingReviewPage')),
-);
-const CertificationPage = lazy(() =>
-  import('./pages/certification.tsx').then(named('CertificationPage')),
-);
-const RightsPage = lazy(() => import('./pages/rights.tsx').then(named('RightsPage')));
-const CertificatesPage = lazy(() =>
-  import('./pages/certificates.tsx').then(named('CertificatesPage')),
-);
-const DevMailsPage = lazy(() => import('./pages/dev-mails.tsx').then(named('DevMailsPage')));
 
 const LOCALE_KEY = 'fluxel.locale';
 /** Set while a language picked before signing in waits to become the profile's. */
@@ -94,19 +41,17 @@ function storedLocale(): Locale {
   }
 }
 
-const PUBLIC = [
-  '/reset',
-  '/reset/:token',
-  '/invite/:token',
-  '/status',
-  '/privacy/cancel/:token',
-  '/partner-signup',
-  '/partner-signup/verify/:token',
-  DEV_MAIL_PAGE,
-];
+/** The page of the table that `path` opens, with its parameters. */
+function pageAt(path: string): { page: PageRoute; params: Record<string, string> } | undefined {
+  for (const page of PAGES) {
+    const params = match(page.path, path);
+    if (params) return { page, params };
+  }
+  return undefined;
+}
 
 function isPublic(path: string): boolean {
-  return PUBLIC.some((pattern) => match(pattern, path) !== null);
+  return pageAt(path)?.page.audience === 'public';
 }
 
 /** A same-origin in-app path from `?next=`, or `/`. */
@@ -133,46 +78,6 @@ function redirectFor(
       return path === '/login' || path === '/enrol' ? safeNext(next) : null;
   }
 }
-
-interface NavItem {
-  to: string;
-  key:
-    | 'nav.dashboard'
-    | 'nav.licenses'
-    | 'nav.users'
-    | 'nav.audit'
-    | 'nav.alerts'
-    | 'nav.adv'
-    | 'nav.privacy'
-    | 'nav.certificates'
-    | 'nav.partner'
-    | 'nav.status'
-    | 'nav.onboarding'
-    | 'nav.certification'
-    | 'nav.rights'
-    | 'nav.security';
-  /** Shown when the user holds any of these (none: always). */
-  permission?: Permission | readonly Permission[];
-  /** Shown only to this role (the partner's certification checklist). */
-  role?: Me['role'];
-}
-
-const NAV: readonly NavItem[] = [
-  { to: '/', key: 'nav.dashboard' },
-  { to: '/licenses', key: 'nav.licenses', permission: 'license.read' },
-  { to: '/users', key: 'nav.users', permission: 'users.read' },
-  { to: '/audit', key: 'nav.audit', permission: 'audit.read' },
-  { to: '/alerts', key: 'nav.alerts', permission: 'alerts.read' },
-  { to: '/adv', key: 'nav.adv' },
-  { to: '/privacy', key: 'nav.privacy' },
-  { to: '/certificates', key: 'nav.certificates', permission: 'certificates.manage' },
-  { to: '/partner', key: 'nav.partner', permission: 'partner.manage' },
-  { to: '/certification', key: 'nav.certification', role: 'partner' },
-  { to: '/onboarding', key: 'nav.onboarding', permission: 'onboarding.review' },
-  { to: '/rights', key: 'nav.rights', permission: ['rights.request', 'rights.approve'] },
-  { to: '/status', key: 'nav.status' },
-  { to: '/security', key: 'nav.security' },
-];
 
 export function App() {
   const [session, setSessionState] = useState<SessionInfo | undefined>(undefined);
@@ -377,26 +282,19 @@ export function App() {
         {full ? (
           <nav className="sidebar" aria-label={t('nav.label')}>
             <ul>
-              {NAV.filter(
-                (item) =>
-                  (!item.role || me?.role === item.role) &&
-                  (!item.permission ||
-                    (typeof item.permission === 'string'
-                      ? value.can(item.permission)
-                      : item.permission.some((p) => value.can(p)))),
-              ).map((item) => {
+              {PAGES.filter((page) => page.nav && mayOpen(page, me)).map((page) => {
                 const current =
-                  item.to === '/'
+                  page.path === '/'
                     ? path === '/'
-                    : path === item.to || path.startsWith(`${item.to}/`);
+                    : path === page.path || path.startsWith(`${page.path}/`);
                 return (
-                  <li key={item.to}>
+                  <li key={page.path}>
                     <Link
-                      to={item.to}
+                      to={page.path}
                       aria-current={current ? 'page' : undefined}
-                      data-testid={`nav-${item.to === '/' ? 'dashboard' : item.to.slice(1)}`}
+                      data-testid={`nav-${page.navId ?? page.path.slice(1)}`}
                     >
-                      {t(item.key)}
+                      {page.nav ? t(page.nav) : null}
                     </Link>
                   </li>
                 );
@@ -431,47 +329,15 @@ export function App() {
 }
 
 function Page({ path }: { path: string }) {
-  if (path === '/login') return <LoginPage />;
-  if (path === '/enrol') return <EnrolPage />;
-  if (path === '/reset') return <ResetRequestPage />;
-  if (path === DEV_MAIL_PAGE) return <DevMailsPage />;
-  if (path === '/') return <DashboardPage />;
-  if (path === '/licenses') return <Guard permission="license.read" page={<LicensesPage />} />;
-  if (path === '/users') return <Guard permission="users.read" page={<UsersPage />} />;
-  if (path === '/security') return <SecurityPage />;
-  if (path === '/audit') return <Guard permission="audit.read" page={<AuditPage />} />;
-  if (path === '/alerts') return <Guard permission="alerts.read" page={<AlertsPage />} />;
-  if (path === '/adv') return <AdvPage />;
-  if (path === '/privacy') return <PrivacyPage />;
-  if (path === '/status') return <StatusPage />;
-  if (path === '/partner') return <Guard permission="partner.manage" page={<PartnerPage />} />;
-  if (path === '/partner-signup') return <PartnerSignupPage />;
-  if (path === '/certification')
-    return <Guard permission="partner.manage" page={<CertificationPage />} />;
-  if (path === '/onboarding')
-    return <Guard permission="onboarding.review" page={<OnboardingReviewPage />} />;
-  if (path === '/rights') return <RightsPage />;
-  if (path === '/certificates')
-    return <Guard permission="certificates.manage" page={<CertificatesPage />} />;
-  const reset = match('/reset/:token', path);
-  if (reset) return <ResetConfirmPage token={reset.token ?? ''} />;
-  const invite = match('/invite/:token', path);
-  if (invite) return <InvitePage key={invite.token} token={invite.token ?? ''} />;
-  const verify = match('/partner-signup/verify/:token', path);
-  if (verify) return <PartnerVerifyPage key={verify.token} token={verify.token ?? ''} />;
-  const cancel = match('/privacy/cancel/:token', path);
-  if (cancel) return <ErasureCancelPage token={cancel.token ?? ''} />;
-  const license = match('/licenses/:id', path);
-  if (license) {
-    const id = license.id ?? '';
-    return <Guard permission="license.read" page={<LicenseDetailPage key={id} id={id} />} />;
-  }
-  return <NotFound />;
+  const { me } = useApp();
+  const found = pageAt(path);
+  if (!found) return <NotFound />;
+  if (!mayOpen(found.page, me)) return <Forbidden />;
+  return <Fragment key={path}>{found.page.render(found.params)}</Fragment>;
 }
 
-function Guard({ permission, page }: { permission: Permission; page: ReactNode }) {
-  const { t, can: allowed } = useApp();
-  if (allowed(permission)) return page;
+function Forbidden() {
+  const { t } = useApp();
   return (
     <>
       <PageTitle title={t('forbidden.title')}>{t('forbidden.title')}</PageTitle>

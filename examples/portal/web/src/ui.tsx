@@ -3,6 +3,7 @@ import {
   type InputHTMLAttributes,
   type ReactNode,
   type SelectHTMLAttributes,
+  type TextareaHTMLAttributes,
   useCallback,
   useEffect,
   useId,
@@ -29,53 +30,230 @@ export function PageTitle({ children, title }: { children: ReactNode; title: str
   );
 }
 
-type FieldProps = InputHTMLAttributes<HTMLInputElement> & {
+/** The label, help text and error shared by every form field; ids tie them to the control. */
+function FieldShell({
+  label,
+  hint,
+  error,
+  className,
+  control,
+}: {
   label: string;
-  name: string;
   hint?: ReactNode;
-};
-
-/** A labelled input with an optional help text tied to it by `aria-describedby`. */
-export function Field({ label, hint, className, ...input }: FieldProps) {
+  error?: string | undefined;
+  className?: string | undefined;
+  control: (aria: { id: string; 'aria-describedby'?: string; 'aria-invalid'?: true }) => ReactNode;
+}) {
   const id = useId();
   const hintId = `${id}-hint`;
+  const errorId = `${id}-error`;
+  const described = [hint ? hintId : '', error ? errorId : ''].filter(Boolean).join(' ');
   return (
     <div className={className ? `field ${className}` : 'field'}>
       <label htmlFor={id}>{label}</label>
-      <input id={id} aria-describedby={hint ? hintId : undefined} {...input} />
+      {control({
+        id,
+        ...(described ? { 'aria-describedby': described } : {}),
+        ...(error ? { 'aria-invalid': true as const } : {}),
+      })}
       {hint ? (
         <p id={hintId} className="hint">
           {hint}
+        </p>
+      ) : null}
+      {error ? (
+        <p id={errorId} className="field-error">
+          {error}
         </p>
       ) : null}
     </div>
   );
 }
 
-type SelectProps = SelectHTMLAttributes<HTMLSelectElement> & {
+interface FieldText {
   label: string;
   name: string;
-  options: readonly { value: string; label: string }[];
   hint?: ReactNode;
-};
+  /** A translated sentence saying what to change (e.g. from `fieldError(error, name, t)`). */
+  error?: string | undefined;
+}
 
-export function SelectField({ label, hint, options, className, ...select }: SelectProps) {
+type FieldProps = InputHTMLAttributes<HTMLInputElement> & FieldText;
+
+/** A labelled input with an optional help text and error tied to it by `aria-describedby`. */
+export function Field({ label, hint, error, className, ...input }: FieldProps) {
+  return (
+    <FieldShell
+      label={label}
+      hint={hint}
+      error={error}
+      className={className}
+      control={(aria) => <input {...aria} {...input} />}
+    />
+  );
+}
+
+/** The same as {@link Field}, by the name the feature pages use. */
+export const TextField = Field;
+
+type TextAreaProps = TextareaHTMLAttributes<HTMLTextAreaElement> & FieldText;
+
+/** A labelled multi-line text input. */
+export function TextArea({ label, hint, error, className, ...textarea }: TextAreaProps) {
+  return (
+    <FieldShell
+      label={label}
+      hint={hint}
+      error={error}
+      className={className}
+      control={(aria) => <textarea {...aria} {...textarea} />}
+    />
+  );
+}
+
+type SelectProps = SelectHTMLAttributes<HTMLSelectElement> &
+  FieldText & {
+    options: readonly { value: string; label: string }[];
+  };
+
+export function SelectField({ label, hint, error, options, className, ...select }: SelectProps) {
+  return (
+    <FieldShell
+      label={label}
+      hint={hint}
+      error={error}
+      className={className}
+      control={(aria) => (
+        <select {...aria} {...select}>
+          {options.map((o) => (
+            <option key={o.value} value={o.value}>
+              {o.label}
+            </option>
+          ))}
+        </select>
+      )}
+    />
+  );
+}
+
+type CheckboxProps = Omit<InputHTMLAttributes<HTMLInputElement>, 'type'> & FieldText;
+
+/** A checkbox with its label beside it (the label is clickable), help text and error below. */
+export function CheckboxField({ label, hint, error, className, ...input }: CheckboxProps) {
   const id = useId();
   const hintId = `${id}-hint`;
+  const errorId = `${id}-error`;
+  const described = [hint ? hintId : '', error ? errorId : ''].filter(Boolean).join(' ');
   return (
-    <div className={className ? `field ${className}` : 'field'}>
+    <div className={className ? `field field-check ${className}` : 'field field-check'}>
+      <input
+        id={id}
+        type="checkbox"
+        {...(described ? { 'aria-describedby': described } : {})}
+        {...(error ? { 'aria-invalid': true } : {})}
+        {...input}
+      />
       <label htmlFor={id}>{label}</label>
-      <select id={id} aria-describedby={hint ? hintId : undefined} {...select}>
-        {options.map((o) => (
-          <option key={o.value} value={o.value}>
-            {o.label}
-          </option>
-        ))}
-      </select>
       {hint ? (
         <p id={hintId} className="hint">
           {hint}
         </p>
+      ) : null}
+      {error ? (
+        <p id={errorId} className="field-error">
+          {error}
+        </p>
+      ) : null}
+    </div>
+  );
+}
+
+/** One column of a {@link DataTable}. */
+export interface Column<Row> {
+  readonly key: string;
+  readonly header: string;
+  readonly cell: (row: Row) => ReactNode;
+  /** The column that names the row (`<th scope="row">`); at most one. */
+  readonly rowHeader?: boolean;
+  readonly className?: string;
+}
+
+export interface DataTableProps<Row> {
+  /** Says what the table lists; read by screen readers, shown unless `captionHidden`. */
+  readonly caption: string;
+  readonly captionHidden?: boolean;
+  readonly columns: readonly Column<Row>[];
+  /** `undefined` while loading for the first time. */
+  readonly rows: readonly Row[] | undefined;
+  readonly rowKey: (row: Row) => string;
+  /** The text shown when there are no rows. */
+  readonly empty: string;
+  readonly loading?: boolean;
+  readonly error?: unknown;
+  /** Attributes for a row's `<tr>` (data-* for tests and styling). */
+  readonly rowAttributes?: (row: Row) => Readonly<Record<`data-${string}`, string>>;
+  /** The row's actions (buttons, links), in a last column that keeps them on one line. */
+  readonly actions?: (row: Row) => ReactNode;
+  readonly actionsHeader?: string;
+  readonly testId?: string;
+}
+
+/**
+ * A table of rows: caption, loading, error and empty states, a row header, and row actions that
+ * stay compact (they wrap inside their cell rather than widen the table past 1280 px).
+ */
+export function DataTable<Row>(props: DataTableProps<Row>) {
+  const { t } = useApp();
+  const { rows, columns, actions } = props;
+  return (
+    <div className="data-table">
+      {props.loading && !rows ? <Loading /> : null}
+      <Notice error={props.error} />
+      {rows && rows.length === 0 ? <p className="empty">{props.empty}</p> : null}
+      {rows && rows.length > 0 ? (
+        <div className="table-wrap">
+          <table data-testid={props.testId}>
+            <caption className={props.captionHidden ? 'sr-only' : 'table-caption'}>
+              {props.caption}
+            </caption>
+            <thead>
+              <tr>
+                {columns.map((c) => (
+                  <th key={c.key} scope="col" className={c.className}>
+                    {c.header}
+                  </th>
+                ))}
+                {actions ? (
+                  <th scope="col" className="row-actions-head">
+                    {props.actionsHeader ?? t('common.actions')}
+                  </th>
+                ) : null}
+              </tr>
+            </thead>
+            <tbody>
+              {rows.map((row) => (
+                <tr key={props.rowKey(row)} {...(props.rowAttributes?.(row) ?? {})}>
+                  {columns.map((c) =>
+                    c.rowHeader ? (
+                      <th key={c.key} scope="row" className={c.className}>
+                        {c.cell(row)}
+                      </th>
+                    ) : (
+                      <td key={c.key} className={c.className}>
+                        {c.cell(row)}
+                      </td>
+                    ),
+                  )}
+                  {actions ? (
+                    <td className="row-actions">
+                      <div className="row-actions-list">{actions(row)}</div>
+                    </td>
+                  ) : null}
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
       ) : null}
     </div>
   );
