@@ -23,13 +23,10 @@ const SQL_NOT_YET_MOVED: readonly string[] = [
   'src/server/auth/recovery-store.ts',
   'src/server/auth/throttle-store.ts',
   'src/server/auth/totp-setup-store.ts',
-  'src/server/certificates/service.ts',
   'src/server/context.ts',
   'src/server/dev.ts',
   'src/server/factors.ts',
   'src/server/main.ts',
-  'src/server/onboarding/claims.ts',
-  'src/server/onboarding/roles.ts',
   'src/server/onboarding/sandbox-replay.ts',
   'src/server/partner/hub.ts',
   'src/server/partner/oauth.ts',
@@ -45,12 +42,10 @@ const SQL_NOT_YET_MOVED: readonly string[] = [
   'src/server/routes/onboarding.ts',
   'src/server/routes/partner.ts',
   'src/server/routes/privacy.ts',
-  'src/server/routes/rights.ts',
   'src/server/routes/sso.ts',
   'src/server/sessions.ts',
   'src/server/sso/accounts.ts',
   'src/server/sso/saml.ts',
-  'src/server/status/probes.ts',
 ];
 
 /** Web files that still assert response types (being moved to the typed client). */
