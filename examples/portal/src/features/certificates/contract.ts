@@ -3,6 +3,7 @@
  * the server and the web page (zod only, so the page bundles no server code).
  */
 import { z } from 'zod';
+import { route } from '../../shared/contract.ts';
 
 /** Which ACME directory orders go to. `custom` is the operator-configured one (Pebble in tests). */
 export const ACME_DIRECTORY_CHOICES = ['production', 'staging', 'custom'] as const;
@@ -137,3 +138,50 @@ export const OrderStartedSchema = z.object({
   domain: z.string(),
   state: z.literal('pending'),
 });
+
+export const certificatesContract = {
+  overview: route({
+    method: 'GET',
+    path: '/api/certificates',
+    access: 'certificates.manage',
+    response: CertificatesOverviewSchema,
+  }),
+  saveSettings: route({
+    method: 'PUT',
+    path: '/api/certificates/settings',
+    access: 'certificates.manage',
+    body: settingsBody,
+    response: CertificatesOverviewSchema,
+  }),
+  /** 202: the order runs in the background. */
+  order: route({
+    method: 'POST',
+    path: '/api/certificates/order',
+    access: 'certificates.manage',
+    response: OrderStartedSchema,
+  }),
+  orderState: route({
+    method: 'GET',
+    path: '/api/certificates/order/:id',
+    access: 'certificates.manage',
+    response: CertificateOrderViewSchema,
+  }),
+  current: route({
+    method: 'GET',
+    path: '/api/certificates/current',
+    access: 'certificates.manage',
+    response: CertificateDetailsSchema,
+  }),
+  deleteCurrent: route({
+    method: 'DELETE',
+    path: '/api/certificates/current',
+    access: 'certificates.manage',
+    response: CertificatesOverviewSchema,
+  }),
+  evaluate: route({
+    method: 'POST',
+    path: '/api/certificates/evaluate',
+    access: 'certificates.manage',
+    response: EvaluateViewSchema,
+  }),
+} as const;

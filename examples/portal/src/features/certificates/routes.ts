@@ -13,16 +13,11 @@
  * - `POST   /api/certificates/evaluate`     HTTPS check of `https://<address>`
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import {
-  authorize,
-  type Context,
-  OPERATOR_TENANT,
-  type Principal,
-  record,
-} from '../../server/context.ts';
-import { fail, parse } from '../../server/http.ts';
+import { type Context, OPERATOR_TENANT, type Principal, record } from '../../server/context.ts';
+import { fail } from '../../server/http.ts';
+import { serveAll } from '../../server/route.ts';
 import { type CertificatesConfig, certificatesConfig, checkAddress } from './config.ts';
-import { settingsBody } from './contract.ts';
+import { certificatesContract } from './contract.ts';
 import { CertificateService, OrderConflict } from './service.ts';
 
 /**
@@ -71,98 +66,83 @@ export function certificatesRoutes(
       ...(extra.data ? { data: extra.data } : {}),
     });
 
-  app.get('/api/certificates', async (req) => {
-    await authorize(ctx, req, 'certificates.manage');
-    return service.overview();
-  });
-
-  app.put('/api/certificates/settings', async (req) => {
-    const p = await authorize(ctx, req, 'certificates.manage');
-    const body = parse(settingsBody, req.body);
-    let address = '';
-    if (body.address.trim() !== '') {
-      const checked = checkAddress(body.address);
-      if (!checked.ok)
+  serveAll(app, ctx, certificatesContract, {
+    overview: async () => service.overview(),
+    saveSettings: async ({ req, principal, body }) => {
+      let address = '';
+      if (body.address.trim() !== '') {
+        const checked = checkAddress(body.address);
+        if (!checked.ok)
+          return fail(400, 'bad_request', 'the request is not valid', {
+            fields: [{ path: 'address', message: checked.reason }],
+          });
+        address = checked.name;
+      }
+      if (!service.directoryUrl(body.directory))
         return fail(400, 'bad_request', 'the request is not valid', {
-          fields: [{ path: 'address', message: checked.reason }],
+          fields: [{ path: 'directory', message: 'this ACME directory is not configured' }],
         });
-      address = checked.name;
-    }
-    if (!service.directoryUrl(body.directory))
-      return fail(400, 'bad_request', 'the request is not valid', {
-        fields: [{ path: 'directory', message: 'this ACME directory is not configured' }],
-      });
-    const before = await service.settings();
-    await service.saveSettings(
-      { address, email: body.email, directory: body.directory },
-      p.user.id,
-    );
-    await audit(req, p, 'certificate.settings.changed', {
-      data: {
-        address,
-        directory: body.directory,
-        emailChanged: before.email !== body.email,
-        ...(before.address !== address ? { previousAddress: before.address } : {}),
-      },
-    });
-    return service.overview();
-  });
-
-  app.post('/api/certificates/order', async (req, reply) => {
-    const p = await authorize(ctx, req, 'certificates.manage');
-    try {
-      const order = await service.startOrder(p.user.id);
-      await audit(req, p, 'certificate.order.started', {
-        target: { type: 'certificate-order', id: order.id },
-        data: { domain: order.domain },
-      });
-      return reply.code(202).send({ id: order.id, domain: order.domain, state: 'pending' });
-    } catch (error) {
-      if (error instanceof OrderConflict)
-        return fail(409, 'conflict', 'the certificate cannot be ordered now', {
-          detail: error.message,
-        });
-      throw error;
-    }
-  });
-
-  app.get<{ Params: { id: string } }>('/api/certificates/order/:id', async (req) => {
-    await authorize(ctx, req, 'certificates.manage');
-    const order = await service.order(req.params.id.slice(0, 100));
-    if (!order) return fail(404, 'not_found', 'not found');
-    return order;
-  });
-
-  app.get('/api/certificates/current', async (req) => {
-    await authorize(ctx, req, 'certificates.manage');
-    return service.current();
-  });
-
-  app.delete('/api/certificates/current', async (req) => {
-    const p = await authorize(ctx, req, 'certificates.manage');
-    try {
-      const result = await service.deleteCurrent();
-      if (!result.deleted) return fail(404, 'not_found', 'no ACME certificate is installed');
-      await audit(req, p, 'certificate.deleted', {
-        ...(result.orderId ? { target: { type: 'certificate', id: result.orderId } } : {}),
-        ...(result.domain ? { data: { domain: result.domain } } : {}),
+      const before = await service.settings();
+      await service.saveSettings(
+        { address, email: body.email, directory: body.directory },
+        principal.user.id,
+      );
+      await audit(req, principal, 'certificate.settings.changed', {
+        data: {
+          address,
+          directory: body.directory,
+          emailChanged: before.email !== body.email,
+          ...(before.address !== address ? { previousAddress: before.address } : {}),
+        },
       });
       return service.overview();
-    } catch (error) {
-      if (error instanceof OrderConflict)
-        return fail(409, 'conflict', 'an order is running', { detail: error.message });
-      throw error;
-    }
-  });
-
-  app.post('/api/certificates/evaluate', async (req) => {
-    const p = await authorize(ctx, req, 'certificates.manage');
-    const result = await service.evaluate();
-    await audit(req, p, 'certificate.evaluated', {
-      outcome: result.ok ? 'success' : 'failure',
-      ...(result.ok ? {} : { reason: result.reason.slice(0, 500) }),
-      data: { url: result.url, code: result.code },
-    });
-    return result;
+    },
+    order: async ({ req, reply, principal }) => {
+      try {
+        const order = await service.startOrder(principal.user.id);
+        await audit(req, principal, 'certificate.order.started', {
+          target: { type: 'certificate-order', id: order.id },
+          data: { domain: order.domain },
+        });
+        void reply.code(202);
+        return { id: order.id, domain: order.domain, state: 'pending' as const };
+      } catch (error) {
+        if (error instanceof OrderConflict)
+          return fail(409, 'conflict', 'the certificate cannot be ordered now', {
+            detail: error.message,
+          });
+        throw error;
+      }
+    },
+    orderState: async ({ params }) => {
+      const order = await service.order(params.id.slice(0, 100));
+      if (!order) return fail(404, 'not_found', 'not found');
+      return order;
+    },
+    current: async () => service.current(),
+    deleteCurrent: async ({ req, principal }) => {
+      try {
+        const result = await service.deleteCurrent();
+        if (!result.deleted) return fail(404, 'not_found', 'no ACME certificate is installed');
+        await audit(req, principal, 'certificate.deleted', {
+          ...(result.orderId ? { target: { type: 'certificate', id: result.orderId } } : {}),
+          ...(result.domain ? { data: { domain: result.domain } } : {}),
+        });
+        return service.overview();
+      } catch (error) {
+        if (error instanceof OrderConflict)
+          return fail(409, 'conflict', 'an order is running', { detail: error.message });
+        throw error;
+      }
+    },
+    evaluate: async ({ req, principal }) => {
+      const result = await service.evaluate();
+      await audit(req, principal, 'certificate.evaluated', {
+        outcome: result.ok ? 'success' : 'failure',
+        ...(result.ok ? {} : { reason: result.reason.slice(0, 500) }),
+        data: { url: result.url, code: result.code },
+      });
+      return result;
+    },
   });
 }

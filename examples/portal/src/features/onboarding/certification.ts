@@ -150,6 +150,11 @@ export class Certification {
     await notifyAdministrators(ctx, certifiedMail(tenant?.name ?? tenantId, ctx.origin()));
   }
 
+  /** The state of a tenant known to be onboarded (it was just read or written). */
+  async #reread(tenantId: string): Promise<CertificationState> {
+    return (await this.stateOf(tenantId)) ?? fail(404, 'not_found', 'not found');
+  }
+
   // ------------------------------------------------------------ administrators
 
   async partners(): Promise<CertificationState[]> {
@@ -167,7 +172,7 @@ export class Certification {
     p: Principal,
     tenantId: string,
     scopes: readonly PartnerScope[],
-  ): Promise<CertificationState | undefined> {
+  ): Promise<CertificationState> {
     const ctx = this.#ctx;
     const state = await this.stateOf(tenantId.slice(0, 100));
     if (!state) return fail(404, 'not_found', 'not found');
@@ -195,7 +200,7 @@ export class Certification {
       { type: 'api-client', id: state.clientId },
       { scopes },
     );
-    return this.stateOf(state.tenantId);
+    return this.#reread(state.tenantId);
   }
 
   // ------------------------------------------------------------ the partner
@@ -229,11 +234,7 @@ export class Certification {
   }
 
   /** The receiver for step (b), SSRF-checked. */
-  async setWebhook(
-    req: FastifyRequest,
-    p: Principal,
-    url: string,
-  ): Promise<CertificationState | undefined> {
+  async setWebhook(req: FastifyRequest, p: Principal, url: string): Promise<CertificationState> {
     const ctx = this.#ctx;
     const state = await this.own(p);
     const checked = checkTargetUrl(url, this.#targets);
@@ -251,11 +252,11 @@ export class Certification {
       { type: 'tenant', id: state.tenantId },
       { host: checked.url.host },
     );
-    return this.stateOf(state.tenantId);
+    return this.#reread(state.tenantId);
   }
 
   /** Step (b): a signed `certification.test` event to the partner's receiver; 2xx passes. */
-  async sendTestEvent(req: FastifyRequest, p: Principal): Promise<CertificationState | undefined> {
+  async sendTestEvent(req: FastifyRequest, p: Principal): Promise<CertificationState> {
     const ctx = this.#ctx;
     const state = await this.own(p);
     if (!state.webhookUrl) return fail(409, 'conflict', 'register your webhook URL first');
@@ -304,6 +305,6 @@ export class Certification {
       type: 'user',
       id: p.user.id,
     });
-    return this.stateOf(state.tenantId);
+    return this.#reread(state.tenantId);
   }
 }

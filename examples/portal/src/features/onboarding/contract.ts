@@ -3,6 +3,7 @@
  * answer types. Pure (zod only), so the web app can import it.
  */
 import { z } from 'zod';
+import { route } from '../../shared/contract.ts';
 
 /**
  * A person's text (names, reasons): trimmed, 2..max characters, no control characters but tab
@@ -202,3 +203,96 @@ export const CredentialsSchema = z.object({
   sandboxUrl: z.string(),
 });
 export type Credentials = z.infer<typeof CredentialsSchema>;
+
+/** A reviewer's decision: the application as it is now. */
+const ApplicationAnswer = z.object({ application: ApplicationRowSchema });
+
+export const onboardingContract = {
+  // ------------------------------------------------------------ public: registration
+  terms: route({
+    method: 'GET',
+    path: '/api/onboarding/terms',
+    access: 'public',
+    query: termsQuery,
+    response: OnboardingTermsSchema,
+  }),
+  /** 202 always the same answer; rate-limited per IP before the body is read. */
+  apply: route({
+    method: 'POST',
+    path: '/api/onboarding/applications',
+    access: 'public',
+    body: applicationBody,
+    response: z.object({ status: z.literal('verification_sent') }),
+  }),
+  verify: route({
+    method: 'POST',
+    path: '/api/onboarding/verify',
+    access: 'public',
+    body: verifyBody,
+    response: z.object({ status: z.literal('pending') }),
+  }),
+  // ------------------------------------------------------------ administrators: review
+  applications: route({
+    method: 'GET',
+    path: '/api/onboarding/applications',
+    access: 'onboarding.review',
+    query: applicationsQuery,
+    response: z.object({ applications: z.array(ApplicationRowSchema) }),
+  }),
+  reject: route({
+    method: 'POST',
+    path: '/api/onboarding/applications/:id/reject',
+    access: 'onboarding.review',
+    body: rejectBody,
+    response: ApplicationAnswer,
+  }),
+  approve: route({
+    method: 'POST',
+    path: '/api/onboarding/applications/:id/approve',
+    access: 'onboarding.review',
+    response: z.object({
+      application: ApplicationRowSchema,
+      tenantId: z.string(),
+      clientId: z.string(),
+    }),
+  }),
+  partners: route({
+    method: 'GET',
+    path: '/api/onboarding/partners',
+    access: 'onboarding.review',
+    response: z.object({ partners: z.array(CertificationStateSchema) }),
+  }),
+  grant: route({
+    method: 'POST',
+    path: '/api/onboarding/partners/:tenantId/grant',
+    access: 'onboarding.review',
+    body: grantBody,
+    response: z.object({ partner: CertificationStateSchema }),
+  }),
+  // ------------------------------------------------------------ the partner's checklist
+  me: route({
+    method: 'GET',
+    path: '/api/onboarding/me',
+    access: 'partner.manage',
+    response: CertificationStateSchema,
+  }),
+  credentials: route({
+    method: 'POST',
+    path: '/api/onboarding/me/credentials',
+    access: 'partner.manage',
+    response: CredentialsSchema,
+  }),
+  webhook: route({
+    method: 'PUT',
+    path: '/api/onboarding/me/webhook',
+    access: 'partner.manage',
+    body: webhookUrlBody,
+    response: CertificationStateSchema,
+  }),
+  sendTest: route({
+    method: 'POST',
+    path: '/api/onboarding/me/checklist/outbound',
+    access: 'partner.manage',
+    response: CertificationStateSchema,
+  }),
+} as const;

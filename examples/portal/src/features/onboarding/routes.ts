@@ -24,19 +24,13 @@
  * The sandbox on the partner API (step (a)) is `src/server/routes/onboarding.ts`.
  */
 import type { FastifyInstance } from 'fastify';
-import { authorize, type Context } from '../../server/context.ts';
+import type { Context } from '../../server/context.ts';
 import { fail, parse } from '../../server/http.ts';
 import { FixedWindowLimiter } from '../../server/partner/oauth.ts';
+import { serve, serveAll } from '../../server/route.ts';
 import { sandboxRoutes } from '../../server/routes/onboarding.ts';
 import { Certification, type CertificationOptions } from './certification.ts';
-import {
-  applicationBody,
-  applicationsQuery,
-  grantBody,
-  rejectBody,
-  verifyBody,
-  webhookUrlBody,
-} from './contract.ts';
+import { onboardingContract } from './contract.ts';
 import * as onboarding from './service.ts';
 import { loadPartnerTerms } from './terms.ts';
 
@@ -59,15 +53,45 @@ export function onboardingRoutes(
     await certification.close();
   });
 
-  // ============================================================ public: registration
-
-  app.get('/api/onboarding/terms', async (req) => {
-    const asked = (req.query as { locale?: unknown } | undefined)?.locale;
-    return onboarding.offeredTerms(ctx, terms, asked === 'en' ? 'en' : 'de');
+  const { apply, ...routes } = onboardingContract;
+  serveAll(app, ctx, routes, {
+    // ------------------------------------------------------------ public: registration
+    terms: async ({ query }) =>
+      onboarding.offeredTerms(ctx, terms, query.locale === 'en' ? 'en' : 'de'),
+    verify: async ({ req, body }) => {
+      await onboarding.verify(ctx, req, body.token);
+      return { status: 'pending' as const };
+    },
+    // ------------------------------------------------------------ administrators: review
+    applications: async ({ query }) => ({
+      applications: await onboarding.applications(ctx, query.status),
+    }),
+    reject: async ({ req, principal, params, body }) => ({
+      application: await onboarding.rejectApplicationAs(
+        ctx,
+        req,
+        principal,
+        params.id,
+        body.reason,
+      ),
+    }),
+    approve: async ({ req, principal, params }) =>
+      onboarding.approveApplicationAs(ctx, req, principal, params.id),
+    partners: async () => ({ partners: await certification.partners() }),
+    grant: async ({ req, principal, params, body }) => ({
+      partner: await certification.grant(req, principal, params.tenantId, body.scopes),
+    }),
+    // ------------------------------------------------------------ the partner's checklist
+    me: async ({ principal }) => certification.own(principal),
+    credentials: async ({ req, principal }) => certification.revealCredentials(req, principal),
+    webhook: async ({ req, principal, body }) => certification.setWebhook(req, principal, body.url),
+    sendTest: async ({ req, principal }) => certification.sendTestEvent(req, principal),
   });
 
-  app.post('/api/onboarding/applications', async (req, reply) => {
-    // Counted before anything is read: bad input spends the budget too.
+  // The registration limit is counted before the body is read (bad input spends the budget
+  // too), so this route parses its body itself.
+  const { body: applicationBody, ...unparsed } = apply;
+  serve(app, ctx, unparsed, async ({ req, reply }) => {
     const limited = registrations.hit(`ip:${req.ip}`);
     if (!limited.ok) {
       await onboarding.registrationThrottled(ctx, req);
@@ -76,68 +100,9 @@ export function onboardingRoutes(
       });
     }
     await onboarding.register(ctx, req, terms, parse(applicationBody, req.body));
-    return reply.code(202).send({ status: 'verification_sent' as const });
+    void reply.code(202);
+    return { status: 'verification_sent' as const };
   });
-
-  app.post('/api/onboarding/verify', async (req) => {
-    await onboarding.verify(ctx, req, parse(verifyBody, req.body).token);
-    return { status: 'pending' as const };
-  });
-
-  // ============================================================ administrators: review
-
-  app.get('/api/onboarding/applications', async (req) => {
-    await authorize(ctx, req, 'onboarding.review');
-    const q = parse(applicationsQuery, req.query);
-    return { applications: await onboarding.applications(ctx, q.status) };
-  });
-
-  app.post<{ Params: { id: string } }>('/api/onboarding/applications/:id/reject', async (req) => {
-    const body = parse(rejectBody, req.body);
-    const p = await authorize(ctx, req, 'onboarding.review');
-    return {
-      application: await onboarding.rejectApplicationAs(ctx, req, p, req.params.id, body.reason),
-    };
-  });
-
-  app.post<{ Params: { id: string } }>('/api/onboarding/applications/:id/approve', async (req) => {
-    const p = await authorize(ctx, req, 'onboarding.review');
-    return onboarding.approveApplicationAs(ctx, req, p, req.params.id);
-  });
-
-  app.get('/api/onboarding/partners', async (req) => {
-    await authorize(ctx, req, 'onboarding.review');
-    return { partners: await certification.partners() };
-  });
-
-  app.post<{ Params: { tenantId: string } }>(
-    '/api/onboarding/partners/:tenantId/grant',
-    async (req) => {
-      const body = parse(grantBody, req.body);
-      const p = await authorize(ctx, req, 'onboarding.review');
-      return { partner: await certification.grant(req, p, req.params.tenantId, body.scopes) };
-    },
-  );
-
-  // ============================================================ the partner's checklist
-
-  app.get('/api/onboarding/me', async (req) =>
-    certification.own(await authorize(ctx, req, 'partner.manage')),
-  );
-
-  app.post('/api/onboarding/me/credentials', async (req) =>
-    certification.revealCredentials(req, await authorize(ctx, req, 'partner.manage')),
-  );
-
-  app.put('/api/onboarding/me/webhook', async (req) => {
-    const body = parse(webhookUrlBody, req.body);
-    const p = await authorize(ctx, req, 'partner.manage');
-    return certification.setWebhook(req, p, body.url);
-  });
-
-  app.post('/api/onboarding/me/checklist/outbound', async (req) =>
-    certification.sendTestEvent(req, await authorize(ctx, req, 'partner.manage')),
-  );
 
   sandboxRoutes(app, ctx, certification);
 }

@@ -3,6 +3,7 @@
  * answer types. Pure (zod only), so the web app can import it.
  */
 import { z } from 'zod';
+import { route } from '../../shared/contract.ts';
 import { ROLES } from '../../shared/permissions.ts';
 import { text } from '../onboarding/contract.ts';
 
@@ -34,3 +35,50 @@ export const RightsRequestRowSchema = z.object({
   canDecide: z.boolean().optional(),
 });
 export type RightsRequestRow = z.infer<typeof RightsRequestRowSchema>;
+
+const RequestAnswer = z.object({ request: RightsRequestRowSchema });
+const RequestsAnswer = z.object({ requests: z.array(RightsRequestRowSchema) });
+
+export const rightsContract = {
+  /** 201: the new request. */
+  request: route({
+    method: 'POST',
+    path: '/api/rights/requests',
+    access: 'rights.request',
+    body: rightsRequestBody,
+    response: RequestAnswer,
+  }),
+  mine: route({
+    method: 'GET',
+    path: '/api/rights/requests/mine',
+    access: 'rights.request',
+    response: RequestsAnswer,
+  }),
+  withdraw: route({
+    method: 'POST',
+    path: '/api/rights/requests/:id/withdraw',
+    access: 'rights.request',
+    response: RequestAnswer,
+  }),
+  list: route({
+    method: 'GET',
+    path: '/api/rights/requests',
+    access: 'rights.approve',
+    query: rightsQuery,
+    response: RequestsAnswer,
+  }),
+  approve: route({
+    method: 'POST',
+    path: '/api/rights/requests/:id/approve',
+    access: 'rights.approve',
+    body: rightsDecisionBody,
+    response: RequestAnswer,
+  }),
+  reject: route({
+    method: 'POST',
+    path: '/api/rights/requests/:id/reject',
+    access: 'rights.approve',
+    body: rightsRejectBody,
+    response: RequestAnswer,
+  }),
+} as const;

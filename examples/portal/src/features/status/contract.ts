@@ -10,6 +10,7 @@
  *   — `status.manage`, CSRF-checked, audited (`status.maintenance.*`, `status.note.*`).
  */
 import { z } from 'zod';
+import { route } from '../../shared/contract.ts';
 
 export const COMPONENT_IDS = ['portal', 'relay', 'acme', 'mailbox'] as const;
 export type ComponentId = (typeof COMPONENT_IDS)[number];
@@ -159,3 +160,62 @@ export const securityNoteBody = z.strictObject({
   publishedAt: isoTime.optional(),
 });
 export type SecurityNoteBody = z.input<typeof securityNoteBody>;
+
+const WindowAnswer = z.object({ maintenance: MaintenanceWindowSchema });
+const NoteAnswer = z.object({ note: SecurityNoteSchema });
+
+export const statusContract = {
+  /** Public, cacheable for a few seconds (monitors poll it). */
+  status: route({
+    method: 'GET',
+    path: '/api/status',
+    access: 'public',
+    response: PublicStatusSchema,
+  }),
+  system: route({
+    method: 'GET',
+    path: '/api/status/system',
+    access: 'status.manage',
+    response: SystemInfoSchema,
+  }),
+  createWindow: route({
+    method: 'POST',
+    path: '/api/status/maintenance',
+    access: 'status.manage',
+    body: maintenanceBody,
+    response: WindowAnswer,
+  }),
+  updateWindow: route({
+    method: 'PUT',
+    path: '/api/status/maintenance/:id',
+    access: 'status.manage',
+    body: maintenanceBody,
+    response: WindowAnswer,
+  }),
+  deleteWindow: route({
+    method: 'DELETE',
+    path: '/api/status/maintenance/:id',
+    access: 'status.manage',
+    response: z.void(),
+  }),
+  createNote: route({
+    method: 'POST',
+    path: '/api/status/notes',
+    access: 'status.manage',
+    body: securityNoteBody,
+    response: NoteAnswer,
+  }),
+  updateNote: route({
+    method: 'PUT',
+    path: '/api/status/notes/:id',
+    access: 'status.manage',
+    body: securityNoteBody,
+    response: NoteAnswer,
+  }),
+  deleteNote: route({
+    method: 'DELETE',
+    path: '/api/status/notes/:id',
+    access: 'status.manage',
+    response: z.void(),
+  }),
+} as const;
