@@ -67,7 +67,6 @@ const ASSERTED_NOT_YET_MOVED: readonly string[] = [
   'web/src/pages/privacy.tsx',
   'web/src/pages/reset.tsx',
   'web/src/pages/security.tsx',
-  'web/src/pages/status.tsx',
   'web/src/pages/users.tsx',
   'web/src/reauth.tsx',
 ];
