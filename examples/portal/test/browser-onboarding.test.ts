@@ -9,9 +9,9 @@
  */
 import { randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
+import { signWebhook, verifyWebhook } from '@fluxel-example/kit/webhooks';
 import { Agent, request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { signWebhookPayload, verifyWebhook } from '../src/server/partner/signing.ts';
 import {
   a11yViolations,
   acceptInvitation,
@@ -140,7 +140,7 @@ describe.skipIf(!available)('partner onboarding in Chromium', () => {
           authorization: `Bearer ${access_token}`,
           'webhook-id': id,
           'webhook-timestamp': String(ts),
-          'webhook-signature': signWebhookPayload(webhookSecret, id, ts, body),
+          'webhook-signature': signWebhook(webhookSecret, id, ts, body),
         },
         body,
       });
@@ -151,8 +151,32 @@ describe.skipIf(!available)('partner onboarding in Chromium', () => {
     }
     await byTest(page, 'cert-refresh').click();
     await expect.poll(() => byTest(page, 'step-inbound').getAttribute('data-state')).toBe('passed');
+    // The outcome in words (a stable code translated), not the developer's text.
+    expect(await byTest(page, 'step-inbound-outcome').textContent()).toBe(
+      'Das Test-Ereignis kam korrekt signiert an.',
+    );
+    expect(await byTest(page, 'step-inbound').textContent()).not.toMatch(/signature valid/);
 
     // ---------------------------------------------------------------- step (b): to the partner
+    // First to a port nobody listens on: the step fails and says what to check.
+    const closed = createServer();
+    await new Promise<void>((r) => closed.listen(0, '127.0.0.1', r));
+    const closedPort = (closed.address() as { port: number }).port;
+    await new Promise<void>((r) => closed.close(() => r()));
+    const unreachable = byTest(page, 'cert-webhook-form');
+    await unreachable.locator('input[name=url]').fill(`http://127.0.0.1:${closedPort}/fluxel`);
+    await unreachable.locator('button[type=submit]').click();
+    await byTest(page, 'status').waitFor();
+    await byTest(page, 'cert-send').click();
+    await expect
+      .poll(() => byTest(page, 'step-outbound-outcome').getAttribute('data-code'))
+      .toBe('unreachable');
+    expect(await byTest(page, 'step-outbound').getAttribute('data-state')).toBe('failed');
+    expect(await byTest(page, 'step-outbound-outcome').textContent()).toBe(
+      'Ihr Webhook war nicht erreichbar: Prüfen Sie Adresse, DNS und Firewall.',
+    );
+    expect(await byTest(page, 'step-outbound').textContent()).not.toMatch(/ECONNREFUSED/);
+
     receiver = createServer((req, res) => {
       const chunks: Buffer[] = [];
       req.on('data', (c: Buffer) => chunks.push(c));
@@ -174,11 +198,16 @@ describe.skipIf(!available)('partner onboarding in Chromium', () => {
     await hook.locator('input[name=url]').fill(`http://127.0.0.1:${port}/fluxel`);
     await hook.locator('button[type=submit]').click();
     await byTest(page, 'status').waitFor();
+    // A new receiver starts step (b) over.
+    await expect.poll(() => byTest(page, 'step-outbound').getAttribute('data-state')).toBe('open');
     await byTest(page, 'cert-send').click();
     await expect
       .poll(() => byTest(page, 'step-outbound').getAttribute('data-state'))
       .toBe('passed');
     expect(received).toEqual([{ valid: true, type: 'certification.test' }]);
+    expect(await byTest(page, 'step-outbound-outcome').textContent()).toBe(
+      'Ihr Webhook hat das Test-Ereignis angenommen (HTTP 204).',
+    );
     expect(await byTest(page, 'cert-summary').getAttribute('data-certified')).toBe('true');
     expect(await a11yViolations(page)).toEqual([]);
     await shot(page, '26-partner-certification');

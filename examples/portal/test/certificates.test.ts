@@ -18,13 +18,13 @@ import {
   pebbleAvailable,
   startPebble,
 } from '../../../packages/acme-lite/test/pebble-harness.ts';
-import { checkAddress } from '../src/server/certificates/config.ts';
+import { checkAddress } from '../src/features/certificates/config.ts';
 import type {
   CertificateDetails,
   CertificateOrderView,
   CertificatesOverview,
   EvaluateView,
-} from '../src/server/certificates/types.ts';
+} from '../src/features/certificates/contract.ts';
 import { certificatesDe, certificatesEn } from '../web/src/pages/certificates.i18n.ts';
 import { type PortalHarness, type SignedUp, startPortalHarness, TestClient } from './helpers.ts';
 

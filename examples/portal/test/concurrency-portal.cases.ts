@@ -12,13 +12,13 @@
  */
 import { randomBytes } from 'node:crypto';
 import { createServer, type Server, type ServerResponse } from 'node:http';
+import { signWebhook } from '@fluxel-example/kit/webhooks';
 import type { FastifyInstance } from 'fastify';
 import { beforeAll, describe, expect, it } from 'vitest';
+import type { OnboardingTerms } from '../src/features/onboarding/contract.ts';
 import { PartnerHub } from '../src/features/partner/hub.ts';
 import type { PortalOptions } from '../src/server/app.ts';
 import type { Context } from '../src/server/context.ts';
-import type { OnboardingTerms } from '../src/server/onboarding/contract.ts';
-import { signWebhookPayload } from '../src/server/partner/signing.ts';
 import type { TestClient } from './helpers.ts';
 import { code, PASSWORD, type PortalHarness, type Response, type SignedUp } from './helpers.ts';
 import { closeAll, onSeparateConnections, race } from './race.ts';
@@ -380,7 +380,7 @@ export function portalConcurrencyCases(harness: () => PortalHarness): void {
             authorization: `Bearer ${tokenRes.body.access_token}`,
             'webhook-id': id,
             'webhook-timestamp': String(ts),
-            'webhook-signature': signWebhookPayload(shown.body.webhookSecret, id, ts, body),
+            'webhook-signature': signWebhook(shown.body.webhookSecret, id, ts, body),
           },
         });
       });
@@ -426,7 +426,7 @@ export function portalConcurrencyCases(harness: () => PortalHarness): void {
               authorization: `Bearer ${tokenRes.body.access_token}`,
               'webhook-id': id,
               'webhook-timestamp': String(ts),
-              'webhook-signature': signWebhookPayload(shown.body.webhookSecret, id, ts, body),
+              'webhook-signature': signWebhook(shown.body.webhookSecret, id, ts, body),
             },
           },
         );

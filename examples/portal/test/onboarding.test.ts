@@ -9,14 +9,10 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import { newWebhookSecret, signWebhook, verifyWebhook } from '@fluxel-example/kit/webhooks';
 import { Agent, request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { OnboardingTerms } from '../src/server/onboarding/contract.ts';
-import {
-  newWebhookSecret,
-  signWebhookPayload,
-  verifyWebhook,
-} from '../src/server/partner/signing.ts';
+import type { OnboardingTerms } from '../src/features/onboarding/contract.ts';
 import type { SessionInfo } from '../src/shared/api.ts';
 import {
   code,
@@ -26,6 +22,7 @@ import {
   startPortalHarness,
   type TestClient,
 } from './helpers.ts';
+import { closeAll, onSeparateConnections, race } from './race.ts';
 
 const run = randomBytes(4).toString('hex');
 const CONTACT = `kontakt-${run}@integrator.test`;
@@ -453,7 +450,7 @@ describe('credentials and certification', () => {
     return {
       'webhook-id': id,
       'webhook-timestamp': String(ts),
-      'webhook-signature': signWebhookPayload(secret, id, ts, body),
+      'webhook-signature': signWebhook(secret, id, ts, body),
     };
   };
 
@@ -631,6 +628,120 @@ describe('credentials and certification', () => {
     expect(partners.body.partners).toEqual([
       expect.objectContaining({ tenantId, certified: true }),
     ]);
+  });
+});
+
+describe('approval is one step', () => {
+  /** A verified application of `company`, waiting for review; its id. */
+  async function pendingApplication(email: string, company: string): Promise<string> {
+    const client = await anonymous();
+    const submitted = await client.post(
+      '/api/onboarding/applications',
+      await validBody(client, email, company),
+    );
+    expect(submitted.status).toBe(202);
+    await client.post('/api/onboarding/verify', {
+      token: await linkToken(email, '/partner-signup/verify/'),
+    });
+    const { rows } = await h.portal.db.query(
+      "SELECT id FROM portal_partner_applications WHERE contact_email = $1 AND status = 'pending'",
+      [email],
+    );
+    return String(rows[0]?.id);
+  }
+
+  const setUpFor = async (company: string) => ({
+    tenants: await count('SELECT count(*)::int AS n FROM portal_tenants WHERE name = $1', [
+      company,
+    ]),
+    clients: await count('SELECT count(*)::int AS n FROM portal_partner_clients WHERE name = $1', [
+      `${company} (Sandbox)`,
+    ]),
+    checklists: await count(
+      `SELECT count(*)::int AS n FROM portal_partner_onboarding o
+       JOIN portal_tenants t ON t.id = o.tenant_id WHERE t.name = $1`,
+      [company],
+    ),
+    invitations: await count(
+      `SELECT count(*)::int AS n FROM portal_invitations i
+       JOIN portal_tenants t ON t.id = i.tenant_id WHERE t.name = $1`,
+      [company],
+    ),
+  });
+
+  it('two approvals at once: one succeeds, the other gets 409; one tenant, one invitation', async () => {
+    const company = `Gleichzeitig ${run} GmbH`;
+    const id = await pendingApplication(`gleichzeitig-${run}@integrator.test`, company);
+    const clients = await onSeparateConnections(admin.client, 2, h.portal.tls.ca);
+    try {
+      const answers = await race(clients, (c) =>
+        c.post(`/api/onboarding/applications/${id}/approve`),
+      );
+      expect(answers.map((a) => a.status).sort()).toEqual([200, 409]);
+      expect(answers.find((a) => a.status === 409)?.body).toMatchObject({ code: 'conflict' });
+    } finally {
+      await closeAll(clients);
+    }
+    expect(await setUpFor(company)).toEqual({
+      tenants: 1,
+      clients: 1,
+      checklists: 1,
+      invitations: 1,
+    });
+    const approved = await h.portal.audit.query({
+      tenant: 'fluxel-operator',
+      action: 'partner.application.approved',
+    });
+    expect(approved.events.filter((e) => e.target?.id === id)).toHaveLength(1);
+  });
+
+  it('an approval that fails half-way leaves nothing behind; the application stays pending', async () => {
+    const company = `Halbfertig ${run} GmbH`;
+    const email = `halbfertig-${run}@integrator.test`;
+    const id = await pendingApplication(email, company);
+    // The invitation is the last thing approval writes: make it fail for this address only.
+    await h.portal.db.query(`CREATE FUNCTION refuse_invitation_${run}() RETURNS trigger AS $$
+      BEGIN
+        IF NEW.email = '${email}' THEN RAISE EXCEPTION 'refused for the test'; END IF;
+        RETURN NEW;
+      END $$ LANGUAGE plpgsql`);
+    await h.portal.db.query(`CREATE TRIGGER refuse_invitation_${run} BEFORE INSERT ON portal_invitations
+      FOR EACH ROW EXECUTE FUNCTION refuse_invitation_${run}()`);
+    try {
+      const failed = await admin.client.post(`/api/onboarding/applications/${id}/approve`);
+      expect(failed.status).toBe(500);
+    } finally {
+      await h.portal.db.query(`DROP TRIGGER refuse_invitation_${run} ON portal_invitations`);
+      await h.portal.db.query(`DROP FUNCTION refuse_invitation_${run}()`);
+    }
+    expect(await setUpFor(company)).toEqual({
+      tenants: 0,
+      clients: 0,
+      checklists: 0,
+      invitations: 0,
+    });
+    const { rows } = await h.portal.db.query(
+      'SELECT status, tenant_id, reviewed_by FROM portal_partner_applications WHERE id = $1',
+      [id],
+    );
+    expect(rows[0]).toEqual({ status: 'pending', tenant_id: null, reviewed_by: null });
+    expect(
+      (
+        await h.portal.audit.query({
+          tenant: 'fluxel-operator',
+          action: 'partner.application.approved',
+        })
+      ).events.filter((e) => e.target?.id === id),
+    ).toHaveLength(0);
+    // Nothing half-done blocks the review: approving again sets everything up.
+    const again = await admin.client.post(`/api/onboarding/applications/${id}/approve`);
+    expect(again.status).toBe(200);
+    expect(await setUpFor(company)).toEqual({
+      tenants: 1,
+      clients: 1,
+      checklists: 1,
+      invitations: 1,
+    });
   });
 });
 

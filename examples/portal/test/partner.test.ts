@@ -11,6 +11,7 @@ import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import { missingDependency } from '@fluxel/internal/testing';
 import { amqpSink, natsSink } from '@fluxel-example/kit/brokers';
+import { verifyWebhook } from '@fluxel-example/kit/webhooks';
 import { EventFeed } from '@fluxel-example/relay';
 import amqp from 'amqplib';
 import { type NatsConnection, connect as natsConnect } from 'nats';
@@ -25,7 +26,6 @@ import {
   PARTNER_SUBJECT_PREFIX,
 } from '../src/features/partner/streams.ts';
 import type { Context } from '../src/server/context.ts';
-import { verifyWebhook } from '../src/server/partner/signing.ts';
 import { type PortalHarness, type SignedUp, startPortalHarness } from './helpers.ts';
 
 const amqpUrl = process.env.AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672';

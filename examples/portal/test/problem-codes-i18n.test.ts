@@ -5,8 +5,8 @@
  * to do in the reader's language (`problem-text.ts`) and never shows the server's message.
  */
 import { describe, expect, it } from 'vitest';
+import { ORDER_FAILURES } from '../src/features/certificates/contract.ts';
 import { DELIVERY_ERRORS } from '../src/features/partner/contract.ts';
-import { ORDER_FAILURES } from '../src/server/certificates/types.ts';
 import { ERROR_CODES, FIELD_REASONS } from '../src/shared/api.ts';
 import { partnerMessages } from '../web/src/features/partner/messages.ts';
 import { de, en, makeTranslate } from '../web/src/i18n.ts';

@@ -5,8 +5,8 @@
  * address. The English `message` stays for logs and API clients; the reason is the contract.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { orderFailure } from '../src/features/certificates/service.ts';
 import { deliveryError } from '../src/features/partner/model.ts';
-import { orderFailure } from '../src/server/certificates/service.ts';
 import { FIELD_REASONS, type FieldProblem, type Problem } from '../src/shared/api.ts';
 import { PASSWORD, type PortalHarness, type SignedUp, startPortalHarness } from './helpers.ts';
 

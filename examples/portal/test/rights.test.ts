@@ -7,7 +7,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RightsRequestRow } from '../src/server/onboarding/contract.ts';
+import type { RightsRequestRow } from '../src/features/rights/contract.ts';
 import type { SessionInfo } from '../src/shared/api.ts';
 import { type PortalHarness, type SignedUp, startPortalHarness } from './helpers.ts';
 

@@ -7,22 +7,22 @@ import { createServer } from 'node:net';
 import { makeTestPki } from '@fluxel/internal/pki';
 import { Agent } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { relayGateway } from '../src/server/relay-gateway.ts';
 import type {
   ComponentStatus,
   MaintenanceWindow,
   PublicStatus,
   SecurityNote,
   SystemInfo,
-} from '../src/server/status/contract.ts';
+} from '../src/features/status/contract.ts';
 import {
   applyMaintenance,
   classifyCertificate,
   classifyMailbox,
   classifyRelay,
   overallState,
-} from '../src/server/status/probes.ts';
-import { relayStatsClient } from '../src/server/status/relay-stats.ts';
+} from '../src/features/status/probes.ts';
+import { relayStatsClient } from '../src/features/status/relay-stats.ts';
+import { relayGateway } from '../src/server/relay-gateway.ts';
 import {
   ADMIN_TOKEN,
   PORTAL_TOKEN,

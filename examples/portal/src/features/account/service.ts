@@ -5,14 +5,6 @@
 import { generateRegistrationOptions, verifyRegistrationResponse } from '@simplewebauthn/server';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { changeEmail } from '../../server/auth/accounts.ts';
-import { checkPasswordPolicy, hashPassword } from '../auth/password.ts';
-import {
-  generateRecoveryCodes,
-  hashRecoveryCode,
-  normaliseRecoveryCode,
-} from '../auth/recovery.ts';
-import { replaceRecoveryCodes as storeRecoveryCodes } from '../auth/store.ts';
-import { generateTotpSecret, otpauthUrl, qrSvg, verifyTotp } from '../auth/totp.ts';
 import {
   confirmTotpSetup,
   pendingTotpSetup,
@@ -28,11 +20,19 @@ import {
   userByEmail,
   userById,
 } from '../../server/context.ts';
-import { consumeCode, openSecret, sealSecret, sendCode } from '../auth/factors.ts';
 import { fail, failWeakPassword } from '../../server/http.ts';
-import { sessionInfo } from '../auth/service.ts';
 import type { Session } from '../../server/sessions.ts';
 import type { Locale } from '../../shared/api.ts';
+import { consumeCode, openSecret, sealSecret, sendCode } from '../auth/factors.ts';
+import { checkPasswordPolicy, hashPassword } from '../auth/password.ts';
+import {
+  generateRecoveryCodes,
+  hashRecoveryCode,
+  normaliseRecoveryCode,
+} from '../auth/recovery.ts';
+import { sessionInfo } from '../auth/service.ts';
+import { replaceRecoveryCodes as storeRecoveryCodes } from '../auth/store.ts';
+import { generateTotpSecret, otpauthUrl, qrSvg, verifyTotp } from '../auth/totp.ts';
 import { setLastSignIn, setPasswordHash, setPhone, updateProfile } from '../users/store.ts';
 import type { EnrolDone, Me, PasskeyCreationOptions, SessionRow, TotpStart } from './contract.ts';
 import { emailChangedMail } from './mails.ts';

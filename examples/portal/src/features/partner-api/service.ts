@@ -4,11 +4,12 @@
  * tenant, and the onboarding sandbox's signed test event. Problems are the portal's (`fail`,
  * `parse`): a stable `code`, and a `reason` per refused field.
  */
+
+import { verifyWebhook } from '@fluxel-example/kit/webhooks';
 import type { FastifyRequest } from 'fastify';
 import type { z } from 'zod';
 import { type Context, OPERATOR_TENANT, record } from '../../server/context.ts';
 import { fail, parse } from '../../server/http.ts';
-import { verifyWebhook } from '../../server/partner/signing.ts';
 import { RelayGatewayError } from '../../server/relay-gateway.ts';
 import type {
   EventsQuery,

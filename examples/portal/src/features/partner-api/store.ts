@@ -5,8 +5,9 @@
  * anyway). Remembering is the atomic step — `INSERT … ON CONFLICT … RETURNING` — so of
  * concurrent copies of one message exactly one is accepted.
  */
+
+import { WEBHOOK_TOLERANCE_SECONDS } from '@fluxel-example/kit/webhooks';
 import type { Database } from '../../server/db.ts';
-import { WEBHOOK_TOLERANCE_S } from '../../server/partner/signing.ts';
 
 /** At most this many expired ids are purged per accepted message (bounded work). */
 const PURGE_BATCH = 100;
@@ -26,7 +27,7 @@ export async function rememberWebhookId(
   nowMs: number,
 ): Promise<boolean> {
   // Until the message could no longer pass the timestamp check, plus a minute of clock skew.
-  const expiresAt = (timestampS + WEBHOOK_TOLERANCE_S + 60) * 1000;
+  const expiresAt = (timestampS + WEBHOOK_TOLERANCE_SECONDS + 60) * 1000;
   const { rows } = await db.query(
     `INSERT INTO portal_partner_sandbox_ids (tenant_id, webhook_id, expires_at) VALUES ($1, $2, $3)
      ON CONFLICT (tenant_id, webhook_id) DO UPDATE SET expires_at = EXCLUDED.expires_at

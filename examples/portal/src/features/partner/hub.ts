@@ -8,9 +8,9 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { fromText, open, seal, toText } from '@fluxel/crypto';
+import { signWebhook } from '@fluxel-example/kit/webhooks';
 import { request } from 'undici';
 import type { Context } from '../../server/context.ts';
-import { signWebhookPayload } from '../../server/partner/signing.ts';
 import type { PartnerEvent } from './contract.ts';
 import { type PartnerEventInput, sanitizeData } from './model.ts';
 import { checkTargetUrl, type TargetPolicy, webhookDispatcher } from './ssrf.ts';
@@ -337,7 +337,7 @@ export class PartnerHub {
         'user-agent': 'fluxel-portal-webhooks/1',
         'webhook-id': event.id,
         'webhook-timestamp': String(timestamp),
-        'webhook-signature': signWebhookPayload(secret, event.id, timestamp, body),
+        'webhook-signature': signWebhook(secret, event.id, timestamp, body),
       },
       body,
     });

@@ -6,6 +6,7 @@
  * subscription and tenant rules from here.
  */
 import { randomBytes } from 'node:crypto';
+import { newWebhookSecret } from '@fluxel-example/kit/webhooks';
 import type { FastifyRequest } from 'fastify';
 import {
   type Context,
@@ -16,9 +17,8 @@ import {
   tenantById,
 } from '../../server/context.ts';
 import { fail } from '../../server/http.ts';
-import { newWebhookSecret } from '../../server/partner/signing.ts';
-import { checkClientScopes } from '../../server/routes/onboarding.ts';
 import type { Tenant } from '../../shared/api.ts';
+import { checkClientScopes } from '../onboarding/certification.ts';
 import {
   type ApiClientRow,
   type DeliveryRow,

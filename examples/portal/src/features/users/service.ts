@@ -15,15 +15,15 @@ import {
   tenantById,
 } from '../../server/context.ts';
 import { fail } from '../../server/http.ts';
-import { changeUserRole } from '../../server/onboarding/roles.ts';
-import { roleFitsTenant } from '../../server/routes/rights.ts';
 import { sha256 } from '../../server/sessions.ts';
 import type { inviteBody, updateUserBody } from '../../shared/api.ts';
 import { GRANTABLE, ROLE_SCOPE } from '../../shared/permissions.ts';
 import { setAccountStatus } from '../privacy/account-status.ts';
+import { roleFitsTenant } from '../rights/service.ts';
 import type { InvitationRow, UserRow } from './contract.ts';
 import { invitationMail } from './mails.ts';
 import * as store from './store.ts';
+import { changeUserRole } from './store.ts';
 
 const INVITATION_TTL_MS = 7 * 86_400_000;
 

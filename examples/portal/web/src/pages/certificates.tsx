@@ -14,7 +14,7 @@ import type {
   EvaluateView,
   OrderState,
   TlsState,
-} from '../../../src/server/certificates/types.ts';
+} from '../../../src/features/certificates/contract.ts';
 import { api, enc } from '../api.ts';
 import { useApp } from '../context.tsx';
 import {

@@ -4,8 +4,12 @@
  * sandbox, (b) the portal sends one to the partner's receiver — with their stored state.
  */
 import { type FormEvent, useState } from 'react';
-import type { CertificationState } from '../../../src/server/onboarding/contract.ts';
-import { ApiError, api } from '../api.ts';
+import {
+  type Credentials,
+  onboardingContract as c,
+} from '../../../src/features/onboarding/contract.ts';
+import { ApiError } from '../api.ts';
+import { call } from '../client.ts';
 import { useApp } from '../context.tsx';
 import {
   Badge,
@@ -23,26 +27,18 @@ import {
 import { onboardingLabel } from './onboarding.i18n.ts';
 import { useOnboardingT } from './onboarding-t.ts';
 
-interface Credentials {
-  readonly clientId: string;
-  readonly clientSecret: string;
-  readonly webhookSecret: string;
-  readonly tokenUrl: string;
-  readonly sandboxUrl: string;
-}
-
 const TONE = { open: 'neutral', passed: 'ok', failed: 'bad' } as const;
 
 export function CertificationPage() {
   const { locale } = useApp();
   const ot = useOnboardingT();
-  const state = useLoad(() => api.get<CertificationState>('/api/onboarding/me'), []);
+  const state = useLoad(() => call(c.me), []);
   const action = useAction();
   const [credentials, setCredentials] = useState<Credentials | undefined>(undefined);
   const notOnboarded = state.error instanceof ApiError && state.error.status === 404;
 
   async function reveal(): Promise<void> {
-    const shown = await action.run(() => api.post<Credentials>('/api/onboarding/me/credentials'));
+    const shown = await action.run(() => call(c.credentials));
     if (shown) {
       setCredentials(shown);
       state.reload();
@@ -52,17 +48,12 @@ export function CertificationPage() {
   async function saveUrl(event: FormEvent<HTMLFormElement>): Promise<void> {
     event.preventDefault();
     const url = formValue(event.currentTarget, 'url');
-    const next = await action.run(
-      () => api.put<CertificationState>('/api/onboarding/me/webhook', { url }),
-      ot('cert.urlSaved'),
-    );
+    const next = await action.run(() => call(c.webhook, { body: { url } }), ot('cert.urlSaved'));
     if (next) state.setData(next);
   }
 
   async function send(): Promise<void> {
-    const next = await action.run(() =>
-      api.post<CertificationState>('/api/onboarding/me/checklist/outbound'),
-    );
+    const next = await action.run(() => call(c.sendTest));
     if (next) state.setData(next);
   }
 
@@ -144,7 +135,11 @@ export function CertificationPage() {
                       {onboardingLabel(ot, 'cert.state', step.state)}
                     </Badge>{' '}
                     {step.at ? ot('cert.at', { date: formatDate(locale, step.at) }) : null}{' '}
-                    {step.detail ? <code>{step.detail}</code> : null}
+                    {step.code ? (
+                      <span data-testid={`step-${step.id}-outcome`} data-code={step.code}>
+                        {ot(`cert.code.${step.code}`, { status: step.httpStatus ?? '' })}
+                      </span>
+                    ) : null}
                   </p>
                   {step.id === 'inbound' ? (
                     <>

@@ -104,6 +104,24 @@ export const onboardingDe = {
   'cert.certified': 'Zertifiziert seit {date}.',
   'cert.notCertified': 'Noch nicht zertifiziert.',
   'cert.production': 'Produktive Scopes erteilt am {date}.',
+  'cert.code.signature_valid': 'Das Test-Ereignis kam korrekt signiert an.',
+  'cert.code.invalid_signature':
+    'Die Signatur passt nicht: Signieren Sie mit dem Webhook-Signaturschlüssel aus den Zugangsdaten.',
+  'cert.code.stale_timestamp':
+    'Der Zeitstempel ist zu alt oder liegt in der Zukunft: Prüfen Sie die Uhr Ihres Systems und senden Sie ein neues Ereignis.',
+  'cert.code.headers_missing':
+    'Es fehlen Header: Senden Sie webhook-id, webhook-timestamp und webhook-signature mit.',
+  'cert.code.receiver_accepted': 'Ihr Webhook hat das Test-Ereignis angenommen (HTTP {status}).',
+  'cert.code.receiver_refused':
+    'Ihr Webhook hat mit HTTP {status} geantwortet; erwartet wird eine Antwort 2xx.',
+  'cert.code.target_refused':
+    'Diese Webhook-URL ist nicht erlaubt (z. B. eine interne Adresse): Hinterlegen Sie eine öffentliche https-Adresse.',
+  'cert.code.unreachable':
+    'Ihr Webhook war nicht erreichbar: Prüfen Sie Adresse, DNS und Firewall.',
+  'cert.code.timeout': 'Ihr Webhook hat nicht rechtzeitig geantwortet.',
+  'cert.code.tls_failed':
+    'Die TLS-Verbindung zu Ihrem Webhook ist fehlgeschlagen: Prüfen Sie das Zertifikat des Servers.',
+  'cert.code.delivery_failed': 'Das Test-Ereignis konnte nicht zugestellt werden.',
 
   // rights requests
   'rights.title': 'Rechte anfragen',
@@ -236,6 +254,23 @@ export const onboardingEn: Record<OnboardingKey, string> = {
   'cert.certified': 'Certified since {date}.',
   'cert.notCertified': 'Not certified yet.',
   'cert.production': 'Production scopes granted on {date}.',
+  'cert.code.signature_valid': 'The test event arrived correctly signed.',
+  'cert.code.invalid_signature':
+    'The signature does not match: sign with the webhook signing secret from the credentials.',
+  'cert.code.stale_timestamp':
+    'The timestamp is too old or in the future: check your system clock and send a new event.',
+  'cert.code.headers_missing':
+    'Headers are missing: send webhook-id, webhook-timestamp and webhook-signature.',
+  'cert.code.receiver_accepted': 'Your webhook accepted the test event (HTTP {status}).',
+  'cert.code.receiver_refused': 'Your webhook answered HTTP {status}; a 2xx answer is expected.',
+  'cert.code.target_refused':
+    'This webhook URL is not allowed (for example an internal address): enter a public https address.',
+  'cert.code.unreachable':
+    'Your webhook could not be reached: check the address, DNS and firewall.',
+  'cert.code.timeout': 'Your webhook did not answer in time.',
+  'cert.code.tls_failed':
+    "The TLS connection to your webhook failed: check the server's certificate.",
+  'cert.code.delivery_failed': 'The test event could not be delivered.',
 
   'rights.title': 'Request rights',
   'rights.intro':

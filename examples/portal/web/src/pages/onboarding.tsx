@@ -4,12 +4,13 @@
  * once a partner is certified.
  */
 import { type FormEvent, useState } from 'react';
-import type {
-  ApplicationRow,
-  ApplicationStatus,
-  CertificationState,
-} from '../../../src/server/onboarding/contract.ts';
-import { api, enc } from '../api.ts';
+import {
+  type ApplicationRow,
+  type ApplicationStatus,
+  type CertificationState,
+  onboardingContract as c,
+} from '../../../src/features/onboarding/contract.ts';
+import { call } from '../client.ts';
 import { useApp } from '../context.tsx';
 import {
   Badge,
@@ -54,12 +55,7 @@ function Applications({ onApproved }: { onApproved(): void }) {
   const ot = useOnboardingT();
   const [status, setStatus] = useState<ApplicationStatus | ''>('pending');
   const list = useLoad(
-    () =>
-      api
-        .get<{ applications: ApplicationRow[] }>(
-          `/api/onboarding/applications${status ? `?status=${status}` : ''}`,
-        )
-        .then((r) => r.applications),
+    () => call(c.applications, { query: status ? { status } : {} }).then((r) => r.applications),
     [status],
   );
   const action = useAction();
@@ -67,7 +63,7 @@ function Applications({ onApproved }: { onApproved(): void }) {
 
   async function approve(a: ApplicationRow): Promise<void> {
     const done = await action.run(
-      () => api.post(`/api/onboarding/applications/${enc(a.id)}/approve`),
+      () => call(c.approve, { params: { id: a.id } }),
       ot('review.approved', { name: a.companyName }),
     );
     if (done) {
@@ -80,7 +76,7 @@ function Applications({ onApproved }: { onApproved(): void }) {
     event.preventDefault();
     const reason = formValue(event.currentTarget, 'reason');
     const done = await action.run(
-      () => api.post(`/api/onboarding/applications/${enc(a.id)}/reject`, { reason }),
+      () => call(c.reject, { params: { id: a.id }, body: { reason } }),
       ot('review.rejected', { name: a.companyName }),
     );
     if (done) {
@@ -209,19 +205,12 @@ function Applications({ onApproved }: { onApproved(): void }) {
 function Partners({ version }: { version: number }) {
   const { locale } = useApp();
   const ot = useOnboardingT();
-  const list = useLoad(
-    () =>
-      api
-        .get<{ partners: CertificationState[] }>('/api/onboarding/partners')
-        .then((r) => r.partners),
-    [version],
-  );
+  const list = useLoad(() => call(c.partners).then((r) => r.partners), [version]);
   const action = useAction();
 
   async function grant(p: CertificationState): Promise<void> {
     const done = await action.run(
-      () =>
-        api.post(`/api/onboarding/partners/${enc(p.tenantId)}/grant`, { scopes: [...PRODUCTION] }),
+      () => call(c.grant, { params: { tenantId: p.tenantId }, body: { scopes: [...PRODUCTION] } }),
       ot('review.granted', { name: p.tenantName }),
     );
     if (done) list.reload();

@@ -5,8 +5,9 @@
  */
 import { type FormEvent, useState } from 'react';
 import { type AgreementBlock, agreementBlocks } from '../../../src/features/adv/markdown.ts';
-import type { OnboardingTerms } from '../../../src/server/onboarding/contract.ts';
+import { onboardingContract as c } from '../../../src/features/onboarding/contract.ts';
 import { api } from '../api.ts';
+import { call } from '../client.ts';
 import { useApp } from '../context.tsx';
 import { Link } from '../router.tsx';
 import { Card, Field, formValue, Loading, Notice, PageTitle, useAction, useLoad } from '../ui.tsx';
@@ -52,10 +53,7 @@ export function TermsText({
 export function PartnerSignupPage() {
   const { locale } = useApp();
   const ot = useOnboardingT();
-  const terms = useLoad(
-    () => api.get<OnboardingTerms>(`/api/onboarding/terms?locale=${locale}`),
-    [locale],
-  );
+  const terms = useLoad(() => call(c.terms, { query: { locale } }), [locale]);
   const action = useAction();
   const [sent, setSent] = useState(false);
 
@@ -66,8 +64,10 @@ export function PartnerSignupPage() {
     const form = event.currentTarget;
     const website = formValue(form, 'website');
     const ok = await action.run(() =>
+      // Through `api`, not the typed client: the server judges the boxes (`true` only), so
+      // an unticked box is sent as it is and answered with the field named.
       api
-        .post<{ status: string }>('/api/onboarding/applications', {
+        .post('/api/onboarding/applications', {
           companyName: formValue(form, 'companyName'),
           companyAddress: formValue(form, 'companyAddress'),
           ...(website ? { website } : {}),
@@ -195,9 +195,7 @@ export function PartnerVerifyPage({ token }: { token: string }) {
 
   async function submit(event: FormEvent<HTMLFormElement>): Promise<void> {
     event.preventDefault();
-    const ok = await action.run(() =>
-      api.post<{ status: string }>('/api/onboarding/verify', { token }).then(() => true),
-    );
+    const ok = await action.run(() => call(c.verify, { body: { token } }).then(() => true));
     if (ok) setDone(true);
   }
 

@@ -4,9 +4,12 @@
  * server decides who may decide — the page only hides what is not offered.
  */
 import { type FormEvent, useState } from 'react';
-import type { RightsRequestRow } from '../../../src/server/onboarding/contract.ts';
-import type { Role } from '../../../src/shared/permissions.ts';
-import { api, enc } from '../api.ts';
+import {
+  rightsContract as c,
+  type RightsRequestRow,
+} from '../../../src/features/rights/contract.ts';
+import { ROLES, type Role } from '../../../src/shared/permissions.ts';
+import { call } from '../client.ts';
 import { useApp } from '../context.tsx';
 import {
   Badge,
@@ -49,13 +52,7 @@ export function RightsPage() {
 function MyRequests() {
   const { t, me, locale } = useApp();
   const ot = useOnboardingT();
-  const list = useLoad(
-    () =>
-      api
-        .get<{ requests: RightsRequestRow[] }>('/api/rights/requests/mine')
-        .then((r) => r.requests),
-    [],
-  );
+  const list = useLoad(() => call(c.mine).then((r) => r.requests), []);
   const action = useAction();
   const role = me?.role ?? 'customer';
   const options = candidates(role);
@@ -66,9 +63,12 @@ function MyRequests() {
     const form = event.currentTarget;
     const done = await action.run(
       () =>
-        api.post('/api/rights/requests', {
-          role: formValue(form, 'role'),
-          reason: formValue(form, 'reason'),
+        call(c.request, {
+          body: {
+            // The select offers only roles; the server refuses anything else.
+            role: ROLES.find((r) => r === formValue(form, 'role')) ?? role,
+            reason: formValue(form, 'reason'),
+          },
         }),
       ot('rights.sent'),
     );
@@ -79,7 +79,7 @@ function MyRequests() {
   }
 
   async function withdraw(r: RightsRequestRow): Promise<void> {
-    const done = await action.run(() => api.post(`/api/rights/requests/${enc(r.id)}/withdraw`));
+    const done = await action.run(() => call(c.withdraw, { params: { id: r.id } }));
     if (done) list.reload();
   }
 
@@ -148,10 +148,7 @@ function Approvals() {
   const { t, locale } = useApp();
   const ot = useOnboardingT();
   const list = useLoad(
-    () =>
-      api
-        .get<{ requests: RightsRequestRow[] }>('/api/rights/requests?status=pending')
-        .then((r) => r.requests),
+    () => call(c.list, { query: { status: 'pending' } }).then((r) => r.requests),
     [],
   );
   const action = useAction();
@@ -161,7 +158,7 @@ function Approvals() {
     event.preventDefault();
     const note = formValue(event.currentTarget, 'note');
     const done = await action.run(
-      () => api.post(`/api/rights/requests/${enc(r.id)}/approve`, note ? { note } : {}),
+      () => call(c.approve, { params: { id: r.id }, body: note ? { note } : {} }),
       ot('rights.decided'),
     );
     if (done) list.reload();
@@ -171,7 +168,7 @@ function Approvals() {
     event.preventDefault();
     const reason = formValue(event.currentTarget, 'reason');
     const done = await action.run(
-      () => api.post(`/api/rights/requests/${enc(r.id)}/reject`, { reason }),
+      () => call(c.reject, { params: { id: r.id }, body: { reason } }),
       ot('rights.decided'),
     );
     if (done) {

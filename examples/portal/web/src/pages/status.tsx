@@ -5,19 +5,18 @@
  * `TlsIndicator` is a small card for the dashboard: the served certificate's state.
  */
 import { type FormEvent, useEffect, useId, useMemo } from 'react';
-import type {
-  ComponentId,
-  ComponentState,
-  ComponentStatus,
-  MaintenanceWindow,
-  OverallState,
-  PublicStatus,
-  SecurityNote,
-  Severity,
-  SystemInfo,
-} from '../../../src/server/status/contract.ts';
+import {
+  type ComponentId,
+  type ComponentState,
+  type ComponentStatus,
+  statusContract as c,
+  type MaintenanceWindow,
+  type OverallState,
+  type SecurityNote,
+  type Severity,
+} from '../../../src/features/status/contract.ts';
 import type { Locale } from '../../../src/shared/api.ts';
-import { api, enc } from '../api.ts';
+import { call } from '../client.ts';
 import { useApp } from '../context.tsx';
 import { Link } from '../router.tsx';
 import {
@@ -191,7 +190,7 @@ function MaintenanceList({
                   onClick={() =>
                     void action
                       .run(
-                        () => api.delete(`/api/status/maintenance/${enc(w.id)}`),
+                        () => call(c.deleteWindow, { params: { id: w.id } }),
                         st('maintenanceDeleted'),
                       )
                       .then(onDeleted)
@@ -246,7 +245,7 @@ function NoteList({
                   disabled={action.busy}
                   onClick={() =>
                     void action
-                      .run(() => api.delete(`/api/status/notes/${enc(n.id)}`), st('noteDeleted'))
+                      .run(() => call(c.deleteNote, { params: { id: n.id } }), st('noteDeleted'))
                       .then(onDeleted)
                   }
                 >
@@ -309,7 +308,7 @@ function AnnounceForm({ onDone }: { onDone(): void }) {
       endsAt: toIso('endsAt'),
       components,
     };
-    const done = await action.run(() => api.post('/api/status/maintenance', body), st('announced'));
+    const done = await action.run(() => call(c.createWindow, { body }), st('announced'));
     if (done) {
       form.reset();
       onDone();
@@ -378,9 +377,10 @@ function PublishForm({ onDone }: { onDone(): void }) {
     const body = {
       title: { de: formValue(form, 'titleDe'), en: formValue(form, 'titleEn') },
       body: { de: formValue(form, 'bodyDe'), en: formValue(form, 'bodyEn') },
-      severity: formValue(form, 'severity'),
+      // The select offers only severities; the server refuses anything else.
+      severity: SEVERITIES.find((v) => v === formValue(form, 'severity')) ?? 'info',
     };
-    const done = await action.run(() => api.post('/api/status/notes', body), st('published'));
+    const done = await action.run(() => call(c.createNote, { body }), st('published'));
     if (done) {
       form.reset();
       onDone();
@@ -421,7 +421,7 @@ function uptimeText(st: StatusTranslate, seconds: number): string {
 
 function SystemSection() {
   const { st, locale } = useStatusT();
-  const info = useLoad(() => api.get<SystemInfo>('/api/status/system'), []);
+  const info = useLoad(() => call(c.system), []);
   const tls = info.data?.tls;
   return (
     <Card title={st('systemTitle')}>
@@ -468,7 +468,7 @@ function SystemSection() {
 }
 
 function useStatus() {
-  const status = useLoad(() => api.get<PublicStatus>('/api/status'), []);
+  const status = useLoad(() => call(c.status), []);
   const { reload } = status;
   useEffect(() => {
     const timer = window.setInterval(reload, REFRESH_MS);
@@ -552,7 +552,7 @@ export function StatusPage() {
  */
 export function TlsIndicator() {
   const { st, locale } = useStatusT();
-  const status = useLoad(() => api.get<PublicStatus>('/api/status'), []);
+  const status = useLoad(() => call(c.status), []);
   const acme = status.data?.components.find((c) => c.id === 'acme');
   return (
     <Card title={st('indicatorLabel')} className="tls-indicator">

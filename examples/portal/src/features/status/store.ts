@@ -1,6 +1,6 @@
 /** Maintenance windows and security notes in the portal's database (migration 004). */
 import { randomBytes } from 'node:crypto';
-import type { Database } from '../db.ts';
+import type { Database } from '../../server/db.ts';
 import {
   COMPONENT_IDS,
   type ComponentId,
@@ -62,6 +62,11 @@ function toNote(r: Record<string, unknown>): SecurityNote {
       : 'info',
     publishedAt: new Date(Number(r.published_at)).toISOString(),
   };
+}
+
+/** One round trip to the database (the status page's probe); throws when it is down. */
+export async function ping(db: Database): Promise<void> {
+  await db.query('SELECT 1 AS ok');
 }
 
 export class StatusStore {

@@ -4,8 +4,8 @@
  * throw and never pass on an error's text.
  */
 import { X509Certificate } from 'node:crypto';
-import type { Database } from '../db.ts';
-import { RelayGatewayError } from '../relay-gateway.ts';
+import type { Database } from '../../server/db.ts';
+import { RelayGatewayError } from '../../server/relay-gateway.ts';
 import type {
   ComponentId,
   ComponentNote,
@@ -15,6 +15,7 @@ import type {
   OverallState,
   TlsInfo,
 } from './contract.ts';
+import { ping } from './store.ts';
 
 const DAY_MS = 86_400_000;
 
@@ -124,7 +125,7 @@ export async function probeDatabase(db: Database): Promise<ComponentStatus> {
   const started = performance.now();
   try {
     const ok = await within(THRESHOLDS.databaseTimeoutMs, async () => {
-      await db.query('SELECT 1 AS ok');
+      await ping(db);
       return true;
     });
     const latencyMs = Math.round(performance.now() - started);

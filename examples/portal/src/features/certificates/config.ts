@@ -18,7 +18,7 @@ import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { domainToASCII } from 'node:url';
 import { LETS_ENCRYPT_PRODUCTION, LETS_ENCRYPT_STAGING } from '@fluxel/acme-lite';
-import type { AcmeDirectoryChoice, DirectoryOption } from './types.ts';
+import type { AcmeDirectoryChoice, DirectoryOption } from './contract.ts';
 
 export interface CertificatesConfig {
   readonly directories: Readonly<Partial<Record<AcmeDirectoryChoice, string>>>;

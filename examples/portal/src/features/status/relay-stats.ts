@@ -10,7 +10,7 @@
  * component shows `unknown`.
  */
 import { Agent, request } from 'undici';
-import type { RelayGateway, RelayGatewayOptions } from '../relay-gateway.ts';
+import type { RelayGateway, RelayGatewayOptions } from '../../server/relay-gateway.ts';
 import type { RelayStats } from './probes.ts';
 
 export const RELAY_STATS_PATH = '/internal/portal/v1/stats';

@@ -25,7 +25,7 @@ import {
   RenewalManager,
   type StoredCertificate,
 } from '@fluxel/acme-lite/node';
-import { type Context, OPERATOR_TENANT, record } from '../context.ts';
+import { type Context, OPERATOR_TENANT, record } from '../../server/context.ts';
 import { type CertificatesConfig, certificatesConfig, directoryOptions } from './config.ts';
 import type {
   AcmeDirectoryChoice,
@@ -38,7 +38,8 @@ import type {
   OrderFailure,
   OrderState,
   TlsState,
-} from './types.ts';
+} from './contract.ts';
+import * as records from './store.ts';
 
 interface SettingsRow extends CertificateSettings {
   readonly installedDirectory: string;
@@ -84,10 +85,7 @@ export class CertificateService {
   }
 
   async settings(): Promise<SettingsRow> {
-    const { rows } = await this.#ctx.db.query(
-      "SELECT * FROM portal_certificate_settings WHERE id = 'portal'",
-    );
-    const r = rows[0];
+    const r = await records.settingsRow(this.#ctx.db);
     const config = this.#config();
     const stored = r ? (String(r.directory) as AcmeDirectoryChoice) : config.defaultDirectory;
     return {
@@ -102,21 +100,11 @@ export class CertificateService {
   }
 
   async saveSettings(next: CertificateSettings, userId: string): Promise<void> {
-    await this.#ctx.db.query(
-      `INSERT INTO portal_certificate_settings (id, address, email, directory, updated_at, updated_by)
-       VALUES ('portal', $1, $2, $3, $4, $5)
-       ON CONFLICT (id) DO UPDATE SET address = $1, email = $2, directory = $3, updated_at = $4, updated_by = $5`,
-      [next.address, next.email, next.directory, this.#ctx.now(), userId],
-    );
+    await records.saveSettings(this.#ctx.db, next, userId, this.#ctx.now());
   }
 
   async #setInstalled(directoryUrl: string, orderId: string, domain: string): Promise<void> {
-    await this.#ctx.db.query(
-      `INSERT INTO portal_certificate_settings (id, installed_directory, installed_order, installed_domain, updated_at)
-       VALUES ('portal', $1, $2, $3, $4)
-       ON CONFLICT (id) DO UPDATE SET installed_directory = $1, installed_order = $2, installed_domain = $3`,
-      [directoryUrl, orderId, domain, this.#ctx.now()],
-    );
+    await records.setInstalled(this.#ctx.db, { directoryUrl, orderId, domain }, this.#ctx.now());
   }
 
   #store(directoryUrl: string): FileCertificateStore {
@@ -183,18 +171,13 @@ export class CertificateService {
   // ---------------------------------------------------------------- orders
 
   async order(id: string): Promise<CertificateOrderView | undefined> {
-    const { rows } = await this.#ctx.db.query(
-      'SELECT * FROM portal_certificate_orders WHERE id = $1',
-      [id],
-    );
-    return rows[0] ? this.#orderView(rows[0]) : undefined;
+    const row = await records.orderRow(this.#ctx.db, id);
+    return row ? this.#orderView(row) : undefined;
   }
 
   async latestOrder(): Promise<CertificateOrderView | undefined> {
-    const { rows } = await this.#ctx.db.query(
-      'SELECT * FROM portal_certificate_orders ORDER BY started_at DESC, id LIMIT 1',
-    );
-    return rows[0] ? this.#orderView(rows[0]) : undefined;
+    const row = await records.latestOrderRow(this.#ctx.db);
+    return row ? this.#orderView(row) : undefined;
   }
 
   #orderView(r: Record<string, unknown>): CertificateOrderView {
@@ -219,10 +202,13 @@ export class CertificateService {
 
   async #setState(id: string, state: OrderState, message?: string, storeOrder?: string) {
     const final = state === 'installed' || state === 'failed';
-    await this.#ctx.db.query(
-      `UPDATE portal_certificate_orders SET state = $2, message = $3,
-         store_order = COALESCE($4, store_order), finished_at = $5 WHERE id = $1`,
-      [id, state, message ?? null, storeOrder ?? null, final ? this.#ctx.now() : null],
+    await records.setOrderState(
+      this.#ctx.db,
+      id,
+      state,
+      message,
+      storeOrder,
+      final ? this.#ctx.now() : null,
     );
   }
 
@@ -244,11 +230,13 @@ export class CertificateService {
         throw new OrderConflict('address and e-mail must be set first');
       const id = `crt_${randomBytes(9).toString('base64url')}`;
       const domain = settings.address;
-      await this.#ctx.db.query(
-        `INSERT INTO portal_certificate_orders (id, domain, directory_url, state, started_by, started_at)
-         VALUES ($1, $2, $3, 'pending', $4, $5)`,
-        [id, domain, directoryUrl, userId, this.#ctx.now()],
-      );
+      await records.insertOrder(this.#ctx.db, {
+        id,
+        domain,
+        directoryUrl,
+        startedBy: userId,
+        at: this.#ctx.now(),
+      });
       const run = this.#runOrder(id, domain, settings.email, directoryUrl, userId);
       this.#running = run.finally(() => {
         this.#running = undefined;
@@ -520,10 +508,10 @@ export class CertificateService {
    * process ended is marked failed.
    */
   async start(): Promise<void> {
-    await this.#ctx.db.query(
-      `UPDATE portal_certificate_orders SET state = 'failed', message = 'interrupted', finished_at = $1
-       WHERE state NOT IN ('installed', 'failed') AND started_at < $2`,
-      [this.#ctx.now(), this.#ctx.now() - ORDER_STALE_MS],
+    await records.failInterruptedOrders(
+      this.#ctx.db,
+      this.#ctx.now(),
+      this.#ctx.now() - ORDER_STALE_MS,
     );
     const settings = await this.settings();
     if (!settings.installedDirectory || !settings.installedOrder) return;
