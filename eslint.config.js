@@ -27,9 +27,8 @@ const requestHandlers = [
   'examples/relay/src/admin.ts',
   'examples/relay/src/vault.ts',
   'examples/portal/src/server/routes/**',
-  // Features moved out of routes/ keep the rules where their handlers and use cases went.
-  'examples/portal/src/features/adv/{routes,service}.ts',
-  'examples/portal/src/features/privacy/{routes,service}.ts',
+  // Every feature's request handlers and the use cases they hand network input to.
+  'examples/portal/src/features/*/{routes,service}.ts',
   'packages/acme-lite/src/http01.ts',
   'packages/acme-lite/src/fastify.ts',
   'packages/acme-lite/src/hono.ts',

@@ -1,5 +1,5 @@
 /**
- * The TOTP set-up in progress (`totp-setup-store.ts`): one unconfirmed TOTP row per user,
+ * The TOTP set-up in progress (`features/account/store.ts`): one unconfirmed TOTP row per user,
  * replaced in place by a new start; confirmation only of the set-up still in progress; and
  * migration 011, which keeps each user's newest of older duplicate set-ups.
  */
@@ -8,7 +8,7 @@ import {
   confirmTotpSetup,
   pendingTotpSetup,
   startTotpSetup,
-} from '../src/server/auth/totp-setup-store.ts';
+} from '../src/features/account/store.ts';
 import { type Database, migrate, openPortalDatabase } from '../src/server/db.ts';
 
 async function seedUser(db: Database, id: string): Promise<void> {

@@ -15,6 +15,7 @@
  * More settings: `PORTAL_DATABASE_SCHEMA` (with `DATABASE_URL`; default `portal`),
  * `PORTAL_EXTRA_TENANTS` (`id:Name,…` — further customer tenants).
  */
+
 import { existsSync, readFileSync } from 'node:fs';
 import { Agent as HttpsAgent } from 'node:https';
 import { join, resolve } from 'node:path';
@@ -22,6 +23,7 @@ import { env } from 'node:process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ensureDevTls } from '@fluxel-example/kit/tls';
 import { devMailRoutes } from '../features/dev-mail/routes.ts';
+import { countUsers } from '../features/users/store.ts';
 import { DEV_MAIL_PAGE, firstLink } from '../shared/dev-mail.ts';
 import { createPortal } from './app.ts';
 import { OPERATOR_TENANT } from './context.ts';
@@ -135,8 +137,7 @@ for (const entry of (env.PORTAL_EXTRA_TENANTS ?? '').split(',').filter(Boolean))
   const [id, ...name] = entry.split(':');
   if (id) await portal.createTenant(id.trim(), name.join(':').trim() || id.trim(), 'customer');
 }
-const { rows } = await portal.db.query('SELECT count(*)::int AS n FROM portal_users');
-if (Number(rows[0]?.n ?? 0) === 0) {
+if ((await countUsers(portal.db)) === 0) {
   const token = await portal.invite(
     env.PORTAL_ADMIN_EMAIL ?? 'admin@localhost.test',
     'administrator',

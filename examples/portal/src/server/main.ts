@@ -31,10 +31,12 @@
  * `SMTP_PASS`, `PORTAL_SMS_TOKEN`, `AMQP_URL`, `NATS_URL`) is also read from the file named by
  * `<NAME>_FILE` (a Docker secret; trimmed). Missing required variables: exit 1, listing them.
  */
+
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { env } from 'node:process';
 import { type DevTls, ensureDevTls } from '@fluxel-example/kit/tls';
+import { countUsers, openInvitationsTo } from '../features/users/store.ts';
 import { createPortal } from './app.ts';
 import { OPERATOR_TENANT } from './context.ts';
 import { smtpTransport } from './mail.ts';
@@ -261,13 +263,8 @@ const portal = await createPortal({
 });
 
 // The first administrator: the invitation goes by mail, so the link never reaches the log.
-const { rows } = await portal.db.query('SELECT count(*)::int AS n FROM portal_users');
-if (Number(rows[0]?.n ?? 0) === 0 && env.PORTAL_ADMIN_EMAIL) {
-  const { rows: pending } = await portal.db.query(
-    'SELECT count(*)::int AS n FROM portal_invitations WHERE email = $1 AND expires_at > $2',
-    [env.PORTAL_ADMIN_EMAIL.toLowerCase(), Date.now()],
-  );
-  if (Number(pending[0]?.n ?? 0) === 0) {
+if ((await countUsers(portal.db)) === 0 && env.PORTAL_ADMIN_EMAIL) {
+  if ((await openInvitationsTo(portal.db, env.PORTAL_ADMIN_EMAIL, Date.now())) === 0) {
     const token = await portal.invite(env.PORTAL_ADMIN_EMAIL, 'administrator', OPERATOR_TENANT);
     try {
       await mail.send({

@@ -2,6 +2,7 @@
  * The portal's HTTP client: JSON over `fetch` with the session cookie, the CSRF header on every
  * state-changing request, and problem+json errors as a typed `ApiError`.
  */
+import { SessionInfoSchema } from '../../src/features/auth/contract.ts';
 import type {
   ErrorCode,
   FieldProblem,
@@ -157,38 +158,11 @@ export async function requestJson(method: Method, path: string, body?: unknown):
   return data;
 }
 
-/** @deprecated a response type asserted by hand: use `call` (client.ts) with a feature contract. */
-export async function request<T>(method: Method, path: string, body?: unknown): Promise<T> {
-  return (await requestJson(method, path, body)) as T;
-}
-
-export const api = {
-  get: <T>(path: string): Promise<T> => request<T>('GET', path),
-  post: <T>(path: string, body?: unknown): Promise<T> => request<T>('POST', path, body ?? {}),
-  put: <T>(path: string, body?: unknown): Promise<T> => request<T>('PUT', path, body ?? {}),
-  patch: <T>(path: string, body?: unknown): Promise<T> => request<T>('PATCH', path, body ?? {}),
-  delete: <T = void>(path: string): Promise<T> => request<T>('DELETE', path),
-};
-
 /** `GET /api/session` — always 200; also refreshes the CSRF token. */
 export async function getSession(): Promise<SessionInfo> {
   const res = await send('GET', '/api/session', undefined);
   if (!res.ok) throw await toApiError(res);
-  const session = (await res.json()) as SessionInfo;
+  const session = SessionInfoSchema.parse(await res.json());
   csrfToken = session.csrfToken;
   return session;
-}
-
-/** Builds a query string from the set (non-empty) values. */
-export function query(params: Readonly<Record<string, string | number | undefined>>): string {
-  const search = new URLSearchParams();
-  for (const [key, value] of Object.entries(params)) {
-    if (value !== undefined && value !== '') search.set(key, String(value));
-  }
-  const text = search.toString();
-  return text === '' ? '' : `?${text}`;
-}
-
-export function enc(segment: string): string {
-  return encodeURIComponent(segment);
 }

@@ -1,7 +1,10 @@
 /** The app shell: loads the session, routes by stage, header, sidebar, re-authentication. */
 import { Fragment, Suspense, useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import { accountContract } from '../../src/features/account/contract.ts';
+import { authContract } from '../../src/features/auth/contract.ts';
 import type { Locale, Me, SessionInfo } from '../../src/shared/api.ts';
-import { ApiError, api, getSession, setUnauthenticatedHandler } from './api.ts';
+import { ApiError, getSession, setUnauthenticatedHandler } from './api.ts';
+import { call } from './client.ts';
 import { AppContext, type AppContextValue, useApp } from './context.tsx';
 import { DevBanner } from './dev-banner.tsx';
 import { ReauthDialog } from './features/account/reauth.tsx';
@@ -102,7 +105,7 @@ export function App() {
       if (next.stage !== 'full') return;
       storage((store) => store.removeItem(LOCALE_CHOSEN_KEY));
       if (chosen !== user.locale)
-        api.patch<Me>('/api/me', { locale: chosen }).then(
+        call(accountContract.updateProfile, { body: { locale: chosen } }).then(
           (updated) => setSessionState((s) => (s ? { ...s, user: updated } : s)),
           () => undefined,
         );
@@ -147,7 +150,7 @@ export function App() {
         if (!signedIn) store.setItem(LOCALE_CHOSEN_KEY, '1');
       });
       if (signedIn && me.locale !== next) {
-        api.patch<Me>('/api/me', { locale: next }).then(
+        call(accountContract.updateProfile, { body: { locale: next } }).then(
           (updated) => {
             userLocale.current = `${updated.id}:${updated.locale}`;
             setSessionState((s) => (s ? { ...s, user: updated } : s));
@@ -222,7 +225,7 @@ export function App() {
 
   async function signOut(): Promise<void> {
     try {
-      await api.post<void>('/api/auth/logout');
+      await call(authContract.logout);
     } catch {
       // Signed out anyway as far as the app is concerned; the session is re-read below.
     }

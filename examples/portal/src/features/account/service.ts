@@ -4,12 +4,6 @@
  */
 import { generateRegistrationOptions, verifyRegistrationResponse } from '@simplewebauthn/server';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { changeEmail } from '../../server/auth/accounts.ts';
-import {
-  confirmTotpSetup,
-  pendingTotpSetup,
-  startTotpSetup,
-} from '../../server/auth/totp-setup-store.ts';
 import {
   type Context,
   meOf,
@@ -33,16 +27,25 @@ import {
 import { sessionInfo } from '../auth/service.ts';
 import { replaceRecoveryCodes as storeRecoveryCodes } from '../auth/store.ts';
 import { generateTotpSecret, otpauthUrl, qrSvg, verifyTotp } from '../auth/totp.ts';
-import { setLastSignIn, setPasswordHash, setPhone, updateProfile } from '../users/store.ts';
+import {
+  changeEmail,
+  setLastSignIn,
+  setPasswordHash,
+  setPhone,
+  updateProfile,
+} from '../users/store.ts';
 import type { EnrolDone, Me, PasskeyCreationOptions, SessionRow, TotpStart } from './contract.ts';
 import { emailChangedMail } from './mails.ts';
 import {
   addPasskey,
+  confirmTotpSetup,
   hasStrongFactor,
   newFactorId,
   passkeyCredentialIds,
+  pendingTotpSetup,
   removeFactor,
   replaceCodeFactor,
+  startTotpSetup,
 } from './store.ts';
 
 /** Who is setting up a factor: a session at stage `enrol` or `full`, and its user. */

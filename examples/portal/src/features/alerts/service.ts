@@ -59,7 +59,9 @@ function alertInput(
   // Only the counts: the rule's summary names the raw subject (and, at the relay, an IP).
   const details: Record<string, number> = {};
   for (const key of ['failures', 'accounts', 'windowMs'] as const) {
+    // eslint-disable-next-line security/detect-object-injection -- key from the constant list above
     const value = number(raw[key]);
+    // eslint-disable-next-line security/detect-object-injection -- key from the constant list above
     if (value !== undefined) details[key] = value;
   }
   const time = Date.parse(event.time);

@@ -81,6 +81,7 @@ export class CertificateService {
   // ---------------------------------------------------------------- settings
 
   directoryUrl(choice: AcmeDirectoryChoice): string | undefined {
+    // eslint-disable-next-line security/detect-object-injection -- choice is one of the enum's three values
     return this.#config().directories[choice];
   }
 
@@ -92,6 +93,7 @@ export class CertificateService {
       address: r ? String(r.address) : '',
       email: r ? String(r.email) : '',
       // A choice that is not configured (any more) falls back to the default.
+      // eslint-disable-next-line security/detect-object-injection -- stored is the enum's value as saved
       directory: config.directories[stored] ? stored : config.defaultDirectory,
       installedDirectory: r ? String(r.installed_directory) : '',
       installedOrder: r ? String(r.installed_order) : '',

@@ -75,14 +75,11 @@ export async function offeredTerms(
 ): Promise<OnboardingTerms> {
   const adv = await currentVersion(ctx.db, ctx.now());
   if (!adv) return fail(503, 'upstream_unavailable', 'no data processing agreement is published');
+  const termsText = locale === 'en' ? terms.text.en : terms.text.de;
+  const advText = locale === 'en' ? adv.text.en : adv.text.de;
   return {
-    terms: {
-      version: terms.version,
-      locale,
-      text: terms.text[locale],
-      sha256: sha256Hex(terms.text[locale]),
-    },
-    adv: { version: adv.id, locale, text: adv.text[locale], sha256: sha256Hex(adv.text[locale]) },
+    terms: { version: terms.version, locale, text: termsText, sha256: sha256Hex(termsText) },
+    adv: { version: adv.id, locale, text: advText, sha256: sha256Hex(advText) },
   };
 }
 

@@ -399,6 +399,7 @@ export function partnerApiService(
       // A replay of an accepted message inside the timestamp window is refused; of concurrent
       // copies exactly one is accepted (remembering the id is the atomic step).
       const header = (name: string) => {
+        // eslint-disable-next-line security/detect-object-injection -- name is one of the literal header names below
         const v = req.headers[name];
         return String(Array.isArray(v) ? v[0] : v);
       };

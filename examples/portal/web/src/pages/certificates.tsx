@@ -15,7 +15,8 @@ import type {
   OrderState,
   TlsState,
 } from '../../../src/features/certificates/contract.ts';
-import { api, enc } from '../api.ts';
+import { certificatesContract } from '../../../src/features/certificates/contract.ts';
+import { call } from '../client.ts';
 import { useApp } from '../context.tsx';
 import {
   Badge,
@@ -45,7 +46,7 @@ const final = (order: CertificateOrderView | undefined) =>
 export function CertificatesPage() {
   const { locale } = useApp();
   const ct = useMemo(() => certificatesTranslate(locale), [locale]);
-  const overview = useLoad(() => api.get<CertificatesOverview>('/api/certificates'), []);
+  const overview = useLoad(() => call(certificatesContract.overview), []);
   const [order, setOrder] = useState<CertificateOrderView | undefined>(undefined);
   const data = overview.data;
 
@@ -63,9 +64,7 @@ export function CertificatesPage() {
         await new Promise((r) => setTimeout(r, 500));
         if (!alive) return;
         try {
-          const next = await api.get<CertificateOrderView>(
-            `/api/certificates/order/${enc(runningId)}`,
-          );
+          const next = await call(certificatesContract.orderState, { params: { id: runningId } });
           if (!alive) return;
           setOrder(next);
           if (final(next)) {
@@ -154,10 +153,8 @@ function SettingsCard({
     directory !== data.settings.directory;
 
   const save = () =>
-    api.put<CertificatesOverview>('/api/certificates/settings', {
-      address: address.trim(),
-      email: email.trim(),
-      directory,
+    call(certificatesContract.saveSettings, {
+      body: { address: address.trim(), email: email.trim(), directory },
     });
 
   async function submit(event: FormEvent<HTMLFormElement>): Promise<void> {
@@ -176,7 +173,7 @@ function SettingsCard({
         setAddress(next.settings.address);
         onSaved(next);
       }
-      return api.post<{ id: string; domain: string }>('/api/certificates/order');
+      return call(certificatesContract.order);
     });
     if (started)
       onOrdered({
@@ -327,13 +324,13 @@ function CurrentCertificate({
 
   async function evaluate(): Promise<void> {
     setResult(undefined);
-    const view = await evaluating.run(() => api.post<EvaluateView>('/api/certificates/evaluate'));
+    const view = await evaluating.run(() => call(certificatesContract.evaluate));
     if (view) setResult(view);
   }
 
   async function remove(): Promise<void> {
     const next = await deleting.run(
-      () => api.delete<CertificatesOverview>('/api/certificates/current'),
+      () => call(certificatesContract.deleteCurrent),
       ct('delete.done'),
     );
     if (next) {

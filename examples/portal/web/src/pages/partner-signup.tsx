@@ -6,7 +6,8 @@
 import { type FormEvent, useState } from 'react';
 import { type AgreementBlock, agreementBlocks } from '../../../src/features/adv/markdown.ts';
 import { onboardingContract as c } from '../../../src/features/onboarding/contract.ts';
-import { api } from '../api.ts';
+import { pathOf } from '../../../src/shared/contract.ts';
+import { requestJson } from '../api.ts';
 import { call } from '../client.ts';
 import { useApp } from '../context.tsx';
 import { Link } from '../router.tsx';
@@ -64,25 +65,24 @@ export function PartnerSignupPage() {
     const form = event.currentTarget;
     const website = formValue(form, 'website');
     const ok = await action.run(() =>
-      // Through `api`, not the typed client: the server judges the boxes (`true` only), so
-      // an unticked box is sent as it is and answered with the field named.
-      api
-        .post('/api/onboarding/applications', {
-          companyName: formValue(form, 'companyName'),
-          companyAddress: formValue(form, 'companyAddress'),
-          ...(website ? { website } : {}),
-          contactName: formValue(form, 'contactName'),
-          contactEmail: formValue(form, 'contactEmail'),
-          locale,
-          termsVersion: data.terms.version,
-          termsSha256: data.terms.sha256,
-          advVersion: data.adv.version,
-          advLocale: data.adv.locale,
-          advSha256: data.adv.sha256,
-          acceptTerms: (form.elements.namedItem('acceptTerms') as HTMLInputElement).checked,
-          acceptAdv: (form.elements.namedItem('acceptAdv') as HTMLInputElement).checked,
-        })
-        .then(() => true),
+      // Not through `call`: the contract's body takes the boxes only ticked (`true`), and the
+      // server is the one to judge them, so an unticked box is sent as it is and answered with
+      // the field named. The route's path still comes from the contract.
+      requestJson('POST', pathOf(c.apply, undefined), {
+        companyName: formValue(form, 'companyName'),
+        companyAddress: formValue(form, 'companyAddress'),
+        ...(website ? { website } : {}),
+        contactName: formValue(form, 'contactName'),
+        contactEmail: formValue(form, 'contactEmail'),
+        locale,
+        termsVersion: data.terms.version,
+        termsSha256: data.terms.sha256,
+        advVersion: data.adv.version,
+        advLocale: data.adv.locale,
+        advSha256: data.adv.sha256,
+        acceptTerms: (form.elements.namedItem('acceptTerms') as HTMLInputElement).checked,
+        acceptAdv: (form.elements.namedItem('acceptAdv') as HTMLInputElement).checked,
+      }).then(() => true),
     );
     if (ok) setSent(true);
   }

@@ -1,6 +1,7 @@
 /** `/`: greeting, where the user stands, licenses by status, shortcuts. */
+
+import { advContract } from '../../../../src/features/adv/contract.ts';
 import { licensesContract } from '../../../../src/features/licenses/contract.ts';
-import { api } from '../../api.ts';
 import { call } from '../../client.ts';
 import { useApp, useMe } from '../../context.tsx';
 import { statusLabel } from '../../labels.ts';
@@ -25,13 +26,7 @@ export function DashboardPage() {
     [],
   );
   // The data-processing agreement: a banner when the tenant has not accepted the current version.
-  const adv = useLoad(
-    () =>
-      api
-        .get<{ needsAcceptance: boolean; currentVersion?: string }>('/api/adv/status')
-        .catch(() => ({ needsAcceptance: false })),
-    [],
-  );
+  const adv = useLoad(() => call(advContract.status).catch(() => ({ needsAcceptance: false })), []);
   const counts = new Map<string, number>();
   for (const license of licenses.data ?? [])
     counts.set(license.status, (counts.get(license.status) ?? 0) + 1);
