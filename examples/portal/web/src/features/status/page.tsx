@@ -14,11 +14,12 @@ import {
   type OverallState,
   type SecurityNote,
   type Severity,
-} from '../../../src/features/status/contract.ts';
-import type { Locale } from '../../../src/shared/api.ts';
-import { call } from '../client.ts';
-import { useApp } from '../context.tsx';
-import { Link } from '../router.tsx';
+} from '../../../../src/features/status/contract.ts';
+import type { Locale } from '../../../../src/shared/api.ts';
+import { call } from '../../client.ts';
+import { useApp } from '../../context.tsx';
+import { useMessages } from '../../messages.ts';
+import { Link } from '../../router.tsx';
 import {
   Badge,
   Card,
@@ -31,8 +32,8 @@ import {
   SelectField,
   useAction,
   useLoad,
-} from '../ui.tsx';
-import { type StatusTranslate, statusTranslate } from './status.i18n.ts';
+} from '../../ui.tsx';
+import { type StatusT, statusMessages } from './messages.ts';
 
 const COMPONENTS: readonly ComponentId[] = ['portal', 'relay', 'acme', 'mailbox'];
 const SEVERITIES: readonly Severity[] = ['info', 'low', 'medium', 'high', 'critical'];
@@ -72,9 +73,9 @@ const SEVERITY_TONE: Record<Severity, Tone> = {
   critical: 'bad',
 };
 
-function useStatusT(): { st: StatusTranslate; locale: Locale } {
+function useStatusT(): { st: StatusT; locale: Locale } {
   const { locale } = useApp();
-  return { st: useMemo(() => statusTranslate(locale), [locale]), locale };
+  return { st: useMessages(statusMessages), locale };
 }
 
 export function StateBadge({ state, testId }: { state: ComponentState; testId?: string }) {
@@ -96,7 +97,7 @@ function ageText(locale: Locale, seconds: number): string {
   return rtf.format(-Math.round(seconds / 86_400), 'day');
 }
 
-function componentDetails(st: StatusTranslate, locale: Locale, c: ComponentStatus): string[] {
+function componentDetails(st: StatusT, locale: Locale, c: ComponentStatus): string[] {
   const out: string[] = [];
   if (c.note) out.push(st(`note.${c.note}`));
   if (c.expiresAt !== undefined && c.daysLeft !== undefined)
@@ -411,7 +412,7 @@ function PublishForm({ onDone }: { onDone(): void }) {
   );
 }
 
-function uptimeText(st: StatusTranslate, seconds: number): string {
+function uptimeText(st: StatusT, seconds: number): string {
   return st('uptimeValue', {
     d: Math.floor(seconds / 86_400),
     h: Math.floor((seconds % 86_400) / 3600),
