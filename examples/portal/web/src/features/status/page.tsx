@@ -23,6 +23,7 @@ import { Link } from '../../router.tsx';
 import {
   Badge,
   Card,
+  DataTable,
   Field,
   formatDate,
   formValue,
@@ -111,35 +112,35 @@ function componentDetails(st: StatusT, locale: Locale, c: ComponentStatus): stri
 function ComponentTable({ components }: { components: readonly ComponentStatus[] }) {
   const { st, locale } = useStatusT();
   return (
-    <div className="table-wrap">
-      <table data-testid="status-components">
-        <caption className="sr-only">{st('componentsCaption')}</caption>
-        <thead>
-          <tr>
-            <th scope="col">{st('colComponent')}</th>
-            <th scope="col">{st('colState')}</th>
-            <th scope="col">{st('colDetails')}</th>
-          </tr>
-        </thead>
-        <tbody>
-          {components.map((c) => (
-            <tr key={c.id} data-testid={`component-${c.id}`} data-state={c.state}>
-              <th scope="row">{st(`component.${c.id}`)}</th>
-              <td>
-                <StateBadge state={c.state} />
-              </td>
-              <td>
-                {componentDetails(st, locale, c).map((line) => (
-                  <span key={line} className="block">
-                    {line}
-                  </span>
-                ))}
-              </td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
-    </div>
+    <DataTable
+      testId="status-components"
+      caption={st('componentsCaption')}
+      captionHidden
+      rows={components}
+      rowKey={(c) => c.id}
+      rowAttributes={(c) => ({ 'data-testid': `component-${c.id}`, 'data-state': c.state })}
+      // The server always reports every component; the list is never empty.
+      empty=""
+      columns={[
+        {
+          key: 'component',
+          header: st('colComponent'),
+          rowHeader: true,
+          cell: (c) => st(`component.${c.id}`),
+        },
+        { key: 'state', header: st('colState'), cell: (c) => <StateBadge state={c.state} /> },
+        {
+          key: 'details',
+          header: st('colDetails'),
+          cell: (c) =>
+            componentDetails(st, locale, c).map((line) => (
+              <span key={line} className="block">
+                {line}
+              </span>
+            )),
+        },
+      ]}
+    />
   );
 }
 
