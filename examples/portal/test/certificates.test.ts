@@ -25,7 +25,7 @@ import type {
   CertificatesOverview,
   EvaluateView,
 } from '../src/features/certificates/contract.ts';
-import { certificatesDe, certificatesEn } from '../web/src/pages/certificates.i18n.ts';
+import { certificatesMessages } from '../web/src/features/certificates/messages.ts';
 import { type PortalHarness, type SignedUp, startPortalHarness, TestClient } from './helpers.ts';
 
 const skip = pebbleAvailable()
@@ -73,6 +73,7 @@ async function until<T>(read: () => Promise<T>, done: (v: T) => boolean, ms = 30
 
 describe('certificates page texts', () => {
   it('German and English have the same keys and variables', () => {
+    const { de: certificatesDe, en: certificatesEn } = certificatesMessages;
     expect(Object.keys(certificatesEn).sort()).toEqual(Object.keys(certificatesDe).sort());
     const vars = (text: string) => [...text.matchAll(/\{(\w+)\}/g)].map((m) => m[1]).sort();
     for (const key of Object.keys(certificatesDe) as (keyof typeof certificatesDe)[])

@@ -15,9 +15,6 @@ import { join, relative } from 'node:path';
 import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
 import { de } from '../web/src/i18n.ts';
-import { certificatesDe } from '../web/src/pages/certificates.i18n.ts';
-import { onboardingDe } from '../web/src/pages/onboarding.i18n.ts';
-import { statusDe } from '../web/src/pages/status.i18n.ts';
 import { featureMessages } from './feature-messages.ts';
 import { describeOffenders, informalForms, looksGerman } from './german-formal.ts';
 
@@ -25,9 +22,6 @@ const root = join(import.meta.dirname, '..');
 
 const DICTIONARIES: Readonly<Record<string, Readonly<Record<string, string>>>> = {
   'i18n.ts de': de,
-  'certificates.i18n.ts certificatesDe': certificatesDe,
-  'onboarding.i18n.ts onboardingDe': onboardingDe,
-  'status.i18n.ts statusDe': statusDe,
 };
 
 /** The dictionary files themselves; their texts are checked above, by key. */

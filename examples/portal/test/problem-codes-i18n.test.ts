@@ -8,9 +8,9 @@ import { describe, expect, it } from 'vitest';
 import { ORDER_FAILURES } from '../src/features/certificates/contract.ts';
 import { DELIVERY_ERRORS } from '../src/features/partner/contract.ts';
 import { ERROR_CODES, FIELD_REASONS } from '../src/shared/api.ts';
+import { certificatesMessages } from '../web/src/features/certificates/messages.ts';
 import { partnerMessages } from '../web/src/features/partner/messages.ts';
 import { de, en, makeTranslate } from '../web/src/i18n.ts';
-import { certificatesDe, certificatesEn } from '../web/src/pages/certificates.i18n.ts';
 import { fieldSentence } from '../web/src/problem-text.ts';
 
 describe('problem codes in the web UI', () => {
@@ -69,8 +69,8 @@ describe('problem codes in the web UI', () => {
   it('every reason a certificate order fails for has a German and an English sentence', () => {
     const missing = ORDER_FAILURES.flatMap((failure) =>
       [
-        [certificatesDe, 'de'],
-        [certificatesEn, 'en'],
+        [certificatesMessages.de, 'de'],
+        [certificatesMessages.en, 'en'],
       ].flatMap(([dict, locale]) =>
         (dict as Record<string, string>)[`failure.${failure}`]?.trim()
           ? []

@@ -22,19 +22,6 @@ describe('web i18n', () => {
   });
 });
 
-describe('onboarding and rights texts', () => {
-  it('German and English have the same keys and variables, and no empty text', async () => {
-    const { onboardingDe, onboardingEn } = await import('../web/src/pages/onboarding.i18n.ts');
-    expect(Object.keys(onboardingEn).sort()).toEqual(Object.keys(onboardingDe).sort());
-    const vars = (text: string) => [...text.matchAll(/\{(\w+)\}/g)].map((m) => m[1]).sort();
-    for (const key of Object.keys(onboardingDe) as (keyof typeof onboardingDe)[]) {
-      expect(onboardingDe[key].trim(), key).not.toBe('');
-      expect(onboardingEn[key].trim(), key).not.toBe('');
-      expect(vars(onboardingEn[key]), key).toEqual(vars(onboardingDe[key]));
-    }
-  });
-});
-
 describe("every feature's messages (web/src/features/*/messages.ts)", () => {
   it('German and English have the same keys and variables, and no empty text', async () => {
     const vars = (text: string) => [...text.matchAll(/\{(\w+)\}/g)].map((m) => m[1]).sort();

@@ -38,23 +38,23 @@ const PrivacyPage = lazy(() => import('./features/privacy/page.tsx').then(named(
 const ErasureCancelPage = lazy(() =>
   import('./features/privacy/page.tsx').then(named('ErasureCancelPage')),
 );
-const StatusPage = lazy(() => import('./pages/status.tsx').then(named('StatusPage')));
+const StatusPage = lazy(() => import('./features/status/page.tsx').then(named('StatusPage')));
 const PartnerPage = lazy(() => import('./features/partner/page.tsx').then(named('PartnerPage')));
 const PartnerSignupPage = lazy(() =>
-  import('./pages/partner-signup.tsx').then(named('PartnerSignupPage')),
+  import('./features/onboarding/signup.tsx').then(named('PartnerSignupPage')),
 );
 const PartnerVerifyPage = lazy(() =>
-  import('./pages/partner-signup.tsx').then(named('PartnerVerifyPage')),
+  import('./features/onboarding/signup.tsx').then(named('PartnerVerifyPage')),
 );
 const OnboardingReviewPage = lazy(() =>
-  import('./pages/onboarding.tsx').then(named('OnboardingReviewPage')),
+  import('./features/onboarding/review.tsx').then(named('OnboardingReviewPage')),
 );
 const CertificationPage = lazy(() =>
-  import('./pages/certification.tsx').then(named('CertificationPage')),
+  import('./features/onboarding/certification.tsx').then(named('CertificationPage')),
 );
-const RightsPage = lazy(() => import('./pages/rights.tsx').then(named('RightsPage')));
+const RightsPage = lazy(() => import('./features/rights/page.tsx').then(named('RightsPage')));
 const CertificatesPage = lazy(() =>
-  import('./pages/certificates.tsx').then(named('CertificatesPage')),
+  import('./features/certificates/page.tsx').then(named('CertificatesPage')),
 );
 const DevMailsPage = lazy(() => import('./features/dev-mail/page.tsx').then(named('DevMailsPage')));
 

@@ -6,10 +6,10 @@ import { call } from '../../client.ts';
 import { useApp, useMe } from '../../context.tsx';
 import { statusLabel } from '../../labels.ts';
 import { useMessages } from '../../messages.ts';
-import { TlsIndicator } from '../../pages/status.tsx';
 import { Link } from '../../router.tsx';
 import { Card, Loading, Notice, PageTitle, useLoad } from '../../ui.tsx';
 import { DashboardAlertsLink } from '../alerts/open-count.tsx';
+import { TlsIndicator } from '../status/page.tsx';
 import { dashboardMessages } from './messages.ts';
 
 const ORDER = ['active', 'issued', 'locked', 'expired'];

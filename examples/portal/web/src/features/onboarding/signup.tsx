@@ -4,15 +4,25 @@
  * accepted is exactly what was read). `/partner-signup/verify/:token` confirms the address.
  */
 import { type FormEvent, useState } from 'react';
-import { type AgreementBlock, agreementBlocks } from '../../../src/features/adv/markdown.ts';
-import { onboardingContract as c } from '../../../src/features/onboarding/contract.ts';
-import { pathOf } from '../../../src/shared/contract.ts';
-import { requestJson } from '../api.ts';
-import { call } from '../client.ts';
-import { useApp } from '../context.tsx';
-import { Link } from '../router.tsx';
-import { Card, Field, formValue, Loading, Notice, PageTitle, useAction, useLoad } from '../ui.tsx';
-import { useOnboardingT } from './onboarding-t.ts';
+import { type AgreementBlock, agreementBlocks } from '../../../../src/features/adv/markdown.ts';
+import { onboardingContract as c } from '../../../../src/features/onboarding/contract.ts';
+import { pathOf } from '../../../../src/shared/contract.ts';
+import { requestJson } from '../../api.ts';
+import { call } from '../../client.ts';
+import { useApp } from '../../context.tsx';
+import { useMessages } from '../../messages.ts';
+import { Link } from '../../router.tsx';
+import {
+  Card,
+  Field,
+  formValue,
+  Loading,
+  Notice,
+  PageTitle,
+  useAction,
+  useLoad,
+} from '../../ui.tsx';
+import { onboardingMessages } from './messages.ts';
 
 /** A markdown text (headings, paragraphs, lists) in a scrollable, focusable box. */
 export function TermsText({
@@ -53,7 +63,7 @@ export function TermsText({
 
 export function PartnerSignupPage() {
   const { locale } = useApp();
-  const ot = useOnboardingT();
+  const ot = useMessages(onboardingMessages);
   const terms = useLoad(() => call(c.terms, { query: { locale } }), [locale]);
   const action = useAction();
   const [sent, setSent] = useState(false);
@@ -189,7 +199,7 @@ export function PartnerSignupPage() {
 }
 
 export function PartnerVerifyPage({ token }: { token: string }) {
-  const ot = useOnboardingT();
+  const ot = useMessages(onboardingMessages);
   const action = useAction();
   const [done, setDone] = useState(false);
 

@@ -7,10 +7,11 @@ import { type FormEvent, useState } from 'react';
 import {
   type Credentials,
   onboardingContract as c,
-} from '../../../src/features/onboarding/contract.ts';
-import { ApiError } from '../api.ts';
-import { call } from '../client.ts';
-import { useApp } from '../context.tsx';
+} from '../../../../src/features/onboarding/contract.ts';
+import { ApiError } from '../../api.ts';
+import { call } from '../../client.ts';
+import { useApp } from '../../context.tsx';
+import { useMessages } from '../../messages.ts';
 import {
   Badge,
   Card,
@@ -23,15 +24,14 @@ import {
   PageTitle,
   useAction,
   useLoad,
-} from '../ui.tsx';
-import { onboardingLabel } from './onboarding.i18n.ts';
-import { useOnboardingT } from './onboarding-t.ts';
+} from '../../ui.tsx';
+import { onboardingLabel, onboardingMessages } from './messages.ts';
 
 const TONE = { open: 'neutral', passed: 'ok', failed: 'bad' } as const;
 
 export function CertificationPage() {
   const { locale } = useApp();
-  const ot = useOnboardingT();
+  const ot = useMessages(onboardingMessages);
   const state = useLoad(() => call(c.me), []);
   const action = useAction();
   const [credentials, setCredentials] = useState<Credentials | undefined>(undefined);

@@ -5,7 +5,7 @@
  * key.pem in the letsencrypt/…/orders/<id>/ layout), delete with confirmation, evaluate, the
  * TLS status and the port-80 requirement.
  */
-import { type FormEvent, useEffect, useMemo, useState } from 'react';
+import { type FormEvent, useEffect, useState } from 'react';
 import type {
   AcmeDirectoryChoice,
   CertificateDetails,
@@ -14,10 +14,11 @@ import type {
   EvaluateView,
   OrderState,
   TlsState,
-} from '../../../src/features/certificates/contract.ts';
-import { certificatesContract } from '../../../src/features/certificates/contract.ts';
-import { call } from '../client.ts';
-import { useApp } from '../context.tsx';
+} from '../../../../src/features/certificates/contract.ts';
+import { certificatesContract } from '../../../../src/features/certificates/contract.ts';
+import { call } from '../../client.ts';
+import { useApp } from '../../context.tsx';
+import { useMessages } from '../../messages.ts';
 import {
   Badge,
   Card,
@@ -29,8 +30,8 @@ import {
   SelectField,
   useAction,
   useLoad,
-} from '../ui.tsx';
-import { type CertificatesTranslate, certificatesTranslate } from './certificates.i18n.ts';
+} from '../../ui.tsx';
+import { type CertificatesT, certificatesMessages } from './messages.ts';
 
 const STEPS: readonly OrderState[] = ['pending', 'validating', 'issuing', 'installed'];
 const TONE: Record<TlsState, 'ok' | 'warn' | 'bad' | 'neutral'> = {
@@ -44,8 +45,7 @@ const final = (order: CertificateOrderView | undefined) =>
   !order || order.state === 'installed' || order.state === 'failed';
 
 export function CertificatesPage() {
-  const { locale } = useApp();
-  const ct = useMemo(() => certificatesTranslate(locale), [locale]);
+  const ct = useMessages(certificatesMessages);
   const overview = useLoad(() => call(certificatesContract.overview), []);
   const [order, setOrder] = useState<CertificateOrderView | undefined>(undefined);
   const data = overview.data;
@@ -112,7 +112,7 @@ export function CertificatesPage() {
   );
 }
 
-function TlsStatus({ ct, data }: { ct: CertificatesTranslate; data: CertificatesOverview }) {
+function TlsStatus({ ct, data }: { ct: CertificatesT; data: CertificatesOverview }) {
   const { locale } = useApp();
   return (
     <section className="card" aria-label={ct('state.label')}>
@@ -136,7 +136,7 @@ function SettingsCard({
   onSaved,
   onOrdered,
 }: {
-  ct: CertificatesTranslate;
+  ct: CertificatesT;
   data: CertificatesOverview;
   running: boolean;
   onSaved(next: CertificatesOverview): void;
@@ -248,7 +248,7 @@ function SettingsCard({
   );
 }
 
-function OrderProgress({ ct, order }: { ct: CertificatesTranslate; order: CertificateOrderView }) {
+function OrderProgress({ ct, order }: { ct: CertificatesT; order: CertificateOrderView }) {
   const reached = STEPS.indexOf(order.state);
   const failed = order.state === 'failed';
   return (
@@ -310,7 +310,7 @@ function CurrentCertificate({
   current,
   onChanged,
 }: {
-  ct: CertificatesTranslate;
+  ct: CertificatesT;
   current: CertificateDetails;
   onChanged(next: CertificatesOverview): void;
 }) {
@@ -460,7 +460,7 @@ function CurrentCertificate({
   );
 }
 
-function PortExplanation({ ct, port }: { ct: CertificatesTranslate; port: number }) {
+function PortExplanation({ ct, port }: { ct: CertificatesT; port: number }) {
   return (
     <section
       className="notice notice-info"

@@ -7,10 +7,11 @@ import { type FormEvent, useState } from 'react';
 import {
   rightsContract as c,
   type RightsRequestRow,
-} from '../../../src/features/rights/contract.ts';
-import { ROLES, type Role } from '../../../src/shared/permissions.ts';
-import { call } from '../client.ts';
-import { useApp } from '../context.tsx';
+} from '../../../../src/features/rights/contract.ts';
+import { ROLES, type Role } from '../../../../src/shared/permissions.ts';
+import { call } from '../../client.ts';
+import { useApp } from '../../context.tsx';
+import { useMessages } from '../../messages.ts';
 import {
   Badge,
   Card,
@@ -23,9 +24,8 @@ import {
   SelectField,
   useAction,
   useLoad,
-} from '../ui.tsx';
-import { onboardingLabel } from './onboarding.i18n.ts';
-import { useOnboardingT } from './onboarding-t.ts';
+} from '../../ui.tsx';
+import { rightsLabel, rightsMessages } from './messages.ts';
 
 const TONE = { pending: 'warn', approved: 'ok', rejected: 'bad', withdrawn: 'neutral' } as const;
 
@@ -38,11 +38,11 @@ function candidates(role: Role): Role[] {
 
 export function RightsPage() {
   const { can } = useApp();
-  const ot = useOnboardingT();
+  const ot = useMessages(rightsMessages);
   return (
     <>
-      <PageTitle title={ot('rights.title')}>{ot('rights.title')}</PageTitle>
-      <p className="lead">{ot('rights.intro')}</p>
+      <PageTitle title={ot('title')}>{ot('title')}</PageTitle>
+      <p className="lead">{ot('intro')}</p>
       {can('rights.request') ? <MyRequests /> : null}
       {can('rights.approve') ? <Approvals /> : null}
     </>
@@ -51,7 +51,7 @@ export function RightsPage() {
 
 function MyRequests() {
   const { t, me, locale } = useApp();
-  const ot = useOnboardingT();
+  const ot = useMessages(rightsMessages);
   const list = useLoad(() => call(c.mine).then((r) => r.requests), []);
   const action = useAction();
   const role = me?.role ?? 'customer';
@@ -70,7 +70,7 @@ function MyRequests() {
             reason: formValue(form, 'reason'),
           },
         }),
-      ot('rights.sent'),
+      ot('sent'),
     );
     if (done) {
       form.reset();
@@ -85,25 +85,19 @@ function MyRequests() {
 
   const rows = list.data ?? [];
   return (
-    <Card title={ot('rights.mine')}>
-      <p data-testid="rights-current">{ot('rights.current', { role: t(`role.${role}`) })}</p>
+    <Card title={ot('mine')}>
+      <p data-testid="rights-current">{ot('current', { role: t(`role.${role}`) })}</p>
       {options.length === 0 ? (
-        <p>{ot('rights.none')}</p>
+        <p>{ot('none')}</p>
       ) : !open ? (
         <form onSubmit={(e) => void submit(e)} data-testid="rights-form">
           <SelectField
-            label={ot('rights.role')}
+            label={ot('role')}
             name="role"
             required
             options={options.map((r) => ({ value: r, label: t(`role.${r}`) }))}
           />
-          <Field
-            label={ot('rights.reason')}
-            name="reason"
-            required
-            minLength={2}
-            maxLength={1000}
-          />
+          <Field label={ot('reason')} name="reason" required minLength={2} maxLength={1000} />
           <div className="actions">
             <button
               type="submit"
@@ -111,20 +105,20 @@ function MyRequests() {
               data-testid="rights-submit"
               disabled={action.busy}
             >
-              {ot('rights.submit')}
+              {ot('submit')}
             </button>
           </div>
         </form>
       ) : null}
       <Notice error={action.error ?? list.error} status={action.status} />
       {list.loading && !list.data ? <Loading /> : null}
-      {list.data && rows.length === 0 ? <p>{ot('rights.mineEmpty')}</p> : null}
+      {list.data && rows.length === 0 ? <p>{ot('mineEmpty')}</p> : null}
       {rows.length > 0 ? (
         <ul data-testid="rights-mine">
           {rows.map((r) => (
             <li key={r.id} data-status={r.status}>
               {t(`role.${r.currentRole}`)} → {t(`role.${r.requestedRole}`)}{' '}
-              <Badge tone={TONE[r.status]}>{onboardingLabel(ot, 'rights.status', r.status)}</Badge>{' '}
+              <Badge tone={TONE[r.status]}>{rightsLabel(ot, 'status', r.status)}</Badge>{' '}
               <span className="hint">{formatDate(locale, r.createdAt)}</span>
               {r.decisionNote ? <span className="hint"> – {r.decisionNote}</span> : null}{' '}
               {r.status === 'pending' ? (
@@ -133,7 +127,7 @@ function MyRequests() {
                   className="button-secondary button-small"
                   onClick={() => void withdraw(r)}
                 >
-                  {ot('rights.withdraw')}
+                  {ot('withdraw')}
                 </button>
               ) : null}
             </li>
@@ -146,7 +140,7 @@ function MyRequests() {
 
 function Approvals() {
   const { t, locale } = useApp();
-  const ot = useOnboardingT();
+  const ot = useMessages(rightsMessages);
   const list = useLoad(
     () => call(c.list, { query: { status: 'pending' } }).then((r) => r.requests),
     [],
@@ -159,7 +153,7 @@ function Approvals() {
     const note = formValue(event.currentTarget, 'note');
     const done = await action.run(
       () => call(c.approve, { params: { id: r.id }, body: note ? { note } : {} }),
-      ot('rights.decided'),
+      ot('decided'),
     );
     if (done) list.reload();
   }
@@ -169,7 +163,7 @@ function Approvals() {
     const reason = formValue(event.currentTarget, 'reason');
     const done = await action.run(
       () => call(c.reject, { params: { id: r.id }, body: { reason } }),
-      ot('rights.decided'),
+      ot('decided'),
     );
     if (done) {
       setRejecting(undefined);
@@ -179,22 +173,22 @@ function Approvals() {
 
   const rows = list.data ?? [];
   return (
-    <Card title={ot('rights.approvals')}>
+    <Card title={ot('approvals')}>
       <Notice error={action.error ?? list.error} status={action.status} />
       {list.loading && !list.data ? <Loading /> : null}
-      {list.data && rows.length === 0 ? <p>{ot('rights.approvalsEmpty')}</p> : null}
+      {list.data && rows.length === 0 ? <p>{ot('approvalsEmpty')}</p> : null}
       {rows.length > 0 ? (
         <div className="table-wrap">
           <table data-testid="rights-approvals">
-            <caption className="sr-only">{ot('rights.caption')}</caption>
+            <caption className="sr-only">{ot('caption')}</caption>
             <thead>
               <tr>
-                <th scope="col">{ot('rights.user')}</th>
-                <th scope="col">{ot('rights.tenant')}</th>
-                <th scope="col">{ot('rights.change')}</th>
-                <th scope="col">{ot('rights.reason')}</th>
+                <th scope="col">{ot('user')}</th>
+                <th scope="col">{ot('tenant')}</th>
+                <th scope="col">{ot('change')}</th>
+                <th scope="col">{ot('reason')}</th>
                 <th scope="col">
-                  <span className="sr-only">{ot('rights.approve')}</span>
+                  <span className="sr-only">{ot('approve')}</span>
                 </th>
               </tr>
             </thead>
@@ -215,17 +209,12 @@ function Approvals() {
                   <td>{r.reason}</td>
                   <td>
                     {!r.canDecide ? (
-                      <span className="hint">{ot('rights.notYours')}</span>
+                      <span className="hint">{ot('notYours')}</span>
                     ) : rejecting === r.id ? (
                       <form className="inline-form" onSubmit={(e) => void reject(e, r)}>
-                        <Field
-                          label={ot('rights.rejectReason')}
-                          name="reason"
-                          required
-                          minLength={2}
-                        />
+                        <Field label={ot('rejectReason')} name="reason" required minLength={2} />
                         <button type="submit" className="button-danger button-small">
-                          {ot('rights.reject')}
+                          {ot('reject')}
                         </button>
                       </form>
                     ) : (
@@ -234,24 +223,24 @@ function Approvals() {
                         onSubmit={(e) => void approve(e, r)}
                         data-testid="rights-approve-form"
                       >
-                        <Field label={ot('rights.note')} name="note" />
+                        <Field label={ot('note')} name="note" />
                         <div className="row-actions">
                           <button
                             type="submit"
                             className="button button-small"
                             data-testid="rights-approve"
-                            aria-label={ot('rights.approveLabel', { name: r.user.name })}
+                            aria-label={ot('approveLabel', { name: r.user.name })}
                             disabled={action.busy}
                           >
-                            {ot('rights.approve')}
+                            {ot('approve')}
                           </button>
                           <button
                             type="button"
                             className="button-secondary button-small"
-                            aria-label={ot('rights.rejectLabel', { name: r.user.name })}
+                            aria-label={ot('rejectLabel', { name: r.user.name })}
                             onClick={() => setRejecting(r.id)}
                           >
-                            {ot('rights.reject')}
+                            {ot('reject')}
                           </button>
                         </div>
                       </form>

@@ -9,9 +9,10 @@ import {
   type ApplicationStatus,
   type CertificationState,
   onboardingContract as c,
-} from '../../../src/features/onboarding/contract.ts';
-import { call } from '../client.ts';
-import { useApp } from '../context.tsx';
+} from '../../../../src/features/onboarding/contract.ts';
+import { call } from '../../client.ts';
+import { useApp } from '../../context.tsx';
+import { useMessages } from '../../messages.ts';
 import {
   Badge,
   Card,
@@ -24,9 +25,8 @@ import {
   SelectField,
   useAction,
   useLoad,
-} from '../ui.tsx';
-import { onboardingLabel } from './onboarding.i18n.ts';
-import { useOnboardingT } from './onboarding-t.ts';
+} from '../../ui.tsx';
+import { onboardingLabel, onboardingMessages } from './messages.ts';
 
 const TONE: Record<ApplicationStatus, 'ok' | 'warn' | 'bad' | 'neutral'> = {
   unverified: 'neutral',
@@ -37,7 +37,7 @@ const TONE: Record<ApplicationStatus, 'ok' | 'warn' | 'bad' | 'neutral'> = {
 const PRODUCTION = ['licenses:read', 'events:read', 'webhooks:manage'] as const;
 
 export function OnboardingReviewPage() {
-  const ot = useOnboardingT();
+  const ot = useMessages(onboardingMessages);
   // An approval adds a partner: the partners' list reloads.
   const [approvals, setApprovals] = useState(0);
   return (
@@ -52,7 +52,7 @@ export function OnboardingReviewPage() {
 
 function Applications({ onApproved }: { onApproved(): void }) {
   const { locale } = useApp();
-  const ot = useOnboardingT();
+  const ot = useMessages(onboardingMessages);
   const [status, setStatus] = useState<ApplicationStatus | ''>('pending');
   const list = useLoad(
     () => call(c.applications, { query: status ? { status } : {} }).then((r) => r.applications),
@@ -204,7 +204,7 @@ function Applications({ onApproved }: { onApproved(): void }) {
 
 function Partners({ version }: { version: number }) {
   const { locale } = useApp();
-  const ot = useOnboardingT();
+  const ot = useMessages(onboardingMessages);
   const list = useLoad(() => call(c.partners).then((r) => r.partners), [version]);
   const action = useAction();
 

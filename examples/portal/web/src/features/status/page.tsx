@@ -14,14 +14,16 @@ import {
   type OverallState,
   type SecurityNote,
   type Severity,
-} from '../../../src/features/status/contract.ts';
-import type { Locale } from '../../../src/shared/api.ts';
-import { call } from '../client.ts';
-import { useApp } from '../context.tsx';
-import { Link } from '../router.tsx';
+} from '../../../../src/features/status/contract.ts';
+import type { Locale } from '../../../../src/shared/api.ts';
+import { call } from '../../client.ts';
+import { useApp } from '../../context.tsx';
+import { useMessages } from '../../messages.ts';
+import { Link } from '../../router.tsx';
 import {
   Badge,
   Card,
+  DataTable,
   Field,
   formatDate,
   formValue,
@@ -31,8 +33,8 @@ import {
   SelectField,
   useAction,
   useLoad,
-} from '../ui.tsx';
-import { type StatusTranslate, statusTranslate } from './status.i18n.ts';
+} from '../../ui.tsx';
+import { type StatusT, statusMessages } from './messages.ts';
 
 const COMPONENTS: readonly ComponentId[] = ['portal', 'relay', 'acme', 'mailbox'];
 const SEVERITIES: readonly Severity[] = ['info', 'low', 'medium', 'high', 'critical'];
@@ -72,9 +74,9 @@ const SEVERITY_TONE: Record<Severity, Tone> = {
   critical: 'bad',
 };
 
-function useStatusT(): { st: StatusTranslate; locale: Locale } {
+function useStatusT(): { st: StatusT; locale: Locale } {
   const { locale } = useApp();
-  return { st: useMemo(() => statusTranslate(locale), [locale]), locale };
+  return { st: useMessages(statusMessages), locale };
 }
 
 export function StateBadge({ state, testId }: { state: ComponentState; testId?: string }) {
@@ -96,7 +98,7 @@ function ageText(locale: Locale, seconds: number): string {
   return rtf.format(-Math.round(seconds / 86_400), 'day');
 }
 
-function componentDetails(st: StatusTranslate, locale: Locale, c: ComponentStatus): string[] {
+function componentDetails(st: StatusT, locale: Locale, c: ComponentStatus): string[] {
   const out: string[] = [];
   if (c.note) out.push(st(`note.${c.note}`));
   if (c.expiresAt !== undefined && c.daysLeft !== undefined)
@@ -110,35 +112,35 @@ function componentDetails(st: StatusTranslate, locale: Locale, c: ComponentStatu
 function ComponentTable({ components }: { components: readonly ComponentStatus[] }) {
   const { st, locale } = useStatusT();
   return (
-    <div className="table-wrap">
-      <table data-testid="status-components">
-        <caption className="sr-only">{st('componentsCaption')}</caption>
-        <thead>
-          <tr>
-            <th scope="col">{st('colComponent')}</th>
-            <th scope="col">{st('colState')}</th>
-            <th scope="col">{st('colDetails')}</th>
-          </tr>
-        </thead>
-        <tbody>
-          {components.map((c) => (
-            <tr key={c.id} data-testid={`component-${c.id}`} data-state={c.state}>
-              <th scope="row">{st(`component.${c.id}`)}</th>
-              <td>
-                <StateBadge state={c.state} />
-              </td>
-              <td>
-                {componentDetails(st, locale, c).map((line) => (
-                  <span key={line} className="block">
-                    {line}
-                  </span>
-                ))}
-              </td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
-    </div>
+    <DataTable
+      testId="status-components"
+      caption={st('componentsCaption')}
+      captionHidden
+      rows={components}
+      rowKey={(c) => c.id}
+      rowAttributes={(c) => ({ 'data-testid': `component-${c.id}`, 'data-state': c.state })}
+      // The server always reports every component; the list is never empty.
+      empty=""
+      columns={[
+        {
+          key: 'component',
+          header: st('colComponent'),
+          rowHeader: true,
+          cell: (c) => st(`component.${c.id}`),
+        },
+        { key: 'state', header: st('colState'), cell: (c) => <StateBadge state={c.state} /> },
+        {
+          key: 'details',
+          header: st('colDetails'),
+          cell: (c) =>
+            componentDetails(st, locale, c).map((line) => (
+              <span key={line} className="block">
+                {line}
+              </span>
+            )),
+        },
+      ]}
+    />
   );
 }
 
@@ -411,7 +413,7 @@ function PublishForm({ onDone }: { onDone(): void }) {
   );
 }
 
-function uptimeText(st: StatusTranslate, seconds: number): string {
+function uptimeText(st: StatusT, seconds: number): string {
   return st('uptimeValue', {
     d: Math.floor(seconds / 86_400),
     h: Math.floor((seconds % 86_400) / 3600),
