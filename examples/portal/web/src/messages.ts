@@ -27,8 +27,9 @@ export function defineMessages<const De extends Readonly<Record<string, string>>
 /** Fills `{name}` variables into `text`; an unknown variable stays as written. */
 export function fill(text: string, vars: MessageVars | undefined): string {
   if (!vars) return text;
+  const byName = new Map(Object.entries(vars));
   return text.replace(/\{(\w+)\}/g, (whole, name: string) => {
-    const value = new Map(Object.entries(vars)).get(name);
+    const value = byName.get(name);
     return value === undefined ? whole : String(value);
   });
 }
