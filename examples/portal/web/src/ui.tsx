@@ -96,6 +96,36 @@ export function Field({ label, hint, error, className, ...input }: FieldProps) {
 /** The same as {@link Field}, by the name the feature pages use. */
 export const TextField = Field;
 
+/**
+ * A new password (invitation, reset, change): `name="password"`, the password manager's
+ * "new-password", and the rules as help text (`extraHint` adds a page's own sentence).
+ */
+export function NewPasswordField({
+  extraHint,
+  ...input
+}: Omit<FieldProps, 'label' | 'type' | 'hint' | 'name'> & { extraHint?: ReactNode }) {
+  const { t } = useApp();
+  return (
+    <Field
+      label={t('field.newPassword')}
+      name="password"
+      type="password"
+      required
+      autoComplete="new-password"
+      hint={
+        extraHint ? (
+          <>
+            {t('password.hint')} {extraHint}
+          </>
+        ) : (
+          t('password.hint')
+        )
+      }
+      {...input}
+    />
+  );
+}
+
 type TextAreaProps = TextareaHTMLAttributes<HTMLTextAreaElement> & FieldText;
 
 /** A labelled multi-line text input. */
@@ -183,8 +213,14 @@ export interface DataTableProps<Row> {
   readonly caption: string;
   readonly captionHidden?: boolean;
   readonly columns: readonly Column<Row>[];
-  /** `undefined` while loading for the first time. */
-  readonly rows: readonly Row[] | undefined;
+  /** `undefined` while loading for the first time (or give `source`). */
+  readonly rows?: readonly Row[] | undefined;
+  /** A {@link useLoad} result: its data are the rows, with its loading and error states. */
+  readonly source?: {
+    readonly data: readonly Row[] | undefined;
+    readonly loading: boolean;
+    readonly error: unknown;
+  };
   readonly rowKey: (row: Row) => string;
   /** The text shown when there are no rows. */
   readonly empty: string;
@@ -195,6 +231,8 @@ export interface DataTableProps<Row> {
   /** The row's actions (buttons, links), in a last column that keeps them on one line. */
   readonly actions?: (row: Row) => ReactNode;
   readonly actionsHeader?: string;
+  /** The actions column's heading is read by screen readers but not shown. */
+  readonly actionsHeaderHidden?: boolean;
   readonly testId?: string;
 }
 
@@ -204,11 +242,13 @@ export interface DataTableProps<Row> {
  */
 export function DataTable<Row>(props: DataTableProps<Row>) {
   const { t } = useApp();
-  const { rows, columns, actions } = props;
+  const { columns, actions, source } = props;
+  const rows = props.rows ?? source?.data;
+  const loading = props.loading ?? source?.loading;
   return (
     <div className="data-table">
-      {props.loading && !rows ? <Loading /> : null}
-      <Notice error={props.error} />
+      {loading && !rows ? <Loading /> : null}
+      <Notice error={props.error ?? source?.error} />
       {rows && rows.length === 0 ? <p className="empty">{props.empty}</p> : null}
       {rows && rows.length > 0 ? (
         // A wide table scrolls sideways inside this region, which must then take keyboard focus
@@ -228,7 +268,9 @@ export function DataTable<Row>(props: DataTableProps<Row>) {
                 ))}
                 {actions ? (
                   <th scope="col" className="row-actions-head">
-                    {props.actionsHeader ?? t('common.actions')}
+                    <span className={props.actionsHeaderHidden ? 'sr-only' : undefined}>
+                      {props.actionsHeader ?? t('common.actions')}
+                    </span>
                   </th>
                 ) : null}
               </tr>

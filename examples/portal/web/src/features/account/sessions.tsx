@@ -1,9 +1,10 @@
 /** The security page's session list: where the user is signed in, and ending one of them. */
-import { useEffect, useState } from 'react';
+import { useEffect } from 'react';
 import {
   accountContract as c,
   type SessionRow,
 } from '../../../../src/features/account/contract.ts';
+import { ConfirmButton } from '../../actions.tsx';
 import { call } from '../../client.ts';
 import { useApp } from '../../context.tsx';
 import { useMessages } from '../../messages.ts';
@@ -12,8 +13,7 @@ import { accountMessages } from './messages.ts';
 
 /** Kept current: reloaded after a password change and whenever the page is shown again. */
 export function Sessions({ passwordChanges }: { passwordChanges: number }) {
-  const app = useApp();
-  const { locale } = app;
+  const { locale } = useApp();
   const t = useMessages(accountMessages);
   const list = useLoad(() => call(c.sessions).then((r) => r.sessions), [passwordChanges]);
   const { reload } = list;
@@ -25,18 +25,14 @@ export function Sessions({ passwordChanges }: { passwordChanges: number }) {
     return () => document.removeEventListener('visibilitychange', shown);
   }, [reload]);
   const action = useAction();
-  // Ending signs someone out at once: the row's button only asks, the confirm ends it.
-  const [ending, setEnding] = useState<string | undefined>(undefined);
 
+  // Ending signs someone out at once: the row's button only asks, the confirm ends it.
   async function end(row: SessionRow): Promise<void> {
     const ok = await action.run(
       () => call(c.endSession, { params: { id: row.id } }).then(() => true),
       t('sessions.ended'),
     );
-    if (ok) {
-      setEnding(undefined);
-      list.reload();
-    }
+    if (ok) list.reload();
   }
 
   return (
@@ -96,39 +92,15 @@ export function Sessions({ passwordChanges }: { passwordChanges: number }) {
         actions={(row) =>
           row.current ? (
             <span className="hint">{t('sessions.thisOne')}</span>
-          ) : ending === row.id ? (
-            <div className="inline-form" data-testid="session-end-confirm">
-              <p role="alert">{t('sessions.endQuestion')}</p>
-              <div className="actions">
-                <button
-                  type="button"
-                  className="button button-danger button-small"
-                  data-testid="session-end-yes"
-                  disabled={action.busy}
-                  onClick={() => void end(row)}
-                >
-                  {t('sessions.endConfirm')}
-                </button>
-                <button
-                  type="button"
-                  className="button-secondary button-small"
-                  data-testid="session-end-cancel"
-                  onClick={() => setEnding(undefined)}
-                >
-                  {app.t('common.cancel')}
-                </button>
-              </div>
-            </div>
           ) : (
-            <button
-              type="button"
-              className="button-secondary button-small"
-              data-testid="session-end"
-              disabled={action.busy}
-              onClick={() => setEnding(row.id)}
-            >
-              {t('sessions.end')}
-            </button>
+            <ConfirmButton
+              testId="session-end"
+              label={t('sessions.end')}
+              question={t('sessions.endQuestion')}
+              confirm={t('sessions.endConfirm')}
+              busy={action.busy}
+              onConfirm={() => end(row)}
+            />
           )
         }
       />
