@@ -69,7 +69,11 @@ export interface AttachSinkOptions {
   readonly retry?: RetryOptions;
   /** Which records to deliver (default: events only; checkpoints advance the cursor). */
   readonly filter?: (record: StoredRecord) => boolean;
-  /** Told about every failed attempt; delivery keeps retrying. */
+  /**
+   * Told about every failed send attempt (`attempt` ≥ 1; delivery keeps retrying) and about a
+   * cursor that could not be saved (`attempt` 0; delivery goes on, and after a restart those
+   * records may be delivered again).
+   */
   readonly onError?: (error: unknown, attempt: number) => void;
   /** Injectable sleep, for tests. */
   readonly sleep?: (ms: number) => Promise<void>;
@@ -129,7 +133,10 @@ export class SinkRunner {
     this.#unsubscribe = log.subscribe((records) => this.#offer(records));
     // Catch up only over what is durable: a record still being written could vanish in a
     // crash, and must never reach a peer before it is acknowledged.
-    this.#loop = this.#run(store, log.durableSize);
+    // The loop never ends in an unhandled rejection: what escapes it is reported.
+    this.#loop = this.#run(store, log.durableSize).catch((error: unknown) => {
+      this.#onError?.(error, 0);
+    });
   }
 
   async #offer(records: readonly StoredRecord[]): Promise<void> {
@@ -189,7 +196,13 @@ export class SinkRunner {
     if (this.#stopped && wanted.length > 0) return;
     const last = records.at(-1) as StoredRecord;
     this.#cursor = last.seq;
-    await this.#cursorStore.set(this.sink.name, last.seq);
+    try {
+      await this.#cursorStore.set(this.sink.name, last.seq);
+    } catch (error) {
+      // The records are delivered; a cursor that could not be saved only means they may be
+      // delivered again after a restart (at least once). Report it, keep delivering.
+      this.#onError?.(error, 0);
+    }
     this.#drainWaiters = this.#drainWaiters.filter((w) => {
       if (w.seq > this.#cursor) return true;
       w.resolve();

@@ -32,41 +32,64 @@ export type {
 
 /**
  * Sink cursors in one small JSON file, replaced atomically (write, fsync, rename).
+ *
+ * Several sinks may share one store: their writes are serialised (each writes the newest
+ * cursors of all sinks), and each write goes through a temporary file of its own, so two
+ * stores on one path never rename each other's half-written file away.
  */
 export class FileCursorStore implements CursorStore {
   readonly path: string;
   #cache: Record<string, number> | undefined;
+  #loading: Promise<Record<string, number>> | undefined;
+  #writes: Promise<void> = Promise.resolve();
+  #written = 0;
 
   constructor(path: string) {
+    if (typeof path !== 'string' || path.length === 0)
+      throw new AuditError(
+        'ERR_AUDIT_INVALID_ARGUMENT',
+        'FileCursorStore needs the path of its JSON file, e.g. new FileCursorStore("/var/lib/app/audit-cursors.json")',
+      );
     this.path = path;
   }
 
-  async #load(): Promise<Record<string, number>> {
-    if (this.#cache) return this.#cache;
-    try {
-      this.#cache = JSON.parse(await readFile(this.path, 'utf8')) as Record<string, number>;
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'ENOENT')
+  #load(): Promise<Record<string, number>> {
+    this.#loading ??= readFile(this.path, 'utf8').then(
+      (text) => JSON.parse(text) as Record<string, number>,
+      (error: unknown) => {
+        if ((error as NodeJS.ErrnoException).code === 'ENOENT') return {};
+        this.#loading = undefined;
         throw new AuditError('ERR_AUDIT_STORAGE', `cannot read cursors ${this.path}`, {
           cause: error,
         });
-      this.#cache = {};
-    }
-    return this.#cache;
+      },
+    );
+    return this.#loading;
   }
 
   async get(sink: string): Promise<number> {
-    return (await this.#load())[sink] ?? 0;
+    return (this.#cache ?? (await this.#load()))[sink] ?? 0;
   }
 
   async set(sink: string, seq: number): Promise<void> {
-    const cursors = { ...(await this.#load()), [sink]: seq };
-    this.#cache = cursors;
+    if (!this.#cache) {
+      const loaded = await this.#load();
+      this.#cache ??= { ...loaded };
+    }
+    this.#cache[sink] = seq;
+    // Queued behind the write in flight; a failed write does not poison the ones after it.
+    const write = this.#writes.catch(() => {}).then(() => this.#write());
+    this.#writes = write;
+    await write;
+  }
+
+  async #write(): Promise<void> {
+    const cursors = JSON.stringify(this.#cache);
     await mkdir(dirname(this.path), { recursive: true });
-    const tmp = `${this.path}.tmp`;
+    const tmp = `${this.path}.${process.pid}.${++this.#written}.tmp`;
     const fh = await open(tmp, 'w');
     try {
-      await fh.writeFile(JSON.stringify(cursors));
+      await fh.writeFile(cursors);
       await fh.sync();
     } finally {
       await fh.close();

@@ -1,3 +1,4 @@
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { makeTestPki } from '@fluxel/internal/pki';
 import { describe, expect, it } from 'vitest';
@@ -145,6 +146,75 @@ describe('delivery', () => {
     expect(seqs).toEqual(Array.from({ length: seqs.length }, (_, i) => i + 1));
     // The copy in the SIEM is the raw chain: it verifies on its own (up to what was shipped).
     expect(verifyLines(lines, { publicKeys: [key], live: true }).findings).toEqual([]);
+  });
+
+  it('regression: sinks sharing one FileCursorStore raced on cursors.json.tmp (rename ENOENT, unhandled rejection)', async () => {
+    // The README's sinks snippet: two sinks, one cursor file. Each delivery saved the cursors
+    // through the same temporary file; the second rename found it gone and the delivery loop's
+    // rejection went unhandled, ending the process.
+    const dir = tempDir();
+    const cursor = new FileCursorStore(join(dir, 'cursors.json'));
+    await Promise.all(Array.from({ length: 40 }, (_, i) => cursor.set(`sink-${i % 4}`, i)));
+    expect(JSON.parse(readFileSync(join(dir, 'cursors.json'), 'utf8'))).toEqual({
+      'sink-0': 36,
+      'sink-1': 37,
+      'sink-2': 38,
+      'sink-3': 39,
+    });
+
+    const { log } = await openLog();
+    const errors: unknown[] = [];
+    const runners = await Promise.all(
+      ['a', 'b'].map((name) =>
+        attachSink(log, {
+          sink: jsonlFileSink(join(dir, `${name}.jsonl`), { name, fsync: false }),
+          cursor,
+          batchSize: 1,
+          onError: (error) => errors.push(error),
+        }),
+      ),
+    );
+    await Promise.all(Array.from({ length: 30 }, (_, i) => log.append(loginEvent(i))));
+    await Promise.all(runners.map((r) => r.drain()));
+    expect(errors).toEqual([]);
+    const saved = JSON.parse(readFileSync(join(dir, 'cursors.json'), 'utf8'));
+    expect(saved.a).toBe(runners[0]?.cursor);
+    expect(saved.b).toBe(runners[1]?.cursor);
+    expect(readdirSync(dir).filter((f) => f.endsWith('.tmp'))).toEqual([]);
+    for (const r of runners) await r.stop();
+    await log.close();
+  });
+
+  it('a cursor that cannot be saved is reported, and delivery goes on (no unhandled rejection)', async () => {
+    const { log } = await openLog();
+    const delivered: number[] = [];
+    const errors: unknown[] = [];
+    const broken = {
+      get: async () => 0,
+      set: async () => {
+        throw new Error('disk full');
+      },
+    };
+    const runner = await attachSink(log, {
+      sink: {
+        name: 'mem',
+        send: async (records) => void delivered.push(...records.map((r) => r.seq)),
+      },
+      cursor: broken,
+      onError: (error, attempt) => errors.push([String(error), attempt]),
+    });
+    for (let i = 0; i < 3; i++) await log.append(loginEvent(i));
+    await runner.drain();
+    expect(delivered.length).toBe(3);
+    expect(errors.length).toBeGreaterThan(0);
+    expect(errors[0]).toEqual(['Error: disk full', 0]);
+    await runner.stop();
+    await log.close();
+  });
+
+  it('FileCursorStore refuses a missing path when it is built', () => {
+    // @ts-expect-error: the path is required.
+    expect(() => new FileCursorStore()).toThrow(/FileCursorStore needs the path/);
   });
 
   it('stdout sink writes one JSON line per event', async () => {
