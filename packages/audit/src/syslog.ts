@@ -30,6 +30,45 @@ export interface SyslogOptions {
   readonly timeoutMs?: number;
 }
 
+/** SD-NAME (RFC 5424 §6.3.2): 1–32 printable US-ASCII, no `=`, space, `]` or `"`. */
+const SD_NAME = /^[\x21-\x7e]{1,32}$/;
+
+/**
+ * Checks the options a message is built from, so a bad one fails when the sink is built and
+ * not as messages a collector silently mis-parses.
+ *
+ * @throws `AuditError` `ERR_AUDIT_INVALID_ARGUMENT` naming the option.
+ */
+function checkSyslogOptions(options: Partial<SyslogOptions>): void {
+  const { facility, sdId } = options;
+  if (facility !== undefined && !(Number.isInteger(facility) && facility >= 0 && facility <= 23))
+    throw new AuditError(
+      'ERR_AUDIT_INVALID_ARGUMENT',
+      `syslog facility must be an integer from 0 to 23 (RFC 5424 §6.2.1; 13 is "log audit"), got ${String(facility)}`,
+    );
+  if (
+    sdId !== undefined &&
+    !(
+      typeof sdId === 'string' &&
+      SD_NAME.test(sdId) &&
+      !/[= \]"]/.test(sdId) &&
+      /^[^@]+@\d+(\.\d+)*$/.test(sdId)
+    )
+  )
+    throw new AuditError(
+      'ERR_AUDIT_INVALID_ARGUMENT',
+      'syslog sdId must be "name@<private enterprise number>", at most 32 printable characters without "=", space, "]" or \'"\' (RFC 5424 §6.3.2), e.g. "fluxel@32473"',
+    );
+}
+
+/**
+ * The TIMESTAMP field: RFC 5424 §6.2.3 allows at most six fraction digits; a caller-supplied
+ * time with more (nanoseconds) is cut to microseconds, never rounded into the next second.
+ */
+function syslogTime(time: string): string {
+  return time.replace(/(\.\d{6})\d+/, '$1');
+}
+
 function severity(event: AuditEvent): number {
   if (event.action.startsWith('alert.')) return 1;
   if (event.outcome === 'denied') return 4;
@@ -53,6 +92,7 @@ function printable(value: string, max: number): string {
  * hash, then a UTF-8 BOM and the event as JSON.
  */
 export function formatSyslog(record: StoredRecord, options: Partial<SyslogOptions> = {}): string {
+  checkSyslogOptions(options);
   const event = record.event as AuditEvent;
   const pri = (options.facility ?? 13) * 8 + severity(event);
   const sequenceId = ((record.seq - 1) % 2147483647) + 1;
@@ -71,7 +111,7 @@ export function formatSyslog(record: StoredRecord, options: Partial<SyslogOption
     .filter(([, v]) => v !== undefined)
     .map(([k, v]) => ` ${k}="${sdEscape(v as string)}"`)
     .join('')}]`;
-  const header = `<${pri}>1 ${event.time} ${printable(options.hostname ?? hostname(), 255)} ${printable(options.appName ?? 'fluxel-audit', 48)} ${process.pid} ${printable(event.action, 32)}`;
+  const header = `<${pri}>1 ${syslogTime(event.time)} ${printable(options.hostname ?? hostname(), 255)} ${printable(options.appName ?? 'fluxel-audit', 48)} ${process.pid} ${printable(event.action, 32)}`;
   return `${header} ${sd} \uFEFF${JSON.stringify(event)}`;
 }
 
@@ -82,6 +122,7 @@ export function formatSyslog(record: StoredRecord, options: Partial<SyslogOption
  * flight can lose that data — use an HTTP sink where that matters.
  */
 export function syslogSink(options: SyslogOptions): Sink {
+  checkSyslogOptions(options);
   let socket: Socket | undefined;
   const connect = (): Promise<Socket> =>
     new Promise((resolve, reject) => {

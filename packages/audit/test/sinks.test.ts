@@ -375,6 +375,39 @@ describe('syslog sink (RFC 5424, octet counting)', () => {
     expect(message).toContain('actor="user:a\\"b\\]c\\\\d"');
   });
 
+  it('regression: a caller-supplied time with nine fraction digits was written as is (RFC 5424 allows six)', async () => {
+    const { log, store } = await openLog();
+    await log.append(loginEvent(1, { time: '2026-03-04T05:06:07.123456789Z' }));
+    await log.close();
+    const message = formatSyslog(store.records[1] as StoredRecord, { hostname: 'relay-1' });
+    const timestamp = message.split(' ')[1];
+    expect(timestamp).toBe('2026-03-04T05:06:07.123456Z');
+    // The event itself keeps what the caller gave.
+    expect(message).toContain('"time":"2026-03-04T05:06:07.123456789Z"');
+  });
+
+  it('refuses a facility or SD-ID that RFC 5424 does not allow, when the sink is built', () => {
+    const base = { host: '127.0.0.1', port: 514 };
+    for (const facility of [-1, 24, 1.5, Number.NaN])
+      expect(() => syslogSink({ ...base, facility })).toThrow(
+        /facility must be an integer from 0 to 23/,
+      );
+    for (const sdId of [
+      'fluxel',
+      'a b@1',
+      'x=y@1',
+      'x]@1',
+      'x"@1',
+      `${'a'.repeat(30)}@123`,
+      'x@pen',
+    ])
+      expect(() => syslogSink({ ...base, sdId })).toThrow(
+        /sdId must be "name@<private enterprise number>"/,
+      );
+    expect(() => syslogSink({ ...base, facility: 0, sdId: 'origin@32473' })).not.toThrow();
+    expect(() => syslogSink({ ...base, facility: 23, sdId: 'fluxel@32473.1' })).not.toThrow();
+  });
+
   it('over TCP: frames parse strictly and delivery survives an outage', async () => {
     const peer = await new SyslogPeer().start();
     await outage({
