@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { canonicalJson, sortDeep } from './encoding.js';
 import { AuditError } from './errors.js';
+import { ipLiteralSchema, isIpLiteral } from './ip.js';
 import { randomBytes } from './primitives.js';
 
 /** Where an actor was, as resolved from its IP address or supplied by the caller. */
@@ -62,11 +63,16 @@ export const auditEventSchema = z.object({
   ...eventShape,
 });
 
-/** The schema of what callers pass to `append`: `id` and `time` are filled in when absent. */
+/**
+ * The schema of what callers pass to `append`: `id` and `time` are filled in when absent, and
+ * `actor.ip` must be one address literal (it becomes ECS `source.ip`, which Elasticsearch
+ * indexes as type `ip`; what the privacy transform makes of it later is stored as it is).
+ */
 export const auditEventInputSchema = z.object({
   id: z.string().min(1).max(128).optional(),
   time: z.iso.datetime({ offset: false }).optional(),
   ...eventShape,
+  actor: actorSchema.extend({ ip: ipLiteralSchema.optional() }),
 });
 
 /** A geographic location. */
@@ -234,7 +240,7 @@ function fastNormalize(input: AuditEventInput, now: () => number): AuditEvent | 
     !ACTOR_TYPES.has(a.type as string) ||
     !str(a.id, 1, 512) ||
     !optStr(a.name, 512) ||
-    !optStr(a.ip, 64) ||
+    !(a.ip === undefined || (typeof a.ip === 'string' && isIpLiteral(a.ip))) ||
     !optStr(a.userAgent, 1024) ||
     typeof e.action !== 'string' ||
     !validAction(e.action) ||
@@ -461,7 +467,8 @@ export interface EcsDocument {
   user_agent?: { original: string };
   http?: { request: { id: string } };
   labels?: Record<string, string>;
-  fluxel?: { target?: Target; data?: Record<string, unknown> };
+  /** `actor_ip`: an address the privacy transform pseudonymised or encrypted. */
+  fluxel?: { target?: Target; data?: Record<string, unknown>; actor_ip?: unknown };
 }
 
 function ecsCategory(action: string): { category: string[]; type: string[] } {
@@ -508,9 +515,12 @@ export function toEcs(event: AuditEvent, record?: { seq: number; hash: string })
   if (actor.type === 'user') doc.user = { id: actor.id, ...named };
   else if (actor.type === 'device') doc.host = { id: actor.id, ...named };
   else doc.service = { name: actor.id };
-  if (actor.ip !== undefined || actor.geo !== undefined) {
+  // A pseudonymised or encrypted address is no IP literal: Elasticsearch would refuse the
+  // whole document for it, so it is kept as a keyword under `fluxel.actor_ip` instead.
+  const ip = typeof actor.ip === 'string' && isIpLiteral(actor.ip) ? actor.ip : undefined;
+  if (ip !== undefined || actor.geo !== undefined) {
     doc.source = {};
-    if (actor.ip !== undefined) doc.source.ip = actor.ip;
+    if (ip !== undefined) doc.source.ip = ip;
     if (actor.geo) {
       const geo: NonNullable<NonNullable<EcsDocument['source']>['geo']> = {};
       if (actor.geo.country) geo.country_iso_code = actor.geo.country;
@@ -523,8 +533,10 @@ export function toEcs(event: AuditEvent, record?: { seq: number; hash: string })
   if (actor.userAgent !== undefined) doc.user_agent = { original: actor.userAgent };
   if (event.requestId !== undefined) doc.http = { request: { id: event.requestId } };
   if (event.outcome === 'denied') doc.labels = { outcome: 'denied' };
-  if (event.target || event.data) {
+  const opaqueIp = actor.ip !== undefined && ip === undefined ? actor.ip : undefined;
+  if (event.target || event.data || opaqueIp !== undefined) {
     doc.fluxel = {};
+    if (opaqueIp !== undefined) doc.fluxel.actor_ip = opaqueIp;
     if (event.target) doc.fluxel.target = event.target;
     if (event.data) doc.fluxel.data = event.data;
   }

@@ -162,10 +162,27 @@ export interface ElasticBulkOptions extends HttpSinkOptions {
   /** An API key (`Authorization: ApiKey <key>`), already base64 as Elastic issues it. */
   readonly apiKey?: string;
   /**
-   * Called for documents Elasticsearch rejects permanently (a 4xx item other than 409 and
-   * 429), e.g. mapping errors. Without it such a batch is retried (nothing is dropped).
+   * Called once for each document Elasticsearch rejects permanently (a 4xx item other than
+   * 409 and 429, e.g. a mapping error): write it to a dead-letter file or queue. Such a
+   * document is never retried, so it cannot hold up the ones behind it. Without this option
+   * the newest {@link ELASTIC_DEAD_LETTERS_KEPT} are kept in the sink's `rejected` list.
    */
   readonly onRejected?: (record: StoredRecord, error: unknown) => void;
+}
+
+/** How many permanently rejected documents an {@link ElasticBulkSink} keeps without `onRejected`. */
+export const ELASTIC_DEAD_LETTERS_KEPT = 1000;
+
+/** A document Elasticsearch refused for good, and its reason as Elasticsearch gave it. */
+export interface RejectedDocument {
+  readonly record: StoredRecord;
+  readonly error: unknown;
+}
+
+/** The sink {@link elasticBulkSink} returns. */
+export interface ElasticBulkSink extends Sink {
+  /** The newest permanently rejected documents, when no `onRejected` takes them. */
+  readonly rejected: readonly RejectedDocument[];
 }
 
 interface BulkItem {
@@ -176,25 +193,38 @@ interface BulkItem {
 /**
  * Elasticsearch `_bulk` with ECS documents: `{"create":{"_index","_id":<event.id>}}` then the
  * document, NDJSON. `create` with the event id as `_id` makes redelivery idempotent: a 409
- * (already exists) counts as delivered. Items failing with 429 or 5xx are retried.
+ * (already exists) counts as delivered. Items failing with 429 or 5xx are retried (the batch
+ * again; what was indexed answers 409); an item refused for good goes to `onRejected` once.
  */
-export function elasticBulkSink(options: ElasticBulkOptions): Sink {
+export function elasticBulkSink(options: ElasticBulkOptions): ElasticBulkSink {
   const index = options.index ?? 'logs-fluxel.audit-default';
   const headers: Record<string, string> = {
     'Content-Type': 'application/x-ndjson',
     ...(options.apiKey ? { Authorization: `ApiKey ${options.apiKey}` } : {}),
   };
+  const rejected: RejectedDocument[] = [];
+  // Refused for good while the batch is retried for other items: left out of the retries.
+  const refused = new Set<string>();
+  const reject = (record: StoredRecord, error: unknown): void => {
+    if (options.onRejected) {
+      options.onRejected(record, error);
+      return;
+    }
+    rejected.push({ record, error });
+    if (rejected.length > ELASTIC_DEAD_LETTERS_KEPT) rejected.shift();
+  };
   return {
     name: options.name ?? 'elastic',
+    rejected,
     async send(records) {
       let body = '';
-      const docs = records.filter((r) => r.event);
+      const docs = records.filter((r) => r.event && !refused.has(r.event.id));
       for (const record of docs) {
         const event = record.event as NonNullable<StoredRecord['event']>;
         body += `${JSON.stringify({ create: { _index: index, _id: event.id } })}\n`;
         body += `${JSON.stringify(toEcs(event, { seq: record.seq, hash: record.hash }))}\n`;
       }
-      if (docs.length === 0) return;
+      if (docs.length === 0) return refused.clear();
       const res = await post(options, joinUrl(options.url, '/_bulk'), body, headers);
       if (res.status !== 200) throw failed('Elasticsearch _bulk', res.status, res.text);
       let parsed: { errors?: boolean; items?: Record<string, BulkItem>[] };
@@ -203,7 +233,7 @@ export function elasticBulkSink(options: ElasticBulkOptions): Sink {
       } catch {
         throw failed('Elasticsearch _bulk', res.status, res.text);
       }
-      if (!parsed.errors) return;
+      if (!parsed.errors) return refused.clear();
       const items = parsed.items ?? [];
       if (items.length !== docs.length)
         throw failed('Elasticsearch _bulk (item count)', res.status, res.text);
@@ -211,14 +241,19 @@ export function elasticBulkSink(options: ElasticBulkOptions): Sink {
       for (let i = 0; i < items.length; i++) {
         const item = Object.values(items[i] as Record<string, BulkItem>)[0] as BulkItem;
         if (item.status < 300 || item.status === 409) continue;
-        if (item.status === 429 || item.status >= 500 || !options.onRejected) retry++;
-        else options.onRejected(docs[i] as StoredRecord, item.error);
+        if (item.status === 429 || item.status >= 500) retry++;
+        else {
+          const record = docs[i] as StoredRecord;
+          refused.add((record.event as NonNullable<StoredRecord['event']>).id);
+          reject(record, item.error);
+        }
       }
       if (retry > 0)
         throw new AuditError(
           'ERR_AUDIT_SINK_FAILED',
           `Elasticsearch _bulk: ${retry} item(s) to retry`,
         );
+      refused.clear();
     },
   };
 }

@@ -33,6 +33,14 @@ export interface SyslogOptions {
 /** SD-NAME (RFC 5424 §6.3.2): 1–32 printable US-ASCII, no `=`, space, `]` or `"`. */
 const SD_NAME = /^[\x21-\x7e]{1,32}$/;
 
+/** `name@<private enterprise number>`, e.g. `fluxel@32473` or `origin@32473.1`. */
+function privateSdId(sdId: string): boolean {
+  const [name, pen, more] = sdId.split('@');
+  return (
+    !!name && more === undefined && !!pen && pen.split('.').every((part) => /^\d+$/.test(part))
+  );
+}
+
 /**
  * Checks the options a message is built from, so a bad one fails when the sink is built and
  * not as messages a collector silently mis-parses.
@@ -48,12 +56,7 @@ function checkSyslogOptions(options: Partial<SyslogOptions>): void {
     );
   if (
     sdId !== undefined &&
-    !(
-      typeof sdId === 'string' &&
-      SD_NAME.test(sdId) &&
-      !/[= \]"]/.test(sdId) &&
-      /^[^@]+@\d+(\.\d+)*$/.test(sdId)
-    )
+    !(typeof sdId === 'string' && SD_NAME.test(sdId) && !/[= \]"]/.test(sdId) && privateSdId(sdId))
   )
     throw new AuditError(
       'ERR_AUDIT_INVALID_ARGUMENT',

@@ -4,7 +4,12 @@
  * OTLP/HTTP JSON /v1/logs, and syslog over TCP/TLS with octet-counted framing (RFC 6587).
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { createServer as createNetServer, type Server as NetServer, type Socket } from 'node:net';
+import {
+  createServer as createNetServer,
+  isIP,
+  type Server as NetServer,
+  type Socket,
+} from 'node:net';
 import { createServer as createTlsServer, type TlsOptions } from 'node:tls';
 
 async function body(req: IncomingMessage): Promise<string> {
@@ -143,7 +148,15 @@ export function splunkPeer(token: string, options: { ack?: boolean } = {}) {
 }
 
 /** Elasticsearch `_bulk` (create actions; 409 for an existing _id). */
-export function elasticPeer(options: { rejectFirst?: number } = {}) {
+/** `source.ip` is mapped as type `ip` in the ECS templates: one IPv4 or IPv6 literal. */
+function validIpField(doc: Record<string, unknown>): boolean {
+  const ip = (doc.source as { ip?: unknown } | undefined)?.ip;
+  return ip === undefined || (typeof ip === 'string' && isIP(ip) !== 0);
+}
+
+export function elasticPeer(
+  options: { rejectFirst?: number; refuse?: (doc: Record<string, unknown>) => boolean } = {},
+) {
   const docs = new Map<string, Record<string, unknown>>();
   const order: string[] = [];
   let toReject = options.rejectFirst ?? 0;
@@ -177,6 +190,37 @@ export function elasticPeer(options: { rejectFirst?: number } = {}) {
             _id: meta._id,
             status: 429,
             error: { type: 'es_rejected_execution_exception', reason: 'rejected execution' },
+          },
+        });
+      } else if (options.refuse?.(doc)) {
+        errors = true;
+        items.push({
+          create: {
+            _index: meta._index,
+            _id: meta._id,
+            status: 400,
+            error: {
+              type: 'document_parsing_exception',
+              reason: '[1:80] failed to parse field [fluxel.data.n] of type [long] in document',
+            },
+          },
+        });
+      } else if (!validIpField(doc)) {
+        // What Elasticsearch answers for a value its `ip` mapping cannot parse.
+        errors = true;
+        items.push({
+          create: {
+            _index: meta._index,
+            _id: meta._id,
+            status: 400,
+            error: {
+              type: 'document_parsing_exception',
+              reason: '[1:120] failed to parse field [source.ip] of type [ip] in document',
+              caused_by: {
+                type: 'illegal_argument_exception',
+                reason: 'is not an IP string literal.',
+              },
+            },
           },
         });
       } else if (docs.has(meta._id)) {

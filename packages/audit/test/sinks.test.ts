@@ -6,8 +6,10 @@ import {
   AuditLog,
   attachSink,
   backoffDelay,
+  createPrivacy,
   generateSigningKey,
   MemoryStore,
+  normalizeEvent,
   type Sink,
   type StoredRecord,
   verifyLines,
@@ -314,6 +316,95 @@ describe('Elasticsearch bulk sink', () => {
       organization: { id: 'acme' },
       source: { ip: '192.0.2.10' },
     });
+    await peer.stop();
+  });
+});
+
+describe('Elasticsearch: what it refuses for good never blocks the rest', () => {
+  const refuseBad = (doc: Record<string, unknown>) =>
+    (doc.event as { reason?: string }).reason === 'bad';
+  const within = <T>(p: Promise<T>, ms: number) =>
+    Promise.race([
+      p,
+      new Promise<never>((_, reject) =>
+        setTimeout(() => reject(new Error(`still blocked after ${ms} ms`)), ms),
+      ),
+    ]);
+
+  it('regression: one document Elasticsearch refused (a mapping error) was retried forever and held up the rest', async () => {
+    const { peer, order } = elasticPeer({ refuse: refuseBad, rejectFirst: 1 });
+    await peer.start();
+    const { log } = await openLog();
+    const sink = elasticBulkSink({ url: peer.url });
+    const runner = await attachSink(log, { sink, retry: fastRetry });
+    for (let i = 0; i < 6; i++) await log.append(loginEvent(i, i === 2 ? { reason: 'bad' } : {}));
+    await within(runner.drain(), 5_000);
+    // Five indexed (one after a 429 retry), the refused one kept as a dead letter, once.
+    expect(order.length).toBe(5);
+    expect(sink.rejected.length).toBe(1);
+    expect(sink.rejected[0]?.record.event?.reason).toBe('bad');
+    expect(sink.rejected[0]?.error).toMatchObject({ type: 'document_parsing_exception' });
+    await runner.stop();
+    await log.close();
+    await peer.stop();
+  });
+
+  it('onRejected is told once per refused document, also when the batch is retried for others', async () => {
+    const { peer, order } = elasticPeer({ refuse: refuseBad, rejectFirst: 2 });
+    await peer.start();
+    const { log } = await openLog();
+    const told: string[] = [];
+    const sink = elasticBulkSink({
+      url: peer.url,
+      onRejected: (record) => told.push(record.event?.id ?? ''),
+    });
+    const runner = await attachSink(log, { sink, retry: fastRetry });
+    for (let i = 0; i < 4; i++) await log.append(loginEvent(i, i === 0 ? { reason: 'bad' } : {}));
+    await within(runner.drain(), 5_000);
+    expect(told.length).toBe(1);
+    expect(order.length).toBe(3);
+    expect(sink.rejected).toEqual([]);
+    await runner.stop();
+    await log.close();
+    await peer.stop();
+  });
+
+  it('regression: an address that is no IP literal went to source.ip unchecked', async () => {
+    for (const ip of ['unknown', '203.0.113.7, 10.0.0.1', '256.1.1.1', ''])
+      expect(() => normalizeEvent(loginEvent(1, { actor: { type: 'user', id: 'u', ip } }))).toThrow(
+        /invalid audit event at actor\.ip: must be one IPv4 or IPv6 address/,
+      );
+    for (const ip of ['192.0.2.1', '2001:db8::1', '::ffff:192.0.2.1'])
+      expect(normalizeEvent(loginEvent(1, { actor: { type: 'user', id: 'u', ip } })).actor.ip).toBe(
+        ip,
+      );
+
+    // A pseudonymised address is stored as the privacy transform made it; in ECS it is a
+    // keyword beside source.ip, which Elasticsearch (here: its wire behaviour) accepts.
+    const { peer, docs, order } = elasticPeer();
+    await peer.start();
+    const log = await AuditLog.open({
+      store: new MemoryStore(),
+      signingKey: generateSigningKey(),
+      checkpointIntervalMs: 0,
+      privacy: createPrivacy({
+        pseudonymize: { paths: ['actor.ip'], key: new Uint8Array(32).fill(7) },
+      }),
+    });
+    const sink = elasticBulkSink({ url: peer.url });
+    const runner = await attachSink(log, { sink, retry: fastRetry });
+    await log.append(loginEvent(1, { actor: { type: 'user', id: 'u', ip: '192.0.2.44' } }));
+    await within(runner.drain(), 5_000);
+    const doc = docs.get(order[0] as string) as {
+      source?: unknown;
+      fluxel?: { actor_ip?: string };
+    };
+    expect(doc.source).toBeUndefined();
+    expect(doc.fluxel?.actor_ip).toEqual(expect.any(String));
+    expect(doc.fluxel?.actor_ip).not.toBe('192.0.2.44');
+    expect(sink.rejected).toEqual([]);
+    await runner.stop();
+    await log.close();
     await peer.stop();
   });
 });
