@@ -477,7 +477,8 @@ function ecsCategory(action: string): { category: string[]; type: string[] } {
     return { category: ['authentication'], type: [verb === 'logout' ? 'end' : 'start'] };
   if (head === 'admin' || head === 'iam' || action.includes('.role'))
     return { category: ['iam'], type: ['change'] };
-  if (head === 'alert') return { category: ['intrusion_detection'], type: ['indicator'] };
+  // ECS pairs intrusion_detection with allowed/denied/info; `indicator` belongs to `threat`.
+  if (head === 'alert') return { category: ['intrusion_detection'], type: ['info'] };
   if (/create|add|issue|activate/.test(verb))
     return { category: ['configuration'], type: ['creation'] };
   if (/delete|remove|revoke|lock/.test(verb))

@@ -258,6 +258,17 @@ export function elasticBulkSink(options: ElasticBulkOptions): ElasticBulkSink {
   };
 }
 
+/**
+ * An RFC 3339 UTC time as OTLP's decimal nanoseconds, every fraction digit kept (a caller's
+ * time may carry micro- or nanoseconds; `Date.parse` keeps milliseconds only).
+ */
+function isoToUnixNanos(time: string): string {
+  const dot = time.indexOf('.');
+  const fraction = dot < 0 ? '' : time.slice(dot + 1, time.length - 1);
+  const seconds = Date.parse(dot < 0 ? time : `${time.slice(0, dot)}Z`);
+  return `${BigInt(seconds) * 1_000_000n + BigInt(fraction.padEnd(9, '0').slice(0, 9))}`;
+}
+
 /** Options of {@link otlpLogsSink}. */
 export interface OtlpLogsOptions extends HttpSinkOptions {
   /** `service.name` resource attribute (default `fluxel-audit`). */
@@ -297,16 +308,17 @@ export function otlpLogsSink(options: OtlpLogsOptions): Sink {
   return {
     name: options.name ?? 'otlp',
     async send(records) {
+      // When this exporter saw the records (OTLP's ObservedTimestamp), not when they happened.
+      const observed = `${BigInt(Date.now()) * 1_000_000n}`;
       const logRecords = records
         .filter((r) => r.event)
         .map((record) => {
           const e = record.event as NonNullable<StoredRecord['event']>;
-          const nanos = `${BigInt(Date.parse(e.time)) * 1_000_000n}`;
           // OTLP severity numbers: 9 INFO, 13 WARN, 17 ERROR.
           const severity = e.action.startsWith('alert.') ? 17 : e.outcome === 'success' ? 9 : 13;
           return {
-            timeUnixNano: nanos,
-            observedTimeUnixNano: nanos,
+            timeUnixNano: isoToUnixNanos(e.time),
+            observedTimeUnixNano: observed,
             severityNumber: severity,
             severityText: severity === 17 ? 'ERROR' : severity === 13 ? 'WARN' : 'INFO',
             eventName: e.action,

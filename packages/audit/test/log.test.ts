@@ -93,6 +93,13 @@ describe('event model', () => {
     });
     const device = toEcs(normalizeEvent({ ...loginEvent(1), actor: { type: 'device', id: 'd1' } }));
     expect(device.host).toEqual({ id: 'd1' });
+    // ECS allows intrusion_detection with allowed/denied/info (indicator belongs to threat).
+    const alert = toEcs(normalizeEvent({ ...loginEvent(1), action: 'alert.second_activation' }));
+    expect(alert.event).toMatchObject({
+      kind: 'alert',
+      category: ['intrusion_detection'],
+      type: ['info'],
+    });
   });
 });
 

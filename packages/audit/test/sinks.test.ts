@@ -438,6 +438,25 @@ describe('OTLP/HTTP JSON logs sink', () => {
     });
     await peer.stop();
   });
+
+  it('regression: observedTimeUnixNano was the event time, and the time lost its micro- and nanoseconds', async () => {
+    const { peer, records } = otlpPeer();
+    await peer.start();
+    const { log } = await openLog();
+    const runner = await attachSink(log, { sink: otlpLogsSink({ url: peer.url }) });
+    const before = BigInt(Date.now()) * 1_000_000n;
+    // Happened an hour ago (a replayed agent event, say), observed now.
+    await log.append(loginEvent(1, { time: '2026-03-04T05:06:07.123456789Z' }));
+    await runner.drain();
+    const record = records[0] as { timeUnixNano: string; observedTimeUnixNano: string };
+    expect(record.timeUnixNano).toBe(
+      `${BigInt(Date.parse('2026-03-04T05:06:07Z')) * 1_000_000n + 123_456_789n}`,
+    );
+    expect(BigInt(record.observedTimeUnixNano)).toBeGreaterThanOrEqual(before);
+    await runner.stop();
+    await log.close();
+    await peer.stop();
+  });
 });
 
 function makeCa(dir: string) {
