@@ -13,6 +13,7 @@ import { defineConfig, type Options } from 'tsup';
 
 interface PackageJson {
   name: string;
+  version?: string;
   exports: Record<string, string | { default?: string; import?: string }>;
   bin?: Record<string, string>;
 }
@@ -47,7 +48,10 @@ export function packageEntries(dir: string): {
 
 export function fluxelTsup(dir: string = process.cwd()) {
   const { lib, bin } = packageEntries(dir);
+  const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as PackageJson;
   const common: Options = {
+    // The package's own version, for User-Agent headers and `--version` (src/version.ts).
+    define: { __FLUXEL_PACKAGE_VERSION__: JSON.stringify(pkg.version ?? '0.0.0') },
     format: ['esm'],
     target: 'node20',
     platform: 'neutral',

@@ -9,6 +9,7 @@ import { defineConfig } from 'vitest/config';
 
 interface PackageJson {
   name: string;
+  version?: string;
   exports?: Record<string, unknown>;
 }
 
@@ -28,6 +29,8 @@ export function projectConfig(dir: string) {
   }
   return defineConfig({
     resolve: { alias },
+    // What tsup writes into the build (see tsup.base.ts), so src/ runs the same in tests.
+    define: { __FLUXEL_PACKAGE_VERSION__: JSON.stringify(pkg.version ?? '0.0.0') },
     test: {
       name: pkg.name.startsWith('@fluxel/') ? pkg.name.slice('@fluxel/'.length) : basename(dir),
       root: dir,

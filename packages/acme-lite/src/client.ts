@@ -15,6 +15,8 @@ import {
   signJws,
 } from './jws.js';
 import { parseRetryAfter, type RenewalWindow } from './renewal.js';
+import { transportReason } from './transport.js';
+import { USER_AGENT } from './version.js';
 import {
   type CertKey,
   type CertKeyType,
@@ -244,11 +246,19 @@ export class AcmeClient {
   }
 
   async #http(url: string, init: RequestInit): Promise<Response_> {
+    const headers = new Headers(init.headers);
+    if (!headers.has('user-agent')) headers.set('user-agent', USER_AGENT);
     let res: Response;
     try {
-      res = await this.#fetch(url, init);
+      res = await this.#fetch(url, { ...init, headers });
     } catch (cause) {
-      throw new AcmeError('ERR_ACME_PROBLEM', `request to ${url} failed`, { cause });
+      throw new AcmeError(
+        'ERR_ACME_PROBLEM',
+        `request to ${url} failed: ${transportReason(cause)}`,
+        {
+          cause,
+        },
+      );
     }
     const nonce = res.headers.get('replay-nonce');
     if (nonce) this.#nonces.push(nonce);

@@ -9,6 +9,7 @@ import { toEcs } from './event.js';
 import { type RecordFormat, renderValue } from './format.js';
 import { randomBytes } from './primitives.js';
 import type { StoredRecord } from './record.js';
+import { PACKAGE_VERSION } from './version.js';
 
 export type { Sink } from './delivery.js';
 export type { Actor, AuditEvent, Geo, Outcome, Target } from './event.js';
@@ -290,8 +291,6 @@ function attr(key: string, value: string | number | undefined): { key: string; v
     },
   ];
 }
-
-const PACKAGE_VERSION = '0.0.0';
 
 /**
  * OpenTelemetry OTLP/HTTP with JSON encoding: `POST /v1/logs` with
