@@ -8,7 +8,8 @@
  *   fluxel-acme delete   <domain|order-id>
  *   fluxel-acme evaluate <domain> [--port 443] [--host <address>] [--trust <ca.pem>]
  *   fluxel-acme revoke   <domain|order-id> [--reason <0-10>]
- * Common: --directory <url> (default Let's Encrypt production), --staging, --store <dir>
+ * Common: --directory <url> (default Let's Encrypt production; `show` and `delete` without it
+ * look in every CA's folder of the store), --staging, --store <dir>
  * (default .), --ca <pem> (trust this CA for the ACME server), --eab-kid/--eab-hmac, --json.
  * Exit codes: 0 ok, 1 failed, 2 usage.
  */
@@ -25,6 +26,7 @@ import {
   startChallengeServer,
 } from './node.js';
 import { renewalTime } from './renewal.js';
+import { storesUnder } from './store-folders.js';
 
 /** Where the CLI writes; replaceable in tests. */
 export interface CliIo {
@@ -42,6 +44,7 @@ const USAGE = `usage:
   fluxel-acme revoke   <domain|order-id> [--reason <0-10>]
 options: --directory <url> | --staging, --store <dir> (default .), --ca <pem>,
          --eab-kid <kid> --eab-hmac <key>, --json
+show and delete without --directory/--staging look in every CA's folder of the store.
 An order id can begin with "-": put it after "--" (fluxel-acme delete -- -AbC…).`;
 
 class UsageError extends Error {}
@@ -99,10 +102,12 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
   try {
     if (values.staging && values.directory)
       throw new UsageError('--staging and --directory exclude each other');
+    const explicitDirectory = values.staging === true || values.directory !== undefined;
     const directoryUrl = values.staging
       ? LETS_ENCRYPT_STAGING
       : (values.directory ?? LETS_ENCRYPT_PRODUCTION);
-    const store = new FileCertificateStore({ root: values.store ?? '.', directoryUrl });
+    const root = values.store ?? '.';
+    const store = new FileCertificateStore({ root, directoryUrl });
     const ca = values.ca ? await readFile(values.ca, 'utf8') : undefined;
     const fetch = acmeFetch(ca ? { ca } : {});
     const eab =
@@ -201,32 +206,55 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
         return 0;
       }
       case 'show': {
-        const targets = args.length > 0 ? args : (await store.list()).map((s) => s.id);
+        // Without --directory/--staging: every CA's folder in the store, production first.
+        const stores = explicitDirectory ? [store] : await storesUnder(root);
+        const where = stores.map((s) => s.base).join(', ');
         const reports = [];
-        for (const target of targets) {
-          const report = await store.show(target);
-          if (!report)
-            throw new AcmeError('ERR_ACME_STORE', `no certificate for ${target} in ${store.base}`);
-          reports.push(report);
+        if (args.length === 0) {
+          for (const s of stores)
+            for (const stored of await s.list()) reports.push(await s.show(stored.id));
         }
+        for (const target of args) {
+          const found = await firstIn(stores, (s) => s.show(target));
+          if (!found)
+            throw new AcmeError('ERR_ACME_STORE', `no certificate for ${target} in ${where}`);
+          reports.push(found);
+        }
+        const shown = reports.filter((r) => r !== undefined);
         print(
-          reports
+          shown
             .map(
               (r) =>
-                `${r.meta.domains.join(', ')} (order ${r.id})\n  subject  ${r.subject}\n  SANs     ${r.sans.join(', ')}\n  issuer   ${r.issuer}\n  valid    ${r.notBefore.toISOString()} – ${r.notAfter.toISOString()} (${r.daysLeft} days left)\n  serial   ${r.serial}\n  cert     ${r.certPath}\n  key      ${r.keyPath}`,
+                `${r.meta.domains.join(', ')} (order ${r.id})\n  subject  ${r.subject}\n  SANs     ${r.sans.join(', ')}\n  issuer   ${r.issuer}\n  valid    ${r.notBefore.toISOString()} – ${r.notAfter.toISOString()} (${r.daysLeft} days left)\n  serial   ${r.serial}\n  directory ${r.meta.directoryUrl}\n  cert     ${r.certPath}\n  key      ${r.keyPath}`,
             )
-            .join('\n') || `no certificates in ${store.base}`,
-          { certificates: reports },
+            .join('\n') || `no certificates in ${where}`,
+          { certificates: shown },
         );
         return 0;
       }
       case 'delete': {
         const [target] = args;
         if (!target || args.length > 1) throw new UsageError('delete needs one domain or order id');
-        const stored = await store.find(target);
-        if (!stored) throw new AcmeError('ERR_ACME_STORE', `no certificate for ${target}`);
-        await store.delete(stored.id);
-        print(`deleted ${stored.certPath} and ${stored.keyPath}`, { deleted: stored.id });
+        const stores = explicitDirectory ? [store] : await storesUnder(root);
+        const matches = [];
+        for (const s of stores) {
+          const stored = await s.find(target);
+          if (stored) matches.push({ store: s, stored });
+        }
+        const [match, other] = matches;
+        if (!match)
+          throw new AcmeError(
+            'ERR_ACME_STORE',
+            `no certificate for ${target} in ${stores.map((s) => s.base).join(', ')}`,
+          );
+        if (other)
+          throw new UsageError(
+            `${target} has certificates from ${matches.map((m) => m.stored.meta.directoryUrl).join(' and ')}: name one with --directory, or give the order id`,
+          );
+        await match.store.delete(match.stored.id);
+        print(`deleted ${match.stored.certPath} and ${match.stored.keyPath}`, {
+          deleted: match.stored.id,
+        });
         return 0;
       }
       case 'evaluate': {
@@ -294,4 +322,13 @@ if (invokedDirectly) {
   }).then((code) => {
     process.exitCode = code;
   });
+}
+
+/** The first store's answer that is not `undefined`, in order. */
+async function firstIn<S, T>(stores: readonly S[], look: (store: S) => Promise<T | undefined>) {
+  for (const store of stores) {
+    const found = await look(store);
+    if (found !== undefined) return found;
+  }
+  return undefined;
 }

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { missingDependency } from '@fluxel/internal/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../src/cli.ts';
+import { directoryFolder } from '../src/node.ts';
 import { type Pebble, pebbleAvailable, startPebble } from './pebble-harness.ts';
 import { startStandIn } from './standin.ts';
 
@@ -56,7 +57,7 @@ describe('fluxel-acme usage', () => {
 });
 
 describe('fluxel-acme against the stand-in CA', () => {
-  it('issues with a profile, and renew follows the CA ARI window', async () => {
+  it('issues with a profile, renew follows the CA ARI window, show and delete find it without --directory', async () => {
     const ca = await startStandIn();
     const store = mkdtempSync(join(tmpdir(), 'cli-standin-'));
     const common = ['--directory', ca.directoryUrl, '--store', store, '--http-port', '0'];
@@ -79,6 +80,24 @@ describe('fluxel-acme against the stand-in CA', () => {
       // the stand-in certificate lives 7 days (one third left = day 4.67); ARI says day 5–6
       expect(due).toBeGreaterThanOrEqual(Date.parse(ca.window.start));
       expect(due).toBeLessThanOrEqual(Date.parse(ca.window.end));
+
+      // Regression: show and delete without --directory looked only in the Let's Encrypt
+      // production folder, so this certificate (from another CA) was "not found".
+      const shown = await run('show', 'standin.test', '--store', store, '--json');
+      expect(shown.code, shown.err).toBe(0);
+      const [report] = JSON.parse(shown.out).certificates;
+      expect(report.meta.directoryUrl).toBe(ca.directoryUrl);
+      const all = JSON.parse((await run('show', '--store', store, '--json')).out);
+      expect(all.certificates.map((c: { id: string }) => c.id)).toEqual([report.id]);
+      const missing = await run('show', 'other.test', '--store', store);
+      expect(missing.err).toContain(join(store, 'letsencrypt'));
+      // It says where it looked: the production folder and the stand-in CA's.
+      expect(missing.err).toContain(join(store, 'letsencrypt', 'org.letsencrypt.api.acme-v02'));
+      expect(missing.err).toContain(join(store, 'letsencrypt', directoryFolder(ca.directoryUrl)));
+      const deleted = await run('delete', 'standin.test', '--store', store, '--json');
+      expect(deleted.code, deleted.err).toBe(0);
+      expect(JSON.parse(deleted.out).deleted).toBe(report.id);
+      expect((await run('show', '--store', store)).out).toMatch(/no certificates/);
     } finally {
       await ca.close();
     }
