@@ -34,6 +34,7 @@ import {
   UnexpectedStatusError,
   UpstreamUnavailableError,
 } from './errors.js';
+import { checkClientOptions, relayBaseUrl } from './options.js';
 
 /** One HTTP request as the transport sends it. */
 export interface HttpRequest {
@@ -130,13 +131,13 @@ const MAX_NONCE_RETRIES = 1;
 
 /** Creates a relay client on a given transport. */
 export function createRelayClientCore(options: RelayClientCoreOptions): RelayClient {
-  const base = new URL(options.baseUrl);
-  if (base.protocol !== 'https:' && !(base.protocol === 'http:' && isLoopback(base.hostname))) {
+  checkClientOptions(options);
+  if (typeof options.transport !== 'function')
     throw new RelayError(
       'ERR_RELAY_INVALID_ARGUMENT',
-      'the relay URL must be https:// (http only on loopback, for tests)',
+      'transport must be a function (request) => Promise<response> (in Node: createRelayClient from @fluxel/relay-client/node builds one)',
     );
-  }
+  const base = relayBaseUrl(options.baseUrl);
   const baseUrl = base.href.replace(/\/$/, '');
   const now = options.now ?? Date.now;
   const random = options.random ?? Math.random;
@@ -483,10 +484,6 @@ function memoryTokens(): TokenStore {
       tokens = next;
     },
   };
-}
-
-function isLoopback(hostname: string): boolean {
-  return hostname === 'localhost' || hostname === '[::1]' || /^127\./.test(hostname);
 }
 
 function hex(bytes: number, random: () => number): string {

@@ -24,6 +24,8 @@ export {
   type UndiciTransportOptions,
 } from './transport.js';
 
+import { checkClientOptions } from './options.js';
+
 /** Options of {@link createRelayClient}. */
 export type RelayClientOptions = Omit<RelayClientCoreOptions, 'transport'> & UndiciTransportOptions;
 
@@ -36,6 +38,8 @@ export type NodeRelayClient = RelayClient & {
 
 /** Creates a relay client on undici. */
 export function createRelayClient(options: RelayClientOptions): NodeRelayClient {
+  // Checked before the transport exists, so a wrong option leaves no connection pool behind.
+  checkClientOptions(options);
   const transport = createUndiciTransport(options);
   const client = createRelayClientCore({ ...options, transport });
   return Object.assign(client, { close: () => transport.close(), transport });

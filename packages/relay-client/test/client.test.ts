@@ -166,10 +166,11 @@ describe('certificate verification and pinning', () => {
     }
   });
 
-  it('refuses a pin that is not a SHA-256', () => {
-    expect(() =>
-      createRelayClient({ baseUrl: relay.url, device: createDpopSigner as never, pins: ['short'] }),
-    ).toThrow(/32 bytes/);
+  it('refuses a pin that is not a SHA-256', async () => {
+    const device = createDpopSigner((await generateKeyPair()).privateJwk);
+    expect(() => createRelayClient({ baseUrl: relay.url, device, pins: ['short'] })).toThrow(
+      /32 bytes/,
+    );
   });
 });
 

@@ -1,0 +1,101 @@
+/**
+ * The relay client's options, checked when the client is built: a wrong option fails at once
+ * with `ERR_RELAY_INVALID_ARGUMENT` naming it and what to pass, not at the first call with a
+ * runtime's raw message ("Invalid URL", "x is not a function").
+ */
+import { RelayError } from './errors.js';
+
+const invalid = (message: string) => new RelayError('ERR_RELAY_INVALID_ARGUMENT', message);
+
+const isFunction = (value: unknown): boolean => typeof value === 'function';
+
+function optionalFunction(options: Record<string, unknown>, name: string): void {
+  if (options[name] !== undefined && !isFunction(options[name]))
+    throw invalid(`${name} must be a function (or left out)`);
+}
+
+function optionalCount(
+  retry: Record<string, unknown>,
+  name: string,
+  min: number,
+  integer = false,
+): void {
+  const value = retry[name];
+  if (value === undefined) return;
+  if (
+    typeof value !== 'number' ||
+    !Number.isFinite(value) ||
+    value < min ||
+    (integer && !Number.isInteger(value))
+  )
+    throw invalid(`retry.${name} must be ${integer ? 'an integer' : 'a number'} ≥ ${min}`);
+}
+
+/**
+ * The relay's base URL: `https://…`, or `http://` on a loopback address (tests only).
+ *
+ * @throws `RelayError` `ERR_RELAY_INVALID_ARGUMENT`.
+ */
+export function relayBaseUrl(value: unknown): URL {
+  const example = 'e.g. { baseUrl: "https://relay.example.com" }';
+  if (typeof value !== 'string' || value.length === 0)
+    throw invalid(`baseUrl is required: the relay's URL, ${example}`);
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw invalid(`baseUrl is not a URL: ${JSON.stringify(value.slice(0, 200))}, ${example}`);
+  }
+  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && isLoopback(url.hostname)))
+    throw invalid('the relay URL must be https:// (http only on loopback, for tests)');
+  return url;
+}
+
+/**
+ * Checks the options every relay client takes (the transport is checked by whoever builds it).
+ *
+ * @throws `RelayError` `ERR_RELAY_INVALID_ARGUMENT` naming the first wrong option.
+ */
+export function checkClientOptions(options: unknown): void {
+  if (typeof options !== 'object' || options === null)
+    throw invalid('options are required: { baseUrl, device, … }');
+  const o = options as Record<string, unknown>;
+  relayBaseUrl(o.baseUrl);
+  const device = o.device as Record<string, unknown> | undefined;
+  if (
+    typeof device !== 'object' ||
+    device === null ||
+    typeof device.jkt !== 'string' ||
+    !isFunction(device.proof)
+  )
+    throw invalid(
+      'device must be a DPoP signer with jkt and proof(), e.g. createDpopSigner(privateJwk) from @fluxel/license/client',
+    );
+  const tokens = o.tokens as Record<string, unknown> | undefined;
+  if (
+    tokens !== undefined &&
+    (typeof tokens !== 'object' ||
+      tokens === null ||
+      !isFunction(tokens.load) ||
+      !isFunction(tokens.save))
+  )
+    throw invalid('tokens must be a token store with load() and save() (or left out: memory)');
+  if (o.retry !== undefined) {
+    if (typeof o.retry !== 'object' || o.retry === null)
+      throw invalid(
+        'retry must be an object { attempts, baseDelayMs, maxDelayMs, maxRetryAfterMs }',
+      );
+    const retry = o.retry as Record<string, unknown>;
+    optionalCount(retry, 'attempts', 1, true);
+    optionalCount(retry, 'baseDelayMs', 0);
+    optionalCount(retry, 'maxDelayMs', 0);
+    optionalCount(retry, 'maxRetryAfterMs', 0);
+  }
+  if (o.userAgent !== undefined && typeof o.userAgent !== 'string')
+    throw invalid('userAgent must be a string');
+  for (const name of ['traceparent', 'now', 'sleep', 'random']) optionalFunction(o, name);
+}
+
+function isLoopback(hostname: string): boolean {
+  return hostname === 'localhost' || hostname === '[::1]' || /^127\./.test(hostname);
+}

@@ -1,0 +1,77 @@
+/**
+ * Options are checked when a client is built: a wrong one is `ERR_RELAY_INVALID_ARGUMENT`
+ * naming the option and what to pass — not a runtime's raw message at the first call.
+ */
+import { createDpopSigner, generateKeyPair } from '@fluxel/license/client';
+import { describe, expect, it } from 'vitest';
+import { createRelayClientCore, RelayError, type Transport } from '../src/index.ts';
+import { createRelayClient } from '../src/node.ts';
+
+const device = createDpopSigner((await generateKeyPair()).privateJwk);
+const transport: Transport = async () => ({ status: 204, headers: {}, body: new Uint8Array() });
+
+function refused(build: () => unknown): RelayError {
+  try {
+    build();
+  } catch (error) {
+    expect(error).toBeInstanceOf(RelayError);
+    expect((error as RelayError).code).toBe('ERR_RELAY_INVALID_ARGUMENT');
+    return error as RelayError;
+  }
+  throw new Error('the options were accepted');
+}
+
+describe('relay client options', () => {
+  it('regression: createRelayClient({}) threw a raw "Invalid URL"', () => {
+    expect(refused(() => createRelayClient({} as never)).message).toMatch(
+      /^baseUrl is required: the relay's URL, e\.g\. \{ baseUrl: "https:\/\/relay\.example\.com" \}/,
+    );
+    expect(refused(() => createRelayClient({ baseUrl: 'relay', device } as never)).message).toMatch(
+      /^baseUrl is not a URL: "relay"/,
+    );
+    expect(
+      refused(() => createRelayClient({ baseUrl: 'http://relay.example.com', device })).message,
+    ).toMatch(/must be https:\/\//);
+  });
+
+  it('names a missing or wrong device, token store, retry policy or hook', () => {
+    const base = { baseUrl: 'https://relay.example.com', transport, device };
+    const cases: [Record<string, unknown>, RegExp][] = [
+      [{ device: undefined }, /^device must be a DPoP signer with jkt and proof\(\)/],
+      [{ device: createDpopSigner }, /^device must be a DPoP signer/],
+      [{ tokens: {} }, /^tokens must be a token store with load\(\) and save\(\)/],
+      [{ retry: 3 }, /^retry must be an object/],
+      [{ retry: { attempts: 0 } }, /^retry\.attempts must be an integer ≥ 1/],
+      [{ retry: { attempts: 2.5 } }, /^retry\.attempts must be an integer ≥ 1/],
+      [{ retry: { baseDelayMs: -1 } }, /^retry\.baseDelayMs must be a number ≥ 0/],
+      [{ retry: { maxDelayMs: Number.NaN } }, /^retry\.maxDelayMs must be a number ≥ 0/],
+      [{ userAgent: 7 }, /^userAgent must be a string/],
+      [{ sleep: 'soon' }, /^sleep must be a function/],
+      [{ transport: undefined }, /^transport must be a function/],
+    ];
+    for (const [change, message] of cases)
+      expect(refused(() => createRelayClientCore({ ...base, ...change } as never)).message).toMatch(
+        message,
+      );
+    // The Node client checks before it builds its connection pool.
+    expect(
+      refused(() =>
+        createRelayClient({ baseUrl: 'https://relay.example.com', device: {} } as never),
+      ).message,
+    ).toMatch(/^device must be a DPoP signer/);
+  });
+
+  it('accepts what the README passes', () => {
+    expect(() =>
+      createRelayClientCore({
+        baseUrl: 'https://relay.example.com',
+        transport,
+        device,
+        retry: { attempts: 1, baseDelayMs: 0 },
+      }),
+    ).not.toThrow();
+    expect(() =>
+      createRelayClientCore({ baseUrl: 'http://127.0.0.1:8080', transport, device }),
+    ).not.toThrow();
+  });
+});
