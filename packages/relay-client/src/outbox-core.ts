@@ -16,6 +16,7 @@
  * This module runs on the Web platform; the durable file store is in `outbox-file.ts`.
  */
 import { uuidv7 } from '../../internal/src/uuid.js';
+import { ConnectionId, JsonValue, OperationName } from './contract.js';
 import { RelayError } from './errors.js';
 
 /** The longest caller-chosen message id ({@link OutboxInput.id}). */
@@ -696,10 +697,16 @@ function validateInput(input: OutboxInput): OutboxMetadata | undefined {
         'id may only hold letters, digits and . _ : - (starting with a letter or digit)',
       );
   }
-  if (typeof input.connection !== 'string' || input.connection === '')
-    throw invalid('connection must be a non-empty string');
-  if (typeof input.operation !== 'string' || input.operation === '')
-    throw invalid('operation must be a non-empty string');
+  // What the relay would refuse is refused here, before it is stored: such a message could
+  // only wait out its retries and end as a dead letter.
+  if (typeof input.connection !== 'string' || !ConnectionId.safeParse(input.connection).success)
+    throw invalid(
+      `connection must be a connection id (lower-case letters, digits and dashes, at most 63, e.g. shop-1), got ${JSON.stringify(String(input.connection).slice(0, 80))}`,
+    );
+  if (typeof input.operation !== 'string' || !OperationName.safeParse(input.operation).success)
+    throw invalid(
+      `operation must be a dotted lower-case name (e.g. order.status), got ${JSON.stringify(String(input.operation).slice(0, 80))}`,
+    );
   if (
     input.orderingKey !== undefined &&
     (typeof input.orderingKey !== 'string' || input.orderingKey === '')
@@ -714,6 +721,11 @@ function validateInput(input: OutboxInput): OutboxMetadata | undefined {
     });
   }
   if (json === undefined) throw invalid('payload must be JSON-serialisable');
+  const payload = JsonValue.safeParse(input.payload);
+  if (!payload.success)
+    throw invalid(
+      `payload is not accepted by the relay: ${payload.error.issues[0]?.message ?? 'invalid'}`,
+    );
   return input.metadata === undefined ? undefined : validateMetadata(input.metadata);
 }
 

@@ -99,12 +99,26 @@ describe('outbox → client → relay', () => {
       deliver: relayDeliver(client),
       onEvent: (e) => events.push(e.type),
     });
-    await outbox.enqueue({
-      connection: 'Not A Connection',
-      operation: 'order.status',
-      payload: {},
-    });
+    // What the relay's contract refuses, the outbox refuses at enqueue and never stores.
+    await expect(
+      outbox.enqueue({ connection: 'Not A Connection', operation: 'order.status', payload: {} }),
+    ).rejects.toMatchObject({ code: 'ERR_RELAY_INVALID_ARGUMENT' });
+    expect((await outbox.stats()).depth).toBe(0);
+    // What only the relay can judge (here: the third party's validation) dies at once.
+    relay.faults.set('send', [
+      {
+        kind: 'status' as const,
+        status: 422,
+        body: {
+          type: 'https://fluxel.dev/problems/validation',
+          title: 'The request is invalid',
+          status: 422,
+        },
+      },
+    ]);
+    await outbox.enqueue({ connection: 'shop-1', operation: 'order.status', payload: {} });
     await outbox.drain();
+    relay.faults.set('send', []);
     const dead = await outbox.deadLetters();
     expect(dead).toHaveLength(1);
     expect(events).toContain('dead');

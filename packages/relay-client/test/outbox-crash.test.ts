@@ -125,7 +125,7 @@ describe.skipIf(skip)('outbox under kill -9', () => {
     const seeded = new Outbox({ store: await FileOutboxStore.open(join(dir, 'outbox')) });
     const ids: string[] = [];
     for (let i = 0; i < N; i++)
-      ids.push((await seeded.enqueue({ connection: 'c', operation: 'o', payload: { i } })).id);
+      ids.push((await seeded.enqueue({ connection: 'c', operation: 'o.x', payload: { i } })).id);
     await seeded.close();
 
     let released = 0;

@@ -73,9 +73,30 @@ describe('Outbox.enqueue', () => {
   it.each([
     ['no connection', { operation: 'x', payload: 1 }],
     ['empty operation', { connection: 'c', operation: '', payload: 1 }],
-    ['payload not JSON', { connection: 'c', operation: 'o', payload: 10n }],
-    ['payload undefined', { connection: 'c', operation: 'o', payload: undefined }],
-    ['empty ordering key', { connection: 'c', operation: 'o', payload: 1, orderingKey: '' }],
+    ['payload not JSON', { connection: 'c', operation: 'o.x', payload: 10n }],
+    ['payload undefined', { connection: 'c', operation: 'o.x', payload: undefined }],
+    ['empty ordering key', { connection: 'c', operation: 'o.x', payload: 1, orderingKey: '' }],
+    // Regression: the relay refuses these, yet the outbox stored them (to die as dead letters).
+    [
+      'a connection the relay refuses',
+      { connection: 'Shop 1!', operation: 'order.status', payload: 1 },
+    ],
+    [
+      'an operation the relay refuses',
+      { connection: 'shop-1', operation: 'Order Status', payload: 1 },
+    ],
+    [
+      'a payload nested too deep',
+      { connection: 'shop-1', operation: 'order.status', payload: deep(70) },
+    ],
+    [
+      'a payload with __proto__',
+      {
+        connection: 'shop-1',
+        operation: 'order.status',
+        payload: JSON.parse('{"__proto__":{"x":1}}'),
+      },
+    ],
   ])('refuses %s with ERR_RELAY_INVALID_ARGUMENT', async (_name, bad) => {
     const { outbox, store } = setup();
     const error = await outbox.enqueue(bad as never).catch((e: unknown) => e);
@@ -438,3 +459,10 @@ describe('Outbox on the file store across a restart', () => {
     }
   });
 });
+
+/** `[[[…1…]]]`, `depth` arrays deep. */
+function deep(depth: number): unknown {
+  let value: unknown = 1;
+  for (let i = 0; i < depth; i++) value = [value];
+  return value;
+}
