@@ -93,7 +93,12 @@ export const JsonValue = z
         params: { reason: problem },
       });
   })
-  .pipe(z.json());
+  .pipe(z.json())
+  .meta({
+    id: 'JsonValue',
+    description:
+      'Any JSON value, at most 64 levels of arrays and objects deep, at most 1 000 000 values, no key named __proto__.',
+  });
 
 /** An RFC 9457 problem document with the relay's extension members. */
 export const Problem = z.looseObject({
@@ -201,7 +206,9 @@ export const Credentials = z.strictObject({
     .refine(
       (fields) => Object.keys(fields).length >= 1 && Object.keys(fields).length <= 16,
       'between 1 and 16 fields',
-    ),
+    )
+    // The refinement as JSON Schema, so the OpenAPI document states the limit too.
+    .meta({ minProperties: 1, maxProperties: 16 }),
 });
 
 /** An inbound event held in the mailbox. */

@@ -13,13 +13,64 @@ export interface OpenApiOptions {
 /** A JSON object (the OpenAPI document and its parts). */
 export type Json = Record<string, unknown>;
 
-function schema(type: z.ZodType, io: 'input' | 'output'): Json {
-  const { $schema: _ignored, ...rest } = z.toJSONSchema(type, {
-    target: 'draft-2020-12',
-    io,
-    unrepresentable: 'any',
-  }) as Json;
-  return rest;
+/**
+ * Shared definitions of the document (`components/schemas`). A generated schema's own `$defs`
+ * (zod names them `__schema0`, … for recursive types such as a JSON value) would resolve
+ * against the document root when the schema sits inside an operation, where there is no
+ * `$defs`: they are lifted here, one per distinct definition, and every `$ref` rewritten.
+ */
+class SharedSchemas {
+  readonly schemas: Record<string, Json> = {};
+  readonly #byContent = new Map<string, string>();
+
+  add(name: string, definition: Json): string {
+    const key = JSON.stringify(definition);
+    const known = this.#byContent.get(key);
+    if (known) return known;
+    let unique = name;
+    for (let n = 2; this.schemas[unique]; n++) unique = `${name}${n}`;
+    this.schemas[unique] = definition;
+    this.#byContent.set(key, unique);
+    return unique;
+  }
+
+  /** The JSON Schema of `type`, its `$defs` lifted into the shared schemas. */
+  schema(type: z.ZodType, io: 'input' | 'output'): Json {
+    const {
+      $schema: _ignored,
+      $defs,
+      ...rest
+    } = z.toJSONSchema(type, {
+      target: 'draft-2020-12',
+      io,
+      unrepresentable: 'any',
+    }) as Json & { $defs?: Record<string, Json> };
+    if (!$defs) return rest;
+    const renamed = new Map<string, string>();
+    // A definition may refer to another (or itself): name them all first, then rewrite.
+    for (const name of Object.keys($defs))
+      renamed.set(name, name.startsWith('__schema') ? `Schema${renamed.size}` : name);
+    const rewrite = (value: unknown): unknown => {
+      if (Array.isArray(value)) return value.map(rewrite);
+      if (typeof value !== 'object' || value === null) return value;
+      const out: Json = {};
+      for (const [k, v] of Object.entries(value)) {
+        const local = k === '$ref' && typeof v === 'string' && /^#\/\$defs\/(.+)$/.exec(v);
+        out[k] = local ? `#/components/schemas/${renamed.get(local[1] as string)}` : rewrite(v);
+      }
+      return out;
+    };
+    for (const [name, definition] of Object.entries($defs)) {
+      // The same type may read differently as a request (input) and an answer (output).
+      const base = renamed.get(name) as string;
+      const lifted = this.add(
+        io === 'input' && this.schemas[base] ? `${base}Input` : base,
+        rewrite(definition) as Json,
+      );
+      renamed.set(name, lifted);
+    }
+    return rewrite(rest) as Json;
+  }
 }
 
 const STATUS_TEXT: Record<number, string> = {
@@ -41,8 +92,17 @@ const STATUS_TEXT: Record<number, string> = {
   503: 'The third party (or the relay) is unavailable: retry later (see Retry-After)',
 };
 
+/**
+ * The one rule beyond RFC 9449, stated where clients look for it: a standard DPoP client must
+ * add this claim to POST and PUT, or the relay refuses the request.
+ */
+const BODY_DIGEST_RULE =
+  'Beyond RFC 9449: a request with a non-empty body must carry the claim `cdg` in its proof, the base64url (no padding) SHA-256 of the exact body bytes, so that a proof cannot be replayed with another body; without it, or with another digest, the relay answers 401. Proof algorithms: ES256 or EdDSA (`alg` "EdDSA").';
+
 /** Builds the OpenAPI 3.1 document of the relay contract. */
 export function openApiDocument(options: OpenApiOptions = {}): Json {
+  const shared = new SharedSchemas();
+  const schema = (type: z.ZodType, io: 'input' | 'output') => shared.schema(type, io);
   const paths: Record<string, Json> = {};
   for (const route of Object.values(relayContract) as RouteDefinition[]) {
     const parameters: Json[] = [];
@@ -79,7 +139,7 @@ export function openApiDocument(options: OpenApiOptions = {}): Json {
       in: 'header',
       required: true,
       description:
-        'A fresh DPoP proof (RFC 9449) signed by the device key, with `cdg` (SHA-256 of the body) when there is a body.',
+        'A fresh DPoP proof (RFC 9449) signed by the device key. When the request has a non-empty body, the proof must also carry `cdg`: the base64url (no padding) SHA-256 of the exact body bytes sent; a proof without it, or with another digest, is refused with 401.',
       schema: { type: 'string' },
     });
     const responses: Json = {};
@@ -131,18 +191,18 @@ export function openApiDocument(options: OpenApiOptions = {}): Json {
     servers: (options.servers ?? []).map((url) => ({ url })),
     paths,
     components: {
-      schemas: { Problem: schema(Problem, 'output') },
+      schemas: { Problem: schema(Problem, 'output'), ...shared.schemas },
       responses: problemResponses,
       securitySchemes: {
         DeviceProof: {
           type: 'http',
           scheme: 'DPoP',
-          description: 'A DPoP proof by the device key only (no access token).',
+          description: `A DPoP proof by the device key only (no access token). ${BODY_DIGEST_RULE}`,
         },
         DeviceBound: {
           type: 'http',
           scheme: 'DPoP',
-          description: '`Authorization: DPoP <access token>` plus a DPoP proof bound to it.',
+          description: `\`Authorization: DPoP <access token>\` plus a DPoP proof bound to it (\`ath\`). ${BODY_DIGEST_RULE}`,
         },
       },
     },

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { validate } from '@readme/openapi-parser';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { openApiDocument, relayContract, routePath } from '../src/contract.ts';
@@ -10,6 +11,29 @@ describe('OpenAPI', () => {
       readFileSync(join(import.meta.dirname, '../openapi.json'), 'utf8'),
     );
     expect(committed).toEqual(JSON.parse(JSON.stringify(openApiDocument())));
+  });
+
+  it('regression: the document did not validate ($ref "#/$defs/__schema0" resolved against the root); an independent validator accepts it', async () => {
+    // @readme/openapi-parser: schema validation against the OpenAPI 3.1 meta-schema plus
+    // resolution of every $ref — written by others, so it does not share our blind spots.
+    const result = await validate(structuredClone(openApiDocument()) as never);
+    expect(result.valid ? [] : result.errors).toEqual([]);
+    expect(JSON.stringify(openApiDocument())).not.toContain('#/$defs/');
+  });
+
+  it('states the limits the relay enforces: 1–16 credential fields, JSON bounds, the body digest', () => {
+    // biome-ignore lint/suspicious/noExplicitAny: walking a JSON document
+    const doc = openApiDocument() as any;
+    const fields =
+      doc.paths['/v1/connections/{connection}/credentials'].put.requestBody.content[
+        'application/json'
+      ].schema.properties.fields;
+    expect(fields).toMatchObject({ minProperties: 1, maxProperties: 16 });
+    expect(doc.components.schemas.JsonValue.description).toMatch(/64 levels.*1 000 000 values/);
+    for (const scheme of Object.values(doc.components.securitySchemes) as { description: string }[])
+      expect(scheme.description).toMatch(
+        /`cdg`.*base64url \(no padding\) SHA-256 of the exact body bytes/,
+      );
   });
 
   it('describes every route with its method, idempotency header and problem responses', () => {
