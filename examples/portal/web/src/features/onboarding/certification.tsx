@@ -8,6 +8,7 @@ import {
   type Credentials,
   onboardingContract as c,
 } from '../../../../src/features/onboarding/contract.ts';
+import { Button } from '../../actions.tsx';
 import { ApiError } from '../../api.ts';
 import { call } from '../../client.ts';
 import { useApp } from '../../context.tsx';
@@ -27,7 +28,8 @@ import {
 } from '../../ui.tsx';
 import { onboardingLabel, onboardingMessages } from './messages.ts';
 
-const TONE = { open: 'neutral', passed: 'ok', failed: 'bad' } as const;
+/** A checklist step's badge tone by its state (here and in the administrators' partner list). */
+export const STEP_TONE = { open: 'neutral', passed: 'ok', failed: 'bad' } as const;
 
 export function CertificationPage() {
   const { locale } = useApp();
@@ -112,15 +114,9 @@ export function CertificationPage() {
             ) : (
               <>
                 <p className="hint">{ot('cert.revealHint')}</p>
-                <button
-                  type="button"
-                  className="button"
-                  data-testid="cert-reveal"
-                  disabled={action.busy}
-                  onClick={() => void reveal()}
-                >
+                <Button testId="cert-reveal" disabled={action.busy} onClick={() => void reveal()}>
                   {ot('cert.reveal')}
-                </button>
+                </Button>
               </>
             )}
           </Card>
@@ -131,7 +127,7 @@ export function CertificationPage() {
                 <li key={step.id} data-testid={`step-${step.id}`} data-state={step.state}>
                   <h3>{ot(step.id === 'inbound' ? 'cert.step.inbound' : 'cert.step.outbound')}</h3>
                   <p>
-                    <Badge tone={TONE[step.state]}>
+                    <Badge tone={STEP_TONE[step.state]}>
                       {onboardingLabel(ot, 'cert.state', step.state)}
                     </Badge>{' '}
                     {step.at ? ot('cert.at', { date: formatDate(locale, step.at) }) : null}{' '}
@@ -144,14 +140,14 @@ export function CertificationPage() {
                   {step.id === 'inbound' ? (
                     <>
                       <p className="hint">{ot('cert.step.inboundHow')}</p>
-                      <button
-                        type="button"
-                        className="button-secondary button-small"
-                        data-testid="cert-refresh"
+                      <Button
+                        variant="secondary"
+                        small
+                        testId="cert-refresh"
                         onClick={() => state.reload()}
                       >
                         {ot('cert.refresh')}
-                      </button>
+                      </Button>
                     </>
                   ) : (
                     <>
@@ -168,19 +164,17 @@ export function CertificationPage() {
                           required
                           defaultValue={s.webhookUrl ?? ''}
                         />
-                        <button type="submit" className="button-secondary" disabled={action.busy}>
+                        <Button type="submit" variant="secondary" disabled={action.busy}>
                           {ot('cert.saveUrl')}
-                        </button>
+                        </Button>
                       </form>
-                      <button
-                        type="button"
-                        className="button"
-                        data-testid="cert-send"
+                      <Button
+                        testId="cert-send"
                         disabled={action.busy || !s.webhookUrl}
                         onClick={() => void send()}
                       >
                         {ot('cert.send')}
-                      </button>
+                      </Button>
                     </>
                   )}
                 </li>

@@ -3,29 +3,30 @@
  * reason) and the onboarded partners' certification state, where production scopes are granted
  * once a partner is certified.
  */
-import { type FormEvent, useState } from 'react';
+import { useState } from 'react';
 import {
   type ApplicationRow,
   type ApplicationStatus,
   type CertificationState,
   onboardingContract as c,
 } from '../../../../src/features/onboarding/contract.ts';
+import { Button } from '../../actions.tsx';
 import { call } from '../../client.ts';
 import { useApp } from '../../context.tsx';
 import { useMessages } from '../../messages.ts';
 import {
   Badge,
   Card,
-  Field,
+  DataTable,
   formatDate,
-  formValue,
-  Loading,
   Notice,
   PageTitle,
   SelectField,
   useAction,
   useLoad,
 } from '../../ui.tsx';
+import { RejectForm } from '../rights/reject-form.tsx';
+import { STEP_TONE } from './certification.tsx';
 import { onboardingLabel, onboardingMessages } from './messages.ts';
 
 const TONE: Record<ApplicationStatus, 'ok' | 'warn' | 'bad' | 'neutral'> = {
@@ -72,9 +73,7 @@ function Applications({ onApproved }: { onApproved(): void }) {
     }
   }
 
-  async function reject(event: FormEvent<HTMLFormElement>, a: ApplicationRow): Promise<void> {
-    event.preventDefault();
-    const reason = formValue(event.currentTarget, 'reason');
+  async function reject(a: ApplicationRow, reason: string): Promise<void> {
     const done = await action.run(
       () => call(c.reject, { params: { id: a.id }, body: { reason } }),
       ot('review.rejected', { name: a.companyName }),
@@ -85,7 +84,6 @@ function Applications({ onApproved }: { onApproved(): void }) {
     }
   }
 
-  const rows = list.data ?? [];
   return (
     <Card title={ot('review.queue')}>
       <SelectField
@@ -103,101 +101,102 @@ function Applications({ onApproved }: { onApproved(): void }) {
           })),
         ]}
       />
-      <Notice error={action.error ?? list.error} status={action.status} />
-      {list.loading && !list.data ? <Loading /> : null}
-      {list.data && rows.length === 0 ? <p>{ot('review.empty')}</p> : null}
-      {rows.length > 0 ? (
-        <div className="table-wrap">
-          <table data-testid="applications">
-            <caption className="sr-only">{ot('review.caption')}</caption>
-            <thead>
-              <tr>
-                <th scope="col">{ot('review.company')}</th>
-                <th scope="col">{ot('review.contact')}</th>
-                <th scope="col">{ot('review.submitted')}</th>
-                <th scope="col">{ot('review.status')}</th>
-                <th scope="col">
-                  <span className="sr-only">{ot('review.approve')}</span>
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {rows.map((a) => (
-                <tr key={a.id} data-testid="application-row" data-company={a.companyName}>
-                  <td>
-                    <strong>{a.companyName}</strong>
+      <Notice error={action.error} status={action.status} />
+      <DataTable
+        caption={ot('review.caption')}
+        captionHidden
+        testId="applications"
+        source={list}
+        empty={ot('review.empty')}
+        rowKey={(a) => a.id}
+        rowAttributes={(a) => ({ 'data-testid': 'application-row', 'data-company': a.companyName })}
+        actionsHeader={ot('review.approve')}
+        actionsHeaderHidden
+        columns={[
+          {
+            key: 'company',
+            header: ot('review.company'),
+            cell: (a) => (
+              <>
+                <strong>{a.companyName}</strong>
+                <br />
+                <span className="hint">{a.companyAddress}</span>
+                {a.website ? (
+                  <>
                     <br />
-                    <span className="hint">{a.companyAddress}</span>
-                    {a.website ? (
-                      <>
-                        <br />
-                        <span className="hint">{a.website}</span>
-                      </>
-                    ) : null}
-                  </td>
-                  <td>
-                    {a.contactName}
-                    <br />
-                    <span className="hint">{a.contactEmail}</span>
-                  </td>
-                  <td className="nowrap">{formatDate(locale, a.createdAt)}</td>
-                  <td>
-                    <Badge tone={TONE[a.status]}>{onboardingLabel(ot, 'status', a.status)}</Badge>
-                    {a.rejectReason ? <p className="hint">{a.rejectReason}</p> : null}
-                  </td>
-                  <td>
-                    {a.status === 'pending' ? (
-                      rejecting === a.id ? (
-                        <form
-                          className="inline-form"
-                          onSubmit={(e) => void reject(e, a)}
-                          data-testid="reject-form"
-                        >
-                          <Field label={ot('review.reason')} name="reason" required minLength={2} />
-                          <div className="row-actions">
-                            <button type="submit" className="button-danger button-small">
-                              {ot('review.reject')}
-                            </button>
-                            <button
-                              type="button"
-                              className="button-secondary button-small"
-                              onClick={() => setRejecting(undefined)}
-                            >
-                              ×<span className="sr-only">{ot('review.reject')}</span>
-                            </button>
-                          </div>
-                        </form>
-                      ) : (
-                        <div className="row-actions">
-                          <button
-                            type="button"
-                            className="button button-small"
-                            data-testid="approve"
-                            aria-label={ot('review.approveLabel', { name: a.companyName })}
-                            disabled={action.busy}
-                            onClick={() => void approve(a)}
-                          >
-                            {ot('review.approve')}
-                          </button>
-                          <button
-                            type="button"
-                            className="button-secondary button-small"
-                            data-testid="reject"
-                            aria-label={ot('review.rejectLabel', { name: a.companyName })}
-                            onClick={() => setRejecting(a.id)}
-                          >
-                            {ot('review.reject')}
-                          </button>
-                        </div>
-                      )
-                    ) : null}
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
-      ) : null}
+                    <span className="hint">{a.website}</span>
+                  </>
+                ) : null}
+              </>
+            ),
+          },
+          {
+            key: 'contact',
+            header: ot('review.contact'),
+            cell: (a) => (
+              <>
+                {a.contactName}
+                <br />
+                <span className="hint">{a.contactEmail}</span>
+              </>
+            ),
+          },
+          {
+            key: 'submitted',
+            header: ot('review.submitted'),
+            className: 'nowrap',
+            cell: (a) => formatDate(locale, a.createdAt),
+          },
+          {
+            key: 'status',
+            header: ot('review.status'),
+            cell: (a) => (
+              <>
+                <Badge tone={TONE[a.status]}>{onboardingLabel(ot, 'status', a.status)}</Badge>
+                {a.rejectReason ? <p className="hint">{a.rejectReason}</p> : null}
+              </>
+            ),
+          },
+        ]}
+        actions={(a) =>
+          a.status !== 'pending' ? null : rejecting === a.id ? (
+            <RejectForm
+              testId="reject-form"
+              reasonLabel={ot('review.reason')}
+              reject={ot('review.reject')}
+              busy={action.busy}
+              onReject={(reason) => reject(a, reason)}
+              cancel={
+                <>
+                  ×<span className="sr-only">{ot('review.reject')}</span>
+                </>
+              }
+              onCancel={() => setRejecting(undefined)}
+            />
+          ) : (
+            <>
+              <Button
+                small
+                testId="approve"
+                aria-label={ot('review.approveLabel', { name: a.companyName })}
+                disabled={action.busy}
+                onClick={() => void approve(a)}
+              >
+                {ot('review.approve')}
+              </Button>
+              <Button
+                variant="secondary"
+                small
+                testId="reject"
+                aria-label={ot('review.rejectLabel', { name: a.companyName })}
+                onClick={() => setRejecting(a.id)}
+              >
+                {ot('review.reject')}
+              </Button>
+            </>
+          )
+        }
+      />
     </Card>
   );
 }
@@ -216,75 +215,68 @@ function Partners({ version }: { version: number }) {
     if (done) list.reload();
   }
 
-  const rows = list.data ?? [];
   return (
     <Card title={ot('review.partners')}>
-      <Notice error={action.error ?? list.error} status={action.status} />
-      {list.loading && !list.data ? <Loading /> : null}
-      {list.data && rows.length === 0 ? <p>{ot('review.partnersEmpty')}</p> : null}
-      {rows.length > 0 ? (
-        <div className="table-wrap">
-          <table data-testid="onboarded-partners">
-            <caption className="sr-only">{ot('review.partnersCaption')}</caption>
-            <thead>
-              <tr>
-                <th scope="col">{ot('review.partner')}</th>
-                <th scope="col">{ot('cert.steps')}</th>
-                <th scope="col">{ot('review.scopes')}</th>
-                <th scope="col">
-                  <span className="sr-only">{ot('review.grant')}</span>
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {rows.map((p) => (
-                <tr key={p.tenantId} data-testid="partner-row" data-certified={p.certified}>
-                  <td>{p.tenantName}</td>
-                  <td>
-                    {p.steps.map((s) => (
-                      <span key={s.id}>
-                        <Badge
-                          tone={
-                            s.state === 'passed' ? 'ok' : s.state === 'failed' ? 'bad' : 'neutral'
-                          }
-                        >
-                          {s.id === 'inbound' ? '(a)' : '(b)'}{' '}
-                          {onboardingLabel(ot, 'cert.state', s.state)}
-                        </Badge>{' '}
-                      </span>
-                    ))}
-                    <br />
-                    {p.certified ? (
-                      <Badge tone="ok">
-                        {ot('review.certified')} {formatDate(locale, p.certifiedAt)}
-                      </Badge>
-                    ) : (
-                      <Badge tone="neutral">{ot('review.notCertified')}</Badge>
-                    )}
-                  </td>
-                  <td>
-                    <code>{p.scopes.join(' ')}</code>
-                  </td>
-                  <td>
-                    {p.certified && !p.productionGrantedAt ? (
-                      <button
-                        type="button"
-                        className="button button-small"
-                        data-testid="grant"
-                        aria-label={ot('review.grantLabel', { name: p.tenantName })}
-                        disabled={action.busy}
-                        onClick={() => void grant(p)}
-                      >
-                        {ot('review.grant')}
-                      </button>
-                    ) : null}
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
-      ) : null}
+      <Notice error={action.error} status={action.status} />
+      <DataTable
+        caption={ot('review.partnersCaption')}
+        captionHidden
+        testId="onboarded-partners"
+        source={list}
+        empty={ot('review.partnersEmpty')}
+        rowKey={(p) => p.tenantId}
+        rowAttributes={(p) => ({
+          'data-testid': 'partner-row',
+          'data-certified': String(p.certified),
+        })}
+        actionsHeader={ot('review.grant')}
+        actionsHeaderHidden
+        columns={[
+          { key: 'partner', header: ot('review.partner'), cell: (p) => p.tenantName },
+          {
+            key: 'steps',
+            header: ot('cert.steps'),
+            cell: (p) => (
+              <>
+                {p.steps.map((s) => (
+                  <span key={s.id}>
+                    <Badge tone={STEP_TONE[s.state]}>
+                      {s.id === 'inbound' ? '(a)' : '(b)'}{' '}
+                      {onboardingLabel(ot, 'cert.state', s.state)}
+                    </Badge>{' '}
+                  </span>
+                ))}
+                <br />
+                {p.certified ? (
+                  <Badge tone="ok">
+                    {ot('review.certified')} {formatDate(locale, p.certifiedAt)}
+                  </Badge>
+                ) : (
+                  <Badge tone="neutral">{ot('review.notCertified')}</Badge>
+                )}
+              </>
+            ),
+          },
+          {
+            key: 'scopes',
+            header: ot('review.scopes'),
+            cell: (p) => <code>{p.scopes.join(' ')}</code>,
+          },
+        ]}
+        actions={(p) =>
+          p.certified && !p.productionGrantedAt ? (
+            <Button
+              small
+              testId="grant"
+              aria-label={ot('review.grantLabel', { name: p.tenantName })}
+              disabled={action.busy}
+              onClick={() => void grant(p)}
+            >
+              {ot('review.grant')}
+            </Button>
+          ) : null
+        }
+      />
     </Card>
   );
 }

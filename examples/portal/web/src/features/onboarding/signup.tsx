@@ -7,6 +7,7 @@ import { type FormEvent, useState } from 'react';
 import { type AgreementBlock, agreementBlocks } from '../../../../src/features/adv/markdown.ts';
 import { onboardingContract as c } from '../../../../src/features/onboarding/contract.ts';
 import { pathOf } from '../../../../src/shared/contract.ts';
+import { Button } from '../../actions.tsx';
 import { requestJson } from '../../api.ts';
 import { call } from '../../client.ts';
 import { useApp } from '../../context.tsx';
@@ -58,6 +59,37 @@ export function TermsText({
         return <p key={key}>{g.text}</p>;
       })}
     </article>
+  );
+}
+
+/**
+ * A text the applicant accepts (the partner terms, the ADV/DPA): the text in its box and the
+ * required checkbox `name` below it.
+ */
+function AcceptCard({
+  title,
+  text,
+  testId,
+  name,
+  checkboxTestId,
+  accept,
+}: {
+  title: string;
+  text: string;
+  testId: string;
+  name: string;
+  checkboxTestId: string;
+  accept: string;
+}) {
+  return (
+    <Card title={title}>
+      <TermsText text={text} label={title} testId={testId} />
+      <p>
+        <label>
+          <input type="checkbox" name={name} required data-testid={checkboxTestId} /> {accept}
+        </label>
+      </p>
+    </Card>
   );
 }
 
@@ -154,42 +186,27 @@ export function PartnerSignupPage() {
               hint={ot('signup.contactEmailHint')}
             />
           </Card>
-          <Card title={ot('signup.terms', { version: terms.data.terms.version })}>
-            <TermsText
-              text={terms.data.terms.text}
-              label={ot('signup.terms', { version: terms.data.terms.version })}
-              testId="signup-terms"
-            />
-            <p>
-              <label>
-                <input type="checkbox" name="acceptTerms" required data-testid="accept-terms" />{' '}
-                {ot('signup.acceptTerms')}
-              </label>
-            </p>
-          </Card>
-          <Card title={ot('signup.adv', { version: terms.data.adv.version })}>
-            <TermsText
-              text={terms.data.adv.text}
-              label={ot('signup.adv', { version: terms.data.adv.version })}
-              testId="signup-adv"
-            />
-            <p>
-              <label>
-                <input type="checkbox" name="acceptAdv" required data-testid="accept-adv" />{' '}
-                {ot('signup.acceptAdv')}
-              </label>
-            </p>
-          </Card>
+          <AcceptCard
+            title={ot('signup.terms', { version: terms.data.terms.version })}
+            text={terms.data.terms.text}
+            testId="signup-terms"
+            name="acceptTerms"
+            checkboxTestId="accept-terms"
+            accept={ot('signup.acceptTerms')}
+          />
+          <AcceptCard
+            title={ot('signup.adv', { version: terms.data.adv.version })}
+            text={terms.data.adv.text}
+            testId="signup-adv"
+            name="acceptAdv"
+            checkboxTestId="accept-adv"
+            accept={ot('signup.acceptAdv')}
+          />
           <Notice error={action.error} />
           <div className="actions">
-            <button
-              type="submit"
-              className="button"
-              data-testid="signup-submit"
-              disabled={action.busy}
-            >
+            <Button type="submit" testId="signup-submit" disabled={action.busy}>
               {ot('signup.submit')}
-            </button>
+            </Button>
             <Link to="/login">{ot('signup.toLogin')}</Link>
           </div>
         </form>
@@ -223,14 +240,9 @@ export function PartnerVerifyPage({ token }: { token: string }) {
             <p>{ot('verify.intro')}</p>
             <Notice error={action.error} />
             <div className="actions">
-              <button
-                type="submit"
-                className="button"
-                data-testid="verify-submit"
-                disabled={action.busy}
-              >
+              <Button type="submit" testId="verify-submit" disabled={action.busy}>
                 {ot('verify.submit')}
-              </button>
+              </Button>
             </div>
           </form>
         )}

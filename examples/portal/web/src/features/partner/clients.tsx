@@ -1,10 +1,11 @@
 /** The partner page's API clients: list (revoke), create (the secret is shown once). */
-import { type FormEvent, useState } from 'react';
+import { useState } from 'react';
 import {
   type ApiClientRow,
   partnerContract as c,
   type PartnerMeta,
 } from '../../../../src/features/partner/contract.ts';
+import { Button } from '../../actions.tsx';
 import { call } from '../../client.ts';
 import { useApp } from '../../context.tsx';
 import { useMessages } from '../../messages.ts';
@@ -15,12 +16,11 @@ import {
   Field,
   formatDate,
   formValue,
-  Notice,
   OneTimeSecret,
   useAction,
   useLoad,
 } from '../../ui.tsx';
-import { Checkboxes, checkedOf, TenantChoice } from './form-parts.tsx';
+import { CreatedBox, CreateForm } from './form-parts.tsx';
 import { partnerLabel, partnerMessages } from './messages.ts';
 
 export function ClientsCard({ meta }: { meta: PartnerMeta }) {
@@ -31,27 +31,6 @@ export function ClientsCard({ meta }: { meta: PartnerMeta }) {
   const [created, setCreated] = useState<
     { client: ApiClientRow; clientSecret: string } | undefined
   >(undefined);
-
-  async function create(event: FormEvent<HTMLFormElement>): Promise<void> {
-    event.preventDefault();
-    const form = event.currentTarget;
-    const scopes = checkedOf(form, 'scopes', meta.scopes);
-    if (scopes.length === 0) {
-      action.setError(new Error(t('scopesRequired')));
-      return;
-    }
-    const tenantId = formValue(form, 'tenantId');
-    const result = await action.run(() =>
-      call(c.createClient, {
-        body: { name: formValue(form, 'name'), scopes, ...(tenantId ? { tenantId } : {}) },
-      }),
-    );
-    if (result) {
-      form.reset();
-      setCreated(result);
-      list.reload();
-    }
-  }
 
   async function revoke(client: ApiClientRow): Promise<void> {
     const result = await action.run(() =>
@@ -64,8 +43,11 @@ export function ClientsCard({ meta }: { meta: PartnerMeta }) {
     <Card title={t('clientsTitle')}>
       <p className="hint">{t('tokenHint', { url: meta.tokenUrl, api: meta.apiBase })}</p>
       {created ? (
-        <div className="card-highlight" data-testid="client-created">
-          <h3>{t('clientCreatedTitle', { name: created.client.name })}</h3>
+        <CreatedBox
+          testId="client-created"
+          title={t('clientCreatedTitle', { name: created.client.name })}
+          onDone={() => setCreated(undefined)}
+        >
           <p>
             {t('clientId')}: <code data-testid="client-id">{created.client.clientId}</code>
           </p>
@@ -75,18 +57,13 @@ export function ClientsCard({ meta }: { meta: PartnerMeta }) {
             value={created.clientSecret}
             note={t('shownOnce')}
           />
-          <button type="button" className="button-secondary" onClick={() => setCreated(undefined)}>
-            {t('done')}
-          </button>
-        </div>
+        </CreatedBox>
       ) : null}
       <DataTable
         caption={t('clientsCaption')}
         captionHidden
         testId="partner-clients"
-        rows={list.data}
-        loading={list.loading}
-        error={list.error}
+        source={list}
         empty={t('clientsEmpty')}
         rowKey={(client) => client.clientId}
         rowAttributes={(client) => ({ 'data-client-id': client.clientId })}
@@ -119,34 +96,42 @@ export function ClientsCard({ meta }: { meta: PartnerMeta }) {
           client.revokedAt ? (
             <Badge tone="neutral">{t('clientRevoked')}</Badge>
           ) : (
-            <button
-              type="button"
-              className="button-secondary button-small"
+            <Button
+              variant="secondary"
+              small
               aria-label={t('clientRevokeLabel', { name: client.name })}
               disabled={action.busy}
               onClick={() => void revoke(client)}
             >
               {t('clientRevoke')}
-            </button>
+            </Button>
           )
         }
       />
-      <form className="form-grid" data-testid="client-create-form" onSubmit={(e) => void create(e)}>
-        <TenantChoice meta={meta} />
+      <CreateForm
+        meta={meta}
+        testId="client-create-form"
+        action={action}
+        choices={{
+          legend: t('clientScopes'),
+          name: 'scopes',
+          values: meta.scopes,
+          label: (s) => partnerLabel(t, 'scope', s),
+          missing: t('scopesRequired'),
+        }}
+        submit={t('clientCreate')}
+        onCreate={(form, scopes, tenant) =>
+          action.run(() =>
+            call(c.createClient, { body: { name: formValue(form, 'name'), scopes, ...tenant } }),
+          )
+        }
+        onCreated={(created) => {
+          setCreated(created);
+          list.reload();
+        }}
+      >
         <Field label={t('clientName')} name="name" required maxLength={100} />
-        <Checkboxes
-          legend={t('clientScopes')}
-          name="scopes"
-          values={meta.scopes}
-          label={(s) => partnerLabel(t, 'scope', s)}
-        />
-        <Notice error={action.error} />
-        <div className="actions">
-          <button type="submit" className="button" disabled={action.busy}>
-            {t('clientCreate')}
-          </button>
-        </div>
-      </form>
+      </CreateForm>
     </Card>
   );
 }

@@ -3,6 +3,7 @@ import {
   partnerContract as c,
   type DeliveryRow,
 } from '../../../../src/features/partner/contract.ts';
+import { Button } from '../../actions.tsx';
 import { call } from '../../client.ts';
 import { useApp } from '../../context.tsx';
 import { useMessages } from '../../messages.ts';
@@ -36,22 +37,16 @@ export function DeliveryLog() {
   return (
     <Card title={t('logTitle')}>
       <div className="actions">
-        <button
-          type="button"
-          className="button-secondary button-small"
-          onClick={() => list.reload()}
-        >
+        <Button variant="secondary" small onClick={() => list.reload()}>
           {t('logRefresh')}
-        </button>
+        </Button>
       </div>
       <Notice error={action.error} status={action.status} />
       <DataTable
         caption={t('logCaption')}
         captionHidden
         testId="partner-deliveries"
-        rows={list.data}
-        loading={list.loading}
-        error={list.error}
+        source={list}
         empty={t('logEmpty')}
         rowKey={(d) => d.id}
         rowAttributes={(d) => ({ 'data-delivery-id': d.id, 'data-status': d.status })}
@@ -98,15 +93,15 @@ export function DeliveryLog() {
           },
         ]}
         actions={(d) => (
-          <button
-            type="button"
-            className="button-secondary button-small"
-            data-testid="delivery-redeliver"
+          <Button
+            variant="secondary"
+            small
+            testId="delivery-redeliver"
             disabled={action.busy}
             onClick={() => void redeliver(d)}
           >
             {t('logRedeliver')}
-          </button>
+          </Button>
         )}
       />
     </Card>

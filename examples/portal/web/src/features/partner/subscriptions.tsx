@@ -1,10 +1,11 @@
 /** The partner page's webhook subscriptions: list (pause, test, delete), create (secret once). */
-import { type FormEvent, useState } from 'react';
+import { useState } from 'react';
 import {
   partnerContract as c,
   type PartnerMeta,
   type SubscriptionRow,
 } from '../../../../src/features/partner/contract.ts';
+import { Button } from '../../actions.tsx';
 import { call } from '../../client.ts';
 import { useMessages } from '../../messages.ts';
 import {
@@ -18,7 +19,7 @@ import {
   useAction,
   useLoad,
 } from '../../ui.tsx';
-import { Checkboxes, checkedOf, TenantChoice } from './form-parts.tsx';
+import { CreatedBox, CreateForm } from './form-parts.tsx';
 import { partnerLabel, partnerMessages } from './messages.ts';
 
 export function SubscriptionsCard({ meta }: { meta: PartnerMeta }) {
@@ -26,27 +27,6 @@ export function SubscriptionsCard({ meta }: { meta: PartnerMeta }) {
   const list = useLoad(() => call(c.subscriptions).then((r) => r.subscriptions), []);
   const action = useAction();
   const [secret, setSecret] = useState<string | undefined>(undefined);
-
-  async function create(event: FormEvent<HTMLFormElement>): Promise<void> {
-    event.preventDefault();
-    const form = event.currentTarget;
-    const eventTypes = checkedOf(form, 'eventTypes', meta.eventTypes);
-    if (eventTypes.length === 0) {
-      action.setError(new Error(t('eventsRequired')));
-      return;
-    }
-    const tenantId = formValue(form, 'tenantId');
-    const result = await action.run(() =>
-      call(c.createSubscription, {
-        body: { url: formValue(form, 'url'), eventTypes, ...(tenantId ? { tenantId } : {}) },
-      }),
-    );
-    if (result) {
-      form.reset();
-      setSecret(result.secret);
-      list.reload();
-    }
-  }
 
   async function setActive(s: SubscriptionRow, active: boolean): Promise<void> {
     if (
@@ -67,27 +47,25 @@ export function SubscriptionsCard({ meta }: { meta: PartnerMeta }) {
   return (
     <Card title={t('subsTitle')}>
       {secret ? (
-        <div className="card-highlight" data-testid="subscription-created">
-          <h3>{t('subCreatedTitle')}</h3>
+        <CreatedBox
+          testId="subscription-created"
+          title={t('subCreatedTitle')}
+          onDone={() => setSecret(undefined)}
+        >
           <OneTimeSecret
             testId="webhook-secret"
             label={t('subSecret')}
             value={secret}
             note={t('shownOnce')}
           />
-          <button type="button" className="button-secondary" onClick={() => setSecret(undefined)}>
-            {t('done')}
-          </button>
-        </div>
+        </CreatedBox>
       ) : null}
       <Notice status={action.status} />
       <DataTable
         caption={t('subsCaption')}
         captionHidden
         testId="partner-subscriptions"
-        rows={list.data}
-        loading={list.loading}
-        error={list.error}
+        source={list}
         empty={t('subsEmpty')}
         rowKey={(s) => s.id}
         rowAttributes={(s) => ({ 'data-subscription-id': s.id })}
@@ -117,40 +95,58 @@ export function SubscriptionsCard({ meta }: { meta: PartnerMeta }) {
         ]}
         actions={(s) => (
           <>
-            <button
-              type="button"
-              className="button-secondary button-small"
+            <Button
+              variant="secondary"
+              small
               disabled={action.busy}
               onClick={() => void setActive(s, !s.active)}
             >
               {s.active ? t('subPause') : t('subResume')}
-            </button>
-            <button
-              type="button"
-              className="button-secondary button-small"
+            </Button>
+            <Button
+              variant="secondary"
+              small
               disabled={action.busy || !s.active}
               onClick={() => void ping(s)}
             >
               {t('subPing')}
-            </button>
-            <button
-              type="button"
-              className="button-secondary button-small"
+            </Button>
+            <Button
+              variant="secondary"
+              small
               aria-label={t('subDeleteLabel', { url: s.url })}
               disabled={action.busy}
               onClick={() => void remove(s)}
             >
               {t('subDelete')}
-            </button>
+            </Button>
           </>
         )}
       />
-      <form
-        className="form-grid"
-        data-testid="subscription-create-form"
-        onSubmit={(e) => void create(e)}
+      <CreateForm
+        meta={meta}
+        testId="subscription-create-form"
+        action={action}
+        choices={{
+          legend: t('subEvents'),
+          name: 'eventTypes',
+          values: meta.eventTypes,
+          label: (e) => partnerLabel(t, 'event', e),
+          missing: t('eventsRequired'),
+        }}
+        submit={t('subCreate')}
+        onCreate={(form, eventTypes, tenant) =>
+          action.run(() =>
+            call(c.createSubscription, {
+              body: { url: formValue(form, 'url'), eventTypes, ...tenant },
+            }),
+          )
+        }
+        onCreated={(created) => {
+          setSecret(created.secret);
+          list.reload();
+        }}
       >
-        <TenantChoice meta={meta} />
         <Field
           label={t('subUrl')}
           name="url"
@@ -161,19 +157,7 @@ export function SubscriptionsCard({ meta }: { meta: PartnerMeta }) {
           spellCheck={false}
           autoCapitalize="off"
         />
-        <Checkboxes
-          legend={t('subEvents')}
-          name="eventTypes"
-          values={meta.eventTypes}
-          label={(e) => partnerLabel(t, 'event', e)}
-        />
-        <Notice error={action.error} />
-        <div className="actions">
-          <button type="submit" className="button" disabled={action.busy}>
-            {t('subCreate')}
-          </button>
-        </div>
-      </form>
+      </CreateForm>
     </Card>
   );
 }

@@ -9,12 +9,14 @@ import {
   type RightsRequestRow,
 } from '../../../../src/features/rights/contract.ts';
 import { ROLES, type Role } from '../../../../src/shared/permissions.ts';
+import { Button } from '../../actions.tsx';
 import { call } from '../../client.ts';
 import { useApp } from '../../context.tsx';
 import { useMessages } from '../../messages.ts';
 import {
   Badge,
   Card,
+  DataTable,
   Field,
   formatDate,
   formValue,
@@ -26,6 +28,7 @@ import {
   useLoad,
 } from '../../ui.tsx';
 import { rightsLabel, rightsMessages } from './messages.ts';
+import { RejectForm } from './reject-form.tsx';
 
 const TONE = { pending: 'warn', approved: 'ok', rejected: 'bad', withdrawn: 'neutral' } as const;
 
@@ -99,14 +102,9 @@ function MyRequests() {
           />
           <Field label={ot('reason')} name="reason" required minLength={2} maxLength={1000} />
           <div className="actions">
-            <button
-              type="submit"
-              className="button"
-              data-testid="rights-submit"
-              disabled={action.busy}
-            >
+            <Button type="submit" testId="rights-submit" disabled={action.busy}>
               {ot('submit')}
-            </button>
+            </Button>
           </div>
         </form>
       ) : null}
@@ -122,13 +120,9 @@ function MyRequests() {
               <span className="hint">{formatDate(locale, r.createdAt)}</span>
               {r.decisionNote ? <span className="hint"> – {r.decisionNote}</span> : null}{' '}
               {r.status === 'pending' ? (
-                <button
-                  type="button"
-                  className="button-secondary button-small"
-                  onClick={() => void withdraw(r)}
-                >
+                <Button variant="secondary" small onClick={() => void withdraw(r)}>
                   {ot('withdraw')}
-                </button>
+                </Button>
               ) : null}
             </li>
           ))}
@@ -158,9 +152,7 @@ function Approvals() {
     if (done) list.reload();
   }
 
-  async function reject(event: FormEvent<HTMLFormElement>, r: RightsRequestRow): Promise<void> {
-    event.preventDefault();
-    const reason = formValue(event.currentTarget, 'reason');
+  async function reject(r: RightsRequestRow, reason: string): Promise<void> {
     const done = await action.run(
       () => call(c.reject, { params: { id: r.id }, body: { reason } }),
       ot('decided'),
@@ -171,87 +163,85 @@ function Approvals() {
     }
   }
 
-  const rows = list.data ?? [];
   return (
     <Card title={ot('approvals')}>
-      <Notice error={action.error ?? list.error} status={action.status} />
-      {list.loading && !list.data ? <Loading /> : null}
-      {list.data && rows.length === 0 ? <p>{ot('approvalsEmpty')}</p> : null}
-      {rows.length > 0 ? (
-        <div className="table-wrap">
-          <table data-testid="rights-approvals">
-            <caption className="sr-only">{ot('caption')}</caption>
-            <thead>
-              <tr>
-                <th scope="col">{ot('user')}</th>
-                <th scope="col">{ot('tenant')}</th>
-                <th scope="col">{ot('change')}</th>
-                <th scope="col">{ot('reason')}</th>
-                <th scope="col">
-                  <span className="sr-only">{ot('approve')}</span>
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {rows.map((r) => (
-                <tr key={r.id} data-testid="rights-row">
-                  <td>
-                    {r.user.name}
-                    <br />
-                    <span className="hint">{r.user.email}</span>
-                  </td>
-                  <td>{r.tenantName}</td>
-                  <td>
-                    {t(`role.${r.currentRole}`)} → {t(`role.${r.requestedRole}`)}
-                    <br />
-                    <span className="hint">{formatDate(locale, r.createdAt)}</span>
-                  </td>
-                  <td>{r.reason}</td>
-                  <td>
-                    {!r.canDecide ? (
-                      <span className="hint">{ot('notYours')}</span>
-                    ) : rejecting === r.id ? (
-                      <form className="inline-form" onSubmit={(e) => void reject(e, r)}>
-                        <Field label={ot('rejectReason')} name="reason" required minLength={2} />
-                        <button type="submit" className="button-danger button-small">
-                          {ot('reject')}
-                        </button>
-                      </form>
-                    ) : (
-                      <form
-                        className="inline-form"
-                        onSubmit={(e) => void approve(e, r)}
-                        data-testid="rights-approve-form"
-                      >
-                        <Field label={ot('note')} name="note" />
-                        <div className="row-actions">
-                          <button
-                            type="submit"
-                            className="button button-small"
-                            data-testid="rights-approve"
-                            aria-label={ot('approveLabel', { name: r.user.name })}
-                            disabled={action.busy}
-                          >
-                            {ot('approve')}
-                          </button>
-                          <button
-                            type="button"
-                            className="button-secondary button-small"
-                            aria-label={ot('rejectLabel', { name: r.user.name })}
-                            onClick={() => setRejecting(r.id)}
-                          >
-                            {ot('reject')}
-                          </button>
-                        </div>
-                      </form>
-                    )}
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
-      ) : null}
+      <Notice error={action.error} status={action.status} />
+      <DataTable
+        caption={ot('caption')}
+        captionHidden
+        testId="rights-approvals"
+        source={list}
+        empty={ot('approvalsEmpty')}
+        rowKey={(r) => r.id}
+        rowAttributes={() => ({ 'data-testid': 'rights-row' })}
+        actionsHeader={ot('approve')}
+        actionsHeaderHidden
+        columns={[
+          {
+            key: 'user',
+            header: ot('user'),
+            cell: (r) => (
+              <>
+                {r.user.name}
+                <br />
+                <span className="hint">{r.user.email}</span>
+              </>
+            ),
+          },
+          { key: 'tenant', header: ot('tenant'), cell: (r) => r.tenantName },
+          {
+            key: 'change',
+            header: ot('change'),
+            cell: (r) => (
+              <>
+                {t(`role.${r.currentRole}`)} → {t(`role.${r.requestedRole}`)}
+                <br />
+                <span className="hint">{formatDate(locale, r.createdAt)}</span>
+              </>
+            ),
+          },
+          { key: 'reason', header: ot('reason'), cell: (r) => r.reason },
+        ]}
+        actions={(r) =>
+          !r.canDecide ? (
+            <span className="hint">{ot('notYours')}</span>
+          ) : rejecting === r.id ? (
+            <RejectForm
+              reasonLabel={ot('rejectReason')}
+              reject={ot('reject')}
+              busy={action.busy}
+              onReject={(reason) => reject(r, reason)}
+            />
+          ) : (
+            <form
+              className="inline-form"
+              onSubmit={(e) => void approve(e, r)}
+              data-testid="rights-approve-form"
+            >
+              <Field label={ot('note')} name="note" />
+              <div className="row-actions">
+                <Button
+                  type="submit"
+                  small
+                  testId="rights-approve"
+                  aria-label={ot('approveLabel', { name: r.user.name })}
+                  disabled={action.busy}
+                >
+                  {ot('approve')}
+                </Button>
+                <Button
+                  variant="secondary"
+                  small
+                  aria-label={ot('rejectLabel', { name: r.user.name })}
+                  onClick={() => setRejecting(r.id)}
+                >
+                  {ot('reject')}
+                </Button>
+              </div>
+            </form>
+          )
+        }
+      />
     </Card>
   );
 }
