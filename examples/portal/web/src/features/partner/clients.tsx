@@ -5,7 +5,7 @@ import {
   partnerContract as c,
   type PartnerMeta,
 } from '../../../../src/features/partner/contract.ts';
-import { Button } from '../../actions.tsx';
+import { ConfirmButton } from '../../actions.tsx';
 import { call } from '../../client.ts';
 import { useApp } from '../../context.tsx';
 import { useMessages } from '../../messages.ts';
@@ -96,15 +96,15 @@ export function ClientsCard({ meta }: { meta: PartnerMeta }) {
           client.revokedAt ? (
             <Badge tone="neutral">{t('clientRevoked')}</Badge>
           ) : (
-            <Button
-              variant="secondary"
-              small
-              aria-label={t('clientRevokeLabel', { name: client.name })}
-              disabled={action.busy}
-              onClick={() => void revoke(client)}
-            >
-              {t('clientRevoke')}
-            </Button>
+            <ConfirmButton
+              testId="client-revoke"
+              label={t('clientRevoke')}
+              ariaLabel={t('clientRevokeLabel', { name: client.name })}
+              question={t('clientRevokeQuestion', { name: client.name })}
+              confirm={t('clientRevokeConfirm')}
+              busy={action.busy}
+              onConfirm={() => revoke(client)}
+            />
           )
         }
       />

@@ -101,7 +101,7 @@ export function CreateForm<V extends string, Created>({
     const form = event.currentTarget;
     const picked = checkedOf(form, choices.name, choices.values);
     if (picked.length === 0) {
-      action.setError(new Error(choices.missing));
+      action.setError(choices.missing);
       return;
     }
     const tenantId = formValue(form, 'tenantId');

@@ -5,7 +5,7 @@ import {
   type PartnerMeta,
   type SubscriptionRow,
 } from '../../../../src/features/partner/contract.ts';
-import { Button } from '../../actions.tsx';
+import { Button, ConfirmButton } from '../../actions.tsx';
 import { call } from '../../client.ts';
 import { useMessages } from '../../messages.ts';
 import {
@@ -111,15 +111,15 @@ export function SubscriptionsCard({ meta }: { meta: PartnerMeta }) {
             >
               {t('subPing')}
             </Button>
-            <Button
-              variant="secondary"
-              small
-              aria-label={t('subDeleteLabel', { url: s.url })}
-              disabled={action.busy}
-              onClick={() => void remove(s)}
-            >
-              {t('subDelete')}
-            </Button>
+            <ConfirmButton
+              testId="subscription-delete"
+              label={t('subDelete')}
+              ariaLabel={t('subDeleteLabel', { url: s.url })}
+              question={t('subDeleteQuestion', { url: s.url })}
+              confirm={t('subDeleteConfirm')}
+              busy={action.busy}
+              onConfirm={() => remove(s)}
+            />
           </>
         )}
       />
