@@ -8,7 +8,6 @@
  * `client.send(...)` throws a {@link RelayError}; `client.send.safe(...)` returns a result.
  * The undici transport (CA pinning, proxies, timeouts) is in `@fluxel/relay-client/node`.
  */
-import type { DpopSigner } from '@fluxel/license/client';
 import type { z } from 'zod';
 import { utf8 } from '../../internal/src/base64url.js';
 import {
@@ -35,6 +34,7 @@ import {
   UpstreamUnavailableError,
 } from './errors.js';
 import { checkClientOptions, relayBaseUrl } from './options.js';
+import type { ProofSigner } from './proof-signer.js';
 
 /** One HTTP request as the transport sends it. */
 export interface HttpRequest {
@@ -85,7 +85,7 @@ export interface RelayClientCoreOptions {
   readonly baseUrl: string;
   readonly transport: Transport;
   /** Signs the DPoP proof of every attempt with the device key. */
-  readonly device: DpopSigner;
+  readonly device: ProofSigner;
   /** Keeps tokens across runs. Default: memory. */
   readonly tokens?: TokenStore;
   readonly retry?: RetryOptions;

@@ -32,3 +32,4 @@ export {
 export * from './contract.js';
 export * from './errors.js';
 export * from './outbox.js';
+export type { ProofRequest, ProofSigner } from './proof-signer.js';

@@ -62,14 +62,9 @@ export function checkClientOptions(options: unknown): void {
   const o = options as Record<string, unknown>;
   relayBaseUrl(o.baseUrl);
   const device = o.device as Record<string, unknown> | undefined;
-  if (
-    typeof device !== 'object' ||
-    device === null ||
-    typeof device.jkt !== 'string' ||
-    !isFunction(device.proof)
-  )
+  if (typeof device !== 'object' || device === null || !isFunction(device.proof))
     throw invalid(
-      'device must be a DPoP signer with jkt and proof(), e.g. createDpopSigner(privateJwk) from @fluxel/license/client',
+      'device must be a DPoP proof signer with proof(request), e.g. createDpopSigner(privateJwk) from @fluxel/license',
     );
   const tokens = o.tokens as Record<string, unknown> | undefined;
   if (

@@ -37,8 +37,8 @@ describe('relay client options', () => {
   it('names a missing or wrong device, token store, retry policy or hook', () => {
     const base = { baseUrl: 'https://relay.example.com', transport, device };
     const cases: [Record<string, unknown>, RegExp][] = [
-      [{ device: undefined }, /^device must be a DPoP signer with jkt and proof\(\)/],
-      [{ device: createDpopSigner }, /^device must be a DPoP signer/],
+      [{ device: undefined }, /^device must be a DPoP proof signer with proof\(request\)/],
+      [{ device: createDpopSigner }, /^device must be a DPoP proof signer/],
       [{ tokens: {} }, /^tokens must be a token store with load\(\) and save\(\)/],
       [{ retry: 3 }, /^retry must be an object/],
       [{ retry: { attempts: 0 } }, /^retry\.attempts must be an integer ≥ 1/],
@@ -58,7 +58,7 @@ describe('relay client options', () => {
       refused(() =>
         createRelayClient({ baseUrl: 'https://relay.example.com', device: {} } as never),
       ).message,
-    ).toMatch(/^device must be a DPoP signer/);
+    ).toMatch(/^device must be a DPoP proof signer/);
   });
 
   it('accepts what the README passes', () => {
