@@ -66,4 +66,4 @@ export {
   sealStream,
 } from './stream.js';
 export { DEFAULT_SUITE, SUITES, type SuiteName } from './suites.js';
-export { fromText, TEXT_PREFIX, toText } from './text.js';
+export { fromText, openText, sealText, TEXT_PREFIX, toText } from './text.js';
