@@ -27,6 +27,7 @@ import {
 } from './node.js';
 import { renewalTime } from './renewal.js';
 import { storesUnder } from './store-folders.js';
+import { PACKAGE_VERSION } from './version.js';
 
 /** Where the CLI writes; replaceable in tests. */
 export interface CliIo {
@@ -45,6 +46,7 @@ const USAGE = `usage:
 options: --directory <url> | --staging, --store <dir> (default .), --ca <pem>,
          --eab-kid <kid> --eab-hmac <key>, --json
 show and delete without --directory/--staging look in every CA's folder of the store.
+fluxel-acme --help prints this; fluxel-acme --version the version.
 An order id can begin with "-": put it after "--" (fluxel-acme delete -- -AbC…).`;
 
 class UsageError extends Error {}
@@ -85,6 +87,15 @@ function portOf(value: string | undefined, fallback: number, name: string): numb
 
 /** Runs the CLI; resolves to the exit code. */
 export async function main(argv: readonly string[], io: CliIo): Promise<number> {
+  const [first] = argv;
+  if (first === '--help' || first === '-h' || first === 'help') {
+    io.out(USAGE);
+    return 0;
+  }
+  if (first === '--version' || first === '-v' || first === 'version') {
+    io.out(`fluxel-acme ${PACKAGE_VERSION}`);
+    return 0;
+  }
   let parsed: ReturnType<typeof parse>;
   try {
     parsed = parse(argv);

@@ -32,6 +32,16 @@ describe('fluxel-acme usage', () => {
     expect(afterSeparator.err).toContain('no certificate for -AbCdEf123');
   });
 
+  it('answers --help and --version (exit 0, on stdout)', async () => {
+    const version = JSON.parse(
+      readFileSync(new URL('../package.json', import.meta.url), 'utf8'),
+    ).version;
+    for (const flag of ['--help', '-h', 'help'])
+      expect(await run(flag)).toMatchObject({ code: 0, out: expect.stringContaining('usage:') });
+    for (const flag of ['--version', '-v', 'version'])
+      expect(await run(flag)).toEqual({ code: 0, out: `fluxel-acme ${version}`, err: '' });
+  });
+
   it('exits 2 with the usage on bad input', async () => {
     expect(await run()).toMatchObject({ code: 2, err: expect.stringContaining('usage:') });
     expect((await run('frobnicate')).code).toBe(2);

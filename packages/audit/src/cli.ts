@@ -11,6 +11,7 @@ import { AuditError } from './errors.js';
 import { parseVerifyingKey, type VerifyingKey } from './keys.js';
 import { verifyPath } from './node.js';
 import type { VerifyReport } from './verify.js';
+import { PACKAGE_VERSION } from './version.js';
 
 /** Where the CLI writes; injectable for tests. */
 export interface CliIo {
@@ -28,6 +29,7 @@ const USAGE = `usage: fluxel-audit verify <path> [--public-key <file>]... [--jso
   --allow-empty       no log is expected yet: an empty log verifies (otherwise finding
                       empty-log, since every log starts with a signed checkpoint)
 
+fluxel-audit --help prints this; fluxel-audit --version the version.
 exit codes: 0 verified, 1 findings, 2 usage or I/O error
 `;
 
@@ -110,6 +112,10 @@ export async function main(
   const [command, ...rest] = argv;
   if (command === '--help' || command === '-h' || command === 'help') {
     io.stdout.write(USAGE);
+    return 0;
+  }
+  if (command === '--version' || command === '-v' || command === 'version') {
+    io.stdout.write(`fluxel-audit ${PACKAGE_VERSION}\n`);
     return 0;
   }
   if (command !== 'verify') {

@@ -237,6 +237,22 @@ describe('fluxel-audit verify (CLI)', () => {
     };
   }
 
+  it('answers --help and --version (exit 0, on stdout)', async () => {
+    const version = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'))
+      .version as string;
+    for (const flag of ['--help', '-h', 'help']) {
+      const t = io();
+      expect(await main([flag], t.io)).toBe(0);
+      expect(t.out()).toMatch(/^usage: fluxel-audit verify/);
+    }
+    for (const flag of ['--version', '-v', 'version']) {
+      const t = io();
+      expect(await main([flag], t.io)).toBe(0);
+      expect(t.out()).toBe(`fluxel-audit ${version}\n`);
+      expect(t.err()).toBe('');
+    }
+  });
+
   it('exits 0 on a clean log, 1 naming the finding, 2 on usage errors', async () => {
     const { dir, lines, segment, key } = await fixture(20);
     const keyFile = join(dir, 'key.jwk');
