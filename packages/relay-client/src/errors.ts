@@ -33,6 +33,7 @@ export const RELAY_CLIENT_ERROR_CODES = [
   'ERR_RELAY_OUTBOX_CLOSED',
   'ERR_RELAY_OUTBOX_DUPLICATE_ID',
   'ERR_RELAY_INVALID_ARGUMENT',
+  'ERR_RELAY_TOKEN_STORAGE',
 ] as const;
 
 /** A stable error code of `@fluxel/relay-client`. */

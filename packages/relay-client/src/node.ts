@@ -16,6 +16,7 @@ export {
   FileOutboxStore,
   type FileOutboxStoreOptions,
 } from './outbox-file.js';
+export { FileTokenStore } from './token-file.js';
 export {
   createUndiciTransport,
   spkiPin,
