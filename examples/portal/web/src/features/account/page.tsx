@@ -1,10 +1,19 @@
 /** `/security`: own profile, e-mail, password, second factors, recovery codes, sessions. */
-import { type FormEvent, useState } from 'react';
+import { useState } from 'react';
 import { accountContract as c } from '../../../../src/features/account/contract.ts';
 import { call } from '../../client.ts';
 import { useApp, useMe } from '../../context.tsx';
 import { useMessages } from '../../messages.ts';
-import { Card, Field, formValue, Notice, PageTitle, SelectField, useAction } from '../../ui.tsx';
+import {
+  Card,
+  Field,
+  formValue,
+  NewPasswordField,
+  PageTitle,
+  SelectField,
+  useAction,
+} from '../../ui.tsx';
+import { SubmitForm } from '../auth/submit-form.tsx';
 import { Factors, RecoveryCodes } from './factor-list.tsx';
 import { accountMessages } from './messages.ts';
 import { Sessions } from './sessions.tsx';
@@ -35,9 +44,7 @@ function Profile() {
   const me = useMe();
   const action = useAction();
 
-  async function submit(event: FormEvent<HTMLFormElement>): Promise<void> {
-    event.preventDefault();
-    const form = event.currentTarget;
+  async function submit(form: HTMLFormElement): Promise<void> {
     const body = {
       name: formValue(form, 'name'),
       locale: formValue(form, 'locale') === 'en' ? ('en' as const) : ('de' as const),
@@ -51,7 +58,13 @@ function Profile() {
 
   return (
     <Card title={t('security.profile')}>
-      <form onSubmit={(e) => void submit(e)} data-testid="profile-form">
+      <SubmitForm
+        testId="profile-form"
+        onSubmit={submit}
+        action={action}
+        submitLabel={app.t('common.save')}
+        submitTestId="profile-save"
+      >
         <Field
           label={app.t('field.name')}
           name="name"
@@ -69,18 +82,7 @@ function Profile() {
             { value: 'en', label: 'English' },
           ]}
         />
-        <Notice error={action.error} status={action.status} />
-        <div className="actions">
-          <button
-            type="submit"
-            className="button"
-            data-testid="profile-save"
-            disabled={action.busy}
-          >
-            {app.t('common.save')}
-          </button>
-        </div>
-      </form>
+      </SubmitForm>
     </Card>
   );
 }
@@ -91,9 +93,7 @@ function ChangeEmail() {
   const me = useMe();
   const action = useAction();
 
-  async function submit(event: FormEvent<HTMLFormElement>): Promise<void> {
-    event.preventDefault();
-    const form = event.currentTarget;
+  async function submit(form: HTMLFormElement): Promise<void> {
     const email = formValue(form, 'email');
     const ok = await action.run(
       () => app.withReauth(() => call(c.changeEmail, { body: { email } })).then(() => true),
@@ -110,7 +110,13 @@ function ChangeEmail() {
       <p>
         {t('security.currentEmail')} <strong data-testid="current-email">{me.email}</strong>
       </p>
-      <form onSubmit={(e) => void submit(e)} data-testid="email-change-form">
+      <SubmitForm
+        testId="email-change-form"
+        onSubmit={submit}
+        action={action}
+        submitLabel={t('security.changeEmail')}
+        submitTestId="email-change"
+      >
         <Field
           label={app.t('field.newEmail')}
           name="email"
@@ -119,18 +125,7 @@ function ChangeEmail() {
           autoComplete="email"
           hint={t('security.reauthHint')}
         />
-        <Notice error={action.error} status={action.status} />
-        <div className="actions">
-          <button
-            type="submit"
-            className="button"
-            data-testid="email-change"
-            disabled={action.busy}
-          >
-            {t('security.changeEmail')}
-          </button>
-        </div>
-      </form>
+      </SubmitForm>
     </Card>
   );
 }
@@ -140,9 +135,7 @@ function ChangePassword({ onChanged }: { onChanged(): void }) {
   const t = useMessages(accountMessages);
   const action = useAction();
 
-  async function submit(event: FormEvent<HTMLFormElement>): Promise<void> {
-    event.preventDefault();
-    const form = event.currentTarget;
+  async function submit(form: HTMLFormElement): Promise<void> {
     const password = formValue(form, 'password');
     const ok = await action.run(
       () => app.withReauth(() => call(c.changePassword, { body: { password } })).then(() => true),
@@ -156,31 +149,15 @@ function ChangePassword({ onChanged }: { onChanged(): void }) {
 
   return (
     <Card title={t('security.password')}>
-      <form onSubmit={(e) => void submit(e)} data-testid="password-change-form">
-        <Field
-          label={app.t('field.newPassword')}
-          name="password"
-          type="password"
-          required
-          autoComplete="new-password"
-          hint={
-            <>
-              {app.t('password.hint')} {t('security.passwordHint')}
-            </>
-          }
-        />
-        <Notice error={action.error} status={action.status} />
-        <div className="actions">
-          <button
-            type="submit"
-            className="button"
-            data-testid="password-change"
-            disabled={action.busy}
-          >
-            {t('security.changePassword')}
-          </button>
-        </div>
-      </form>
+      <SubmitForm
+        testId="password-change-form"
+        onSubmit={submit}
+        action={action}
+        submitLabel={t('security.changePassword')}
+        submitTestId="password-change"
+      >
+        <NewPasswordField extraHint={t('security.passwordHint')} />
+      </SubmitForm>
     </Card>
   );
 }
