@@ -4,16 +4,8 @@ import { accountContract as c } from '../../../../src/features/account/contract.
 import { call } from '../../client.ts';
 import { useApp, useMe } from '../../context.tsx';
 import { useMessages } from '../../messages.ts';
-import {
-  Card,
-  Field,
-  formValue,
-  NewPasswordField,
-  PageTitle,
-  SelectField,
-  useAction,
-} from '../../ui.tsx';
-import { SubmitForm } from '../auth/submit-form.tsx';
+import { Card, Field, formValue, NewPasswordField, PageTitle, SelectField } from '../../ui.tsx';
+import { type RunRequest, SubmitForm } from '../auth/submit-form.tsx';
 import { Factors, RecoveryCodes } from './factor-list.tsx';
 import { accountMessages } from './messages.ts';
 import { Sessions } from './sessions.tsx';
@@ -42,17 +34,13 @@ function Profile() {
   const app = useApp();
   const t = useMessages(accountMessages);
   const me = useMe();
-  const action = useAction();
 
-  async function submit(form: HTMLFormElement): Promise<void> {
+  async function submit(form: HTMLFormElement, run: RunRequest): Promise<void> {
     const body = {
       name: formValue(form, 'name'),
       locale: formValue(form, 'locale') === 'en' ? ('en' as const) : ('de' as const),
     };
-    const updated = await action.run(
-      () => call(c.updateProfile, { body }),
-      t('security.profileSaved'),
-    );
+    const updated = await run(() => call(c.updateProfile, { body }), t('security.profileSaved'));
     if (updated) app.setMe(updated);
   }
 
@@ -61,7 +49,6 @@ function Profile() {
       <SubmitForm
         testId="profile-form"
         onSubmit={submit}
-        action={action}
         submitLabel={app.t('common.save')}
         submitTestId="profile-save"
       >
@@ -91,11 +78,10 @@ function ChangeEmail() {
   const app = useApp();
   const t = useMessages(accountMessages);
   const me = useMe();
-  const action = useAction();
 
-  async function submit(form: HTMLFormElement): Promise<void> {
+  async function submit(form: HTMLFormElement, run: RunRequest): Promise<void> {
     const email = formValue(form, 'email');
-    const ok = await action.run(
+    const ok = await run(
       () => app.withReauth(() => call(c.changeEmail, { body: { email } })).then(() => true),
       t('security.emailChanged', { email }),
     );
@@ -113,7 +99,6 @@ function ChangeEmail() {
       <SubmitForm
         testId="email-change-form"
         onSubmit={submit}
-        action={action}
         submitLabel={t('security.changeEmail')}
         submitTestId="email-change"
       >
@@ -133,11 +118,10 @@ function ChangeEmail() {
 function ChangePassword({ onChanged }: { onChanged(): void }) {
   const app = useApp();
   const t = useMessages(accountMessages);
-  const action = useAction();
 
-  async function submit(form: HTMLFormElement): Promise<void> {
+  async function submit(form: HTMLFormElement, run: RunRequest): Promise<void> {
     const password = formValue(form, 'password');
-    const ok = await action.run(
+    const ok = await run(
       () => app.withReauth(() => call(c.changePassword, { body: { password } })).then(() => true),
       t('security.passwordChanged'),
     );
@@ -152,7 +136,6 @@ function ChangePassword({ onChanged }: { onChanged(): void }) {
       <SubmitForm
         testId="password-change-form"
         onSubmit={submit}
-        action={action}
         submitLabel={t('security.changePassword')}
         submitTestId="password-change"
       >

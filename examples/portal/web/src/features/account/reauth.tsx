@@ -6,9 +6,9 @@ import { Button } from '../../actions.tsx';
 import { call } from '../../client.ts';
 import { useApp } from '../../context.tsx';
 import { useMessages } from '../../messages.ts';
-import { Field, formValue, useAction } from '../../ui.tsx';
+import { Field, formValue } from '../../ui.tsx';
 import { CodeMethodPicker } from '../auth/code-method.tsx';
-import { SubmitForm } from '../auth/submit-form.tsx';
+import { type RunRequest, SubmitForm } from '../auth/submit-form.tsx';
 import { accountMessages } from './messages.ts';
 
 export function methodsOf(me: Me | undefined): SecondFactorMethod[] {
@@ -28,7 +28,6 @@ export function ReauthDialog({ onDone, onCancel }: { onDone(): void; onCancel():
   const t = useMessages(accountMessages);
   const ref = useRef<HTMLDialogElement>(null);
   const titleId = useId();
-  const action = useAction();
   const methods = methodsOf(me);
   const [method, setMethod] = useState<SecondFactorMethod>(methods[0] ?? 'recovery');
 
@@ -38,9 +37,9 @@ export function ReauthDialog({ onDone, onCancel }: { onDone(): void; onCancel():
     return () => dialog?.close();
   }, []);
 
-  async function submit(form: HTMLFormElement): Promise<void> {
+  async function submit(form: HTMLFormElement, run: RunRequest): Promise<void> {
     const body = { password: formValue(form, 'password'), method, code: formValue(form, 'code') };
-    const result = await action.run(() => call(reauthRoute, { body }));
+    const result = await run(() => call(reauthRoute, { body }));
     if (result) {
       if (me) setMe({ ...me, reauthUntil: result.reauthUntil });
       onDone();
@@ -60,7 +59,6 @@ export function ReauthDialog({ onDone, onCancel }: { onDone(): void; onCancel():
     >
       <SubmitForm
         onSubmit={submit}
-        action={action}
         submitLabel={t('reauth.submit')}
         submitTestId="reauth-submit"
         besideSubmit={

@@ -13,21 +13,19 @@ import {
   NewPasswordField,
   Notice,
   PageTitle,
-  useAction,
   useLoad,
 } from '../../ui.tsx';
 import { authMessages } from './messages.ts';
-import { SubmitForm } from './submit-form.tsx';
+import { type RunRequest, SubmitForm } from './submit-form.tsx';
 
 export function InvitePage({ token }: { token: string }) {
   const { t, locale, setSession } = useApp();
   const m = useMessages(authMessages);
   const invitation = useLoad(() => call(c.invitation, { params: { token } }), [token]);
-  const action = useAction();
 
-  async function submit(form: HTMLFormElement): Promise<void> {
+  async function submit(form: HTMLFormElement, run: RunRequest): Promise<void> {
     const body = { name: formValue(form, 'name'), password: formValue(form, 'password'), locale };
-    const next = await action.run(() => call(c.acceptInvitation, { params: { token }, body }));
+    const next = await run(() => call(c.acceptInvitation, { params: { token }, body }));
     if (next) {
       setSession(next);
       navigate('/enrol', { replace: true });
@@ -66,7 +64,6 @@ export function InvitePage({ token }: { token: string }) {
             <SubmitForm
               testId="invite-form"
               onSubmit={submit}
-              action={action}
               note={<p className="hint">{m('invite.next')}</p>}
               submitLabel={m('invite.accept')}
               submitTestId="invite-accept"

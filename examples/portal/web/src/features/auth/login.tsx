@@ -11,7 +11,7 @@ import { Field, formValue, isWebAuthnAbort, Notice, PageTitle, useAction } from 
 import { SsoProviders } from '../sso/providers.tsx';
 import { CodeMethodPicker } from './code-method.tsx';
 import { authMessages } from './messages.ts';
-import { SubmitForm } from './submit-form.tsx';
+import { type RunRequest, SubmitForm } from './submit-form.tsx';
 
 export function LoginPage() {
   const { session } = useApp();
@@ -50,12 +50,11 @@ function usePasskeySignIn() {
 function PasswordStep() {
   const { t, setSession } = useApp();
   const m = useMessages(authMessages);
-  const action = useAction();
   const [email, setEmail] = useState('');
 
-  async function submit(form: HTMLFormElement): Promise<void> {
+  async function submit(form: HTMLFormElement, run: RunRequest): Promise<void> {
     const body = { email: formValue(form, 'email'), password: formValue(form, 'password') };
-    const next = await action.run(() => call(c.login, { body }));
+    const next = await run(() => call(c.login, { body }));
     if (next) setSession(next);
   }
 
@@ -67,7 +66,6 @@ function PasswordStep() {
         <SubmitForm
           testId="login-form"
           onSubmit={submit}
-          action={action}
           submitLabel={m('login.submit')}
           submitTestId="login-submit"
           besideSubmit={
@@ -113,14 +111,13 @@ function PasswordStep() {
 function SecondFactorStep() {
   const { session, setSession, reload } = useApp();
   const m = useMessages(authMessages);
-  const action = useAction();
   const methods: readonly SecondFactorMethod[] =
     session.methods && session.methods.length > 0 ? session.methods : ['totp', 'recovery'];
   const [method, setMethod] = useState<SecondFactorMethod>(methods[0] ?? 'totp');
 
-  async function submit(form: HTMLFormElement): Promise<void> {
+  async function submit(form: HTMLFormElement, run: RunRequest): Promise<void> {
     const code = formValue(form, 'code').replace(/\s+/g, '');
-    const next = await action.run(() => call(c.secondFactor, { body: { method, code } }));
+    const next = await run(() => call(c.secondFactor, { body: { method, code } }));
     if (next) setSession(next);
   }
 
@@ -137,7 +134,6 @@ function SecondFactorStep() {
         <SubmitForm
           testId="second-factor-form"
           onSubmit={submit}
-          action={action}
           submitLabel={m('login.confirm')}
           submitTestId="code-submit"
         >

@@ -5,19 +5,18 @@ import { call } from '../../client.ts';
 import { useApp } from '../../context.tsx';
 import { useMessages } from '../../messages.ts';
 import { Link } from '../../router.tsx';
-import { Card, Field, formValue, NewPasswordField, PageTitle, useAction } from '../../ui.tsx';
+import { Card, Field, formValue, NewPasswordField, PageTitle } from '../../ui.tsx';
 import { authMessages } from './messages.ts';
-import { SubmitForm } from './submit-form.tsx';
+import { type RunRequest, SubmitForm } from './submit-form.tsx';
 
 export function ResetRequestPage() {
   const { t } = useApp();
   const m = useMessages(authMessages);
-  const action = useAction();
   const [sent, setSent] = useState(false);
 
-  async function submit(form: HTMLFormElement): Promise<void> {
+  async function submit(form: HTMLFormElement, run: RunRequest): Promise<void> {
     const email = formValue(form, 'email');
-    const ok = await action.run(() => call(c.resetRequest, { body: { email } }).then(() => true));
+    const ok = await run(() => call(c.resetRequest, { body: { email } }).then(() => true));
     if (ok) setSent(true);
   }
 
@@ -29,7 +28,7 @@ export function ResetRequestPage() {
         <SubmitForm
           testId="reset-request-form"
           onSubmit={submit}
-          action={{ ...action, status: sent ? m('reset.sent') : undefined }}
+          status={sent ? m('reset.sent') : undefined}
           submitLabel={m('reset.send')}
           submitTestId="reset-request"
           besideSubmit={<Link to="/login">{t('common.toLogin')}</Link>}
@@ -50,12 +49,11 @@ export function ResetRequestPage() {
 export function ResetConfirmPage({ token }: { token: string }) {
   const { t, reload } = useApp();
   const m = useMessages(authMessages);
-  const action = useAction();
   const [done, setDone] = useState(false);
 
-  async function submit(form: HTMLFormElement): Promise<void> {
+  async function submit(form: HTMLFormElement, run: RunRequest): Promise<void> {
     const password = formValue(form, 'password');
-    const ok = await action.run(() =>
+    const ok = await run(() =>
       call(c.resetConfirm, { body: { token, password } }).then(() => true),
     );
     if (ok) {
@@ -90,7 +88,6 @@ export function ResetConfirmPage({ token }: { token: string }) {
         <SubmitForm
           testId="reset-form"
           onSubmit={submit}
-          action={action}
           submitLabel={m('reset.save')}
           submitTestId="reset-submit"
         >

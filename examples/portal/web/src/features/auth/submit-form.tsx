@@ -8,17 +8,23 @@
  */
 import type { FormEvent, ReactNode } from 'react';
 import { Button } from '../../actions.tsx';
-import { Notice } from '../../ui.tsx';
+import { Notice, useAction } from '../../ui.tsx';
+
+/** `useAction().run`: runs the request, keeps the form busy meanwhile, shows `done` after. */
+export type RunRequest = ReturnType<typeof useAction>['run'];
 
 export interface SubmitFormProps {
   /** The form's `data-testid`. */
   readonly testId?: string;
-  /** Runs with the form after the browser's own checks passed (the page does not reload). */
-  readonly onSubmit: (form: HTMLFormElement) => unknown;
-  /** The request's state, usually a `useAction()` result; its status is shown once it ran. */
-  readonly action: { readonly busy: boolean; readonly error: unknown; readonly status?: ReactNode };
+  /**
+   * Runs with the form after the browser's own checks passed (the page does not reload); the
+   * request goes through `run`, so the form shows its error or status and is busy meanwhile.
+   */
+  readonly onSubmit: (form: HTMLFormElement, run: RunRequest) => unknown;
   readonly submitLabel: ReactNode;
   readonly submitTestId: string;
+  /** A status the page keeps itself, shown instead of the last request's. */
+  readonly status?: ReactNode;
   /** A sentence between the answer and the buttons (what happens next). */
   readonly note?: ReactNode;
   /** Links or buttons beside the submit button. */
@@ -27,15 +33,15 @@ export interface SubmitFormProps {
 }
 
 export function SubmitForm(props: SubmitFormProps) {
-  const { action } = props;
+  const action = useAction();
   function submit(event: FormEvent<HTMLFormElement>): void {
     event.preventDefault();
-    void props.onSubmit(event.currentTarget);
+    void props.onSubmit(event.currentTarget, action.run);
   }
   return (
     <form onSubmit={submit} data-testid={props.testId}>
       {props.children}
-      <Notice error={action.error} status={action.status} />
+      <Notice error={action.error} status={props.status ?? action.status} />
       {props.note}
       <div className="actions">
         <Button type="submit" testId={props.submitTestId} disabled={action.busy}>
