@@ -5,10 +5,12 @@ import {
   type EnrolDone,
   type Factor,
 } from '../../../../src/features/account/contract.ts';
+import { Button } from '../../actions.tsx';
 import { call } from '../../client.ts';
 import { useApp, useMe } from '../../context.tsx';
 import { useMessages } from '../../messages.ts';
-import { Card, DataTable, formatDate, Notice, RecoveryCodeList, useAction } from '../../ui.tsx';
+import { Card, DataTable, Notice, RecoveryCodeList, useAction } from '../../ui.tsx';
+import { dateColumnsFor } from './date-column.ts';
 import { EmailSetup, PasskeySetup, SmsSetup, TotpSetup } from './factor-setup.tsx';
 import { accountMessages } from './messages.ts';
 
@@ -24,6 +26,7 @@ export function Factors() {
   const [codes, setCodes] = useState<readonly string[] | undefined>(undefined);
   const types = new Set(me.factors.map((f) => f.type));
   const strong = types.has('totp') || types.has('passkey');
+  const dateColumn = dateColumnsFor<Factor>(locale);
 
   async function remove(factor: Factor): Promise<void> {
     const ok = await action.run(
@@ -70,29 +73,21 @@ export function Factors() {
             cell: (factor) => app.t(`factor.${factor.type}`),
           },
           { key: 'label', header: app.t('field.factorLabel'), cell: (factor) => factor.label },
-          {
-            key: 'created',
-            header: t('factors.created'),
-            cell: (factor) => formatDate(locale, factor.createdAt),
-          },
-          {
-            key: 'lastUsed',
-            header: t('factors.lastUsed'),
-            cell: (factor) => formatDate(locale, factor.lastUsedAt),
-          },
+          dateColumn('created', t('factors.created'), (factor) => factor.createdAt),
+          dateColumn('lastUsed', t('factors.lastUsed'), (factor) => factor.lastUsedAt),
         ]}
         actions={(factor) =>
           me.factors.length > 1 ? (
-            <button
-              type="button"
-              className="button-secondary button-small"
-              data-testid="factor-remove"
+            <Button
+              variant="secondary"
+              small
+              testId="factor-remove"
               disabled={action.busy}
               onClick={() => void remove(factor)}
             >
               {t('factors.remove')}
               <span className="sr-only"> {factor.label}</span>
-            </button>
+            </Button>
           ) : (
             <span className="hint">{t('factors.lastOne')}</span>
           )
@@ -102,15 +97,7 @@ export function Factors() {
       {codes ? (
         <div className="card-inner">
           <h3>{t('recovery.title')}</h3>
-          <RecoveryCodeList codes={codes} />
-          <button
-            type="button"
-            className="button"
-            data-testid="recovery-saved"
-            onClick={() => setCodes(undefined)}
-          >
-            {app.t('recovery.saved')}
-          </button>
+          <NewRecoveryCodes codes={codes} onSaved={() => setCodes(undefined)} />
         </div>
       ) : null}
       <h3>{t('factors.add')}</h3>
@@ -119,16 +106,15 @@ export function Factors() {
         {addButtons
           .filter((b) => b.show)
           .map((b) => (
-            <button
+            <Button
               key={b.kind}
-              type="button"
-              className={adding === b.kind ? 'button' : 'button-secondary'}
+              variant={adding === b.kind ? 'primary' : 'secondary'}
               aria-pressed={adding === b.kind}
-              data-testid={`factor-add-${b.kind}`}
+              testId={`factor-add-${b.kind}`}
               onClick={() => setAdding(adding === b.kind ? undefined : b.kind)}
             >
               {b.label}
-            </button>
+            </Button>
           ))}
       </div>
       {adding ? (
@@ -163,32 +149,34 @@ export function RecoveryCodes() {
       <p className="hint">{t('recovery.what')}</p>
       <p data-testid="recovery-left">{t('recovery.left', { n: me.recoveryCodesLeft })}</p>
       {codes ? (
-        <>
-          <RecoveryCodeList codes={codes} />
-          <button
-            type="button"
-            className="button"
-            data-testid="recovery-saved"
-            onClick={() => setCodes(undefined)}
-          >
-            {app.t('recovery.saved')}
-          </button>
-        </>
+        <NewRecoveryCodes codes={codes} onSaved={() => setCodes(undefined)} />
       ) : (
         <>
           <p className="hint">{t('recovery.regenerateHint')}</p>
-          <button
-            type="button"
-            className="button-secondary"
-            data-testid="recovery-regenerate"
+          <Button
+            variant="secondary"
+            testId="recovery-regenerate"
             disabled={action.busy}
             onClick={() => void regenerate()}
           >
             {t('recovery.regenerate')}
-          </button>
+          </Button>
         </>
       )}
       <Notice error={action.error} />
     </Card>
+  );
+}
+
+/** Recovery codes just made: shown once, until the person says they have kept them. */
+function NewRecoveryCodes({ codes, onSaved }: { codes: readonly string[]; onSaved(): void }) {
+  const { t } = useApp();
+  return (
+    <>
+      <RecoveryCodeList codes={codes} />
+      <Button testId="recovery-saved" onClick={onSaved}>
+        {t('recovery.saved')}
+      </Button>
+    </>
   );
 }

@@ -2,12 +2,13 @@
  * Setting up a second factor: authenticator app (TOTP), e-mail code, SMS, passkey. Used by the
  * mandatory enrolment and by the security page.
  */
-import { type FormEvent, useState } from 'react';
+import { type ComponentProps, type FormEvent, type ReactNode, useState } from 'react';
 import {
   accountContract as c,
   type EnrolDone,
   type TotpStart,
 } from '../../../../src/features/account/contract.ts';
+import { Button, type ButtonProps } from '../../actions.tsx';
 import { call } from '../../client.ts';
 import { useApp } from '../../context.tsx';
 import { useMessages } from '../../messages.ts';
@@ -16,6 +17,39 @@ import { accountMessages } from './messages.ts';
 
 interface SetupProps {
   onDone(done: EnrolDone): void;
+}
+
+/**
+ * What every setup shares: its texts, the request state, and `finish`, which runs the last step
+ * (each request inside it re-authenticates where the session is too old) and hands the result on.
+ */
+function useSetup({ onDone }: SetupProps) {
+  const app = useApp();
+  const t = useMessages(accountMessages);
+  const action = useAction();
+  async function finish(lastStep: () => Promise<EnrolDone | undefined>): Promise<void> {
+    const done = await action.run(lastStep);
+    if (done) onDone(done);
+  }
+  return { app, t, action, withReauth: app.withReauth, finish };
+}
+
+type Setup = ReturnType<typeof useSetup>;
+
+type FieldProps = ComponentProps<typeof Field>;
+
+/** The code the authenticator app shows or the e-mail / SMS brought. */
+function OneTimeCodeField(props: Omit<FieldProps, 'label' | 'name'>) {
+  const { t } = useApp();
+  return (
+    <Field label={t('field.code')} name="code" required autoComplete="one-time-code" {...props} />
+  );
+}
+
+/** The factor's own name, to tell two of a kind apart in the list (optional). */
+function FactorLabelField({ hint }: { hint: ReactNode }) {
+  const { t } = useApp();
+  return <Field label={t('field.factorLabel')} name="label" maxLength={60} hint={hint} />;
 }
 
 /** The SVG QR code as an image (a data: URL, so no markup is injected into the page). */
@@ -27,11 +61,8 @@ function groupSecret(secret: string): string {
   return secret.replace(/(.{4})/g, '$1 ').trim();
 }
 
-export function TotpSetup({ onDone }: SetupProps) {
-  const app = useApp();
-  const { withReauth } = app;
-  const t = useMessages(accountMessages);
-  const action = useAction();
+export function TotpSetup(props: SetupProps) {
+  const { app, t, action, withReauth, finish } = useSetup(props);
   const [start, setStart] = useState<TotpStart | undefined>(undefined);
 
   async function begin(): Promise<void> {
@@ -39,34 +70,27 @@ export function TotpSetup({ onDone }: SetupProps) {
     if (result) setStart(result);
   }
 
-  async function confirm(event: FormEvent<HTMLFormElement>): Promise<void> {
+  function confirm(event: FormEvent<HTMLFormElement>): void {
     event.preventDefault();
     const form = event.currentTarget;
     const label = value(form, 'label');
     const body = label ? { code: value(form, 'code'), label } : { code: value(form, 'code') };
-    const done = await action.run(() => withReauth(() => call(c.totpConfirm, { body })));
-    if (done) onDone(done);
+    void finish(() => withReauth(() => call(c.totpConfirm, { body })));
   }
 
   if (!start) {
     return (
       <div className="setup">
         <p>{t('totp.intro')}</p>
-        <button
-          type="button"
-          className="button"
-          data-testid="totp-start"
-          disabled={action.busy}
-          onClick={() => void begin()}
-        >
+        <Button testId="totp-start" disabled={action.busy} onClick={() => void begin()}>
           {t('totp.start')}
-        </button>
+        </Button>
         <Notice error={action.error} />
       </div>
     );
   }
   return (
-    <form className="setup" data-testid="totp-form" onSubmit={(e) => void confirm(e)}>
+    <form className="setup" data-testid="totp-form" onSubmit={confirm}>
       <ol className="steps">
         <li>{t('totp.step1')}</li>
         <li>
@@ -89,37 +113,27 @@ export function TotpSetup({ onDone }: SetupProps) {
         </li>
         <li>{t('totp.step3')}</li>
       </ol>
-      <Field
-        label={app.t('field.code')}
-        name="code"
-        required
-        autoComplete="one-time-code"
+      <OneTimeCodeField
         inputMode="numeric"
         pattern="[0-9A-Za-z\- ]{6,24}"
         hint={t('totp.codeHint')}
       />
-      <Field
-        label={app.t('field.factorLabel')}
-        name="label"
-        maxLength={60}
-        hint={app.t('field.factorLabelHint')}
-      />
-      <button type="submit" className="button" data-testid="totp-confirm" disabled={action.busy}>
+      <FactorLabelField hint={app.t('field.factorLabelHint')} />
+      <Button type="submit" testId="totp-confirm" disabled={action.busy}>
         {t('totp.confirm')}
-      </button>
+      </Button>
       <Notice error={action.error} />
     </form>
   );
 }
 
-export function EmailSetup({ onDone, email }: SetupProps & { email: string }) {
-  const app = useApp();
-  const { withReauth } = app;
-  const t = useMessages(accountMessages);
-  const action = useAction();
+export function EmailSetup(props: SetupProps & { email: string }) {
+  const { email } = props;
+  const setup = useSetup(props);
+  const { t, action, withReauth } = setup;
   const [sent, setSent] = useState(false);
 
-  async function begin(): Promise<void> {
+  async function send(): Promise<void> {
     const ok = await action.run(
       () => withReauth(() => call(c.emailStart)).then(() => true),
       t('emailFactor.sent', { email }),
@@ -127,57 +141,28 @@ export function EmailSetup({ onDone, email }: SetupProps & { email: string }) {
     if (ok) setSent(true);
   }
 
-  async function confirm(event: FormEvent<HTMLFormElement>): Promise<void> {
-    event.preventDefault();
-    const code = value(event.currentTarget, 'code');
-    const done = await action.run(() => withReauth(() => call(c.emailConfirm, { body: { code } })));
-    if (done) onDone(done);
-  }
-
   return (
-    <div className="setup">
-      <p>{t('emailFactor.intro', { email })}</p>
-      <button
-        type="button"
-        className={sent ? 'button-secondary' : 'button'}
-        data-testid="email-start"
-        disabled={action.busy}
-        onClick={() => void begin()}
-      >
+    <SentCodeSetup
+      kind="email"
+      setup={setup}
+      intro={t('emailFactor.intro', { email })}
+      sent={sent}
+      confirmLabel={t('emailFactor.confirm')}
+      codeField={{ hint: t('emailFactor.codeHint') }}
+    >
+      <SendCodeButton kind="email" sent={sent} busy={action.busy} onClick={() => void send()}>
         {sent ? t('emailFactor.resend') : t('emailFactor.start')}
-      </button>
-      {sent ? (
-        <form data-testid="email-form" onSubmit={(e) => void confirm(e)}>
-          <Field
-            label={app.t('field.code')}
-            name="code"
-            required
-            autoComplete="one-time-code"
-            hint={t('emailFactor.codeHint')}
-          />
-          <button
-            type="submit"
-            className="button"
-            data-testid="email-confirm"
-            disabled={action.busy}
-          >
-            {t('emailFactor.confirm')}
-          </button>
-        </form>
-      ) : null}
-      <Notice error={action.error} status={action.status} />
-    </div>
+      </SendCodeButton>
+    </SentCodeSetup>
   );
 }
 
-export function SmsSetup({ onDone }: SetupProps) {
-  const app = useApp();
-  const { withReauth } = app;
-  const t = useMessages(accountMessages);
-  const action = useAction();
+export function SmsSetup(props: SetupProps) {
+  const setup = useSetup(props);
+  const { app, t, action, withReauth } = setup;
   const [phone, setPhone] = useState<string | undefined>(undefined);
 
-  async function begin(event: FormEvent<HTMLFormElement>): Promise<void> {
+  async function send(event: FormEvent<HTMLFormElement>): Promise<void> {
     event.preventDefault();
     const number = value(event.currentTarget, 'phone').replace(/[\s/-]/g, '');
     const ok = await action.run(
@@ -187,17 +172,17 @@ export function SmsSetup({ onDone }: SetupProps) {
     if (ok) setPhone(number);
   }
 
-  async function confirm(event: FormEvent<HTMLFormElement>): Promise<void> {
-    event.preventDefault();
-    const code = value(event.currentTarget, 'code');
-    const done = await action.run(() => withReauth(() => call(c.smsConfirm, { body: { code } })));
-    if (done) onDone(done);
-  }
-
+  const sent = Boolean(phone);
   return (
-    <div className="setup">
-      <p>{t('sms.intro')}</p>
-      <form data-testid="sms-phone-form" onSubmit={(e) => void begin(e)}>
+    <SentCodeSetup
+      kind="sms"
+      setup={setup}
+      intro={t('sms.intro')}
+      sent={sent}
+      confirmLabel={t('sms.confirm')}
+      codeField={{ inputMode: 'numeric' }}
+    >
+      <form data-testid="sms-phone-form" onSubmit={(e) => void send(e)}>
         <Field
           label={app.t('field.phone')}
           name="phone"
@@ -207,27 +192,48 @@ export function SmsSetup({ onDone }: SetupProps) {
           placeholder="+491701234567"
           hint={t('sms.phoneHint')}
         />
-        <button
-          type="submit"
-          className={phone ? 'button-secondary' : 'button'}
-          data-testid="sms-start"
-          disabled={action.busy}
-        >
-          {phone ? t('sms.resend') : t('sms.start')}
-        </button>
+        <SendCodeButton kind="sms" sent={sent} busy={action.busy} type="submit">
+          {sent ? t('sms.resend') : t('sms.start')}
+        </SendCodeButton>
       </form>
-      {phone ? (
-        <form data-testid="sms-form" onSubmit={(e) => void confirm(e)}>
-          <Field
-            label={app.t('field.code')}
-            name="code"
-            required
-            autoComplete="one-time-code"
-            inputMode="numeric"
-          />
-          <button type="submit" className="button" data-testid="sms-confirm" disabled={action.busy}>
-            {t('sms.confirm')}
-          </button>
+    </SentCodeSetup>
+  );
+}
+
+/**
+ * The e-mail and SMS factors: the sending control (`children`), and once a code went out the
+ * form to enter and confirm it, which goes to the factor's own route.
+ */
+function SentCodeSetup(props: {
+  kind: 'email' | 'sms';
+  setup: Setup;
+  intro: string;
+  sent: boolean;
+  confirmLabel: string;
+  /** How the code field differs per factor (a hint, a numeric keyboard). */
+  codeField: Omit<FieldProps, 'label' | 'name'>;
+  children: ReactNode;
+}) {
+  const { kind } = props;
+  const { action, withReauth, finish } = props.setup;
+  const confirmRoute = kind === 'email' ? c.emailConfirm : c.smsConfirm;
+
+  function confirm(event: FormEvent<HTMLFormElement>): void {
+    event.preventDefault();
+    const code = value(event.currentTarget, 'code');
+    void finish(() => withReauth(() => call(confirmRoute, { body: { code } })));
+  }
+
+  return (
+    <div className="setup">
+      <p>{props.intro}</p>
+      {props.children}
+      {props.sent ? (
+        <form data-testid={`${kind}-form`} onSubmit={confirm}>
+          <OneTimeCodeField {...props.codeField} />
+          <Button type="submit" testId={`${kind}-confirm`} disabled={action.busy}>
+            {props.confirmLabel}
+          </Button>
         </form>
       ) : null}
       <Notice error={action.error} status={action.status} />
@@ -235,18 +241,35 @@ export function SmsSetup({ onDone }: SetupProps) {
   );
 }
 
-export function PasskeySetup({ onDone }: SetupProps) {
-  const app = useApp();
-  const { withReauth } = app;
-  const t = useMessages(accountMessages);
-  const action = useAction();
+/** Sends the code; once one went out it is the lesser button ("send again"). */
+function SendCodeButton({
+  kind,
+  sent,
+  busy,
+  ...button
+}: { kind: 'email' | 'sms'; sent: boolean; busy: boolean } & Pick<
+  ButtonProps,
+  'type' | 'onClick' | 'children'
+>) {
+  return (
+    <Button
+      variant={sent ? 'secondary' : 'primary'}
+      testId={`${kind}-start`}
+      disabled={busy}
+      {...button}
+    />
+  );
+}
+
+export function PasskeySetup(props: SetupProps) {
+  const { app, t, action, withReauth, finish } = useSetup(props);
   const [webAuthnError, setWebAuthnError] = useState<string | undefined>(undefined);
 
-  async function register(event: FormEvent<HTMLFormElement>): Promise<void> {
+  function register(event: FormEvent<HTMLFormElement>): void {
     event.preventDefault();
     setWebAuthnError(undefined);
     const label = value(event.currentTarget, 'label');
-    const done = await action.run(async () => {
+    void finish(async () => {
       const { startRegistration } = await import('@simplewebauthn/browser');
       const optionsJSON = await withReauth(() => call(c.passkeyOptions));
       // The browser's RegistrationResponseJSON, as the plain JSON object the server checks.
@@ -263,26 +286,15 @@ export function PasskeySetup({ onDone }: SetupProps) {
         call(c.passkeyVerify, { body: label ? { response, label } : { response } }),
       );
     });
-    if (done) onDone(done);
   }
 
   return (
-    <form className="setup" data-testid="passkey-form" onSubmit={(e) => void register(e)}>
+    <form className="setup" data-testid="passkey-form" onSubmit={register}>
       <p>{t('passkey.intro')}</p>
-      <Field
-        label={app.t('field.factorLabel')}
-        name="label"
-        maxLength={60}
-        hint={t('passkey.labelHint')}
-      />
-      <button
-        type="submit"
-        className="button"
-        data-testid="passkey-register"
-        disabled={action.busy}
-      >
+      <FactorLabelField hint={t('passkey.labelHint')} />
+      <Button type="submit" testId="passkey-register" disabled={action.busy}>
         {t('passkey.register')}
-      </button>
+      </Button>
       <Notice error={action.error ?? webAuthnError} />
     </form>
   );

@@ -1,10 +1,11 @@
 /** `/security`: own profile, e-mail, password, second factors, recovery codes, sessions. */
-import { type FormEvent, useState } from 'react';
+import { useState } from 'react';
 import { accountContract as c } from '../../../../src/features/account/contract.ts';
 import { call } from '../../client.ts';
 import { useApp, useMe } from '../../context.tsx';
 import { useMessages } from '../../messages.ts';
-import { Card, Field, formValue, Notice, PageTitle, SelectField, useAction } from '../../ui.tsx';
+import { Card, Field, formValue, NewPasswordField, PageTitle, SelectField } from '../../ui.tsx';
+import { type RunRequest, SubmitForm } from '../auth/submit-form.tsx';
 import { Factors, RecoveryCodes } from './factor-list.tsx';
 import { accountMessages } from './messages.ts';
 import { Sessions } from './sessions.tsx';
@@ -33,25 +34,24 @@ function Profile() {
   const app = useApp();
   const t = useMessages(accountMessages);
   const me = useMe();
-  const action = useAction();
 
-  async function submit(event: FormEvent<HTMLFormElement>): Promise<void> {
-    event.preventDefault();
-    const form = event.currentTarget;
+  async function submit(form: HTMLFormElement, run: RunRequest): Promise<void> {
     const body = {
       name: formValue(form, 'name'),
       locale: formValue(form, 'locale') === 'en' ? ('en' as const) : ('de' as const),
     };
-    const updated = await action.run(
-      () => call(c.updateProfile, { body }),
-      t('security.profileSaved'),
-    );
+    const updated = await run(() => call(c.updateProfile, { body }), t('security.profileSaved'));
     if (updated) app.setMe(updated);
   }
 
   return (
     <Card title={t('security.profile')}>
-      <form onSubmit={(e) => void submit(e)} data-testid="profile-form">
+      <SubmitForm
+        testId="profile-form"
+        onSubmit={submit}
+        submitLabel={app.t('common.save')}
+        submitTestId="profile-save"
+      >
         <Field
           label={app.t('field.name')}
           name="name"
@@ -69,18 +69,7 @@ function Profile() {
             { value: 'en', label: 'English' },
           ]}
         />
-        <Notice error={action.error} status={action.status} />
-        <div className="actions">
-          <button
-            type="submit"
-            className="button"
-            data-testid="profile-save"
-            disabled={action.busy}
-          >
-            {app.t('common.save')}
-          </button>
-        </div>
-      </form>
+      </SubmitForm>
     </Card>
   );
 }
@@ -89,13 +78,10 @@ function ChangeEmail() {
   const app = useApp();
   const t = useMessages(accountMessages);
   const me = useMe();
-  const action = useAction();
 
-  async function submit(event: FormEvent<HTMLFormElement>): Promise<void> {
-    event.preventDefault();
-    const form = event.currentTarget;
+  async function submit(form: HTMLFormElement, run: RunRequest): Promise<void> {
     const email = formValue(form, 'email');
-    const ok = await action.run(
+    const ok = await run(
       () => app.withReauth(() => call(c.changeEmail, { body: { email } })).then(() => true),
       t('security.emailChanged', { email }),
     );
@@ -110,7 +96,12 @@ function ChangeEmail() {
       <p>
         {t('security.currentEmail')} <strong data-testid="current-email">{me.email}</strong>
       </p>
-      <form onSubmit={(e) => void submit(e)} data-testid="email-change-form">
+      <SubmitForm
+        testId="email-change-form"
+        onSubmit={submit}
+        submitLabel={t('security.changeEmail')}
+        submitTestId="email-change"
+      >
         <Field
           label={app.t('field.newEmail')}
           name="email"
@@ -119,18 +110,7 @@ function ChangeEmail() {
           autoComplete="email"
           hint={t('security.reauthHint')}
         />
-        <Notice error={action.error} status={action.status} />
-        <div className="actions">
-          <button
-            type="submit"
-            className="button"
-            data-testid="email-change"
-            disabled={action.busy}
-          >
-            {t('security.changeEmail')}
-          </button>
-        </div>
-      </form>
+      </SubmitForm>
     </Card>
   );
 }
@@ -138,13 +118,10 @@ function ChangeEmail() {
 function ChangePassword({ onChanged }: { onChanged(): void }) {
   const app = useApp();
   const t = useMessages(accountMessages);
-  const action = useAction();
 
-  async function submit(event: FormEvent<HTMLFormElement>): Promise<void> {
-    event.preventDefault();
-    const form = event.currentTarget;
+  async function submit(form: HTMLFormElement, run: RunRequest): Promise<void> {
     const password = formValue(form, 'password');
-    const ok = await action.run(
+    const ok = await run(
       () => app.withReauth(() => call(c.changePassword, { body: { password } })).then(() => true),
       t('security.passwordChanged'),
     );
@@ -156,31 +133,14 @@ function ChangePassword({ onChanged }: { onChanged(): void }) {
 
   return (
     <Card title={t('security.password')}>
-      <form onSubmit={(e) => void submit(e)} data-testid="password-change-form">
-        <Field
-          label={app.t('field.newPassword')}
-          name="password"
-          type="password"
-          required
-          autoComplete="new-password"
-          hint={
-            <>
-              {app.t('password.hint')} {t('security.passwordHint')}
-            </>
-          }
-        />
-        <Notice error={action.error} status={action.status} />
-        <div className="actions">
-          <button
-            type="submit"
-            className="button"
-            data-testid="password-change"
-            disabled={action.busy}
-          >
-            {t('security.changePassword')}
-          </button>
-        </div>
-      </form>
+      <SubmitForm
+        testId="password-change-form"
+        onSubmit={submit}
+        submitLabel={t('security.changePassword')}
+        submitTestId="password-change"
+      >
+        <NewPasswordField extraHint={t('security.passwordHint')} />
+      </SubmitForm>
     </Card>
   );
 }

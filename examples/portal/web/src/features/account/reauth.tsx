@@ -1,12 +1,14 @@
 /** The re-authentication dialog: password plus a second-factor code before a sensitive change. */
-import { type FormEvent, useEffect, useId, useRef, useState } from 'react';
+import { useEffect, useId, useRef, useState } from 'react';
 import { reauthRoute } from '../../../../src/features/account/contract.ts';
 import type { Me, SecondFactorMethod } from '../../../../src/shared/api.ts';
+import { Button } from '../../actions.tsx';
 import { call } from '../../client.ts';
 import { useApp } from '../../context.tsx';
 import { useMessages } from '../../messages.ts';
-import { Field, formValue, Notice, useAction } from '../../ui.tsx';
+import { Field, formValue } from '../../ui.tsx';
 import { CodeMethodPicker } from '../auth/code-method.tsx';
+import { type RunRequest, SubmitForm } from '../auth/submit-form.tsx';
 import { accountMessages } from './messages.ts';
 
 export function methodsOf(me: Me | undefined): SecondFactorMethod[] {
@@ -26,7 +28,6 @@ export function ReauthDialog({ onDone, onCancel }: { onDone(): void; onCancel():
   const t = useMessages(accountMessages);
   const ref = useRef<HTMLDialogElement>(null);
   const titleId = useId();
-  const action = useAction();
   const methods = methodsOf(me);
   const [method, setMethod] = useState<SecondFactorMethod>(methods[0] ?? 'recovery');
 
@@ -36,11 +37,9 @@ export function ReauthDialog({ onDone, onCancel }: { onDone(): void; onCancel():
     return () => dialog?.close();
   }, []);
 
-  async function submit(event: FormEvent<HTMLFormElement>): Promise<void> {
-    event.preventDefault();
-    const form = event.currentTarget;
+  async function submit(form: HTMLFormElement, run: RunRequest): Promise<void> {
     const body = { password: formValue(form, 'password'), method, code: formValue(form, 'code') };
-    const result = await action.run(() => call(reauthRoute, { body }));
+    const result = await run(() => call(reauthRoute, { body }));
     if (result) {
       if (me) setMe({ ...me, reauthUntil: result.reauthUntil });
       onDone();
@@ -58,7 +57,16 @@ export function ReauthDialog({ onDone, onCancel }: { onDone(): void; onCancel():
         onCancel();
       }}
     >
-      <form onSubmit={(e) => void submit(e)}>
+      <SubmitForm
+        onSubmit={submit}
+        submitLabel={t('reauth.submit')}
+        submitTestId="reauth-submit"
+        besideSubmit={
+          <Button variant="secondary" testId="reauth-cancel" onClick={onCancel}>
+            {app.t('common.cancel')}
+          </Button>
+        }
+      >
         <h2 id={titleId}>{t('reauth.title')}</h2>
         <p>{t('reauth.explain')}</p>
         <Field
@@ -70,26 +78,7 @@ export function ReauthDialog({ onDone, onCancel }: { onDone(): void; onCancel():
           autoFocus
         />
         <CodeMethodPicker methods={methods} method={method} onMethod={setMethod} />
-        <Notice error={action.error} />
-        <div className="actions">
-          <button
-            type="submit"
-            className="button"
-            data-testid="reauth-submit"
-            disabled={action.busy}
-          >
-            {t('reauth.submit')}
-          </button>
-          <button
-            type="button"
-            className="button-secondary"
-            data-testid="reauth-cancel"
-            onClick={onCancel}
-          >
-            {app.t('common.cancel')}
-          </button>
-        </div>
-      </form>
+      </SubmitForm>
     </dialog>
   );
 }

@@ -8,7 +8,8 @@ import { ConfirmButton } from '../../actions.tsx';
 import { call } from '../../client.ts';
 import { useApp } from '../../context.tsx';
 import { useMessages } from '../../messages.ts';
-import { Badge, Card, DataTable, formatDate, Notice, useAction, useLoad } from '../../ui.tsx';
+import { Badge, Card, DataTable, Notice, useAction, useLoad } from '../../ui.tsx';
+import { dateColumnsFor } from './date-column.ts';
 import { accountMessages } from './messages.ts';
 
 /** Kept current: reloaded after a password change and whenever the page is shown again. */
@@ -25,6 +26,7 @@ export function Sessions({ passwordChanges }: { passwordChanges: number }) {
     return () => document.removeEventListener('visibilitychange', shown);
   }, [reload]);
   const action = useAction();
+  const dateColumn = dateColumnsFor<SessionRow>(locale);
 
   // Ending signs someone out at once: the row's button only asks, the confirm ends it.
   async function end(row: SessionRow): Promise<void> {
@@ -43,9 +45,7 @@ export function Sessions({ passwordChanges }: { passwordChanges: number }) {
         caption={t('sessions.title')}
         captionHidden
         testId="sessions-table"
-        rows={list.data}
-        loading={list.loading}
-        error={list.error}
+        source={list}
         rowKey={(row) => row.id}
         rowAttributes={(row) =>
           row.current
@@ -73,21 +73,9 @@ export function Sessions({ passwordChanges }: { passwordChanges: number }) {
             ),
           },
           { key: 'ip', header: t('sessions.ip'), cell: (row) => row.ip },
-          {
-            key: 'created',
-            header: t('sessions.created'),
-            cell: (row) => formatDate(locale, row.createdAt),
-          },
-          {
-            key: 'lastSeen',
-            header: t('sessions.lastSeen'),
-            cell: (row) => formatDate(locale, row.lastSeenAt),
-          },
-          {
-            key: 'expires',
-            header: t('sessions.expires'),
-            cell: (row) => formatDate(locale, row.expiresAt),
-          },
+          dateColumn('created', t('sessions.created'), (row) => row.createdAt),
+          dateColumn('lastSeen', t('sessions.lastSeen'), (row) => row.lastSeenAt),
+          dateColumn('expires', t('sessions.expires'), (row) => row.expiresAt),
         ]}
         actions={(row) =>
           row.current ? (

@@ -2,6 +2,7 @@
 import { useState } from 'react';
 import { authContract } from '../../../../src/features/auth/contract.ts';
 import type { SecondFactorMethod } from '../../../../src/shared/api.ts';
+import { Button } from '../../actions.tsx';
 import { call } from '../../client.ts';
 import { useApp } from '../../context.tsx';
 import { useMessages } from '../../messages.ts';
@@ -70,10 +71,9 @@ export function CodeMethodPicker({
       )}
       {method === 'email' || method === 'sms' ? (
         <p>
-          <button
-            type="button"
-            className="button-secondary"
-            data-testid={`send-code-${method}`}
+          <Button
+            variant="secondary"
+            testId={`send-code-${method}`}
             disabled={send.busy}
             onClick={() => void sendCode(method)}
           >
@@ -82,7 +82,7 @@ export function CodeMethodPicker({
               : method === 'email'
                 ? m('signin.sendEmail')
                 : m('signin.sendSms')}
-          </button>
+          </Button>
         </p>
       ) : null}
       <Notice error={send.error} status={send.status} />

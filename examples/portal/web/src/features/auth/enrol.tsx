@@ -1,6 +1,7 @@
 /** `/enrol`: the mandatory first second factor, then the recovery codes (shown once). */
 import { useState } from 'react';
 import type { EnrolDone } from '../../../../src/shared/api.ts';
+import { Button } from '../../actions.tsx';
 import { useApp } from '../../context.tsx';
 import { useMessages } from '../../messages.ts';
 import { navigate } from '../../router.tsx';
@@ -33,14 +34,9 @@ export function EnrolPage() {
         <Card>
           <RecoveryCodeList codes={done.recoveryCodes} />
           <div className="actions">
-            <button
-              type="button"
-              className="button"
-              data-testid="recovery-saved"
-              onClick={() => finish(done)}
-            >
+            <Button testId="recovery-saved" onClick={() => finish(done)}>
               {t('recovery.saved')}
-            </button>
+            </Button>
           </div>
         </Card>
       </div>

@@ -1,5 +1,4 @@
 /** `/invite/:token`: accept an invitation — name and password, then the mandatory enrolment. */
-import type { FormEvent } from 'react';
 import { authContract as c } from '../../../../src/features/auth/contract.ts';
 import { call } from '../../client.ts';
 import { useApp } from '../../context.tsx';
@@ -11,24 +10,22 @@ import {
   formatDate,
   formValue,
   Loading,
+  NewPasswordField,
   Notice,
   PageTitle,
-  useAction,
   useLoad,
 } from '../../ui.tsx';
 import { authMessages } from './messages.ts';
+import { type RunRequest, SubmitForm } from './submit-form.tsx';
 
 export function InvitePage({ token }: { token: string }) {
   const { t, locale, setSession } = useApp();
   const m = useMessages(authMessages);
   const invitation = useLoad(() => call(c.invitation, { params: { token } }), [token]);
-  const action = useAction();
 
-  async function submit(event: FormEvent<HTMLFormElement>): Promise<void> {
-    event.preventDefault();
-    const form = event.currentTarget;
+  async function submit(form: HTMLFormElement, run: RunRequest): Promise<void> {
     const body = { name: formValue(form, 'name'), password: formValue(form, 'password'), locale };
-    const next = await action.run(() => call(c.acceptInvitation, { params: { token }, body }));
+    const next = await run(() => call(c.acceptInvitation, { params: { token }, body }));
     if (next) {
       setSession(next);
       navigate('/enrol', { replace: true });
@@ -64,7 +61,13 @@ export function InvitePage({ token }: { token: string }) {
             </dl>
           </Card>
           <Card>
-            <form onSubmit={(e) => void submit(e)} data-testid="invite-form">
+            <SubmitForm
+              testId="invite-form"
+              onSubmit={submit}
+              note={<p className="hint">{m('invite.next')}</p>}
+              submitLabel={m('invite.accept')}
+              submitTestId="invite-accept"
+            >
               <input type="hidden" name="username" autoComplete="username" value={info.email} />
               <Field
                 label={t('field.name')}
@@ -73,27 +76,8 @@ export function InvitePage({ token }: { token: string }) {
                 maxLength={120}
                 autoComplete="name"
               />
-              <Field
-                label={t('field.newPassword')}
-                name="password"
-                type="password"
-                required
-                autoComplete="new-password"
-                hint={t('password.hint')}
-              />
-              <Notice error={action.error} />
-              <p className="hint">{m('invite.next')}</p>
-              <div className="actions">
-                <button
-                  type="submit"
-                  className="button"
-                  data-testid="invite-accept"
-                  disabled={action.busy}
-                >
-                  {m('invite.accept')}
-                </button>
-              </div>
-            </form>
+              <NewPasswordField />
+            </SubmitForm>
           </Card>
         </>
       ) : null}

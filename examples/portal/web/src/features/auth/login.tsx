@@ -1,7 +1,8 @@
 /** `/login`: password, then the second factor (or a passkey instead of both). */
-import { type FormEvent, useState } from 'react';
+import { useState } from 'react';
 import { authContract as c } from '../../../../src/features/auth/contract.ts';
 import type { SecondFactorMethod } from '../../../../src/shared/api.ts';
+import { Button } from '../../actions.tsx';
 import { call } from '../../client.ts';
 import { useApp } from '../../context.tsx';
 import { useMessages } from '../../messages.ts';
@@ -10,6 +11,7 @@ import { Field, formValue, isWebAuthnAbort, Notice, PageTitle, useAction } from 
 import { SsoProviders } from '../sso/providers.tsx';
 import { CodeMethodPicker } from './code-method.tsx';
 import { authMessages } from './messages.ts';
+import { type RunRequest, SubmitForm } from './submit-form.tsx';
 
 export function LoginPage() {
   const { session } = useApp();
@@ -48,15 +50,11 @@ function usePasskeySignIn() {
 function PasswordStep() {
   const { t, setSession } = useApp();
   const m = useMessages(authMessages);
-  const action = useAction();
-  const passkey = usePasskeySignIn();
   const [email, setEmail] = useState('');
 
-  async function submit(event: FormEvent<HTMLFormElement>): Promise<void> {
-    event.preventDefault();
-    const form = event.currentTarget;
+  async function submit(form: HTMLFormElement, run: RunRequest): Promise<void> {
     const body = { email: formValue(form, 'email'), password: formValue(form, 'password') };
-    const next = await action.run(() => call(c.login, { body }));
+    const next = await run(() => call(c.login, { body }));
     if (next) setSession(next);
   }
 
@@ -65,7 +63,17 @@ function PasswordStep() {
       <PageTitle title={m('login.title')}>{m('login.title')}</PageTitle>
       <p className="lead">{m('login.intro')}</p>
       <section className="card">
-        <form onSubmit={(e) => void submit(e)} data-testid="login-form">
+        <SubmitForm
+          testId="login-form"
+          onSubmit={submit}
+          submitLabel={m('login.submit')}
+          submitTestId="login-submit"
+          besideSubmit={
+            <Link to="/reset" data-testid="forgot-password">
+              {m('login.forgot')}
+            </Link>
+          }
+        >
           <Field
             label={t('field.email')}
             name="email"
@@ -82,36 +90,14 @@ function PasswordStep() {
             required
             autoComplete="current-password"
           />
-          <Notice error={action.error} />
-          <div className="actions">
-            <button
-              type="submit"
-              className="button"
-              data-testid="login-submit"
-              disabled={action.busy}
-            >
-              {m('login.submit')}
-            </button>
-            <Link to="/reset" data-testid="forgot-password">
-              {m('login.forgot')}
-            </Link>
-          </div>
-        </form>
+        </SubmitForm>
       </section>
-      <section className="card" aria-labelledby="passkey-heading">
-        <h2 id="passkey-heading">{m('login.passkeyTitle')}</h2>
-        <p className="hint">{m('login.passkeyHint')}</p>
-        <button
-          type="button"
-          className="button-secondary"
-          data-testid="passkey-login"
-          disabled={passkey.busy}
-          onClick={() => void passkey.signIn(email.includes('@') ? email.trim() : undefined)}
-        >
-          {m('login.passkey')}
-        </button>
-        <Notice error={passkey.error} />
-      </section>
+      {/* A typed address narrows the passkeys offered to that account's. */}
+      <PasskeyCard
+        hint={m('login.passkeyHint')}
+        label={m('login.passkey')}
+        email={email.includes('@') ? email.trim() : undefined}
+      />
       <SsoProviders />
       <p>
         <Link to="/partner-signup" data-testid="partner-signup-link">
@@ -125,16 +111,13 @@ function PasswordStep() {
 function SecondFactorStep() {
   const { session, setSession, reload } = useApp();
   const m = useMessages(authMessages);
-  const action = useAction();
-  const passkey = usePasskeySignIn();
   const methods: readonly SecondFactorMethod[] =
     session.methods && session.methods.length > 0 ? session.methods : ['totp', 'recovery'];
   const [method, setMethod] = useState<SecondFactorMethod>(methods[0] ?? 'totp');
 
-  async function submit(event: FormEvent<HTMLFormElement>): Promise<void> {
-    event.preventDefault();
-    const code = formValue(event.currentTarget, 'code').replace(/\s+/g, '');
-    const next = await action.run(() => call(c.secondFactor, { body: { method, code } }));
+  async function submit(form: HTMLFormElement, run: RunRequest): Promise<void> {
+    const code = formValue(form, 'code').replace(/\s+/g, '');
+    const next = await run(() => call(c.secondFactor, { body: { method, code } }));
     if (next) setSession(next);
   }
 
@@ -148,45 +131,45 @@ function SecondFactorStep() {
       <PageTitle title={m('login.secondTitle')}>{m('login.secondTitle')}</PageTitle>
       <p className="lead">{m('login.secondIntro')}</p>
       <section className="card">
-        <form onSubmit={(e) => void submit(e)} data-testid="second-factor-form">
+        <SubmitForm
+          testId="second-factor-form"
+          onSubmit={submit}
+          submitLabel={m('login.confirm')}
+          submitTestId="code-submit"
+        >
           <CodeMethodPicker methods={methods} method={method} onMethod={setMethod} />
-          <Notice error={action.error} />
-          <div className="actions">
-            <button
-              type="submit"
-              className="button"
-              data-testid="code-submit"
-              disabled={action.busy}
-            >
-              {m('login.confirm')}
-            </button>
-          </div>
-        </form>
+        </SubmitForm>
       </section>
-      <section className="card" aria-labelledby="passkey-heading">
-        <h2 id="passkey-heading">{m('login.passkeyTitle')}</h2>
-        <p className="hint">{m('login.passkeySecondHint')}</p>
-        <button
-          type="button"
-          className="button-secondary"
-          data-testid="passkey-login"
-          disabled={passkey.busy}
-          onClick={() => void passkey.signIn(undefined)}
-        >
-          {m('login.passkeyConfirm')}
-        </button>
-        <Notice error={passkey.error} />
-      </section>
+      <PasskeyCard hint={m('login.passkeySecondHint')} label={m('login.passkeyConfirm')} />
       <p>
-        <button
-          type="button"
-          className="link-button"
-          data-testid="login-restart"
-          onClick={() => void restart()}
-        >
+        <Button variant="link" testId="login-restart" onClick={() => void restart()}>
           {m('login.restart')}
-        </button>
+        </Button>
       </p>
     </>
+  );
+}
+
+/**
+ * The passkey as the other way in, on both steps: instead of password and code, or instead of
+ * the code once the password is in (`email` then stays unset: the session knows the account).
+ */
+function PasskeyCard(props: { hint: string; label: string; email?: string | undefined }) {
+  const m = useMessages(authMessages);
+  const passkey = usePasskeySignIn();
+  return (
+    <section className="card" aria-labelledby="passkey-heading">
+      <h2 id="passkey-heading">{m('login.passkeyTitle')}</h2>
+      <p className="hint">{props.hint}</p>
+      <Button
+        variant="secondary"
+        testId="passkey-login"
+        disabled={passkey.busy}
+        onClick={() => void passkey.signIn(props.email)}
+      >
+        {props.label}
+      </Button>
+      <Notice error={passkey.error} />
+    </section>
   );
 }

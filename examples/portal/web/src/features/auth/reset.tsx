@@ -1,23 +1,22 @@
 /** `/reset` (ask for a link) and `/reset/:token` (set a new password). */
-import { type FormEvent, useState } from 'react';
+import { useState } from 'react';
 import { authContract as c } from '../../../../src/features/auth/contract.ts';
 import { call } from '../../client.ts';
 import { useApp } from '../../context.tsx';
 import { useMessages } from '../../messages.ts';
 import { Link } from '../../router.tsx';
-import { Card, Field, formValue, Notice, PageTitle, useAction } from '../../ui.tsx';
+import { Card, Field, formValue, NewPasswordField, PageTitle } from '../../ui.tsx';
 import { authMessages } from './messages.ts';
+import { type RunRequest, SubmitForm } from './submit-form.tsx';
 
 export function ResetRequestPage() {
   const { t } = useApp();
   const m = useMessages(authMessages);
-  const action = useAction();
   const [sent, setSent] = useState(false);
 
-  async function submit(event: FormEvent<HTMLFormElement>): Promise<void> {
-    event.preventDefault();
-    const email = formValue(event.currentTarget, 'email');
-    const ok = await action.run(() => call(c.resetRequest, { body: { email } }).then(() => true));
+  async function submit(form: HTMLFormElement, run: RunRequest): Promise<void> {
+    const email = formValue(form, 'email');
+    const ok = await run(() => call(c.resetRequest, { body: { email } }).then(() => true));
     if (ok) setSent(true);
   }
 
@@ -26,7 +25,14 @@ export function ResetRequestPage() {
       <PageTitle title={m('reset.title')}>{m('reset.title')}</PageTitle>
       <p className="lead">{m('reset.intro')}</p>
       <Card>
-        <form onSubmit={(e) => void submit(e)} data-testid="reset-request-form">
+        <SubmitForm
+          testId="reset-request-form"
+          onSubmit={submit}
+          status={sent ? m('reset.sent') : undefined}
+          submitLabel={m('reset.send')}
+          submitTestId="reset-request"
+          besideSubmit={<Link to="/login">{t('common.toLogin')}</Link>}
+        >
           <Field
             label={t('field.email')}
             name="email"
@@ -34,19 +40,7 @@ export function ResetRequestPage() {
             required
             autoComplete="username"
           />
-          <Notice error={action.error} status={sent ? m('reset.sent') : undefined} />
-          <div className="actions">
-            <button
-              type="submit"
-              className="button"
-              data-testid="reset-request"
-              disabled={action.busy}
-            >
-              {m('reset.send')}
-            </button>
-            <Link to="/login">{t('common.toLogin')}</Link>
-          </div>
-        </form>
+        </SubmitForm>
       </Card>
     </div>
   );
@@ -55,13 +49,11 @@ export function ResetRequestPage() {
 export function ResetConfirmPage({ token }: { token: string }) {
   const { t, reload } = useApp();
   const m = useMessages(authMessages);
-  const action = useAction();
   const [done, setDone] = useState(false);
 
-  async function submit(event: FormEvent<HTMLFormElement>): Promise<void> {
-    event.preventDefault();
-    const password = formValue(event.currentTarget, 'password');
-    const ok = await action.run(() =>
+  async function submit(form: HTMLFormElement, run: RunRequest): Promise<void> {
+    const password = formValue(form, 'password');
+    const ok = await run(() =>
       call(c.resetConfirm, { body: { token, password } }).then(() => true),
     );
     if (ok) {
@@ -93,28 +85,15 @@ export function ResetConfirmPage({ token }: { token: string }) {
     <div className="narrow">
       <PageTitle title={m('reset.newTitle')}>{m('reset.newTitle')}</PageTitle>
       <Card>
-        <form onSubmit={(e) => void submit(e)} data-testid="reset-form">
-          <Field
-            label={t('field.newPassword')}
-            name="password"
-            type="password"
-            required
-            autoComplete="new-password"
-            hint={t('password.hint')}
-          />
+        <SubmitForm
+          testId="reset-form"
+          onSubmit={submit}
+          submitLabel={m('reset.save')}
+          submitTestId="reset-submit"
+        >
+          <NewPasswordField />
           <p className="hint">{m('reset.afterHint')}</p>
-          <Notice error={action.error} />
-          <div className="actions">
-            <button
-              type="submit"
-              className="button"
-              data-testid="reset-submit"
-              disabled={action.busy}
-            >
-              {m('reset.save')}
-            </button>
-          </div>
-        </form>
+        </SubmitForm>
       </Card>
     </div>
   );
