@@ -7,6 +7,7 @@ import {
   type UserRow,
 } from '../../../../src/features/users/contract.ts';
 import { GRANTABLE, type Role } from '../../../../src/shared/permissions.ts';
+import { Button, ConfirmButton } from '../../actions.tsx';
 import { call } from '../../client.ts';
 import { useApp, useMe } from '../../context.tsx';
 import { useMessages } from '../../messages.ts';
@@ -58,9 +59,7 @@ export function UsersPage() {
           caption={t('listTitle')}
           captionHidden
           testId="users-table"
-          rows={list.data}
-          loading={list.loading}
-          error={list.error}
+          source={list}
           empty={t('empty')}
           rowKey={(user) => user.id}
           rowAttributes={(user) => ({ 'data-user-id': user.id, 'data-email': user.email })}
@@ -169,35 +168,34 @@ function UserActions({
           onChange={(e) => setRole(e.currentTarget.value as Role)}
           options={grantable.map((r) => ({ value: r, label: ui(`role.${r}`) }))}
         />
-        <button
+        <Button
           type="submit"
-          className="button-secondary button-small"
-          data-testid="user-role-save"
+          variant="secondary"
+          small
+          testId="user-role-save"
           disabled={action.busy || role === user.role}
         >
           {t('changeRole')}
-        </button>
+        </Button>
       </form>
-      <button
-        type="button"
-        className={
-          user.status === 'active' ? 'button-secondary button-small' : 'button button-small'
-        }
-        data-testid="user-toggle-status"
+      <Button
+        variant={user.status === 'active' ? 'secondary' : 'primary'}
+        small
+        testId="user-toggle-status"
         disabled={action.busy}
         onClick={() => void toggle()}
       >
         {user.status === 'active' ? t('disable') : t('enable')}
-      </button>
-      <button
-        type="button"
-        className="button-secondary button-small"
-        data-testid="user-revoke-sessions"
+      </Button>
+      <Button
+        variant="secondary"
+        small
+        testId="user-revoke-sessions"
         disabled={action.busy}
         onClick={() => void revoke()}
       >
         {t('endSessions')}
-      </button>
+      </Button>
       <Notice error={action.error} status={action.status} />
     </div>
   );
@@ -228,7 +226,6 @@ function PendingInvitations({ canInvite }: { canInvite: boolean }) {
     const done = await action.run(() =>
       call(c.revokeInvitation, { params: { id: row.id } }).then(() => true),
     );
-    setRevoking(undefined);
     if (done) {
       action.setStatus(t('invitationRevoked', { email: row.email }));
       list.reload();
@@ -241,9 +238,7 @@ function PendingInvitations({ canInvite }: { canInvite: boolean }) {
         caption={t('pendingTitle')}
         captionHidden
         testId="invitations-table"
-        rows={list.data}
-        loading={list.loading}
-        error={list.error}
+        source={list}
         empty={t('pendingEmpty')}
         rowKey={(row) => row.id}
         rowAttributes={(row) => ({ 'data-invitation-id': row.id, 'data-email': row.email })}
@@ -268,49 +263,31 @@ function PendingInvitations({ canInvite }: { canInvite: boolean }) {
         ]}
         {...(canInvite
           ? {
-              actions: (row: InvitationRow) =>
-                revoking === row.id ? (
-                  <span className="row-actions" data-testid="invitation-revoke-confirm">
-                    <span>{t('revokeQuestion', { email: row.email })}</span>
-                    <button
-                      type="button"
-                      className="button button-danger button-small"
-                      data-testid="invitation-revoke-yes"
-                      disabled={action.busy}
-                      onClick={() => void revoke(row)}
-                    >
-                      {t('revoke')}
-                    </button>
-                    <button
-                      type="button"
-                      className="button-secondary button-small"
-                      onClick={() => setRevoking(undefined)}
-                    >
-                      {ui('common.cancel')}
-                    </button>
-                  </span>
-                ) : (
-                  <>
-                    <button
-                      type="button"
-                      className="button-secondary button-small"
-                      data-testid="invitation-resend"
+              actions: (row: InvitationRow) => (
+                <>
+                  {/* While the revoke question is open it stands alone in the row. */}
+                  {revoking === row.id ? null : (
+                    <Button
+                      variant="secondary"
+                      small
+                      testId="invitation-resend"
                       disabled={action.busy}
                       onClick={() => void resend(row)}
                     >
                       {t('resend')}
-                    </button>
-                    <button
-                      type="button"
-                      className="button-secondary button-small"
-                      data-testid="invitation-revoke"
-                      disabled={action.busy}
-                      onClick={() => setRevoking(row.id)}
-                    >
-                      {t('revokeAsk')}
-                    </button>
-                  </>
-                ),
+                    </Button>
+                  )}
+                  <ConfirmButton
+                    testId="invitation-revoke"
+                    label={t('revokeAsk')}
+                    question={t('revokeQuestion', { email: row.email })}
+                    confirm={t('revoke')}
+                    busy={action.busy}
+                    onOpenChange={(open) => setRevoking(open ? row.id : undefined)}
+                    onConfirm={() => revoke(row)}
+                  />
+                </>
+              ),
             }
           : {})}
       />
@@ -375,14 +352,9 @@ function InviteForm({
         ) : null}
         <Notice error={action.error} status={action.status} />
         <div className="actions">
-          <button
-            type="submit"
-            className="button"
-            data-testid="invite-submit"
-            disabled={action.busy}
-          >
+          <Button type="submit" testId="invite-submit" disabled={action.busy}>
             {t('invite')}
-          </button>
+          </Button>
         </div>
       </form>
     </Card>
