@@ -10,15 +10,18 @@ import {
   type AdvState,
   advContract,
   type Localized,
+  type ProcessingRegister,
 } from '../../../../src/features/adv/contract.ts';
 import { type AgreementBlock, agreementBlocks } from '../../../../src/features/adv/markdown.ts';
 import type { Locale } from '../../../../src/shared/api.ts';
+import { Button } from '../../actions.tsx';
 import { call, hrefOf } from '../../client.ts';
 import { useApp } from '../../context.tsx';
 import { useMessages } from '../../messages.ts';
 import {
   Badge,
   Card,
+  type Column,
   DataTable,
   Field,
   formatDate,
@@ -31,16 +34,6 @@ import {
   useLoad,
 } from '../../ui.tsx';
 import { advMessages } from './messages.ts';
-
-/** A table wrapper that scrolls sideways on narrow screens and can be scrolled by keyboard. */
-function TableWrap({ label, children }: { label: string; children: ReactNode }) {
-  return (
-    // biome-ignore lint/a11y/noNoninteractiveTabindex: a scrollable region must take focus (WCAG 2.1.1).
-    <section className="table-wrap" aria-label={label} tabIndex={0}>
-      {children}
-    </section>
-  );
-}
 
 const pdfHref = (a: AdvAcceptance) => hrefOf(advContract.pdf, { params: { id: a.id } });
 const day = (locale: Locale, iso: string) =>
@@ -229,14 +222,9 @@ function Agreement({ state, onAccepted }: { state: AdvState; onAccepted(): void 
           </p>
           <Notice error={action.error} />
           <div className="actions">
-            <button
-              type="submit"
-              className="button"
-              data-testid="adv-accept"
-              disabled={action.busy}
-            >
+            <Button type="submit" testId="adv-accept" disabled={action.busy}>
               {at('adv.accept')}
-            </button>
+            </Button>
           </div>
         </form>
       ) : null}
@@ -293,9 +281,7 @@ function AdminSection({ onPublished }: { onPublished(): void }) {
           caption={at('adv.tenantsTitle')}
           captionHidden
           testId="adv-tenants"
-          rows={tenants.data}
-          loading={tenants.loading}
-          error={tenants.error}
+          source={tenants}
           rowKey={(row) => row.tenantId}
           empty={at('adv.noTenants')}
           columns={[
@@ -406,9 +392,9 @@ function PublishForm({ onPublished }: { onPublished(): void }) {
         />
         <Notice error={action.error} status={action.status} />
         <div className="actions">
-          <button type="submit" className="button" data-testid="adv-publish" disabled={action.busy}>
+          <Button type="submit" testId="adv-publish" disabled={action.busy}>
             {at('adv.publish')}
-          </button>
+          </Button>
         </div>
       </form>
     </Card>
@@ -417,27 +403,96 @@ function PublishForm({ onPublished }: { onPublished(): void }) {
 
 // ------------------------------------------------------------------ processing register
 
+/** A list of the register's own (recipients, measures): a heading and its table. */
+function RegisterTable<Row extends { readonly id: string }>({
+  title,
+  testId,
+  rows,
+  columns,
+}: {
+  title: string;
+  testId: string;
+  rows: readonly Row[];
+  columns: readonly Column<Row>[];
+}) {
+  return (
+    <>
+      <h3>{title}</h3>
+      <DataTable
+        caption={title}
+        captionHidden
+        testId={testId}
+        rows={rows}
+        rowKey={(x) => x.id}
+        empty="–"
+        columns={columns}
+      />
+    </>
+  );
+}
+
+/**
+ * One processing activity as a table of facts (a row header each, no column headings), in the
+ * same keyboard-scrollable region as the portal's other tables.
+ */
+function ActivityTable({
+  activity,
+  register,
+}: {
+  activity: ProcessingRegister['activities'][number];
+  register: ProcessingRegister;
+}) {
+  const { locale } = useApp();
+  const at = useMessages(advMessages);
+  const l = (text: Localized) => text[locale];
+  // An activity names each subject, category and measure once, so the text is a key.
+  const list = (items: readonly string[]) => (
+    <ul>
+      {items.map((item) => (
+        <li key={item}>{item}</li>
+      ))}
+    </ul>
+  );
+  const recipientName = new Map(register.recipients.map((x) => [x.id, l(x.name)]));
+  const measureName = new Map(register.measures.map((x) => [x.id, l(x.description)]));
+  const facts: readonly (readonly [string, ReactNode])[] = [
+    [at('register.role'), at(`register.role.${activity.role}`)],
+    [at('register.purpose'), l(activity.purpose)],
+    [at('register.legalBasis'), l(activity.legalBasis)],
+    [at('register.dataSubjects'), list(activity.dataSubjects.map(l))],
+    [at('register.dataCategories'), list(activity.dataCategories.map(l))],
+    [
+      at('register.recipientsOf'),
+      activity.recipients.map((id) => recipientName.get(id) ?? id).join(', ') || '–',
+    ],
+    [at('register.thirdCountry'), l(activity.thirdCountryTransfers)],
+    [at('register.retention'), l(activity.retention)],
+    [at('register.measuresOf'), list(activity.measures.map((id) => measureName.get(id) ?? id))],
+  ];
+  return (
+    // biome-ignore lint/a11y/noNoninteractiveTabindex: a scrollable region must take focus (WCAG 2.1.1).
+    <section className="table-wrap" aria-label={l(activity.name)} tabIndex={0}>
+      <table data-testid="register-activity" data-activity={activity.id}>
+        <caption>{l(activity.name)}</caption>
+        <tbody>
+          {facts.map(([label, value]) => (
+            <tr key={label}>
+              <th scope="row">{label}</th>
+              <td>{value}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </section>
+  );
+}
+
 function RegisterSection() {
   const { locale } = useApp();
   const at = useMessages(advMessages);
   const register = useLoad(() => call(advContract.register), []);
   const r = register.data;
   const l = (text: Localized) => text[locale];
-  const list = (items: readonly Localized[]) => (
-    <ul>
-      {items.map((item) => (
-        <li key={item.de}>{l(item)}</li>
-      ))}
-    </ul>
-  );
-  const recipientName = new Map(r?.recipients.map((x) => [x.id, l(x.name)]));
-  const measureName = new Map(r?.measures.map((x) => [x.id, l(x.description)]));
-  const row = (label: string, value: ReactNode) => (
-    <tr>
-      <th scope="row">{label}</th>
-      <td>{value}</td>
-    </tr>
-  );
 
   return (
     <section className="card" aria-labelledby="register-title" data-testid="register">
@@ -456,41 +511,12 @@ function RegisterSection() {
           </p>
           <h3>{at('register.activities')}</h3>
           {r.activities.map((activity) => (
-            <TableWrap label={l(activity.name)} key={activity.id}>
-              <table data-testid="register-activity" data-activity={activity.id}>
-                <caption>{l(activity.name)}</caption>
-                <tbody>
-                  {row(at('register.role'), at(`register.role.${activity.role}`))}
-                  {row(at('register.purpose'), l(activity.purpose))}
-                  {row(at('register.legalBasis'), l(activity.legalBasis))}
-                  {row(at('register.dataSubjects'), list(activity.dataSubjects))}
-                  {row(at('register.dataCategories'), list(activity.dataCategories))}
-                  {row(
-                    at('register.recipientsOf'),
-                    activity.recipients.map((id) => recipientName.get(id) ?? id).join(', ') || '–',
-                  )}
-                  {row(at('register.thirdCountry'), l(activity.thirdCountryTransfers))}
-                  {row(at('register.retention'), l(activity.retention))}
-                  {row(
-                    at('register.measuresOf'),
-                    <ul>
-                      {activity.measures.map((id) => (
-                        <li key={id}>{measureName.get(id) ?? id}</li>
-                      ))}
-                    </ul>,
-                  )}
-                </tbody>
-              </table>
-            </TableWrap>
+            <ActivityTable key={activity.id} activity={activity} register={r} />
           ))}
-          <h3>{at('register.recipients')}</h3>
-          <DataTable
-            caption={at('register.recipients')}
-            captionHidden
+          <RegisterTable
+            title={at('register.recipients')}
             testId="register-recipients"
             rows={r.recipients}
-            rowKey={(x) => x.id}
-            empty="–"
             columns={[
               { key: 'name', header: at('register.name'), rowHeader: true, cell: (x) => l(x.name) },
               {
@@ -512,14 +538,10 @@ function RegisterSection() {
               },
             ]}
           />
-          <h3>{at('register.measures')}</h3>
-          <DataTable
-            caption={at('register.measures')}
-            captionHidden
+          <RegisterTable
+            title={at('register.measures')}
             testId="register-measures"
             rows={r.measures}
-            rowKey={(m) => m.id}
-            empty="–"
             columns={[
               { key: 'area', header: at('register.area'), rowHeader: true, cell: (m) => l(m.area) },
               { key: 'measure', header: at('register.measure'), cell: (m) => l(m.description) },
