@@ -11,6 +11,7 @@ import {
   privacyContract,
 } from '../../../../src/features/privacy/contract.ts';
 import type { ErrorCode, Problem } from '../../../../src/shared/api.ts';
+import { Button } from '../../actions.tsx';
 import { ApiError } from '../../api.ts';
 import { call, hrefOf } from '../../client.ts';
 import { useApp } from '../../context.tsx';
@@ -152,15 +153,13 @@ function Export() {
       <p>{pt('exportIntro')}</p>
       <p className="hint">{pt('reauthHint')}</p>
       <div className="actions">
-        <button
-          type="button"
-          className="button"
-          data-testid="privacy-export"
+        <Button
+          testId="privacy-export"
           disabled={action.busy}
           onClick={() => void action.run(() => withReauth(downloadExport), pt('exportDone'))}
         >
           {pt('exportButton')}
-        </button>
+        </Button>
       </div>
       <Notice error={action.error} status={action.status} />
     </Card>
@@ -196,14 +195,9 @@ function Erasure({ onScheduled }: { onScheduled(status: ErasureStatus): void }) 
         <p className="hint">{pt('reauthHint')}</p>
         <Notice error={action.error} />
         <div className="actions">
-          <button
-            type="submit"
-            className="button button-danger"
-            data-testid="erasure-request"
-            disabled={action.busy}
-          >
+          <Button type="submit" variant="danger" testId="erasure-request" disabled={action.busy}>
             {pt('erasureButton')}
-          </button>
+          </Button>
         </div>
       </form>
     </Card>
@@ -219,19 +213,16 @@ function Scheduled({ status }: { status: ErasureStatus }) {
         <p>{pt('erasureScheduled', { date: formatDate(locale, status.dueAt) })}</p>
       </div>
       <div className="actions">
-        <button
-          type="button"
-          className="button"
-          data-testid="erasure-to-login"
+        <Button
+          testId="erasure-to-login"
           onClick={() => {
-            reload().then(
-              () => navigate('/login', { replace: true }),
-              () => navigate('/login', { replace: true }),
-            );
+            // Signed out either way: the session ended with the request.
+            const toLogin = () => navigate('/login', { replace: true });
+            reload().then(toLogin, toLogin);
           }}
         >
           {pt('toLogin')}
-        </button>
+        </Button>
       </div>
     </Card>
   );
@@ -278,14 +269,14 @@ function AdminErasures() {
         ]}
         actionsHeader={pt('adminCancel')}
         actions={(r) => (
-          <button
-            type="button"
-            className="button-secondary button-small"
+          <Button
+            variant="secondary"
+            small
             disabled={action.busy}
             onClick={() => void cancel(r.userId)}
           >
             {pt('adminCancel')}
-          </button>
+          </Button>
         )}
       />
       <Notice error={action.error} status={action.status} />
@@ -307,10 +298,8 @@ export function ErasureCancelPage({ token }: { token: string }) {
         <>
           <p>{pt('cancelIntro')}</p>
           <div className="actions">
-            <button
-              type="button"
-              className="button"
-              data-testid="erasure-cancel"
+            <Button
+              testId="erasure-cancel"
               disabled={action.busy}
               onClick={() =>
                 void action
@@ -321,7 +310,7 @@ export function ErasureCancelPage({ token }: { token: string }) {
               }
             >
               {pt('cancelButton')}
-            </button>
+            </Button>
           </div>
         </>
       )}
