@@ -33,6 +33,7 @@ import {
   useAction,
   useLoad,
 } from '../../ui.tsx';
+import { TableCard } from '../users/table-card.tsx';
 import { advMessages } from './messages.ts';
 
 const pdfHref = (a: AdvAcceptance) => hrefOf(advContract.pdf, { params: { id: a.id } });
@@ -236,35 +237,32 @@ function History({ history }: { history: readonly AdvAcceptance[] }) {
   const { locale } = useApp();
   const at = useMessages(advMessages);
   return (
-    <Card title={at('adv.historyTitle')}>
-      <DataTable
-        caption={at('adv.historyTitle')}
-        captionHidden
-        testId="adv-history"
-        rows={history}
-        rowKey={(a) => a.id}
-        empty={at('adv.notAccepted')}
-        columns={[
-          { key: 'version', header: at('adv.version'), rowHeader: true, cell: (a) => a.version },
-          { key: 'by', header: at('adv.acceptedBy'), cell: (a) => a.acceptedBy.name },
-          {
-            key: 'at',
-            header: at('adv.acceptedAt'),
-            cell: (a) => formatDate(locale, a.acceptedAt),
-          },
-          { key: 'from', header: at('adv.from'), cell: (a) => a.ip },
-          {
-            key: 'pdf',
-            header: 'PDF',
-            cell: (a) => (
-              <a href={pdfHref(a)} download>
-                {at('adv.pdfOf', { version: a.version })}
-              </a>
-            ),
-          },
-        ]}
-      />
-    </Card>
+    <TableCard
+      title={at('adv.historyTitle')}
+      testId="adv-history"
+      rows={history}
+      rowKey={(a) => a.id}
+      empty={at('adv.notAccepted')}
+      columns={[
+        { key: 'version', header: at('adv.version'), rowHeader: true, cell: (a) => a.version },
+        { key: 'by', header: at('adv.acceptedBy'), cell: (a) => a.acceptedBy.name },
+        {
+          key: 'at',
+          header: at('adv.acceptedAt'),
+          cell: (a) => formatDate(locale, a.acceptedAt),
+        },
+        { key: 'from', header: at('adv.from'), cell: (a) => a.ip },
+        {
+          key: 'pdf',
+          header: 'PDF',
+          cell: (a) => (
+            <a href={pdfHref(a)} download>
+              {at('adv.pdfOf', { version: a.version })}
+            </a>
+          ),
+        },
+      ]}
+    />
   );
 }
 
@@ -276,60 +274,57 @@ function AdminSection({ onPublished }: { onPublished(): void }) {
   const tenants = useLoad(() => call(advContract.tenants).then((r) => r.tenants), []);
   return (
     <>
-      <Card title={at('adv.tenantsTitle')}>
-        <DataTable
-          caption={at('adv.tenantsTitle')}
-          captionHidden
-          testId="adv-tenants"
-          source={tenants}
-          rowKey={(row) => row.tenantId}
-          empty={at('adv.noTenants')}
-          columns={[
-            {
-              key: 'tenant',
-              header: at('adv.tenant'),
-              rowHeader: true,
-              cell: (row) => row.tenantName,
-            },
-            {
-              key: 'state',
-              header: at('adv.state'),
-              cell: (row) => (
-                <Badge tone={row.needsAcceptance ? 'warn' : 'ok'}>
-                  {row.needsAcceptance ? at('adv.open') : at('adv.done')}
-                </Badge>
+      <TableCard
+        title={at('adv.tenantsTitle')}
+        testId="adv-tenants"
+        source={tenants}
+        rowKey={(row) => row.tenantId}
+        empty={at('adv.noTenants')}
+        columns={[
+          {
+            key: 'tenant',
+            header: at('adv.tenant'),
+            rowHeader: true,
+            cell: (row) => row.tenantName,
+          },
+          {
+            key: 'state',
+            header: at('adv.state'),
+            cell: (row) => (
+              <Badge tone={row.needsAcceptance ? 'warn' : 'ok'}>
+                {row.needsAcceptance ? at('adv.open') : at('adv.done')}
+              </Badge>
+            ),
+          },
+          {
+            key: 'version',
+            header: at('adv.version'),
+            cell: (row) => row.acceptance?.version ?? '–',
+          },
+          {
+            key: 'by',
+            header: at('adv.acceptedBy'),
+            cell: (row) => row.acceptance?.acceptedBy.name ?? '–',
+          },
+          {
+            key: 'at',
+            header: at('adv.acceptedAt'),
+            cell: (row) => formatDate(locale, row.acceptance?.acceptedAt),
+          },
+          {
+            key: 'pdf',
+            header: 'PDF',
+            cell: (row) =>
+              row.acceptance ? (
+                <a href={pdfHref(row.acceptance)} download>
+                  {at('adv.pdfOf', { version: row.acceptance.version })}
+                </a>
+              ) : (
+                '–'
               ),
-            },
-            {
-              key: 'version',
-              header: at('adv.version'),
-              cell: (row) => row.acceptance?.version ?? '–',
-            },
-            {
-              key: 'by',
-              header: at('adv.acceptedBy'),
-              cell: (row) => row.acceptance?.acceptedBy.name ?? '–',
-            },
-            {
-              key: 'at',
-              header: at('adv.acceptedAt'),
-              cell: (row) => formatDate(locale, row.acceptance?.acceptedAt),
-            },
-            {
-              key: 'pdf',
-              header: 'PDF',
-              cell: (row) =>
-                row.acceptance ? (
-                  <a href={pdfHref(row.acceptance)} download>
-                    {at('adv.pdfOf', { version: row.acceptance.version })}
-                  </a>
-                ) : (
-                  '–'
-                ),
-            },
-          ]}
-        />
-      </Card>
+          },
+        ]}
+      />
       <PublishForm
         onPublished={() => {
           tenants.reload();

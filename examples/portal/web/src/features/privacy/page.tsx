@@ -17,16 +17,8 @@ import { call, hrefOf } from '../../client.ts';
 import { useApp } from '../../context.tsx';
 import { useMessages } from '../../messages.ts';
 import { navigate } from '../../router.tsx';
-import {
-  Card,
-  DataTable,
-  formatDate,
-  Loading,
-  Notice,
-  PageTitle,
-  useAction,
-  useLoad,
-} from '../../ui.tsx';
+import { Card, formatDate, Loading, Notice, PageTitle, useAction, useLoad } from '../../ui.tsx';
+import { TableCard } from '../users/table-card.tsx';
 import { privacyMessages } from './messages.ts';
 
 const usePrivacyT = () => useMessages(privacyMessages);
@@ -243,44 +235,42 @@ function AdminErasures() {
   }
 
   return (
-    <Card title={pt('adminErasures')}>
-      <DataTable
-        caption={pt('adminErasures')}
-        captionHidden
-        testId="admin-erasures"
-        rows={load.data?.erasures}
-        loading={load.loading}
-        error={load.error}
-        rowKey={(r) => r.userId}
-        empty={pt('adminNone')}
-        columns={[
-          {
-            key: 'user',
-            header: pt('adminUser'),
-            rowHeader: true,
-            cell: (r) => `${r.name} <${r.email}>`,
-          },
-          { key: 'due', header: pt('adminDue'), cell: (r) => formatDate(locale, r.dueAt) },
-          {
-            key: 'by',
-            header: pt('adminRequestedBy'),
-            cell: (r) => (r.requestedBy === 'self' ? pt('bySelf') : pt('byAdmin')),
-          },
-        ]}
-        actionsHeader={pt('adminCancel')}
-        actions={(r) => (
-          <Button
-            variant="secondary"
-            small
-            disabled={action.busy}
-            onClick={() => void cancel(r.userId)}
-          >
-            {pt('adminCancel')}
-          </Button>
-        )}
-      />
+    <TableCard
+      title={pt('adminErasures')}
+      testId="admin-erasures"
+      rows={load.data?.erasures}
+      loading={load.loading}
+      error={load.error}
+      rowKey={(r) => r.userId}
+      empty={pt('adminNone')}
+      columns={[
+        {
+          key: 'user',
+          header: pt('adminUser'),
+          rowHeader: true,
+          cell: (r) => `${r.name} <${r.email}>`,
+        },
+        { key: 'due', header: pt('adminDue'), cell: (r) => formatDate(locale, r.dueAt) },
+        {
+          key: 'by',
+          header: pt('adminRequestedBy'),
+          cell: (r) => (r.requestedBy === 'self' ? pt('bySelf') : pt('byAdmin')),
+        },
+      ]}
+      actionsHeader={pt('adminCancel')}
+      actions={(r) => (
+        <Button
+          variant="secondary"
+          small
+          disabled={action.busy}
+          onClick={() => void cancel(r.userId)}
+        >
+          {pt('adminCancel')}
+        </Button>
+      )}
+    >
       <Notice error={action.error} status={action.status} />
-    </Card>
+    </TableCard>
   );
 }
 

@@ -14,7 +14,6 @@ import { useMessages } from '../../messages.ts';
 import {
   Badge,
   Card,
-  DataTable,
   Field,
   formatDate,
   formValue,
@@ -25,6 +24,7 @@ import {
   useLoad,
 } from '../../ui.tsx';
 import { usersMessages } from './messages.ts';
+import { TableCard } from './table-card.tsx';
 
 export function UsersPage() {
   const { t: ui, locale, can } = useApp();
@@ -54,65 +54,60 @@ export function UsersPage() {
     <>
       <PageTitle title={t('title')}>{t('title')}</PageTitle>
       <p className="lead">{t('intro')}</p>
-      <Card title={t('listTitle')}>
-        <DataTable
-          caption={t('listTitle')}
-          captionHidden
-          testId="users-table"
-          source={list}
-          empty={t('empty')}
-          rowKey={(user) => user.id}
-          rowAttributes={(user) => ({ 'data-user-id': user.id, 'data-email': user.email })}
-          columns={[
-            { key: 'name', header: ui('field.name'), rowHeader: true, cell: (user) => user.name },
-            { key: 'email', header: ui('field.email'), cell: (user) => user.email },
-            {
-              key: 'role',
-              header: ui('field.role'),
-              cell: (user) => <span data-testid="user-role">{ui(`role.${user.role}`)}</span>,
-            },
-            {
-              key: 'tenant',
-              header: ui('field.tenant'),
-              cell: (user) => tenantName(user.tenantId),
-            },
-            {
-              key: 'status',
-              header: ui('field.status'),
-              cell: (user) => (
-                <span data-testid="user-status" data-status={user.status}>
-                  <Badge tone={user.status === 'active' ? 'ok' : 'bad'}>
-                    {ui(`userStatus.${user.status}`)}
-                  </Badge>
-                </span>
-              ),
-            },
-            {
-              key: 'factors',
-              header: t('factors'),
-              cell: (user) =>
-                user.factors.length > 0
-                  ? user.factors.map((f) => ui(`factor.${f}`)).join(', ')
-                  : '–',
-            },
-            {
-              key: 'lastSignIn',
-              header: t('lastSignIn'),
-              cell: (user) => formatDate(locale, user.lastSignInAt),
-            },
-          ]}
-          {...(manage
-            ? {
-                actions: (user: UserRow) =>
-                  user.id !== me.id && grantable.includes(user.role) ? (
-                    <UserActions user={user} grantable={grantable} onChanged={replace} />
-                  ) : (
-                    <span className="hint">{user.id === me.id ? t('you') : '–'}</span>
-                  ),
-              }
-            : {})}
-        />
-      </Card>
+      <TableCard
+        title={t('listTitle')}
+        testId="users-table"
+        source={list}
+        empty={t('empty')}
+        rowKey={(user) => user.id}
+        rowAttributes={(user) => ({ 'data-user-id': user.id, 'data-email': user.email })}
+        columns={[
+          { key: 'name', header: ui('field.name'), rowHeader: true, cell: (user) => user.name },
+          { key: 'email', header: ui('field.email'), cell: (user) => user.email },
+          {
+            key: 'role',
+            header: ui('field.role'),
+            cell: (user) => <span data-testid="user-role">{ui(`role.${user.role}`)}</span>,
+          },
+          {
+            key: 'tenant',
+            header: ui('field.tenant'),
+            cell: (user) => tenantName(user.tenantId),
+          },
+          {
+            key: 'status',
+            header: ui('field.status'),
+            cell: (user) => (
+              <span data-testid="user-status" data-status={user.status}>
+                <Badge tone={user.status === 'active' ? 'ok' : 'bad'}>
+                  {ui(`userStatus.${user.status}`)}
+                </Badge>
+              </span>
+            ),
+          },
+          {
+            key: 'factors',
+            header: t('factors'),
+            cell: (user) =>
+              user.factors.length > 0 ? user.factors.map((f) => ui(`factor.${f}`)).join(', ') : '–',
+          },
+          {
+            key: 'lastSignIn',
+            header: t('lastSignIn'),
+            cell: (user) => formatDate(locale, user.lastSignInAt),
+          },
+        ]}
+        {...(manage
+          ? {
+              actions: (user: UserRow) =>
+                user.id !== me.id && grantable.includes(user.role) ? (
+                  <UserActions user={user} grantable={grantable} onChanged={replace} />
+                ) : (
+                  <span className="hint">{user.id === me.id ? t('you') : '–'}</span>
+                ),
+            }
+          : {})}
+      />
       <PendingInvitations key={invitedCount} canInvite={can('users.invite')} />
       {can('users.invite') && grantable.length > 0 && (!can('tenants.all') || !tenants.loading) ? (
         <InviteForm
@@ -233,66 +228,64 @@ function PendingInvitations({ canInvite }: { canInvite: boolean }) {
   }
 
   return (
-    <Card title={t('pendingTitle')}>
-      <DataTable
-        caption={t('pendingTitle')}
-        captionHidden
-        testId="invitations-table"
-        source={list}
-        empty={t('pendingEmpty')}
-        rowKey={(row) => row.id}
-        rowAttributes={(row) => ({ 'data-invitation-id': row.id, 'data-email': row.email })}
-        columns={[
-          { key: 'email', header: ui('field.email'), rowHeader: true, cell: (row) => row.email },
-          { key: 'role', header: ui('field.role'), cell: (row) => ui(`role.${row.role}`) },
-          { key: 'tenant', header: ui('field.tenant'), cell: (row) => row.tenantName },
-          { key: 'invitedBy', header: t('invitedBy'), cell: (row) => row.invitedBy ?? '–' },
-          {
-            key: 'expires',
-            header: t('validUntil'),
-            cell: (row) => (
-              <span data-testid="invitation-expiry" data-expired={String(row.expired)}>
-                {row.expired ? (
-                  <Badge tone="bad">{t('expired')}</Badge>
-                ) : (
-                  formatDate(locale, row.expiresAt)
+    <TableCard
+      title={t('pendingTitle')}
+      testId="invitations-table"
+      source={list}
+      empty={t('pendingEmpty')}
+      rowKey={(row) => row.id}
+      rowAttributes={(row) => ({ 'data-invitation-id': row.id, 'data-email': row.email })}
+      columns={[
+        { key: 'email', header: ui('field.email'), rowHeader: true, cell: (row) => row.email },
+        { key: 'role', header: ui('field.role'), cell: (row) => ui(`role.${row.role}`) },
+        { key: 'tenant', header: ui('field.tenant'), cell: (row) => row.tenantName },
+        { key: 'invitedBy', header: t('invitedBy'), cell: (row) => row.invitedBy ?? '–' },
+        {
+          key: 'expires',
+          header: t('validUntil'),
+          cell: (row) => (
+            <span data-testid="invitation-expiry" data-expired={String(row.expired)}>
+              {row.expired ? (
+                <Badge tone="bad">{t('expired')}</Badge>
+              ) : (
+                formatDate(locale, row.expiresAt)
+              )}
+            </span>
+          ),
+        },
+      ]}
+      {...(canInvite
+        ? {
+            actions: (row: InvitationRow) => (
+              <>
+                {/* While the revoke question is open it stands alone in the row. */}
+                {revoking === row.id ? null : (
+                  <Button
+                    variant="secondary"
+                    small
+                    testId="invitation-resend"
+                    disabled={action.busy}
+                    onClick={() => void resend(row)}
+                  >
+                    {t('resend')}
+                  </Button>
                 )}
-              </span>
+                <ConfirmButton
+                  testId="invitation-revoke"
+                  label={t('revokeAsk')}
+                  question={t('revokeQuestion', { email: row.email })}
+                  confirm={t('revoke')}
+                  busy={action.busy}
+                  onOpenChange={(open) => setRevoking(open ? row.id : undefined)}
+                  onConfirm={() => revoke(row)}
+                />
+              </>
             ),
-          },
-        ]}
-        {...(canInvite
-          ? {
-              actions: (row: InvitationRow) => (
-                <>
-                  {/* While the revoke question is open it stands alone in the row. */}
-                  {revoking === row.id ? null : (
-                    <Button
-                      variant="secondary"
-                      small
-                      testId="invitation-resend"
-                      disabled={action.busy}
-                      onClick={() => void resend(row)}
-                    >
-                      {t('resend')}
-                    </Button>
-                  )}
-                  <ConfirmButton
-                    testId="invitation-revoke"
-                    label={t('revokeAsk')}
-                    question={t('revokeQuestion', { email: row.email })}
-                    confirm={t('revoke')}
-                    busy={action.busy}
-                    onOpenChange={(open) => setRevoking(open ? row.id : undefined)}
-                    onConfirm={() => revoke(row)}
-                  />
-                </>
-              ),
-            }
-          : {})}
-      />
+          }
+        : {})}
+    >
       <Notice error={action.error} status={action.status} />
-    </Card>
+    </TableCard>
   );
 }
 
