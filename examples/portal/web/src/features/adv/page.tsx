@@ -14,7 +14,6 @@ import {
 } from '../../../../src/features/adv/contract.ts';
 import { type AgreementBlock, agreementBlocks } from '../../../../src/features/adv/markdown.ts';
 import type { Locale } from '../../../../src/shared/api.ts';
-import { Button } from '../../actions.tsx';
 import { call, hrefOf } from '../../client.ts';
 import { useApp } from '../../context.tsx';
 import { useMessages } from '../../messages.ts';
@@ -33,6 +32,7 @@ import {
   useAction,
   useLoad,
 } from '../../ui.tsx';
+import { SubmitRow } from '../users/submit-row.tsx';
 import { TableCard } from '../users/table-card.tsx';
 import { advMessages } from './messages.ts';
 
@@ -221,12 +221,9 @@ function Agreement({ state, onAccepted }: { state: AdvState; onAccepted(): void 
               {at('adv.confirm', { tenant: state.tenant.name })}
             </label>
           </p>
-          <Notice error={action.error} />
-          <div className="actions">
-            <Button type="submit" testId="adv-accept" disabled={action.busy}>
-              {at('adv.accept')}
-            </Button>
-          </div>
+          <SubmitRow action={action} testId="adv-accept">
+            {at('adv.accept')}
+          </SubmitRow>
         </form>
       ) : null}
     </section>
@@ -385,12 +382,9 @@ function PublishForm({ onPublished }: { onPublished(): void }) {
           minLength={100}
           lang="en"
         />
-        <Notice error={action.error} status={action.status} />
-        <div className="actions">
-          <Button type="submit" testId="adv-publish" disabled={action.busy}>
-            {at('adv.publish')}
-          </Button>
-        </div>
+        <SubmitRow action={action} testId="adv-publish">
+          {at('adv.publish')}
+        </SubmitRow>
       </form>
     </Card>
   );

@@ -18,6 +18,7 @@ import { useApp } from '../../context.tsx';
 import { useMessages } from '../../messages.ts';
 import { navigate } from '../../router.tsx';
 import { Card, formatDate, Loading, Notice, PageTitle, useAction, useLoad } from '../../ui.tsx';
+import { SubmitRow } from '../users/submit-row.tsx';
 import { TableCard } from '../users/table-card.tsx';
 import { privacyMessages } from './messages.ts';
 
@@ -185,12 +186,9 @@ function Erasure({ onScheduled }: { onScheduled(status: ErasureStatus): void }) 
           </label>
         </div>
         <p className="hint">{pt('reauthHint')}</p>
-        <Notice error={action.error} />
-        <div className="actions">
-          <Button type="submit" variant="danger" testId="erasure-request" disabled={action.busy}>
-            {pt('erasureButton')}
-          </Button>
-        </div>
+        <SubmitRow action={action} testId="erasure-request" variant="danger">
+          {pt('erasureButton')}
+        </SubmitRow>
       </form>
     </Card>
   );

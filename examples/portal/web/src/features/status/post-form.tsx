@@ -3,9 +3,9 @@
  * both post a title and a text in German and English, plus fields of their own.
  */
 import type { FormEvent, ReactNode } from 'react';
-import { Button } from '../../actions.tsx';
 import { useMessages } from '../../messages.ts';
-import { Card, Field, formValue, Notice, TextArea, useAction } from '../../ui.tsx';
+import { Card, Field, formValue, TextArea, useAction } from '../../ui.tsx';
+import { SubmitRow } from '../users/submit-row.tsx';
 import { statusMessages } from './messages.ts';
 
 /** The title and text in both languages, as the server takes them. */
@@ -64,12 +64,9 @@ export function PostForm(props: PostFormProps) {
         <TextArea label={st('fieldBodyDe')} name="bodyDe" {...textArea} />
         <TextArea label={st('fieldBodyEn')} name="bodyEn" {...textArea} />
         {props.children}
-        <Notice error={action.error} status={action.status} />
-        <div className="actions">
-          <Button type="submit" disabled={action.busy} testId={props.submitTestId}>
-            {props.submitText}
-          </Button>
-        </div>
+        <SubmitRow action={action} testId={props.submitTestId}>
+          {props.submitText}
+        </SubmitRow>
       </form>
     </Card>
   );

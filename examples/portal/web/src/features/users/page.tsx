@@ -24,6 +24,7 @@ import {
   useLoad,
 } from '../../ui.tsx';
 import { usersMessages } from './messages.ts';
+import { SubmitRow } from './submit-row.tsx';
 import { TableCard } from './table-card.tsx';
 
 export function UsersPage() {
@@ -343,12 +344,9 @@ function InviteForm({
             }
           />
         ) : null}
-        <Notice error={action.error} status={action.status} />
-        <div className="actions">
-          <Button type="submit" testId="invite-submit" disabled={action.busy}>
-            {t('invite')}
-          </Button>
-        </div>
+        <SubmitRow action={action} testId="invite-submit">
+          {t('invite')}
+        </SubmitRow>
       </form>
     </Card>
   );
