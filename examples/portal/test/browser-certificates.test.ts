@@ -194,7 +194,7 @@ describe.skipIf(skip)('certificates page in Chromium (Pebble)', () => {
     // Delete, with confirmation.
     await byTest(page, 'cert-delete').click();
     await byTest(page, 'cert-delete-confirm').waitFor();
-    await byTest(page, 'cert-delete-confirm').click();
+    await byTest(page, 'cert-delete-yes').click();
     await expect
       .poll(() => byTest(page, 'tls-state').getAttribute('data-state'))
       .toBe('development');

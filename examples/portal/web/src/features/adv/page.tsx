@@ -10,6 +10,7 @@ import {
   type AdvState,
   advContract,
   type Localized,
+  type ProcessingRegister,
 } from '../../../../src/features/adv/contract.ts';
 import { type AgreementBlock, agreementBlocks } from '../../../../src/features/adv/markdown.ts';
 import type { Locale } from '../../../../src/shared/api.ts';
@@ -19,6 +20,7 @@ import { useMessages } from '../../messages.ts';
 import {
   Badge,
   Card,
+  type Column,
   DataTable,
   Field,
   formatDate,
@@ -30,17 +32,9 @@ import {
   useAction,
   useLoad,
 } from '../../ui.tsx';
+import { SubmitRow } from '../users/submit-row.tsx';
+import { TableCard } from '../users/table-card.tsx';
 import { advMessages } from './messages.ts';
-
-/** A table wrapper that scrolls sideways on narrow screens and can be scrolled by keyboard. */
-function TableWrap({ label, children }: { label: string; children: ReactNode }) {
-  return (
-    // biome-ignore lint/a11y/noNoninteractiveTabindex: a scrollable region must take focus (WCAG 2.1.1).
-    <section className="table-wrap" aria-label={label} tabIndex={0}>
-      {children}
-    </section>
-  );
-}
 
 const pdfHref = (a: AdvAcceptance) => hrefOf(advContract.pdf, { params: { id: a.id } });
 const day = (locale: Locale, iso: string) =>
@@ -227,17 +221,9 @@ function Agreement({ state, onAccepted }: { state: AdvState; onAccepted(): void 
               {at('adv.confirm', { tenant: state.tenant.name })}
             </label>
           </p>
-          <Notice error={action.error} />
-          <div className="actions">
-            <button
-              type="submit"
-              className="button"
-              data-testid="adv-accept"
-              disabled={action.busy}
-            >
-              {at('adv.accept')}
-            </button>
-          </div>
+          <SubmitRow action={action} testId="adv-accept">
+            {at('adv.accept')}
+          </SubmitRow>
         </form>
       ) : null}
     </section>
@@ -248,35 +234,32 @@ function History({ history }: { history: readonly AdvAcceptance[] }) {
   const { locale } = useApp();
   const at = useMessages(advMessages);
   return (
-    <Card title={at('adv.historyTitle')}>
-      <DataTable
-        caption={at('adv.historyTitle')}
-        captionHidden
-        testId="adv-history"
-        rows={history}
-        rowKey={(a) => a.id}
-        empty={at('adv.notAccepted')}
-        columns={[
-          { key: 'version', header: at('adv.version'), rowHeader: true, cell: (a) => a.version },
-          { key: 'by', header: at('adv.acceptedBy'), cell: (a) => a.acceptedBy.name },
-          {
-            key: 'at',
-            header: at('adv.acceptedAt'),
-            cell: (a) => formatDate(locale, a.acceptedAt),
-          },
-          { key: 'from', header: at('adv.from'), cell: (a) => a.ip },
-          {
-            key: 'pdf',
-            header: 'PDF',
-            cell: (a) => (
-              <a href={pdfHref(a)} download>
-                {at('adv.pdfOf', { version: a.version })}
-              </a>
-            ),
-          },
-        ]}
-      />
-    </Card>
+    <TableCard
+      title={at('adv.historyTitle')}
+      testId="adv-history"
+      rows={history}
+      rowKey={(a) => a.id}
+      empty={at('adv.notAccepted')}
+      columns={[
+        { key: 'version', header: at('adv.version'), rowHeader: true, cell: (a) => a.version },
+        { key: 'by', header: at('adv.acceptedBy'), cell: (a) => a.acceptedBy.name },
+        {
+          key: 'at',
+          header: at('adv.acceptedAt'),
+          cell: (a) => formatDate(locale, a.acceptedAt),
+        },
+        { key: 'from', header: at('adv.from'), cell: (a) => a.ip },
+        {
+          key: 'pdf',
+          header: 'PDF',
+          cell: (a) => (
+            <a href={pdfHref(a)} download>
+              {at('adv.pdfOf', { version: a.version })}
+            </a>
+          ),
+        },
+      ]}
+    />
   );
 }
 
@@ -288,62 +271,57 @@ function AdminSection({ onPublished }: { onPublished(): void }) {
   const tenants = useLoad(() => call(advContract.tenants).then((r) => r.tenants), []);
   return (
     <>
-      <Card title={at('adv.tenantsTitle')}>
-        <DataTable
-          caption={at('adv.tenantsTitle')}
-          captionHidden
-          testId="adv-tenants"
-          rows={tenants.data}
-          loading={tenants.loading}
-          error={tenants.error}
-          rowKey={(row) => row.tenantId}
-          empty={at('adv.noTenants')}
-          columns={[
-            {
-              key: 'tenant',
-              header: at('adv.tenant'),
-              rowHeader: true,
-              cell: (row) => row.tenantName,
-            },
-            {
-              key: 'state',
-              header: at('adv.state'),
-              cell: (row) => (
-                <Badge tone={row.needsAcceptance ? 'warn' : 'ok'}>
-                  {row.needsAcceptance ? at('adv.open') : at('adv.done')}
-                </Badge>
+      <TableCard
+        title={at('adv.tenantsTitle')}
+        testId="adv-tenants"
+        source={tenants}
+        rowKey={(row) => row.tenantId}
+        empty={at('adv.noTenants')}
+        columns={[
+          {
+            key: 'tenant',
+            header: at('adv.tenant'),
+            rowHeader: true,
+            cell: (row) => row.tenantName,
+          },
+          {
+            key: 'state',
+            header: at('adv.state'),
+            cell: (row) => (
+              <Badge tone={row.needsAcceptance ? 'warn' : 'ok'}>
+                {row.needsAcceptance ? at('adv.open') : at('adv.done')}
+              </Badge>
+            ),
+          },
+          {
+            key: 'version',
+            header: at('adv.version'),
+            cell: (row) => row.acceptance?.version ?? '–',
+          },
+          {
+            key: 'by',
+            header: at('adv.acceptedBy'),
+            cell: (row) => row.acceptance?.acceptedBy.name ?? '–',
+          },
+          {
+            key: 'at',
+            header: at('adv.acceptedAt'),
+            cell: (row) => formatDate(locale, row.acceptance?.acceptedAt),
+          },
+          {
+            key: 'pdf',
+            header: 'PDF',
+            cell: (row) =>
+              row.acceptance ? (
+                <a href={pdfHref(row.acceptance)} download>
+                  {at('adv.pdfOf', { version: row.acceptance.version })}
+                </a>
+              ) : (
+                '–'
               ),
-            },
-            {
-              key: 'version',
-              header: at('adv.version'),
-              cell: (row) => row.acceptance?.version ?? '–',
-            },
-            {
-              key: 'by',
-              header: at('adv.acceptedBy'),
-              cell: (row) => row.acceptance?.acceptedBy.name ?? '–',
-            },
-            {
-              key: 'at',
-              header: at('adv.acceptedAt'),
-              cell: (row) => formatDate(locale, row.acceptance?.acceptedAt),
-            },
-            {
-              key: 'pdf',
-              header: 'PDF',
-              cell: (row) =>
-                row.acceptance ? (
-                  <a href={pdfHref(row.acceptance)} download>
-                    {at('adv.pdfOf', { version: row.acceptance.version })}
-                  </a>
-                ) : (
-                  '–'
-                ),
-            },
-          ]}
-        />
-      </Card>
+          },
+        ]}
+      />
       <PublishForm
         onPublished={() => {
           tenants.reload();
@@ -404,12 +382,9 @@ function PublishForm({ onPublished }: { onPublished(): void }) {
           minLength={100}
           lang="en"
         />
-        <Notice error={action.error} status={action.status} />
-        <div className="actions">
-          <button type="submit" className="button" data-testid="adv-publish" disabled={action.busy}>
-            {at('adv.publish')}
-          </button>
-        </div>
+        <SubmitRow action={action} testId="adv-publish">
+          {at('adv.publish')}
+        </SubmitRow>
       </form>
     </Card>
   );
@@ -417,27 +392,96 @@ function PublishForm({ onPublished }: { onPublished(): void }) {
 
 // ------------------------------------------------------------------ processing register
 
+/** A list of the register's own (recipients, measures): a heading and its table. */
+function RegisterTable<Row extends { readonly id: string }>({
+  title,
+  testId,
+  rows,
+  columns,
+}: {
+  title: string;
+  testId: string;
+  rows: readonly Row[];
+  columns: readonly Column<Row>[];
+}) {
+  return (
+    <>
+      <h3>{title}</h3>
+      <DataTable
+        caption={title}
+        captionHidden
+        testId={testId}
+        rows={rows}
+        rowKey={(x) => x.id}
+        empty="–"
+        columns={columns}
+      />
+    </>
+  );
+}
+
+/**
+ * One processing activity as a table of facts (a row header each, no column headings), in the
+ * same keyboard-scrollable region as the portal's other tables.
+ */
+function ActivityTable({
+  activity,
+  register,
+}: {
+  activity: ProcessingRegister['activities'][number];
+  register: ProcessingRegister;
+}) {
+  const { locale } = useApp();
+  const at = useMessages(advMessages);
+  const l = (text: Localized) => text[locale];
+  // An activity names each subject, category and measure once, so the text is a key.
+  const list = (items: readonly string[]) => (
+    <ul>
+      {items.map((item) => (
+        <li key={item}>{item}</li>
+      ))}
+    </ul>
+  );
+  const recipientName = new Map(register.recipients.map((x) => [x.id, l(x.name)]));
+  const measureName = new Map(register.measures.map((x) => [x.id, l(x.description)]));
+  const facts: readonly (readonly [string, ReactNode])[] = [
+    [at('register.role'), at(`register.role.${activity.role}`)],
+    [at('register.purpose'), l(activity.purpose)],
+    [at('register.legalBasis'), l(activity.legalBasis)],
+    [at('register.dataSubjects'), list(activity.dataSubjects.map(l))],
+    [at('register.dataCategories'), list(activity.dataCategories.map(l))],
+    [
+      at('register.recipientsOf'),
+      activity.recipients.map((id) => recipientName.get(id) ?? id).join(', ') || '–',
+    ],
+    [at('register.thirdCountry'), l(activity.thirdCountryTransfers)],
+    [at('register.retention'), l(activity.retention)],
+    [at('register.measuresOf'), list(activity.measures.map((id) => measureName.get(id) ?? id))],
+  ];
+  return (
+    // biome-ignore lint/a11y/noNoninteractiveTabindex: a scrollable region must take focus (WCAG 2.1.1).
+    <section className="table-wrap" aria-label={l(activity.name)} tabIndex={0}>
+      <table data-testid="register-activity" data-activity={activity.id}>
+        <caption>{l(activity.name)}</caption>
+        <tbody>
+          {facts.map(([label, value]) => (
+            <tr key={label}>
+              <th scope="row">{label}</th>
+              <td>{value}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </section>
+  );
+}
+
 function RegisterSection() {
   const { locale } = useApp();
   const at = useMessages(advMessages);
   const register = useLoad(() => call(advContract.register), []);
   const r = register.data;
   const l = (text: Localized) => text[locale];
-  const list = (items: readonly Localized[]) => (
-    <ul>
-      {items.map((item) => (
-        <li key={item.de}>{l(item)}</li>
-      ))}
-    </ul>
-  );
-  const recipientName = new Map(r?.recipients.map((x) => [x.id, l(x.name)]));
-  const measureName = new Map(r?.measures.map((x) => [x.id, l(x.description)]));
-  const row = (label: string, value: ReactNode) => (
-    <tr>
-      <th scope="row">{label}</th>
-      <td>{value}</td>
-    </tr>
-  );
 
   return (
     <section className="card" aria-labelledby="register-title" data-testid="register">
@@ -456,41 +500,12 @@ function RegisterSection() {
           </p>
           <h3>{at('register.activities')}</h3>
           {r.activities.map((activity) => (
-            <TableWrap label={l(activity.name)} key={activity.id}>
-              <table data-testid="register-activity" data-activity={activity.id}>
-                <caption>{l(activity.name)}</caption>
-                <tbody>
-                  {row(at('register.role'), at(`register.role.${activity.role}`))}
-                  {row(at('register.purpose'), l(activity.purpose))}
-                  {row(at('register.legalBasis'), l(activity.legalBasis))}
-                  {row(at('register.dataSubjects'), list(activity.dataSubjects))}
-                  {row(at('register.dataCategories'), list(activity.dataCategories))}
-                  {row(
-                    at('register.recipientsOf'),
-                    activity.recipients.map((id) => recipientName.get(id) ?? id).join(', ') || '–',
-                  )}
-                  {row(at('register.thirdCountry'), l(activity.thirdCountryTransfers))}
-                  {row(at('register.retention'), l(activity.retention))}
-                  {row(
-                    at('register.measuresOf'),
-                    <ul>
-                      {activity.measures.map((id) => (
-                        <li key={id}>{measureName.get(id) ?? id}</li>
-                      ))}
-                    </ul>,
-                  )}
-                </tbody>
-              </table>
-            </TableWrap>
+            <ActivityTable key={activity.id} activity={activity} register={r} />
           ))}
-          <h3>{at('register.recipients')}</h3>
-          <DataTable
-            caption={at('register.recipients')}
-            captionHidden
+          <RegisterTable
+            title={at('register.recipients')}
             testId="register-recipients"
             rows={r.recipients}
-            rowKey={(x) => x.id}
-            empty="–"
             columns={[
               { key: 'name', header: at('register.name'), rowHeader: true, cell: (x) => l(x.name) },
               {
@@ -512,14 +527,10 @@ function RegisterSection() {
               },
             ]}
           />
-          <h3>{at('register.measures')}</h3>
-          <DataTable
-            caption={at('register.measures')}
-            captionHidden
+          <RegisterTable
+            title={at('register.measures')}
             testId="register-measures"
             rows={r.measures}
-            rowKey={(m) => m.id}
-            empty="–"
             columns={[
               { key: 'area', header: at('register.area'), rowHeader: true, cell: (m) => l(m.area) },
               { key: 'measure', header: at('register.measure'), cell: (m) => l(m.description) },

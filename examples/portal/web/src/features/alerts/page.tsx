@@ -6,6 +6,7 @@
  */
 import { useState } from 'react';
 import { type AlertRow, alertsContract as c } from '../../../../src/features/alerts/contract.ts';
+import { Button } from '../../actions.tsx';
 import { call } from '../../client.ts';
 import { useApp } from '../../context.tsx';
 import { useMessages } from '../../messages.ts';
@@ -196,10 +197,8 @@ export function AlertsPage() {
           captionHidden
           testId="alerts-table"
           columns={columns}
-          rows={list.data}
+          source={list}
           rowKey={(a) => a.id}
-          loading={list.loading}
-          error={list.error}
           empty={t('empty')}
           rowAttributes={(a) => ({
             'data-kind': a.kind,
@@ -211,26 +210,24 @@ export function AlertsPage() {
                 actions: (a: AlertRow) => (
                   <>
                     {a.state === 'open' ? (
-                      <button
-                        type="button"
-                        className="button-secondary"
-                        data-testid="alert-acknowledge"
+                      <Button
+                        variant="secondary"
+                        testId="alert-acknowledge"
                         disabled={action.busy}
                         onClick={() => void acknowledge(a)}
                       >
                         {t('acknowledge')}
-                      </button>
+                      </Button>
                     ) : null}
                     {a.state !== 'resolved' ? (
-                      <button
-                        type="button"
-                        className="button-secondary"
-                        data-testid="alert-resolve"
+                      <Button
+                        variant="secondary"
+                        testId="alert-resolve"
                         disabled={action.busy}
                         onClick={() => void resolve(a)}
                       >
                         {t('resolve')}
-                      </button>
+                      </Button>
                     ) : null}
                   </>
                 ),

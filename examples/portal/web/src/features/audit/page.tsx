@@ -11,6 +11,7 @@ import {
   type AuditViewRow,
   auditContract as c,
 } from '../../../../src/features/audit/contract.ts';
+import { Button } from '../../actions.tsx';
 import { call, hrefOf } from '../../client.ts';
 import { useApp } from '../../context.tsx';
 import { useMessages } from '../../messages.ts';
@@ -158,14 +159,9 @@ export function AuditPage() {
           <Field label={t('from')} name="from" type="datetime-local" />
           <Field label={t('to')} name="to" type="datetime-local" />
           <div className="actions">
-            <button
-              type="submit"
-              className="button"
-              data-testid="audit-search"
-              disabled={action.busy}
-            >
+            <Button type="submit" testId="audit-search" disabled={action.busy}>
               {t('search')}
-            </button>
+            </Button>
             <a
               className="button-secondary"
               href={hrefOf(c.csv, { query: filters })}
@@ -175,15 +171,14 @@ export function AuditPage() {
               {t('export')}
             </a>
             {allTenants ? (
-              <button
-                type="button"
-                className="button-secondary"
-                data-testid="audit-verify"
+              <Button
+                variant="secondary"
+                testId="audit-verify"
                 disabled={verifying.busy}
                 onClick={() => void verify()}
               >
                 {t('verify')}
-              </button>
+              </Button>
             ) : null}
           </div>
         </form>
@@ -210,15 +205,14 @@ export function AuditPage() {
         />
         {nextBefore !== undefined && events && events.length > 0 ? (
           <div className="actions">
-            <button
-              type="button"
-              className="button-secondary"
-              data-testid="audit-more"
+            <Button
+              variant="secondary"
+              testId="audit-more"
               disabled={action.busy}
               onClick={() => void load(filters, nextBefore)}
             >
               {t('more')}
-            </button>
+            </Button>
           </div>
         ) : null}
       </Card>

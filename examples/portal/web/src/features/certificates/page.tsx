@@ -16,6 +16,7 @@ import type {
   TlsState,
 } from '../../../../src/features/certificates/contract.ts';
 import { certificatesContract } from '../../../../src/features/certificates/contract.ts';
+import { Button, ConfirmButton } from '../../actions.tsx';
 import { call } from '../../client.ts';
 import { useApp } from '../../context.tsx';
 import { useMessages } from '../../messages.ts';
@@ -221,24 +222,17 @@ function SettingsCard({
         />
         <Notice error={action.error} status={action.status} />
         <div className="actions">
-          <button
-            type="submit"
-            className="button-secondary"
-            data-testid="cert-save"
-            disabled={action.busy}
-          >
+          <Button type="submit" variant="secondary" testId="cert-save" disabled={action.busy}>
             {ct('settings.save')}
-          </button>
-          <button
-            type="button"
-            className="button"
-            data-testid="cert-request"
+          </Button>
+          <Button
+            testId="cert-request"
             disabled={!ready || running || action.busy}
             aria-describedby="cert-request-hint"
             onClick={() => void request()}
           >
             {ct('settings.request')}
-          </button>
+          </Button>
         </div>
         <p id="cert-request-hint" className="hint">
           {ct('settings.requestHint')}
@@ -314,9 +308,8 @@ function CurrentCertificate({
   current: CertificateDetails;
   onChanged(next: CertificatesOverview): void;
 }) {
-  const { locale, t } = useApp();
+  const { locale } = useApp();
   const [open, setOpen] = useState(true);
-  const [confirming, setConfirming] = useState(false);
   const [result, setResult] = useState<EvaluateView | undefined>(undefined);
   const evaluating = useAction();
   const deleting = useAction();
@@ -334,7 +327,6 @@ function CurrentCertificate({
       ct('delete.done'),
     );
     if (next) {
-      setConfirming(false);
       setResult(undefined);
       onChanged(next);
     }
@@ -343,54 +335,34 @@ function CurrentCertificate({
   return (
     <Card title={ct('current.title')}>
       <div className="button-row">
-        <button
-          type="button"
-          className="button-secondary"
-          data-testid="cert-show"
+        <Button
+          variant="secondary"
+          testId="cert-show"
           aria-expanded={open}
           onClick={() => setOpen((o) => !o)}
         >
           {open ? ct('current.hide') : ct('current.show')}
-        </button>
-        <button
-          type="button"
-          className="button-secondary"
-          data-testid="cert-evaluate"
+        </Button>
+        <Button
+          variant="secondary"
+          testId="cert-evaluate"
           disabled={evaluating.busy}
           onClick={() => void evaluate()}
         >
           {ct('evaluate.button')}
-        </button>
-        {acme && !confirming ? (
-          <button
-            type="button"
-            className="button-secondary"
-            data-testid="cert-delete"
-            onClick={() => setConfirming(true)}
-          >
-            {ct('delete.button')}
-          </button>
+        </Button>
+        {acme ? (
+          <ConfirmButton
+            testId="cert-delete"
+            small={false}
+            label={ct('delete.button')}
+            question={ct('delete.confirmText')}
+            confirm={ct('delete.confirm')}
+            busy={deleting.busy}
+            onConfirm={remove}
+          />
         ) : null}
       </div>
-      {confirming ? (
-        <div className="notice notice-warn" role="alertdialog" aria-label={ct('delete.button')}>
-          <p>{ct('delete.confirmText')}</p>
-          <div className="button-row">
-            <button
-              type="button"
-              className="button button-danger"
-              data-testid="cert-delete-confirm"
-              disabled={deleting.busy}
-              onClick={() => void remove()}
-            >
-              {ct('delete.confirm')}
-            </button>
-            <button type="button" className="button-secondary" onClick={() => setConfirming(false)}>
-              {t('common.cancel')}
-            </button>
-          </div>
-        </div>
-      ) : null}
       <Notice error={deleting.error ?? evaluating.error} status={deleting.status} />
       {evaluating.busy ? <p role="status">{ct('evaluate.running')}</p> : null}
       {result ? (

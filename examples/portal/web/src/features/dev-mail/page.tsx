@@ -7,6 +7,7 @@
 import { useEffect } from 'react';
 import { devMailContract as c } from '../../../../src/features/dev-mail/contract.ts';
 import { mailTextParts } from '../../../../src/shared/dev-mail.ts';
+import { Button } from '../../actions.tsx';
 import { ApiError } from '../../api.ts';
 import { call } from '../../client.ts';
 import { useApp } from '../../context.tsx';
@@ -37,14 +38,9 @@ export function DevMailsPage() {
         <>
           <p className="lead">{t('devMail.intro')}</p>
           <div className="actions">
-            <button
-              type="button"
-              className="button-secondary"
-              data-testid="dev-mails-refresh"
-              onClick={reload}
-            >
+            <Button variant="secondary" testId="dev-mails-refresh" onClick={reload}>
               {t('devMail.refresh')}
-            </button>
+            </Button>
           </div>
           <Notice error={error} />
           {data === undefined ? (

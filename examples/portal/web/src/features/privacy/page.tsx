@@ -11,21 +11,15 @@ import {
   privacyContract,
 } from '../../../../src/features/privacy/contract.ts';
 import type { ErrorCode, Problem } from '../../../../src/shared/api.ts';
+import { Button } from '../../actions.tsx';
 import { ApiError } from '../../api.ts';
 import { call, hrefOf } from '../../client.ts';
 import { useApp } from '../../context.tsx';
 import { useMessages } from '../../messages.ts';
 import { navigate } from '../../router.tsx';
-import {
-  Card,
-  DataTable,
-  formatDate,
-  Loading,
-  Notice,
-  PageTitle,
-  useAction,
-  useLoad,
-} from '../../ui.tsx';
+import { Card, formatDate, Loading, Notice, PageTitle, useAction, useLoad } from '../../ui.tsx';
+import { SubmitRow } from '../users/submit-row.tsx';
+import { TableCard } from '../users/table-card.tsx';
 import { privacyMessages } from './messages.ts';
 
 const usePrivacyT = () => useMessages(privacyMessages);
@@ -152,15 +146,13 @@ function Export() {
       <p>{pt('exportIntro')}</p>
       <p className="hint">{pt('reauthHint')}</p>
       <div className="actions">
-        <button
-          type="button"
-          className="button"
-          data-testid="privacy-export"
+        <Button
+          testId="privacy-export"
           disabled={action.busy}
           onClick={() => void action.run(() => withReauth(downloadExport), pt('exportDone'))}
         >
           {pt('exportButton')}
-        </button>
+        </Button>
       </div>
       <Notice error={action.error} status={action.status} />
     </Card>
@@ -194,17 +186,9 @@ function Erasure({ onScheduled }: { onScheduled(status: ErasureStatus): void }) 
           </label>
         </div>
         <p className="hint">{pt('reauthHint')}</p>
-        <Notice error={action.error} />
-        <div className="actions">
-          <button
-            type="submit"
-            className="button button-danger"
-            data-testid="erasure-request"
-            disabled={action.busy}
-          >
-            {pt('erasureButton')}
-          </button>
-        </div>
+        <SubmitRow action={action} testId="erasure-request" variant="danger">
+          {pt('erasureButton')}
+        </SubmitRow>
       </form>
     </Card>
   );
@@ -219,19 +203,16 @@ function Scheduled({ status }: { status: ErasureStatus }) {
         <p>{pt('erasureScheduled', { date: formatDate(locale, status.dueAt) })}</p>
       </div>
       <div className="actions">
-        <button
-          type="button"
-          className="button"
-          data-testid="erasure-to-login"
+        <Button
+          testId="erasure-to-login"
           onClick={() => {
-            reload().then(
-              () => navigate('/login', { replace: true }),
-              () => navigate('/login', { replace: true }),
-            );
+            // Signed out either way: the session ended with the request.
+            const toLogin = () => navigate('/login', { replace: true });
+            reload().then(toLogin, toLogin);
           }}
         >
           {pt('toLogin')}
-        </button>
+        </Button>
       </div>
     </Card>
   );
@@ -252,44 +233,42 @@ function AdminErasures() {
   }
 
   return (
-    <Card title={pt('adminErasures')}>
-      <DataTable
-        caption={pt('adminErasures')}
-        captionHidden
-        testId="admin-erasures"
-        rows={load.data?.erasures}
-        loading={load.loading}
-        error={load.error}
-        rowKey={(r) => r.userId}
-        empty={pt('adminNone')}
-        columns={[
-          {
-            key: 'user',
-            header: pt('adminUser'),
-            rowHeader: true,
-            cell: (r) => `${r.name} <${r.email}>`,
-          },
-          { key: 'due', header: pt('adminDue'), cell: (r) => formatDate(locale, r.dueAt) },
-          {
-            key: 'by',
-            header: pt('adminRequestedBy'),
-            cell: (r) => (r.requestedBy === 'self' ? pt('bySelf') : pt('byAdmin')),
-          },
-        ]}
-        actionsHeader={pt('adminCancel')}
-        actions={(r) => (
-          <button
-            type="button"
-            className="button-secondary button-small"
-            disabled={action.busy}
-            onClick={() => void cancel(r.userId)}
-          >
-            {pt('adminCancel')}
-          </button>
-        )}
-      />
+    <TableCard
+      title={pt('adminErasures')}
+      testId="admin-erasures"
+      rows={load.data?.erasures}
+      loading={load.loading}
+      error={load.error}
+      rowKey={(r) => r.userId}
+      empty={pt('adminNone')}
+      columns={[
+        {
+          key: 'user',
+          header: pt('adminUser'),
+          rowHeader: true,
+          cell: (r) => `${r.name} <${r.email}>`,
+        },
+        { key: 'due', header: pt('adminDue'), cell: (r) => formatDate(locale, r.dueAt) },
+        {
+          key: 'by',
+          header: pt('adminRequestedBy'),
+          cell: (r) => (r.requestedBy === 'self' ? pt('bySelf') : pt('byAdmin')),
+        },
+      ]}
+      actionsHeader={pt('adminCancel')}
+      actions={(r) => (
+        <Button
+          variant="secondary"
+          small
+          disabled={action.busy}
+          onClick={() => void cancel(r.userId)}
+        >
+          {pt('adminCancel')}
+        </Button>
+      )}
+    >
       <Notice error={action.error} status={action.status} />
-    </Card>
+    </TableCard>
   );
 }
 
@@ -307,10 +286,8 @@ export function ErasureCancelPage({ token }: { token: string }) {
         <>
           <p>{pt('cancelIntro')}</p>
           <div className="actions">
-            <button
-              type="button"
-              className="button"
-              data-testid="erasure-cancel"
+            <Button
+              testId="erasure-cancel"
               disabled={action.busy}
               onClick={() =>
                 void action
@@ -321,7 +298,7 @@ export function ErasureCancelPage({ token }: { token: string }) {
               }
             >
               {pt('cancelButton')}
-            </button>
+            </Button>
           </div>
         </>
       )}

@@ -4,7 +4,7 @@
  * publish notes and see the system information (TLS details, Node, uptime, database).
  * `TlsIndicator` is a small card for the dashboard: the served certificate's state.
  */
-import { type FormEvent, useEffect, useId, useMemo } from 'react';
+import { useEffect, useMemo } from 'react';
 import {
   type ComponentId,
   type ComponentState,
@@ -16,6 +16,7 @@ import {
   type Severity,
 } from '../../../../src/features/status/contract.ts';
 import type { Locale } from '../../../../src/shared/api.ts';
+import { Button } from '../../actions.tsx';
 import { call } from '../../client.ts';
 import { useApp } from '../../context.tsx';
 import { useMessages } from '../../messages.ts';
@@ -31,10 +32,11 @@ import {
   Notice,
   PageTitle,
   SelectField,
-  useAction,
   useLoad,
 } from '../../ui.tsx';
 import { type StatusT, statusMessages } from './messages.ts';
+import { PostForm } from './post-form.tsx';
+import { PostedList } from './posted-list.tsx';
 
 const COMPONENTS: readonly ComponentId[] = ['portal', 'relay', 'acme', 'mailbox'];
 const SEVERITIES: readonly Severity[] = ['info', 'low', 'medium', 'high', 'critical'];
@@ -154,59 +156,46 @@ function MaintenanceList({
   onDeleted(): void;
 }) {
   const { st, locale } = useStatusT();
-  const action = useAction();
   const componentNames = (ids: readonly ComponentId[]) =>
     ids.map((id) => st(`component.${id}`)).join(', ');
   return (
-    <>
-      {windows.length === 0 ? (
-        <p data-testid="maintenance-empty">{st('maintenanceEmpty')}</p>
-      ) : null}
-      {windows.length > 0 ? (
-        <ul className="shortcuts" data-testid="maintenance-list">
-          {windows.map((w) => (
-            <li key={w.id} data-testid="maintenance-item" data-active={w.active}>
-              <h3 lang={locale}>
-                {w.title[locale]}{' '}
-                <Badge tone={w.active ? 'warn' : 'neutral'}>
-                  {w.active ? st('maintenanceRunning') : st('maintenanceUpcoming')}
-                </Badge>
-              </h3>
-              <p>
-                {st('maintenanceWhen', {
-                  from: formatDate(locale, w.startsAt),
-                  to: formatDate(locale, w.endsAt),
-                })}
-              </p>
-              <p className="hint">
-                {st('maintenanceAffects', { components: componentNames(w.components) })}
-              </p>
-              {w.body[locale] ? <p>{w.body[locale]}</p> : null}
-              {manage ? (
-                <button
-                  type="button"
-                  className="button-secondary button-small"
-                  data-testid="maintenance-delete"
-                  aria-label={st('maintenanceDelete', { title: w.title[locale] })}
-                  disabled={action.busy}
-                  onClick={() =>
-                    void action
-                      .run(
-                        () => call(c.deleteWindow, { params: { id: w.id } }),
-                        st('maintenanceDeleted'),
-                      )
-                      .then(onDeleted)
-                  }
-                >
-                  {st('delete')}
-                </button>
-              ) : null}
-            </li>
-          ))}
-        </ul>
-      ) : null}
-      <Notice error={action.error} status={action.status} />
-    </>
+    <PostedList
+      items={windows}
+      testIds={{
+        list: 'maintenance-list',
+        empty: 'maintenance-empty',
+        item: 'maintenance-item',
+        delete: 'maintenance-delete',
+      }}
+      empty={st('maintenanceEmpty')}
+      itemAttributes={(w) => ({ 'data-active': String(w.active) })}
+      render={(w) => (
+        <>
+          <h3 lang={locale}>
+            {w.title[locale]}{' '}
+            <Badge tone={w.active ? 'warn' : 'neutral'}>
+              {w.active ? st('maintenanceRunning') : st('maintenanceUpcoming')}
+            </Badge>
+          </h3>
+          <p>
+            {st('maintenanceWhen', {
+              from: formatDate(locale, w.startsAt),
+              to: formatDate(locale, w.endsAt),
+            })}
+          </p>
+          <p className="hint">
+            {st('maintenanceAffects', { components: componentNames(w.components) })}
+          </p>
+          {w.body[locale] ? <p>{w.body[locale]}</p> : null}
+        </>
+      )}
+      manage={manage}
+      deleteText={st('delete')}
+      deleteLabel={(w) => st('maintenanceDelete', { title: w.title[locale] })}
+      remove={(w) => call(c.deleteWindow, { params: { id: w.id } })}
+      deleted={st('maintenanceDeleted')}
+      onDeleted={onDeleted}
+    />
   );
 }
 
@@ -220,46 +209,36 @@ function NoteList({
   onDeleted(): void;
 }) {
   const { st, locale } = useStatusT();
-  const action = useAction();
   return (
-    <>
-      {notes.length === 0 ? <p data-testid="notes-empty">{st('notesEmpty')}</p> : null}
-      {notes.length > 0 ? (
-        <ul className="shortcuts" data-testid="notes-list">
-          {notes.map((n) => (
-            <li key={n.id} data-testid="note-item" data-severity={n.severity}>
-              <h3>
-                {n.title[locale]}{' '}
-                <Badge tone={SEVERITY_TONE[n.severity]}>
-                  {st('severityLabel')}: {st(`severity.${n.severity}`)}
-                </Badge>
-              </h3>
-              <p className="hint">
-                {st('notePublished', { date: formatDate(locale, n.publishedAt) })}
-              </p>
-              <p>{n.body[locale]}</p>
-              {manage ? (
-                <button
-                  type="button"
-                  className="button-secondary button-small"
-                  data-testid="note-delete"
-                  aria-label={st('noteDelete', { title: n.title[locale] })}
-                  disabled={action.busy}
-                  onClick={() =>
-                    void action
-                      .run(() => call(c.deleteNote, { params: { id: n.id } }), st('noteDeleted'))
-                      .then(onDeleted)
-                  }
-                >
-                  {st('delete')}
-                </button>
-              ) : null}
-            </li>
-          ))}
-        </ul>
-      ) : null}
-      <Notice error={action.error} status={action.status} />
-    </>
+    <PostedList
+      items={notes}
+      testIds={{
+        list: 'notes-list',
+        empty: 'notes-empty',
+        item: 'note-item',
+        delete: 'note-delete',
+      }}
+      empty={st('notesEmpty')}
+      itemAttributes={(n) => ({ 'data-severity': n.severity })}
+      render={(n) => (
+        <>
+          <h3>
+            {n.title[locale]}{' '}
+            <Badge tone={SEVERITY_TONE[n.severity]}>
+              {st('severityLabel')}: {st(`severity.${n.severity}`)}
+            </Badge>
+          </h3>
+          <p className="hint">{st('notePublished', { date: formatDate(locale, n.publishedAt) })}</p>
+          <p>{n.body[locale]}</p>
+        </>
+      )}
+      manage={manage}
+      deleteText={st('delete')}
+      deleteLabel={(n) => st('noteDelete', { title: n.title[locale] })}
+      remove={(n) => call(c.deleteNote, { params: { id: n.id } })}
+      deleted={st('noteDeleted')}
+      onDeleted={onDeleted}
+    />
   );
 }
 
@@ -270,146 +249,109 @@ function localInput(ms: number): string {
   return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}T${p(d.getHours())}:${p(d.getMinutes())}`;
 }
 
-function TextArea({ label, name, required }: { label: string; name: string; required?: boolean }) {
-  const id = useId();
-  return (
-    <div className="field">
-      <label htmlFor={id}>{label}</label>
-      <textarea id={id} name={name} rows={3} maxLength={4000} required={required} />
-    </div>
-  );
+/** The components a window affects: at least one must be ticked. */
+function checkedComponents(form: HTMLFormElement): ComponentId[] {
+  return COMPONENTS.filter((c) => {
+    const box = form.elements.namedItem(`component-${c}`);
+    return box instanceof HTMLInputElement && box.checked;
+  });
 }
 
 function AnnounceForm({ onDone }: { onDone(): void }) {
   const { st } = useStatusT();
-  const action = useAction();
   const defaults = useMemo(() => {
     const start = Math.ceil(Date.now() / 3_600_000) * 3_600_000 + 3_600_000;
     return { start: localInput(start), end: localInput(start + 3_600_000) };
   }, []);
-
-  async function submit(event: FormEvent<HTMLFormElement>) {
-    event.preventDefault();
-    const form = event.currentTarget;
-    const components = COMPONENTS.filter((c) => {
-      const box = form.elements.namedItem(`component-${c}`);
-      return box instanceof HTMLInputElement && box.checked;
-    });
-    if (components.length === 0) {
-      action.setError(st('fieldComponentsRequired'));
-      return;
-    }
-    const toIso = (name: string) => {
-      const ms = new Date(formValue(form, name)).getTime();
-      return Number.isNaN(ms) ? '' : new Date(ms).toISOString();
-    };
-    const body = {
-      title: { de: formValue(form, 'titleDe'), en: formValue(form, 'titleEn') },
-      body: { de: formValue(form, 'bodyDe'), en: formValue(form, 'bodyEn') },
-      startsAt: toIso('startsAt'),
-      endsAt: toIso('endsAt'),
-      components,
-    };
-    const done = await action.run(() => call(c.createWindow, { body }), st('announced'));
-    if (done) {
-      form.reset();
-      onDone();
-    }
-  }
+  const toIso = (form: HTMLFormElement, name: string) => {
+    const ms = new Date(formValue(form, name)).getTime();
+    return Number.isNaN(ms) ? '' : new Date(ms).toISOString();
+  };
 
   return (
-    <Card title={st('announceTitle')}>
-      <form onSubmit={(e) => void submit(e)} data-testid="maintenance-form" className="form-grid">
-        <Field label={st('fieldTitleDe')} name="titleDe" required maxLength={200} lang="de" />
-        <Field label={st('fieldTitleEn')} name="titleEn" required maxLength={200} lang="en" />
-        <TextArea label={st('fieldBodyDe')} name="bodyDe" />
-        <TextArea label={st('fieldBodyEn')} name="bodyEn" />
-        <Field
-          label={st('fieldStartsAt')}
-          name="startsAt"
-          type="datetime-local"
-          required
-          defaultValue={defaults.start}
-          hint={st('fieldStartsHint')}
-        />
-        <Field
-          label={st('fieldEndsAt')}
-          name="endsAt"
-          type="datetime-local"
-          required
-          defaultValue={defaults.end}
-          hint={st('fieldStartsHint')}
-        />
-        <fieldset className="methods">
-          <legend>{st('fieldComponents')}</legend>
-          {COMPONENTS.map((c) => (
-            <label key={c} className="radio">
-              <input
-                type="checkbox"
-                name={`component-${c}`}
-                data-testid={`maintenance-component-${c}`}
-              />
-              {st(`component.${c}`)}
-            </label>
-          ))}
-        </fieldset>
-        <Notice error={action.error} status={action.status} />
-        <div className="actions">
-          <button
-            type="submit"
-            className="button"
-            disabled={action.busy}
-            data-testid="maintenance-submit"
-          >
-            {st('announceSubmit')}
-          </button>
-        </div>
-      </form>
-    </Card>
+    <PostForm
+      title={st('announceTitle')}
+      testId="maintenance-form"
+      submitTestId="maintenance-submit"
+      submitText={st('announceSubmit')}
+      bodyRequired={false}
+      refuse={(form) =>
+        checkedComponents(form).length === 0 ? st('fieldComponentsRequired') : undefined
+      }
+      post={(form, text) =>
+        call(c.createWindow, {
+          body: {
+            ...text,
+            startsAt: toIso(form, 'startsAt'),
+            endsAt: toIso(form, 'endsAt'),
+            components: checkedComponents(form),
+          },
+        })
+      }
+      posted={st('announced')}
+      onDone={onDone}
+    >
+      <Field
+        label={st('fieldStartsAt')}
+        name="startsAt"
+        type="datetime-local"
+        required
+        defaultValue={defaults.start}
+        hint={st('fieldStartsHint')}
+      />
+      <Field
+        label={st('fieldEndsAt')}
+        name="endsAt"
+        type="datetime-local"
+        required
+        defaultValue={defaults.end}
+        hint={st('fieldStartsHint')}
+      />
+      <fieldset className="methods">
+        <legend>{st('fieldComponents')}</legend>
+        {COMPONENTS.map((c) => (
+          <label key={c} className="radio">
+            <input
+              type="checkbox"
+              name={`component-${c}`}
+              data-testid={`maintenance-component-${c}`}
+            />
+            {st(`component.${c}`)}
+          </label>
+        ))}
+      </fieldset>
+    </PostForm>
   );
 }
 
 function PublishForm({ onDone }: { onDone(): void }) {
   const { st } = useStatusT();
-  const action = useAction();
-
-  async function submit(event: FormEvent<HTMLFormElement>) {
-    event.preventDefault();
-    const form = event.currentTarget;
-    const body = {
-      title: { de: formValue(form, 'titleDe'), en: formValue(form, 'titleEn') },
-      body: { de: formValue(form, 'bodyDe'), en: formValue(form, 'bodyEn') },
-      // The select offers only severities; the server refuses anything else.
-      severity: SEVERITIES.find((v) => v === formValue(form, 'severity')) ?? 'info',
-    };
-    const done = await action.run(() => call(c.createNote, { body }), st('published'));
-    if (done) {
-      form.reset();
-      onDone();
-    }
-  }
-
   return (
-    <Card title={st('publishTitle')}>
-      <form onSubmit={(e) => void submit(e)} data-testid="note-form" className="form-grid">
-        <Field label={st('fieldTitleDe')} name="titleDe" required maxLength={200} lang="de" />
-        <Field label={st('fieldTitleEn')} name="titleEn" required maxLength={200} lang="en" />
-        <TextArea label={st('fieldBodyDe')} name="bodyDe" required />
-        <TextArea label={st('fieldBodyEn')} name="bodyEn" required />
-        <SelectField
-          label={st('severityLabel')}
-          name="severity"
-          defaultValue="info"
-          options={SEVERITIES.map((s) => ({ value: s, label: st(`severity.${s}`) }))}
-        />
-        <Notice error={action.error} status={action.status} />
-        <div className="actions">
-          <button type="submit" className="button" disabled={action.busy} data-testid="note-submit">
-            {st('publishSubmit')}
-          </button>
-        </div>
-      </form>
-    </Card>
+    <PostForm
+      title={st('publishTitle')}
+      testId="note-form"
+      submitTestId="note-submit"
+      submitText={st('publishSubmit')}
+      bodyRequired
+      post={(form, text) =>
+        call(c.createNote, {
+          body: {
+            ...text,
+            // The select offers only severities; the server refuses anything else.
+            severity: SEVERITIES.find((v) => v === formValue(form, 'severity')) ?? 'info',
+          },
+        })
+      }
+      posted={st('published')}
+      onDone={onDone}
+    >
+      <SelectField
+        label={st('severityLabel')}
+        name="severity"
+        defaultValue="info"
+        options={SEVERITIES.map((s) => ({ value: s, label: st(`severity.${s}`) }))}
+      />
+    </PostForm>
   );
 }
 
@@ -511,14 +453,9 @@ export function StatusPage() {
           <Card title={st('componentsTitle')}>
             <ComponentTable components={data.components} />
             <div className="actions">
-              <button
-                type="button"
-                className="button-secondary"
-                data-testid="status-refresh"
-                onClick={status.reload}
-              >
+              <Button variant="secondary" testId="status-refresh" onClick={status.reload}>
                 {st('refresh')}
-              </button>
+              </Button>
               <span className="hint">{st('monitors', { path: '/api/status' })}</span>
             </div>
           </Card>

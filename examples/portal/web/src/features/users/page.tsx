@@ -7,13 +7,13 @@ import {
   type UserRow,
 } from '../../../../src/features/users/contract.ts';
 import { GRANTABLE, type Role } from '../../../../src/shared/permissions.ts';
+import { Button, ConfirmButton } from '../../actions.tsx';
 import { call } from '../../client.ts';
 import { useApp, useMe } from '../../context.tsx';
 import { useMessages } from '../../messages.ts';
 import {
   Badge,
   Card,
-  DataTable,
   Field,
   formatDate,
   formValue,
@@ -24,6 +24,8 @@ import {
   useLoad,
 } from '../../ui.tsx';
 import { usersMessages } from './messages.ts';
+import { SubmitRow } from './submit-row.tsx';
+import { TableCard } from './table-card.tsx';
 
 export function UsersPage() {
   const { t: ui, locale, can } = useApp();
@@ -53,67 +55,60 @@ export function UsersPage() {
     <>
       <PageTitle title={t('title')}>{t('title')}</PageTitle>
       <p className="lead">{t('intro')}</p>
-      <Card title={t('listTitle')}>
-        <DataTable
-          caption={t('listTitle')}
-          captionHidden
-          testId="users-table"
-          rows={list.data}
-          loading={list.loading}
-          error={list.error}
-          empty={t('empty')}
-          rowKey={(user) => user.id}
-          rowAttributes={(user) => ({ 'data-user-id': user.id, 'data-email': user.email })}
-          columns={[
-            { key: 'name', header: ui('field.name'), rowHeader: true, cell: (user) => user.name },
-            { key: 'email', header: ui('field.email'), cell: (user) => user.email },
-            {
-              key: 'role',
-              header: ui('field.role'),
-              cell: (user) => <span data-testid="user-role">{ui(`role.${user.role}`)}</span>,
-            },
-            {
-              key: 'tenant',
-              header: ui('field.tenant'),
-              cell: (user) => tenantName(user.tenantId),
-            },
-            {
-              key: 'status',
-              header: ui('field.status'),
-              cell: (user) => (
-                <span data-testid="user-status" data-status={user.status}>
-                  <Badge tone={user.status === 'active' ? 'ok' : 'bad'}>
-                    {ui(`userStatus.${user.status}`)}
-                  </Badge>
-                </span>
-              ),
-            },
-            {
-              key: 'factors',
-              header: t('factors'),
-              cell: (user) =>
-                user.factors.length > 0
-                  ? user.factors.map((f) => ui(`factor.${f}`)).join(', ')
-                  : '–',
-            },
-            {
-              key: 'lastSignIn',
-              header: t('lastSignIn'),
-              cell: (user) => formatDate(locale, user.lastSignInAt),
-            },
-          ]}
-          {...(manage
-            ? {
-                actions: (user: UserRow) =>
-                  user.id !== me.id && grantable.includes(user.role) ? (
-                    <UserActions user={user} grantable={grantable} onChanged={replace} />
-                  ) : (
-                    <span className="hint">{user.id === me.id ? t('you') : '–'}</span>
-                  ),
-              }
-            : {})}
-        />
-      </Card>
+      <TableCard
+        title={t('listTitle')}
+        testId="users-table"
+        source={list}
+        empty={t('empty')}
+        rowKey={(user) => user.id}
+        rowAttributes={(user) => ({ 'data-user-id': user.id, 'data-email': user.email })}
+        columns={[
+          { key: 'name', header: ui('field.name'), rowHeader: true, cell: (user) => user.name },
+          { key: 'email', header: ui('field.email'), cell: (user) => user.email },
+          {
+            key: 'role',
+            header: ui('field.role'),
+            cell: (user) => <span data-testid="user-role">{ui(`role.${user.role}`)}</span>,
+          },
+          {
+            key: 'tenant',
+            header: ui('field.tenant'),
+            cell: (user) => tenantName(user.tenantId),
+          },
+          {
+            key: 'status',
+            header: ui('field.status'),
+            cell: (user) => (
+              <span data-testid="user-status" data-status={user.status}>
+                <Badge tone={user.status === 'active' ? 'ok' : 'bad'}>
+                  {ui(`userStatus.${user.status}`)}
+                </Badge>
+              </span>
+            ),
+          },
+          {
+            key: 'factors',
+            header: t('factors'),
+            cell: (user) =>
+              user.factors.length > 0 ? user.factors.map((f) => ui(`factor.${f}`)).join(', ') : '–',
+          },
+          {
+            key: 'lastSignIn',
+            header: t('lastSignIn'),
+            cell: (user) => formatDate(locale, user.lastSignInAt),
+          },
+        ]}
+        {...(manage
+          ? {
+              actions: (user: UserRow) =>
+                user.id !== me.id && grantable.includes(user.role) ? (
+                  <UserActions user={user} grantable={grantable} onChanged={replace} />
+                ) : (
+                  <span className="hint">{user.id === me.id ? t('you') : '–'}</span>
+                ),
+            }
+          : {})}
+      />
       <PendingInvitations key={invitedCount} canInvite={can('users.invite')} />
       {can('users.invite') && grantable.length > 0 && (!can('tenants.all') || !tenants.loading) ? (
         <InviteForm
@@ -169,35 +164,34 @@ function UserActions({
           onChange={(e) => setRole(e.currentTarget.value as Role)}
           options={grantable.map((r) => ({ value: r, label: ui(`role.${r}`) }))}
         />
-        <button
+        <Button
           type="submit"
-          className="button-secondary button-small"
-          data-testid="user-role-save"
+          variant="secondary"
+          small
+          testId="user-role-save"
           disabled={action.busy || role === user.role}
         >
           {t('changeRole')}
-        </button>
+        </Button>
       </form>
-      <button
-        type="button"
-        className={
-          user.status === 'active' ? 'button-secondary button-small' : 'button button-small'
-        }
-        data-testid="user-toggle-status"
+      <Button
+        variant={user.status === 'active' ? 'secondary' : 'primary'}
+        small
+        testId="user-toggle-status"
         disabled={action.busy}
         onClick={() => void toggle()}
       >
         {user.status === 'active' ? t('disable') : t('enable')}
-      </button>
-      <button
-        type="button"
-        className="button-secondary button-small"
-        data-testid="user-revoke-sessions"
+      </Button>
+      <Button
+        variant="secondary"
+        small
+        testId="user-revoke-sessions"
         disabled={action.busy}
         onClick={() => void revoke()}
       >
         {t('endSessions')}
-      </button>
+      </Button>
       <Notice error={action.error} status={action.status} />
     </div>
   );
@@ -228,7 +222,6 @@ function PendingInvitations({ canInvite }: { canInvite: boolean }) {
     const done = await action.run(() =>
       call(c.revokeInvitation, { params: { id: row.id } }).then(() => true),
     );
-    setRevoking(undefined);
     if (done) {
       action.setStatus(t('invitationRevoked', { email: row.email }));
       list.reload();
@@ -236,86 +229,64 @@ function PendingInvitations({ canInvite }: { canInvite: boolean }) {
   }
 
   return (
-    <Card title={t('pendingTitle')}>
-      <DataTable
-        caption={t('pendingTitle')}
-        captionHidden
-        testId="invitations-table"
-        rows={list.data}
-        loading={list.loading}
-        error={list.error}
-        empty={t('pendingEmpty')}
-        rowKey={(row) => row.id}
-        rowAttributes={(row) => ({ 'data-invitation-id': row.id, 'data-email': row.email })}
-        columns={[
-          { key: 'email', header: ui('field.email'), rowHeader: true, cell: (row) => row.email },
-          { key: 'role', header: ui('field.role'), cell: (row) => ui(`role.${row.role}`) },
-          { key: 'tenant', header: ui('field.tenant'), cell: (row) => row.tenantName },
-          { key: 'invitedBy', header: t('invitedBy'), cell: (row) => row.invitedBy ?? '–' },
-          {
-            key: 'expires',
-            header: t('validUntil'),
-            cell: (row) => (
-              <span data-testid="invitation-expiry" data-expired={String(row.expired)}>
-                {row.expired ? (
-                  <Badge tone="bad">{t('expired')}</Badge>
-                ) : (
-                  formatDate(locale, row.expiresAt)
+    <TableCard
+      title={t('pendingTitle')}
+      testId="invitations-table"
+      source={list}
+      empty={t('pendingEmpty')}
+      rowKey={(row) => row.id}
+      rowAttributes={(row) => ({ 'data-invitation-id': row.id, 'data-email': row.email })}
+      columns={[
+        { key: 'email', header: ui('field.email'), rowHeader: true, cell: (row) => row.email },
+        { key: 'role', header: ui('field.role'), cell: (row) => ui(`role.${row.role}`) },
+        { key: 'tenant', header: ui('field.tenant'), cell: (row) => row.tenantName },
+        { key: 'invitedBy', header: t('invitedBy'), cell: (row) => row.invitedBy ?? '–' },
+        {
+          key: 'expires',
+          header: t('validUntil'),
+          cell: (row) => (
+            <span data-testid="invitation-expiry" data-expired={String(row.expired)}>
+              {row.expired ? (
+                <Badge tone="bad">{t('expired')}</Badge>
+              ) : (
+                formatDate(locale, row.expiresAt)
+              )}
+            </span>
+          ),
+        },
+      ]}
+      {...(canInvite
+        ? {
+            actions: (row: InvitationRow) => (
+              <>
+                {/* While the revoke question is open it stands alone in the row. */}
+                {revoking === row.id ? null : (
+                  <Button
+                    variant="secondary"
+                    small
+                    testId="invitation-resend"
+                    disabled={action.busy}
+                    onClick={() => void resend(row)}
+                  >
+                    {t('resend')}
+                  </Button>
                 )}
-              </span>
+                <ConfirmButton
+                  testId="invitation-revoke"
+                  label={t('revokeAsk')}
+                  question={t('revokeQuestion', { email: row.email })}
+                  confirm={t('revoke')}
+                  busy={action.busy}
+                  onOpenChange={(open) => setRevoking(open ? row.id : undefined)}
+                  onConfirm={() => revoke(row)}
+                />
+              </>
             ),
-          },
-        ]}
-        {...(canInvite
-          ? {
-              actions: (row: InvitationRow) =>
-                revoking === row.id ? (
-                  <span className="row-actions" data-testid="invitation-revoke-confirm">
-                    <span>{t('revokeQuestion', { email: row.email })}</span>
-                    <button
-                      type="button"
-                      className="button button-danger button-small"
-                      data-testid="invitation-revoke-yes"
-                      disabled={action.busy}
-                      onClick={() => void revoke(row)}
-                    >
-                      {t('revoke')}
-                    </button>
-                    <button
-                      type="button"
-                      className="button-secondary button-small"
-                      onClick={() => setRevoking(undefined)}
-                    >
-                      {ui('common.cancel')}
-                    </button>
-                  </span>
-                ) : (
-                  <>
-                    <button
-                      type="button"
-                      className="button-secondary button-small"
-                      data-testid="invitation-resend"
-                      disabled={action.busy}
-                      onClick={() => void resend(row)}
-                    >
-                      {t('resend')}
-                    </button>
-                    <button
-                      type="button"
-                      className="button-secondary button-small"
-                      data-testid="invitation-revoke"
-                      disabled={action.busy}
-                      onClick={() => setRevoking(row.id)}
-                    >
-                      {t('revokeAsk')}
-                    </button>
-                  </>
-                ),
-            }
-          : {})}
-      />
+          }
+        : {})}
+    >
       <Notice error={action.error} status={action.status} />
-    </Card>
+    </TableCard>
   );
 }
 
@@ -373,17 +344,9 @@ function InviteForm({
             }
           />
         ) : null}
-        <Notice error={action.error} status={action.status} />
-        <div className="actions">
-          <button
-            type="submit"
-            className="button"
-            data-testid="invite-submit"
-            disabled={action.busy}
-          >
-            {t('invite')}
-          </button>
-        </div>
+        <SubmitRow action={action} testId="invite-submit">
+          {t('invite')}
+        </SubmitRow>
       </form>
     </Card>
   );
