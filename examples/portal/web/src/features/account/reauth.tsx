@@ -5,10 +5,10 @@ import type { Me, SecondFactorMethod } from '../../../../src/shared/api.ts';
 import { Button } from '../../actions.tsx';
 import { call } from '../../client.ts';
 import { useApp } from '../../context.tsx';
+import { type RunRequest, SubmitForm } from '../../forms/submit-form.tsx';
 import { useMessages } from '../../messages.ts';
 import { Field, formValue } from '../../ui.tsx';
 import { CodeMethodPicker } from '../auth/code-method.tsx';
-import { type RunRequest, SubmitForm } from '../auth/submit-form.tsx';
 import { accountMessages } from './messages.ts';
 
 export function methodsOf(me: Me | undefined): SecondFactorMethod[] {

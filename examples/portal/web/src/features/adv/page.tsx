@@ -16,7 +16,9 @@ import { type AgreementBlock, agreementBlocks } from '../../../../src/features/a
 import type { Locale } from '../../../../src/shared/api.ts';
 import { call, hrefOf } from '../../client.ts';
 import { useApp } from '../../context.tsx';
+import { SubmitRow } from '../../forms/submit-row.tsx';
 import { useMessages } from '../../messages.ts';
+import { TableCard } from '../../table-card.tsx';
 import {
   Badge,
   Card,
@@ -32,8 +34,6 @@ import {
   useAction,
   useLoad,
 } from '../../ui.tsx';
-import { SubmitRow } from '../users/submit-row.tsx';
-import { TableCard } from '../users/table-card.tsx';
 import { advMessages } from './messages.ts';
 
 const pdfHref = (a: AdvAcceptance) => hrefOf(advContract.pdf, { params: { id: a.id } });

@@ -2,6 +2,7 @@
 import { authContract as c } from '../../../../src/features/auth/contract.ts';
 import { call } from '../../client.ts';
 import { useApp } from '../../context.tsx';
+import { type RunRequest, SubmitForm } from '../../forms/submit-form.tsx';
 import { useMessages } from '../../messages.ts';
 import { Link, navigate } from '../../router.tsx';
 import {
@@ -16,7 +17,6 @@ import {
   useLoad,
 } from '../../ui.tsx';
 import { authMessages } from './messages.ts';
-import { type RunRequest, SubmitForm } from './submit-form.tsx';
 
 export function InvitePage({ token }: { token: string }) {
   const { t, locale, setSession } = useApp();

@@ -5,13 +5,13 @@ import type { SecondFactorMethod } from '../../../../src/shared/api.ts';
 import { Button } from '../../actions.tsx';
 import { call } from '../../client.ts';
 import { useApp } from '../../context.tsx';
+import { type RunRequest, SubmitForm } from '../../forms/submit-form.tsx';
 import { useMessages } from '../../messages.ts';
 import { Link } from '../../router.tsx';
 import { Field, formValue, isWebAuthnAbort, Notice, PageTitle, useAction } from '../../ui.tsx';
 import { SsoProviders } from '../sso/providers.tsx';
 import { CodeMethodPicker } from './code-method.tsx';
 import { authMessages } from './messages.ts';
-import { type RunRequest, SubmitForm } from './submit-form.tsx';
 
 export function LoginPage() {
   const { session } = useApp();

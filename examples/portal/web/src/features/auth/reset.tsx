@@ -3,11 +3,11 @@ import { useState } from 'react';
 import { authContract as c } from '../../../../src/features/auth/contract.ts';
 import { call } from '../../client.ts';
 import { useApp } from '../../context.tsx';
+import { type RunRequest, SubmitForm } from '../../forms/submit-form.tsx';
 import { useMessages } from '../../messages.ts';
 import { Link } from '../../router.tsx';
 import { Card, Field, formValue, NewPasswordField, PageTitle } from '../../ui.tsx';
 import { authMessages } from './messages.ts';
-import { type RunRequest, SubmitForm } from './submit-form.tsx';
 
 export function ResetRequestPage() {
   const { t } = useApp();

@@ -13,6 +13,7 @@ import {
 import { Button } from '../../actions.tsx';
 import { call } from '../../client.ts';
 import { useApp } from '../../context.tsx';
+import { RejectForm } from '../../forms/reject-form.tsx';
 import { useMessages } from '../../messages.ts';
 import {
   Badge,
@@ -25,7 +26,6 @@ import {
   useAction,
   useLoad,
 } from '../../ui.tsx';
-import { RejectForm } from '../rights/reject-form.tsx';
 import { STEP_TONE } from './certification.tsx';
 import { onboardingLabel, onboardingMessages } from './messages.ts';
 

@@ -15,11 +15,11 @@ import { Button } from '../../actions.tsx';
 import { ApiError } from '../../api.ts';
 import { call, hrefOf } from '../../client.ts';
 import { useApp } from '../../context.tsx';
+import { SubmitRow } from '../../forms/submit-row.tsx';
 import { useMessages } from '../../messages.ts';
 import { navigate } from '../../router.tsx';
+import { TableCard } from '../../table-card.tsx';
 import { Card, formatDate, Loading, Notice, PageTitle, useAction, useLoad } from '../../ui.tsx';
-import { SubmitRow } from '../users/submit-row.tsx';
-import { TableCard } from '../users/table-card.tsx';
 import { privacyMessages } from './messages.ts';
 
 const usePrivacyT = () => useMessages(privacyMessages);

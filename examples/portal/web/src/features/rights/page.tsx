@@ -12,6 +12,7 @@ import { ROLES, type Role } from '../../../../src/shared/permissions.ts';
 import { Button } from '../../actions.tsx';
 import { call } from '../../client.ts';
 import { useApp } from '../../context.tsx';
+import { RejectForm } from '../../forms/reject-form.tsx';
 import { useMessages } from '../../messages.ts';
 import {
   Badge,
@@ -28,7 +29,6 @@ import {
   useLoad,
 } from '../../ui.tsx';
 import { rightsLabel, rightsMessages } from './messages.ts';
-import { RejectForm } from './reject-form.tsx';
 
 const TONE = { pending: 'warn', approved: 'ok', rejected: 'bad', withdrawn: 'neutral' } as const;
 

@@ -3,9 +3,9 @@
  * both post a title and a text in German and English, plus fields of their own.
  */
 import type { FormEvent, ReactNode } from 'react';
+import { SubmitRow } from '../../forms/submit-row.tsx';
 import { useMessages } from '../../messages.ts';
 import { Card, Field, formValue, TextArea, useAction } from '../../ui.tsx';
-import { SubmitRow } from '../users/submit-row.tsx';
 import { statusMessages } from './messages.ts';
 
 /** The title and text in both languages, as the server takes them. */

@@ -10,7 +10,9 @@ import { GRANTABLE, type Role } from '../../../../src/shared/permissions.ts';
 import { Button, ConfirmButton } from '../../actions.tsx';
 import { call } from '../../client.ts';
 import { useApp, useMe } from '../../context.tsx';
+import { SubmitRow } from '../../forms/submit-row.tsx';
 import { useMessages } from '../../messages.ts';
+import { TableCard } from '../../table-card.tsx';
 import {
   Badge,
   Card,
@@ -24,8 +26,6 @@ import {
   useLoad,
 } from '../../ui.tsx';
 import { usersMessages } from './messages.ts';
-import { SubmitRow } from './submit-row.tsx';
-import { TableCard } from './table-card.tsx';
 
 export function UsersPage() {
   const { t: ui, locale, can } = useApp();

@@ -1,10 +1,9 @@
 /**
  * A card that is one table: the card's heading names the table, so the table's caption says the
- * same to screen readers without being shown twice. Used by several pages (users, ADV, privacy);
- * it belongs next to `DataTable` in `ui.tsx` and lives here only until it moves there.
+ * same to screen readers without being shown twice (users, ADV, privacy).
  */
 import type { ReactNode } from 'react';
-import { Card, DataTable, type DataTableProps } from '../../ui.tsx';
+import { Card, DataTable, type DataTableProps } from './ui.tsx';
 
 export type TableCardProps<Row> = Omit<DataTableProps<Row>, 'caption' | 'captionHidden'> & {
   readonly title: string;

@@ -1,11 +1,10 @@
 /**
  * The end of a form: the notice of what the submit did (error or done), then the submit button,
- * held while the action runs. Used by several pages (users, ADV, privacy, status); it belongs in
- * `actions.tsx` and lives here only until it moves there.
+ * held while the action runs (users, ADV, privacy, status).
  */
 import type { ReactNode } from 'react';
-import { Button, type ButtonVariant } from '../../actions.tsx';
-import { Notice } from '../../ui.tsx';
+import { Button, type ButtonVariant } from '../actions.tsx';
+import { Notice } from '../ui.tsx';
 
 export function SubmitRow({
   action,

@@ -1,11 +1,10 @@
 /**
  * "Reject, with a reason": the inline form a decision list (rights requests here, partner
- * registrations on the onboarding page) opens in a row in place of its buttons. It belongs beside
- * ConfirmButton in actions.tsx; it lives here until that file takes it.
+ * registrations on the onboarding page) opens in a row in place of its buttons.
  */
 import type { ReactNode } from 'react';
-import { Button } from '../../actions.tsx';
-import { Field, formValue } from '../../ui.tsx';
+import { Button } from '../actions.tsx';
+import { Field, formValue } from '../ui.tsx';
 
 export function RejectForm({
   reasonLabel,

@@ -2,13 +2,10 @@
  * The form that makes one request: its fields, the answer (error or status), then the submit
  * button with any links or buttons beside it. Sign-in, invitation, password reset,
  * re-authentication and the security page's forms all take this shape.
- *
- * It is not specific to these pages: it belongs in `ui.tsx` beside `Field` and `Notice` once that
- * file may change again.
  */
 import type { FormEvent, ReactNode } from 'react';
-import { Button } from '../../actions.tsx';
-import { Notice, useAction } from '../../ui.tsx';
+import { Button } from '../actions.tsx';
+import { Notice, useAction } from '../ui.tsx';
 
 /** `useAction().run`: runs the request, keeps the form busy meanwhile, shows `done` after. */
 export type RunRequest = ReturnType<typeof useAction>['run'];
