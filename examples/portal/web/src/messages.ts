@@ -50,3 +50,17 @@ export function useMessages<K extends string>(
   const { locale } = useApp();
   return useMemo(() => messagesFor(messages, locale), [messages, locale]);
 }
+
+/**
+ * The text of a key made at run time (`status.<s>`, `cert.state.<s>`, …): `t(prefix.value)`
+ * when `messages` has that key, else the raw value (a state this build does not know yet).
+ */
+export function labelOf<K extends string>(
+  messages: Messages<K>,
+  t: (key: K, vars?: MessageVars) => string,
+  prefix: string,
+  value: string,
+): string {
+  const key = `${prefix}.${value}`;
+  return Object.hasOwn(messages.de, key) ? t(key as K) : value;
+}

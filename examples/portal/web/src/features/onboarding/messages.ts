@@ -3,7 +3,7 @@
  * certification checklist), German and English with the same keys
  * (the type checks it). Kept beside the pages so the shared dictionary stays small.
  */
-import { defineMessages, type MessageVars } from '../../messages.ts';
+import { defineMessages, labelOf, type MessageVars } from '../../messages.ts';
 
 export const onboardingMessages = defineMessages({
   de: {
@@ -242,11 +242,7 @@ export const onboardingMessages = defineMessages({
 export type OnboardingKey = keyof typeof onboardingMessages.de;
 export type OnboardingT = (key: OnboardingKey, vars?: MessageVars) => string;
 
-const isOnboardingKey = (key: string): key is OnboardingKey =>
-  Object.hasOwn(onboardingMessages.de, key);
-
 /** A dynamic key's text (`status.<s>`, `cert.state.<s>`, …), else the raw value. */
 export function onboardingLabel(t: OnboardingT, prefix: string, value: string): string {
-  const key = `${prefix}.${value}`;
-  return isOnboardingKey(key) ? t(key) : value;
+  return labelOf(onboardingMessages, t, prefix, value);
 }

@@ -2,7 +2,7 @@
  * Texts of the partner page (German and English, the same keys — the type checks it).
  * `{name}` marks a variable.
  */
-import { defineMessages, type MessageVars } from '../../messages.ts';
+import { defineMessages, labelOf, type MessageVars } from '../../messages.ts';
 
 export const partnerMessages = defineMessages({
   de: {
@@ -195,10 +195,7 @@ export const partnerMessages = defineMessages({
 export type PartnerKey = keyof typeof partnerMessages.de;
 export type PartnerT = (key: PartnerKey, vars?: MessageVars) => string;
 
-const isPartnerKey = (key: string): key is PartnerKey => Object.hasOwn(partnerMessages.de, key);
-
 /** A dynamic key's text (`event.<type>`, `status.<s>`, `scope.<s>`, …), else the raw value. */
 export function partnerLabel(t: PartnerT, prefix: string, value: string): string {
-  const key = `${prefix}.${value}`;
-  return isPartnerKey(key) ? t(key) : value;
+  return labelOf(partnerMessages, t, prefix, value);
 }

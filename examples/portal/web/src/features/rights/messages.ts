@@ -2,7 +2,7 @@
  * Texts of "request more rights" (German and English, the same keys — the type checks it).
  * `{name}` marks a variable.
  */
-import { defineMessages, type MessageVars } from '../../messages.ts';
+import { defineMessages, labelOf, type MessageVars } from '../../messages.ts';
 
 export const rightsMessages = defineMessages({
   de: {
@@ -76,10 +76,7 @@ export const rightsMessages = defineMessages({
 export type RightsKey = keyof typeof rightsMessages.de;
 export type RightsT = (key: RightsKey, vars?: MessageVars) => string;
 
-const isRightsKey = (key: string): key is RightsKey => Object.hasOwn(rightsMessages.de, key);
-
 /** A dynamic key's text (`status.<s>`), else the raw value. */
 export function rightsLabel(t: RightsT, prefix: string, value: string): string {
-  const key = `${prefix}.${value}`;
-  return isRightsKey(key) ? t(key) : value;
+  return labelOf(rightsMessages, t, prefix, value);
 }
