@@ -25,6 +25,7 @@ import {
   type AcmeClientOptions,
   type IssuedCertificate,
   LETS_ENCRYPT_PRODUCTION,
+  LETS_ENCRYPT_STAGING,
 } from './client.js';
 import { pemBlocks } from './der.js';
 import { AcmeError } from './errors.js';
@@ -183,6 +184,30 @@ export class FileCertificateStore {
   readonly #events = new EventEmitter();
 
   constructor(options: FileCertificateStoreOptions) {
+    if (typeof options?.root !== 'string' || options.root.length === 0)
+      throw new AcmeError(
+        'ERR_ACME_INVALID_ARGUMENT',
+        'FileCertificateStore needs root, the folder that holds letsencrypt/, e.g. new FileCertificateStore({ root: "/var/lib/myapp" })',
+      );
+    if (options.directoryUrl !== undefined) {
+      let url: URL | undefined;
+      try {
+        url = new URL(options.directoryUrl);
+      } catch {
+        url = undefined;
+      }
+      if (url?.protocol !== 'https:' && url?.protocol !== 'http:')
+        throw new AcmeError(
+          'ERR_ACME_INVALID_ARGUMENT',
+          `directoryUrl must be the ACME directory URL, e.g. ${LETS_ENCRYPT_STAGING}, got ${JSON.stringify(String(options.directoryUrl).slice(0, 200))}`,
+        );
+    }
+    const stale = options.staleLockMs;
+    if (stale !== undefined && !(Number.isFinite(stale) && stale > 0))
+      throw new AcmeError(
+        'ERR_ACME_INVALID_ARGUMENT',
+        'staleLockMs must be a number of milliseconds > 0',
+      );
     this.root = options.root;
     this.directoryUrl = options.directoryUrl ?? LETS_ENCRYPT_PRODUCTION;
     this.base = join(options.root, 'letsencrypt', directoryFolder(this.directoryUrl));

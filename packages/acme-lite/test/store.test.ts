@@ -140,3 +140,23 @@ describe('FileCertificateStore', () => {
     expect((await store.loadAccount())?.url).toBe('https://ca/acct/1');
   });
 });
+
+describe('FileCertificateStore options', () => {
+  it('regression: new FileCertificateStore({}) failed later with a raw path TypeError', () => {
+    const refused = (options: unknown, message: RegExp) =>
+      expect(() => new FileCertificateStore(options as never)).toThrow(
+        expect.objectContaining({
+          code: 'ERR_ACME_INVALID_ARGUMENT',
+          message: expect.stringMatching(message),
+        }),
+      );
+    refused({}, /FileCertificateStore needs root/);
+    refused(undefined, /FileCertificateStore needs root/);
+    refused(
+      { root: '/tmp/x', directoryUrl: 'staging' },
+      /directoryUrl must be the ACME directory URL/,
+    );
+    refused({ root: '/tmp/x', staleLockMs: -1 }, /staleLockMs must be a number of milliseconds/);
+    expect(new FileCertificateStore({ root: '/tmp/x' }).directoryUrl).toMatch(/^https:\/\//);
+  });
+});

@@ -73,6 +73,17 @@ export class FileStore implements LogStore {
   #locked = false;
 
   constructor(dir: string, options: FileStoreOptions = {}) {
+    if (typeof dir !== 'string' || dir.length === 0)
+      throw new AuditError(
+        'ERR_AUDIT_INVALID_ARGUMENT',
+        'FileStore needs the directory of its segment files, e.g. new FileStore("/var/lib/app/audit")',
+      );
+    const max = options.segmentMaxBytes;
+    if (max !== undefined && !(Number.isInteger(max) && max > 0))
+      throw new AuditError(
+        'ERR_AUDIT_INVALID_ARGUMENT',
+        `segmentMaxBytes must be a positive integer (bytes), got ${String(max)}`,
+      );
     this.dir = dir;
     this.#fsync = options.fsync ?? true;
     this.#segmentMaxBytes = options.segmentMaxBytes ?? 64 * 1024 * 1024;

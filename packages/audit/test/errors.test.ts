@@ -21,3 +21,18 @@ describe('AuditError', () => {
     ).toBe(false);
   });
 });
+
+describe('options are checked when the object is built', () => {
+  it('regression: new FileStore() failed later with a raw path TypeError', async () => {
+    const { FileStore } = await import('../src/node.ts');
+    expect(() => new (FileStore as unknown as new () => unknown)()).toThrow(
+      expect.objectContaining({
+        code: 'ERR_AUDIT_INVALID_ARGUMENT',
+        message: expect.stringMatching(/FileStore needs the directory/),
+      }),
+    );
+    expect(() => new FileStore('/tmp/x', { segmentMaxBytes: 0 })).toThrow(
+      /segmentMaxBytes must be a positive integer/,
+    );
+  });
+});
