@@ -117,3 +117,54 @@ export function parseVerifyingKey(text: string): VerifyingKey {
   if (/^[A-Za-z0-9_-]{43}$/.test(trimmed)) return verifyingKeyFromRaw(fromBase64url(trimmed));
   throw new AuditError('ERR_AUDIT_INVALID_KEY', 'unrecognised public key format');
 }
+
+const isJwk = (value: unknown): boolean =>
+  typeof value === 'object' && value !== null && 'kty' in value;
+
+/**
+ * Checks a signing key where it is passed in: a JWK (what key files hold) is named as such, with
+ * the function that turns it into a key.
+ *
+ * @throws `AuditError` `ERR_AUDIT_INVALID_KEY`.
+ */
+export function checkSigningKey(key: unknown, name: string): asserts key is SigningKey {
+  if (isJwk(key))
+    throw new AuditError(
+      'ERR_AUDIT_INVALID_KEY',
+      `${name} is a JWK: pass signingKeyFromJwk(jwk) (or generateSigningKey() for a new key)`,
+    );
+  const k = key as Partial<SigningKey> | undefined;
+  if (!(k?.seed instanceof Uint8Array) || k.seed.length !== 32 || typeof k.kid !== 'string')
+    throw new AuditError(
+      'ERR_AUDIT_INVALID_KEY',
+      `${name} is required: a key from generateSigningKey(), signingKeyFromSeed(seed) or signingKeyFromJwk(jwk)`,
+    );
+}
+
+/**
+ * Checks verifying keys where they are passed in (see {@link checkSigningKey}).
+ *
+ * @throws `AuditError` `ERR_AUDIT_INVALID_KEY` naming the entry.
+ */
+export function checkVerifyingKeys(keys: unknown, name: string): void {
+  if (keys === undefined) return;
+  if (!Array.isArray(keys))
+    throw new AuditError('ERR_AUDIT_INVALID_KEY', `${name} must be an array of verifying keys`);
+  keys.forEach((key: unknown, i) => {
+    if (isJwk(key))
+      throw new AuditError(
+        'ERR_AUDIT_INVALID_KEY',
+        `${name}[${i}] is a JWK: pass verifyingKeyFromJwk(jwk) (or parseVerifyingKey(text) for a key file)`,
+      );
+    const k = key as Partial<VerifyingKey> | undefined;
+    if (
+      !(k?.publicKey instanceof Uint8Array) ||
+      k.publicKey.length !== 32 ||
+      typeof k.kid !== 'string'
+    )
+      throw new AuditError(
+        'ERR_AUDIT_INVALID_KEY',
+        `${name}[${i}] is not a verifying key: use verifyingKeyFromJwk(jwk) or parseVerifyingKey(text)`,
+      );
+  });
+}

@@ -5,7 +5,7 @@ import { hex32, toBase64url } from './encoding.js';
 import { AuditError } from './errors.js';
 import { type AuditEvent, type AuditEventInput, normalizeEvent } from './event.js';
 import type { GeoResolver } from './geo.js';
-import type { SigningKey } from './keys.js';
+import { checkSigningKey, type SigningKey } from './keys.js';
 import { EMPTY_TREE_ROOT, leafHash, MerkleFrontier } from './merkle.js';
 import type { PrivacyTransform } from './privacy.js';
 import {
@@ -178,8 +178,8 @@ export class AuditLog {
    */
   static async open(options: AuditLogOptions): Promise<AuditLog> {
     if (!options.store) throw new AuditError('ERR_AUDIT_INVALID_ARGUMENT', 'store is required');
-    if (!options.signingKey?.seed)
-      throw new AuditError('ERR_AUDIT_INVALID_KEY', 'signingKey is required');
+    checkSigningKey(options.signingKey, 'signingKey');
+    if (options.previousKey !== undefined) checkSigningKey(options.previousKey, 'previousKey');
     let state: LogStoreState;
     try {
       state = await options.store.open();

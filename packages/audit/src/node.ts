@@ -164,6 +164,7 @@ export async function verifyPath(
   path: string,
   options: VerifyOptions & { onTotal?: (bytes: number) => void } = {},
 ): Promise<VerifyReport> {
+  const verifier = new Verifier(options); // checks the options before anything is read
   let info: Awaited<ReturnType<typeof stat>>;
   try {
     info = await stat(path);
@@ -178,7 +179,6 @@ export async function verifyPath(
     for (const f of files) total += (await stat(f.path)).size;
     options.onTotal(total);
   }
-  const verifier = new Verifier(options);
   for (const file of files) {
     for await (const chunk of createReadStream(file.path, { highWaterMark: 1 << 20 }))
       verifier.push(chunk as Buffer, file.name);

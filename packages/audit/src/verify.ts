@@ -4,7 +4,7 @@
  */
 import { fromBase64url, fromUtf8, hex32, toBase64url, toHex, utf8 } from './encoding.js';
 import { AuditError } from './errors.js';
-import { type VerifyingKey, verifyingKeyFromRaw } from './keys.js';
+import { checkVerifyingKeys, type VerifyingKey, verifyingKeyFromRaw } from './keys.js';
 import { EMPTY_TREE_ROOT, leafHash, MerkleFrontier } from './merkle.js';
 import { sha256 } from './primitives.js';
 import { type Checkpoint, GENESIS_HASH, verifyCheckpointSignature } from './record.js';
@@ -197,6 +197,7 @@ export class Verifier {
   #anchorSeen = false;
 
   constructor(options: VerifyOptions = {}) {
+    checkVerifyingKeys(options.publicKeys, 'publicKeys');
     this.#options = options;
     this.#pinned = new Map((options.publicKeys ?? []).map((k) => [k.kid, k]));
     this.#trust = this.#pinned.size > 0 ? 'pinned' : 'none';

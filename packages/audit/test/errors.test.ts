@@ -36,3 +36,30 @@ describe('options are checked when the object is built', () => {
     );
   });
 });
+
+describe('keys are checked where they are passed in', () => {
+  it('regression: a JWK as signingKey read "signingKey is required"', async () => {
+    const { AuditLog, MemoryStore, generateSigningKey, privateJwk, publicJwk } = await import(
+      '../src/index.ts'
+    );
+    const key = generateSigningKey();
+    await expect(
+      AuditLog.open({ store: new MemoryStore(), signingKey: privateJwk(key) as never }),
+    ).rejects.toMatchObject({
+      code: 'ERR_AUDIT_INVALID_KEY',
+      message:
+        'signingKey is a JWK: pass signingKeyFromJwk(jwk) (or generateSigningKey() for a new key)',
+    });
+    await expect(AuditLog.open({ store: new MemoryStore() } as never)).rejects.toMatchObject({
+      code: 'ERR_AUDIT_INVALID_KEY',
+      message: expect.stringMatching(/^signingKey is required: a key from generateSigningKey\(\)/),
+    });
+    const { verifyPath } = await import('../src/node.ts');
+    await expect(
+      verifyPath('/nonexistent', { publicKeys: [publicJwk(key) as never] }),
+    ).rejects.toMatchObject({
+      code: 'ERR_AUDIT_INVALID_KEY',
+      message: expect.stringMatching(/^publicKeys\[0\] is a JWK: pass verifyingKeyFromJwk\(jwk\)/),
+    });
+  });
+});
