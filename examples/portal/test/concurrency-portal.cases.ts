@@ -21,7 +21,7 @@ import type { PortalOptions } from '../src/server/app.ts';
 import type { Context } from '../src/server/context.ts';
 import type { TestClient } from './helpers.ts';
 import { code, PASSWORD, type PortalHarness, type Response, type SignedUp } from './helpers.ts';
-import { closeAll, onSeparateConnections, race } from './race.ts';
+import { closeAll, firing, onSeparateConnections, race } from './race.ts';
 
 /** Contenders per race. */
 export const N = 8;
@@ -113,18 +113,7 @@ export function portalConcurrencyCases(harness: () => PortalHarness): void {
   let admin2: SignedUp;
 
   /** Fires `attempt` on N (or `n`) separate connections carrying `client`'s session at once. */
-  async function fire<T = Record<string, unknown>>(
-    client: TestClient,
-    attempt: (c: TestClient, i: number) => Promise<Response<T>>,
-    n = N,
-  ): Promise<Response<T>[]> {
-    const clients = await onSeparateConnections(client, n, h().portal.tls.ca);
-    try {
-      return await race(clients, attempt);
-    } finally {
-      await closeAll(clients);
-    }
-  }
+  const fire = firing(() => h().portal.tls.ca, N);
   const statusCount = (responses: readonly Response<unknown>[], status: number) =>
     responses.filter((r) => r.status === status).length;
   const count = async (sql: string, params: unknown[] = []) =>
