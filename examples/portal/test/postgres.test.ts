@@ -6,7 +6,7 @@
 import { readdirSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { openPortalDatabase } from '../src/server/db.ts';
-import { dropSchema, POSTGRES_URL as URL, setUpPostgresPortal } from './postgres-schema.ts';
+import { dropSchema, setUpPostgresPortal, POSTGRES_URL as URL } from './postgres-schema.ts';
 
 const pg = await setUpPostgresPortal('portal_test');
 const SCHEMA = pg.schema;
