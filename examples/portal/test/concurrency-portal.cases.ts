@@ -20,7 +20,7 @@ import { PartnerHub } from '../src/features/partner/hub.ts';
 import type { PortalOptions } from '../src/server/app.ts';
 import type { Context } from '../src/server/context.ts';
 import type { TestClient } from './helpers.ts';
-import { code, PASSWORD, type PortalHarness, type Response, type SignedUp } from './helpers.ts';
+import { type PortalHarness, type Response, reauthenticate, type SignedUp } from './helpers.ts';
 import { closeAll, firing, onSeparateConnections, race } from './race.ts';
 
 /** Contenders per race. */
@@ -139,15 +139,7 @@ export function portalConcurrencyCases(harness: () => PortalHarness): void {
     await client.session();
     return client;
   }
-  async function reauth(s: SignedUp): Promise<void> {
-    h().clock.offsetMs += 30_000;
-    const res = await s.client.post('/api/auth/reauth', {
-      password: PASSWORD,
-      method: 'totp',
-      code: code(h(), s.secret),
-    });
-    if (res.status !== 200) throw new Error(`reauth failed: ${res.text}`);
-  }
+  const reauth = (s: SignedUp) => reauthenticate(h(), s);
 
   beforeAll(async () => {
     admin = await h().signUp(`ccy-admin-${run}@fluxel.test`, 'administrator', OPERATOR, 'Ada');

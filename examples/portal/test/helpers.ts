@@ -130,6 +130,34 @@ export function code(h: PortalHarness, secret: string, offsetSteps = 0): string 
   return totpCode(secret, Date.now() + h.clock.offsetMs + offsetSteps * 30_000);
 }
 
+/** Signs in over the API with the password and a TOTP code (the clock moved past the last one). */
+export async function signInWithTotpApi(
+  h: PortalHarness,
+  email: string,
+  secret: string,
+  password = PASSWORD,
+): Promise<TestClient> {
+  const c = h.client();
+  await c.session();
+  const login = await c.post('/api/auth/login', { email, password });
+  if (login.status !== 200) throw new Error(login.text);
+  h.clock.offsetMs += 30_000;
+  const done = await c.post('/api/auth/second-factor', { method: 'totp', code: code(h, secret) });
+  if (done.status !== 200) throw new Error(done.text);
+  return c;
+}
+
+/** Confirms `s`'s identity again (password and a fresh TOTP code), as sensitive actions ask. */
+export async function reauthenticate(h: PortalHarness, s: SignedUp): Promise<void> {
+  h.clock.offsetMs += 30_000;
+  const res = await s.client.post('/api/auth/reauth', {
+    password: PASSWORD,
+    method: 'totp',
+    code: code(h, s.secret),
+  });
+  if (res.status !== 200) throw new Error(`reauth failed: ${res.text}`);
+}
+
 export interface HarnessOptions {
   /** The dev start's mail viewer over the harness's SMTP sink (`src/features/dev-mail/`). */
   readonly devMailViewer?: boolean;
