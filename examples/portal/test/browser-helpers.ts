@@ -3,7 +3,7 @@
  * playwright-core (never a downloaded browser), trusting the portal's dev certificate by its
  * SPKI pin (a real secure context, so WebAuthn works), screenshots on FLUXEL_SCREENSHOTS=1.
  */
-import { createHash, X509Certificate } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import {
   existsSync,
   mkdirSync,
@@ -18,6 +18,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { missingDependency } from '@fluxel/internal/testing';
+import { spkiPin } from '@fluxel/relay-client/node';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
 import { build } from 'vite';
 import { afterAll, beforeAll } from 'vitest';
@@ -88,13 +89,6 @@ export async function builtWeb(): Promise<string> {
     rmSync(fresh, { recursive: true, force: true });
   }
   return dir;
-}
-
-/** The base64 SHA-256 of a certificate's public key, as `--ignore-certificate-errors-spki-list` takes it. */
-export function spkiPin(pem: string): string {
-  return createHash('sha256')
-    .update(new X509Certificate(pem).publicKey.export({ type: 'spki', format: 'der' }))
-    .digest('base64');
 }
 
 /**

@@ -15,12 +15,17 @@ import { createServer, type Server, type ServerResponse } from 'node:http';
 import { signWebhook } from '@fluxel-example/kit/webhooks';
 import type { FastifyInstance } from 'fastify';
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { OnboardingTerms } from '../src/features/onboarding/contract.ts';
 import { PartnerHub } from '../src/features/partner/hub.ts';
 import type { PortalOptions } from '../src/server/app.ts';
 import type { Context } from '../src/server/context.ts';
 import type { TestClient } from './helpers.ts';
-import { type PortalHarness, type Response, reauthenticate, type SignedUp } from './helpers.ts';
+import {
+  acceptedTerms,
+  type PortalHarness,
+  type Response,
+  reauthenticate,
+  type SignedUp,
+} from './helpers.ts';
 import { closeAll, firing, onSeparateConnections, race } from './race.ts';
 
 /** Contenders per race. */
@@ -149,19 +154,12 @@ export function portalConcurrencyCases(harness: () => PortalHarness): void {
   // ================================================================ onboarding
 
   async function applicationBody(client: TestClient, email: string) {
-    const terms = (await client.get<OnboardingTerms>('/api/onboarding/terms?locale=de')).body;
     return {
       companyName: `Nebenläufig ${email.slice(0, 12)} GmbH`,
       companyAddress: 'Parallelweg 8, 10115 Berlin',
       contactName: 'Nina Nebenläufig',
       contactEmail: email,
-      termsVersion: terms.terms.version,
-      termsSha256: terms.terms.sha256,
-      advVersion: terms.adv.version,
-      advLocale: 'de',
-      advSha256: terms.adv.sha256,
-      acceptTerms: true,
-      acceptAdv: true,
+      ...(await acceptedTerms(client)),
     };
   }
 

@@ -16,6 +16,7 @@ import { RELAY_ALERTS_PATH } from '../src/features/alerts/routes.ts';
 import { totpCode } from '../src/features/auth/totp.ts';
 
 import { devMailRoutes } from '../src/features/dev-mail/routes.ts';
+import type { OnboardingTerms } from '../src/features/onboarding/contract.ts';
 import { createPortal, type Portal, type PortalOptions } from '../src/server/app.ts';
 import { type SmtpSink, smtpTransport, startSmtpSink } from '../src/server/mail.ts';
 import { type SmsSink, smsSink } from '../src/server/sms.ts';
@@ -156,6 +157,20 @@ export async function reauthenticate(h: PortalHarness, s: SignedUp): Promise<voi
     code: code(h, s.secret),
   });
   if (res.status !== 200) throw new Error(`reauth failed: ${res.text}`);
+}
+
+/** The acceptance fields of a partner application: the offered terms and ADV (German) as they stand. */
+export async function acceptedTerms(client: TestClient) {
+  const terms = (await client.get<OnboardingTerms>('/api/onboarding/terms?locale=de')).body;
+  return {
+    termsVersion: terms.terms.version,
+    termsSha256: terms.terms.sha256,
+    advVersion: terms.adv.version,
+    advLocale: 'de',
+    advSha256: terms.adv.sha256,
+    acceptTerms: true,
+    acceptAdv: true,
+  };
 }
 
 export interface HarnessOptions {
