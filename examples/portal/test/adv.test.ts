@@ -23,9 +23,8 @@ import { acceptancePdf, sanitizeForFont } from '../src/features/adv/pdf.ts';
 import { loadRegister, parseRegister, REGISTER_FILE } from '../src/features/adv/register.ts';
 import { advMessages } from '../web/src/features/adv/messages.ts';
 import {
-  code,
-  PASSWORD,
   type PortalHarness,
+  reauthenticate,
   type SignedUp,
   startPortalHarness,
 } from './helpers.ts';
@@ -56,15 +55,7 @@ let firstAcceptance: AdvAcceptance;
 
 const sha256 = (s: string) => createHash('sha256').update(s, 'utf8').digest('hex');
 
-async function reauth(s: SignedUp): Promise<void> {
-  h.clock.offsetMs += 30_000;
-  const res = await s.client.post('/api/auth/reauth', {
-    password: PASSWORD,
-    method: 'totp',
-    code: code(h, s.secret),
-  });
-  if (res.status !== 200) throw new Error(res.text);
-}
+const reauth = (s: SignedUp) => reauthenticate(h, s);
 
 function pdfText(bytes: Buffer): string {
   const dir = mkdtempSync(join(tmpdir(), 'fluxel-adv-pdf-'));

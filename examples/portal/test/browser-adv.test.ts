@@ -4,31 +4,20 @@
  * processing register is shown as tables. Screenshot `20-adv.png` (FLUXEL_SCREENSHOTS=1).
  */
 import { readFileSync } from 'node:fs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   a11yViolations,
   acceptInvitation,
-  type BrowserHarness,
   byTest,
-  chromiumAvailable,
+  setUpBrowserHarness,
   shot,
-  startBrowserHarness,
 } from './browser-helpers.ts';
 
-const available = chromiumAvailable();
-let b: BrowserHarness;
-
-beforeAll(async () => {
-  if (!available) return;
-  b = await startBrowserHarness();
-  await b.h.portal.createTenant('mueller', 'Müller & Söhne GmbH', 'customer');
-}, 120_000);
-
-afterAll(async () => {
-  await b?.close();
+const b = setUpBrowserHarness({
+  setup: ({ h }) => h.portal.createTenant('mueller', 'Müller & Söhne GmbH', 'customer'),
 });
 
-describe.skipIf(!available)('ADV in Chromium', () => {
+describe.skipIf(!b.available)('ADV in Chromium', () => {
   it('a key user accepts the agreement and gets the PDF; the register is shown', async () => {
     const { h } = b;
     const { context, page } = await b.newPage();

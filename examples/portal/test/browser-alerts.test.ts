@@ -7,26 +7,20 @@
  * an outcome.
  * Screenshot `32-alerts.png`.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   a11yViolations,
-  type BrowserHarness,
   byTest,
-  chromiumAvailable,
+  setUpBrowserHarness,
   shot,
   signInWithTotp,
-  startBrowserHarness,
 } from './browser-helpers.ts';
-import type { SignedUp } from './helpers.ts';
+import type { PortalHarness, SignedUp } from './helpers.ts';
 
-const available = chromiumAvailable();
-let b: BrowserHarness;
 let admin: SignedUp;
 
-beforeAll(async () => {
-  if (!available) return;
-  b = await startBrowserHarness();
-  const h = b.h;
+/** Acme's administrator and customer; brute force on hers, a license activated twice. */
+async function setup({ h }: { h: PortalHarness }): Promise<void> {
   await h.portal.createTenant('acme', 'Acme GmbH', 'customer');
   admin = await h.signUp('admin@fluxel.test', 'administrator', 'fluxel-operator', 'Ada Admin');
   await h.signUp('erika@acme.test', 'customer', 'acme', 'Erika Mustermann');
@@ -46,13 +40,11 @@ beforeAll(async () => {
   await h.activate(created.body.licenseKey);
   await h.activate(created.body.licenseKey).catch(() => undefined);
   await h.relay.alerts?.settled();
-}, 180_000);
+}
 
-afterAll(async () => {
-  await b?.close();
-});
+const b = setUpBrowserHarness({ setup });
 
-describe.skipIf(!available)('alerts inbox in Chromium', () => {
+describe.skipIf(!b.available)('alerts inbox in Chromium', () => {
   it('shows severity and who/what in words, counts open alerts, acknowledges and resolves', async () => {
     const { context, page } = await b.newPage();
     await signInWithTotp(b.h, page, 'admin@fluxel.test', admin.secret);

@@ -5,27 +5,21 @@
  * verifies the audit chain.
  * Screenshot `28-audit.png`.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   a11yViolations,
-  type BrowserHarness,
   byTest,
-  chromiumAvailable,
+  setUpBrowserHarness,
   shot,
   signInWithTotp,
-  startBrowserHarness,
 } from './browser-helpers.ts';
-import type { SignedUp } from './helpers.ts';
+import type { PortalHarness, SignedUp } from './helpers.ts';
 
-const available = chromiumAvailable();
-let b: BrowserHarness;
 let admin: SignedUp;
 let gustav: SignedUp;
 
-beforeAll(async () => {
-  if (!available) return;
-  b = await startBrowserHarness();
-  const h = b.h;
+/** Two customer tenants; the administrator creates and locks a license in Globex. */
+async function setup({ h }: { h: PortalHarness }): Promise<void> {
   await h.portal.createTenant('acme', 'Acme GmbH', 'customer');
   await h.portal.createTenant('globex', 'Globex AG', 'customer');
   admin = await h.signUp('admin@fluxel.test', 'administrator', 'fluxel-operator', 'Ada Admin');
@@ -41,13 +35,11 @@ beforeAll(async () => {
     reason: 'Zahlung offen',
   });
   if (locked.status !== 200) throw new Error(locked.text);
-}, 180_000);
+}
 
-afterAll(async () => {
-  await b?.close();
-});
+const b = setUpBrowserHarness({ setup });
 
-describe.skipIf(!available)('audit page in Chromium', () => {
+describe.skipIf(!b.available)('audit page in Chromium', () => {
   it('all tenants shows other tenants; the e-mail filter finds the events and counts them', async () => {
     const { context, page } = await b.newPage();
     await signInWithTotp(b.h, page, 'admin@fluxel.test', admin.secret);

@@ -4,133 +4,68 @@
  * certificate (issued by Pebble, files in the letsencrypt/…/orders/<id>/ layout), evaluates it
  * green and deletes it (with confirmation).
  *
- * Trust: the harness's Chromium trusts only the dev certificate's SPKI. After the hot swap the
- * portal presents Pebble's leaf to every new connection, and Pebble makes the leaf key only
- * while ordering. So this test launches its own Chromium that also trusts the SPKIs of
- * Pebble's intermediate and root (known once Pebble runs): `--ignore-certificate-errors-spki-list`
+ * Trust: after the hot swap the portal presents Pebble's leaf to every new connection, and Pebble
+ * makes the leaf key only while ordering. So the harness's Chromium trusts, besides the dev
+ * certificate's SPKI, those of Pebble's intermediate and root (known once Pebble runs, which is
+ * why Pebble starts in a hook registered before the harness): `--ignore-certificate-errors-spki-list`
  * accepts a chain when any certificate in it has a listed key, so the page keeps working on
  * new connections before, during and after the swap, and again after the delete.
  */
-import { createHash, X509Certificate } from 'node:crypto';
-import { connect } from 'node:tls';
-import { missingDependency } from '@fluxel/internal/testing';
-import { type Browser, chromium, type Page } from 'playwright-core';
 import { Agent, fetch as undiciFetch } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  type Pebble,
-  pebbleAvailable,
-  startPebble,
-} from '../../../packages/acme-lite/test/pebble-harness.ts';
-import {
   a11yViolations,
-  type BrowserHarness,
   byTest,
-  CHROMIUM,
   chromiumAvailable,
+  setUpBrowserHarness,
   shot,
   signInWithTotp,
-  startBrowserHarness,
 } from './browser-helpers.ts';
 import type { PortalHarness } from './helpers.ts';
+import {
+  DOMAIN,
+  type PortalPebble,
+  pebbleMissing,
+  servedCertificate,
+  startPortalPebble,
+} from './pebble-portal.ts';
 
-const available = chromiumAvailable();
-const skip =
-  !available ||
-  (pebbleAvailable()
-    ? false
-    : !!missingDependency(
-        'pebble, pebble-challtestsrv and openssl',
-        'apt-get install pebble openssl',
-      ));
+const skip = !chromiumAvailable() || !!pebbleMissing();
 
-const DOMAIN = 'portal.localhost';
-
-const spki = (pem: string) =>
-  createHash('sha256')
-    .update(new X509Certificate(pem).publicKey.export({ type: 'spki', format: 'der' }))
-    .digest('base64');
-
-/** The serial a fresh TLS connection to the portal is shown (lower-case hex). */
-/** The CAs this test trusts: the dev CA and Pebble's root (set once Pebble runs). */
-let trusted: string[] = [];
-
-function servedSerial(port: number, servername: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    // Verified against the test CAs explicitly (never with verification off).
-    const socket = connect({ host: '127.0.0.1', port, servername, ca: trusted });
-    socket.once('secureConnect', () => {
-      resolve(
-        socket
-          .getPeerCertificate()
-          .serialNumber.toLowerCase()
-          .replace(/^0+(?=.)/, ''),
-      );
-      socket.destroy();
-    });
-    socket.once('error', reject);
-  });
-}
-
-let pebble: Pebble;
-let b: BrowserHarness;
+let acme: PortalPebble;
+let intermediate: string;
 let h: PortalHarness;
-let browser: Browser;
-const env = { ...process.env };
 
+/** The serial a fresh TLS connection to the portal is shown, verified by the dev CA or Pebble's root. */
+const servedSerial = async (port: number, servername: string): Promise<string> =>
+  (await servedCertificate(port, [h.portal.tls.ca, acme.root], servername)).serial;
+
+// Pebble first: the portal reads its ACME settings when it starts, Chromium needs Pebble's
+// certificates. After-hooks run last-registered first, so Pebble stops after the harness.
 beforeAll(async () => {
   if (skip) return;
-  pebble = await startPebble();
-  const root = await pebble.root();
-  const listener = new Agent({ connect: { ca: pebble.listenerCa } });
-  const intermediate = await (
-    await undiciFetch(`${pebble.managementUrl}/intermediates/0`, { dispatcher: listener })
+  acme = await startPortalPebble();
+  const listener = new Agent({ connect: { ca: acme.pebble.listenerCa } });
+  intermediate = await (
+    await undiciFetch(`${acme.pebble.managementUrl}/intermediates/0`, { dispatcher: listener })
   ).text();
   await listener.close();
-  process.env.PORTAL_ACME_DIRECTORY = pebble.directoryUrl;
-  process.env.PORTAL_ACME_CA = pebble.listenerCa;
-  process.env.PORTAL_HTTP01_PORT = String(pebble.httpPort);
-  process.env.PORTAL_HTTP01_HOST = '127.0.0.1';
-  process.env.PORTAL_EVALUATE_HOST = '127.0.0.1';
-  process.env.PORTAL_EVALUATE_CA = root;
-  b = await startBrowserHarness();
-  h = b.h;
-  trusted = [h.portal.tls.ca, root];
-  process.env.PORTAL_EVALUATE_PORT = String(h.portal.port);
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      `--ignore-certificate-errors-spki-list=${[h.portal.tls.cert, intermediate, root].map(spki).join(',')}`,
-    ],
-  });
-}, 180_000);
+}, 120_000);
 
 afterAll(async () => {
-  await browser?.close();
-  await b?.close();
-  await pebble?.stop();
-  process.env = env;
+  await acme?.stop();
 });
 
-async function newPage(): Promise<Page> {
-  const context = await browser.newContext({
-    locale: 'de-DE',
-    viewport: { width: 1280, height: 860 },
-  });
-  const page = await context.newPage();
-  page.on('pageerror', (error) => {
-    throw error;
-  });
-  return page;
-}
+const b = setUpBrowserHarness({
+  available: !skip,
+  trust: () => [intermediate, acme.root],
+  setup: (started) => {
+    h = started.h;
+    acme.portalStarted(h.portal.port);
+  },
+});
+
+const newPage = async () => (await b.newPage()).page;
 
 describe.skipIf(skip)('certificates page in Chromium (Pebble)', () => {
   it('enter domain and e-mail, request, see the certificate, evaluate green, delete', async () => {

@@ -4,30 +4,13 @@
  * newest first with names people typed shown as text, and the links in them followed — the
  * reset to a new password, the invitation to its page. Screenshot `29-dev-mails.png`.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { OPERATOR_TENANT } from '../src/server/context.ts';
-import {
-  a11yViolations,
-  type BrowserHarness,
-  byTest,
-  chromiumAvailable,
-  shot,
-  startBrowserHarness,
-} from './browser-helpers.ts';
+import { a11yViolations, byTest, setUpBrowserHarness, shot } from './browser-helpers.ts';
 
-const available = chromiumAvailable();
-let b: BrowserHarness;
+const b = setUpBrowserHarness({ harness: { devMailViewer: true } });
 
-beforeAll(async () => {
-  if (!available) return;
-  b = await startBrowserHarness({}, { devMailViewer: true });
-}, 180_000);
-
-afterAll(async () => {
-  await b?.close();
-});
-
-describe.skipIf(!available)('demo mail viewer in Chromium', () => {
+describe.skipIf(!b.available)('demo mail viewer in Chromium', () => {
   it('a reset link and an invitation: from the banner to the viewer, and on through the links', async () => {
     const { h } = b;
     await h.portal.createTenant('acme', 'Acme <i>GmbH</i>', 'customer');

@@ -7,30 +7,19 @@
  * dictionaries.
  */
 import type { Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  type BrowserHarness,
-  byTest,
-  chromiumAvailable,
-  startBrowserHarness,
-} from './browser-helpers.ts';
+import { describe, expect, it } from 'vitest';
+import { byTest, setUpBrowserHarness } from './browser-helpers.ts';
 import { describeOffenders } from './german-formal.ts';
 import { code, PASSWORD, type PortalHarness } from './helpers.ts';
 
-const available = chromiumAvailable();
-let b: BrowserHarness;
 let h: PortalHarness;
 const EMAIL = 'erika@acme.test';
 
-beforeAll(async () => {
-  if (!available) return;
-  b = await startBrowserHarness();
-  h = b.h;
-  await h.portal.createTenant('acme', 'Acme GmbH', 'customer');
-}, 120_000);
-
-afterAll(async () => {
-  await b?.close();
+const b = setUpBrowserHarness({
+  setup: async (started) => {
+    h = started.h;
+    await h.portal.createTenant('acme', 'Acme GmbH', 'customer');
+  },
 });
 
 /** What a person sees: innerText skips hidden elements and keeps the line breaks. */
@@ -50,7 +39,7 @@ async function informalLines(page: Page, name: string): Promise<string[]> {
   );
 }
 
-describe.skipIf(!available)('German pages in Chromium', () => {
+describe.skipIf(!b.available)('German pages in Chromium', () => {
   it('sign-in, invitation, enrolment, dashboard and the second step show no du-form', async () => {
     const { context, page } = await b.newPage();
     const offenders: string[] = [];

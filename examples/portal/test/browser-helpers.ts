@@ -3,7 +3,7 @@
  * playwright-core (never a downloaded browser), trusting the portal's dev certificate by its
  * SPKI pin (a real secure context, so WebAuthn works), screenshots on FLUXEL_SCREENSHOTS=1.
  */
-import { createHash, X509Certificate } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import {
   existsSync,
   mkdirSync,
@@ -18,6 +18,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { missingDependency } from '@fluxel/internal/testing';
+import { spkiPin } from '@fluxel/relay-client/node';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
 import { build } from 'vite';
 import { afterAll, beforeAll } from 'vitest';
@@ -71,7 +72,7 @@ function webSourceDigest(): string {
  * the same sources instead of each running Vite. Built into a fresh folder, then renamed into
  * place, so a suite never serves a half-written build.
  */
-async function builtWeb(): Promise<string> {
+export async function builtWeb(): Promise<string> {
   const dir = join(tmpdir(), `fluxel-portal-web-${webSourceDigest()}`);
   if (existsSync(join(dir, 'index.html'))) return dir;
   const fresh = mkdtempSync(join(tmpdir(), 'fluxel-portal-web-build-'));
@@ -90,19 +91,12 @@ async function builtWeb(): Promise<string> {
   return dir;
 }
 
-/** Builds the web app into a temporary folder, starts the portal harness and Chromium. */
-export async function startBrowserHarness(
-  options: Partial<PortalOptions> = {},
-  harness: HarnessOptions = {},
-): Promise<BrowserHarness> {
-  const webDir = await builtWeb();
-  const h = await startPortalHarness({ webDir, ...options }, harness);
-  const spki = createHash('sha256')
-    .update(
-      new X509Certificate(h.portal.tls.cert).publicKey.export({ type: 'spki', format: 'der' }),
-    )
-    .digest('base64');
-  const browser = await chromium.launch({
+/**
+ * Debian's Chromium, headless, trusting the given certificates (PEM) by their SPKI pins: a
+ * chain is accepted when any certificate in it has a listed key, and nothing else is.
+ */
+export function launchChromium(trusted: readonly string[]): Promise<Browser> {
+  return chromium.launch({
     executablePath: CHROMIUM,
     headless: true,
     args: [
@@ -113,23 +107,43 @@ export async function startBrowserHarness(
       '--disable-background-networking',
       '--disable-component-update',
       '--disable-sync',
-      `--ignore-certificate-errors-spki-list=${spki}`,
+      `--ignore-certificate-errors-spki-list=${trusted.map(spkiPin).join(',')}`,
     ],
   });
+}
+
+/** A fresh German context and page at the screenshots' size; a page error fails the test. */
+export async function openPage(browser: Browser): Promise<{ context: BrowserContext; page: Page }> {
+  const context = await browser.newContext({
+    locale: 'de-DE',
+    viewport: { width: 1280, height: 860 },
+  });
+  const page = await context.newPage();
+  page.on('pageerror', (error) => {
+    throw error;
+  });
+  return { context, page };
+}
+
+export interface BrowserHarnessOptions {
+  /** Portal options for the harness (e.g. `extraRoutes`, `sso`). */
+  readonly portal?: Partial<PortalOptions> | undefined;
+  readonly harness?: HarnessOptions | undefined;
+  /** Certificates (PEM) Chromium trusts besides the portal's own. */
+  readonly trust?: readonly string[] | undefined;
+}
+
+/** Starts the portal harness serving the built web app, and Chromium trusting its certificate. */
+export async function startBrowserHarness(
+  options: BrowserHarnessOptions = {},
+): Promise<BrowserHarness> {
+  const webDir = await builtWeb();
+  const h = await startPortalHarness({ webDir, ...options.portal }, options.harness);
+  const browser = await launchChromium([h.portal.tls.cert, ...(options.trust ?? [])]);
   return {
     h,
     browser,
-    async newPage() {
-      const context = await browser.newContext({
-        locale: 'de-DE',
-        viewport: { width: 1280, height: 860 },
-      });
-      const page = await context.newPage();
-      page.on('pageerror', (error) => {
-        throw error;
-      });
-      return { context, page };
-    },
+    newPage: () => openPage(browser),
     async close() {
       await browser.close();
       await h.close();
@@ -137,35 +151,49 @@ export async function startBrowserHarness(
   };
 }
 
-export interface BrowserSuiteOptions {
-  /** Portal options for the harness (e.g. `extraRoutes`). */
-  readonly portal?: Partial<PortalOptions>;
-  readonly harness?: HarnessOptions;
+export interface BrowserSuiteOptions extends Omit<BrowserHarnessOptions, 'trust'> {
+  /**
+   * Whether the suite runs; the default is whether Chromium is here (`chromiumAvailable`: a
+   * missing Chromium fails the file under CI=true). A suite needing more passes its own.
+   */
+  readonly available?: boolean;
+  /** Certificates Chromium trusts besides the portal's, read when the harness starts. */
+  readonly trust?: (() => readonly string[]) | undefined;
   /** Runs once the harness is up (tenants, users the suite shares). */
-  readonly setup?: (b: BrowserHarness) => Promise<void>;
+  readonly setup?: (b: BrowserHarness) => Promise<void> | void;
   readonly timeoutMs?: number;
 }
 
+export interface BrowserSuite extends BrowserHarness {
+  /** Whether the suite runs: give it to `describe.skipIf(!b.available)`. */
+  readonly available: boolean;
+}
+
 /**
- * The set-up every browser suite shares: a harness started before the file's tests (when
- * Chromium is here) and closed after them. Returns the harness, readable inside the tests.
- * Pair it with `describe.skipIf(!chromiumAvailable())`.
+ * The set-up every browser suite shares: a harness started before the file's tests (when the
+ * suite runs) and closed after them. Returns the harness, readable inside the tests; call it
+ * at the top of the file and pair it with `describe.skipIf(!b.available)`. Hooks the file
+ * registers before it run before the harness starts and (vitest stacks after-hooks) after it
+ * closes.
  */
-export function useBrowserHarness(options: BrowserSuiteOptions = {}): BrowserHarness {
+export function setUpBrowserHarness(options: BrowserSuiteOptions = {}): BrowserSuite {
+  const available = options.available ?? chromiumAvailable();
   let current: BrowserHarness | undefined;
   const started = (): BrowserHarness => {
-    if (!current) throw new Error('the browser harness is not started (is Chromium here?)');
+    if (!current) throw new Error('the browser harness is not started (is the suite skipped?)');
     return current;
   };
   beforeAll(async () => {
-    if (!existsSync(CHROMIUM)) return;
-    current = await startBrowserHarness(options.portal, options.harness);
+    if (!available) return;
+    const { portal, harness, trust } = options;
+    current = await startBrowserHarness({ portal, harness, trust: trust?.() });
     await options.setup?.(current);
   }, options.timeoutMs ?? 180_000);
   afterAll(async () => {
     await current?.close();
   });
   return {
+    available,
     get h() {
       return started().h;
     },

@@ -11,32 +11,25 @@ import { randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import { signWebhook, verifyWebhook } from '@fluxel-example/kit/webhooks';
 import { Agent, request } from 'undici';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import {
   a11yViolations,
   acceptInvitation,
-  type BrowserHarness,
   byTest,
-  chromiumAvailable,
+  setUpBrowserHarness,
   shot,
-  startBrowserHarness,
 } from './browser-helpers.ts';
 
-const available = chromiumAvailable();
 const run = randomBytes(3).toString('hex');
 const CONTACT = `ina-${run}@integrator.test`;
-let b: BrowserHarness;
 let receiver: Server | undefined;
 const received: { valid: boolean; type: string | undefined }[] = [];
 
-beforeAll(async () => {
-  if (!available) return;
-  b = await startBrowserHarness({ partner: { targets: { allowLoopback: true } } });
-}, 180_000);
+const b = setUpBrowserHarness({ portal: { partner: { targets: { allowLoopback: true } } } });
 
+// Registered after the harness: vitest runs after-hooks last-registered first.
 afterAll(async () => {
   if (receiver) await new Promise<void>((r) => receiver?.close(() => r()));
-  await b?.close();
 });
 
 /** The 43-character token of the link after `path` in the newest mail to `to`. */
@@ -47,7 +40,7 @@ async function linkToken(to: string, path: string): Promise<string> {
   return token;
 }
 
-describe.skipIf(!available)('partner onboarding in Chromium', () => {
+describe.skipIf(!b.available)('partner onboarding in Chromium', () => {
   it('registration → confirmation → approval → partner sign-up → checklist passes', async () => {
     const { h } = b;
     // ---------------------------------------------------------------- the applicant

@@ -5,37 +5,29 @@
 
 import { readFileSync } from 'node:fs';
 import { strFromU8, unzipSync } from 'fflate';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   a11yViolations,
-  type BrowserHarness,
   byTest,
-  chromiumAvailable,
+  setUpBrowserHarness,
   shot,
   signInWithTotp,
-  startBrowserHarness,
 } from './browser-helpers.ts';
 import { code, PASSWORD, type PortalHarness, type SignedUp } from './helpers.ts';
 
-const available = chromiumAvailable();
-let b: BrowserHarness;
 let h: PortalHarness;
 let user: SignedUp;
 const EMAIL = 'clara@acme.test';
 
-beforeAll(async () => {
-  if (!available) return;
-  b = await startBrowserHarness();
-  h = b.h;
-  await h.portal.createTenant('acme', 'Acme GmbH', 'customer');
-  user = await h.signUp(EMAIL, 'customer', 'acme', 'Clara Customer');
-}, 120_000);
-
-afterAll(async () => {
-  await b?.close();
+const b = setUpBrowserHarness({
+  setup: async (started) => {
+    h = started.h;
+    await h.portal.createTenant('acme', 'Acme GmbH', 'customer');
+    user = await h.signUp(EMAIL, 'customer', 'acme', 'Clara Customer');
+  },
 });
 
-describe.skipIf(!available)('privacy page in Chromium', () => {
+describe.skipIf(!b.available)('privacy page in Chromium', () => {
   it('consent, export, erasure with the scheduled date', async () => {
     const { context, page } = await b.newPage();
     await signInWithTotp(h, page, EMAIL, user.secret);

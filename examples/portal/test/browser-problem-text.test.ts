@@ -5,31 +5,18 @@
  * `too_short`, no regular expression, no `path: message` pair.
  */
 import type { Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  acceptInvitation,
-  type BrowserHarness,
-  byTest,
-  chromiumAvailable,
-  shot,
-  startBrowserHarness,
-} from './browser-helpers.ts';
+import { describe, expect, it } from 'vitest';
+import { acceptInvitation, byTest, setUpBrowserHarness, shot } from './browser-helpers.ts';
 import { PASSWORD, type PortalHarness } from './helpers.ts';
 
-const available = chromiumAvailable();
-let b: BrowserHarness;
 let h: PortalHarness;
 const EMAIL = 'erika.muster@acme.test';
 
-beforeAll(async () => {
-  if (!available) return;
-  b = await startBrowserHarness();
-  h = b.h;
-  await h.portal.createTenant('acme', 'Acme GmbH', 'customer');
-}, 120_000);
-
-afterAll(async () => {
-  await b?.close();
+const b = setUpBrowserHarness({
+  setup: async (started) => {
+    h = started.h;
+    await h.portal.createTenant('acme', 'Acme GmbH', 'customer');
+  },
 });
 
 /** The error notice's visible text once it names `code` (`data-code`). */
@@ -47,7 +34,7 @@ const RAW = [
   /\bcode:|\bpassword:/,
 ];
 
-describe.skipIf(!available)('refused input in Chromium', () => {
+describe.skipIf(!b.available)('refused input in Chromium', () => {
   it('a weak password and a malformed code are said in words, not codes or patterns', async () => {
     const { context, page } = await b.newPage();
     const token = await h.portal.invite(EMAIL, 'customer', 'acme');

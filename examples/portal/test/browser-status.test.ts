@@ -4,28 +4,16 @@
  * the relay in maintenance), and visitors see it too. Screenshot `22-status.png`.
  */
 import type { Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   a11yViolations,
   acceptInvitation,
-  type BrowserHarness,
   byTest,
-  chromiumAvailable,
+  setUpBrowserHarness,
   shot,
-  startBrowserHarness,
 } from './browser-helpers.ts';
 
-const available = chromiumAvailable();
-let b: BrowserHarness;
-
-beforeAll(async () => {
-  if (!available) return;
-  b = await startBrowserHarness();
-}, 180_000);
-
-afterAll(async () => {
-  await b?.close();
-});
+const b = setUpBrowserHarness();
 
 /** `datetime-local` value `minutes` from now, in the browser's time zone. */
 const localTime = (page: Page, minutes: number) =>
@@ -35,7 +23,7 @@ const localTime = (page: Page, minutes: number) =>
     return d.getFullYear() + '-' + p(d.getMonth() + 1) + '-' + p(d.getDate()) + 'T' + p(d.getHours()) + ':' + p(d.getMinutes());
   })()`) as Promise<string>;
 
-describe.skipIf(!available)('status page in Chromium', () => {
+describe.skipIf(!b.available)('status page in Chromium', () => {
   it('anonymous visitors see every component, with text next to the colour', async () => {
     const { context, page } = await b.newPage();
     await page.goto(`${b.h.portal.url}/status`);

@@ -5,21 +5,17 @@
  * relay. Screenshots `40-users-invitations.png`, `41-invitation-replaced.png`,
  * `42-license-device.png`.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { OPERATOR_TENANT } from '../src/server/context.ts';
 import {
   a11yViolations,
-  type BrowserHarness,
   byTest,
-  chromiumAvailable,
+  setUpBrowserHarness,
   shot,
   signInWithTotp,
-  startBrowserHarness,
 } from './browser-helpers.ts';
 import type { PortalHarness, SignedUp } from './helpers.ts';
 
-const available = chromiumAvailable();
-let b: BrowserHarness;
 let h: PortalHarness;
 let admin: SignedUp;
 let keyUser: SignedUp;
@@ -33,20 +29,16 @@ async function mailedToken(email: string, before: number): Promise<string> {
   return /\/invite\/([A-Za-z0-9_-]+)/.exec(mail.text)?.[1] as string;
 }
 
-beforeAll(async () => {
-  if (!available) return;
-  b = await startBrowserHarness();
-  h = b.h;
-  await h.portal.createTenant('acme', 'Acme GmbH', 'customer');
-  admin = await h.signUp('admin@fluxel.test', 'administrator', OPERATOR_TENANT, 'Ada Admin');
-  keyUser = await h.signUp('key@acme.test', 'key-user', 'acme', 'Kai Key');
-}, 180_000);
-
-afterAll(async () => {
-  await b?.close();
+const b = setUpBrowserHarness({
+  setup: async (started) => {
+    h = started.h;
+    await h.portal.createTenant('acme', 'Acme GmbH', 'customer');
+    admin = await h.signUp('admin@fluxel.test', 'administrator', OPERATOR_TENANT, 'Ada Admin');
+    keyUser = await h.signUp('key@acme.test', 'key-user', 'acme', 'Kai Key');
+  },
 });
 
-describe.skipIf(!available)('users and licenses in Chromium', () => {
+describe.skipIf(!b.available)('users and licenses in Chromium', () => {
   it('pending invitations: listed, sent again (the old link says it was replaced), revoked', async () => {
     const { context, page } = await b.newPage();
     await signInWithTotp(h, page, 'key@acme.test', keyUser.secret);

@@ -6,42 +6,34 @@
  * `screenshots/` (`pnpm --filter @fluxel-example/portal screenshots`).
  */
 import type { Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   a11yViolations,
   acceptInvitation as accept,
-  type BrowserHarness,
   byTest,
-  chromiumAvailable,
+  setUpBrowserHarness,
   shot,
   signInWithTotp as signIn,
-  startBrowserHarness,
 } from './browser-helpers.ts';
 import { code, PASSWORD, type PortalHarness } from './helpers.ts';
 
-const available = chromiumAvailable();
-let b: BrowserHarness;
 let h: PortalHarness;
 let adminSecret = '';
+
+const b = setUpBrowserHarness({
+  setup: async (started) => {
+    h = started.h;
+    await h.portal.createTenant('acme', 'Acme GmbH', 'customer');
+    await h.portal.createTenant('globex', 'Globex AG', 'customer');
+  },
+});
 
 const newPage = () => b.newPage();
 const signInWithTotp = (page: Page, email: string, secret: string) =>
   signIn(h, page, email, secret);
 const acceptInvitation = (page: Page, token: string, name: string) => accept(h, page, token, name);
 
-beforeAll(async () => {
-  if (!available) return;
-  b = await startBrowserHarness();
-  h = b.h;
-  await h.portal.createTenant('acme', 'Acme GmbH', 'customer');
-  await h.portal.createTenant('globex', 'Globex AG', 'customer');
-}, 120_000);
-
-afterAll(async () => {
-  await b?.close();
-});
-
-describe.skipIf(!available)('portal in Chromium', () => {
+describe.skipIf(!b.available)('portal in Chromium', () => {
   it('sign-up by invitation with TOTP enrolment, then the dashboard', async () => {
     const { context, page } = await newPage();
     const token = await h.portal.invite('admin@fluxel.test', 'administrator', 'fluxel-operator');

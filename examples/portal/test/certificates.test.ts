@@ -8,16 +8,10 @@
  */
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { checkServerIdentity, connect, type PeerCertificate } from 'node:tls';
+import { checkServerIdentity } from 'node:tls';
 import { directoryFolder } from '@fluxel/acme-lite/node';
-import { missingDependency } from '@fluxel/internal/testing';
 import { Agent } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  type Pebble,
-  pebbleAvailable,
-  startPebble,
-} from '../../../packages/acme-lite/test/pebble-harness.ts';
 import { checkAddress } from '../src/features/certificates/config.ts';
 import type {
   CertificateDetails,
@@ -27,40 +21,15 @@ import type {
 } from '../src/features/certificates/contract.ts';
 import { certificatesMessages } from '../web/src/features/certificates/messages.ts';
 import { type PortalHarness, type SignedUp, startPortalHarness, TestClient } from './helpers.ts';
+import {
+  DOMAIN,
+  type PortalPebble,
+  pebbleMissing,
+  servedCertificate,
+  startPortalPebble,
+} from './pebble-portal.ts';
 
-const skip = pebbleAvailable()
-  ? false
-  : missingDependency('pebble, pebble-challtestsrv and openssl', 'apt-get install pebble openssl');
-
-const DOMAIN = 'portal.localhost';
-
-/** Serial (lower-case hex) and issuer of the certificate a fresh TLS connection is shown. */
-function servedCertificate(
-  port: number,
-  ca: string[],
-  servername: string,
-): Promise<{ serial: string; issuer: string; authorized: boolean; subjectaltname: string }> {
-  return new Promise((resolve, reject) => {
-    const socket = connect({
-      host: '127.0.0.1',
-      port,
-      servername,
-      // Verified against the CAs the test names (never with verification off).
-      ca,
-    });
-    socket.once('secureConnect', () => {
-      const peer: PeerCertificate = socket.getPeerCertificate();
-      resolve({
-        serial: peer.serialNumber.toLowerCase().replace(/^0+(?=.)/, ''),
-        issuer: String(peer.issuer.CN ?? ''),
-        authorized: socket.authorized && !checkServerIdentity(servername, peer),
-        subjectaltname: peer.subjectaltname ?? '',
-      });
-      socket.destroy();
-    });
-    socket.once('error', reject);
-  });
-}
+const skip = pebbleMissing();
 
 async function until<T>(read: () => Promise<T>, done: (v: T) => boolean, ms = 30_000) {
   const deadline = Date.now() + ms;
@@ -108,7 +77,7 @@ describe('checkAddress', () => {
 });
 
 describe.skipIf(skip)('certificates against Pebble', () => {
-  let pebble: Pebble;
+  let acme: PortalPebble;
   let h: PortalHarness;
   let admin: SignedUp;
   let root: string;
@@ -116,19 +85,12 @@ describe.skipIf(skip)('certificates against Pebble', () => {
   /** Trusts the dev CA and Pebble's root, and accepts either the dev or the ACME name. */
   let both: Agent;
   let client: TestClient;
-  const env = { ...process.env };
 
   beforeAll(async () => {
-    pebble = await startPebble();
-    root = await pebble.root();
-    process.env.PORTAL_ACME_DIRECTORY = pebble.directoryUrl;
-    process.env.PORTAL_ACME_CA = pebble.listenerCa;
-    process.env.PORTAL_HTTP01_PORT = String(pebble.httpPort);
-    process.env.PORTAL_HTTP01_HOST = '127.0.0.1';
-    process.env.PORTAL_EVALUATE_HOST = '127.0.0.1';
-    process.env.PORTAL_EVALUATE_CA = root;
+    acme = await startPortalPebble();
+    root = acme.root;
     h = await startPortalHarness();
-    process.env.PORTAL_EVALUATE_PORT = String(h.portal.port);
+    acme.portalStarted(h.portal.port);
     devCa = h.portal.tls.ca;
     both = new Agent({
       connect: {
@@ -148,8 +110,7 @@ describe.skipIf(skip)('certificates against Pebble', () => {
   afterAll(async () => {
     await h?.close();
     await both?.close();
-    await pebble?.stop();
-    process.env = env;
+    await acme?.stop();
   });
 
   it('only administrators reach the certificates API', async () => {
@@ -276,7 +237,7 @@ describe.skipIf(skip)('certificates against Pebble', () => {
     const dir = join(
       h.dataDir,
       'letsencrypt',
-      directoryFolder(pebble.directoryUrl),
+      directoryFolder(acme.pebble.directoryUrl),
       'orders',
       c.orderId as string,
     );

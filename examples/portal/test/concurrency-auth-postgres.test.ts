@@ -3,33 +3,13 @@
  * (`DATABASE_URL`, default the local `test` database) in a schema of its own: here the
  * competing requests really run on separate database connections (a pool).
  */
-import { afterAll, beforeAll, describe } from 'vitest';
+import { describe } from 'vitest';
 import { authConcurrencyCases, frozenClock } from './concurrency-auth.cases.ts';
-import { type PortalHarness, startPortalHarness } from './helpers.ts';
-import { dropSchema, POSTGRES_URL, postgresUp, uniqueSchema } from './postgres-schema.ts';
-
-const URL = POSTGRES_URL;
-const SCHEMA = uniqueSchema('portal_auth_ccy');
-const up = await postgresUp();
+import { setUpPostgresPortal } from './postgres-schema.ts';
 
 const clock = frozenClock();
-let h: PortalHarness;
+const pg = await setUpPostgresPortal('portal_auth_ccy', { clock: clock.now });
 
-beforeAll(async () => {
-  if (!up) return;
-  h = await startPortalHarness({
-    clock: clock.now,
-    databaseUrl: URL,
-    databaseSchema: SCHEMA,
-    inMemoryDatabase: false,
-  });
-}, 60_000);
-
-afterAll(async () => {
-  await h?.close();
-  if (up) await dropSchema(SCHEMA);
-});
-
-describe.skipIf(!up)('sign-in concurrency on PostgreSQL', () => {
-  authConcurrencyCases(() => h, clock);
+describe.skipIf(!pg.up)('sign-in concurrency on PostgreSQL', () => {
+  authConcurrencyCases(pg.h, clock);
 });

@@ -27,7 +27,7 @@ import {
   type SignedUp,
   type TestClient,
 } from './helpers.ts';
-import { closeAll, onSeparateConnections, race } from './race.ts';
+import { closeAll, firing, onSeparateConnections, race } from './race.ts';
 
 /** The portal's clock in these tests: stands still until a test moves it. */
 export interface FrozenClock {
@@ -64,19 +64,8 @@ export function authConcurrencyCases(harness: () => PortalHarness, clock: Frozen
     clock.advance(60_000);
   });
 
-  /** Fires `attempt` on `n` separate connections carrying `client`'s cookies at once. */
-  async function fire<T = Record<string, unknown>>(
-    client: TestClient,
-    attempt: (c: TestClient, i: number) => Promise<Response<T>>,
-    n = N,
-  ): Promise<Response<T>[]> {
-    const clients = await onSeparateConnections(client, n, h().portal.tls.ca);
-    try {
-      return await race(clients, attempt);
-    } finally {
-      await closeAll(clients);
-    }
-  }
+  /** Fires `attempt` on N (or `n`) separate connections carrying `client`'s session at once. */
+  const fire = firing(() => h().portal.tls.ca, N);
   const statuses = (responses: readonly Response<unknown>[]) => {
     const out: Record<number, number> = {};
     for (const r of responses) out[r.status] = (out[r.status] ?? 0) + 1;

@@ -15,13 +15,18 @@ import { createServer, type Server, type ServerResponse } from 'node:http';
 import { signWebhook } from '@fluxel-example/kit/webhooks';
 import type { FastifyInstance } from 'fastify';
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { OnboardingTerms } from '../src/features/onboarding/contract.ts';
 import { PartnerHub } from '../src/features/partner/hub.ts';
 import type { PortalOptions } from '../src/server/app.ts';
 import type { Context } from '../src/server/context.ts';
 import type { TestClient } from './helpers.ts';
-import { code, PASSWORD, type PortalHarness, type Response, type SignedUp } from './helpers.ts';
-import { closeAll, onSeparateConnections, race } from './race.ts';
+import {
+  acceptedTerms,
+  type PortalHarness,
+  type Response,
+  reauthenticate,
+  type SignedUp,
+} from './helpers.ts';
+import { closeAll, firing, onSeparateConnections, race } from './race.ts';
 
 /** Contenders per race. */
 export const N = 8;
@@ -113,18 +118,7 @@ export function portalConcurrencyCases(harness: () => PortalHarness): void {
   let admin2: SignedUp;
 
   /** Fires `attempt` on N (or `n`) separate connections carrying `client`'s session at once. */
-  async function fire<T = Record<string, unknown>>(
-    client: TestClient,
-    attempt: (c: TestClient, i: number) => Promise<Response<T>>,
-    n = N,
-  ): Promise<Response<T>[]> {
-    const clients = await onSeparateConnections(client, n, h().portal.tls.ca);
-    try {
-      return await race(clients, attempt);
-    } finally {
-      await closeAll(clients);
-    }
-  }
+  const fire = firing(() => h().portal.tls.ca, N);
   const statusCount = (responses: readonly Response<unknown>[], status: number) =>
     responses.filter((r) => r.status === status).length;
   const count = async (sql: string, params: unknown[] = []) =>
@@ -150,15 +144,7 @@ export function portalConcurrencyCases(harness: () => PortalHarness): void {
     await client.session();
     return client;
   }
-  async function reauth(s: SignedUp): Promise<void> {
-    h().clock.offsetMs += 30_000;
-    const res = await s.client.post('/api/auth/reauth', {
-      password: PASSWORD,
-      method: 'totp',
-      code: code(h(), s.secret),
-    });
-    if (res.status !== 200) throw new Error(`reauth failed: ${res.text}`);
-  }
+  const reauth = (s: SignedUp) => reauthenticate(h(), s);
 
   beforeAll(async () => {
     admin = await h().signUp(`ccy-admin-${run}@fluxel.test`, 'administrator', OPERATOR, 'Ada');
@@ -168,19 +154,12 @@ export function portalConcurrencyCases(harness: () => PortalHarness): void {
   // ================================================================ onboarding
 
   async function applicationBody(client: TestClient, email: string) {
-    const terms = (await client.get<OnboardingTerms>('/api/onboarding/terms?locale=de')).body;
     return {
       companyName: `Nebenläufig ${email.slice(0, 12)} GmbH`,
       companyAddress: 'Parallelweg 8, 10115 Berlin',
       contactName: 'Nina Nebenläufig',
       contactEmail: email,
-      termsVersion: terms.terms.version,
-      termsSha256: terms.terms.sha256,
-      advVersion: terms.adv.version,
-      advLocale: 'de',
-      advSha256: terms.adv.sha256,
-      acceptTerms: true,
-      acceptAdv: true,
+      ...(await acceptedTerms(client)),
     };
   }
 

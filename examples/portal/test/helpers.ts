@@ -16,6 +16,7 @@ import { RELAY_ALERTS_PATH } from '../src/features/alerts/routes.ts';
 import { totpCode } from '../src/features/auth/totp.ts';
 
 import { devMailRoutes } from '../src/features/dev-mail/routes.ts';
+import type { OnboardingTerms } from '../src/features/onboarding/contract.ts';
 import { createPortal, type Portal, type PortalOptions } from '../src/server/app.ts';
 import { type SmtpSink, smtpTransport, startSmtpSink } from '../src/server/mail.ts';
 import { type SmsSink, smsSink } from '../src/server/sms.ts';
@@ -128,6 +129,48 @@ export class TestClient {
 /** A TOTP code for `secret` at the harness clock, for step `offset` (±). */
 export function code(h: PortalHarness, secret: string, offsetSteps = 0): string {
   return totpCode(secret, Date.now() + h.clock.offsetMs + offsetSteps * 30_000);
+}
+
+/** Signs in over the API with the password and a TOTP code (the clock moved past the last one). */
+export async function signInWithTotpApi(
+  h: PortalHarness,
+  email: string,
+  secret: string,
+  password = PASSWORD,
+): Promise<TestClient> {
+  const c = h.client();
+  await c.session();
+  const login = await c.post('/api/auth/login', { email, password });
+  if (login.status !== 200) throw new Error(login.text);
+  h.clock.offsetMs += 30_000;
+  const done = await c.post('/api/auth/second-factor', { method: 'totp', code: code(h, secret) });
+  if (done.status !== 200) throw new Error(done.text);
+  return c;
+}
+
+/** Confirms `s`'s identity again (password and a fresh TOTP code), as sensitive actions ask. */
+export async function reauthenticate(h: PortalHarness, s: SignedUp): Promise<void> {
+  h.clock.offsetMs += 30_000;
+  const res = await s.client.post('/api/auth/reauth', {
+    password: PASSWORD,
+    method: 'totp',
+    code: code(h, s.secret),
+  });
+  if (res.status !== 200) throw new Error(`reauth failed: ${res.text}`);
+}
+
+/** The acceptance fields of a partner application: the offered terms and ADV (German) as they stand. */
+export async function acceptedTerms(client: TestClient) {
+  const terms = (await client.get<OnboardingTerms>('/api/onboarding/terms?locale=de')).body;
+  return {
+    termsVersion: terms.terms.version,
+    termsSha256: terms.terms.sha256,
+    advVersion: terms.adv.version,
+    advLocale: 'de',
+    advSha256: terms.adv.sha256,
+    acceptTerms: true,
+    acceptAdv: true,
+  };
 }
 
 export interface HarnessOptions {

@@ -15,6 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { OnboardingTerms } from '../src/features/onboarding/contract.ts';
 import type { SessionInfo } from '../src/shared/api.ts';
 import {
+  acceptedTerms,
   code,
   PASSWORD,
   type PortalHarness,
@@ -58,20 +59,13 @@ async function anonymous(): Promise<TestClient> {
 }
 
 async function validBody(client: TestClient, email: string, company = 'Integrator GmbH') {
-  const terms = (await client.get<OnboardingTerms>('/api/onboarding/terms?locale=de')).body;
   return {
     companyName: company,
     companyAddress: 'Hafenstraße 1, 20457 Hamburg',
     website: 'https://integrator.example',
     contactName: 'Ina Integra',
     contactEmail: email,
-    termsVersion: terms.terms.version,
-    termsSha256: terms.terms.sha256,
-    advVersion: terms.adv.version,
-    advLocale: 'de',
-    advSha256: terms.adv.sha256,
-    acceptTerms: true,
-    acceptAdv: true,
+    ...(await acceptedTerms(client)),
   };
 }
 

@@ -6,6 +6,9 @@
 import { randomBytes } from 'node:crypto';
 import { missingDependency } from '@fluxel/internal/testing';
 import pg from 'pg';
+import { afterAll, beforeAll } from 'vitest';
+import type { PortalOptions } from '../src/server/app.ts';
+import { type PortalHarness, startPortalHarness } from './helpers.ts';
 
 export const POSTGRES_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 
@@ -38,4 +41,47 @@ export async function dropSchema(schema: string): Promise<void> {
   } finally {
     await admin.end();
   }
+}
+
+export interface PostgresPortal {
+  /** Whether PostgreSQL answers: give it to `describe.skipIf(!pg.up)`. */
+  readonly up: boolean;
+  /** The file's own schema (dropped after its tests). */
+  readonly schema: string;
+  /** The harness, started before the file's tests: read it inside them. */
+  readonly h: () => PortalHarness;
+}
+
+/**
+ * A portal on the machine's PostgreSQL in a fresh schema `<prefix>_<8 hex>`, started before the
+ * file's tests (when PostgreSQL answers) and closed, its schema dropped, after them.
+ */
+export async function setUpPostgresPortal(
+  prefix: string,
+  options: Partial<PortalOptions> = {},
+): Promise<PostgresPortal> {
+  const schema = uniqueSchema(prefix);
+  const up = await postgresUp();
+  let harness: PortalHarness | undefined;
+  beforeAll(async () => {
+    if (!up) return;
+    harness = await startPortalHarness({
+      ...options,
+      databaseUrl: POSTGRES_URL,
+      databaseSchema: schema,
+      inMemoryDatabase: false,
+    });
+  }, 60_000);
+  afterAll(async () => {
+    await harness?.close();
+    if (up) await dropSchema(schema);
+  });
+  return {
+    up,
+    schema,
+    h() {
+      if (!harness) throw new Error('the PostgreSQL portal is not started (is PostgreSQL up?)');
+      return harness;
+    },
+  };
 }

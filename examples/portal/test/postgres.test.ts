@@ -4,32 +4,14 @@
  * lock), and sign-in, roles and tenant scoping work the same as on PGlite.
  */
 import { readdirSync } from 'node:fs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { openPortalDatabase } from '../src/server/db.ts';
-import { type PortalHarness, startPortalHarness } from './helpers.ts';
-import { dropSchema, POSTGRES_URL, postgresUp, uniqueSchema } from './postgres-schema.ts';
+import { dropSchema, setUpPostgresPortal, POSTGRES_URL as URL } from './postgres-schema.ts';
 
-const URL = POSTGRES_URL;
-const SCHEMA = uniqueSchema('portal_test');
-const up = await postgresUp();
+const pg = await setUpPostgresPortal('portal_test');
+const SCHEMA = pg.schema;
 
-let h: PortalHarness;
-
-beforeAll(async () => {
-  if (!up) return;
-  h = await startPortalHarness({
-    databaseUrl: URL,
-    databaseSchema: SCHEMA,
-    inMemoryDatabase: false,
-  });
-}, 60_000);
-
-afterAll(async () => {
-  await h?.close();
-  if (up) await dropSchema(SCHEMA);
-});
-
-describe.skipIf(!up)('portal on PostgreSQL', () => {
+describe.skipIf(!pg.up)('portal on PostgreSQL', () => {
   it('two portals migrating the same new schema at once both come up', async () => {
     const schema = `${SCHEMA}_twin`;
     try {
@@ -51,6 +33,7 @@ describe.skipIf(!up)('portal on PostgreSQL', () => {
   });
 
   it('sign-up, sign-in with TOTP, tenant scoping and the audit log work on PostgreSQL', async () => {
+    const h = pg.h();
     expect(h.portal.db.kind).toBe('postgres');
     await h.portal.createTenant('acme', 'Acme GmbH', 'customer');
     await h.portal.createTenant('globex', 'Globex AG', 'customer');
@@ -72,6 +55,7 @@ describe.skipIf(!up)('portal on PostgreSQL', () => {
   });
 
   it('partner onboarding and a rights request work on PostgreSQL', async () => {
+    const h = pg.h();
     const anon = h.client();
     await anon.session();
     const terms = (

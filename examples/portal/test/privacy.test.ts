@@ -10,10 +10,11 @@ import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ConsentList, ErasureStatus } from '../src/features/privacy/contract.ts';
 import {
-  code,
   PASSWORD,
   type PortalHarness,
+  reauthenticate,
   type SignedUp,
+  signInWithTotpApi,
   startPortalHarness,
   type TestClient,
 } from './helpers.ts';
@@ -26,15 +27,7 @@ const DAY = 86_400_000;
 const ALICE = { email: 'alice@acme.test', name: 'Alice Aschenbrenner', phone: '+4915112345678' };
 const BOB = { email: 'bob@acme.test', name: 'Bob Brettschneider' };
 
-async function reauth(s: SignedUp): Promise<void> {
-  h.clock.offsetMs += 30_000;
-  const res = await s.client.post('/api/auth/reauth', {
-    password: PASSWORD,
-    method: 'totp',
-    code: code(h, s.secret),
-  });
-  if (res.status !== 200) throw new Error(res.text);
-}
+const reauth = (s: SignedUp) => reauthenticate(h, s);
 
 /** A binary download with the client's cookies (and CSRF header for POST). */
 async function download(client: TestClient, method: 'GET' | 'POST', path: string) {
@@ -58,16 +51,7 @@ function unzip(bytes: Uint8Array): Record<string, string> {
   return Object.fromEntries(Object.entries(files).map(([k, v]) => [k, strFromU8(v)]));
 }
 
-async function signIn(email: string, secret: string): Promise<TestClient> {
-  const c = h.client();
-  await c.session();
-  const login = await c.post('/api/auth/login', { email, password: PASSWORD });
-  if (login.status !== 200) throw new Error(login.text);
-  h.clock.offsetMs += 30_000;
-  const done = await c.post('/api/auth/second-factor', { method: 'totp', code: code(h, secret) });
-  if (done.status !== 200) throw new Error(done.text);
-  return c;
-}
+const signIn = (email: string, secret: string) => signInWithTotpApi(h, email, secret);
 
 /** Every row of every portal table as text, to search for plaintexts. */
 async function everyRow(): Promise<{ table: string; text: string }[]> {

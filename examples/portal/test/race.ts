@@ -37,3 +37,23 @@ export async function race<T = Record<string, unknown>>(
 export async function closeAll(clients: readonly TestClient[]): Promise<void> {
   await Promise.all(clients.map((c) => c.dispatcher.close()));
 }
+
+/**
+ * A `fire(client, attempt, n)` for a suite: fires `attempt` on `n` (default `contenders`) copies
+ * of `client` at once, each on a connection of its own opened before and closed after the race,
+ * and returns the responses in order. `ca` is read at each race (the portal starts later).
+ */
+export function firing(ca: () => string, contenders: number) {
+  return async function fire<T = Record<string, unknown>>(
+    client: TestClient,
+    attempt: (c: TestClient, i: number) => Promise<Response<T>>,
+    n = contenders,
+  ): Promise<Response<T>[]> {
+    const clients = await onSeparateConnections(client, n, ca());
+    try {
+      return await race(clients, attempt);
+    } finally {
+      await closeAll(clients);
+    }
+  };
+}

@@ -10,6 +10,7 @@ import {
   code,
   PASSWORD,
   type PortalHarness,
+  reauthenticate,
   type SignedUp,
   startPortalHarness,
 } from './helpers.ts';
@@ -18,15 +19,7 @@ let h: PortalHarness;
 let admin: SignedUp;
 let user: SignedUp;
 
-async function reauth(s: SignedUp): Promise<void> {
-  h.clock.offsetMs += 30_000;
-  const res = await s.client.post('/api/auth/reauth', {
-    password: PASSWORD,
-    method: 'totp',
-    code: code(h, s.secret),
-  });
-  if (res.status !== 200) throw new Error(res.text);
-}
+const reauth = (s: SignedUp) => reauthenticate(h, s);
 
 beforeAll(async () => {
   h = await startPortalHarness();

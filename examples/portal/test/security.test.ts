@@ -10,8 +10,8 @@ import {
   PASSWORD,
   type PortalHarness,
   type SignedUp,
+  signInWithTotpApi,
   startPortalHarness,
-  type TestClient,
 } from './helpers.ts';
 
 let h: PortalHarness;
@@ -21,16 +21,8 @@ let globexKey: SignedUp;
 let acmeLicense = '';
 let globexLicense = '';
 
-async function signIn(email: string, secret: string, password = PASSWORD): Promise<TestClient> {
-  const c = h.client();
-  await c.session();
-  const login = await c.post<SessionInfo>('/api/auth/login', { email, password });
-  if (login.status !== 200) throw new Error(login.text);
-  h.clock.offsetMs += 30_000;
-  const done = await c.post('/api/auth/second-factor', { method: 'totp', code: code(h, secret) });
-  if (done.status !== 200) throw new Error(done.text);
-  return c;
-}
+const signIn = (email: string, secret: string, password = PASSWORD) =>
+  signInWithTotpApi(h, email, secret, password);
 
 beforeAll(async () => {
   h = await startPortalHarness();

@@ -3,16 +3,14 @@
  * OpenID provider (`oidc-provider`) and the local SAML IdP, both over HTTPS with a CA of their
  * own; optionally the built web app and Chromium trusting both certificates by SPKI pin.
  */
-import { createHash, X509Certificate } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type DevTls, ensureDevTls } from '@fluxel-example/relay';
-import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { Agent } from 'undici';
-import { build } from 'vite';
 import type { SsoMapping, SsoOptions } from '../src/features/sso/config.ts';
-import { CHROMIUM } from './browser-helpers.ts';
+import { type BrowserHarness, startBrowserHarness } from './browser-helpers.ts';
 import { type PortalHarness, startPortalHarness } from './helpers.ts';
 import { type LocalOidcProvider, type OidcTestAccount, startOidcProvider } from './idp/oidc-idp.ts';
 import { type LocalSamlIdp, type SamlTestUser, startSamlIdp } from './idp/saml-idp.ts';
@@ -34,11 +32,6 @@ export interface SsoHarness {
   newPage(): Promise<{ context: BrowserContext; page: Page }>;
   close(): Promise<void>;
 }
-
-const spki = (pem: string) =>
-  createHash('sha256')
-    .update(new X509Certificate(pem).publicKey.export({ type: 'spki', format: 'der' }))
-    .digest('base64');
 
 export async function startSsoHarness(options: {
   readonly trustMfa: boolean;
@@ -75,20 +68,11 @@ export async function startSsoHarness(options: {
       },
     ],
   };
-  let webDir: string | undefined;
-  if (options.browser) {
-    webDir = mkdtempSync(join(tmpdir(), 'fluxel-portal-web-'));
-    await build({
-      configFile: join(import.meta.dirname, '..', 'vite.config.ts'),
-      root: join(import.meta.dirname, '..', 'web'),
-      logLevel: 'error',
-      build: { outDir: webDir, emptyOutDir: true },
-    });
-  }
-  const h = await startPortalHarness({
-    ...(webDir ? { webDir } : {}),
-    sso,
-  });
+  // With a browser: the shared web build and Chromium, trusting the IdPs' certificate too.
+  const b: BrowserHarness | undefined = options.browser
+    ? await startBrowserHarness({ portal: { sso }, trust: [idpTls.cert] })
+    : undefined;
+  const h = b?.h ?? (await startPortalHarness({ sso }));
   oidc.configure([
     {
       clientId: 'fluxel-portal',
@@ -97,22 +81,6 @@ export async function startSsoHarness(options: {
     },
   ]);
   saml.registerSp({ entityId: SP_ENTITY_ID, acsUrl: `${h.portal.origin}/sso/saml/${SAML_ID}/acs` });
-  const browser = options.browser
-    ? await chromium.launch({
-        executablePath: CHROMIUM,
-        headless: true,
-        args: [
-          '--no-sandbox',
-          '--disable-gpu',
-          '--disable-quic',
-          '--no-first-run',
-          '--disable-background-networking',
-          '--disable-component-update',
-          '--disable-sync',
-          `--ignore-certificate-errors-spki-list=${spki(h.portal.tls.cert)},${spki(idpTls.cert)}`,
-        ],
-      })
-    : undefined;
   const idpDispatcher = new Agent({ connect: { ca: idpTls.ca } });
   return {
     h,
@@ -121,22 +89,13 @@ export async function startSsoHarness(options: {
     idpTls,
     idpDispatcher,
     sso,
-    browser,
+    browser: b?.browser,
     async newPage() {
-      if (!browser) throw new Error('started without a browser');
-      const context = await browser.newContext({
-        locale: 'de-DE',
-        viewport: { width: 1280, height: 860 },
-      });
-      const page = await context.newPage();
-      page.on('pageerror', (error) => {
-        throw error;
-      });
-      return { context, page };
+      if (!b) throw new Error('started without a browser');
+      return b.newPage();
     },
     async close() {
-      await browser?.close();
-      await h.close();
+      await (b ?? h).close();
       await oidc.close();
       await saml.close();
       await idpDispatcher.close();

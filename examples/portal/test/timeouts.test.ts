@@ -79,23 +79,33 @@ function head(path: string, headers: Record<string, string>): string {
   return `${lines.join('\r\n')}\r\n\r\n`;
 }
 
+/**
+ * Sends a sign-in's head and only the start of its body, and returns what the server sent
+ * once it closed the connection (which it must).
+ */
+async function unfinishedLogin(headers: Record<string, string>, bodyStart: string) {
+  const c = await open();
+  c.socket.write(head('/api/auth/login', headers));
+  c.socket.write(bodyStart);
+  const { text, open: stillOpen } = await c.closed;
+  expect(stillOpen).toBe(false);
+  return text;
+}
+
 const statusLines = (text: string) => text.match(/^HTTP\/1\.1 \d{3}/gm) ?? [];
 
 describe('request timeouts', () => {
   it('timeouts: a request body that never finishes is answered 408 and its connection closed (no request timeout before)', async () => {
     const { cookie, token } = await csrf();
-    const c = await open();
-    c.socket.write(
-      head('/api/auth/login', {
+    const text = await unfinishedLogin(
+      {
         cookie,
         'x-csrf-token': token,
         'content-type': 'application/json',
         'content-length': '200',
-      }),
+      },
+      '{"email":"slow@acme.test",', // … and the rest never comes
     );
-    c.socket.write('{"email":"slow@acme.test",'); // … and the rest never comes
-    const { text, open: stillOpen } = await c.closed;
-    expect(stillOpen).toBe(false);
     expect(statusLines(text)).toEqual(['HTTP/1.1 408']);
   });
 
@@ -108,13 +118,10 @@ describe('request timeouts', () => {
   });
 
   it('early refusal: a 403 (no CSRF token) sent before the body closes the connection, so a slow body cannot hold it', async () => {
-    const c = await open();
-    c.socket.write(
-      head('/api/auth/login', { 'content-type': 'application/json', 'content-length': '200' }),
+    const text = await unfinishedLogin(
+      { 'content-type': 'application/json', 'content-length': '200' },
+      '{"email":',
     );
-    c.socket.write('{"email":');
-    const { text, open: stillOpen } = await c.closed;
-    expect(stillOpen).toBe(false);
     // One answer — the 403 itself, saying it ends the connection — not a later 408.
     expect(statusLines(text)).toEqual(['HTTP/1.1 403']);
     expect(text.toLowerCase()).toContain('connection: close');
@@ -122,18 +129,15 @@ describe('request timeouts', () => {
 
   it('early refusal: a 413 for an announced oversize body closes the connection', async () => {
     const { cookie, token } = await csrf();
-    const c = await open();
-    c.socket.write(
-      head('/api/auth/login', {
+    const text = await unfinishedLogin(
+      {
         cookie,
         'x-csrf-token': token,
         'content-type': 'application/json',
         'content-length': String(10 * 1024 * 1024),
-      }),
+      },
+      '{"email":',
     );
-    c.socket.write('{"email":');
-    const { text, open: stillOpen } = await c.closed;
-    expect(stillOpen).toBe(false);
     expect(statusLines(text)).toEqual(['HTTP/1.1 413']);
     expect(text.toLowerCase()).toContain('connection: close');
   });
