@@ -55,6 +55,7 @@ export {
   signJws,
 } from './jws.js';
 export {
+  type Instant,
   parseRetryAfter,
   type RenewalTimeOptions,
   type RenewalWindow,

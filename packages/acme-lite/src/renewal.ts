@@ -6,16 +6,35 @@
  */
 import { AcmeError } from './errors.js';
 
+/** An instant: a `Date`, or an RFC 3339 string as `meta.json` and ARI responses hold it. */
+export type Instant = Date | string;
+
 /** An ARI suggested renewal window (RFC 9773 §4.2). */
 export interface RenewalWindow {
   readonly start: Date;
   readonly end: Date;
 }
 
+/** Milliseconds of an instant; anything else is refused naming the field. */
+function timeOf(value: unknown, name: string): number {
+  const ms =
+    value instanceof Date
+      ? value.getTime()
+      : typeof value === 'string' && /^\d{4}-\d\d-\d\dT/.test(value)
+        ? Date.parse(value)
+        : Number.NaN;
+  if (Number.isNaN(ms))
+    throw new AcmeError(
+      'ERR_ACME_INVALID_ARGUMENT',
+      `${name} must be a Date or an RFC 3339 time such as "2026-12-06T12:00:00Z", got ${JSON.stringify(String(value).slice(0, 60))}`,
+    );
+  return ms;
+}
+
 /** Options of {@link renewalTime}. */
 export interface RenewalTimeOptions {
   /** The CA's suggested window; wins over the fraction when present. */
-  readonly ari?: RenewalWindow;
+  readonly ari?: { readonly start: Instant; readonly end: Instant };
   /** Renew when this fraction of the lifetime remains. Default 1/3. */
   readonly fraction?: number;
   /** The current time (ms since the epoch). Default `Date.now()`. */
@@ -34,19 +53,19 @@ export interface RenewalTimeOptions {
  * renewed certificate has its own, later time.
  */
 export function renewalTime(
-  cert: { readonly notBefore: Date; readonly notAfter: Date },
+  cert: { readonly notBefore: Instant; readonly notAfter: Instant },
   options: RenewalTimeOptions = {},
 ): Date {
   const { fraction = 1 / 3, now = Date.now(), random = Math.random, ari } = options;
   if (!(fraction > 0 && fraction < 1))
     throw new AcmeError('ERR_ACME_INVALID_ARGUMENT', 'fraction must be between 0 and 1');
-  const start = cert.notBefore.getTime();
-  const end = cert.notAfter.getTime();
+  const start = timeOf(cert?.notBefore, 'notBefore');
+  const end = timeOf(cert?.notAfter, 'notAfter');
   if (!(end > start))
     throw new AcmeError('ERR_ACME_INVALID_ARGUMENT', 'notAfter must be after notBefore');
   let at: number;
-  const windowStart = ari?.start.getTime();
-  const windowEnd = ari?.end.getTime();
+  const windowStart = ari ? timeOf(ari.start, 'ari.start') : undefined;
+  const windowEnd = ari ? timeOf(ari.end, 'ari.end') : undefined;
   // A window that opens only after expiry is a CA error: ignore it rather than let the
   // certificate lapse.
   if (

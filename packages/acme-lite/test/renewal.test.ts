@@ -7,6 +7,26 @@ const t0 = Date.UTC(2026, 0, 1);
 const cert = (days: number) => ({ notBefore: new Date(t0), notAfter: new Date(t0 + days * DAY) });
 
 describe('renewalTime', () => {
+  it('regression: the ISO strings meta.json stores threw a raw TypeError; they are taken as times', () => {
+    const meta = { notBefore: '2026-12-01T00:00:00Z', notAfter: '2026-12-07T00:00:00Z' };
+    const now = Date.parse('2026-12-01T00:00:00Z');
+    expect(renewalTime(meta, { now }).toISOString()).toBe('2026-12-05T00:00:00.000Z');
+    const ari = { start: '2026-12-04T00:00:00Z', end: '2026-12-04T00:00:00Z' };
+    expect(renewalTime(meta, { now, ari }).toISOString()).toBe('2026-12-04T00:00:00.000Z');
+    for (const [cert, field] of [
+      [{ notBefore: 'yesterday', notAfter: meta.notAfter }, 'notBefore'],
+      [{ notBefore: meta.notBefore, notAfter: 1_800_000_000_000 }, 'notAfter'],
+    ] as const)
+      expect(() => renewalTime(cert as never, { now })).toThrow(
+        expect.objectContaining({
+          code: 'ERR_ACME_INVALID_ARGUMENT',
+          message: expect.stringMatching(
+            new RegExp(`^${field} must be a Date or an RFC 3339 time`),
+          ),
+        }),
+      );
+  });
+
   it('renews 6-day certificates at day 4 and 90-day ones at day 60 (one third left)', () => {
     expect(renewalTime(cert(6), { now: t0 }).getTime()).toBe(t0 + 4 * DAY);
     expect(renewalTime(cert(90), { now: t0 }).getTime()).toBe(t0 + 60 * DAY);
