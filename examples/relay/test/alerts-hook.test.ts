@@ -35,6 +35,7 @@ describe('alertsTarget', () => {
       } catch (caught) {
         return caught as Error;
       }
+      return undefined;
     })();
     expect(error?.message).toMatch(/RELAY_ALERTS_SECRET needs/);
     expect(error?.message).not.toContain('short-secret');
