@@ -1,5 +1,5 @@
 /** `/licenses/:id`: one license, its device, its connections and the credentials form. */
-import { type FormEvent, useEffect, useState } from 'react';
+import { type FormEvent, type ReactNode, useEffect, useState } from 'react';
 import {
   type ConnectionRow,
   licensesContract as c,
@@ -118,11 +118,30 @@ function useSince(iso: string | undefined): string | undefined {
   return format.format(Math.round(seconds / 86_400), 'day');
 }
 
+/** One optional term of a facts list: nothing at all without a value. */
+function OptionalFact({
+  label,
+  testId,
+  children,
+}: {
+  label: string;
+  testId?: string;
+  children: ReactNode;
+}) {
+  if (children === undefined || children === null || children === '') return null;
+  return (
+    <>
+      <dt>{label}</dt>
+      <dd data-testid={testId}>{children}</dd>
+    </>
+  );
+}
+
 /**
  * The device the license is bound to, for everyone who may see the license: whether one is
- * bound, since when, and when it last reached the relay. The relay's license API reports no
- * host name, address or agent version, so none is shown; the key thumbprint only to those who
- * manage devices (the server leaves it out otherwise).
+ * bound, since when, its host name and agent version (as the device reported them), and when
+ * and from which address it last reached the relay. The server leaves out what the viewer may
+ * not see: the address for partners, the key thumbprint for those who do not manage devices.
  */
 function DeviceCard({ license }: { license: LicenseRow }) {
   const { locale } = useApp();
@@ -140,12 +159,18 @@ function DeviceCard({ license }: { license: LicenseRow }) {
               ? t('device.rebinding')
               : t('device.none')}
         </dd>
-        {license.activatedAt ? (
-          <>
-            <dt>{t('device.boundSince')}</dt>
-            <dd>{formatDate(locale, license.activatedAt)}</dd>
-          </>
-        ) : null}
+        <OptionalFact label={t('device.boundSince')}>
+          {license.activatedAt ? formatDate(locale, license.activatedAt) : undefined}
+        </OptionalFact>
+        <OptionalFact label={t('device.hostName')} testId="device-host-name">
+          {license.deviceHostName}
+        </OptionalFact>
+        <OptionalFact label={t('device.agentVersion')} testId="device-agent-version">
+          {license.agentVersion}
+        </OptionalFact>
+        <OptionalFact label={t('device.lastIp')} testId="device-last-ip">
+          {license.lastIp ? <code>{license.lastIp}</code> : undefined}
+        </OptionalFact>
         <dt>{t('lastSeen')}</dt>
         <dd data-testid="device-last-seen" data-last-seen={license.lastSeenAt ?? ''}>
           {since ? (
@@ -156,14 +181,9 @@ function DeviceCard({ license }: { license: LicenseRow }) {
             '–'
           )}
         </dd>
-        {license.deviceJkt ? (
-          <>
-            <dt>{t('device.key')}</dt>
-            <dd>
-              <code className="wrap">{license.deviceJkt}</code>
-            </dd>
-          </>
-        ) : null}
+        <OptionalFact label={t('device.key')}>
+          {license.deviceJkt ? <code className="wrap">{license.deviceJkt}</code> : undefined}
+        </OptionalFact>
       </dl>
       <p className="hint">{t('device.lastSeenHint')}</p>
     </Card>
