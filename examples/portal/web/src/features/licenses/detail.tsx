@@ -21,6 +21,7 @@ import {
   useAction,
   useLoad,
 } from '../../ui.tsx';
+import { CodeField } from './code-field.tsx';
 import { licensesMessages } from './messages.ts';
 import { LicenseActions, LicenseStatus, RebindCard, type RebindSecret } from './page.tsx';
 
@@ -367,39 +368,33 @@ function CredentialsForm({
     <form onSubmit={submit} onChange={() => setPending(undefined)} data-testid="credentials-form">
       <p className="hint">{t('credentials.intro')}</p>
       <div className="form-grid">
-        <Field
-          label={ui('field.connection')}
-          name="connection"
-          required
-          defaultValue={preset?.connection ?? ''}
-          pattern="[a-z0-9][a-z0-9\-]{0,62}"
-          spellCheck={false}
-          autoCapitalize="off"
-          hint={t('credentials.connectionHint')}
-        />
-        <Field
-          label={ui('field.kind')}
-          name="kind"
-          required
-          defaultValue={preset?.kind ?? ''}
-          pattern="[a-z][a-z0-9\-]{0,40}"
-          spellCheck={false}
-          autoCapitalize="off"
-          hint={t('credentials.kindHint')}
-        />
+        {(
+          [
+            ['connection', ui('field.connection'), '[a-z0-9][a-z0-9\\-]{0,62}', 'connectionHint'],
+            ['kind', ui('field.kind'), '[a-z][a-z0-9\\-]{0,40}', 'kindHint'],
+          ] as const
+        ).map(([name, label, pattern, hint]) => (
+          <CodeField
+            key={name}
+            label={label}
+            name={name}
+            required
+            defaultValue={preset?.[name] ?? ''}
+            pattern={pattern}
+            hint={t(`credentials.${hint}`)}
+          />
+        ))}
       </div>
       <fieldset className="field-rows">
         <legend>{t('credentials.fields')}</legend>
         {rows.map((row, i) => (
           <div className="field-row" key={row.id} data-testid="credentials-field-row">
-            <Field
+            <CodeField
               label={t('credentials.fieldName', { n: i + 1 })}
               name="fieldName"
               required
               defaultValue={row.name}
               pattern="[a-zA-Z][a-zA-Z0-9_\-]{0,40}"
-              spellCheck={false}
-              autoCapitalize="off"
               autoComplete="off"
             />
             <Field
