@@ -5,7 +5,7 @@
  * minute), and the detail API and page show host name, agent version, last IP and a current
  * last seen — the IP to the license's own tenant and administrators, not to its partner.
  * Before this, the page showed only bound state, since, last seen (renewals only) and the key
- * thumbprint, so this fails on the earlier main.
+ * thumbprint, so this fails on the earlier main. Screenshot `43-license-device-details.png`.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -18,6 +18,7 @@ import {
   type BrowserHarness,
   byTest,
   chromiumAvailable,
+  shot,
   signInWithTotp,
   startBrowserHarness,
 } from './browser-helpers.ts';
@@ -129,6 +130,7 @@ describe.skipIf(!available)('device details in Chromium', () => {
     expect(text).toContain('Agent-Version');
     expect(text).toContain('Letzte IP-Adresse');
     expect(await a11yViolations(page)).toEqual([]);
+    await shot(page, '43-license-device-details');
     await context.close();
 
     const other = await b.newPage();
