@@ -1,8 +1,15 @@
 /** The relay connection: CA-pinned HTTPS client, device signer, and a TLS probe for `status`. */
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
+import { hostname } from 'node:os';
 import { connect, type DetailedPeerCertificate, type PeerCertificate } from 'node:tls';
-import { createDpopSigner, type DpopSigner, type PrivateJwk } from '@fluxel/license';
+import {
+  checkDeviceDescription,
+  createDpopSigner,
+  type DeviceDescription,
+  type DpopSigner,
+  type PrivateJwk,
+} from '@fluxel/license';
 import {
   createRelayClient,
   type NodeRelayClient,
@@ -53,6 +60,27 @@ export function checkRelayUrl(url: string): URL {
   return parsed;
 }
 
+/** This agent's version (its package's), reported to the relay and shown to the license's owner. */
+export const AGENT_VERSION = (
+  JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
+    version: string;
+  }
+).version;
+
+/**
+ * What the agent tells the relay about this machine at activation and token refresh: the host
+ * name (left out when the OS reports one the license service would not accept, rather than
+ * not starting) and the agent version.
+ */
+export function deviceDescription(host: string = hostname()): DeviceDescription {
+  const agentVersion = checkDeviceDescription({ agentVersion: AGENT_VERSION });
+  try {
+    return { ...checkDeviceDescription({ hostName: host }), ...agentVersion };
+  } catch {
+    return agentVersion;
+  }
+}
+
 export function openClient(options: {
   relayUrl: string;
   trust: TrustOptions;
@@ -61,7 +89,7 @@ export function openClient(options: {
   env: Readonly<Record<string, string | undefined>>;
 }): { client: NodeRelayClient; device: DpopSigner } {
   const ca = readCa(options.trust.caPath);
-  const device = createDpopSigner(options.privateJwk);
+  const device = createDpopSigner(options.privateJwk, { device: deviceDescription() });
   const client = createRelayClient({
     baseUrl: options.relayUrl.replace(/\/+$/, ''),
     device,
@@ -69,7 +97,7 @@ export function openClient(options: {
     ...(ca ? { ca } : {}),
     pins: effectivePins(options.trust, ca),
     env: options.env,
-    userAgent: 'fluxel-agent/0.0.0',
+    userAgent: `fluxel-agent/${AGENT_VERSION}`,
     // A longer Retry-After (the third party is down) is the outbox's job, not a blocked call.
     retry: { maxRetryAfterMs: 5000 },
   });

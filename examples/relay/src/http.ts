@@ -151,6 +151,8 @@ export function authorityRequest(
     url: `${baseUrl}${req.url}`,
     headers: req.headers as Record<string, string>,
     body: raw,
+    // Recorded as the license's last IP (shown to its owner); req.ip honours trustProxy.
+    clientIp: req.ip,
   };
 }
 

@@ -5,9 +5,15 @@
  * refresh all write through it — so a change made at this instance is seen at once, and a
  * change made at another instance (or directly in the database) within `ttlMs`. Concurrent
  * reads of one id share one query. Only found rows are cached; every other method passes
- * through.
+ * through (`touch`, the "last seen" write, drops the row too).
  */
-import type { LicenseListFilter, LicensePatch, LicenseRecord, LicenseStore } from '@fluxel/license';
+import type {
+  LicenseListFilter,
+  LicensePatch,
+  LicenseRecord,
+  LicenseSeen,
+  LicenseStore,
+} from '@fluxel/license';
 
 interface Entry {
   readonly at: number;
@@ -68,6 +74,15 @@ export class CachedLicenseStore implements LicenseStore {
       return await this.#inner.update(id, version, patch);
     } finally {
       // Also after a lost race (stale version): the next read goes to the database.
+      this.#entries.delete(id);
+    }
+  }
+
+  async touch(id: string, seen: LicenseSeen): Promise<boolean> {
+    if (!this.#inner.touch) return false;
+    try {
+      return await this.#inner.touch(id, seen);
+    } finally {
       this.#entries.delete(id);
     }
   }

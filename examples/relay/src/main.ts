@@ -7,14 +7,22 @@
  * `RELAY_ADMIN_CLIENT_CA_FILE` (PEM): the admin gRPC API then requires a client certificate
  * signed by that CA (mutual TLS) in addition to the bearer token.
  *
- * Secrets (`RELAY_ADMIN_TOKEN`, `RELAY_PORTAL_TOKEN`, `DATABASE_URL`, `PGPASSWORD`,
- * `REDIS_URL`, `AMQP_URL`, `NATS_URL`) are also read from a file named by `<NAME>_FILE` (a
+ * `RELAY_ALERTS_URL` + `RELAY_ALERTS_SECRET` (both or neither): every alert the relay raises (a
+ * second activation of a spent license) is also posted, signed with the secret, to that URL —
+ * the portal's alerts inbox, `https://<portal>/internal/relay/v1/alerts`; the portal is given the
+ * same `RELAY_ALERTS_SECRET`. The portal's certificate is checked against the system's CAs and
+ * `RELAY_ALERTS_CA` (PEM path), else the relay's own dev CA (the dev portal serves a certificate
+ * of it).
+ *
+ * Secrets (`RELAY_ADMIN_TOKEN`, `RELAY_PORTAL_TOKEN`, `RELAY_ALERTS_SECRET`, `DATABASE_URL`,
+ * `PGPASSWORD`, `REDIS_URL`, `AMQP_URL`, `NATS_URL`) are also read from a file named by `<NAME>_FILE` (a
  * Docker secret; trimmed). Setting both `NAME` and `NAME_FILE` is an error.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { RelayAcmeOptions } from './acme.ts';
+import { type AlertsTarget, alertsTarget, portalAlertHook } from './alerts-hook.ts';
 import { counterpartConnector } from './connector.ts';
 import { createRelay } from './relay.ts';
 
@@ -36,6 +44,7 @@ function readSecrets() {
   const values = {
     adminToken: envSecret('RELAY_ADMIN_TOKEN'),
     portalToken: envSecret('RELAY_PORTAL_TOKEN'),
+    alertsSecret: envSecret('RELAY_ALERTS_SECRET'),
     databaseUrl: envSecret('DATABASE_URL'),
     redisUrl: envSecret('REDIS_URL'),
     amqpUrl: envSecret('AMQP_URL'),
@@ -90,8 +99,10 @@ function adminClientCa(): string | undefined {
   return text;
 }
 let clientCa: string | undefined;
+let alertsTo: AlertsTarget | undefined;
 try {
   clientCa = adminClientCa();
+  alertsTo = alertsTarget(env.RELAY_ALERTS_URL, secrets.alertsSecret, env.RELAY_ALERTS_CA);
 } catch (error) {
   console.error(`relay: ${(error as Error).message}`);
   process.exit(1);
@@ -119,6 +130,10 @@ function acmeFromEnv(): RelayAcmeOptions | undefined {
 }
 const acme = acmeFromEnv();
 
+// The hook is made once the relay's own dev CA is known (the default trust for the portal).
+let relayCa = '';
+const alertHook = alertsTo ? portalAlertHook(alertsTo, () => relayCa) : undefined;
+
 // Dev/test only: shifts the relay's clock (mailbox expiry, webhook timestamps), e.g. to show a
 // held event expiring after seven days without waiting a week.
 const clockOffsetMs = Number(env.RELAY_CLOCK_OFFSET_MS ?? 0);
@@ -133,6 +148,7 @@ const relay = await createRelay({
   ...(env.DATABASE_SCHEMA ? { databaseSchema: env.DATABASE_SCHEMA } : {}),
   connector,
   logger: env.RELAY_LOG !== '0',
+  ...(alertHook ? { alerts: { hooks: [alertHook] } } : {}),
   ...(adminToken
     ? {
         admin: {
@@ -180,6 +196,7 @@ const relay = await createRelay({
       }
     : {}),
 });
+relayCa = relay.tls.ca;
 
 const purgeEvery = Number(env.RELAY_PURGE_INTERVAL_MS ?? 60_000);
 const purge = setInterval(() => {
@@ -205,6 +222,7 @@ if (relay.acme) {
 }
 if (secrets.amqpUrl) console.log('event feed: RabbitMQ exchange fluxel.events');
 if (secrets.natsUrl) console.log('event feed: NATS JetStream stream FLUXEL_EVENTS');
+if (alertsTo) console.log(`alerts also go to ${alertsTo.url}`);
 if (portalToken) console.log(`portal credential API on ${relay.url}/internal/portal/v1/`);
 if (dev && adminToken && portalToken) {
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });

@@ -334,7 +334,7 @@ lines.push(
   `  - mailbox events:   payments land in ${rel(join(agentDir, 'inbox'))}; the portal's status page shows the mailbox backlog`,
   `  - audit log:        portal → Audit log; the relay's log verifies with`,
   `                      node packages/audit/dist/cli.js verify ${relative(repoRoot, sys.relayAuditDir).startsWith('..') ? sys.relayAuditDir : relative(repoRoot, sys.relayAuditDir)} --live   (from the repository root)`,
-  '  - alerts:           printed here as [alert] (second activation); login alerts in portal → Alerts',
+  '  - alerts:           printed here as [alert] (second activation) and listed in portal → Alerts',
   '  - e-mails:          none leave the machine; each is printed here as [portal] e-mail to …, and',
   `                      listed at ${sys.portalUrl}/dev/mails (linked from the portal's demo banner)`,
   ` Logs: ${rel(join(dataDir, 'logs'))}/   Stop: Ctrl-C.   Start over: delete ${rel(dataDir)}.`,

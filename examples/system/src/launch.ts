@@ -12,6 +12,9 @@ import { join, resolve } from 'node:path';
 import { type LicenseAdminClient, licenseAdminClient } from './admin.ts';
 import { freePort, runOnce, Service } from './proc.ts';
 
+/** The portal's relay alerts webhook (`relayAlertsContract` of the portal's alerts feature). */
+const RELAY_ALERTS_PATH = '/internal/relay/v1/alerts';
+
 export interface SystemPorts {
   /** Relay HTTPS (0 = ephemeral). */
   readonly relay: number;
@@ -55,6 +58,8 @@ export interface SystemSecrets {
   readonly counterpartAdminKey: string;
   readonly webhookSecret: string;
   readonly agentPassphrase: string;
+  /** Signs the relay's alerts to the portal's inbox (`RELAY_ALERTS_SECRET` of both). */
+  readonly alertsSecret: string;
 }
 
 export interface AgentRun {
@@ -116,7 +121,11 @@ const AGENT_CLI = 'examples/agent/src/cli.ts';
 
 function loadSecrets(dataDir: string): SystemSecrets {
   const file = join(dataDir, 'system.json');
-  if (existsSync(file)) return JSON.parse(readFileSync(file, 'utf8')) as SystemSecrets;
+  const stored = existsSync(file)
+    ? (JSON.parse(readFileSync(file, 'utf8')) as Partial<SystemSecrets>)
+    : undefined;
+  // A demo folder from before the alerts secret existed: keep its secrets, add the new one.
+  if (stored?.adminToken && stored.alertsSecret) return stored as SystemSecrets;
   const secrets: SystemSecrets = {
     adminToken: randomBytes(32).toString('base64url'),
     portalToken: randomBytes(32).toString('base64url'),
@@ -124,6 +133,8 @@ function loadSecrets(dataDir: string): SystemSecrets {
     counterpartAdminKey: `cpa_${randomBytes(18).toString('base64url')}`,
     webhookSecret: `whsec_${randomBytes(32).toString('base64')}`,
     agentPassphrase: randomBytes(18).toString('base64url'),
+    alertsSecret: randomBytes(32).toString('base64url'),
+    ...stored,
   };
   writeFileSync(file, `${JSON.stringify(secrets, null, 2)}\n`, { mode: 0o600 });
   return secrets;
@@ -171,6 +182,14 @@ export async function startSystem(options: SystemOptions): Promise<System> {
           RELAY_DEMO_LICENSE: '0',
           RELAY_LOG: '0',
           COUNTERPART_URL: counterpartUrl,
+          // The relay's alerts go to the portal's inbox (the portal's port is known before
+          // either starts; an alert raised while the portal is down is retried by the relay).
+          ...(ports.portal
+            ? {
+                RELAY_ALERTS_URL: `https://127.0.0.1:${ports.portal}${RELAY_ALERTS_PATH}`,
+                RELAY_ALERTS_SECRET: secrets.alertsSecret,
+              }
+            : {}),
           ...db('relay', 'DATABASE_SCHEMA'),
           ...common,
         };
@@ -199,6 +218,7 @@ export async function startSystem(options: SystemOptions): Promise<System> {
           RELAY_PORTAL_TOKEN: secrets.portalToken,
           RELAY_ADMIN_PORT: adminAddress.split(':')[1] ?? '',
           RELAY_URL: relayUrl,
+          RELAY_ALERTS_SECRET: secrets.alertsSecret,
           ...(options.extraTenants?.length
             ? { PORTAL_EXTRA_TENANTS: options.extraTenants.join(',') }
             : {}),

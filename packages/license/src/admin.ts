@@ -70,6 +70,11 @@ export interface LicenseMessage {
   activated_at: string;
   expires_at: string;
   last_seen_at: string;
+  /** What the bound device said about itself; empty when it did not (or none is bound). */
+  device_host_name: string;
+  device_agent_version: string;
+  /** The client IP of the last-seen request; empty when unknown. */
+  last_ip: string;
 }
 
 /** A unary handler as grpc-js calls it. */
@@ -233,6 +238,9 @@ function toMessage(license: LicenseInfo): LicenseMessage {
     activated_at: time(license.activatedAt),
     expires_at: time(license.expiresAt),
     last_seen_at: time(license.lastSeenAt),
+    device_host_name: license.device?.hostName ?? '',
+    device_agent_version: license.device?.agentVersion ?? '',
+    last_ip: license.lastIp ?? '',
   };
 }
 

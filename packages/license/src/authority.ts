@@ -12,6 +12,7 @@
 import { b64u, utf8 } from '../../internal/src/base64url.js';
 import { uuidv7 } from '../../internal/src/uuid.js';
 import type { Jwks, LicenseTokenClaims } from './claims.js';
+import type { DeviceDescription } from './device-description.js';
 import { createDpopVerifier, type DpopVerifier, type VerifiedProof } from './dpop-verify.js';
 import { LicenseError, type LicenseErrorCode } from './errors.js';
 import { hmacSha256 } from './hash.js';
@@ -37,6 +38,8 @@ export interface AuthorityRequest {
   readonly headers: HeadersLike;
   /** The exact body bytes, if any. */
   readonly body?: Uint8Array | undefined;
+  /** The client's IP as the server sees it (behind a proxy: the forwarded one it trusts). */
+  readonly clientIp?: string | undefined;
 }
 
 /** What happened, for the audit log. Never carries a key, code, token or proof. */
@@ -69,11 +72,19 @@ export interface LicenseInfo {
   readonly entitlements: readonly string[];
   readonly status: LicenseState | 'locked';
   readonly lockedReason: string | null;
-  readonly device: { readonly jkt: string } | null;
+  /** The bound device: its key thumbprint and what it said about itself (when it did). */
+  readonly device: {
+    readonly jkt: string;
+    readonly hostName?: string;
+    readonly agentVersion?: string;
+  } | null;
   readonly createdAt: Date;
   readonly activatedAt: Date | null;
   readonly expiresAt: Date | null;
+  /** The last verified request of the device (activation, refresh, else at most once a minute). */
   readonly lastSeenAt: Date | null;
+  /** The client IP of that request, when known (personal data: show it only to the owner). */
+  readonly lastIp?: string | null;
 }
 
 /** Tokens returned by activation and refresh. */
@@ -125,6 +136,11 @@ export interface LicenseAuthorityOptions {
    * token's signature is checked once per token and cached, so it stays in this thread.)
    */
   readonly verifier?: VerifierFactory;
+  /**
+   * How often a device's requests are recorded as "last seen" (`lastSeenAt`, `lastIp`): at most
+   * once per this many ms per license, in one conditional write. Default 60 000.
+   */
+  readonly seenIntervalMs?: number;
   /** Clock in milliseconds, for tests. */
   readonly now?: () => number;
 }
@@ -168,6 +184,7 @@ export class LicenseAuthority {
   readonly #licenseTtl: number;
   readonly #rebindTtl: number;
   readonly #onEvent: LicenseAuthorityOptions['onEvent'];
+  readonly #seenIntervalMs: number;
   readonly #now: () => number;
 
   constructor(options: LicenseAuthorityOptions) {
@@ -204,6 +221,7 @@ export class LicenseAuthority {
     this.#licenseTtl = options.licenseTokenTtlSeconds ?? 30 * 86_400;
     this.#rebindTtl = options.rebindTtlSeconds ?? 7 * 86_400;
     this.#onEvent = options.onEvent;
+    this.#seenIntervalMs = options.seenIntervalMs ?? 60_000;
   }
 
   /** The authority's public token keys (publish at a JWKS endpoint; agents keep a copy). */
@@ -325,6 +343,10 @@ export class LicenseAuthority {
         rebindExpiresAt: null,
         activatedAt: now,
         lastSeenAt: now,
+        lastIp: input.request.clientIp ?? null,
+        // A new device: what the previous one said no longer applies.
+        deviceHostName: proof.device?.hostName ?? null,
+        deviceAgentVersion: proof.device?.agentVersion ?? null,
         updatedAt: now,
       });
     } catch (error) {
@@ -364,8 +386,12 @@ export class LicenseAuthority {
     }
     const now = this.#now();
     const touched =
-      (await this.#store.update(record.id, record.version, { lastSeenAt: now, updatedAt: now })) ??
-      record;
+      (await this.#store.update(record.id, record.version, {
+        lastSeenAt: now,
+        lastIp: request.clientIp ?? null,
+        ...describedBy(proof.device),
+        updatedAt: now,
+      })) ?? record;
     await this.#event({
       action: 'license.refresh',
       outcome: 'success',
@@ -407,6 +433,7 @@ export class LicenseAuthority {
       const record = await this.#store.get(claims.sub);
       const code = this.#refusal(record, proof.jkt);
       if (code || !record) throw refusalError(code ?? 'ERR_LICENSE_NOT_FOUND');
+      await this.#seen(record, request.clientIp);
       return { license: toInfo(record), claims, proof };
     } catch (error) {
       const reason = LicenseError.isInstance(error) ? error.code : 'ERR_LICENSE_STORAGE';
@@ -474,6 +501,8 @@ export class LicenseAuthority {
         deviceJwk: null,
         rebindHash: this.#hash(code),
         rebindExpiresAt: expiresAt,
+        deviceHostName: null,
+        deviceAgentVersion: null,
       };
     });
     await this.#event({
@@ -516,6 +545,18 @@ export class LicenseAuthority {
       licenses: records.map(toInfo),
       nextCursor: records.length === limit && last ? last.id : null,
     };
+  }
+
+  /**
+   * "Last seen" for a verified request: skipped while the record (as read for this request)
+   * was seen within the interval; else one conditional write, which of a burst of requests
+   * only the first makes (the store re-checks the condition on the row, no read-then-write).
+   */
+  async #seen(record: LicenseRecord, ip: string | undefined): Promise<void> {
+    const now = this.#now();
+    const staleAt = now - this.#seenIntervalMs;
+    if (!this.#store.touch || (record.lastSeenAt !== null && record.lastSeenAt > staleAt)) return;
+    await this.#store.touch(record.id, { at: now, ip: ip ?? null, staleAt });
   }
 
   #hash(canonicalKey: string): string {
@@ -619,11 +660,26 @@ function toInfo(r: LicenseRecord): LicenseInfo {
     entitlements: r.entitlements,
     status: r.locked ? 'locked' : r.state,
     lockedReason: r.lockedReason,
-    device: r.deviceJkt ? { jkt: r.deviceJkt } : null,
+    device: r.deviceJkt
+      ? {
+          jkt: r.deviceJkt,
+          ...(r.deviceHostName ? { hostName: r.deviceHostName } : {}),
+          ...(r.deviceAgentVersion ? { agentVersion: r.deviceAgentVersion } : {}),
+        }
+      : null,
     createdAt: new Date(r.createdAt),
     activatedAt: date(r.activatedAt),
     expiresAt: date(r.expiresAt),
     lastSeenAt: date(r.lastSeenAt),
+    lastIp: r.lastIp ?? null,
+  };
+}
+
+/** The record fields of a refresh's device description (unchanged parts left out). */
+function describedBy(device: DeviceDescription | undefined) {
+  return {
+    ...(device?.hostName !== undefined ? { deviceHostName: device.hostName } : {}),
+    ...(device?.agentVersion !== undefined ? { deviceAgentVersion: device.agentVersion } : {}),
   };
 }
 

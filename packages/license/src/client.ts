@@ -6,6 +6,7 @@
  */
 
 export { type DeviceKeyStore, loadOrCreateDeviceKey, MemoryKeyStore } from './device.js';
+export { checkDeviceDescription, type DeviceDescription } from './device-description.js';
 export {
   accessTokenHash,
   bodyDigest,

@@ -9,6 +9,7 @@
  * pure function of the key), so a device's steady-state requests cost one signature check.
  */
 import { equalBytes, fromB64u, utf8 } from '../../internal/src/base64url.js';
+import { type DeviceDescription, deviceFromClaim } from './device-description.js';
 import { accessTokenHash, bodyDigest } from './dpop.js';
 import { LicenseError, type LicenseErrorCode } from './errors.js';
 import { htu as normaliseHtu } from './http.js';
@@ -52,6 +53,8 @@ export interface VerifiedProof {
    * body again.
    */
   readonly bodyDigest?: string;
+  /** The device's description (`dvc`, activation and refresh proofs), when it sent one. */
+  readonly device?: DeviceDescription;
 }
 
 /** Options of {@link createDpopVerifier}. */
@@ -196,6 +199,7 @@ export function createDpopVerifier(options: DpopVerifierOptions): DpopVerifier {
           );
         }
       }
+      const device = deviceFromClaim(claims.dvc);
       const hasBody = input.body !== undefined && input.body.length > 0;
       let digest: string | undefined;
       if (claims.cdg !== undefined || (hasBody && requireDigest)) {
@@ -217,7 +221,14 @@ export function createDpopVerifier(options: DpopVerifierOptions): DpopVerifier {
           'ERR_DPOP_REPLAY',
           'this proof was used before; make a new proof for every request',
         );
-      return { jkt: key.jkt, jwk: key.jwk, jti, iat, ...(digest ? { bodyDigest: digest } : {}) };
+      return {
+        jkt: key.jkt,
+        jwk: key.jwk,
+        jti,
+        iat,
+        ...(digest ? { bodyDigest: digest } : {}),
+        ...(device ? { device } : {}),
+      };
     },
   };
 }

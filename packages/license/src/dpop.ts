@@ -4,8 +4,15 @@
  *
  * Beyond RFC 9449, a proof for a request with a body carries `cdg`, the base64url SHA-256 of
  * the exact body bytes, so the server can tell that the body is the one the device signed.
+ * A signer made with a `device` description puts it (claim `dvc`) into every proof without an
+ * access token — those of activation and refresh — so the server can record it there.
  */
 import { b64u, utf8 } from '../../internal/src/base64url.js';
+import {
+  checkDeviceDescription,
+  type DeviceDescription,
+  deviceClaim,
+} from './device-description.js';
 import { sha256 } from './hash.js';
 import { htu } from './http.js';
 import { jwkThumbprint, type PrivateJwk, type PublicJwk, toPrivateJwk } from './jwk.js';
@@ -42,6 +49,11 @@ export interface DpopSignerOptions {
   readonly backend?: SignatureBackend;
   /** Clock in milliseconds, for tests. */
   readonly now?: () => number;
+  /**
+   * The device's host name and agent version, sent with activation and refresh (checked here:
+   * `ERR_LICENSE_INVALID_ARGUMENT` for anything else than {@link DeviceDescription} allows).
+   */
+  readonly device?: DeviceDescription;
 }
 
 /** Creates a proof signer for a device's private key (ES256 or EdDSA JWK). */
@@ -54,6 +66,8 @@ export function createDpopSigner(
   const signer = createSigner(jwk, options.backend ?? 'auto');
   const headerSegment = segment({ typ: 'dpop+jwt', alg: signer.alg, jwk: publicJwk });
   const now = options.now ?? Date.now;
+  const dvc =
+    options.device === undefined ? undefined : deviceClaim(checkDeviceDescription(options.device));
   // A device talks to few URLs with one token at a time: remember the last results.
   let lastUrl: string | URL | undefined;
   let lastHtu = '';
@@ -82,7 +96,7 @@ export function createDpopSigner(
           lastToken = request.accessToken;
         }
         claims.ath = lastAth;
-      }
+      } else if (dvc) claims.dvc = dvc;
       if (request.nonce !== undefined) claims.nonce = request.nonce;
       if (request.body !== undefined) claims.cdg = bodyDigest(request.body);
       const input = `${headerSegment}.${segment(claims)}`;

@@ -38,6 +38,7 @@ export {
   type LicenseListFilter,
   type LicensePatch,
   type LicenseRecord,
+  type LicenseSeen,
   type LicenseState,
   type LicenseStore,
   MemoryLicenseStore,

@@ -11,6 +11,7 @@ import type {
   LicenseListFilter,
   LicensePatch,
   LicenseRecord,
+  LicenseSeen,
   LicenseState,
   LicenseStore,
 } from './store.js';
@@ -20,6 +21,7 @@ export type {
   LicenseListFilter,
   LicensePatch,
   LicenseRecord,
+  LicenseSeen,
   LicenseState,
   LicenseStore,
 } from './store.js';
@@ -66,6 +68,15 @@ export const LICENSE_MIGRATIONS: readonly Migration[] = [
       'CREATE INDEX IF NOT EXISTS {{table_name}}_tenant_idx ON {{table}} (tenant, id)',
     ],
   },
+  {
+    id: 2,
+    name: 'device details: host name, agent version, last IP',
+    statements: [
+      'ALTER TABLE {{table}} ADD COLUMN IF NOT EXISTS last_ip text',
+      'ALTER TABLE {{table}} ADD COLUMN IF NOT EXISTS device_host_name text',
+      'ALTER TABLE {{table}} ADD COLUMN IF NOT EXISTS device_agent_version text',
+    ],
+  },
 ];
 
 /** Options of {@link SqlLicenseStore}. */
@@ -77,7 +88,7 @@ export interface SqlLicenseStoreOptions {
 // eslint-disable-next-line security/detect-unsafe-regex -- bounded repeats and one optional dot-separated part: linear time
 const IDENTIFIER = /^[a-z_][a-z0-9_]{0,62}(\.[a-z_][a-z0-9_]{0,62})?$/;
 const COLUMNS =
-  'id, tenant, product, entitlements, key_hash, state, locked, locked_reason, device_jkt, device_jwk, rebind_hash, rebind_expires_at, created_at, activated_at, expires_at, last_seen_at, updated_at, version';
+  'id, tenant, product, entitlements, key_hash, state, locked, locked_reason, device_jkt, device_jwk, rebind_hash, rebind_expires_at, created_at, activated_at, expires_at, last_seen_at, updated_at, version, last_ip, device_host_name, device_agent_version';
 
 const PATCH_COLUMNS: Record<keyof LicensePatch, string> = {
   entitlements: 'entitlements',
@@ -91,6 +102,9 @@ const PATCH_COLUMNS: Record<keyof LicensePatch, string> = {
   activatedAt: 'activated_at',
   expiresAt: 'expires_at',
   lastSeenAt: 'last_seen_at',
+  lastIp: 'last_ip',
+  deviceHostName: 'device_host_name',
+  deviceAgentVersion: 'device_agent_version',
   updatedAt: 'updated_at',
 };
 const JSON_FIELDS = new Set(['entitlements', 'deviceJwk']);
@@ -138,7 +152,7 @@ export class SqlLicenseStore implements LicenseStore {
 
   async insert(record: LicenseRecord): Promise<void> {
     await this.#query(
-      `INSERT INTO ${this.#table} (${COLUMNS}) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18)`,
+      `INSERT INTO ${this.#table} (${COLUMNS}) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21)`,
       [
         record.id,
         record.tenant,
@@ -158,6 +172,9 @@ export class SqlLicenseStore implements LicenseStore {
         record.lastSeenAt,
         record.updatedAt,
         record.version,
+        record.lastIp ?? null,
+        record.deviceHostName ?? null,
+        record.deviceAgentVersion ?? null,
       ],
     );
   }
@@ -197,6 +214,15 @@ export class SqlLicenseStore implements LicenseStore {
       params,
     );
     return rows[0] ? toRecord(rows[0]) : undefined;
+  }
+
+  /** One conditional UPDATE: of many requests at once, the first to get the row lock writes. */
+  async touch(id: string, seen: LicenseSeen): Promise<boolean> {
+    const { rows } = await this.#query(
+      `UPDATE ${this.#table} SET last_seen_at = $2, last_ip = $3 WHERE id = $1 AND (last_seen_at IS NULL OR last_seen_at <= $4) RETURNING id`,
+      [id, seen.at, seen.ip, seen.staleAt],
+    );
+    return rows.length > 0;
   }
 
   async list(filter: LicenseListFilter): Promise<LicenseRecord[]> {
@@ -266,6 +292,9 @@ function toRecord(row: Record<string, unknown>): LicenseRecord {
     activatedAt: num(row.activated_at),
     expiresAt: num(row.expires_at),
     lastSeenAt: num(row.last_seen_at),
+    lastIp: (row.last_ip as string | null | undefined) ?? null,
+    deviceHostName: (row.device_host_name as string | null | undefined) ?? null,
+    deviceAgentVersion: (row.device_agent_version as string | null | undefined) ?? null,
     updatedAt: Number(row.updated_at),
     version: Number(row.version),
   };

@@ -28,7 +28,13 @@ export interface LicenseRecord {
   readonly createdAt: number;
   readonly activatedAt: number | null;
   readonly expiresAt: number | null;
+  /** The last verified request (activation, refresh, or any request: at most once a minute). */
   readonly lastSeenAt: number | null;
+  /** The client IP of that request, as the server saw it (absent: stores before it existed). */
+  readonly lastIp?: string | null;
+  /** What the bound device said about itself at activation and refresh. */
+  readonly deviceHostName?: string | null;
+  readonly deviceAgentVersion?: string | null;
   readonly updatedAt: number;
   /** Incremented by every update; updates name the version they expect. */
   readonly version: number;
@@ -38,6 +44,16 @@ export interface LicenseRecord {
 export type LicensePatch = Partial<
   Omit<LicenseRecord, 'id' | 'tenant' | 'product' | 'keyHash' | 'createdAt' | 'version'>
 >;
+
+/** A verified request of a license's device, for {@link LicenseStore.touch}. */
+export interface LicenseSeen {
+  /** When (ms since the epoch). */
+  readonly at: number;
+  /** The client IP, when the server knows it. */
+  readonly ip: string | null;
+  /** Write only when the stored `lastSeenAt` is null or at most this (else: seen recently). */
+  readonly staleAt: number;
+}
 
 /** Filter and page of {@link LicenseStore.list}. */
 export interface LicenseListFilter {
@@ -66,6 +82,13 @@ export interface LicenseStore {
   update(id: string, version: number, patch: LicensePatch): Promise<LicenseRecord | undefined>;
   /** Licenses in id order. */
   list(filter: LicenseListFilter): Promise<LicenseRecord[]>;
+  /**
+   * Records a verified request: sets `lastSeenAt` and `lastIp` in one conditional write, only
+   * if `lastSeenAt` is null or at most `seen.staleAt` (so of many requests at once, one
+   * writes); leaves `version` alone (bookkeeping, not a change of the license). Returns whether
+   * it wrote. Optional: a store without it records activation and refresh only.
+   */
+  touch?(id: string, seen: LicenseSeen): Promise<boolean>;
 }
 
 /** A license store in memory. Records it returns are frozen. */
@@ -118,6 +141,14 @@ export class MemoryLicenseStore implements LicenseStore {
     const next = freeze({ ...current, ...patch, version: version + 1 });
     this.#byId.set(id, next);
     return next;
+  }
+
+  async touch(id: string, seen: LicenseSeen): Promise<boolean> {
+    const current = this.#byId.get(id);
+    if (!current || (current.lastSeenAt !== null && current.lastSeenAt > seen.staleAt))
+      return false;
+    this.#byId.set(id, freeze({ ...current, lastSeenAt: seen.at, lastIp: seen.ip }));
+    return true;
   }
 
   async list(filter: LicenseListFilter): Promise<LicenseRecord[]> {

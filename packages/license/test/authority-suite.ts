@@ -3,13 +3,25 @@
  * (memory, PGlite, PostgreSQL). Each attack from the design brief is a named test.
  */
 import { describe, expect, it } from 'vitest';
+import { createDpopSigner } from '../src/dpop.ts';
 import { LicenseError } from '../src/errors.ts';
+import type { PrivateJwk } from '../src/jwk.ts';
 import { generateLicenseKey } from '../src/key.ts';
 import type { LicenseStore } from '../src/store.ts';
 import { Device, harness } from './helpers.ts';
 
 export function authoritySuite(name: string, makeStore: () => Promise<LicenseStore>): void {
   describe(`license authority over ${name}`, () => {
+    async function issuedWithStore() {
+      const store = await makeStore();
+      const h = await harness(store);
+      const { license, key } = await h.authority.issue({
+        tenant: 'tenant-a',
+        product: 'wawi-sync',
+      });
+      return { ...h, store, license, key };
+    }
+
     async function issued(entitlements: string[] = ['orders']) {
       const h = await harness(await makeStore());
       const { license, key } = await h.authority.issue({
@@ -304,6 +316,84 @@ export function authoritySuite(name: string, makeStore: () => Promise<LicenseSto
       expect((await authority.list({ status: 'locked' })).licenses.map((l) => l.id)).toEqual([
         other.license.id,
       ]);
+    });
+
+    it('records what the device says about itself and its IP at activation and refresh; a rebind forgets it', async () => {
+      const { authority, key, license, clock } = await issued();
+      const device = await Device.create(clock, { hostName: 'kasse-01', agentVersion: '1.2.0' });
+      await device.activate(authority, key, '203.0.113.7');
+      expect(await authority.get(license.id)).toMatchObject({
+        device: { jkt: device.signer.jkt, hostName: 'kasse-01', agentVersion: '1.2.0' },
+        lastIp: '203.0.113.7',
+        lastSeenAt: new Date(clock.now),
+      });
+      clock.now += 5 * 60_000;
+      const updated = new Device(
+        createDpopSigner(device.key as PrivateJwk, {
+          now: () => clock.now,
+          device: { agentVersion: '1.3.0' },
+        }),
+        clock,
+      );
+      await authority.refresh(
+        await updated.request('POST', '/v1/token', { withToken: false, clientIp: '2001:db8::5' }),
+      );
+      expect(await authority.get(license.id)).toMatchObject({
+        device: { hostName: 'kasse-01', agentVersion: '1.3.0' },
+        lastIp: '2001:db8::5',
+        lastSeenAt: new Date(clock.now),
+      });
+      const admin = await authority.rebind(license.id);
+      expect(admin.license.device).toBeNull();
+      const next = await Device.create(clock);
+      await next.activate(authority, admin.rebindCode);
+      const rebound = await authority.get(license.id);
+      expect(rebound.device).toEqual({ jkt: next.signer.jkt });
+      expect(rebound.lastIp).toBeNull();
+    });
+
+    it('last seen and the IP move with verified requests, one write a minute even for a burst at once', async () => {
+      const { authority, key, license, clock, store } = await issuedWithStore();
+      let writes = 0;
+      const touch = store.touch?.bind(store);
+      expect(touch).toBeDefined();
+      store.touch = async (id, seen) => {
+        const wrote = (await touch?.(id, seen)) ?? false;
+        if (wrote) writes++;
+        return wrote;
+      };
+      const device = await Device.create(clock);
+      await device.activate(authority, key, '198.51.100.1');
+      const activatedAt = clock.now;
+      const burst = async (ip: string) => {
+        const requests = await Promise.all(
+          Array.from({ length: 12 }, () => device.request('GET', '/v1/status', { clientIp: ip })),
+        );
+        await Promise.all(requests.map((r) => authority.verifyRequest(r)));
+      };
+      // Within the minute after activation: nothing is written.
+      clock.now += 30_000;
+      await burst('198.51.100.2');
+      expect(writes).toBe(0);
+      expect((await authority.get(license.id)).lastSeenAt).toEqual(new Date(activatedAt));
+      // A minute on: twelve requests at once, one write.
+      clock.now += 31_000;
+      await burst('198.51.100.3');
+      expect(writes).toBe(1);
+      const seen = await authority.get(license.id);
+      expect(seen.lastSeenAt).toEqual(new Date(clock.now));
+      expect(seen.lastIp).toBe('198.51.100.3');
+      clock.now += 59_000;
+      await burst('198.51.100.4');
+      expect(writes).toBe(1);
+      clock.now += 1_000;
+      await burst('198.51.100.5');
+      expect(writes).toBe(2);
+      expect(await authority.get(license.id)).toMatchObject({
+        lastSeenAt: new Date(clock.now),
+        lastIp: '198.51.100.5',
+        status: 'active',
+      });
     });
 
     it('bad input gets a typed error and changes nothing', async () => {

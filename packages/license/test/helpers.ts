@@ -5,7 +5,9 @@ import {
   LicenseAuthority,
   type LicenseAuthorityOptions,
 } from '../src/authority.ts';
+import type { DeviceDescription } from '../src/device-description.ts';
 import { createDpopSigner, type DpopSigner } from '../src/dpop.ts';
+import type { PrivateJwk } from '../src/jwk.ts';
 import { MemoryReplayStore } from '../src/replay.ts';
 import { generateKeyPair } from '../src/sig.ts';
 import type { LicenseStore } from '../src/store.ts';
@@ -46,17 +48,29 @@ export class Device {
   constructor(
     readonly signer: DpopSigner,
     readonly clock: { now: number },
+    /** The device's private key, for a second signer of the same device. */
+    readonly key?: PrivateJwk,
   ) {}
 
-  static async create(clock: { now: number }): Promise<Device> {
+  static async create(clock: { now: number }, device?: DeviceDescription): Promise<Device> {
     const { privateJwk } = await generateKeyPair('ES256');
-    return new Device(createDpopSigner(privateJwk, { now: () => clock.now }), clock);
+    return new Device(
+      createDpopSigner(privateJwk, { now: () => clock.now, ...(device ? { device } : {}) }),
+      clock,
+      privateJwk,
+    );
   }
 
   async request(
     method: string,
     path: string,
-    options: { body?: string; withToken?: boolean; token?: string; nonce?: string } = {},
+    options: {
+      body?: string;
+      withToken?: boolean;
+      token?: string;
+      nonce?: string;
+      clientIp?: string;
+    } = {},
   ): Promise<AuthorityRequest> {
     const url = `${RELAY}${path}`;
     const body = options.body === undefined ? undefined : new TextEncoder().encode(options.body);
@@ -70,13 +84,23 @@ export class Device {
     });
     const headers: Record<string, string> = { dpop: proof };
     if (token) headers.authorization = `DPoP ${token}`;
-    return { method, url, headers, body };
+    return {
+      method,
+      url,
+      headers,
+      body,
+      ...(options.clientIp ? { clientIp: options.clientIp } : {}),
+    };
   }
 
-  async activate(authority: LicenseAuthority, licenseKey: string) {
+  async activate(authority: LicenseAuthority, licenseKey: string, clientIp?: string) {
     const tokens = await authority.activate({
       licenseKey,
-      request: await this.request('POST', '/v1/activate', { withToken: false, body: '{}' }),
+      request: await this.request('POST', '/v1/activate', {
+        withToken: false,
+        body: '{}',
+        ...(clientIp ? { clientIp } : {}),
+      }),
     });
     this.token = tokens.accessToken;
     return tokens;

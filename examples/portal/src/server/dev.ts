@@ -12,6 +12,10 @@
  * with `PORTAL_VITE=0` (the built web app on the API port), its own data folders, the relay's
  * tokens in `RELAY_*` variables, and waits for the `portal ready` line.
  *
+ * `RELAY_ALERTS_SECRET`: the relay's alerts arrive in the alerts inbox (the relay started with the
+ * same secret and `RELAY_ALERTS_URL=https://127.0.0.1:<PORTAL_PORT>/internal/relay/v1/alerts`;
+ * the system demo does both).
+ *
  * More settings: `PORTAL_DATABASE_SCHEMA` (with `DATABASE_URL`; default `portal`),
  * `PORTAL_EXTRA_TENANTS` (`id:Name,…` — further customer tenants).
  */
@@ -95,6 +99,7 @@ const portal = await createPortal({
     portalToken: tokens.portalToken,
     ca: tls.ca,
   },
+  ...(env.RELAY_ALERTS_SECRET ? { alerts: { relaySecret: env.RELAY_ALERTS_SECRET } } : {}),
   mail,
   sms,
   logger: env.PORTAL_LOG === '1',

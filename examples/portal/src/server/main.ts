@@ -22,13 +22,16 @@
  * there when there is no user yet), `AMQP_URL` / `NATS_URL` (partner streams), `PORTAL_LOG=1`,
  * `RELAY_ADMIN_CLIENT_CERT` + `RELAY_ADMIN_CLIENT_KEY` (PEM paths: the client certificate for
  * the relay's admin API when it requires mutual TLS, `RELAY_ADMIN_CLIENT_CA_FILE` there).
+ * `RELAY_ALERTS_SECRET` (≥ 16 bytes): turns on `POST /internal/relay/v1/alerts`, where the relay
+ * posts its alerts signed with the same secret (the relay's `RELAY_ALERTS_URL` points there);
+ * without it relay alerts stay in the relay's log.
  * The `PORTAL_ACME_*` / `PORTAL_HTTP01_*` variables of the certificates page apply as well.
  * HTTP timeouts in ms (see `timeouts.ts`): `PORTAL_REQUEST_TIMEOUT_MS` (30000),
  * `PORTAL_HEADERS_TIMEOUT_MS` (10000), `PORTAL_CONNECTION_TIMEOUT_MS` (120000),
  * `PORTAL_KEEP_ALIVE_TIMEOUT_MS` (72000).
  *
- * Every secret (`RELAY_ADMIN_TOKEN`, `RELAY_PORTAL_TOKEN`, `DATABASE_URL`, `PGPASSWORD`,
- * `SMTP_PASS`, `PORTAL_SMS_TOKEN`, `AMQP_URL`, `NATS_URL`) is also read from the file named by
+ * Every secret (`RELAY_ADMIN_TOKEN`, `RELAY_PORTAL_TOKEN`, `RELAY_ALERTS_SECRET`, `DATABASE_URL`,
+ * `PGPASSWORD`, `SMTP_PASS`, `PORTAL_SMS_TOKEN`, `AMQP_URL`, `NATS_URL`) is also read from the file named by
  * `<NAME>_FILE` (a Docker secret; trimmed). Missing required variables: exit 1, listing them.
  */
 
@@ -103,6 +106,7 @@ function configure() {
   const secrets = {
     adminToken: envSecret('RELAY_ADMIN_TOKEN'),
     portalToken: envSecret('RELAY_PORTAL_TOKEN'),
+    alertsSecret: envSecret('RELAY_ALERTS_SECRET'),
     databaseUrl: envSecret('DATABASE_URL'),
     pgPassword: envSecret('PGPASSWORD'),
     smtpPass: envSecret('SMTP_PASS'),
@@ -147,6 +151,8 @@ function configure() {
     throw new ConfigError('PORTAL_TLS_CERT and PORTAL_TLS_KEY go together');
   if (Boolean(env.RELAY_ADMIN_CLIENT_CERT) !== Boolean(env.RELAY_ADMIN_CLIENT_KEY))
     throw new ConfigError('RELAY_ADMIN_CLIENT_CERT and RELAY_ADMIN_CLIENT_KEY go together');
+  if (secrets.alertsSecret !== undefined && Buffer.byteLength(secrets.alertsSecret) < 16)
+    throw new ConfigError('RELAY_ALERTS_SECRET needs at least 16 bytes');
   const smsVars = [env.PORTAL_SMS_URL, secrets.smsToken, env.PORTAL_SMS_FROM];
   if (smsVars.some(Boolean) && !smsVars.every(Boolean))
     throw new ConfigError('PORTAL_SMS_URL, PORTAL_SMS_TOKEN and PORTAL_SMS_FROM go together');
@@ -244,6 +250,7 @@ const portal = await createPortal({
     ca: config.relayCa,
     ...config.adminClient,
   },
+  ...(secrets.alertsSecret ? { alerts: { relaySecret: secrets.alertsSecret } } : {}),
   mail,
   sms,
   logger: env.PORTAL_LOG === '1',

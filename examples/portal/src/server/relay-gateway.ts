@@ -38,6 +38,11 @@ export interface LicenseRecord {
   readonly activatedAt?: string;
   readonly expiresAt?: string;
   readonly lastSeenAt?: string;
+  /** What the bound device reported at activation or refresh (absent from older relays). */
+  readonly deviceHostName?: string;
+  readonly deviceAgentVersion?: string;
+  /** The client IP of the device's last-seen request (personal data: see the licenses service). */
+  readonly lastIp?: string;
 }
 
 export interface ConnectionMeta {
@@ -121,6 +126,9 @@ function toRecord(m: Message): LicenseRecord {
   const activatedAt = s('activated_at');
   const expiresAt = s('expires_at');
   const lastSeenAt = s('last_seen_at');
+  const deviceHostName = s('device_host_name');
+  const deviceAgentVersion = s('device_agent_version');
+  const lastIp = s('last_ip');
   return {
     id: String(m.id),
     tenant: String(m.tenant),
@@ -133,6 +141,9 @@ function toRecord(m: Message): LicenseRecord {
     ...(activatedAt ? { activatedAt } : {}),
     ...(expiresAt ? { expiresAt } : {}),
     ...(lastSeenAt ? { lastSeenAt } : {}),
+    ...(deviceHostName ? { deviceHostName } : {}),
+    ...(deviceAgentVersion ? { deviceAgentVersion } : {}),
+    ...(lastIp ? { lastIp } : {}),
   };
 }
 

@@ -21,8 +21,16 @@ export const LicenseRowSchema = z.object({
   deviceJkt: z.string().optional(),
   createdAt: z.string(),
   activatedAt: z.string().optional(),
-  /** When the device last reached the relay (activation or renewing its access). */
+  /** When the device last reached the relay (any verified request; recorded at most once a minute). */
   lastSeenAt: z.string().optional(),
+  /** The bound device's host name and agent version, as it reported them. */
+  deviceHostName: z.string().optional(),
+  agentVersion: z.string().optional(),
+  /**
+   * The client IP of that last request — only for users of the license's own tenant and
+   * administrators (`mayViewDeviceIp`), not for partners.
+   */
+  lastIp: z.string().optional(),
   expiresAt: z.string().optional(),
 });
 export type LicenseRow = z.infer<typeof LicenseRowSchema>;

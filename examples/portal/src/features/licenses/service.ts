@@ -38,7 +38,18 @@ const audit = (
     ...(data ? { data } : {}),
   });
 
+/**
+ * Who may see a license's last client IP (personal data of the people at that machine): the
+ * license's own tenant's users, who may see the license anyway, and administrators — not the
+ * partners who look after the tenant (`docs/data-minimisation.md`).
+ */
+export function mayViewDeviceIp(p: Principal, license: { tenant: string }): boolean {
+  return p.user.role === 'administrator' || p.user.tenantId === license.tenant;
+}
+
 function licenseRow(l: store.LicenseRecord, p: Principal, names: Map<string, string>): LicenseRow {
+  // What the device reports of itself belongs to the device, so an unbound license shows none.
+  const bound = l.status !== 'rebinding' && l.deviceJkt !== undefined;
   return {
     id: l.id,
     tenantId: l.tenant,
@@ -54,6 +65,9 @@ function licenseRow(l: store.LicenseRecord, p: Principal, names: Map<string, str
     ...(l.activatedAt ? { activatedAt: l.activatedAt } : {}),
     ...(l.lastSeenAt ? { lastSeenAt: l.lastSeenAt } : {}),
     ...(l.expiresAt ? { expiresAt: l.expiresAt } : {}),
+    ...(bound && l.deviceHostName ? { deviceHostName: l.deviceHostName } : {}),
+    ...(bound && l.deviceAgentVersion ? { agentVersion: l.deviceAgentVersion } : {}),
+    ...(l.lastIp && mayViewDeviceIp(p, l) ? { lastIp: l.lastIp } : {}),
   };
 }
 

@@ -1,5 +1,5 @@
 /** `/licenses/:id`: one license, its device, its connections and the credentials form. */
-import { type FormEvent, useEffect, useState } from 'react';
+import { type FormEvent, type ReactNode, useEffect, useState } from 'react';
 import {
   type ConnectionRow,
   licensesContract as c,
@@ -21,6 +21,7 @@ import {
   useAction,
   useLoad,
 } from '../../ui.tsx';
+import { CodeField } from './code-field.tsx';
 import { licensesMessages } from './messages.ts';
 import { LicenseActions, LicenseStatus, RebindCard, type RebindSecret } from './page.tsx';
 
@@ -118,11 +119,30 @@ function useSince(iso: string | undefined): string | undefined {
   return format.format(Math.round(seconds / 86_400), 'day');
 }
 
+/** One optional term of a facts list: nothing at all without a value. */
+function OptionalFact({
+  label,
+  testId,
+  children,
+}: {
+  label: string;
+  testId?: string;
+  children: ReactNode;
+}) {
+  if (children === undefined || children === null || children === '') return null;
+  return (
+    <>
+      <dt>{label}</dt>
+      <dd data-testid={testId}>{children}</dd>
+    </>
+  );
+}
+
 /**
  * The device the license is bound to, for everyone who may see the license: whether one is
- * bound, since when, and when it last reached the relay. The relay's license API reports no
- * host name, address or agent version, so none is shown; the key thumbprint only to those who
- * manage devices (the server leaves it out otherwise).
+ * bound, since when, its host name and agent version (as the device reported them), and when
+ * and from which address it last reached the relay. The server leaves out what the viewer may
+ * not see: the address for partners, the key thumbprint for those who do not manage devices.
  */
 function DeviceCard({ license }: { license: LicenseRow }) {
   const { locale } = useApp();
@@ -140,12 +160,18 @@ function DeviceCard({ license }: { license: LicenseRow }) {
               ? t('device.rebinding')
               : t('device.none')}
         </dd>
-        {license.activatedAt ? (
-          <>
-            <dt>{t('device.boundSince')}</dt>
-            <dd>{formatDate(locale, license.activatedAt)}</dd>
-          </>
-        ) : null}
+        <OptionalFact label={t('device.boundSince')}>
+          {license.activatedAt ? formatDate(locale, license.activatedAt) : undefined}
+        </OptionalFact>
+        <OptionalFact label={t('device.hostName')} testId="device-host-name">
+          {license.deviceHostName}
+        </OptionalFact>
+        <OptionalFact label={t('device.agentVersion')} testId="device-agent-version">
+          {license.agentVersion}
+        </OptionalFact>
+        <OptionalFact label={t('device.lastIp')} testId="device-last-ip">
+          {license.lastIp ? <code>{license.lastIp}</code> : undefined}
+        </OptionalFact>
         <dt>{t('lastSeen')}</dt>
         <dd data-testid="device-last-seen" data-last-seen={license.lastSeenAt ?? ''}>
           {since ? (
@@ -156,14 +182,9 @@ function DeviceCard({ license }: { license: LicenseRow }) {
             '–'
           )}
         </dd>
-        {license.deviceJkt ? (
-          <>
-            <dt>{t('device.key')}</dt>
-            <dd>
-              <code className="wrap">{license.deviceJkt}</code>
-            </dd>
-          </>
-        ) : null}
+        <OptionalFact label={t('device.key')}>
+          {license.deviceJkt ? <code className="wrap">{license.deviceJkt}</code> : undefined}
+        </OptionalFact>
       </dl>
       <p className="hint">{t('device.lastSeenHint')}</p>
     </Card>
@@ -347,39 +368,33 @@ function CredentialsForm({
     <form onSubmit={submit} onChange={() => setPending(undefined)} data-testid="credentials-form">
       <p className="hint">{t('credentials.intro')}</p>
       <div className="form-grid">
-        <Field
-          label={ui('field.connection')}
-          name="connection"
-          required
-          defaultValue={preset?.connection ?? ''}
-          pattern="[a-z0-9][a-z0-9\-]{0,62}"
-          spellCheck={false}
-          autoCapitalize="off"
-          hint={t('credentials.connectionHint')}
-        />
-        <Field
-          label={ui('field.kind')}
-          name="kind"
-          required
-          defaultValue={preset?.kind ?? ''}
-          pattern="[a-z][a-z0-9\-]{0,40}"
-          spellCheck={false}
-          autoCapitalize="off"
-          hint={t('credentials.kindHint')}
-        />
+        {(
+          [
+            ['connection', ui('field.connection'), '[a-z0-9][a-z0-9\\-]{0,62}', 'connectionHint'],
+            ['kind', ui('field.kind'), '[a-z][a-z0-9\\-]{0,40}', 'kindHint'],
+          ] as const
+        ).map(([name, label, pattern, hint]) => (
+          <CodeField
+            key={name}
+            label={label}
+            name={name}
+            required
+            defaultValue={preset?.[name] ?? ''}
+            pattern={pattern}
+            hint={t(`credentials.${hint}`)}
+          />
+        ))}
       </div>
       <fieldset className="field-rows">
         <legend>{t('credentials.fields')}</legend>
         {rows.map((row, i) => (
           <div className="field-row" key={row.id} data-testid="credentials-field-row">
-            <Field
+            <CodeField
               label={t('credentials.fieldName', { n: i + 1 })}
               name="fieldName"
               required
               defaultValue={row.name}
               pattern="[a-zA-Z][a-zA-Z0-9_\-]{0,40}"
-              spellCheck={false}
-              autoCapitalize="off"
               autoComplete="off"
             />
             <Field

@@ -73,8 +73,11 @@ export const licensesMessages = defineMessages({
     'device.rebinding': 'Wartet auf das neue Gerät',
     'device.boundSince': 'Gebunden seit',
     'device.key': 'Schlüssel-Fingerabdruck',
+    'device.hostName': 'Rechnername',
+    'device.agentVersion': 'Agent-Version',
+    'device.lastIp': 'Letzte IP-Adresse',
     'device.lastSeenHint':
-      'Letzte Aktivität: wann sich das Gerät zuletzt beim Relay angemeldet hat (bei der Aktivierung und bei jeder Erneuerung seines Zugangs). Die Seite aktualisiert sich alle 30 Sekunden.',
+      'Letzte Aktivität: wann das Gerät zuletzt beim Relay war (jede Anfrage zählt, höchstens einmal pro Minute erfasst). Rechnername und Agent-Version meldet das Gerät bei der Aktivierung und bei jeder Erneuerung seines Zugangs. Die Seite aktualisiert sich alle 30 Sekunden.',
   },
   en: {
     title: 'Licenses',
@@ -146,7 +149,10 @@ export const licensesMessages = defineMessages({
     'device.rebinding': 'Waiting for the new device',
     'device.boundSince': 'Bound since',
     'device.key': 'Key thumbprint',
+    'device.hostName': 'Host name',
+    'device.agentVersion': 'Agent version',
+    'device.lastIp': 'Last IP address',
     'device.lastSeenHint':
-      'Last activity: when the device last signed in at the relay (at activation and whenever it renews its access). The page updates every 30 seconds.',
+      'Last activity: when the device last reached the relay (every request counts, recorded at most once a minute). The device reports its host name and agent version when it is activated and whenever it renews its access. The page updates every 30 seconds.',
   },
 });

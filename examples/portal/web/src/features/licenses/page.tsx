@@ -24,6 +24,7 @@ import {
   useAction,
   useLoad,
 } from '../../ui.tsx';
+import { CodeField } from './code-field.tsx';
 import { licensesMessages } from './messages.ts';
 
 export interface RebindSecret {
@@ -335,21 +336,17 @@ function CreateLicense({
           required
           options={[{ value: '', label: ui('common.choose') }, ...options]}
         />
-        <Field
+        <CodeField
           label={ui('field.product')}
           name="product"
           required
           pattern="[a-z][a-z0-9\-]{1,40}"
           hint={t('productHint')}
-          spellCheck={false}
-          autoCapitalize="off"
         />
-        <Field
+        <CodeField
           label={ui('field.entitlements')}
           name="entitlements"
           hint={t('entitlementsHint')}
-          spellCheck={false}
-          autoCapitalize="off"
         />
         <Field label={ui('field.expiresAt')} name="expiresAt" type="date" hint={t('expiresHint')} />
         <Notice error={action.error ?? tenants.error} />
