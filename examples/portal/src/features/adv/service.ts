@@ -5,17 +5,11 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
-import {
-  type Context,
-  type Principal,
-  record,
-  tenantById,
-  type UserRecord,
-} from '../../server/context.ts';
+import { type Context, type Principal, record } from '../../server/context.ts';
 import { fail } from '../../server/http.ts';
 import { ROLE_SCOPE } from '../../shared/permissions.ts';
-import { customerAndPartnerTenants } from '../tenants/store.ts';
-import { advRecipients } from '../users/store.ts';
+import { customerAndPartnerTenants, tenantById } from '../tenants/store.ts';
+import { advRecipients, type UserRecord } from '../users/store.ts';
 import {
   agreementFiles,
   allVersions,
@@ -55,7 +49,7 @@ const needsAcceptance = (
   kind !== 'operator' && current !== undefined && !accepted.some((a) => a.version === current.id);
 
 async function tenantOf(ctx: Context, user: UserRecord) {
-  const tenant = await tenantById(ctx, user.tenantId);
+  const tenant = await tenantById(ctx.db, user.tenantId);
   if (!tenant) return fail(404, 'not_found', 'not found');
   return tenant;
 }
@@ -121,7 +115,7 @@ export async function accept(
   p: Principal,
   body: AcceptBody,
 ): Promise<{ acceptance: AdvAcceptance; created: boolean }> {
-  const tenant = await tenantById(ctx, p.user.tenantId);
+  const tenant = await tenantById(ctx.db, p.user.tenantId);
   if (!tenant || tenant.kind === 'operator')
     return fail(400, 'bad_request', 'the operator does not accept its own agreement');
   const current = await currentVersion(ctx.db, ctx.now());

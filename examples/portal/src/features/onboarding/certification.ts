@@ -9,17 +9,12 @@ import { randomBytes } from 'node:crypto';
 import { signWebhook } from '@fluxel-example/kit/webhooks';
 import type { FastifyRequest } from 'fastify';
 import { request } from 'undici';
-import {
-  type Context,
-  type Principal,
-  record,
-  recordUserAction,
-  tenantById,
-} from '../../server/context.ts';
+import { type Context, type Principal, record, recordUserAction } from '../../server/context.ts';
 import { fail } from '../../server/http.ts';
 import { type PartnerScope, PRODUCTION_SCOPES } from '../partner/contract.ts';
 import { addClientScopes, rotateClientSecret, toScopes } from '../partner/oauth.ts';
 import { checkTargetUrl, type TargetPolicy, webhookDispatcher } from '../partner/ssrf.ts';
+import { tenantById } from '../tenants/store.ts';
 import { type CertificationState, stepCode } from './contract.ts';
 import { certifiedMail } from './mails.ts';
 import { openWebhookSecret } from './secrets.ts';
@@ -152,7 +147,7 @@ export class Certification {
       outcome: 'success',
       target: { type: 'tenant', id: tenantId },
     });
-    const tenant = await tenantById(ctx, tenantId);
+    const tenant = await tenantById(ctx.db, tenantId);
     await notifyAdministrators(ctx, certifiedMail(tenant?.name ?? tenantId, ctx.origin()));
   }
 

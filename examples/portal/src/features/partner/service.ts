@@ -14,11 +14,11 @@ import {
   type Principal,
   record,
   recordUserAction,
-  tenantById,
 } from '../../server/context.ts';
 import { fail } from '../../server/http.ts';
 import type { Tenant } from '../../shared/api.ts';
 import { checkClientScopes } from '../onboarding/certification.ts';
+import { tenantById } from '../tenants/store.ts';
 import {
   type ApiClientRow,
   type DeliveryRow,
@@ -72,7 +72,7 @@ export function partnerService(ctx: Context, hub: PartnerHub) {
   /** The tenant a new client/subscription belongs to: own (partners), any but the operator (admins). */
   const targetTenant = async (req: FastifyRequest, p: Principal, requested?: string) => {
     const id = requested ?? p.user.tenantId;
-    const tenant = await tenantById(ctx, id);
+    const tenant = await tenantById(ctx.db, id);
     if (!tenant || (!isAdmin(p) && id !== p.user.tenantId)) {
       await denied(req, p, { type: 'tenant', id: clip(id) }, 'tenant out of scope');
       return fail(404, 'not_found', 'not found');

@@ -15,17 +15,16 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
-import {
-  type Context,
-  type Principal,
-  record,
-  tenantById,
-  userById,
-} from '../../server/context.ts';
+import { type Context, type Principal, record } from '../../server/context.ts';
 import { fail } from '../../server/http.ts';
 import type { Tenant } from '../../shared/api.ts';
 import { GRANTABLE, ROLE_SCOPE, type Role } from '../../shared/permissions.ts';
-import { activeAdministratorEmails, keyUserAndAdministratorEmails } from '../users/store.ts';
+import { tenantById } from '../tenants/store.ts';
+import {
+  activeAdministratorEmails,
+  keyUserAndAdministratorEmails,
+  userById,
+} from '../users/store.ts';
 import type { RightsRequestRow } from './contract.ts';
 import { approvedMail, rejectedMail, requestedMail } from './mails.ts';
 import {
@@ -109,7 +108,7 @@ export async function requestRights(
   p: Principal,
   body: { role: Role; reason: string },
 ): Promise<RightsRequestRow> {
-  const tenant = await tenantById(ctx, p.user.tenantId);
+  const tenant = await tenantById(ctx.db, p.user.tenantId);
   if (!tenant) return fail(404, 'not_found', 'not found');
   if (body.role === p.user.role) return fail(409, 'conflict', 'you already have that role');
   if (!roleFitsTenant(body.role, tenant.kind))
@@ -228,8 +227,8 @@ export async function approve(
   note: string | undefined,
 ): Promise<RightsRequestRow> {
   const row = await decidable(ctx, req, p, id, 'rights.approved');
-  const target = await userById(ctx, row.userId);
-  const tenant = await tenantById(ctx, row.tenantId);
+  const target = await userById(ctx.db, row.userId);
+  const tenant = await tenantById(ctx.db, row.tenantId);
   const role = row.requestedRole;
   if (!target || !tenant || !roleFitsTenant(role, tenant.kind))
     return fail(409, 'conflict', 'the user or their tenant has changed since the request');

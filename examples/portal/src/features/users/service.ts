@@ -6,20 +6,14 @@
 import { randomBytes } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
 import type { z } from 'zod';
-import {
-  type Context,
-  type Principal,
-  reachableTenants,
-  record,
-  requireTenant,
-  tenantById,
-} from '../../server/context.ts';
+import { type Context, type Principal, record, requireTenant } from '../../server/context.ts';
 import { fail } from '../../server/http.ts';
 import { sha256 } from '../../server/sessions.ts';
 import type { inviteBody, updateUserBody } from '../../shared/api.ts';
 import { GRANTABLE, ROLE_SCOPE } from '../../shared/permissions.ts';
 import { setAccountStatus } from '../privacy/account-status.ts';
 import { roleFitsTenant } from '../rights/service.ts';
+import { reachableTenants, tenantById } from '../tenants/store.ts';
 import type { InvitationRow, UserRow } from './contract.ts';
 import { invitationMail } from './mails.ts';
 import * as store from './store.ts';
@@ -185,7 +179,7 @@ export async function updateUser(
       return fail(403, 'forbidden', 'you may not grant that role');
     }
     // The role must fit the user's tenant (the same rule as invitations and rights requests).
-    const tenant = await tenantById(ctx, target.tenantId);
+    const tenant = await tenantById(ctx.db, target.tenantId);
     if (!tenant || !roleFitsTenant(body.role, tenant.kind))
       return fail(400, 'bad_request', "that role does not fit the user's tenant", {
         fields: [
@@ -271,7 +265,7 @@ export async function listInvitations(
 ): Promise<InvitationRow[]> {
   const scope = await listScope(ctx, req, p, tenantId);
   const rows = await store.pendingInvitations(ctx.db, scope === 'all' ? 'all' : [scope]);
-  const names = new Map((await reachableTenants(ctx, p.user)).map((t) => [t.id, t.name]));
+  const names = new Map((await reachableTenants(ctx.db, p.user)).map((t) => [t.id, t.name]));
   const inviters = new Map<string, string | undefined>();
   const out: InvitationRow[] = [];
   for (const row of rows) {
