@@ -18,7 +18,7 @@ import {
 import { fail } from '../../server/http.ts';
 import type { Tenant } from '../../shared/api.ts';
 import { checkClientScopes } from '../onboarding/certification.ts';
-import { tenantById } from '../tenants/store.ts';
+import { allTenants, customersOf, tenantById } from '../tenants/store.ts';
 import {
   type ApiClientRow,
   type DeliveryRow,
@@ -67,7 +67,7 @@ export function partnerService(ctx: Context, hub: PartnerHub) {
     });
 
   const tenantNames = async (): Promise<Map<string, Tenant>> =>
-    new Map((await store.allTenants(ctx.db)).map((t) => [t.id, t]));
+    new Map((await allTenants(ctx.db)).map((t) => [t.id, t]));
 
   /** The tenant a new client/subscription belongs to: own (partners), any but the operator (admins). */
   const targetTenant = async (req: FastifyRequest, p: Principal, requested?: string) => {
@@ -113,7 +113,7 @@ export function partnerService(ctx: Context, hub: PartnerHub) {
   const service = {
     /** A tenant and — for a partner tenant — the customers assigned to it. */
     async clientTenants(tenant: string): Promise<string[]> {
-      return [tenant, ...(await store.customersOf(ctx.db, tenant))];
+      return [tenant, ...(await customersOf(ctx.db, tenant))];
     },
 
     /** The page's and the API's view of one subscription. */
