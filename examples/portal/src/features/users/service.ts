@@ -6,7 +6,13 @@
 import { randomBytes } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
 import type { z } from 'zod';
-import { type Context, type Principal, record, requireTenant } from '../../server/context.ts';
+import {
+  type Context,
+  type Principal,
+  record,
+  recordUserAction,
+  requireTenant,
+} from '../../server/context.ts';
 import { fail } from '../../server/http.ts';
 import { sha256 } from '../../server/sessions.ts';
 import type { inviteBody, updateUserBody } from '../../shared/api.ts';
@@ -20,25 +26,6 @@ import * as store from './store.ts';
 import { changeUserRole } from './store.ts';
 
 const INVITATION_TTL_MS = 7 * 86_400_000;
-
-/** A successful action of `p` on `target`, in the target's tenant. */
-const audit = (
-  ctx: Context,
-  req: FastifyRequest,
-  p: Principal,
-  action: string,
-  tenant: string,
-  target: { type: string; id: string },
-  data?: Record<string, unknown>,
-) =>
-  record(ctx, req, {
-    tenant,
-    actor: { type: 'user', id: p.user.id },
-    action,
-    outcome: 'success',
-    target,
-    ...(data ? { data } : {}),
-  });
 
 async function userRow(ctx: Context, u: store.UserRecord): Promise<UserRow> {
   return {
@@ -144,7 +131,7 @@ export async function invite(
     expiresAt,
   });
   await sendInvitation(ctx, p, { ...body, tenantName: tenant.name }, token);
-  await audit(
+  await recordUserAction(
     ctx,
     req,
     p,
@@ -197,7 +184,7 @@ export async function updateUser(
       return fail(409, 'conflict', 'the user changed meanwhile; reload and try again');
     // The `admin.role.*` action name is what the audit package's role-change alert watches.
     if (changed.kind === 'changed')
-      await audit(
+      await recordUserAction(
         ctx,
         req,
         p,
@@ -220,7 +207,7 @@ export async function updateUser(
       });
     const ended = body.status === 'disabled' ? await ctx.sessions.revokeAll(target.id) : 0;
     if (changed.kind === 'changed')
-      await audit(
+      await recordUserAction(
         ctx,
         req,
         p,
@@ -243,7 +230,7 @@ export async function endSessions(
 ): Promise<{ ended: number }> {
   const target = await managedUser(ctx, req, p, id);
   const ended = await ctx.sessions.revokeAll(target.id);
-  await audit(
+  await recordUserAction(
     ctx,
     req,
     p,
@@ -324,7 +311,7 @@ export async function resendInvitation(
   // Accepted, revoked or resent by someone else since it was read.
   if (!next) return fail(409, 'conflict', 'the invitation changed meanwhile; reload and try again');
   await sendInvitation(ctx, p, { ...next, tenantName: tenant.name }, token);
-  await audit(
+  await recordUserAction(
     ctx,
     req,
     p,
@@ -349,7 +336,7 @@ export async function revokeInvitation(
   const { invitation } = await managedInvitation(ctx, req, p, id);
   if (!(await store.revokeInvitation(ctx.db, invitation.id)))
     return fail(409, 'conflict', 'the invitation changed meanwhile; reload and try again');
-  await audit(ctx, req, p, 'user.invitation.revoked', invitation.tenantId, {
+  await recordUserAction(ctx, req, p, 'user.invitation.revoked', invitation.tenantId, {
     type: 'invitation',
     id: invitation.id,
   });
