@@ -76,7 +76,10 @@ export interface Principal {
   readonly user: UserRecord;
 }
 
-/** Records a successful action of the signed-in user on `target` in `tenant`. */
+/**
+ * Records a successful action of the signed-in user on `target` in `tenant`; `reason` is the
+ * user's own (a rejection's, say), not a refusal.
+ */
 export function recordUserAction(
   ctx: Context,
   req: FastifyRequest,
@@ -85,6 +88,7 @@ export function recordUserAction(
   tenant: string,
   target: { type: string; id: string },
   data?: Record<string, unknown>,
+  reason?: string,
 ): Promise<void> {
   return record(ctx, req, {
     tenant,
@@ -93,6 +97,35 @@ export function recordUserAction(
     outcome: 'success',
     target,
     ...(data ? { data } : {}),
+    ...(reason ? { reason } : {}),
+  });
+}
+
+/** What a user was refused: by default an object out of reach (`access.denied`). */
+export interface Denial {
+  readonly action?: string;
+  /** The object asked for; its id is cut to 100 characters (it may come from the URL). */
+  readonly target?: { readonly type: string; readonly id: string };
+  readonly reason: string;
+  /** The tenant the event belongs to; by default the user's own. */
+  readonly tenant?: string;
+}
+
+/** Records that `user` was refused something (outcome `denied`), and why. */
+export function recordDenied(
+  ctx: Context,
+  req: FastifyRequest,
+  user: Pick<UserRecord, 'id' | 'tenantId'>,
+  denial: Denial,
+): Promise<void> {
+  const { action = 'access.denied', target, reason, tenant = user.tenantId } = denial;
+  return record(ctx, req, {
+    tenant,
+    actor: { type: 'user', id: user.id },
+    action,
+    outcome: 'denied',
+    ...(target ? { target: { type: target.type, id: target.id.slice(0, 100) } } : {}),
+    reason,
   });
 }
 
@@ -117,13 +150,7 @@ export async function authorize(
 ): Promise<Principal> {
   const p = await principal(ctx, req);
   if (!can(p.user.role, permission)) {
-    await record(ctx, req, {
-      tenant: p.user.tenantId,
-      actor: { type: 'user', id: p.user.id },
-      action: 'access.denied',
-      outcome: 'denied',
-      reason: `missing permission ${permission}`,
-    });
+    await recordDenied(ctx, req, p.user, { reason: `missing permission ${permission}` });
     return fail(403, 'forbidden', 'you may not do that');
   }
   return p;
@@ -155,12 +182,8 @@ export async function requireTenant(
   const reachable = await tenants.reachableTenants(ctx.db, user);
   const found = reachable.find((t) => t.id === tenantId);
   if (!found) {
-    await record(ctx, req, {
-      tenant: user.tenantId,
-      actor: { type: 'user', id: user.id },
-      action: 'access.denied',
-      outcome: 'denied',
-      target: { type: 'tenant', id: tenantId.slice(0, 100) },
+    await recordDenied(ctx, req, user, {
+      target: { type: 'tenant', id: tenantId },
       reason: 'tenant out of scope',
     });
     return fail(404, 'not_found', 'not found');

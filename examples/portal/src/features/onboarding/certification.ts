@@ -9,7 +9,13 @@ import { randomBytes } from 'node:crypto';
 import { signWebhook } from '@fluxel-example/kit/webhooks';
 import type { FastifyRequest } from 'fastify';
 import { request } from 'undici';
-import { type Context, type Principal, record, recordUserAction } from '../../server/context.ts';
+import {
+  type Context,
+  type Principal,
+  record,
+  recordDenied,
+  recordUserAction,
+} from '../../server/context.ts';
 import { fail } from '../../server/http.ts';
 import { type PartnerScope, PRODUCTION_SCOPES } from '../partner/contract.ts';
 import { addClientScopes, rotateClientSecret, toScopes } from '../partner/oauth.ts';
@@ -178,13 +184,11 @@ export class Certification {
     const state = await this.stateOf(tenantId.slice(0, 100));
     if (!state) return fail(404, 'not_found', 'not found');
     if (!state.certified) {
-      await record(ctx, req, {
-        tenant: state.tenantId,
-        actor: { type: 'user', id: p.user.id },
+      await recordDenied(ctx, req, p.user, {
         action: 'partner.scopes.granted',
-        outcome: 'denied',
         target: { type: 'api-client', id: state.clientId },
         reason: 'not certified',
+        tenant: state.tenantId,
       });
       return fail(409, 'conflict', 'the partner is not certified yet');
     }

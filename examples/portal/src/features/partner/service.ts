@@ -12,7 +12,7 @@ import {
   type Context,
   OPERATOR_TENANT,
   type Principal,
-  record,
+  recordDenied,
   recordUserAction,
 } from '../../server/context.ts';
 import { fail } from '../../server/http.ts';
@@ -56,15 +56,7 @@ export function partnerService(ctx: Context, hub: PartnerHub) {
     p: Principal,
     target: { type: string; id: string },
     reason: string,
-  ) =>
-    record(ctx, req, {
-      tenant: p.user.tenantId,
-      actor: { type: 'user', id: p.user.id },
-      action: 'access.denied',
-      outcome: 'denied',
-      target,
-      reason,
-    });
+  ) => recordDenied(ctx, req, p.user, { target, reason });
 
   const tenantNames = async (): Promise<Map<string, Tenant>> =>
     new Map((await allTenants(ctx.db)).map((t) => [t.id, t]));

@@ -15,7 +15,13 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
-import { type Context, type Principal, record } from '../../server/context.ts';
+import {
+  type Context,
+  type Principal,
+  record,
+  recordDenied,
+  recordUserAction,
+} from '../../server/context.ts';
 import { fail } from '../../server/http.ts';
 import type { Tenant } from '../../shared/api.ts';
 import { GRANTABLE, ROLE_SCOPE, type Role } from '../../shared/permissions.ts';
@@ -90,13 +96,11 @@ function denied(
   reason: string,
   tenant = p.user.tenantId,
 ): Promise<void> {
-  return record(ctx, req, {
-    tenant,
-    actor: { type: 'user', id: p.user.id },
+  return recordDenied(ctx, req, p.user, {
     action,
-    outcome: 'denied',
-    target: { type: 'rights-request', id: id.slice(0, 100) },
+    target: { type: 'rights-request', id },
     reason,
+    tenant,
   });
 }
 
@@ -165,12 +169,9 @@ export async function withdraw(
   }
   if (!(await withdrawRightsRequest(ctx.db, row.id, ctx.now())))
     return fail(409, 'conflict', 'the request is not open');
-  await record(ctx, req, {
-    tenant: row.tenantId,
-    actor: { type: 'user', id: p.user.id },
-    action: 'rights.withdrawn',
-    outcome: 'success',
-    target: { type: 'rights-request', id: row.id },
+  await recordUserAction(ctx, req, p, 'rights.withdrawn', row.tenantId, {
+    type: 'rights-request',
+    id: row.id,
   });
   return reread(ctx, row.id);
 }
@@ -197,14 +198,7 @@ async function decidable(
 ): Promise<StoredRightsRequest> {
   const row = await rightsRequestById(ctx.db, id);
   if (!row || (!isAdmin(p) && row.tenantId !== p.user.tenantId)) {
-    await record(ctx, req, {
-      tenant: p.user.tenantId,
-      actor: { type: 'user', id: p.user.id },
-      action: 'access.denied',
-      outcome: 'denied',
-      target: { type: 'rights-request', id: id.slice(0, 100) },
-      reason: row ? 'tenant out of scope' : 'no such request',
-    });
+    await denied(ctx, req, p, 'access.denied', id, row ? 'tenant out of scope' : 'no such request');
     return fail(404, 'not_found', 'not found');
   }
   if (row.userId === p.user.id) {
@@ -275,15 +269,16 @@ export async function reject(
   const row = await decidable(ctx, req, p, id, 'rights.rejected');
   if (!(await rejectRightsRequest(ctx.db, row.id, { by: p.user.id, at: ctx.now(), reason })))
     return fail(409, 'conflict', 'the request is not open');
-  await record(ctx, req, {
-    tenant: row.tenantId,
-    actor: { type: 'user', id: p.user.id },
-    action: 'rights.rejected',
-    outcome: 'success',
-    target: { type: 'rights-request', id: row.id },
-    data: { user: row.userId, requested: row.requestedRole },
+  await recordUserAction(
+    ctx,
+    req,
+    p,
+    'rights.rejected',
+    row.tenantId,
+    { type: 'rights-request', id: row.id },
+    { user: row.userId, requested: row.requestedRole },
     reason,
-  });
+  );
   await ctx.mail.send({
     to: row.userEmail,
     ...rejectedMail({ userName: row.userName, role: row.requestedRole, reason }),

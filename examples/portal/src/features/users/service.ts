@@ -9,7 +9,7 @@ import type { z } from 'zod';
 import {
   type Context,
   type Principal,
-  record,
+  recordDenied,
   recordUserAction,
   requireTenant,
 } from '../../server/context.ts';
@@ -80,11 +80,8 @@ async function checkGrant(
   kind: 'customer' | 'partner' | 'operator',
 ): Promise<void> {
   if (!GRANTABLE[p.user.role].includes(role)) {
-    await record(ctx, req, {
-      tenant: p.user.tenantId,
-      actor: { type: 'user', id: p.user.id },
+    await recordDenied(ctx, req, p.user, {
       action: 'user.invite',
-      outcome: 'denied',
       reason: `may not grant ${role}`,
     });
     return fail(403, 'forbidden', 'you may not grant that role');
@@ -155,11 +152,8 @@ export async function updateUser(
     return fail(409, 'conflict', 'you cannot change your own role or status');
   if (body.role !== undefined) {
     if (!GRANTABLE[p.user.role].includes(body.role)) {
-      await record(ctx, req, {
-        tenant: p.user.tenantId,
-        actor: { type: 'user', id: p.user.id },
+      await recordDenied(ctx, req, p.user, {
         action: 'user.role.changed',
-        outcome: 'denied',
         target: { type: 'user', id: target.id },
         reason: `may not grant ${body.role}`,
       });
