@@ -12,7 +12,7 @@ import {
   FIELD_REASONS,
   type FieldProblem,
   type FieldReason,
-  PARTNER_API_ERROR_CODES,
+  type PartnerApiErrorCode,
   type Problem,
   type ProblemCode,
 } from '../shared/api.ts';
@@ -79,17 +79,32 @@ type PortalMembers = Partial<Pick<Problem, 'detail' | 'retryAfter' | 'fields'>> 
   readonly code: ProblemCode;
 };
 
-const PARTNER_API_CODES: ReadonlySet<string> = new Set(PARTNER_API_ERROR_CODES);
+/** The realms of the portal's problems, each with the codes it answers with. */
+interface RealmCodes {
+  /** The portal's web API, and the codes the partner API shares with it. */
+  readonly portal: ErrorCode;
+  /** Codes only the partner machine API answers with (bearer tokens, webhook signatures). */
+  readonly 'partner-api': PartnerApiErrorCode;
+}
+export type PortalRealm = keyof RealmCodes;
 
 /**
- * A problem of the portal (`…/problems/portal/<code>`) or, for the partner machine API's own
- * codes, of its realm (`…/problems/partner-api/<code>`); every field with its reason.
+ * A problem of the portal (`…/problems/portal/<code>`) or of the partner machine API
+ * (`…/problems/partner-api/<code>`); the caller names the realm, and the type allows only that
+ * realm's codes. Every field carries its reason.
  */
-export class PortalProblem extends RealmProblem<PortalMembers> {
-  constructor(status: number, code: ProblemCode, title: string, extra: ProblemExtra = {}) {
+export class PortalProblem<
+  R extends PortalRealm = PortalRealm,
+> extends RealmProblem<PortalMembers> {
+  constructor(
+    realm: R,
+    status: number,
+    code: RealmCodes[R],
+    title: string,
+    extra: ProblemExtra = {},
+  ) {
     const { fields: _raw, ...rest } = extra;
     const fields = withReasons(extra);
-    const realm = PARTNER_API_CODES.has(code) ? 'partner-api' : 'portal';
     super(realm, status, title, { ...rest, code, ...(fields ? { fields } : {}) });
     this.name = 'PortalProblem';
   }
@@ -99,13 +114,24 @@ export class PortalProblem extends RealmProblem<PortalMembers> {
   }
 }
 
+/** Refuses with a problem of the portal's realm (the partner API's shared codes too). */
 export const fail = (
   status: number,
-  code: ProblemCode,
+  code: ErrorCode,
   title: string,
   extra: ProblemExtra = {},
 ): never => {
-  throw new PortalProblem(status, code, title, extra);
+  throw new PortalProblem('portal', status, code, title, extra);
+};
+
+/** Refuses with one of the partner machine API's own codes, in its realm. */
+export const failPartnerApi = (
+  status: number,
+  code: PartnerApiErrorCode,
+  title: string,
+  extra: ProblemExtra = {},
+): never => {
+  throw new PortalProblem('partner-api', status, code, title, extra);
 };
 
 /**
@@ -250,17 +276,20 @@ export function installHttp(app: FastifyInstance, options: HttpOptions): void {
     if (error instanceof PortalProblem) return sendProblem(reply, error);
     const status = (error as FastifyError).statusCode ?? 500;
     if (status === 413)
-      return sendProblem(reply, new PortalProblem(413, 'bad_request', 'too large'));
+      return sendProblem(reply, new PortalProblem('portal', 413, 'bad_request', 'too large'));
     if (status >= 400 && status < 500)
       return sendProblem(
         reply,
-        new PortalProblem(status, 'bad_request', 'the request could not be read'),
+        new PortalProblem('portal', status, 'bad_request', 'the request could not be read'),
       );
     req.log.error({ err: { message: error.message, name: error.name } }, 'unexpected error');
-    return sendProblem(reply, new PortalProblem(500, 'internal', 'something went wrong'));
+    return sendProblem(reply, new PortalProblem('portal', 500, 'internal', 'something went wrong'));
   });
   app.setNotFoundHandler((req, reply) => {
-    sendProblem(reply, new PortalProblem(404, 'not_found', `no route ${req.method} ${req.url}`));
+    sendProblem(
+      reply,
+      new PortalProblem('portal', 404, 'not_found', `no route ${req.method} ${req.url}`),
+    );
   });
 }
 

@@ -43,6 +43,12 @@ export type Permission = (typeof PERMISSIONS)[number];
  */
 export type Scope = 'own' | 'assigned' | 'all';
 
+/**
+ * What only a tenant's own people do for themselves: accept the tenant's ADV, ask for a higher
+ * role. Administrators may do everything else (a new permission reaches them too).
+ */
+const TENANT_OWN_ACTS: readonly Permission[] = ['adv.accept', 'rights.request'];
+
 export const ROLE_PERMISSIONS: Readonly<Record<Role, readonly Permission[]>> = {
   customer: ['license.read', 'credentials.read', 'tenants.read', 'privacy.self', 'rights.request'],
   'key-user': [
@@ -71,33 +77,7 @@ export const ROLE_PERMISSIONS: Readonly<Record<Role, readonly Permission[]>> = {
     'partner.manage',
     'rights.request',
   ],
-  administrator: [
-    'license.read',
-    'license.create',
-    'license.lock',
-    'license.rebind',
-    'device.read',
-    'credentials.read',
-    'credentials.write',
-    'users.read',
-    'users.invite',
-    'users.manage',
-    'sessions.revoke-others',
-    'audit.read',
-    'alerts.read',
-    'alerts.manage',
-    'tenants.read',
-    'tenants.all',
-    'adv.publish',
-    'privacy.self',
-    'privacy.manage',
-    'register.read',
-    'status.manage',
-    'certificates.manage',
-    'partner.manage',
-    'onboarding.review',
-    'rights.approve',
-  ],
+  administrator: PERMISSIONS.filter((p) => !TENANT_OWN_ACTS.includes(p)),
 };
 
 export const ROLE_SCOPE: Readonly<Record<Role, Scope>> = {

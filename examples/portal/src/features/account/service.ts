@@ -4,16 +4,7 @@
  */
 import { generateRegistrationOptions, verifyRegistrationResponse } from '@simplewebauthn/server';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import {
-  type Context,
-  meOf,
-  type Principal,
-  record,
-  requireReauth,
-  type UserRecord,
-  userByEmail,
-  userById,
-} from '../../server/context.ts';
+import { type Context, meOf, type Principal, record, requireReauth } from '../../server/context.ts';
 import { fail, failWeakPassword } from '../../server/http.ts';
 import type { Session } from '../../server/sessions.ts';
 import type { Locale } from '../../shared/api.ts';
@@ -32,7 +23,10 @@ import {
   setLastSignIn,
   setPasswordHash,
   setPhone,
+  type UserRecord,
   updateProfile,
+  userByEmail,
+  userById,
 } from '../users/store.ts';
 import type { EnrolDone, Me, PasskeyCreationOptions, SessionRow, TotpStart } from './contract.ts';
 import { emailChangedMail } from './mails.ts';
@@ -92,7 +86,7 @@ export async function enrolling(ctx: Context, req: FastifyRequest): Promise<Enro
   const session = await ctx.sessions.read(req);
   if (!session || session.stage === 'password')
     return fail(401, 'unauthenticated', 'please sign in');
-  const user = await userById(ctx, session.userId);
+  const user = await userById(ctx.db, session.userId);
   if (!user || user.status !== 'active') return fail(401, 'unauthenticated', 'please sign in');
   if (session.stage === 'full') requireReauth(ctx, session);
   return { session, user };
@@ -320,7 +314,7 @@ export async function changeProfile(
   await recordOwn(ctx, req, user, 'user.profile.updated', 'success', {
     fields: Object.keys(profile),
   });
-  const updated = await userById(ctx, user.id);
+  const updated = await userById(ctx.db, user.id);
   if (!updated) return fail(401, 'unauthenticated', 'please sign in');
   return meOf(ctx, updated, session);
 }
@@ -352,7 +346,7 @@ export async function changeOwnEmail(
   const taken = () =>
     fail(409, 'email_taken', 'that address belongs to another account; choose a different one');
   // A quick answer for an address taken long ago; the UNIQUE decides a race (nothing changes).
-  const holder = await userByEmail(ctx, email);
+  const holder = await userByEmail(ctx.db, email);
   if (holder?.id === user.id)
     return fail(409, 'conflict', "that is this account's address already");
   if (holder) return taken();

@@ -9,13 +9,13 @@ import {
   type Context,
   type Principal,
   record,
-  tenantById,
-  type UserRecord,
+  recordDenied,
+  recordUserAction,
 } from '../../server/context.ts';
 import { fail } from '../../server/http.ts';
 import { ROLE_SCOPE } from '../../shared/permissions.ts';
-import { customerAndPartnerTenants } from '../tenants/store.ts';
-import { advRecipients } from '../users/store.ts';
+import { customerAndPartnerTenants, tenantById } from '../tenants/store.ts';
+import { advRecipients, type UserRecord } from '../users/store.ts';
 import {
   agreementFiles,
   allVersions,
@@ -55,7 +55,7 @@ const needsAcceptance = (
   kind !== 'operator' && current !== undefined && !accepted.some((a) => a.version === current.id);
 
 async function tenantOf(ctx: Context, user: UserRecord) {
-  const tenant = await tenantById(ctx, user.tenantId);
+  const tenant = await tenantById(ctx.db, user.tenantId);
   if (!tenant) return fail(404, 'not_found', 'not found');
   return tenant;
 }
@@ -121,7 +121,7 @@ export async function accept(
   p: Principal,
   body: AcceptBody,
 ): Promise<{ acceptance: AdvAcceptance; created: boolean }> {
-  const tenant = await tenantById(ctx, p.user.tenantId);
+  const tenant = await tenantById(ctx.db, p.user.tenantId);
   if (!tenant || tenant.kind === 'operator')
     return fail(400, 'bad_request', 'the operator does not accept its own agreement');
   const current = await currentVersion(ctx.db, ctx.now());
@@ -149,14 +149,15 @@ export async function accept(
   const acceptance = (await acceptancesOf(ctx.db, tenant.id)).find((a) => a.version === current.id);
   if (!acceptance) return fail(500, 'internal', 'the acceptance was not stored');
   if (created)
-    await record(ctx, req, {
-      tenant: tenant.id,
-      actor: { type: 'user', id: p.user.id },
-      action: 'adv.accepted',
-      outcome: 'success',
-      target: { type: 'adv', id: current.id },
-      data: { acceptanceId: acceptance.id, textSha256, locale, userName: p.user.name },
-    });
+    await recordUserAction(
+      ctx,
+      req,
+      p,
+      'adv.accepted',
+      tenant.id,
+      { type: 'adv', id: current.id },
+      { acceptanceId: acceptance.id, textSha256, locale, userName: p.user.name },
+    );
   return { acceptance, created };
 }
 
@@ -174,12 +175,8 @@ export async function acceptanceDocument(
     ? await acceptanceById(ctx.db, id)
     : undefined;
   if (!acceptance || (acceptance.tenantId !== user.tenantId && ROLE_SCOPE[user.role] !== 'all')) {
-    await record(ctx, req, {
-      tenant: user.tenantId,
-      actor: { type: 'user', id: user.id },
-      action: 'access.denied',
-      outcome: 'denied',
-      target: { type: 'adv-acceptance', id: id.slice(0, 100) },
+    await recordDenied(ctx, req, user, {
+      target: { type: 'adv-acceptance', id },
       reason: acceptance ? 'tenant out of scope' : 'no such acceptance',
     });
     return fail(404, 'not_found', 'not found');

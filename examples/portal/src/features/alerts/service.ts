@@ -8,17 +8,11 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { AuditEvent } from '@fluxel/audit';
 import type { FastifyRequest } from 'fastify';
-import {
-  type Context,
-  type Principal,
-  reachableTenants,
-  record,
-  requireTenant,
-  tenantById,
-  userById,
-} from '../../server/context.ts';
+import { type Context, type Principal, record, requireTenant } from '../../server/context.ts';
 import { fail } from '../../server/http.ts';
 import { ROLE_SCOPE } from '../../shared/permissions.ts';
+import { reachableTenants, tenantById } from '../tenants/store.ts';
+import { userById } from '../users/store.ts';
 import {
   ALERT_SEVERITIES,
   type AlertRow,
@@ -120,7 +114,7 @@ export async function relayAlert(
     typeof event.time !== 'string'
   )
     return fail(400, 'bad_request', 'not an alert event');
-  if (!(await tenantById(ctx, event.tenant))) return;
+  if (!(await tenantById(ctx.db, event.tenant))) return;
   let product: string | undefined;
   if (event.target?.type === 'license')
     product = await ctx.relay.get(event.target.id).then(
@@ -134,12 +128,12 @@ export async function relayAlert(
 /** The tenants a principal's inbox covers. */
 async function scopeOf(ctx: Context, p: Principal): Promise<readonly string[] | 'all'> {
   if (ROLE_SCOPE[p.user.role] === 'all') return 'all';
-  return (await reachableTenants(ctx, p.user)).map((t) => t.id);
+  return (await reachableTenants(ctx.db, p.user)).map((t) => t.id);
 }
 
 async function person(ctx: Context, userId: string | undefined) {
   if (!userId) return undefined;
-  const u = await userById(ctx, userId);
+  const u = await userById(ctx.db, userId);
   return u ? { name: u.name, email: u.email } : undefined;
 }
 
@@ -209,7 +203,7 @@ async function toRow(ctx: Context, a: AlertRecord, names: Map<string, string>): 
 }
 
 async function tenantNames(ctx: Context, p: Principal): Promise<Map<string, string>> {
-  return new Map((await reachableTenants(ctx, p.user)).map((t) => [t.id, t.name]));
+  return new Map((await reachableTenants(ctx.db, p.user)).map((t) => [t.id, t.name]));
 }
 
 /** The inbox of the tenants the principal reaches. */

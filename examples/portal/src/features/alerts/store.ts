@@ -9,8 +9,8 @@ import { randomBytes } from 'node:crypto';
 import type { Database } from '../../server/db.ts';
 import { ALERT_SEVERITIES, type AlertSeverity, type AlertState } from './contract.ts';
 
-export interface AlertRecord {
-  readonly id: string;
+/** What an alert says and is about: the same for a new occurrence and the stored alert. */
+interface AlertSubject {
   readonly source: 'portal' | 'relay';
   readonly kind: string;
   readonly severity: AlertSeverity;
@@ -20,6 +20,10 @@ export interface AlertRecord {
   /** What the subject is called where that is no personal data (a license's product). */
   readonly subjectLabel?: string;
   readonly details: Record<string, unknown>;
+}
+
+export interface AlertRecord extends AlertSubject {
+  readonly id: string;
   readonly count: number;
   readonly firstSeen: number;
   readonly lastSeen: number;
@@ -30,15 +34,8 @@ export interface AlertRecord {
   readonly resolvedAt?: number;
 }
 
-export interface AlertInput {
-  readonly source: 'portal' | 'relay';
-  readonly kind: string;
-  readonly severity: AlertSeverity;
-  readonly tenantId: string;
-  readonly subjectType: string;
-  readonly subjectId: string;
-  readonly subjectLabel?: string;
-  readonly details: Record<string, unknown>;
+/** One occurrence to record (a repetition of an unresolved alert counts it up). */
+export interface AlertInput extends AlertSubject {
   readonly time: number;
   readonly eventId: string;
 }

@@ -18,16 +18,11 @@ import {
   successAfterFailures,
 } from '@fluxel/audit';
 import type { FastifyRequest } from 'fastify';
-import {
-  type Context,
-  type Principal,
-  reachableTenants,
-  record,
-  requireTenant,
-} from '../../server/context.ts';
+import { type Context, type Principal, record, requireTenant } from '../../server/context.ts';
 import type { Database } from '../../server/db.ts';
 import { fail } from '../../server/http.ts';
 import { ROLE_SCOPE } from '../../shared/permissions.ts';
+import { reachableTenants } from '../tenants/store.ts';
 import type {
   AuditFilters,
   AuditScope,
@@ -145,7 +140,7 @@ async function auditScope(
   tenantId: string | undefined,
 ): Promise<Scope> {
   const all = ROLE_SCOPE[p.user.role] === 'all';
-  const visible = all ? [] : (await reachableTenants(ctx, p.user)).map((t) => t.id);
+  const visible = all ? [] : (await reachableTenants(ctx.db, p.user)).map((t) => t.id);
   const people: readonly string[] | 'all' = all ? 'all' : visible;
   if (tenantId) return { tenant: (await requireTenant(ctx, req, p.user, tenantId)).id, people };
   return all ? { allTenants: true, people } : { tenants: visible, people };
@@ -155,7 +150,7 @@ async function auditScope(
 export async function auditTenants(ctx: Context, p: Principal): Promise<AuditScope> {
   return {
     allTenants: ROLE_SCOPE[p.user.role] === 'all',
-    tenants: (await reachableTenants(ctx, p.user)).map((t) => ({ id: t.id, name: t.name })),
+    tenants: (await reachableTenants(ctx.db, p.user)).map((t) => ({ id: t.id, name: t.name })),
   };
 }
 

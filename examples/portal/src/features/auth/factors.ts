@@ -3,10 +3,11 @@
  * re-authentication, and sending e-mail/SMS codes. Every check is single use: a TOTP step,
  * a one-time code and a recovery code each work once.
  */
-import type { Context, UserRecord } from '../../server/context.ts';
+import type { Context } from '../../server/context.ts';
 import { fail } from '../../server/http.ts';
 import type { SecondFactorMethod } from '../../shared/api.ts';
 import { openPersonal, sealPersonal } from '../privacy/person-keys.ts';
+import type { UserRecord } from '../users/store.ts';
 import { checkOneTimeCode, newOneTimeCode } from './codes.ts';
 import { codeMail, codeSms } from './mails.ts';
 import { hashRecoveryCode, normaliseRecoveryCode } from './recovery.ts';

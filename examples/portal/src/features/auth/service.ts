@@ -15,16 +15,7 @@ import {
 } from '@simplewebauthn/server';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { z } from 'zod';
-import {
-  type Context,
-  meOf,
-  OPERATOR_TENANT,
-  record,
-  tenantById,
-  type UserRecord,
-  userByEmail,
-  userById,
-} from '../../server/context.ts';
+import { type Context, meOf, OPERATOR_TENANT, record } from '../../server/context.ts';
 import { fail, failWeakPassword } from '../../server/http.ts';
 import { type Session, sha256 } from '../../server/sessions.ts';
 import type {
@@ -37,12 +28,16 @@ import type {
   secondFactorBody,
 } from '../../shared/api.ts';
 import type { Role } from '../../shared/permissions.ts';
+import { tenantById } from '../tenants/store.ts';
 import { failReplacedInvitation } from '../users/service.ts';
 import {
   acceptInvitation as createInvitedAccount,
   openInvitation,
   recordSignIn,
   setPasswordHash,
+  type UserRecord,
+  userByEmail,
+  userById,
 } from '../users/store.ts';
 import { ensureAnonymousCsrf } from './csrf.ts';
 import { methodsOf, sendCode, verifySecondFactor } from './factors.ts';
@@ -77,7 +72,7 @@ export async function sessionInfo(
   session: Session | undefined,
 ): Promise<SessionInfo> {
   if (!session) return { stage: 'anonymous', csrfToken: ensureAnonymousCsrf(req, reply) };
-  const user = await userById(ctx, session.userId);
+  const user = await userById(ctx.db, session.userId);
   if (!user || user.status !== 'active') {
     await ctx.sessions.end(req, reply);
     return sessionInfo(ctx, req, reply, undefined);
@@ -133,7 +128,7 @@ export async function signIn(
 ): Promise<SessionInfo> {
   const account: ThrottleKey = { key: `account:${body.email}`, policy: ACCOUNT_POLICY };
   const ip: ThrottleKey = { key: `ip:${req.ip}`, policy: IP_POLICY };
-  const user = await userByEmail(ctx, body.email);
+  const user = await userByEmail(ctx.db, body.email);
   const tenant = user?.tenantId ?? OPERATOR_TENANT;
   // Unknown accounts: a keyed hash, so nobody without the pepper links it to an address.
   const unknown = createHmac('sha256', ctx.pepper)
@@ -187,7 +182,7 @@ export async function signIn(
 async function pending(ctx: Context, req: FastifyRequest) {
   const session = await ctx.sessions.read(req);
   if (!session) return fail(401, 'unauthenticated', 'please sign in');
-  const user = await userById(ctx, session.userId);
+  const user = await userById(ctx.db, session.userId);
   if (!user || user.status !== 'active') return fail(401, 'unauthenticated', 'please sign in');
   return { session, user };
 }
@@ -263,7 +258,7 @@ export async function passkeyOptions(ctx: Context, email: string | undefined) {
   const wa = ctx.webauthn();
   let allow: { id: string }[] | undefined;
   if (email) {
-    const user = await userByEmail(ctx, email);
+    const user = await userByEmail(ctx.db, email);
     // Unknown accounts get an empty list too: nothing tells whether the account exists.
     const ids = user ? await passkeyCredentialIds(ctx.db, user.id) : [];
     allow = ids.map((id) => ({ id }));
@@ -303,7 +298,7 @@ export async function passkeySignIn(
   }
   const fresh = await takeSignInChallenge(ctx.db, String(challenge), ctx.now());
   const passkey = await passkeyByCredential(ctx.db, credentialId);
-  const user = passkey ? await userById(ctx, passkey.userId) : undefined;
+  const user = passkey ? await userById(ctx.db, passkey.userId) : undefined;
   const refuse = async (reason: string) => {
     await record(ctx, req, {
       tenant: user?.tenantId ?? OPERATOR_TENANT,
@@ -346,7 +341,7 @@ export async function passkeySignIn(
 export async function signOut(ctx: Context, req: FastifyRequest, reply: FastifyReply) {
   const session = await ctx.sessions.read(req);
   if (session) {
-    const user = await userById(ctx, session.userId);
+    const user = await userById(ctx.db, session.userId);
     await record(ctx, req, {
       tenant: user?.tenantId ?? OPERATOR_TENANT,
       actor: { type: 'user', id: session.userId },
@@ -365,7 +360,7 @@ export async function reauthenticate(
 ): Promise<{ reauthUntil: string }> {
   const session = await ctx.sessions.read(req);
   if (!session || session.stage !== 'full') return fail(401, 'unauthenticated', 'please sign in');
-  const user = await userById(ctx, session.userId);
+  const user = await userById(ctx.db, session.userId);
   if (!user) return fail(401, 'unauthenticated', 'please sign in');
   const key = `reauth:${user.id}`;
   const hit = await reserveAttempt(ctx.db, [{ key, policy: ACCOUNT_POLICY }], ctx.now());
@@ -398,7 +393,7 @@ export async function reauthenticate(
 
 /** Mails a reset link when the account exists; the same answer either way. */
 export async function requestReset(ctx: Context, req: FastifyRequest, email: string) {
-  const user = await userByEmail(ctx, email);
+  const user = await userByEmail(ctx.db, email);
   // Every request counts against the IP, counted before anything is sent.
   const hit = await reserveAttempt(
     ctx.db,
@@ -429,13 +424,13 @@ export async function confirmReset(
   // The password is judged before the token is spent, so a weak one leaves it usable
   // without ever handing it back (a claimed token is never released again).
   const ownerId = await resetTokenOwner(ctx.db, body.token, ctx.now());
-  const owner = ownerId ? await userById(ctx, ownerId) : undefined;
+  const owner = ownerId ? await userById(ctx.db, ownerId) : undefined;
   if (!owner) return invalid();
   const policy = checkPasswordPolicy(body.password, { email: owner.email, name: owner.name });
   if (!policy.ok) return failWeakPassword(policy.reason);
   // Compare-and-set: of concurrent confirmations of one token exactly one claims it.
   const spentBy = await spendResetToken(ctx.db, body.token, ctx.now());
-  const user = spentBy ? await userById(ctx, spentBy) : undefined;
+  const user = spentBy ? await userById(ctx.db, spentBy) : undefined;
   if (!user) return invalid();
   await setPasswordHash(ctx.db, user.id, await hashPassword(body.password, ctx.passwordParams));
   const ended = await ctx.sessions.revokeAll(user.id);
@@ -461,7 +456,7 @@ export async function invitationInfo(ctx: Context, token: string): Promise<Invit
     await failReplacedInvitation(ctx, token);
     return invitationInvalid();
   }
-  const tenant = await tenantById(ctx, invitation.tenantId);
+  const tenant = await tenantById(ctx.db, invitation.tenantId);
   return {
     email: invitation.email,
     tenantName: tenant?.name ?? invitation.tenantId,

@@ -13,13 +13,14 @@ import {
   type Context,
   type Principal,
   record,
+  recordDenied,
   recordUserAction,
-  tenantById,
 } from '../../server/context.ts';
 import { fail } from '../../server/http.ts';
 import { type PartnerScope, PRODUCTION_SCOPES } from '../partner/contract.ts';
 import { addClientScopes, rotateClientSecret, toScopes } from '../partner/oauth.ts';
 import { checkTargetUrl, type TargetPolicy, webhookDispatcher } from '../partner/ssrf.ts';
+import { tenantById } from '../tenants/store.ts';
 import { type CertificationState, stepCode } from './contract.ts';
 import { certifiedMail } from './mails.ts';
 import { openWebhookSecret } from './secrets.ts';
@@ -152,7 +153,7 @@ export class Certification {
       outcome: 'success',
       target: { type: 'tenant', id: tenantId },
     });
-    const tenant = await tenantById(ctx, tenantId);
+    const tenant = await tenantById(ctx.db, tenantId);
     await notifyAdministrators(ctx, certifiedMail(tenant?.name ?? tenantId, ctx.origin()));
   }
 
@@ -183,13 +184,11 @@ export class Certification {
     const state = await this.stateOf(tenantId.slice(0, 100));
     if (!state) return fail(404, 'not_found', 'not found');
     if (!state.certified) {
-      await record(ctx, req, {
-        tenant: state.tenantId,
-        actor: { type: 'user', id: p.user.id },
+      await recordDenied(ctx, req, p.user, {
         action: 'partner.scopes.granted',
-        outcome: 'denied',
         target: { type: 'api-client', id: state.clientId },
         reason: 'not certified',
+        tenant: state.tenantId,
       });
       return fail(409, 'conflict', 'the partner is not certified yet');
     }

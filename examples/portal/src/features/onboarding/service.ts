@@ -22,14 +22,13 @@ import {
   type Principal,
   record,
   recordUserAction,
-  userByEmail,
 } from '../../server/context.ts';
 import { fail } from '../../server/http.ts';
 import { sha256 } from '../../server/sessions.ts';
 import { currentVersion, sha256Hex } from '../adv/agreements.ts';
 import { SANDBOX_SCOPES } from '../partner/contract.ts';
 import { CLIENT_ID_PREFIX, CLIENT_SECRET_PREFIX, hashSecret } from '../partner/oauth.ts';
-import { activeAdministratorEmails } from '../users/store.ts';
+import { activeAdministratorEmails, userByEmail } from '../users/store.ts';
 import type {
   ApplicationBody,
   ApplicationRow,
@@ -126,7 +125,7 @@ export async function register(
     });
     await ctx.mail.send({ to: body.contactEmail, ...duplicateMail(ctx.origin()) });
   };
-  if (await userByEmail(ctx, body.contactEmail)) return duplicate();
+  if (await userByEmail(ctx.db, body.contactEmail)) return duplicate();
 
   const id = `app_${randomBytes(12).toString('base64url')}`;
   const token = randomBytes(32).toString('base64url');

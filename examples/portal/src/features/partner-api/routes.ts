@@ -102,7 +102,8 @@ export function partnerApiRoutes(
       },
     });
 
-    // Unknown partner API paths: problem+json, not the web app's index page.
+    // Unknown partner API paths: problem+json, not the web app's index page. `not_found` is a
+    // code the partner API shares with the portal, so `fail` (the portal realm) answers it.
     api.all('/partner-api/*', async () => fail(404, 'not_found', 'no such partner API route'));
   });
 

@@ -9,7 +9,7 @@ import { verifyWebhook } from '@fluxel-example/kit/webhooks';
 import type { FastifyRequest } from 'fastify';
 import type { z } from 'zod';
 import { type Context, OPERATOR_TENANT, record } from '../../server/context.ts';
-import { fail, parse } from '../../server/http.ts';
+import { fail, failPartnerApi, parse } from '../../server/http.ts';
 import { RelayGatewayError } from '../../server/relay-gateway.ts';
 import type {
   EventsQuery,
@@ -144,7 +144,7 @@ export function partnerApiService(
         'www-authenticate',
         match ? `Bearer realm="${REALM}", error="invalid_token"` : `Bearer realm="${REALM}"`,
       );
-      return fail(
+      return failPartnerApi(
         401,
         'invalid_token',
         match ? 'the token is invalid or expired' : 'a bearer token is required',
@@ -263,14 +263,16 @@ export function partnerApiService(
       const client = await tokenOwner(authorization, setHeader);
       const limited = limiter.hit(client.clientId);
       if (!limited.ok)
-        return fail(429, 'rate_limited', 'too many requests', { retryAfter: limited.retryAfterS });
+        return failPartnerApi(429, 'rate_limited', 'too many requests', {
+          retryAfter: limited.retryAfterS,
+        });
       setHeader('x-ratelimit-remaining', String(limited.remaining));
       if (!client.scopes.includes(scope)) {
         setHeader(
           'www-authenticate',
           `Bearer realm="${REALM}", error="insufficient_scope", scope="${scope}"`,
         );
-        return fail(403, 'insufficient_scope', `the token lacks the scope ${scope}`);
+        return failPartnerApi(403, 'insufficient_scope', `the token lacks the scope ${scope}`);
       }
       return client;
     },
@@ -363,31 +365,37 @@ export function partnerApiService(
       const client = await tokenOwner(req.headers.authorization, setHeader);
       const limited = sandboxLimiter.hit(client.clientId);
       if (!limited.ok)
-        return fail(429, 'rate_limited', 'too many requests', { retryAfter: limited.retryAfterS });
+        return failPartnerApi(429, 'rate_limited', 'too many requests', {
+          retryAfter: limited.retryAfterS,
+        });
       if (!client.scopes.includes('sandbox')) {
         setHeader(
           'www-authenticate',
           `Bearer realm="${REALM}", error="insufficient_scope", scope="sandbox"`,
         );
-        return fail(403, 'insufficient_scope', 'the token lacks the scope sandbox');
+        return failPartnerApi(403, 'insufficient_scope', 'the token lacks the scope sandbox');
       }
       const signingKey = await certification.webhookSecret(client.tenantId);
       if (!signingKey) return fail(404, 'not_found', 'this tenant has no sandbox');
       const actor = serviceActor(client);
       const verified = verifyWebhook(signingKey, req.headers, raw, ctx.now());
       if (!verified.ok) {
-        const [status, code, title] =
+        // A missing header is a malformed request (the portal's shared code); a stale timestamp
+        // or a bad signature is the partner API's own refusal.
+        if (verified.reason === 'missing') {
+          await certification.setStep(req, client.tenantId, 'inbound', false, 'bad_request', actor);
+          return fail(
+            400,
+            'bad_request',
+            'webhook-id, webhook-timestamp and webhook-signature are required',
+          );
+        }
+        const [code, title] =
           verified.reason === 'timestamp'
-            ? ([401, 'stale_timestamp', 'the webhook timestamp is too old or too new'] as const)
-            : verified.reason === 'missing'
-              ? ([
-                  400,
-                  'bad_request',
-                  'webhook-id, webhook-timestamp and webhook-signature are required',
-                ] as const)
-              : ([401, 'invalid_signature', 'the webhook signature is not valid'] as const);
+            ? (['stale_timestamp', 'the webhook timestamp is too old or too new'] as const)
+            : (['invalid_signature', 'the webhook signature is not valid'] as const);
         await certification.setStep(req, client.tenantId, 'inbound', false, code, actor);
-        return fail(status, code, title);
+        return failPartnerApi(401, code, title);
       }
       let json: unknown;
       try {
@@ -422,7 +430,7 @@ export function partnerApiService(
         ctx.now(),
       );
       if (!fresh)
-        return fail(
+        return failPartnerApi(
           409,
           'replayed',
           'this webhook-id was already accepted: send each message with a new webhook-id',

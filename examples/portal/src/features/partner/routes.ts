@@ -5,8 +5,9 @@
  * when it closes; the hub is handed to the partner machine API (features/partner-api).
  */
 import type { FastifyInstance } from 'fastify';
-import { type Context, tenantById } from '../../server/context.ts';
+import type { Context } from '../../server/context.ts';
 import { serveAll } from '../../server/route.ts';
+import { tenantById } from '../tenants/store.ts';
 import { partnerContract } from './contract.ts';
 import { attachHub, detachHub } from './events.ts';
 import { type HubOptions, PartnerHub } from './hub.ts';
@@ -43,7 +44,7 @@ function startPartnerHub(
         rf,
         async (event) => {
           // Only tenants the portal knows; the relay may serve others.
-          if (await tenantById(ctx, event.tenant)) await hub.emit(event);
+          if (await tenantById(ctx.db, event.tenant)) await hub.emit(event);
         },
         (error) => onError(error, 'relay feed'),
       );

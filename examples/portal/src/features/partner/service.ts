@@ -12,13 +12,13 @@ import {
   type Context,
   OPERATOR_TENANT,
   type Principal,
-  record,
+  recordDenied,
   recordUserAction,
-  tenantById,
 } from '../../server/context.ts';
 import { fail } from '../../server/http.ts';
 import type { Tenant } from '../../shared/api.ts';
 import { checkClientScopes } from '../onboarding/certification.ts';
+import { allTenants, customersOf, tenantById } from '../tenants/store.ts';
 import {
   type ApiClientRow,
   type DeliveryRow,
@@ -56,23 +56,15 @@ export function partnerService(ctx: Context, hub: PartnerHub) {
     p: Principal,
     target: { type: string; id: string },
     reason: string,
-  ) =>
-    record(ctx, req, {
-      tenant: p.user.tenantId,
-      actor: { type: 'user', id: p.user.id },
-      action: 'access.denied',
-      outcome: 'denied',
-      target,
-      reason,
-    });
+  ) => recordDenied(ctx, req, p.user, { target, reason });
 
   const tenantNames = async (): Promise<Map<string, Tenant>> =>
-    new Map((await store.allTenants(ctx.db)).map((t) => [t.id, t]));
+    new Map((await allTenants(ctx.db)).map((t) => [t.id, t]));
 
   /** The tenant a new client/subscription belongs to: own (partners), any but the operator (admins). */
   const targetTenant = async (req: FastifyRequest, p: Principal, requested?: string) => {
     const id = requested ?? p.user.tenantId;
-    const tenant = await tenantById(ctx, id);
+    const tenant = await tenantById(ctx.db, id);
     if (!tenant || (!isAdmin(p) && id !== p.user.tenantId)) {
       await denied(req, p, { type: 'tenant', id: clip(id) }, 'tenant out of scope');
       return fail(404, 'not_found', 'not found');
@@ -113,7 +105,7 @@ export function partnerService(ctx: Context, hub: PartnerHub) {
   const service = {
     /** A tenant and — for a partner tenant — the customers assigned to it. */
     async clientTenants(tenant: string): Promise<string[]> {
-      return [tenant, ...(await store.customersOf(ctx.db, tenant))];
+      return [tenant, ...(await customersOf(ctx.db, tenant))];
     },
 
     /** The page's and the API's view of one subscription. */

@@ -5,7 +5,6 @@
  * contract's shapes (or a record the hub needs); rules live in the service and the hub.
  */
 import type { Database } from '../../server/db.ts';
-import type { Tenant } from '../../shared/api.ts';
 import {
   type ApiClientRow,
   type DeliveryRow,
@@ -597,26 +596,4 @@ export async function recentEvents(
     params,
   );
   return rows.map(eventRow);
-}
-
-// ---------------------------------------------------------------- tenants
-// Reads of portal_tenants / portal_partner_customers the partner feature needs. They belong to
-// the tenants feature's store; they sit here until that store exists on this branch.
-
-export async function allTenants(db: Db): Promise<Tenant[]> {
-  const { rows } = await db.query('SELECT id, name, kind FROM portal_tenants');
-  return rows.map((r) => ({
-    id: String(r.id),
-    name: String(r.name),
-    kind: r.kind as Tenant['kind'],
-  }));
-}
-
-/** The customers assigned to partner tenant `partnerId`. */
-export async function customersOf(db: Db, partnerId: string): Promise<string[]> {
-  const { rows } = await db.query(
-    'SELECT customer_id FROM portal_partner_customers WHERE partner_id = $1 ORDER BY customer_id',
-    [partnerId],
-  );
-  return rows.map((r) => String(r.customer_id));
 }

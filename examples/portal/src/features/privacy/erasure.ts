@@ -14,9 +14,15 @@
  *   still verifies.
  */
 import { randomBytes } from 'node:crypto';
-import { type Context, OPERATOR_TENANT, type UserRecord, userById } from '../../server/context.ts';
+import { type Context, OPERATOR_TENANT } from '../../server/context.ts';
 import { sha256 } from '../../server/sessions.ts';
-import { cancelErasureOf, scheduleErasureOf, tombstoneUser } from '../users/store.ts';
+import {
+  cancelErasureOf,
+  scheduleErasureOf,
+  tombstoneUser,
+  type UserRecord,
+  userById,
+} from '../users/store.ts';
 import { shredPerson } from './person-keys.ts';
 import { claimErasure, deletePersonRows, dueErasures, finishErasure } from './store.ts';
 
@@ -95,7 +101,7 @@ export async function runErasures(ctx: Context, now: number = ctx.now()): Promis
   const done: string[] = [];
   for (const userId of await dueErasures(ctx.db, now, now - STALE_CLAIM_MS)) {
     if (!(await claimErasure(ctx.db, userId, now, now - STALE_CLAIM_MS))) continue;
-    const user = await userById(ctx, userId);
+    const user = await userById(ctx.db, userId);
     if (user) await erase(ctx, user);
     await finishErasure(ctx.db, userId, now);
     await ctx.audit.append({

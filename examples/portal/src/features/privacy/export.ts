@@ -8,10 +8,10 @@
  */
 import type { AuditEvent } from '@fluxel/audit';
 import { strToU8, zipSync } from 'fflate';
-import { type Context, tenantById, type UserRecord } from '../../server/context.ts';
+import type { Context } from '../../server/context.ts';
 import { acceptancesDeclaredBy } from '../adv/store.ts';
-import { allTenantIds } from '../tenants/store.ts';
-import { recoveryCodeCounts } from '../users/store.ts';
+import { allTenantIds, tenantById } from '../tenants/store.ts';
+import { recoveryCodeCounts, type UserRecord } from '../users/store.ts';
 import { readableEvent } from './audit-privacy.ts';
 import { tryOpenPersonal } from './person-keys.ts';
 import {
@@ -67,7 +67,7 @@ export async function collectPersonData(
   audit: AuditQueryable,
   user: UserRecord,
 ): Promise<PersonExport> {
-  const tenant = await tenantById(ctx, user.tenantId);
+  const tenant = await tenantById(ctx.db, user.tenantId);
   const rows = await personRows(ctx.db, user);
   const recovery = await recoveryCodeCounts(ctx.db, user.id);
   const consents = await consentsOf(ctx.db, user.id);

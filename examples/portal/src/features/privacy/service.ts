@@ -5,17 +5,10 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
-import {
-  type Context,
-  type Principal,
-  reachableTenants,
-  record,
-  requireTenant,
-  type UserRecord,
-  userById,
-} from '../../server/context.ts';
+import { type Context, type Principal, record, requireTenant } from '../../server/context.ts';
 import { fail } from '../../server/http.ts';
-import { scheduledErasures } from '../users/store.ts';
+import { reachableTenants } from '../tenants/store.ts';
+import { scheduledErasures, type UserRecord, userById } from '../users/store.ts';
 import type { ConsentBody, ConsentList, ErasureRow, ErasureStatus } from './contract.ts';
 import { cancelErasure, scheduleErasure } from './erasure.ts';
 import { collectPersonData, exportZip } from './export.ts';
@@ -164,7 +157,7 @@ export function privacyService(ctx: Context, graceMs: number) {
 
     /** A user an administrator may act on: exists, in a reachable tenant (else 404). */
     async subject(req: FastifyRequest, p: Principal, id: string): Promise<UserRecord> {
-      const target = await userById(ctx, id);
+      const target = await userById(ctx.db, id);
       if (!target) return fail(404, 'not_found', 'not found');
       await requireTenant(ctx, req, p.user, target.tenantId);
       return target;
@@ -185,7 +178,7 @@ export function privacyService(ctx: Context, graceMs: number) {
     async cancelByToken(req: FastifyRequest, token: string): Promise<void> {
       const userId = await cancelErasure(ctx, { token }, 'self');
       if (!userId) return fail(404, 'token_invalid', 'the link is not valid (any more)');
-      const user = await userById(ctx, userId);
+      const user = await userById(ctx.db, userId);
       await record(ctx, req, {
         tenant: user?.tenantId ?? 'fluxel-operator',
         actor: { type: 'user', id: userId },
@@ -197,7 +190,7 @@ export function privacyService(ctx: Context, graceMs: number) {
 
     /** The scheduled erasures in the tenants the administrator reaches. */
     async scheduled(p: Principal): Promise<ErasureRow[]> {
-      const tenants = (await reachableTenants(ctx, p.user)).map((t) => t.id);
+      const tenants = (await reachableTenants(ctx.db, p.user)).map((t) => t.id);
       return (await scheduledErasures(ctx.db, tenants)).map((r) => ({
         userId: r.userId,
         email: r.email,

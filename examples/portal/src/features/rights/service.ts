@@ -19,13 +19,18 @@ import {
   type Context,
   type Principal,
   record,
-  tenantById,
-  userById,
+  recordDenied,
+  recordUserAction,
 } from '../../server/context.ts';
 import { fail } from '../../server/http.ts';
 import type { Tenant } from '../../shared/api.ts';
 import { GRANTABLE, ROLE_SCOPE, type Role } from '../../shared/permissions.ts';
-import { activeAdministratorEmails, keyUserAndAdministratorEmails } from '../users/store.ts';
+import { tenantById } from '../tenants/store.ts';
+import {
+  activeAdministratorEmails,
+  keyUserAndAdministratorEmails,
+  userById,
+} from '../users/store.ts';
 import type { RightsRequestRow } from './contract.ts';
 import { approvedMail, rejectedMail, requestedMail } from './mails.ts';
 import {
@@ -91,13 +96,11 @@ function denied(
   reason: string,
   tenant = p.user.tenantId,
 ): Promise<void> {
-  return record(ctx, req, {
-    tenant,
-    actor: { type: 'user', id: p.user.id },
+  return recordDenied(ctx, req, p.user, {
     action,
-    outcome: 'denied',
-    target: { type: 'rights-request', id: id.slice(0, 100) },
+    target: { type: 'rights-request', id },
     reason,
+    tenant,
   });
 }
 
@@ -109,7 +112,7 @@ export async function requestRights(
   p: Principal,
   body: { role: Role; reason: string },
 ): Promise<RightsRequestRow> {
-  const tenant = await tenantById(ctx, p.user.tenantId);
+  const tenant = await tenantById(ctx.db, p.user.tenantId);
   if (!tenant) return fail(404, 'not_found', 'not found');
   if (body.role === p.user.role) return fail(409, 'conflict', 'you already have that role');
   if (!roleFitsTenant(body.role, tenant.kind))
@@ -166,12 +169,9 @@ export async function withdraw(
   }
   if (!(await withdrawRightsRequest(ctx.db, row.id, ctx.now())))
     return fail(409, 'conflict', 'the request is not open');
-  await record(ctx, req, {
-    tenant: row.tenantId,
-    actor: { type: 'user', id: p.user.id },
-    action: 'rights.withdrawn',
-    outcome: 'success',
-    target: { type: 'rights-request', id: row.id },
+  await recordUserAction(ctx, req, p, 'rights.withdrawn', row.tenantId, {
+    type: 'rights-request',
+    id: row.id,
   });
   return reread(ctx, row.id);
 }
@@ -198,14 +198,7 @@ async function decidable(
 ): Promise<StoredRightsRequest> {
   const row = await rightsRequestById(ctx.db, id);
   if (!row || (!isAdmin(p) && row.tenantId !== p.user.tenantId)) {
-    await record(ctx, req, {
-      tenant: p.user.tenantId,
-      actor: { type: 'user', id: p.user.id },
-      action: 'access.denied',
-      outcome: 'denied',
-      target: { type: 'rights-request', id: id.slice(0, 100) },
-      reason: row ? 'tenant out of scope' : 'no such request',
-    });
+    await denied(ctx, req, p, 'access.denied', id, row ? 'tenant out of scope' : 'no such request');
     return fail(404, 'not_found', 'not found');
   }
   if (row.userId === p.user.id) {
@@ -228,8 +221,8 @@ export async function approve(
   note: string | undefined,
 ): Promise<RightsRequestRow> {
   const row = await decidable(ctx, req, p, id, 'rights.approved');
-  const target = await userById(ctx, row.userId);
-  const tenant = await tenantById(ctx, row.tenantId);
+  const target = await userById(ctx.db, row.userId);
+  const tenant = await tenantById(ctx.db, row.tenantId);
   const role = row.requestedRole;
   if (!target || !tenant || !roleFitsTenant(role, tenant.kind))
     return fail(409, 'conflict', 'the user or their tenant has changed since the request');
@@ -276,15 +269,16 @@ export async function reject(
   const row = await decidable(ctx, req, p, id, 'rights.rejected');
   if (!(await rejectRightsRequest(ctx.db, row.id, { by: p.user.id, at: ctx.now(), reason })))
     return fail(409, 'conflict', 'the request is not open');
-  await record(ctx, req, {
-    tenant: row.tenantId,
-    actor: { type: 'user', id: p.user.id },
-    action: 'rights.rejected',
-    outcome: 'success',
-    target: { type: 'rights-request', id: row.id },
-    data: { user: row.userId, requested: row.requestedRole },
+  await recordUserAction(
+    ctx,
+    req,
+    p,
+    'rights.rejected',
+    row.tenantId,
+    { type: 'rights-request', id: row.id },
+    { user: row.userId, requested: row.requestedRole },
     reason,
-  });
+  );
   await ctx.mail.send({
     to: row.userEmail,
     ...rejectedMail({ userName: row.userName, role: row.requestedRole, reason }),

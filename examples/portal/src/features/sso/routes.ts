@@ -14,10 +14,11 @@
 import { randomBytes } from 'node:crypto';
 import { generateServiceProviderMetadata } from '@node-saml/node-saml';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { Context, UserRecord } from '../../server/context.ts';
+import type { Context } from '../../server/context.ts';
 import { fail } from '../../server/http.ts';
 import { serveAll } from '../../server/route.ts';
 import { sha256 } from '../../server/sessions.ts';
+import type { UserRecord } from '../users/store.ts';
 import {
   checkSsoOptions,
   firstValue,

@@ -8,18 +8,17 @@
  */
 import { createHmac, randomBytes } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { type Context, OPERATOR_TENANT, record } from '../../server/context.ts';
+import type { Stage } from '../../server/sessions.ts';
+import { methodsOf } from '../auth/factors.ts';
+import { tenantById } from '../tenants/store.ts';
 import {
-  type Context,
-  OPERATOR_TENANT,
-  record,
-  tenantById,
+  insertSsoUser,
+  recordSignIn,
   type UserRecord,
   userByEmail,
   userById,
-} from '../../server/context.ts';
-import type { Stage } from '../../server/sessions.ts';
-import { methodsOf } from '../auth/factors.ts';
-import { insertSsoUser, recordSignIn } from '../users/store.ts';
+} from '../users/store.ts';
 import { type Claims, matchRule, type SsoProviderConfig } from './config.ts';
 import { linkedUser, linkIdentity, touchIdentity } from './store.ts';
 
@@ -53,7 +52,7 @@ export async function resolveAccount(
   identity: SsoIdentity,
 ): Promise<Resolution> {
   const linkedId = await linkedUser(ctx.db, identity.provider, identity.subject);
-  const linked = linkedId ? await userById(ctx, linkedId) : undefined;
+  const linked = linkedId ? await userById(ctx.db, linkedId) : undefined;
   if (linked) {
     if (linked.status !== 'active') return { ok: false, reason: 'account disabled', user: linked };
     await touchIdentity(ctx.db, identity.provider, identity.subject, ctx.now());
@@ -63,7 +62,7 @@ export async function resolveAccount(
   if (!email || !EMAIL.test(email)) return { ok: false, reason: 'no usable e-mail' };
   if (!identity.emailVerified) return { ok: false, reason: 'e-mail not verified' };
   const rule = matchRule(provider.mapping, identity.claims, email);
-  const existing = await userByEmail(ctx, email);
+  const existing = await userByEmail(ctx.db, email);
   if (existing) {
     // Linking by e-mail only into the tenant the provider's rule names: an IdP of one customer
     // cannot take over accounts of another tenant (or the operator's) by asserting an address.
@@ -79,7 +78,7 @@ export async function resolveAccount(
   if (!rule || rule.provision === false) return { ok: false, reason: 'no mapping' };
   if (rule.role === 'administrator' && rule.allowAdministrator !== true)
     return { ok: false, reason: 'no mapping' };
-  const tenant = await tenantById(ctx, rule.tenant);
+  const tenant = await tenantById(ctx.db, rule.tenant);
   if (!tenant) return { ok: false, reason: 'mapped tenant missing' };
   if (
     (rule.role === 'administrator') !== (tenant.kind === 'operator') ||
@@ -104,7 +103,7 @@ export async function resolveAccount(
     target: { type: 'user', id },
     data: { role: rule.role, via: 'sso', provider: identity.provider },
   });
-  const user = await userById(ctx, id);
+  const user = await userById(ctx.db, id);
   return user
     ? { ok: true, user, how: 'provisioned' }
     : { ok: false, reason: 'provisioning failed' };

@@ -14,20 +14,25 @@ const NOTE_HORIZON_MS = 180 * 86_400_000;
 const NOTE_LIMIT = 20;
 const WINDOW_LIMIT = 50;
 
-export interface MaintenanceInput {
+/** A title and a body in both languages: windows and notes share these four columns. */
+interface BilingualText {
   readonly title: { de: string; en: string };
   readonly body: { de: string; en: string };
+}
+
+export interface MaintenanceInput extends BilingualText {
   readonly startsAt: number;
   readonly endsAt: number;
   readonly components: readonly ComponentId[];
 }
 
-export interface NoteInput {
-  readonly title: { de: string; en: string };
-  readonly body: { de: string; en: string };
+export interface NoteInput extends BilingualText {
   readonly severity: Severity;
   readonly publishedAt: number;
 }
+
+/** The values of title_de, title_en, body_de, body_en, in that order. */
+const textColumns = (t: BilingualText) => [t.title.de, t.title.en, t.body.de, t.body.en];
 
 const newId = (prefix: string) => `${prefix}_${randomBytes(9).toString('base64url')}`;
 
@@ -115,10 +120,7 @@ export class StatusStore {
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10)`,
       [
         id,
-        input.title.de,
-        input.title.en,
-        input.body.de,
-        input.body.en,
+        ...textColumns(input),
         input.startsAt,
         input.endsAt,
         [...new Set(input.components)].join(','),
@@ -136,10 +138,7 @@ export class StatusStore {
        WHERE id = $1 RETURNING id`,
       [
         id,
-        input.title.de,
-        input.title.en,
-        input.body.de,
-        input.body.en,
+        ...textColumns(input),
         input.startsAt,
         input.endsAt,
         [...new Set(input.components)].join(','),
@@ -149,12 +148,8 @@ export class StatusStore {
     return rows[0] ? this.window(id) : undefined;
   }
 
-  async deleteWindow(id: string): Promise<boolean> {
-    const { rows } = await this.db.query(
-      'DELETE FROM portal_maintenance WHERE id = $1 RETURNING id',
-      [id],
-    );
-    return rows.length > 0;
+  deleteWindow(id: string): Promise<boolean> {
+    return this.#deleteRow('portal_maintenance', id);
   }
 
   async createNote(input: NoteInput, by: string): Promise<SecurityNote> {
@@ -164,17 +159,7 @@ export class StatusStore {
       `INSERT INTO portal_security_notes
          (id, title_de, title_en, body_de, body_en, severity, published_at, created_by, created_at, updated_at)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)`,
-      [
-        id,
-        input.title.de,
-        input.title.en,
-        input.body.de,
-        input.body.en,
-        input.severity,
-        input.publishedAt,
-        by,
-        now,
-      ],
+      [id, ...textColumns(input), input.severity, input.publishedAt, by, now],
     );
     return (await this.note(id)) as SecurityNote;
   }
@@ -184,25 +169,18 @@ export class StatusStore {
       `UPDATE portal_security_notes SET title_de = $2, title_en = $3, body_de = $4, body_en = $5,
          severity = $6, published_at = $7, updated_at = $8
        WHERE id = $1 RETURNING id`,
-      [
-        id,
-        input.title.de,
-        input.title.en,
-        input.body.de,
-        input.body.en,
-        input.severity,
-        input.publishedAt,
-        this.now(),
-      ],
+      [id, ...textColumns(input), input.severity, input.publishedAt, this.now()],
     );
     return rows[0] ? this.note(id) : undefined;
   }
 
-  async deleteNote(id: string): Promise<boolean> {
-    const { rows } = await this.db.query(
-      'DELETE FROM portal_security_notes WHERE id = $1 RETURNING id',
-      [id],
-    );
+  deleteNote(id: string): Promise<boolean> {
+    return this.#deleteRow('portal_security_notes', id);
+  }
+
+  /** Deletes row `id` of `table`; true when there was one. */
+  async #deleteRow(table: 'portal_maintenance' | 'portal_security_notes', id: string) {
+    const { rows } = await this.db.query(`DELETE FROM ${table} WHERE id = $1 RETURNING id`, [id]);
     return rows.length > 0;
   }
 }

@@ -42,6 +42,21 @@ export async function reachableTenants(
   return rows.map(toTenant);
 }
 
+/** Every tenant (any order). */
+export async function allTenants(db: Sql): Promise<Tenant[]> {
+  const { rows } = await db.query('SELECT id, name, kind FROM portal_tenants');
+  return rows.map(toTenant);
+}
+
+/** The customers assigned to partner tenant `partnerId`, by id. */
+export async function customersOf(db: Sql, partnerId: string): Promise<string[]> {
+  const { rows } = await db.query(
+    'SELECT customer_id FROM portal_partner_customers WHERE partner_id = $1 ORDER BY customer_id',
+    [partnerId],
+  );
+  return rows.map((r) => String(r.customer_id));
+}
+
 /** Every tenant's display name by id (license rows name their tenant). */
 export async function tenantNames(db: Sql): Promise<Map<string, string>> {
   const { rows } = await db.query('SELECT id, name FROM portal_tenants');

@@ -9,10 +9,9 @@ import type { z } from 'zod';
 import {
   type Context,
   type Principal,
-  reachableTenants,
-  record,
+  recordDenied,
+  recordUserAction,
   requireTenant,
-  tenantById,
 } from '../../server/context.ts';
 import { fail } from '../../server/http.ts';
 import { sha256 } from '../../server/sessions.ts';
@@ -20,31 +19,13 @@ import type { inviteBody, updateUserBody } from '../../shared/api.ts';
 import { GRANTABLE, ROLE_SCOPE } from '../../shared/permissions.ts';
 import { setAccountStatus } from '../privacy/account-status.ts';
 import { roleFitsTenant } from '../rights/service.ts';
+import { reachableTenants, tenantById } from '../tenants/store.ts';
 import type { InvitationRow, UserRow } from './contract.ts';
 import { invitationMail } from './mails.ts';
 import * as store from './store.ts';
 import { changeUserRole } from './store.ts';
 
 const INVITATION_TTL_MS = 7 * 86_400_000;
-
-/** A successful action of `p` on `target`, in the target's tenant. */
-const audit = (
-  ctx: Context,
-  req: FastifyRequest,
-  p: Principal,
-  action: string,
-  tenant: string,
-  target: { type: string; id: string },
-  data?: Record<string, unknown>,
-) =>
-  record(ctx, req, {
-    tenant,
-    actor: { type: 'user', id: p.user.id },
-    action,
-    outcome: 'success',
-    target,
-    ...(data ? { data } : {}),
-  });
 
 async function userRow(ctx: Context, u: store.UserRecord): Promise<UserRow> {
   return {
@@ -99,11 +80,8 @@ async function checkGrant(
   kind: 'customer' | 'partner' | 'operator',
 ): Promise<void> {
   if (!GRANTABLE[p.user.role].includes(role)) {
-    await record(ctx, req, {
-      tenant: p.user.tenantId,
-      actor: { type: 'user', id: p.user.id },
+    await recordDenied(ctx, req, p.user, {
       action: 'user.invite',
-      outcome: 'denied',
       reason: `may not grant ${role}`,
     });
     return fail(403, 'forbidden', 'you may not grant that role');
@@ -150,7 +128,7 @@ export async function invite(
     expiresAt,
   });
   await sendInvitation(ctx, p, { ...body, tenantName: tenant.name }, token);
-  await audit(
+  await recordUserAction(
     ctx,
     req,
     p,
@@ -174,18 +152,15 @@ export async function updateUser(
     return fail(409, 'conflict', 'you cannot change your own role or status');
   if (body.role !== undefined) {
     if (!GRANTABLE[p.user.role].includes(body.role)) {
-      await record(ctx, req, {
-        tenant: p.user.tenantId,
-        actor: { type: 'user', id: p.user.id },
+      await recordDenied(ctx, req, p.user, {
         action: 'user.role.changed',
-        outcome: 'denied',
         target: { type: 'user', id: target.id },
         reason: `may not grant ${body.role}`,
       });
       return fail(403, 'forbidden', 'you may not grant that role');
     }
     // The role must fit the user's tenant (the same rule as invitations and rights requests).
-    const tenant = await tenantById(ctx, target.tenantId);
+    const tenant = await tenantById(ctx.db, target.tenantId);
     if (!tenant || !roleFitsTenant(body.role, tenant.kind))
       return fail(400, 'bad_request', "that role does not fit the user's tenant", {
         fields: [
@@ -203,7 +178,7 @@ export async function updateUser(
       return fail(409, 'conflict', 'the user changed meanwhile; reload and try again');
     // The `admin.role.*` action name is what the audit package's role-change alert watches.
     if (changed.kind === 'changed')
-      await audit(
+      await recordUserAction(
         ctx,
         req,
         p,
@@ -226,7 +201,7 @@ export async function updateUser(
       });
     const ended = body.status === 'disabled' ? await ctx.sessions.revokeAll(target.id) : 0;
     if (changed.kind === 'changed')
-      await audit(
+      await recordUserAction(
         ctx,
         req,
         p,
@@ -249,7 +224,7 @@ export async function endSessions(
 ): Promise<{ ended: number }> {
   const target = await managedUser(ctx, req, p, id);
   const ended = await ctx.sessions.revokeAll(target.id);
-  await audit(
+  await recordUserAction(
     ctx,
     req,
     p,
@@ -271,7 +246,7 @@ export async function listInvitations(
 ): Promise<InvitationRow[]> {
   const scope = await listScope(ctx, req, p, tenantId);
   const rows = await store.pendingInvitations(ctx.db, scope === 'all' ? 'all' : [scope]);
-  const names = new Map((await reachableTenants(ctx, p.user)).map((t) => [t.id, t.name]));
+  const names = new Map((await reachableTenants(ctx.db, p.user)).map((t) => [t.id, t.name]));
   const inviters = new Map<string, string | undefined>();
   const out: InvitationRow[] = [];
   for (const row of rows) {
@@ -330,7 +305,7 @@ export async function resendInvitation(
   // Accepted, revoked or resent by someone else since it was read.
   if (!next) return fail(409, 'conflict', 'the invitation changed meanwhile; reload and try again');
   await sendInvitation(ctx, p, { ...next, tenantName: tenant.name }, token);
-  await audit(
+  await recordUserAction(
     ctx,
     req,
     p,
@@ -355,7 +330,7 @@ export async function revokeInvitation(
   const { invitation } = await managedInvitation(ctx, req, p, id);
   if (!(await store.revokeInvitation(ctx.db, invitation.id)))
     return fail(409, 'conflict', 'the invitation changed meanwhile; reload and try again');
-  await audit(ctx, req, p, 'user.invitation.revoked', invitation.tenantId, {
+  await recordUserAction(ctx, req, p, 'user.invitation.revoked', invitation.tenantId, {
     type: 'invitation',
     id: invitation.id,
   });
