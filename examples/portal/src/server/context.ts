@@ -159,16 +159,6 @@ export async function authorize(
 // Deprecated forwards, kept only because src/features/licenses (another clean-up's files) still
 // calls them; everything else imports the stores' functions. Remove with their last caller.
 
-/** @deprecated Use `reachableTenants(ctx.db, user)` from the tenants store. */
-export function reachableTenants(ctx: Context, user: UserRecord): Promise<Tenant[]> {
-  return tenants.reachableTenants(ctx.db, user);
-}
-
-/** @deprecated Use `userById(ctx.db, id)` from the users store. */
-export function userById(ctx: Context, id: string): Promise<UserRecord | undefined> {
-  return users.userById(ctx.db, id);
-}
-
 /**
  * Object-level check: may `user` reach `tenantId`? A miss is a 404 (not 403), so ids of other
  * tenants' objects are not confirmed to exist; it is audited.

@@ -5,19 +5,13 @@
  */
 import type { FastifyRequest } from 'fastify';
 import type { z } from 'zod';
-import {
-  type Context,
-  type Principal,
-  reachableTenants,
-  record,
-  requireTenant,
-  userById,
-} from '../../server/context.ts';
+import { type Context, type Principal, record, requireTenant } from '../../server/context.ts';
 import { fail } from '../../server/http.ts';
 import type { createLicenseBody, credentialsBody } from '../../shared/api.ts';
 import { can, ROLE_SCOPE } from '../../shared/permissions.ts';
 import { licenseLockChanged } from '../partner/events.ts';
-import { tenantNames } from '../tenants/store.ts';
+import { reachableTenants, tenantNames } from '../tenants/store.ts';
+import { userById } from '../users/store.ts';
 import type { ConnectionRow, LicenseRow } from './contract.ts';
 import * as store from './store.ts';
 
@@ -96,7 +90,7 @@ export async function listLicenses(
     licenses = await store.listLicenses(ctx);
   } else {
     licenses = [];
-    for (const t of await reachableTenants(ctx, p.user))
+    for (const t of await reachableTenants(ctx.db, p.user))
       licenses.push(...(await store.listLicenses(ctx, t.id)));
   }
   return licenses.map((l) => licenseRow(l, p, names));
@@ -179,7 +173,7 @@ export async function listConnections(
   const license = await scopedLicense(ctx, req, p, id);
   const out: ConnectionRow[] = [];
   for (const c of await store.connectionsOf(ctx, license.id)) {
-    const by = c.setBy === 'device' ? undefined : await userById(ctx, c.setBy);
+    const by = c.setBy === 'device' ? undefined : await userById(ctx.db, c.setBy);
     out.push({
       connection: c.connection,
       kind: c.kind,
