@@ -17,7 +17,7 @@ export interface DeviceDescription {
   readonly agentVersion?: string;
 }
 
-// eslint-disable-next-line security/detect-unsafe-regex -- one bounded character class: linear time
+ 
 const HOST_NAME = /^[\p{L}\p{N}][\p{L}\p{N}._-]{0,252}$/u;
 const AGENT_VERSION = /^[0-9A-Za-z][0-9A-Za-z.+_-]{0,63}$/;
 
