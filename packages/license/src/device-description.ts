@@ -17,7 +17,6 @@ export interface DeviceDescription {
   readonly agentVersion?: string;
 }
 
- 
 const HOST_NAME = /^[\p{L}\p{N}][\p{L}\p{N}._-]{0,252}$/u;
 const AGENT_VERSION = /^[0-9A-Za-z][0-9A-Za-z.+_-]{0,63}$/;
 

@@ -75,6 +75,16 @@ export function algorithmOf(jwk: PublicJwk): SignatureAlgorithm {
 
 /** RFC 7638 JWK thumbprint (SHA-256, base64url) of a public key. */
 export function jwkThumbprint(jwk: PublicJwk): string {
+  // Only the key types this library signs with: the members of another type (RSA: e, n) would
+  // not be in the hash, so a value computed here would silently be wrong.
+  const j = jwk as unknown as Record<string, unknown> | null;
+  const ec = j?.kty === 'EC' && j.crv === 'P-256' && is32Bytes(j.x) && is32Bytes(j.y);
+  const okp = j?.kty === 'OKP' && j.crv === 'Ed25519' && is32Bytes(j.x);
+  if (!ec && !okp)
+    throw new LicenseError(
+      'ERR_LICENSE_INVALID_ARGUMENT',
+      `jwkThumbprint takes an EC P-256 or Ed25519 public JWK (kty "EC" or "OKP"), got kty ${JSON.stringify((jwk as { kty?: unknown } | null)?.kty)}`,
+    );
   const canonical =
     jwk.kty === 'EC'
       ? `{"crv":"P-256","kty":"EC","x":"${jwk.x}","y":"${jwk.y}"}`

@@ -5,6 +5,7 @@
  * reuse: importing costs more than verifying.
  */
 import { type NodeKeyObject, nodeCrypto } from '../../internal/src/node-crypto.js';
+import { LicenseError } from './errors.js';
 import { algorithmOf, type PrivateJwk, type PublicJwk, type SignatureAlgorithm } from './jwk.js';
 
 /** A public key ready to verify signatures. */
@@ -116,6 +117,11 @@ export function createSigner(jwk: PrivateJwk, backend: SignatureBackend = 'auto'
 export async function generateKeyPair(
   alg: SignatureAlgorithm = 'ES256',
 ): Promise<{ privateJwk: PrivateJwk; publicJwk: PublicJwk }> {
+  if (alg !== 'ES256' && alg !== 'EdDSA')
+    throw new LicenseError(
+      'ERR_LICENSE_INVALID_ARGUMENT',
+      `generateKeyPair makes ES256 (P-256, the default) or EdDSA (Ed25519) keys, not ${JSON.stringify(alg)}`,
+    );
   const pair = (await crypto.subtle.generateKey(webAlgorithm(alg), true, [
     'sign',
     'verify',

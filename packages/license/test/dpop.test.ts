@@ -56,6 +56,35 @@ describe('RFC vectors', () => {
     expect(jwkThumbprint(RFC8037_JWK)).toBe(RFC8037_JKT);
   });
 
+  it('regression: an RSA key got a wrong thumbprint instead of a refusal', async () => {
+    // RFC 7638 §3.1's example key: its thumbprint is NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs,
+    // which needs e and n; this library has no RSA, so it refuses rather than hash other members.
+    const rsa = (await jose.exportJWK(
+      (
+        await jose.generateKeyPair('RS256', { extractable: true })
+      ).publicKey,
+    )) as never;
+    expect(() => jwkThumbprint(rsa)).toThrow(
+      expect.objectContaining({
+        code: 'ERR_LICENSE_INVALID_ARGUMENT',
+        message: expect.stringMatching(/EC P-256 or Ed25519 public JWK .*got kty "RSA"/),
+      }),
+    );
+    expect(() => jwkThumbprint({ kty: 'EC', crv: 'P-384', x: 'a', y: 'b' } as never)).toThrow(
+      /EC P-256 or Ed25519/,
+    );
+  });
+
+  it('regression: generateKeyPair("RS256") returned an Ed25519 pair', async () => {
+    await expect(generateKeyPair('RS256' as never)).rejects.toMatchObject({
+      code: 'ERR_LICENSE_INVALID_ARGUMENT',
+      message:
+        'generateKeyPair makes ES256 (P-256, the default) or EdDSA (Ed25519) keys, not "RS256"',
+    });
+    expect((await generateKeyPair('EdDSA')).publicJwk.kty).toBe('OKP');
+    expect((await generateKeyPair()).publicJwk.kty).toBe('EC');
+  });
+
   for (const backend of backends) {
     it(`the RFC 9449 example proof verifies (${backend})`, async () => {
       const verifier = setup(backend, { now: () => RFC_IAT_MS + 1000 });
