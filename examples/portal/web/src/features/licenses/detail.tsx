@@ -5,6 +5,7 @@ import {
   licensesContract as c,
   type LicenseRow,
 } from '../../../../src/features/licenses/contract.ts';
+import { Button } from '../../actions.tsx';
 import { call } from '../../client.ts';
 import { useApp } from '../../context.tsx';
 import { useMessages } from '../../messages.ts';
@@ -254,14 +255,14 @@ function Connections({ license }: { license: LicenseRow }) {
           {...(writable && license.activated
             ? {
                 actions: (row: ConnectionRow) => (
-                  <button
-                    type="button"
-                    className="button-secondary button-small"
-                    data-testid="credentials-edit"
+                  <Button
+                    variant="secondary"
+                    small
+                    testId="credentials-edit"
                     onClick={() => setPreset((p) => ({ n: p.n + 1, row }))}
                   >
                     {t('connections.replace')}
-                  </button>
+                  </Button>
                 ),
               }
             : {})}
@@ -406,26 +407,26 @@ function CredentialsForm({
               autoComplete="new-password"
             />
             {rows.length > 1 ? (
-              <button
-                type="button"
-                className="button-secondary button-small"
-                data-testid="credentials-remove-field"
+              <Button
+                variant="secondary"
+                small
+                testId="credentials-remove-field"
                 onClick={() => setRows((r) => r.filter((x) => x.id !== row.id))}
               >
                 {t('credentials.removeField', { n: i + 1 })}
-              </button>
+              </Button>
             ) : null}
           </div>
         ))}
         {rows.length < 20 ? (
-          <button
-            type="button"
-            className="button-secondary button-small"
-            data-testid="credentials-add-field"
+          <Button
+            variant="secondary"
+            small
+            testId="credentials-add-field"
             onClick={() => setRows((r) => [...r, { id: ++rowIds, name: '' }])}
           >
             {t('credentials.addField')}
-          </button>
+          </Button>
         ) : null}
       </fieldset>
       <p className="hint">{t('credentials.neverShown')}</p>
@@ -434,35 +435,30 @@ function CredentialsForm({
         <div className="inline-form" data-testid="credentials-replace-confirm">
           <p role="alert">{t('credentials.replaceQuestion', { connection: pending.connection })}</p>
           <div className="actions">
-            <button
-              type="button"
-              className="button button-danger button-small"
-              data-testid="credentials-replace"
+            <Button
+              variant="danger"
+              small
+              testId="credentials-replace"
               disabled={action.busy}
               onClick={() => void store(pending)}
             >
               {t('credentials.replaceConfirm')}
-            </button>
-            <button
-              type="button"
-              className="button-secondary button-small"
-              data-testid="credentials-replace-cancel"
+            </Button>
+            <Button
+              variant="secondary"
+              small
+              testId="credentials-replace-cancel"
               onClick={() => setPending(undefined)}
             >
               {ui('common.cancel')}
-            </button>
+            </Button>
           </div>
         </div>
       ) : (
         <div className="actions">
-          <button
-            type="submit"
-            className="button"
-            data-testid="credentials-save"
-            disabled={action.busy}
-          >
+          <Button type="submit" testId="credentials-save" disabled={action.busy}>
             {t('credentials.save')}
-          </button>
+          </Button>
         </div>
       )}
     </form>

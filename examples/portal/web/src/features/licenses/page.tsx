@@ -5,6 +5,7 @@ import {
   type LicenseRow,
 } from '../../../../src/features/licenses/contract.ts';
 import { tenantsContract } from '../../../../src/features/tenants/contract.ts';
+import { Button } from '../../actions.tsx';
 import { call } from '../../client.ts';
 import { useApp } from '../../context.tsx';
 import { statusLabel, statusTone } from '../../labels.ts';
@@ -59,9 +60,9 @@ export function LicensesPage() {
           className="card-highlight"
         >
           <OneTimeSecret testId="license-key" label={t('key')} value={created.licenseKey} />
-          <button type="button" className="button-secondary" onClick={() => setCreated(undefined)}>
+          <Button variant="secondary" onClick={() => setCreated(undefined)}>
             {ui('common.done')}
-          </button>
+          </Button>
         </Card>
       ) : null}
       {rebind ? <RebindCard secret={rebind} onClose={() => setRebind(undefined)} /> : null}
@@ -174,9 +175,9 @@ export function RebindCard({ secret, onClose }: { secret: RebindSecret; onClose(
         value={secret.rebindCode}
         note={t('rebindNote', { date: formatDate(locale, secret.expiresAt) })}
       />
-      <button type="button" className="button-secondary" onClick={onClose}>
+      <Button variant="secondary" onClick={onClose}>
         {ui('common.done')}
-      </button>
+      </Button>
     </Card>
   );
 }
@@ -220,37 +221,37 @@ export function LicenseActions({
   return (
     <div className="row-actions">
       {can('license.lock') && license.status === 'locked' ? (
-        <button
-          type="button"
-          className="button-secondary button-small"
-          data-testid="license-unlock"
+        <Button
+          variant="secondary"
+          small
+          testId="license-unlock"
           disabled={action.busy}
           onClick={() => void unlock()}
         >
           {t('unlock')}
-        </button>
+        </Button>
       ) : null}
       {can('license.lock') && license.status !== 'locked' && !locking ? (
-        <button
-          type="button"
-          className="button-secondary button-small"
-          data-testid="license-lock-open"
+        <Button
+          variant="secondary"
+          small
+          testId="license-lock-open"
           aria-expanded={false}
           onClick={() => setLocking(true)}
         >
           {t('lock')}
-        </button>
+        </Button>
       ) : null}
       {can('license.rebind') && license.activated ? (
-        <button
-          type="button"
-          className="button-secondary button-small"
-          data-testid="license-rebind"
+        <Button
+          variant="secondary"
+          small
+          testId="license-rebind"
           disabled={action.busy}
           onClick={() => void rebind()}
         >
           {t('rebind')}
-        </button>
+        </Button>
       ) : null}
       {locking ? (
         <form
@@ -267,21 +268,18 @@ export function LicenseActions({
             autoFocus
           />
           <div className="actions">
-            <button
+            <Button
+              variant="danger"
+              small
               type="submit"
-              className="button button-danger button-small"
-              data-testid="license-lock"
+              testId="license-lock"
               disabled={action.busy}
             >
               {t('lockConfirm')}
-            </button>
-            <button
-              type="button"
-              className="button-secondary button-small"
-              onClick={() => setLocking(false)}
-            >
+            </Button>
+            <Button variant="secondary" small onClick={() => setLocking(false)}>
               {ui('common.cancel')}
-            </button>
+            </Button>
           </div>
         </form>
       ) : null}
@@ -351,14 +349,9 @@ function CreateLicense({
         <Field label={ui('field.expiresAt')} name="expiresAt" type="date" hint={t('expiresHint')} />
         <Notice error={action.error ?? tenants.error} />
         <div className="actions">
-          <button
-            type="submit"
-            className="button"
-            data-testid="license-create"
-            disabled={action.busy}
-          >
+          <Button type="submit" testId="license-create" disabled={action.busy}>
             {t('create')}
-          </button>
+          </Button>
         </div>
       </form>
     </Card>
