@@ -7,7 +7,7 @@
  * tenant assigned to T (`portal_partner_customers`) that chose the event's type.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { fromText, open, seal, toText } from '@fluxel/crypto';
+import { openText, sealText } from '@fluxel/crypto';
 import { signWebhook } from '@fluxel-example/kit/webhooks';
 import { request } from 'undici';
 import type { Context } from '../../server/context.ts';
@@ -185,18 +185,17 @@ export class PartnerHub {
   // ---------------------------------------------------------------- secrets
 
   sealSecret(subscriptionId: string, secret: string): Promise<string> {
-    return seal(new TextEncoder().encode(secret), {
-      keyring: this.ctx.keyring,
-      context: { subscription: subscriptionId, field: 'webhook-secret' },
-    }).then(toText);
-  }
-
-  async openSecret(subscriptionId: string, sealed: string): Promise<string> {
-    const plain = await open(fromText(sealed), {
+    return sealText(secret, {
       keyring: this.ctx.keyring,
       context: { subscription: subscriptionId, field: 'webhook-secret' },
     });
-    return new TextDecoder().decode(plain);
+  }
+
+  openSecret(subscriptionId: string, sealed: string): Promise<string> {
+    return openText(sealed, {
+      keyring: this.ctx.keyring,
+      context: { subscription: subscriptionId, field: 'webhook-secret' },
+    });
   }
 
   // ---------------------------------------------------------------- deliveries

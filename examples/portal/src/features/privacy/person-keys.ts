@@ -9,18 +9,15 @@ import {
   CryptoError,
   fromText,
   inspect,
-  open,
+  openText,
   type StoredSubjectKey,
   type SubjectKeyStore,
   SubjectKeys,
-  seal,
-  toText,
+  sealText,
 } from '@fluxel/crypto';
 import type { Context } from '../../server/context.ts';
 import { destroyPersonKey, insertPersonKey, personKeyOf } from './store.ts';
 
-const encoder = new TextEncoder();
-const decoder = new TextDecoder();
 const PREFIX = 'person:';
 
 /** `portal_person_keys` as a `SubjectKeyStore`: a destroyed key keeps a tombstone row. */
@@ -81,7 +78,7 @@ export async function sealPersonal(
   value: string,
 ): Promise<string> {
   const keyring = await personKeyring(ctx, userId, true);
-  return toText(await seal(encoder.encode(value), { keyring, context: { user: userId, field } }));
+  return sealText(value, { keyring, context: { user: userId, field } });
 }
 
 /**
@@ -95,10 +92,9 @@ export async function openPersonal(
   field: string,
   text: string,
 ): Promise<string> {
-  const sealed = fromText(text);
-  const underPerson = inspect(sealed).kekIds.some((id) => id.startsWith(PREFIX));
+  const underPerson = inspect(fromText(text)).kekIds.some((id) => id.startsWith(PREFIX));
   const keyring = underPerson ? await personKeyring(ctx, userId, false) : ctx.keyring;
-  return decoder.decode(await open(sealed, { keyring, context: { user: userId, field } }));
+  return openText(text, { keyring, context: { user: userId, field } });
 }
 
 /** Like {@link openPersonal}, but `undefined` where the key was destroyed (or the value broken). */
