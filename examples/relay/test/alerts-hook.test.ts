@@ -23,7 +23,6 @@ describe('alertsTarget', () => {
     );
     expect(() => alertsTarget(undefined, SECRET)).toThrow(/RELAY_ALERTS_URL is missing/);
     expect(() => alertsTarget('not a url', SECRET)).toThrow('RELAY_ALERTS_URL is not a URL');
-     
     expect(() => alertsTarget('http://127.0.0.1/alerts', SECRET)).toThrow(/must be an https URL/);
     expect(() => alertsTarget(URL_OK, 'short')).toThrow(/at least 16 bytes/);
     expect(() => alertsTarget(URL_OK, SECRET, '/nonexistent/ca.pem')).toThrow(
