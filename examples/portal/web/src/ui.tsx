@@ -37,25 +37,31 @@ function FieldShell({
   error,
   className,
   control,
+  check = false,
 }: {
   label: string;
   hint?: ReactNode;
   error?: string | undefined;
   className?: string | undefined;
   control: (aria: { id: string; 'aria-describedby'?: string; 'aria-invalid'?: true }) => ReactNode;
+  /** A checkbox: the label follows the control (and is clickable beside it). */
+  check?: boolean;
 }) {
   const id = useId();
   const hintId = `${id}-hint`;
   const errorId = `${id}-error`;
   const described = [hint ? hintId : '', error ? errorId : ''].filter(Boolean).join(' ');
+  const labelElement = <label htmlFor={id}>{label}</label>;
+  const base = check ? 'field field-check' : 'field';
   return (
-    <div className={className ? `field ${className}` : 'field'}>
-      <label htmlFor={id}>{label}</label>
+    <div className={className ? `${base} ${className}` : base}>
+      {check ? null : labelElement}
       {control({
         id,
         ...(described ? { 'aria-describedby': described } : {}),
         ...(error ? { 'aria-invalid': true as const } : {}),
       })}
+      {check ? labelElement : null}
       {hint ? (
         <p id={hintId} className="hint">
           {hint}
@@ -170,31 +176,15 @@ type CheckboxProps = Omit<InputHTMLAttributes<HTMLInputElement>, 'type'> & Field
 
 /** A checkbox with its label beside it (the label is clickable), help text and error below. */
 export function CheckboxField({ label, hint, error, className, ...input }: CheckboxProps) {
-  const id = useId();
-  const hintId = `${id}-hint`;
-  const errorId = `${id}-error`;
-  const described = [hint ? hintId : '', error ? errorId : ''].filter(Boolean).join(' ');
   return (
-    <div className={className ? `field field-check ${className}` : 'field field-check'}>
-      <input
-        id={id}
-        type="checkbox"
-        {...(described ? { 'aria-describedby': described } : {})}
-        {...(error ? { 'aria-invalid': true } : {})}
-        {...input}
-      />
-      <label htmlFor={id}>{label}</label>
-      {hint ? (
-        <p id={hintId} className="hint">
-          {hint}
-        </p>
-      ) : null}
-      {error ? (
-        <p id={errorId} className="field-error">
-          {error}
-        </p>
-      ) : null}
-    </div>
+    <FieldShell
+      check
+      label={label}
+      hint={hint}
+      error={error}
+      className={className}
+      control={(aria) => <input {...aria} type="checkbox" {...input} />}
+    />
   );
 }
 
