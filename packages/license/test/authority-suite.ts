@@ -370,6 +370,8 @@ export function authoritySuite(name: string, makeStore: () => Promise<LicenseSto
           Array.from({ length: 12 }, () => device.request('GET', '/v1/status', { clientIp: ip })),
         );
         await Promise.all(requests.map((r) => authority.verifyRequest(r)));
+        // The write is not awaited by the request: let it land.
+        await new Promise((resolve) => setTimeout(resolve, 100));
       };
       // Within the minute after activation: nothing is written.
       clock.now += 30_000;
