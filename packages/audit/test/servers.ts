@@ -192,8 +192,11 @@ export function elasticPeer(
             error: { type: 'es_rejected_execution_exception', reason: 'rejected execution' },
           },
         });
-      } else if (options.refuse?.(doc)) {
+      } else if (options.refuse?.(doc) || !validIpField(doc)) {
+        // What Elasticsearch answers for a value its mapping cannot parse (a `long` field, or
+        // an `ip` field given something that is no address).
         errors = true;
+        const field = validIpField(doc) ? 'fluxel.data.n] of type [long' : 'source.ip] of type [ip';
         items.push({
           create: {
             _index: meta._index,
@@ -201,25 +204,7 @@ export function elasticPeer(
             status: 400,
             error: {
               type: 'document_parsing_exception',
-              reason: '[1:80] failed to parse field [fluxel.data.n] of type [long] in document',
-            },
-          },
-        });
-      } else if (!validIpField(doc)) {
-        // What Elasticsearch answers for a value its `ip` mapping cannot parse.
-        errors = true;
-        items.push({
-          create: {
-            _index: meta._index,
-            _id: meta._id,
-            status: 400,
-            error: {
-              type: 'document_parsing_exception',
-              reason: '[1:120] failed to parse field [source.ip] of type [ip] in document',
-              caused_by: {
-                type: 'illegal_argument_exception',
-                reason: 'is not an IP string literal.',
-              },
+              reason: `[1:80] failed to parse field [${field}] in document`,
             },
           },
         });
