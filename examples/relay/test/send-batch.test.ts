@@ -113,14 +113,14 @@ for (const backend of backends) {
           rateLimit: { perLicense: 5, perIp: 1_000_000, windowMs: 3_600_000 },
         },
       });
-    }, 60_000);
+      // Two relays on PGlite (migrations, KEK, TLS): a minute is not enough on two busy cores.
+    }, 180_000);
 
     afterAll(async () => {
       await limited?.close();
       await h?.close();
       await backend.cleanup?.();
-      // Two relays on PGlite (migrations, KEK, TLS): a minute is not enough on two busy cores.
-    }, 180_000);
+    });
 
     it('mixed outcomes in one batch: delivered, refused by the third party, unsupported, conflict and a replayed key each get their own result', async () => {
       const { client } = await h.client();
