@@ -134,7 +134,7 @@ describe.skipIf(!b.available)('portal in Chromium', () => {
     await context.close();
   });
 
-  it('licenses: an administrator creates and locks one; a customer sees only its tenant', async () => {
+  it('licenses: an administrator creates one for each of two tenants and locks one', async () => {
     const { context, page } = await newPage();
     await signInWithTotp(page, 'admin@fluxel.test', adminSecret);
     await page.goto(`${h.portal.url}/licenses`);
@@ -169,8 +169,9 @@ describe.skipIf(!b.available)('portal in Chromium', () => {
     await shot(page, '10-users');
     expect(await a11yViolations(page)).toEqual([]);
     await context.close();
+  });
 
-    // A key user of Acme sees Acme's license only.
+  it("licenses: a customer's key user sees only its tenant's license", async () => {
     const token = await h.portal.invite('key@acme.test', 'key-user', 'acme');
     const second = await newPage();
     const secret = await acceptInvitation(second.page, token, 'Kai Key');

@@ -660,7 +660,11 @@ export function authConcurrencyCases(harness: () => PortalHarness, clock: Frozen
         (x) => x.post('/api/enrol/passkey/verify', { response, label: 'Laptop' }),
         8,
       );
-      expect(statuses(res), codes(res).join()).toEqual({ 200: 1, 409: 7 });
+      // The others: the challenge was spent (409), or they arrived after the winner had ended
+      // the enrolment session (401) — never a csrf refusal, never a 500.
+      const { 200: won, 409: spent = 0, 401: late = 0, ...other } = statuses(res);
+      expect({ won, other }, codes(res).join()).toEqual({ won: 1, other: {} });
+      expect(spent + late).toBe(7);
       expect(await passkeys(credentialId)).toBe(1);
     });
 

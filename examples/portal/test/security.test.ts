@@ -136,6 +136,29 @@ describe('CSRF', () => {
     expect(l.body.license.status).toBe('issued');
   });
 
+  it('ended session is a 401, not a csrf refusal: a request raced past its sign-out is told to sign in again and changes nothing', async () => {
+    const who = await h.signUp('ended@acme.test', 'key-user', 'acme', 'Edda Ended');
+    const stale = h.client();
+    for (const [name, value] of who.client.cookies) stale.cookies.set(name, value);
+    stale.csrf = who.client.csrf;
+    expect((await who.client.post('/api/auth/logout')).status).toBe(204);
+    const res = await stale.call('PATCH', '/api/me', { name: 'Nobody' });
+    expect(res.status).toBe(401);
+    expect((res.body as { code: string }).code).toBe('unauthenticated');
+    const { rows } = await h.portal.db.query('SELECT name FROM portal_users WHERE id = $1', [
+      who.userId,
+    ]);
+    expect(rows[0]?.name).toBe('Edda Ended');
+    // A stale session cookie is no way around the token: cross-origin is still refused first.
+    const foreign = await stale.call(
+      'PATCH',
+      '/api/me',
+      { name: 'Nobody' },
+      { origin: 'https://evil.example' },
+    );
+    expect((foreign.body as { code: string }).code).toBe('csrf');
+  });
+
   it('sign-in itself needs the pre-session token (login CSRF)', async () => {
     const c = h.client();
     const res = await c.post('/api/auth/login', { email: 'admin@fluxel.test', password: PASSWORD });

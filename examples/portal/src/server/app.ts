@@ -262,6 +262,7 @@ export async function createPortal(options: PortalOptions): Promise<Portal> {
   installHttp(app, {
     origin: () => origin,
     csrfToken: async (req) => (await sessions.read(req))?.csrf ?? anonymousCsrf(req),
+    sessionEnded: (req) => sessions.ended(req),
     ...(options.devCsp ? { devCsp: options.devCsp } : {}),
   });
   authRoutes(app, ctx);

@@ -239,6 +239,12 @@ export interface HttpOptions {
   readonly origin: () => string;
   /** The CSRF token of the request's session, if any. */
   readonly csrfToken: (req: FastifyRequest) => Promise<string | undefined>;
+  /**
+   * Whether the request names a session that has ended (its token can no longer match): such
+   * a request is refused as `401 unauthenticated`, so the page asks to sign in again instead
+   * of reporting a cross-site request.
+   */
+  readonly sessionEnded: (req: FastifyRequest) => Promise<boolean>;
   /** Extra headers for Vite's dev server (its HMR client needs a websocket and inline styles). */
   readonly devCsp?: string;
 }
@@ -268,8 +274,11 @@ export function installHttp(app: FastifyInstance, options: HttpOptions): void {
     // 2. And carry the session's token (double submit through a header JS must set).
     const expected = await options.csrfToken(req);
     const presented = req.headers['x-csrf-token'];
-    if (!expected || typeof presented !== 'string' || !constantEqual(presented, expected))
+    if (!expected || typeof presented !== 'string' || !constantEqual(presented, expected)) {
+      if (await options.sessionEnded(req))
+        return fail(401, 'unauthenticated', 'your session has ended; please sign in again');
       return fail(403, 'csrf', 'missing or wrong CSRF token');
+    }
   });
 
   app.setErrorHandler((error: FastifyError | PortalProblem, req, reply) => {

@@ -113,6 +113,14 @@ export class Sessions {
   }
 
   /**
+   * Whether the request names a session that is no longer live: signed out, expired, or
+   * replaced by a later sign-in step of a request that raced this one.
+   */
+  async ended(req: FastifyRequest): Promise<boolean> {
+    return readCookie(req) !== undefined && (await this.read(req)) === undefined;
+  }
+
+  /**
    * Starts a session at `stage` for `userId`, replacing the request's current session (a new
    * id every time: the old cookie value is worthless afterwards).
    *
