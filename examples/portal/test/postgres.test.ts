@@ -6,6 +6,7 @@
 import { readdirSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { openPortalDatabase } from '../src/server/db.ts';
+import { acceptedTerms } from './helpers.ts';
 import { dropSchema, setUpPostgresPortal, POSTGRES_URL as URL } from './postgres-schema.ts';
 
 const pg = await setUpPostgresPortal('portal_test');
@@ -58,24 +59,13 @@ describe.skipIf(!pg.up)('portal on PostgreSQL', () => {
     const h = pg.h();
     const anon = h.client();
     await anon.session();
-    const terms = (
-      await anon.get<{
-        terms: { version: string; sha256: string };
-        adv: { version: string; sha256: string };
-      }>('/api/onboarding/terms')
-    ).body;
+    const terms = await acceptedTerms(anon);
     const body = {
       companyName: 'PG Integration GmbH',
       companyAddress: 'Datenbankweg 5, Berlin',
       contactName: 'Paula Postgres',
       contactEmail: 'paula@pg-integration.test',
-      termsVersion: terms.terms.version,
-      termsSha256: terms.terms.sha256,
-      advVersion: terms.adv.version,
-      advLocale: 'de',
-      advSha256: terms.adv.sha256,
-      acceptTerms: true,
-      acceptAdv: true,
+      ...terms,
     };
     expect((await anon.post('/api/onboarding/applications', body)).status).toBe(202);
     // The duplicate goes through the partial unique index (ON CONFLICT … WHERE).
@@ -96,7 +86,7 @@ describe.skipIf(!pg.up)('portal on PostgreSQL', () => {
       'SELECT version FROM portal_adv_acceptances WHERE tenant_id = $1',
       [approved.body.tenantId],
     );
-    expect(acc.rows).toEqual([{ version: terms.adv.version }]);
+    expect(acc.rows).toEqual([{ version: terms.advVersion }]);
 
     const customer = await h.signUp('kunde@acme.test', 'customer', 'acme');
     const keyUser = await h.signUp('key@acme.test', 'key-user', 'acme');

@@ -193,17 +193,7 @@ if (!state) {
   // to the encrypted file store with the passphrase kept in system.json.
   let keyStore: DemoState['keyStore'] = 'file';
   const activateWith = (store: 'keychain' | 'file') =>
-    sys.agent(agentDir, [
-      'activate',
-      licenseKey,
-      '--relay',
-      sys.relayUrl,
-      '--ca',
-      sys.caPath,
-      '--key-store',
-      store,
-      '--json',
-    ]);
+    sys.activateAgent(agentDir, licenseKey, store);
   let activated = env.DBUS_SESSION_BUS_ADDRESS ? await activateWith('keychain') : undefined;
   if (activated?.code === 0) keyStore = 'keychain';
   else {
@@ -215,34 +205,11 @@ if (!state) {
   }
   if (activated.code !== 0)
     fail(`activating the agent failed: ${String(activated.json?.message ?? activated.stdout)}`);
-  const creds = await sys.agent(
-    agentDir,
-    [
-      'credentials',
-      'put',
-      'shop-1',
-      '--field-env',
-      'apiKey=CP_KEY',
-      '--field-env',
-      'webhookSecret=CP_WHSEC',
-      '--json',
-    ],
-    { CP_KEY: sys.secrets.counterpartApiKey, CP_WHSEC: sys.secrets.webhookSecret },
-  );
+  const creds = await sys.putAgentCredentials(agentDir);
   if (creds.code !== 0) fail(`setting the counterpart credentials failed: ${creds.stdout}`);
 
   // Show the alert path once: somebody tries the spent key on another machine.
-  const thief = await sys.agent(join(dataDir, 'agents', 'second-machine'), [
-    'activate',
-    licenseKey,
-    '--relay',
-    sys.relayUrl,
-    '--ca',
-    sys.caPath,
-    '--key-store',
-    'file',
-    '--json',
-  ]);
+  const thief = await sys.activateAgent(join(dataDir, 'agents', 'second-machine'), licenseKey);
   say(
     `demo: a second activation with the spent key was ${thief.code === 0 ? 'ACCEPTED (unexpected!)' : 'refused'} (it raises an alert)`,
   );

@@ -111,6 +111,20 @@ export interface System {
     args: readonly string[],
     env?: Record<string, string>,
   ): Promise<AgentRun>;
+  /**
+   * `fluxel-agent activate <licenseKey>` for `configDir` against this system's relay (its CA,
+   * `--json`), with the device key in the encrypted file store unless `keyStore` says otherwise.
+   */
+  activateAgent(
+    configDir: string,
+    licenseKey: string,
+    keyStore?: 'file' | 'keychain',
+  ): Promise<AgentRun>;
+  /**
+   * `fluxel-agent credentials put shop-1` for `configDir` with the counterpart's API key and
+   * webhook secret (passed through the environment, never the command line).
+   */
+  putAgentCredentials(configDir: string): Promise<AgentRun>;
   /** Starts `fluxel-agent run` for `configDir`; ready when it says it is running. */
   startAgent(configDir: string, env?: Record<string, string>): Promise<Service>;
   /** Stops every agent started here and every component (reverse order). */
@@ -331,6 +345,35 @@ export async function startSystem(options: SystemOptions): Promise<System> {
     async startComponent(name, env) {
       if (services[name]?.running) throw new Error(`${name} is running`);
       await start(name, env);
+    },
+    activateAgent(configDir, licenseKey, keyStore = 'file') {
+      return this.agent(configDir, [
+        'activate',
+        licenseKey,
+        '--relay',
+        relayUrl,
+        '--ca',
+        caPath,
+        '--key-store',
+        keyStore,
+        '--json',
+      ]);
+    },
+    putAgentCredentials(configDir) {
+      return this.agent(
+        configDir,
+        [
+          'credentials',
+          'put',
+          'shop-1',
+          '--field-env',
+          'apiKey=CP_KEY',
+          '--field-env',
+          'webhookSecret=CP_WHSEC',
+          '--json',
+        ],
+        { CP_KEY: secrets.counterpartApiKey, CP_WHSEC: secrets.webhookSecret },
+      );
     },
     async agent(configDir, args, env = {}) {
       const json = args.includes('--json');

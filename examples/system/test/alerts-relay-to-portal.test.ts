@@ -41,17 +41,7 @@ describe('relay alerts in the portal’s inbox', () => {
   it('a second activation of one license raises the relay’s critical alert, listed by the portal', async () => {
     expect(await alerts()).toEqual([]);
     const first = await activatedAgent(sys, 'first', { credentials: false });
-    const second = await sys.agent(join(sys.dataDir, 'agents', 'second'), [
-      'activate',
-      first.licenseKey,
-      '--relay',
-      sys.relayUrl,
-      '--ca',
-      sys.caPath,
-      '--key-store',
-      'file',
-      '--json',
-    ]);
+    const second = await sys.activateAgent(join(sys.dataDir, 'agents', 'second'), first.licenseKey);
     expect(second.code).toBe(1);
 
     const found = await waitUntil('the relay alert in the portal', async () =>

@@ -127,37 +127,14 @@ export async function activatedAgent(
     entitlements: ['orders'],
   });
   const dir = join(system.dataDir, 'agents', name);
-  const activated = await system.agent(dir, [
-    'activate',
-    licenseKey,
-    '--relay',
-    system.relayUrl,
-    '--ca',
-    system.caPath,
-    '--key-store',
-    'file',
-    '--json',
-  ]);
+  const activated = await system.activateAgent(dir, licenseKey);
   if (activated.code !== 0) throw new Error(`activation failed: ${activated.stdout}`);
   if (options.credentials !== false) await putCredentials(system, dir);
   return { dir, licenseId: license.id, licenseKey };
 }
 
 export async function putCredentials(system: System, dir: string) {
-  const res = await system.agent(
-    dir,
-    [
-      'credentials',
-      'put',
-      'shop-1',
-      '--field-env',
-      'apiKey=CP_KEY',
-      '--field-env',
-      'webhookSecret=CP_WHSEC',
-      '--json',
-    ],
-    { CP_KEY: system.secrets.counterpartApiKey, CP_WHSEC: system.secrets.webhookSecret },
-  );
+  const res = await system.putAgentCredentials(dir);
   // The counterpart's webhooks go to this license's own hook URL from now on.
   if (res.code === 0) await system.useWebhookUrlFrom(res);
   return res;

@@ -20,17 +20,7 @@ describe('promise 2: one license, one device', () => {
     expect(bound.device_jkt).toBeTruthy();
 
     // The same key on another machine (another config folder, another device key): refused.
-    const second = await sys.agent(join(sys.dataDir, 'agents', 'second'), [
-      'activate',
-      first.licenseKey,
-      '--relay',
-      sys.relayUrl,
-      '--ca',
-      sys.caPath,
-      '--key-store',
-      'file',
-      '--json',
-    ]);
+    const second = await sys.activateAgent(join(sys.dataDir, 'agents', 'second'), first.licenseKey);
     expect(second.code).toBe(1);
     expect(second.json?.ok).toBe(false);
     expect((await admin.get(first.licenseId)).device_jkt).toBe(bound.device_jkt);

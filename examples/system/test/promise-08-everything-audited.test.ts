@@ -22,17 +22,7 @@ describe('promise 8: everything is audited', () => {
   it('the run is in a log that `fluxel-audit verify` accepts, and a second activation raised an alert', async () => {
     const first = await activatedAgent(sys, 'first');
     expect(scanAlerts(sys.relayAuditDir)).toEqual([]);
-    const again = await sys.agent(join(sys.dataDir, 'agents', 'thief'), [
-      'activate',
-      first.licenseKey,
-      '--relay',
-      sys.relayUrl,
-      '--ca',
-      sys.caPath,
-      '--key-store',
-      'file',
-      '--json',
-    ]);
+    const again = await sys.activateAgent(join(sys.dataDir, 'agents', 'thief'), first.licenseKey);
     expect(again.code).toBe(1);
     await sys.counterpartAdmin('POST', '/admin/webhook', { payload: { paymentId: 'p-8' } });
 
