@@ -174,6 +174,7 @@ function workerdRuntime(name, label, flags) {
     const mf = new Miniflare({
       modules: true,
       scriptPath: join(app, 'bundle/worker.js'),
+      modulesRoot: join(app, 'bundle'), // module names relative to it (workerd refuses "../")
       compatibilityDate: COMPATIBILITY_DATE,
       compatibilityFlags: flags,
     });
@@ -381,10 +382,22 @@ console.log(widths.map((w) => '─'.repeat(w)).join('─┼─'));
 for (const t of table) console.log(line(t));
 const failures = results.filter((r) => !r.ok && !r.skipped);
 const counted = failures.filter((r) => !r.expected);
+// A vector its producer could not make fails on every consumer; those cells are summed up in
+// one line per producer (the producer's own red cell above says why).
+const notProduced = (r) => r.error?.startsWith('Error: not produced:');
 if (failures.length) {
   console.log('\nRed cells:');
-  for (const r of failures) {
+  for (const r of failures.filter((f) => !notProduced(f))) {
     console.log(`  ${r.expected ? '(expected) ' : ''}[${r.runtime}] ${r.row}${r.from ? ` (made on ${r.from})` : ''}: ${r.error}`);
+  }
+  const missing = new Map();
+  for (const r of failures.filter(notProduced)) {
+    const key = `${r.from}\u0000${r.row}`;
+    missing.set(key, [...(missing.get(key) ?? []), r.runtime]);
+  }
+  for (const [key, consumers] of missing) {
+    const [from, row] = key.split('\u0000');
+    console.log(`  [${consumers.join(', ')}] ${row} (made on ${from}): not produced, see ${from}'s own cell`);
   }
 }
 const skipped = results.filter((r) => r.skipped);
