@@ -19,7 +19,15 @@
 // CI=true a runtime that cannot be installed or started is a failure, never a skip, and
 // --expect-failures is refused.
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -37,7 +45,9 @@ const keep = argv.includes('--keep');
 const only = flag('--only')?.split(',');
 const expectFile = flag('--expect-failures');
 if (expectFile && CI) {
-  console.error('--expect-failures is for local use only; under CI=true every red cell fails the run');
+  console.error(
+    '--expect-failures is for local use only; under CI=true every red cell fails the run',
+  );
   process.exit(2);
 }
 
@@ -54,7 +64,8 @@ const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const TIMEOUT_MS = 180_000;
 
 const started = Date.now();
-const log = (message) => console.log(`[matrix ${((Date.now() - started) / 1000).toFixed(1)}s] ${message}`);
+const log = (message) =>
+  console.log(`[matrix ${((Date.now() - started) / 1000).toFixed(1)}s] ${message}`);
 
 // ----------------------------------------------------------------------- runtime installs
 function prefixInstall(prefix, spec, bin) {
@@ -62,14 +73,30 @@ function prefixInstall(prefix, spec, bin) {
   const name = spec.slice(0, spec.lastIndexOf('@'));
   const wanted = spec.slice(spec.lastIndexOf('@') + 1);
   const manifest = join(prefix, 'node_modules', name, 'package.json');
-  const installed = existsSync(manifest) ? JSON.parse(readFileSync(manifest, 'utf8')).version : undefined;
-  const matches = installed !== undefined && (installed === wanted || installed.startsWith(`${wanted}.`));
+  const installed = existsSync(manifest)
+    ? JSON.parse(readFileSync(manifest, 'utf8')).version
+    : undefined;
+  const matches =
+    installed !== undefined && (installed === wanted || installed.startsWith(`${wanted}.`));
   if (!matches || !existsSync(binary)) {
     log(`npm install --prefix ${prefix} ${spec}`);
-    execFileSync('npm', ['install', '--prefix', prefix, '--no-save', '--no-audit', '--no-fund', '--loglevel=error', spec], {
-      stdio: ['ignore', 'inherit', 'inherit'],
-      timeout: 600_000,
-    });
+    execFileSync(
+      'npm',
+      [
+        'install',
+        '--prefix',
+        prefix,
+        '--no-save',
+        '--no-audit',
+        '--no-fund',
+        '--loglevel=error',
+        spec,
+      ],
+      {
+        stdio: ['ignore', 'inherit', 'inherit'],
+        timeout: 600_000,
+      },
+    );
   }
   if (!existsSync(binary)) throw new Error(`${spec} installed, but ${binary} is missing`);
   return binary;
@@ -86,7 +113,10 @@ function prepareApp(work) {
   mkdirSync(tarballs);
   mkdirSync(app);
   const packages = readdirSync(join(root, 'packages'))
-    .map((name) => ({ dir: join(root, 'packages', name), pkg: JSON.parse(readFileSync(join(root, 'packages', name, 'package.json'), 'utf8')) }))
+    .map((name) => ({
+      dir: join(root, 'packages', name),
+      pkg: JSON.parse(readFileSync(join(root, 'packages', name, 'package.json'), 'utf8')),
+    }))
     .filter(({ pkg }) => !pkg.private);
   const files = {};
   for (const { dir, pkg } of packages) {
@@ -103,7 +133,17 @@ function prepareApp(work) {
   }
   writeFileSync(
     join(app, 'package.json'),
-    JSON.stringify({ name: 'fluxel-runtime-matrix', private: true, type: 'module', dependencies: { ...peers, ...files }, overrides: files }, null, 2),
+    JSON.stringify(
+      {
+        name: 'fluxel-runtime-matrix',
+        private: true,
+        type: 'module',
+        dependencies: { ...peers, ...files },
+        overrides: files,
+      },
+      null,
+      2,
+    ),
   );
   log(`npm install of ${packages.length} tarballs into ${app}`);
   run('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error'], app);
@@ -115,7 +155,14 @@ function prepareApp(work) {
 
 async function bundle(app) {
   const esbuild = await import('esbuild');
-  const common = { absWorkingDir: app, bundle: true, format: 'esm', target: 'es2022', logLevel: 'warning', legalComments: 'none' };
+  const common = {
+    absWorkingDir: app,
+    bundle: true,
+    format: 'esm',
+    target: 'es2022',
+    logLevel: 'warning',
+    legalComments: 'none',
+  };
   // workerd: the conditions wrangler resolves with (workerd, worker, browser) and the browser
   // field maps (the AWS SDK's browser build: its Node build needs node:fs); nothing external.
   await esbuild.build({
@@ -125,14 +172,26 @@ async function bundle(app) {
     platform: 'browser',
     conditions: ['workerd', 'worker', 'browser'],
   });
-  await esbuild.build({ ...common, entryPoints: [join(app, 'browser.mjs')], outfile: join(app, 'bundle/browser.js'), platform: 'browser' });
-  writeFileSync(join(app, 'bundle/index.html'), '<!doctype html><meta charset="utf-8"><title>fluxel runtime matrix</title><script type="module" src="browser.js"></script>\n');
+  await esbuild.build({
+    ...common,
+    entryPoints: [join(app, 'browser.mjs')],
+    outfile: join(app, 'bundle/browser.js'),
+    platform: 'browser',
+  });
+  writeFileSync(
+    join(app, 'bundle/index.html'),
+    '<!doctype html><meta charset="utf-8"><title>fluxel runtime matrix</title><script type="module" src="browser.js"></script>\n',
+  );
 }
 
 // ----------------------------------------------------------------------- runtimes
 function spawnRunner(binary, args, cwd, env = {}) {
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(binary, args, { cwd, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(binary, args, {
+      cwd,
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => {
@@ -147,7 +206,11 @@ function spawnRunner(binary, args, cwd, env = {}) {
       clearTimeout(timer);
       const line = stdout.split('\n').find((l) => l.startsWith('@@matrix@@'));
       if (line) return resolvePromise(JSON.parse(line.slice('@@matrix@@'.length)));
-      reject(new Error(`${binary} ${args.join(' ')} exited ${code ?? signal} without a result: ${(stderr || stdout).trim().slice(-800)}`));
+      reject(
+        new Error(
+          `${binary} ${args.join(' ')} exited ${code ?? signal} without a result: ${(stderr || stdout).trim().slice(-800)}`,
+        ),
+      );
     });
   });
 }
@@ -179,7 +242,11 @@ function workerdRuntime(name, label, flags) {
       compatibilityFlags: flags,
     });
     try {
-      const response = await mf.dispatchFetch(`http://matrix.local${path}`, { method: 'POST', body });
+      // eslint-disable-next-line @microsoft/sdl/no-insecure-url -- miniflare's in-process dispatch, no network
+      const response = await mf.dispatchFetch(`http://matrix.local${path}`, {
+        method: 'POST',
+        body,
+      });
       const text = await response.text();
       try {
         return JSON.parse(text);
@@ -198,12 +265,15 @@ function workerdRuntime(name, label, flags) {
       prefixInstall(prefix, VERSIONS.miniflare, 'miniflare');
       const entry = join(prefix, 'node_modules/miniflare/dist/src/index.js');
       ({ Miniflare } = await import(pathToFileURL(entry).href));
-      miniflareVersion = JSON.parse(readFileSync(join(prefix, 'node_modules/miniflare/package.json'), 'utf8')).version;
+      miniflareVersion = JSON.parse(
+        readFileSync(join(prefix, 'node_modules/miniflare/package.json'), 'utf8'),
+      ).version;
     },
     produce: (app) => call(app, `/produce?runtime=${name}`, '{}'),
     consume: (app, file) => call(app, '/consume', readFileSync(file, 'utf8')),
     async teardown() {},
-    version: () => `workerd (miniflare ${miniflareVersion}), ${COMPATIBILITY_DATE}${flags.length ? `, ${flags.join(', ')}` : ', no flags'}`,
+    version: () =>
+      `workerd (miniflare ${miniflareVersion}), ${COMPATIBILITY_DATE}${flags.length ? `, ${flags.join(', ')}` : ', no flags'}`,
   };
 }
 
@@ -221,27 +291,48 @@ function chromiumRuntime() {
         res.writeHead(404).end();
         return;
       }
-      res.writeHead(200, { 'content-type': file.endsWith('.html') ? 'text/html' : 'text/javascript' });
+      res.writeHead(200, {
+        'content-type': file.endsWith('.html') ? 'text/html' : 'text/javascript',
+      });
       res.end(readFileSync(join(dir, file)));
     });
     await new Promise((r) => server.listen(0, '127.0.0.1', r));
+    // eslint-disable-next-line @microsoft/sdl/no-insecure-url -- loopback page (a secure context) for the test bundle
     origin = `http://127.0.0.1:${server.address().port}`;
     page = await browser.newPage();
     const errors = [];
     page.on('pageerror', (error) => errors.push(error.message));
     await page.goto(`${origin}/`);
-    await page.waitForFunction(() => globalThis.__matrix !== undefined, null, { timeout: 30_000 }).catch(() => {
-      throw new Error(`the page did not load the bundle: ${errors.join('; ') || 'no error reported'}`);
-    });
+    await page
+      .waitForFunction(() => globalThis.__matrix !== undefined, null, { timeout: 30_000 })
+      .catch(() => {
+        throw new Error(
+          `the page did not load the bundle: ${errors.join('; ') || 'no error reported'}`,
+        );
+      });
     return page;
   };
   return {
     name: 'chromium',
     label: 'Chromium',
     async setup() {
-      if (!existsSync(CHROMIUM)) throw new Error(`no Chromium at ${CHROMIUM} (apt-get install chromium, or set CHROMIUM_PATH)`);
+      if (!existsSync(CHROMIUM))
+        throw new Error(
+          `no Chromium at ${CHROMIUM} (apt-get install chromium, or set CHROMIUM_PATH)`,
+        );
       const { chromium } = await import('playwright-core');
-      browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'] });
+      browser = await chromium.launch({
+        executablePath: CHROMIUM,
+        headless: true,
+        args: [
+          '--no-sandbox',
+          '--disable-gpu',
+          '--no-first-run',
+          '--disable-background-networking',
+          '--disable-component-update',
+          '--disable-sync',
+        ],
+      });
     },
     async produce(app) {
       const p = await ready(app);
@@ -249,7 +340,10 @@ function chromiumRuntime() {
     },
     async consume(app, file) {
       const p = await ready(app);
-      return p.evaluate((v) => globalThis.__matrix.consume(v), JSON.parse(readFileSync(file, 'utf8')));
+      return p.evaluate(
+        (v) => globalThis.__matrix.consume(v),
+        JSON.parse(readFileSync(file, 'utf8')),
+      );
     },
     async teardown() {
       await browser?.close();
@@ -261,8 +355,15 @@ function chromiumRuntime() {
 
 const RUNTIMES = [
   cliRuntime('node20', 'Node 20', () => process.execPath),
-  cliRuntime('node24', 'Node 24', () => prefixInstall('/tmp/fluxel-node24', VERSIONS.node24, 'node')),
-  cliRuntime('bun', 'Bun', () => prefixInstall('/tmp/fluxel-bun', VERSIONS.bun, 'bun'), (args) => ['run', ...args]),
+  cliRuntime('node24', 'Node 24', () =>
+    prefixInstall(process.env.NODE24_PREFIX ?? '/tmp/fluxel-node24', VERSIONS.node24, 'node'),
+  ),
+  cliRuntime(
+    'bun',
+    'Bun',
+    () => prefixInstall('/tmp/fluxel-bun', VERSIONS.bun, 'bun'),
+    (args) => ['run', ...args],
+  ),
   cliRuntime(
     'deno',
     'Deno',
@@ -347,14 +448,19 @@ for (const entry of runtimes) {
       ...(from ? { from } : {}),
       ok: false,
       ...(skipped ? { skipped: true } : {}),
-      error: entry.unavailable ? `runtime unavailable: ${entry.unavailable}` : `runtime failed: ${entry.fatal}`,
+      error: entry.unavailable
+        ? `runtime unavailable: ${entry.unavailable}`
+        : `runtime failed: ${entry.fatal}`,
     });
   }
 }
 
 // Expected failures (local only): [{ runtime, row, from? }] — shown, not counted.
 const expected = expectFile ? JSON.parse(readFileSync(expectFile, 'utf8')) : [];
-const isExpected = (r) => expected.some((e) => e.runtime === r.runtime && e.row === r.row && (e.from ?? undefined) === r.from);
+const isExpected = (r) =>
+  expected.some(
+    (e) => e.runtime === r.runtime && e.row === r.row && (e.from ?? undefined) === r.from,
+  );
 for (const r of results) if (!r.ok && !r.skipped && isExpected(r)) r.expected = true;
 
 // ----------------------------------------------------------------------- report
@@ -375,7 +481,8 @@ const table = rows.map((row) => [
 const widths = header.map((h, i) => Math.max(h.length, ...table.map((t) => t[i].length)));
 const line = (cols) => cols.map((c, i) => c.padEnd(widths[i])).join(' │ ');
 console.log('');
-for (const rt of runtimes) console.log(`  ${rt.name.padEnd(15)} ${rt.version ?? `unavailable: ${rt.unavailable}`}`);
+for (const rt of runtimes)
+  console.log(`  ${rt.name.padEnd(15)} ${rt.version ?? `unavailable: ${rt.unavailable}`}`);
 console.log('');
 console.log(line(header));
 console.log(widths.map((w) => '─'.repeat(w)).join('─┼─'));
@@ -388,7 +495,9 @@ const notProduced = (r) => r.error?.startsWith('Error: not produced:');
 if (failures.length) {
   console.log('\nRed cells:');
   for (const r of failures.filter((f) => !notProduced(f))) {
-    console.log(`  ${r.expected ? '(expected) ' : ''}[${r.runtime}] ${r.row}${r.from ? ` (made on ${r.from})` : ''}: ${r.error}`);
+    console.log(
+      `  ${r.expected ? '(expected) ' : ''}[${r.runtime}] ${r.row}${r.from ? ` (made on ${r.from})` : ''}: ${r.error}`,
+    );
   }
   const missing = new Map();
   for (const r of failures.filter(notProduced)) {
@@ -397,18 +506,23 @@ if (failures.length) {
   }
   for (const [key, consumers] of missing) {
     const [from, row] = key.split('\u0000');
-    console.log(`  [${consumers.join(', ')}] ${row} (made on ${from}): not produced, see ${from}'s own cell`);
+    console.log(
+      `  [${consumers.join(', ')}] ${row} (made on ${from}): not produced, see ${from}'s own cell`,
+    );
   }
 }
 const skipped = results.filter((r) => r.skipped);
-if (skipped.length) console.log(`\n${skipped.length} cells skipped (runtime unavailable; under CI=true they fail)`);
+if (skipped.length)
+  console.log(`\n${skipped.length} cells skipped (runtime unavailable; under CI=true they fail)`);
 
 mkdirSync(join(root, '.reports'), { recursive: true });
 writeFileSync(
   join(root, '.reports/runtime-matrix.json'),
   `${JSON.stringify({ date: new Date().toISOString(), packages: 'packed tarballs (pnpm pack), installed with npm', runtimes, rows, cells: results }, null, 2)}\n`,
 );
-console.log(`\n${results.length} cells, ${results.filter((r) => r.ok).length} ok, ${failures.length} failed${expectFile ? ` (${failures.length - counted.length} expected)` : ''}, ${skipped.length} skipped; ${((Date.now() - started) / 1000).toFixed(0)} s; .reports/runtime-matrix.json`);
+console.log(
+  `\n${results.length} cells, ${results.filter((r) => r.ok).length} ok, ${failures.length} failed${expectFile ? ` (${failures.length - counted.length} expected)` : ''}, ${skipped.length} skipped; ${((Date.now() - started) / 1000).toFixed(0)} s; .reports/runtime-matrix.json`,
+);
 
 if (keep) console.log(`kept ${work}`);
 else rmSync(work, { recursive: true, force: true });
