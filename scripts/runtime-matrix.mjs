@@ -5,7 +5,7 @@
 // runtime sealed, wrapped, signed and chained (cross-runtime vectors).
 //
 // The packages come from their packed tarballs (`pnpm pack`), installed with npm into a
-// throwaway project outside the workspace, as a user gets them (docs/decisions/0012). The
+// throwaway project outside the workspace, as a user gets them (docs/decisions/0013). The
 // round trips are one module, scripts/runtime-matrix/roundtrip.mjs, run directly by Node, Bun
 // and Deno and as an esbuild bundle by workerd and Chromium.
 //
@@ -273,7 +273,7 @@ function workerdRuntime(name, label, flags) {
     consume: (app, file) => call(app, '/consume', readFileSync(file, 'utf8')),
     async teardown() {},
     version: () =>
-      `workerd (miniflare ${miniflareVersion}), ${COMPATIBILITY_DATE}${flags.length ? `, ${flags.join(', ')}` : ', no flags'}`,
+      `miniflare ${miniflareVersion}, compatibility date ${COMPATIBILITY_DATE}${flags.length ? `, ${flags.join(', ')}` : ', no flags'}`,
   };
 }
 
@@ -520,6 +520,38 @@ writeFileSync(
   join(root, '.reports/runtime-matrix.json'),
   `${JSON.stringify({ date: new Date().toISOString(), packages: 'packed tarballs (pnpm pack), installed with npm', runtimes, rows, cells: results }, null, 2)}\n`,
 );
+// Per package, per runtime: what works and what does not — the READMEs' "Runtimes" tables.
+const PACKAGES = ['crypto', 'license', 'audit', 'acme-lite', 'relay-client'];
+const packageOf = (row) =>
+  row.startsWith('vector · ')
+    ? PACKAGES.find((p) => row.startsWith(`vector · ${p} `))
+    : PACKAGES.find((p) => row.startsWith(`@fluxel/${p} `) || row.startsWith(`@fluxel/${p}/`));
+let markdown = `# Runtime matrix, ${new Date().toISOString().slice(0, 10)}\n\n`;
+for (const pkg of PACKAGES) {
+  markdown += `## @fluxel/${pkg}\n\n| runtime | result |\n| --- | --- |\n`;
+  for (const rt of runtimes) {
+    const mine = results.filter((r) => r.runtime === rt.name && packageOf(r.row) === pkg);
+    const own = mine.filter((r) => !r.ok && !r.from);
+    const opened = mine.filter((r) => !r.ok && r.from && !notProduced(r));
+    const notes = [
+      ...new Set([
+        ...own.map((r) => `${r.row}: ${r.error}`),
+        ...[...new Set(opened.map((r) => r.row))].map(
+          (row) =>
+            `does not open/verify ${row.slice('vector · '.length)} made on ${opened
+              .filter((r) => r.row === row)
+              .map((r) => r.from)
+              .join(', ')}: ${opened.find((r) => r.row === row).error}`,
+        ),
+      ]),
+    ];
+    const label = `${rt.label} (${rt.version ?? 'unavailable'})`;
+    markdown += `| ${label} | ${mine.length === 0 ? 'not run' : notes.length === 0 ? 'works' : notes.join('<br>').replaceAll('|', '\\|')} |\n`;
+  }
+  markdown += '\n';
+}
+writeFileSync(join(root, '.reports/runtime-matrix.md'), markdown);
+
 console.log(
   `\n${results.length} cells, ${results.filter((r) => r.ok).length} ok, ${failures.length} failed${expectFile ? ` (${failures.length - counted.length} expected)` : ''}, ${skipped.length} skipped; ${((Date.now() - started) / 1000).toFixed(0)} s; .reports/runtime-matrix.json`,
 );

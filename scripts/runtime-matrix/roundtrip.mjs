@@ -675,39 +675,45 @@ export async function produce(runtime) {
       'an OpenAPI 3.1 document',
     );
   });
-  await cell(
-    cells,
-    '@fluxel/relay-client · send through the client (ES256 DPoP) to a relay stand-in',
-    async () => {
-      const r = await import('@fluxel/relay-client');
-      const contract = await import('@fluxel/relay-client/contract');
-      const license = await import('@fluxel/license');
-      const accessToken = 'matrix-relay-token';
-      const seen = [];
-      const device = license.createDpopSigner((await license.generateKeyPair()).privateJwk);
-      const client = r.createRelayClientCore({
-        baseUrl: ISSUER,
-        transport: relayStub({ license, contract, accessToken, seen }),
-        device,
-        tokens: tokenStore(accessToken),
-      });
-      const idempotencyKey = crypto.randomUUID();
-      const body = { operation: 'order.status', payload: { order: 'A-1001', status: 'shipped' } };
-      const sent = await client.send({ connection: 'shop-1', idempotencyKey, body });
-      check(sent.status === 'delivered', 'delivered');
-      const bad = await client.send.safe({ connection: 'Shop 1!', idempotencyKey, body });
-      check(!bad.ok && bad.error.code === 'ERR_RELAY_REQUEST_VALIDATION', 'refused before sending');
-      const request = seen[0];
-      vectors.relay = {
-        method: request.method,
-        url: request.url,
-        headers: { ...request.headers },
-        body: b64u(request.body),
-        accessToken,
-        at: Date.now(),
-      };
-    },
-  );
+  for (const alg of ['ES256', 'EdDSA']) {
+    await cell(
+      cells,
+      `@fluxel/relay-client · send through the client (${alg} DPoP) to a relay stand-in`,
+      async () => {
+        const r = await import('@fluxel/relay-client');
+        const contract = await import('@fluxel/relay-client/contract');
+        const license = await import('@fluxel/license');
+        const accessToken = 'matrix-relay-token';
+        const seen = [];
+        const device = license.createDpopSigner((await license.generateKeyPair(alg)).privateJwk);
+        const client = r.createRelayClientCore({
+          baseUrl: ISSUER,
+          transport: relayStub({ license, contract, accessToken, seen }),
+          device,
+          tokens: tokenStore(accessToken),
+        });
+        const idempotencyKey = crypto.randomUUID();
+        const body = { operation: 'order.status', payload: { order: 'A-1001', status: 'shipped' } };
+        const sent = await client.send({ connection: 'shop-1', idempotencyKey, body });
+        check(sent.status === 'delivered', 'delivered');
+        const bad = await client.send.safe({ connection: 'Shop 1!', idempotencyKey, body });
+        check(
+          !bad.ok && bad.error.code === 'ERR_RELAY_REQUEST_VALIDATION',
+          'refused before sending',
+        );
+        const request = seen[0];
+        if (alg !== 'ES256') return; // the vector: the default device key
+        vectors.relay = {
+          method: request.method,
+          url: request.url,
+          headers: { ...request.headers },
+          body: b64u(request.body),
+          accessToken,
+          at: Date.now(),
+        };
+      },
+    );
+  }
   await cell(cells, '@fluxel/relay-client/outbox · enqueue, deliver, refuse', async () => {
     const o = await import('@fluxel/relay-client/outbox');
     const delivered = [];
