@@ -185,6 +185,17 @@ async function bundle(app) {
 }
 
 // ----------------------------------------------------------------------- runtimes
+function withTimeout(promise, what) {
+  let timer;
+  const timeout = new Promise((_, reject) => {
+    timer = setTimeout(
+      () => reject(new Error(`${what}: no answer within ${TIMEOUT_MS / 1000} s`)),
+      TIMEOUT_MS,
+    );
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
 function spawnRunner(binary, args, cwd, env = {}) {
   return new Promise((resolvePromise, reject) => {
     const child = spawn(binary, args, {
@@ -269,8 +280,8 @@ function workerdRuntime(name, label, flags) {
         readFileSync(join(prefix, 'node_modules/miniflare/package.json'), 'utf8'),
       ).version;
     },
-    produce: (app) => call(app, `/produce?runtime=${name}`, '{}'),
-    consume: (app, file) => call(app, '/consume', readFileSync(file, 'utf8')),
+    produce: (app) => withTimeout(call(app, `/produce?runtime=${name}`, '{}'), label),
+    consume: (app, file) => withTimeout(call(app, '/consume', readFileSync(file, 'utf8')), label),
     async teardown() {},
     version: () =>
       `miniflare ${miniflareVersion}, compatibility date ${COMPATIBILITY_DATE}${flags.length ? `, ${flags.join(', ')}` : ', no flags'}`,
@@ -336,13 +347,16 @@ function chromiumRuntime() {
     },
     async produce(app) {
       const p = await ready(app);
-      return p.evaluate((n) => globalThis.__matrix.produce(n), 'chromium');
+      return withTimeout(
+        p.evaluate((n) => globalThis.__matrix.produce(n), 'chromium'),
+        'Chromium',
+      );
     },
     async consume(app, file) {
       const p = await ready(app);
-      return p.evaluate(
-        (v) => globalThis.__matrix.consume(v),
-        JSON.parse(readFileSync(file, 'utf8')),
+      return withTimeout(
+        p.evaluate((v) => globalThis.__matrix.consume(v), JSON.parse(readFileSync(file, 'utf8'))),
+        'Chromium',
       );
     },
     async teardown() {
@@ -494,7 +508,12 @@ const counted = failures.filter((r) => !r.expected);
 const notProduced = (r) => r.error?.startsWith('Error: not produced:');
 if (failures.length) {
   console.log('\nRed cells:');
-  for (const r of failures.filter((f) => !notProduced(f))) {
+  const runtimeLevel = (r) => /^runtime (unavailable|failed): /.test(r.error ?? '');
+  for (const entry of runtimes) {
+    const all = failures.filter((f) => f.runtime === entry.name && runtimeLevel(f));
+    if (all.length) console.log(`  [${entry.name}] all ${all.length} cells: ${all[0].error}`);
+  }
+  for (const r of failures.filter((f) => !notProduced(f) && !runtimeLevel(f))) {
     console.log(
       `  ${r.expected ? '(expected) ' : ''}[${r.runtime}] ${r.row}${r.from ? ` (made on ${r.from})` : ''}: ${r.error}`,
     );
