@@ -367,7 +367,7 @@ function chromiumRuntime() {
   };
 }
 
-const RUNTIMES = [
+const ALL_RUNTIMES = [
   cliRuntime('node20', 'Node 20', () => process.execPath),
   cliRuntime('node24', 'Node 24', () =>
     prefixInstall(process.env.NODE24_PREFIX ?? '/tmp/fluxel-node24', VERSIONS.node24, 'node'),
@@ -387,7 +387,15 @@ const RUNTIMES = [
   workerdRuntime('workerd', 'workerd', []),
   workerdRuntime('workerd-compat', 'workerd + nodejs_compat', ['nodejs_compat']),
   chromiumRuntime(),
-].filter((r) => !only || only.includes(r.name));
+];
+const unknown = (only ?? []).filter((name) => !ALL_RUNTIMES.some((r) => r.name === name));
+if (unknown.length) {
+  console.error(
+    `unknown runtime ${unknown.join(', ')}; the columns are ${ALL_RUNTIMES.map((r) => r.name).join(', ')}`,
+  );
+  process.exit(2);
+}
+const RUNTIMES = ALL_RUNTIMES.filter((r) => !only || only.includes(r.name));
 
 // ----------------------------------------------------------------------- main
 if (process.version.split('.')[0] !== 'v20' && RUNTIMES.some((r) => r.name === 'node20')) {
