@@ -433,8 +433,38 @@ for (const runtime of RUNTIMES) {
     log(`${runtime.label}: ${entry.fatal}`);
   }
 }
+// A negative control: the first producer's vectors with one byte changed in each (a ciphertext,
+// a signature, an audit record). Every runtime must refuse every one of them; a tampered vector
+// that opens is a red cell (the checks could not fail).
+const TAMPERED = 'tampered';
+const flip = (text, at = Math.floor(text.length / 2)) =>
+  `${text.slice(0, at)}${text[at] === 'A' ? 'B' : 'A'}${text.slice(at + 1)}`;
+const flipSignature = (jws) => {
+  const dot = jws.lastIndexOf('.');
+  return `${jws.slice(0, dot + 1)}${flip(jws.slice(dot + 1))}`;
+};
+function tamper(v) {
+  const t = structuredClone(v);
+  for (const r of Object.values(t.records ?? {})) r.sealed = flip(r.sealed);
+  if (t.stream) t.stream.sealed = flip(t.stream.sealed);
+  for (const p of Object.values(t.proofs ?? {})) p.proof = flipSignature(p.proof);
+  for (const k of Object.values(t.tokens ?? {})) {
+    k.accessToken = flipSignature(k.accessToken);
+    k.licenseToken = flipSignature(k.licenseToken);
+  }
+  if (t.audit) t.audit.lines[2] = t.audit.lines[2].replace('attempt 1', 'attempt 7');
+  if (t.acme) t.acme.jws.signature = flip(t.acme.jws.signature);
+  if (t.relay) t.relay.headers.dpop = flipSignature(t.relay.headers.dpop);
+  return t;
+}
+const firstProducer = Object.keys(vectors)[0];
 const vectorFile = join(work, 'vectors.json');
-writeFileSync(vectorFile, JSON.stringify(vectors));
+writeFileSync(
+  vectorFile,
+  JSON.stringify(
+    firstProducer ? { ...vectors, [TAMPERED]: tamper(vectors[firstProducer]) } : vectors,
+  ),
+);
 for (const runtime of RUNTIMES) {
   const entry = runtimes.find((e) => e.name === runtime.name);
   if (entry.unavailable) continue;
@@ -442,7 +472,27 @@ for (const runtime of RUNTIMES) {
   try {
     const out = await runtime.consume(app, vectorFile);
     if (out.fatal) throw new Error(out.fatal);
-    for (const c of out.cells) results.push({ runtime: runtime.name, ...c });
+    for (const c of out.cells) {
+      if (c.from === TAMPERED) {
+        // Inverted: refusing the tampered vector is the expected outcome (a vector that was
+        // not produced stays a red cell, counted with its producer's).
+        const from = `${TAMPERED} (${firstProducer})`;
+        const { error, ...rest } = c;
+        if (error?.startsWith('Error: not produced:'))
+          results.push({ runtime: runtime.name, ...c, from });
+        else if (c.ok)
+          results.push({
+            runtime: runtime.name,
+            ...rest,
+            from,
+            ok: false,
+            error: 'a tampered vector was accepted',
+          });
+        else results.push({ runtime: runtime.name, ...rest, from, ok: true, refused: error });
+        continue;
+      }
+      results.push({ runtime: runtime.name, ...c });
+    }
   } catch (error) {
     entry.fatal = `${entry.fatal ? `${entry.fatal}; ` : ''}consume: ${String(error.message ?? error).slice(0, 800)}`;
     log(`${runtime.label}: ${entry.fatal}`);
@@ -497,7 +547,7 @@ const mark = (cellsOf) => {
 const rows = [...new Set(results.map((r) => r.row))];
 const header = ['', ...runtimes.map((r) => r.name)];
 const table = rows.map((row) => [
-  row.startsWith('vector · ') ? `${row} ← each producer` : row,
+  row.startsWith('vector · ') ? `${row} ← each producer, tampered refused` : row,
   ...runtimes.map((rt) => mark(results.filter((r) => r.runtime === rt.name && r.row === row))),
 ]);
 const widths = header.map((h, i) => Math.max(h.length, ...table.map((t) => t[i].length)));
