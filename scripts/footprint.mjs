@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 // Install footprint: what `npm install <package>` puts on disk in an empty project, ours (the
 // staged tarball, exactly as published) against the peer library each package is compared
-// with. One JSON line per measure, in the shape of the benchmarks (lower is better here;
-// ratio = ours / theirs):
+// with. One JSON line per measure, in the shape of the benchmarks (ratio oriented as there,
+// higher is better: theirs / ours, so 10 means a tenth of the peer's footprint):
 //   { "bench": "footprint/<pkg>/bytes", "ours": 1, "peer": "<name>@<version>", "theirs": 1,
 //     "unit": "bytes", "ratio": 1 }
 // and "footprint/<pkg>/packages" (packages in node_modules, the package itself included).
@@ -104,7 +104,7 @@ for (const s of staged) {
       peer: `${peer}@${theirs.version}`,
       theirs: theirs[measure],
       unit,
-      ratio: Number((ours[measure] / theirs[measure]).toFixed(3)),
+      ratio: Number((theirs[measure] / ours[measure]).toFixed(3)),
     };
     console.log(JSON.stringify(line));
   }
@@ -117,7 +117,7 @@ if (at > 0) {
   const table = rows
     .map(
       (r) =>
-        `| \`${r.name}\` | ${mb(r.ours.bytes)} | ${r.ours.packages} | \`${r.peer}\` ${r.theirs.version} | ${mb(r.theirs.bytes)} | ${r.theirs.packages} | ${(r.ours.bytes / r.theirs.bytes).toFixed(2)}× |`,
+        `| \`${r.name}\` | ${mb(r.ours.bytes)} | ${r.ours.packages} | \`${r.peer}\` ${r.theirs.version} | ${mb(r.theirs.bytes)} | ${r.theirs.packages} | ${(r.theirs.bytes / r.ours.bytes).toFixed(2)} |`,
     )
     .join('\n');
   const file = resolve(process.argv[at + 1]);
@@ -135,7 +135,7 @@ sources' text, see [decision 0013](decisions/0013-published-tarballs.md)).
 
 Measured by \`pnpm footprint\` (\`scripts/footprint.mjs\`) on ${new Date().toISOString().slice(0, 10)}, npm ${run('npm', ['--version'], work).trim()}, Node ${process.version}.
 
-| Package | Bytes | Packages | Peer | Bytes | Packages | Ours / peer (bytes) |
+| Package | Bytes | Packages | Peer | Bytes | Packages | Peer / ours (bytes) |
 | --- | ---: | ---: | --- | ---: | ---: | ---: |
 ${table}
 `,
