@@ -63,8 +63,7 @@ try {
       continue;
     }
     const changelog = readFileSync(join(s.unpacked, 'CHANGELOG.md'), 'utf8');
-    const heading = new RegExp(`^## ${s.version.replaceAll('.', '\\.')}\\s*$`, 'm');
-    if (!heading.test(changelog)) {
+    if (!changelog.split('\n').some((line) => line.trim() === `## ${s.version}`)) {
       refused.push(
         `${s.name}@${s.version}: CHANGELOG.md has no "## ${s.version}" (run pnpm version-packages)`,
       );

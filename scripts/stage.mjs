@@ -222,6 +222,7 @@ export function publishedProblems(staged, privateNames = privatePackageNames()) 
 export function markdownLinks(markdown) {
   const text = markdown.replace(/^(```|~~~)[^\n]*\n[\s\S]*?^\1[^\n]*$/gm, ''); // code blocks
   const links = [];
+  // eslint-disable-next-line security/detect-unsafe-regex -- runs over our own READMEs, not untrusted input
   for (const m of text.matchAll(/\]\(\s*<?([^\s)>]+)>?(?:\s+"[^"]*")?\s*\)/g)) links.push(m[1]);
   for (const m of text.matchAll(/^\s{0,3}\[[^\]]+\]:\s*<?(\S+?)>?(?:\s|$)/gm)) links.push(m[1]);
   for (const m of text.matchAll(/\b(?:href|src)\s*=\s*["']([^"']+)["']/g)) links.push(m[1]);
