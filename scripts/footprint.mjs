@@ -22,7 +22,7 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import { root, stageAll } from './stage.mjs';
 
 const PEERS = {
@@ -41,13 +41,16 @@ const work = mkdtempSync(join(tmpdir(), 'fluxel-footprint-'));
 const run = (cmd, args, cwd) =>
   execFileSync(cmd, args, { cwd, stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8' });
 
-/** Installs `spec` into an empty project; returns bytes, packages and the installed version. */
-function install(label, name, spec, overrides = {}) {
+/**
+ * Installs `dependencies` into an empty project; returns bytes, packages, the installed
+ * version of `name` and every installed copy of `count` (path and version).
+ */
+function install(label, name, dependencies, overrides = {}, count = []) {
   const dir = join(work, label);
   mkdirSync(dir);
   writeFileSync(
     join(dir, 'package.json'),
-    JSON.stringify({ name: 'footprint', private: true, dependencies: { [name]: spec }, overrides }),
+    JSON.stringify({ name: 'footprint', private: true, dependencies, overrides }),
   );
   run('npm', ['install', '--no-audit', '--no-fund', '--ignore-scripts', '--loglevel=error'], dir);
   const modules = join(dir, 'node_modules');
@@ -60,7 +63,8 @@ function install(label, name, spec, overrides = {}) {
       else if (entry.isFile()) bytes += lstatSync(path).size;
     }
   };
-  const count = (d) => {
+  const copies = Object.fromEntries(count.map((n) => [n, []]));
+  const countPackages = (d) => {
     for (const entry of readdirSync(d, { withFileTypes: true })) {
       if (!entry.isDirectory() || entry.name.startsWith('.')) continue;
       const dirs = entry.name.startsWith('@')
@@ -68,21 +72,26 @@ function install(label, name, spec, overrides = {}) {
         : [join(d, entry.name)];
       for (const pkgDir of dirs) {
         packages++;
+        const id = relative(modules, pkgDir).split('node_modules/').pop().replace(/\/$/, '');
+        if (copies[id]) {
+          const { version } = JSON.parse(readFileSync(join(pkgDir, 'package.json'), 'utf8'));
+          copies[id].push(`${relative(dir, pkgDir)}@${version}`);
+        }
         try {
-          count(join(pkgDir, 'node_modules'));
+          countPackages(join(pkgDir, 'node_modules'));
         } catch {}
       }
     }
   };
   walk(modules);
-  count(modules);
+  countPackages(modules);
   // The lockfile npm leaves in node_modules is not part of any package.
   bytes -= lstatSync(join(modules, '.package-lock.json')).size;
   const version = JSON.parse(
     run('node', ['-p', `JSON.stringify(require('${name}/package.json').version)`], dir),
   );
   rmSync(dir, { recursive: true, force: true });
-  return { bytes, packages, version };
+  return { bytes, packages, version, copies };
 }
 
 const staged = stageAll(join(work, 'tarballs'));
@@ -91,8 +100,13 @@ const rows = [];
 for (const s of staged) {
   const peer = PEERS[s.name];
   if (!peer) continue;
-  const ours = install(s.name.replace(/\W/g, '_'), s.name, `file:${s.tarball}`, overrides);
-  const theirs = install(peer.replace(/\W/g, '_'), peer, peerVersion(peer));
+  const ours = install(
+    s.name.replace(/\W/g, '_'),
+    s.name,
+    { [s.name]: `file:${s.tarball}` },
+    overrides,
+  );
+  const theirs = install(peer.replace(/\W/g, '_'), peer, { [peer]: peerVersion(peer) });
   const short = s.name.replace('@fluxel/', '');
   for (const [measure, unit] of [
     ['bytes', 'bytes'],
@@ -109,6 +123,26 @@ for (const s of staged) {
     console.log(JSON.stringify(line));
   }
   rows.push({ name: s.name, version: s.version, ours, peer, theirs });
+}
+
+// All five packages added to a project that already has zod (4.x, then 3.x): what they add,
+// and how many copies of zod and @noble/hashes the project ends with.
+const shared = [];
+for (const zod of ['^4', '^3']) {
+  const base = install(`zod${zod.slice(1)}`, 'zod', { zod });
+  const all = install(`zod${zod.slice(1)}-all`, 'zod', { zod, ...overrides }, overrides, [
+    'zod',
+    '@noble/hashes',
+  ]);
+  const line = {
+    bench: `footprint/all-on-zod-${zod.slice(1)}/added-bytes`,
+    ours: all.bytes - base.bytes,
+    zod: all.copies.zod,
+    noble: all.copies['@noble/hashes'],
+    unit: 'bytes',
+  };
+  console.log(JSON.stringify(line));
+  shared.push({ zod: base.version, added: all.bytes - base.bytes, copies: all.copies });
 }
 
 const at = process.argv.indexOf('--write');
@@ -138,7 +172,31 @@ Measured by \`pnpm footprint\` (\`scripts/footprint.mjs\`) on ${new Date().toISO
 | Package | Bytes | Packages | Peer | Bytes | Packages | Peer / ours (bytes) |
 | --- | ---: | ---: | --- | ---: | ---: | ---: |
 ${table}
-`,
+
+## In a project that already has zod
+
+All five packages installed into a project that already depends on zod: the bytes they add,
+and every copy of zod and \`@noble/hashes\` in \`node_modules\` afterwards
+(\`pnpm consumer\` asserts one zod on zod 4.x and at most one nested zod of ours on zod 3).
+
+| Project on | Bytes added | zod copies | @noble/hashes copies |
+| --- | ---: | --- | --- |
+${shared
+  .map(
+    (r) =>
+      `| zod ${r.zod} | ${mb(r.added)} | ${r.copies.zod.join(', ')} | ${r.copies['@noble/hashes'].join(', ')} |`,
+  )
+  .join('\n')}
+
+${
+  (shared[1]?.copies.zod.length ?? 0) > 2
+    ? `
+With zod 3 at the top of \`node_modules\`, npm nests a zod 4 under each package that needs one;
+it cannot share one nested copy between two sibling packages. One copy for all of ours needs a
+change in how they depend on zod (issue 20; see the report of \`pnpm consumer\`).
+`
+    : ''
+}`,
   );
   console.error(`wrote ${file}`);
 }
