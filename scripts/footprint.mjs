@@ -187,7 +187,6 @@ ${shared
       `| zod ${r.zod} | ${mb(r.added)} | ${r.copies.zod.join(', ')} | ${r.copies['@noble/hashes'].join(', ')} |`,
   )
   .join('\n')}
-
 ${
   (shared[1]?.copies.zod.length ?? 0) > 2
     ? `
