@@ -52,7 +52,13 @@ try {
 }
 
 // 3. bundle rules, on the built files: follow static imports from each entry point.
-const rules = pkg.fluxel?.forbidImports ?? {};
+// The rules are repository settings: read from the workspace manifest (staging removes them).
+const source = JSON.parse(readFileSync(join(process.cwd(), 'package.json'), 'utf8'));
+const rules = source.fluxel?.forbidImports ?? {};
+for (const subpath of Object.keys(rules)) {
+  if (!(subpath in pkg.exports))
+    failures.push(`bundle: fluxel.forbidImports names ${subpath}, which is not an export`);
+}
 for (const [subpath, target] of Object.entries(pkg.exports)) {
   if (subpath === './package.json') continue;
   if (typeof target === 'string' && !target.endsWith('.js')) continue; // data file, e.g. .proto
