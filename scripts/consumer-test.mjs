@@ -1,12 +1,16 @@
 #!/usr/bin/env node
-// Consumer test: what an npm user gets. Packs every published package with `pnpm pack`,
-// installs the tarballs with npm into a throwaway project outside the workspace, imports
-// every public subpath from plain Node ESM, and type-checks a consumer file with tsc
-// (module and moduleResolution node16 and bundler).
+// Consumer test: what an npm user gets. Stages every published package exactly as it is
+// published (scripts/stage.mjs: the tarballs scripts/publish.mjs sends, gated), installs the
+// tarballs with npm into a throwaway project outside the workspace, imports every public
+// subpath from plain Node ESM, runs every CLI's --help and --version, and type-checks a
+// consumer file with tsc (module and moduleResolution node16 and bundler). Then two more
+// projects, already on zod 4.x and on zod 3, install the tarballs: they must end with one zod
+// (4.x) and one @noble/hashes, resp. at most one nested zod of ours, not one per package.
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join, relative, resolve } from 'node:path';
+import { stageAll } from './stage.mjs';
 
 const root = resolve(import.meta.dirname, '..');
 const keep = process.argv.includes('--keep');
@@ -26,11 +30,8 @@ const packages = readdirSync(join(root, 'packages'))
   }))
   .filter(({ pkg }) => !pkg.private);
 
-const files = {};
-for (const { dir, pkg } of packages) {
-  const out = run('pnpm', ['pack', '--pack-destination', tarballs], dir).trim().split('\n').pop();
-  files[pkg.name] = `file:${out.startsWith('/') ? out : join(tarballs, out)}`;
-}
+const staged = stageAll(tarballs);
+const files = Object.fromEntries(staged.map((s) => [s.name, `file:${s.tarball}`]));
 
 // Peer dependencies (optional ones too: the consumer imports every entry point) at the
 // versions the package is tested with.
@@ -151,6 +152,86 @@ for (const [module, moduleResolution] of [
     app,
   );
   console.log(`tsc (${moduleResolution}) type-checks the consumer`);
+}
+
+// Every CLI of the installed packages answers --help and --version (exit 0, on stdout).
+for (const { manifest } of staged) {
+  for (const bin of Object.keys(manifest.bin ?? {})) {
+    const cli = join(app, 'node_modules/.bin', bin);
+    const help = run(cli, ['--help'], app);
+    if (!/usage/i.test(help)) throw new Error(`${bin} --help prints no usage:\n${help}`);
+    const version = run(cli, ['--version'], app).trim();
+    if (version !== `${bin} ${manifest.version}`)
+      throw new Error(`${bin} --version prints "${version}", not "${bin} ${manifest.version}"`);
+    console.log(`${bin} answers --help and --version (${version})`);
+  }
+}
+
+// Dependencies: a project already on zod 4.x / @noble/hashes 2.x gets no second copy; a
+// project on zod 3 gets at most one nested zod 4 for all our packages, not one per package.
+function installed(dir, name, top = dir, found = []) {
+  const modules = join(dir, 'node_modules');
+  let entries;
+  try {
+    entries = readdirSync(modules, { withFileTypes: true });
+  } catch {
+    return found;
+  }
+  for (const entry of entries) {
+    if (!entry.isDirectory()) continue;
+    const names = entry.name.startsWith('@')
+      ? readdirSync(join(modules, entry.name)).map((n) => `${entry.name}/${n}`)
+      : [entry.name];
+    for (const n of names) {
+      const pkgDir = join(modules, n);
+      if (n === name) {
+        const { version } = JSON.parse(readFileSync(join(pkgDir, 'package.json'), 'utf8'));
+        found.push({ path: relative(top, pkgDir), version });
+      }
+      installed(pkgDir, name, top, found);
+    }
+  }
+  return found;
+}
+function consumer(name, dependencies) {
+  const dir = join(work, name);
+  mkdirSync(dir);
+  writeFileSync(
+    join(dir, 'package.json'),
+    JSON.stringify({ name, private: true, type: 'module', dependencies, overrides: files }),
+  );
+  run('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error'], dir);
+  const copies = (n) => installed(dir, n);
+  return { dir, copies };
+}
+const describe = (copies) => copies.map((c) => `${c.path}@${c.version}`).join(', ') || 'none';
+const dedupeFailures = [];
+{
+  const { copies } = consumer('on-zod-4', { zod: '^4', '@noble/hashes': '^2', ...files });
+  for (const name of ['zod', '@noble/hashes']) {
+    const found = copies(name);
+    if (found.length !== 1)
+      dedupeFailures.push(
+        `a project on ${name} ${name === 'zod' ? '4' : '2'}.x: ${describe(found)}`,
+      );
+    else console.log(`a project on ${name}@${found[0].version} keeps one ${name}`);
+  }
+}
+{
+  const { copies } = consumer('on-zod-3', { zod: '^3', ...files });
+  const found = copies('zod');
+  const ours = found.filter((c) => c.path !== 'node_modules/zod');
+  if (ours.length > 1)
+    dedupeFailures.push(
+      `a project on zod 3 gets one zod 4 per package that needs it (npm nests a copy under each when the top level is zod 3): ${describe(found)}`,
+    );
+  else console.log(`a project on zod 3 gets ${ours.length} nested zod of ours: ${describe(found)}`);
+  const noble = copies('@noble/hashes');
+  if (noble.length !== 1) dedupeFailures.push(`@noble/hashes: ${describe(noble)}`);
+}
+if (dedupeFailures.length > 0) {
+  if (keep) console.log(`kept ${work}`);
+  throw new Error(`duplicate dependencies:\n  - ${dedupeFailures.join('\n  - ')}`);
 }
 
 if (keep) console.log(`kept ${work}`);

@@ -1,24 +1,36 @@
 #!/usr/bin/env node
-// Packaging gates for the package in the current folder, run on its built output:
+// Packaging gates for the package in the current folder, run on exactly what would be
+// published: the tarball scripts/stage.mjs builds (pnpm pack, repository-only manifest fields
+// removed, npm pack), unpacked.
+//  0. the published-manifest gate  (no `scripts`, no devDependencies, no private workspace
+//     package or `workspace:` range, every sourceMappingURL's map shipped with its sources'
+//     text, every `files` entry present, bins shipped, README links inside the tarball)
 //  1. publint --strict            (exports, files, types as npm users will get them)
 //  2. @arethetypeswrong/cli       (ESM-only profile: types resolve under node16 and bundler)
 //  3. bundle rules                 no `node:` import reachable from an entry point outside the
 //     package's `node` subpaths (the core runs on the Web platform), plus the package's own
 //     `fluxel.forbidImports` rules: { "<subpath>": ["<specifier or ./src path>", …] }.
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { builtinModules } from 'node:module';
+import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { publint } from 'publint';
 import { formatMessage } from 'publint/utils';
+import { publishedProblems, stagePackage } from './stage.mjs';
 
-const dir = process.cwd();
 const root = resolve(import.meta.dirname, '..');
-const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'));
+const out = mkdtempSync(join(tmpdir(), 'fluxel-pack-check-'));
+const staged = stagePackage(process.cwd(), out);
+const dir = staged.unpacked;
+const pkg = staged.manifest;
 const failures = [];
 
-// 1. publint
-const { messages } = await publint({ pkgDir: dir, strict: true, pack: 'pnpm' });
+// 0. the published manifest and files
+for (const problem of publishedProblems(staged)) failures.push(`published: ${problem}`);
+
+// 1. publint, on the unpacked tarball (every file in it is published)
+const { messages } = await publint({ pkgDir: dir, strict: true, pack: false });
 for (const message of messages) {
   failures.push(`publint: ${formatMessage(message, pkg) ?? message.code}`);
 }
@@ -28,7 +40,7 @@ for (const message of messages) {
 const dataEntries = Object.entries(pkg.exports)
   .filter(([s, t]) => s !== './package.json' && typeof t === 'string' && !t.endsWith('.js'))
   .map(([s]) => s);
-const attwArgs = ['--pack', '.', '--profile', 'esm-only', '--format', 'ascii'];
+const attwArgs = [staged.tarball, '--profile', 'esm-only', '--format', 'ascii'];
 if (dataEntries.length > 0) attwArgs.push('--exclude-entrypoints', ...dataEntries);
 try {
   execFileSync(join(root, 'node_modules/.bin/attw'), attwArgs, {
@@ -40,7 +52,13 @@ try {
 }
 
 // 3. bundle rules, on the built files: follow static imports from each entry point.
-const rules = pkg.fluxel?.forbidImports ?? {};
+// The rules are repository settings: read from the workspace manifest (staging removes them).
+const source = JSON.parse(readFileSync(join(process.cwd(), 'package.json'), 'utf8'));
+const rules = source.fluxel?.forbidImports ?? {};
+for (const subpath of Object.keys(rules)) {
+  if (!(subpath in pkg.exports))
+    failures.push(`bundle: fluxel.forbidImports names ${subpath}, which is not an export`);
+}
 for (const [subpath, target] of Object.entries(pkg.exports)) {
   if (subpath === './package.json') continue;
   if (typeof target === 'string' && !target.endsWith('.js')) continue; // data file, e.g. .proto
@@ -94,11 +112,14 @@ function reachableImports(entry) {
   return { external, sources };
 }
 
+rmSync(out, { recursive: true, force: true });
 if (failures.length > 0) {
   console.error(
     `${pkg.name}: packaging gates failed\n${failures.map((f) => `  - ${f}`).join('\n')}`,
   );
   process.exitCode = 1;
 } else {
-  console.log(`${pkg.name}: publint --strict, attw (esm-only) and bundle rules pass`);
+  console.log(
+    `${pkg.name}: the published manifest and files, publint --strict, attw (esm-only) and bundle rules pass (${staged.files.length} files)`,
+  );
 }

@@ -6,6 +6,7 @@
  *   fluxel-license token inspect <token>
  *   fluxel-license token verify <token> --jwks <file> --issuer <iss> [--jkt <thumbprint>]
  *                                       [--entitlement <name>]…
+ *   fluxel-license --help | --version
  * `--json` prints machine-readable output. Exit codes: 0 ok, 1 invalid key or token, 2 usage.
  */
 import { readFile } from 'node:fs/promises';
@@ -15,6 +16,7 @@ import { LicenseError } from './errors.js';
 import { decodeJws } from './jws.js';
 import { generateLicenseKey, parseLicenseKey } from './key.js';
 import { createTokenVerifier } from './token-verify.js';
+import { PACKAGE_VERSION } from './version.js';
 
 /** Where the CLI writes; replaceable in tests. */
 export interface CliIo {
@@ -26,10 +28,21 @@ const USAGE = `usage:
   fluxel-license key generate [--prefix FLX] [--count N] [--json]
   fluxel-license key check <key> [--prefix FLX] [--json]
   fluxel-license token inspect <token> [--json]
-  fluxel-license token verify <token> --jwks <file> --issuer <iss> [--jkt <thumbprint>] [--entitlement <name>]... [--json]`;
+  fluxel-license token verify <token> --jwks <file> --issuer <iss> [--jkt <thumbprint>] [--entitlement <name>]... [--json]
+fluxel-license --help prints this; fluxel-license --version the version.
+Exit codes: 0 ok, 1 invalid key or token, 2 usage.`;
 
 /** Runs the CLI; resolves to the exit code. */
 export async function main(argv: readonly string[], io: CliIo): Promise<number> {
+  const first = argv[0];
+  if (first === '--help' || first === '-h' || first === 'help') {
+    io.out(USAGE);
+    return 0;
+  }
+  if (first === '--version' || first === '-v' || first === 'version') {
+    io.out(`fluxel-license ${PACKAGE_VERSION}`);
+    return 0;
+  }
   let parsed: ReturnType<typeof parse>;
   try {
     parsed = parse(argv);

@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -98,6 +98,16 @@ describe('fluxel-license', () => {
         )
       ).code,
     ).toBe(0);
+  });
+
+  it('answers --help and --version (exit 0, on stdout)', async () => {
+    const version = JSON.parse(
+      readFileSync(new URL('../package.json', import.meta.url), 'utf8'),
+    ).version;
+    for (const flag of ['--help', '-h', 'help'])
+      expect(await run(flag)).toMatchObject({ code: 0, out: expect.stringContaining('usage:') });
+    for (const flag of ['--version', '-v', 'version'])
+      expect(await run(flag)).toEqual({ code: 0, out: `fluxel-license ${version}`, err: '' });
   });
 
   it('usage errors exit 2', async () => {
