@@ -311,7 +311,15 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
       return 2;
     }
     if (AcmeError.isInstance(error)) {
-      if (json) io.out(JSON.stringify({ ok: false, code: error.code, message: error.message }));
+      if (json)
+        io.out(
+          JSON.stringify({
+            ok: false,
+            code: error.code,
+            ...(error.reason !== undefined ? { reason: error.reason } : {}),
+            message: error.message,
+          }),
+        );
       else io.err(`${error.code}: ${error.message}`);
       return 1;
     }

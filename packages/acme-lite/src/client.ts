@@ -15,7 +15,7 @@ import {
   signJws,
 } from './jws.js';
 import { parseRetryAfter, type RenewalWindow } from './renewal.js';
-import { transportReason } from './transport.js';
+import { transportFailure } from './transport.js';
 import { USER_AGENT } from './version.js';
 import {
   type CertKey,
@@ -252,13 +252,11 @@ export class AcmeClient {
     try {
       res = await this.#fetch(url, { ...init, headers });
     } catch (cause) {
-      throw new AcmeError(
-        'ERR_ACME_PROBLEM',
-        `request to ${url} failed: ${transportReason(cause)}`,
-        {
-          cause,
-        },
-      );
+      const { reason, text } = transportFailure(cause);
+      throw new AcmeError('ERR_ACME_UNREACHABLE', `request to ${url} failed: ${text}`, {
+        cause,
+        reason,
+      });
     }
     const nonce = res.headers.get('replay-nonce');
     if (nonce) this.#nonces.push(nonce);

@@ -29,6 +29,7 @@ export {
   type AcmeErrorCode,
   type AcmeErrorOptions,
   type AcmeProblem,
+  type AcmeTransportReason,
   FluxelError,
   type FluxelErrorOptions,
   isFluxelError,
