@@ -88,11 +88,14 @@ function portOf(value: string | undefined, fallback: number, name: string): numb
 /** Runs the CLI; resolves to the exit code. */
 export async function main(argv: readonly string[], io: CliIo): Promise<number> {
   const [first] = argv;
-  if (first === '--help' || first === '-h' || first === 'help') {
+  // --help and --version answer anywhere before "--" (after it they are operands).
+  const end = argv.indexOf('--');
+  const flags = end === -1 ? argv : argv.slice(0, end);
+  if (first === 'help' || flags.includes('--help') || flags.includes('-h')) {
     io.out(USAGE);
     return 0;
   }
-  if (first === '--version' || first === '-v' || first === 'version') {
+  if (first === 'version' || flags.includes('--version') || flags.includes('-v')) {
     io.out(`fluxel-acme ${PACKAGE_VERSION}`);
     return 0;
   }
