@@ -15,7 +15,6 @@
  */
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import { LETS_ENCRYPT_PRODUCTION, LETS_ENCRYPT_STAGING } from './client.js';
 import { AcmeError } from './errors.js';
 import {
   acmeFetch,
@@ -25,6 +24,7 @@ import {
   openAccount,
   startChallengeServer,
 } from './node.js';
+import { LETS_ENCRYPT_PRODUCTION, LETS_ENCRYPT_STAGING } from './objects.js';
 import { renewalTime } from './renewal.js';
 import { storesUnder } from './store-folders.js';
 import { PACKAGE_VERSION } from './version.js';

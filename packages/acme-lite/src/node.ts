@@ -13,27 +13,17 @@
  *
  * Everything of `@fluxel/acme-lite` is re-exported here too. The implementation lives in
  * `src/node/` (`fetch`, `store`, `account`, `challenge-server`, `hot-reload`, `evaluate`,
- * `renewal`); this file is only the list of what is public.
+ * `renewal`); this file is only the list of what is public (the core entry point's exports
+ * and the Node.js side, sorted by module).
  *
  * @packageDocumentation
  */
 
-// Everything of the core entry point.
 export {
-  type AcmeAccount,
-  type AcmeAuthorization,
-  type AcmeChallenge,
   AcmeClient,
   type AcmeClientOptions,
-  type AcmeDirectory,
-  type AcmeIdentifier,
-  type AcmeOrder,
   type IssuedCertificate,
   type IssueOptions,
-  LETS_ENCRYPT_PRODUCTION,
-  LETS_ENCRYPT_STAGING,
-  type RenewalInfo,
-  toIdentifier,
 } from './client.js';
 export {
   ACME_LITE_ERROR_CODES,
@@ -67,7 +57,6 @@ export {
   type PublicJwk,
   signJws,
 } from './jws.js';
-// The Node.js side.
 export {
   type ObtainOptions,
   type OpenAccountOptions,
@@ -109,6 +98,18 @@ export {
   type StoredCertificate,
   writeFileAtomic,
 } from './node/store.js';
+export {
+  type AcmeAccount,
+  type AcmeAuthorization,
+  type AcmeChallenge,
+  type AcmeDirectory,
+  type AcmeIdentifier,
+  type AcmeOrder,
+  LETS_ENCRYPT_PRODUCTION,
+  LETS_ENCRYPT_STAGING,
+  type RenewalInfo,
+  toIdentifier,
+} from './objects.js';
 export {
   type Instant,
   parseRetryAfter,

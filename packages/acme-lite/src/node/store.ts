@@ -9,13 +9,10 @@ import { closeSync, fsyncSync, openSync, writeSync } from 'node:fs';
 import { mkdir, readdir, readFile, rename, rm, stat, unlink } from 'node:fs/promises';
 import { isIP } from 'node:net';
 import { join } from 'node:path';
-import {
-  type IssuedCertificate,
-  LETS_ENCRYPT_PRODUCTION,
-  LETS_ENCRYPT_STAGING,
-} from '../client.js';
+import type { IssuedCertificate } from '../client.js';
 import { AcmeError } from '../errors.js';
 import type { PrivateJwk } from '../jws.js';
+import { LETS_ENCRYPT_PRODUCTION, LETS_ENCRYPT_STAGING } from '../objects.js';
 import { type CertificateInfo, parseCertificatePem } from '../x509.js';
 
 /**
