@@ -229,6 +229,49 @@ function plainObject(value: unknown): value is Record<string, unknown> {
   return proto === Object.prototype || proto === null;
 }
 
+// Unknown fields are refused by zod; the fast path only has to notice them and step aside.
+// A switch over the names is cheaper here than a Set lookup per key.
+function inputKeysKnown(value: Record<string, unknown>): boolean {
+  for (const key in value) {
+    switch (key) {
+      case 'action':
+      case 'actor':
+      case 'data':
+      case 'id':
+      case 'outcome':
+      case 'reason':
+      case 'requestId':
+      case 'target':
+      case 'tenant':
+      case 'time':
+        continue;
+      default:
+        return false;
+    }
+  }
+  return true;
+}
+function actorKeysKnown(value: Record<string, unknown>): boolean {
+  for (const key in value) {
+    switch (key) {
+      case 'geo':
+      case 'id':
+      case 'ip':
+      case 'name':
+      case 'type':
+      case 'userAgent':
+        continue;
+      default:
+        return false;
+    }
+  }
+  return true;
+}
+function targetKeysKnown(value: Record<string, unknown>): boolean {
+  for (const key in value) if (key !== 'id' && key !== 'name' && key !== 'type') return false;
+  return true;
+}
+
 /**
  * The common case checked without zod (5× faster): no `time` or `geo` given, only plain
  * values and known fields. It accepts only what the zod schema accepts and builds the same
@@ -237,9 +280,9 @@ function plainObject(value: unknown): value is Record<string, unknown> {
  */
 function fastNormalize(input: AuditEventInput, now: () => number): AuditEvent | undefined {
   const e = input as unknown as Record<string, unknown>;
-  if (!plainObject(e) || e.time !== undefined || !knownKeys(e, EVENT_KEY_SET)) return undefined;
+  if (!plainObject(e) || e.time !== undefined || !inputKeysKnown(e)) return undefined;
   const a = e.actor;
-  if (!plainObject(a) || a.geo !== undefined || !knownKeys(a, ACTOR_KEY_SET)) return undefined;
+  if (!plainObject(a) || a.geo !== undefined || !actorKeysKnown(a)) return undefined;
   if (
     !str(e.tenant, 1, 256) ||
     !ACTOR_TYPES.has(a.type as string) ||
@@ -260,7 +303,7 @@ function fastNormalize(input: AuditEventInput, now: () => number): AuditEvent | 
   if (
     t !== undefined &&
     (!plainObject(t) ||
-      !knownKeys(t, TARGET_KEY_SET) ||
+      !targetKeysKnown(t) ||
       !str(t.type, 1, 128) ||
       !str(t.id, 1, 512) ||
       !optStr(t.name, 512))
