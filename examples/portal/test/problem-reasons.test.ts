@@ -124,6 +124,10 @@ describe('certificate orders fail with a stable code', () => {
         'ERR_ACME_PROBLEM: request to https://acme-staging-v02.api.letsencrypt.org/directory failed',
         'acme_unreachable',
       ],
+      [
+        'ERR_ACME_UNREACHABLE: request to https://ca.example/dir failed: connection refused (ECONNREFUSED)',
+        'acme_unreachable',
+      ],
       ['ERR_ACME_PROBLEM: https://ca.example/dir is not an ACME directory', 'acme_unreachable'],
       [
         'ERR_ACME_PROBLEM: validation of portal.example.com failed: connection refused',

@@ -15,7 +15,6 @@
  */
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import { LETS_ENCRYPT_PRODUCTION, LETS_ENCRYPT_STAGING } from './client.js';
 import { AcmeError } from './errors.js';
 import {
   acmeFetch,
@@ -25,6 +24,7 @@ import {
   openAccount,
   startChallengeServer,
 } from './node.js';
+import { LETS_ENCRYPT_PRODUCTION, LETS_ENCRYPT_STAGING } from './objects.js';
 import { renewalTime } from './renewal.js';
 import { storesUnder } from './store-folders.js';
 import { PACKAGE_VERSION } from './version.js';
@@ -88,11 +88,14 @@ function portOf(value: string | undefined, fallback: number, name: string): numb
 /** Runs the CLI; resolves to the exit code. */
 export async function main(argv: readonly string[], io: CliIo): Promise<number> {
   const [first] = argv;
-  if (first === '--help' || first === '-h' || first === 'help') {
+  // --help and --version answer anywhere before "--" (after it they are operands).
+  const end = argv.indexOf('--');
+  const flags = end === -1 ? argv : argv.slice(0, end);
+  if (first === 'help' || flags.includes('--help') || flags.includes('-h')) {
     io.out(USAGE);
     return 0;
   }
-  if (first === '--version' || first === '-v' || first === 'version') {
+  if (first === 'version' || flags.includes('--version') || flags.includes('-v')) {
     io.out(`fluxel-acme ${PACKAGE_VERSION}`);
     return 0;
   }
@@ -311,7 +314,15 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
       return 2;
     }
     if (AcmeError.isInstance(error)) {
-      if (json) io.out(JSON.stringify({ ok: false, code: error.code, message: error.message }));
+      if (json)
+        io.out(
+          JSON.stringify({
+            ok: false,
+            code: error.code,
+            ...(error.reason !== undefined ? { reason: error.reason } : {}),
+            message: error.message,
+          }),
+        );
       else io.err(`${error.code}: ${error.message}`);
       return 1;
     }

@@ -14,8 +14,18 @@ import {
   jwkThumbprint,
   signJws,
 } from './jws.js';
-import { parseRetryAfter, type RenewalWindow } from './renewal.js';
-import { transportReason } from './transport.js';
+import {
+  type AcmeAccount,
+  type AcmeAuthorization,
+  type AcmeChallenge,
+  type AcmeDirectory,
+  type AcmeOrder,
+  LETS_ENCRYPT_PRODUCTION,
+  type RenewalInfo,
+  toIdentifier,
+} from './objects.js';
+import { parseRetryAfter } from './renewal.js';
+import { transportFailure } from './transport.js';
 import { USER_AGENT } from './version.js';
 import {
   type CertKey,
@@ -23,87 +33,10 @@ import {
   createCsr,
   exportKeyPem,
   generateCertKey,
-  ipBytes,
   parseCertificate,
   parseCertificatePem,
   splitChain,
 } from './x509.js';
-
-/** Let's Encrypt production. */
-export const LETS_ENCRYPT_PRODUCTION = 'https://acme-v02.api.letsencrypt.org/directory';
-/** Let's Encrypt staging. */
-export const LETS_ENCRYPT_STAGING = 'https://acme-staging-v02.api.letsencrypt.org/directory';
-
-/** The directory object (RFC 8555 §7.1.1), with RFC 9773 `renewalInfo` and profiles. */
-export interface AcmeDirectory {
-  readonly newNonce: string;
-  readonly newAccount: string;
-  readonly newOrder: string;
-  readonly revokeCert: string;
-  readonly keyChange: string;
-  readonly newAuthz?: string;
-  readonly renewalInfo?: string;
-  readonly meta?: {
-    readonly termsOfService?: string;
-    readonly website?: string;
-    readonly externalAccountRequired?: boolean;
-    readonly profiles?: Readonly<Record<string, string>>;
-  };
-}
-
-/** An ACME identifier. */
-export interface AcmeIdentifier {
-  readonly type: 'dns' | 'ip';
-  readonly value: string;
-}
-
-/** An account object. */
-export interface AcmeAccount {
-  readonly url: string;
-  readonly status: 'valid' | 'deactivated' | 'revoked';
-  readonly contact?: readonly string[];
-  readonly orders?: string;
-}
-
-/** An order object with its URL. */
-export interface AcmeOrder {
-  readonly url: string;
-  readonly status: 'pending' | 'ready' | 'processing' | 'valid' | 'invalid';
-  readonly identifiers: readonly AcmeIdentifier[];
-  readonly authorizations: readonly string[];
-  readonly finalize: string;
-  readonly certificate?: string;
-  readonly expires?: string;
-  readonly profile?: string;
-  readonly replaces?: string;
-  readonly error?: AcmeProblem;
-}
-
-/** A challenge object. */
-export interface AcmeChallenge {
-  readonly type: string;
-  readonly url: string;
-  readonly token: string;
-  readonly status: 'pending' | 'processing' | 'valid' | 'invalid';
-  readonly error?: AcmeProblem;
-}
-
-/** An authorisation object with its URL. */
-export interface AcmeAuthorization {
-  readonly url: string;
-  readonly status: 'pending' | 'valid' | 'invalid' | 'deactivated' | 'expired' | 'revoked';
-  readonly identifier: AcmeIdentifier;
-  readonly challenges: readonly AcmeChallenge[];
-  readonly wildcard?: boolean;
-}
-
-/** The RFC 9773 renewal information of a certificate. */
-export interface RenewalInfo {
-  readonly suggestedWindow: RenewalWindow;
-  readonly explanationURL?: string;
-  /** When to ask again (from Retry-After), in milliseconds. */
-  readonly retryAfterMs?: number;
-}
 
 /** Options of {@link AcmeClient}. */
 export interface AcmeClientOptions {
@@ -168,22 +101,6 @@ export interface IssuedCertificate {
 
 const ERR = 'urn:ietf:params:acme:error:';
 const sleeper = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-
-/** Converts a name to an ACME identifier. */
-export function toIdentifier(name: string): AcmeIdentifier {
-  if (typeof name !== 'string' || name.length === 0 || name.length > 253)
-    throw new AcmeError('ERR_ACME_INVALID_ARGUMENT', `not a domain name or IP address: ${name}`);
-  if (ipBytes(name)) return { type: 'ip', value: name };
-  const lower = name.toLowerCase();
-  if (
-    // eslint-disable-next-line security/detect-unsafe-regex -- every repeated label ends in a literal dot, so there is one way to split the input: linear time
-    !/^(\*\.)?([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/.test(
-      lower,
-    )
-  )
-    throw new AcmeError('ERR_ACME_INVALID_ARGUMENT', `not a domain name or IP address: ${name}`);
-  return { type: 'dns', value: lower };
-}
 
 interface Response_ {
   readonly status: number;
@@ -252,13 +169,11 @@ export class AcmeClient {
     try {
       res = await this.#fetch(url, { ...init, headers });
     } catch (cause) {
-      throw new AcmeError(
-        'ERR_ACME_PROBLEM',
-        `request to ${url} failed: ${transportReason(cause)}`,
-        {
-          cause,
-        },
-      );
+      const { reason, text } = transportFailure(cause);
+      throw new AcmeError('ERR_ACME_UNREACHABLE', `request to ${url} failed: ${text}`, {
+        cause,
+        reason,
+      });
     }
     const nonce = res.headers.get('replay-nonce');
     if (nonce) this.#nonces.push(nonce);

@@ -22,6 +22,7 @@ export const ACME_LITE_ERROR_CODES = [
   'ERR_ACME_LOCKED',
   'ERR_ACME_EVALUATE_FAILED',
   'ERR_ACME_INVALID_ARGUMENT',
+  'ERR_ACME_UNREACHABLE',
 ] as const;
 
 /** A stable error code of `@fluxel/acme-lite`. */
@@ -36,10 +37,23 @@ export interface AcmeProblem {
   readonly [member: string]: unknown;
 }
 
+/**
+ * Why a request to the CA got no answer (the `reason` of `ERR_ACME_UNREACHABLE`): the name
+ * did not resolve, the connection was refused or reset, nothing answered in time, the TLS
+ * handshake failed (untrusted certificate, a certificate for another name, …), or any other
+ * network failure.
+ */
+export type AcmeTransportReason = 'dns' | 'refused' | 'reset' | 'timeout' | 'tls' | 'network';
+
+/** The prefix of the error types RFC 8555 §6.7 defines. */
+const ACME_ERROR_TYPE_PREFIX = 'urn:ietf:params:acme:error:';
+
 /** Options of an {@link AcmeError}. */
 export interface AcmeErrorOptions extends FluxelErrorOptions {
   /** The CA's problem document, when the CA sent one. */
   readonly problem?: AcmeProblem;
+  /** Which check failed, as a stable word (derived from `problem.type` when not given). */
+  readonly reason?: string;
   /** How long the CA asked us to wait (Retry-After), in milliseconds. */
   readonly retryAfterMs?: number;
 }
@@ -52,12 +66,23 @@ export class AcmeError extends FluxelError<AcmeErrorCode> {
   readonly package = '@fluxel/acme-lite';
   /** The CA's problem document, when the CA sent one. */
   readonly problem?: AcmeProblem;
+  /**
+   * Which check failed, as a stable word to match on:
+   * - for `ERR_ACME_UNREACHABLE`, an {@link AcmeTransportReason} (`dns`, `refused`, `reset`,
+   *   `timeout`, `tls`, `network`);
+   * - for an error carrying the CA's problem document, its type without the
+   *   `urn:ietf:params:acme:error:` prefix (`rateLimited`, `unauthorized`, `connection`,
+   *   `externalAccountRequired`, …), or the whole type when it is not an ACME one.
+   */
+  readonly reason?: string;
   /** How long the CA asked us to wait (Retry-After), in milliseconds. */
   readonly retryAfterMs?: number;
 
   constructor(code: AcmeErrorCode, message: string, options?: AcmeErrorOptions) {
     super(code, message, options);
     if (options?.problem) this.problem = options.problem;
+    const reason = options?.reason ?? problemReason(options?.problem);
+    if (reason !== undefined) this.reason = reason;
     if (options?.retryAfterMs !== undefined) this.retryAfterMs = options.retryAfterMs;
   }
 
@@ -65,6 +90,14 @@ export class AcmeError extends FluxelError<AcmeErrorCode> {
   static isInstance(value: unknown): value is AcmeError {
     return isAcmeError(value);
   }
+}
+
+function problemReason(problem: AcmeProblem | undefined): string | undefined {
+  const type = problem?.type;
+  if (typeof type !== 'string' || type.length === 0) return undefined;
+  return type.startsWith(ACME_ERROR_TYPE_PREFIX) && type.length > ACME_ERROR_TYPE_PREFIX.length
+    ? type.slice(ACME_ERROR_TYPE_PREFIX.length)
+    : type;
 }
 
 const isAcmeError = brandErrorClass(AcmeError, '@fluxel/acme-lite/error');

@@ -8,20 +8,10 @@
  * @packageDocumentation
  */
 export {
-  type AcmeAccount,
-  type AcmeAuthorization,
-  type AcmeChallenge,
   AcmeClient,
   type AcmeClientOptions,
-  type AcmeDirectory,
-  type AcmeIdentifier,
-  type AcmeOrder,
   type IssuedCertificate,
   type IssueOptions,
-  LETS_ENCRYPT_PRODUCTION,
-  LETS_ENCRYPT_STAGING,
-  type RenewalInfo,
-  toIdentifier,
 } from './client.js';
 export {
   ACME_LITE_ERROR_CODES,
@@ -29,6 +19,7 @@ export {
   type AcmeErrorCode,
   type AcmeErrorOptions,
   type AcmeProblem,
+  type AcmeTransportReason,
   FluxelError,
   type FluxelErrorOptions,
   isFluxelError,
@@ -54,6 +45,18 @@ export {
   type PublicJwk,
   signJws,
 } from './jws.js';
+export {
+  type AcmeAccount,
+  type AcmeAuthorization,
+  type AcmeChallenge,
+  type AcmeDirectory,
+  type AcmeIdentifier,
+  type AcmeOrder,
+  LETS_ENCRYPT_PRODUCTION,
+  LETS_ENCRYPT_STAGING,
+  type RenewalInfo,
+  toIdentifier,
+} from './objects.js';
 export {
   type Instant,
   parseRetryAfter,

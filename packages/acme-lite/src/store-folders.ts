@@ -5,8 +5,8 @@
  */
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { LETS_ENCRYPT_PRODUCTION } from './client.js';
-import { type CertificateMeta, FileCertificateStore } from './node.js';
+import { type CertificateMeta, FileCertificateStore } from './node/store.js';
+import { LETS_ENCRYPT_PRODUCTION } from './objects.js';
 
 /**
  * A store for every directory folder that holds a certificate, Let's Encrypt production first

@@ -42,6 +42,27 @@ describe('fluxel-acme usage', () => {
       expect(await run(flag)).toEqual({ code: 0, out: `fluxel-acme ${version}`, err: '' });
   });
 
+  it('regression: --help after a command ("fluxel-acme issue --help") was an unknown option, exit 2', async () => {
+    for (const argv of [
+      ['issue', '--help'],
+      ['show', 'example.org', '-h'],
+      ['renew', '--store', '/nonexistent', '--help'],
+    ])
+      expect(await run(...argv)).toMatchObject({
+        code: 0,
+        out: expect.stringContaining('usage:'),
+        err: '',
+      });
+    expect(await run('account', '--version')).toMatchObject({
+      code: 0,
+      out: expect.stringMatching(/^fluxel-acme \d/),
+    });
+    // After "--" it is an operand (an order id may begin with "-"), not a flag.
+    expect(
+      (await run('show', '--store', mkdtempSync(join(tmpdir(), 'cli-')), '--', '--help')).code,
+    ).toBe(1);
+  });
+
   it('exits 2 with the usage on bad input', async () => {
     expect(await run()).toMatchObject({ code: 2, err: expect.stringContaining('usage:') });
     expect((await run('frobnicate')).code).toBe(2);

@@ -65,7 +65,7 @@ describe('a CA that cannot be reached says why', () => {
     const address = await listen(closed);
     await new Promise<void>((r) => closed.close(() => r()));
     const error = await (await client(`http://${address}/directory`)).directory().catch((e) => e);
-    expect(error.code).toBe('ERR_ACME_PROBLEM');
+    expect(error.code).toBe('ERR_ACME_UNREACHABLE');
     expect(error.message).toBe(
       `request to http://${address}/directory failed: connection refused (ECONNREFUSED)`,
     );

@@ -548,6 +548,7 @@ export function orderFailure(message: string): OrderFailure {
   if (message.startsWith('the HTTP-01 listener cannot open port')) return 'listener_port';
   if (message.startsWith('ERR_ACME_RATE_LIMITED')) return 'acme_rate_limited';
   if (message.startsWith('ERR_ACME_TIMEOUT')) return 'acme_timeout';
+  if (message.startsWith('ERR_ACME_UNREACHABLE')) return 'acme_unreachable';
   if (/^ERR_ACME_PROBLEM: (?:request to \S+ failed|\S+ is not an ACME directory)/.test(message))
     return 'acme_unreachable';
   if (

@@ -1,0 +1,205 @@
+/**
+ * `RenewalManager`: one timer per certificate at its renewal time (ARI window or fraction of
+ * the lifetime), order, store, events; jittered backoff on failure.
+ */
+import { EventEmitter } from 'node:events';
+import { readFile } from 'node:fs/promises';
+import type { AcmeClient } from '../client.js';
+import { AcmeError } from '../errors.js';
+import type { ChallengeStore } from '../http01.js';
+import { renewalTime, retryDelay } from '../renewal.js';
+import type { CertKeyType } from '../x509.js';
+import { obtainCertificate } from './account.js';
+import type { FileCertificateStore, StoredCertificate } from './store.js';
+
+/** Timers, injectable for tests. */
+export interface Clock {
+  now(): number;
+  setTimeout(fn: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
+}
+
+const systemClock: Clock = {
+  now: () => Date.now(),
+  setTimeout: (fn, ms) => {
+    const t = setTimeout(fn, ms);
+    t.unref?.();
+    return t;
+  },
+  clearTimeout: (h) => clearTimeout(h as ReturnType<typeof setTimeout>),
+};
+
+/** Events of {@link RenewalManager}. */
+export interface RenewalEvents {
+  /** `recheck`: the CA's ARI Retry-After comes before the renewal time; ARI is asked again then. */
+  scheduled: [
+    { domain: string; at: Date; source: 'ari' | 'fraction' | 'missing' | 'retry' | 'recheck' },
+  ];
+  ordered: [{ domain: string }];
+  renewed: [{ domain: string; stored: StoredCertificate }];
+  failed: [{ domain: string; error: unknown; attempt: number; retryInMs: number }];
+}
+
+/** Options of {@link RenewalManager}. */
+export interface RenewalManagerOptions {
+  readonly store: FileCertificateStore;
+  /** Returns a ready client (e.g. `() => openAccount(...)`). */
+  readonly client: () => Promise<AcmeClient>;
+  readonly challengeStore: ChallengeStore;
+  /** Each entry is one certificate: its domains (the first names the lock and lookup). */
+  readonly certificates: readonly (readonly string[])[];
+  /** Renew when this fraction of the lifetime remains (no ARI). Default 1/3. */
+  readonly fraction?: number;
+  /** Use the CA's ARI window when it offers one. Default true. */
+  readonly ari?: boolean;
+  readonly retryBaseMs?: number;
+  readonly retryMaxMs?: number;
+  readonly profile?: string;
+  readonly keyType?: CertKeyType;
+  readonly clock?: Clock;
+  readonly random?: () => number;
+}
+
+const MAX_TIMER = 2 ** 31 - 1;
+
+/**
+ * Keeps certificates renewed: for each one, a timer at {@link renewalTime} (ARI window or
+ * fraction of the lifetime; a missing certificate is ordered at once), then order, store and
+ * an event; on failure a jittered exponential backoff. Emits `scheduled`, `ordered`,
+ * `renewed`, `failed` — feed them to your audit log.
+ */
+export class RenewalManager extends EventEmitter<RenewalEvents> {
+  readonly #o: RenewalManagerOptions;
+  readonly #clock: Clock;
+  readonly #timers = new Map<string, unknown>();
+  readonly #attempts = new Map<string, number>();
+  #running = false;
+
+  constructor(options: RenewalManagerOptions) {
+    super();
+    this.#o = options;
+    this.#clock = options.clock ?? systemClock;
+  }
+
+  /** Schedules every certificate. */
+  async start(): Promise<void> {
+    this.#running = true;
+    await Promise.all(this.#o.certificates.map((domains) => this.#schedule(domains)));
+  }
+
+  /** Cancels all timers. */
+  stop(): void {
+    this.#running = false;
+    for (const t of this.#timers.values()) this.#clock.clearTimeout(t);
+    this.#timers.clear();
+  }
+
+  /** When the certificate for `domains` is due (and from which rule). */
+  async dueAt(
+    domains: readonly string[],
+  ): Promise<{ at: Date; source: 'ari' | 'fraction' | 'missing'; recheckAt?: Date }> {
+    const now = this.#clock.now();
+    const current = await this.#o.store.current(domains[0] as string, now);
+    if (!current) return { at: new Date(now), source: 'missing' };
+    const cert = {
+      notBefore: new Date(current.meta.notBefore),
+      notAfter: new Date(current.meta.notAfter),
+    };
+    if (this.#o.ari !== false) {
+      try {
+        const client = await this.#o.client();
+        const info = await client.renewalInfo(await readFile(current.certPath, 'utf8'));
+        if (info) {
+          // RFC 9773 §4.3: ask again after Retry-After, clamped to one minute … one day.
+          const recheckMs = Math.min(86_400_000, Math.max(60_000, info.retryAfterMs ?? 21_600_000));
+          return {
+            at: renewalTime(cert, {
+              ari: info.suggestedWindow,
+              now,
+              ...(this.#o.random ? { random: this.#o.random } : {}),
+            }),
+            source: 'ari',
+            recheckAt: new Date(now + recheckMs),
+          };
+        }
+      } catch {
+        // no ARI answer: fall back to the fraction
+      }
+    }
+    return {
+      at: renewalTime(cert, { now, ...(this.#o.fraction ? { fraction: this.#o.fraction } : {}) }),
+      source: 'fraction',
+    };
+  }
+
+  async #schedule(domains: readonly string[]): Promise<void> {
+    const { at, source, recheckAt } = await this.dueAt(domains);
+    if (recheckAt && recheckAt < at)
+      this.#arm(domains, recheckAt.getTime() - this.#clock.now(), 'recheck');
+    else this.#arm(domains, at.getTime() - this.#clock.now(), source);
+  }
+
+  #arm(
+    domains: readonly string[],
+    delay: number,
+    source: 'ari' | 'fraction' | 'missing' | 'retry' | 'recheck',
+  ) {
+    if (!this.#running) return;
+    const key = domains.join(',');
+    const previous = this.#timers.get(key);
+    if (previous !== undefined) this.#clock.clearTimeout(previous);
+    const ms = Math.max(0, delay);
+    this.emit('scheduled', {
+      domain: domains[0] as string,
+      at: new Date(this.#clock.now() + ms),
+      source,
+    });
+    const handle = this.#clock.setTimeout(
+      () => {
+        this.#timers.delete(key);
+        if (ms > MAX_TIMER || source === 'recheck') void this.#schedule(domains).catch(() => {});
+        else void this.renewNow(domains).catch(() => {});
+      },
+      Math.min(ms, MAX_TIMER),
+    );
+    this.#timers.set(key, handle);
+  }
+
+  /** Orders a certificate for `domains` now; schedules the next renewal or a retry. */
+  async renewNow(domains: readonly string[]): Promise<StoredCertificate | undefined> {
+    const domain = domains[0] as string;
+    const key = domains.join(',');
+    try {
+      this.emit('ordered', { domain });
+      const replaces = await this.#o.store.current(domain);
+      const stored = await obtainCertificate({
+        client: await this.#o.client(),
+        store: this.#o.store,
+        domains,
+        challengeStore: this.#o.challengeStore,
+        ...(this.#o.profile ? { profile: this.#o.profile } : {}),
+        ...(this.#o.keyType ? { keyType: this.#o.keyType } : {}),
+        ...(replaces ? { replaces } : {}),
+      });
+      this.#attempts.delete(key);
+      this.emit('renewed', { domain, stored });
+      if (this.#running) await this.#schedule(domains);
+      return stored;
+    } catch (error) {
+      const attempt = this.#attempts.get(key) ?? 0;
+      this.#attempts.set(key, attempt + 1);
+      const rateLimitMs = AcmeError.isInstance(error) ? (error.retryAfterMs ?? 0) : 0;
+      const retryInMs = Math.max(
+        rateLimitMs,
+        retryDelay(attempt, {
+          ...(this.#o.retryBaseMs ? { baseMs: this.#o.retryBaseMs } : {}),
+          ...(this.#o.retryMaxMs ? { maxMs: this.#o.retryMaxMs } : {}),
+          ...(this.#o.random ? { random: this.#o.random } : {}),
+        }),
+      );
+      this.emit('failed', { domain, error, attempt, retryInMs });
+      this.#arm(domains, retryInMs, 'retry');
+      return undefined;
+    }
+  }
+}
