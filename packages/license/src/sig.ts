@@ -134,16 +134,36 @@ export function createVerifier(
   };
 }
 
-/** Imports a private key for signing. */
+/**
+ * Imports a private key for signing. On the native path, a signature node:crypto refuses
+ * although the algorithm passed its probe (a runtime quirk with this key) is made through Web
+ * Crypto, for this and every later call; with a forced `node` backend it is thrown.
+ */
 export function createSigner(jwk: PrivateJwk, backend: SignatureBackend = 'auto'): Signer {
   const alg = algorithmOf(jwk);
   const node = pickNode(backend, alg);
-  if (node) {
-    const key: NodeKeyObject = node.createPrivateKey({ key: jwkRecord(jwk), format: 'jwk' });
-    const keyArg = alg === 'ES256' ? { key, dsaEncoding: 'ieee-p1363' as const } : key;
-    const digest = alg === 'ES256' ? 'sha256' : null;
-    return { alg, sign: (data) => new Uint8Array(node.sign(digest, data, keyArg)) };
-  }
+  if (!node) return webSigner(jwk, alg);
+  const key: NodeKeyObject = node.createPrivateKey({ key: jwkRecord(jwk), format: 'jwk' });
+  const keyArg = alg === 'ES256' ? { key, dsaEncoding: 'ieee-p1363' as const } : key;
+  const digest = alg === 'ES256' ? 'sha256' : null;
+  let web: Signer | undefined;
+  return {
+    alg,
+    sign(data) {
+      if (!web) {
+        try {
+          return new Uint8Array(node.sign(digest, data, keyArg));
+        } catch (error) {
+          if (backend === 'node') throw error;
+          web = webSigner(jwk, alg);
+        }
+      }
+      return web.sign(data);
+    },
+  };
+}
+
+function webSigner(jwk: PrivateJwk, alg: SignatureAlgorithm): Signer {
   const keyPromise = webImport(alg, jwk, 'sign');
   return {
     alg,

@@ -66,6 +66,36 @@ describe('native capabilities', () => {
     ).resolves.toBe(true);
   });
 
+  it('signs through Web Crypto a key node:crypto refuses although its algorithm passed the probe', async () => {
+    const node = await loadWith(realNodeCrypto());
+    const { privateJwk, publicJwk } = await node.sig.generateKeyPair('ES256');
+    const real = realNodeCrypto() as unknown as { sign(...args: unknown[]): unknown };
+    let refused = 0;
+    const quirky = {
+      ...realNodeCrypto(),
+      // Signs the probe's key, refuses this one (as a runtime with a key-format quirk would).
+      sign: (
+        algorithm: unknown,
+        data: unknown,
+        key: { key: { export(o: object): { x: string } } },
+      ) => {
+        if (key.key.export({ format: 'jwk' }).x === publicJwk.x) {
+          refused++;
+          throw new TypeError('unsupported key');
+        }
+        return real.sign(algorithm, data, key);
+      },
+    };
+    const runtime = await loadWith(quirky);
+    const signer = runtime.sig.createSigner(privateJwk);
+    for (let i = 0; i < 2; i++) {
+      const signature = await signer.sign(data);
+      expect(node.sig.createVerifier(publicJwk, 'node').verify(data, signature)).toBe(true);
+    }
+    expect(refused).toBe(1); // tried once, then Web Crypto for this key
+    expect(() => runtime.sig.createSigner(privateJwk, 'node').sign(data)).toThrow(TypeError);
+  });
+
   it('a forced node backend that fails its probe is a typed error naming the algorithm and runtime', async () => {
     const workerd = await loadWith(nodeCryptoLikeWorkerd().module);
     const { privateJwk } = await workerd.sig.generateKeyPair('ES256');
