@@ -23,6 +23,7 @@ export const ACME_LITE_ERROR_CODES = [
   'ERR_ACME_EVALUATE_FAILED',
   'ERR_ACME_INVALID_ARGUMENT',
   'ERR_ACME_UNREACHABLE',
+  'ERR_ACME_UNSUPPORTED_RUNTIME',
 ] as const;
 
 /** A stable error code of `@fluxel/acme-lite`. */

@@ -1,9 +1,13 @@
 /**
  * Keys and JWS for ACME (RFC 8555 §6.2, RFC 7515/7517/7638) on Web Crypto: ES256 account
  * keys (RS256 accepted), flattened JSON serialisation, JWK thumbprints and the HMAC-signed
- * External Account Binding.
+ * External Account Binding. Signing takes node:crypto's synchronous path only where the
+ * runtime's node:crypto passes the ES256 known-answer probe (Node.js; not workerd's
+ * `nodejs_compat`, whose `sign` throws), and falls back to Web Crypto if it throws anyway.
  */
 import { b64u, fromB64u, utf8 } from '../../internal/src/base64url.js';
+import { nativeCapability, runtimeName } from '../../internal/src/capability.js';
+import { probeEs256 } from '../../internal/src/native-probes.js';
 import { type NodeKeyObject, nodeCrypto } from '../../internal/src/node-crypto.js';
 import { AcmeError } from './errors.js';
 
@@ -22,7 +26,19 @@ export interface AcmeKey {
   readonly publicJwk: PublicJwk;
 }
 
-const subtle = (): SubtleCrypto => globalThis.crypto.subtle;
+function subtle(): SubtleCrypto {
+  const found = (globalThis as { crypto?: { subtle?: SubtleCrypto } }).crypto?.subtle;
+  if (!found) {
+    throw new AcmeError(
+      'ERR_ACME_UNSUPPORTED_RUNTIME',
+      `Web Crypto (crypto.subtle) is not available on ${runtimeName()}; ACME keys need it (in a browser: a secure context)`,
+    );
+  }
+  return found;
+}
+
+/** node:crypto when it passes the ES256 probe (once, cached), else undefined. */
+const nativeSigner = () => nativeCapability(nodeCrypto(), 'ES256', probeEs256);
 const buf = (bytes: Uint8Array): Uint8Array<ArrayBuffer> => bytes as Uint8Array<ArrayBuffer>;
 
 function algorithm(jwk: { kty: string }) {
@@ -82,12 +98,13 @@ export async function jwkThumbprint(jwk: PublicJwk): Promise<string> {
 
 const nodeKeys = new WeakMap<CryptoKey, NodeKeyObject | null>();
 
-/** The node:crypto KeyObject of a Web Crypto key (cached), on Node.js; else undefined. */
+/** The node:crypto KeyObject of a Web Crypto key (cached), where node:crypto signs; else undefined. */
 function nodeKey(key: CryptoKey): NodeKeyObject | undefined {
   let cached = nodeKeys.get(key);
   if (cached === undefined) {
-    const from = (nodeCrypto() as { KeyObject?: { from(k: CryptoKey): NodeKeyObject } } | undefined)
-      ?.KeyObject?.from;
+    const from = (
+      nativeSigner() as { KeyObject?: { from(k: CryptoKey): NodeKeyObject } } | undefined
+    )?.KeyObject?.from;
     try {
       cached = from ? from(key) : null;
     } catch {
@@ -115,14 +132,19 @@ export async function signJws(
   const payloadB64 = payload === undefined ? '' : b64u(utf8(JSON.stringify(payload)));
   const input = utf8(`${protectedB64}.${payloadB64}`);
   const fast = nodeKey(key.privateKey);
-  const node = nodeCrypto();
+  const node = nativeSigner();
   if (fast && node) {
     // Node.js: the synchronous native signer (same bytes, no thread-pool round trip).
-    const signature =
-      key.alg === 'ES256'
-        ? node.sign('sha256', input, { key: fast, dsaEncoding: 'ieee-p1363' })
-        : node.sign('sha256', input, fast);
-    return { protected: protectedB64, payload: payloadB64, signature: b64u(signature) };
+    try {
+      const signature =
+        key.alg === 'ES256'
+          ? node.sign('sha256', input, { key: fast, dsaEncoding: 'ieee-p1363' })
+          : node.sign('sha256', input, fast);
+      return { protected: protectedB64, payload: payloadB64, signature: b64u(signature) };
+    } catch {
+      // This key does not sign natively here (the probe only covers P-256): Web Crypto, from now on.
+      nodeKeys.set(key.privateKey, null);
+    }
   }
   const params =
     key.alg === 'ES256' ? { name: 'ECDSA', hash: 'SHA-256' } : { name: 'RSASSA-PKCS1-v1_5' };
@@ -164,13 +186,14 @@ export async function importKeyPem(pem: string): Promise<AcmeKey> {
   const match = /-----BEGIN PRIVATE KEY-----([\s\S]*?)-----END PRIVATE KEY-----/.exec(pem);
   if (!match) throw new AcmeError('ERR_ACME_INVALID_ARGUMENT', 'not a PKCS #8 PEM private key');
   const der = Uint8Array.from(atob((match[1] ?? '').replace(/\s+/g, '')), (c) => c.charCodeAt(0));
+  const webCrypto = subtle();
   for (const params of [
     { name: 'ECDSA', namedCurve: 'P-256' },
     { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' },
   ]) {
     try {
-      const key = await subtle().importKey('pkcs8', buf(der), params, true, ['sign']);
-      return importAccountKey((await subtle().exportKey('jwk', key)) as unknown as PrivateJwk);
+      const key = await webCrypto.importKey('pkcs8', buf(der), params, true, ['sign']);
+      return importAccountKey((await webCrypto.exportKey('jwk', key)) as unknown as PrivateJwk);
     } catch {
       // try the next algorithm
     }

@@ -21,6 +21,7 @@ export const CRYPTO_ERROR_CODES = [
   'ERR_CRYPTO_KEK_UNAVAILABLE',
   'ERR_CRYPTO_KEY_DESTROYED',
   'ERR_CRYPTO_INVALID_ARGUMENT',
+  'ERR_CRYPTO_UNSUPPORTED_RUNTIME',
 ] as const;
 
 /** A stable error code of `@fluxel/crypto`. */

@@ -3,7 +3,12 @@
  * `process.getBuiltinModule('node:crypto')` gives the synchronous OpenSSL bindings, which beat
  * Web Crypto's one-promise-per-call for small records. Elsewhere this is `undefined` and the
  * core uses Web Crypto and `@noble`. Only what the package calls is typed here.
+ *
+ * Bun, Deno and workerd (`nodejs_compat`) hand out a `node:crypto` too, without every cipher:
+ * a primitive that is not everywhere (AES key wrapping) is used only after its known-answer
+ * probe passed (`nativeCapability`, see keywrap.ts).
  */
+import { nodeCrypto as runtimeNodeCrypto } from '../../internal/src/node-crypto.js';
 
 /** A `node:crypto` cipher or decipher (the subset used). */
 export interface NodeCipher {
@@ -51,17 +56,11 @@ export interface NodeCrypto {
 }
 
 function load(): NodeCrypto | undefined {
-  try {
-    const proc = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } })
-      .process;
-    const mod = proc?.getBuiltinModule?.('node:crypto') as NodeCrypto | undefined;
-    return mod && typeof mod.createCipheriv === 'function' ? mod : undefined;
-  } catch {
-    return undefined;
-  }
+  const mod = runtimeNodeCrypto() as unknown as Partial<NodeCrypto> | undefined;
+  return mod && typeof mod.createCipheriv === 'function' ? (mod as NodeCrypto) : undefined;
 }
 
-/** `node:crypto` when running on Node, else `undefined`. */
+/** The runtime's `node:crypto` (Node, Bun, Deno, workerd with `nodejs_compat`), else `undefined`. */
 export const nodeCrypto: NodeCrypto | undefined = /* @__PURE__ */ load();
 
 /** Which implementation of a primitive runs: `node` (node:crypto) or `web` (Web Crypto / `@noble`). */

@@ -4,6 +4,11 @@
  * `process.getBuiltinModule` exists on Node.js >= 20.16 (we require >= 20.19); elsewhere
  * (browsers, workers) this returns `undefined` and callers use Web Crypto.
  *
+ * Bun, Deno and workerd (`nodejs_compat`) answer `getBuiltinModule('node:crypto')` too, with
+ * a module that is not Node's: some members are missing or throw. Never use a member on the
+ * strength of the module being there: ask `nativeCapability` (./capability.ts), which runs a
+ * known-answer probe of that one capability once and caches the verdict.
+ *
  * Only the members the packages use are typed here (no dependency on `@types/node`).
  */
 
@@ -47,12 +52,20 @@ export interface NodeCrypto {
 
 let cached: NodeCrypto | null | undefined;
 
-/** `node:crypto` when running on Node.js, else `undefined`. */
+/**
+ * The runtime's `node:crypto` module (Node.js, Bun, Deno, workerd with `nodejs_compat`), else
+ * `undefined`. Check a capability with `nativeCapability` before using a member.
+ */
 export function nodeCrypto(): NodeCrypto | undefined {
   if (cached === undefined) {
-    const proc = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } })
-      .process;
-    cached = (proc?.getBuiltinModule?.('node:crypto') as NodeCrypto | undefined) ?? null;
+    try {
+      const proc = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } })
+        .process;
+      const mod = proc?.getBuiltinModule?.('node:crypto');
+      cached = typeof mod === 'object' && mod !== null ? (mod as NodeCrypto) : null;
+    } catch {
+      cached = null;
+    }
   }
   return cached ?? undefined;
 }

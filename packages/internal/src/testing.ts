@@ -78,3 +78,96 @@ export async function runReadmeQuickstart(packageDir: string): Promise<number> {
   }
   return blocks.length;
 }
+
+/** A stand-in `node:crypto` and how many calls it refused (so a test can show it was reached). */
+export interface NodeCryptoStandIn {
+  readonly module: Record<string, unknown>;
+  refused(): number;
+}
+
+/** The real `node:crypto` of this Node.js process. */
+export function realNodeCrypto(): Record<string, unknown> {
+  return process.getBuiltinModule('node:crypto') as unknown as Record<string, unknown>;
+}
+
+/**
+ * Makes `process.getBuiltinModule('node:crypto')` answer `module` — as Bun, Deno and workerd
+ * (`nodejs_compat`) answer with their own node:crypto — until the returned function is called.
+ * The packages look node:crypto up once: call `vi.resetModules()` and import the code under
+ * test after this.
+ */
+export function stubNodeCrypto(module: object): () => void {
+  const original = process.getBuiltinModule;
+  const stub = (id: string) =>
+    id === 'node:crypto' || id === 'crypto' ? module : original.call(process, id);
+  process.getBuiltinModule = stub as typeof process.getBuiltinModule;
+  return () => {
+    process.getBuiltinModule = original;
+  };
+}
+
+/**
+ * node:crypto as Bun (1.4) and Deno (2.x) have it: everything works but the AES key-wrap
+ * ciphers, which throw "Unknown cipher" (`ERR_CRYPTO_UNKNOWN_CIPHER`), as those runtimes do.
+ */
+export function nodeCryptoWithoutKeyWrap(): NodeCryptoStandIn {
+  const real = realNodeCrypto() as unknown as {
+    createCipheriv(algorithm: string, ...rest: unknown[]): unknown;
+    createDecipheriv(algorithm: string, ...rest: unknown[]): unknown;
+  };
+  let refused = 0;
+  const check = (algorithm: string) => {
+    if (/wrap/i.test(algorithm)) {
+      refused++;
+      throw Object.assign(new Error('Unknown cipher'), { code: 'ERR_CRYPTO_UNKNOWN_CIPHER' });
+    }
+  };
+  const module = {
+    ...realNodeCrypto(),
+    createCipheriv: (algorithm: string, ...rest: unknown[]) => {
+      check(algorithm);
+      return real.createCipheriv(algorithm, ...rest);
+    },
+    createDecipheriv: (algorithm: string, ...rest: unknown[]) => {
+      check(algorithm);
+      return real.createDecipheriv(algorithm, ...rest);
+    },
+  };
+  return { module, refused: () => refused };
+}
+
+/**
+ * node:crypto as workerd's `nodejs_compat` has it: `sign` and `verify` given
+ * `{ key, dsaEncoding }` (ES256 with JWS signatures) throw workerd's `TypeError`
+ * (`ERR_INVALID_ARG_TYPE`); the rest, Ed25519 with a bare key included, works.
+ */
+export function nodeCryptoLikeWorkerd(): NodeCryptoStandIn {
+  const real = realNodeCrypto() as unknown as {
+    sign(...args: unknown[]): unknown;
+    verify(...args: unknown[]): unknown;
+  };
+  let refused = 0;
+  const check = (key: unknown) => {
+    if (typeof key === 'object' && key !== null && 'dsaEncoding' in key) {
+      refused++;
+      throw Object.assign(
+        new TypeError(
+          'The "options.key" property must be of type string or an instance of ArrayBuffer, Buffer, TypedArray, or DataView.',
+        ),
+        { code: 'ERR_INVALID_ARG_TYPE' },
+      );
+    }
+  };
+  const module = {
+    ...realNodeCrypto(),
+    sign: (algorithm: unknown, data: unknown, key: unknown) => {
+      check(key);
+      return real.sign(algorithm, data, key);
+    },
+    verify: (algorithm: unknown, data: unknown, key: unknown, signature: unknown) => {
+      check(key);
+      return real.verify(algorithm, data, key, signature);
+    },
+  };
+  return { module, refused: () => refused };
+}

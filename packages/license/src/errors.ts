@@ -40,6 +40,7 @@ export const LICENSE_ERROR_CODES = [
   // storage and input
   'ERR_LICENSE_STORAGE',
   'ERR_LICENSE_INVALID_ARGUMENT',
+  'ERR_LICENSE_UNSUPPORTED_RUNTIME',
 ] as const;
 
 /** A stable error code of `@fluxel/license`. */

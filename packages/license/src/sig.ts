@@ -1,9 +1,12 @@
 /**
  * Signing and verification for ES256 (P-256, IEEE P1363 signatures as JWS uses them) and
- * EdDSA (Ed25519). On Node.js the synchronous `node:crypto` path is used (about 3× the rate
- * of Web Crypto for ES256 here); elsewhere Web Crypto. Imported keys are objects to keep and
- * reuse: importing costs more than verifying.
+ * EdDSA (Ed25519). The synchronous `node:crypto` path is used where the runtime's node:crypto
+ * passes a known-answer probe of that algorithm (Node.js does, about 3× the rate of Web Crypto
+ * for ES256 here; workerd's `nodejs_compat` throws from `sign` and fails it); elsewhere Web
+ * Crypto. Imported keys are objects to keep and reuse: importing costs more than verifying.
  */
+import { nativeCapability, runtimeName } from '../../internal/src/capability.js';
+import { probeEd25519, probeEs256 } from '../../internal/src/native-probes.js';
 import { type NodeKeyObject, nodeCrypto } from '../../internal/src/node-crypto.js';
 import { LicenseError } from './errors.js';
 import { algorithmOf, type PrivateJwk, type PublicJwk, type SignatureAlgorithm } from './jwk.js';
@@ -21,7 +24,11 @@ export interface Signer {
   sign(data: Uint8Array): Uint8Array | Promise<Uint8Array>;
 }
 
-/** Which implementation to use; `auto` picks `node` on Node.js, else `web`. */
+/**
+ * Which implementation to use; `auto` picks `node` where the runtime's node:crypto passes the
+ * algorithm's known-answer probe (Node.js), else `web`. A forced `node` that fails it is
+ * `ERR_LICENSE_UNSUPPORTED_RUNTIME`.
+ */
 export type SignatureBackend = 'auto' | 'node' | 'web';
 
 /**
@@ -34,11 +41,42 @@ export interface VerifierFactory {
 
 const SIGNATURE_LENGTH = 64;
 
-function pickNode(backend: SignatureBackend) {
+function unsupported(what: string, cause?: unknown): LicenseError {
+  return new LicenseError(
+    'ERR_LICENSE_UNSUPPORTED_RUNTIME',
+    `${what} is not available on ${runtimeName()}`,
+    cause === undefined ? undefined : { cause },
+  );
+}
+
+function pickNode(backend: SignatureBackend, alg: SignatureAlgorithm) {
   if (backend === 'web') return undefined;
-  const node = nodeCrypto();
-  if (!node && backend === 'node') throw new Error('node:crypto is not available here');
+  const node = nativeCapability(nodeCrypto(), alg, alg === 'ES256' ? probeEs256 : probeEd25519);
+  if (!node && backend === 'node') {
+    throw unsupported(`${alg} through node:crypto (backend 'node'; use 'auto')`);
+  }
   return node;
+}
+
+/** Web Crypto's `subtle`, or the typed error when the runtime has none (an insecure context). */
+function subtleFor(alg: SignatureAlgorithm): SubtleCrypto {
+  const subtle = (globalThis as { crypto?: { subtle?: SubtleCrypto } }).crypto?.subtle;
+  if (!subtle) throw unsupported(`${alg} (no node:crypto that passes its probe, no Web Crypto)`);
+  return subtle;
+}
+
+/** Imports a JWK into Web Crypto; an algorithm the runtime lacks becomes the typed error. */
+function webImport(alg: SignatureAlgorithm, jwk: PublicJwk | PrivateJwk, usage: KeyUsage) {
+  const imported = subtleFor(alg)
+    .importKey('jwk', jwk as JsonWebKey, webAlgorithm(alg), false, [usage])
+    .catch((error: unknown) => {
+      throw (error as { name?: unknown } | null)?.name === 'NotSupportedError'
+        ? unsupported(`${alg} (neither node:crypto nor Web Crypto has it)`, error)
+        : error;
+    });
+  // Reported to whoever signs or verifies; a key never used must not be an unhandled rejection.
+  imported.catch(() => {});
+  return imported;
 }
 
 function jwkRecord(jwk: PublicJwk | PrivateJwk): Record<string, string> {
@@ -52,7 +90,7 @@ export function createVerifier(
 ): Verifier {
   if (typeof backend === 'object') return backend.createVerifier(jwk);
   const alg = algorithmOf(jwk);
-  const node = pickNode(backend);
+  const node = pickNode(backend, alg);
   if (node) {
     const key = node.createPublicKey({ key: jwkRecord(jwk), format: 'jwk' });
     const keyArg = alg === 'ES256' ? { key, dsaEncoding: 'ieee-p1363' as const } : key;
@@ -69,17 +107,23 @@ export function createVerifier(
       },
     };
   }
-  const keyPromise = crypto.subtle.importKey('jwk', jwk as JsonWebKey, webAlgorithm(alg), false, [
-    'verify',
-  ]);
+  const keyPromise = webImport(alg, jwk, 'verify');
   return {
     alg,
     async verify(data, signature) {
       if (signature.length !== SIGNATURE_LENGTH) return false;
+      let key: CryptoKey;
+      try {
+        key = await keyPromise;
+      } catch (error) {
+        // A runtime without the algorithm is not an invalid signature: say so.
+        if (LicenseError.isInstance(error)) throw error;
+        return false;
+      }
       try {
         return await crypto.subtle.verify(
           webSignParams(alg),
-          await keyPromise,
+          key,
           signature as BufferSource,
           data as BufferSource,
         );
@@ -90,19 +134,37 @@ export function createVerifier(
   };
 }
 
-/** Imports a private key for signing. */
+/**
+ * Imports a private key for signing. On the native path, a signature node:crypto refuses
+ * although the algorithm passed its probe (a runtime quirk with this key) is made through Web
+ * Crypto, for this and every later call; with a forced `node` backend it is thrown.
+ */
 export function createSigner(jwk: PrivateJwk, backend: SignatureBackend = 'auto'): Signer {
   const alg = algorithmOf(jwk);
-  const node = pickNode(backend);
-  if (node) {
-    const key: NodeKeyObject = node.createPrivateKey({ key: jwkRecord(jwk), format: 'jwk' });
-    const keyArg = alg === 'ES256' ? { key, dsaEncoding: 'ieee-p1363' as const } : key;
-    const digest = alg === 'ES256' ? 'sha256' : null;
-    return { alg, sign: (data) => new Uint8Array(node.sign(digest, data, keyArg)) };
-  }
-  const keyPromise = crypto.subtle.importKey('jwk', jwk as JsonWebKey, webAlgorithm(alg), false, [
-    'sign',
-  ]);
+  const node = pickNode(backend, alg);
+  if (!node) return webSigner(jwk, alg);
+  const key: NodeKeyObject = node.createPrivateKey({ key: jwkRecord(jwk), format: 'jwk' });
+  const keyArg = alg === 'ES256' ? { key, dsaEncoding: 'ieee-p1363' as const } : key;
+  const digest = alg === 'ES256' ? 'sha256' : null;
+  let web: Signer | undefined;
+  return {
+    alg,
+    sign(data) {
+      if (!web) {
+        try {
+          return new Uint8Array(node.sign(digest, data, keyArg));
+        } catch (error) {
+          if (backend === 'node') throw error;
+          web = webSigner(jwk, alg);
+        }
+      }
+      return web.sign(data);
+    },
+  };
+}
+
+function webSigner(jwk: PrivateJwk, alg: SignatureAlgorithm): Signer {
+  const keyPromise = webImport(alg, jwk, 'sign');
   return {
     alg,
     async sign(data) {
