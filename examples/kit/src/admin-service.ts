@@ -14,7 +14,7 @@ import * as loader from '@grpc/proto-loader';
 
 /** The loaded `LicenseAdmin` service definition (also what a grpc-js client is built from). */
 export function licenseAdminService(): grpc.ServiceClientConstructor {
-  return load({ grpc, protoLoader: loader }) as unknown as grpc.ServiceClientConstructor;
+  return load<grpc.ServiceClientConstructor>({ grpc, protoLoader: loader });
 }
 
 /** A typed LicenseAdmin client (`licenseAdminClient` of `@fluxel/license/admin` over grpc-js). */

@@ -49,7 +49,8 @@ export interface LicenseAdminServiceConstructor {
 }
 
 /**
- * Loads the LicenseAdmin service for grpc-js, without reading a file.
+ * Loads the LicenseAdmin service for grpc-js, without reading a file. Name grpc-js's type to
+ * get it typed as such: `licenseAdminService<grpc.ServiceClientConstructor>(modules)`.
  *
  * @example
  * ```ts
@@ -58,12 +59,14 @@ export interface LicenseAdminServiceConstructor {
  * import { createLicenseAdminHandlers, licenseAdminService } from '@fluxel/license/admin';
  * const server = new grpc.Server();
  * server.addService(
- *   licenseAdminService({ grpc, protoLoader }).service as grpc.ServiceDefinition,
+ *   licenseAdminService<grpc.ServiceClientConstructor>({ grpc, protoLoader }).service,
  *   createLicenseAdminHandlers(authority, { authorize }) as unknown as grpc.UntypedServiceImplementation,
  * );
  * ```
  */
-export function licenseAdminService(modules: GrpcModules): LicenseAdminServiceConstructor {
+export function licenseAdminService<Service = LicenseAdminServiceConstructor>(
+  modules: GrpcModules,
+): Service {
   const { grpc, protoLoader } = checkModules(modules);
   const fromJSON = protoLoader.fromJSON as (json: unknown, options: unknown) => unknown;
   const definition = fromJSON(licenseAdminDescriptor(), {
@@ -72,9 +75,7 @@ export function licenseAdminService(modules: GrpcModules): LicenseAdminServiceCo
     longs: String,
   });
   const load = grpc.loadPackageDefinition as (definition: unknown) => unknown;
-  const tree = load(definition) as {
-    fluxel: { license: { v1: { LicenseAdmin: LicenseAdminServiceConstructor } } };
-  };
+  const tree = load(definition) as { fluxel: { license: { v1: { LicenseAdmin: Service } } } };
   return tree.fluxel.license.v1.LicenseAdmin;
 }
 
@@ -158,7 +159,7 @@ type Unary = (
 export function licenseAdminClient(options: LicenseAdminClientOptions): LicenseAdminClient {
   if (typeof options !== 'object' || options === null)
     invalid('licenseAdminClient takes { grpc, protoLoader, address, credentials, token? }');
-  const Service = licenseAdminService(options);
+  const Service = licenseAdminService<LicenseAdminServiceConstructor>(options);
   if (typeof options.address !== 'string' || options.address === '')
     invalid('address must be "host:port" of the LicenseAdmin server');
   if (options.credentials === undefined || options.credentials === null)

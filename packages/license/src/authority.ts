@@ -13,6 +13,7 @@ import { b64u, utf8 } from '../../internal/src/base64url.js';
 import { uuidv7 } from '../../internal/src/uuid.js';
 import type { Jwks, LicenseTokenClaims } from './claims.js';
 import type { DeviceDescription } from './device-description.js';
+import { dpopChallengeError } from './dpop-challenge.js';
 import { createDpopVerifier, type DpopVerifier, type VerifiedProof } from './dpop-verify.js';
 import { LicenseError, type LicenseErrorCode } from './errors.js';
 import { hmacSha256 } from './hash.js';
@@ -190,6 +191,21 @@ export class LicenseAuthority {
   readonly #now: () => number;
 
   constructor(options: LicenseAuthorityOptions) {
+    if (typeof options !== 'object' || options === null)
+      invalidArgument('LicenseAuthority takes { store, pepper, issuer, signingKeys, replay, ... }');
+    if (typeof options.store?.get !== 'function' || typeof options.store.insert !== 'function')
+      invalidArgument('store is required: a LicenseStore (MemoryLicenseStore, SqlLicenseStore)');
+    // Without a replay cache a captured proof could be replayed: never a silent default.
+    if (typeof options.replay?.remember !== 'function')
+      invalidArgument(
+        'replay is required: a ReplayStore for DPoP proof ids (new MemoryReplayStore(), or redisReplayStore(client) with several instances)',
+      );
+    if (
+      options.nonces !== undefined &&
+      (typeof options.nonces?.current !== 'function' ||
+        typeof options.nonces.isValid !== 'function')
+    )
+      invalidArgument('nonces must be a NonceSource (createNonceSource({ secret }))');
     if (!(options.pepper instanceof Uint8Array) || options.pepper.length < 32) {
       throw new LicenseError(
         'ERR_LICENSE_INVALID_ARGUMENT',
@@ -234,6 +250,15 @@ export class LicenseAuthority {
   /** The nonce to send in `DPoP-Nonce` on responses, when nonces are on. */
   nonce(): string | undefined {
     return this.#proofs.nonce();
+  }
+
+  /**
+   * The `WWW-Authenticate` value for a 401 (RFC 9449 §7.1): the `DPoP` scheme, the error code
+   * that fits `error` (a refusal of this authority: `use_dpop_nonce`, `invalid_dpop_proof`,
+   * `invalid_token`; none for anything else) and `algs`, the proof algorithms accepted.
+   */
+  challenge(error?: unknown): string {
+    return this.#proofs.challenge({ error: dpopChallengeError(error) });
   }
 
   /** Issues a license. The returned key is shown once; only its keyed hash is stored. */
@@ -413,9 +438,7 @@ export class LicenseAuthority {
     let licenseId: string | undefined;
     try {
       const authorization = headerValue(request.headers, 'authorization');
-      const token = authorization.value?.startsWith('DPoP ')
-        ? authorization.value.slice(5)
-        : undefined;
+      const token = dpopCredentials(authorization.value);
       if (!token || authorization.multiple) {
         throw new LicenseError(
           'ERR_LICENSE_INVALID_TOKEN',
@@ -645,6 +668,15 @@ export class LicenseAuthority {
   async #event(event: Omit<AuthorityEvent, 'at'>): Promise<void> {
     await this.#onEvent?.({ ...event, at: this.#now() });
   }
+}
+
+/**
+ * The access token of `Authorization: DPoP <token>`. The scheme name is case-insensitive
+ * (RFC 9110 §11.1): `dpop`, `DPOP` and `DPoP` are the same scheme.
+ */
+function dpopCredentials(value: string | undefined): string | undefined {
+  const scheme = value === undefined ? null : /^dpop +/i.exec(value);
+  return scheme ? (value as string).slice(scheme[0].length) : undefined;
 }
 
 function proofInput(request: AuthorityRequest) {

@@ -11,6 +11,12 @@
 import { equalBytes, fromB64u, utf8 } from '../../internal/src/base64url.js';
 import { type DeviceDescription, deviceFromClaim } from './device-description.js';
 import { accessTokenHash, bodyDigest } from './dpop.js';
+import {
+  DPOP_ALGORITHMS,
+  type DpopAlgorithm,
+  type DpopChallengeOptions,
+  dpopChallenge,
+} from './dpop-challenge.js';
 import { LicenseError, type LicenseErrorCode } from './errors.js';
 import { htu as normaliseHtu } from './http.js';
 import { algorithmOf, jwkThumbprint, type PublicJwk, toPublicJwk } from './jwk.js';
@@ -67,8 +73,12 @@ export interface DpopVerifierOptions {
   readonly maxAgeSeconds?: number;
   /** Tolerated clock difference. Default 5 s. */
   readonly clockSkewSeconds?: number;
-  /** Accepted algorithms. Default ES256 and EdDSA. */
-  readonly algorithms?: readonly ('ES256' | 'EdDSA')[];
+  /**
+   * Accepted proof algorithms. Default ES256, EdDSA and Ed25519. `EdDSA` with an Ed25519 key
+   * and the fully-specified `Ed25519` (RFC 9864) are the same algorithm: naming either
+   * accepts both.
+   */
+  readonly algorithms?: readonly DpopAlgorithm[];
   /** Require `cdg` on requests with a non-empty body. Default true. */
   readonly requireBodyDigest?: boolean;
   /** Upper bound on cached proof keys. Default 10 000. */
@@ -84,6 +94,10 @@ export interface DpopVerifier {
   verify(input: DpopVerifyInput): Promise<VerifiedProof>;
   /** The nonce to send in `DPoP-Nonce`, when nonces are on. */
   nonce(): string | undefined;
+  /** The proof algorithms accepted, as in the challenge's `algs`. */
+  readonly algorithms: readonly DpopAlgorithm[];
+  /** A `WWW-Authenticate` challenge naming the accepted algorithms ({@link dpopChallenge}). */
+  challenge(options?: Omit<DpopChallengeOptions, 'algorithms'>): string;
 }
 
 interface CachedKey {
@@ -96,9 +110,15 @@ const JTI_MAX = 128;
 
 /** Creates a DPoP proof verifier. */
 export function createDpopVerifier(options: DpopVerifierOptions): DpopVerifier {
+  if (typeof options?.replay?.remember !== 'function') {
+    throw new LicenseError(
+      'ERR_LICENSE_INVALID_ARGUMENT',
+      'replay is required: a ReplayStore for proof ids (new MemoryReplayStore(), or redisReplayStore(client))',
+    );
+  }
   const maxAge = options.maxAgeSeconds ?? 60;
   const skew = options.clockSkewSeconds ?? 5;
-  const algorithms = new Set(options.algorithms ?? ['ES256', 'EdDSA']);
+  const algorithms = acceptedAlgorithms(options.algorithms);
   const requireDigest = options.requireBodyDigest ?? true;
   const cacheSize = options.keyCacheSize ?? 10_000;
   const backend = options.backend ?? 'auto';
@@ -118,8 +138,17 @@ export function createDpopVerifier(options: DpopVerifierOptions): DpopVerifier {
     const jwk = toPublicJwk(header.jwk);
     if (!jwk) throw fail('ERR_DPOP_INVALID_PROOF', 'the proof does not carry a usable public key');
     const alg = header.alg;
-    if (typeof alg !== 'string' || !algorithms.has(alg as 'ES256') || algorithmOf(jwk) !== alg) {
-      throw fail('ERR_DPOP_INVALID_PROOF', 'the proof algorithm is not accepted');
+    // RFC 9864: `Ed25519` is the fully-specified name of EdDSA with an Ed25519 key.
+    const keyAlg = alg === 'Ed25519' ? 'EdDSA' : alg;
+    if (
+      typeof alg !== 'string' ||
+      !algorithms.includes(alg as DpopAlgorithm) ||
+      algorithmOf(jwk) !== keyAlg
+    ) {
+      throw fail(
+        'ERR_DPOP_INVALID_PROOF',
+        `the proof algorithm ("alg" header) is not accepted; use one of ${algorithms.join(', ')} with a matching "jwk"`,
+      );
     }
     let verifier: Verifier;
     try {
@@ -139,6 +168,8 @@ export function createDpopVerifier(options: DpopVerifierOptions): DpopVerifier {
 
   return {
     nonce: () => options.nonces?.current(),
+    algorithms,
+    challenge: (challenge = {}) => dpopChallenge({ ...challenge, algorithms }),
     async verify(input) {
       if (input.proof === undefined || input.proof === '') {
         throw fail('ERR_DPOP_MISSING', 'the request carries no DPoP proof');
@@ -231,6 +262,24 @@ export function createDpopVerifier(options: DpopVerifierOptions): DpopVerifier {
       };
     },
   };
+}
+
+function acceptedAlgorithms(
+  configured: readonly DpopAlgorithm[] | undefined,
+): readonly DpopAlgorithm[] {
+  if (configured === undefined) return DPOP_ALGORITHMS;
+  if (
+    !Array.isArray(configured) ||
+    configured.length === 0 ||
+    !configured.every((a) => (DPOP_ALGORITHMS as readonly string[]).includes(a))
+  ) {
+    throw new LicenseError(
+      'ERR_LICENSE_INVALID_ARGUMENT',
+      `algorithms must be a non-empty list of ${DPOP_ALGORITHMS.join(', ')}`,
+    );
+  }
+  const ed = configured.includes('EdDSA') || configured.includes('Ed25519');
+  return DPOP_ALGORITHMS.filter((a) => (a === 'ES256' ? configured.includes(a) : ed));
 }
 
 function memo(

@@ -18,6 +18,14 @@ export {
 } from './authority.js';
 export * from './client.js';
 export {
+  DPOP_ALGORITHMS,
+  type DpopAlgorithm,
+  type DpopChallengeError,
+  type DpopChallengeOptions,
+  dpopChallenge,
+  dpopChallengeError,
+} from './dpop-challenge.js';
+export {
   createDpopVerifier,
   type DpopVerifier,
   type DpopVerifierOptions,
