@@ -452,7 +452,8 @@ export class LicenseAuthority {
       if (claims.cnf.jkt !== proof.jkt) {
         throw new LicenseError(
           'ERR_LICENSE_TOKEN_BINDING',
-          'the access token belongs to another device',
+          'the access token belongs to another device ("cnf.jkt" claim)',
+          { claim: 'cnf.jkt' },
         );
       }
       const record = await this.#store.get(claims.sub);

@@ -8,7 +8,6 @@
  * The key import for a proof header is cached (keyed by the exact header segment, which is a
  * pure function of the key), so a device's steady-state requests cost one signature check.
  */
-import { equalBytes, fromB64u, utf8 } from '../../internal/src/base64url.js';
 import { type DeviceDescription, deviceFromClaim } from './device-description.js';
 import { accessTokenHash, bodyDigest } from './dpop.js';
 import {
@@ -20,7 +19,7 @@ import {
 import { LicenseError, type LicenseErrorCode } from './errors.js';
 import { htu as normaliseHtu } from './http.js';
 import { algorithmOf, jwkThumbprint, type PublicJwk, toPublicJwk } from './jwk.js';
-import { MAX_JWS_LENGTH, parseObject } from './jws.js';
+import { MAX_JWS_LENGTH, parseObject, segmentBytes, signingBytes } from './jws.js';
 import type { NonceSource } from './nonce.js';
 import type { ReplayStore } from './replay.js';
 import {
@@ -134,9 +133,18 @@ export function createDpopVerifier(options: DpopVerifierOptions): DpopVerifier {
     const header = parseObject(headerSegment);
     if (!header) throw fail('ERR_DPOP_INVALID_PROOF', 'the DPoP proof is not a well-formed JWT');
     if (header.typ !== 'dpop+jwt')
-      throw fail('ERR_DPOP_INVALID_PROOF', 'the proof is not of type dpop+jwt');
+      throw fail(
+        'ERR_DPOP_INVALID_PROOF',
+        'the proof is not of type dpop+jwt ("typ" header)',
+        'typ',
+      );
     const jwk = toPublicJwk(header.jwk);
-    if (!jwk) throw fail('ERR_DPOP_INVALID_PROOF', 'the proof does not carry a usable public key');
+    if (!jwk)
+      throw fail(
+        'ERR_DPOP_INVALID_PROOF',
+        'the proof does not carry a usable public key ("jwk" header)',
+        'jwk',
+      );
     const alg = header.alg;
     // RFC 9864: `Ed25519` is the fully-specified name of EdDSA with an Ed25519 key.
     const keyAlg = alg === 'Ed25519' ? 'EdDSA' : alg;
@@ -148,13 +156,18 @@ export function createDpopVerifier(options: DpopVerifierOptions): DpopVerifier {
       throw fail(
         'ERR_DPOP_INVALID_PROOF',
         `the proof algorithm ("alg" header) is not accepted; use one of ${algorithms.join(', ')} with a matching "jwk"`,
+        'alg',
       );
     }
     let verifier: Verifier;
     try {
       verifier = createVerifier(jwk, backend);
     } catch {
-      throw fail('ERR_DPOP_INVALID_PROOF', 'the proof does not carry a usable public key');
+      throw fail(
+        'ERR_DPOP_INVALID_PROOF',
+        'the proof does not carry a usable public key ("jwk" header)',
+        'jwk',
+      );
     }
     const entry = { jwk, jkt: jwkThumbprint(jwk), verifier };
     if (keys.size >= cacheSize) keys.clear();
@@ -188,35 +201,41 @@ export function createDpopVerifier(options: DpopVerifierOptions): DpopVerifier {
         throw malformed();
       const key = keyFor(proof.slice(0, first));
       const claims = parseObject(proof.slice(first + 1, second));
-      const signature = fromB64u(proof.slice(second + 1));
+      const signature = segmentBytes(proof.slice(second + 1));
       if (!claims || !signature) throw malformed();
       const { jti, htm, iat } = claims;
       if (typeof jti !== 'string' || jti.length === 0 || jti.length > JTI_MAX) {
-        throw fail('ERR_DPOP_INVALID_PROOF', 'the proof has no valid jti');
+        throw fail('ERR_DPOP_INVALID_PROOF', 'the proof has no valid "jti" claim', 'jti');
       }
       if (htm !== input.method.toUpperCase()) {
-        throw fail('ERR_DPOP_INVALID_PROOF', 'the proof is for another HTTP method');
+        throw fail(
+          'ERR_DPOP_INVALID_PROOF',
+          'the proof is for another HTTP method ("htm" claim)',
+          'htm',
+        );
       }
       if (
         typeof claims.htu !== 'string' ||
         memo(htuMemo, claims.htu, safeHtu) !== requestHtu(input.url)
       ) {
-        throw fail('ERR_DPOP_INVALID_PROOF', 'the proof is for another URL');
+        throw fail('ERR_DPOP_INVALID_PROOF', 'the proof is for another URL ("htu" claim)', 'htu');
       }
       const nowSeconds = now() / 1000;
       if (typeof iat !== 'number' || !Number.isFinite(iat)) {
-        throw fail('ERR_DPOP_INVALID_PROOF', 'the proof has no valid iat');
+        throw fail('ERR_DPOP_INVALID_PROOF', 'the proof has no valid "iat" claim', 'iat');
       }
       if (iat > nowSeconds + skew || iat < nowSeconds - maxAge - skew) {
         throw fail(
           'ERR_DPOP_STALE',
-          'the proof is too old or from the future; check the device clock',
+          'the proof is too old or from the future ("iat" claim); check the device clock',
+          'iat',
         );
       }
       if (options.nonces && !options.nonces.isValid(claims.nonce)) {
         throw fail(
           'ERR_DPOP_NONCE_REQUIRED',
-          'the proof must carry the current server nonce (DPoP-Nonce)',
+          'the proof must carry the current server nonce (DPoP-Nonce) in its "nonce" claim',
+          'nonce',
         );
       }
       if (input.accessToken !== undefined) {
@@ -226,7 +245,8 @@ export function createDpopVerifier(options: DpopVerifierOptions): DpopVerifier {
         ) {
           throw fail(
             'ERR_DPOP_INVALID_PROOF',
-            'the proof is not bound to the presented access token',
+            'the proof is not bound to the presented access token ("ath" claim)',
+            'ath',
           );
         }
       }
@@ -239,11 +259,12 @@ export function createDpopVerifier(options: DpopVerifierOptions): DpopVerifier {
         if (typeof claims.cdg !== 'string' || !equalText(claims.cdg, expected)) {
           throw fail(
             'ERR_DPOP_BODY_MISMATCH',
-            'the request body is not the one the proof was made for',
+            'the request body is not the one the proof was made for ("cdg" claim)',
+            'cdg',
           );
         }
       }
-      let valid = key.verifier.verify(utf8(proof.slice(0, second)), signature);
+      let valid = key.verifier.verify(signingBytes(proof.slice(0, second)), signature);
       if (valid instanceof Promise) valid = await valid;
       if (!valid) throw fail('ERR_DPOP_INVALID_PROOF', 'the proof signature is not valid');
       const fresh = await options.replay.remember(`${key.jkt}:${jti}`, maxAge + 2 * skew);
@@ -305,11 +326,18 @@ function safeHtu(claimed: string): string {
   }
 }
 
-function equalText(a: string, b: string): boolean {
-  const x = fromB64u(a);
-  return x !== undefined && equalBytes(x, fromB64u(b) ?? utf8(b));
+/**
+ * Constant-time comparison of a claimed base64url digest with the expected one. Comparing
+ * the text is comparing the bytes: the expected value is canonical, and a non-canonical
+ * spelling of the same bytes is refused.
+ */
+function equalText(claimed: string, expected: string): boolean {
+  if (claimed.length !== expected.length) return false;
+  let diff = 0;
+  for (let i = 0; i < expected.length; i++) diff |= claimed.charCodeAt(i) ^ expected.charCodeAt(i);
+  return diff === 0;
 }
 
-function fail(code: LicenseErrorCode, message: string): LicenseError {
-  return new LicenseError(code, message);
+function fail(code: LicenseErrorCode, message: string, claim?: string): LicenseError {
+  return new LicenseError(code, message, claim === undefined ? undefined : { claim });
 }

@@ -45,12 +45,30 @@ export const LICENSE_ERROR_CODES = [
 /** A stable error code of `@fluxel/license`. */
 export type LicenseErrorCode = (typeof LICENSE_ERROR_CODES)[number];
 
+/** Options of a {@link LicenseError}. */
+export interface LicenseErrorOptions extends FluxelErrorOptions {
+  /** The claim or header parameter whose check failed (see {@link LicenseError.claim}). */
+  readonly claim?: string;
+}
+
 /** The error thrown by `@fluxel/license`. */
 export class LicenseError extends FluxelError<LicenseErrorCode> {
   /** Always the class name, for logs and `toString()`. */
   override readonly name = 'LicenseError';
   /** The package that raised the error. */
   readonly package = '@fluxel/license';
+  /**
+   * For a refused token or DPoP proof: the claim (or JOSE header parameter) whose check
+   * failed, as jose names it — e.g. `exp`, `iat`, `nbf`, `iss`, `typ`, `kid`, `cnf.jkt`, `ent`,
+   * `htm`, `htu`, `ath`, `cdg`, `nonce`, `jti`. Absent when no single claim failed (a malformed
+   * token, a bad signature). Never a claim's value.
+   */
+  declare readonly claim?: string;
+
+  constructor(code: LicenseErrorCode, message: string, options?: LicenseErrorOptions) {
+    super(code, message, options);
+    if (options?.claim !== undefined) this.claim = options.claim;
+  }
 
   /** True for a {@link LicenseError} from any copy of `@fluxel/license` (where `instanceof` may fail). */
   static isInstance(value: unknown): value is LicenseError {
