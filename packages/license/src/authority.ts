@@ -14,7 +14,12 @@ import { uuidv7 } from '../../internal/src/uuid.js';
 import type { Jwks, LicenseTokenClaims } from './claims.js';
 import type { DeviceDescription } from './device-description.js';
 import { dpopChallengeError } from './dpop-challenge.js';
-import { createDpopVerifier, type DpopVerifier, type VerifiedProof } from './dpop-verify.js';
+import {
+  createDpopVerifier,
+  type DpopVerifier,
+  type DpopVerifyInput,
+  type VerifiedProof,
+} from './dpop-verify.js';
 import { LicenseError, type LicenseErrorCode } from './errors.js';
 import { hmacSha256 } from './hash.js';
 import { type HeadersLike, headerValue } from './http.js';
@@ -447,7 +452,7 @@ export class LicenseAuthority {
       }
       const claims = await this.#tokens.verifyAccessToken(token);
       licenseId = claims.sub;
-      const proof = await this.#proofs.verify({ ...proofInput(request), accessToken: token });
+      const proof = await this.#proofs.verify(proofInput(request, token));
       jkt = proof.jkt;
       if (claims.cnf.jkt !== proof.jkt) {
         throw new LicenseError(
@@ -676,18 +681,36 @@ export class LicenseAuthority {
  * (RFC 9110 §11.1): `dpop`, `DPOP` and `DPoP` are the same scheme.
  */
 function dpopCredentials(value: string | undefined): string | undefined {
-  const scheme = value === undefined ? null : /^dpop +/i.exec(value);
-  return scheme ? (value as string).slice(scheme[0].length) : undefined;
+  // `dpop` in any case (ASCII letters | 0x20 are lower case), then one or more spaces.
+  if (
+    value === undefined ||
+    value.length < 6 ||
+    (value.charCodeAt(0) | 0x20) !== 0x64 ||
+    (value.charCodeAt(1) | 0x20) !== 0x70 ||
+    (value.charCodeAt(2) | 0x20) !== 0x6f ||
+    (value.charCodeAt(3) | 0x20) !== 0x70 ||
+    value.charCodeAt(4) !== 0x20
+  )
+    return undefined;
+  let start = 5;
+  while (value.charCodeAt(start) === 0x20) start++;
+  return value.slice(start);
 }
 
-function proofInput(request: AuthorityRequest) {
+function proofInput(request: AuthorityRequest, accessToken?: string): DpopVerifyInput {
   const dpop = headerValue(request.headers, 'dpop');
   if (dpop.multiple)
     throw new LicenseError(
       'ERR_DPOP_INVALID_PROOF',
       'the request carries more than one DPoP header',
     );
-  return { method: request.method, url: request.url, proof: dpop.value, body: request.body };
+  return {
+    method: request.method,
+    url: request.url,
+    proof: dpop.value,
+    body: request.body,
+    ...(accessToken === undefined ? {} : { accessToken }),
+  };
 }
 
 function refusalError(code: LicenseErrorCode): LicenseError {

@@ -267,7 +267,8 @@ export function createDpopVerifier(options: DpopVerifierOptions): DpopVerifier {
       let valid = key.verifier.verify(signingBytes(proof.slice(0, second)), signature);
       if (valid instanceof Promise) valid = await valid;
       if (!valid) throw fail('ERR_DPOP_INVALID_PROOF', 'the proof signature is not valid');
-      const fresh = await options.replay.remember(`${key.jkt}:${jti}`, maxAge + 2 * skew);
+      let fresh = options.replay.remember(`${key.jkt}:${jti}`, maxAge + 2 * skew);
+      if (fresh instanceof Promise) fresh = await fresh;
       if (!fresh)
         throw fail(
           'ERR_DPOP_REPLAY',
