@@ -17,12 +17,15 @@ import { LicenseError } from './errors.js';
 
 /** What is used of `@grpc/grpc-js` (pass the module: `import * as grpc from '@grpc/grpc-js'`). */
 export interface GrpcJsModule {
+  /** grpc-js's `loadPackageDefinition`. */
   loadPackageDefinition(definition: never): unknown;
+  /** grpc-js's `Metadata` class. */
   readonly Metadata: new () => { set(key: string, value: string): void };
 }
 
 /** What is used of `@grpc/proto-loader` (pass the module). */
 export interface ProtoLoaderModule {
+  /** proto-loader's `fromJSON`. */
   fromJSON(json: never, options?: never): unknown;
 }
 
@@ -110,17 +113,23 @@ export interface LicenseAdminCallOptions {
  * `details` the server's message; see {@link GrpcStatus}).
  */
 export interface LicenseAdminClient {
+  /** Issues a license (`Create`); the response carries the license key, shown this once. */
   create(
     request: AdminCreateRequest,
     options?: LicenseAdminCallOptions,
   ): Promise<AdminCreateResponse>;
+  /** Locks (revokes) a license (`Lock`); its next request is refused. */
   lock(
     request: { id: string; reason?: string },
     options?: LicenseAdminCallOptions,
   ): Promise<LicenseMessage>;
+  /** Unlocks a license (`Unlock`). */
   unlock(request: { id: string }, options?: LicenseAdminCallOptions): Promise<LicenseMessage>;
+  /** Unbinds the device and returns a one-time rebind code (`Rebind`). */
   rebind(request: { id: string }, options?: LicenseAdminCallOptions): Promise<AdminRebindResponse>;
+  /** One license (`Get`). */
   get(request: { id: string }, options?: LicenseAdminCallOptions): Promise<LicenseMessage>;
+  /** One page of licenses (`List`); pass `next_page_token` as `page_token` for the next. */
   list(
     request?: Partial<AdminListRequest>,
     options?: LicenseAdminCallOptions,

@@ -71,8 +71,11 @@ export interface LicenseMessage {
 
 /** The CreateRequest message. */
 export interface AdminCreateRequest {
+  /** The customer the license belongs to. */
   tenant: string;
+  /** The product licensed. */
   product: string;
+  /** Feature names the license grants. */
   entitlements?: string[];
   /** RFC 3339; empty or absent for no expiry. */
   expires_at?: string;
@@ -81,27 +84,35 @@ export interface AdminCreateRequest {
 /** The CreateResponse message: the license key is shown this once. */
 export interface AdminCreateResponse {
   license: LicenseMessage;
+  /** The license key; only its keyed hash is stored, so this is the one chance to show it. */
   license_key: string;
 }
 
 /** The RebindResponse message. */
 export interface AdminRebindResponse {
   license: LicenseMessage;
+  /** The one-time code the replacement device activates with. */
   rebind_code: string;
+  /** When the code expires (RFC 3339). */
   expires_at: string;
 }
 
 /** The ListRequest message (empty strings and 0 mean "any" and the default page size). */
 export interface AdminListRequest {
+  /** Only this tenant's licenses. */
   tenant: string;
+  /** `issued`, `active`, `rebinding` or `locked`. */
   status: string;
+  /** 1–1000 (0: 100). */
   page_size: number;
+  /** `next_page_token` of the previous page. */
   page_token: string;
 }
 
 /** The ListResponse message. */
 export interface AdminListResponse {
   licenses: LicenseMessage[];
+  /** Empty on the last page. */
   next_page_token: string;
 }
 
