@@ -8,5 +8,107 @@
  *
  * @packageDocumentation
  */
-export * from './errors.js';
-export * from './server.js';
+export {
+  type AuthorityEvent,
+  type AuthorityRequest,
+  type IssueLicenseInput,
+  LicenseAuthority,
+  type LicenseAuthorityOptions,
+  type LicenseInfo,
+  type LicenseTokens,
+  type ListLicensesInput,
+  type VerifiedRequest,
+} from './authority.js';
+export {
+  ACCESS_TOKEN_TYPE,
+  type Jwks,
+  LICENSE_TOKEN_TYPE,
+  type LicenseTokenClaims,
+} from './claims.js';
+export { type DeviceKeyStore, loadOrCreateDeviceKey, MemoryKeyStore } from './device.js';
+export { checkDeviceDescription, type DeviceDescription } from './device-description.js';
+export {
+  accessTokenHash,
+  bodyDigest,
+  createDpopSigner,
+  type DpopProofRequest,
+  type DpopSigner,
+  type DpopSignerOptions,
+} from './dpop.js';
+export {
+  DPOP_ALGORITHMS,
+  type DpopAlgorithm,
+  type DpopChallengeError,
+  type DpopChallengeOptions,
+  dpopChallenge,
+  dpopChallengeError,
+} from './dpop-challenge.js';
+export {
+  createDpopVerifier,
+  type DpopVerifier,
+  type DpopVerifierOptions,
+  type DpopVerifyInput,
+  type VerifiedProof,
+} from './dpop-verify.js';
+export {
+  FluxelError,
+  type FluxelErrorOptions,
+  isFluxelError,
+  LICENSE_ERROR_CODES,
+  LicenseError,
+  type LicenseErrorCode,
+  type LicenseErrorOptions,
+} from './errors.js';
+export { type HeadersLike, headerValue, htu } from './http.js';
+export {
+  type EcPublicJwk,
+  jwkThumbprint,
+  type OkpPublicJwk,
+  type PrivateJwk,
+  type PublicJwk,
+  type SignatureAlgorithm,
+} from './jwk.js';
+export {
+  DEFAULT_LICENSE_PREFIX,
+  type GenerateLicenseKeyOptions,
+  generateLicenseKey,
+  isLicenseKey,
+  type LicenseKey,
+  parseLicenseKey,
+} from './key.js';
+export { createNonceSource, type NonceSource, type NonceSourceOptions } from './nonce.js';
+export {
+  MemoryReplayStore,
+  type MemoryReplayStoreOptions,
+  type RedisSetNx,
+  type ReplayStore,
+  redisReplayStore,
+} from './replay.js';
+export {
+  generateKeyPair,
+  type SignatureBackend,
+  type Verifier,
+  type VerifierFactory,
+} from './sig.js';
+export {
+  type LicenseListFilter,
+  type LicensePatch,
+  type LicenseRecord,
+  type LicenseSeen,
+  type LicenseState,
+  type LicenseStore,
+  MemoryLicenseStore,
+} from './store.js';
+export {
+  createTokenIssuer,
+  type TokenIssuer,
+  type TokenIssuerOptions,
+  type TokenSigningKey,
+  type TokenSubject,
+} from './token-issuer.js';
+export {
+  createTokenVerifier,
+  type TokenRequirements,
+  type TokenVerifier,
+  type TokenVerifierOptions,
+} from './token-verify.js';

@@ -19,7 +19,15 @@
  */
 import { LicenseError } from './errors.js';
 
-export * from './errors.js';
+export {
+  FluxelError,
+  type FluxelErrorOptions,
+  isFluxelError,
+  LICENSE_ERROR_CODES,
+  LicenseError,
+  type LicenseErrorCode,
+  type LicenseErrorOptions,
+} from './errors.js';
 
 const ALPHABET = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
 const VALUE = new Int8Array(128).fill(-1);

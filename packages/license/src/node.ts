@@ -21,7 +21,15 @@ import { LicenseError } from './errors.js';
 import { type PrivateJwk, toPrivateJwk } from './jwk.js';
 
 export type { DeviceKeyStore } from './device.js';
-export * from './errors.js';
+export {
+  FluxelError,
+  type FluxelErrorOptions,
+  isFluxelError,
+  LICENSE_ERROR_CODES,
+  LicenseError,
+  type LicenseErrorCode,
+  type LicenseErrorOptions,
+} from './errors.js';
 export type {
   EcPublicJwk,
   OkpPublicJwk,

@@ -16,7 +16,22 @@ export {
   type ListLicensesInput,
   type VerifiedRequest,
 } from './authority.js';
-export * from './client.js';
+export {
+  ACCESS_TOKEN_TYPE,
+  type Jwks,
+  LICENSE_TOKEN_TYPE,
+  type LicenseTokenClaims,
+} from './claims.js';
+export { type DeviceKeyStore, loadOrCreateDeviceKey, MemoryKeyStore } from './device.js';
+export { checkDeviceDescription, type DeviceDescription } from './device-description.js';
+export {
+  accessTokenHash,
+  bodyDigest,
+  createDpopSigner,
+  type DpopProofRequest,
+  type DpopSigner,
+  type DpopSignerOptions,
+} from './dpop.js';
 export {
   DPOP_ALGORITHMS,
   type DpopAlgorithm,
@@ -32,7 +47,32 @@ export {
   type DpopVerifyInput,
   type VerifiedProof,
 } from './dpop-verify.js';
-export { type HeadersLike, headerValue } from './http.js';
+export {
+  FluxelError,
+  type FluxelErrorOptions,
+  isFluxelError,
+  LICENSE_ERROR_CODES,
+  LicenseError,
+  type LicenseErrorCode,
+  type LicenseErrorOptions,
+} from './errors.js';
+export { type HeadersLike, headerValue, htu } from './http.js';
+export {
+  type EcPublicJwk,
+  jwkThumbprint,
+  type OkpPublicJwk,
+  type PrivateJwk,
+  type PublicJwk,
+  type SignatureAlgorithm,
+} from './jwk.js';
+export {
+  DEFAULT_LICENSE_PREFIX,
+  type GenerateLicenseKeyOptions,
+  generateLicenseKey,
+  isLicenseKey,
+  type LicenseKey,
+  parseLicenseKey,
+} from './key.js';
 export { createNonceSource, type NonceSource, type NonceSourceOptions } from './nonce.js';
 export {
   MemoryReplayStore,
@@ -41,7 +81,12 @@ export {
   type ReplayStore,
   redisReplayStore,
 } from './replay.js';
-export type { SignatureBackend, Verifier, VerifierFactory } from './sig.js';
+export {
+  generateKeyPair,
+  type SignatureBackend,
+  type Verifier,
+  type VerifierFactory,
+} from './sig.js';
 export {
   type LicenseListFilter,
   type LicensePatch,
@@ -58,3 +103,9 @@ export {
   type TokenSigningKey,
   type TokenSubject,
 } from './token-issuer.js';
+export {
+  createTokenVerifier,
+  type TokenRequirements,
+  type TokenVerifier,
+  type TokenVerifierOptions,
+} from './token-verify.js';

@@ -10,7 +10,15 @@ export {
   LICENSE_TOKEN_TYPE,
   type LicenseTokenClaims,
 } from './claims.js';
-export * from './errors.js';
+export {
+  FluxelError,
+  type FluxelErrorOptions,
+  isFluxelError,
+  LICENSE_ERROR_CODES,
+  LicenseError,
+  type LicenseErrorCode,
+  type LicenseErrorOptions,
+} from './errors.js';
 export type { EcPublicJwk, OkpPublicJwk, PublicJwk } from './jwk.js';
 export type { SignatureBackend } from './sig.js';
 export {
