@@ -10,6 +10,12 @@
  */
 
 export {
+  LICENSE_ADMIN_SERVICE,
+  licenseAdminDescriptor,
+  licenseAdminProtoUrl,
+  type ProtoNamespaceJson,
+} from './admin-proto.js';
+export {
   type GrpcJsModule,
   type GrpcModules,
   type LicenseAdminCallOptions,
@@ -19,7 +25,7 @@ export {
   licenseAdminClient,
   licenseAdminService,
   type ProtoLoaderModule,
-} from './admin-client.js';
+} from './lib/admin-client.js';
 export {
   type AdminAuthority,
   type AdminCallEvent,
@@ -37,12 +43,6 @@ export {
   type LicenseMessage,
   type UnaryCall,
   type UnaryCallback,
-} from './admin-handlers.js';
-export {
-  LICENSE_ADMIN_SERVICE,
-  licenseAdminDescriptor,
-  licenseAdminProtoUrl,
-  type ProtoNamespaceJson,
-} from './admin-proto.js';
-export type { IssueLicenseInput, LicenseInfo, ListLicensesInput } from './authority.js';
-export type { LicenseState } from './store.js';
+} from './lib/admin-handlers.js';
+export type { IssueLicenseInput, LicenseInfo, ListLicensesInput } from './lib/authority.js';
+export type { LicenseState } from './lib/store.js';

@@ -6,32 +6,6 @@
  */
 
 export {
-  ACCESS_TOKEN_TYPE,
-  type Jwks,
-  LICENSE_TOKEN_TYPE,
-  type LicenseTokenClaims,
-} from './claims.js';
-export { type DeviceKeyStore, loadOrCreateDeviceKey, MemoryKeyStore } from './device.js';
-export { checkDeviceDescription, type DeviceDescription } from './device-description.js';
-export {
-  accessTokenHash,
-  bodyDigest,
-  createDpopSigner,
-  type DpopProofRequest,
-  type DpopSigner,
-  type DpopSignerOptions,
-} from './dpop.js';
-export {
-  FluxelError,
-  type FluxelErrorOptions,
-  isFluxelError,
-  LICENSE_ERROR_CODES,
-  LicenseError,
-  type LicenseErrorCode,
-  type LicenseErrorOptions,
-} from './errors.js';
-export { htu } from './http.js';
-export {
   type EcPublicJwk,
   jwkThumbprint,
   type OkpPublicJwk,
@@ -40,17 +14,43 @@ export {
   type SignatureAlgorithm,
 } from './jwk.js';
 export {
+  ACCESS_TOKEN_TYPE,
+  type Jwks,
+  LICENSE_TOKEN_TYPE,
+  type LicenseTokenClaims,
+} from './lib/claims.js';
+export { type DeviceKeyStore, loadOrCreateDeviceKey, MemoryKeyStore } from './lib/device.js';
+export { checkDeviceDescription, type DeviceDescription } from './lib/device-description.js';
+export {
+  accessTokenHash,
+  bodyDigest,
+  createDpopSigner,
+  type DpopProofRequest,
+  type DpopSigner,
+  type DpopSignerOptions,
+} from './lib/dpop.js';
+export {
+  FluxelError,
+  type FluxelErrorOptions,
+  isFluxelError,
+  LICENSE_ERROR_CODES,
+  LicenseError,
+  type LicenseErrorCode,
+  type LicenseErrorOptions,
+} from './lib/errors.js';
+export { htu } from './lib/http.js';
+export {
   DEFAULT_LICENSE_PREFIX,
   type GenerateLicenseKeyOptions,
   generateLicenseKey,
   isLicenseKey,
   type LicenseKey,
   parseLicenseKey,
-} from './key.js';
-export { generateKeyPair, type SignatureBackend } from './sig.js';
+} from './lib/key.js';
 export {
   createTokenVerifier,
   type TokenRequirements,
   type TokenVerifier,
   type TokenVerifierOptions,
-} from './token-verify.js';
+} from './lib/token-verify.js';
+export { generateKeyPair, type SignatureBackend } from './sig.js';

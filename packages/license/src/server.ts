@@ -6,6 +6,14 @@
  */
 
 export {
+  type EcPublicJwk,
+  jwkThumbprint,
+  type OkpPublicJwk,
+  type PrivateJwk,
+  type PublicJwk,
+  type SignatureAlgorithm,
+} from './jwk.js';
+export {
   type AuthorityEvent,
   type AuthorityRequest,
   type IssueLicenseInput,
@@ -15,15 +23,15 @@ export {
   type LicenseTokens,
   type ListLicensesInput,
   type VerifiedRequest,
-} from './authority.js';
+} from './lib/authority.js';
 export {
   ACCESS_TOKEN_TYPE,
   type Jwks,
   LICENSE_TOKEN_TYPE,
   type LicenseTokenClaims,
-} from './claims.js';
-export { type DeviceKeyStore, loadOrCreateDeviceKey, MemoryKeyStore } from './device.js';
-export { checkDeviceDescription, type DeviceDescription } from './device-description.js';
+} from './lib/claims.js';
+export { type DeviceKeyStore, loadOrCreateDeviceKey, MemoryKeyStore } from './lib/device.js';
+export { checkDeviceDescription, type DeviceDescription } from './lib/device-description.js';
 export {
   accessTokenHash,
   bodyDigest,
@@ -31,7 +39,7 @@ export {
   type DpopProofRequest,
   type DpopSigner,
   type DpopSignerOptions,
-} from './dpop.js';
+} from './lib/dpop.js';
 export {
   DPOP_ALGORITHMS,
   type DpopAlgorithm,
@@ -39,14 +47,14 @@ export {
   type DpopChallengeOptions,
   dpopChallenge,
   dpopChallengeError,
-} from './dpop-challenge.js';
+} from './lib/dpop-challenge.js';
 export {
   createDpopVerifier,
   type DpopVerifier,
   type DpopVerifierOptions,
   type DpopVerifyInput,
   type VerifiedProof,
-} from './dpop-verify.js';
+} from './lib/dpop-verify.js';
 export {
   FluxelError,
   type FluxelErrorOptions,
@@ -55,16 +63,8 @@ export {
   LicenseError,
   type LicenseErrorCode,
   type LicenseErrorOptions,
-} from './errors.js';
-export { type HeadersLike, headerValue, htu } from './http.js';
-export {
-  type EcPublicJwk,
-  jwkThumbprint,
-  type OkpPublicJwk,
-  type PrivateJwk,
-  type PublicJwk,
-  type SignatureAlgorithm,
-} from './jwk.js';
+} from './lib/errors.js';
+export { type HeadersLike, headerValue, htu } from './lib/http.js';
 export {
   DEFAULT_LICENSE_PREFIX,
   type GenerateLicenseKeyOptions,
@@ -72,21 +72,15 @@ export {
   isLicenseKey,
   type LicenseKey,
   parseLicenseKey,
-} from './key.js';
-export { createNonceSource, type NonceSource, type NonceSourceOptions } from './nonce.js';
+} from './lib/key.js';
+export { createNonceSource, type NonceSource, type NonceSourceOptions } from './lib/nonce.js';
 export {
   MemoryReplayStore,
   type MemoryReplayStoreOptions,
   type RedisSetNx,
   type ReplayStore,
   redisReplayStore,
-} from './replay.js';
-export {
-  generateKeyPair,
-  type SignatureBackend,
-  type Verifier,
-  type VerifierFactory,
-} from './sig.js';
+} from './lib/replay.js';
 export {
   type LicenseListFilter,
   type LicensePatch,
@@ -95,17 +89,23 @@ export {
   type LicenseState,
   type LicenseStore,
   MemoryLicenseStore,
-} from './store.js';
+} from './lib/store.js';
 export {
   createTokenIssuer,
   type TokenIssuer,
   type TokenIssuerOptions,
   type TokenSigningKey,
   type TokenSubject,
-} from './token-issuer.js';
+} from './lib/token-issuer.js';
 export {
   createTokenVerifier,
   type TokenRequirements,
   type TokenVerifier,
   type TokenVerifierOptions,
-} from './token-verify.js';
+} from './lib/token-verify.js';
+export {
+  generateKeyPair,
+  type SignatureBackend,
+  type Verifier,
+  type VerifierFactory,
+} from './sig.js';

@@ -4,12 +4,14 @@
  *
  * @packageDocumentation
  */
+
+export type { EcPublicJwk, OkpPublicJwk, PublicJwk } from './jwk.js';
 export {
   ACCESS_TOKEN_TYPE,
   type Jwks,
   LICENSE_TOKEN_TYPE,
   type LicenseTokenClaims,
-} from './claims.js';
+} from './lib/claims.js';
 export {
   FluxelError,
   type FluxelErrorOptions,
@@ -18,12 +20,11 @@ export {
   LicenseError,
   type LicenseErrorCode,
   type LicenseErrorOptions,
-} from './errors.js';
-export type { EcPublicJwk, OkpPublicJwk, PublicJwk } from './jwk.js';
-export type { SignatureBackend } from './sig.js';
+} from './lib/errors.js';
 export {
   createTokenVerifier,
   type TokenRequirements,
   type TokenVerifier,
   type TokenVerifierOptions,
-} from './token-verify.js';
+} from './lib/token-verify.js';
+export type { SignatureBackend } from './sig.js';

@@ -16,7 +16,7 @@ import {
   licenseAdminProtoUrl,
   licenseAdminService,
 } from '../src/admin.ts';
-import { MemoryLicenseStore } from '../src/store.ts';
+import { MemoryLicenseStore } from '../src/lib/store.ts';
 import { Device, harness } from './helpers.ts';
 
 const ADMIN_TOKEN = 'test-admin-token-0123456789';

@@ -7,14 +7,14 @@
  */
 import * as jose from 'jose';
 import { describe, expect, it } from 'vitest';
-import { LicenseAuthority } from '../src/authority.ts';
-import { bodyDigest } from '../src/dpop.ts';
-import { dpopChallenge, dpopChallengeError } from '../src/dpop-challenge.ts';
-import { createDpopVerifier } from '../src/dpop-verify.ts';
-import { LicenseError } from '../src/errors.ts';
-import { MemoryReplayStore } from '../src/replay.ts';
+import { LicenseAuthority } from '../src/lib/authority.ts';
+import { bodyDigest } from '../src/lib/dpop.ts';
+import { dpopChallenge, dpopChallengeError } from '../src/lib/dpop-challenge.ts';
+import { createDpopVerifier } from '../src/lib/dpop-verify.ts';
+import { LicenseError } from '../src/lib/errors.ts';
+import { MemoryReplayStore } from '../src/lib/replay.ts';
+import { MemoryLicenseStore } from '../src/lib/store.ts';
 import { generateKeyPair } from '../src/sig.ts';
-import { MemoryLicenseStore } from '../src/store.ts';
 import { Device, harness, RELAY } from './helpers.ts';
 
 const URL_ = 'https://relay.example/v1/send';

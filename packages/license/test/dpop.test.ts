@@ -1,10 +1,10 @@
 import * as jose from 'jose';
 import { describe, expect, it } from 'vitest';
-import { createDpopSigner } from '../src/dpop.ts';
-import { createDpopVerifier } from '../src/dpop-verify.ts';
 import { jwkThumbprint, type PrivateJwk, type PublicJwk } from '../src/jwk.ts';
-import { createNonceSource } from '../src/nonce.ts';
-import { MemoryReplayStore } from '../src/replay.ts';
+import { createDpopSigner } from '../src/lib/dpop.ts';
+import { createDpopVerifier } from '../src/lib/dpop-verify.ts';
+import { createNonceSource } from '../src/lib/nonce.ts';
+import { MemoryReplayStore } from '../src/lib/replay.ts';
 import { generateKeyPair, type SignatureBackend } from '../src/sig.ts';
 
 // RFC 9449, Figure 2 (the example proof) and Figure 9 (its key's thumbprint).

@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { fromB64u, utf8 } from '../../internal/src/base64url.ts';
-import { decodeJws, segmentBytes, signingBytes } from '../src/jws.ts';
+import { decodeJws, segmentBytes, signingBytes } from '../src/lib/jws.ts';
 
 describe('segmentBytes', () => {
   it('agrees with fromB64u on canonical, non-canonical and invalid inputs', () => {

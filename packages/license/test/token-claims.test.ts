@@ -5,13 +5,13 @@
  */
 import * as jose from 'jose';
 import { describe, expect, it } from 'vitest';
-import type { Jwks } from '../src/claims.ts';
-import { createDpopSigner } from '../src/dpop.ts';
-import { createDpopVerifier } from '../src/dpop-verify.ts';
-import { MemoryReplayStore } from '../src/replay.ts';
+import type { Jwks } from '../src/lib/claims.ts';
+import { createDpopSigner } from '../src/lib/dpop.ts';
+import { createDpopVerifier } from '../src/lib/dpop-verify.ts';
+import { MemoryReplayStore } from '../src/lib/replay.ts';
+import { createTokenIssuer, type TokenSubject } from '../src/lib/token-issuer.ts';
+import { createTokenVerifier } from '../src/lib/token-verify.ts';
 import { generateKeyPair } from '../src/sig.ts';
-import { createTokenIssuer, type TokenSubject } from '../src/token-issuer.ts';
-import { createTokenVerifier } from '../src/token-verify.ts';
 
 const ISSUER = 'https://relay.test';
 const subject: TokenSubject = {

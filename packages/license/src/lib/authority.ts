@@ -9,8 +9,10 @@
  * whether the key exists; the precise reason goes to the audit event only. The bound device
  * itself may repeat its activation (a lost response) and gets fresh tokens.
  */
-import { b64u, utf8 } from '../../internal/src/base64url.js';
-import { uuidv7 } from '../../internal/src/uuid.js';
+import { b64u, utf8 } from '../../../internal/src/base64url.js';
+import { uuidv7 } from '../../../internal/src/uuid.js';
+import { hmacSha256 } from '../hash.js';
+import type { SignatureBackend, VerifierFactory } from '../sig.js';
 import type { Jwks, LicenseTokenClaims } from './claims.js';
 import type { DeviceDescription } from './device-description.js';
 import { dpopChallengeError } from './dpop-challenge.js';
@@ -21,12 +23,10 @@ import {
   type VerifiedProof,
 } from './dpop-verify.js';
 import { LicenseError, type LicenseErrorCode } from './errors.js';
-import { hmacSha256 } from './hash.js';
 import { type HeadersLike, headerValue } from './http.js';
 import { generateLicenseKey, parseLicenseKey } from './key.js';
 import type { NonceSource } from './nonce.js';
 import type { ReplayStore } from './replay.js';
-import type { SignatureBackend, VerifierFactory } from './sig.js';
 import type { LicenseRecord, LicenseState, LicenseStore } from './store.js';
 import {
   createTokenIssuer,

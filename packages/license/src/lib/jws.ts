@@ -6,7 +6,7 @@
  * into a new `ArrayBuffer`), and the signing input, which is ASCII once its segments are
  * checked, is encoded without a `TextEncoder`. Elsewhere the Web-platform helpers are used.
  */
-import { b64u, b64uText, fromB64u, fromUtf8, utf8 } from '../../internal/src/base64url.js';
+import { b64u, b64uText, fromB64u, fromUtf8, utf8 } from '../../../internal/src/base64url.js';
 
 /** A decoded compact JWS. */
 export interface DecodedJws {

@@ -4,6 +4,8 @@
  * `@grpc/proto-loader`), and the service description comes from
  * {@link licenseAdminDescriptor}, so no `.proto` file is read.
  */
+
+import { licenseAdminDescriptor } from '../admin-proto.js';
 import type {
   AdminCreateRequest,
   AdminCreateResponse,
@@ -12,7 +14,6 @@ import type {
   AdminRebindResponse,
   LicenseMessage,
 } from './admin-handlers.js';
-import { licenseAdminDescriptor } from './admin-proto.js';
 import { LicenseError } from './errors.js';
 
 /** What is used of `@grpc/grpc-js` (pass the module: `import * as grpc from '@grpc/grpc-js'`). */

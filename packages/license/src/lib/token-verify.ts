@@ -8,6 +8,9 @@
  * request costs one signature check per token, not per request; expiry is re-checked on
  * every use.
  */
+
+import { algorithmOf, toPublicJwk } from '../jwk.js';
+import { createVerifier, type SignatureBackend, type Verifier } from '../sig.js';
 import {
   ACCESS_TOKEN_TYPE,
   type Jwks,
@@ -15,9 +18,7 @@ import {
   type LicenseTokenClaims,
 } from './claims.js';
 import { LicenseError } from './errors.js';
-import { algorithmOf, toPublicJwk } from './jwk.js';
 import { decodeJws } from './jws.js';
-import { createVerifier, type SignatureBackend, type Verifier } from './sig.js';
 
 /** Options of {@link createTokenVerifier}. */
 export interface TokenVerifierOptions {

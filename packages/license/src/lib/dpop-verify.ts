@@ -8,6 +8,14 @@
  * The key import for a proof header is cached (keyed by the exact header segment, which is a
  * pure function of the key), so a device's steady-state requests cost one signature check.
  */
+
+import { algorithmOf, jwkThumbprint, type PublicJwk, toPublicJwk } from '../jwk.js';
+import {
+  createVerifier,
+  type SignatureBackend,
+  type Verifier,
+  type VerifierFactory,
+} from '../sig.js';
 import { type DeviceDescription, deviceFromClaim } from './device-description.js';
 import { accessTokenHash, bodyDigest } from './dpop.js';
 import {
@@ -18,16 +26,9 @@ import {
 } from './dpop-challenge.js';
 import { LicenseError, type LicenseErrorCode } from './errors.js';
 import { htu as normaliseHtu } from './http.js';
-import { algorithmOf, jwkThumbprint, type PublicJwk, toPublicJwk } from './jwk.js';
 import { MAX_JWS_LENGTH, parseObject, segmentBytes, signingBytes } from './jws.js';
 import type { NonceSource } from './nonce.js';
 import type { ReplayStore } from './replay.js';
-import {
-  createVerifier,
-  type SignatureBackend,
-  type Verifier,
-  type VerifierFactory,
-} from './sig.js';
 
 /** The request a proof is checked against. */
 export interface DpopVerifyInput {
