@@ -353,6 +353,22 @@ describe('attacks on proofs (each refused with its code)', () => {
     expect(replay.remember('a', 10)).toBe(true);
     expect(replay.size).toBe(1);
   });
+
+  it('a full replay cache makes room once its oldest entries expire', () => {
+    let clock = 0;
+    const replay = new MemoryReplayStore({ maxEntries: 2, now: () => clock });
+    expect(replay.remember('a', 10)).toBe(true);
+    clock = 5_000;
+    expect(replay.remember('b', 10)).toBe(true);
+    expect(() => replay.remember('c', 10)).toThrow(/full/);
+    clock = 10_001; // a has expired, b has not
+    expect(replay.remember('c', 10)).toBe(true);
+    expect(replay.remember('b', 10)).toBe(false);
+    expect(replay.size).toBe(2);
+    clock = 30_000;
+    expect(replay.remember('d', 10)).toBe(true);
+    expect(replay.size).toBe(1);
+  });
 });
 
 it('a signer refuses a key that is not a private key', () => {
