@@ -4,6 +4,7 @@
  *   state), steady state, against `jose.jwtVerify` of one ES256 JWT (peer) and one raw
  *   node:crypto ES256 verification (the limit: one signature check per request).
  * - proof: building a DPoP proof on the client against jose's `SignJWT` for the same proof.
+ * Ours, the peer and the limit are sampled in interleaved rounds (see `interleaved`).
  */
 import { createPublicKey, generateKeyPairSync, sign, verify } from 'node:crypto';
 import {
@@ -15,7 +16,32 @@ import {
   MemoryReplayStore,
 } from '@fluxel/license';
 import * as jose from 'jose';
-import { emit, measure } from '../harness.ts';
+import { emit, measure, median, scaled } from '../harness.ts';
+
+/**
+ * Measures operations in interleaved rounds (one sample of each per round) and returns each
+ * one's median rate: a change in the machine's load then moves ours and the peer alike, so
+ * their ratio holds even on a busy machine (measured one after the other, a load spike during
+ * one of them made the ratio swing between 0.5× and 8×).
+ */
+async function interleaved<K extends string>(
+  operations: Record<K, () => unknown>,
+): Promise<Record<K, number>> {
+  const entries = Object.entries(operations) as [K, () => unknown][];
+  for (const [, fn] of entries)
+    await measure(fn, { warmupMs: scaled(200, 50), samples: 1, sampleMs: 20 });
+  const rates = new Map<K, number[]>(entries.map(([name]) => [name, []]));
+  for (let round = 0; round < scaled(7, 3); round++) {
+    for (const [name, fn] of entries) {
+      rates
+        .get(name)
+        ?.push(await measure(fn, { warmupMs: 0, samples: 1, sampleMs: scaled(120, 60) }));
+    }
+  }
+  return Object.fromEntries(
+    entries.map(([name]) => [name, median(rates.get(name) ?? [])]),
+  ) as Record<K, number>;
+}
 
 const now = Date.now();
 const URL_ = 'https://relay.example/v1/connections/shop-1/send';
@@ -60,15 +86,7 @@ for (let i = 0; i < COUNT; i++) {
   });
 }
 let next = 0;
-const ours = await measure(
-  () => authority.verifyRequest(requests[next++ % COUNT] as AuthorityRequest),
-  {
-    samples: 5,
-    sampleMs: 120,
-  },
-);
-if (next > COUNT)
-  throw new Error(`ran out of fresh proofs (${next} > ${COUNT}); replays would be measured`);
+const verifyOurs = () => authority.verifyRequest(requests[next++ % COUNT] as AuthorityRequest);
 
 // --- peer: jose.jwtVerify of one ES256 JWT ---------------------------------------------
 const joseKey = await jose.importJWK(deviceKey as jose.JWK, 'ES256');
@@ -79,23 +97,23 @@ const jwt = await new jose.SignJWT({ sub: 'lic', htm: 'GET', htu: URL_, jti: cry
   .setIssuedAt()
   .setExpirationTime('1h')
   .sign(joseKey);
-const joseRate = await measure(() => jose.jwtVerify(jwt, josePublic), {
-  samples: 5,
-  sampleMs: 120,
-});
 
 // --- limit: raw node:crypto ES256 verify -------------------------------------------------
 const raw = generateKeyPairSync('ec', { namedCurve: 'P-256' });
 const data = new TextEncoder().encode(proofs[0]);
 const signature = sign('sha256', data, { key: raw.privateKey, dsaEncoding: 'ieee-p1363' });
 const publicKey = createPublicKey({ key: raw.publicKey.export({ format: 'jwk' }), format: 'jwk' });
-const rawRate = await measure(
-  () => verify('sha256', data, { key: publicKey, dsaEncoding: 'ieee-p1363' }, signature),
-  {
-    samples: 5,
-    sampleMs: 120,
-  },
-);
+
+const verifyRates = await interleaved({
+  ours: verifyOurs,
+  jose: () => jose.jwtVerify(jwt, josePublic),
+  raw: () => verify('sha256', data, { key: publicKey, dsaEncoding: 'ieee-p1363' }, signature),
+});
+if (next > COUNT)
+  throw new Error(`ran out of fresh proofs (${next} > ${COUNT}); replays would be measured`);
+const ours = verifyRates.ours;
+const joseRate = verifyRates.jose;
+const rawRate = verifyRates.raw;
 
 emit('license/verify-request-vs-jose', ours, 'jose.jwtVerify (one ES256 JWT)', joseRate, 'ops/s');
 emit(
@@ -107,20 +125,14 @@ emit(
 );
 
 // --- building a proof ---------------------------------------------------------------------
-const proofRate = await measure(
-  () => signer.proof({ method: 'POST', url: URL_, accessToken: tokens.accessToken }),
-  {
-    samples: 5,
-    sampleMs: 120,
-  },
-);
 const ath = jose.base64url.encode(
   new Uint8Array(
     await crypto.subtle.digest('SHA-256', new TextEncoder().encode(tokens.accessToken)),
   ),
 );
-const joseSignRate = await measure(
-  () =>
+const proofRates = await interleaved({
+  ours: () => signer.proof({ method: 'POST', url: URL_, accessToken: tokens.accessToken }),
+  jose: () =>
     new jose.SignJWT({
       jti: crypto.randomUUID(),
       htm: 'POST',
@@ -130,14 +142,10 @@ const joseSignRate = await measure(
     })
       .setProtectedHeader({ typ: 'dpop+jwt', alg: 'ES256', jwk: publicJwk as jose.JWK })
       .sign(joseKey),
-  { samples: 5, sampleMs: 120 },
-);
-const rawSignRate = await measure(
-  () => sign('sha256', data, { key: raw.privateKey, dsaEncoding: 'ieee-p1363' }),
-  {
-    samples: 5,
-    sampleMs: 120,
-  },
-);
+  raw: () => sign('sha256', data, { key: raw.privateKey, dsaEncoding: 'ieee-p1363' }),
+});
+const proofRate = proofRates.ours;
+const joseSignRate = proofRates.jose;
+const rawSignRate = proofRates.raw;
 emit('license/proof-vs-jose', proofRate, 'jose SignJWT (same proof)', joseSignRate, 'ops/s');
 emit('license/proof-vs-raw', proofRate, 'raw node:crypto ES256 sign (limit)', rawSignRate, 'ops/s');

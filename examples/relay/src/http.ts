@@ -6,7 +6,13 @@
  * HTTP.
  */
 import { CryptoError } from '@fluxel/crypto';
-import { type AuthorityRequest, LicenseError, type VerifiedRequest } from '@fluxel/license';
+import {
+  type AuthorityRequest,
+  dpopChallenge,
+  dpopChallengeError,
+  LicenseError,
+  type VerifiedRequest,
+} from '@fluxel/license';
 import type { RateLimiter } from '@fluxel-example/kit/rate-limit';
 import { TLS_SERVER_POLICY } from '@fluxel-example/kit/tls';
 import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify';
@@ -178,7 +184,7 @@ export function licenseProblem(error: unknown, reply: FastifyReply): HttpProblem
   if (!LicenseError.isInstance(error)) throw error;
   const code = error.code;
   if (code === 'ERR_DPOP_NONCE_REQUIRED') {
-    reply.header('www-authenticate', 'DPoP error="use_dpop_nonce"');
+    reply.header('www-authenticate', dpopChallenge({ error: 'use_dpop_nonce' }));
     return new HttpProblem(401, 'nonce required', { code });
   }
   // The database or Redis failed while checking the request: nothing is wrong with the
@@ -192,7 +198,8 @@ export function licenseProblem(error: unknown, reply: FastifyReply): HttpProblem
     });
   }
   const status = FORBIDDEN_CODES.has(code) ? 403 : 401;
-  if (status === 401) reply.header('www-authenticate', 'DPoP');
+  if (status === 401)
+    reply.header('www-authenticate', dpopChallenge({ error: dpopChallengeError(error) }));
   return new HttpProblem(status, error.message, { code });
 }
 

@@ -7,45 +7,37 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { licenseAdminService } from '@fluxel-example/kit/admin-service';
+import type { LicenseAdminClient } from '@fluxel/license/admin';
+import { adminClient } from '@fluxel-example/kit/admin-service';
 import * as grpc from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Harness, startHarness } from './helpers.ts';
 import { clientPki, probe } from './tls-probe.ts';
 
 const TOKEN = 'adm_4f9c2e7a1b8d6f3e0c5a9b2d7e1f4a8c';
-type Unary = (
-  request: unknown,
-  metadata: grpc.Metadata,
-  callback: (error: grpc.ServiceError | null, response?: unknown) => void,
-) => void;
 
 describe('admin gRPC with mutual TLS (issue 17)', () => {
   let h: Harness;
   let pinned: ReturnType<typeof clientPki>;
   let other: ReturnType<typeof clientPki>;
-  const clients: grpc.Client[] = [];
+  const clients: LicenseAdminClient[] = [];
 
   /** One `List` call over a fresh channel, with or without a client certificate. */
   function list(client?: { cert: string; key: string }, token = TOKEN) {
-    const LicenseAdmin = licenseAdminService();
     const ca = Buffer.from(h.relay.tls.ca);
-    const admin = new LicenseAdmin(
-      `127.0.0.1:${h.relay.adminPort}`,
-      client
+    const admin = adminClient({
+      address: `127.0.0.1:${h.relay.adminPort}`,
+      credentials: client
         ? grpc.credentials.createSsl(ca, Buffer.from(client.key), Buffer.from(client.cert))
         : grpc.credentials.createSsl(ca),
-      { 'grpc.ssl_target_name_override': 'localhost' },
-    );
-    clients.push(admin);
-    return new Promise<grpc.status>((done) => {
-      const metadata = new grpc.Metadata();
-      metadata.set('authorization', `Bearer ${token}`);
-      const fn = (admin as unknown as Record<string, Unary>).List as Unary;
-      fn.call(admin, { tenant: '', page_size: 1 }, metadata, (error) =>
-        done(error ? error.code : grpc.status.OK),
-      );
+      token,
+      channelOptions: { 'grpc.ssl_target_name_override': 'localhost' },
     });
+    clients.push(admin);
+    return admin.list({ tenant: '', page_size: 1 }).then(
+      () => grpc.status.OK,
+      (error: grpc.ServiceError) => error.code,
+    );
   }
 
   beforeAll(async () => {

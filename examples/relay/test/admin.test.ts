@@ -4,7 +4,8 @@
  * calls without the bearer token, or with a wrong one, are refused UNAUTHENTICATED and audited.
  */
 
-import { licenseAdminService } from '@fluxel-example/kit/admin-service';
+import type { LicenseAdminClient } from '@fluxel/license/admin';
+import { adminClient } from '@fluxel-example/kit/admin-service';
 import * as grpc from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bearerMatches } from '../src/admin.ts';
@@ -12,35 +13,18 @@ import { type Harness, startHarness } from './helpers.ts';
 
 const TOKEN = 'adm_4f9c2e7a1b8d6f3e0c5a9b2d7e1f4a8c';
 
-type Unary = (
-  request: unknown,
-  metadata: grpc.Metadata,
-  callback: (error: grpc.ServiceError | null, response?: unknown) => void,
-) => void;
-
 describe('admin gRPC (LicenseAdmin)', () => {
   let h: Harness;
-  let admin: grpc.Client;
-
-  const call = <T>(method: string, request: unknown, token: string | null = TOKEN) =>
-    new Promise<T>((done, fail) => {
-      const metadata = new grpc.Metadata();
-      if (token !== null) metadata.set('authorization', `Bearer ${token}`);
-      const fn = (admin as unknown as Record<string, Unary>)[method] as Unary;
-      fn.call(admin, request, metadata, (error, response) =>
-        error ? fail(error) : done(response as T),
-      );
-    });
-
+  let admin: LicenseAdminClient;
   beforeAll(async () => {
     h = await startHarness({ relay: { admin: { token: TOKEN } } });
-    const LicenseAdmin = licenseAdminService();
-    admin = new LicenseAdmin(
-      `127.0.0.1:${h.relay.adminPort}`,
-      grpc.credentials.createSsl(Buffer.from(h.relay.tls.ca)),
+    admin = adminClient({
+      address: `127.0.0.1:${h.relay.adminPort}`,
+      credentials: grpc.credentials.createSsl(Buffer.from(h.relay.tls.ca)),
+      token: TOKEN,
       // The dev certificate names 127.0.0.1 and localhost; SNI takes a host name, not an IP.
-      { 'grpc.ssl_target_name_override': 'localhost' },
-    );
+      channelOptions: { 'grpc.ssl_target_name_override': 'localhost' },
+    });
   });
 
   afterAll(async () => {
@@ -49,10 +33,11 @@ describe('admin gRPC (LicenseAdmin)', () => {
   });
 
   it('Create → the key activates over REST; Lock → the next REST request is 403; both audited', async () => {
-    const created = await call<{ license: { id: string; status: string }; license_key: string }>(
-      'Create',
-      { tenant: 'merchant-grpc', product: 'wawi-sync', entitlements: ['orders'] },
-    );
+    const created = await admin.create({
+      tenant: 'merchant-grpc',
+      product: 'wawi-sync',
+      entitlements: ['orders'],
+    });
     expect(created.license.status).toBe('issued');
     expect(created.license_key).toMatch(/\S{20,}/);
 
@@ -61,13 +46,11 @@ describe('admin gRPC (LicenseAdmin)', () => {
     expect(tokens.licenseId).toBe(created.license.id);
     expect((await client.status()).license.status).toBe('active');
 
-    const got = await call<{ status: string; device_jkt: string }>('Get', {
-      id: created.license.id,
-    });
+    const got = await admin.get({ id: created.license.id });
     expect(got.status).toBe('active');
     expect(got.device_jkt).not.toBe('');
 
-    const locked = await call<{ status: string }>('Lock', {
+    const locked = await admin.lock({
       id: created.license.id,
       reason: 'unpaid invoice',
     });
@@ -92,14 +75,14 @@ describe('admin gRPC (LicenseAdmin)', () => {
     expect(dump).not.toContain(created.license_key);
     expect(dump).not.toContain(TOKEN);
 
-    const missing = await call('Get', { id: 'nope' }).catch((e: grpc.ServiceError) => e);
+    const missing = await admin.get({ id: 'nope' }).catch((e: grpc.ServiceError) => e);
     expect((missing as grpc.ServiceError).code).toBe(grpc.status.NOT_FOUND);
   });
 
   it('refuses calls without or with a wrong bearer token, and audits them', async () => {
     const before = h.audited('admin.license.create').length;
     for (const token of [null, 'adm_wrong_token_of_the_same_length_00', `${TOKEN}x`]) {
-      const error = await call('Create', { tenant: 't', product: 'p' }, token).then(
+      const error = await admin.create({ tenant: 't', product: 'p' }, { token }).then(
         () => undefined,
         (e: grpc.ServiceError) => e,
       );

@@ -1,7 +1,6 @@
 /** A small client of the relay's LicenseAdmin gRPC API (TLS with the dev CA, bearer token). */
 
-import { fileURLToPath } from 'node:url';
-import { LICENSE_ADMIN_PROTO } from '@fluxel/license/admin';
+import { licenseAdminClient as typedAdminClient } from '@fluxel/license/admin';
 import * as grpc from '@grpc/grpc-js';
 import * as loader from '@grpc/proto-loader';
 
@@ -14,13 +13,6 @@ export interface AdminLicense {
   readonly activated_at?: string;
   readonly locked_reason?: string;
 }
-
-type Unary = (
-  req: Record<string, unknown>,
-  meta: grpc.Metadata,
-  opts: grpc.CallOptions,
-  cb: (e: grpc.ServiceError | null, r: Record<string, unknown>) => void,
-) => void;
 
 export interface LicenseAdminClient {
   create(input: {
@@ -43,57 +35,40 @@ export interface LicenseAdminClient {
 }
 
 export function licenseAdminClient(address: string, token: string, ca: string): LicenseAdminClient {
-  const definition = loader.loadSync(fileURLToPath(LICENSE_ADMIN_PROTO), {
-    keepCase: true,
-    longs: String,
-    enums: String,
-    defaults: false,
-    oneofs: true,
+  const client = typedAdminClient({
+    grpc,
+    protoLoader: loader,
+    address,
+    credentials: grpc.credentials.createSsl(Buffer.from(ca)),
+    token,
   });
-  const pkg = grpc.loadPackageDefinition(definition) as Record<string, unknown>;
-  const Service = findService(pkg, 'LicenseAdmin');
-  const client = new Service(address, grpc.credentials.createSsl(Buffer.from(ca))) as grpc.Client &
-    Record<string, Unary>;
-  const call = (method: string, req: Record<string, unknown>, bearer = token) =>
-    new Promise<Record<string, unknown>>((done, fail) => {
-      const meta = new grpc.Metadata();
-      if (bearer) meta.set('authorization', `Bearer ${bearer}`);
-      (client[method] as Unary).call(
-        client,
-        req,
-        meta,
-        { deadline: Date.now() + 15_000 },
-        (e, r) => (e ? fail(e) : done(r)),
-      );
-    });
+  const methods = {
+    Create: client.create,
+    Lock: client.lock,
+    Unlock: client.unlock,
+    Rebind: client.rebind,
+    Get: client.get,
+    List: client.list,
+  } as unknown as Record<
+    string,
+    (req: Record<string, unknown>, o: { token: string }) => Promise<Record<string, unknown>>
+  >;
+  const call = (method: string, req: Record<string, unknown>, bearer = token) => {
+    const fn = methods[method];
+    if (!fn) throw new Error(`no LicenseAdmin method ${method}`);
+    return fn(req, { token: bearer });
+  };
   return {
     async create(input) {
-      const r = await call('Create', { entitlements: [], ...input });
-      return { license: r.license as AdminLicense, licenseKey: String(r.license_key) };
+      const r = await client.create(input);
+      return { license: r.license, licenseKey: r.license_key };
     },
-    lock: async (id, reason) => (await call('Lock', { id, reason })) as unknown as AdminLicense,
-    unlock: async (id) => (await call('Unlock', { id })) as unknown as AdminLicense,
-    rebind: (id) => call('Rebind', { id }),
-    get: async (id) => (await call('Get', { id })) as unknown as AdminLicense,
-    async list(tenant) {
-      const r = await call('List', tenant ? { tenant } : {});
-      return (r.licenses as AdminLicense[] | undefined) ?? [];
-    },
+    lock: (id, reason) => client.lock({ id, reason }),
+    unlock: (id) => client.unlock({ id }),
+    rebind: async (id) => ({ ...(await client.rebind({ id })) }),
+    get: (id) => client.get({ id }),
+    list: async (tenant) => (await client.list(tenant ? { tenant } : {})).licenses,
     call,
     close: () => client.close(),
   };
-}
-
-type ServiceCtor = new (address: string, credentials: grpc.ChannelCredentials) => grpc.Client;
-
-function findService(node: Record<string, unknown>, name: string): ServiceCtor {
-  for (const [key, value] of Object.entries(node)) {
-    if (key === name && typeof value === 'function') return value as ServiceCtor;
-    if (value && typeof value === 'object') {
-      try {
-        return findService(value as Record<string, unknown>, name);
-      } catch {}
-    }
-  }
-  throw new Error(`service ${name} not found in the proto`);
 }

@@ -11,11 +11,11 @@
  */
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import type { Jwks } from './claims.js';
-import { LicenseError } from './errors.js';
-import { decodeJws } from './jws.js';
-import { generateLicenseKey, parseLicenseKey } from './key.js';
-import { createTokenVerifier } from './token-verify.js';
+import type { Jwks } from './lib/claims.js';
+import { LicenseError } from './lib/errors.js';
+import { decodeJws } from './lib/jws.js';
+import { generateLicenseKey, parseLicenseKey } from './lib/key.js';
+import { createTokenVerifier } from './lib/token-verify.js';
 import { PACKAGE_VERSION } from './version.js';
 
 /** Where the CLI writes; replaceable in tests. */

@@ -5,8 +5,22 @@
  * @packageDocumentation
  */
 
-export { type DeviceKeyStore, loadOrCreateDeviceKey, MemoryKeyStore } from './device.js';
-export { checkDeviceDescription, type DeviceDescription } from './device-description.js';
+export {
+  type EcPublicJwk,
+  jwkThumbprint,
+  type OkpPublicJwk,
+  type PrivateJwk,
+  type PublicJwk,
+  type SignatureAlgorithm,
+} from './jwk.js';
+export {
+  ACCESS_TOKEN_TYPE,
+  type Jwks,
+  LICENSE_TOKEN_TYPE,
+  type LicenseTokenClaims,
+} from './lib/claims.js';
+export { type DeviceKeyStore, loadOrCreateDeviceKey, MemoryKeyStore } from './lib/device.js';
+export { checkDeviceDescription, type DeviceDescription } from './lib/device-description.js';
 export {
   accessTokenHash,
   bodyDigest,
@@ -14,9 +28,17 @@ export {
   type DpopProofRequest,
   type DpopSigner,
   type DpopSignerOptions,
-} from './dpop.js';
-export { htu } from './http.js';
-export { jwkThumbprint, type PrivateJwk, type SignatureAlgorithm } from './jwk.js';
+} from './lib/dpop.js';
+export {
+  FluxelError,
+  type FluxelErrorOptions,
+  isFluxelError,
+  LICENSE_ERROR_CODES,
+  LicenseError,
+  type LicenseErrorCode,
+  type LicenseErrorOptions,
+} from './lib/errors.js';
+export { htu } from './lib/http.js';
 export {
   DEFAULT_LICENSE_PREFIX,
   type GenerateLicenseKeyOptions,
@@ -24,6 +46,11 @@ export {
   isLicenseKey,
   type LicenseKey,
   parseLicenseKey,
-} from './key.js';
-export { generateKeyPair } from './sig.js';
-export * from './token.js';
+} from './lib/key.js';
+export {
+  createTokenVerifier,
+  type TokenRequirements,
+  type TokenVerifier,
+  type TokenVerifierOptions,
+} from './lib/token-verify.js';
+export { generateKeyPair, type SignatureBackend } from './sig.js';

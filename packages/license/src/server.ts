@@ -6,6 +6,14 @@
  */
 
 export {
+  type EcPublicJwk,
+  jwkThumbprint,
+  type OkpPublicJwk,
+  type PrivateJwk,
+  type PublicJwk,
+  type SignatureAlgorithm,
+} from './jwk.js';
+export {
   type AuthorityEvent,
   type AuthorityRequest,
   type IssueLicenseInput,
@@ -15,25 +23,64 @@ export {
   type LicenseTokens,
   type ListLicensesInput,
   type VerifiedRequest,
-} from './authority.js';
-export * from './client.js';
+} from './lib/authority.js';
+export {
+  ACCESS_TOKEN_TYPE,
+  type Jwks,
+  LICENSE_TOKEN_TYPE,
+  type LicenseTokenClaims,
+} from './lib/claims.js';
+export { type DeviceKeyStore, loadOrCreateDeviceKey, MemoryKeyStore } from './lib/device.js';
+export { checkDeviceDescription, type DeviceDescription } from './lib/device-description.js';
+export {
+  accessTokenHash,
+  bodyDigest,
+  createDpopSigner,
+  type DpopProofRequest,
+  type DpopSigner,
+  type DpopSignerOptions,
+} from './lib/dpop.js';
+export {
+  DPOP_ALGORITHMS,
+  type DpopAlgorithm,
+  type DpopChallengeError,
+  type DpopChallengeOptions,
+  dpopChallenge,
+  dpopChallengeError,
+} from './lib/dpop-challenge.js';
 export {
   createDpopVerifier,
   type DpopVerifier,
   type DpopVerifierOptions,
   type DpopVerifyInput,
   type VerifiedProof,
-} from './dpop-verify.js';
-export { type HeadersLike, headerValue } from './http.js';
-export { createNonceSource, type NonceSource, type NonceSourceOptions } from './nonce.js';
+} from './lib/dpop-verify.js';
+export {
+  FluxelError,
+  type FluxelErrorOptions,
+  isFluxelError,
+  LICENSE_ERROR_CODES,
+  LicenseError,
+  type LicenseErrorCode,
+  type LicenseErrorOptions,
+} from './lib/errors.js';
+export { type HeadersLike, headerValue, htu } from './lib/http.js';
+export {
+  DEFAULT_LICENSE_PREFIX,
+  type GenerateLicenseKeyOptions,
+  generateLicenseKey,
+  isLicenseKey,
+  type LicenseKey,
+  parseLicenseKey,
+} from './lib/key.js';
+export { createNonceSource, type NonceSource, type NonceSourceOptions } from './lib/nonce.js';
 export {
   MemoryReplayStore,
   type MemoryReplayStoreOptions,
   type RedisSetNx,
   type ReplayStore,
   redisReplayStore,
-} from './replay.js';
-export type { SignatureBackend, Verifier, VerifierFactory } from './sig.js';
+} from './lib/replay.js';
 export {
   type LicenseListFilter,
   type LicensePatch,
@@ -42,11 +89,23 @@ export {
   type LicenseState,
   type LicenseStore,
   MemoryLicenseStore,
-} from './store.js';
+} from './lib/store.js';
 export {
   createTokenIssuer,
   type TokenIssuer,
   type TokenIssuerOptions,
   type TokenSigningKey,
   type TokenSubject,
-} from './token-issuer.js';
+} from './lib/token-issuer.js';
+export {
+  createTokenVerifier,
+  type TokenRequirements,
+  type TokenVerifier,
+  type TokenVerifierOptions,
+} from './lib/token-verify.js';
+export {
+  generateKeyPair,
+  type SignatureBackend,
+  type Verifier,
+  type VerifierFactory,
+} from './sig.js';

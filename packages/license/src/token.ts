@@ -4,18 +4,27 @@
  *
  * @packageDocumentation
  */
+
+export type { EcPublicJwk, OkpPublicJwk, PublicJwk } from './jwk.js';
 export {
   ACCESS_TOKEN_TYPE,
   type Jwks,
   LICENSE_TOKEN_TYPE,
   type LicenseTokenClaims,
-} from './claims.js';
-export * from './errors.js';
-export type { EcPublicJwk, OkpPublicJwk, PublicJwk } from './jwk.js';
-export type { SignatureBackend } from './sig.js';
+} from './lib/claims.js';
+export {
+  FluxelError,
+  type FluxelErrorOptions,
+  isFluxelError,
+  LICENSE_ERROR_CODES,
+  LicenseError,
+  type LicenseErrorCode,
+  type LicenseErrorOptions,
+} from './lib/errors.js';
 export {
   createTokenVerifier,
   type TokenRequirements,
   type TokenVerifier,
   type TokenVerifierOptions,
-} from './token-verify.js';
+} from './lib/token-verify.js';
+export type { SignatureBackend } from './sig.js';

@@ -1,4 +1,8 @@
-/** LicenseAdmin over real gRPC: @grpc/grpc-js server and client, the shipped .proto. */
+/**
+ * LicenseAdmin over real gRPC: a @grpc/grpc-js server built from the shipped .proto file, and
+ * the package's own client (`licenseAdminClient`, built from the embedded descriptor) — so the
+ * file and the descriptor are checked against each other on the wire too.
+ */
 import { fileURLToPath } from 'node:url';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
@@ -6,40 +10,47 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   type AdminCallEvent,
   createLicenseAdminHandlers,
-  LICENSE_ADMIN_PROTO,
+  type LicenseAdminClient,
+  licenseAdminClient,
+  licenseAdminDescriptor,
+  licenseAdminProtoUrl,
+  licenseAdminService,
 } from '../src/admin.ts';
-import { MemoryLicenseStore } from '../src/store.ts';
+import { MemoryLicenseStore } from '../src/lib/store.ts';
 import { Device, harness } from './helpers.ts';
 
 const ADMIN_TOKEN = 'test-admin-token-0123456789';
 
-type Unary = (
-  request: unknown,
-  metadata: grpc.Metadata,
-  callback: (error: grpc.ServiceError | null, response: Record<string, unknown>) => void,
-) => void;
 let server: grpc.Server;
-let client: grpc.Client & Record<string, Unary>;
+let address: string;
+let admin: LicenseAdminClient;
 const calls: AdminCallEvent[] = [];
 let h: Awaited<ReturnType<typeof harness>>;
 
+const METHODS = {
+  Create: 'create',
+  Lock: 'lock',
+  Unlock: 'unlock',
+  Rebind: 'rebind',
+  Get: 'get',
+  List: 'list',
+} as const;
+
 function call(
-  method: string,
+  method: keyof typeof METHODS,
   request: unknown,
   token: string | null = ADMIN_TOKEN,
 ): Promise<Record<string, unknown>> {
-  const metadata = new grpc.Metadata();
-  if (token) metadata.set('authorization', `Bearer ${token}`);
-  return new Promise((resolve, reject) => {
-    (client[method] as Unary).call(client, request, metadata, (error, response) =>
-      error ? reject(error) : resolve(response),
-    );
-  });
+  const fn = admin[METHODS[method]] as unknown as (
+    request: unknown,
+    options: { token: string | null },
+  ) => Promise<Record<string, unknown>>;
+  return fn(request, { token });
 }
 
 beforeAll(async () => {
   h = await harness(new MemoryLicenseStore());
-  const definition = protoLoader.loadSync(fileURLToPath(LICENSE_ADMIN_PROTO), {
+  const definition = protoLoader.loadSync(fileURLToPath(licenseAdminProtoUrl()), {
     keepCase: true,
     defaults: true,
   });
@@ -66,14 +77,18 @@ beforeAll(async () => {
       error ? reject(error) : resolve(p),
     ),
   );
-  client = new service(
-    `127.0.0.1:${port}`,
-    grpc.credentials.createInsecure(),
-  ) as unknown as typeof client;
+  address = `127.0.0.1:${port}`;
+  admin = licenseAdminClient({
+    grpc,
+    protoLoader,
+    address,
+    credentials: grpc.credentials.createInsecure(),
+    token: ADMIN_TOKEN,
+  });
 });
 
 afterAll(() => {
-  client?.close();
+  admin?.close();
   server?.forceShutdown();
 });
 
@@ -162,5 +177,79 @@ describe('LicenseAdmin over gRPC', () => {
     await expect(
       call('Rebind', { id: (fresh.license as { id: string }).id }),
     ).rejects.toMatchObject({ code: grpc.status.FAILED_PRECONDITION });
+  });
+});
+
+describe('licenseAdminClient (the typed client examples used to build by hand)', () => {
+  it('returns typed messages with every field, and sends the bearer token of its options', async () => {
+    const { license, license_key } = await admin.create({ tenant: 'typed-1', product: 'p' });
+    expect(license_key).toMatch(/^FLX-/);
+    expect(license).toMatchObject({ tenant: 'typed-1', entitlements: [], expires_at: '' });
+    const locked = await admin.lock({ id: license.id, reason: 'chargeback' });
+    expect(locked.status).toBe('locked');
+    expect((await admin.unlock({ id: license.id })).status).toBe('issued');
+    expect((await admin.get({ id: license.id })).id).toBe(license.id);
+    const page = await admin.list({ tenant: 'typed-1' });
+    expect(page.licenses.map((l) => l.id)).toEqual([license.id]);
+    expect(page.next_page_token).toBe('');
+    await expect(admin.rebind({ id: license.id })).rejects.toMatchObject({
+      code: grpc.status.FAILED_PRECONDITION,
+    });
+  });
+
+  it('rejects with the gRPC status: another token per call, none, a short deadline', async () => {
+    await expect(admin.get({ id: 'x' }, { token: 'wrong' })).rejects.toMatchObject({
+      code: grpc.status.UNAUTHENTICATED,
+    });
+    const anonymous = licenseAdminClient({
+      grpc,
+      protoLoader,
+      address,
+      credentials: grpc.credentials.createInsecure(),
+    });
+    try {
+      await expect(anonymous.list()).rejects.toMatchObject({ code: grpc.status.UNAUTHENTICATED });
+    } finally {
+      anonymous.close();
+    }
+  });
+
+  it('refuses bad options when built, with a typed error', () => {
+    const credentials = grpc.credentials.createInsecure();
+    const bad = [
+      {},
+      { grpc, address, credentials },
+      { grpc: {}, protoLoader, address, credentials },
+      { grpc, protoLoader, address: '', credentials },
+      { grpc, protoLoader, address },
+      { grpc, protoLoader, address, credentials, token: '' },
+      { grpc, protoLoader, address, credentials, timeoutMs: -1 },
+    ];
+    for (const options of bad) {
+      expect(() => licenseAdminClient(options as never)).toThrow(
+        expect.objectContaining({ code: 'ERR_LICENSE_INVALID_ARGUMENT' }),
+      );
+    }
+  });
+
+  it('the embedded descriptor is exactly the shipped .proto (every message and method)', () => {
+    const options = { keepCase: true, defaults: true };
+    const fromFile = protoLoader.loadSync(fileURLToPath(licenseAdminProtoUrl()), options);
+    const embedded = protoLoader.fromJSON(licenseAdminDescriptor() as never, options);
+    expect(Object.keys(embedded).sort()).toEqual(Object.keys(fromFile).sort());
+    const strip = (value: unknown): unknown =>
+      JSON.parse(JSON.stringify(value, (k, v) => (k === 'fileDescriptorProtos' ? undefined : v)));
+    for (const name of Object.keys(fromFile)) {
+      expect(strip(embedded[name]), name).toEqual(strip(fromFile[name]));
+    }
+    const service = licenseAdminService({ grpc, protoLoader });
+    expect(Object.keys(service.service as object).sort()).toEqual([
+      'Create',
+      'Get',
+      'List',
+      'Lock',
+      'Rebind',
+      'Unlock',
+    ]);
   });
 });

@@ -3,11 +3,11 @@
  * (memory, PGlite, PostgreSQL). Each attack from the design brief is a named test.
  */
 import { describe, expect, it } from 'vitest';
-import { createDpopSigner } from '../src/dpop.ts';
-import { LicenseError } from '../src/errors.ts';
 import type { PrivateJwk } from '../src/jwk.ts';
-import { generateLicenseKey } from '../src/key.ts';
-import type { LicenseStore } from '../src/store.ts';
+import { createDpopSigner } from '../src/lib/dpop.ts';
+import { LicenseError } from '../src/lib/errors.ts';
+import { generateLicenseKey } from '../src/lib/key.ts';
+import type { LicenseStore } from '../src/lib/store.ts';
 import { Device, harness } from './helpers.ts';
 
 export function authoritySuite(name: string, makeStore: () => Promise<LicenseStore>): void {

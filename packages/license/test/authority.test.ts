@@ -1,4 +1,4 @@
-import { MemoryLicenseStore } from '../src/store.ts';
+import { MemoryLicenseStore } from '../src/lib/store.ts';
 import { authoritySuite } from './authority-suite.ts';
 
 authoritySuite('the memory store', async () => new MemoryLicenseStore());

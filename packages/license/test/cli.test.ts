@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { main } from '../src/cli.ts';
+import { createTokenIssuer } from '../src/lib/token-issuer.ts';
 import { generateKeyPair } from '../src/sig.ts';
-import { createTokenIssuer } from '../src/token-issuer.ts';
 
 async function run(...argv: string[]) {
   const out: string[] = [];

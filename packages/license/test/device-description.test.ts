@@ -5,10 +5,10 @@
  */
 import * as jose from 'jose';
 import { describe, expect, it } from 'vitest';
-import { checkDeviceDescription } from '../src/device-description.ts';
-import { createDpopSigner } from '../src/dpop.ts';
-import { createDpopVerifier } from '../src/dpop-verify.ts';
-import { MemoryReplayStore } from '../src/replay.ts';
+import { checkDeviceDescription } from '../src/lib/device-description.ts';
+import { createDpopSigner } from '../src/lib/dpop.ts';
+import { createDpopVerifier } from '../src/lib/dpop-verify.ts';
+import { MemoryReplayStore } from '../src/lib/replay.ts';
 import { generateKeyPair } from '../src/sig.ts';
 
 const URL_ = 'https://relay.example/v1/activate';

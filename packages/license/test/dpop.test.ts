@@ -1,10 +1,10 @@
 import * as jose from 'jose';
 import { describe, expect, it } from 'vitest';
-import { createDpopSigner } from '../src/dpop.ts';
-import { createDpopVerifier } from '../src/dpop-verify.ts';
 import { jwkThumbprint, type PrivateJwk, type PublicJwk } from '../src/jwk.ts';
-import { createNonceSource } from '../src/nonce.ts';
-import { MemoryReplayStore } from '../src/replay.ts';
+import { createDpopSigner } from '../src/lib/dpop.ts';
+import { createDpopVerifier } from '../src/lib/dpop-verify.ts';
+import { createNonceSource } from '../src/lib/nonce.ts';
+import { MemoryReplayStore } from '../src/lib/replay.ts';
 import { generateKeyPair, type SignatureBackend } from '../src/sig.ts';
 
 // RFC 9449, Figure 2 (the example proof) and Figure 9 (its key's thumbprint).
@@ -351,6 +351,22 @@ describe('attacks on proofs (each refused with its code)', () => {
     expect(replay.remember('a', 10)).toBe(false);
     clock = 10_001;
     expect(replay.remember('a', 10)).toBe(true);
+    expect(replay.size).toBe(1);
+  });
+
+  it('a full replay cache makes room once its oldest entries expire', () => {
+    let clock = 0;
+    const replay = new MemoryReplayStore({ maxEntries: 2, now: () => clock });
+    expect(replay.remember('a', 10)).toBe(true);
+    clock = 5_000;
+    expect(replay.remember('b', 10)).toBe(true);
+    expect(() => replay.remember('c', 10)).toThrow(/full/);
+    clock = 10_001; // a has expired, b has not
+    expect(replay.remember('c', 10)).toBe(true);
+    expect(replay.remember('b', 10)).toBe(false);
+    expect(replay.size).toBe(2);
+    clock = 30_000;
+    expect(replay.remember('d', 10)).toBe(true);
     expect(replay.size).toBe(1);
   });
 });

@@ -1,16 +1,17 @@
 /** Test harness: an authority over a given store, and devices that make signed requests. */
+
+import type { PrivateJwk } from '../src/jwk.ts';
 import {
   type AuthorityEvent,
   type AuthorityRequest,
   LicenseAuthority,
   type LicenseAuthorityOptions,
-} from '../src/authority.ts';
-import type { DeviceDescription } from '../src/device-description.ts';
-import { createDpopSigner, type DpopSigner } from '../src/dpop.ts';
-import type { PrivateJwk } from '../src/jwk.ts';
-import { MemoryReplayStore } from '../src/replay.ts';
+} from '../src/lib/authority.ts';
+import type { DeviceDescription } from '../src/lib/device-description.ts';
+import { createDpopSigner, type DpopSigner } from '../src/lib/dpop.ts';
+import { MemoryReplayStore } from '../src/lib/replay.ts';
+import type { LicenseStore } from '../src/lib/store.ts';
 import { generateKeyPair } from '../src/sig.ts';
-import type { LicenseStore } from '../src/store.ts';
 
 export const RELAY = 'https://relay.test';
 

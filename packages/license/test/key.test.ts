@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { LicenseError } from '../src/errors.ts';
-import { generateLicenseKey, isLicenseKey, parseLicenseKey } from '../src/key.ts';
+import { LicenseError } from '../src/lib/errors.ts';
+import { generateLicenseKey, isLicenseKey, parseLicenseKey } from '../src/lib/key.ts';
 
 const ALPHABET = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
 const FORMAT = /^FLX(-[0-9A-HJKMNP-TV-Z]{4}){7}$/;

@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { missingDependency } from '@fluxel/internal/testing';
 import { describe, expect, it } from 'vitest';
-import { loadOrCreateDeviceKey, MemoryKeyStore } from '../src/device.ts';
-import { EncryptedFileKeyStore } from '../src/node.ts';
+import { loadOrCreateDeviceKey, MemoryKeyStore } from '../src/lib/device.ts';
+import { EncryptedFileKeyStore } from '../src/lib/node.ts';
 
 const child = resolve(import.meta.dirname, 'fixtures/keychain-child.ts');
 const packageDir = resolve(import.meta.dirname, '..');

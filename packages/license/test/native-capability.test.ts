@@ -8,7 +8,7 @@ import * as jose from 'jose';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 
 type Sig = typeof import('../src/sig.ts');
-type Dpop = typeof import('../src/dpop.ts');
+type Dpop = typeof import('../src/lib/dpop.ts');
 
 let restore: (() => void) | undefined;
 
@@ -24,7 +24,7 @@ async function loadWith(module: object): Promise<{ sig: Sig; dpop: Dpop }> {
   restore?.();
   restore = stubNodeCrypto(module);
   vi.resetModules();
-  return { sig: await import('../src/sig.ts'), dpop: await import('../src/dpop.ts') };
+  return { sig: await import('../src/sig.ts'), dpop: await import('../src/lib/dpop.ts') };
 }
 
 const data = new TextEncoder().encode('header.payload');

@@ -2,9 +2,9 @@
 import { missingDependency } from '@fluxel/internal/testing';
 import { createClient } from 'redis';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createDpopSigner } from '../src/dpop.ts';
-import { createDpopVerifier } from '../src/dpop-verify.ts';
-import { redisReplayStore } from '../src/replay.ts';
+import { createDpopSigner } from '../src/lib/dpop.ts';
+import { createDpopVerifier } from '../src/lib/dpop-verify.ts';
+import { redisReplayStore } from '../src/lib/replay.ts';
 import { generateKeyPair } from '../src/sig.ts';
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';

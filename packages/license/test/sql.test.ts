@@ -7,7 +7,7 @@ import { PGlite } from '@electric-sql/pglite';
 import { missingDependency } from '@fluxel/internal/testing';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SqlLicenseStore } from '../src/sql.ts';
+import { SqlLicenseStore } from '../src/lib/sql.ts';
 import { authoritySuite } from './authority-suite.ts';
 import { Device, harness } from './helpers.ts';
 

@@ -1,9 +1,9 @@
 import * as jose from 'jose';
 import { describe, expect, it } from 'vitest';
 import type { PrivateJwk } from '../src/jwk.ts';
+import { createTokenIssuer, type TokenSubject } from '../src/lib/token-issuer.ts';
+import { createTokenVerifier } from '../src/lib/token-verify.ts';
 import { generateKeyPair } from '../src/sig.ts';
-import { createTokenIssuer, type TokenSubject } from '../src/token-issuer.ts';
-import { createTokenVerifier } from '../src/token-verify.ts';
 
 const subject: TokenSubject = {
   sub: 'lic-1',

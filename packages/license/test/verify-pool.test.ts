@@ -4,10 +4,10 @@
  * however the threads interleave, and a stopped pool fails closed.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { createDpopSigner } from '../src/dpop.ts';
+import { createDpopSigner } from '../src/lib/dpop.ts';
+import { MemoryLicenseStore } from '../src/lib/store.ts';
+import { createVerifyPool, type VerifyPool } from '../src/lib/verify-pool.ts';
 import { createSigner, createVerifier, generateKeyPair } from '../src/sig.ts';
-import { MemoryLicenseStore } from '../src/store.ts';
-import { createVerifyPool, type VerifyPool } from '../src/verify-pool.ts';
 import { Device, harness } from './helpers.ts';
 
 const pools: VerifyPool[] = [];

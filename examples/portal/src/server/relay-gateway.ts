@@ -5,7 +5,7 @@
  * API with a client certificate too when the relay requires mutual TLS.
  */
 
-import { licenseAdminService } from '@fluxel-example/kit/admin-service';
+import { adminClient } from '@fluxel-example/kit/admin-service';
 import * as grpc from '@grpc/grpc-js';
 import { Agent, request } from 'undici';
 
@@ -112,12 +112,6 @@ export interface RelayGateway {
 }
 
 type Message = Record<string, unknown>;
-type Unary = (
-  req: Message,
-  meta: grpc.Metadata,
-  opts: grpc.CallOptions,
-  cb: (e: grpc.ServiceError | null, r: Message) => void,
-) => void;
 
 function toRecord(m: Message): LicenseRecord {
   const s = (k: string) => (typeof m[k] === 'string' && m[k] !== '' ? (m[k] as string) : undefined);
@@ -161,27 +155,32 @@ function grpcError(error: grpc.ServiceError): RelayGatewayError {
 }
 
 export function relayGateway(options: RelayGatewayOptions): RelayGateway {
-  const Service = licenseAdminService();
   if (Boolean(options.adminClientCert) !== Boolean(options.adminClientKey))
     throw new Error('adminClientCert and adminClientKey go together');
-  const client = new Service(
-    options.adminAddress,
-    options.adminClientCert && options.adminClientKey
-      ? grpc.credentials.createSsl(
-          Buffer.from(options.ca),
-          Buffer.from(options.adminClientKey),
-          Buffer.from(options.adminClientCert),
-        )
-      : grpc.credentials.createSsl(Buffer.from(options.ca)),
-  ) as unknown as grpc.Client & Record<string, Unary>;
-  const call = (method: string, req: Message): Promise<Message> =>
-    new Promise((resolve, reject) => {
-      const meta = new grpc.Metadata();
-      meta.set('authorization', `Bearer ${options.adminToken}`);
-      const fn = client[method] as Unary;
-      fn.call(client, req, meta, { deadline: Date.now() + 10_000 }, (error, res) =>
-        error ? reject(grpcError(error)) : resolve(res),
-      );
+  const client = adminClient({
+    address: options.adminAddress,
+    credentials:
+      options.adminClientCert && options.adminClientKey
+        ? grpc.credentials.createSsl(
+            Buffer.from(options.ca),
+            Buffer.from(options.adminClientKey),
+            Buffer.from(options.adminClientCert),
+          )
+        : grpc.credentials.createSsl(Buffer.from(options.ca)),
+    token: options.adminToken,
+    timeoutMs: 10_000,
+  });
+  const methods = {
+    Create: client.create,
+    Get: client.get,
+    List: client.list,
+    Lock: client.lock,
+    Unlock: client.unlock,
+    Rebind: client.rebind,
+  } as unknown as Record<string, (req: Message) => Promise<Message>>;
+  const call = (method: keyof typeof methods, req: Message): Promise<Message> =>
+    (methods[method] as (req: Message) => Promise<Message>)(req).catch((error: unknown) => {
+      throw grpcError(error as grpc.ServiceError);
     });
   const dispatcher = new Agent({ connect: { ca: options.ca }, connections: 8 });
   const base = options.relayUrl.replace(/\/$/, '');

@@ -4,7 +4,9 @@
  * JWTs signed with the authority's key (EdDSA by default) and bound to the device key
  * (`cnf.jkt`, RFC 7800).
  */
-import { utf8 } from '../../internal/src/base64url.js';
+import { utf8 } from '../../../internal/src/base64url.js';
+import { algorithmOf, type PrivateJwk, toPrivateJwk } from '../jwk.js';
+import { createSigner, type SignatureBackend, type Signer } from '../sig.js';
 import {
   ACCESS_TOKEN_TYPE,
   type Jwks,
@@ -12,9 +14,7 @@ import {
   type LicenseTokenClaims,
 } from './claims.js';
 import { LicenseError } from './errors.js';
-import { algorithmOf, type PrivateJwk, toPrivateJwk } from './jwk.js';
 import { compact, segment } from './jws.js';
-import { createSigner, type SignatureBackend, type Signer } from './sig.js';
 
 /** A signing key of the authority. */
 export interface TokenSigningKey {

@@ -9,18 +9,24 @@
  * whether the key exists; the precise reason goes to the audit event only. The bound device
  * itself may repeat its activation (a lost response) and gets fresh tokens.
  */
-import { b64u, utf8 } from '../../internal/src/base64url.js';
-import { uuidv7 } from '../../internal/src/uuid.js';
+import { b64u, utf8 } from '../../../internal/src/base64url.js';
+import { uuidv7 } from '../../../internal/src/uuid.js';
+import { hmacSha256 } from '../hash.js';
+import type { SignatureBackend, VerifierFactory } from '../sig.js';
 import type { Jwks, LicenseTokenClaims } from './claims.js';
 import type { DeviceDescription } from './device-description.js';
-import { createDpopVerifier, type DpopVerifier, type VerifiedProof } from './dpop-verify.js';
+import { dpopChallengeError } from './dpop-challenge.js';
+import {
+  createDpopVerifier,
+  type DpopVerifier,
+  type DpopVerifyInput,
+  type VerifiedProof,
+} from './dpop-verify.js';
 import { LicenseError, type LicenseErrorCode } from './errors.js';
-import { hmacSha256 } from './hash.js';
 import { type HeadersLike, headerValue } from './http.js';
 import { generateLicenseKey, parseLicenseKey } from './key.js';
 import type { NonceSource } from './nonce.js';
 import type { ReplayStore } from './replay.js';
-import type { SignatureBackend, VerifierFactory } from './sig.js';
 import type { LicenseRecord, LicenseState, LicenseStore } from './store.js';
 import {
   createTokenIssuer,
@@ -190,6 +196,21 @@ export class LicenseAuthority {
   readonly #now: () => number;
 
   constructor(options: LicenseAuthorityOptions) {
+    if (typeof options !== 'object' || options === null)
+      invalidArgument('LicenseAuthority takes { store, pepper, issuer, signingKeys, replay, ... }');
+    if (typeof options.store?.get !== 'function' || typeof options.store.insert !== 'function')
+      invalidArgument('store is required: a LicenseStore (MemoryLicenseStore, SqlLicenseStore)');
+    // Without a replay cache a captured proof could be replayed: never a silent default.
+    if (typeof options.replay?.remember !== 'function')
+      invalidArgument(
+        'replay is required: a ReplayStore for DPoP proof ids (new MemoryReplayStore(), or redisReplayStore(client) with several instances)',
+      );
+    if (
+      options.nonces !== undefined &&
+      (typeof options.nonces?.current !== 'function' ||
+        typeof options.nonces.isValid !== 'function')
+    )
+      invalidArgument('nonces must be a NonceSource (createNonceSource({ secret }))');
     if (!(options.pepper instanceof Uint8Array) || options.pepper.length < 32) {
       throw new LicenseError(
         'ERR_LICENSE_INVALID_ARGUMENT',
@@ -234,6 +255,15 @@ export class LicenseAuthority {
   /** The nonce to send in `DPoP-Nonce` on responses, when nonces are on. */
   nonce(): string | undefined {
     return this.#proofs.nonce();
+  }
+
+  /**
+   * The `WWW-Authenticate` value for a 401 (RFC 9449 §7.1): the `DPoP` scheme, the error code
+   * that fits `error` (a refusal of this authority: `use_dpop_nonce`, `invalid_dpop_proof`,
+   * `invalid_token`; none for anything else) and `algs`, the proof algorithms accepted.
+   */
+  challenge(error?: unknown): string {
+    return this.#proofs.challenge({ error: dpopChallengeError(error) });
   }
 
   /** Issues a license. The returned key is shown once; only its keyed hash is stored. */
@@ -413,9 +443,7 @@ export class LicenseAuthority {
     let licenseId: string | undefined;
     try {
       const authorization = headerValue(request.headers, 'authorization');
-      const token = authorization.value?.startsWith('DPoP ')
-        ? authorization.value.slice(5)
-        : undefined;
+      const token = dpopCredentials(authorization.value);
       if (!token || authorization.multiple) {
         throw new LicenseError(
           'ERR_LICENSE_INVALID_TOKEN',
@@ -424,12 +452,13 @@ export class LicenseAuthority {
       }
       const claims = await this.#tokens.verifyAccessToken(token);
       licenseId = claims.sub;
-      const proof = await this.#proofs.verify({ ...proofInput(request), accessToken: token });
+      const proof = await this.#proofs.verify(proofInput(request, token));
       jkt = proof.jkt;
       if (claims.cnf.jkt !== proof.jkt) {
         throw new LicenseError(
           'ERR_LICENSE_TOKEN_BINDING',
-          'the access token belongs to another device',
+          'the access token belongs to another device ("cnf.jkt" claim)',
+          { claim: 'cnf.jkt' },
         );
       }
       const record = await this.#store.get(claims.sub);
@@ -647,14 +676,41 @@ export class LicenseAuthority {
   }
 }
 
-function proofInput(request: AuthorityRequest) {
+/**
+ * The access token of `Authorization: DPoP <token>`. The scheme name is case-insensitive
+ * (RFC 9110 §11.1): `dpop`, `DPOP` and `DPoP` are the same scheme.
+ */
+function dpopCredentials(value: string | undefined): string | undefined {
+  // `dpop` in any case (ASCII letters | 0x20 are lower case), then one or more spaces.
+  if (
+    value === undefined ||
+    value.length < 6 ||
+    (value.charCodeAt(0) | 0x20) !== 0x64 ||
+    (value.charCodeAt(1) | 0x20) !== 0x70 ||
+    (value.charCodeAt(2) | 0x20) !== 0x6f ||
+    (value.charCodeAt(3) | 0x20) !== 0x70 ||
+    value.charCodeAt(4) !== 0x20
+  )
+    return undefined;
+  let start = 5;
+  while (value.charCodeAt(start) === 0x20) start++;
+  return value.slice(start);
+}
+
+function proofInput(request: AuthorityRequest, accessToken?: string): DpopVerifyInput {
   const dpop = headerValue(request.headers, 'dpop');
   if (dpop.multiple)
     throw new LicenseError(
       'ERR_DPOP_INVALID_PROOF',
       'the request carries more than one DPoP header',
     );
-  return { method: request.method, url: request.url, proof: dpop.value, body: request.body };
+  return {
+    method: request.method,
+    url: request.url,
+    proof: dpop.value,
+    body: request.body,
+    ...(accessToken === undefined ? {} : { accessToken }),
+  };
 }
 
 function refusalError(code: LicenseErrorCode): LicenseError {

@@ -27,7 +27,7 @@ export interface LicenseTokenClaims {
 
 /** A JWKS document of the authority's public token keys. */
 export interface Jwks {
-  readonly keys: readonly (import('./jwk.js').PublicJwk & {
+  readonly keys: readonly (import('../jwk.js').PublicJwk & {
     kid: string;
     alg: string;
     use: 'sig';

@@ -3,9 +3,10 @@
  * private half is kept. The OS keychain and the encrypted file store are in the `./node`
  * subpath; this module has the interface and a memory store for tests.
  */
+
+import { type PrivateJwk, toPrivateJwk } from '../jwk.js';
+import { generateKeyPair } from '../sig.js';
 import { LicenseError } from './errors.js';
-import { type PrivateJwk, toPrivateJwk } from './jwk.js';
-import { generateKeyPair } from './sig.js';
 
 /** Keeps device private keys by name. */
 export interface DeviceKeyStore {

@@ -14,9 +14,9 @@
 import { createPublicKey } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
+import { algorithmOf, type PublicJwk, type SignatureAlgorithm } from '../jwk.js';
+import type { Verifier, VerifierFactory } from '../sig.js';
 import { LicenseError } from './errors.js';
-import { algorithmOf, type PublicJwk, type SignatureAlgorithm } from './jwk.js';
-import type { Verifier, VerifierFactory } from './sig.js';
 
 /** Options of {@link createVerifyPool}. */
 export interface VerifyPoolOptions {

@@ -7,17 +7,17 @@
  * A signer made with a `device` description puts it (claim `dvc`) into every proof without an
  * access token — those of activation and refresh — so the server can record it there.
  */
-import { b64u, utf8 } from '../../internal/src/base64url.js';
+import { b64u, utf8 } from '../../../internal/src/base64url.js';
+import { sha256 } from '../hash.js';
+import { jwkThumbprint, type PrivateJwk, type PublicJwk, toPrivateJwk } from '../jwk.js';
+import { createSigner, type SignatureBackend } from '../sig.js';
 import {
   checkDeviceDescription,
   type DeviceDescription,
   deviceClaim,
 } from './device-description.js';
-import { sha256 } from './hash.js';
 import { htu } from './http.js';
-import { jwkThumbprint, type PrivateJwk, type PublicJwk, toPrivateJwk } from './jwk.js';
 import { compact, segment } from './jws.js';
-import { createSigner, type SignatureBackend } from './sig.js';
 
 /** What a proof is for. */
 export interface DpopProofRequest {

@@ -3,8 +3,9 @@
  * in-memory implementation (tests, single-process tools). The SQL implementation is in the
  * `./sql` subpath. Only keyed hashes of license keys and rebind codes are ever stored.
  */
+
+import type { PublicJwk } from '../jwk.js';
 import { LicenseError } from './errors.js';
-import type { PublicJwk } from './jwk.js';
 
 /** Where a license is in its life. `locked` is separate: any state can be locked. */
 export type LicenseState = 'issued' | 'active' | 'rebinding';

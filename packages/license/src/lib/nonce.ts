@@ -4,9 +4,9 @@
  * other instance issued, for `lifetimeSeconds`. A nonce's MAC is checked once (the few
  * nonces that passed are remembered with their timestamp); its age on every use.
  */
-import { b64u, equalBytes, fromB64u } from '../../internal/src/base64url.js';
+import { b64u, equalBytes, fromB64u } from '../../../internal/src/base64url.js';
+import { hmacSha256 } from '../hash.js';
 import { LicenseError } from './errors.js';
-import { hmacSha256 } from './hash.js';
 
 /** Issues and checks nonces. */
 export interface NonceSource {

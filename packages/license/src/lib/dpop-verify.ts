@@ -8,21 +8,27 @@
  * The key import for a proof header is cached (keyed by the exact header segment, which is a
  * pure function of the key), so a device's steady-state requests cost one signature check.
  */
-import { equalBytes, fromB64u, utf8 } from '../../internal/src/base64url.js';
-import { type DeviceDescription, deviceFromClaim } from './device-description.js';
-import { accessTokenHash, bodyDigest } from './dpop.js';
-import { LicenseError, type LicenseErrorCode } from './errors.js';
-import { htu as normaliseHtu } from './http.js';
-import { algorithmOf, jwkThumbprint, type PublicJwk, toPublicJwk } from './jwk.js';
-import { MAX_JWS_LENGTH, parseObject } from './jws.js';
-import type { NonceSource } from './nonce.js';
-import type { ReplayStore } from './replay.js';
+
+import { algorithmOf, jwkThumbprint, type PublicJwk, toPublicJwk } from '../jwk.js';
 import {
   createVerifier,
   type SignatureBackend,
   type Verifier,
   type VerifierFactory,
-} from './sig.js';
+} from '../sig.js';
+import { type DeviceDescription, deviceFromClaim } from './device-description.js';
+import { accessTokenHash, bodyDigest } from './dpop.js';
+import {
+  DPOP_ALGORITHMS,
+  type DpopAlgorithm,
+  type DpopChallengeOptions,
+  dpopChallenge,
+} from './dpop-challenge.js';
+import { LicenseError, type LicenseErrorCode } from './errors.js';
+import { htu as normaliseHtu } from './http.js';
+import { MAX_JWS_LENGTH, parseObject, segmentBytes, signingBytes } from './jws.js';
+import type { NonceSource } from './nonce.js';
+import type { ReplayStore } from './replay.js';
 
 /** The request a proof is checked against. */
 export interface DpopVerifyInput {
@@ -67,8 +73,12 @@ export interface DpopVerifierOptions {
   readonly maxAgeSeconds?: number;
   /** Tolerated clock difference. Default 5 s. */
   readonly clockSkewSeconds?: number;
-  /** Accepted algorithms. Default ES256 and EdDSA. */
-  readonly algorithms?: readonly ('ES256' | 'EdDSA')[];
+  /**
+   * Accepted proof algorithms. Default ES256, EdDSA and Ed25519. `EdDSA` with an Ed25519 key
+   * and the fully-specified `Ed25519` (RFC 9864) are the same algorithm: naming either
+   * accepts both.
+   */
+  readonly algorithms?: readonly DpopAlgorithm[];
   /** Require `cdg` on requests with a non-empty body. Default true. */
   readonly requireBodyDigest?: boolean;
   /** Upper bound on cached proof keys. Default 10 000. */
@@ -84,6 +94,10 @@ export interface DpopVerifier {
   verify(input: DpopVerifyInput): Promise<VerifiedProof>;
   /** The nonce to send in `DPoP-Nonce`, when nonces are on. */
   nonce(): string | undefined;
+  /** The proof algorithms accepted, as in the challenge's `algs`. */
+  readonly algorithms: readonly DpopAlgorithm[];
+  /** A `WWW-Authenticate` challenge naming the accepted algorithms ({@link dpopChallenge}). */
+  challenge(options?: Omit<DpopChallengeOptions, 'algorithms'>): string;
 }
 
 interface CachedKey {
@@ -96,9 +110,15 @@ const JTI_MAX = 128;
 
 /** Creates a DPoP proof verifier. */
 export function createDpopVerifier(options: DpopVerifierOptions): DpopVerifier {
+  if (typeof options?.replay?.remember !== 'function') {
+    throw new LicenseError(
+      'ERR_LICENSE_INVALID_ARGUMENT',
+      'replay is required: a ReplayStore for proof ids (new MemoryReplayStore(), or redisReplayStore(client))',
+    );
+  }
   const maxAge = options.maxAgeSeconds ?? 60;
   const skew = options.clockSkewSeconds ?? 5;
-  const algorithms = new Set(options.algorithms ?? ['ES256', 'EdDSA']);
+  const algorithms = acceptedAlgorithms(options.algorithms);
   const requireDigest = options.requireBodyDigest ?? true;
   const cacheSize = options.keyCacheSize ?? 10_000;
   const backend = options.backend ?? 'auto';
@@ -114,18 +134,41 @@ export function createDpopVerifier(options: DpopVerifierOptions): DpopVerifier {
     const header = parseObject(headerSegment);
     if (!header) throw fail('ERR_DPOP_INVALID_PROOF', 'the DPoP proof is not a well-formed JWT');
     if (header.typ !== 'dpop+jwt')
-      throw fail('ERR_DPOP_INVALID_PROOF', 'the proof is not of type dpop+jwt');
+      throw fail(
+        'ERR_DPOP_INVALID_PROOF',
+        'the proof is not of type dpop+jwt ("typ" header)',
+        'typ',
+      );
     const jwk = toPublicJwk(header.jwk);
-    if (!jwk) throw fail('ERR_DPOP_INVALID_PROOF', 'the proof does not carry a usable public key');
+    if (!jwk)
+      throw fail(
+        'ERR_DPOP_INVALID_PROOF',
+        'the proof does not carry a usable public key ("jwk" header)',
+        'jwk',
+      );
     const alg = header.alg;
-    if (typeof alg !== 'string' || !algorithms.has(alg as 'ES256') || algorithmOf(jwk) !== alg) {
-      throw fail('ERR_DPOP_INVALID_PROOF', 'the proof algorithm is not accepted');
+    // RFC 9864: `Ed25519` is the fully-specified name of EdDSA with an Ed25519 key.
+    const keyAlg = alg === 'Ed25519' ? 'EdDSA' : alg;
+    if (
+      typeof alg !== 'string' ||
+      !algorithms.includes(alg as DpopAlgorithm) ||
+      algorithmOf(jwk) !== keyAlg
+    ) {
+      throw fail(
+        'ERR_DPOP_INVALID_PROOF',
+        `the proof algorithm ("alg" header) is not accepted; use one of ${algorithms.join(', ')} with a matching "jwk"`,
+        'alg',
+      );
     }
     let verifier: Verifier;
     try {
       verifier = createVerifier(jwk, backend);
     } catch {
-      throw fail('ERR_DPOP_INVALID_PROOF', 'the proof does not carry a usable public key');
+      throw fail(
+        'ERR_DPOP_INVALID_PROOF',
+        'the proof does not carry a usable public key ("jwk" header)',
+        'jwk',
+      );
     }
     const entry = { jwk, jkt: jwkThumbprint(jwk), verifier };
     if (keys.size >= cacheSize) keys.clear();
@@ -139,6 +182,8 @@ export function createDpopVerifier(options: DpopVerifierOptions): DpopVerifier {
 
   return {
     nonce: () => options.nonces?.current(),
+    algorithms,
+    challenge: (challenge = {}) => dpopChallenge({ ...challenge, algorithms }),
     async verify(input) {
       if (input.proof === undefined || input.proof === '') {
         throw fail('ERR_DPOP_MISSING', 'the request carries no DPoP proof');
@@ -157,35 +202,41 @@ export function createDpopVerifier(options: DpopVerifierOptions): DpopVerifier {
         throw malformed();
       const key = keyFor(proof.slice(0, first));
       const claims = parseObject(proof.slice(first + 1, second));
-      const signature = fromB64u(proof.slice(second + 1));
+      const signature = segmentBytes(proof.slice(second + 1));
       if (!claims || !signature) throw malformed();
       const { jti, htm, iat } = claims;
       if (typeof jti !== 'string' || jti.length === 0 || jti.length > JTI_MAX) {
-        throw fail('ERR_DPOP_INVALID_PROOF', 'the proof has no valid jti');
+        throw fail('ERR_DPOP_INVALID_PROOF', 'the proof has no valid "jti" claim', 'jti');
       }
       if (htm !== input.method.toUpperCase()) {
-        throw fail('ERR_DPOP_INVALID_PROOF', 'the proof is for another HTTP method');
+        throw fail(
+          'ERR_DPOP_INVALID_PROOF',
+          'the proof is for another HTTP method ("htm" claim)',
+          'htm',
+        );
       }
       if (
         typeof claims.htu !== 'string' ||
         memo(htuMemo, claims.htu, safeHtu) !== requestHtu(input.url)
       ) {
-        throw fail('ERR_DPOP_INVALID_PROOF', 'the proof is for another URL');
+        throw fail('ERR_DPOP_INVALID_PROOF', 'the proof is for another URL ("htu" claim)', 'htu');
       }
       const nowSeconds = now() / 1000;
       if (typeof iat !== 'number' || !Number.isFinite(iat)) {
-        throw fail('ERR_DPOP_INVALID_PROOF', 'the proof has no valid iat');
+        throw fail('ERR_DPOP_INVALID_PROOF', 'the proof has no valid "iat" claim', 'iat');
       }
       if (iat > nowSeconds + skew || iat < nowSeconds - maxAge - skew) {
         throw fail(
           'ERR_DPOP_STALE',
-          'the proof is too old or from the future; check the device clock',
+          'the proof is too old or from the future ("iat" claim); check the device clock',
+          'iat',
         );
       }
       if (options.nonces && !options.nonces.isValid(claims.nonce)) {
         throw fail(
           'ERR_DPOP_NONCE_REQUIRED',
-          'the proof must carry the current server nonce (DPoP-Nonce)',
+          'the proof must carry the current server nonce (DPoP-Nonce) in its "nonce" claim',
+          'nonce',
         );
       }
       if (input.accessToken !== undefined) {
@@ -195,7 +246,8 @@ export function createDpopVerifier(options: DpopVerifierOptions): DpopVerifier {
         ) {
           throw fail(
             'ERR_DPOP_INVALID_PROOF',
-            'the proof is not bound to the presented access token',
+            'the proof is not bound to the presented access token ("ath" claim)',
+            'ath',
           );
         }
       }
@@ -208,14 +260,16 @@ export function createDpopVerifier(options: DpopVerifierOptions): DpopVerifier {
         if (typeof claims.cdg !== 'string' || !equalText(claims.cdg, expected)) {
           throw fail(
             'ERR_DPOP_BODY_MISMATCH',
-            'the request body is not the one the proof was made for',
+            'the request body is not the one the proof was made for ("cdg" claim)',
+            'cdg',
           );
         }
       }
-      let valid = key.verifier.verify(utf8(proof.slice(0, second)), signature);
+      let valid = key.verifier.verify(signingBytes(proof.slice(0, second)), signature);
       if (valid instanceof Promise) valid = await valid;
       if (!valid) throw fail('ERR_DPOP_INVALID_PROOF', 'the proof signature is not valid');
-      const fresh = await options.replay.remember(`${key.jkt}:${jti}`, maxAge + 2 * skew);
+      let fresh = options.replay.remember(`${key.jkt}:${jti}`, maxAge + 2 * skew);
+      if (fresh instanceof Promise) fresh = await fresh;
       if (!fresh)
         throw fail(
           'ERR_DPOP_REPLAY',
@@ -231,6 +285,24 @@ export function createDpopVerifier(options: DpopVerifierOptions): DpopVerifier {
       };
     },
   };
+}
+
+function acceptedAlgorithms(
+  configured: readonly DpopAlgorithm[] | undefined,
+): readonly DpopAlgorithm[] {
+  if (configured === undefined) return DPOP_ALGORITHMS;
+  if (
+    !Array.isArray(configured) ||
+    configured.length === 0 ||
+    !configured.every((a) => (DPOP_ALGORITHMS as readonly string[]).includes(a))
+  ) {
+    throw new LicenseError(
+      'ERR_LICENSE_INVALID_ARGUMENT',
+      `algorithms must be a non-empty list of ${DPOP_ALGORITHMS.join(', ')}`,
+    );
+  }
+  const ed = configured.includes('EdDSA') || configured.includes('Ed25519');
+  return DPOP_ALGORITHMS.filter((a) => (a === 'ES256' ? configured.includes(a) : ed));
 }
 
 function memo(
@@ -256,11 +328,18 @@ function safeHtu(claimed: string): string {
   }
 }
 
-function equalText(a: string, b: string): boolean {
-  const x = fromB64u(a);
-  return x !== undefined && equalBytes(x, fromB64u(b) ?? utf8(b));
+/**
+ * Constant-time comparison of a claimed base64url digest with the expected one. Comparing
+ * the text is comparing the bytes: the expected value is canonical, and a non-canonical
+ * spelling of the same bytes is refused.
+ */
+function equalText(claimed: string, expected: string): boolean {
+  if (claimed.length !== expected.length) return false;
+  let diff = 0;
+  for (let i = 0; i < expected.length; i++) diff |= claimed.charCodeAt(i) ^ expected.charCodeAt(i);
+  return diff === 0;
 }
 
-function fail(code: LicenseErrorCode, message: string): LicenseError {
-  return new LicenseError(code, message);
+function fail(code: LicenseErrorCode, message: string, claim?: string): LicenseError {
+  return new LicenseError(code, message, claim === undefined ? undefined : { claim });
 }

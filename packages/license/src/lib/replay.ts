@@ -28,6 +28,8 @@ export interface MemoryReplayStoreOptions {
 /** A replay cache in this process's memory. */
 export class MemoryReplayStore implements ReplayStore {
   readonly #seen = new Map<string, number>();
+  /** No entry expires before this time, so no sweep is needed before it. */
+  #sweepAt = Number.POSITIVE_INFINITY;
   readonly #max: number;
   readonly #now: () => number;
 
@@ -46,21 +48,28 @@ export class MemoryReplayStore implements ReplayStore {
     const expires = this.#seen.get(id);
     if (expires !== undefined && expires > now) return false;
     if (expires !== undefined) this.#seen.delete(id);
-    this.#sweep(now);
+    if (now >= this.#sweepAt) this.#sweep(now);
     if (this.#seen.size >= this.#max) {
       throw new LicenseError(
         'ERR_LICENSE_STORAGE',
         'the DPoP replay cache is full; raise maxEntries or use a shared store',
       );
     }
-    this.#seen.set(id, now + ttlSeconds * 1000);
+    const until = now + ttlSeconds * 1000;
+    this.#seen.set(id, until);
+    if (until < this.#sweepAt) this.#sweepAt = until;
     return true;
   }
 
-  // Entries are inserted roughly in expiry order, so expired ones sit at the front.
+  // Entries are inserted roughly in expiry order, so expired ones sit at the front. A sweep
+  // runs only once the first entry can have expired (not on every call: it allocates).
   #sweep(now: number): void {
+    this.#sweepAt = Number.POSITIVE_INFINITY;
     for (const [key, expires] of this.#seen) {
-      if (expires > now) break;
+      if (expires > now) {
+        this.#sweepAt = expires;
+        break;
+      }
       this.#seen.delete(key);
     }
   }

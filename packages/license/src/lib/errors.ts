@@ -1,0 +1,80 @@
+/**
+ * The one error class of `@fluxel/license`. Every failure carries a stable `code` from
+ * {@link LicenseErrorCode}; match on the code, never on the message.
+ */
+import {
+  brandErrorClass,
+  FluxelError,
+  type FluxelErrorOptions,
+  isFluxelError,
+} from '../../../internal/src/errors.js';
+
+export { FluxelError, type FluxelErrorOptions, isFluxelError };
+
+/** Every code a {@link LicenseError} can carry. */
+export const LICENSE_ERROR_CODES = [
+  // license keys and the authority
+  'ERR_LICENSE_INVALID_KEY',
+  'ERR_LICENSE_ACTIVATION_FAILED',
+  'ERR_LICENSE_NOT_FOUND',
+  'ERR_LICENSE_LOCKED',
+  'ERR_LICENSE_EXPIRED',
+  'ERR_LICENSE_NOT_ACTIVE',
+  'ERR_LICENSE_REBIND_FAILED',
+  'ERR_LICENSE_CONFLICT',
+  // tokens
+  'ERR_LICENSE_INVALID_TOKEN',
+  'ERR_LICENSE_TOKEN_EXPIRED',
+  'ERR_LICENSE_TOKEN_BINDING',
+  'ERR_LICENSE_ENTITLEMENT',
+  // DPoP proofs
+  'ERR_DPOP_MISSING',
+  'ERR_DPOP_INVALID_PROOF',
+  'ERR_DPOP_REPLAY',
+  'ERR_DPOP_NONCE_REQUIRED',
+  'ERR_DPOP_STALE',
+  'ERR_DPOP_BODY_MISMATCH',
+  // device key stores
+  'ERR_KEYSTORE_UNAVAILABLE',
+  'ERR_KEYSTORE_CORRUPT',
+  // storage and input
+  'ERR_LICENSE_STORAGE',
+  'ERR_LICENSE_INVALID_ARGUMENT',
+  'ERR_LICENSE_UNSUPPORTED_RUNTIME',
+] as const;
+
+/** A stable error code of `@fluxel/license`. */
+export type LicenseErrorCode = (typeof LICENSE_ERROR_CODES)[number];
+
+/** Options of a {@link LicenseError}. */
+export interface LicenseErrorOptions extends FluxelErrorOptions {
+  /** The claim or header parameter whose check failed (see {@link LicenseError.claim}). */
+  readonly claim?: string;
+}
+
+/** The error thrown by `@fluxel/license`. */
+export class LicenseError extends FluxelError<LicenseErrorCode> {
+  /** Always the class name, for logs and `toString()`. */
+  override readonly name = 'LicenseError';
+  /** The package that raised the error. */
+  readonly package = '@fluxel/license';
+  /**
+   * For a refused token or DPoP proof: the claim (or JOSE header parameter) whose check
+   * failed, as jose names it — e.g. `exp`, `iat`, `nbf`, `iss`, `typ`, `kid`, `cnf.jkt`, `ent`,
+   * `htm`, `htu`, `ath`, `cdg`, `nonce`, `jti`. Absent when no single claim failed (a malformed
+   * token, a bad signature). Never a claim's value.
+   */
+  declare readonly claim?: string;
+
+  constructor(code: LicenseErrorCode, message: string, options?: LicenseErrorOptions) {
+    super(code, message, options);
+    if (options?.claim !== undefined) this.claim = options.claim;
+  }
+
+  /** True for a {@link LicenseError} from any copy of `@fluxel/license` (where `instanceof` may fail). */
+  static isInstance(value: unknown): value is LicenseError {
+    return isLicenseError(value);
+  }
+}
+
+const isLicenseError = brandErrorClass(LicenseError, '@fluxel/license/error');
