@@ -177,11 +177,13 @@ const FORBIDDEN_CODES = new Set([
 
 /**
  * A {@link LicenseError} of activation, refresh or request verification as a problem (other
- * errors are rethrown), with the headers it needs: `WWW-Authenticate` on a 401 (a nonce
+ * errors, and a runtime without the needed crypto, are rethrown), with the headers it needs: `WWW-Authenticate` on a 401 (a nonce
  * challenge when one is required), `Retry-After` on a 503.
  */
 export function licenseProblem(error: unknown, reply: FastifyReply): HttpProblem {
-  if (!LicenseError.isInstance(error)) throw error;
+  // A runtime without the crypto the relay needs is the relay's fault, not the request's: 500.
+  if (!LicenseError.isInstance(error) || error.code === 'ERR_LICENSE_UNSUPPORTED_RUNTIME')
+    throw error;
   const code = error.code;
   if (code === 'ERR_DPOP_NONCE_REQUIRED') {
     reply.header('www-authenticate', dpopChallenge({ error: 'use_dpop_nonce' }));
