@@ -6,8 +6,8 @@
 import { type CallOptions, type RelayClient, retryAfter, toError } from './client.js';
 import { MAX_SEND_BATCH_ITEMS, type SendBatchResultBody } from './contract.js';
 import type { RelayError } from './errors.js';
-import type { MailboxSource } from './mailbox.js';
-import type { Deliver, OutboxMessage } from './outbox-core.js';
+import type { MailboxSource } from './mailbox/types.js';
+import type { Deliver, OutboxMessage } from './outbox/types.js';
 
 /** An outbox `deliver` function that sends each message through the relay. */
 export function relayDeliver(client: Pick<RelayClient, 'send'>): Deliver {

@@ -8,8 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { relayDeliverBatch } from '../src/adapters.ts';
 import type { RelayClient } from '../src/client.ts';
 import type { SendBatchResultBody } from '../src/contract.ts';
-import { Outbox } from '../src/outbox-core.ts';
-import { MemoryOutboxStore } from '../src/outbox-memory.ts';
+import { MemoryOutboxStore, Outbox } from '../src/outbox.ts';
 
 const T0 = 1_800_000_000_000;
 

@@ -1,6 +1,7 @@
 /** The contract as an OpenAPI 3.1 document (JSON Schema 2020-12 from the zod schemas). */
 import { z } from 'zod';
-import { CONTRACT_VERSION, Problem, type RouteDefinition, relayContract } from './contract.js';
+import { type RouteDefinition, relayContract } from './routes.js';
+import { CONTRACT_VERSION, Problem } from './schemas.js';
 
 /** Options of {@link openApiDocument}. */
 export interface OpenApiOptions {

@@ -12,8 +12,8 @@ import { createHash, X509Certificate } from 'node:crypto';
 import { channel } from 'node:diagnostics_channel';
 import { checkServerIdentity, type PeerCertificate } from 'node:tls';
 import { Agent, type Dispatcher, EnvHttpProxyAgent, ProxyAgent, request } from 'undici';
-import type { HttpRequest, HttpResponse, Transport } from './client.js';
-import { RelayConnectionError, RelayError, RelayTimeoutError, RelayTlsError } from './errors.js';
+import type { HttpRequest, HttpResponse, Transport } from '../client.js';
+import { RelayConnectionError, RelayError, RelayTimeoutError, RelayTlsError } from '../errors.js';
 
 /** Per-phase timeouts in milliseconds. */
 export interface Timeouts {

@@ -2,7 +2,8 @@
  * {@link MemoryOutboxStore}: an outbox store in this process's memory, for tests and for
  * processes that accept losing their outbox on exit. Web platform.
  */
-import { RelayError } from './errors.js';
+import { RelayError } from '../errors.js';
+import { OutboxState } from './state.js';
 import type {
   DeadLetter,
   LeaseOptions,
@@ -10,8 +11,7 @@ import type {
   OutboxMessage,
   OutboxStats,
   OutboxStore,
-} from './outbox-core.js';
-import { OutboxState } from './outbox-state.js';
+} from './types.js';
 
 /** Options of {@link MemoryOutboxStore}. */
 export interface MemoryOutboxStoreOptions {

@@ -1,5 +1,6 @@
 import { join } from 'node:path';
-import { RelayError } from './errors.js';
+import { RelayError } from '../errors.js';
+import { OutboxState } from '../outbox/state.js';
 import type {
   DeadLetter,
   LeaseOptions,
@@ -7,16 +8,9 @@ import type {
   OutboxMessage,
   OutboxStats,
   OutboxStore,
-} from './outbox-core.js';
-import {
-  AppendLog,
-  type Compaction,
-  type LockFile,
-  lockStoreDir,
-  storageError,
-  wrap,
-} from './outbox-fs.js';
-import { OutboxState } from './outbox-state.js';
+} from '../outbox/types.js';
+import { type Compaction, Journal } from './journal.js';
+import { type LockFile, lockStoreDir, storageError, wrap } from './lock-file.js';
 
 /** Options of {@link FileOutboxStore.open}. */
 export interface FileOutboxStoreOptions {
@@ -70,7 +64,7 @@ export class FileOutboxStore implements OutboxStore {
   /** What opening found. */
   readonly recovery: FileOutboxRecovery;
   readonly #state: OutboxState;
-  readonly #log: AppendLog;
+  readonly #log: Journal;
   readonly #lock: LockFile;
   readonly #now: () => number;
   /** Ids whose `appendIfAbsent` is being written: later callers wait for the outcome. */
@@ -80,7 +74,7 @@ export class FileOutboxStore implements OutboxStore {
   private constructor(
     dir: string,
     state: OutboxState,
-    log: AppendLog,
+    log: Journal,
     lock: LockFile,
     now: () => number,
     recovery: FileOutboxRecovery,
@@ -110,7 +104,7 @@ export class FileOutboxStore implements OutboxStore {
     const state = new OutboxState();
     const leased = new Set<string>();
     try {
-      const { log, replay } = await AppendLog.open(join(dir, 'outbox.log'), {
+      const { log, replay } = await Journal.open(join(dir, 'outbox.log'), {
         sync: options.sync ?? true,
         onRecord: (value, offset, length) =>
           applyRecord(state, value as Record_, leased, new DiskPayload(offset, length)),

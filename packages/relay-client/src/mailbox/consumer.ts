@@ -7,82 +7,15 @@
  * the handler again (the handler ran, the ack was lost); a failed handler leaves the event
  * unacknowledged, so the relay delivers it again on a later pickup.
  *
- * This module runs on the Web platform; the durable dedupe store is in `mailbox-file.ts`.
+ * This module runs on the Web platform; the durable dedupe store is in `node/file-dedupe-store.ts`.
  */
-import { RelayError } from './errors.js';
-
-/** One inbound event held by the relay. */
-export interface InboundEvent {
-  readonly id: string;
-  readonly connection: string;
-  readonly type: string;
-  /** ISO 8601. */
-  readonly receivedAt: string;
-  /** ISO 8601; the relay deletes the event after this. */
-  readonly expiresAt: string;
-  readonly payload: unknown;
-}
-
-/** Where events come from (the relay client's mailbox endpoints). */
-export interface MailboxSource {
-  /** Long-polls for up to `waitSeconds`; resolves with up to `limit` unacknowledged events. */
-  pickup(options: {
-    waitSeconds: number;
-    limit: number;
-    signal: AbortSignal;
-  }): Promise<readonly InboundEvent[]>;
-  /** Acknowledges handled events; the relay deletes them. */
-  ack(ids: readonly string[]): Promise<void>;
-}
-
-/** Remembers handled event ids, each until its expiry. */
-export interface DedupeStore {
-  /** Whether `id` was recorded and has not expired. */
-  has(id: string): Promise<boolean>;
-  /** Records `id` until `expiresAt` (ms); resolves once recorded durably. */
-  add(id: string, expiresAt: number): Promise<void>;
-  /** Releases resources. */
-  close?(): Promise<void>;
-}
-
-/** The least time an id is remembered: the relay's 7-day horizon plus a day of margin. */
-export const MIN_DEDUPE_RETENTION_MS: number = 8 * 86_400_000;
-
-/** Options of {@link MemoryDedupeStore}. */
-export interface MemoryDedupeStoreOptions {
-  /** Clock in ms, for tests. */
-  readonly now?: () => number;
-}
-
-/** A dedupe store in this process's memory (tests; a process that never restarts). */
-export class MemoryDedupeStore implements DedupeStore {
-  readonly #ids = new Map<string, number>();
-  readonly #now: () => number;
-  #adds = 0;
-
-  constructor(options: MemoryDedupeStoreOptions = {}) {
-    this.#now = options.now ?? Date.now;
-  }
-
-  /** Ids remembered (expired ones may still be counted until the next sweep). */
-  get size(): number {
-    return this.#ids.size;
-  }
-
-  async has(id: string): Promise<boolean> {
-    const until = this.#ids.get(id);
-    return until !== undefined && until > this.#now();
-  }
-
-  async add(id: string, expiresAt: number): Promise<void> {
-    this.#ids.set(id, Math.max(expiresAt, this.#ids.get(id) ?? 0));
-    if (++this.#adds % 1024 === 0) {
-      const now = this.#now();
-      for (const [key, until] of this.#ids) if (until <= now) this.#ids.delete(key);
-    }
-  }
-}
-
+import { RelayError } from '../errors.js';
+import {
+  type DedupeStore,
+  type InboundEvent,
+  type MailboxSource,
+  MIN_DEDUPE_RETENTION_MS,
+} from './types.js';
 /** Something that happened in the consumer. */
 export type MailboxEvent =
   | { readonly type: 'handled'; readonly event: InboundEvent }

@@ -1,7 +1,8 @@
 import { join } from 'node:path';
-import { RelayError } from './errors.js';
-import type { DedupeStore } from './mailbox.js';
-import { AppendLog, type LockFile, lockStoreDir, wrap } from './outbox-fs.js';
+import { RelayError } from '../errors.js';
+import type { DedupeStore } from '../mailbox/types.js';
+import { Journal } from './journal.js';
+import { type LockFile, lockStoreDir, wrap } from './lock-file.js';
 
 /** Options of {@link FileDedupeStore.open}. */
 export interface FileDedupeStoreOptions {
@@ -25,7 +26,7 @@ export class FileDedupeStore implements DedupeStore {
   /** The folder of the store. */
   readonly dir: string;
   readonly #ids: Map<string, number>;
-  readonly #log: AppendLog;
+  readonly #log: Journal;
   readonly #lock: LockFile;
   readonly #now: () => number;
   #closed = false;
@@ -33,7 +34,7 @@ export class FileDedupeStore implements DedupeStore {
   private constructor(
     dir: string,
     ids: Map<string, number>,
-    log: AppendLog,
+    log: Journal,
     lock: LockFile,
     now: () => number,
   ) {
@@ -57,7 +58,7 @@ export class FileDedupeStore implements DedupeStore {
     );
     const ids = new Map<string, number>();
     try {
-      const { log } = await AppendLog.open(join(dir, 'mailbox-dedupe.log'), {
+      const { log } = await Journal.open(join(dir, 'mailbox-dedupe.log'), {
         sync: options.sync ?? true,
         onRecord: (value) => {
           const { i, x } = value as { i?: unknown; x?: unknown };

@@ -6,9 +6,9 @@
 import { randomUUID } from 'node:crypto';
 import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import type { StoredTokens, TokenStore } from './client.js';
-import { Tokens } from './contract.js';
-import { RelayError } from './errors.js';
+import type { StoredTokens, TokenStore } from '../client.js';
+import { Tokens } from '../contract.js';
+import { RelayError } from '../errors.js';
 
 /** The tokens schema without `jwks` required (what a client stores). */
 const StoredTokensSchema = Tokens.partial({ jwks: true });

@@ -1,0 +1,36 @@
+import type { DedupeStore } from './types.js';
+
+/** Options of {@link MemoryDedupeStore}. */
+export interface MemoryDedupeStoreOptions {
+  /** Clock in ms, for tests. */
+  readonly now?: () => number;
+}
+
+/** A dedupe store in this process's memory (tests; a process that never restarts). */
+export class MemoryDedupeStore implements DedupeStore {
+  readonly #ids = new Map<string, number>();
+  readonly #now: () => number;
+  #adds = 0;
+
+  constructor(options: MemoryDedupeStoreOptions = {}) {
+    this.#now = options.now ?? Date.now;
+  }
+
+  /** Ids remembered (expired ones may still be counted until the next sweep). */
+  get size(): number {
+    return this.#ids.size;
+  }
+
+  async has(id: string): Promise<boolean> {
+    const until = this.#ids.get(id);
+    return until !== undefined && until > this.#now();
+  }
+
+  async add(id: string, expiresAt: number): Promise<void> {
+    this.#ids.set(id, Math.max(expiresAt, this.#ids.get(id) ?? 0));
+    if (++this.#adds % 1024 === 0) {
+      const now = this.#now();
+      for (const [key, until] of this.#ids) if (until <= now) this.#ids.delete(key);
+    }
+  }
+}
