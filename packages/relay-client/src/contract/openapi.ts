@@ -95,10 +95,26 @@ const STATUS_TEXT: Record<number, string> = {
 
 /**
  * The one rule beyond RFC 9449, stated where clients look for it: a standard DPoP client must
- * add this claim to POST and PUT, or the relay refuses the request.
+ * add this claim to POST and PUT, or the relay refuses the request. It is the relay's DPoP
+ * verifier (`createDpopVerifier` of `@fluxel/license`, `requireBodyDigest` on by default).
  */
 const BODY_DIGEST_RULE =
-  'Beyond RFC 9449: a request with a non-empty body must carry the claim `cdg` in its proof, the base64url (no padding) SHA-256 of the exact body bytes, so that a proof cannot be replayed with another body; without it, or with another digest, the relay answers 401. Proof algorithms: ES256 or EdDSA (`alg` "EdDSA").';
+  'Beyond RFC 9449 (body digest): a request with a non-empty body (every POST and PUT here) must carry the claim `cdg` in its DPoP proof, the base64url (no padding) SHA-256 of the exact body bytes sent, so that a proof cannot be replayed with another body. A `cdg` in the proof of a request without a body must be the digest of zero bytes (`47DEQpj8HBSa-_TImW-5JCeuQeRkm5NMpJWZG3hSuFU`). A missing or different `cdg` is refused with 401 and the problem code `ERR_DPOP_BODY_MISMATCH`. Proof algorithms: ES256 or EdDSA (`alg` "EdDSA").';
+
+/**
+ * The same rule as data (`x-body-digest` on each security scheme), for tools that add the
+ * claim: which claim, over what, how it is encoded, and when it is required.
+ */
+const BODY_DIGEST: Json = {
+  claim: 'cdg',
+  algorithm: 'SHA-256',
+  encoding: 'base64url, no padding (RFC 7515 §2)',
+  input: 'the exact request body bytes as sent',
+  required: 'when the request body is not empty',
+  emptyBody: '47DEQpj8HBSa-_TImW-5JCeuQeRkm5NMpJWZG3hSuFU',
+  problemCode: 'ERR_DPOP_BODY_MISMATCH',
+  status: 401,
+};
 
 /** Builds the OpenAPI 3.1 document of the relay contract. */
 export function openApiDocument(options: OpenApiOptions = {}): Json {
@@ -140,7 +156,7 @@ export function openApiDocument(options: OpenApiOptions = {}): Json {
       in: 'header',
       required: true,
       description:
-        'A fresh DPoP proof (RFC 9449) signed by the device key. When the request has a non-empty body, the proof must also carry `cdg`: the base64url (no padding) SHA-256 of the exact body bytes sent; a proof without it, or with another digest, is refused with 401.',
+        'A fresh DPoP proof (RFC 9449) signed by the device key. When the request has a non-empty body, the proof must also carry `cdg`: the base64url (no padding) SHA-256 of the exact body bytes sent; a proof without it, or with another digest, is refused with 401 (`ERR_DPOP_BODY_MISMATCH`).',
       schema: { type: 'string' },
     });
     const responses: Json = {};
@@ -199,11 +215,13 @@ export function openApiDocument(options: OpenApiOptions = {}): Json {
           type: 'http',
           scheme: 'DPoP',
           description: `A DPoP proof by the device key only (no access token). ${BODY_DIGEST_RULE}`,
+          'x-body-digest': BODY_DIGEST,
         },
         DeviceBound: {
           type: 'http',
           scheme: 'DPoP',
           description: `\`Authorization: DPoP <access token>\` plus a DPoP proof bound to it (\`ath\`). ${BODY_DIGEST_RULE}`,
+          'x-body-digest': BODY_DIGEST,
         },
       },
     },
