@@ -147,22 +147,30 @@ export function createRelayClientCore(options: RelayClientCoreOptions): RelayCli
   const maxDelay = options.retry?.maxDelayMs ?? 8000;
   const maxRetryAfter = options.retry?.maxRetryAfterMs ?? 30_000;
   const tokenStore: TokenStore = options.tokens ?? memoryTokens();
+  const userAgent = options.userAgent ?? '@fluxel/relay-client';
+  const routes = new Map<RouteName, PreparedRoute>();
+  for (const name of Object.keys(relayContract) as RouteName[])
+    routes.set(name, prepareRoute(relayContract[name] as RouteDefinition, baseUrl));
   let nonce: string | undefined;
   let cachedTokens: StoredTokens | undefined;
+  // The access token's expiry, parsed once per token set (not on every call).
+  let cachedExpiry = 0;
   let loaded = false;
   let refreshing: Promise<StoredTokens> | undefined;
 
+  function holdTokens(tokens: StoredTokens | undefined): void {
+    cachedTokens = tokens;
+    cachedExpiry = tokens ? Date.parse(tokens.accessTokenExpiresAt) : 0;
+    loaded = true;
+  }
+
   async function currentTokens(): Promise<StoredTokens | undefined> {
-    if (!loaded) {
-      cachedTokens = (await tokenStore.load()) ?? undefined;
-      loaded = true;
-    }
+    if (!loaded) holdTokens((await tokenStore.load()) ?? undefined);
     return cachedTokens;
   }
 
   async function keepTokens(tokens: StoredTokens): Promise<void> {
-    cachedTokens = tokens;
-    loaded = true;
+    holdTokens(tokens);
     await tokenStore.save(tokens);
   }
 
@@ -183,14 +191,20 @@ export function createRelayClientCore(options: RelayClientCoreOptions): RelayCli
     return refreshing;
   }
 
+  /** The access token when it is loaded and fresh (no await on the hot path), else undefined. */
+  function freshAccessToken(): string | undefined {
+    return loaded && cachedTokens && cachedExpiry - 30_000 > now()
+      ? cachedTokens.accessToken
+      : undefined;
+  }
+
   async function accessToken(signal: AbortSignal | undefined): Promise<string> {
     const tokens = await currentTokens();
     if (!tokens)
       throw new DeviceProofError(
         'this device is not activated with the relay: call activate() first',
       );
-    if (Date.parse(tokens.accessTokenExpiresAt) - 30_000 <= now())
-      return (await refresh(signal)).accessToken;
+    if (cachedExpiry - 30_000 <= now()) return (await refresh(signal)).accessToken;
     return tokens.accessToken;
   }
 
@@ -199,15 +213,17 @@ export function createRelayClientCore(options: RelayClientCoreOptions): RelayCli
     input: Record<string, unknown> = {},
     callOptions: CallOptions = {},
   ): Promise<unknown> {
-    const route = relayContract[name] as RouteDefinition;
-    const { url, body, idempotencyKey } = prepare(route, input);
+    const prepared = routes.get(name) as PreparedRoute;
+    const route = prepared.route;
+    const { url, body, idempotencyKey } = prepare(prepared, input);
     const retrySafe = route.idempotent || idempotencyKey !== undefined;
-    const traceId = hex(16, random);
+    const traceId = options.traceparent ? '' : hex(16, random);
     const signal = callOptions.signal;
     let nonceRetries = 0;
     let refreshed = false;
     for (let attempt = 1; ; attempt++) {
-      const token = route.auth === 'device' ? await accessToken(signal) : undefined;
+      const token =
+        route.auth === 'device' ? (freshAccessToken() ?? (await accessToken(signal))) : undefined;
       const proof = await options.device.proof({
         method: route.method,
         url,
@@ -219,7 +235,7 @@ export function createRelayClientCore(options: RelayClientCoreOptions): RelayCli
         accept: 'application/json, application/problem+json',
         dpop: proof,
         traceparent: options.traceparent?.() ?? `00-${traceId}-${hex(8, random)}-01`,
-        'user-agent': options.userAgent ?? '@fluxel/relay-client',
+        'user-agent': userAgent,
       };
       if (token) headers.authorization = `DPoP ${token}`;
       if (body) headers['content-type'] = 'application/json';
@@ -280,18 +296,22 @@ export function createRelayClientCore(options: RelayClientCoreOptions): RelayCli
     }
   }
 
-  function prepare(route: RouteDefinition, input: Record<string, unknown>) {
-    const params = route.params
-      ? validate(route.params, pick(input, route.params), 'path parameters')
-      : {};
+  function prepare(prepared: PreparedRoute, input: Record<string, unknown>) {
+    const { route } = prepared;
+    let url = prepared.url;
+    if (route.params) {
+      const params = validate(
+        route.params,
+        pick(input, prepared.paramKeys),
+        'path parameters',
+      ) as Record<string, string>;
+      url = baseUrl + routePath(route, params);
+    }
     const query = route.query
-      ? validate(route.query, pick(input, route.query), 'query')
+      ? validate(route.query, pick(input, prepared.queryKeys), 'query')
       : undefined;
     const body = route.body === undefined ? undefined : validate(route.body, input.body, 'body');
-    const idempotencyKey = route.idempotencyKey
-      ? (validate(IdempotencyKey, input.idempotencyKey, 'idempotencyKey') as string)
-      : undefined;
-    let url = baseUrl + routePath(route, params as Record<string, string>);
+    const idempotencyKey = route.idempotencyKey ? uuidKey(input.idempotencyKey) : undefined;
     if (query) {
       const search = new URLSearchParams();
       for (const [key, value] of Object.entries(query as Record<string, unknown>))
@@ -325,13 +345,15 @@ export function createRelayClientCore(options: RelayClientCoreOptions): RelayCli
   return client as RelayClient;
 }
 
+const decoder = new TextDecoder();
+
 function interpret(
   route: RouteDefinition,
   response: HttpResponse,
   now: () => number,
 ): Result<unknown> {
   const declared = route.responses[response.status];
-  const text = response.body.length ? new TextDecoder().decode(response.body) : '';
+  const text = response.body.length ? decoder.decode(response.body) : '';
   let json: unknown;
   if (text) {
     try {
@@ -470,10 +492,38 @@ function issues(error: z.ZodError): string {
     .join('; ');
 }
 
-function pick(input: Record<string, unknown>, schema: z.ZodObject): Record<string, unknown> {
+function pick(input: Record<string, unknown>, keys: readonly string[]): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  for (const key of Object.keys(schema.shape)) if (input[key] !== undefined) out[key] = input[key];
+  for (const key of keys) if (input[key] !== undefined) out[key] = input[key];
   return out;
+}
+
+/** What the client computes once per route instead of on every call. */
+interface PreparedRoute {
+  readonly route: RouteDefinition;
+  /** The full URL of a route without path parameters (else unused). */
+  readonly url: string;
+  readonly paramKeys: readonly string[];
+  readonly queryKeys: readonly string[];
+}
+
+function prepareRoute(route: RouteDefinition, baseUrl: string): PreparedRoute {
+  return {
+    route,
+    url: route.params ? '' : baseUrl + route.path,
+    paramKeys: route.params ? Object.keys(route.params.shape) : [],
+    queryKeys: route.query ? Object.keys(route.query.shape) : [],
+  };
+}
+
+// The contract's IdempotencyKey (z.uuid()) as a plain check: same acceptance, no zod
+// machinery on every send. Anything else goes through zod for its error message.
+const UUID =
+  /^([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[1-8][0-9a-fA-F]{3}-[89abAB][0-9a-fA-F]{3}-[0-9a-fA-F]{12}|00000000-0000-0000-0000-000000000000|ffffffff-ffff-ffff-ffff-ffffffffffff)$/;
+
+function uuidKey(value: unknown): string {
+  if (typeof value === 'string' && UUID.test(value)) return value;
+  return validate(IdempotencyKey, value, 'idempotencyKey') as string;
 }
 
 function memoryTokens(): TokenStore {
@@ -486,13 +536,13 @@ function memoryTokens(): TokenStore {
   };
 }
 
+const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
+const ALL_ZERO = /^0+$/;
+
 function hex(bytes: number, random: () => number): string {
   let out = '';
-  for (let i = 0; i < bytes; i++)
-    out += Math.floor(random() * 256)
-      .toString(16)
-      .padStart(2, '0');
-  return /^0+$/.test(out) ? `${out.slice(1)}1` : out;
+  for (let i = 0; i < bytes; i++) out += HEX[Math.floor(random() * 256)];
+  return ALL_ZERO.test(out) ? `${out.slice(1)}1` : out;
 }
 
 function abortError(signal: AbortSignal): RelayError {

@@ -119,7 +119,11 @@ export function createUndiciTransport(options: UndiciTransportOptions = {}): Und
 
   const transport = async (req: HttpRequest): Promise<HttpResponse> => {
     const begin = performance.now();
-    const path = new URL(req.url).pathname;
+    // The path is only needed by diagnostics subscribers: parsed then, once per URL.
+    const path =
+      started.hasSubscribers || finished.hasSubscribers || failed.hasSubscribers
+        ? pathOf(req.url)
+        : '';
     if (started.hasSubscribers) started.publish({ method: req.method, path });
     try {
       const response = await request(req.url, {
@@ -131,22 +135,12 @@ export function createUndiciTransport(options: UndiciTransportOptions = {}): Und
         headersTimeout: timeouts.headers,
         bodyTimeout: timeouts.body,
       });
-      const chunks: Uint8Array[] = [];
-      let size = 0;
-      for await (const chunk of response.body) {
-        size += (chunk as Uint8Array).length;
-        if (size > maxBytes) {
-          response.body.destroy();
-          throw new RelayError(
-            'ERR_RELAY_PROBLEM',
-            `the relay's response is larger than ${maxBytes} bytes`,
-          );
-        }
-        chunks.push(chunk as Uint8Array);
-      }
+      const body = await readBody(response.body, response.headers['content-length'], maxBytes);
+      // undici gives header names in lower case; a repeated header comes as an array.
       const headers: Record<string, string | undefined> = {};
-      for (const [name, value] of Object.entries(response.headers)) {
-        headers[name.toLowerCase()] = Array.isArray(value) ? value.join(', ') : value;
+      for (const name in response.headers) {
+        const value = response.headers[name];
+        headers[name] = Array.isArray(value) ? value.join(', ') : value;
       }
       if (finished.hasSubscribers) {
         finished.publish({
@@ -156,7 +150,7 @@ export function createUndiciTransport(options: UndiciTransportOptions = {}): Und
           durationMs: performance.now() - begin,
         });
       }
-      return { status: response.statusCode, headers, body: Buffer.concat(chunks) };
+      return { status: response.statusCode, headers, body };
     } catch (error) {
       const mapped = mapError(error, req.signal);
       if (failed.hasSubscribers)
@@ -170,6 +164,60 @@ export function createUndiciTransport(options: UndiciTransportOptions = {}): Und
     }
   };
   return Object.assign(transport, { close: () => dispatcher.close(), dispatcher });
+}
+
+type ResponseBody = Dispatcher.ResponseData['body'];
+
+function tooLarge(maxBytes: number): RelayError {
+  return new RelayError(
+    'ERR_RELAY_PROBLEM',
+    `the relay's response is larger than ${maxBytes} bytes`,
+  );
+}
+
+/**
+ * The whole body, at most `maxBytes`: read in one piece when `Content-Length` says it fits
+ * (undici holds the connection to that length), else chunk by chunk with a running count.
+ */
+async function readBody(
+  body: ResponseBody,
+  contentLength: string | string[] | undefined,
+  maxBytes: number,
+): Promise<Uint8Array> {
+  const declared = typeof contentLength === 'string' ? Number(contentLength) : Number.NaN;
+  if (Number.isSafeInteger(declared) && declared >= 0) {
+    if (declared > maxBytes) {
+      // Destroying an unread body makes undici emit an abort error: it is ours, expected.
+      body.once('error', () => {});
+      body.destroy();
+      throw tooLarge(maxBytes);
+    }
+    return new Uint8Array(await body.arrayBuffer());
+  }
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for await (const chunk of body) {
+    size += (chunk as Uint8Array).length;
+    if (size > maxBytes) {
+      body.destroy();
+      throw tooLarge(maxBytes);
+    }
+    chunks.push(chunk as Uint8Array);
+  }
+  return Buffer.concat(chunks);
+}
+
+const paths = new Map<string, string>();
+
+/** The path of a request URL, remembered for the few URLs a client calls. */
+function pathOf(url: string): string {
+  let path = paths.get(url);
+  if (path === undefined) {
+    path = new URL(url).pathname;
+    if (paths.size >= 256) paths.clear();
+    paths.set(url, path);
+  }
+  return path;
 }
 
 /** The SPKI SHA-256 pin (base64) of a PEM or DER certificate. */
