@@ -14,6 +14,7 @@ import { checkServerIdentity, type PeerCertificate } from 'node:tls';
 import { Agent, type Dispatcher, EnvHttpProxyAgent, ProxyAgent, request } from 'undici';
 import type { HttpRequest, HttpResponse, Transport } from '../client.js';
 import { RelayConnectionError, RelayError, RelayTimeoutError, RelayTlsError } from '../errors.js';
+import { checkTransportOptions } from './transport-options.js';
 
 /** Per-phase timeouts in milliseconds. */
 export interface Timeouts {
@@ -58,6 +59,7 @@ const failed = channel('fluxel:relay-client:error');
 
 /** Creates the undici transport. */
 export function createUndiciTransport(options: UndiciTransportOptions = {}): UndiciTransport {
+  checkTransportOptions(options);
   const pins = (options.pins ?? []).map((pin) => pin.replace(/^sha256\//, ''));
   for (const pin of pins) {
     if (Buffer.from(pin, 'base64').length !== 32) {
