@@ -3,7 +3,18 @@ import { z } from 'zod';
 import { type RouteDefinition, relayContract } from './routes.js';
 import { CONTRACT_VERSION, Problem } from './schemas.js';
 
-/** Options of {@link openApiDocument}. */
+/**
+ * Options of {@link openApiDocument}.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { openApiDocument, type OpenApiOptions } from '@fluxel/relay-client/contract';
+ *
+ * const options: OpenApiOptions = { version: '1.2.3' };
+ * assert.equal((openApiDocument(options).info as { version: string }).version, '1.2.3');
+ * ```
+ */
 export interface OpenApiOptions {
   /** `info.version`. Default: the contract version. */
   readonly version?: string;
@@ -11,7 +22,18 @@ export interface OpenApiOptions {
   readonly servers?: readonly string[];
 }
 
-/** A JSON object (the OpenAPI document and its parts). */
+/**
+ * A JSON object (the OpenAPI document and its parts).
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { type Json, openApiDocument } from '@fluxel/relay-client/contract';
+ *
+ * const doc: Json = openApiDocument();
+ * assert.equal(typeof doc.components, 'object');
+ * ```
+ */
 export type Json = Record<string, unknown>;
 
 /**
@@ -116,7 +138,19 @@ const BODY_DIGEST: Json = {
   status: 401,
 };
 
-/** Builds the OpenAPI 3.1 document of the relay contract. */
+/**
+ * Builds the OpenAPI 3.1 document of the relay contract.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { openApiDocument } from '@fluxel/relay-client/contract';
+ *
+ * const doc = openApiDocument({ servers: ['https://relay.example.com'] }) as { openapi: string; paths: Record<string, unknown> };
+ * assert.equal(doc.openapi, '3.1.0');
+ * assert.ok('/v1/send-batch' in doc.paths);
+ * ```
+ */
 export function openApiDocument(options: OpenApiOptions = {}): Json {
   const shared = new SharedSchemas();
   const schema = (type: z.ZodType, io: 'input' | 'output') => shared.schema(type, io);

@@ -16,10 +16,32 @@ import {
 
 // --- routes ------------------------------------------------------------------------------
 
-/** Who may call a route: `proof` = any device key with a DPoP proof; `device` = an activated device (access token + proof). */
+/**
+ * Who may call a route: `proof` = any device key with a DPoP proof; `device` = an activated device (access token + proof).
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { relayContract, type RouteAuth } from '@fluxel/relay-client/contract';
+ *
+ * const auth: RouteAuth = relayContract.activate.auth;
+ * assert.equal(auth, 'proof'); // activation has no access token yet
+ * ```
+ */
 export type RouteAuth = 'proof' | 'device';
 
-/** One route of the contract. */
+/**
+ * One route of the contract.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { relayContract, type RouteDefinition } from '@fluxel/relay-client/contract';
+ *
+ * const routes: RouteDefinition[] = Object.values(relayContract);
+ * assert.ok(routes.every((route) => route.path.startsWith('/v1/')));
+ * ```
+ */
 export interface RouteDefinition {
   readonly name: string;
   readonly summary: string;
@@ -46,7 +68,19 @@ function route<const R extends RouteDefinition>(definition: R): R {
   return definition;
 }
 
-/** The relay's routes. */
+/**
+ * The relay's routes.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { relayContract } from '@fluxel/relay-client/contract';
+ *
+ * assert.equal(relayContract.send.method, 'POST');
+ * assert.equal(relayContract.send.path, '/v1/connections/{connection}/send');
+ * assert.equal(relayContract.send.idempotencyKey, true);
+ * ```
+ */
 export const relayContract = {
   activate: route({
     name: 'activate',
@@ -242,17 +276,72 @@ export const relayContract = {
   }),
 } as const;
 
-/** The contract's type. */
+/**
+ * The contract's type.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { type RelayContract, relayContract } from '@fluxel/relay-client/contract';
+ *
+ * const contract: RelayContract = relayContract;
+ * assert.equal(contract.status.method, 'GET');
+ * ```
+ */
 export type RelayContract = typeof relayContract;
-/** A route name. */
+/**
+ * A route name.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { relayContract, type RouteName } from '@fluxel/relay-client/contract';
+ *
+ * const names = Object.keys(relayContract) as RouteName[];
+ * assert.ok(names.includes('sendBatch'));
+ * ```
+ */
 export type RouteName = keyof RelayContract;
 
-/** The output type of a schema, or `undefined`. */
+/**
+ * The output type of a schema, or `undefined`.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { type Out, Problem } from '@fluxel/relay-client/contract';
+ *
+ * const problem: Out<typeof Problem> = { type: 'about:blank', title: 'gone', status: 410 };
+ * assert.equal(problem.status, 410);
+ * ```
+ */
 export type Out<T> = T extends z.ZodType ? z.output<T> : undefined;
-/** The input type of a schema, or `undefined`. */
+/**
+ * The input type of a schema, or `undefined`.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { type In, SendBody } from '@fluxel/relay-client/contract';
+ *
+ * const body: In<typeof SendBody> = { operation: 'order.status', payload: null };
+ * assert.equal(SendBody.safeParse(body).success, true);
+ * ```
+ */
 export type In<T> = T extends z.ZodType ? z.input<T> : undefined;
 
-/** What a caller passes for a route: params, query and body merged, as the client takes them. */
+/**
+ * What a caller passes for a route: params, query and body merged, as the client takes them.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { type RouteInput } from '@fluxel/relay-client/contract';
+ *
+ * const input: RouteInput<'send'> = { connection: 'shop-1', idempotencyKey: crypto.randomUUID(), body: { operation: 'order.status', payload: 1 } };
+ * assert.equal(input.connection, 'shop-1');
+ * ```
+ */
 export type RouteInput<N extends RouteName> = (RelayContract[N] extends { params: infer P }
   ? In<P>
   : unknown) &
@@ -260,20 +349,51 @@ export type RouteInput<N extends RouteName> = (RelayContract[N] extends { params
   (RelayContract[N] extends { body: infer B } ? { body: In<B> } : unknown) &
   (RelayContract[N]['idempotencyKey'] extends true ? { idempotencyKey: string } : unknown);
 
-/** The success body of a route. */
+/**
+ * The success body of a route.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { type RouteOutput } from '@fluxel/relay-client/contract';
+ *
+ * const output: RouteOutput<'ack'> = { acked: 2 };
+ * assert.equal(output.acked, 2);
+ * ```
+ */
 export type RouteOutput<N extends RouteName> = {
   [S in keyof RelayContract[N]['responses']]: S extends 200 | 201 | 202 | 204
     ? Out<RelayContract[N]['responses'][S]>
     : never;
 }[keyof RelayContract[N]['responses']];
 
-/** The success statuses a route may declare. */
+/**
+ * The success statuses a route may declare.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { type SuccessStatus } from '@fluxel/relay-client/contract';
+ *
+ * const statuses: SuccessStatus[] = [200, 201, 202, 204];
+ * assert.equal(statuses.length, 4);
+ * ```
+ */
 export type SuccessStatus = 200 | 201 | 202 | 204;
 
 /**
  * What the relay hands a route's handler once the request matched the contract: params,
  * query and body as parsed (defaults applied; `undefined` where the route has none), and the
  * `Idempotency-Key` where the route requires one.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { type RouteRequest } from '@fluxel/relay-client/contract';
+ *
+ * const request: RouteRequest<'ack'> = { body: { ids: ['evt-1'] } };
+ * assert.deepEqual(request.body.ids, ['evt-1']);
+ * ```
  */
 export type RouteRequest<N extends RouteName> = {
   readonly params: RelayContract[N] extends { params: infer P } ? Out<P> : undefined;
@@ -286,6 +406,15 @@ export type RouteRequest<N extends RouteName> = {
 /**
  * A success answer of a route as the relay sends it: one of the route's declared success
  * statuses with that status's body (`undefined` for an empty one, e.g. 204).
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { type RouteReply } from '@fluxel/relay-client/contract';
+ *
+ * const reply: RouteReply<'ack'> = { status: 200, body: { acked: 1 } };
+ * assert.equal(reply.status, 200);
+ * ```
  */
 export type RouteReply<N extends RouteName> = {
   [S in keyof RelayContract[N]['responses']]: S extends SuccessStatus
@@ -293,20 +422,96 @@ export type RouteReply<N extends RouteName> = {
     : never;
 }[keyof RelayContract[N]['responses']];
 
-/** The JSON body of a problem response. */
+/**
+ * The JSON body of a problem response.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { type ProblemDocument, Problem } from '@fluxel/relay-client/contract';
+ *
+ * const problem: ProblemDocument = Problem.parse({ type: 'about:blank', title: 'rate limited', status: 429, retryAfter: 30 });
+ * assert.equal(problem.retryAfter, 30);
+ * ```
+ */
 export type ProblemDocument = z.output<typeof Problem>;
-/** One item of a `sendBatch` request as sent. */
+/**
+ * One item of a `sendBatch` request as sent.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { type SendBatchItemBody, SendBatchItem } from '@fluxel/relay-client/contract';
+ *
+ * const item: SendBatchItemBody = { idempotencyKey: crypto.randomUUID(), connection: 'shop-1', operation: 'order.status', payload: { order: 'A-1' } };
+ * assert.equal(SendBatchItem.safeParse(item).success, true);
+ * ```
+ */
 export type SendBatchItemBody = z.input<typeof SendBatchItem>;
-/** The outcome of one `sendBatch` item. */
+/**
+ * The outcome of one `sendBatch` item.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { type SendBatchResultBody, SendBatchResult } from '@fluxel/relay-client/contract';
+ *
+ * const result: SendBatchResultBody = SendBatchResult.parse({ idempotencyKey: crypto.randomUUID(), status: 'unavailable', httpStatus: 503, problem: { type: 'about:blank', title: 'down', status: 503 } });
+ * assert.equal(result.status, 'unavailable');
+ * ```
+ */
 export type SendBatchResultBody = z.output<typeof SendBatchResult>;
-/** An inbound mailbox event. */
+/**
+ * An inbound mailbox event.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { type InboundEventBody, InboundEvent } from '@fluxel/relay-client/contract';
+ *
+ * const event: InboundEventBody = InboundEvent.parse({ id: 'evt-1', connection: 'shop-1', type: 'order.created', receivedAt: '2026-01-31T12:00:00Z', expiresAt: '2026-02-07T12:00:00Z', payload: { order: 'A-1' } });
+ * assert.equal(event.type, 'order.created');
+ * ```
+ */
 export type InboundEventBody = z.output<typeof InboundEvent>;
-/** Credentials as sent. */
+/**
+ * Credentials as sent.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { type CredentialsBody, Credentials } from '@fluxel/relay-client/contract';
+ *
+ * const body: CredentialsBody = { kind: 'basic', fields: { user: 'u', password: 'p' } };
+ * assert.equal(Credentials.safeParse(body).success, true);
+ * ```
+ */
 export type CredentialsBody = z.input<typeof Credentials>;
-/** Tokens as returned. */
+/**
+ * Tokens as returned.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { type TokensBody, Tokens } from '@fluxel/relay-client/contract';
+ *
+ * const tokens: TokensBody = Tokens.parse({ licenseId: 'lic-1', accessToken: 'a', accessTokenExpiresAt: '2030-01-01T00:00:00Z', licenseToken: 'l', licenseTokenExpiresAt: '2030-01-02T00:00:00Z', jwks: { keys: [] } });
+ * assert.equal(tokens.licenseId, 'lic-1');
+ * ```
+ */
 export type TokensBody = z.output<typeof Tokens>;
 
-/** Fills a route's path with URL-encoded params. */
+/**
+ * Fills a route's path with URL-encoded params.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { relayContract, routePath } from '@fluxel/relay-client/contract';
+ *
+ * assert.equal(routePath(relayContract.send, { connection: 'shop-1' }), '/v1/connections/shop-1/send');
+ * ```
+ */
 export function routePath(
   definition: RouteDefinition,
   params: Readonly<Record<string, string>> = {},

@@ -1,34 +1,121 @@
 /** The building blocks of the relay contract: ids, bounded JSON, problem documents, bodies. */
 import { z } from 'zod';
 
-/** Version of the contract (the `/v1` API); changes only with the API, not with the package. */
+/**
+ * Version of the contract (the `/v1` API); changes only with the API, not with the package.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { CONTRACT_VERSION } from '@fluxel/relay-client/contract';
+ *
+ * assert.match(CONTRACT_VERSION, /^\d+\.\d+\.\d+$/);
+ * ```
+ */
 export const CONTRACT_VERSION = '1.0.0';
 
 // --- building blocks ---------------------------------------------------------------------
 
-/** A connection id: the agent's name for one third-party account, e.g. `shop-1`. */
+/**
+ * A connection id: the agent's name for one third-party account, e.g. `shop-1`.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { ConnectionId } from '@fluxel/relay-client/contract';
+ *
+ * assert.equal(ConnectionId.safeParse('shop-1').success, true);
+ * assert.equal(ConnectionId.safeParse('Shop 1!').success, false);
+ * ```
+ */
 export const ConnectionId = z
   .string()
   .regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'lower-case letters, digits and dashes, at most 63');
 
-/** An operation name, e.g. `order.status` or `shipment.create`. */
+/**
+ * An operation name, e.g. `order.status` or `shipment.create`.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { OperationName } from '@fluxel/relay-client/contract';
+ *
+ * assert.equal(OperationName.safeParse('order.status').success, true);
+ * assert.equal(OperationName.safeParse('Order Status').success, false);
+ * ```
+ */
 export const OperationName = z
   .string()
   // eslint-disable-next-line security/detect-unsafe-regex -- at most three parts, each starting with a literal dot it cannot contain: linear time
   .regex(/^[a-z][a-z0-9]*(\.[a-z][a-z0-9-]*){1,3}$/, 'dotted lower-case name, e.g. order.status');
 
-/** An idempotency key: a UUID (the client mints UUIDv7). */
+/**
+ * An idempotency key: a UUID (the client mints UUIDv7).
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { IdempotencyKey } from '@fluxel/relay-client/contract';
+ *
+ * assert.equal(IdempotencyKey.safeParse(crypto.randomUUID()).success, true);
+ * assert.equal(IdempotencyKey.safeParse('order-1').success, false);
+ * ```
+ */
 export const IdempotencyKey = z.uuid();
 
-/** An RFC 3339 timestamp. */
+/**
+ * An RFC 3339 timestamp.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { Timestamp } from '@fluxel/relay-client/contract';
+ *
+ * assert.equal(Timestamp.safeParse('2026-01-31T12:00:00Z').success, true);
+ * assert.equal(Timestamp.safeParse('31.01.2026').success, false);
+ * ```
+ */
 export const Timestamp = z.iso.datetime({ offset: true });
 
-/** The deepest nesting of arrays and objects a JSON payload may have (`[[1]]` is 2). */
+/**
+ * The deepest nesting of arrays and objects a JSON payload may have (`[[1]]` is 2).
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { JsonValue, MAX_JSON_DEPTH } from '@fluxel/relay-client/contract';
+ *
+ * let deep: unknown = 1;
+ * for (let i = 0; i < MAX_JSON_DEPTH + 1; i++) deep = [deep];
+ * assert.equal(JsonValue.safeParse(deep).success, false);
+ * ```
+ */
 export const MAX_JSON_DEPTH = 64;
-/** The most values (containers, keys' values, array items and scalars) a JSON payload may hold. */
+/**
+ * The most values (containers, keys' values, array items and scalars) a JSON payload may hold.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { jsonShapeProblem, MAX_JSON_VALUES } from '@fluxel/relay-client/contract';
+ *
+ * assert.equal(jsonShapeProblem(new Array(MAX_JSON_VALUES).fill(0)), 'too-large');
+ * ```
+ */
 export const MAX_JSON_VALUES = 1_000_000;
 
-/** Why a value is not accepted as a JSON payload before its types are even looked at. */
+/**
+ * Why a value is not accepted as a JSON payload before its types are even looked at.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { type JsonShapeProblem, jsonShapeProblem } from '@fluxel/relay-client/contract';
+ *
+ * const problem: JsonShapeProblem | undefined = jsonShapeProblem(JSON.parse('{"__proto__":1}'));
+ * assert.equal(problem, 'proto-key');
+ * ```
+ */
 export type JsonShapeProblem = 'too-deep' | 'too-large' | 'proto-key';
 
 const JSON_SHAPE_MESSAGES: Record<JsonShapeProblem, string> = {
@@ -43,6 +130,15 @@ const JSON_SHAPE_MESSAGES: Record<JsonShapeProblem, string> = {
  * than `maxValues` values (also ends a cyclic or heavily shared object graph), or an own
  * `__proto__` key anywhere. `undefined` when none applies. Refuses at the limit: nothing
  * below it is left unchecked.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { jsonShapeProblem } from '@fluxel/relay-client/contract';
+ *
+ * assert.equal(jsonShapeProblem({ order: 'A-1' }), undefined);
+ * assert.equal(jsonShapeProblem(JSON.parse('{"__proto__":{}}')), 'proto-key');
+ * ```
  */
 export function jsonShapeProblem(
   value: unknown,
@@ -72,6 +168,15 @@ export function jsonShapeProblem(
  * hostile payload is a validation error, never a stack overflow — and a `__proto__` key
  * anywhere: parsing would drop it (a guard against prototype pollution), so the data forwarded
  * would silently differ from the data sent.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { JsonValue } from '@fluxel/relay-client/contract';
+ *
+ * assert.equal(JsonValue.safeParse({ order: 'A-1', lines: [1, 2] }).success, true);
+ * assert.equal(JsonValue.safeParse({ at: new Date() }).success, false);
+ * ```
  */
 export const JsonValue = z
   .unknown()
@@ -91,7 +196,19 @@ export const JsonValue = z
       'Any JSON value, at most 64 levels of arrays and objects deep, at most 1 000 000 values, no key named __proto__.',
   });
 
-/** An RFC 9457 problem document with the relay's extension members. */
+/**
+ * An RFC 9457 problem document with the relay's extension members.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { Problem } from '@fluxel/relay-client/contract';
+ *
+ * const problem = Problem.parse({ type: 'about:blank', title: 'marketplace unavailable', status: 503, retryable: true, vendor: 'x' });
+ * assert.equal(problem.status, 503);
+ * assert.equal(problem.vendor, 'x'); // extension members are kept
+ * ```
+ */
 export const Problem = z.looseObject({
   type: z.string(),
   title: z.string(),
@@ -111,6 +228,14 @@ export const Problem = z.looseObject({
  * string (a newer relay may add codes, and a client must still read its problems); match codes
  * through {@link relayProblemCode}, whose result is typed by this list, so a misspelt code is a
  * type error on both sides.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { RELAY_PROBLEM_CODES } from '@fluxel/relay-client/contract';
+ *
+ * assert.ok(RELAY_PROBLEM_CODES.includes('ERR_DPOP_BODY_MISMATCH'));
+ * ```
  */
 export const RELAY_PROBLEM_CODES = [
   // request shape, routing, limits
@@ -154,7 +279,18 @@ export const RELAY_PROBLEM_CODES = [
   'ERR_LICENSE_INVALID_ARGUMENT',
 ] as const;
 
-/** A problem code the relay emits (see {@link RELAY_PROBLEM_CODES}). */
+/**
+ * A problem code the relay emits (see {@link RELAY_PROBLEM_CODES}).
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { RelayProblemCode } from '@fluxel/relay-client/contract';
+ *
+ * assert.equal(RelayProblemCode.safeParse('ERR_DPOP_NONCE_REQUIRED').success, true);
+ * assert.equal(RelayProblemCode.safeParse('ERR_MADE_UP').success, false);
+ * ```
+ */
 export const RelayProblemCode = z.enum(RELAY_PROBLEM_CODES);
 /** A problem code the relay emits. */
 export type RelayProblemCode = z.output<typeof RelayProblemCode>;
@@ -162,6 +298,15 @@ export type RelayProblemCode = z.output<typeof RelayProblemCode>;
 /**
  * The problem's `code` when it is one the relay declares, else `undefined` (no problem, no
  * code, or a code this version of the contract does not know).
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { relayProblemCode } from '@fluxel/relay-client/contract';
+ *
+ * assert.equal(relayProblemCode({ code: 'ERR_DPOP_NONCE_REQUIRED' }), 'ERR_DPOP_NONCE_REQUIRED');
+ * assert.equal(relayProblemCode({ code: 'ERR_FROM_A_NEWER_RELAY' }), undefined);
+ * ```
  */
 export function relayProblemCode(
   problem: { readonly code?: string | undefined } | undefined,
@@ -179,7 +324,17 @@ const PublicJwk = z.looseObject({
   alg: z.string(),
 });
 
-/** Tokens returned by activation and refresh. */
+/**
+ * Tokens returned by activation and refresh.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { Tokens } from '@fluxel/relay-client/contract';
+ *
+ * assert.equal(Tokens.safeParse({ licenseId: 'lic-1', accessToken: 'a', accessTokenExpiresAt: '2030-01-01T00:00:00Z', licenseToken: 'l', licenseTokenExpiresAt: '2030-01-02T00:00:00Z', jwks: { keys: [] } }).success, true);
+ * ```
+ */
 export const Tokens = z.strictObject({
   licenseId: z.string(),
   accessToken: z.string(),
@@ -189,7 +344,18 @@ export const Tokens = z.strictObject({
   jwks: z.strictObject({ keys: z.array(PublicJwk) }),
 });
 
-/** Third-party credentials of one connection (write-only: never returned). */
+/**
+ * Third-party credentials of one connection (write-only: never returned).
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { Credentials } from '@fluxel/relay-client/contract';
+ *
+ * assert.equal(Credentials.safeParse({ kind: 'api-key', fields: { apiKey: 'k' } }).success, true);
+ * assert.equal(Credentials.safeParse({ kind: 'api-key', fields: {} }).success, false); // 1–16 fields
+ * ```
+ */
 export const Credentials = z.strictObject({
   kind: z.enum(['api-key', 'basic', 'oauth-client']),
   fields: z
@@ -202,7 +368,17 @@ export const Credentials = z.strictObject({
     .meta({ minProperties: 1, maxProperties: 16 }),
 });
 
-/** An inbound event held in the mailbox. */
+/**
+ * An inbound event held in the mailbox.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { InboundEvent } from '@fluxel/relay-client/contract';
+ *
+ * assert.equal(InboundEvent.safeParse({ id: 'evt-1', connection: 'shop-1', type: 'order.created', receivedAt: '2026-01-31T12:00:00Z', expiresAt: '2026-02-07T12:00:00Z', payload: { order: 'A-1' } }).success, true);
+ * ```
+ */
 export const InboundEvent = z.strictObject({
   id: z.string().min(1).max(128),
   connection: ConnectionId,
@@ -212,13 +388,45 @@ export const InboundEvent = z.strictObject({
   payload: JsonValue,
 });
 
-/** The most items one `sendBatch` request may carry. */
+/**
+ * The most items one `sendBatch` request may carry.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { MAX_SEND_BATCH_ITEMS, SendBatchBody } from '@fluxel/relay-client/contract';
+ *
+ * const item = () => ({ idempotencyKey: crypto.randomUUID(), connection: 'shop-1', operation: 'order.status', payload: 1 });
+ * const items = Array.from({ length: MAX_SEND_BATCH_ITEMS + 1 }, item);
+ * assert.equal(SendBatchBody.safeParse({ items }).success, false);
+ * ```
+ */
 export const MAX_SEND_BATCH_ITEMS = 100;
 
-/** The `send` route's body: an operation and its payload. */
+/**
+ * The `send` route's body: an operation and its payload.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { SendBody } from '@fluxel/relay-client/contract';
+ *
+ * assert.equal(SendBody.safeParse({ operation: 'order.status', payload: { order: 'A-1' } }).success, true);
+ * ```
+ */
 export const SendBody = z.strictObject({ operation: OperationName, payload: JsonValue });
 
-/** A successful `send` (also a batch item's `delivered` result). */
+/**
+ * A successful `send` (also a batch item's `delivered` result).
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { SendDelivered } from '@fluxel/relay-client/contract';
+ *
+ * assert.equal(SendDelivered.safeParse({ status: 'delivered', upstreamStatus: 200, deliveredAt: '2026-01-31T12:00:00Z', replayed: false }).success, true);
+ * ```
+ */
 export const SendDelivered = z.strictObject({
   status: z.literal('delivered'),
   upstreamStatus: z.number().int(),
@@ -227,7 +435,17 @@ export const SendDelivered = z.strictObject({
   replayed: z.boolean(),
 });
 
-/** One item of a `sendBatch` request: a `send` with its own connection and idempotency key. */
+/**
+ * One item of a `sendBatch` request: a `send` with its own connection and idempotency key.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { SendBatchItem } from '@fluxel/relay-client/contract';
+ *
+ * assert.equal(SendBatchItem.safeParse({ idempotencyKey: crypto.randomUUID(), connection: 'shop-1', operation: 'order.status', payload: { order: 'A-1' } }).success, true);
+ * ```
+ */
 export const SendBatchItem = z.strictObject({
   idempotencyKey: IdempotencyKey,
   connection: ConnectionId,
@@ -238,6 +456,16 @@ export const SendBatchItem = z.strictObject({
 /**
  * A `sendBatch` request: 1 to {@link MAX_SEND_BATCH_ITEMS} items, each idempotency key at most
  * once (the whole batch is refused otherwise: nothing is forwarded).
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { SendBatchBody } from '@fluxel/relay-client/contract';
+ *
+ * const item = { idempotencyKey: crypto.randomUUID(), connection: 'shop-1', operation: 'order.status', payload: { order: 'A-1' } };
+ * assert.equal(SendBatchBody.safeParse({ items: [item] }).success, true);
+ * assert.equal(SendBatchBody.safeParse({ items: [item, item] }).success, false); // a key twice
+ * ```
  */
 export const SendBatchBody = z
   .strictObject({ items: z.array(SendBatchItem).min(1).max(MAX_SEND_BATCH_ITEMS) })
@@ -260,6 +488,14 @@ export const SendBatchBody = z
  * supported, idempotency conflict, no credentials — do not retry) or `unavailable` (retry
  * later, after `problem.retryAfter` seconds). `httpStatus` is the status `send` would have
  * answered, `problem` its problem document.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { SendBatchResult } from '@fluxel/relay-client/contract';
+ *
+ * assert.equal(SendBatchResult.safeParse({ idempotencyKey: crypto.randomUUID(), status: 'unavailable', httpStatus: 503, problem: { type: 'about:blank', title: 'down', status: 503 } }).success, true);
+ * ```
  */
 export const SendBatchResult = z.strictObject({
   idempotencyKey: IdempotencyKey,

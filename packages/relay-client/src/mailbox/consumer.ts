@@ -16,7 +16,26 @@ import {
   type MailboxSource,
   MIN_DEDUPE_RETENTION_MS,
 } from './types.js';
-/** Something that happened in the consumer. */
+/**
+ * Something that happened in the consumer.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { MailboxConsumer, type MailboxEvent, type MailboxInboundEvent, type MailboxSource, MemoryDedupeStore } from '@fluxel/relay-client/outbox';
+ *
+ * const events: MailboxInboundEvent[] = [{ id: 'evt-1', connection: 'shop-1', type: 'order.created', receivedAt: '2026-01-31T12:00:00Z', expiresAt: '2026-02-07T12:00:00Z', payload: { order: 'A-1' } }];
+ * const acked: string[] = [];
+ * const source: MailboxSource = {
+ *   pickup: async () => events.splice(0),
+ *   ack: async (ids) => void acked.push(...ids),
+ * };
+ * const seen: MailboxEvent['type'][] = [];
+ * const consumer = new MailboxConsumer({ source, dedupe: new MemoryDedupeStore(), handler: async () => {}, onEvent: (event) => seen.push(event.type) });
+ * await consumer.pollOnce();
+ * assert.deepEqual(seen, ['handled', 'acked']);
+ * ```
+ */
 export type MailboxEvent =
   | { readonly type: 'handled'; readonly event: InboundEvent }
   | { readonly type: 'duplicate'; readonly event: InboundEvent }
@@ -31,16 +50,71 @@ export type MailboxEvent =
   | { readonly type: 'ack-error'; readonly ids: readonly string[]; readonly error: unknown }
   | { readonly type: 'dedupe-error'; readonly event: InboundEvent; readonly error: unknown };
 
-/** Handles one event; resolve = done (it is acknowledged). `stop` waits for it. */
+/**
+ * Handles one event; resolve = done (it is acknowledged). `stop` waits for it.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { MailboxConsumer, type MailboxHandler, type MailboxInboundEvent, type MailboxSource, MemoryDedupeStore } from '@fluxel/relay-client/outbox';
+ *
+ * const events: MailboxInboundEvent[] = [{ id: 'evt-1', connection: 'shop-1', type: 'order.created', receivedAt: '2026-01-31T12:00:00Z', expiresAt: '2026-02-07T12:00:00Z', payload: { order: 'A-1' } }];
+ * const acked: string[] = [];
+ * const source: MailboxSource = {
+ *   pickup: async () => events.splice(0),
+ *   ack: async (ids) => void acked.push(...ids),
+ * };
+ * const handler: MailboxHandler = async (event) => {
+ *   if (event.type !== 'order.created') throw new Error('not ours'); // not acked: comes back later
+ * };
+ * const consumer = new MailboxConsumer({ source, dedupe: new MemoryDedupeStore(), handler });
+ * assert.deepEqual(await consumer.pollOnce(), { handled: 1, failed: 0 });
+ * ```
+ */
 export type MailboxHandler = (event: InboundEvent) => Promise<void>;
 
-/** Timer functions, injectable for fake-clock tests. */
+/**
+ * Timer functions, injectable for fake-clock tests.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { MailboxConsumer, type MailboxTimers, type MailboxInboundEvent, type MailboxSource, MemoryDedupeStore } from '@fluxel/relay-client/outbox';
+ *
+ * const events: MailboxInboundEvent[] = [{ id: 'evt-1', connection: 'shop-1', type: 'order.created', receivedAt: '2026-01-31T12:00:00Z', expiresAt: '2026-02-07T12:00:00Z', payload: { order: 'A-1' } }];
+ * const acked: string[] = [];
+ * const source: MailboxSource = {
+ *   pickup: async () => events.splice(0),
+ *   ack: async (ids) => void acked.push(...ids),
+ * };
+ * const timers: MailboxTimers = { setTimeout: (fn, ms) => setTimeout(fn, ms), clearTimeout: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>) };
+ * const consumer = new MailboxConsumer({ source, dedupe: new MemoryDedupeStore(), handler: async () => {}, timers });
+ * assert.equal(consumer.running, false);
+ * ```
+ */
 export interface MailboxTimers {
   readonly setTimeout: (fn: () => void, ms: number) => unknown;
   readonly clearTimeout: (handle: unknown) => void;
 }
 
-/** Options of {@link MailboxConsumer}. */
+/**
+ * Options of {@link MailboxConsumer}.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { MailboxConsumer, type MailboxConsumerOptions, type MailboxInboundEvent, type MailboxSource, MemoryDedupeStore } from '@fluxel/relay-client/outbox';
+ *
+ * const events: MailboxInboundEvent[] = [{ id: 'evt-1', connection: 'shop-1', type: 'order.created', receivedAt: '2026-01-31T12:00:00Z', expiresAt: '2026-02-07T12:00:00Z', payload: { order: 'A-1' } }];
+ * const acked: string[] = [];
+ * const source: MailboxSource = {
+ *   pickup: async () => events.splice(0),
+ *   ack: async (ids) => void acked.push(...ids),
+ * };
+ * const options: MailboxConsumerOptions = { source, dedupe: new MemoryDedupeStore(), handler: async () => {}, waitSeconds: 10, limit: 20 };
+ * assert.equal(new MailboxConsumer(options).running, false);
+ * ```
+ */
 export interface MailboxConsumerOptions {
   readonly source: MailboxSource;
   readonly handler: MailboxHandler;
@@ -64,10 +138,40 @@ export interface MailboxConsumerOptions {
   readonly onEvent?: (event: MailboxEvent) => void;
 }
 
-/** The default backoff after failures: 1 s, 5 s, 30 s, 2 min, then 5 min. */
+/**
+ * The default backoff after failures: 1 s, 5 s, 30 s, 2 min, then 5 min.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { DEFAULT_MAILBOX_BACKOFF } from '@fluxel/relay-client/outbox';
+ *
+ * assert.equal(DEFAULT_MAILBOX_BACKOFF[0], 1_000);
+ * assert.equal(DEFAULT_MAILBOX_BACKOFF.at(-1), 300_000);
+ * ```
+ */
 export const DEFAULT_MAILBOX_BACKOFF: readonly number[] = [1_000, 5_000, 30_000, 120_000, 300_000];
 
-/** Picks up inbound events, hands them to a handler, acknowledges what was handled. */
+/**
+ * Picks up inbound events, hands them to a handler, acknowledges what was handled.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { MailboxConsumer, type MailboxInboundEvent, type MailboxSource, MemoryDedupeStore } from '@fluxel/relay-client/outbox';
+ *
+ * const events: MailboxInboundEvent[] = [{ id: 'evt-1', connection: 'shop-1', type: 'order.created', receivedAt: '2026-01-31T12:00:00Z', expiresAt: '2026-02-07T12:00:00Z', payload: { order: 'A-1' } }];
+ * const acked: string[] = [];
+ * const source: MailboxSource = {
+ *   pickup: async () => events.splice(0),
+ *   ack: async (ids) => void acked.push(...ids),
+ * };
+ * const handled: string[] = [];
+ * const consumer = new MailboxConsumer({ source, dedupe: new MemoryDedupeStore(), handler: async (event) => void handled.push(event.id) });
+ * assert.deepEqual(await consumer.pollOnce(), { handled: 1, failed: 0 });
+ * assert.deepEqual([handled, acked], [['evt-1'], ['evt-1']]);
+ * ```
+ */
 export class MailboxConsumer {
   readonly #source: MailboxSource;
   readonly #handler: MailboxHandler;

@@ -1,12 +1,40 @@
 import type { DedupeStore } from './types.js';
 
-/** Options of {@link MemoryDedupeStore}. */
+/**
+ * Options of {@link MemoryDedupeStore}.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { MemoryDedupeStore, type MemoryDedupeStoreOptions } from '@fluxel/relay-client/outbox';
+ *
+ * let now = 0;
+ * const options: MemoryDedupeStoreOptions = { now: () => now };
+ * const store = new MemoryDedupeStore(options);
+ * await store.add('evt-1', 1_000);
+ * now = 1_000;
+ * assert.equal(await store.has('evt-1'), false); // expired
+ * ```
+ */
 export interface MemoryDedupeStoreOptions {
   /** Clock in ms, for tests. */
   readonly now?: () => number;
 }
 
-/** A dedupe store in this process's memory (tests; a process that never restarts). */
+/**
+ * A dedupe store in this process's memory (tests; a process that never restarts).
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { MemoryDedupeStore } from '@fluxel/relay-client/outbox';
+ *
+ * const store = new MemoryDedupeStore();
+ * await store.add('evt-1', Date.now() + 60_000);
+ * assert.equal(await store.has('evt-1'), true);
+ * assert.equal(await store.has('evt-2'), false);
+ * ```
+ */
 export class MemoryDedupeStore implements DedupeStore {
   readonly #ids = new Map<string, number>();
   readonly #now: () => number;

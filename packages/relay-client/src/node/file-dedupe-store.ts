@@ -4,7 +4,24 @@ import type { DedupeStore } from '../mailbox/types.js';
 import { Journal } from './journal.js';
 import { type LockFile, lockStoreDir, wrap } from './lock-file.js';
 
-/** Options of {@link FileDedupeStore.open}. */
+/**
+ * Options of {@link FileDedupeStore.open}.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { mkdtempSync } from 'node:fs';
+ * import { tmpdir } from 'node:os';
+ * import { join } from 'node:path';
+ * import { FileDedupeStore, type FileDedupeStoreOptions } from '@fluxel/relay-client/node';
+ *
+ * const dir = mkdtempSync(join(tmpdir(), 'relay-example-'));
+ * const options: FileDedupeStoreOptions = { compactMinRecords: 10_000 };
+ * const store = await FileDedupeStore.open(join(dir, 'mailbox'), options);
+ * assert.equal(store.size, 0);
+ * await store.close();
+ * ```
+ */
 export interface FileDedupeStoreOptions {
   /**
    * Take over a lock file left by another host name (containers whose host name changes per
@@ -21,7 +38,26 @@ export interface FileDedupeStoreOptions {
   readonly compactRatio?: number;
 }
 
-/** Handled event ids on disk, each until its expiry. */
+/**
+ * Handled event ids on disk, each until its expiry.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { mkdtempSync } from 'node:fs';
+ * import { tmpdir } from 'node:os';
+ * import { join } from 'node:path';
+ * import { FileDedupeStore } from '@fluxel/relay-client/node';
+ *
+ * const dir = mkdtempSync(join(tmpdir(), 'relay-example-'));
+ * const store = await FileDedupeStore.open(join(dir, 'mailbox'));
+ * await store.add('evt-1', Date.now() + 60_000);
+ * await store.close();
+ * const reopened = await FileDedupeStore.open(join(dir, 'mailbox'));
+ * assert.equal(await reopened.has('evt-1'), true);
+ * await reopened.close();
+ * ```
+ */
 export class FileDedupeStore implements DedupeStore {
   /** The folder of the store. */
   readonly dir: string;

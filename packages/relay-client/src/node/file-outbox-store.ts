@@ -12,7 +12,24 @@ import type {
 import { type Compaction, Journal } from './journal.js';
 import { type LockFile, lockStoreDir, storageError, wrap } from './lock-file.js';
 
-/** Options of {@link FileOutboxStore.open}. */
+/**
+ * Options of {@link FileOutboxStore.open}.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { mkdtempSync } from 'node:fs';
+ * import { tmpdir } from 'node:os';
+ * import { join } from 'node:path';
+ * import { FileOutboxStore, type FileOutboxStoreOptions } from '@fluxel/relay-client/node';
+ *
+ * const dir = mkdtempSync(join(tmpdir(), 'relay-example-'));
+ * const options: FileOutboxStoreOptions = { compactMinRecords: 10_000, compactRatio: 4 };
+ * const store = await FileOutboxStore.open(join(dir, 'outbox'), options);
+ * assert.equal((await store.stats()).depth, 0);
+ * await store.close();
+ * ```
+ */
 export interface FileOutboxStoreOptions {
   /**
    * Take over a lock file left by another host name (containers whose host name changes per
@@ -32,7 +49,24 @@ export interface FileOutboxStoreOptions {
   readonly compactRatio?: number;
 }
 
-/** What opening the store found. */
+/**
+ * What opening the store found.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { mkdtempSync } from 'node:fs';
+ * import { tmpdir } from 'node:os';
+ * import { join } from 'node:path';
+ * import { FileOutboxStore, type FileOutboxRecovery } from '@fluxel/relay-client/node';
+ *
+ * const dir = mkdtempSync(join(tmpdir(), 'relay-example-'));
+ * const store = await FileOutboxStore.open(join(dir, 'outbox'));
+ * const recovery: FileOutboxRecovery = store.recovery;
+ * assert.deepEqual([recovery.records, recovery.truncatedBytes], [0, 0]);
+ * await store.close();
+ * ```
+ */
 export interface FileOutboxRecovery {
   /** Records replayed. */
   readonly records: number;
@@ -57,7 +91,26 @@ type Record_ =
 
 const line = (record: Record_): string => `${JSON.stringify(record)}\n`;
 
-/** The durable outbox store on an append-only file log with group commit. */
+/**
+ * The durable outbox store on an append-only file log with group commit.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { mkdtempSync } from 'node:fs';
+ * import { tmpdir } from 'node:os';
+ * import { join } from 'node:path';
+ * import { FileOutboxStore, Outbox } from '@fluxel/relay-client/node';
+ *
+ * const dir = mkdtempSync(join(tmpdir(), 'relay-example-'));
+ * const outbox = new Outbox({ store: await FileOutboxStore.open(join(dir, 'outbox')) });
+ * await outbox.enqueue({ connection: 'shop-1', operation: 'order.status', payload: 1 }); // on disk now
+ * await outbox.close();
+ * const reopened = await FileOutboxStore.open(join(dir, 'outbox'));
+ * assert.equal((await reopened.stats()).depth, 1);
+ * await reopened.close();
+ * ```
+ */
 export class FileOutboxStore implements OutboxStore {
   /** The folder of the store. */
   readonly dir: string;

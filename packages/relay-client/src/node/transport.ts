@@ -16,7 +16,18 @@ import type { HttpRequest, HttpResponse, Transport } from '../client.js';
 import { RelayConnectionError, RelayError, RelayTimeoutError, RelayTlsError } from '../errors.js';
 import { checkTransportOptions } from './transport-options.js';
 
-/** Per-phase timeouts in milliseconds. */
+/**
+ * Per-phase timeouts in milliseconds.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { createUndiciTransport, type Timeouts } from '@fluxel/relay-client/node';
+ *
+ * const timeouts: Timeouts = { connectMs: 5_000, headersMs: 35_000, bodyMs: 30_000 };
+ * await createUndiciTransport({ proxy: false, timeouts }).close();
+ * ```
+ */
 export interface Timeouts {
   /** TCP + TLS handshake. Default 10 s. */
   readonly connectMs?: number;
@@ -26,7 +37,18 @@ export interface Timeouts {
   readonly bodyMs?: number;
 }
 
-/** Options of {@link createUndiciTransport}. */
+/**
+ * Options of {@link createUndiciTransport}.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { createUndiciTransport, type UndiciTransportOptions } from '@fluxel/relay-client/node';
+ *
+ * const options: UndiciTransportOptions = { proxy: false, maxResponseBytes: 1024 * 1024, keepAliveMs: 10_000 };
+ * await createUndiciTransport(options).close();
+ * ```
+ */
 export interface UndiciTransportOptions {
   /** PEM CA certificate(s) to trust instead of the system roots (e.g. the relay's own CA). */
   readonly ca?: string | readonly string[];
@@ -46,7 +68,19 @@ export interface UndiciTransportOptions {
   readonly env?: Readonly<Record<string, string | undefined>>;
 }
 
-/** A transport plus `close()` for its connection pool. */
+/**
+ * A transport plus `close()` for its connection pool.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { createUndiciTransport, type UndiciTransport } from '@fluxel/relay-client/node';
+ *
+ * const transport: UndiciTransport = createUndiciTransport({ proxy: false });
+ * assert.ok(transport.dispatcher);
+ * await transport.close();
+ * ```
+ */
 export interface UndiciTransport extends Transport {
   close(): Promise<void>;
   /** The dispatcher in use (for diagnostics and tests). */
@@ -57,7 +91,19 @@ const started = channel('fluxel:relay-client:request');
 const finished = channel('fluxel:relay-client:response');
 const failed = channel('fluxel:relay-client:error');
 
-/** Creates the undici transport. */
+/**
+ * Creates the undici transport.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { createUndiciTransport } from '@fluxel/relay-client/node';
+ *
+ * const transport = createUndiciTransport({ proxy: false, timeouts: { connectMs: 5_000 } });
+ * assert.equal(typeof transport, 'function'); // (request) => Promise<response>
+ * await transport.close();
+ * ```
+ */
 export function createUndiciTransport(options: UndiciTransportOptions = {}): UndiciTransport {
   checkTransportOptions(options);
   const pins = (options.pins ?? []).map((pin) => pin.replace(/^sha256\//, ''));
@@ -222,7 +268,19 @@ function pathOf(url: string): string {
   return path;
 }
 
-/** The SPKI SHA-256 pin (base64) of a PEM or DER certificate. */
+/**
+ * The SPKI SHA-256 pin (base64) of a PEM or DER certificate.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { rootCertificates } from 'node:tls';
+ * import { spkiPin } from '@fluxel/relay-client/node';
+ *
+ * // Pin your relay's key (or its CA) and a backup: pins: [spkiPin(relayCertPem), backupPin].
+ * assert.match(spkiPin(rootCertificates[0] as string), /^[A-Za-z0-9+/]{43}=$/);
+ * ```
+ */
 export function spkiPin(certificate: string | Uint8Array): string {
   const spki = new X509Certificate(certificate).publicKey.export({ type: 'spki', format: 'der' });
   return createHash('sha256').update(spki).digest('base64');

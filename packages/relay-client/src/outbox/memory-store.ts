@@ -13,13 +13,41 @@ import type {
   OutboxStore,
 } from './types.js';
 
-/** Options of {@link MemoryOutboxStore}. */
+/**
+ * Options of {@link MemoryOutboxStore}.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { MemoryOutboxStore, type MemoryOutboxStoreOptions } from '@fluxel/relay-client/outbox';
+ *
+ * let now = 0;
+ * const options: MemoryOutboxStoreOptions = { now: () => now };
+ * const store = new MemoryOutboxStore(options);
+ * now = 1_000;
+ * assert.equal((await store.stats()).depth, 0);
+ * ```
+ */
 export interface MemoryOutboxStoreOptions {
   /** Clock in ms, for `stats().inFlight`. Default `Date.now`. */
   readonly now?: () => number;
 }
 
-/** An outbox store in this process's memory: nothing survives the process. For tests. */
+/**
+ * An outbox store in this process's memory: nothing survives the process. For tests.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { MemoryOutboxStore, Outbox } from '@fluxel/relay-client/outbox';
+ *
+ * const store = new MemoryOutboxStore();
+ * const outbox = new Outbox({ store });
+ * await outbox.enqueue({ connection: 'shop-1', operation: 'order.status', payload: 1 });
+ * assert.equal((await store.stats()).depth, 1);
+ * await outbox.close();
+ * ```
+ */
 export class MemoryOutboxStore implements OutboxStore {
   readonly #state = new OutboxState();
   readonly #now: () => number;

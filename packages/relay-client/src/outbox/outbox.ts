@@ -34,14 +34,38 @@ import {
   type OutboxTimers,
 } from './types.js';
 
-/** The default long schedule (ms per failed attempt; the last repeats): 1 s … 1 day. */
+/**
+ * The default long schedule (ms per failed attempt; the last repeats): 1 s … 1 day.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { DEFAULT_OUTBOX_SCHEDULE } from '@fluxel/relay-client/outbox';
+ *
+ * assert.equal(DEFAULT_OUTBOX_SCHEDULE[0], 1_000); // the first retry within a second
+ * assert.equal(DEFAULT_OUTBOX_SCHEDULE.at(-1), 86_400_000); // then daily
+ * ```
+ */
 export const DEFAULT_OUTBOX_SCHEDULE: readonly number[] = [
   1_000, 5_000, 30_000, 120_000, 600_000, 3_600_000, 10_800_000, 21_600_000, 43_200_000, 86_400_000,
 ];
 
 const DAY = 86_400_000;
 
-/** Options of {@link Outbox}. */
+/**
+ * Options of {@link Outbox}.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { MemoryOutboxStore, Outbox, type OutboxOptions } from '@fluxel/relay-client/outbox';
+ *
+ * const options: OutboxOptions = { store: new MemoryOutboxStore(), concurrency: 8, deadLetterAfterMs: 86_400_000 };
+ * const outbox = new Outbox(options);
+ * assert.equal(outbox.running, false);
+ * await outbox.close();
+ * ```
+ */
 export interface OutboxOptions {
   /** Where messages are kept (`MemoryOutboxStore` for tests, `FileOutboxStore` on Node). */
   readonly store: OutboxStore;
@@ -80,7 +104,21 @@ interface Running {
   readonly controller: AbortController;
 }
 
-/** The durable outbox: enqueue now, deliver at least once, later. */
+/**
+ * The durable outbox: enqueue now, deliver at least once, later.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { MemoryOutboxStore, Outbox } from '@fluxel/relay-client/outbox';
+ *
+ * const outbox = new Outbox({ store: new MemoryOutboxStore() });
+ * const message = await outbox.enqueue({ connection: 'shop-1', operation: 'order.status', payload: { order: 'A-1' } });
+ * await outbox.drain(async (m) => assert.equal(m.id, message.id));
+ * assert.equal((await outbox.stats()).depth, 0);
+ * await outbox.close();
+ * ```
+ */
 export class Outbox {
   readonly #store: OutboxStore;
   readonly #concurrency: number;

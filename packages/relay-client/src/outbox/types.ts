@@ -1,13 +1,51 @@
 /** The outbox's messages, stores, events and limits. */
 import type { RelayError } from '../errors.js';
 
-/** The longest caller-chosen message id ({@link OutboxInput.id}). */
+/**
+ * The longest caller-chosen message id ({@link OutboxInput.id}).
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { MAX_OUTBOX_ID_LENGTH, MemoryOutboxStore, Outbox } from '@fluxel/relay-client/outbox';
+ *
+ * const outbox = new Outbox({ store: new MemoryOutboxStore() });
+ * await assert.rejects(outbox.enqueue({ id: 'a'.repeat(MAX_OUTBOX_ID_LENGTH + 1), connection: 'shop-1', operation: 'order.status', payload: 1 }), { code: 'ERR_RELAY_INVALID_ARGUMENT' });
+ * await outbox.close();
+ * ```
+ */
 export const MAX_OUTBOX_ID_LENGTH = 128;
 
-/** The largest {@link OutboxMetadata} (bytes of its JSON text). */
+/**
+ * The largest {@link OutboxMetadata} (bytes of its JSON text).
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { MAX_OUTBOX_METADATA_BYTES, MemoryOutboxStore, Outbox } from '@fluxel/relay-client/outbox';
+ *
+ * const outbox = new Outbox({ store: new MemoryOutboxStore() });
+ * const metadata = { note: 'x'.repeat(MAX_OUTBOX_METADATA_BYTES) };
+ * await assert.rejects(outbox.enqueue({ connection: 'shop-1', operation: 'order.status', payload: 1, metadata }), { code: 'ERR_RELAY_INVALID_ARGUMENT' });
+ * await outbox.close();
+ * ```
+ */
 export const MAX_OUTBOX_METADATA_BYTES = 2048;
 
-/** The most keys an {@link OutboxMetadata} may have. */
+/**
+ * The most keys an {@link OutboxMetadata} may have.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { MAX_OUTBOX_METADATA_KEYS, MemoryOutboxStore, Outbox } from '@fluxel/relay-client/outbox';
+ *
+ * const outbox = new Outbox({ store: new MemoryOutboxStore() });
+ * const metadata = Object.fromEntries(Array.from({ length: MAX_OUTBOX_METADATA_KEYS + 1 }, (_, i) => [`k${i}`, i]));
+ * await assert.rejects(outbox.enqueue({ connection: 'shop-1', operation: 'order.status', payload: 1, metadata }), { code: 'ERR_RELAY_INVALID_ARGUMENT' });
+ * await outbox.close();
+ * ```
+ */
 export const MAX_OUTBOX_METADATA_KEYS = 32;
 
 /**
@@ -15,6 +53,18 @@ export const MAX_OUTBOX_METADATA_KEYS = 32;
  * `null`, at most {@link MAX_OUTBOX_METADATA_KEYS} keys (each 1–64 characters) and
  * {@link MAX_OUTBOX_METADATA_BYTES} bytes as JSON. Meant for logs and dead letters (a file
  * name, the operation, a correlation id), so keep secrets and payload data out of it.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { MemoryOutboxStore, Outbox, type OutboxMetadata } from '@fluxel/relay-client/outbox';
+ *
+ * const outbox = new Outbox({ store: new MemoryOutboxStore() });
+ * const metadata: OutboxMetadata = { file: 'a-1.json', line: 3, retried: false };
+ * const message = await outbox.enqueue({ connection: 'shop-1', operation: 'order.status', payload: 1, metadata });
+ * assert.deepEqual(message.metadata, metadata);
+ * await outbox.close();
+ * ```
  */
 export type OutboxMetadata = Readonly<Record<string, string | number | boolean | null>>;
 
@@ -22,6 +72,19 @@ export type OutboxMetadata = Readonly<Record<string, string | number | boolean |
  * Why an attempt failed, as kept in {@link OutboxMessage.lastError} and given to events.
  * For a refusal by the relay, `status`, `problemCode` and `detail` come from its problem
  * document (RFC 9457), so a dead letter says what was refused and why.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { MemoryOutboxStore, Outbox, type OutboxErrorInfo, RelayError } from '@fluxel/relay-client/outbox';
+ *
+ * const outbox = new Outbox({ store: new MemoryOutboxStore() });
+ * await outbox.enqueue({ connection: 'shop-1', operation: 'order.status', payload: { order: 'A-1' } });
+ * await outbox.drain(async () => { throw new RelayError('ERR_RELAY_IDEMPOTENCY_CONFLICT', 'key reused', { status: 409 }); });
+ * const info: OutboxErrorInfo | undefined = (await outbox.deadLetters())[0]?.lastError;
+ * assert.equal(info?.status, 409);
+ * await outbox.close();
+ * ```
  */
 export interface OutboxErrorInfo {
   /** The error's code, e.g. `ERR_RELAY_NOT_FOUND`. */
@@ -36,7 +99,20 @@ export interface OutboxErrorInfo {
   readonly detail?: string;
 }
 
-/** One message in the outbox. */
+/**
+ * One message in the outbox.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { MemoryOutboxStore, Outbox, type OutboxMessage } from '@fluxel/relay-client/outbox';
+ *
+ * const outbox = new Outbox({ store: new MemoryOutboxStore() });
+ * const message: OutboxMessage = await outbox.enqueue({ connection: 'shop-1', operation: 'order.status', payload: { order: 'A-1' } });
+ * assert.equal(message.attempts, 0);
+ * await outbox.close();
+ * ```
+ */
 export interface OutboxMessage {
   /**
    * UUIDv7 minted at enqueue, or the caller's id ({@link OutboxInput.id}); unique among the
@@ -66,13 +142,41 @@ export interface OutboxMessage {
   readonly revivedAt?: number;
 }
 
-/** A message that will not be delivered any more unless retried by hand. */
+/**
+ * A message that will not be delivered any more unless retried by hand.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { type DeadLetter, MemoryOutboxStore, Outbox, RelayError } from '@fluxel/relay-client/outbox';
+ *
+ * const outbox = new Outbox({ store: new MemoryOutboxStore() });
+ * await outbox.enqueue({ connection: 'shop-1', operation: 'order.status', payload: { order: 'A-1' } });
+ * await outbox.drain(async () => { throw new RelayError('ERR_RELAY_REQUEST_VALIDATION', 'refused'); });
+ * const [dead]: DeadLetter[] = await outbox.deadLetters();
+ * assert.equal(dead?.lastError?.code, 'ERR_RELAY_REQUEST_VALIDATION');
+ * await outbox.close();
+ * ```
+ */
 export interface DeadLetter extends OutboxMessage {
   /** When it was dead-lettered (ms). */
   readonly deadAt: number;
 }
 
-/** What a caller enqueues. */
+/**
+ * What a caller enqueues.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { MemoryOutboxStore, Outbox, type OutboxInput } from '@fluxel/relay-client/outbox';
+ *
+ * const outbox = new Outbox({ store: new MemoryOutboxStore() });
+ * const input: OutboxInput = { connection: 'shop-1', operation: 'order.status', payload: { order: 'A-1' }, orderingKey: 'A-1', metadata: { file: 'a-1.json' } };
+ * assert.equal((await outbox.enqueue(input)).orderingKey, 'A-1');
+ * await outbox.close();
+ * ```
+ */
 export interface OutboxInput {
   /**
    * The message id, chosen by the caller (default: a fresh UUIDv7). 1–{@link MAX_OUTBOX_ID_LENGTH}
@@ -97,13 +201,45 @@ export interface OutboxInput {
  * {@link RelayError}: retryable → rescheduled (after `retryAfterMs` when given, else on the
  * schedule); not retryable → dead-lettered at once. Any other thrown value counts as
  * retryable. Must honour `signal` (aborted when the lease runs out or the outbox stops).
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { type Deliver, MemoryOutboxStore, Outbox } from '@fluxel/relay-client/outbox';
+ *
+ * const outbox = new Outbox({ store: new MemoryOutboxStore() });
+ * const delivered: string[] = [];
+ * const deliver: Deliver = async (message, { signal }) => {
+ *   assert.equal(signal.aborted, false);
+ *   delivered.push(message.operation);
+ * };
+ * await outbox.enqueue({ connection: 'shop-1', operation: 'order.status', payload: { order: 'A-1' } });
+ * await outbox.drain(deliver);
+ * assert.deepEqual(delivered, ['order.status']);
+ * await outbox.close();
+ * ```
  */
 export type Deliver = (
   message: OutboxMessage,
   context: { readonly attempt: number; readonly signal: AbortSignal },
 ) => Promise<void>;
 
-/** Figures of a store. */
+/**
+ * Figures of a store.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { MemoryOutboxStore, Outbox, type OutboxStats } from '@fluxel/relay-client/outbox';
+ *
+ * const outbox = new Outbox({ store: new MemoryOutboxStore() });
+ * await outbox.enqueue({ connection: 'shop-1', operation: 'order.status', payload: { order: 'A-1' } });
+ * const stats: OutboxStats = await outbox.stats();
+ * assert.equal(stats.depth, 1);
+ * assert.equal(stats.inFlight, 0);
+ * await outbox.close();
+ * ```
+ */
 export interface OutboxStats {
   /** Messages waiting or in flight (not dead). */
   readonly depth: number;
@@ -115,7 +251,19 @@ export interface OutboxStats {
   readonly inFlight: number;
 }
 
-/** Options of {@link OutboxStore.lease}. */
+/**
+ * Options of {@link OutboxStore.lease}.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { MemoryOutboxStore, type LeaseOptions } from '@fluxel/relay-client/outbox';
+ *
+ * const store = new MemoryOutboxStore();
+ * const options: LeaseOptions = { now: Date.now(), leaseMs: 60_000, limit: 10 };
+ * assert.deepEqual(await store.lease(options), []);
+ * ```
+ */
 export interface LeaseOptions {
   /** The current time (ms). */
   readonly now: number;
@@ -132,6 +280,17 @@ export interface LeaseOptions {
  * A lease is identified by the message id and its `attempts` after leasing: `lease` counts
  * an attempt; `reschedule`, `deadLetter` and `release` name the attempt they conclude and
  * are ignored when the message has been leased again since (a stale lease).
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { MemoryOutboxStore, type OutboxStore } from '@fluxel/relay-client/outbox';
+ *
+ * const store: OutboxStore = new MemoryOutboxStore();
+ * await store.append([{ id: 'm-1', connection: 'shop-1', operation: 'order.status', payload: 1, enqueuedAt: Date.now(), attempts: 0, nextAttemptAt: 0 }]);
+ * assert.equal((await store.lease({ now: Date.now(), leaseMs: 60_000, limit: 10 })).length, 1);
+ * await store.close();
+ * ```
  */
 export interface OutboxStore {
   /** Adds new messages; resolves once they are durable. */
@@ -180,7 +339,22 @@ export interface OutboxStore {
   close(): Promise<void>;
 }
 
-/** Something that happened in the outbox, for metrics and alerting. */
+/**
+ * Something that happened in the outbox, for metrics and alerting.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { MemoryOutboxStore, Outbox, type OutboxEvent } from '@fluxel/relay-client/outbox';
+ *
+ * const events: OutboxEvent['type'][] = [];
+ * const outbox = new Outbox({ store: new MemoryOutboxStore(), onEvent: (event) => events.push(event.type) });
+ * await outbox.enqueue({ connection: 'shop-1', operation: 'order.status', payload: { order: 'A-1' } });
+ * await outbox.drain(async () => {});
+ * assert.deepEqual(events, ['enqueued', 'delivered']);
+ * await outbox.close();
+ * ```
+ */
 export type OutboxEvent =
   | { readonly type: 'enqueued'; readonly message: OutboxMessage }
   | { readonly type: 'delivered'; readonly message: OutboxMessage; readonly attempt: number }
@@ -201,7 +375,19 @@ export type OutboxEvent =
     }
   | { readonly type: 'error'; readonly error: RelayError };
 
-/** Timer functions, injectable for fake-clock tests. */
+/**
+ * Timer functions, injectable for fake-clock tests.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { MemoryOutboxStore, Outbox, type OutboxTimers } from '@fluxel/relay-client/outbox';
+ *
+ * const timers: OutboxTimers = { setTimeout: (fn, ms) => setTimeout(fn, ms), clearTimeout: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>) };
+ * const outbox = new Outbox({ store: new MemoryOutboxStore(), timers });
+ * await outbox.close();
+ * ```
+ */
 export interface OutboxTimers {
   readonly setTimeout: (fn: () => void, ms: number) => unknown;
   readonly clearTimeout: (handle: unknown) => void;
