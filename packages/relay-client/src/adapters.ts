@@ -3,6 +3,7 @@
  * `send` (its id is the idempotency key, the same on every attempt and after restarts), and
  * read the mailbox through `pickup` / `ack`.
  */
+import { invalidArgument, optionalFunctions, optionsRecord, withMethods } from './check-options.js';
 import { type CallOptions, type RelayClient, retryAfter, toError } from './client.js';
 import { MAX_SEND_BATCH_ITEMS, type SendBatchResultBody } from './contract.js';
 import type { RelayError } from './errors.js';
@@ -42,6 +43,7 @@ import type { Deliver, OutboxMessage } from './outbox/types.js';
  * ```
  */
 export function relayDeliver(client: Pick<RelayClient, 'send'>): Deliver {
+  withMethods(client, ['send'], 'relayDeliver: the client');
   return async (message, { signal }) => {
     const options: CallOptions = { signal };
     await client.send(
@@ -141,9 +143,12 @@ export function relayDeliverBatch(
   client: Pick<RelayClient, 'send' | 'sendBatch'>,
   options: RelayDeliverBatchOptions = {},
 ): Deliver {
+  withMethods(client, ['send', 'sendBatch'], 'relayDeliverBatch: the client');
+  const record = optionsRecord(options, 'relayDeliverBatch');
+  optionalFunctions(record, ['onRequest'], 'relayDeliverBatch');
   const maxBatch = options.maxBatch ?? MAX_SEND_BATCH_ITEMS;
   if (!Number.isInteger(maxBatch) || maxBatch < 1 || maxBatch > MAX_SEND_BATCH_ITEMS)
-    throw new RangeError(`maxBatch must be an integer from 1 to ${MAX_SEND_BATCH_ITEMS}`);
+    throw invalidArgument(`maxBatch must be an integer from 1 to ${MAX_SEND_BATCH_ITEMS}`);
   const single = relayDeliver(client);
   let waiting: Waiting[] = [];
   let scheduled = false;
@@ -308,6 +313,7 @@ function itemError(result: SendBatchResultBody | undefined): RelayError {
  * ```
  */
 export function relayMailboxSource(client: Pick<RelayClient, 'pickup' | 'ack'>): MailboxSource {
+  withMethods(client, ['pickup', 'ack'], 'relayMailboxSource: the client');
   return {
     async pickup({ waitSeconds, limit, signal }) {
       return (await client.pickup({ wait: waitSeconds, limit }, { signal })).events;

@@ -176,7 +176,9 @@ describe('relayDeliverBatch', () => {
     const { client } = fakeClient(() => {
       throw new Error('unused');
     });
-    expect(() => relayDeliverBatch(client, { maxBatch: 0 })).toThrow(RangeError);
-    expect(() => relayDeliverBatch(client, { maxBatch: 101 })).toThrow(RangeError);
+    for (const maxBatch of [0, 101])
+      expect(() => relayDeliverBatch(client, { maxBatch })).toThrow(
+        expect.objectContaining({ code: 'ERR_RELAY_INVALID_ARGUMENT' }),
+      );
   });
 });

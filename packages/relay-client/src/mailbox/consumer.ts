@@ -9,6 +9,7 @@
  *
  * This module runs on the Web platform; the durable dedupe store is in `node/file-dedupe-store.ts`.
  */
+import { optionalFunctions, optionalTimers } from '../check-options.js';
 import { RelayError } from '../errors.js';
 import {
   type DedupeStore,
@@ -195,6 +196,9 @@ export class MailboxConsumer {
     if (typeof options.handler !== 'function') throw invalid('options.handler is required');
     if (typeof options.dedupe?.has !== 'function' || typeof options.dedupe.add !== 'function')
       throw invalid('options.dedupe must have has and add');
+    const record = options as unknown as Record<string, unknown>;
+    optionalFunctions(record, ['now', 'random', 'onEvent'], 'MailboxConsumer');
+    optionalTimers(record, 'MailboxConsumer');
     this.#source = options.source;
     this.#handler = options.handler;
     this.#dedupe = options.dedupe;

@@ -1,3 +1,4 @@
+import { optionalFunctions, optionsRecord } from '../check-options.js';
 import type { DedupeStore } from './types.js';
 
 /**
@@ -41,6 +42,7 @@ export class MemoryDedupeStore implements DedupeStore {
   #adds = 0;
 
   constructor(options: MemoryDedupeStoreOptions = {}) {
+    optionalFunctions(optionsRecord(options, 'MemoryDedupeStore'), ['now'], 'MemoryDedupeStore');
     this.#now = options.now ?? Date.now;
   }
 

@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { RelayError } from '../errors.js';
 import type { DedupeStore } from '../mailbox/types.js';
+import { checkFileStoreOptions } from './file-store-options.js';
 import { Journal } from './journal.js';
 import { type LockFile, lockStoreDir, wrap } from './lock-file.js';
 
@@ -83,6 +84,7 @@ export class FileDedupeStore implements DedupeStore {
 
   /** Opens (or creates) the store in `dir`; rejects when another running process holds it. */
   static async open(dir: string, options: FileDedupeStoreOptions = {}): Promise<FileDedupeStore> {
+    checkFileStoreOptions(options, 'FileDedupeStore.open');
     const now = options.now ?? Date.now;
     const minRecords = options.compactMinRecords ?? 10_000;
     const ratio = options.compactRatio ?? 2;

@@ -9,6 +9,7 @@ import type {
   OutboxStats,
   OutboxStore,
 } from '../outbox/types.js';
+import { checkFileStoreOptions } from './file-store-options.js';
 import { type Compaction, Journal } from './journal.js';
 import { type LockFile, lockStoreDir, storageError, wrap } from './lock-file.js';
 
@@ -146,6 +147,7 @@ export class FileOutboxStore implements OutboxStore {
    * not the last one).
    */
   static async open(dir: string, options: FileOutboxStoreOptions = {}): Promise<FileOutboxStore> {
+    checkFileStoreOptions(options, 'FileOutboxStore.open');
     const minRecords = options.compactMinRecords ?? 10_000;
     const ratio = options.compactRatio ?? 4;
     const lock = await lockStoreDir(

@@ -2,6 +2,7 @@
  * {@link MemoryOutboxStore}: an outbox store in this process's memory, for tests and for
  * processes that accept losing their outbox on exit. Web platform.
  */
+import { optionalFunctions, optionsRecord } from '../check-options.js';
 import { RelayError } from '../errors.js';
 import { OutboxState } from './state.js';
 import type {
@@ -54,6 +55,7 @@ export class MemoryOutboxStore implements OutboxStore {
   #closed = false;
 
   constructor(options: MemoryOutboxStoreOptions = {}) {
+    optionalFunctions(optionsRecord(options, 'MemoryOutboxStore'), ['now'], 'MemoryOutboxStore');
     this.#now = options.now ?? Date.now;
   }
 

@@ -16,6 +16,7 @@
  * This module runs on the Web platform; the durable file store is in `node/file-outbox-store.ts`.
  */
 import { uuidv7 } from '../../../internal/src/uuid.js';
+import { optionalFunctions, optionalTimers, withMethods } from '../check-options.js';
 import { ConnectionId, JsonValue, OperationName } from '../contract.js';
 import { RelayError } from '../errors.js';
 import {
@@ -51,6 +52,22 @@ export const DEFAULT_OUTBOX_SCHEDULE: readonly number[] = [
 ];
 
 const DAY = 86_400_000;
+
+const OUTBOX_STORE_METHODS = [
+  'append',
+  'lease',
+  'complete',
+  'reschedule',
+  'release',
+  'deadLetter',
+  'revive',
+  'drop',
+  'list',
+  'deadLetters',
+  'nextWakeAt',
+  'stats',
+  'close',
+];
 
 /**
  * Options of {@link Outbox}.
@@ -142,6 +159,10 @@ export class Outbox {
   constructor(options: OutboxOptions) {
     if (!options || typeof options.store !== 'object' || options.store === null)
       throw invalid('options.store is required');
+    withMethods(options.store, OUTBOX_STORE_METHODS, 'options.store (an OutboxStore)');
+    const record = options as unknown as Record<string, unknown>;
+    optionalFunctions(record, ['deliver', 'now', 'random', 'onEvent'], 'Outbox');
+    optionalTimers(record, 'Outbox');
     this.#store = options.store;
     this.#deliver = options.deliver;
     this.#concurrency = positiveInt(options.concurrency ?? 4, 'concurrency');
