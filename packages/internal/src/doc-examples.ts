@@ -178,3 +178,58 @@ export async function runDocExample(packageDir: string, example: DocExample): Pr
 export function clearDocExamples(packageDir: string): void {
   rmSync(join(packageDir, '.reports', 'doc-examples'), { recursive: true, force: true });
 }
+
+/**
+ * Type-checks every example as a module of its own (strict, the package's entry points
+ * resolved to its sources, Node's types), so an example shows code that compiles as printed.
+ * Returns one message per error: `name (where): message`.
+ */
+export function typecheckDocExamples(
+  packageDir: string,
+  examples: readonly DocExample[],
+): string[] {
+  const pkg = JSON.parse(readFileSync(join(packageDir, 'package.json'), 'utf8')) as {
+    name: string;
+  };
+  const dir = join(packageDir, '.reports', 'doc-examples-typecheck');
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  const paths: Record<string, string[]> = {};
+  for (const [subpath, file] of entryFiles(packageDir))
+    paths[subpath === '.' ? pkg.name : `${pkg.name}/${subpath.slice(2)}`] = [file];
+  const files = new Map<string, DocExample>();
+  for (const [i, example] of examples.entries()) {
+    const file = join(dir, `example-${i}.${example.lang}`);
+    writeFileSync(file, example.code);
+    files.set(file, example);
+  }
+  const program = ts.createProgram([...files.keys()], {
+    noEmit: true,
+    strict: true,
+    allowJs: true,
+    checkJs: false,
+    allowImportingTsExtensions: true,
+    module: ts.ModuleKind.ESNext,
+    moduleResolution: ts.ModuleResolutionKind.Bundler,
+    target: ts.ScriptTarget.ES2022,
+    lib: ['lib.es2023.d.ts', 'lib.dom.d.ts'],
+    types: ['node'],
+    typeRoots: [
+      join(packageDir, 'node_modules', '@types'),
+      join(packageDir, '../../node_modules/@types'),
+    ],
+    skipLibCheck: true,
+    paths,
+  });
+  const errors: string[] = [];
+  for (const diagnostic of ts.getPreEmitDiagnostics(program)) {
+    const file = diagnostic.file;
+    const example = file && files.get(file.fileName);
+    if (!file || !example) continue;
+    const { line } = file.getLineAndCharacterOfPosition(diagnostic.start ?? 0);
+    errors.push(
+      `${example.name} (${example.where}), line ${line + 1}: ${ts.flattenDiagnosticMessageText(diagnostic.messageText, ' ')}`,
+    );
+  }
+  return errors;
+}

@@ -2,7 +2,12 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { docExamples, exampleBlocks, runDocExample } from '../src/doc-examples.ts';
+import {
+  docExamples,
+  exampleBlocks,
+  runDocExample,
+  typecheckDocExamples,
+} from '../src/doc-examples.ts';
 
 function fixturePackage(): string {
   const dir = mkdtempSync(join(tmpdir(), 'fluxel-doc-examples-'));
@@ -77,6 +82,26 @@ describe('docExamples', () => {
     await expect(runDocExample(dir, broken as never)).rejects.toThrow(
       /the @example of Broken \(src\/impl\.ts:25\) failed/,
     );
+  });
+
+  it('type-checks examples with the entry points resolved to the sources', () => {
+    const dir = fixturePackage();
+    const base = { entry: '.', lang: 'ts', index: 0, where: 'src/impl.ts:12' };
+    const errors = typecheckDocExamples(dir, [
+      {
+        ...base,
+        name: 'good',
+        code: "import { addOne } from '@fluxel/fixture';\nconst n: number = addOne(1);\n",
+      },
+      {
+        ...base,
+        name: 'bad',
+        code: "import { addOne } from '@fluxel/fixture';\nconst s: string = addOne(1);\n",
+      },
+    ]);
+    expect(errors).toEqual([
+      "bad (src/impl.ts:12), line 2: Type 'number' is not assignable to type 'string'.",
+    ]);
   });
 
   it('takes ts and js fences only', () => {

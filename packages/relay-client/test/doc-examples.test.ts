@@ -3,7 +3,7 @@
  * example runs as printed — as the README quickstart does (issue 20).
  */
 import { resolve } from 'node:path';
-import { docExamples, runDocExample } from '@fluxel/internal/doc-examples';
+import { docExamples, runDocExample, typecheckDocExamples } from '@fluxel/internal/doc-examples';
 import { describe, expect, it } from 'vitest';
 
 const packageDir = resolve(import.meta.dirname, '..');
@@ -13,6 +13,10 @@ describe('TSDoc examples', () => {
   it('every export of every entry point has an @example with a ts code block', () => {
     expect(scan.exports).toBeGreaterThan(100);
     expect(scan.missing).toEqual([]);
+  });
+
+  it('every example compiles as printed (strict TypeScript, the entry points as published)', () => {
+    expect(typecheckDocExamples(packageDir, scan.examples)).toEqual([]);
   });
 
   for (const example of scan.examples) {

@@ -391,7 +391,7 @@ export type SuccessStatus = 200 | 201 | 202 | 204;
  * import assert from 'node:assert/strict';
  * import { type RouteRequest } from '@fluxel/relay-client/contract';
  *
- * const request: RouteRequest<'ack'> = { body: { ids: ['evt-1'] } };
+ * const request: RouteRequest<'ack'> = { params: undefined, query: undefined, body: { ids: ['evt-1'] } };
  * assert.deepEqual(request.body.ids, ['evt-1']);
  * ```
  */
