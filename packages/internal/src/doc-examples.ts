@@ -86,6 +86,21 @@ function exampleTexts(declaration: ts.Declaration): string[] {
   return texts;
 }
 
+/** The `export { … }` statements an exported alias passes through, nearest first. */
+function reExportStatements(checker: ts.TypeChecker, exported: ts.Symbol): ts.Declaration[] {
+  const statements: ts.Declaration[] = [];
+  const visited = new Set<ts.Symbol>();
+  let current: ts.Symbol | undefined = exported;
+  while (current && current.flags & ts.SymbolFlags.Alias && !visited.has(current)) {
+    visited.add(current);
+    for (const declaration of current.declarations ?? [])
+      if (ts.isExportSpecifier(declaration))
+        statements.push(declaration.parent.parent as unknown as ts.Declaration);
+    current = checker.getImmediateAliasedSymbol(current);
+  }
+  return statements;
+}
+
 function entryFiles(packageDir: string): [subpath: string, file: string][] {
   const pkg = JSON.parse(readFileSync(join(packageDir, 'package.json'), 'utf8')) as {
     exports: Record<string, string | { default?: string }>;
@@ -133,7 +148,13 @@ export function docExamples(packageDir: string): DocExampleScan {
         exported.flags & ts.SymbolFlags.Alias ? checker.getAliasedSymbol(exported) : exported;
       const name = exported.getName();
       let found = false;
-      for (const declaration of symbol.declarations ?? []) {
+      // A re-export may carry the example itself (`/** @example … */ export { X };`), for a
+      // declaration that lives elsewhere (shared code bundled into several packages).
+      const declarations = [
+        ...reExportStatements(checker, exported),
+        ...(symbol.declarations ?? []),
+      ];
+      for (const declaration of declarations) {
         let count = 0;
         for (const text of exampleTexts(declaration)) {
           const blocks = exampleBlocks(text);

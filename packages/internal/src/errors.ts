@@ -10,18 +10,7 @@
 
 const FLUXEL_ERROR = Symbol.for('@fluxel/error');
 
-/**
- * Options accepted by every Fluxel error constructor.
- *
- * @example
- * ```ts
- * import assert from 'node:assert/strict';
- * import { type FluxelErrorOptions, RelayError } from '@fluxel/relay-client';
- *
- * const options: FluxelErrorOptions = { cause: new Error('socket hang up') };
- * assert.ok(new RelayError('ERR_RELAY_CONNECTION', 'the request failed', options).cause instanceof Error);
- * ```
- */
+/** Options accepted by every Fluxel error constructor. */
 export interface FluxelErrorOptions {
   /** The underlying failure, kept on `error.cause`. */
   readonly cause?: unknown;
@@ -31,16 +20,6 @@ export interface FluxelErrorOptions {
  * Base class of all errors thrown by `@fluxel` packages.
  *
  * @typeParam Code - the closed union of codes the subclass may carry.
- *
- * @example
- * ```ts
- * import assert from 'node:assert/strict';
- * import { FluxelError, RelayError } from '@fluxel/relay-client';
- *
- * const error = new RelayError('ERR_RELAY_TIMEOUT', 'no answer in time');
- * assert.ok(error instanceof FluxelError);
- * assert.equal(error.package, '@fluxel/relay-client');
- * ```
  */
 export abstract class FluxelError<Code extends string = string> extends Error {
   /** Stable, machine-readable code. Match on this, never on `message`. */
@@ -59,15 +38,6 @@ Object.defineProperty(FluxelError.prototype, FLUXEL_ERROR, { value: true });
 
 /**
  * True for an error raised by any `@fluxel` package, from any copy of it.
- *
- * @example
- * ```ts
- * import assert from 'node:assert/strict';
- * import { isFluxelError, RelayError } from '@fluxel/relay-client';
- *
- * assert.equal(isFluxelError(new RelayError('ERR_RELAY_TIMEOUT', 'no answer in time')), true);
- * assert.equal(isFluxelError(new Error('plain')), false);
- * ```
  */
 export function isFluxelError(value: unknown): value is FluxelError {
   return isBranded(value, FLUXEL_ERROR);

@@ -11,6 +11,39 @@ import {
   isFluxelError,
 } from '../../internal/src/errors.js';
 
+/**
+ * Shared by every `@fluxel` package and re-exported here: `FluxelError`, the base class of
+ * their errors; `FluxelErrorOptions`, what every error constructor takes; `isFluxelError`,
+ * whether a value is such an error (across copies of the packages).
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { FluxelError, RelayError } from '@fluxel/relay-client';
+ *
+ * const error = new RelayError('ERR_RELAY_TIMEOUT', 'no answer in time');
+ * assert.ok(error instanceof FluxelError);
+ * assert.equal(error.package, '@fluxel/relay-client');
+ * ```
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { type FluxelErrorOptions, RelayError } from '@fluxel/relay-client';
+ *
+ * const options: FluxelErrorOptions = { cause: new Error('socket hang up') };
+ * assert.ok(new RelayError('ERR_RELAY_CONNECTION', 'the request failed', options).cause instanceof Error);
+ * ```
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { isFluxelError, RelayError } from '@fluxel/relay-client';
+ *
+ * assert.equal(isFluxelError(new RelayError('ERR_RELAY_TIMEOUT', 'no answer in time')), true);
+ * assert.equal(isFluxelError(new Error('plain')), false);
+ * ```
+ */
 export { FluxelError, type FluxelErrorOptions, isFluxelError };
 
 /**
