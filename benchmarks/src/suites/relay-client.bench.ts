@@ -2,7 +2,8 @@
  * `@fluxel/relay-client`: requests per second through the typed client (contract validation
  * both ways, a fresh DPoP proof per request, retries armed) against raw `undici.request` with
  * no signing, against the same local HTTPS server (its own process), 16 requests in flight for
- * both.
+ * both. Reported beside it (`extra`): the floor — raw `undici.request` plus one DPoP proof per
+ * request from the same signer, what any DPoP client must do — and the proof's cost alone.
  */
 import { spawn } from 'node:child_process';
 import { createDpopSigner, generateKeyPair } from '@fluxel/license';
@@ -38,15 +39,17 @@ const port = await new Promise<number>((resolve, reject) => {
 });
 const url = `https://127.0.0.1:${port}`;
 
+const device = createDpopSigner((await generateKeyPair('ES256')).privateJwk);
+const accessToken = 'a'.repeat(400);
 const client = createRelayClient({
   baseUrl: url,
   ca,
   proxy: false,
-  device: createDpopSigner((await generateKeyPair('ES256')).privateJwk),
+  device,
   tokens: {
     load: () => ({
       licenseId: 'lic-1',
-      accessToken: 'a'.repeat(400),
+      accessToken,
       accessTokenExpiresAt: new Date(Date.now() + 3600_000).toISOString(),
       licenseToken: 'l',
       licenseTokenExpiresAt: new Date(Date.now() + 3600_000).toISOString(),
@@ -56,10 +59,19 @@ const client = createRelayClient({
 });
 const raw = new Agent({ connect: { ca }, keepAliveTimeout: 30_000 });
 
-async function rate(call: () => Promise<unknown>, ms: number, inFlight = 16): Promise<number> {
+// This process's CPU time per request (µs), per variant: steadier than rates on a shared machine.
+const cpuPerRequest = new Map<string, number[]>();
+
+async function rate(
+  call: () => Promise<unknown>,
+  ms: number,
+  inFlight = 16,
+  label?: string,
+): Promise<number> {
   let count = 0;
   const end = performance.now() + ms;
   const start = performance.now();
+  const cpuStart = process.cpuUsage();
   await Promise.all(
     Array.from({ length: inFlight }, async () => {
       while (performance.now() < end) {
@@ -68,8 +80,15 @@ async function rate(call: () => Promise<unknown>, ms: number, inFlight = 16): Pr
       }
     }),
   );
+  if (label) {
+    const cpu = process.cpuUsage(cpuStart);
+    const list = cpuPerRequest.get(label) ?? [];
+    list.push((cpu.user + cpu.system) / count);
+    cpuPerRequest.set(label, list);
+  }
   return count / ((performance.now() - start) / 1000);
 }
+const cpuUs = (label: string) => Math.round(median(cpuPerRequest.get(label) ?? [0]) * 10) / 10;
 
 const ours = () => client.status();
 const theirs = async () => {
@@ -79,20 +98,45 @@ const theirs = async () => {
   });
   return response.body.json();
 };
+const statusUrl = `${url}/v1/status`;
+const floor = async () => {
+  const dpop = await device.proof({ method: 'GET', url: statusUrl, accessToken });
+  const response = await request(statusUrl, {
+    dispatcher: raw,
+    headers: { accept: 'application/json', authorization: `DPoP ${accessToken}`, dpop },
+  });
+  return response.body.json();
+};
+const sign = () => device.proof({ method: 'GET', url: statusUrl, accessToken });
 await rate(ours, 500);
 await rate(theirs, 500);
+await rate(floor, 500);
 const oursRates: number[] = [];
 const rawRates: number[] = [];
+const floorRates: number[] = [];
+const signRates: number[] = [];
 for (let i = 0; i < scaled(5, 2); i++) {
-  oursRates.push(await rate(ours, 600));
-  rawRates.push(await rate(theirs, 600));
+  oursRates.push(await rate(ours, 600, 16, 'ours'));
+  rawRates.push(await rate(theirs, 600, 16, 'raw'));
+  floorRates.push(await rate(floor, 600, 16, 'floor'));
+  signRates.push(await rate(sign, 200, 1));
 }
+const floorRate = median(floorRates);
 emit(
   'relay-client/request-overhead',
   median(oursRates),
   'raw undici.request, no signing, no validation',
   median(rawRates),
   'req/s',
+  {
+    floorReqPerS: Math.round(floorRate),
+    ratioToFloor: Math.round((median(oursRates) / floorRate) * 1000) / 1000,
+    floorToRaw: Math.round((floorRate / median(rawRates)) * 1000) / 1000,
+    proofUs: Math.round((1e6 / median(signRates)) * 10) / 10,
+    oursCpuUsPerRequest: cpuUs('ours'),
+    rawCpuUsPerRequest: cpuUs('raw'),
+    floorCpuUsPerRequest: cpuUs('floor'),
+  },
 );
 await client.close();
 await raw.close();

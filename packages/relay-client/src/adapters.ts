@@ -3,14 +3,47 @@
  * `send` (its id is the idempotency key, the same on every attempt and after restarts), and
  * read the mailbox through `pickup` / `ack`.
  */
+import { invalidArgument, optionalFunctions, optionsRecord, withMethods } from './check-options.js';
 import { type CallOptions, type RelayClient, retryAfter, toError } from './client.js';
 import { MAX_SEND_BATCH_ITEMS, type SendBatchResultBody } from './contract.js';
 import type { RelayError } from './errors.js';
-import type { MailboxSource } from './mailbox.js';
-import type { Deliver, OutboxMessage } from './outbox-core.js';
+import type { MailboxSource } from './mailbox/types.js';
+import type { Deliver, OutboxMessage } from './outbox/types.js';
 
-/** An outbox `deliver` function that sends each message through the relay. */
+/**
+ * An outbox `deliver` function that sends each message through the relay.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { createRelayClientCore, type TokenStore, type Transport, MemoryOutboxStore, Outbox, relayDeliver } from '@fluxel/relay-client';
+ *
+ * const reply = (body: unknown) => ({ status: 200, headers: {}, body: new TextEncoder().encode(JSON.stringify(body)) });
+ * const transport: Transport = async (request) =>
+ *   request.url.endsWith('/v1/mailbox/ack') ? reply({ acked: 1 })
+ *   : request.url.includes('/v1/mailbox') ? reply({ events: [] })
+ *   : reply({ status: 'delivered', upstreamStatus: 200, deliveredAt: new Date().toISOString(), replayed: false });
+ * const tokens: TokenStore = {
+ *   load: () => ({
+ *     licenseId: 'lic-1',
+ *     accessToken: 'token-from-activation',
+ *     accessTokenExpiresAt: new Date(Date.now() + 600_000).toISOString(),
+ *     licenseToken: 'license-token',
+ *     licenseTokenExpiresAt: new Date(Date.now() + 86_400_000).toISOString(),
+ *   }),
+ *   save: () => {},
+ * };
+ * const client = createRelayClientCore({ baseUrl: 'https://relay.example', transport, device: { proof: async () => 'proof' }, tokens });
+ *
+ * const outbox = new Outbox({ store: new MemoryOutboxStore(), deliver: relayDeliver(client) });
+ * await outbox.enqueue({ connection: 'shop-1', operation: 'order.status', payload: { order: 'A-1' } });
+ * await outbox.drain();
+ * assert.equal((await outbox.stats()).depth, 0);
+ * await outbox.close();
+ * ```
+ */
 export function relayDeliver(client: Pick<RelayClient, 'send'>): Deliver {
+  withMethods(client, ['send'], 'relayDeliver: the client');
   return async (message, { signal }) => {
     const options: CallOptions = { signal };
     await client.send(
@@ -24,7 +57,36 @@ export function relayDeliver(client: Pick<RelayClient, 'send'>): Deliver {
   };
 }
 
-/** Options of {@link relayDeliverBatch}. */
+/**
+ * Options of {@link relayDeliverBatch}.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { createRelayClientCore, type TokenStore, type Transport, relayDeliverBatch, type RelayDeliverBatchOptions } from '@fluxel/relay-client';
+ *
+ * const reply = (body: unknown) => ({ status: 200, headers: {}, body: new TextEncoder().encode(JSON.stringify(body)) });
+ * const transport: Transport = async (request) =>
+ *   request.url.endsWith('/v1/mailbox/ack') ? reply({ acked: 1 })
+ *   : request.url.includes('/v1/mailbox') ? reply({ events: [] })
+ *   : reply({ status: 'delivered', upstreamStatus: 200, deliveredAt: new Date().toISOString(), replayed: false });
+ * const tokens: TokenStore = {
+ *   load: () => ({
+ *     licenseId: 'lic-1',
+ *     accessToken: 'token-from-activation',
+ *     accessTokenExpiresAt: new Date(Date.now() + 600_000).toISOString(),
+ *     licenseToken: 'license-token',
+ *     licenseTokenExpiresAt: new Date(Date.now() + 86_400_000).toISOString(),
+ *   }),
+ *   save: () => {},
+ * };
+ * const client = createRelayClientCore({ baseUrl: 'https://relay.example', transport, device: { proof: async () => 'proof' }, tokens });
+ *
+ * const sizes: number[] = [];
+ * const options: RelayDeliverBatchOptions = { maxBatch: 50, onRequest: ({ size }) => sizes.push(size) };
+ * assert.equal(typeof relayDeliverBatch(client, options), 'function');
+ * ```
+ */
 export interface RelayDeliverBatchOptions {
   /** The most messages per `sendBatch` request (1–100). Default 100; 1 sends each alone. */
   readonly maxBatch?: number;
@@ -47,14 +109,46 @@ interface Waiting {
  * {@link RelayError} a single `send` would have thrown (its problem code and detail), so the
  * outbox dead-letters or reschedules each message on its own. A message alone is sent with
  * `send`. Give the outbox a `concurrency` of at least `maxBatch` so it leases that many at once.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { createRelayClientCore, type TokenStore, type Transport, MemoryOutboxStore, Outbox, relayDeliverBatch } from '@fluxel/relay-client';
+ *
+ * const reply = (body: unknown) => ({ status: 200, headers: {}, body: new TextEncoder().encode(JSON.stringify(body)) });
+ * const transport: Transport = async (request) =>
+ *   request.url.endsWith('/v1/mailbox/ack') ? reply({ acked: 1 })
+ *   : request.url.includes('/v1/mailbox') ? reply({ events: [] })
+ *   : reply({ status: 'delivered', upstreamStatus: 200, deliveredAt: new Date().toISOString(), replayed: false });
+ * const tokens: TokenStore = {
+ *   load: () => ({
+ *     licenseId: 'lic-1',
+ *     accessToken: 'token-from-activation',
+ *     accessTokenExpiresAt: new Date(Date.now() + 600_000).toISOString(),
+ *     licenseToken: 'license-token',
+ *     licenseTokenExpiresAt: new Date(Date.now() + 86_400_000).toISOString(),
+ *   }),
+ *   save: () => {},
+ * };
+ * const client = createRelayClientCore({ baseUrl: 'https://relay.example', transport, device: { proof: async () => 'proof' }, tokens });
+ *
+ * const outbox = new Outbox({ store: new MemoryOutboxStore(), deliver: relayDeliverBatch(client), concurrency: 100 });
+ * await outbox.enqueue({ connection: 'shop-1', operation: 'order.status', payload: { order: 'A-1' } });
+ * await outbox.drain();
+ * assert.equal((await outbox.stats()).depth, 0);
+ * await outbox.close();
+ * ```
  */
 export function relayDeliverBatch(
   client: Pick<RelayClient, 'send' | 'sendBatch'>,
   options: RelayDeliverBatchOptions = {},
 ): Deliver {
+  withMethods(client, ['send', 'sendBatch'], 'relayDeliverBatch: the client');
+  const record = optionsRecord(options, 'relayDeliverBatch');
+  optionalFunctions(record, ['onRequest'], 'relayDeliverBatch');
   const maxBatch = options.maxBatch ?? MAX_SEND_BATCH_ITEMS;
   if (!Number.isInteger(maxBatch) || maxBatch < 1 || maxBatch > MAX_SEND_BATCH_ITEMS)
-    throw new RangeError(`maxBatch must be an integer from 1 to ${MAX_SEND_BATCH_ITEMS}`);
+    throw invalidArgument(`maxBatch must be an integer from 1 to ${MAX_SEND_BATCH_ITEMS}`);
   const single = relayDeliver(client);
   let waiting: Waiting[] = [];
   let scheduled = false;
@@ -188,8 +282,38 @@ function itemError(result: SendBatchResultBody | undefined): RelayError {
   return toError(result.httpStatus, problem, retryAfter(undefined, problem.retryAfter, Date.now));
 }
 
-/** A mailbox source that long-polls the relay and acknowledges through it. */
+/**
+ * A mailbox source that long-polls the relay and acknowledges through it.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { createRelayClientCore, type TokenStore, type Transport, relayMailboxSource } from '@fluxel/relay-client';
+ *
+ * const reply = (body: unknown) => ({ status: 200, headers: {}, body: new TextEncoder().encode(JSON.stringify(body)) });
+ * const transport: Transport = async (request) =>
+ *   request.url.endsWith('/v1/mailbox/ack') ? reply({ acked: 1 })
+ *   : request.url.includes('/v1/mailbox') ? reply({ events: [] })
+ *   : reply({ status: 'delivered', upstreamStatus: 200, deliveredAt: new Date().toISOString(), replayed: false });
+ * const tokens: TokenStore = {
+ *   load: () => ({
+ *     licenseId: 'lic-1',
+ *     accessToken: 'token-from-activation',
+ *     accessTokenExpiresAt: new Date(Date.now() + 600_000).toISOString(),
+ *     licenseToken: 'license-token',
+ *     licenseTokenExpiresAt: new Date(Date.now() + 86_400_000).toISOString(),
+ *   }),
+ *   save: () => {},
+ * };
+ * const client = createRelayClientCore({ baseUrl: 'https://relay.example', transport, device: { proof: async () => 'proof' }, tokens });
+ *
+ * const source = relayMailboxSource(client);
+ * assert.deepEqual(await source.pickup({ waitSeconds: 0, limit: 10, signal: new AbortController().signal }), []);
+ * await source.ack(['evt-1']);
+ * ```
+ */
 export function relayMailboxSource(client: Pick<RelayClient, 'pickup' | 'ack'>): MailboxSource {
+  withMethods(client, ['pickup', 'ack'], 'relayMailboxSource: the client');
   return {
     async pickup({ waitSeconds, limit, signal }) {
       return (await client.pickup({ wait: waitSeconds, limit }, { signal })).events;

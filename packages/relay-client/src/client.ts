@@ -36,7 +36,18 @@ import {
 import { checkClientOptions, relayBaseUrl } from './options.js';
 import type { ProofSigner } from './proof-signer.js';
 
-/** One HTTP request as the transport sends it. */
+/**
+ * One HTTP request as the transport sends it.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import type { HttpRequest } from '@fluxel/relay-client';
+ *
+ * const request: HttpRequest = { method: 'GET', url: 'https://relay.example/v1/status', headers: { accept: 'application/json' } };
+ * assert.equal(request.method, 'GET');
+ * ```
+ */
 export interface HttpRequest {
   readonly method: string;
   readonly url: string;
@@ -45,26 +56,125 @@ export interface HttpRequest {
   readonly signal?: AbortSignal | undefined;
 }
 
-/** One HTTP response as the transport returns it (header names lower-case). */
+/**
+ * One HTTP response as the transport returns it (header names lower-case).
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import type { HttpResponse } from '@fluxel/relay-client';
+ *
+ * const response: HttpResponse = { status: 204, headers: { 'dpop-nonce': 'n-1' }, body: new Uint8Array(0) };
+ * assert.equal(response.headers['dpop-nonce'], 'n-1');
+ * ```
+ */
 export interface HttpResponse {
   readonly status: number;
   readonly headers: Readonly<Record<string, string | undefined>>;
   readonly body: Uint8Array;
 }
 
-/** Sends one request; throws a {@link RelayError} when no response arrives. */
+/**
+ * Sends one request; throws a {@link RelayError} when no response arrives.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { createRelayClientCore, type TokenStore, type Transport } from '@fluxel/relay-client';
+ *
+ * const reply = (body: unknown) => ({ status: 200, headers: {}, body: new TextEncoder().encode(JSON.stringify(body)) });
+ * const transport: Transport = async (request) =>
+ *   request.url.endsWith('/v1/mailbox/ack') ? reply({ acked: 1 })
+ *   : request.url.includes('/v1/mailbox') ? reply({ events: [] })
+ *   : reply({ status: 'delivered', upstreamStatus: 200, deliveredAt: new Date().toISOString(), replayed: false });
+ * const tokens: TokenStore = {
+ *   load: () => ({
+ *     licenseId: 'lic-1',
+ *     accessToken: 'token-from-activation',
+ *     accessTokenExpiresAt: new Date(Date.now() + 600_000).toISOString(),
+ *     licenseToken: 'license-token',
+ *     licenseTokenExpiresAt: new Date(Date.now() + 86_400_000).toISOString(),
+ *   }),
+ *   save: () => {},
+ * };
+ * const client = createRelayClientCore({ baseUrl: 'https://relay.example', transport, device: { proof: async () => 'proof' }, tokens });
+ *
+ * assert.equal((await client.send.safe({ connection: 'shop-1', idempotencyKey: crypto.randomUUID(), body: { operation: 'order.status', payload: { order: 'A-1' } } })).ok, true);
+ * ```
+ */
 export type Transport = (request: HttpRequest) => Promise<HttpResponse>;
 
-/** The tokens a device holds. */
+/**
+ * The tokens a device holds.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import type { StoredTokens } from '@fluxel/relay-client';
+ *
+ * const tokens: StoredTokens = {
+ *   licenseId: 'lic-1',
+ *   accessToken: 'token',
+ *   accessTokenExpiresAt: '2030-01-01T00:00:00Z',
+ *   licenseToken: 'license',
+ *   licenseTokenExpiresAt: '2030-01-02T00:00:00Z',
+ * };
+ * assert.equal(tokens.licenseId, 'lic-1');
+ * ```
+ */
 export type StoredTokens = Omit<TokensBody, 'jwks'> & { readonly jwks?: TokensBody['jwks'] };
 
-/** Where the client keeps its tokens between runs (they are not secret without the device key). */
+/**
+ * Where the client keeps its tokens between runs (they are not secret without the device key).
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { createRelayClientCore, type TokenStore, type Transport } from '@fluxel/relay-client';
+ *
+ * const reply = (body: unknown) => ({ status: 200, headers: {}, body: new TextEncoder().encode(JSON.stringify(body)) });
+ * const transport: Transport = async (request) =>
+ *   request.url.endsWith('/v1/mailbox/ack') ? reply({ acked: 1 })
+ *   : request.url.includes('/v1/mailbox') ? reply({ events: [] })
+ *   : reply({ status: 'delivered', upstreamStatus: 200, deliveredAt: new Date().toISOString(), replayed: false });
+ * const tokens: TokenStore = {
+ *   load: () => ({
+ *     licenseId: 'lic-1',
+ *     accessToken: 'token-from-activation',
+ *     accessTokenExpiresAt: new Date(Date.now() + 600_000).toISOString(),
+ *     licenseToken: 'license-token',
+ *     licenseTokenExpiresAt: new Date(Date.now() + 86_400_000).toISOString(),
+ *   }),
+ *   save: () => {},
+ * };
+ * const client = createRelayClientCore({ baseUrl: 'https://relay.example', transport, device: { proof: async () => 'proof' }, tokens });
+ *
+ * assert.equal((await client.tokens())?.licenseId, 'lic-1');
+ * ```
+ */
 export interface TokenStore {
   load(): Promise<StoredTokens | undefined> | StoredTokens | undefined;
   save(tokens: StoredTokens): Promise<void> | void;
 }
 
-/** Retry policy for in-process retries. */
+/**
+ * Retry policy for in-process retries.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { createRelayClientCore, type RetryOptions } from '@fluxel/relay-client';
+ *
+ * const retry: RetryOptions = { attempts: 3, baseDelayMs: 100, maxDelayMs: 2_000, maxRetryAfterMs: 10_000 };
+ * const client = createRelayClientCore({
+ *   baseUrl: 'https://relay.example',
+ *   device: { proof: async () => 'proof' },
+ *   transport: async () => ({ status: 204, headers: {}, body: new Uint8Array(0) }),
+ *   retry,
+ * });
+ * assert.equal(typeof client.send, 'function');
+ * ```
+ */
 export interface RetryOptions {
   /** Attempts in total, including the first. Default 4. */
   readonly attempts?: number;
@@ -79,7 +189,23 @@ export interface RetryOptions {
   readonly maxRetryAfterMs?: number;
 }
 
-/** Options of {@link createRelayClientCore}. */
+/**
+ * Options of {@link createRelayClientCore}.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { createRelayClientCore, type RelayClientCoreOptions } from '@fluxel/relay-client';
+ *
+ * const options: RelayClientCoreOptions = {
+ *   baseUrl: 'https://relay.example',
+ *   device: { proof: async () => 'proof' },
+ *   transport: async () => ({ status: 204, headers: {}, body: new Uint8Array(0) }),
+ *   userAgent: 'my-agent/1.0',
+ * };
+ * assert.equal(typeof createRelayClientCore(options).status, 'function');
+ * ```
+ */
 export interface RelayClientCoreOptions {
   /** The relay's base URL, `https://…` (http only for tests on loopback). */
   readonly baseUrl: string;
@@ -100,28 +226,169 @@ export interface RelayClientCoreOptions {
   readonly random?: () => number;
 }
 
-/** Per-call options. */
+/**
+ * Per-call options.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { createRelayClientCore, type TokenStore, type Transport, type CallOptions } from '@fluxel/relay-client';
+ *
+ * const reply = (body: unknown) => ({ status: 200, headers: {}, body: new TextEncoder().encode(JSON.stringify(body)) });
+ * const transport: Transport = async (request) =>
+ *   request.url.endsWith('/v1/mailbox/ack') ? reply({ acked: 1 })
+ *   : request.url.includes('/v1/mailbox') ? reply({ events: [] })
+ *   : reply({ status: 'delivered', upstreamStatus: 200, deliveredAt: new Date().toISOString(), replayed: false });
+ * const tokens: TokenStore = {
+ *   load: () => ({
+ *     licenseId: 'lic-1',
+ *     accessToken: 'token-from-activation',
+ *     accessTokenExpiresAt: new Date(Date.now() + 600_000).toISOString(),
+ *     licenseToken: 'license-token',
+ *     licenseTokenExpiresAt: new Date(Date.now() + 86_400_000).toISOString(),
+ *   }),
+ *   save: () => {},
+ * };
+ * const client = createRelayClientCore({ baseUrl: 'https://relay.example', transport, device: { proof: async () => 'proof' }, tokens });
+ *
+ * const options: CallOptions = { signal: AbortSignal.timeout(5_000) };
+ * assert.deepEqual(await client.pickup({ wait: 0 }, options), { events: [] });
+ * ```
+ */
 export interface CallOptions {
   readonly signal?: AbortSignal;
 }
 
-/** The result of a `.safe` call. */
+/**
+ * The result of a `.safe` call.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { createRelayClientCore, type TokenStore, type Transport, type Result } from '@fluxel/relay-client';
+ *
+ * const reply = (body: unknown) => ({ status: 200, headers: {}, body: new TextEncoder().encode(JSON.stringify(body)) });
+ * const transport: Transport = async (request) =>
+ *   request.url.endsWith('/v1/mailbox/ack') ? reply({ acked: 1 })
+ *   : request.url.includes('/v1/mailbox') ? reply({ events: [] })
+ *   : reply({ status: 'delivered', upstreamStatus: 200, deliveredAt: new Date().toISOString(), replayed: false });
+ * const tokens: TokenStore = {
+ *   load: () => ({
+ *     licenseId: 'lic-1',
+ *     accessToken: 'token-from-activation',
+ *     accessTokenExpiresAt: new Date(Date.now() + 600_000).toISOString(),
+ *     licenseToken: 'license-token',
+ *     licenseTokenExpiresAt: new Date(Date.now() + 86_400_000).toISOString(),
+ *   }),
+ *   save: () => {},
+ * };
+ * const client = createRelayClientCore({ baseUrl: 'https://relay.example', transport, device: { proof: async () => 'proof' }, tokens });
+ *
+ * const result: Result<{ acked: number }> = await client.ack.safe({ body: { ids: ['evt-1'] } });
+ * assert.deepEqual(result, { ok: true, value: { acked: 1 } });
+ * ```
+ */
 export type Result<T> =
   | { readonly ok: true; readonly value: T }
   | { readonly ok: false; readonly error: RelayError };
 
-/** The arguments of a route method: input (optional when the route takes none) and options. */
+/**
+ * The arguments of a route method: input (optional when the route takes none) and options.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { createRelayClientCore, type TokenStore, type Transport, type Args } from '@fluxel/relay-client';
+ *
+ * const reply = (body: unknown) => ({ status: 200, headers: {}, body: new TextEncoder().encode(JSON.stringify(body)) });
+ * const transport: Transport = async (request) =>
+ *   request.url.endsWith('/v1/mailbox/ack') ? reply({ acked: 1 })
+ *   : request.url.includes('/v1/mailbox') ? reply({ events: [] })
+ *   : reply({ status: 'delivered', upstreamStatus: 200, deliveredAt: new Date().toISOString(), replayed: false });
+ * const tokens: TokenStore = {
+ *   load: () => ({
+ *     licenseId: 'lic-1',
+ *     accessToken: 'token-from-activation',
+ *     accessTokenExpiresAt: new Date(Date.now() + 600_000).toISOString(),
+ *     licenseToken: 'license-token',
+ *     licenseTokenExpiresAt: new Date(Date.now() + 86_400_000).toISOString(),
+ *   }),
+ *   save: () => {},
+ * };
+ * const client = createRelayClientCore({ baseUrl: 'https://relay.example', transport, device: { proof: async () => 'proof' }, tokens });
+ *
+ * const args: Args<'pickup'> = [{ wait: 0, limit: 10 }];
+ * assert.deepEqual(await client.pickup(...args), { events: [] });
+ * ```
+ */
 export type Args<N extends RouteName> =
   Record<never, never> extends RouteInput<N>
     ? [input?: RouteInput<N>, options?: CallOptions]
     : [input: RouteInput<N>, options?: CallOptions];
 
-/** A typed call of one route, with its `.safe` variant. */
+/**
+ * A typed call of one route, with its `.safe` variant.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { createRelayClientCore, type TokenStore, type Transport, type RouteMethod } from '@fluxel/relay-client';
+ *
+ * const reply = (body: unknown) => ({ status: 200, headers: {}, body: new TextEncoder().encode(JSON.stringify(body)) });
+ * const transport: Transport = async (request) =>
+ *   request.url.endsWith('/v1/mailbox/ack') ? reply({ acked: 1 })
+ *   : request.url.includes('/v1/mailbox') ? reply({ events: [] })
+ *   : reply({ status: 'delivered', upstreamStatus: 200, deliveredAt: new Date().toISOString(), replayed: false });
+ * const tokens: TokenStore = {
+ *   load: () => ({
+ *     licenseId: 'lic-1',
+ *     accessToken: 'token-from-activation',
+ *     accessTokenExpiresAt: new Date(Date.now() + 600_000).toISOString(),
+ *     licenseToken: 'license-token',
+ *     licenseTokenExpiresAt: new Date(Date.now() + 86_400_000).toISOString(),
+ *   }),
+ *   save: () => {},
+ * };
+ * const client = createRelayClientCore({ baseUrl: 'https://relay.example', transport, device: { proof: async () => 'proof' }, tokens });
+ *
+ * const ack: RouteMethod<'ack'> = client.ack;
+ * assert.deepEqual(await ack({ body: { ids: ['evt-1'] } }), { acked: 1 });
+ * ```
+ */
 export type RouteMethod<N extends RouteName> = ((...args: Args<N>) => Promise<RouteOutput<N>>) & {
   safe(...args: Args<N>): Promise<Result<RouteOutput<N>>>;
 };
 
-/** The relay client. */
+/**
+ * The relay client.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { createRelayClientCore, type TokenStore, type Transport, type RelayClient } from '@fluxel/relay-client';
+ *
+ * const reply = (body: unknown) => ({ status: 200, headers: {}, body: new TextEncoder().encode(JSON.stringify(body)) });
+ * const transport: Transport = async (request) =>
+ *   request.url.endsWith('/v1/mailbox/ack') ? reply({ acked: 1 })
+ *   : request.url.includes('/v1/mailbox') ? reply({ events: [] })
+ *   : reply({ status: 'delivered', upstreamStatus: 200, deliveredAt: new Date().toISOString(), replayed: false });
+ * const tokens: TokenStore = {
+ *   load: () => ({
+ *     licenseId: 'lic-1',
+ *     accessToken: 'token-from-activation',
+ *     accessTokenExpiresAt: new Date(Date.now() + 600_000).toISOString(),
+ *     licenseToken: 'license-token',
+ *     licenseTokenExpiresAt: new Date(Date.now() + 86_400_000).toISOString(),
+ *   }),
+ *   save: () => {},
+ * };
+ * const client = createRelayClientCore({ baseUrl: 'https://relay.example', transport, device: { proof: async () => 'proof' }, tokens });
+ *
+ * const typed: RelayClient = client;
+ * const result = await typed.send.safe({ connection: 'shop-1', idempotencyKey: crypto.randomUUID(), body: { operation: 'order.status', payload: { order: 'A-1' } } });
+ * assert.equal(result.ok, true);
+ * ```
+ */
 export type RelayClient = { readonly [N in RouteName]: RouteMethod<N> } & {
   /** The tokens currently held (after activation or loading). */
   tokens(): Promise<StoredTokens | undefined>;
@@ -129,7 +396,35 @@ export type RelayClient = { readonly [N in RouteName]: RouteMethod<N> } & {
 
 const MAX_NONCE_RETRIES = 1;
 
-/** Creates a relay client on a given transport. */
+/**
+ * Creates a relay client on a given transport.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { createRelayClientCore, type TokenStore, type Transport } from '@fluxel/relay-client';
+ *
+ * const reply = (body: unknown) => ({ status: 200, headers: {}, body: new TextEncoder().encode(JSON.stringify(body)) });
+ * const transport: Transport = async (request) =>
+ *   request.url.endsWith('/v1/mailbox/ack') ? reply({ acked: 1 })
+ *   : request.url.includes('/v1/mailbox') ? reply({ events: [] })
+ *   : reply({ status: 'delivered', upstreamStatus: 200, deliveredAt: new Date().toISOString(), replayed: false });
+ * const tokens: TokenStore = {
+ *   load: () => ({
+ *     licenseId: 'lic-1',
+ *     accessToken: 'token-from-activation',
+ *     accessTokenExpiresAt: new Date(Date.now() + 600_000).toISOString(),
+ *     licenseToken: 'license-token',
+ *     licenseTokenExpiresAt: new Date(Date.now() + 86_400_000).toISOString(),
+ *   }),
+ *   save: () => {},
+ * };
+ * const client = createRelayClientCore({ baseUrl: 'https://relay.example', transport, device: { proof: async () => 'proof' }, tokens });
+ *
+ * const sent = await client.send({ connection: 'shop-1', idempotencyKey: crypto.randomUUID(), body: { operation: 'order.status', payload: { order: 'A-1' } } });
+ * assert.equal(sent.status, 'delivered');
+ * ```
+ */
 export function createRelayClientCore(options: RelayClientCoreOptions): RelayClient {
   checkClientOptions(options);
   if (typeof options.transport !== 'function')
@@ -147,22 +442,30 @@ export function createRelayClientCore(options: RelayClientCoreOptions): RelayCli
   const maxDelay = options.retry?.maxDelayMs ?? 8000;
   const maxRetryAfter = options.retry?.maxRetryAfterMs ?? 30_000;
   const tokenStore: TokenStore = options.tokens ?? memoryTokens();
+  const userAgent = options.userAgent ?? '@fluxel/relay-client';
+  const routes = new Map<RouteName, PreparedRoute>();
+  for (const name of Object.keys(relayContract) as RouteName[])
+    routes.set(name, prepareRoute(relayContract[name] as RouteDefinition, baseUrl));
   let nonce: string | undefined;
   let cachedTokens: StoredTokens | undefined;
+  // The access token's expiry, parsed once per token set (not on every call).
+  let cachedExpiry = 0;
   let loaded = false;
   let refreshing: Promise<StoredTokens> | undefined;
 
+  function holdTokens(tokens: StoredTokens | undefined): void {
+    cachedTokens = tokens;
+    cachedExpiry = tokens ? Date.parse(tokens.accessTokenExpiresAt) : 0;
+    loaded = true;
+  }
+
   async function currentTokens(): Promise<StoredTokens | undefined> {
-    if (!loaded) {
-      cachedTokens = (await tokenStore.load()) ?? undefined;
-      loaded = true;
-    }
+    if (!loaded) holdTokens((await tokenStore.load()) ?? undefined);
     return cachedTokens;
   }
 
   async function keepTokens(tokens: StoredTokens): Promise<void> {
-    cachedTokens = tokens;
-    loaded = true;
+    holdTokens(tokens);
     await tokenStore.save(tokens);
   }
 
@@ -183,14 +486,20 @@ export function createRelayClientCore(options: RelayClientCoreOptions): RelayCli
     return refreshing;
   }
 
+  /** The access token when it is loaded and fresh (no await on the hot path), else undefined. */
+  function freshAccessToken(): string | undefined {
+    return loaded && cachedTokens && cachedExpiry - 30_000 > now()
+      ? cachedTokens.accessToken
+      : undefined;
+  }
+
   async function accessToken(signal: AbortSignal | undefined): Promise<string> {
     const tokens = await currentTokens();
     if (!tokens)
       throw new DeviceProofError(
         'this device is not activated with the relay: call activate() first',
       );
-    if (Date.parse(tokens.accessTokenExpiresAt) - 30_000 <= now())
-      return (await refresh(signal)).accessToken;
+    if (cachedExpiry - 30_000 <= now()) return (await refresh(signal)).accessToken;
     return tokens.accessToken;
   }
 
@@ -199,15 +508,17 @@ export function createRelayClientCore(options: RelayClientCoreOptions): RelayCli
     input: Record<string, unknown> = {},
     callOptions: CallOptions = {},
   ): Promise<unknown> {
-    const route = relayContract[name] as RouteDefinition;
-    const { url, body, idempotencyKey } = prepare(route, input);
+    const prepared = routes.get(name) as PreparedRoute;
+    const route = prepared.route;
+    const { url, body, idempotencyKey } = prepare(prepared, input);
     const retrySafe = route.idempotent || idempotencyKey !== undefined;
-    const traceId = hex(16, random);
+    const traceId = options.traceparent ? '' : hex(16, random);
     const signal = callOptions.signal;
     let nonceRetries = 0;
     let refreshed = false;
     for (let attempt = 1; ; attempt++) {
-      const token = route.auth === 'device' ? await accessToken(signal) : undefined;
+      const token =
+        route.auth === 'device' ? (freshAccessToken() ?? (await accessToken(signal))) : undefined;
       const proof = await options.device.proof({
         method: route.method,
         url,
@@ -219,7 +530,7 @@ export function createRelayClientCore(options: RelayClientCoreOptions): RelayCli
         accept: 'application/json, application/problem+json',
         dpop: proof,
         traceparent: options.traceparent?.() ?? `00-${traceId}-${hex(8, random)}-01`,
-        'user-agent': options.userAgent ?? '@fluxel/relay-client',
+        'user-agent': userAgent,
       };
       if (token) headers.authorization = `DPoP ${token}`;
       if (body) headers['content-type'] = 'application/json';
@@ -280,18 +591,22 @@ export function createRelayClientCore(options: RelayClientCoreOptions): RelayCli
     }
   }
 
-  function prepare(route: RouteDefinition, input: Record<string, unknown>) {
-    const params = route.params
-      ? validate(route.params, pick(input, route.params), 'path parameters')
-      : {};
+  function prepare(prepared: PreparedRoute, input: Record<string, unknown>) {
+    const { route } = prepared;
+    let url = prepared.url;
+    if (route.params) {
+      const params = validate(
+        route.params,
+        pick(input, prepared.paramKeys),
+        'path parameters',
+      ) as Record<string, string>;
+      url = baseUrl + routePath(route, params);
+    }
     const query = route.query
-      ? validate(route.query, pick(input, route.query), 'query')
+      ? validate(route.query, pick(input, prepared.queryKeys), 'query')
       : undefined;
     const body = route.body === undefined ? undefined : validate(route.body, input.body, 'body');
-    const idempotencyKey = route.idempotencyKey
-      ? (validate(IdempotencyKey, input.idempotencyKey, 'idempotencyKey') as string)
-      : undefined;
-    let url = baseUrl + routePath(route, params as Record<string, string>);
+    const idempotencyKey = route.idempotencyKey ? uuidKey(input.idempotencyKey) : undefined;
     if (query) {
       const search = new URLSearchParams();
       for (const [key, value] of Object.entries(query as Record<string, unknown>))
@@ -325,13 +640,15 @@ export function createRelayClientCore(options: RelayClientCoreOptions): RelayCli
   return client as RelayClient;
 }
 
+const decoder = new TextDecoder();
+
 function interpret(
   route: RouteDefinition,
   response: HttpResponse,
   now: () => number,
 ): Result<unknown> {
   const declared = route.responses[response.status];
-  const text = response.body.length ? new TextDecoder().decode(response.body) : '';
+  const text = response.body.length ? decoder.decode(response.body) : '';
   let json: unknown;
   if (text) {
     try {
@@ -436,7 +753,19 @@ export function toError(
   }
 }
 
-/** Retry-After (seconds or HTTP date) or the problem's `retryAfter`, in milliseconds. */
+/**
+ * Retry-After (seconds or HTTP date) or the problem's `retryAfter`, in milliseconds.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { retryAfter } from '@fluxel/relay-client';
+ *
+ * assert.equal(retryAfter('120', undefined, Date.now), 120_000);
+ * assert.equal(retryAfter(undefined, 5, Date.now), 5_000);
+ * assert.equal(retryAfter(undefined, undefined, Date.now), undefined);
+ * ```
+ */
 export function retryAfter(
   header: string | undefined,
   fromProblem: number | undefined,
@@ -470,10 +799,38 @@ function issues(error: z.ZodError): string {
     .join('; ');
 }
 
-function pick(input: Record<string, unknown>, schema: z.ZodObject): Record<string, unknown> {
+function pick(input: Record<string, unknown>, keys: readonly string[]): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  for (const key of Object.keys(schema.shape)) if (input[key] !== undefined) out[key] = input[key];
+  for (const key of keys) if (input[key] !== undefined) out[key] = input[key];
   return out;
+}
+
+/** What the client computes once per route instead of on every call. */
+interface PreparedRoute {
+  readonly route: RouteDefinition;
+  /** The full URL of a route without path parameters (else unused). */
+  readonly url: string;
+  readonly paramKeys: readonly string[];
+  readonly queryKeys: readonly string[];
+}
+
+function prepareRoute(route: RouteDefinition, baseUrl: string): PreparedRoute {
+  return {
+    route,
+    url: route.params ? '' : baseUrl + route.path,
+    paramKeys: route.params ? Object.keys(route.params.shape) : [],
+    queryKeys: route.query ? Object.keys(route.query.shape) : [],
+  };
+}
+
+// The contract's IdempotencyKey (z.uuid()) as a plain check: same acceptance, no zod
+// machinery on every send. Anything else goes through zod for its error message.
+const UUID =
+  /^([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[1-8][0-9a-fA-F]{3}-[89abAB][0-9a-fA-F]{3}-[0-9a-fA-F]{12}|00000000-0000-0000-0000-000000000000|ffffffff-ffff-ffff-ffff-ffffffffffff)$/;
+
+function uuidKey(value: unknown): string {
+  if (typeof value === 'string' && UUID.test(value)) return value;
+  return validate(IdempotencyKey, value, 'idempotencyKey') as string;
 }
 
 function memoryTokens(): TokenStore {
@@ -486,13 +843,13 @@ function memoryTokens(): TokenStore {
   };
 }
 
+const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
+const ALL_ZERO = /^0+$/;
+
 function hex(bytes: number, random: () => number): string {
   let out = '';
-  for (let i = 0; i < bytes; i++)
-    out += Math.floor(random() * 256)
-      .toString(16)
-      .padStart(2, '0');
-  return /^0+$/.test(out) ? `${out.slice(1)}1` : out;
+  for (let i = 0; i < bytes; i++) out += HEX[Math.floor(random() * 256)];
+  return ALL_ZERO.test(out) ? `${out.slice(1)}1` : out;
 }
 
 function abortError(signal: AbortSignal): RelayError {

@@ -2,46 +2,137 @@
  * `@fluxel/relay-client/node`: the client on undici for Node.js, with CA pinning, proxies and
  * per-phase timeouts, and the file-backed outbox and dedupe stores.
  */
-import { createRelayClientCore, type RelayClient, type RelayClientCoreOptions } from './client.js';
-import {
-  createUndiciTransport,
-  type UndiciTransport,
-  type UndiciTransportOptions,
-} from './transport.js';
 
-export * from './index.js';
-export { FileDedupeStore, type FileDedupeStoreOptions } from './mailbox-file.js';
+export type { ProofRequest, ProofSigner } from './index.js';
+export {
+  type Args,
+  type CallOptions,
+  CONTRACT_VERSION,
+  ConnectionId,
+  Credentials,
+  type CredentialsBody,
+  createRelayClientCore,
+  DEFAULT_MAILBOX_BACKOFF,
+  DEFAULT_OUTBOX_SCHEDULE,
+  type DeadLetter,
+  type DedupeStore,
+  type Deliver,
+  DeviceProofError,
+  FluxelError,
+  type FluxelErrorOptions,
+  type HttpRequest,
+  type HttpResponse,
+  IdempotencyConflictError,
+  IdempotencyKey,
+  type In,
+  InboundEvent,
+  type InboundEventBody,
+  isFluxelError,
+  type Json,
+  type JsonShapeProblem,
+  JsonValue,
+  jsonShapeProblem,
+  type LeaseOptions,
+  MAX_JSON_DEPTH,
+  MAX_JSON_VALUES,
+  MAX_OUTBOX_ID_LENGTH,
+  MAX_OUTBOX_METADATA_BYTES,
+  MAX_OUTBOX_METADATA_KEYS,
+  MAX_SEND_BATCH_ITEMS,
+  MailboxConsumer,
+  type MailboxConsumerOptions,
+  type MailboxEvent,
+  type MailboxHandler,
+  type MailboxInboundEvent,
+  type MailboxSource,
+  type MailboxTimers,
+  MemoryDedupeStore,
+  type MemoryDedupeStoreOptions,
+  MemoryOutboxStore,
+  type MemoryOutboxStoreOptions,
+  MIN_DEDUPE_RETENTION_MS,
+  type OpenApiOptions,
+  OperationName,
+  type Out,
+  Outbox,
+  type OutboxErrorInfo,
+  type OutboxEvent,
+  type OutboxInput,
+  type OutboxMessage,
+  type OutboxMetadata,
+  type OutboxOptions,
+  type OutboxStats,
+  type OutboxStore,
+  type OutboxTimers,
+  openApiDocument,
+  Problem,
+  type ProblemDetails,
+  type ProblemDocument,
+  RELAY_CLIENT_ERROR_CODES,
+  RELAY_PROBLEM_CODES,
+  type RelayClient,
+  type RelayClientCoreOptions,
+  RelayConnectionError,
+  type RelayContract,
+  type RelayDeliverBatchOptions,
+  RelayError,
+  type RelayErrorCode,
+  type RelayErrorOptions,
+  RelayProblemCode,
+  RelayTimeoutError,
+  RelayTlsError,
+  RequestValidationError,
+  ResponseValidationError,
+  type Result,
+  type RetryOptions,
+  type RouteAuth,
+  type RouteDefinition,
+  type RouteInput,
+  type RouteMethod,
+  type RouteName,
+  type RouteOutput,
+  type RouteReply,
+  type RouteRequest,
+  relayContract,
+  relayDeliver,
+  relayDeliverBatch,
+  relayMailboxSource,
+  relayProblemCode,
+  retryAfter,
+  routePath,
+  SendBatchBody,
+  SendBatchItem,
+  type SendBatchItemBody,
+  SendBatchResult,
+  type SendBatchResultBody,
+  SendBody,
+  SendDelivered,
+  type StoredTokens,
+  type SuccessStatus,
+  Timestamp,
+  type TokenStore,
+  Tokens,
+  type TokensBody,
+  type Transport,
+  UnexpectedStatusError,
+  UpstreamUnavailableError,
+} from './index.js';
+export {
+  createRelayClient,
+  type NodeRelayClient,
+  type RelayClientOptions,
+} from './node/create-relay-client.js';
+export { FileDedupeStore, type FileDedupeStoreOptions } from './node/file-dedupe-store.js';
 export {
   type FileOutboxRecovery,
   FileOutboxStore,
   type FileOutboxStoreOptions,
-} from './outbox-file.js';
-export { FileTokenStore } from './token-file.js';
+} from './node/file-outbox-store.js';
+export { FileTokenStore } from './node/file-token-store.js';
 export {
   createUndiciTransport,
   spkiPin,
   type Timeouts,
   type UndiciTransport,
   type UndiciTransportOptions,
-} from './transport.js';
-
-import { checkClientOptions } from './options.js';
-
-/** Options of {@link createRelayClient}. */
-export type RelayClientOptions = Omit<RelayClientCoreOptions, 'transport'> & UndiciTransportOptions;
-
-/** A relay client that owns its connection pool. */
-export type NodeRelayClient = RelayClient & {
-  /** Closes the connection pool. */
-  close(): Promise<void>;
-  readonly transport: UndiciTransport;
-};
-
-/** Creates a relay client on undici. */
-export function createRelayClient(options: RelayClientOptions): NodeRelayClient {
-  // Checked before the transport exists, so a wrong option leaves no connection pool behind.
-  checkClientOptions(options);
-  const transport = createUndiciTransport(options);
-  const client = createRelayClientCore({ ...options, transport });
-  return Object.assign(client, { close: () => transport.close(), transport });
-}
+} from './node/transport.js';

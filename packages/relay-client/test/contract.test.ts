@@ -1,5 +1,8 @@
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { createDpopSigner, generateKeyPair } from '@fluxel/license';
+import { createDpopVerifier, MemoryReplayStore } from '@fluxel/license/server';
 import { validate } from '@readme/openapi-parser';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -34,6 +37,48 @@ describe('OpenAPI', () => {
       expect(scheme.description).toMatch(
         /`cdg`.*base64url \(no padding\) SHA-256 of the exact body bytes/,
       );
+  });
+
+  it("the body-digest rule in the security schemes (x-body-digest) is the one the relay's DPoP verifier enforces", async () => {
+    // biome-ignore lint/suspicious/noExplicitAny: walking a JSON document
+    const doc = openApiDocument() as any;
+    const schemes = Object.values(doc.components.securitySchemes) as {
+      description: string;
+      'x-body-digest': Record<string, unknown>;
+    }[];
+    for (const scheme of schemes) {
+      expect(scheme['x-body-digest']).toMatchObject({
+        claim: 'cdg',
+        algorithm: 'SHA-256',
+        problemCode: 'ERR_DPOP_BODY_MISMATCH',
+        status: 401,
+      });
+      expect(scheme.description).toContain('ERR_DPOP_BODY_MISMATCH');
+    }
+    const rule = schemes[0]?.['x-body-digest'] as { emptyBody: string };
+    const documented = (bytes: Uint8Array) =>
+      createHash('sha256').update(bytes).digest('base64url');
+    expect(rule.emptyBody).toBe(documented(new Uint8Array(0)));
+
+    const signer = createDpopSigner((await generateKeyPair()).privateJwk);
+    const verifier = createDpopVerifier({ replay: new MemoryReplayStore() });
+    const url = 'https://relay.example/v1/send-batch';
+    const body = new TextEncoder().encode('{"items":[]}');
+    // What a client following the document sends: its cdg is the documented digest, accepted.
+    const proof = await signer.proof({ method: 'POST', url, body });
+    const claims = JSON.parse(Buffer.from(proof.split('.')[1] as string, 'base64url').toString());
+    expect(claims.cdg).toBe(documented(body));
+    await expect(verifier.verify({ method: 'POST', url, proof, body })).resolves.toBeDefined();
+    // A standard DPoP client (no cdg) is refused with the documented code.
+    const plain = await signer.proof({ method: 'POST', url });
+    await expect(
+      verifier.verify({ method: 'POST', url, proof: plain, body }),
+    ).rejects.toMatchObject({
+      code: 'ERR_DPOP_BODY_MISMATCH',
+    });
+    // No body: no cdg needed.
+    const get = await signer.proof({ method: 'GET', url });
+    await expect(verifier.verify({ method: 'GET', url, proof: get })).resolves.toBeDefined();
   });
 
   it('describes every route with its method, idempotency header and problem responses', () => {

@@ -8,16 +8,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { RelayError, UpstreamUnavailableError } from '../src/errors.ts';
+import { FileDedupeStore } from '../src/node.ts';
 import {
-  type InboundEvent,
+  type MailboxInboundEvent as InboundEvent,
   MailboxConsumer,
   type MailboxConsumerOptions,
   type MailboxEvent,
   type MailboxSource,
   MemoryDedupeStore,
   MIN_DEDUPE_RETENTION_MS,
-} from '../src/mailbox.ts';
-import { FileDedupeStore } from '../src/mailbox-file.ts';
+} from '../src/outbox.ts';
 import { FakeClock } from './fixtures/outbox-clock.ts';
 
 const dirs: string[] = [];

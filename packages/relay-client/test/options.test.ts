@@ -5,7 +5,7 @@
 import { createDpopSigner, generateKeyPair } from '@fluxel/license/client';
 import { describe, expect, it } from 'vitest';
 import { createRelayClientCore, RelayError, type Transport } from '../src/index.ts';
-import { createRelayClient } from '../src/node.ts';
+import { createRelayClient, createUndiciTransport } from '../src/node.ts';
 
 const device = createDpopSigner((await generateKeyPair()).privateJwk);
 const transport: Transport = async () => ({ status: 204, headers: {}, body: new Uint8Array() });
@@ -32,6 +32,33 @@ describe('relay client options', () => {
     expect(
       refused(() => createRelayClient({ baseUrl: 'http://relay.example.com', device })).message,
     ).toMatch(/must be https:\/\//);
+  });
+
+  it('regression: transport options were unchecked (a bad proxy threw a raw "Invalid URL", pins as a string a TypeError, timeouts and limits were taken as given)', () => {
+    const base = { baseUrl: 'https://relay.example.com', device, proxy: false as const };
+    const cases: [Record<string, unknown>, RegExp][] = [
+      [{ proxy: 'not a url' }, /^proxy must be 'env' \(default\), false, or the proxy's URL/],
+      [{ proxy: 'ftp://proxy.example' }, /^proxy must be/],
+      [{ pins: 'sha256/abc' }, /^pins must be a list of 'sha256\/<base64>' SPKI pins/],
+      [{ ca: 5 }, /^ca must be a PEM string/],
+      [{ ca: [] }, /^ca must be a PEM string/],
+      [{ timeouts: 1000 }, /^timeouts must be an object/],
+      [
+        { timeouts: { connectMs: -1 } },
+        /^timeouts\.connectMs must be a whole number of milliseconds/,
+      ],
+      [{ timeouts: { headersMs: '5' } }, /^timeouts\.headersMs must be/],
+      [{ keepAliveMs: 0 }, /^keepAliveMs must be/],
+      [{ maxResponseBytes: 0 }, /^maxResponseBytes must be a whole number of bytes/],
+      [{ maxResponseBytes: 'x' }, /^maxResponseBytes must be/],
+      [{ env: 'HTTPS_PROXY=x' }, /^env must be an object/],
+    ];
+    for (const [override, message] of cases) {
+      expect(refused(() => createRelayClient({ ...base, ...override } as never)).message).toMatch(
+        message,
+      );
+      expect(refused(() => createUndiciTransport(override as never)).message).toMatch(message);
+    }
   });
 
   it('names a missing or wrong device, token store, retry policy or hook', () => {

@@ -8,8 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { relayDeliverBatch } from '../src/adapters.ts';
 import type { RelayClient } from '../src/client.ts';
 import type { SendBatchResultBody } from '../src/contract.ts';
-import { Outbox } from '../src/outbox-core.ts';
-import { MemoryOutboxStore } from '../src/outbox-memory.ts';
+import { MemoryOutboxStore, Outbox } from '../src/outbox.ts';
 
 const T0 = 1_800_000_000_000;
 
@@ -177,7 +176,9 @@ describe('relayDeliverBatch', () => {
     const { client } = fakeClient(() => {
       throw new Error('unused');
     });
-    expect(() => relayDeliverBatch(client, { maxBatch: 0 })).toThrow(RangeError);
-    expect(() => relayDeliverBatch(client, { maxBatch: 101 })).toThrow(RangeError);
+    for (const maxBatch of [0, 101])
+      expect(() => relayDeliverBatch(client, { maxBatch })).toThrow(
+        expect.objectContaining({ code: 'ERR_RELAY_INVALID_ARGUMENT' }),
+      );
   });
 });

@@ -13,8 +13,8 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { missingDependency, repoRoot } from '../../internal/src/testing.ts';
-import { Outbox } from '../src/outbox-core.ts';
-import { FileOutboxStore } from '../src/outbox-file.ts';
+import { FileOutboxStore } from '../src/node.ts';
+import { Outbox } from '../src/outbox.ts';
 
 const CHILD = join(import.meta.dirname, 'fixtures', 'outbox-child.ts');
 

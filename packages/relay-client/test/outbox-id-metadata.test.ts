@@ -9,15 +9,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { RelayError } from '../src/errors.ts';
+import { FileOutboxStore } from '../src/node.ts';
 import {
   MAX_OUTBOX_ID_LENGTH,
   MAX_OUTBOX_METADATA_BYTES,
+  MemoryOutboxStore,
   Outbox,
   type OutboxEvent,
   type OutboxStore,
-} from '../src/outbox-core.ts';
-import { FileOutboxStore } from '../src/outbox-file.ts';
-import { MemoryOutboxStore } from '../src/outbox-memory.ts';
+} from '../src/outbox.ts';
 
 const dirs: string[] = [];
 function tempDir(): string {

@@ -4,8 +4,8 @@
  * long backlog.
  */
 import { describe, expect, it } from 'vitest';
-import type { OutboxMessage } from '../src/outbox-core.ts';
-import { OutboxState } from '../src/outbox-state.ts';
+import { OutboxState } from '../src/outbox/state.ts';
+import type { OutboxMessage } from '../src/outbox.ts';
 
 const T0 = 1_800_000_000_000;
 const ERR = { code: 'E', message: 'failed' };

@@ -11,10 +11,10 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { uuidv7 } from '../../internal/src/uuid.ts';
 import { RelayError } from '../src/errors.ts';
-import type { OutboxMessage, OutboxStore } from '../src/outbox-core.ts';
-import { FileOutboxStore } from '../src/outbox-file.ts';
-import { AppendLog } from '../src/outbox-fs.ts';
-import { MemoryOutboxStore } from '../src/outbox-memory.ts';
+import { Journal } from '../src/node/journal.ts';
+import { FileOutboxStore } from '../src/node.ts';
+import type { OutboxMessage, OutboxStore } from '../src/outbox.ts';
+import { MemoryOutboxStore } from '../src/outbox.ts';
 
 const UUID_V7 = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 const dirs: string[] = [];
@@ -300,7 +300,7 @@ describe('FileOutboxStore (durability)', () => {
   it('a failing compaction leaves the log as it was and appends go on', async () => {
     const dir = tempDir();
     const path = join(dir, 'test.log');
-    const { log } = await AppendLog.open(path, { onRecord: () => {} });
+    const { log } = await Journal.open(path, { onRecord: () => {} });
     let asked = 0;
     log.beforeBatch = async () => {
       asked++;
@@ -311,7 +311,7 @@ describe('FileOutboxStore (durability)', () => {
     expect(asked).toBe(1); // not retried on every batch
     await log.close();
     const seen: unknown[] = [];
-    const again = await AppendLog.open(path, { onRecord: (r) => seen.push(r) });
+    const again = await Journal.open(path, { onRecord: (r) => seen.push(r) });
     expect(seen).toEqual([{ n: 1 }, { n: 2 }]);
     await again.log.close();
   });

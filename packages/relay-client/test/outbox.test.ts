@@ -8,16 +8,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { RelayError, UpstreamUnavailableError } from '../src/errors.ts';
+import { FileOutboxStore } from '../src/node.ts';
 import {
   DEFAULT_OUTBOX_SCHEDULE,
   type Deliver,
+  MemoryOutboxStore,
   Outbox,
   type OutboxEvent,
   type OutboxMessage,
   type OutboxOptions,
-} from '../src/outbox-core.ts';
-import { FileOutboxStore } from '../src/outbox-file.ts';
-import { MemoryOutboxStore } from '../src/outbox-memory.ts';
+} from '../src/outbox.ts';
 import { FakeClock } from './fixtures/outbox-clock.ts';
 
 const T0 = 1_800_000_000_000;

@@ -16,7 +16,7 @@ import type {
   OutboxErrorInfo,
   OutboxMessage,
   OutboxStats,
-} from './outbox-core.js';
+} from './types.js';
 
 type ErrorInfo = OutboxErrorInfo;
 

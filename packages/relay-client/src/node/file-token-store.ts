@@ -6,9 +6,9 @@
 import { randomUUID } from 'node:crypto';
 import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import type { StoredTokens, TokenStore } from './client.js';
-import { Tokens } from './contract.js';
-import { RelayError } from './errors.js';
+import type { StoredTokens, TokenStore } from '../client.js';
+import { Tokens } from '../contract.js';
+import { RelayError } from '../errors.js';
 
 /** The tokens schema without `jwks` required (what a client stores). */
 const StoredTokensSchema = Tokens.partial({ jwks: true });
@@ -17,6 +17,21 @@ const StoredTokensSchema = Tokens.partial({ jwks: true });
  * A {@link TokenStore} in a file: `new FileTokenStore('/var/lib/agent/tokens.json')`.
  * A missing, unreadable or malformed file loads as "no tokens" (it costs one refresh or a new
  * activation, never a crash); a failed save is `ERR_RELAY_TOKEN_STORAGE` naming the file.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { mkdtempSync } from 'node:fs';
+ * import { tmpdir } from 'node:os';
+ * import { join } from 'node:path';
+ * import { FileTokenStore } from '@fluxel/relay-client/node';
+ *
+ * const dir = mkdtempSync(join(tmpdir(), 'relay-example-'));
+ * const store = new FileTokenStore(join(dir, 'tokens.json'));
+ * assert.equal(await store.load(), undefined);
+ * await store.save({ licenseId: 'lic-1', accessToken: 'a', accessTokenExpiresAt: '2030-01-01T00:00:00Z', licenseToken: 'l', licenseTokenExpiresAt: '2030-01-02T00:00:00Z' });
+ * assert.equal((await new FileTokenStore(join(dir, 'tokens.json')).load())?.licenseId, 'lic-1');
+ * ```
  */
 export class FileTokenStore implements TokenStore {
   readonly path: string;

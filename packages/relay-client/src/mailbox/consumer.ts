@@ -7,83 +7,36 @@
  * the handler again (the handler ran, the ack was lost); a failed handler leaves the event
  * unacknowledged, so the relay delivers it again on a later pickup.
  *
- * This module runs on the Web platform; the durable dedupe store is in `mailbox-file.ts`.
+ * This module runs on the Web platform; the durable dedupe store is in `node/file-dedupe-store.ts`.
  */
-import { RelayError } from './errors.js';
-
-/** One inbound event held by the relay. */
-export interface InboundEvent {
-  readonly id: string;
-  readonly connection: string;
-  readonly type: string;
-  /** ISO 8601. */
-  readonly receivedAt: string;
-  /** ISO 8601; the relay deletes the event after this. */
-  readonly expiresAt: string;
-  readonly payload: unknown;
-}
-
-/** Where events come from (the relay client's mailbox endpoints). */
-export interface MailboxSource {
-  /** Long-polls for up to `waitSeconds`; resolves with up to `limit` unacknowledged events. */
-  pickup(options: {
-    waitSeconds: number;
-    limit: number;
-    signal: AbortSignal;
-  }): Promise<readonly InboundEvent[]>;
-  /** Acknowledges handled events; the relay deletes them. */
-  ack(ids: readonly string[]): Promise<void>;
-}
-
-/** Remembers handled event ids, each until its expiry. */
-export interface DedupeStore {
-  /** Whether `id` was recorded and has not expired. */
-  has(id: string): Promise<boolean>;
-  /** Records `id` until `expiresAt` (ms); resolves once recorded durably. */
-  add(id: string, expiresAt: number): Promise<void>;
-  /** Releases resources. */
-  close?(): Promise<void>;
-}
-
-/** The least time an id is remembered: the relay's 7-day horizon plus a day of margin. */
-export const MIN_DEDUPE_RETENTION_MS: number = 8 * 86_400_000;
-
-/** Options of {@link MemoryDedupeStore}. */
-export interface MemoryDedupeStoreOptions {
-  /** Clock in ms, for tests. */
-  readonly now?: () => number;
-}
-
-/** A dedupe store in this process's memory (tests; a process that never restarts). */
-export class MemoryDedupeStore implements DedupeStore {
-  readonly #ids = new Map<string, number>();
-  readonly #now: () => number;
-  #adds = 0;
-
-  constructor(options: MemoryDedupeStoreOptions = {}) {
-    this.#now = options.now ?? Date.now;
-  }
-
-  /** Ids remembered (expired ones may still be counted until the next sweep). */
-  get size(): number {
-    return this.#ids.size;
-  }
-
-  async has(id: string): Promise<boolean> {
-    const until = this.#ids.get(id);
-    return until !== undefined && until > this.#now();
-  }
-
-  async add(id: string, expiresAt: number): Promise<void> {
-    this.#ids.set(id, Math.max(expiresAt, this.#ids.get(id) ?? 0));
-    if (++this.#adds % 1024 === 0) {
-      const now = this.#now();
-      for (const [key, until] of this.#ids) if (until <= now) this.#ids.delete(key);
-    }
-  }
-}
-
-/** Something that happened in the consumer. */
+import { optionalFunctions, optionalTimers } from '../check-options.js';
+import { RelayError } from '../errors.js';
+import {
+  type DedupeStore,
+  type InboundEvent,
+  type MailboxSource,
+  MIN_DEDUPE_RETENTION_MS,
+} from './types.js';
+/**
+ * Something that happened in the consumer.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { MailboxConsumer, type MailboxEvent, type MailboxInboundEvent, type MailboxSource, MemoryDedupeStore } from '@fluxel/relay-client/outbox';
+ *
+ * const events: MailboxInboundEvent[] = [{ id: 'evt-1', connection: 'shop-1', type: 'order.created', receivedAt: '2026-01-31T12:00:00Z', expiresAt: '2026-02-07T12:00:00Z', payload: { order: 'A-1' } }];
+ * const acked: string[] = [];
+ * const source: MailboxSource = {
+ *   pickup: async () => events.splice(0),
+ *   ack: async (ids) => void acked.push(...ids),
+ * };
+ * const seen: MailboxEvent['type'][] = [];
+ * const consumer = new MailboxConsumer({ source, dedupe: new MemoryDedupeStore(), handler: async () => {}, onEvent: (event) => seen.push(event.type) });
+ * await consumer.pollOnce();
+ * assert.deepEqual(seen, ['handled', 'acked']);
+ * ```
+ */
 export type MailboxEvent =
   | { readonly type: 'handled'; readonly event: InboundEvent }
   | { readonly type: 'duplicate'; readonly event: InboundEvent }
@@ -98,16 +51,71 @@ export type MailboxEvent =
   | { readonly type: 'ack-error'; readonly ids: readonly string[]; readonly error: unknown }
   | { readonly type: 'dedupe-error'; readonly event: InboundEvent; readonly error: unknown };
 
-/** Handles one event; resolve = done (it is acknowledged). `stop` waits for it. */
+/**
+ * Handles one event; resolve = done (it is acknowledged). `stop` waits for it.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { MailboxConsumer, type MailboxHandler, type MailboxInboundEvent, type MailboxSource, MemoryDedupeStore } from '@fluxel/relay-client/outbox';
+ *
+ * const events: MailboxInboundEvent[] = [{ id: 'evt-1', connection: 'shop-1', type: 'order.created', receivedAt: '2026-01-31T12:00:00Z', expiresAt: '2026-02-07T12:00:00Z', payload: { order: 'A-1' } }];
+ * const acked: string[] = [];
+ * const source: MailboxSource = {
+ *   pickup: async () => events.splice(0),
+ *   ack: async (ids) => void acked.push(...ids),
+ * };
+ * const handler: MailboxHandler = async (event) => {
+ *   if (event.type !== 'order.created') throw new Error('not ours'); // not acked: comes back later
+ * };
+ * const consumer = new MailboxConsumer({ source, dedupe: new MemoryDedupeStore(), handler });
+ * assert.deepEqual(await consumer.pollOnce(), { handled: 1, failed: 0 });
+ * ```
+ */
 export type MailboxHandler = (event: InboundEvent) => Promise<void>;
 
-/** Timer functions, injectable for fake-clock tests. */
+/**
+ * Timer functions, injectable for fake-clock tests.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { MailboxConsumer, type MailboxTimers, type MailboxInboundEvent, type MailboxSource, MemoryDedupeStore } from '@fluxel/relay-client/outbox';
+ *
+ * const events: MailboxInboundEvent[] = [{ id: 'evt-1', connection: 'shop-1', type: 'order.created', receivedAt: '2026-01-31T12:00:00Z', expiresAt: '2026-02-07T12:00:00Z', payload: { order: 'A-1' } }];
+ * const acked: string[] = [];
+ * const source: MailboxSource = {
+ *   pickup: async () => events.splice(0),
+ *   ack: async (ids) => void acked.push(...ids),
+ * };
+ * const timers: MailboxTimers = { setTimeout: (fn, ms) => setTimeout(fn, ms), clearTimeout: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>) };
+ * const consumer = new MailboxConsumer({ source, dedupe: new MemoryDedupeStore(), handler: async () => {}, timers });
+ * assert.equal(consumer.running, false);
+ * ```
+ */
 export interface MailboxTimers {
   readonly setTimeout: (fn: () => void, ms: number) => unknown;
   readonly clearTimeout: (handle: unknown) => void;
 }
 
-/** Options of {@link MailboxConsumer}. */
+/**
+ * Options of {@link MailboxConsumer}.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { MailboxConsumer, type MailboxConsumerOptions, type MailboxInboundEvent, type MailboxSource, MemoryDedupeStore } from '@fluxel/relay-client/outbox';
+ *
+ * const events: MailboxInboundEvent[] = [{ id: 'evt-1', connection: 'shop-1', type: 'order.created', receivedAt: '2026-01-31T12:00:00Z', expiresAt: '2026-02-07T12:00:00Z', payload: { order: 'A-1' } }];
+ * const acked: string[] = [];
+ * const source: MailboxSource = {
+ *   pickup: async () => events.splice(0),
+ *   ack: async (ids) => void acked.push(...ids),
+ * };
+ * const options: MailboxConsumerOptions = { source, dedupe: new MemoryDedupeStore(), handler: async () => {}, waitSeconds: 10, limit: 20 };
+ * assert.equal(new MailboxConsumer(options).running, false);
+ * ```
+ */
 export interface MailboxConsumerOptions {
   readonly source: MailboxSource;
   readonly handler: MailboxHandler;
@@ -131,10 +139,40 @@ export interface MailboxConsumerOptions {
   readonly onEvent?: (event: MailboxEvent) => void;
 }
 
-/** The default backoff after failures: 1 s, 5 s, 30 s, 2 min, then 5 min. */
+/**
+ * The default backoff after failures: 1 s, 5 s, 30 s, 2 min, then 5 min.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { DEFAULT_MAILBOX_BACKOFF } from '@fluxel/relay-client/outbox';
+ *
+ * assert.equal(DEFAULT_MAILBOX_BACKOFF[0], 1_000);
+ * assert.equal(DEFAULT_MAILBOX_BACKOFF.at(-1), 300_000);
+ * ```
+ */
 export const DEFAULT_MAILBOX_BACKOFF: readonly number[] = [1_000, 5_000, 30_000, 120_000, 300_000];
 
-/** Picks up inbound events, hands them to a handler, acknowledges what was handled. */
+/**
+ * Picks up inbound events, hands them to a handler, acknowledges what was handled.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { MailboxConsumer, type MailboxInboundEvent, type MailboxSource, MemoryDedupeStore } from '@fluxel/relay-client/outbox';
+ *
+ * const events: MailboxInboundEvent[] = [{ id: 'evt-1', connection: 'shop-1', type: 'order.created', receivedAt: '2026-01-31T12:00:00Z', expiresAt: '2026-02-07T12:00:00Z', payload: { order: 'A-1' } }];
+ * const acked: string[] = [];
+ * const source: MailboxSource = {
+ *   pickup: async () => events.splice(0),
+ *   ack: async (ids) => void acked.push(...ids),
+ * };
+ * const handled: string[] = [];
+ * const consumer = new MailboxConsumer({ source, dedupe: new MemoryDedupeStore(), handler: async (event) => void handled.push(event.id) });
+ * assert.deepEqual(await consumer.pollOnce(), { handled: 1, failed: 0 });
+ * assert.deepEqual([handled, acked], [['evt-1'], ['evt-1']]);
+ * ```
+ */
 export class MailboxConsumer {
   readonly #source: MailboxSource;
   readonly #handler: MailboxHandler;
@@ -158,6 +196,9 @@ export class MailboxConsumer {
     if (typeof options.handler !== 'function') throw invalid('options.handler is required');
     if (typeof options.dedupe?.has !== 'function' || typeof options.dedupe.add !== 'function')
       throw invalid('options.dedupe must have has and add');
+    const record = options as unknown as Record<string, unknown>;
+    optionalFunctions(record, ['now', 'random', 'onEvent'], 'MailboxConsumer');
+    optionalTimers(record, 'MailboxConsumer');
     this.#source = options.source;
     this.#handler = options.handler;
     this.#dedupe = options.dedupe;

@@ -1,9 +1,28 @@
 import { join } from 'node:path';
-import { RelayError } from './errors.js';
-import type { DedupeStore } from './mailbox.js';
-import { AppendLog, type LockFile, lockStoreDir, wrap } from './outbox-fs.js';
+import { RelayError } from '../errors.js';
+import type { DedupeStore } from '../mailbox/types.js';
+import { checkFileStoreOptions } from './file-store-options.js';
+import { Journal } from './journal.js';
+import { type LockFile, lockStoreDir, wrap } from './lock-file.js';
 
-/** Options of {@link FileDedupeStore.open}. */
+/**
+ * Options of {@link FileDedupeStore.open}.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { mkdtempSync } from 'node:fs';
+ * import { tmpdir } from 'node:os';
+ * import { join } from 'node:path';
+ * import { FileDedupeStore, type FileDedupeStoreOptions } from '@fluxel/relay-client/node';
+ *
+ * const dir = mkdtempSync(join(tmpdir(), 'relay-example-'));
+ * const options: FileDedupeStoreOptions = { compactMinRecords: 10_000 };
+ * const store = await FileDedupeStore.open(join(dir, 'mailbox'), options);
+ * assert.equal(store.size, 0);
+ * await store.close();
+ * ```
+ */
 export interface FileDedupeStoreOptions {
   /**
    * Take over a lock file left by another host name (containers whose host name changes per
@@ -20,12 +39,31 @@ export interface FileDedupeStoreOptions {
   readonly compactRatio?: number;
 }
 
-/** Handled event ids on disk, each until its expiry. */
+/**
+ * Handled event ids on disk, each until its expiry.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { mkdtempSync } from 'node:fs';
+ * import { tmpdir } from 'node:os';
+ * import { join } from 'node:path';
+ * import { FileDedupeStore } from '@fluxel/relay-client/node';
+ *
+ * const dir = mkdtempSync(join(tmpdir(), 'relay-example-'));
+ * const store = await FileDedupeStore.open(join(dir, 'mailbox'));
+ * await store.add('evt-1', Date.now() + 60_000);
+ * await store.close();
+ * const reopened = await FileDedupeStore.open(join(dir, 'mailbox'));
+ * assert.equal(await reopened.has('evt-1'), true);
+ * await reopened.close();
+ * ```
+ */
 export class FileDedupeStore implements DedupeStore {
   /** The folder of the store. */
   readonly dir: string;
   readonly #ids: Map<string, number>;
-  readonly #log: AppendLog;
+  readonly #log: Journal;
   readonly #lock: LockFile;
   readonly #now: () => number;
   #closed = false;
@@ -33,7 +71,7 @@ export class FileDedupeStore implements DedupeStore {
   private constructor(
     dir: string,
     ids: Map<string, number>,
-    log: AppendLog,
+    log: Journal,
     lock: LockFile,
     now: () => number,
   ) {
@@ -46,6 +84,7 @@ export class FileDedupeStore implements DedupeStore {
 
   /** Opens (or creates) the store in `dir`; rejects when another running process holds it. */
   static async open(dir: string, options: FileDedupeStoreOptions = {}): Promise<FileDedupeStore> {
+    checkFileStoreOptions(options, 'FileDedupeStore.open');
     const now = options.now ?? Date.now;
     const minRecords = options.compactMinRecords ?? 10_000;
     const ratio = options.compactRatio ?? 2;
@@ -57,7 +96,7 @@ export class FileDedupeStore implements DedupeStore {
     );
     const ids = new Map<string, number>();
     try {
-      const { log } = await AppendLog.open(join(dir, 'mailbox-dedupe.log'), {
+      const { log } = await Journal.open(join(dir, 'mailbox-dedupe.log'), {
         sync: options.sync ?? true,
         onRecord: (value) => {
           const { i, x } = value as { i?: unknown; x?: unknown };

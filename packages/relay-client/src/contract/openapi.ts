@@ -1,8 +1,20 @@
 /** The contract as an OpenAPI 3.1 document (JSON Schema 2020-12 from the zod schemas). */
 import { z } from 'zod';
-import { CONTRACT_VERSION, Problem, type RouteDefinition, relayContract } from './contract.js';
+import { type RouteDefinition, relayContract } from './routes.js';
+import { CONTRACT_VERSION, Problem } from './schemas.js';
 
-/** Options of {@link openApiDocument}. */
+/**
+ * Options of {@link openApiDocument}.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { openApiDocument, type OpenApiOptions } from '@fluxel/relay-client/contract';
+ *
+ * const options: OpenApiOptions = { version: '1.2.3' };
+ * assert.equal((openApiDocument(options).info as { version: string }).version, '1.2.3');
+ * ```
+ */
 export interface OpenApiOptions {
   /** `info.version`. Default: the contract version. */
   readonly version?: string;
@@ -10,7 +22,18 @@ export interface OpenApiOptions {
   readonly servers?: readonly string[];
 }
 
-/** A JSON object (the OpenAPI document and its parts). */
+/**
+ * A JSON object (the OpenAPI document and its parts).
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { type Json, openApiDocument } from '@fluxel/relay-client/contract';
+ *
+ * const doc: Json = openApiDocument();
+ * assert.equal(typeof doc.components, 'object');
+ * ```
+ */
 export type Json = Record<string, unknown>;
 
 /**
@@ -94,12 +117,40 @@ const STATUS_TEXT: Record<number, string> = {
 
 /**
  * The one rule beyond RFC 9449, stated where clients look for it: a standard DPoP client must
- * add this claim to POST and PUT, or the relay refuses the request.
+ * add this claim to POST and PUT, or the relay refuses the request. It is the relay's DPoP
+ * verifier (`createDpopVerifier` of `@fluxel/license`, `requireBodyDigest` on by default).
  */
 const BODY_DIGEST_RULE =
-  'Beyond RFC 9449: a request with a non-empty body must carry the claim `cdg` in its proof, the base64url (no padding) SHA-256 of the exact body bytes, so that a proof cannot be replayed with another body; without it, or with another digest, the relay answers 401. Proof algorithms: ES256 or EdDSA (`alg` "EdDSA").';
+  'Beyond RFC 9449 (body digest): a request with a non-empty body (every POST and PUT here) must carry the claim `cdg` in its DPoP proof, the base64url (no padding) SHA-256 of the exact body bytes sent, so that a proof cannot be replayed with another body. A `cdg` in the proof of a request without a body must be the digest of zero bytes (`47DEQpj8HBSa-_TImW-5JCeuQeRkm5NMpJWZG3hSuFU`). A missing or different `cdg` is refused with 401 and the problem code `ERR_DPOP_BODY_MISMATCH`. Proof algorithms: ES256 or EdDSA (`alg` "EdDSA").';
 
-/** Builds the OpenAPI 3.1 document of the relay contract. */
+/**
+ * The same rule as data (`x-body-digest` on each security scheme), for tools that add the
+ * claim: which claim, over what, how it is encoded, and when it is required.
+ */
+const BODY_DIGEST: Json = {
+  claim: 'cdg',
+  algorithm: 'SHA-256',
+  encoding: 'base64url, no padding (RFC 7515 §2)',
+  input: 'the exact request body bytes as sent',
+  required: 'when the request body is not empty',
+  emptyBody: '47DEQpj8HBSa-_TImW-5JCeuQeRkm5NMpJWZG3hSuFU',
+  problemCode: 'ERR_DPOP_BODY_MISMATCH',
+  status: 401,
+};
+
+/**
+ * Builds the OpenAPI 3.1 document of the relay contract.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { openApiDocument } from '@fluxel/relay-client/contract';
+ *
+ * const doc = openApiDocument({ servers: ['https://relay.example.com'] }) as { openapi: string; paths: Record<string, unknown> };
+ * assert.equal(doc.openapi, '3.1.0');
+ * assert.ok('/v1/send-batch' in doc.paths);
+ * ```
+ */
 export function openApiDocument(options: OpenApiOptions = {}): Json {
   const shared = new SharedSchemas();
   const schema = (type: z.ZodType, io: 'input' | 'output') => shared.schema(type, io);
@@ -139,7 +190,7 @@ export function openApiDocument(options: OpenApiOptions = {}): Json {
       in: 'header',
       required: true,
       description:
-        'A fresh DPoP proof (RFC 9449) signed by the device key. When the request has a non-empty body, the proof must also carry `cdg`: the base64url (no padding) SHA-256 of the exact body bytes sent; a proof without it, or with another digest, is refused with 401.',
+        'A fresh DPoP proof (RFC 9449) signed by the device key. When the request has a non-empty body, the proof must also carry `cdg`: the base64url (no padding) SHA-256 of the exact body bytes sent; a proof without it, or with another digest, is refused with 401 (`ERR_DPOP_BODY_MISMATCH`).',
       schema: { type: 'string' },
     });
     const responses: Json = {};
@@ -198,11 +249,13 @@ export function openApiDocument(options: OpenApiOptions = {}): Json {
           type: 'http',
           scheme: 'DPoP',
           description: `A DPoP proof by the device key only (no access token). ${BODY_DIGEST_RULE}`,
+          'x-body-digest': BODY_DIGEST,
         },
         DeviceBound: {
           type: 'http',
           scheme: 'DPoP',
           description: `\`Authorization: DPoP <access token>\` plus a DPoP proof bound to it (\`ath\`). ${BODY_DIGEST_RULE}`,
+          'x-body-digest': BODY_DIGEST,
         },
       },
     },

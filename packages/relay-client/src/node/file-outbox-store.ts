@@ -1,5 +1,6 @@
 import { join } from 'node:path';
-import { RelayError } from './errors.js';
+import { RelayError } from '../errors.js';
+import { OutboxState } from '../outbox/state.js';
 import type {
   DeadLetter,
   LeaseOptions,
@@ -7,18 +8,29 @@ import type {
   OutboxMessage,
   OutboxStats,
   OutboxStore,
-} from './outbox-core.js';
-import {
-  AppendLog,
-  type Compaction,
-  type LockFile,
-  lockStoreDir,
-  storageError,
-  wrap,
-} from './outbox-fs.js';
-import { OutboxState } from './outbox-state.js';
+} from '../outbox/types.js';
+import { checkFileStoreOptions } from './file-store-options.js';
+import { type Compaction, Journal } from './journal.js';
+import { type LockFile, lockStoreDir, storageError, wrap } from './lock-file.js';
 
-/** Options of {@link FileOutboxStore.open}. */
+/**
+ * Options of {@link FileOutboxStore.open}.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { mkdtempSync } from 'node:fs';
+ * import { tmpdir } from 'node:os';
+ * import { join } from 'node:path';
+ * import { FileOutboxStore, type FileOutboxStoreOptions } from '@fluxel/relay-client/node';
+ *
+ * const dir = mkdtempSync(join(tmpdir(), 'relay-example-'));
+ * const options: FileOutboxStoreOptions = { compactMinRecords: 10_000, compactRatio: 4 };
+ * const store = await FileOutboxStore.open(join(dir, 'outbox'), options);
+ * assert.equal((await store.stats()).depth, 0);
+ * await store.close();
+ * ```
+ */
 export interface FileOutboxStoreOptions {
   /**
    * Take over a lock file left by another host name (containers whose host name changes per
@@ -38,7 +50,24 @@ export interface FileOutboxStoreOptions {
   readonly compactRatio?: number;
 }
 
-/** What opening the store found. */
+/**
+ * What opening the store found.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { mkdtempSync } from 'node:fs';
+ * import { tmpdir } from 'node:os';
+ * import { join } from 'node:path';
+ * import { FileOutboxStore, type FileOutboxRecovery } from '@fluxel/relay-client/node';
+ *
+ * const dir = mkdtempSync(join(tmpdir(), 'relay-example-'));
+ * const store = await FileOutboxStore.open(join(dir, 'outbox'));
+ * const recovery: FileOutboxRecovery = store.recovery;
+ * assert.deepEqual([recovery.records, recovery.truncatedBytes], [0, 0]);
+ * await store.close();
+ * ```
+ */
 export interface FileOutboxRecovery {
   /** Records replayed. */
   readonly records: number;
@@ -63,14 +92,33 @@ type Record_ =
 
 const line = (record: Record_): string => `${JSON.stringify(record)}\n`;
 
-/** The durable outbox store on an append-only file log with group commit. */
+/**
+ * The durable outbox store on an append-only file log with group commit.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { mkdtempSync } from 'node:fs';
+ * import { tmpdir } from 'node:os';
+ * import { join } from 'node:path';
+ * import { FileOutboxStore, Outbox } from '@fluxel/relay-client/node';
+ *
+ * const dir = mkdtempSync(join(tmpdir(), 'relay-example-'));
+ * const outbox = new Outbox({ store: await FileOutboxStore.open(join(dir, 'outbox')) });
+ * await outbox.enqueue({ connection: 'shop-1', operation: 'order.status', payload: 1 }); // on disk now
+ * await outbox.close();
+ * const reopened = await FileOutboxStore.open(join(dir, 'outbox'));
+ * assert.equal((await reopened.stats()).depth, 1);
+ * await reopened.close();
+ * ```
+ */
 export class FileOutboxStore implements OutboxStore {
   /** The folder of the store. */
   readonly dir: string;
   /** What opening found. */
   readonly recovery: FileOutboxRecovery;
   readonly #state: OutboxState;
-  readonly #log: AppendLog;
+  readonly #log: Journal;
   readonly #lock: LockFile;
   readonly #now: () => number;
   /** Ids whose `appendIfAbsent` is being written: later callers wait for the outcome. */
@@ -80,7 +128,7 @@ export class FileOutboxStore implements OutboxStore {
   private constructor(
     dir: string,
     state: OutboxState,
-    log: AppendLog,
+    log: Journal,
     lock: LockFile,
     now: () => number,
     recovery: FileOutboxRecovery,
@@ -99,6 +147,7 @@ export class FileOutboxStore implements OutboxStore {
    * not the last one).
    */
   static async open(dir: string, options: FileOutboxStoreOptions = {}): Promise<FileOutboxStore> {
+    checkFileStoreOptions(options, 'FileOutboxStore.open');
     const minRecords = options.compactMinRecords ?? 10_000;
     const ratio = options.compactRatio ?? 4;
     const lock = await lockStoreDir(
@@ -110,7 +159,7 @@ export class FileOutboxStore implements OutboxStore {
     const state = new OutboxState();
     const leased = new Set<string>();
     try {
-      const { log, replay } = await AppendLog.open(join(dir, 'outbox.log'), {
+      const { log, replay } = await Journal.open(join(dir, 'outbox.log'), {
         sync: options.sync ?? true,
         onRecord: (value, offset, length) =>
           applyRecord(state, value as Record_, leased, new DiskPayload(offset, length)),

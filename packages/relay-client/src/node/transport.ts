@@ -12,10 +12,22 @@ import { createHash, X509Certificate } from 'node:crypto';
 import { channel } from 'node:diagnostics_channel';
 import { checkServerIdentity, type PeerCertificate } from 'node:tls';
 import { Agent, type Dispatcher, EnvHttpProxyAgent, ProxyAgent, request } from 'undici';
-import type { HttpRequest, HttpResponse, Transport } from './client.js';
-import { RelayConnectionError, RelayError, RelayTimeoutError, RelayTlsError } from './errors.js';
+import type { HttpRequest, HttpResponse, Transport } from '../client.js';
+import { RelayConnectionError, RelayError, RelayTimeoutError, RelayTlsError } from '../errors.js';
+import { checkTransportOptions } from './transport-options.js';
 
-/** Per-phase timeouts in milliseconds. */
+/**
+ * Per-phase timeouts in milliseconds.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { createUndiciTransport, type Timeouts } from '@fluxel/relay-client/node';
+ *
+ * const timeouts: Timeouts = { connectMs: 5_000, headersMs: 35_000, bodyMs: 30_000 };
+ * await createUndiciTransport({ proxy: false, timeouts }).close();
+ * ```
+ */
 export interface Timeouts {
   /** TCP + TLS handshake. Default 10 s. */
   readonly connectMs?: number;
@@ -25,7 +37,18 @@ export interface Timeouts {
   readonly bodyMs?: number;
 }
 
-/** Options of {@link createUndiciTransport}. */
+/**
+ * Options of {@link createUndiciTransport}.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { createUndiciTransport, type UndiciTransportOptions } from '@fluxel/relay-client/node';
+ *
+ * const options: UndiciTransportOptions = { proxy: false, maxResponseBytes: 1024 * 1024, keepAliveMs: 10_000 };
+ * await createUndiciTransport(options).close();
+ * ```
+ */
 export interface UndiciTransportOptions {
   /** PEM CA certificate(s) to trust instead of the system roots (e.g. the relay's own CA). */
   readonly ca?: string | readonly string[];
@@ -45,7 +68,19 @@ export interface UndiciTransportOptions {
   readonly env?: Readonly<Record<string, string | undefined>>;
 }
 
-/** A transport plus `close()` for its connection pool. */
+/**
+ * A transport plus `close()` for its connection pool.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { createUndiciTransport, type UndiciTransport } from '@fluxel/relay-client/node';
+ *
+ * const transport: UndiciTransport = createUndiciTransport({ proxy: false });
+ * assert.ok(transport.dispatcher);
+ * await transport.close();
+ * ```
+ */
 export interface UndiciTransport extends Transport {
   close(): Promise<void>;
   /** The dispatcher in use (for diagnostics and tests). */
@@ -56,8 +91,21 @@ const started = channel('fluxel:relay-client:request');
 const finished = channel('fluxel:relay-client:response');
 const failed = channel('fluxel:relay-client:error');
 
-/** Creates the undici transport. */
+/**
+ * Creates the undici transport.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { createUndiciTransport } from '@fluxel/relay-client/node';
+ *
+ * const transport = createUndiciTransport({ proxy: false, timeouts: { connectMs: 5_000 } });
+ * assert.equal(typeof transport, 'function'); // (request) => Promise<response>
+ * await transport.close();
+ * ```
+ */
 export function createUndiciTransport(options: UndiciTransportOptions = {}): UndiciTransport {
+  checkTransportOptions(options);
   const pins = (options.pins ?? []).map((pin) => pin.replace(/^sha256\//, ''));
   for (const pin of pins) {
     if (Buffer.from(pin, 'base64').length !== 32) {
@@ -119,7 +167,11 @@ export function createUndiciTransport(options: UndiciTransportOptions = {}): Und
 
   const transport = async (req: HttpRequest): Promise<HttpResponse> => {
     const begin = performance.now();
-    const path = new URL(req.url).pathname;
+    // The path is only needed by diagnostics subscribers: parsed then, once per URL.
+    const path =
+      started.hasSubscribers || finished.hasSubscribers || failed.hasSubscribers
+        ? pathOf(req.url)
+        : '';
     if (started.hasSubscribers) started.publish({ method: req.method, path });
     try {
       const response = await request(req.url, {
@@ -131,22 +183,12 @@ export function createUndiciTransport(options: UndiciTransportOptions = {}): Und
         headersTimeout: timeouts.headers,
         bodyTimeout: timeouts.body,
       });
-      const chunks: Uint8Array[] = [];
-      let size = 0;
-      for await (const chunk of response.body) {
-        size += (chunk as Uint8Array).length;
-        if (size > maxBytes) {
-          response.body.destroy();
-          throw new RelayError(
-            'ERR_RELAY_PROBLEM',
-            `the relay's response is larger than ${maxBytes} bytes`,
-          );
-        }
-        chunks.push(chunk as Uint8Array);
-      }
+      const body = await readBody(response.body, response.headers['content-length'], maxBytes);
+      // undici gives header names in lower case; a repeated header comes as an array.
       const headers: Record<string, string | undefined> = {};
-      for (const [name, value] of Object.entries(response.headers)) {
-        headers[name.toLowerCase()] = Array.isArray(value) ? value.join(', ') : value;
+      for (const name in response.headers) {
+        const value = response.headers[name];
+        headers[name] = Array.isArray(value) ? value.join(', ') : value;
       }
       if (finished.hasSubscribers) {
         finished.publish({
@@ -156,7 +198,7 @@ export function createUndiciTransport(options: UndiciTransportOptions = {}): Und
           durationMs: performance.now() - begin,
         });
       }
-      return { status: response.statusCode, headers, body: Buffer.concat(chunks) };
+      return { status: response.statusCode, headers, body };
     } catch (error) {
       const mapped = mapError(error, req.signal);
       if (failed.hasSubscribers)
@@ -172,7 +214,73 @@ export function createUndiciTransport(options: UndiciTransportOptions = {}): Und
   return Object.assign(transport, { close: () => dispatcher.close(), dispatcher });
 }
 
-/** The SPKI SHA-256 pin (base64) of a PEM or DER certificate. */
+type ResponseBody = Dispatcher.ResponseData['body'];
+
+function tooLarge(maxBytes: number): RelayError {
+  return new RelayError(
+    'ERR_RELAY_PROBLEM',
+    `the relay's response is larger than ${maxBytes} bytes`,
+  );
+}
+
+/**
+ * The whole body, at most `maxBytes`: read in one piece when `Content-Length` says it fits
+ * (undici holds the connection to that length), else chunk by chunk with a running count.
+ */
+async function readBody(
+  body: ResponseBody,
+  contentLength: string | string[] | undefined,
+  maxBytes: number,
+): Promise<Uint8Array> {
+  const declared = typeof contentLength === 'string' ? Number(contentLength) : Number.NaN;
+  if (Number.isSafeInteger(declared) && declared >= 0) {
+    if (declared > maxBytes) {
+      // Destroying an unread body makes undici emit an abort error: it is ours, expected.
+      body.once('error', () => {});
+      body.destroy();
+      throw tooLarge(maxBytes);
+    }
+    return new Uint8Array(await body.arrayBuffer());
+  }
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for await (const chunk of body) {
+    size += (chunk as Uint8Array).length;
+    if (size > maxBytes) {
+      body.destroy();
+      throw tooLarge(maxBytes);
+    }
+    chunks.push(chunk as Uint8Array);
+  }
+  return Buffer.concat(chunks);
+}
+
+const paths = new Map<string, string>();
+
+/** The path of a request URL, remembered for the few URLs a client calls. */
+function pathOf(url: string): string {
+  let path = paths.get(url);
+  if (path === undefined) {
+    path = new URL(url).pathname;
+    if (paths.size >= 256) paths.clear();
+    paths.set(url, path);
+  }
+  return path;
+}
+
+/**
+ * The SPKI SHA-256 pin (base64) of a PEM or DER certificate.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { rootCertificates } from 'node:tls';
+ * import { spkiPin } from '@fluxel/relay-client/node';
+ *
+ * // Pin your relay's key (or its CA) and a backup: pins: [spkiPin(relayCertPem), backupPin].
+ * assert.match(spkiPin(rootCertificates[0] as string), /^[A-Za-z0-9+/]{43}=$/);
+ * ```
+ */
 export function spkiPin(certificate: string | Uint8Array): string {
   const spki = new X509Certificate(certificate).publicKey.export({ type: 'spki', format: 'der' });
   return createHash('sha256').update(spki).digest('base64');

@@ -2,7 +2,9 @@
  * {@link MemoryOutboxStore}: an outbox store in this process's memory, for tests and for
  * processes that accept losing their outbox on exit. Web platform.
  */
-import { RelayError } from './errors.js';
+import { optionalFunctions, optionsRecord } from '../check-options.js';
+import { RelayError } from '../errors.js';
+import { OutboxState } from './state.js';
 import type {
   DeadLetter,
   LeaseOptions,
@@ -10,22 +12,50 @@ import type {
   OutboxMessage,
   OutboxStats,
   OutboxStore,
-} from './outbox-core.js';
-import { OutboxState } from './outbox-state.js';
+} from './types.js';
 
-/** Options of {@link MemoryOutboxStore}. */
+/**
+ * Options of {@link MemoryOutboxStore}.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { MemoryOutboxStore, type MemoryOutboxStoreOptions } from '@fluxel/relay-client/outbox';
+ *
+ * let now = 0;
+ * const options: MemoryOutboxStoreOptions = { now: () => now };
+ * const store = new MemoryOutboxStore(options);
+ * now = 1_000;
+ * assert.equal((await store.stats()).depth, 0);
+ * ```
+ */
 export interface MemoryOutboxStoreOptions {
   /** Clock in ms, for `stats().inFlight`. Default `Date.now`. */
   readonly now?: () => number;
 }
 
-/** An outbox store in this process's memory: nothing survives the process. For tests. */
+/**
+ * An outbox store in this process's memory: nothing survives the process. For tests.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { MemoryOutboxStore, Outbox } from '@fluxel/relay-client/outbox';
+ *
+ * const store = new MemoryOutboxStore();
+ * const outbox = new Outbox({ store });
+ * await outbox.enqueue({ connection: 'shop-1', operation: 'order.status', payload: 1 });
+ * assert.equal((await store.stats()).depth, 1);
+ * await outbox.close();
+ * ```
+ */
 export class MemoryOutboxStore implements OutboxStore {
   readonly #state = new OutboxState();
   readonly #now: () => number;
   #closed = false;
 
   constructor(options: MemoryOutboxStoreOptions = {}) {
+    optionalFunctions(optionsRecord(options, 'MemoryOutboxStore'), ['now'], 'MemoryOutboxStore');
     this.#now = options.now ?? Date.now;
   }
 

@@ -13,226 +13,76 @@
  * on every event and in the dead letters, so callers can say which record was delivered or
  * refused without reading payloads.
  *
- * This module runs on the Web platform; the durable file store is in `outbox-file.ts`.
+ * This module runs on the Web platform; the durable file store is in `node/file-outbox-store.ts`.
  */
-import { uuidv7 } from '../../internal/src/uuid.js';
-import { ConnectionId, JsonValue, OperationName } from './contract.js';
-import { RelayError } from './errors.js';
-
-/** The longest caller-chosen message id ({@link OutboxInput.id}). */
-export const MAX_OUTBOX_ID_LENGTH = 128;
-
-/** The largest {@link OutboxMetadata} (bytes of its JSON text). */
-export const MAX_OUTBOX_METADATA_BYTES = 2048;
-
-/** The most keys an {@link OutboxMetadata} may have. */
-export const MAX_OUTBOX_METADATA_KEYS = 32;
+import { uuidv7 } from '../../../internal/src/uuid.js';
+import { optionalFunctions, optionalTimers, withMethods } from '../check-options.js';
+import { ConnectionId, JsonValue, OperationName } from '../contract.js';
+import { RelayError } from '../errors.js';
+import {
+  type DeadLetter,
+  type Deliver,
+  MAX_OUTBOX_ID_LENGTH,
+  MAX_OUTBOX_METADATA_BYTES,
+  MAX_OUTBOX_METADATA_KEYS,
+  type OutboxErrorInfo,
+  type OutboxEvent,
+  type OutboxInput,
+  type OutboxMessage,
+  type OutboxMetadata,
+  type OutboxStats,
+  type OutboxStore,
+  type OutboxTimers,
+} from './types.js';
 
 /**
- * Caller metadata of a message: a flat JSON object of strings, finite numbers, booleans and
- * `null`, at most {@link MAX_OUTBOX_METADATA_KEYS} keys (each 1–64 characters) and
- * {@link MAX_OUTBOX_METADATA_BYTES} bytes as JSON. Meant for logs and dead letters (a file
- * name, the operation, a correlation id), so keep secrets and payload data out of it.
- */
-export type OutboxMetadata = Readonly<Record<string, string | number | boolean | null>>;
-
-/**
- * Why an attempt failed, as kept in {@link OutboxMessage.lastError} and given to events.
- * For a refusal by the relay, `status`, `problemCode` and `detail` come from its problem
- * document (RFC 9457), so a dead letter says what was refused and why.
- */
-export interface OutboxErrorInfo {
-  /** The error's code, e.g. `ERR_RELAY_NOT_FOUND`. */
-  readonly code: string;
-  /** The error's message. */
-  readonly message: string;
-  /** The relay's HTTP status, when it answered. */
-  readonly status?: number;
-  /** The relay's machine-readable problem code, e.g. `ERR_OPERATION_UNKNOWN`. */
-  readonly problemCode?: string;
-  /** The relay's problem `detail` (at most 1,000 characters). */
-  readonly detail?: string;
-}
-
-/** One message in the outbox. */
-export interface OutboxMessage {
-  /**
-   * UUIDv7 minted at enqueue, or the caller's id ({@link OutboxInput.id}); unique among the
-   * messages in the outbox (waiting, in flight or dead). `relayDeliver` sends it as the
-   * idempotency key.
-   */
-  readonly id: string;
-  /** Which third-party connection the message is for. */
-  readonly connection: string;
-  /** What to do with it, e.g. `order.status`. */
-  readonly operation: string;
-  /** JSON-serialisable body. */
-  readonly payload: unknown;
-  /** Messages with the same key are delivered in enqueue order, one at a time. */
-  readonly orderingKey?: string;
-  /** When it was enqueued (ms since the epoch). */
-  readonly enqueuedAt: number;
-  /** Delivery attempts started so far (a leased message counts its current attempt). */
-  readonly attempts: number;
-  /** Not delivered before this time (ms). */
-  readonly nextAttemptAt: number;
-  /** Caller metadata given at enqueue. */
-  readonly metadata?: OutboxMetadata;
-  /** Why the last attempt failed. */
-  readonly lastError?: OutboxErrorInfo;
-  /** When the message was taken back from the dead letters ({@link Outbox.retryDead}); the horizon counts from here. */
-  readonly revivedAt?: number;
-}
-
-/** A message that will not be delivered any more unless retried by hand. */
-export interface DeadLetter extends OutboxMessage {
-  /** When it was dead-lettered (ms). */
-  readonly deadAt: number;
-}
-
-/** What a caller enqueues. */
-export interface OutboxInput {
-  /**
-   * The message id, chosen by the caller (default: a fresh UUIDv7). 1–{@link MAX_OUTBOX_ID_LENGTH}
-   * characters of `A–Z a–z 0–9 . _ : -`, starting with a letter or digit. With `relayDeliver`
-   * it is the relay's idempotency key, which must be a UUID. If the outbox already holds a
-   * message with this id (waiting, in flight or dead), `enqueue` resolves with that message
-   * when it is the same message (connection, operation, payload, ordering key, metadata), and
-   * rejects with `ERR_RELAY_OUTBOX_DUPLICATE_ID` when it is not. Once delivered, the id is free
-   * again (the relay's idempotency window dedupes a repeat).
-   */
-  readonly id?: string | undefined;
-  readonly connection: string;
-  readonly operation: string;
-  readonly payload: unknown;
-  readonly orderingKey?: string | undefined;
-  /** Caller metadata, stored with the message and handed back on events and dead letters. */
-  readonly metadata?: OutboxMetadata | undefined;
-}
-
-/**
- * Delivers one message. Resolves = delivered (the message is removed). Throws a
- * {@link RelayError}: retryable → rescheduled (after `retryAfterMs` when given, else on the
- * schedule); not retryable → dead-lettered at once. Any other thrown value counts as
- * retryable. Must honour `signal` (aborted when the lease runs out or the outbox stops).
- */
-export type Deliver = (
-  message: OutboxMessage,
-  context: { readonly attempt: number; readonly signal: AbortSignal },
-) => Promise<void>;
-
-/** Figures of a store. */
-export interface OutboxStats {
-  /** Messages waiting or in flight (not dead). */
-  readonly depth: number;
-  /** `enqueuedAt` of the oldest message waiting or in flight, if any. */
-  readonly oldestEnqueuedAt: number | undefined;
-  /** Dead letters. */
-  readonly dead: number;
-  /** Messages currently leased. */
-  readonly inFlight: number;
-}
-
-/** Options of {@link OutboxStore.lease}. */
-export interface LeaseOptions {
-  /** The current time (ms). */
-  readonly now: number;
-  /** How long the lease lasts; after that the message is visible again. */
-  readonly leaseMs: number;
-  /** At most this many messages. */
-  readonly limit: number;
-}
-
-/**
- * Where the outbox keeps its messages. All methods may reject with a {@link RelayError}
- * `ERR_RELAY_OUTBOX_STORAGE` (or `ERR_RELAY_OUTBOX_CLOSED` after `close`).
+ * The default long schedule (ms per failed attempt; the last repeats): 1 s … 1 day.
  *
- * A lease is identified by the message id and its `attempts` after leasing: `lease` counts
- * an attempt; `reschedule`, `deadLetter` and `release` name the attempt they conclude and
- * are ignored when the message has been leased again since (a stale lease).
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { DEFAULT_OUTBOX_SCHEDULE } from '@fluxel/relay-client/outbox';
+ *
+ * assert.equal(DEFAULT_OUTBOX_SCHEDULE[0], 1_000); // the first retry within a second
+ * assert.equal(DEFAULT_OUTBOX_SCHEDULE.at(-1), 86_400_000); // then daily
+ * ```
  */
-export interface OutboxStore {
-  /** Adds new messages; resolves once they are durable. */
-  append(messages: readonly OutboxMessage[]): Promise<void>;
-  /**
-   * Adds the message unless the store holds one with its id (waiting, in flight or dead), in
-   * one atomic step: of concurrent calls with one id exactly one adds. Resolves with
-   * `undefined` once the new message is durable, or with the message already there (with its
-   * payload). Needed for caller-chosen ids ({@link OutboxInput.id}); a store without it
-   * refuses them.
-   */
-  appendIfAbsent?(message: OutboxMessage): Promise<OutboxMessage | undefined>;
-  /**
-   * Leases up to `limit` messages that are due (`nextAttemptAt <= now`), not dead and not
-   * leased (or whose lease expired), oldest first. Of the messages sharing an
-   * `orderingKey`, only the oldest non-dead one may be leased, and only when no other
-   * message of that key is leased. Each returned message has `attempts` incremented.
-   */
-  lease(options: LeaseOptions): Promise<OutboxMessage[]>;
-  /** Removes a delivered message. */
-  complete(id: string): Promise<void>;
-  /** Ends the lease of `attempt` and sets the next attempt time and the error. */
-  reschedule(
-    id: string,
-    attempt: number,
-    nextAttemptAt: number,
-    error: OutboxErrorInfo,
-  ): Promise<void>;
-  /** Ends the lease of `attempt` without counting a failure (the outbox is stopping). */
-  release(id: string, attempt: number): Promise<void>;
-  /** Moves the message of `attempt` to the dead letters. */
-  deadLetter(id: string, attempt: number, at: number, error: OutboxErrorInfo): Promise<void>;
-  /** Takes a dead letter back: attempts 0, due at `now`, horizon from `now`. False if no such dead letter. */
-  revive(id: string, now: number): Promise<boolean>;
-  /** Deletes a dead letter. False if no such dead letter. */
-  drop(id: string): Promise<boolean>;
-  /** Messages waiting or in flight, in enqueue order. */
-  list(): Promise<OutboxMessage[]>;
-  /** The dead letters, in enqueue order. */
-  deadLetters(): Promise<DeadLetter[]>;
-  /** The earliest time a message not leased becomes due, or a leased one's lease ends. */
-  nextWakeAt(): Promise<number | undefined>;
-  /** Figures. */
-  stats(): Promise<OutboxStats>;
-  /** Releases the store's resources; later calls reject with `ERR_RELAY_OUTBOX_CLOSED`. */
-  close(): Promise<void>;
-}
-
-/** Something that happened in the outbox, for metrics and alerting. */
-export type OutboxEvent =
-  | { readonly type: 'enqueued'; readonly message: OutboxMessage }
-  | { readonly type: 'delivered'; readonly message: OutboxMessage; readonly attempt: number }
-  | {
-      readonly type: 'retry';
-      readonly message: OutboxMessage;
-      readonly attempt: number;
-      readonly error: OutboxErrorInfo;
-      readonly nextAttemptAt: number;
-    }
-  | {
-      readonly type: 'dead';
-      readonly message: OutboxMessage;
-      readonly attempt: number;
-      readonly error: OutboxErrorInfo;
-      /** `not-retryable`: the error said so; `horizon`: the dead-letter horizon passed. */
-      readonly reason: 'not-retryable' | 'horizon';
-    }
-  | { readonly type: 'error'; readonly error: RelayError };
-
-/** Timer functions, injectable for fake-clock tests. */
-export interface OutboxTimers {
-  readonly setTimeout: (fn: () => void, ms: number) => unknown;
-  readonly clearTimeout: (handle: unknown) => void;
-}
-
-/** The default long schedule (ms per failed attempt; the last repeats): 1 s … 1 day. */
 export const DEFAULT_OUTBOX_SCHEDULE: readonly number[] = [
   1_000, 5_000, 30_000, 120_000, 600_000, 3_600_000, 10_800_000, 21_600_000, 43_200_000, 86_400_000,
 ];
 
 const DAY = 86_400_000;
 
-/** Options of {@link Outbox}. */
+const OUTBOX_STORE_METHODS = [
+  'append',
+  'lease',
+  'complete',
+  'reschedule',
+  'release',
+  'deadLetter',
+  'revive',
+  'drop',
+  'list',
+  'deadLetters',
+  'nextWakeAt',
+  'stats',
+  'close',
+];
+
+/**
+ * Options of {@link Outbox}.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { MemoryOutboxStore, Outbox, type OutboxOptions } from '@fluxel/relay-client/outbox';
+ *
+ * const options: OutboxOptions = { store: new MemoryOutboxStore(), concurrency: 8, deadLetterAfterMs: 86_400_000 };
+ * const outbox = new Outbox(options);
+ * assert.equal(outbox.running, false);
+ * await outbox.close();
+ * ```
+ */
 export interface OutboxOptions {
   /** Where messages are kept (`MemoryOutboxStore` for tests, `FileOutboxStore` on Node). */
   readonly store: OutboxStore;
@@ -271,7 +121,21 @@ interface Running {
   readonly controller: AbortController;
 }
 
-/** The durable outbox: enqueue now, deliver at least once, later. */
+/**
+ * The durable outbox: enqueue now, deliver at least once, later.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { MemoryOutboxStore, Outbox } from '@fluxel/relay-client/outbox';
+ *
+ * const outbox = new Outbox({ store: new MemoryOutboxStore() });
+ * const message = await outbox.enqueue({ connection: 'shop-1', operation: 'order.status', payload: { order: 'A-1' } });
+ * await outbox.drain(async (m) => assert.equal(m.id, message.id));
+ * assert.equal((await outbox.stats()).depth, 0);
+ * await outbox.close();
+ * ```
+ */
 export class Outbox {
   readonly #store: OutboxStore;
   readonly #concurrency: number;
@@ -295,6 +159,10 @@ export class Outbox {
   constructor(options: OutboxOptions) {
     if (!options || typeof options.store !== 'object' || options.store === null)
       throw invalid('options.store is required');
+    withMethods(options.store, OUTBOX_STORE_METHODS, 'options.store (an OutboxStore)');
+    const record = options as unknown as Record<string, unknown>;
+    optionalFunctions(record, ['deliver', 'now', 'random', 'onEvent'], 'Outbox');
+    optionalTimers(record, 'Outbox');
     this.#store = options.store;
     this.#deliver = options.deliver;
     this.#concurrency = positiveInt(options.concurrency ?? 4, 'concurrency');
