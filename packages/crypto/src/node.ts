@@ -1,5 +1,6 @@
 /**
- * Node-only helpers of `@fluxel/crypto`: a KEK kept in a key file (development, small
+ * Node-only helpers of `@fluxel/crypto`: the stream format through Node `Transform`s
+ * (`sealNodeStream`, `openNodeStream`), and a KEK kept in a key file (development, small
  * deployments). The file holds one line, `fluxel-kek-v1:<base64url of 32 bytes>`, is created
  * with mode 0600 and refused when group or others can read it.
  */
@@ -10,6 +11,8 @@ import { CryptoError } from './errors.js';
 import { type LocalKek, type LocalWrapping, localKek } from './kek.js';
 
 export type { KekProvider, LocalKek, LocalWrapping, MaybePromise } from './kek.js';
+export { openNodeStream, sealNodeStream } from './node-stream.js';
+export type { OpenStreamOptions, SealStreamOptions } from './stream.js';
 
 const PREFIX = 'fluxel-kek-v1:';
 
