@@ -3,6 +3,8 @@
  * peer (`@aws-crypto/client-node`, raw AES keyring, committing non-signing suite).
  */
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { Readable, Transform, Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import {
   AlgorithmSuiteIdentifier,
   buildClient,
@@ -10,8 +12,6 @@ import {
   RawAesKeyringNode,
   RawAesWrappingSuiteIdentifier,
 } from '@aws-crypto/client-node';
-import { Readable, Transform, Writable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import { Keyring, localKek, open, openStream, seal, sealStream } from '@fluxel/crypto';
 import { sealNodeStream } from '@fluxel/crypto/node';
 import { emit, measure, median, scaled } from '../harness.ts';

@@ -235,9 +235,7 @@ describe('AuditLog', () => {
     const lines: string[] = [];
     for await (const record of new FileStore(dir).read(1)) lines.push(record.line);
     const [segment] = await listSegments(dir);
-    expect(readFileSync((segment as { path: string }).path, 'utf8')).toBe(
-      `${lines.join('\n')}\n`,
-    );
+    expect(readFileSync((segment as { path: string }).path, 'utf8')).toBe(`${lines.join('\n')}\n`);
     expect(lines.length).toBeGreaterThan(605);
     expect(await verifyPath(dir, { publicKeys: [key] })).toMatchObject({ ok: true, events: 605 });
   });

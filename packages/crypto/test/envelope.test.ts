@@ -171,17 +171,20 @@ describe('the remembered context encoding (open-256b perf)', () => {
     const { encodeContext } = await import('../src/context.ts');
     const small = fc.constantFrom('a', 'b', 'ab', 'é', '');
     fc.assert(
-      fc.property(fc.array(fc.dictionary(small, small, { maxKeys: 3 }), { maxLength: 8 }), (list) => {
-        const shared: Record<string, string> = {};
-        for (const context of list) {
-          expect([...contextBytes(context)]).toEqual([...encodeContext(context)]);
-          for (const key of Object.keys(shared)) delete shared[key];
-          Object.assign(shared, context);
-          expect([...contextBytes(shared)]).toEqual([...encodeContext(shared)]);
-          const reversed = Object.fromEntries(Object.entries(context).reverse());
-          expect([...contextBytes(reversed)]).toEqual([...encodeContext(reversed)]);
-        }
-      }),
+      fc.property(
+        fc.array(fc.dictionary(small, small, { maxKeys: 3 }), { maxLength: 8 }),
+        (list) => {
+          const shared: Record<string, string> = {};
+          for (const context of list) {
+            expect([...contextBytes(context)]).toEqual([...encodeContext(context)]);
+            for (const key of Object.keys(shared)) delete shared[key];
+            Object.assign(shared, context);
+            expect([...contextBytes(shared)]).toEqual([...encodeContext(shared)]);
+            const reversed = Object.fromEntries(Object.entries(context).reverse());
+            expect([...contextBytes(reversed)]).toEqual([...encodeContext(reversed)]);
+          }
+        },
+      ),
       { numRuns: 200 },
     );
     const context = { tenant: 'a' };

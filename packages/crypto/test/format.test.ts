@@ -5,8 +5,8 @@ import { describe, expect, it } from 'vitest';
 import { fromBase64Url, toBase64Url } from '../src/bytes.ts';
 import { deriveMessageKey } from '../src/derive.ts';
 import { expandHmac, expandOneShot, hkdfExpand, type OneShotHash } from '../src/hkdf.ts';
-import { nodeCrypto } from '../src/native.ts';
 import { encodeContext, inspect, localKek, seal, sealStream } from '../src/index.ts';
+import { nodeCrypto } from '../src/native.ts';
 import { suiteByName } from '../src/suites.ts';
 import { collect, streamOf, testKeyring } from './helpers.ts';
 
