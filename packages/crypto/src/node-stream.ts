@@ -38,7 +38,7 @@ function bytesOf(chunk: unknown): Uint8Array {
 
 /**
  * A Node `Transform` that encrypts a byte stream into the stream format (the format of
- * {@link sealStream}): use it with `pipeline()` from `node:stream/promises`. The data key is
+ * `sealStream`): use it with `pipeline()` from `node:stream/promises`. The data key is
  * wrapped before the first byte is written; the header is the first output chunk. Options are
  * validated here (`ERR_CRYPTO_INVALID_ARGUMENT`); KEK failures error the stream.
  *
@@ -78,8 +78,8 @@ export function sealNodeStream(options: SealStreamOptions): Transform {
 }
 
 /**
- * A Node `Transform` that decrypts the stream format (from {@link sealNodeStream} or
- * {@link sealStream}). Authentication failures (wrong key, context, tampering, truncation,
+ * A Node `Transform` that decrypts the stream format (from `sealNodeStream` or
+ * `sealStream`). Authentication failures (wrong key, context, tampering, truncation,
  * reordering) error the stream with `ERR_CRYPTO_DECRYPTION_FAILED`; a bad header with its
  * structural code. Plaintext is released chunk by chunk as each authenticates: treat the
  * output as valid only once the stream has finished without error.

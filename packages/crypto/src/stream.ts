@@ -38,11 +38,11 @@ export const MAX_CHUNKS = 2 ** 32;
 /** Longest header an opening stream buffers before giving up. */
 const MAX_HEADER = 160 * 1024;
 
-/** Options of {@link sealStream}. */
+/** Options of `sealStream`. */
 export interface SealStreamOptions {
   /** The KEKs; the data key is wrapped under `keyring.recipients`. */
   readonly keyring: Keyring;
-  /** Bound as AAD of every chunk; the same map must be given to {@link openStream}. */
+  /** Bound as AAD of every chunk; the same map must be given to `openStream`. */
   readonly context?: EncryptionContext;
   /** Default `aes-256-gcm`. */
   readonly suite?: SuiteName;
@@ -52,7 +52,7 @@ export interface SealStreamOptions {
   readonly cache?: DataKeyCache;
 }
 
-/** Options of {@link openStream}. */
+/** Options of `openStream`. */
 export interface OpenStreamOptions {
   /** Must hold a KEK named in the header. */
   readonly keyring: Keyring;
@@ -115,7 +115,7 @@ export type Emit = (bytes: Uint8Array) => void;
 /**
  * The sealing side of the stream format without a stream API around it: `start` emits the
  * header, `write` any number of input pieces, `end` the last chunk and the end marker. The Web
- * `TransformStream` ({@link sealStream}) and the Node `Transform` (`sealNodeStream` in
+ * `TransformStream` (`sealStream`) and the Node `Transform` (`sealNodeStream` in
  * `@fluxel/crypto/node`) both drive one; they differ only in how bytes travel. Options are
  * checked when it is built. @internal
  */
