@@ -67,8 +67,9 @@ export class FileStore implements LogStore {
   readonly #fsync: boolean;
   readonly #segmentMaxBytes: number;
   #fh: FileHandle | undefined;
-  /** Reused for every batch (writes never overlap): lines are encoded into it one by one. */
-  #scratch: Buffer = Buffer.allocUnsafeSlow(0);
+  /** Reused for every batch (writes never overlap): lines are encoded into it one by one. It
+   * only grows (zeroed, rarely), so the batches after the first allocate nothing. */
+  #scratch: Buffer = Buffer.alloc(0);
   #segmentBytes = 0;
   #nextSeq = 1;
   #lockPath: string;
@@ -241,7 +242,7 @@ export class FileStore implements LogStore {
       const line = (records[i] as StoredRecord).line;
       const most = at + 3 * line.length + 1; // UTF-8: at most 3 bytes per UTF-16 code unit
       if (most > buf.length) {
-        const grown = Buffer.allocUnsafeSlow(Math.max(most, 2 * buf.length));
+        const grown = Buffer.alloc(Math.max(most, 2 * buf.length));
         buf.copy(grown, 0, 0, at);
         buf = grown;
       }
