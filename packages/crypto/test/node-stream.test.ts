@@ -2,7 +2,14 @@ import { randomBytes } from 'node:crypto';
 import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { describe, expect, it } from 'vitest';
-import { inspect, openStream, SUITES, sealStream } from '../src/index.ts';
+import {
+  inspect,
+  openIterable,
+  openStream,
+  SUITES,
+  sealIterable,
+  sealStream,
+} from '../src/index.ts';
 import { openNodeStream, sealNodeStream } from '../src/node.ts';
 import { collect, streamOf, testKeyring } from './helpers.ts';
 
@@ -118,5 +125,44 @@ describe('Node stream path (./node): the stream format through a Node Transform'
     );
     expect(consumed).toBeGreaterThan(total);
     expect(consumedWhileProducing).toBeGreaterThan(0);
+  });
+});
+
+describe('async-iterable path: the stream format over (async) iterables', () => {
+  async function all(parts: AsyncIterable<Uint8Array>): Promise<Uint8Array> {
+    const out: Uint8Array[] = [];
+    for await (const part of parts) out.push(part);
+    return new Uint8Array(Buffer.concat(out));
+  }
+
+  for (const suite of SUITES) {
+    it(`${suite}: round-trips and interoperates with the Web and Node paths`, async () => {
+      const data = new Uint8Array(randomBytes(3 * CHUNK + 7));
+      const sealed = await all(
+        sealIterable(piecesOf(data, 500), { keyring, context, chunkSize: CHUNK, suite }),
+      );
+      expect(inspect(sealed)).toMatchObject({ stream: true, chunkSize: CHUNK, suite });
+      expect(await all(openIterable(piecesOf(sealed, 77), { keyring, context }))).toEqual(data);
+      expect(await through(openNodeStream({ keyring, context }), [sealed])).toEqual(data);
+      const web = await collect(
+        streamOf([data]).pipeThrough(sealStream({ keyring, context, chunkSize: CHUNK, suite })),
+      );
+      expect(await all(openIterable([web], { keyring, context }))).toEqual(data);
+    });
+  }
+
+  it('rejects tampering and validates options when called', async () => {
+    const sealed = await all(
+      sealIterable([new Uint8Array(2 * CHUNK)], { keyring, chunkSize: CHUNK }),
+    );
+    const tampered = new Uint8Array(sealed);
+    const at = sealed.length - 20;
+    tampered[at] = (tampered[at] as number) ^ 1;
+    await expect(all(openIterable([tampered], { keyring }))).rejects.toMatchObject({
+      code: 'ERR_CRYPTO_DECRYPTION_FAILED',
+    });
+    expect(() => sealIterable([], { keyring, chunkSize: 1 })).toThrow(
+      expect.objectContaining({ code: 'ERR_CRYPTO_INVALID_ARGUMENT' }),
+    );
   });
 });
