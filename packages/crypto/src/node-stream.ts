@@ -18,6 +18,10 @@ import {
 
 type Callback = (error?: Error | null) => void;
 
+// Buffered bytes on each side before backpressure: one default chunk (256 KiB). Node's 16 KiB
+// default stalls the pipeline on every 64 KiB piece (measured: 0.74× → see the decision record).
+const HIGH_WATER_MARK = 256 * 1024;
+
 /** Settles a Node callback from a sync-or-async step, passing errors to the stream. */
 function settle(step: () => MaybePromise<void>, callback: Callback): void {
   let result: MaybePromise<void>;
@@ -64,6 +68,8 @@ export function sealNodeStream(options: SealStreamOptions): Transform {
     transform.push(part);
   };
   transform = new Transform({
+    readableHighWaterMark: HIGH_WATER_MARK,
+    writableHighWaterMark: HIGH_WATER_MARK,
     construct(callback) {
       sealer.start(emit).then(() => callback(), callback);
     },
@@ -104,6 +110,8 @@ export function openNodeStream(options: OpenStreamOptions): Transform {
     transform.push(part);
   };
   transform = new Transform({
+    readableHighWaterMark: HIGH_WATER_MARK,
+    writableHighWaterMark: HIGH_WATER_MARK,
     transform(chunk, _encoding, callback) {
       settle(() => opener.write(bytesOf(chunk), emit), callback);
     },

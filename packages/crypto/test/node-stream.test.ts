@@ -102,7 +102,7 @@ describe('Node stream path (./node): the stream format through a Node Transform'
   });
 
   it('respects backpressure: output flows while the input is still being produced', async () => {
-    const total = 64;
+    const total = 2048; // 2 MiB: well beyond the 256 KiB buffered on each side
     let produced = 0;
     let consumedWhileProducing = 0;
     let consumed = 0;
