@@ -90,18 +90,21 @@ export function expandOneShot(
   }
   const out = new Uint8Array(length);
   let previous = 0;
-  for (let at = 0, i = 1; at < length; at += hashLength, i++) {
-    inner.set(info, block + previous);
-    const end = block + previous + info.length + 1;
-    inner[end - 1] = i;
-    putLatin1(hashFn(hash, inner.subarray(0, end), 'latin1'), outer, block, hashLength);
-    const t = hashFn(hash, outer, 'latin1');
-    putLatin1(t, out, at, Math.min(hashLength, length - at));
-    putLatin1(t, inner, block, hashLength);
-    previous = hashLength;
+  try {
+    for (let at = 0, i = 1; at < length; at += hashLength, i++) {
+      inner.set(info, block + previous);
+      const end = block + previous + info.length + 1;
+      inner[end - 1] = i;
+      putLatin1(hashFn(hash, inner.subarray(0, end), 'latin1'), outer, block, hashLength);
+      const t = hashFn(hash, outer, 'latin1');
+      putLatin1(t, out, at, Math.min(hashLength, length - at));
+      putLatin1(t, inner, block, hashLength);
+      previous = hashLength;
+    }
+  } finally {
+    inner.fill(0, 0, innerLength);
+    outer.fill(0);
   }
-  inner.fill(0, 0, innerLength);
-  outer.fill(0);
   if (key !== prk) key.fill(0);
   return out;
 }
