@@ -25,6 +25,7 @@ interface NodeCrypto {
   hash?: {
     (algorithm: string, data: Uint8Array, encoding: 'buffer'): Uint8Array;
     (algorithm: string, data: string, encoding: 'hex'): string;
+    (algorithm: string, data: Uint8Array, encoding: 'latin1'): string;
   };
   createHash(algorithm: string): {
     update(data: Uint8Array): { digest(): Uint8Array };
@@ -67,6 +68,15 @@ export const sha256: (data: Uint8Array) => Uint8Array = nodeHash
   : node
     ? (data) => node.createHash('sha256').update(data).digest()
     : (data) => nobleSha256(data);
+
+/**
+ * SHA-256 of bytes as a latin1 string (one character per byte) where node:crypto has the
+ * one-shot `hash`: about half the cost of a `Buffer` result, which matters to the verifier's
+ * one hash per record. `undefined` elsewhere (use {@link sha256}). @internal
+ */
+export const sha256Latin1: ((data: Uint8Array) => string) | undefined = nodeHash
+  ? (data) => nodeHash('sha256', data, 'latin1')
+  : undefined;
 
 const encoder = new TextEncoder();
 const HEX: string[] = [];

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { canonicalEvent } from '../src/event.ts';
@@ -216,6 +217,27 @@ describe('AuditLog', () => {
     expect(kinds).toEqual(['open', 'e', 'e', 'e', 'count', 'e', 'e', 'e', 'count', 'e', 'close']);
     const report = verifyLines(store.lines(), { publicKeys: [key] });
     expect(report).toMatchObject({ ok: true, events: 7, checkpoints: 4 });
+  });
+
+  it('FileStore writes each batch byte for byte as its lines (append perf: per-line encoding)', async () => {
+    const dir = tempDir();
+    const key = generateSigningKey();
+    const store = new FileStore(dir, { fsync: false });
+    const log = await AuditLog.open({ store, signingKey: key, checkpointIntervalMs: 0 });
+    const names = ['plain', 'é', '漢字'.repeat(300), '😀'.repeat(700), 'a\nb"\\', '\u2028'];
+    const pending = [];
+    for (let i = 0; i < 600; i++) {
+      pending.push(log.append(loginEvent(i, { reason: names[i % names.length] as string })));
+    }
+    await Promise.all(pending);
+    for (let i = 0; i < 5; i++) await log.append(loginEvent(i, { reason: '€'.repeat(i * 500) }));
+    await log.close();
+    const lines: string[] = [];
+    for await (const record of new FileStore(dir).read(1)) lines.push(record.line);
+    const [segment] = await listSegments(dir);
+    expect(readFileSync((segment as { path: string }).path, 'utf8')).toBe(`${lines.join('\n')}\n`);
+    expect(lines.length).toBeGreaterThan(605);
+    expect(await verifyPath(dir, { publicKeys: [key] })).toMatchObject({ ok: true, events: 605 });
   });
 
   it('an invalid event is rejected and nothing is written', async () => {

@@ -39,6 +39,43 @@ export interface OpenOptions {
 /** Largest record {@link seal} accepts (use streams above): 2^31 − 1 bytes. */
 export const MAX_RECORD_SIZE = 2 ** 31 - 1;
 
+// The last context encoded, by content: services seal and open record after record under
+// the same few context values, and comparing them costs a fraction of encoding them again.
+let lastKeys: readonly string[] = [];
+let lastValues: readonly unknown[] = [];
+let lastEncoding: Uint8Array | undefined;
+
+/**
+ * `encodeContext`, remembering the last result (compared key by key and value by value). The
+ * returned bytes are shared: read them, never write them.
+ */
+export function contextBytes(context: EncryptionContext | undefined): Uint8Array {
+  if (
+    lastEncoding !== undefined &&
+    typeof context === 'object' &&
+    context !== null &&
+    Object.getPrototypeOf(context) === Object.prototype
+  ) {
+    const keys = Object.keys(context);
+    if (keys.length === lastKeys.length) {
+      let same = true;
+      for (let i = 0; i < keys.length && same; i++) {
+        const key = keys[i] as string;
+        same = key === lastKeys[i] && context[key] === lastValues[i];
+      }
+      if (same) return lastEncoding;
+    }
+  }
+  const encoding = encodeContext(context);
+  if (context !== undefined) {
+    const keys = Object.keys(context);
+    lastKeys = keys;
+    lastValues = keys.map((key) => context[key]);
+    lastEncoding = encoding;
+  }
+  return encoding;
+}
+
 /** Concatenates the authenticated prefix and the context encoding. */
 export function aadOf(prefix: Uint8Array, context: Uint8Array): Uint8Array {
   const aad = new Uint8Array(prefix.length + context.length);
@@ -60,7 +97,7 @@ export async function seal(plaintext: Uint8Array, options: SealOptions): Promise
   }
   const keyring = checkKeyring(options?.keyring);
   const suite = suiteByName(options.suite ?? DEFAULT_SUITE);
-  const context = encodeContext(options.context);
+  const context = contextBytes(options.context);
   const pending = dataKeyForSeal(keyring, plaintext.length, options.cache);
   const dataKey = pending instanceof Promise ? await pending : pending;
   const random = randomBytes(SALT_LENGTH + suite.aead.nonceLength);
@@ -113,7 +150,7 @@ export function messageKeyOf(
  */
 export async function open(ciphertext: Uint8Array, options: OpenOptions): Promise<Uint8Array> {
   const keyring = checkKeyring(options?.keyring);
-  const context = encodeContext(options.context);
+  const context = contextBytes(options.context);
   const header = parseComplete(ciphertext);
   if (header.chunkSize > 0) {
     throw new CryptoError('ERR_CRYPTO_MALFORMED', 'this is a stream: use openStream');

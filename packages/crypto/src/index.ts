@@ -65,5 +65,6 @@ export {
   type SealStreamOptions,
   sealStream,
 } from './stream.js';
+export { type ByteSource, openIterable, sealIterable } from './stream-iterable.js';
 export { DEFAULT_SUITE, SUITES, type SuiteName } from './suites.js';
 export { fromText, openText, sealText, TEXT_PREFIX, toText } from './text.js';

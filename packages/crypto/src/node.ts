@@ -1,5 +1,6 @@
 /**
- * Node-only helpers of `@fluxel/crypto`: a KEK kept in a key file (development, small
+ * Node-only helpers of `@fluxel/crypto`: the stream format through Node `Transform`s
+ * (`sealNodeStream`, `openNodeStream`), and a KEK kept in a key file (development, small
  * deployments). The file holds one line, `fluxel-kek-v1:<base64url of 32 bytes>`, is created
  * with mode 0600 and refused when group or others can read it.
  */
@@ -9,7 +10,19 @@ import { fromBase64Url, toBase64Url } from './bytes.js';
 import { CryptoError } from './errors.js';
 import { type LocalKek, type LocalWrapping, localKek } from './kek.js';
 
+export type {
+  CachedDataKey,
+  DataKeyCache,
+  DataKeyCacheOptions,
+  DataKeyCacheStats,
+} from './cache.js';
+export type { EncryptionContext } from './context.js';
+export type { HeaderEntry } from './format.js';
 export type { KekProvider, LocalKek, LocalWrapping, MaybePromise } from './kek.js';
+export type { Keyring, KeyringOptions } from './keyring.js';
+export { openNodeStream, sealNodeStream } from './node-stream.js';
+export type { OpenStreamOptions, SealStreamOptions } from './stream.js';
+export type { SuiteName } from './suites.js';
 
 const PREFIX = 'fluxel-kek-v1:';
 

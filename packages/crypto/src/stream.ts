@@ -10,13 +10,13 @@
  * Plaintext is released chunk by chunk as each authenticates: a consumer must treat the output
  * as valid only once the stream has closed without error.
  */
-import { type Sealer, TAG_LENGTH } from './aead.js';
+import { type MaybePromise, type Sealer, TAG_LENGTH } from './aead.js';
 import { allocOutput, concat, randomBytes, wipe } from './bytes.js';
 import type { DataKeyCache } from './cache.js';
-import { type EncryptionContext, encodeContext } from './context.js';
+import type { EncryptionContext } from './context.js';
 import { dataKeyForSeal } from './datakey.js';
 import { deriveMessageKey } from './derive.js';
-import { aadOf, messageKeyOf } from './envelope.js';
+import { aadOf, contextBytes, messageKeyOf } from './envelope.js';
 import { CryptoError, decryptionFailed } from './errors.js';
 import {
   encodeEntries,
@@ -38,11 +38,11 @@ export const MAX_CHUNKS = 2 ** 32;
 /** Longest header an opening stream buffers before giving up. */
 const MAX_HEADER = 160 * 1024;
 
-/** Options of {@link sealStream}. */
+/** Options of `sealStream`. */
 export interface SealStreamOptions {
   /** The KEKs; the data key is wrapped under `keyring.recipients`. */
   readonly keyring: Keyring;
-  /** Bound as AAD of every chunk; the same map must be given to {@link openStream}. */
+  /** Bound as AAD of every chunk; the same map must be given to `openStream`. */
   readonly context?: EncryptionContext;
   /** Default `aes-256-gcm`. */
   readonly suite?: SuiteName;
@@ -52,7 +52,7 @@ export interface SealStreamOptions {
   readonly cache?: DataKeyCache;
 }
 
-/** Options of {@link openStream}. */
+/** Options of `openStream`. */
 export interface OpenStreamOptions {
   /** Must hold a KEK named in the header. */
   readonly keyring: Keyring;
@@ -90,16 +90,12 @@ class ChunkCipher {
     return this.#nonce;
   }
 
-  /** Seals a whole chunk and enqueues `ciphertext ‖ tag`. */
-  async seal(
-    data: Uint8Array,
-    final: boolean,
-    controller: TransformStreamDefaultController<Uint8Array>,
-  ): Promise<void> {
+  /** Seals a whole chunk and emits `ciphertext ‖ tag`. */
+  async seal(data: Uint8Array, final: boolean, emit: Emit): Promise<void> {
     const out = allocOutput(data.length + TAG_LENGTH);
     const done = this.suite.aead.seal(this.key, this.#next(final), data, this.aad, out, 0);
     if (done instanceof Promise) await done;
-    controller.enqueue(out);
+    emit(out);
   }
 
   /** Starts a (non-final) chunk sealed incrementally, where the backend can. */
@@ -113,18 +109,41 @@ class ChunkCipher {
   }
 }
 
+/** Receives output bytes, in order. */
+export type Emit = (bytes: Uint8Array) => void;
+
 /**
- * A `TransformStream` that encrypts a byte stream into the stream format. The data key is
- * wrapped when the stream starts; the header is the first output chunk.
+ * The sealing side of the stream format without a stream API around it: `start` emits the
+ * header, `write` any number of input pieces, `end` the last chunk and the end marker. The Web
+ * `TransformStream` (`sealStream`) and the Node `Transform` (`sealNodeStream` in
+ * `@fluxel/crypto/node`) both drive one; they differ only in how bytes travel. Options are
+ * checked when it is built. @internal
  */
-export function sealStream(options: SealStreamOptions): TransformStream<Uint8Array, Uint8Array> {
-  const chunkSize = options.chunkSize ?? DEFAULT_CHUNK_SIZE;
+export interface StreamSealer {
+  start(emit: Emit): Promise<void>;
+  write(chunk: Uint8Array, emit: Emit): MaybePromise<void>;
+  end(emit: Emit): MaybePromise<void>;
+}
+
+/** The decrypting counterpart of {@link StreamSealer}. @internal */
+export interface StreamOpener {
+  write(chunk: Uint8Array, emit: Emit): MaybePromise<void>;
+  end(emit: Emit): MaybePromise<void>;
+}
+
+function notBytes(): CryptoError {
+  return new CryptoError('ERR_CRYPTO_INVALID_ARGUMENT', 'stream chunks are Uint8Arrays');
+}
+
+/** Builds a {@link StreamSealer} (options are validated here). @internal */
+export function createStreamSealer(options: SealStreamOptions): StreamSealer {
+  const chunkSize = options?.chunkSize ?? DEFAULT_CHUNK_SIZE;
   if (!Number.isInteger(chunkSize) || chunkSize < MIN_CHUNK_SIZE || chunkSize > MAX_CHUNK_SIZE) {
     throw new CryptoError('ERR_CRYPTO_INVALID_ARGUMENT', 'chunkSize must be 64 B to 16 MiB');
   }
   const keyring = checkKeyring(options?.keyring);
   const suite = suiteByName(options.suite ?? DEFAULT_SUITE);
-  const context = encodeContext(options.context);
+  const context = contextBytes(options.context);
   let cipher: ChunkCipher;
   // node:crypto encrypts each input piece as it comes (no copy); other backends collect a chunk.
   const incremental = suite.aead.sealer !== undefined;
@@ -132,15 +151,49 @@ export function sealStream(options: SealStreamOptions): TransformStream<Uint8Arr
   let current: Sealer | undefined;
   let filled = 0;
 
-  const endChunk = async (controller: TransformStreamDefaultController<Uint8Array>) => {
-    if (current) controller.enqueue(current.final());
-    else await cipher.seal(pending.subarray(0, filled), false, controller);
+  const endChunk = async (emit: Emit) => {
+    if (current) emit(current.final());
+    else await cipher.seal(pending.subarray(0, filled), false, emit);
     current = undefined;
     filled = 0;
   };
 
-  return new TransformStream({
-    async start(controller) {
+  // The input piece by piece; synchronous while every chunk is sealed incrementally.
+  const writeFrom = (chunk: Uint8Array, from: number, emit: Emit): MaybePromise<void> => {
+    let offset = from;
+    while (offset < chunk.length) {
+      // Data chunks are never final, so a full one is sealed at once.
+      if (!incremental && filled === 0 && chunk.length - offset >= chunkSize) {
+        const next = offset + chunkSize;
+        return cipher
+          .seal(chunk.subarray(offset, next), false, emit)
+          .then(() => writeFrom(chunk, next, emit));
+      }
+      const n = Math.min(chunkSize - filled, chunk.length - offset);
+      const piece = chunk.subarray(offset, offset + n);
+      if (incremental) {
+        current ??= cipher.start();
+        current?.update(piece, emit);
+      } else {
+        pending.set(piece, filled);
+      }
+      filled += n;
+      offset += n;
+      if (filled === chunkSize) {
+        if (current) {
+          emit(current.final());
+          current = undefined;
+          filled = 0;
+        } else {
+          const next = offset;
+          return endChunk(emit).then(() => writeFrom(chunk, next, emit));
+        }
+      }
+    }
+  };
+
+  return {
+    async start(emit) {
       const dataKey = await dataKeyForSeal(keyring, 0, options.cache);
       const random = randomBytes(SALT_LENGTH + suite.aead.nonceLength - STREAM_NONCE_SUFFIX);
       const salt = random.subarray(0, SALT_LENGTH);
@@ -149,52 +202,26 @@ export function sealStream(options: SealStreamOptions): TransformStream<Uint8Arr
       if (!dataKey.cached) wipe(dataKey.dek);
       const prefix = encodePrefix(suite, chunkSize, salt, commitment, noncePrefix);
       cipher = new ChunkCipher(suite, key, aadOf(prefix, context), noncePrefix);
-      controller.enqueue(concat(prefix, encodeEntries(dataKey.entries)));
+      emit(concat(prefix, encodeEntries(dataKey.entries)));
     },
-    async transform(chunk, controller) {
-      if (!(chunk instanceof Uint8Array)) {
-        throw new CryptoError('ERR_CRYPTO_INVALID_ARGUMENT', 'stream chunks are Uint8Arrays');
-      }
-      const emit = (part: Uint8Array) => controller.enqueue(part);
-      let offset = 0;
-      while (offset < chunk.length) {
-        // Data chunks are never final, so a full one is sealed at once.
-        if (!incremental && filled === 0 && chunk.length - offset >= chunkSize) {
-          await cipher.seal(chunk.subarray(offset, offset + chunkSize), false, controller);
-          offset += chunkSize;
-          continue;
-        }
-        const n = Math.min(chunkSize - filled, chunk.length - offset);
-        const piece = chunk.subarray(offset, offset + n);
-        if (incremental) {
-          current ??= cipher.start();
-          current?.update(piece, emit);
-        } else {
-          pending.set(piece, filled);
-        }
-        filled += n;
-        offset += n;
-        if (filled === chunkSize) await endChunk(controller);
-      }
+    write(chunk, emit) {
+      if (!(chunk instanceof Uint8Array)) throw notBytes();
+      return writeFrom(chunk, 0, emit);
     },
-    async flush(controller) {
-      if (filled > 0) await endChunk(controller);
+    async end(emit) {
+      if (filled > 0) await endChunk(emit);
       // The end marker: an empty chunk with the final flag.
-      await cipher.seal(new Uint8Array(0), true, controller);
+      await cipher.seal(new Uint8Array(0), true, emit);
       wipe(cipher.key);
       wipe(pending);
     },
-  });
+  };
 }
 
-/**
- * A `TransformStream` that decrypts the stream format. Authentication failures (wrong key,
- * context, tampering, truncation, reordering) error the stream with
- * `ERR_CRYPTO_DECRYPTION_FAILED`; a bad header with its structural code.
- */
-export function openStream(options: OpenStreamOptions): TransformStream<Uint8Array, Uint8Array> {
+/** Builds a {@link StreamOpener} (options are validated here). @internal */
+export function createStreamOpener(options: OpenStreamOptions): StreamOpener {
   const keyring = checkKeyring(options?.keyring);
-  const context = encodeContext(options.context);
+  const context = contextBytes(options.context);
   let head: Uint8Array[] = [];
   let headSize = 0;
   let header: Header | undefined;
@@ -205,11 +232,11 @@ export function openStream(options: OpenStreamOptions): TransformStream<Uint8Arr
 
   // A data chunk can be opened once more than `capacity + TAG_LENGTH` bytes are known: the
   // last TAG_LENGTH bytes of the stream are the (empty) final chunk.
-  async function body(chunk: Uint8Array, controller: TransformStreamDefaultController<Uint8Array>) {
+  async function body(chunk: Uint8Array, emit: Emit): Promise<void> {
     let offset = 0;
     while (offset < chunk.length) {
       if (filled === 0 && chunk.length - offset > capacity + TAG_LENGTH) {
-        controller.enqueue(await cipher.open(chunk.subarray(offset, offset + capacity), false));
+        emit(await cipher.open(chunk.subarray(offset, offset + capacity), false));
         offset += capacity;
         continue;
       }
@@ -218,19 +245,17 @@ export function openStream(options: OpenStreamOptions): TransformStream<Uint8Arr
       filled += n;
       offset += n;
       if (filled === buffer.length) {
-        controller.enqueue(await cipher.open(buffer.subarray(0, capacity), false));
+        emit(await cipher.open(buffer.subarray(0, capacity), false));
         buffer.copyWithin(0, capacity, filled);
         filled -= capacity;
       }
     }
   }
 
-  return new TransformStream({
-    async transform(chunk, controller) {
-      if (!(chunk instanceof Uint8Array)) {
-        throw new CryptoError('ERR_CRYPTO_INVALID_ARGUMENT', 'stream chunks are Uint8Arrays');
-      }
-      if (header) return body(chunk, controller);
+  return {
+    async write(chunk, emit) {
+      if (!(chunk instanceof Uint8Array)) throw notBytes();
+      if (header) return body(chunk, emit);
       head.push(chunk);
       headSize += chunk.length;
       const bytes = head.length === 1 ? chunk : concat(...head);
@@ -249,20 +274,48 @@ export function openStream(options: OpenStreamOptions): TransformStream<Uint8Arr
       cipher = new ChunkCipher(parsed.suite, key, aadOf(parsed.prefix, context), parsed.nonce);
       capacity = parsed.chunkSize + TAG_LENGTH;
       buffer = new Uint8Array(capacity + TAG_LENGTH + 1);
-      await body(bytes.subarray(parsed.bodyOffset), controller);
+      await body(bytes.subarray(parsed.bodyOffset), emit);
     },
-    async flush(controller) {
+    async end(emit) {
       if (!header) throw new CryptoError('ERR_CRYPTO_MALFORMED', 'truncated header');
       if (filled < TAG_LENGTH) throw decryptionFailed();
       const last = filled - TAG_LENGTH;
       if (last > 0) {
         // The last data chunk (full or partial), then the end marker.
         if (last < TAG_LENGTH) throw decryptionFailed();
-        controller.enqueue(await cipher.open(buffer.subarray(0, last), false));
+        emit(await cipher.open(buffer.subarray(0, last), false));
       }
       const end = await cipher.open(buffer.subarray(last, filled), true);
       if (end.length !== 0) throw decryptionFailed();
       wipe(cipher.key);
     },
+  };
+}
+
+/**
+ * A `TransformStream` that encrypts a byte stream into the stream format. The data key is
+ * wrapped when the stream starts; the header is the first output chunk. On Node,
+ * `sealNodeStream` (`@fluxel/crypto/node`) writes the same format through a Node `Transform`,
+ * without the cost of Web Streams.
+ */
+export function sealStream(options: SealStreamOptions): TransformStream<Uint8Array, Uint8Array> {
+  const sealer = createStreamSealer(options);
+  return new TransformStream({
+    start: (controller) => sealer.start((part) => controller.enqueue(part)),
+    transform: (chunk, controller) => sealer.write(chunk, (part) => controller.enqueue(part)),
+    flush: (controller) => sealer.end((part) => controller.enqueue(part)),
+  });
+}
+
+/**
+ * A `TransformStream` that decrypts the stream format. Authentication failures (wrong key,
+ * context, tampering, truncation, reordering) error the stream with
+ * `ERR_CRYPTO_DECRYPTION_FAILED`; a bad header with its structural code.
+ */
+export function openStream(options: OpenStreamOptions): TransformStream<Uint8Array, Uint8Array> {
+  const opener = createStreamOpener(options);
+  return new TransformStream({
+    transform: (chunk, controller) => opener.write(chunk, (part) => controller.enqueue(part)),
+    flush: (controller) => opener.end((part) => controller.enqueue(part)),
   });
 }

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   DECRYPTION_FAILED_MESSAGE,
@@ -161,5 +162,40 @@ describe('seal / open', () => {
         bytes('b'),
       );
     }
+  });
+});
+
+describe('the remembered context encoding (open-256b perf)', () => {
+  it('always equals encodeContext, when the same object is changed or keys are reordered', async () => {
+    const { contextBytes } = await import('../src/envelope.ts');
+    const { encodeContext } = await import('../src/context.ts');
+    const small = fc.constantFrom('a', 'b', 'ab', 'é', '');
+    fc.assert(
+      fc.property(
+        fc.array(fc.dictionary(small, small, { maxKeys: 3 }), { maxLength: 8 }),
+        (list) => {
+          const shared: Record<string, string> = {};
+          for (const context of list) {
+            expect([...contextBytes(context)]).toEqual([...encodeContext(context)]);
+            for (const key of Object.keys(shared)) delete shared[key];
+            Object.assign(shared, context);
+            expect([...contextBytes(shared)]).toEqual([...encodeContext(shared)]);
+            const reversed = Object.fromEntries(Object.entries(context).reverse());
+            expect([...contextBytes(reversed)]).toEqual([...encodeContext(reversed)]);
+          }
+        },
+      ),
+      { numRuns: 200 },
+    );
+    const context = { tenant: 'a' };
+    const sealed = await seal(new Uint8Array([1]), { keyring: testKeyring(), context });
+    await open(sealed, { keyring: testKeyring(), context });
+    context.tenant = 'b';
+    await expect(open(sealed, { keyring: testKeyring(), context })).rejects.toMatchObject({
+      code: 'ERR_CRYPTO_DECRYPTION_FAILED',
+    });
+    expect(() => contextBytes({ tenant: 1 } as never)).toThrow(
+      expect.objectContaining({ code: 'ERR_CRYPTO_INVALID_ARGUMENT' }),
+    );
   });
 });

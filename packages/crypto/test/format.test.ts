@@ -1,11 +1,12 @@
 import { expand } from '@noble/hashes/hkdf.js';
-import { sha256 } from '@noble/hashes/sha2.js';
+import { sha256, sha512 } from '@noble/hashes/sha2.js';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { fromBase64Url, toBase64Url } from '../src/bytes.ts';
 import { deriveMessageKey } from '../src/derive.ts';
-import { hkdfExpand } from '../src/hkdf.ts';
+import { expandHmac, expandOneShot, hkdfExpand, type OneShotHash } from '../src/hkdf.ts';
 import { encodeContext, inspect, localKek, seal, sealStream } from '../src/index.ts';
+import { nodeCrypto } from '../src/native.ts';
 import { suiteByName } from '../src/suites.ts';
 import { collect, streamOf, testKeyring } from './helpers.ts';
 
@@ -55,6 +56,26 @@ describe('format v1, byte by byte (as in the README)', () => {
         },
       ),
       { numRuns: 50 },
+    );
+  });
+
+  it('HKDF-Expand over a one-shot hash equals createHmac and @noble for every size (open-256b perf rewrite)', () => {
+    const node = nodeCrypto as NonNullable<typeof nodeCrypto>;
+    const oneShot = (node as unknown as { hash: OneShotHash }).hash;
+    expect(typeof oneShot).toBe('function');
+    fc.assert(
+      fc.property(
+        fc.constantFrom('sha256' as const, 'sha512' as const),
+        fc.uint8Array({ minLength: 64, maxLength: 200 }),
+        fc.uint8Array({ maxLength: 300 }),
+        fc.integer({ min: 1, max: 600 }),
+        (hash, prk, info, length) => {
+          const reference = expand(hash === 'sha256' ? sha256 : sha512, prk, info, length);
+          expect([...expandOneShot(oneShot, hash, prk, info, length)]).toEqual([...reference]);
+          expect([...expandHmac(node, hash, prk, info, length)]).toEqual([...reference]);
+        },
+      ),
+      { numRuns: 100 },
     );
   });
 
