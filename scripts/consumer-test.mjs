@@ -113,10 +113,13 @@ process.stdout.write(run('node', ['smoke.mjs'], app));
 // TypeScript consumer, strict, under both module resolutions users have.
 const tsLines = [];
 for (const { pkg } of packages) {
-  const mod = readFileSync(
-    join(root, 'packages', pkg.name.slice('@fluxel/'.length), 'src/errors.ts'),
-    'utf8',
-  );
+  // The package's errors entry, or the module it re-exports (license: src/lib/errors.ts).
+  const src = join(root, 'packages', pkg.name.slice('@fluxel/'.length), 'src');
+  let mod = readFileSync(join(src, 'errors.ts'), 'utf8');
+  const reexported = /export class \w+ extends FluxelError/.test(mod)
+    ? undefined
+    : /from '\.\/([\w/-]+)\.js'/.exec(mod)?.[1];
+  if (reexported) mod = readFileSync(join(src, `${reexported}.ts`), 'utf8');
   const cls = /export class (\w+) extends FluxelError/.exec(mod)?.[1];
   const codes = /export const (\w+_ERROR_CODES)/.exec(mod)?.[1];
   const alias = cls.replace(/Error$/, '');
