@@ -24,9 +24,13 @@ export function optionalFunctions(
   names: readonly string[],
   owner: string,
 ): void {
-  for (const name of names)
-    if (options[name] !== undefined && typeof options[name] !== 'function')
-      throw invalidArgument(`${owner}: ${name} must be a function (or left out)`);
+  for (const name of names) checkFunction(options[name], `${owner}: ${name}`);
+}
+
+/** `value`, when given, is a function; `label` names it in the error. */
+export function checkFunction(value: unknown, label: string): void {
+  if (value !== undefined && typeof value !== 'function')
+    throw invalidArgument(`${label} must be a function (or left out)`);
 }
 
 /** `timers`, when given, must have `setTimeout` and `clearTimeout`. */
@@ -75,7 +79,14 @@ export function optionalNumber(
   owner: string,
   integer = false,
 ): void {
-  const value = options[name];
+  checkNumber(options[name], `${owner}: ${name}`, min, integer);
+}
+
+/**
+ * `value`, when given, is a finite number ≥ `min` (an integer when asked); `label` names it in
+ * the error (`"retry.attempts"`, `"Outbox: maxAttempts"`).
+ */
+export function checkNumber(value: unknown, label: string, min: number, integer = false): void {
   if (value === undefined) return;
   if (
     typeof value !== 'number' ||
@@ -84,6 +95,6 @@ export function optionalNumber(
     (integer && !Number.isInteger(value))
   )
     throw invalidArgument(
-      `${owner}: ${name} must be ${integer ? 'an integer' : 'a number'} ≥ ${min} (or left out)`,
+      `${label} must be ${integer ? 'an integer' : 'a number'} ≥ ${min} (or left out)`,
     );
 }

@@ -3,33 +3,12 @@
  * with `ERR_RELAY_INVALID_ARGUMENT` naming it and what to pass, not at the first call with a
  * runtime's raw message ("Invalid URL", "x is not a function").
  */
+import { checkFunction, checkNumber } from './check-options.js';
 import { RelayError } from './errors.js';
 
 const invalid = (message: string) => new RelayError('ERR_RELAY_INVALID_ARGUMENT', message);
 
 const isFunction = (value: unknown): boolean => typeof value === 'function';
-
-function optionalFunction(options: Record<string, unknown>, name: string): void {
-  if (options[name] !== undefined && !isFunction(options[name]))
-    throw invalid(`${name} must be a function (or left out)`);
-}
-
-function optionalCount(
-  retry: Record<string, unknown>,
-  name: string,
-  min: number,
-  integer = false,
-): void {
-  const value = retry[name];
-  if (value === undefined) return;
-  if (
-    typeof value !== 'number' ||
-    !Number.isFinite(value) ||
-    value < min ||
-    (integer && !Number.isInteger(value))
-  )
-    throw invalid(`retry.${name} must be ${integer ? 'an integer' : 'a number'} ≥ ${min}`);
-}
 
 /**
  * The relay's base URL: `https://…`, or `http://` on a loopback address (tests only).
@@ -81,14 +60,14 @@ export function checkClientOptions(options: unknown): void {
         'retry must be an object { attempts, baseDelayMs, maxDelayMs, maxRetryAfterMs }',
       );
     const retry = o.retry as Record<string, unknown>;
-    optionalCount(retry, 'attempts', 1, true);
-    optionalCount(retry, 'baseDelayMs', 0);
-    optionalCount(retry, 'maxDelayMs', 0);
-    optionalCount(retry, 'maxRetryAfterMs', 0);
+    checkNumber(retry['attempts'], 'retry.attempts', 1, true);
+    checkNumber(retry['baseDelayMs'], 'retry.baseDelayMs', 0);
+    checkNumber(retry['maxDelayMs'], 'retry.maxDelayMs', 0);
+    checkNumber(retry['maxRetryAfterMs'], 'retry.maxRetryAfterMs', 0);
   }
   if (o.userAgent !== undefined && typeof o.userAgent !== 'string')
     throw invalid('userAgent must be a string');
-  for (const name of ['traceparent', 'now', 'sleep', 'random']) optionalFunction(o, name);
+  for (const name of ['traceparent', 'now', 'sleep', 'random']) checkFunction(o[name], name);
 }
 
 function isLoopback(hostname: string): boolean {
