@@ -6,10 +6,34 @@ import { b64u, fromB64u, utf8 } from '../../internal/src/base64url.js';
 import { LicenseError } from './errors.js';
 import { sha256 } from './hash.js';
 
-/** A signature algorithm this package uses. */
+/**
+ * A signature algorithm this package uses.
+ *
+ * @example
+ * ```ts
+ * import { generateKeyPair, type SignatureAlgorithm } from '@fluxel/license';
+ *
+ * const alg: SignatureAlgorithm = 'EdDSA';
+ * const { publicJwk } = await generateKeyPair(alg);
+ * console.log(publicJwk.kty); // 'OKP'
+ * ```
+ */
 export type SignatureAlgorithm = 'ES256' | 'EdDSA';
 
-/** A public EC P-256 key. */
+/**
+ * A public EC P-256 key.
+ *
+ * @example
+ * ```ts
+ * import { type EcPublicJwk, generateKeyPair } from '@fluxel/license';
+ *
+ * const { publicJwk } = await generateKeyPair('ES256');
+ * if (publicJwk.kty === 'EC') {
+ *   const ec: EcPublicJwk = publicJwk;
+ *   console.log(ec.crv); // 'P-256'
+ * }
+ * ```
+ */
 export interface EcPublicJwk {
   readonly kty: 'EC';
   readonly crv: 'P-256';
@@ -20,7 +44,20 @@ export interface EcPublicJwk {
   readonly use?: string;
 }
 
-/** A public Ed25519 key. */
+/**
+ * A public Ed25519 key.
+ *
+ * @example
+ * ```ts
+ * import { generateKeyPair, type OkpPublicJwk } from '@fluxel/license';
+ *
+ * const { publicJwk } = await generateKeyPair('EdDSA');
+ * if (publicJwk.kty === 'OKP') {
+ *   const okp: OkpPublicJwk = publicJwk;
+ *   console.log(okp.crv); // 'Ed25519'
+ * }
+ * ```
+ */
 export interface OkpPublicJwk {
   readonly kty: 'OKP';
   readonly crv: 'Ed25519';
@@ -30,10 +67,31 @@ export interface OkpPublicJwk {
   readonly use?: string;
 }
 
-/** A public key this package accepts. */
+/**
+ * A public key this package accepts.
+ *
+ * @example
+ * ```ts
+ * import { generateKeyPair, jwkThumbprint, type PublicJwk } from '@fluxel/license';
+ *
+ * const publicJwk: PublicJwk = (await generateKeyPair()).publicJwk;
+ * console.log(jwkThumbprint(publicJwk));
+ * ```
+ */
 export type PublicJwk = EcPublicJwk | OkpPublicJwk;
 
-/** A private key: the public members plus `d`. */
+/**
+ * A private key: the public members plus `d`.
+ *
+ * @example
+ * ```ts
+ * import { createDpopSigner, generateKeyPair, type PrivateJwk } from '@fluxel/license';
+ *
+ * const privateJwk: PrivateJwk = (await generateKeyPair()).privateJwk;
+ * const signer = createDpopSigner(privateJwk);
+ * console.log(signer.publicJwk); // the same key without `d`
+ * ```
+ */
 export type PrivateJwk = PublicJwk & { readonly d: string };
 
 function is32Bytes(value: unknown): value is string {
@@ -73,7 +131,23 @@ export function algorithmOf(jwk: PublicJwk): SignatureAlgorithm {
   return jwk.kty === 'EC' ? 'ES256' : 'EdDSA';
 }
 
-/** RFC 7638 JWK thumbprint (SHA-256, base64url) of a public key. */
+/**
+ * RFC 7638 JWK thumbprint (SHA-256, base64url) of a public key.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { jwkThumbprint } from '@fluxel/license/client';
+ *
+ * // RFC 7638 §3.1's example key
+ * const jkt = jwkThumbprint({
+ *   kty: 'OKP',
+ *   crv: 'Ed25519',
+ *   x: '11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo',
+ * });
+ * assert.equal(jkt.length, 43); // base64url of a SHA-256
+ * ```
+ */
 export function jwkThumbprint(jwk: PublicJwk): string {
   // Only the key types this library signs with: the members of another type (RSA: e, n) would
   // not be in the hash, so a value computed here would silently be wrong.

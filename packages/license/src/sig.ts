@@ -11,7 +11,19 @@ import { type NodeKeyObject, nodeCrypto } from '../../internal/src/node-crypto.j
 import { LicenseError } from './errors.js';
 import { algorithmOf, type PrivateJwk, type PublicJwk, type SignatureAlgorithm } from './jwk.js';
 
-/** A public key ready to verify signatures. */
+/**
+ * A public key ready to verify signatures.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import type { Verifier } from '@fluxel/license';
+ *
+ * // A Verifier checks one key's signatures; `createVerifyPool` (./node) hands out ones on threads.
+ * const alwaysNo: Verifier = { alg: 'ES256', verify: () => false };
+ * assert.equal(await alwaysNo.verify(new Uint8Array(1), new Uint8Array(64)), false);
+ * ```
+ */
 export interface Verifier {
   readonly alg: SignatureAlgorithm;
   /** True when `signature` is valid for `data`; false for any invalid or malformed signature. */
@@ -28,12 +40,43 @@ export interface Signer {
  * Which implementation to use; `auto` picks `node` where the runtime's node:crypto passes the
  * algorithm's known-answer probe (Node.js), else `web`. A forced `node` that fails it is
  * `ERR_LICENSE_UNSUPPORTED_RUNTIME`.
+ *
+ * @example
+ * ```ts
+ * import { createDpopSigner, generateKeyPair, type SignatureBackend } from '@fluxel/license';
+ *
+ * // 'auto' uses node:crypto when present, Web Crypto otherwise; 'web' forces Web Crypto.
+ * const backend: SignatureBackend = 'web';
+ * const signer = createDpopSigner((await generateKeyPair()).privateJwk, { backend });
+ * await signer.proof({ method: 'GET', url: 'https://relay.example/v1/mailbox' });
+ * ```
  */
 export type SignatureBackend = 'auto' | 'node' | 'web';
 
 /**
  * Makes verifiers that check signatures elsewhere, e.g. on other threads (`createVerifyPool`
  * of `@fluxel/license/node`). `createVerifier` throws for a key that is not a valid point.
+ *
+ * @example
+ * ```ts
+ * import {
+ *   createDpopVerifier,
+ *   MemoryReplayStore,
+ *   type Verifier,
+ *   type VerifierFactory,
+ * } from '@fluxel/license';
+ *
+ * // Counts the keys a DPoP verifier asks for, and verifies nothing (illustration only).
+ * let keys = 0;
+ * const counting: VerifierFactory = {
+ *   createVerifier(): Verifier {
+ *     keys++;
+ *     return { alg: 'ES256', verify: () => false };
+ *   },
+ * };
+ * createDpopVerifier({ replay: new MemoryReplayStore(), backend: counting });
+ * console.log(keys); // 0 until the first proof arrives
+ * ```
  */
 export interface VerifierFactory {
   createVerifier(jwk: PublicJwk): Verifier;
@@ -175,7 +218,19 @@ function webSigner(jwk: PrivateJwk, alg: SignatureAlgorithm): Signer {
   };
 }
 
-/** Generates a key pair as JWKs: ES256 (P-256) by default, or EdDSA (Ed25519). */
+/**
+ * Generates a key pair as JWKs: ES256 (P-256) by default, or EdDSA (Ed25519).
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { generateKeyPair } from '@fluxel/license/client';
+ *
+ * const { privateJwk, publicJwk } = await generateKeyPair('EdDSA');
+ * assert.equal(publicJwk.kty, 'OKP');
+ * assert.equal(typeof privateJwk.d, 'string');
+ * ```
+ */
 export async function generateKeyPair(
   alg: SignatureAlgorithm = 'ES256',
 ): Promise<{ privateJwk: PrivateJwk; publicJwk: PublicJwk }> {

@@ -9,7 +9,18 @@
  */
 import { LicenseError } from './errors.js';
 
-/** A device's description. Both parts optional; an empty description sends nothing. */
+/**
+ * A device's description. Both parts optional; an empty description sends nothing.
+ *
+ * @example
+ * ```ts
+ * import { createDpopSigner, type DeviceDescription, generateKeyPair } from '@fluxel/license';
+ *
+ * const device: DeviceDescription = { hostName: 'kasse-01', agentVersion: '2.4.1' };
+ * const signer = createDpopSigner((await generateKeyPair()).privateJwk, { device });
+ * await signer.proof({ method: 'POST', url: 'https://relay.example/v1/activate' });
+ * ```
+ */
 export interface DeviceDescription {
   /** The machine's host name: 1–253 letters, digits, `.`, `_`, `-` (starting with a letter or digit). */
   readonly hostName?: string;
@@ -23,6 +34,17 @@ const AGENT_VERSION = /^[0-9A-Za-z][0-9A-Za-z.+_-]{0,63}$/;
 /**
  * The description, checked: an object with at most `hostName` and `agentVersion`, each
  * matching its pattern. Anything else is `ERR_LICENSE_INVALID_ARGUMENT`.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { checkDeviceDescription } from '@fluxel/license/client';
+ *
+ * assert.deepEqual(checkDeviceDescription({ hostName: 'kasse-01' }), { hostName: 'kasse-01' });
+ * assert.throws(() => checkDeviceDescription({ hostName: 'no spaces' }), {
+ *   code: 'ERR_LICENSE_INVALID_ARGUMENT',
+ * });
+ * ```
  */
 export function checkDeviceDescription(value: unknown): DeviceDescription {
   if (typeof value !== 'object' || value === null || Array.isArray(value))

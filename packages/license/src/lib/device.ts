@@ -8,7 +8,26 @@ import { type PrivateJwk, toPrivateJwk } from '../jwk.js';
 import { generateKeyPair } from '../sig.js';
 import { LicenseError } from './errors.js';
 
-/** Keeps device private keys by name. */
+/**
+ * Keeps device private keys by name.
+ *
+ * @example
+ * ```ts
+ * import { type DeviceKeyStore, loadOrCreateDeviceKey, type PrivateJwk } from '@fluxel/license';
+ *
+ * // A store over any key-value backend (here a Map; the OS keychain in ./node).
+ * const entries = new Map<string, PrivateJwk>();
+ * const store: DeviceKeyStore = {
+ *   kind: 'map',
+ *   location: 'a Map',
+ *   load: async (name) => entries.get(name),
+ *   save: async (name, key) => void entries.set(name, key),
+ *   delete: async (name) => entries.delete(name),
+ * };
+ * const { jkt } = await loadOrCreateDeviceKey(store, 'agent');
+ * console.log(jkt);
+ * ```
+ */
 export interface DeviceKeyStore {
   /** What kind of store this is, e.g. `keychain`, `encrypted-file`, `memory`. */
   readonly kind: string;
@@ -20,7 +39,20 @@ export interface DeviceKeyStore {
   delete(name: string): Promise<boolean>;
 }
 
-/** A key store in memory (tests; keys are lost with the process). */
+/**
+ * A key store in memory (tests; keys are lost with the process).
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { generateKeyPair, MemoryKeyStore } from '@fluxel/license/client';
+ *
+ * const store = new MemoryKeyStore(); // tests and short-lived processes only
+ * await store.save('agent', (await generateKeyPair()).privateJwk);
+ * assert.ok(await store.load('agent'));
+ * assert.equal(await store.delete('agent'), true);
+ * ```
+ */
 export class MemoryKeyStore implements DeviceKeyStore {
   readonly kind = 'memory';
   readonly location = 'process memory';
@@ -42,6 +74,17 @@ export class MemoryKeyStore implements DeviceKeyStore {
 /**
  * The device key named `name` from `store`, created (ES256) and saved first if there is
  * none. `created` tells which happened.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { loadOrCreateDeviceKey, MemoryKeyStore } from '@fluxel/license/client';
+ *
+ * const store = new MemoryKeyStore(); // KeychainKeyStore.open() from ./node on a real agent
+ * const first = await loadOrCreateDeviceKey(store, 'agent');
+ * const again = await loadOrCreateDeviceKey(store, 'agent');
+ * assert.equal(again.jkt, first.jkt); // created once, then loaded
+ * ```
  */
 export async function loadOrCreateDeviceKey(
   store: DeviceKeyStore,

@@ -9,9 +9,37 @@ import {
   isFluxelError,
 } from '../../../internal/src/errors.js';
 
+/**
+ * Shared by every `@fluxel` package and re-exported here: `FluxelError`, the base class of
+ * their errors; `FluxelErrorOptions`, what every error constructor takes; `isFluxelError`,
+ * whether a value is such an error (across copies of the packages).
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { FluxelError, type FluxelErrorOptions, isFluxelError, LicenseError } from '@fluxel/license';
+ *
+ * const options: FluxelErrorOptions = { cause: new Error('connection reset') };
+ * const error = new LicenseError('ERR_LICENSE_STORAGE', 'the license store is unreachable', options);
+ * assert.ok(error instanceof FluxelError);
+ * assert.equal(error.package, '@fluxel/license');
+ * assert.equal(isFluxelError(error), true);
+ * assert.equal(isFluxelError(new Error('plain')), false);
+ * ```
+ */
 export { FluxelError, type FluxelErrorOptions, isFluxelError };
 
-/** Every code a {@link LicenseError} can carry. */
+/**
+ * Every code a {@link LicenseError} can carry.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { LICENSE_ERROR_CODES } from '@fluxel/license/errors';
+ *
+ * assert.ok(LICENSE_ERROR_CODES.includes('ERR_LICENSE_ACTIVATION_FAILED'));
+ * ```
+ */
 export const LICENSE_ERROR_CODES = [
   // license keys and the authority
   'ERR_LICENSE_INVALID_KEY',
@@ -43,16 +71,56 @@ export const LICENSE_ERROR_CODES = [
   'ERR_LICENSE_UNSUPPORTED_RUNTIME',
 ] as const;
 
-/** A stable error code of `@fluxel/license`. */
+/**
+ * A stable error code of `@fluxel/license`.
+ *
+ * @example
+ * ```ts
+ * import type { LicenseErrorCode } from '@fluxel/license';
+ *
+ * function statusOf(code: LicenseErrorCode): number {
+ *   return code === 'ERR_LICENSE_INVALID_ARGUMENT' || code === 'ERR_LICENSE_INVALID_KEY' ? 400 : 401;
+ * }
+ * statusOf('ERR_DPOP_REPLAY'); // 401
+ * ```
+ */
 export type LicenseErrorCode = (typeof LICENSE_ERROR_CODES)[number];
 
-/** Options of a {@link LicenseError}. */
+/**
+ * Options of a {@link LicenseError}.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { LicenseError, type LicenseErrorOptions } from '@fluxel/license';
+ *
+ * const options: LicenseErrorOptions = { claim: 'htu' };
+ * const error = new LicenseError('ERR_DPOP_INVALID_PROOF', 'the DPoP proof is not valid', options);
+ * assert.equal(error.claim, 'htu');
+ * ```
+ */
 export interface LicenseErrorOptions extends FluxelErrorOptions {
   /** The claim or header parameter whose check failed (see {@link LicenseError.claim}). */
   readonly claim?: string;
 }
 
-/** The error thrown by `@fluxel/license`. */
+/**
+ * The error thrown by `@fluxel/license`.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { LicenseError, parseLicenseKey } from '@fluxel/license/key';
+ *
+ * try {
+ *   parseLicenseKey('FLX-1234');
+ *   assert.fail('a malformed key is refused');
+ * } catch (error) {
+ *   assert.ok(LicenseError.isInstance(error));
+ *   assert.equal(error.code, 'ERR_LICENSE_INVALID_KEY');
+ * }
+ * ```
+ */
 export class LicenseError extends FluxelError<LicenseErrorCode> {
   /** Always the class name, for logs and `toString()`. */
   override readonly name = 'LicenseError';
