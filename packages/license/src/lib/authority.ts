@@ -36,7 +36,51 @@ import {
 } from './token-issuer.js';
 import { createTokenVerifier, type TokenVerifier } from './token-verify.js';
 
-/** An HTTP request as the authority needs to see it. */
+/**
+ * An HTTP request as the authority needs to see it.
+ *
+ * @example
+ * ```ts
+ * import {
+ *   createDpopSigner,
+ *   generateKeyPair,
+ *   LicenseAuthority,
+ *   MemoryLicenseStore,
+ *   MemoryReplayStore,
+ *   type AuthorityRequest,
+ * } from '@fluxel/license/server';
+ *
+ * const authority = new LicenseAuthority({
+ *   store: new MemoryLicenseStore(),
+ *   pepper: crypto.getRandomValues(new Uint8Array(32)),
+ *   issuer: 'https://relay.example',
+ *   signingKeys: [{ kid: '2026-11', privateJwk: (await generateKeyPair('EdDSA')).privateJwk }],
+ *   replay: new MemoryReplayStore(),
+ * });
+ * const { license, key } = await authority.issue({ tenant: 'merchant-42', product: 'wawi-sync' });
+ * const device = createDpopSigner((await generateKeyPair()).privateJwk);
+ * const activateUrl = 'https://relay.example/v1/activate';
+ * const tokens = await authority.activate({
+ *   licenseKey: key,
+ *   request: {
+ *     method: 'POST',
+ *     url: activateUrl,
+ *     headers: { dpop: await device.proof({ method: 'POST', url: activateUrl }) },
+ *   },
+ * });
+ * const url = 'https://relay.example/v1/mailbox';
+ * const request: AuthorityRequest = {
+ *   method: 'GET',
+ *   url,
+ *   headers: {
+ *     authorization: `DPoP ${tokens.accessToken}`,
+ *     dpop: await device.proof({ method: 'GET', url, accessToken: tokens.accessToken }),
+ *   },
+ *   clientIp: '203.0.113.7',
+ * };
+ * console.log((await authority.verifyRequest(request)).license.id === license.id); // true
+ * ```
+ */
 export interface AuthorityRequest {
   readonly method: string;
   /** Full URL as received (scheme and host included), e.g. from the proxy-aware server. */
@@ -48,7 +92,32 @@ export interface AuthorityRequest {
   readonly clientIp?: string | undefined;
 }
 
-/** What happened, for the audit log. Never carries a key, code, token or proof. */
+/**
+ * What happened, for the audit log. Never carries a key, code, token or proof.
+ *
+ * @example
+ * ```ts
+ * import {
+ *   type AuthorityEvent,
+ *   generateKeyPair,
+ *   LicenseAuthority,
+ *   MemoryLicenseStore,
+ *   MemoryReplayStore,
+ * } from '@fluxel/license/server';
+ *
+ * const events: AuthorityEvent[] = [];
+ * const authority = new LicenseAuthority({
+ *   store: new MemoryLicenseStore(),
+ *   pepper: crypto.getRandomValues(new Uint8Array(32)),
+ *   issuer: 'https://relay.example',
+ *   signingKeys: [{ kid: '2026-11', privateJwk: (await generateKeyPair('EdDSA')).privateJwk }],
+ *   replay: new MemoryReplayStore(),
+ *   onEvent: (event) => void events.push(event), // e.g. to @fluxel/audit
+ * });
+ * await authority.issue({ tenant: 'merchant-42', product: 'wawi-sync', actor: 'admin@example' });
+ * console.log(events[0]?.action, events[0]?.outcome); // 'license.issue' 'success'
+ * ```
+ */
 export interface AuthorityEvent {
   readonly action:
     | 'license.issue'
@@ -70,7 +139,25 @@ export interface AuthorityEvent {
   readonly reason?: string;
 }
 
-/** The public view of a license. */
+/**
+ * The public view of a license.
+ *
+ * @example
+ * ```ts
+ * import { generateKeyPair, LicenseAuthority, type LicenseInfo, MemoryLicenseStore, MemoryReplayStore } from '@fluxel/license/server';
+ *
+ * const authority = new LicenseAuthority({
+ *   store: new MemoryLicenseStore(),
+ *   pepper: crypto.getRandomValues(new Uint8Array(32)),
+ *   issuer: 'https://relay.example',
+ *   signingKeys: [{ kid: '2026-11', privateJwk: (await generateKeyPair('EdDSA')).privateJwk }],
+ *   replay: new MemoryReplayStore(),
+ * });
+ * const { license } = await authority.issue({ tenant: 'merchant-42', product: 'wawi-sync' });
+ * const info: LicenseInfo = await authority.get(license.id);
+ * console.log(info.status, info.device); // 'issued' null
+ * ```
+ */
 export interface LicenseInfo {
   readonly id: string;
   readonly tenant: string;
@@ -93,7 +180,41 @@ export interface LicenseInfo {
   readonly lastIp?: string | null;
 }
 
-/** Tokens returned by activation and refresh. */
+/**
+ * Tokens returned by activation and refresh.
+ *
+ * @example
+ * ```ts
+ * import {
+ *   createDpopSigner,
+ *   generateKeyPair,
+ *   LicenseAuthority,
+ *   MemoryLicenseStore,
+ *   MemoryReplayStore,
+ *   type LicenseTokens,
+ * } from '@fluxel/license/server';
+ *
+ * const authority = new LicenseAuthority({
+ *   store: new MemoryLicenseStore(),
+ *   pepper: crypto.getRandomValues(new Uint8Array(32)),
+ *   issuer: 'https://relay.example',
+ *   signingKeys: [{ kid: '2026-11', privateJwk: (await generateKeyPair('EdDSA')).privateJwk }],
+ *   replay: new MemoryReplayStore(),
+ * });
+ * const { license, key } = await authority.issue({ tenant: 'merchant-42', product: 'wawi-sync' });
+ * const device = createDpopSigner((await generateKeyPair()).privateJwk);
+ * const activateUrl = 'https://relay.example/v1/activate';
+ * const tokens: LicenseTokens = await authority.activate({
+ *   licenseKey: key,
+ *   request: {
+ *     method: 'POST',
+ *     url: activateUrl,
+ *     headers: { dpop: await device.proof({ method: 'POST', url: activateUrl }) },
+ *   },
+ * });
+ * console.log(license.id === tokens.licenseId, tokens.accessTokenExpiresAt < tokens.licenseTokenExpiresAt);
+ * ```
+ */
 export interface LicenseTokens {
   readonly licenseId: string;
   /** Present with `Authorization: DPoP <token>` on every request. */
@@ -104,14 +225,84 @@ export interface LicenseTokens {
   readonly licenseTokenExpiresAt: Date;
 }
 
-/** A request that passed verification. */
+/**
+ * A request that passed verification.
+ *
+ * @example
+ * ```ts
+ * import {
+ *   createDpopSigner,
+ *   generateKeyPair,
+ *   LicenseAuthority,
+ *   MemoryLicenseStore,
+ *   MemoryReplayStore,
+ *   type VerifiedRequest,
+ * } from '@fluxel/license/server';
+ *
+ * const authority = new LicenseAuthority({
+ *   store: new MemoryLicenseStore(),
+ *   pepper: crypto.getRandomValues(new Uint8Array(32)),
+ *   issuer: 'https://relay.example',
+ *   signingKeys: [{ kid: '2026-11', privateJwk: (await generateKeyPair('EdDSA')).privateJwk }],
+ *   replay: new MemoryReplayStore(),
+ * });
+ * const { license, key } = await authority.issue({ tenant: 'merchant-42', product: 'wawi-sync' });
+ * const device = createDpopSigner((await generateKeyPair()).privateJwk);
+ * const activateUrl = 'https://relay.example/v1/activate';
+ * const tokens = await authority.activate({
+ *   licenseKey: key,
+ *   request: {
+ *     method: 'POST',
+ *     url: activateUrl,
+ *     headers: { dpop: await device.proof({ method: 'POST', url: activateUrl }) },
+ *   },
+ * });
+ * const url = 'https://relay.example/v1/mailbox';
+ * const verified: VerifiedRequest = await authority.verifyRequest({
+ *   method: 'GET',
+ *   url,
+ *   headers: {
+ *     authorization: `DPoP ${tokens.accessToken}`,
+ *     dpop: await device.proof({ method: 'GET', url, accessToken: tokens.accessToken }),
+ *   },
+ * });
+ * console.log(verified.license.id === license.id, verified.claims.ent, verified.proof.jkt);
+ * ```
+ */
 export interface VerifiedRequest {
   readonly license: LicenseInfo;
   readonly claims: LicenseTokenClaims;
   readonly proof: VerifiedProof;
 }
 
-/** Options of `LicenseAuthority`. */
+/**
+ * Options of `LicenseAuthority`.
+ *
+ * @example
+ * ```ts
+ * import {
+ *   createNonceSource,
+ *   generateKeyPair,
+ *   LicenseAuthority,
+ *   type LicenseAuthorityOptions,
+ *   MemoryLicenseStore,
+ *   MemoryReplayStore,
+ * } from '@fluxel/license/server';
+ *
+ * const options: LicenseAuthorityOptions = {
+ *   store: new MemoryLicenseStore(), // SqlLicenseStore from ./sql in production
+ *   pepper: crypto.getRandomValues(new Uint8Array(32)), // a secret from your KMS/config
+ *   issuer: 'https://relay.example',
+ *   signingKeys: [{ kid: '2026-11', privateJwk: (await generateKeyPair('EdDSA')).privateJwk }],
+ *   replay: new MemoryReplayStore(),
+ *   nonces: createNonceSource({ secret: crypto.getRandomValues(new Uint8Array(32)) }),
+ *   keyPrefix: 'WAWI',
+ *   accessTokenTtlSeconds: 600,
+ * };
+ * const authority = new LicenseAuthority(options);
+ * console.log((await authority.issue({ tenant: 'merchant-42', product: 'wawi-sync' })).key); // 'WAWI-…'
+ * ```
+ */
 export interface LicenseAuthorityOptions {
   readonly store: LicenseStore;
   /** Secret (≥ 32 bytes) under which license keys and rebind codes are hashed. */
@@ -151,7 +342,37 @@ export interface LicenseAuthorityOptions {
   readonly now?: () => number;
 }
 
-/** Input of `LicenseAuthority.issue`. */
+/**
+ * Input of `LicenseAuthority.issue`.
+ *
+ * @example
+ * ```ts
+ * import {
+ *   generateKeyPair,
+ *   type IssueLicenseInput,
+ *   LicenseAuthority,
+ *   MemoryLicenseStore,
+ *   MemoryReplayStore,
+ * } from '@fluxel/license/server';
+ *
+ * const authority = new LicenseAuthority({
+ *   store: new MemoryLicenseStore(),
+ *   pepper: crypto.getRandomValues(new Uint8Array(32)),
+ *   issuer: 'https://relay.example',
+ *   signingKeys: [{ kid: '2026-11', privateJwk: (await generateKeyPair('EdDSA')).privateJwk }],
+ *   replay: new MemoryReplayStore(),
+ * });
+ * const input: IssueLicenseInput = {
+ *   tenant: 'merchant-42',
+ *   product: 'wawi-sync',
+ *   entitlements: ['orders', 'invoices'],
+ *   expiresAt: new Date(Date.now() + 365 * 86_400_000),
+ *   actor: 'admin@example',
+ * };
+ * const { key } = await authority.issue(input); // show the key once; it is not stored
+ * console.log(key);
+ * ```
+ */
 export interface IssueLicenseInput {
   readonly tenant: string;
   readonly product: string;
@@ -161,7 +382,32 @@ export interface IssueLicenseInput {
   readonly actor?: string;
 }
 
-/** Filter of `LicenseAuthority.list`. */
+/**
+ * Filter of `LicenseAuthority.list`.
+ *
+ * @example
+ * ```ts
+ * import {
+ *   generateKeyPair,
+ *   LicenseAuthority,
+ *   type ListLicensesInput,
+ *   MemoryLicenseStore,
+ *   MemoryReplayStore,
+ * } from '@fluxel/license/server';
+ *
+ * const authority = new LicenseAuthority({
+ *   store: new MemoryLicenseStore(),
+ *   pepper: crypto.getRandomValues(new Uint8Array(32)),
+ *   issuer: 'https://relay.example',
+ *   signingKeys: [{ kid: '2026-11', privateJwk: (await generateKeyPair('EdDSA')).privateJwk }],
+ *   replay: new MemoryReplayStore(),
+ * });
+ * await authority.issue({ tenant: 'merchant-42', product: 'wawi-sync' });
+ * const input: ListLicensesInput = { tenant: 'merchant-42', status: 'issued', limit: 20 };
+ * const { licenses, nextCursor } = await authority.list(input);
+ * console.log(licenses.length, nextCursor); // 1 null
+ * ```
+ */
 export interface ListLicensesInput {
   readonly tenant?: string;
   readonly status?: LicenseInfo['status'];
@@ -177,7 +423,57 @@ const ACTIVATION_FAILED =
 
 const NAME = /^[\p{L}\p{N}][\p{L}\p{N} ._:@/-]{0,127}$/u;
 
-/** The license authority. */
+/**
+ * The license authority.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import {
+ *   createDpopSigner,
+ *   generateKeyPair,
+ *   LicenseAuthority,
+ *   MemoryLicenseStore,
+ *   MemoryReplayStore,
+ * } from '@fluxel/license/server';
+ *
+ * const authority = new LicenseAuthority({
+ *   store: new MemoryLicenseStore(),
+ *   pepper: crypto.getRandomValues(new Uint8Array(32)),
+ *   issuer: 'https://relay.example',
+ *   signingKeys: [{ kid: '2026-11', privateJwk: (await generateKeyPair('EdDSA')).privateJwk }],
+ *   replay: new MemoryReplayStore(),
+ * });
+ * const { license, key } = await authority.issue({ tenant: 'merchant-42', product: 'wawi-sync' });
+ * const device = createDpopSigner((await generateKeyPair()).privateJwk);
+ * const activateUrl = 'https://relay.example/v1/activate';
+ * const tokens = await authority.activate({
+ *   licenseKey: key,
+ *   request: {
+ *     method: 'POST',
+ *     url: activateUrl,
+ *     headers: { dpop: await device.proof({ method: 'POST', url: activateUrl }) },
+ *   },
+ * });
+ * // admin actions take effect on the very next request
+ * await authority.lock(license.id, { reason: 'unpaid' });
+ * const url = 'https://relay.example/v1/mailbox';
+ * const request = async () => ({
+ *   method: 'GET',
+ *   url,
+ *   headers: {
+ *     authorization: `DPoP ${tokens.accessToken}`,
+ *     dpop: await device.proof({ method: 'GET', url, accessToken: tokens.accessToken }),
+ *   },
+ * });
+ * await assert.rejects(authority.verifyRequest(await request()), { code: 'ERR_LICENSE_LOCKED' });
+ * await authority.unlock(license.id);
+ * await authority.verifyRequest(await request());
+ * // a lost machine: unbind it, the new one activates with the one-time code
+ * const { rebindCode } = await authority.rebind(license.id);
+ * assert.match(rebindCode, /^FLXRB-/);
+ * ```
+ */
 export class LicenseAuthority {
   readonly #store: LicenseStore;
   readonly #pepper: Uint8Array;

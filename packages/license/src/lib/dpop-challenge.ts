@@ -5,13 +5,45 @@
  */
 import { LicenseError } from './errors.js';
 
-/** The proof algorithms a DPoP verifier accepts unless told otherwise. */
+/**
+ * The proof algorithms a DPoP verifier accepts unless told otherwise.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { DPOP_ALGORITHMS } from '@fluxel/license/server';
+ *
+ * assert.deepEqual(DPOP_ALGORITHMS, ['ES256', 'EdDSA', 'Ed25519']);
+ * ```
+ */
 export const DPOP_ALGORITHMS = ['ES256', 'EdDSA', 'Ed25519'] as const;
 
-/** A proof algorithm: `EdDSA` and `Ed25519` (RFC 9864) both mean Ed25519 here. */
+/**
+ * A proof algorithm: `EdDSA` and `Ed25519` (RFC 9864) both mean Ed25519 here.
+ *
+ * @example
+ * ```ts
+ * import { createDpopVerifier, type DpopAlgorithm, MemoryReplayStore } from '@fluxel/license/server';
+ *
+ * const algorithms: DpopAlgorithm[] = ['ES256']; // accept P-256 proofs only
+ * const verifier = createDpopVerifier({ replay: new MemoryReplayStore(), algorithms });
+ * console.log(verifier.challenge()); // 'DPoP algs="ES256"'
+ * ```
+ */
 export type DpopAlgorithm = (typeof DPOP_ALGORITHMS)[number];
 
-/** Error codes of a DPoP challenge (RFC 6750 §3.1, RFC 9449 §7.1 and §8). */
+/**
+ * Error codes of a DPoP challenge (RFC 6750 §3.1, RFC 9449 §7.1 and §8).
+ *
+ * @example
+ * ```ts
+ * import { type DpopChallengeError, dpopChallenge } from '@fluxel/license/server';
+ *
+ * const error: DpopChallengeError = 'invalid_dpop_proof';
+ * const header = dpopChallenge({ error }); // the WWW-Authenticate value of a 401
+ * console.log(header);
+ * ```
+ */
 export type DpopChallengeError =
   | 'invalid_request'
   | 'invalid_token'
@@ -19,7 +51,25 @@ export type DpopChallengeError =
   | 'invalid_dpop_proof'
   | 'use_dpop_nonce';
 
-/** Options of {@link dpopChallenge}. */
+/**
+ * Options of {@link dpopChallenge}.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { type DpopChallengeOptions, dpopChallenge } from '@fluxel/license/server';
+ *
+ * const options: DpopChallengeOptions = {
+ *   error: 'invalid_token',
+ *   description: 'the access token expired',
+ *   algorithms: ['EdDSA'],
+ * };
+ * assert.equal(
+ *   dpopChallenge(options),
+ *   'DPoP error="invalid_token", error_description="the access token expired", algs="EdDSA"',
+ * );
+ * ```
+ */
 export interface DpopChallengeOptions {
   /** The error code; none for a request that carried no credentials at all. */
   readonly error?: DpopChallengeError | undefined;
@@ -69,6 +119,16 @@ export function dpopChallenge(options: DpopChallengeOptions = {}): string {
  * The challenge error code for a refusal of `@fluxel/license`: `use_dpop_nonce` for
  * `ERR_DPOP_NONCE_REQUIRED`, `invalid_dpop_proof` for the other proof errors, `invalid_token`
  * for token errors, `undefined` for anything else (no credentials, or not a 401 at all).
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { dpopChallengeError, LicenseError } from '@fluxel/license/server';
+ *
+ * const refused = new LicenseError('ERR_DPOP_NONCE_REQUIRED', 'send the DPoP-Nonce');
+ * assert.equal(dpopChallengeError(refused), 'use_dpop_nonce');
+ * assert.equal(dpopChallengeError(new Error('other')), undefined);
+ * ```
  */
 export function dpopChallengeError(error: unknown): DpopChallengeError | undefined {
   if (!LicenseError.isInstance(error)) return undefined;

@@ -30,7 +30,22 @@ import { MAX_JWS_LENGTH, parseObject, segmentBytes, signingBytes } from './jws.j
 import type { NonceSource } from './nonce.js';
 import type { ReplayStore } from './replay.js';
 
-/** The request a proof is checked against. */
+/**
+ * The request a proof is checked against.
+ *
+ * @example
+ * ```ts
+ * import { createDpopSigner, createDpopVerifier, generateKeyPair, MemoryReplayStore, type DpopVerifyInput } from '@fluxel/license/server';
+ *
+ * const verifier = createDpopVerifier({ replay: new MemoryReplayStore() });
+ * const device = createDpopSigner((await generateKeyPair()).privateJwk);
+ * const url = 'https://relay.example/v1/orders';
+ * const body = new TextEncoder().encode('{"id":7}');
+ * const proof = await device.proof({ method: 'POST', url, body });
+ * const input: DpopVerifyInput = { method: 'POST', url, proof, body }; // proof: the DPoP header
+ * console.log((await verifier.verify(input)).jkt === device.jkt); // true
+ * ```
+ */
 export interface DpopVerifyInput {
   /** HTTP method of the request. */
   readonly method: string;
@@ -44,7 +59,22 @@ export interface DpopVerifyInput {
   readonly body?: Uint8Array | undefined;
 }
 
-/** A proof that passed every check. */
+/**
+ * A proof that passed every check.
+ *
+ * @example
+ * ```ts
+ * import { createDpopSigner, createDpopVerifier, generateKeyPair, MemoryReplayStore, type VerifiedProof } from '@fluxel/license/server';
+ *
+ * const verifier = createDpopVerifier({ replay: new MemoryReplayStore() });
+ * const device = createDpopSigner((await generateKeyPair()).privateJwk);
+ * const url = 'https://relay.example/v1/orders';
+ * const body = new TextEncoder().encode('{"id":7}');
+ * const proof = await device.proof({ method: 'POST', url, body });
+ * const verified: VerifiedProof = await verifier.verify({ method: 'POST', url, proof, body });
+ * console.log(verified.jkt, verified.jti, verified.bodyDigest);
+ * ```
+ */
 export interface VerifiedProof {
   /** Thumbprint of the key that signed the proof. */
   readonly jkt: string;
@@ -63,7 +93,27 @@ export interface VerifiedProof {
   readonly device?: DeviceDescription;
 }
 
-/** Options of {@link createDpopVerifier}. */
+/**
+ * Options of {@link createDpopVerifier}.
+ *
+ * @example
+ * ```ts
+ * import {
+ *   createDpopVerifier,
+ *   createNonceSource,
+ *   type DpopVerifierOptions,
+ *   MemoryReplayStore,
+ * } from '@fluxel/license/server';
+ *
+ * const options: DpopVerifierOptions = {
+ *   replay: new MemoryReplayStore(), // redisReplayStore(...) with several instances
+ *   nonces: createNonceSource({ secret: crypto.getRandomValues(new Uint8Array(32)) }),
+ *   algorithms: ['ES256', 'EdDSA'],
+ *   maxAgeSeconds: 60,
+ * };
+ * createDpopVerifier(options);
+ * ```
+ */
 export interface DpopVerifierOptions {
   /** Where proof identifiers are remembered. */
   readonly replay: ReplayStore;
@@ -89,7 +139,29 @@ export interface DpopVerifierOptions {
   readonly now?: () => number;
 }
 
-/** Verifies DPoP proofs. */
+/**
+ * Verifies DPoP proofs.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { createDpopSigner, createDpopVerifier, createNonceSource, generateKeyPair, MemoryReplayStore, type DpopVerifier } from '@fluxel/license/server';
+ *
+ * const verifier: DpopVerifier = createDpopVerifier({
+ *   replay: new MemoryReplayStore(),
+ *   nonces: createNonceSource({ secret: crypto.getRandomValues(new Uint8Array(32)) }),
+ * });
+ * const device = createDpopSigner((await generateKeyPair()).privateJwk);
+ * const url = 'https://relay.example/v1/mailbox';
+ * const first = await device.proof({ method: 'GET', url });
+ * await assert.rejects(verifier.verify({ method: 'GET', url, proof: first }), {
+ *   code: 'ERR_DPOP_NONCE_REQUIRED', // answer 401 with DPoP-Nonce: verifier.nonce()
+ * });
+ * const nonce = verifier.nonce();
+ * const retry = await device.proof({ method: 'GET', url, ...(nonce ? { nonce } : {}) });
+ * await verifier.verify({ method: 'GET', url, proof: retry });
+ * ```
+ */
 export interface DpopVerifier {
   verify(input: DpopVerifyInput): Promise<VerifiedProof>;
   /** The nonce to send in `DPoP-Nonce`, when nonces are on. */
@@ -108,7 +180,25 @@ interface CachedKey {
 
 const JTI_MAX = 128;
 
-/** Creates a DPoP proof verifier. */
+/**
+ * Creates a DPoP proof verifier.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { createDpopSigner, createDpopVerifier, generateKeyPair, MemoryReplayStore } from '@fluxel/license/server';
+ *
+ * const verifier = createDpopVerifier({ replay: new MemoryReplayStore() });
+ * const device = createDpopSigner((await generateKeyPair()).privateJwk);
+ * const url = 'https://relay.example/v1/orders';
+ * const body = new TextEncoder().encode('{"id":7}');
+ * const proof = await device.proof({ method: 'POST', url, body });
+ * const verified = await verifier.verify({ method: 'POST', url, proof, body });
+ * assert.equal(verified.jkt, device.jkt);
+ * // the same proof again is a replay
+ * await assert.rejects(verifier.verify({ method: 'POST', url, proof, body }), { code: 'ERR_DPOP_REPLAY' });
+ * ```
+ */
 export function createDpopVerifier(options: DpopVerifierOptions): DpopVerifier {
   if (typeof options?.replay?.remember !== 'function') {
     throw new LicenseError(

@@ -19,7 +19,23 @@ import {
 import { htu } from './http.js';
 import { compact, segment } from './jws.js';
 
-/** What a proof is for. */
+/**
+ * What a proof is for.
+ *
+ * @example
+ * ```ts
+ * import { createDpopSigner, type DpopProofRequest, generateKeyPair } from '@fluxel/license';
+ *
+ * const request: DpopProofRequest = {
+ *   method: 'POST',
+ *   url: 'https://relay.example/v1/orders?page=2', // query and fragment are not signed
+ *   accessToken: 'eyJ…', // adds `ath`
+ *   body: JSON.stringify({ id: 7 }), // adds `cdg`
+ * };
+ * const signer = createDpopSigner((await generateKeyPair()).privateJwk);
+ * await signer.proof(request);
+ * ```
+ */
 export interface DpopProofRequest {
   /** HTTP method, e.g. `POST`. */
   readonly method: string;
@@ -33,7 +49,19 @@ export interface DpopProofRequest {
   readonly body?: Uint8Array | string;
 }
 
-/** Builds DPoP proofs with one device key. */
+/**
+ * Builds DPoP proofs with one device key.
+ *
+ * @example
+ * ```ts
+ * import { createDpopSigner, type DpopSigner, generateKeyPair } from '@fluxel/license';
+ *
+ * const signer: DpopSigner = createDpopSigner((await generateKeyPair()).privateJwk);
+ * const url = 'https://relay.example/v1/mailbox';
+ * const headers = { dpop: await signer.proof({ method: 'GET', url }) };
+ * console.log(signer.jkt, headers.dpop.split('.').length); // thumbprint, 3
+ * ```
+ */
 export interface DpopSigner {
   /** The RFC 7638 thumbprint of the device's public key (what tokens bind to as `cnf.jkt`). */
   readonly jkt: string;
@@ -43,7 +71,20 @@ export interface DpopSigner {
   proof(request: DpopProofRequest): Promise<string>;
 }
 
-/** Options of {@link createDpopSigner}. */
+/**
+ * Options of {@link createDpopSigner}.
+ *
+ * @example
+ * ```ts
+ * import { createDpopSigner, type DpopSignerOptions, generateKeyPair } from '@fluxel/license';
+ *
+ * const options: DpopSignerOptions = {
+ *   device: { hostName: 'kasse-01', agentVersion: '2.4.1' }, // sent at activation
+ *   now: () => Date.now(),
+ * };
+ * createDpopSigner((await generateKeyPair('EdDSA')).privateJwk, options);
+ * ```
+ */
 export interface DpopSignerOptions {
   /** Signature implementation; default `auto`. */
   readonly backend?: SignatureBackend;
@@ -56,7 +97,20 @@ export interface DpopSignerOptions {
   readonly device?: DeviceDescription;
 }
 
-/** Creates a proof signer for a device's private key (ES256 or EdDSA JWK). */
+/**
+ * Creates a proof signer for a device's private key (ES256 or EdDSA JWK).
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { createDpopSigner, loadOrCreateDeviceKey, MemoryKeyStore } from '@fluxel/license/client';
+ *
+ * const { privateJwk } = await loadOrCreateDeviceKey(new MemoryKeyStore(), 'agent');
+ * const device = createDpopSigner(privateJwk);
+ * const proof = await device.proof({ method: 'POST', url: 'https://relay.example/v1/activate' });
+ * assert.equal(JSON.parse(atob(proof.split('.')[0] ?? '')).typ, 'dpop+jwt');
+ * ```
+ */
 export function createDpopSigner(
   privateKey: PrivateJwk,
   options: DpopSignerOptions = {},
@@ -106,12 +160,34 @@ export function createDpopSigner(
   };
 }
 
-/** The `ath` value for an access token: base64url SHA-256 of its ASCII bytes. */
+/**
+ * The `ath` value for an access token: base64url SHA-256 of its ASCII bytes.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { accessTokenHash } from '@fluxel/license/client';
+ *
+ * // the `ath` claim: base64url SHA-256 of the token
+ * assert.equal(accessTokenHash('abc'), 'ungWv48Bz-pBQUDeXa4iI7ADYaOWF3qctBD_YfIAFa0');
+ * ```
+ */
 export function accessTokenHash(accessToken: string): string {
   return b64u(sha256(utf8(accessToken)));
 }
 
-/** The `cdg` value for a body: base64url SHA-256 of its bytes. */
+/**
+ * The `cdg` value for a body: base64url SHA-256 of its bytes.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { bodyDigest } from '@fluxel/license/client';
+ *
+ * assert.equal(bodyDigest(''), '47DEQpj8HBSa-_TImW-5JCeuQeRkm5NMpJWZG3hSuFU'); // zero bytes
+ * assert.equal(bodyDigest(new TextEncoder().encode('abc')), bodyDigest('abc'));
+ * ```
+ */
 export function bodyDigest(body: Uint8Array | string): string {
   return b64u(sha256(typeof body === 'string' ? utf8(body) : body));
 }

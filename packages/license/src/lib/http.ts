@@ -4,6 +4,14 @@ import { LicenseError } from './errors.js';
 /**
  * The `htu` form of a request URL (RFC 9449 §4.3): scheme, host and path, without query and
  * fragment; scheme and host lower-case, default ports removed (as `URL` normalises them).
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { htu } from '@fluxel/license/client';
+ *
+ * assert.equal(htu('HTTPS://Relay.Example:443/v1/orders?page=2#top'), 'https://relay.example/v1/orders');
+ * ```
  */
 export function htu(url: string | URL): string {
   let parsed: URL;
@@ -18,7 +26,18 @@ export function htu(url: string | URL): string {
   return `${parsed.protocol}//${parsed.host}${parsed.pathname}`;
 }
 
-/** Headers as Fetch `Headers` or as Node's incoming-header record. */
+/**
+ * Headers as Fetch `Headers` or as Node's incoming-header record.
+ *
+ * @example
+ * ```ts
+ * import { type HeadersLike, headerValue } from '@fluxel/license/server';
+ *
+ * const fetchHeaders: HeadersLike = new Headers({ dpop: 'eyJ…' }); // a Fetch Request's headers
+ * const nodeHeaders: HeadersLike = { dpop: 'eyJ…' }; // node:http's req.headers
+ * console.log(headerValue(fetchHeaders, 'DPoP').value === headerValue(nodeHeaders, 'DPoP').value);
+ * ```
+ */
 export type HeadersLike =
   | { get(name: string): string | null }
   | Readonly<Record<string, string | readonly string[] | undefined>>;
@@ -26,6 +45,16 @@ export type HeadersLike =
 /**
  * One header value. A header that occurs more than once yields `undefined` plus `multiple`,
  * because RFC 9449 forbids more than one DPoP header.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { headerValue } from '@fluxel/license/server';
+ *
+ * assert.deepEqual(headerValue({ dpop: 'eyJ…' }, 'DPoP'), { value: 'eyJ…' });
+ * assert.deepEqual(headerValue({ dpop: ['a', 'b'] }, 'DPoP'), { multiple: true });
+ * assert.deepEqual(headerValue(new Headers(), 'DPoP'), {});
+ * ```
  */
 export function headerValue(
   headers: HeadersLike,

@@ -28,10 +28,31 @@ const BODY_SYMBOLS = DATA_SYMBOLS + 2;
 const GROUP = 4;
 const PREFIX_PATTERN = /^[A-Z]{2,8}$/;
 
-/** Default product prefix. */
+/**
+ * Default product prefix.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { DEFAULT_LICENSE_PREFIX, generateLicenseKey } from '@fluxel/license/key';
+ *
+ * assert.ok(generateLicenseKey().startsWith(`${DEFAULT_LICENSE_PREFIX}-`)); // 'FLX-'
+ * ```
+ */
 export const DEFAULT_LICENSE_PREFIX = 'FLX';
 
-/** A parsed, valid license key. */
+/**
+ * A parsed, valid license key.
+ *
+ * @example
+ * ```ts
+ * import { generateLicenseKey, type LicenseKey, parseLicenseKey } from '@fluxel/license/key';
+ *
+ * const typed = generateLicenseKey().toLowerCase().replaceAll('-', ' ');
+ * const key: LicenseKey = parseLicenseKey(typed);
+ * console.log(key.prefix, key.canonical); // 'FLX', 'FLX-XXXX-…'
+ * ```
+ */
 export interface LicenseKey {
   /** The product prefix, e.g. `FLX`. */
   readonly prefix: string;
@@ -39,13 +60,35 @@ export interface LicenseKey {
   readonly canonical: string;
 }
 
-/** Options of {@link generateLicenseKey}. */
+/**
+ * Options of {@link generateLicenseKey}.
+ *
+ * @example
+ * ```ts
+ * import { type GenerateLicenseKeyOptions, generateLicenseKey } from '@fluxel/license/key';
+ *
+ * const options: GenerateLicenseKeyOptions = { prefix: 'WAWI' };
+ * console.log(generateLicenseKey(options)); // 'WAWI-XXXX-XXXX-XXXX-XXXX-XXXX-XXXX-XXXX'
+ * ```
+ */
 export interface GenerateLicenseKeyOptions {
   /** Product prefix, 2–8 letters A–Z. Default `FLX`. */
   readonly prefix?: string;
 }
 
-/** Generates a new random license key in canonical form. */
+/**
+ * Generates a new random license key in canonical form.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { generateLicenseKey, isLicenseKey } from '@fluxel/license/key';
+ *
+ * const key = generateLicenseKey();
+ * assert.match(key, /^FLX(-[0-9A-HJKMNP-TV-Z]{4}){7}$/);
+ * assert.ok(isLicenseKey(key));
+ * ```
+ */
 export function generateLicenseKey(options: GenerateLicenseKeyOptions = {}): string {
   const prefix = options.prefix ?? DEFAULT_LICENSE_PREFIX;
   if (!PREFIX_PATTERN.test(prefix)) {
@@ -62,6 +105,19 @@ export function generateLicenseKey(options: GenerateLicenseKeyOptions = {}): str
 /**
  * Parses what a person typed. Throws `ERR_LICENSE_INVALID_KEY` with a message that says what
  * is wrong (never echoing the key, which is a secret).
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { generateLicenseKey, parseLicenseKey } from '@fluxel/license/key';
+ *
+ * const key = generateLicenseKey();
+ * // case, spaces and dashes are forgiven
+ * assert.equal(parseLicenseKey(` ${key.toLowerCase().replaceAll('-', ' ')} `).canonical, key);
+ * // a typo is caught before any network call
+ * const typo = key.slice(0, -1) + (key.endsWith('0') ? '1' : '0');
+ * assert.throws(() => parseLicenseKey(typo), { code: 'ERR_LICENSE_INVALID_KEY' });
+ * ```
  */
 export function parseLicenseKey(input: string, options: { prefix?: string } = {}): LicenseKey {
   if (typeof input !== 'string' || input.length > 200) throw invalid('it is not a license key');
@@ -94,7 +150,18 @@ export function parseLicenseKey(input: string, options: { prefix?: string } = {}
   return { prefix, canonical: format(prefix, values) };
 }
 
-/** True when `input` parses as a license key (see {@link parseLicenseKey}). */
+/**
+ * True when `input` parses as a license key (see {@link parseLicenseKey}).
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { generateLicenseKey, isLicenseKey } from '@fluxel/license/key';
+ *
+ * assert.equal(isLicenseKey(generateLicenseKey({ prefix: 'WAWI' }), { prefix: 'WAWI' }), true);
+ * assert.equal(isLicenseKey(generateLicenseKey(), { prefix: 'WAWI' }), false); // another product
+ * ```
+ */
 export function isLicenseKey(input: string, options: { prefix?: string } = {}): boolean {
   try {
     parseLicenseKey(input, options);

@@ -8,7 +8,18 @@ import { b64u, equalBytes, fromB64u } from '../../../internal/src/base64url.js';
 import { hmacSha256 } from '../hash.js';
 import { LicenseError } from './errors.js';
 
-/** Issues and checks nonces. */
+/**
+ * Issues and checks nonces.
+ *
+ * @example
+ * ```ts
+ * import { createNonceSource, type NonceSource } from '@fluxel/license/server';
+ *
+ * const nonces: NonceSource = createNonceSource({ secret: crypto.getRandomValues(new Uint8Array(32)) });
+ * const headers = { 'DPoP-Nonce': nonces.current() }; // on every response
+ * console.log(nonces.isValid(headers['DPoP-Nonce'])); // true
+ * ```
+ */
 export interface NonceSource {
   /** The nonce to send now in `DPoP-Nonce` (changes every `rotateSeconds`). */
   current(): string;
@@ -16,7 +27,21 @@ export interface NonceSource {
   isValid(nonce: unknown): boolean;
 }
 
-/** Options of {@link createNonceSource}. */
+/**
+ * Options of {@link createNonceSource}.
+ *
+ * @example
+ * ```ts
+ * import { createNonceSource, type NonceSourceOptions } from '@fluxel/license/server';
+ *
+ * const options: NonceSourceOptions = {
+ *   secret: crypto.getRandomValues(new Uint8Array(32)), // the same on every instance
+ *   lifetimeSeconds: 120,
+ *   rotateSeconds: 30,
+ * };
+ * createNonceSource(options);
+ * ```
+ */
 export interface NonceSourceOptions {
   /** At least 32 random bytes, the same on every instance. */
   readonly secret: Uint8Array;
@@ -30,7 +55,21 @@ export interface NonceSourceOptions {
 
 const MAC_BYTES = 16;
 
-/** Creates a stateless nonce source. */
+/**
+ * Creates a stateless nonce source.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { createNonceSource } from '@fluxel/license/server';
+ *
+ * const secret = crypto.getRandomValues(new Uint8Array(32));
+ * const instanceA = createNonceSource({ secret });
+ * const instanceB = createNonceSource({ secret });
+ * assert.equal(instanceB.isValid(instanceA.current()), true); // no shared state needed
+ * assert.equal(instanceB.isValid('made-up'), false);
+ * ```
+ */
 export function createNonceSource(options: NonceSourceOptions): NonceSource {
   if (!(options.secret instanceof Uint8Array) || options.secret.length < 32) {
     throw new LicenseError(

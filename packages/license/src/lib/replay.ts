@@ -5,7 +5,25 @@
  */
 import { LicenseError } from './errors.js';
 
-/** Records proof identifiers. */
+/**
+ * Records proof identifiers.
+ *
+ * @example
+ * ```ts
+ * import { createDpopVerifier, type ReplayStore } from '@fluxel/license/server';
+ *
+ * // Your own shared cache: `remember` returns false when the id was seen before.
+ * const seen = new Set<string>();
+ * const replay: ReplayStore = {
+ *   remember(id) {
+ *     if (seen.has(id)) return false;
+ *     seen.add(id);
+ *     return true;
+ *   },
+ * };
+ * createDpopVerifier({ replay });
+ * ```
+ */
 export interface ReplayStore {
   /**
    * Records `id` for `ttlSeconds`. Resolves `true` when it was new, `false` when it had been
@@ -14,7 +32,17 @@ export interface ReplayStore {
   remember(id: string, ttlSeconds: number): boolean | Promise<boolean>;
 }
 
-/** Options of {@link MemoryReplayStore}. */
+/**
+ * Options of {@link MemoryReplayStore}.
+ *
+ * @example
+ * ```ts
+ * import { MemoryReplayStore, type MemoryReplayStoreOptions } from '@fluxel/license/server';
+ *
+ * const options: MemoryReplayStoreOptions = { maxEntries: 50_000 };
+ * new MemoryReplayStore(options);
+ * ```
+ */
 export interface MemoryReplayStoreOptions {
   /**
    * Upper bound on remembered identifiers. When it is reached with none expired, new proofs
@@ -25,7 +53,19 @@ export interface MemoryReplayStoreOptions {
   readonly now?: () => number;
 }
 
-/** A replay cache in this process's memory. */
+/**
+ * A replay cache in this process's memory.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { MemoryReplayStore } from '@fluxel/license/server';
+ *
+ * const replay = new MemoryReplayStore(); // one instance; redisReplayStore for several
+ * assert.equal(replay.remember('jkt:jti-1', 60), true);
+ * assert.equal(replay.remember('jkt:jti-1', 60), false); // a replay
+ * ```
+ */
 export class MemoryReplayStore implements ReplayStore {
   readonly #seen = new Map<string, number>();
   /** No entry expires before this time, so no sweep is needed before it. */
@@ -75,7 +115,25 @@ export class MemoryReplayStore implements ReplayStore {
   }
 }
 
-/** The one Redis command the Redis replay store needs, in node-redis (v4/v5) form. */
+/**
+ * The one Redis command the Redis replay store needs, in node-redis (v4/v5) form.
+ *
+ * @example
+ * ```ts
+ * import type { RedisSetNx } from '@fluxel/license/server';
+ *
+ * // node-redis fits as it is; a stand-in that answers like Redis:
+ * const keys = new Set<string>();
+ * const client: RedisSetNx = {
+ *   async set(key) {
+ *     if (keys.has(key)) return null;
+ *     keys.add(key);
+ *     return 'OK';
+ *   },
+ * };
+ * console.log(await client.set('k', '1', { NX: true, PX: 1000 })); // 'OK'
+ * ```
+ */
 export interface RedisSetNx {
   set(key: string, value: string, options: { NX: true; PX: number }): Promise<unknown>;
 }
@@ -83,6 +141,22 @@ export interface RedisSetNx {
 /**
  * A replay cache in Redis (`SET key 1 NX PX ttl`), shared by every relay instance. For ioredis,
  * pass `{ set: (k, v, o) => client.set(k, v, 'PX', o.PX, 'NX') }`.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { type RedisSetNx, redisReplayStore } from '@fluxel/license/server';
+ *
+ * // With node-redis: redisReplayStore(await createClient({ url }).connect()).
+ * // Here an in-memory stand-in that answers SET … NX like Redis:
+ * const keys = new Set<string>();
+ * const redis: RedisSetNx = {
+ *   set: async (key) => (keys.has(key) ? null : (keys.add(key), 'OK')),
+ * };
+ * const replay = redisReplayStore(redis, { prefix: 'relay:dpop:' });
+ * assert.equal(await replay.remember('jti-1', 60), true);
+ * assert.equal(await replay.remember('jti-1', 60), false);
+ * ```
  */
 export function redisReplayStore(
   client: RedisSetNx,

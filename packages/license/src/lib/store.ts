@@ -7,10 +7,56 @@
 import type { PublicJwk } from '../jwk.js';
 import { LicenseError } from './errors.js';
 
-/** Where a license is in its life. `locked` is separate: any state can be locked. */
+/**
+ * Where a license is in its life. `locked` is separate: any state can be locked.
+ *
+ * @example
+ * ```ts
+ * import type { LicenseState } from '@fluxel/license/server';
+ *
+ * const label: Record<LicenseState, string> = {
+ *   issued: 'waiting for activation',
+ *   active: 'bound to a device',
+ *   rebinding: 'waiting for the new device',
+ * };
+ * console.log(label.active);
+ * ```
+ */
 export type LicenseState = 'issued' | 'active' | 'rebinding';
 
-/** A stored license. Times are milliseconds since the epoch. */
+/**
+ * A stored license. Times are milliseconds since the epoch.
+ *
+ * @example
+ * ```ts
+ * import { type LicenseRecord, MemoryLicenseStore } from '@fluxel/license/server';
+ *
+ * const now = Date.now();
+ * const record: LicenseRecord = {
+ *   id: 'lic_01',
+ *   tenant: 'merchant-42',
+ *   product: 'wawi-sync',
+ *   entitlements: ['orders'],
+ *   keyHash: 'hmac-of-the-key', // the authority stores an HMAC, never the key
+ *   state: 'issued',
+ *   locked: false,
+ *   lockedReason: null,
+ *   deviceJkt: null,
+ *   deviceJwk: null,
+ *   rebindHash: null,
+ *   rebindExpiresAt: null,
+ *   createdAt: now,
+ *   activatedAt: null,
+ *   expiresAt: null,
+ *   lastSeenAt: null,
+ *   updatedAt: now,
+ *   version: 1,
+ * };
+ * const store = new MemoryLicenseStore();
+ * await store.insert(record);
+ * console.log((await store.get('lic_01'))?.state); // 'issued'
+ * ```
+ */
 export interface LicenseRecord {
   readonly id: string;
   readonly tenant: string;
@@ -41,12 +87,83 @@ export interface LicenseRecord {
   readonly version: number;
 }
 
-/** The fields an update may change. */
+/**
+ * The fields an update may change.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { type LicensePatch, type LicenseRecord, MemoryLicenseStore } from '@fluxel/license/server';
+ *
+ * const now = Date.now();
+ * const record: LicenseRecord = {
+ *   id: 'lic_01',
+ *   tenant: 'merchant-42',
+ *   product: 'wawi-sync',
+ *   entitlements: ['orders'],
+ *   keyHash: 'hmac-of-the-key', // the authority stores an HMAC, never the key
+ *   state: 'issued',
+ *   locked: false,
+ *   lockedReason: null,
+ *   deviceJkt: null,
+ *   deviceJwk: null,
+ *   rebindHash: null,
+ *   rebindExpiresAt: null,
+ *   createdAt: now,
+ *   activatedAt: null,
+ *   expiresAt: null,
+ *   lastSeenAt: null,
+ *   updatedAt: now,
+ *   version: 1,
+ * };
+ * const store = new MemoryLicenseStore();
+ * await store.insert(record);
+ * const patch: LicensePatch = { locked: true, lockedReason: 'unpaid' };
+ * const updated = await store.update('lic_01', record.version, patch);
+ * assert.equal(updated?.locked, true);
+ * assert.equal(await store.update('lic_01', record.version, patch), undefined); // stale version
+ * ```
+ */
 export type LicensePatch = Partial<
   Omit<LicenseRecord, 'id' | 'tenant' | 'product' | 'keyHash' | 'createdAt' | 'version'>
 >;
 
-/** A verified request of a license's device, for {@link LicenseStore.touch}. */
+/**
+ * A verified request of a license's device, for {@link LicenseStore.touch}.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { type LicenseRecord, type LicenseSeen, MemoryLicenseStore } from '@fluxel/license/server';
+ *
+ * const now = Date.now();
+ * const record: LicenseRecord = {
+ *   id: 'lic_01',
+ *   tenant: 'merchant-42',
+ *   product: 'wawi-sync',
+ *   entitlements: ['orders'],
+ *   keyHash: 'hmac-of-the-key', // the authority stores an HMAC, never the key
+ *   state: 'issued',
+ *   locked: false,
+ *   lockedReason: null,
+ *   deviceJkt: null,
+ *   deviceJwk: null,
+ *   rebindHash: null,
+ *   rebindExpiresAt: null,
+ *   createdAt: now,
+ *   activatedAt: null,
+ *   expiresAt: null,
+ *   lastSeenAt: null,
+ *   updatedAt: now,
+ *   version: 1,
+ * };
+ * const store = new MemoryLicenseStore();
+ * await store.insert(record);
+ * const seen: LicenseSeen = { at: now, ip: '203.0.113.7', staleAt: now - 60_000 };
+ * assert.equal(await store.touch('lic_01', seen), true);
+ * assert.equal(await store.touch('lic_01', seen), false); // seen within the last minute
+ * ```
+ */
 export interface LicenseSeen {
   /** When (ms since the epoch). */
   readonly at: number;
@@ -56,7 +173,19 @@ export interface LicenseSeen {
   readonly staleAt: number;
 }
 
-/** Filter and page of {@link LicenseStore.list}. */
+/**
+ * Filter and page of {@link LicenseStore.list}.
+ *
+ * @example
+ * ```ts
+ * import { type LicenseListFilter, MemoryLicenseStore } from '@fluxel/license/server';
+ *
+ * const filter: LicenseListFilter = { tenant: 'merchant-42', state: 'active', locked: false, limit: 50 };
+ * const page = await new MemoryLicenseStore().list(filter);
+ * const next: LicenseListFilter = { ...filter, after: page.at(-1)?.id ?? '' };
+ * console.log(page.length, next.after);
+ * ```
+ */
 export interface LicenseListFilter {
   readonly tenant?: string;
   readonly state?: LicenseState;
@@ -67,7 +196,24 @@ export interface LicenseListFilter {
   readonly after?: string;
 }
 
-/** Storage of licenses. Every method may throw `ERR_LICENSE_STORAGE`. */
+/**
+ * Storage of licenses. Every method may throw `ERR_LICENSE_STORAGE`.
+ *
+ * @example
+ * ```ts
+ * import { generateKeyPair, LicenseAuthority, type LicenseStore, MemoryLicenseStore } from '@fluxel/license/server';
+ *
+ * // Any implementation plugs into the authority: MemoryLicenseStore, SqlLicenseStore (./sql), yours.
+ * const store: LicenseStore = new MemoryLicenseStore();
+ * new LicenseAuthority({
+ *   store,
+ *   pepper: crypto.getRandomValues(new Uint8Array(32)),
+ *   issuer: 'https://relay.example',
+ *   signingKeys: [{ kid: '2026-11', privateJwk: (await generateKeyPair('EdDSA')).privateJwk }],
+ *   replay: { remember: () => true }, // illustration only: use MemoryReplayStore or Redis
+ * });
+ * ```
+ */
 export interface LicenseStore {
   /** Adds a new license; a duplicate id or key hash is `ERR_LICENSE_CONFLICT`. */
   insert(record: LicenseRecord): Promise<void>;
@@ -92,7 +238,41 @@ export interface LicenseStore {
   touch?(id: string, seen: LicenseSeen): Promise<boolean>;
 }
 
-/** A license store in memory. Records it returns are frozen. */
+/**
+ * A license store in memory. Records it returns are frozen.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { type LicenseRecord, MemoryLicenseStore } from '@fluxel/license/server';
+ *
+ * const now = Date.now();
+ * const record: LicenseRecord = {
+ *   id: 'lic_01',
+ *   tenant: 'merchant-42',
+ *   product: 'wawi-sync',
+ *   entitlements: ['orders'],
+ *   keyHash: 'hmac-of-the-key', // the authority stores an HMAC, never the key
+ *   state: 'issued',
+ *   locked: false,
+ *   lockedReason: null,
+ *   deviceJkt: null,
+ *   deviceJwk: null,
+ *   rebindHash: null,
+ *   rebindExpiresAt: null,
+ *   createdAt: now,
+ *   activatedAt: null,
+ *   expiresAt: null,
+ *   lastSeenAt: null,
+ *   updatedAt: now,
+ *   version: 1,
+ * };
+ * const store = new MemoryLicenseStore(); // tests and single-process tools; SqlLicenseStore in production
+ * await store.insert(record);
+ * assert.equal((await store.findByKeyHash('hmac-of-the-key'))?.id, 'lic_01');
+ * await assert.rejects(store.insert(record), { code: 'ERR_LICENSE_CONFLICT' });
+ * ```
+ */
 export class MemoryLicenseStore implements LicenseStore {
   readonly #byId = new Map<string, LicenseRecord>();
 

@@ -16,17 +16,66 @@ import {
 import { LicenseError } from './errors.js';
 import { compact, segment } from './jws.js';
 
-/** A signing key of the authority. */
+/**
+ * A signing key of the authority.
+ *
+ * @example
+ * ```ts
+ * import { createTokenIssuer, generateKeyPair, type TokenSigningKey } from '@fluxel/license/server';
+ *
+ * // Rotation: the first key signs, every key stays in the JWKS until old tokens expire.
+ * const next: TokenSigningKey = { kid: '2026-12', privateJwk: (await generateKeyPair('EdDSA')).privateJwk };
+ * const previous: TokenSigningKey = { kid: '2026-11', privateJwk: (await generateKeyPair('EdDSA')).privateJwk };
+ * const issuer = createTokenIssuer({ issuer: 'https://relay.example', keys: [next, previous] });
+ * console.log(issuer.jwks().keys.map((k) => k.kid)); // ['2026-12', '2026-11']
+ * ```
+ */
 export interface TokenSigningKey {
   /** Key id, published in the JWKS and the token header. */
   readonly kid: string;
   readonly privateJwk: PrivateJwk;
 }
 
-/** What a token says about the license (the issuer adds iss, iat, exp, jti). */
+/**
+ * What a token says about the license (the issuer adds iss, iat, exp, jti).
+ *
+ * @example
+ * ```ts
+ * import { createTokenIssuer, generateKeyPair, jwkThumbprint, type TokenSubject } from '@fluxel/license/server';
+ *
+ * const issuer = createTokenIssuer({
+ *   issuer: 'https://relay.example',
+ *   keys: [{ kid: '2026-11', privateJwk: (await generateKeyPair('EdDSA')).privateJwk }],
+ * });
+ * const device = await generateKeyPair();
+ * const subject: TokenSubject = {
+ *   sub: 'lic_01',
+ *   tid: 'merchant-42',
+ *   prd: 'wawi-sync',
+ *   ent: ['orders'],
+ *   lexp: null,
+ *   cnf: { jkt: jwkThumbprint(device.publicJwk) },
+ * };
+ * const { token, expiresAt } = await issuer.issueLicenseToken(subject, 30 * 86_400);
+ * console.log(token.split('.').length, new Date(expiresAt * 1000));
+ * ```
+ */
 export type TokenSubject = Omit<LicenseTokenClaims, 'iss' | 'iat' | 'exp' | 'jti'>;
 
-/** Options of {@link createTokenIssuer}. */
+/**
+ * Options of {@link createTokenIssuer}.
+ *
+ * @example
+ * ```ts
+ * import { createTokenIssuer, generateKeyPair, type TokenIssuerOptions } from '@fluxel/license/server';
+ *
+ * const options: TokenIssuerOptions = {
+ *   issuer: 'https://relay.example', // the `iss` of every token
+ *   keys: [{ kid: '2026-11', privateJwk: (await generateKeyPair('EdDSA')).privateJwk }],
+ * };
+ * createTokenIssuer(options);
+ * ```
+ */
 export interface TokenIssuerOptions {
   /** The `iss` claim, e.g. the relay's URL. */
   readonly issuer: string;
@@ -37,7 +86,38 @@ export interface TokenIssuerOptions {
   readonly now?: () => number;
 }
 
-/** Issues access and license tokens. */
+/**
+ * Issues access and license tokens.
+ *
+ * @example
+ * ```ts
+ * import {
+ *   createTokenIssuer,
+ *   createTokenVerifier,
+ *   generateKeyPair,
+ *   jwkThumbprint,
+ *   type TokenIssuer,
+ *   type TokenSubject,
+ * } from '@fluxel/license/server';
+ *
+ * const issuer: TokenIssuer = createTokenIssuer({
+ *   issuer: 'https://relay.example',
+ *   keys: [{ kid: '2026-11', privateJwk: (await generateKeyPair('EdDSA')).privateJwk }],
+ * });
+ * const device = await generateKeyPair();
+ * const subject: TokenSubject = {
+ *   sub: 'lic_01',
+ *   tid: 'merchant-42',
+ *   prd: 'wawi-sync',
+ *   ent: ['orders'],
+ *   lexp: null,
+ *   cnf: { jkt: jwkThumbprint(device.publicJwk) },
+ * };
+ * const { token } = await issuer.issueAccessToken(subject, 900);
+ * const verifier = createTokenVerifier({ jwks: issuer.jwks(), issuer: 'https://relay.example' });
+ * console.log((await verifier.verifyAccessToken(token)).sub); // 'lic_01'
+ * ```
+ */
 export interface TokenIssuer {
   issueAccessToken(
     subject: TokenSubject,
@@ -51,7 +131,32 @@ export interface TokenIssuer {
   jwks(): Jwks;
 }
 
-/** Creates a token issuer. */
+/**
+ * Creates a token issuer.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { createTokenIssuer, generateKeyPair, jwkThumbprint, type TokenSubject } from '@fluxel/license/server';
+ *
+ * const issuer = createTokenIssuer({
+ *   issuer: 'https://relay.example',
+ *   keys: [{ kid: '2026-11', privateJwk: (await generateKeyPair('EdDSA')).privateJwk }],
+ * });
+ * const device = await generateKeyPair();
+ * const subject: TokenSubject = {
+ *   sub: 'lic_01',
+ *   tid: 'merchant-42',
+ *   prd: 'wawi-sync',
+ *   ent: ['orders'],
+ *   lexp: null,
+ *   cnf: { jkt: jwkThumbprint(device.publicJwk) },
+ * };
+ * const { token, expiresAt } = await issuer.issueAccessToken(subject, 900);
+ * assert.equal(token.split('.').length, 3);
+ * assert.ok(expiresAt > Date.now() / 1000);
+ * ```
+ */
 export function createTokenIssuer(options: TokenIssuerOptions): TokenIssuer {
   const first = options.keys[0];
   if (!first)

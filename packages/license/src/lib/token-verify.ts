@@ -20,7 +20,22 @@ import {
 import { LicenseError } from './errors.js';
 import { decodeJws } from './jws.js';
 
-/** Options of {@link createTokenVerifier}. */
+/**
+ * Options of {@link createTokenVerifier}.
+ *
+ * @example
+ * ```ts
+ * import { createTokenIssuer, createTokenVerifier, generateKeyPair, type TokenVerifierOptions } from '@fluxel/license';
+ *
+ * // The JWKS comes from the authority (fetched once, or shipped with the agent).
+ * const jwks = createTokenIssuer({
+ *   issuer: 'https://relay.example',
+ *   keys: [{ kid: '2026-11', privateJwk: (await generateKeyPair('EdDSA')).privateJwk }],
+ * }).jwks();
+ * const options: TokenVerifierOptions = { jwks, issuer: 'https://relay.example', clockToleranceSeconds: 30 };
+ * createTokenVerifier(options);
+ * ```
+ */
 export interface TokenVerifierOptions {
   /** The authority's public keys. */
   readonly jwks: Jwks;
@@ -35,7 +50,43 @@ export interface TokenVerifierOptions {
   readonly now?: () => number;
 }
 
-/** What to require of a token beyond its signature, type, issuer and expiry. */
+/**
+ * What to require of a token beyond its signature, type, issuer and expiry.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import {
+ *   createTokenIssuer,
+ *   createTokenVerifier,
+ *   generateKeyPair,
+ *   jwkThumbprint,
+ *   type TokenRequirements,
+ *   type TokenSubject,
+ * } from '@fluxel/license';
+ *
+ * const issuer = createTokenIssuer({
+ *   issuer: 'https://relay.example',
+ *   keys: [{ kid: '2026-11', privateJwk: (await generateKeyPair('EdDSA')).privateJwk }],
+ * });
+ * const device = await generateKeyPair();
+ * const subject: TokenSubject = {
+ *   sub: 'lic_01',
+ *   tid: 'merchant-42',
+ *   prd: 'wawi-sync',
+ *   ent: ['orders'],
+ *   lexp: null,
+ *   cnf: { jkt: jwkThumbprint(device.publicJwk) },
+ * };
+ * const { token } = await issuer.issueLicenseToken(subject, 86_400);
+ * const verifier = createTokenVerifier({ jwks: issuer.jwks(), issuer: 'https://relay.example' });
+ * const needs: TokenRequirements = { jkt: subject.cnf.jkt, entitlements: ['orders'] };
+ * await verifier.verifyLicenseToken(token, needs);
+ * await assert.rejects(verifier.verifyLicenseToken(token, { entitlements: ['invoices'] }), {
+ *   code: 'ERR_LICENSE_ENTITLEMENT',
+ * });
+ * ```
+ */
 export interface TokenRequirements {
   /** The device key thumbprint the token must be bound to. */
   readonly jkt?: string;
@@ -43,7 +94,41 @@ export interface TokenRequirements {
   readonly entitlements?: readonly string[];
 }
 
-/** Verifies tokens of one authority. */
+/**
+ * Verifies tokens of one authority.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import {
+ *   createTokenIssuer,
+ *   createTokenVerifier,
+ *   generateKeyPair,
+ *   jwkThumbprint,
+ *   type TokenSubject,
+ *   type TokenVerifier,
+ * } from '@fluxel/license';
+ *
+ * const issuer = createTokenIssuer({
+ *   issuer: 'https://relay.example',
+ *   keys: [{ kid: '2026-11', privateJwk: (await generateKeyPair('EdDSA')).privateJwk }],
+ * });
+ * const device = await generateKeyPair();
+ * const subject: TokenSubject = {
+ *   sub: 'lic_01',
+ *   tid: 'merchant-42',
+ *   prd: 'wawi-sync',
+ *   ent: ['orders'],
+ *   lexp: null,
+ *   cnf: { jkt: jwkThumbprint(device.publicJwk) },
+ * };
+ * const { token } = await issuer.issueAccessToken(subject, 900);
+ * const verifier: TokenVerifier = createTokenVerifier({ jwks: issuer.jwks(), issuer: 'https://relay.example' });
+ * assert.equal((await verifier.verifyAccessToken(token)).tid, 'merchant-42');
+ * // an access token is not a license token
+ * await assert.rejects(verifier.verifyLicenseToken(token), { code: 'ERR_LICENSE_INVALID_TOKEN' });
+ * ```
+ */
 export interface TokenVerifier {
   /** Verifies an access token (as presented with DPoP). */
   verifyAccessToken(token: string, requirements?: TokenRequirements): Promise<LicenseTokenClaims>;
@@ -51,7 +136,36 @@ export interface TokenVerifier {
   verifyLicenseToken(token: string, requirements?: TokenRequirements): Promise<LicenseTokenClaims>;
 }
 
-/** Creates a token verifier for an authority's JWKS. */
+/**
+ * Creates a token verifier for an authority's JWKS.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { createTokenVerifier, type Jwks } from '@fluxel/license/token';
+ * import { createTokenIssuer, generateKeyPair, jwkThumbprint, type TokenSubject } from '@fluxel/license/server';
+ *
+ * const issuer = createTokenIssuer({
+ *   issuer: 'https://relay.example',
+ *   keys: [{ kid: '2026-11', privateJwk: (await generateKeyPair('EdDSA')).privateJwk }],
+ * });
+ * const device = await generateKeyPair();
+ * const subject: TokenSubject = {
+ *   sub: 'lic_01',
+ *   tid: 'merchant-42',
+ *   prd: 'wawi-sync',
+ *   ent: ['orders'],
+ *   lexp: null,
+ *   cnf: { jkt: jwkThumbprint(device.publicJwk) },
+ * };
+ * const { token } = await issuer.issueLicenseToken(subject, 30 * 86_400);
+ * // offline, on the agent: only the JWKS is needed
+ * const jwks: Jwks = JSON.parse(JSON.stringify(issuer.jwks()));
+ * const verifier = createTokenVerifier({ jwks, issuer: 'https://relay.example' });
+ * const claims = await verifier.verifyLicenseToken(token, { jkt: subject.cnf.jkt });
+ * assert.deepEqual(claims.ent, ['orders']);
+ * ```
+ */
 export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifier {
   const tolerance = options.clockToleranceSeconds ?? 30;
   const cacheSize = options.cacheSize ?? 50_000;
