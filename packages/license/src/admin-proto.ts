@@ -7,7 +7,20 @@
  */
 import { LicenseError } from './errors.js';
 
-/** The fully qualified name of the service. */
+/**
+ * The fully qualified name of the service.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import * as protoLoader from '@grpc/proto-loader';
+ * import { LICENSE_ADMIN_SERVICE, licenseAdminDescriptor } from '@fluxel/license/admin';
+ *
+ * const json = licenseAdminDescriptor() as Parameters<typeof protoLoader.fromJSON>[0];
+ * const definition = protoLoader.fromJSON(json, { keepCase: true });
+ * assert.ok(definition[LICENSE_ADMIN_SERVICE]); // 'fluxel.license.v1.LicenseAdmin'
+ * ```
+ */
 export const LICENSE_ADMIN_SERVICE = 'fluxel.license.v1.LicenseAdmin';
 
 /** One field: name, type, field number, and whether it is `repeated`. */
@@ -76,7 +89,17 @@ const METHODS: Readonly<Record<string, readonly [request: string, response: stri
   List: ['ListRequest', 'ListResponse'],
 };
 
-/** A protobuf.js JSON namespace (what `@grpc/proto-loader`'s `fromJSON` reads). */
+/**
+ * A protobuf.js JSON namespace (what `@grpc/proto-loader`'s `fromJSON` reads).
+ *
+ * @example
+ * ```ts
+ * import { licenseAdminDescriptor, type ProtoNamespaceJson } from '@fluxel/license/admin';
+ *
+ * const json: ProtoNamespaceJson = licenseAdminDescriptor();
+ * console.log(Object.keys(json.nested)); // ['fluxel']
+ * ```
+ */
 export interface ProtoNamespaceJson {
   readonly nested: Record<string, unknown>;
 }
@@ -90,7 +113,10 @@ export interface ProtoNamespaceJson {
  * ```ts
  * import * as protoLoader from '@grpc/proto-loader';
  * import { licenseAdminDescriptor } from '@fluxel/license/admin';
- * const definition = protoLoader.fromJSON(licenseAdminDescriptor(), { keepCase: true });
+ * // proto-loader types its input as protobuf.js's INamespace
+ * const json = licenseAdminDescriptor() as Parameters<typeof protoLoader.fromJSON>[0];
+ * const definition = protoLoader.fromJSON(json, { keepCase: true });
+ * console.log(Object.keys(definition)); // ['fluxel.license.v1.LicenseAdmin', 'fluxel.license.v1.License', …]
  * ```
  */
 export function licenseAdminDescriptor(): ProtoNamespaceJson {

@@ -16,7 +16,18 @@ import type {
 } from './admin-handlers.js';
 import { LicenseError } from './errors.js';
 
-/** What is used of `@grpc/grpc-js` (pass the module: `import * as grpc from '@grpc/grpc-js'`). */
+/**
+ * What is used of `@grpc/grpc-js` (pass the module: `import * as grpc from '@grpc/grpc-js'`).
+ *
+ * @example
+ * ```ts
+ * import * as grpc from '@grpc/grpc-js';
+ * import type { GrpcJsModule } from '@fluxel/license/admin';
+ *
+ * const module: GrpcJsModule = grpc; // the grpc-js module itself fits
+ * console.log(typeof module.loadPackageDefinition); // 'function'
+ * ```
+ */
 export interface GrpcJsModule {
   /** grpc-js's `loadPackageDefinition`. */
   loadPackageDefinition(definition: never): unknown;
@@ -24,13 +35,36 @@ export interface GrpcJsModule {
   readonly Metadata: new () => { set(key: string, value: string): void };
 }
 
-/** What is used of `@grpc/proto-loader` (pass the module). */
+/**
+ * What is used of `@grpc/proto-loader` (pass the module).
+ *
+ * @example
+ * ```ts
+ * import * as protoLoader from '@grpc/proto-loader';
+ * import type { ProtoLoaderModule } from '@fluxel/license/admin';
+ *
+ * const module: ProtoLoaderModule = protoLoader; // the proto-loader module itself fits
+ * console.log(typeof module.fromJSON); // 'function'
+ * ```
+ */
 export interface ProtoLoaderModule {
   /** proto-loader's `fromJSON`. */
   fromJSON(json: never, options?: never): unknown;
 }
 
-/** The modules {@link licenseAdminService} and {@link licenseAdminClient} build on. */
+/**
+ * The modules {@link licenseAdminService} and {@link licenseAdminClient} build on.
+ *
+ * @example
+ * ```ts
+ * import * as grpc from '@grpc/grpc-js';
+ * import * as protoLoader from '@grpc/proto-loader';
+ * import { type GrpcModules, licenseAdminService } from '@fluxel/license/admin';
+ *
+ * const modules: GrpcModules = { grpc, protoLoader };
+ * console.log(typeof licenseAdminService(modules)); // 'function', the client constructor
+ * ```
+ */
 export interface GrpcModules {
   /** `import * as grpc from '@grpc/grpc-js'`. */
   readonly grpc: GrpcJsModule;
@@ -42,6 +76,17 @@ export interface GrpcModules {
  * The grpc-js service client constructor of LicenseAdmin (`new Service(address, credentials)`;
  * its `.service` is what `server.addService` takes). Messages keep the `.proto`'s snake_case
  * field names, and every field is present (defaults filled in), as the handlers expect.
+ *
+ * @example
+ * ```ts
+ * import * as grpc from '@grpc/grpc-js';
+ * import * as protoLoader from '@grpc/proto-loader';
+ * import { type LicenseAdminServiceConstructor, licenseAdminService } from '@fluxel/license/admin';
+ *
+ * const Service: LicenseAdminServiceConstructor = licenseAdminService({ grpc, protoLoader });
+ * const client = new Service('localhost:7443', grpc.credentials.createInsecure()); // connects lazily
+ * client.close();
+ * ```
  */
 export interface LicenseAdminServiceConstructor {
   new (
@@ -61,11 +106,23 @@ export interface LicenseAdminServiceConstructor {
  * import * as grpc from '@grpc/grpc-js';
  * import * as protoLoader from '@grpc/proto-loader';
  * import { createLicenseAdminHandlers, licenseAdminService } from '@fluxel/license/admin';
+ * import { generateKeyPair, LicenseAuthority, MemoryLicenseStore, MemoryReplayStore } from '@fluxel/license/server';
+ *
+ * const authority = new LicenseAuthority({
+ *   store: new MemoryLicenseStore(),
+ *   pepper: crypto.getRandomValues(new Uint8Array(32)),
+ *   issuer: 'https://relay.example',
+ *   signingKeys: [{ kid: '2026-11', privateJwk: (await generateKeyPair('EdDSA')).privateJwk }],
+ *   replay: new MemoryReplayStore(),
+ * });
+ * const authorize = () => 'ops@example'; // check the caller's mTLS identity or token here
  * const server = new grpc.Server();
  * server.addService(
  *   licenseAdminService<grpc.ServiceClientConstructor>({ grpc, protoLoader }).service,
  *   createLicenseAdminHandlers(authority, { authorize }) as unknown as grpc.UntypedServiceImplementation,
  * );
+ * // then server.bindAsync('0.0.0.0:7443', credentials, …) in the relay
+ * server.forceShutdown();
  * ```
  */
 export function licenseAdminService<Service = LicenseAdminServiceConstructor>(
@@ -83,7 +140,26 @@ export function licenseAdminService<Service = LicenseAdminServiceConstructor>(
   return tree.fluxel.license.v1.LicenseAdmin;
 }
 
-/** Options of {@link licenseAdminClient}. */
+/**
+ * Options of {@link licenseAdminClient}.
+ *
+ * @example
+ * ```ts
+ * import * as grpc from '@grpc/grpc-js';
+ * import * as protoLoader from '@grpc/proto-loader';
+ * import { licenseAdminClient, type LicenseAdminClientOptions } from '@fluxel/license/admin';
+ *
+ * const options: LicenseAdminClientOptions = {
+ *   grpc,
+ *   protoLoader,
+ *   address: 'relay.internal:7443',
+ *   credentials: grpc.credentials.createSsl(), // pass your CA (and client certificate) here
+ *   token: 'admin-token', // sent as `authorization: Bearer admin-token`
+ *   timeoutMs: 5_000,
+ * };
+ * licenseAdminClient(options).close(); // connects on the first call only
+ * ```
+ */
 export interface LicenseAdminClientOptions extends GrpcModules {
   /** `host:port` of the server. */
   readonly address: string;
@@ -100,7 +176,29 @@ export interface LicenseAdminClientOptions extends GrpcModules {
   readonly channelOptions?: Record<string, unknown>;
 }
 
-/** Per-call options of a {@link LicenseAdminClient}. */
+/**
+ * Per-call options of a {@link LicenseAdminClient}.
+ *
+ * @example
+ * ```ts
+ * import * as grpc from '@grpc/grpc-js';
+ * import * as protoLoader from '@grpc/proto-loader';
+ * import { type LicenseAdminCallOptions, licenseAdminClient } from '@fluxel/license/admin';
+ *
+ * const admin = licenseAdminClient({
+ *   grpc,
+ *   protoLoader,
+ *   address: 'relay.internal:7443',
+ *   credentials: grpc.credentials.createSsl(),
+ *   token: 'admin-token',
+ * });
+ * const urgent: LicenseAdminCallOptions = { timeoutMs: 2_000, token: 'break-glass-token' };
+ * // With a server listening: await admin.lock({ id, reason: 'chargeback' }, urgent);
+ * const lock = (id: string) => admin.lock({ id, reason: 'chargeback' }, urgent);
+ * console.log(typeof lock);
+ * admin.close();
+ * ```
+ */
 export interface LicenseAdminCallOptions {
   /** Another bearer token for this call; `null` sends none. */
   readonly token?: string | null;
@@ -112,6 +210,33 @@ export interface LicenseAdminCallOptions {
  * A LicenseAdmin client. Every method resolves with the response message (snake_case, every
  * field present) or rejects with grpc-js's `ServiceError` (`code` is the gRPC status,
  * `details` the server's message; see {@link GrpcStatus}).
+ *
+ * @example
+ * ```ts
+ * import * as grpc from '@grpc/grpc-js';
+ * import * as protoLoader from '@grpc/proto-loader';
+ * import { type LicenseAdminClient, licenseAdminClient } from '@fluxel/license/admin';
+ *
+ * const admin: LicenseAdminClient = licenseAdminClient({
+ *   grpc,
+ *   protoLoader,
+ *   address: 'relay.internal:7443',
+ *   credentials: grpc.credentials.createSsl(),
+ * });
+ * // Every page of one tenant's licenses (runs against a listening server):
+ * async function allLicenses(tenant: string) {
+ *   const all = [];
+ *   let page_token = '';
+ *   do {
+ *     const page = await admin.list({ tenant, page_token });
+ *     all.push(...page.licenses);
+ *     page_token = page.next_page_token;
+ *   } while (page_token);
+ *   return all;
+ * }
+ * console.log(typeof allLicenses);
+ * admin.close();
+ * ```
  */
 export interface LicenseAdminClient {
   /** Issues a license (`Create`); the response carries the license key, shown this once. */
@@ -158,11 +283,16 @@ type Unary = (
  *   grpc,
  *   protoLoader,
  *   address: 'relay.internal:7443',
- *   credentials: grpc.credentials.createSsl(caPem),
- *   token: process.env.ADMIN_TOKEN,
+ *   credentials: grpc.credentials.createSsl(), // createSsl(caPem) for a private CA
+ *   token: process.env.ADMIN_TOKEN ?? 'admin-token',
  * });
- * const { license, license_key } = await admin.create({ tenant: 'merchant-42', product: 'wawi-sync' });
- * await admin.lock({ id: license.id, reason: 'chargeback' });
+ * // Runs against a listening LicenseAdmin server; the channel connects on the first call.
+ * async function issueAndLock() {
+ *   const { license, license_key } = await admin.create({ tenant: 'merchant-42', product: 'wawi-sync' });
+ *   await admin.lock({ id: license.id, reason: 'chargeback' });
+ *   return license_key;
+ * }
+ * console.log(typeof issueAndLock);
  * admin.close();
  * ```
  */

@@ -24,8 +24,8 @@ import { LicenseError } from './errors.js';
  *   save: async (name, key) => void entries.set(name, key),
  *   delete: async (name) => entries.delete(name),
  * };
- * const { jkt } = await loadOrCreateDeviceKey(store, 'agent');
- * console.log(jkt);
+ * const { created } = await loadOrCreateDeviceKey(store, 'agent');
+ * console.log(created, entries.size); // true 1
  * ```
  */
 export interface DeviceKeyStore {
@@ -83,7 +83,9 @@ export class MemoryKeyStore implements DeviceKeyStore {
  * const store = new MemoryKeyStore(); // KeychainKeyStore.open() from ./node on a real agent
  * const first = await loadOrCreateDeviceKey(store, 'agent');
  * const again = await loadOrCreateDeviceKey(store, 'agent');
- * assert.equal(again.jkt, first.jkt); // created once, then loaded
+ * assert.equal(first.created, true);
+ * assert.equal(again.created, false); // created once, then loaded
+ * assert.deepEqual(again.privateJwk, first.privateJwk);
  * ```
  */
 export async function loadOrCreateDeviceKey(

@@ -29,7 +29,7 @@ import { compact, segment } from './jws.js';
  * const request: DpopProofRequest = {
  *   method: 'POST',
  *   url: 'https://relay.example/v1/orders?page=2', // query and fragment are not signed
- *   accessToken: 'eyJ…', // adds `ath`
+ *   accessToken: 'eyJhbGciOiJFUzI1NiJ9', // adds `ath`
  *   body: JSON.stringify({ id: 7 }), // adds `cdg`
  * };
  * const signer = createDpopSigner((await generateKeyPair()).privateJwk);

@@ -33,8 +33,8 @@ export function htu(url: string | URL): string {
  * ```ts
  * import { type HeadersLike, headerValue } from '@fluxel/license/server';
  *
- * const fetchHeaders: HeadersLike = new Headers({ dpop: 'eyJ…' }); // a Fetch Request's headers
- * const nodeHeaders: HeadersLike = { dpop: 'eyJ…' }; // node:http's req.headers
+ * const fetchHeaders: HeadersLike = new Headers({ dpop: 'eyJhbGciOiJFUzI1NiJ9' }); // a Fetch Request's headers
+ * const nodeHeaders: HeadersLike = { dpop: 'eyJhbGciOiJFUzI1NiJ9' }; // node:http's req.headers
  * console.log(headerValue(fetchHeaders, 'DPoP').value === headerValue(nodeHeaders, 'DPoP').value);
  * ```
  */
@@ -51,7 +51,7 @@ export type HeadersLike =
  * import assert from 'node:assert/strict';
  * import { headerValue } from '@fluxel/license/server';
  *
- * assert.deepEqual(headerValue({ dpop: 'eyJ…' }, 'DPoP'), { value: 'eyJ…' });
+ * assert.deepEqual(headerValue({ dpop: 'eyJhbGciOiJFUzI1NiJ9' }, 'DPoP'), { value: 'eyJhbGciOiJFUzI1NiJ9' });
  * assert.deepEqual(headerValue({ dpop: ['a', 'b'] }, 'DPoP'), { multiple: true });
  * assert.deepEqual(headerValue(new Headers(), 'DPoP'), {});
  * ```
