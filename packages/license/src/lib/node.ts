@@ -41,13 +41,42 @@ type KeyringModule = { Entry: new (service: string, account: string) => KeyringE
 const HOW_TO_CHOOSE_FILE =
   'Choose the encrypted file store explicitly instead: new EncryptedFileKeyStore({ directory, passphrase }).';
 
-/** Options of {@link KeychainKeyStore.open}. */
+/**
+ * Options of {@link KeychainKeyStore.open}.
+ *
+ * @example
+ * ```ts
+ * import { KeychainKeyStore, type KeychainKeyStoreOptions } from '@fluxel/license/node';
+ *
+ * const options: KeychainKeyStoreOptions = { service: 'wawi-sync-agent' };
+ * // On the agent (needs the OS keychain; not run here):
+ * const open = () => KeychainKeyStore.open(options);
+ * console.log(typeof open);
+ * ```
+ */
 export interface KeychainKeyStoreOptions {
   /** Service name the entries are filed under. Default `fluxel-license`. */
   readonly service?: string;
 }
 
-/** Device keys in the OS keychain. */
+/**
+ * Device keys in the OS keychain.
+ *
+ * @example
+ * ```ts
+ * import { createDpopSigner, loadOrCreateDeviceKey } from '@fluxel/license/client';
+ * import { KeychainKeyStore } from '@fluxel/license/node';
+ *
+ * // On the agent at activation (needs the OS keychain and @napi-rs/keyring; not run here).
+ * // Without a usable keychain open() throws ERR_KEYSTORE_UNAVAILABLE; there is no silent fallback.
+ * async function deviceSigner() {
+ *   const store = await KeychainKeyStore.open({ service: 'wawi-sync-agent' });
+ *   const { privateJwk } = await loadOrCreateDeviceKey(store, 'device');
+ *   return createDpopSigner(privateJwk);
+ * }
+ * console.log(typeof deviceSigner);
+ * ```
+ */
 export class KeychainKeyStore implements DeviceKeyStore {
   readonly kind = 'keychain';
   readonly location: string;
@@ -146,7 +175,24 @@ export class KeychainKeyStore implements DeviceKeyStore {
   }
 }
 
-/** Options of {@link EncryptedFileKeyStore}. */
+/**
+ * Options of {@link EncryptedFileKeyStore}.
+ *
+ * @example
+ * ```ts
+ * import { mkdtempSync, rmSync } from 'node:fs';
+ * import { tmpdir } from 'node:os';
+ * import { join } from 'node:path';
+ * import { EncryptedFileKeyStore, type EncryptedFileKeyStoreOptions } from '@fluxel/license/node';
+ *
+ * const directory = mkdtempSync(join(tmpdir(), 'fluxel-keys-'));
+ * // `key`: 32 bytes from a KMS or machine secret; or `passphrase` (12+ characters, scrypt).
+ * const options: EncryptedFileKeyStoreOptions = { directory, key: crypto.getRandomValues(new Uint8Array(32)) };
+ * const store = new EncryptedFileKeyStore(options);
+ * console.log(store.location === directory); // true
+ * rmSync(directory, { recursive: true, force: true });
+ * ```
+ */
 export interface EncryptedFileKeyStoreOptions {
   /** Folder for the key files (created with mode 0700). */
   readonly directory: string;
@@ -158,7 +204,32 @@ export interface EncryptedFileKeyStoreOptions {
 
 const SCRYPT = { N: 1 << 15, r: 8, p: 1, maxmem: 64 * 1024 * 1024 };
 
-/** Device keys in encrypted files, one per name. Chosen explicitly, never a fallback. */
+/**
+ * Device keys in encrypted files, one per name. Chosen explicitly, never a fallback.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { mkdtempSync, rmSync } from 'node:fs';
+ * import { tmpdir } from 'node:os';
+ * import { join } from 'node:path';
+ * import { loadOrCreateDeviceKey } from '@fluxel/license/client';
+ * import { EncryptedFileKeyStore } from '@fluxel/license/node';
+ *
+ * const directory = mkdtempSync(join(tmpdir(), 'fluxel-keys-'));
+ * try {
+ *   const key = crypto.getRandomValues(new Uint8Array(32)); // a machine secret, not stored next to the files
+ *   const first = await loadOrCreateDeviceKey(new EncryptedFileKeyStore({ directory, key }), 'device');
+ *   const again = await loadOrCreateDeviceKey(new EncryptedFileKeyStore({ directory, key }), 'device');
+ *   assert.deepEqual(again.privateJwk, first.privateJwk);
+ *   // another secret cannot read it
+ *   const other = new EncryptedFileKeyStore({ directory, key: crypto.getRandomValues(new Uint8Array(32)) });
+ *   await assert.rejects(other.load('device'), { code: 'ERR_KEYSTORE_CORRUPT' });
+ * } finally {
+ *   rmSync(directory, { recursive: true, force: true });
+ * }
+ * ```
+ */
 export class EncryptedFileKeyStore implements DeviceKeyStore {
   readonly kind = 'encrypted-file';
   readonly location: string;

@@ -15,12 +15,42 @@ import type {
   LicenseStore,
 } from './store.js';
 
-/** Anything with `query(text, params)` returning rows: `pg`, PGlite, … */
+/**
+ * Anything with `query(text, params)` returning rows: `pg`, PGlite, …
+ *
+ * @example
+ * ```ts
+ * import { type SqlClient, SqlLicenseStore } from '@fluxel/license/sql';
+ *
+ * // A stand-in client that records the SQL (pg's Pool or PGlite in real use).
+ * const statements: string[] = [];
+ * const client: SqlClient = {
+ *   async query(text) {
+ *     statements.push(text);
+ *     return { rows: [] };
+ *   },
+ * };
+ * await new SqlLicenseStore(client).migrate();
+ * console.log(statements[0]); // 'CREATE TABLE IF NOT EXISTS fluxel_licenses_migrations …'
+ * ```
+ */
 export interface SqlClient {
   query(text: string, params?: unknown[]): Promise<{ rows: Record<string, unknown>[] }>;
 }
 
-/** One migration: applied once, in order, recorded in `<table>_migrations`. */
+/**
+ * One migration: applied once, in order, recorded in `<table>_migrations`.
+ *
+ * @example
+ * ```ts
+ * import type { Migration } from '@fluxel/license/sql';
+ *
+ * // For your own migration tool: the SQL with the table name filled in.
+ * const render = (migration: Migration, table: string) =>
+ *   migration.statements.map((s) => s.replaceAll('{{table_name}}', table).replaceAll('{{table}}', table));
+ * console.log(render({ id: 9, name: 'example', statements: ['ANALYZE {{table}}'] }, 'licenses'));
+ * ```
+ */
 export interface Migration {
   readonly id: number;
   readonly name: string;
@@ -28,7 +58,16 @@ export interface Migration {
   readonly statements: readonly string[];
 }
 
-/** The migrations of the license table. */
+/**
+ * The migrations of the license table.
+ *
+ * @example
+ * ```ts
+ * import { LICENSE_MIGRATIONS } from '@fluxel/license/sql';
+ *
+ * for (const migration of LICENSE_MIGRATIONS) console.log(migration.id, migration.name);
+ * ```
+ */
 export const LICENSE_MIGRATIONS: readonly Migration[] = [
   {
     id: 1,
@@ -68,7 +107,26 @@ export const LICENSE_MIGRATIONS: readonly Migration[] = [
   },
 ];
 
-/** Options of {@link SqlLicenseStore}. */
+/**
+ * Options of {@link SqlLicenseStore}.
+ *
+ * @example
+ * ```ts
+ * import { type SqlClient, SqlLicenseStore, type SqlLicenseStoreOptions } from '@fluxel/license/sql';
+ *
+ * // A stand-in client that records the SQL (pg's Pool or PGlite in real use).
+ * const statements: string[] = [];
+ * const client: SqlClient = {
+ *   async query(text) {
+ *     statements.push(text);
+ *     return { rows: [] };
+ *   },
+ * };
+ * const options: SqlLicenseStoreOptions = { table: 'licensing.licenses' };
+ * await new SqlLicenseStore(client, options).migrate();
+ * console.log(statements.some((s) => s.includes('licensing.licenses'))); // true
+ * ```
+ */
 export interface SqlLicenseStoreOptions {
   /** Table name (letters, digits, underscores; optionally `schema.table`). Default `fluxel_licenses`. */
   readonly table?: string;
@@ -98,7 +156,36 @@ const PATCH_COLUMNS: Record<keyof LicensePatch, string> = {
 };
 const JSON_FIELDS = new Set(['entitlements', 'deviceJwk']);
 
-/** A license store in a SQL table. Optimistic concurrency by `version`, atomic in one UPDATE. */
+/**
+ * A license store in a SQL table. Optimistic concurrency by `version`, atomic in one UPDATE.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { generateKeyPair, LicenseAuthority, MemoryReplayStore } from '@fluxel/license/server';
+ * import { type SqlClient, SqlLicenseStore } from '@fluxel/license/sql';
+ *
+ * // In production: new SqlLicenseStore(new pg.Pool({ connectionString })) or new SqlLicenseStore(new PGlite()).
+ * // A stand-in client that records the SQL (pg's Pool or PGlite in real use).
+ * const statements: string[] = [];
+ * const client: SqlClient = {
+ *   async query(text) {
+ *     statements.push(text);
+ *     return { rows: [] };
+ *   },
+ * };
+ * const store = new SqlLicenseStore(client);
+ * await store.migrate(); // on every start; applies what is missing
+ * new LicenseAuthority({
+ *   store,
+ *   pepper: crypto.getRandomValues(new Uint8Array(32)),
+ *   issuer: 'https://relay.example',
+ *   signingKeys: [{ kid: '2026-11', privateJwk: (await generateKeyPair('EdDSA')).privateJwk }],
+ *   replay: new MemoryReplayStore(),
+ * });
+ * assert.ok(statements.some((s) => s.startsWith('CREATE TABLE IF NOT EXISTS fluxel_licenses ')));
+ * ```
+ */
 export class SqlLicenseStore implements LicenseStore {
   readonly #client: SqlClient;
   readonly #table: string;

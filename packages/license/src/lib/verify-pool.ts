@@ -18,7 +18,18 @@ import { algorithmOf, type PublicJwk, type SignatureAlgorithm } from '../jwk.js'
 import type { Verifier, VerifierFactory } from '../sig.js';
 import { LicenseError } from './errors.js';
 
-/** Options of {@link createVerifyPool}. */
+/**
+ * Options of {@link createVerifyPool}.
+ *
+ * @example
+ * ```ts
+ * import { createVerifyPool, type VerifyPoolOptions } from '@fluxel/license/node';
+ *
+ * const options: VerifyPoolOptions = { threads: 1, keysPerThread: 1_000 };
+ * const pool = createVerifyPool(options);
+ * await pool.close();
+ * ```
+ */
 export interface VerifyPoolOptions {
   /** Worker threads, 1–64. Default: one per core beyond the first (at least 1). */
   readonly threads?: number;
@@ -26,7 +37,27 @@ export interface VerifyPoolOptions {
   readonly keysPerThread?: number;
 }
 
-/** A pool of verification threads; a {@link VerifierFactory}. Close it when done. */
+/**
+ * A pool of verification threads; a {@link VerifierFactory}. Close it when done.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { createDpopSigner, createDpopVerifier, generateKeyPair, MemoryReplayStore } from '@fluxel/license/server';
+ * import { createVerifyPool, type VerifyPool } from '@fluxel/license/node';
+ *
+ * const pool: VerifyPool = createVerifyPool({ threads: 1 });
+ * try {
+ *   const verifier = createDpopVerifier({ replay: new MemoryReplayStore(), backend: pool });
+ *   const device = createDpopSigner((await generateKeyPair()).privateJwk);
+ *   const url = 'https://relay.example/v1/mailbox';
+ *   const proof = await device.proof({ method: 'GET', url });
+ *   assert.equal((await verifier.verify({ method: 'GET', url, proof })).jkt, device.jkt);
+ * } finally {
+ *   await pool.close();
+ * }
+ * ```
+ */
 export interface VerifyPool extends VerifierFactory {
   /** How many threads verify. */
   readonly threads: number;
@@ -34,7 +65,17 @@ export interface VerifyPool extends VerifierFactory {
   close(): Promise<void>;
 }
 
-/** The default thread count: one per core beyond the first, at least one. */
+/**
+ * The default thread count: one per core beyond the first, at least one.
+ *
+ * @example
+ * ```ts
+ * import { availableParallelism } from 'node:os';
+ * import { defaultVerifyThreads } from '@fluxel/license/node';
+ *
+ * console.log(defaultVerifyThreads(), availableParallelism()); // e.g. 7 8: one core left for the event loop
+ * ```
+ */
 export function defaultVerifyThreads(): number {
   return Math.max(1, availableParallelism() - 1);
 }
@@ -248,7 +289,27 @@ function threadGone(): LicenseError {
   );
 }
 
-/** Starts a pool of signature verification threads. */
+/**
+ * Starts a pool of signature verification threads.
+ *
+ * @example
+ * ```ts
+ * import { createVerifyPool } from '@fluxel/license/node';
+ * import { generateKeyPair, LicenseAuthority, MemoryLicenseStore, MemoryReplayStore } from '@fluxel/license/server';
+ *
+ * const pool = createVerifyPool({ threads: 1 }); // default: defaultVerifyThreads()
+ * const authority = new LicenseAuthority({
+ *   store: new MemoryLicenseStore(),
+ *   pepper: crypto.getRandomValues(new Uint8Array(32)),
+ *   issuer: 'https://relay.example',
+ *   signingKeys: [{ kid: '2026-11', privateJwk: (await generateKeyPair('EdDSA')).privateJwk }],
+ *   replay: new MemoryReplayStore(),
+ *   verifier: pool, // DPoP signature checks on worker threads
+ * });
+ * console.log(authority.jwks().keys.length); // 1
+ * await pool.close(); // on shutdown
+ * ```
+ */
 export function createVerifyPool(options: VerifyPoolOptions = {}): VerifyPool {
   const threads = options.threads ?? defaultVerifyThreads();
   if (!Number.isInteger(threads) || threads < 1 || threads > 64)
