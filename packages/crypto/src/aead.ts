@@ -39,7 +39,7 @@ export interface Sealer {
  * const unwrapped: MaybePromise<Uint8Array> = remote.unwrap(await remote.wrap(generateKey()));
  * assert.equal((await unwrapped).length, 32);
  * const keyring = new Keyring([remote]);
- * assert.equal(new TextDecoder().decode(await open(await seal(new Uint8Array([104, 105]), { keyring }), { keyring })), 'hi');
+ * assert.deepEqual(await open(await seal(Uint8Array.of(1, 2), { keyring }), { keyring }), Uint8Array.of(1, 2));
  * ```
  */
 export type MaybePromise<T> = T | Promise<T>;

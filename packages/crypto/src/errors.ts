@@ -87,13 +87,15 @@ export type CryptoErrorCode = (typeof CRYPTO_ERROR_CODES)[number];
  * @example
  * ```ts
  * import assert from 'node:assert/strict';
- * import { CryptoError, open } from '@fluxel/crypto';
+ * import { CryptoError, generateKey, Keyring, localKek, open } from '@fluxel/crypto';
  *
+ * const keyring = new Keyring([localKek({ id: 'local-1', key: generateKey() })]);
  * try {
- *   await open(new TextEncoder().encode('not a ciphertext'), { keyring: undefined as never });
+ *   await open(new TextEncoder().encode('not a ciphertext'), { keyring });
  * } catch (error) {
+ *   // Match on the code, never on the message.
  *   assert.ok(CryptoError.isInstance(error));
- *   assert.equal(error.code, 'ERR_CRYPTO_INVALID_ARGUMENT'); // no keyring given
+ *   assert.equal(error.code, 'ERR_CRYPTO_MALFORMED');
  * }
  * ```
  */

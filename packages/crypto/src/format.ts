@@ -61,7 +61,7 @@ export const MAX_WRAPPED_LENGTH = 4096;
  * import { type HeaderEntry, generateKey, localKek } from '@fluxel/crypto';
  *
  * const kek = localKek({ id: 'local-1', key: generateKey() });
- * const entry: HeaderEntry = { kekId: kek.id, wrapped: kek.wrap(generateKey()) as Uint8Array };
+ * const entry: HeaderEntry = { kekId: kek.id, wrapped: await kek.wrap(generateKey()) };
  * assert.equal(entry.wrapped.length, 61); // AES-GCM wrapping: 01 ‖ nonce ‖ key ‖ tag, see the README
  * ```
  */

@@ -22,7 +22,7 @@ export type { MaybePromise } from './aead.js';
  * @example
  * ```ts
  * import assert from 'node:assert/strict';
- * import { CryptoError, type KekProvider, generateKey, Keyring, localKek, open, seal } from '@fluxel/crypto';
+ * import { type KekProvider, generateKey, Keyring, localKek, open, seal } from '@fluxel/crypto';
  *
  * // A provider is an id and two calls. This one forwards to a local key and counts the calls,
  * // where a real one would call a KMS or an HSM.
@@ -36,8 +36,7 @@ export type { MaybePromise } from './aead.js';
  *   },
  *   async unwrap(wrapped) {
  *     calls++;
- *     if (wrapped.length === 0) throw new CryptoError('ERR_CRYPTO_DECRYPTION_FAILED', 'decryption failed');
- *     return inner.unwrap(wrapped);
+ *     return inner.unwrap(wrapped); // a wrapped key that does not authenticate: ERR_CRYPTO_DECRYPTION_FAILED
  *   },
  * };
  * const keyring = new Keyring([hsm]);

@@ -184,7 +184,10 @@ export interface RewrapAllOptions extends RewrapOptions {
  * }
  * let changed = 0;
  * for await (const row of rewrapAll(readRows(), newKeyring, { from: oldKeyring, concurrency: 16 })) {
- *   if (row.ok && row.changed) table.set(row.id, row.ciphertext), changed++;
+ *   if (row.ok && row.changed) {
+ *     table.set(row.id, row.ciphertext);
+ *     changed++;
+ *   }
  * }
  * assert.equal(changed, 5);
  * // A rerun (after a crash) skips the rows already done.
