@@ -21,7 +21,27 @@ export interface Sealer {
   final(): Uint8Array;
 }
 
-/** A value or a promise of it: sync fast paths skip the promise. */
+/**
+ * A value or a promise of it: sync fast paths skip the promise.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { type KekProvider, type MaybePromise, generateKey, Keyring, localKek, open, seal } from '@fluxel/crypto';
+ *
+ * // A provider may answer synchronously (a local key) or with a promise (a KMS round trip).
+ * const local = localKek({ id: 'local-1', key: generateKey() });
+ * const remote: KekProvider = {
+ *   id: 'remote-1',
+ *   wrap: async (dek): Promise<Uint8Array> => local.wrap(dek),
+ *   unwrap: async (wrapped): Promise<Uint8Array> => local.unwrap(wrapped),
+ * };
+ * const unwrapped: MaybePromise<Uint8Array> = remote.unwrap(await remote.wrap(generateKey()));
+ * assert.equal((await unwrapped).length, 32);
+ * const keyring = new Keyring([remote]);
+ * assert.deepEqual(await open(await seal(Uint8Array.of(1, 2), { keyring }), { keyring }), Uint8Array.of(1, 2));
+ * ```
+ */
 export type MaybePromise<T> = T | Promise<T>;
 
 /** One AEAD algorithm with a 32-byte key and a 16-byte tag. */

@@ -10,7 +10,35 @@ import { checkKekId, type KekProvider } from './kek.js';
 
 export type { KekProvider, MaybePromise } from './kek.js';
 
-/** Options of {@link awsKmsKek}. */
+/**
+ * Options of {@link awsKmsKek}.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { generateKey } from '@fluxel/crypto';
+ * import { type AwsKmsKekOptions, awsKmsKek } from '@fluxel/crypto/aws-kms';
+ *
+ * // A stand-in for `new KMSClient({ region: 'eu-central-1' })` so that this example makes no network
+ * // call: the adapter only calls `client.send(command)` with an EncryptCommand or a DecryptCommand.
+ * const pad = generateKey();
+ * const xor = (bytes: Uint8Array) => bytes.map((byte, i) => byte ^ (pad[i % pad.length] as number));
+ * const client = {
+ *   async send(command: { input: { Plaintext?: Uint8Array; CiphertextBlob?: Uint8Array } }) {
+ *     const { Plaintext, CiphertextBlob } = command.input;
+ *     return Plaintext ? { CiphertextBlob: xor(Plaintext) } : { Plaintext: xor(CiphertextBlob ?? new Uint8Array()) };
+ *   },
+ * } as unknown as AwsKmsKekOptions['client'];
+ *
+ * const options: AwsKmsKekOptions = {
+ *   client,
+ *   keyId: 'arn:aws:kms:eu-central-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab',
+ *   id: 'aws-kms:eu-main',
+ *   encryptionContext: { service: 'billing' }, // visible in CloudTrail
+ * };
+ * assert.equal(awsKmsKek(options).id, 'aws-kms:eu-main');
+ * ```
+ */
 export interface AwsKmsKekOptions {
   /** A configured KMS client (region, credentials, endpoint). */
   readonly client: Pick<KMSClient, 'send'>;
@@ -38,7 +66,34 @@ function mapError(error: unknown, keyId: string, unwrapping: boolean): CryptoErr
   });
 }
 
-/** A {@link KekProvider} backed by an AWS KMS symmetric key. */
+/**
+ * A {@link KekProvider} backed by an AWS KMS symmetric key.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { DataKeyCache, generateKey, Keyring, open, seal } from '@fluxel/crypto';
+ * import { type AwsKmsKekOptions, awsKmsKek } from '@fluxel/crypto/aws-kms';
+ *
+ * // A stand-in for `new KMSClient({ region: 'eu-central-1' })` so that this example makes no network
+ * // call: the adapter only calls `client.send(command)` with an EncryptCommand or a DecryptCommand.
+ * const pad = generateKey();
+ * const xor = (bytes: Uint8Array) => bytes.map((byte, i) => byte ^ (pad[i % pad.length] as number));
+ * const client = {
+ *   async send(command: { input: { Plaintext?: Uint8Array; CiphertextBlob?: Uint8Array } }) {
+ *     const { Plaintext, CiphertextBlob } = command.input;
+ *     return Plaintext ? { CiphertextBlob: xor(Plaintext) } : { Plaintext: xor(CiphertextBlob ?? new Uint8Array()) };
+ *   },
+ * } as unknown as AwsKmsKekOptions['client'];
+ *
+ * const keyId = 'arn:aws:kms:eu-central-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab';
+ * const keyring = new Keyring([awsKmsKek({ client, keyId })]);
+ * const cache = new DataKeyCache({ maxAge: 5 * 60_000 }); // one KMS call per cached key, not per record
+ * const sealed = await seal(new TextEncoder().encode('card token'), { keyring, cache, context: { tenant: 'acme' } });
+ * assert.equal(keyring.primary.id, `aws-kms:${keyId}`);
+ * assert.equal(new TextDecoder().decode(await open(sealed, { keyring, context: { tenant: 'acme' } })), 'card token');
+ * ```
+ */
 export function awsKmsKek(options: AwsKmsKekOptions): KekProvider {
   const { client, keyId } = options;
   if (typeof keyId !== 'string' || keyId.length === 0) {

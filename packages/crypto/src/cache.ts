@@ -26,7 +26,20 @@ export function providerKey(kek: KekProvider): number {
   return id;
 }
 
-/** Limits of a {@link DataKeyCache}. */
+/**
+ * Limits of a {@link DataKeyCache}.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { DataKeyCache, type DataKeyCacheOptions } from '@fluxel/crypto';
+ *
+ * // One data key for at most 5 minutes, 10 000 records or 1 GiB, whichever comes first.
+ * const options: DataKeyCacheOptions = { maxAge: 5 * 60_000, maxMessages: 10_000, maxBytes: 1 << 30 };
+ * const cache = new DataKeyCache(options);
+ * assert.deepEqual(cache.stats, { hits: 0, misses: 0 });
+ * ```
+ */
 export interface DataKeyCacheOptions {
   /** Longest time an entry is used, in ms (required: there is no safe default). */
   readonly maxAge: number;
@@ -40,7 +53,20 @@ export interface DataKeyCacheOptions {
   readonly now?: () => number;
 }
 
-/** A cached data key with what it has sealed so far. */
+/**
+ * A cached data key with what it has sealed so far.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { type CachedDataKey, DataKeyCache, generateKey } from '@fluxel/crypto';
+ *
+ * const cache = new DataKeyCache({ maxAge: 60_000 });
+ * const key: CachedDataKey = { dek: generateKey(), entries: [{ kekId: 'local-1', wrapped: new Uint8Array(61) }] };
+ * cache.putForSeal('local-1', key, 100);
+ * assert.deepEqual(cache.takeForSeal('local-1', 100)?.entries, key.entries);
+ * ```
+ */
 export interface CachedDataKey {
   /** The data key itself. */
   readonly dek: Uint8Array;
@@ -59,7 +85,21 @@ interface OpenEntry {
   readonly created: number;
 }
 
-/** Counters of a {@link DataKeyCache}, for tests and metrics. */
+/**
+ * Counters of a {@link DataKeyCache}, for tests and metrics.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { DataKeyCache, type DataKeyCacheStats, generateKey, Keyring, localKek, seal } from '@fluxel/crypto';
+ *
+ * const keyring = new Keyring([localKek({ id: 'local-1', key: generateKey() })]);
+ * const cache = new DataKeyCache({ maxAge: 60_000 });
+ * for (let i = 0; i < 3; i++) await seal(new Uint8Array([i]), { keyring, cache });
+ * const stats: DataKeyCacheStats = cache.stats; // one new data key, then two reuses
+ * assert.deepEqual(stats, { hits: 2, misses: 1 });
+ * ```
+ */
 export interface DataKeyCacheStats {
   /** Lookups answered from the cache. */
   hits: number;
@@ -67,7 +107,24 @@ export interface DataKeyCacheStats {
   misses: number;
 }
 
-/** A bounded data-key cache; pass it to seal/open/stream options as `cache`. */
+/**
+ * A bounded data-key cache; pass it to seal/open/stream options as `cache`.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { DataKeyCache, generateKey, inspect, Keyring, localKek, open, seal } from '@fluxel/crypto';
+ *
+ * const keyring = new Keyring([localKek({ id: 'local-1', key: generateKey() })]);
+ * const cache = new DataKeyCache({ maxAge: 5 * 60_000, maxMessages: 10_000 });
+ * const a = await seal(new TextEncoder().encode('row 1'), { keyring, cache });
+ * const b = await seal(new TextEncoder().encode('row 2'), { keyring, cache });
+ * // Both records share one wrapped data key: one KEK call for the batch.
+ * assert.deepEqual(inspect(a).kekIds, inspect(b).kekIds);
+ * assert.equal(new TextDecoder().decode(await open(b, { keyring, cache })), 'row 2');
+ * cache.clear(); // wipes every cached key
+ * ```
+ */
 export class DataKeyCache {
   readonly #maxAge: number;
   readonly #maxMessages: number;

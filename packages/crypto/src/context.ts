@@ -6,7 +6,22 @@
  */
 import { CryptoError } from './errors.js';
 
-/** A string-to-string map bound to a ciphertext; the same map must be given to open it. */
+/**
+ * A string-to-string map bound to a ciphertext; the same map must be given to open it.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { type EncryptionContext, generateKey, Keyring, localKek, open, seal } from '@fluxel/crypto';
+ *
+ * const keyring = new Keyring([localKek({ id: 'local-1', key: generateKey() })]);
+ * const context: EncryptionContext = { tenant: 'acme', table: 'credentials', record: '42' };
+ * const sealed = await seal(new TextEncoder().encode('api-key-123'), { keyring, context });
+ * // The same map, in any key order, opens it.
+ * const reordered: EncryptionContext = { record: '42', table: 'credentials', tenant: 'acme' };
+ * assert.equal(new TextDecoder().decode(await open(sealed, { keyring, context: reordered })), 'api-key-123');
+ * ```
+ */
 export type EncryptionContext = Readonly<Record<string, string>>;
 
 const encoder = new TextEncoder();
@@ -15,6 +30,20 @@ const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[
 /**
  * The canonical bytes of a context (a plain object of strings). Non-string values, anything but
  * a plain object (a `Map`, an array) and lone surrogates are `ERR_CRYPTO_INVALID_ARGUMENT`.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { encodeContext } from '@fluxel/crypto';
+ *
+ * assert.deepEqual(encodeContext(undefined), new Uint8Array(4)); // count 0
+ * // Keys are sorted, so the encoding does not depend on the order they were written in.
+ * assert.deepEqual(encodeContext({ b: '2', a: '1' }), encodeContext({ a: '1', b: '2' }));
+ * assert.deepEqual(
+ *   encodeContext({ a: 'b' }),
+ *   Uint8Array.of(0, 0, 0, 1, 0, 0, 0, 1, 0x61, 0, 0, 0, 1, 0x62),
+ * );
+ * ```
  */
 export function encodeContext(context: EncryptionContext | undefined): Uint8Array {
   if (context === undefined) return new Uint8Array(4);

@@ -14,7 +14,23 @@ import { encodeEntries, encodePrefix, type Header, parseComplete, SALT_LENGTH } 
 import { checkKeyring, type Keyring } from './keyring.js';
 import { DEFAULT_SUITE, type SuiteName, suiteByName } from './suites.js';
 
-/** Options of {@link seal}. */
+/**
+ * Options of {@link seal}.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { DataKeyCache, generateKey, inspect, Keyring, localKek, type SealOptions, seal } from '@fluxel/crypto';
+ *
+ * const options: SealOptions = {
+ *   keyring: new Keyring([localKek({ id: 'local-1', key: generateKey() })]),
+ *   context: { tenant: 'acme' },
+ *   suite: 'xchacha20-poly1305',
+ *   cache: new DataKeyCache({ maxAge: 60_000 }),
+ * };
+ * assert.equal(inspect(await seal(new Uint8Array(10), options)).suite, 'xchacha20-poly1305');
+ * ```
+ */
 export interface SealOptions {
   /** The KEKs; the data key is wrapped under `keyring.recipients`. */
   readonly keyring: Keyring;
@@ -26,7 +42,20 @@ export interface SealOptions {
   readonly cache?: DataKeyCache;
 }
 
-/** Options of {@link open}. */
+/**
+ * Options of {@link open}.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { generateKey, Keyring, localKek, type OpenOptions, open, seal } from '@fluxel/crypto';
+ *
+ * const keyring = new Keyring([localKek({ id: 'local-1', key: generateKey() })]);
+ * const sealed = await seal(Uint8Array.of(1, 2, 3), { keyring, context: { tenant: 'acme' } });
+ * const options: OpenOptions = { keyring, context: { tenant: 'acme' } };
+ * assert.deepEqual(await open(sealed, options), Uint8Array.of(1, 2, 3));
+ * ```
+ */
 export interface OpenOptions {
   /** Must hold a KEK named in the header. */
   readonly keyring: Keyring;
@@ -36,7 +65,20 @@ export interface OpenOptions {
   readonly cache?: DataKeyCache;
 }
 
-/** Largest record {@link seal} accepts (use streams above): 2^31 − 1 bytes. */
+/**
+ * Largest record {@link seal} accepts (use streams above): 2^31 − 1 bytes.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { MAX_RECORD_SIZE } from '@fluxel/crypto';
+ *
+ * // Above this, seal a stream (sealStream, sealIterable) instead of one record.
+ * const useStream = (size: number) => size > MAX_RECORD_SIZE;
+ * assert.equal(MAX_RECORD_SIZE, 2 ** 31 - 1);
+ * assert.equal(useStream(4 * 2 ** 30), true);
+ * ```
+ */
 export const MAX_RECORD_SIZE = 2 ** 31 - 1;
 
 // The last context encoded, by content: services seal and open record after record under
@@ -87,6 +129,20 @@ export function aadOf(prefix: Uint8Array, context: Uint8Array): Uint8Array {
 /**
  * Encrypts one record. The result is the binary format (see the README); `toText` gives the
  * base64url text form. Bad arguments are `ERR_CRYPTO_INVALID_ARGUMENT`; KEK failures pass through.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { generateKey, inspect, Keyring, localKek, seal } from '@fluxel/crypto';
+ *
+ * const keyring = new Keyring([localKek({ id: 'local-1', key: generateKey() })]);
+ * const sealed = await seal(new TextEncoder().encode('api-key-123'), {
+ *   keyring,
+ *   context: { tenant: 'acme', record: '42' },
+ * });
+ * assert.equal(inspect(sealed).suite, 'aes-256-gcm');
+ * assert.deepEqual(inspect(sealed).kekIds, ['local-1']);
+ * ```
  */
 export async function seal(plaintext: Uint8Array, options: SealOptions): Promise<Uint8Array> {
   if (!(plaintext instanceof Uint8Array)) {
@@ -147,6 +203,21 @@ export function messageKeyOf(
  * Decrypts one record. Wrong key, tag, commitment or context: `ERR_CRYPTO_DECRYPTION_FAILED`
  * ("decryption failed", nothing more). Bad structure: `ERR_CRYPTO_MALFORMED`; newer format:
  * `ERR_CRYPTO_UNSUPPORTED_VERSION`; no KEK of the keyring named: `ERR_CRYPTO_UNKNOWN_KEK`.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { CryptoError, generateKey, Keyring, localKek, open, seal } from '@fluxel/crypto';
+ *
+ * const keyring = new Keyring([localKek({ id: 'local-1', key: generateKey() })]);
+ * const context = { tenant: 'acme', record: '42' };
+ * const sealed = await seal(new TextEncoder().encode('api-key-123'), { keyring, context });
+ * assert.equal(new TextDecoder().decode(await open(sealed, { keyring, context })), 'api-key-123');
+ * // Another context (another row) does not open it, and the error says nothing more.
+ * await assert.rejects(open(sealed, { keyring, context: { ...context, record: '43' } }), (error) =>
+ *   CryptoError.isInstance(error) && error.code === 'ERR_CRYPTO_DECRYPTION_FAILED',
+ * );
+ * ```
  */
 export async function open(ciphertext: Uint8Array, options: OpenOptions): Promise<Uint8Array> {
   const keyring = checkKeyring(options?.keyring);

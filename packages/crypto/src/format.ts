@@ -25,7 +25,19 @@ import { type Suite, suiteById } from './suites.js';
 
 /** The first three bytes of every ciphertext: ASCII "FLX". */
 export const MAGIC: Uint8Array = /* @__PURE__ */ Uint8Array.of(0x46, 0x4c, 0x58);
-/** The format version this code writes and reads. */
+/**
+ * The format version this code writes and reads.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { FORMAT_VERSION, generateKey, inspect, Keyring, localKek, seal } from '@fluxel/crypto';
+ *
+ * const sealed = await seal(Uint8Array.of(1), { keyring: new Keyring([localKek({ id: 'k', key: generateKey() })]) });
+ * assert.equal(sealed[3], FORMAT_VERSION); // after the magic "FLX"
+ * assert.equal(inspect(sealed).version, FORMAT_VERSION);
+ * ```
+ */
 export const FORMAT_VERSION = 1;
 /** Flag bit: the body is a chunked stream. */
 export const FLAG_STREAM = 1;
@@ -40,7 +52,19 @@ export const MAX_ENTRIES = 32;
 /** Longest wrapped DEK accepted. */
 export const MAX_WRAPPED_LENGTH = 4096;
 
-/** One recipient of a message: the KEK that wrapped the DEK, and the wrapped DEK. */
+/**
+ * One recipient of a message: the KEK that wrapped the DEK, and the wrapped DEK.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { type HeaderEntry, generateKey, localKek } from '@fluxel/crypto';
+ *
+ * const kek = localKek({ id: 'local-1', key: generateKey() });
+ * const entry: HeaderEntry = { kekId: kek.id, wrapped: await kek.wrap(generateKey()) };
+ * assert.equal(entry.wrapped.length, 61); // AES-GCM wrapping: 01 ‖ nonce ‖ key ‖ tag, see the README
+ * ```
+ */
 export interface HeaderEntry {
   /** The id of the KEK that wrapped the data key. */
   readonly kekId: string;

@@ -16,7 +16,34 @@ import { type Backend, defaultBackend } from './native.js';
 
 export type { MaybePromise } from './aead.js';
 
-/** A key-encryption key: wraps and unwraps 32-byte data keys. */
+/**
+ * A key-encryption key: wraps and unwraps 32-byte data keys.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { type KekProvider, generateKey, Keyring, localKek, open, seal } from '@fluxel/crypto';
+ *
+ * // A provider is an id and two calls. This one forwards to a local key and counts the calls,
+ * // where a real one would call a KMS or an HSM.
+ * const inner = localKek({ id: 'hsm-slot-1', key: generateKey() });
+ * let calls = 0;
+ * const hsm: KekProvider = {
+ *   id: 'hsm:slot-1',
+ *   async wrap(dek) {
+ *     calls++;
+ *     return inner.wrap(dek);
+ *   },
+ *   async unwrap(wrapped) {
+ *     calls++;
+ *     return inner.unwrap(wrapped); // a wrapped key that does not authenticate: ERR_CRYPTO_DECRYPTION_FAILED
+ *   },
+ * };
+ * const keyring = new Keyring([hsm]);
+ * assert.deepEqual(await open(await seal(Uint8Array.of(7), { keyring }), { keyring }), Uint8Array.of(7));
+ * assert.equal(calls, 2);
+ * ```
+ */
 export interface KekProvider {
   /** Stable identifier written in every header (1–255 UTF-8 bytes). */
   readonly id: string;
@@ -26,10 +53,39 @@ export interface KekProvider {
   unwrap(wrapped: Uint8Array): MaybePromise<Uint8Array>;
 }
 
-/** How a local KEK wraps data keys. */
+/**
+ * How a local KEK wraps data keys.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { generateKey, type LocalWrapping, localKek } from '@fluxel/crypto';
+ *
+ * const key = generateKey();
+ * const dek = generateKey();
+ * // Whatever a KEK wraps new keys with, it unwraps all three forms.
+ * for (const wrapping of ['aes-gcm', 'aes-kw', 'aes-kwp'] satisfies LocalWrapping[]) {
+ *   const wrapped = await localKek({ id: 'local-1', key, wrapping }).wrap(dek);
+ *   assert.deepEqual(await localKek({ id: 'local-1', key }).unwrap(wrapped), dek);
+ * }
+ * ```
+ */
 export type LocalWrapping = 'aes-gcm' | 'aes-kw' | 'aes-kwp';
 
-/** Options of {@link localKek}. */
+/**
+ * Options of {@link localKek}.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { generateKey, type LocalKekOptions, localKek } from '@fluxel/crypto';
+ *
+ * const options: LocalKekOptions = { id: 'local:2026-11', key: generateKey(), wrapping: 'aes-kw' };
+ * const kek = localKek(options);
+ * assert.equal(kek.wrapping, 'aes-kw');
+ * assert.equal((await kek.wrap(generateKey())).length, 41); // 01 ‖ AES-KW (RFC 3394)
+ * ```
+ */
 export interface LocalKekOptions {
   /** Identifier written in headers, e.g. `"local:2026-11"`. */
   readonly id: string;
@@ -41,7 +97,23 @@ export interface LocalKekOptions {
   readonly backend?: Backend;
 }
 
-/** A local KEK, which can also be destroyed in memory. */
+/**
+ * A local KEK, which can also be destroyed in memory.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { CryptoError, generateKey, Keyring, type LocalKek, localKek, seal } from '@fluxel/crypto';
+ *
+ * const kek: LocalKek = localKek({ id: 'local-1', key: generateKey() });
+ * const keyring = new Keyring([kek]);
+ * await seal(Uint8Array.of(1), { keyring });
+ * kek.destroy(); // overwrites the key in memory
+ * await assert.rejects(seal(Uint8Array.of(1), { keyring }), (error) =>
+ *   CryptoError.isInstance(error) && error.code === 'ERR_CRYPTO_KEY_DESTROYED',
+ * );
+ * ```
+ */
 export interface LocalKek extends KekProvider {
   /** The wrapping used for new data keys. */
   readonly wrapping: LocalWrapping;
@@ -66,6 +138,18 @@ export function checkKekId(id: unknown): string {
  * `./node` subpath). Wrapped form: one algorithm byte (01 AES-KW, 02 AES-KWP, 03 AES-GCM) then
  * the RFC 3394 / RFC 5649 output, or `nonce(12) ‖ ciphertext(32) ‖ tag(16)` for AES-GCM with
  * AAD `"fluxel/kek/v1:" ‖ id`.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { generateKey, Keyring, localKek, open, seal } from '@fluxel/crypto';
+ *
+ * // In production the key comes from a secret store; here it is fresh.
+ * const kek = localKek({ id: 'local:2026-11', key: generateKey() });
+ * const keyring = new Keyring([kek]);
+ * const sealed = await seal(new TextEncoder().encode('hello'), { keyring });
+ * assert.equal(new TextDecoder().decode(await open(sealed, { keyring })), 'hello');
+ * ```
  */
 export function localKek(options: LocalKekOptions): LocalKek {
   const id = checkKekId(options.id);
@@ -134,7 +218,20 @@ export function localKek(options: LocalKekOptions): LocalKek {
   };
 }
 
-/** A fresh random 256-bit key, e.g. for {@link localKek}. */
+/**
+ * A fresh random 256-bit key, e.g. for {@link localKek}.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { generateKey, localKek } from '@fluxel/crypto';
+ *
+ * const key = generateKey();
+ * assert.equal(key.length, 32);
+ * assert.notDeepEqual(key, generateKey());
+ * assert.equal(localKek({ id: 'dev', key }).id, 'dev');
+ * ```
+ */
 export function generateKey(): Uint8Array {
   return randomBytes(32);
 }

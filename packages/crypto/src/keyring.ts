@@ -6,7 +6,24 @@
 import { CryptoError } from './errors.js';
 import { checkKekId, type KekProvider } from './kek.js';
 
-/** Options of {@link Keyring}. */
+/**
+ * Options of {@link Keyring}.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { generateKey, inspect, Keyring, type KeyringOptions, localKek, seal } from '@fluxel/crypto';
+ *
+ * const current = localKek({ id: 'eu-2026', key: generateKey() });
+ * const previous = localKek({ id: 'eu-2025', key: generateKey() });
+ * const backup = localKek({ id: 'backup', key: generateKey() });
+ * // New data keys are wrapped under the primary and the backup (each one opens alone);
+ * // the previous KEK still opens older records.
+ * const options: KeyringOptions = { primary: 'eu-2026', recipients: ['eu-2026', 'backup'] };
+ * const keyring = new Keyring([current, previous, backup], options);
+ * assert.deepEqual(inspect(await seal(Uint8Array.of(1), { keyring })).kekIds, ['eu-2026', 'backup']);
+ * ```
+ */
 export interface KeyringOptions {
   /** Id of the KEK new messages are wrapped under. Default: the first KEK. */
   readonly primary?: string;
@@ -34,7 +51,23 @@ export function checkKeyring(keyring: unknown): Keyring {
   return k;
 }
 
-/** A set of KEKs with a primary. Immutable: build a new keyring to rotate. */
+/**
+ * A set of KEKs with a primary. Immutable: build a new keyring to rotate.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { generateKey, Keyring, localKek, open, seal } from '@fluxel/crypto';
+ *
+ * const old = localKek({ id: 'local-2025', key: generateKey() });
+ * const sealed = await seal(Uint8Array.of(1, 2), { keyring: new Keyring([old]) });
+ * // Rotation: a new keyring whose primary is the new KEK, keeping the old one to open old records.
+ * const keyring = new Keyring([localKek({ id: 'local-2026', key: generateKey() }), old]);
+ * assert.equal(keyring.primary.id, 'local-2026');
+ * assert.deepEqual(keyring.ids(), ['local-2026', 'local-2025']);
+ * assert.deepEqual(await open(sealed, { keyring }), Uint8Array.of(1, 2));
+ * ```
+ */
 export class Keyring {
   readonly #keks = new Map<string, KekProvider>();
   /** The KEK new messages are wrapped under. */

@@ -63,7 +63,22 @@ function load(): NodeCrypto | undefined {
 /** The runtime's `node:crypto` (Node, Bun, Deno, workerd with `nodejs_compat`), else `undefined`. */
 export const nodeCrypto: NodeCrypto | undefined = /* @__PURE__ */ load();
 
-/** Which implementation of a primitive runs: `node` (node:crypto) or `web` (Web Crypto / `@noble`). */
+/**
+ * Which implementation of a primitive runs: `node` (node:crypto) or `web` (Web Crypto / `@noble`).
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { type Backend, generateKey, localKek } from '@fluxel/crypto';
+ *
+ * // `web` forces Web Crypto (as in browsers and workers); the bytes are the same either way.
+ * const key = generateKey();
+ * const dek = generateKey();
+ * const backend: Backend = 'web';
+ * const wrapped = await localKek({ id: 'local-1', key, wrapping: 'aes-kw', backend }).wrap(dek);
+ * assert.deepEqual(await localKek({ id: 'local-1', key }).unwrap(wrapped), dek);
+ * ```
+ */
 export type Backend = 'node' | 'web';
 
 /** The default backend: `node` where node:crypto is reachable. */

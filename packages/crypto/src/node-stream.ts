@@ -48,17 +48,23 @@ function bytesOf(chunk: unknown): Uint8Array {
  *
  * @example
  * ```ts
- * import { createReadStream, createWriteStream } from 'node:fs';
+ * import assert from 'node:assert/strict';
+ * import { Readable } from 'node:stream';
  * import { pipeline } from 'node:stream/promises';
- * import { Keyring, localKek } from '@fluxel/crypto';
+ * import { generateKey, inspect, Keyring, localKek } from '@fluxel/crypto';
  * import { sealNodeStream } from '@fluxel/crypto/node';
  *
- * const keyring = new Keyring([localKek({ id: 'k1', key: crypto.getRandomValues(new Uint8Array(32)) })]);
+ * const keyring = new Keyring([localKek({ id: 'local-1', key: generateKey() })]);
+ * // With files: pipeline(createReadStream('backup.tar'), sealNodeStream(…), createWriteStream('backup.tar.flx')).
+ * const sealed: Uint8Array[] = [];
  * await pipeline(
- *   createReadStream('backup.tar'),
- *   sealNodeStream({ keyring, context: { object: 'backup.tar' } }),
- *   createWriteStream('backup.tar.flx'),
+ *   Readable.from([new Uint8Array(3000), new Uint8Array(2000)]),
+ *   sealNodeStream({ keyring, context: { object: 'backup.tar' }, chunkSize: 1024 }),
+ *   async (source: AsyncIterable<Uint8Array>) => {
+ *     for await (const part of source) sealed.push(part);
+ *   },
  * );
+ * assert.equal(inspect(sealed[0] as Uint8Array).stream, true); // the header is the first chunk
  * ```
  */
 export function sealNodeStream(options: SealStreamOptions): Transform {
@@ -92,15 +98,27 @@ export function sealNodeStream(options: SealStreamOptions): Transform {
  *
  * @example
  * ```ts
- * import { createReadStream, createWriteStream } from 'node:fs';
+ * import assert from 'node:assert/strict';
+ * import { Readable } from 'node:stream';
  * import { pipeline } from 'node:stream/promises';
+ * import { generateKey, Keyring, localKek, sealIterable } from '@fluxel/crypto';
  * import { openNodeStream } from '@fluxel/crypto/node';
  *
- * await pipeline(
- *   createReadStream('backup.tar.flx'),
- *   openNodeStream({ keyring, context: { object: 'backup.tar' } }),
- *   createWriteStream('backup.tar'),
- * );
+ * const collect = async (parts: AsyncIterable<Uint8Array>) => {
+ *   const out: Uint8Array[] = [];
+ *   for await (const part of parts) out.push(part);
+ *   return out;
+ * };
+ *
+ * const keyring = new Keyring([localKek({ id: 'local-1', key: generateKey() })]);
+ * const context = { object: 'backup.tar' };
+ * const sealed = await collect(sealIterable([new TextEncoder().encode('tar bytes')], { keyring, context }));
+ * // With files: pipeline(createReadStream('backup.tar.flx'), openNodeStream(…), createWriteStream('backup.tar')).
+ * let text = '';
+ * await pipeline(Readable.from(sealed), openNodeStream({ keyring, context }), async (source: AsyncIterable<Uint8Array>) => {
+ *   for await (const part of source) text += new TextDecoder().decode(part);
+ * });
+ * assert.equal(text, 'tar bytes');
  * ```
  */
 export function openNodeStream(options: OpenStreamOptions): Transform {

@@ -26,7 +26,28 @@ export type { SuiteName } from './suites.js';
 
 const PREFIX = 'fluxel-kek-v1:';
 
-/** Options of {@link keyFileKek}. */
+/**
+ * Options of {@link keyFileKek}.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { mkdtemp, rm } from 'node:fs/promises';
+ * import { tmpdir } from 'node:os';
+ * import { join } from 'node:path';
+ * import { type KeyFileKekOptions, keyFileKek } from '@fluxel/crypto/node';
+ *
+ * const dir = await mkdtemp(join(tmpdir(), 'fluxel-kek-'));
+ * try {
+ *   const options: KeyFileKekOptions = { id: 'file:dev-2026', wrapping: 'aes-kwp', create: true };
+ *   const kek = await keyFileKek(join(dir, 'dev.kek'), options);
+ *   assert.equal(kek.id, 'file:dev-2026');
+ *   assert.equal(kek.wrapping, 'aes-kwp');
+ * } finally {
+ *   await rm(dir, { recursive: true, force: true });
+ * }
+ * ```
+ */
 export interface KeyFileKekOptions {
   /** KEK id written in headers. Default `"file:" + the file name`. */
   readonly id?: string;
@@ -39,6 +60,29 @@ export interface KeyFileKekOptions {
 /**
  * Writes a new key file with a fresh random 256-bit key, mode 0600. An existing file is never
  * overwritten (`ERR_CRYPTO_INVALID_ARGUMENT`).
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { mkdtemp, rm, stat } from 'node:fs/promises';
+ * import { tmpdir } from 'node:os';
+ * import { join } from 'node:path';
+ * import { CryptoError } from '@fluxel/crypto';
+ * import { createKeyFile } from '@fluxel/crypto/node';
+ *
+ * const dir = await mkdtemp(join(tmpdir(), 'fluxel-kek-'));
+ * try {
+ *   const path = join(dir, 'dev.kek');
+ *   await createKeyFile(path);
+ *   if (process.platform !== 'win32') assert.equal((await stat(path)).mode & 0o777, 0o600);
+ *   // Never overwritten: that would lose every record sealed under the key.
+ *   await assert.rejects(createKeyFile(path), (error) =>
+ *     CryptoError.isInstance(error) && error.code === 'ERR_CRYPTO_INVALID_ARGUMENT',
+ *   );
+ * } finally {
+ *   await rm(dir, { recursive: true, force: true });
+ * }
+ * ```
  */
 export async function createKeyFile(path: string): Promise<void> {
   try {
@@ -57,6 +101,33 @@ export async function createKeyFile(path: string): Promise<void> {
  * Reads the 32-byte key of a key file. A missing or unreadable file is
  * `ERR_CRYPTO_KEK_UNAVAILABLE`; a file readable by group or others (POSIX) or not in the format
  * is `ERR_CRYPTO_INVALID_ARGUMENT`.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { chmod, mkdtemp, rm } from 'node:fs/promises';
+ * import { tmpdir } from 'node:os';
+ * import { join } from 'node:path';
+ * import { CryptoError, localKek } from '@fluxel/crypto';
+ * import { createKeyFile, readKeyFile } from '@fluxel/crypto/node';
+ *
+ * const dir = await mkdtemp(join(tmpdir(), 'fluxel-kek-'));
+ * try {
+ *   const path = join(dir, 'dev.kek');
+ *   await createKeyFile(path);
+ *   const key = await readKeyFile(path);
+ *   assert.equal(key.length, 32);
+ *   assert.equal(localKek({ id: 'dev', key }).id, 'dev');
+ *   if (process.platform !== 'win32') {
+ *     await chmod(path, 0o644); // readable by others: refused
+ *     await assert.rejects(readKeyFile(path), (error) =>
+ *       CryptoError.isInstance(error) && error.code === 'ERR_CRYPTO_INVALID_ARGUMENT',
+ *     );
+ *   }
+ * } finally {
+ *   await rm(dir, { recursive: true, force: true });
+ * }
+ * ```
  */
 export async function readKeyFile(path: string): Promise<Uint8Array> {
   let text: string;
@@ -81,7 +152,32 @@ export async function readKeyFile(path: string): Promise<Uint8Array> {
   return key;
 }
 
-/** A local KEK read from a key file (created first with `create: true`). */
+/**
+ * A local KEK read from a key file (created first with `create: true`).
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { mkdtemp, rm } from 'node:fs/promises';
+ * import { tmpdir } from 'node:os';
+ * import { join } from 'node:path';
+ * import { Keyring, open, seal } from '@fluxel/crypto';
+ * import { keyFileKek } from '@fluxel/crypto/node';
+ *
+ * const dir = await mkdtemp(join(tmpdir(), 'fluxel-kek-'));
+ * try {
+ *   const path = join(dir, 'dev.kek');
+ *   const keyring = new Keyring([await keyFileKek(path, { create: true })]);
+ *   assert.equal(keyring.primary.id, 'file:dev.kek');
+ *   const sealed = await seal(new TextEncoder().encode('hello'), { keyring });
+ *   // A later process reads the same file and opens what the first one sealed.
+ *   const again = new Keyring([await keyFileKek(path)]);
+ *   assert.equal(new TextDecoder().decode(await open(sealed, { keyring: again })), 'hello');
+ * } finally {
+ *   await rm(dir, { recursive: true, force: true });
+ * }
+ * ```
+ */
 export async function keyFileKek(path: string, options: KeyFileKekOptions = {}): Promise<LocalKek> {
   if (options.create) {
     try {

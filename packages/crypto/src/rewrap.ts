@@ -12,7 +12,21 @@ import { CryptoError, decryptionFailed } from './errors.js';
 import { encodeEntries, type HeaderEntry, parseComplete } from './format.js';
 import { checkKeyring, type Keyring } from './keyring.js';
 
-/** Options of {@link rewrap}. */
+/**
+ * Options of {@link rewrap}.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { DataKeyCache, generateKey, Keyring, localKek, type RewrapOptions, rewrap, seal } from '@fluxel/crypto';
+ *
+ * const oldKeyring = new Keyring([localKek({ id: 'local-2025', key: generateKey() })]);
+ * const newKeyring = new Keyring([localKek({ id: 'local-2026', key: generateKey() })]);
+ * const options: RewrapOptions = { from: oldKeyring, cache: new DataKeyCache({ maxAge: 60_000 }) };
+ * const sealed = await seal(Uint8Array.of(1), { keyring: oldKeyring });
+ * assert.ok((await rewrap(sealed, newKeyring, options)).length > 0);
+ * ```
+ */
 export interface RewrapOptions {
   /** A keyring that can unwrap the current data key. */
   readonly from: Keyring;
@@ -24,6 +38,23 @@ export interface RewrapOptions {
  * The same ciphertext with its data key wrapped under `to.recipients` instead: only the entry
  * list changes. The data key is checked against the key commitment first, so a wrong key is
  * never rewrapped (`ERR_CRYPTO_DECRYPTION_FAILED`).
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { generateKey, inspect, Keyring, localKek, open, rewrap, seal } from '@fluxel/crypto';
+ *
+ * const oldKeyring = new Keyring([localKek({ id: 'local-2025', key: generateKey() })]);
+ * const newKeyring = new Keyring([localKek({ id: 'local-2026', key: generateKey() })]);
+ * const sealed = await seal(new TextEncoder().encode('api-key-123'), { keyring: oldKeyring, context: { record: '42' } });
+ *
+ * const rotated = await rewrap(sealed, newKeyring, { from: oldKeyring });
+ * assert.deepEqual(inspect(rotated).kekIds, ['local-2026']);
+ * // Only the entry list changed: the payload bytes are identical.
+ * assert.deepEqual(rotated.subarray(inspect(rotated).headerLength), sealed.subarray(inspect(sealed).headerLength));
+ * const plaintext = await open(rotated, { keyring: newKeyring, context: { record: '42' } });
+ * assert.equal(new TextDecoder().decode(plaintext), 'api-key-123');
+ * ```
  */
 export async function rewrap(
   ciphertext: Uint8Array,
@@ -56,7 +87,20 @@ export async function rewrap(
   }
 }
 
-/** One row for {@link rewrapAll}. */
+/**
+ * One row for {@link rewrapAll}.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { generateKey, Keyring, localKek, type RewrapRow, rewrapAll, seal } from '@fluxel/crypto';
+ *
+ * const from = new Keyring([localKek({ id: 'local-2025', key: generateKey() })]);
+ * const to = new Keyring([localKek({ id: 'local-2026', key: generateKey() })]);
+ * const row: RewrapRow<number> = { id: 42, ciphertext: await seal(Uint8Array.of(1), { keyring: from }) };
+ * for await (const result of rewrapAll([row], to, { from })) assert.equal(result.id, 42);
+ * ```
+ */
 export interface RewrapRow<Id = unknown> {
   /** The row's key, passed through to the result. */
   readonly id: Id;
@@ -64,7 +108,26 @@ export interface RewrapRow<Id = unknown> {
   readonly ciphertext: Uint8Array;
 }
 
-/** The outcome of one row of {@link rewrapAll}. */
+/**
+ * The outcome of one row of {@link rewrapAll}.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { generateKey, Keyring, localKek, type RewrapResult, rewrapAll, seal } from '@fluxel/crypto';
+ *
+ * const from = new Keyring([localKek({ id: 'local-2025', key: generateKey() })]);
+ * const to = new Keyring([localKek({ id: 'local-2026', key: generateKey() })]);
+ * const rows = [
+ *   { id: 'a', ciphertext: await seal(Uint8Array.of(1), { keyring: from }) },
+ *   { id: 'b', ciphertext: new Uint8Array(8) }, // damaged
+ * ];
+ * const results: RewrapResult<string>[] = [];
+ * for await (const result of rewrapAll(rows, to, { from })) results.push(result);
+ * assert.equal(results[0]?.ok && results[0].changed, true);
+ * assert.equal(results[1]?.ok === false && results[1].error.code, 'ERR_CRYPTO_MALFORMED');
+ * ```
+ */
 export type RewrapResult<Id = unknown> =
   | {
       readonly id: Id;
@@ -74,7 +137,23 @@ export type RewrapResult<Id = unknown> =
     }
   | { readonly id: Id; readonly ok: false; readonly error: CryptoError };
 
-/** Options of {@link rewrapAll}. */
+/**
+ * Options of {@link rewrapAll}.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { generateKey, Keyring, localKek, type RewrapAllOptions, rewrapAll, seal } from '@fluxel/crypto';
+ *
+ * const from = new Keyring([localKek({ id: 'local-2025', key: generateKey() })]);
+ * const to = new Keyring([localKek({ id: 'local-2026', key: generateKey() })]);
+ * const progress: number[] = [];
+ * const options: RewrapAllOptions = { from, concurrency: 2, onProgress: (done) => progress.push(done) };
+ * const rows = [1, 2, 3].map(async (id) => ({ id, ciphertext: await seal(Uint8Array.of(id), { keyring: from }) }));
+ * for await (const _ of rewrapAll(await Promise.all(rows), to, options));
+ * assert.deepEqual(progress, [2, 3]);
+ * ```
+ */
 export interface RewrapAllOptions extends RewrapOptions {
   /** Rows rewrapped concurrently. Default 16. */
   readonly concurrency?: number;
@@ -89,6 +168,31 @@ export interface RewrapAllOptions extends RewrapOptions {
  * ciphertext in order, in batches of `concurrency`. Rows already wrapped exactly for
  * `to.recipients` are yielded unchanged (`changed: false`), so a rerun after a crash is cheap.
  * Failed rows are yielded with their error (or thrown with `failFast`).
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { generateKey, Keyring, localKek, type RewrapRow, rewrapAll, seal } from '@fluxel/crypto';
+ *
+ * const oldKeyring = new Keyring([localKek({ id: 'local-2025', key: generateKey() })]);
+ * const newKeyring = new Keyring([localKek({ id: 'local-2026', key: generateKey() })]);
+ * // A table of sealed rows (here in memory), read in batches, rewrapped, written back.
+ * const table = new Map<number, Uint8Array>();
+ * for (let id = 1; id <= 5; id++) table.set(id, await seal(Uint8Array.of(id), { keyring: oldKeyring }));
+ * async function* readRows(): AsyncGenerator<RewrapRow<number>> {
+ *   for (const [id, ciphertext] of table) yield { id, ciphertext };
+ * }
+ * let changed = 0;
+ * for await (const row of rewrapAll(readRows(), newKeyring, { from: oldKeyring, concurrency: 16 })) {
+ *   if (row.ok && row.changed) {
+ *     table.set(row.id, row.ciphertext);
+ *     changed++;
+ *   }
+ * }
+ * assert.equal(changed, 5);
+ * // A rerun (after a crash) skips the rows already done.
+ * for await (const row of rewrapAll(readRows(), newKeyring, { from: oldKeyring })) assert.equal(row.ok && row.changed, false);
+ * ```
  */
 export async function* rewrapAll<Id>(
   rows: Iterable<RewrapRow<Id>> | AsyncIterable<RewrapRow<Id>>,

@@ -14,12 +14,51 @@ import { CryptoError } from './errors.js';
 import { checkKekId, type LocalKek, type LocalWrapping, localKek } from './kek.js';
 import { Keyring } from './keyring.js';
 
-/** What a key store holds for a subject. */
+/**
+ * What a key store holds for a subject.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { MemorySubjectKeyStore, type StoredSubjectKey, SubjectKeys } from '@fluxel/crypto';
+ *
+ * const store = new MemorySubjectKeyStore();
+ * const keys = new SubjectKeys({ store });
+ * await keys.keyring('tenant-acme', { create: true });
+ * await keys.destroy('tenant-acme');
+ * const stored: StoredSubjectKey | undefined = store.get('tenant-acme');
+ * assert.equal(stored?.state, 'destroyed'); // a tombstone: the key material is gone
+ * ```
+ */
 export type StoredSubjectKey =
   | { readonly state: 'active'; readonly material: Uint8Array }
   | { readonly state: 'destroyed'; readonly destroyedAt: number };
 
-/** Where subject keys live: a table, a KMS-backed store, memory in tests. */
+/**
+ * Where subject keys live: a table, a KMS-backed store, memory in tests.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { CryptoError, type StoredSubjectKey, type SubjectKeyStore, SubjectKeys } from '@fluxel/crypto';
+ *
+ * // A store over a table (here a Map standing in for it): a row per subject, never overwritten.
+ * const rows = new Map<string, StoredSubjectKey>();
+ * const store: SubjectKeyStore = {
+ *   get: async (subject) => rows.get(subject),
+ *   create: async (subject, material) => {
+ *     if (rows.has(subject)) throw new CryptoError('ERR_CRYPTO_INVALID_ARGUMENT', `subject ${subject} already has a key`);
+ *     rows.set(subject, { state: 'active', material });
+ *   },
+ *   destroy: async (subject, at) => {
+ *     rows.set(subject, { state: 'destroyed', destroyedAt: at });
+ *   },
+ * };
+ * const keys = new SubjectKeys({ store });
+ * assert.equal((await keys.keyring('tenant-acme', { create: true })).primary.id, 'subject:tenant-acme');
+ * assert.equal(rows.get('tenant-acme')?.state, 'active');
+ * ```
+ */
 export interface SubjectKeyStore {
   /** The stored key of a subject, or `undefined` if none was ever created. */
   get(subject: string): MaybePromise<StoredSubjectKey | undefined>;
@@ -29,7 +68,22 @@ export interface SubjectKeyStore {
   destroy(subject: string, at: number): MaybePromise<void>;
 }
 
-/** An in-memory {@link SubjectKeyStore} (tests, examples). */
+/**
+ * An in-memory {@link SubjectKeyStore} (tests, examples).
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { MemorySubjectKeyStore } from '@fluxel/crypto';
+ *
+ * const store = new MemorySubjectKeyStore();
+ * store.create('tenant-acme', new Uint8Array(32));
+ * assert.equal(store.get('tenant-acme')?.state, 'active');
+ * assert.throws(() => store.create('tenant-acme', new Uint8Array(32)), { code: 'ERR_CRYPTO_INVALID_ARGUMENT' });
+ * store.destroy('tenant-acme', Date.now());
+ * assert.equal(store.get('tenant-acme')?.state, 'destroyed');
+ * ```
+ */
 export class MemorySubjectKeyStore implements SubjectKeyStore {
   readonly #keys = new Map<string, StoredSubjectKey>();
 
@@ -54,7 +108,24 @@ export class MemorySubjectKeyStore implements SubjectKeyStore {
   }
 }
 
-/** Options of {@link SubjectKeys}. */
+/**
+ * Options of {@link SubjectKeys}.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { generateKey, Keyring, localKek, MemorySubjectKeyStore, SubjectKeys, type SubjectKeysOptions } from '@fluxel/crypto';
+ *
+ * const store = new MemorySubjectKeyStore();
+ * // Subject keys are sealed at rest under a master keyring (in production, a KMS KEK).
+ * const master = new Keyring([localKek({ id: 'master', key: generateKey() })]);
+ * const options: SubjectKeysOptions = { store, protect: master, prefix: 'tenant:', wrapping: 'aes-kwp' };
+ * const keys = new SubjectKeys(options);
+ * assert.equal(keys.kekId('acme'), 'tenant:acme');
+ * await keys.keyring('acme', { create: true });
+ * assert.notEqual((store.get('acme') as { material: Uint8Array }).material.length, 32); // sealed, not raw
+ * ```
+ */
 export interface SubjectKeysOptions {
   /** Where the subject keys are kept. */
   readonly store: SubjectKeyStore;
@@ -66,7 +137,28 @@ export interface SubjectKeysOptions {
   readonly wrapping?: LocalWrapping;
 }
 
-/** Per-subject (per-tenant) KEKs with destruction: the crypto-shredding helper. */
+/**
+ * Per-subject (per-tenant) KEKs with destruction: the crypto-shredding helper.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { CryptoError, MemorySubjectKeyStore, open, seal, SubjectKeys } from '@fluxel/crypto';
+ *
+ * const keys = new SubjectKeys({ store: new MemorySubjectKeyStore() });
+ * const ring = await keys.keyring('tenant-acme', { create: true });
+ * const context = { tenant: 'tenant-acme' };
+ * const record = await seal(new TextEncoder().encode('order history'), { keyring: ring, context });
+ * assert.equal(new TextDecoder().decode(await open(record, { keyring: ring, context })), 'order history');
+ *
+ * // Erasure: every record of the tenant becomes unopenable, wherever copies of it are.
+ * await keys.destroy('tenant-acme');
+ * await assert.rejects(keys.keyring('tenant-acme'), (error) =>
+ *   CryptoError.isInstance(error) && error.code === 'ERR_CRYPTO_KEY_DESTROYED',
+ * );
+ * await assert.rejects(open(record, { keyring: ring, context }), { code: 'ERR_CRYPTO_KEY_DESTROYED' });
+ * ```
+ */
 export class SubjectKeys {
   readonly #options: SubjectKeysOptions;
   readonly #live = new Map<string, LocalKek>();

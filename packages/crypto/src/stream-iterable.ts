@@ -13,7 +13,31 @@ import {
   type SealStreamOptions,
 } from './stream.js';
 
-/** Input of {@link sealIterable} and {@link openIterable}: bytes, sync or async. */
+/**
+ * Input of {@link sealIterable} and {@link openIterable}: bytes, sync or async.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { type ByteSource, generateKey, Keyring, localKek, openIterable, sealIterable } from '@fluxel/crypto';
+ *
+ * const collect = async (parts: AsyncIterable<Uint8Array>) => {
+ *   const out: Uint8Array[] = [];
+ *   for await (const part of parts) out.push(part);
+ *   return out;
+ * };
+ *
+ * const keyring = new Keyring([localKek({ id: 'local-1', key: generateKey() })]);
+ * // An array, a generator, an async generator, a Node Readable: anything that iterates bytes.
+ * async function* lines(): AsyncGenerator<Uint8Array> {
+ *   for (let i = 0; i < 3; i++) yield new TextEncoder().encode(`line ${i}\n`);
+ * }
+ * const source: ByteSource = lines();
+ * const sealed: ByteSource = await collect(sealIterable(source, { keyring }));
+ * const text = (await collect(openIterable(sealed, { keyring }))).map((part) => new TextDecoder().decode(part)).join('');
+ * assert.equal(text, 'line 0\nline 1\nline 2\n');
+ * ```
+ */
 export type ByteSource = AsyncIterable<Uint8Array> | Iterable<Uint8Array>;
 
 interface Steps {
@@ -46,9 +70,15 @@ async function* drive(steps: Steps, source: ByteSource): AsyncGenerator<Uint8Arr
  *
  * @example
  * ```ts
- * const keyring = new Keyring([localKek({ id: 'k1', key: generateKey() })]);
+ * import assert from 'node:assert/strict';
+ * import { generateKey, inspect, Keyring, localKek, sealIterable } from '@fluxel/crypto';
+ *
+ * const keyring = new Keyring([localKek({ id: 'local-1', key: generateKey() })]);
  * const parts: Uint8Array[] = [];
- * for await (const part of sealIterable([new Uint8Array(100_000)], { keyring })) parts.push(part);
+ * for await (const part of sealIterable([new Uint8Array(3000)], { keyring, chunkSize: 1024 })) parts.push(part);
+ * assert.equal(inspect(parts[0] as Uint8Array).stream, true); // the header comes first
+ * const size = parts.reduce((n, part) => n + part.length, 0);
+ * assert.equal(size, inspect(parts[0] as Uint8Array).headerLength + 3000 + 4 * 16); // 3 data chunks + end chunk, a tag each
  * ```
  */
 export function sealIterable(
@@ -67,7 +97,25 @@ export function sealIterable(
  *
  * @example
  * ```ts
- * for await (const part of openIterable(sealedParts, { keyring })) sink.push(part);
+ * import assert from 'node:assert/strict';
+ * import { CryptoError, generateKey, Keyring, localKek, openIterable, sealIterable } from '@fluxel/crypto';
+ *
+ * const collect = async (parts: AsyncIterable<Uint8Array>) => {
+ *   const out: Uint8Array[] = [];
+ *   for await (const part of parts) out.push(part);
+ *   return out;
+ * };
+ *
+ * const keyring = new Keyring([localKek({ id: 'local-1', key: generateKey() })]);
+ * const context = { object: 'report.pdf' };
+ * const sealed = await collect(sealIterable([new Uint8Array(2000).fill(7)], { keyring, context, chunkSize: 1024 }));
+ * const sink: Uint8Array[] = [];
+ * for await (const part of openIterable(sealed, { keyring, context })) sink.push(part);
+ * assert.equal(sink.reduce((n, part) => n + part.length, 0), 2000);
+ * // Another context: the first chunk does not authenticate.
+ * await assert.rejects(collect(openIterable(sealed, { keyring, context: { object: 'other.pdf' } })), (error) =>
+ *   CryptoError.isInstance(error) && error.code === 'ERR_CRYPTO_DECRYPTION_FAILED',
+ * );
  * ```
  */
 export function openIterable(

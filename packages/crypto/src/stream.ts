@@ -31,14 +31,67 @@ import {
 import { checkKeyring, type Keyring } from './keyring.js';
 import { DEFAULT_SUITE, type Suite, type SuiteName, suiteByName } from './suites.js';
 
-/** Default plaintext bytes per chunk: 256 KiB (docs/decisions/0006-crypto-envelope.md: per-chunk costs dominate below). */
+/**
+ * Default plaintext bytes per chunk: 256 KiB (docs/decisions/0006-crypto-envelope.md: per-chunk costs dominate below).
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { DEFAULT_CHUNK_SIZE, generateKey, inspect, Keyring, localKek, sealIterable } from '@fluxel/crypto';
+ *
+ * const collect = async (parts: AsyncIterable<Uint8Array>) => {
+ *   const out: Uint8Array[] = [];
+ *   for await (const part of parts) out.push(part);
+ *   return out;
+ * };
+ *
+ * const keyring = new Keyring([localKek({ id: 'local-1', key: generateKey() })]);
+ * const [header] = await collect(sealIterable([new Uint8Array(10)], { keyring }));
+ * assert.equal(header && inspect(header).chunkSize, DEFAULT_CHUNK_SIZE); // 256 KiB
+ * ```
+ */
 export const DEFAULT_CHUNK_SIZE = 262144;
-/** Most chunks one stream can hold (the counter is 32 bits). */
+/**
+ * Most chunks one stream can hold (the counter is 32 bits).
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { DEFAULT_CHUNK_SIZE, MAX_CHUNKS } from '@fluxel/crypto';
+ *
+ * // The longest stream at a chunk size: 1 PiB at the default 256 KiB.
+ * assert.equal(MAX_CHUNKS * DEFAULT_CHUNK_SIZE, 2 ** 50);
+ * ```
+ */
 export const MAX_CHUNKS = 2 ** 32;
 /** Longest header an opening stream buffers before giving up. */
 const MAX_HEADER = 160 * 1024;
 
-/** Options of `sealStream`. */
+/**
+ * Options of `sealStream`.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { generateKey, inspect, Keyring, localKek, type SealStreamOptions, sealIterable } from '@fluxel/crypto';
+ *
+ * const collect = async (parts: AsyncIterable<Uint8Array>) => {
+ *   const out: Uint8Array[] = [];
+ *   for await (const part of parts) out.push(part);
+ *   return out;
+ * };
+ *
+ * const options: SealStreamOptions = {
+ *   keyring: new Keyring([localKek({ id: 'local-1', key: generateKey() })]),
+ *   context: { object: 'backup.tar' },
+ *   suite: 'xchacha20-poly1305',
+ *   chunkSize: 64 * 1024,
+ * };
+ * const [header] = await collect(sealIterable([new Uint8Array(100)], options));
+ * assert.equal(header && inspect(header).suite, 'xchacha20-poly1305');
+ * assert.equal(header && inspect(header).chunkSize, 65536);
+ * ```
+ */
 export interface SealStreamOptions {
   /** The KEKs; the data key is wrapped under `keyring.recipients`. */
   readonly keyring: Keyring;
@@ -52,7 +105,26 @@ export interface SealStreamOptions {
   readonly cache?: DataKeyCache;
 }
 
-/** Options of `openStream`. */
+/**
+ * Options of `openStream`.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { generateKey, Keyring, localKek, type OpenStreamOptions, openIterable, sealIterable } from '@fluxel/crypto';
+ *
+ * const collect = async (parts: AsyncIterable<Uint8Array>) => {
+ *   const out: Uint8Array[] = [];
+ *   for await (const part of parts) out.push(part);
+ *   return out;
+ * };
+ *
+ * const keyring = new Keyring([localKek({ id: 'local-1', key: generateKey() })]);
+ * const sealed = await collect(sealIterable([Uint8Array.of(1, 2, 3)], { keyring, context: { object: 'a' } }));
+ * const options: OpenStreamOptions = { keyring, context: { object: 'a' } };
+ * assert.deepEqual(await collect(openIterable(sealed, options)), [Uint8Array.of(1, 2, 3)]);
+ * ```
+ */
 export interface OpenStreamOptions {
   /** Must hold a KEK named in the header. */
   readonly keyring: Keyring;
@@ -297,6 +369,28 @@ export function createStreamOpener(options: OpenStreamOptions): StreamOpener {
  * wrapped when the stream starts; the header is the first output chunk. On Node,
  * `sealNodeStream` (`@fluxel/crypto/node`) writes the same format through a Node `Transform`,
  * without the cost of Web Streams.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { generateKey, inspect, Keyring, localKek, openStream, sealStream } from '@fluxel/crypto';
+ *
+ * const bytesOf = async (stream: ReadableStream<Uint8Array>) => new Uint8Array(await new Response(stream).arrayBuffer());
+ * const streamOf = (...parts: Uint8Array[]) =>
+ *   new ReadableStream<Uint8Array>({
+ *     start(controller) {
+ *       for (const part of parts) controller.enqueue(part);
+ *       controller.close();
+ *     },
+ *   });
+ *
+ * const keyring = new Keyring([localKek({ id: 'local-1', key: generateKey() })]);
+ * const context = { object: 'export.csv' };
+ * const plaintext = new TextEncoder().encode('id,name\n1,Ada\n'.repeat(200)); // 2.8 kB
+ * const sealed = await bytesOf(streamOf(plaintext).pipeThrough(sealStream({ keyring, context, chunkSize: 1024 })));
+ * assert.equal(inspect(sealed).stream, true);
+ * assert.deepEqual(await bytesOf(streamOf(sealed).pipeThrough(openStream({ keyring, context }))), plaintext);
+ * ```
  */
 export function sealStream(options: SealStreamOptions): TransformStream<Uint8Array, Uint8Array> {
   const sealer = createStreamSealer(options);
@@ -311,6 +405,30 @@ export function sealStream(options: SealStreamOptions): TransformStream<Uint8Arr
  * A `TransformStream` that decrypts the stream format. Authentication failures (wrong key,
  * context, tampering, truncation, reordering) error the stream with
  * `ERR_CRYPTO_DECRYPTION_FAILED`; a bad header with its structural code.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { CryptoError, generateKey, Keyring, localKek, openStream, sealStream } from '@fluxel/crypto';
+ *
+ * const bytesOf = async (stream: ReadableStream<Uint8Array>) => new Uint8Array(await new Response(stream).arrayBuffer());
+ * const streamOf = (...parts: Uint8Array[]) =>
+ *   new ReadableStream<Uint8Array>({
+ *     start(controller) {
+ *       for (const part of parts) controller.enqueue(part);
+ *       controller.close();
+ *     },
+ *   });
+ *
+ * const keyring = new Keyring([localKek({ id: 'local-1', key: generateKey() })]);
+ * const sealed = await bytesOf(streamOf(new Uint8Array(5000)).pipeThrough(sealStream({ keyring, chunkSize: 1024 })));
+ * assert.equal((await bytesOf(streamOf(sealed).pipeThrough(openStream({ keyring })))).length, 5000);
+ * // A truncated stream does not open: treat the output as complete only when the stream closes.
+ * const truncated = streamOf(sealed.subarray(0, sealed.length - 16)).pipeThrough(openStream({ keyring }));
+ * await assert.rejects(bytesOf(truncated), (error) =>
+ *   CryptoError.isInstance(error) && error.code === 'ERR_CRYPTO_DECRYPTION_FAILED',
+ * );
+ * ```
  */
 export function openStream(options: OpenStreamOptions): TransformStream<Uint8Array, Uint8Array> {
   const opener = createStreamOpener(options);

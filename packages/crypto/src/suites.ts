@@ -6,17 +6,59 @@ import { type Aead, aes256Gcm, aes256GcmSiv, xchacha20Poly1305 } from './aead.js
 import { CryptoError } from './errors.js';
 import { type Backend, defaultBackend } from './native.js';
 
-/** Names of the suites a ciphertext can use. */
+/**
+ * Names of the suites a ciphertext can use.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { generateKey, inspect, Keyring, localKek, open, type SuiteName, seal } from '@fluxel/crypto';
+ *
+ * const keyring = new Keyring([localKek({ id: 'local-1', key: generateKey() })]);
+ * // Nonce-misuse resistant, for when the random source is in doubt.
+ * const suite: SuiteName = 'aes-256-gcm-siv';
+ * const sealed = await seal(Uint8Array.of(1, 2), { keyring, suite });
+ * assert.equal(inspect(sealed).suite, suite);
+ * assert.deepEqual(await open(sealed, { keyring }), Uint8Array.of(1, 2)); // the header names the suite
+ * ```
+ */
 export type SuiteName = 'aes-256-gcm' | 'xchacha20-poly1305' | 'aes-256-gcm-siv';
 
-/** The suites, in id order (`SUITES[id - 1]`). */
+/**
+ * The suites, in id order (`SUITES[id - 1]`).
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { generateKey, inspect, Keyring, localKek, SUITES, seal } from '@fluxel/crypto';
+ *
+ * const keyring = new Keyring([localKek({ id: 'local-1', key: generateKey() })]);
+ * for (const suite of SUITES) {
+ *   const sealed = await seal(Uint8Array.of(1), { keyring, suite });
+ *   assert.equal(sealed[4], SUITES.indexOf(suite) + 1); // the suite id byte of the header
+ *   assert.equal(inspect(sealed).suite, suite);
+ * }
+ * ```
+ */
 export const SUITES: readonly SuiteName[] = [
   'aes-256-gcm',
   'xchacha20-poly1305',
   'aes-256-gcm-siv',
 ];
 
-/** The suite used when none is named. */
+/**
+ * The suite used when none is named.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { DEFAULT_SUITE, generateKey, inspect, Keyring, localKek, seal } from '@fluxel/crypto';
+ *
+ * const keyring = new Keyring([localKek({ id: 'local-1', key: generateKey() })]);
+ * assert.equal(DEFAULT_SUITE, 'aes-256-gcm');
+ * assert.equal(inspect(await seal(Uint8Array.of(1), { keyring })).suite, DEFAULT_SUITE);
+ * ```
+ */
 export const DEFAULT_SUITE: SuiteName = 'aes-256-gcm';
 
 /** A suite resolved to its id and AEAD. */
