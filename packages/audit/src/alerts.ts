@@ -11,10 +11,44 @@ import { distanceKm } from './geo.js';
 import type { AuditLog } from './log.js';
 import { hmacSha256 } from './primitives.js';
 
-/** How serious an alert is. */
+/**
+ * How serious an alert is.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import type { AlertSeverity } from '@fluxel/audit';
+ *
+ * const severity: AlertSeverity = 'high';
+ * assert.ok(['low', 'medium', 'high', 'critical'].includes(severity));
+ * ```
+ */
 export type AlertSeverity = 'low' | 'medium' | 'high' | 'critical';
 
-/** What a rule reports. */
+/**
+ * What a rule reports.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { type Alert, alertEvent, normalizeEvent } from '@fluxel/audit';
+ *
+ * const login = normalizeEvent({
+ *   tenant: 'acme',
+ *   actor: { type: 'user', id: 'ann@acme.example' },
+ *   action: 'auth.login',
+ *   outcome: 'failure',
+ * });
+ * const alert: Alert = {
+ *   rule: 'brute-force-account',
+ *   severity: 'high',
+ *   summary: '5 failed logins in 5 minutes',
+ *   subject: { type: 'account', id: 'acme/ann@acme.example' },
+ *   events: [login.id],
+ * };
+ * assert.equal(alertEvent(alert, login, Date.now()).action, 'alert.brute-force-account');
+ * ```
+ */
 export interface Alert {
   /** The rule's name; the alert event's action is `alert.<rule>`. */
   readonly rule: string;
@@ -27,7 +61,29 @@ export interface Alert {
   readonly details?: Record<string, unknown>;
 }
 
-/** A rule: sees every event in order, returns alerts (or nothing). */
+/**
+ * A rule: sees every event in order, returns alerts (or nothing).
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { AlertEngine, type AlertRule, normalizeEvent } from '@fluxel/audit';
+ *
+ * // A custom rule: every export of the audit data is worth a look.
+ * const exports: AlertRule = {
+ *   name: 'data-export',
+ *   observe: (event) =>
+ *     event.action === 'data.export'
+ *       ? [{ rule: 'data-export', severity: 'medium', summary: 'data exported', subject: { type: 'tenant', id: event.tenant }, events: [event.id] }]
+ *       : undefined,
+ * };
+ * const engine = new AlertEngine({ rules: [exports] });
+ * const alerts = engine.observe(
+ *   normalizeEvent({ tenant: 'acme', actor: { type: 'user', id: 'ann' }, action: 'data.export', outcome: 'success' }),
+ * );
+ * assert.equal(alerts[0]?.action, 'alert.data-export');
+ * ```
+ */
 export interface AlertRule {
   readonly name: string;
   observe(event: AuditEvent): Alert[] | undefined;
@@ -51,7 +107,26 @@ class Bounded<V> extends Map<string, V> {
   }
 }
 
-/** Options shared by the login rules. */
+/**
+ * Options shared by the login rules.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { bruteForce, type LoginRuleOptions, normalizeEvent } from '@fluxel/audit';
+ *
+ * // Count SSO and password logins alike, per e-mail address across tenants.
+ * const options: LoginRuleOptions = {
+ *   loginActions: ['auth.login', 'auth.sso'],
+ *   account: (event) => event.actor.id,
+ * };
+ * const rule = bruteForce({ ...options, threshold: 2 });
+ * const fail = (action: string) =>
+ *   normalizeEvent({ tenant: 'acme', actor: { type: 'user', id: 'ann' }, action, outcome: 'failure' });
+ * assert.equal(rule.observe(fail('auth.login')), undefined);
+ * assert.equal(rule.observe(fail('auth.sso'))?.[0]?.rule, 'brute-force-account');
+ * ```
+ */
 export interface LoginRuleOptions {
   /** Actions that are login attempts (default `['auth.login']`). */
   readonly loginActions?: readonly string[];
@@ -77,6 +152,26 @@ function isFailure(e: AuditEvent): boolean {
 /**
  * N failed logins per account (`by: 'account'`) or per source IP (`by: 'ip'`) within a
  * window. Fires once when the threshold is reached, then stays quiet for a window.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { bruteForce, normalizeEvent } from '@fluxel/audit';
+ *
+ * const rule = bruteForce({ threshold: 3, windowMs: 60_000 });
+ * const failedLogin = () =>
+ *   normalizeEvent({
+ *     tenant: 'acme',
+ *     actor: { type: 'user', id: 'ann@acme.example', ip: '192.0.2.10' },
+ *     action: 'auth.login',
+ *     outcome: 'failure',
+ *   });
+ * assert.equal(rule.observe(failedLogin()), undefined);
+ * assert.equal(rule.observe(failedLogin()), undefined);
+ * const [alert] = rule.observe(failedLogin()) ?? [];
+ * assert.equal(alert?.rule, 'brute-force-account');
+ * assert.equal(alert?.events.length, 3);
+ * ```
  */
 export function bruteForce(
   options: LoginRuleOptions & { threshold?: number; windowMs?: number; by?: 'account' | 'ip' } = {},
@@ -118,7 +213,28 @@ export function bruteForce(
   };
 }
 
-/** Password spraying: failed logins for many distinct accounts from one IP within a window. */
+/**
+ * Password spraying: failed logins for many distinct accounts from one IP within a window.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { normalizeEvent, passwordSpraying } from '@fluxel/audit';
+ *
+ * const rule = passwordSpraying({ accounts: 3 });
+ * const fired = ['ann', 'bob', 'cid'].map((id) =>
+ *   rule.observe(
+ *     normalizeEvent({
+ *       tenant: 'acme',
+ *       actor: { type: 'user', id, ip: '203.0.113.7' },
+ *       action: 'auth.login',
+ *       outcome: 'failure',
+ *     }),
+ *   ),
+ * );
+ * assert.equal(fired[2]?.[0]?.rule, 'password-spraying');
+ * ```
+ */
 export function passwordSpraying(
   options: LoginRuleOptions & { accounts?: number; windowMs?: number } = {},
 ): AlertRule {
@@ -154,7 +270,24 @@ export function passwordSpraying(
   };
 }
 
-/** A successful login after at least N failures for the account within a window. */
+/**
+ * A successful login after at least N failures for the account within a window.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { normalizeEvent, successAfterFailures } from '@fluxel/audit';
+ *
+ * const rule = successAfterFailures({ failures: 2 });
+ * const login = (outcome: 'success' | 'failure') =>
+ *   rule.observe(
+ *     normalizeEvent({ tenant: 'acme', actor: { type: 'user', id: 'ann' }, action: 'auth.login', outcome }),
+ *   );
+ * login('failure');
+ * login('failure');
+ * assert.equal(login('success')?.[0]?.rule, 'success-after-failures');
+ * ```
+ */
 export function successAfterFailures(
   options: LoginRuleOptions & { failures?: number; windowMs?: number } = {},
 ): AlertRule {
@@ -190,7 +323,29 @@ export function successAfterFailures(
   };
 }
 
-/** A successful login from a country the account has not logged in from before. */
+/**
+ * A successful login from a country the account has not logged in from before.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { newCountry, normalizeEvent } from '@fluxel/audit';
+ *
+ * const rule = newCountry();
+ * const loginFrom = (country: string) =>
+ *   rule.observe(
+ *     normalizeEvent({
+ *       tenant: 'acme',
+ *       actor: { type: 'user', id: 'ann', geo: { country } },
+ *       action: 'auth.login',
+ *       outcome: 'success',
+ *     }),
+ *   );
+ * assert.equal(loginFrom('DE'), undefined); // the first country is learnt
+ * assert.equal(loginFrom('DE'), undefined);
+ * assert.equal(loginFrom('BR')?.[0]?.rule, 'new-country');
+ * ```
+ */
 export function newCountry(options: LoginRuleOptions & { maxCountries?: number } = {}): AlertRule {
   const base = loginRule(options);
   const state = new Bounded<Set<string>>(base.maxKeys);
@@ -225,6 +380,27 @@ export function newCountry(options: LoginRuleOptions & { maxCountries?: number }
 /**
  * Two successful logins of one account from places farther apart than `maxKmh` allows in
  * the time between them (default 1000 km/h; distances under `minKm`, default 100, ignored).
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { impossibleTravel, normalizeEvent, offlineGeoResolver } from '@fluxel/audit';
+ *
+ * const rule = impossibleTravel({ maxKmh: 1000 });
+ * const loginAt = (ip: string, time: string) =>
+ *   rule.observe(
+ *     normalizeEvent({
+ *       time,
+ *       tenant: 'acme',
+ *       actor: { type: 'user', id: 'ann', ip, geo: offlineGeoResolver.lookup(ip) },
+ *       action: 'auth.login',
+ *       outcome: 'success',
+ *     }),
+ *   );
+ * loginAt('192.0.2.10', '2026-05-01T12:00:00.000Z'); // Berlin
+ * const alerts = loginAt('203.0.113.7', '2026-05-01T13:00:00.000Z'); // Sydney, an hour later
+ * assert.equal(alerts?.[0]?.rule, 'impossible-travel');
+ * ```
  */
 export function impossibleTravel(
   options: LoginRuleOptions & { maxKmh?: number; minKm?: number } = {},
@@ -280,6 +456,26 @@ export function impossibleTravel(
 /**
  * Any activation attempt on a license that was already activated (seen here, or reported
  * by the event as `reason` mentioning "spent"/"already activated").
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { normalizeEvent, secondActivation } from '@fluxel/audit';
+ *
+ * const rule = secondActivation();
+ * const activate = () =>
+ *   rule.observe(
+ *     normalizeEvent({
+ *       tenant: 'acme',
+ *       actor: { type: 'device', id: 'laptop-7' },
+ *       action: 'license.activate',
+ *       target: { type: 'license', id: 'LIC-1234' },
+ *       outcome: 'success',
+ *     }),
+ *   );
+ * assert.equal(activate(), undefined);
+ * assert.equal(activate()?.[0]?.rule, 'second-activation');
+ * ```
  */
 export function secondActivation(options: { action?: string; maxKeys?: number } = {}): AlertRule {
   const action = options.action ?? 'license.activate';
@@ -315,7 +511,27 @@ function escapeRegExp(text: string): string {
   return text.replace(/[\\^$.*+?()[\]{}|/]/g, '\\$&');
 }
 
-/** Admin role changes (grant, revoke, change), successful or attempted. */
+/**
+ * Admin role changes (grant, revoke, change), successful or attempted.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { adminRoleChange, normalizeEvent } from '@fluxel/audit';
+ *
+ * const rule = adminRoleChange();
+ * const alerts = rule.observe(
+ *   normalizeEvent({
+ *     tenant: 'acme',
+ *     actor: { type: 'user', id: 'root@acme.example' },
+ *     action: 'admin.role.grant',
+ *     target: { type: 'user', id: 'bob@acme.example' },
+ *     outcome: 'success',
+ *   }),
+ * );
+ * assert.equal(alerts?.[0]?.rule, 'admin-role-change');
+ * ```
+ */
 export function adminRoleChange(options: { actions?: readonly string[] } = {}): AlertRule {
   const patterns = (options.actions ?? ['admin.role.*', 'iam.role.*', 'user.role.*']).map(
     (p) =>
@@ -342,7 +558,20 @@ export function adminRoleChange(options: { actions?: readonly string[] } = {}): 
   };
 }
 
-/** The default rule set with default thresholds. */
+/**
+ * The default rule set with default thresholds.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { AlertEngine, defaultRules } from '@fluxel/audit';
+ *
+ * const rules = defaultRules();
+ * assert.ok(rules.some((rule) => rule.name === 'password-spraying'));
+ * const engine = new AlertEngine({ rules }); // the same as `new AlertEngine()`
+ * assert.equal(engine.rules.length, rules.length);
+ * ```
+ */
 export function defaultRules(): AlertRule[] {
   return [
     bruteForce({ by: 'account' }),
@@ -356,7 +585,30 @@ export function defaultRules(): AlertRule[] {
   ];
 }
 
-/** The audit event that records an alert. */
+/**
+ * The audit event that records an alert.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { alertEvent, normalizeEvent } from '@fluxel/audit';
+ *
+ * const source = normalizeEvent({
+ *   tenant: 'acme',
+ *   actor: { type: 'user', id: 'root' },
+ *   action: 'admin.role.grant',
+ *   outcome: 'success',
+ * });
+ * const input = alertEvent(
+ *   { rule: 'admin-role-change', severity: 'medium', summary: 'role granted', subject: { type: 'user', id: 'bob' }, events: [source.id] },
+ *   source,
+ *   Date.parse('2026-05-01T12:00:00.000Z'),
+ * );
+ * assert.equal(input.tenant, 'acme');
+ * assert.deepEqual(input.actor, { type: 'system', id: 'fluxel-audit/alerts' });
+ * assert.equal((input.data as { severity: string }).severity, 'medium');
+ * ```
+ */
 export function alertEvent(alert: Alert, source: AuditEvent, now: number): AuditEventInput {
   return {
     time: new Date(now).toISOString(),
@@ -374,10 +626,49 @@ export function alertEvent(alert: Alert, source: AuditEvent, now: number): Audit
   };
 }
 
-/** Receives each alert event after it was recorded. */
+/**
+ * Receives each alert event after it was recorded.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { AlertEngine, type AlertHook, AuditLog, bruteForce, generateSigningKey, MemoryStore } from '@fluxel/audit';
+ *
+ * const seen: string[] = [];
+ * const toChat: AlertHook = async (alert) => {
+ *   seen.push(`${alert.action}: ${alert.reason}`);
+ * };
+ * const log = await AuditLog.open({ store: new MemoryStore(), signingKey: generateSigningKey() });
+ * const engine = new AlertEngine({ rules: [bruteForce({ threshold: 1 })], hooks: [toChat] });
+ * engine.attach(log);
+ * await log.append({ tenant: 'acme', actor: { type: 'user', id: 'ann' }, action: 'auth.login', outcome: 'failure' });
+ * await engine.settled();
+ * await log.close();
+ * assert.equal(seen.length, 1);
+ * assert.match(seen[0] ?? '', /^alert\.brute-force-account/);
+ * ```
+ */
 export type AlertHook = (alert: AuditEvent) => Promise<void>;
 
-/** Options of {@link AlertEngine}. */
+/**
+ * Options of {@link AlertEngine}.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { AlertEngine, type AlertEngineOptions, bruteForce, newCountry, normalizeEvent } from '@fluxel/audit';
+ *
+ * const options: AlertEngineOptions = {
+ *   rules: [bruteForce({ threshold: 1 }), newCountry()],
+ *   now: () => Date.parse('2026-05-01T12:00:00.000Z'),
+ *   onHookError: (error) => console.error('alert hook failed', error),
+ * };
+ * const [alert] = new AlertEngine(options).observe(
+ *   normalizeEvent({ tenant: 'acme', actor: { type: 'user', id: 'ann' }, action: 'auth.login', outcome: 'failure' }),
+ * );
+ * assert.equal(alert?.time, '2026-05-01T12:00:00.000Z');
+ * ```
+ */
 export interface AlertEngineOptions {
   readonly rules?: readonly AlertRule[];
   readonly hooks?: readonly AlertHook[];
@@ -391,6 +682,23 @@ export interface AlertEngineOptions {
  * Runs rules over events. Use {@link AlertEngine.observe} directly over any event stream,
  * or {@link AlertEngine.attach} to a log: alerts are then appended to the log as
  * `alert.<rule>` events and the hooks run after each alert is durable.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { AlertEngine, AuditLog, bruteForce, generateSigningKey, MemoryStore } from '@fluxel/audit';
+ *
+ * const store = new MemoryStore();
+ * const log = await AuditLog.open({ store, signingKey: generateSigningKey() });
+ * const engine = new AlertEngine({ rules: [bruteForce({ threshold: 2 })] });
+ * const detach = engine.attach(log);
+ * for (let i = 0; i < 2; i++)
+ *   await log.append({ tenant: 'acme', actor: { type: 'user', id: 'ann' }, action: 'auth.login', outcome: 'failure' });
+ * await engine.settled(); // the alert is now an event of the log
+ * detach();
+ * await log.close();
+ * assert.ok(store.records.some((record) => record.event?.action === 'alert.brute-force-account'));
+ * ```
  */
 export class AlertEngine {
   readonly rules: readonly AlertRule[];
@@ -459,7 +767,30 @@ export class AlertEngine {
   }
 }
 
-/** Options of {@link webhookHook}. */
+/**
+ * Options of {@link webhookHook}.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { normalizeEvent, webhookHook, type WebhookHookOptions } from '@fluxel/audit';
+ *
+ * const headers: Headers[] = [];
+ * const options: WebhookHookOptions = {
+ *   url: 'https://alerts.acme.example/fluxel',
+ *   secret: 'a-shared-secret-of-32-characters',
+ *   // A stand-in for the receiver; omit `fetch` to use the global one.
+ *   fetch: async (_url, init) => {
+ *     headers.push(new Headers(init?.headers));
+ *     return new Response(null, { status: 204 });
+ *   },
+ * };
+ * await webhookHook(options)(
+ *   normalizeEvent({ tenant: 'acme', actor: { type: 'system', id: 'fluxel-audit/alerts' }, action: 'alert.new-country', outcome: 'success' }),
+ * );
+ * assert.match(headers[0]?.get('x-fluxel-signature') ?? '', /^v1=[0-9a-f]{64}$/);
+ * ```
+ */
 export interface WebhookHookOptions {
   readonly url: string;
   /** Shared secret for the `X-Fluxel-Signature` HMAC-SHA-256 header (≥ 16 bytes). */
@@ -473,6 +804,29 @@ export interface WebhookHookOptions {
  * POSTs the alert event as JSON. Headers: `X-Fluxel-Timestamp` (unix seconds) and
  * `X-Fluxel-Signature: v1=<hex HMAC-SHA-256(secret, "<timestamp>.<body>")>`; receivers
  * should reject old timestamps. Non-2xx responses fail (and are retried by the engine).
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { AlertEngine, AuditLog, adminRoleChange, generateSigningKey, MemoryStore, webhookHook } from '@fluxel/audit';
+ *
+ * const received: unknown[] = [];
+ * const hook = webhookHook({
+ *   url: 'https://alerts.acme.example/fluxel',
+ *   secret: 'a-shared-secret-of-32-characters',
+ *   fetch: async (_url, init) => {
+ *     received.push(JSON.parse(String(init?.body)));
+ *     return new Response('ok');
+ *   },
+ * });
+ * const log = await AuditLog.open({ store: new MemoryStore(), signingKey: generateSigningKey() });
+ * const engine = new AlertEngine({ rules: [adminRoleChange()], hooks: [hook] });
+ * engine.attach(log);
+ * await log.append({ tenant: 'acme', actor: { type: 'user', id: 'root' }, action: 'admin.role.grant', outcome: 'success' });
+ * await engine.settled();
+ * await log.close();
+ * assert.equal((received[0] as { action: string }).action, 'alert.admin-role-change');
+ * ```
  */
 export function webhookHook(options: WebhookHookOptions): AlertHook {
   const secret = typeof options.secret === 'string' ? utf8(options.secret) : options.secret;
@@ -497,7 +851,23 @@ export function webhookHook(options: WebhookHookOptions): AlertHook {
   };
 }
 
-/** An e-mail as handed to a transport. */
+/**
+ * An e-mail as handed to a transport.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import type { EmailMessage } from '@fluxel/audit';
+ *
+ * const message: EmailMessage = {
+ *   from: 'audit@acme.example',
+ *   to: ['security@acme.example'],
+ *   subject: '[audit alert] high: alert.brute-force-account account acme/ann',
+ *   text: '5 failed logins in 5 minutes',
+ * };
+ * assert.equal(message.to.length, 1);
+ * ```
+ */
 export interface EmailMessage {
   readonly from: string;
   readonly to: readonly string[];
@@ -505,12 +875,50 @@ export interface EmailMessage {
   readonly text: string;
 }
 
-/** Anything that sends e-mail (an SMTP client, an API client). */
+/**
+ * Anything that sends e-mail (an SMTP client, an API client).
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { type EmailMessage, type EmailTransport, emailHook, normalizeEvent } from '@fluxel/audit';
+ *
+ * // Wrap your SMTP or mail API client; this one keeps the messages in memory.
+ * const outbox: EmailMessage[] = [];
+ * const transport: EmailTransport = { send: async (message) => outbox.push(message) };
+ * await emailHook({ transport, from: 'audit@acme.example', to: ['soc@acme.example'] })(
+ *   normalizeEvent({ tenant: 'acme', actor: { type: 'system', id: 'fluxel-audit/alerts' }, action: 'alert.new-country', outcome: 'success' }),
+ * );
+ * assert.equal(outbox.length, 1);
+ * ```
+ */
 export interface EmailTransport {
   send(message: EmailMessage): Promise<unknown>;
 }
 
-/** Sends each alert as a plain-text e-mail through a transport. */
+/**
+ * Sends each alert as a plain-text e-mail through a transport.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { alertEvent, type EmailMessage, emailHook, normalizeEvent } from '@fluxel/audit';
+ *
+ * const sent: EmailMessage[] = [];
+ * const hook = emailHook({
+ *   transport: { send: async (message) => sent.push(message) },
+ *   from: 'audit@acme.example',
+ *   to: ['soc@acme.example'],
+ *   subjectPrefix: '[acme audit]',
+ * });
+ * const login = normalizeEvent({ tenant: 'acme', actor: { type: 'user', id: 'ann' }, action: 'auth.login', outcome: 'failure' });
+ * const alert = normalizeEvent(
+ *   alertEvent({ rule: 'brute-force-account', severity: 'high', summary: 'too many failures', subject: { type: 'account', id: 'acme/ann' }, events: [login.id] }, login, Date.now()),
+ * );
+ * await hook(alert);
+ * assert.equal(sent[0]?.subject, '[acme audit] high: alert.brute-force-account account acme/ann');
+ * ```
+ */
 export function emailHook(options: {
   transport: EmailTransport;
   from: string;

@@ -7,7 +7,31 @@ import { AuditError } from './errors.js';
 import type { AuditLog, LogStore } from './log.js';
 import type { StoredRecord } from './record.js';
 
-/** A destination for records. */
+/**
+ * A destination for records.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { AuditLog, attachSink, generateSigningKey, MemoryStore, type Sink } from '@fluxel/audit';
+ *
+ * // A sink that keeps what it is sent (a queue client, a database…); throw to have a batch retried.
+ * const delivered: string[] = [];
+ * const memorySink: Sink = {
+ *   name: 'memory',
+ *   send: async (records) => {
+ *     for (const record of records) delivered.push(record.event?.action ?? '');
+ *   },
+ * };
+ * const log = await AuditLog.open({ store: new MemoryStore(), signingKey: generateSigningKey() });
+ * const runner = await attachSink(log, { sink: memorySink });
+ * await log.append({ tenant: 'acme', actor: { type: 'user', id: 'ann' }, action: 'auth.login', outcome: 'success' });
+ * await runner.drain();
+ * await runner.stop();
+ * await log.close();
+ * assert.deepEqual(delivered, ['auth.login']);
+ * ```
+ */
 export interface Sink {
   /** Unique per log: the key of the sink's cursor. */
   readonly name: string;
@@ -20,13 +44,46 @@ export interface Sink {
   close?(): Promise<void>;
 }
 
-/** Where each sink's cursor (the last delivered sequence number) is kept. */
+/**
+ * Where each sink's cursor (the last delivered sequence number) is kept.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import type { CursorStore } from '@fluxel/audit';
+ *
+ * // Keep cursors where they survive a restart (a table, a file…); a Map stands in here.
+ * const table = new Map<string, number>();
+ * const cursors: CursorStore = {
+ *   get: async (sink) => table.get(sink) ?? 0,
+ *   set: async (sink, seq) => {
+ *     table.set(sink, seq);
+ *   },
+ * };
+ * await cursors.set('splunk', 42);
+ * assert.equal(await cursors.get('splunk'), 42);
+ * assert.equal(await cursors.get('elastic'), 0);
+ * ```
+ */
 export interface CursorStore {
   get(sink: string): Promise<number>;
   set(sink: string, seq: number): Promise<void>;
 }
 
-/** A {@link CursorStore} in memory (delivery restarts from the beginning after a restart). */
+/**
+ * A {@link CursorStore} in memory (delivery restarts from the beginning after a restart).
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { MemoryCursorStore } from '@fluxel/audit';
+ *
+ * const cursors = new MemoryCursorStore();
+ * assert.equal(await cursors.get('splunk'), 0); // nothing delivered yet
+ * await cursors.set('splunk', 17);
+ * assert.equal(await cursors.get('splunk'), 17);
+ * ```
+ */
 export class MemoryCursorStore implements CursorStore {
   readonly #map = new Map<string, number>();
   async get(sink: string): Promise<number> {
@@ -37,7 +94,19 @@ export class MemoryCursorStore implements CursorStore {
   }
 }
 
-/** Retry timing of a sink. */
+/**
+ * Retry timing of a sink.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { backoffDelay, type RetryOptions } from '@fluxel/audit';
+ *
+ * const retry: RetryOptions = { initialMs: 100, maxMs: 5_000 };
+ * assert.equal(backoffDelay(1, retry, () => 1), 100);
+ * assert.equal(backoffDelay(20, retry, () => 1), 5_000);
+ * ```
+ */
 export interface RetryOptions {
   /** First delay (default 200 ms). */
   readonly initialMs?: number;
@@ -45,7 +114,21 @@ export interface RetryOptions {
   readonly maxMs?: number;
 }
 
-/** The delay before retry number `attempt` (1-based): full jitter over an exponential cap. */
+/**
+ * The delay before retry number `attempt` (1-based): full jitter over an exponential cap.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { backoffDelay } from '@fluxel/audit';
+ *
+ * // Full jitter between half the cap and the cap; the cap doubles per attempt (default 200 ms … 30 s).
+ * assert.equal(backoffDelay(1, {}, () => 0), 100);
+ * assert.equal(backoffDelay(3, {}, () => 1), 800);
+ * const delay = backoffDelay(4);
+ * assert.ok(delay >= 800 && delay <= 1_600);
+ * ```
+ */
 export function backoffDelay(
   attempt: number,
   retry: RetryOptions = {},
@@ -57,7 +140,32 @@ export function backoffDelay(
   return Math.round(cap / 2 + (random() * cap) / 2);
 }
 
-/** Options of {@link attachSink}. */
+/**
+ * Options of {@link attachSink}.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { type AttachSinkOptions, AuditLog, attachSink, generateSigningKey, MemoryCursorStore, MemoryStore } from '@fluxel/audit';
+ *
+ * const seqs: number[] = [];
+ * const options: AttachSinkOptions = {
+ *   sink: { name: 'archive', send: async (records) => void seqs.push(...records.map((r) => r.seq)) },
+ *   cursor: new MemoryCursorStore(),
+ *   batchSize: 100,
+ *   retry: { initialMs: 50, maxMs: 2_000 },
+ *   filter: () => true, // checkpoints too, so the archive can be verified
+ *   onError: (error, attempt) => console.warn(`archive attempt ${attempt} failed`, error),
+ * };
+ * const log = await AuditLog.open({ store: new MemoryStore(), signingKey: generateSigningKey() });
+ * const runner = await attachSink(log, options);
+ * await log.append({ tenant: 'acme', actor: { type: 'user', id: 'ann' }, action: 'auth.login', outcome: 'success' });
+ * await runner.drain();
+ * await runner.stop();
+ * await log.close();
+ * assert.deepEqual(seqs, [1, 2]); // the opening checkpoint and the event
+ * ```
+ */
 export interface AttachSinkOptions {
   readonly sink: Sink;
   /** Where the cursor is kept (default: in memory). */
@@ -82,7 +190,33 @@ export interface AttachSinkOptions {
 const defaultSleep = (ms: number): Promise<void> =>
   new Promise((resolve) => setTimeout(resolve, ms));
 
-/** A running sink: see {@link attachSink}. */
+/**
+ * A running sink: see {@link attachSink}.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { AuditLog, attachSink, generateSigningKey, MemoryStore, type SinkRunner } from '@fluxel/audit';
+ *
+ * let attempts = 0;
+ * const log = await AuditLog.open({ store: new MemoryStore(), signingKey: generateSigningKey() });
+ * const runner: SinkRunner = await attachSink(log, {
+ *   sink: {
+ *     name: 'flaky',
+ *     send: async () => {
+ *       if (++attempts === 1) throw new Error('503 from the SIEM'); // retried
+ *     },
+ *   },
+ *   sleep: async () => {}, // no real backoff in this example
+ * });
+ * const { seq } = await log.append({ tenant: 'acme', actor: { type: 'user', id: 'ann' }, action: 'auth.logout', outcome: 'success' });
+ * await runner.drain();
+ * assert.equal(runner.cursor, seq);
+ * assert.equal(runner.queued, 0);
+ * await runner.stop();
+ * await log.close();
+ * ```
+ */
 export class SinkRunner {
   readonly sink: Sink;
   readonly #cursorStore: CursorStore;
@@ -234,6 +368,23 @@ export class SinkRunner {
  * queue is full, so a long outage slows the log down instead of losing events.
  *
  * @throws `AuditError` `ERR_AUDIT_INVALID_ARGUMENT` for bad options.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { AuditLog, attachSink, generateSigningKey, MemoryStore } from '@fluxel/audit';
+ *
+ * const store = new MemoryStore();
+ * const log = await AuditLog.open({ store, signingKey: generateSigningKey() });
+ * await log.append({ tenant: 'acme', actor: { type: 'user', id: 'ann' }, action: 'auth.login', outcome: 'success' });
+ * // Attached later, the sink catches up from its cursor by reading the store.
+ * const ids: string[] = [];
+ * const runner = await attachSink(log, { sink: { name: 'late', send: async (records) => void ids.push(...records.map((r) => r.event?.id ?? '')) } });
+ * await runner.drain();
+ * await runner.stop();
+ * await log.close();
+ * assert.equal(ids.length, 1);
+ * ```
  */
 export async function attachSink(log: AuditLog, options: AttachSinkOptions): Promise<SinkRunner> {
   if (!options.sink || typeof options.sink.send !== 'function')

@@ -115,6 +115,16 @@ export function fromBase64url(text: string): Uint8Array {
  *
  * @throws `AuditError` `ERR_AUDIT_INVALID_EVENT` for non-finite numbers, bigints, functions,
  * symbols, cycles or nesting deeper than 64.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { canonicalJson } from '@fluxel/audit';
+ *
+ * assert.equal(canonicalJson({ b: 1, a: { d: [true, null], c: 'x' }, u: undefined }), '{"a":{"c":"x","d":[true,null]},"b":1}');
+ * const line = canonicalJson({ z: 1, y: 2 });
+ * assert.equal(canonicalJson(JSON.parse(line)), line); // stable under a round trip
+ * ```
  */
 export function canonicalJson(value: unknown): string {
   return JSON.stringify(sortDeep(value, 0));

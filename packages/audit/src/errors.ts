@@ -9,6 +9,35 @@ import {
   isFluxelError,
 } from '../../internal/src/errors.js';
 
+/**
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { AuditError, FluxelError } from '@fluxel/audit';
+ *
+ * const error = new AuditError('ERR_AUDIT_LOG_CLOSED', 'the log is closed; open a new one');
+ * assert.ok(error instanceof FluxelError);
+ * assert.equal(error.package, '@fluxel/audit');
+ * ```
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { AuditError, type FluxelErrorOptions } from '@fluxel/audit';
+ *
+ * const options: FluxelErrorOptions = { cause: new Error('disk full') };
+ * assert.ok(new AuditError('ERR_AUDIT_STORAGE', 'the store failed', options).cause instanceof Error);
+ * ```
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { AuditError, isFluxelError } from '@fluxel/audit';
+ *
+ * assert.equal(isFluxelError(new AuditError('ERR_AUDIT_INVALID_ARGUMENT', 'bad option')), true);
+ * assert.equal(isFluxelError(new Error('plain')), false);
+ * ```
+ */
 export { FluxelError, type FluxelErrorOptions, isFluxelError };
 
 /**
@@ -22,6 +51,14 @@ export { FluxelError, type FluxelErrorOptions, isFluxelError };
  * - `ERR_AUDIT_INVALID_KEY`: a signing, verification or pseudonymisation key is malformed;
  * - `ERR_AUDIT_DECRYPTION_FAILED`: an encrypted field did not decrypt (says nothing more);
  * - `ERR_AUDIT_KEY_ERASED`: the subject's key was deleted (crypto-shredded).
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { AUDIT_ERROR_CODES } from '@fluxel/audit/errors';
+ *
+ * assert.ok(AUDIT_ERROR_CODES.includes('ERR_AUDIT_KEY_ERASED'));
+ * ```
  */
 export const AUDIT_ERROR_CODES = [
   'ERR_AUDIT_INVALID_EVENT',
@@ -35,10 +72,44 @@ export const AUDIT_ERROR_CODES = [
   'ERR_AUDIT_KEY_ERASED',
 ] as const;
 
-/** A stable error code of `@fluxel/audit`. */
+/**
+ * A stable error code of `@fluxel/audit`.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { AuditLog, type AuditErrorCode, generateSigningKey, isFluxelError, MemoryStore } from '@fluxel/audit';
+ *
+ * const log = await AuditLog.open({ store: new MemoryStore(), signingKey: generateSigningKey() });
+ * let code: AuditErrorCode | undefined;
+ * try {
+ *   await log.append({ tenant: 'acme', actor: { type: 'user', id: 'ann' }, action: 'Login', outcome: 'success' });
+ * } catch (error) {
+ *   if (isFluxelError(error)) code = error.code as AuditErrorCode;
+ * }
+ * await log.close();
+ * assert.equal(code, 'ERR_AUDIT_INVALID_EVENT');
+ * ```
+ */
 export type AuditErrorCode = (typeof AUDIT_ERROR_CODES)[number];
 
-/** The error thrown by `@fluxel/audit`. */
+/**
+ * The error thrown by `@fluxel/audit`.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { AuditError, AuditLog, generateSigningKey, MemoryStore } from '@fluxel/audit';
+ *
+ * const log = await AuditLog.open({ store: new MemoryStore(), signingKey: generateSigningKey() });
+ * await log.close();
+ * await assert.rejects(
+ *   async () =>
+ *     log.append({ tenant: 'acme', actor: { type: 'user', id: 'ann' }, action: 'auth.login', outcome: 'success' }),
+ *   (error) => AuditError.isInstance(error) && error.code === 'ERR_AUDIT_LOG_CLOSED',
+ * );
+ * ```
+ */
 export class AuditError extends FluxelError<AuditErrorCode> {
   /** Always the class name, for logs and `toString()`. */
   override readonly name = 'AuditError';

@@ -12,7 +12,18 @@ import { randomBytes } from './primitives.js';
 // named), never dropped: a misspelt `requestID` must not vanish from the log. Free-form
 // details go in `data`.
 
-/** Where an actor was, as resolved from its IP address or supplied by the caller. */
+/**
+ * Where an actor was, as resolved from its IP address or supplied by the caller.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { geoSchema } from '@fluxel/audit';
+ *
+ * assert.equal(geoSchema.safeParse({ country: 'DE', city: 'Berlin', lat: 52.52, lon: 13.405 }).success, true);
+ * assert.equal(geoSchema.safeParse({ country: 'de' }).success, false); // upper-case ISO code
+ * ```
+ */
 export const geoSchema = z.strictObject({
   /** ISO 3166-1 alpha-2 country code, upper case. */
   country: z
@@ -24,7 +35,18 @@ export const geoSchema = z.strictObject({
   lon: z.number().min(-180).max(180).optional(),
 });
 
-/** Who did it: a person, a device (agent), a service, or the system itself. */
+/**
+ * Who did it: a person, a device (agent), a service, or the system itself.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { actorSchema } from '@fluxel/audit';
+ *
+ * assert.equal(actorSchema.safeParse({ type: 'user', id: 'ann@acme.example', ip: '192.0.2.10' }).success, true);
+ * assert.equal(actorSchema.safeParse({ type: 'user', id: 'ann', department: 'it' }).success, false); // unknown field
+ * ```
+ */
 export const actorSchema = z.strictObject({
   type: z.enum(['user', 'device', 'service', 'system']),
   id: z.string().min(1).max(512),
@@ -34,18 +56,51 @@ export const actorSchema = z.strictObject({
   geo: geoSchema.optional(),
 });
 
-/** What it was done to. */
+/**
+ * What it was done to.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { targetSchema } from '@fluxel/audit';
+ *
+ * assert.equal(targetSchema.safeParse({ type: 'license', id: 'LIC-1234', name: 'Pro' }).success, true);
+ * assert.equal(targetSchema.safeParse({ type: 'license', id: '' }).success, false);
+ * ```
+ */
 export const targetSchema = z.strictObject({
   type: z.string().min(1).max(128),
   id: z.string().min(1).max(512),
   name: z.string().max(512).optional(),
 });
 
-/** A dotted lower-case verb with at least two parts, e.g. `auth.login`, `license.activate`. */
+/**
+ * A dotted lower-case verb with at least two parts, e.g. `auth.login`, `license.activate`.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { ACTION_PATTERN } from '@fluxel/audit';
+ *
+ * assert.ok(ACTION_PATTERN.test('admin.role.grant'));
+ * assert.ok(!ACTION_PATTERN.test('Login')); // lower case, at least two dotted parts
+ * ```
+ */
 // eslint-disable-next-line security/detect-unsafe-regex -- each repeated part starts with a literal dot the part itself cannot contain: linear time
 export const ACTION_PATTERN: RegExp = /^[a-z][a-z0-9_-]*(\.[a-z0-9_-]+)+$/;
 
-/** How it ended. `denied` is an authorisation refusal, `failure` any other failure. */
+/**
+ * How it ended. `denied` is an authorisation refusal, `failure` any other failure.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { outcomeSchema } from '@fluxel/audit';
+ *
+ * assert.deepEqual(outcomeSchema.options, ['success', 'failure', 'denied']);
+ * assert.equal(outcomeSchema.safeParse('ok').success, false);
+ * ```
+ */
 export const outcomeSchema = z.enum(['success', 'failure', 'denied']);
 
 const eventShape = {
@@ -60,7 +115,26 @@ const eventShape = {
   data: z.record(z.string(), z.unknown()).optional(),
 };
 
-/** The schema of a stored audit event (every field present that the log fills in). */
+/**
+ * The schema of a stored audit event (every field present that the log fills in).
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { auditEventSchema } from '@fluxel/audit';
+ *
+ * const stored = {
+ *   id: '01JTB7Q8Z5W4X3V2T1S0R9Q8P7',
+ *   time: '2026-05-01T12:00:00.000Z',
+ *   tenant: 'acme',
+ *   actor: { type: 'user', id: 'ann@acme.example' },
+ *   action: 'auth.login',
+ *   outcome: 'success',
+ * };
+ * assert.equal(auditEventSchema.safeParse(stored).success, true);
+ * assert.equal(auditEventSchema.safeParse({ ...stored, requestID: 'r-1' }).success, false);
+ * ```
+ */
 export const auditEventSchema = z.strictObject({
   id: z.string().min(1).max(128),
   time: z.iso.datetime({ offset: false }),
@@ -71,6 +145,17 @@ export const auditEventSchema = z.strictObject({
  * The schema of what callers pass to `append`: `id` and `time` are filled in when absent, and
  * `actor.ip` must be one address literal (it becomes ECS `source.ip`, which Elasticsearch
  * indexes as type `ip`; what the privacy transform makes of it later is stored as it is).
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { auditEventInputSchema } from '@fluxel/audit';
+ *
+ * const input = { tenant: 'acme', actor: { type: 'user', id: 'ann', ip: '192.0.2.10' }, action: 'auth.login', outcome: 'failure' };
+ * assert.equal(auditEventInputSchema.safeParse(input).success, true);
+ * // One address literal only: an X-Forwarded-For list is refused.
+ * assert.equal(auditEventInputSchema.safeParse({ ...input, actor: { type: 'user', id: 'ann', ip: '192.0.2.10, 10.0.0.1' } }).success, false);
+ * ```
  */
 export const auditEventInputSchema = z.strictObject({
   id: z.string().min(1).max(128).optional(),
@@ -79,7 +164,20 @@ export const auditEventInputSchema = z.strictObject({
   actor: actorSchema.extend({ ip: ipLiteralSchema.optional() }),
 });
 
-/** A geographic location. */
+/**
+ * A geographic location.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { distanceKm, type Geo } from '@fluxel/audit';
+ *
+ * const berlin: Geo = { country: 'DE', city: 'Berlin', lat: 52.52, lon: 13.405 };
+ * const paris: Geo = { country: 'FR', city: 'Paris', lat: 48.8566, lon: 2.3522 };
+ * const km = distanceKm({ lat: berlin.lat ?? 0, lon: berlin.lon ?? 0 }, { lat: paris.lat ?? 0, lon: paris.lon ?? 0 });
+ * assert.ok(km > 850 && km < 900);
+ * ```
+ */
 export interface Geo {
   /** ISO 3166-1 alpha-2 country code, upper case. */
   country?: string | undefined;
@@ -88,7 +186,19 @@ export interface Geo {
   lon?: number | undefined;
 }
 
-/** Who did it. */
+/**
+ * Who did it.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { type Actor, normalizeEvent } from '@fluxel/audit';
+ *
+ * const actor: Actor = { type: 'device', id: 'laptop-7', name: 'Ann’s laptop', userAgent: 'fluxel-agent/2.1' };
+ * const event = normalizeEvent({ tenant: 'acme', actor, action: 'license.activate', outcome: 'success' });
+ * assert.deepEqual(event.actor, actor);
+ * ```
+ */
 export interface Actor {
   type: 'user' | 'device' | 'service' | 'system';
   id: string;
@@ -98,17 +208,62 @@ export interface Actor {
   geo?: Geo | undefined;
 }
 
-/** What it was done to. */
+/**
+ * What it was done to.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { normalizeEvent, type Target } from '@fluxel/audit';
+ *
+ * const target: Target = { type: 'user', id: 'bob@acme.example', name: 'Bob' };
+ * const event = normalizeEvent({ tenant: 'acme', actor: { type: 'user', id: 'root' }, action: 'admin.role.grant', target, outcome: 'success' });
+ * assert.equal(event.target?.id, 'bob@acme.example');
+ * ```
+ */
 export interface Target {
   type: string;
   id: string;
   name?: string | undefined;
 }
 
-/** How it ended. */
+/**
+ * How it ended.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { type Outcome, toEcs, normalizeEvent } from '@fluxel/audit';
+ *
+ * const outcome: Outcome = 'denied'; // an authorisation refusal
+ * const event = normalizeEvent({ tenant: 'acme', actor: { type: 'user', id: 'bob' }, action: 'report.export', outcome });
+ * assert.equal(toEcs(event).event.outcome, 'failure');
+ * assert.equal(toEcs(event).labels?.outcome, 'denied');
+ * ```
+ */
 export type Outcome = 'success' | 'failure' | 'denied';
 
-/** A stored audit event (the type of `auditEventSchema`). */
+/**
+ * A stored audit event (the type of `auditEventSchema`).
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { type AuditEvent, auditEventSchema } from '@fluxel/audit';
+ *
+ * const event: AuditEvent = {
+ *   id: '01JTB7Q8Z5W4X3V2T1S0R9Q8P7',
+ *   time: '2026-05-01T12:00:00.000Z',
+ *   tenant: 'acme',
+ *   actor: { type: 'user', id: 'ann@acme.example', ip: '192.0.2.10' },
+ *   action: 'auth.login',
+ *   outcome: 'failure',
+ *   reason: 'bad password',
+ *   requestId: 'req-81f2',
+ * };
+ * assert.deepEqual(auditEventSchema.parse(event), event);
+ * ```
+ */
 export interface AuditEvent {
   id: string;
   /** ISO-8601 UTC, e.g. `2026-05-01T12:00:00.000Z`. */
@@ -124,7 +279,28 @@ export interface AuditEvent {
   data?: Record<string, unknown> | undefined;
 }
 
-/** An event as passed to `append`: `id` and `time` are optional. */
+/**
+ * An event as passed to `append`: `id` and `time` are optional.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { AuditLog, type AuditEventInput, generateSigningKey, MemoryStore } from '@fluxel/audit';
+ *
+ * const input: AuditEventInput = {
+ *   tenant: 'acme',
+ *   actor: { type: 'user', id: 'ann@acme.example' },
+ *   action: 'license.activate',
+ *   target: { type: 'license', id: 'LIC-1234' },
+ *   outcome: 'success',
+ *   data: { seats: 5 },
+ * };
+ * const log = await AuditLog.open({ store: new MemoryStore(), signingKey: generateSigningKey() });
+ * const receipt = await log.append(input); // `id` and `time` are filled in
+ * await log.close();
+ * assert.equal(receipt.id.length, 26);
+ * ```
+ */
 export interface AuditEventInput extends Omit<AuditEvent, 'id' | 'time'> {
   id?: string | undefined;
   time?: string | undefined;
@@ -149,6 +325,17 @@ let timePart = '';
 /**
  * A new event id: 26 characters, time-ordered (48-bit milliseconds then 80 random bits, in
  * Crockford base32, as ULIDs are).
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { newEventId } from '@fluxel/audit';
+ *
+ * const earlier = newEventId(Date.parse('2026-05-01T12:00:00.000Z'));
+ * const later = newEventId(Date.parse('2026-05-01T12:00:01.000Z'));
+ * assert.match(earlier, /^[0-9A-HJKMNP-TV-Z]{26}$/);
+ * assert.ok(earlier < later); // ids sort by time
+ * ```
  */
 export function newEventId(nowMs: number = Date.now()): string {
   if (nowMs !== timeMs) {
@@ -337,6 +524,22 @@ function fastNormalize(input: AuditEventInput, now: () => number): AuditEvent | 
  * Validates an input event and fills in `id` and `time`.
  *
  * @throws `AuditError` `ERR_AUDIT_INVALID_EVENT` naming the first offending path.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { AuditError, normalizeEvent } from '@fluxel/audit';
+ *
+ * const event = normalizeEvent(
+ *   { tenant: 'acme', actor: { type: 'user', id: 'ann' }, action: 'auth.login', outcome: 'success' },
+ *   () => Date.parse('2026-05-01T12:00:00.000Z'),
+ * );
+ * assert.equal(event.time, '2026-05-01T12:00:00.000Z');
+ * assert.throws(
+ *   () => normalizeEvent({ tenant: 'acme', actor: { type: 'user', id: 'ann' }, action: 'auth.login', outcome: 'success', requestID: 'r-1' } as never),
+ *   (error) => AuditError.isInstance(error) && error.code === 'ERR_AUDIT_INVALID_EVENT',
+ * );
+ * ```
  */
 export function normalizeEvent(input: AuditEventInput, now: () => number = Date.now): AuditEvent {
   const fast = fastNormalize(input, now);
@@ -492,7 +695,22 @@ export function canonicalEvent(event: AuditEvent): string {
   );
 }
 
-/** An Elastic Common Schema document (the fields this package fills). */
+/**
+ * An Elastic Common Schema document (the fields this package fills).
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { type EcsDocument, normalizeEvent, toEcs } from '@fluxel/audit';
+ *
+ * const doc: EcsDocument = toEcs(
+ *   normalizeEvent({ tenant: 'acme', actor: { type: 'user', id: 'ann', ip: '192.0.2.10' }, action: 'auth.login', outcome: 'success' }),
+ * );
+ * assert.deepEqual(doc.event.category, ['authentication']);
+ * assert.equal(doc.source?.ip, '192.0.2.10');
+ * assert.equal(doc.organization.id, 'acme');
+ * ```
+ */
 export interface EcsDocument {
   '@timestamp': string;
   message: string;
@@ -548,6 +766,25 @@ function ecsCategory(action: string): { category: string[]; type: string[] } {
  * `service.name` by actor type, `source.ip` and `source.geo.*`, `organization.id` (tenant),
  * `http.request.id`, `user_agent.original`. `denied` maps to `event.outcome: failure` with
  * the label `outcome: denied`. Target and data stay under `fluxel.*`.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { normalizeEvent, toEcs } from '@fluxel/audit';
+ *
+ * const event = normalizeEvent({
+ *   tenant: 'acme',
+ *   actor: { type: 'user', id: 'ann@acme.example', geo: { country: 'DE' } },
+ *   action: 'auth.login',
+ *   outcome: 'failure',
+ *   reason: 'bad password',
+ * });
+ * const doc = toEcs(event, { seq: 7, hash: 'ab'.repeat(32) });
+ * assert.equal(doc['@timestamp'], event.time);
+ * assert.equal(doc.user?.id, 'ann@acme.example');
+ * assert.equal(doc.event.sequence, 7);
+ * assert.equal(doc.source?.geo?.country_iso_code, 'DE');
+ * ```
  */
 export function toEcs(event: AuditEvent, record?: { seq: number; hash: string }): EcsDocument {
   const { category, type } = ecsCategory(event.action);

@@ -21,12 +21,45 @@ import { type Checkpoint, GENESIS_HASH, parseRecordLine, type StoredRecord } fro
 
 const SEGMENT = /^(\d{20})\.log$/;
 
-/** The file name of the segment whose first record has `seq`. */
+/**
+ * The file name of the segment whose first record has `seq`.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { segmentName } from '@fluxel/audit/node';
+ *
+ * assert.equal(segmentName(1), '00000000000000000001.log');
+ * assert.equal(segmentName(123_456), '00000000000000123456.log'); // named by its first record
+ * ```
+ */
 export function segmentName(seq: number): string {
   return `${String(seq).padStart(20, '0')}.log`;
 }
 
-/** The segment files of a log directory, oldest first. */
+/**
+ * The segment files of a log directory, oldest first.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { mkdtempSync, rmSync } from 'node:fs';
+ * import { tmpdir } from 'node:os';
+ * import { join } from 'node:path';
+ * import { AuditLog, generateSigningKey } from '@fluxel/audit';
+ * import { FileStore, listSegments } from '@fluxel/audit/node';
+ *
+ * const dir = mkdtempSync(join(tmpdir(), 'audit-segments-'));
+ * try {
+ *   const log = await AuditLog.open({ store: new FileStore(dir), signingKey: generateSigningKey() });
+ *   await log.close();
+ *   const segments = await listSegments(dir);
+ *   assert.deepEqual(segments.map((s) => [s.name, s.firstSeq]), [['00000000000000000001.log', 1]]);
+ * } finally {
+ *   rmSync(dir, { recursive: true, force: true });
+ * }
+ * ```
+ */
 export async function listSegments(
   dir: string,
 ): Promise<{ name: string; path: string; firstSeq: number }[]> {
@@ -44,7 +77,32 @@ export async function listSegments(
     .sort((a, b) => a.firstSeq - b.firstSeq);
 }
 
-/** Options of {@link FileStore}. */
+/**
+ * Options of {@link FileStore}.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { mkdtempSync, rmSync } from 'node:fs';
+ * import { tmpdir } from 'node:os';
+ * import { join } from 'node:path';
+ * import { AuditLog, generateSigningKey } from '@fluxel/audit';
+ * import { FileStore, type FileStoreOptions, listSegments } from '@fluxel/audit/node';
+ *
+ * const dir = mkdtempSync(join(tmpdir(), 'audit-options-'));
+ * try {
+ *   // Small segments, sealed and started anew; no fsync (survives a process crash, not a power loss).
+ *   const options: FileStoreOptions = { segmentMaxBytes: 1024, fsync: false };
+ *   const log = await AuditLog.open({ store: new FileStore(dir, options), signingKey: generateSigningKey() });
+ *   for (let i = 0; i < 10; i++)
+ *     await log.append({ tenant: 'acme', actor: { type: 'user', id: `user-${i}` }, action: 'auth.login', outcome: 'success' });
+ *   await log.close();
+ *   assert.ok((await listSegments(dir)).length > 1);
+ * } finally {
+ *   rmSync(dir, { recursive: true, force: true });
+ * }
+ * ```
+ */
 export interface FileStoreOptions {
   /**
    * `fdatasync` each batch before acknowledging it (default true). Without it an
@@ -61,6 +119,31 @@ export interface FileStoreOptions {
  * batch that was being written when the process died, never acknowledged — is cut off and
  * reported to the log, which records a signed `recover` checkpoint. Any other damage makes
  * `open` fail with `ERR_AUDIT_STORAGE`: the writer never "repairs" evidence of tampering.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { mkdtempSync, rmSync } from 'node:fs';
+ * import { tmpdir } from 'node:os';
+ * import { join } from 'node:path';
+ * import { AuditLog, generateSigningKey } from '@fluxel/audit';
+ * import { FileStore } from '@fluxel/audit/node';
+ *
+ * const dir = mkdtempSync(join(tmpdir(), 'audit-log-'));
+ * try {
+ *   const signingKey = generateSigningKey();
+ *   const first = await AuditLog.open({ store: new FileStore(dir), signingKey });
+ *   await first.append({ tenant: 'acme', actor: { type: 'user', id: 'ann' }, action: 'auth.login', outcome: 'success' });
+ *   await first.close();
+ *   // A restart continues the chain where it ended.
+ *   const second = await AuditLog.open({ store: new FileStore(dir), signingKey });
+ *   const { seq } = await second.append({ tenant: 'acme', actor: { type: 'user', id: 'ann' }, action: 'auth.logout', outcome: 'success' });
+ *   await second.close();
+ *   assert.equal(seq, 5); // open, login, close, open, logout
+ * } finally {
+ *   rmSync(dir, { recursive: true, force: true });
+ * }
+ * ```
  */
 export class FileStore implements LogStore {
   readonly dir: string;

@@ -5,12 +5,41 @@
 import { AuditError } from './errors.js';
 import type { Geo } from './event.js';
 
-/** Resolves an IP address to a location, synchronously (keep lookups in memory). */
+/**
+ * Resolves an IP address to a location, synchronously (keep lookups in memory).
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { AuditLog, generateSigningKey, type GeoResolver, MemoryStore } from '@fluxel/audit';
+ *
+ * // Backed by your own GeoIP data in memory; lookups are synchronous.
+ * const resolver: GeoResolver = {
+ *   lookup: (ip) => (ip.startsWith('192.0.2.') ? { country: 'DE', city: 'Berlin' } : undefined),
+ * };
+ * const store = new MemoryStore();
+ * const log = await AuditLog.open({ store, signingKey: generateSigningKey(), geo: resolver });
+ * await log.append({ tenant: 'acme', actor: { type: 'user', id: 'ann', ip: '192.0.2.10' }, action: 'auth.login', outcome: 'success' });
+ * await log.close();
+ * assert.equal(store.records[1]?.event?.actor.geo?.country, 'DE');
+ * ```
+ */
 export interface GeoResolver {
   lookup(ip: string): Geo | undefined;
 }
 
-/** One range of a {@link cidrGeoResolver} table. */
+/**
+ * One range of a {@link cidrGeoResolver} table.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { cidrGeoResolver, type GeoRange } from '@fluxel/audit';
+ *
+ * const office: GeoRange = { cidr: '198.51.100.0/24', geo: { country: 'US', city: 'New York' } };
+ * assert.equal(cidrGeoResolver([office]).lookup('198.51.100.20')?.city, 'New York');
+ * ```
+ */
 export interface GeoRange {
   /** CIDR, IPv4 (`192.0.2.0/24`) or IPv6 (`2001:db8::/32`). */
   readonly cidr: string;
@@ -61,7 +90,19 @@ function parseIPv6(ip: string): bigint | undefined {
   return value;
 }
 
-/** Parses an IP address into its family and numeric value; undefined when not an IP. */
+/**
+ * Parses an IP address into its family and numeric value; undefined when not an IP.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { parseIp } from '@fluxel/audit';
+ *
+ * assert.deepEqual(parseIp('192.0.2.1'), { family: 4, value: 0xc0000201n });
+ * assert.equal(parseIp('2001:db8::1')?.family, 6);
+ * assert.equal(parseIp('unknown'), undefined);
+ * ```
+ */
 export function parseIp(ip: string): { family: 4 | 6; value: bigint } | undefined {
   const v4 = parseIPv4(ip);
   if (v4 !== undefined) return { family: 4, value: v4 };
@@ -76,6 +117,20 @@ export function parseIp(ip: string): { family: 4 | 6; value: bigint } | undefine
  * A resolver over a table of CIDR ranges; the most specific match wins.
  *
  * @throws `AuditError` `ERR_AUDIT_INVALID_ARGUMENT` for a malformed CIDR.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { cidrGeoResolver } from '@fluxel/audit';
+ *
+ * const resolver = cidrGeoResolver([
+ *   { cidr: '203.0.113.0/24', geo: { country: 'AU', city: 'Sydney', lat: -33.87, lon: 151.21 } },
+ *   { cidr: '2001:db8::/32', geo: { country: 'FR' } },
+ * ]);
+ * assert.equal(resolver.lookup('203.0.113.9')?.city, 'Sydney');
+ * assert.equal(resolver.lookup('2001:db8::7')?.country, 'FR');
+ * assert.equal(resolver.lookup('192.0.2.1'), undefined);
+ * ```
  */
 export function cidrGeoResolver(ranges: readonly GeoRange[]): GeoResolver {
   const table = ranges.map(({ cidr, geo }) => {
@@ -106,6 +161,15 @@ export function cidrGeoResolver(ranges: readonly GeoRange[]): GeoResolver {
  * places so tests and demos can show travel, and private/loopback ranges mapped to a
  * location-less "private" entry (`country` absent). Real deployments plug in a resolver
  * over their own GeoIP data.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { offlineGeoResolver } from '@fluxel/audit';
+ *
+ * assert.equal(offlineGeoResolver.lookup('192.0.2.10')?.city, 'Berlin');
+ * assert.equal(offlineGeoResolver.lookup('10.1.2.3')?.country, undefined); // private: no country
+ * ```
  */
 export const offlineGeoResolver: GeoResolver = cidrGeoResolver([
   { cidr: '192.0.2.0/24', geo: { country: 'DE', city: 'Berlin', lat: 52.52, lon: 13.405 } },
@@ -124,7 +188,18 @@ export const offlineGeoResolver: GeoResolver = cidrGeoResolver([
   { cidr: 'fc00::/7', geo: { city: 'private' } },
 ]);
 
-/** Great-circle distance in km between two points (haversine, mean Earth radius). */
+/**
+ * Great-circle distance in km between two points (haversine, mean Earth radius).
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { distanceKm } from '@fluxel/audit';
+ *
+ * const km = distanceKm({ lat: 52.52, lon: 13.405 }, { lat: 40.7128, lon: -74.006 }); // Berlin → New York
+ * assert.ok(km > 6_300 && km < 6_400);
+ * ```
+ */
 export function distanceKm(
   a: { lat: number; lon: number },
   b: { lat: number; lon: number },

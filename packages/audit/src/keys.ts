@@ -5,7 +5,21 @@ import { fromBase64url, toBase64url } from './encoding.js';
 import { AuditError } from './errors.js';
 import { ed25519PublicKey, randomBytes, sha256 } from './primitives.js';
 
-/** A public key that verifies checkpoints. */
+/**
+ * A public key that verifies checkpoints.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { generateSigningKey, parseVerifyingKey, publicJwk, type VerifyingKey } from '@fluxel/audit';
+ *
+ * const signingKey = generateSigningKey();
+ * // What a verifier pins: only the public part.
+ * const pinned: VerifyingKey = parseVerifyingKey(JSON.stringify(publicJwk(signingKey)));
+ * assert.equal(pinned.kid, signingKey.kid);
+ * assert.equal(pinned.publicKey.length, 32);
+ * ```
+ */
 export interface VerifyingKey {
   /** Key id: base64url of the first 12 bytes of SHA-256 over the raw public key. */
   readonly kid: string;
@@ -13,13 +27,39 @@ export interface VerifyingKey {
   readonly publicKey: Uint8Array;
 }
 
-/** A private key that signs checkpoints. Keep `seed` secret. */
+/**
+ * A private key that signs checkpoints. Keep `seed` secret.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { AuditLog, MemoryStore, type SigningKey, signingKeyFromSeed } from '@fluxel/audit';
+ *
+ * const signingKey: SigningKey = signingKeyFromSeed(new Uint8Array(32).fill(7)); // from your secret store
+ * const log = await AuditLog.open({ store: new MemoryStore(), signingKey });
+ * assert.equal(log.keyId, signingKey.kid);
+ * await log.close();
+ * ```
+ */
 export interface SigningKey extends VerifyingKey {
   /** Raw 32-byte Ed25519 private key (the seed). */
   readonly seed: Uint8Array;
 }
 
-/** An Ed25519 key in JSON Web Key form (RFC 8037, `kty: OKP`, `crv: Ed25519`). */
+/**
+ * An Ed25519 key in JSON Web Key form (RFC 8037, `kty: OKP`, `crv: Ed25519`).
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { type Ed25519Jwk, generateSigningKey, publicJwk, verifyingKeyFromJwk } from '@fluxel/audit';
+ *
+ * const jwk: Ed25519Jwk = publicJwk(generateSigningKey());
+ * assert.equal(jwk.kty, 'OKP');
+ * assert.equal(jwk.crv, 'Ed25519');
+ * assert.equal(verifyingKeyFromJwk(jwk).kid, jwk.kid);
+ * ```
+ */
 export interface Ed25519Jwk {
   kty: 'OKP';
   crv: 'Ed25519';
@@ -28,12 +68,37 @@ export interface Ed25519Jwk {
   kid?: string;
 }
 
-/** The key id of a raw public key. */
+/**
+ * The key id of a raw public key.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { generateSigningKey, keyId } from '@fluxel/audit';
+ *
+ * const key = generateSigningKey();
+ * assert.equal(keyId(key.publicKey), key.kid);
+ * assert.match(key.kid, /^[\w-]{16}$/); // base64url of 12 bytes of SHA-256
+ * ```
+ */
 export function keyId(publicKey: Uint8Array): string {
   return toBase64url(sha256(publicKey).subarray(0, 12));
 }
 
-/** A signing key from a raw 32-byte seed. */
+/**
+ * A signing key from a raw 32-byte seed.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { signingKeyFromSeed } from '@fluxel/audit';
+ *
+ * const seed = crypto.getRandomValues(new Uint8Array(32)); // keep it secret
+ * const a = signingKeyFromSeed(seed);
+ * const b = signingKeyFromSeed(seed);
+ * assert.equal(a.kid, b.kid); // the same seed is the same key
+ * ```
+ */
 export function signingKeyFromSeed(seed: Uint8Array): SigningKey {
   if (!(seed instanceof Uint8Array) || seed.length !== 32)
     throw new AuditError('ERR_AUDIT_INVALID_KEY', 'an Ed25519 private key is 32 bytes');
@@ -42,12 +107,37 @@ export function signingKeyFromSeed(seed: Uint8Array): SigningKey {
   return { kid: keyId(publicKey), publicKey, seed: copy };
 }
 
-/** A new random signing key. */
+/**
+ * A new random signing key.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { generateSigningKey, privateJwk } from '@fluxel/audit';
+ *
+ * const key = generateSigningKey();
+ * assert.equal(key.seed.length, 32);
+ * const stored = JSON.stringify(privateJwk(key)); // put this in your secret store
+ * assert.ok(stored.includes('"d":'));
+ * ```
+ */
 export function generateSigningKey(): SigningKey {
   return signingKeyFromSeed(randomBytes(32));
 }
 
-/** A verifying key from a raw 32-byte public key. */
+/**
+ * A verifying key from a raw 32-byte public key.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { generateSigningKey, verifyingKeyFromRaw } from '@fluxel/audit';
+ *
+ * const signingKey = generateSigningKey();
+ * const verifyingKey = verifyingKeyFromRaw(signingKey.publicKey);
+ * assert.equal(verifyingKey.kid, signingKey.kid);
+ * ```
+ */
 export function verifyingKeyFromRaw(publicKey: Uint8Array): VerifyingKey {
   if (!(publicKey instanceof Uint8Array) || publicKey.length !== 32)
     throw new AuditError('ERR_AUDIT_INVALID_KEY', 'an Ed25519 public key is 32 bytes');
@@ -68,7 +158,19 @@ function checkJwk(jwk: unknown): Ed25519Jwk {
   return k as Ed25519Jwk;
 }
 
-/** A signing key from a private JWK (`d` present); the public part must match. */
+/**
+ * A signing key from a private JWK (`d` present); the public part must match.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { generateSigningKey, privateJwk, signingKeyFromJwk } from '@fluxel/audit';
+ *
+ * const saved = JSON.stringify(privateJwk(generateSigningKey())); // as read from a secret store
+ * const key = signingKeyFromJwk(JSON.parse(saved));
+ * assert.equal(key.kid, JSON.parse(saved).kid);
+ * ```
+ */
 export function signingKeyFromJwk(jwk: unknown): SigningKey {
   const k = checkJwk(jwk);
   if (typeof k.d !== 'string')
@@ -79,17 +181,53 @@ export function signingKeyFromJwk(jwk: unknown): SigningKey {
   return key;
 }
 
-/** A verifying key from a public (or private) JWK. */
+/**
+ * A verifying key from a public (or private) JWK.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { generateSigningKey, publicJwk, verifyingKeyFromJwk } from '@fluxel/audit';
+ *
+ * const key = generateSigningKey();
+ * const pinned = verifyingKeyFromJwk(JSON.parse(JSON.stringify(publicJwk(key))));
+ * assert.deepEqual(pinned.publicKey, key.publicKey);
+ * ```
+ */
 export function verifyingKeyFromJwk(jwk: unknown): VerifyingKey {
   return verifyingKeyFromRaw(fromBase64url(checkJwk(jwk).x));
 }
 
-/** The public JWK of a key (never includes the private part). */
+/**
+ * The public JWK of a key (never includes the private part).
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { generateSigningKey, publicJwk } from '@fluxel/audit';
+ *
+ * const jwk = publicJwk(generateSigningKey()); // publish this; verifiers pin it
+ * assert.equal('d' in jwk, false);
+ * assert.equal(jwk.x.length, 43);
+ * ```
+ */
 export function publicJwk(key: VerifyingKey): Ed25519Jwk {
   return { kty: 'OKP', crv: 'Ed25519', x: toBase64url(key.publicKey), kid: key.kid };
 }
 
-/** The private JWK of a signing key. Treat it as a secret. */
+/**
+ * The private JWK of a signing key. Treat it as a secret.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { generateSigningKey, privateJwk, signingKeyFromJwk } from '@fluxel/audit';
+ *
+ * const key = generateSigningKey();
+ * const jwk = privateJwk(key); // secret: it holds the seed as `d`
+ * assert.equal(signingKeyFromJwk(jwk).kid, key.kid);
+ * ```
+ */
 export function privateJwk(key: SigningKey): Ed25519Jwk {
   return { ...publicJwk(key), d: toBase64url(key.seed) };
 }
@@ -97,6 +235,18 @@ export function privateJwk(key: SigningKey): Ed25519Jwk {
 /**
  * Parses a public key given as a JWK JSON text, a 64-character hex string or a 43-character
  * base64url string of the raw key (what `fluxel-audit verify --public-key` accepts).
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { generateSigningKey, parseVerifyingKey, publicJwk } from '@fluxel/audit';
+ *
+ * const key = generateSigningKey();
+ * const hex = Buffer.from(key.publicKey).toString('hex');
+ * assert.equal(parseVerifyingKey(hex).kid, key.kid);
+ * assert.equal(parseVerifyingKey(JSON.stringify(publicJwk(key))).kid, key.kid);
+ * assert.equal(parseVerifyingKey(Buffer.from(key.publicKey).toString('base64url')).kid, key.kid);
+ * ```
  */
 export function parseVerifyingKey(text: string): VerifyingKey {
   const trimmed = text.trim();

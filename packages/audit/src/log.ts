@@ -17,7 +17,18 @@ import {
   type StoredRecord,
 } from './record.js';
 
-/** What a store knows about the log it holds when opened. */
+/**
+ * What a store knows about the log it holds when opened.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { GENESIS_HASH, type LogStoreState, MemoryStore } from '@fluxel/audit';
+ *
+ * const state: LogStoreState = await new MemoryStore().open();
+ * assert.deepEqual(state, { lastSeq: 0, lastHash: GENESIS_HASH }); // an empty store
+ * ```
+ */
 export interface LogStoreState {
   /** Sequence number of the last record, 0 when empty. */
   readonly lastSeq: number;
@@ -32,6 +43,27 @@ export interface LogStoreState {
 /**
  * Where records are kept. `append` must make the records durable before it resolves and is
  * never called again before the previous call settled.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { AuditLog, generateSigningKey, GENESIS_HASH, type LogStore, type StoredRecord, verifyLines } from '@fluxel/audit';
+ *
+ * // A store over your own storage; `append` resolves only when the records are durable.
+ * const lines: string[] = [];
+ * const store: LogStore = {
+ *   open: async () => ({ lastSeq: 0, lastHash: GENESIS_HASH }),
+ *   append: async (records: readonly StoredRecord[]) => {
+ *     for (const record of records) lines.push(record.line);
+ *   },
+ *   close: async () => {},
+ * };
+ * const signingKey = generateSigningKey();
+ * const log = await AuditLog.open({ store, signingKey });
+ * await log.append({ tenant: 'acme', actor: { type: 'user', id: 'ann' }, action: 'auth.login', outcome: 'success' });
+ * await log.close();
+ * assert.equal(verifyLines(lines, { publicKeys: [signingKey] }).ok, true);
+ * ```
  */
 export interface LogStore {
   open(): Promise<LogStoreState>;
@@ -49,17 +81,71 @@ export interface LogStore {
   close(): Promise<void>;
 }
 
-/** The receipt of a durable append. */
+/**
+ * The receipt of a durable append.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { type AppendReceipt, AuditLog, generateSigningKey, MemoryStore } from '@fluxel/audit';
+ *
+ * const log = await AuditLog.open({ store: new MemoryStore(), signingKey: generateSigningKey() });
+ * const receipt: AppendReceipt = await log.append({ tenant: 'acme', actor: { type: 'user', id: 'ann' }, action: 'auth.login', outcome: 'success' });
+ * await log.close();
+ * assert.equal(receipt.seq, 2); // after the opening checkpoint
+ * assert.match(receipt.hash, /^[0-9a-f]{64}$/);
+ * ```
+ */
 export interface AppendReceipt {
   readonly id: string;
   readonly seq: number;
   readonly hash: string;
 }
 
-/** Receives committed records in order; the log waits for it (backpressure). */
+/**
+ * Receives committed records in order; the log waits for it (backpressure).
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { AuditLog, generateSigningKey, MemoryStore, type RecordListener } from '@fluxel/audit';
+ *
+ * const actions: string[] = [];
+ * const listener: RecordListener = (records) => {
+ *   for (const record of records) if (record.event) actions.push(record.event.action);
+ * };
+ * const log = await AuditLog.open({ store: new MemoryStore(), signingKey: generateSigningKey() });
+ * const unsubscribe = log.subscribe(listener);
+ * await log.append({ tenant: 'acme', actor: { type: 'user', id: 'ann' }, action: 'auth.login', outcome: 'success' });
+ * unsubscribe();
+ * await log.close();
+ * assert.deepEqual(actions, ['auth.login']);
+ * ```
+ */
 export type RecordListener = (records: readonly StoredRecord[]) => void | Promise<void>;
 
-/** Options of {@link AuditLog.open}. */
+/**
+ * Options of {@link AuditLog.open}.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { AuditLog, type AuditLogOptions, createPrivacy, generateSigningKey, MemoryStore, offlineGeoResolver } from '@fluxel/audit';
+ *
+ * const options: AuditLogOptions = {
+ *   store: new MemoryStore(),
+ *   signingKey: generateSigningKey(),
+ *   checkpointEvery: 1_000,
+ *   checkpointIntervalMs: 60_000,
+ *   privacy: createPrivacy({ redact: ['data.password'] }),
+ *   geo: offlineGeoResolver,
+ *   merkle: true,
+ * };
+ * const log = await AuditLog.open(options);
+ * assert.equal(log.size, 1); // the signed opening checkpoint
+ * await log.close();
+ * ```
+ */
 export interface AuditLogOptions {
   readonly store: LogStore;
   /** The key that signs checkpoints. */
@@ -119,6 +205,28 @@ function newBatch(): Batch {
  * record's hash and its own SHA-256; Ed25519-signed checkpoints cover the chain every N
  * events, every T ms and at close. Appends are group-committed: `append()` resolves only
  * after the store made its batch durable, so a crash loses nothing that was acknowledged.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { AuditLog, generateSigningKey, MemoryStore, verifyLines } from '@fluxel/audit';
+ *
+ * const store = new MemoryStore();
+ * const signingKey = generateSigningKey();
+ * const log = await AuditLog.open({ store, signingKey, checkpointEvery: 100 });
+ * await log.append({
+ *   tenant: 'acme',
+ *   actor: { type: 'user', id: 'ann@acme.example', ip: '192.0.2.10' },
+ *   action: 'auth.login',
+ *   outcome: 'failure',
+ *   reason: 'bad password',
+ * });
+ * await log.rotateKey(generateSigningKey()); // announced in the log, signed by the old key
+ * await log.close(); // a signed closing checkpoint
+ * const report = verifyLines(store.lines(), { publicKeys: [signingKey] });
+ * assert.equal(report.ok, true);
+ * assert.equal(report.events, 1);
+ * ```
  */
 export class AuditLog {
   readonly #store: LogStore;
@@ -528,7 +636,22 @@ export class AuditLog {
   }
 }
 
-/** A {@link LogStore} in memory: for tests and examples (nothing survives the process). */
+/**
+ * A {@link LogStore} in memory: for tests and examples (nothing survives the process).
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { AuditLog, generateSigningKey, MemoryStore } from '@fluxel/audit';
+ *
+ * const store = new MemoryStore(); // for tests and demos: nothing survives the process
+ * const log = await AuditLog.open({ store, signingKey: generateSigningKey() });
+ * await log.append({ tenant: 'acme', actor: { type: 'user', id: 'ann' }, action: 'auth.login', outcome: 'success' });
+ * await log.close();
+ * assert.deepEqual(store.records.map((r) => r.kind), ['c', 'e', 'c']);
+ * assert.equal(store.lines().length, 3);
+ * ```
+ */
 export class MemoryStore implements LogStore {
   readonly records: StoredRecord[] = [];
 

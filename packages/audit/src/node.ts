@@ -36,6 +36,26 @@ export type {
  * Several sinks may share one store: their writes are serialised (each writes the newest
  * cursors of all sinks), and each write goes through a temporary file of its own, so two
  * stores on one path never rename each other's half-written file away.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+ * import { tmpdir } from 'node:os';
+ * import { join } from 'node:path';
+ * import { FileCursorStore } from '@fluxel/audit/node';
+ *
+ * const dir = mkdtempSync(join(tmpdir(), 'audit-cursors-'));
+ * try {
+ *   const cursors = new FileCursorStore(join(dir, 'audit-cursors.json'));
+ *   await cursors.set('splunk', 42);
+ *   assert.deepEqual(JSON.parse(readFileSync(cursors.path, 'utf8')), { splunk: 42 });
+ *   // The next process resumes delivery where this one stopped.
+ *   assert.equal(await new FileCursorStore(cursors.path).get('splunk'), 42);
+ * } finally {
+ *   rmSync(dir, { recursive: true, force: true });
+ * }
+ * ```
  */
 export class FileCursorStore implements CursorStore {
   readonly path: string;
@@ -98,7 +118,35 @@ export class FileCursorStore implements CursorStore {
   }
 }
 
-/** Options of {@link jsonlFileSink}. */
+/**
+ * Options of {@link jsonlFileSink}.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+ * import { tmpdir } from 'node:os';
+ * import { join } from 'node:path';
+ * import { AuditLog, generateSigningKey, MemoryStore } from '@fluxel/audit';
+ * import { jsonlFileSink, type JsonlFileSinkOptions } from '@fluxel/audit/node';
+ *
+ * const dir = mkdtempSync(join(tmpdir(), 'audit-jsonl-'));
+ * try {
+ *   const store = new MemoryStore();
+ *   const log = await AuditLog.open({ store, signingKey: generateSigningKey() });
+ *   await log.append({ tenant: 'acme', actor: { type: 'user', id: 'ann' }, action: 'auth.login', outcome: 'success' });
+ *   await log.close();
+ *   const options: JsonlFileSinkOptions = { name: 'ecs-file', format: 'ecs', fsync: false };
+ *   const sink = jsonlFileSink(join(dir, 'audit.ecs.jsonl'), options);
+ *   await sink.send(store.records.filter((r) => r.kind === 'e'));
+ *   await sink.close?.();
+ *   const doc = JSON.parse(readFileSync(join(dir, 'audit.ecs.jsonl'), 'utf8'));
+ *   assert.equal(doc.event.action, 'auth.login');
+ * } finally {
+ *   rmSync(dir, { recursive: true, force: true });
+ * }
+ * ```
+ */
 export interface JsonlFileSinkOptions {
   readonly name?: string;
   /** `record` (default: the raw line, verifiable), `event` or `ecs`. */
@@ -107,7 +155,34 @@ export interface JsonlFileSinkOptions {
   readonly fsync?: boolean;
 }
 
-/** Appends one JSON line per record to a file. */
+/**
+ * Appends one JSON line per record to a file.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { mkdtempSync, rmSync } from 'node:fs';
+ * import { tmpdir } from 'node:os';
+ * import { join } from 'node:path';
+ * import { AuditLog, attachSink, generateSigningKey, MemoryStore } from '@fluxel/audit';
+ * import { jsonlFileSink, verifyPath } from '@fluxel/audit/node';
+ *
+ * const dir = mkdtempSync(join(tmpdir(), 'audit-jsonl-'));
+ * try {
+ *   const signingKey = generateSigningKey();
+ *   const log = await AuditLog.open({ store: new MemoryStore(), signingKey });
+ *   // Raw record lines, checkpoints included: the copy verifies on its own.
+ *   const runner = await attachSink(log, { sink: jsonlFileSink(join(dir, 'copy.log')), filter: () => true });
+ *   await log.append({ tenant: 'acme', actor: { type: 'user', id: 'ann' }, action: 'auth.login', outcome: 'success' });
+ *   await log.close();
+ *   await runner.drain();
+ *   await runner.stop();
+ *   assert.equal((await verifyPath(join(dir, 'copy.log'), { publicKeys: [signingKey] })).ok, true);
+ * } finally {
+ *   rmSync(dir, { recursive: true, force: true });
+ * }
+ * ```
+ */
 export function jsonlFileSink(path: string, options: JsonlFileSinkOptions = {}): Sink {
   const format = options.format ?? 'record';
   let fh: FileHandle | undefined;
@@ -131,12 +206,57 @@ export function jsonlFileSink(path: string, options: JsonlFileSinkOptions = {}):
   };
 }
 
-/** A writable stream, as far as {@link stdoutSink} needs one (`process.stdout` is one). */
+/**
+ * A writable stream, as far as {@link stdoutSink} needs one (`process.stdout` is one).
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { AuditLog, generateSigningKey, MemoryStore } from '@fluxel/audit';
+ * import { type LineStream, stdoutSink } from '@fluxel/audit/node';
+ *
+ * // Anything with a Node-style write(text, callback): process.stdout, a socket, a file stream.
+ * const written: string[] = [];
+ * const stream: LineStream = {
+ *   write: (text, callback) => {
+ *     written.push(text);
+ *     callback();
+ *     return true;
+ *   },
+ * };
+ * const store = new MemoryStore();
+ * const log = await AuditLog.open({ store, signingKey: generateSigningKey() });
+ * await log.append({ tenant: 'acme', actor: { type: 'user', id: 'ann' }, action: 'auth.login', outcome: 'success' });
+ * await log.close();
+ * await stdoutSink({ stream }).send(store.records.filter((r) => r.kind === 'e'));
+ * assert.equal(JSON.parse(written[0]!).action, 'auth.login');
+ * ```
+ */
 export interface LineStream {
   write(text: string, callback: (error?: Error | null) => void): unknown;
 }
 
-/** Writes one JSON line per record to standard output (or another stream). */
+/**
+ * Writes one JSON line per record to standard output (or another stream).
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { PassThrough } from 'node:stream';
+ * import { AuditLog, attachSink, generateSigningKey, MemoryStore } from '@fluxel/audit';
+ * import { stdoutSink } from '@fluxel/audit/node';
+ *
+ * // Default: one JSON line per event on process.stdout (for a log shipper); here into a stream.
+ * const stream = new PassThrough();
+ * const log = await AuditLog.open({ store: new MemoryStore(), signingKey: generateSigningKey() });
+ * const runner = await attachSink(log, { sink: stdoutSink({ format: 'ecs', stream }) });
+ * await log.append({ tenant: 'acme', actor: { type: 'user', id: 'ann' }, action: 'auth.login', outcome: 'success' });
+ * await runner.drain();
+ * await runner.stop();
+ * await log.close();
+ * assert.equal(JSON.parse(String(stream.read())).event.action, 'auth.login');
+ * ```
+ */
 export function stdoutSink(
   options: { name?: string; format?: RecordFormat; stream?: LineStream } = {},
 ): Sink {
@@ -159,6 +279,29 @@ export function stdoutSink(
  * Verifies a log on disk: a directory of segment files (`<seq>.log`) or a single file.
  * Streams the files; memory stays constant. An empty segment file or a directory without
  * segment files is the finding `empty-log` unless `allowEmpty` is set.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { mkdtempSync, rmSync } from 'node:fs';
+ * import { tmpdir } from 'node:os';
+ * import { join } from 'node:path';
+ * import { AuditLog, generateSigningKey } from '@fluxel/audit';
+ * import { FileStore, verifyPath } from '@fluxel/audit/node';
+ *
+ * const dir = mkdtempSync(join(tmpdir(), 'audit-verify-'));
+ * try {
+ *   const signingKey = generateSigningKey();
+ *   const log = await AuditLog.open({ store: new FileStore(dir), signingKey });
+ *   await log.append({ tenant: 'acme', actor: { type: 'user', id: 'ann' }, action: 'auth.login', outcome: 'success' });
+ *   await log.close();
+ *   const report = await verifyPath(dir, { publicKeys: [signingKey] }); // a directory or one segment file
+ *   assert.equal(report.ok, true);
+ *   assert.equal(report.events, 1);
+ * } finally {
+ *   rmSync(dir, { recursive: true, force: true });
+ * }
+ * ```
  */
 export async function verifyPath(
   path: string,

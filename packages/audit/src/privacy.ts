@@ -8,12 +8,45 @@ import { AuditError } from './errors.js';
 import type { AuditEvent } from './event.js';
 import { aesGcmDecrypt, aesGcmEncrypt, hmacSha256, randomBytes } from './primitives.js';
 
-/** What a redacted value is replaced with. */
+/**
+ * What a redacted value is replaced with.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { createPrivacy, normalizeEvent, REDACTED } from '@fluxel/audit';
+ *
+ * const privacy = createPrivacy({ redact: ['data.password'] });
+ * const event = await privacy(
+ *   normalizeEvent({ tenant: 'acme', actor: { type: 'user', id: 'ann' }, action: 'auth.login', outcome: 'failure', data: { password: 'hunter2' } }),
+ * );
+ * assert.equal(event.data?.password, REDACTED);
+ * ```
+ */
 export const REDACTED = '[REDACTED]';
 
 /**
  * A path into an event: dot-separated keys, `*` matching any one key (or array index),
  * e.g. `data.password`, `data.*.token`, `actor.userAgent`.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { createPrivacy, type FieldPath, normalizeEvent } from '@fluxel/audit';
+ *
+ * const paths: FieldPath[] = ['data.password', 'data.*.token', 'actor.userAgent'];
+ * const event = await createPrivacy({ redact: paths })(
+ *   normalizeEvent({
+ *     tenant: 'acme',
+ *     actor: { type: 'service', id: 'billing', userAgent: 'billing/1.0' },
+ *     action: 'api.call',
+ *     outcome: 'success',
+ *     data: { github: { token: 'ghp_x' }, gitlab: { token: 'glpat_y' } },
+ *   }),
+ * );
+ * assert.deepEqual(event.data, { github: { token: '[REDACTED]' }, gitlab: { token: '[REDACTED]' } });
+ * assert.equal(event.actor.userAgent, '[REDACTED]');
+ * ```
  */
 export type FieldPath = string;
 
@@ -51,7 +84,33 @@ function cloneEvent(event: AuditEvent): AuditEvent {
   return structuredClone(event);
 }
 
-/** Options of {@link createPrivacy}. */
+/**
+ * Options of {@link createPrivacy}.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { AuditLog, createPrivacy, generateSigningKey, MemoryStore, MemorySubjectKeyStore, type PrivacyOptions } from '@fluxel/audit';
+ *
+ * const options: PrivacyOptions = {
+ *   redact: ['data.password'],
+ *   pseudonymize: { paths: ['actor.ip'], key: crypto.getRandomValues(new Uint8Array(32)) }, // one secret, a key per tenant
+ *   encrypt: { paths: ['data.email'], keys: new MemorySubjectKeyStore() },
+ * };
+ * const store = new MemoryStore();
+ * const log = await AuditLog.open({ store, signingKey: generateSigningKey(), privacy: createPrivacy(options) });
+ * await log.append({
+ *   tenant: 'acme',
+ *   actor: { type: 'user', id: 'ann', ip: '192.0.2.10' },
+ *   action: 'auth.login',
+ *   outcome: 'failure',
+ *   data: { password: 'hunter2', email: 'ann@acme.example' },
+ * });
+ * await log.close();
+ * const stored = store.records[1]!.line; // what is hashed and kept
+ * assert.ok(!stored.includes('hunter2') && !stored.includes('192.0.2.10') && !stored.includes('ann@acme.example'));
+ * ```
+ */
 export interface PrivacyOptions {
   /** Paths whose values are replaced by `[REDACTED]` before hashing. */
   readonly redact?: readonly FieldPath[];
@@ -78,6 +137,23 @@ export interface PrivacyOptions {
 /**
  * Transforms an event before it is hashed; returns a new object (a promise when an
  * asynchronous {@link FieldCipher} is used — the log keeps the call order).
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { AuditLog, generateSigningKey, MemoryStore, type PrivacyTransform } from '@fluxel/audit';
+ *
+ * // Your own transform: here, keep only the domain of e-mail addresses.
+ * const domainsOnly: PrivacyTransform = (event) => ({
+ *   ...event,
+ *   actor: { ...event.actor, id: event.actor.id.replace(/^[^@]+@/, '*@') },
+ * });
+ * const store = new MemoryStore();
+ * const log = await AuditLog.open({ store, signingKey: generateSigningKey(), privacy: domainsOnly });
+ * await log.append({ tenant: 'acme', actor: { type: 'user', id: 'ann@acme.example' }, action: 'auth.login', outcome: 'success' });
+ * await log.close();
+ * assert.equal(store.records[1]?.event?.actor.id, '*@acme.example');
+ * ```
  */
 export type PrivacyTransform = (event: AuditEvent) => AuditEvent | Promise<AuditEvent>;
 
@@ -86,6 +162,43 @@ export type PrivacyTransform = (event: AuditEvent) => AuditEvent | Promise<Audit
  * `encrypt` returns an opaque text; `decrypt` returns the plaintext, or `undefined` when the
  * subject's key was destroyed (crypto-shredded). `aad` binds a ciphertext to its event id
  * and field path; a cipher must authenticate it.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+ * import { AuditLog, createPrivacy, decryptEventWith, type FieldCipher, MemoryStore, generateSigningKey } from '@fluxel/audit';
+ *
+ * // A stand-in for a KMS: one AES-256-GCM key per subject, held elsewhere.
+ * const kms = new Map<string, Buffer>();
+ * const cipher: FieldCipher = {
+ *   encrypt(subject, plaintext, aad) {
+ *     const key = kms.get(subject) ?? randomBytes(32);
+ *     kms.set(subject, key);
+ *     const iv = randomBytes(12);
+ *     const c = createCipheriv('aes-256-gcm', key, iv).setAAD(aad);
+ *     const ct = Buffer.concat([c.update(plaintext), c.final(), c.getAuthTag()]);
+ *     return `${subject}.${iv.toString('base64url')}.${ct.toString('base64url')}`;
+ *   },
+ *   decrypt(text, aad) {
+ *     const [subject = '', iv = '', ct = ''] = text.split('.');
+ *     const key = kms.get(subject);
+ *     if (!key) return undefined; // destroyed: crypto-shredded
+ *     const body = Buffer.from(ct, 'base64url');
+ *     const d = createDecipheriv('aes-256-gcm', key, Buffer.from(iv, 'base64url')).setAAD(aad);
+ *     d.setAuthTag(body.subarray(-16));
+ *     return new Uint8Array(Buffer.concat([d.update(body.subarray(0, -16)), d.final()]));
+ *   },
+ * };
+ *
+ * const store = new MemoryStore();
+ * const privacy = createPrivacy({ encrypt: { paths: ['data.email'], cipher } });
+ * const log = await AuditLog.open({ store, signingKey: generateSigningKey(), privacy });
+ * await log.append({ tenant: 'acme', actor: { type: 'user', id: 'ann' }, action: 'user.update', outcome: 'success', data: { email: 'ann@acme.example' } });
+ * await log.close();
+ * const stored = store.records[1]!.event!;
+ * assert.equal((await decryptEventWith(stored, cipher)).data?.email, 'ann@acme.example');
+ * ```
  */
 export interface FieldCipher {
   encrypt(subject: string, plaintext: Uint8Array, aad: Uint8Array): string | Promise<string>;
@@ -95,7 +208,46 @@ export interface FieldCipher {
   ): Uint8Array | undefined | Promise<Uint8Array | undefined>;
 }
 
-/** A field encrypted by a {@link FieldCipher}. */
+/**
+ * A field encrypted by a {@link FieldCipher}.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+ * import { AuditLog, createPrivacy, type ExternalEncryptedField, type FieldCipher, MemoryStore, generateSigningKey } from '@fluxel/audit';
+ *
+ * // A stand-in for a KMS: one AES-256-GCM key per subject, held elsewhere.
+ * const kms = new Map<string, Buffer>();
+ * const cipher: FieldCipher = {
+ *   encrypt(subject, plaintext, aad) {
+ *     const key = kms.get(subject) ?? randomBytes(32);
+ *     kms.set(subject, key);
+ *     const iv = randomBytes(12);
+ *     const c = createCipheriv('aes-256-gcm', key, iv).setAAD(aad);
+ *     const ct = Buffer.concat([c.update(plaintext), c.final(), c.getAuthTag()]);
+ *     return `${subject}.${iv.toString('base64url')}.${ct.toString('base64url')}`;
+ *   },
+ *   decrypt(text, aad) {
+ *     const [subject = '', iv = '', ct = ''] = text.split('.');
+ *     const key = kms.get(subject);
+ *     if (!key) return undefined; // destroyed: crypto-shredded
+ *     const body = Buffer.from(ct, 'base64url');
+ *     const d = createDecipheriv('aes-256-gcm', key, Buffer.from(iv, 'base64url')).setAAD(aad);
+ *     d.setAuthTag(body.subarray(-16));
+ *     return new Uint8Array(Buffer.concat([d.update(body.subarray(0, -16)), d.final()]));
+ *   },
+ * };
+ *
+ * const store = new MemoryStore();
+ * const log = await AuditLog.open({ store, signingKey: generateSigningKey(), privacy: createPrivacy({ encrypt: { paths: ['data.email'], cipher } }) });
+ * await log.append({ tenant: 'acme', actor: { type: 'user', id: 'ann' }, action: 'user.update', outcome: 'success', data: { email: 'ann@acme.example' } });
+ * await log.close();
+ * const field = store.records[1]!.event!.data?.email as ExternalEncryptedField;
+ * assert.equal(field.$enc, 'external');
+ * assert.ok(!field.ct.includes('ann@acme.example'));
+ * ```
+ */
 export interface ExternalEncryptedField {
   readonly $enc: 'external';
   readonly ct: string;
@@ -105,6 +257,37 @@ export interface ExternalEncryptedField {
  * Builds the privacy transform the log applies to every event before hashing: redaction
  * first, then pseudonymisation, then encryption. The pseudonym of a value is stable per
  * tenant (so alert rules and queries still group by it) and unlinkable across tenants.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { AuditLog, createPrivacy, decryptEvent, generateSigningKey, MemoryStore, MemorySubjectKeyStore, verifyLines } from '@fluxel/audit';
+ *
+ * const keys = new MemorySubjectKeyStore();
+ * const privacy = createPrivacy({
+ *   redact: ['data.password'],
+ *   pseudonymize: { paths: ['actor.ip'], key: (tenant) => new TextEncoder().encode(`tenant secret of ${tenant}`.padEnd(32, '.')) },
+ *   encrypt: { paths: ['data.email'], keys },
+ * });
+ * const store = new MemoryStore();
+ * const signingKey = generateSigningKey();
+ * const log = await AuditLog.open({ store, signingKey, privacy });
+ * await log.append({
+ *   tenant: 'acme',
+ *   actor: { type: 'user', id: 'ann', ip: '192.0.2.10' },
+ *   action: 'auth.login',
+ *   outcome: 'failure',
+ *   data: { password: 'hunter2', email: 'ann@acme.example' },
+ * });
+ * await log.close();
+ * const event = store.records[1]!.event!;
+ * assert.equal(event.data?.password, '[REDACTED]');
+ * assert.match(event.actor.ip ?? '', /^ps_/);
+ * assert.equal(decryptEvent(event, keys).data?.email, 'ann@acme.example');
+ * keys.erase('acme/ann'); // crypto-shredding: the chain still verifies
+ * assert.equal(decryptEvent(event, keys).data?.email, '[ERASED]');
+ * assert.equal(verifyLines(store.lines(), { publicKeys: [signingKey] }).ok, true);
+ * ```
  */
 export function createPrivacy(options: PrivacyOptions): PrivacyTransform {
   const redact = (options.redact ?? []).map(splitPath);
@@ -174,12 +357,44 @@ export function createPrivacy(options: PrivacyOptions): PrivacyTransform {
   };
 }
 
-/** The pseudonym of a value under a tenant key: `ps_` + base64url of 16 bytes of HMAC-SHA-256. */
+/**
+ * The pseudonym of a value under a tenant key: `ps_` + base64url of 16 bytes of HMAC-SHA-256.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { pseudonymize } from '@fluxel/audit';
+ *
+ * const acmeKey = crypto.getRandomValues(new Uint8Array(32));
+ * const otherKey = crypto.getRandomValues(new Uint8Array(32));
+ * const p = pseudonymize(acmeKey, '192.0.2.10');
+ * assert.match(p, /^ps_[\w-]{22}$/);
+ * assert.equal(pseudonymize(acmeKey, '192.0.2.10'), p); // stable within a tenant
+ * assert.notEqual(pseudonymize(otherKey, '192.0.2.10'), p); // unlinkable across tenants
+ * ```
+ */
 export function pseudonymize(tenantKey: Uint8Array, value: string): string {
   return `ps_${toBase64url(hmacSha256(tenantKey, utf8(value)).subarray(0, 16))}`;
 }
 
-/** An encrypted field as stored in an event. */
+/**
+ * An encrypted field as stored in an event.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { AuditLog, createPrivacy, type EncryptedField, generateSigningKey, MemoryStore, MemorySubjectKeyStore } from '@fluxel/audit';
+ *
+ * const store = new MemoryStore();
+ * const privacy = createPrivacy({ encrypt: { paths: ['data.email'], keys: new MemorySubjectKeyStore() } });
+ * const log = await AuditLog.open({ store, signingKey: generateSigningKey(), privacy });
+ * await log.append({ tenant: 'acme', actor: { type: 'user', id: 'ann' }, action: 'user.update', outcome: 'success', data: { email: 'ann@acme.example' } });
+ * await log.close();
+ * const field = store.records[1]!.event!.data?.email as EncryptedField;
+ * assert.equal(field.$enc, 'A256GCM');
+ * assert.equal(typeof field.kid, 'string');
+ * ```
+ */
 export interface EncryptedField {
   readonly $enc: 'A256GCM';
   /** Id of the subject key (random, reveals nothing about the subject). */
@@ -213,7 +428,23 @@ function isEncrypted(value: unknown): value is EncryptedField {
   );
 }
 
-/** What a field whose subject key was erased reads as after {@link decryptEvent}. */
+/**
+ * What a field whose subject key was erased reads as after {@link decryptEvent}.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { AuditLog, createPrivacy, decryptEvent, ERASED, generateSigningKey, MemoryStore, MemorySubjectKeyStore } from '@fluxel/audit';
+ *
+ * const keys = new MemorySubjectKeyStore();
+ * const store = new MemoryStore();
+ * const log = await AuditLog.open({ store, signingKey: generateSigningKey(), privacy: createPrivacy({ encrypt: { paths: ['actor.name'], keys } }) });
+ * await log.append({ tenant: 'acme', actor: { type: 'user', id: 'ann', name: 'Ann Example' }, action: 'auth.login', outcome: 'success' });
+ * await log.close();
+ * keys.erase('acme/ann');
+ * assert.equal(decryptEvent(store.records[1]!.event!, keys).actor.name, ERASED);
+ * ```
+ */
 export const ERASED = '[ERASED]';
 
 /**
@@ -222,6 +453,24 @@ export const ERASED = '[ERASED]';
  *
  * @throws `AuditError` `ERR_AUDIT_DECRYPTION_FAILED` when a ciphertext does not authenticate
  * (tampered, or moved to another event or field).
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { AuditError, AuditLog, createPrivacy, decryptEvent, generateSigningKey, MemoryStore, MemorySubjectKeyStore } from '@fluxel/audit';
+ *
+ * const keys = new MemorySubjectKeyStore();
+ * const store = new MemoryStore();
+ * const log = await AuditLog.open({ store, signingKey: generateSigningKey(), privacy: createPrivacy({ encrypt: { paths: ['data.email'], keys } }) });
+ * await log.append({ tenant: 'acme', actor: { type: 'user', id: 'ann' }, action: 'user.update', outcome: 'success', data: { email: 'ann@acme.example' } });
+ * await log.append({ tenant: 'acme', actor: { type: 'user', id: 'ann' }, action: 'user.update', outcome: 'success', data: { email: 'ann@new.example' } });
+ * await log.close();
+ * const [first, second] = [store.records[1]!.event!, store.records[2]!.event!];
+ * assert.equal(decryptEvent(first, keys).data?.email, 'ann@acme.example');
+ * // A ciphertext moved to another event does not decrypt.
+ * const moved = { ...second, data: { email: first.data?.email } };
+ * assert.throws(() => decryptEvent(moved, keys), (e) => AuditError.isInstance(e) && e.code === 'ERR_AUDIT_DECRYPTION_FAILED');
+ * ```
  */
 export function decryptEvent(event: AuditEvent, keys: SubjectKeyStore): AuditEvent {
   const copy = cloneEvent(event);
@@ -260,6 +509,44 @@ function isExternal(value: unknown): value is ExternalEncryptedField {
  * with each field decrypted, or `[ERASED]` where the cipher reports the key destroyed.
  *
  * @throws `AuditError` `ERR_AUDIT_DECRYPTION_FAILED` when a ciphertext does not decrypt.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+ * import { AuditLog, createPrivacy, decryptEventWith, ERASED, type FieldCipher, MemoryStore, generateSigningKey } from '@fluxel/audit';
+ *
+ * // A stand-in for a KMS: one AES-256-GCM key per subject, held elsewhere.
+ * const kms = new Map<string, Buffer>();
+ * const cipher: FieldCipher = {
+ *   encrypt(subject, plaintext, aad) {
+ *     const key = kms.get(subject) ?? randomBytes(32);
+ *     kms.set(subject, key);
+ *     const iv = randomBytes(12);
+ *     const c = createCipheriv('aes-256-gcm', key, iv).setAAD(aad);
+ *     const ct = Buffer.concat([c.update(plaintext), c.final(), c.getAuthTag()]);
+ *     return `${subject}.${iv.toString('base64url')}.${ct.toString('base64url')}`;
+ *   },
+ *   decrypt(text, aad) {
+ *     const [subject = '', iv = '', ct = ''] = text.split('.');
+ *     const key = kms.get(subject);
+ *     if (!key) return undefined; // destroyed: crypto-shredded
+ *     const body = Buffer.from(ct, 'base64url');
+ *     const d = createDecipheriv('aes-256-gcm', key, Buffer.from(iv, 'base64url')).setAAD(aad);
+ *     d.setAuthTag(body.subarray(-16));
+ *     return new Uint8Array(Buffer.concat([d.update(body.subarray(0, -16)), d.final()]));
+ *   },
+ * };
+ *
+ * const store = new MemoryStore();
+ * const log = await AuditLog.open({ store, signingKey: generateSigningKey(), privacy: createPrivacy({ encrypt: { paths: ['actor.name'], cipher } }) });
+ * await log.append({ tenant: 'acme', actor: { type: 'user', id: 'ann', name: 'Ann Example' }, action: 'auth.login', outcome: 'success' });
+ * await log.close();
+ * const stored = store.records[1]!.event!;
+ * assert.equal((await decryptEventWith(stored, cipher)).actor.name, 'Ann Example');
+ * kms.delete('acme/ann'); // the subject asked to be forgotten
+ * assert.equal((await decryptEventWith(stored, cipher)).actor.name, ERASED);
+ * ```
  */
 export async function decryptEventWith(
   event: AuditEvent,
@@ -298,6 +585,37 @@ export async function decryptEventWith(
  * Holds one AES-256 key per data subject. Erasing a subject's key crypto-shreds every
  * field encrypted for it. Implementations must be synchronous (keys are cached); persist
  * them wrapped under a KEK, e.g. with `@fluxel/crypto`.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { createPrivacy, normalizeEvent, type SubjectKeyStore } from '@fluxel/audit';
+ *
+ * // Your own store, e.g. over keys unwrapped at start-up; it must answer synchronously.
+ * const byId = new Map<string, Uint8Array>();
+ * const bySubject = new Map<string, { kid: string; key: Uint8Array }>();
+ * const keys: SubjectKeyStore = {
+ *   keyFor(subject) {
+ *     let entry = bySubject.get(subject);
+ *     if (!entry) {
+ *       entry = { kid: crypto.randomUUID(), key: crypto.getRandomValues(new Uint8Array(32)) };
+ *       bySubject.set(subject, entry);
+ *       byId.set(entry.kid, entry.key);
+ *     }
+ *     return entry;
+ *   },
+ *   keyById: (kid) => byId.get(kid),
+ *   erase: (subject) => {
+ *     const entry = bySubject.get(subject);
+ *     if (entry) byId.delete(entry.kid);
+ *     return bySubject.delete(subject);
+ *   },
+ * };
+ * const event = await createPrivacy({ encrypt: { paths: ['data.email'], keys } })(
+ *   normalizeEvent({ tenant: 'acme', actor: { type: 'user', id: 'ann' }, action: 'user.update', outcome: 'success', data: { email: 'ann@acme.example' } }),
+ * );
+ * assert.equal((event.data?.email as { $enc: string }).$enc, 'A256GCM');
+ * ```
  */
 export interface SubjectKeyStore {
   /** The key of a subject, created on first use. Throws `ERR_AUDIT_KEY_ERASED` after erasure. */
@@ -308,7 +626,22 @@ export interface SubjectKeyStore {
   erase(subject: string): boolean;
 }
 
-/** A serialisable snapshot of a {@link MemorySubjectKeyStore}. */
+/**
+ * A serialisable snapshot of a {@link MemorySubjectKeyStore}.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { MemorySubjectKeyStore, type SubjectKeySnapshot } from '@fluxel/audit';
+ *
+ * let saved: SubjectKeySnapshot | undefined;
+ * const keys = new MemorySubjectKeyStore({ onChange: (snapshot) => (saved = snapshot) }); // wrap it under a KEK before storing
+ * const { kid } = keys.keyFor('acme/ann');
+ * keys.erase('acme/bob');
+ * assert.deepEqual(saved?.erased, ['acme/bob']);
+ * assert.equal(saved?.subjects['acme/ann']?.kid, kid);
+ * ```
+ */
 export interface SubjectKeySnapshot {
   readonly subjects: Record<string, { kid: string; key: string }>;
   readonly erased: string[];
@@ -319,6 +652,23 @@ export interface SubjectKeySnapshot {
  * so the caller can persist it (wrapped under a KEK); `snapshot` restores one. An erased
  * subject stays erased: new events for it are refused with `ERR_AUDIT_KEY_ERASED` rather
  * than silently getting a fresh key, unless `allowNewKeyAfterErase` is set.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { AuditError, MemorySubjectKeyStore } from '@fluxel/audit';
+ *
+ * const keys = new MemorySubjectKeyStore();
+ * const { kid, key } = keys.keyFor('acme/ann');
+ * assert.equal(key.length, 32);
+ * assert.deepEqual(keys.keyById(kid), key);
+ * // Restore from a snapshot (after unwrapping it) in the next process.
+ * const restored = new MemorySubjectKeyStore({ snapshot: keys.snapshot() });
+ * assert.deepEqual(restored.keyById(kid), key);
+ * restored.erase('acme/ann');
+ * assert.equal(restored.keyById(kid), undefined);
+ * assert.throws(() => restored.keyFor('acme/ann'), (e) => AuditError.isInstance(e) && e.code === 'ERR_AUDIT_KEY_ERASED');
+ * ```
  */
 export class MemorySubjectKeyStore implements SubjectKeyStore {
   readonly #bySubject = new Map<string, { kid: string; key: Uint8Array }>();

@@ -21,14 +21,47 @@ import {
   verifyCheckpointSignature,
 } from './record.js';
 
-/** A signed checkpoint as carried in a proof. */
+/**
+ * A signed checkpoint as carried in a proof.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { AuditLog, generateSigningKey, MemoryStore, proveInclusion, type SignedCheckpoint, verifyCheckpointSignature } from '@fluxel/audit';
+ *
+ * const store = new MemoryStore();
+ * const signingKey = generateSigningKey();
+ * const log = await AuditLog.open({ store, signingKey, merkle: true });
+ * const { seq } = await log.append({ tenant: 'acme', actor: { type: 'user', id: 'ann' }, action: 'auth.login', outcome: 'success' });
+ * await log.close();
+ * const signed: SignedCheckpoint = proveInclusion(store.lines(), seq).signed;
+ * assert.equal(signed.checkpoint.reason, 'close');
+ * assert.ok(verifyCheckpointSignature(signed.checkpoint, signed.sig, signingKey.publicKey));
+ * ```
+ */
 export interface SignedCheckpoint {
   readonly seq: number;
   readonly checkpoint: Checkpoint;
   readonly sig: string;
 }
 
-/** Proof that the record `seq` (with hash `hash`) is in the tree a signed checkpoint covers. */
+/**
+ * Proof that the record `seq` (with hash `hash`) is in the tree a signed checkpoint covers.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { AuditLog, generateSigningKey, type InclusionProof, MemoryStore, proveInclusion } from '@fluxel/audit';
+ *
+ * const store = new MemoryStore();
+ * const log = await AuditLog.open({ store, signingKey: generateSigningKey(), merkle: true });
+ * const { seq, hash } = await log.append({ tenant: 'acme', actor: { type: 'user', id: 'ann' }, action: 'auth.login', outcome: 'success' });
+ * await log.close();
+ * // Plain JSON: hand it to an auditor with the record's line.
+ * const proof: InclusionProof = JSON.parse(JSON.stringify(proveInclusion(store.lines(), seq)));
+ * assert.equal(proof.hash, hash);
+ * ```
+ */
 export interface InclusionProof {
   readonly seq: number;
   readonly hash: string;
@@ -37,7 +70,24 @@ export interface InclusionProof {
   readonly signed: SignedCheckpoint;
 }
 
-/** Proof that a later signed checkpoint's tree extends an earlier one's. */
+/**
+ * Proof that a later signed checkpoint's tree extends an earlier one's.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { AuditLog, type ConsistencyProof, generateSigningKey, MemoryStore, proveConsistency } from '@fluxel/audit';
+ *
+ * const store = new MemoryStore();
+ * const log = await AuditLog.open({ store, signingKey: generateSigningKey(), merkle: true });
+ * await log.append({ tenant: 'acme', actor: { type: 'user', id: 'ann' }, action: 'auth.login', outcome: 'success' });
+ * const older = (await log.checkpoint()).size + 1; // a checkpoint's seq is its size + 1
+ * await log.append({ tenant: 'acme', actor: { type: 'user', id: 'ann' }, action: 'auth.logout', outcome: 'success' });
+ * await log.close();
+ * const proof: ConsistencyProof = proveConsistency(store.lines(), older, log.size);
+ * assert.ok(proof.newer.checkpoint.size > proof.older.checkpoint.size);
+ * ```
+ */
 export interface ConsistencyProof {
   readonly older: SignedCheckpoint;
   readonly newer: SignedCheckpoint;
@@ -96,6 +146,22 @@ function leavesFor(leaves: Uint8Array[], from: number, c: Checkpoint): Uint8Arra
  *
  * @throws `AuditError` `ERR_AUDIT_INVALID_ARGUMENT` when the record or a covering checkpoint
  * is not there (e.g. the log was written without `merkle: true`).
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { AuditLog, generateSigningKey, MemoryStore, proveInclusion, verifyInclusionProof } from '@fluxel/audit';
+ *
+ * const store = new MemoryStore();
+ * const signingKey = generateSigningKey();
+ * const log = await AuditLog.open({ store, signingKey, merkle: true });
+ * for (let i = 0; i < 10; i++)
+ *   await log.append({ tenant: 'acme', actor: { type: 'user', id: `user-${i}` }, action: 'auth.login', outcome: 'success' });
+ * await log.close();
+ * const lines = store.lines();
+ * const proof = proveInclusion(lines, 5); // covered by the closing checkpoint
+ * assert.ok(verifyInclusionProof(proof, lines[4]!, [signingKey]));
+ * ```
  */
 export function proveInclusion(
   lines: Iterable<string>,
@@ -132,6 +198,23 @@ function checkSigned(signed: SignedCheckpoint, keys: readonly VerifyingKey[]): b
  * Verifies an inclusion proof for a record line against trusted keys: the line hashes to the
  * proven record hash, the audit path leads to the signed root, and the checkpoint's
  * signature verifies under one of `keys`.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { AuditLog, generateSigningKey, MemoryStore, proveInclusion, verifyInclusionProof } from '@fluxel/audit';
+ *
+ * const store = new MemoryStore();
+ * const signingKey = generateSigningKey();
+ * const log = await AuditLog.open({ store, signingKey, merkle: true });
+ * const { seq } = await log.append({ tenant: 'acme', actor: { type: 'user', id: 'ann' }, action: 'auth.login', outcome: 'failure' });
+ * await log.close();
+ * const line = store.lines()[seq - 1]!;
+ * const proof = proveInclusion(store.lines(), seq);
+ * assert.equal(verifyInclusionProof(proof, line, [signingKey]), true);
+ * assert.equal(verifyInclusionProof(proof, line.replace('failure', 'success'), [signingKey]), false);
+ * assert.equal(verifyInclusionProof(proof, line, [generateSigningKey()]), false); // not the pinned key
+ * ```
  */
 export function verifyInclusionProof(
   proof: InclusionProof,
@@ -161,6 +244,22 @@ export function verifyInclusionProof(
 /**
  * Builds a consistency proof between two checkpoints of the same epoch (both sign trees
  * starting at the same `open` checkpoint): the newer tree extends the older one.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { AuditLog, generateSigningKey, MemoryStore, proveConsistency, verifyConsistencyProof } from '@fluxel/audit';
+ *
+ * const store = new MemoryStore();
+ * const signingKey = generateSigningKey();
+ * const log = await AuditLog.open({ store, signingKey, merkle: true, checkpointEvery: 3 });
+ * for (let i = 0; i < 6; i++)
+ *   await log.append({ tenant: 'acme', actor: { type: 'user', id: 'ann' }, action: 'auth.login', outcome: 'success' });
+ * await log.close();
+ * const checkpoints = store.records.filter((r) => r.checkpoint && r.checkpoint.reason !== 'open').map((r) => r.seq);
+ * const proof = proveConsistency(store.lines(), checkpoints[0]!, checkpoints.at(-1)!);
+ * assert.ok(verifyConsistencyProof(proof, [signingKey]));
+ * ```
  */
 export function proveConsistency(
   lines: Iterable<string>,
@@ -180,7 +279,27 @@ export function proveConsistency(
   return { older, newer, path: consistencyPath(tree, m).map(toHex) };
 }
 
-/** Verifies a consistency proof and both checkpoints' signatures against trusted keys. */
+/**
+ * Verifies a consistency proof and both checkpoints' signatures against trusted keys.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { AuditLog, generateSigningKey, MemoryStore, proveConsistency, verifyConsistencyProof } from '@fluxel/audit';
+ *
+ * const store = new MemoryStore();
+ * const signingKey = generateSigningKey();
+ * const log = await AuditLog.open({ store, signingKey, merkle: true });
+ * await log.append({ tenant: 'acme', actor: { type: 'user', id: 'ann' }, action: 'auth.login', outcome: 'success' });
+ * const older = (await log.checkpoint()).size + 1; // kept by the auditor
+ * await log.append({ tenant: 'acme', actor: { type: 'user', id: 'bob' }, action: 'auth.login', outcome: 'success' });
+ * await log.close();
+ * // An auditor holding the older checkpoint learns that the log only grew since.
+ * const proof = proveConsistency(store.lines(), older, log.size);
+ * assert.equal(verifyConsistencyProof(proof, [signingKey]), true);
+ * assert.equal(verifyConsistencyProof(proof, [generateSigningKey()]), false);
+ * ```
+ */
 export function verifyConsistencyProof(
   proof: ConsistencyProof,
   keys: readonly VerifyingKey[],

@@ -18,13 +18,41 @@ import { canonicalEvent } from './event.js';
 import type { SigningKey } from './keys.js';
 import { ed25519Sign, ed25519Verify, sha256Hex } from './primitives.js';
 
-/** The previous hash of the first record. */
+/**
+ * The previous hash of the first record.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { AuditLog, generateSigningKey, GENESIS_HASH, MemoryStore } from '@fluxel/audit';
+ *
+ * const store = new MemoryStore();
+ * const log = await AuditLog.open({ store, signingKey: generateSigningKey() });
+ * await log.close();
+ * assert.equal(store.records[0]?.prev, GENESIS_HASH); // the first record links to 64 zeros
+ * ```
+ */
 export const GENESIS_HASH: string = '0'.repeat(64);
 
 /** Length of the `,"h":"<64 hex>"}` suffix of every line. */
 export const HASH_SUFFIX_LENGTH = 72;
 
-/** Why a checkpoint was written. */
+/**
+ * Why a checkpoint was written.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { AuditLog, type CheckpointReason, generateSigningKey, MemoryStore } from '@fluxel/audit';
+ *
+ * const store = new MemoryStore();
+ * const log = await AuditLog.open({ store, signingKey: generateSigningKey() });
+ * await log.checkpoint();
+ * await log.close();
+ * const reasons: CheckpointReason[] = store.records.flatMap((r) => (r.checkpoint ? [r.checkpoint.reason] : []));
+ * assert.deepEqual(reasons, ['open', 'interval', 'close']); // checkpoint() writes an `interval` one
+ * ```
+ */
 export type CheckpointReason =
   | 'open'
   | 'count'
@@ -39,6 +67,20 @@ export type CheckpointReason =
  * A signed statement "this log had `size` records and its head hash was `head` at `time`".
  * A checkpoint at sequence number n has `size` n − 1 and `head` equal to its own previous
  * hash, so it covers every record before it.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { AuditLog, type Checkpoint, generateSigningKey, MemoryStore } from '@fluxel/audit';
+ *
+ * const log = await AuditLog.open({ store: new MemoryStore(), signingKey: generateSigningKey() });
+ * await log.append({ tenant: 'acme', actor: { type: 'user', id: 'ann' }, action: 'auth.login', outcome: 'success' });
+ * const checkpoint: Checkpoint = await log.checkpoint();
+ * assert.equal(checkpoint.size, 2); // covers the opening checkpoint and the event
+ * assert.equal(checkpoint.log, log.id);
+ * assert.equal(checkpoint.kid, log.keyId);
+ * await log.close();
+ * ```
  */
 export interface Checkpoint {
   /** The log's id, fixed at creation. */
@@ -66,7 +108,25 @@ export interface Checkpoint {
   readonly tree?: { readonly from: number; readonly root: string };
 }
 
-/** A record as stored: its sequence number, hash and the line (without `\n`). */
+/**
+ * A record as stored: its sequence number, hash and the line (without `\n`).
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { AuditLog, generateSigningKey, MemoryStore, type StoredRecord } from '@fluxel/audit';
+ *
+ * const store = new MemoryStore();
+ * const log = await AuditLog.open({ store, signingKey: generateSigningKey() });
+ * await log.append({ tenant: 'acme', actor: { type: 'user', id: 'ann' }, action: 'auth.login', outcome: 'success' });
+ * await log.close();
+ * const [opening, login] = store.records as [StoredRecord, StoredRecord];
+ * assert.equal(login.kind, 'e');
+ * assert.equal(login.prev, opening.hash); // the chain
+ * assert.equal(login.event?.action, 'auth.login');
+ * assert.ok(login.line.endsWith(`"h":"${login.hash}"}`));
+ * ```
+ */
 export interface StoredRecord {
   readonly seq: number;
   readonly kind: 'e' | 'c';
@@ -88,7 +148,21 @@ export function eventRecord(seq: number, prev: string, event: AuditEvent): Store
 
 const CHECKPOINT_DOMAIN = 'fluxel-audit checkpoint v1\n';
 
-/** The bytes a checkpoint signature covers. */
+/**
+ * The bytes a checkpoint signature covers.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { AuditLog, checkpointMessage, generateSigningKey, MemoryStore } from '@fluxel/audit';
+ *
+ * const log = await AuditLog.open({ store: new MemoryStore(), signingKey: generateSigningKey() });
+ * const checkpoint = await log.checkpoint();
+ * await log.close();
+ * // The bytes an Ed25519 signature covers: a domain prefix and the canonical JSON.
+ * assert.match(new TextDecoder().decode(checkpointMessage(checkpoint)), /^fluxel-audit checkpoint v1\n\{/);
+ * ```
+ */
 export function checkpointMessage(checkpoint: Checkpoint): Uint8Array {
   return utf8(CHECKPOINT_DOMAIN + canonicalJson(checkpoint));
 }
@@ -106,7 +180,23 @@ export function checkpointRecord(
   return { seq, kind: 'c', hash, prev, line: `${body},"h":"${hash}"}`, checkpoint };
 }
 
-/** Whether `sig` (base64url) is a valid signature of the checkpoint under the public key. */
+/**
+ * Whether `sig` (base64url) is a valid signature of the checkpoint under the public key.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { AuditLog, generateSigningKey, MemoryStore, parseRecordLine, verifyCheckpointSignature } from '@fluxel/audit';
+ *
+ * const store = new MemoryStore();
+ * const signingKey = generateSigningKey();
+ * const log = await AuditLog.open({ store, signingKey });
+ * await log.close();
+ * const closing = parseRecordLine(store.lines().at(-1)!)!;
+ * assert.equal(verifyCheckpointSignature(closing.c!, closing.sig!, signingKey.publicKey), true);
+ * assert.equal(verifyCheckpointSignature({ ...closing.c!, size: 99 }, closing.sig!, signingKey.publicKey), false);
+ * ```
+ */
 export function verifyCheckpointSignature(
   checkpoint: Checkpoint,
   sig: string,
@@ -121,7 +211,24 @@ export function verifyCheckpointSignature(
   return ed25519Verify(signature, checkpointMessage(checkpoint), publicKey);
 }
 
-/** Parses a record line (without `\n`) into its parts; undefined when malformed. */
+/**
+ * Parses a record line (without `\n`) into its parts; undefined when malformed.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { AuditLog, generateSigningKey, MemoryStore, parseRecordLine } from '@fluxel/audit';
+ *
+ * const store = new MemoryStore();
+ * const log = await AuditLog.open({ store, signingKey: generateSigningKey() });
+ * await log.append({ tenant: 'acme', actor: { type: 'user', id: 'ann' }, action: 'auth.login', outcome: 'success' });
+ * await log.close();
+ * const parsed = parseRecordLine(store.lines()[1]!);
+ * assert.equal(parsed?.s, 2);
+ * assert.equal(parsed?.e?.action, 'auth.login');
+ * assert.equal(parseRecordLine('not a record'), undefined);
+ * ```
+ */
 export function parseRecordLine(line: string):
   | {
       s: number;

@@ -16,7 +16,28 @@ export type { Actor, AuditEvent, Geo, Outcome, Target } from './event.js';
 export type { RecordFormat } from './format.js';
 export type { Checkpoint, CheckpointReason, StoredRecord } from './record.js';
 
-/** Options common to the HTTP sinks. */
+/**
+ * Options common to the HTTP sinks.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { type HttpSinkOptions, otlpLogsSink } from '@fluxel/audit/sinks';
+ *
+ * const urls: string[] = [];
+ * const common: HttpSinkOptions = {
+ *   url: 'https://otel-collector.acme.example:4318/',
+ *   name: 'otlp-eu',
+ *   headers: { 'X-Tenant': 'acme' },
+ *   timeoutMs: 10_000,
+ *   fetch: async (url) => (urls.push(String(url)), new Response('{}')), // a stand-in for the collector
+ * };
+ * const sink = otlpLogsSink(common);
+ * assert.equal(sink.name, 'otlp-eu');
+ * await sink.send([]); // nothing to send: no request
+ * assert.deepEqual(urls, []);
+ * ```
+ */
 export interface HttpSinkOptions {
   /** Base URL of the peer, e.g. `https://splunk.example:8088`. */
   readonly url: string;
@@ -62,7 +83,31 @@ function failed(what: string, status: number, text: string): AuditError {
   );
 }
 
-/** Options of {@link splunkHecSink}. */
+/**
+ * Options of {@link splunkHecSink}.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { AuditLog, generateSigningKey, MemoryStore } from '@fluxel/audit';
+ * import { type SplunkHecOptions, splunkHecSink } from '@fluxel/audit/sinks';
+ *
+ * const store = new MemoryStore();
+ * const log = await AuditLog.open({ store, signingKey: generateSigningKey() });
+ * await log.append({ tenant: 'acme', actor: { type: 'user', id: 'ann' }, action: 'auth.login', outcome: 'success' });
+ * await log.close();
+ * const bodies: string[] = [];
+ * const options: SplunkHecOptions = {
+ *   url: 'https://splunk.acme.example:8088',
+ *   token: '00000000-0000-0000-0000-000000000000',
+ *   index: 'audit',
+ *   format: 'record', // the raw line: verifiable in Splunk too
+ *   fetch: async (_url, init) => (bodies.push(String(init?.body)), Response.json({ text: 'Success', code: 0 })),
+ * };
+ * await splunkHecSink(options).send(store.records.filter((r) => r.kind === 'e'));
+ * assert.equal(JSON.parse(bodies[0]!).index, 'audit');
+ * ```
+ */
 export interface SplunkHecOptions extends HttpSinkOptions {
   /** The HEC token (sent as `Authorization: Splunk <token>`). */
   readonly token: string;
@@ -98,6 +143,31 @@ function uuid(): string {
  * event (`time` in epoch seconds, `host`, `source`, `sourcetype`, `index`, `event`), batched
  * in one body. With `ack`, the batch is sent on a channel and delivery waits for
  * `POST /services/collector/ack` to confirm the returned `ackId`.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { AuditLog, attachSink, generateSigningKey, MemoryStore } from '@fluxel/audit';
+ * import { splunkHecSink } from '@fluxel/audit/sinks';
+ *
+ * const requests: { url: string; auth: string | null }[] = [];
+ * const sink = splunkHecSink({
+ *   url: 'https://splunk.acme.example:8088',
+ *   token: '00000000-0000-0000-0000-000000000000',
+ *   // A stand-in for Splunk; omit `fetch` to use the global one.
+ *   fetch: async (url, init) => {
+ *     requests.push({ url: String(url), auth: new Headers(init?.headers).get('authorization') });
+ *     return Response.json({ text: 'Success', code: 0 });
+ *   },
+ * });
+ * const log = await AuditLog.open({ store: new MemoryStore(), signingKey: generateSigningKey() });
+ * const runner = await attachSink(log, { sink });
+ * await log.append({ tenant: 'acme', actor: { type: 'user', id: 'ann' }, action: 'auth.login', outcome: 'success' });
+ * await runner.drain();
+ * await runner.stop();
+ * await log.close();
+ * assert.deepEqual(requests, [{ url: 'https://splunk.acme.example:8088/services/collector/event', auth: 'Splunk 00000000-0000-0000-0000-000000000000' }]);
+ * ```
  */
 export function splunkHecSink(options: SplunkHecOptions): Sink {
   const format = options.format ?? 'event';
@@ -156,7 +226,27 @@ export function splunkHecSink(options: SplunkHecOptions): Sink {
   };
 }
 
-/** Options of {@link elasticBulkSink}. */
+/**
+ * Options of {@link elasticBulkSink}.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import type { StoredRecord } from '@fluxel/audit';
+ * import { type ElasticBulkOptions, elasticBulkSink } from '@fluxel/audit/sinks';
+ *
+ * const deadLetters: StoredRecord[] = [];
+ * const options: ElasticBulkOptions = {
+ *   url: 'https://es.acme.example:9200',
+ *   index: 'logs-fluxel.audit-acme',
+ *   apiKey: 'VnVhQ2ZHY0JDZGJrUW0tZTVhT3g6dWkybHAyYXhUTm1zeWFrdzl0dk5udw==',
+ *   onRejected: (record) => deadLetters.push(record),
+ * };
+ * const sink = elasticBulkSink(options);
+ * assert.equal(sink.name, 'elastic');
+ * assert.equal(deadLetters.length, 0);
+ * ```
+ */
 export interface ElasticBulkOptions extends HttpSinkOptions {
   /** Index or data stream (default `logs-fluxel.audit-default`). */
   readonly index?: string;
@@ -171,16 +261,69 @@ export interface ElasticBulkOptions extends HttpSinkOptions {
   readonly onRejected?: (record: StoredRecord, error: unknown) => void;
 }
 
-/** How many permanently rejected documents an {@link ElasticBulkSink} keeps without `onRejected`. */
+/**
+ * How many permanently rejected documents an {@link ElasticBulkSink} keeps without `onRejected`.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { ELASTIC_DEAD_LETTERS_KEPT } from '@fluxel/audit/sinks';
+ *
+ * // Without `onRejected`, a sink's `rejected` list keeps this many of the newest refusals.
+ * assert.equal(ELASTIC_DEAD_LETTERS_KEPT, 1000);
+ * ```
+ */
 export const ELASTIC_DEAD_LETTERS_KEPT = 1000;
 
-/** A document Elasticsearch refused for good, and its reason as Elasticsearch gave it. */
+/**
+ * A document Elasticsearch refused for good, and its reason as Elasticsearch gave it.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { AuditLog, generateSigningKey, MemoryStore } from '@fluxel/audit';
+ * import { elasticBulkSink, type RejectedDocument } from '@fluxel/audit/sinks';
+ *
+ * const store = new MemoryStore();
+ * const log = await AuditLog.open({ store, signingKey: generateSigningKey() });
+ * await log.append({ tenant: 'acme', actor: { type: 'user', id: 'ann' }, action: 'auth.login', outcome: 'success' });
+ * await log.close();
+ * const mappingError = { type: 'mapper_parsing_exception', reason: 'failed to parse field [source.ip]' };
+ * const sink = elasticBulkSink({
+ *   url: 'https://es.acme.example:9200',
+ *   fetch: async () => Response.json({ errors: true, items: [{ create: { status: 400, error: mappingError } }] }),
+ * });
+ * await sink.send(store.records.filter((r) => r.kind === 'e')); // not retried: refused for good
+ * const [rejected]: readonly RejectedDocument[] = sink.rejected;
+ * assert.deepEqual(rejected?.error, mappingError);
+ * ```
+ */
 export interface RejectedDocument {
   readonly record: StoredRecord;
   readonly error: unknown;
 }
 
-/** The sink {@link elasticBulkSink} returns. */
+/**
+ * The sink {@link elasticBulkSink} returns.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { AuditLog, generateSigningKey, MemoryStore } from '@fluxel/audit';
+ * import { type ElasticBulkSink, elasticBulkSink } from '@fluxel/audit/sinks';
+ *
+ * const store = new MemoryStore();
+ * const log = await AuditLog.open({ store, signingKey: generateSigningKey() });
+ * await log.append({ tenant: 'acme', actor: { type: 'user', id: 'ann' }, action: 'auth.login', outcome: 'success' });
+ * await log.close();
+ * const sink: ElasticBulkSink = elasticBulkSink({
+ *   url: 'https://es.acme.example:9200',
+ *   fetch: async () => Response.json({ errors: false, items: [{ create: { status: 201 } }] }),
+ * });
+ * await sink.send(store.records.filter((r) => r.kind === 'e'));
+ * assert.equal(sink.rejected.length, 0);
+ * ```
+ */
 export interface ElasticBulkSink extends Sink {
   /** The newest permanently rejected documents, when no `onRejected` takes them. */
   readonly rejected: readonly RejectedDocument[];
@@ -196,6 +339,32 @@ interface BulkItem {
  * document, NDJSON. `create` with the event id as `_id` makes redelivery idempotent: a 409
  * (already exists) counts as delivered. Items failing with 429 or 5xx are retried (the batch
  * again; what was indexed answers 409); an item refused for good goes to `onRejected` once.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { AuditLog, attachSink, generateSigningKey, MemoryStore } from '@fluxel/audit';
+ * import { elasticBulkSink } from '@fluxel/audit/sinks';
+ *
+ * const bodies: string[] = [];
+ * const sink = elasticBulkSink({
+ *   url: 'https://es.acme.example:9200',
+ *   // A stand-in for Elasticsearch; omit `fetch` to use the global one.
+ *   fetch: async (_url, init) => {
+ *     bodies.push(String(init?.body));
+ *     return Response.json({ errors: false, items: [{ create: { status: 201 } }] });
+ *   },
+ * });
+ * const log = await AuditLog.open({ store: new MemoryStore(), signingKey: generateSigningKey() });
+ * const runner = await attachSink(log, { sink });
+ * const { id } = await log.append({ tenant: 'acme', actor: { type: 'user', id: 'ann', ip: '192.0.2.10' }, action: 'auth.login', outcome: 'success' });
+ * await runner.drain();
+ * await runner.stop();
+ * await log.close();
+ * const [action, doc] = bodies[0]!.trim().split('\n').map((line) => JSON.parse(line));
+ * assert.deepEqual(action, { create: { _index: 'logs-fluxel.audit-default', _id: id } }); // idempotent redelivery
+ * assert.equal(doc.source.ip, '192.0.2.10'); // an ECS document
+ * ```
  */
 export function elasticBulkSink(options: ElasticBulkOptions): ElasticBulkSink {
   const index = options.index ?? 'logs-fluxel.audit-default';
@@ -270,7 +439,31 @@ function isoToUnixNanos(time: string): string {
   return `${BigInt(seconds) * 1_000_000n + BigInt(fraction.padEnd(9, '0').slice(0, 9))}`;
 }
 
-/** Options of {@link otlpLogsSink}. */
+/**
+ * Options of {@link otlpLogsSink}.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { AuditLog, generateSigningKey, MemoryStore } from '@fluxel/audit';
+ * import { type OtlpLogsOptions, otlpLogsSink } from '@fluxel/audit/sinks';
+ *
+ * const store = new MemoryStore();
+ * const log = await AuditLog.open({ store, signingKey: generateSigningKey() });
+ * await log.append({ tenant: 'acme', actor: { type: 'user', id: 'ann' }, action: 'auth.login', outcome: 'success' });
+ * await log.close();
+ * const rejections: number[] = [];
+ * const options: OtlpLogsOptions = {
+ *   url: 'http://localhost:4318',
+ *   serviceName: 'license-portal',
+ *   resource: { 'deployment.environment': 'production' },
+ *   onRejected: (count) => rejections.push(count),
+ *   fetch: async () => Response.json({ partialSuccess: { rejectedLogRecords: '1', errorMessage: 'too old' } }),
+ * };
+ * await otlpLogsSink(options).send(store.records.filter((r) => r.kind === 'e'));
+ * assert.deepEqual(rejections, [1]);
+ * ```
+ */
 export interface OtlpLogsOptions extends HttpSinkOptions {
   /** `service.name` resource attribute (default `fluxel-audit`). */
   readonly serviceName?: string;
@@ -298,6 +491,28 @@ function attr(key: string, value: string | number | undefined): { key: string; v
  * the event JSON, `eventName` the action, and attributes the ECS-like keys (`event.id`,
  * `event.action`, `event.outcome`, `user.id`, `source.address`, …) plus `fluxel.audit.seq`
  * and `fluxel.audit.hash`. 429/502/503/504 and network errors are retried.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { AuditLog, attachSink, generateSigningKey, MemoryStore } from '@fluxel/audit';
+ * import { otlpLogsSink } from '@fluxel/audit/sinks';
+ *
+ * const bodies: unknown[] = [];
+ * const sink = otlpLogsSink({
+ *   url: 'http://localhost:4318',
+ *   // A stand-in for the OpenTelemetry collector; omit `fetch` to use the global one.
+ *   fetch: async (_url, init) => (bodies.push(JSON.parse(String(init?.body))), new Response('{}')),
+ * });
+ * const log = await AuditLog.open({ store: new MemoryStore(), signingKey: generateSigningKey() });
+ * const runner = await attachSink(log, { sink });
+ * await log.append({ tenant: 'acme', actor: { type: 'user', id: 'ann' }, action: 'auth.login', outcome: 'success' });
+ * await runner.drain();
+ * await runner.stop();
+ * await log.close();
+ * const body = bodies[0] as { resourceLogs: { scopeLogs: { logRecords: { eventName: string }[] }[] }[] };
+ * assert.equal(body.resourceLogs[0]?.scopeLogs[0]?.logRecords[0]?.eventName, 'auth.login');
+ * ```
  */
 export function otlpLogsSink(options: OtlpLogsOptions): Sink {
   const resource = [

@@ -9,12 +9,43 @@ import type { LogStore, LogStoreState } from './log.js';
 import { type Checkpoint, GENESIS_HASH, parseRecordLine, type StoredRecord } from './record.js';
 import { Verifier, type VerifyOptions, type VerifyReport } from './verify.js';
 
-/** The minimal SQL client interface (PostgreSQL dialect). */
+/**
+ * The minimal SQL client interface (PostgreSQL dialect).
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { type SqlClient, SqlStore } from '@fluxel/audit';
+ *
+ * // node-postgres `Client`/`PoolClient` and PGlite fit as they are; this stand-in only records statements.
+ * const statements: string[] = [];
+ * const client: SqlClient = {
+ *   query: async (text) => {
+ *     statements.push(text);
+ *     return { rows: [] };
+ *   },
+ * };
+ * await new SqlStore(client).migrate();
+ * assert.match(statements[0] ?? '', /^CREATE TABLE IF NOT EXISTS fluxel_audit_records/);
+ * ```
+ */
 export interface SqlClient {
   query(text: string, params?: unknown[]): Promise<{ rows: Record<string, unknown>[] }>;
 }
 
-/** Where the records live. */
+/**
+ * Where the records live.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { auditSchemaSql, type SqlTableOptions } from '@fluxel/audit';
+ *
+ * // One table, several logs: each under its own stream.
+ * const options: SqlTableOptions = { table: 'audit.records', stream: 'relay' };
+ * assert.ok(auditSchemaSql(options).some((statement) => statement.includes('audit.records')));
+ * ```
+ */
 export interface SqlTableOptions {
   /** Table name, optionally schema-qualified (default `fluxel_audit_records`). */
   readonly table?: string;
@@ -35,6 +66,17 @@ function tableName(options: SqlTableOptions): string {
 /**
  * The migration: `CREATE TABLE IF NOT EXISTS` plus indexes for the audit viewer's filters.
  * Returned as separate statements (some clients run one statement per call).
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { auditSchemaSql } from '@fluxel/audit';
+ *
+ * // Run these in your migration tool, then open stores with `migrate: false`.
+ * const statements = auditSchemaSql({ table: 'audit.records' });
+ * assert.match(statements[0] ?? '', /^CREATE TABLE IF NOT EXISTS audit\.records/);
+ * assert.ok(statements.length > 1); // plus the audit viewer's indexes
+ * ```
  */
 export function auditSchemaSql(options: SqlTableOptions = {}): string[] {
   const t = tableName(options);
@@ -85,6 +127,28 @@ function toRecord(row: Record<string, unknown>): StoredRecord {
  * statement, so it commits atomically; the primary key `(stream, seq)` makes a second
  * writer's conflicting append fail instead of forking the chain. Pass a single connection
  * (not a pool) if you wrap it in your own transaction.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { AuditLog, generateSigningKey, MemoryStore, type SqlClient, SqlStore } from '@fluxel/audit';
+ *
+ * // In production: `new SqlStore(pgClient, { table: 'audit.records', stream: 'relay' })` with a
+ * // node-postgres client (or PGlite) and `AuditLog.open({ store, signingKey })`. Here a stand-in
+ * // client serves lines written earlier, to show `verify()`.
+ * const memory = new MemoryStore();
+ * const signingKey = generateSigningKey();
+ * const log = await AuditLog.open({ store: memory, signingKey });
+ * await log.append({ tenant: 'acme', actor: { type: 'user', id: 'ann' }, action: 'auth.login', outcome: 'success' });
+ * await log.close();
+ * const table: SqlClient = {
+ *   query: async (_text, params) => ({
+ *     rows: memory.records.filter((r) => r.seq >= Number(params?.[1] ?? 0)).map((r) => ({ seq: r.seq, line: r.line })),
+ *   }),
+ * };
+ * const store = new SqlStore(table, { stream: 'relay', migrate: false });
+ * assert.equal((await store.verify({ publicKeys: [signingKey] })).ok, true);
+ * ```
  */
 export class SqlStore implements LogStore {
   readonly #client: SqlClient;
@@ -246,7 +310,29 @@ export class SqlStore implements LogStore {
   }
 }
 
-/** Filters of {@link SqlStore.query}. Times are inclusive `from`, exclusive `to`. */
+/**
+ * Filters of {@link SqlStore.query}. Times are inclusive `from`, exclusive `to`.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { type AuditQuery, SqlStore } from '@fluxel/audit';
+ *
+ * const filter: AuditQuery = {
+ *   tenant: 'acme', // required: one customer never pages through another's events
+ *   action: 'auth.*',
+ *   outcome: 'failure',
+ *   from: '2026-05-01T00:00:00.000Z',
+ *   limit: 50,
+ * };
+ * // A stand-in client that shows the statement; a node-postgres client runs it.
+ * const seen: unknown[][] = [];
+ * const store = new SqlStore({ query: async (_text, params) => (seen.push(params ?? []), { rows: [] }) }, { migrate: false });
+ * const page = await store.query(filter);
+ * assert.deepEqual(page.events, []);
+ * assert.deepEqual(seen[0], ['default', 'acme', 'auth.%', 'failure', '2026-05-01T00:00:00.000Z']);
+ * ```
+ */
 export interface AuditQuery {
   readonly tenant: string;
   readonly actorId?: string;
@@ -263,7 +349,27 @@ export interface AuditQuery {
   readonly beforeSeq?: number;
 }
 
-/** A page of events, newest first, each with its chain position. */
+/**
+ * A page of events, newest first, each with its chain position.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { AuditLog, type AuditQueryResult, generateSigningKey, MemoryStore, SqlStore } from '@fluxel/audit';
+ *
+ * const memory = new MemoryStore();
+ * const log = await AuditLog.open({ store: memory, signingKey: generateSigningKey() });
+ * for (const outcome of ['failure', 'success'] as const)
+ *   await log.append({ tenant: 'acme', actor: { type: 'user', id: 'ann' }, action: 'auth.login', outcome });
+ * await log.close();
+ * // A stand-in for the table: the events, newest first, as the SELECT returns them.
+ * const rows = memory.records.filter((r) => r.kind === 'e').reverse().map((r) => ({ seq: r.seq, line: r.line }));
+ * const store = new SqlStore({ query: async () => ({ rows }) }, { migrate: false });
+ * const page: AuditQueryResult = await store.query({ tenant: 'acme', limit: 1 });
+ * assert.equal(page.events[0]?.outcome, 'success');
+ * assert.equal(page.nextBeforeSeq, page.events[0]?.seq); // pass as `beforeSeq` for the next page
+ * ```
+ */
 export interface AuditQueryResult {
   readonly events: (AuditEvent & { readonly seq: number; readonly hash: string })[];
   /** Pass as `beforeSeq` for the next page; absent on the last page. */

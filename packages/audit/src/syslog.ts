@@ -11,7 +11,29 @@ import { AuditError } from './errors.js';
 import type { AuditEvent } from './event.js';
 import type { StoredRecord } from './record.js';
 
-/** Options of {@link syslogSink}. */
+/**
+ * Options of {@link syslogSink}.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { AuditLog, generateSigningKey, MemoryStore } from '@fluxel/audit';
+ * import { formatSyslog, type SyslogOptions } from '@fluxel/audit/node';
+ *
+ * const options: SyslogOptions = {
+ *   host: 'syslog.acme.example',
+ *   port: 6514,
+ *   tls: { servername: 'syslog.acme.example' }, // add `ca` for a private CA
+ *   hostname: 'portal-1',
+ *   appName: 'license-portal',
+ * };
+ * const store = new MemoryStore();
+ * const log = await AuditLog.open({ store, signingKey: generateSigningKey() });
+ * await log.append({ tenant: 'acme', actor: { type: 'user', id: 'ann' }, action: 'auth.login', outcome: 'success' });
+ * await log.close();
+ * assert.match(formatSyslog(store.records[1]!, options), / portal-1 license-portal \d+ auth\.login /);
+ * ```
+ */
 export interface SyslogOptions {
   readonly host: string;
   readonly port: number;
@@ -93,6 +115,21 @@ function printable(value: string, max: number): string {
  * name, app name, process id, and the action as MSGID), structured data `meta` with
  * `sequenceId` and `fluxel@32473` with id, tenant, action, outcome, actor, ip, seq and
  * hash, then a UTF-8 BOM and the event as JSON.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { AuditLog, generateSigningKey, MemoryStore } from '@fluxel/audit';
+ * import { formatSyslog } from '@fluxel/audit/node';
+ *
+ * const store = new MemoryStore();
+ * const log = await AuditLog.open({ store, signingKey: generateSigningKey() });
+ * await log.append({ tenant: 'acme', actor: { type: 'user', id: 'ann', ip: '192.0.2.10' }, action: 'auth.login', outcome: 'failure' });
+ * await log.close();
+ * const message = formatSyslog(store.records[1]!, { hostname: 'portal-1' });
+ * assert.match(message, /^<\d+>1 \S+ portal-1 fluxel-audit \d+ auth\.login \[meta sequenceId="2"\]\[fluxel@32473 /);
+ * assert.ok(message.includes(' ip="192.0.2.10"'));
+ * ```
  */
 export function formatSyslog(record: StoredRecord, options: Partial<SyslogOptions> = {}): string {
   checkSyslogOptions(options);
@@ -123,6 +160,22 @@ export function formatSyslog(record: StoredRecord, options: Partial<SyslogOption
  * is re-established on the next attempt. Plain syslog has no application acknowledgement:
  * a batch counts as delivered once the kernel accepted it, so a peer that dies with data in
  * flight can lose that data — use an HTTP sink where that matters.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { AuditError } from '@fluxel/audit';
+ * import { syslogSink } from '@fluxel/audit/node';
+ *
+ * // Connects on the first send; attach it with `attachSink(log, { sink })`. Not sent here: that
+ * // needs a syslog server (rsyslog, syslog-ng, a SIEM collector).
+ * const sink = syslogSink({ host: 'syslog.acme.example', port: 6514, tls: {}, name: 'siem-syslog' });
+ * assert.equal(sink.name, 'siem-syslog');
+ * assert.throws(
+ *   () => syslogSink({ host: 'syslog.acme.example', port: 6514, facility: 99 }), // checked when built
+ *   (error) => AuditError.isInstance(error) && error.code === 'ERR_AUDIT_INVALID_ARGUMENT',
+ * );
+ * ```
  */
 export function syslogSink(options: SyslogOptions): Sink {
   checkSyslogOptions(options);

@@ -9,7 +9,24 @@ import { EMPTY_TREE_ROOT, leafHash, MerkleFrontier } from './merkle.js';
 import { sha256, sha256Latin1 } from './primitives.js';
 import { type Checkpoint, GENESIS_HASH, verifyCheckpointSignature } from './record.js';
 
-/** What a finding says went wrong. */
+/**
+ * What a finding says went wrong.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { AuditLog, type FindingCode, generateSigningKey, MemoryStore, verifyLines } from '@fluxel/audit';
+ *
+ * const store = new MemoryStore();
+ * const signingKey = generateSigningKey();
+ * const log = await AuditLog.open({ store, signingKey });
+ * await log.append({ tenant: 'acme', actor: { type: 'user', id: 'ann' }, action: 'auth.login', outcome: 'success' });
+ * // No close(): the log ends without a closing checkpoint.
+ * const codes: FindingCode[] = verifyLines(store.lines(), { publicKeys: [signingKey] }).findings.map((f) => f.code);
+ * assert.deepEqual(codes, ['truncated']);
+ * await log.close();
+ * ```
+ */
 export type FindingCode =
   /** A record's content does not match its hash (modified in place). */
   | 'hash-mismatch'
@@ -43,7 +60,27 @@ export type FindingCode =
    */
   | 'empty-log';
 
-/** One problem found by the verifier. */
+/**
+ * One problem found by the verifier.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { AuditLog, type Finding, generateSigningKey, MemoryStore, verifyLines } from '@fluxel/audit';
+ *
+ * const store = new MemoryStore();
+ * const signingKey = generateSigningKey();
+ * const log = await AuditLog.open({ store, signingKey });
+ * for (let i = 0; i < 3; i++)
+ *   await log.append({ tenant: 'acme', actor: { type: 'user', id: 'ann' }, action: 'auth.login', outcome: 'success' });
+ * await log.close();
+ * const lines = store.lines();
+ * lines.splice(2, 1); // delete record 3
+ * const [finding]: readonly Finding[] = verifyLines(lines, { publicKeys: [signingKey] }).findings;
+ * assert.equal(finding?.code, 'missing-range');
+ * assert.deepEqual([finding?.from, finding?.to], [3, 3]);
+ * ```
+ */
 export interface Finding {
   readonly code: FindingCode;
   /** The sequence number concerned (the first of a range). */
@@ -57,7 +94,26 @@ export interface Finding {
   readonly message: string;
 }
 
-/** The result of a verification. */
+/**
+ * The result of a verification.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { AuditLog, generateSigningKey, MemoryStore, verifyLines, type VerifyReport } from '@fluxel/audit';
+ *
+ * const store = new MemoryStore();
+ * const signingKey = generateSigningKey();
+ * const log = await AuditLog.open({ store, signingKey });
+ * await log.append({ tenant: 'acme', actor: { type: 'user', id: 'ann' }, action: 'auth.login', outcome: 'success' });
+ * await log.close();
+ * const report: VerifyReport = verifyLines(store.lines(), { publicKeys: [signingKey] });
+ * assert.equal(report.ok, true);
+ * assert.equal(report.trust, 'pinned');
+ * assert.deepEqual([report.records, report.events, report.checkpoints], [3, 1, 2]);
+ * assert.equal(report.logId, log.id);
+ * ```
+ */
 export interface VerifyReport {
   /** True when there is no finding. */
   readonly ok: boolean;
@@ -85,7 +141,26 @@ export interface VerifyReport {
   readonly firstUseKey?: FirstUseKey;
 }
 
-/** The log's own checkpoint key, trusted on first use (see {@link VerifyReport.firstUseKey}). */
+/**
+ * The log's own checkpoint key, trusted on first use (see {@link VerifyReport.firstUseKey}).
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { createHash } from 'node:crypto';
+ * import { AuditLog, type FirstUseKey, generateSigningKey, MemoryStore, verifyLines } from '@fluxel/audit';
+ *
+ * const store = new MemoryStore();
+ * const signingKey = generateSigningKey();
+ * const log = await AuditLog.open({ store, signingKey });
+ * await log.close();
+ * const report = verifyLines(store.lines()); // no key pinned
+ * assert.equal(report.trust, 'first-use');
+ * const key: FirstUseKey = report.firstUseKey!;
+ * assert.equal(key.kid, signingKey.kid); // compare with the key the writer was configured with, then pin it
+ * assert.equal(key.fingerprint, createHash('sha256').update(signingKey.publicKey).digest('hex'));
+ * ```
+ */
 export interface FirstUseKey {
   /** Key id: base64url of the first 12 bytes of SHA-256 over the raw public key. */
   readonly kid: string;
@@ -95,7 +170,22 @@ export interface FirstUseKey {
   readonly fingerprint: string;
 }
 
-/** Options of `Verifier` and `verifyPath`. */
+/**
+ * Options of `Verifier` and `verifyPath`.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { generateSigningKey, type VerifyOptions, verifyLines } from '@fluxel/audit';
+ *
+ * const options: VerifyOptions = {
+ *   publicKeys: [generateSigningKey()], // pinned keys; only the public part is used
+ *   allowEmpty: true, // no log is expected here yet
+ * };
+ * assert.equal(verifyLines([], options).ok, true);
+ * assert.equal(verifyLines([], { ...options, allowEmpty: false }).findings[0]?.code, 'empty-log');
+ * ```
+ */
 export interface VerifyOptions {
   /**
    * Keys that may sign checkpoints. Without them the key of the log's first `open`
@@ -189,6 +279,24 @@ interface Gap {
  * Per record it checks the hash over the record's bytes, the sequence number and the
  * previous hash; per checkpoint the size, head, log id and the Ed25519 signature under the
  * key in force (pinned, announced by a rotation, or trusted on first use).
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { AuditLog, generateSigningKey, MemoryStore, Verifier } from '@fluxel/audit';
+ *
+ * const store = new MemoryStore();
+ * const signingKey = generateSigningKey();
+ * const log = await AuditLog.open({ store, signingKey });
+ * await log.append({ tenant: 'acme', actor: { type: 'user', id: 'ann' }, action: 'auth.login', outcome: 'success' });
+ * await log.close();
+ * // Feed bytes in chunks of any size, e.g. from a fetch() body or a Blob stream.
+ * const bytes = new TextEncoder().encode(`${store.lines().join('\n')}\n`);
+ * const verifier = new Verifier({ publicKeys: [signingKey] });
+ * for (let at = 0; at < bytes.length; at += 100) verifier.push(bytes.subarray(at, at + 100), 'segment-1');
+ * verifier.endSource();
+ * assert.equal(verifier.finish().ok, true);
+ * ```
  */
 export class Verifier {
   readonly #options: VerifyOptions;
@@ -651,6 +759,22 @@ export class Verifier {
  *
  * @throws `AuditError` `ERR_AUDIT_VERIFICATION_FAILED` naming the first finding; the
  * report is on `cause`.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { AuditError, AuditLog, assertVerified, generateSigningKey, MemoryStore, verifyLines } from '@fluxel/audit';
+ *
+ * const store = new MemoryStore();
+ * const signingKey = generateSigningKey();
+ * const log = await AuditLog.open({ store, signingKey });
+ * await log.close();
+ * assertVerified(verifyLines(store.lines(), { publicKeys: [signingKey] })); // passes
+ * assert.throws(
+ *   () => assertVerified(verifyLines(store.lines(), { publicKeys: [generateSigningKey()] })),
+ *   (error) => AuditError.isInstance(error) && error.code === 'ERR_AUDIT_VERIFICATION_FAILED',
+ * );
+ * ```
  */
 export function assertVerified(report: VerifyReport): void {
   if (report.ok) return;
@@ -662,14 +786,52 @@ export function assertVerified(report: VerifyReport): void {
   );
 }
 
-/** Verifies a whole log given as record lines (strings without `\n`), e.g. from SQL. */
+/**
+ * Verifies a whole log given as record lines (strings without `\n`), e.g. from SQL.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { AuditLog, generateSigningKey, MemoryStore, verifyLines } from '@fluxel/audit';
+ *
+ * const store = new MemoryStore();
+ * const signingKey = generateSigningKey();
+ * const log = await AuditLog.open({ store, signingKey });
+ * await log.append({ tenant: 'acme', actor: { type: 'user', id: 'ann' }, action: 'auth.login', outcome: 'failure' });
+ * await log.close();
+ * const lines = store.lines(); // e.g. the `line` column of the SQL store
+ * assert.equal(verifyLines(lines, { publicKeys: [signingKey] }).ok, true);
+ * lines[1] = lines[1]!.replace('failure', 'success'); // edit in place
+ * assert.equal(verifyLines(lines, { publicKeys: [signingKey] }).findings[0]?.code, 'hash-mismatch');
+ * ```
+ */
 export function verifyLines(lines: Iterable<string>, options: VerifyOptions = {}): VerifyReport {
   const verifier = new Verifier(options);
   for (const line of lines) verifier.pushLine(line);
   return verifier.finish();
 }
 
-/** Verifies a log from its sources' bytes (each an async or sync iterable of chunks). */
+/**
+ * Verifies a log from its sources' bytes (each an async or sync iterable of chunks).
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { AuditLog, generateSigningKey, MemoryStore, verifyChunks } from '@fluxel/audit';
+ *
+ * const store = new MemoryStore();
+ * const signingKey = generateSigningKey();
+ * const log = await AuditLog.open({ store, signingKey });
+ * await log.close();
+ * // Chunks as they arrive, e.g. from a segment downloaded from object storage.
+ * async function* download(): AsyncIterable<Uint8Array> {
+ *   const bytes = new TextEncoder().encode(`${store.lines().join('\n')}\n`);
+ *   for (let at = 0; at < bytes.length; at += 64) yield bytes.subarray(at, at + 64);
+ * }
+ * const report = await verifyChunks([{ name: 'segment-1.log', chunks: download() }], { publicKeys: [signingKey] });
+ * assert.equal(report.ok, true);
+ * ```
+ */
 export async function verifyChunks(
   sources: Iterable<{ name: string; chunks: AsyncIterable<Uint8Array> | Iterable<Uint8Array> }>,
   options: VerifyOptions = {},
