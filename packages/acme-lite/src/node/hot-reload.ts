@@ -150,9 +150,9 @@ export interface HotReload {
  *     onReload: (stored) => installed.push(stored.meta.serial),
  *     onError: (error) => console.error('certificate reload failed', error),
  *   };
- *   const reloading = hotReload(createServer(), store, 'localhost', options);
  *   await store.save({ orderUrl: 'https://ca.example/acme/order/42', identifiers: ['localhost'], certPem, chainPem: '', keyPem });
- *   await new Promise((resolve) => setTimeout(resolve, 20)); // installs in the background
+ *   const reloading = hotReload(createServer(), store, 'localhost', options);
+ *   await reloading.reload();
  *   assert.deepEqual(installed, ['1d0c5e0f3a7b']);
  *   reloading.stop();
  * } finally {
@@ -193,7 +193,7 @@ export interface HotReloadOptions {
  * import { createServer } from 'node:https';
  * import { tmpdir } from 'node:os';
  * import { join } from 'node:path';
- * import { FileCertificateStore, hotReload } from '@fluxel/acme-lite/node';
+ * import { FileCertificateStore, type HotReload, hotReload, type StoredCertificate } from '@fluxel/acme-lite/node';
  *
  * const certPem = [
  *   '-----BEGIN CERTIFICATE-----',
@@ -219,13 +219,14 @@ export interface HotReloadOptions {
  * const https = createServer((_req, res) => res.end('shop')); // starts without a certificate
  * try {
  *   const store = new FileCertificateStore({ root });
- *   const reloads: string[] = [];
- *   const reloading = hotReload(https, store, 'localhost', { onReload: (stored) => reloads.push(stored.id) });
+ *   let reloading: HotReload | undefined;
+ *   const installed = new Promise<StoredCertificate>((onReload) => {
+ *     reloading = hotReload(https, store, 'localhost', { onReload });
+ *   });
  *   // A renewal stores a certificate: the running server serves it to new connections, no restart.
  *   await store.save({ orderUrl: 'https://ca.example/acme/order/42', identifiers: ['localhost'], certPem, chainPem: '', keyPem });
- *   await new Promise((resolve) => setTimeout(resolve, 20));
- *   assert.deepEqual(reloads, ['42']);
- *   reloading.stop();
+ *   assert.equal((await installed).id, '42');
+ *   reloading?.stop();
  * } finally {
  *   await rm(root, { recursive: true, force: true });
  * }
