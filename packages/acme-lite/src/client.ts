@@ -38,7 +38,31 @@ import {
   splitChain,
 } from './x509.js';
 
-/** Options of {@link AcmeClient}. */
+/**
+ * Options of {@link AcmeClient}.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { AcmeClient, type AcmeClientOptions, generateAccountKey, LETS_ENCRYPT_STAGING } from '@fluxel/acme-lite';
+ *
+ * let requests = 0;
+ * const options: AcmeClientOptions = {
+ *   directoryUrl: LETS_ENCRYPT_STAGING,
+ *   accountKey: (await generateAccountKey()).key,
+ *   pollTimeoutMs: 60_000,
+ *   // Count requests (a stand-in answers here instead of the network).
+ *   fetch: async () => {
+ *     requests++;
+ *     return Response.json({ newNonce: 'n', newAccount: 'a', newOrder: 'o', revokeCert: 'r', keyChange: 'k' });
+ *   },
+ * };
+ * const client = new AcmeClient(options);
+ * await client.directory();
+ * await client.directory(); // fetched once
+ * assert.equal(requests, 1);
+ * ```
+ */
 export interface AcmeClientOptions {
   /** The directory URL. Default Let's Encrypt production. */
   readonly directoryUrl?: string;
@@ -67,7 +91,25 @@ export interface AcmeClientOptions {
   readonly sleep?: (ms: number) => Promise<void>;
 }
 
-/** Options of {@link AcmeClient.issue}. */
+/**
+ * Options of {@link AcmeClient.issue}.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { type IssueOptions, MemoryChallengeStore } from '@fluxel/acme-lite';
+ *
+ * const steps: string[] = [];
+ * const options: IssueOptions = {
+ *   identifiers: ['shop.example.org', 'www.shop.example.org'],
+ *   challengeStore: new MemoryChallengeStore(), // the one your port-80 responder reads
+ *   profile: 'shortlived', // Let's Encrypt's 6-day certificates
+ *   onProgress: (step) => steps.push(step),
+ * };
+ * // const issued = await client.issue(options); // needs the CA to reach your port 80
+ * assert.equal(options.identifiers.length, 2);
+ * ```
+ */
 export interface IssueOptions {
   /** DNS names and IP addresses (IPv4/IPv6 literals become `ip` identifiers, RFC 8738). */
   readonly identifiers: readonly string[];
@@ -86,7 +128,38 @@ export interface IssueOptions {
   readonly onProgress?: (step: string) => void;
 }
 
-/** What {@link AcmeClient.issue} returns. */
+/**
+ * What {@link AcmeClient.issue} returns.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { exportKeyPem, generateCertKey, type IssuedCertificate, parseCertificatePem } from '@fluxel/acme-lite';
+ *
+ * const certPem = [
+ *   '-----BEGIN CERTIFICATE-----',
+ *   'MIIBhjCCASugAwIBAgIGHQxeDzp7MAoGCCqGSM49BAMCMBQxEjAQBgNVBAMMCWxv',
+ *   'Y2FsaG9zdDAeFw0yNjAxMDEwMDAwMDBaFw00NjAxMDEwMDAwMDBaMBQxEjAQBgNV',
+ *   'BAMMCWxvY2FsaG9zdDBZMBMGByqGSM49AgEGCCqGSM49AwEHA0IABLVq8/PSGA1R',
+ *   'ogKapkchGNFzlyKygncyRRq0CKLkjqK3yAQUIvUqg6xvFCATh1PaM0K2NCm7WVdW',
+ *   '+c9Hun9kXQ6jaTBnMBQGA1UdEQQNMAuCCWxvY2FsaG9zdDAPBgNVHRMBAf8EBTAD',
+ *   'AQH/MB0GA1UdDgQWBBQCV4PxbW2wgdQCeoPwIucNj6Sv4zAfBgNVHSMEGDAWgBQC',
+ *   'V4PxbW2wgdQCeoPwIucNj6Sv4zAKBggqhkjOPQQDAgNJADBGAiEAgSC9F25z50fI',
+ *   'A+sMkfxj5tTJZGnutaEDCFU/C2/UApECIQCedkLa+6/K5u+pMoFEx0FLOlwMDtzM',
+ *   'C/vULeWAAP0c8g==',
+ *   '-----END CERTIFICATE-----',
+ * ].join('\n');
+ * // What AcmeClient.issue() resolves to (FileCertificateStore.save() takes it as it is).
+ * const issued: IssuedCertificate = {
+ *   orderUrl: 'https://ca.example/acme/order/42',
+ *   identifiers: ['localhost'],
+ *   certPem,
+ *   chainPem: '',
+ *   keyPem: await exportKeyPem((await generateCertKey()).privateKey),
+ * };
+ * assert.deepEqual(parseCertificatePem(issued.certPem).sans, ['localhost']);
+ * ```
+ */
 export interface IssuedCertificate {
   readonly orderUrl: string;
   readonly identifiers: readonly string[];
@@ -109,7 +182,34 @@ interface Response_ {
   readonly json: unknown;
 }
 
-/** An RFC 8555 client bound to one account key. */
+/**
+ * An RFC 8555 client bound to one account key.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { AcmeClient, generateAccountKey, jwkThumbprint } from '@fluxel/acme-lite';
+ *
+ * const { key } = await generateAccountKey();
+ * const client = new AcmeClient({
+ *   directoryUrl: 'https://ca.example/acme/directory',
+ *   accountKey: key,
+ *   // A stand-in CA serving only its directory; leave `fetch` out to use the network.
+ *   fetch: async () =>
+ *     Response.json({
+ *       newNonce: 'https://ca.example/acme/new-nonce',
+ *       newAccount: 'https://ca.example/acme/new-acct',
+ *       newOrder: 'https://ca.example/acme/new-order',
+ *       revokeCert: 'https://ca.example/acme/revoke-cert',
+ *       keyChange: 'https://ca.example/acme/key-change',
+ *     }),
+ * });
+ * assert.equal((await client.directory()).newOrder, 'https://ca.example/acme/new-order');
+ * const token = 'evaGxfADs6pSRb2LAv9IZf17Dt3juxGJ-PCt92wr-oA';
+ * assert.equal(await client.keyAuthorization(token), `${token}.${await jwkThumbprint(key.publicJwk)}`);
+ * // With a real CA: await client.createAccount({ termsOfServiceAgreed: true }), then client.issue({ … }).
+ * ```
+ */
 export class AcmeClient {
   readonly directoryUrl: string;
   #key: AcmeKey;

@@ -4,12 +4,41 @@
  * node:http (in `./node`) and any other server are a few lines around {@link respondToChallenge}.
  */
 
-/** The path prefix the CA fetches. */
+/**
+ * The path prefix the CA fetches.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { ACME_CHALLENGE_PREFIX } from '@fluxel/acme-lite';
+ *
+ * const token = 'evaGxfADs6pSRb2LAv9IZf17Dt3juxGJ-PCt92wr-oA';
+ * assert.equal(`${ACME_CHALLENGE_PREFIX}${token}`, `/.well-known/acme-challenge/${token}`);
+ * ```
+ */
 export const ACME_CHALLENGE_PREFIX = '/.well-known/acme-challenge/';
 
 /**
  * Where key authorisations are kept while challenges are open. Implement it over Redis or a
  * database so that every instance behind a load balancer can answer the CA.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { type ChallengeStore, respondToChallenge } from '@fluxel/acme-lite';
+ *
+ * // A store every instance behind the load balancer shares (a Map stands in for Redis here).
+ * const shared = new Map<string, string>();
+ * const store: ChallengeStore = {
+ *   set: async (token, keyAuthorization) => void shared.set(token, keyAuthorization),
+ *   get: async (token) => shared.get(token),
+ *   delete: async (token) => void shared.delete(token),
+ * };
+ * const token = 'evaGxfADs6pSRb2LAv9IZf17Dt3juxGJ-PCt92wr-oA';
+ * await store.set(token, `${token}.thumbprint`);
+ * const answer = await respondToChallenge(store, 'GET', `/.well-known/acme-challenge/${token}`);
+ * assert.equal(answer?.body, `${token}.thumbprint`);
+ * ```
  */
 export interface ChallengeStore {
   set(token: string, keyAuthorization: string): void | Promise<void>;
@@ -24,7 +53,23 @@ export interface ChallengeStore {
   fetched?(token: string, settleMs?: number): Promise<void>;
 }
 
-/** An in-process {@link ChallengeStore}. */
+/**
+ * An in-process {@link ChallengeStore}.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { MemoryChallengeStore } from '@fluxel/acme-lite';
+ *
+ * const challenges = new MemoryChallengeStore();
+ * const token = 'evaGxfADs6pSRb2LAv9IZf17Dt3juxGJ-PCt92wr-oA';
+ * challenges.set(token, `${token}.thumbprint`);
+ * assert.equal(challenges.get(token), `${token}.thumbprint`);
+ * assert.equal(challenges.size, 1);
+ * challenges.delete(token);
+ * assert.equal(challenges.size, 0);
+ * ```
+ */
 export class MemoryChallengeStore implements ChallengeStore {
   readonly #map = new Map<string, string>();
   readonly #waiters = new Map<string, { settleMs: number; timer?: unknown; resolve(): void }[]>();
@@ -64,12 +109,37 @@ export class MemoryChallengeStore implements ChallengeStore {
 /**
  * True for a well-formed challenge token: base64url characters only (RFC 8555 §8.3), 16 to
  * 256 of them. Anything else (dots, slashes, percent escapes) is never looked up.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { isValidToken } from '@fluxel/acme-lite';
+ *
+ * assert.equal(isValidToken('evaGxfADs6pSRb2LAv9IZf17Dt3juxGJ-PCt92wr-oA'), true);
+ * assert.equal(isValidToken('../../etc/passwd'), false);
+ * ```
  */
 export function isValidToken(token: string): boolean {
   return typeof token === 'string' && /^[A-Za-z0-9_-]{16,256}$/.test(token);
 }
 
-/** What to send back for a challenge request. */
+/**
+ * What to send back for a challenge request.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { type ChallengeResponse, MemoryChallengeStore, respondToChallenge } from '@fluxel/acme-lite';
+ *
+ * const answer: ChallengeResponse | undefined = await respondToChallenge(
+ *   new MemoryChallengeStore(),
+ *   'POST',
+ *   '/.well-known/acme-challenge/evaGxfADs6pSRb2LAv9IZf17Dt3juxGJ-PCt92wr-oA',
+ * );
+ * assert.equal(answer?.status, 405);
+ * assert.equal(answer?.headers.allow, 'GET, HEAD');
+ * ```
+ */
 export interface ChallengeResponse {
   readonly status: 200 | 404 | 405;
   readonly headers: Readonly<Record<string, string>>;
@@ -80,6 +150,20 @@ export interface ChallengeResponse {
  * Answers a request for `/.well-known/acme-challenge/<token>`. Returns `undefined` when the
  * path is not a challenge path (let the application handle it); 404 for an unknown or
  * malformed token; the key authorisation as `text/plain` for an open challenge.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { MemoryChallengeStore, respondToChallenge } from '@fluxel/acme-lite';
+ *
+ * const challenges = new MemoryChallengeStore();
+ * const token = 'evaGxfADs6pSRb2LAv9IZf17Dt3juxGJ-PCt92wr-oA';
+ * challenges.set(token, `${token}.thumbprint`);
+ * const answer = await respondToChallenge(challenges, 'GET', `/.well-known/acme-challenge/${token}`);
+ * assert.equal(answer?.status, 200);
+ * assert.equal(answer?.headers['content-type'], 'text/plain; charset=utf-8');
+ * assert.equal(await respondToChallenge(challenges, 'GET', '/app/home'), undefined); // not ours
+ * ```
  */
 export async function respondToChallenge(
   store: ChallengeStore,

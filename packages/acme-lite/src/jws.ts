@@ -11,15 +11,54 @@ import { probeEs256 } from '../../internal/src/native-probes.js';
 import { type NodeKeyObject, nodeCrypto } from '../../internal/src/node-crypto.js';
 import { AcmeError } from './errors.js';
 
-/** A public JWK of an EC P-256 or RSA key. */
+/**
+ * A public JWK of an EC P-256 or RSA key.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { generateAccountKey, type PublicJwk } from '@fluxel/acme-lite';
+ *
+ * const { key } = await generateAccountKey();
+ * const jwk: PublicJwk = key.publicJwk;
+ * assert.equal(jwk.kty, 'EC');
+ * assert.equal('d' in jwk, false); // public members only
+ * ```
+ */
 export type PublicJwk =
   | { readonly kty: 'EC'; readonly crv: 'P-256'; readonly x: string; readonly y: string }
   | { readonly kty: 'RSA'; readonly n: string; readonly e: string };
 
-/** A private JWK (the public members plus the private ones). */
+/**
+ * A private JWK (the public members plus the private ones).
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { generateAccountKey, importAccountKey, type PrivateJwk } from '@fluxel/acme-lite';
+ *
+ * // What FileCertificateStore keeps as the account key (account.json).
+ * const { privateJwk } = await generateAccountKey();
+ * const stored: PrivateJwk = JSON.parse(JSON.stringify(privateJwk));
+ * assert.equal((await importAccountKey(stored)).alg, 'ES256');
+ * ```
+ */
 export type PrivateJwk = PublicJwk & { readonly d: string } & Record<string, string>;
 
-/** An account (or certificate) key pair ready to sign. */
+/**
+ * An account (or certificate) key pair ready to sign.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { type AcmeKey, AcmeClient, generateAccountKey } from '@fluxel/acme-lite';
+ *
+ * const key: AcmeKey = (await generateAccountKey()).key;
+ * assert.equal(key.alg, 'ES256');
+ * const client = new AcmeClient({ accountKey: key });
+ * assert.equal(client.accountKey, key);
+ * ```
+ */
 export interface AcmeKey {
   readonly alg: 'ES256' | 'RS256';
   readonly privateKey: CryptoKey;
@@ -60,7 +99,19 @@ function publicPart(jwk: Record<string, unknown>): PublicJwk {
   throw new AcmeError('ERR_ACME_INVALID_ARGUMENT', 'an ACME key is EC P-256 or RSA');
 }
 
-/** Generates a new ES256 account key (extractable, so it can be stored). */
+/**
+ * Generates a new ES256 account key (extractable, so it can be stored).
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { generateAccountKey } from '@fluxel/acme-lite';
+ *
+ * const { key, privateJwk } = await generateAccountKey();
+ * assert.equal(key.alg, 'ES256');
+ * assert.equal(privateJwk.crv, 'P-256'); // keep privateJwk to use the account again
+ * ```
+ */
 export async function generateAccountKey(): Promise<{ key: AcmeKey; privateJwk: PrivateJwk }> {
   const pair = (await subtle().generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, true, [
     'sign',
@@ -73,7 +124,19 @@ export async function generateAccountKey(): Promise<{ key: AcmeKey; privateJwk: 
   };
 }
 
-/** Imports a stored private JWK (EC P-256 or RSA) as a signing key. */
+/**
+ * Imports a stored private JWK (EC P-256 or RSA) as a signing key.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { generateAccountKey, importAccountKey, jwkThumbprint } from '@fluxel/acme-lite';
+ *
+ * const { key, privateJwk } = await generateAccountKey();
+ * const again = await importAccountKey(privateJwk);
+ * assert.equal(await jwkThumbprint(again.publicJwk), await jwkThumbprint(key.publicJwk));
+ * ```
+ */
 export async function importAccountKey(privateJwk: PrivateJwk): Promise<AcmeKey> {
   const { alg, params } = algorithm(privateJwk);
   const { key_ops: _ops, ext: _ext, ...jwk } = privateJwk as Record<string, unknown>;
@@ -87,7 +150,23 @@ export async function importAccountKey(privateJwk: PrivateJwk): Promise<AcmeKey>
   }
 }
 
-/** RFC 7638 JWK thumbprint (SHA-256, base64url). */
+/**
+ * RFC 7638 JWK thumbprint (SHA-256, base64url).
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { jwkThumbprint } from '@fluxel/acme-lite';
+ *
+ * // The RFC 7638 §3.1 example key.
+ * const thumbprint = await jwkThumbprint({
+ *   kty: 'RSA',
+ *   e: 'AQAB',
+ *   n: '0vx7agoebGcQSuuPiLJXZptN9nndrQmbXEps2aiAFbWhM78LhWx4cbbfAAtVT86zwu1RK7aPFFxuhDR1L6tSoc_BJECPebWKRXjBZCiFV4n3oknjhMstn64tZ_2W-5JsGY4Hc5n9yBXArwl93lqt7_RN5w6Cf0h4QyQ5v-65YGjQR0_FDW2QvzqY368QQMicAtaSqzs8KJZgnYb9c7d0zgdAZHzu6qMQvRL5hajrn1n91CbOpbISD08qNLyrdkt-bFTWhAI4vMQFh6WeZu0fM4lFd2NcRwr3XPksINHaQ-G_xBniIqbw0Ls1jF44-csFCur-kEgU8awapJzKnqDKgw',
+ * });
+ * assert.equal(thumbprint, 'NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs');
+ * ```
+ */
 export async function jwkThumbprint(jwk: PublicJwk): Promise<string> {
   const canonical =
     jwk.kty === 'EC'
@@ -115,14 +194,43 @@ function nodeKey(key: CryptoKey): NodeKeyObject | undefined {
   return cached ?? undefined;
 }
 
-/** A JWS in flattened JSON serialisation. */
+/**
+ * A JWS in flattened JSON serialisation.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { type FlattenedJws, generateAccountKey, signJws } from '@fluxel/acme-lite';
+ *
+ * const { key } = await generateAccountKey();
+ * const jws: FlattenedJws = await signJws(key, { nonce: 'n1', url: 'https://ca.example/acme/new-order' }, {});
+ * // The body of an ACME POST (Content-Type: application/jose+json).
+ * const body = JSON.stringify(jws);
+ * assert.deepEqual(Object.keys(JSON.parse(body)), ['protected', 'payload', 'signature']);
+ * ```
+ */
 export interface FlattenedJws {
   readonly protected: string;
   readonly payload: string;
   readonly signature: string;
 }
 
-/** Signs `payload` (`undefined` = POST-as-GET, empty payload) with the given header. */
+/**
+ * Signs `payload` (`undefined` = POST-as-GET, empty payload) with the given header.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { generateAccountKey, signJws } from '@fluxel/acme-lite';
+ *
+ * const { key } = await generateAccountKey();
+ * const url = 'https://ca.example/acme/order/42';
+ * const jws = await signJws(key, { nonce: 'n1', url, kid: 'https://ca.example/acme/acct/1' }, undefined);
+ * assert.equal(jws.payload, ''); // POST-as-GET
+ * const header = JSON.parse(Buffer.from(jws.protected, 'base64url').toString());
+ * assert.deepEqual(header, { alg: 'ES256', nonce: 'n1', url, kid: 'https://ca.example/acme/acct/1' });
+ * ```
+ */
 export async function signJws(
   key: AcmeKey,
   header: Record<string, unknown>,
@@ -152,7 +260,21 @@ export async function signJws(
   return { protected: protectedB64, payload: payloadB64, signature: b64u(signature) };
 }
 
-/** An External Account Binding credential issued by the CA (RFC 8555 §7.3.4). */
+/**
+ * An External Account Binding credential issued by the CA (RFC 8555 §7.3.4).
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { eabJws, type ExternalAccountBinding, generateAccountKey } from '@fluxel/acme-lite';
+ *
+ * // From your CA's dashboard (ZeroSSL, Google Trust Services, …).
+ * const eab: ExternalAccountBinding = { kid: 'kid-1', hmacKey: 'zWNDZM6eQGHWpSRTPal5eIUYFTu7EajVIoguysqZ9wG44nMEtx3MUAsUDkMTQ12W' };
+ * const { key } = await generateAccountKey();
+ * const jws = await eabJws(eab, key.publicJwk, 'https://ca.example/acme/new-acct');
+ * assert.equal(JSON.parse(Buffer.from(jws.protected, 'base64url').toString()).kid, 'kid-1');
+ * ```
+ */
 export interface ExternalAccountBinding {
   /** The key identifier the CA gave you. */
   readonly kid: string;
@@ -160,7 +282,24 @@ export interface ExternalAccountBinding {
   readonly hmacKey: string;
 }
 
-/** The `externalAccountBinding` JWS for a newAccount request. */
+/**
+ * The `externalAccountBinding` JWS for a newAccount request.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { eabJws, generateAccountKey } from '@fluxel/acme-lite';
+ *
+ * const { key } = await generateAccountKey();
+ * const binding = await eabJws(
+ *   { kid: 'kid-1', hmacKey: 'zWNDZM6eQGHWpSRTPal5eIUYFTu7EajVIoguysqZ9wG44nMEtx3MUAsUDkMTQ12W' },
+ *   key.publicJwk,
+ *   'https://ca.example/acme/new-acct',
+ * );
+ * // The payload is the account's public key, MACed with the CA's key.
+ * assert.deepEqual(JSON.parse(Buffer.from(binding.payload, 'base64url').toString()), key.publicJwk);
+ * ```
+ */
 export async function eabJws(
   eab: ExternalAccountBinding,
   accountJwk: PublicJwk,
@@ -181,6 +320,17 @@ export async function eabJws(
 /**
  * Imports a PKCS #8 PEM private key (a certificate's `key.pem`) as an {@link AcmeKey}, e.g. to
  * revoke a certificate with its own key.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { exportKeyPem, generateCertKey, importKeyPem } from '@fluxel/acme-lite';
+ *
+ * // e.g. an account key certbot or acme.sh kept as PKCS #8 PEM.
+ * const pem = await exportKeyPem((await generateCertKey()).privateKey);
+ * const key = await importKeyPem(pem);
+ * assert.equal(key.alg, 'ES256');
+ * ```
  */
 export async function importKeyPem(pem: string): Promise<AcmeKey> {
   const match = /-----BEGIN PRIVATE KEY-----([\s\S]*?)-----END PRIVATE KEY-----/.exec(pem);

@@ -6,10 +6,40 @@
  */
 import { AcmeError } from './errors.js';
 
-/** An instant: a `Date`, or an RFC 3339 string as `meta.json` and ARI responses hold it. */
+/**
+ * An instant: a `Date`, or an RFC 3339 string as `meta.json` and ARI responses hold it.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { type Instant, renewalTime } from '@fluxel/acme-lite';
+ *
+ * // meta.json and ARI hold RFC 3339 strings; Dates work the same.
+ * const notBefore: Instant = '2026-01-01T00:00:00Z';
+ * const notAfter: Instant = new Date('2026-01-07T00:00:00Z');
+ * const at = renewalTime({ notBefore, notAfter }, { now: 0 });
+ * assert.equal(at.toISOString(), '2026-01-05T00:00:00.000Z');
+ * ```
+ */
 export type Instant = Date | string;
 
-/** An ARI suggested renewal window (RFC 9773 §4.2). */
+/**
+ * An ARI suggested renewal window (RFC 9773 §4.2).
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { type RenewalWindow, renewalTime } from '@fluxel/acme-lite';
+ *
+ * const window: RenewalWindow = {
+ *   start: new Date('2026-02-20T00:00:00Z'),
+ *   end: new Date('2026-02-21T00:00:00Z'),
+ * };
+ * const cert = { notBefore: '2026-01-01T00:00:00Z', notAfter: '2026-04-01T00:00:00Z' };
+ * const at = renewalTime(cert, { ari: window, now: 0 });
+ * assert.ok(at >= window.start && at <= window.end);
+ * ```
+ */
 export interface RenewalWindow {
   readonly start: Date;
   readonly end: Date;
@@ -31,7 +61,21 @@ function timeOf(value: unknown, name: string): number {
   return ms;
 }
 
-/** Options of {@link renewalTime}. */
+/**
+ * Options of {@link renewalTime}.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { type RenewalTimeOptions, renewalTime } from '@fluxel/acme-lite';
+ *
+ * const day = 86_400_000;
+ * const issued = Date.UTC(2026, 0, 1);
+ * const options: RenewalTimeOptions = { fraction: 0.5, now: issued };
+ * const at = renewalTime({ notBefore: new Date(issued), notAfter: new Date(issued + 90 * day) }, options);
+ * assert.equal(at.getTime(), issued + 45 * day);
+ * ```
+ */
 export interface RenewalTimeOptions {
   /** The CA's suggested window; wins over the fraction when present. */
   readonly ari?: { readonly start: Instant; readonly end: Instant };
@@ -51,6 +95,19 @@ export interface RenewalTimeOptions {
  *   day 60 with the default 1/3).
  * Never earlier than `now`: an overdue certificate renews now, once, not in a loop, because the
  * renewed certificate has its own, later time.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { renewalTime } from '@fluxel/acme-lite';
+ *
+ * const day = 86_400_000;
+ * const issued = Date.UTC(2026, 0, 1);
+ * const sixDay = { notBefore: new Date(issued), notAfter: new Date(issued + 6 * day) };
+ * assert.equal(renewalTime(sixDay, { now: issued }).getTime(), issued + 4 * day);
+ * // Overdue: now, not in the past.
+ * assert.equal(renewalTime(sixDay, { now: issued + 5 * day }).getTime(), issued + 5 * day);
+ * ```
  */
 export function renewalTime(
   cert: { readonly notBefore: Instant; readonly notAfter: Instant },
@@ -81,7 +138,18 @@ export function renewalTime(
   return new Date(Math.max(at, now));
 }
 
-/** Options of {@link retryDelay}. */
+/**
+ * Options of {@link retryDelay}.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { type RetryDelayOptions, retryDelay } from '@fluxel/acme-lite';
+ *
+ * const options: RetryDelayOptions = { baseMs: 1_000, maxMs: 60_000, random: () => 1 };
+ * assert.equal(retryDelay(10, options), 60_000); // capped
+ * ```
+ */
 export interface RetryDelayOptions {
   /** First delay. Default 1 minute. */
   readonly baseMs?: number;
@@ -94,6 +162,17 @@ export interface RetryDelayOptions {
  * Delay before retry number `attempt` (0-based) after a failed renewal: exponential backoff
  * with jitter (between half and all of `base · 2^attempt`, capped), so a fleet that failed
  * together does not retry together.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { retryDelay } from '@fluxel/acme-lite';
+ *
+ * // Between half and all of 1 min · 2^attempt.
+ * const delay = retryDelay(2);
+ * assert.ok(delay >= 120_000 && delay <= 240_000);
+ * assert.equal(retryDelay(0, { random: () => 0 }), 30_000);
+ * ```
  */
 export function retryDelay(attempt: number, options: RetryDelayOptions = {}): number {
   const { baseMs = 60_000, maxMs = 6 * 3_600_000, random = Math.random } = options;
@@ -104,6 +183,17 @@ export function retryDelay(attempt: number, options: RetryDelayOptions = {}): nu
 /**
  * Parses a Retry-After header (delta seconds or an HTTP date) into milliseconds from `now`;
  * `undefined` when absent or unreadable. Never negative.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { parseRetryAfter } from '@fluxel/acme-lite';
+ *
+ * assert.equal(parseRetryAfter('120'), 120_000);
+ * const now = Date.parse('2026-01-01T00:00:00Z');
+ * assert.equal(parseRetryAfter('Thu, 01 Jan 2026 00:01:00 GMT', now), 60_000);
+ * assert.equal(parseRetryAfter(null), undefined);
+ * ```
  */
 export function parseRetryAfter(
   value: string | null | undefined,

@@ -24,12 +24,36 @@ import {
 } from './der.js';
 import { AcmeError } from './errors.js';
 
-/** The kind of certificate key: ECDSA P-256 (default) or RSA with at least 2048 bits. */
+/**
+ * The kind of certificate key: ECDSA P-256 (default) or RSA with at least 2048 bits.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { type CertKeyType, generateCertKey } from '@fluxel/acme-lite';
+ *
+ * const kind: CertKeyType = { type: 'rsa', bits: 2048 }; // for old clients; ECDSA is the default
+ * const key = await generateCertKey(kind);
+ * assert.equal(key.privateKey.algorithm.name, 'RSASSA-PKCS1-v1_5');
+ * ```
+ */
 export type CertKeyType =
   | { readonly type: 'ec' }
   | { readonly type: 'rsa'; readonly bits?: number };
 
-/** A certificate key pair; the private key is extractable so the caller's store can keep it. */
+/**
+ * A certificate key pair; the private key is extractable so the caller's store can keep it.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { type CertKey, createCsr, generateCertKey } from '@fluxel/acme-lite';
+ *
+ * const key: CertKey = await generateCertKey();
+ * assert.equal(key.privateKey.extractable, true); // so the store can keep it
+ * assert.equal((await createCsr(['shop.example.org'], key))[0], 0x30);
+ * ```
+ */
 export interface CertKey {
   readonly privateKey: CryptoKey;
   readonly publicKey: CryptoKey;
@@ -37,7 +61,18 @@ export interface CertKey {
 
 const subtle = (): SubtleCrypto => globalThis.crypto.subtle;
 
-/** Generates a certificate key (ECDSA P-256 unless RSA is asked for). */
+/**
+ * Generates a certificate key (ECDSA P-256 unless RSA is asked for).
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { generateCertKey } from '@fluxel/acme-lite';
+ *
+ * const key = await generateCertKey();
+ * assert.deepEqual(key.publicKey.algorithm, { name: 'ECDSA', namedCurve: 'P-256' });
+ * ```
+ */
 export async function generateCertKey(kind: CertKeyType = { type: 'ec' }): Promise<CertKey> {
   if (kind.type === 'rsa') {
     const bits = kind.bits ?? 2048;
@@ -63,7 +98,18 @@ export async function generateCertKey(kind: CertKeyType = { type: 'ec' }): Promi
   ])) as CryptoKeyPair;
 }
 
-/** The PKCS #8 PEM of a certificate's private key (what node:tls takes as `key`). */
+/**
+ * The PKCS #8 PEM of a certificate's private key (what node:tls takes as `key`).
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { exportKeyPem, generateCertKey } from '@fluxel/acme-lite';
+ *
+ * const pem = await exportKeyPem((await generateCertKey()).privateKey);
+ * assert.match(pem, /^-----BEGIN PRIVATE KEY-----\n/); // key.pem of the store
+ * ```
+ */
 export async function exportKeyPem(key: CryptoKey): Promise<string> {
   return toPem(new Uint8Array(await subtle().exportKey('pkcs8', key)), 'PRIVATE KEY');
 }
@@ -101,7 +147,20 @@ function ipText(bytes: Uint8Array): string {
   return groups.join(':').replace(/(^|:)0(:0)+(:|$)/, '::');
 }
 
-/** Builds a DER CSR for the identifiers (DNS names and IP addresses), signed by `key`. */
+/**
+ * Builds a DER CSR for the identifiers (DNS names and IP addresses), signed by `key`.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { createCsr, generateCertKey } from '@fluxel/acme-lite';
+ *
+ * // The CSR (DER) that AcmeClient.finalize() sends: a DNS name and an IP address.
+ * const csr = await createCsr(['shop.example.org', '192.0.2.10'], await generateCertKey());
+ * assert.equal(csr[0], 0x30); // a DER SEQUENCE
+ * assert.ok(Buffer.from(csr).includes(Buffer.from('shop.example.org')));
+ * ```
+ */
 export async function createCsr(identifiers: readonly string[], key: CertKey): Promise<Uint8Array> {
   if (identifiers.length === 0)
     throw new AcmeError('ERR_ACME_INVALID_ARGUMENT', 'a CSR needs at least one identifier');
@@ -132,7 +191,33 @@ export async function createCsr(identifiers: readonly string[], key: CertKey): P
   return seq(info, algorithm, bitString(sigValue));
 }
 
-/** The fields of a certificate that ACME and its users care about. */
+/**
+ * The fields of a certificate that ACME and its users care about.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { type CertificateInfo, parseCertificatePem } from '@fluxel/acme-lite';
+ *
+ * const certPem = [
+ *   '-----BEGIN CERTIFICATE-----',
+ *   'MIIBhjCCASugAwIBAgIGHQxeDzp7MAoGCCqGSM49BAMCMBQxEjAQBgNVBAMMCWxv',
+ *   'Y2FsaG9zdDAeFw0yNjAxMDEwMDAwMDBaFw00NjAxMDEwMDAwMDBaMBQxEjAQBgNV',
+ *   'BAMMCWxvY2FsaG9zdDBZMBMGByqGSM49AgEGCCqGSM49AwEHA0IABLVq8/PSGA1R',
+ *   'ogKapkchGNFzlyKygncyRRq0CKLkjqK3yAQUIvUqg6xvFCATh1PaM0K2NCm7WVdW',
+ *   '+c9Hun9kXQ6jaTBnMBQGA1UdEQQNMAuCCWxvY2FsaG9zdDAPBgNVHRMBAf8EBTAD',
+ *   'AQH/MB0GA1UdDgQWBBQCV4PxbW2wgdQCeoPwIucNj6Sv4zAfBgNVHSMEGDAWgBQC',
+ *   'V4PxbW2wgdQCeoPwIucNj6Sv4zAKBggqhkjOPQQDAgNJADBGAiEAgSC9F25z50fI',
+ *   'A+sMkfxj5tTJZGnutaEDCFU/C2/UApECIQCedkLa+6/K5u+pMoFEx0FLOlwMDtzM',
+ *   'C/vULeWAAP0c8g==',
+ *   '-----END CERTIFICATE-----',
+ * ].join('\n');
+ * const info: CertificateInfo = parseCertificatePem(certPem);
+ * const daysLeft = Math.floor((info.notAfter.getTime() - Date.now()) / 86_400_000);
+ * assert.ok(daysLeft > 0);
+ * assert.deepEqual(info.sans, ['localhost']);
+ * ```
+ */
 export interface CertificateInfo {
   /** Serial number, lower-case hex without leading zeros. */
   readonly serial: string;
@@ -172,7 +257,33 @@ function hex(bytes: Uint8Array): string {
   return [...bytes].map((b) => b.toString(16).padStart(2, '0')).join('');
 }
 
-/** Reads one DER certificate. */
+/**
+ * Reads one DER certificate.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { parseCertificate } from '@fluxel/acme-lite';
+ *
+ * const certPem = [
+ *   '-----BEGIN CERTIFICATE-----',
+ *   'MIIBhjCCASugAwIBAgIGHQxeDzp7MAoGCCqGSM49BAMCMBQxEjAQBgNVBAMMCWxv',
+ *   'Y2FsaG9zdDAeFw0yNjAxMDEwMDAwMDBaFw00NjAxMDEwMDAwMDBaMBQxEjAQBgNV',
+ *   'BAMMCWxvY2FsaG9zdDBZMBMGByqGSM49AgEGCCqGSM49AwEHA0IABLVq8/PSGA1R',
+ *   'ogKapkchGNFzlyKygncyRRq0CKLkjqK3yAQUIvUqg6xvFCATh1PaM0K2NCm7WVdW',
+ *   '+c9Hun9kXQ6jaTBnMBQGA1UdEQQNMAuCCWxvY2FsaG9zdDAPBgNVHRMBAf8EBTAD',
+ *   'AQH/MB0GA1UdDgQWBBQCV4PxbW2wgdQCeoPwIucNj6Sv4zAfBgNVHSMEGDAWgBQC',
+ *   'V4PxbW2wgdQCeoPwIucNj6Sv4zAKBggqhkjOPQQDAgNJADBGAiEAgSC9F25z50fI',
+ *   'A+sMkfxj5tTJZGnutaEDCFU/C2/UApECIQCedkLa+6/K5u+pMoFEx0FLOlwMDtzM',
+ *   'C/vULeWAAP0c8g==',
+ *   '-----END CERTIFICATE-----',
+ * ].join('\n');
+ * const der = new Uint8Array(Buffer.from(certPem.replace(/-----[A-Z ]+-----|\s/g, ''), 'base64'));
+ * const info = parseCertificate(der);
+ * assert.equal(info.serial, '1d0c5e0f3a7b');
+ * assert.equal(info.notBefore.toISOString(), '2026-01-01T00:00:00.000Z');
+ * ```
+ */
 export function parseCertificate(der: Uint8Array): CertificateInfo {
   const cert = readNode(der).node;
   const tbs = children(cert)[0];
@@ -217,14 +328,66 @@ export function parseCertificate(der: Uint8Array): CertificateInfo {
   };
 }
 
-/** Reads the first certificate of a PEM chain. */
+/**
+ * Reads the first certificate of a PEM chain.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { parseCertificatePem } from '@fluxel/acme-lite';
+ *
+ * const certPem = [
+ *   '-----BEGIN CERTIFICATE-----',
+ *   'MIIBhjCCASugAwIBAgIGHQxeDzp7MAoGCCqGSM49BAMCMBQxEjAQBgNVBAMMCWxv',
+ *   'Y2FsaG9zdDAeFw0yNjAxMDEwMDAwMDBaFw00NjAxMDEwMDAwMDBaMBQxEjAQBgNV',
+ *   'BAMMCWxvY2FsaG9zdDBZMBMGByqGSM49AgEGCCqGSM49AwEHA0IABLVq8/PSGA1R',
+ *   'ogKapkchGNFzlyKygncyRRq0CKLkjqK3yAQUIvUqg6xvFCATh1PaM0K2NCm7WVdW',
+ *   '+c9Hun9kXQ6jaTBnMBQGA1UdEQQNMAuCCWxvY2FsaG9zdDAPBgNVHRMBAf8EBTAD',
+ *   'AQH/MB0GA1UdDgQWBBQCV4PxbW2wgdQCeoPwIucNj6Sv4zAfBgNVHSMEGDAWgBQC',
+ *   'V4PxbW2wgdQCeoPwIucNj6Sv4zAKBggqhkjOPQQDAgNJADBGAiEAgSC9F25z50fI',
+ *   'A+sMkfxj5tTJZGnutaEDCFU/C2/UApECIQCedkLa+6/K5u+pMoFEx0FLOlwMDtzM',
+ *   'C/vULeWAAP0c8g==',
+ *   '-----END CERTIFICATE-----',
+ * ].join('\n');
+ * const info = parseCertificatePem(certPem);
+ * assert.equal(info.subject, 'CN=localhost');
+ * assert.equal(info.issuer, 'CN=localhost'); // self-signed
+ * assert.ok(info.ariId); // RFC 9773 certificate identifier (AKI.serial)
+ * ```
+ */
 export function parseCertificatePem(pem: string): CertificateInfo {
   const [first] = pemBlocks(pem);
   if (!first) throw new AcmeError('ERR_ACME_INVALID_ARGUMENT', 'no certificate in the PEM text');
   return parseCertificate(first);
 }
 
-/** Splits a PEM chain into the leaf and the rest. */
+/**
+ * Splits a PEM chain into the leaf and the rest.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { splitChain } from '@fluxel/acme-lite';
+ *
+ * const certPem = [
+ *   '-----BEGIN CERTIFICATE-----',
+ *   'MIIBhjCCASugAwIBAgIGHQxeDzp7MAoGCCqGSM49BAMCMBQxEjAQBgNVBAMMCWxv',
+ *   'Y2FsaG9zdDAeFw0yNjAxMDEwMDAwMDBaFw00NjAxMDEwMDAwMDBaMBQxEjAQBgNV',
+ *   'BAMMCWxvY2FsaG9zdDBZMBMGByqGSM49AgEGCCqGSM49AwEHA0IABLVq8/PSGA1R',
+ *   'ogKapkchGNFzlyKygncyRRq0CKLkjqK3yAQUIvUqg6xvFCATh1PaM0K2NCm7WVdW',
+ *   '+c9Hun9kXQ6jaTBnMBQGA1UdEQQNMAuCCWxvY2FsaG9zdDAPBgNVHRMBAf8EBTAD',
+ *   'AQH/MB0GA1UdDgQWBBQCV4PxbW2wgdQCeoPwIucNj6Sv4zAfBgNVHSMEGDAWgBQC',
+ *   'V4PxbW2wgdQCeoPwIucNj6Sv4zAKBggqhkjOPQQDAgNJADBGAiEAgSC9F25z50fI',
+ *   'A+sMkfxj5tTJZGnutaEDCFU/C2/UApECIQCedkLa+6/K5u+pMoFEx0FLOlwMDtzM',
+ *   'C/vULeWAAP0c8g==',
+ *   '-----END CERTIFICATE-----',
+ * ].join('\n');
+ * // What the CA's certificate URL returns: the leaf, then the intermediates.
+ * const { cert, chain } = splitChain(`${certPem}\n${certPem}\n`);
+ * assert.match(cert, /^-----BEGIN CERTIFICATE-----/);
+ * assert.equal(chain.split('BEGIN CERTIFICATE').length - 1, 1);
+ * ```
+ */
 export function splitChain(pem: string): { cert: string; chain: string } {
   const blocks = pemBlocks(pem).map((der) => toPem(der, 'CERTIFICATE'));
   if (blocks.length === 0)

@@ -9,7 +9,26 @@ import { pemBlocks } from '../der.js';
 import { AcmeError } from '../errors.js';
 import type { FileCertificateStore } from './store.js';
 
-/** Options of {@link evaluate}. */
+/**
+ * Options of {@link evaluate}.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { tmpdir } from 'node:os';
+ * import { join } from 'node:path';
+ * import { type EvaluateOptions, FileCertificateStore } from '@fluxel/acme-lite/node';
+ *
+ * const options: EvaluateOptions = {
+ *   port: 8443, // where the router forwards 443
+ *   host: '127.0.0.1', // connect here, still verify the name
+ *   store: new FileCertificateStore({ root: join(tmpdir(), 'myapp') }),
+ *   timeoutMs: 5_000,
+ * };
+ * // const result = await evaluate('shop.example.org', options);
+ * assert.equal(options.port, 8443);
+ * ```
+ */
 export interface EvaluateOptions {
   /** Port. Default 443. */
   readonly port?: number;
@@ -23,7 +42,21 @@ export interface EvaluateOptions {
   readonly timeoutMs?: number;
 }
 
-/** The outcome of {@link evaluate}. */
+/**
+ * The outcome of {@link evaluate}.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { type EvaluateResult, evaluate } from '@fluxel/acme-lite/node';
+ *
+ * // Nothing listens on port 1: `ok` is false and `reason` says why (evaluate never throws).
+ * const result: EvaluateResult = await evaluate('localhost', { host: '127.0.0.1', port: 1, timeoutMs: 1_000 });
+ * assert.equal(result.ok, false);
+ * assert.equal(result.trusted, false);
+ * assert.match(result.reason, /ECONNREFUSED/);
+ * ```
+ */
 export interface EvaluateResult {
   readonly ok: boolean;
   /** Why not, when not ok; "ok" otherwise. */
@@ -45,6 +78,53 @@ export interface EvaluateResult {
  * system store (or `ca`) and the name, and when a store is given checks that the served
  * certificate is the stored current one. Never throws for a failed check: `ok` is false and
  * `reason` says why.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { mkdtemp, rm } from 'node:fs/promises';
+ * import { createServer } from 'node:https';
+ * import type { AddressInfo } from 'node:net';
+ * import { tmpdir } from 'node:os';
+ * import { join } from 'node:path';
+ * import { evaluate, FileCertificateStore } from '@fluxel/acme-lite/node';
+ *
+ * const certPem = [
+ *   '-----BEGIN CERTIFICATE-----',
+ *   'MIIBhjCCASugAwIBAgIGHQxeDzp7MAoGCCqGSM49BAMCMBQxEjAQBgNVBAMMCWxv',
+ *   'Y2FsaG9zdDAeFw0yNjAxMDEwMDAwMDBaFw00NjAxMDEwMDAwMDBaMBQxEjAQBgNV',
+ *   'BAMMCWxvY2FsaG9zdDBZMBMGByqGSM49AgEGCCqGSM49AwEHA0IABLVq8/PSGA1R',
+ *   'ogKapkchGNFzlyKygncyRRq0CKLkjqK3yAQUIvUqg6xvFCATh1PaM0K2NCm7WVdW',
+ *   '+c9Hun9kXQ6jaTBnMBQGA1UdEQQNMAuCCWxvY2FsaG9zdDAPBgNVHRMBAf8EBTAD',
+ *   'AQH/MB0GA1UdDgQWBBQCV4PxbW2wgdQCeoPwIucNj6Sv4zAfBgNVHSMEGDAWgBQC',
+ *   'V4PxbW2wgdQCeoPwIucNj6Sv4zAKBggqhkjOPQQDAgNJADBGAiEAgSC9F25z50fI',
+ *   'A+sMkfxj5tTJZGnutaEDCFU/C2/UApECIQCedkLa+6/K5u+pMoFEx0FLOlwMDtzM',
+ *   'C/vULeWAAP0c8g==',
+ *   '-----END CERTIFICATE-----',
+ * ].join('\n');
+ * const keyPem = [
+ *   '-----BEGIN PRIVATE KEY-----',
+ *   'MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQgSpc6VdqPzwRsDC9J',
+ *   'fyQM5AOBlLTAFsjc90o/v/w7cEOhRANCAAS1avPz0hgNUaICmqZHIRjRc5cisoJ3',
+ *   'MkUatAii5I6it8gEFCL1KoOsbxQgE4dT2jNCtjQpu1lXVvnPR7p/ZF0O',
+ *   '-----END PRIVATE KEY-----',
+ * ].join('\n');
+ * const root = await mkdtemp(join(tmpdir(), 'acme-example-'));
+ * const server = createServer({ cert: certPem, key: keyPem });
+ * try {
+ *   const store = new FileCertificateStore({ root });
+ *   await store.save({ orderUrl: 'https://ca.example/acme/order/42', identifiers: ['localhost'], certPem, chainPem: '', keyPem });
+ *   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+ *   const { port } = server.address() as AddressInfo;
+ *   // The "evaluate" button: served chain trusted, name right, and the stored certificate served.
+ *   const result = await evaluate('localhost', { host: '127.0.0.1', port, ca: certPem, store });
+ *   assert.equal(result.ok, true, result.reason);
+ *   assert.equal(result.servedSerial, result.storedSerial);
+ * } finally {
+ *   server.close();
+ *   await rm(root, { recursive: true, force: true });
+ * }
+ * ```
  */
 export async function evaluate(
   domain: string,
@@ -111,6 +191,17 @@ export async function evaluate(
 /**
  * {@link evaluate}, but throws `ERR_ACME_EVALUATE_FAILED` (with the reason) when the check
  * fails — for startup checks and health probes.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { assertServing } from '@fluxel/acme-lite/node';
+ *
+ * // A startup check or health probe: throws when the check fails.
+ * await assert.rejects(assertServing('localhost', { host: '127.0.0.1', port: 1, timeoutMs: 1_000 }), {
+ *   code: 'ERR_ACME_EVALUATE_FAILED',
+ * });
+ * ```
  */
 export async function assertServing(
   domain: string,

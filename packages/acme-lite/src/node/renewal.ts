@@ -12,7 +12,34 @@ import type { CertKeyType } from '../x509.js';
 import { obtainCertificate } from './account.js';
 import type { FileCertificateStore, StoredCertificate } from './store.js';
 
-/** Timers, injectable for tests. */
+/**
+ * Timers, injectable for tests.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { tmpdir } from 'node:os';
+ * import { join } from 'node:path';
+ * import { AcmeClient, type Clock, FileCertificateStore, generateAccountKey, MemoryChallengeStore, RenewalManager } from '@fluxel/acme-lite/node';
+ *
+ * // A manual clock: timers are recorded, never fired.
+ * const timers: number[] = [];
+ * const clock: Clock = {
+ *   now: () => Date.parse('2026-06-01T00:00:00Z'),
+ *   setTimeout: (_fn, ms) => timers.push(ms),
+ *   clearTimeout: () => {},
+ * };
+ * const accountKey = (await generateAccountKey()).key;
+ * const manager = new RenewalManager({
+ *   store: new FileCertificateStore({ root: join(tmpdir(), 'acme-example-empty') }), // nothing stored
+ *   client: async () => new AcmeClient({ accountKey }),
+ *   challengeStore: new MemoryChallengeStore(),
+ *   certificates: [['shop.example.org']],
+ *   clock,
+ * });
+ * assert.deepEqual(await manager.dueAt(['shop.example.org']), { at: new Date(clock.now()), source: 'missing' });
+ * ```
+ */
 export interface Clock {
   now(): number;
   setTimeout(fn: () => void, ms: number): unknown;
@@ -29,7 +56,46 @@ const systemClock: Clock = {
   clearTimeout: (h) => clearTimeout(h as ReturnType<typeof setTimeout>),
 };
 
-/** Events of {@link RenewalManager}. */
+/**
+ * Events of {@link RenewalManager}.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { mkdtemp, rm } from 'node:fs/promises';
+ * import { tmpdir } from 'node:os';
+ * import { join } from 'node:path';
+ * import { AcmeClient, FileCertificateStore, generateAccountKey, MemoryChallengeStore, RenewalManager, type RenewalEvents } from '@fluxel/acme-lite/node';
+ *
+ * const certPem = [
+ *   '-----BEGIN CERTIFICATE-----',
+ *   'MIIBhjCCASugAwIBAgIGHQxeDzp7MAoGCCqGSM49BAMCMBQxEjAQBgNVBAMMCWxv',
+ *   'Y2FsaG9zdDAeFw0yNjAxMDEwMDAwMDBaFw00NjAxMDEwMDAwMDBaMBQxEjAQBgNV',
+ *   'BAMMCWxvY2FsaG9zdDBZMBMGByqGSM49AgEGCCqGSM49AwEHA0IABLVq8/PSGA1R',
+ *   'ogKapkchGNFzlyKygncyRRq0CKLkjqK3yAQUIvUqg6xvFCATh1PaM0K2NCm7WVdW',
+ *   '+c9Hun9kXQ6jaTBnMBQGA1UdEQQNMAuCCWxvY2FsaG9zdDAPBgNVHRMBAf8EBTAD',
+ *   'AQH/MB0GA1UdDgQWBBQCV4PxbW2wgdQCeoPwIucNj6Sv4zAfBgNVHSMEGDAWgBQC',
+ *   'V4PxbW2wgdQCeoPwIucNj6Sv4zAKBggqhkjOPQQDAgNJADBGAiEAgSC9F25z50fI',
+ *   'A+sMkfxj5tTJZGnutaEDCFU/C2/UApECIQCedkLa+6/K5u+pMoFEx0FLOlwMDtzM',
+ *   'C/vULeWAAP0c8g==',
+ *   '-----END CERTIFICATE-----',
+ * ].join('\n');
+ * const root = await mkdtemp(join(tmpdir(), 'acme-example-'));
+ * try {
+ *   const store = new FileCertificateStore({ root });
+ *   await store.save({ orderUrl: 'https://ca.example/acme/order/42', identifiers: ['localhost'], certPem, chainPem: '', keyPem: '' });
+ *   const accountKey = (await generateAccountKey()).key;
+ *   const manager = new RenewalManager({ store, client: async () => new AcmeClient({ accountKey }), challengeStore: new MemoryChallengeStore(), certificates: [['localhost']], ari: false });
+ *   const log: RenewalEvents['scheduled'][0][] = [];
+ *   manager.on('scheduled', (event) => log.push(event)); // feed these to your audit log
+ *   await manager.start();
+ *   manager.stop();
+ *   assert.equal(log[0]?.source, 'fraction');
+ * } finally {
+ *   await rm(root, { recursive: true, force: true });
+ * }
+ * ```
+ */
 export interface RenewalEvents {
   /** `recheck`: the CA's ARI Retry-After comes before the renewal time; ARI is asked again then. */
   scheduled: [
@@ -40,7 +106,31 @@ export interface RenewalEvents {
   failed: [{ domain: string; error: unknown; attempt: number; retryInMs: number }];
 }
 
-/** Options of {@link RenewalManager}. */
+/**
+ * Options of {@link RenewalManager}.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { tmpdir } from 'node:os';
+ * import { join } from 'node:path';
+ * import { FileCertificateStore, MemoryChallengeStore, openAccount, RenewalManager, type RenewalManagerOptions } from '@fluxel/acme-lite/node';
+ *
+ * const store = new FileCertificateStore({ root: join(tmpdir(), 'myapp') });
+ * const options: RenewalManagerOptions = {
+ *   store,
+ *   client: () => openAccount({ store, email: 'ops@example.org' }), // called only when needed
+ *   challengeStore: new MemoryChallengeStore(),
+ *   certificates: [['shop.example.org', 'www.shop.example.org'], ['api.example.org']],
+ *   fraction: 1 / 3,
+ *   retryBaseMs: 60_000,
+ *   profile: 'shortlived',
+ * };
+ * const manager = new RenewalManager(options);
+ * // await manager.start(); // orders what is missing now, then renews on time
+ * assert.equal(manager.listenerCount('failed'), 0);
+ * ```
+ */
 export interface RenewalManagerOptions {
   readonly store: FileCertificateStore;
   /** Returns a ready client (e.g. `() => openAccount(...)`). */
@@ -67,6 +157,51 @@ const MAX_TIMER = 2 ** 31 - 1;
  * fraction of the lifetime; a missing certificate is ordered at once), then order, store and
  * an event; on failure a jittered exponential backoff. Emits `scheduled`, `ordered`,
  * `renewed`, `failed` — feed them to your audit log.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { mkdtemp, rm } from 'node:fs/promises';
+ * import { tmpdir } from 'node:os';
+ * import { join } from 'node:path';
+ * import { AcmeClient, FileCertificateStore, generateAccountKey, MemoryChallengeStore, RenewalManager } from '@fluxel/acme-lite/node';
+ *
+ * const certPem = [
+ *   '-----BEGIN CERTIFICATE-----',
+ *   'MIIBhjCCASugAwIBAgIGHQxeDzp7MAoGCCqGSM49BAMCMBQxEjAQBgNVBAMMCWxv',
+ *   'Y2FsaG9zdDAeFw0yNjAxMDEwMDAwMDBaFw00NjAxMDEwMDAwMDBaMBQxEjAQBgNV',
+ *   'BAMMCWxvY2FsaG9zdDBZMBMGByqGSM49AgEGCCqGSM49AwEHA0IABLVq8/PSGA1R',
+ *   'ogKapkchGNFzlyKygncyRRq0CKLkjqK3yAQUIvUqg6xvFCATh1PaM0K2NCm7WVdW',
+ *   '+c9Hun9kXQ6jaTBnMBQGA1UdEQQNMAuCCWxvY2FsaG9zdDAPBgNVHRMBAf8EBTAD',
+ *   'AQH/MB0GA1UdDgQWBBQCV4PxbW2wgdQCeoPwIucNj6Sv4zAfBgNVHSMEGDAWgBQC',
+ *   'V4PxbW2wgdQCeoPwIucNj6Sv4zAKBggqhkjOPQQDAgNJADBGAiEAgSC9F25z50fI',
+ *   'A+sMkfxj5tTJZGnutaEDCFU/C2/UApECIQCedkLa+6/K5u+pMoFEx0FLOlwMDtzM',
+ *   'C/vULeWAAP0c8g==',
+ *   '-----END CERTIFICATE-----',
+ * ].join('\n');
+ * const root = await mkdtemp(join(tmpdir(), 'acme-example-'));
+ * try {
+ *   const store = new FileCertificateStore({ root });
+ *   // A certificate valid 2026-01-01 … 2046-01-01 is stored.
+ *   await store.save({ orderUrl: 'https://ca.example/acme/order/42', identifiers: ['localhost'], certPem, chainPem: '', keyPem: '' });
+ *   const accountKey = (await generateAccountKey()).key;
+ *   const manager = new RenewalManager({
+ *     store,
+ *     client: async () => new AcmeClient({ accountKey }), // usually () => openAccount({ store })
+ *     challengeStore: new MemoryChallengeStore(),
+ *     certificates: [['localhost']],
+ *     ari: false, // no CA here to ask for its renewal window
+ *   });
+ *   manager.on('failed', ({ error, retryInMs }) => console.error('renewal failed', error, retryInMs));
+ *   // Renews when a third of the lifetime is left.
+ *   const due = await manager.dueAt(['localhost']);
+ *   assert.deepEqual(due, { at: new Date('2039-05-03T00:00:00.000Z'), source: 'fraction' });
+ *   await manager.start(); // one timer per certificate
+ *   manager.stop();
+ * } finally {
+ *   await rm(root, { recursive: true, force: true });
+ * }
+ * ```
  */
 export class RenewalManager extends EventEmitter<RenewalEvents> {
   readonly #o: RenewalManagerOptions;

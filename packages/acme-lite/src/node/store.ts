@@ -19,6 +19,15 @@ import { type CertificateInfo, parseCertificatePem } from '../x509.js';
  * The folder name of a directory URL: the host's labels reversed
  * (`acme-v02.api.letsencrypt.org` → `org.letsencrypt.api.acme-v02`); an explicit port is
  * appended with `_` (`127.0.0.1:14000` → `1.0.0.127_14000`).
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { directoryFolder, LETS_ENCRYPT_PRODUCTION } from '@fluxel/acme-lite/node';
+ *
+ * assert.equal(directoryFolder(LETS_ENCRYPT_PRODUCTION), 'org.letsencrypt.api.acme-v02');
+ * assert.equal(directoryFolder('https://127.0.0.1:14000/dir'), '1.0.0.127_14000'); // Pebble
+ * ```
  */
 export function directoryFolder(directoryUrl: string): string {
   const url = new URL(directoryUrl);
@@ -27,7 +36,42 @@ export function directoryFolder(directoryUrl: string): string {
   return url.port ? `${reversed}_${url.port}` : reversed;
 }
 
-/** meta.json of a stored certificate. */
+/**
+ * meta.json of a stored certificate.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { mkdtemp, readFile, rm } from 'node:fs/promises';
+ * import { tmpdir } from 'node:os';
+ * import { join } from 'node:path';
+ * import { type CertificateMeta, FileCertificateStore } from '@fluxel/acme-lite/node';
+ *
+ * const certPem = [
+ *   '-----BEGIN CERTIFICATE-----',
+ *   'MIIBhjCCASugAwIBAgIGHQxeDzp7MAoGCCqGSM49BAMCMBQxEjAQBgNVBAMMCWxv',
+ *   'Y2FsaG9zdDAeFw0yNjAxMDEwMDAwMDBaFw00NjAxMDEwMDAwMDBaMBQxEjAQBgNV',
+ *   'BAMMCWxvY2FsaG9zdDBZMBMGByqGSM49AgEGCCqGSM49AwEHA0IABLVq8/PSGA1R',
+ *   'ogKapkchGNFzlyKygncyRRq0CKLkjqK3yAQUIvUqg6xvFCATh1PaM0K2NCm7WVdW',
+ *   '+c9Hun9kXQ6jaTBnMBQGA1UdEQQNMAuCCWxvY2FsaG9zdDAPBgNVHRMBAf8EBTAD',
+ *   'AQH/MB0GA1UdDgQWBBQCV4PxbW2wgdQCeoPwIucNj6Sv4zAfBgNVHSMEGDAWgBQC',
+ *   'V4PxbW2wgdQCeoPwIucNj6Sv4zAKBggqhkjOPQQDAgNJADBGAiEAgSC9F25z50fI',
+ *   'A+sMkfxj5tTJZGnutaEDCFU/C2/UApECIQCedkLa+6/K5u+pMoFEx0FLOlwMDtzM',
+ *   'C/vULeWAAP0c8g==',
+ *   '-----END CERTIFICATE-----',
+ * ].join('\n');
+ * const root = await mkdtemp(join(tmpdir(), 'acme-example-'));
+ * try {
+ *   const store = new FileCertificateStore({ root });
+ *   const stored = await store.save({ orderUrl: 'https://ca.example/acme/order/42', identifiers: ['localhost'], certPem, chainPem: '', keyPem: '' });
+ *   const meta: CertificateMeta = JSON.parse(await readFile(stored.metaPath, 'utf8'));
+ *   assert.equal(meta.serial, '1d0c5e0f3a7b');
+ *   assert.deepEqual(meta.domains, ['localhost']);
+ * } finally {
+ *   await rm(root, { recursive: true, force: true });
+ * }
+ * ```
+ */
 export interface CertificateMeta {
   readonly domains: readonly string[];
   readonly orderUrl: string;
@@ -40,7 +84,42 @@ export interface CertificateMeta {
   readonly profile?: string;
 }
 
-/** A certificate in the store. */
+/**
+ * A certificate in the store.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { mkdtemp, rm } from 'node:fs/promises';
+ * import { tmpdir } from 'node:os';
+ * import { join } from 'node:path';
+ * import { FileCertificateStore, type StoredCertificate } from '@fluxel/acme-lite/node';
+ *
+ * const certPem = [
+ *   '-----BEGIN CERTIFICATE-----',
+ *   'MIIBhjCCASugAwIBAgIGHQxeDzp7MAoGCCqGSM49BAMCMBQxEjAQBgNVBAMMCWxv',
+ *   'Y2FsaG9zdDAeFw0yNjAxMDEwMDAwMDBaFw00NjAxMDEwMDAwMDBaMBQxEjAQBgNV',
+ *   'BAMMCWxvY2FsaG9zdDBZMBMGByqGSM49AgEGCCqGSM49AwEHA0IABLVq8/PSGA1R',
+ *   'ogKapkchGNFzlyKygncyRRq0CKLkjqK3yAQUIvUqg6xvFCATh1PaM0K2NCm7WVdW',
+ *   '+c9Hun9kXQ6jaTBnMBQGA1UdEQQNMAuCCWxvY2FsaG9zdDAPBgNVHRMBAf8EBTAD',
+ *   'AQH/MB0GA1UdDgQWBBQCV4PxbW2wgdQCeoPwIucNj6Sv4zAfBgNVHSMEGDAWgBQC',
+ *   'V4PxbW2wgdQCeoPwIucNj6Sv4zAKBggqhkjOPQQDAgNJADBGAiEAgSC9F25z50fI',
+ *   'A+sMkfxj5tTJZGnutaEDCFU/C2/UApECIQCedkLa+6/K5u+pMoFEx0FLOlwMDtzM',
+ *   'C/vULeWAAP0c8g==',
+ *   '-----END CERTIFICATE-----',
+ * ].join('\n');
+ * const root = await mkdtemp(join(tmpdir(), 'acme-example-'));
+ * try {
+ *   const store = new FileCertificateStore({ root });
+ *   await store.save({ orderUrl: 'https://ca.example/acme/order/42', identifiers: ['localhost'], certPem, chainPem: '', keyPem: '' });
+ *   const current: StoredCertificate | undefined = await store.current('localhost');
+ *   assert.equal(current?.id, '42');
+ *   assert.equal(current?.certPath, join(store.base, 'orders', '42', 'cert.pem'));
+ * } finally {
+ *   await rm(root, { recursive: true, force: true });
+ * }
+ * ```
+ */
 export interface StoredCertificate {
   /** The order id (the folder name). */
   readonly id: string;
@@ -52,7 +131,42 @@ export interface StoredCertificate {
   readonly meta: CertificateMeta;
 }
 
-/** What `show` reports about a stored certificate. */
+/**
+ * What `show` reports about a stored certificate.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { mkdtemp, rm } from 'node:fs/promises';
+ * import { tmpdir } from 'node:os';
+ * import { join } from 'node:path';
+ * import { type CertificateReport, FileCertificateStore } from '@fluxel/acme-lite/node';
+ *
+ * const certPem = [
+ *   '-----BEGIN CERTIFICATE-----',
+ *   'MIIBhjCCASugAwIBAgIGHQxeDzp7MAoGCCqGSM49BAMCMBQxEjAQBgNVBAMMCWxv',
+ *   'Y2FsaG9zdDAeFw0yNjAxMDEwMDAwMDBaFw00NjAxMDEwMDAwMDBaMBQxEjAQBgNV',
+ *   'BAMMCWxvY2FsaG9zdDBZMBMGByqGSM49AgEGCCqGSM49AwEHA0IABLVq8/PSGA1R',
+ *   'ogKapkchGNFzlyKygncyRRq0CKLkjqK3yAQUIvUqg6xvFCATh1PaM0K2NCm7WVdW',
+ *   '+c9Hun9kXQ6jaTBnMBQGA1UdEQQNMAuCCWxvY2FsaG9zdDAPBgNVHRMBAf8EBTAD',
+ *   'AQH/MB0GA1UdDgQWBBQCV4PxbW2wgdQCeoPwIucNj6Sv4zAfBgNVHSMEGDAWgBQC',
+ *   'V4PxbW2wgdQCeoPwIucNj6Sv4zAKBggqhkjOPQQDAgNJADBGAiEAgSC9F25z50fI',
+ *   'A+sMkfxj5tTJZGnutaEDCFU/C2/UApECIQCedkLa+6/K5u+pMoFEx0FLOlwMDtzM',
+ *   'C/vULeWAAP0c8g==',
+ *   '-----END CERTIFICATE-----',
+ * ].join('\n');
+ * const root = await mkdtemp(join(tmpdir(), 'acme-example-'));
+ * try {
+ *   const store = new FileCertificateStore({ root });
+ *   await store.save({ orderUrl: 'https://ca.example/acme/order/42', identifiers: ['localhost'], certPem, chainPem: '', keyPem: '' });
+ *   const report: CertificateReport | undefined = await store.show('localhost', Date.parse('2045-12-01T00:00:00Z'));
+ *   assert.equal(report?.subject, 'CN=localhost');
+ *   assert.equal(report?.daysLeft, 31);
+ * } finally {
+ *   await rm(root, { recursive: true, force: true });
+ * }
+ * ```
+ */
 export interface CertificateReport extends StoredCertificate {
   readonly subject: string;
   readonly issuer: string;
@@ -64,14 +178,58 @@ export interface CertificateReport extends StoredCertificate {
   readonly daysLeft: number;
 }
 
-/** The account kept in the store. */
+/**
+ * The account kept in the store.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { mkdtemp, rm } from 'node:fs/promises';
+ * import { tmpdir } from 'node:os';
+ * import { join } from 'node:path';
+ * import { FileCertificateStore, generateAccountKey, type StoredAccount } from '@fluxel/acme-lite/node';
+ *
+ * const root = await mkdtemp(join(tmpdir(), 'acme-example-'));
+ * try {
+ *   const store = new FileCertificateStore({ root });
+ *   const account: StoredAccount = {
+ *     url: 'https://ca.example/acme/acct/1',
+ *     privateJwk: (await generateAccountKey()).privateJwk,
+ *     contact: ['mailto:ops@example.org'],
+ *   };
+ *   await store.saveAccount(account);
+ *   assert.equal((await store.loadAccount())?.url, 'https://ca.example/acme/acct/1');
+ * } finally {
+ *   await rm(root, { recursive: true, force: true });
+ * }
+ * ```
+ */
 export interface StoredAccount {
   readonly url?: string;
   readonly privateJwk: PrivateJwk;
   readonly contact?: readonly string[];
 }
 
-/** Options of {@link FileCertificateStore}. */
+/**
+ * Options of {@link FileCertificateStore}.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { tmpdir } from 'node:os';
+ * import { join } from 'node:path';
+ * import { FileCertificateStore, type FileCertificateStoreOptions, LETS_ENCRYPT_STAGING } from '@fluxel/acme-lite/node';
+ *
+ * const options: FileCertificateStoreOptions = {
+ *   root: join(tmpdir(), 'myapp'), // nothing is written until something is saved
+ *   directoryUrl: LETS_ENCRYPT_STAGING,
+ *   staleLockMs: 60_000,
+ * };
+ * const store = new FileCertificateStore(options);
+ * assert.equal(store.base, join(tmpdir(), 'myapp', 'letsencrypt', 'org.letsencrypt.api.acme-staging-v02'));
+ * assert.throws(() => new FileCertificateStore({ root: '' }), { code: 'ERR_ACME_INVALID_ARGUMENT' });
+ * ```
+ */
 export interface FileCertificateStoreOptions {
   /** The folder holding `letsencrypt/`. */
   readonly root: string;
@@ -87,7 +245,28 @@ function storeError(message: string, cause?: unknown): AcmeError {
   return new AcmeError('ERR_ACME_STORE', message, cause === undefined ? {} : { cause });
 }
 
-/** Writes a file atomically (temporary file, fsync, rename) with the given mode. */
+/**
+ * Writes a file atomically (temporary file, fsync, rename) with the given mode.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+ * import { tmpdir } from 'node:os';
+ * import { join } from 'node:path';
+ * import { writeFileAtomic } from '@fluxel/acme-lite/node';
+ *
+ * const dir = await mkdtemp(join(tmpdir(), 'acme-example-'));
+ * try {
+ *   const path = join(dir, 'key.pem');
+ *   await writeFileAtomic(path, '-----BEGIN PRIVATE KEY-----\n…\n', 0o600); // readers never see half a file
+ *   assert.equal(await readFile(path, 'utf8'), '-----BEGIN PRIVATE KEY-----\n…\n');
+ *   if (process.platform !== 'win32') assert.equal((await stat(path)).mode & 0o777, 0o600);
+ * } finally {
+ *   await rm(dir, { recursive: true, force: true });
+ * }
+ * ```
+ */
 export async function writeFileAtomic(path: string, data: string, mode = 0o644): Promise<void> {
   const tmp = `${path}.${process.pid}.${randomBytes(8).toString('hex')}.tmp`;
   try {
@@ -105,7 +284,54 @@ export async function writeFileAtomic(path: string, data: string, mode = 0o644):
   }
 }
 
-/** Certificates, keys and the account in the documented folder layout. */
+/**
+ * Certificates, keys and the account in the documented folder layout.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { mkdtemp, rm } from 'node:fs/promises';
+ * import { tmpdir } from 'node:os';
+ * import { join } from 'node:path';
+ * import { FileCertificateStore } from '@fluxel/acme-lite/node';
+ *
+ * const certPem = [
+ *   '-----BEGIN CERTIFICATE-----',
+ *   'MIIBhjCCASugAwIBAgIGHQxeDzp7MAoGCCqGSM49BAMCMBQxEjAQBgNVBAMMCWxv',
+ *   'Y2FsaG9zdDAeFw0yNjAxMDEwMDAwMDBaFw00NjAxMDEwMDAwMDBaMBQxEjAQBgNV',
+ *   'BAMMCWxvY2FsaG9zdDBZMBMGByqGSM49AgEGCCqGSM49AwEHA0IABLVq8/PSGA1R',
+ *   'ogKapkchGNFzlyKygncyRRq0CKLkjqK3yAQUIvUqg6xvFCATh1PaM0K2NCm7WVdW',
+ *   '+c9Hun9kXQ6jaTBnMBQGA1UdEQQNMAuCCWxvY2FsaG9zdDAPBgNVHRMBAf8EBTAD',
+ *   'AQH/MB0GA1UdDgQWBBQCV4PxbW2wgdQCeoPwIucNj6Sv4zAfBgNVHSMEGDAWgBQC',
+ *   'V4PxbW2wgdQCeoPwIucNj6Sv4zAKBggqhkjOPQQDAgNJADBGAiEAgSC9F25z50fI',
+ *   'A+sMkfxj5tTJZGnutaEDCFU/C2/UApECIQCedkLa+6/K5u+pMoFEx0FLOlwMDtzM',
+ *   'C/vULeWAAP0c8g==',
+ *   '-----END CERTIFICATE-----',
+ * ].join('\n');
+ * const keyPem = [
+ *   '-----BEGIN PRIVATE KEY-----',
+ *   'MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQgSpc6VdqPzwRsDC9J',
+ *   'fyQM5AOBlLTAFsjc90o/v/w7cEOhRANCAAS1avPz0hgNUaICmqZHIRjRc5cisoJ3',
+ *   'MkUatAii5I6it8gEFCL1KoOsbxQgE4dT2jNCtjQpu1lXVvnPR7p/ZF0O',
+ *   '-----END PRIVATE KEY-----',
+ * ].join('\n');
+ * const root = await mkdtemp(join(tmpdir(), 'acme-example-'));
+ * try {
+ *   const store = new FileCertificateStore({ root }); // Let's Encrypt production
+ *   const saved: string[] = [];
+ *   store.onSaved((stored) => saved.push(stored.id));
+ *   // What AcmeClient.issue() returns.
+ *   await store.save({ orderUrl: 'https://ca.example/acme/order/42', identifiers: ['localhost'], certPem, chainPem: '', keyPem });
+ *   assert.deepEqual(saved, ['42']);
+ *   const current = await store.current('localhost');
+ *   assert.equal((await store.read(current!)).key, keyPem);
+ *   const release = await store.lock('localhost'); // one renewal per domain at a time
+ *   await release();
+ * } finally {
+ *   await rm(root, { recursive: true, force: true });
+ * }
+ * ```
+ */
 export class FileCertificateStore {
   readonly root: string;
   readonly directoryUrl: string;
