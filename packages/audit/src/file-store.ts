@@ -14,7 +14,6 @@ import {
   unlink,
 } from 'node:fs/promises';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { AuditError } from './errors.js';
 import type { LogStore, LogStoreState } from './log.js';
 import { type Checkpoint, GENESIS_HASH, parseRecordLine, type StoredRecord } from './record.js';
@@ -353,11 +352,7 @@ export class FileStore implements LogStore {
     for (let i = 0; i < segments.length; i++) {
       const next = segments[i + 1];
       if (next && next.firstSeq <= fromSeq) continue;
-      const rl = createInterface({
-        input: createReadStream((segments[i] as { path: string }).path),
-        crlfDelay: Number.POSITIVE_INFINITY,
-      });
-      for await (const line of rl) {
+      for await (const line of segmentLines((segments[i] as { path: string }).path)) {
         if (!line) continue;
         const parsed = parseRecordLine(line);
         if (!parsed || parsed.s < fromSeq) continue;
@@ -408,4 +403,19 @@ export class FileStore implements LogStore {
     for (const s of await listSegments(this.dir)) total += (await stat(s.path)).size;
     return total;
   }
+}
+
+/**
+ * The lines of a segment file, split on `\n` only. Not `node:readline`: on Node 24 (not 20) it also
+ * breaks lines at U+2028/U+2029, which JSON leaves unescaped inside a record, so a record holding
+ * one came back as two unparsable halves and was skipped.
+ */
+async function* segmentLines(path: string): AsyncIterable<string> {
+  let rest = '';
+  for await (const chunk of createReadStream(path, { encoding: 'utf8' })) {
+    const parts = `${rest}${chunk as string}`.split('\n');
+    rest = parts.pop() ?? '';
+    yield* parts;
+  }
+  if (rest) yield rest;
 }

@@ -240,6 +240,23 @@ describe('AuditLog', () => {
     expect(await verifyPath(dir, { publicKeys: [key] })).toMatchObject({ ok: true, events: 605 });
   });
 
+  it('FileStore.read keeps a record holding U+2028 (on Node 24 readline split it in two and both halves were skipped)', async () => {
+    const dir = tempDir();
+    const key = generateSigningKey();
+    const log = await AuditLog.open({
+      store: new FileStore(dir, { fsync: false }),
+      signingKey: key,
+      checkpointIntervalMs: 0,
+    });
+    await log.append(loginEvent(1, { reason: 'line\u2028separator' }));
+    await log.append(loginEvent(2, { reason: 'paragraph\u2029separator' }));
+    await log.close();
+    const read: string[] = [];
+    for await (const record of new FileStore(dir).read(1))
+      if (record.event) read.push(String(record.event.reason));
+    expect(read).toEqual(['line\u2028separator', 'paragraph\u2029separator']);
+  });
+
   it('an invalid event is rejected and nothing is written', async () => {
     const store = new MemoryStore();
     const log = await AuditLog.open({
