@@ -265,7 +265,7 @@ export interface AdminCreateRequest {
  *   tenant: 'merchant-42',
  *   product: 'wawi-sync',
  * });
- * console.log(response.license_key); // 'FLX-…', shown this once
+ * console.log(response.license_key.startsWith('FLX-')); // true — hand the key to its owner once; never log it
  * ```
  */
 export interface AdminCreateResponse {

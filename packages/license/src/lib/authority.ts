@@ -300,7 +300,8 @@ export interface VerifiedRequest {
  *   accessTokenTtlSeconds: 600,
  * };
  * const authority = new LicenseAuthority(options);
- * console.log((await authority.issue({ tenant: 'merchant-42', product: 'wawi-sync' })).key); // 'WAWI-…'
+ * const { license } = await authority.issue({ tenant: 'merchant-42', product: 'wawi-sync' });
+ * console.log(license.status); // 'issued' (the key goes to its owner, never to a log)
  * ```
  */
 export interface LicenseAuthorityOptions {
@@ -370,7 +371,7 @@ export interface LicenseAuthorityOptions {
  *   actor: 'admin@example',
  * };
  * const { key } = await authority.issue(input); // show the key once; it is not stored
- * console.log(key);
+ * console.log(key.length > 0); // hand the key to the customer; never log it
  * ```
  */
 export interface IssueLicenseInput {

@@ -50,7 +50,7 @@ export const DEFAULT_LICENSE_PREFIX = 'FLX';
  *
  * const typed = generateLicenseKey().toLowerCase().replaceAll('-', ' ');
  * const key: LicenseKey = parseLicenseKey(typed);
- * console.log(key.prefix, key.canonical); // 'FLX', 'FLX-XXXX-…'
+ * console.log(key.prefix, key.canonical.length); // the prefix; never log the key itself
  * ```
  */
 export interface LicenseKey {
@@ -68,7 +68,7 @@ export interface LicenseKey {
  * import { type GenerateLicenseKeyOptions, generateLicenseKey } from '@fluxel/license/key';
  *
  * const options: GenerateLicenseKeyOptions = { prefix: 'WAWI' };
- * console.log(generateLicenseKey(options)); // 'WAWI-XXXX-XXXX-XXXX-XXXX-XXXX-XXXX-XXXX'
+ * console.log(generateLicenseKey(options).startsWith('WAWI-')); // true (the key is a secret: not logged)
  * ```
  */
 export interface GenerateLicenseKeyOptions {
