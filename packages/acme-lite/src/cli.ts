@@ -15,6 +15,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
+import { standardFlag } from '../../internal/src/cli-flags.js';
 import { AcmeError } from './errors.js';
 import {
   acmeFetch,
@@ -87,15 +88,12 @@ function portOf(value: string | undefined, fallback: number, name: string): numb
 
 /** Runs the CLI; resolves to the exit code. */
 export async function main(argv: readonly string[], io: CliIo): Promise<number> {
-  const [first] = argv;
-  // --help and --version answer anywhere before "--" (after it they are operands).
-  const end = argv.indexOf('--');
-  const flags = end === -1 ? argv : argv.slice(0, end);
-  if (first === 'help' || flags.includes('--help') || flags.includes('-h')) {
+  const flag = standardFlag(argv);
+  if (flag === 'help') {
     io.out(USAGE);
     return 0;
   }
-  if (first === 'version' || flags.includes('--version') || flags.includes('-v')) {
+  if (flag === 'version') {
     io.out(`fluxel-acme ${PACKAGE_VERSION}`);
     return 0;
   }

@@ -7,6 +7,7 @@
  */
 import { readFileSync, realpathSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
+import { standardFlag } from '../../internal/src/cli-flags.js';
 import { AuditError } from './errors.js';
 import { parseVerifyingKey, type VerifyingKey } from './keys.js';
 import { verifyPath } from './node.js';
@@ -29,7 +30,7 @@ const USAGE = `usage: fluxel-audit verify <path> [--public-key <file>]... [--jso
   --allow-empty       no log is expected yet: an empty log verifies (otherwise finding
                       empty-log, since every log starts with a signed checkpoint)
 
-fluxel-audit --help prints this; fluxel-audit --version the version.
+--help / --version anywhere (before "--") print this / the version.
 exit codes: 0 verified, 1 findings, 2 usage or I/O error
 `;
 
@@ -110,11 +111,12 @@ export async function main(
   io: CliIo = { stdout: process.stdout, stderr: process.stderr },
 ): Promise<number> {
   const [command, ...rest] = argv;
-  if (command === '--help' || command === '-h' || command === 'help') {
+  const flag = standardFlag(argv);
+  if (flag === 'help') {
     io.stdout.write(USAGE);
     return 0;
   }
-  if (command === '--version' || command === '-v' || command === 'version') {
+  if (flag === 'version') {
     io.stdout.write(`fluxel-audit ${PACKAGE_VERSION}\n`);
     return 0;
   }
@@ -129,9 +131,15 @@ export async function main(
   let anchor: { size: number; head: string } | undefined;
   let path: string | undefined;
   try {
+    let operandsOnly = false;
     for (let i = 0; i < rest.length; i++) {
       const arg = rest[i] as string;
-      if (arg === '--json') json = true;
+      if (operandsOnly || !arg.startsWith('-')) {
+        if (path !== undefined)
+          throw new AuditError('ERR_AUDIT_INVALID_ARGUMENT', `unexpected argument ${arg}`);
+        path = arg;
+      } else if (arg === '--') operandsOnly = true;
+      else if (arg === '--json') json = true;
       else if (arg === '--live') live = true;
       else if (arg === '--allow-empty') allowEmpty = true;
       else if (arg === '--public-key') {
@@ -143,10 +151,7 @@ export async function main(
         if (!m)
           throw new AuditError('ERR_AUDIT_INVALID_ARGUMENT', '--anchor needs <size>:<64 hex head>');
         anchor = { size: Number(m[1]), head: m[2] as string };
-      } else if (arg.startsWith('-'))
-        throw new AuditError('ERR_AUDIT_INVALID_ARGUMENT', `unknown option ${arg}`);
-      else if (path === undefined) path = arg;
-      else throw new AuditError('ERR_AUDIT_INVALID_ARGUMENT', `unexpected argument ${arg}`);
+      } else throw new AuditError('ERR_AUDIT_INVALID_ARGUMENT', `unknown option ${arg}`);
     }
     if (path === undefined) throw new AuditError('ERR_AUDIT_INVALID_ARGUMENT', 'missing <path>');
   } catch (error) {

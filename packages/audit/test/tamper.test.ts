@@ -253,6 +253,24 @@ describe('fluxel-audit verify (CLI)', () => {
     }
   });
 
+  it('regression: --help after the command ("fluxel-audit verify --help") was "unknown option", exit 2', async () => {
+    for (const argv of [
+      ['verify', '--help'],
+      ['verify', 'some/dir', '-h'],
+    ]) {
+      const t = io();
+      expect(await main(argv, t.io)).toBe(0);
+      expect(t.out()).toMatch(/^usage: fluxel-audit verify/);
+    }
+    const t = io();
+    expect(await main(['verify', 'x', '--version'], t.io)).toBe(0);
+    expect(t.out()).toMatch(/^fluxel-audit \d/);
+    // After "--" a word is an operand: "--help" is a path there.
+    const u = io();
+    expect(await main(['verify', '--', '--help'], u.io)).toBe(2);
+    expect(u.err()).not.toContain('unknown option');
+  });
+
   it('exits 0 on a clean log, 1 naming the finding, 2 on usage errors', async () => {
     const { dir, lines, segment, key } = await fixture(20);
     const keyFile = join(dir, 'key.jwk');

@@ -11,6 +11,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
+import { standardFlag } from '../../internal/src/cli-flags.js';
 import type { Jwks } from './lib/claims.js';
 import { LicenseError } from './lib/errors.js';
 import { decodeJws } from './lib/jws.js';
@@ -34,12 +35,12 @@ Exit codes: 0 ok, 1 invalid key or token, 2 usage.`;
 
 /** Runs the CLI; resolves to the exit code. */
 export async function main(argv: readonly string[], io: CliIo): Promise<number> {
-  const first = argv[0];
-  if (first === '--help' || first === '-h' || first === 'help') {
+  const flag = standardFlag(argv);
+  if (flag === 'help') {
     io.out(USAGE);
     return 0;
   }
-  if (first === '--version' || first === '-v' || first === 'version') {
+  if (flag === 'version') {
     io.out(`fluxel-license ${PACKAGE_VERSION}`);
     return 0;
   }

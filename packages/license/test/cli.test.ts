@@ -110,6 +110,23 @@ describe('fluxel-license', () => {
       expect(await run(flag)).toEqual({ code: 0, out: `fluxel-license ${version}`, err: '' });
   });
 
+  it('regression: --help after a command ("fluxel-license token verify --help") was a usage error, exit 2', async () => {
+    for (const argv of [
+      ['key', 'generate', '--help'],
+      ['token', 'verify', 'x', '--help'],
+      ['key', 'check', '-h'],
+    ])
+      expect(await run(...argv)).toMatchObject({ code: 0, out: expect.stringContaining('usage:') });
+    const version = JSON.parse(
+      readFileSync(new URL('../package.json', import.meta.url), 'utf8'),
+    ).version;
+    expect(await run('token', 'inspect', '--version')).toEqual({
+      code: 0,
+      out: `fluxel-license ${version}`,
+      err: '',
+    });
+  });
+
   it('usage errors exit 2', async () => {
     expect((await run()).code).toBe(2);
     expect((await run('key', 'generate', '--count', 'many')).code).toBe(2);
