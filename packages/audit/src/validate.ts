@@ -245,7 +245,7 @@ function readTarget(value: unknown): Target {
 function readData(value: unknown): Record<string, unknown> {
   if (!isObject(value)) refuse('data', 'expected a plain object');
   const ctor = value.constructor;
-  if (typeof ctor === 'function') {
+  if (ctor !== Object && typeof ctor === 'function') {
     const proto: unknown = ctor.prototype;
     if (!isObject(proto) || !Object.hasOwn(proto, 'isPrototypeOf'))
       refuse('data', 'expected a plain object');
