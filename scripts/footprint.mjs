@@ -177,7 +177,9 @@ ${table}
 
 All five packages installed into a project that already depends on zod: the bytes they add,
 and every copy of zod and \`@noble/hashes\` in \`node_modules\` afterwards
-(\`pnpm consumer\` asserts one zod on zod 4.x and at most one nested zod of ours on zod 3).
+(\`pnpm consumer\` asserts one zod on zod 4.x and, on zod 3, exactly one zod 4 of ours: only
+\`@fluxel/relay-client\`, whose contract is zod, depends on it; \`@fluxel/audit\` checks its events
+by hand, issue 20).
 
 | Project on | Bytes added | zod copies | @noble/hashes copies |
 | --- | ---: | --- | --- |
@@ -191,8 +193,8 @@ ${
   (shared[1]?.copies.zod.length ?? 0) > 2
     ? `
 With zod 3 at the top of \`node_modules\`, npm nests a zod 4 under each package that needs one;
-it cannot share one nested copy between two sibling packages. One copy for all of ours needs a
-change in how they depend on zod (issue 20; see the report of \`pnpm consumer\`).
+it cannot share one nested copy between two sibling packages: more than one zod 4 here means a
+second package of ours depends on zod again (\`pnpm consumer\` fails then).
 `
     : ''
 }`,

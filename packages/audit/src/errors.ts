@@ -42,7 +42,7 @@ export { FluxelError, type FluxelErrorOptions, isFluxelError };
 
 /**
  * Every code a {@link AuditError} can carry:
- * - `ERR_AUDIT_INVALID_EVENT`: the event does not match the schema or cannot be encoded;
+ * - `ERR_AUDIT_INVALID_EVENT`: the event breaks a rule of the event model or cannot be encoded;
  * - `ERR_AUDIT_LOG_CLOSED`: append or flush after `close()`;
  * - `ERR_AUDIT_STORAGE`: the store failed, or refused to open a log it cannot continue safely;
  * - `ERR_AUDIT_VERIFICATION_FAILED`: a verification that was required to pass found problems;

@@ -54,18 +54,11 @@ export {
   type Actor,
   type AuditEvent,
   type AuditEventInput,
-  actorSchema,
-  auditEventInputSchema,
-  auditEventSchema,
   type EcsDocument,
   type Geo,
-  geoSchema,
   newEventId,
-  normalizeEvent,
   type Outcome,
-  outcomeSchema,
   type Target,
-  targetSchema,
   toEcs,
 } from './event.js';
 export { type EventWithChain, type RecordFormat, renderRecord, renderValue } from './format.js';
@@ -154,6 +147,16 @@ export {
   SqlStore,
   type SqlTableOptions,
 } from './sql.js';
+export {
+  ACTOR_TYPES,
+  type AuditEventIssue,
+  normalizeEvent,
+  OUTCOMES,
+  parseAuditEvent,
+  parseAuditEventInput,
+  validateAuditEvent,
+  validateAuditEventInput,
+} from './validate.js';
 export {
   assertVerified,
   type Finding,

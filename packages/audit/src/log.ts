@@ -3,7 +3,7 @@
  */
 import { hex32, toBase64url } from './encoding.js';
 import { AuditError } from './errors.js';
-import { type AuditEvent, type AuditEventInput, normalizeEvent } from './event.js';
+import type { AuditEvent, AuditEventInput } from './event.js';
 import type { GeoResolver } from './geo.js';
 import { checkSigningKey, type SigningKey } from './keys.js';
 import { EMPTY_TREE_ROOT, leafHash, MerkleFrontier } from './merkle.js';
@@ -16,6 +16,7 @@ import {
   GENESIS_HASH,
   type StoredRecord,
 } from './record.js';
+import { normalizeEvent } from './validate.js';
 
 /**
  * What a store knows about the log it holds when opened.
