@@ -18,6 +18,7 @@ import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from '
 import { join, relative, resolve } from 'node:path';
 import { scanAlerts } from './alerts.ts';
 import { type System, startSystem } from './launch.ts';
+import { onLifelineCut } from './lifeline.ts';
 import { portInUse, repoRoot } from './proc.ts';
 import { inviteAndSignUp, type PortalUser, signUpFirstAdmin } from './seed.ts';
 
@@ -141,7 +142,15 @@ async function shutdown(code: number) {
   say('demo: stopped.');
   process.exit(code);
 }
-for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => void shutdown(0));
+// Ctrl-C, `kill`, a closed terminal: one clean stop, however many of these arrive. A Ctrl-C in a
+// terminal reaches this process twice (from the terminal and passed on by `scripts/dev.mjs`).
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const)
+  process.on(signal, () => void shutdown(0));
+// Started by `scripts/dev.mjs` (or a test): when that process is gone — killed, crashed — stop too.
+onLifelineCut(() => {
+  say('\ndemo: the process that started the demo is gone');
+  void shutdown(1);
+});
 
 try {
   system = await startSystem({
