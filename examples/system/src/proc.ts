@@ -7,7 +7,6 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
-import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { LIFELINE_ENV, LIFELINE_FD } from './lifeline.ts';
 import { eachLine } from './lines.ts';
@@ -40,6 +39,9 @@ export class Service {
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   #exit: { code: number | null; signal: NodeJS.Signals | null } | undefined;
   #waiters = new Set<() => void>();
+  /** Resolves when stdout and stderr have ended (every line is in `lines`). */
+  readonly #outputDone: Promise<unknown>;
+  #outputEnded = false;
   readonly #log: WriteStream;
 
   constructor(options: ServiceOptions) {
@@ -63,8 +65,10 @@ export class Service {
       // cut a graceful shutdown short.
       detached: true,
     });
+    const ends: Promise<void>[] = [];
     for (const stream of [this.child.stdout, this.child.stderr]) {
       if (!stream) continue;
+      ends.push(new Promise((done) => stream.once('close', () => done())));
       eachLine(stream, (line) => {
         this.lines.push(line);
         if (this.lines.length > 5000) this.lines.splice(0, 1000);
@@ -73,6 +77,7 @@ export class Service {
         for (const wake of this.#waiters) wake();
       });
     }
+    this.#outputDone = Promise.all(ends);
     this.exited = new Promise((done) => {
       this.child.on('exit', (code, signal) => {
         this.#exit = { code, signal };
@@ -100,6 +105,12 @@ export class Service {
       for (; index < this.lines.length; index++) {
         const match = (this.lines[index] as string).match(pattern);
         if (match) return match;
+      }
+      if (this.#exit && !this.#outputEnded) {
+        // 'exit' can come before the last output lines: wait (briefly) for the streams' end.
+        await Promise.race([this.#outputDone, new Promise((wake) => setTimeout(wake, 1000))]);
+        this.#outputEnded = true;
+        continue;
       }
       if (this.#exit)
         throw new Error(
@@ -169,27 +180,6 @@ export async function runOnce(
   const { code } = await service.exited;
   clearTimeout(timer);
   return { code, stdout: service.lines.join('\n'), lines: service.lines };
-}
-
-/** A free TCP port on 127.0.0.1, chosen by the OS (for services that must know their port before they start). */
-export async function freePort(): Promise<number> {
-  return new Promise((done, fail) => {
-    const server = createServer();
-    server.once('error', fail);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => done(port));
-    });
-  });
-}
-
-/** Whether something listens on 127.0.0.1:`port`. */
-export async function portInUse(port: number): Promise<boolean> {
-  return new Promise((done) => {
-    const server = createServer();
-    server.once('error', () => done(true));
-    server.listen(port, '127.0.0.1', () => server.close(() => done(false)));
-  });
 }
 
 /** The parent's environment without variables that would change the children's behaviour unasked. */

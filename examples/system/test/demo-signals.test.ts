@@ -15,7 +15,8 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { eachLine } from '../src/lines.ts';
-import { portInUse, repoRoot } from '../src/proc.ts';
+import { portInUse } from '../src/ports.ts';
+import { repoRoot } from '../src/proc.ts';
 import { databaseUrl } from './helpers.ts';
 import {
   type ProcessEntry,
