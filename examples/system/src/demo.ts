@@ -13,12 +13,13 @@
  * (any free ports — for the demo's own test), `FLUXEL_DEMO_WEBHOOK_MS` (default 20000),
  * `FLUXEL_DEMO_SEND_MS` (default 30000), `FLUXEL_DEMO_SCHEMA` (schema prefix, default `fluxel_demo`).
  */
-import { randomInt } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { scanAlerts } from './alerts.ts';
 import { type System, startSystem } from './launch.ts';
-import { portInUse, repoRoot } from './proc.ts';
+import { onLifelineCut } from './lifeline.ts';
+import { candidatePort, portInUse } from './ports.ts';
+import { repoRoot } from './proc.ts';
 import { inviteAndSignUp, type PortalUser, signUpFirstAdmin } from './seed.ts';
 
 interface DemoState {
@@ -40,18 +41,13 @@ const PORTS = { relay: 8443, admin: 8444, portal: 8445, counterpart: 4010 };
 async function ephemeralPorts(): Promise<typeof PORTS> {
   const file = join(dataDir, 'ports.json');
   if (existsSync(file)) return JSON.parse(readFileSync(file, 'utf8')) as typeof PORTS;
-  // Below the kernel's ephemeral range (32768+ here): a port handed out by `listen(0)` and freed
-  // again can be taken by any other test's `listen(0)` before the relay binds it (seen once as
-  // the admin gRPC's "No address added"); one picked here is not handed out that way.
+  // Picked once and kept: fixed ports from then on (a port taken at a later start is an error
+  // that names it, as with the default ports).
   const taken = new Set<number>();
   const pick = async (): Promise<number> => {
-    for (;;) {
-      const port = 20_000 + randomInt(12_000);
-      if (!taken.has(port) && !(await portInUse(port))) {
-        taken.add(port);
-        return port;
-      }
-    }
+    const port = await candidatePort(taken);
+    taken.add(port);
+    return port;
   };
   const ports = {
     relay: await pick(),
@@ -141,7 +137,15 @@ async function shutdown(code: number) {
   say('demo: stopped.');
   process.exit(code);
 }
-for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => void shutdown(0));
+// Ctrl-C, `kill`, a closed terminal: one clean stop, however many of these arrive. A Ctrl-C in a
+// terminal reaches this process twice (from the terminal and passed on by `scripts/dev.mjs`).
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const)
+  process.on(signal, () => void shutdown(0));
+// Started by `scripts/dev.mjs` (or a test): when that process is gone — killed, crashed — stop too.
+onLifelineCut(() => {
+  say('\ndemo: the process that started the demo is gone');
+  void shutdown(1);
+});
 
 try {
   system = await startSystem({

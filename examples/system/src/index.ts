@@ -10,7 +10,9 @@ export {
   type SystemSecrets,
   startSystem,
 } from './launch.ts';
+export { onLifelineCut } from './lifeline.ts';
 export { PortalClient, type PortalResponse } from './portal-client.ts';
-export { freePort, portInUse, repoRoot, runOnce, Service, type ServiceOptions } from './proc.ts';
+export { candidatePort, portInUse } from './ports.ts';
+export { repoRoot, runOnce, Service, type ServiceOptions } from './proc.ts';
 export { demoPassword, inviteAndSignUp, type PortalUser, signUpFirstAdmin } from './seed.ts';
 export { totp } from './totp.ts';

@@ -10,7 +10,8 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { type LicenseAdminClient, licenseAdminClient } from './admin.ts';
-import { freePort, runOnce, Service } from './proc.ts';
+import { candidatePort, saysAddressInUse } from './ports.ts';
+import { runOnce, Service } from './proc.ts';
 
 /** The portal's relay alerts webhook (`relayAlertsContract` of the portal's alerts feature). */
 const RELAY_ALERTS_PATH = '/internal/relay/v1/alerts';
@@ -20,9 +21,9 @@ export interface SystemPorts {
   readonly relay: number;
   /** Relay admin gRPC (0 = ephemeral). */
   readonly admin: number;
-  /** Counterpart HTTP (0 = a free port picked before the start: the relay needs it). */
+  /** Counterpart HTTP (0 = a free port picked before the start — the relay needs it — and picked again if taken). */
   readonly counterpart: number;
-  /** Portal HTTPS (0 = a free port picked before the start: it is the portal's origin). */
+  /** Portal HTTPS (0 = a free port picked before the start — it is the portal's origin — and picked again if taken). */
   readonly portal: number;
 }
 
@@ -46,7 +47,16 @@ export interface SystemOptions {
   readonly onLine?: (component: string, line: string) => void;
   /** Readiness bound per component (default 120 s: PGlite's first open is slow on a busy machine). */
   readonly readyTimeoutMs?: number;
+  /**
+   * Picks the port of a component that must know it before it starts (counterpart and portal
+   * when their port is 0): default {@link candidatePort}. A picked port that another process
+   * binds before the component does is picked again (up to three times in all).
+   */
+  readonly pickPort?: () => Promise<number>;
 }
+
+/** Starts tried when a picked port is taken before its component binds it. */
+const PORT_ATTEMPTS = 3;
 
 export type ComponentName = 'relay' | 'counterpart' | 'portal';
 
@@ -169,9 +179,20 @@ export async function startSystem(options: SystemOptions): Promise<System> {
   const ports = {
     relay: options.ports?.relay ?? 0,
     admin: options.ports?.admin ?? 0,
-    counterpart: options.ports?.counterpart || (await freePort()),
-    portal: options.ports?.portal || (options.portal === false ? 0 : await freePort()),
+    counterpart: options.ports?.counterpart ?? 0,
+    portal: options.ports?.portal ?? 0,
   };
+  // Components whose port the launcher picked (and may pick again), not the caller.
+  const picked = new Set<'counterpart' | 'portal'>();
+  const pickedPorts = new Set<number>();
+  const pickPort = async (name: 'counterpart' | 'portal') => {
+    const port = await (options.pickPort ?? (() => candidatePort(pickedPorts)))();
+    pickedPorts.add(port);
+    ports[name] = port;
+    picked.add(name);
+  };
+  if (!ports.counterpart) await pickPort('counterpart');
+  if (!ports.portal && options.portal !== false) await pickPort('portal');
   const services: Partial<Record<ComponentName, Service>> = {};
   const agents = new Set<Service>();
   const clients: LicenseAdminClient[] = [];
@@ -179,7 +200,7 @@ export async function startSystem(options: SystemOptions): Promise<System> {
   let adminAddress = '';
   let portalUrl: string | undefined;
   let firstAdminInvitation: string | undefined;
-  const counterpartUrl = `http://127.0.0.1:${ports.counterpart}`;
+  const counterpartUrl = () => `http://127.0.0.1:${ports.counterpart}`;
   const line = (name: string) => (l: string) => options.onLine?.(name, l);
 
   const envOf = (name: ComponentName, extra: Record<string, string> = {}) => {
@@ -195,7 +216,7 @@ export async function startSystem(options: SystemOptions): Promise<System> {
           RELAY_PORTAL_TOKEN: secrets.portalToken,
           RELAY_DEMO_LICENSE: '0',
           RELAY_LOG: '0',
-          COUNTERPART_URL: counterpartUrl,
+          COUNTERPART_URL: counterpartUrl(),
           // The relay's alerts go to the portal's inbox (the portal's port is known before
           // either starts; an alert raised while the portal is down is retried by the relay).
           ...(ports.portal
@@ -297,7 +318,9 @@ export async function startSystem(options: SystemOptions): Promise<System> {
     get adminAddress() {
       return adminAddress;
     },
-    counterpartUrl,
+    get counterpartUrl() {
+      return counterpartUrl();
+    },
     get portalUrl() {
       return portalUrl;
     },
@@ -318,7 +341,7 @@ export async function startSystem(options: SystemOptions): Promise<System> {
       return client;
     },
     async counterpartAdmin(method, path, body) {
-      const res = await fetch(`${counterpartUrl}${path}`, {
+      const res = await fetch(`${counterpartUrl()}${path}`, {
         method,
         headers: {
           authorization: `Bearer ${secrets.counterpartAdminKey}`,
@@ -416,13 +439,25 @@ export async function startSystem(options: SystemOptions): Promise<System> {
     },
   };
 
-  try {
-    await start('relay');
-    await start('counterpart');
-    if (options.portal !== false) await start('portal');
-  } catch (error) {
-    await system.stop();
-    throw error;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await start('relay');
+      await start('counterpart');
+      if (options.portal !== false) await start('portal');
+      return system;
+    } catch (error) {
+      await system.stop();
+      // A picked port taken between the pick and the bind: pick it again and start over (the
+      // relay is told both ports at its start).
+      const lost = [...picked].find((name) => {
+        const service = services[name];
+        return service !== undefined && !service.running && saysAddressInUse(service.lines);
+      });
+      if (!lost || attempt >= PORT_ATTEMPTS) throw error;
+      await pickPort(lost);
+      ports.relay = options.ports?.relay ?? 0;
+      ports.admin = options.ports?.admin ?? 0;
+      for (const name of ['relay', 'counterpart', 'portal'] as const) delete services[name];
+    }
   }
-  return system;
 }

@@ -1,18 +1,22 @@
 /**
  * One child process of the system: `node --import tsx <entry>` with its own environment, its
  * output appended to `<logDir>/<name>.log` (never to the console unless asked), readiness by a
- * line it prints, and a stop that sends SIGTERM and, after a bound, SIGKILL.
+ * line it prints, and a stop that sends SIGTERM and, after a bound, SIGKILL. Each child holds a
+ * lifeline to this process (`lifeline.ts`): when this process is gone — stopped, crashed or
+ * killed — the child stops itself.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
-import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
-import { createInterface } from 'node:readline';
+import { LIFELINE_ENV, LIFELINE_FD } from './lifeline.ts';
+import { eachLine } from './lines.ts';
 
 /** The repository root. */
 export const repoRoot = resolve(import.meta.dirname, '../../..');
 /** `--import` target that lets node run the examples' TypeScript entry points. */
 export const tsxLoader = import.meta.resolve('tsx');
+/** `--import` target that stops a child when its launcher is gone (after `tsxLoader`). */
+const lifelineGuard = import.meta.resolve('./lifeline-guard.ts');
 
 export interface ServiceOptions {
   readonly name: string;
@@ -35,6 +39,9 @@ export class Service {
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   #exit: { code: number | null; signal: NodeJS.Signals | null } | undefined;
   #waiters = new Set<() => void>();
+  /** Resolves when stdout and stderr have ended (every line is in `lines`). */
+  readonly #outputDone: Promise<unknown>;
+  #outputEnded = false;
   readonly #log: WriteStream;
 
   constructor(options: ServiceOptions) {
@@ -43,18 +50,26 @@ export class Service {
     mkdirSync(options.logDir, { recursive: true });
     this.#log = createWriteStream(join(options.logDir, `${options.name}.log`), { flags: 'a' });
     this.#log.write(`--- ${new Date().toISOString()} start ${options.name}\n`);
-    this.child = spawn(process.execPath, ['--import', tsxLoader, entry, ...(options.args ?? [])], {
+    const args = ['--import', tsxLoader, '--import', lifelineGuard, entry, ...(options.args ?? [])];
+    this.child = spawn(process.execPath, args, {
       cwd: options.cwd ?? resolve(entry, '../..'),
-      env: { ...cleanEnv(), ...options.env } as NodeJS.ProcessEnv,
-      stdio: ['ignore', 'pipe', 'pipe'],
+      env: {
+        ...cleanEnv(),
+        ...options.env,
+        [LIFELINE_ENV]: String(LIFELINE_FD),
+      } as NodeJS.ProcessEnv,
+      // stdin, stdout, stderr, the lifeline (index LIFELINE_FD).
+      stdio: ['ignore', 'pipe', 'pipe', 'pipe'],
       // Own process group: a Ctrl-C in the terminal reaches the launcher, which stops each child
       // once (SIGTERM, then SIGKILL) — not the children directly, where a second signal would
       // cut a graceful shutdown short.
       detached: true,
     });
+    const ends: Promise<void>[] = [];
     for (const stream of [this.child.stdout, this.child.stderr]) {
       if (!stream) continue;
-      createInterface({ input: stream }).on('line', (line) => {
+      ends.push(new Promise((done) => stream.once('close', () => done())));
+      eachLine(stream, (line) => {
         this.lines.push(line);
         if (this.lines.length > 5000) this.lines.splice(0, 1000);
         this.#log.write(`${line}\n`);
@@ -62,9 +77,11 @@ export class Service {
         for (const wake of this.#waiters) wake();
       });
     }
+    this.#outputDone = Promise.all(ends);
     this.exited = new Promise((done) => {
       this.child.on('exit', (code, signal) => {
         this.#exit = { code, signal };
+        this.child.stdio[LIFELINE_FD]?.destroy();
         this.#log.end(`--- exit ${code ?? signal}\n`);
         for (const wake of this.#waiters) wake();
         done({ code, signal });
@@ -88,6 +105,12 @@ export class Service {
       for (; index < this.lines.length; index++) {
         const match = (this.lines[index] as string).match(pattern);
         if (match) return match;
+      }
+      if (this.#exit && !this.#outputEnded) {
+        // 'exit' can come before the last output lines: wait (briefly) for the streams' end.
+        await Promise.race([this.#outputDone, new Promise((wake) => setTimeout(wake, 1000))]);
+        this.#outputEnded = true;
+        continue;
       }
       if (this.#exit)
         throw new Error(
@@ -117,11 +140,14 @@ export class Service {
       .join('\n');
   }
 
-  /** SIGTERM, then SIGKILL after `graceMs`. Resolves when the process is gone. */
+  /**
+   * SIGTERM, then SIGKILL after `graceMs` to the child's whole process group (what it started
+   * goes with it). Resolves when the process is gone.
+   */
   async stop(graceMs = 10_000): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
     if (!this.running) return this.exited;
     this.child.kill('SIGTERM');
-    const timer = setTimeout(() => this.child.kill('SIGKILL'), graceMs);
+    const timer = setTimeout(() => this.#killGroup(), graceMs);
     const result = await this.exited;
     clearTimeout(timer);
     return result;
@@ -132,6 +158,16 @@ export class Service {
     if (!this.running) return;
     this.child.kill('SIGKILL');
     await this.exited;
+  }
+
+  #killGroup(): void {
+    if (!this.running) return;
+    try {
+      // The child leads its own group (`detached`), so -pid is exactly it and its descendants.
+      process.kill(-this.pid, 'SIGKILL');
+    } catch {
+      this.child.kill('SIGKILL');
+    }
   }
 }
 
@@ -144,27 +180,6 @@ export async function runOnce(
   const { code } = await service.exited;
   clearTimeout(timer);
   return { code, stdout: service.lines.join('\n'), lines: service.lines };
-}
-
-/** A free TCP port on 127.0.0.1, chosen by the OS (for services that must know their port before they start). */
-export async function freePort(): Promise<number> {
-  return new Promise((done, fail) => {
-    const server = createServer();
-    server.once('error', fail);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => done(port));
-    });
-  });
-}
-
-/** Whether something listens on 127.0.0.1:`port`. */
-export async function portInUse(port: number): Promise<boolean> {
-  return new Promise((done) => {
-    const server = createServer();
-    server.once('error', () => done(true));
-    server.listen(port, '127.0.0.1', () => server.close(() => done(false)));
-  });
 }
 
 /** The parent's environment without variables that would change the children's behaviour unasked. */

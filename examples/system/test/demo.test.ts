@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { get } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,19 +7,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { licenseAdminClient } from '../src/admin.ts';
 import { Service } from '../src/proc.ts';
 import { databaseUrl } from './helpers.ts';
-
-/** Processes (other than this one) whose environment names `marker` — the demo's children carry its data folder. */
-function processesWith(marker: string): number[] {
-  const out: number[] = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
-    try {
-      if (readFileSync(`/proc/${entry}/environ`, 'latin1').includes(marker))
-        out.push(Number(entry));
-    } catch {}
-  }
-  return out;
-}
+import { processesWith } from './processes.ts';
 
 /** A GET over HTTPS trusting `ca`: the body. */
 function fetchText(url: string, ca: Buffer): Promise<string> {
