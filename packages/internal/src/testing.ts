@@ -2,7 +2,7 @@
  * Test helpers shared by the packages' vitest suites. Never bundled into a package.
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 /** The repository root (the folder holding `pnpm-workspace.yaml`). */
@@ -22,21 +22,23 @@ export function missingDependency(what: string, howToGet: string): string {
 }
 
 /**
- * The folder of published test vectors (`../shared/vectors` beside the repository, or
- * `FLUXEL_VECTORS_DIR`). Returns `{ dir }` when present, `{ skip }` with a reason when not;
- * under CI its absence throws.
+ * The test vectors of a package, kept in the repository under `<packageDir>/vectors/` (e.g.
+ * Wycheproof in `vectors/wycheproof/`, unmodified, with its licence and source noted there).
+ * `files` are the paths under that folder the test reads. Returns `{ dir }` when every file
+ * is there, `{ skip }` with the reason when one is missing; under CI (`ci`, default `inCI`) a
+ * missing file throws, so a vector test never skips there.
  */
-export function vectorsDir():
-  | { dir: string; skip?: undefined }
-  | { dir?: undefined; skip: string } {
-  const dir = resolve(process.env.FLUXEL_VECTORS_DIR ?? join(repoRoot, '../shared/vectors'));
-  if (existsSync(dir)) return { dir };
-  return {
-    skip: missingDependency(
-      `the shared test vectors folder ${dir}`,
-      'clone the project beside its shared/ folder or set FLUXEL_VECTORS_DIR',
-    ),
-  };
+export function vectorsDir(
+  packageDir: string,
+  files: readonly string[],
+  ci: boolean = inCI,
+): { dir: string; skip?: undefined } | { dir?: undefined; skip: string } {
+  const dir = join(packageDir, 'vectors');
+  const missing = files.filter((file) => !existsSync(join(dir, file)));
+  if (missing.length === 0) return { dir };
+  const message = `the test vector file(s) ${missing.join(', ')} in ${dir} are not available (they are part of the repository: restore them with \`git checkout -- ${relative(repoRoot, dir)}\`)`;
+  if (ci) throw new Error(`CI=true and ${message}`);
+  return { skip: message };
 }
 
 /** One fenced code block of a README. */
