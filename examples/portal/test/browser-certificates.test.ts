@@ -50,7 +50,7 @@ beforeAll(async () => {
     await undiciFetch(`${acme.pebble.managementUrl}/intermediates/0`, { dispatcher: listener })
   ).text();
   await listener.close();
-}, 120_000);
+});
 
 afterAll(async () => {
   await acme?.stop();

@@ -69,7 +69,7 @@ beforeAll(async () => {
     retry: { attempts: 1 },
   });
   await device.activate({ body: { licenseKey: created.body.licenseKey } });
-}, 180_000);
+});
 
 afterAll(async () => {
   await device?.close();

@@ -223,7 +223,7 @@ describe.skipIf(!b.available)('partner onboarding in Chromium', () => {
     ]);
     await partnerSide.context.close();
     await adminSide.context.close();
-  }, 180_000);
+  });
 
   it('a customer requests key-user rights; a key user approves; the role changes at once', async () => {
     const { h } = b;
@@ -278,5 +278,5 @@ describe.skipIf(!b.available)('partner onboarding in Chromium', () => {
     );
     await customerSide.context.close();
     await keySide.context.close();
-  }, 120_000);
+  });
 });

@@ -71,7 +71,7 @@ export async function setUpPostgresPortal(
       databaseSchema: schema,
       inMemoryDatabase: false,
     });
-  }, 60_000);
+  });
   afterAll(async () => {
     await harness?.close();
     if (up) await dropSchema(schema);

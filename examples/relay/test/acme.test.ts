@@ -101,7 +101,7 @@ describe('ACME failures', () => {
     } finally {
       if (!closed) await h.close();
     }
-  }, 120_000);
+  });
 });
 
 describe.skipIf(skip)('ACME certificates from Pebble', () => {
@@ -180,7 +180,7 @@ describe.skipIf(skip)('ACME certificates from Pebble', () => {
     expect(second.audited('tls.certificate.failed')).toEqual([]);
     await second.close();
     harnesses.splice(harnesses.indexOf(second), 1);
-  }, 180_000);
+  });
 });
 
 describe.skipIf(skip)('ACME renewal on a running relay (8-second certificates)', () => {
@@ -225,5 +225,5 @@ describe.skipIf(skip)('ACME renewal on a running relay (8-second certificates)',
     const { peer, authorized } = await handshake(port, root);
     expect(authorized).toBe(true);
     expect(serialOf(peer)).toBe(renewed.serial);
-  }, 120_000);
+  });
 });

@@ -54,5 +54,5 @@ describe('alertsTarget', () => {
     expect(run.stderr).toContain(
       'relay: RELAY_ALERTS_URL and RELAY_ALERTS_SECRET go together (RELAY_ALERTS_SECRET is missing)',
     );
-  }, 70_000);
+  });
 });

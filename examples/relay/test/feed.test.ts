@@ -5,7 +5,7 @@
  * `FLUXEL_EVENTS` receive `license.activate` and `mailbox.received` with metadata only; with the
  * brokers unreachable the relay keeps serving and counts (and audits) what it could not publish.
  */
-import { missingDependency } from '@fluxel/internal/testing';
+import { missingDependency, READY_BOUND_MS } from '@fluxel/internal/testing';
 import amqp from 'amqplib';
 import { type NatsConnection, connect as natsConnect } from 'nats';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -55,7 +55,7 @@ const skipNats = (await natsReachable())
   : missingDependency(`NATS JetStream at ${natsUrl}`, 'start nats-server -js or set NATS_URL');
 if (skipNats) console.warn(`${skipNats}: NATS feed test skipped`);
 
-async function until<T>(what: string, check: () => T | undefined, ms = 10_000): Promise<T> {
+async function until<T>(what: string, check: () => T | undefined, ms = READY_BOUND_MS): Promise<T> {
   const deadline = Date.now() + ms;
   for (;;) {
     const value = check();
@@ -255,7 +255,7 @@ describe('event feed', () => {
     expect(drops.map((d) => d.data?.sink).sort()).toEqual(['amqp', 'nats']);
     expect(drops[0]).toMatchObject({ outcome: 'failure', reason: 'queue-full' });
     expect(JSON.stringify(drops)).not.toContain(f.licenseKey);
-  }, 30_000);
+  });
 
   it('retries with backoff until confirmed, in order; full queue and close drop and count', async () => {
     const confirmed: string[] = [];

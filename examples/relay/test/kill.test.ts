@@ -78,7 +78,7 @@ describe.skipIf(skip)('a relay instance killed with SIGKILL mid-run', () => {
         fail(new Error(`relay child exited (${code}) before it was ready`)),
       );
     });
-  }, 60_000);
+  });
 
   afterAll(async () => {
     if (child && child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
@@ -184,5 +184,5 @@ describe.skipIf(skip)('a relay instance killed with SIGKILL mid-run', () => {
     const delivered = a.audited('relay.send').filter((e) => e.outcome === 'success');
     for (const id of heldAtKill)
       expect(delivered.filter((e) => e.data?.idempotencyKey === id)).toHaveLength(1);
-  }, 60_000);
+  });
 });

@@ -43,7 +43,7 @@ describe('mailbox long-polls of one license (PGlite)', () => {
 
   beforeAll(async () => {
     h = await startHarness({ relay: { mailboxPollsPerLicense: CAP } });
-  }, 60_000);
+  });
   afterAll(async () => {
     await h?.close();
   });
@@ -85,7 +85,7 @@ describe('mailbox long-polls of one license (PGlite)', () => {
       expect(((res.json?.events ?? []) as { id: string }[]).map((e) => e.id)).toEqual([hook.id]);
     // Their slots are free again: a new waiting poll is admitted (and finds the event).
     expect((await poll(1)).status).toBe(200);
-  }, 90_000);
+  });
 });
 
 const skip = (await postgresReachable())
@@ -119,7 +119,7 @@ describe.skipIf(skip)('mailbox notifications across instances (PostgreSQL)', () 
     const relay = { databaseUrl: POSTGRES_URL, databaseSchema: schema };
     a = await startHarness({ database: counted, relay });
     b = await startHarness({ relay, dataDir: a.dataDir });
-  }, 60_000);
+  });
 
   afterAll(async () => {
     await b?.close();
@@ -137,7 +137,7 @@ describe.skipIf(skip)('mailbox notifications across instances (PostgreSQL)', () 
     expect((await client.pickup({ wait: 4 })).events).toEqual([]);
     // Before the wait and once at its end; the old loop read once a second (5 times).
     expect(reads).toBeLessThanOrEqual(2);
-  }, 60_000);
+  });
 
   it('an event stored by another instance wakes a poll waiting here (LISTEN/NOTIFY), with at most two reads of the mailbox', async () => {
     // A connection of its own: its webhook reaches this license alone.
@@ -155,7 +155,7 @@ describe.skipIf(skip)('mailbox notifications across instances (PostgreSQL)', () 
     expect(events.map((e) => e.id)).toEqual([hook.id]);
     // One read before the wait, one after the wake-up (none on a timer).
     expect(reads).toBeLessThanOrEqual(2);
-  }, 90_000);
+  });
 });
 
 describe('mailbox long-poll settings', () => {

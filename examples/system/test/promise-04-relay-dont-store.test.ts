@@ -13,7 +13,7 @@ describe("promise 4: relay, don't store", () => {
   let sys: Booted;
   beforeAll(async () => {
     sys = await boot();
-  }, 120_000);
+  });
   afterAll(async () => sys?.close());
 
   it('with the third party down the agent keeps the record in its outbox and delivers it once later; the relay keeps no payload', async () => {
@@ -65,5 +65,5 @@ describe("promise 4: relay, don't store", () => {
     expect(readdirSync(join(dir, 'rejected')).length).toBe(0);
     expect((await sys.relayStorage()).toString('latin1')).not.toContain(marker);
     await agent.stop();
-  }, 150_000);
+  });
 });

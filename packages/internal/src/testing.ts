@@ -22,6 +22,44 @@ export function missingDependency(what: string, howToGet: string): string {
 }
 
 /**
+ * How long a start-up may take before a test calls it hung: 5 minutes for a server, a
+ * database, a browser or a child process to become ready. A bound, not a budget (issue 21):
+ * on a busy machine start-up takes several times as long as on an idle one, and waiting
+ * longer is harmless, so it only ends a hang (vitest's own limits are longer still).
+ */
+export const READY_BOUND_MS = 300_000;
+
+/**
+ * Polls `probe` until it returns a value (anything but `undefined` or `false`) and returns
+ * it; a probe that throws counts as "not yet". Past `boundMs` it throws an error naming
+ * `what` it waited for, how long, and the probe's last error. Use it for readiness (a port,
+ * a line, a health check), never to time a behaviour.
+ */
+export async function waitUntilReady<T>(
+  what: string,
+  probe: () => T | undefined | false | Promise<T | undefined | false>,
+  options: { boundMs?: number; intervalMs?: number } = {},
+): Promise<T> {
+  const boundMs = options.boundMs ?? READY_BOUND_MS;
+  const started = Date.now();
+  let lastError: unknown;
+  for (;;) {
+    try {
+      const value = await probe();
+      if (value !== undefined && value !== false) return value;
+    } catch (error) {
+      lastError = error;
+    }
+    const waited = Date.now() - started;
+    if (waited > boundMs) {
+      const last = lastError instanceof Error ? `; last error: ${lastError.message}` : '';
+      throw new Error(`timed out after ${Math.round(waited / 1000)} s waiting for ${what}${last}`);
+    }
+    await new Promise((r) => setTimeout(r, options.intervalMs ?? 100));
+  }
+}
+
+/**
  * The test vectors of a package, kept in the repository under `<packageDir>/vectors/` (e.g.
  * Wycheproof in `vectors/wycheproof/`, unmodified, with its licence and source noted there).
  * `files` are the paths under that folder the test reads. Returns `{ dir }` when every file

@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { readmeBlocks, repoRoot, vectorsDir } from '../src/testing.ts';
+import { readmeBlocks, repoRoot, vectorsDir, waitUntilReady } from '../src/testing.ts';
 
 describe('readmeBlocks', () => {
   it('returns only the blocks tagged with the given word, with their line numbers', () => {
@@ -54,5 +54,33 @@ describe('vectorsDir', () => {
     expect(() => vectorsDir(dir, files, true)).toThrow(
       /^CI=true and the test vector file\(s\) wycheproof\/b_test\.json/,
     );
+  });
+});
+
+describe('waitUntilReady', () => {
+  it('returns the first value the probe gives, treating a throw or false as "not yet"', async () => {
+    let calls = 0;
+    const value = await waitUntilReady(
+      'the third probe',
+      () => {
+        calls++;
+        if (calls === 1) throw new Error('connection refused');
+        return calls === 2 ? false : `ready after ${calls}`;
+      },
+      { intervalMs: 1 },
+    );
+    expect(value).toBe('ready after 3');
+  });
+
+  it('past its bound, says what it waited for and the last error', async () => {
+    await expect(
+      waitUntilReady(
+        'the relay on port 9',
+        () => {
+          throw new Error('ECONNREFUSED 127.0.0.1:9');
+        },
+        { boundMs: 0, intervalMs: 1 },
+      ),
+    ).rejects.toThrow(/waiting for the relay on port 9; last error: ECONNREFUSED 127\.0\.0\.1:9$/);
   });
 });

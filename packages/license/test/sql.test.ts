@@ -18,7 +18,7 @@ let lite: PGlite;
 beforeAll(async () => {
   lite = new PGlite();
   await lite.waitReady;
-}, 120_000);
+});
 afterAll(async () => {
   await lite?.close();
 });
@@ -82,7 +82,7 @@ describe.skipIf(skip !== undefined)(`PostgreSQL ${skip ?? ''}`, () => {
       expect(stored?.deviceJkt).toBe(winner.signer.jkt);
       expect(stored?.version).toBe(2);
     }
-  }, 60_000);
+  });
 
   it('the migration is idempotent and only keyed hashes are stored', async () => {
     const table = `${schema}.mig_${suffix()}`;
