@@ -6,6 +6,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { defineConfig } from 'vitest/config';
+import { READY_BOUND_MS } from './packages/internal/src/testing.ts';
 
 interface PackageJson {
   name: string;
@@ -54,6 +55,8 @@ export function projectConfig(dir: string) {
       // idle, and waiting longer is harmless, so no file sets a shorter limit of its own.
       testTimeout: TEST_BOUND_MS,
       hookTimeout: HOOK_BOUND_MS,
+      // expect.poll's default (1 s) is such a budget too.
+      expect: { poll: { timeout: READY_BOUND_MS } },
     },
   });
 }

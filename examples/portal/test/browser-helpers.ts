@@ -17,7 +17,7 @@ import {
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { missingDependency } from '@fluxel/internal/testing';
+import { missingDependency, READY_BOUND_MS } from '@fluxel/internal/testing';
 import { spkiPin } from '@fluxel/relay-client/node';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
 import { build } from 'vite';
@@ -118,6 +118,10 @@ export async function openPage(browser: Browser): Promise<{ context: BrowserCont
     locale: 'de-DE',
     viewport: { width: 1280, height: 860 },
   });
+  // Playwright's own limits (30 s per action) are budgets a busy machine misses: waiting for an
+  // element or a navigation is bounded like every other readiness wait.
+  context.setDefaultTimeout(READY_BOUND_MS);
+  context.setDefaultNavigationTimeout(READY_BOUND_MS);
   const page = await context.newPage();
   page.on('pageerror', (error) => {
     throw error;

@@ -199,7 +199,7 @@ describe('portal production entry (main.ts)', () => {
       }
 
       // The first administrator's invitation goes by mail, with the public origin.
-      const deadline = Date.now() + 10_000;
+      const deadline = Date.now() + READY_BOUND_MS;
       while (Date.now() < deadline && smtp.messages.length === 0)
         await new Promise((done) => setTimeout(done, 100));
       const invitation = smtp.messages.find((m) => m.to.includes('admin@fluxel.test'));

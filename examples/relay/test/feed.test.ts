@@ -207,7 +207,7 @@ describe('event feed', () => {
         ['mailbox.received', 'license.activate', 'credentials.put'].every((t) =>
           events.some((e) => e.type === t),
         );
-      const deadline = Date.now() + 15_000;
+      const deadline = Date.now() + READY_BOUND_MS;
       while (!complete() && Date.now() < deadline) {
         for await (const msg of await consumer.fetch({ max_messages: 100, expires: 1000 })) {
           const text = msg.string();

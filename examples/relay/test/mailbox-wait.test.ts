@@ -5,7 +5,7 @@
  * instead of re-reading the table every second. No timing assertions: the outcomes are counted.
  */
 import { randomUUID } from 'node:crypto';
-import { missingDependency } from '@fluxel/internal/testing';
+import { missingDependency, READY_BOUND_MS } from '@fluxel/internal/testing';
 import type { DpopSigner } from '@fluxel/license';
 import type { NodeRelayClient } from '@fluxel/relay-client/node';
 import { type Database, openDatabase } from '@fluxel-example/kit/database';
@@ -62,7 +62,7 @@ describe('mailbox long-polls of one license (PGlite)', () => {
     );
     // The refused ones answer at once; the held ones wait for an event (or the 30 s wait).
     await vi.waitFor(() => expect(settled.length).toBeGreaterThanOrEqual(EXCESS), {
-      timeout: 60_000,
+      timeout: READY_BOUND_MS,
       interval: 50,
     });
     const refused = settled.slice(0, EXCESS);
@@ -146,7 +146,7 @@ describe.skipIf(skip)('mailbox notifications across instances (PostgreSQL)', () 
     const waiting = client.pickup({ wait: 30 });
     // The poll has read (empty) and waits.
     await vi.waitFor(() => expect(reads).toBeGreaterThanOrEqual(1), {
-      timeout: 30_000,
+      timeout: READY_BOUND_MS,
       interval: 20,
     });
     const hook = await b.hook('shop-2', { secret: a.webhookSecret });
