@@ -465,7 +465,7 @@ describe('run', () => {
     });
     await waitFor(
       () => existsSync(join(dir, 'inbox', `${hook.id}.json`)),
-      20_000,
+      READY_BOUND_MS,
       'the live event',
     );
     // while running, status reads the running agent's figures

@@ -34,7 +34,7 @@ afterAll(async () => {
 
 /** The 43-character token of the link after `path` in the newest mail to `to`. */
 async function linkToken(to: string, path: string): Promise<string> {
-  const mail = await b.h.smtp.waitFor((m) => m.to.includes(to) && m.text.includes(path), 10_000);
+  const mail = await b.h.smtp.waitFor((m) => m.to.includes(to) && m.text.includes(path));
   const token = new RegExp(`${path}([A-Za-z0-9_-]{43})`).exec(mail.text)?.[1];
   if (!token) throw new Error(`no ${path} link`);
   return token;

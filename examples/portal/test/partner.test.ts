@@ -491,7 +491,6 @@ describe('webhooks', () => {
       );
       expect(receiver.got.slice(before).some((g) => g.body.includes('credentials'))).toBe(false);
     },
-    20_000,
   );
 });
 

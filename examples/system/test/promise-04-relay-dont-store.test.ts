@@ -48,14 +48,10 @@ describe("promise 4: relay, don't store", () => {
 
     // Back up: the agent retries by itself (the relay's Retry-After, 30 s) and it arrives once.
     await sys.counterpartAdmin('POST', '/admin/outage', { down: false });
-    const delivered = await waitUntil(
-      'delivery after the outage',
-      async () => {
-        const hits = (await effects()).filter((e) => JSON.stringify(e.body).includes(marker));
-        return hits.length > 0 ? hits : undefined;
-      },
-      75_000,
-    );
+    const delivered = await waitUntil('delivery after the outage', async () => {
+      const hits = (await effects()).filter((e) => JSON.stringify(e.body).includes(marker));
+      return hits.length > 0 ? hits : undefined;
+    });
     await new Promise((r) => setTimeout(r, 1500));
     expect((await effects()).filter((e) => JSON.stringify(e.body).includes(marker))).toHaveLength(
       1,
