@@ -33,7 +33,7 @@ const natsUrl = process.env.NATS_URL ?? 'nats://127.0.0.1:4222';
 
 async function amqpReachable(): Promise<boolean> {
   try {
-    const model = await amqp.connect(amqpUrl, { timeout: 2000 });
+    const model = await amqp.connect(amqpUrl, { timeout: READY_BOUND_MS });
     model.on('error', () => {});
     await model.close();
     return true;
@@ -43,7 +43,11 @@ async function amqpReachable(): Promise<boolean> {
 }
 async function natsReachable(): Promise<boolean> {
   try {
-    const nc = await natsConnect({ servers: natsUrl, timeout: 2000, maxReconnectAttempts: 0 });
+    const nc = await natsConnect({
+      servers: natsUrl,
+      timeout: READY_BOUND_MS,
+      maxReconnectAttempts: 0,
+    });
     await (await nc.jetstreamManager()).getAccountInfo();
     await nc.close();
     return true;

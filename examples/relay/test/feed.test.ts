@@ -26,7 +26,7 @@ const PAYLOAD_MARKER = 'feed-secret-reference-7731';
 
 async function amqpReachable(): Promise<boolean> {
   try {
-    const model = await amqp.connect(amqpUrl, { timeout: 2000 });
+    const model = await amqp.connect(amqpUrl, { timeout: READY_BOUND_MS });
     model.on('error', () => {});
     await model.close();
     return true;
@@ -37,7 +37,11 @@ async function amqpReachable(): Promise<boolean> {
 
 async function natsReachable(): Promise<boolean> {
   try {
-    const nc = await natsConnect({ servers: natsUrl, timeout: 2000, maxReconnectAttempts: 0 });
+    const nc = await natsConnect({
+      servers: natsUrl,
+      timeout: READY_BOUND_MS,
+      maxReconnectAttempts: 0,
+    });
     await (await nc.jetstreamManager()).getAccountInfo();
     await nc.close();
     return true;

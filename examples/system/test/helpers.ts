@@ -28,7 +28,10 @@ let pgUrl: Promise<string | undefined> | undefined;
 export function databaseUrl(): Promise<string | undefined> {
   pgUrl ??= (async () => {
     const url = process.env.DATABASE_URL ?? DEFAULT_PG;
-    const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 2000 });
+    const client = new pg.Client({
+      connectionString: url,
+      connectionTimeoutMillis: READY_BOUND_MS,
+    });
     try {
       await client.connect();
       await client.end();

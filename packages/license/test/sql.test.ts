@@ -4,7 +4,7 @@
  * suite runs over both; activation races run with parallel connections on PostgreSQL.
  */
 import { PGlite } from '@electric-sql/pglite';
-import { missingDependency } from '@fluxel/internal/testing';
+import { missingDependency, READY_BOUND_MS } from '@fluxel/internal/testing';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SqlLicenseStore } from '../src/lib/sql.ts';
@@ -33,7 +33,7 @@ async function connect(): Promise<pg.Pool | string> {
   const pool = new pg.Pool({
     connectionString: DATABASE_URL,
     max: 16,
-    connectionTimeoutMillis: 3000,
+    connectionTimeoutMillis: READY_BOUND_MS,
   });
   try {
     await pool.query('SELECT 1');
