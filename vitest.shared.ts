@@ -6,12 +6,18 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { defineConfig } from 'vitest/config';
+import { READY_BOUND_MS } from './packages/internal/src/testing.ts';
 
 interface PackageJson {
   name: string;
   version?: string;
   exports?: Record<string, unknown>;
 }
+
+/** The longest a test may run before vitest calls it hung (10 minutes). */
+export const TEST_BOUND_MS = 600_000;
+/** The longest a hook (a suite's start-up or shut-down) may run before it is called hung. */
+export const HOOK_BOUND_MS = 600_000;
 
 export function projectConfig(dir: string) {
   const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as PackageJson;
@@ -42,8 +48,15 @@ export function projectConfig(dir: string) {
         tsconfig: 'tsconfig.json',
       },
       reporters: ['default', ['json', { outputFile: join(dir, '.reports', 'vitest.json') }]],
-      testTimeout: 30_000,
-      hookTimeout: 60_000,
+      // Bounds that catch a hang, not budgets (issue 21, docs/decisions/0020): a hook starts
+      // servers, databases, browsers and processes and waits for each to be ready (a port, a
+      // line, a health check, each with its own bound and a message naming what it waited
+      // for); a test may start more. On a busy machine that takes several times longer than
+      // idle, and waiting longer is harmless, so no file sets a shorter limit of its own.
+      testTimeout: TEST_BOUND_MS,
+      hookTimeout: HOOK_BOUND_MS,
+      // expect.poll's default (1 s) is such a budget too.
+      expect: { poll: { timeout: READY_BOUND_MS } },
     },
   });
 }

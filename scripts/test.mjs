@@ -1,77 +1,69 @@
 #!/usr/bin/env node
 // `pnpm test`: every workspace project's tests through turbo (cached per package), then one
 // summary over the vitest JSON reports, ending in the line "N passed, N failed, N skipped".
-// Under CI=true a skipped test fails the run: nothing is skipped silently there.
+// turbo runs with --continue: one project's failure never stops the others. The summary lists
+// every project turbo planned a test task for (`turbo run test --dry=json`); one that wrote no
+// report is listed as "not run / failed to report" and fails the run. Under CI=true a skipped
+// test fails the run: nothing is skipped silently there. The summary logic is
+// scripts/test-summary.mjs (tested by scripts/test-summary.test.mjs).
 // Extra arguments go to turbo, e.g. `pnpm test --filter=@fluxel/crypto`. A full run (no
 // filter) ends with the bounded load and fault suite (`pnpm test:load`); FLUXEL_LOAD=0 skips it.
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
+import { formatRow, plannedProjects, summarize, verdict } from './test-summary.mjs';
 
 const root = resolve(import.meta.dirname, '..');
 const inCI = /^(1|true|yes)$/i.test(process.env.CI ?? '');
-const projects = ['packages', 'examples']
-  .flatMap((group) =>
-    existsSync(join(root, group))
-      ? readdirSync(join(root, group)).map((d) => join(root, group, d))
-      : [],
-  )
-  .concat(join(root, 'benchmarks'))
-  .filter((dir) => existsSync(join(dir, 'package.json')));
-const reportOf = (dir) => join(dir, '.reports', 'vitest.json');
-for (const dir of projects) rmSync(reportOf(dir), { force: true });
-
+const args = process.argv.slice(2);
 // The Node major is part of every test task's hash (turbo.json), so a run on another Node
 // line is never served from the cache, and a test checks it really runs on this line.
-const nodeMajor = process.versions.node.split('.')[0];
+const env = { ...process.env, FLUXEL_NODE_MAJOR: process.versions.node.split('.')[0] };
+
+// The plan first: the projects the summary must account for, whatever happens to them.
+const dry = spawnSync('pnpm', ['exec', 'turbo', 'run', 'test', '--dry=json', ...args], {
+  cwd: root,
+  env,
+  encoding: 'utf8',
+  maxBuffer: 64 * 1024 * 1024,
+});
+let projects;
+try {
+  if (dry.status !== 0) throw new Error(`exit status ${dry.status}`);
+  projects = plannedProjects(JSON.parse(dry.stdout));
+} catch (error) {
+  process.stderr.write(dry.stderr ?? '');
+  console.error(
+    `pnpm test: turbo could not plan the run (turbo run test --dry=json ${args.join(' ')}: ${error.message}); check the arguments.`,
+  );
+  process.exit(1);
+}
+const reportOf = (project) => join(root, project.dir, '.reports', 'vitest.json');
+for (const project of projects) rmSync(reportOf(project), { force: true });
+
 // Two cores: several projects' suites at once (each with its own servers, browsers and
 // workers) starve each other into timeouts; three at a time keeps the run short and steady.
-const args = process.argv.slice(2);
 const concurrency = args.some((a) => a.startsWith('--concurrency')) ? [] : ['--concurrency=3'];
-const turbo = spawnSync('pnpm', ['exec', 'turbo', 'run', 'test', ...concurrency, ...args], {
-  cwd: root,
-  stdio: 'inherit',
-  env: { ...process.env, FLUXEL_NODE_MAJOR: nodeMajor },
+const keepGoing = args.some((a) => a.startsWith('--continue')) ? [] : ['--continue'];
+const turbo = spawnSync(
+  'pnpm',
+  ['exec', 'turbo', 'run', 'test', ...keepGoing, ...concurrency, ...args],
+  { cwd: root, stdio: 'inherit', env },
+);
+
+const summary = summarize(projects, (project) => {
+  const file = reportOf(project);
+  return existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) : undefined;
 });
 
-let passed = 0;
-let failed = 0;
-let skipped = 0;
-const skippedNames = [];
-const rows = [];
-for (const dir of projects) {
-  if (!existsSync(reportOf(dir))) continue;
-  const report = JSON.parse(readFileSync(reportOf(dir), 'utf8'));
-  passed += report.numPassedTests;
-  // A test file that fails to load has no failed test, but it is a failure all the same.
-  const failedHere =
-    report.numFailedTests + (report.numFailedTests === 0 ? report.numFailedTestSuites : 0);
-  failed += failedHere;
-  const skip = report.numPendingTests + report.numTodoTests;
-  skipped += skip;
-  rows.push(
-    `${relative(root, dir).padEnd(28)} ${String(report.numPassedTests).padStart(5)} passed ${String(failedHere).padStart(3)} failed ${String(skip).padStart(3)} skipped`,
-  );
-  for (const file of report.testResults) {
-    for (const test of file.assertionResults) {
-      if (test.status === 'pending' || test.status === 'skipped' || test.status === 'todo') {
-        skippedNames.push(`${relative(root, file.name)} > ${test.fullName}`);
-      }
-    }
-  }
-}
-
 // The bounded load and fault suite (examples/system/load) runs after the suites, on a full
-// run only (`pnpm test` without a filter): it needs the built packages and the machine's
-// PostgreSQL and Redis, and takes ~2.5 minutes (FLUXEL_LOAD_SECONDS, default 120 s of load).
+// run only (`pnpm test` without a filter), whatever the suites did: it needs the built
+// packages and the machine's PostgreSQL and Redis, and takes ~2.5 minutes
+// (FLUXEL_LOAD_SECONDS, default 120 s of load).
 let loadStatus = 0;
 const fullRun = !args.some((a) => a.startsWith('--filter') || a.startsWith('-F'));
 const loadReport = join(root, 'examples', 'system', '.reports', 'load.json');
-if (
-  fullRun &&
-  (turbo.status ?? 1) === 0 &&
-  !/^(0|false|no)$/i.test(process.env.FLUXEL_LOAD ?? '')
-) {
+if (fullRun && !/^(0|false|no)$/i.test(process.env.FLUXEL_LOAD ?? '')) {
   rmSync(loadReport, { force: true });
   console.log('\nLoad and fault suite (pnpm test:load; FLUXEL_LOAD=0 leaves it out)');
   const load = spawnSync('pnpm', ['--filter', '@fluxel-example/system', 'test:load'], {
@@ -87,33 +79,39 @@ if (
     skippedLoad = report.skipped === true;
   } catch {}
   const ok = checks.filter((c) => c.ok).length;
-  const bad = checks.length - ok;
+  const bad = checks.length - ok + (loadStatus !== 0 && checks.every((c) => c.ok) ? 1 : 0);
   if (skippedLoad) {
-    skipped += 1;
-    skippedNames.push('examples/system/load (PostgreSQL or Redis unreachable)');
+    summary.skipped += 1;
+    summary.skippedNames.push({
+      file: 'examples/system/load',
+      test: 'PostgreSQL or Redis unreachable',
+    });
   } else {
-    passed += ok;
-    failed += bad + (loadStatus !== 0 && bad === 0 ? 1 : 0);
+    summary.passed += ok;
+    summary.failed += bad;
   }
-  rows.push(
-    `${'examples/system (load)'.padEnd(28)} ${String(skippedLoad ? 0 : ok).padStart(5)} passed ${String(skippedLoad ? 0 : bad + (loadStatus !== 0 && bad === 0 ? 1 : 0)).padStart(3)} failed ${String(skippedLoad ? 1 : 0).padStart(3)} skipped`,
-  );
+  summary.rows.push({
+    dir: 'examples/system (load)',
+    passed: skippedLoad ? 0 : ok,
+    failed: skippedLoad ? 0 : bad,
+    skipped: skippedLoad ? 1 : 0,
+  });
 }
 
-console.log(`\nTest summary (node ${process.version})\n${rows.join('\n')}`);
-if (skippedNames.length > 0)
-  console.log(`Skipped:\n${skippedNames.map((n) => `  - ${n}`).join('\n')}`);
-let status = turbo.status ?? 1;
-if (loadStatus !== 0) status = 1;
-if (inCI && skipped > 0) {
-  console.error(
-    'CI=true: skipped tests are failures here (a missing dependency must be installed by .ci/run).',
+console.log(
+  `\nTest summary (node ${process.version}, ${projects.length} projects)\n${summary.rows.map(formatRow).join('\n')}`,
+);
+if (summary.skippedNames.length > 0)
+  console.log(
+    `Skipped:\n${summary.skippedNames.map((s) => `  - ${s.file.startsWith('/') ? relative(root, s.file) : s.file} > ${s.test}`).join('\n')}`,
   );
-  status = 1;
-}
-if (rows.length === 0) {
-  console.error('No test reports were written: no test ran.');
-  status = 1;
-}
-console.log(`${passed} passed, ${failed} failed, ${skipped} skipped`);
+const { status, reasons } = verdict({
+  turboStatus: turbo.status ?? 1,
+  summary,
+  inCI,
+  loadStatus,
+  planned: projects.length,
+});
+for (const reason of reasons) console.error(`FAILED: ${reason}`);
+console.log(`${summary.passed} passed, ${summary.failed} failed, ${summary.skipped} skipped`);
 process.exit(status);

@@ -48,7 +48,7 @@ beforeAll(async () => {
     { env: testEnv({ CP_KEY: 'cp-agent-test-key-4d2b' }) },
   );
   expect(put.code, put.out + put.err).toBe(0);
-}, 60_000);
+});
 
 afterAll(async () => {
   await h?.close();

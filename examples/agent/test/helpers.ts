@@ -121,7 +121,7 @@ export function agentChild(
     child.stderr.on('data', (d) => {
       err += d;
     });
-    const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 60_000);
+    const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? READY_BOUND_MS);
     child.on('error', reject);
     child.on('close', (code, signal) => {
       clearTimeout(timer);
@@ -155,14 +155,20 @@ export function listDir(dir: string): string[] {
   }
 }
 
+/**
+ * How long a child process or a condition may take before a test calls it hung (5 minutes,
+ * as `READY_BOUND_MS` of `@fluxel/internal/testing`): a bound, not a budget (issue 21).
+ */
+export const READY_BOUND_MS = 300_000;
+
 export async function waitFor(
   check: () => boolean | Promise<boolean>,
-  timeoutMs = 20_000,
+  timeoutMs = READY_BOUND_MS,
   what = 'condition',
 ): Promise<void> {
   const until = Date.now() + timeoutMs;
   while (!(await check())) {
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
+    if (Date.now() > until) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 50));
   }
 }

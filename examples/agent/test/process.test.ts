@@ -16,6 +16,7 @@ import {
   dropRecords,
   type Harness,
   listDir,
+  READY_BOUND_MS,
   startHarness,
   tempDir,
   testEnv,
@@ -26,7 +27,7 @@ let h: Harness;
 
 beforeAll(async () => {
   h = await startHarness();
-}, 60_000);
+});
 
 afterAll(async () => {
   await h?.close();
@@ -153,7 +154,7 @@ describe('kill -9 in the middle of a drop', () => {
       { cwd: agentDir, env: testEnv(), stdio: 'ignore' },
     );
     const exited = new Promise<NodeJS.Signals | null>((r) => child.on('exit', (_c, s) => r(s)));
-    await waitFor(() => existsSync(join(dir, 'state.json')), 30_000, 'the agent to start');
+    await waitFor(() => existsSync(join(dir, 'state.json')), READY_BOUND_MS, 'the agent to start');
     const N = 400;
     const note = (i: number) => `crash-${i}`;
     dropRecords(
@@ -170,7 +171,7 @@ describe('kill -9 in the middle of a drop', () => {
       h.counterpart.effects.filter((e) =>
         String((e.body as { note?: string }).note).startsWith('crash-'),
       );
-    await waitFor(() => arrived().length >= 40, 30_000, 'some deliveries');
+    await waitFor(() => arrived().length >= 40, READY_BOUND_MS, 'some deliveries');
     child.kill('SIGKILL');
     expect(await exited).toBe('SIGKILL');
     const before = arrived().length;
@@ -206,7 +207,7 @@ describe('signals', () => {
       out += d;
     });
     const exited = new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
-    await waitFor(() => out.includes('running:'), 30_000, 'the agent to start');
+    await waitFor(() => out.includes('running:'), READY_BOUND_MS, 'the agent to start');
     child.kill('SIGTERM');
     expect(await exited).toBe(0);
     expect(out).toMatch(/stopping…[\s\S]*stopped/);

@@ -119,7 +119,7 @@ beforeAll(async () => {
   customer = await h.signUp('user@mueller.test', 'customer', 'mueller', 'Uwe User');
   otherKeyUser = await h.signUp('key@globex.test', 'key-user', 'globex', 'Greta Globex');
   partner = await h.signUp('p@partner.test', 'partner', 'partnerco', 'Paul Partner');
-}, 90_000);
+});
 afterAll(async () => h?.close());
 
 describe('agreement versions', () => {

@@ -45,7 +45,7 @@ beforeAll(async () => {
   globexKey = await h.signUp('key@globex.test', 'key-user', 'globex', 'Gabi Globex');
   await h.signUp('erika@acme.test', 'customer', 'acme', 'Erika Mustermann');
   await h.signUp('max@globex.test', 'customer', 'globex', 'Max Muster');
-}, 90_000);
+});
 afterAll(async () => h?.close());
 
 describe('alerts inbox', () => {

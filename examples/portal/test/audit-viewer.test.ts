@@ -54,7 +54,7 @@ function auditViewerSuite(
       });
       if (invited.status !== 200) throw new Error(invited.text);
       await h.portal.audit.log.flush?.();
-    }, 90_000);
+    });
     afterAll(async () => {
       await h?.close();
       await cleanup?.();

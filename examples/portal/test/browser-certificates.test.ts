@@ -50,7 +50,7 @@ beforeAll(async () => {
     await undiciFetch(`${acme.pebble.managementUrl}/intermediates/0`, { dispatcher: listener })
   ).text();
   await listener.close();
-}, 120_000);
+});
 
 afterAll(async () => {
   await acme?.stop();
@@ -93,13 +93,11 @@ describe.skipIf(skip)('certificates page in Chromium (Pebble)', () => {
     await request.click();
     const order = byTest(page, 'order-state');
     await order.waitFor();
-    await expect
-      .poll(() => order.getAttribute('data-state'), { timeout: 30_000 })
-      .toBe('installed');
+    await expect.poll(() => order.getAttribute('data-state')).toBe('installed');
 
     // The certificate: issued by Pebble for the domain, files in the acme-lite layout.
     const details = byTest(page, 'cert-details');
-    await expect.poll(() => details.getAttribute('data-source'), { timeout: 10_000 }).toBe('acme');
+    await expect.poll(() => details.getAttribute('data-source')).toBe('acme');
     expect(await byTest(page, 'cert-sans').innerText()).toBe(DOMAIN);
     expect(await byTest(page, 'cert-issuer').innerText()).toMatch(/Pebble/i);
     expect(await byTest(page, 'cert-location').innerText()).toMatch(
@@ -117,7 +115,7 @@ describe.skipIf(skip)('certificates page in Chromium (Pebble)', () => {
     // Evaluate: green, with a clear message.
     await byTest(page, 'cert-evaluate').click();
     const result = byTest(page, 'evaluate-result');
-    await result.waitFor({ timeout: 15_000 });
+    await result.waitFor();
     expect(await result.getAttribute('data-ok')).toBe('true');
     expect(await result.innerText()).toMatch(/Alles in Ordnung/);
     expect(await a11yViolations(page)).toEqual([]);

@@ -17,11 +17,11 @@ import {
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { missingDependency } from '@fluxel/internal/testing';
+import { missingDependency, READY_BOUND_MS } from '@fluxel/internal/testing';
 import { spkiPin } from '@fluxel/relay-client/node';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
 import { build } from 'vite';
-import { afterAll, beforeAll, vi } from 'vitest';
+import { afterAll, beforeAll } from 'vitest';
 import type { PortalOptions } from '../src/server/app.ts';
 import {
   code,
@@ -118,6 +118,10 @@ export async function openPage(browser: Browser): Promise<{ context: BrowserCont
     locale: 'de-DE',
     viewport: { width: 1280, height: 860 },
   });
+  // Playwright's own limits (30 s per action) are budgets a busy machine misses: waiting for an
+  // element or a navigation is bounded like every other readiness wait.
+  context.setDefaultTimeout(READY_BOUND_MS);
+  context.setDefaultNavigationTimeout(READY_BOUND_MS);
   const page = await context.newPage();
   page.on('pageerror', (error) => {
     throw error;
@@ -161,14 +165,6 @@ export interface BrowserSuiteOptions extends Omit<BrowserHarnessOptions, 'trust'
   readonly trust?: (() => readonly string[]) | undefined;
   /** Runs once the harness is up (tenants, users the suite shares). */
   readonly setup?: (b: BrowserHarness) => Promise<void> | void;
-  /** The set-up's time limit (default 180 s). */
-  readonly timeoutMs?: number;
-  /**
-   * Each test's time limit (default 60 s, twice the workspace's: a browser flow of sign-in,
-   * pages and accessibility checks on two busy cores takes that long, and a limit hit is a
-   * failed run, not a finding).
-   */
-  readonly testTimeoutMs?: number;
 }
 
 export interface BrowserSuite extends BrowserHarness {
@@ -185,7 +181,6 @@ export interface BrowserSuite extends BrowserHarness {
  */
 export function setUpBrowserHarness(options: BrowserSuiteOptions = {}): BrowserSuite {
   const available = options.available ?? chromiumAvailable();
-  vi.setConfig({ testTimeout: options.testTimeoutMs ?? 60_000 });
   let current: BrowserHarness | undefined;
   const started = (): BrowserHarness => {
     if (!current) throw new Error('the browser harness is not started (is the suite skipped?)');
@@ -196,7 +191,7 @@ export function setUpBrowserHarness(options: BrowserSuiteOptions = {}): BrowserS
     const { portal, harness, trust } = options;
     current = await startBrowserHarness({ portal, harness, trust: trust?.() });
     await options.setup?.(current);
-  }, options.timeoutMs ?? 180_000);
+  });
   afterAll(async () => {
     await current?.close();
   });

@@ -35,7 +35,7 @@ beforeAll(async () => {
   });
   await s.h.portal.createTenant('acme', 'Acme GmbH', 'customer');
   erika = await s.h.signUp('erika@acme.test', 'customer', 'acme', 'Erika Mustermann');
-}, 180_000);
+});
 
 afterAll(async () => {
   await s?.close();

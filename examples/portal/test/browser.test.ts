@@ -240,7 +240,7 @@ describe.skipIf(!b.available)('portal in Chromium', () => {
     await form.locator('input[name=fieldValue]').first().fill('neuer-schluessel-43');
     await byTest(page, 'credentials-save').click();
     const confirm = byTest(page, 'credentials-replace-confirm');
-    await confirm.waitFor({ timeout: 5_000 });
+    await confirm.waitFor();
     expect(await confirm.textContent()).toContain('überschrieben');
     expect(await a11yViolations(page)).toEqual([]);
     // Asking stored nothing; cancelling neither.
@@ -285,7 +285,7 @@ describe.skipIf(!b.available)('portal in Chromium', () => {
     await row.waitFor();
     await row.getByTestId('session-end').click();
     const confirm = row.getByTestId('session-end-confirm');
-    await confirm.waitFor({ timeout: 5_000 });
+    await confirm.waitFor();
     expect(await a11yViolations(page)).toEqual([]);
     // Asking ended nothing; cancelling neither.
     expect(await mine()).toEqual({ status: 200, id: otherId });

@@ -6,10 +6,12 @@
  * serial, no restart), evaluate green, delete back to the development certificate; only
  * administrators.
  */
+
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { checkServerIdentity } from 'node:tls';
 import { directoryFolder } from '@fluxel/acme-lite/node';
+import { READY_BOUND_MS } from '@fluxel/internal/testing';
 import { Agent } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkAddress } from '../src/features/certificates/config.ts';
@@ -31,7 +33,7 @@ import {
 
 const skip = pebbleMissing();
 
-async function until<T>(read: () => Promise<T>, done: (v: T) => boolean, ms = 30_000) {
+async function until<T>(read: () => Promise<T>, done: (v: T) => boolean, ms = READY_BOUND_MS) {
   const deadline = Date.now() + ms;
   for (;;) {
     const value = await read();
@@ -105,7 +107,7 @@ describe.skipIf(skip)('certificates against Pebble', () => {
     client = new TestClient(h.portal.url, both);
     for (const [k, v] of admin.client.cookies) client.cookies.set(k, v);
     client.csrf = admin.client.csrf;
-  }, 120_000);
+  });
 
   afterAll(async () => {
     await h?.close();

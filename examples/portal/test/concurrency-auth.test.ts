@@ -11,7 +11,7 @@ let h: PortalHarness;
 
 beforeAll(async () => {
   h = await startPortalHarness({ clock: clock.now });
-}, 60_000);
+});
 
 afterAll(async () => {
   await h?.close();

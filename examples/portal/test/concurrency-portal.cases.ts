@@ -10,8 +10,10 @@
  * name: the registration limit per IP, the token endpoint's failed-attempt budget per IP and
  * the partner API's rate limit per client. With several portal processes each has its own.
  */
+
 import { randomBytes } from 'node:crypto';
 import { createServer, type Server, type ServerResponse } from 'node:http';
+import { READY_BOUND_MS } from '@fluxel/internal/testing';
 import { signWebhook } from '@fluxel-example/kit/webhooks';
 import type { FastifyInstance } from 'fastify';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -59,7 +61,7 @@ const DELIVERY_LEASE_MS = 120_000;
 
 /** Waits until `check` gives a value (polling; a deadline only against hanging forever). */
 async function until<T>(what: string, check: () => Promise<T | undefined> | T | undefined) {
-  const deadline = Date.now() + 20_000;
+  const deadline = Date.now() + READY_BOUND_MS;
   for (;;) {
     const value = await check();
     if (value !== undefined) return value;
@@ -149,7 +151,7 @@ export function portalConcurrencyCases(harness: () => PortalHarness): void {
   beforeAll(async () => {
     admin = await h().signUp(`ccy-admin-${run}@fluxel.test`, 'administrator', OPERATOR, 'Ada');
     admin2 = await h().signUp(`ccy-admin2-${run}@fluxel.test`, 'administrator', OPERATOR, 'Bea');
-  }, 60_000);
+  });
 
   // ================================================================ onboarding
 
@@ -497,7 +499,7 @@ export function portalConcurrencyCases(harness: () => PortalHarness): void {
     beforeAll(async () => {
       await h().portal.createTenant(PARTNER, 'Nebenläufig Partner GmbH', 'partner');
       partner = await h().signUp(`ccy-partner-${run}@fluxel.test`, 'partner', PARTNER, 'Paula');
-    }, 60_000);
+    });
 
     async function newClient(name: string) {
       const res = await partner.client.post<{ client: { clientId: string }; clientSecret: string }>(
@@ -765,7 +767,7 @@ export function portalConcurrencyCases(harness: () => PortalHarness): void {
       await h().portal.createTenant(CUSTOMER, 'Nebenläufig Kunde AG', 'customer');
       keyUser = await h().signUp(`ccy-key-${run}@kunde.test`, 'key-user', CUSTOMER, 'Kai');
       keyUser2 = await h().signUp(`ccy-key2-${run}@kunde.test`, 'key-user', CUSTOMER, 'Kim');
-    }, 60_000);
+    });
 
     it('one open request per user: N concurrent requests, exactly one created', async () => {
       const customer = await h().signUp(`ccy-req-${run}@kunde.test`, 'customer', CUSTOMER, 'Rita');

@@ -11,7 +11,7 @@ let h: PortalHarness;
 
 beforeAll(async () => {
   h = await startPortalHarness(CONCURRENCY_OPTIONS);
-}, 60_000);
+});
 
 afterAll(async () => {
   await h?.close();

@@ -63,7 +63,7 @@ beforeAll(async () => {
   await h.portal.createTenant('acme', 'Acme GmbH', 'customer');
   admin = await h.signUp('admin@fluxel.test', 'administrator', 'fluxel-operator', 'Ada Admin');
   customer = await h.signUp('kunde@acme.test', 'customer', 'acme', 'Kim Kunde');
-}, 60_000);
+});
 
 afterAll(async () => {
   await h?.close();

@@ -26,7 +26,7 @@ describe('mail viewer in the dev start', () => {
       OPERATOR_TENANT,
       'Ada <b>Admin</b>',
     );
-  }, 60_000);
+  });
   afterAll(async () => {
     await h?.close();
   });
@@ -77,7 +77,7 @@ describe('a portal without the dev sink (production)', () => {
 
   beforeAll(async () => {
     h = await startPortalHarness();
-  }, 60_000);
+  });
   afterAll(async () => {
     await h?.close();
   });

@@ -22,7 +22,7 @@ beforeAll(async () => {
   await h.portal.createTenant('acme', 'Acme GmbH', 'customer');
   await h.portal.createTenant('globex', 'Globex AG', 'customer');
   admin = await h.signUp('admin@fluxel.test', 'administrator', 'fluxel-operator', 'Ada Admin');
-}, 60_000);
+});
 afterAll(async () => h?.close());
 
 describe('sign-in', () => {

@@ -135,7 +135,7 @@ describe('MIME helpers', () => {
 describe('memoryTransport', () => {
   it('keeps messages and resolves waitFor for later ones', async () => {
     const mail = memoryTransport();
-    const waiting = mail.waitFor((m) => m.to === 'late@example.com', 1000);
+    const waiting = mail.waitFor((m) => m.to === 'late@example.com');
     await mail.send({ to: 'early@example.com', subject: 'a', text: 'x' });
     await mail.send({ to: 'late@example.com', subject: 'b', text: 'y', html: '<p>y</p>' });
     expect((await waiting).subject).toBe('b');

@@ -4,12 +4,14 @@
  * refuses others), reaches the relay at `RELAY_ADMIN_ADDRESS` with tokens read from
  * `*_FILE`, mails the first administrator's invitation, and exits 1 naming missing variables.
  */
+
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import * as net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MemoryStore } from '@fluxel/audit';
+import { READY_BOUND_MS } from '@fluxel/internal/testing';
 import {
   type Counterpart,
   createCounterpart,
@@ -57,7 +59,7 @@ function start(env: Record<string, string>): Child {
 }
 
 /** Waits for `portal ready` (or the child's exit); returns the port it listens on. */
-async function ready(child: Child, timeoutMs = 90_000): Promise<number> {
+async function ready(child: Child, timeoutMs = READY_BOUND_MS): Promise<number> {
   const deadline = Date.now() + timeoutMs;
   let exited = false;
   void child.exit.then(() => {
@@ -68,7 +70,9 @@ async function ready(child: Child, timeoutMs = 90_000): Promise<number> {
     if (match) return Number(match[1]);
     await new Promise((done) => setTimeout(done, 100));
   }
-  throw new Error(`the portal did not become ready:\n${child.output()}`);
+  throw new Error(
+    `the portal did not print "portal ready" (${exited ? 'it exited' : `within ${timeoutMs} ms`}):\n${child.output()}`,
+  );
 }
 
 describe('portal production entry (main.ts)', () => {
@@ -99,7 +103,7 @@ describe('portal production entry (main.ts)', () => {
       rateLimit: false,
     });
     smtp = await startSmtpSink();
-  }, 120_000);
+  });
 
   afterAll(async () => {
     for (const child of children) {
@@ -195,7 +199,7 @@ describe('portal production entry (main.ts)', () => {
       }
 
       // The first administrator's invitation goes by mail, with the public origin.
-      const deadline = Date.now() + 10_000;
+      const deadline = Date.now() + READY_BOUND_MS;
       while (Date.now() < deadline && smtp.messages.length === 0)
         await new Promise((done) => setTimeout(done, 100));
       const invitation = smtp.messages.find((m) => m.to.includes('admin@fluxel.test'));
@@ -208,7 +212,7 @@ describe('portal production entry (main.ts)', () => {
     }
     child.process.kill('SIGTERM');
     expect(await child.exit).toBe(0);
-  }, 120_000);
+  });
 
   it('exits 1 naming every missing required variable', async () => {
     const env = productionEnv('missing');
@@ -223,7 +227,7 @@ describe('portal production entry (main.ts)', () => {
     expect(child.output()).toContain('RELAY_ADMIN_TOKEN');
     expect(child.output()).not.toContain('RELAY_PORTAL_TOKEN');
     expect(child.output()).not.toContain('portal ready');
-  }, 60_000);
+  });
 
   it('refuses a secret set both directly and as *_FILE, and an unreadable *_FILE', async () => {
     const both = start({ ...productionEnv('both'), RELAY_PORTAL_TOKEN: PORTAL_TOKEN });
@@ -239,7 +243,7 @@ describe('portal production entry (main.ts)', () => {
     children.push(unreadable);
     expect(await unreadable.exit).toBe(1);
     expect(unreadable.output()).toContain('RELAY_ADMIN_TOKEN_FILE');
-  }, 60_000);
+  });
 
   it('createPortal binds the `host` option (default 127.0.0.1)', async () => {
     const bound: { address: string; family: string }[] = [];
@@ -275,5 +279,5 @@ describe('portal production entry (main.ts)', () => {
     expect(bound[0]).toEqual({ address: '127.0.0.1', family: 'IPv4' });
     expect(bound[1]).toEqual({ address: '0.0.0.0', family: 'IPv4' });
     if (v6) expect(bound[2]).toEqual({ address: '::1', family: 'IPv6' });
-  }, 60_000);
+  });
 });

@@ -40,7 +40,7 @@ beforeAll(async () => {
   });
   admin = await h.signUp(`admin-${run}@fluxel.test`, 'administrator', 'fluxel-operator', 'Ada');
   dispatcher = new Agent({ connect: { ca: h.portal.tls.ca } });
-}, 60_000);
+});
 
 afterAll(async () => {
   await dispatcher?.close();

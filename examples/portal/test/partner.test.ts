@@ -9,7 +9,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
-import { missingDependency } from '@fluxel/internal/testing';
+import { missingDependency, READY_BOUND_MS } from '@fluxel/internal/testing';
 import { amqpSink, natsSink } from '@fluxel-example/kit/brokers';
 import { verifyWebhook } from '@fluxel-example/kit/webhooks';
 import { EventFeed } from '@fluxel-example/relay';
@@ -33,7 +33,7 @@ const natsUrl = process.env.NATS_URL ?? 'nats://127.0.0.1:4222';
 
 async function amqpReachable(): Promise<boolean> {
   try {
-    const model = await amqp.connect(amqpUrl, { timeout: 2000 });
+    const model = await amqp.connect(amqpUrl, { timeout: READY_BOUND_MS });
     model.on('error', () => {});
     await model.close();
     return true;
@@ -43,7 +43,11 @@ async function amqpReachable(): Promise<boolean> {
 }
 async function natsReachable(): Promise<boolean> {
   try {
-    const nc = await natsConnect({ servers: natsUrl, timeout: 2000, maxReconnectAttempts: 0 });
+    const nc = await natsConnect({
+      servers: natsUrl,
+      timeout: READY_BOUND_MS,
+      maxReconnectAttempts: 0,
+    });
     await (await nc.jetstreamManager()).getAccountInfo();
     await nc.close();
     return true;
@@ -63,7 +67,7 @@ if (skipNats) console.warn(`${skipNats}: NATS partner stream test skipped`);
 async function until<T>(
   what: string,
   check: () => Promise<T | undefined> | T | undefined,
-  ms = 15_000,
+  ms = READY_BOUND_MS,
 ) {
   const deadline = Date.now() + ms;
   for (;;) {
@@ -202,7 +206,7 @@ beforeAll(async () => {
   admin = await h.signUp(`admin-${run}@fluxel.test`, 'administrator', 'fluxel-operator', 'Ada');
   partner = await h.signUp(`partner-${run}@fluxel.test`, 'partner', PARTNER, 'Paul Partner');
   customerUser = await h.signUp(`kunde-${run}@fluxel.test`, 'key-user', CUSTOMER, 'Karla');
-}, 60_000);
+});
 
 afterAll(async () => {
   await h?.close();
@@ -355,7 +359,7 @@ describe('webhooks', () => {
         tenant: body.tenant,
       });
     }
-  }, 30_000);
+  });
 
   it('manual redelivery sends the same message again; the log counts the attempt', async () => {
     const log = await partner.client.get<{ deliveries: DeliveryRow[] }>(
@@ -491,7 +495,6 @@ describe('webhooks', () => {
       );
       expect(receiver.got.slice(before).some((g) => g.body.includes('credentials'))).toBe(false);
     },
-    20_000,
   );
 });
 

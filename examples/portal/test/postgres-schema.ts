@@ -4,7 +4,7 @@
  * `CI=true` (`missingDependency`) and skips the file elsewhere.
  */
 import { randomBytes } from 'node:crypto';
-import { missingDependency } from '@fluxel/internal/testing';
+import { missingDependency, READY_BOUND_MS } from '@fluxel/internal/testing';
 import pg from 'pg';
 import { afterAll, beforeAll } from 'vitest';
 import type { PortalOptions } from '../src/server/app.ts';
@@ -19,7 +19,10 @@ export function uniqueSchema(prefix: string): string {
 
 /** Whether PostgreSQL answers; when it does not, says so (and fails under CI). */
 export async function postgresUp(): Promise<boolean> {
-  const client = new pg.Client({ connectionString: POSTGRES_URL, connectionTimeoutMillis: 2000 });
+  const client = new pg.Client({
+    connectionString: POSTGRES_URL,
+    connectionTimeoutMillis: READY_BOUND_MS,
+  });
   let up = false;
   try {
     await client.connect();
@@ -71,7 +74,7 @@ export async function setUpPostgresPortal(
       databaseSchema: schema,
       inMemoryDatabase: false,
     });
-  }, 60_000);
+  });
   afterAll(async () => {
     await harness?.close();
     if (up) await dropSchema(schema);

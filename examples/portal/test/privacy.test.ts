@@ -78,7 +78,7 @@ beforeAll(async () => {
     alice.userId,
     ALICE.phone,
   ]);
-}, 60_000);
+});
 afterAll(async () => h?.close());
 
 describe('consents', () => {

@@ -22,7 +22,7 @@ beforeAll(async () => {
   admin = await h.signUp('admin@fluxel.test', 'administrator', 'fluxel-operator', 'Ada Admin');
   partner = await h.signUp('partner@partner.test', 'partner', 'partner-co', 'Paul Partner');
   await h.signUp(USER, 'customer', 'acme', 'Rita Reason');
-}, 120_000);
+});
 
 afterAll(async () => {
   await h?.close();

@@ -31,7 +31,7 @@ beforeAll(async () => {
   keyGlobex = await h.signUp(`key-${run}@globex.test`, 'key-user', GLOBEX, 'Gil Globex');
   carla = await h.signUp(`carla-${run}@acme.test`, 'customer', ACME, 'Carla Kundin');
   colin = await h.signUp(`colin-${run}@acme.test`, 'customer', ACME, 'Colin Kunde');
-}, 90_000);
+});
 
 afterAll(async () => {
   await h?.close();

@@ -26,7 +26,7 @@ beforeAll(async () => {
   await h.portal.createTenant('acme', 'Acme GmbH', 'customer');
   admin = await h.signUp('admin@fluxel.test', 'administrator', 'fluxel-operator', 'Ada Admin');
   user = await h.signUp('user@acme.test', 'customer', 'acme', 'Uwe User');
-}, 60_000);
+});
 afterAll(async () => h?.close());
 
 describe('SMS', () => {

@@ -43,7 +43,7 @@ beforeAll(async () => {
   });
   acmeLicense = a.body.license.id;
   globexLicense = g.body.license.id;
-}, 90_000);
+});
 afterAll(async () => h?.close());
 
 describe('IDOR across tenants', () => {

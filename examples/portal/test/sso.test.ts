@@ -53,7 +53,7 @@ beforeAll(async () => {
   erika = await s.h.signUp('erika@acme.test', 'customer', 'acme', 'Erika Mustermann');
   await s.h.signUp('uwe@acme.test', 'customer', 'acme', 'Uwe Unverified');
   await s.h.signUp('admin@fluxel.test', 'administrator', 'fluxel-operator', 'Ada Admin');
-}, 120_000);
+});
 afterAll(async () => s?.close());
 
 async function events(action: string) {
@@ -304,7 +304,7 @@ describe('without trustMfa', () => {
     });
     await u.h.portal.createTenant('acme', 'Acme GmbH', 'customer');
     ulla = await u.h.signUp('ulla@acme.test', 'customer', 'acme', 'Ulla');
-  }, 120_000);
+  });
   afterAll(async () => u?.close());
 
   it('an MFA-asserting IdP still leaves the portal second factor to do', async () => {

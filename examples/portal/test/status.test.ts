@@ -55,7 +55,7 @@ beforeAll(async () => {
   await h.portal.createTenant('acme', 'Acme GmbH', 'customer');
   admin = await h.signUp('admin@fluxel.test', 'administrator', 'fluxel-operator', 'Ada Admin');
   keyUser = await h.signUp('key@acme.test', 'key-user', 'acme', 'Kai Key');
-}, 90_000);
+});
 afterAll(async () => h?.close());
 
 describe('classifiers', () => {
@@ -322,7 +322,7 @@ describe('failing components', () => {
     });
     agent = new Agent({ connect: { ca: pki.caPem } });
     client = new TestClient(broken.portal.url, agent);
-  }, 90_000);
+  });
   afterAll(async () => {
     await broken?.close();
     await agent?.close();

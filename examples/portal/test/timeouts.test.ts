@@ -22,7 +22,7 @@ beforeAll(async () => {
       keepAliveMs: 1000,
     },
   });
-}, 60_000);
+});
 
 afterAll(async () => {
   await h?.close();

@@ -20,7 +20,7 @@ beforeAll(async () => {
   await h.portal.createTenant('globex', 'Globex AG', 'customer');
   acme = await h.signUp('key@acme.test', 'key-user', 'acme', 'Kai Key');
   globex = await h.signUp('key@globex.test', 'key-user', 'globex', 'Gina Globex');
-}, 120_000);
+});
 
 afterAll(async () => {
   await h?.close();

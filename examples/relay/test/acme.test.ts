@@ -9,7 +9,7 @@ import { readdirSync, statSync } from 'node:fs';
 import { connect as connectTcp } from 'node:net';
 import { join } from 'node:path';
 import { connect, type PeerCertificate } from 'node:tls';
-import { missingDependency } from '@fluxel/internal/testing';
+import { missingDependency, READY_BOUND_MS } from '@fluxel/internal/testing';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import {
   freePort,
@@ -79,7 +79,7 @@ describe('ACME failures', () => {
       const acme = h.relay.acme;
       expect(acme).toBeDefined();
       await vi.waitFor(() => expect(h.audited('tls.certificate.failed')).toHaveLength(1), {
-        timeout: 15_000,
+        timeout: READY_BOUND_MS,
       });
       const [failed] = h.audited('tls.certificate.failed');
       expect(failed).toMatchObject({
@@ -101,7 +101,7 @@ describe('ACME failures', () => {
     } finally {
       if (!closed) await h.close();
     }
-  }, 120_000);
+  });
 });
 
 describe.skipIf(skip)('ACME certificates from Pebble', () => {
@@ -132,7 +132,7 @@ describe.skipIf(skip)('ACME certificates from Pebble', () => {
     harnesses.push(first);
     const port = first.relay.port;
     await vi.waitFor(() => expect(first.audited('tls.certificate.obtained')).toHaveLength(1), {
-      timeout: 30_000,
+      timeout: READY_BOUND_MS,
     });
     expect(first.audited('tls.certificate.failed')).toEqual([]);
     const status = first.relay.tlsStatus();
@@ -170,7 +170,9 @@ describe.skipIf(skip)('ACME certificates from Pebble', () => {
     harnesses.push(second);
     expect(second.relay.tlsStatus()).toMatchObject({ source: 'acme', serial: status.serial });
     expect(serialOf((await handshake(second.relay.port, root)).peer)).toBe(status.serial);
-    await vi.waitFor(() => expect(second.relay.tlsStatus().nextRenewal?.source).toBe('fraction'));
+    await vi.waitFor(() => expect(second.relay.tlsStatus().nextRenewal?.source).toBe('fraction'), {
+      timeout: READY_BOUND_MS,
+    });
     expect(second.relay.tlsStatus().nextRenewal?.at.getTime()).toBeGreaterThan(
       Date.now() + 86_400_000,
     );
@@ -180,7 +182,7 @@ describe.skipIf(skip)('ACME certificates from Pebble', () => {
     expect(second.audited('tls.certificate.failed')).toEqual([]);
     await second.close();
     harnesses.splice(harnesses.indexOf(second), 1);
-  }, 180_000);
+  });
 });
 
 describe.skipIf(skip)('ACME renewal on a running relay (8-second certificates)', () => {
@@ -213,11 +215,11 @@ describe.skipIf(skip)('ACME renewal on a running relay (8-second certificates)',
     const harness = h;
     const port = harness.relay.port;
     await vi.waitFor(() => expect(harness.audited('tls.certificate.obtained')).toHaveLength(1), {
-      timeout: 30_000,
+      timeout: READY_BOUND_MS,
     });
     const firstSerial = harness.relay.tlsStatus().serial;
     await vi.waitFor(() => expect(harness.audited('tls.certificate.obtained')).toHaveLength(2), {
-      timeout: 30_000,
+      timeout: READY_BOUND_MS,
     });
     const renewed = harness.relay.tlsStatus();
     expect(renewed.serial).not.toBe(firstSerial);
@@ -225,5 +227,5 @@ describe.skipIf(skip)('ACME renewal on a running relay (8-second certificates)',
     const { peer, authorized } = await handshake(port, root);
     expect(authorized).toBe(true);
     expect(serialOf(peer)).toBe(renewed.serial);
-  }, 120_000);
+  });
 });

@@ -2,8 +2,10 @@
  * The start script's alert target (`RELAY_ALERTS_URL` + `RELAY_ALERTS_SECRET`): both or
  * neither, an https URL, a secret the portal accepts; errors name the variable, never the secret.
  */
+
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
+import { READY_BOUND_MS } from '@fluxel/internal/testing';
 import { describe, expect, it } from 'vitest';
 import { alertsTarget } from '../src/alerts-hook.ts';
 
@@ -47,12 +49,12 @@ describe('alertsTarget', () => {
       {
         env: { PATH: process.env.PATH, RELAY_ALERTS_URL: URL_OK, RELAY_DEV_TOKENS: '0' },
         encoding: 'utf8',
-        timeout: 60_000,
+        timeout: READY_BOUND_MS,
       },
     );
     expect(run.status).toBe(1);
     expect(run.stderr).toContain(
       'relay: RELAY_ALERTS_URL and RELAY_ALERTS_SECRET go together (RELAY_ALERTS_SECRET is missing)',
     );
-  }, 70_000);
+  });
 });

@@ -135,7 +135,7 @@ for (const backend of backends) {
           rateLimit: { perLicense: RATE_LIMIT, perIp: 1_000_000, windowMs: 3_600_000 },
         },
       });
-    }, 60_000);
+    });
 
     afterAll(async () => {
       await limited?.close();

@@ -5,7 +5,7 @@
  * `FLUXEL_EVENTS` receive `license.activate` and `mailbox.received` with metadata only; with the
  * brokers unreachable the relay keeps serving and counts (and audits) what it could not publish.
  */
-import { missingDependency } from '@fluxel/internal/testing';
+import { missingDependency, READY_BOUND_MS } from '@fluxel/internal/testing';
 import amqp from 'amqplib';
 import { type NatsConnection, connect as natsConnect } from 'nats';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -26,7 +26,7 @@ const PAYLOAD_MARKER = 'feed-secret-reference-7731';
 
 async function amqpReachable(): Promise<boolean> {
   try {
-    const model = await amqp.connect(amqpUrl, { timeout: 2000 });
+    const model = await amqp.connect(amqpUrl, { timeout: READY_BOUND_MS });
     model.on('error', () => {});
     await model.close();
     return true;
@@ -37,7 +37,11 @@ async function amqpReachable(): Promise<boolean> {
 
 async function natsReachable(): Promise<boolean> {
   try {
-    const nc = await natsConnect({ servers: natsUrl, timeout: 2000, maxReconnectAttempts: 0 });
+    const nc = await natsConnect({
+      servers: natsUrl,
+      timeout: READY_BOUND_MS,
+      maxReconnectAttempts: 0,
+    });
     await (await nc.jetstreamManager()).getAccountInfo();
     await nc.close();
     return true;
@@ -55,7 +59,7 @@ const skipNats = (await natsReachable())
   : missingDependency(`NATS JetStream at ${natsUrl}`, 'start nats-server -js or set NATS_URL');
 if (skipNats) console.warn(`${skipNats}: NATS feed test skipped`);
 
-async function until<T>(what: string, check: () => T | undefined, ms = 10_000): Promise<T> {
+async function until<T>(what: string, check: () => T | undefined, ms = READY_BOUND_MS): Promise<T> {
   const deadline = Date.now() + ms;
   for (;;) {
     const value = check();
@@ -179,7 +183,6 @@ describe('event feed', () => {
       expect(stats?.dropped).toBe(0);
       expect(stats?.published).toBeGreaterThanOrEqual(3);
     },
-    30_000,
   );
 
   it.skipIf(skipNats)(
@@ -191,10 +194,8 @@ describe('event feed', () => {
       const h = await startHarness({ relay: { feed: { natsUrl } } });
       harnesses.push(h);
       const f = await flow(h);
-      await until(
-        'the JetStream acks',
-        () => ((h.relay.feed.stats().nats?.published ?? 0) >= 3 ? true : undefined),
-        15_000,
+      await until('the JetStream acks', () =>
+        (h.relay.feed.stats().nats?.published ?? 0) >= 3 ? true : undefined,
       );
       // A string filter (not an array): nats-server 2.9 has no multi-subject filters.
       const consumer = await nc.jetstream().consumers.get(FEED_STREAM, {
@@ -207,7 +208,7 @@ describe('event feed', () => {
         ['mailbox.received', 'license.activate', 'credentials.put'].every((t) =>
           events.some((e) => e.type === t),
         );
-      const deadline = Date.now() + 15_000;
+      const deadline = Date.now() + READY_BOUND_MS;
       while (!complete() && Date.now() < deadline) {
         for await (const msg of await consumer.fetch({ max_messages: 100, expires: 1000 })) {
           const text = msg.string();
@@ -221,7 +222,6 @@ describe('event feed', () => {
       checkEvents(events, raw, f, h);
       expect(h.relay.feed.stats().nats?.dropped).toBe(0);
     },
-    30_000,
   );
 
   it('brokers unreachable: the relay keeps serving and counts and audits what it dropped', async () => {
@@ -255,7 +255,7 @@ describe('event feed', () => {
     expect(drops.map((d) => d.data?.sink).sort()).toEqual(['amqp', 'nats']);
     expect(drops[0]).toMatchObject({ outcome: 'failure', reason: 'queue-full' });
     expect(JSON.stringify(drops)).not.toContain(f.licenseKey);
-  }, 30_000);
+  });
 
   it('retries with backoff until confirmed, in order; full queue and close drop and count', async () => {
     const confirmed: string[] = [];

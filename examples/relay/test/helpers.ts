@@ -1,8 +1,10 @@
 /** Test wiring: a counterpart, a relay on an in-memory PGlite, clients pinned to the dev CA. */
+
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type AuditEvent, MemoryStore } from '@fluxel/audit';
+import { READY_BOUND_MS } from '@fluxel/internal/testing';
 import { createDpopSigner, type DpopSigner, generateKeyPair } from '@fluxel/license';
 import { createRelayClient, type NodeRelayClient, spkiPin } from '@fluxel/relay-client/node';
 import {
@@ -185,7 +187,7 @@ export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 export async function redisReachable(): Promise<boolean> {
   const probe = createClient({
     url: REDIS_URL,
-    socket: { connectTimeout: 2000, reconnectStrategy: false },
+    socket: { connectTimeout: READY_BOUND_MS, reconnectStrategy: false },
   });
   probe.on('error', () => {});
   try {
@@ -203,7 +205,10 @@ export const POSTGRES_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127
 
 /** Whether that PostgreSQL answers. */
 export async function postgresReachable(): Promise<boolean> {
-  const probe = new pg.Client({ connectionString: POSTGRES_URL, connectionTimeoutMillis: 2000 });
+  const probe = new pg.Client({
+    connectionString: POSTGRES_URL,
+    connectionTimeoutMillis: READY_BOUND_MS,
+  });
   try {
     await probe.connect();
     await probe.query('SELECT 1');

@@ -26,7 +26,7 @@ beforeAll(async () => {
   const tokens = await made.client.tokens();
   accessToken = tokens?.accessToken as string;
   licenseId = tokens?.licenseId as string;
-}, 60_000);
+});
 
 afterAll(async () => {
   await h?.close();

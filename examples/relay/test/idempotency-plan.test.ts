@@ -30,7 +30,7 @@ describe.skipIf(skip !== undefined)('relay_idempotency plans on PostgreSQL', () 
   beforeAll(async () => {
     database = await openDatabase({ url: POSTGRES_URL, schema });
     h = await startHarness({ database });
-  }, 60_000);
+  });
 
   /**
    * The table's counters, complete: each backend flushes its counters lazily, so every pooled
@@ -100,5 +100,5 @@ describe.skipIf(skip !== undefined)('relay_idempotency plans on PostgreSQL', () 
     expect(after.inserted - before.inserted).toBeGreaterThanOrEqual(SENDS);
     expect(after.updated - before.updated).toBeGreaterThanOrEqual(SENDS);
     expect(after.seqScans - before.seqScans).toBe(0);
-  }, 120_000);
+  });
 });

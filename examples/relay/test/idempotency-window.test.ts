@@ -46,7 +46,7 @@ describe.each([
       },
     };
     h = await startHarness({ database: counted });
-  }, 60_000);
+  });
 
   afterAll(async () => {
     await h?.close();

@@ -58,7 +58,7 @@ describe.skipIf(skip)('two relay instances over one PostgreSQL', () => {
       });
     clientA = client(a);
     clientB = client(b);
-  }, 60_000);
+  });
 
   afterAll(async () => {
     await clientA?.close();

@@ -44,7 +44,7 @@ beforeAll(async () => {
     body: { kind: 'api-key', fields: { apiKey: API_KEY, webhookSecret: h.webhookSecret } },
   });
   accessToken = (await client.tokens())?.accessToken as string;
-}, 60_000);
+});
 
 afterAll(async () => {
   await h?.close();

@@ -16,7 +16,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { missingDependency } from '@fluxel/internal/testing';
+import { missingDependency, READY_BOUND_MS } from '@fluxel/internal/testing';
 import { createDpopSigner, generateKeyPair } from '@fluxel/license';
 import {
   createRelayClient,
@@ -78,7 +78,7 @@ describe.skipIf(skip)('a relay instance killed with SIGKILL mid-run', () => {
         fail(new Error(`relay child exited (${code}) before it was ready`)),
       );
     });
-  }, 60_000);
+  });
 
   afterAll(async () => {
     if (child && child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
@@ -155,7 +155,7 @@ describe.skipIf(skip)('a relay instance killed with SIGKILL mid-run', () => {
 
     // Kill the child while it holds sends in flight (not yet forwarded), after the sends it
     // did forward have been recorded.
-    const deadline = Date.now() + 20_000;
+    const deadline = Date.now() + READY_BOUND_MS;
     while (held.size < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     expect(held.size).toBeGreaterThanOrEqual(2);
     await new Promise((r) => setTimeout(r, 200));
@@ -166,7 +166,7 @@ describe.skipIf(skip)('a relay instance killed with SIGKILL mid-run', () => {
 
     // The held sends are pending rows of the dead instance: retried at A, refused as "in
     // progress" until the lease has passed, then taken over and forwarded once.
-    const until = Date.now() + 40_000;
+    const until = Date.now() + READY_BOUND_MS;
     while ((await outbox.stats()).depth > 0 && Date.now() < until)
       await new Promise((r) => setTimeout(r, 100));
     const stats = await outbox.stats();
@@ -184,5 +184,5 @@ describe.skipIf(skip)('a relay instance killed with SIGKILL mid-run', () => {
     const delivered = a.audited('relay.send').filter((e) => e.outcome === 'success');
     for (const id of heldAtKill)
       expect(delivered.filter((e) => e.data?.idempotencyKey === id)).toHaveLength(1);
-  }, 60_000);
+  });
 });

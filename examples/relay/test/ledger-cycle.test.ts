@@ -52,7 +52,7 @@ describe.each(backends)('send ledger cycles on $name', ({ postgres }) => {
       },
     };
     ledger = new SendLedger(counted, () => NOW);
-  }, 60_000);
+  });
 
   afterAll(async () => {
     if (postgres) await database?.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);

@@ -5,7 +5,7 @@
  * instead of re-reading the table every second. No timing assertions: the outcomes are counted.
  */
 import { randomUUID } from 'node:crypto';
-import { missingDependency } from '@fluxel/internal/testing';
+import { missingDependency, READY_BOUND_MS } from '@fluxel/internal/testing';
 import type { DpopSigner } from '@fluxel/license';
 import type { NodeRelayClient } from '@fluxel/relay-client/node';
 import { type Database, openDatabase } from '@fluxel-example/kit/database';
@@ -43,7 +43,7 @@ describe('mailbox long-polls of one license (PGlite)', () => {
 
   beforeAll(async () => {
     h = await startHarness({ relay: { mailboxPollsPerLicense: CAP } });
-  }, 60_000);
+  });
   afterAll(async () => {
     await h?.close();
   });
@@ -62,7 +62,7 @@ describe('mailbox long-polls of one license (PGlite)', () => {
     );
     // The refused ones answer at once; the held ones wait for an event (or the 30 s wait).
     await vi.waitFor(() => expect(settled.length).toBeGreaterThanOrEqual(EXCESS), {
-      timeout: 60_000,
+      timeout: READY_BOUND_MS,
       interval: 50,
     });
     const refused = settled.slice(0, EXCESS);
@@ -85,7 +85,7 @@ describe('mailbox long-polls of one license (PGlite)', () => {
       expect(((res.json?.events ?? []) as { id: string }[]).map((e) => e.id)).toEqual([hook.id]);
     // Their slots are free again: a new waiting poll is admitted (and finds the event).
     expect((await poll(1)).status).toBe(200);
-  }, 90_000);
+  });
 });
 
 const skip = (await postgresReachable())
@@ -119,7 +119,7 @@ describe.skipIf(skip)('mailbox notifications across instances (PostgreSQL)', () 
     const relay = { databaseUrl: POSTGRES_URL, databaseSchema: schema };
     a = await startHarness({ database: counted, relay });
     b = await startHarness({ relay, dataDir: a.dataDir });
-  }, 60_000);
+  });
 
   afterAll(async () => {
     await b?.close();
@@ -137,7 +137,7 @@ describe.skipIf(skip)('mailbox notifications across instances (PostgreSQL)', () 
     expect((await client.pickup({ wait: 4 })).events).toEqual([]);
     // Before the wait and once at its end; the old loop read once a second (5 times).
     expect(reads).toBeLessThanOrEqual(2);
-  }, 60_000);
+  });
 
   it('an event stored by another instance wakes a poll waiting here (LISTEN/NOTIFY), with at most two reads of the mailbox', async () => {
     // A connection of its own: its webhook reaches this license alone.
@@ -146,7 +146,7 @@ describe.skipIf(skip)('mailbox notifications across instances (PostgreSQL)', () 
     const waiting = client.pickup({ wait: 30 });
     // The poll has read (empty) and waits.
     await vi.waitFor(() => expect(reads).toBeGreaterThanOrEqual(1), {
-      timeout: 30_000,
+      timeout: READY_BOUND_MS,
       interval: 20,
     });
     const hook = await b.hook('shop-2', { secret: a.webhookSecret });
@@ -155,7 +155,7 @@ describe.skipIf(skip)('mailbox notifications across instances (PostgreSQL)', () 
     expect(events.map((e) => e.id)).toEqual([hook.id]);
     // One read before the wait, one after the wake-up (none on a timer).
     expect(reads).toBeLessThanOrEqual(2);
-  }, 90_000);
+  });
 });
 
 describe('mailbox long-poll settings', () => {

@@ -140,5 +140,5 @@ describe.skipIf(skip)('migration lock over one PostgreSQL', () => {
     } finally {
       await connector.close();
     }
-  }, 60_000);
+  });
 });

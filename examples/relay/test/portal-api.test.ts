@@ -48,7 +48,7 @@ beforeAll(async () => {
   });
   licenseId = issued.license.id;
   licenseKey = issued.key;
-}, 60_000);
+});
 
 afterAll(async () => {
   await h?.close();

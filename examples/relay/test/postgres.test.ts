@@ -21,7 +21,7 @@ describe.skipIf(!available)('relay on PostgreSQL', () => {
   beforeAll(async () => {
     database = await openDatabase({ url, schema });
     h = await startHarness({ database });
-  }, 60_000);
+  });
 
   afterAll(async () => {
     await h?.close();

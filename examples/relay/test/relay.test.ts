@@ -24,7 +24,7 @@ beforeAll(async () => {
     connection: CONNECTION,
     body: { kind: 'api-key', fields: { apiKey: API_KEY, webhookSecret: h.webhookSecret } },
   });
-}, 60_000);
+});
 
 afterAll(async () => {
   await h?.close();

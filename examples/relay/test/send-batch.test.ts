@@ -113,8 +113,7 @@ for (const backend of backends) {
           rateLimit: { perLicense: 5, perIp: 1_000_000, windowMs: 3_600_000 },
         },
       });
-      // Two relays on PGlite (migrations, KEK, TLS): a minute is not enough on two busy cores.
-    }, 180_000);
+    });
 
     afterAll(async () => {
       await limited?.close();

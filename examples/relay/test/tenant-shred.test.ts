@@ -88,7 +88,7 @@ beforeAll(async () => {
     relay: { portal: { token: TOKEN }, tenantKeyRecheckMs: 200 },
   });
   for (let i = 0; i < 2; i++) generatedKeys.push((await generateKeyPair()).privateJwk);
-}, 60_000);
+});
 
 afterAll(async () => {
   for (const c of clients) await c.close();

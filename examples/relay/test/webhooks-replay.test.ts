@@ -50,7 +50,7 @@ function replaySuite(
       cleanup = prepared.cleanup;
       h = await startHarness(prepared.options);
       license = await hookedLicense(h, `replay-${randomUUID().slice(0, 8)}`);
-    }, 60_000);
+    });
 
     afterAll(async () => {
       await h?.close();

@@ -93,7 +93,7 @@ describe('storing a webhook secret', () => {
     device = opened.device;
     await opened.client.activate({ body: { licenseKey: await h.issueKey('secret-rules') } });
     accessToken = (await opened.client.tokens())?.accessToken as string;
-  }, 60_000);
+  });
 
   afterAll(async () => h?.close());
 

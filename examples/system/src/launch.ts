@@ -45,7 +45,10 @@ export interface SystemOptions {
   readonly env?: Partial<Record<ComponentName, Record<string, string>>>;
   /** Every output line of every component (the demo echoes some). */
   readonly onLine?: (component: string, line: string) => void;
-  /** Readiness bound per component (default 120 s: PGlite's first open is slow on a busy machine). */
+  /**
+   * Readiness bound per component (default 300 s: a bound against a hang, not a budget — PGlite's
+   * first open and a cold tsx start take several times as long on a busy machine).
+   */
   readonly readyTimeoutMs?: number;
   /**
    * Picks the port of a component that must know it before it starts (counterpart and portal
@@ -172,7 +175,9 @@ export async function startSystem(options: SystemOptions): Promise<System> {
   const relayDataDir = join(dataDir, 'relay');
   const portalDataDir = join(dataDir, 'portal');
   const caPath = join(relayDataDir, 'tls', 'ca.pem');
-  const readyTimeout = options.readyTimeoutMs ?? 120_000;
+  // A bound against a hang, not a budget: on a busy machine start-up takes several times as
+  // long as idle, and waiting longer is harmless (issue 21).
+  const readyTimeout = options.readyTimeoutMs ?? 300_000;
   const schema = options.databaseSchema ?? 'fluxel_demo';
   const db = (suffix: string, key: string): Record<string, string> =>
     options.databaseUrl ? { DATABASE_URL: options.databaseUrl, [key]: `${schema}_${suffix}` } : {};
@@ -407,7 +412,7 @@ export async function startSystem(options: SystemOptions): Promise<System> {
         env: { FLUXEL_AGENT_KEY_PASSPHRASE: secrets.agentPassphrase, ...env },
         logDir,
         onLine: line('agent'),
-        timeoutMs: 90_000,
+        timeoutMs: 300_000,
       });
       let parsed: Record<string, unknown> | undefined;
       if (json)

@@ -70,11 +70,12 @@ export async function inviteAndSignUp(
   if (invited.status !== 200 && invited.status !== 201)
     throw new Error(`portal: invitation refused (${invited.status})`);
   const escaped = input.email.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-  const mailAt = await portal.waitFor(new RegExp(`e-mail to ${escaped}`), 30_000, from);
+  // A bound against a hang, not a budget: the mail line comes when the busy machine gets to it.
+  const mailAt = await portal.waitFor(new RegExp(`e-mail to ${escaped}`), 300_000, from);
   const at = portal.lines.findIndex((l, i) => i >= from && l === mailAt.input);
   const [, token] = await portal.waitFor(
     /\/invite\/([A-Za-z0-9_-]{16,})/,
-    30_000,
+    300_000,
     Math.max(at, from),
   );
   const client = new PortalClient(system.portalUrl, system.ca);

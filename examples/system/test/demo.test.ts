@@ -2,6 +2,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { get } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { READY_BOUND_MS } from '@fluxel/internal/testing';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { licenseAdminClient } from '../src/admin.ts';
@@ -53,7 +54,7 @@ describe('pnpm dev demo', () => {
       },
       logDir: join(dataDir, 'test-logs'),
     });
-    await demo.waitFor(/^demo ready$/, 150_000);
+    await demo.waitFor(/^demo ready$/, READY_BOUND_MS);
     return demo;
   };
   const ctrlC = async (demo: Service) => {
@@ -87,8 +88,8 @@ describe('pnpm dev demo', () => {
       ),
     ) as { mails: { to: string[]; subject: string }[] };
     expect(viewer.mails.map((m) => m.to)).toContainEqual(['keyuser@demo-merchant.test']);
-    await first.waitFor(/\[alert\] critical second-activation/, 30_000);
-    await first.waitFor(/\[agent\] inbox: /, 60_000); // a payment webhook reached the agent
+    await first.waitFor(/\[alert\] critical second-activation/, READY_BOUND_MS);
+    await first.waitFor(/\[agent\] inbox: /, READY_BOUND_MS); // a payment webhook reached the agent
     const state = JSON.parse(readFileSync(join(dataDir, 'demo.json'), 'utf8')) as {
       licenseId: string;
     };
@@ -113,8 +114,8 @@ describe('pnpm dev demo', () => {
     const licenses = await admin.list('demo-merchant');
     admin.close();
     expect(licenses.map((l) => l.id)).toEqual([state.licenseId]); // nothing created again
-    await second.waitFor(/\[agent\] inbox: /, 60_000); // and the agent still works after the restart
+    await second.waitFor(/\[agent\] inbox: /, READY_BOUND_MS); // and the agent still works after the restart
     expect(existsSync(join(dataDir, 'agents/demo/inbox'))).toBe(true);
     await ctrlC(second);
-  }, 300_000);
+  });
 });

@@ -4,6 +4,7 @@
  * used when reachable (a fresh schema per system, dropped afterwards; much faster to start than
  * PGlite), else every component falls back to its embedded PGlite files.
  */
+
 import {
   mkdtempSync,
   readdirSync,
@@ -16,6 +17,7 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { publicJwk, signingKeyFromSeed } from '@fluxel/audit';
+import { READY_BOUND_MS } from '@fluxel/internal/testing';
 import pg from 'pg';
 import { type System, type SystemOptions, startSystem } from '../src/index.ts';
 
@@ -26,7 +28,10 @@ let pgUrl: Promise<string | undefined> | undefined;
 export function databaseUrl(): Promise<string | undefined> {
   pgUrl ??= (async () => {
     const url = process.env.DATABASE_URL ?? DEFAULT_PG;
-    const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 2000 });
+    const client = new pg.Client({
+      connectionString: url,
+      connectionTimeoutMillis: READY_BOUND_MS,
+    });
     try {
       await client.connect();
       await client.end();
@@ -181,7 +186,7 @@ export function relayAuditKeyFile(system: System): string {
 export async function waitUntil<T>(
   what: string,
   probe: () => T | undefined | Promise<T | undefined>,
-  timeoutMs = 30_000,
+  timeoutMs = READY_BOUND_MS,
 ): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {

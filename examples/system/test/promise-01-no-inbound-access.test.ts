@@ -31,7 +31,7 @@ describe('promise 1: no inbound access to the merchant', () => {
   let sys: Booted;
   beforeAll(async () => {
     sys = await boot();
-  }, 120_000);
+  });
   afterAll(async () => sys?.close());
 
   it('the agent refuses a relay whose certificate does not chain to the given CA, and never listens', async () => {
@@ -84,5 +84,5 @@ describe('promise 1: no inbound access to the merchant', () => {
     const relayPid = sys.services.relay?.pid as number;
     expect(socketInodes(relayPid).some((s) => listening.has(s))).toBe(true);
     await agent.stop();
-  }, 120_000);
+  });
 });

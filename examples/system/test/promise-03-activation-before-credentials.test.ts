@@ -9,7 +9,7 @@ describe('promise 3: activation before credentials', () => {
   let sys: Booted;
   beforeAll(async () => {
     sys = await boot();
-  }, 120_000);
+  });
   afterAll(async () => sys?.close());
 
   it('credentials are refused before activation — by the agent, over a device request, and through the portal API', async () => {
@@ -73,5 +73,5 @@ describe('promise 3: activation before credentials', () => {
     // Nothing was stored for the refused attempts: the relay's storage never saw the values.
     const storage = (await sys.relayStorage()).toString('latin1');
     expect(storage).not.toContain('siphon-attempt-1');
-  }, 120_000);
+  });
 });

@@ -13,7 +13,7 @@ describe("promise 4: relay, don't store", () => {
   let sys: Booted;
   beforeAll(async () => {
     sys = await boot();
-  }, 120_000);
+  });
   afterAll(async () => sys?.close());
 
   it('with the third party down the agent keeps the record in its outbox and delivers it once later; the relay keeps no payload', async () => {
@@ -48,14 +48,10 @@ describe("promise 4: relay, don't store", () => {
 
     // Back up: the agent retries by itself (the relay's Retry-After, 30 s) and it arrives once.
     await sys.counterpartAdmin('POST', '/admin/outage', { down: false });
-    const delivered = await waitUntil(
-      'delivery after the outage',
-      async () => {
-        const hits = (await effects()).filter((e) => JSON.stringify(e.body).includes(marker));
-        return hits.length > 0 ? hits : undefined;
-      },
-      75_000,
-    );
+    const delivered = await waitUntil('delivery after the outage', async () => {
+      const hits = (await effects()).filter((e) => JSON.stringify(e.body).includes(marker));
+      return hits.length > 0 ? hits : undefined;
+    });
     await new Promise((r) => setTimeout(r, 1500));
     expect((await effects()).filter((e) => JSON.stringify(e.body).includes(marker))).toHaveLength(
       1,
@@ -65,5 +61,5 @@ describe("promise 4: relay, don't store", () => {
     expect(readdirSync(join(dir, 'rejected')).length).toBe(0);
     expect((await sys.relayStorage()).toString('latin1')).not.toContain(marker);
     await agent.stop();
-  }, 150_000);
+  });
 });

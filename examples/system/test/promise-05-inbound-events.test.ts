@@ -10,7 +10,7 @@ describe('promise 5: the one exception — inbound events', () => {
   let sys: Booted;
   beforeAll(async () => {
     sys = await boot();
-  }, 120_000);
+  });
   afterAll(async () => sys?.close());
 
   it('a signed webhook is held encrypted until the agent picks it up; after seven days it is deleted', async () => {
@@ -52,5 +52,5 @@ describe('promise 5: the one exception — inbound events', () => {
     expect(once.code).toBe(0);
     expect(inbox(dir).some((f) => f.startsWith(held.id))).toBe(false);
     expect(inbox(dir)).toHaveLength(1);
-  }, 150_000);
+  });
 });

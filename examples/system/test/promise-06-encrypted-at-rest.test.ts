@@ -10,7 +10,7 @@ describe('promise 6: encrypted at rest', () => {
   beforeAll(async () => {
     sys = await boot();
     dispatcher = new Agent({ connect: { ca: readFileSync(sys.caPath, 'utf8') } });
-  }, 120_000);
+  });
   afterAll(async () => {
     await dispatcher?.close();
     await sys?.close();
@@ -106,5 +106,5 @@ describe('promise 6: encrypted at rest', () => {
       effects.effects.some((e) => JSON.stringify(e.body).includes(text));
     expect(delivered(`${marker}-order`)).toBe(false);
     expect(delivered(`${marker}-other`)).toBe(true);
-  }, 150_000);
+  });
 });

@@ -6,7 +6,7 @@ describe('promise 7: narrow internal API', () => {
   let sys: Booted;
   beforeAll(async () => {
     sys = await boot();
-  }, 120_000);
+  });
   afterAll(async () => sys?.close());
 
   it('the license lifecycle runs through the LicenseAdmin gRPC API only: create, get, list, lock, unlock, rebind', async () => {
@@ -52,5 +52,5 @@ describe('promise 7: narrow internal API', () => {
     for (const a of ['create', 'get', 'list', 'lock', 'unlock', 'rebind'])
       expect(actions).toContain(`admin.license.${a}:success`);
     expect(actions).toContain('admin.license.get:denied');
-  }, 120_000);
+  });
 });

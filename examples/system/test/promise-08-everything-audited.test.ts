@@ -16,7 +16,7 @@ describe('promise 8: everything is audited', () => {
   let sys: Booted;
   beforeAll(async () => {
     sys = await boot();
-  }, 120_000);
+  });
   afterAll(async () => sys?.close());
 
   it('the run is in a log that `fluxel-audit verify` accepts, and a second activation raised an alert', async () => {
@@ -69,5 +69,5 @@ describe('promise 8: everything is audited', () => {
     writeFileSync(join(copy, segment), tampered);
     expect(verify(copy, keyFile).status).toBe(1);
     await sys.startComponent('relay');
-  }, 120_000);
+  });
 });

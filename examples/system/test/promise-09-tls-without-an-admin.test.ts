@@ -2,7 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { connect } from 'node:tls';
 import { evaluate } from '@fluxel/acme-lite/node';
-import { missingDependency } from '@fluxel/internal/testing';
+import { missingDependency, READY_BOUND_MS } from '@fluxel/internal/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   type Pebble,
@@ -34,7 +34,7 @@ describe.skipIf(skip)('promise 9: TLS without an admin', () => {
   let sys: Booted;
   beforeAll(async () => {
     pebble = await startPebble();
-  }, 60_000);
+  });
   afterAll(async () => {
     await sys?.close();
     await pebble?.stop();
@@ -57,7 +57,7 @@ describe.skipIf(skip)('promise 9: TLS without an admin', () => {
     const relay = sys.services.relay;
     const pid = relay?.pid;
     const port = Number(new URL(sys.relayUrl).port);
-    await relay?.waitFor(/TLS certificate installed/, 60_000);
+    await relay?.waitFor(/TLS certificate installed/, READY_BOUND_MS);
     const root = await pebble.root();
     const served = await waitUntil('the ACME certificate on new connections', async () => {
       const r = await issuerOf(port, root).catch(() => undefined);
@@ -68,5 +68,5 @@ describe.skipIf(skip)('promise 9: TLS without an admin', () => {
     expect(relay?.running).toBe(true);
     const result = await evaluate(DOMAIN, { host: '127.0.0.1', port, ca: root });
     expect(result).toMatchObject({ ok: true, trusted: true });
-  }, 150_000);
+  });
 });

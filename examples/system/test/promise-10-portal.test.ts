@@ -20,7 +20,7 @@ describe('promise 10: a portal people can trust', () => {
         name: 'Kira Key',
       })
     ).user;
-  }, 180_000);
+  });
   afterAll(async () => {
     await admin?.close();
     await sys?.close();
@@ -77,5 +77,5 @@ describe('promise 10: a portal people can trust', () => {
     expect(String(pdf.headers['content-type'])).toContain('application/pdf');
     expect(pdf.bytes.subarray(0, 5).toString('latin1')).toBe('%PDF-');
     await user.close();
-  }, 120_000);
+  });
 });

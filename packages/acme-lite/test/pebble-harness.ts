@@ -10,6 +10,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { makeTestPki } from '@fluxel/internal/pki';
+import { READY_BOUND_MS } from '@fluxel/internal/testing';
 import { Agent, fetch as undiciFetch } from 'undici';
 
 export interface PebbleOptions {
@@ -66,13 +67,17 @@ export function makeCa(
   return makeTestPki({ dir, names, caName });
 }
 
-async function waitFor(check: () => Promise<boolean>, what: string, ms = 15_000): Promise<void> {
+async function waitFor(
+  check: () => Promise<boolean>,
+  what: string,
+  ms = READY_BOUND_MS,
+): Promise<void> {
   const deadline = Date.now() + ms;
   for (let delay = 10; Date.now() < deadline; delay = Math.min(200, delay * 2)) {
     if (await check().catch(() => false)) return;
     await new Promise((r) => setTimeout(r, delay));
   }
-  throw new Error(`${what} did not come up`);
+  throw new Error(`${what} did not come up within ${ms} ms`);
 }
 
 export async function startPebble(options: PebbleOptions = {}): Promise<Pebble> {

@@ -68,7 +68,7 @@ describe('durability', () => {
     const report = await verifyPath(dir, { publicKeys: [key] });
     expect(report.findings).toEqual([]);
     expect(report.lastSeq).toBeGreaterThanOrEqual(Math.max(...acked.keys()));
-  }, 60_000);
+  });
 
   it('a torn final line (never acknowledged) is cut on open and recorded in a signed recover checkpoint', async () => {
     const { dir, segment } = await writeLog(12, { key });

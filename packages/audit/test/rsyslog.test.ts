@@ -3,7 +3,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
 import { join } from 'node:path';
 import { makeTestPki } from '@fluxel/internal/pki';
-import { missingDependency } from '@fluxel/internal/testing';
+import { missingDependency, waitUntilReady } from '@fluxel/internal/testing';
 import { afterAll, describe, expect, it } from 'vitest';
 import { AuditLog, attachSink, generateSigningKey, MemoryStore } from '../src/index.ts';
 import { syslogSink } from '../src/node.ts';
@@ -61,19 +61,20 @@ input(type="imtcp" port="${port}" address="127.0.0.1" ruleset="audit")
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   daemons.push(daemon);
-  // Wait until it accepts connections.
-  for (let i = 0; i < 100; i++) {
-    const ok = await new Promise<boolean>((resolve) => {
-      const s = connect(port, '127.0.0.1');
-      s.on('connect', () => {
-        s.destroy();
-        resolve(true);
-      });
-      s.on('error', () => resolve(false));
-    });
-    if (ok) break;
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  // Ready when it accepts connections (it used to give up silently after 100 tries).
+  await waitUntilReady(
+    `rsyslogd to accept connections on 127.0.0.1:${port}`,
+    () =>
+      new Promise<boolean>((resolve) => {
+        const s = connect(port, '127.0.0.1');
+        s.on('connect', () => {
+          s.destroy();
+          resolve(true);
+        });
+        s.on('error', () => resolve(false));
+      }),
+    { intervalMs: 50 },
+  );
   return {
     port,
     lines: () => (existsSync(out) ? readFileSync(out, 'utf8').split('\n').filter(Boolean) : []),

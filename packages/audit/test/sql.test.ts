@@ -1,5 +1,5 @@
 import { PGlite } from '@electric-sql/pglite';
-import { missingDependency } from '@fluxel/internal/testing';
+import { missingDependency, READY_BOUND_MS } from '@fluxel/internal/testing';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AuditLog, generateSigningKey, type SqlClient, SqlStore } from '../src/index.ts';
@@ -142,7 +142,7 @@ const url = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test
 let client: pg.Client | undefined;
 let skip: string | undefined;
 try {
-  client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 3000 });
+  client = new pg.Client({ connectionString: url, connectionTimeoutMillis: READY_BOUND_MS });
   await client.connect();
 } catch {
   client = undefined;

@@ -2,7 +2,7 @@
  * Test helpers shared by the packages' vitest suites. Never bundled into a package.
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 /** The repository root (the folder holding `pnpm-workspace.yaml`). */
@@ -22,21 +22,61 @@ export function missingDependency(what: string, howToGet: string): string {
 }
 
 /**
- * The folder of published test vectors (`../shared/vectors` beside the repository, or
- * `FLUXEL_VECTORS_DIR`). Returns `{ dir }` when present, `{ skip }` with a reason when not;
- * under CI its absence throws.
+ * How long a start-up may take before a test calls it hung: 5 minutes for a server, a
+ * database, a browser or a child process to become ready. A bound, not a budget (issue 21):
+ * on a busy machine start-up takes several times as long as on an idle one, and waiting
+ * longer is harmless, so it only ends a hang (vitest's own limits are longer still).
  */
-export function vectorsDir():
-  | { dir: string; skip?: undefined }
-  | { dir?: undefined; skip: string } {
-  const dir = resolve(process.env.FLUXEL_VECTORS_DIR ?? join(repoRoot, '../shared/vectors'));
-  if (existsSync(dir)) return { dir };
-  return {
-    skip: missingDependency(
-      `the shared test vectors folder ${dir}`,
-      'clone the project beside its shared/ folder or set FLUXEL_VECTORS_DIR',
-    ),
-  };
+export const READY_BOUND_MS = 300_000;
+
+/**
+ * Polls `probe` until it returns a value (anything but `undefined` or `false`) and returns
+ * it; a probe that throws counts as "not yet". Past `boundMs` it throws an error naming
+ * `what` it waited for, how long, and the probe's last error. Use it for readiness (a port,
+ * a line, a health check), never to time a behaviour.
+ */
+export async function waitUntilReady<T>(
+  what: string,
+  probe: () => T | undefined | false | Promise<T | undefined | false>,
+  options: { boundMs?: number; intervalMs?: number } = {},
+): Promise<T> {
+  const boundMs = options.boundMs ?? READY_BOUND_MS;
+  const started = Date.now();
+  let lastError: unknown;
+  for (;;) {
+    try {
+      const value = await probe();
+      if (value !== undefined && value !== false) return value;
+    } catch (error) {
+      lastError = error;
+    }
+    const waited = Date.now() - started;
+    if (waited > boundMs) {
+      const last = lastError instanceof Error ? `; last error: ${lastError.message}` : '';
+      throw new Error(`timed out after ${Math.round(waited / 1000)} s waiting for ${what}${last}`);
+    }
+    await new Promise((r) => setTimeout(r, options.intervalMs ?? 100));
+  }
+}
+
+/**
+ * The test vectors of a package, kept in the repository under `<packageDir>/vectors/` (e.g.
+ * Wycheproof in `vectors/wycheproof/`, unmodified, with its licence and source noted there).
+ * `files` are the paths under that folder the test reads. Returns `{ dir }` when every file
+ * is there, `{ skip }` with the reason when one is missing; under CI (`ci`, default `inCI`) a
+ * missing file throws, so a vector test never skips there.
+ */
+export function vectorsDir(
+  packageDir: string,
+  files: readonly string[],
+  ci: boolean = inCI,
+): { dir: string; skip?: undefined } | { dir?: undefined; skip: string } {
+  const dir = join(packageDir, 'vectors');
+  const missing = files.filter((file) => !existsSync(join(dir, file)));
+  if (missing.length === 0) return { dir };
+  const message = `the test vector file(s) ${missing.join(', ')} in ${dir} are not available (they are part of the repository: restore them with \`git checkout -- ${relative(repoRoot, dir)}\`)`;
+  if (ci) throw new Error(`CI=true and ${message}`);
+  return { skip: message };
 }
 
 /** One fenced code block of a README. */

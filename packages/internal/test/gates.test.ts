@@ -64,7 +64,7 @@ describe('api-report gate', () => {
     const drift = runScript('api-report.mjs', dir);
     expect(drift.status).toBe(1);
     expect(drift.output).toContain('the public API differs from etc/gate-demo.api.md');
-  }, 60_000);
+  });
 
   it('fails on a report for a subpath that is no longer exported', () => {
     const dir = fakePackage({
@@ -79,7 +79,7 @@ describe('api-report gate', () => {
     expect(stale.output).toContain(
       'etc/gate-demo-gone.api.md reports a subpath that is not exported',
     );
-  }, 60_000);
+  });
 });
 
 describe('pack-check gate', () => {
@@ -103,7 +103,7 @@ describe('pack-check gate', () => {
     const result = runScript('pack-check.mjs', dir);
     expect(result.output).not.toContain('bundle:');
     expect(result.status).toBe(0);
-  }, 60_000);
+  });
 
   it('fails when the core reaches a node: module through a chunk, naming module and file', () => {
     const dir = fakePackage(
@@ -116,7 +116,7 @@ describe('pack-check gate', () => {
     const result = runScript('pack-check.mjs', dir);
     expect(result.status).toBe(1);
     expect(result.output).toContain('@fluxel/gate-demo reaches node:crypto (in dist/chunk.js)');
-  }, 60_000);
+  });
 
   it('treats an unprefixed Node builtin like a node: one', () => {
     const dir = fakePackage(
@@ -130,7 +130,7 @@ describe('pack-check gate', () => {
     const result = runScript('pack-check.mjs', dir);
     expect(result.status).toBe(1);
     expect(result.output).toContain('reaches crypto');
-  }, 60_000);
+  });
 
   it('enforces a package forbidImports rule', () => {
     const dir = fakePackage(
@@ -143,7 +143,7 @@ describe('pack-check gate', () => {
     const result = runScript('pack-check.mjs', dir);
     expect(result.status).toBe(1);
     expect(result.output).toContain('must not pull in jose/sign');
-  }, 60_000);
+  });
 
   it('fails publint when an exported file is missing', () => {
     const { 'dist/index.d.ts': _dropped, ...rest } = clean;
@@ -151,5 +151,5 @@ describe('pack-check gate', () => {
     const result = runScript('pack-check.mjs', dir);
     expect(result.status).toBe(1);
     expect(result.output).toMatch(/publint: .*types.*does not exist/);
-  }, 60_000);
+  });
 });

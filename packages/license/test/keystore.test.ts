@@ -2,7 +2,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { missingDependency } from '@fluxel/internal/testing';
+import { missingDependency, READY_BOUND_MS } from '@fluxel/internal/testing';
 import { describe, expect, it } from 'vitest';
 import { loadOrCreateDeviceKey, MemoryKeyStore } from '../src/lib/device.ts';
 import { EncryptedFileKeyStore } from '../src/lib/node.ts';
@@ -26,7 +26,7 @@ function runChild(args: string[], env: NodeJS.ProcessEnv, underSession: boolean)
       cwd: packageDir,
       env,
       encoding: 'utf8',
-      timeout: 60_000,
+      timeout: READY_BOUND_MS,
     },
   );
   const lines = result.stdout.trim().split('\n');

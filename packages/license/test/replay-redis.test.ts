@@ -1,5 +1,5 @@
 /** The Redis replay store against the machine's real Redis (`REDIS_URL`, default localhost). */
-import { missingDependency } from '@fluxel/internal/testing';
+import { missingDependency, READY_BOUND_MS } from '@fluxel/internal/testing';
 import { createClient } from 'redis';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createDpopSigner } from '../src/lib/dpop.ts';
@@ -12,7 +12,7 @@ const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 async function connect() {
   const client = createClient({
     url: REDIS_URL,
-    socket: { connectTimeout: 2000, reconnectStrategy: false },
+    socket: { connectTimeout: READY_BOUND_MS, reconnectStrategy: false },
   });
   client.on('error', () => undefined);
   try {

@@ -4,7 +4,7 @@
  * suite runs over both; activation races run with parallel connections on PostgreSQL.
  */
 import { PGlite } from '@electric-sql/pglite';
-import { missingDependency } from '@fluxel/internal/testing';
+import { missingDependency, READY_BOUND_MS } from '@fluxel/internal/testing';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SqlLicenseStore } from '../src/lib/sql.ts';
@@ -18,7 +18,7 @@ let lite: PGlite;
 beforeAll(async () => {
   lite = new PGlite();
   await lite.waitReady;
-}, 120_000);
+});
 afterAll(async () => {
   await lite?.close();
 });
@@ -33,7 +33,7 @@ async function connect(): Promise<pg.Pool | string> {
   const pool = new pg.Pool({
     connectionString: DATABASE_URL,
     max: 16,
-    connectionTimeoutMillis: 3000,
+    connectionTimeoutMillis: READY_BOUND_MS,
   });
   try {
     await pool.query('SELECT 1');
@@ -82,7 +82,7 @@ describe.skipIf(skip !== undefined)(`PostgreSQL ${skip ?? ''}`, () => {
       expect(stored?.deviceJkt).toBe(winner.signer.jkt);
       expect(stored?.version).toBe(2);
     }
-  }, 60_000);
+  });
 
   it('the migration is idempotent and only keyed hashes are stored', async () => {
     const table = `${schema}.mig_${suffix()}`;

@@ -1,11 +1,11 @@
 /**
- * Wycheproof vectors (../shared/vectors/wycheproof) against the signature paths this package
+ * Wycheproof vectors (vectors/wycheproof/, unmodified, source in its README) against the signature paths this package
  * verifies with: ECDSA P-256 / SHA-256 with P1363 signatures (DPoP proofs, ES256) and
  * Ed25519 (license tokens), on both backends. Every `invalid` case must be rejected and every
  * `valid` case accepted.
  */
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { vectorsDir } from '@fluxel/internal/testing';
 import { describe, expect, it } from 'vitest';
 import { toPublicJwk } from '../src/jwk.ts';
@@ -23,7 +23,11 @@ interface Group {
   tests: Vector[];
 }
 
-const vectors = vectorsDir();
+const FILES = ['ecdsa_secp256r1_sha256_p1363_test.json', 'ed25519_test.json'];
+const vectors = vectorsDir(
+  resolve(import.meta.dirname, '..'),
+  FILES.map((file) => `wycheproof/${file}`),
+);
 const hex = (text: string) => new Uint8Array(Buffer.from(text, 'hex'));
 
 // Wycheproof writes coordinates as signed big-endian hex; JWK wants exactly 32 bytes.

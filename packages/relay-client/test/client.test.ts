@@ -26,7 +26,7 @@ beforeAll(async () => {
   pki = makePki('Fluxel Test Relay CA');
   rogue = makePki('Public Looking Root CA');
   relay = await startRelay(pki);
-}, 60_000);
+});
 
 afterAll(async () => {
   await Promise.all(clients.map((c) => c.close()));

@@ -39,7 +39,7 @@ beforeAll(async () => {
     retry: { attempts: 2, baseDelayMs: 5, maxDelayMs: 10 },
   });
   await client.activate({ body: { licenseKey: await relay.issueKey() } });
-}, 60_000);
+});
 
 afterAll(async () => {
   await client?.close();

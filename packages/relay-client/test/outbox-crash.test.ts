@@ -5,12 +5,14 @@
  *     leases are held): after restarts every message reached the effect log, exactly once
  *     after deduplication by idempotency key; raw duplicates are counted (at-least-once).
  */
+
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { READY_BOUND_MS } from '@fluxel/internal/testing';
 import { afterAll, describe, expect, it } from 'vitest';
 import { missingDependency, repoRoot } from '../../internal/src/testing.ts';
 import { FileOutboxStore } from '../src/node.ts';
@@ -79,7 +81,7 @@ function run(args: string[]): Child {
   return { proc, lines, exited };
 }
 
-async function until(check: () => boolean, timeoutMs = 20_000): Promise<void> {
+async function until(check: () => boolean, timeoutMs = READY_BOUND_MS): Promise<void> {
   const end = Date.now() + timeoutMs;
   while (!check()) {
     if (Date.now() > end) throw new Error('timed out waiting for the child');

@@ -110,8 +110,11 @@ export class Inbox<T> {
     }
   }
 
-  /** The first message (already received or still to come) matching `predicate`. */
-  waitFor(predicate: (message: T) => boolean = () => true, timeoutMs = 5000): Promise<T> {
+  /**
+   * The first message (already received or still to come) matching `predicate`. The default
+   * bound (5 minutes) only ends a hang: on a busy machine a mail may take long (issue 21).
+   */
+  waitFor(predicate: (message: T) => boolean = () => true, timeoutMs = 300_000): Promise<T> {
     const found = this.messages.find(predicate);
     if (found !== undefined) return Promise.resolve(found);
     return new Promise<T>((resolve, reject) => {
