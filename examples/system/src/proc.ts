@@ -11,6 +11,13 @@ import { join, resolve } from 'node:path';
 import { LIFELINE_ENV, LIFELINE_FD } from './lifeline.ts';
 import { eachLine } from './lines.ts';
 
+/**
+ * How long a wait for a process (a line, an exit) may take before it is a failure: a bound,
+ * not a budget — generous, so a busy machine that needs longer still passes (the tests' own
+ * READY_BOUND_MS in `@fluxel/internal/testing` is the same 5 minutes).
+ */
+export const READY_BOUND_MS = 300_000;
+
 /** The repository root. */
 export const repoRoot = resolve(import.meta.dirname, '../../..');
 /** `--import` target that lets node run the examples' TypeScript entry points. */
@@ -98,7 +105,7 @@ export class Service {
   }
 
   /** Waits for a line matching `pattern` (seen before or later); fails when the process exits first or after `timeoutMs`. */
-  async waitFor(pattern: RegExp, timeoutMs = 60_000, from = 0): Promise<RegExpMatchArray> {
+  async waitFor(pattern: RegExp, timeoutMs = READY_BOUND_MS, from = 0): Promise<RegExpMatchArray> {
     const deadline = Date.now() + timeoutMs;
     let index = from;
     for (;;) {
@@ -176,7 +183,10 @@ export async function runOnce(
   options: ServiceOptions & { timeoutMs?: number },
 ): Promise<{ code: number | null; stdout: string; lines: string[] }> {
   const service = new Service(options);
-  const timer = setTimeout(() => service.child.kill('SIGKILL'), options.timeoutMs ?? 60_000);
+  const timer = setTimeout(
+    () => service.child.kill('SIGKILL'),
+    options.timeoutMs ?? READY_BOUND_MS,
+  );
   const { code } = await service.exited;
   clearTimeout(timer);
   return { code, stdout: service.lines.join('\n'), lines: service.lines };
