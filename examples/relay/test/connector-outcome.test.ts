@@ -51,7 +51,6 @@ async function answering(status: number): Promise<{ url: string; received: () =>
     req.on('end', () => res.writeHead(status, { 'content-type': 'application/json' }).end('{}'));
   });
   const port = await listen(server);
-  // eslint-disable-next-line @microsoft/sdl/no-insecure-url -- a loopback test server
   return { url: `http://127.0.0.1:${port}`, received: () => received };
 }
 
@@ -60,7 +59,6 @@ describe('counterpart connector: not executed vs unknown outcome', () => {
     const probe = createNetServer();
     const port = await listen(probe);
     await cleanup.pop()?.(); // closed again: nothing listens on the port now
-    // eslint-disable-next-line @microsoft/sdl/no-insecure-url -- a closed loopback port
     expect(await send(`http://127.0.0.1:${port}`)).toEqual({ kind: 'unavailable' });
   });
 
@@ -109,7 +107,6 @@ describe('counterpart connector: not executed vs unknown outcome', () => {
       });
     });
     const port = await listen(server);
-    // eslint-disable-next-line @microsoft/sdl/no-insecure-url -- a loopback test server
     expect(await send(`http://127.0.0.1:${port}`)).toEqual({
       kind: 'unknown',
       reason: 'connection lost',
@@ -136,7 +133,6 @@ describe('counterpart connector: not executed vs unknown outcome', () => {
       });
     });
     const port = await listen(server);
-    // eslint-disable-next-line @microsoft/sdl/no-insecure-url -- a loopback test server
     expect(await send(`http://127.0.0.1:${port}`)).toEqual({
       kind: 'delivered',
       upstreamStatus: 200,
