@@ -31,11 +31,11 @@ export async function startHarness(): Promise<Harness> {
     apiKey: API_KEY,
     webhook: { url: 'https://127.0.0.1:9/unset', secret: webhookSecret, ca: tls.ca },
   });
-  // 30 s (was 5 s): relay, counterpart and test share one event loop here, and on two busy
-  // cores a batch of 100 forwards can keep an answer past 5 s. The relay treats a timeout as
-  // "not executed" (it releases the key; the retry forwards again, a duplicate at a third party
-  // that does not deduplicate by Idempotency-Key) — the likely cause of this suite's duplicate
-  // deliveries in loaded CI runs, a known gap for issue 21, not what these tests are about.
+  // 30 s: relay, counterpart and test share one event loop here, and on two busy cores a batch
+  // of 100 forwards can keep an answer past 5 s. Since issue 21 a timeout no longer causes a
+  // duplicate (the outcome is unknown: the key stays pending, no second forward within the
+  // 60 s lease), but the record then waits out the lease, which `run --once` does not: at
+  // 300 ms, 400 records arrived once each and 203 were still pending (docs/decisions/0019).
   const connector = counterpartConnector({ baseUrl: counterpart.url, timeoutMs: 30_000 });
   // The tests push hundreds of messages per minute through one license; the relay's rate
   // limits (where it has them) are not what is tested here.

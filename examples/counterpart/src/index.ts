@@ -2,7 +2,7 @@
  * A stand-in third party for the Fluxel relay: a marketplace (order status, shipments) and a
  * payment provider (signed webhooks). It keeps an effect log of everything it accepted, with
  * the idempotency key it was sent, so tests can count deliveries; it can be switched "down"
- * (every business call answers 503) to play an outage.
+ * (every business call answers 503) to play an outage, or to answer late (after executing).
  */
 import { randomUUID, timingSafeEqual } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
@@ -65,6 +65,12 @@ export interface CounterpartOptions {
    * count the relay's re-forwards see every call.
    */
   readonly idempotent?: boolean;
+  /**
+   * Answer business calls this late (ms), after executing them: the effect is recorded at
+   * once, the answer follows. Plays a third party slower than its caller's timeout, whose
+   * caller cannot tell whether the call was executed. Default 0; see also `setAnswerDelay`.
+   */
+  readonly answerDelayMs?: number;
 }
 
 export interface SendWebhookInput {
@@ -95,6 +101,8 @@ export interface Counterpart {
   readonly replayed: number;
   isDown(): boolean;
   setDown(down: boolean): void;
+  /** Answer business calls `ms` late from now on (like `answerDelayMs`; 0 answers at once). */
+  setAnswerDelay(ms: number): void;
   sendPaymentWebhook(input?: SendWebhookInput): Promise<WebhookResult>;
   /** Where payment webhooks go from now on (a provider's "endpoint URL" setting). */
   setWebhookUrl(url: string): void;
@@ -112,6 +120,7 @@ const Shipment = z.strictObject({
 });
 const OrderParams = z.strictObject({ id: z.string().regex(/^[A-Za-z0-9-]{1,64}$/) });
 const Outage = z.strictObject({ down: z.boolean() });
+const AnswerDelay = z.strictObject({ ms: z.number().int().min(0).max(600_000) });
 const WebhookTargetRequest = z.strictObject({
   url: z.url({ protocol: /^https?$/ }).max(2048),
 });
@@ -144,6 +153,7 @@ export async function createCounterpart(options: CounterpartOptions): Promise<Co
   const effects: Effect[] = [];
   let webhookUrl = options.webhook?.url;
   let down = options.down ?? false;
+  let answerDelayMs = options.answerDelayMs ?? 0;
   let refused = 0;
   let replayed = 0;
   // Idempotency store: `operation key` → the request it came with and the first answer.
@@ -207,6 +217,9 @@ export async function createCounterpart(options: CounterpartOptions): Promise<Co
         if (answered.size >= ANSWERED_MAX) answered.delete(answered.keys().next().value as string);
         answered.set(slot, { request: requestText, status, body });
       }
+      // Executed; the answer comes late (the caller may have given up by then).
+      const delay = answerDelayMs;
+      if (delay > 0) await new Promise((resolve) => setTimeout(resolve, delay));
       return reply.code(status).send(body);
     };
   };
@@ -280,6 +293,13 @@ export async function createCounterpart(options: CounterpartOptions): Promise<Co
     down = body.data.down;
     return { down };
   });
+  app.post('/admin/answer-delay', async (req, reply) => {
+    if (!admin(req, reply)) return reply;
+    const body = AnswerDelay.safeParse(req.body);
+    if (!body.success) return problem(reply, 400, 'invalid request: {"ms": 0…600000}');
+    answerDelayMs = body.data.ms;
+    return { ms: answerDelayMs };
+  });
   app.get('/admin/effects', async (req, reply) => {
     if (!admin(req, reply)) return reply;
     return { down, refused, replayed, effects };
@@ -325,6 +345,11 @@ export async function createCounterpart(options: CounterpartOptions): Promise<Co
     },
     setDown: (value) => {
       down = value;
+    },
+    setAnswerDelay: (ms) => {
+      if (!Number.isSafeInteger(ms) || ms < 0)
+        throw new RangeError(`the answer delay must be whole milliseconds ≥ 0, got ${ms}`);
+      answerDelayMs = ms;
     },
     sendPaymentWebhook,
     close: async () => {

@@ -115,6 +115,24 @@ describe('counterpart', () => {
     expect(counterpart.isDown()).toBe(true);
   });
 
+  it('answer delay: executes the call at once and answers late; switched by the admin endpoint', async () => {
+    counterpart = await createCounterpart({ apiKey: API_KEY });
+    expect((await call('/admin/answer-delay', { ms: 3000 })).body).toEqual({ ms: 3000 });
+    let answered = false;
+    const late = call('/orders/A-9/status', { status: 'packed' }).then((res) => {
+      answered = true;
+      return res;
+    });
+    while (counterpart.effects.length === 0) await new Promise((r) => setTimeout(r, 20));
+    expect(answered).toBe(false); // executed, not answered yet
+    expect((await late).status).toBe(200);
+    expect(counterpart.effects).toHaveLength(1);
+    expect((await call('/admin/answer-delay', { ms: -1 })).status).toBe(400);
+    expect(() => counterpart?.setAnswerDelay(1.5)).toThrow(RangeError);
+    counterpart.setAnswerDelay(0);
+    expect((await call('/orders/A-9/status', { status: 'shipped' })).status).toBe(200);
+  });
+
   it('sends Standard Webhooks signed with the whsec_ secret', async () => {
     const secret = generateWebhookSecret();
     const received: { headers: IncomingMessage['headers']; body: string }[] = [];

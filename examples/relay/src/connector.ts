@@ -7,6 +7,7 @@
 import { type JsonValue, jsonShapeProblem } from '@fluxel/relay-client/contract';
 import { Agent, request } from 'undici';
 import { z } from 'zod';
+import { trackConnectFailures } from './connect-failures.ts';
 
 /** A JSON value within the relay contract's bounds (what `send` may answer as `result`). */
 export type JsonResult = z.output<typeof JsonValue>;
@@ -49,8 +50,19 @@ export type ConnectorResult =
     }
   /** The third party refused it for good (4xx). */
   | { readonly kind: 'rejected'; readonly upstreamStatus: number }
-  /** The third party is unavailable (5xx, network): try again later. */
+  /**
+   * Not executed, for certain: the connection never opened (nothing was written), or the third
+   * party answered that it did not process the request (the connector's rule, e.g. 503 while
+   * down). The relay releases the key; try again later.
+   */
   | { readonly kind: 'unavailable'; readonly upstreamStatus?: number; readonly retryAfter?: number }
+  /**
+   * The request may have been executed, the connector cannot tell: a timeout after it was
+   * written, the connection reset or closed before the answer's status arrived, a 5xx that
+   * does not say "not processed". The relay keeps the key pending for its lease and sends
+   * again after it with the same `Idempotency-Key`; never report this as `unavailable`.
+   */
+  | { readonly kind: 'unknown'; readonly reason: string; readonly upstreamStatus?: number }
   /** The connector does not know the operation or its payload. */
   | { readonly kind: 'unsupported'; readonly reason: string };
 
@@ -76,6 +88,11 @@ export interface CounterpartConnectorOptions {
   readonly baseUrl: string;
   /** PEM of a CA to trust for an HTTPS counterpart (verification stays on). */
   readonly ca?: string;
+  /**
+   * Connect timeout, and how long to wait for the answer's headers and for each chunk of its
+   * body; default 10 000. Past it the outcome is unknown (the key stays pending for the
+   * relay's `pendingLeaseMs`; keep that above this).
+   */
   readonly timeoutMs?: number;
 }
 
@@ -86,13 +103,38 @@ function retryAfterSeconds(value: string | string[] | undefined): number | undef
   return Number.isInteger(n) && n >= 0 ? Math.min(n, 86_400) : undefined;
 }
 
-/** The connector for the example counterpart (marketplace + payment provider). */
+/** Why a call's outcome is unknown, for the audit log (a code, never the error's text). */
+function failureReason(error: unknown): string {
+  const code = (error as { code?: unknown } | null)?.code;
+  if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT') return 'timeout';
+  if (code === 'UND_ERR_ABORTED') return 'aborted';
+  return 'connection lost';
+}
+
+/**
+ * The counterpart's answers that say "not processed": 408 (the request was not read in time),
+ * 429 (refused before processing) and 503 (its outage answers 503 and records nothing). Any
+ * other 5xx (500, 502, 504, …) may come after the operation was executed (a failure while
+ * answering, a gateway that gave up waiting): its outcome is unknown.
+ */
+function notProcessed(status: number): boolean {
+  return status === 408 || status === 429 || status === 503;
+}
+
+/**
+ * The connector for the example counterpart (marketplace + payment provider). A connection
+ * that did not open or an answer of {@link notProcessed} is `unavailable` (not executed); a
+ * timeout or broken connection after the request was written, or another 5xx, is `unknown`.
+ * Once the answer's status arrived the outcome is that status's: a body cut off after a 2xx
+ * is `delivered` without a result (it was executed).
+ */
 export function counterpartConnector(options: CounterpartConnectorOptions): Connector & {
   close(): Promise<void>;
 } {
   const timeout = options.timeoutMs ?? 10_000;
+  const tracking = trackConnectFailures({ timeout, ...(options.ca ? { ca: options.ca } : {}) });
   const agent = new Agent({
-    connect: { timeout, ...(options.ca ? { ca: options.ca } : {}) },
+    connect: tracking.connect,
     headersTimeout: timeout,
     bodyTimeout: timeout,
   });
@@ -118,8 +160,9 @@ export function counterpartConnector(options: CounterpartConnectorOptions): Conn
       const apiKey = call.credentials.fields.apiKey;
       if (call.credentials.kind !== 'api-key' || !apiKey)
         return { kind: 'unsupported', reason: 'the connection needs api-key credentials (apiKey)' };
+      let res: Awaited<ReturnType<typeof request>>;
       try {
-        const res = await request(`${base}${path}`, {
+        res = await request(`${base}${path}`, {
           method: 'POST',
           dispatcher: agent,
           headers: {
@@ -130,23 +173,25 @@ export function counterpartConnector(options: CounterpartConnectorOptions): Conn
           body: JSON.stringify(body),
           ...(call.signal ? { signal: call.signal } : {}),
         });
-        const text = await res.body.text();
-        const status = res.statusCode;
-        if (status >= 200 && status < 300) {
-          return delivered(status, text);
-        }
-        if (status === 408 || status === 429 || status >= 500) {
-          const retryAfter = retryAfterSeconds(res.headers['retry-after']);
-          return {
-            kind: 'unavailable',
-            upstreamStatus: status,
-            ...(retryAfter !== undefined ? { retryAfter } : {}),
-          };
-        }
-        return { kind: 'rejected', upstreamStatus: status };
-      } catch {
-        return { kind: 'unavailable' };
+      } catch (error) {
+        if (tracking.failedToConnect(error)) return { kind: 'unavailable' };
+        return { kind: 'unknown', reason: failureReason(error) };
       }
+      const status = res.statusCode;
+      // The status decides; a body cut off (or too slow) only loses the result.
+      const text = await res.body.text().catch(() => '');
+      if (status >= 200 && status < 300) return delivered(status, text);
+      if (notProcessed(status)) {
+        const retryAfter = retryAfterSeconds(res.headers['retry-after']);
+        return {
+          kind: 'unavailable',
+          upstreamStatus: status,
+          ...(retryAfter !== undefined ? { retryAfter } : {}),
+        };
+      }
+      if (status >= 500)
+        return { kind: 'unknown', reason: 'upstream error', upstreamStatus: status };
+      return { kind: 'rejected', upstreamStatus: status };
     },
     close: () => agent.close(),
   };

@@ -47,6 +47,12 @@ export type ForwardOutcome =
   | { readonly kind: 'unsupported'; readonly reason: string }
   /** The third party is unavailable; nothing was executed, the key is free again. */
   | { readonly kind: 'unavailable'; readonly retryAfter: number; readonly upstreamStatus?: number }
+  /**
+   * The third party may have executed it (a timeout or lost connection after the request was
+   * written): the key stays pending until its lease runs out (`retryAfter`, seconds); the
+   * retry after it forwards again with the same `Idempotency-Key`.
+   */
+  | { readonly kind: 'unknown'; readonly retryAfter: number; readonly upstreamStatus?: number }
   /** The key was used before with another body or connection. */
   | { readonly kind: 'conflict' }
   /** A send with this key is in flight (its lease has not run out). */
@@ -143,9 +149,10 @@ export class Forwarder {
       await audited('failure', {}, 'no credentials');
       return { kind: 'no-credentials' };
     }
+    // A connector that throws may have sent the request: its outcome is unknown.
     const result: ConnectorResult = await connector
       .send({ operation, payload: request.payload, credentials, idempotencyKey: key })
-      .catch((): ConnectorResult => ({ kind: 'unavailable' }));
+      .catch((): ConnectorResult => ({ kind: 'unknown', reason: 'connector failed' }));
     if (result.kind === 'delivered') {
       const deliveredAt = clock();
       // The outcome is recorded (batched with other sends' outcomes) and audited before
@@ -187,6 +194,22 @@ export class Forwarder {
       ]);
       return { kind: 'rejected', upstreamStatus: result.upstreamStatus };
     }
+    if (result.kind === 'unknown') {
+      // Not released: a retry within the lease is answered in-progress, the one after it
+      // takes the record over and forwards again with the same Idempotency-Key.
+      const status = result.upstreamStatus;
+      await audited(
+        'failure',
+        { upstreamStatus: status ?? null, cause: result.reason },
+        'upstream outcome unknown',
+      );
+      return {
+        kind: 'unknown',
+        retryAfter: Math.max(1, Math.ceil((now + ledger.pendingLeaseMs - clock()) / 1000)),
+        ...(status !== undefined ? { upstreamStatus: status } : {}),
+      };
+    }
+    // Not executed, for certain: the key is free again.
     await release();
     if (result.kind === 'unsupported') {
       await audited('failure', {}, result.reason);

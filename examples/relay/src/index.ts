@@ -21,6 +21,7 @@ export {
   bearerMatches,
   startAdminServer,
 } from './admin.ts';
+export { type ConnectTracking, trackConnectFailures } from './connect-failures.ts';
 export {
   type Connector,
   type ConnectorCall,

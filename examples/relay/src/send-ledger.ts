@@ -260,6 +260,11 @@ export class SendLedger {
     );
   }
 
+  /** How long a pending record is in flight before a retry may take it over (ms). */
+  get pendingLeaseMs(): number {
+    return this.#leaseMs;
+  }
+
   /**
    * Claims the key (a pending record) and reads the connection's sealed credentials in one
    * statement, batched with the claims and completions of concurrent sends.
@@ -326,7 +331,11 @@ export class SendLedger {
     return taken.rows.length > 0;
   }
 
-  /** Deletes a still pending record: nothing was executed, a retry may claim the key again. */
+  /**
+   * Deletes a still pending record: nothing was executed, a retry may claim the key again.
+   * Only for a send that certainly did not reach the third party; one whose outcome is
+   * unknown stays pending for its lease.
+   */
   async release(licenseId: string, key: string): Promise<void> {
     await this.#db.query(
       "DELETE FROM relay_idempotency WHERE license_id = $1 AND key = $2 AND state = 'pending'",

@@ -9,6 +9,7 @@ import { createDpopSigner, type DpopSigner, generateKeyPair } from '@fluxel/lice
 import { createRelayClient, type NodeRelayClient, spkiPin } from '@fluxel/relay-client/node';
 import {
   type Counterpart,
+  type CounterpartOptions,
   createCounterpart,
   generateWebhookSecret,
   type SendWebhookInput,
@@ -56,6 +57,10 @@ export interface HarnessOptions {
   wrapConnector?: (connector: Connector) => Connector;
   /** Share the data directory (secrets, KEK, TLS) with another harness, as instances do. */
   dataDir?: string;
+  /** Further counterpart options (`idempotent`, `answerDelayMs`, …). */
+  counterpart?: Partial<CounterpartOptions>;
+  /** The counterpart connector's timeout; default 5000 ms. */
+  connectorTimeoutMs?: number;
 }
 
 export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
@@ -65,8 +70,12 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   const counterpart = await createCounterpart({
     apiKey: API_KEY,
     webhook: { url: 'https://127.0.0.1:9/unset', secret: webhookSecret, ca: tls.ca },
+    ...options.counterpart,
   });
-  const connector = counterpartConnector({ baseUrl: counterpart.url, timeoutMs: 5000 });
+  const connector = counterpartConnector({
+    baseUrl: counterpart.url,
+    timeoutMs: options.connectorTimeoutMs ?? 5000,
+  });
   const auditStore = new MemoryStore();
   const clockOffset = { ms: 0 };
   const relay = await createRelay({

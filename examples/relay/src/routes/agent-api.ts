@@ -151,6 +151,20 @@ function sendAnswer(
           ...(outcome.upstreamStatus ? { upstreamStatus: outcome.upstreamStatus } : {}),
         }),
       };
+    case 'unknown':
+      // The in-progress answer's shape: the key is pending until its lease runs out.
+      return {
+        problem: new HttpProblem(
+          503,
+          "the third party's outcome is unknown; retry with the same key after retryAfter",
+          {
+            retryable: true,
+            retryAfter: outcome.retryAfter,
+            upstream,
+            ...(outcome.upstreamStatus ? { upstreamStatus: outcome.upstreamStatus } : {}),
+          },
+        ),
+      };
     case 'conflict':
       return {
         problem: new HttpProblem(409, 'idempotency key reused with another request', {
