@@ -17,7 +17,7 @@ import {
   deviceClaim,
 } from './device-description.js';
 import { htu } from './http.js';
-import { compact, segment } from './jws.js';
+import { compact, segment, signingBytes } from './jws.js';
 
 /**
  * What a proof is for.
@@ -154,7 +154,8 @@ export function createDpopSigner(
       if (request.nonce !== undefined) claims.nonce = request.nonce;
       if (request.body !== undefined) claims.cdg = bodyDigest(request.body);
       const input = `${headerSegment}.${segment(claims)}`;
-      const signature = signer.sign(utf8(input));
+      // Both segments are base64url: the input is ASCII (no TextEncoder needed).
+      const signature = signer.sign(signingBytes(input));
       return compact(input, signature instanceof Promise ? await signature : signature);
     },
   };
