@@ -223,8 +223,10 @@ export function createSigner(jwk: PrivateJwk, backend: SignatureBackend = 'auto'
     sign(data) {
       if (!web) {
         try {
-          // node:crypto's Buffer is a Uint8Array of its own memory: no copy needed.
-          return node.sign(digest, data, keyArg);
+          // A plain Uint8Array over node:crypto's result, not a copy of it (nor the Buffer
+          // itself, whose `slice` would share memory where a Uint8Array's copies).
+          const signature = node.sign(digest, data, keyArg);
+          return new Uint8Array(signature.buffer, signature.byteOffset, signature.byteLength);
         } catch (error) {
           if (backend === 'node') throw error;
           web = webSigner(jwk, alg);
