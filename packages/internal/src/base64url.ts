@@ -11,6 +11,11 @@ for (let i = 0; i < ALPHABET.length; i++) LOOKUP[ALPHABET.charCodeAt(i)] = i;
 
 type BufferLike = {
   from(data: Uint8Array | string, encoding?: string): Uint8Array & { toString(e?: string): string };
+  from(
+    data: ArrayBuffer,
+    byteOffset: number,
+    length: number,
+  ): Uint8Array & { toString(e?: string): string };
 };
 const NodeBuffer = (globalThis as { Buffer?: BufferLike }).Buffer;
 
@@ -30,8 +35,11 @@ export function fromUtf8(bytes: Uint8Array): string {
 /** base64url without padding. */
 export function b64u(bytes: Uint8Array): string {
   if (NodeBuffer) {
-    return NodeBuffer.from(
-      bytes.buffer instanceof ArrayBuffer ? bytes : new Uint8Array(bytes),
+    // A view of the same memory, not a copy (a SharedArrayBuffer's bytes are copied).
+    return (
+      bytes.buffer instanceof ArrayBuffer
+        ? NodeBuffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+        : NodeBuffer.from(new Uint8Array(bytes))
     ).toString('base64url');
   }
   let out = '';
@@ -59,7 +67,8 @@ export function b64u(bytes: Uint8Array): string {
 
 /** base64url of the UTF-8 bytes of a string. */
 export function b64uText(text: string): string {
-  return b64u(utf8(text));
+  // Node.js: encoded from Buffer's pool, without a fresh ArrayBuffer from TextEncoder.
+  return NodeBuffer ? NodeBuffer.from(text, 'utf8').toString('base64url') : b64u(utf8(text));
 }
 
 /**

@@ -26,6 +26,7 @@ export type NodeSignKey = NodeKeyObject | { key: NodeKeyObject; dsaEncoding: 'ie
 export interface NodeHash {
   update(data: Uint8Array | string): NodeHash;
   digest(): Uint8Array;
+  digest(encoding: 'base64url'): string;
 }
 
 /** The subset of `node:crypto` used by the packages. */

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { b64u, equalBytes, fromB64u, fromUtf8, utf8 } from '../src/base64url.ts';
+import { b64u, b64uText, equalBytes, fromB64u, fromUtf8, utf8 } from '../src/base64url.ts';
 
 describe('base64url', () => {
   it('matches RFC 4648 test vectors (base64url, unpadded)', () => {
@@ -28,6 +28,31 @@ describe('base64url', () => {
         expect(fromB64u(text)).toEqual(bytes);
       }),
     );
+  });
+
+  it('encodes exactly the bytes of a view (offset and length), of shared memory too', () => {
+    fc.assert(
+      fc.property(
+        fc.uint8Array({ minLength: 1, maxLength: 80 }),
+        fc.nat(),
+        fc.nat(),
+        (bytes, a, b) => {
+          const start = a % bytes.length;
+          const end = start + (b % (bytes.length - start + 1));
+          const view = bytes.subarray(start, end);
+          expect(b64u(view)).toBe(Buffer.from(bytes.slice(start, end)).toString('base64url'));
+          const shared = new Uint8Array(new SharedArrayBuffer(bytes.length));
+          shared.set(bytes);
+          expect(b64u(shared.subarray(start, end))).toBe(b64u(view));
+        },
+      ),
+    );
+  });
+
+  it('b64uText is base64url of the UTF-8 bytes', () => {
+    for (const text of ['', 'a', 'é', '𝄞 ü', '{"htu":"https://x/é"}'])
+      expect(b64uText(text)).toBe(b64u(utf8(text)));
+    expect(b64uText('é')).toBe('w6k');
   });
 
   it('the pure-JS path (no Buffer, as in browsers) gives the same results', async () => {

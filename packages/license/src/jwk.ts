@@ -2,9 +2,9 @@
  * Public keys as JWK (RFC 7517) and their thumbprints (RFC 7638). Two key types are used:
  * ES256 (EC P-256) for device keys, EdDSA (Ed25519) or ES256 for the authority's token keys.
  */
-import { b64u, fromB64u, utf8 } from '../../internal/src/base64url.js';
+import { fromB64u } from '../../internal/src/base64url.js';
 import { LicenseError } from './errors.js';
-import { sha256 } from './hash.js';
+import { sha256B64u } from './hash.js';
 
 /**
  * A signature algorithm this package uses.
@@ -163,5 +163,5 @@ export function jwkThumbprint(jwk: PublicJwk): string {
     jwk.kty === 'EC'
       ? `{"crv":"P-256","kty":"EC","x":"${jwk.x}","y":"${jwk.y}"}`
       : `{"crv":"Ed25519","kty":"OKP","x":"${jwk.x}"}`;
-  return b64u(sha256(utf8(canonical)));
+  return sha256B64u(canonical);
 }

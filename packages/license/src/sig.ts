@@ -10,6 +10,7 @@ import { probeEd25519, probeEs256 } from '../../internal/src/native-probes.js';
 import { type NodeKeyObject, nodeCrypto } from '../../internal/src/node-crypto.js';
 import { LicenseError } from './errors.js';
 import { algorithmOf, type PrivateJwk, type PublicJwk, type SignatureAlgorithm } from './jwk.js';
+import { scratchSignature, scratchSigningInput, segmentBytes, signingBytes } from './lib/jws.js';
 
 /**
  * A public key ready to verify signatures.
@@ -28,6 +29,24 @@ export interface Verifier {
   readonly alg: SignatureAlgorithm;
   /** True when `signature` is valid for `data`; false for any invalid or malformed signature. */
   verify(data: Uint8Array, signature: Uint8Array): boolean | Promise<boolean>;
+}
+
+/**
+ * A verifier of the synchronous native path: it also checks a compact JWS where it stands,
+ * decoding its signing input and signature into reused memory instead of new buffers (what a
+ * request's proof check would otherwise allocate). Internal: the DPoP verifier's hot path.
+ */
+export interface CompactVerifier extends Verifier {
+  /**
+   * Whether the canonical base64url signature after `jws[dot]` is valid for the signing input
+   * `jws[0, dot)`, whose segments the caller checked. False for any invalid signature.
+   */
+  verifyCompact(jws: string, dot: number): boolean;
+}
+
+/** Whether a verifier can check a compact JWS in place ({@link CompactVerifier}). */
+export function isCompactVerifier(verifier: Verifier): verifier is CompactVerifier {
+  return typeof (verifier as Partial<CompactVerifier>).verifyCompact === 'function';
 }
 
 /** A private key ready to sign. */
@@ -138,17 +157,26 @@ export function createVerifier(
     const key = node.createPublicKey({ key: jwkRecord(jwk), format: 'jwk' });
     const keyArg = alg === 'ES256' ? { key, dsaEncoding: 'ieee-p1363' as const } : key;
     const digest = alg === 'ES256' ? 'sha256' : null;
-    return {
+    const verify = (data: Uint8Array, signature: Uint8Array): boolean => {
+      if (signature.length !== SIGNATURE_LENGTH) return false;
+      try {
+        return node.verify(digest, data, keyArg, signature);
+      } catch {
+        return false;
+      }
+    };
+    const verifier: CompactVerifier = {
       alg,
-      verify(data, signature) {
-        if (signature.length !== SIGNATURE_LENGTH) return false;
-        try {
-          return node.verify(digest, data, keyArg, signature);
-        } catch {
-          return false;
-        }
+      verify,
+      verifyCompact(jws, dot) {
+        // Both bytes live in reused memory until the next call: node:crypto reads them now.
+        const text = jws.slice(dot + 1);
+        const signature = scratchSignature(text) ?? segmentBytes(text);
+        if (!signature) return false;
+        return verify(scratchSigningInput(jws, dot) ?? signingBytes(jws.slice(0, dot)), signature);
       },
     };
+    return verifier;
   }
   const keyPromise = webImport(alg, jwk, 'verify');
   return {
@@ -195,7 +223,10 @@ export function createSigner(jwk: PrivateJwk, backend: SignatureBackend = 'auto'
     sign(data) {
       if (!web) {
         try {
-          return new Uint8Array(node.sign(digest, data, keyArg));
+          // A plain Uint8Array over node:crypto's result, not a copy of it (nor the Buffer
+          // itself, whose `slice` would share memory where a Uint8Array's copies).
+          const signature = node.sign(digest, data, keyArg);
+          return new Uint8Array(signature.buffer, signature.byteOffset, signature.byteLength);
         } catch (error) {
           if (backend === 'node') throw error;
           web = webSigner(jwk, alg);

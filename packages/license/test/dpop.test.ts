@@ -141,6 +141,58 @@ describe.each(backends)('DPoP proofs (%s backend)', (backend) => {
     expect(verified.jwk).toEqual(signer.publicJwk);
   });
 
+  it('proofs checked concurrently are each judged on their own bytes (reused decoding memory)', async () => {
+    const a = await device(backend);
+    const b = await device(backend);
+    // A replay store that answers later: every verification is suspended half way, so the
+    // checks of many proofs interleave.
+    const memory = new MemoryReplayStore();
+    const verifier = createDpopVerifier({
+      backend,
+      replay: {
+        remember: (id, ttl) =>
+          new Promise<boolean>((resolve) => setImmediate(() => resolve(memory.remember(id, ttl)))),
+      },
+    });
+    const proofs: { proof: string; valid: boolean; jkt: string }[] = [];
+    for (let i = 0; i < 24; i++) {
+      const who = i % 2 === 0 ? a : b;
+      const proof = await who.signer.proof({ method: 'POST', url: URL_, accessToken: `tok-${i}` });
+      const [h, p, sig] = proof.split('.') as [string, string, string];
+      // Every third proof carries the other device's signature: valid bytes, wrong key.
+      const other = await (i % 2 === 0 ? b : a).signer.proof({ method: 'POST', url: URL_ });
+      const forged = `${h}.${p}.${other.split('.')[2]}`;
+      proofs.push(
+        i % 3 === 2
+          ? { proof: forged, valid: false, jkt: who.signer.jkt }
+          : { proof: `${h}.${p}.${sig}`, valid: true, jkt: who.signer.jkt },
+      );
+    }
+    const outcomes = await Promise.all(
+      proofs.map(({ proof }, i) =>
+        verifier.verify({ method: 'POST', url: URL_, proof, accessToken: `tok-${i}` }).then(
+          (v) => v.jkt,
+          (e: { code?: string }) => e.code,
+        ),
+      ),
+    );
+    expect(outcomes).toEqual(proofs.map((p) => (p.valid ? p.jkt : 'ERR_DPOP_INVALID_PROOF')));
+  });
+
+  it('a signature segment that is not canonical base64url is malformed, not checked', async () => {
+    const { signer } = await device(backend);
+    const proof = await signer.proof({ method: 'GET', url: URL_ });
+    const [h, p, s] = proof.split('.') as [string, string, string];
+    // 64 bytes are 86 characters whose last one carries 4 unused bits: set one of them.
+    const last = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+    const loose = `${s.slice(0, -1)}${last[last.indexOf(s.slice(-1)) | 1]}`;
+    for (const signature of [loose, `${s}=`, `${s.slice(0, 40)}+${s.slice(41)}`]) {
+      await expect(
+        setup(backend).verify({ method: 'GET', url: URL_, proof: `${h}.${p}.${signature}` }),
+      ).rejects.toMatchObject({ code: 'ERR_DPOP_INVALID_PROOF', message: /well-formed/ });
+    }
+  });
+
   it('interoperates with jose in both directions', async () => {
     const { signer, privateJwk } = await device(backend);
     const proof = await signer.proof({ method: 'GET', url: URL_ });

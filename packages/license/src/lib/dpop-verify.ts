@@ -12,6 +12,7 @@
 import { algorithmOf, jwkThumbprint, type PublicJwk, toPublicJwk } from '../jwk.js';
 import {
   createVerifier,
+  isCompactVerifier,
   type SignatureBackend,
   type Verifier,
   type VerifierFactory,
@@ -26,7 +27,13 @@ import {
 } from './dpop-challenge.js';
 import { LicenseError, type LicenseErrorCode } from './errors.js';
 import { htu as normaliseHtu } from './http.js';
-import { MAX_JWS_LENGTH, parseObject, segmentBytes, signingBytes } from './jws.js';
+import {
+  isCanonicalSegment,
+  MAX_JWS_LENGTH,
+  parseObject,
+  segmentBytes,
+  signingBytes,
+} from './jws.js';
 import type { NonceSource } from './nonce.js';
 import type { ReplayStore } from './replay.js';
 
@@ -281,8 +288,6 @@ export function createDpopVerifier(options: DpopVerifierOptions): DpopVerifier {
       const proof = input.proof;
       const first = proof.indexOf('.');
       const second = proof.indexOf('.', first + 1);
-      const malformed = () =>
-        fail('ERR_DPOP_INVALID_PROOF', 'the DPoP proof is not a well-formed JWT');
       if (
         proof.length > MAX_JWS_LENGTH ||
         first < 1 ||
@@ -292,8 +297,8 @@ export function createDpopVerifier(options: DpopVerifierOptions): DpopVerifier {
         throw malformed();
       const key = keyFor(proof.slice(0, first));
       const claims = parseObject(proof.slice(first + 1, second));
-      const signature = segmentBytes(proof.slice(second + 1));
-      if (!claims || !signature) throw malformed();
+      const signature = proof.slice(second + 1);
+      if (!claims || !isCanonicalSegment(signature)) throw malformed();
       const { jti, htm, iat } = claims;
       if (typeof jti !== 'string' || jti.length === 0 || jti.length > JTI_MAX) {
         throw fail('ERR_DPOP_INVALID_PROOF', 'the proof has no valid "jti" claim', 'jti');
@@ -355,7 +360,13 @@ export function createDpopVerifier(options: DpopVerifierOptions): DpopVerifier {
           );
         }
       }
-      let valid = key.verifier.verify(signingBytes(proof.slice(0, second)), signature);
+      const { verifier } = key;
+      let valid = isCompactVerifier(verifier)
+        ? verifier.verifyCompact(proof, second)
+        : verifier.verify(
+            signingBytes(proof.slice(0, second)),
+            segmentBytes(signature) ?? new Uint8Array(0),
+          );
       if (valid instanceof Promise) valid = await valid;
       if (!valid) throw fail('ERR_DPOP_INVALID_PROOF', 'the proof signature is not valid');
       let fresh = options.replay.remember(`${key.jkt}:${jti}`, maxAge + 2 * skew);
@@ -428,6 +439,10 @@ function equalText(claimed: string, expected: string): boolean {
   let diff = 0;
   for (let i = 0; i < expected.length; i++) diff |= claimed.charCodeAt(i) ^ expected.charCodeAt(i);
   return diff === 0;
+}
+
+function malformed(): LicenseError {
+  return fail('ERR_DPOP_INVALID_PROOF', 'the DPoP proof is not a well-formed JWT');
 }
 
 function fail(code: LicenseErrorCode, message: string, claim?: string): LicenseError {

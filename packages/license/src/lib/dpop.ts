@@ -7,8 +7,7 @@
  * A signer made with a `device` description puts it (claim `dvc`) into every proof without an
  * access token — those of activation and refresh — so the server can record it there.
  */
-import { b64u, utf8 } from '../../../internal/src/base64url.js';
-import { sha256 } from '../hash.js';
+import { sha256B64u } from '../hash.js';
 import { jwkThumbprint, type PrivateJwk, type PublicJwk, toPrivateJwk } from '../jwk.js';
 import { createSigner, type SignatureBackend } from '../sig.js';
 import {
@@ -17,7 +16,7 @@ import {
   deviceClaim,
 } from './device-description.js';
 import { htu } from './http.js';
-import { compact, segment } from './jws.js';
+import { compact, segment, signingBytes } from './jws.js';
 
 /**
  * What a proof is for.
@@ -154,7 +153,8 @@ export function createDpopSigner(
       if (request.nonce !== undefined) claims.nonce = request.nonce;
       if (request.body !== undefined) claims.cdg = bodyDigest(request.body);
       const input = `${headerSegment}.${segment(claims)}`;
-      const signature = signer.sign(utf8(input));
+      // Both segments are base64url: the input is ASCII (no TextEncoder needed).
+      const signature = signer.sign(signingBytes(input));
       return compact(input, signature instanceof Promise ? await signature : signature);
     },
   };
@@ -173,7 +173,7 @@ export function createDpopSigner(
  * ```
  */
 export function accessTokenHash(accessToken: string): string {
-  return b64u(sha256(utf8(accessToken)));
+  return sha256B64u(accessToken);
 }
 
 /**
@@ -189,5 +189,5 @@ export function accessTokenHash(accessToken: string): string {
  * ```
  */
 export function bodyDigest(body: Uint8Array | string): string {
-  return b64u(sha256(typeof body === 'string' ? utf8(body) : body));
+  return sha256B64u(body);
 }
