@@ -509,8 +509,14 @@ function checkAppEnv(app, at, service, readBySource, findings) {
 // ---------------------------------------------------------------------------------------------
 // Dockerfiles
 
-/** hadolint-like basics for one Dockerfile's text. */
-export function checkDockerfile(text, where, root = ROOT) {
+/**
+ * The data-store images (deploy/docker/postgres.Dockerfile, redis.Dockerfile) install Debian's
+ * packages on a base image: one stage, no pnpm. Every other Dockerfile builds a Node app.
+ */
+const DATA_STORE_DOCKERFILES = new Set(['postgres.Dockerfile', 'redis.Dockerfile']);
+
+/** hadolint-like basics for one Dockerfile's text; `app: false` for a data-store image. */
+export function checkDockerfile(text, where, root = ROOT, { app = true } = {}) {
   const findings = [];
   const lines = text
     .replace(/\\\n/g, ' ')
@@ -521,9 +527,16 @@ export function checkDockerfile(text, where, root = ROOT) {
     lines.filter((l) => /^ARG\s+\w+=/.test(l)).map((l) => l.replace(/^ARG\s+/, '').split('=')),
   );
   const froms = lines.filter((l) => /^FROM\s/i.test(l));
-  if (froms.length < 2) findings.push(`${where}: not multi-stage`);
+  if (app && froms.length < 2) findings.push(`${where}: not multi-stage`);
+  // An ARG's default may name an earlier ARG (ARG NODE_BUILD_IMAGE=${NODE_IMAGE}).
+  const resolveArg = (value, depth = 0) =>
+    depth > 5
+      ? value
+      : value.replace(/^\$\{?(\w+)\}?$/, (_, a) =>
+          args[a] === undefined ? `$${a}` : resolveArg(args[a], depth + 1),
+        );
   for (const from of froms) {
-    const image = from.split(/\s+/)[1].replace(/^\$\{?(\w+)\}?$/, (_, a) => args[a] ?? `$${a}`);
+    const image = resolveArg(from.split(/\s+/)[1]);
     if (
       /^[a-z0-9]+$/i.test(from.split(/\s+/)[1]) &&
       froms.some((f) => new RegExp(`\\sAS\\s+${from.split(/\s+/)[1]}$`, 'i').test(f))
@@ -558,9 +571,9 @@ export function checkDockerfile(text, where, root = ROOT) {
           findings.push(`${where}: COPY ${src} does not exist`);
     }
   }
-  if (!lines.some((l) => /pnpm\s+.*\bdeploy\b/.test(l)))
+  if (app && !lines.some((l) => /pnpm\s+.*\bdeploy\b/.test(l)))
     findings.push(`${where}: does not use pnpm deploy`);
-  if (!lines.some((l) => /--frozen-lockfile/.test(l)))
+  if (app && !lines.some((l) => /--frozen-lockfile/.test(l)))
     findings.push(`${where}: installs without --frozen-lockfile`);
   return findings;
 }
@@ -591,7 +604,11 @@ export function run(argv = process.argv.slice(2)) {
     : [];
   for (const f of dockerfiles) {
     const path = join(dockerDir, f);
-    findings.push(...checkDockerfile(readFileSync(path, 'utf8'), relative(ROOT, path)));
+    findings.push(
+      ...checkDockerfile(readFileSync(path, 'utf8'), relative(ROOT, path), ROOT, {
+        app: !DATA_STORE_DOCKERFILES.has(f),
+      }),
+    );
     // The build context is the repository: dev data directories hold KEKs and secrets.
     const ignore = `${path}.dockerignore`;
     const patterns = existsSync(ignore)
@@ -603,7 +620,7 @@ export function run(argv = process.argv.slice(2)) {
       if (!patterns.includes(must))
         findings.push(`${relative(ROOT, ignore)}: does not exclude ${must}`);
   }
-  for (const f of ['entrypoint.sh'])
+  for (const f of ['entrypoint.sh', 'postgres-entrypoint.sh'])
     if (existsSync(join(dockerDir, f)) && (statSync(join(dockerDir, f)).mode & 0o111) === 0)
       findings.push(`deploy/docker/${f}: not executable`);
   for (const line of findings) console.log(`check-deploy: ${line}`);
