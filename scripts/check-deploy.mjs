@@ -46,6 +46,13 @@ const SWARM_IGNORED = [
   'userns_mode',
 ];
 
+/**
+ * Top-level keys `docker stack deploy` accepts (its own schema, not the Compose
+ * Specification's): it refuses the file on any other, e.g. `name` ("Additional property name
+ * is not allowed", docker 28.2 client against a 20.10 engine, `pnpm test:swarm`).
+ */
+const STACK_TOP_LEVEL = new Set(['version', 'services', 'networks', 'volumes', 'secrets', 'configs']);
+
 /** Variables the deployment's own runtime reads (deploy/docker/*). */
 const RUNTIME_ENV = new Set(['FLUXEL_CLEAR_STALE_LOCK']);
 /** Read by libraries rather than the apps' sources (node-postgres). */
@@ -248,6 +255,10 @@ export function checkStack(text, { env = {}, stackDir = '.', root = ROOT, releas
   if (!raw || typeof raw !== 'object') return ['yaml: not a mapping'];
   const doc = interpolateTree(raw, env, '', findings);
   findings.push(...schemaFindings(doc));
+
+  for (const key of Object.keys(doc))
+    if (!STACK_TOP_LEVEL.has(key) && !key.startsWith('x-'))
+      findings.push(`${key}: top-level key that docker stack deploy refuses`);
 
   const services = doc.services ?? {};
   const declared = {

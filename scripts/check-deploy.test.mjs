@@ -290,3 +290,7 @@ test('data-store Dockerfiles: one stage and no pnpm allowed, root user and healt
     /without --no-install-recommends/,
   );
 });
+
+test('a top-level key docker stack deploy refuses (name) is reported', () => {
+  expectFinding(check(`name: fluxel\n${STACK}`), /^name: top-level key that docker stack deploy refuses/);
+});

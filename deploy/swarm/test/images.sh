@@ -92,6 +92,11 @@ mv "$ctx/package" "$ctx/node"
 tar -xzf "$pnpm_tgz" -C "$ctx"
 mv "$ctx/package" "$ctx/pnpm"
 cp "$root/deploy/swarm/test/node-base.Dockerfile" "$ctx/Dockerfile"
+# Behind a TLS-inspecting egress proxy the npm registry's certificate chains to a CA only the
+# host trusts (here: NODE_EXTRA_CA_CERTS). The build stages get that bundle (node-build only,
+# never the runtime images); FLUXEL_BUILD_CA overrides it.
+build_ca="${FLUXEL_BUILD_CA:-${NODE_EXTRA_CA_CERTS:-}}"
+if [[ -n "$build_ca" && -r "$build_ca" ]]; then cp "$build_ca" "$ctx/build-ca.pem"; else : >"$ctx/build-ca.pem"; fi
 
 build() { # build <tag> <dockerfile> <context> [build args…]
   local tag="$1" file="$2" dir="$3"

@@ -16,4 +16,7 @@ RUN node --version
 
 FROM node-base AS node-build
 COPY pnpm /usr/local/lib/pnpm
+# The host's CA bundle (images.sh: for a TLS-inspecting egress proxy), for pnpm's downloads.
+COPY build-ca.pem /usr/local/share/fluxel/build-ca.pem
+ENV NODE_EXTRA_CA_CERTS=/usr/local/share/fluxel/build-ca.pem
 RUN ln -s /usr/local/lib/pnpm/bin/pnpm.cjs /usr/local/bin/pnpm && pnpm --version

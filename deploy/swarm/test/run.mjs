@@ -118,7 +118,6 @@ export function deriveStack(text, keep, stackDir) {
   const configs = pick(stack.configs, used('configs'));
   for (const cfg of Object.values(configs)) cfg.file = resolve(stackDir, cfg.file);
   return stringifyYaml({
-    name: stack.name,
     services,
     networks: pick(stack.networks, used('networks')),
     volumes: pick(stack.volumes, used('volumes')),
