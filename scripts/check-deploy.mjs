@@ -51,7 +51,14 @@ const SWARM_IGNORED = [
  * Specification's): it refuses the file on any other, e.g. `name` ("Additional property name
  * is not allowed", docker 28.2 client against a 20.10 engine, `pnpm test:swarm`).
  */
-const STACK_TOP_LEVEL = new Set(['version', 'services', 'networks', 'volumes', 'secrets', 'configs']);
+const STACK_TOP_LEVEL = new Set([
+  'version',
+  'services',
+  'networks',
+  'volumes',
+  'secrets',
+  'configs',
+]);
 
 /** Variables the deployment's own runtime reads (deploy/docker/*). */
 const RUNTIME_ENV = new Set(['FLUXEL_CLEAR_STALE_LOCK']);

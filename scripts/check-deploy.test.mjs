@@ -265,6 +265,7 @@ test('Dockerfile basics: root user, unpinned base, shell-form CMD, missing healt
 test('Dockerfile base through an ARG that names another ARG is resolved and checked', () => {
   expectFinding(
     checkDockerfile(
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: Dockerfile ARG syntax under test
       once(RELAY_DOCKERFILE, 'ARG NODE_BUILD_IMAGE=${NODE_IMAGE}', 'ARG NODE_BUILD_IMAGE=node'),
       'relay',
     ),
@@ -292,5 +293,8 @@ test('data-store Dockerfiles: one stage and no pnpm allowed, root user and healt
 });
 
 test('a top-level key docker stack deploy refuses (name) is reported', () => {
-  expectFinding(check(`name: fluxel\n${STACK}`), /^name: top-level key that docker stack deploy refuses/);
+  expectFinding(
+    check(`name: fluxel\n${STACK}`),
+    /^name: top-level key that docker stack deploy refuses/,
+  );
 });

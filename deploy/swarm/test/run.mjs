@@ -31,6 +31,7 @@ import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const ROOT = resolve(HERE, '../../..');
+// biome-ignore lint/suspicious/noUndeclaredEnvVars: not a turbo task (pnpm test:swarm runs it directly)
 const WORK = process.env.FLUXEL_SWARM_WORK ?? '/var/tmp/fluxel-swarm';
 const SOCK = `unix://${WORK}/engine/docker.sock`;
 const STACK = 'fluxel';
@@ -71,7 +72,12 @@ async function step(name, fn) {
     const figure = (await fn()) ?? '';
     rows.push({ name, ok: true, figure, s: (Date.now() - started) / 1000 });
   } catch (error) {
-    rows.push({ name, ok: false, figure: error.message.split('\n')[0], s: (Date.now() - started) / 1000 });
+    rows.push({
+      name,
+      ok: false,
+      figure: error.message.split('\n')[0],
+      s: (Date.now() - started) / 1000,
+    });
     throw error;
   }
 }
@@ -114,7 +120,8 @@ export function deriveStack(text, keep, stackDir) {
         (s[key] ?? []).map((x) => (typeof x === 'string' ? x : x.source)),
       ),
     );
-  const pick = (all, names) => Object.fromEntries(Object.entries(all).filter(([k]) => names.has(k)));
+  const pick = (all, names) =>
+    Object.fromEntries(Object.entries(all).filter(([k]) => names.has(k)));
   const configs = pick(stack.configs, used('configs'));
   for (const cfg of Object.values(configs)) cfg.file = resolve(stackDir, cfg.file);
   return stringifyYaml({
@@ -146,13 +153,19 @@ async function waitHealthy(services, timeoutMs) {
   let last = '';
   while (Date.now() < deadline) {
     const states = services.map((s) => {
-      const ids = docker(['ps', '-q', '--filter', `label=com.docker.swarm.service.name=${STACK}_${s}`], {
-        quiet: true,
-      }).trim();
+      const ids = docker(
+        ['ps', '-q', '--filter', `label=com.docker.swarm.service.name=${STACK}_${s}`],
+        {
+          quiet: true,
+        },
+      ).trim();
       if (!ids) return `${s}: no container`;
-      const health = docker(['inspect', '--format', '{{.State.Health.Status}}', ...ids.split('\n')], {
-        quiet: true,
-      }).trim();
+      const health = docker(
+        ['inspect', '--format', '{{.State.Health.Status}}', ...ids.split('\n')],
+        {
+          quiet: true,
+        },
+      ).trim();
       return `${s}: ${health.split('\n').join(',')}`;
     });
     last = states.join('; ');
@@ -166,7 +179,9 @@ function table() {
   const lines = [
     '| check | result | figure | seconds |',
     '| --- | --- | --- | --- |',
-    ...rows.map((r) => `| ${r.name} | ${r.ok ? 'ok' : 'FAILED'} | ${r.figure} | ${r.s.toFixed(1)} |`),
+    ...rows.map(
+      (r) => `| ${r.name} | ${r.ok ? 'ok' : 'FAILED'} | ${r.figure} | ${r.s.toFixed(1)} |`,
+    ),
   ];
   return lines.join('\n');
 }
@@ -188,7 +203,12 @@ async function main() {
   });
   const node = docker(['info', '--format', '{{.Swarm.NodeID}}'], { quiet: true }).trim();
   await step('node labels', () => {
-    const labels = ['fluxel.tier=app', 'fluxel.zone=z1', 'fluxel.edge=true', ...customers.map((c) => `fluxel.db-${c}=true`)];
+    const labels = [
+      'fluxel.tier=app',
+      'fluxel.zone=z1',
+      'fluxel.edge=true',
+      ...customers.map((c) => `fluxel.db-${c}=true`),
+    ];
     docker(['node', 'update', ...labels.flatMap((l) => ['--label-add', l]), node], { quiet: true });
     return labels.join(' ');
   });
@@ -208,7 +228,9 @@ async function main() {
       delete env.FLUXEL_SECRETS_OUT;
       for (const name of readdirSync(dir)) {
         docker(['secret', 'rm', name], { quiet: true, check: false });
-        docker(['secret', 'create', '--label', `fluxel.customer=${c}`, name, join(dir, name)], { quiet: true });
+        docker(['secret', 'create', '--label', `fluxel.customer=${c}`, name, join(dir, name)], {
+          quiet: true,
+        });
         n++;
       }
     }
@@ -216,7 +238,14 @@ async function main() {
   });
   const stackFile = join(WORK, 'stack.yml');
   await step('stack deploy (derived from deploy/swarm/stack.yml)', () => {
-    writeFileSync(stackFile, deriveStack(readFileSync(join(ROOT, 'deploy/swarm/stack.yml'), 'utf8'), customers, join(ROOT, 'deploy/swarm')));
+    writeFileSync(
+      stackFile,
+      deriveStack(
+        readFileSync(join(ROOT, 'deploy/swarm/stack.yml'), 'utf8'),
+        customers,
+        join(ROOT, 'deploy/swarm'),
+      ),
+    );
     const images = Object.fromEntries(
       readFileSync(join(WORK, 'images.env'), 'utf8')
         .trim()
@@ -224,10 +253,14 @@ async function main() {
         .map((l) => l.split('=')),
     );
     Object.assign(env, images);
-    docker(['stack', 'deploy', '--resolve-image', 'never', '-c', stackFile, STACK], { quiet: true });
+    docker(['stack', 'deploy', '--resolve-image', 'never', '-c', stackFile, STACK], {
+      quiet: true,
+    });
     return `${customers.length * 4} services`;
   });
-  const services = customers.flatMap((c) => ['postgres', 'redis', 'relay', 'portal'].map((k) => `${k}-${c}`));
+  const services = customers.flatMap((c) =>
+    ['postgres', 'redis', 'relay', 'portal'].map((k) => `${k}-${c}`),
+  );
   await step('every service healthy', async () => {
     const started = Date.now();
     await waitHealthy(services, 10 * 60_000);
@@ -244,7 +277,12 @@ async function main() {
   await step('no PostgreSQL or Redis port published', () => {
     const published = services
       .filter((s) => /^(postgres|redis)-/.test(s))
-      .map((s) => [s, docker(['service', 'inspect', '--format', '{{json .Endpoint.Ports}}', `${STACK}_${s}`], { quiet: true }).trim()])
+      .map((s) => [
+        s,
+        docker(['service', 'inspect', '--format', '{{json .Endpoint.Ports}}', `${STACK}_${s}`], {
+          quiet: true,
+        }).trim(),
+      ])
       .filter(([, p]) => p !== 'null' && p !== '[]');
     if (published.length) throw new Error(`published: ${published.map(([s]) => s).join(', ')}`);
     return 'none';
