@@ -9,6 +9,12 @@ set -eu
 : "${POSTGRES_DB:=postgres}"
 export POSTGRES_USER POSTGRES_DB
 
+# Written after the init scripts succeeded: a data directory without it is a failed first start.
+done_marker="$PGDATA/fluxel-initdb.done"
+if [ -s "$PGDATA/PG_VERSION" ] && [ ! -e "$done_marker" ]; then
+  echo "postgres-entrypoint: $PGDATA holds a first start that did not finish (an init script failed): empty the volume and start again" >&2
+  exit 1
+fi
 if [ ! -s "$PGDATA/PG_VERSION" ]; then
   if [ -z "${POSTGRES_PASSWORD_FILE:-}" ] || [ ! -r "$POSTGRES_PASSWORD_FILE" ]; then
     echo "postgres-entrypoint: set POSTGRES_PASSWORD_FILE to a readable file (the superuser password)" >&2
@@ -29,6 +35,7 @@ if [ ! -s "$PGDATA/PG_VERSION" ]; then
     esac
   done
   pg_ctl -D "$PGDATA" -m fast -w stop
+  touch "$done_marker"
 fi
 
 if [ "${1:-}" = postgres ]; then

@@ -19,7 +19,7 @@
  *    host, verified against the customer's internal CA; no PostgreSQL or Redis port published.
  * A summary table goes to stdout and to $FLUXEL_SWARM_WORK/report.txt. Everything started is
  * stopped at the end, on failure too (`--keep` leaves the engine running for debugging;
- * `engine.sh stop` ends it).
+ * `engine.sh stop` ends it; `--no-build` reuses the images of the last images.sh run).
  */
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -42,6 +42,7 @@ const { values: opts } = parseArgs({
   options: {
     customers: { type: 'string', default: 'alpha' },
     keep: { type: 'boolean', default: false },
+    'no-build': { type: 'boolean', default: false },
   },
   strict: false,
 });
@@ -92,7 +93,8 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
  * file systems are the stack's own.
  */
 export function deriveStack(text, keep, stackDir) {
-  const stack = parseYaml(text, { merge: true });
+  // YAML 1.1 as Docker reads it: `mode: 0400` is octal (1.2 would read decimal 400).
+  const stack = parseYaml(text, { version: '1.1', merge: true });
   const services = {};
   keep.forEach((c, i) => {
     for (const kind of ['relay', 'portal', 'postgres', 'redis']) {
@@ -193,7 +195,8 @@ async function main() {
     return docker(['info', '--format', '{{.ServerVersion}}'], { quiet: true }).trim();
   });
   await step('images: base, node-base, relay, portal, postgres, redis', () => {
-    sh(join(HERE, 'images.sh'), []);
+    // --no-build: the images of the last images.sh run (its image-sizes.tsv and images.env).
+    if (!opts['no-build']) sh(join(HERE, 'images.sh'), []);
     const sizes = readFileSync(join(WORK, 'image-sizes.tsv'), 'utf8')
       .trim()
       .split('\n')
