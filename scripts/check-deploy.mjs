@@ -46,6 +46,20 @@ const SWARM_IGNORED = [
   'userns_mode',
 ];
 
+/**
+ * Top-level keys `docker stack deploy` accepts (its own schema, not the Compose
+ * Specification's): it refuses the file on any other, e.g. `name` ("Additional property name
+ * is not allowed", docker 28.2 client against a 20.10 engine, `pnpm test:swarm`).
+ */
+const STACK_TOP_LEVEL = new Set([
+  'version',
+  'services',
+  'networks',
+  'volumes',
+  'secrets',
+  'configs',
+]);
+
 /** Variables the deployment's own runtime reads (deploy/docker/*). */
 const RUNTIME_ENV = new Set(['FLUXEL_CLEAR_STALE_LOCK']);
 /** Read by libraries rather than the apps' sources (node-postgres). */
@@ -248,6 +262,10 @@ export function checkStack(text, { env = {}, stackDir = '.', root = ROOT, releas
   if (!raw || typeof raw !== 'object') return ['yaml: not a mapping'];
   const doc = interpolateTree(raw, env, '', findings);
   findings.push(...schemaFindings(doc));
+
+  for (const key of Object.keys(doc))
+    if (!STACK_TOP_LEVEL.has(key) && !key.startsWith('x-'))
+      findings.push(`${key}: top-level key that docker stack deploy refuses`);
 
   const services = doc.services ?? {};
   const declared = {
@@ -509,8 +527,14 @@ function checkAppEnv(app, at, service, readBySource, findings) {
 // ---------------------------------------------------------------------------------------------
 // Dockerfiles
 
-/** hadolint-like basics for one Dockerfile's text. */
-export function checkDockerfile(text, where, root = ROOT) {
+/**
+ * The data-store images (deploy/docker/postgres.Dockerfile, redis.Dockerfile) install Debian's
+ * packages on a base image: one stage, no pnpm. Every other Dockerfile builds a Node app.
+ */
+const DATA_STORE_DOCKERFILES = new Set(['postgres.Dockerfile', 'redis.Dockerfile']);
+
+/** hadolint-like basics for one Dockerfile's text; `app: false` for a data-store image. */
+export function checkDockerfile(text, where, root = ROOT, { app = true } = {}) {
   const findings = [];
   const lines = text
     .replace(/\\\n/g, ' ')
@@ -521,9 +545,16 @@ export function checkDockerfile(text, where, root = ROOT) {
     lines.filter((l) => /^ARG\s+\w+=/.test(l)).map((l) => l.replace(/^ARG\s+/, '').split('=')),
   );
   const froms = lines.filter((l) => /^FROM\s/i.test(l));
-  if (froms.length < 2) findings.push(`${where}: not multi-stage`);
+  if (app && froms.length < 2) findings.push(`${where}: not multi-stage`);
+  // An ARG's default may name an earlier ARG (ARG NODE_BUILD_IMAGE=${NODE_IMAGE}).
+  const resolveArg = (value, depth = 0) =>
+    depth > 5
+      ? value
+      : value.replace(/^\$\{?(\w+)\}?$/, (_, a) =>
+          args[a] === undefined ? `$${a}` : resolveArg(args[a], depth + 1),
+        );
   for (const from of froms) {
-    const image = from.split(/\s+/)[1].replace(/^\$\{?(\w+)\}?$/, (_, a) => args[a] ?? `$${a}`);
+    const image = resolveArg(from.split(/\s+/)[1]);
     if (
       /^[a-z0-9]+$/i.test(from.split(/\s+/)[1]) &&
       froms.some((f) => new RegExp(`\\sAS\\s+${from.split(/\s+/)[1]}$`, 'i').test(f))
@@ -558,9 +589,9 @@ export function checkDockerfile(text, where, root = ROOT) {
           findings.push(`${where}: COPY ${src} does not exist`);
     }
   }
-  if (!lines.some((l) => /pnpm\s+.*\bdeploy\b/.test(l)))
+  if (app && !lines.some((l) => /pnpm\s+.*\bdeploy\b/.test(l)))
     findings.push(`${where}: does not use pnpm deploy`);
-  if (!lines.some((l) => /--frozen-lockfile/.test(l)))
+  if (app && !lines.some((l) => /--frozen-lockfile/.test(l)))
     findings.push(`${where}: installs without --frozen-lockfile`);
   return findings;
 }
@@ -591,7 +622,11 @@ export function run(argv = process.argv.slice(2)) {
     : [];
   for (const f of dockerfiles) {
     const path = join(dockerDir, f);
-    findings.push(...checkDockerfile(readFileSync(path, 'utf8'), relative(ROOT, path)));
+    findings.push(
+      ...checkDockerfile(readFileSync(path, 'utf8'), relative(ROOT, path), ROOT, {
+        app: !DATA_STORE_DOCKERFILES.has(f),
+      }),
+    );
     // The build context is the repository: dev data directories hold KEKs and secrets.
     const ignore = `${path}.dockerignore`;
     const patterns = existsSync(ignore)
@@ -603,7 +638,7 @@ export function run(argv = process.argv.slice(2)) {
       if (!patterns.includes(must))
         findings.push(`${relative(ROOT, ignore)}: does not exclude ${must}`);
   }
-  for (const f of ['entrypoint.sh'])
+  for (const f of ['entrypoint.sh', 'postgres-entrypoint.sh'])
     if (existsSync(join(dockerDir, f)) && (statSync(join(dockerDir, f)).mode & 0o111) === 0)
       findings.push(`deploy/docker/${f}: not executable`);
   for (const line of findings) console.log(`check-deploy: ${line}`);

@@ -261,3 +261,40 @@ test('Dockerfile basics: root user, unpinned base, shell-form CMD, missing healt
   const noHealth = RELAY_DOCKERFILE.replace(/HEALTHCHECK[^\n]*\\\n[^\n]*\n/, '');
   expectFinding(checkDockerfile(noHealth, 'relay'), /no HEALTHCHECK/);
 });
+
+test('Dockerfile base through an ARG that names another ARG is resolved and checked', () => {
+  expectFinding(
+    checkDockerfile(
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: Dockerfile ARG syntax under test
+      once(RELAY_DOCKERFILE, 'ARG NODE_BUILD_IMAGE=${NODE_IMAGE}', 'ARG NODE_BUILD_IMAGE=node'),
+      'relay',
+    ),
+    /FROM node is not pinned/,
+  );
+});
+
+test('data-store Dockerfiles: one stage and no pnpm allowed, root user and healthcheck still not', () => {
+  const postgres = readFileSync(join(ROOT, 'deploy', 'docker', 'postgres.Dockerfile'), 'utf8');
+  assert.deepEqual(checkDockerfile(postgres, 'postgres', ROOT, { app: false }), []);
+  expectFinding(checkDockerfile(postgres, 'postgres'), /not multi-stage/);
+  expectFinding(
+    checkDockerfile(once(postgres, 'USER 999:999', 'USER 0'), 'postgres', ROOT, { app: false }),
+    /runs as root/,
+  );
+  expectFinding(
+    checkDockerfile(
+      once(postgres, '--no-install-recommends postgresql-15', 'postgresql-15'),
+      'postgres',
+      ROOT,
+      { app: false },
+    ),
+    /without --no-install-recommends/,
+  );
+});
+
+test('a top-level key docker stack deploy refuses (name) is reported', () => {
+  expectFinding(
+    check(`name: fluxel\n${STACK}`),
+    /^name: top-level key that docker stack deploy refuses/,
+  );
+});

@@ -1,5 +1,3 @@
-# syntax=docker/dockerfile:1.7
-#
 # The Fluxel portal (examples/portal), multi-stage: build the workspace packages and the web
 # app, cut the portal's dependency tree out with `pnpm deploy`, run it as a non-root user.
 #
@@ -8,10 +6,12 @@
 #
 # Pin NODE_IMAGE by digest in your registry mirror; the default below is only the tag.
 ARG NODE_IMAGE=node:20.20.2-bookworm-slim
+# The build stages' image: any Node.js image with corepack or pnpm (default: NODE_IMAGE).
+ARG NODE_BUILD_IMAGE=${NODE_IMAGE}
 
-FROM ${NODE_IMAGE} AS build
+FROM ${NODE_BUILD_IMAGE} AS build
 ENV CI=true PNPM_HOME=/pnpm PATH=/pnpm:$PATH
-RUN corepack enable
+RUN command -v pnpm >/dev/null || corepack enable
 WORKDIR /src
 COPY pnpm-lock.yaml pnpm-workspace.yaml package.json ./
 RUN --mount=type=cache,id=pnpm-store,target=/pnpm/store pnpm fetch

@@ -1,0 +1,320 @@
+#!/usr/bin/env node
+/**
+ * `pnpm test:swarm`: the stack on a real Docker Swarm, on this machine (root, Debian bookworm).
+ *
+ *   node deploy/swarm/test/run.mjs [--customers alpha] [--keep]
+ *
+ * 1. engine.sh start: Debian's dockerd under $FLUXEL_SWARM_WORK (default /var/tmp/fluxel-swarm),
+ *    its own socket and pidfile, `docker swarm init` (one node).
+ * 2. images.sh: Debian base from debootstrap (cached), Node.js and pnpm from the npm registry,
+ *    then the relay, portal, PostgreSQL and Redis images from deploy/docker/*.Dockerfile.
+ * 3. The stack for this swarm, derived from deploy/swarm/stack.yml (see `deriveStack`): the
+ *    chosen customers' services only, no edge proxy (no Traefik image without a registry),
+ *    `endpoint_mode: dnsrr` (the kernel has no IPVS), the relay's 8443 published in host mode
+ *    on 127.0.0.1-reachable port 18443 + n, placement relaxed to one node.
+ * 4. create-secrets.sh per customer (FLUXEL_SECRETS_OUT into a private directory, which is the
+ *    escrow copy the README asks for; the files are then `docker secret create`d), deploy with
+ *    the machine's docker 28.x client (the 20.10 client refuses the versionless file).
+ * 5. Checks: every service of the stack healthy; the relay's /v1/status over HTTPS from the
+ *    host, verified against the customer's internal CA; no PostgreSQL or Redis port published.
+ * A summary table goes to stdout and to $FLUXEL_SWARM_WORK/report.txt. Everything started is
+ * stopped at the end, on failure too (`--keep` leaves the engine running for debugging;
+ * `engine.sh stop` ends it; `--no-build` reuses the images of the last images.sh run).
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { request } from 'node:https';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
+
+const HERE = dirname(fileURLToPath(import.meta.url));
+const ROOT = resolve(HERE, '../../..');
+// biome-ignore lint/suspicious/noUndeclaredEnvVars: not a turbo task (pnpm test:swarm runs it directly)
+const WORK = process.env.FLUXEL_SWARM_WORK ?? '/var/tmp/fluxel-swarm';
+const SOCK = `unix://${WORK}/engine/docker.sock`;
+const STACK = 'fluxel';
+/** The relay of the i-th customer is published on the host at 18443 + i (never 5432/6379/…). */
+const RELAY_PORT_BASE = 18443;
+
+const { values: opts } = parseArgs({
+  options: {
+    customers: { type: 'string', default: 'alpha' },
+    keep: { type: 'boolean', default: false },
+    'no-build': { type: 'boolean', default: false },
+  },
+  strict: false,
+});
+const customers = String(opts.customers).split(',').filter(Boolean);
+
+/** One row per check: what, ok, figure, seconds. */
+const rows = [];
+const env = { ...process.env, DOCKER_HOST: SOCK, FLUXEL_SWARM_WORK: WORK };
+
+function sh(cmd, args, { input, quiet = false, check = true } = {}) {
+  const res = spawnSync(cmd, args, {
+    env,
+    input,
+    encoding: 'utf8',
+    stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', quiet ? 'pipe' : 'inherit'],
+    maxBuffer: 64 * 1024 * 1024,
+  });
+  if (check && res.status !== 0)
+    throw new Error(`${cmd} ${args.join(' ')} exited ${res.status}: ${res.stderr ?? ''}`.trim());
+  return res.stdout ?? '';
+}
+/** The 28.x client for stack commands (compose spec without `version`), 20.10 otherwise. */
+const docker = (args, o) => sh('/usr/local/bin/docker', args, o);
+
+async function step(name, fn) {
+  const started = Date.now();
+  try {
+    const figure = (await fn()) ?? '';
+    rows.push({ name, ok: true, figure, s: (Date.now() - started) / 1000 });
+  } catch (error) {
+    rows.push({
+      name,
+      ok: false,
+      figure: error.message.split('\n')[0],
+      s: (Date.now() - started) / 1000,
+    });
+    throw error;
+  }
+}
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * The stack file for this machine, from deploy/swarm/stack.yml. Every change is forced by the
+ * host, not by the stack: no registry (no Traefik image: the edge is left out and the relay is
+ * published directly), no IPVS (dnsrr), one node (no worker role, one relay replica per
+ * published port). Networks, secrets, volumes, limits, healthchecks, users and read-only root
+ * file systems are the stack's own.
+ */
+export function deriveStack(text, keep, stackDir) {
+  // YAML 1.1 as Docker reads it: `mode: 0400` is octal (1.2 would read decimal 400).
+  const stack = parseYaml(text, { version: '1.1', merge: true });
+  const services = {};
+  keep.forEach((c, i) => {
+    for (const kind of ['relay', 'portal', 'postgres', 'redis']) {
+      const name = `${kind}-${c}`;
+      const svc = structuredClone(stack.services[name]);
+      if (!svc) throw new Error(`stack.yml has no service ${name} (add the customer to the stack)`);
+      svc.deploy.endpoint_mode = 'dnsrr';
+      const constraints = (svc.deploy.placement?.constraints ?? []).filter(
+        (x) => x !== 'node.role == worker',
+      );
+      svc.deploy.placement = { ...svc.deploy.placement, constraints };
+      delete svc.deploy.placement.max_replicas_per_node;
+      if (kind === 'relay') {
+        svc.deploy.replicas = 1;
+        svc.ports = [
+          { target: 8443, published: RELAY_PORT_BASE + i, protocol: 'tcp', mode: 'host' },
+        ];
+      }
+      services[name] = svc;
+    }
+  });
+  const used = (key) =>
+    new Set(
+      Object.values(services).flatMap((s) =>
+        (s[key] ?? []).map((x) => (typeof x === 'string' ? x : x.source)),
+      ),
+    );
+  const pick = (all, names) =>
+    Object.fromEntries(Object.entries(all).filter(([k]) => names.has(k)));
+  const configs = pick(stack.configs, used('configs'));
+  for (const cfg of Object.values(configs)) cfg.file = resolve(stackDir, cfg.file);
+  return stringifyYaml({
+    services,
+    networks: pick(stack.networks, used('networks')),
+    volumes: pick(stack.volumes, used('volumes')),
+    configs,
+    secrets: pick(stack.secrets, used('secrets')),
+  });
+}
+
+function httpsGet(port, path, ca) {
+  return new Promise((res, rej) => {
+    const req = request({ host: '127.0.0.1', port, path, ca, timeout: 5000 }, (r) => {
+      let body = '';
+      r.on('data', (d) => {
+        body += d;
+      });
+      r.on('end', () => res({ status: r.statusCode, body, type: r.headers['content-type'] }));
+    });
+    req.on('timeout', () => req.destroy(new Error('timeout')));
+    req.on('error', rej);
+    req.end();
+  });
+}
+
+async function waitHealthy(services, timeoutMs) {
+  const deadline = Date.now() + timeoutMs;
+  let last = '';
+  while (Date.now() < deadline) {
+    const states = services.map((s) => {
+      const ids = docker(
+        ['ps', '-q', '--filter', `label=com.docker.swarm.service.name=${STACK}_${s}`],
+        {
+          quiet: true,
+        },
+      ).trim();
+      if (!ids) return `${s}: no container`;
+      const health = docker(
+        ['inspect', '--format', '{{.State.Health.Status}}', ...ids.split('\n')],
+        {
+          quiet: true,
+        },
+      ).trim();
+      return `${s}: ${health.split('\n').join(',')}`;
+    });
+    last = states.join('; ');
+    if (states.every((s) => /: (healthy,?)+$/.test(s))) return;
+    await sleep(5000);
+  }
+  throw new Error(`not healthy in ${timeoutMs / 1000} s: ${last}`);
+}
+
+function table() {
+  const lines = [
+    '| check | result | figure | seconds |',
+    '| --- | --- | --- | --- |',
+    ...rows.map(
+      (r) => `| ${r.name} | ${r.ok ? 'ok' : 'FAILED'} | ${r.figure} | ${r.s.toFixed(1)} |`,
+    ),
+  ];
+  return lines.join('\n');
+}
+
+async function main() {
+  mkdirSync(WORK, { recursive: true });
+  await step('engine: dockerd 20.10 + swarm init', () => {
+    sh(join(HERE, 'engine.sh'), ['start']);
+    return docker(['info', '--format', '{{.ServerVersion}}'], { quiet: true }).trim();
+  });
+  await step('images: base, node-base, relay, portal, postgres, redis', () => {
+    // --no-build: the images of the last images.sh run (its image-sizes.tsv and images.env).
+    if (!opts['no-build']) sh(join(HERE, 'images.sh'), []);
+    const sizes = readFileSync(join(WORK, 'image-sizes.tsv'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => l.split('\t'));
+    const mb = (b) => `${(Number(b) / 1e6).toFixed(0)} MB`;
+    return sizes.map(([name, bytes]) => `${name.split(':')[0]} ${mb(bytes)}`).join(', ');
+  });
+  const node = docker(['info', '--format', '{{.Swarm.NodeID}}'], { quiet: true }).trim();
+  await step('node labels', () => {
+    const labels = [
+      'fluxel.tier=app',
+      'fluxel.zone=z1',
+      'fluxel.edge=true',
+      ...customers.map((c) => `fluxel.db-${c}=true`),
+    ];
+    docker(['node', 'update', ...labels.flatMap((l) => ['--label-add', l]), node], { quiet: true });
+    return labels.join(' ');
+  });
+  const escrow = join(WORK, 'escrow');
+  await step(`secrets: create-secrets.sh ${customers.join(', ')}`, () => {
+    rmSync(escrow, { recursive: true, force: true });
+    mkdirSync(escrow, { recursive: true, mode: 0o700 });
+    let n = 0;
+    for (const c of customers) {
+      // The escrow copy (FLUXEL_SECRETS_OUT), then `docker secret create` from it: the host
+      // keeps the CA to verify the relay's certificate with.
+      const dir = join(escrow, c);
+      const smtp = join(escrow, `smtp-${c}`);
+      writeFileSync(smtp, 'test-smtp-password-not-used', { mode: 0o600 });
+      env.FLUXEL_SECRETS_OUT = dir;
+      sh(join(ROOT, 'deploy/swarm/create-secrets.sh'), [c, smtp], { quiet: true });
+      delete env.FLUXEL_SECRETS_OUT;
+      for (const name of readdirSync(dir)) {
+        docker(['secret', 'rm', name], { quiet: true, check: false });
+        docker(['secret', 'create', '--label', `fluxel.customer=${c}`, name, join(dir, name)], {
+          quiet: true,
+        });
+        n++;
+      }
+    }
+    return `${n} secrets`;
+  });
+  const stackFile = join(WORK, 'stack.yml');
+  await step('stack deploy (derived from deploy/swarm/stack.yml)', () => {
+    writeFileSync(
+      stackFile,
+      deriveStack(
+        readFileSync(join(ROOT, 'deploy/swarm/stack.yml'), 'utf8'),
+        customers,
+        join(ROOT, 'deploy/swarm'),
+      ),
+    );
+    const images = Object.fromEntries(
+      readFileSync(join(WORK, 'images.env'), 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => l.split('=')),
+    );
+    Object.assign(env, images);
+    docker(['stack', 'deploy', '--resolve-image', 'never', '-c', stackFile, STACK], {
+      quiet: true,
+    });
+    return `${customers.length * 4} services`;
+  });
+  const services = customers.flatMap((c) =>
+    ['postgres', 'redis', 'relay', 'portal'].map((k) => `${k}-${c}`),
+  );
+  await step('every service healthy', async () => {
+    const started = Date.now();
+    await waitHealthy(services, 10 * 60_000);
+    return `${services.length} services in ${((Date.now() - started) / 1000).toFixed(0)} s`;
+  });
+  for (const [i, c] of customers.entries()) {
+    await step(`${c}: relay /v1/status over HTTPS from the host`, async () => {
+      const ca = readFileSync(join(escrow, c, `${c}_internal_ca`));
+      const res = await httpsGet(RELAY_PORT_BASE + i, '/v1/status', ca);
+      if (res.status >= 500) throw new Error(`status ${res.status}`);
+      return `:${RELAY_PORT_BASE + i} → ${res.status} ${res.type ?? ''} (TLS verified against ${c}'s CA)`;
+    });
+  }
+  await step('no PostgreSQL or Redis port published', () => {
+    const published = services
+      .filter((s) => /^(postgres|redis)-/.test(s))
+      .map((s) => [
+        s,
+        docker(['service', 'inspect', '--format', '{{json .Endpoint.Ports}}', `${STACK}_${s}`], {
+          quiet: true,
+        }).trim(),
+      ])
+      .filter(([, p]) => p !== 'null' && p !== '[]');
+    if (published.length) throw new Error(`published: ${published.map(([s]) => s).join(', ')}`);
+    return 'none';
+  });
+}
+
+async function cleanup() {
+  try {
+    docker(['stack', 'rm', STACK], { quiet: true, check: false });
+  } catch {}
+  rmSync(join(WORK, 'escrow'), { recursive: true, force: true });
+  sh(join(HERE, 'engine.sh'), ['stop'], { check: false });
+}
+
+async function runAll() {
+  let failed = false;
+  try {
+    await main();
+  } catch (error) {
+    failed = true;
+    console.error(`test:swarm: ${error.message}`);
+  } finally {
+    const report = `${table()}\n`;
+    writeFileSync(join(WORK, 'report.txt'), report);
+    console.log(`\n${report}\nreport: ${join(WORK, 'report.txt')}`);
+    if (!opts.keep) await cleanup();
+  }
+  return failed ? 1 : 0;
+}
+
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url))
+  process.exitCode = await runAll();
