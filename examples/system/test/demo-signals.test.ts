@@ -155,7 +155,7 @@ describe('pnpm dev stops every process however it is stopped (issue 21)', () => 
     await expectNothingLeft(demo);
     expect(await demo.exited).toEqual({ code: 0, signal: null });
     stoppedOnce(demo);
-  }, 300_000);
+  });
 
   it('SIGINT to pnpm alone stops the demo and every process below it (it did nothing)', async () => {
     const demo = await startDemo();
@@ -163,21 +163,21 @@ describe('pnpm dev stops every process however it is stopped (issue 21)', () => 
     await expectNothingLeft(demo);
     expect(await demo.exited).toEqual({ code: 0, signal: null });
     stoppedOnce(demo);
-  }, 300_000);
+  });
 
   it('SIGHUP to pnpm (a closed terminal) stops the demo and every process below it', async () => {
     const demo = await startDemo();
     demo.top.kill('SIGHUP');
     await expectNothingLeft(demo);
     stoppedOnce(demo);
-  }, 300_000);
+  });
 
   it('SIGKILL to pnpm: dev.mjs sees its parent gone and stops the demo', async () => {
     const demo = await startDemo();
     demo.top.kill('SIGKILL');
     await expectNothingLeft(demo);
     stoppedOnce(demo);
-  }, 300_000);
+  });
 
   it('SIGKILL to the demo: relay, counterpart, portal and agent stop by themselves', async () => {
     const demo = await startDemo();
@@ -185,7 +185,7 @@ describe('pnpm dev stops every process however it is stopped (issue 21)', () => 
     await expectNothingLeft(demo);
     // dev.mjs passes the demo's end on: pnpm exits too (128 + 9).
     expect((await demo.exited).code).not.toBe(0);
-  }, 300_000);
+  });
 
   it('Ctrl-C in a terminal (SIGINT to the whole foreground group) is one clean stop, exit 0', async () => {
     const demo = await startDemo();
@@ -193,7 +193,7 @@ describe('pnpm dev stops every process however it is stopped (issue 21)', () => 
     await expectNothingLeft(demo);
     expect(await demo.exited).toEqual({ code: 0, signal: null });
     stoppedOnce(demo);
-  }, 300_000);
+  });
 });
 
 function tail(lines: readonly string[], n = 25): string {
