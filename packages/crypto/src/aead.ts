@@ -80,7 +80,7 @@ export interface Aead {
 // large seal pays beyond raw node:crypto: 16 KiB slices fault least (1 MiB seal, page faults
 // and CPU per seal against raw update(): 16 KiB ≈ 1.0× / 0.8×, 64 KiB ≈ 1.5× / 0.6×;
 // docs/decisions/0016-crypto-node-streams-and-ceilings.md).
-const NODE_SEAL_SLICE = 16384;
+const NODE_SEAL_SLICE = 65536;
 // A stream emits the ciphertext buffers as they are (no copy): larger pieces, fewer pushes.
 const NODE_STREAM_SLICE = 65536;
 
