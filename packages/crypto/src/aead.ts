@@ -77,8 +77,8 @@ export interface Aead {
 // node:crypto returns a fresh buffer per update() and cannot encrypt into a given one, so a
 // record is encrypted slice by slice and each slice's ciphertext copied into the output while
 // it is still in cache. Every update() costs a few µs of call overhead: 64 KiB slices (16 per
-// MiB, below glibc's default mmap threshold) cost ≈ 90 µs less CPU per 1 MiB seal than 16 KiB
-// ones (docs/decisions/0016-crypto-node-streams-and-ceilings.md, section 3).
+// MiB, below glibc's default mmap threshold) cost ≈ 130 µs less CPU per 1 MiB seal than 16 KiB
+// ones (docs/decisions/0016-crypto-node-streams-and-ceilings.md, section 6).
 const NODE_SEAL_SLICE = 65536;
 // A stream emits the ciphertext buffers as they are (no copy): larger pieces, fewer pushes.
 const NODE_STREAM_SLICE = 65536;
