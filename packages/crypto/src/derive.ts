@@ -7,6 +7,7 @@
  * uniform key); the 32-byte random salt makes every message key distinct.
  */
 import { equalBytes } from './bytes.js';
+import { SALT_LENGTH } from './format.js';
 import { hkdfExpand } from './hkdf.js';
 import type { Suite } from './suites.js';
 
@@ -14,6 +15,13 @@ import type { Suite } from './suites.js';
 export const DEK_LENGTH = 32;
 
 const INFO_PREFIX = /* @__PURE__ */ new TextEncoder().encode('fluxel/v1');
+const info = /* @__PURE__ */ infoBuffer();
+
+function infoBuffer(): Uint8Array {
+  const bytes = new Uint8Array(INFO_PREFIX.length + 1 + SALT_LENGTH);
+  bytes.set(INFO_PREFIX);
+  return bytes;
+}
 
 /** A message key and its commitment. */
 export interface MessageKey {
@@ -23,8 +31,9 @@ export interface MessageKey {
 
 /** Derives the message key and commitment of a message from its DEK and salt. */
 export function deriveMessageKey(dek: Uint8Array, salt: Uint8Array, suite: Suite): MessageKey {
-  const info = new Uint8Array(INFO_PREFIX.length + 1 + salt.length);
-  info.set(INFO_PREFIX);
+  if (salt.length !== SALT_LENGTH) throw new RangeError('the salt is 32 bytes');
+  // The info is public (the suite id and the salt from the header): one buffer, rewritten
+  // per call and read synchronously by hkdfExpand, saves an allocation per record.
   info[INFO_PREFIX.length] = suite.id;
   info.set(salt, INFO_PREFIX.length + 1);
   const okm = hkdfExpand('sha256', dek, info, 64);

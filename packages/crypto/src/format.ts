@@ -90,6 +90,21 @@ export interface Header {
   readonly bodyOffset: number;
 }
 
+/**
+ * The KEK id at `bytes[start, end)`. Ids are short and almost always ASCII: those are read
+ * byte by byte (a `TextDecoder` call costs several times more); anything else is decoded as
+ * strict UTF-8.
+ */
+function kekIdOf(bytes: Uint8Array, start: number, end: number): string {
+  let id = '';
+  for (let i = start; i < end; i++) {
+    const byte = bytes[i] as number;
+    if (byte >= 0x80) return fromUtf8(bytes.subarray(start, end));
+    id += String.fromCharCode(byte);
+  }
+  return id;
+}
+
 function malformed(message: string): CryptoError {
   return new CryptoError('ERR_CRYPTO_MALFORMED', message);
 }
@@ -205,11 +220,13 @@ export function parseHeader(bytes: Uint8Array): Header | undefined {
   const stream = (flags & FLAG_STREAM) !== 0;
   const end = prefixLength(suite, stream);
   if (bytes.length < end + 1) return undefined;
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   let at = 6;
   let chunkSize = 0;
   if (stream) {
-    chunkSize = view.getUint32(6);
+    // Big-endian u32, read byte by byte (a DataView per parse costs more than the read).
+    chunkSize =
+      (bytes[6] as number) * 0x1000000 +
+      (((bytes[7] as number) << 16) | ((bytes[8] as number) << 8) | (bytes[9] as number));
     if (chunkSize < MIN_CHUNK_SIZE || chunkSize > MAX_CHUNK_SIZE) {
       throw malformed('stream chunk size out of range');
     }
@@ -229,9 +246,9 @@ export function parseHeader(bytes: Uint8Array): Header | undefined {
     const idLength = bytes[at] as number;
     if (idLength === 0) throw malformed('empty KEK id');
     if (bytes.length < at + 1 + idLength + 2) return undefined;
-    const kekId = fromUtf8(bytes.subarray(at + 1, at + 1 + idLength));
+    const kekId = kekIdOf(bytes, at + 1, at + 1 + idLength);
     at += 1 + idLength;
-    const wrappedLength = view.getUint16(at);
+    const wrappedLength = ((bytes[at] as number) << 8) | (bytes[at + 1] as number);
     if (wrappedLength === 0 || wrappedLength > MAX_WRAPPED_LENGTH) {
       throw malformed('bad wrapped DEK length');
     }

@@ -98,6 +98,7 @@ export function expandOneShot(
       putLatin1(hashFn(hash, inner.subarray(0, end), 'latin1'), outer, block, hashLength);
       const t = hashFn(hash, outer, 'latin1');
       putLatin1(t, out, at, Math.min(hashLength, length - at));
+      if (at + hashLength >= length) break; // the last block: T(i) is not hashed again
       putLatin1(t, inner, block, hashLength);
       previous = hashLength;
     }

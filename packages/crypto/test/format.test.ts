@@ -40,6 +40,22 @@ describe('format v1, byte by byte (as in the README)', () => {
     expect(inspect(sealed).prefixLength).toBe(10 + 32 + 32 + 7);
   });
 
+  it('reads KEK ids: ASCII, other UTF-8, and invalid UTF-8 as ERR_CRYPTO_MALFORMED', async () => {
+    for (const id of ['local-1', 'kek-é', 'ключ', '\u0000\u007f']) {
+      const sealed = await seal(Uint8Array.of(1), { keyring: testKeyring(id) });
+      expect(inspect(sealed).kekIds).toEqual([id]);
+    }
+    const sealed = await seal(Uint8Array.of(1), { keyring: testKeyring('abc') });
+    const at = inspect(sealed).prefixLength + 2; // after the entry count and the id length
+    for (const bad of [0xff, 0xc3]) {
+      const broken = sealed.slice();
+      broken[at + 1] = bad; // "a?c": 0xff is never UTF-8; 0xc3 starts a sequence "c" does not continue
+      expect(() => inspect(broken)).toThrowError(
+        expect.objectContaining({ code: 'ERR_CRYPTO_MALFORMED' }),
+      );
+    }
+  });
+
   it('the key schedule is HKDF-Expand-SHA256(DEK, "fluxel/v1" ‖ suite ‖ salt, 64), on both backends', () => {
     fc.assert(
       fc.property(
