@@ -88,3 +88,138 @@ export function writeReport(path: string, report: unknown): void {
   mkdirSync(dirname(path), { recursive: true });
   writeFileSync(path, `${JSON.stringify(report, null, 2)}\n`);
 }
+
+type Latency = { p50: number | null; p99: number | null; n: number };
+
+/** What `printSummary` shows of the report. */
+export interface SummaryView {
+  readonly seed: number;
+  readonly settings: {
+    readonly durationSeconds: number;
+    readonly agents: number;
+    readonly recordsPerSecondHeld: number;
+    readonly webhooksPerSecond: number;
+    readonly warmupMs: number;
+  };
+  readonly drainSeconds: number;
+  readonly records: {
+    readonly sent: number;
+    readonly delivered: number;
+    readonly duplicates: number;
+    readonly reforwardedDeduplicatedByTarget: number;
+    readonly lost: number;
+    readonly deadLettered: number;
+    readonly rejected: number;
+    readonly latencyMs: {
+      readonly all: Latency;
+      readonly beforeFaults: Latency;
+      readonly duringFaults: Latency;
+      readonly outsideFaults: Latency;
+    };
+    readonly failedAttemptsByCode: Record<string, number>;
+  };
+  readonly mailbox: {
+    readonly in: number;
+    readonly picked: number;
+    readonly expectedPicked: number;
+    readonly expired: number;
+    readonly expectedExpired: number;
+    readonly left: number;
+  };
+  readonly faults: readonly {
+    kind: string;
+    startedAt?: number;
+    endedAt?: number;
+    detail: string;
+  }[];
+  readonly balancerConnections: Record<string, number>;
+  readonly audit: readonly { instance: string; ok: boolean; records: number }[];
+  readonly memory: readonly MemoryFigure[];
+  readonly checks: readonly Check[];
+}
+
+const ms = (n: number | null) => (n === null ? '-' : `${n}`);
+const lat = (l: Latency) => `${ms(l.p50)} / ${ms(l.p99)} ms (n ${l.n})`;
+
+/** The summary table, the faults, the RSS figures and the checks, on stdout. */
+export function printSummary(s: SummaryView, reportPath: string): void {
+  const r = s.records;
+  const first = Math.min(...s.faults.map((f) => f.startedAt ?? Number.POSITIVE_INFINITY));
+  const secs = (t: number | undefined) =>
+    t === undefined || !Number.isFinite(first) ? '-' : `${((t - first) / 1000).toFixed(1)}s`;
+  console.log('\n=== load and fault suite ===');
+  console.log(
+    table(
+      ['figure', 'value'],
+      [
+        ['seed (FLUXEL_LOAD_SEED)', s.seed],
+        ['duration / drain', `${s.settings.durationSeconds}s / ${s.drainSeconds}s`],
+        ['agents', s.settings.agents],
+        [
+          'records/s held / webhooks/s',
+          `${s.settings.recordsPerSecondHeld} / ${s.settings.webhooksPerSecond}`,
+        ],
+        ['records sent (dropped)', r.sent],
+        ['delivered (distinct)', r.delivered],
+        ['duplicate effects', r.duplicates],
+        ["re-forwards absorbed by the target's idempotency key", r.reforwardedDeduplicatedByTarget],
+        ['lost', r.lost],
+        ['dead-lettered / rejected', `${r.deadLettered} / ${r.rejected}`],
+        ['latency drop→counterpart p50 / p99', lat(r.latencyMs.all)],
+        ['  … before the first fault', lat(r.latencyMs.beforeFaults)],
+        ['  … dropped during a fault (+5 s)', lat(r.latencyMs.duringFaults)],
+        ['  … dropped between and after faults', lat(r.latencyMs.outsideFaults)],
+        [
+          'failed attempts (retried) by code',
+          Object.entries(r.failedAttemptsByCode)
+            .map(([c, n]) => `${c.replace(/^ERR_RELAY_/, '')} ${n}`)
+            .join(', ') || '-',
+        ],
+        ['mailbox events in', s.mailbox.in],
+        ['mailbox events picked', `${s.mailbox.picked} of ${s.mailbox.expectedPicked}`],
+        ['mailbox events expired', `${s.mailbox.expired} of ${s.mailbox.expectedExpired}`],
+        ['mailbox rows left', s.mailbox.left],
+        ['faults injected', s.faults.length],
+        [
+          'agent connections via the balancer',
+          Object.entries(s.balancerConnections)
+            .map(([name, n]) => `${name} ${n}`)
+            .join(', '),
+        ],
+        [
+          'audit verify',
+          s.audit.map((a) => `${a.instance} ${a.ok ? 'OK' : 'FAILED'} (${a.records})`).join(', '),
+        ],
+      ],
+    ),
+  );
+  console.log(
+    `\nfaults (time from the first):\n${table(
+      ['from', 'to', 'fault', 'detail'],
+      s.faults.map((f) => [secs(f.startedAt), secs(f.endedAt), f.kind, f.detail]),
+    )}`,
+  );
+  console.log(
+    `\nRSS (MiB; growth = end − warm, warm = 10 s after ${s.settings.warmupMs / 1000} s of warm-up):\n${table(
+      ['process', 'pid', 'start', 'warm', 'peak', 'end', 'growth', 'bound', 'ok'],
+      s.memory.map((m) => [
+        m.process,
+        m.pid,
+        m.startMiB,
+        m.warmMiB,
+        m.peakMiB,
+        m.endMiB,
+        m.growthMiB,
+        m.boundMiB,
+        m.ok ? 'yes' : 'NO',
+      ]),
+    )}`,
+  );
+  console.log(
+    `\nchecks:\n${table(
+      ['check', 'ok', 'detail'],
+      s.checks.map((c) => [c.name, c.ok ? 'ok' : 'FAIL', c.detail]),
+    )}`,
+  );
+  console.log(`\nreport: ${reportPath}`);
+}
