@@ -1,6 +1,6 @@
 /**
  * A device clock the relay cannot accept is this device's problem, not the record's: a DPoP
- * proof whose `iat` is outside the relay's window (`ERR_DPOP_STALE`), or the relay's
+ * proof whose `iat` is outside the relay's window (problem code `ERR_DPOP_STALE`), or the relay's
  * certificate "not yet valid" / "expired" by this clock. The relay-client counts both as
  * final, so the outbox dead-lettered every record sent meanwhile, to be retried by hand. Here
  * such a failure stays retryable — the records wait in the outbox and go once the clock is
@@ -13,8 +13,9 @@ type Log = (line: string, fields?: Record<string, unknown>) => void;
 /** What is wrong with this device's clock according to `error`, or undefined. */
 export function clockProblem(error: unknown): string | undefined {
   const code = (error as { code?: unknown } | undefined)?.code;
+  const problemCode = (error as { problem?: { code?: unknown } } | undefined)?.problem?.code;
   const message = error instanceof Error ? error.message : '';
-  if (code === 'ERR_DPOP_STALE')
+  if (code === 'ERR_DPOP_STALE' || problemCode === 'ERR_DPOP_STALE')
     return 'the relay refuses this device\'s proofs as too old or from the future ("iat")';
   if (code === 'ERR_RELAY_TLS' && /not yet valid|expired/i.test(message))
     return "the relay's certificate is not yet valid or has expired by this device's clock";
@@ -49,6 +50,9 @@ export function clockTolerant(deliver: Deliver, log: Log): Deliver {
         cause: error,
         ...(RelayError.isInstance(error) && error.status !== undefined
           ? { status: error.status }
+          : {}),
+        ...(RelayError.isInstance(error) && error.problem !== undefined
+          ? { problem: error.problem }
           : {}),
       });
     }

@@ -195,11 +195,14 @@ const kinds: Kind[] = [
   {
     name: 'agent clock 5 min off',
     spanMs: 30_000,
-    async run(ctx, occurrence, fault) {
+    async run(ctx, _occurrence, fault) {
       const slot = idleAgent(ctx);
       ctx.busy.add(slot.index);
       fault.agent = slot.index;
-      const offset = occurrence % 2 === 0 ? '-5m' : '+5m';
+      // Behind, not ahead: a clock set back after running ahead leaves the outbox's schedule
+      // (absolute times by the device clock) up to 5 min in the future — a known limit of
+      // the outbox, pinned by the agent's tests, not something a CI run can wait out.
+      const offset = '-5m';
       try {
         const heard = listen(slot, /clock|iat/i);
         await ctx.top.stopAgent(slot);
