@@ -62,8 +62,9 @@ for (const dir of projects) {
 }
 
 // The bounded load and fault suite (examples/system/load) runs after the suites, on a full
-// run only (`pnpm test` without a filter): it needs the built packages and the machine's
-// PostgreSQL and Redis, and takes ~2.5 minutes (FLUXEL_LOAD_SECONDS, default 120 s of load).
+// run only (`pnpm test` without a filter): it needs the built packages, the machine's
+// PostgreSQL, redis-server, libfaketime and root (a tmpfs), and takes ~6 minutes
+// (FLUXEL_LOAD_SECONDS, default 180 s of load at 200 records/s).
 let loadStatus = 0;
 const fullRun = !args.some((a) => a.startsWith('--filter') || a.startsWith('-F'));
 const loadReport = join(root, 'examples', 'system', '.reports', 'load.json');
@@ -90,7 +91,7 @@ if (
   const bad = checks.length - ok;
   if (skippedLoad) {
     skipped += 1;
-    skippedNames.push('examples/system/load (PostgreSQL or Redis unreachable)');
+    skippedNames.push('examples/system/load (PostgreSQL, redis-server, libfaketime or root missing)');
   } else {
     passed += ok;
     failed += bad + (loadStatus !== 0 && bad === 0 ? 1 : 0);

@@ -138,23 +138,6 @@ export async function stop(child: Child, graceMs = 15_000): Promise<'graceful' |
   return signal === 'SIGKILL' ? 'killed' : 'graceful';
 }
 
-/** Runs a short-lived command to its end; returns exit code and stdout. */
-export async function runTs(
-  name: string,
-  script: string,
-  args: readonly string[],
-  options: SpawnOptions,
-  timeoutMs = 60_000,
-): Promise<{ code: number | null; stdout: string[] }> {
-  const child = spawnTs(name, script, args, options);
-  const lines: string[] = [];
-  child.onLine((l) => lines.push(l));
-  const timer = setTimeout(() => child.proc.kill('SIGKILL'), timeoutMs);
-  const { code } = await child.exited;
-  clearTimeout(timer);
-  return { code, stdout: lines };
-}
-
 /** Resident set size of a live process in bytes (Linux /proc), or undefined once it is gone. */
 export function rssOf(pid: number): number | undefined {
   try {

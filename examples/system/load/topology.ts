@@ -16,9 +16,10 @@ import {
   type StoredTokens,
   spkiPin,
 } from '@fluxel/relay-client/node';
+import { main as agentMain } from '@fluxel-example/agent';
 import pg from 'pg';
 import { request } from 'undici';
-import { type Child, type RssSampler, runTs, type SpawnOptions, spawnTs, stop } from './procs.ts';
+import { type Child, type RssSampler, type SpawnOptions, spawnTs, stop } from './procs.ts';
 import { type OwnRedis, startOwnRedis } from './redis-server.ts';
 import type { Settings } from './settings.ts';
 import { mountSmallDisk, type SmallDisk } from './small-disk.ts';
@@ -291,6 +292,18 @@ export async function startTopology(
       env: childEnv({ FLUXEL_AGENT_KEY_PASSPHRASE: passphrase, ...extra }),
       log: join(logs, `agent-${index}.log`),
     });
+    const agentCli = async (args: string[], extra: Record<string, string>) => {
+      const stdout: string[] = [];
+      let err = '';
+      const code = await agentMain(args, {
+        stdout: (t) => stdout.push(...t.split('\n').filter(Boolean)),
+        stderr: (t) => {
+          err += t;
+        },
+        env: childEnv({ FLUXEL_AGENT_KEY_PASSPHRASE: passphrase, ...extra }),
+      });
+      return { code, stdout, err: err.replace(/whsec_\S+/g, 'whsec_[redacted]').slice(0, 500) };
+    };
     const diskIndex = settings.agents - 1;
     const disk = mountSmallDisk(join(tmp, `agent-${diskIndex}`, 'outbox'), settings.diskMiB);
     closers.push(() => disk.unmount());
@@ -314,16 +327,16 @@ export async function startTopology(
       return child;
     };
     // In waves: a whole fleet of TypeScript processes starting at once starves two cores.
-    const wave = 4;
+    const wave = 8;
     for (let from = 0; from < settings.agents; from += wave) {
       const started = await Promise.all(
         Array.from({ length: Math.min(wave, settings.agents - from) }, async (_, k) => {
           const index = from + k;
           const dir = join(tmp, `agent-${index}`);
           const secret = webhookSecret();
-          const activated = await runTs(
-            `agent-${index} activate`,
-            paths.agentCli,
+          // activate and credentials run in this process (the agent's own `main`, its own
+          // config folder and key file): two fewer TypeScript processes to start per agent.
+          const activated = await agentCli(
             [
               'activate',
               startedA.keys[index] as string,
@@ -337,14 +350,11 @@ export async function startTopology(
               dir,
               '--json',
             ],
-            agentOptions(index),
-            90_000,
+            {},
           );
           if (activated.code !== 0)
-            throw new Error(`agent-${index}: activate exited ${activated.code}`);
-          const creds = await runTs(
-            `agent-${index} credentials`,
-            paths.agentCli,
+            throw new Error(`agent-${index}: activate exited ${activated.code}: ${activated.err}`);
+          const creds = await agentCli(
             [
               'credentials',
               'put',
@@ -357,11 +367,10 @@ export async function startTopology(
               dir,
               '--json',
             ],
-            agentOptions(index, { LOAD_API_KEY: counterpartApiKey, LOAD_WEBHOOK_SECRET: secret }),
-            90_000,
+            { LOAD_API_KEY: counterpartApiKey, LOAD_WEBHOOK_SECRET: secret },
           );
           if (creds.code !== 0)
-            throw new Error(`agent-${index}: credentials put exited ${creds.code}`);
+            throw new Error(`agent-${index}: credentials put exited ${creds.code}: ${creds.err}`);
           const hookPath = hookPathFrom(
             creds.stdout.map((l) => {
               try {
