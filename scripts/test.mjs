@@ -91,7 +91,9 @@ if (
   const bad = checks.length - ok;
   if (skippedLoad) {
     skipped += 1;
-    skippedNames.push('examples/system/load (PostgreSQL, redis-server, libfaketime or root missing)');
+    skippedNames.push(
+      'examples/system/load (PostgreSQL, redis-server, libfaketime or root missing)',
+    );
   } else {
     passed += ok;
     failed += bad + (loadStatus !== 0 && bad === 0 ? 1 : 0);

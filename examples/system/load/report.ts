@@ -19,6 +19,8 @@ export interface MemoryFigure {
   readonly growthMiB: number;
   readonly boundMiB: number;
   readonly samples: number;
+  /** False for an incarnation that ended before its warm-up window was over (nothing to judge). */
+  readonly judged: boolean;
   readonly ok: boolean;
 }
 
@@ -52,6 +54,9 @@ export function memoryFigure(
   const warmWindow = s.filter((x) => x.t >= warmFrom && x.t < warmFrom + 10_000).map((x) => x.rss);
   const last = s.at(-1)?.t ?? 0;
   const endWindow = s.filter((x) => x.t > last - 10_000).map((x) => x.rss);
+  // An incarnation that lived shorter than its warm-up (a restart during a fault) has no
+  // growth after warm-up to judge; it is listed, not judged.
+  const judged = s.some((x) => x.t >= warmFrom + 10_000);
   const warm = warmWindow.length > 0 ? median(warmWindow) : (s[0]?.rss ?? 0);
   const end = median(endWindow);
   const afterWarm = s.filter((x) => x.t >= warmFrom).map((x) => x.rss);
@@ -68,7 +73,8 @@ export function memoryFigure(
     growthMiB: round(growth),
     boundMiB,
     samples: s.length,
-    ok: s.length > 0 && growth <= boundMiB,
+    judged,
+    ok: !judged || growth <= boundMiB,
   };
 }
 
@@ -211,7 +217,7 @@ export function printSummary(s: SummaryView, reportPath: string): void {
         m.endMiB,
         m.growthMiB,
         m.boundMiB,
-        m.ok ? 'yes' : 'NO',
+        m.judged ? (m.ok ? 'yes' : 'NO') : 'short-lived',
       ]),
     )}`,
   );
