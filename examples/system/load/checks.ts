@@ -342,7 +342,10 @@ export async function examine(ev: Evidence) {
   );
   check(
     `RSS growth after warm-up within bounds (${Object.entries(settings.rssBoundMiB)
-      .map(([p, b]) => `${p} ${b} MiB`)
+      .map(
+        ([p, b]) =>
+          `${p} ${b} MiB${p === 'counterpart' ? ` + ${settings.counterpartKiBPerRecord} KiB/record` : ''}`,
+      )
       .join(', ')})`,
     ev.memory.every((m) => m.ok),
     ev.memory

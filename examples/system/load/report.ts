@@ -81,8 +81,18 @@ export function memoryFigure(
 export function table(headers: readonly string[], rows: readonly (readonly unknown[])[]): string {
   const cells = [headers, ...rows].map((r) => r.map((c) => String(c ?? '')));
   const widths = headers.map((_, i) => Math.max(...cells.map((r) => (r[i] ?? '').length)));
+  // the first column left-aligned, figures right-aligned, a last text column (detail) unpadded
+  const last = headers.length - 1;
   const line = (r: string[]) =>
-    r.map((c, i) => (i === 0 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join('  ');
+    r
+      .map((c, i) =>
+        i === 0
+          ? c.padEnd(widths[i] ?? 0)
+          : i === last && last > 1
+            ? c
+            : c.padStart(widths[i] ?? 0),
+      )
+      .join('  ');
   return [
     line(cells[0] as string[]),
     widths.map((w) => '-'.repeat(w)).join('  '),

@@ -241,13 +241,15 @@ sampler.sample();
 
 // --- stop everything, then look ---------------------------------------------------------
 
+const boundOf = (process: string): number => {
+  const kind = process.replace(/[-#].*$/, '');
+  const base = settings.rssBoundMiB[kind] ?? 64;
+  return kind === 'counterpart'
+    ? Math.round(base + (traffic.dropTimes.size * settings.counterpartKiBPerRecord) / 1024)
+    : base;
+};
 const memory = sampler.incarnations.map((inc) =>
-  memoryFigure(
-    inc,
-    loadStartedAt,
-    settings.warmupMs,
-    settings.rssBoundMiB[inc.process.replace(/[-#].*$/, '')] ?? 64,
-  ),
+  memoryFigure(inc, loadStartedAt, settings.warmupMs, boundOf(inc.process)),
 );
 sampler.stop();
 const stopped: Record<string, string> = {};

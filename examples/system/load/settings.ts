@@ -25,6 +25,8 @@ export interface Settings {
   readonly warmupMs: number;
   /** RSS growth allowed after warm-up (median of the last 10 s − median of 10 s after warm-up). */
   readonly rssBoundMiB: Readonly<Record<string, number>>;
+  /** The counterpart keeps every effect and idempotent answer by design: this much more per record. */
+  readonly counterpartKiBPerRecord: number;
   /** The outbox tmpfs of the disk-full agent. */
   readonly diskMiB: number;
   readonly databaseUrl: string;
@@ -98,7 +100,11 @@ export function readSettings(
     drainMaxMs: 120_000,
     pendingLeaseMs: 20_000,
     warmupMs: Math.min(30_000, (durationS * 1000) / 4),
-    rssBoundMiB: { relay: 64, agent: 48, counterpart: 48, redis: 32 },
+    // relay: 320 MiB — measured +165/+276 MiB under the faults' backlog of ~5,000 pending
+    // sends (decision 0022); catches a leak of ≥ 10 kB per record at the CI settings (36,000
+    // records), ≥ 1 kB per record in a 30-minute soak.
+    rssBoundMiB: { relay: 320, agent: 48, counterpart: 48, redis: 32 },
+    counterpartKiBPerRecord: 4,
     diskMiB: 8,
     databaseUrl: env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test',
     inCI: /^(1|true|yes)$/i.test(env.CI ?? ''),
