@@ -325,10 +325,18 @@ export async function examine(ev: Evidence) {
     faults.every((f) => f.ok) && [...kindsRun.values()].every((n) => n === settings.repeats),
     `${faults.filter((f) => f.ok).length}/${faults.length} ran: ${[...kindsRun].map(([k, n]) => `${k} ${n}×`).join(', ')}`,
   );
+  const saidFull = (f: FaultRun) => (f.said ?? []).some((l) => /disk is full/.test(l));
+  const saidResumed = (f: FaultRun) => (f.said ?? []).some((l) => /writes work again/.test(l));
   check(
-    'disk full: the agent said so',
-    diskRuns.length > 0 && diskRuns.every((f) => (f.said ?? []).length > 0),
-    diskRuns.map((f) => (f.said ?? [])[0] ?? 'nothing said').join(' | '),
+    'disk full: the agent stops claiming, says so, resumes',
+    diskRuns.length > 0 &&
+      diskRuns.every((f) => saidFull(f) && saidResumed(f) && (f.unclaimed ?? 0) > 0),
+    diskRuns
+      .map(
+        (f) =>
+          `${f.unclaimed ?? 0} files left unclaimed; ${saidFull(f) ? 'said the disk is full' : 'did NOT say the disk is full'}; ${saidResumed(f) ? 'said it resumed' : 'did NOT say it resumed'}`,
+      )
+      .join(' | '),
   );
   check(
     'clock 5 min off: works (server nonce) or the agent names the clock',

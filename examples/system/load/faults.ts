@@ -21,6 +21,8 @@ export interface FaultRun {
   /** Agent lines seen during the fault (disk full, clock skew: what the agent said). */
   said?: string[];
   agent?: number;
+  /** Disk full: files the agent left in its drop folder (it stopped claiming). */
+  unclaimed?: number;
 }
 
 interface Ctx {
@@ -177,7 +179,7 @@ const kinds: Kind[] = [
     async run({ top, random }, _occurrence, fault) {
       const slot = top.diskAgent;
       fault.agent = slot.index;
-      const heard = listen(slot, /ENOSPC|disk|space|storage/i);
+      const heard = listen(slot, /disk is full|writes work again/i);
       const taken = top.disk.fill();
       const ms = between(random, 10_000, 15_000);
       await sleep(ms);
@@ -186,6 +188,7 @@ const kinds: Kind[] = [
       ).length;
       const claimed = readdirSync(join(slot.dir, 'outgoing', '.claimed')).length;
       top.disk.free();
+      fault.unclaimed = waiting;
       await sleep(3000);
       heard.off();
       fault.said = heard.lines;
