@@ -189,7 +189,10 @@ const kinds: Kind[] = [
       const claimed = readdirSync(join(slot.dir, 'outgoing', '.claimed')).length;
       top.disk.free();
       fault.unclaimed = waiting;
-      await sleep(3000);
+      // the agent probes every second; give it time to reopen under load
+      const until = Date.now() + 20_000;
+      while (!heard.lines.some((l) => /writes work again/.test(l)) && Date.now() < until)
+        await sleep(250);
       heard.off();
       fault.said = heard.lines;
       return `agent-${slot.index}'s outbox disk filled (${Math.round(taken / 1024)} KiB taken) for ${ms} ms: ${waiting} files unclaimed, ${claimed} claimed at the end; ${heard.lines.length} lines about it`;
