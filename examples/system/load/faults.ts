@@ -175,7 +175,7 @@ const kinds: Kind[] = [
   },
   {
     name: 'agent disk full',
-    spanMs: 20_000,
+    spanMs: 36_000,
     async run({ top, random }, _occurrence, fault) {
       const slot = top.diskAgent;
       fault.agent = slot.index;
