@@ -103,7 +103,10 @@ export function readSettings(
     // relay: 320 MiB — measured +165/+276 MiB under the faults' backlog of ~5,000 pending
     // sends (decision 0022); catches a leak of ≥ 10 kB per record at the CI settings (36,000
     // records), ≥ 1 kB per record in a 30-minute soak.
-    rssBoundMiB: { relay: 320, agent: 48, counterpart: 48, redis: 32 },
+    // agent: 96 MiB — at 12.5 records/s each, agents grew 15–46 MiB and the disk-full agent
+    // (two backlogs of ~160 records taken at once) 63 MiB; catches ≥ 40 kB per record at the
+    // CI settings (2,250 records per agent), ≥ 4 kB per record in the soak.
+    rssBoundMiB: { relay: 320, agent: 96, counterpart: 48, redis: 32 },
     counterpartKiBPerRecord: 4,
     diskMiB: 8,
     databaseUrl: env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test',
