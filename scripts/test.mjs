@@ -84,7 +84,7 @@ if (fullRun && !/^(0|false|no)$/i.test(process.env.FLUXEL_LOAD ?? '')) {
     summary.skipped += 1;
     summary.skippedNames.push({
       file: 'examples/system/load',
-      test: 'PostgreSQL or Redis unreachable',
+      test: 'PostgreSQL, redis-server, libfaketime or root missing',
     });
   } else {
     summary.passed += ok;

@@ -30,12 +30,13 @@ import {
   saveConfig,
   writeFileAtomic,
 } from './config.ts';
+import { isStorageFailure, waitUntilWritable } from './disk-full.ts';
 import { fileOf } from './drop.ts';
 import { AgentError, EXIT, errorCode } from './errors.ts';
 import { openKeyStore } from './keystore.ts';
 import { enqueueConverted, legacyEnvelope } from './legacy.ts';
 import { checkRelayUrl, openClient, probeTls, type TlsReport } from './relay.ts';
-import { openRuntime, runService } from './service.ts';
+import { openRuntime, type RuntimeOptions, runService } from './service.ts';
 
 export interface AgentIo {
   stdout(text: string): void;
@@ -503,14 +504,15 @@ async function run(ctx: Ctx, rest: readonly string[], once: boolean, batch?: num
   const config = requireConfig(ctx.paths);
   const { client } = await connect(ctx, config);
   try {
-    const runtime = await openRuntime({
+    const runtimeOptions: RuntimeOptions = {
       paths: ctx.paths,
       client,
       waitSeconds: once ? 0 : 25,
       log: (line, fields) => ctx.log(line, fields),
       ...(batch !== undefined ? { batchSize: batch } : {}),
       ...(ctx.io.now ? { now: ctx.io.now } : {}),
-    });
+    };
+    let runtime = await openRuntime(runtimeOptions);
     try {
       if (once) {
         const scanned = await runtime.scan();
@@ -534,9 +536,24 @@ async function run(ctx: Ctx, rest: readonly string[], once: boolean, batch?: num
         );
         return mailbox.error ? EXIT.failure : EXIT.ok;
       }
-      await runService(runtime, ctx.paths, ctx.io.signal ?? new AbortController().signal, (l, f) =>
-        ctx.log(l, f),
-      );
+      const signal = ctx.io.signal ?? new AbortController().signal;
+      // After an outbox write failure (disk full): close, wait for room, reopen, go on.
+      while (await runService(runtime, ctx.paths, signal, (l, f) => ctx.log(l, f))) {
+        await runtime.close().catch(() => {});
+        for (;;) {
+          if (!(await waitUntilWritable(ctx.paths.outbox, signal))) {
+            ctx.out('stopped', { stopped: true });
+            return EXIT.ok;
+          }
+          try {
+            runtime = await openRuntime(runtimeOptions);
+            break;
+          } catch (error) {
+            if (!isStorageFailure(error)) throw error;
+          }
+        }
+        ctx.log('outbox: writes work again; resuming', { event: 'outbox.storage-resumed' });
+      }
       const stats = await runtime.writeState({ running: false });
       ctx.out('stopped', { stopped: true, outbox: stats });
       return EXIT.ok;

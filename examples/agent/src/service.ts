@@ -18,7 +18,9 @@ import {
   relayDeliverBatch,
   relayMailboxSource,
 } from '@fluxel/relay-client/node';
+import { clockTolerant } from './clock.ts';
 import { type AgentPaths, ensureFolders, writeFileAtomic } from './config.ts';
+import { isStorageFailure, storageReason } from './disk-full.ts';
 import { fileOf, type ScanResult, scanDropFolder } from './drop.ts';
 import { convertLegacyOutbox } from './legacy.ts';
 
@@ -125,6 +127,8 @@ export interface Runtime {
   readonly consumer: MailboxConsumer;
   readonly store: FileOutboxStore;
   scan(): Promise<ScanResult>;
+  /** Settles with the first outbox storage failure (the outbox refuses writes until reopened). */
+  readonly storageFailed: Promise<Error>;
   writeState(extra?: Record<string, unknown>): Promise<OutboxStats>;
   close(): Promise<void>;
 }
@@ -149,9 +153,13 @@ export async function openRuntime(options: RuntimeOptions): Promise<Runtime> {
   // Due messages go in batches (one request, one proof, each record its own outcome); the
   // outbox leases a whole batch at once.
   const batchSize = options.batchSize ?? MAX_SEND_BATCH_ITEMS;
+  let failStorage: (error: Error) => void = () => {};
+  const storageFailed = new Promise<Error>((resolve) => {
+    failStorage = resolve;
+  });
   const outbox = new Outbox({
     store,
-    deliver:
+    deliver: clockTolerant(
       batchSize > 1
         ? relayDeliverBatch(client, {
             maxBatch: batchSize,
@@ -159,11 +167,16 @@ export async function openRuntime(options: RuntimeOptions): Promise<Runtime> {
               log(`relay: ${size} record(s) in one request`, { event: 'relay.request', size }),
           })
         : relayDeliver(client),
+      log,
+    ),
     now,
     // Room for BATCHES_IN_FLIGHT whole batches at once, so the next request is under way while
     // one waits for its answer.
     concurrency: Math.max(options.concurrency ?? 8, batchSize * BATCHES_IN_FLIGHT),
-    onEvent: (event: OutboxEvent) => logOutboxEvent(log, event),
+    onEvent: (event: OutboxEvent) => {
+      logOutboxEvent(log, event);
+      if (event.type === 'error' && isStorageFailure(event.error)) failStorage(event.error);
+    },
   });
   try {
     const converted = await convertLegacyOutbox(outbox, store, paths.outbox);
@@ -221,6 +234,9 @@ export async function openRuntime(options: RuntimeOptions): Promise<Runtime> {
     })();
     try {
       return await scanning;
+    } catch (error) {
+      if (isStorageFailure(error)) failStorage(error);
+      throw error;
     } finally {
       scanning = undefined;
     }
@@ -230,6 +246,7 @@ export async function openRuntime(options: RuntimeOptions): Promise<Runtime> {
     consumer,
     store,
     scan,
+    storageFailed,
     async writeState(extra = {}) {
       const stats = await outbox.stats();
       writeFileAtomic(
@@ -252,13 +269,18 @@ export async function openRuntime(options: RuntimeOptions): Promise<Runtime> {
   };
 }
 
-/** Runs until `signal` aborts: watches the drop folder, delivers, picks up events. */
+/**
+ * Runs until `signal` aborts (resolves undefined) or the outbox fails to write (resolves the
+ * failure; the caller closes the runtime and reopens once the disk takes writes again):
+ * watches the drop folder, delivers, picks up events.
+ */
 export async function runService(
   runtime: Runtime,
   paths: AgentPaths,
   signal: AbortSignal,
   log: Log,
-): Promise<void> {
+): Promise<Error | undefined> {
+  let failed: Error | undefined;
   const rescan = () => {
     runtime.scan().catch((error: Error) => log(`drop folder: ${error.message}`));
   };
@@ -271,7 +293,9 @@ export async function runService(
   }
   runtime.outbox.start();
   runtime.consumer.start();
-  await runtime.scan();
+  await runtime.scan().catch((error: Error) => {
+    if (!isStorageFailure(error)) throw error;
+  });
   const poll = setInterval(rescan, 2000); // watch events can be lost (network shares)
   const state = setInterval(() => {
     runtime.writeState({ running: true }).catch(() => {});
@@ -281,9 +305,22 @@ export async function runService(
   await new Promise<void>((resolve) => {
     if (signal.aborted) resolve();
     else signal.addEventListener('abort', () => resolve(), { once: true });
+    void runtime.storageFailed.then((error) => {
+      failed = error;
+      resolve();
+    });
   });
-  log('stopping…');
   clearInterval(poll);
   clearInterval(state);
   watcher?.close();
+  if (signal.aborted) {
+    log('stopping…');
+    return undefined;
+  }
+  if (failed)
+    log(
+      `outbox: cannot write ${paths.outbox}: ${storageReason(failed)} — stopped claiming new files (they stay in ${paths.outgoing}; nothing is lost); resuming when the outbox takes writes again`,
+      { event: 'outbox.storage-failed', code: (failed as { code?: string }).code },
+    );
+  return failed;
 }

@@ -1,6 +1,6 @@
 /**
  * Small process helpers of the load suite: spawn a TypeScript entry file as a real Node
- * process (`node --import tsx`, so the pid is the program itself), keep its output in a log
+ * process (`node --import tsx`, so the pid is the program itself) or any other program, keep its output in a log
  * file (license keys redacted), wait for a line, stop it, and sample its RSS from /proc.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
@@ -44,7 +44,17 @@ export function spawnTs(
   args: readonly string[],
   options: SpawnOptions,
 ): Child {
-  const proc = spawn(process.execPath, ['--import', TSX, script, ...args], {
+  return spawnProgram(name, process.execPath, ['--import', TSX, script, ...args], options);
+}
+
+/** Any program as a child (its own pid), with the same log and line helpers. */
+export function spawnProgram(
+  name: string,
+  command: string,
+  args: readonly string[],
+  options: SpawnOptions,
+): Child {
+  const proc = spawn(command, args, {
     cwd: options.cwd,
     env: options.env,
     stdio: [options.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'],
@@ -126,23 +136,6 @@ export async function stop(child: Child, graceMs = 15_000): Promise<'graceful' |
   const { signal } = await child.exited;
   clearTimeout(timer);
   return signal === 'SIGKILL' ? 'killed' : 'graceful';
-}
-
-/** Runs a short-lived command to its end; returns exit code and stdout. */
-export async function runTs(
-  name: string,
-  script: string,
-  args: readonly string[],
-  options: SpawnOptions,
-  timeoutMs = 60_000,
-): Promise<{ code: number | null; stdout: string[] }> {
-  const child = spawnTs(name, script, args, options);
-  const lines: string[] = [];
-  child.onLine((l) => lines.push(l));
-  const timer = setTimeout(() => child.proc.kill('SIGKILL'), timeoutMs);
-  const { code } = await child.exited;
-  clearTimeout(timer);
-  return { code, stdout: lines };
 }
 
 /** Resident set size of a live process in bytes (Linux /proc), or undefined once it is gone. */

@@ -3,6 +3,9 @@
  * open connection (both sides) and, until `restore()`, resets every new one at once — the
  * relays see their database connections die and new ones fail, as on a network partition.
  * The listening port stays ours throughout (no other process can take it meanwhile).
+ * `delay(ms)` holds every chunk of the upstream's answers that long, in order (a slow peer:
+ * the request arrives and takes effect, the answer comes seconds later — or after the
+ * caller's timeout); `delay(0)` ends it.
  */
 import { connect, createServer, type Server, type Socket } from 'node:net';
 
@@ -11,12 +14,28 @@ export interface TcpProxy {
   readonly stats: { accepted: number; refused: number; cut: number };
   cut(): number;
   restore(): void;
+  delay(ms: number): void;
   close(): Promise<void>;
 }
 
 export async function startTcpProxy(upstream: { host: string; port: number }): Promise<TcpProxy> {
   const pairs = new Set<[Socket, Socket]>();
   let down = false;
+  let delayMs = 0;
+  /** Forwards the upstream's answers, each chunk held `delayMs` (in order) while a delay is on. */
+  const forward = (from: Socket, to: Socket) => {
+    let last = 0;
+    from.on('data', (chunk: Buffer) => {
+      if (delayMs === 0 && last <= Date.now()) {
+        to.write(chunk);
+        return;
+      }
+      last = Math.max(Date.now() + delayMs, last);
+      setTimeout(() => {
+        if (!to.destroyed) to.write(chunk);
+      }, last - Date.now());
+    });
+  };
   const stats = { accepted: 0, refused: 0, cut: 0 };
   const server: Server = createServer((client) => {
     if (down) {
@@ -36,7 +55,7 @@ export async function startTcpProxy(upstream: { host: string; port: number }): P
     client.on('error', end).on('close', end);
     server.on('error', end).on('close', end);
     client.pipe(server);
-    server.pipe(client);
+    forward(server, client);
   });
   await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
   const port = (server.address() as { port: number }).port;
@@ -57,6 +76,9 @@ export async function startTcpProxy(upstream: { host: string; port: number }): P
     },
     restore() {
       down = false;
+    },
+    delay(ms) {
+      delayMs = ms;
     },
     close() {
       for (const [client, upstreamSocket] of pairs) {

@@ -6,7 +6,7 @@
 import { invalidArgument, optionalFunctions, optionsRecord, withMethods } from './check-options.js';
 import { type CallOptions, type RelayClient, retryAfter, toError } from './client.js';
 import { MAX_SEND_BATCH_ITEMS, type SendBatchResultBody } from './contract.js';
-import type { RelayError } from './errors.js';
+import { RelayError } from './errors.js';
 import type { MailboxSource } from './mailbox/types.js';
 import type { Deliver, OutboxMessage } from './outbox/types.js';
 
@@ -195,7 +195,19 @@ export function relayDeliverBatch(
         { signal },
       ));
     } catch (error) {
-      for (const w of group) w.reject(error);
+      // One record's signal (its lease ran out) aborts the request of the whole batch: for
+      // the others that abort is not their refusal, so it stays retryable (the transport calls
+      // every abort ERR_RELAY_ABORTED, not retryable — they became dead letters).
+      for (const w of group)
+        w.reject(
+          signal.aborted && !w.signal.aborted
+            ? new RelayError(
+                'ERR_RELAY_ABORTED',
+                'the batch request was aborted for another record in it',
+                { cause: error, retryable: true },
+              )
+            : error,
+        );
       return [];
     }
     const byKey = new Map(results.map((r) => [r.idempotencyKey, r]));

@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { relayDeliverBatch } from '../src/adapters.ts';
 import type { RelayClient } from '../src/client.ts';
 import type { SendBatchResultBody } from '../src/contract.ts';
+import { RelayError } from '../src/errors.ts';
 import { MemoryOutboxStore, Outbox } from '../src/outbox.ts';
 
 const T0 = 1_800_000_000_000;
@@ -129,6 +130,55 @@ describe('relayDeliverBatch', () => {
     expect((await outbox.pending()).map((m) => m.attempts)).toEqual([1, 1, 1]);
     expect(await outbox.deadLetters()).toEqual([]);
     await outbox.close();
+  });
+
+  // Found by the load suite (examples/system/load, 32 dead letters at 200 records/s): one
+  // record's lease ran out, its signal aborted the batch request, and every other record in
+  // that request was rejected with the transport's ERR_RELAY_ABORTED (not retryable) — dead
+  // letters, though nothing was wrong with them.
+  it('the batch aborted for one record dead-lettered the others as ERR_RELAY_ABORTED: they stay retryable', async () => {
+    const client = {
+      sendBatch: (_input: BatchInput, options: { signal: AbortSignal }) =>
+        new Promise((_resolve, reject) =>
+          options.signal.addEventListener('abort', () =>
+            // what the transport throws when the request's signal aborts
+            reject(
+              new RelayError('ERR_RELAY_ABORTED', 'the request was aborted', {
+                cause: options.signal.reason,
+                retryable: false,
+              }),
+            ),
+          ),
+        ),
+      send: async () => {
+        throw new Error('not used');
+      },
+    } as unknown as Pick<RelayClient, 'send' | 'sendBatch'>;
+    const deliver = relayDeliverBatch(client);
+    const message = (i: number) => ({
+      id: uuid(i),
+      connection: 'shop-1',
+      operation: 'order.status',
+      payload: {},
+      attempts: 0,
+      enqueuedAt: T0,
+      nextAttemptAt: T0,
+    });
+    const leases = [new AbortController(), new AbortController(), new AbortController()];
+    const outcomes = leases.map((lease, i) =>
+      deliver(message(i + 1) as never, { attempt: 0, signal: lease.signal }).then(
+        () => undefined,
+        (error: RelayError) => error,
+      ),
+    );
+    await new Promise((r) => setTimeout(r, 10)); // the batch is under way
+    leases[0]?.abort(new RelayError('ERR_RELAY_TIMEOUT', 'lease', { retryable: true }));
+    const [first, ...others] = await Promise.all(outcomes);
+    expect(first?.code).toBe('ERR_RELAY_ABORTED');
+    for (const error of others) {
+      expect(error?.code).toBe('ERR_RELAY_ABORTED');
+      expect(error?.retryable).toBe(true);
+    }
   });
 
   it('an item the relay has in progress (retry at once) is sent again within the same delivery, as send retries it', async () => {

@@ -304,6 +304,39 @@ describe('Outbox delivery', () => {
     await outbox.stop();
   });
 
+  // Found by the load suite (examples/system/load, 71 dead letters at 200 records/s): the
+  // transport turns an aborted request into ERR_RELAY_ABORTED (not retryable), so a send that
+  // outlived its lease while the relay was slow became a dead letter instead of a retry.
+  it('a send that outlived its lease was dead-lettered as ERR_RELAY_ABORTED: it is retried', async () => {
+    const { outbox, clock, events } = setup({ leaseMs: 30_000 });
+    let calls = 0;
+    outbox.start(async (_m, ctx) => {
+      calls++;
+      if (calls > 1) return;
+      // what the Node transport throws when the request's signal aborts
+      await new Promise<void>((_resolve, reject) =>
+        ctx.signal.addEventListener('abort', () =>
+          reject(
+            new RelayError('ERR_RELAY_ABORTED', 'the request was aborted', {
+              cause: ctx.signal.reason,
+              retryable: false,
+            }),
+          ),
+        ),
+      );
+    });
+    await outbox.enqueue(input());
+    await clock.advance(30_000);
+    expect(events.filter((e) => e.type === 'dead')).toEqual([]);
+    expect(events.find((e) => e.type === 'retry')).toMatchObject({
+      error: { code: 'ERR_RELAY_TIMEOUT' },
+    });
+    await clock.advance(60_000);
+    expect(calls).toBe(2);
+    expect(events.filter((e) => e.type === 'delivered')).toHaveLength(1);
+    await outbox.stop();
+  });
+
   it('start picks up what was enqueued before and wakes for new messages', async () => {
     const { outbox, clock } = setup();
     const delivered: unknown[] = [];

@@ -397,7 +397,16 @@ export class Outbox {
         await deliver(message, { attempt, signal: controller.signal });
       } catch (error) {
         this.#timers.clearTimeout(leaseTimer);
-        await this.#failed(message, attempt, error, controller.signal.aborted);
+        // Aborted by the lease timer: what failed is the attempt's time, whatever the deliver
+        // function made of the abort (the transport says "aborted", not retryable) — so the
+        // lease's retryable timeout counts, and the message is retried, not dead-lettered.
+        const outlived = controller.signal.aborted && !this.#stopping;
+        await this.#failed(
+          message,
+          attempt,
+          outlived ? controller.signal.reason : error,
+          controller.signal.aborted,
+        );
         return;
       }
       this.#timers.clearTimeout(leaseTimer);
