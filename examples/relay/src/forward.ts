@@ -155,21 +155,22 @@ export class Forwarder {
       .catch((): ConnectorResult => ({ kind: 'unknown', reason: 'connector failed' }));
     if (result.kind === 'delivered') {
       const deliveredAt = clock();
-      // The outcome is recorded (batched with other sends' outcomes) and audited before
-      // the answer; both at once.
-      await Promise.all([
-        ledger.complete(
-          {
-            licenseId: owner.licenseId,
-            key,
-            state: 'delivered',
-            status: result.upstreamStatus,
-            at: deliveredAt,
-          },
-          now,
-        ),
-        audited('success', { upstreamStatus: result.upstreamStatus }),
-      ]);
+      // Audited first, then recorded (batched with other sends' outcomes), both before the
+      // answer. In this order a relay that dies in between leaves the key pending: the send
+      // is forwarded again after the lease (same Idempotency-Key) and audited then. The
+      // other order (or both at once) could leave a delivery on record that no audit event
+      // shows, and the retry would be a replay that audits nothing.
+      await audited('success', { upstreamStatus: result.upstreamStatus });
+      await ledger.complete(
+        {
+          licenseId: owner.licenseId,
+          key,
+          state: 'delivered',
+          status: result.upstreamStatus,
+          at: deliveredAt,
+        },
+        now,
+      );
       return {
         kind: 'delivered',
         upstreamStatus: result.upstreamStatus,
@@ -179,19 +180,18 @@ export class Forwarder {
       };
     }
     if (result.kind === 'rejected') {
-      await Promise.all([
-        ledger.complete(
-          {
-            licenseId: owner.licenseId,
-            key,
-            state: 'rejected',
-            status: result.upstreamStatus,
-            at: clock(),
-          },
-          now,
-        ),
-        audited('failure', { upstreamStatus: result.upstreamStatus }, 'upstream rejected'),
-      ]);
+      // Audited before it is recorded, as a delivery is (above).
+      await audited('failure', { upstreamStatus: result.upstreamStatus }, 'upstream rejected');
+      await ledger.complete(
+        {
+          licenseId: owner.licenseId,
+          key,
+          state: 'rejected',
+          status: result.upstreamStatus,
+          at: clock(),
+        },
+        now,
+      );
       return { kind: 'rejected', upstreamStatus: result.upstreamStatus };
     }
     if (result.kind === 'unknown') {
