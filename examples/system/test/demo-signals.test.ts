@@ -9,15 +9,14 @@
  * 10 s of its parent's death.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pg from 'pg';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { eachLine } from '../src/lines.ts';
 import { portInUse } from '../src/ports.ts';
 import { repoRoot } from '../src/proc.ts';
-import { databaseUrl } from './helpers.ts';
+import { databaseUrl, removeDemoData } from './helpers.ts';
 import {
   type ProcessEntry,
   processEntry,
@@ -54,16 +53,7 @@ describe('pnpm dev stops every process however it is stopped (issue 21)', () => 
         } catch {}
     current = undefined;
   });
-  afterAll(async () => {
-    if (url) {
-      const client = new pg.Client({ connectionString: url });
-      await client.connect();
-      for (const s of [`${schema}_relay`, `${schema}_portal`])
-        await client.query(`DROP SCHEMA IF EXISTS "${s}" CASCADE`);
-      await client.end();
-    }
-    rmSync(dataDir, { recursive: true, force: true });
-  });
+  afterAll(() => removeDemoData(url, schema, dataDir));
 
   /** `pnpm dev --no-build` in its own process group (as a terminal's foreground job); ready. */
   const startDemo = async (): Promise<Demo> => {

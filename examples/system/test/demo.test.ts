@@ -1,13 +1,12 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { get } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { READY_BOUND_MS } from '@fluxel/internal/testing';
-import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { licenseAdminClient } from '../src/admin.ts';
 import { Service } from '../src/proc.ts';
-import { databaseUrl } from './helpers.ts';
+import { databaseUrl, removeDemoData } from './helpers.ts';
 import { processesWith } from './processes.ts';
 
 /** A GET over HTTPS trusting `ca`: the body. */
@@ -28,16 +27,7 @@ describe('pnpm dev demo', () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'fluxel-demo-'));
   const schema = `demo_${Date.now().toString(36)}`;
   let url: string | undefined;
-  afterAll(async () => {
-    if (url) {
-      const client = new pg.Client({ connectionString: url });
-      await client.connect();
-      for (const s of [`${schema}_relay`, `${schema}_portal`])
-        await client.query(`DROP SCHEMA IF EXISTS "${s}" CASCADE`);
-      await client.end();
-    }
-    rmSync(dataDir, { recursive: true, force: true });
-  });
+  afterAll(() => removeDemoData(url, schema, dataDir));
 
   const startDemo = async () => {
     url = await databaseUrl();

@@ -196,3 +196,22 @@ export async function waitUntil<T>(
     await new Promise((r) => setTimeout(r, 250));
   }
 }
+
+/**
+ * Drops the two schemas a demo run made under `schema` (`<schema>_relay`, `<schema>_portal`)
+ * when it ran on PostgreSQL (`url` set), and its data folder.
+ */
+export async function removeDemoData(
+  url: string | undefined,
+  schema: string,
+  dataDir: string,
+): Promise<void> {
+  if (url) {
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    for (const s of [`${schema}_relay`, `${schema}_portal`])
+      await client.query(`DROP SCHEMA IF EXISTS "${s}" CASCADE`);
+    await client.end();
+  }
+  rmSync(dataDir, { recursive: true, force: true });
+}
