@@ -3,7 +3,8 @@
  * `relay_idempotency`, so a `send` reaches the third party once however often the agent
  * retries it. A record is claimed (`pending`), completed (`delivered` / `rejected`, with the
  * third party's status), taken over by a retry once its lease ran out (its attempt died with
- * its instance), or released (deleted while still pending) when nothing was executed. Claims
+ * its instance), or released by its own attempt (deleted while still pending, unless taken
+ * over meanwhile) when nothing was executed. Claims
  * and completions share one group-commit queue: everything that arrived while the previous
  * cycle was in flight — claims and completions alike — is written by one statement, on one
  * pool connection (data-modifying CTEs; a cycle of one kind sends that kind's statement
@@ -335,11 +336,19 @@ export class SendLedger {
    * Deletes a still pending record: nothing was executed, a retry may claim the key again.
    * Only for a send that certainly did not reach the third party; one whose outcome is
    * unknown stays pending for its lease.
+   *
+   * Only the caller's own attempt: `claimedAt` is the time it claimed or took over the record
+   * (the `now` of {@link SendLedger.claim} or {@link SendLedger.takeOver}, which stamp it as
+   * `created_at`). A slow attempt whose record another instance took over after the lease
+   * deletes nothing — it would delete the retry's record in flight, whose completion then
+   * finds no record and stores one without a fingerprint, so every later retry of the key
+   * is refused as reusing it (issue 21, load suite: ERR_RELAY_IDEMPOTENCY_CONFLICT dead letters).
    */
-  async release(licenseId: string, key: string): Promise<void> {
+  async release(licenseId: string, key: string, claimedAt: number): Promise<void> {
     await this.#db.query(
-      "DELETE FROM relay_idempotency WHERE license_id = $1 AND key = $2 AND state = 'pending'",
-      [licenseId, key],
+      `DELETE FROM relay_idempotency
+       WHERE license_id = $1 AND key = $2 AND state = 'pending' AND created_at = $3`,
+      [licenseId, key, claimedAt],
     );
   }
 
