@@ -167,6 +167,9 @@ export class Forwarder {
         {
           licenseId: owner.licenseId,
           key,
+          connection,
+          operation,
+          hash,
           state: 'delivered',
           status: result.upstreamStatus,
           at: deliveredAt,
@@ -188,6 +191,9 @@ export class Forwarder {
         {
           licenseId: owner.licenseId,
           key,
+          connection,
+          operation,
+          hash,
           state: 'rejected',
           status: result.upstreamStatus,
           at: clock(),

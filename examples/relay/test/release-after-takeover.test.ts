@@ -10,6 +10,12 @@
  * releases only the record it claimed (its claim time): a record taken over stays pending
  * for the retry, which records its outcome on it; the agent's next retry is a replay.
  *
+ * The same suite, run again with that fix, still dead-lettered 2 records: a delivery whose
+ * audit write was slow, taken over past the lease by a retry whose own forward was not
+ * executed (third party down) and which released its own record — the delivery was then
+ * recorded on no record, again without a fingerprint. Now a completion carries the send's
+ * fingerprint, connection and operation, and stores them when it finds the record gone.
+ *
  * Two forwarders (two relay instances) on one database, on PGlite and, when it answers, on
  * PostgreSQL; the third party is scripted per instance so the order of events is fixed.
  */
@@ -70,9 +76,13 @@ describe.each(backends)('release after a take-over on $name (issue 21)', ({ post
   const bodyHashKey = randomBytes(32);
   const audit: AuditEventInput[] = [];
 
-  /** One relay instance: its own forwarder, ledger and third-party connection; the shared database. */
-  async function instance(db: Database, vault: Vault) {
+  /**
+   * One relay instance: its own forwarder, ledger and third-party connection; the shared
+   * database. `held` holds its audit writes of deliveries (a slow audit store) until let go.
+   */
+  async function instance(db: Database, vault: Vault, held?: Promise<void>) {
     const connector = new ScriptedThirdParty();
+    let holding = 0;
     const forwarder = new Forwarder({
       ledger: new SendLedger(db, now, { pendingLeaseMs: LEASE_MS }),
       vault,
@@ -80,10 +90,14 @@ describe.each(backends)('release after a take-over on $name (issue 21)', ({ post
       bodyHashKey,
       clock: now,
       record: async (event) => {
+        if (held && event.outcome === 'success') {
+          holding++;
+          await held;
+        }
         audit.push(event);
       },
     });
-    return { forwarder, connector };
+    return { forwarder, connector, holding: () => holding };
   }
 
   beforeAll(async () => {
@@ -99,6 +113,7 @@ describe.each(backends)('release after a take-over on $name (issue 21)', ({ post
 
   it('regression: a slow attempt released a key another instance had taken over, so every retry of it was refused as a conflict', async () => {
     const db = database as Database;
+    clock = T0;
     const keyring = new Keyring([
       await keyFileKek(join(dir, 'kek.key'), { create: true, id: 'test-kek' }),
     ]);
@@ -151,6 +166,55 @@ describe.each(backends)('release after a take-over on $name (issue 21)', ({ post
     expect(
       audit.filter((e) => e.action === 'relay.send' && e.outcome === 'denied').map((e) => e.reason),
     ).toEqual([]);
+  });
+
+  it('regression: a delivery recorded after a retry had taken its record over and released it was stored without a fingerprint, so every retry of it was refused as a conflict', async () => {
+    const db = database as Database;
+    clock = T0;
+    const keyring = new Keyring([
+      await keyFileKek(join(dir, 'kek.key'), { create: true, id: 'test-kek' }),
+    ]);
+    const vault = new Vault(db, keyring, now);
+    let letGo = () => {};
+    const held = new Promise<void>((resolve) => {
+      letGo = resolve;
+    });
+    const a = await instance(db, vault, held);
+    const b = await instance(db, vault);
+    const key = randomUUID();
+    const payload = { order: 'L0-9', status: 'shipped' };
+    const send = (forwarder: Forwarder) =>
+      forwarder.send({
+        owner,
+        connection: 'shop-1',
+        operation: 'order.status',
+        payload,
+        idempotencyKey: key,
+        body: Buffer.from(JSON.stringify({ operation: 'order.status', payload })),
+        actor: { type: 'device', id: 'agent-14' },
+        requestId: randomUUID(),
+      });
+
+    // Instance A forwards; the third party executes it; A's audit write of it is slow.
+    const first = send(a.forwarder);
+    await expect.poll(() => a.connector.calls.length).toBe(1);
+    a.connector.answer({ kind: 'delivered', upstreamStatus: 200 });
+    await expect.poll(() => a.holding()).toBe(1);
+    // Past the lease the agent's retry takes the record over on B, whose third party is now
+    // down (not executed): B releases the record it took over.
+    clock = T0 + LEASE_MS + 1;
+    const retry = send(b.forwarder);
+    await expect.poll(() => b.connector.calls.length).toBe(1);
+    b.connector.answer({ kind: 'unavailable', upstreamStatus: 503 });
+    expect((await retry).kind).toBe('unavailable');
+    // A's audit write goes through: A records its delivery on a record that is gone.
+    letGo();
+    expect(await first).toMatchObject({ kind: 'delivered', replayed: false });
+
+    clock += 5_000;
+    // Before the fix: { kind: 'conflict' } (stored without fingerprint), dead-lettered.
+    expect(await send(b.forwarder)).toMatchObject({ kind: 'delivered', replayed: true });
+    expect(b.connector.calls).toHaveLength(1);
   });
 
   it('an attempt that claimed the key still frees it when nothing was executed', async () => {
