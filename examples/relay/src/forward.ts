@@ -136,7 +136,9 @@ export class Forwarder {
       // pending: in flight elsewhere, or its attempt died; take it over after the lease.
       if (!(await ledger.takeOver(owner.licenseId, key, seen, now))) return { kind: 'in-progress' };
     }
-    const release = () => ledger.release(owner.licenseId, key);
+    // Frees the key unless a retry took the record over meanwhile (this attempt outlived the
+    // lease): the claim and a take-over both stamp the record with `now`.
+    const release = () => ledger.release(owner.licenseId, key, now);
     let credentials: StoredCredentials | undefined;
     try {
       credentials = await vault.openRow(owner, connection, claimed.credentials);
@@ -165,6 +167,9 @@ export class Forwarder {
         {
           licenseId: owner.licenseId,
           key,
+          connection,
+          operation,
+          hash,
           state: 'delivered',
           status: result.upstreamStatus,
           at: deliveredAt,
@@ -186,6 +191,9 @@ export class Forwarder {
         {
           licenseId: owner.licenseId,
           key,
+          connection,
+          operation,
+          hash,
           state: 'rejected',
           status: result.upstreamStatus,
           at: clock(),

@@ -3,7 +3,8 @@
  * `relay_idempotency`, so a `send` reaches the third party once however often the agent
  * retries it. A record is claimed (`pending`), completed (`delivered` / `rejected`, with the
  * third party's status), taken over by a retry once its lease ran out (its attempt died with
- * its instance), or released (deleted while still pending) when nothing was executed. Claims
+ * its instance), or released by its own attempt (deleted while still pending, unless taken
+ * over meanwhile) when nothing was executed. Claims
  * and completions share one group-commit queue: everything that arrived while the previous
  * cycle was in flight — claims and completions alike — is written by one statement, on one
  * pool connection (data-modifying CTEs; a cycle of one kind sends that kind's statement
@@ -84,6 +85,13 @@ export interface SendRecord {
 export interface SendCompletion {
   readonly licenseId: string;
   readonly key: string;
+  /**
+   * The send's connection, operation and body fingerprint, as claimed: stored when the
+   * record is gone by the time the outcome is recorded (see `completeUpsert`).
+   */
+  readonly connection: string;
+  readonly operation: string;
+  readonly hash: string;
   readonly state: 'delivered' | 'rejected';
   readonly status: number;
   readonly at: number;
@@ -150,16 +158,20 @@ const CLAIM_SELECT = `SELECT input.license_id, input.key, (claimed.claim IS NOT 
  * `UPDATE … FROM unnest(…)`: its rows are found through the primary key's conflict check,
  * which no plan can replace with a scan. The UPDATE's cached generic plan, built while the
  * table looked empty (fresh table, after a deploy, truncate or restore), was a hash join over
- * a sequential scan of the whole table for every later completion. The INSERT branch only
- * runs if the record vanished under a running send (nothing deletes a pending record but its
- * own send's release): it then stores the outcome with an empty fingerprint, so every retry
- * of the key is answered 409, never forwarded again.
+ * a sequential scan of the whole table for every later completion. The INSERT branch runs
+ * when the record vanished under a running send: a retry took it over after the lease while
+ * this send's outcome was still being audited or recorded (slow audit, database cut), and
+ * released it when its own forward was not executed. It stores the outcome with the send's
+ * own fingerprint, so a retry of the key is replayed, never forwarded again. (It stored an
+ * empty one, and the load suite's agents dead-lettered every retry of such a key as
+ * ERR_RELAY_IDEMPOTENCY_CONFLICT, issue 21.)
  */
 const completeUpsert = (p: number) => `INSERT INTO relay_idempotency AS r
              (license_id, key, connection, operation, body_hash, state, upstream_status, completed_at, created_at)
-           SELECT v.license_id, v.key, '', '', '', v.state, v.status, v.at, v.at
-           FROM unnest($${p}::text[], $${p + 1}::text[], $${p + 2}::text[], $${p + 3}::int[], $${p + 4}::bigint[])
-             AS v (license_id, key, state, status, at)
+           SELECT v.license_id, v.key, v.connection, v.operation, v.body_hash, v.state, v.status, v.at, v.at
+           FROM unnest($${p}::text[], $${p + 1}::text[], $${p + 2}::text[], $${p + 3}::int[], $${p + 4}::bigint[],
+                       $${p + 5}::text[], $${p + 6}::text[], $${p + 7}::text[])
+             AS v (license_id, key, state, status, at, connection, operation, body_hash)
            ON CONFLICT (license_id, key) DO UPDATE
              SET state = excluded.state, upstream_status = excluded.upstream_status,
                  completed_at = excluded.completed_at`;
@@ -247,6 +259,9 @@ export class SendLedger {
                 completions.map((i) => i.state),
                 completions.map((i) => i.status),
                 completions.map((i) => i.at),
+                completions.map((i) => i.connection),
+                completions.map((i) => i.operation),
+                completions.map((i) => i.hash),
               ];
         const { rows } = await db.query(text, [...claimParams, ...completeParams]);
         const byKey = new Map(rows.map((r) => [`${r.license_id}\u0000${r.key}`, r]));
@@ -335,11 +350,19 @@ export class SendLedger {
    * Deletes a still pending record: nothing was executed, a retry may claim the key again.
    * Only for a send that certainly did not reach the third party; one whose outcome is
    * unknown stays pending for its lease.
+   *
+   * Only the caller's own attempt: `claimedAt` is the time it claimed or took over the record
+   * (the `now` of {@link SendLedger.claim} or {@link SendLedger.takeOver}, which stamp it as
+   * `created_at`). A slow attempt whose record another instance took over after the lease
+   * deletes nothing — it would delete the retry's record in flight, whose completion then
+   * finds no record and stores one without a fingerprint, so every later retry of the key
+   * is refused as reusing it (issue 21, load suite: ERR_RELAY_IDEMPOTENCY_CONFLICT dead letters).
    */
-  async release(licenseId: string, key: string): Promise<void> {
+  async release(licenseId: string, key: string, claimedAt: number): Promise<void> {
     await this.#db.query(
-      "DELETE FROM relay_idempotency WHERE license_id = $1 AND key = $2 AND state = 'pending'",
-      [licenseId, key],
+      `DELETE FROM relay_idempotency
+       WHERE license_id = $1 AND key = $2 AND state = 'pending' AND created_at = $3`,
+      [licenseId, key, claimedAt],
     );
   }
 

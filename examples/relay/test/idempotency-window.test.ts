@@ -150,10 +150,11 @@ describe('idempotency purge (PGlite)', () => {
     const ledger = new SendLedger(database, () => now, { purgeBatch: 3, purgeMaxBatches: 2 });
     const claim = (key: string) =>
       ledger.claim({ licenseId: 'lic-1', key, connection: 'c', operation: 'o', hash: 'h', now });
+    const sent = { licenseId: 'lic-1', connection: 'c', operation: 'o', hash: 'h' };
     for (let i = 0; i < 10; i++) {
       await claim(`settled-${i}`);
       await ledger.complete(
-        { licenseId: 'lic-1', key: `settled-${i}`, state: 'delivered', status: 200, at: now },
+        { ...sent, key: `settled-${i}`, state: 'delivered', status: 200, at: now },
         now,
       );
     }
@@ -161,7 +162,7 @@ describe('idempotency purge (PGlite)', () => {
     now += IDEMPOTENCY_WINDOW_MS + 1000;
     await claim('settled-fresh');
     await ledger.complete(
-      { licenseId: 'lic-1', key: 'settled-fresh', state: 'rejected', status: 422, at: now },
+      { ...sent, key: 'settled-fresh', state: 'rejected', status: 422, at: now },
       now,
     );
     const keys = async () =>

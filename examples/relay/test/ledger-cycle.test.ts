@@ -68,10 +68,12 @@ describe.each(backends)('send ledger cycles on $name', ({ postgres }) => {
       hash: `hash-${key}`,
       now: NOW,
     });
-  const completion = (key: string, i: number): SendCompletion =>
-    i % 2 === 0
-      ? { licenseId: LICENSE, key, state: 'delivered', status: 200, at: NOW + 1 }
-      : { licenseId: LICENSE, key, state: 'rejected', status: 422, at: NOW + 1 };
+  const completion = (key: string, i: number): SendCompletion => {
+    const sent = { licenseId: LICENSE, key, connection: 'shop-1', operation: 'order.status' };
+    return i % 2 === 0
+      ? { ...sent, hash: `hash-${key}`, state: 'delivered', status: 200, at: NOW + 1 }
+      : { ...sent, hash: `hash-${key}`, state: 'rejected', status: 422, at: NOW + 1 };
+  };
   /** Statements `fn` cost. */
   async function counting<T>(fn: () => Promise<T>): Promise<[T, number]> {
     const before = statements;
