@@ -25,6 +25,7 @@ import {
   agentDir,
   dropRecords,
   type Harness,
+  READY_BOUND_MS,
   startHarness,
   tempDir,
   testEnv,
@@ -37,7 +38,7 @@ let h: Harness;
 
 beforeAll(async () => {
   h = await startHarness();
-}, 60_000);
+});
 
 afterAll(async () => {
   await h?.close();
@@ -92,7 +93,7 @@ describe('device clock five minutes off', () => {
       const skewed = await agentChild(
         ['run', '--once', '--config', dir, '--json'],
         testEnv({ LD_PRELOAD: FAKETIME_LIB, FAKETIME: offset, FAKETIME_DONT_FAKE_MONOTONIC: '1' }),
-        { timeoutMs: 90_000 },
+        { timeoutMs: READY_BOUND_MS },
       );
       const text = skewed.out + skewed.err;
       const last = JSON.parse(skewed.out.trim().split('\n').at(-1) ?? '{}') as {
@@ -103,7 +104,6 @@ describe('device clock five minutes off', () => {
       expect(text).toMatch(/clock: .*check this device's clock/);
       expect(arrived(`clock-${tag}`)).toHaveLength(0);
     },
-    120_000,
   );
 });
 
@@ -144,9 +144,9 @@ describe.skipIf(!canMountTmpfs())('outbox disk full (a tmpfs on the outbox; need
     });
     const exited = new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
     try {
-      await waitFor(() => said.includes('running: watching'), 60_000, 'the agent to start');
+      await waitFor(() => said.includes('running: watching'), READY_BOUND_MS, 'the agent to start');
       dropRecords(dir, 20, record('disk-a'), 'disk-a');
-      await waitFor(() => arrived('disk-a').length === 20, 60_000, 'the first 20 records');
+      await waitFor(() => arrived('disk-a').length === 20, READY_BOUND_MS, 'the first 20 records');
 
       // the disk fills up
       const fd = openSync(filler, 'a', 0o600);
@@ -165,7 +165,7 @@ describe.skipIf(!canMountTmpfs())('outbox disk full (a tmpfs on the outbox; need
       dropRecords(dir, 20, record('disk-b'), 'disk-b');
       await waitFor(
         () => /cannot write .*the disk is full \(ENOSPC\) — stopped claiming/.test(said),
-        60_000,
+        READY_BOUND_MS,
         'the agent to say the disk is full',
       );
       // it stopped claiming: later files stay in the drop folder
@@ -179,12 +179,12 @@ describe.skipIf(!canMountTmpfs())('outbox disk full (a tmpfs on the outbox; need
       rmSync(filler);
       await waitFor(
         () => said.includes('outbox: writes work again; resuming'),
-        60_000,
+        READY_BOUND_MS,
         'the agent to resume',
       );
       await waitFor(
         () => arrived('disk-b').length >= 20 && arrived('disk-c').length >= 5,
-        60_000,
+        READY_BOUND_MS,
         'the records dropped while the disk was full',
       );
       for (const tag of ['disk-a', 'disk-b', 'disk-c']) {
@@ -201,5 +201,5 @@ describe.skipIf(!canMountTmpfs())('outbox disk full (a tmpfs on the outbox; need
       await exited;
       spawnSync('umount', ['-l', outbox]);
     }
-  }, 240_000);
+  });
 });
