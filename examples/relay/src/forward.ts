@@ -139,6 +139,13 @@ export class Forwarder {
     // Frees the key unless a retry took the record over meanwhile (this attempt outlived the
     // lease): the claim and a take-over both stamp the record with `now`.
     const release = () => ledger.release(owner.licenseId, key, now);
+    // The outcome on record (batched with other sends' outcomes); it carries the send's
+    // fingerprint, so it stands even if the pending record vanished meanwhile.
+    const complete = (state: 'delivered' | 'rejected', status: number, at: number) =>
+      ledger.complete(
+        { licenseId: owner.licenseId, key, connection, operation, hash, state, status, at },
+        now,
+      );
     let credentials: StoredCredentials | undefined;
     try {
       credentials = await vault.openRow(owner, connection, claimed.credentials);
@@ -157,25 +164,12 @@ export class Forwarder {
       .catch((): ConnectorResult => ({ kind: 'unknown', reason: 'connector failed' }));
     if (result.kind === 'delivered') {
       const deliveredAt = clock();
-      // Audited first, then recorded (batched with other sends' outcomes), both before the
-      // answer. In this order a relay that dies in between leaves the key pending: the send
+      // Audited first, then recorded, both before the answer. In this order a relay that dies in between leaves the key pending: the send
       // is forwarded again after the lease (same Idempotency-Key) and audited then. The
       // other order (or both at once) could leave a delivery on record that no audit event
       // shows, and the retry would be a replay that audits nothing.
       await audited('success', { upstreamStatus: result.upstreamStatus });
-      await ledger.complete(
-        {
-          licenseId: owner.licenseId,
-          key,
-          connection,
-          operation,
-          hash,
-          state: 'delivered',
-          status: result.upstreamStatus,
-          at: deliveredAt,
-        },
-        now,
-      );
+      await complete('delivered', result.upstreamStatus, deliveredAt);
       return {
         kind: 'delivered',
         upstreamStatus: result.upstreamStatus,
@@ -187,19 +181,7 @@ export class Forwarder {
     if (result.kind === 'rejected') {
       // Audited before it is recorded, as a delivery is (above).
       await audited('failure', { upstreamStatus: result.upstreamStatus }, 'upstream rejected');
-      await ledger.complete(
-        {
-          licenseId: owner.licenseId,
-          key,
-          connection,
-          operation,
-          hash,
-          state: 'rejected',
-          status: result.upstreamStatus,
-          at: clock(),
-        },
-        now,
-      );
+      await complete('rejected', result.upstreamStatus, clock());
       return { kind: 'rejected', upstreamStatus: result.upstreamStatus };
     }
     if (result.kind === 'unknown') {

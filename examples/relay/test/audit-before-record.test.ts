@@ -10,7 +10,7 @@
 import { randomUUID } from 'node:crypto';
 import { MemoryStore, type StoredRecord } from '@fluxel/audit';
 import { afterEach, describe, expect, it } from 'vitest';
-import { API_KEY, type Harness, startHarness } from './helpers.ts';
+import { connectedClient, type Harness, idempotencyStates, startHarness } from './helpers.ts';
 
 /** An audit store whose writes can be held (as if the process stopped mid-write) and let go. */
 class HeldStore extends MemoryStore {
@@ -54,19 +54,9 @@ describe('send: audited before recorded (issue 21)', () => {
     store = new HeldStore();
     const h = await startHarness({ relay: { auditStore: store } });
     current = h;
-    const { client } = await h.client();
-    await client.activate({ body: { licenseKey: await h.issueKey() } });
-    await client.putCredentials({
-      connection: CONNECTION,
-      body: { kind: 'api-key', fields: { apiKey: API_KEY } },
-    });
+    const client = await connectedClient(h, CONNECTION);
     const idempotencyKey = randomUUID();
-    const stateOf = async () =>
-      (
-        await h.relay.database.query('SELECT state FROM relay_idempotency WHERE key = $1', [
-          idempotencyKey,
-        ])
-      ).rows.map((r) => r.state);
+    const stateOf = () => idempotencyStates(h, idempotencyKey);
 
     store.hold();
     const sent = client.send.safe({ connection: CONNECTION, idempotencyKey, body });

@@ -190,6 +190,26 @@ export async function rawRequest(
 }
 
 /** PostgreSQL for the tests that need a real server (`DATABASE_URL`, default the local one). */
+/** A client of a fresh license, activated, with the counterpart's API key stored for `connection`. */
+export async function connectedClient(h: Harness, connection: string): Promise<NodeRelayClient> {
+  const { client } = await h.client();
+  await client.activate({ body: { licenseKey: await h.issueKey() } });
+  await client.putCredentials({
+    connection,
+    body: { kind: 'api-key', fields: { apiKey: API_KEY } },
+  });
+  return client;
+}
+
+/** The states of the idempotency records of `key` (`[]` when there is none). */
+export async function idempotencyStates(h: Harness, key: string): Promise<unknown[]> {
+  const { rows } = await h.relay.database.query(
+    'SELECT state FROM relay_idempotency WHERE key = $1',
+    [key],
+  );
+  return rows.map((r) => r.state);
+}
+
 export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 
 /** Whether that Redis answers. */

@@ -9,7 +9,14 @@ import { randomUUID } from 'node:crypto';
 import type { NodeRelayClient } from '@fluxel/relay-client/node';
 import { createCounterpart } from '@fluxel-example/counterpart';
 import { afterEach, describe, expect, it } from 'vitest';
-import { API_KEY, type Harness, type HarnessOptions, startHarness } from './helpers.ts';
+import {
+  API_KEY,
+  connectedClient,
+  type Harness,
+  type HarnessOptions,
+  idempotencyStates,
+  startHarness,
+} from './helpers.ts';
 
 const CONNECTION = 'shop-1';
 const body = { operation: 'order.status', payload: { order: 'A-2101', status: 'shipped' } };
@@ -26,22 +33,12 @@ afterEach(async () => {
 async function setup(options: HarnessOptions): Promise<{ h: Harness; client: NodeRelayClient }> {
   const h = await startHarness({ connectorTimeoutMs: TIMEOUT_MS, ...options });
   current = h;
-  const { client } = await h.client();
-  await client.activate({ body: { licenseKey: await h.issueKey() } });
-  await client.putCredentials({
-    connection: CONNECTION,
-    body: { kind: 'api-key', fields: { apiKey: API_KEY } },
-  });
-  return { h, client };
+  return { h, client: await connectedClient(h, CONNECTION) };
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const effectsFor = (harness: Harness, key: string) =>
   harness.counterpart.effects.filter((e) => e.idempotencyKey === key);
-const stateOf = async (harness: Harness, key: string) =>
-  (
-    await harness.relay.database.query('SELECT state FROM relay_idempotency WHERE key = $1', [key])
-  ).rows.map((r) => r.state);
 
 describe('send: unknown outcome vs not executed (issue 21)', () => {
   it('a timed-out send is not released: a retry within the lease is answered in-progress and not forwarded again', async () => {
@@ -55,7 +52,7 @@ describe('send: unknown outcome vs not executed (issue 21)', () => {
 
     const retry = await client.send.safe({ connection: CONNECTION, idempotencyKey, body });
     expect(effectsFor(h, idempotencyKey)).toHaveLength(1); // before the fix: 2 (forwarded again)
-    expect(await stateOf(h, idempotencyKey)).toEqual(['pending']); // before the fix: released
+    expect(await idempotencyStates(h, idempotencyKey)).toEqual(['pending']); // before the fix: released
     expect(first.error.problem).toMatchObject({ retryable: true, upstream: 'counterpart' });
     // Retry when the lease (60 s) has run out, not at once.
     expect(first.error.problem?.retryAfter).toBeGreaterThan(30);
@@ -102,7 +99,7 @@ describe('send: unknown outcome vs not executed (issue 21)', () => {
     expect(effectsFor(h, idempotencyKey)).toHaveLength(1);
     // The relay forwarded twice, both times with the agent's key: the second was a replay.
     expect(h.counterpart.replayed).toBe(1);
-    expect(await stateOf(h, idempotencyKey)).toEqual(['delivered']);
+    expect(await idempotencyStates(h, idempotencyKey)).toEqual(['delivered']);
     const again = await client.send({ connection: CONNECTION, idempotencyKey, body });
     expect(again.replayed).toBe(true);
     expect(h.counterpart.replayed).toBe(1);
@@ -150,7 +147,7 @@ describe('send: unknown outcome vs not executed (issue 21)', () => {
       retryable: true,
       retryAfter: 30,
     });
-    expect(await stateOf(h, idempotencyKey)).toEqual([]); // released
+    expect(await idempotencyStates(h, idempotencyKey)).toEqual([]); // released
     const audited = h
       .audited('relay.send')
       .filter((e) => e.data?.idempotencyKey === idempotencyKey);
