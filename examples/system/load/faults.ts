@@ -52,9 +52,13 @@ async function burst(ctx: Ctx, which: readonly AgentSlot[], n: number): Promise<
   await sleep(ctx.settings.burstMs);
 }
 
-function idleAgent(ctx: Ctx): AgentSlot {
+/** An agent no other fault holds (never the disk agent), taken for `fault` until it frees it. */
+function takeIdleAgent(ctx: Ctx, fault: FaultRun): AgentSlot {
   const pool = ctx.top.agents.filter((a) => a !== ctx.top.diskAgent && !ctx.busy.has(a.index));
-  return pool[Math.floor(ctx.random() * pool.length)] as AgentSlot;
+  const slot = pool[Math.floor(ctx.random() * pool.length)] as AgentSlot;
+  ctx.busy.add(slot.index);
+  fault.agent = slot.index;
+  return slot;
 }
 
 /** Collects the agent's lines matching `re` until the returned function is called. */
@@ -154,9 +158,7 @@ const kinds: Kind[] = [
     name: 'agent SIGKILL mid-drop',
     spanMs: 10_000,
     async run(ctx, _occurrence, fault) {
-      const slot = idleAgent(ctx);
-      ctx.busy.add(slot.index);
-      fault.agent = slot.index;
+      const slot = takeIdleAgent(ctx, fault);
       try {
         const victim = slot.child;
         for (let i = 0; i < 40; i++) ctx.traffic.drop(slot);
@@ -202,9 +204,7 @@ const kinds: Kind[] = [
     name: 'agent clock 5 min off',
     spanMs: 30_000,
     async run(ctx, _occurrence, fault) {
-      const slot = idleAgent(ctx);
-      ctx.busy.add(slot.index);
-      fault.agent = slot.index;
+      const slot = takeIdleAgent(ctx, fault);
       // Behind, not ahead: a clock set back after running ahead leaves the outbox's schedule
       // (absolute times by the device clock) up to 5 min in the future — a known limit of
       // the outbox, pinned by the agent's tests, not something a CI run can wait out.
