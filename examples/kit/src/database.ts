@@ -45,6 +45,8 @@ export interface DatabaseOptions {
   readonly pgliteDir?: string;
 }
 
+const ignore = () => {};
+
 const SCHEMA = /^[a-z_][a-z0-9_]{0,62}$/;
 
 export async function openDatabase(options: DatabaseOptions = {}): Promise<Database> {
@@ -55,6 +57,9 @@ export async function openDatabase(options: DatabaseOptions = {}): Promise<Datab
       // Concurrent `CREATE SCHEMA IF NOT EXISTS` of the same name can still collide on the
       // catalog's unique index; serialise it with a transaction-scoped advisory lock.
       const admin = new pg.Client({ connectionString: options.url });
+      // A socket that dies while connected is emitted as 'error' on the client, also while a
+      // query runs (which then rejects too); without a listener that event kills the process.
+      admin.on('error', ignore);
       await admin.connect();
       try {
         await admin.query('BEGIN');
@@ -76,7 +81,7 @@ export async function openDatabase(options: DatabaseOptions = {}): Promise<Datab
     // An idle pooled connection that dies (server restart, pg_terminate_backend, network cut)
     // is emitted as 'error' on the pool; without a listener that event kills the process.
     // The pool has already dropped the client, and the next query opens a new connection.
-    pool.on('error', () => {});
+    pool.on('error', ignore);
     return {
       kind: 'postgres',
       query: async (text, params) => {
@@ -91,6 +96,9 @@ export async function openDatabase(options: DatabaseOptions = {}): Promise<Datab
       close: () => pool.end(),
       exclusive: async (fn) => {
         const client = await pool.connect();
+        // The pool takes its own 'error' listener off a client it hands out: ours keeps a
+        // connection dying mid-migration from killing the process (the query rejects instead).
+        client.on('error', ignore);
         let broken = false;
         try {
           await client.query(`SELECT pg_advisory_lock(${MIGRATION_LOCK})`);
@@ -112,6 +120,7 @@ export async function openDatabase(options: DatabaseOptions = {}): Promise<Datab
         } finally {
           // A connection whose unlock may have failed is discarded (which ends its session and
           // with it the lock), never handed back to the pool still holding it.
+          client.off('error', ignore);
           client.release(broken);
         }
       },

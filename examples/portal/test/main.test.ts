@@ -229,6 +229,31 @@ describe('portal production entry (main.ts)', () => {
     expect(child.output()).not.toContain('portal ready');
   });
 
+  it('waits for an unreachable database, saying so, then exits 1 with what to check', async () => {
+    const closed = net.createServer();
+    await new Promise<void>((done) => closed.listen(0, '127.0.0.1', done));
+    const { port } = closed.address() as { port: number };
+    await new Promise((done) => closed.close(done));
+    const child = start({
+      ...productionEnv('nodb'),
+      DATABASE_URL: `postgres://portal:secret-password@127.0.0.1:${port}/portal`,
+      DATABASE_WAIT_MS: '1500',
+    });
+    children.push(child);
+    expect(await child.exit).toBe(1);
+    expect(child.output()).toMatch(/portal: database not reachable \(ECONNREFUSED\), retrying in/);
+    expect(child.output()).toMatch(
+      /portal: could not start: the database was not reachable \(ECONNREFUSED\) for 1\.5 s: check DATABASE_URL/,
+    );
+    expect(child.output()).not.toContain('secret-password');
+    expect(child.output()).not.toMatch(/\n\s+at /);
+
+    const invalid = start({ ...productionEnv('badwait'), DATABASE_WAIT_MS: 'soon' });
+    children.push(invalid);
+    expect(await invalid.exit).toBe(1);
+    expect(invalid.output()).toContain('DATABASE_WAIT_MS must be a whole number of milliseconds');
+  });
+
   it('refuses a secret set both directly and as *_FILE, and an unreadable *_FILE', async () => {
     const both = start({ ...productionEnv('both'), RELAY_PORTAL_TOKEN: PORTAL_TOKEN });
     children.push(both);

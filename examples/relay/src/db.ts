@@ -5,6 +5,7 @@
 
 import { type SqlClient, SqlLicenseStore } from '@fluxel/license/sql';
 import type { Database } from '@fluxel-example/kit/database';
+import { refuseStandby } from '@fluxel-example/kit/database-start';
 
 /** The relay's own tables (the license table comes from `SqlLicenseStore.migrate()`). */
 export const RELAY_MIGRATIONS: readonly string[] = [
@@ -86,6 +87,8 @@ export const RELAY_MIGRATIONS: readonly string[] = [
  * so instances started at the same moment do not race on CREATE TABLE / ALTER TABLE.
  */
 export async function migrateRelay(database: Database): Promise<void> {
+  // A standby would refuse the first CREATE; say so plainly (the start waits for a promotion).
+  if (database.kind === 'postgres') await refuseStandby(database.query);
   const migrate = async (client: SqlClient) => {
     await new SqlLicenseStore(client).migrate();
     for (const statement of RELAY_MIGRATIONS) await client.query(statement);

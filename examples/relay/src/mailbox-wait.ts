@@ -168,7 +168,13 @@ export async function postgresArrivals(options: {
     }, delay);
     retry.unref();
   };
-  await connect();
+  // The pool has just reached this database: a listener that fails now (the connection reset
+  // during the start) is retried in the background like one lost later, and polls re-read
+  // meanwhile, rather than failing the start.
+  await connect().catch((error) => {
+    options.onError?.(error);
+    schedule(250);
+  });
 
   return {
     emit(licenseId) {

@@ -14,6 +14,10 @@
  * `RELAY_ALERTS_CA` (PEM path), else the relay's own dev CA (the dev portal serves a certificate
  * of it).
  *
+ * `DATABASE_WAIT_MS` (default 300000): how long the start waits for a PostgreSQL that is
+ * unreachable or read-only (a standby before its promotion), saying why on stderr, before it
+ * exits with a message naming what to check.
+ *
  * Secrets (`RELAY_ADMIN_TOKEN`, `RELAY_PORTAL_TOKEN`, `RELAY_ALERTS_SECRET`, `DATABASE_URL`,
  * `PGPASSWORD`, `REDIS_URL`, `AMQP_URL`, `NATS_URL`) are also read from a file named by `<NAME>_FILE` (a
  * Docker secret; trimmed). Setting both `NAME` and `NAME_FILE` is an error.
@@ -21,6 +25,11 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import {
+  databaseWaitFromEnv,
+  describeDatabaseWait,
+  untilDatabaseReady,
+} from '@fluxel-example/kit/database-start';
 import type { RelayAcmeOptions } from './acme.ts';
 import { type AlertsTarget, alertsTarget, portalAlertHook } from './alerts-hook.ts';
 import { counterpartConnector } from './connector.ts';
@@ -137,8 +146,17 @@ const alertHook = alertsTo ? portalAlertHook(alertsTo, () => relayCa) : undefine
 // Dev/test only: shifts the relay's clock (mailbox expiry, webhook timestamps), e.g. to show a
 // held event expiring after seven days without waiting a week.
 const clockOffsetMs = Number(env.RELAY_CLOCK_OFFSET_MS ?? 0);
+let databaseWaitMs: number | undefined;
+try {
+  databaseWaitMs = databaseWaitFromEnv(env.DATABASE_WAIT_MS);
+} catch (error) {
+  console.error(`relay: ${(error as Error).message}`);
+  process.exit(1);
+}
 const relay = await createRelay({
   dataDir,
+  ...(databaseWaitMs !== undefined ? { databaseWaitMs } : {}),
+  onDatabaseWait: (wait) => console.error(`relay: ${describeDatabaseWait(wait)}`),
   ...(clockOffsetMs ? { clock: () => Date.now() + clockOffsetMs } : {}),
   ...(env.RELAY_TLS_DIR ? { tlsDir: resolve(env.RELAY_TLS_DIR) } : {}),
   ...(env.RELAY_HOST ? { host: env.RELAY_HOST } : {}),
@@ -195,6 +213,10 @@ const relay = await createRelay({
         },
       }
     : {}),
+}).catch((error: unknown) => {
+  // A clear line instead of a stack (the database step has already waited, up to 5 min).
+  console.error(`relay: could not start: ${(error as Error).message}`);
+  process.exit(1);
 });
 relayCa = relay.tls.ca;
 
@@ -236,18 +258,25 @@ if (relay.adminPort)
   console.log(
     `admin gRPC (LicenseAdmin) on ${env.RELAY_ADMIN_HOST ?? env.RELAY_HOST ?? '127.0.0.1'}:${relay.adminPort}${clientCa ? ' (client certificate required: RELAY_ADMIN_CLIENT_CA_FILE)' : ''}`,
   );
-const { licenses } = await relay.authority.list({ limit: 1 });
 // RELAY_ISSUE_LICENSE: `1` issues a demo license on every start; a count n (≤ 100) issues n.
 const issueCount = Math.min(100, Math.floor(Number(env.RELAY_ISSUE_LICENSE ?? 0)) || 0);
-const demoCount = licenses.length === 0 && env.RELAY_DEMO_LICENSE !== '0' ? 1 : 0;
-for (let i = 0; i < Math.max(issueCount, demoCount); i++) {
-  const { key } = await relay.authority.issue({
-    tenant: env.RELAY_DEMO_TENANT ?? 'demo-merchant',
-    product: 'wawi-sync',
-    entitlements: ['orders'],
-    actor: 'relay-dev',
+try {
+  const { licenses } = await untilDatabaseReady(() => relay.authority.list({ limit: 1 }), {
+    onWait: (wait) => console.error(`relay: ${describeDatabaseWait(wait)}`),
   });
-  console.log(`demo license key (shown once): ${key}`);
+  const demoCount = licenses.length === 0 && env.RELAY_DEMO_LICENSE !== '0' ? 1 : 0;
+  for (let i = 0; i < Math.max(issueCount, demoCount); i++) {
+    const { key } = await relay.authority.issue({
+      tenant: env.RELAY_DEMO_TENANT ?? 'demo-merchant',
+      product: 'wawi-sync',
+      entitlements: ['orders'],
+      actor: 'relay-dev',
+    });
+    console.log(`demo license key (shown once): ${key}`);
+  }
+} catch (error) {
+  // The relay serves on; only the development licenses are missing (start it again for them).
+  console.error(`relay: demo licenses not issued: ${(error as Error).message}`);
 }
 console.log('relay ready');
 

@@ -33,6 +33,11 @@ import { SqlLicenseStore } from '@fluxel/license/sql';
 import { amqpSink, natsSink } from '@fluxel-example/kit/brokers';
 import { type Database, openDatabase } from '@fluxel-example/kit/database';
 import {
+  type DatabaseWait,
+  describeDatabaseWait,
+  untilDatabaseReady,
+} from '@fluxel-example/kit/database-start';
+import {
   memoryRateLimiter,
   type RateLimiter,
   type RedisCounter,
@@ -92,6 +97,13 @@ export interface RelayOptions {
   readonly databaseSchema?: string;
   /** PGlite in memory instead of `<dataDir>/pglite`. Default false. */
   readonly inMemoryDatabase?: boolean;
+  /**
+   * How long the start waits for a database that is unreachable or read-only (a standby before
+   * its promotion) before it fails with a message saying what to check; default 5 minutes.
+   */
+  readonly databaseWaitMs?: number;
+  /** Told before each such wait; default a line on stderr when `logger` is on. */
+  readonly onDatabaseWait?: (wait: DatabaseWait) => void;
   /** Forwards `send` to the third party. */
   readonly connector: Connector;
   /** Clock (ms) of the mailbox and webhook timestamps; injectable for tests. */
@@ -275,15 +287,32 @@ export async function createRelay(options: RelayOptions): Promise<Relay> {
     await keyFileKek(join(dataDir, 'kek.key'), { create: true, id: 'dev-file-kek' }),
   ]);
   const ownsDatabase = !options.database;
-  const database =
-    options.database ??
-    (await openDatabase({
+  // The database may not be there yet (a stack starting, a network blip, a standby before its
+  // promotion): the start waits for it, saying why, up to `databaseWaitMs`.
+  const onWait = options.onDatabaseWait ?? defaultDatabaseWait(options.logger);
+  const waitOptions = {
+    ...(options.databaseWaitMs !== undefined ? { boundMs: options.databaseWaitMs } : {}),
+    ...(onWait ? { onWait } : {}),
+  };
+  const database = await untilDatabaseReady(async () => {
+    if (options.database) {
+      await migrateRelay(options.database);
+      return options.database;
+    }
+    const opened = await openDatabase({
       ...(options.databaseUrl ? { url: options.databaseUrl } : {}),
       ...(options.databaseSchema ? { schema: options.databaseSchema } : {}),
       ...(options.inMemoryDatabase ? {} : { pgliteDir: join(dataDir, 'pglite') }),
-    }));
+    });
+    try {
+      await migrateRelay(opened);
+    } catch (error) {
+      await opened.close().catch(() => {});
+      throw error;
+    }
+    return opened;
+  }, waitOptions);
   const licenseStore = new SqlLicenseStore(database);
-  await migrateRelay(database);
 
   const auditSigningKey = signingKeyFromSeed(secrets.auditSeed);
   const audit = await AuditLog.open({
@@ -515,6 +544,13 @@ export async function createRelay(options: RelayOptions): Promise<Relay> {
       return closed;
     },
   };
+}
+
+/** Waits are written to stderr (the HTTP logger does not exist yet), unless logging is off. */
+function defaultDatabaseWait(logger: boolean | undefined) {
+  return logger
+    ? (wait: DatabaseWait) => console.error(`relay: ${describeDatabaseWait(wait)}`)
+    : undefined;
 }
 
 async function connectRedis(url: string) {

@@ -5,10 +5,11 @@
  *    the relay process;
  *  - a request checked while the database was unreachable was answered 401 (device proof), so
  *    the agent dead-lettered the message; it must be a retryable 503.
- * The relay talks to the machine's PostgreSQL through a TCP proxy the test cuts and restores.
+ * The relay talks to the machine's PostgreSQL through a TCP proxy the test cuts and restores
+ * (`@fluxel/internal/tcp-proxy`).
  */
 import { randomUUID } from 'node:crypto';
-import { connect, createServer, type Server, type Socket } from 'node:net';
+import { startTcpProxy, type TcpProxy } from '@fluxel/internal/tcp-proxy';
 import { inCI } from '@fluxel/internal/testing';
 import { type Database, openDatabase } from '@fluxel-example/kit/database';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -19,62 +20,19 @@ if (!available)
   console.warn(`PostgreSQL not reachable at ${POSTGRES_URL}: database-cut tests skipped`);
 if (!available && inCI) throw new Error(`PostgreSQL not reachable at ${POSTGRES_URL} (CI=true)`);
 
-interface CuttableProxy {
-  readonly port: number;
-  cut(): void;
-  restore(): void;
-  close(): Promise<void>;
-}
-
-async function cuttableProxy(host: string, port: number): Promise<CuttableProxy> {
-  const sockets = new Set<Socket>();
-  let open = true;
-  const server: Server = createServer((client) => {
-    if (!open) {
-      client.destroy();
-      return;
-    }
-    const upstream = connect(port, host);
-    for (const s of [client, upstream]) {
-      sockets.add(s);
-      s.on('error', () => {});
-      s.on('close', () => {
-        sockets.delete(s);
-        client.destroy();
-        upstream.destroy();
-      });
-    }
-    client.pipe(upstream).pipe(client);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  return {
-    port: typeof address === 'object' && address ? address.port : 0,
-    cut() {
-      open = false;
-      for (const s of sockets) s.destroy();
-    },
-    restore() {
-      open = true;
-    },
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const s of sockets) s.destroy();
-        server.close(() => resolve());
-      }),
-  };
-}
-
 describe.skipIf(!available)('relay on PostgreSQL whose connections are cut', () => {
   const schema = `relay_cut_${randomUUID().replaceAll('-', '').slice(0, 16)}`;
-  let proxy: CuttableProxy;
+  let proxy: TcpProxy;
   let database: Database;
   let direct: Database;
   let h: Harness;
 
   beforeAll(async () => {
     const target = new URL(POSTGRES_URL);
-    proxy = await cuttableProxy(target.hostname || '127.0.0.1', Number(target.port || 5432));
+    proxy = await startTcpProxy({
+      host: target.hostname || '127.0.0.1',
+      port: Number(target.port || 5432),
+    });
     const viaProxy = new URL(POSTGRES_URL);
     viaProxy.hostname = '127.0.0.1';
     viaProxy.port = String(proxy.port);

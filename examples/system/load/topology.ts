@@ -9,6 +9,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { cpSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { startTcpProxy, type TcpProxy } from '@fluxel/internal/tcp-proxy';
 import { createDpopSigner, generateKeyPair } from '@fluxel/license';
 import {
   createRelayClient,
@@ -23,13 +24,7 @@ import { type Child, type RssSampler, type SpawnOptions, spawnTs, stop } from '.
 import { type OwnRedis, startOwnRedis } from './redis-server.ts';
 import type { Settings } from './settings.ts';
 import { mountSmallDisk, type SmallDisk } from './small-disk.ts';
-import {
-  type Balancer,
-  freePort,
-  startBalancer,
-  startTcpProxy,
-  type TcpProxy,
-} from './tcp-proxy.ts';
+import { type Balancer, freePort, startBalancer } from './tcp-proxy.ts';
 
 export interface RelaySlot {
   readonly name: string;

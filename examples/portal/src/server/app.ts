@@ -8,6 +8,11 @@ import { extname, join, normalize, resolve } from 'node:path';
 import { type AuditEvent, type PrivacyTransform, signingKeyFromSeed } from '@fluxel/audit';
 import { Keyring } from '@fluxel/crypto';
 import { keyFileKek } from '@fluxel/crypto/node';
+import {
+  type DatabaseWait,
+  describeDatabaseWait,
+  untilDatabaseReady,
+} from '@fluxel-example/kit/database-start';
 import { type DevTls, ensureDevTls, TLS_SERVER_POLICY } from '@fluxel-example/kit/tls';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { accountRoutes } from '../features/account/routes.ts';
@@ -77,6 +82,13 @@ export interface PortalOptions {
   /** Directory of the built web app; default `dist/web` next to the sources. */
   readonly webDir?: string;
   readonly logger?: boolean;
+  /**
+   * How long the start waits for a database that is unreachable or read-only (a standby before
+   * its promotion) before it fails with a message saying what to check; default 5 minutes.
+   */
+  readonly databaseWaitMs?: number;
+  /** Told before each such wait; default a line on stderr when `logger` is on. */
+  readonly onDatabaseWait?: (wait: DatabaseWait) => void;
   /** CSP override for Vite's dev server (HMR). */
   readonly devCsp?: string;
   /** Single sign-on providers (OIDC, SAML) and how their users map to tenants and roles. */
@@ -181,28 +193,57 @@ export async function createPortal(options: PortalOptions): Promise<Portal> {
   const now = options.clock ?? Date.now;
   const tls = options.tls ?? ensureDevTls(join(dataDir, 'tls'));
   const hostname = options.hostname ?? 'localhost';
-  const db = await openPortalDatabase({
-    ...(options.databaseUrl ? { url: options.databaseUrl } : {}),
-    ...(options.databaseSchema ? { schema: options.databaseSchema } : {}),
-    ...(options.databaseUrl || options.inMemoryDatabase
-      ? {}
-      : { pgliteDir: join(dataDir, 'pglite') }),
-  });
   const keyring = new Keyring([
     await keyFileKek(join(dataDir, 'portal-kek.key'), { create: true, id: 'portal-file-kek' }),
   ]);
   const pepper = readOrCreate(join(dataDir, 'portal-pepper'), 32);
+  const auditKey = signingKeyFromSeed(readOrCreate(join(dataDir, 'portal-audit-seed'), 32));
   // IPs pseudonymised, users' user agents sealed under their person key (see privacy/); the
   // transform needs the context, which needs the log: bound once the context exists.
   let privacy: PrivacyTransform | undefined;
   // Alerts reach the inbox through the context too: bound below as well.
   let onAlert: ((alert: AuditEvent) => Promise<void>) | undefined;
-  const audit = await openPortalAudit(
-    db,
-    signingKeyFromSeed(readOrCreate(join(dataDir, 'portal-audit-seed'), 32)),
-    now,
-    (event: AuditEvent) => (privacy ? privacy(event) : event),
-    async (alert) => onAlert?.(alert),
+  // The database may not be there yet (a stack starting, a standby before its promotion, a
+  // connection reset mid-start): the start's database step (migrations, the audit log's tail,
+  // the operator tenant) runs again while it is unreachable, saying why, up to `databaseWaitMs`.
+  const { db, audit } = await untilDatabaseReady(
+    async () => {
+      const opened = await openPortalDatabase({
+        ...(options.databaseUrl ? { url: options.databaseUrl } : {}),
+        ...(options.databaseSchema ? { schema: options.databaseSchema } : {}),
+        ...(options.databaseUrl || options.inMemoryDatabase
+          ? {}
+          : { pgliteDir: join(dataDir, 'pglite') }),
+      });
+      let log: PortalAudit | undefined;
+      try {
+        log = await openPortalAudit(
+          opened,
+          auditKey,
+          now,
+          (event: AuditEvent) => (privacy ? privacy(event) : event),
+          async (alert) => onAlert?.(alert),
+        );
+        await createTenant(
+          opened,
+          { id: OPERATOR_TENANT, name: 'Fluxel (Betreiber)', kind: 'operator' },
+          now(),
+        );
+        return { db: opened, audit: log };
+      } catch (error) {
+        await log?.close().catch(() => {});
+        await opened.close().catch(() => {});
+        throw error;
+      }
+    },
+    {
+      ...(options.databaseWaitMs !== undefined ? { boundMs: options.databaseWaitMs } : {}),
+      ...(options.onDatabaseWait
+        ? { onWait: options.onDatabaseWait }
+        : options.logger
+          ? { onWait: (wait) => console.error(`portal: ${describeDatabaseWait(wait)}`) }
+          : {}),
+    },
   );
   const relay = 'adminAddress' in options.relay ? relayGateway(options.relay) : options.relay;
   const app = Fastify({
@@ -336,6 +377,5 @@ export async function createPortal(options: PortalOptions): Promise<Portal> {
       await db.close();
     },
   };
-  await portal.createTenant(OPERATOR_TENANT, 'Fluxel (Betreiber)', 'operator');
   return portal;
 }

@@ -5,6 +5,7 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { type Database, openDatabase } from '@fluxel-example/kit/database';
+import { refuseStandby } from '@fluxel-example/kit/database-start';
 
 export type { Database };
 
@@ -78,12 +79,16 @@ export async function openPortalDatabase(options: PortalDatabaseOptions): Promis
   // so portals starting at the same moment do not race (not even on CREATE SCHEMA).
   const { default: pg } = await import('pg');
   const client = new pg.Client({ connectionString: options.url });
+  // A connection dying mid-migration rejects the query; without a listener its 'error' event
+  // would also kill the process.
+  client.on('error', () => {});
   await client.connect();
   try {
     const query: Query = async (text, params) => {
       const res = await client.query(text, params as unknown[]);
       return { rows: res.rows as Record<string, unknown>[] };
     };
+    await refuseStandby(query);
     await query('SELECT pg_advisory_lock($1)', [LOCK_ID]);
     try {
       if (options.schema) {
@@ -92,10 +97,12 @@ export async function openPortalDatabase(options: PortalDatabaseOptions): Promis
       }
       await migrate(query, false);
     } finally {
-      await query('SELECT pg_advisory_unlock($1)', [LOCK_ID]);
+      // When the connection died, ending it below released the lock with the session; the
+      // unlock's own failure must not hide why the migration failed.
+      await query('SELECT pg_advisory_unlock($1)', [LOCK_ID]).catch(() => {});
     }
   } finally {
-    await client.end();
+    await client.end().catch(() => {});
   }
   return openDatabase({ url: options.url, ...(options.schema ? { schema: options.schema } : {}) });
 }

@@ -13,7 +13,8 @@
  * - `SMTP_HOST`, `SMTP_FROM` — the mail server for sign-in codes and invitations.
  *
  * Optional: `PORTAL_HOST` (default `127.0.0.1`; `0.0.0.0` in a container), `PORTAL_PORT`
- * (8445), `DATABASE_URL` + `PORTAL_DATABASE_SCHEMA` (`portal`), `PORTAL_TLS_CERT` +
+ * (8445), `DATABASE_URL` + `PORTAL_DATABASE_SCHEMA` (`portal`), `DATABASE_WAIT_MS` (how long the
+ * start waits for an unreachable or read-only database, saying why; 300000), `PORTAL_TLS_CERT` +
  * `PORTAL_TLS_KEY` (PEM paths; otherwise a self-signed certificate in `<dataDir>/tls` until
  * the certificates page installs its stored ACME certificate), `SMTP_PORT` (587),
  * `SMTP_SECURE=1` (implicit TLS), `SMTP_USER` + `SMTP_PASS`, `SMTP_CA` (PEM path),
@@ -38,6 +39,7 @@
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { env } from 'node:process';
+import { databaseWaitFromEnv, describeDatabaseWait } from '@fluxel-example/kit/database-start';
 import { type DevTls, ensureDevTls } from '@fluxel-example/kit/tls';
 import { countUsers, openInvitationsTo } from '../features/users/store.ts';
 import { createPortal } from './app.ts';
@@ -229,8 +231,17 @@ const sms: SmsTransport =
         },
       };
 
+let databaseWaitMs: number | undefined;
+try {
+  databaseWaitMs = databaseWaitFromEnv(env.DATABASE_WAIT_MS);
+} catch (error) {
+  console.error(`portal: ${(error as Error).message}`);
+  process.exit(1);
+}
 const portal = await createPortal({
   dataDir: config.dataDir,
+  ...(databaseWaitMs !== undefined ? { databaseWaitMs } : {}),
+  onDatabaseWait: (wait) => console.error(`portal: ${describeDatabaseWait(wait)}`),
   tls: config.tls,
   host: config.host,
   port: config.port,
@@ -267,6 +278,10 @@ const portal = await createPortal({
         }
       : {}),
   },
+}).catch((error: unknown) => {
+  // A clear line instead of a stack (the database step has already waited for the database).
+  console.error(`portal: could not start: ${(error as Error).message}`);
+  process.exit(1);
 });
 
 // The first administrator: the invitation goes by mail, so the link never reaches the log.
