@@ -29,6 +29,8 @@ export interface HttpServerOptions {
   readonly logger?: boolean | undefined;
   /** True once the relay is shutting down: answers then end their connection. */
   readonly closing: () => boolean;
+  /** Fastify `trustProxy`: the checked list of trusted proxies, or false (`trustedProxies()`). */
+  readonly trustProxy?: string[] | false;
 }
 
 /**
@@ -42,6 +44,7 @@ export function createHttpServer(options: HttpServerOptions) {
     logger: options.logger ?? false,
     requestTimeout: 60_000,
     return503OnClosing: true,
+    trustProxy: options.trustProxy ?? false,
   });
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (_req, body, done) =>

@@ -14,6 +14,9 @@
  * `RELAY_ALERTS_CA` (PEM path), else the relay's own dev CA (the dev portal serves a certificate
  * of it).
  *
+ * `RELAY_TRUSTED_PROXIES` (comma-separated addresses or CIDR ranges, e.g. the edge network's
+ * subnet): whose `X-Forwarded-For` is believed for the per-IP limit and the audit log.
+ *
  * `DATABASE_WAIT_MS` (default 300000): how long the start waits for a PostgreSQL that is
  * unreachable or read-only (a standby before its promotion), saying why on stderr, before it
  * exits with a message naming what to check.
@@ -30,6 +33,7 @@ import {
   describeDatabaseWait,
   untilDatabaseReady,
 } from '@fluxel-example/kit/database-start';
+import { trustedProxies } from '@fluxel-example/kit/trusted-proxies';
 import type { RelayAcmeOptions } from './acme.ts';
 import { type AlertsTarget, alertsTarget, portalAlertHook } from './alerts-hook.ts';
 import { counterpartConnector } from './connector.ts';
@@ -147,8 +151,10 @@ const alertHook = alertsTo ? portalAlertHook(alertsTo, () => relayCa) : undefine
 // held event expiring after seven days without waiting a week.
 const clockOffsetMs = Number(env.RELAY_CLOCK_OFFSET_MS ?? 0);
 let databaseWaitMs: number | undefined;
+let proxies: string[] | false = false;
 try {
   databaseWaitMs = databaseWaitFromEnv(env.DATABASE_WAIT_MS);
+  proxies = trustedProxies(env.RELAY_TRUSTED_PROXIES, 'RELAY_TRUSTED_PROXIES');
 } catch (error) {
   console.error(`relay: ${(error as Error).message}`);
   process.exit(1);
@@ -166,6 +172,7 @@ const relay = await createRelay({
   ...(env.DATABASE_SCHEMA ? { databaseSchema: env.DATABASE_SCHEMA } : {}),
   connector,
   logger: env.RELAY_LOG !== '0',
+  ...(proxies ? { trustedProxies: proxies } : {}),
   ...(alertHook ? { alerts: { hooks: [alertHook] } } : {}),
   ...(adminToken
     ? {

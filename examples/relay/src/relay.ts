@@ -44,6 +44,7 @@ import {
   redisRateLimiter,
 } from '@fluxel-example/kit/rate-limit';
 import { type DevTls, ensureDevTls, keepTlsPolicy } from '@fluxel-example/kit/tls';
+import { trustedProxies } from '@fluxel-example/kit/trusted-proxies';
 import {
   certificateStatus,
   prepareAcme,
@@ -133,6 +134,12 @@ export interface RelayOptions {
     | false;
   /** Fastify logger (never logs bodies or auth headers). Default false. */
   readonly logger?: boolean;
+  /**
+   * Proxies whose `X-Forwarded-For` is believed (addresses or CIDR ranges, e.g. the edge
+   * network's subnet; `RELAY_TRUSTED_PROXIES`): the per-IP limit and the audit log then see
+   * the client's address instead of the proxy's. Default none: the header is ignored.
+   */
+  readonly trustedProxies?: readonly string[];
   /** Serve the LicenseAdmin gRPC API on a second port (bearer token). Off when absent. */
   readonly admin?: AdminApiOptions;
   /**
@@ -273,6 +280,7 @@ export async function createRelay(options: RelayOptions): Promise<Relay> {
     maxPerLicense: options.mailboxPollsPerLicense,
     fallbackPollMs: options.mailboxPollMs,
   });
+  const trustProxy = trustedProxies(options.trustedProxies);
   const verifyThreads = options.verifyThreads ?? defaultVerifyThreads();
   if (!Number.isInteger(verifyThreads) || verifyThreads < 0 || verifyThreads > 64)
     throw new RangeError(
@@ -441,6 +449,7 @@ export async function createRelay(options: RelayOptions): Promise<Relay> {
     bodyLimit: options.bodyLimit,
     logger: options.logger,
     closing: () => closing,
+    trustProxy,
   });
   warn = (message, data) => app.log.warn(data, message);
   // The stored ACME certificate, if any, is installed before the first handshake.

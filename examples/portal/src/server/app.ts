@@ -14,6 +14,7 @@ import {
   untilDatabaseReady,
 } from '@fluxel-example/kit/database-start';
 import { type DevTls, ensureDevTls, TLS_SERVER_POLICY } from '@fluxel-example/kit/tls';
+import { trustedProxies } from '@fluxel-example/kit/trusted-proxies';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { accountRoutes } from '../features/account/routes.ts';
 import { advRoutes } from '../features/adv/routes.ts';
@@ -89,6 +90,12 @@ export interface PortalOptions {
   readonly databaseWaitMs?: number;
   /** Told before each such wait; default a line on stderr when `logger` is on. */
   readonly onDatabaseWait?: (wait: DatabaseWait) => void;
+  /**
+   * Proxies whose `X-Forwarded-For` is believed (addresses or CIDR ranges, e.g. the edge
+   * network's subnet; `PORTAL_TRUSTED_PROXIES`): sign-in throttling, sessions, alerts and the
+   * audit log then see the client's address instead of the proxy's. Default none.
+   */
+  readonly trustedProxies?: readonly string[];
   /** CSP override for Vite's dev server (HMR). */
   readonly devCsp?: string;
   /** Single sign-on providers (OIDC, SAML) and how their users map to tenants and roles. */
@@ -188,6 +195,7 @@ function serveWeb(app: FastifyInstance, webDir: string): void {
 
 export async function createPortal(options: PortalOptions): Promise<Portal> {
   const timeouts = portalTimeouts(options.timeouts);
+  const trustProxy = trustedProxies(options.trustedProxies);
   const dataDir = resolve(options.dataDir ?? '.data');
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const now = options.clock ?? Date.now;
@@ -264,7 +272,7 @@ export async function createPortal(options: PortalOptions): Promise<Portal> {
         }
       : false,
     bodyLimit: 64 * 1024,
-    trustProxy: false,
+    trustProxy,
   });
   let origin = options.publicOrigin ?? '';
   let served = { cert: tls.cert, key: tls.key };

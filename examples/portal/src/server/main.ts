@@ -14,7 +14,9 @@
  *
  * Optional: `PORTAL_HOST` (default `127.0.0.1`; `0.0.0.0` in a container), `PORTAL_PORT`
  * (8445), `DATABASE_URL` + `PORTAL_DATABASE_SCHEMA` (`portal`), `DATABASE_WAIT_MS` (how long the
- * start waits for an unreachable or read-only database, saying why; 300000), `PORTAL_TLS_CERT` +
+ * start waits for an unreachable or read-only database, saying why; 300000),
+ * `PORTAL_TRUSTED_PROXIES` (comma-separated addresses or CIDR ranges whose `X-Forwarded-For` is
+ * believed, e.g. the edge network's subnet; none by default), `PORTAL_TLS_CERT` +
  * `PORTAL_TLS_KEY` (PEM paths; otherwise a self-signed certificate in `<dataDir>/tls` until
  * the certificates page installs its stored ACME certificate), `SMTP_PORT` (587),
  * `SMTP_SECURE=1` (implicit TLS), `SMTP_USER` + `SMTP_PASS`, `SMTP_CA` (PEM path),
@@ -41,6 +43,7 @@ import { join, resolve } from 'node:path';
 import { env } from 'node:process';
 import { databaseWaitFromEnv, describeDatabaseWait } from '@fluxel-example/kit/database-start';
 import { type DevTls, ensureDevTls } from '@fluxel-example/kit/tls';
+import { trustedProxies } from '@fluxel-example/kit/trusted-proxies';
 import { countUsers, openInvitationsTo } from '../features/users/store.ts';
 import { createPortal } from './app.ts';
 import { OPERATOR_TENANT } from './context.ts';
@@ -232,8 +235,10 @@ const sms: SmsTransport =
       };
 
 let databaseWaitMs: number | undefined;
+let proxies: string[] | false = false;
 try {
   databaseWaitMs = databaseWaitFromEnv(env.DATABASE_WAIT_MS);
+  proxies = trustedProxies(env.PORTAL_TRUSTED_PROXIES, 'PORTAL_TRUSTED_PROXIES');
 } catch (error) {
   console.error(`portal: ${(error as Error).message}`);
   process.exit(1);
@@ -241,6 +246,7 @@ try {
 const portal = await createPortal({
   dataDir: config.dataDir,
   ...(databaseWaitMs !== undefined ? { databaseWaitMs } : {}),
+  ...(proxies ? { trustedProxies: proxies } : {}),
   onDatabaseWait: (wait) => console.error(`portal: ${describeDatabaseWait(wait)}`),
   tls: config.tls,
   host: config.host,
