@@ -172,16 +172,17 @@ export class DirLock {
         );
       }
     } catch (error) {
-      await fh.close().catch(() => {});
+      if (this.#fh === fh) await this.release().catch(() => {});
+      else await fh.close().catch(() => {});
       await unlink(tmp).catch(() => {});
       throw error;
     }
   }
 
   async #won(fh: FileHandle, tmp: string | undefined): Promise<void> {
-    if (tmp) await unlink(tmp);
     this.#fh = fh;
     this.#ino = (await fh.stat()).ino;
+    if (tmp) await unlink(tmp);
     await this.#syncDir();
     await this.#sweep();
     this.#timer = setInterval(() => void this.#beat(), this.#options.heartbeatMs);
@@ -193,7 +194,10 @@ export class DirLock {
     if (!fh || this.#beating || this.lost) return;
     this.#beating = true;
     try {
-      const current = await stat(this.#path).catch(() => undefined);
+      const current = await stat(this.#path).catch((error: NodeJS.ErrnoException) => {
+        if (error.code === 'ENOENT') return undefined; // deleted: another writer may take it
+        throw error;
+      });
       if (current?.ino !== this.#ino) {
         this.lost = new AuditError(
           'ERR_AUDIT_STORAGE',
