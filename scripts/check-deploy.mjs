@@ -60,8 +60,9 @@ const STACK_TOP_LEVEL = new Set([
   'configs',
 ]);
 
-/** Variables the deployment's own runtime reads (deploy/docker/*). */
-const RUNTIME_ENV = new Set(['FLUXEL_CLEAR_STALE_LOCK']);
+/** Variables the deployment's own runtime reads (deploy/docker/*). None since the audit
+ * store's lock needs no clearing (FLUXEL_CLEAR_STALE_LOCK is gone, gap 9). */
+const RUNTIME_ENV = new Set([]);
 /** Read by libraries rather than the apps' sources (node-postgres). */
 const LIBRARY_ENV = new Set(['PGPASSWORD']);
 

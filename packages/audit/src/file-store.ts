@@ -14,6 +14,7 @@ import {
   unlink,
 } from 'node:fs/promises';
 import { join } from 'node:path';
+import { DirLock } from './dir-lock.js';
 import { AuditError } from './errors.js';
 import type { LogStore, LogStoreState } from './log.js';
 import { type Checkpoint, GENESIS_HASH, parseRecordLine, type StoredRecord } from './record.js';
@@ -110,11 +111,33 @@ export interface FileStoreOptions {
   readonly fsync?: boolean;
   /** Seal the segment and start a new one after this many bytes (default 64 MiB). */
   readonly segmentMaxBytes?: number;
+  /**
+   * How often the writer touches its `LOCK` file, in ms (default 2000; timer unref'd). Openers
+   * in another pid namespace (another container on the volume) or on another host see a
+   * writer as alive by this heartbeat.
+   */
+  readonly lockHeartbeatMs?: number;
+  /**
+   * A foreign `LOCK` whose heartbeat stopped this long ago is stale and taken over, in ms
+   * (default 5 × `lockHeartbeatMs`; at least 3 × it). A lock of the same boot and pid
+   * namespace is judged by its process (pid and start time) instead, at once.
+   */
+  readonly lockStaleMs?: number;
+  /**
+   * How long `open` waits for a foreign writer's lock to go stale before it fails, in ms
+   * (default 2 × `lockStaleMs`: long enough to take over from a writer that crashed just now;
+   * 0: fail at once).
+   */
+  readonly lockWaitMs?: number;
 }
 
 /**
- * Segment files in a directory: `<first seq, 20 digits>.log`. One writer per directory
- * (a `LOCK` file holds the writer's pid). On open, an incomplete final line — bytes of a
+ * Segment files in a directory: `<first seq, 20 digits>.log`. One writer per directory: a
+ * `LOCK` file names the writer (pid, pid namespace, boot id, process start time, host) and the
+ * writer touches it every `lockHeartbeatMs`. A lock of a dead process of the same boot and pid
+ * namespace — also a reused pid, such as a restarted container's — is taken over at once; one
+ * held from another container or host, once its heartbeat is `lockStaleMs` old (`open` waits up
+ * to `lockWaitMs` for that, then fails with `ERR_AUDIT_STORAGE` naming the holder). On open, an incomplete final line — bytes of a
  * batch that was being written when the process died, never acknowledged — is cut off and
  * reported to the log, which records a signed `recover` checkpoint. Any other damage makes
  * `open` fail with `ERR_AUDIT_STORAGE`: the writer never "repairs" evidence of tampering.
@@ -154,8 +177,8 @@ export class FileStore implements LogStore {
   #scratch: Buffer = Buffer.alloc(0);
   #segmentBytes = 0;
   #nextSeq = 1;
-  #lockPath: string;
-  #locked = false;
+  readonly #lockOptions: { heartbeatMs: number; staleMs: number; waitMs: number };
+  #lock: DirLock | undefined;
 
   constructor(dir: string, options: FileStoreOptions = {}) {
     if (typeof dir !== 'string' || dir.length === 0)
@@ -172,12 +195,14 @@ export class FileStore implements LogStore {
     this.dir = dir;
     this.#fsync = options.fsync ?? true;
     this.#segmentMaxBytes = options.segmentMaxBytes ?? 64 * 1024 * 1024;
-    this.#lockPath = join(dir, 'LOCK');
+    this.#lockOptions = lockOptions(options);
   }
 
   async open(): Promise<LogStoreState> {
     await mkdir(this.dir, { recursive: true });
-    await this.#lock();
+    const lock = new DirLock(this.dir, this.#lockOptions);
+    await lock.acquire();
+    this.#lock = lock;
     try {
       return await this.#load();
     } catch (error) {
@@ -247,37 +272,6 @@ export class FileStore implements LogStore {
     };
   }
 
-  async #lock(): Promise<void> {
-    for (let attempt = 0; attempt < 2; attempt++) {
-      try {
-        const fh = await open(this.#lockPath, 'wx');
-        await fh.writeFile(String(process.pid));
-        await fh.close();
-        this.#locked = true;
-        return;
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-        const pid = Number((await readFile(this.#lockPath, 'utf8').catch(() => '')).trim());
-        let alive = false;
-        if (pid > 0 && pid !== process.pid) {
-          try {
-            process.kill(pid, 0);
-            alive = true;
-          } catch (e) {
-            alive = (e as NodeJS.ErrnoException).code === 'EPERM';
-          }
-        }
-        if (alive || pid === process.pid)
-          throw new AuditError(
-            'ERR_AUDIT_STORAGE',
-            `the log in ${this.dir} is open in process ${pid}`,
-          );
-        await unlink(this.#lockPath).catch(() => {});
-      }
-    }
-    throw new AuditError('ERR_AUDIT_STORAGE', `could not lock ${this.dir}`);
-  }
-
   async #rotate(): Promise<void> {
     if (this.#fh) await this.#fh.close();
     this.#fh = await open(join(this.dir, segmentName(this.#nextSeq)), 'a');
@@ -295,6 +289,7 @@ export class FileStore implements LogStore {
   }
 
   async append(records: readonly StoredRecord[]): Promise<void> {
+    if (this.#lock?.lost) throw this.#lock.lost;
     if (!this.#fh) {
       this.#fh = await open(join(this.dir, segmentName(records[0]?.seq ?? this.#nextSeq)), 'a');
       if (this.#fsync) await this.#syncDir();
@@ -391,10 +386,9 @@ export class FileStore implements LogStore {
       if (this.#fsync) await fh.datasync();
       await fh.close();
     }
-    if (this.#locked) {
-      this.#locked = false;
-      await unlink(this.#lockPath).catch(() => {});
-    }
+    const lock = this.#lock;
+    this.#lock = undefined;
+    await lock?.release();
   }
 
   /** Size in bytes of all segments (for progress reporting). */
@@ -403,6 +397,31 @@ export class FileStore implements LogStore {
     for (const s of await listSegments(this.dir)) total += (await stat(s.path)).size;
     return total;
   }
+}
+
+function lockOptions(options: FileStoreOptions): {
+  heartbeatMs: number;
+  staleMs: number;
+  waitMs: number;
+} {
+  const check = (name: string, value: number | undefined, min: number, hint: string) => {
+    if (value !== undefined && !(Number.isInteger(value) && value >= min))
+      throw new AuditError(
+        'ERR_AUDIT_INVALID_ARGUMENT',
+        `${name} must be an integer of at least ${min} (ms)${hint}, got ${String(value)}`,
+      );
+  };
+  check('lockHeartbeatMs', options.lockHeartbeatMs, 10, '');
+  const heartbeatMs = options.lockHeartbeatMs ?? 2000;
+  check(
+    'lockStaleMs',
+    options.lockStaleMs,
+    3 * heartbeatMs,
+    ': 3 heartbeats, so that a late one does not make a live writer look stale',
+  );
+  const staleMs = options.lockStaleMs ?? 5 * heartbeatMs;
+  check('lockWaitMs', options.lockWaitMs, 0, '');
+  return { heartbeatMs, staleMs, waitMs: options.lockWaitMs ?? 2 * staleMs };
 }
 
 /**
