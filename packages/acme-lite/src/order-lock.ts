@@ -79,10 +79,10 @@ const RELEASE = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call
 /**
  * An {@link OrderLock} in Redis, shared by every instance: `SET key token NX PX ttl` takes it
  * (a random token per holder), and the release deletes the key only while it still holds that
- * token (a Lua compare-and-delete), so a holder whose lock expired never frees a newer holder's. The release
- * never rejects: when Redis is unreachable then, the key expires after `ttlMs`.
- * For ioredis, pass `{ set: (k, v, o) => r.set(k, v, 'PX', o.PX, 'NX'),
- * eval: (s, o) => r.eval(s, o.keys.length, ...o.keys, ...o.arguments) }`.
+ * token (a Lua compare-and-delete), so a holder whose lock expired never frees a newer
+ * holder's. The release never rejects: when Redis is unreachable then, the key expires after
+ * `ttlMs`. For ioredis, adapt both commands: `set` as `r.set(k, v, 'PX', o.PX, 'NX')` and
+ * `eval` as `r.eval(s, o.keys.length, ...o.keys, ...o.arguments)`.
  *
  * @example
  * ```ts

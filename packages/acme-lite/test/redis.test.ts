@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { missingDependency, READY_BOUND_MS } from '@fluxel/internal/testing';
 import { createClient } from 'redis';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { redisChallengeStore, redisOrderLock, respondToChallenge } from '../src/index.ts';
 import {
   acmeFetch,
@@ -122,17 +122,20 @@ describe.skipIf(skip !== undefined)(`Redis challenge store and order lock ${skip
 
   describe.skipIf(noPebble !== undefined)('two instances against Pebble', () => {
     let pebble: Pebble | undefined;
+    beforeAll(async () => {
+      pebble = await startPebble();
+    });
     afterAll(async () => {
       await pebble?.stop();
     });
 
     it('two instances renewing at once (own certificate stores, shared Redis): exactly one orders', async () => {
-      pebble = await startPebble();
-      const fetch = acmeFetch({ ca: pebble.listenerCa });
+      const running = pebble as Pebble;
+      const fetch = acmeFetch({ ca: running.listenerCa });
       const challenges = `${prefix}race:http01:`;
       // The CA's fetch goes to one listener; the shared store answers for either instance.
       const server = await startChallengeServer({
-        port: pebble.httpPort,
+        port: running.httpPort,
         host: '127.0.0.1',
         store: redisChallengeStore(redis, { prefix: challenges }),
       });
@@ -140,7 +143,7 @@ describe.skipIf(skip !== undefined)(`Redis challenge store and order lock ${skip
         const instance = () => {
           const store = new FileCertificateStore({
             root: mkdtempSync(join(tmpdir(), 'acme-lite-redis-')),
-            directoryUrl: pebble?.directoryUrl as string,
+            directoryUrl: running.directoryUrl,
           });
           const manager = new RenewalManager({
             store,
@@ -171,6 +174,63 @@ describe.skipIf(skip !== undefined)(`Redis challenge store and order lock ${skip
         // Released after the order: the next one can take it.
         expect(await redis.exists(`${prefix}race:lock:shop.example.org`)).toBe(0);
       } finally {
+        await server.close();
+      }
+    });
+
+    it('on a shared certificate store the instance that found the lock taken orders nothing afterwards', async () => {
+      const running = pebble as Pebble;
+      const fetch = acmeFetch({ ca: running.listenerCa });
+      const challenges = `${prefix}shared:http01:`;
+      const server = await startChallengeServer({
+        port: running.httpPort,
+        host: '127.0.0.1',
+        store: redisChallengeStore(redis, { prefix: challenges }),
+      });
+      const root = mkdtempSync(join(tmpdir(), 'acme-lite-shared-'));
+      const managers: RenewalManager[] = [];
+      try {
+        const renewed: string[] = [];
+        const scheduled: string[] = [];
+        const failed: string[] = [];
+        for (const name of ['a', 'b']) {
+          // Two instances on one volume: each its own store object over the same directory.
+          const store = new FileCertificateStore({ root, directoryUrl: running.directoryUrl });
+          const manager = new RenewalManager({
+            store,
+            client: () => openAccount({ store, email: 'ops@example.org', fetch }),
+            challengeStore: redisChallengeStore(redis, { prefix: challenges }),
+            lock: redisOrderLock(redis, { prefix: `${prefix}shared:lock:` }),
+            certificates: [['www.example.org']],
+            ari: false,
+            retryBaseMs: 50,
+          });
+          manager.on('renewed', () => renewed.push(name));
+          manager.on('failed', ({ error }) =>
+            failed.push(`${name} ${(error as { code: string }).code}`),
+          );
+          manager.on('scheduled', ({ source }) => scheduled.push(`${name} ${source}`));
+          managers.push(manager);
+        }
+        // Both find no certificate and order at once.
+        await Promise.all(managers.map((m) => m.start()));
+        await vi.waitFor(
+          () => expect(scheduled.filter((s) => s.endsWith('fraction'))).toHaveLength(2),
+          { timeout: READY_BOUND_MS },
+        );
+        expect(renewed).toHaveLength(1);
+        const loser = renewed[0] === 'a' ? 'b' : 'a';
+        // Only the loser failed, only on the lock, while the winner's order was open ...
+        expect(failed.length).toBeGreaterThan(0);
+        expect(new Set(failed)).toEqual(new Set([`${loser} ERR_ACME_LOCKED`]));
+        // ... and each time it looked again after its backoff; once the winner's certificate
+        // was in the store it scheduled the renewal instead of ordering a second one.
+        const mine = scheduled.filter((s) => s.startsWith(`${loser} `));
+        expect(mine).toContain(`${loser} recheck`);
+        expect(mine.at(-1)).toBe(`${loser} fraction`);
+        expect(mine).not.toContain(`${loser} retry`);
+      } finally {
+        for (const m of managers) m.stop();
         await server.close();
       }
     });
