@@ -17,13 +17,19 @@ import {
   AcmeError,
   acmeFetch,
   type ChallengeServer,
+  type ChallengeStore,
   FileCertificateStore,
   type HotReload,
   hotReload,
   MemoryChallengeStore,
+  type OrderLock,
   openAccount,
   parseCertificatePem,
+  type RedisChallengeClient,
+  type RedisLockClient,
   RenewalManager,
+  redisChallengeStore,
+  redisOrderLock,
   type StoredCertificate,
   startChallengeServer,
 } from '@fluxel/acme-lite/node';
@@ -43,7 +49,23 @@ export interface RelayAcmeOptions {
   /** PEM CA certificate(s) to trust for the ACME server itself (Pebble, a private CA). */
   readonly caPem?: string;
   readonly renewal?: RelayRenewalOptions;
+  /**
+   * Where HTTP-01 challenges are kept while an order is open. Default: in the relay's Redis
+   * (`redisUrl`; acme-lite's `redisChallengeStore`), so that whichever instance behind the
+   * load balancer the CA's fetch reaches answers it; without Redis, in this process's memory
+   * (one instance only).
+   */
+  readonly challengeStore?: ChallengeStore;
+  /**
+   * Put before the Redis keys of challenges (`<prefix>http01:<token>`) and of the order lock
+   * (`<prefix>lock:<domain>`). Instances that share certificates share it; deployments that
+   * share one Redis use different ones. Default `fluxel:acme:`.
+   */
+  readonly redisPrefix?: string;
 }
+
+/** The Redis commands ACME uses (node-redis fits as it is). */
+export type AcmeRedis = RedisChallengeClient & RedisLockClient;
 
 export interface RelayRenewalOptions {
   /** Renew when this fraction of the lifetime remains (no ARI window). Default 1/3. */
@@ -140,21 +162,51 @@ function describeError(error: unknown): { code: string; problemType?: string } {
 
 const ACTOR = { type: 'service', id: 'acme' } as const;
 
+/** Takes `first`, then the store's lock file; releases both (the file's first). */
+function bothLocks(first: OrderLock, store: FileCertificateStore): OrderLock {
+  return async (domain) => {
+    const releaseFirst = await first(domain);
+    try {
+      const releaseFile = await store.lock(domain);
+      return async () => {
+        await releaseFile();
+        await releaseFirst();
+      };
+    } catch (error) {
+      await releaseFirst();
+      throw error;
+    }
+  };
+}
+
 /**
  * Opens the certificate store under `<dataDir>/letsencrypt/` and starts the HTTP-01 listener
  * (throws when its port cannot be bound). `devCert` is what is served until an ACME
- * certificate is stored.
+ * certificate is stored. With `redis` (the relay's client), challenges are kept there and
+ * the order lock holds across instances.
  */
 export async function prepareAcme(
   options: RelayAcmeOptions,
   dataDir: string,
   devCert: string,
+  redis?: AcmeRedis,
 ): Promise<RelayAcme> {
   const domains = options.domains.map((d) => d.trim().toLowerCase()).filter(Boolean);
   const [domain] = domains;
   if (!domain) throw new Error('acme: at least one domain is required');
   const store = new FileCertificateStore({ root: dataDir, directoryUrl: options.directoryUrl });
-  const challenges = new MemoryChallengeStore();
+  const redisPrefix = options.redisPrefix ?? 'fluxel:acme:';
+  const challenges =
+    options.challengeStore ??
+    (redis
+      ? redisChallengeStore(redis, { prefix: `${redisPrefix}http01:` })
+      : new MemoryChallengeStore());
+  // With Redis, one order at a time across instances (the pid in the store's lock file means
+  // nothing across hosts or containers); the lock file is still taken, against the
+  // `fluxel-acme` CLI on the same data directory.
+  const lock = redis
+    ? bothLocks(redisOrderLock(redis, { prefix: `${redisPrefix}lock:` }), store)
+    : undefined;
   const challengeServer: ChallengeServer = await startChallengeServer({
     port: options.http01Port ?? 80,
     host: options.http01Host ?? '127.0.0.1',
@@ -174,6 +226,7 @@ export async function prepareAcme(
       });
     },
     challengeStore: challenges,
+    ...(lock ? { lock } : {}),
     certificates: [domains],
     ...(renewal.fraction !== undefined ? { fraction: renewal.fraction } : {}),
     ...(renewal.ari !== undefined ? { ari: renewal.ari } : {}),

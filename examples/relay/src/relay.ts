@@ -46,6 +46,7 @@ import {
 import { type DevTls, ensureDevTls, keepTlsPolicy } from '@fluxel-example/kit/tls';
 import { trustedProxies } from '@fluxel-example/kit/trusted-proxies';
 import {
+  type AcmeRedis,
   certificateStatus,
   prepareAcme,
   type RelayAcme,
@@ -143,8 +144,9 @@ export interface RelayOptions {
   /** Serve the LicenseAdmin gRPC API on a second port (bearer token). Off when absent. */
   readonly admin?: AdminApiOptions;
   /**
-   * Redis (`redis://…`): the DPoP replay cache and the rate-limit counters live there, shared
-   * by every instance. In memory (per process) when absent.
+   * Redis (`redis://…`): the DPoP replay cache, the rate-limit counters and (with `acme`) the
+   * HTTP-01 challenges and the ACME order lock live there, shared by every instance. In memory
+   * (per process) when absent.
    */
   readonly redisUrl?: string;
   /** Fixed-window rate limits; `false` turns them off. */
@@ -218,7 +220,9 @@ export interface RelayOptions {
    * Certificates from an ACME CA (`@fluxel/acme-lite`) in `<dataDir>/letsencrypt/`, served
    * with hot reload and renewed in the background; HTTP-01 on `http01Port` (default 80).
    * The stored certificate is served from the start, else the dev certificate until the
-   * first order completes. Off (dev certificate only) when absent.
+   * first order completes. With `redisUrl`, challenges and the order lock are in Redis, so
+   * several instances behind a load balancer can order (see `RelayAcmeOptions.challengeStore`).
+   * Off (dev certificate only) when absent.
    */
   readonly acme?: RelayAcmeOptions;
 }
@@ -289,7 +293,18 @@ export async function createRelay(options: RelayOptions): Promise<Relay> {
   const dataDir = resolve(options.dataDir ?? '.data');
   const clock = options.clock ?? Date.now;
   const tls = ensureDevTls(options.tlsDir ?? join(dataDir, 'tls'));
-  const acme = options.acme ? await prepareAcme(options.acme, dataDir, tls.cert) : undefined;
+  // Redis first: ACME keeps its challenges and order lock there when it is configured.
+  let redis: Awaited<ReturnType<typeof connectRedis>> | undefined;
+  if (options.redisUrl) redis = await connectRedis(options.redisUrl);
+  let acme: RelayAcme | undefined;
+  try {
+    acme = options.acme
+      ? await prepareAcme(options.acme, dataDir, tls.cert, redis as AcmeRedis | undefined)
+      : undefined;
+  } catch (error) {
+    await redis?.close();
+    throw error;
+  }
   const secrets = await loadOrCreateSecrets(dataDir);
   const keyring = new Keyring([
     await keyFileKek(join(dataDir, 'kek.key'), { create: true, id: 'dev-file-kek' }),
@@ -359,8 +374,6 @@ export async function createRelay(options: RelayOptions): Promise<Relay> {
   });
   const { feed, record } = recorder;
 
-  let redis: Awaited<ReturnType<typeof connectRedis>> | undefined;
-  if (options.redisUrl) redis = await connectRedis(options.redisUrl);
   const replay: ReplayStore = redis ? redisReplayStore(redis) : new MemoryReplayStore();
   const limits =
     options.rateLimit === false

@@ -111,6 +111,17 @@ export {
   toIdentifier,
 } from './objects.js';
 export {
+  type OrderLock,
+  type RedisLockClient,
+  type RedisOrderLockOptions,
+  redisOrderLock,
+} from './order-lock.js';
+export {
+  type RedisChallengeClient,
+  type RedisChallengeStoreOptions,
+  redisChallengeStore,
+} from './redis-challenges.js';
+export {
   type Instant,
   parseRetryAfter,
   type RenewalTimeOptions,

@@ -6,6 +6,7 @@ import { AcmeClient, type AcmeClientOptions } from '../client.js';
 import { AcmeError } from '../errors.js';
 import type { ChallengeStore } from '../http01.js';
 import { generateAccountKey, importAccountKey } from '../jws.js';
+import type { OrderLock } from '../order-lock.js';
 import type { CertKeyType } from '../x509.js';
 import type { FileCertificateStore, StoredCertificate } from './store.js';
 
@@ -132,6 +133,11 @@ export interface ObtainOptions {
   /** Ask ARI-capable CAs to link the new order to this stored certificate. */
   readonly replaces?: StoredCertificate;
   readonly onProgress?: (step: string) => void;
+  /**
+   * The order lock to take for the first domain. Default the store's lock file (one host);
+   * `redisOrderLock(client)` when several hosts or containers order for the same names.
+   */
+  readonly lock?: OrderLock;
 }
 
 /**
@@ -171,7 +177,7 @@ export interface ObtainOptions {
 export async function obtainCertificate(options: ObtainOptions): Promise<StoredCertificate> {
   const [first] = options.domains;
   if (!first) throw new AcmeError('ERR_ACME_INVALID_ARGUMENT', 'no domain given');
-  const release = await options.store.lock(first);
+  const release = await (options.lock ? options.lock(first) : options.store.lock(first));
   try {
     const issued = await options.client.issue({
       identifiers: options.domains,

@@ -7,6 +7,7 @@ import { readFile } from 'node:fs/promises';
 import type { AcmeClient } from '../client.js';
 import { AcmeError } from '../errors.js';
 import type { ChallengeStore } from '../http01.js';
+import type { OrderLock } from '../order-lock.js';
 import { renewalTime, retryDelay } from '../renewal.js';
 import type { CertKeyType } from '../x509.js';
 import { obtainCertificate } from './account.js';
@@ -148,6 +149,13 @@ export interface RenewalManagerOptions {
   readonly keyType?: CertKeyType;
   readonly clock?: Clock;
   readonly random?: () => number;
+  /**
+   * The order lock (default the store's lock file). When another holder has it the attempt
+   * fails with `ERR_ACME_LOCKED`, and the retry first looks again whether the certificate is
+   * still due: on a shared store, the holder's certificate is there by then and nothing is
+   * ordered.
+   */
+  readonly lock?: OrderLock;
 }
 
 const MAX_TIMER = 2 ** 31 - 1;
@@ -315,6 +323,7 @@ export class RenewalManager extends EventEmitter<RenewalEvents> {
         ...(this.#o.profile ? { profile: this.#o.profile } : {}),
         ...(this.#o.keyType ? { keyType: this.#o.keyType } : {}),
         ...(replaces ? { replaces } : {}),
+        ...(this.#o.lock ? { lock: this.#o.lock } : {}),
       });
       this.#attempts.delete(key);
       this.emit('renewed', { domain, stored });
@@ -333,7 +342,9 @@ export class RenewalManager extends EventEmitter<RenewalEvents> {
         }),
       );
       this.emit('failed', { domain, error, attempt, retryInMs });
-      this.#arm(domains, retryInMs, 'retry');
+      // Locked: someone else is ordering; look again whether it is still due, then.
+      const locked = AcmeError.isInstance(error) && error.code === 'ERR_ACME_LOCKED';
+      this.#arm(domains, retryInMs, locked ? 'recheck' : 'retry');
       return undefined;
     }
   }
