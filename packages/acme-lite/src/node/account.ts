@@ -138,6 +138,13 @@ export interface ObtainOptions {
    * `redisOrderLock(client)` when several hosts or containers order for the same names.
    */
   readonly lock?: OrderLock;
+  /**
+   * Asked once the lock is held, with the store's current certificate for the first domain:
+   * `true` orders nothing and returns that certificate. Lets an instance that decided to order
+   * before it got the lock see that another one has just stored a certificate (the check is
+   * then made under the lock, so two instances never both order).
+   */
+  readonly unless?: (current: StoredCertificate | undefined) => boolean | Promise<boolean>;
 }
 
 /**
@@ -179,6 +186,10 @@ export async function obtainCertificate(options: ObtainOptions): Promise<StoredC
   if (!first) throw new AcmeError('ERR_ACME_INVALID_ARGUMENT', 'no domain given');
   const release = await (options.lock ? options.lock(first) : options.store.lock(first));
   try {
+    if (options.unless) {
+      const current = await options.store.current(first);
+      if (current && (await options.unless(current))) return current;
+    }
     const issued = await options.client.issue({
       identifiers: options.domains,
       challengeStore: options.challengeStore,

@@ -315,6 +315,9 @@ export class RenewalManager extends EventEmitter<RenewalEvents> {
     try {
       this.emit('ordered', { domain });
       const replaces = await this.#o.store.current(domain);
+      // Another instance may store a certificate between this look and the lock: checked
+      // again under the lock, and then nothing is ordered.
+      let storedMeanwhile = false;
       const stored = await obtainCertificate({
         client: await this.#o.client(),
         store: this.#o.store,
@@ -324,8 +327,16 @@ export class RenewalManager extends EventEmitter<RenewalEvents> {
         ...(this.#o.keyType ? { keyType: this.#o.keyType } : {}),
         ...(replaces ? { replaces } : {}),
         ...(this.#o.lock ? { lock: this.#o.lock } : {}),
+        unless: (current) => {
+          storedMeanwhile = current !== undefined && current.id !== replaces?.id;
+          return storedMeanwhile;
+        },
       });
       this.#attempts.delete(key);
+      if (storedMeanwhile) {
+        if (this.#running) await this.#schedule(domains);
+        return stored;
+      }
       this.emit('renewed', { domain, stored });
       if (this.#running) await this.#schedule(domains);
       return stored;
