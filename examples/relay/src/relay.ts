@@ -19,7 +19,7 @@ import {
   verifyingKeyFromRaw,
 } from '@fluxel/audit';
 import { FileStore } from '@fluxel/audit/node';
-import { Keyring } from '@fluxel/crypto';
+import { type KekProvider, Keyring } from '@fluxel/crypto';
 import { keyFileKek } from '@fluxel/crypto/node';
 import {
   createNonceSource,
@@ -80,6 +80,14 @@ export { MAILBOX_TTL_MS } from './mailbox.ts';
 export interface RelayOptions {
   /** Where dev state lives (TLS, KEK, secrets, PGlite, audit). Default `./.data`. */
   readonly dataDir?: string;
+  /**
+   * The KEKs that seal the tenant keys (and open values sealed before tenant keys): the first
+   * seals, any opens what its header names. Default the key file `<dataDir>/kek.key`
+   * ({@link relayFileKek}). In production a KMS key first and the key file second
+   * (`RELAY_KMS_KEY_ID`; `kmsKeyring` of `@fluxel-example/kit/kek`), so rows sealed before the
+   * switch still open.
+   */
+  readonly keyring?: Keyring;
   /** TLS directory; default `<dataDir>/tls`. */
   readonly tlsDir?: string;
   /**
@@ -273,6 +281,14 @@ export interface Relay {
   close(): Promise<void>;
 }
 
+/**
+ * The relay's key file KEK, `<dataDir>/kek.key` (created on first use, id `dev-file-kek`): the
+ * default keyring alone, or kept behind a KMS key to open rows sealed before the switch.
+ */
+export function relayFileKek(dataDir: string): Promise<KekProvider> {
+  return keyFileKek(join(resolve(dataDir), 'kek.key'), { create: true, id: 'dev-file-kek' });
+}
+
 export async function createRelay(options: RelayOptions): Promise<Relay> {
   if (options.idempotencyWindowMs !== undefined)
     checkIdempotencyWindow(options.idempotencyWindowMs, options.pendingLeaseMs);
@@ -280,6 +296,10 @@ export async function createRelay(options: RelayOptions): Promise<Relay> {
     maxPerLicense: options.mailboxPollsPerLicense,
     fallbackPollMs: options.mailboxPollMs,
   });
+  if (options.keyring !== undefined && !(options.keyring instanceof Keyring))
+    throw new TypeError(
+      'keyring must be a Keyring of @fluxel/crypto, e.g. new Keyring([awsKmsKek(…), await relayFileKek(dataDir)])',
+    );
   const trustProxy = trustedProxies(options.trustedProxies);
   const verifyThreads = options.verifyThreads ?? defaultVerifyThreads();
   if (!Number.isInteger(verifyThreads) || verifyThreads < 0 || verifyThreads > 64)
@@ -291,9 +311,7 @@ export async function createRelay(options: RelayOptions): Promise<Relay> {
   const tls = ensureDevTls(options.tlsDir ?? join(dataDir, 'tls'));
   const acme = options.acme ? await prepareAcme(options.acme, dataDir, tls.cert) : undefined;
   const secrets = await loadOrCreateSecrets(dataDir);
-  const keyring = new Keyring([
-    await keyFileKek(join(dataDir, 'kek.key'), { create: true, id: 'dev-file-kek' }),
-  ]);
+  const keyring = options.keyring ?? new Keyring([await relayFileKek(dataDir)]);
   const ownsDatabase = !options.database;
   // The database may not be there yet (a stack starting, a network blip, a standby before its
   // promotion): the start waits for it, saying why, up to `databaseWaitMs`.
