@@ -6,6 +6,7 @@
  * (`http.ts`; `routes/agent-api.ts` for every route of `relayContract`, `routes/webhooks.ts`,
  * the portal API) and owns the lifecycle: listen, then close in order.
  */
+import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import {
   AlertEngine,
@@ -286,6 +287,7 @@ export interface Relay {
  * default keyring alone, or kept behind a KMS key to open rows sealed before the switch.
  */
 export function relayFileKek(dataDir: string): Promise<KekProvider> {
+  mkdirSync(resolve(dataDir), { recursive: true, mode: 0o700 });
   return keyFileKek(join(resolve(dataDir), 'kek.key'), { create: true, id: 'dev-file-kek' });
 }
 

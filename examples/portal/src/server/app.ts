@@ -206,6 +206,7 @@ function serveWeb(app: FastifyInstance, webDir: string): void {
  * sealed before the switch.
  */
 export function portalFileKek(dataDir: string): Promise<KekProvider> {
+  mkdirSync(resolve(dataDir), { recursive: true, mode: 0o700 });
   return keyFileKek(join(resolve(dataDir), 'portal-kek.key'), {
     create: true,
     id: 'portal-file-kek',
