@@ -287,6 +287,7 @@ export interface Relay {
  * default keyring alone, or kept behind a KMS key to open rows sealed before the switch.
  */
 export function relayFileKek(dataDir: string): Promise<KekProvider> {
+  // eslint-disable-next-line security/detect-non-literal-fs-filename -- the operator's data directory (option / RELAY_DATA_DIR), not request input
   mkdirSync(resolve(dataDir), { recursive: true, mode: 0o700 });
   return keyFileKek(join(resolve(dataDir), 'kek.key'), { create: true, id: 'dev-file-kek' });
 }

@@ -64,7 +64,7 @@ async function start(keyring?: Keyring): Promise<Harness> {
 }
 
 /** The KEK ids that sealed a tenant's key in `relay_tenant_keys`. */
-async function tenantKeySealedBy(tenant: string): Promise<string[]> {
+async function tenantKeySealedBy(tenant: string): Promise<readonly string[]> {
   const { rows } = await database.query(
     'SELECT material FROM relay_tenant_keys WHERE tenant = $1',
     [tenant],
@@ -110,7 +110,7 @@ afterAll(async () => {
 });
 
 describe('relay KEK in KMS (RELAY_KMS_KEY_ID) against a KMS stand-in', () => {
-  it('seals through KMS once per tenant, opens rows sealed under the key file, and answers 503 while KMS is down', async () => {
+  it('seals through KMS per tenant (not per row), opens rows sealed under the key file, and answers 503 while KMS is down', async () => {
     // Before the switch: the key file alone (the default).
     const before = await start();
     const old = await activated(before, 'merchant-old');

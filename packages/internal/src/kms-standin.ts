@@ -158,6 +158,7 @@ export async function startKmsStandIn(): Promise<KmsStandIn> {
   const { port } = server.address() as AddressInfo;
   let n = 0;
   return {
+    // eslint-disable-next-line @microsoft/sdl/no-insecure-url -- a test stand-in on loopback
     endpoint: `http://127.0.0.1:${port}`,
     calls,
     createKey() {
