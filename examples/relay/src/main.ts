@@ -28,7 +28,7 @@
  * exits with a message naming what to check.
  *
  * Secrets (`RELAY_ADMIN_TOKEN`, `RELAY_PORTAL_TOKEN`, `RELAY_ALERTS_SECRET`, `DATABASE_URL`,
- * `PGPASSWORD`, `REDIS_URL`, `AMQP_URL`, `NATS_URL`) are also read from a file named by `<NAME>_FILE` (a
+ * `PGPASSWORD`, `REDIS_URL`, `AMQP_URL`, `NATS_URL`, `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN`) are also read from a file named by `<NAME>_FILE` (a
  * Docker secret; trimmed). Setting both `NAME` and `NAME_FILE` is an error.
  */
 import { randomBytes } from 'node:crypto';
@@ -78,6 +78,11 @@ function readSecrets() {
   // node-postgres reads PGPASSWORD itself.
   const pgPassword = envSecret('PGPASSWORD');
   if (pgPassword !== undefined) env.PGPASSWORD = pgPassword;
+  // The AWS SDK (RELAY_KMS_KEY_ID) reads its keys itself; *_FILE lets them be Docker secrets.
+  const awsSecretAccessKey = envSecret('AWS_SECRET_ACCESS_KEY');
+  if (awsSecretAccessKey !== undefined) env.AWS_SECRET_ACCESS_KEY = awsSecretAccessKey;
+  const awsSessionToken = envSecret('AWS_SESSION_TOKEN');
+  if (awsSessionToken !== undefined) env.AWS_SESSION_TOKEN = awsSessionToken;
   return values;
 }
 let secrets: ReturnType<typeof readSecrets>;
@@ -168,7 +173,12 @@ let kms: KmsKekConfig | undefined;
 try {
   databaseWaitMs = databaseWaitFromEnv(env.DATABASE_WAIT_MS);
   proxies = trustedProxies(env.RELAY_TRUSTED_PROXIES, 'RELAY_TRUSTED_PROXIES');
-  kms = kmsKekFromEnv('RELAY_KMS_KEY_ID', env);
+  kms = kmsKekFromEnv('RELAY_KMS_KEY_ID', {
+    // Named here so that `pnpm deploy:check` knows the variables; the SDK reads the rest.
+    RELAY_KMS_KEY_ID: env.RELAY_KMS_KEY_ID,
+    AWS_REGION: env.AWS_REGION,
+    AWS_DEFAULT_REGION: env.AWS_DEFAULT_REGION,
+  });
 } catch (error) {
   console.error(`relay: ${(error as Error).message}`);
   process.exit(1);

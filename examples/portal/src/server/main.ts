@@ -39,7 +39,8 @@
  * sealed before. Not an ARN: exit 1. The startup log names the sealing KEK's id.
  *
  * Every secret (`RELAY_ADMIN_TOKEN`, `RELAY_PORTAL_TOKEN`, `RELAY_ALERTS_SECRET`, `DATABASE_URL`,
- * `PGPASSWORD`, `SMTP_PASS`, `PORTAL_SMS_TOKEN`, `AMQP_URL`, `NATS_URL`) is also read from the file named by
+ * `PGPASSWORD`, `SMTP_PASS`, `PORTAL_SMS_TOKEN`, `AMQP_URL`, `NATS_URL`, `AWS_SECRET_ACCESS_KEY`,
+ * `AWS_SESSION_TOKEN`) is also read from the file named by
  * `<NAME>_FILE` (a Docker secret; trimmed). Missing required variables: exit 1, listing them.
  */
 
@@ -125,6 +126,8 @@ function configure() {
     alertsSecret: envSecret('RELAY_ALERTS_SECRET'),
     databaseUrl: envSecret('DATABASE_URL'),
     pgPassword: envSecret('PGPASSWORD'),
+    awsSecretAccessKey: envSecret('AWS_SECRET_ACCESS_KEY'),
+    awsSessionToken: envSecret('AWS_SESSION_TOKEN'),
     smtpPass: envSecret('SMTP_PASS'),
     smsToken: envSecret('PORTAL_SMS_TOKEN'),
     amqpUrl: envSecret('AMQP_URL'),
@@ -174,7 +177,12 @@ function configure() {
     throw new ConfigError('PORTAL_SMS_URL, PORTAL_SMS_TOKEN and PORTAL_SMS_FROM go together');
   let kms: KmsKekConfig | undefined;
   try {
-    kms = kmsKekFromEnv('PORTAL_KMS_KEY_ID', env);
+    kms = kmsKekFromEnv('PORTAL_KMS_KEY_ID', {
+      // Named here so that `pnpm deploy:check` knows the variables; the SDK reads the rest.
+      PORTAL_KMS_KEY_ID: env.PORTAL_KMS_KEY_ID,
+      AWS_REGION: env.AWS_REGION,
+      AWS_DEFAULT_REGION: env.AWS_DEFAULT_REGION,
+    });
   } catch (error) {
     throw new ConfigError((error as Error).message);
   }
@@ -228,6 +236,10 @@ try {
 const { secrets } = config;
 // node-postgres reads PGPASSWORD itself.
 if (secrets.pgPassword !== undefined) env.PGPASSWORD = secrets.pgPassword;
+// The AWS SDK (PORTAL_KMS_KEY_ID) reads its keys itself; *_FILE lets them be Docker secrets.
+if (secrets.awsSecretAccessKey !== undefined)
+  env.AWS_SECRET_ACCESS_KEY = secrets.awsSecretAccessKey;
+if (secrets.awsSessionToken !== undefined) env.AWS_SESSION_TOKEN = secrets.awsSessionToken;
 
 const mail = smtpTransport({
   host: env.SMTP_HOST as string,
