@@ -63,8 +63,26 @@ const STACK_TOP_LEVEL = new Set([
 /** Variables the deployment's own runtime reads (deploy/docker/*). None since the audit
  * store's lock needs no clearing (FLUXEL_CLEAR_STALE_LOCK is gone, gap 9). */
 const RUNTIME_ENV = new Set([]);
-/** Read by libraries rather than the apps' sources (node-postgres). */
-const LIBRARY_ENV = new Set(['PGPASSWORD']);
+/**
+ * Read by libraries rather than the apps' sources: node-postgres, and the AWS SDK's KMS client
+ * (credentials, endpoint, retries; with `RELAY_KMS_KEY_ID` / `PORTAL_KMS_KEY_ID`). The apps
+ * read `AWS_SECRET_ACCESS_KEY` and `AWS_SESSION_TOKEN` themselves (also as `*_FILE`).
+ */
+const LIBRARY_ENV = new Set([
+  'PGPASSWORD',
+  'AWS_ACCESS_KEY_ID',
+  'AWS_PROFILE',
+  'AWS_SHARED_CREDENTIALS_FILE',
+  'AWS_CONFIG_FILE',
+  'AWS_ENDPOINT_URL',
+  'AWS_ENDPOINT_URL_KMS',
+  'AWS_MAX_ATTEMPTS',
+  'AWS_RETRY_MODE',
+  'AWS_ROLE_ARN',
+  'AWS_WEB_IDENTITY_TOKEN_FILE',
+  'AWS_CONTAINER_CREDENTIALS_RELATIVE_URI',
+  'AWS_CONTAINER_CREDENTIALS_FULL_URI',
+]);
 
 /**
  * What a production relay / portal service must set. `read: false` names variables read by a
@@ -506,7 +524,7 @@ function checkAppEnv(app, at, service, readBySource, findings) {
       continue;
     }
     if (!known(n)) findings.push(`${at}.environment: ${n} is read by nothing (typo?)`);
-    if (/(TOKEN|PASS|PASSWORD|SECRET)$/.test(n) && v !== undefined)
+    if (/(TOKEN|PASS|PASSWORD|SECRET|SECRET_ACCESS_KEY)$/.test(n) && v !== undefined)
       findings.push(`${at}.environment: ${n} in plain text; use ${n}_FILE with a Docker secret`);
   }
 

@@ -166,6 +166,29 @@ test('the relay environment is checked against what the relay reads', () => {
   );
 });
 
+test('the KMS KEK variables are known; AWS keys belong in a Docker secret', () => {
+  const kms = once(
+    STACK,
+    '      RELAY_MAILBOX_POLL_MS: "1000"\n',
+    [
+      '      RELAY_MAILBOX_POLL_MS: "1000"',
+      '      RELAY_KMS_KEY_ID: arn:aws:kms:eu-central-1:111122223333:key/1234abcd',
+      '      AWS_REGION: eu-central-1',
+      '      AWS_ENDPOINT_URL_KMS: https://kms.eu-central-1.amazonaws.com',
+      '      AWS_ACCESS_KEY_ID: AKIDEXAMPLE',
+      '      AWS_SECRET_ACCESS_KEY_FILE: /run/secrets/relay_admin_token',
+      '',
+    ].join('\n'),
+  );
+  assert.deepEqual(check(kms), []);
+  const plain = once(
+    STACK,
+    '      RELAY_MAILBOX_POLL_MS: "1000"\n',
+    '      RELAY_MAILBOX_POLL_MS: "1000"\n      AWS_SECRET_ACCESS_KEY: not-in-plain-text\n',
+  );
+  expectFinding(check(plain), /AWS_SECRET_ACCESS_KEY in plain text/);
+});
+
 test('listen hosts, the portal production entry and its *_FILE secrets are checked', () => {
   const noHost = once(STACK, '      RELAY_HOST: 0.0.0.0\n', '');
   expectFinding(check(noHost), /relay-alpha\.environment: RELAY_HOST is required/);

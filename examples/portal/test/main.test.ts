@@ -11,6 +11,8 @@ import * as net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MemoryStore } from '@fluxel/audit';
+import type { Keyring } from '@fluxel/crypto';
+import { startKmsStandIn } from '@fluxel/internal/kms-standin';
 import { READY_BOUND_MS } from '@fluxel/internal/testing';
 import {
   type Counterpart,
@@ -268,6 +270,56 @@ describe('portal production entry (main.ts)', () => {
     children.push(unreadable);
     expect(await unreadable.exit).toBe(1);
     expect(unreadable.output()).toContain('RELAY_ADMIN_TOKEN_FILE');
+  });
+
+  it('PORTAL_KMS_KEY_ID: seals with the KMS key (the key file kept), names it at start; not an ARN: exit 1', async () => {
+    const kms = await startKmsStandIn();
+    try {
+      const keyId = kms.createKey();
+      const child = start({
+        ...productionEnv('kms'),
+        PORTAL_KMS_KEY_ID: keyId,
+        AWS_ENDPOINT_URL_KMS: kms.endpoint,
+        AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE',
+        AWS_SECRET_ACCESS_KEY: 'not-a-secret',
+      });
+      children.push(child);
+      await ready(child);
+      expect(child.output()).toContain(
+        `portal: KEK: aws-kms:${keyId} seals; also opens portal-file-kek`,
+      );
+      child.process.kill('SIGTERM');
+      await child.exit;
+    } finally {
+      await kms.close();
+    }
+
+    const bad = start({ ...productionEnv('kms-bad'), PORTAL_KMS_KEY_ID: 'alias/portal' });
+    children.push(bad);
+    expect(await bad.exit).toBe(1);
+    expect(bad.output()).toContain(
+      'portal: PORTAL_KMS_KEY_ID: "alias/portal" is not a KMS key ARN',
+    );
+  });
+
+  it('createPortal refuses a keyring that is not a Keyring, saying what to pass', async () => {
+    await expect(
+      createPortal({
+        dataDir: join(dir, 'bad-keyring'),
+        tls,
+        inMemoryDatabase: true,
+        keyring: { primary: {} } as unknown as Keyring,
+        relay: {
+          adminAddress: `localhost:${relay.adminPort}`,
+          adminToken: ADMIN_TOKEN,
+          relayUrl: relay.url,
+          portalToken: PORTAL_TOKEN,
+          ca: tls.ca,
+        },
+        mail: memoryTransport(),
+        sms: smsSink(),
+      }),
+    ).rejects.toThrow(/keyring must be a Keyring of @fluxel\/crypto/);
   });
 
   it('createPortal binds the `host` option (default 127.0.0.1)', async () => {

@@ -77,6 +77,16 @@ export function createHttpServer(options: HttpServerOptions) {
       return sendProblem(req, reply, 410, "the tenant's data was erased", {
         code: 'ERR_TENANT_ERASED',
       });
+    // The KEK (a KMS key) cannot be reached: nothing is wrong with the request and nothing was
+    // stored or sent, so a retry can succeed (a 500 would read as final).
+    if (CryptoError.isInstance(error) && error.code === 'ERR_CRYPTO_KEK_UNAVAILABLE') {
+      req.log.warn({ code: error.code }, 'key service unavailable');
+      reply.header('retry-after', '1');
+      return sendProblem(req, reply, 503, 'key service unavailable, try again', {
+        retryable: true,
+        retryAfter: 1,
+      });
+    }
     if (error.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE')
       return sendProblem(req, reply, 415, 'unsupported media type; send application/json');
     if (error.statusCode && error.statusCode >= 400 && error.statusCode < 500)

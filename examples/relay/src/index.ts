@@ -62,6 +62,7 @@ export {
   RELAY_VERSION,
   type Relay,
   type RelayOptions,
+  relayFileKek,
 } from './relay.ts';
 export {
   type AgentApiDeps,

@@ -17,12 +17,18 @@
  * `RELAY_TRUSTED_PROXIES` (comma-separated addresses or CIDR ranges, e.g. the edge network's
  * subnet): whose `X-Forwarded-For` is believed for the per-IP limit and the audit log.
  *
+ * `RELAY_KMS_KEY_ID` (a KMS key ARN): tenant keys are then sealed by that key (AWS KMS
+ * `Encrypt`/`Decrypt`; region, credentials and endpoint from the AWS SDK's usual `AWS_REGION`,
+ * `AWS_ACCESS_KEY_ID`/`AWS_SECRET_ACCESS_KEY`/`AWS_PROFILE`/role and `AWS_ENDPOINT_URL_KMS`);
+ * the key file `<dataDir>/kek.key` is kept to open what it sealed before. Not an ARN: exit 1.
+ * The startup log names the sealing KEK's id.
+ *
  * `DATABASE_WAIT_MS` (default 300000): how long the start waits for a PostgreSQL that is
  * unreachable or read-only (a standby before its promotion), saying why on stderr, before it
  * exits with a message naming what to check.
  *
  * Secrets (`RELAY_ADMIN_TOKEN`, `RELAY_PORTAL_TOKEN`, `RELAY_ALERTS_SECRET`, `DATABASE_URL`,
- * `PGPASSWORD`, `REDIS_URL`, `AMQP_URL`, `NATS_URL`) are also read from a file named by `<NAME>_FILE` (a
+ * `PGPASSWORD`, `REDIS_URL`, `AMQP_URL`, `NATS_URL`, `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN`) are also read from a file named by `<NAME>_FILE` (a
  * Docker secret; trimmed). Setting both `NAME` and `NAME_FILE` is an error.
  */
 import { randomBytes } from 'node:crypto';
@@ -33,11 +39,17 @@ import {
   describeDatabaseWait,
   untilDatabaseReady,
 } from '@fluxel-example/kit/database-start';
+import {
+  describeKeyring,
+  type KmsKekConfig,
+  kmsKekFromEnv,
+  kmsKeyring,
+} from '@fluxel-example/kit/kek';
 import { trustedProxies } from '@fluxel-example/kit/trusted-proxies';
 import type { RelayAcmeOptions } from './acme.ts';
 import { type AlertsTarget, alertsTarget, portalAlertHook } from './alerts-hook.ts';
 import { counterpartConnector } from './connector.ts';
-import { createRelay } from './relay.ts';
+import { createRelay, relayFileKek } from './relay.ts';
 
 const env = process.env;
 
@@ -66,6 +78,11 @@ function readSecrets() {
   // node-postgres reads PGPASSWORD itself.
   const pgPassword = envSecret('PGPASSWORD');
   if (pgPassword !== undefined) env.PGPASSWORD = pgPassword;
+  // The AWS SDK (RELAY_KMS_KEY_ID) reads its keys itself; *_FILE lets them be Docker secrets.
+  const awsSecretAccessKey = envSecret('AWS_SECRET_ACCESS_KEY');
+  if (awsSecretAccessKey !== undefined) env.AWS_SECRET_ACCESS_KEY = awsSecretAccessKey;
+  const awsSessionToken = envSecret('AWS_SESSION_TOKEN');
+  if (awsSessionToken !== undefined) env.AWS_SESSION_TOKEN = awsSessionToken;
   return values;
 }
 let secrets: ReturnType<typeof readSecrets>;
@@ -152,15 +169,31 @@ const alertHook = alertsTo ? portalAlertHook(alertsTo, () => relayCa) : undefine
 const clockOffsetMs = Number(env.RELAY_CLOCK_OFFSET_MS ?? 0);
 let databaseWaitMs: number | undefined;
 let proxies: string[] | false = false;
+let kms: KmsKekConfig | undefined;
 try {
   databaseWaitMs = databaseWaitFromEnv(env.DATABASE_WAIT_MS);
   proxies = trustedProxies(env.RELAY_TRUSTED_PROXIES, 'RELAY_TRUSTED_PROXIES');
+  kms = kmsKekFromEnv('RELAY_KMS_KEY_ID', {
+    // Named here so that `pnpm deploy:check` knows the variables; the SDK reads the rest.
+    RELAY_KMS_KEY_ID: env.RELAY_KMS_KEY_ID,
+    AWS_REGION: env.AWS_REGION,
+    AWS_DEFAULT_REGION: env.AWS_DEFAULT_REGION,
+  });
 } catch (error) {
   console.error(`relay: ${(error as Error).message}`);
   process.exit(1);
 }
+// The KEK: the key file alone, or a KMS key sealing with the key file kept to open older rows.
+const keyring = kms
+  ? kmsKeyring({
+      ...kms,
+      fileKek: await relayFileKek(dataDir),
+      encryptionContext: { fluxel: 'dek-v1', service: 'relay' },
+    }).keyring
+  : undefined;
 const relay = await createRelay({
   dataDir,
+  ...(keyring ? { keyring } : {}),
   ...(databaseWaitMs !== undefined ? { databaseWaitMs } : {}),
   onDatabaseWait: (wait) => console.error(`relay: ${describeDatabaseWait(wait)}`),
   ...(clockOffsetMs ? { clock: () => Date.now() + clockOffsetMs } : {}),
@@ -236,6 +269,9 @@ const purge = setInterval(() => {
 
 console.log(`relay listening on ${relay.url} (${relay.database.kind})`);
 console.log(`trust this CA on the agent: ${relay.tls.caPath}`);
+console.log(
+  `relay: ${keyring ? describeKeyring(keyring) : 'KEK: dev-file-kek seals (the key file; RELAY_KMS_KEY_ID: a KMS key)'}`,
+);
 if (relay.acme) {
   const status = relay.tlsStatus();
   console.log(

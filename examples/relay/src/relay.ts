@@ -6,6 +6,7 @@
  * (`http.ts`; `routes/agent-api.ts` for every route of `relayContract`, `routes/webhooks.ts`,
  * the portal API) and owns the lifecycle: listen, then close in order.
  */
+import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import {
   AlertEngine,
@@ -19,7 +20,7 @@ import {
   verifyingKeyFromRaw,
 } from '@fluxel/audit';
 import { FileStore } from '@fluxel/audit/node';
-import { Keyring } from '@fluxel/crypto';
+import { type KekProvider, Keyring } from '@fluxel/crypto';
 import { keyFileKek } from '@fluxel/crypto/node';
 import {
   createNonceSource,
@@ -81,6 +82,14 @@ export { MAILBOX_TTL_MS } from './mailbox.ts';
 export interface RelayOptions {
   /** Where dev state lives (TLS, KEK, secrets, PGlite, audit). Default `./.data`. */
   readonly dataDir?: string;
+  /**
+   * The KEKs that seal the tenant keys (and open values sealed before tenant keys): the first
+   * seals, any opens what its header names. Default the key file `<dataDir>/kek.key`
+   * ({@link relayFileKek}). In production a KMS key first and the key file second
+   * (`RELAY_KMS_KEY_ID`; `kmsKeyring` of `@fluxel-example/kit/kek`), so rows sealed before the
+   * switch still open.
+   */
+  readonly keyring?: Keyring;
   /** TLS directory; default `<dataDir>/tls`. */
   readonly tlsDir?: string;
   /**
@@ -277,6 +286,16 @@ export interface Relay {
   close(): Promise<void>;
 }
 
+/**
+ * The relay's key file KEK, `<dataDir>/kek.key` (created on first use, id `dev-file-kek`): the
+ * default keyring alone, or kept behind a KMS key to open rows sealed before the switch.
+ */
+export function relayFileKek(dataDir: string): Promise<KekProvider> {
+  // eslint-disable-next-line security/detect-non-literal-fs-filename -- the operator's data directory (option / RELAY_DATA_DIR), not request input
+  mkdirSync(resolve(dataDir), { recursive: true, mode: 0o700 });
+  return keyFileKek(join(resolve(dataDir), 'kek.key'), { create: true, id: 'dev-file-kek' });
+}
+
 export async function createRelay(options: RelayOptions): Promise<Relay> {
   if (options.idempotencyWindowMs !== undefined)
     checkIdempotencyWindow(options.idempotencyWindowMs, options.pendingLeaseMs);
@@ -284,6 +303,10 @@ export async function createRelay(options: RelayOptions): Promise<Relay> {
     maxPerLicense: options.mailboxPollsPerLicense,
     fallbackPollMs: options.mailboxPollMs,
   });
+  if (options.keyring !== undefined && !(options.keyring instanceof Keyring))
+    throw new TypeError(
+      'keyring must be a Keyring of @fluxel/crypto, e.g. new Keyring([awsKmsKek(…), await relayFileKek(dataDir)])',
+    );
   const trustProxy = trustedProxies(options.trustedProxies);
   const verifyThreads = options.verifyThreads ?? defaultVerifyThreads();
   if (!Number.isInteger(verifyThreads) || verifyThreads < 0 || verifyThreads > 64)
@@ -306,9 +329,7 @@ export async function createRelay(options: RelayOptions): Promise<Relay> {
     throw error;
   }
   const secrets = await loadOrCreateSecrets(dataDir);
-  const keyring = new Keyring([
-    await keyFileKek(join(dataDir, 'kek.key'), { create: true, id: 'dev-file-kek' }),
-  ]);
+  const keyring = options.keyring ?? new Keyring([await relayFileKek(dataDir)]);
   const ownsDatabase = !options.database;
   // The database may not be there yet (a stack starting, a network blip, a standby before its
   // promotion): the start waits for it, saying why, up to `databaseWaitMs`.

@@ -1,9 +1,9 @@
 import { DecryptCommand, KMSClient } from '@aws-sdk/client-kms';
+import { type KmsStandIn, startKmsStandIn } from '@fluxel/internal/kms-standin';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { awsKmsKek } from '../src/aws-kms.ts';
 import { DataKeyCache, inspect, Keyring, open, rewrap, seal } from '../src/index.ts';
 import { bytes, rejectsWith } from './helpers.ts';
-import { type KmsStandIn, startKmsStandIn } from './kms-standin.ts';
 
 let kms: KmsStandIn;
 let client: KMSClient;

@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { extname, join, normalize, resolve } from 'node:path';
 import { type AuditEvent, type PrivacyTransform, signingKeyFromSeed } from '@fluxel/audit';
-import { Keyring } from '@fluxel/crypto';
+import { type KekProvider, Keyring } from '@fluxel/crypto';
 import { keyFileKek } from '@fluxel/crypto/node';
 import {
   type DatabaseWait,
@@ -59,6 +59,13 @@ import {
 export interface PortalOptions {
   /** Keys, PGlite data and TLS; default `./.data`. */
   readonly dataDir?: string;
+  /**
+   * The KEKs that seal person keys and partner secrets: the first seals, any opens what its
+   * header names. Default the key file `<dataDir>/portal-kek.key` ({@link portalFileKek}). In
+   * production a KMS key first and the key file second (`PORTAL_KMS_KEY_ID`; `kmsKeyring` of
+   * `@fluxel-example/kit/kek`), so what was sealed before the switch still opens.
+   */
+  readonly keyring?: Keyring;
   /** TLS certificate; default the relay example's dev CA in `<dataDir>/tls`. */
   readonly tls?: DevTls;
   /** Address the HTTPS listener binds; default `127.0.0.1` (`0.0.0.0` in a container). */
@@ -193,7 +200,24 @@ function serveWeb(app: FastifyInstance, webDir: string): void {
   });
 }
 
+/**
+ * The portal's key file KEK, `<dataDir>/portal-kek.key` (created on first use, id
+ * `portal-file-kek`): the default keyring alone, or kept behind a KMS key to open what was
+ * sealed before the switch.
+ */
+export function portalFileKek(dataDir: string): Promise<KekProvider> {
+  mkdirSync(resolve(dataDir), { recursive: true, mode: 0o700 });
+  return keyFileKek(join(resolve(dataDir), 'portal-kek.key'), {
+    create: true,
+    id: 'portal-file-kek',
+  });
+}
+
 export async function createPortal(options: PortalOptions): Promise<Portal> {
+  if (options.keyring !== undefined && !(options.keyring instanceof Keyring))
+    throw new TypeError(
+      'keyring must be a Keyring of @fluxel/crypto, e.g. new Keyring([awsKmsKek(…), await portalFileKek(dataDir)])',
+    );
   const timeouts = portalTimeouts(options.timeouts);
   const trustProxy = trustedProxies(options.trustedProxies);
   const dataDir = resolve(options.dataDir ?? '.data');
@@ -201,9 +225,7 @@ export async function createPortal(options: PortalOptions): Promise<Portal> {
   const now = options.clock ?? Date.now;
   const tls = options.tls ?? ensureDevTls(join(dataDir, 'tls'));
   const hostname = options.hostname ?? 'localhost';
-  const keyring = new Keyring([
-    await keyFileKek(join(dataDir, 'portal-kek.key'), { create: true, id: 'portal-file-kek' }),
-  ]);
+  const keyring = options.keyring ?? new Keyring([await portalFileKek(dataDir)]);
   const pepper = readOrCreate(join(dataDir, 'portal-pepper'), 32);
   const auditKey = signingKeyFromSeed(readOrCreate(join(dataDir, 'portal-audit-seed'), 32));
   // IPs pseudonymised, users' user agents sealed under their person key (see privacy/); the

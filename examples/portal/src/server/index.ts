@@ -1,5 +1,5 @@
 export { openPortalAudit, type PortalAudit } from '../features/audit/service.ts';
-export { createPortal, type Portal, type PortalOptions } from './app.ts';
+export { createPortal, type Portal, type PortalOptions, portalFileKek } from './app.ts';
 export { OPERATOR_TENANT } from './context.ts';
 export { type MailTransport, memoryTransport, smtpTransport, startSmtpSink } from './mail.ts';
 export {

@@ -32,9 +32,15 @@
  * HTTP timeouts in ms (see `timeouts.ts`): `PORTAL_REQUEST_TIMEOUT_MS` (30000),
  * `PORTAL_HEADERS_TIMEOUT_MS` (10000), `PORTAL_CONNECTION_TIMEOUT_MS` (120000),
  * `PORTAL_KEEP_ALIVE_TIMEOUT_MS` (72000).
+ * `PORTAL_KMS_KEY_ID` (a KMS key ARN): person keys and partner secrets are then sealed by that
+ * key (AWS KMS `Encrypt`/`Decrypt`; region, credentials and endpoint from the AWS SDK's usual
+ * `AWS_REGION`, `AWS_ACCESS_KEY_ID`/`AWS_SECRET_ACCESS_KEY`/`AWS_PROFILE`/role and
+ * `AWS_ENDPOINT_URL_KMS`); the key file `<dataDir>/portal-kek.key` is kept to open what it
+ * sealed before. Not an ARN: exit 1. The startup log names the sealing KEK's id.
  *
  * Every secret (`RELAY_ADMIN_TOKEN`, `RELAY_PORTAL_TOKEN`, `RELAY_ALERTS_SECRET`, `DATABASE_URL`,
- * `PGPASSWORD`, `SMTP_PASS`, `PORTAL_SMS_TOKEN`, `AMQP_URL`, `NATS_URL`) is also read from the file named by
+ * `PGPASSWORD`, `SMTP_PASS`, `PORTAL_SMS_TOKEN`, `AMQP_URL`, `NATS_URL`, `AWS_SECRET_ACCESS_KEY`,
+ * `AWS_SESSION_TOKEN`) is also read from the file named by
  * `<NAME>_FILE` (a Docker secret; trimmed). Missing required variables: exit 1, listing them.
  */
 
@@ -42,10 +48,16 @@ import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { env } from 'node:process';
 import { databaseWaitFromEnv, describeDatabaseWait } from '@fluxel-example/kit/database-start';
+import {
+  describeKeyring,
+  type KmsKekConfig,
+  kmsKekFromEnv,
+  kmsKeyring,
+} from '@fluxel-example/kit/kek';
 import { type DevTls, ensureDevTls } from '@fluxel-example/kit/tls';
 import { trustedProxies } from '@fluxel-example/kit/trusted-proxies';
 import { countUsers, openInvitationsTo } from '../features/users/store.ts';
-import { createPortal } from './app.ts';
+import { createPortal, portalFileKek } from './app.ts';
 import { OPERATOR_TENANT } from './context.ts';
 import { smtpTransport } from './mail.ts';
 import { httpSmsTransport, SmsSendError, type SmsTransport } from './sms.ts';
@@ -114,6 +126,8 @@ function configure() {
     alertsSecret: envSecret('RELAY_ALERTS_SECRET'),
     databaseUrl: envSecret('DATABASE_URL'),
     pgPassword: envSecret('PGPASSWORD'),
+    awsSecretAccessKey: envSecret('AWS_SECRET_ACCESS_KEY'),
+    awsSessionToken: envSecret('AWS_SESSION_TOKEN'),
     smtpPass: envSecret('SMTP_PASS'),
     smsToken: envSecret('PORTAL_SMS_TOKEN'),
     amqpUrl: envSecret('AMQP_URL'),
@@ -161,6 +175,17 @@ function configure() {
   const smsVars = [env.PORTAL_SMS_URL, secrets.smsToken, env.PORTAL_SMS_FROM];
   if (smsVars.some(Boolean) && !smsVars.every(Boolean))
     throw new ConfigError('PORTAL_SMS_URL, PORTAL_SMS_TOKEN and PORTAL_SMS_FROM go together');
+  let kms: KmsKekConfig | undefined;
+  try {
+    kms = kmsKekFromEnv('PORTAL_KMS_KEY_ID', {
+      // Named here so that `pnpm deploy:check` knows the variables; the SDK reads the rest.
+      PORTAL_KMS_KEY_ID: env.PORTAL_KMS_KEY_ID,
+      AWS_REGION: env.AWS_REGION,
+      AWS_DEFAULT_REGION: env.AWS_DEFAULT_REGION,
+    });
+  } catch (error) {
+    throw new ConfigError((error as Error).message);
+  }
 
   const dataDir = resolve(env.PORTAL_DATA_DIR as string);
   let tls: DevTls;
@@ -179,6 +204,7 @@ function configure() {
   }
   return {
     secrets,
+    kms,
     publicOrigin: publicOrigin.origin,
     hostname: publicOrigin.hostname.replace(/^\[|\]$/g, ''),
     dataDir,
@@ -210,6 +236,10 @@ try {
 const { secrets } = config;
 // node-postgres reads PGPASSWORD itself.
 if (secrets.pgPassword !== undefined) env.PGPASSWORD = secrets.pgPassword;
+// The AWS SDK (PORTAL_KMS_KEY_ID) reads its keys itself; *_FILE lets them be Docker secrets.
+if (secrets.awsSecretAccessKey !== undefined)
+  env.AWS_SECRET_ACCESS_KEY = secrets.awsSecretAccessKey;
+if (secrets.awsSessionToken !== undefined) env.AWS_SESSION_TOKEN = secrets.awsSessionToken;
 
 const mail = smtpTransport({
   host: env.SMTP_HOST as string,
@@ -243,8 +273,17 @@ try {
   console.error(`portal: ${(error as Error).message}`);
   process.exit(1);
 }
+// The KEK: the key file alone, or a KMS key sealing with the key file kept to open older rows.
+const keyring = config.kms
+  ? kmsKeyring({
+      ...config.kms,
+      fileKek: await portalFileKek(config.dataDir),
+      encryptionContext: { fluxel: 'dek-v1', service: 'portal' },
+    }).keyring
+  : undefined;
 const portal = await createPortal({
   dataDir: config.dataDir,
+  ...(keyring ? { keyring } : {}),
   ...(databaseWaitMs !== undefined ? { databaseWaitMs } : {}),
   ...(proxies ? { trustedProxies: proxies } : {}),
   onDatabaseWait: (wait) => console.error(`portal: ${describeDatabaseWait(wait)}`),
@@ -311,6 +350,9 @@ if ((await countUsers(portal.db)) === 0 && env.PORTAL_ADMIN_EMAIL) {
 
 console.log(
   `portal: ${config.publicOrigin} (listening on ${config.host}:${portal.port}, relay admin ${env.RELAY_ADMIN_ADDRESS})`,
+);
+console.log(
+  `portal: ${keyring ? describeKeyring(keyring) : 'KEK: portal-file-kek seals (the key file; PORTAL_KMS_KEY_ID: a KMS key)'}`,
 );
 console.log('portal ready');
 

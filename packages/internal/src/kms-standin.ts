@@ -4,6 +4,10 @@
  * base64 blobs, errors as `{"__type": ..., "message": ...}` with status 400), for the
  * operations the adapter uses: Encrypt and Decrypt (and GenerateDataKey). It checks that every
  * request is SigV4-signed but not the signature itself.
+ *
+ * Test helper only (`@fluxel/internal/kms-standin`), shared by `@fluxel/crypto`'s adapter tests
+ * and the example apps' KEK tests, so there is one copy of the wire protocol. Not AWS: no key
+ * policies, grants, regions or real signatures are checked.
  */
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
@@ -16,8 +20,14 @@ interface Key {
 
 export interface KmsStandIn {
   readonly endpoint: string;
+  /** The operations answered so far (`Encrypt`, `Decrypt`, …), in order; clear it to count anew. */
   readonly calls: string[];
   createKey(): string;
+  /**
+   * An outage while `true`: every connection is reset before an answer (as an unreachable
+   * endpoint looks to the SDK); nothing is counted in `calls`.
+   */
+  outage(on: boolean): void;
   disable(arn: string): void;
   delete(arn: string): void;
   close(): Promise<void>;
@@ -29,6 +39,7 @@ const contextAad = (context: Record<string, string> | undefined) =>
 export async function startKmsStandIn(): Promise<KmsStandIn> {
   const keys = new Map<string, Key>();
   const calls: string[] = [];
+  let down = false;
 
   const encrypt = (arn: string, key: Key, plaintext: Buffer, context?: Record<string, string>) => {
     const nonce = randomBytes(12);
@@ -114,6 +125,10 @@ export async function startKmsStandIn(): Promise<KmsStandIn> {
   };
 
   const server: Server = createServer((req, res) => {
+    if (down) {
+      req.socket.destroy();
+      return;
+    }
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
@@ -143,12 +158,16 @@ export async function startKmsStandIn(): Promise<KmsStandIn> {
   const { port } = server.address() as AddressInfo;
   let n = 0;
   return {
+    // eslint-disable-next-line @microsoft/sdl/no-insecure-url -- a test stand-in on loopback
     endpoint: `http://127.0.0.1:${port}`,
     calls,
     createKey() {
       const arn = `arn:aws:kms:us-east-1:111122223333:key/standin-${++n}`;
       keys.set(arn, { material: randomBytes(32), state: 'Enabled' });
       return arn;
+    },
+    outage(on) {
+      down = on;
     },
     disable(arn) {
       const key = keys.get(arn);
@@ -157,6 +176,10 @@ export async function startKmsStandIn(): Promise<KmsStandIn> {
     delete(arn) {
       keys.delete(arn);
     },
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
   };
 }
