@@ -20,6 +20,7 @@ import {
   classifyMailbox,
   classifyRelay,
   overallState,
+  relayThresholds,
 } from '../src/features/status/probes.ts';
 import { relayStatsClient } from '../src/features/status/relay-stats.ts';
 import { relayGateway } from '../src/server/relay-gateway.ts';
@@ -79,6 +80,19 @@ describe('classifiers', () => {
     expect(classifyRelay({ reachable: false, latencyMs: 3 }).state).toBe('outage');
     expect(classifyRelay({ reachable: true, latencyMs: 5000 }).state).toBe('degraded');
     expect(classifyRelay({ reachable: true, latencyMs: 12 }).state).toBe('operational');
+    // The marks are settings (`statusThresholds`), checked when the portal is built.
+    expect(classifyRelay({ reachable: true, latencyMs: 5000 }, 10_000).state).toBe('operational');
+    expect(relayThresholds({ relaySlowMs: 3000, relayTimeoutMs: 8000 })).toEqual({
+      relaySlowMs: 3000,
+      relayTimeoutMs: 8000,
+    });
+    expect(relayThresholds()).toEqual({ relaySlowMs: 1000, relayTimeoutMs: 2500 });
+    expect(() => relayThresholds({ relaySlowMs: 3000 })).toThrow(
+      'statusThresholds.relayTimeoutMs (2500) must not be below relaySlowMs (3000)',
+    );
+    expect(() => relayThresholds({ relayTimeoutMs: 0 })).toThrow(
+      'statusThresholds.relayTimeoutMs must be a whole number of milliseconds ≥ 1, got 0',
+    );
     expect(classifyMailbox(undefined)).toEqual({ state: 'unknown', note: 'stats_unavailable' });
     expect(classifyMailbox({ mailboxBacklog: 50_000, oldestEventAgeSeconds: 1 }).state).toBe(
       'degraded',

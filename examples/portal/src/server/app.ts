@@ -36,6 +36,7 @@ import { privacyRoutes } from '../features/privacy/routes.ts';
 import { rightsRoutes } from '../features/rights/routes.ts';
 import type { SsoOptions } from '../features/sso/config.ts';
 import { ssoRoutes } from '../features/sso/routes.ts';
+import { type RelayThresholds, relayThresholds } from '../features/status/probes.ts';
 import { statusRoutes } from '../features/status/routes.ts';
 import { tenantsRoutes } from '../features/tenants/routes.ts';
 import { assignPartner, createTenant } from '../features/tenants/store.ts';
@@ -103,6 +104,11 @@ export interface PortalOptions {
    * audit log then see the client's address instead of the proxy's. Default none.
    */
   readonly trustedProxies?: readonly string[];
+  /**
+   * When the status page shows the relay `degraded` (a round trip slower than `relaySlowMs`,
+   * default 1 s) and down (no answer within `relayTimeoutMs`, default 2.5 s).
+   */
+  readonly statusThresholds?: Partial<RelayThresholds>;
   /** CSP override for Vite's dev server (HMR). */
   readonly devCsp?: string;
   /** Single sign-on providers (OIDC, SAML) and how their users map to tenants and roles. */
@@ -220,6 +226,7 @@ export async function createPortal(options: PortalOptions): Promise<Portal> {
     );
   const timeouts = portalTimeouts(options.timeouts);
   const trustProxy = trustedProxies(options.trustedProxies);
+  const statusThresholds = relayThresholds(options.statusThresholds);
   const dataDir = resolve(options.dataDir ?? '.data');
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const now = options.clock ?? Date.now;
@@ -312,6 +319,7 @@ export async function createPortal(options: PortalOptions): Promise<Portal> {
     webauthn: () => ({ rpId: hostname, rpName: 'Fluxel', origin }),
     pepper,
     ...(options.passwordParams ? { passwordParams: options.passwordParams } : {}),
+    statusThresholds,
     dataDir,
     tls: {
       current: () => served,

@@ -7,6 +7,7 @@ import type { Keyring } from '@fluxel/crypto';
 import type { FastifyRequest } from 'fastify';
 import { factorsOf } from '../features/account/store.ts';
 import { recoveryCodesLeft } from '../features/auth/store.ts';
+import type { RelayThresholds } from '../features/status/probes.ts';
 import * as tenants from '../features/tenants/store.ts';
 import type { UserRecord } from '../features/users/store.ts';
 import * as users from '../features/users/store.ts';
@@ -42,6 +43,8 @@ export interface Context {
   /** Secret that keys the hashes of one-time codes. */
   readonly pepper: Uint8Array;
   readonly passwordParams?: { memoryCost: number; timeCost: number; parallelism: number };
+  /** The status page's relay latency marks (`PortalOptions.statusThresholds`, checked). */
+  readonly statusThresholds?: RelayThresholds;
   /** The portal's own data directory (certificates, keys). */
   readonly dataDir: string;
   /** The certificate the portal serves; `install` swaps it without a restart (hot reload). */

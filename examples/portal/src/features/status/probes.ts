@@ -33,6 +33,35 @@ export const THRESHOLDS = {
   backlogOldSeconds: 2 * 86_400,
 } as const;
 
+/** How slow the relay may be before it shows `degraded`, and before it counts as down. */
+export interface RelayThresholds {
+  /** Default `THRESHOLDS.relaySlowMs` (1 s). */
+  readonly relaySlowMs: number;
+  /** Default `THRESHOLDS.relayTimeoutMs` (2.5 s); also the mailbox statistics' deadline. */
+  readonly relayTimeoutMs: number;
+}
+
+/**
+ * `PortalOptions.statusThresholds` checked and completed with the defaults: whole numbers of
+ * milliseconds ≥ 1, the timeout not below the slow mark.
+ */
+export function relayThresholds(given: Partial<RelayThresholds> = {}): RelayThresholds {
+  const out = {
+    relaySlowMs: given.relaySlowMs ?? THRESHOLDS.relaySlowMs,
+    relayTimeoutMs: given.relayTimeoutMs ?? THRESHOLDS.relayTimeoutMs,
+  };
+  for (const [name, value] of Object.entries(out))
+    if (!Number.isInteger(value) || value < 1)
+      throw new RangeError(
+        `statusThresholds.${name} must be a whole number of milliseconds ≥ 1, got ${value}`,
+      );
+  if (out.relayTimeoutMs < out.relaySlowMs)
+    throw new RangeError(
+      `statusThresholds.relayTimeoutMs (${out.relayTimeoutMs}) must not be below relaySlowMs (${out.relaySlowMs})`,
+    );
+  return out;
+}
+
 type Verdict = { state: ComponentState; note?: ComponentNote };
 
 /** `acme`: expired or not yet valid → outage; under 14 days → degraded. */
@@ -50,9 +79,12 @@ export function classifyCertificate(
 }
 
 /** `relay`: unreachable or timed out → outage; slow → degraded. */
-export function classifyRelay(result: { reachable: boolean; latencyMs: number }): Verdict {
+export function classifyRelay(
+  result: { reachable: boolean; latencyMs: number },
+  slowMs: number = THRESHOLDS.relaySlowMs,
+): Verdict {
   if (!result.reachable) return { state: 'outage', note: 'relay_unreachable' };
-  if (result.latencyMs > THRESHOLDS.relaySlowMs) return { state: 'degraded', note: 'relay_slow' };
+  if (result.latencyMs > slowMs) return { state: 'degraded', note: 'relay_slow' };
   return { state: 'operational' };
 }
 
@@ -142,11 +174,12 @@ export async function probeDatabase(db: Database): Promise<ComponentStatus> {
  */
 export async function probeRelay(
   list: (tenant: string) => Promise<unknown>,
+  thresholds: RelayThresholds = THRESHOLDS,
 ): Promise<ComponentStatus> {
   const started = performance.now();
   let reachable: boolean;
   try {
-    const answered = await within(THRESHOLDS.relayTimeoutMs, async () => {
+    const answered = await within(thresholds.relayTimeoutMs, async () => {
       await list('__status-probe__');
       return true;
     });
@@ -155,18 +188,19 @@ export async function probeRelay(
     reachable = error instanceof RelayGatewayError && error.reason !== 'unavailable';
   }
   const latencyMs = Math.round(performance.now() - started);
-  const verdict = classifyRelay({ reachable, latencyMs });
+  const verdict = classifyRelay({ reachable, latencyMs }, thresholds.relaySlowMs);
   return { id: 'relay', ...verdict, ...(reachable ? { latencyMs } : {}) };
 }
 
 /** `stats` is the relay's statistics call, when the gateway offers one (see relay-stats.ts). */
 export async function probeMailbox(
   stats: (() => Promise<RelayStats | undefined>) | undefined,
+  timeoutMs: number = THRESHOLDS.relayTimeoutMs,
 ): Promise<ComponentStatus> {
   let value: RelayStats | undefined;
   if (stats) {
     try {
-      value = await within(THRESHOLDS.relayTimeoutMs, stats);
+      value = await within(timeoutMs, stats);
     } catch {
       value = undefined;
     }

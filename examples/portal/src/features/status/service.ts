@@ -51,8 +51,8 @@ export class StatusService {
     if (this.#remote && now - this.#remote.at < STATUS_CACHE_SECONDS * 1000)
       return this.#remote.value;
     const value = Promise.all([
-      probeRelay((tenant) => this.#ctx.relay.list(tenant)),
-      probeMailbox(statsOf(this.#ctx.relay)),
+      probeRelay((tenant) => this.#ctx.relay.list(tenant), this.#ctx.statusThresholds),
+      probeMailbox(statsOf(this.#ctx.relay), this.#ctx.statusThresholds?.relayTimeoutMs),
     ]);
     this.#remote = { at: now, value };
     return value;
