@@ -6,7 +6,7 @@
  * `exclusive()` held it killed the process (it had no 'error' listener).
  */
 import { createServer } from 'node:net';
-import { startTcpProxy } from '@fluxel/internal/tcp-proxy';
+import { proxyInFrontOf } from '@fluxel/internal/tcp-proxy';
 import { missingDependency, READY_BOUND_MS } from '@fluxel/internal/testing';
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
@@ -191,15 +191,8 @@ describe.skipIf(skip)('on the machine PostgreSQL', () => {
   });
 
   it('exclusive() whose connection is reset rejects instead of killing the process (regression)', async () => {
-    const target = new URL(POSTGRES_URL);
-    const proxy = await startTcpProxy({
-      host: target.hostname || '127.0.0.1',
-      port: Number(target.port || 5432),
-    });
-    const url = new URL(POSTGRES_URL);
-    url.hostname = '127.0.0.1';
-    url.port = String(proxy.port);
-    const database = await openDatabase({ url: url.toString() });
+    const { proxy, url } = await proxyInFrontOf(POSTGRES_URL, 5432);
+    const database = await openDatabase({ url });
     try {
       const error = await thrown(
         () =>

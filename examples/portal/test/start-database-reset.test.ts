@@ -6,7 +6,7 @@
  * comes up. The portal reaches PostgreSQL through a TCP proxy (`@fluxel/internal/tcp-proxy`)
  * that resets every connection at a chosen client message of the start.
  */
-import { startTcpProxy, type TcpProxy } from '@fluxel/internal/tcp-proxy';
+import { proxyInFrontOf, type TcpProxy } from '@fluxel/internal/tcp-proxy';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startPortalHarness } from './helpers.ts';
 import { dropSchema, POSTGRES_URL, postgresUp, uniqueSchema } from './postgres-schema.ts';
@@ -19,15 +19,7 @@ describe.skipIf(!up)('portal start while its database connections are reset', ()
   let viaProxy: string;
 
   beforeAll(async () => {
-    const target = new URL(POSTGRES_URL);
-    proxy = await startTcpProxy({
-      host: target.hostname || '127.0.0.1',
-      port: Number(target.port || 5432),
-    });
-    const url = new URL(POSTGRES_URL);
-    url.hostname = '127.0.0.1';
-    url.port = String(proxy.port);
-    viaProxy = url.toString();
+    ({ proxy, url: viaProxy } = await proxyInFrontOf(POSTGRES_URL, 5432));
   });
 
   afterAll(async () => {

@@ -9,7 +9,7 @@
  * (`@fluxel/internal/tcp-proxy`).
  */
 import { randomUUID } from 'node:crypto';
-import { startTcpProxy, type TcpProxy } from '@fluxel/internal/tcp-proxy';
+import { proxyInFrontOf, type TcpProxy } from '@fluxel/internal/tcp-proxy';
 import { inCI } from '@fluxel/internal/testing';
 import { type Database, openDatabase } from '@fluxel-example/kit/database';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -28,15 +28,9 @@ describe.skipIf(!available)('relay on PostgreSQL whose connections are cut', () 
   let h: Harness;
 
   beforeAll(async () => {
-    const target = new URL(POSTGRES_URL);
-    proxy = await startTcpProxy({
-      host: target.hostname || '127.0.0.1',
-      port: Number(target.port || 5432),
-    });
-    const viaProxy = new URL(POSTGRES_URL);
-    viaProxy.hostname = '127.0.0.1';
-    viaProxy.port = String(proxy.port);
-    database = await openDatabase({ url: viaProxy.toString(), schema });
+    let viaProxy: string;
+    ({ proxy, url: viaProxy } = await proxyInFrontOf(POSTGRES_URL, 5432));
+    database = await openDatabase({ url: viaProxy, schema });
     direct = await openDatabase({ url: POSTGRES_URL });
     // No license cache: every request reads the license row, so the cut is seen at once.
     h = await startHarness({ database, relay: { licenseCacheMs: 0 } });

@@ -15,7 +15,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MemoryStore } from '@fluxel/audit';
-import { startTcpProxy, type TcpProxy } from '@fluxel/internal/tcp-proxy';
+import { proxyInFrontOf, type TcpProxy } from '@fluxel/internal/tcp-proxy';
 import { missingDependency } from '@fluxel/internal/testing';
 import type { DatabaseWait } from '@fluxel-example/kit/database-start';
 import pg from 'pg';
@@ -53,15 +53,7 @@ describe.skipIf(skip)('relay start while its database connections are reset', ()
   let viaProxy: string;
 
   beforeAll(async () => {
-    const target = new URL(POSTGRES_URL);
-    proxy = await startTcpProxy({
-      host: target.hostname || '127.0.0.1',
-      port: Number(target.port || 5432),
-    });
-    const url = new URL(POSTGRES_URL);
-    url.hostname = '127.0.0.1';
-    url.port = String(proxy.port);
-    viaProxy = url.toString();
+    ({ proxy, url: viaProxy } = await proxyInFrontOf(POSTGRES_URL, 5432));
   });
 
   afterAll(async () => {

@@ -117,3 +117,22 @@ export async function startTcpProxy(upstream: { host: string; port: number }): P
     },
   };
 }
+
+/**
+ * A proxy in front of the server a connection URL names (`postgres://…`; `defaultPort` when the
+ * URL has none), and the same URL pointing through it.
+ */
+export async function proxyInFrontOf(
+  url: string,
+  defaultPort: number,
+): Promise<{ proxy: TcpProxy; url: string }> {
+  const target = new URL(url);
+  const proxy = await startTcpProxy({
+    host: target.hostname || '127.0.0.1',
+    port: Number(target.port || defaultPort),
+  });
+  const through = new URL(url);
+  through.hostname = '127.0.0.1';
+  through.port = String(proxy.port);
+  return { proxy, url: through.toString() };
+}
