@@ -4,6 +4,7 @@
  * holds across hosts and containers, where pids mean nothing.
  */
 import { AcmeError } from './errors.js';
+import { checkRedisClient, checkRedisPrefix } from './redis-options.js';
 
 /**
  * Takes the exclusive order lock for `domain` (the first name of the certificate) and
@@ -109,18 +110,12 @@ export function redisOrderLock(
   client: RedisLockClient,
   options: RedisOrderLockOptions = {},
 ): OrderLock {
-  for (const command of ['set', 'eval'] as const)
-    if (typeof (client as unknown as Record<string, unknown> | undefined)?.[command] !== 'function')
-      throw new AcmeError(
-        'ERR_ACME_INVALID_ARGUMENT',
-        `redisOrderLock needs a connected Redis client with ${command}() (node-redis createClient(), or an adapter)`,
-      );
-  const prefix = options.prefix ?? 'fluxel:acme:lock:';
-  if (typeof prefix !== 'string' || prefix === '')
-    throw new AcmeError(
-      'ERR_ACME_INVALID_ARGUMENT',
-      'redisOrderLock prefix must be a non-empty string (e.g. "myapp:acme:lock:")',
-    );
+  checkRedisClient('redisOrderLock', client, ['set', 'eval']);
+  const prefix = checkRedisPrefix(
+    'redisOrderLock',
+    options.prefix ?? 'fluxel:acme:lock:',
+    'myapp:acme:lock:',
+  );
   const ttlMs = options.ttlMs ?? 600_000;
   if (!Number.isInteger(ttlMs) || ttlMs < 60_000 || ttlMs > 86_400_000)
     throw new AcmeError(

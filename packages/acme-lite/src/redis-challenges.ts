@@ -6,6 +6,7 @@
  */
 import { AcmeError } from './errors.js';
 import type { ChallengeStore } from './http01.js';
+import { checkRedisClient, checkRedisPrefix } from './redis-options.js';
 
 /**
  * The three Redis commands the shared challenge store needs, in node-redis (v4/v5) form.
@@ -88,18 +89,12 @@ export function redisChallengeStore(
   client: RedisChallengeClient,
   options: RedisChallengeStoreOptions = {},
 ): ChallengeStore {
-  for (const command of ['set', 'get', 'del'] as const)
-    if (typeof (client as unknown as Record<string, unknown> | undefined)?.[command] !== 'function')
-      throw new AcmeError(
-        'ERR_ACME_INVALID_ARGUMENT',
-        `redisChallengeStore needs a connected Redis client with ${command}() (node-redis createClient(), or an adapter)`,
-      );
-  const prefix = options.prefix ?? 'fluxel:acme:http01:';
-  if (typeof prefix !== 'string' || prefix === '')
-    throw new AcmeError(
-      'ERR_ACME_INVALID_ARGUMENT',
-      'redisChallengeStore prefix must be a non-empty string (e.g. "myapp:acme:http01:")',
-    );
+  checkRedisClient('redisChallengeStore', client, ['set', 'get', 'del']);
+  const prefix = checkRedisPrefix(
+    'redisChallengeStore',
+    options.prefix ?? 'fluxel:acme:http01:',
+    'myapp:acme:http01:',
+  );
   const ttlSeconds = options.ttlSeconds ?? 3600;
   if (!Number.isInteger(ttlSeconds) || ttlSeconds < 1 || ttlSeconds > MAX_TTL_SECONDS)
     throw new AcmeError(
