@@ -30,17 +30,29 @@ export function projectResult(report) {
   const failed =
     report.numFailedTests + (report.numFailedTests === 0 ? report.numFailedTestSuites : 0);
   const skippedNames = [];
+  const failedNames = [];
   for (const file of report.testResults ?? []) {
-    for (const test of file.assertionResults ?? []) {
+    const tests = file.assertionResults ?? [];
+    for (const test of tests) {
       if (test.status === 'pending' || test.status === 'skipped' || test.status === 'todo')
         skippedNames.push({ file: file.name, test: test.fullName });
+      if (test.status === 'failed')
+        failedNames.push({
+          file: file.name,
+          test: test.fullName,
+          why: firstLine(test.failureMessages?.[0]),
+        });
     }
+    // A file that failed to load (or failed after its tests) has its message on the file.
+    if (file.status === 'failed' && !tests.some((t) => t.status === 'failed'))
+      failedNames.push({ file: file.name, test: '(the file)', why: firstLine(file.message) });
   }
   return {
     passed: report.numPassedTests,
     failed,
     skipped: report.numPendingTests + (report.numTodoTests ?? 0),
     skippedNames,
+    failedNames,
     // vitest says success: false for a run that failed outside any test (an unhandled error).
     failedRun: report.success === false && failed === 0,
   };
@@ -55,6 +67,7 @@ export function projectResult(report) {
 export function summarize(projects, reportOf) {
   const rows = [];
   const skippedNames = [];
+  const failedNames = [];
   const notReported = [];
   let passed = 0;
   let failed = 0;
@@ -78,6 +91,7 @@ export function summarize(projects, reportOf) {
     failed += failedHere;
     skipped += result.skipped;
     skippedNames.push(...result.skippedNames);
+    failedNames.push(...result.failedNames);
     rows.push({
       dir: project.dir,
       passed: result.passed,
@@ -85,7 +99,15 @@ export function summarize(projects, reportOf) {
       skipped: result.skipped,
     });
   }
-  return { rows, passed, failed, skipped, skippedNames, notReported };
+  return { rows, passed, failed, skipped, skippedNames, failedNames, notReported };
+}
+
+/** The first non-empty line of a failure message, cut to 200 characters ('' when none). */
+export function firstLine(message) {
+  if (typeof message !== 'string') return '';
+  const line = message.split('\n').find((l) => l.trim() !== '') ?? '';
+  const plain = line.trim();
+  return plain.length > 200 ? `${plain.slice(0, 199)}…` : plain;
 }
 
 /** One summary line per row: counts, or the reason a project has none. */

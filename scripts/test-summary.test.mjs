@@ -151,3 +151,43 @@ test('a plan with no test task fails: no test ran', () => {
   const summary = summarize([], () => undefined);
   assert.equal(verdict({ turboStatus: 0, summary, inCI: false, planned: 0 }).status, 1);
 });
+
+test('failed tests are named with the first line of their message (the CI log keeps only the tail)', () => {
+  const summary = summarize([{ dir: 'x' }], () => ({
+    numPassedTests: 1,
+    numFailedTests: 1,
+    numFailedTestSuites: 1,
+    numPendingTests: 0,
+    success: false,
+    testResults: [
+      {
+        name: '/r/x/test/a.test.ts',
+        status: 'failed',
+        assertionResults: [
+          { status: 'passed', fullName: 'fine' },
+          {
+            status: 'failed',
+            fullName: 'status > relay operational',
+            failureMessages: [
+              "\nAssertionError: expected 'degraded' to be 'operational'\n    at x",
+            ],
+          },
+        ],
+      },
+      {
+        name: '/r/x/test/b.test.ts',
+        status: 'failed',
+        message: 'Cannot find module y',
+        assertionResults: [],
+      },
+    ],
+  }));
+  assert.deepEqual(summary.failedNames, [
+    {
+      file: '/r/x/test/a.test.ts',
+      test: 'status > relay operational',
+      why: "AssertionError: expected 'degraded' to be 'operational'",
+    },
+    { file: '/r/x/test/b.test.ts', test: '(the file)', why: 'Cannot find module y' },
+  ]);
+});

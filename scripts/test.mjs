@@ -11,7 +11,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
-import { formatRow, plannedProjects, summarize, verdict } from './test-summary.mjs';
+import { firstLine, formatRow, plannedProjects, summarize, verdict } from './test-summary.mjs';
 
 const root = resolve(import.meta.dirname, '..');
 const inCI = /^(1|true|yes)$/i.test(process.env.CI ?? '');
@@ -89,6 +89,12 @@ if (fullRun && !/^(0|false|no)$/i.test(process.env.FLUXEL_LOAD ?? '')) {
   } else {
     summary.passed += ok;
     summary.failed += bad;
+    for (const c of checks.filter((c) => !c.ok))
+      summary.failedNames.push({
+        file: 'examples/system/load',
+        test: c.name,
+        why: firstLine(String(c.detail ?? '')),
+      });
   }
   summary.rows.push({
     dir: 'examples/system (load)',
@@ -101,6 +107,11 @@ if (fullRun && !/^(0|false|no)$/i.test(process.env.FLUXEL_LOAD ?? '')) {
 console.log(
   `\nTest summary (node ${process.version}, ${projects.length} projects)\n${summary.rows.map(formatRow).join('\n')}`,
 );
+// The CI log keeps only its tail: what failed is named here, after the table.
+if (summary.failedNames.length > 0)
+  console.log(
+    `Failed:\n${summary.failedNames.map((s) => `  - ${s.file.startsWith('/') ? relative(root, s.file) : s.file} > ${s.test}${s.why ? `: ${s.why}` : ''}`).join('\n')}`,
+  );
 if (summary.skippedNames.length > 0)
   console.log(
     `Skipped:\n${summary.skippedNames.map((s) => `  - ${s.file.startsWith('/') ? relative(root, s.file) : s.file} > ${s.test}`).join('\n')}`,
