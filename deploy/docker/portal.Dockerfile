@@ -21,7 +21,7 @@ RUN --mount=type=cache,id=pnpm-store,target=/pnpm/store \
 RUN pnpm exec turbo run build --filter=@fluxel-example/portal^... \
  && pnpm --filter @fluxel-example/portal build
 RUN --mount=type=cache,id=pnpm-store,target=/pnpm/store \
-    pnpm --filter @fluxel-example/portal deploy --legacy /out
+    pnpm --filter @fluxel-example/portal deploy --legacy --prod /out
 # dist/ is git-ignored, so `pnpm deploy` may leave the built web app out: copy it explicitly.
 RUN rm -rf /out/dist/web && mkdir -p /out/dist && cp -r examples/portal/dist/web /out/dist/web
 

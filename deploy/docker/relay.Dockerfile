@@ -23,9 +23,9 @@ RUN --mount=type=cache,id=pnpm-store,target=/pnpm/store \
 # The relay runs its TypeScript sources through tsx; its workspace dependencies (@fluxel/*)
 # are built to dist/ (their "exports" point there).
 RUN pnpm exec turbo run build --filter=@fluxel-example/relay^...
-# Without --prod: tsx is a devDependency of the relay and is needed at run time.
+# --prod: the relay's runtime tree only (tsx, which runs its TypeScript, is a dependency).
 RUN --mount=type=cache,id=pnpm-store,target=/pnpm/store \
-    pnpm --filter @fluxel-example/relay deploy --legacy /out
+    pnpm --filter @fluxel-example/relay deploy --legacy --prod /out
 
 FROM ${NODE_IMAGE} AS runtime
 ENV NODE_ENV=production \

@@ -11,12 +11,15 @@
  * 3. The stack for this swarm, derived from deploy/swarm/stack.yml (see `deriveStack`): the
  *    chosen customers' services only, no edge proxy (no Traefik image without a registry),
  *    `endpoint_mode: dnsrr` (the kernel has no IPVS), the relay's 8443 published in host mode
- *    on 127.0.0.1-reachable port 18443 + n, placement relaxed to one node.
+ *    on 127.0.0.1-reachable port 18443 + n, placement relaxed to one node, CPU reservations
+ *    scaled to fit the node (two customers reserve 2.2 CPUs; this machine has 2).
  * 4. create-secrets.sh per customer (FLUXEL_SECRETS_OUT into a private directory, which is the
  *    escrow copy the README asks for; the files are then `docker secret create`d), deploy with
  *    the machine's docker 28.x client (the 20.10 client refuses the versionless file).
  * 5. Checks: every service of the stack healthy; the relay's /v1/status over HTTPS from the
- *    host, verified against the customer's internal CA; no PostgreSQL or Redis port published.
+ *    host, verified against the customer's internal CA; customer isolation (each relay reaches
+ *    its own PostgreSQL and Redis, not another customer's, by name or by address; none of them
+ *    is reachable from the host); no PostgreSQL or Redis port published.
  * A summary table goes to stdout and to $FLUXEL_SWARM_WORK/report.txt. Everything started is
  * stopped at the end, on failure too (`--keep` leaves the engine running for debugging;
  * `engine.sh stop` ends it; `--no-build` reuses the images of the last images.sh run).
@@ -92,7 +95,7 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
  * published port). Networks, secrets, volumes, limits, healthchecks, users and read-only root
  * file systems are the stack's own.
  */
-export function deriveStack(text, keep, stackDir) {
+export function deriveStack(text, keep, stackDir, nodeCpus = Number.POSITIVE_INFINITY) {
   // YAML 1.1 as Docker reads it: `mode: 0400` is octal (1.2 would read decimal 400).
   const stack = parseYaml(text, { version: '1.1', merge: true });
   const services = {};
@@ -116,6 +119,22 @@ export function deriveStack(text, keep, stackDir) {
       services[name] = svc;
     }
   });
+  // CPU reservations: the stack reserves 1.1 CPU per customer (relay 0.25 per replica, portal
+  // 0.25, PostgreSQL 0.5, Redis 0.1), sized for production nodes. Two customers on this 2-core
+  // machine reserve more than it has, and Swarm leaves a task pending ("no suitable node
+  // (insufficient resources on 1 node)"): scale every reservation by the same factor to fit
+  // 90 % of the node. Limits are the stack's own.
+  const reserved = Object.values(services).reduce(
+    (n, svc) =>
+      n + Number(svc.deploy?.resources?.reservations?.cpus ?? 0) * (svc.deploy?.replicas ?? 1),
+    0,
+  );
+  const scale = reserved > 0.9 * nodeCpus ? (0.9 * nodeCpus) / reserved : 1;
+  if (scale < 1)
+    for (const svc of Object.values(services)) {
+      const r = svc.deploy?.resources?.reservations;
+      if (r?.cpus !== undefined) r.cpus = String(Math.floor(Number(r.cpus) * scale * 1000) / 1000);
+    }
   const used = (key) =>
     new Set(
       Object.values(services).flatMap((s) =>
@@ -148,6 +167,48 @@ function httpsGet(port, path, ca) {
     req.on('error', rej);
     req.end();
   });
+}
+
+/** The running containers of a service of the stack (ids). */
+function containersOf(service) {
+  return docker(
+    ['ps', '-q', '--filter', `label=com.docker.swarm.service.name=${STACK}_${service}`],
+    {
+      quiet: true,
+    },
+  )
+    .trim()
+    .split('\n')
+    .filter(Boolean);
+}
+
+/** The container's addresses on each of its networks: `{ network: ip }`. */
+function addressesOf(container) {
+  const json = docker(['inspect', '--format', '{{json .NetworkSettings.Networks}}', container], {
+    quiet: true,
+  });
+  return Object.fromEntries(
+    Object.entries(JSON.parse(json) ?? {})
+      .filter(([, n]) => n?.IPAddress)
+      .map(([name, n]) => [name, n.IPAddress]),
+  );
+}
+
+/**
+ * A TCP connect to host:port, 3 s at most: `connected`, or what stopped it (`ENOTFOUND`,
+ * `EAI_AGAIN`, `ECONNREFUSED`, `EHOSTUNREACH`, `timeout`…). Runs with the relay image's own
+ * Node.js inside `container` (`docker exec`), or on the host when `container` is undefined.
+ */
+const PROBE = `const s = require('node:net').connect({ host: process.argv[1], port: Number(process.argv[2]) });
+s.setTimeout(3000, () => { console.log('timeout'); process.exit(0); });
+s.on('connect', () => { console.log('connected'); process.exit(0); });
+s.on('error', (e) => { console.log(e.code || e.message); process.exit(0); });`;
+function probe(container, host, port) {
+  const args = ['-e', PROBE, host, String(port)];
+  const out = container
+    ? docker(['exec', container, 'node', ...args], { quiet: true, check: false })
+    : sh(process.execPath, args, { quiet: true, check: false });
+  return out.trim().split('\n').pop() || 'no answer';
 }
 
 async function waitHealthy(services, timeoutMs) {
@@ -215,6 +276,11 @@ async function main() {
     docker(['node', 'update', ...labels.flatMap((l) => ['--label-add', l]), node], { quiet: true });
     return labels.join(' ');
   });
+  await step('no stack or volume left from an earlier run', async () => {
+    docker(['stack', 'rm', STACK], { quiet: true, check: false });
+    await removeVolumes();
+    return 'none';
+  });
   const escrow = join(WORK, 'escrow');
   await step(`secrets: create-secrets.sh ${customers.join(', ')}`, () => {
     rmSync(escrow, { recursive: true, force: true });
@@ -247,6 +313,7 @@ async function main() {
         readFileSync(join(ROOT, 'deploy/swarm/stack.yml'), 'utf8'),
         customers,
         join(ROOT, 'deploy/swarm'),
+        Number(docker(['info', '--format', '{{.NCPU}}'], { quiet: true }).trim()),
       ),
     );
     const images = Object.fromEntries(
@@ -277,6 +344,54 @@ async function main() {
       return `:${RELAY_PORT_BASE + i} → ${res.status} ${res.type ?? ''} (TLS verified against ${c}'s CA)`;
     });
   }
+  // Customer isolation on the running stack: each relay reaches its own PostgreSQL and Redis
+  // (the probe works) and neither another customer's by name (not resolvable: the networks are
+  // not shared) nor by address (no route: the db and cache overlays are internal, per customer).
+  for (const c of customers) {
+    for (const o of customers.filter((x) => x !== c)) {
+      await step(`isolation: ${c}'s relay cannot reach ${o}'s PostgreSQL or Redis`, () => {
+        const [relay] = containersOf(`relay-${c}`);
+        if (!relay) throw new Error(`relay-${c} has no running container`);
+        const seen = [];
+        for (const [kind, port] of [
+          ['postgres', 5432],
+          ['redis', 6379],
+        ]) {
+          const own = probe(relay, `${kind}-${c}`, port);
+          if (own !== 'connected')
+            throw new Error(
+              `${c}'s relay cannot reach its own ${kind}-${c}:${port} (${own}): the probe proves nothing`,
+            );
+          const byName = probe(relay, `${kind}-${o}`, port);
+          if (byName === 'connected') throw new Error(`${kind}-${o}:${port} reachable by name`);
+          const [target] = containersOf(`${kind}-${o}`);
+          if (!target) throw new Error(`${kind}-${o} has no running container`);
+          for (const [network, ip] of Object.entries(addressesOf(target))) {
+            const byIp = probe(relay, ip, port);
+            if (byIp === 'connected')
+              throw new Error(`${kind}-${o} reachable at ${ip}:${port} (${network})`);
+            seen.push(`${kind} ${ip} ${byIp}`);
+          }
+          seen.unshift(`${kind}-${o} by name ${byName}`);
+        }
+        return seen.join('; ');
+      });
+    }
+  }
+  await step('isolation: no PostgreSQL or Redis reachable from the host', () => {
+    const seen = [];
+    for (const s of services.filter((x) => /^(postgres|redis)-/.test(x))) {
+      const port = s.startsWith('postgres') ? 5432 : 6379;
+      for (const id of containersOf(s))
+        for (const [network, ip] of Object.entries(addressesOf(id))) {
+          const got = probe(undefined, ip, port);
+          if (got === 'connected')
+            throw new Error(`${s} reachable from the host at ${ip}:${port} (${network})`);
+          seen.push(`${s} ${ip} ${got}`);
+        }
+    }
+    return seen.join('; ');
+  });
   await step('no PostgreSQL or Redis port published', () => {
     const published = services
       .filter((s) => /^(postgres|redis)-/.test(s))
@@ -292,9 +407,35 @@ async function main() {
   });
 }
 
+/**
+ * Removes the stack's volumes (`fluxel_*`), waiting up to 60 s for the containers using them
+ * to go. Each run creates new secrets, and a PostgreSQL volume initialised with an earlier
+ * run's passwords refuses the new ones (the relay said "password authentication failed for
+ * user relay" on the second run): the test always starts from empty volumes.
+ */
+async function removeVolumes() {
+  const deadline = Date.now() + 60_000;
+  let left = [];
+  do {
+    left = docker(['volume', 'ls', '-q', '--filter', `name=${STACK}_`], { quiet: true })
+      .trim()
+      .split('\n')
+      .filter((v) => v.startsWith(`${STACK}_`));
+    for (const v of left) docker(['volume', 'rm', v], { quiet: true, check: false });
+    left = docker(['volume', 'ls', '-q', '--filter', `name=${STACK}_`], { quiet: true })
+      .trim()
+      .split('\n')
+      .filter((v) => v.startsWith(`${STACK}_`));
+    if (left.length === 0) return 0;
+    await sleep(2000);
+  } while (Date.now() < deadline);
+  throw new Error(`volumes still in use after 60 s: ${left.join(', ')}`);
+}
+
 async function cleanup() {
   try {
     docker(['stack', 'rm', STACK], { quiet: true, check: false });
+    await removeVolumes();
   } catch {}
   rmSync(join(WORK, 'escrow'), { recursive: true, force: true });
   sh(join(HERE, 'engine.sh'), ['stop'], { check: false });

@@ -13,7 +13,6 @@
  */
 import type { AddressInfo } from 'node:net';
 import { createTransport } from 'nodemailer';
-import { SMTPServer } from 'smtp-server';
 
 export interface MailMessage {
   readonly to: string;
@@ -148,6 +147,9 @@ export interface SmtpSink {
 export async function startSmtpSink(
   options: { port?: number; host?: string } = {},
 ): Promise<SmtpSink> {
+  // Loaded here, not at the top: smtp-server is a development dependency, absent from the
+  // production image (`pnpm deploy --prod`), and the production entry imports this module.
+  const { SMTPServer } = await import('smtp-server');
   const inbox = new Inbox<ReceivedMail>();
   const server = new SMTPServer({
     authOptional: true,
