@@ -195,16 +195,27 @@ function addressesOf(container) {
 }
 
 /**
- * A TCP connect to host:port, 3 s at most: `connected`, or what stopped it (`ENOTFOUND`,
- * `EAI_AGAIN`, `ECONNREFUSED`, `EHOSTUNREACH`, `timeout`…). Runs with the relay image's own
- * Node.js inside `container` (`docker exec`), or on the host when `container` is undefined.
+ * Whether a PostgreSQL or Redis server answers at host:port, 3 s at most: `answered` when it
+ * speaks its protocol (PostgreSQL answers an SSLRequest with `S` or `N`; Redis answers `PING`
+ * with `+PONG` or an error such as `-NOAUTH`), otherwise what stopped it (`ENOTFOUND`,
+ * `EAI_AGAIN`, `ECONNREFUSED`, `EHOSTUNREACH`, `timeout`, or `not postgres: HTTP/1.1 400…`).
+ * A bare TCP connect proves nothing here: this machine's egress accepts a connection to any
+ * address it routes out (and answers HTTP 400), so the first probe "reached" another
+ * customer's database through the gateway bridge. Runs with the relay image's own Node.js
+ * inside `container` (`docker exec`), or on the host when `container` is undefined.
  */
-const PROBE = `const s = require('node:net').connect({ host: process.argv[1], port: Number(process.argv[2]) });
-s.setTimeout(3000, () => { console.log('timeout'); process.exit(0); });
-s.on('connect', () => { console.log('connected'); process.exit(0); });
-s.on('error', (e) => { console.log(e.code || e.message); process.exit(0); });`;
-function probe(container, host, port) {
-  const args = ['-e', PROBE, host, String(port)];
+const PROBE = `const [host, port, kind] = process.argv.slice(1);
+const say = (w) => { console.log(w); process.exit(0); };
+const s = require('node:net').connect({ host, port: Number(port) });
+s.setTimeout(3000, () => say('timeout'));
+s.on('connect', () => s.write(kind === 'postgres' ? Buffer.from([0, 0, 0, 8, 4, 210, 22, 47]) : 'PING\\r\\n'));
+s.on('data', (d) => {
+  const ok = kind === 'postgres' ? d.length === 1 && (d[0] === 83 || d[0] === 78) : /^[+-]/.test(d.toString('latin1'));
+  say(ok ? 'answered' : 'not ' + kind + ': ' + JSON.stringify(d.toString('latin1').slice(0, 16)));
+});
+s.on('error', (e) => say(e.code || e.message));`;
+function probe(container, host, port, kind) {
+  const args = ['-e', PROBE, host, String(port), kind];
   const out = container
     ? docker(['exec', container, 'node', ...args], { quiet: true, check: false })
     : sh(process.execPath, args, { quiet: true, check: false });
@@ -357,18 +368,18 @@ async function main() {
           ['postgres', 5432],
           ['redis', 6379],
         ]) {
-          const own = probe(relay, `${kind}-${c}`, port);
-          if (own !== 'connected')
+          const own = probe(relay, `${kind}-${c}`, port, kind);
+          if (own !== 'answered')
             throw new Error(
               `${c}'s relay cannot reach its own ${kind}-${c}:${port} (${own}): the probe proves nothing`,
             );
-          const byName = probe(relay, `${kind}-${o}`, port);
-          if (byName === 'connected') throw new Error(`${kind}-${o}:${port} reachable by name`);
+          const byName = probe(relay, `${kind}-${o}`, port, kind);
+          if (byName === 'answered') throw new Error(`${kind}-${o}:${port} reachable by name`);
           const [target] = containersOf(`${kind}-${o}`);
           if (!target) throw new Error(`${kind}-${o} has no running container`);
           for (const [network, ip] of Object.entries(addressesOf(target))) {
-            const byIp = probe(relay, ip, port);
-            if (byIp === 'connected')
+            const byIp = probe(relay, ip, port, kind);
+            if (byIp === 'answered')
               throw new Error(`${kind}-${o} reachable at ${ip}:${port} (${network})`);
             seen.push(`${kind} ${ip} ${byIp}`);
           }
@@ -381,11 +392,12 @@ async function main() {
   await step('isolation: no PostgreSQL or Redis reachable from the host', () => {
     const seen = [];
     for (const s of services.filter((x) => /^(postgres|redis)-/.test(x))) {
-      const port = s.startsWith('postgres') ? 5432 : 6379;
+      const kind = s.startsWith('postgres') ? 'postgres' : 'redis';
+      const port = kind === 'postgres' ? 5432 : 6379;
       for (const id of containersOf(s))
         for (const [network, ip] of Object.entries(addressesOf(id))) {
-          const got = probe(undefined, ip, port);
-          if (got === 'connected')
+          const got = probe(undefined, ip, port, kind);
+          if (got === 'answered')
             throw new Error(`${s} reachable from the host at ${ip}:${port} (${network})`);
           seen.push(`${s} ${ip} ${got}`);
         }
