@@ -14,11 +14,20 @@ import { dirname, join, resolve } from 'node:path';
 const ROOT = resolve(import.meta.dirname, '..');
 export const ENTRIES = ['examples/relay/src/main.ts', 'examples/portal/src/server/main.ts'];
 
-const STATIC = /^\s*(?:import|export)\s+(?!type\b)(?:[^'"`;]*?\sfrom\s+)?['"]([^'"]+)['"]/gm;
+// `import`/`export` at the start of a line, everything up to the first quote, the quoted
+// specifier: the head decides (one quantifier per part, no backtracking to speak of).
+const STATEMENT = /^[ \t]*(?:import|export)[ \t\n]([^'"`;]*)['"]([^'"\n]+)['"]/gm;
 
 /** The specifiers a module's source imports statically (type-only imports left out). */
 export function staticImports(source) {
-  return [...source.matchAll(STATIC)].map((m) => m[1]);
+  const found = [];
+  for (const [, rawHead, spec] of source.matchAll(STATEMENT)) {
+    const head = rawHead.trim();
+    if (head.startsWith('type ') || head.startsWith('type{')) continue;
+    // `import 'x'` (no head) or `… from 'x'`; anything else (`export const a = 'x'`) is not one.
+    if (head === '' || /(^|\s|\})from$/.test(head)) found.push(spec);
+  }
+  return found;
 }
 
 const packageName = (spec) =>
