@@ -107,15 +107,14 @@ if (fullRun && !/^(0|false|no)$/i.test(process.env.FLUXEL_LOAD ?? '')) {
 console.log(
   `\nTest summary (node ${process.version}, ${projects.length} projects)\n${summary.rows.map(formatRow).join('\n')}`,
 );
+/** One listed test: its file (relative to the root), the test, and why when known. */
+const listed = (s, why = '') =>
+  `  - ${s.file.startsWith('/') ? relative(root, s.file) : s.file} > ${s.test}${why ? `: ${why}` : ''}`;
 // The CI log keeps only its tail: what failed is named here, after the table.
 if (summary.failedNames.length > 0)
-  console.log(
-    `Failed:\n${summary.failedNames.map((s) => `  - ${s.file.startsWith('/') ? relative(root, s.file) : s.file} > ${s.test}${s.why ? `: ${s.why}` : ''}`).join('\n')}`,
-  );
+  console.log(`Failed:\n${summary.failedNames.map((s) => listed(s, s.why)).join('\n')}`);
 if (summary.skippedNames.length > 0)
-  console.log(
-    `Skipped:\n${summary.skippedNames.map((s) => `  - ${s.file.startsWith('/') ? relative(root, s.file) : s.file} > ${s.test}`).join('\n')}`,
-  );
+  console.log(`Skipped:\n${summary.skippedNames.map((s) => listed(s)).join('\n')}`);
 const { status, reasons } = verdict({
   turboStatus: turbo.status ?? 1,
   summary,

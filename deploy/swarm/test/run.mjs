@@ -227,19 +227,11 @@ async function waitHealthy(services, timeoutMs) {
   let last = '';
   while (Date.now() < deadline) {
     const states = services.map((s) => {
-      const ids = docker(
-        ['ps', '-q', '--filter', `label=com.docker.swarm.service.name=${STACK}_${s}`],
-        {
-          quiet: true,
-        },
-      ).trim();
-      if (!ids) return `${s}: no container`;
-      const health = docker(
-        ['inspect', '--format', '{{.State.Health.Status}}', ...ids.split('\n')],
-        {
-          quiet: true,
-        },
-      ).trim();
+      const ids = containersOf(s);
+      if (ids.length === 0) return `${s}: no container`;
+      const health = docker(['inspect', '--format', '{{.State.Health.Status}}', ...ids], {
+        quiet: true,
+      }).trim();
       return `${s}: ${health.split('\n').join(',')}`;
     });
     last = states.join('; ');
@@ -427,21 +419,20 @@ async function main() {
  */
 async function removeVolumes() {
   const deadline = Date.now() + 60_000;
-  let left = [];
-  do {
-    left = docker(['volume', 'ls', '-q', '--filter', `name=${STACK}_`], { quiet: true })
+  const volumes = () =>
+    docker(['volume', 'ls', '-q', '--filter', `name=${STACK}_`], { quiet: true })
       .trim()
       .split('\n')
       .filter((v) => v.startsWith(`${STACK}_`));
+  let left = volumes();
+  while (left.length > 0) {
     for (const v of left) docker(['volume', 'rm', v], { quiet: true, check: false });
-    left = docker(['volume', 'ls', '-q', '--filter', `name=${STACK}_`], { quiet: true })
-      .trim()
-      .split('\n')
-      .filter((v) => v.startsWith(`${STACK}_`));
-    if (left.length === 0) return 0;
+    left = volumes();
+    if (left.length === 0) break;
+    if (Date.now() >= deadline)
+      throw new Error(`volumes still in use after 60 s: ${left.join(', ')}`);
     await sleep(2000);
-  } while (Date.now() < deadline);
-  throw new Error(`volumes still in use after 60 s: ${left.join(', ')}`);
+  }
 }
 
 async function cleanup() {

@@ -6,7 +6,12 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { missingDependency, READY_BOUND_MS } from '@fluxel/internal/testing';
+import {
+  connectTestRedis,
+  missingDependency,
+  READY_BOUND_MS,
+  TEST_REDIS_URL,
+} from '@fluxel/internal/testing';
 import { createClient } from 'redis';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { redisChallengeStore, redisOrderLock, respondToChallenge } from '../src/index.ts';
@@ -19,26 +24,7 @@ import {
 } from '../src/node.ts';
 import { type Pebble, pebbleAvailable, startPebble } from './pebble-harness.ts';
 
-const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
-
-async function connect() {
-  const client = createClient({
-    url: REDIS_URL,
-    socket: { connectTimeout: READY_BOUND_MS, reconnectStrategy: false },
-  });
-  client.on('error', () => undefined);
-  try {
-    await client.connect();
-    return client;
-  } catch (error) {
-    return missingDependency(
-      `Redis at ${REDIS_URL}`,
-      `${(error as Error).message}; start it or set REDIS_URL`,
-    );
-  }
-}
-
-const client = await connect();
+const client = await connectTestRedis(createClient);
 const skip = typeof client === 'string' ? client : undefined;
 const noPebble = pebbleAvailable()
   ? undefined
@@ -94,7 +80,7 @@ describe.skipIf(skip !== undefined)(`Redis challenge store and order lock ${skip
     );
     expect(() => redisOrderLock({ set: async () => 'OK' } as never)).toThrow(/eval\(\)/);
 
-    const closed = createClient({ url: REDIS_URL, disableOfflineQueue: true });
+    const closed = createClient({ url: TEST_REDIS_URL, disableOfflineQueue: true });
     closed.on('error', () => undefined);
     const store = redisChallengeStore(closed);
     await expect(store.get(TOKEN)).rejects.toMatchObject({ code: 'ERR_ACME_STORE' });
@@ -129,16 +115,22 @@ describe.skipIf(skip !== undefined)(`Redis challenge store and order lock ${skip
       await pebble?.stop();
     });
 
-    it('two instances renewing at once (own certificate stores, shared Redis): exactly one orders', async () => {
+    /** Pebble's HTTP-01 fetches answered from a Redis challenge store under `name`, as every instance sees it. */
+    async function sharedChallenges(name: string) {
       const running = pebble as Pebble;
-      const fetch = acmeFetch({ ca: running.listenerCa });
-      const challenges = `${prefix}race:http01:`;
-      // The CA's fetch goes to one listener; the shared store answers for either instance.
+      const challenges = `${prefix}${name}:http01:`;
+      const challengeStore = () => redisChallengeStore(redis, { prefix: challenges });
       const server = await startChallengeServer({
         port: running.httpPort,
         host: '127.0.0.1',
-        store: redisChallengeStore(redis, { prefix: challenges }),
+        store: challengeStore(),
       });
+      return { running, fetch: acmeFetch({ ca: running.listenerCa }), challengeStore, server };
+    }
+
+    it('two instances renewing at once (own certificate stores, shared Redis): exactly one orders', async () => {
+      // The CA's fetch goes to one listener; the shared store answers for either instance.
+      const { running, fetch, challengeStore, server } = await sharedChallenges('race');
       try {
         const instance = () => {
           const store = new FileCertificateStore({
@@ -148,7 +140,7 @@ describe.skipIf(skip !== undefined)(`Redis challenge store and order lock ${skip
           const manager = new RenewalManager({
             store,
             client: () => openAccount({ store, email: 'ops@example.org', fetch }),
-            challengeStore: redisChallengeStore(redis, { prefix: challenges }),
+            challengeStore: challengeStore(),
             lock: redisOrderLock(redis, { prefix: `${prefix}race:lock:` }),
             certificates: [['shop.example.org']],
             retryBaseMs: 3_600_000,
@@ -179,14 +171,7 @@ describe.skipIf(skip !== undefined)(`Redis challenge store and order lock ${skip
     });
 
     it('on a shared certificate store the instance that found the lock taken orders nothing afterwards', async () => {
-      const running = pebble as Pebble;
-      const fetch = acmeFetch({ ca: running.listenerCa });
-      const challenges = `${prefix}shared:http01:`;
-      const server = await startChallengeServer({
-        port: running.httpPort,
-        host: '127.0.0.1',
-        store: redisChallengeStore(redis, { prefix: challenges }),
-      });
+      const { running, fetch, challengeStore, server } = await sharedChallenges('shared');
       const root = mkdtempSync(join(tmpdir(), 'acme-lite-shared-'));
       const managers: RenewalManager[] = [];
       try {
@@ -199,7 +184,7 @@ describe.skipIf(skip !== undefined)(`Redis challenge store and order lock ${skip
           const manager = new RenewalManager({
             store,
             client: () => openAccount({ store, email: 'ops@example.org', fetch }),
-            challengeStore: redisChallengeStore(redis, { prefix: challenges }),
+            challengeStore: challengeStore(),
             lock: redisOrderLock(redis, { prefix: `${prefix}shared:lock:` }),
             certificates: [['www.example.org']],
             ari: false,
@@ -238,14 +223,7 @@ describe.skipIf(skip !== undefined)(`Redis challenge store and order lock ${skip
     });
 
     it('an instance that decided to order before another stored a certificate orders nothing once it holds the lock (regression: two certificates on a shared store)', async () => {
-      const running = pebble as Pebble;
-      const fetch = acmeFetch({ ca: running.listenerCa });
-      const challenges = `${prefix}late:http01:`;
-      const server = await startChallengeServer({
-        port: running.httpPort,
-        host: '127.0.0.1',
-        store: redisChallengeStore(redis, { prefix: challenges }),
-      });
+      const { running, fetch, challengeStore, server } = await sharedChallenges('late');
       const root = mkdtempSync(join(tmpdir(), 'acme-lite-late-'));
       const shared = redisOrderLock(redis, { prefix: `${prefix}late:lock:` });
       let firstDone: () => void = () => {};
@@ -258,7 +236,7 @@ describe.skipIf(skip !== undefined)(`Redis challenge store and order lock ${skip
         const manager = new RenewalManager({
           store,
           client: () => openAccount({ store, email: 'ops@example.org', fetch }),
-          challengeStore: redisChallengeStore(redis, { prefix: challenges }),
+          challengeStore: challengeStore(),
           lock,
           certificates: [['late.example.org']],
           ari: false,

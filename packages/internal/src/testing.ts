@@ -29,6 +29,38 @@ export function missingDependency(what: string, howToGet: string): string {
  */
 export const READY_BOUND_MS = 300_000;
 
+/** The Redis the suites use: `REDIS_URL`, else the machine's on the default port. */
+export const TEST_REDIS_URL: string = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+
+/**
+ * A connected client of the test Redis, or {@link missingDependency}'s skip reason when it
+ * cannot connect (under CI that throws). `createClient` is the `redis` package's own (this
+ * package does not depend on it); the client neither retries nor reports errors itself.
+ */
+export async function connectTestRedis<
+  C extends { on(event: 'error', listener: () => void): unknown; connect(): Promise<unknown> },
+>(
+  createClient: (options: {
+    url: string;
+    socket: { connectTimeout: number; reconnectStrategy: false };
+  }) => C,
+): Promise<C | string> {
+  const client = createClient({
+    url: TEST_REDIS_URL,
+    socket: { connectTimeout: READY_BOUND_MS, reconnectStrategy: false },
+  });
+  client.on('error', () => undefined);
+  try {
+    await client.connect();
+    return client;
+  } catch (error) {
+    return missingDependency(
+      `Redis at ${TEST_REDIS_URL}`,
+      `${(error as Error).message}; start it or set REDIS_URL`,
+    );
+  }
+}
+
 /**
  * Polls `probe` until it returns a value (anything but `undefined` or `false`) and returns
  * it; a probe that throws counts as "not yet". Past `boundMs` it throws an error naming

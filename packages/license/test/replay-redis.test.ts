@@ -1,5 +1,5 @@
 /** The Redis replay store against the machine's real Redis (`REDIS_URL`, default localhost). */
-import { missingDependency, READY_BOUND_MS } from '@fluxel/internal/testing';
+import { connectTestRedis } from '@fluxel/internal/testing';
 import { createClient } from 'redis';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createDpopSigner } from '../src/lib/dpop.ts';
@@ -7,26 +7,7 @@ import { createDpopVerifier } from '../src/lib/dpop-verify.ts';
 import { redisReplayStore } from '../src/lib/replay.ts';
 import { generateKeyPair } from '../src/sig.ts';
 
-const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
-
-async function connect() {
-  const client = createClient({
-    url: REDIS_URL,
-    socket: { connectTimeout: READY_BOUND_MS, reconnectStrategy: false },
-  });
-  client.on('error', () => undefined);
-  try {
-    await client.connect();
-    return client;
-  } catch (error) {
-    return missingDependency(
-      `Redis at ${REDIS_URL}`,
-      `${(error as Error).message}; start it or set REDIS_URL`,
-    );
-  }
-}
-
-const client = await connect();
+const client = await connectTestRedis(createClient);
 const skip = typeof client === 'string' ? client : undefined;
 const prefix = `fluxel-test:${Date.now()}:${Math.random().toString(36).slice(2)}:`;
 
