@@ -79,6 +79,11 @@ export const RELAY_MIGRATIONS: readonly string[] = [
   // window by claim time (created_at).
   'ALTER TABLE relay_idempotency ADD COLUMN IF NOT EXISTS claim text',
   'CREATE INDEX IF NOT EXISTS relay_idempotency_created_idx ON relay_idempotency (created_at)',
+  // The purge's claim on an expired mailbox event (a random token and when it was taken): the
+  // event is audited as expired while claimed and deleted only afterwards, by the claim that
+  // audited it; a claim older than its lease (the instance died in between) is taken over.
+  'ALTER TABLE relay_mailbox ADD COLUMN IF NOT EXISTS expire_claim text',
+  'ALTER TABLE relay_mailbox ADD COLUMN IF NOT EXISTS expire_claimed_at bigint',
 ];
 
 /**

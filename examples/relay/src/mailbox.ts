@@ -5,6 +5,7 @@
  * waitForArrival (long-polls, see `mailbox-wait.ts`), ack (deletes), stats, purgeExpired.
  * The only module with the mailbox's SQL; nothing here knows HTTP.
  */
+import { randomUUID } from 'node:crypto';
 import type { AuditEventInput } from '@fluxel/audit';
 import type { InboundEventBody } from '@fluxel/relay-client/contract';
 import type { Database } from '@fluxel-example/kit/database';
@@ -14,6 +15,15 @@ import { WEBHOOK_SEEN_MS } from './webhooks.ts';
 
 /** How long the mailbox holds an inbound event. */
 export const MAILBOX_TTL_MS = 7 * 86_400_000;
+
+/** Expired events claimed, audited and deleted per statement of a purge (at most 10 per run). */
+const EXPIRE_BATCH = 1000;
+
+/**
+ * How long a purge's claim on expired events holds: a claim older than this (its instance
+ * died between the audit and the delete) is taken over by the next purge.
+ */
+export const EXPIRE_CLAIM_LEASE_MS = 60_000;
 
 /** A verified inbound webhook to hold for its license. */
 export interface ArrivingEvent {
@@ -155,11 +165,14 @@ export class Mailbox {
     return this.#polls.poll(owner.licenseId, waitMs, () => this.pending(owner, limit), stop);
   }
 
-  /** Deletes the license's events with these ids; returns the ids that were held. */
+  /**
+   * Deletes the license's events with these ids; returns the ids that were held. An event the
+   * purge has claimed (expired, its `mailbox.expire` being audited) is not held any more.
+   */
   async ack(owner: Owner, ids: readonly string[]): Promise<string[]> {
     const unique = [...new Set(ids)];
     const { rows } = await this.#db.query(
-      `DELETE FROM relay_mailbox WHERE license_id = $1 AND id IN (${placeholders(unique.length, 2)}) RETURNING id`,
+      `DELETE FROM relay_mailbox WHERE license_id = $1 AND expire_claim IS NULL AND id IN (${placeholders(unique.length, 2)}) RETURNING id`,
       [owner.licenseId, ...unique],
     );
     return rows.map((r) => String(r.id));
@@ -189,7 +202,15 @@ export class Mailbox {
     };
   }
 
-  /** Deletes events past their horizon (each audited as `mailbox.expire`); returns how many. */
+  /**
+   * Deletes events past their horizon, each audited as `mailbox.expire` **before** it is
+   * deleted; returns how many. Per batch: one statement claims expired events (a random
+   * token; `SKIP LOCKED`, so instances purging at once never claim the same event), the
+   * expiries are appended to the audit log (durable), then the claim deletes exactly what it
+   * audited. A crash or a failed audit in between leaves the events held and claimed; past
+   * {@link EXPIRE_CLAIM_LEASE_MS} a later purge takes them over and audits them again (at
+   * least once, never lost). A claimed event is no longer acknowledged (see {@link ack}).
+   */
   async purgeExpired(): Promise<number> {
     // Webhook ids remembered against replays, once past their window: in batches of 10 000,
     // at most 10 per run (each statement short; what is left goes next run).
@@ -203,20 +224,39 @@ export class Mailbox {
       );
       if (Number(purged.rows[0]?.n ?? 0) < 10_000) break;
     }
-    const { rows } = await this.#db.query(
-      'DELETE FROM relay_mailbox WHERE expires_at <= $1 RETURNING license_id, tenant, connection, id, type',
-      [this.#now()],
-    );
-    for (const row of rows) {
-      await this.#record({
-        tenant: String(row.tenant),
-        actor: { type: 'system', id: 'relay' },
-        action: 'mailbox.expire',
-        target: { type: 'mailbox-event', id: String(row.id) },
-        outcome: 'success',
-        data: { license: String(row.license_id), connection: String(row.connection) },
-      });
+    let expired = 0;
+    for (let batch = 0; batch < 10; batch++) {
+      const now = this.#now();
+      const claim = randomUUID();
+      const { rows } = await this.#db.query(
+        `UPDATE relay_mailbox SET expire_claim = $1, expire_claimed_at = $2
+         WHERE (license_id, id) IN (
+           SELECT license_id, id FROM relay_mailbox
+           WHERE expires_at <= $2 AND (expire_claim IS NULL OR expire_claimed_at <= $3)
+           LIMIT ${EXPIRE_BATCH} FOR UPDATE SKIP LOCKED)
+         RETURNING license_id, tenant, connection, id`,
+        [claim, now, now - EXPIRE_CLAIM_LEASE_MS],
+      );
+      if (rows.length === 0) break;
+      await Promise.all(
+        rows.map((row) =>
+          this.#record({
+            tenant: String(row.tenant),
+            actor: { type: 'system', id: 'relay' },
+            action: 'mailbox.expire',
+            target: { type: 'mailbox-event', id: String(row.id) },
+            outcome: 'success',
+            data: { license: String(row.license_id), connection: String(row.connection) },
+          }),
+        ),
+      );
+      const deleted = await this.#db.query(
+        'DELETE FROM relay_mailbox WHERE expire_claim = $1 RETURNING id',
+        [claim],
+      );
+      expired += deleted.rows.length;
+      if (rows.length < EXPIRE_BATCH) break;
     }
-    return rows.length;
+    return expired;
   }
 }
