@@ -31,6 +31,32 @@ describe.skipIf(skip !== undefined)(`Redis replay store ${skip ?? ''}`, () => {
     ).rejects.toMatchObject({ code: 'ERR_DPOP_REPLAY' });
   });
 
+  it('the same proof at four relay instances at the same moment (each its own connection): exactly one accepts', async () => {
+    const connections = await Promise.all(
+      Array.from({ length: 4 }, () => connectTestRedis(createClient)),
+    );
+    try {
+      const verifiers = connections.map((connection) => {
+        if (typeof connection === 'string') throw new Error(connection);
+        return createDpopVerifier({ replay: redisReplayStore(connection, { prefix }) });
+      });
+      const signer = createDpopSigner((await generateKeyPair()).privateJwk);
+      const url = 'https://relay.test/v1/send';
+      const proof = await signer.proof({ method: 'POST', url });
+      const outcomes = await Promise.allSettled(
+        Array.from({ length: 16 }, (_, i) =>
+          verifiers[i % verifiers.length]?.verify({ method: 'POST', url, proof }),
+        ),
+      );
+      expect(outcomes.filter((o) => o.status === 'fulfilled')).toHaveLength(1);
+      for (const o of outcomes)
+        if (o.status === 'rejected') expect(o.reason).toMatchObject({ code: 'ERR_DPOP_REPLAY' });
+    } finally {
+      for (const connection of connections)
+        if (typeof connection !== 'string') await connection.quit();
+    }
+  });
+
   it('entries expire after their time to live', async () => {
     const store = redisReplayStore(redis, { prefix });
     expect(await store.remember('short', 0.3)).toBe(true);
