@@ -32,6 +32,7 @@ import {
 } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
+import { processAlive } from '../../internal/src/process-alive.js';
 import { AuditError } from './errors.js';
 
 /** Who holds a lock, as recorded in `LOCK` (JSON). `null`: not available on that system. */
@@ -269,7 +270,7 @@ export class DirLock {
       // The plain pid of an earlier version: no identity, no heartbeat. Our own pid is a
       // previous incarnation of ours (a restarted container); another live pid is alive.
       if (holder.pid === me.pid || holder.pid <= 0) return { state: 'stale' };
-      return pidExists(holder.pid)
+      return processAlive(holder.pid)
         ? { state: 'alive', why: 'it holds a lock of an earlier version (pid only)' }
         : { state: 'stale' };
     }
@@ -390,15 +391,6 @@ export class DirLock {
       const info = await stat(path).catch(() => undefined);
       if (info && Date.now() - info.mtimeMs > 86_400_000) await unlink(path).catch(() => {});
     }
-  }
-}
-
-function pidExists(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 

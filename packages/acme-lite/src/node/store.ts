@@ -9,6 +9,7 @@ import { closeSync, fsyncSync, openSync, writeSync } from 'node:fs';
 import { mkdir, readdir, readFile, rename, rm, stat, unlink } from 'node:fs/promises';
 import { isIP } from 'node:net';
 import { join } from 'node:path';
+import { processAlive } from '../../../internal/src/process-alive.js';
 import type { IssuedCertificate } from '../client.js';
 import { AcmeError } from '../errors.js';
 import type { PrivateJwk } from '../jws.js';
@@ -534,7 +535,7 @@ export class FileCertificateStore {
           .catch(() => ({}) as { pid?: number; time?: number });
         const stale =
           typeof holder.pid !== 'number' ||
-          !alive(holder.pid) ||
+          !processAlive(holder.pid) ||
           Date.now() - (holder.time ?? 0) > this.#staleLockMs;
         if (!stale || attempt > 0)
           throw new AcmeError(
@@ -564,15 +565,6 @@ export class FileCertificateStore {
       `${JSON.stringify(account, null, 2)}\n`,
       0o600,
     );
-  }
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 

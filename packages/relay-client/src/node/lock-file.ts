@@ -6,6 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { link, mkdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
+import { processAlive } from '../../../internal/src/process-alive.js';
 import { RelayError } from '../errors.js';
 
 export function storageError(message: string, cause?: unknown): RelayError {
@@ -35,16 +36,6 @@ export interface LockOptions {
    * other machine can reach, when the host name changes per run (containers). Default false.
    */
   readonly takeOverFromOtherHost?: boolean;
-}
-
-/** Whether a process with this id is running on this machine. */
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 /**
