@@ -17,7 +17,10 @@
  *    escrow copy the README asks for; the files are then `docker secret create`d), deploy with
  *    the machine's docker 28.x client (the 20.10 client refuses the versionless file).
  * 5. Checks: every service of the stack healthy; the relay's /v1/status over HTTPS from the
- *    host, verified against the customer's internal CA; customer isolation (each relay reaches
+ *    host, verified against the customer's internal CA; per customer a license issued over the
+ *    relay's admin gRPC from inside the portal container, then the end-to-end story from the
+ *    host (examples/system/swarm/story.ts: activation, 200 records each delivered once to the
+ *    counterpart stand-in, a signed webhook held, picked up and acked); customer isolation (each relay reaches
  *    its own PostgreSQL and Redis, not another customer's, by name or by address; none of them
  *    is reachable from the host); no PostgreSQL or Redis port published.
  * A summary table goes to stdout and to $FLUXEL_SWARM_WORK/report.txt. Everything started is
@@ -40,6 +43,8 @@ const SOCK = `unix://${WORK}/engine/docker.sock`;
 const STACK = 'fluxel';
 /** The relay of the i-th customer is published on the host at 18443 + i (never 5432/6379/…). */
 const RELAY_PORT_BASE = 18443;
+/** The i-th customer's counterpart stand-in listens on the host at 14010 + i (gateway bridge). */
+const COUNTERPART_PORT_BASE = 14010;
 
 const { values: opts } = parseArgs({
   options: {
@@ -55,7 +60,20 @@ const customers = String(opts.customers).split(',').filter(Boolean);
 const rows = [];
 const env = { ...process.env, DOCKER_HOST: SOCK, FLUXEL_SWARM_WORK: WORK };
 
-function sh(cmd, args, { input, quiet = false, check = true } = {}) {
+/**
+ * SIGTERM or SIGINT (`.ci/run` bounds the run with `timeout`, which signals the whole process
+ * group): the current command ends with it, no further command starts, waits end, and the
+ * cleanup below still runs (its own commands are new processes).
+ */
+const interrupted = new AbortController();
+for (const signal of ['SIGTERM', 'SIGINT'])
+  process.once(signal, () => {
+    console.error(`test:swarm: ${signal}: stopping, then cleaning up`);
+    interrupted.abort(new Error(`interrupted by ${signal}`));
+  });
+
+function sh(cmd, args, { input, quiet = false, check = true, cleanup = false } = {}) {
+  if (interrupted.signal.aborted && !cleanup) throw interrupted.signal.reason;
   const res = spawnSync(cmd, args, {
     env,
     input,
@@ -86,7 +104,19 @@ async function step(name, fn) {
   }
 }
 
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const sleep = (ms) =>
+  new Promise((resolve, reject) => {
+    if (interrupted.signal.aborted) return reject(interrupted.signal.reason);
+    const timer = setTimeout(resolve, ms);
+    interrupted.signal.addEventListener(
+      'abort',
+      () => {
+        clearTimeout(timer);
+        reject(interrupted.signal.reason);
+      },
+      { once: true },
+    );
+  });
 
 /**
  * The stack file for this machine, from deploy/swarm/stack.yml. Every change is forced by the
@@ -95,7 +125,13 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
  * published port). Networks, secrets, volumes, limits, healthchecks, users and read-only root
  * file systems are the stack's own.
  */
-export function deriveStack(text, keep, stackDir, nodeCpus = Number.POSITIVE_INFINITY) {
+export function deriveStack(
+  text,
+  keep,
+  stackDir,
+  nodeCpus = Number.POSITIVE_INFINITY,
+  hostAddress = undefined,
+) {
   // YAML 1.1 as Docker reads it: `mode: 0400` is octal (1.2 would read decimal 400).
   const stack = parseYaml(text, { version: '1.1', merge: true });
   const services = {};
@@ -115,6 +151,13 @@ export function deriveStack(text, keep, stackDir, nodeCpus = Number.POSITIVE_INF
         svc.ports = [
           { target: 8443, published: RELAY_PORT_BASE + i, protocol: 'tcp', mode: 'host' },
         ];
+        // No public name and no edge here: agents on the host reach the relay at
+        // https://localhost:<published port> (a name its internal certificate carries), and
+        // DPoP binds proofs to that URL. The marketplace is the counterpart stand-in on the
+        // host, reached through the swarm's gateway bridge.
+        svc.environment.RELAY_PUBLIC_URL = `https://localhost:${RELAY_PORT_BASE + i}`;
+        if (hostAddress)
+          svc.environment.COUNTERPART_URL = `http://${hostAddress}:${COUNTERPART_PORT_BASE + i}`;
       }
       services[name] = svc;
     }
@@ -222,6 +265,87 @@ function probe(container, host, port, kind) {
   return out.trim().split('\n').pop() || 'no answer';
 }
 
+/** The host's address on the swarm's gateway bridge: what the services' egress reaches it at. */
+function gatewayAddress() {
+  return docker(
+    ['network', 'inspect', 'docker_gwbridge', '--format', '{{(index .IPAM.Config 0).Gateway}}'],
+    { quiet: true },
+  ).trim();
+}
+
+/**
+ * A license issued the way an operator's tooling does it: the LicenseAdmin gRPC API of the
+ * customer's relay, called from inside the customer's portal container (the API is on the
+ * customer's overlay only, TLS verified against the internal CA, the admin token from the
+ * portal's secret), with the portal image's own Node.js and modules.
+ */
+const ISSUE = `import { readFileSync } from 'node:fs';
+import * as grpc from '@grpc/grpc-js';
+import { adminClient } from '@fluxel-example/kit/admin-service';
+const env = process.env;
+const admin = adminClient({
+  address: env.RELAY_ADMIN_ADDRESS,
+  credentials: grpc.credentials.createSsl(readFileSync(env.RELAY_CA)),
+  token: readFileSync(env.RELAY_ADMIN_TOKEN_FILE, 'utf8').trim(),
+});
+const { license, license_key } = await admin.create({ tenant: process.argv[1], product: 'wawi-sync', entitlements: ['orders'] });
+console.log(JSON.stringify({ id: license.id, key: license_key }));
+admin.close();`;
+function issueLicense(customer) {
+  const [portal] = containersOf(`portal-${customer}`);
+  if (!portal) throw new Error(`portal-${customer} has no running container`);
+  const out = docker(
+    [
+      'exec',
+      portal,
+      'node',
+      '--import',
+      'tsx',
+      '--input-type=module',
+      '-e',
+      ISSUE,
+      `${customer}-merchant`,
+    ],
+    { quiet: true },
+  );
+  return JSON.parse(out.trim().split('\n').pop());
+}
+
+/** The end-to-end story from the host (examples/system/swarm/story.ts); its figures. */
+function story(customer, i, licenseKey) {
+  if (interrupted.signal.aborted) throw interrupted.signal.reason;
+  const res = spawnSync(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      'swarm/story.ts',
+      '--relay',
+      `https://localhost:${RELAY_PORT_BASE + i}`,
+      '--ca',
+      join(WORK, 'escrow', customer, `${customer}_internal_ca`),
+      '--license-key',
+      licenseKey,
+      '--counterpart-host',
+      gatewayAddress(),
+      '--counterpart-port',
+      String(COUNTERPART_PORT_BASE + i),
+      '--records',
+      '200',
+    ],
+    { cwd: join(ROOT, 'examples/system'), encoding: 'utf8', env: process.env, timeout: 300_000 },
+  );
+  const last = (res.stdout ?? '').trim().split('\n').pop() ?? '';
+  let result;
+  try {
+    result = JSON.parse(last);
+  } catch {
+    throw new Error(`story: no result (exit ${res.status}): ${(res.stderr ?? '').slice(-400)}`);
+  }
+  if (!result.ok) throw new Error(`story: ${result.error}`);
+  return result;
+}
+
 async function waitHealthy(services, timeoutMs) {
   const deadline = Date.now() + timeoutMs;
   let last = '';
@@ -317,6 +441,7 @@ async function main() {
         customers,
         join(ROOT, 'deploy/swarm'),
         Number(docker(['info', '--format', '{{.NCPU}}'], { quiet: true }).trim()),
+        gatewayAddress(),
       ),
     );
     const images = Object.fromEntries(
@@ -345,6 +470,21 @@ async function main() {
       const res = await httpsGet(RELAY_PORT_BASE + i, '/v1/status', ca);
       if (res.status >= 500) throw new Error(`status ${res.status}`);
       return `:${RELAY_PORT_BASE + i} → ${res.status} ${res.type ?? ''} (TLS verified against ${c}'s CA)`;
+    });
+  }
+  for (const [i, c] of customers.entries()) {
+    let key;
+    await step(
+      `${c}: license issued over the relay's admin gRPC (from the portal container)`,
+      () => {
+        const issued = issueLicense(c);
+        key = issued.key;
+        return `license ${issued.id}`;
+      },
+    );
+    await step(`${c}: agent on the host activates, sends, receives a webhook`, () => {
+      const r = story(c, i, key);
+      return `activated in ${r.activatedMs} ms; ${r.delivered}/${r.records} records delivered once, ${r.duplicated} duplicated (${r.sendsPerSecond}/s, 8 in flight); webhook → pickup ${r.webhookToPickupMs} ms, acked`;
     });
   }
   // Customer isolation on the running stack: each relay reaches its own PostgreSQL and Redis
@@ -417,31 +557,31 @@ async function main() {
  * run's passwords refuses the new ones (the relay said "password authentication failed for
  * user relay" on the second run): the test always starts from empty volumes.
  */
-async function removeVolumes() {
+async function removeVolumes(cleanup = false) {
   const deadline = Date.now() + 60_000;
   const volumes = () =>
-    docker(['volume', 'ls', '-q', '--filter', `name=${STACK}_`], { quiet: true })
+    docker(['volume', 'ls', '-q', '--filter', `name=${STACK}_`], { quiet: true, cleanup })
       .trim()
       .split('\n')
       .filter((v) => v.startsWith(`${STACK}_`));
   let left = volumes();
   while (left.length > 0) {
-    for (const v of left) docker(['volume', 'rm', v], { quiet: true, check: false });
+    for (const v of left) docker(['volume', 'rm', v], { quiet: true, check: false, cleanup });
     left = volumes();
     if (left.length === 0) break;
     if (Date.now() >= deadline)
       throw new Error(`volumes still in use after 60 s: ${left.join(', ')}`);
-    await sleep(2000);
+    await (cleanup ? new Promise((r) => setTimeout(r, 2000)) : sleep(2000));
   }
 }
 
 async function cleanup() {
   try {
-    docker(['stack', 'rm', STACK], { quiet: true, check: false });
-    await removeVolumes();
+    docker(['stack', 'rm', STACK], { quiet: true, check: false, cleanup: true });
+    await removeVolumes(true);
   } catch {}
   rmSync(join(WORK, 'escrow'), { recursive: true, force: true });
-  sh(join(HERE, 'engine.sh'), ['stop'], { check: false });
+  sh(join(HERE, 'engine.sh'), ['stop'], { check: false, cleanup: true });
 }
 
 async function runAll() {

@@ -52,3 +52,20 @@ test('two customers on a 2-core node: CPU reservations scaled to 90 % of it (Swa
   // one customer fits unchanged
   assert.deepEqual(derive(['alpha'], 2), derive(['alpha']));
 });
+
+test("agents on the host: the relay's public URL is its published localhost port; the marketplace is the stand-in on the gateway bridge", () => {
+  const stack = parse(deriveStack(text, ['alpha', 'beta'], SWARM, 2, '172.18.0.1'), {
+    version: '1.1',
+    merge: true,
+  });
+  assert.equal(
+    stack.services['relay-beta'].environment.RELAY_PUBLIC_URL,
+    'https://localhost:18444',
+  );
+  assert.equal(stack.services['relay-beta'].environment.COUNTERPART_URL, 'http://172.18.0.1:14011');
+  // without a host address the stack's own marketplace URL stays
+  assert.equal(
+    derive(['alpha']).services['relay-alpha'].environment.COUNTERPART_URL,
+    'https://api.marketplace.example',
+  );
+});
