@@ -269,5 +269,55 @@ describe.skipIf(skip !== undefined)(`Redis challenge store and order lock ${skip
         await server.close();
       }
     });
+
+    it('an instance that decided to order (none stored) and looks at the store only after another stored a certificate orders nothing (regression: under load both instances of a shared store ordered)', async () => {
+      const { running, fetch, challengeStore, server } = await sharedChallenges('decided');
+      const root = mkdtempSync(join(tmpdir(), 'acme-lite-decided-'));
+      const lock = redisOrderLock(redis, { prefix: `${prefix}decided:lock:` });
+      let firstDone: () => void = () => {};
+      const first = new Promise<void>((resolve) => {
+        firstDone = resolve;
+      });
+      /** Answers the first look (the decision) at once, every later one after a stored. */
+      class LateStore extends FileCertificateStore {
+        looks = 0;
+        override async current(domain: string, now?: number) {
+          if (this.looks++ > 0) await first;
+          return super.current(domain, now);
+        }
+      }
+      const renewed: string[] = [];
+      const make = (name: string, store: FileCertificateStore) => {
+        const manager = new RenewalManager({
+          store,
+          client: () => openAccount({ store, email: 'ops@example.org', fetch }),
+          challengeStore: challengeStore(),
+          lock,
+          certificates: [['decided.example.org']],
+          ari: false,
+        });
+        manager.on('renewed', () => renewed.push(name));
+        return manager;
+      };
+      const a = make('a', new FileCertificateStore({ root, directoryUrl: running.directoryUrl }));
+      const b = make('b', new LateStore({ root, directoryUrl: running.directoryUrl }));
+      const settled = new Promise<string>((resolve) =>
+        b.on('scheduled', ({ source }) => {
+          if (source !== 'missing') resolve(source);
+        }),
+      );
+      try {
+        // b decides: nothing stored, order at once; its next look waits for a's certificate.
+        await b.start();
+        await a.renewNow(['decided.example.org']);
+        firstDone();
+        expect(await settled).toBe('fraction');
+        expect(renewed).toEqual(['a']);
+      } finally {
+        a.stop();
+        b.stop();
+        await server.close();
+      }
+    });
   });
 });

@@ -241,9 +241,25 @@ export class RenewalManager extends EventEmitter<RenewalEvents> {
   async dueAt(
     domains: readonly string[],
   ): Promise<{ at: Date; source: 'ari' | 'fraction' | 'missing'; recheckAt?: Date }> {
+    const { basis: _, ...due } = await this.#due(domains);
+    return due;
+  }
+
+  /**
+   * {@link dueAt}, with the id of the certificate the decision rests on (`null`: none
+   * stored). The timer that orders carries it, and the order is made only if that is still
+   * the current certificate under the lock.
+   */
+  async #due(domains: readonly string[]): Promise<{
+    at: Date;
+    source: 'ari' | 'fraction' | 'missing';
+    recheckAt?: Date;
+    basis: string | null;
+  }> {
     const now = this.#clock.now();
     const current = await this.#o.store.current(domains[0] as string, now);
-    if (!current) return { at: new Date(now), source: 'missing' };
+    if (!current) return { at: new Date(now), source: 'missing', basis: null };
+    const basis = current.id;
     const cert = {
       notBefore: new Date(current.meta.notBefore),
       notAfter: new Date(current.meta.notAfter),
@@ -263,6 +279,7 @@ export class RenewalManager extends EventEmitter<RenewalEvents> {
             }),
             source: 'ari',
             recheckAt: new Date(now + recheckMs),
+            basis,
           };
         }
       } catch {
@@ -272,20 +289,22 @@ export class RenewalManager extends EventEmitter<RenewalEvents> {
     return {
       at: renewalTime(cert, { now, ...(this.#o.fraction ? { fraction: this.#o.fraction } : {}) }),
       source: 'fraction',
+      basis,
     };
   }
 
   async #schedule(domains: readonly string[]): Promise<void> {
-    const { at, source, recheckAt } = await this.dueAt(domains);
+    const { at, source, recheckAt, basis } = await this.#due(domains);
     if (recheckAt && recheckAt < at)
-      this.#arm(domains, recheckAt.getTime() - this.#clock.now(), 'recheck');
-    else this.#arm(domains, at.getTime() - this.#clock.now(), source);
+      this.#arm(domains, recheckAt.getTime() - this.#clock.now(), 'recheck', basis);
+    else this.#arm(domains, at.getTime() - this.#clock.now(), source, basis);
   }
 
   #arm(
     domains: readonly string[],
     delay: number,
     source: 'ari' | 'fraction' | 'missing' | 'retry' | 'recheck',
+    basis: string | null,
   ) {
     if (!this.#running) return;
     const key = domains.join(',');
@@ -301,7 +320,7 @@ export class RenewalManager extends EventEmitter<RenewalEvents> {
       () => {
         this.#timers.delete(key);
         if (ms > MAX_TIMER || source === 'recheck') void this.#schedule(domains).catch(() => {});
-        else void this.renewNow(domains).catch(() => {});
+        else void this.#renew(domains, basis).catch(() => {});
       },
       Math.min(ms, MAX_TIMER),
     );
@@ -309,13 +328,30 @@ export class RenewalManager extends EventEmitter<RenewalEvents> {
   }
 
   /** Orders a certificate for `domains` now; schedules the next renewal or a retry. */
-  async renewNow(domains: readonly string[]): Promise<StoredCertificate | undefined> {
+  renewNow(domains: readonly string[]): Promise<StoredCertificate | undefined> {
+    return this.#renew(domains, undefined);
+  }
+
+  /**
+   * Orders unless, under the lock, the current certificate is no longer `basis`: the id of the
+   * certificate the decision to order rested on (`null`: none was stored), or `undefined` for
+   * "the one current now" ({@link renewNow}). A timer's decision can be older than the
+   * store: another instance may store a certificate after this one decided and before it
+   * looks (regression: under load both instances of a shared store ordered — the second read
+   * the first one's new certificate as the one to replace and renewed it at once).
+   */
+  async #renew(
+    domains: readonly string[],
+    basis: string | null | undefined,
+  ): Promise<StoredCertificate | undefined> {
     const domain = domains[0] as string;
     const key = domains.join(',');
+    let expected = basis ?? null;
     try {
       this.emit('ordered', { domain });
       const replaces = await this.#o.store.current(domain);
-      // Another instance may store a certificate between this look and the lock: checked
+      if (basis === undefined) expected = replaces?.id ?? null;
+      // Another instance may store a certificate between the decision and the lock: checked
       // again under the lock, and then nothing is ordered.
       let storedMeanwhile = false;
       const stored = await obtainCertificate({
@@ -328,7 +364,7 @@ export class RenewalManager extends EventEmitter<RenewalEvents> {
         ...(replaces ? { replaces } : {}),
         ...(this.#o.lock ? { lock: this.#o.lock } : {}),
         unless: (current) => {
-          storedMeanwhile = current !== undefined && current.id !== replaces?.id;
+          storedMeanwhile = current !== undefined && current.id !== expected;
           return storedMeanwhile;
         },
       });
@@ -355,7 +391,7 @@ export class RenewalManager extends EventEmitter<RenewalEvents> {
       this.emit('failed', { domain, error, attempt, retryInMs });
       // Locked: someone else is ordering; look again whether it is still due, then.
       const locked = AcmeError.isInstance(error) && error.code === 'ERR_ACME_LOCKED';
-      this.#arm(domains, retryInMs, locked ? 'recheck' : 'retry');
+      this.#arm(domains, retryInMs, locked ? 'recheck' : 'retry', expected);
       return undefined;
     }
   }
