@@ -250,9 +250,11 @@ export class Mailbox {
           }),
         ),
       );
+      // By primary key (no index on the claim column), and only while still this claim's.
       const deleted = await this.#db.query(
-        'DELETE FROM relay_mailbox WHERE expire_claim = $1 RETURNING id',
-        [claim],
+        `DELETE FROM relay_mailbox WHERE (license_id, id) IN (
+           SELECT * FROM unnest($2::text[], $3::text[])) AND expire_claim = $1 RETURNING id`,
+        [claim, rows.map((r) => String(r.license_id)), rows.map((r) => String(r.id))],
       );
       expired += deleted.rows.length;
       if (rows.length < EXPIRE_BATCH) break;
