@@ -7,7 +7,8 @@
 #
 # FLUXEL_SWARM_WORK (default /var/tmp/fluxel-swarm) is the work directory. `start` installs
 # docker.io and debootstrap with apt-get when missing, saves the host's iptables rules and
-# ip_forward, starts dockerd and runs `docker swarm init`. `stop` leaves the swarm, stops
+# ip_forward and starts dockerd (the swarm itself runs on nodes inside it: nodes.mjs). `stop`
+# leaves a swarm if the engine is in one (earlier versions made it a one-node swarm), stops
 # dockerd by its pidfile (TERM, then KILL after 30 s) and puts iptables and ip_forward back as
 # they were. `env` prints the DOCKER_HOST line for the caller. Runs as root (dockerd does).
 set -euo pipefail
@@ -56,11 +57,6 @@ start() {
       sleep 1
     done
     "${docker[@]}" info >/dev/null 2>&1 || { log "dockerd did not come up: see $engine/dockerd.log"; tail -20 "$engine/dockerd.log" >&2; exit 1; }
-  fi
-  if [[ "$("${docker[@]}" info --format '{{.Swarm.LocalNodeState}}')" != active ]]; then
-    "${docker[@]}" swarm init --advertise-addr 127.0.0.1 \
-      --default-addr-pool 10.214.0.0/16 --default-addr-pool-mask-length 24 >/dev/null
-    log "swarm initialised"
   fi
 }
 

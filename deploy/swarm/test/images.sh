@@ -15,7 +15,9 @@
 # 3. fluxel/node-build — node-base plus pnpm (npm package `pnpm`, the version in the root
 #    package.json's "packageManager"), for the Dockerfiles' build stages only.
 # 4. relay, portal, postgres, redis — deploy/docker/*.Dockerfile with NODE_IMAGE /
-#    NODE_BUILD_IMAGE / BASE_IMAGE pointing at the images above.
+#    NODE_BUILD_IMAGE / BASE_IMAGE pointing at the images above; relay:test-next, the relay
+#    with one more label (what `docker service update --image` rolls out in the test).
+# 5. fluxel/swarm-node — the base plus Debian's docker.io: a swarm node (swarm-node.Dockerfile).
 # Writes $FLUXEL_SWARM_WORK/images.env (local tags: there is no registry to pin digests in) and
 # $FLUXEL_SWARM_WORK/image-sizes.tsv. Debootstrap and the package-installing builds hold
 # /tmp/fluxel-heavy.lock.
@@ -116,6 +118,16 @@ build fluxel/portal:test "$root/deploy/docker/portal.Dockerfile" "$root" \
   --build-arg "NODE_IMAGE=fluxel/node-base:$node_version" --build-arg "NODE_BUILD_IMAGE=fluxel/node-build:$node_version"
 build fluxel/postgres:test "$root/deploy/docker/postgres.Dockerfile" "$root" --build-arg "BASE_IMAGE=$base_image"
 build fluxel/redis:test "$root/deploy/docker/redis.Dockerfile" "$root" --build-arg "BASE_IMAGE=$base_image"
+# The next release of the relay, for the rolling update: same code, another image id.
+next_ctx="$work/context-relay-next"
+rm -rf "$next_ctx" && mkdir -p "$next_ctx"
+printf 'FROM fluxel/relay:test\nLABEL org.opencontainers.image.version=test-next\n' >"$next_ctx/Dockerfile"
+build fluxel/relay:test-next "$next_ctx/Dockerfile" "$next_ctx"
+node_ctx="$work/context-swarm-node"
+rm -rf "$node_ctx" && mkdir -p "$node_ctx"
+cp "$root/deploy/swarm/test/swarm-node.Dockerfile" "$node_ctx/Dockerfile"
+cp "$root/deploy/swarm/test/swarm-node-entrypoint.sh" "$node_ctx/"
+build fluxel/swarm-node:test "$node_ctx/Dockerfile" "$node_ctx" --build-arg "BASE_IMAGE=$base_image"
 
 heavy_end
 
@@ -127,6 +139,7 @@ size() { "${docker[@]}" image inspect --format '{{.Size}}' "$1"; }
   echo "FLUXEL_PORTAL_IMAGE=fluxel/portal:test"
   echo "FLUXEL_POSTGRES_IMAGE=fluxel/postgres:test"
   echo "FLUXEL_REDIS_IMAGE=fluxel/redis:test"
+  echo "FLUXEL_RELAY_NEXT_IMAGE=fluxel/relay:test-next"
 } >"$work/images.env"
 : >"$work/image-sizes.tsv"
 for image in "$base_image" "fluxel/node-base:$node_version" fluxel/relay:test fluxel/portal:test fluxel/postgres:test fluxel/redis:test; do

@@ -1,39 +1,62 @@
 #!/usr/bin/env node
 /**
- * `pnpm test:swarm`: the stack on a real Docker Swarm, on this machine (root, Debian bookworm).
+ * `pnpm test:swarm`: the stack on a real Docker Swarm of three nodes, on this machine (root,
+ * Debian bookworm).
  *
- *   node deploy/swarm/test/run.mjs [--customers alpha] [--keep]
+ *   node deploy/swarm/test/run.mjs [--customers alpha,beta] [--nodes 3] [--keep] [--no-build]
  *
  * 1. engine.sh start: Debian's dockerd under $FLUXEL_SWARM_WORK (default /var/tmp/fluxel-swarm),
- *    its own socket and pidfile, `docker swarm init` (one node).
+ *    its own socket and pidfile: the host's engine, which builds the images and runs the nodes.
  * 2. images.sh: Debian base from debootstrap (cached), Node.js and pnpm from the npm registry,
- *    then the relay, portal, PostgreSQL and Redis images from deploy/docker/*.Dockerfile.
- * 3. The stack for this swarm, derived from deploy/swarm/stack.yml (see `deriveStack`): the
- *    chosen customers' services only, no edge proxy (no Traefik image without a registry),
- *    `endpoint_mode: dnsrr` (the kernel has no IPVS), the relay's 8443 published in host mode
- *    on 127.0.0.1-reachable port 18443 + n, placement relaxed to one node, CPU reservations
- *    scaled to fit the node (two customers reserve 2.2 CPUs; this machine has 2).
- * 4. create-secrets.sh per customer (FLUXEL_SECRETS_OUT into a private directory, which is the
+ *    the relay, portal, PostgreSQL and Redis images from deploy/docker/*.Dockerfile, the swarm
+ *    node image (swarm-node.Dockerfile: Debian's dockerd) and the relay's next build (the same
+ *    image with one more label, for the rolling update).
+ * 3. The nodes: `--nodes` containers running their own dockerd (nodes.mjs), each on the
+ *    bridge `fluxel-nodes` at its own address, with the images `docker save | docker load`ed
+ *    (no registry); node 1 runs `docker swarm init`, the others join as workers.
+ * 4. The stack for this swarm, derived from deploy/swarm/stack.yml (see `deriveStack`): the
+ *    chosen customers' services only, no edge proxy (no Traefik image without a registry:
+ *    balancer.mjs on the host stands in, TCP only, health-checked), `endpoint_mode: dnsrr` (the
+ *    kernel has no IPVS), overlays not `encrypted` (no ESP), each relay's 8443 published in
+ *    host mode as 18443 + n on the nodes that run one.
+ * 5. create-secrets.sh per customer (FLUXEL_SECRETS_OUT into a private directory, which is the
  *    escrow copy the README asks for; the files are then `docker secret create`d), deploy with
  *    the machine's docker 28.x client (the 20.10 client refuses the versionless file).
- * 5. Checks: every service of the stack healthy; the relay's /v1/status over HTTPS from the
- *    host, verified against the customer's internal CA; per customer a license issued over the
- *    relay's admin gRPC from inside the portal container, then the end-to-end story from the
- *    host (examples/system/swarm/story.ts: activation, 200 records each delivered once to the
- *    counterpart stand-in, a signed webhook held, picked up and acked); customer isolation (each relay reaches
- *    its own PostgreSQL and Redis, not another customer's, by name or by address; none of them
- *    is reachable from the host); no PostgreSQL or Redis port published.
+ * 6. Checks: every service healthy; the relay's /v1/status over HTTPS from the host, verified
+ *    against the customer's internal CA; per customer a license issued over the relay's admin
+ *    gRPC from inside the portal container, then the end-to-end story from the host
+ *    (examples/system/swarm/story.ts: activation, 200 records each delivered once to the
+ *    counterpart stand-in, a signed webhook held, picked up and acked); the portal's first
+ *    administrator (the invitation mailed to the SMTP sink on the host, mail-sink.ts; TOTP
+ *    enrolled, then a sign-in with password and TOTP: portal-signin.ts); customer isolation
+ *    (each relay reaches its own PostgreSQL and Redis, not another customer's, by name or by
+ *    address; none of them is reachable from the host or on a node's address); no PostgreSQL
+ *    or Redis port published; a rolling update of the relay (`docker service update --image`)
+ *    while an agent sends; a node running a relay killed while an agent sends (the task
+ *    rescheduled, every record delivered once, the node back, every relay audit log on every
+ *    node verified).
  * A summary table goes to stdout and to $FLUXEL_SWARM_WORK/report.txt. Everything started is
- * stopped at the end, on failure too (`--keep` leaves the engine running for debugging;
- * `engine.sh stop` ends it; `--no-build` reuses the images of the last images.sh run).
+ * stopped at the end, on failure too (`--keep` leaves the engine and the nodes running for
+ * debugging; `engine.sh stop` ends the engine; `--no-build` reuses the images of the last
+ * images.sh run).
  */
-import { spawnSync } from 'node:child_process';
-import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { request } from 'node:https';
 import { dirname, join, resolve } from 'node:path';
+import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
+import {
+  NODE_GATEWAY,
+  NODE_NETWORK,
+  NODE_SUBNET,
+  nodeAddress,
+  nodeName,
+  nodeRunArgs,
+  nodeSocket,
+} from './nodes.mjs';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const ROOT = resolve(HERE, '../../..');
@@ -41,20 +64,27 @@ const ROOT = resolve(HERE, '../../..');
 const WORK = process.env.FLUXEL_SWARM_WORK ?? '/var/tmp/fluxel-swarm';
 const SOCK = `unix://${WORK}/engine/docker.sock`;
 const STACK = 'fluxel';
-/** The relay of the i-th customer is published on the host at 18443 + i (never 5432/6379/…). */
+/** The relay of the i-th customer is published at 18443 + i (never 5432/6379/…). */
 const RELAY_PORT_BASE = 18443;
-/** The i-th customer's counterpart stand-in listens on the host at 14010 + i (gateway bridge). */
+/** The i-th customer's counterpart stand-in listens on the host at 14010 + i. */
 const COUNTERPART_PORT_BASE = 14010;
+/** The i-th customer's portal is published at 18543 + i; its mail goes to the host's 14025 + i. */
+const PORTAL_PORT_BASE = 18543;
+const MAIL_PORT_BASE = 14025;
 
 const { values: opts } = parseArgs({
   options: {
     customers: { type: 'string', default: 'alpha' },
+    nodes: { type: 'string', default: '3' },
     keep: { type: 'boolean', default: false },
     'no-build': { type: 'boolean', default: false },
   },
   strict: false,
 });
 const customers = String(opts.customers).split(',').filter(Boolean);
+const NODES = Number(opts.nodes);
+/** Node numbers 1…NODES; node 1 is the manager. */
+const nodes = Array.from({ length: NODES }, (_, i) => i + 1);
 
 /** One row per check: what, ok, figure, seconds. */
 const rows = [];
@@ -85,8 +115,35 @@ function sh(cmd, args, { input, quiet = false, check = true, cleanup = false } =
     throw new Error(`${cmd} ${args.join(' ')} exited ${res.status}: ${res.stderr ?? ''}`.trim());
   return res.stdout ?? '';
 }
-/** The 28.x client for stack commands (compose spec without `version`), 20.10 otherwise. */
+/** `sh` without blocking: for commands that run side by side (the nodes' image loads). */
+function shAsync(cmd, args) {
+  if (interrupted.signal.aborted) return Promise.reject(interrupted.signal.reason);
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, {
+      env,
+      stdio: ['ignore', 'ignore', 'pipe'],
+      signal: interrupted.signal,
+    });
+    let stderr = '';
+    child.stderr.on('data', (d) => {
+      stderr += d;
+    });
+    child.once('error', reject);
+    child.once('exit', (code) =>
+      code === 0
+        ? resolve()
+        : reject(new Error(`${cmd} ${args.join(' ')} exited ${code}: ${stderr}`.trim())),
+    );
+  });
+}
+
+/**
+ * The 28.x client (stack commands need it: compose spec without `version`). `docker` talks to
+ * the host's engine, `on(n, …)` to node n's, `swarm` to the manager's.
+ */
 const docker = (args, o) => sh('/usr/local/bin/docker', args, o);
+const on = (n, args, o) => docker(['--host', nodeSocket(WORK, n), ...args], o);
+const swarm = (args, o) => on(1, args, o);
 
 async function step(name, fn) {
   const started = Date.now();
@@ -107,31 +164,48 @@ async function step(name, fn) {
 const sleep = (ms) =>
   new Promise((resolve, reject) => {
     if (interrupted.signal.aborted) return reject(interrupted.signal.reason);
-    const timer = setTimeout(resolve, ms);
-    interrupted.signal.addEventListener(
-      'abort',
-      () => {
-        clearTimeout(timer);
-        reject(interrupted.signal.reason);
-      },
-      { once: true },
-    );
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(interrupted.signal.reason);
+    };
+    const timer = setTimeout(() => {
+      interrupted.signal.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    interrupted.signal.addEventListener('abort', onAbort, { once: true });
   });
+
+/** Polls `fn` every `everyMs` until it returns a truthy value; throws `what` after `ms`. */
+async function until(fn, ms, what, everyMs = 1000) {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const got = fn();
+    if (got) return got;
+    if (Date.now() >= deadline) throw new Error(`${what} (waited ${ms / 1000} s)`);
+    await sleep(everyMs);
+  }
+}
 
 /**
  * The stack file for this machine, from deploy/swarm/stack.yml. Every change is forced by the
- * host, not by the stack: no registry (no Traefik image: the edge is left out and the relay is
- * published directly), no IPVS (dnsrr), one node (no worker role, one relay replica per
- * published port). Networks, secrets, volumes, limits, healthchecks, users and read-only root
- * file systems are the stack's own.
+ * host, not by the stack: no registry (no Traefik image: the edge is left out, the relay is
+ * published in host mode and balancer.mjs stands in for the edge), no IPVS (dnsrr), no ESP
+ * (`encrypted` overlays carry nothing between nodes here: off when `nodes` > 1), and on one
+ * node one relay replica per published port. Networks, secrets, volumes, limits, health
+ * checks, users and read-only root file systems are the stack's own.
+ *
+ * - `nodes`: nodes in the swarm. With more than one, the relay keeps its two replicas and
+ *   `max_replicas_per_node: 1`, but not `node.role == worker` (this swarm has one manager and
+ *   two workers: a relay of a lost worker must find a node without one).
+ * - `nodeCpus`: CPUs of each node (reservations are scaled to fit 90 % of them all).
+ * - `hostAddress`: where the services reach the host (the counterpart stand-in).
+ * - `mailCa`: the certificate file of the SMTP sink on the host (examples/system/swarm/
+ *   mail-sink.ts at `hostAddress`:14025 + n, STARTTLS): the portal mails through it instead of
+ *   the stack's `smtp.mail.example`, and trusts it by `SMTP_CA`. With it the portal's 8445 is
+ *   published in host mode as 18543 + n and its public origin is https://localhost:<that>.
  */
-export function deriveStack(
-  text,
-  keep,
-  stackDir,
-  nodeCpus = Number.POSITIVE_INFINITY,
-  hostAddress = undefined,
-) {
+export function deriveStack(text, keep, stackDir, options = {}) {
+  const { nodeCpus = Number.POSITIVE_INFINITY, hostAddress, nodes = 1, mailCa } = options;
   // YAML 1.1 as Docker reads it: `mode: 0400` is octal (1.2 would read decimal 400).
   const stack = parseYaml(text, { version: '1.1', merge: true });
   const services = {};
@@ -145,9 +219,9 @@ export function deriveStack(
         (x) => x !== 'node.role == worker',
       );
       svc.deploy.placement = { ...svc.deploy.placement, constraints };
-      delete svc.deploy.placement.max_replicas_per_node;
+      if (nodes === 1) delete svc.deploy.placement.max_replicas_per_node;
       if (kind === 'relay') {
-        svc.deploy.replicas = 1;
+        if (nodes === 1) svc.deploy.replicas = 1;
         svc.ports = [
           { target: 8443, published: RELAY_PORT_BASE + i, protocol: 'tcp', mode: 'host' },
         ];
@@ -159,6 +233,19 @@ export function deriveStack(
         if (hostAddress)
           svc.environment.COUNTERPART_URL = `http://${hostAddress}:${COUNTERPART_PORT_BASE + i}`;
       }
+      if (kind === 'portal' && mailCa && hostAddress) {
+        svc.ports = [
+          { target: 8445, published: PORTAL_PORT_BASE + i, protocol: 'tcp', mode: 'host' },
+        ];
+        svc.environment.PORTAL_PUBLIC_ORIGIN = `https://localhost:${PORTAL_PORT_BASE + i}`;
+        svc.environment.SMTP_HOST = hostAddress;
+        svc.environment.SMTP_PORT = String(MAIL_PORT_BASE + i);
+        svc.environment.SMTP_CA = '/etc/fluxel/smtp-ca.pem';
+        svc.configs = [
+          ...(svc.configs ?? []),
+          { source: 'test_smtp_ca', target: '/etc/fluxel/smtp-ca.pem', mode: 0o444 },
+        ];
+      }
       services[name] = svc;
     }
   });
@@ -166,13 +253,14 @@ export function deriveStack(
   // 0.25, PostgreSQL 0.5, Redis 0.1), sized for production nodes. Two customers on this 2-core
   // machine reserve more than it has, and Swarm leaves a task pending ("no suitable node
   // (insufficient resources on 1 node)"): scale every reservation by the same factor to fit
-  // 90 % of the node. Limits are the stack's own.
+  // 90 % of the nodes. Limits are the stack's own.
   const reserved = Object.values(services).reduce(
     (n, svc) =>
       n + Number(svc.deploy?.resources?.reservations?.cpus ?? 0) * (svc.deploy?.replicas ?? 1),
     0,
   );
-  const scale = reserved > 0.9 * nodeCpus ? (0.9 * nodeCpus) / reserved : 1;
+  const capacity = 0.9 * nodeCpus * nodes;
+  const scale = reserved > capacity ? capacity / reserved : 1;
   if (scale < 1)
     for (const svc of Object.values(services)) {
       const r = svc.deploy?.resources?.reservations;
@@ -186,48 +274,69 @@ export function deriveStack(
     );
   const pick = (all, names) =>
     Object.fromEntries(Object.entries(all).filter(([k]) => names.has(k)));
-  const configs = pick(stack.configs, used('configs'));
+  const configs = pick({ ...stack.configs, test_smtp_ca: { file: mailCa } }, used('configs'));
   for (const cfg of Object.values(configs)) cfg.file = resolve(stackDir, cfg.file);
+  const networks = pick(stack.networks, used('networks'));
+  if (nodes > 1)
+    for (const net of Object.values(networks)) {
+      if (net?.driver_opts) delete net.driver_opts.encrypted;
+      if (net?.driver_opts && Object.keys(net.driver_opts).length === 0) delete net.driver_opts;
+    }
   return stringifyYaml({
     services,
-    networks: pick(stack.networks, used('networks')),
+    networks,
     volumes: pick(stack.volumes, used('volumes')),
     configs,
     secrets: pick(stack.secrets, used('secrets')),
   });
 }
 
+/** HTTPS GET through the balancer on the host, verified against `ca` for the name localhost. */
 function httpsGet(port, path, ca) {
   return new Promise((res, rej) => {
-    const req = request({ host: '127.0.0.1', port, path, ca, timeout: 5000 }, (r) => {
-      let body = '';
-      r.on('data', (d) => {
-        body += d;
-      });
-      r.on('end', () => res({ status: r.statusCode, body, type: r.headers['content-type'] }));
-    });
+    const req = request(
+      { host: '127.0.0.1', servername: 'localhost', port, path, ca, timeout: 5000 },
+      (r) => {
+        let body = '';
+        r.on('data', (d) => {
+          body += d;
+        });
+        r.on('end', () => res({ status: r.statusCode, body, type: r.headers['content-type'] }));
+      },
+    );
     req.on('timeout', () => req.destroy(new Error('timeout')));
     req.on('error', rej);
     req.end();
   });
 }
 
-/** The running containers of a service of the stack (ids). */
+/** Nodes whose engine answers (a killed node does not). */
+function liveNodes() {
+  return nodes.filter(
+    (n) =>
+      docker(['inspect', '--format', '{{.State.Running}}', nodeName(n)], {
+        quiet: true,
+        check: false,
+      }).trim() === 'true',
+  );
+}
+
+/** The running containers of a service of the stack, on every live node: `{ node, id }`. */
 function containersOf(service) {
-  return docker(
-    ['ps', '-q', '--filter', `label=com.docker.swarm.service.name=${STACK}_${service}`],
-    {
+  return liveNodes().flatMap((node) =>
+    on(node, ['ps', '-q', '--filter', `label=com.docker.swarm.service.name=${STACK}_${service}`], {
       quiet: true,
-    },
-  )
-    .trim()
-    .split('\n')
-    .filter(Boolean);
+    })
+      .trim()
+      .split('\n')
+      .filter(Boolean)
+      .map((id) => ({ node, id })),
+  );
 }
 
 /** The container's addresses on each of its networks: `{ network: ip }`. */
-function addressesOf(container) {
-  const json = docker(['inspect', '--format', '{{json .NetworkSettings.Networks}}', container], {
+function addressesOf({ node, id }) {
+  const json = on(node, ['inspect', '--format', '{{json .NetworkSettings.Networks}}', id], {
     quiet: true,
   });
   return Object.fromEntries(
@@ -260,17 +369,9 @@ s.on('error', (e) => say(e.code || e.message));`;
 function probe(container, host, port, kind) {
   const args = ['-e', PROBE, host, String(port), kind];
   const out = container
-    ? docker(['exec', container, 'node', ...args], { quiet: true, check: false })
+    ? on(container.node, ['exec', container.id, 'node', ...args], { quiet: true, check: false })
     : sh(process.execPath, args, { quiet: true, check: false });
   return out.trim().split('\n').pop() || 'no answer';
-}
-
-/** The host's address on the swarm's gateway bridge: what the services' egress reaches it at. */
-function gatewayAddress() {
-  return docker(
-    ['network', 'inspect', 'docker_gwbridge', '--format', '{{(index .IPAM.Config 0).Gateway}}'],
-    { quiet: true },
-  ).trim();
 }
 
 /**
@@ -294,10 +395,11 @@ admin.close();`;
 function issueLicense(customer) {
   const [portal] = containersOf(`portal-${customer}`);
   if (!portal) throw new Error(`portal-${customer} has no running container`);
-  const out = docker(
+  const out = on(
+    portal.node,
     [
       'exec',
-      portal,
+      portal.id,
       'node',
       '--import',
       'tsx',
@@ -311,58 +413,227 @@ function issueLicense(customer) {
   return JSON.parse(out.trim().split('\n').pop());
 }
 
-/** The end-to-end story from the host (examples/system/swarm/story.ts); its figures. */
-function story(customer, i, licenseKey) {
-  if (interrupted.signal.aborted) throw interrupted.signal.reason;
-  const res = spawnSync(
-    process.execPath,
-    [
-      '--import',
-      'tsx',
-      'swarm/story.ts',
-      '--relay',
-      `https://localhost:${RELAY_PORT_BASE + i}`,
-      '--ca',
-      join(WORK, 'escrow', customer, `${customer}_internal_ca`),
-      '--license-key',
-      licenseKey,
-      '--counterpart-host',
-      gatewayAddress(),
-      '--counterpart-port',
-      String(COUNTERPART_PORT_BASE + i),
-      '--records',
-      '200',
-    ],
-    { cwd: join(ROOT, 'examples/system'), encoding: 'utf8', env: process.env, timeout: 300_000 },
-  );
-  const last = (res.stdout ?? '').trim().split('\n').pop() ?? '';
+/** The story's arguments for customer i (examples/system/swarm/story.ts). */
+function storyArgs(customer, i, licenseKey, extra = []) {
+  return [
+    '--import',
+    'tsx',
+    'swarm/story.ts',
+    '--relay',
+    `https://localhost:${RELAY_PORT_BASE + i}`,
+    '--ca',
+    join(WORK, 'escrow', customer, `${customer}_internal_ca`),
+    '--license-key',
+    licenseKey,
+    '--counterpart-host',
+    NODE_GATEWAY,
+    '--counterpart-port',
+    String(COUNTERPART_PORT_BASE + i),
+    ...extra,
+  ];
+}
+
+function storyResult(stdout, stderr, status) {
+  const last = (stdout ?? '').trim().split('\n').pop() ?? '';
   let result;
   try {
     result = JSON.parse(last);
   } catch {
-    throw new Error(`story: no result (exit ${res.status}): ${(res.stderr ?? '').slice(-400)}`);
+    throw new Error(`story: no result (exit ${status}): ${(stderr ?? '').slice(-400)}`);
   }
   if (!result.ok) throw new Error(`story: ${result.error}`);
   return result;
 }
+
+/** The end-to-end story from the host, 200 records as fast as 8 in flight go; its figures. */
+function story(customer, i, licenseKey) {
+  if (interrupted.signal.aborted) throw interrupted.signal.reason;
+  const res = spawnSync(
+    process.execPath,
+    storyArgs(customer, i, licenseKey, ['--records', '200']),
+    {
+      cwd: join(ROOT, 'examples/system'),
+      encoding: 'utf8',
+      env: process.env,
+      timeout: 300_000,
+    },
+  );
+  return storyResult(res.stdout, res.stderr, res.status);
+}
+
+/**
+ * The story sending at `rate` records per second, retrying each failed send with its key for
+ * 3 min, until `stop()` (at least 100 records): `{ sending, stop }`. `sending` resolves once
+ * the first record went through; `stop()` resolves with the story's figures.
+ */
+function storyUnderWay(customer, i, licenseKey, rate) {
+  const untilFile = join(WORK, `story-${customer}.stop`);
+  rmSync(untilFile, { force: true });
+  const child = spawn(
+    process.execPath,
+    storyArgs(customer, i, licenseKey, [
+      '--records',
+      '100',
+      '--rate',
+      String(rate),
+      '--until-file',
+      untilFile,
+      '--retry-ms',
+      '180000',
+    ]),
+    { cwd: join(ROOT, 'examples/system'), env: process.env, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  let stdout = '';
+  let stderr = '';
+  child.stderr.on('data', (d) => {
+    stderr += d;
+  });
+  const exited = new Promise((resolve) => child.once('exit', (status) => resolve(status)));
+  const sending = new Promise((resolve, reject) => {
+    createInterface({ input: child.stdout }).on('line', (line) => {
+      stdout += `${line}\n`;
+      if (line.includes('"phase":"sending"')) resolve();
+    });
+    exited.then((status) =>
+      reject(
+        new Error(
+          `story ended before sending (exit ${status}): ${stdout.trim().split('\n').pop() ?? ''} ${stderr.slice(-300)}`,
+        ),
+      ),
+    );
+  });
+  sending.catch(() => {});
+  const abort = () => child.kill('SIGKILL');
+  interrupted.signal.addEventListener('abort', abort, { once: true });
+  return {
+    sending,
+    async stop() {
+      writeFileSync(untilFile, '');
+      const timer = setTimeout(abort, 300_000);
+      const status = await exited;
+      clearTimeout(timer);
+      interrupted.signal.removeEventListener('abort', abort);
+      return storyResult(stdout, stderr, status);
+    },
+  };
+}
+
+const storyFigures = (r) =>
+  `${r.delivered}/${r.records} records delivered once, ${r.duplicated} duplicated; ${r.retries} retried sends, ${r.replayedByCounterpart} duplicate forwards absorbed by the idempotency key`;
 
 async function waitHealthy(services, timeoutMs) {
   const deadline = Date.now() + timeoutMs;
   let last = '';
   while (Date.now() < deadline) {
     const states = services.map((s) => {
-      const ids = containersOf(s);
-      if (ids.length === 0) return `${s}: no container`;
-      const health = docker(['inspect', '--format', '{{.State.Health.Status}}', ...ids], {
-        quiet: true,
-      }).trim();
-      return `${s}: ${health.split('\n').join(',')}`;
+      const found = containersOf(s);
+      if (found.length === 0) return `${s}: no container`;
+      const health = found.map(({ node, id }) =>
+        on(node, ['inspect', '--format', '{{.State.Health.Status}}', id], { quiet: true }).trim(),
+      );
+      return `${s}: ${health.join(',')}`;
     });
     last = states.join('; ');
     if (states.every((s) => /: (healthy,?)+$/.test(s))) return;
     await sleep(5000);
   }
   throw new Error(`not healthy in ${timeoutMs / 1000} s: ${last}`);
+}
+
+/** The relay tasks of a service meant to run: `[{ node, state }]` (node by hostname). */
+function relayTasks(service) {
+  return swarm(
+    [
+      'service',
+      'ps',
+      '--filter',
+      'desired-state=running',
+      '--format',
+      '{{.Node}}\t{{.CurrentState}}',
+      `${STACK}_${service}`,
+    ],
+    { quiet: true },
+  )
+    .trim()
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => {
+      const [node, state] = l.split('\t');
+      return { node, state };
+    });
+}
+
+/**
+ * Verifies every relay audit volume of `customer` on every live node, with the relay image's
+ * own `fluxel-audit verify --live` (a log whose writer was killed has an unsigned tail, not a
+ * broken chain), pinned to the key derived from the customer's escrowed `secrets.json`.
+ */
+async function verifyAudit(customer) {
+  // The relay signs its checkpoints with the key derived from `auditSeed` in its secrets.json
+  // (examples/relay/src/relay.ts): the verifier pins its public half, from the escrow copy.
+  const { publicJwk, signingKeyFromSeed } = await import(
+    join(ROOT, 'packages/audit/dist/index.js')
+  );
+  const secrets = JSON.parse(
+    readFileSync(join(WORK, 'escrow', customer, `${customer}_relay_secrets_json`), 'utf8'),
+  );
+  const key = JSON.stringify(
+    publicJwk(signingKeyFromSeed(new Uint8Array(Buffer.from(secrets.auditSeed, 'base64')))),
+  );
+  const seen = [];
+  for (const node of liveNodes()) {
+    const volumes = on(
+      node,
+      ['volume', 'ls', '-q', '--filter', `name=${STACK}_relay-${customer}-audit`],
+      {
+        quiet: true,
+      },
+    )
+      .trim()
+      .split('\n')
+      .filter(Boolean);
+    for (const volume of volumes) {
+      const out = on(
+        node,
+        [
+          'run',
+          '--rm',
+          '--interactive',
+          '--user',
+          '10001:10001',
+          '--network',
+          'none',
+          '--entrypoint',
+          'node',
+          '--volume',
+          `${volume}:/data/audit:ro`,
+          'fluxel/relay:test',
+          '/app/node_modules/@fluxel/audit/dist/cli.js',
+          'verify',
+          '/data/audit',
+          '--live',
+          '--json',
+          '--public-key',
+          '/dev/stdin',
+        ],
+        { quiet: true, check: false, input: key },
+      );
+      let report;
+      try {
+        report = JSON.parse(out);
+      } catch {
+        throw new Error(`audit ${volume} on ${nodeName(node)}: no report (${out.slice(0, 200)})`);
+      }
+      if (!report.ok)
+        throw new Error(
+          `audit ${volume} on ${nodeName(node)}: ${JSON.stringify(report.findings ?? report).slice(0, 300)}`,
+        );
+      if (report.trust !== 'pinned') throw new Error(`audit ${volume}: trust ${report.trust}`);
+      seen.push(`${nodeName(node)}: ${report.records} records, ${report.checkpoints} checkpoints`);
+    }
+  }
+  if (seen.length === 0) throw new Error(`no audit volume of relay-${customer} found`);
+  return seen;
 }
 
 function table() {
@@ -376,13 +647,39 @@ function table() {
   return lines.join('\n');
 }
 
+/** Processes on the host while the stack runs: the balancer (the edge's stand-in), the mail sink. */
+const helpers = {};
+
+/** Starts a helper process and waits for its `ready` line; its lines are kept in `.log`. */
+async function startHelper(name, args, cwd = HERE) {
+  const child = spawn(process.execPath, args, { cwd, stdio: ['ignore', 'pipe', 'inherit'] });
+  child.log = [];
+  helpers[name] = child;
+  await new Promise((resolve, reject) => {
+    createInterface({ input: child.stdout }).on('line', (line) => {
+      child.log.push(`${new Date().toISOString()} ${line}`);
+      if (line === 'ready') resolve();
+    });
+    child.once('exit', (code) =>
+      reject(new Error(`${name} exited ${code}: ${child.log.slice(-3).join(' ')}`)),
+    );
+  });
+}
+
+function stopHelpers() {
+  for (const [name, child] of Object.entries(helpers)) {
+    child.kill('SIGTERM');
+    if (child.log.length) writeFileSync(join(WORK, `${name}.log`), `${child.log.join('\n')}\n`);
+  }
+}
+
 async function main() {
   mkdirSync(WORK, { recursive: true });
-  await step('engine: dockerd 20.10 + swarm init', () => {
+  await step('engine: dockerd 20.10 on the host', () => {
     sh(join(HERE, 'engine.sh'), ['start']);
     return docker(['info', '--format', '{{.ServerVersion}}'], { quiet: true }).trim();
   });
-  await step('images: base, node-base, relay, portal, postgres, redis', () => {
+  await step('images: base, node-base, relay, portal, postgres, redis, swarm node', () => {
     // --no-build: the images of the last images.sh run (its image-sizes.tsv and images.env).
     if (!opts['no-build']) sh(join(HERE, 'images.sh'), []);
     const sizes = readFileSync(join(WORK, 'image-sizes.tsv'), 'utf8')
@@ -392,21 +689,116 @@ async function main() {
     const mb = (b) => `${(Number(b) / 1e6).toFixed(0)} MB`;
     return sizes.map(([name, bytes]) => `${name.split(':')[0]} ${mb(bytes)}`).join(', ');
   });
-  const node = docker(['info', '--format', '{{.Swarm.NodeID}}'], { quiet: true }).trim();
-  await step('node labels', () => {
-    const labels = [
-      'fluxel.tier=app',
-      'fluxel.zone=z1',
-      'fluxel.edge=true',
-      ...customers.map((c) => `fluxel.db-${c}=true`),
-    ];
-    docker(['node', 'update', ...labels.flatMap((l) => ['--label-add', l]), node], { quiet: true });
-    return labels.join(' ');
+  const images = Object.fromEntries(
+    readFileSync(join(WORK, 'images.env'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => l.split('=')),
+  );
+  await step(`nodes: ${NODES} containers running dockerd on ${NODE_NETWORK}`, async () => {
+    removeNodes();
+    docker(
+      [
+        'network',
+        'create',
+        '--driver',
+        'bridge',
+        '--subnet',
+        NODE_SUBNET,
+        '--gateway',
+        NODE_GATEWAY,
+        NODE_NETWORK,
+      ],
+      { quiet: true },
+    );
+    for (const n of nodes) {
+      mkdirSync(join(WORK, 'nodes', nodeName(n), 'sock'), { recursive: true });
+      docker(nodeRunArgs(WORK, n), { quiet: true });
+    }
+    for (const n of nodes)
+      await until(
+        () =>
+          on(n, ['info', '--format', '{{.ServerVersion}}'], { quiet: true, check: false }).trim(),
+        90_000,
+        `${nodeName(n)}'s dockerd did not answer: ${docker(['logs', '--tail', '20', nodeName(n)], { quiet: true, check: false })}`,
+      );
+    return nodes.map((n) => `${nodeName(n)} ${nodeAddress(n)}`).join(', ');
   });
-  await step('no stack or volume left from an earlier run', async () => {
-    docker(['stack', 'rm', STACK], { quiet: true, check: false });
-    await removeVolumes();
-    return 'none';
+  await step('images into the nodes (docker save, docker load: no registry)', async () => {
+    // PostgreSQL runs where its volume is (node 1, label fluxel.db-<customer>): only there.
+    const app = [...new Set(Object.values(images))].filter(
+      (r) => r !== images.FLUXEL_POSTGRES_IMAGE,
+    );
+    const tars = { app: join(WORK, 'images-app.tar'), db: join(WORK, 'images-db.tar') };
+    docker(['save', '-o', tars.app, ...app], { quiet: true });
+    docker(['save', '-o', tars.db, images.FLUXEL_POSTGRES_IMAGE], { quiet: true });
+    const load = (n, tar) =>
+      shAsync('/usr/local/bin/docker', ['--host', nodeSocket(WORK, n), 'load', '-q', '-i', tar]);
+    await Promise.all(nodes.map((n) => load(n, tars.app)));
+    await load(1, tars.db);
+    const mb = (tar) => (statSync(tar).size / 1e6).toFixed(0);
+    const figure = `${app.length} images (${mb(tars.app)} MB) into ${NODES} nodes, PostgreSQL (${mb(tars.db)} MB) into ${nodeName(1)}`;
+    for (const tar of Object.values(tars)) rmSync(tar, { force: true });
+    return figure;
+  });
+  await step(`swarm: init on ${nodeName(1)}, ${NODES - 1} workers join`, async () => {
+    swarm(
+      [
+        'swarm',
+        'init',
+        '--advertise-addr',
+        nodeAddress(1),
+        '--default-addr-pool',
+        '10.214.0.0/16',
+        '--default-addr-pool-mask-length',
+        '24',
+      ],
+      { quiet: true },
+    );
+    const token = swarm(['swarm', 'join-token', '-q', 'worker'], { quiet: true }).trim();
+    for (const n of nodes.slice(1))
+      on(
+        n,
+        [
+          'swarm',
+          'join',
+          '--advertise-addr',
+          nodeAddress(n),
+          '--token',
+          token,
+          `${nodeAddress(1)}:2377`,
+        ],
+        { quiet: true },
+      );
+    await until(
+      () =>
+        swarm(['node', 'ls', '--format', '{{.Status}}'], { quiet: true })
+          .trim()
+          .split('\n')
+          .filter((s) => s === 'Ready').length === NODES,
+      60_000,
+      'not every node Ready',
+    );
+    return `${NODES} nodes Ready`;
+  });
+  await step('node labels', () => {
+    const ids = Object.fromEntries(
+      swarm(['node', 'ls', '--format', '{{.Hostname}}\t{{.ID}}'], { quiet: true })
+        .trim()
+        .split('\n')
+        .map((l) => l.split('\t')),
+    );
+    const set = [];
+    for (const n of nodes) {
+      // Every node is an app node in its own zone; node 1 (the manager) keeps the databases.
+      const labels = ['fluxel.tier=app', `fluxel.zone=z${n}`];
+      if (n === 1) labels.push('fluxel.edge=true', ...customers.map((c) => `fluxel.db-${c}=true`));
+      swarm(['node', 'update', ...labels.flatMap((l) => ['--label-add', l]), ids[nodeName(n)]], {
+        quiet: true,
+      });
+      set.push(`${nodeName(n)}: ${labels.join(' ')}`);
+    }
+    return set.join('; ');
   });
   const escrow = join(WORK, 'escrow');
   await step(`secrets: create-secrets.sh ${customers.join(', ')}`, () => {
@@ -423,14 +815,65 @@ async function main() {
       sh(join(ROOT, 'deploy/swarm/create-secrets.sh'), [c, smtp], { quiet: true });
       delete env.FLUXEL_SECRETS_OUT;
       for (const name of readdirSync(dir)) {
-        docker(['secret', 'rm', name], { quiet: true, check: false });
-        docker(['secret', 'create', '--label', `fluxel.customer=${c}`, name, join(dir, name)], {
+        swarm(['secret', 'create', '--label', `fluxel.customer=${c}`, name, join(dir, name)], {
           quiet: true,
         });
         n++;
       }
     }
     return `${n} secrets`;
+  });
+  const mailDir = join(WORK, 'mail');
+  const mailCa = join(WORK, 'mail-tls', 'cert.pem');
+  await step('mail sink on the host (STARTTLS, the portal trusts it by SMTP_CA)', async () => {
+    const tlsDir = dirname(mailCa);
+    rmSync(tlsDir, { recursive: true, force: true });
+    rmSync(mailDir, { recursive: true, force: true });
+    mkdirSync(tlsDir, { recursive: true, mode: 0o700 });
+    sh(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:P-256',
+        '-nodes',
+        '-keyout',
+        join(tlsDir, 'key.pem'),
+        '-out',
+        mailCa,
+        '-days',
+        '1',
+        '-subj',
+        '/CN=fluxel test mail sink',
+        '-addext',
+        `subjectAltName=IP:${NODE_GATEWAY}`,
+      ],
+      { quiet: true },
+    );
+    const listen = customers.flatMap((c, i) => [
+      '--listen',
+      `${NODE_GATEWAY}:${MAIL_PORT_BASE + i}=${c}`,
+    ]);
+    await startHelper(
+      'mail-sink',
+      [
+        '--import',
+        'tsx',
+        'swarm/mail-sink.ts',
+        ...listen,
+        '--key',
+        join(tlsDir, 'key.pem'),
+        '--cert',
+        mailCa,
+        '--out',
+        mailDir,
+      ],
+      join(ROOT, 'examples/system'),
+    );
+    return customers.map((c, i) => `${c} ${NODE_GATEWAY}:${MAIL_PORT_BASE + i}`).join(', ');
   });
   const stackFile = join(WORK, 'stack.yml');
   await step('stack deploy (derived from deploy/swarm/stack.yml)', () => {
@@ -440,21 +883,31 @@ async function main() {
         readFileSync(join(ROOT, 'deploy/swarm/stack.yml'), 'utf8'),
         customers,
         join(ROOT, 'deploy/swarm'),
-        Number(docker(['info', '--format', '{{.NCPU}}'], { quiet: true }).trim()),
-        gatewayAddress(),
+        {
+          nodeCpus: Number(swarm(['info', '--format', '{{.NCPU}}'], { quiet: true }).trim()),
+          hostAddress: NODE_GATEWAY,
+          nodes: NODES,
+          mailCa,
+        },
       ),
     );
-    const images = Object.fromEntries(
-      readFileSync(join(WORK, 'images.env'), 'utf8')
-        .trim()
-        .split('\n')
-        .map((l) => l.split('=')),
-    );
     Object.assign(env, images);
-    docker(['stack', 'deploy', '--resolve-image', 'never', '-c', stackFile, STACK], {
+    swarm(['stack', 'deploy', '--resolve-image', 'never', '-c', stackFile, STACK], {
       quiet: true,
     });
     return `${customers.length * 4} services`;
+  });
+  await step('balancer on the host (the edge stand-in, TCP, health-checked)', async () => {
+    const routes = Object.fromEntries(
+      customers.flatMap((_, i) =>
+        [RELAY_PORT_BASE + i, PORTAL_PORT_BASE + i].map((port) => [
+          `127.0.0.1:${port}`,
+          nodes.map((n) => `${nodeAddress(n)}:${port}`),
+        ]),
+      ),
+    );
+    await startHelper('balancer', [join(HERE, 'balancer.mjs'), JSON.stringify(routes)]);
+    return Object.keys(routes).join(', ');
   });
   const services = customers.flatMap((c) =>
     ['postgres', 'redis', 'relay', 'portal'].map((k) => `${k}-${c}`),
@@ -462,7 +915,15 @@ async function main() {
   await step('every service healthy', async () => {
     const started = Date.now();
     await waitHealthy(services, 10 * 60_000);
-    return `${services.length} services in ${((Date.now() - started) / 1000).toFixed(0)} s`;
+    const where = customers
+      .map(
+        (c) =>
+          `relay-${c} on ${relayTasks(`relay-${c}`)
+            .map((t) => t.node)
+            .join(' + ')}`,
+      )
+      .join('; ');
+    return `${services.length} services in ${((Date.now() - started) / 1000).toFixed(0)} s; ${where}`;
   });
   for (const [i, c] of customers.entries()) {
     await step(`${c}: relay /v1/status over HTTPS from the host`, async () => {
@@ -472,20 +933,50 @@ async function main() {
       return `:${RELAY_PORT_BASE + i} → ${res.status} ${res.type ?? ''} (TLS verified against ${c}'s CA)`;
     });
   }
+  /** Each customer's first license (the story's device holds it). */
+  const keys = {};
   for (const [i, c] of customers.entries()) {
-    let key;
     await step(
       `${c}: license issued over the relay's admin gRPC (from the portal container)`,
       () => {
         const issued = issueLicense(c);
-        key = issued.key;
+        keys[c] = issued.key;
         return `license ${issued.id}`;
       },
     );
     await step(`${c}: agent on the host activates, sends, receives a webhook`, () => {
-      const r = story(c, i, key);
+      const r = story(c, i, keys[c]);
       return `activated in ${r.activatedMs} ms; ${r.delivered}/${r.records} records delivered once, ${r.duplicated} duplicated (${r.sendsPerSecond}/s, 8 in flight); webhook → pickup ${r.webhookToPickupMs} ms, acked`;
     });
+    await step(
+      `${c}: first administrator: invitation by mail, TOTP enrolled, signed in with password + TOTP`,
+      () => {
+        const res = spawnSync(
+          process.execPath,
+          [
+            '--import',
+            'tsx',
+            'swarm/portal-signin.ts',
+            '--portal',
+            `https://localhost:${PORTAL_PORT_BASE + i}`,
+            '--ca',
+            join(escrow, c, `${c}_internal_ca`),
+            '--mail-dir',
+            mailDir,
+            '--customer',
+            c,
+          ],
+          {
+            cwd: join(ROOT, 'examples/system'),
+            encoding: 'utf8',
+            env: process.env,
+            timeout: 180_000,
+          },
+        );
+        const r = storyResult(res.stdout, res.stderr, res.status);
+        return `${r.email}: invitation mailed (SMTP user ${r.mailedBy}, STARTTLS), TOTP enrolled in ${r.enrolMs} ms, signed in with password + TOTP in ${r.signInMs} ms as administrator; a wrong code refused`;
+      },
+    );
   }
   // Customer isolation on the running stack: each relay reaches its own PostgreSQL and Redis
   // (the probe works) and neither another customer's by name (not resolvable: the networks are
@@ -526,14 +1017,25 @@ async function main() {
     for (const s of services.filter((x) => /^(postgres|redis)-/.test(x))) {
       const kind = s.startsWith('postgres') ? 'postgres' : 'redis';
       const port = kind === 'postgres' ? 5432 : 6379;
-      for (const id of containersOf(s))
-        for (const [network, ip] of Object.entries(addressesOf(id))) {
+      for (const container of containersOf(s))
+        for (const [network, ip] of Object.entries(addressesOf(container))) {
           const got = probe(undefined, ip, port, kind);
           if (got === 'answered')
             throw new Error(`${s} reachable from the host at ${ip}:${port} (${network})`);
           seen.push(`${s} ${ip} ${got}`);
         }
     }
+    // …nor on any node's own address (what a published port would open).
+    for (const n of nodes)
+      for (const [kind, port] of [
+        ['postgres', 5432],
+        ['redis', 6379],
+      ]) {
+        const got = probe(undefined, nodeAddress(n), port, kind);
+        if (got === 'answered')
+          throw new Error(`${kind} answers on ${nodeName(n)} ${nodeAddress(n)}:${port}`);
+        seen.push(`${nodeName(n)}:${port} ${got}`);
+      }
     return seen.join('; ');
   });
   await step('no PostgreSQL or Redis port published', () => {
@@ -541,7 +1043,7 @@ async function main() {
       .filter((s) => /^(postgres|redis)-/.test(s))
       .map((s) => [
         s,
-        docker(['service', 'inspect', '--format', '{{json .Endpoint.Ports}}', `${STACK}_${s}`], {
+        swarm(['service', 'inspect', '--format', '{{json .Endpoint.Ports}}', `${STACK}_${s}`], {
           quiet: true,
         }).trim(),
       ])
@@ -549,36 +1051,139 @@ async function main() {
     if (published.length) throw new Error(`published: ${published.map(([s]) => s).join(', ')}`);
     return 'none';
   });
-}
 
-/**
- * Removes the stack's volumes (`fluxel_*`), waiting up to 60 s for the containers using them
- * to go. Each run creates new secrets, and a PostgreSQL volume initialised with an earlier
- * run's passwords refuses the new ones (the relay said "password authentication failed for
- * user relay" on the second run): the test always starts from empty volumes.
- */
-async function removeVolumes(cleanup = false) {
-  const deadline = Date.now() + 60_000;
-  const volumes = () =>
-    docker(['volume', 'ls', '-q', '--filter', `name=${STACK}_`], { quiet: true, cleanup })
+  // Disturbances, with customer 0's agent sending throughout (25 records/s, each failed send
+  // retried with its key as an outbox does).
+  const [c0] = customers;
+  const relay0 = `relay-${c0}`;
+  await step(
+    `${c0}: rolling update of the relay (docker service update --image) while an agent sends`,
+    async () => {
+      // One license, one device: every new agent needs a license of its own.
+      const run = storyUnderWay(c0, 0, issueLicense(c0).key, 25);
+      await run.sending;
+      await sleep(5000);
+      const started = Date.now();
+      swarm(
+        [
+          'service',
+          'update',
+          '--detach',
+          '--no-resolve-image',
+          '--image',
+          images.FLUXEL_RELAY_NEXT_IMAGE,
+          `${STACK}_${relay0}`,
+        ],
+        { quiet: true },
+      );
+      const state = await until(
+        () => {
+          const s = swarm(
+            [
+              'service',
+              'inspect',
+              '--format',
+              '{{if .UpdateStatus}}{{.UpdateStatus.State}}{{end}}',
+              `${STACK}_${relay0}`,
+            ],
+            { quiet: true },
+          ).trim();
+          if (/paused|rollback/.test(s)) throw new Error(`the update ended ${s}`);
+          return s === 'completed' ? s : undefined;
+        },
+        8 * 60_000,
+        'the update did not complete',
+        2000,
+      );
+      const updateS = (Date.now() - started) / 1000;
+      await sleep(5000);
+      const r = await run.stop();
+      if (r.delivered !== r.records || r.duplicated !== 0) throw new Error(storyFigures(r));
+      const now = relayTasks(relay0);
+      return `update ${state} in ${updateS.toFixed(0)} s (2 replicas, stop-first, the stack's delay and monitor); ${storyFigures(r)}; relay on ${now.map((t) => t.node).join(' + ')}`;
+    },
+  );
+  await step(`${c0}: a node running a relay killed while an agent sends`, async () => {
+    const before = relayTasks(relay0);
+    const victimName = before.map((t) => t.node).find((name) => name !== nodeName(1));
+    if (!victimName) throw new Error(`no relay of ${c0} on a worker: ${JSON.stringify(before)}`);
+    const alsoThere = swarm(
+      ['node', 'ps', '--filter', 'desired-state=running', '--format', '{{.Name}}', victimName],
+      { quiet: true },
+    )
       .trim()
       .split('\n')
-      .filter((v) => v.startsWith(`${STACK}_`));
-  let left = volumes();
-  while (left.length > 0) {
-    for (const v of left) docker(['volume', 'rm', v], { quiet: true, check: false, cleanup });
-    left = volumes();
-    if (left.length === 0) break;
-    if (Date.now() >= deadline)
-      throw new Error(`volumes still in use after 60 s: ${left.join(', ')}`);
-    await (cleanup ? new Promise((r) => setTimeout(r, 2000)) : sleep(2000));
-  }
+      .filter(Boolean)
+      .map((t) => t.replace(`${STACK}_`, '').replace(/\.\d+$/, ''));
+    const run = storyUnderWay(c0, 0, issueLicense(c0).key, 25);
+    await run.sending;
+    await sleep(5000);
+    const killed = Date.now();
+    // A power cut: the node's dockerd and every task on it die at once.
+    docker(['kill', victimName], { quiet: true });
+    const rescheduled = await until(
+      () => {
+        const tasks = relayTasks(relay0);
+        const running = tasks.filter((t) => t.node !== victimName && /^Running/.test(t.state));
+        return running.length >= 2 ? running : undefined;
+      },
+      5 * 60_000,
+      `${relay0} not running twice on the remaining nodes`,
+    );
+    const rescheduleS = (Date.now() - killed) / 1000;
+    await sleep(10_000);
+    const r = await run.stop();
+    if (r.delivered !== r.records || r.duplicated !== 0) throw new Error(storyFigures(r));
+    const downS = swarm(['node', 'inspect', '--format', '{{.Status.State}}', victimName], {
+      quiet: true,
+    }).trim();
+    // The node comes back with its volumes: the killed relay's audit log is on it.
+    docker(['start', victimName], { quiet: true });
+    await until(
+      () =>
+        swarm(['node', 'inspect', '--format', '{{.Status.State}}', victimName], {
+          quiet: true,
+          check: false,
+        }).trim() === 'ready',
+      120_000,
+      `${victimName} did not come back`,
+    );
+    return `${victimName} killed (it ran ${alsoThere.join(', ')}; marked ${downS}); ${relay0} running again on ${rescheduled.map((t) => t.node).join(' + ')} ${rescheduleS.toFixed(0)} s after the kill; ${storyFigures(r)}; ${victimName} back`;
+  });
+  for (const c of customers)
+    await step(`${c}: every relay audit log on every node verifies (pinned key)`, async () =>
+      (await verifyAudit(c)).join('; '),
+    );
+}
+
+/** Removes the node containers, their network and their directories (engine data, sockets). */
+function removeNodes(cleanup = false) {
+  const ids = docker(['ps', '-aq', '--filter', 'label=fluxel.swarm-node=true'], {
+    quiet: true,
+    check: false,
+    cleanup,
+  })
+    .trim()
+    .split('\n')
+    .filter(Boolean);
+  if (ids.length)
+    docker(['rm', '--force', '--volumes', ...ids], { quiet: true, check: false, cleanup });
+  docker(['network', 'rm', NODE_NETWORK], { quiet: true, check: false, cleanup });
+  rmSync(join(WORK, 'nodes'), { recursive: true, force: true });
+  // The nodes' cgroup parents (swarm-node-entrypoint.sh), empty once their tasks are gone.
+  sh(
+    'sh',
+    [
+      '-c',
+      'for d in /sys/fs/cgroup/*/fluxel-fluxel-node-*; do [ -d "$d" ] && find "$d" -depth -type d -exec rmdir {} + 2>/dev/null; done; true',
+    ],
+    { quiet: true, check: false, cleanup },
+  );
 }
 
 async function cleanup() {
   try {
-    docker(['stack', 'rm', STACK], { quiet: true, check: false, cleanup: true });
-    await removeVolumes(true);
+    removeNodes(true);
   } catch {}
   rmSync(join(WORK, 'escrow'), { recursive: true, force: true });
   sh(join(HERE, 'engine.sh'), ['stop'], { check: false, cleanup: true });
@@ -595,6 +1200,7 @@ async function runAll() {
     const report = `${table()}\n`;
     writeFileSync(join(WORK, 'report.txt'), report);
     console.log(`\n${report}\nreport: ${join(WORK, 'report.txt')}`);
+    stopHelpers();
     if (!opts.keep) await cleanup();
   }
   return failed ? 1 : 0;

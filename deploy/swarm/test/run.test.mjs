@@ -10,8 +10,8 @@ import { deriveStack } from './run.mjs';
 
 const SWARM = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const text = readFileSync(join(SWARM, 'stack.yml'), 'utf8');
-const derive = (customers, cpus) =>
-  parse(deriveStack(text, customers, SWARM, cpus), { version: '1.1', merge: true });
+const derive = (customers, options) =>
+  parse(deriveStack(text, customers, SWARM, options), { version: '1.1', merge: true });
 const cpusReserved = (stack) =>
   Object.values(stack.services).reduce(
     (n, s) => n + Number(s.deploy.resources?.reservations?.cpus ?? 0) * (s.deploy.replicas ?? 1),
@@ -41,7 +41,7 @@ test("the chosen customers' four services, dnsrr, the relay published in host mo
 test('two customers on a 2-core node: CPU reservations scaled to 90 % of it (Swarm left a relay pending)', () => {
   const full = derive(['alpha', 'beta']);
   assert.ok(cpusReserved(full) > 2, `the stack reserves ${cpusReserved(full)} CPUs`);
-  const fitted = derive(['alpha', 'beta'], 2);
+  const fitted = derive(['alpha', 'beta'], { nodeCpus: 2 });
   assert.ok(cpusReserved(fitted) <= 1.8 + 1e-9, `reserved ${cpusReserved(fitted)}`);
   assert.ok(cpusReserved(fitted) > 1.7);
   // limits are the stack's own
@@ -50,14 +50,16 @@ test('two customers on a 2-core node: CPU reservations scaled to 90 % of it (Swa
     full.services['relay-alpha'].deploy.resources.limits,
   );
   // one customer fits unchanged
-  assert.deepEqual(derive(['alpha'], 2), derive(['alpha']));
+  assert.deepEqual(derive(['alpha'], { nodeCpus: 2 }), derive(['alpha']));
+  // three such nodes hold two customers unscaled
+  assert.equal(
+    cpusReserved(derive(['alpha', 'beta'], { nodeCpus: 2, nodes: 3 })),
+    cpusReserved(derive(['alpha', 'beta'], { nodes: 3 })),
+  );
 });
 
 test("agents on the host: the relay's public URL is its published localhost port; the marketplace is the stand-in on the gateway bridge", () => {
-  const stack = parse(deriveStack(text, ['alpha', 'beta'], SWARM, 2, '172.18.0.1'), {
-    version: '1.1',
-    merge: true,
-  });
+  const stack = derive(['alpha', 'beta'], { nodeCpus: 2, hostAddress: '172.18.0.1' });
   assert.equal(
     stack.services['relay-beta'].environment.RELAY_PUBLIC_URL,
     'https://localhost:18444',
@@ -68,4 +70,24 @@ test("agents on the host: the relay's public URL is its published localhost port
     derive(['alpha']).services['relay-alpha'].environment.COUNTERPART_URL,
     'https://api.marketplace.example',
   );
+});
+
+test("on three nodes: two relay replicas, at most one per node, on any node (a lost worker's relay must find a node without one); overlays not encrypted (no ESP here)", () => {
+  const one = derive(['alpha', 'beta']);
+  const three = derive(['alpha', 'beta'], { nodes: 3 });
+  const relay = three.services['relay-alpha'].deploy;
+  assert.equal(relay.replicas, 2);
+  assert.equal(relay.placement.max_replicas_per_node, 1);
+  assert.ok(!relay.placement.constraints.includes('node.role == worker'));
+  assert.ok(relay.placement.constraints.includes('node.labels.fluxel.tier == app'));
+  assert.equal(one.services['relay-alpha'].deploy.replicas, 1);
+  // the stack's update order stays: a slot's audit volume never has two writers
+  assert.equal(relay.update_config.order, 'stop-first');
+  for (const [name, net] of Object.entries(three.networks)) {
+    assert.equal(net.driver, 'overlay', name);
+    assert.equal(net.driver_opts?.encrypted, undefined, name);
+  }
+  assert.equal(one.networks['alpha-db'].driver_opts.encrypted, 'true');
+  assert.equal(three.networks['alpha-db'].internal, true);
+  assert.deepEqual(three.networks['alpha-edge'].ipam, one.networks['alpha-edge'].ipam);
 });

@@ -2,6 +2,7 @@
  * Mail: nodemailer (smtpTransport) → the loopback SMTP sink, with German text that must
  * survive encoding; the sink's MIME decoding; the in-memory transport.
  */
+import { makeTestPki } from '@fluxel/internal/pki';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   decodeEncodedWords,
@@ -12,6 +13,74 @@ import {
   smtpTransport,
   startSmtpSink,
 } from '../src/server/mail.ts';
+
+describe('startSmtpSink with a certificate: STARTTLS for a portal that insists on TLS', () => {
+  // The swarm test's sink (examples/system/swarm/mail-sink.ts) is on the host's bridge address,
+  // not loopback: the portal's transport then refuses to send without TLS.
+  const pki = makeTestPki({ names: ['127.0.0.1'] });
+  let sink: SmtpSink;
+  beforeAll(async () => {
+    sink = await startSmtpSink({ tls: { key: pki.keyPem, cert: pki.certPem } });
+  });
+  afterAll(async () => {
+    await sink.close();
+  });
+
+  it('delivers over STARTTLS to a transport that requires TLS and verifies the certificate', async () => {
+    const transport = smtpTransport({
+      host: '127.0.0.1',
+      port: sink.port,
+      from: 'portal@fluxel.test',
+      requireTLS: true,
+      auth: { user: 'portal-alpha', pass: 'secret' },
+      tls: { ca: pki.caPem },
+    });
+    try {
+      await transport.send({ to: 'admin@alpha.example', subject: 'Einladung', text: 'Hallo' });
+    } finally {
+      transport.close();
+    }
+    const mail = await sink.waitFor((m) => m.to.includes('admin@alpha.example'), 5000);
+    expect(mail.user).toBe('portal-alpha');
+    expect(mail.subject).toBe('Einladung');
+  });
+
+  it('a transport that does not trust the certificate sends nothing', async () => {
+    const transport = smtpTransport({
+      host: '127.0.0.1',
+      port: sink.port,
+      from: 'portal@fluxel.test',
+      requireTLS: true,
+    });
+    try {
+      await expect(
+        transport.send({ to: 'nobody@alpha.example', subject: 'x', text: 'x' }),
+      ).rejects.toThrow();
+    } finally {
+      transport.close();
+    }
+    expect(sink.messages.some((m) => m.to.includes('nobody@alpha.example'))).toBe(false);
+  });
+
+  it('without a certificate the sink offers no STARTTLS, and a transport requiring TLS refuses', async () => {
+    const plain = await startSmtpSink();
+    const transport = smtpTransport({
+      host: '127.0.0.1',
+      port: plain.port,
+      from: 'portal@fluxel.test',
+      requireTLS: true,
+    });
+    try {
+      await expect(
+        transport.send({ to: 'x@alpha.example', subject: 'x', text: 'x' }),
+      ).rejects.toThrow();
+      expect(plain.messages).toHaveLength(0);
+    } finally {
+      transport.close();
+      await plain.close();
+    }
+  });
+});
 
 describe('smtpTransport → startSmtpSink', () => {
   let sink: SmtpSink;

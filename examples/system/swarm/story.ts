@@ -5,6 +5,7 @@
  *   node --import tsx swarm/story.ts --relay https://localhost:18443 --ca <internal CA file>
  *     --license-key <key> --counterpart-host <address the relay's containers reach the host at>
  *     --counterpart-port <port> [--records 100]
+ *     [--rate 25 --until-file <path> --retry-ms 180000]
  *
  * 1. The marketplace stand-in (`@fluxel-example/counterpart`, deduplicating by
  *    `Idempotency-Key` as payment providers do) listens on loopback; a TCP forwarder makes it
@@ -13,14 +14,19 @@
  *    port, verified against the customer's internal CA (and pinned to it), and stores the
  *    connection's credentials with a webhook secret.
  * 3. `--records` sends, eight in flight, each with its own idempotency key: every one must
- *    arrive at the counterpart exactly once (effects counted by key).
+ *    arrive at the counterpart exactly once (effects counted by key). While the deployment is
+ *    disturbed (a node lost, a rolling update: run.mjs), `--until-file` keeps sending at
+ *    `--rate` records per second until that file exists (at least `--records`), and
+ *    `--retry-ms` retries a failed send with the same key, as an agent's outbox does, for that
+ *    long: a relay that died with the send in flight leaves it pending for its lease (60 s),
+ *    then a retry takes it over. Prints `{"phase":"sending"}` once the first send succeeded.
  * 4. A signed payment webhook to the connection's hook URL at the relay is held in the
  *    mailbox; the device picks it up (long-poll) and acknowledges it; a second pickup is empty.
  *
  * Prints one JSON line with the figures and exits 1 on the first failed expectation.
  */
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createServer, connect as tcpConnect } from 'node:net';
 import { parseArgs } from 'node:util';
 import { createDpopSigner, generateKeyPair } from '@fluxel/license';
@@ -35,6 +41,9 @@ const { values } = parseArgs({
     'counterpart-host': { type: 'string' },
     'counterpart-port': { type: 'string' },
     records: { type: 'string', default: '100' },
+    rate: { type: 'string', default: '0' },
+    'until-file': { type: 'string' },
+    'retry-ms': { type: 'string', default: '0' },
   },
 });
 const need = (name: keyof typeof values): string => {
@@ -68,8 +77,13 @@ function forward(host: string, port: number, to: number): Promise<{ close(): voi
 async function main(): Promise<Record<string, unknown>> {
   const relayUrl = need('relay');
   const ca = readFileSync(need('ca'), 'utf8');
-  const records = Number(values.records);
-  expect(Number.isInteger(records) && records > 0, '--records must be a positive integer');
+  const minimum = Number(values.records);
+  expect(Number.isInteger(minimum) && minimum > 0, '--records must be a positive integer');
+  const rate = Number(values.rate);
+  expect(Number.isFinite(rate) && rate >= 0, '--rate must be a number ≥ 0 (0: no pacing)');
+  const retryMs = Number(values['retry-ms']);
+  expect(Number.isInteger(retryMs) && retryMs >= 0, '--retry-ms must be an integer ≥ 0');
+  const untilFile = values['until-file'];
   const apiKey = `cp-${randomUUID()}`;
   const webhookSecret = generateWebhookSecret();
   const counterpart = await createCounterpart({
@@ -102,23 +116,53 @@ async function main(): Promise<Record<string, unknown>> {
       body: { kind: 'api-key', fields: { apiKey, webhookSecret } },
     });
 
-    const keys = Array.from({ length: records }, () => randomUUID());
+    // Records are taken one by one: the first `minimum` always, more while `--until-file`
+    // does not exist yet; the n-th starts no earlier than n / rate seconds after the first.
+    const keys: string[] = [];
+    const take = (): number | undefined => {
+      if (keys.length >= minimum && (untilFile === undefined || existsSync(untilFile)))
+        return undefined;
+      keys.push(randomUUID());
+      return keys.length - 1;
+    };
     const sendStarted = Date.now();
-    let next = 0;
     const failures: string[] = [];
+    let retries = 0;
+    let announced = false;
+    const sendOne = async (i: number): Promise<void> => {
+      const deadline = Date.now() + retryMs;
+      for (let attempt = 1; ; attempt++) {
+        const sent = await client.send.safe({
+          connection,
+          idempotencyKey: keys[i] as string,
+          body: { operation: 'order.status', payload: { order: `A-${i}`, status: 'shipped' } },
+        });
+        if (sent.ok) {
+          if (!announced) {
+            announced = true;
+            console.log(JSON.stringify({ phase: 'sending' }));
+          }
+          return;
+        }
+        if (Date.now() >= deadline) {
+          failures.push(`${keys[i]}: ${sent.error.code} after ${attempt} attempt(s)`);
+          return;
+        }
+        retries++;
+        await new Promise((r) => setTimeout(r, Math.min(2000, 100 * 2 ** attempt)));
+      }
+    };
     await Promise.all(
       Array.from({ length: 8 }, async () => {
-        for (let i = next++; i < keys.length; i = next++) {
-          const sent = await client.send.safe({
-            connection,
-            idempotencyKey: keys[i] as string,
-            body: { operation: 'order.status', payload: { order: `A-${i}`, status: 'shipped' } },
-          });
-          if (!sent.ok) failures.push(`${keys[i]}: ${sent.error.code}`);
+        for (let i = take(); i !== undefined; i = take()) {
+          const due = rate > 0 ? sendStarted + (i * 1000) / rate : 0;
+          if (due > Date.now()) await new Promise((r) => setTimeout(r, due - Date.now()));
+          await sendOne(i);
         }
       }),
     );
     const sendMs = Date.now() - sendStarted;
+    const records = keys.length;
     expect(failures.length === 0, `sends failed: ${failures.slice(0, 3).join('; ')}`);
     const byKey = new Map<string, number>();
     for (const effect of counterpart.effects)
@@ -156,6 +200,8 @@ async function main(): Promise<Record<string, unknown>> {
       records,
       delivered,
       duplicated,
+      retries,
+      replayedByCounterpart: counterpart.replayed,
       sendsPerSecond: Math.round((records / sendMs) * 1000),
       webhookToPickupMs: pickedMs,
     };

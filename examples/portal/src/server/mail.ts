@@ -5,7 +5,8 @@
  *   insists on TLS (implicit on port 465, STARTTLS elsewhere) for every host but loopback, so
  *   mail and credentials never cross a network in the clear.
  * - `startSmtpSink` is a loopback SMTP server (smtp-server) that keeps what it receives, for
- *   development and tests: no TLS, any credentials accepted. It decodes just enough MIME to
+ *   development and tests: no TLS (STARTTLS with `tls: { key, cert }`, for a portal that
+ *   insists on it), any credentials accepted. It decodes just enough MIME to
  *   get at the recipients, the subject (RFC 2047 encoded words), the text/plain part and an
  *   optional text/html part (quoted-printable, base64, 7bit/8bit; UTF-8 or Latin-1). Not a
  *   general MIME parser, and not for untrusted input.
@@ -143,9 +144,12 @@ export interface SmtpSink {
   close(): Promise<void>;
 }
 
-/** Starts a loopback SMTP server on `port` (default 0: any free port) that keeps every message. */
+/**
+ * Starts an SMTP server on `host` (default loopback) and `port` (default 0: any free port)
+ * that keeps every message. With `tls` it offers STARTTLS with that key and certificate.
+ */
 export async function startSmtpSink(
-  options: { port?: number; host?: string } = {},
+  options: { port?: number; host?: string; tls?: { key: string; cert: string } } = {},
 ): Promise<SmtpSink> {
   // Loaded here, not at the top: smtp-server is a development dependency, absent from the
   // production image (`pnpm deploy --prod`), and the production entry imports this module.
@@ -154,7 +158,9 @@ export async function startSmtpSink(
   const server = new SMTPServer({
     authOptional: true,
     allowInsecureAuth: true,
-    disabledCommands: ['STARTTLS'],
+    ...(options.tls
+      ? { key: options.tls.key, cert: options.tls.cert }
+      : { disabledCommands: ['STARTTLS'] }),
     logger: false,
     size: 10 * 1024 * 1024,
     onAuth(auth, _session, callback) {
