@@ -1,12 +1,12 @@
 // The stack `pnpm test:swarm` deploys is deploy/swarm/stack.yml with only the host's forced
-// changes (deriveStack in run.mjs). Run: node --test deploy/swarm/test/run.test.mjs
+// changes (deriveStack in derive-stack.mjs). Run: node --test deploy/swarm/test/run.test.mjs
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
-import { deriveStack } from './run.mjs';
+import { deriveStack } from './derive-stack.mjs';
 
 const SWARM = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const text = readFileSync(join(SWARM, 'stack.yml'), 'utf8');
