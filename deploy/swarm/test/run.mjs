@@ -397,6 +397,9 @@ function storyUnderWay(customer, i, licenseKey, rate) {
     );
   });
   sending.catch(() => {});
+  // A step that fails before stop() leaves the story sending: runAll kills what is left.
+  stories.add(child);
+  child.once('exit', () => stories.delete(child));
   const abort = () => child.kill('SIGKILL');
   interrupted.signal.addEventListener('abort', abort, { once: true });
   return {
@@ -543,6 +546,8 @@ function table() {
 
 /** Processes on the host while the stack runs: the balancer (the edge's stand-in), the mail sink. */
 const helpers = {};
+/** Stories sending while the deployment is disturbed (storyUnderWay). */
+const stories = new Set();
 
 /** Starts a helper process and waits for its `ready` line; its lines are kept in `.log`. */
 async function startHelper(name, args, cwd = HERE) {
@@ -561,6 +566,7 @@ async function startHelper(name, args, cwd = HERE) {
 }
 
 function stopHelpers() {
+  for (const story of stories) story.kill('SIGKILL');
   for (const [name, child] of Object.entries(helpers)) {
     child.kill('SIGTERM');
     if (child.log.length) writeFileSync(join(WORK, `${name}.log`), `${child.log.join('\n')}\n`);
