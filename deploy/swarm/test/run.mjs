@@ -215,9 +215,12 @@ function liveNodes() {
   );
 }
 
-/** The running containers of a service of the stack, on every live node: `{ node, id }`. */
-function containersOf(service) {
-  return liveNodes().flatMap((node) =>
+/**
+ * The running containers of a service of the stack, on every live node: `{ node, id }`.
+ * `live`: the live nodes, when the caller looks at several services at once.
+ */
+function containersOf(service, live = liveNodes()) {
+  return live.flatMap((node) =>
     on(node, ['ps', '-q', '--filter', `label=com.docker.swarm.service.name=${STACK}_${service}`], {
       quiet: true,
     })
@@ -310,9 +313,6 @@ function issueLicense(customer) {
 /** The story's arguments for customer i (examples/system/swarm/story.ts). */
 function storyArgs(customer, i, licenseKey, extra = []) {
   return [
-    '--import',
-    'tsx',
-    'swarm/story.ts',
     '--relay',
     `https://localhost:${RELAY_PORT_BASE + i}`,
     '--ca',
@@ -327,33 +327,38 @@ function storyArgs(customer, i, licenseKey, extra = []) {
   ];
 }
 
-function storyResult(stdout, stderr, status) {
+/** `node --import tsx <script> <args>` in examples/system: the scripts of examples/system/swarm. */
+const SYSTEM = join(ROOT, 'examples/system');
+const systemArgs = (script, args) => ['--import', 'tsx', `swarm/${script}`, ...args];
+
+/** A script's figures: its last line, `{ ok: true, … }`, or the error it printed. */
+function scriptResult(script, stdout, stderr, status) {
   const last = (stdout ?? '').trim().split('\n').pop() ?? '';
   let result;
   try {
     result = JSON.parse(last);
   } catch {
-    throw new Error(`story: no result (exit ${status}): ${(stderr ?? '').slice(-400)}`);
+    throw new Error(`${script}: no result (exit ${status}): ${(stderr ?? '').slice(-400)}`);
   }
-  if (!result.ok) throw new Error(`story: ${result.error}`);
+  if (!result.ok) throw new Error(`${script}: ${result.error}`);
   return result;
 }
 
-/** The end-to-end story from the host, 200 records as fast as 8 in flight go; its figures. */
-function story(customer, i, licenseKey) {
+/** Runs a script of examples/system/swarm to its end; its figures. */
+function systemScript(script, args, timeoutMs) {
   if (interrupted.signal.aborted) throw interrupted.signal.reason;
-  const res = spawnSync(
-    process.execPath,
-    storyArgs(customer, i, licenseKey, ['--records', '200']),
-    {
-      cwd: join(ROOT, 'examples/system'),
-      encoding: 'utf8',
-      env: process.env,
-      timeout: 300_000,
-    },
-  );
-  return storyResult(res.stdout, res.stderr, res.status);
+  const res = spawnSync(process.execPath, systemArgs(script, args), {
+    cwd: SYSTEM,
+    encoding: 'utf8',
+    env: process.env,
+    timeout: timeoutMs,
+  });
+  return scriptResult(script, res.stdout, res.stderr, res.status);
 }
+
+/** The end-to-end story from the host, 200 records as fast as 8 in flight go; its figures. */
+const story = (customer, i, licenseKey) =>
+  systemScript('story.ts', storyArgs(customer, i, licenseKey, ['--records', '200']), 300_000);
 
 /**
  * The story sending at `rate` records per second, retrying each failed send with its key for
@@ -365,17 +370,20 @@ function storyUnderWay(customer, i, licenseKey, rate) {
   rmSync(untilFile, { force: true });
   const child = spawn(
     process.execPath,
-    storyArgs(customer, i, licenseKey, [
-      '--records',
-      '100',
-      '--rate',
-      String(rate),
-      '--until-file',
-      untilFile,
-      '--retry-ms',
-      '180000',
-    ]),
-    { cwd: join(ROOT, 'examples/system'), env: process.env, stdio: ['ignore', 'pipe', 'pipe'] },
+    systemArgs(
+      'story.ts',
+      storyArgs(customer, i, licenseKey, [
+        '--records',
+        '100',
+        '--rate',
+        String(rate),
+        '--until-file',
+        untilFile,
+        '--retry-ms',
+        '180000',
+      ]),
+    ),
+    { cwd: SYSTEM, env: process.env, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let stdout = '';
   let stderr = '';
@@ -410,7 +418,7 @@ function storyUnderWay(customer, i, licenseKey, rate) {
       const status = await exited;
       clearTimeout(timer);
       interrupted.signal.removeEventListener('abort', abort);
-      return storyResult(stdout, stderr, status);
+      return scriptResult('story.ts', stdout, stderr, status);
     },
   };
 }
@@ -422,8 +430,9 @@ async function waitHealthy(services, timeoutMs) {
   const deadline = Date.now() + timeoutMs;
   let last = '';
   while (Date.now() < deadline) {
+    const live = liveNodes();
     const states = services.map((s) => {
-      const found = containersOf(s);
+      const found = containersOf(s, live);
       if (found.length === 0) return `${s}: no container`;
       const health = found.map(({ node, id }) =>
         on(node, ['inspect', '--format', '{{.State.Health.Status}}', id], { quiet: true }).trim(),
@@ -759,10 +768,7 @@ async function main() {
     ]);
     await startHelper(
       'mail-sink',
-      [
-        '--import',
-        'tsx',
-        'swarm/mail-sink.ts',
+      systemArgs('mail-sink.ts', [
         ...listen,
         '--key',
         join(tlsDir, 'key.pem'),
@@ -770,8 +776,8 @@ async function main() {
         mailCa,
         '--out',
         mailDir,
-      ],
-      join(ROOT, 'examples/system'),
+      ]),
+      SYSTEM,
     );
     return customers.map((c, i) => `${c} ${NODE_GATEWAY}:${MAIL_PORT_BASE + i}`).join(', ');
   });
@@ -851,12 +857,9 @@ async function main() {
     await step(
       `${c}: first administrator: invitation by mail, TOTP enrolled, signed in with password + TOTP`,
       () => {
-        const res = spawnSync(
-          process.execPath,
+        const r = systemScript(
+          'portal-signin.ts',
           [
-            '--import',
-            'tsx',
-            'swarm/portal-signin.ts',
             '--portal',
             `https://localhost:${PORTAL_PORT_BASE + i}`,
             '--ca',
@@ -866,14 +869,8 @@ async function main() {
             '--customer',
             c,
           ],
-          {
-            cwd: join(ROOT, 'examples/system'),
-            encoding: 'utf8',
-            env: process.env,
-            timeout: 180_000,
-          },
+          180_000,
         );
-        const r = storyResult(res.stdout, res.stderr, res.status);
         return `${r.email}: invitation mailed (SMTP user ${r.mailedBy}, STARTTLS), TOTP enrolled in ${r.enrolMs} ms, signed in with password + TOTP in ${r.signInMs} ms as administrator; a wrong code refused`;
       },
     );

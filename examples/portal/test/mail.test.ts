@@ -25,58 +25,47 @@ describe('startSmtpSink with a certificate: STARTTLS for a portal that insists o
   afterAll(async () => {
     await sink.close();
   });
-
-  it('delivers over STARTTLS to a transport that requires TLS and verifies the certificate', async () => {
+  /** One message through a transport that requires TLS (as the portal's does off loopback). */
+  async function sendRequiringTls(
+    port: number,
+    to: string,
+    extra: Pick<Parameters<typeof smtpTransport>[0], 'auth' | 'tls'> = {},
+  ): Promise<void> {
     const transport = smtpTransport({
       host: '127.0.0.1',
-      port: sink.port,
+      port,
       from: 'portal@fluxel.test',
       requireTLS: true,
-      auth: { user: 'portal-alpha', pass: 'secret' },
-      tls: { ca: pki.caPem },
+      ...extra,
     });
     try {
-      await transport.send({ to: 'admin@alpha.example', subject: 'Einladung', text: 'Hallo' });
+      await transport.send({ to, subject: 'Einladung', text: 'Hallo' });
     } finally {
       transport.close();
     }
+  }
+
+  it('delivers over STARTTLS to a transport that requires TLS and verifies the certificate', async () => {
+    await sendRequiringTls(sink.port, 'admin@alpha.example', {
+      auth: { user: 'portal-alpha', pass: 'secret' },
+      tls: { ca: pki.caPem },
+    });
     const mail = await sink.waitFor((m) => m.to.includes('admin@alpha.example'), 5000);
     expect(mail.user).toBe('portal-alpha');
     expect(mail.subject).toBe('Einladung');
   });
 
   it('a transport that does not trust the certificate sends nothing', async () => {
-    const transport = smtpTransport({
-      host: '127.0.0.1',
-      port: sink.port,
-      from: 'portal@fluxel.test',
-      requireTLS: true,
-    });
-    try {
-      await expect(
-        transport.send({ to: 'nobody@alpha.example', subject: 'x', text: 'x' }),
-      ).rejects.toThrow();
-    } finally {
-      transport.close();
-    }
+    await expect(sendRequiringTls(sink.port, 'nobody@alpha.example')).rejects.toThrow();
     expect(sink.messages.some((m) => m.to.includes('nobody@alpha.example'))).toBe(false);
   });
 
   it('without a certificate the sink offers no STARTTLS, and a transport requiring TLS refuses', async () => {
     const plain = await startSmtpSink();
-    const transport = smtpTransport({
-      host: '127.0.0.1',
-      port: plain.port,
-      from: 'portal@fluxel.test',
-      requireTLS: true,
-    });
     try {
-      await expect(
-        transport.send({ to: 'x@alpha.example', subject: 'x', text: 'x' }),
-      ).rejects.toThrow();
+      await expect(sendRequiringTls(plain.port, 'x@alpha.example')).rejects.toThrow();
       expect(plain.messages).toHaveLength(0);
     } finally {
-      transport.close();
       await plain.close();
     }
   });

@@ -16,6 +16,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { PortalClient } from '../src/portal-client.ts';
+import { printResult, required } from './script.ts';
 
 const { values } = parseArgs({
   options: {
@@ -25,11 +26,7 @@ const { values } = parseArgs({
     customer: { type: 'string' },
   },
 });
-const need = (name: keyof typeof values): string => {
-  const value = values[name];
-  if (typeof value !== 'string' || value === '') throw new Error(`--${name} is required`);
-  return value;
-};
+const need = (name: keyof typeof values): string => required(values, name);
 
 interface StoredMail {
   readonly to: string[];
@@ -107,9 +104,4 @@ async function main(): Promise<Record<string, unknown>> {
   }
 }
 
-try {
-  console.log(JSON.stringify({ ok: true, ...(await main()) }));
-} catch (error) {
-  console.log(JSON.stringify({ ok: false, error: (error as Error).message }));
-  process.exitCode = 1;
-}
+await printResult(main);

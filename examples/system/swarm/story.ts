@@ -32,6 +32,7 @@ import { parseArgs } from 'node:util';
 import { createDpopSigner, generateKeyPair } from '@fluxel/license';
 import { createRelayClient, spkiPin } from '@fluxel/relay-client/node';
 import { createCounterpart, generateWebhookSecret } from '@fluxel-example/counterpart';
+import { printResult, required } from './script.ts';
 
 const { values } = parseArgs({
   options: {
@@ -46,11 +47,7 @@ const { values } = parseArgs({
     'retry-ms': { type: 'string', default: '0' },
   },
 });
-const need = (name: keyof typeof values): string => {
-  const value = values[name];
-  if (typeof value !== 'string' || value === '') throw new Error(`--${name} is required`);
-  return value;
-};
+const need = (name: keyof typeof values): string => required(values, name);
 
 function expect(ok: boolean, what: string): void {
   if (!ok) throw new Error(what);
@@ -212,9 +209,4 @@ async function main(): Promise<Record<string, unknown>> {
   }
 }
 
-try {
-  console.log(JSON.stringify({ ok: true, ...(await main()) }));
-} catch (error) {
-  console.log(JSON.stringify({ ok: false, error: (error as Error).message }));
-  process.exitCode = 1;
-}
+await printResult(main);
