@@ -12,7 +12,7 @@ export type DatabaseWaitReason = 'unreachable' | 'read-only';
 
 export interface DatabaseWait {
   readonly reason: DatabaseWaitReason;
-  /** The failure's code (`ECONNREFUSED`, `57P03`, …) or `'terminated'`. */
+  /** The failure's code (`ECONNREFUSED`, `57P03`, …), `'terminated'` or `'timeout'`. */
   readonly code: string;
   /** 1 for the first failed attempt. */
   readonly attempt: number;
@@ -93,14 +93,20 @@ function ownWaitReason(error: unknown): { reason: DatabaseWaitReason; code: stri
   if (code === '25006') return { reason: 'read-only', code };
   if (typeof code === 'string' && UNREACHABLE.has(code)) return { reason: 'unreachable', code };
   // node-postgres reports a connection the server closed, and a query on a client whose
-  // connection died, with these messages and no code.
+  // connection died, with these messages and no code; a server that stopped answering (its
+  // node lost) by a query or a pool connection that timed out.
   const message = (error as { message?: unknown } | null)?.message;
+  if (typeof message !== 'string') return undefined;
   if (
-    typeof message === 'string' &&
-    (message.startsWith('Connection terminated') ||
-      message.startsWith('Client has encountered a connection error'))
+    message.startsWith('Connection terminated') ||
+    message.startsWith('Client has encountered a connection error')
   )
     return { reason: 'unreachable', code: 'terminated' };
+  if (
+    message === 'Query read timeout' ||
+    message.startsWith('timeout exceeded when trying to connect')
+  )
+    return { reason: 'unreachable', code: 'timeout' };
   return undefined;
 }
 

@@ -14,6 +14,8 @@
  *   not wait (`wait=0`), holds nothing.
  */
 import { EventEmitter } from 'node:events';
+import { serverUrl } from '@fluxel-example/kit/database-hosts';
+import type { QueryConfig } from 'pg';
 
 /** The channel of mailbox notifications (one per database; the payload names the schema). */
 export const MAILBOX_CHANNEL = 'fluxel_mailbox';
@@ -118,10 +120,24 @@ export async function postgresArrivals(options: {
   let schema = '';
   let client: InstanceType<typeof pg.Client> | undefined;
   let retry: NodeJS.Timeout | undefined;
+  let heartbeat: NodeJS.Timeout | undefined;
 
+  /** Gives up the listening connection `stale` (ended or silent) and connects anew. */
+  const drop = (stale: InstanceType<typeof pg.Client>) => {
+    if (client !== stale) return;
+    listening = false;
+    client = undefined;
+    clearInterval(heartbeat);
+    // Polls waiting here fall back to re-reading until the listener is back.
+    local.wakeAll();
+    schedule(250);
+    stale.end().catch(() => {});
+  };
   const connect = async (): Promise<void> => {
     const next = new pg.Client({
-      connectionString: options.url,
+      // A host list (a primary and its standby): the server that takes writes, asked anew at
+      // every connect (after a failover, the promoted standby).
+      connectionString: await serverUrl(pg.Client, options.url),
       ...(options.schema ? { options: `-c search_path=${options.schema}` } : {}),
     });
     next.on('error', () => {});
@@ -131,14 +147,7 @@ export async function postgresArrivals(options: {
       if (message.channel === MAILBOX_CHANNEL && payload.slice(0, slash) === schema)
         local.emit(payload.slice(slash + 1));
     });
-    next.on('end', () => {
-      if (client !== next) return;
-      listening = false;
-      client = undefined;
-      // Polls waiting here fall back to re-reading until the listener is back.
-      local.wakeAll();
-      schedule(250);
-    });
+    next.on('end', () => drop(next));
     try {
       await next.connect();
       const { rows } = await next.query<{ s: string }>('SELECT current_schema() AS s');
@@ -154,6 +163,14 @@ export async function postgresArrivals(options: {
     }
     client = next;
     listening = true;
+    // A server that vanished without closing the connection (its node lost) never ends it:
+    // a query that gets no answer within 10 s does.
+    heartbeat = setInterval(() => {
+      next
+        .query({ text: 'SELECT 1', query_timeout: 10_000 } as QueryConfig)
+        .catch(() => drop(next));
+    }, 15_000);
+    heartbeat.unref();
     // Whatever arrived while nobody listened is read now rather than at the deadline.
     local.wakeAll();
   };
@@ -188,6 +205,7 @@ export async function postgresArrivals(options: {
     async close() {
       closed = true;
       if (retry) clearTimeout(retry);
+      clearInterval(heartbeat);
       const last = client;
       client = undefined;
       listening = false;

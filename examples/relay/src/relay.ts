@@ -347,6 +347,9 @@ export async function createRelay(options: RelayOptions): Promise<Relay> {
       ...(options.databaseUrl ? { url: options.databaseUrl } : {}),
       ...(options.databaseSchema ? { schema: options.databaseSchema } : {}),
       ...(options.inMemoryDatabase ? {} : { pgliteDir: join(dataDir, 'pglite') }),
+      ...(options.logger
+        ? { onServerChange: (s: string) => console.error(`relay: database now at ${s}`) }
+        : {}),
     });
     try {
       await migrateRelay(opened);

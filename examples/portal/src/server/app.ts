@@ -248,6 +248,9 @@ export async function createPortal(options: PortalOptions): Promise<Portal> {
       const opened = await openPortalDatabase({
         ...(options.databaseUrl ? { url: options.databaseUrl } : {}),
         ...(options.databaseSchema ? { schema: options.databaseSchema } : {}),
+        ...(options.logger
+          ? { onServerChange: (s: string) => console.error(`portal: database now at ${s}`) }
+          : {}),
         ...(options.databaseUrl || options.inMemoryDatabase
           ? {}
           : { pgliteDir: join(dataDir, 'pglite') }),

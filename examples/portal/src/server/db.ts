@@ -5,6 +5,7 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { type Database, openDatabase } from '@fluxel-example/kit/database';
+import { serverUrl } from '@fluxel-example/kit/database-hosts';
 import { refuseStandby } from '@fluxel-example/kit/database-start';
 
 export type { Database };
@@ -16,6 +17,8 @@ export interface PortalDatabaseOptions {
   readonly url?: string;
   readonly schema?: string;
   readonly pgliteDir?: string;
+  /** Told when the pool moves to another of the URL's servers (a failover). */
+  readonly onServerChange?: (server: string) => void;
 }
 
 /** Splits a migration file into statements (no functions or `;` inside strings in our SQL). */
@@ -78,7 +81,8 @@ export async function openPortalDatabase(options: PortalDatabaseOptions): Promis
   // Schema and migrations under one session-level advisory lock, on one dedicated connection,
   // so portals starting at the same moment do not race (not even on CREATE SCHEMA).
   const { default: pg } = await import('pg');
-  const client = new pg.Client({ connectionString: options.url });
+  // A host list (a primary and its standby) is asked which server takes writes.
+  const client = new pg.Client({ connectionString: await serverUrl(pg.Client, options.url) });
   // A connection dying mid-migration rejects the query; without a listener its 'error' event
   // would also kill the process.
   client.on('error', () => {});
@@ -104,5 +108,9 @@ export async function openPortalDatabase(options: PortalDatabaseOptions): Promis
   } finally {
     await client.end().catch(() => {});
   }
-  return openDatabase({ url: options.url, ...(options.schema ? { schema: options.schema } : {}) });
+  return openDatabase({
+    url: options.url,
+    ...(options.schema ? { schema: options.schema } : {}),
+    ...(options.onServerChange ? { onServerChange: options.onServerChange } : {}),
+  });
 }
