@@ -259,7 +259,12 @@ const secretPath = (ref) => {
   const target = typeof ref === 'string' ? ref : (ref.target ?? ref.source);
   return isAbsolute(target) ? target : `/run/secrets/${target}`;
 };
-const customerOf = (name) => /^(?:relay|portal|postgres|redis)-([a-z][a-z0-9]*)$/.exec(name)?.[1];
+/** The customer of a service `<role>-<customer>` (or `postgres-<customer>-standby`). */
+const customerOf = (name) =>
+  /^(?:relay|portal|postgres|redis)-([a-z][a-z0-9]*)$|^postgres-([a-z][a-z0-9]*)-standby$/
+    .exec(name)
+    ?.slice(1)
+    .find(Boolean);
 const appOf = (name) => /^(relay|portal)-/.exec(name)?.[1];
 
 // ---------------------------------------------------------------------------------------------
@@ -407,7 +412,9 @@ export function checkStack(text, { env = {}, stackDir = '.', root = ROOT, releas
     // per customer
     const customer = customerOf(name);
     if (name !== 'edge' && !customer)
-      findings.push(`${at}: name is not <role>-<customer> (relay|portal|postgres|redis)`);
+      findings.push(
+        `${at}: name is not <role>-<customer> (relay|portal|postgres|redis) or postgres-<customer>-standby`,
+      );
     if (customer) {
       const roles = customers.get(customer) ?? new Set();
       roles.add(name.split('-')[0]);
@@ -458,6 +465,39 @@ export function checkStack(text, { env = {}, stackDir = '.', root = ROOT, releas
     if (def?.driver !== 'overlay') findings.push(`networks.${net}: driver is not overlay`);
     if (def?.driver_opts?.encrypted !== 'true' && def?.driver_opts?.encrypted !== true)
       findings.push(`networks.${net}: not encrypted (driver_opts.encrypted)`);
+  }
+
+  // PostgreSQL standbys: of their customer's primary, on another node, and used by the apps.
+  for (const [name, service] of Object.entries(services)) {
+    const c = /^postgres-([a-z][a-z0-9]*)$/.exec(name)?.[1];
+    if (!c || !service || typeof service !== 'object') continue;
+    const standbyName = `postgres-${c}-standby`;
+    const standby = services[standbyName];
+    if (!standby) {
+      if (envOf(service).POSTGRES_SYNCHRONOUS_STANDBY)
+        findings.push(
+          `services.${name}.environment: POSTGRES_SYNCHRONOUS_STANDBY without a ${standbyName} service (every commit would wait for it)`,
+        );
+      continue;
+    }
+    const at = `services.${standbyName}`;
+    if (envOf(standby).POSTGRES_PRIMARY_HOST !== name)
+      findings.push(`${at}.environment: POSTGRES_PRIMARY_HOST is not ${name}`);
+    const where = (svc) => JSON.stringify([...asList(svc.deploy?.placement?.constraints)].sort());
+    if (where(standby) === where(service))
+      findings.push(
+        `${at}.deploy.placement: the same constraints as ${name} (a standby on the primary's node survives nothing)`,
+      );
+    for (const app of ['relay', 'portal']) {
+      const url = envOf(services[`${app}-${c}`] ?? {}).DATABASE_URL ?? '';
+      if (
+        url &&
+        !(url.includes(`${standbyName}:`) && /[?&]target_session_attrs=read-write(&|$)/.test(url))
+      )
+        findings.push(
+          `services.${app}-${c}.environment: DATABASE_URL does not list ${standbyName} with target_session_attrs=read-write (it would never move to the promoted standby)`,
+        );
+    }
   }
 
   // relay: one audit writer per volume

@@ -139,7 +139,11 @@ test('an image without a digest, or with a placeholder digest in a release, is r
 });
 
 test('the relay environment is checked against what the relay reads', () => {
-  const noDb = once(STACK, '      DATABASE_URL: postgres://relay@postgres-alpha:5432/relay\n', '');
+  const noDb = once(
+    STACK,
+    '      DATABASE_URL: postgres://relay@postgres-alpha:5432,postgres-alpha-standby:5432/relay?target_session_attrs=read-write\n',
+    '',
+  );
   expectFinding(check(noDb), /relay-alpha\.environment: DATABASE_URL is required/);
   const typo = once(
     STACK,
@@ -163,6 +167,46 @@ test('the relay environment is checked against what the relay reads', () => {
   expectFinding(
     check(wrongFile),
     /REDIS_URL_FILE=\/run\/secrets\/redis_url is not a secret mounted/,
+  );
+});
+
+test('a PostgreSQL standby copies its own primary, on another node, and the apps can move to it', () => {
+  const wrongPrimary = once(
+    STACK,
+    '      POSTGRES_PRIMARY_HOST: postgres-alpha\n',
+    '      POSTGRES_PRIMARY_HOST: postgres-beta\n',
+  );
+  expectFinding(
+    check(wrongPrimary),
+    /postgres-alpha-standby\.environment: POSTGRES_PRIMARY_HOST is not postgres-alpha/,
+  );
+  const sameNode = once(
+    STACK,
+    '          - node.labels.fluxel.db-alpha-standby == true\n',
+    '          - node.labels.fluxel.db-alpha == true\n',
+  );
+  expectFinding(check(sameNode), /postgres-alpha-standby\.deploy\.placement: the same constraints/);
+  const single = once(
+    STACK,
+    'postgres://portal@postgres-alpha:5432,postgres-alpha-standby:5432/portal?target_session_attrs=read-write',
+    'postgres://portal@postgres-alpha:5432/portal',
+  );
+  expectFinding(
+    check(single),
+    /portal-alpha\.environment: DATABASE_URL does not list postgres-alpha-standby with target_session_attrs=read-write/,
+  );
+  // The standby removed (service, volume, its URLs), the primary still waiting for it.
+  const text = STACK.replace(
+    / {2}# A hot standby of postgres-alpha[\s\S]*?\n\n(?= {2}redis-alpha:)/,
+    '',
+  )
+    .replace('  postgres-alpha-standby-data:\n', '')
+    .replaceAll(',postgres-alpha-standby:5432', '')
+    .replaceAll('?target_session_attrs=read-write', '');
+  assert.ok(!text.includes('postgres-alpha-standby:\n'), 'the standby service was removed');
+  expectFinding(
+    check(text),
+    /postgres-alpha\.environment: POSTGRES_SYNCHRONOUS_STANDBY without a postgres-alpha-standby service/,
   );
 });
 

@@ -71,6 +71,8 @@ relay_db="$(token)"; portal_db="$(token)"; pg_admin="$(token)"; redis_pw="$(toke
 printf '%s' "$relay_db" | put relay_db_password
 printf '%s' "$portal_db" | put portal_db_password
 printf '%s' "$pg_admin" | put postgres_password
+# The standby's streaming-replication role (`replicator`, 10-fluxel-roles.sh).
+token | put postgres_replication_password
 printf 'include /usr/local/etc/redis/base.conf\nrequirepass %s\n' "$redis_pw" | put redis_conf
 printf 'redis://default:%s@redis-%s:6379/0' "$redis_pw" "$customer" | put relay_redis_url
 

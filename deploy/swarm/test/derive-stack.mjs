@@ -37,8 +37,8 @@ export function deriveStack(text, keep, stackDir, options = {}) {
   const stack = parseYaml(text, { version: '1.1', merge: true });
   const services = {};
   keep.forEach((c, i) => {
-    for (const kind of ['relay', 'portal', 'postgres', 'redis']) {
-      const name = `${kind}-${c}`;
+    for (const kind of ['relay', 'portal', 'postgres', 'postgres-standby', 'redis']) {
+      const name = kind === 'postgres-standby' ? `postgres-${c}-standby` : `${kind}-${c}`;
       const svc = structuredClone(stack.services[name]);
       if (!svc) throw new Error(`stack.yml has no service ${name} (add the customer to the stack)`);
       svc.deploy.endpoint_mode = 'dnsrr';
@@ -76,8 +76,8 @@ export function deriveStack(text, keep, stackDir, options = {}) {
       services[name] = svc;
     }
   });
-  // CPU reservations: the stack reserves 1.1 CPU per customer (relay 0.25 per replica, portal
-  // 0.25, PostgreSQL 0.5, Redis 0.1), sized for production nodes. Two customers on this 2-core
+  // CPU reservations: the stack reserves 1.85 CPU per customer (relay 0.25 per replica, portal
+  // 0.25, PostgreSQL and its standby 0.5 each, Redis 0.1), sized for production nodes. Two customers on this 2-core
   // machine reserve more than it has, and Swarm leaves a task pending ("no suitable node
   // (insufficient resources on 1 node)"): scale every reservation by the same factor to fit
   // 90 % of the nodes. Limits are the stack's own.

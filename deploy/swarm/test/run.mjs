@@ -82,8 +82,18 @@ const { values: opts } = parseArgs({
 });
 const customers = String(opts.customers).split(',').filter(Boolean);
 const NODES = Number(opts.nodes);
+if (!Number.isInteger(NODES) || NODES < 3) {
+  // Node 1 is the manager and holds the standbys, node 2 the primaries: a node loss and a
+  // failover need a third node to keep the relays' second replica.
+  console.error(`--nodes must be a whole number ≥ 3, got ${opts.nodes}`);
+  process.exit(2);
+}
 /** Node numbers 1…NODES; node 1 is the manager. */
 const nodes = Array.from({ length: NODES }, (_, i) => i + 1);
+/** Where the customers' PostgreSQL primaries and their standbys run (node labels). */
+const PRIMARY_NODE = Math.min(2, NODES);
+const STANDBY_NODE = 1;
+const DB_NODES = [...new Set([STANDBY_NODE, PRIMARY_NODE])];
 
 /** One row per check: what, ok, figure, seconds. */
 const rows = [];
@@ -101,10 +111,10 @@ for (const signal of ['SIGTERM', 'SIGINT'])
     interrupted.abort(new Error(`interrupted by ${signal}`));
   });
 
-function sh(cmd, args, { input, quiet = false, check = true, cleanup = false } = {}) {
+function sh(cmd, args, { input, quiet = false, check = true, cleanup = false, dockerHost } = {}) {
   if (interrupted.signal.aborted && !cleanup) throw interrupted.signal.reason;
   const res = spawnSync(cmd, args, {
-    env,
+    env: dockerHost ? { ...env, DOCKER_HOST: dockerHost } : env,
     input,
     encoding: 'utf8',
     stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', quiet ? 'pipe' : 'inherit'],
@@ -269,6 +279,19 @@ function probe(container, host, port, kind) {
     ? on(container.node, ['exec', container.id, 'node', ...args], { quiet: true, check: false })
     : sh(process.execPath, args, { quiet: true, check: false });
   return out.trim().split('\n').pop() || 'no answer';
+}
+
+/**
+ * `sql` run by psql as the superuser over the Unix socket inside a PostgreSQL container, in
+ * database `db`: its output (unaligned, tuples only), trimmed. `check`: throw on failure
+ * (else the failure's output is returned).
+ */
+function psql(container, db, sql, check = true) {
+  return on(
+    container.node,
+    ['exec', container.id, 'psql', '-U', 'postgres', '-d', db, '-XAtc', sql],
+    { quiet: true, check },
+  ).trim();
 }
 
 /**
@@ -446,8 +469,8 @@ async function waitHealthy(services, timeoutMs) {
   throw new Error(`not healthy in ${timeoutMs / 1000} s: ${last}`);
 }
 
-/** The relay tasks of a service meant to run: `[{ node, state }]` (node by hostname). */
-function relayTasks(service) {
+/** The tasks of a service meant to run: `[{ node, state }]` (node by hostname). */
+function runningTasks(service) {
   return swarm(
     [
       'service',
@@ -634,7 +657,7 @@ async function main() {
     return nodes.map((n) => `${nodeName(n)} ${nodeAddress(n)}`).join(', ');
   });
   await step('images into the nodes (docker save, docker load: no registry)', async () => {
-    // PostgreSQL runs where its volume is (node 1, label fluxel.db-<customer>): only there.
+    // PostgreSQL runs where its volumes are (node 2 the primaries, node 1 the standbys).
     const app = [...new Set(Object.values(images))].filter(
       (r) => r !== images.FLUXEL_POSTGRES_IMAGE,
     );
@@ -644,9 +667,9 @@ async function main() {
     const load = (n, tar) =>
       shAsync('/usr/local/bin/docker', ['--host', nodeSocket(WORK, n), 'load', '-q', '-i', tar]);
     await Promise.all(nodes.map((n) => load(n, tars.app)));
-    await load(1, tars.db);
+    await Promise.all(DB_NODES.map((n) => load(n, tars.db)));
     const mb = (tar) => (statSync(tar).size / 1e6).toFixed(0);
-    const figure = `${app.length} images (${mb(tars.app)} MB) into ${NODES} nodes, PostgreSQL (${mb(tars.db)} MB) into ${nodeName(1)}`;
+    const figure = `${app.length} images (${mb(tars.app)} MB) into ${NODES} nodes, PostgreSQL (${mb(tars.db)} MB) into ${DB_NODES.map(nodeName).join(' and ')}`;
     for (const tar of Object.values(tars)) rmSync(tar, { force: true });
     return figure;
   });
@@ -699,9 +722,12 @@ async function main() {
     );
     const set = [];
     for (const n of nodes) {
-      // Every node is an app node in its own zone; node 1 (the manager) keeps the databases.
+      // Every node is an app node in its own zone. The primaries run on a worker (node 2), so
+      // losing their node leaves the swarm its manager; the standbys on node 1 (the manager).
       const labels = ['fluxel.tier=app', `fluxel.zone=z${n}`];
-      if (n === 1) labels.push('fluxel.edge=true', ...customers.map((c) => `fluxel.db-${c}=true`));
+      if (n === PRIMARY_NODE) labels.push(...customers.map((c) => `fluxel.db-${c}=true`));
+      if (n === STANDBY_NODE)
+        labels.push('fluxel.edge=true', ...customers.map((c) => `fluxel.db-${c}-standby=true`));
       swarm(['node', 'update', ...labels.flatMap((l) => ['--label-add', l]), ids[nodeName(n)]], {
         quiet: true,
       });
@@ -781,6 +807,13 @@ async function main() {
     );
     return customers.map((c, i) => `${c} ${NODE_GATEWAY}:${MAIL_PORT_BASE + i}`).join(', ');
   });
+  const services = customers.flatMap((c) => [
+    `postgres-${c}`,
+    `postgres-${c}-standby`,
+    `redis-${c}`,
+    `relay-${c}`,
+    `portal-${c}`,
+  ]);
   const stackFile = join(WORK, 'stack.yml');
   await step('stack deploy (derived from deploy/swarm/stack.yml)', () => {
     writeFileSync(
@@ -801,7 +834,7 @@ async function main() {
     swarm(['stack', 'deploy', '--resolve-image', 'never', '-c', stackFile, STACK], {
       quiet: true,
     });
-    return `${customers.length * 4} services`;
+    return `${services.length} services`;
   });
   await step('balancer on the host (the edge stand-in, TCP, health-checked)', async () => {
     const routes = Object.fromEntries(
@@ -815,16 +848,13 @@ async function main() {
     await startHelper('balancer', [join(HERE, 'balancer.mjs'), JSON.stringify(routes)]);
     return Object.keys(routes).join(', ');
   });
-  const services = customers.flatMap((c) =>
-    ['postgres', 'redis', 'relay', 'portal'].map((k) => `${k}-${c}`),
-  );
   await step('every service healthy', async () => {
     const started = Date.now();
     await waitHealthy(services, 10 * 60_000);
     const where = customers
       .map(
         (c) =>
-          `relay-${c} on ${relayTasks(`relay-${c}`)
+          `relay-${c} on ${runningTasks(`relay-${c}`)
             .map((t) => t.node)
             .join(' + ')}`,
       )
@@ -884,26 +914,28 @@ async function main() {
         const [relay] = containersOf(`relay-${c}`);
         if (!relay) throw new Error(`relay-${c} has no running container`);
         const seen = [];
-        for (const [kind, port] of [
-          ['postgres', 5432],
-          ['redis', 6379],
+        for (const [kind, suffix, port] of [
+          ['postgres', '', 5432],
+          ['postgres', '-standby', 5432],
+          ['redis', '', 6379],
         ]) {
-          const own = probe(relay, `${kind}-${c}`, port, kind);
-          if (own !== 'answered')
+          const [own, other] = [`${kind}-${c}${suffix}`, `${kind}-${o}${suffix}`];
+          const reached = probe(relay, own, port, kind);
+          if (reached !== 'answered')
             throw new Error(
-              `${c}'s relay cannot reach its own ${kind}-${c}:${port} (${own}): the probe proves nothing`,
+              `${c}'s relay cannot reach its own ${own}:${port} (${reached}): the probe proves nothing`,
             );
-          const byName = probe(relay, `${kind}-${o}`, port, kind);
-          if (byName === 'answered') throw new Error(`${kind}-${o}:${port} reachable by name`);
-          const [target] = containersOf(`${kind}-${o}`);
-          if (!target) throw new Error(`${kind}-${o} has no running container`);
+          const byName = probe(relay, other, port, kind);
+          if (byName === 'answered') throw new Error(`${other}:${port} reachable by name`);
+          const [target] = containersOf(other);
+          if (!target) throw new Error(`${other} has no running container`);
           for (const [network, ip] of Object.entries(addressesOf(target))) {
             const byIp = probe(relay, ip, port, kind);
             if (byIp === 'answered')
-              throw new Error(`${kind}-${o} reachable at ${ip}:${port} (${network})`);
-            seen.push(`${kind} ${ip} ${byIp}`);
+              throw new Error(`${other} reachable at ${ip}:${port} (${network})`);
+            seen.push(`${other} ${ip} ${byIp}`);
           }
-          seen.unshift(`${kind}-${o} by name ${byName}`);
+          seen.unshift(`${other} by name ${byName}`);
         }
         return seen.join('; ');
       });
@@ -996,12 +1028,102 @@ async function main() {
       await sleep(5000);
       const r = await run.stop();
       if (r.delivered !== r.records || r.duplicated !== 0) throw new Error(storyFigures(r));
-      const now = relayTasks(relay0);
+      const now = runningTasks(relay0);
       return `update ${state} in ${updateS.toFixed(0)} s (2 replicas, stop-first, the stack's delay and monitor); ${storyFigures(r)}; relay on ${now.map((t) => t.node).join(' + ')}`;
     },
   );
+  await step(
+    `PostgreSQL failover: the primaries' node killed while ${c0}'s agent sends; standbys promoted (failover.sh)`,
+    async () => {
+      const [primary] = containersOf(`postgres-${c0}`);
+      if (!primary) throw new Error(`postgres-${c0} has no running container`);
+      const victimName = nodeName(primary.node);
+      // Before: each primary has its standby attached synchronously.
+      for (const c of customers) {
+        const [p] = containersOf(`postgres-${c}`);
+        const replication = p
+          ? psql(
+              p,
+              'postgres',
+              "SELECT application_name || ' ' || sync_state FROM pg_stat_replication",
+            )
+          : '';
+        if (replication !== 'standby sync')
+          throw new Error(
+            `postgres-${c}: replication before the failover is "${replication}", not "standby sync"`,
+          );
+      }
+      const run = storyUnderWay(c0, 0, issueLicense(c0).key, 25);
+      await run.sending;
+      await sleep(5000);
+      const killed = Date.now();
+      // A power cut on the primaries' node (and whatever else runs there).
+      docker(['kill', victimName], { quiet: true });
+      // The operator's cue: Swarm marks the node down. Then the failover, per customer.
+      await until(
+        () =>
+          swarm(['node', 'inspect', '--format', '{{.Status.State}}', victimName], {
+            quiet: true,
+            check: false,
+          }).trim() === 'down',
+        120_000,
+        `${victimName} not marked down`,
+      );
+      const downS = (Date.now() - killed) / 1000;
+      for (const c of customers)
+        sh(join(ROOT, 'deploy/swarm/failover.sh'), [c, STACK], {
+          quiet: true,
+          dockerHost: nodeSocket(WORK, 1),
+        });
+      const promoted = {};
+      for (const c of customers)
+        promoted[c] = await until(
+          () => {
+            const [standby] = containersOf(`postgres-${c}-standby`);
+            if (!standby) return undefined;
+            const recovery = psql(standby, 'postgres', 'SELECT pg_is_in_recovery()', false);
+            return recovery === 'f' ? { ...standby, s: (Date.now() - killed) / 1000 } : undefined;
+          },
+          180_000,
+          `postgres-${c}-standby not promoted`,
+          2000,
+        );
+      // The relays find the promoted server by themselves; the agent's retries carry the
+      // records that failed meanwhile.
+      await sleep(15_000);
+      const r = await run.stop();
+      if (r.delivered !== r.records || r.duplicated !== 0) throw new Error(storyFigures(r));
+      // Nothing acknowledged lost: every record the relay acknowledged has its delivered
+      // idempotency record on the promoted server.
+      const kept = Number(
+        psql(
+          promoted[c0],
+          'relay',
+          `SELECT count(*) FROM relay.relay_idempotency WHERE license_id = '${r.licenseId}' AND state = 'delivered'`,
+        ),
+      );
+      if (kept !== r.records)
+        throw new Error(`${kept} of ${r.records} acknowledged records on the promoted server`);
+      docker(['start', victimName], { quiet: true });
+      await until(
+        () =>
+          swarm(['node', 'inspect', '--format', '{{.Status.State}}', victimName], {
+            quiet: true,
+            check: false,
+          }).trim() === 'ready',
+        120_000,
+        `${victimName} did not come back`,
+      );
+      // Fenced: the old primaries stay stopped with their node back (no second primary).
+      await sleep(10_000);
+      const old = customers.flatMap((c) => containersOf(`postgres-${c}`));
+      if (old.length) throw new Error(`an old primary runs again: ${JSON.stringify(old)}`);
+      const when = customers.map((c) => `${c} ${promoted[c].s.toFixed(0)} s`).join(', ');
+      return `${victimName} killed (primaries of ${customers.join(', ')}, standby sync before); marked down after ${downS.toFixed(0)} s, failover.sh then; standbys writable after the kill: ${when}; ${storyFigures(r)}; longest wait for an acknowledgement ${(r.longestStallMs / 1000).toFixed(0)} s; ${kept}/${r.records} acknowledged records on the promoted server; ${victimName} back, old primaries fenced`;
+    },
+  );
   await step(`${c0}: a node running a relay killed while an agent sends`, async () => {
-    const before = relayTasks(relay0);
+    const before = runningTasks(relay0);
     const victimName = before.map((t) => t.node).find((name) => name !== nodeName(1));
     if (!victimName) throw new Error(`no relay of ${c0} on a worker: ${JSON.stringify(before)}`);
     const alsoThere = swarm(
@@ -1020,7 +1142,7 @@ async function main() {
     docker(['kill', victimName], { quiet: true });
     const rescheduled = await until(
       () => {
-        const tasks = relayTasks(relay0);
+        const tasks = runningTasks(relay0);
         const running = tasks.filter((t) => t.node !== victimName && /^Running/.test(t.state));
         return running.length >= 2 ? running : undefined;
       },

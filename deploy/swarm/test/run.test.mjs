@@ -18,13 +18,15 @@ const cpusReserved = (stack) =>
     0,
   );
 
-test("the chosen customers' four services, dnsrr, the relay published in host mode", () => {
+test("the chosen customers' five services, dnsrr, the relay published in host mode", () => {
   const stack = derive(['alpha', 'beta']);
   assert.deepEqual(Object.keys(stack.services).sort(), [
     'portal-alpha',
     'portal-beta',
     'postgres-alpha',
+    'postgres-alpha-standby',
     'postgres-beta',
+    'postgres-beta-standby',
     'redis-alpha',
     'redis-beta',
     'relay-alpha',

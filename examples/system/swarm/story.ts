@@ -19,7 +19,9 @@
  *    `--rate` records per second until that file exists (at least `--records`), and
  *    `--retry-ms` retries a failed send with the same key, as an agent's outbox does, for that
  *    long: a relay that died with the send in flight leaves it pending for its lease (60 s),
- *    then a retry takes it over. Prints `{"phase":"sending"}` once the first send succeeded.
+ *    then a retry takes it over. Prints `{"phase":"sending"}` once the first send succeeded;
+ *    reports the longest wait for an acknowledgement (`longestStallMs`: the outage as the
+ *    agent saw it).
  * 4. A signed payment webhook to the connection's hook URL at the relay is held in the
  *    mailbox; the device picks it up (long-poll) and acknowledges it; a second pickup is empty.
  *
@@ -126,6 +128,9 @@ async function main(): Promise<Record<string, unknown>> {
     const failures: string[] = [];
     let retries = 0;
     let announced = false;
+    // The longest time the agent waited for the next acknowledgement while sending.
+    let lastAckAt = sendStarted;
+    let longestStallMs = 0;
     const sendOne = async (i: number): Promise<void> => {
       const deadline = Date.now() + retryMs;
       for (let attempt = 1; ; attempt++) {
@@ -135,6 +140,9 @@ async function main(): Promise<Record<string, unknown>> {
           body: { operation: 'order.status', payload: { order: `A-${i}`, status: 'shipped' } },
         });
         if (sent.ok) {
+          const now = Date.now();
+          longestStallMs = Math.max(longestStallMs, now - lastAckAt);
+          lastAckAt = now;
           if (!announced) {
             announced = true;
             console.log(JSON.stringify({ phase: 'sending' }));
@@ -199,6 +207,7 @@ async function main(): Promise<Record<string, unknown>> {
       duplicated,
       retries,
       replayedByCounterpart: counterpart.replayed,
+      longestStallMs,
       sendsPerSecond: Math.round((records / sendMs) * 1000),
       webhookToPickupMs: pickedMs,
     };
