@@ -117,3 +117,32 @@ export function deriveStack(text, keep, stackDir, options = {}) {
     secrets: pick(stack.secrets, used('secrets')),
   });
 }
+
+/**
+ * A one-service stack beside the deployed one (`stackName`, whose derived file is `text`): the
+ * customer's relay as deployed, but with its standby alone as its database
+ * (`postgres-<c>-standby`, a hot standby: read-only), to show that a relay started there waits
+ * for a promotion and says so instead of failing its migrations. It joins the deployed stack's
+ * networks (external, by their full names) and secrets; its audit directory is a tmpfs (no
+ * volume to clean up), nothing is published and no health check restarts it.
+ */
+export function deriveStandbyProbe(text, customer, stackName) {
+  const stack = parseYaml(text, { version: '1.1', merge: true });
+  const name = `relay-${customer}`;
+  const svc = structuredClone(stack.services[name]);
+  if (!svc) throw new Error(`the stack has no service ${name}`);
+  svc.environment.DATABASE_URL = `postgres://relay@postgres-${customer}-standby:5432/relay`;
+  delete svc.ports;
+  svc.healthcheck = { disable: true };
+  svc.deploy = { ...svc.deploy, replicas: 1 };
+  delete svc.deploy.update_config;
+  delete svc.deploy.rollback_config;
+  svc.volumes = (svc.volumes ?? []).map((v) =>
+    v.type === 'volume' ? { type: 'tmpfs', target: v.target, tmpfs: { size: 16777216 } } : v,
+  );
+  const networks = Object.fromEntries(
+    svc.networks.map((n) => [n, { external: true, name: `${stackName}_${n}` }]),
+  );
+  const secrets = Object.fromEntries(svc.secrets.map((s) => [s.source, { external: true }]));
+  return stringifyYaml({ services: { [name]: svc }, networks, secrets });
+}

@@ -50,6 +50,7 @@ import { parseArgs } from 'node:util';
 import {
   COUNTERPART_PORT_BASE,
   deriveStack,
+  deriveStandbyProbe,
   MAIL_PORT_BASE,
   PORTAL_PORT_BASE,
   RELAY_PORT_BASE,
@@ -980,6 +981,46 @@ async function main() {
     if (published.length) throw new Error(`published: ${published.map(([s]) => s).join(', ')}`);
     return 'none';
   });
+
+  await step(
+    `${customers[0]}: a relay started against the standby alone waits for a promotion, saying why`,
+    async () => {
+      const c = customers[0];
+      const file = join(WORK, 'standby-probe.yml');
+      writeFileSync(file, deriveStandbyProbe(readFileSync(stackFile, 'utf8'), c, STACK));
+      swarm(['stack', 'deploy', '--resolve-image', 'never', '-c', file, 'probe'], { quiet: true });
+      try {
+        const logs = () =>
+          sh('sh', ['-c', `docker service logs --raw probe_relay-${c} 2>&1`], {
+            quiet: true,
+            check: false,
+            dockerHost: nodeSocket(WORK, 1),
+          });
+        const said = await until(
+          () =>
+            logs()
+              .split('\n')
+              .find((l) => l.includes('database is read-only')),
+          180_000,
+          `probe_relay-${c} did not say it waits for a read-only database`,
+          2000,
+        );
+        // Still waiting, not failed: its task runs and has not been restarted.
+        const tasks = swarm(
+          ['service', 'ps', '--format', '{{.CurrentState}}', `probe_relay-${c}`],
+          { quiet: true },
+        )
+          .trim()
+          .split('\n');
+        if (tasks.length !== 1 || !/^Running/.test(tasks[0]))
+          throw new Error(`probe_relay-${c} tasks: ${tasks.join('; ')}`);
+        if (/could not start|migrat/i.test(logs())) throw new Error(logs().slice(-500));
+        return `"${said.trim()}"; its task still running, no migration tried`;
+      } finally {
+        swarm(['stack', 'rm', 'probe'], { quiet: true, check: false });
+      }
+    },
+  );
 
   // Disturbances, with customer 0's agent sending throughout (25 records/s, each failed send
   // retried with its key as an outbox does).

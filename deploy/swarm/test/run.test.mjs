@@ -6,7 +6,7 @@ import { dirname, join, resolve } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
-import { deriveStack } from './derive-stack.mjs';
+import { deriveStack, deriveStandbyProbe } from './derive-stack.mjs';
 
 const SWARM = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const text = readFileSync(join(SWARM, 'stack.yml'), 'utf8');
@@ -92,4 +92,20 @@ test("on three nodes: two relay replicas, at most one per node, on any node (a l
   assert.equal(one.networks['alpha-db'].driver_opts.encrypted, 'true');
   assert.equal(three.networks['alpha-db'].internal, true);
   assert.deepEqual(three.networks['alpha-edge'].ipam, one.networks['alpha-edge'].ipam);
+});
+
+test('the standby probe: the relay as deployed, on its standby alone, nothing published or kept', () => {
+  const derived = deriveStack(text, ['alpha'], SWARM);
+  const probe = parse(deriveStandbyProbe(derived, 'alpha', 'fluxel'), { version: '1.1' });
+  const relay = probe.services['relay-alpha'];
+  assert.equal(
+    relay.environment.DATABASE_URL,
+    'postgres://relay@postgres-alpha-standby:5432/relay',
+  );
+  assert.equal(relay.ports, undefined);
+  assert.deepEqual(relay.healthcheck, { disable: true });
+  assert.equal(relay.volumes.filter((v) => v.type === 'volume').length, 0);
+  assert.deepEqual(probe.networks['alpha-db'], { external: true, name: 'fluxel_alpha-db' });
+  assert.deepEqual(probe.secrets.alpha_relay_kek, { external: true });
+  assert.equal(relay.environment.RELAY_ADMIN_TOKEN_FILE, '/run/secrets/relay_admin_token');
 });
