@@ -33,21 +33,31 @@ const SESSION_ATTRS: readonly string[] = ['any', 'read-write'];
  * per server. A string with one host and no `target_session_attrs` comes back as it is.
  */
 export function postgresTargets(url: string): PostgresTargets {
-  const m = /^(postgres(?:ql)?:\/\/)([^@/?#]*@)?([^/?#]*)([^?#]*)(\?[^#]*)?(#.*)?$/.exec(url);
-  if (!m)
+  const scheme = ['postgres://', 'postgresql://'].find((x) => url.startsWith(x));
+  if (!scheme)
     throw new Error(
       'DATABASE_URL is not a postgres:// connection string (postgres://user@host:5432/database)',
     );
-  const [, scheme, userinfo = '', hostList = '', path = '', query = ''] = m as unknown as string[];
-  const params = new URLSearchParams(query ?? '');
+  // scheme, userinfo@, host list, /path, ?query (a #fragment is dropped, as libpq does)
+  const rest = url.slice(scheme.length).split('#')[0] as string;
+  const q = rest.indexOf('?');
+  const beforeQuery = q < 0 ? rest : rest.slice(0, q);
+  const query = q < 0 ? '' : rest.slice(q);
+  const slash = beforeQuery.indexOf('/');
+  const authority = slash < 0 ? beforeQuery : beforeQuery.slice(0, slash);
+  const path = slash < 0 ? '' : beforeQuery.slice(slash);
+  const at = authority.lastIndexOf('@');
+  const userinfo = authority.slice(0, at + 1);
+  const hostList = authority.slice(at + 1);
+  const params = new URLSearchParams(query);
   const attrs = params.get('target_session_attrs') ?? 'any';
   if (!SESSION_ATTRS.includes(attrs))
     throw new Error(
       `target_session_attrs must be "any" or "read-write", got ${JSON.stringify(attrs)}`,
     );
   params.delete('target_session_attrs');
-  const rest = params.toString();
-  const hosts = (hostList as string).split(',');
+  const others = params.toString();
+  const hosts = hostList.split(',');
   if (hosts.some((h) => h === ''))
     throw new Error(
       'DATABASE_URL names an empty host: list servers as host:port,host:port (e.g. postgres-a:5432,postgres-b:5432)',
@@ -60,7 +70,7 @@ export function postgresTargets(url: string): PostgresTargets {
         `DATABASE_URL names ${JSON.stringify(s)}: list servers as host:port,host:port`,
       );
   return {
-    urls: servers.map((s) => `${scheme}${userinfo}${s}${path}${rest ? `?${rest}` : ''}`),
+    urls: servers.map((s) => `${scheme}${userinfo}${s}${path}${others ? `?${others}` : ''}`),
     servers,
     sessionAttrs: attrs as TargetSessionAttrs,
   };

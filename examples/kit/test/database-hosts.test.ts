@@ -127,8 +127,9 @@ describe.skipIf(skip)('several servers, on the machine PostgreSQL', () => {
     const error = await locateServer(pg.Client, postgresTargets(url)).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(DatabaseReadOnly);
     const waits: string[] = [];
+    // A bound above one attempt's time on a loaded machine (two connections each).
     const gaveUp = await untilDatabaseReady(() => openDatabase({ url }), {
-      boundMs: 200,
+      boundMs: 2000,
       firstDelayMs: 20,
       onWait: (w) => waits.push(w.reason),
     }).catch((e: unknown) => e);
