@@ -215,6 +215,17 @@ function httpsGet(port, path, ca) {
   });
 }
 
+/** The state Swarm reports for the node `name` (`ready`, `down`, …; '' when unknown). */
+const nodeState = (name) =>
+  swarm(['node', 'inspect', '--format', '{{.Status.State}}', name], {
+    quiet: true,
+    check: false,
+  }).trim();
+
+/** Waits up to `ms` until Swarm reports the node `name` in `state`. */
+const untilNodeState = (name, state, ms) =>
+  until(() => nodeState(name) === state, ms, `${name} not ${state}`);
+
 /** Nodes whose engine answers (a killed node does not). */
 function liveNodes() {
   return nodes.filter(
@@ -1101,15 +1112,7 @@ async function main() {
       // A power cut on the primaries' node (and whatever else runs there).
       docker(['kill', victimName], { quiet: true });
       // The operator's cue: Swarm marks the node down. Then the failover, per customer.
-      await until(
-        () =>
-          swarm(['node', 'inspect', '--format', '{{.Status.State}}', victimName], {
-            quiet: true,
-            check: false,
-          }).trim() === 'down',
-        120_000,
-        `${victimName} not marked down`,
-      );
+      await untilNodeState(victimName, 'down', 120_000);
       const downS = (Date.now() - killed) / 1000;
       for (const c of customers)
         sh(join(ROOT, 'deploy/swarm/failover.sh'), [c, STACK], {
@@ -1146,15 +1149,7 @@ async function main() {
       if (kept !== r.records)
         throw new Error(`${kept} of ${r.records} acknowledged records on the promoted server`);
       docker(['start', victimName], { quiet: true });
-      await until(
-        () =>
-          swarm(['node', 'inspect', '--format', '{{.Status.State}}', victimName], {
-            quiet: true,
-            check: false,
-          }).trim() === 'ready',
-        120_000,
-        `${victimName} did not come back`,
-      );
+      await untilNodeState(victimName, 'ready', 120_000);
       // Fenced: the old primaries stay stopped with their node back (no second primary).
       await sleep(10_000);
       const old = customers.flatMap((c) => containersOf(`postgres-${c}`));
@@ -1194,20 +1189,10 @@ async function main() {
     await sleep(10_000);
     const r = await run.stop();
     if (r.delivered !== r.records || r.duplicated !== 0) throw new Error(storyFigures(r));
-    const downS = swarm(['node', 'inspect', '--format', '{{.Status.State}}', victimName], {
-      quiet: true,
-    }).trim();
+    const downS = nodeState(victimName);
     // The node comes back with its volumes: the killed relay's audit log is on it.
     docker(['start', victimName], { quiet: true });
-    await until(
-      () =>
-        swarm(['node', 'inspect', '--format', '{{.Status.State}}', victimName], {
-          quiet: true,
-          check: false,
-        }).trim() === 'ready',
-      120_000,
-      `${victimName} did not come back`,
-    );
+    await untilNodeState(victimName, 'ready', 120_000);
     return `${victimName} killed (it ran ${alsoThere.join(', ')}; marked ${downS}); ${relay0} running again on ${rescheduled.map((t) => t.node).join(' + ')} ${rescheduleS.toFixed(0)} s after the kill; ${storyFigures(r)}; ${victimName} back`;
   });
   for (const c of customers)

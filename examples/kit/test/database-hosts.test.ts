@@ -7,43 +7,13 @@
  * answering (its node lost, no reset) held every query for the kernel's TCP timeout.
  * The standby itself (hot standby, promotion) is exercised by `pnpm test:swarm`.
  */
-import { createServer } from 'node:net';
 import { proxyInFrontOf } from '@fluxel/internal/tcp-proxy';
-import { missingDependency, READY_BOUND_MS } from '@fluxel/internal/testing';
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import { openDatabase } from '../src/database.ts';
 import { locateServer, postgresTargets } from '../src/database-hosts.ts';
 import { DatabaseReadOnly, databaseWaitReason, untilDatabaseReady } from '../src/database-start.ts';
-
-const POSTGRES_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
-
-async function reachable(): Promise<boolean> {
-  const probe = new pg.Client({
-    connectionString: POSTGRES_URL,
-    connectionTimeoutMillis: READY_BOUND_MS,
-  });
-  try {
-    await probe.connect();
-    return true;
-  } catch {
-    return false;
-  } finally {
-    await probe.end().catch(() => {});
-  }
-}
-const skip = (await reachable())
-  ? undefined
-  : missingDependency(`PostgreSQL at ${POSTGRES_URL}`, 'start PostgreSQL or set DATABASE_URL');
-
-/** A port nothing listens on (taken, then freed). */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
-  const { port } = server.address() as { port: number };
-  await new Promise((done) => server.close(done));
-  return port;
-}
+import { closedPort, POSTGRES_URL, skipWithoutPostgres } from './machine-postgres.ts';
 
 /** `POSTGRES_URL` with its host replaced by the list `servers`, and `extra` parameters. */
 function listing(servers: string[], extra: Record<string, string> = {}): string {
@@ -105,7 +75,7 @@ describe('postgresTargets', () => {
   });
 });
 
-describe.skipIf(skip)('several servers, on the machine PostgreSQL', () => {
+describe.skipIf(skipWithoutPostgres)('several servers, on the machine PostgreSQL', () => {
   it('passes over a server that refuses connections', async () => {
     const down = `127.0.0.1:${await closedPort()}`;
     const targets = postgresTargets(listing([down, machine()]));

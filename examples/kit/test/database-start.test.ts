@@ -5,9 +5,7 @@
  * once; the bound and its message; and the regression behind it: a connection that died while
  * `exclusive()` held it killed the process (it had no 'error' listener).
  */
-import { createServer } from 'node:net';
 import { proxyInFrontOf } from '@fluxel/internal/tcp-proxy';
-import { missingDependency, READY_BOUND_MS } from '@fluxel/internal/testing';
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import { openDatabase } from '../src/database.ts';
@@ -19,35 +17,7 @@ import {
   refuseStandby,
   untilDatabaseReady,
 } from '../src/database-start.ts';
-
-const POSTGRES_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
-
-async function reachable(): Promise<boolean> {
-  const probe = new pg.Client({
-    connectionString: POSTGRES_URL,
-    connectionTimeoutMillis: READY_BOUND_MS,
-  });
-  try {
-    await probe.connect();
-    return true;
-  } catch {
-    return false;
-  } finally {
-    await probe.end().catch(() => {});
-  }
-}
-const skip = (await reachable())
-  ? undefined
-  : missingDependency(`PostgreSQL at ${POSTGRES_URL}`, 'start PostgreSQL or set DATABASE_URL');
-
-/** A port nothing listens on (taken, then freed). */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
-  const { port } = server.address() as { port: number };
-  await new Promise((done) => server.close(done));
-  return port;
-}
+import { closedPort, POSTGRES_URL, skipWithoutPostgres } from './machine-postgres.ts';
 
 /** What `fn` threw. */
 async function thrown(fn: () => Promise<unknown>): Promise<unknown> {
@@ -152,7 +122,7 @@ describe('untilDatabaseReady', () => {
   });
 });
 
-describe.skipIf(skip)('on the machine PostgreSQL', () => {
+describe.skipIf(skipWithoutPostgres)('on the machine PostgreSQL', () => {
   it('waits on a read-only server (25006) and says it is read-only when it gives up', async () => {
     const waits: DatabaseWait[] = [];
     const error = await thrown(() =>
