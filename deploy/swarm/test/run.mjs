@@ -29,12 +29,15 @@
  *    counterpart stand-in, a signed webhook held, picked up and acked); the portal's first
  *    administrator (the invitation mailed to the SMTP sink on the host, mail-sink.ts; TOTP
  *    enrolled, then a sign-in with password and TOTP: portal-signin.ts); customer isolation
- *    (each relay reaches its own PostgreSQL and Redis, not another customer's, by name or by
+ *    (each relay reaches its own PostgreSQL, standby and Redis, not another customer's, by name or by
  *    address; none of them is reachable from the host or on a node's address); no PostgreSQL
- *    or Redis port published; a rolling update of the relay (`docker service update --image`)
- *    while an agent sends; a node running a relay killed while an agent sends (the task
- *    rescheduled, every record delivered once, the node back, every relay audit log on every
- *    node verified).
+ *    or Redis port published; a relay started against the standby alone (it waits for a
+ *    promotion, saying so); a rolling update of the relay (`docker service update --image`)
+ *    while an agent sends; PostgreSQL failover (the primaries' node killed while an agent
+ *    sends, deploy/swarm/failover.sh once Swarm marks it down: every record delivered once,
+ *    every acknowledged record on the promoted server, the old primaries fenced); a node
+ *    running a relay killed while an agent sends (the task rescheduled, every record
+ *    delivered once, the node back, every relay audit log on every node verified).
  * A summary table goes to stdout and to $FLUXEL_SWARM_WORK/report.txt. Everything started is
  * stopped at the end, on failure too (`--keep` leaves the engine and the nodes running for
  * debugging; `engine.sh stop` ends the engine; `--no-build` reuses the images of the last
