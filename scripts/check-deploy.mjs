@@ -60,9 +60,9 @@ const STACK_TOP_LEVEL = new Set([
   'configs',
 ]);
 
-/** Variables the deployment's own runtime reads (deploy/docker/*). None since the audit
- * store's lock needs no clearing (FLUXEL_CLEAR_STALE_LOCK is gone, gap 9). */
-const RUNTIME_ENV = new Set([]);
+/** Variables the deployment's own runtime reads (deploy/docker/*): Node.js itself (extra CA
+ * certificates: the customer's internal CA for rediss://). */
+const RUNTIME_ENV = new Set(['NODE_EXTRA_CA_CERTS']);
 /**
  * Read by libraries rather than the apps' sources: node-postgres, and the AWS SDK's KMS client
  * (credentials, endpoint, retries; with `RELAY_KMS_KEY_ID` / `PORTAL_KMS_KEY_ID`). The apps
@@ -543,6 +543,18 @@ function checkAppEnv(app, at, service, readBySource, findings) {
     findings.push(
       `${at}.environment: DATABASE_URL carries a password in plain text; use PGPASSWORD_FILE`,
     );
+  // TLS to PostgreSQL, verified: on hosts without ESP the overlays carry it in the clear.
+  if (env.DATABASE_URL) {
+    const params = new URLSearchParams(env.DATABASE_URL.split('?')[1] ?? '');
+    if (params.get('sslmode') !== 'verify-full')
+      findings.push(
+        `${at}.environment: DATABASE_URL without sslmode=verify-full (add it, with sslrootcert=<the customer's internal CA>)`,
+      );
+    else if (!secretPaths.has(params.get('sslrootcert') ?? ''))
+      findings.push(
+        `${at}.environment: DATABASE_URL's sslrootcert is not a secret mounted in the service`,
+      );
+  }
   for (const [n, v] of Object.entries(spec.values)) {
     if (!readBySource.has(n)) continue; // not (or no longer) read: nothing to pin
     if (String(env[n]) !== v) findings.push(`${at}.environment: ${n} must be "${v}" in production`);

@@ -141,7 +141,7 @@ test('an image without a digest, or with a placeholder digest in a release, is r
 test('the relay environment is checked against what the relay reads', () => {
   const noDb = once(
     STACK,
-    '      DATABASE_URL: postgres://relay@postgres-alpha:5432,postgres-alpha-standby:5432/relay?target_session_attrs=read-write\n',
+    '      DATABASE_URL: postgres://relay@postgres-alpha:5432,postgres-alpha-standby:5432/relay?target_session_attrs=read-write&sslmode=verify-full&sslrootcert=/data/tls/ca.pem\n',
     '',
   );
   expectFinding(check(noDb), /relay-alpha\.environment: DATABASE_URL is required/);
@@ -188,8 +188,8 @@ test('a PostgreSQL standby copies its own primary, on another node, and the apps
   expectFinding(check(sameNode), /postgres-alpha-standby\.deploy\.placement: the same constraints/);
   const single = once(
     STACK,
-    'postgres://portal@postgres-alpha:5432,postgres-alpha-standby:5432/portal?target_session_attrs=read-write',
-    'postgres://portal@postgres-alpha:5432/portal',
+    'postgres://portal@postgres-alpha:5432,postgres-alpha-standby:5432/portal?target_session_attrs=read-write&',
+    'postgres://portal@postgres-alpha:5432/portal?',
   );
   expectFinding(
     check(single),
@@ -202,11 +202,21 @@ test('a PostgreSQL standby copies its own primary, on another node, and the apps
   )
     .replace('  postgres-alpha-standby-data:\n', '')
     .replaceAll(',postgres-alpha-standby:5432', '')
-    .replaceAll('?target_session_attrs=read-write', '');
+    .replaceAll('target_session_attrs=read-write&', '');
   assert.ok(!text.includes('postgres-alpha-standby:\n'), 'the standby service was removed');
   expectFinding(
     check(text),
     /postgres-alpha\.environment: POSTGRES_SYNCHRONOUS_STANDBY without a postgres-alpha-standby service/,
+  );
+});
+
+test('the apps reach PostgreSQL over verified TLS, with a CA they have', () => {
+  const plain = once(STACK, '&sslmode=verify-full&sslrootcert=/data/tls/ca.pem\n', '\n');
+  expectFinding(check(plain), /relay-alpha\.environment: DATABASE_URL without sslmode=verify-full/);
+  const elsewhere = once(STACK, 'sslrootcert=/data/tls/ca.pem\n', 'sslrootcert=/etc/ssl/ca.pem\n');
+  expectFinding(
+    check(elsewhere),
+    /relay-alpha\.environment: DATABASE_URL's sslrootcert is not a secret mounted in the service/,
   );
 });
 

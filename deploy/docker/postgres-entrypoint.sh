@@ -13,6 +13,10 @@
 # - A standby promoted (POSTGRES_PROMOTE=1, set by deploy/swarm/failover.sh): a standby's data
 #   directory is promoted (pg_ctl promote: a new timeline) before the server starts; from then
 #   on it is a primary, also after later restarts.
+#
+# TLS: with POSTGRES_TLS_CERT_FILE and POSTGRES_TLS_KEY_FILE the server speaks TLS (1.2 at
+# least) and a first start accepts network clients over TLS only (`hostssl`); with
+# POSTGRES_TLS_CA_FILE a standby verifies its primary's certificate and name (verify-full).
 set -eu
 : "${PGDATA:?PGDATA must be set}"
 : "${POSTGRES_USER:=postgres}"
@@ -20,6 +24,21 @@ set -eu
 export POSTGRES_USER POSTGRES_DB
 
 say() { echo "postgres-entrypoint: $*" >&2; }
+
+tls=
+if [ -n "${POSTGRES_TLS_CERT_FILE:-}" ] || [ -n "${POSTGRES_TLS_KEY_FILE:-}" ]; then
+  if [ ! -r "${POSTGRES_TLS_CERT_FILE:-}" ] || [ ! -r "${POSTGRES_TLS_KEY_FILE:-}" ]; then
+    say "set both POSTGRES_TLS_CERT_FILE and POSTGRES_TLS_KEY_FILE to readable files (the key owned by uid 999, mode 0400)"
+    exit 1
+  fi
+  tls=1
+fi
+# How a standby connects to its primary: verified TLS when it has the CA.
+if [ -n "${POSTGRES_TLS_CA_FILE:-}" ]; then
+  primary_ssl="sslmode=verify-full sslrootcert=$POSTGRES_TLS_CA_FILE"
+else
+  primary_ssl="sslmode=prefer"
+fi
 
 # The replication password as a pgpass file outside the data volume (written at every start,
 # read by pg_basebackup and by the standby's walreceiver; never on a command line).
@@ -57,10 +76,10 @@ if [ ! -s "$PGDATA/PG_VERSION" ] && [ -n "${POSTGRES_PRIMARY_HOST:-}" ]; then
   partial="$PGDATA.partial"
   rm -rf "$partial"
   say "copying the primary $POSTGRES_PRIMARY_HOST:$primary_port (pg_basebackup)"
-  PGPASSFILE="$passfile" pg_basebackup -h "$POSTGRES_PRIMARY_HOST" -p "$primary_port" -U replicator \
+  PGPASSFILE="$passfile" pg_basebackup -d "host=$POSTGRES_PRIMARY_HOST port=$primary_port user=replicator $primary_ssl" \
     --no-password -D "$partial" -X stream --checkpoint=fast
   cat >>"$partial/postgresql.auto.conf" <<CONF
-primary_conninfo = 'host=$POSTGRES_PRIMARY_HOST port=$primary_port user=replicator passfile=$passfile application_name=$standby_name'
+primary_conninfo = 'host=$POSTGRES_PRIMARY_HOST port=$primary_port user=replicator passfile=$passfile application_name=$standby_name $primary_ssl'
 hot_standby = on
 CONF
   touch "$partial/standby.signal"
@@ -78,10 +97,13 @@ elif [ ! -s "$PGDATA/PG_VERSION" ]; then
   # shellcheck disable=SC2086 # POSTGRES_INITDB_ARGS is a list of flags
   initdb -D "$PGDATA" --username="$POSTGRES_USER" --pwfile="$POSTGRES_PASSWORD_FILE" ${POSTGRES_INITDB_ARGS:-}
   echo "listen_addresses = '*'" >>"$PGDATA/postgresql.conf"
-  echo "host all all all scram-sha-256" >>"$PGDATA/pg_hba.conf"
+  # Network clients over TLS only when the server has a certificate (no line matches others).
+  hba=host
+  if [ -n "$tls" ]; then hba=hostssl; fi
+  echo "$hba all all all scram-sha-256" >>"$PGDATA/pg_hba.conf"
   # Streaming replication, for the role the init script creates when the stack gives it a
   # password (deploy/swarm/postgres/10-fluxel-roles.sh); without that role nobody matches.
-  echo "host replication replicator all scram-sha-256" >>"$PGDATA/pg_hba.conf"
+  echo "$hba replication replicator all scram-sha-256" >>"$PGDATA/pg_hba.conf"
   pg_ctl -D "$PGDATA" -o "-c listen_addresses=''" -w start
   for f in /docker-entrypoint-initdb.d/*; do
     case "$f" in
@@ -110,7 +132,11 @@ fi
 if [ "${1:-}" = postgres ]; then
   shift
   if [ -n "${POSTGRES_SYNCHRONOUS_STANDBY:-}" ] && [ ! -e "$PGDATA/standby.signal" ]; then
-    exec postgres -D "$PGDATA" -c "synchronous_standby_names=$POSTGRES_SYNCHRONOUS_STANDBY" "$@"
+    set -- -c "synchronous_standby_names=$POSTGRES_SYNCHRONOUS_STANDBY" "$@"
+  fi
+  if [ -n "$tls" ]; then
+    set -- -c ssl=on -c "ssl_cert_file=$POSTGRES_TLS_CERT_FILE" -c "ssl_key_file=$POSTGRES_TLS_KEY_FILE" \
+      -c ssl_min_protocol_version=TLSv1.2 "$@"
   fi
   exec postgres -D "$PGDATA" "$@"
 fi

@@ -74,7 +74,7 @@ printf '%s' "$pg_admin" | put postgres_password
 # The standby's streaming-replication role (`replicator`, 10-fluxel-roles.sh).
 token | put postgres_replication_password
 printf 'include /usr/local/etc/redis/base.conf\nrequirepass %s\n' "$redis_pw" | put redis_conf
-printf 'redis://default:%s@redis-%s:6379/0' "$redis_pw" "$customer" | put relay_redis_url
+printf 'rediss://default:%s@redis-%s:6379/0' "$redis_pw" "$customer" | put relay_redis_url
 
 # The customer's internal CA and the certificate the relay and portal serve inside the Swarm
 # (names: the services, and localhost / 127.0.0.1 for the healthcheck and the portal's
@@ -92,6 +92,17 @@ openssl x509 -req -in "$work/server.csr" -CA "$work/ca.pem" -CAkey "$work/ca.key
 put internal_ca <"$work/ca.pem"
 put relay_tls_cert <"$work/server.pem"
 put relay_tls_key <"$work/server.key"
+
+# The data stores' certificate, from the same CA: PostgreSQL (primary and standby) and Redis
+# speak TLS only; the apps verify the name (sslmode=verify-full, rediss://) against the CA.
+openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+  -subj "/CN=postgres-${customer}" -keyout "$work/db.key" -out "$work/db.csr" 2>/dev/null
+printf 'subjectAltName=DNS:postgres-%s,DNS:postgres-%s-standby,DNS:redis-%s,DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth,clientAuth\nbasicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\n' \
+  "$customer" "$customer" "$customer" >"$work/db.ext"
+openssl x509 -req -in "$work/db.csr" -CA "$work/ca.pem" -CAkey "$work/ca.key" \
+  -CAcreateserial -days 397 -extfile "$work/db.ext" -out "$work/db.pem" 2>/dev/null
+put db_tls_cert <"$work/db.pem"
+put db_tls_key <"$work/db.key"
 
 if [[ -n "$smtp_file" ]]; then
   put smtp_password <"$smtp_file"

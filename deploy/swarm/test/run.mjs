@@ -270,8 +270,9 @@ function addressesOf({ node, id }) {
 
 /**
  * Whether a PostgreSQL or Redis server answers at host:port, 3 s at most: `answered` when it
- * speaks its protocol (PostgreSQL answers an SSLRequest with `S` or `N`; Redis answers `PING`
- * with `+PONG` or an error such as `-NOAUTH`), otherwise what stopped it (`ENOTFOUND`,
+ * speaks its protocol (PostgreSQL answers an SSLRequest with `S` or `N`; Redis, TLS only
+ * here, completes a TLS handshake (its certificate not checked: any Redis counts) and answers
+ * `PING` with `+PONG` or an error such as `-NOAUTH`), otherwise what stopped it (`ENOTFOUND`,
  * `EAI_AGAIN`, `ECONNREFUSED`, `EHOSTUNREACH`, `timeout`, or `not postgres: HTTP/1.1 400…`).
  * A bare TCP connect proves nothing here: this machine's egress accepts a connection to any
  * address it routes out (and answers HTTP 400), so the first probe "reached" another
@@ -280,9 +281,11 @@ function addressesOf({ node, id }) {
  */
 const PROBE = `const [host, port, kind] = process.argv.slice(1);
 const say = (w) => { console.log(w); process.exit(0); };
-const s = require('node:net').connect({ host, port: Number(port) });
+const s = kind === 'postgres'
+  ? require('node:net').connect({ host, port: Number(port) })
+  : require('node:tls').connect({ host, port: Number(port), servername: 'localhost', rejectUnauthorized: false });
 s.setTimeout(3000, () => say('timeout'));
-s.on('connect', () => s.write(kind === 'postgres' ? Buffer.from([0, 0, 0, 8, 4, 210, 22, 47]) : 'PING\\r\\n'));
+s.on(kind === 'postgres' ? 'connect' : 'secureConnect', () => s.write(kind === 'postgres' ? Buffer.from([0, 0, 0, 8, 4, 210, 22, 47]) : 'PING\\r\\n'));
 s.on('data', (d) => {
   const ok = kind === 'postgres' ? d.length === 1 && (d[0] === 83 || d[0] === 78) : /^[+-]/.test(d.toString('latin1'));
   say(ok ? 'answered' : 'not ' + kind + ': ' + JSON.stringify(d.toString('latin1').slice(0, 16)));
