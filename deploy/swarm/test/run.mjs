@@ -923,6 +923,29 @@ async function main() {
       },
     );
   }
+  // TLS to the data stores: every network connection to each primary (the relays', the
+  // portal's, the standby's replication stream) is encrypted; Redis has no plaintext port.
+  for (const c of customers)
+    await step(`${c}: every connection to PostgreSQL is TLS, Redis listens on TLS only`, () => {
+      const [primary] = containersOf(`postgres-${c}`);
+      if (!primary) throw new Error(`postgres-${c} has no running container`);
+      const [total, tls, kinds] = psql(
+        primary,
+        'postgres',
+        "SELECT count(*), count(*) FILTER (WHERE s.ssl), string_agg(DISTINCT coalesce(a.usename, '?') || ':' || s.version, ' ') FROM pg_stat_activity a JOIN pg_stat_ssl s USING (pid) WHERE a.client_addr IS NOT NULL AND a.client_addr <> '127.0.0.1'",
+      ).split('|');
+      if (Number(total) === 0 || total !== tls)
+        throw new Error(`${tls} of ${total} network connections to postgres-${c} are TLS`);
+      const [redis] = containersOf(`redis-${c}`);
+      if (!redis) throw new Error(`redis-${c} has no running container`);
+      const plain = on(
+        redis.node,
+        ['exec', redis.id, 'sh', '-c', 'timeout 5 redis-cli -h 127.0.0.1 -p 6379 ping 2>&1; true'],
+        { quiet: true },
+      ).trim();
+      if (/PONG|NOAUTH/.test(plain)) throw new Error(`redis-${c} answered in plaintext: ${plain}`);
+      return `postgres-${c}: ${tls}/${total} network connections TLS (${kinds}); redis-${c} in plaintext: "${plain.slice(0, 60)}"`;
+    });
   // Customer isolation on the running stack: each relay reaches its own PostgreSQL and Redis
   // (the probe works) and neither another customer's by name (not resolvable: the networks are
   // not shared) nor by address (no route: the db and cache overlays are internal, per customer).
