@@ -131,7 +131,14 @@ export function deriveStandbyProbe(text, customer, stackName) {
   const name = `relay-${customer}`;
   const svc = structuredClone(stack.services[name]);
   if (!svc) throw new Error(`the stack has no service ${name}`);
-  svc.environment.DATABASE_URL = `postgres://relay@postgres-${customer}-standby:5432/relay`;
+  // The deployed URL with the standby as its one server (TLS parameters kept).
+  const [base, query = ''] = svc.environment.DATABASE_URL.split('?');
+  const kept = query
+    .split('&')
+    .filter((p) => p && !p.startsWith('target_session_attrs='))
+    .join('&');
+  const standby = base.replace(/@[^/]+\//, `@postgres-${customer}-standby:5432/`);
+  svc.environment.DATABASE_URL = kept ? `${standby}?${kept}` : standby;
   delete svc.ports;
   svc.healthcheck = { disable: true };
   svc.deploy = { ...svc.deploy, replicas: 1 };

@@ -98,9 +98,10 @@ test('the standby probe: the relay as deployed, on its standby alone, nothing pu
   const derived = deriveStack(text, ['alpha'], SWARM);
   const probe = parse(deriveStandbyProbe(derived, 'alpha', 'fluxel'), { version: '1.1' });
   const relay = probe.services['relay-alpha'];
+  // The standby alone, over verified TLS as deployed (the standby takes TLS clients only).
   assert.equal(
     relay.environment.DATABASE_URL,
-    'postgres://relay@postgres-alpha-standby:5432/relay',
+    'postgres://relay@postgres-alpha-standby:5432/relay?sslmode=verify-full&sslrootcert=/data/tls/ca.pem',
   );
   assert.equal(relay.ports, undefined);
   assert.deepEqual(relay.healthcheck, { disable: true });
