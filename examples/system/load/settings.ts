@@ -100,13 +100,14 @@ export function readSettings(
     drainMaxMs: 120_000,
     pendingLeaseMs: 20_000,
     warmupMs: Math.min(30_000, (durationS * 1000) / 4),
-    // relay: 320 MiB — measured +165/+276 MiB under the faults' backlog of ~5,000 pending
-    // sends (decision 0022); catches a leak of ≥ 10 kB per record at the CI settings (36,000
-    // records), ≥ 1 kB per record in a 30-minute soak.
+    // relay: 384 MiB — measured +165/+276 MiB under the faults' backlog of ~5,000 pending
+    // sends, and +327 MiB for a restarted relay that took over 2,874 pending sends (the same
+    // seed again: +168 MiB) (decision 0022); catches a leak of ≥ 11 kB per record at the CI
+    // settings (36,000 records), ≥ 1.2 kB per record in a 30-minute soak.
     // agent: 96 MiB — at 12.5 records/s each, agents grew 15–46 MiB and the disk-full agent
     // (two backlogs of ~160 records taken at once) 63 MiB; catches ≥ 40 kB per record at the
     // CI settings (2,250 records per agent), ≥ 4 kB per record in the soak.
-    rssBoundMiB: { relay: 320, agent: 96, counterpart: 48, redis: 32 },
+    rssBoundMiB: { relay: 384, agent: 96, counterpart: 48, redis: 32 },
     counterpartKiBPerRecord: 4,
     diskMiB: 8,
     databaseUrl: env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test',
