@@ -271,8 +271,9 @@ function addressesOf({ node, id }) {
 /**
  * Whether a PostgreSQL or Redis server answers at host:port, 3 s at most: `answered` when it
  * speaks its protocol (PostgreSQL answers an SSLRequest with `S` or `N`; Redis, TLS only
- * here, completes a TLS handshake (its certificate not checked: any Redis counts) and answers
- * `PING` with `+PONG` or an error such as `-NOAUTH`), otherwise what stopped it (`ENOTFOUND`,
+ * here, completes a TLS handshake verified against the CA of `customer` — whose Redis the
+ * probe looks for — as `redis-<customer>`, and answers `PING` with `+PONG` or an error such
+ * as `-NOAUTH`), otherwise what stopped it (`ENOTFOUND`,
  * `EAI_AGAIN`, `ECONNREFUSED`, `EHOSTUNREACH`, `timeout`, or `not postgres: HTTP/1.1 400…`).
  * A bare TCP connect proves nothing here: this machine's egress accepts a connection to any
  * address it routes out (and answers HTTP 400), so the first probe "reached" another
@@ -281,9 +282,10 @@ function addressesOf({ node, id }) {
  */
 const PROBE = `const [host, port, kind] = process.argv.slice(1);
 const say = (w) => { console.log(w); process.exit(0); };
+const [ca, servername] = process.argv.slice(4);
 const s = kind === 'postgres'
   ? require('node:net').connect({ host, port: Number(port) })
-  : require('node:tls').connect({ host, port: Number(port), servername: 'localhost', rejectUnauthorized: false });
+  : require('node:tls').connect({ host, port: Number(port), ca, servername });
 s.setTimeout(3000, () => say('timeout'));
 s.on(kind === 'postgres' ? 'connect' : 'secureConnect', () => s.write(kind === 'postgres' ? Buffer.from([0, 0, 0, 8, 4, 210, 22, 47]) : 'PING\\r\\n'));
 s.on('data', (d) => {
@@ -291,8 +293,9 @@ s.on('data', (d) => {
   say(ok ? 'answered' : 'not ' + kind + ': ' + JSON.stringify(d.toString('latin1').slice(0, 16)));
 });
 s.on('error', (e) => say(e.code || e.message));`;
-function probe(container, host, port, kind) {
-  const args = ['-e', PROBE, host, String(port), kind];
+function probe(container, host, port, kind, customer) {
+  const ca = readFileSync(join(WORK, 'escrow', customer, `${customer}_internal_ca`), 'utf8');
+  const args = ['-e', PROBE, host, String(port), kind, ca, `redis-${customer}`];
   const out = container
     ? on(container.node, ['exec', container.id, 'node', ...args], { quiet: true, check: false })
     : sh(process.execPath, args, { quiet: true, check: false });
@@ -961,17 +964,17 @@ async function main() {
           ['redis', '', 6379],
         ]) {
           const [own, other] = [`${kind}-${c}${suffix}`, `${kind}-${o}${suffix}`];
-          const reached = probe(relay, own, port, kind);
+          const reached = probe(relay, own, port, kind, c);
           if (reached !== 'answered')
             throw new Error(
               `${c}'s relay cannot reach its own ${own}:${port} (${reached}): the probe proves nothing`,
             );
-          const byName = probe(relay, other, port, kind);
+          const byName = probe(relay, other, port, kind, o);
           if (byName === 'answered') throw new Error(`${other}:${port} reachable by name`);
           const [target] = containersOf(other);
           if (!target) throw new Error(`${other} has no running container`);
           for (const [network, ip] of Object.entries(addressesOf(target))) {
-            const byIp = probe(relay, ip, port, kind);
+            const byIp = probe(relay, ip, port, kind, o);
             if (byIp === 'answered')
               throw new Error(`${other} reachable at ${ip}:${port} (${network})`);
             seen.push(`${other} ${ip} ${byIp}`);
@@ -987,21 +990,23 @@ async function main() {
     for (const s of services.filter((x) => /^(postgres|redis)-/.test(x))) {
       const kind = s.startsWith('postgres') ? 'postgres' : 'redis';
       const port = kind === 'postgres' ? 5432 : 6379;
+      const customer = s.split('-')[1];
       for (const container of containersOf(s))
         for (const [network, ip] of Object.entries(addressesOf(container))) {
-          const got = probe(undefined, ip, port, kind);
+          const got = probe(undefined, ip, port, kind, customer);
           if (got === 'answered')
             throw new Error(`${s} reachable from the host at ${ip}:${port} (${network})`);
           seen.push(`${s} ${ip} ${got}`);
         }
     }
     // …nor on any node's own address (what a published port would open).
+    // (Redis once per customer: a TLS server answers only a probe that trusts its CA.)
     for (const n of nodes)
-      for (const [kind, port] of [
-        ['postgres', 5432],
-        ['redis', 6379],
+      for (const [kind, port, customer] of [
+        ['postgres', 5432, customers[0]],
+        ...customers.map((c) => ['redis', 6379, c]),
       ]) {
-        const got = probe(undefined, nodeAddress(n), port, kind);
+        const got = probe(undefined, nodeAddress(n), port, kind, customer);
         if (got === 'answered')
           throw new Error(`${kind} answers on ${nodeName(n)} ${nodeAddress(n)}:${port}`);
         seen.push(`${nodeName(n)}:${port} ${got}`);
