@@ -84,6 +84,12 @@ export const RELAY_MIGRATIONS: readonly string[] = [
   // audited it; a claim older than its lease (the instance died in between) is taken over.
   'ALTER TABLE relay_mailbox ADD COLUMN IF NOT EXISTS expire_claim text',
   'ALTER TABLE relay_mailbox ADD COLUMN IF NOT EXISTS expire_claimed_at bigint',
+  // Shared replay caches (Redis key prefixes) this deployment has used, and since when: one
+  // that is in use here but has lost its keys lost its entries (replay-store.ts).
+  `CREATE TABLE IF NOT EXISTS relay_replay_stores (
+  name        text PRIMARY KEY,
+  first_used  bigint NOT NULL
+)`,
 ];
 
 /**

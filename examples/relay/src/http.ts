@@ -204,12 +204,15 @@ export function licenseProblem(error: unknown, reply: FastifyReply): HttpProblem
   }
   // The database or Redis failed while checking the request: nothing is wrong with the
   // proof, so a retry can succeed (a 401 would make clients drop the message for good).
+  // So is a replay cache that lost its entries refusing older proofs for a few seconds
+  // (`retryAfterSeconds`): a new proof then succeeds.
   if (code === 'ERR_LICENSE_STORAGE') {
-    reply.header('retry-after', '1');
+    const seconds = error.retryAfterSeconds ?? 1;
+    reply.header('retry-after', String(seconds));
     return new HttpProblem(503, 'storage unavailable, try again', {
       code,
       retryable: true,
-      retryAfter: 1,
+      retryAfter: seconds,
     });
   }
   const status = FORBIDDEN_CODES.has(code) ? 403 : 401;

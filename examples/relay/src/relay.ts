@@ -22,13 +22,7 @@ import {
 import { FileStore } from '@fluxel/audit/node';
 import { type KekProvider, Keyring } from '@fluxel/crypto';
 import { keyFileKek } from '@fluxel/crypto/node';
-import {
-  createNonceSource,
-  LicenseAuthority,
-  MemoryReplayStore,
-  type ReplayStore,
-  redisReplayStore,
-} from '@fluxel/license';
+import { createNonceSource, LicenseAuthority, type ReplayStore } from '@fluxel/license';
 import { createVerifyPool, defaultVerifyThreads } from '@fluxel/license/node';
 import { SqlLicenseStore } from '@fluxel/license/sql';
 import { amqpSink, natsSink } from '@fluxel-example/kit/brokers';
@@ -70,6 +64,7 @@ import {
 } from './mailbox-wait.ts';
 import { type PortalApiOptions, registerPortalRoutes } from './portal.ts';
 import { Recorder } from './recorder.ts';
+import { openReplayStore } from './replay-store.ts';
 import { registerAgentApi } from './routes/agent-api.ts';
 import { registerWebhookRoutes } from './routes/webhooks.ts';
 import { loadOrCreateSecrets } from './secrets.ts';
@@ -360,6 +355,14 @@ export async function createRelay(options: RelayOptions): Promise<Relay> {
     return opened;
   }, waitOptions);
   const licenseStore = new SqlLicenseStore(database);
+  let replay: ReplayStore;
+  try {
+    replay = await openReplayStore(database, redis);
+  } catch (error) {
+    await redis?.close();
+    if (ownsDatabase) await database.close().catch(() => {});
+    throw error;
+  }
 
   const auditSigningKey = signingKeyFromSeed(secrets.auditSeed);
   const audit = await AuditLog.open({
@@ -398,7 +401,6 @@ export async function createRelay(options: RelayOptions): Promise<Relay> {
   });
   const { feed, record } = recorder;
 
-  const replay: ReplayStore = redis ? redisReplayStore(redis) : new MemoryReplayStore();
   const limits =
     options.rateLimit === false
       ? undefined

@@ -117,6 +117,7 @@ describe.skipIf(skip)('migration lock over one PostgreSQL', () => {
             'relay_credentials',
             'relay_idempotency',
             'relay_mailbox',
+            'relay_replay_stores',
             'relay_tenant_keys',
             'relay_webhook_seen',
           ]);

@@ -77,7 +77,10 @@ export { createNonceSource, type NonceSource, type NonceSourceOptions } from './
 export {
   MemoryReplayStore,
   type MemoryReplayStoreOptions,
+  type RedisReplayStore,
+  type RedisReplayStoreOptions,
   type RedisSetNx,
+  type ReplayAnswer,
   type ReplayStore,
   redisReplayStore,
 } from './lib/replay.js';

@@ -35,7 +35,7 @@ import {
   signingBytes,
 } from './jws.js';
 import type { NonceSource } from './nonce.js';
-import type { ReplayStore } from './replay.js';
+import type { ReplayAnswer, ReplayStore } from './replay.js';
 
 /**
  * The request a proof is checked against.
@@ -369,13 +369,14 @@ export function createDpopVerifier(options: DpopVerifierOptions): DpopVerifier {
           );
       if (valid instanceof Promise) valid = await valid;
       if (!valid) throw fail('ERR_DPOP_INVALID_PROOF', 'the proof signature is not valid');
-      let fresh = options.replay.remember(`${key.jkt}:${jti}`, maxAge + 2 * skew);
-      if (fresh instanceof Promise) fresh = await fresh;
-      if (!fresh)
+      let answer = options.replay.remember(`${key.jkt}:${jti}`, maxAge + 2 * skew);
+      if (answer instanceof Promise) answer = await answer;
+      if (!(typeof answer === 'boolean' ? answer : answer.fresh))
         throw fail(
           'ERR_DPOP_REPLAY',
           'this proof was used before; make a new proof for every request',
         );
+      if (typeof answer === 'object') refuseBeforeMemory(iat, answer.since, skew, now());
       return {
         jkt: key.jkt,
         jwk: key.jwk,
@@ -386,6 +387,24 @@ export function createDpopVerifier(options: DpopVerifierOptions): DpopVerifier {
       };
     },
   };
+}
+
+/**
+ * A replay store that lost its entries (see {@link ReplayAnswer}) cannot tell a proof used
+ * before the loss from a new one. A proof accepted before then was made at most `skew`
+ * seconds (the future tolerance) after its use, and the servers' clocks may differ by `skew`
+ * more: proofs made before `since + 2 × skew` are refused, retryably — every new proof made
+ * after that is accepted (with the default 5 s skew and whole-second `iat`s, 10–11 s).
+ */
+function refuseBeforeMemory(iat: number, sinceMs: number, skew: number, nowMs: number): void {
+  const from = sinceMs / 1000 + 2 * skew;
+  if (iat >= from) return;
+  throw new LicenseError(
+    'ERR_LICENSE_STORAGE',
+    `the DPoP replay cache lost its entries and started again at ${new Date(sinceMs).toISOString()}; proofs made before ${new Date(from * 1000).toISOString()} could have been used already and are refused: retry with a new proof`,
+    // `iat` is in whole seconds: a retry is made once the second that holds `from` is over.
+    { claim: 'iat', retryAfterSeconds: Math.max(1, Math.ceil(Math.ceil(from) - nowMs / 1000)) },
+  );
 }
 
 function acceptedAlgorithms(

@@ -102,6 +102,8 @@ export type LicenseErrorCode = (typeof LICENSE_ERROR_CODES)[number];
 export interface LicenseErrorOptions extends FluxelErrorOptions {
   /** The claim or header parameter whose check failed (see {@link LicenseError.claim}). */
   readonly claim?: string;
+  /** For a retryable refusal: when a retry can succeed, in seconds (see {@link LicenseError.retryAfterSeconds}). */
+  readonly retryAfterSeconds?: number;
 }
 
 /**
@@ -133,10 +135,18 @@ export class LicenseError extends FluxelError<LicenseErrorCode> {
    * token, a bad signature). Never a claim's value.
    */
   declare readonly claim?: string;
+  /**
+   * For a refusal that a retry can overcome (`ERR_LICENSE_STORAGE`): the seconds after which
+   * one can succeed, e.g. while a replay cache that lost its entries refuses older proofs.
+   * Servers send it as `Retry-After`.
+   */
+  declare readonly retryAfterSeconds?: number;
 
   constructor(code: LicenseErrorCode, message: string, options?: LicenseErrorOptions) {
     super(code, message, options);
     if (options?.claim !== undefined) this.claim = options.claim;
+    if (options?.retryAfterSeconds !== undefined)
+      this.retryAfterSeconds = options.retryAfterSeconds;
   }
 
   /** True for a {@link LicenseError} from any copy of `@fluxel/license` (where `instanceof` may fail). */

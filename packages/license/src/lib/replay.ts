@@ -27,10 +27,32 @@ import { LicenseError } from './errors.js';
 export interface ReplayStore {
   /**
    * Records `id` for `ttlSeconds`. Resolves `true` when it was new, `false` when it had been
-   * recorded before and not yet expired (a replay).
+   * recorded before and not yet expired (a replay). A store that can lose entries while the
+   * verifiers keep running (Redis restarted empty, flushed, or failed over to a replica that
+   * lacked them) answers a {@link ReplayAnswer} instead, saying since when it holds every id.
    */
-  remember(id: string, ttlSeconds: number): boolean | Promise<boolean>;
+  remember(id: string, ttlSeconds: number): ReplayAnswer | Promise<ReplayAnswer>;
 }
+
+/**
+ * What a {@link ReplayStore} answers: `true` (new) or `false` (a replay), or, from a store that
+ * can lose entries, whether the id was new and `since` when (milliseconds since the epoch) the
+ * store has held every id recorded in it. The verifier refuses a proof made before `since`
+ * plus twice the clock skew: it may have been used before the store lost its entries
+ * (`ERR_LICENSE_STORAGE` with `retryAfterSeconds`; a new proof succeeds once that has passed).
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import type { ReplayAnswer } from '@fluxel/license/server';
+ *
+ * const isNew = (answer: ReplayAnswer) => (typeof answer === 'boolean' ? answer : answer.fresh);
+ * assert.equal(isNew(true), true); // from a store in memory
+ * // From a shared cache that started empty at 12:00:00 and has recorded every id since:
+ * assert.equal(isNew({ fresh: false, since: Date.parse('2026-12-07T12:00:00Z') }), false);
+ * ```
+ */
+export type ReplayAnswer = boolean | { readonly fresh: boolean; readonly since: number };
 
 /**
  * Options of {@link MemoryReplayStore}.
@@ -116,31 +138,87 @@ export class MemoryReplayStore implements ReplayStore {
 }
 
 /**
- * The one Redis command the Redis replay store needs, in node-redis (v4/v5) form.
+ * The one Redis command the Redis replay store needs, `SET`, in node-redis (v4/v5) form: with
+ * `NX` and `PX` to record an id, with `NX` and `GET` to read (or start) the store's memory
+ * epoch. `SET … NX GET` needs Redis 7.0 or later.
  *
  * @example
  * ```ts
  * import type { RedisSetNx } from '@fluxel/license/server';
  *
  * // node-redis fits as it is; a stand-in that answers like Redis:
- * const keys = new Set<string>();
+ * const values = new Map<string, string>();
  * const client: RedisSetNx = {
- *   async set(key) {
- *     if (keys.has(key)) return null;
- *     keys.add(key);
- *     return 'OK';
+ *   async set(key, value, options) {
+ *     const old = values.get(key) ?? null;
+ *     if (old === null) values.set(key, value);
+ *     return 'GET' in options ? old : old === null ? 'OK' : null;
  *   },
  * };
  * console.log(await client.set('k', '1', { NX: true, PX: 1000 })); // 'OK'
  * ```
  */
 export interface RedisSetNx {
-  set(key: string, value: string, options: { NX: true; PX: number }): Promise<unknown>;
+  set(
+    key: string,
+    value: string,
+    options: { NX: true; PX: number } | { NX: true; GET: true },
+  ): Promise<unknown>;
 }
 
 /**
- * A replay cache in Redis (`SET key 1 NX PX ttl`), shared by every relay instance. For ioredis,
- * pass `{ set: (k, v, o) => client.set(k, v, 'PX', o.PX, 'NX') }`.
+ * Options of {@link redisReplayStore}.
+ *
+ * @example
+ * ```ts
+ * import type { RedisReplayStoreOptions } from '@fluxel/license/server';
+ *
+ * const options: RedisReplayStoreOptions = { prefix: 'relay:dpop:' };
+ * console.log(options.prefix);
+ * ```
+ */
+export interface RedisReplayStoreOptions {
+  /** Prefix of the keys. Default `fluxel:dpop:`; the epoch is `<prefix>memory-since`. */
+  readonly prefix?: string;
+  /** Clock in milliseconds, for tests. */
+  readonly now?: () => number;
+}
+
+/**
+ * The Redis replay cache: a {@link ReplayStore} that knows when its entries may have been lost.
+ *
+ * @example
+ * ```ts
+ * import type { RedisReplayStore } from '@fluxel/license/server';
+ *
+ * // What a deployment does on its very first start (its own database says so):
+ * async function firstStart(store: RedisReplayStore) {
+ *   await store.declareNew();
+ * }
+ * console.log(typeof firstStart);
+ * ```
+ */
+export interface RedisReplayStore extends ReplayStore {
+  /**
+   * Declares that nothing was ever recorded under this prefix (a first deployment): proofs
+   * are accepted at once. Without it, the first use of an empty prefix counts as a loss and
+   * proofs made up to twice the clock skew before it are refused. Call it only when something
+   * durable besides Redis says the prefix was never used (the relay asks its database);
+   * after a loss it would reopen the replay window it exists to close. A no-op when the
+   * prefix already has an epoch.
+   */
+  declareNew(): Promise<void>;
+}
+
+/**
+ * A replay cache in Redis (`SET key 1 NX PX ttl`), shared by every relay instance. Beside the
+ * ids it keeps one key without expiry, `<prefix>memory-since`: the time from which Redis has
+ * held every id. When Redis loses its data (a restart without persistence, a flush, a failover
+ * to a replica that lacked the keys), the next `remember` finds that key gone and starts it
+ * anew (`SET … NX GET`), and the verifier refuses proofs made before then, which could be
+ * replays of proofs used before the loss. Use a `noeviction` (or `volatile-*`) memory policy:
+ * an evicted id is a forgotten one. For ioredis, pass
+ * `{ set: (k, v, o) => ('GET' in o ? client.set(k, v, 'NX', 'GET') : client.set(k, v, 'PX', o.PX, 'NX')) }`.
  *
  * @example
  * ```ts
@@ -149,33 +227,67 @@ export interface RedisSetNx {
  *
  * // With node-redis: redisReplayStore(await createClient({ url }).connect()).
  * // Here an in-memory stand-in that answers SET … NX like Redis:
- * const keys = new Set<string>();
+ * const values = new Map<string, string>();
  * const redis: RedisSetNx = {
- *   set: async (key) => (keys.has(key) ? null : (keys.add(key), 'OK')),
+ *   async set(key, value, options) {
+ *     const old = values.get(key) ?? null;
+ *     if (old === null) values.set(key, value);
+ *     return 'GET' in options ? old : old === null ? 'OK' : null;
+ *   },
  * };
  * const replay = redisReplayStore(redis, { prefix: 'relay:dpop:' });
- * assert.equal(await replay.remember('jti-1', 60), true);
- * assert.equal(await replay.remember('jti-1', 60), false);
+ * await replay.declareNew(); // a first deployment: nothing was recorded before
+ * assert.deepEqual(await replay.remember('jti-1', 60), { fresh: true, since: 0 });
+ * assert.deepEqual(await replay.remember('jti-1', 60), { fresh: false, since: 0 });
  * ```
  */
 export function redisReplayStore(
   client: RedisSetNx,
-  options: { prefix?: string } = {},
-): ReplayStore {
+  options: RedisReplayStoreOptions = {},
+): RedisReplayStore {
   const prefix = options.prefix ?? 'fluxel:dpop:';
+  const now = options.now ?? Date.now;
+  const epochKey = `${prefix}memory-since`;
+  const unreachable = (cause: unknown) =>
+    new LicenseError('ERR_LICENSE_STORAGE', 'the DPoP replay cache (Redis) is unreachable', {
+      cause,
+    });
   return {
     async remember(id, ttlSeconds) {
-      let reply: unknown;
+      const started = String(now());
+      let replies: [unknown, unknown];
       try {
-        reply = await client.set(prefix + id, '1', { NX: true, PX: Math.ceil(ttlSeconds * 1000) });
+        // Both commands go out together (node-redis pipelines them). Whichever order Redis
+        // runs them in, an id recorded into an emptied Redis finds the epoch gone as well.
+        replies = await Promise.all([
+          client.set(prefix + id, '1', { NX: true, PX: Math.ceil(ttlSeconds * 1000) }),
+          client.set(epochKey, started, { NX: true, GET: true }),
+        ]);
       } catch (cause) {
-        throw new LicenseError(
-          'ERR_LICENSE_STORAGE',
-          'the DPoP replay cache (Redis) is unreachable',
-          { cause },
-        );
+        throw unreachable(cause);
       }
-      return reply === 'OK';
+      const [reply, epoch] = replies;
+      return { fresh: reply === 'OK', since: sinceOf(epoch ?? started, epochKey) };
+    },
+    async declareNew() {
+      try {
+        await client.set(epochKey, '0', { NX: true, GET: true });
+      } catch (cause) {
+        throw unreachable(cause);
+      }
     },
   };
+}
+
+function sinceOf(value: unknown, key: string): number {
+  const text = typeof value === 'string' ? value : String(value);
+  const since = /^\d{1,16}$/.test(text) ? Number(text) : Number.NaN;
+  if (!Number.isSafeInteger(since)) {
+    // Never accept unrecorded, never refuse for ever: say what is wrong and how to mend it.
+    throw new LicenseError(
+      'ERR_LICENSE_STORAGE',
+      `the DPoP replay cache's key ${key} does not hold a time in milliseconds; delete it (the next proofs made before its deletion are then refused for a few seconds)`,
+    );
+  }
+  return since;
 }
