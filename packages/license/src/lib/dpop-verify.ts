@@ -391,10 +391,11 @@ export function createDpopVerifier(options: DpopVerifierOptions): DpopVerifier {
 
 /**
  * A replay store that lost its entries (see {@link ReplayAnswer}) cannot tell a proof used
- * before the loss from a new one. A proof accepted before then was made at most `skew`
- * seconds (the future tolerance) after its use, and the servers' clocks may differ by `skew`
- * more: proofs made before `since + 2 × skew` are refused, retryably — every new proof made
- * after that is accepted (with the default 5 s skew and whole-second `iat`s, 10–11 s).
+ * before the loss from a new one. A proof accepted before then carries an `iat` at most `skew`
+ * seconds after the moment it was used (the future tolerance), and the servers' clocks (the
+ * one that started `since` and this one) may differ by `skew` more: proofs made before
+ * `since + 2 × skew` are refused, retryably — every new proof made after that is accepted
+ * (with the default 5 s skew and whole-second `iat`s, 10–11 s after the loss was noticed).
  */
 function refuseBeforeMemory(iat: number, sinceMs: number, skew: number, nowMs: number): void {
   const from = sinceMs / 1000 + 2 * skew;
